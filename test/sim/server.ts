@@ -1,0 +1,254 @@
+// One HTTP server for every service: identity from SigV4, faults, call counting, admin endpoints, dispatch.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { SimError, type Caller, type Protocol, type Service, type ServiceContext, type SimRequest } from './types.js';
+import type { CallCount, SimState } from './state.js';
+import { ec2Error, ec2Response, jsonError, queryError, queryResponse, unflattenQuery } from './protocols.js';
+import { addAccount, applyFaults, serialiseState } from './sim.js';
+
+export interface SimServer {
+  endpoint: string;
+  port: number;
+  state: SimState;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 10 * 1024 * 1024;
+
+export async function startServer(state: SimState, services: Service[], port = 0, host = '127.0.0.1'): Promise<SimServer> {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  let endpoint = '';
+  const ctx: ServiceContext = { state, get endpoint() { return endpoint; }, now: () => Date.now() };
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      // a bug in the simulator: answer as AWS answers an internal error, and keep serving
+      process.stderr.write(`sim: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ __type: 'InternalFailure', message: String((err as Error)?.message ?? err) }));
+      }
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function readBody(req: http.IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) throw new SimError('RequestEntityTooLarge', 'Request body too large', 413);
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const rawBody = await readBody(req);
+    if (url.pathname.startsWith('/_sim/')) return admin(req.method ?? 'GET', url, rawBody, res);
+
+    const requestId = randomUUID();
+    const auth = parseAuthorization(req.headers.authorization, url.searchParams);
+    const target = typeof req.headers['x-amz-target'] === 'string' ? req.headers['x-amz-target'] : undefined;
+    const service = auth ? byName.get(auth.service) : undefined;
+    const protocol: Protocol = service?.protocol ?? guessProtocol(target, rawBody);
+
+    const send = (status: number, body: string, contentType: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, ...headers });
+      res.end(body);
+    };
+    const sendError = (err: SimError) => {
+      switch (protocol) {
+        case 'query': return send(err.status, queryError(err, requestId), 'text/xml');
+        case 'ec2': return send(err.status, ec2Error(err, requestId), 'text/xml');
+        case 'json': return send(err.status, jsonError(err), 'application/x-amz-json-1.1');
+        case 'rest-json':
+          return send(err.status, JSON.stringify({ message: err.message, Type: err.type === 'Sender' ? 'User' : 'Service', ...(err.extra ?? {}) }),
+            'application/json', { 'x-amzn-errortype': err.code });
+      }
+    };
+
+    if (!auth) {
+      return sendError(protocol === 'ec2'
+        ? new SimError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
+        : protocol === 'query'
+          ? new SimError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403)
+          : new SimError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403));
+    }
+    if (!service) {
+      return sendError(new SimError('UnknownService', `The simulator does not implement the service "${auth.service}"`, 400));
+    }
+
+    // decode the operation and input
+    let operation: string;
+    let input: Record<string, unknown>;
+    try {
+      if (protocol === 'json') {
+        operation = target?.split('.').pop() ?? '';
+        input = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : {};
+      } else if (protocol === 'query' || protocol === 'ec2') {
+        const params = new URLSearchParams(rawBody || url.search);
+        operation = params.get('Action') ?? '';
+        params.delete('Action');
+        params.delete('Version');
+        input = unflattenQuery(params);
+      } else {
+        operation = service.route?.(req.method ?? 'GET', url.pathname) ?? '';
+        input = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : {};
+      }
+    } catch {
+      return sendError(new SimError('SerializationException', 'The request body could not be parsed', 400));
+    }
+    if (!operation) {
+      return sendError(protocol === 'rest-json'
+        ? new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404)
+        : new SimError('InvalidAction', 'The action or operation requested is invalid. Verify that the action is typed correctly.', 400));
+    }
+
+    const caller = identify(state, auth.accessKeyId);
+    const count = countCall(state, service.name, operation, caller === 'expired' ? 'unknown' : caller.accountId, auth.region);
+    if (state.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, state.faults.latencyMs));
+
+    if (caller === 'expired') {
+      count.errors++;
+      return sendError(protocol === 'json' || protocol === 'rest-json'
+        ? new SimError('ExpiredTokenException', 'The security token included in the request is expired', 403)
+        : new SimError('ExpiredToken', 'The security token included in the request is expired', 400));
+    }
+    if (state.faults.throttleRate > 0 && Math.random() < state.faults.throttleRate) {
+      count.throttled++;
+      const t = service.throttle;
+      return sendError(new SimError(t.code, t.message, t.status));
+    }
+
+    const simReq: SimRequest = {
+      service: service.name, region: auth.region, caller, operation, input,
+      method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, requestId,
+    };
+    try {
+      const result = await service.handle(ctx, simReq);
+      const xmlns = service.xmlns ?? '';
+      switch (protocol) {
+        case 'query': return send(200, queryResponse(operation, result, xmlns, requestId), 'text/xml');
+        case 'ec2': return send(200, ec2Response(operation, result, xmlns, requestId), 'text/xml;charset=UTF-8');
+        case 'json': return send(200, JSON.stringify(result ?? {}), 'application/x-amz-json-1.1');
+        case 'rest-json': {
+          const r = (result ?? { status: 200 }) as { status: number; body?: unknown; headers?: Record<string, string> };
+          return send(r.status, r.body === undefined ? '' : JSON.stringify(r.body), 'application/json', r.headers);
+        }
+      }
+    } catch (err) {
+      if (err instanceof SimError) {
+        count.errors++;
+        return sendError(err);
+      }
+      throw err;
+    }
+  }
+
+  function admin(method: string, url: URL, rawBody: string, res: http.ServerResponse): void {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    let body: Record<string, unknown>;
+    try {
+      body = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : {};
+    } catch {
+      return reply(400, { error: 'body is not JSON' });
+    }
+    const route = `${method} ${url.pathname}`;
+    try {
+      switch (route) {
+        case 'GET /_sim/state': return reply(200, serialiseState(state));
+        case 'GET /_sim/calls': {
+          const calls = [...state.calls.values()];
+          const total = calls.reduce((n, c) => n + c.count, 0);
+          const throttled = calls.reduce((n, c) => n + c.throttled, 0);
+          return reply(200, { total, throttled, calls });
+        }
+        case 'DELETE /_sim/calls':
+          state.calls.clear();
+          return reply(200, { ok: true });
+        case 'POST /_sim/accounts': {
+          const acct = addAccount(state, typeof body.name === 'string' ? body.name : undefined,
+            typeof body.parentId === 'string' ? body.parentId : undefined);
+          return reply(200, { id: acct.id, name: acct.name, status: acct.status });
+        }
+        case 'GET /_sim/faults': return reply(200, state.faults);
+        case 'POST /_sim/faults': return reply(200, applyFaults(state, body));
+        default: return reply(404, { error: `no admin route ${route}` });
+      }
+    } catch (err) {
+      return reply(400, { error: (err as Error).message });
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  endpoint = `http://${host}:${addr.port}`;
+  return {
+    endpoint,
+    port: addr.port,
+    state,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+function guessProtocol(target: string | undefined, body: string): Protocol {
+  if (target) return 'json';
+  if (/(^|&)Action=/.test(body)) return /(^|&)Version=2016-11-15/.test(body) ? 'ec2' : 'query';
+  return 'rest-json';
+}
+
+interface AuthScope { accessKeyId: string; region: string; service: string }
+
+/** `AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/sts/aws4_request, SignedHeaders=…, Signature=…` */
+export function parseAuthorization(header: string | undefined, query: URLSearchParams): AuthScope | undefined {
+  const credential = header?.match(/Credential=([^,\s]+)/)?.[1] ?? query.get('X-Amz-Credential') ?? undefined;
+  if (!credential) return undefined;
+  const [accessKeyId, , region, service] = credential.split('/');
+  if (!accessKeyId || !region || !service) return undefined;
+  return { accessKeyId, region, service };
+}
+
+/** Keys issued by the simulator's AssumeRole belong to the role's account; any other key is the management account's root. */
+export function identify(state: SimState, accessKeyId: string): Caller | 'expired' {
+  const creds = state.credentials.get(accessKeyId);
+  if (creds) {
+    if (creds.expiresAt < Date.now()) return 'expired';
+    return {
+      accessKeyId, accountId: creds.accountId, assumedRole: true,
+      arn: `arn:aws:sts::${creds.accountId}:assumed-role/${creds.roleName}/${creds.sessionName}`,
+      roleArn: creds.roleArn, roleName: creds.roleName, sessionName: creds.sessionName,
+      userId: `${roleIdFor(creds.roleArn)}:${creds.sessionName}`,
+    };
+  }
+  const mgmt = state.org.managementAccountId;
+  return { accessKeyId, accountId: mgmt, assumedRole: false, arn: `arn:aws:iam::${mgmt}:root`, userId: mgmt };
+}
+
+/** A stable AROA… role id derived from the role ARN. */
+export function roleIdFor(roleArn: string): string {
+  let h = 0;
+  for (const c of roleArn) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `AROA${h.toString(36).toUpperCase().padStart(8, 'X')}EXAMPLE`.slice(0, 21);
+}
+
+function countCall(state: SimState, service: string, operation: string, account: string, region: string): CallCount {
+  const key = `${service}|${operation}|${account}|${region}`;
+  let c = state.calls.get(key);
+  if (!c) {
+    c = { service, operation, account, region, count: 0, throttled: 0, errors: 0 };
+    state.calls.set(key, c);
+  }
+  c.count++;
+  return c;
+}

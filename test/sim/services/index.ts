@@ -1,0 +1,14 @@
+import type { Service } from '../types.js';
+import { organizations } from './organizations.js';
+import { sts } from './sts.js';
+import { ec2 } from './ec2.js';
+import { cloudformation } from './cloudformation.js';
+import { lambda } from './lambda.js';
+import { events } from './events.js';
+import { cloudtrail } from './cloudtrail.js';
+import { sns } from './sns.js';
+
+/** Every service the simulator speaks, by SigV4 signing name. */
+export function allServices(): Service[] {
+  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns];
+}

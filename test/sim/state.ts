@@ -1,0 +1,344 @@
+// The simulator's whole state: plain data, so GET /_sim/state can serialise it.
+// Services own their slices; the CloudFormation engine creates resources into the same maps that the
+// Lambda, EventBridge, CloudTrail, SNS and EC2 services read.
+
+export type AccountStatus = 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
+
+export interface OrgAccount {
+  id: string;
+  name: string;
+  email: string;
+  status: AccountStatus;
+  parentId: string;
+  joinedMethod: 'INVITED' | 'CREATED';
+  joinedTimestamp: string;
+  /** regions enabled in this account (EC2 DescribeRegions) */
+  enabledRegions: string[];
+}
+
+export interface OrgUnit {
+  id: string;
+  name: string;
+  parentId: string;
+}
+
+export interface Organization {
+  id: string;
+  rootId: string;
+  managementAccountId: string;
+  ous: Map<string, OrgUnit>;
+  accounts: Map<string, OrgAccount>;
+}
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  accountId: string;
+  roleName: string;
+  roleArn: string;
+  sessionName: string;
+  expiresAt: number;
+  /** true when the caller that assumed it was itself an assumed role (role chaining) */
+  chained: boolean;
+}
+
+export interface IamRole {
+  roleName: string;
+  roleId: string;
+  arn: string;
+  path: string;
+  assumeRolePolicyDocument: unknown;
+  /** inline policies by name */
+  policies: Record<string, unknown>;
+  managedPolicyArns: string[];
+  createDate: string;
+}
+
+export interface SecurityGroupRule {
+  ruleId: string;
+  groupId: string;
+  groupOwnerId: string;
+  isEgress: boolean;
+  ipProtocol: string;
+  fromPort: number;
+  toPort: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  prefixListId?: string;
+  referencedGroup?: { groupId: string; userId: string; vpcId?: string };
+  description?: string;
+  tags: Record<string, string>;
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  groupName: string;
+  description: string;
+  vpcId: string;
+  ownerId: string;
+  tags: Record<string, string>;
+  /** rule ids in creation order */
+  rules: Map<string, SecurityGroupRule>;
+}
+
+export interface Vpc {
+  vpcId: string;
+  cidrBlock: string;
+  isDefault: boolean;
+}
+
+export interface LambdaFunction {
+  functionName: string;
+  functionArn: string;
+  runtime: string;
+  handler: string;
+  role: string;
+  architectures: string[];
+  memorySize: number;
+  timeout: number;
+  environment: Record<string, string>;
+  description: string;
+  /** the JavaScript source (index.js for Code.ZipFile) */
+  code: string;
+  /** file name inside the zip, e.g. index.js */
+  codeFileName: string;
+  codeSha256: string;
+  codeSize: number;
+  lastModified: string;
+  revisionId: string;
+  version: string;
+  tags: Record<string, string>;
+  /** EventInvokeConfig */
+  invokeConfig?: { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number; onFailure?: string; onSuccess?: string };
+  /** resource policy statements (AWS::Lambda::Permission) */
+  permissions: { sid: string; principal: string; action: string; sourceArn?: string; sourceAccount?: string }[];
+}
+
+export interface EventTarget {
+  id: string;
+  arn: string;
+  roleArn?: string;
+  input?: string;
+}
+
+export interface EventRule {
+  name: string;
+  arn: string;
+  eventBusName: string;
+  eventPattern?: string;
+  scheduleExpression?: string;
+  state: 'ENABLED' | 'DISABLED';
+  description?: string;
+  targets: EventTarget[];
+}
+
+export interface Trail {
+  name: string;
+  arn: string;
+  homeRegion: string;
+  s3BucketName: string;
+  s3KeyPrefix?: string;
+  isMultiRegionTrail: boolean;
+  isOrganizationTrail: boolean;
+  includeGlobalServiceEvents: boolean;
+  logFileValidationEnabled: boolean;
+  isLogging: boolean;
+  kmsKeyId?: string;
+  tags: Record<string, string>;
+}
+
+export interface Bucket {
+  name: string;
+  region: string;
+  /** declared properties as CloudFormation set them (encryption, versioning, lifecycle, public access block, …) */
+  properties: Record<string, unknown>;
+  policy?: unknown;
+  /** number of objects (audit logs) held; removal must never lose these */
+  objectCount: number;
+}
+
+export interface SnsTopic {
+  arn: string;
+  name: string;
+  attributes: Record<string, string>;
+  subscriptions: { arn: string; protocol: string; endpoint: string }[];
+  tags: Record<string, string>;
+}
+
+export interface SnsMessage {
+  topicArn: string;
+  messageId: string;
+  subject?: string;
+  message: string;
+  attributes?: Record<string, unknown>;
+  publishedBy: string;
+  at: string;
+}
+
+export interface SqsQueue {
+  name: string;
+  url: string;
+  arn: string;
+  attributes: Record<string, string>;
+}
+
+export interface LogGroup {
+  name: string;
+  arn: string;
+  retentionInDays?: number;
+  kmsKeyId?: string;
+}
+
+/** One invocation of a function by the closed loop (EventBridge → Lambda). */
+export interface Invocation {
+  functionArn: string;
+  requestId: string;
+  eventId: string;
+  startedAt: string;
+  durationMs: number;
+  status: 'succeeded' | 'failed';
+  result?: unknown;
+  error?: { name: string; message: string };
+  attempt: number;
+  logs: string[];
+}
+
+/** A CloudTrail event produced by the simulator (EventBridge envelope) and where it went. */
+export interface RecordedEvent {
+  event: Record<string, unknown>;
+  matchedRules: string[];
+}
+
+export type StackStatus =
+  | 'CREATE_IN_PROGRESS' | 'CREATE_FAILED' | 'CREATE_COMPLETE'
+  | 'ROLLBACK_IN_PROGRESS' | 'ROLLBACK_FAILED' | 'ROLLBACK_COMPLETE'
+  | 'DELETE_IN_PROGRESS' | 'DELETE_FAILED' | 'DELETE_COMPLETE'
+  | 'UPDATE_IN_PROGRESS' | 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS' | 'UPDATE_COMPLETE'
+  | 'UPDATE_FAILED' | 'UPDATE_ROLLBACK_IN_PROGRESS' | 'UPDATE_ROLLBACK_FAILED'
+  | 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' | 'UPDATE_ROLLBACK_COMPLETE'
+  | 'REVIEW_IN_PROGRESS';
+
+/** Everything one account holds in one region. */
+export interface RegionState {
+  accountId: string;
+  region: string;
+  vpcs: Map<string, Vpc>;
+  securityGroups: Map<string, SecurityGroup>;
+  functions: Map<string, LambdaFunction>;
+  rules: Map<string, EventRule>;
+  trails: Map<string, Trail>;
+  topics: Map<string, SnsTopic>;
+  queues: Map<string, SqsQueue>;
+  logGroups: Map<string, LogGroup>;
+  snsMessages: SnsMessage[];
+  invocations: Invocation[];
+  events: RecordedEvent[];
+  /** CloudFormation's slice: owned by services/cloudformation */
+  cfn: unknown;
+}
+
+export interface AccountState {
+  id: string;
+  roles: Map<string, IamRole>;
+  regions: Map<string, RegionState>;
+}
+
+export interface Faults {
+  latencyMs: number;
+  throttleRate: number;
+  denyAssume: string[];
+  /** ACCOUNT or ACCOUNT:REGION */
+  failStack: string[];
+  /** accounts whose stack operations fail drift detection (status UNKNOWN) */
+  failDrift: string[];
+  suspended: string[];
+}
+
+export interface CallCount {
+  service: string;
+  operation: string;
+  account: string;
+  region: string;
+  count: number;
+  throttled: number;
+  errors: number;
+}
+
+export interface SimState {
+  partition: 'aws';
+  regions: string[];
+  stackMs: number;
+  seed: number;
+  org: Organization;
+  accounts: Map<string, AccountState>;
+  /** S3 buckets are global per partition */
+  buckets: Map<string, Bucket>;
+  credentials: Map<string, Credentials>;
+  faults: Faults;
+  /** key: service|operation|account|region */
+  calls: Map<string, CallCount>;
+  /** deterministic id source */
+  counter: number;
+}
+
+export function accountState(state: SimState, accountId: string): AccountState {
+  let acct = state.accounts.get(accountId);
+  if (!acct) {
+    acct = { id: accountId, roles: new Map(), regions: new Map() };
+    state.accounts.set(accountId, acct);
+  }
+  return acct;
+}
+
+/** The account-region slice, created on first use (with its default VPC and default security group). */
+export function regionState(state: SimState, accountId: string, region: string): RegionState {
+  const acct = accountState(state, accountId);
+  let rs = acct.regions.get(region);
+  if (!rs) {
+    rs = {
+      accountId, region,
+      vpcs: new Map(), securityGroups: new Map(), functions: new Map(), rules: new Map(), trails: new Map(),
+      topics: new Map(), queues: new Map(), logGroups: new Map(), snsMessages: [], invocations: [], events: [],
+      cfn: undefined,
+    };
+    acct.regions.set(region, rs);
+    const vpcId = `vpc-${hexId(state, 17)}`;
+    rs.vpcs.set(vpcId, { vpcId, cidrBlock: '172.31.0.0/16', isDefault: true });
+    const sgId = `sg-${hexId(state, 17)}`;
+    const sg: SecurityGroup = {
+      groupId: sgId, groupName: 'default', description: 'default VPC security group', vpcId, ownerId: accountId,
+      tags: {}, rules: new Map(),
+    };
+    rs.securityGroups.set(sgId, sg);
+    // AWS's default group: all traffic from itself, all traffic out to 0.0.0.0/0
+    const inRule = `sgr-${hexId(state, 17)}`;
+    sg.rules.set(inRule, {
+      ruleId: inRule, groupId: sgId, groupOwnerId: accountId, isEgress: false, ipProtocol: '-1', fromPort: -1,
+      toPort: -1, referencedGroup: { groupId: sgId, userId: accountId }, tags: {},
+    });
+    const outRule = `sgr-${hexId(state, 17)}`;
+    sg.rules.set(outRule, {
+      ruleId: outRule, groupId: sgId, groupOwnerId: accountId, isEgress: true, ipProtocol: '-1', fromPort: -1,
+      toPort: -1, cidrIpv4: '0.0.0.0/0', tags: {},
+    });
+  }
+  return rs;
+}
+
+/** A deterministic pseudo-random hex id (seeded), e.g. for sg-, sgr-, vpc- ids. */
+export function hexId(state: SimState, length: number): string {
+  state.counter += 1;
+  let x = (BigInt(state.seed) * 6364136223846793005n + BigInt(state.counter) * 1442695040888963407n) & ((1n << 64n) - 1n);
+  let out = '';
+  while (out.length < length) {
+    x = (x * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+    out += (x >> 33n).toString(16).padStart(8, '0');
+  }
+  return out.slice(0, length);
+}
+
+export function newUuid(state: SimState): string {
+  const h = hexId(state, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
