@@ -1,0 +1,126 @@
+// Rendering the CloudFormation template: parameter defaults from the configuration, the function's code inlined
+// into Code.ZipFile, and a version that is a hash of the rendered template (kept as a parameter, output and tag).
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseDocument, Scalar, type Document } from 'yaml';
+
+/** The configuration values that shape the template. */
+export interface TemplateSettings {
+  mode: 'enforce' | 'monitor';
+  directions: ('ingress' | 'egress')[];
+  onModify: 'revoke' | 'alert';
+  allowPrincipals: string[];
+  exemptTag: string | null;
+  exemptGroups: string[];
+  onlyVpcs: string[];
+  onlyTag: string | null;
+  notificationEmail: string | null;
+  notificationTopicArn: string | null;
+  /** the default of the CreateTrail parameter; deploy decides it per account in `auto` mode */
+  createTrail: boolean;
+  homeRegion: string;
+  trailRetentionDays: number;
+}
+
+export interface RenderedTemplate {
+  body: string;
+  version: string;
+  bytes: number;
+}
+
+/** CloudFormation's limit for TemplateBody, and the budget we keep to leave room to spare. */
+export const TEMPLATE_BODY_LIMIT = 51_200;
+export const TEMPLATE_BUDGET = 40_000;
+export const VERSION_TAG = 'guardrail:version';
+const CODE_PLACEHOLDER = '__GUARDRAIL_FUNCTION_CODE__';
+
+/** Retention values CloudWatch Logs accepts; the function's log group takes the nearest at or above the trail's. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export function logRetentionFor(days: number): number {
+  return LOG_RETENTION_DAYS.find((d) => d >= days) ?? 3653;
+}
+
+const INTRINSIC_TAGS = ['Ref', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'And', 'Or', 'Condition', 'Join', 'Select',
+  'Split', 'FindInMap', 'Base64', 'Cidr', 'GetAZs', 'ImportValue'];
+
+/** YAML tags for CloudFormation's short-form intrinsics, kept as they are when the document is written back. */
+export const CFN_YAML_TAGS = INTRINSIC_TAGS.flatMap((name) => [
+  { tag: `!${name}`, resolve: (v: unknown) => v, identify: () => false },
+  { tag: `!${name}`, collection: 'seq' as const, resolve: (v: unknown) => v, identify: () => false },
+  { tag: `!${name}`, collection: 'map' as const, resolve: (v: unknown) => v, identify: () => false },
+]);
+
+function templateUrl(): URL {
+  return new URL('../../templates/guardrail.yaml', import.meta.url);
+}
+
+function bundleUrl(): URL {
+  return new URL('../../lambda-bundle/dist/index.js', import.meta.url);
+}
+
+export async function loadTemplateSource(): Promise<string> {
+  return readFile(templateUrl(), 'utf8');
+}
+
+export async function loadFunctionCode(): Promise<string> {
+  try {
+    return await readFile(bundleUrl(), 'utf8');
+  } catch (err) {
+    throw new Error(`The revert function is not built (${bundleUrl().pathname} is missing). Run \`npm run build\` first.`,
+      { cause: err });
+  }
+}
+
+export function parameterDefaults(s: TemplateSettings): Record<string, string> {
+  const dirs = [...new Set(s.directions)].sort();
+  return {
+    Mode: s.mode,
+    Directions: dirs.join(','),
+    OnModify: s.onModify,
+    AllowPrincipals: s.allowPrincipals.join(','),
+    ExemptTag: s.exemptTag ?? '',
+    ExemptGroups: s.exemptGroups.join(','),
+    OnlyVpcs: s.onlyVpcs.join(','),
+    OnlyTag: s.onlyTag ?? '',
+    NotificationEmail: s.notificationEmail ?? '',
+    NotificationTopicArn: s.notificationTopicArn ?? '',
+    CreateTrail: s.createTrail ? 'true' : 'false',
+    HomeRegion: s.homeRegion,
+    TrailRetentionDays: String(s.trailRetentionDays),
+    LogRetentionDays: String(logRetentionFor(s.trailRetentionDays)),
+  };
+}
+
+/**
+ * Renders the template. The version hashes the whole rendered body (code and parameter defaults included), so any
+ * change to the configuration's policy, the template or the function gives a new version.
+ */
+export function renderTemplate(source: string, code: string, settings: TemplateSettings): RenderedTemplate {
+  const doc = parseDocument(source, { customTags: CFN_YAML_TAGS });
+  if (doc.errors.length > 0) throw new Error(`templates/guardrail.yaml is not valid YAML: ${doc.errors[0]!.message}`);
+  for (const [name, value] of Object.entries(parameterDefaults(settings))) {
+    setParameterDefault(doc, name, value);
+  }
+  const zip = doc.getIn(['Resources', 'RevertFunction', 'Properties', 'Code', 'ZipFile']);
+  if (zip !== CODE_PLACEHOLDER) throw new Error('templates/guardrail.yaml has lost the function code placeholder');
+  const codeNode = new Scalar(code.trimEnd());
+  codeNode.type = Scalar.BLOCK_LITERAL;
+  doc.setIn(['Resources', 'RevertFunction', 'Properties', 'Code', 'ZipFile'], codeNode);
+
+  setParameterDefault(doc, 'GuardrailVersion', 'unversioned');
+  const unversioned = doc.toString({ lineWidth: 0 });
+  const version = createHash('sha256').update(unversioned).digest('hex').slice(0, 16);
+  setParameterDefault(doc, 'GuardrailVersion', version);
+  const body = doc.toString({ lineWidth: 0 });
+  return { body, version, bytes: Buffer.byteLength(body, 'utf8') };
+}
+
+function setParameterDefault(doc: Document, name: string, value: string): void {
+  if (!doc.hasIn(['Parameters', name])) throw new Error(`templates/guardrail.yaml has no parameter ${name}`);
+  const type = doc.getIn(['Parameters', name, 'Type']);
+  // keep Number parameters as numbers, and quote strings that YAML would read as something else
+  const node = new Scalar(type === 'Number' ? Number(value) : value);
+  if (type !== 'Number') node.type = Scalar.QUOTE_SINGLE;
+  doc.setIn(['Parameters', name, 'Default'], node);
+}

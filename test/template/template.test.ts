@@ -1,0 +1,207 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
+import {
+  TEMPLATE_BUDGET, loadFunctionCode, loadTemplateSource, renderTemplate, type TemplateSettings,
+} from '../../src/stack/template.js';
+import { checkTemplate, resourceAttributes } from './spec.js';
+
+type Json = Record<string, unknown>;
+interface Resource { Type: string; Condition?: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+
+const base: TemplateSettings = {
+  mode: 'enforce', directions: ['ingress', 'egress'], onModify: 'revoke', allowPrincipals: [],
+  exemptTag: 'guardrail:exempt=true', exemptGroups: [], onlyVpcs: [], onlyTag: null, notificationEmail: null,
+  notificationTopicArn: null, createTrail: true, homeRegion: 'us-east-1', trailRetentionDays: 365,
+};
+const CODE = 'exports.handler=async(e)=>({ok:true});';
+
+let source = '';
+let template: { Resources: Record<string, Resource>; Parameters: Record<string, Json>; Outputs: Record<string, Json>; Conditions: Json };
+beforeAll(async () => {
+  source = await loadTemplateSource();
+  template = parseCfnYaml(renderTemplate(source, CODE, base).body) as typeof template;
+});
+
+function statements(): Json[] {
+  const role = template.Resources.FunctionRole!;
+  const policies = role.Properties.Policies as { PolicyDocument: { Statement: Json[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement).map((s) => {
+    const fnIf = s['Fn::If'] as unknown[] | undefined;
+    return fnIf ? (fnIf[1] as Json) : s;
+  });
+}
+
+describe('the rendered template', () => {
+  it('matches the CloudFormation registry schemas: types, required and known properties, allowed values', () => {
+    expect(checkTemplate(template)).toEqual([]);
+  });
+
+  it('the schema check itself catches an unknown property, a missing required one and a bad enum', () => {
+    const broken = structuredClone(template);
+    broken.Resources.RevertFunction!.Properties.Runtyme = 'nodejs24.x';
+    delete broken.Resources.FunctionRole!.Properties.AssumeRolePolicyDocument;
+    broken.Resources.ChangeRule!.Properties.State = 'ON';
+    const problems = checkTemplate(broken);
+    expect(problems.join('\n')).toContain('RevertFunction: unknown property Runtyme');
+    expect(problems.join('\n')).toContain('FunctionRole: required property AssumeRolePolicyDocument is missing');
+    expect(problems.join('\n')).toContain('ChangeRule.State: "ON" is not one of');
+  });
+
+  it('GetAtt only asks for attributes the resource types have', () => {
+    const seen: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, inner] of Object.entries(v)) {
+          if (k === 'Fn::GetAtt') {
+            const [id, attr] = inner as [string, string];
+            const type = template.Resources[id]?.Type;
+            expect(type, `GetAtt of unknown resource ${id}`).toBeDefined();
+            expect(resourceAttributes(type!)).toContain(attr);
+            seen.push(`${id}.${attr}`);
+          } else walk(inner);
+        }
+      }
+    };
+    walk(template);
+    expect(seen.length).toBeGreaterThan(3);
+  });
+
+  it('the function runs on nodejs24.x arm64 with index.handler and its code inlined', () => {
+    const fn = template.Resources.RevertFunction!.Properties;
+    expect(fn.Runtime).toBe('nodejs24.x');
+    expect(fn.Architectures).toEqual(['arm64']);
+    expect(fn.Handler).toBe('index.handler');
+    expect((fn.Code as Json).ZipFile).toBe(CODE);
+  });
+
+  it('the rule matches successful security-group calls from ec2.amazonaws.com only', () => {
+    const pattern = template.Resources.ChangeRule!.Properties.EventPattern as Json;
+    const detail = pattern.detail as Json;
+    expect(pattern.source).toEqual(['aws.ec2']);
+    expect(detail.eventSource).toEqual(['ec2.amazonaws.com']);
+    expect(detail.errorCode).toEqual([{ exists: false }]);
+    const both = ((detail.eventName as Json)['Fn::If'] as unknown[])[2] as Json;
+    expect((both['Fn::If'] as unknown[])[2]).toEqual(
+      ['AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'ModifySecurityGroupRules']);
+  });
+
+  it('the invoke permission is limited to the rule', () => {
+    const perm = template.Resources.InvokePermission!.Properties;
+    expect(perm.Principal).toBe('events.amazonaws.com');
+    expect(perm.SourceArn).toEqual({ 'Fn::GetAtt': ['ChangeRule', 'Arn'] });
+  });
+
+  it('retries twice, then keeps the event in an encrypted dead-letter queue', () => {
+    const cfg = template.Resources.AsyncConfig!.Properties;
+    expect(cfg.MaximumRetryAttempts).toBe(2);
+    expect(cfg.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } } });
+    expect(template.Resources.DeadLetterQueue!.Properties.SqsManagedSseEnabled).toBe(true);
+  });
+});
+
+describe('least privilege', () => {
+  it('no statement allows a wildcard action, and only Describe actions use Resource "*"', () => {
+    for (const s of statements()) {
+      const actions = ([] as string[]).concat(s.Action as string | string[]);
+      expect(actions.every((a) => !a.includes('*')), JSON.stringify(s)).toBe(true);
+      if (s.Resource === '*') expect(actions.every((a) => a.startsWith('ec2:Describe'))).toBe(true);
+      expect(s.Effect).toBe('Allow');
+    }
+  });
+
+  it('revokes only on security groups of this account and region', () => {
+    const revoke = statements().find((s) => (s.Action as string[]).includes?.('ec2:RevokeSecurityGroupIngress'))!;
+    expect(revoke.Action).toEqual(['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress']);
+    expect(revoke.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/*' });
+  });
+
+  it('logs only to its own log group, publishes only to its topic, sends only to its queue', () => {
+    const byAction = (a: string) => statements().filter((s) => ([] as string[]).concat(s.Action as string).includes(a));
+    expect(byAction('logs:PutLogEvents').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['FunctionLogGroup', 'Arn'] }]);
+    expect(byAction('logs:CreateLogGroup')).toEqual([]);
+    expect(byAction('sqs:SendMessage').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }]);
+    expect(byAction('sns:Publish').map((s) => s.Resource)).toEqual([
+      { 'Fn::If': ['CreateTopic', { Ref: 'NotificationTopic' }, { Ref: 'NotificationTopicArn' }] }]);
+  });
+
+  it('the function role can only be assumed by Lambda in this account', () => {
+    const doc = template.Resources.FunctionRole!.Properties.AssumeRolePolicyDocument as { Statement: Json[] };
+    expect(doc.Statement).toHaveLength(1);
+    expect(doc.Statement[0]!.Principal).toEqual({ Service: 'lambda.amazonaws.com' });
+    expect(doc.Statement[0]!.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+  });
+});
+
+describe('the trail bucket', () => {
+  it('exists only with the MakeTrail condition (home region, trail wanted)', () => {
+    for (const id of ['TrailBucket', 'TrailBucketPolicy', 'Trail']) expect(template.Resources[id]!.Condition).toBe('MakeTrail');
+    expect(template.Conditions.MakeTrail).toEqual({ 'Fn::And': [
+      { 'Fn::Equals': [{ Ref: 'CreateTrail' }, 'true'] }, { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'HomeRegion' }] }] });
+  });
+
+  it('is retained, encrypted, private, versioned and expires objects after the retention', () => {
+    const b = template.Resources.TrailBucket!;
+    expect(b.DeletionPolicy).toBe('Retain');
+    expect(b.UpdateReplacePolicy).toBe('Retain');
+    const p = b.Properties;
+    expect(JSON.stringify(p.BucketEncryption)).toContain('SSEAlgorithm');
+    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const rule = ((p.LifecycleConfiguration as Json).Rules as Json[])[0]!;
+    expect(rule.ExpirationInDays).toEqual({ Ref: 'TrailRetentionDays' });
+    expect(template.Parameters.TrailRetentionDays!.Default).toBe(365);
+  });
+
+  it('denies non-TLS requests and admits CloudTrail only from this trail (aws:SourceArn)', () => {
+    const stmts = ((template.Resources.TrailBucketPolicy!.Properties.PolicyDocument as Json).Statement as Json[]);
+    const deny = stmts.find((s) => s.Effect === 'Deny')!;
+    expect(deny.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+    const allows = stmts.filter((s) => s.Effect === 'Allow');
+    expect(allows.length).toBe(2);
+    for (const s of allows) {
+      expect(s.Principal).toEqual({ Service: 'cloudtrail.amazonaws.com' });
+      expect(JSON.stringify(s.Condition)).toContain('aws:SourceArn');
+    }
+    const trail = template.Resources.Trail!.Properties;
+    expect(trail.IsMultiRegionTrail).toBe(true);
+    expect(trail.EnableLogFileValidation).toBe(true);
+  });
+});
+
+describe('rendering', () => {
+  it('puts the configuration into parameter defaults', () => {
+    const r = parseCfnYaml(renderTemplate(source, CODE, {
+      ...base, mode: 'monitor', directions: ['egress'], allowPrincipals: ['arn:aws:iam::*:role/Admin', 'arn:aws:iam::111111111111:role/Ci*'],
+      onlyTag: 'guardrail=on', notificationEmail: 'sec@example.com', trailRetentionDays: 100,
+    }).body) as typeof template;
+    expect(r.Parameters.Mode!.Default).toBe('monitor');
+    expect(r.Parameters.Directions!.Default).toBe('egress');
+    expect(r.Parameters.AllowPrincipals!.Default).toBe('arn:aws:iam::*:role/Admin,arn:aws:iam::111111111111:role/Ci*');
+    expect(r.Parameters.OnlyTag!.Default).toBe('guardrail=on');
+    expect(r.Parameters.NotificationEmail!.Default).toBe('sec@example.com');
+    expect(r.Parameters.LogRetentionDays!.Default).toBe(120);
+    for (const [name, p] of Object.entries(r.Parameters)) {
+      if (p.AllowedValues) expect(p.AllowedValues, name).toContain(p.Default);
+    }
+  });
+
+  it('the version is stable for the same input and changes with the policy or the code', () => {
+    const a = renderTemplate(source, CODE, base);
+    expect(renderTemplate(source, CODE, base).version).toBe(a.version);
+    expect(renderTemplate(source, CODE, { ...base, mode: 'monitor' }).version).not.toBe(a.version);
+    expect(renderTemplate(source, CODE + ' ', base).version).toBe(a.version); // trailing whitespace is trimmed
+    expect(renderTemplate(source, CODE + '//2', base).version).not.toBe(a.version);
+    expect(a.version).toMatch(/^[0-9a-f]{16}$/);
+    const parsed = parseCfnYaml(a.body) as typeof template;
+    expect(parsed.Parameters.GuardrailVersion!.Default).toBe(a.version);
+    expect(parsed.Outputs.TemplateVersion!.Value).toEqual({ Ref: 'GuardrailVersion' });
+  });
+
+  it('with the real bundle, stays within the 40,000-byte budget', async () => {
+    const code = await loadFunctionCode();
+    const r = renderTemplate(source, code, base);
+    expect(r.bytes).toBeLessThanOrEqual(TEMPLATE_BUDGET);
+    expect((parseCfnYaml(r.body) as typeof template).Resources.RevertFunction!.Properties.Code).toEqual({ ZipFile: code.trimEnd() });
+  });
+});
