@@ -46,9 +46,9 @@ const INTRINSIC_TAGS = ['Ref', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'And', 'O
 
 /** YAML tags for CloudFormation's short-form intrinsics, kept as they are when the document is written back. */
 export const CFN_YAML_TAGS = INTRINSIC_TAGS.flatMap((name) => [
-  { tag: `!${name}`, resolve: (v: unknown) => v, identify: () => false },
-  { tag: `!${name}`, collection: 'seq' as const, resolve: (v: unknown) => v, identify: () => false },
-  { tag: `!${name}`, collection: 'map' as const, resolve: (v: unknown) => v, identify: () => false },
+  { tag: `!${name}`, resolve: (v: unknown) => v, identify: (): boolean => false },
+  { tag: `!${name}`, collection: 'seq' as const, resolve: (v: unknown) => v, identify: (): boolean => false },
+  { tag: `!${name}`, collection: 'map' as const, resolve: (v: unknown) => v, identify: (): boolean => false },
 ]);
 
 function templateUrl(): URL {
