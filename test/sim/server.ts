@@ -6,6 +6,7 @@ import { SimError, type Caller, type Protocol, type Service, type ServiceContext
 import type { CallCount, SimState } from './state.js';
 import { ec2Error, ec2Response, jsonError, queryError, queryResponse, unflattenQuery } from './protocols.js';
 import { addAccount, applyFaults, serialiseState } from './sim.js';
+import { createAssumableRole } from './services/sts.js';
 
 export interface SimServer {
   endpoint: string;
@@ -175,6 +176,10 @@ export async function startServer(state: SimState, services: Service[], port = 0
           const acct = addAccount(state, typeof body.name === 'string' ? body.name : undefined,
             typeof body.parentId === 'string' ? body.parentId : undefined);
           return reply(200, { id: acct.id, name: acct.name, status: acct.status });
+        }
+        case 'POST /_sim/roles': {
+          const role = createAssumableRole(state, body);
+          return reply(200, { arn: role.arn, roleName: role.roleName });
         }
         case 'GET /_sim/faults': return reply(200, state.faults);
         case 'POST /_sim/faults': return reply(200, applyFaults(state, body));

@@ -39,6 +39,8 @@ export interface Credentials {
   roleArn: string;
   sessionName: string;
   expiresAt: number;
+  /** when AssumeRole issued them (epoch ms; CloudTrail's sessionContext.attributes.creationDate) */
+  issuedAt?: number;
   /** true when the caller that assumed it was itself an assumed role (role chaining) */
   chained: boolean;
 }
@@ -53,6 +55,8 @@ export interface IamRole {
   policies: Record<string, unknown>;
   managedPolicyArns: string[];
   createDate: string;
+  /** IAM's MaxSessionDuration in seconds (AssumeRole's DurationSeconds limit); 3600 when unset */
+  maxSessionDuration?: number;
 }
 
 export interface SecurityGroupRule {

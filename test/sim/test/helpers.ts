@@ -1,0 +1,51 @@
+// Shared helpers for the simulator's own tests: start a simulator on a free port, and configure real SDK v3
+// clients against it, either as the management account or as a role assumed into a member account.
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { startSim, type SimOptions } from '../sim.js';
+import type { SimServer } from '../server.js';
+
+export interface TestCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Any key the simulator did not issue is the management account's root. */
+export const MANAGEMENT_CREDENTIALS: TestCredentials = { accessKeyId: 'AKIDMGMT', secretAccessKey: 'x' };
+
+/** Starts a simulator on 127.0.0.1, on a free port. Close it in afterAll. */
+export function startTestSim(opts: SimOptions = {}): Promise<SimServer> {
+  return startSim({ ...opts, port: 0 });
+}
+
+/** The config for any SDK v3 client: the simulator's endpoint, a region, and static credentials. */
+export function clientConfig(sim: SimServer, region = 'us-east-1', creds: TestCredentials = MANAGEMENT_CREDENTIALS) {
+  return { endpoint: sim.endpoint, region, credentials: { ...creds } };
+}
+
+/** The account ids of the organisation's members (management account excluded), in creation order. */
+export function memberIds(sim: SimServer): string[] {
+  const mgmt = sim.state.org.managementAccountId;
+  return [...sim.state.org.accounts.keys()].filter((id) => id !== mgmt);
+}
+
+/** Assumes a role (OrganizationAccountAccessRole by default) in `accountId` with the management credentials. */
+export async function assumeInto(
+  sim: SimServer,
+  accountId: string,
+  opts: { roleName?: string; externalId?: string; sessionName?: string; from?: TestCredentials } = {},
+): Promise<TestCredentials> {
+  const sts = new STSClient(clientConfig(sim, 'us-east-1', opts.from ?? MANAGEMENT_CREDENTIALS));
+  try {
+    const out = await sts.send(new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${accountId}:role/${opts.roleName ?? 'OrganizationAccountAccessRole'}`,
+      RoleSessionName: opts.sessionName ?? 'sim-test',
+      ExternalId: opts.externalId,
+    }));
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRole returned no credentials');
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+  } finally {
+    sts.destroy();
+  }
+}
