@@ -1,1 +1,36 @@
-// placeholder: replaced by the esbuild bundle step
+// Bundles the revert function: lambda-bundle/src/handler.ts → lambda-bundle/dist/index.js (CommonJS, minified,
+// @aws-sdk/* left to the Lambda runtime). Prints the size, and fails when it exceeds the budget: the bundle is
+// inlined into the template's Code.ZipFile, which must stay well under CloudFormation's 51,200-byte limit.
+import { build } from 'esbuild';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outfile = join(here, 'dist', 'index.js');
+const LIMIT = 24 * 1024;
+
+await build({
+  entryPoints: [join(here, 'src', 'handler.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  minify: true,
+  external: ['@aws-sdk/*'],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+// The repository is an ESM package; mark dist/ as CommonJS so local tools (tests, the simulator) can require
+// index.js as Lambda does. Only index.js goes into the template.
+writeFileSync(join(here, 'dist', 'package.json'), '{ "type": "commonjs" }\n');
+
+const bytes = statSync(outfile).size;
+const kb = (bytes / 1024).toFixed(1);
+console.log(`lambda bundle: ${outfile} ${bytes} bytes (${kb} KB, limit ${LIMIT / 1024} KB)`);
+if (bytes > LIMIT) {
+  console.error(`lambda bundle is over ${LIMIT} bytes`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,62 @@
+// The ports, implemented with the AWS SDK v3 clients (which the Lambda runtime provides).
+import {
+  DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission,
+} from '@aws-sdk/client-ec2';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { errorCode } from './revert.js';
+import type { Ec2Port, Permission, SnsPort } from './types.js';
+
+function toWire(p: Permission): IpPermission {
+  const wire: IpPermission = { IpProtocol: p.ipProtocol };
+  if (p.fromPort !== undefined) wire.FromPort = p.fromPort;
+  if (p.toPort !== undefined) wire.ToPort = p.toPort;
+  if (p.ipRanges.length) wire.IpRanges = p.ipRanges.map((CidrIp) => ({ CidrIp }));
+  if (p.ipv6Ranges.length) wire.Ipv6Ranges = p.ipv6Ranges.map((CidrIpv6) => ({ CidrIpv6 }));
+  if (p.prefixListIds.length) wire.PrefixListIds = p.prefixListIds.map((PrefixListId) => ({ PrefixListId }));
+  if (p.groups.length) {
+    wire.UserIdGroupPairs = p.groups.map((g) => ({ GroupId: g.groupId, GroupName: g.groupId ? undefined : g.groupName, UserId: g.userId }));
+  }
+  return wire;
+}
+
+export function ec2Port(client: EC2Client): Ec2Port {
+  return {
+    async describeGroup({ groupId, groupName }) {
+      try {
+        const out = await client.send(new DescribeSecurityGroupsCommand(
+          groupId ? { GroupIds: [groupId] } : { GroupNames: [groupName ?? ''] },
+        ));
+        const g = out.SecurityGroups?.[0];
+        if (!g?.GroupId) return undefined;
+        const tags: Record<string, string> = {};
+        for (const t of g.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
+        return { groupId: g.GroupId, vpcId: g.VpcId, tags };
+      } catch (err) {
+        if (errorCode(err) === 'InvalidGroup.NotFound') return undefined;
+        throw err;
+      }
+    },
+    async describeRules(ruleIds) {
+      const out = await client.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ruleIds }));
+      return (out.SecurityGroupRules ?? []).flatMap((r) => (r.SecurityGroupRuleId && r.GroupId
+        ? [{ ruleId: r.SecurityGroupRuleId, groupId: r.GroupId, isEgress: r.IsEgress === true }]
+        : []));
+    },
+    async revoke({ direction, groupId, ruleIds, permissions }) {
+      const input = ruleIds ? { GroupId: groupId, SecurityGroupRuleIds: ruleIds } : { GroupId: groupId, IpPermissions: (permissions ?? []).map(toWire) };
+      const out = direction === 'egress'
+        ? await client.send(new RevokeSecurityGroupEgressCommand(input))
+        : await client.send(new RevokeSecurityGroupIngressCommand(input));
+      return { unknownPermissions: out.UnknownIpPermissions?.length ?? 0 };
+    },
+  };
+}
+
+export function snsPort(client: SNSClient): SnsPort {
+  return {
+    async publish(topicArn, subject, message) {
+      await client.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// Configuration from the environment, read once per cold start. Bad values never stop the function: they fall
+// back to the safe default (enforce, revoke, both directions) and are reported as warnings.
+import type { Config, Direction } from './types.js';
+
+type Env = Record<string, string | undefined>;
+
+function list(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function keyValue(name: string, value: string | undefined, warnings: string[]): { key: string; value: string } | undefined {
+  if (!value || value.trim() === '') return undefined;
+  const at = value.indexOf('=');
+  if (at <= 0) {
+    warnings.push(`${name} must be key=value, got "${value}"; ignored`);
+    return undefined;
+  }
+  return { key: value.slice(0, at).trim(), value: value.slice(at + 1).trim() };
+}
+
+export function loadConfig(env: Env): Config {
+  const warnings: string[] = [];
+
+  const rawMode = (env.GUARDRAIL_MODE ?? '').trim().toLowerCase();
+  let mode: Config['mode'] = 'enforce';
+  if (rawMode === 'monitor') mode = 'monitor';
+  else if (rawMode !== '' && rawMode !== 'enforce') warnings.push(`GUARDRAIL_MODE "${rawMode}" unknown; using enforce`);
+
+  const rawModify = (env.GUARDRAIL_ON_MODIFY ?? '').trim().toLowerCase();
+  let onModify: Config['onModify'] = 'revoke';
+  if (rawModify === 'alert') onModify = 'alert';
+  else if (rawModify !== '' && rawModify !== 'revoke') warnings.push(`GUARDRAIL_ON_MODIFY "${rawModify}" unknown; using revoke`);
+
+  let directions: Direction[] = ['ingress', 'egress'];
+  const rawDirections = list(env.GUARDRAIL_DIRECTIONS).map((d) => d.toLowerCase());
+  if (rawDirections.length > 0) {
+    const known = rawDirections.filter((d): d is Direction => d === 'ingress' || d === 'egress');
+    if (known.length !== rawDirections.length) warnings.push(`GUARDRAIL_DIRECTIONS has unknown entries: ${rawDirections.join(',')}`);
+    if (known.length > 0) directions = [...new Set(known)];
+  }
+
+  const topic = env.GUARDRAIL_NOTIFY_TOPIC_ARN?.trim();
+  const self = env.GUARDRAIL_SELF_ROLE_ARN?.trim();
+  const region = env.AWS_REGION?.trim();
+  return {
+    mode,
+    allowPrincipals: list(env.GUARDRAIL_ALLOW_PRINCIPALS),
+    exemptTag: keyValue('GUARDRAIL_EXEMPT_TAG', env.GUARDRAIL_EXEMPT_TAG, warnings),
+    exemptGroups: list(env.GUARDRAIL_EXEMPT_GROUPS),
+    onlyVpcs: list(env.GUARDRAIL_ONLY_VPCS),
+    onlyTag: keyValue('GUARDRAIL_ONLY_TAG', env.GUARDRAIL_ONLY_TAG, warnings),
+    onModify,
+    notifyTopicArn: topic ? topic : undefined,
+    selfRoleArn: self ? self : undefined,
+    directions,
+    region: region ? region : undefined,
+    warnings,
+  };
+}

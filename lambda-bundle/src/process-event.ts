@@ -1,0 +1,196 @@
+// One event, start to finish: parse, decide per group and direction, act, log, notify. The AWS calls go through
+// the ports in `deps`, so tests run this with fakes or against the simulator.
+import { allowedPattern, directionIgnoreReason, eventIgnoreReason, groupAllowReason, needsGroupInfo } from './decide.js';
+import { consoleSink, decisionLine, type LogSink } from './log.js';
+import { buildNotification, notify } from './notify.js';
+import { parseEvent } from './parse-event.js';
+import { errorCode, isTransient, revokePermissions, revokeRuleIds, type Outcome } from './revert.js';
+import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, Permission, Principal, Result, RuleInfo, SnsPort } from './types.js';
+
+export interface Deps {
+  config: Config;
+  ec2: Ec2Port;
+  sns?: SnsPort;
+  log?: LogSink;
+}
+
+/** What one decision acts on: one group, one direction, its rule ids or its permissions. */
+interface Unit {
+  groupId: string;
+  direction: Direction;
+  ruleIds: string[];
+  permissions?: Permission[];
+}
+
+type Planned = { units: Unit[]; settled: Decision[] };
+
+/** Describe each group at most once per invocation. */
+function groupCache(ec2: Ec2Port): (groupId: string) => Promise<GroupInfo | undefined> {
+  const cache = new Map<string, Promise<GroupInfo | undefined>>();
+  return (groupId) => {
+    let p = cache.get(groupId);
+    if (!p) {
+      p = ec2.describeGroup({ groupId });
+      cache.set(groupId, p);
+    }
+    return p;
+  };
+}
+
+async function resolveGroupId(ec2: Ec2Port, groupId: string | undefined, groupName: string | undefined): Promise<string | Decision> {
+  if (groupId) return groupId;
+  const name = groupName ?? '';
+  try {
+    const found = await ec2.describeGroup({ groupName: name });
+    if (found) return found.groupId;
+    return { groupId: null, ruleIds: [], direction: null, action: 'failed', reason: `no group named "${name}" in the default VPC` };
+  } catch (err) {
+    if (isTransient(err)) throw err;
+    return { groupId: null, ruleIds: [], direction: null, action: 'failed', reason: `could not look up group "${name}" (${errorCode(err)})` };
+  }
+}
+
+async function plan(change: Change, ec2: Ec2Port): Promise<Planned> {
+  const settled: Decision[] = [];
+  if (change.kind === 'modify') {
+    const ids = change.rules.map((r) => r.ruleId);
+    let known: Map<string, RuleInfo>;
+    try {
+      known = await describeRulesTolerant(ec2, ids);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      const reason = `could not describe the modified rules (${errorCode(err)})`;
+      return { units: [], settled: [{ groupId: change.groupId, ruleIds: ids, direction: null, action: 'failed', reason }] };
+    }
+    const units = new Map<Direction, Unit>();
+    for (const id of ids) {
+      const rule = known.get(id);
+      if (!rule) {
+        settled.push({ groupId: change.groupId, ruleIds: [id], direction: null, action: 'ignored', reason: 'the modified rule no longer exists' });
+        continue;
+      }
+      if (rule.groupId !== change.groupId) {
+        settled.push({ groupId: change.groupId, ruleIds: [id], direction: null, action: 'ignored', reason: `rule belongs to ${rule.groupId}, not the event's group` });
+        continue;
+      }
+      const direction: Direction = rule.isEgress ? 'egress' : 'ingress';
+      const unit = units.get(direction) ?? { groupId: change.groupId, direction, ruleIds: [] };
+      unit.ruleIds.push(id);
+      units.set(direction, unit);
+    }
+    return { units: [...units.values()], settled };
+  }
+  const resolved = await resolveGroupId(ec2, change.groupId, change.groupName);
+  if (typeof resolved !== 'string') return { units: [], settled: [{ ...resolved, direction: change.direction }] };
+  if (change.kind === 'permissions') {
+    return { units: [{ groupId: resolved, direction: change.direction, ruleIds: [], permissions: change.permissions }], settled };
+  }
+  const byGroup = new Map<string, Unit>();
+  for (const rule of change.rules) {
+    const groupId = rule.groupId ?? resolved;
+    const unit = byGroup.get(groupId) ?? { groupId, direction: change.direction, ruleIds: [] };
+    unit.ruleIds.push(rule.ruleId);
+    byGroup.set(groupId, unit);
+  }
+  return { units: [...byGroup.values()], settled };
+}
+
+/** DescribeSecurityGroupRules fails as a whole when one id is unknown; then ask one id at a time. */
+async function describeRulesTolerant(ec2: Ec2Port, ids: string[]): Promise<Map<string, RuleInfo>> {
+  const out = new Map<string, RuleInfo>();
+  const add = (rules: RuleInfo[]): void => {
+    for (const r of rules) if (ids.includes(r.ruleId)) out.set(r.ruleId, r);
+  };
+  const notFound = (err: unknown): boolean => errorCode(err) === 'InvalidSecurityGroupRuleId.NotFound';
+  try {
+    add(await ec2.describeRules(ids));
+    return out;
+  } catch (err) {
+    if (!notFound(err)) throw err;
+    if (ids.length === 1) return out;
+  }
+  for (const id of ids) {
+    try {
+      add(await ec2.describeRules([id]));
+    } catch (err) {
+      if (!notFound(err)) throw err;
+    }
+  }
+  return out;
+}
+
+async function decideUnit(
+  unit: Unit, deps: Deps, principal: Principal, isModify: boolean, describe: (id: string) => Promise<GroupInfo | undefined>,
+): Promise<Decision> {
+  const { config, ec2 } = deps;
+  const base = { groupId: unit.groupId, ruleIds: unit.ruleIds, direction: unit.direction };
+  const ignored = directionIgnoreReason(config, unit.direction);
+  if (ignored) return { ...base, action: 'ignored', reason: ignored };
+  const pattern = allowedPattern(config, principal);
+  if (pattern) return { ...base, action: 'allowed', reason: `caller matches allowed principal ${pattern}` };
+
+  let info: GroupInfo | undefined;
+  if (needsGroupInfo(config) && !config.exemptGroups.includes(unit.groupId)) {
+    try {
+      info = await describe(unit.groupId);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      return { ...base, action: 'failed', reason: `could not describe ${unit.groupId} to check its scope (${errorCode(err)})` };
+    }
+  }
+  const exempt = groupAllowReason(config, unit.groupId, info);
+  if (exempt) return { ...base, action: 'allowed', reason: exempt };
+  if (config.mode === 'monitor') return { ...base, action: 'monitored', reason: 'monitor mode' };
+  if (isModify && config.onModify === 'alert') return { ...base, action: 'monitored', reason: 'onModify=alert' };
+
+  const outcome: Outcome = unit.permissions
+    ? await revokePermissions(ec2, unit.direction, unit.groupId, unit.permissions)
+    : await revokeRuleIds(ec2, unit.direction, unit.groupId, unit.ruleIds);
+  return { ...base, ...outcome };
+}
+
+export async function processEvent(event: unknown, deps: Deps): Promise<Result> {
+  const log = deps.log ?? consoleSink;
+  const parsed = parseEvent(event);
+  let decisions: Decision[];
+  let principal: Principal = {};
+  let change: Change | undefined;
+  if (!parsed.ok) {
+    decisions = [{ groupId: parsed.groupId, ruleIds: [], direction: parsed.direction, action: 'ignored', reason: parsed.reason }];
+  } else {
+    principal = parsed.principal;
+    change = parsed.change;
+    const ignored = eventIgnoreReason(deps.config, principal, parsed.meta.region);
+    if (ignored) {
+      const c = parsed.change;
+      decisions = [{
+        groupId: c.groupId ?? null,
+        ruleIds: c.kind === 'permissions' ? [] : c.rules.map((r) => r.ruleId),
+        direction: c.kind === 'modify' ? null : c.direction,
+        action: 'ignored',
+        reason: ignored,
+      }];
+    } else {
+      const { units, settled } = await plan(parsed.change, deps.ec2);
+      const describe = groupCache(deps.ec2);
+      decisions = [...settled];
+      for (const unit of units) decisions.push(await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe));
+    }
+  }
+  const result: Result = { ...parsed.meta, decisions };
+  for (const d of decisions) log(decisionLine(result, d));
+  for (const w of deps.config.warnings) log({ level: 'warn', eventId: result.eventId, message: `configuration: ${w}` });
+
+  const topic = deps.config.notifyTopicArn;
+  const message = topic && deps.sns ? buildNotification(result, principal, change) : undefined;
+  if (topic && deps.sns && message) {
+    try {
+      await notify(deps.sns, topic, message);
+    } catch (err) {
+      // Not rethrown: a retry would run the reverts again, and a permission-based revert cannot tell a rule it
+      // already removed from one it never matched. The failure is in the log, at level error.
+      log({ level: 'error', eventId: result.eventId, message: `notification to ${topic} failed (${errorCode(err)})` });
+    }
+  }
+  return result;
+}

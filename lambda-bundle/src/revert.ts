@@ -1,0 +1,95 @@
+// Revoking exactly what an event added, through the EC2 port. Idempotent: a rule that is already gone counts as
+// reverted, so Lambda's retries are safe. Transient errors are rethrown (Lambda retries the event); permanent ones
+// become a `failed` outcome with the AWS error code in the reason.
+import type { Action, Direction, Ec2Port, Permission } from './types.js';
+
+export interface Outcome {
+  action: Extract<Action, 'reverted' | 'failed'>;
+  reason: string;
+}
+
+const TRANSIENT = new Set([
+  'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'RequestThrottled',
+  'RequestThrottledException', 'TooManyRequestsException', 'SlowDown', 'ServiceUnavailable', 'Unavailable',
+  'InternalError', 'InternalFailure', 'InternalServerError', 'RequestTimeout', 'RequestTimeoutException',
+  'TimeoutError', 'EC2ThrottledException', 'PriorRequestNotComplete',
+]);
+const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
+const GONE = new Set(['InvalidSecurityGroupRuleId.NotFound', 'InvalidPermission.NotFound', 'InvalidGroup.NotFound']);
+
+interface AwsLikeError {
+  name?: unknown;
+  code?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+/** The AWS error code, without the `Client.`/`Server.` prefix CloudTrail and some clients add. */
+export function errorCode(err: unknown): string {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as AwsLikeError;
+  const name = typeof e.name === 'string' ? e.name : typeof e.code === 'string' ? e.code : 'Error';
+  return name.replace(/^(Client|Server)\./, '');
+}
+
+export function isTransient(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as AwsLikeError;
+  if (TRANSIENT.has(errorCode(err))) return true;
+  if (typeof e.code === 'string' && NETWORK.has(e.code)) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 500;
+}
+
+export const isGone = (err: unknown): boolean => GONE.has(errorCode(err));
+
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return `${errorCode(err)}: ${message}`.slice(0, 300);
+}
+
+/** Rethrow transient errors; turn the rest into a failed outcome. */
+function permanent(err: unknown, what: string): Outcome {
+  if (isTransient(err)) throw err;
+  return { action: 'failed', reason: `${what} failed (${describe(err)})` };
+}
+
+export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId: string, ruleIds: string[]): Promise<Outcome> {
+  const what = `revoke ${direction} ${ruleIds.join(',')}`;
+  try {
+    await ec2.revoke({ direction, groupId, ruleIds });
+    return { action: 'reverted', reason: `revoked ${ruleIds.length} ${direction} rule(s) by id` };
+  } catch (err) {
+    if (!isGone(err)) return permanent(err, what);
+    if (ruleIds.length === 1 || errorCode(err) === 'InvalidGroup.NotFound') {
+      return { action: 'reverted', reason: `already gone (${errorCode(err)})` };
+    }
+  }
+  // One id of several is gone and EC2 rejected the whole call: revoke the others one by one.
+  let gone = 0;
+  for (const ruleId of ruleIds) {
+    try {
+      await ec2.revoke({ direction, groupId, ruleIds: [ruleId] });
+    } catch (err) {
+      if (!isGone(err)) return permanent(err, `revoke ${direction} ${ruleId}`);
+      gone++;
+    }
+  }
+  return { action: 'reverted', reason: `revoked ${ruleIds.length - gone} ${direction} rule(s) by id, ${gone} already gone` };
+}
+
+export async function revokePermissions(ec2: Ec2Port, direction: Direction, groupId: string, permissions: Permission[]): Promise<Outcome> {
+  try {
+    const { unknownPermissions } = await ec2.revoke({ direction, groupId, permissions });
+    if (unknownPermissions > 0) {
+      return {
+        action: 'failed',
+        reason: `EC2 matched no rule for ${unknownPermissions} of ${permissions.length} permission(s) (UnknownIpPermissions)`,
+      };
+    }
+    return { action: 'reverted', reason: `revoked the request's ${permissions.length} ${direction} permission(s)` };
+  } catch (err) {
+    if (isGone(err)) return { action: 'reverted', reason: `already gone (${errorCode(err)})` };
+    return permanent(err, `revoke ${direction} permissions`);
+  }
+}

@@ -1,0 +1,120 @@
+// Shared shapes of the revert function. Everything here is plain data; the AWS calls sit behind the two ports.
+
+export type Direction = 'ingress' | 'egress';
+export type Action = 'reverted' | 'allowed' | 'monitored' | 'ignored' | 'failed';
+export type EventName = 'AuthorizeSecurityGroupIngress' | 'AuthorizeSecurityGroupEgress' | 'ModifySecurityGroupRules';
+
+/** One permission of an Authorize request, normalised from CloudTrail's camelCase `items` form. */
+export interface Permission {
+  ipProtocol: string;
+  fromPort?: number;
+  toPort?: number;
+  ipRanges: string[];
+  ipv6Ranges: string[];
+  prefixListIds: string[];
+  groups: { groupId?: string; groupName?: string; userId?: string }[];
+}
+
+/** A rule as the response (securityGroupRuleSet) or a Modify request describes it. */
+export interface RuleValues {
+  ruleId: string;
+  groupId?: string;
+  /** undefined when the event does not say (Modify requests). */
+  isEgress?: boolean;
+  ipProtocol?: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  prefixListId?: string;
+  referencedGroupId?: string;
+  referencedUserId?: string;
+  description?: string;
+}
+
+export interface Principal {
+  arn?: string;
+  /** The role behind an assumed-role session, from sessionContext.sessionIssuer.arn or derived from the sts ARN. */
+  roleArn?: string;
+  type?: string;
+  invokedBy?: string;
+}
+
+/** What the function acts on: the validated content of one Authorize* or Modify event. */
+export type Change =
+  | { kind: 'rule-ids'; direction: Direction; groupId?: string; groupName?: string; rules: RuleValues[] }
+  | { kind: 'permissions'; direction: Direction; groupId?: string; groupName?: string; permissions: Permission[] }
+  | { kind: 'modify'; groupId: string; rules: RuleValues[] };
+
+export interface EventMeta {
+  eventId: string | null;
+  eventName: string | null;
+  account: string | null;
+  region: string | null;
+}
+
+export type ParsedEvent =
+  | { ok: true; meta: EventMeta & { eventName: EventName }; principal: Principal; change: Change }
+  | { ok: false; meta: EventMeta; direction: Direction | null; groupId: string | null; reason: string };
+
+export interface Decision {
+  groupId: string | null;
+  ruleIds: string[];
+  direction: Direction | null;
+  action: Action;
+  reason: string;
+}
+
+export interface Result extends EventMeta {
+  decisions: Decision[];
+}
+
+export interface Config {
+  mode: 'enforce' | 'monitor';
+  allowPrincipals: string[];
+  exemptTag?: { key: string; value: string };
+  exemptGroups: string[];
+  onlyVpcs: string[];
+  onlyTag?: { key: string; value: string };
+  onModify: 'revoke' | 'alert';
+  notifyTopicArn?: string;
+  selfRoleArn?: string;
+  directions: Direction[];
+  /** The region the function runs in; events from elsewhere are ignored. Unset: no check. */
+  region?: string;
+  /** Configuration problems, reported in every decision's log line but never fatal. */
+  warnings: string[];
+}
+
+export interface GroupInfo {
+  groupId: string;
+  vpcId?: string;
+  tags: Record<string, string>;
+}
+
+export interface RuleInfo {
+  ruleId: string;
+  groupId: string;
+  isEgress: boolean;
+}
+
+/** Wire-level revoke request: either rule ids or permissions, never both. */
+export interface RevokeRequest {
+  direction: Direction;
+  groupId: string;
+  ruleIds?: string[];
+  permissions?: Permission[];
+}
+
+/** The narrow EC2 surface the function needs. Errors are thrown as the SDK throws them (err.name = AWS code). */
+export interface Ec2Port {
+  /** DescribeSecurityGroups by id or (default VPC) by name; undefined when the group does not exist. */
+  describeGroup(query: { groupId?: string; groupName?: string }): Promise<GroupInfo | undefined>;
+  describeRules(ruleIds: string[]): Promise<RuleInfo[]>;
+  /** Returns how many permissions EC2 reported back as UnknownIpPermissions. */
+  revoke(request: RevokeRequest): Promise<{ unknownPermissions: number }>;
+}
+
+export interface SnsPort {
+  publish(topicArn: string, subject: string, message: string): Promise<void>;
+}
