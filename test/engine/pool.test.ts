@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { runPool, toleranceCount } from '../../src/engine/pool.js';
+import { PollTimer } from '../../src/engine/poll-timer.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 1));
+
+describe('runPool', () => {
+  it('keeps at most `concurrency` in flight and starts the next as soon as a slot frees (no waves)', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const durations = [30, 1, 1, 1, 1, 1];
+    const run = await runPool(durations, async (ms, i) => {
+      started.push(i);
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, ms));
+      inFlight--;
+      return 'ok';
+    }, { concurrency: 2, failureTolerance: null, isFailure: () => false });
+    expect(peak).toBe(2);
+    expect(run.outcomes.every((o) => o.kind === 'ran')).toBe(true);
+    // target 0 is slow: the other slot ran 1..5 one after another meanwhile
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('attempts every target by default, however many fail', async () => {
+    const run = await runPool([1, 2, 3, 4], async (n) => (n % 2 ? 'bad' : 'good'),
+      { concurrency: 1, failureTolerance: null, isFailure: (r) => r === 'bad' });
+    expect(run.outcomes.map((o) => o.kind)).toEqual(['ran', 'ran', 'ran', 'ran']);
+    expect(run.failures).toBe(2);
+  });
+
+  it('with a tolerance, queued targets become skipped once it is exceeded; running ones finish', async () => {
+    const finished: number[] = [];
+    const run = await runPool([0, 1, 2, 3, 4, 5], async (n) => {
+      await tick();
+      finished.push(n);
+      return n === 0 ? 'bad' : 'good';
+    }, { concurrency: 2, failureTolerance: 0, isFailure: (r) => r === 'bad' });
+    expect(run.stoppedBy).toBe('tolerance');
+    expect(run.outcomes[0]).toEqual({ kind: 'ran', result: 'bad' });
+    expect(run.outcomes[1]).toEqual({ kind: 'ran', result: 'good' }); // was running: finished
+    expect(run.outcomes.slice(2).every((o) => o.kind === 'skipped')).toBe(true);
+    expect(finished.sort()).toEqual([0, 1]);
+  });
+
+  it('an aborted signal skips what has not started', async () => {
+    const ac = new AbortController();
+    const run = await runPool([0, 1, 2, 3], async (n) => {
+      if (n === 0) ac.abort();
+      await tick();
+      return 'ok';
+    }, { concurrency: 1, failureTolerance: null, signal: ac.signal, isFailure: () => false });
+    expect(run.stoppedBy).toBe('signal');
+    expect(run.outcomes.map((o) => o.kind)).toEqual(['ran', 'skipped', 'skipped', 'skipped']);
+  });
+
+  it.each([[null, 100, null], [3, 100, 3], ['10%', 200, 20], ['0%', 50, 0], ['2.5%', 1000, 25]] as const)(
+    'toleranceCount(%s, %s) = %s', (t, n, want) => expect(toleranceCount(t, n)).toBe(want));
+});
+
+describe('PollTimer', () => {
+  it('backs off geometrically before it has learned anything, capped at the maximum', () => {
+    const t = new PollTimer({ maxDelayMs: 5000 });
+    const delays = [0, 1, 2, 3, 4, 10, 20].map((p) => t.nextDelay('create', 0, p));
+    expect(delays[0]).toBe(250);
+    for (let i = 1; i < delays.length; i++) expect(delays[i]!).toBeGreaterThanOrEqual(delays[i - 1]!);
+    expect(delays.at(-1)).toBe(5000);
+  });
+
+  it('polls just after the expected finish once it has learned the duration', () => {
+    const t = new PollTimer({ maxDelayMs: 5000 });
+    for (const d of [480, 500, 520]) t.record('create', d);
+    expect(t.expected('create')).toBe(500);
+    expect(t.nextDelay('create', 0, 0)).toBe(515);
+    expect(t.nextDelay('create', 400, 1)).toBe(115);
+    // late: small steps from 10% of the expected time
+    expect(t.nextDelay('create', 600, 0)).toBe(50);
+  });
+
+  it('with 60-second stacks, waits about a minute in one step, but never more than the cap', () => {
+    const t = new PollTimer({ maxDelayMs: 30_000 });
+    t.record('update', 60_000);
+    expect(t.nextDelay('update', 0, 0)).toBe(30_000);
+    expect(t.nextDelay('update', 45_000, 1)).toBe(16_800);
+  });
+});
