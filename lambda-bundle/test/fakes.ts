@@ -1,0 +1,186 @@
+// A stateful in-memory EC2 (groups with rules, AWS's error names) and helpers to build events and configs.
+import { readFileSync, readdirSync } from 'node:fs';
+import { loadConfig } from '../src/config.js';
+import type { Config, Ec2Port, GroupInfo, Permission, RevokeRequest, RuleInfo, SnsPort } from '../src/types.js';
+
+export const FIXTURES = '/work/shared/fixtures/cloudtrail';
+
+export function fixtures(): { name: string; event: unknown }[] {
+  return readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
+    .map((name) => ({ name, event: JSON.parse(readFileSync(`${FIXTURES}/${name}`, 'utf8')) as unknown }));
+}
+
+export interface FakeRule {
+  ruleId: string;
+  isEgress: boolean;
+  protocol: string;
+  from?: number;
+  to?: number;
+  cidr4?: string;
+  cidr6?: string;
+  prefixList?: string;
+  refGroup?: string;
+  refUser?: string;
+}
+
+export interface FakeGroup {
+  groupId: string;
+  name: string;
+  vpcId: string;
+  defaultVpc: boolean;
+  tags: Record<string, string>;
+  rules: FakeRule[];
+}
+
+export class AwsError extends Error {
+  constructor(name: string, message = name, public $metadata: { httpStatusCode?: number } = { httpStatusCode: 400 }) {
+    super(message);
+    this.name = name;
+  }
+}
+
+const norm = (p: string): string => ({ '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' })[p] ?? p;
+
+/** Rules one wire permission names: one per source, as EC2 stores them. */
+function matches(rule: FakeRule, isEgress: boolean, p: Permission): boolean {
+  if (rule.isEgress !== isEgress || norm(rule.protocol) !== norm(p.ipProtocol)) return false;
+  const ported = !['-1'].includes(norm(p.ipProtocol));
+  if (ported && (rule.from !== p.fromPort || rule.to !== p.toPort)) return false;
+  return (rule.cidr4 !== undefined && p.ipRanges.includes(rule.cidr4))
+    || (rule.cidr6 !== undefined && p.ipv6Ranges.includes(rule.cidr6))
+    || (rule.prefixList !== undefined && p.prefixListIds.includes(rule.prefixList))
+    || (rule.refGroup !== undefined && p.groups.some((g) => g.groupId === rule.refGroup && (!g.userId || !rule.refUser || g.userId === rule.refUser)));
+}
+
+export class FakeEc2 implements Ec2Port {
+  groups = new Map<string, FakeGroup>();
+  calls: { op: string; input: unknown }[] = [];
+  revokes: RevokeRequest[] = [];
+  /** Errors to throw, by operation, consumed in order. */
+  failNext: Partial<Record<'describeGroup' | 'describeRules' | 'revoke', Error[]>> = {};
+
+  addGroup(g: Partial<FakeGroup> & { groupId: string }): FakeGroup {
+    const group: FakeGroup = { name: g.groupId, vpcId: 'vpc-default', defaultVpc: true, tags: {}, rules: [], ...g };
+    this.groups.set(group.groupId, group);
+    return group;
+  }
+
+  private maybeFail(op: 'describeGroup' | 'describeRules' | 'revoke'): void {
+    const err = this.failNext[op]?.shift();
+    if (err) throw err;
+  }
+
+  async describeGroup(q: { groupId?: string; groupName?: string }): Promise<GroupInfo | undefined> {
+    this.calls.push({ op: 'describeGroup', input: q });
+    this.maybeFail('describeGroup');
+    const g = q.groupId ? this.groups.get(q.groupId) : [...this.groups.values()].find((x) => x.defaultVpc && x.name === q.groupName);
+    return g ? { groupId: g.groupId, vpcId: g.vpcId, tags: { ...g.tags } } : undefined;
+  }
+
+  async describeRules(ruleIds: string[]): Promise<RuleInfo[]> {
+    this.calls.push({ op: 'describeRules', input: ruleIds });
+    this.maybeFail('describeRules');
+    const all = [...this.groups.values()].flatMap((g) => g.rules.map((r) => ({ ruleId: r.ruleId, groupId: g.groupId, isEgress: r.isEgress })));
+    const missing = ruleIds.find((id) => !all.some((r) => r.ruleId === id));
+    if (missing) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${missing}' does not exist`);
+    return all.filter((r) => ruleIds.includes(r.ruleId));
+  }
+
+  async revoke(req: RevokeRequest): Promise<{ unknownPermissions: number }> {
+    this.calls.push({ op: 'revoke', input: req });
+    this.revokes.push(req);
+    this.maybeFail('revoke');
+    const g = this.groups.get(req.groupId);
+    if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${req.groupId}' does not exist`);
+    const isEgress = req.direction === 'egress';
+    if (req.ruleIds) {
+      for (const id of req.ruleIds) {
+        if (!g.rules.some((r) => r.ruleId === id && r.isEgress === isEgress)) {
+          throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`);
+        }
+      }
+      g.rules = g.rules.filter((r) => !req.ruleIds?.includes(r.ruleId));
+      return { unknownPermissions: 0 };
+    }
+    let unknown = 0;
+    for (const p of req.permissions ?? []) {
+      const hit = g.rules.filter((r) => matches(r, isEgress, p));
+      if (hit.length === 0) unknown++;
+      g.rules = g.rules.filter((r) => !hit.includes(r));
+    }
+    return { unknownPermissions: unknown };
+  }
+}
+
+export class FakeSns implements SnsPort {
+  messages: { topicArn: string; subject: string; message: string }[] = [];
+  failNext: Error[] = [];
+  async publish(topicArn: string, subject: string, message: string): Promise<void> {
+    const err = this.failNext.shift();
+    if (err) throw err;
+    this.messages.push({ topicArn, subject, message });
+  }
+}
+
+export function config(env: Record<string, string> = {}): Config {
+  return loadConfig(env);
+}
+
+export const ACCOUNT = '111111111111';
+export const REGION = 'us-east-1';
+export const USER_ARN = `arn:aws:iam::${ACCOUNT}:user/alice`;
+
+export interface EventOptions {
+  eventName?: string;
+  requestParameters?: unknown;
+  responseElements?: unknown;
+  userIdentity?: unknown;
+  extra?: Record<string, unknown>;
+}
+
+/** A CloudTrail record inside an EventBridge envelope, as the rule delivers it. */
+export function envelope(o: EventOptions): Record<string, unknown> {
+  return {
+    version: '0',
+    id: 'e0000000-0000-4000-8000-000000000001',
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'aws.ec2',
+    account: ACCOUNT,
+    time: '2025-01-01T00:00:00Z',
+    region: REGION,
+    resources: [],
+    detail: {
+      eventVersion: '1.10',
+      userIdentity: o.userIdentity ?? { type: 'IAMUser', arn: USER_ARN, accountId: ACCOUNT, userName: 'alice' },
+      eventTime: '2025-01-01T00:00:00Z',
+      eventSource: 'ec2.amazonaws.com',
+      eventName: o.eventName ?? 'AuthorizeSecurityGroupIngress',
+      awsRegion: REGION,
+      requestParameters: o.requestParameters,
+      responseElements: o.responseElements ?? { requestId: 'r', _return: true },
+      eventID: 'c0000000-0000-4000-8000-000000000002',
+      readOnly: false,
+      eventType: 'AwsApiCall',
+      recipientAccountId: ACCOUNT,
+      ...o.extra,
+    },
+  };
+}
+
+export const items = <T>(list: T[]): { items: T[] } | Record<string, never> => (list.length ? { items: list } : {});
+
+/** CloudTrail's form of one permission. */
+export function ctPermission(p: {
+  protocol: string | number; from?: number | string; to?: number | string; cidrs?: string[]; v6?: string[];
+  prefixLists?: string[]; groups?: { groupId?: string; userId?: string; groupName?: string }[];
+}): Record<string, unknown> {
+  return {
+    ipProtocol: p.protocol,
+    ...(p.from !== undefined ? { fromPort: p.from } : {}),
+    ...(p.to !== undefined ? { toPort: p.to } : {}),
+    ipRanges: items((p.cidrs ?? []).map((cidrIp) => ({ cidrIp }))),
+    ipv6Ranges: items((p.v6 ?? []).map((cidrIpv6) => ({ cidrIpv6 }))),
+    prefixListIds: items((p.prefixLists ?? []).map((prefixListId) => ({ prefixListId }))),
+    groups: items(p.groups ?? []),
+  };
+}
