@@ -1,0 +1,230 @@
+// Deploying one stack: look it up, plan (an action and a reason), then apply through a change set, wait, and
+// report the first failed resource when it fails. Returns data, never prints.
+import {
+  CreateChangeSetCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStacksCommand,
+  ExecuteChangeSetCommand, paginateDescribeStackEvents, type CloudFormationClient, type Change, type Stack,
+} from '@aws-sdk/client-cloudformation';
+import { createHash } from 'node:crypto';
+import { sleep, type OperationKind, type PollTimer } from '../engine/poll-timer.js';
+import { isEmptyChangeSet, isStackMissing } from './cfn-errors.js';
+import { isDeploySuccess, isInProgress, isReviewOnly, needsRecreate } from './stack-status.js';
+import { VERSION_TAG } from './template.js';
+
+export type DeployAction = 'create' | 'update' | 'none' | 'delete-and-recreate' | 'wait';
+
+export interface DesiredStack {
+  stackName: string;
+  body: string;
+  version: string;
+  /** per-account parameter values (CreateTrail) */
+  parameters: Record<string, string>;
+}
+
+export interface StackPlan {
+  action: DeployAction;
+  reason: string;
+  stackStatus: string | null;
+  stackId: string | null;
+  currentVersion: string | null;
+  /** for --plan of an update: the change set's resource changes, one line each */
+  changes?: string[];
+}
+
+export interface FailedResource {
+  logicalId: string;
+  type: string;
+  status: string;
+  reason: string;
+}
+
+export type DeployOutcome =
+  | { kind: 'deployed'; stackStatus: string }
+  | { kind: 'unchanged'; stackStatus: string }
+  | { kind: 'failed'; stackStatus: string | null; reason: string; firstFailure?: FailedResource };
+
+export interface StackContext {
+  cfn: CloudFormationClient;
+  timer: PollTimer;
+  /** unique per run: makes the change set name and client tokens idempotent across SDK retries */
+  runId: string;
+  signal?: AbortSignal;
+}
+
+export async function describeStack(cfn: CloudFormationClient, stackNameOrId: string): Promise<Stack | undefined> {
+  try {
+    const out = await cfn.send(new DescribeStacksCommand({ StackName: stackNameOrId }));
+    const stack = out.Stacks?.[0];
+    return stack && stack.StackStatus !== 'DELETE_COMPLETE' ? stack : undefined;
+  } catch (err) {
+    if (isStackMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+export function stackVersion(stack: Stack | undefined): string | null {
+  return stack?.Tags?.find((t) => t.Key === VERSION_TAG)?.Value ?? null;
+}
+
+/** What would change, and why. Makes one DescribeStacks call. */
+export function planFromStack(stack: Stack | undefined, desired: DesiredStack): StackPlan {
+  const base = { stackStatus: stack?.StackStatus ?? null, stackId: stack?.StackId ?? null, currentVersion: stackVersion(stack) };
+  const status = stack?.StackStatus;
+  if (!stack || isReviewOnly(status)) return { ...base, action: 'create', reason: 'stack missing' };
+  if (needsRecreate(status)) return { ...base, action: 'delete-and-recreate', reason: `${status}: delete and recreate` };
+  if (isInProgress(status)) return { ...base, action: 'wait', reason: `${status}: wait for the operation in progress` };
+  if (base.currentVersion !== desired.version) {
+    return { ...base, action: 'update', reason: base.currentVersion
+      ? `template version changed ${base.currentVersion} → ${desired.version}`
+      : `stack has no ${VERSION_TAG} tag` };
+  }
+  for (const [key, value] of Object.entries(desired.parameters)) {
+    const current = stack.Parameters?.find((p) => p.ParameterKey === key)?.ParameterValue;
+    if (current !== value) return { ...base, action: 'update', reason: `parameter ${key} changes ${current ?? '(unset)'} → ${value}` };
+  }
+  if (!isDeploySuccess(status)) {
+    return { ...base, action: 'update', reason: `${status}: the last update did not complete` };
+  }
+  return { ...base, action: 'none', reason: 'current' };
+}
+
+export async function planStack(ctx: StackContext, desired: DesiredStack): Promise<StackPlan> {
+  return planFromStack(await describeStack(ctx.cfn, desired.stackName), desired);
+}
+
+function token(ctx: StackContext, desired: DesiredStack, what: string): string {
+  const h = createHash('sha256').update(`${ctx.runId}|${desired.stackName}|${desired.version}|${what}`).digest('hex');
+  return `guardrail-${h.slice(0, 32)}`;
+}
+
+/** Waits until the stack leaves *_IN_PROGRESS. Learns the duration for the next polls of this run. */
+export async function waitForStack(ctx: StackContext, stackId: string, kind: OperationKind, startedAt = Date.now()): Promise<Stack> {
+  for (let polls = 0; ; polls++) {
+    await sleep(ctx.timer.nextDelay(kind, Date.now() - startedAt, polls), ctx.signal);
+    const out = await ctx.cfn.send(new DescribeStacksCommand({ StackName: stackId }));
+    const stack = out.Stacks?.[0];
+    if (!stack) throw new Error(`stack ${stackId} disappeared while waiting`);
+    if (!isInProgress(stack.StackStatus)) {
+      ctx.timer.record(kind, Date.now() - startedAt);
+      return stack;
+    }
+  }
+}
+
+/** The earliest failed resource of the operation that started at `since` (from the stack events). */
+export async function firstFailedResource(cfn: CloudFormationClient, stackId: string, since: Date): Promise<FailedResource | undefined> {
+  let first: FailedResource | undefined;
+  for await (const page of paginateDescribeStackEvents({ client: cfn }, { StackName: stackId })) {
+    let older = false;
+    for (const e of page.StackEvents ?? []) {
+      if (e.Timestamp && e.Timestamp.getTime() < since.getTime() - 1000) { older = true; break; }
+      const failed = e.ResourceStatus?.endsWith('_FAILED');
+      const cancelled = /cancelled/i.test(e.ResourceStatusReason ?? '');
+      const isStack = e.ResourceType === 'AWS::CloudFormation::Stack';
+      if (failed && !cancelled && !isStack) {
+        // events are newest first: the last one we see is the earliest failure
+        first = { logicalId: e.LogicalResourceId ?? '?', type: e.ResourceType ?? '?', status: e.ResourceStatus ?? '?',
+          reason: e.ResourceStatusReason ?? '' };
+      }
+    }
+    if (older) break;
+  }
+  return first;
+}
+
+async function createChangeSet(ctx: StackContext, desired: DesiredStack, type: 'CREATE' | 'UPDATE') {
+  const out = await ctx.cfn.send(new CreateChangeSetCommand({
+    StackName: desired.stackName,
+    ChangeSetName: `guardrail-${desired.version}-${token(ctx, desired, type).slice(10, 22)}`,
+    ChangeSetType: type,
+    TemplateBody: desired.body,
+    Parameters: Object.entries(desired.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+    Capabilities: ['CAPABILITY_IAM'],
+    Tags: [{ Key: VERSION_TAG, Value: desired.version }, { Key: 'guardrail:managed-by', Value: 'guardrail' }],
+    ClientToken: token(ctx, desired, `changeset-${type}`),
+    Description: `guardrail ${desired.version}`,
+  }));
+  const id = out.Id!;
+  const startedAt = Date.now();
+  for (let polls = 0; ; polls++) {
+    await sleep(ctx.timer.nextDelay('changeset', Date.now() - startedAt, polls), ctx.signal);
+    const cs = await ctx.cfn.send(new DescribeChangeSetCommand({ ChangeSetName: id }));
+    if (cs.Status === 'CREATE_COMPLETE' || cs.Status === 'FAILED' || cs.Status === 'DELETE_COMPLETE') {
+      ctx.timer.record('changeset', Date.now() - startedAt);
+      return { id, stackId: out.StackId ?? cs.StackId ?? '', status: cs.Status, reason: cs.StatusReason, changes: cs.Changes ?? [] };
+    }
+  }
+}
+
+export function describeChanges(changes: Change[]): string[] {
+  return changes.map((c) => {
+    const r = c.ResourceChange;
+    const replace = r?.Replacement === 'True' ? ' (replacement)' : r?.Replacement === 'Conditional' ? ' (may replace)' : '';
+    return `${r?.Action ?? '?'} ${r?.LogicalResourceId ?? '?'} ${r?.ResourceType ?? ''}${replace}`.trim();
+  });
+}
+
+/** For --plan: the change set's summary for an update, then the change set is deleted. Changes nothing. */
+export async function previewUpdate(ctx: StackContext, desired: DesiredStack): Promise<string[]> {
+  const cs = await createChangeSet(ctx, desired, 'UPDATE');
+  try {
+    if (cs.status === 'FAILED') return isEmptyChangeSet(cs.reason) ? ['no resource changes'] : [`change set failed: ${cs.reason}`];
+    return describeChanges(cs.changes);
+  } finally {
+    await ctx.cfn.send(new DeleteChangeSetCommand({ ChangeSetName: cs.id })).catch(() => undefined);
+  }
+}
+
+async function deleteAndWait(ctx: StackContext, stackId: string): Promise<Stack> {
+  const startedAt = Date.now();
+  await ctx.cfn.send(new DeleteStackCommand({ StackName: stackId, ClientRequestToken: `guardrail-del-${ctx.runId}`.slice(0, 128) }));
+  return waitForStack(ctx, stackId, 'delete', startedAt);
+}
+
+/** Applies a plan. Throws only for errors the caller must see as a whole-target failure (AWS errors, abort). */
+export async function applyStack(ctx: StackContext, desired: DesiredStack, plan: StackPlan): Promise<DeployOutcome> {
+  let current = plan;
+  if (current.action === 'wait') {
+    const settled = await waitForStack(ctx, current.stackId!, 'update');
+    current = planFromStack(settled, desired);
+    if (current.action === 'wait') return { kind: 'failed', stackStatus: settled.StackStatus ?? null, reason: 'stack is still busy' };
+  }
+  if (current.action === 'none') return { kind: 'unchanged', stackStatus: current.stackStatus ?? 'UNKNOWN' };
+  if (current.action === 'delete-and-recreate') {
+    const deleted = await deleteAndWait(ctx, current.stackId!);
+    if (deleted.StackStatus !== 'DELETE_COMPLETE') {
+      const since = new Date(Date.now() - 60 * 60_000);
+      return { kind: 'failed', stackStatus: deleted.StackStatus ?? null, reason: `could not delete the ${plan.stackStatus} stack`,
+        firstFailure: await firstFailedResource(ctx.cfn, current.stackId!, since) };
+    }
+    current = { ...current, action: 'create', stackId: null, stackStatus: null };
+  }
+
+  const type = current.action === 'create' ? 'CREATE' : 'UPDATE';
+  const cs = await createChangeSet(ctx, desired, type);
+  if (cs.status === 'FAILED') {
+    await ctx.cfn.send(new DeleteChangeSetCommand({ ChangeSetName: cs.id })).catch(() => undefined);
+    if (isEmptyChangeSet(cs.reason) && type === 'UPDATE') {
+      return { kind: 'unchanged', stackStatus: current.stackStatus ?? 'UNKNOWN' };
+    }
+    if (type === 'CREATE') {
+      // the REVIEW_IN_PROGRESS shell stack of a failed CREATE change set would be left behind: remove it
+      await ctx.cfn.send(new DeleteStackCommand({ StackName: cs.stackId })).catch(() => undefined);
+    }
+    return { kind: 'failed', stackStatus: current.stackStatus, reason: `change set failed: ${cs.reason ?? 'no reason given'}` };
+  }
+
+  const startedAt = Date.now();
+  const since = new Date(startedAt);
+  await ctx.cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: cs.id, ClientRequestToken: token(ctx, desired, `exec-${type}`) }));
+  const final = await waitForStack(ctx, cs.stackId, type === 'CREATE' ? 'create' : 'update', startedAt);
+  if (isDeploySuccess(final.StackStatus)) return { kind: 'deployed', stackStatus: final.StackStatus! };
+  const firstFailure = await firstFailedResource(ctx.cfn, cs.stackId, since);
+  return {
+    kind: 'failed',
+    stackStatus: final.StackStatus ?? null,
+    reason: firstFailure
+      ? `${firstFailure.logicalId} (${firstFailure.type}) ${firstFailure.status}: ${firstFailure.reason}`
+      : `stack ended in ${final.StackStatus}${final.StackStatusReason ? `: ${final.StackStatusReason}` : ''}`,
+    ...(firstFailure ? { firstFailure } : {}),
+  };
+}
