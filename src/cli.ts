@@ -1,0 +1,113 @@
+/**
+ * The guardrail command line: builds the commander program from the command registry, loads each command's module
+ * only when it runs, and owns the one top-level catch. run() returns the exit code; bin/guardrail sets it.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { AbortError, ExitCode } from './errors.js';
+import { COMMANDS, type CliIO, type CommandSpec, type GlobalOptions } from './commands/index.js';
+import { printError } from './output/print-error.js';
+import { packageVersion } from './version.js';
+
+export type { CliIO } from './commands/index.js';
+
+export interface RunOptions {
+  /** Aborts the running command; when absent, run() aborts on the process's first SIGINT. */
+  signal?: AbortSignal;
+}
+
+function processIO(): CliIO {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isTTY: process.stdout.isTTY === true,
+    env: process.env,
+  };
+}
+
+export async function run(argv: readonly string[], io: CliIO = processIO(), options: RunOptions = {}): Promise<number> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new AbortError('Interrupted (Ctrl-C)'));
+  const external = options.signal;
+  const onExternalAbort = () => controller.abort(external?.reason);
+  if (external !== undefined) {
+    if (external.aborted) onExternalAbort();
+    else external.addEventListener('abort', onExternalAbort, { once: true });
+  } else {
+    // Only the first Ctrl-C is ours: a second one gets Node's default and ends the process at once.
+    process.once('SIGINT', onSigint);
+  }
+
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram(io, controller.signal, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return commanderExitCode(err);
+    const debug = program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug');
+    return printError(err, io.stderr, { debug });
+  } finally {
+    process.off('SIGINT', onSigint);
+    external?.removeEventListener('abort', onExternalAbort);
+  }
+}
+
+/** commander reports help and --version as "errors" with exit code 0; every real parse error is a usage error. */
+function commanderExitCode(err: CommanderError): number {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+  return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+}
+
+function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code: number) => void): Command {
+  const program = new Command('guardrail');
+  program
+    .description(
+      'Deploy an event-driven security-group guardrail to every account and region of an AWS Organization.',
+    )
+    .version(packageVersion(), '--version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .addHelpCommand(false)
+    .option('--profile <name>', 'AWS profile for your own credentials (default: AWS_PROFILE or the default chain)')
+    .option('--no-color', 'no colours in the output (NO_COLOR works too)')
+    .option('--debug', 'print stack traces and SDK details on errors')
+    .exitOverride()
+    .showHelpAfterError('(run guardrail --help for usage)')
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+    });
+
+  for (const spec of COMMANDS) addCommand(program, spec, io, signal, setExitCode);
+  return program;
+}
+
+function addCommand(
+  program: Command,
+  spec: CommandSpec,
+  io: CliIO,
+  signal: AbortSignal,
+  setExitCode: (code: number) => void,
+): void {
+  const command = program.command(spec.name).summary(spec.summary).description(spec.description);
+  for (const optionSpec of spec.options) {
+    const option = new Option(optionSpec.flags, optionSpec.description);
+    if (optionSpec.choices !== undefined) option.choices(optionSpec.choices);
+    if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
+    command.addOption(option);
+  }
+  command.action(async (_options: unknown, cmd: Command) => {
+    const globals = program.opts<Partial<GlobalOptions>>();
+    const resolvedGlobals: GlobalOptions = {
+      color: globals.color !== false,
+      debug: globals.debug === true,
+      ...(globals.profile === undefined ? {} : { profile: globals.profile }),
+    };
+    const color = resolvedGlobals.color && io.isTTY && (io.env.NO_COLOR ?? '') === '';
+    const module = await spec.load();
+    setExitCode(
+      await module.execute({ options: cmd.opts(), globals: resolvedGlobals, io, color, signal }),
+    );
+  });
+}

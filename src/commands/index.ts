@@ -1,0 +1,96 @@
+/**
+ * The command registry: each command's name, one-line summary and options, and a loader that imports its module
+ * only when it runs. Adding a command means one entry here and one file next to this one. Keep this file free of
+ * heavy imports: `guardrail --help` loads it.
+ */
+
+export interface Writer {
+  write(chunk: string): unknown;
+}
+
+/** Where a command reads and writes; tests pass their own. */
+export interface CliIO {
+  stdout: Writer;
+  stderr: Writer;
+  /** Whether stdout is a terminal (colour, spinners, prompts). */
+  isTTY: boolean;
+  env: Record<string, string | undefined>;
+  /** The directory ./accounts.yaml is looked up in; process.cwd() when absent. */
+  cwd?: string;
+}
+
+export interface GlobalOptions {
+  profile?: string;
+  /** false with --no-color. */
+  color: boolean;
+  debug: boolean;
+}
+
+export interface CommandContext {
+  /** The command's own options (camelCase, as commander names them). */
+  options: Record<string, unknown>;
+  globals: GlobalOptions;
+  io: CliIO;
+  /** Colour is on: a TTY, no --no-color, no NO_COLOR. */
+  color: boolean;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+}
+
+export interface CommandModule {
+  /** Runs the command and returns its exit code; throws GuardrailError for user-facing failures. */
+  execute(context: CommandContext): Promise<number>;
+}
+
+export interface OptionSpec {
+  /** commander flags, e.g. `--config <file>`. */
+  flags: string;
+  description: string;
+  choices?: readonly string[];
+  defaultValue?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** One line for `guardrail --help`. */
+  summary: string;
+  description: string;
+  options: readonly OptionSpec[];
+  load(): Promise<CommandModule>;
+}
+
+export const CONFIG_OPTION: OptionSpec = {
+  flags: '--config <file>',
+  description: 'configuration file (default: ./accounts.yaml)',
+};
+
+/** Flags that override settings of the configuration file (config/resolve.ts checks them). */
+export const OVERRIDE_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--regions <list>', description: 'comma-separated regions, or "all" (overrides regions)' },
+  { flags: '--concurrency <n>', description: 'targets worked on at once, 1-1000 (overrides deploy.concurrency)' },
+  {
+    flags: '--failure-tolerance <n|n%>',
+    description: 'failed targets tolerated before stopping, a count or a share (overrides deploy.failureTolerance)',
+  },
+  { flags: '--role-name <name>', description: 'role to assume in each account (overrides organization.roleName)' },
+  { flags: '--external-id <id>', description: 'external id for AssumeRole (overrides organization.externalId)' },
+];
+
+export const OUTPUT_OPTION: OptionSpec = {
+  flags: '--output <format>',
+  description: 'result format',
+  choices: ['table', 'json'],
+  defaultValue: 'table',
+};
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'validate',
+    summary: 'check the configuration, print the effective settings',
+    description:
+      'Load and check the configuration file without touching AWS, then print the effective settings and where ' +
+      'each came from (default, file or flag). Exits 2 when the file or a flag is invalid.',
+    options: [CONFIG_OPTION, ...OVERRIDE_OPTIONS, OUTPUT_OPTION],
+    load: () => import('./validate.js'),
+  },
+];

@@ -1,0 +1,288 @@
+/**
+ * The configuration file's shape (zod) and the fully resolved, typed configuration the commands use.
+ * Every key in the file is optional; config/resolve.ts fills the gaps from DEFAULTS.
+ */
+import { z } from 'zod';
+import { REGION_NAMES, isRegionName } from './regions.js';
+import { suggest } from './suggest.js';
+
+// ---- shapes shared with flag validation (resolve.ts) ----------------------------------------------------------
+
+export const ACCOUNT_ID = /^\d{12}$/;
+/** An organizational unit or the organization root (Organizations' ParentId pattern). */
+export const OU_ID = /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
+/** IAM role name (without a path). */
+export const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+/** sts:ExternalId: 2 to 1224 characters. */
+export const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+/** sts:RoleSessionName. */
+export const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+/** CloudFormation stack name. */
+export const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+export const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
+export const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-eusc', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f'];
+const PARTITION = `(${PARTITIONS.join('|')})`;
+/** arn:PARTITION:(iam|sts)::ACCOUNT|*:REST, where `*` is a wildcard anywhere in the pattern. */
+export const PRINCIPAL_PATTERN = new RegExp(`^arn:(${PARTITION.slice(1, -1)}|\\*):(iam|sts)::(\\d{12}|\\*):[^\\s,]+$`);
+export const TOPIC_ARN = new RegExp(`^arn:${PARTITION}:sns:([a-z0-9-]+):(\\d{12}):[A-Za-z0-9_-]{1,256}(\\.fifo)?$`);
+export const TAG_PAIR = /^([^=]{1,128})=(.{0,256})$/;
+export const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+export const PERCENT = /^(\d{1,3})%$/;
+
+// ---- the resolved configuration -------------------------------------------------------------------------------
+
+export type RegionsSetting = 'all' | string[];
+/** null: attempt every target; a count: stop once more targets than this have failed; "N%": the same, as a share. */
+export type FailureTolerance = null | number | `${number}%`;
+
+export interface AccountEntry {
+  id: string;
+  name: string;
+  regions?: RegionsSetting;
+  roleName?: string;
+  externalId?: string;
+}
+
+export interface GuardrailConfig {
+  stackName: string;
+  regions: RegionsSetting;
+  organization: {
+    roleName: string;
+    externalId: string | null;
+    sessionName: string;
+    includeOUs: string[];
+    excludeOUs: string[];
+    excludeAccounts: string[];
+    includeManagementAccount: boolean;
+  };
+  /** When non-empty, these are the accounts and Organizations is not asked. */
+  accounts: AccountEntry[];
+  trail: { mode: 'auto' | 'create' | 'existing'; homeRegion: string; retentionDays: number };
+  policy: {
+    mode: 'enforce' | 'monitor';
+    directions: ('ingress' | 'egress')[];
+    onModify: 'revoke' | 'alert';
+    allowPrincipals: string[];
+    exemptTag: string | null;
+    exemptGroups: string[];
+    onlyVpcs: string[];
+    onlyTag: string | null;
+  };
+  notifications: { email: string | null; topicArn: string | null };
+  deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number };
+}
+
+export function defaultConfig(): GuardrailConfig {
+  return {
+    stackName: 'guardrail',
+    regions: ['us-east-1', 'us-west-2'],
+    organization: {
+      roleName: 'OrganizationAccountAccessRole',
+      externalId: null,
+      sessionName: 'guardrail',
+      includeOUs: [],
+      excludeOUs: [],
+      excludeAccounts: [],
+      includeManagementAccount: true,
+    },
+    accounts: [],
+    trail: { mode: 'auto', homeRegion: 'us-east-1', retentionDays: 365 },
+    policy: {
+      mode: 'enforce',
+      directions: ['ingress', 'egress'],
+      onModify: 'revoke',
+      allowPrincipals: [],
+      exemptTag: 'guardrail:exempt=true',
+      exemptGroups: [],
+      onlyVpcs: [],
+      onlyTag: null,
+    },
+    notifications: { email: null, topicArn: null },
+    deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5 },
+  };
+}
+
+/** How many failed targets a run tolerates before it stops starting new ones; Infinity when null. */
+export function failureLimit(tolerance: FailureTolerance, totalTargets: number): number {
+  if (tolerance === null) return Number.POSITIVE_INFINITY;
+  if (typeof tolerance === 'number') return tolerance;
+  const percent = Number(tolerance.slice(0, -1));
+  return Math.floor((totalTargets * percent) / 100);
+}
+
+// ---- the file schema -------------------------------------------------------------------------------------------
+
+function pattern(re: RegExp, what: string) {
+  return z.string().refine((value) => re.test(value), { error: (iss) => `${what}, got ${show(iss.input)}` });
+}
+
+export const regionName = z.string().check((ctx) => {
+  if (!isRegionName(ctx.value)) {
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `unknown region ${JSON.stringify(ctx.value)}`,
+      params: { didYouMean: suggest(ctx.value, REGION_NAMES) },
+    });
+  }
+});
+
+function uniqueList<T extends z.ZodType<string>>(item: T, what: string) {
+  return z.array(item).check((ctx) => {
+    const seen = new Map<string, number>();
+    ctx.value.forEach((value, index) => {
+      const first = seen.get(value);
+      if (first === undefined) seen.set(value, index);
+      else
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          path: [index],
+          message: `duplicate ${what} ${JSON.stringify(value)} (also item ${first + 1})`,
+        });
+    });
+  });
+}
+
+const regionsSetting = z.union([z.literal('all'), uniqueList(regionName, 'region').min(1)], {
+  error: 'expected "all" or a list of region names',
+});
+export const accountId = z.string().check((ctx) => {
+  if (ACCOUNT_ID.test(ctx.value)) return;
+  const digits = /^\d+$/.test(ctx.value) ? ` (${ctx.value.length} digits)` : '';
+  ctx.issues.push({
+    code: 'custom',
+    input: ctx.value,
+    message: `account id must be exactly 12 digits, got ${show(ctx.value)}${digits}`,
+  });
+});
+const roleName = pattern(ROLE_NAME, 'role name must be 1-64 letters, digits or +=,.@_-');
+const externalId = pattern(EXTERNAL_ID, 'external id must be 2-1224 letters, digits or +=,.@:/_-');
+const ouId = pattern(OU_ID, 'expected an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)');
+const tagPair = pattern(TAG_PAIR, 'expected "key=value"');
+
+const topicArn = z.string().check((ctx) => {
+  const match = TOPIC_ARN.exec(ctx.value);
+  if (match === null) {
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `expected an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got ${show(ctx.value)}`,
+    });
+  } else if (!isRegionName(match[2] ?? '')) {
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `topic ARN names an unknown region ${JSON.stringify(match[2])}`,
+      params: { didYouMean: suggest(match[2] ?? '', REGION_NAMES) },
+    });
+  }
+});
+
+const failureTolerance = z.union(
+  [
+    z.null(),
+    z.number().int().min(0),
+    z.string().refine((value) => {
+      const match = PERCENT.exec(value);
+      return match !== null && Number(match[1]) <= 100;
+    }, 'expected null, a count such as 3, or a share such as "10%" (0-100%)'),
+  ],
+  { error: 'expected null, a count such as 3, or a share such as "10%" (0-100%)' },
+);
+
+export const accountEntrySchema = z.strictObject({
+  id: accountId,
+  name: z.string().min(1).max(50),
+  regions: regionsSetting.optional(),
+  roleName: roleName.optional(),
+  externalId: externalId.optional(),
+});
+
+export const organizationSchema = z.strictObject({
+  roleName: roleName.optional(),
+  externalId: externalId.nullable().optional(),
+  sessionName: pattern(SESSION_NAME, 'session name must be 2-64 letters, digits or +=,.@_-').optional(),
+  includeOUs: uniqueList(ouId, 'OU id').optional(),
+  excludeOUs: uniqueList(ouId, 'OU id').optional(),
+  excludeAccounts: uniqueList(accountId, 'account id').optional(),
+  includeManagementAccount: z.boolean().optional(),
+});
+
+export const trailSchema = z.strictObject({
+  mode: z.enum(['auto', 'create', 'existing']).optional(),
+  homeRegion: regionName.optional(),
+  retentionDays: z.number().int().min(1).max(3653).optional(),
+});
+
+export const policySchema = z.strictObject({
+  mode: z.enum(['enforce', 'monitor']).optional(),
+  directions: uniqueList(z.enum(['ingress', 'egress']), 'direction').min(1).optional(),
+  onModify: z.enum(['revoke', 'alert']).optional(),
+  allowPrincipals: z
+    .array(pattern(PRINCIPAL_PATTERN, 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Admin*'))
+    .optional(),
+  exemptTag: tagPair.nullable().optional(),
+  exemptGroups: uniqueList(pattern(SECURITY_GROUP_ID, 'expected a security group id (sg-…)'), 'group').optional(),
+  onlyVpcs: uniqueList(pattern(VPC_ID, 'expected a VPC id (vpc-…)'), 'VPC').optional(),
+  onlyTag: tagPair.nullable().optional(),
+});
+
+export const notificationsSchema = z.strictObject({
+  email: pattern(EMAIL, 'expected an email address').nullable().optional(),
+  topicArn: topicArn.nullable().optional(),
+});
+
+export const deploySchema = z.strictObject({
+  concurrency: z.number().int().min(1).max(1000).optional(),
+  canary: z.number().int().min(0).optional(),
+  failureTolerance: failureTolerance.optional(),
+  pollSeconds: z.number().min(1).max(300).optional(),
+});
+
+export const configFileSchema = z.strictObject({
+  stackName: pattern(STACK_NAME, 'stack name must start with a letter; letters, digits and - only; 128 at most').optional(),
+  regions: regionsSetting.optional(),
+  organization: organizationSchema.optional(),
+  accounts: z.array(accountEntrySchema).optional(),
+  trail: trailSchema.optional(),
+  policy: policySchema.optional(),
+  notifications: notificationsSchema.optional(),
+  deploy: deploySchema.optional(),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** The keys each mapping accepts, by path pattern ('' is the top level, `[]` any list index): for "did you mean". */
+export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '': Object.keys(configFileSchema.shape),
+  organization: Object.keys(organizationSchema.shape),
+  'accounts[]': Object.keys(accountEntrySchema.shape),
+  trail: Object.keys(trailSchema.shape),
+  policy: Object.keys(policySchema.shape),
+  notifications: Object.keys(notificationsSchema.shape),
+  deploy: Object.keys(deploySchema.shape),
+};
+
+/** Paths whose values are always strings, even when YAML reads a number there (account ids, names, external ids). */
+export const STRING_PATHS: readonly string[] = [
+  'stackName',
+  'organization.roleName',
+  'organization.externalId',
+  'organization.sessionName',
+  'organization.excludeAccounts[]',
+  'accounts[].id',
+  'accounts[].name',
+  'accounts[].roleName',
+  'accounts[].externalId',
+];
+
+export function show(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
