@@ -1,11 +1,281 @@
 // The closed loop: a CloudTrail record → EventBridge envelope → matching enabled rules → the target function's own
 // code, invoked asynchronously in a worker with its environment and its account's credentials.
+import { randomUUID } from 'node:crypto';
 import type { ServiceContext } from './types.js';
+import type { EventRule, Invocation, LambdaFunction, RecordedEvent, RegionState, SimState } from './state.js';
+import { newUuid, regionState } from './state.js';
+import { matchesPattern } from './event-pattern.js';
+import { FunctionRunner, type InvokeOutcome } from './invoke/runner.js';
+
+/** Simulated delays before Lambda's asynchronous retries (AWS waits about 1 and 2 minutes). */
+export const RETRY_DELAYS_MS = [50, 100];
+
+interface LoopRuntime {
+  runner: FunctionRunner;
+  endpoint: string;
+  inFlight: number;
+  idleWaiters: (() => void)[];
+  /** pending retry delays, with their resolvers (resolved early on close) */
+  timers: Map<NodeJS.Timeout, () => void>;
+  closed: boolean;
+}
+
+const runtimes = new WeakMap<SimState, LoopRuntime>();
+
+function runtime(ctx: ServiceContext): LoopRuntime {
+  let rt = runtimes.get(ctx.state);
+  if (!rt) {
+    const created: LoopRuntime = {
+      runner: new FunctionRunner(ctx.state, () => created.endpoint), endpoint: ctx.endpoint, inFlight: 0,
+      idleWaiters: [], timers: new Map(), closed: false,
+    };
+    rt = created;
+    runtimes.set(ctx.state, rt);
+  }
+  rt.endpoint = ctx.endpoint;
+  return rt;
+}
 
 /**
  * Called by a service after a successful mutating call (EC2 Authorize*, ModifySecurityGroupRules).
  * `record` is the CloudTrail record (what EventBridge puts under `detail`). Never throws, never blocks the caller.
  */
-export function emitCloudTrailEvent(_ctx: ServiceContext, _accountId: string, _region: string, _record: Record<string, unknown>): void {
-  // placeholder: replaced by the real implementation
+export function emitCloudTrailEvent(ctx: ServiceContext, accountId: string, region: string, record: Record<string, unknown>): void {
+  try {
+    const eventSource = typeof record.eventSource === 'string' ? record.eventSource : 'ec2.amazonaws.com';
+    const time = typeof record.eventTime === 'string' ? record.eventTime : isoSeconds(new Date());
+    const envelope: Record<string, unknown> = {
+      version: '0',
+      id: newUuid(ctx.state),
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: `aws.${eventSource.split('.')[0] ?? 'ec2'}`,
+      account: accountId,
+      time,
+      region,
+      resources: [],
+      detail: record,
+    };
+    publishEvent(ctx, accountId, region, envelope);
+  } catch (err) {
+    process.stderr.write(`sim: emitCloudTrailEvent failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+}
+
+/** Puts an event on the account-region's default bus: records it and delivers it to every matching enabled rule. */
+export function publishEvent(ctx: ServiceContext, accountId: string, region: string, envelope: Record<string, unknown>, eventBusName = 'default'): RecordedEvent {
+  const rs = regionState(ctx.state, accountId, region);
+  const recorded: RecordedEvent = { event: envelope, matchedRules: [] };
+  rs.events.push(recorded);
+  for (const rule of rs.rules.values()) {
+    if (!isEnabled(rule) || (rule.eventBusName || 'default') !== eventBusName || !rule.eventPattern) continue;
+    if (!matchesPattern(rule.eventPattern, envelope)) continue;
+    recorded.matchedRules.push(rule.name);
+    for (const target of rule.targets) {
+      let payload: unknown = envelope;
+      if (target.input !== undefined) {
+        try {
+          payload = JSON.parse(target.input);
+        } catch {
+          payload = target.input;
+        }
+      }
+      deliverToTarget(ctx, rs, rule, target.arn, payload, String(envelope.id ?? ''));
+    }
+  }
+  return recorded;
+}
+
+function isEnabled(rule: EventRule): boolean {
+  return rule.state === 'ENABLED' || (rule.state as string) === 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+}
+
+function deliverToTarget(ctx: ServiceContext, rs: RegionState, rule: EventRule, arn: string, payload: unknown, eventId: string): void {
+  const parts = arn.split(':');
+  const service = parts[2];
+  if (service === 'lambda') {
+    const found = findFunctionByArn(ctx.state, arn);
+    if (!found) {
+      rs.invocations.push(failedInvocation(arn, eventId, 'ResourceNotFoundException', `Function not found: ${arn}`));
+      return;
+    }
+    if (!allowsEventBridge(found.fn, rule.arn, rs.accountId)) {
+      // EventBridge's call to Lambda is refused, so the function never runs
+      found.rs.invocations.push(failedInvocation(found.fn.functionArn, eventId, 'AccessDeniedException',
+        `User: arn:aws:sts::${rs.accountId}:assumed-role/events.amazonaws.com is not authorized to perform: ` +
+        `lambda:InvokeFunction on resource: ${found.fn.functionArn} because no resource-based policy allows the ` +
+        `lambda:InvokeFunction action`));
+      return;
+    }
+    invokeAsync(ctx, found.rs, found.fn.functionName, payload, eventId);
+    return;
+  }
+  if (service === 'sns' || service === 'sqs') {
+    sendToDestination(ctx.state, arn, JSON.stringify(payload), `events.amazonaws.com`);
+  }
+}
+
+/** Lambda's resource policy: a statement for events.amazonaws.com (or *) whose SourceArn, if any, is the rule. */
+function allowsEventBridge(fn: LambdaFunction, ruleArn: string, ruleAccount: string): boolean {
+  return fn.permissions.some((p) =>
+    (p.principal === 'events.amazonaws.com' || p.principal === '*') &&
+    (p.action === 'lambda:InvokeFunction' || p.action === 'lambda:*') &&
+    (p.sourceArn === undefined || p.sourceArn === '' || arnLike(p.sourceArn, ruleArn)) &&
+    (p.sourceAccount === undefined || p.sourceAccount === '' || p.sourceAccount === ruleAccount));
+}
+
+function arnLike(pattern: string, arn: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === arn;
+  const re = pattern.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`).test(arn);
+}
+
+/** arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] → the function and its region state. */
+export function findFunctionByArn(state: SimState, arn: string): { fn: LambdaFunction; rs: RegionState } | undefined {
+  const m = /^arn:aws[\w-]*:lambda:([\w-]+):(\d{12}):function:([\w-]+)(?::[\w$-]+)?$/.exec(arn);
+  if (!m) return undefined;
+  const rs = state.accounts.get(m[2]!)?.regions.get(m[1]!);
+  const fn = rs?.functions.get(m[3]!);
+  return fn && rs ? { fn, rs } : undefined;
+}
+
+function failedInvocation(functionArn: string, eventId: string, name: string, message: string): Invocation {
+  return {
+    functionArn, requestId: randomUUID(), eventId, startedAt: new Date().toISOString(), durationMs: 0,
+    status: 'failed', error: { name, message }, attempt: 1, logs: [],
+  };
+}
+
+/**
+ * Asynchronous invocation (InvocationType Event, and every EventBridge target): runs now, retries a failure up to the
+ * function's MaximumRetryAttempts (default 2), then sends an invocation record to the OnFailure destination.
+ * Every attempt is recorded in the function's region state.
+ */
+export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: string, event: unknown, eventId: string): void {
+  const rt = runtime(ctx);
+  rt.inFlight++;
+  void (async () => {
+    try {
+      const first = rs.functions.get(functionName);
+      const maxRetries = Math.min(2, Math.max(0, first?.invokeConfig?.maximumRetryAttempts ?? 2));
+      let last: InvokeOutcome | undefined;
+      let attempt = 0;
+      for (attempt = 1; attempt <= maxRetries + 1; attempt++) {
+        const fn = rs.functions.get(functionName);
+        if (!fn || rt.closed) return;
+        last = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
+        rs.invocations.push(toInvocation(fn.functionArn, eventId, attempt, last));
+        if (last.status === 'succeeded') {
+          if (fn.invokeConfig?.onSuccess) sendInvocationRecord(ctx.state, fn, fn.invokeConfig.onSuccess, event, last, attempt, 'Success');
+          return;
+        }
+        if (attempt <= maxRetries) await sleep(rt, RETRY_DELAYS_MS[attempt - 1] ?? 100);
+      }
+      const fn = rs.functions.get(functionName);
+      if (fn?.invokeConfig?.onFailure && last) {
+        sendInvocationRecord(ctx.state, fn, fn.invokeConfig.onFailure, event, last, attempt - 1, 'RetriesExhausted');
+      }
+    } catch (err) {
+      process.stderr.write(`sim: async invocation failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    } finally {
+      rt.inFlight--;
+      if (rt.inFlight === 0) for (const w of rt.idleWaiters.splice(0)) w();
+    }
+  })();
+}
+
+/** Synchronous invocation (InvocationType RequestResponse): one attempt, no retries. */
+export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: LambdaFunction, event: unknown): Promise<InvokeOutcome> {
+  const rt = runtime(ctx);
+  rt.inFlight++;
+  try {
+    const outcome = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
+    rs.invocations.push(toInvocation(fn.functionArn, '', 1, outcome));
+    return outcome;
+  } finally {
+    rt.inFlight--;
+    if (rt.inFlight === 0) for (const w of rt.idleWaiters.splice(0)) w();
+  }
+}
+
+function toInvocation(functionArn: string, eventId: string, attempt: number, o: InvokeOutcome): Invocation {
+  return {
+    functionArn, requestId: o.requestId, eventId, startedAt: new Date(Date.now() - o.durationMs).toISOString(),
+    durationMs: o.durationMs, status: o.status, ...(o.status === 'succeeded' ? { result: o.result } : { error: o.error }),
+    attempt, logs: o.logs,
+  };
+}
+
+/** The record Lambda sends to an asynchronous invocation's destination. */
+function sendInvocationRecord(state: SimState, fn: LambdaFunction, destination: string, event: unknown, o: InvokeOutcome, attempts: number, condition: 'Success' | 'RetriesExhausted'): void {
+  const record = {
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    requestContext: { requestId: o.requestId, functionArn: `${fn.functionArn}:$LATEST`, condition, approximateInvokeCount: attempts },
+    requestPayload: event,
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(o.status === 'failed' ? { functionError: 'Unhandled' } : {}) },
+    responsePayload: o.status === 'failed' ? { errorType: o.error?.name, errorMessage: o.error?.message } : o.result,
+  };
+  sendToDestination(state, destination, JSON.stringify(record), fn.functionArn);
+}
+
+/** Puts a message on an SQS queue or an SNS topic named by its ARN, wherever it lives in the simulator. */
+function sendToDestination(state: SimState, arn: string, body: string, sender: string): void {
+  const [, , service, region, account] = arn.split(':');
+  const rs = region && account ? state.accounts.get(account)?.regions.get(region) : undefined;
+  if (!rs) return;
+  if (service === 'sqs') {
+    const queue = [...rs.queues.values()].find((q) => q.arn === arn);
+    if (!queue) return;
+    (queue.messages ??= []).push({ messageId: randomUUID(), body, sentAt: new Date().toISOString(), sentBy: sender });
+  } else if (service === 'sns') {
+    if (!rs.topics.has(arn) && ![...rs.topics.values()].some((t) => t.arn === arn)) return;
+    rs.snsMessages.push({ topicArn: arn, messageId: randomUUID(), message: body, publishedBy: sender, at: new Date().toISOString() });
+  }
+}
+
+function sleep(rt: LoopRuntime, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      rt.timers.delete(t);
+      resolve();
+    }, ms);
+    rt.timers.set(t, resolve);
+  });
+}
+
+/** Resolves when no invocation is running or waiting for a retry (or after timeoutMs). */
+export function whenLoopIdle(state: SimState, timeoutMs = 10_000): Promise<boolean> {
+  const rt = runtimes.get(state);
+  if (!rt || rt.inFlight === 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), timeoutMs);
+    rt.idleWaiters.push(() => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+/** Live execution environments (warm workers) of a function, or of all functions. */
+export function warmEnvironments(state: SimState, functionArn?: string): number {
+  return runtimes.get(state)?.runner.environmentCount(functionArn) ?? 0;
+}
+
+/** Server close: stop retries, terminate every worker. */
+export async function closeLoop(state: SimState): Promise<void> {
+  const rt = runtimes.get(state);
+  if (!rt) return;
+  rt.closed = true;
+  for (const [t, resolve] of rt.timers) {
+    clearTimeout(t);
+    resolve();
+  }
+  rt.timers.clear();
+  await rt.runner.close();
+  for (const w of rt.idleWaiters.splice(0)) w();
+  runtimes.delete(state);
+}
+
+function isoSeconds(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

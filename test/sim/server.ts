@@ -6,6 +6,8 @@ import { SimError, type Caller, type Protocol, type Service, type ServiceContext
 import type { CallCount, SimState } from './state.js';
 import { ec2Error, ec2Response, jsonError, queryError, queryResponse, unflattenQuery } from './protocols.js';
 import { addAccount, applyFaults, serialiseState } from './sim.js';
+import { closeLoop } from './loop.js';
+import { createTrail } from './services/cloudtrail.js';
 import { createAssumableRole } from './services/sts.js';
 
 export interface SimServer {
@@ -120,7 +122,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
     if (state.faults.throttleRate > 0 && Math.random() < state.faults.throttleRate) {
       count.throttled++;
       const t = service.throttle;
-      return sendError(new SimError(t.code, t.message, t.status));
+      return sendError(new SimError(t.code, t.message, t.status, undefined, t.extra));
     }
 
     const simReq: SimRequest = {
@@ -181,6 +183,30 @@ export async function startServer(state: SimState, services: Service[], port = 0
           const role = createAssumableRole(state, body);
           return reply(200, { arn: role.arn, roleName: role.roleName });
         }
+        case 'POST /_sim/trails': {
+          const str = (k: string) => (typeof body[k] === 'string' ? body[k] : undefined);
+          const bool = (k: string) => (typeof body[k] === 'boolean' ? body[k] : undefined);
+          const trail = createTrail(state, {
+            account: str('account') ?? state.org.managementAccountId, region: str('region') ?? state.regions[0] ?? 'us-east-1',
+            name: str('name') ?? '', multiRegion: bool('multiRegion'), organization: bool('organization'),
+            logging: bool('logging'), bucket: str('bucket'),
+          });
+          return reply(200, { name: trail.name, arn: trail.arn, homeRegion: trail.homeRegion, isLogging: trail.isLogging,
+            isMultiRegionTrail: trail.isMultiRegionTrail, isOrganizationTrail: trail.isOrganizationTrail });
+        }
+        case 'GET /_sim/invocations': {
+          const account = url.searchParams.get('account');
+          const region = url.searchParams.get('region');
+          const invocations = [];
+          for (const acct of state.accounts.values()) {
+            if (account && acct.id !== account) continue;
+            for (const rs of acct.regions.values()) {
+              if (region && rs.region !== region) continue;
+              for (const inv of rs.invocations) invocations.push({ account: acct.id, region: rs.region, ...inv });
+            }
+          }
+          return reply(200, { invocations });
+        }
         case 'GET /_sim/faults': return reply(200, state.faults);
         case 'POST /_sim/faults': return reply(200, applyFaults(state, body));
         default: return reply(404, { error: `no admin route ${route}` });
@@ -200,10 +226,14 @@ export async function startServer(state: SimState, services: Service[], port = 0
     endpoint,
     port: addr.port,
     state,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: async () => {
+      // terminate the functions' warm workers and pending retries first, so nothing calls back into a closed server
+      await closeLoop(state);
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
   };
 }
 

@@ -185,6 +185,8 @@ export interface SqsQueue {
   url: string;
   arn: string;
   attributes: Record<string, string>;
+  /** messages delivered to the queue (Lambda OnFailure/OnSuccess destinations, EventBridge targets) */
+  messages?: { messageId: string; body: string; sentAt: string; sentBy: string }[];
 }
 
 export interface LogGroup {

@@ -59,7 +59,7 @@ export interface Service {
   /** XML namespace for query/ec2 protocols */
   xmlns?: string;
   /** the code AWS uses for this service's throttling error, and its HTTP status */
-  throttle: { code: string; status: number; message: string };
+  throttle: { code: string; status: number; message: string; extra?: Record<string, unknown> };
   /** for rest-json: map method+path to an operation name (or undefined: 404 UnknownOperation) */
   route?(method: string, path: string): string | undefined;
   handle(ctx: ServiceContext, req: SimRequest): Promise<unknown> | unknown;
