@@ -1,0 +1,177 @@
+// CloudTrail records for the EC2 security-group calls, in today's format (eventVersion 1.10), as AWS writes them:
+// requestParameters in camelCase with lists as {"items": [...]} and empty collections as {}, responseElements with
+// the new rules' ids, and the caller's userIdentity. ModifySecurityGroupRules is recorded with PascalCase keys under
+// requestParameters.ModifySecurityGroupRulesRequest, as CloudTrail records it.
+import type { Caller } from '../types.js';
+import type { Credentials, SecurityGroupRule } from '../state.js';
+import { roleIdFor } from '../server.js';
+
+export interface TrailCall {
+  caller: Caller;
+  /** the credentials behind an assumed-role caller (for sessionContext.attributes.creationDate) */
+  credentials?: Credentials;
+  accountId: string;
+  region: string;
+  requestId: string;
+  eventId: string;
+  userAgent: string;
+  eventTime: Date;
+}
+
+/** `2024-10-14T14:11:38Z`: CloudTrail's timestamps carry no milliseconds. */
+export function trailTime(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function userIdentity(caller: Caller, credentials?: Credentials): Record<string, unknown> {
+  if (!caller.assumedRole || !caller.roleArn) {
+    return { type: 'Root', principalId: caller.accountId, arn: caller.arn, accountId: caller.accountId, accessKeyId: caller.accessKeyId };
+  }
+  const issued = credentials?.issuedAt ?? Date.now();
+  return {
+    type: 'AssumedRole',
+    principalId: caller.userId,
+    arn: caller.arn,
+    accountId: caller.accountId,
+    accessKeyId: caller.accessKeyId,
+    sessionContext: {
+      sessionIssuer: {
+        type: 'Role', principalId: roleIdFor(caller.roleArn), arn: caller.roleArn, accountId: caller.accountId,
+        userName: caller.roleName ?? caller.roleArn.split('/').pop(),
+      },
+      webIdFederationData: {},
+      attributes: { creationDate: trailTime(new Date(issued)), mfaAuthenticated: 'false' },
+    },
+  };
+}
+
+export function buildRecord(call: TrailCall, eventName: string, requestParameters: Record<string, unknown>,
+  responseElements: Record<string, unknown>): Record<string, unknown> {
+  return {
+    eventVersion: '1.10',
+    userIdentity: userIdentity(call.caller, call.credentials),
+    eventTime: trailTime(call.eventTime),
+    eventSource: 'ec2.amazonaws.com',
+    eventName,
+    awsRegion: call.region,
+    sourceIPAddress: '127.0.0.1',
+    userAgent: call.userAgent,
+    requestParameters,
+    responseElements,
+    requestID: call.requestId,
+    eventID: call.eventId,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: call.accountId,
+    eventCategory: 'Management',
+    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `ec2.${call.region}.amazonaws.com` },
+  };
+}
+
+/** CloudTrail's list shape: {"items": [...]}, or {} when empty. */
+function items(list: unknown[]): Record<string, unknown> {
+  return list.length ? { items: list } : {};
+}
+
+function asArray(v: unknown): Record<string, unknown>[] {
+  return (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Record<string, unknown>[];
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function int(v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Drops undefined values, so the record carries only what the caller gave. */
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/** One IpPermission of the (decoded EC2 Query) request, as CloudTrail writes it. */
+function permission(p: Record<string, unknown>): Record<string, unknown> {
+  return compact({
+    ipProtocol: str(p.IpProtocol),
+    fromPort: int(p.FromPort),
+    toPort: int(p.ToPort),
+    groups: items(asArray(p.Groups).map((g) => compact({
+      userId: str(g.UserId), groupId: str(g.GroupId), groupName: str(g.GroupName), vpcId: str(g.VpcId),
+      vpcPeeringConnectionId: str(g.VpcPeeringConnectionId), description: str(g.Description),
+    }))),
+    ipRanges: items(asArray(p.IpRanges).map((r) => compact({ cidrIp: str(r.CidrIp), description: str(r.Description) }))),
+    ipv6Ranges: items(asArray(p.Ipv6Ranges).map((r) => compact({ cidrIpv6: str(r.CidrIpv6), description: str(r.Description) }))),
+    prefixListIds: items(asArray(p.PrefixListIds).map((r) => compact({ prefixListId: str(r.PrefixListId), description: str(r.Description) }))),
+  });
+}
+
+/** requestParameters of AuthorizeSecurityGroupIngress/Egress, from the decoded Query input. */
+export function authorizeRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  return compact({
+    groupId: str(input.GroupId),
+    groupName: str(input.GroupName),
+    ipPermissions: items(asArray(input.IpPermissions).map(permission)),
+    // the legacy single-rule parameters, when the caller used them
+    ipProtocol: str(input.IpProtocol),
+    fromPort: int(input.FromPort),
+    toPort: int(input.ToPort),
+    cidrIp: str(input.CidrIp),
+    sourceSecurityGroupName: str(input.SourceSecurityGroupName),
+    sourceSecurityGroupOwnerId: str(input.SourceSecurityGroupOwnerId),
+  });
+}
+
+/** A rule as securityGroupRuleSet items carry it (responseElements). */
+export function ruleElement(rule: SecurityGroupRule, region: string): Record<string, unknown> {
+  return compact({
+    groupOwnerId: rule.groupOwnerId,
+    groupId: rule.groupId,
+    securityGroupRuleId: rule.ruleId,
+    securityGroupRuleArn: `arn:aws:ec2:${region}:${rule.groupOwnerId}:security-group-rule/${rule.ruleId}`,
+    isEgress: rule.isEgress,
+    ipProtocol: rule.ipProtocol,
+    fromPort: rule.fromPort,
+    toPort: rule.toPort,
+    cidrIpv4: rule.cidrIpv4,
+    cidrIpv6: rule.cidrIpv6,
+    prefixListId: rule.prefixListId,
+    referencedGroupInfo: rule.referencedGroup
+      ? { userId: rule.referencedGroup.userId, groupId: rule.referencedGroup.groupId }
+      : undefined,
+    description: rule.description,
+  });
+}
+
+export function authorizeResponseElements(requestId: string, rules: SecurityGroupRule[], region: string): Record<string, unknown> {
+  return { requestId, _return: true, securityGroupRuleSet: items(rules.map((r) => ruleElement(r, region))) };
+}
+
+/** requestParameters of ModifySecurityGroupRules: PascalCase under ModifySecurityGroupRulesRequest. */
+export function modifyRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  const updates = asArray(input.SecurityGroupRule).map((u) => {
+    const r = (u.SecurityGroupRule ?? {}) as Record<string, unknown>;
+    return compact({
+      SecurityGroupRuleId: str(u.SecurityGroupRuleId),
+      SecurityGroupRule: compact({
+        IpProtocol: str(r.IpProtocol), FromPort: int(r.FromPort), ToPort: int(r.ToPort), CidrIpv4: str(r.CidrIpv4),
+        CidrIpv6: str(r.CidrIpv6), PrefixListId: str(r.PrefixListId), ReferencedGroupId: str(r.ReferencedGroupId),
+        Description: str(r.Description),
+      }),
+    });
+  });
+  // a single update is recorded as an object, several as a list (CloudTrail's rendering of the Query list)
+  return {
+    ModifySecurityGroupRulesRequest: compact({
+      GroupId: str(input.GroupId),
+      SecurityGroupRule: updates.length === 1 ? updates[0] : updates,
+    }),
+  };
+}
+
+export function modifyResponseElements(requestId: string): Record<string, unknown> {
+  return { ModifySecurityGroupRulesResponse: { requestId, return: true } };
+}

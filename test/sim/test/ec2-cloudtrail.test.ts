@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  authorizeRequestParameters, authorizeResponseElements, buildRecord, modifyRequestParameters, modifyResponseElements,
+  userIdentity,
+} from '../services/ec2-cloudtrail.js';
+import type { Caller } from '../types.js';
+import type { SecurityGroupRule } from '../state.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../../../shared/fixtures/cloudtrail');
+/** The parts of a recorded CloudTrail record these tests read. */
+interface TrailRecord {
+  userIdentity: Record<string, unknown>;
+  requestParameters: { ipPermissions: { items: { groups: { items: { description: string }[] } }[] } };
+  responseElements: { requestId: string; securityGroupRuleSet: { items: { description: string }[] } };
+}
+const fixture = <T>(name: string) => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')) as T;
+
+const record2024 = fixture<TrailRecord>('authorize-ingress.2024.record.json');
+const event2022 = fixture<{ detail: TrailRecord }>('authorize-ingress.2022-group-ref-by-cloudformation.event.json');
+
+const roleCaller: Caller = {
+  accessKeyId: 'ASIAEXAMPLEEXAMPLE12', accountId: '222222222222', assumedRole: true,
+  arn: 'arn:aws:sts::222222222222:assumed-role/OrganizationAccountAccessRole/alice',
+  roleArn: 'arn:aws:iam::222222222222:role/OrganizationAccountAccessRole', roleName: 'OrganizationAccountAccessRole',
+  sessionName: 'alice', userId: 'AROAEXAMPLE:alice',
+};
+const rootCaller: Caller = {
+  accessKeyId: 'AKIDMGMT', accountId: '111111111111', assumedRole: false, arn: 'arn:aws:iam::111111111111:root', userId: '111111111111',
+};
+
+/** The structure of a JSON value: keys and value types, recursively (lists by their first item). */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length ? [shape(v[0])] : [];
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, shape(x)]));
+  return typeof v;
+}
+
+describe('EC2 CloudTrail records', () => {
+  it('writes requestParameters for AuthorizeSecurityGroupIngress exactly as the 2024 record does', () => {
+    // the same request the fixture recorded, as the EC2 Query protocol decodes it (numbers arrive as strings)
+    const input = {
+      GroupId: 'sg-0f63fecfa17ef4fee',
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: '22', ToPort: '22', IpRanges: [{ CidrIp: '203.0.113.0/24' }] }],
+    };
+    expect(authorizeRequestParameters(input)).toEqual(record2024.requestParameters);
+  });
+
+  it('writes responseElements with the rule ids exactly as the 2024 record does', () => {
+    const rule: SecurityGroupRule = {
+      ruleId: 'sgr-027eb7c59241731e0', groupId: 'sg-0f63fecfa17ef4fee', groupOwnerId: '000000000', isEgress: false,
+      ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '203.0.113.0/24', tags: {},
+    };
+    const requestId = record2024.responseElements.requestId;
+    expect(authorizeResponseElements(requestId, [rule], 'us-east-1')).toEqual(record2024.responseElements);
+  });
+
+  it('writes a group reference as the 2022 event does, in request and response', () => {
+    const detail = event2022.detail;
+    const input = {
+      GroupId: 'sg-01f414f5313452cd1',
+      IpPermissions: [{
+        IpProtocol: 'tcp', FromPort: '1521', ToPort: '1521',
+        Groups: [{ GroupId: 'sg-000537769a1c2d858', Description: detail.requestParameters.ipPermissions.items[0]!.groups.items[0]!.description }],
+      }],
+    };
+    expect(authorizeRequestParameters(input)).toEqual(detail.requestParameters);
+    const rule: SecurityGroupRule = {
+      ruleId: 'sgr-02e2ca7d55820dc26', groupId: 'sg-01f414f5313452cd1', groupOwnerId: '770203350335', isEgress: false,
+      ipProtocol: 'tcp', fromPort: 1521, toPort: 1521, referencedGroup: { groupId: 'sg-000537769a1c2d858', userId: '770203350335' },
+      description: detail.responseElements.securityGroupRuleSet.items[0]!.description, tags: {},
+    };
+    const out = authorizeResponseElements(detail.responseElements.requestId, [rule], 'us-east-1');
+    // today's records add the rule ARN; everything the 2022 record carried is the same
+    const item = (out.securityGroupRuleSet as { items: Record<string, unknown>[] }).items[0]!;
+    expect(item.securityGroupRuleArn).toBe('arn:aws:ec2:us-east-1:770203350335:security-group-rule/sgr-02e2ca7d55820dc26');
+    delete item.securityGroupRuleArn;
+    expect(out).toEqual(detail.responseElements);
+  });
+
+  it('records empty collections as {} and the legacy single-rule parameters in camelCase', () => {
+    expect(authorizeRequestParameters({ GroupName: 'web', IpProtocol: 'tcp', FromPort: '443', ToPort: '443', CidrIp: '0.0.0.0/0' }))
+      .toEqual({ groupName: 'web', ipPermissions: {}, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0' });
+    const all = authorizeRequestParameters({ GroupId: 'sg-1', IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] });
+    expect(all).toEqual({
+      groupId: 'sg-1',
+      ipPermissions: { items: [{ ipProtocol: '-1', groups: {}, ipRanges: {}, ipv6Ranges: { items: [{ cidrIpv6: '::/0' }] }, prefixListIds: {} }] },
+    });
+  });
+
+  it('builds a whole record with the 2024 record\'s fields and types', () => {
+    const call = {
+      caller: rootCaller, accountId: '111111111111', region: 'us-east-1', requestId: 'req-1', eventId: 'evt-1',
+      userAgent: 'aws-sdk-js/3', eventTime: new Date('2026-01-02T03:04:05.678Z'),
+    };
+    const record = buildRecord(call, 'AuthorizeSecurityGroupIngress', authorizeRequestParameters({ GroupId: 'sg-1' }),
+      authorizeResponseElements('req-1', [], 'us-east-1'));
+    const { userIdentity: _a, requestParameters: _b, responseElements: _c, ...fixtureTop } = shape(record2024) as Record<string, unknown>;
+    const { userIdentity: _d, requestParameters: _e, responseElements: _f, ...ourTop } = shape(record) as Record<string, unknown>;
+    // every top-level field of the real record, with the same type; plus managementEvent as in the 2022 event
+    expect(ourTop).toEqual({ ...fixtureTop, managementEvent: 'boolean' });
+    expect(record).toMatchObject({
+      eventVersion: '1.10', eventTime: '2026-01-02T03:04:05Z', eventSource: 'ec2.amazonaws.com',
+      eventName: 'AuthorizeSecurityGroupIngress', awsRegion: 'us-east-1', sourceIPAddress: '127.0.0.1', userAgent: 'aws-sdk-js/3',
+      requestID: 'req-1', eventID: 'evt-1', readOnly: false, eventType: 'AwsApiCall', managementEvent: true,
+      recipientAccountId: '111111111111', eventCategory: 'Management',
+    });
+    expect(record.userIdentity).toEqual({
+      type: 'Root', principalId: '111111111111', arn: 'arn:aws:iam::111111111111:root', accountId: '111111111111', accessKeyId: 'AKIDMGMT',
+    });
+  });
+
+  it('writes an assumed role\'s userIdentity with the 2022 event\'s structure', () => {
+    const issuedAt = Date.parse('2026-01-02T03:00:00.000Z');
+    const ui = userIdentity(roleCaller, {
+      accessKeyId: roleCaller.accessKeyId, secretAccessKey: 's', sessionToken: 't', accountId: '222222222222',
+      roleName: 'OrganizationAccountAccessRole', roleArn: roleCaller.roleArn!, sessionName: 'alice', expiresAt: issuedAt + 3600_000,
+      issuedAt, chained: false,
+    });
+    const { invokedBy: _ignored, ...real } = event2022.detail.userIdentity;
+    expect(shape(ui)).toEqual(shape({ ...real, accessKeyId: 'x' }));
+    expect(ui).toMatchObject({
+      type: 'AssumedRole', principalId: 'AROAEXAMPLE:alice', arn: roleCaller.arn, accountId: '222222222222',
+      sessionContext: {
+        sessionIssuer: { type: 'Role', arn: roleCaller.roleArn, accountId: '222222222222', userName: 'OrganizationAccountAccessRole' },
+        attributes: { creationDate: '2026-01-02T03:00:00Z', mfaAuthenticated: 'false' },
+      },
+    });
+    const issuer = (ui.sessionContext as { sessionIssuer: { principalId: string } }).sessionIssuer;
+    expect(issuer.principalId).toMatch(/^AROA/);
+  });
+
+  it('writes ModifySecurityGroupRules in PascalCase under ModifySecurityGroupRulesRequest', () => {
+    const input = {
+      GroupId: 'sg-1',
+      SecurityGroupRule: [{ SecurityGroupRuleId: 'sgr-1', SecurityGroupRule: { IpProtocol: 'tcp', FromPort: '22', ToPort: '22', CidrIpv4: '0.0.0.0/0', Description: 'x' } }],
+    };
+    expect(modifyRequestParameters(input)).toEqual({
+      ModifySecurityGroupRulesRequest: {
+        GroupId: 'sg-1',
+        SecurityGroupRule: { SecurityGroupRuleId: 'sgr-1', SecurityGroupRule: { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '0.0.0.0/0', Description: 'x' } },
+      },
+    });
+    const two = modifyRequestParameters({ GroupId: 'sg-1', SecurityGroupRule: [input.SecurityGroupRule[0], { SecurityGroupRuleId: 'sgr-2', SecurityGroupRule: { IpProtocol: '-1', CidrIpv6: '::/0' } }] });
+    expect((two.ModifySecurityGroupRulesRequest as { SecurityGroupRule: unknown[] }).SecurityGroupRule).toHaveLength(2);
+    expect(modifyResponseElements('req-9')).toEqual({ ModifySecurityGroupRulesResponse: { requestId: 'req-9', return: true } });
+  });
+});
