@@ -93,4 +93,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [CONFIG_OPTION, ...OVERRIDE_OPTIONS, OUTPUT_OPTION],
     load: () => import('./validate.js'),
   },
+  {
+    name: 'deploy',
+    summary: 'roll the guardrail stack out to every account and region (plan, canary, then the rest)',
+    description:
+      'Discover the accounts, plan every account × region target (create, update, none), deploy a canary, then ' +
+      'the rest in a sliding window. --plan shows the plan and changes nothing. Exits 1 when a target failed.',
+    options: [
+      { flags: '--all-accounts', description: 'every ACTIVE account of the organisation (or of the accounts list)' },
+      { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
+      CONFIG_OPTION,
+      ...OVERRIDE_OPTIONS,
+      { flags: '--plan', description: 'print the plan (with change-set summaries for updates) and change nothing' },
+      { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      OUTPUT_OPTION,
+    ],
+    load: () => import('./deploy.js'),
+  },
 ];

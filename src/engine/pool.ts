@@ -8,6 +8,8 @@ export interface PoolOptions<R> {
   /** null: attempt every target; a count: stop starting new ones once more than this have failed */
   failureTolerance: number | null;
   signal?: AbortSignal;
+  /** failures that happened before this pool started (earlier phases), counted against the tolerance */
+  initialFailures?: number;
   isFailure(result: R): boolean;
 }
 
@@ -26,8 +28,9 @@ export async function runPool<T, R>(
   onSettled?: (item: T, outcome: PoolOutcome<R>, index: number) => void,
 ): Promise<PoolRun<R>> {
   const limit = pLimit(Math.max(1, opts.concurrency));
-  let failures = 0;
-  let stoppedBy: PoolRun<R>['stoppedBy'] = null;
+  let failures = opts.initialFailures ?? 0;
+  let stoppedBy: PoolRun<R>['stoppedBy'] =
+    opts.failureTolerance !== null && failures > opts.failureTolerance ? 'tolerance' : null;
   const stopReason = () => stoppedBy === 'signal'
     ? 'interrupted before it started'
     : `not started: more than ${opts.failureTolerance} target(s) failed (failure tolerance)`;

@@ -1,0 +1,53 @@
+// A run's AWS session: the caller's identity (checked once, first), the credential broker, and one client set per
+// account and region.
+import { CredentialBroker, callerIdentity, sessionNameFor, type CallerIdentity, type RoleChoice } from '../aws/credentials.js';
+import { organizationsClient, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+
+export interface SessionOptions {
+  profile?: string;
+  /** the session name prefix from organization.sessionName */
+  sessionName: string;
+  env: Record<string, string | undefined>;
+}
+
+export interface Session {
+  identity: CallerIdentity;
+  broker: CredentialBroker;
+  organizations(): OrganizationsClient;
+  clients(account: string, region: string, role: RoleChoice): TargetClients;
+  /** the region for global calls (STS, Organizations) */
+  homeRegion: string;
+  close(): void;
+}
+
+export async function openSession(opts: SessionOptions): Promise<Session> {
+  const region = opts.env.AWS_REGION ?? opts.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const profile = opts.profile ? { profile: opts.profile } : {};
+  const sts = stsClient({ region, ...profile });
+  const identity = await callerIdentity(sts);
+  const partition = identity.arn.split(':')[1] || 'aws';
+  const broker = new CredentialBroker({ sts, identity, partition, sessionName: sessionNameFor(identity, opts.sessionName) });
+  const cache = new Map<string, TargetClients>();
+  let org: OrganizationsClient | undefined;
+  return {
+    identity,
+    broker,
+    homeRegion: region,
+    organizations: () => (org ??= organizationsClient({ region: partition === 'aws' ? 'us-east-1' : region, ...profile })),
+    clients(account, region, role) {
+      const key = `${account}|${region}|${role.roleName}`;
+      let c = cache.get(key);
+      if (!c) {
+        const credentials = broker.forAccount(account, role);
+        c = targetClients({ region, ...(credentials ? { credentials } : profile) });
+        cache.set(key, c);
+      }
+      return c;
+    },
+    close() {
+      sts.destroy();
+      org?.destroy();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+// Targets = account × region. Accounts come from Organizations (ACTIVE only, OU and account filters) or from the
+// explicit `accounts:` list; `regions: all` means the regions enabled in each account (EC2 DescribeRegions).
+import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
+import type { GuardrailConfig, RegionsSetting } from '../config/index.js';
+import { UsageError } from '../errors.js';
+import { discoverAccounts } from '../org/discover.js';
+import type { RoleChoice } from '../aws/credentials.js';
+import type { Session } from './session.js';
+
+export interface TargetAccount {
+  id: string;
+  name: string;
+  role: RoleChoice;
+  regions: RegionsSetting;
+}
+
+export interface Target {
+  account: string;
+  accountName: string;
+  region: string;
+  role: RoleChoice;
+}
+
+export interface TargetSet {
+  managementAccountId: string | null;
+  accounts: TargetAccount[];
+  /** accounts left out, and why */
+  excluded: { account: string; name: string; reason: string }[];
+}
+
+export async function resolveAccounts(session: Session, config: GuardrailConfig, selected: string[] | null): Promise<TargetSet> {
+  const org = config.organization;
+  const defaultRole = (roleName?: string, externalId?: string | null): RoleChoice => ({
+    roleName: roleName ?? org.roleName,
+    externalId: externalId ?? org.externalId,
+  });
+  let set: TargetSet;
+  if (config.accounts.length > 0) {
+    set = {
+      managementAccountId: null,
+      accounts: config.accounts.map((a) => ({
+        id: a.id, name: a.name, regions: a.regions ?? config.regions, role: defaultRole(a.roleName, a.externalId),
+      })),
+      excluded: [],
+    };
+  } else {
+    const found = await discoverAccounts(session.organizations(), {
+      includeOUs: org.includeOUs, excludeOUs: org.excludeOUs, excludeAccounts: org.excludeAccounts,
+      includeManagementAccount: org.includeManagementAccount,
+    });
+    set = {
+      managementAccountId: found.managementAccountId,
+      accounts: found.accounts.map((a) => ({ id: a.id, name: a.name, regions: config.regions, role: defaultRole() })),
+      excluded: found.excluded.map((e) => ({ account: e.account.id, name: e.account.name, reason: e.reason })),
+    };
+  }
+  if (selected) {
+    const known = new Map(set.accounts.map((a) => [a.id, a]));
+    const excluded = new Map(set.excluded.map((e) => [e.account, e]));
+    const problems = selected.filter((id) => !known.has(id)).map((id) => {
+      const ex = excluded.get(id);
+      const why = ex ? `is excluded (${ex.reason})` : config.accounts.length > 0
+        ? 'is not in the accounts list of the configuration file'
+        : 'is not an account of this organisation';
+      return { path: '--account', message: `account ${id} ${why}` };
+    });
+    if (problems.length > 0) {
+      throw new UsageError(problems.map((p) => p.message).join('; '), {
+        problems,
+        suggestion: 'Check the account ids given to --account.',
+      });
+    }
+    const chosen = new Set(selected);
+    set = { ...set, accounts: set.accounts.filter((a) => chosen.has(a.id)) };
+  }
+  return set;
+}
+
+/**
+ * The account's regions: its own list, or with `all`, the regions enabled in it (asked once per account, with the
+ * account's own credentials, from the session's home region).
+ */
+export async function regionsOf(session: Session, account: TargetAccount): Promise<string[]> {
+  if (account.regions !== 'all') return account.regions;
+  const ec2 = session.clients(account.id, session.homeRegion, account.role).ec2;
+  const out = await ec2.send(new DescribeRegionsCommand({ AllRegions: false }));
+  return (out.Regions ?? [])
+    .filter((r) => r.OptInStatus !== 'not-opted-in' && r.RegionName)
+    .map((r) => r.RegionName!)
+    .sort();
+}

@@ -1,0 +1,110 @@
+// Progress on stderr: an ora spinner with done/total, failures, in flight and an ETA on a TTY outside CI; one plain
+// line per finished target everywhere else. Results go to stdout separately (output/results.ts).
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Ora } from 'ora';
+import type { CliIO } from '../commands/index.js';
+
+export interface ProgressTarget {
+  account: string;
+  accountName: string;
+  region: string;
+}
+
+export interface FinishedTarget extends ProgressTarget {
+  result: string;
+  action?: string;
+  stackStatus?: string | null;
+  error?: string | null;
+  durationMs: number;
+}
+
+export interface Reporter {
+  phase(label: string, total: number): void;
+  started(t: ProgressTarget): void;
+  finished(t: FinishedTarget): void;
+  note(text: string): void;
+  stop(): void;
+}
+
+const GOOD = new Set(['succeeded', 'unchanged', 'planned', 'healthy', 'removed']);
+
+export function symbolFor(result: string, chalk: ChalkInstance): string {
+  if (GOOD.has(result)) return chalk.green('✓');
+  if (result === 'skipped') return chalk.yellow('-');
+  return chalk.red('✗');
+}
+
+export function targetLabel(t: ProgressTarget): string {
+  return `${t.accountName || t.account} (${t.account})/${t.region}`;
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
+}
+
+export async function createReporter(io: CliIO, color: boolean, verb: string): Promise<Reporter> {
+  const chalk = new Chalk({ level: color ? 1 : 0 });
+  const live = io.isTTY && !io.env.CI && (io.stderr as { isTTY?: boolean }).isTTY !== false;
+  let spinner: Ora | undefined;
+  if (live) {
+    const { default: ora } = await import('ora');
+    spinner = ora({ stream: io.stderr as NodeJS.WritableStream, color: 'cyan', isEnabled: true });
+  }
+  let label = verb;
+  let total = 0;
+  let done = 0;
+  let failed = 0;
+  const running = new Set<string>();
+  let phaseStart = Date.now();
+  let phaseDone = 0;
+
+  const render = () => {
+    if (!spinner) return;
+    const elapsed = Date.now() - phaseStart;
+    const remaining = total - done;
+    const rate = phaseDone > 0 ? elapsed / phaseDone : 0;
+    const eta = rate > 0 && remaining > 0 ? ` · ETA ${seconds(rate * remaining)}` : '';
+    spinner.text = `${label}: ${done}/${total} done · ${failed} failed · ${running.size} in flight${eta}`;
+  };
+
+  return {
+    phase(name, count) {
+      label = `${verb} (${name})`;
+      total = Math.max(total, done + count);
+      phaseStart = Date.now();
+      phaseDone = 0;
+      if (spinner && !spinner.isSpinning) spinner.start();
+      if (!spinner) io.stderr.write(`${chalk.bold(name)}: ${count} target(s)\n`);
+      render();
+    },
+    started(t) {
+      running.add(targetLabel(t));
+      render();
+    },
+    finished(t) {
+      done++;
+      phaseDone++;
+      if (t.result === 'failed') failed++;
+      running.delete(targetLabel(t));
+      const line = `${symbolFor(t.result, chalk)} ${targetLabel(t)}  ${t.result}${t.action ? ` (${t.action})` : ''}`
+        + `${t.stackStatus ? `  ${t.stackStatus}` : ''}  ${seconds(t.durationMs)}${t.error ? `\n    ${chalk.red(t.error)}` : ''}`;
+      if (spinner) {
+        if (t.result === 'failed') {
+          spinner.clear();
+          io.stderr.write(`${line}\n`);
+        }
+        render();
+      } else {
+        io.stderr.write(`${line}\n`);
+      }
+    },
+    note(text) {
+      if (spinner) spinner.clear();
+      io.stderr.write(`${text}\n`);
+      render();
+    },
+    stop() {
+      spinner?.stop();
+    },
+  };
+}
