@@ -308,10 +308,16 @@ function offsetOf(doc: Document, path: readonly PathSegment[], keyOnly: boolean)
       return offset;
     }
     const last = i === path.length - 1;
-    offset = (last && keyOnly) || next === null ? (rangeStart(keyNode) ?? offset) : (rangeStart(next) ?? offset);
+    const useKey = (last && keyOnly) || next === null || next === undefined || isEmptyScalar(next);
+    offset = useKey ? (rangeStart(keyNode) ?? offset) : (rangeStart(next) ?? offset);
     node = next;
   }
   return offset;
+}
+
+/** `key:` with nothing after it: YAML makes an empty null scalar, positioned after the colon. */
+function isEmptyScalar(node: unknown): boolean {
+  return isScalar(node) && node.value === null && node.range !== undefined && node.range !== null && node.range[0] === node.range[1];
 }
 
 function rangeStart(node: unknown): number | undefined {

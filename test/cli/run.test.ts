@@ -211,7 +211,7 @@ describe('guardrail validate', () => {
     const tty = await cli(['validate', '--config', example], { isTTY: true });
     const noColor = await cli(['validate', '--config', example, '--no-color'], { isTTY: true });
     const noColorEnv = await cli(['validate', '--config', example], { isTTY: true, env: { NO_COLOR: '1' } });
-    const ansi = /\u001b\[/;
+    const ansi = new RegExp(`${String.fromCharCode(27)}\\[`);
     expect(plain.stdout).not.toMatch(ansi);
     expect(tty.stdout).toMatch(ansi);
     expect(noColor.stdout).not.toMatch(ansi);
