@@ -35,6 +35,16 @@ afterAll(async () => {
   await sim.close();
 });
 
+type SdkError = Error & { Reason?: string; $metadata: { httpStatusCode: number } };
+async function caught(p: Promise<unknown>): Promise<SdkError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as SdkError;
+  }
+  throw new Error('expected the call to fail');
+}
+
 const decode = (p?: Uint8Array) => JSON.parse(Buffer.from(p ?? new Uint8Array()).toString('utf8')) as Record<string, unknown>;
 
 describe('Lambda', () => {
@@ -57,14 +67,13 @@ describe('Lambda', () => {
   });
 
   it('unknown functions and other accounts raise AWS errors', async () => {
-    const err = await client.send(new GetFunctionCommand({ FunctionName: 'nope' })).catch((e: unknown) => e as Error & { $metadata: { httpStatusCode: number } });
+    const err = await caught(client.send(new GetFunctionCommand({ FunctionName: 'nope' })));
     expect(err.name).toBe('ResourceNotFoundException');
     expect(err.message).toBe(`Function not found: arn:aws:lambda:${REGION}:${mgmt}:function:nope`);
     expect(err.$metadata.httpStatusCode).toBe(404);
     const other = memberIds(sim)[0]!;
     putFunction(sim, other, REGION, { name: 'theirs', code: 'exports.handler = async () => 1;' });
-    const denied = await client.send(new GetFunctionConfigurationCommand({ FunctionName: `arn:aws:lambda:${REGION}:${other}:function:theirs` }))
-      .catch((e: unknown) => e as Error);
+    const denied = await caught(client.send(new GetFunctionConfigurationCommand({ FunctionName: `arn:aws:lambda:${REGION}:${other}:function:theirs` })));
     expect(denied.name).toBe('AccessDeniedException');
     // the same name in another account is invisible
     await expect(client.send(new GetFunctionCommand({ FunctionName: 'theirs' }))).rejects.toThrow(/Function not found/);
@@ -91,7 +100,7 @@ describe('Lambda', () => {
       .rejects.toMatchObject({ name: 'InvalidParameterValueException', message: expect.stringContaining('reserved keys') });
     await expect(client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'conf', Timeout: 901 })))
       .rejects.toMatchObject({ name: 'ValidationException' });
-    await expect(client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'conf', Runtime: 'cobol' })))
+    await expect(client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'conf', Runtime: 'cobol' as 'nodejs20.x' })))
       .rejects.toMatchObject({ name: 'InvalidParameterValueException' });
     expect(fn.timeout).toBe(30);
   });
@@ -157,7 +166,7 @@ describe('Lambda', () => {
   it('throttles with TooManyRequestsException (429, CallerRateLimitExceeded)', async () => {
     sim.state.faults.throttleRate = 1;
     try {
-      const err = await client.send(new GetFunctionCommand({ FunctionName: 'get-me' })).catch((e: unknown) => e as Error & { Reason?: string; $metadata: { httpStatusCode: number } });
+      const err = await caught(client.send(new GetFunctionCommand({ FunctionName: 'get-me' })));
       expect(err.name).toBe('TooManyRequestsException');
       expect(err.Reason).toBe('CallerRateLimitExceeded');
       expect(err.$metadata.httpStatusCode).toBe(429);
