@@ -95,7 +95,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'deploy',
-    summary: 'roll the guardrail stack out to every account and region (plan, canary, then the rest)',
+    summary: 'roll the guardrail stack out to every account and region',
     description:
       'Discover the accounts, plan every account × region target (create, update, none), deploy a canary, then ' +
       'the rest in a sliding window. --plan shows the plan and changes nothing. Exits 1 when a target failed.',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run, type CliIO } from '../../src/cli.js';
+import { COMMANDS } from '../../src/commands/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const fixture = (name: string) => join(root, 'test/fixtures/config', name);
@@ -44,8 +45,13 @@ describe('the command shell', () => {
     expect(result.code).toBe(0);
     const commandsSection = result.stdout.split('Commands:')[1] ?? '';
     const lines = commandsSection.split('\n').filter((line) => line.trim() !== '');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^\s+validate \[options\]\s+check the configuration/);
+    expect(lines).toHaveLength(COMMANDS.length);
+    for (const spec of COMMANDS) {
+      const line = lines.find((candidate) => candidate.trimStart().startsWith(`${spec.name} `));
+      expect(line, spec.name).toBeDefined();
+      expect(line).toContain(spec.summary);
+    }
+    expect(lines.find((line) => line.trimStart().startsWith('validate '))).toMatch(/check the configuration/);
     expect(result.stdout).toMatch(/--profile <name>/);
     expect(result.stdout).toMatch(/--no-color/);
     expect(result.stdout).toMatch(/--debug/);
