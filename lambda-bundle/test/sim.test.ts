@@ -4,11 +4,15 @@ import {
   AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand,
   DescribeSecurityGroupRulesCommand, EC2Client, ModifySecurityGroupRulesCommand, RevokeSecurityGroupEgressCommand, type IpPermission,
 } from '@aws-sdk/client-ec2';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2Port } from '../src/aws.js';
 import { processEvent } from '../src/process-event.js';
 import type { Decision } from '../src/types.js';
+import { whenLoopIdle } from '../../test/sim/loop.js';
 import { regionState } from '../../test/sim/state.js';
+import { putFunction, putRule, putTopic } from '../../test/sim/test/sim-resources.js';
 import type { SimServer } from '../../test/sim/server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from '../../test/sim/test/helpers.js';
 import { config, fixtures } from './fakes.js';
@@ -234,5 +238,69 @@ describe('no collateral damage, with the simulator\'s own CloudTrail events', ()
     const median = times[Math.floor(times.length / 2)] ?? 0;
     console.log(`handler median over ${times.length} events against the simulator: ${median.toFixed(1)} ms`);
     expect(median).toBeLessThan(1000);
+  });
+});
+
+describe('the built bundle in the simulator\'s closed loop', () => {
+  const region = 'us-east-1';
+  const PATTERN = {
+    source: ['aws.ec2'],
+    'detail-type': ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: ['ec2.amazonaws.com'],
+      eventName: ['AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'ModifySecurityGroupRules'],
+      errorCode: [{ exists: false }],
+    },
+  };
+  const open22: IpPermission[] = [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }];
+
+  function deploy(name: string, environment: Record<string, string>): void {
+    const code = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+    const ruleArn = `arn:aws:events:${region}:${account}:rule/${name}-rule`;
+    const fn = putFunction(sim, account, region, {
+      name, code, allowRule: ruleArn,
+      environment: { GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${name}-role`, ...environment },
+    });
+    putRule(sim, account, region, `${name}-rule`, PATTERN, [fn.functionArn]);
+  }
+
+  beforeAll(() => {
+    execFileSync(process.execPath, [new URL('../build.mjs', import.meta.url).pathname], { stdio: 'ignore' });
+  });
+
+  it('reverts an opened port 22 through the deployed bundle, cold and warm', async () => {
+    const groups = [await groupWithFive(region), await groupWithFive(region)];
+    deploy('guardrail-enforce', {});
+    const rs = regionState(sim.state, account, region);
+    try {
+      const elapsed: number[] = [];
+      for (const { groupId, before } of groups) {
+        const t0 = Date.now();
+        await client(region).send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: open22 }));
+        expect(await whenLoopIdle(sim.state, 10_000)).toBe(true);
+        elapsed.push(Date.now() - t0);
+        expect(await ruleIds(region, groupId)).toEqual(before);
+      }
+      console.log(`closed loop, authorize → reverted: cold ${elapsed[0]} ms, warm ${elapsed[1]} ms`);
+      expect(elapsed[1]).toBeLessThan(1000);
+    } finally {
+      rs.rules.delete('guardrail-enforce-rule');
+    }
+  });
+
+  it('in monitor mode the change stays and an SNS message is recorded', async () => {
+    const { groupId } = await groupWithFive(region);
+    const topic = putTopic(sim, account, region, 'guardrail-alerts');
+    deploy('guardrail-monitor', { GUARDRAIL_MODE: 'monitor', GUARDRAIL_NOTIFY_TOPIC_ARN: topic.arn });
+    const rs = regionState(sim.state, account, region);
+    try {
+      await client(region).send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: open22 }));
+      expect(await whenLoopIdle(sim.state, 10_000)).toBe(true);
+      expect(await ruleIds(region, groupId)).toHaveLength(6);
+      expect(rs.snsMessages).toHaveLength(1);
+      expect(JSON.stringify(rs.snsMessages[0])).toContain(groupId);
+    } finally {
+      rs.rules.delete('guardrail-monitor-rule');
+    }
   });
 });
