@@ -7,7 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outfile = join(here, 'dist', 'index.js');
+// `--outdir DIR` builds elsewhere (tests use a temporary directory, so parallel runs never share a file).
+const at = process.argv.indexOf('--outdir');
+const outdir = at > 0 && process.argv[at + 1] ? process.argv[at + 1] : join(here, 'dist');
+const outfile = join(outdir, 'index.js');
 const LIMIT = 24 * 1024;
 
 await build({
@@ -25,7 +28,7 @@ await build({
 
 // The repository is an ESM package; mark dist/ as CommonJS so local tools (tests, the simulator) can require
 // index.js as Lambda does. Only index.js goes into the template.
-writeFileSync(join(here, 'dist', 'package.json'), '{ "type": "commonjs" }\n');
+writeFileSync(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 
 const bytes = statSync(outfile).size;
 const kb = (bytes / 1024).toFixed(1);

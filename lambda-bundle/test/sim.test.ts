@@ -5,7 +5,9 @@ import {
   DescribeSecurityGroupRulesCommand, EC2Client, ModifySecurityGroupRulesCommand, RevokeSecurityGroupEgressCommand, type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2Port } from '../src/aws.js';
 import { processEvent } from '../src/process-event.js';
@@ -255,7 +257,7 @@ describe('the built bundle in the simulator\'s closed loop', () => {
   const open22: IpPermission[] = [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }];
 
   function deploy(name: string, environment: Record<string, string>): void {
-    const code = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+    const code = readFileSync(join(outdir, 'index.js'), 'utf8');
     const ruleArn = `arn:aws:events:${region}:${account}:rule/${name}-rule`;
     const fn = putFunction(sim, account, region, {
       name, code, allowRule: ruleArn,
@@ -264,9 +266,11 @@ describe('the built bundle in the simulator\'s closed loop', () => {
     putRule(sim, account, region, `${name}-rule`, PATTERN, [fn.functionArn]);
   }
 
+  const outdir = mkdtempSync(join(tmpdir(), 'guardrail-bundle-'));
   beforeAll(() => {
-    execFileSync(process.execPath, [new URL('../build.mjs', import.meta.url).pathname], { stdio: 'ignore' });
+    execFileSync(process.execPath, [new URL('../build.mjs', import.meta.url).pathname, '--outdir', outdir], { stdio: 'ignore' });
   });
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('reverts an opened port 22 through the deployed bundle, cold and warm', async () => {
     const groups = [await groupWithFive(region), await groupWithFive(region)];
