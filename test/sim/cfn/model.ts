@@ -87,6 +87,8 @@ export interface ChangeSet {
   stackId: string;
   type: 'CREATE' | 'UPDATE';
   createdAt: number;
+  /** stackMs when it was created: it is CREATE_PENDING for 15% of that, CREATE_IN_PROGRESS until 40% */
+  durationMs: number;
   description?: string;
   template: Template;
   parameters: Map<string, ResolvedParameter>;

@@ -347,9 +347,9 @@ class Handler {
 
   changeSetStatus(cs: ChangeSet): { status: string; reason?: string; execution: string } {
     const elapsed = this.now - cs.createdAt;
-    const d = this.state.stackMs;
-    if (elapsed < d * 0.1) return { status: 'CREATE_PENDING', execution: 'UNAVAILABLE' };
-    if (elapsed < d * 0.3) return { status: 'CREATE_IN_PROGRESS', execution: 'UNAVAILABLE' };
+    const d = cs.durationMs;
+    if (elapsed < d * 0.15) return { status: 'CREATE_PENDING', execution: 'UNAVAILABLE' };
+    if (elapsed < d * 0.4) return { status: 'CREATE_IN_PROGRESS', execution: 'UNAVAILABLE' };
     if (cs.empty) {
       return {
         status: 'FAILED', execution: 'UNAVAILABLE',
@@ -396,7 +396,7 @@ class Handler {
     }
     const cs: ChangeSet = {
       id: `arn:aws:cloudformation:${this.req.region}:${this.req.caller.accountId}:changeSet/${csName}/${newUuid(this.state)}`,
-      name: csName, stackId: stack.stackId, type, createdAt: this.now, description: str(this.input, 'Description'),
+      name: csName, stackId: stack.stackId, type, createdAt: this.now, durationMs: this.state.stackMs, description: str(this.input, 'Description'),
       template: input.template, parameters: input.params, tags: input.tags, capabilities: input.capabilities,
       changes: p.changes, empty: p.empty, clientToken,
     };
