@@ -1,7 +1,13 @@
-// Adaptive polling. The run learns how long its operations take (per kind: change set, create, update, delete) and
-// polls near the expected finish instead of at a fixed interval; `maxDelayMs` (deploy.pollSeconds) caps any wait.
-// With real 60-second stacks that is one or two polls per operation; with the simulator's 0.5-second stacks it
-// keeps latency within a few percent of the stack time.
+// Adaptive polling. The run learns how long its operations take (per kind: change set, create, update, delete,
+// drift) and polls near the expected finish instead of at a fixed interval.
+//
+// Each finished wait tells us two things: the operation was still running at the last poll that saw it in
+// progress (a lower bound), and done at the poll that saw it finished (an upper bound). The first poll of the next
+// wait goes to max(median lower bound, 0.85 × smallest recent upper bound): a little before the earliest recent
+// finish, so the estimate keeps tightening instead of locking onto a late first observation. After that, polls step forward in
+// small, growing steps. `maxDelayMs` (deploy.pollSeconds) caps the wait between two polls; the first wait, before
+// any poll, goes straight to the expected finish. With real 60-second stacks that is a wait of about a minute and
+// one to three polls; with the simulator's 0.5-second stacks the finish is seen within a few percent.
 
 export type OperationKind = 'changeset' | 'create' | 'update' | 'delete' | 'drift';
 
@@ -12,49 +18,74 @@ export interface PollTimerOptions {
   minDelayMs?: number;
 }
 
-const SAMPLES = 64;
+// a short window: the estimate follows the run quickly, and the median ignores a few odd stacks
+const SAMPLES = 9;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
 
 export class PollTimer {
-  private readonly history = new Map<OperationKind, number[]>();
+  private readonly lower = new Map<OperationKind, number[]>();
+  private readonly upper = new Map<OperationKind, number[]>();
   private readonly initial: number;
   private readonly min: number;
 
   constructor(private readonly opts: PollTimerOptions) {
     this.initial = opts.initialDelayMs ?? 250;
-    this.min = opts.minDelayMs ?? 50;
+    this.min = opts.minDelayMs ?? 20;
   }
 
-  /** Records how long a finished operation took. */
-  record(kind: OperationKind, durationMs: number): void {
-    const h = this.history.get(kind) ?? [];
-    h.push(durationMs);
-    if (h.length > SAMPLES) h.shift();
-    this.history.set(kind, h);
+  /** Records a finished wait: still running at `lastRunningMs`, seen done at `doneMs` (both since the start). */
+  record(kind: OperationKind, lastRunningMs: number, doneMs: number): void {
+    for (const [map, value] of [[this.lower, lastRunningMs], [this.upper, doneMs]] as const) {
+      const h = map.get(kind) ?? [];
+      h.push(value);
+      if (h.length > SAMPLES) h.shift();
+      map.set(kind, h);
+    }
   }
 
-  /** The median duration seen for this kind, if any. */
+  /** The typical time until such an operation is seen done, if any has been. */
   expected(kind: OperationKind): number | undefined {
-    const h = this.history.get(kind);
-    if (!h || h.length === 0) return undefined;
-    const sorted = [...h].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
+    const u = this.upper.get(kind);
+    return u && u.length > 0 ? median(u) : undefined;
+  }
+
+  /** Where the first poll of a wait goes. */
+  firstPoll(kind: OperationKind): number {
+    const u = this.upper.get(kind);
+    if (!u || u.length === 0) return this.initial;
+    const l = this.lower.get(kind) ?? [0];
+    return Math.max(median(l), 0.85 * Math.min(...u), this.min);
   }
 
   /**
-   * How long to wait before the next poll, given the time since the operation started and how many polls it has
-   * had. Before the expected finish: wait until just after it. After it (or with nothing learned): back off
-   * geometrically from a small step, capped at maxDelayMs.
+   * How long to wait before the next poll. `polls` is how many polls this wait has made; `elapsedMs` the time
+   * since the operation started.
    */
   nextDelay(kind: OperationKind, elapsedMs: number, polls: number): number {
+    if (polls === 0) return Math.round(Math.max(this.firstPoll(kind) - elapsedMs, this.min));
     const expected = this.expected(kind);
-    let delay: number;
-    if (expected !== undefined && elapsedMs < expected) {
-      delay = expected * 1.03 - elapsedMs;
-    } else {
-      const step = expected !== undefined ? Math.max(expected * 0.1, this.min) : this.initial;
-      delay = step * Math.pow(1.6, Math.min(polls, 20));
+    const step = expected !== undefined ? Math.max(expected * 0.05, this.min) * Math.pow(1.5, polls - 1)
+      : this.initial * Math.pow(1.6, polls);
+    return Math.round(Math.min(Math.max(step, this.min), this.opts.maxDelayMs));
+  }
+
+  /** Waits for an operation: calls `check` at the adaptive times until it reports done, and learns from it. */
+  async waitFor<T>(kind: OperationKind, startedAt: number, check: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T> {
+    let lastRunning = 0;
+    for (let polls = 0; ; polls++) {
+      await sleep(this.nextDelay(kind, Date.now() - startedAt, polls), signal);
+      const at = Date.now() - startedAt;
+      const done = await check();
+      if (done !== undefined) {
+        this.record(kind, lastRunning, at);
+        return done;
+      }
+      lastRunning = at;
     }
-    return Math.round(Math.min(Math.max(delay, this.min), this.opts.maxDelayMs));
   }
 }
 

@@ -1,11 +1,11 @@
 // Deploying one stack: look it up, plan (an action and a reason), then apply through a change set, wait, and
 // report the first failed resource when it fails. Returns data, never prints.
 import {
-  CreateChangeSetCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStacksCommand,
+  CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand, DeleteStackCommand, DescribeChangeSetCommand, DescribeStacksCommand,
   ExecuteChangeSetCommand, paginateDescribeStackEvents, type CloudFormationClient, type Change, type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { createHash } from 'node:crypto';
-import { sleep, type OperationKind, type PollTimer } from '../engine/poll-timer.js';
+import type { OperationKind, PollTimer } from '../engine/poll-timer.js';
 import { isEmptyChangeSet, isStackMissing } from './cfn-errors.js';
 import { isDeploySuccess, isInProgress, isReviewOnly, needsRecreate } from './stack-status.js';
 import { VERSION_TAG } from './template.js';
@@ -96,18 +96,14 @@ function token(ctx: StackContext, desired: DesiredStack, what: string): string {
   return `guardrail-${h.slice(0, 32)}`;
 }
 
-/** Waits until the stack leaves *_IN_PROGRESS. Learns the duration for the next polls of this run. */
+/** Waits until the stack leaves *_IN_PROGRESS. The run's timer learns the duration for its next waits. */
 export async function waitForStack(ctx: StackContext, stackId: string, kind: OperationKind, startedAt = Date.now()): Promise<Stack> {
-  for (let polls = 0; ; polls++) {
-    await sleep(ctx.timer.nextDelay(kind, Date.now() - startedAt, polls), ctx.signal);
+  return ctx.timer.waitFor(kind, startedAt, async () => {
     const out = await ctx.cfn.send(new DescribeStacksCommand({ StackName: stackId }));
     const stack = out.Stacks?.[0];
     if (!stack) throw new Error(`stack ${stackId} disappeared while waiting`);
-    if (!isInProgress(stack.StackStatus)) {
-      ctx.timer.record(kind, Date.now() - startedAt);
-      return stack;
-    }
-  }
+    return isInProgress(stack.StackStatus) ? undefined : stack;
+  }, ctx.signal);
 }
 
 /** The earliest failed resource of the operation that started at `since` (from the stack events). */
@@ -131,28 +127,28 @@ export async function firstFailedResource(cfn: CloudFormationClient, stackId: st
   return first;
 }
 
-async function createChangeSet(ctx: StackContext, desired: DesiredStack, type: 'CREATE' | 'UPDATE') {
+const stackParameters = (d: DesiredStack) =>
+  Object.entries(d.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+const stackTags = (d: DesiredStack) => [{ Key: VERSION_TAG, Value: d.version }, { Key: 'guardrail:managed-by', Value: 'guardrail' }];
+
+async function createChangeSet(ctx: StackContext, desired: DesiredStack) {
   const out = await ctx.cfn.send(new CreateChangeSetCommand({
     StackName: desired.stackName,
-    ChangeSetName: `guardrail-${desired.version}-${token(ctx, desired, type).slice(10, 22)}`,
-    ChangeSetType: type,
+    ChangeSetName: `guardrail-${desired.version}-${token(ctx, desired, 'changeset').slice(10, 22)}`,
+    ChangeSetType: 'UPDATE',
     TemplateBody: desired.body,
-    Parameters: Object.entries(desired.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+    Parameters: stackParameters(desired),
     Capabilities: ['CAPABILITY_IAM'],
-    Tags: [{ Key: VERSION_TAG, Value: desired.version }, { Key: 'guardrail:managed-by', Value: 'guardrail' }],
-    ClientToken: token(ctx, desired, `changeset-${type}`),
+    Tags: stackTags(desired),
+    ClientToken: token(ctx, desired, 'changeset'),
     Description: `guardrail ${desired.version}`,
   }));
   const id = out.Id!;
-  const startedAt = Date.now();
-  for (let polls = 0; ; polls++) {
-    await sleep(ctx.timer.nextDelay('changeset', Date.now() - startedAt, polls), ctx.signal);
-    const cs = await ctx.cfn.send(new DescribeChangeSetCommand({ ChangeSetName: id }));
-    if (cs.Status === 'CREATE_COMPLETE' || cs.Status === 'FAILED' || cs.Status === 'DELETE_COMPLETE') {
-      ctx.timer.record('changeset', Date.now() - startedAt);
-      return { id, stackId: out.StackId ?? cs.StackId ?? '', status: cs.Status, reason: cs.StatusReason, changes: cs.Changes ?? [] };
-    }
-  }
+  const cs = await ctx.timer.waitFor('changeset', Date.now(), async () => {
+    const d = await ctx.cfn.send(new DescribeChangeSetCommand({ ChangeSetName: id }));
+    return d.Status === 'CREATE_COMPLETE' || d.Status === 'FAILED' || d.Status === 'DELETE_COMPLETE' ? d : undefined;
+  }, ctx.signal);
+  return { id, stackId: out.StackId ?? cs.StackId ?? '', status: cs.Status, reason: cs.StatusReason, changes: cs.Changes ?? [] };
 }
 
 export function describeChanges(changes: Change[]): string[] {
@@ -165,7 +161,7 @@ export function describeChanges(changes: Change[]): string[] {
 
 /** For --plan: the change set's summary for an update, then the change set is deleted. Changes nothing. */
 export async function previewUpdate(ctx: StackContext, desired: DesiredStack): Promise<string[]> {
-  const cs = await createChangeSet(ctx, desired, 'UPDATE');
+  const cs = await createChangeSet(ctx, desired);
   try {
     if (cs.status === 'FAILED') return isEmptyChangeSet(cs.reason) ? ['no resource changes'] : [`change set failed: ${cs.reason}`];
     return describeChanges(cs.changes);
@@ -199,26 +195,44 @@ export async function applyStack(ctx: StackContext, desired: DesiredStack, plan:
     current = { ...current, action: 'create', stackId: null, stackStatus: null };
   }
 
-  const type = current.action === 'create' ? 'CREATE' : 'UPDATE';
-  const cs = await createChangeSet(ctx, desired, type);
+  if (current.action === 'create') return createStack(ctx, desired);
+  const cs = await createChangeSet(ctx, desired);
   if (cs.status === 'FAILED') {
     await ctx.cfn.send(new DeleteChangeSetCommand({ ChangeSetName: cs.id })).catch(() => undefined);
-    if (isEmptyChangeSet(cs.reason) && type === 'UPDATE') {
-      return { kind: 'unchanged', stackStatus: current.stackStatus ?? 'UNKNOWN' };
-    }
-    if (type === 'CREATE') {
-      // the REVIEW_IN_PROGRESS shell stack of a failed CREATE change set would be left behind: remove it
-      await ctx.cfn.send(new DeleteStackCommand({ StackName: cs.stackId })).catch(() => undefined);
-    }
+    if (isEmptyChangeSet(cs.reason)) return { kind: 'unchanged', stackStatus: current.stackStatus ?? 'UNKNOWN' };
     return { kind: 'failed', stackStatus: current.stackStatus, reason: `change set failed: ${cs.reason ?? 'no reason given'}` };
   }
 
   const startedAt = Date.now();
   const since = new Date(startedAt);
-  await ctx.cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: cs.id, ClientRequestToken: token(ctx, desired, `exec-${type}`) }));
-  const final = await waitForStack(ctx, cs.stackId, type === 'CREATE' ? 'create' : 'update', startedAt);
+  await ctx.cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: cs.id, ClientRequestToken: token(ctx, desired, 'exec') }));
+  return finishOperation(ctx, cs.stackId, 'update', startedAt, since);
+}
+
+/**
+ * A new stack is created directly (CreateStack with an idempotent ClientRequestToken): a change set for a stack
+ * that does not exist yet would list every resource as Add, cost two more calls and a wait, and leave a
+ * REVIEW_IN_PROGRESS shell behind if it failed. Updates go through change sets.
+ */
+async function createStack(ctx: StackContext, desired: DesiredStack): Promise<DeployOutcome> {
+  const startedAt = Date.now();
+  const since = new Date(startedAt);
+  const out = await ctx.cfn.send(new CreateStackCommand({
+    StackName: desired.stackName,
+    TemplateBody: desired.body,
+    Parameters: stackParameters(desired),
+    Capabilities: ['CAPABILITY_IAM'],
+    Tags: stackTags(desired),
+    ClientRequestToken: token(ctx, desired, 'create'),
+    OnFailure: 'ROLLBACK',
+  }));
+  return finishOperation(ctx, out.StackId!, 'create', startedAt, since);
+}
+
+async function finishOperation(ctx: StackContext, stackId: string, kind: OperationKind, startedAt: number, since: Date): Promise<DeployOutcome> {
+  const final = await waitForStack(ctx, stackId, kind, startedAt);
   if (isDeploySuccess(final.StackStatus)) return { kind: 'deployed', stackStatus: final.StackStatus! };
-  const firstFailure = await firstFailedResource(ctx.cfn, cs.stackId, since);
+  const firstFailure = await firstFailedResource(ctx.cfn, stackId, since);
   return {
     kind: 'failed',
     stackStatus: final.StackStatus ?? null,

@@ -73,7 +73,7 @@ export async function loadFunctionCode(): Promise<string> {
 }
 
 export function parameterDefaults(s: TemplateSettings): Record<string, string> {
-  const dirs = [...new Set(s.directions)].sort();
+  const dirs = (['ingress', 'egress'] as const).filter((d) => s.directions.includes(d));
   return {
     Mode: s.mode,
     Directions: dirs.join(','),

@@ -69,20 +69,47 @@ describe('PollTimer', () => {
     expect(delays.at(-1)).toBe(5000);
   });
 
-  it('polls just after the expected finish once it has learned the duration', () => {
+  it('aims the first poll a little before the typical finish, then steps in small increments', () => {
     const t = new PollTimer({ maxDelayMs: 5000 });
-    for (const d of [480, 500, 520]) t.record('create', d);
-    expect(t.expected('create')).toBe(500);
-    expect(t.nextDelay('create', 0, 0)).toBe(515);
-    expect(t.nextDelay('create', 400, 1)).toBe(115);
-    // late: small steps from 10% of the expected time
-    expect(t.nextDelay('create', 600, 0)).toBe(50);
+    t.record('create', 250, 650); // the canary: seen running at 250 ms, done at 650 ms
+    expect(t.nextDelay('create', 0, 0)).toBe(553); // max(250, 0.85 × 650)
+    t.record('create', 480, 520);
+    t.record('create', 490, 510);
+    expect(t.expected('create')).toBe(520);
+    expect(t.nextDelay('create', 0, 0)).toBe(480); // max(median lower 480, 0.85 × 510 = 434)
+    expect(t.nextDelay('create', 480, 1)).toBe(26); // 5% of the expected time
+    expect(t.nextDelay('create', 506, 2)).toBe(39);
   });
 
-  it('with 60-second stacks, waits about a minute in one step, but never more than the cap', () => {
-    const t = new PollTimer({ maxDelayMs: 30_000 });
-    t.record('update', 60_000);
-    expect(t.nextDelay('update', 0, 0)).toBe(30_000);
-    expect(t.nextDelay('update', 45_000, 1)).toBe(16_800);
+  it('converges on the real duration of repeated operations (simulated clock)', () => {
+    const t = new PollTimer({ maxDelayMs: 5000, minDelayMs: 1 });
+    const duration = 500;
+    const seenAt: number[] = [];
+    const pollsPer: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      let now = 0;
+      let lastRunning = 0;
+      for (let polls = 0; ; polls++) {
+        now += t.nextDelay('create', now, polls);
+        if (now >= duration) {
+          t.record('create', lastRunning, now);
+          pollsPer.push(polls + 1);
+          break;
+        }
+        lastRunning = now;
+      }
+      seenAt.push(now);
+    }
+    expect(seenAt[0]).toBeGreaterThan(duration); // nothing learned yet: geometric backoff overshoots
+    for (const late of seenAt.slice(-10)) expect(late).toBeLessThan(duration * 1.1);
+    for (const p of pollsPer.slice(-10)) expect(p).toBeLessThanOrEqual(3);
+  });
+
+  it('with 60-second stacks, the first wait goes straight to the expected finish; later waits are capped', () => {
+    const t = new PollTimer({ maxDelayMs: 5_000 });
+    t.record('update', 55_000, 60_000);
+    expect(t.nextDelay('update', 0, 0)).toBe(55_000);
+    expect(t.nextDelay('update', 55_000, 1)).toBe(3_000);
+    expect(t.nextDelay('update', 58_000, 3)).toBe(5_000);
   });
 });
