@@ -5,6 +5,9 @@ import {
   EC2Client, ModifySecurityGroupRulesCommand, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
+import { ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { SimServer } from '../server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from './helpers.js';
 
@@ -366,5 +369,63 @@ describe('EC2 at the HTTP layer', () => {
     sim.state.credentials.get(creds.accessKeyId)!.expiresAt = Date.now() - 1;
     const err = await errorOf(ec2As(creds).send(new DescribeSecurityGroupsCommand({})));
     expect(err.name).toBe('ExpiredToken');
+  });
+});
+
+describe('throttling with --throttle-rate 0.3', () => {
+  const THROTTLE_CODES = ['RequestLimitExceeded', 'TooManyRequestsException', 'Throttling'];
+
+  interface CallsReport { total: number; throttled: number; calls: { service: string; count: number; throttled: number }[] }
+
+  /** 200 calls spread over EC2, Organizations and STS, all in flight together. */
+  async function run200(extra: { maxAttempts?: number; retryStrategy?: ConfiguredRetryStrategy }) {
+    const throttled = await startTestSim({ accounts: 2, throttleRate: 0.3 });
+    const cfg = { ...clientConfig(throttled), ...extra };
+    const e = new EC2Client(cfg);
+    const o = new OrganizationsClient(cfg);
+    const s = new STSClient(cfg);
+    try {
+      const results = await Promise.all(Array.from({ length: 200 }, async (_, i) => {
+        try {
+          const out = i % 3 === 0 ? await e.send(new DescribeRegionsCommand({}))
+            : i % 3 === 1 ? await o.send(new ListRootsCommand({})) : await s.send(new GetCallerIdentityCommand({}));
+          return { ok: true, attempts: out.$metadata.attempts ?? 1, name: '' };
+        } catch (err) {
+          const meta = (err as { $metadata?: { attempts?: number } }).$metadata;
+          return { ok: false, attempts: meta?.attempts ?? 1, name: (err as Error).name };
+        }
+      }));
+      const calls = (await (await fetch(`${throttled.endpoint}/_sim/calls`)).json()) as CallsReport;
+      return { results, calls };
+    } finally {
+      e.destroy();
+      o.destroy();
+      s.destroy();
+      await throttled.close();
+    }
+  }
+
+  it('default SDK clients (3 attempts) retry each service\'s own throttling error; /_sim/calls counts every attempt', async () => {
+    const { results, calls } = await run200({});
+    const failures = results.filter((r) => !r.ok);
+    // with 3 attempts a call fails when all three are throttled (0.3^3 = 2.7%): a few of 200 usually do
+    for (const f of failures) {
+      expect(THROTTLE_CODES).toContain(f.name);
+      expect(f.attempts).toBe(3);
+    }
+    expect(failures.length).toBeLessThan(20);
+    const attempts = results.reduce((n, r) => n + r.attempts, 0);
+    expect(calls.total).toBe(attempts);
+    expect(calls.throttled).toBe(attempts - results.filter((r) => r.ok).length);
+    expect(calls.throttled).toBeGreaterThan(20);
+    expect(new Set(calls.calls.filter((c) => c.throttled > 0).map((c) => c.service))).toEqual(new Set(['ec2', 'organizations', 'sts']));
+  });
+
+  it('all 200 complete with maxAttempts 10 (short backoff to keep the test fast)', async () => {
+    const { results, calls } = await run200({ retryStrategy: new ConfiguredRetryStrategy(10, (attempt) => 10 * attempt) });
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(calls.total).toBe(results.reduce((n, r) => n + r.attempts, 0));
+    expect(calls.throttled).toBe(calls.total - 200);
+    expect(calls.throttled).toBeGreaterThan(20);
   });
 });
