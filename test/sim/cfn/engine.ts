@@ -219,7 +219,7 @@ function event(stack: Stack, at: number, logicalId: string, type: string, status
     EventId: isStack ? eventUuid(stack) : `${logicalId}-${status}-${ts.toISOString()}`,
     LogicalResourceId: logicalId, PhysicalResourceId: physicalId, ResourceType: type, Timestamp: ts,
     ResourceStatus: status, ResourceStatusReason: reason,
-    ResourceProperties: props ? JSON.stringify(props) : undefined, ClientRequestToken: token,
+    props, ClientRequestToken: token,
   });
 }
 

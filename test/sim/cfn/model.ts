@@ -38,7 +38,8 @@ export interface StackEvent {
   Timestamp: Date;
   ResourceStatus: string;
   ResourceStatusReason?: string;
-  ResourceProperties?: string;
+  /** the resource's properties, serialised as ResourceProperties only when described (shared, not copied) */
+  props?: Record<string, unknown>;
   ClientRequestToken?: string;
 }
 

@@ -251,7 +251,10 @@ class Handler {
     const from = token !== undefined ? Number(token) : stack.events.length - 1;
     const out = [];
     let i = from;
-    for (; i >= 0 && out.length < PAGE; i--) out.push(stack.events[i]);
+    for (; i >= 0 && out.length < PAGE; i--) {
+      const { props, ...e } = stack.events[i]!;
+      out.push({ ...e, ResourceProperties: props ? JSON.stringify(props) : undefined });
+    }
     return { StackEvents: out, NextToken: i >= 0 ? String(i) : undefined };
   }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeStackDriftDetectionStatusCommand,
   DescribeStackResourceDriftsCommand, DescribeStackResourcesCommand, DescribeStacksCommand, DetectStackDriftCommand,
-  UpdateStackCommand, type DescribeStackDriftDetectionStatusCommandOutput,
+  UpdateStackCommand, type Capability, type DescribeStackDriftDetectionStatusCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import type { SimServer } from '../server.js';
 import { regionState } from '../state.js';
@@ -14,7 +14,7 @@ let sim: SimServer;
 let cfn: CloudFormationClient;
 let west: CloudFormationClient;
 let mgmt: string;
-const CAPS = ['CAPABILITY_IAM'];
+const CAPS: Capability[] = ['CAPABILITY_IAM'];
 
 beforeAll(async () => {
   sim = await startTestSim({ stackMs: 50, accounts: 1 });
