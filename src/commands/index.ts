@@ -110,4 +110,47 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     load: () => import('./deploy.js'),
   },
+  {
+    name: 'status',
+    summary: 'report per account and region: deployed, current, rule enabled, drift',
+    description:
+      'Check every account × region target: is the stack deployed and current, does the function run the current ' +
+      'code, is the rule enabled, and has anyone changed the resources (drift). Exits 1 when any target is unhealthy.',
+    options: [
+      { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
+      CONFIG_OPTION,
+      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      { flags: '--no-drift', description: 'skip drift detection, for a fast survey' },
+      OUTPUT_OPTION,
+    ],
+    load: () => import('./status.js'),
+  },
+  {
+    name: 'remove',
+    summary: 'delete the guardrail stacks (the trail bucket and its logs are kept)',
+    description:
+      'Delete the guardrail stacks of the chosen accounts, in all configured regions or --regions. The trail ' +
+      'bucket is retained and named in the output, so the audit logs are never lost.',
+    options: [
+      { flags: '--all-accounts', description: 'every account of the organisation (or of the accounts list)' },
+      { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
+      CONFIG_OPTION,
+      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      OUTPUT_OPTION,
+    ],
+    load: () => import('./remove.js'),
+  },
+  {
+    name: 'template',
+    summary: 'print the rendered CloudFormation template that deploy would send',
+    description:
+      'Print the template exactly as deploy sends it (parameter defaults from the configuration, the revert ' +
+      'function inlined, the version hash), so you can review it or feed it to your own linters.',
+    options: [
+      CONFIG_OPTION,
+      { flags: '--region <region>', description: 'say which parameters deploy passes in this region' },
+    ],
+    load: () => import('./template.js'),
+  },
 ];

@@ -1,0 +1,69 @@
+// guardrail remove: delete the stacks of some or all accounts. The trail bucket is retained and named.
+import { loadConfig } from '../config/index.js';
+import { remove } from '../engine/remove.js';
+import { openSession } from '../engine/session.js';
+import type { DeployEvent } from '../engine/deploy.js';
+import { createReporter } from '../output/reporter.js';
+import { jsonDocument, resultTable } from '../output/results.js';
+import { checkAccountChoice, confirmOrRequireYes } from './deploy.js';
+import type { CommandContext } from './index.js';
+
+interface RemoveOptions {
+  allAccounts?: boolean;
+  account?: string;
+  config?: string;
+  regions?: string;
+  concurrency?: string;
+  roleName?: string;
+  externalId?: string;
+  output: 'table' | 'json';
+  yes?: boolean;
+}
+
+export async function execute(context: CommandContext): Promise<number> {
+  const options = context.options as unknown as RemoveOptions;
+  const { io, signal } = context;
+  checkAccountChoice(options.allAccounts, options.account);
+  const loaded = await loadConfig(options.config, {
+    regions: options.regions, concurrency: options.concurrency, roleName: options.roleName,
+    externalId: options.externalId, account: options.account,
+  }, io.cwd === undefined ? {} : { cwd: io.cwd });
+  // without a terminal, --yes is required: say so before touching anything
+  if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail');
+  const session = await openSession({
+    sessionName: loaded.config.organization.sessionName, env: io.env,
+    ...(context.globals.profile ? { profile: context.globals.profile } : {}),
+  });
+  const reporter = await createReporter(io, context.color, 'removing');
+  const onEvent = (e: DeployEvent) => {
+    switch (e.type) {
+      case 'discovered': reporter.note(`${e.accounts} account(s)`); break;
+      case 'phase': reporter.phase(e.phase === 'rollout' ? 'delete' : e.phase, e.targets); break;
+      case 'start': reporter.started(e.target); break;
+      case 'done': reporter.finished(e.result); break;
+    }
+  };
+  let report;
+  try {
+    report = await remove({
+      session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
+      confirm: async (accounts, stacks) => {
+        reporter.stop();
+        return confirmOrRequireYes(io, options.yes, `Remove guardrail from ${accounts} account(s) (${stacks} stacks)?`, 'Removing guardrail');
+      },
+    });
+  } finally {
+    reporter.stop();
+    session.close();
+  }
+  const notes = report.retainedBuckets.map((b) =>
+    `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
+  if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
+  if (options.output === 'json') {
+    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { retainedBuckets: report.retainedBuckets }));
+  } else {
+    io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
+  }
+  if (report.stoppedBy === 'signal' || signal.aborted) return 130;
+  return report.summary.failed > 0 || report.stoppedBy === 'declined' ? 1 : 0;
+}

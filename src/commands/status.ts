@@ -1,0 +1,64 @@
+// guardrail status: per account × region, is guardrail deployed, current, enabled and untampered.
+import { loadConfig } from '../config/index.js';
+import { openSession } from '../engine/session.js';
+import { status, type StatusEvent } from '../engine/status.js';
+import { createReporter } from '../output/reporter.js';
+import { jsonDocument } from '../output/results.js';
+import { statusMatrix } from '../output/status-matrix.js';
+import type { CommandContext } from './index.js';
+
+interface StatusOptions {
+  account?: string;
+  config?: string;
+  regions?: string;
+  concurrency?: string;
+  roleName?: string;
+  externalId?: string;
+  drift: boolean;
+  output: 'table' | 'json';
+}
+
+export async function execute(context: CommandContext): Promise<number> {
+  const options = context.options as unknown as StatusOptions;
+  const { io, signal } = context;
+  const loaded = await loadConfig(options.config, {
+    regions: options.regions, concurrency: options.concurrency, roleName: options.roleName,
+    externalId: options.externalId, account: options.account,
+  }, io.cwd === undefined ? {} : { cwd: io.cwd });
+  const session = await openSession({
+    sessionName: loaded.config.organization.sessionName, env: io.env,
+    ...(context.globals.profile ? { profile: context.globals.profile } : {}),
+  });
+  const reporter = await createReporter(io, context.color, 'checking');
+  const onEvent = (e: StatusEvent) => {
+    switch (e.type) {
+      case 'discovered': reporter.note(`${e.accounts} account(s) to check${e.excluded ? `, ${e.excluded} left out` : ''}`); break;
+      case 'phase': reporter.phase(e.phase, e.targets); break;
+      case 'start': reporter.started(e.target); break;
+      case 'done': reporter.finished({ ...e.row, result: e.row.healthy ? 'healthy' : 'unhealthy', error: e.row.problems.join('; ') || null }); break;
+    }
+  };
+  let report;
+  try {
+    report = await status({ session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,
+      drift: options.drift !== false, signal, emit: onEvent });
+  } finally {
+    reporter.stop();
+    session.close();
+  }
+  if (options.output === 'json') {
+    const targets = report.targets.map(({ codeSha256: _sha, ...row }) => row);
+    io.stdout.write(jsonDocument('status', targets, report.summary, {
+      templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
+      excluded: report.excluded,
+    }));
+  } else {
+    const s = report.summary;
+    io.stdout.write(statusMatrix(report.targets, context.color));
+    io.stdout.write(`\nstatus: ${s.targets} targets · ${s.healthy} healthy · ${s.unhealthy} unhealthy`
+      + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed)`
+      + `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`);
+  }
+  if (report.interrupted || signal.aborted) return 130;
+  return report.summary.unhealthy > 0 ? 1 : 0;
+}

@@ -1,0 +1,28 @@
+// guardrail template: print the rendered template exactly as deploy sends it, for review or your own linters.
+import { loadConfig } from '../config/index.js';
+import { renderForConfig } from '../engine/deploy.js';
+import type { CommandContext } from './index.js';
+
+interface TemplateOptions {
+  config?: string;
+  region?: string;
+}
+
+export async function execute(context: CommandContext): Promise<number> {
+  const options = context.options as unknown as TemplateOptions;
+  const { io } = context;
+  const loaded = await loadConfig(options.config, options.region ? { regions: options.region } : {},
+    io.cwd === undefined ? {} : { cwd: io.cwd });
+  const { config } = loaded;
+  const rendered = await renderForConfig(config);
+  io.stdout.write(rendered.body.endsWith('\n') ? rendered.body : `${rendered.body}\n`);
+  const region = options.region;
+  const home = config.trail.homeRegion;
+  const trail = region === undefined ? '' : region !== home
+    ? `; in ${region} deploy passes CreateTrail=false (the trail lives in the home region ${home})`
+    : config.trail.mode === 'auto'
+      ? `; in ${region} (home region) deploy passes CreateTrail=true only for accounts without a logging multi-region trail`
+      : `; in ${region} (home region) deploy passes CreateTrail=${config.trail.mode === 'create'}`;
+  io.stderr.write(`template version ${rendered.version}, ${rendered.bytes} bytes (CloudFormation's limit: 51,200)${trail}\n`);
+  return 0;
+}

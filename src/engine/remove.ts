@@ -1,0 +1,125 @@
+// The remove pipeline: discovery and targets as deploy, a plan (which stacks exist), confirmation, then deletion
+// through the same pool. A missing stack counts as already removed.
+import { randomUUID } from 'node:crypto';
+import type { GuardrailConfig } from '../config/index.js';
+import { planRemove, removeStack } from '../stack/remove-stack.js';
+import { describeError } from './describe-error.js';
+import { expandTargets, summarise, type DeployEvent, type TargetResult } from './deploy.js';
+import { PollTimer } from './poll-timer.js';
+import { runPool } from './pool.js';
+import type { Session } from './session.js';
+import { resolveAccounts, type Target } from './targets.js';
+
+export interface RemoveResult extends TargetResult {
+  retainedBuckets: string[];
+}
+
+export interface RemoveInput {
+  session: Session;
+  config: GuardrailConfig;
+  selectedAccounts: string[] | null;
+  signal: AbortSignal;
+  emit(event: DeployEvent): void;
+  confirm(accounts: number, stacks: number): Promise<boolean>;
+}
+
+export interface RemoveReport {
+  targets: RemoveResult[];
+  retainedBuckets: { account: string; region: string; bucket: string }[];
+  summary: ReturnType<typeof summarise>;
+  stoppedBy: 'signal' | 'declined' | null;
+}
+
+export async function remove(input: RemoveInput): Promise<RemoveReport> {
+  const { session, config, emit, signal } = input;
+  const set = await resolveAccounts(session, config, input.selectedAccounts);
+  emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
+  const stackName = config.stackName;
+  const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
+  const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
+  const runId = randomUUID();
+  const ctxFor = (t: Target) => ({ cfn: session.clients(t.account, t.region, t.role).cloudformation, timer, runId });
+  const results: RemoveResult[] = failed.map((f) => ({ ...f, action: 'delete', retainedBuckets: [] }));
+  for (const r of results) emit({ type: 'done', result: r });
+
+  const row = (t: Target, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult => ({
+    account: t.account, accountName: t.accountName, region: t.region, stackName, action: 'delete', stackStatus: null,
+    error: null, durationMs: 0, reason: '', retainedBuckets: [], ...fields,
+  });
+
+  emit({ type: 'phase', phase: 'plan', targets: targets.length });
+  const planned = await runPool(targets, async (t) => {
+    try {
+      await session.broker.check(t.account, t.role);
+      return { t, plan: await planRemove(ctxFor(t), stackName) };
+    } catch (err) {
+      return { t, error: describeError(err) };
+    }
+  }, { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false });
+
+  const toDelete: { t: Target; stackId: string; stackStatus: string | null }[] = [];
+  planned.outcomes.forEach((o, i) => {
+    let r: RemoveResult | undefined;
+    if (o.kind === 'skipped') r = row(targets[i]!, { result: 'skipped', reason: o.reason });
+    else if ('error' in o.result) r = row(o.result.t, { result: 'failed', error: o.result.error ?? 'unknown error' });
+    else if (!o.result.plan.exists) r = row(o.result.t, { result: 'unchanged', action: 'none', reason: 'already removed' });
+    else toDelete.push({ t: o.result.t, stackId: o.result.plan.stackId, stackStatus: o.result.plan.stackStatus });
+    if (r) {
+      results.push(r);
+      emit({ type: 'done', result: r });
+    }
+  });
+
+  let stoppedBy: RemoveReport['stoppedBy'] = planned.stoppedBy === 'signal' ? 'signal' : null;
+  const finish = (): RemoveReport => {
+    results.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
+    return {
+      targets: results, summary: summarise(results, set.excluded.length), stoppedBy,
+      retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))),
+    };
+  };
+  const skipAll = (reason: string) => {
+    for (const d of toDelete) {
+      const r = row(d.t, { result: 'skipped', reason, stackStatus: d.stackStatus });
+      results.push(r);
+      emit({ type: 'done', result: r });
+    }
+  };
+  if (toDelete.length === 0) return finish();
+  if (stoppedBy) { skipAll('interrupted before it started'); return finish(); }
+  const accounts = new Set(toDelete.map((d) => d.t.account)).size;
+  if (!(await input.confirm(accounts, toDelete.length))) {
+    stoppedBy = 'declined';
+    skipAll('not confirmed');
+    return finish();
+  }
+
+  emit({ type: 'phase', phase: 'rollout', targets: toDelete.length });
+  const run = await runPool(toDelete, async (d) => {
+    emit({ type: 'start', target: d.t });
+    const started = Date.now();
+    let r: RemoveResult;
+    try {
+      const out = await removeStack(ctxFor(d.t), d.stackId, d.stackStatus, `guardrail-remove-${runId}`);
+      r = out.kind === 'removed'
+        ? row(d.t, { result: 'succeeded', stackStatus: 'DELETE_COMPLETE', retainedBuckets: out.retained, reason: 'deleted' })
+        : row(d.t, { result: 'failed', stackStatus: out.stackStatus, error: out.reason, retainedBuckets: out.retained,
+            ...(out.firstFailure ? { firstFailure: out.firstFailure } : {}) });
+    } catch (err) {
+      r = row(d.t, { result: 'failed', stackStatus: d.stackStatus, error: describeError(err) });
+    }
+    r.durationMs = Date.now() - started;
+    emit({ type: 'done', result: r });
+    return r;
+  }, { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: (r) => r.result === 'failed' },
+  (d, outcome) => {
+    if (outcome.kind === 'ran') results.push(outcome.result);
+    else {
+      const r = row(d.t, { result: 'skipped', reason: outcome.reason, stackStatus: d.stackStatus });
+      results.push(r);
+      emit({ type: 'done', result: r });
+    }
+  });
+  if (run.stoppedBy === 'signal') stoppedBy = 'signal';
+  return finish();
+}

@@ -1,0 +1,186 @@
+// The status pipeline: the same discovery, targets and pool as deploy, with an inspection per target.
+import type { GuardrailConfig } from '../config/index.js';
+import { expectedCodeSha256 } from '../stack/code-hash.js';
+import { inspectStack, type DriftedResource, type DriftState } from '../stack/inspect-stack.js';
+import { isDeploySuccess } from '../stack/stack-status.js';
+import { describeError } from './describe-error.js';
+import { expandTargets, renderForConfig } from './deploy.js';
+import { PollTimer } from './poll-timer.js';
+import { runPool } from './pool.js';
+import type { Session } from './session.js';
+import { resolveAccounts, type Target } from './targets.js';
+
+export interface StatusRow {
+  account: string;
+  accountName: string;
+  region: string;
+  stackName: string;
+  deployed: boolean;
+  stackStatus: string | null;
+  version: 'current' | 'outdated' | 'missing';
+  code: 'current' | 'outdated' | 'unknown';
+  rule: 'ENABLED' | 'DISABLED' | 'missing' | 'unknown';
+  drift: DriftState;
+  driftedResources: DriftedResource[];
+  notCheckedResources: string[];
+  healthy: boolean;
+  /** why it is unhealthy, one phrase per finding */
+  problems: string[];
+  error: string | null;
+  durationMs: number;
+  /** internal: the deployed function's code hash */
+  codeSha256?: string | null;
+}
+
+export interface StatusSummary {
+  targets: number;
+  healthy: number;
+  unhealthy: number;
+  drifted: number;
+  outdated: number;
+  missing: number;
+  failed: number;
+  excludedAccounts: number;
+}
+
+export type StatusEvent =
+  | { type: 'discovered'; accounts: number; excluded: number }
+  | { type: 'phase'; phase: 'status'; targets: number }
+  | { type: 'start'; target: Target }
+  | { type: 'done'; row: StatusRow };
+
+export interface StatusInput {
+  session: Session;
+  config: GuardrailConfig;
+  selectedAccounts: string[] | null;
+  drift: boolean;
+  signal: AbortSignal;
+  emit(event: StatusEvent): void;
+}
+
+export interface StatusReport {
+  version: string;
+  codeSha256: string;
+  /** where the expected code hash came from */
+  codeReference: 'local bundle' | 'agreement of current stacks';
+  targets: StatusRow[];
+  excluded: { account: string; name: string; reason: string }[];
+  summary: StatusSummary;
+  interrupted: boolean;
+}
+
+export async function status(input: StatusInput): Promise<StatusReport> {
+  const { session, config, emit } = input;
+  const rendered = await renderForConfig(config);
+  const localSha = expectedCodeSha256(rendered.body);
+  const set = await resolveAccounts(session, config, input.selectedAccounts);
+  emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
+  const stackName = config.stackName;
+  const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
+  const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
+
+  const base = (t: Pick<Target, 'account' | 'accountName' | 'region'>): StatusRow => ({
+    account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
+    version: 'missing', code: 'unknown', rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [],
+    notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
+  });
+  const rows: StatusRow[] = failed.map((f) => ({ ...base(f), error: f.error }));
+  for (const r of rows) {
+    judge(r, input.drift);
+    emit({ type: 'done', row: r });
+  }
+
+  emit({ type: 'phase', phase: 'status', targets: targets.length });
+  const run = await runPool(targets, async (target): Promise<StatusRow> => {
+    emit({ type: 'start', target });
+    const started = Date.now();
+    const row = base(target);
+    try {
+      await session.broker.check(target.account, target.role);
+      const c = session.clients(target.account, target.region, target.role);
+      const i = await inspectStack({
+        cfn: c.cloudformation, lambda: c.lambda, events: c.events, timer, drift: input.drift,
+        driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12),
+      }, stackName);
+      Object.assign(row, {
+        deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
+        driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
+        version: !i.deployed ? 'missing' : i.stackVersion === rendered.version ? 'current' : 'outdated',
+        ...(i.driftReason ? { driftReason: i.driftReason } : {}),
+        ...(i.codeError ? { codeError: i.codeError } : {}),
+        ...(i.ruleError ? { ruleError: i.ruleError } : {}),
+      });
+    } catch (err) {
+      row.error = describeError(err);
+    }
+    row.durationMs = Date.now() - started;
+    if (row.deployed && row.codeSha256) row.code = row.codeSha256 === localSha ? 'current' : 'outdated';
+    judge(row, input.drift);
+    emit({ type: 'done', row });
+    return row;
+  }, { concurrency: config.deploy.concurrency, failureTolerance: null, signal: input.signal, isFailure: () => false });
+
+  run.outcomes.forEach((o, i) => {
+    if (o.kind === 'ran') rows.push(o.result);
+    else {
+      const r = { ...base(targets[i]!), error: o.reason };
+      judge(r, input.drift);
+      emit({ type: 'done', row: r });
+      rows.push(r);
+    }
+  });
+
+  // The expected code hash: the local bundle's, unless no current stack matches it and the current stacks agree on
+  // another one (an endpoint that builds its inline-code archive differently from ours).
+  let expectedSha = localSha;
+  let codeReference: StatusReport['codeReference'] = 'local bundle';
+  const currentShas = rows.filter((r) => r.version === 'current' && r.codeSha256).map((r) => r.codeSha256!);
+  if (currentShas.length >= 3 && !currentShas.includes(localSha)) {
+    const counts = new Map<string, number>();
+    for (const s of currentShas) counts.set(s, (counts.get(s) ?? 0) + 1);
+    const [top, n] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
+    if (n > currentShas.length / 2) {
+      expectedSha = top;
+      codeReference = 'agreement of current stacks';
+    }
+  }
+  for (const r of rows) {
+    if (r.deployed && r.codeSha256) r.code = r.codeSha256 === expectedSha ? 'current' : 'outdated';
+    judge(r, input.drift);
+  }
+  rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
+  const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
+  return {
+    version: rendered.version, codeSha256: expectedSha, codeReference, targets: rows, excluded: set.excluded,
+    interrupted: run.stoppedBy === 'signal',
+    summary: {
+      targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
+      drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
+      missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null),
+      excludedAccounts: set.excluded.length,
+    },
+  };
+}
+
+/** healthy: deployed, current, rule enabled and in sync. Fills `problems` with what is wrong. */
+export function judge(r: StatusRow, driftChecked: boolean): void {
+  const p: string[] = [];
+  if (r.error) p.push(`could not inspect: ${r.error}`);
+  else if (!r.deployed) p.push('not deployed');
+  else {
+    if (!isDeploySuccess(r.stackStatus ?? undefined)) p.push(`stack is ${r.stackStatus}`);
+    if (r.version === 'outdated') p.push('template version outdated');
+    if (r.code === 'outdated') p.push('function code differs from the bundle');
+    if (r.code === 'unknown') p.push('function code could not be read');
+    if (r.rule !== 'ENABLED') p.push(`rule ${r.rule}`);
+    if (r.drift === 'DRIFTED') {
+      for (const d of r.driftedResources) {
+        const diffs = d.differences.map((x) => x.path).join(', ');
+        p.push(`${d.logicalId} ${d.status}${diffs ? ` (${diffs})` : ''}`);
+      }
+    }
+    if (driftChecked && r.drift === 'UNKNOWN') p.push('drift unknown');
+  }
+  r.problems = p;
+  r.healthy = p.length === 0;
+}

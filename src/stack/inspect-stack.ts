@@ -1,0 +1,136 @@
+// Inspecting one target for `status`: is the stack there and current, does the function run the current code, is
+// the rule enabled, and has anyone changed the resources (CloudFormation drift detection).
+import {
+  DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DetectStackDriftCommand,
+  type CloudFormationClient, type Stack,
+} from '@aws-sdk/client-cloudformation';
+import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { PollTimer } from '../engine/poll-timer.js';
+import { describeStack, stackVersion } from './deploy-stack.js';
+import { isDeploySuccess } from './stack-status.js';
+
+export type DriftState = 'IN_SYNC' | 'DRIFTED' | 'NOT_CHECKED' | 'UNKNOWN';
+
+export interface DriftedResource {
+  logicalId: string;
+  type: string;
+  status: string;
+  differences: { path: string; expected: string; actual: string; kind?: string }[];
+}
+
+export interface Inspection {
+  deployed: boolean;
+  stackStatus: string | null;
+  /** the version tag on the stack */
+  stackVersion: string | null;
+  functionName: string | null;
+  codeSha256: string | null;
+  rule: 'ENABLED' | 'DISABLED' | 'missing' | 'unknown';
+  ruleError?: string;
+  codeError?: string;
+  drift: DriftState;
+  driftReason?: string;
+  driftedResources: DriftedResource[];
+  notCheckedResources: string[];
+}
+
+export interface InspectContext {
+  cfn: CloudFormationClient;
+  lambda: LambdaClient;
+  events: EventBridgeClient;
+  timer: PollTimer;
+  /** give up waiting for drift detection after this long */
+  driftDeadlineMs: number;
+  drift: boolean;
+}
+
+function output(stack: Stack, key: string): string | null {
+  return stack.Outputs?.find((o) => o.OutputKey === key)?.OutputValue ?? null;
+}
+
+const errorText = (err: unknown) => `${(err as Error).name}: ${(err as Error).message}`;
+
+export async function inspectStack(ctx: InspectContext, stackName: string): Promise<Inspection> {
+  const stack = await describeStack(ctx.cfn, stackName);
+  if (!stack) {
+    return { deployed: false, stackStatus: null, stackVersion: null, functionName: null, codeSha256: null, rule: 'missing',
+      drift: 'NOT_CHECKED', driftedResources: [], notCheckedResources: [] };
+  }
+  const functionName = output(stack, 'FunctionName') ?? `${stackName}-revert`;
+  const ruleName = output(stack, 'RuleName') ?? `${stackName}-sg-changes`;
+  const [code, rule, drift] = await Promise.all([
+    ctx.lambda.send(new GetFunctionCommand({ FunctionName: functionName })).then(
+      (f) => ({ sha: f.Configuration?.CodeSha256 ?? null }),
+      (err: unknown) => ({ sha: null, error: errorText(err) })),
+    ctx.events.send(new DescribeRuleCommand({ Name: ruleName })).then(
+      (r) => ({ state: (r.State === 'DISABLED' ? 'DISABLED' : r.State ? 'ENABLED' : 'unknown') as Inspection['rule'] }),
+      (err: unknown) => ({ state: ((err as Error).name === 'ResourceNotFoundException' ? 'missing' : 'unknown') as Inspection['rule'],
+        error: errorText(err) })),
+    ctx.drift && isDeploySuccess(stack.StackStatus) ? detectDrift(ctx, stack.StackId!)
+      : Promise.resolve({ drift: 'NOT_CHECKED' as DriftState, driftedResources: [], notCheckedResources: [],
+        ...(ctx.drift ? { driftReason: `not checked in ${stack.StackStatus}` } : {}) }),
+  ]);
+  return {
+    deployed: true,
+    stackStatus: stack.StackStatus ?? null,
+    stackVersion: stackVersion(stack),
+    functionName,
+    codeSha256: code.sha,
+    ...('error' in code && code.error ? { codeError: code.error } : {}),
+    rule: rule.state,
+    ...('error' in rule && rule.error ? { ruleError: rule.error } : {}),
+    ...drift,
+  };
+}
+
+type DriftResult = Pick<Inspection, 'drift' | 'driftReason' | 'driftedResources' | 'notCheckedResources'>;
+
+/** DetectStackDrift, then its status with a capped backoff and a deadline, then the resource drifts. Never throws. */
+export async function detectDrift(ctx: InspectContext, stackId: string): Promise<DriftResult> {
+  const unknown = (reason: string): DriftResult => ({ drift: 'UNKNOWN', driftReason: reason, driftedResources: [], notCheckedResources: [] });
+  try {
+    const started = Date.now();
+    const { StackDriftDetectionId: id } = await ctx.cfn.send(new DetectStackDriftCommand({ StackName: stackId }));
+    if (!id) return unknown('DetectStackDrift returned no detection id');
+    const status = await ctx.timer.waitFor('drift', started, async () => {
+      const s = await ctx.cfn.send(new DescribeStackDriftDetectionStatusCommand({ StackDriftDetectionId: id }));
+      if (s.DetectionStatus !== 'DETECTION_IN_PROGRESS') return s;
+      if (Date.now() - started > ctx.driftDeadlineMs) return { ...s, DetectionStatus: 'TIMED_OUT' as const };
+      return undefined;
+    });
+    if ((status.DetectionStatus as string) === 'TIMED_OUT') return unknown(`drift detection did not finish within ${Math.round(ctx.driftDeadlineMs / 1000)} s`);
+    if (status.DetectionStatus === 'DETECTION_FAILED') {
+      return unknown(`drift detection failed: ${status.DetectionStatusReason ?? 'no reason given'}`);
+    }
+    const driftedResources: DriftedResource[] = [];
+    const notCheckedResources: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await ctx.cfn.send(new DescribeStackResourceDriftsCommand({ StackName: stackId, NextToken: token }));
+      for (const d of page.StackResourceDrifts ?? []) {
+        const s = d.StackResourceDriftStatus;
+        if (s === 'NOT_CHECKED') notCheckedResources.push(d.LogicalResourceId ?? '?');
+        else if (s === 'MODIFIED' || s === 'DELETED') {
+          driftedResources.push({
+            logicalId: d.LogicalResourceId ?? '?', type: d.ResourceType ?? '?', status: s,
+            differences: (d.PropertyDifferences ?? []).map((p) => ({
+              path: p.PropertyPath ?? '', expected: p.ExpectedValue ?? '', actual: p.ActualValue ?? '',
+              ...(p.DifferenceType ? { kind: p.DifferenceType } : {}),
+            })),
+          });
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    const drift: DriftState = status.StackDriftStatus === 'DRIFTED' || driftedResources.length > 0 ? 'DRIFTED'
+      : status.StackDriftStatus === 'IN_SYNC' ? 'IN_SYNC' : 'UNKNOWN';
+    return { drift, driftedResources, notCheckedResources,
+      ...(drift === 'UNKNOWN' ? { driftReason: `stack drift status ${status.StackDriftStatus ?? 'missing'}` } : {}) };
+  } catch (err) {
+    const name = (err as Error).name;
+    const hint = name === 'UnknownOperationException' || name === 'InvalidAction' || name === 'NotImplemented'
+      ? ' (the endpoint does not support drift detection)' : '';
+    return unknown(`${errorText(err)}${hint}`);
+  }
+}
