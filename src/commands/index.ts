@@ -112,7 +112,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'status',
-    summary: 'report per account and region: deployed, current, rule enabled, drift',
+    summary: 'check each account and region: deployed, current, drift',
     description:
       'Check every account × region target: is the stack deployed and current, does the function run the current ' +
       'code, is the rule enabled, and has anyone changed the resources (drift). Exits 1 when any target is unhealthy.',
@@ -127,7 +127,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'remove',
-    summary: 'delete the guardrail stacks (the trail bucket and its logs are kept)',
+    summary: 'delete the stacks (the trail bucket and its logs are kept)',
     description:
       'Delete the guardrail stacks of the chosen accounts, in all configured regions or --regions. The trail ' +
       'bucket is retained and named in the output, so the audit logs are never lost.',
@@ -143,7 +143,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'template',
-    summary: 'print the rendered CloudFormation template that deploy would send',
+    summary: 'print the CloudFormation template that deploy sends',
     description:
       'Print the template exactly as deploy sends it (parameter defaults from the configuration, the revert ' +
       'function inlined, the version hash), so you can review it or feed it to your own linters.',
