@@ -20,6 +20,10 @@ function newestMtime(dir: string): number {
 }
 
 export default function setup(): void {
+  // the revert function's bundle, which the template inlines
+  if (!existsSync(join(root, 'lambda-bundle', 'dist', 'index.js'))) {
+    execFileSync(process.execPath, [join(root, 'lambda-bundle', 'build.mjs')], { cwd: root, stdio: 'pipe' });
+  }
   const built = join(root, 'dist', 'cli.js');
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
   if (builtAt >= newestMtime(join(root, 'src'))) return;
