@@ -1,9 +1,10 @@
 // A stateful in-memory EC2 (groups with rules, AWS's error names) and helpers to build events and configs.
 import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import type { Config, Ec2Port, GroupInfo, Permission, RevokeRequest, RuleInfo, SnsPort } from '../src/types.js';
 
-export const FIXTURES = '/work/shared/fixtures/cloudtrail';
+export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/cloudtrail', import.meta.url));
 
 export function fixtures(): { name: string; event: unknown }[] {
   return readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()

@@ -8,7 +8,7 @@ import {
 import type { Caller } from '../types.js';
 import type { SecurityGroupRule } from '../state.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../../../shared/fixtures/cloudtrail');
+const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/cloudtrail');
 /** The parts of a recorded CloudTrail record these tests read. */
 interface TrailRecord {
   userIdentity: Record<string, unknown>;
