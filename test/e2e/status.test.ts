@@ -1,0 +1,244 @@
+// End to end, through the built bin/guardrail: `status` finds every kind of tampering an attacker with admin rights
+// in a member account would try first (rule disabled, function environment edited, function code replaced), finds
+// accounts that joined since the deploy, and tells drift detection it could not run apart from drift.
+import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assumeInto, clientConfig, memberIds } from '../sim/test/helpers.js';
+import { zipSingleFile } from '../sim/zip.js';
+import { countCalls, startE2E, type CliRun, type E2E } from './harness.js';
+
+const REGIONS = ['us-east-1', 'us-west-2'];
+const FUNCTION = 'guardrail-revert';
+const RULE = 'guardrail-sg-changes';
+
+interface StatusTarget {
+  account: string;
+  region: string;
+  deployed: boolean;
+  stackStatus: string | null;
+  version: string;
+  code: string;
+  rule: string;
+  drift: string;
+  driftReason?: string;
+  driftedResources: { logicalId: string; type: string; status: string; differences: { path: string; expected: string; actual: string }[] }[];
+  healthy: boolean;
+  problems: string[];
+  error: string | null;
+}
+
+const key = (t: { account: string; region: string }) => `${t.account}/${t.region}`;
+const targetsOf = (r: CliRun) => (r.json?.targets ?? []) as unknown as StatusTarget[];
+
+function config(mode = 'enforce'): string {
+  return [
+    `regions: [${REGIONS.join(', ')}]`,
+    'deploy:',
+    '  concurrency: 16',
+    '  pollSeconds: 1',
+    'policy:',
+    `  mode: ${mode}`,
+    '',
+  ].join('\n');
+}
+
+describe('status after tampering (20 accounts × 2 regions)', () => {
+  let e: E2E;
+  let members: string[];
+  let ruleTarget: { account: string; region: string };
+  let envTarget: { account: string; region: string };
+  let codeTarget: { account: string; region: string };
+  let newAccount: string;
+
+  beforeAll(async () => {
+    // 19 members and the management account: 20 accounts
+    e = await startE2E({ accounts: 19, regions: REGIONS, stackMs: 80 });
+    e.config(config());
+    const deploy = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
+    expect(deploy.code, deploy.stderr).toBe(0);
+    expect(deploy.json?.summary).toMatchObject({ targets: 40, succeeded: 40, failed: 0 });
+
+    members = memberIds(e.sim);
+    ruleTarget = { account: members[0]!, region: 'us-east-1' };
+    envTarget = { account: members[1]!, region: 'us-west-2' };
+    codeTarget = { account: members[2]!, region: 'us-east-1' };
+
+    // the attacker works inside the member accounts, with that account's own admin role
+    const asMember = async (t: { account: string; region: string }) => clientConfig(e.sim, t.region, await assumeInto(e.sim, t.account));
+
+    const events = new EventBridgeClient(await asMember(ruleTarget));
+    await events.send(new DisableRuleCommand({ Name: RULE }));
+    events.destroy();
+
+    const lambda = new LambdaClient(await asMember(envTarget));
+    const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: FUNCTION }));
+    expect(current.Environment?.Variables?.GUARDRAIL_MODE).toBe('enforce');
+    await lambda.send(new UpdateFunctionConfigurationCommand({
+      FunctionName: FUNCTION,
+      Environment: { Variables: { ...current.Environment?.Variables, GUARDRAIL_MODE: 'monitor' } },
+    }));
+    lambda.destroy();
+
+    const lambda2 = new LambdaClient(await asMember(codeTarget));
+    await lambda2.send(new UpdateFunctionCodeCommand({
+      FunctionName: FUNCTION,
+      ZipFile: zipSingleFile('index.js', 'exports.handler = async () => ({ decisions: [] });\n'),
+    }));
+    lambda2.destroy();
+
+    const res = await fetch(`${e.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'joined-later' }) });
+    newAccount = ((await res.json()) as { id: string }).id;
+    expect(newAccount).toMatch(/^\d{12}$/);
+  });
+
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('marks exactly the tampered targets and the new account unhealthy, the rest healthy, and exits 1', async () => {
+    await e.resetCalls();
+    const r = await e.run(['status', '--output', 'json']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.json?.command).toBe('status');
+    const targets = targetsOf(r);
+    expect(targets).toHaveLength(42);
+
+    const expectedUnhealthy = [ruleTarget, envTarget, codeTarget, ...REGIONS.map((region) => ({ account: newAccount, region }))]
+      .map(key).sort();
+    expect(targets.filter((t) => !t.healthy).map(key).sort()).toEqual(expectedUnhealthy);
+    for (const t of targets.filter((x) => x.healthy)) {
+      expect(t, key(t)).toMatchObject({
+        deployed: true, stackStatus: 'CREATE_COMPLETE', version: 'current', code: 'current', rule: 'ENABLED',
+        drift: 'IN_SYNC', error: null, problems: [],
+      });
+    }
+    const byKey = new Map(targets.map((t) => [key(t), t]));
+
+    const rule = byKey.get(key(ruleTarget))!;
+    expect(rule).toMatchObject({ deployed: true, version: 'current', code: 'current', rule: 'DISABLED' });
+    expect(rule.problems).toContain('rule DISABLED');
+    // the rule's State is a declared property, so drift detection sees the change too
+    expect(rule.drift).toBe('DRIFTED');
+    expect(rule.driftedResources.map((d) => [d.type, d.differences.map((x) => [x.path, x.expected, x.actual])])).toEqual([
+      ['AWS::Events::Rule', [['/State', 'ENABLED', 'DISABLED']]]]);
+
+    const env = byKey.get(key(envTarget))!;
+    expect(env).toMatchObject({ deployed: true, version: 'current', code: 'current', rule: 'ENABLED', drift: 'DRIFTED' });
+    const fn = env.driftedResources.find((d) => d.type === 'AWS::Lambda::Function');
+    expect(fn?.status).toBe('MODIFIED');
+    const envDiff = fn?.differences.find((d) => d.path.startsWith('/Environment'));
+    expect(envDiff, JSON.stringify(fn)).toBeDefined();
+    expect(`${envDiff!.expected} ${envDiff!.actual}`).toContain('monitor');
+    expect(env.driftedResources.every((d) => d.type === 'AWS::Lambda::Function')).toBe(true);
+
+    const code = byKey.get(key(codeTarget))!;
+    expect(code).toMatchObject({ deployed: true, version: 'current', code: 'outdated', rule: 'ENABLED' });
+    expect(code.problems.join('; ')).toMatch(/code differs/);
+
+    for (const region of REGIONS) {
+      const missing = byKey.get(key({ account: newAccount, region }))!;
+      expect(missing).toMatchObject({ deployed: false, version: 'missing', error: null, healthy: false });
+    }
+
+    expect(r.json?.summary).toMatchObject({ targets: 42, healthy: 37, unhealthy: 5, drifted: 2, missing: 2, failed: 0 });
+    // drift detection ran once for every deployed stack, and never for the missing ones
+    const calls = await e.calls();
+    expect(countCalls(calls, ['cloudformation.DetectStackDrift'])).toBe(40);
+    expect(countCalls(calls, ['cloudformation.DetectStackDrift'], newAccount)).toBe(0);
+  });
+
+  it('--no-drift makes no drift calls, and still catches the disabled rule and the replaced code', async () => {
+    await e.resetCalls();
+    const r = await e.run(['status', '--no-drift', '--output', 'json']);
+    expect(r.code, r.stderr).toBe(1);
+    const calls = await e.calls();
+    expect(countCalls(calls, [
+      'cloudformation.DetectStackDrift', 'cloudformation.DescribeStackDriftDetectionStatus',
+      'cloudformation.DescribeStackResourceDrifts',
+    ])).toBe(0);
+    expect(countCalls(calls, ['cloudformation.DescribeStacks'])).toBeGreaterThanOrEqual(42);
+    const targets = targetsOf(r);
+    expect(targets).toHaveLength(42);
+    expect(targets.every((t) => t.drift === 'NOT_CHECKED')).toBe(true);
+    const byKey = new Map(targets.map((t) => [key(t), t]));
+    expect(byKey.get(key(ruleTarget))).toMatchObject({ rule: 'DISABLED', healthy: false });
+    expect(byKey.get(key(codeTarget))).toMatchObject({ code: 'outdated', healthy: false });
+    // the edited environment is visible only to drift detection: a fast survey cannot see it
+    expect(byKey.get(key(envTarget))).toMatchObject({ healthy: true, code: 'current' });
+  });
+
+  it('shows drift UNKNOWN with the reason when drift detection fails, and completes the run', async () => {
+    const failing = members[5]!;
+    await e.faults({ failDrift: [failing] });
+    try {
+      const r = await e.run(['status', '--output', 'json']);
+      expect(r.code, r.stderr).toBe(1);
+      const targets = targetsOf(r);
+      expect(targets).toHaveLength(42);
+      for (const t of targets.filter((x) => x.account === failing)) {
+        expect(t).toMatchObject({ deployed: true, drift: 'UNKNOWN', healthy: false, error: null, rule: 'ENABLED', code: 'current' });
+        expect(t.driftReason).toMatch(/drift detection failed: .*Rate exceeded/);
+        expect(t.problems).toContain('drift unknown');
+      }
+      // everyone else is judged as before: the failure of one account's drift detection hides nothing
+      const unhealthy = targets.filter((t) => !t.healthy).map(key).sort();
+      const expected = [ruleTarget, envTarget, codeTarget, ...REGIONS.flatMap((region) => [
+        { account: newAccount, region }, { account: failing, region }])].map(key).sort();
+      expect(unhealthy).toEqual(expected);
+      expect(targets.filter((t) => t.drift === 'UNKNOWN').map((t) => t.account)).toEqual([failing, failing]);
+    } finally {
+      await e.faults({ failDrift: [] });
+    }
+  });
+
+  it('refuses an account outside the organisation with exit 2', async () => {
+    const r = await e.run(['status', '--account', '999999999999', '--output', 'json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/999999999999 is not an account of this organisation/);
+  });
+});
+
+describe('status after a configuration change', () => {
+  let e: E2E;
+
+  beforeAll(async () => {
+    e = await startE2E({ accounts: 3, regions: REGIONS, stackMs: 60 });
+  });
+
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('shows every target outdated after policy.mode changes, until the next deploy', async () => {
+    e.config(config('enforce'));
+    const deploy = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
+    expect(deploy.code, deploy.stderr).toBe(0);
+    const before = await e.run(['status', '--no-drift', '--output', 'json']);
+    expect(before.code, before.stderr).toBe(0);
+    expect(targetsOf(before)).toHaveLength(8);
+    expect(targetsOf(before).every((t) => t.healthy && t.version === 'current')).toBe(true);
+
+    e.config(config('monitor'));
+    const changed = await e.run(['status', '--output', 'json']);
+    expect(changed.code, changed.stderr).toBe(1);
+    const targets = targetsOf(changed);
+    expect(targets).toHaveLength(8);
+    for (const t of targets) {
+      expect(t, key(t)).toMatchObject({ deployed: true, version: 'outdated', healthy: false, rule: 'ENABLED', drift: 'IN_SYNC' });
+      expect(t.problems).toContain('template version outdated');
+    }
+    expect(changed.json?.summary).toMatchObject({ targets: 8, healthy: 0, outdated: 8 });
+    expect(changed.json?.templateVersion).not.toBe(before.json?.templateVersion);
+
+    const redeploy = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
+    expect(redeploy.code, redeploy.stderr).toBe(0);
+    expect(redeploy.json?.summary).toMatchObject({ targets: 8, succeeded: 8 });
+    const after = await e.run(['status', '--output', 'json']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(targetsOf(after).every((t) => t.healthy && t.version === 'current' && t.drift === 'IN_SYNC')).toBe(true);
+  });
+});
