@@ -82,6 +82,7 @@ export async function execute(context: CommandContext): Promise<number> {
   try {
     report = await deploy({
       session, config, selectedAccounts: loaded.selectedAccounts, planOnly: options.plan === true, signal, emit: onEvent,
+      confirmRequired: options.yes !== true,
       confirm: async (accounts, targets) => {
         reporter.stop();
         return confirmOrRequireYes(io, options.yes, `Deploy guardrail to ${accounts} accounts (${targets} stacks)?`,

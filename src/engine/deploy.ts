@@ -60,6 +60,8 @@ export interface DeployInput {
   emit(event: DeployEvent): void;
   /** asked before changing more than one account; false cancels the apply */
   confirm(accounts: number, targets: number): Promise<boolean>;
+  /** false with --yes: the rollout may start before every target is planned */
+  confirmRequired: boolean;
 }
 
 export interface DeployReport {
@@ -179,9 +181,7 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
     ...fields,
   });
 
-  // 1. plan every target: one DescribeStacks each (and the trail check once per account, in its home region)
-  emit({ type: 'phase', phase: 'plan', targets: targets.length });
-  const planRun = await runPool(targets, async (target): Promise<Planned> => {
+  const planOne = async (target: Target): Promise<Planned> => {
     const p: Planned = { target, startedAt: Date.now() };
     try {
       await session.broker.check(target.account, target.role);
@@ -197,60 +197,32 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
       p.failure = result(p, { result: 'failed', error: describeError(err) });
     }
     return p;
-  }, { concurrency, failureTolerance: null, signal, isFailure: () => false });
+  };
 
   const results: TargetResult[] = [...unreachable];
-  const pending: Planned[] = [];
-  planRun.outcomes.forEach((o, i) => {
-    const target = targets[i]!;
-    if (o.kind === 'skipped') {
-      const r = result({ target, startedAt: Date.now() }, { result: 'skipped', reason: o.reason });
-      results.push(r);
-      emit({ type: 'done', result: r });
-      return;
-    }
-    const p = o.result;
-    if (p.failure) {
-      results.push(p.failure);
-      emit({ type: 'done', result: p.failure });
-    } else if (input.planOnly) {
-      const r = result(p, { result: 'planned', ...(p.plan!.changes ? { changes: p.plan!.changes } : {}) });
-      results.push(r);
-      emit({ type: 'done', result: r });
-    } else if (p.plan!.action === 'none') {
-      const r = result(p, { result: 'unchanged' });
-      results.push(r);
-      emit({ type: 'done', result: r });
-    } else {
-      pending.push(p);
-    }
-  });
-
-  let stoppedBy: DeployReport['stoppedBy'] = planRun.stoppedBy;
+  const report = (r: TargetResult) => {
+    results.push(r);
+    emit({ type: 'done', result: r });
+  };
+  /** Reports a planned target that needs no apply (failed to plan, planned only, or current); true if it did. */
+  const settleWithoutApply = (p: Planned): boolean => {
+    if (p.failure) report(p.failure);
+    else if (input.planOnly) report(result(p, { result: 'planned', ...(p.plan!.changes ? { changes: p.plan!.changes } : {}) }));
+    else if (p.plan!.action === 'none') report(result(p, { result: 'unchanged' }));
+    else return false;
+    return true;
+  };
+  let stoppedBy: DeployReport['stoppedBy'] = null;
   const finish = (): DeployReport => ({
     version: rendered.version, templateBytes: rendered.bytes, targets: order(results), excluded: set.excluded,
     summary: summarise(results, set.excluded.length), stoppedBy,
   });
   const skipAll = (list: Planned[], reason: string) => {
-    for (const p of list) {
-      const r = result(p, { result: 'skipped', reason, durationMs: 0 });
-      results.push(r);
-      emit({ type: 'done', result: r });
-    }
+    for (const p of list) report(result(p, { result: 'skipped', reason, durationMs: 0 }));
   };
-  if (input.planOnly || pending.length === 0) return finish();
-  if (stoppedBy === 'signal') { skipAll(pending, 'interrupted before it started'); return finish(); }
-
-  const changingAccounts = new Set(pending.map((p) => p.target.account)).size;
-  if (changingAccounts > 1 && !(await input.confirm(changingAccounts, pending.length))) {
-    stoppedBy = 'declined';
-    skipAll(pending, 'not confirmed');
-    return finish();
-  }
-
   const tolerance = config.deploy.failureTolerance === null ? null
     : failureLimit(config.deploy.failureTolerance, targets.length + unreachable.length);
-  let failures = results.filter((r) => r.result === 'failed').length;
+  let failures = unreachable.length;
 
   const applyOne = async (p: Planned): Promise<TargetResult> => {
     emit({ type: 'start', target: p.target });
@@ -265,48 +237,109 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
       ? result(p, { result: 'failed', stackStatus: outcome.stackStatus, error: outcome.reason,
         ...(outcome.firstFailure ? { firstFailure: outcome.firstFailure } : {}) })
       : result(p, { result: outcome.kind === 'deployed' ? 'succeeded' : 'unchanged', stackStatus: outcome.stackStatus });
-    emit({ type: 'done', result: r });
+    report(r);
     return r;
   };
-  const runPhase = async (list: Planned[], phase: 'canary' | 'rollout', width: number) => {
+  /** Runs a phase over targets; a target not yet planned is planned in its slot first. */
+  const runPhase = async (list: (Planned | Target)[], phase: 'canary' | 'rollout', width: number) => {
     emit({ type: 'phase', phase, targets: list.length });
-    const run = await runPool(list, applyOne, {
+    const run = await runPool(list, async (item): Promise<TargetResult | null> => {
+      const p = 'target' in item ? item : await planOne(item);
+      if (settleWithoutApply(p)) return p.failure ?? null;
+      return applyOne(p);
+    }, {
       concurrency: width, failureTolerance: tolerance, signal, initialFailures: failures,
-      isFailure: (r) => r.result === 'failed',
-    }, (p, outcome) => {
+      isFailure: (r) => r?.result === 'failed',
+    }, (item, outcome) => {
       if (outcome.kind === 'skipped') {
-        const r = result(p, { result: 'skipped', reason: outcome.reason, durationMs: 0 });
-        results.push(r);
-        emit({ type: 'done', result: r });
-      } else {
-        results.push(outcome.result);
+        const p: Planned = 'target' in item ? item : { target: item, startedAt: Date.now() };
+        report(result(p, { result: 'skipped', reason: outcome.reason, durationMs: 0 }));
       }
     });
     failures = run.failures;
+    if (run.stoppedBy) stoppedBy = run.stoppedBy;
     return run;
   };
 
-  // 2. canary: the first targets that need a change, the management account's home region first
-  const canaryCount = Math.min(config.deploy.canary, pending.length);
-  const rank = (p: Planned) => (p.target.account === session.identity.account ? 0 : 1) + (p.target.region === homeRegion ? 0 : 2);
-  const ordered = [...pending].sort((a, b) => rank(a) - rank(b));
-  const canary = ordered.slice(0, canaryCount);
-  const rest = ordered.slice(canaryCount);
+  // Canary candidates first: the management account's home region, then other home regions, then the rest.
+  const rank = (t: Target) => (t.account === session.identity.account ? 0 : 1) + (t.region === homeRegion ? 0 : 2);
+  const ranked = [...targets].sort((a, b) => rank(a) - rank(b));
+  const canaryCount = config.deploy.canary;
+
+  if (input.planOnly || input.confirmRequired) {
+    // Plan every target first: --plan prints it, and a confirmation needs the whole picture.
+    emit({ type: 'phase', phase: 'plan', targets: ranked.length });
+    const planRun = await runPool(ranked, planOne, { concurrency, failureTolerance: null, signal, isFailure: () => false });
+    const pending: Planned[] = [];
+    planRun.outcomes.forEach((o, i) => {
+      if (o.kind === 'skipped') report(result({ target: ranked[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
+      else if (!settleWithoutApply(o.result)) pending.push(o.result);
+    });
+    failures = results.filter((r) => r.result === 'failed').length;
+    if (planRun.stoppedBy === 'signal') stoppedBy = 'signal';
+    if (input.planOnly || pending.length === 0) return finish();
+    if (stoppedBy === 'signal') { skipAll(pending, 'interrupted before it started'); return finish(); }
+    const changingAccounts = new Set(pending.map((p) => p.target.account)).size;
+    if (changingAccounts > 1 && !(await input.confirm(changingAccounts, pending.length))) {
+      stoppedBy = 'declined';
+      skipAll(pending, 'not confirmed');
+      return finish();
+    }
+    const canary = pending.slice(0, canaryCount);
+    if (canary.length > 0) {
+      const before = failures;
+      await runPhase(canary, 'canary', canary.length);
+      if (failures > before) {
+        stoppedBy = 'canary';
+        skipAll(pending.slice(canary.length), 'not started: the canary deployment failed');
+        return finish();
+      }
+    }
+    if (pending.length > canary.length && !stoppedBy) await runPhase(pending.slice(canary.length), 'rollout', concurrency);
+    else if (stoppedBy) skipAll(pending.slice(canary.length), 'not started: the run was stopped');
+    return finish();
+  }
+
+  // Streaming: no confirmation to ask, so the rollout need not wait for the whole plan. Plan in windows of
+  // `concurrency` until the canary is found, deploy it alone, then plan-and-apply the rest in one sliding window.
+  emit({ type: 'phase', phase: 'plan', targets: ranked.length });
+  const canary: Planned[] = [];
+  const planned: Planned[] = [];
+  let next = 0;
+  while (next < ranked.length && canary.length < canaryCount && !signal.aborted) {
+    const batch = ranked.slice(next, next + concurrency);
+    next += batch.length;
+    const run = await runPool(batch, planOne, { concurrency, failureTolerance: null, signal, isFailure: () => false });
+    run.outcomes.forEach((o, i) => {
+      if (o.kind === 'skipped') report(result({ target: batch[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
+      else if (o.result.failure) { report(o.result.failure); failures++; }
+      else if (canary.length < canaryCount && o.result.plan!.action !== 'none') canary.push(o.result);
+      else planned.push(o.result);
+    });
+  }
+  const rest: (Planned | Target)[] = [...planned, ...ranked.slice(next)];
+  if (signal.aborted) {
+    stoppedBy = 'signal';
+    for (const item of [...canary, ...rest]) {
+      const p: Planned = 'target' in item ? item : { target: item, startedAt: Date.now() };
+      report(result(p, { result: 'skipped', reason: 'interrupted before it started', durationMs: 0 }));
+    }
+    return finish();
+  }
   if (canary.length > 0) {
     const before = failures;
-    const run = await runPhase(canary, 'canary', canary.length);
-    if (run.stoppedBy) stoppedBy = run.stoppedBy;
+    await runPhase(canary, 'canary', canary.length);
     if (failures > before) {
       stoppedBy = 'canary';
-      skipAll(rest, 'not started: the canary deployment failed');
+      for (const item of rest) {
+        const p: Planned = 'target' in item ? item : { target: item, startedAt: Date.now() };
+        if ('target' in item && settleWithoutApply(item)) continue;
+        report(result(p, { result: 'skipped', reason: 'not started: the canary deployment failed', durationMs: 0 }));
+      }
       return finish();
     }
   }
-  // 3. the rest, in a sliding window
-  if (rest.length > 0) {
-    const run = await runPhase(rest, 'rollout', concurrency);
-    if (run.stoppedBy) stoppedBy = run.stoppedBy;
-  }
+  if (rest.length > 0) await runPhase(rest, 'rollout', concurrency);
   return finish();
 }
 
