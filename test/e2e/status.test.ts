@@ -241,4 +241,25 @@ describe('status after a configuration change', () => {
     expect(after.code, after.stderr).toBe(0);
     expect(targetsOf(after).every((t) => t.healthy && t.version === 'current' && t.drift === 'IN_SYNC')).toBe(true);
   });
+
+  it('shows why an account cannot be checked, and leaves suspended accounts out', async () => {
+    const [denied, suspended] = memberIds(e.sim);
+    await e.faults({ denyAssume: [denied!], suspended: [suspended!] });
+    try {
+      const r = await e.run(['status', '--no-drift', '--output', 'json']);
+      expect(r.code, r.stderr).toBe(1);
+      const targets = targetsOf(r);
+      expect(targets.some((t) => t.account === suspended)).toBe(false);
+      expect(r.json?.excluded).toEqual([expect.objectContaining({ account: suspended })]);
+      expect(targets).toHaveLength(6);
+      const unhealthy = targets.filter((t) => !t.healthy);
+      expect(unhealthy.map(key).sort()).toEqual(REGIONS.map((region) => `${denied!}/${region}`));
+      for (const t of unhealthy) {
+        expect(t.error).toMatch(new RegExp(`AccessDenied.*arn:aws:iam::${denied!}:role/OrganizationAccountAccessRole|arn:aws:iam::${denied!}:role/OrganizationAccountAccessRole.*AccessDenied`));
+      }
+      expect(r.json?.summary).toMatchObject({ targets: 6, healthy: 4, failed: 2, excludedAccounts: 1 });
+    } finally {
+      await e.faults({ denyAssume: [], suspended: [] });
+    }
+  });
 });
