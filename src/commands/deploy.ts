@@ -37,11 +37,12 @@ export function checkAccountChoice(allAccounts: boolean | undefined, account: st
 }
 
 /** Asks on the terminal; without one, --yes is required. */
-export async function confirmOrRequireYes(io: CliIO, yes: boolean | undefined, question: string, what: string): Promise<boolean> {
+export async function confirmOrRequireYes(io: CliIO, yes: boolean | undefined, question: string, what: string,
+  review = 'review the change first with --plan'): Promise<boolean> {
   if (yes) return true;
   if (!io.isTTY || !process.stdin.isTTY) {
     throw new UsageError(`${what} needs confirmation, and there is no terminal to ask on`, {
-      suggestion: 'Pass --yes to confirm (review the change first with --plan where the command has it).',
+      suggestion: `Pass --yes to confirm (${review}).`,
     });
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });

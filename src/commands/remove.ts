@@ -29,7 +29,7 @@ export async function execute(context: CommandContext): Promise<number> {
     externalId: options.externalId, account: options.account,
   }, io.cwd === undefined ? {} : { cwd: io.cwd });
   // without a terminal, --yes is required: say so before touching anything
-  if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail');
+  if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
   const session = await openSession({
     sessionName: loaded.config.organization.sessionName, env: io.env,
     ...(context.globals.profile ? { profile: context.globals.profile } : {}),
@@ -49,7 +49,8 @@ export async function execute(context: CommandContext): Promise<number> {
       session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
       confirm: async (accounts, stacks) => {
         reporter.stop();
-        return confirmOrRequireYes(io, options.yes, `Remove guardrail from ${accounts} account(s) (${stacks} stacks)?`, 'Removing guardrail');
+        return confirmOrRequireYes(io, options.yes, `Remove guardrail from ${accounts} account(s) (${stacks} stacks)?`, 'Removing guardrail',
+          'check what is there first with guardrail status');
       },
     });
   } finally {
