@@ -1,0 +1,224 @@
+// The fault suite: AWS's own faults from the simulator, through the built bin/guardrail. Each row checks that every
+// target is reported once, that the exit code matches the results, and that the simulator holds no orphaned stacks
+// or half-made resources afterwards.
+import { CloudFormationClient, GetTemplateCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cfnRegion } from '../sim/cfn/model.js';
+import { countCalls, startE2E, type E2E } from './harness.js';
+import {
+  activeAccounts, expectEveryTarget, expectNoStackTrace, expectedExit, key, onStderr, orphanProblems, stackCounts,
+} from './faults-helpers.js';
+
+const REGIONS = ['us-east-1', 'us-west-2'];
+const CONFIG = `regions: [${REGIONS.join(', ')}]\ndeploy:\n  concurrency: 8\n  pollSeconds: 1\n`;
+const DEPLOY = ['deploy', '--all-accounts', '--yes', '--output', 'json'];
+
+let e2e: E2E | undefined;
+afterEach(async () => {
+  await e2e?.close();
+  e2e = undefined;
+});
+
+async function start(opts: Parameters<typeof startE2E>[0] = {}, config = CONFIG): Promise<E2E> {
+  e2e = await startE2E({ accounts: 3, regions: REGIONS, stackMs: 100, ...opts });
+  e2e.config(config);
+  return e2e;
+}
+
+describe('fault suite', () => {
+  it('throttling at 50% on every service: every target still succeeds', async () => {
+    const t = await start({ throttleRate: 0.5 });
+    const accounts = activeAccounts(t.sim);
+    const run = await t.run(DEPLOY);
+    const targets = expectEveryTarget(run, accounts, REGIONS);
+    expect(targets.filter((x) => x.result !== 'succeeded'), run.stderr.slice(-1500)).toEqual([]);
+    expect(run.code).toBe(0);
+    const calls = await t.calls();
+    // the fault was real: a large share of calls was answered with the services' throttling errors
+    expect(calls.throttled / calls.total).toBeGreaterThan(0.35);
+    for (const service of ['sts', 'cloudformation', 'organizations']) {
+      expect(calls.calls.filter((c) => c.service === service).reduce((n, c) => n + c.throttled, 0), service).toBeGreaterThan(0);
+    }
+    expect(orphanProblems(t.sim, targets)).toEqual([]);
+    expectNoStackTrace(run.stderr);
+  });
+
+  it('200 ms latency on every call: every target succeeds', async () => {
+    const t = await start({ latencyMs: 200 });
+    const accounts = activeAccounts(t.sim);
+    const started = Date.now();
+    const run = await t.run(DEPLOY);
+    const targets = expectEveryTarget(run, accounts, REGIONS);
+    expect(targets.every((x) => x.result === 'succeeded'), run.stderr.slice(-1500)).toBe(true);
+    expect(run.code).toBe(0);
+    // each call really waited: the canary alone needs several sequential calls
+    expect(Date.now() - started).toBeGreaterThan(1000);
+    expect(orphanProblems(t.sim, targets)).toEqual([]);
+  });
+
+  it('AssumeRole denied in two accounts: their targets fail naming the role and AccessDenied, the rest succeed', async () => {
+    const t = await start();
+    const accounts = activeAccounts(t.sim);
+    const mgmt = t.sim.state.org.managementAccountId;
+    const denied = accounts.filter((a) => a !== mgmt).slice(0, 2);
+    await t.faults({ denyAssume: denied });
+    const run = await t.run(DEPLOY);
+    const targets = expectEveryTarget(run, accounts, REGIONS);
+    for (const x of targets) {
+      if (denied.includes(x.account)) {
+        expect(x.result).toBe('failed');
+        expect(x.error).toMatch(new RegExp(`arn:aws:iam::${x.account}:role/OrganizationAccountAccessRole`));
+        expect(x.error).toMatch(/AccessDenied/);
+      } else {
+        expect(x.result, key(x.account, x.region)).toBe('succeeded');
+      }
+    }
+    expect(run.code).toBe(1);
+    expect(run.code).toBe(expectedExit(targets));
+    // nothing was created where the role could not be assumed
+    for (const a of denied) expect(countCalls(await t.calls(), ['cloudformation.CreateStack'], a)).toBe(0);
+    expect(orphanProblems(t.sim, targets)).toEqual([]);
+    expectNoStackTrace(run.stderr);
+  });
+
+  it('stacks that fail and roll back: the failed targets name the first failed resource, nothing half-made is left', async () => {
+    const t = await start();
+    const accounts = activeAccounts(t.sim);
+    const mgmt = t.sim.state.org.managementAccountId;
+    const failing = accounts.filter((a) => a !== mgmt);
+    const failAccount = failing[0]!;
+    const failTarget = `${failing[1]!}:us-west-2`;
+    await t.faults({ failStack: [failAccount, failTarget] });
+    const run = await t.run(DEPLOY);
+    const targets = expectEveryTarget(run, accounts, REGIONS);
+    const shouldFail = (x: { account: string; region: string }) =>
+      x.account === failAccount || `${x.account}:${x.region}` === failTarget;
+    for (const x of targets) {
+      if (shouldFail(x)) {
+        expect(x.result, key(x.account, x.region)).toBe('failed');
+        expect(x.stackStatus).toBe('ROLLBACK_COMPLETE');
+        expect(x.error).toMatch(/\(AWS::[A-Za-z]+::[A-Za-z]+\) CREATE_FAILED: \S/);
+      } else {
+        expect(x.result, key(x.account, x.region)).toBe('succeeded');
+      }
+    }
+    expect(targets.filter(shouldFail)).toHaveLength(3);
+    expect(run.code).toBe(1);
+    expect(orphanProblems(t.sim, targets)).toEqual([]);
+    expect(stackCounts(t.sim)).toEqual({ CREATE_COMPLETE: targets.length - 3, ROLLBACK_COMPLETE: 3 });
+  });
+
+  it('an account suspended in the middle of a run: its targets fail with AccessDenied, the others succeed', async () => {
+    // 200 ms per call and one target at a time: planning reaches the last account well after discovery
+    const t = await start({ latencyMs: 200 }, CONFIG.replace('concurrency: 8', 'concurrency: 1'));
+    const accounts = activeAccounts(t.sim);
+    const mgmt = t.sim.state.org.managementAccountId;
+    const victim = accounts.filter((a) => a !== mgmt).at(-1)!;
+    let suspendedAt = 0;
+    const run = await t.run(DEPLOY, {
+      onSpawn: (child) => {
+        void onStderr(child, /account\(s\) to target/).then(async (seen) => {
+          expect(seen).toBe(true);
+          await t.faults({ suspended: [victim] });
+          suspendedAt = Date.now();
+        });
+      },
+    });
+    expect(suspendedAt).toBeGreaterThan(0);
+    expect(t.sim.state.org.accounts.get(victim)?.status).toBe('SUSPENDED');
+    // the account was ACTIVE when the run discovered its targets, so it is reported
+    const targets = expectEveryTarget(run, accounts, REGIONS);
+    for (const x of targets) {
+      if (x.account === victim) {
+        expect(x.result).toBe('failed');
+        expect(x.error).toMatch(/AccessDenied/);
+      } else {
+        expect(x.result, key(x.account, x.region)).toBe('succeeded');
+      }
+    }
+    expect(run.code).toBe(1);
+    expect(orphanProblems(t.sim, targets)).toEqual([]);
+    expectNoStackTrace(run.stderr);
+  });
+
+  it('an account added in the middle of a run is not a target of that run, and the next run deploys it', async () => {
+    const t = await start({ stackMs: 300 });
+    const accounts = activeAccounts(t.sim);
+    let added: string | undefined;
+    const run = await t.run(DEPLOY, {
+      onSpawn: (child) => {
+        void onStderr(child, /rollout: \d+ target/).then(async () => {
+          const res = await fetch(`${t.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'late' }) });
+          added = ((await res.json()) as { id: string }).id;
+        });
+      },
+    });
+    expect(added).toMatch(/^\d{12}$/);
+    expect(accounts).not.toContain(added);
+    const targets = expectEveryTarget(run, accounts, REGIONS);
+    expect(targets.every((x) => x.result === 'succeeded')).toBe(true);
+    expect(run.code).toBe(0);
+    expect(countCalls(await t.calls(), ['sts.AssumeRole', 'cloudformation.CreateStack', 'cloudformation.DescribeStacks'], added))
+      .toBe(0);
+    expect(orphanProblems(t.sim, targets)).toEqual([]);
+
+    const next = await t.run(DEPLOY);
+    const nextTargets = expectEveryTarget(next, [...accounts, added!].sort(), REGIONS);
+    expect(nextTargets.filter((x) => x.account === added).map((x) => x.result)).toEqual(['succeeded', 'succeeded']);
+    expect(nextTargets.filter((x) => x.account !== added).every((x) => x.result === 'unchanged')).toBe(true);
+    expect(next.code).toBe(0);
+  });
+
+  it('a stack left in UPDATE_IN_PROGRESS by another actor: guardrail waits for it, then deploys', async () => {
+    const t = await start();
+    const accounts = activeAccounts(t.sim);
+    const first = await t.run(DEPLOY);
+    expect(first.code).toBe(0);
+
+    // another actor starts a slow update of one member stack, with that account's own (assumed) credentials
+    const mgmt = t.sim.state.org.managementAccountId;
+    const busy = accounts.filter((a) => a !== mgmt)[0]!;
+    const region = 'us-west-2';
+    const sts = new STSClient({ endpoint: t.sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDOTHER', secretAccessKey: 's' } });
+    const assumed = await sts.send(new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${busy}:role/OrganizationAccountAccessRole`, RoleSessionName: 'another-actor',
+    }));
+    const c = assumed.Credentials!;
+    const cfn = new CloudFormationClient({
+      endpoint: t.sim.endpoint, region,
+      credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+    });
+    const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: 'guardrail' }));
+    const slowMs = 3000;
+    await t.faults({ stackMs: slowMs });
+    const updateStarted = Date.now();
+    await cfn.send(new UpdateStackCommand({
+      StackName: 'guardrail', TemplateBody, Capabilities: ['CAPABILITY_IAM'],
+      Parameters: [{ ParameterKey: 'ExemptGroups', ParameterValue: 'sg-0123456789abcdef0' }, { ParameterKey: 'CreateTrail', UsePreviousValue: true }],
+    }));
+    await t.faults({ stackMs: 100 });
+    sts.destroy();
+    cfn.destroy();
+    expect(cfnRegion(t.sim.state.accounts.get(busy)!.regions.get(region)!).live.get('guardrail')?.status).toBe('UPDATE_IN_PROGRESS');
+
+    // a configuration change makes every stack need an update
+    t.config(`${CONFIG}policy:\n  mode: monitor\n`);
+    await t.resetCalls();
+    const run = await t.run(DEPLOY);
+    const targets = expectEveryTarget(run, accounts, REGIONS);
+    expect(targets.filter((x) => x.result !== 'succeeded'), run.stderr.slice(-1500)).toEqual([]);
+    expect(run.code).toBe(0);
+    const waited = targets.find((x) => x.account === busy && x.region === region)!;
+    expect(waited.action).toBe('update');
+    expect(waited.reason).toMatch(/UPDATE_IN_PROGRESS: wait/);
+    // it finished only after the other actor's update had
+    expect(Date.now() - updateStarted).toBeGreaterThanOrEqual(slowMs);
+    const stack = cfnRegion(t.sim.state.accounts.get(busy)!.regions.get(region)!).live.get('guardrail')!;
+    expect(stack.status).toBe('UPDATE_COMPLETE');
+    const version = (run.json as { templateVersion?: string }).templateVersion;
+    expect(stack.tags.find((tag) => tag.Key === 'guardrail:version')?.Value).toBe(version);
+    expect(countCalls(await t.calls(), ['cloudformation.ExecuteChangeSet'], busy)).toBe(2);
+    expect(orphanProblems(t.sim, targets)).toEqual([]);
+  });
+});
