@@ -1,7 +1,7 @@
 // A run's AWS session: the caller's identity (checked once, first), the credential broker, and one client set per
 // account and region.
 import { CredentialBroker, callerIdentity, sessionNameFor, type CallerIdentity, type RoleChoice } from '../aws/credentials.js';
-import { MAX_ATTEMPTS, organizationsClient, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
+import { MAX_ATTEMPTS, organizationsClient, sharedAgents, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 
 export interface SessionOptions {
@@ -16,6 +16,11 @@ export interface Session {
   broker: CredentialBroker;
   organizations(): OrganizationsClient;
   clients(account: string, region: string, role: RoleChoice): TargetClients;
+  /**
+   * Forgets the account and region's clients once its target is done, so a run over thousands of targets holds
+   * clients only for the targets in flight (about 50 KB each). A later `clients()` call makes new ones.
+   */
+  release(account: string, region: string, role: RoleChoice): void;
   /** the region for global calls (STS, Organizations) */
   homeRegion: string;
   close(): void;
@@ -32,6 +37,8 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const assumeSts = stsClient({ region, ...profile, maxAttempts: MAX_ATTEMPTS });
   const broker = new CredentialBroker({ sts: assumeSts, identity, partition, sessionName: sessionNameFor(identity, opts.sessionName) });
   const cache = new Map<string, TargetClients>();
+  const agents = sharedAgents();
+  const keyOf = (account: string, region: string, role: RoleChoice) => `${account}|${region}|${role.roleName}`;
   let org: OrganizationsClient | undefined;
   return {
     identity,
@@ -39,19 +46,25 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     homeRegion: region,
     organizations: () => (org ??= organizationsClient({ region: partition === 'aws' ? 'us-east-1' : region, ...profile })),
     clients(account, region, role) {
-      const key = `${account}|${region}|${role.roleName}`;
+      const key = keyOf(account, region, role);
       let c = cache.get(key);
       if (!c) {
         const credentials = broker.forAccount(account, role);
-        c = targetClients({ region, ...(credentials ? { credentials } : profile) });
+        c = targetClients({ region, agents, ...(credentials ? { credentials } : profile) });
         cache.set(key, c);
       }
       return c;
+    },
+    release(account, region, role) {
+      // no destroy(): the clients share the run's agents, and a call may still be finishing on them
+      cache.delete(keyOf(account, region, role));
     },
     close() {
       sts.destroy();
       assumeSts.destroy();
       org?.destroy();
+      agents.http.destroy();
+      agents.https.destroy();
     },
   };
 }

@@ -1,6 +1,5 @@
 // Targets = account × region. Accounts come from Organizations (ACTIVE only, OU and account filters) or from the
 // explicit `accounts:` list; `regions: all` means the regions enabled in each account (EC2 DescribeRegions).
-import { DescribeRegionsCommand } from '@aws-sdk/client-ec2';
 import type { GuardrailConfig, RegionsSetting } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import { discoverAccounts } from '../org/discover.js';
@@ -82,7 +81,8 @@ export async function resolveAccounts(session: Session, config: GuardrailConfig,
  */
 export async function regionsOf(session: Session, account: TargetAccount): Promise<string[]> {
   if (account.regions !== 'all') return account.regions;
-  const ec2 = session.clients(account.id, session.homeRegion, account.role).ec2;
+  const ec2 = await session.clients(account.id, session.homeRegion, account.role).ec2();
+  const { DescribeRegionsCommand } = await import('@aws-sdk/client-ec2');
   const out = await ec2.send(new DescribeRegionsCommand({ AllRegions: false }));
   return (out.Regions ?? [])
     .filter((r) => r.OptInStatus !== 'not-opted-in' && r.RegionName)
