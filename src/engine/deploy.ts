@@ -245,8 +245,12 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
     emit({ type: 'phase', phase, targets: list.length });
     const run = await runPool(list, async (item): Promise<TargetResult | null> => {
       const p = 'target' in item ? item : await planOne(item);
-      if (settleWithoutApply(p)) return p.failure ?? null;
-      return applyOne(p);
+      try {
+        if (settleWithoutApply(p)) return p.failure ?? null;
+        return await applyOne(p);
+      } finally {
+        session.release(p.target.account, p.target.region, p.target.role);
+      }
     }, {
       concurrency: width, failureTolerance: tolerance, signal, initialFailures: failures,
       isFailure: (r) => r?.result === 'failed',

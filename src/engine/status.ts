@@ -114,6 +114,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
       row.error = describeError(err);
     }
     row.durationMs = Date.now() - started;
+    session.release(target.account, target.region, target.role);
     if (row.deployed && row.codeSha256) row.code = row.codeSha256 === localSha ? 'current' : 'outdated';
     judge(row, input.drift);
     emit({ type: 'done', row });
