@@ -240,11 +240,43 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
     report(r);
     return r;
   };
-  /** Runs a phase over targets; a target not yet planned is planned in its slot first. */
-  const runPhase = async (list: (Planned | Target)[], phase: 'canary' | 'rollout', width: number) => {
+  /**
+   * Plans ahead of the window: when a target starts, the next `width` targets' plans (read-only calls) start too,
+   * so they overlap the stacks in flight and a freed slot goes straight to its change. At most `width` plans run
+   * ahead; planning in the slot instead cost every slot its round trips (about 8 % of a 0.5-second stack).
+   */
+  const planAhead = (list: (Planned | Target)[], width: number) => {
+    const started = new Map<number, Promise<Planned>>();
+    const get = (i: number): Promise<Planned> => {
+      const item = list[i]!;
+      if ('target' in item) return Promise.resolve(item);
+      let p = started.get(i);
+      if (!p) {
+        p = planOne(item);
+        started.set(i, p);
+      }
+      return p;
+    };
+    const prefetch = (from: number) => {
+      if (signal.aborted) return;
+      for (let j = from; j < Math.min(list.length, from + width); j++) void get(j);
+    };
+    return {
+      prefetch,
+      take: (i: number): Promise<Planned> => {
+        prefetch(i + 1);
+        const p = get(i);
+        started.delete(i);
+        return p;
+      },
+    };
+  };
+  /** Runs a phase over targets; a target not yet planned is planned ahead of its slot, or in it. */
+  const runPhase = async (list: (Planned | Target)[], phase: 'canary' | 'rollout', width: number,
+    planner = planAhead(list, width)) => {
     emit({ type: 'phase', phase, targets: list.length });
-    const run = await runPool(list, async (item): Promise<TargetResult | null> => {
-      const p = 'target' in item ? item : await planOne(item);
+    const run = await runPool(list, async (_item, index): Promise<TargetResult | null> => {
+      const p = await planner.take(index);
       try {
         if (settleWithoutApply(p)) return p.failure ?? null;
         return await applyOne(p);
@@ -311,7 +343,11 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
   const planned: Planned[] = [];
   let next = 0;
   while (next < ranked.length && canary.length < canaryCount && !signal.aborted) {
-    const batch = ranked.slice(next, next + concurrency);
+    // Without a failure tolerance, the first window is just the preferred canaries: on a first deploy they need a
+    // change, and the canary starts without waiting for a whole window of plans (the rest are planned while it
+    // runs). With one, a whole window is planned first, so failures found there stop the run before any change.
+    const width = next === 0 && tolerance === null ? Math.max(1, canaryCount) : concurrency;
+    const batch = ranked.slice(next, next + width);
     next += batch.length;
     const run = await runPool(batch, planOne, { concurrency, failureTolerance: null, signal, isFailure: () => false });
     run.outcomes.forEach((o, i) => {
@@ -330,8 +366,11 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
     }
     return finish();
   }
+  // the rollout's first plans run while the canary's stack is in progress
+  const restPlanner = planAhead(rest, concurrency);
   if (canary.length > 0) {
     const before = failures;
+    restPlanner.prefetch(0);
     await runPhase(canary, 'canary', canary.length);
     if (failures > before) {
       stoppedBy = 'canary';
@@ -343,7 +382,7 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
       return finish();
     }
   }
-  if (rest.length > 0) await runPhase(rest, 'rollout', concurrency);
+  if (rest.length > 0) await runPhase(rest, 'rollout', concurrency, restPlanner);
   return finish();
 }
 
