@@ -86,9 +86,13 @@ function exists(sim: SimServer, account: string, region: string, type: string, p
  *   which the next deploy deletes and recreates, and nothing else);
  * - a CREATE/UPDATE_COMPLETE stack with a resource not complete or missing from the state maps;
  * - a function, rule, log group, queue, trail or role named after the stack that no live stack owns;
- * - a target reported succeeded/unchanged whose stack is not CREATE/UPDATE_COMPLETE.
+ * - after a deploy, a target reported succeeded/unchanged whose stack is not CREATE/UPDATE_COMPLETE; after a remove,
+ *   a target reported succeeded whose stack is still there.
  */
-export function orphanProblems(sim: SimServer, reported: ReportedTarget[] = [], stackName = 'guardrail'): string[] {
+export function orphanProblems(
+  sim: SimServer, reported: ReportedTarget[] = [], opts: { command?: 'deploy' | 'remove'; stackName?: string } = {},
+): string[] {
+  const stackName = opts.stackName ?? 'guardrail';
   const problems: string[] = [];
   const byTarget = new Map(reported.map((t) => [key(t.account, t.region), t]));
   const now = Date.now();
@@ -124,7 +128,9 @@ export function orphanProblems(sim: SimServer, reported: ReportedTarget[] = [], 
   for (const t of reported) {
     if (t.result !== 'succeeded' && t.result !== 'unchanged') continue;
     const stack = live.find((s) => s.account === t.account && s.region === t.region && s.stack.stackName === stackName);
-    if (!stack || !SUCCESS.has(stack.stack.status)) {
+    if (opts.command === 'remove') {
+      if (stack) problems.push(`${key(t.account, t.region)}: reported removed but the stack is ${stack.stack.status}`);
+    } else if (!stack || !SUCCESS.has(stack.stack.status)) {
       problems.push(`${key(t.account, t.region)}: reported ${t.result} but the stack is ${stack?.stack.status ?? 'missing'}`);
     }
   }

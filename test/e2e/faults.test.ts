@@ -42,7 +42,9 @@ describe('fault suite', () => {
     }
     expect(orphanProblems(t.sim, targets)).toEqual([]);
     expectNoStackTrace(run.stderr);
-  });
+    // the SDK backs off throttling from 1 s, doubling, capped at 20 s, with full jitter: at 50% a few calls in a run
+    // are throttled five or six times in a row, which can add tens of seconds
+  }, 120_000);
 
   it('200 ms latency on every call: every target succeeds', async () => {
     const t = await start({ latencyMs: 200 });

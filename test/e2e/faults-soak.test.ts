@@ -1,0 +1,68 @@
+// The soak: three deploy → status → remove cycles over 100 accounts at 20% throttling. It ends with no stacks,
+// nothing half-made, and every trail bucket that guardrail created still there (retained, with its logs).
+import { afterAll, expect, it } from 'vitest';
+import { startE2E, type CliRun, type E2E } from './harness.js';
+import { activeAccounts, expectEveryTarget, expectNoStackTrace, orphanProblems, stackCounts } from './faults-helpers.js';
+
+const REGIONS = ['us-east-1'];
+const CYCLES = 3;
+
+let e2e: E2E | undefined;
+afterAll(async () => { await e2e?.close(); });
+
+function statusTargets(run: CliRun): { account: string; region: string; healthy: boolean; deployed: boolean }[] {
+  expect(run.json, run.stderr.slice(-1500)).toBeDefined();
+  return run.json!.targets as unknown as { account: string; region: string; healthy: boolean; deployed: boolean }[];
+}
+
+it(`${CYCLES} deploy → status → remove cycles over 100 accounts at 20% throttling`, async () => {
+  e2e = await startE2E({ accounts: 99, regions: REGIONS, stackMs: 50, throttleRate: 0.2 });
+  const t = e2e;
+  t.config(`regions: [${REGIONS.join(', ')}]\ndeploy:\n  concurrency: 50\n  pollSeconds: 1\n`);
+  const accounts = activeAccounts(t.sim);
+  expect(accounts).toHaveLength(100);
+  const retained = new Set<string>();
+  const timings: string[] = [];
+
+  for (let cycle = 1; cycle <= CYCLES; cycle++) {
+    let started = Date.now();
+    const deployed = await t.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
+    const deployTargets = expectEveryTarget(deployed, accounts, REGIONS);
+    expect(deployTargets.filter((x) => x.result !== 'succeeded'), `cycle ${cycle}: ${deployed.stderr.slice(-1500)}`).toEqual([]);
+    expect(deployed.code).toBe(0);
+    expect(stackCounts(t.sim)).toEqual({ CREATE_COMPLETE: 100 });
+    expect(orphanProblems(t.sim, deployTargets)).toEqual([]);
+    timings.push(`deploy ${Date.now() - started} ms`);
+
+    started = Date.now();
+    const status = await t.run(['status', '--output', 'json']);
+    const statusRows = statusTargets(status);
+    expect(statusRows).toHaveLength(100);
+    expect(statusRows.filter((x) => !x.healthy || !x.deployed), `cycle ${cycle}: ${status.stderr.slice(-1500)}`).toEqual([]);
+    expect(status.code).toBe(0);
+    timings.push(`status ${Date.now() - started} ms`);
+
+    started = Date.now();
+    const removed = await t.run(['remove', '--all-accounts', '--yes', '--output', 'json']);
+    const removeTargets = expectEveryTarget(removed, accounts, REGIONS);
+    expect(removeTargets.filter((x) => x.result !== 'succeeded'), `cycle ${cycle}: ${removed.stderr.slice(-1500)}`).toEqual([]);
+    expect(removed.code).toBe(0);
+    const buckets = (removed.json as unknown as { retainedBuckets: { account: string; bucket: string }[] }).retainedBuckets;
+    // one trail, and so one retained bucket, per account and cycle (in the home region)
+    expect(buckets).toHaveLength(100);
+    expect(new Set(buckets.map((b) => b.account)).size).toBe(100);
+    for (const b of buckets) retained.add(b.bucket);
+    expect(stackCounts(t.sim)).toEqual({});
+    expect(orphanProblems(t.sim, removeTargets, { command: 'remove' })).toEqual([]);
+    timings.push(`remove ${Date.now() - started} ms`);
+    for (const run of [deployed, status, removed]) expectNoStackTrace(run.stderr);
+  }
+
+  // every bucket ever created is still there, and each was named by a remove
+  expect(retained.size).toBe(100 * CYCLES);
+  for (const name of retained) expect(t.sim.state.buckets.has(name), name).toBe(true);
+  expect(t.sim.state.buckets.size).toBe(retained.size);
+  const calls = await t.calls();
+  expect(calls.throttled).toBeGreaterThan(calls.total * 0.15);
+  console.log(`soak: ${timings.join(', ')}; ${calls.total} calls, ${calls.throttled} throttled`);
+}, 240_000);
