@@ -1,7 +1,7 @@
 // Targets = account × region. Accounts come from Organizations (ACTIVE only, OU and account filters) or from the
 // explicit `accounts:` list; `regions: all` means the regions enabled in each account (EC2 DescribeRegions).
 import type { GuardrailConfig, RegionsSetting } from '../config/index.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { discoverAccounts } from '../org/discover.js';
 import type { RoleChoice } from '../aws/credentials.js';
 import type { Session } from './session.js';
@@ -72,7 +72,23 @@ export async function resolveAccounts(session: Session, config: GuardrailConfig,
     const chosen = new Set(selected);
     set = { ...set, accounts: set.accounts.filter((a) => chosen.has(a.id)) };
   }
+  if (set.accounts.length === 0) throw noAccounts(set);
   return set;
+}
+
+/** Nothing to do is a configuration problem, not a success: say which accounts were left out, and why. */
+function noAccounts(set: TargetSet): ConfigError {
+  const shown = set.excluded.slice(0, 10).map((e) => ({ path: '', message: `${e.account} (${e.name}): ${e.reason}` }));
+  const more = set.excluded.length - shown.length;
+  if (more > 0) shown.push({ path: '', message: `… and ${more} more` });
+  const why = set.excluded.length === 0
+    ? 'the organisation has no accounts'
+    : `every account of the organisation is left out (${set.excluded.length})`;
+  return new ConfigError(`No accounts to target: ${why}`, {
+    problems: shown,
+    suggestion: 'Check organization.includeOUs, excludeOUs, excludeAccounts and includeManagementAccount in '
+      + 'accounts.yaml, or list the accounts under `accounts:`.',
+  });
 }
 
 /**
