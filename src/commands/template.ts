@@ -1,6 +1,9 @@
 // guardrail template: print the rendered template exactly as deploy sends it, for review or your own linters.
 import { loadConfig } from '../config/index.js';
+import { REGION_NAMES, isRegionName } from '../config/regions.js';
+import { suggest } from '../config/suggest.js';
 import { renderForConfig } from '../engine/deploy.js';
+import { UsageError } from '../errors.js';
 import type { CommandContext } from './index.js';
 
 interface TemplateOptions {
@@ -11,6 +14,12 @@ interface TemplateOptions {
 export async function execute(context: CommandContext): Promise<number> {
   const options = context.options as unknown as TemplateOptions;
   const { io } = context;
+  // one region, named as the user typed the flag (not the --regions list this is passed on as)
+  if (options.region !== undefined && !isRegionName(options.region.trim())) {
+    throw new UsageError('Invalid value for --region', {
+      problems: [{ path: '--region', message: `unknown region "${options.region}"`, didYouMean: suggest(options.region, REGION_NAMES) }],
+    });
+  }
   const loaded = await loadConfig(options.config, options.region ? { regions: options.region } : {},
     io.cwd === undefined ? {} : { cwd: io.cwd });
   const { config } = loaded;
