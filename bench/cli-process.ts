@@ -4,10 +4,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, procStatusBytes } from './sim-process.js';
+import { ROOT, procCpuSeconds, procStatusBytes } from './sim-process.js';
 
 export const BIN = join(ROOT, 'bin', 'guardrail');
 const GNU_TIME = '/usr/bin/time';
+/** BENCH_NO_TOOLS=1: measure without GNU time and hyperfine, as on a machine that has neither */
+export const NO_TOOLS = process.env.BENCH_NO_TOOLS === '1';
 
 export interface CliMeasure {
   code: number | null;
@@ -16,7 +18,7 @@ export interface CliMeasure {
   peakRssBytes: number;
   /** how the peak was measured */
   rssMethod: 'gnu-time' | 'proc-sampling';
-  /** user + system CPU seconds, when GNU time measured them */
+  /** user + system CPU seconds (GNU time; or the last /proc sample, up to 50 ms short) */
   cpuSeconds: number | null;
   stdout: string;
   stderr: string;
@@ -62,7 +64,7 @@ export function workspace(endpoint: string): Workspace {
 }
 
 export function measureCli(args: string[], cwd: string, env: Record<string, string>): Promise<CliMeasure> {
-  const useTime = existsSync(GNU_TIME);
+  const useTime = existsSync(GNU_TIME) && !NO_TOOLS;
   const timeFile = join(cwd, `time-${process.hrtime.bigint()}.txt`);
   const argv = useTime ? [GNU_TIME, '-v', '-o', timeFile, process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
   return new Promise((resolve, reject) => {
@@ -87,15 +89,21 @@ export function measureCli(args: string[], cwd: string, env: Record<string, stri
     // Without GNU time, sample the high-water mark while it runs: VmHWM only grows, so the last sample is the
     // peak up to the last 50 ms of the run.
     let sampled = 0;
+    let sampledCpu: number | null = null;
     const sampler = useTime ? undefined : setInterval(() => {
       sampled = Math.max(sampled, procStatusBytes(child.pid!, 'VmHWM') ?? 0);
+      try {
+        sampledCpu = procCpuSeconds(child.pid!);
+      } catch {
+        // exited between samples
+      }
     }, 50);
     child.once('error', reject);
     child.once('close', (code) => {
       const wallMs = performance.now() - started;
       if (sampler) clearInterval(sampler);
       let peakRssBytes = sampled;
-      let cpuSeconds: number | null = null;
+      let cpuSeconds: number | null = sampledCpu;
       if (useTime) {
         const text = existsSync(timeFile) ? readFileSync(timeFile, 'utf8') : '';
         rmSync(timeFile, { force: true });

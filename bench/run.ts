@@ -99,6 +99,7 @@ async function measureRun(sim: SimProcess, run: () => Promise<CliMeasure>, label
   const durations = doc.targets.map((t) => t.durationMs ?? 0);
   const phases: RunFigures['phases'] = {};
   for (const p of phaseLines) phases[p] = lineAt(m, `${p}:`);
+  phases['last result'] = m.lines.filter((l) => /^[✓✗-] /.test(l.text)).at(-1)?.atMs;
   const fig: RunFigures = {
     label, targets: doc.targets.length, exitCode: m.code, wallMs: m.wallMs, boundMs,
     ratio: boundMs ? m.wallMs / boundMs : null,
@@ -220,6 +221,9 @@ function rows(figs: RunFigures[], startup: StartupFigures, handler: HandlerFigur
     } else {
       r.push({ scenario: f.label, figure: 'wall time', value: sec(f.wallMs), target: '', ok: undefined });
     }
+    const marks = Object.entries(f.phases).filter((e): e is [string, number] => e[1] !== undefined)
+      .map(([name, at]) => `${name} ${(at / 1000).toFixed(2)}`);
+    if (marks.length) r.push({ scenario: '', figure: 'timeline (s since spawn)', value: marks.join(' · '), target: '', ok: undefined });
     const createCheck = ok(f, 'calls per target ≤ 8');
     r.push({ scenario: '', figure: 'API calls per target', value: `${f.callsPerTarget.toFixed(2)} (${f.calls} / ${f.targets})`,
       target: createCheck === undefined ? '' : '≤ 8', ok: createCheck });

@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, median } from './cli-process.js';
+import { BIN, NO_TOOLS, median } from './cli-process.js';
 
 export interface StartupFigures {
   /** the figure the bench uses: hyperfine's median when available, otherwise the spawn median */
@@ -18,6 +18,7 @@ export interface StartupFigures {
 }
 
 function which(cmd: string): string | undefined {
+  if (NO_TOOLS && cmd === 'hyperfine') return undefined;
   try {
     return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() || undefined;
   } catch {
