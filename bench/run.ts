@@ -235,7 +235,9 @@ function rows(figs: RunFigures[], startup: StartupFigures, handler: HandlerFigur
     }
   }
   r.push({ scenario: 'start-up', figure: `guardrail --help, median of ${startup.runs}`, value: `${startup.medianMs.toFixed(0)} ms (${startup.method})`, target: '', ok: undefined });
-  r.push({ scenario: '', figure: 'vs aws --version', value: startup.aws ? `${startup.aws.medianMs.toFixed(0)} ms → ratio ${startup.aws.ratio.toFixed(2)}` : 'n/a', target: '', ok: undefined });
+  r.push({ scenario: '', figure: 'aws --version, same method; ratio', value: startup.aws
+    ? `${startup.aws.medianMs.toFixed(0)} ms (${startup.aws.version.split(' ')[0]}); guardrail/aws ${startup.aws.ratio.toFixed(2)}` : 'n/a (no aws CLI)',
+  target: '', ok: undefined });
   r.push({ scenario: 'revert handler', figure: `per event, median of ${handler.events}`, value: `${handler.medianMs.toFixed(1)} ms (p90 ${handler.p90Ms.toFixed(1)} ms)`, target: '', ok: undefined });
   r.push({ scenario: '', figure: 'first event / bundle+SDK load', value: `${handler.firstMs.toFixed(1)} ms / ${handler.loadMs.toFixed(0)} ms`, target: '', ok: undefined });
   r.push({ scenario: 'sizes', figure: 'bundle (lambda-bundle/dist/index.js)', value: `${size.bundleBytes.toLocaleString('en-US')} B`, target: '', ok: undefined });
