@@ -35,6 +35,8 @@ async function startSimulator(): Promise<{ child: ChildProcess; ready: Ready }> 
     '--port', '0', '--stack-ms', '400'];
   show(`npm run --silent sim -- --accounts 11 --regions us-east-1,eu-west-1 --port 0 --stack-ms 400   ${dim('# 12 accounts with the management account')}`);
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  // however the demo ends (even a closed pipe), the simulator ends with it
+  process.once('exit', () => child.kill('SIGTERM'));
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.once('line', resolve);
