@@ -12,21 +12,13 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { packageVersion } from '../version.js';
+import { GuardrailRetryStrategy } from './retry.js';
 
-/**
- * Throttling is retried with the SDK's capped exponential backoff (base 100 ms, 500 ms for throttling errors, capped
- * at 20 s, with full jitter). The default of 3 attempts gives up too early when an organisation-wide run meets
- * CloudFormation's account-level rate limits, so we allow 10: about a minute of backing off before a call fails.
- */
-export const MAX_ATTEMPTS = 10;
-/** STS is retried less: bad credentials must fail in seconds, not after a retry storm. */
-export const STS_MAX_ATTEMPTS = 4;
 
 export interface ClientOptions {
   region: string;
   credentials?: AwsCredentialIdentityProvider;
   profile?: string;
-  maxAttempts?: number;
   /** connection pools shared by every client of the run (see `sharedAgents`) */
   agents?: SharedAgents;
 }
@@ -49,8 +41,8 @@ export function sharedAgents(): SharedAgents {
 function base(opts: ClientOptions) {
   return {
     region: opts.region,
-    maxAttempts: opts.maxAttempts ?? MAX_ATTEMPTS,
-    retryMode: 'standard' as const,
+    // throttling: many attempts with backoff; a dead endpoint: few (see retry.ts)
+    retryStrategy: new GuardrailRetryStrategy(),
     customUserAgent: `guardrail/${packageVersion()}`,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.profile && !opts.credentials ? { profile: opts.profile } : {}),
@@ -90,5 +82,5 @@ export function organizationsClient(opts: ClientOptions): OrganizationsClient {
 }
 
 export function stsClient(opts: ClientOptions): STSClient {
-  return new STSClient(base({ ...opts, maxAttempts: opts.maxAttempts ?? STS_MAX_ATTEMPTS }));
+  return new STSClient(base(opts));
 }

@@ -1,7 +1,7 @@
 // A run's AWS session: the caller's identity (checked once, first), the credential broker, and one client set per
 // account and region.
 import { CredentialBroker, callerIdentity, sessionNameFor, type CallerIdentity, type RoleChoice } from '../aws/credentials.js';
-import { MAX_ATTEMPTS, organizationsClient, sharedAgents, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
+import { organizationsClient, sharedAgents, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 
 export interface SessionOptions {
@@ -30,18 +30,11 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const region = opts.env.AWS_REGION ?? opts.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const profile = opts.profile ? { profile: opts.profile } : {};
   const sts = stsClient({ region, ...profile });
-  // AssumeRole gets the full retry budget: a rejected role (AccessDenied) is never retried anyway, but a throttled
-  // one must not fail every target of its account after 4 attempts (0.3⁴ ≈ 1 % of accounts at a 30 % throttle rate).
-  const assumeSts = stsClient({ region, ...profile, maxAttempts: MAX_ATTEMPTS });
-  // The first call keeps 4 attempts, so an unreachable endpoint fails in about a second (bad keys are never
-  // retried). Being throttled says nothing about the credentials: it gets the full budget too (0.5⁴ ≈ 6 % of runs
-  // would stop with exit 3 at a 50 % throttle rate).
-  const identity = await callerIdentity(sts).catch((err: unknown) => {
-    if (!wasThrottled(err)) throw err;
-    return callerIdentity(assumeSts);
-  });
+  // one client for GetCallerIdentity and AssumeRole: bad credentials are never retried, a throttled call gets the
+  // full throttling budget, and an unreachable endpoint fails after three quick attempts (aws/retry.ts)
+  const identity = await callerIdentity(sts);
   const partition = identity.arn.split(':')[1] || 'aws';
-  const broker = new CredentialBroker({ sts: assumeSts, identity, partition, sessionName: sessionNameFor(identity, opts.sessionName) });
+  const broker = new CredentialBroker({ sts, identity, partition, sessionName: sessionNameFor(identity, opts.sessionName) });
   const cache = new Map<string, TargetClients>();
   const agents = sharedAgents();
   const keyOf = (account: string, region: string, role: RoleChoice) => `${account}|${region}|${role.roleName}`;
@@ -67,21 +60,9 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     },
     close() {
       sts.destroy();
-      assumeSts.destroy();
       org?.destroy();
       agents.http.destroy();
       agents.https.destroy();
     },
   };
-}
-
-/** The error, or one of its causes, is a throttling error (by AWS's error names, or HTTP 429). */
-function wasThrottled(err: unknown): boolean {
-  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; depth++) {
-    const { name, $metadata } = e as { name?: unknown; $metadata?: { httpStatusCode?: number } };
-    if (typeof name === 'string' && /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/.test(name)) return true;
-    if ($metadata?.httpStatusCode === 429) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }
