@@ -1,21 +1,13 @@
 // guardrail remove: delete the stacks of some or all accounts. The trail bucket is retained and named.
-import { loadConfig } from '../config/index.js';
 import { remove } from '../engine/remove.js';
-import { openSession } from '../engine/session.js';
 import type { DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument, resultTable } from '../output/results.js';
-import { checkAccountChoice, confirmOrRequireYes } from './deploy.js';
 import type { CommandContext } from './index.js';
+import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
-interface RemoveOptions {
+interface RemoveOptions extends TargetOptions {
   allAccounts?: boolean;
-  account?: string;
-  config?: string;
-  regions?: string;
-  concurrency?: string;
-  roleName?: string;
-  externalId?: string;
   output: 'table' | 'json';
   yes?: boolean;
 }
@@ -24,16 +16,10 @@ export async function execute(context: CommandContext): Promise<number> {
   const options = context.options as unknown as RemoveOptions;
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
-  const loaded = await loadConfig(options.config, {
-    regions: options.regions, concurrency: options.concurrency, roleName: options.roleName,
-    externalId: options.externalId, account: options.account,
-  }, io.cwd === undefined ? {} : { cwd: io.cwd });
+  const loaded = await loadCommandConfig(context, options);
   // without a terminal, --yes is required: say so before touching anything
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
-  const session = await openSession({
-    sessionName: loaded.config.organization.sessionName, env: io.env,
-    ...(context.globals.profile ? { profile: context.globals.profile } : {}),
-  });
+  const session = await openCommandSession(context, loaded.config);
   const reporter = await createReporter(io, context.color, 'removing');
   const onEvent = (e: DeployEvent) => {
     switch (e.type) {

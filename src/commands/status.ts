@@ -1,19 +1,12 @@
 // guardrail status: per account × region, is guardrail deployed, current, enabled and untampered.
-import { loadConfig } from '../config/index.js';
-import { openSession } from '../engine/session.js';
 import { status, type StatusEvent } from '../engine/status.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
 import type { CommandContext } from './index.js';
+import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
-interface StatusOptions {
-  account?: string;
-  config?: string;
-  regions?: string;
-  concurrency?: string;
-  roleName?: string;
-  externalId?: string;
+interface StatusOptions extends TargetOptions {
   drift: boolean;
   output: 'table' | 'json';
 }
@@ -21,14 +14,8 @@ interface StatusOptions {
 export async function execute(context: CommandContext): Promise<number> {
   const options = context.options as unknown as StatusOptions;
   const { io, signal } = context;
-  const loaded = await loadConfig(options.config, {
-    regions: options.regions, concurrency: options.concurrency, roleName: options.roleName,
-    externalId: options.externalId, account: options.account,
-  }, io.cwd === undefined ? {} : { cwd: io.cwd });
-  const session = await openSession({
-    sessionName: loaded.config.organization.sessionName, env: io.env,
-    ...(context.globals.profile ? { profile: context.globals.profile } : {}),
-  });
+  const loaded = await loadCommandConfig(context, options);
+  const session = await openCommandSession(context, loaded.config);
   const reporter = await createReporter(io, context.color, 'checking');
   const onEvent = (e: StatusEvent) => {
     switch (e.type) {

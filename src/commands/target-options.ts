@@ -1,0 +1,66 @@
+// What deploy, status and remove share: their target options, loading the configuration with those flags, the
+// AWS session, and the account choice and confirmation rules.
+import { createInterface } from 'node:readline/promises';
+import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { openSession, type Session } from '../engine/session.js';
+import type { GuardrailConfig } from '../config/index.js';
+import { UsageError } from '../errors.js';
+import type { CliIO, CommandContext } from './index.js';
+
+/** The flags that choose targets and override the configuration file. */
+export interface TargetOptions {
+  config?: string;
+  account?: string;
+  regions?: string;
+  concurrency?: string;
+  failureTolerance?: string;
+  roleName?: string;
+  externalId?: string;
+}
+
+export function loadCommandConfig(context: CommandContext, o: TargetOptions): Promise<LoadedConfig> {
+  return loadConfig(o.config, {
+    regions: o.regions, concurrency: o.concurrency, failureTolerance: o.failureTolerance, roleName: o.roleName,
+    externalId: o.externalId, account: o.account,
+  }, context.io.cwd === undefined ? {} : { cwd: context.io.cwd });
+}
+
+export function openCommandSession(context: CommandContext, config: GuardrailConfig): Promise<Session> {
+  return openSession({
+    sessionName: config.organization.sessionName, env: context.io.env,
+    ...(context.globals.profile ? { profile: context.globals.profile } : {}),
+  });
+}
+
+/** --account and --all-accounts: exactly one of them. */
+export function checkAccountChoice(allAccounts: boolean | undefined, account: string | undefined, optional = false): void {
+  if (allAccounts && account !== undefined) {
+    throw new UsageError('--account and --all-accounts cannot be used together', {
+      suggestion: 'Pass --all-accounts for every account, or --account ID[,ID…] for some.',
+    });
+  }
+  if (!optional && !allAccounts && account === undefined) {
+    throw new UsageError('say which accounts: --all-accounts or --account ID[,ID…]', {
+      suggestion: 'For example: guardrail deploy --all-accounts --plan',
+    });
+  }
+}
+
+/** Asks on the terminal; without one, --yes is required. */
+export async function confirmOrRequireYes(io: CliIO, yes: boolean | undefined, question: string, what: string,
+  review = 'review the change first with --plan'): Promise<boolean> {
+  if (yes) return true;
+  if (!io.isTTY || !process.stdin.isTTY) {
+    throw new UsageError(`${what} needs confirmation, and there is no terminal to ask on`, {
+      suggestion: `Pass --yes to confirm (${review}).`,
+    });
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
