@@ -37,13 +37,16 @@ describe('fault suite', () => {
     const calls = await t.calls();
     // the fault was real: a large share of calls was answered with the services' throttling errors
     expect(calls.throttled / calls.total).toBeGreaterThan(0.35);
-    for (const service of ['sts', 'cloudformation', 'organizations']) {
-      expect(calls.calls.filter((c) => c.service === service).reduce((n, c) => n + c.throttled, 0), service).toBeGreaterThan(0);
+    // every service that saw enough calls for a 50% rate to show (Organizations sees only two or three) was throttled
+    for (const service of ['sts', 'cloudformation', 'cloudtrail', 'organizations']) {
+      const mine = calls.calls.filter((c) => c.service === service);
+      if (mine.reduce((n, c) => n + c.count, 0) < 10) continue;
+      expect(mine.reduce((n, c) => n + c.throttled, 0), service).toBeGreaterThan(0);
     }
     expect(orphanProblems(t.sim, targets)).toEqual([]);
     expectNoStackTrace(run.stderr);
-    // the SDK backs off throttling from 1 s, doubling, capped at 20 s, with full jitter: at 50% a few calls in a run
-    // are throttled five or six times in a row, which can add tens of seconds
+    // throttling backs off from 300 ms, doubling, capped at 10 s, with full jitter (src/aws/retry.ts): at 50% a few
+    // calls in a run are throttled five or six times in a row, which can add several seconds
   }, 120_000);
 
   it('200 ms latency on every call: every target succeeds', async () => {
