@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { GuardrailRetryStrategy } from '../../../src/aws/retry.js';
 import type { SimServer } from '../server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from './helpers.js';
 
@@ -421,8 +421,8 @@ describe('throttling with --throttle-rate 0.3', () => {
     expect(new Set(calls.calls.filter((c) => c.throttled > 0).map((c) => c.service))).toEqual(new Set(['ec2', 'organizations', 'sts']));
   });
 
-  it('all 200 complete with maxAttempts 10 (short backoff to keep the test fast)', async () => {
-    const { results, calls } = await run200({ retryStrategy: new ConfiguredRetryStrategy(10, (attempt) => 10 * attempt) });
+  it('all 200 complete with 10 attempts (guardrail\'s retry policy, short backoff to keep the test fast)', async () => {
+    const { results, calls } = await run200({ retryStrategy: new GuardrailRetryStrategy({ throttlingAttempts: 10, throttlingBaseMs: 10, capMs: 50 }) });
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(calls.total).toBe(results.reduce((n, r) => n + r.attempts, 0));
     expect(calls.throttled).toBe(calls.total - 200);
