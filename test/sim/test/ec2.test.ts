@@ -378,7 +378,7 @@ describe('throttling with --throttle-rate 0.3', () => {
   interface CallsReport { total: number; throttled: number; calls: { service: string; count: number; throttled: number }[] }
 
   /** 200 calls spread over EC2, Organizations and STS, all in flight together. */
-  async function run200(extra: { maxAttempts?: number; retryStrategy?: ConfiguredRetryStrategy }) {
+  async function run200(extra: { maxAttempts?: number; retryStrategy?: GuardrailRetryStrategy }) {
     const throttled = await startTestSim({ accounts: 2, throttleRate: 0.3 });
     const cfg = { ...clientConfig(throttled), ...extra };
     const e = new EC2Client(cfg);
