@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/index.js';
 import { REGION_NAMES, isRegionName } from '../config/regions.js';
 import { suggest } from '../config/suggest.js';
-import { renderForConfig } from '../engine/deploy.js';
+import { renderForConfig } from '../engine/render.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './index.js';
 

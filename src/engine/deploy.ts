@@ -4,46 +4,17 @@ import { randomUUID } from 'node:crypto';
 import type { GuardrailConfig } from '../config/index.js';
 import { failureLimit } from '../config/index.js';
 import {
-  applyStack, planStack, previewUpdate, type DeployAction, type DeployOutcome, type DesiredStack, type FailedResource,
+  applyStack, planStack, previewUpdate, type DeployAction, type DeployOutcome, type DesiredStack,
   type StackContext, type StackPlan,
 } from '../stack/deploy-stack.js';
-import { loadFunctionCode, loadTemplateSource, renderTemplate, type RenderedTemplate, type TemplateSettings } from '../stack/template.js';
 import { decideTrail, type TrailDecision } from '../stack/trail.js';
 import { PollTimer } from './poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
-import { regionsOf, resolveAccounts, type Target, type TargetAccount } from './targets.js';
+import { expandTargets, resolveAccounts, type Target } from './targets.js';
+import { order, summarise, type ContractAction, type Summary, type TargetResult } from './results.js';
+import { renderForConfig } from './render.js';
 import { describeError } from './describe-error.js';
-
-export type ContractAction = 'create' | 'update' | 'none' | 'delete';
-export type TargetResultKind = 'succeeded' | 'unchanged' | 'failed' | 'skipped' | 'planned';
-
-export interface TargetResult {
-  account: string;
-  accountName: string;
-  region: string;
-  stackName: string;
-  action: ContractAction;
-  result: TargetResultKind;
-  stackStatus: string | null;
-  error: string | null;
-  durationMs: number;
-  /** why this action: "stack missing", "template version changed a → b", … */
-  reason: string;
-  changes?: string[];
-  firstFailure?: FailedResource;
-  trail?: string;
-}
-
-export interface Summary {
-  targets: number;
-  succeeded: number;
-  unchanged: number;
-  failed: number;
-  skipped: number;
-  planned: number;
-  excludedAccounts: number;
-}
 
 export type DeployEvent =
   | { type: 'discovered'; accounts: number; excluded: number }
@@ -73,39 +44,8 @@ export interface DeployReport {
   stoppedBy: 'tolerance' | 'signal' | 'canary' | 'declined' | null;
 }
 
-export function templateSettings(config: GuardrailConfig): TemplateSettings {
-  return {
-    mode: config.policy.mode,
-    directions: config.policy.directions,
-    onModify: config.policy.onModify,
-    allowPrincipals: config.policy.allowPrincipals,
-    exemptTag: config.policy.exemptTag,
-    exemptGroups: config.policy.exemptGroups,
-    onlyVpcs: config.policy.onlyVpcs,
-    onlyTag: config.policy.onlyTag,
-    notificationEmail: config.notifications.email,
-    notificationTopicArn: config.notifications.topicArn,
-    createTrail: config.trail.mode === 'create',
-    homeRegion: config.trail.homeRegion,
-    trailRetentionDays: config.trail.retentionDays,
-  };
-}
-
-export async function renderForConfig(config: GuardrailConfig): Promise<RenderedTemplate> {
-  const [source, code] = await Promise.all([loadTemplateSource(), loadFunctionCode()]);
-  return renderTemplate(source, code, templateSettings(config));
-}
-
 const contractAction = (a: DeployAction): ContractAction =>
   a === 'delete-and-recreate' ? 'create' : a === 'wait' ? 'update' : a;
-
-export function summarise(results: TargetResult[], excludedAccounts: number): Summary {
-  const count = (k: TargetResultKind) => results.filter((r) => r.result === k).length;
-  return {
-    targets: results.length, succeeded: count('succeeded'), unchanged: count('unchanged'), failed: count('failed'),
-    skipped: count('skipped'), planned: count('planned'), excludedAccounts,
-  };
-}
 
 interface Planned {
   target: Target;
@@ -115,35 +55,6 @@ interface Planned {
   /** set when planning failed */
   failure?: TargetResult;
   startedAt: number;
-}
-
-/**
- * Expands accounts into account × region targets. With `regions: all`, an account whose regions cannot be listed
- * (its role cannot be assumed, say) fails as one target.
- */
-export async function expandTargets(
-  session: Session, accounts: TargetAccount[], concurrency: number, stackName: string,
-): Promise<{ targets: Target[]; failed: TargetResult[] }> {
-  const targets: Target[] = [];
-  const failed: TargetResult[] = [];
-  const needLookup = accounts.filter((a) => a.regions === 'all');
-  for (const a of accounts) {
-    if (a.regions !== 'all') for (const region of a.regions) targets.push({ account: a.id, accountName: a.name, region, role: a.role });
-  }
-  await runPool(needLookup, async (a) => {
-    try {
-      await session.broker.check(a.id, a.role);
-      for (const region of await regionsOf(session, a)) targets.push({ account: a.id, accountName: a.name, region, role: a.role });
-    } catch (err) {
-      failed.push({
-        account: a.id, accountName: a.name, region: '(all)', stackName, action: 'none', result: 'failed',
-        stackStatus: null, error: describeError(err), durationMs: 0, reason: 'could not list the account\'s regions',
-      });
-    }
-    return null;
-  }, { concurrency, failureTolerance: null, isFailure: () => false });
-  targets.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
-  return { targets, failed };
 }
 
 export async function deploy(input: DeployInput): Promise<DeployReport> {
@@ -384,8 +295,4 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
   }
   if (rest.length > 0) await runPhase(rest, 'rollout', concurrency, restPlanner);
   return finish();
-}
-
-function order(results: TargetResult[]): TargetResult[] {
-  return [...results].sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
 }

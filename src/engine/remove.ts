@@ -4,11 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { GuardrailConfig } from '../config/index.js';
 import { planRemove, removeStack } from '../stack/remove-stack.js';
 import { describeError } from './describe-error.js';
-import { expandTargets, summarise, type DeployEvent, type TargetResult } from './deploy.js';
+import type { DeployEvent } from './deploy.js';
+import { summarise, type TargetResult } from './results.js';
 import { PollTimer } from './poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
-import { resolveAccounts, type Target } from './targets.js';
+import { expandTargets, resolveAccounts, type Target } from './targets.js';
 
 export interface RemoveResult extends TargetResult {
   retainedBuckets: string[];

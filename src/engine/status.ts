@@ -4,11 +4,11 @@ import { expectedCodeSha256 } from '../stack/code-hash.js';
 import { inspectStack, type DriftedResource, type DriftState } from '../stack/inspect-stack.js';
 import { isDeploySuccess } from '../stack/stack-status.js';
 import { describeError } from './describe-error.js';
-import { expandTargets, renderForConfig } from './deploy.js';
+import { renderForConfig } from './render.js';
 import { PollTimer } from './poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
-import { resolveAccounts, type Target } from './targets.js';
+import { expandTargets, resolveAccounts, type Target } from './targets.js';
 
 export interface StatusRow {
   account: string;

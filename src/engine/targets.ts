@@ -5,6 +5,9 @@ import { ConfigError, UsageError } from '../errors.js';
 import { discoverAccounts } from '../org/discover.js';
 import type { RoleChoice } from '../aws/credentials.js';
 import type { Session } from './session.js';
+import { describeError } from './describe-error.js';
+import { runPool } from './pool.js';
+import type { TargetResult } from './results.js';
 
 export interface TargetAccount {
   id: string;
@@ -104,4 +107,33 @@ export async function regionsOf(session: Session, account: TargetAccount): Promi
     .filter((r) => r.OptInStatus !== 'not-opted-in' && r.RegionName)
     .map((r) => r.RegionName!)
     .sort();
+}
+
+/**
+ * Expands accounts into account × region targets. With `regions: all`, an account whose regions cannot be listed
+ * (its role cannot be assumed, say) fails as one target.
+ */
+export async function expandTargets(
+  session: Session, accounts: TargetAccount[], concurrency: number, stackName: string,
+): Promise<{ targets: Target[]; failed: TargetResult[] }> {
+  const targets: Target[] = [];
+  const failed: TargetResult[] = [];
+  const needLookup = accounts.filter((a) => a.regions === 'all');
+  for (const a of accounts) {
+    if (a.regions !== 'all') for (const region of a.regions) targets.push({ account: a.id, accountName: a.name, region, role: a.role });
+  }
+  await runPool(needLookup, async (a) => {
+    try {
+      await session.broker.check(a.id, a.role);
+      for (const region of await regionsOf(session, a)) targets.push({ account: a.id, accountName: a.name, region, role: a.role });
+    } catch (err) {
+      failed.push({
+        account: a.id, accountName: a.name, region: '(all)', stackName, action: 'none', result: 'failed',
+        stackStatus: null, error: describeError(err), durationMs: 0, reason: 'could not list the account\'s regions',
+      });
+    }
+    return null;
+  }, { concurrency, failureTolerance: null, isFailure: () => false });
+  targets.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
+  return { targets, failed };
 }

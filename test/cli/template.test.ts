@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run, type CliIO } from '../../src/cli.js';
-import { renderForConfig } from '../../src/engine/deploy.js';
+import { renderForConfig } from '../../src/engine/render.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
 

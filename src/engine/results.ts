@@ -1,0 +1,45 @@
+// The result of one target, as every command reports it (the JSON contract), and the summary counts.
+import type { FailedResource } from '../stack/deploy-stack.js';
+
+export type ContractAction = 'create' | 'update' | 'none' | 'delete';
+export type TargetResultKind = 'succeeded' | 'unchanged' | 'failed' | 'skipped' | 'planned';
+
+export interface TargetResult {
+  account: string;
+  accountName: string;
+  region: string;
+  stackName: string;
+  action: ContractAction;
+  result: TargetResultKind;
+  stackStatus: string | null;
+  error: string | null;
+  durationMs: number;
+  /** why this action: "stack missing", "template version changed a → b", … */
+  reason: string;
+  changes?: string[];
+  firstFailure?: FailedResource;
+  trail?: string;
+}
+
+export interface Summary {
+  targets: number;
+  succeeded: number;
+  unchanged: number;
+  failed: number;
+  skipped: number;
+  planned: number;
+  excludedAccounts: number;
+}
+
+export function summarise(results: TargetResult[], excludedAccounts: number): Summary {
+  const count = (k: TargetResultKind) => results.filter((r) => r.result === k).length;
+  return {
+    targets: results.length, succeeded: count('succeeded'), unchanged: count('unchanged'), failed: count('failed'),
+    skipped: count('skipped'), planned: count('planned'), excludedAccounts,
+  };
+}
+
+/** Results in a stable order: by account, then region. */
+export function order(results: TargetResult[]): TargetResult[] {
+  return [...results].sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
+}
