@@ -216,6 +216,9 @@ export const trailSchema = z.strictObject({
   retentionDays: z.number().int().min(1).max(3653).optional(),
 });
 
+/** Bytes of policy lists the function's environment can carry (Lambda's 4 KB limit, less the other variables). */
+export const POLICY_ENV_BUDGET = 3500;
+
 export const policySchema = z.strictObject({
   mode: z.enum(['enforce', 'monitor']).optional(),
   directions: uniqueList(z.enum(['ingress', 'egress']), 'direction').min(1).optional(),
@@ -227,6 +230,20 @@ export const policySchema = z.strictObject({
   exemptGroups: uniqueList(pattern(SECURITY_GROUP_ID, 'expected a security group id (sg-…)'), 'group').optional(),
   onlyVpcs: uniqueList(pattern(VPC_ID, 'expected a VPC id (vpc-…)'), 'VPC').optional(),
   onlyTag: tagPair.nullable().optional(),
+}).check((ctx) => {
+  // The policy reaches the function as environment variables, and Lambda allows 4 KB of them in all; the rest of
+  // the environment (role and topic ARNs, modes) takes about 500 bytes.
+  const p = ctx.value;
+  const size = [p.allowPrincipals, p.exemptGroups, p.onlyVpcs].reduce((n, list) => n + (list ?? []).join(',').length, 0)
+    + (p.exemptTag ?? '').length + (p.onlyTag ?? '').length;
+  if (size > POLICY_ENV_BUDGET) {
+    ctx.issues.push({
+      code: 'custom',
+      input: p,
+      message: `allowPrincipals, exemptGroups, onlyVpcs and the tags take ${size} bytes; the function's environment `
+        + `holds ${POLICY_ENV_BUDGET} (Lambda allows 4 KB in all). Use wildcards (arn:aws:iam::*:role/Net*) or fewer ids`,
+    });
+  }
 });
 
 export const notificationsSchema = z.strictObject({

@@ -138,3 +138,14 @@ describe('accounts.example.yaml', () => {
     for (const key of KNOWN_KEYS['accounts[]'] ?? []) expect(text).toMatch(new RegExp(`#\\s+(- )?${key}:`));
   });
 });
+
+describe('what the function can carry', () => {
+  it('rejects policy lists that would overflow the function\'s 4 KB environment, and accepts a realistic one', () => {
+    const many = Array.from({ length: 100 }, (_, i) => `"arn:aws:iam::${String(i).padStart(12, '0')}:role/NetworkAdministrators"`);
+    const [problem] = problemsOf(`policy:\n  allowPrincipals: [${many.join(', ')}]\n`);
+    expect(problem).toMatchObject({ path: 'policy', line: 2 });
+    expect(problem?.message).toMatch(/take \d+ bytes; the function's environment holds 3500/);
+    const few = many.slice(0, 20).join(', ');
+    expect(() => parseConfigText(`policy:\n  allowPrincipals: [${few}]\n`, 'test.yaml')).not.toThrow();
+  });
+});
