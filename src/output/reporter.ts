@@ -44,7 +44,10 @@ function seconds(ms: number): string {
 
 export async function createReporter(io: CliIO, color: boolean, verb: string): Promise<Reporter> {
   const chalk = new Chalk({ level: color ? 1 : 0 });
-  const live = io.isTTY && !io.env.CI && (io.stderr as { isTTY?: boolean }).isTTY !== false;
+  // A live spinner needs a real terminal on stderr, with a width: ora redraws by counting wrapped lines, and a
+  // zero-width pseudo-terminal (script(1), some CI runners) makes that count run away.
+  const err = io.stderr as { isTTY?: boolean; columns?: number };
+  const live = io.isTTY && !io.env.CI && err.isTTY === true && (err.columns ?? 0) > 0;
   let spinner: Ora | undefined;
   if (live) {
     const { default: ora } = await import('ora');

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { createReporter } from '../../src/output/reporter.js';
+import type { CliIO } from '../../src/commands/index.js';
+
+function io(stderrProps: { isTTY?: boolean; columns?: number }, env: Record<string, string> = {}) {
+  let err = '';
+  // what ora needs of a terminal stream
+  const stderr = Object.assign({
+    write: (c: string) => { err += c; return true; },
+    cursorTo: () => true, moveCursor: () => true, clearLine: () => true, on: () => stderr, off: () => stderr,
+    removeListener: () => stderr,
+  }, stderrProps);
+  const value: CliIO = { stdout: { write: () => true }, stderr, isTTY: true, env };
+  return { io: value, text: () => err };
+}
+
+const target = { account: '111111111111', accountName: 'prod', region: 'us-east-1' };
+
+describe('reporter', () => {
+  it.each([
+    ['stderr is not a terminal', { isTTY: false, columns: 80 }, {}],
+    ['a zero-width pseudo-terminal (script, some CI runners)', { isTTY: true, columns: 0 }, {}],
+    ['CI is set', { isTTY: true, columns: 120 }, { CI: 'true' }],
+  ])('prints one plain line per finished target when %s', async (_why, props, env) => {
+    const { io: cliIo, text } = io(props, env);
+    const r = await createReporter(cliIo, false, 'deploying');
+    r.phase('rollout', 2);
+    r.started(target);
+    r.finished({ ...target, result: 'succeeded', action: 'create', stackStatus: 'CREATE_COMPLETE', durationMs: 1200 });
+    r.finished({ ...target, region: 'eu-west-1', result: 'failed', action: 'update', error: 'AccessDenied: nope', durationMs: 300 });
+    r.stop();
+    const lines = text().split('\n').filter(Boolean);
+    expect(lines).toEqual([
+      'rollout: 2 target(s)',
+      '✓ prod (111111111111)/us-east-1  succeeded (create)  CREATE_COMPLETE  1.2s',
+      '✗ prod (111111111111)/eu-west-1  failed (update)  0.3s',
+      '    AccessDenied: nope',
+    ]);
+    expect(text()).not.toMatch(/\u001b\[/); // no cursor movement
+  });
+
+  it('on a real terminal, shows a spinner line with done/total, failures and in-flight counts', async () => {
+    const { io: cliIo, text } = io({ isTTY: true, columns: 100 });
+    const r = await createReporter(cliIo, false, 'deploying');
+    r.phase('rollout', 3);
+    r.started(target);
+    r.finished({ ...target, result: 'succeeded', durationMs: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 250)); // ora draws its frames on a timer
+    r.stop();
+    expect(text()).toMatch(/deploying \(rollout\): 1\/3 done · 0 failed · 0 in flight/);
+  });
+});
