@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AbortError, ExitCode } from './errors.js';
 import { COMMANDS, type CliIO, type CommandSpec, type GlobalOptions } from './commands/index.js';
-import { printError } from './output/print-error.js';
+import { exitCodeFor, printError } from './output/print-error.js';
 import { packageVersion } from './version.js';
 
 export type { CliIO } from './commands/index.js';
@@ -106,8 +106,32 @@ function addCommand(
     };
     const color = resolvedGlobals.color && io.isTTY && (io.env.NO_COLOR ?? '') === '';
     const module = await spec.load();
-    setExitCode(
-      await module.execute({ options: cmd.opts(), globals: resolvedGlobals, io, color, signal }),
-    );
+    const options = cmd.opts();
+    try {
+      setExitCode(await module.execute({ options, globals: resolvedGlobals, io, color, signal }));
+    } catch (err) {
+      // --output json promises one JSON document on stdout: a run that stops before any result still writes one,
+      // with the error, so a pipeline reading stdout never gets nothing (validate writes its own).
+      if (options.output === 'json' && spec.name !== 'validate') {
+        io.stdout.write(`${JSON.stringify(errorDocument(spec.name, err), null, 2)}\n`);
+      }
+      throw err;
+    }
   });
+}
+
+function errorDocument(command: string, err: unknown) {
+  const e = err as { code?: unknown; message?: unknown; suggestion?: unknown; name?: unknown };
+  return {
+    command,
+    version: packageVersion(),
+    error: {
+      code: typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'ERROR',
+      message: typeof e.message === 'string' ? e.message : String(err),
+      exitCode: exitCodeFor(err),
+      ...(typeof e.suggestion === 'string' ? { suggestion: e.suggestion } : {}),
+    },
+    targets: [],
+    summary: null,
+  };
 }
