@@ -222,10 +222,13 @@ describe('flags with wrong values', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('a bad flag is reported even when the file is fine, and with --output json nothing goes to stdout', async () => {
+  it('a bad flag is reported even when the file is fine, and with --output json stdout holds only the error document', async () => {
     const result = await cli(['deploy', '--all-accounts', '--concurrency', '0', '--output', 'json']);
     expectUsageError(result, /--concurrency/);
-    expect(result.stdout).toBe('');
+    const doc = JSON.parse(result.stdout) as { error: { exitCode: number; message: string }; targets: unknown[] };
+    expect(doc.error.exitCode).toBe(2);
+    expect(doc.error.message).toMatch(/--concurrency/);
+    expect(doc.targets).toEqual([]);
   });
 });
 
@@ -242,7 +245,9 @@ describe('through bin/guardrail', () => {
         expect(result.stderr).toMatch(/No accounts to target: every account of the organisation is left out \(1\)/);
         expect(result.stderr).toMatch(/management account \(organization\.includeManagementAccount is false\)/);
         expect(result.stderr).not.toMatch(/^\s+at /m);
-        expect(result.stdout).toBe('');
+        // with --output json, stdout holds the error document; otherwise nothing
+        if (args.includes('json')) expect(result.json?.error).toMatchObject({ exitCode: 2 });
+        else expect(result.stdout).toBe('');
       }
       const calls = await e2e.calls();
       expect(calls.calls.filter((c) => c.service === 'cloudformation')).toEqual([]);
@@ -273,7 +278,9 @@ describe('through bin/guardrail', () => {
         expect(result.stderr).toMatch(message);
         expect(result.code, result.stderr).toBe(2);
         expect(result.stderr).not.toMatch(/^\s+at /m);
-        expect(result.stdout).toBe('');
+        // with --output json, stdout holds the error document; otherwise nothing
+        if (args.includes('json')) expect(result.json?.error).toMatchObject({ exitCode: 2 });
+        else expect(result.stdout).toBe('');
       }
       expect((await e2e.calls()).total).toBe(0);
     } finally {
