@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { errorCode } from './revert.js';
-import type { Ec2Port, Permission, SnsPort } from './types.js';
+import type { Ec2Port, GroupRule, Permission, SnsPort } from './types.js';
 
 function toWire(p: Permission): IpPermission {
   const wire: IpPermission = { IpProtocol: p.ipProtocol };
@@ -42,6 +42,23 @@ export function ec2Port(client: EC2Client): Ec2Port {
       return (out.SecurityGroupRules ?? []).flatMap((r) => (r.SecurityGroupRuleId && r.GroupId
         ? [{ ruleId: r.SecurityGroupRuleId, groupId: r.GroupId, isEgress: r.IsEgress === true }]
         : []));
+    },
+    async groupRules(groupId) {
+      const rules: GroupRule[] = [];
+      let NextToken: string | undefined;
+      do {
+        const out = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }], NextToken }));
+        for (const r of out.SecurityGroupRules ?? []) {
+          if (!r.SecurityGroupRuleId) continue;
+          rules.push({
+            ruleId: r.SecurityGroupRuleId, isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
+            fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
+            referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
+          });
+        }
+        NextToken = out.NextToken;
+      } while (NextToken);
+      return rules;
     },
     async revoke({ direction, groupId, ruleIds, permissions }) {
       const input = ruleIds ? { GroupId: groupId, SecurityGroupRuleIds: ruleIds } : { GroupId: groupId, IpPermissions: (permissions ?? []).map(toWire) };

@@ -1,7 +1,7 @@
 // Revoking exactly what an event added, through the EC2 port. Idempotent: a rule that is already gone counts as
 // reverted, so Lambda's retries are safe. Transient errors are rethrown (Lambda retries the event); permanent ones
 // become a `failed` outcome with the AWS error code in the reason.
-import type { Action, Direction, Ec2Port, Permission } from './types.js';
+import type { Action, Direction, Ec2Port, GroupRule, Permission } from './types.js';
 
 export interface Outcome {
   action: Extract<Action, 'reverted' | 'failed'>;
@@ -78,18 +78,46 @@ export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId:
   return { action: 'reverted', reason: `revoked ${ruleIds.length - gone} ${direction} rule(s) by id, ${gone} already gone` };
 }
 
+const PROTOCOLS: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', all: '-1' };
+const protocol = (p: string): string => PROTOCOLS[p.toLowerCase()] ?? p.toLowerCase();
+
+/** Whether a rule of the group is one that the permission names (same protocol, ports and source). */
+export function ruleMatches(rule: GroupRule, direction: Direction, p: Permission): boolean {
+  if (rule.isEgress !== (direction === 'egress') || protocol(rule.ipProtocol) !== protocol(p.ipProtocol)) return false;
+  if (protocol(p.ipProtocol) !== '-1' && (rule.fromPort !== p.fromPort || rule.toPort !== p.toPort)) return false;
+  return (rule.cidrIpv4 !== undefined && p.ipRanges.includes(rule.cidrIpv4))
+    || (rule.cidrIpv6 !== undefined && p.ipv6Ranges.includes(rule.cidrIpv6))
+    || (rule.prefixListId !== undefined && p.prefixListIds.includes(rule.prefixListId))
+    || (rule.referencedGroupId !== undefined && p.groups.some((g) => g.groupId === rule.referencedGroupId
+      && (!g.userId || !rule.referencedUserId || g.userId === rule.referencedUserId)));
+}
+
+/**
+ * Revokes the request's exact permissions. EC2 answers permissions that match no rule in UnknownIpPermissions: that
+ * is a failure, unless none of them is in the group any more (a retry after an earlier attempt removed them, or
+ * someone else did), which counts as already reverted.
+ */
 export async function revokePermissions(ec2: Ec2Port, direction: Direction, groupId: string, permissions: Permission[]): Promise<Outcome> {
+  let unknown: number;
   try {
-    const { unknownPermissions } = await ec2.revoke({ direction, groupId, permissions });
-    if (unknownPermissions > 0) {
-      return {
-        action: 'failed',
-        reason: `EC2 matched no rule for ${unknownPermissions} of ${permissions.length} permission(s) (UnknownIpPermissions)`,
-      };
-    }
-    return { action: 'reverted', reason: `revoked the request's ${permissions.length} ${direction} permission(s)` };
+    unknown = (await ec2.revoke({ direction, groupId, permissions })).unknownPermissions;
   } catch (err) {
     if (isGone(err)) return { action: 'reverted', reason: `already gone (${errorCode(err)})` };
     return permanent(err, `revoke ${direction} permissions`);
   }
+  if (unknown === 0) return { action: 'reverted', reason: `revoked the request's ${permissions.length} ${direction} permission(s)` };
+  let left: number;
+  try {
+    left = (await ec2.groupRules(groupId)).filter((r) => permissions.some((p) => ruleMatches(r, direction, p))).length;
+  } catch (err) {
+    if (isGone(err)) return { action: 'reverted', reason: `already gone (${errorCode(err)})` };
+    return permanent(err, `check ${direction} rules of ${groupId}`);
+  }
+  if (left === 0) {
+    return { action: 'reverted', reason: `revoked the request's ${direction} permission(s); ${unknown} of ${permissions.length} were already gone` };
+  }
+  return {
+    action: 'failed',
+    reason: `EC2 matched no rule for ${unknown} of ${permissions.length} permission(s) (UnknownIpPermissions), and ${left} rule(s) the request added are still there`,
+  };
 }

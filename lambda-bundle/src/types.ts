@@ -98,6 +98,20 @@ export interface RuleInfo {
   isEgress: boolean;
 }
 
+/** A rule of a group as DescribeSecurityGroupRules reports it: one source per rule. */
+export interface GroupRule {
+  ruleId: string;
+  isEgress: boolean;
+  ipProtocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  prefixListId?: string;
+  referencedGroupId?: string;
+  referencedUserId?: string;
+}
+
 /** Wire-level revoke request: either rule ids or permissions, never both. */
 export interface RevokeRequest {
   direction: Direction;
@@ -111,6 +125,8 @@ export interface Ec2Port {
   /** DescribeSecurityGroups by id or (default VPC) by name; undefined when the group does not exist. */
   describeGroup(query: { groupId?: string; groupName?: string }): Promise<GroupInfo | undefined>;
   describeRules(ruleIds: string[]): Promise<RuleInfo[]>;
+  /** Every rule of the group (DescribeSecurityGroupRules filtered by group-id). */
+  groupRules(groupId: string): Promise<GroupRule[]>;
   /** Returns how many permissions EC2 reported back as UnknownIpPermissions. */
   revoke(request: RevokeRequest): Promise<{ unknownPermissions: number }>;
 }

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
-import type { Config, Ec2Port, GroupInfo, Permission, RevokeRequest, RuleInfo, SnsPort } from '../src/types.js';
+import type { Config, Ec2Port, GroupInfo, GroupRule, Permission, RevokeRequest, RuleInfo, SnsPort } from '../src/types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/cloudtrail', import.meta.url));
 
@@ -85,6 +85,16 @@ export class FakeEc2 implements Ec2Port {
     const missing = ruleIds.find((id) => !all.some((r) => r.ruleId === id));
     if (missing) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${missing}' does not exist`);
     return all.filter((r) => ruleIds.includes(r.ruleId));
+  }
+
+  async groupRules(groupId: string): Promise<GroupRule[]> {
+    this.calls.push({ op: 'groupRules', input: groupId });
+    const g = this.groups.get(groupId);
+    if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
+    return g.rules.map((r) => ({
+      ruleId: r.ruleId, isEgress: r.isEgress, ipProtocol: r.protocol, fromPort: r.from, toPort: r.to, cidrIpv4: r.cidr4,
+      cidrIpv6: r.cidr6, prefixListId: r.prefixList, referencedGroupId: r.refGroup, referencedUserId: r.refUser,
+    }));
   }
 
   async revoke(req: RevokeRequest): Promise<{ unknownPermissions: number }> {

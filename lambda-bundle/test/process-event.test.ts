@@ -181,11 +181,24 @@ describe('idempotence and errors', () => {
     expect(r2.decisions[0]).toMatchObject({ action: 'reverted', reason: 'already gone (InvalidGroup.NotFound)' });
   });
 
-  it('fails when EC2 reports UnknownIpPermissions', async () => {
+  it('fails when EC2 reports UnknownIpPermissions and the rule the request added is still there', async () => {
+    const ec2 = world([ssh]);
+    // an endpoint that matched nothing (say, it reads the permission differently) while the rule stays
+    ec2.revoke = async (req) => {
+      ec2.revokes.push(req);
+      return { unknownPermissions: 1 };
+    };
+    const r = await run(oldIngress([ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })]), ec2);
+    expect(r.decisions[0]).toMatchObject({ action: 'failed' });
+    expect(r.decisions[0]?.reason).toMatch(/UnknownIpPermissions.*1 rule\(s\) the request added are still there/);
+    expect(r.lines[0]).toMatchObject({ level: 'error', action: 'failed' });
+  });
+
+  it('counts UnknownIpPermissions as reverted when the rules are already gone (a retry is safe)', async () => {
     const ec2 = world();
     const r = await run(oldIngress([ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })]), ec2);
-    expect(r.decisions[0]).toMatchObject({ action: 'failed', reason: 'EC2 matched no rule for 1 of 1 permission(s) (UnknownIpPermissions)' });
-    expect(r.lines[0]).toMatchObject({ level: 'error', action: 'failed' });
+    expect(r.decisions[0]).toMatchObject({ action: 'reverted' });
+    expect(r.decisions[0]?.reason).toMatch(/1 of 1 were already gone/);
   });
 
   it('throws throttling, 5xx and network errors so Lambda retries', async () => {
