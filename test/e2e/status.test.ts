@@ -197,7 +197,8 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
   it('refuses an account outside the organisation with exit 2', async () => {
     const r = await e.run(['status', '--account', '999999999999', '--output', 'json']);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
+    expect(r.json?.error).toMatchObject({ exitCode: 2 });
+    expect(r.json?.targets).toEqual([]);
     expect(r.stderr).toMatch(/999999999999 is not an account of this organisation/);
   });
 });
