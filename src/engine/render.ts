@@ -4,14 +4,7 @@ import { loadFunctionCode, loadTemplateSource, renderTemplate, type RenderedTemp
 
 export function templateSettings(config: GuardrailConfig): TemplateSettings {
   return {
-    mode: config.policy.mode,
-    directions: config.policy.directions,
-    onModify: config.policy.onModify,
-    allowPrincipals: config.policy.allowPrincipals,
-    exemptTag: config.policy.exemptTag,
-    exemptGroups: config.policy.exemptGroups,
-    onlyVpcs: config.policy.onlyVpcs,
-    onlyTag: config.policy.onlyTag,
+    ...config.policy,
     notificationEmail: config.notifications.email,
     notificationTopicArn: config.notifications.topicArn,
     createTrail: config.trail.mode === 'create',

@@ -3,24 +3,17 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseDocument, Scalar, type Document } from 'yaml';
+import type { GuardrailConfig } from '../config/index.js';
 
-/** The configuration values that shape the template. */
-export interface TemplateSettings {
-  mode: 'enforce' | 'monitor';
-  directions: ('ingress' | 'egress')[];
-  onModify: 'revoke' | 'alert';
-  allowPrincipals: string[];
-  exemptTag: string | null;
-  exemptGroups: string[];
-  onlyVpcs: string[];
-  onlyTag: string | null;
+/** The configuration values that shape the template: the policy, where to notify, and the trail. */
+export type TemplateSettings = GuardrailConfig['policy'] & {
   notificationEmail: string | null;
   notificationTopicArn: string | null;
   /** the default of the CreateTrail parameter; deploy decides it per account in `auto` mode */
   createTrail: boolean;
   homeRegion: string;
   trailRetentionDays: number;
-}
+};
 
 export interface RenderedTemplate {
   body: string;
