@@ -5,6 +5,8 @@ import {
   DescribeStackResourceDriftsCommand, DescribeStackResourcesCommand, DescribeStacksCommand, DetectStackDriftCommand,
   UpdateStackCommand, type Capability, type DescribeStackDriftDetectionStatusCommandOutput,
 } from '@aws-sdk/client-cloudformation';
+import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import type { SimServer } from '../server.js';
 import { regionState } from '../state.js';
 import { clientConfig, startTestSim } from './helpers.js';
@@ -136,11 +138,18 @@ describe('drift', () => {
     expect(stack.DriftInformation?.StackDriftStatus).toBe('IN_SYNC');
     expect(stack.DriftInformation?.LastCheckTimestamp).toBeInstanceOf(Date);
 
-    // out-of-band changes, made straight in the state as DisableRule / UpdateFunctionConfiguration / DeleteLogGroup would
+    // out-of-band changes: DisableRule and UpdateFunctionConfiguration through the SDK; the code and the log group
+    // (the simulator has no CloudWatch Logs API) straight in the state
+    const events = new EventBridgeClient(clientConfig(sim, 'us-east-1'));
+    const lambda = new LambdaClient(clientConfig(sim, 'us-east-1'));
+    await events.send(new DisableRuleCommand({ Name: 'guardrail-rule' }));
+    const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'guardrail-us-east-1' }));
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'guardrail-us-east-1',
+      Environment: { Variables: { ...current.Environment?.Variables, GUARDRAIL_MODE: 'enforce', EXTRA: '1' } } }));
+    events.destroy();
+    lambda.destroy();
     const rs = regionState(sim.state, mgmt, 'us-east-1');
-    rs.rules.get('guardrail-rule')!.state = 'DISABLED';
     const fn = rs.functions.get('guardrail-us-east-1')!;
-    fn.environment = { ...fn.environment, GUARDRAIL_MODE: 'enforce', EXTRA: '1' };
     fn.code = 'exports.handler = async () => "changed code is not drift";';
     rs.logGroups.delete('/aws/lambda/guardrail-us-east-1');
 
