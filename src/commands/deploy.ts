@@ -2,6 +2,7 @@
 import { deploy, type DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument, resultTable } from '../output/results.js';
+import { checkTrailHome } from '../config/index.js';
 import type { CommandContext } from './index.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
@@ -17,6 +18,7 @@ export async function execute(context: CommandContext): Promise<number> {
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
+  checkTrailHome(loaded);
   const { config } = loaded;
 
   const session = await openCommandSession(context, config);

@@ -11,7 +11,7 @@ import { parseConfigFlags, resolveConfig, type RawConfigFlags, type ResolvedConf
 export type { AccountEntry, FailureTolerance, GuardrailConfig, RegionsSetting } from './schema.js';
 export { failureLimit } from './schema.js';
 export type { ConfigFlags, RawConfigFlags, ResolvedConfig, Source } from './resolve.js';
-export { parseConfigFlags, resolveConfig } from './resolve.js';
+export { checkTrailHome, parseConfigFlags, resolveConfig } from './resolve.js';
 
 export const DEFAULT_CONFIG_FILE = 'accounts.yaml';
 

@@ -3,7 +3,7 @@
  * parsed flags and records, for every setting, where its value came from. parseConfigFlags() checks the raw flag
  * strings with the same rules as the file, naming the flag in each message.
  */
-import { UsageError, type ConfigProblem } from '../errors.js';
+import { ConfigError, UsageError, type ConfigProblem } from '../errors.js';
 import { REGION_NAMES, isRegionName } from './regions.js';
 import {
   ACCOUNT_ID,
@@ -156,6 +156,25 @@ export function resolveConfig(file: ConfigFile | null, flags: ConfigFlags = {}):
     config.accounts = config.accounts.map(({ externalId: _drop, ...rest }) => rest);
   }
   return { config, sources, selectedAccounts: flags.accounts ?? null };
+}
+
+/**
+ * guardrail creates its trail with the home region's stack. When that region is not deployed, `create` and `auto`
+ * could never add the trail, and an account without one would get no events at all: deploy (and validate) refuse
+ * that up front. status and remove may narrow the regions freely.
+ */
+export function checkTrailHome({ config, sources }: Pick<ResolvedConfig, 'config' | 'sources'>): void {
+  const { mode, homeRegion } = config.trail;
+  if (mode === 'existing' || config.regions === 'all' || config.regions.includes(homeRegion)) return;
+  const where = sources.regions === 'flag' ? '--regions' : 'regions';
+  throw new ConfigError(`trail.homeRegion ${homeRegion} is not among the regions to deploy (${where}: ${config.regions.join(', ')})`, {
+    problems: [{
+      path: 'trail.homeRegion',
+      message: `${homeRegion} is not deployed, so trail.mode ${mode} could never create the trail there`,
+    }],
+    suggestion: `Add ${homeRegion} to ${where}, set trail.homeRegion to one of them, or set trail.mode: existing if every `
+      + 'account already has a logging multi-region trail (an organisation trail counts).',
+  });
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

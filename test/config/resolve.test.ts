@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, type ConfigFlags, type Source } from '../../src/config/resolve.js';
+import { checkTrailHome, resolveConfig, type ConfigFlags, type Source } from '../../src/config/resolve.js';
+import { ConfigError } from '../../src/errors.js';
 import { failureLimit, type ConfigFile } from '../../src/config/schema.js';
 
 function valueAt(root: unknown, path: string): unknown {
@@ -106,5 +107,32 @@ describe('failureLimit', () => {
     { tolerance: '0%' as const, total: 7, limit: 0 },
   ])('$tolerance of $total → $limit', ({ tolerance, total, limit }) => {
     expect(failureLimit(tolerance, total)).toBe(limit);
+  });
+});
+
+describe('the trail needs its home region deployed (deploy and validate)', () => {
+  it.each([
+    [{ regions: ['eu-west-1'] }, {}, /trail\.homeRegion us-east-1 is not among the regions to deploy \(regions: eu-west-1\)/],
+    [{}, { regions: ['eu-west-1'] }, /\(--regions: eu-west-1\)/],
+    [{ regions: ['eu-west-1'], trail: { mode: 'create' as const } }, {}, /not among the regions/],
+  ])('refuses %o with flags %o', (fileSettings, flagSettings, message) => {
+    const resolved = resolveConfig(fileSettings as ConfigFile, flagSettings as ConfigFlags);
+    expect(() => checkTrailHome(resolved)).toThrow(message);
+    try {
+      checkTrailHome(resolved);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).exitCode).toBe(2);
+      expect((err as ConfigError).suggestion).toMatch(/trail\.mode: existing/);
+    }
+  });
+
+  it.each([
+    [{ regions: ['eu-west-1'], trail: { mode: 'existing' as const } }],
+    [{ regions: ['eu-west-1'], trail: { homeRegion: 'eu-west-1' } }],
+    [{ regions: 'all' as const }],
+    [{}],
+  ])('accepts %o', (fileSettings) => {
+    expect(() => checkTrailHome(resolveConfig(fileSettings as ConfigFile, {}))).not.toThrow();
   });
 });
