@@ -187,8 +187,8 @@ export async function processEvent(event: unknown, deps: Deps): Promise<Result> 
     try {
       await notify(deps.sns, topic, message);
     } catch (err) {
-      // Not rethrown: a retry would run the reverts again, and a permission-based revert cannot tell a rule it
-      // already removed from one it never matched. The failure is in the log, at level error.
+      // Not rethrown: the reverts are done, and retrying the whole event for its notification would run them again
+      // (harmless, since they are idempotent, but the retry could fail on something else). Logged at level error.
       log({ level: 'error', eventId: result.eventId, message: `notification to ${topic} failed (${errorCode(err)})` });
     }
   }
