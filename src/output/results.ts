@@ -12,6 +12,8 @@ export interface ResultRow {
   stackStatus?: string | null;
   error?: string | null;
   reason?: string;
+  /** deploy: the trail decision for the account, on its home-region target */
+  trail?: string;
   changes?: string[];
   firstFailure?: { logicalId: string; type: string; status: string; reason: string };
 }
@@ -36,7 +38,7 @@ export function resultTable(title: string, rows: ResultRow[], summary: Record<st
     const w3 = Math.max(...interesting.map((r) => (r.action ?? '').length), 6);
     lines.push(chalk.bold(`  ${'TARGET'.padEnd(w1)}  ${'RESULT'.padEnd(w2)}  ${'ACTION'.padEnd(w3)}  DETAIL`));
     for (const r of interesting) {
-      const detail = r.result === 'failed' ? (r.error ?? '') : [r.stackStatus, r.reason].filter(Boolean).join(' · ');
+      const detail = r.result === 'failed' ? (r.error ?? '') : [r.stackStatus, r.reason, r.trail && `trail: ${r.trail}`].filter(Boolean).join(' · ');
       lines.push(`${symbolFor(r.result, chalk)} ${targetLabel(r).padEnd(w1)}  ${r.result.padEnd(w2)}  ${(r.action ?? '').padEnd(w3)}  ${detail}`);
       for (const c of r.changes ?? []) lines.push(`      ${chalk.dim(c)}`);
     }

@@ -14,8 +14,8 @@ export function ownTrailName(stackName: string): string {
 }
 
 export async function decideTrail(mode: TrailMode, cloudtrail: () => CloudTrailClient, stackName: string): Promise<TrailDecision> {
-  if (mode === 'create') return { createTrail: true, reason: 'trail.mode is create' };
-  if (mode === 'existing') return { createTrail: false, reason: 'trail.mode is existing: using the account\'s own trail' };
+  if (mode === 'create') return { createTrail: true, reason: 'trail.mode is create: guardrail creates its trail' };
+  if (mode === 'existing') return { createTrail: false, reason: 'trail.mode is existing: the account\'s own trail is used' };
   const client = cloudtrail();
   const out = await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
   const own = ownTrailName(stackName);
@@ -25,11 +25,13 @@ export async function decideTrail(mode: TrailMode, cloudtrail: () => CloudTrailC
       const status = await client.send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }));
       if (status.IsLogging) {
         const kind = t.IsOrganizationTrail ? 'organisation trail' : 'multi-region trail';
-        return { createTrail: false, reason: `auto: ${kind} ${t.Name} is logging` };
+        return { createTrail: false, reason: `auto: ${kind} ${t.Name} is logging, so no new trail` };
       }
     } catch {
       // a trail we may not read (another account's, without permission) does not count
     }
   }
-  return { createTrail: true, reason: candidates.length ? 'auto: no multi-region trail is logging' : 'auto: no multi-region trail' };
+  return { createTrail: true, reason: candidates.length
+    ? 'auto: no multi-region trail is logging, so guardrail creates one'
+    : 'auto: no multi-region trail, so guardrail creates one' };
 }
