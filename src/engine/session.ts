@@ -3,6 +3,7 @@
 import { CredentialBroker, callerIdentity, sessionNameFor, type CallerIdentity, type RoleChoice } from '../aws/credentials.js';
 import { organizationsClient, sharedAgents, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { AuthError } from '../errors.js';
 
 export interface SessionOptions {
   profile?: string;
@@ -32,7 +33,18 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const sts = stsClient({ region, ...profile });
   // one client for GetCallerIdentity and AssumeRole: bad credentials are never retried, a throttled call gets the
   // full throttling budget, and an unreachable endpoint fails after three quick attempts (aws/retry.ts)
-  const identity = await callerIdentity(sts);
+  const identity = await callerIdentity(sts).catch((err: unknown) => {
+    // say which profile could not be loaded: the SDK's message names none
+    const cause = (err as { cause?: { name?: string } }).cause;
+    if (opts.profile && err instanceof AuthError && cause?.name === 'CredentialsProviderError') {
+      throw new AuthError(`Could not load credentials for the profile "${opts.profile}" (${(err.cause as Error).message})`, {
+        suggestion: `Check that "${opts.profile}" is in ~/.aws/config or ~/.aws/credentials (aws configure list-profiles), `
+          + 'sign in to it if it uses SSO (aws sso login --profile NAME), then rerun.',
+        cause: err.cause,
+      });
+    }
+    throw err;
+  });
   const partition = identity.arn.split(':')[1] || 'aws';
   const broker = new CredentialBroker({ sts, identity, partition, sessionName: sessionNameFor(identity, opts.sessionName) });
   const cache = new Map<string, TargetClients>();

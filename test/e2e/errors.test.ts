@@ -29,6 +29,13 @@ describe('a run that cannot start', () => {
     expect(calls.calls.map((c) => c.operation)).toEqual(['GetCallerIdentity']);
   });
 
+  it('a profile that does not exist: exit 3, naming the profile', async () => {
+    const run = await t.run(['--profile', 'no-such-profile', 'status']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('Could not load credentials for the profile "no-such-profile"');
+    expect(run.stderr).toMatch(/hint: .*aws configure list-profiles/);
+  });
+
   it('an endpoint that cannot be reached: exit 1 within seconds, naming the connection problem', async () => {
     const started = Date.now();
     const run = await t.run(['deploy', '--all-accounts', '--yes', '--output', 'json'], { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
