@@ -403,16 +403,7 @@ function describeSecurityGroupRules(rs: RegionState, input: Input) {
 }
 
 /** A rule's content before it gets an id: protocol, ports and exactly one peer. */
-interface RuleSpec {
-  ipProtocol: string;
-  fromPort: number;
-  toPort: number;
-  cidrIpv4?: string;
-  cidrIpv6?: string;
-  prefixListId?: string;
-  referencedGroup?: { groupId: string; userId: string };
-  description?: string;
-}
+type RuleSpec = Omit<SecurityGroupRule, 'ruleId' | 'groupId' | 'groupOwnerId' | 'isEgress' | 'tags'>;
 
 const PROTOCOL_NAMES: Record<string, string> = {
   tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp', icmp: 'icmp', '1': 'icmp', icmpv6: 'icmpv6', '58': 'icmpv6',

@@ -9,7 +9,7 @@ import { ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizat
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { GuardrailRetryStrategy } from '../../../src/aws/retry.js';
 import type { SimServer } from '../server.js';
-import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from './helpers.js';
+import { errorOf, assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from './helpers.js';
 
 // capture what EC2 hands to the closed loop, and pass it on (the loop itself is tested elsewhere)
 interface EmittedRecord extends Record<string, unknown> {
@@ -39,15 +39,6 @@ function ec2As(creds?: TestCredentials, region = 'us-east-1'): EC2Client {
   const c = new EC2Client({ ...clientConfig(sim, region, creds), maxAttempts: 1 });
   clients.push(c);
   return c;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function newGroup(client: EC2Client, name: string): Promise<string> {

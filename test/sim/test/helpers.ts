@@ -49,3 +49,13 @@ export async function assumeInto(
     sts.destroy();
   }
 }
+
+/** The error a call was expected to fail with (the SDK's error, with its HTTP status and any extra fields). */
+export async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; Reason?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the call to fail');
+}

@@ -5,20 +5,11 @@ import {
   paginateListAccounts, type Account,
 } from '@aws-sdk/client-organizations';
 import type { SimServer } from '../server.js';
-import { assumeInto, clientConfig, memberIds, startTestSim } from './helpers.js';
+import { errorOf, assumeInto, clientConfig, memberIds, startTestSim } from './helpers.js';
 
 let sim: SimServer;
 let org: OrganizationsClient;
 let mgmt: string;
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; Reason?: string }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(async () => {
   sim = await startTestSim({ accounts: 250, suspended: [] });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { SimServer } from '../server.js';
-import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from './helpers.js';
+import { errorOf, assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from './helpers.js';
 
 let sim: SimServer;
 let mgmt: string;
@@ -12,15 +12,6 @@ function stsAs(creds?: TestCredentials): STSClient {
   const c = new STSClient({ ...clientConfig(sim, 'us-east-1', creds), maxAttempts: 1 });
   clients.push(c);
   return c;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 beforeAll(async () => {
