@@ -4,9 +4,9 @@
  * applied (updating every stack). AssumeRole is made once per member account, however many regions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cfnRegion, type Stack } from '../sim/cfn/model.js';
+import type { Stack } from '../sim/cfn/model.js';
 import { VERSION_TAG } from '../../src/stack/template.js';
-import { countCalls, startE2E, type E2E } from './harness.js';
+import { liveStacks, countCalls, startE2E, type E2E } from './harness.js';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
 const MEMBERS = 29; // + the management account = 30 accounts
@@ -24,17 +24,6 @@ deploy:
   pollSeconds: 1
 `;
 
-/** Every live guardrail stack in the simulator, by account/region. */
-function stacks(e: E2E): Map<string, Stack> {
-  const out = new Map<string, Stack>();
-  for (const [account, acct] of e.sim.state.accounts) {
-    for (const [region, rs] of acct.regions) {
-      const s = cfnRegion(rs).live.get('guardrail');
-      if (s) out.set(`${account}/${region}`, s);
-    }
-  }
-  return out;
-}
 const versionOf = (s: Stack) => s.tags.find((t) => t.Key === VERSION_TAG)?.Value;
 
 describe('deploy: 30 accounts × 2 regions', () => {
@@ -61,7 +50,7 @@ describe('deploy: 30 accounts × 2 regions', () => {
     // every account × region exactly once
     const seen = new Set(doc.targets.map((t) => `${String(t.account)}/${String(t.region)}`));
     expect(seen).toEqual(new Set(accountIds.flatMap((a) => REGIONS.map((reg) => `${a}/${reg}`))));
-    const live = stacks(e);
+    const live = liveStacks(e);
     expect(live.size).toBe(60);
     for (const s of live.values()) expect(versionOf(s)).toBe(doc.templateVersion);
 
@@ -84,7 +73,7 @@ describe('deploy: 30 accounts × 2 regions', () => {
   });
 
   it('after a policy.mode change, --plan lists exactly the 60 updates with change summaries and changes nothing', async () => {
-    const before = new Map([...stacks(e)].map(([k, s]) => [k, { version: versionOf(s), status: s.status, updatedAt: s.updatedAt }]));
+    const before = new Map([...liveStacks(e)].map(([k, s]) => [k, { version: versionOf(s), status: s.status, updatedAt: s.updatedAt }]));
     e.config(config('monitor'));
     await e.resetCalls();
     const r = await e.run(['deploy', '--all-accounts', '--plan', '--output', 'json']);
@@ -102,7 +91,7 @@ describe('deploy: 30 accounts × 2 regions', () => {
       'cloudformation.DeleteStack'])).toBe(0);
     // the preview change sets are deleted again
     expect(countCalls(calls, ['cloudformation.DeleteChangeSet'])).toBe(countCalls(calls, ['cloudformation.CreateChangeSet']));
-    const after = stacks(e);
+    const after = liveStacks(e);
     expect(after.size).toBe(60);
     for (const [k, s] of after) {
       expect({ version: versionOf(s), status: s.status, updatedAt: s.updatedAt }).toEqual(before.get(k));
@@ -119,7 +108,7 @@ describe('deploy: 30 accounts × 2 regions', () => {
     const calls = await e.calls();
     expect(countCalls(calls, ['cloudformation.ExecuteChangeSet'])).toBe(60);
     expect(countCalls(calls, ['cloudformation.CreateStack'])).toBe(0);
-    for (const s of stacks(e).values()) {
+    for (const s of liveStacks(e).values()) {
       expect(versionOf(s)).toBe(r.json!.templateVersion);
       const fn = [...s.resources.values()].find((res) => res.type === 'AWS::Lambda::Function');
       expect(JSON.stringify(fn?.props)).toContain('"GUARDRAIL_MODE":"monitor"');

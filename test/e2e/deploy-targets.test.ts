@@ -4,23 +4,12 @@
  * counted; with an organisation trail already logging, `trail.mode: auto` creates no trail.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cfnRegion, type Stack } from '../sim/cfn/model.js';
-import { countCalls, startE2E, type CliRun, type E2E } from './harness.js';
+import type { Stack } from '../sim/cfn/model.js';
+import { liveStacks, countCalls, startE2E, type CliRun, type E2E } from './harness.js';
 
 const SIM_REGIONS = ['us-east-1', 'us-west-2'];
 const key = (t: { account?: unknown; region?: unknown }) => `${String(t.account)}/${String(t.region)}`;
 
-/** Every live guardrail stack in the simulator, by account/region. */
-function stacks(e: E2E): Map<string, Stack> {
-  const out = new Map<string, Stack>();
-  for (const [account, acct] of e.sim.state.accounts) {
-    for (const [region, rs] of acct.regions) {
-      const s = cfnRegion(rs).live.get('guardrail');
-      if (s) out.set(`${account}/${region}`, s);
-    }
-  }
-  return out;
-}
 const trailResources = (s: Stack) => [...s.resources.values()].filter((r) => r.type === 'AWS::CloudTrail::Trail');
 
 async function addTrail(e: E2E, body: Record<string, unknown>): Promise<void> {
@@ -79,7 +68,7 @@ deploy:
     expect(expected.length).toBeGreaterThan(4);
     expect(run.json!.targets.map(key).sort()).toEqual(expected.sort());
     expect(run.json!.summary).toMatchObject({ targets: expected.length, succeeded: expected.length, failed: 0 });
-    expect([...stacks(e).keys()].sort()).toEqual(expected.sort());
+    expect([...liveStacks(e).keys()].sort()).toEqual(expected.sort());
   });
 
   it('leaves out suspended accounts, excluded OUs and excluded accounts, and counts them', () => {
@@ -110,7 +99,7 @@ deploy:
     const home = run.json!.targets.filter((t) => t.region === 'us-east-1');
     expect(home.length).toBeGreaterThan(1);
     for (const t of home) expect(String(t.trail), key(t)).toMatch(/organisation trail org-trail is logging/);
-    for (const [k, s] of stacks(e)) {
+    for (const [k, s] of liveStacks(e)) {
       expect(trailResources(s), k).toEqual([]);
       expect(s.parameters.get('CreateTrail')?.value, k).toBe('false');
     }
@@ -138,7 +127,7 @@ describe('deploy: trail.mode auto without an existing trail', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json!.summary).toMatchObject({ targets: 4, succeeded: 4 });
     for (const t of r.json!.targets.filter((x) => x.region === 'us-east-1')) expect(String(t.trail)).toMatch(/^auto: no multi-region trail/);
-    const all = stacks(e);
+    const all = liveStacks(e);
     expect(all.size).toBe(4);
     for (const [k, s] of all) expect(trailResources(s), k).toHaveLength(k.endsWith('/us-east-1') ? 1 : 0);
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSim, type SimOptions } from '../sim/sim.js';
 import type { SimServer } from '../sim/server.js';
+import { cfnRegion, type Stack } from '../sim/cfn/model.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/guardrail', import.meta.url));
 
@@ -86,4 +87,16 @@ export function countCalls(calls: Awaited<ReturnType<E2E['calls']>>, ops: string
   return calls.calls
     .filter((c) => ops.includes(`${c.service}.${c.operation}`) && (account === undefined || c.account === account))
     .reduce((n, c) => n + c.count, 0);
+}
+
+/** Every live stack of that name in the simulator, by account/region. */
+export function liveStacks(e: Pick<E2E, 'sim'>, stackName = 'guardrail'): Map<string, Stack> {
+  const out = new Map<string, Stack>();
+  for (const [account, acct] of e.sim.state.accounts) {
+    for (const [region, rs] of acct.regions) {
+      const s = cfnRegion(rs).live.get(stackName);
+      if (s) out.set(`${account}/${region}`, s);
+    }
+  }
+  return out;
 }
