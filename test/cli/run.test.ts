@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, rmSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run, type CliIO } from '../../src/cli.js';
+import { captureRun } from './capture.js';
 import { COMMANDS } from '../../src/commands/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -10,25 +10,7 @@ const fixture = (name: string) => join(root, 'test/fixtures/config', name);
 const example = join(root, 'accounts.example.yaml');
 const pkgVersion = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(argv: string[], extra: Partial<CliIO> = {}): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    isTTY: false,
-    env: {},
-    ...extra,
-  };
-  const code = await run(argv, io, { signal: new AbortController().signal });
-  return { code, stdout, stderr };
-}
+const cli = captureRun;
 
 const tmp = mkdtempSync(join(tmpdir(), 'guardrail-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run, type CliIO } from '../../src/cli.js';
+import { captureRun } from './capture.js';
 import { renderForConfig } from '../../src/engine/render.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
@@ -11,16 +11,7 @@ import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
 const tmp = mkdtempSync(join(tmpdir(), 'guardrail-template-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: { write: (c: string) => (stdout += c) }, stderr: { write: (c: string) => (stderr += c) },
-    isTTY: false, env: {}, cwd: tmp,
-  };
-  const code = await run(argv, io, { signal: new AbortController().signal });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => captureRun(argv, { cwd: tmp });
 
 describe('guardrail template', () => {
   it('prints exactly the body deploy would send, and its version and size on stderr', async () => {

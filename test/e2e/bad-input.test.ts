@@ -6,13 +6,13 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run, type CliIO } from '../../src/cli.js';
+import { captureRun, type Captured } from '../cli/capture.js';
 import { startE2E } from './harness.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'guardrail-bad-input-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Result { code: number; stdout: string; stderr: string }
+type Result = Captured;
 
 let dirs = 0;
 /** Runs the CLI in-process in a fresh directory holding `yaml` as accounts.yaml. No AWS is reachable. */
@@ -20,18 +20,8 @@ async function cli(argv: string[], yaml = 'regions: [us-east-1]\n'): Promise<Res
   const cwd = join(tmp, `case-${++dirs}`);
   mkdirSync(cwd);
   writeFileSync(join(cwd, 'accounts.yaml'), yaml);
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: { write: (chunk: string) => (stdout += chunk) },
-    stderr: { write: (chunk: string) => (stderr += chunk) },
-    isTTY: false,
-    // nowhere to go: a row that got past validation would fail on credentials (exit 3), not with exit 2
-    env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_EC2_METADATA_DISABLED: 'true' },
-    cwd,
-  };
-  const code = await run(argv, io, { signal: new AbortController().signal });
-  return { code, stdout, stderr };
+  // nowhere to go: a row that got past validation would fail on reaching AWS, not with exit 2
+  return captureRun(argv, { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_EC2_METADATA_DISABLED: 'true' }, cwd });
 }
 
 function expectUsageError(result: Result, message: RegExp): void {
