@@ -1,6 +1,5 @@
 // The closed loop: a CloudTrail record → EventBridge envelope → matching enabled rules → the target function's own
 // code, invoked asynchronously in a worker with its environment and its account's credentials.
-import { randomUUID } from 'node:crypto';
 import type { ServiceContext } from './types.js';
 import type { EventRule, Invocation, LambdaFunction, RecordedEvent, RegionState, SimState } from './state.js';
 import { newUuid, regionState } from './state.js';
@@ -43,7 +42,7 @@ function runtime(ctx: ServiceContext): LoopRuntime {
 export function emitCloudTrailEvent(ctx: ServiceContext, accountId: string, region: string, record: Record<string, unknown>): void {
   try {
     const eventSource = typeof record.eventSource === 'string' ? record.eventSource : 'ec2.amazonaws.com';
-    const time = typeof record.eventTime === 'string' ? record.eventTime : isoSeconds(new Date());
+    const time = typeof record.eventTime === 'string' ? record.eventTime : isoSeconds(ctx.state.clock.date());
     const envelope: Record<string, unknown> = {
       version: '0',
       id: newUuid(ctx.state),
@@ -95,12 +94,12 @@ function deliverToTarget(ctx: ServiceContext, rs: RegionState, rule: EventRule, 
   if (service === 'lambda') {
     const found = findFunctionByArn(ctx.state, arn);
     if (!found) {
-      rs.invocations.push(failedInvocation(arn, eventId, 'ResourceNotFoundException', `Function not found: ${arn}`));
+      rs.invocations.push(failedInvocation(ctx.state, arn, eventId, 'ResourceNotFoundException', `Function not found: ${arn}`));
       return;
     }
     if (!allowsEventBridge(found.fn, rule.arn, rs.accountId)) {
       // EventBridge's call to Lambda is refused, so the function never runs
-      found.rs.invocations.push(failedInvocation(found.fn.functionArn, eventId, 'AccessDeniedException',
+      found.rs.invocations.push(failedInvocation(ctx.state, found.fn.functionArn, eventId, 'AccessDeniedException',
         `User: arn:aws:sts::${rs.accountId}:assumed-role/events.amazonaws.com is not authorized to perform: ` +
         `lambda:InvokeFunction on resource: ${found.fn.functionArn} because no resource-based policy allows the ` +
         `lambda:InvokeFunction action`));
@@ -138,9 +137,9 @@ export function findFunctionByArn(state: SimState, arn: string): { fn: LambdaFun
   return fn && rs ? { fn, rs } : undefined;
 }
 
-function failedInvocation(functionArn: string, eventId: string, name: string, message: string): Invocation {
+function failedInvocation(state: SimState, functionArn: string, eventId: string, name: string, message: string): Invocation {
   return {
-    functionArn, requestId: randomUUID(), eventId, startedAt: new Date().toISOString(), durationMs: 0,
+    functionArn, requestId: state.random.ids.uuid(), eventId, startedAt: state.clock.date().toISOString(), durationMs: 0,
     status: 'failed', error: { name, message }, attempt: 1, logs: [],
   };
 }
@@ -163,7 +162,7 @@ export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: 
         const fn = rs.functions.get(functionName);
         if (!fn || rt.closed) return;
         last = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
-        rs.invocations.push(toInvocation(fn.functionArn, eventId, attempt, last));
+        rs.invocations.push(toInvocation(ctx.state, fn.functionArn, eventId, attempt, last));
         if (last.status === 'succeeded') {
           if (fn.invokeConfig?.onSuccess) sendInvocationRecord(ctx.state, fn, fn.invokeConfig.onSuccess, event, last, attempt, 'Success');
           return;
@@ -189,7 +188,7 @@ export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: Lambd
   rt.inFlight++;
   try {
     const outcome = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
-    rs.invocations.push(toInvocation(fn.functionArn, '', 1, outcome));
+    rs.invocations.push(toInvocation(ctx.state, fn.functionArn, '', 1, outcome));
     return outcome;
   } finally {
     rt.inFlight--;
@@ -197,9 +196,9 @@ export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: Lambd
   }
 }
 
-function toInvocation(functionArn: string, eventId: string, attempt: number, o: InvokeOutcome): Invocation {
+function toInvocation(state: SimState, functionArn: string, eventId: string, attempt: number, o: InvokeOutcome): Invocation {
   return {
-    functionArn, requestId: o.requestId, eventId, startedAt: new Date(Date.now() - o.durationMs).toISOString(),
+    functionArn, requestId: o.requestId, eventId, startedAt: new Date(state.clock.now() - o.durationMs).toISOString(),
     durationMs: o.durationMs, status: o.status, ...(o.status === 'succeeded' ? { result: o.result } : { error: o.error }),
     attempt, logs: o.logs,
   };
@@ -209,7 +208,7 @@ function toInvocation(functionArn: string, eventId: string, attempt: number, o: 
 function sendInvocationRecord(state: SimState, fn: LambdaFunction, destination: string, event: unknown, o: InvokeOutcome, attempts: number, condition: 'Success' | 'RetriesExhausted'): void {
   const record = {
     version: '1.0',
-    timestamp: new Date().toISOString(),
+    timestamp: state.clock.date().toISOString(),
     requestContext: { requestId: o.requestId, functionArn: `${fn.functionArn}:$LATEST`, condition, approximateInvokeCount: attempts },
     requestPayload: event,
     responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(o.status === 'failed' ? { functionError: 'Unhandled' } : {}) },
@@ -226,10 +225,10 @@ function sendToDestination(state: SimState, arn: string, body: string, sender: s
   if (service === 'sqs') {
     const queue = [...rs.queues.values()].find((q) => q.arn === arn);
     if (!queue) return;
-    (queue.messages ??= []).push({ messageId: randomUUID(), body, sentAt: new Date().toISOString(), sentBy: sender });
+    (queue.messages ??= []).push({ messageId: state.random.ids.uuid(), body, sentAt: state.clock.date().toISOString(), sentBy: sender });
   } else if (service === 'sns') {
     if (!rs.topics.has(arn) && ![...rs.topics.values()].some((t) => t.arn === arn)) return;
-    rs.snsMessages.push({ topicArn: arn, messageId: randomUUID(), message: body, publishedBy: sender, at: new Date().toISOString() });
+    rs.snsMessages.push({ topicArn: arn, messageId: state.random.ids.uuid(), message: body, publishedBy: sender, at: state.clock.date().toISOString() });
   }
 }
 

@@ -1,6 +1,5 @@
 // One HTTP server for every service: identity from SigV4, faults, call counting, admin endpoints, dispatch.
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SimError, type Caller, type Protocol, type Service, type ServiceContext, type SimRequest } from './types.js';
 import type { CallCount, SimState } from './state.js';
@@ -51,7 +50,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
     const rawBody = await readBody(req);
     if (url.pathname.startsWith('/_sim/')) return admin(req.method ?? 'GET', url, rawBody, res);
 
-    const requestId = randomUUID();
+    const requestId = state.random.ids.uuid();
     const auth = parseAuthorization(req.headers.authorization, url.searchParams);
     const target = typeof req.headers['x-amz-target'] === 'string' ? req.headers['x-amz-target'] : undefined;
     const service = auth ? byName.get(auth.service) : undefined;
@@ -119,7 +118,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
         ? new SimError('ExpiredTokenException', 'The security token included in the request is expired', 403)
         : new SimError('ExpiredToken', 'The security token included in the request is expired', 400));
     }
-    if (state.faults.throttleRate > 0 && Math.random() < state.faults.throttleRate) {
+    if (state.faults.throttleRate > 0 && state.random.faults.next() < state.faults.throttleRate) {
       count.throttled++;
       const t = service.throttle;
       return sendError(new SimError(t.code, t.message, t.status, undefined, t.extra));
@@ -150,7 +149,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
     }
   }
 
-  function admin(method: string, url: URL, rawBody: string, res: http.ServerResponse): void {
+  async function admin(method: string, url: URL, rawBody: string, res: http.ServerResponse): Promise<void> {
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -207,6 +206,11 @@ export async function startServer(state: SimState, services: Service[], port = 0
           }
           return reply(200, { invocations });
         }
+        case 'GET /_sim/clock': return reply(200, state.clock.snapshot());
+        case 'POST /_sim/clock': {
+          const moved = await state.clock.advance(Number(body.advanceSeconds));
+          return reply(200, { ...state.clock.snapshot(), ...moved });
+        }
         case 'GET /_sim/faults': return reply(200, state.faults);
         case 'POST /_sim/faults': return reply(200, applyFaults(state, body));
         default: return reply(404, { error: `no admin route ${route}` });
@@ -258,7 +262,7 @@ export function parseAuthorization(header: string | undefined, query: URLSearchP
 export function identify(state: SimState, accessKeyId: string): Caller | 'expired' {
   const creds = state.credentials.get(accessKeyId);
   if (creds) {
-    if (creds.expiresAt < Date.now()) return 'expired';
+    if (creds.expiresAt < state.clock.now()) return 'expired';
     return {
       accessKeyId, accountId: creds.accountId, assumedRole: true,
       arn: `arn:aws:sts::${creds.accountId}:assumed-role/${creds.roleName}/${creds.sessionName}`,

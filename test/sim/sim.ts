@@ -2,6 +2,8 @@
 import type { Faults, OrgAccount, SimState } from './state.js';
 import { startServer, type SimServer } from './server.js';
 import { allServices } from './services/index.js';
+import { seededRandom } from './random.js';
+import { SimClock } from './clock.js';
 
 export interface SimOptions {
   port?: number;
@@ -47,6 +49,8 @@ export function createState(opts: SimOptions = {}): SimState {
     faults: { latencyMs: 0, throttleRate: 0, denyAssume: [], failStack: [], failDrift: [], suspended: [] },
     calls: new Map(),
     counter: 0,
+    random: seededRandom(seed),
+    clock: new SimClock(),
   };
   // a nested OU tree: Root → Workloads → {Prod, Dev}, Root → Security, Root → Sandbox
   const root = state.org.rootId;
@@ -110,7 +114,7 @@ export function addAccount(state: SimState, name?: string, parentId?: string): O
   const acct: OrgAccount = {
     id, name: name ?? `member-${String(index).padStart(3, '0')}`, email: `aws-member-${index}@example.com`,
     status: 'ACTIVE', parentId: parentId ?? state.org.rootId, joinedMethod: 'CREATED',
-    joinedTimestamp: new Date().toISOString(), enabledRegions: [...state.regions],
+    joinedTimestamp: state.clock.date().toISOString(), enabledRegions: [...state.regions],
   };
   state.org.accounts.set(id, acct);
   return acct;

@@ -1,6 +1,8 @@
 // The simulator's whole state: plain data, so GET /_sim/state can serialise it.
 // Services own their slices; the CloudFormation engine creates resources into the same maps that the
 // Lambda, EventBridge, CloudTrail, SNS and EC2 services read.
+import type { SimRandom } from './random.js';
+import type { SimClock } from './clock.js';
 
 export type AccountStatus = 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
 
@@ -286,6 +288,10 @@ export interface SimState {
   calls: Map<string, CallCount>;
   /** deterministic id source */
   counter: number;
+  /** every random draw (faults, keys, request ids), seeded */
+  random: SimRandom;
+  /** simulated time: real time plus what tests advanced */
+  clock: SimClock;
 }
 
 export function accountState(state: SimState, accountId: string): AccountState {

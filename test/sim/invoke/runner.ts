@@ -2,7 +2,7 @@
 // the next invocation of the same function, code and configuration (as Lambda reuses environments), recycled when
 // the code or configuration changes or the environment's credentials near expiry, and reaped when idle.
 import { Worker } from 'node:worker_threads';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Credentials, LambdaFunction, SimState } from '../state.js';
@@ -78,7 +78,7 @@ export function issueFunctionCredentials(state: SimState, fn: LambdaFunction, ac
     roleName,
     roleArn: fn.role,
     sessionName: fn.functionName,
-    expiresAt: Date.now() + CREDENTIALS_TTL_MS,
+    expiresAt: state.clock.now() + CREDENTIALS_TTL_MS,
     chained: false,
   };
   state.credentials.set(creds.accessKeyId, creds);
@@ -100,7 +100,7 @@ export class FunctionRunner {
 
   async invoke(target: InvokeTarget, event: unknown): Promise<InvokeOutcome> {
     const { fn } = target;
-    const requestId = randomUUID();
+    const requestId = this.state.random.ids.uuid();
     if (this.closed) {
       return { status: 'failed', error: { name: 'ServiceException', message: 'The simulator is shutting down' }, logs: [], durationMs: 0, requestId, coldStart: false };
     }
@@ -141,7 +141,7 @@ export class FunctionRunner {
 
   /** Environments built for other code or configuration are retired: idle ones now, busy ones when they finish. */
   private recycleStale(pool: Pool, key: string): void {
-    const now = Date.now();
+    const now = this.state.clock.now();
     for (const env of [...pool.envs]) {
       const stale = env.key !== key || env.credentialsExpireAt - now < CREDENTIALS_REFRESH_MARGIN_MS;
       if (stale && !env.busy) this.retire(pool, env);

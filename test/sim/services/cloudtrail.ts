@@ -17,7 +17,7 @@ export const cloudtrail: Service = {
       case 'DescribeTrails': return describeTrails(ctx, req);
       case 'GetTrailStatus': {
         const { trail } = lookup(ctx.state, req, 'read');
-        const now = Date.now() / 1000;
+        const now = ctx.state.clock.now() / 1000;
         const times = loggingTimes.get(trail) ?? {};
         return {
           IsLogging: trail.isLogging,
@@ -31,7 +31,7 @@ export const cloudtrail: Service = {
         const { trail } = lookup(ctx.state, req, 'write');
         trail.isLogging = req.operation === 'StartLogging';
         const times = loggingTimes.get(trail) ?? {};
-        times[trail.isLogging ? 'started' : 'stopped'] = Date.now() / 1000;
+        times[trail.isLogging ? 'started' : 'stopped'] = ctx.state.clock.now() / 1000;
         loggingTimes.set(trail, times);
         return {};
       }

@@ -27,7 +27,7 @@ export function userIdentity(caller: Caller, credentials?: Credentials): Record<
   if (!caller.assumedRole || !caller.roleArn) {
     return { type: 'Root', principalId: caller.accountId, arn: caller.arn, accountId: caller.accountId, accessKeyId: caller.accessKeyId };
   }
-  const issued = credentials?.issuedAt ?? Date.now();
+  const issued = credentials?.issuedAt ?? Date.now(); // callers without credentials: the real time is as good as any
   return {
     type: 'AssumedRole',
     principalId: caller.userId,

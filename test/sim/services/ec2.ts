@@ -586,7 +586,7 @@ function trailCall(ctx: ServiceContext, req: SimRequest) {
     requestId: req.requestId,
     eventId: newUuid(ctx.state),
     userAgent: Array.isArray(ua) ? ua.join(' ') : ua ?? '',
-    eventTime: new Date(),
+    eventTime: ctx.state.clock.date(),
   };
 }
 

@@ -1,5 +1,4 @@
 // STS (awsQuery): GetCallerIdentity and AssumeRole, with AWS's validation, trust and role-chaining rules.
-import { randomBytes } from 'node:crypto';
 import { SimError, type Caller, type Service } from '../types.js';
 import { accountState, type Credentials, type IamRole, type SimState } from '../state.js';
 import { roleIdFor } from '../server.js';
@@ -103,11 +102,11 @@ function assumeRole(state: SimState, caller: Caller, input: Record<string, unkno
     throw new SimError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', 400);
   }
 
-  const now = Date.now();
+  const now = state.clock.now();
   const creds: Credentials = {
-    accessKeyId: `ASIA${randomKey(16)}`,
-    secretAccessKey: randomBytes(30).toString('base64'),
-    sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`,
+    accessKeyId: `ASIA${randomKey(state, 16)}`,
+    secretAccessKey: Buffer.from(state.random.keys.hex(60), 'hex').toString('base64'),
+    sessionToken: `IQoJb3JpZ2luX2VjE${Buffer.from(state.random.keys.hex(192), 'hex').toString('base64')}`,
     accountId, roleName, roleArn, sessionName,
     expiresAt: now + duration * 1000,
     issuedAt: now,
@@ -130,8 +129,8 @@ function assumeRole(state: SimState, caller: Caller, input: Record<string, unkno
 }
 
 const KEY_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-function randomKey(length: number): string {
-  const bytes = randomBytes(length);
+function randomKey(state: SimState, length: number): string {
+  const bytes = Buffer.from(state.random.keys.hex(length * 2), 'hex');
   let out = '';
   for (const b of bytes) out += KEY_CHARS[b % KEY_CHARS.length];
   return out;
@@ -182,7 +181,7 @@ export function createAssumableRole(state: SimState, body: Record<string, unknow
   const arn = `arn:aws:iam::${account}:role/${roleName}`;
   const role: IamRole = {
     roleName, roleId: roleIdFor(arn), arn, path: '/', assumeRolePolicyDocument: trustPolicy(trusted, externalId),
-    policies: {}, managedPolicyArns: [], createDate: new Date().toISOString(), maxSessionDuration,
+    policies: {}, managedPolicyArns: [], createDate: state.clock.date().toISOString(), maxSessionDuration,
   };
   accountState(state, account).roles.set(roleName, role);
   return role;
