@@ -4,7 +4,7 @@
 //
 // Every value comes from the (untrusted) event. A line must stay under CloudWatch Logs' 256 KB event limit, so rule
 // lists are capped (`rulesOmitted` says how many were left out) and free-text fields are cut where they are parsed.
-import type { Change, Decision, EventMeta, Origin, Principal, RuleValues } from './types.js';
+import type { Change, Decision, EventMeta, Origin, Principal } from './types.js';
 
 export type LogLine = Record<string, unknown>;
 export type LogSink = (line: LogLine) => void;
