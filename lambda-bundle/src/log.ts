@@ -83,6 +83,9 @@ export function decisionLine(meta: EventMeta, d: Decision & { approvalId?: strin
   return line;
 }
 
+// Straight to stdout, not console.log: Lambda's text log format prefixes console lines with the time, request id and
+// level, and CloudWatch's JSON filter patterns (which `guardrail activity` relies on) match only events that are a
+// JSON object. Lines written to stdout reach CloudWatch Logs as written, one event per line.
 export const consoleSink: LogSink = (line) => {
-  console.log(JSON.stringify(line));
+  process.stdout.write(`${JSON.stringify(line)}\n`);
 };

@@ -20,10 +20,12 @@ export interface SimRandom {
   keys: Rng;
   /** Request ids, message ids, invocation ids. */
   ids: Rng;
+  /** CloudWatch Logs stream names and event ids. */
+  logs: Rng;
 }
 
 export function seededRandom(seed: number): SimRandom {
-  return { faults: rng(seed, 'faults'), keys: rng(seed, 'keys'), ids: rng(seed, 'ids') };
+  return { faults: rng(seed, 'faults'), keys: rng(seed, 'keys'), ids: rng(seed, 'ids'), logs: rng(seed, 'logs') };
 }
 
 export function rng(seed: number, stream: string): Rng {
