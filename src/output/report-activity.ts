@@ -50,7 +50,7 @@ export function activityChart(report: ActivityReport): Html {
   const labels = dayList.map((d, i) => (i % step === 0
     ? html`<text x="${(left + i * slot + slot / 2).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${d.slice(5)}</text>` : ''));
   const present = ORDER.filter((a) => report.summary.byAction[a]);
-  return html`<figure class="chart"><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" role="img" aria-label="Decisions per day by action">
+  return html`<figure class="chart"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Decisions per day by action">
 <line x1="${left}" y1="${H - bottom}" x2="${W - 10}" y2="${H - bottom}" stroke="#555"/>
 <text x="${left - 6}" y="${top + 10}" text-anchor="end">${max}</text><text x="${left - 6}" y="${H - bottom}" text-anchor="end">0</text>
 ${bars}${labels}</svg>

@@ -49,8 +49,8 @@ ${collapse ? html`<p class="note">${hidden} of ${accounts.length} accounts are h
 export function unhealthySection(rows: ReportStatusRow[]): Html {
   const bad = rows.filter((r) => !r.healthy);
   if (bad.length === 0) return html`<section id="unhealthy"><h2>Unhealthy targets</h2><p class="ok">Every target is healthy.</p></section>`;
-  const item = (r: ReportStatusRow) => html`<article class="target k-${healthKind(r)}">
-<h3>${SYMBOL[healthKind(r)]} ${r.accountName || r.account} <span class="id">${r.account}</span> / ${r.region}</h3>
+  const item = (r: ReportStatusRow) => html`<article class="target">
+<h3 class="k-${healthKind(r)}">${SYMBOL[healthKind(r)]} ${r.accountName || r.account} <span class="id">${r.account}</span> / ${r.region}</h3>
 <ul>${r.problems.map((p) => html`<li>${p}</li>`)}</ul>
 <dl><dt>Stack</dt><dd>${r.deployed ? `${r.stackName} ${r.stackStatus ?? ''}` : 'not deployed'}</dd>
 <dt>Template version</dt><dd>${r.version}</dd><dt>Function code</dt><dd>${r.code}${typeof r.codeError === 'string' ? ` (${r.codeError})` : ''}</dd>
