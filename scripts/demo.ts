@@ -138,6 +138,15 @@ async function main(): Promise<void> {
     heading(`Remove guardrail from ${leaver.name}: the stacks go, the audit logs stay`);
     const removeCode = await guardrail(['remove', '--account', leaver.id, '--yes'], env, dir);
     if (removeCode !== 0) throw new Error(`remove exited ${removeCode}`);
+
+    heading('What did guardrail do? Every decision of the last hour, then one page for the auditors');
+    const activityCode = await guardrail(['activity', '--since', '1h', '--action', 'reverted,allowed,monitored,failed'], env, dir);
+    if (activityCode !== 0) throw new Error(`activity exited ${activityCode}`);
+    const report = join(dir, 'report.html');
+    const reportCode = await guardrail(['report', '--out', report, '--no-drift'], env, dir);
+    process.stdout.write(dim(`report exited ${reportCode} (1: the disabled rule is still there)\n`));
+    if (reportCode > 1) throw new Error(`report exited ${reportCode}`);
+    process.stdout.write(`${bold('open the report:')} ${report}\n`);
   } finally {
     heading('Stop the simulator');
     sim.kill('SIGTERM');

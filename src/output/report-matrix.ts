@@ -61,5 +61,9 @@ ${r.driftedResources.length > 0 ? html`<table class="diff"><thead><tr><th>Resour
       .map((x) => html`<tr><td>${d.logicalId} <span class="id">${d.type}</span></td><td><code>${x.path}</code></td><td><code>${String(x.expected)}</code></td><td><code>${String(x.actual)}</code></td></tr>`))
   }</tbody></table>` : ''}
 </article>`;
-  return html`<section id="unhealthy"><h2>Unhealthy targets (${bad.length})</h2>${bad.map(item)}</section>`;
+  // a missing stack has nothing more to show than its name: listed together, compactly
+  const missing = bad.filter((r) => !r.deployed && !r.error);
+  const detailed = bad.filter((r) => r.deployed || r.error);
+  return html`<section id="unhealthy"><h2>Unhealthy targets (${bad.length})</h2>${detailed.map(item)}
+${missing.length > 0 ? html`<article class="target"><h3 class="k-missing">${SYMBOL.missing} Not deployed (${missing.length})</h3><p>${missing.map((r, i) => html`${i > 0 ? ', ' : ''}${r.accountName || r.account} <span class="id">${r.account}</span> / ${r.region}`)}</p></article>` : ''}</section>`;
 }
