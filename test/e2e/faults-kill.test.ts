@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { testSeed } from '../sim/test/seed.js';
 import { BIN, type CliRun } from './harness.js';
 import { expectEveryTarget, expectNoStackTrace, key } from './faults-helpers.js';
 
@@ -24,7 +25,7 @@ afterAll(() => {
 function startSimProcess(args: string[]): Promise<{ child: ChildProcess; ready: Ready }> {
   return new Promise((resolve, reject) => {
     // one process (node --import tsx), not the tsx CLI's parent and child: SIGKILL must reach the server itself
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/sim/main.ts'), '--port', '0', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/sim/main.ts'), '--port', '0', '--seed', String(testSeed()), ...args], {
       cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

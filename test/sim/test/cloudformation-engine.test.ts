@@ -12,6 +12,7 @@ import { parseTemplate } from '../cfn/template.js';
 import type { SimServer } from '../server.js';
 import { clientConfig, startTestSim } from './helpers.js';
 import { sleep } from './cloudformation.fixtures.js';
+import { testSeed } from './seed.js';
 
 describe('inline code zip', () => {
   it('is a valid single-entry zip, byte-for-byte stable, with CodeSha256 = base64(sha256(zip))', () => {
@@ -116,7 +117,7 @@ const PERF_TEMPLATE = JSON.stringify({
 
 describe('scale', () => {
   it('holds 2,000 stacks of 12 resources; a call costs the same with 2,000 stacks as with a few', () => {
-    const state = createState({ stackMs: 0, accounts: 1 });
+    const state = createState({ stackMs: 0, accounts: 1, seed: testSeed() });
     const account = state.org.managementAccountId;
     const ctx: ServiceContext = { state, endpoint: 'http://127.0.0.1:0', now: () => Date.now() };
     let n = 0;

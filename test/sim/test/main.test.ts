@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { testSeed } from './seed.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const children: ReturnType<typeof spawn>[] = [];
@@ -27,7 +28,7 @@ function stop(c: ReturnType<typeof spawn>): void {
 
 function startSim(args: string[]) {
   // its own process group, so a signal reaches npm, tsx and the simulator alike (as Ctrl-C in a terminal does)
-  const child = spawn('npm', ['run', '--silent', 'sim', '--', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['run', '--silent', 'sim', '--', '--seed', String(testSeed()), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.push(child);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
