@@ -12,17 +12,6 @@ import { rng } from '../random.js';
 /** The failure budget of one statistical assertion: less than once in a million runs. */
 export const ONE_IN_A_MILLION = 1e-6;
 
-/** ln P(X = k) for X ~ Binomial(n, p), 0 < p < 1. */
-function logPmf(k: number, n: number, p: number): number {
-  return logChoose(n, k) + k * Math.log(p) + (n - k) * Math.log1p(-p);
-}
-
-function logChoose(n: number, k: number): number {
-  let s = 0;
-  for (let i = 1; i <= k; i++) s += Math.log((n - k + i) / i);
-  return s;
-}
-
 /** P(X <= k) for X ~ Binomial(n, p), summed exactly (n up to a few tens of thousands). */
 export function binomialCdf(k: number, n: number, p: number): number {
   if (k < 0) return 0;
