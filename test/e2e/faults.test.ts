@@ -5,6 +5,7 @@ import { CloudFormationClient, GetTemplateCommand, UpdateStackCommand } from '@a
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cfnRegion } from '../sim/cfn/model.js';
+import { applyFaults } from '../sim/sim.js';
 import { countCalls, startE2E, type E2E } from './harness.js';
 import {
   activeAccounts, expectEveryTarget, expectNoStackTrace, expectSeededThrottling, expectedExit, key, onStderr, orphanProblems,
@@ -131,9 +132,10 @@ describe('fault suite', () => {
     let suspendedAt = 0;
     const run = await t.run(DEPLOY, {
       onSpawn: (child) => {
-        void onStderr(child, /account\(s\) to target/).then(async (seen) => {
+        void onStderr(child, /account\(s\) to target/).then((seen) => {
           expect(seen).toBe(true);
-          await t.faults({ suspended: [victim] });
+          // in-process, at once: no round trip between the line and the fault
+          applyFaults(t.sim.state, { suspended: [victim] });
           suspendedAt = Date.now();
         });
       },
@@ -203,7 +205,10 @@ describe('fault suite', () => {
       credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
     });
     const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: 'guardrail' }));
-    const slowMs = 3000;
+    // the other actor's update must still be running when guardrail plans this target, which is after node starts the
+    // CLI, discovers the organisation and assumes the roles: about a second unloaded, several on a loaded 2-core
+    // machine. 10 s leaves room for that.
+    const slowMs = 10_000;
     await t.faults({ stackMs: slowMs });
     const updateStarted = Date.now();
     await cfn.send(new UpdateStackCommand({
@@ -233,5 +238,5 @@ describe('fault suite', () => {
     expect(stack.tags.find((tag) => tag.Key === 'guardrail:version')?.Value).toBe(version);
     expect(countCalls(await t.calls(), ['cloudformation.ExecuteChangeSet'], busy)).toBe(2);
     expect(orphanProblems(t.sim, targets)).toEqual([]);
-  });
+  }, 90_000);
 });
