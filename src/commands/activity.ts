@@ -4,7 +4,7 @@ import { buildQuery, type QueryFlags } from '../engine/activity-query.js';
 import { activityCsv, activityTable } from '../output/activity-table.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
 interface ActivityOptions extends TargetOptions, QueryFlags {

@@ -8,7 +8,7 @@ import type { StatusEvent } from '../engine/status.js';
 import { UsageError } from '../errors.js';
 import { createReporter } from '../output/reporter.js';
 import { reportHtml } from '../output/report-html.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
 interface ReportOptions extends TargetOptions {
