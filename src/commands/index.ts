@@ -110,7 +110,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'activity',
-    summary: "what the functions decided: reverts, allowed and monitored changes, who made them",
+    summary: 'what the functions decided, and who made the changes',
     description:
       "Read every target's decision log (the function's CloudWatch log group) for a time window, through the same " +
       'roles as status. Rows come newest first, then a summary by action, by account and the top principals. ' +
@@ -129,7 +129,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'report',
-    summary: 'write one self-contained HTML page: health matrix, unhealthy details, activity',
+    summary: 'write one HTML page for auditors: health and activity',
     description:
       'Inspect every target as status does and read the decision logs as activity does, then write one HTML page ' +
       '(no scripts, no network fetches, printable) for auditors. --out - writes it to stdout. Exits 1 when a target ' +
