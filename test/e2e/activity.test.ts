@@ -114,17 +114,16 @@ describe('guardrail activity', () => {
     expect(row).toContain('assumed-role/OrganizationAccountAccessRole/intern');
   });
 
-  it('a target whose logs cannot be read is reported and exits 1; a missing stack is "not deployed"', async () => {
+  it('a target whose logs cannot be read is reported and exits 1; an account never deployed is "not deployed"', async () => {
     await e.faults({ denyAssume: [members[3]!] });
-    const removed = members[2]!;
+    const added = await fetch(`${e.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'newcomer' }) });
+    const newcomer = ((await added.json()) as { id: string }).id;
     try {
-      const rm = await e.run(['remove', '--account', removed, '--yes']);
-      expect(rm.code, rm.stderr).toBe(0);
       const r = await e.run(['activity', '--output', 'json']);
       expect(r.code).toBe(1);
       const doc = r.json as unknown as { targets: { account: string; status: string; error: string | null }[]; summary: Record<string, number> };
       expect(doc.targets.find((t) => t.account === members[3])).toMatchObject({ status: 'unreadable', error: expect.stringContaining('AccessDenied') });
-      expect(doc.targets.find((t) => t.account === removed)).toMatchObject({ status: 'not-deployed', error: null });
+      expect(doc.targets.find((t) => t.account === newcomer)).toMatchObject({ status: 'not-deployed', error: null });
       expect(doc.summary).toMatchObject({ unreadable: 1, notDeployed: 1 });
       const table = await e.run(['activity']);
       expect(table.code).toBe(1);
