@@ -77,7 +77,8 @@ export async function activity(input: ActivityInput): Promise<ActivityReport> {
       if (read.kind === 'not-deployed') result.status = 'not-deployed';
       else if (read.kind === 'no-log-group') {
         result.status = 'unreadable';
-        result.error = `the stack is deployed but its log group ${read.logGroup} is missing`;
+        result.error = read.logGroup ? `the stack is deployed but its log group ${read.logGroup} is missing`
+          : 'the stack is deployed but has no decision log group';
       } else {
         for (const e of read.events) {
           const row = parseDecisionLine(e.message, e.timestamp, target);

@@ -114,7 +114,9 @@ describe('guardrail activity', () => {
     expect(row).toContain('assumed-role/OrganizationAccountAccessRole/intern');
   });
 
-  it('a target whose logs cannot be read is reported and exits 1; an account never deployed is "not deployed"', async () => {
+  it('a target whose logs cannot be read is reported and exits 1; an account never deployed is "not deployed"; a removed one\'s kept log is read', async () => {
+    const rm = await e.run(['remove', '--account', members[2]!, '--yes']);
+    expect(rm.code, rm.stderr).toBe(0);
     await e.faults({ denyAssume: [members[3]!] });
     const added = await fetch(`${e.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'newcomer' }) });
     const newcomer = ((await added.json()) as { id: string }).id;
@@ -124,7 +126,8 @@ describe('guardrail activity', () => {
       const doc = r.json as unknown as { targets: { account: string; status: string; error: string | null }[]; summary: Record<string, number> };
       expect(doc.targets.find((t) => t.account === members[3])).toMatchObject({ status: 'unreadable', error: expect.stringContaining('AccessDenied') });
       expect(doc.targets.find((t) => t.account === newcomer)).toMatchObject({ status: 'not-deployed', error: null });
-      expect(doc.summary).toMatchObject({ unreadable: 1, notDeployed: 1 });
+      expect(doc.summary).toMatchObject({ unreadable: 1, notDeployed: 1, byAction: { monitored: 1 } });
+      expect(doc.targets.find((t) => t.account === members[2])).toMatchObject({ status: 'read', error: null });
       const table = await e.run(['activity']);
       expect(table.code).toBe(1);
       expect(table.stdout).toContain('Could not read:');
