@@ -1,5 +1,7 @@
 // guardrail remove: delete the stacks of some or all accounts. The trail bucket is retained and named.
 import { remove } from '../engine/remove.js';
+import { removeStackSets } from '../engine/stacksets/remove.js';
+import { checkEngine } from '../config/index.js';
 import type { DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument, resultTable } from '../output/results.js';
@@ -17,6 +19,8 @@ export async function execute(context: CommandContext): Promise<number> {
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
+  checkEngine(loaded);
+  const engine = loaded.config.deploy.engine;
   // without a terminal, --yes is required: say so before touching anything
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
   const session = await openCommandSession(context, loaded.config);
@@ -31,7 +35,7 @@ export async function execute(context: CommandContext): Promise<number> {
   };
   let report;
   try {
-    report = await remove({
+    report = await (engine === 'stacksets' ? removeStackSets : remove)({
       session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
       confirm: async (accounts, stacks) => {
         reporter.stop();
@@ -45,9 +49,11 @@ export async function execute(context: CommandContext): Promise<number> {
   }
   const notes = report.retainedBuckets.map((b) =>
     `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
+  if ('notes' in report) notes.push(...(report.notes as string[]));
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { retainedBuckets: report.retainedBuckets }));
+    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine, retainedBuckets: report.retainedBuckets,
+      ...(notes.length > 0 ? { notes } : {}) }));
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
   }
