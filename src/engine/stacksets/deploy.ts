@@ -69,6 +69,16 @@ export async function deployStackSets(input: StackSetsDeployInput): Promise<Stac
     summary: summarise(results, set.excluded.length), stoppedBy, notes, operations,
   });
   if (viaSet.length === 0) return finish();
+  const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', result: r }); } };
+  if (stoppedBy === 'canary' || stoppedBy === 'signal' || stoppedBy === 'declined' || signal.aborted) {
+    // the direct part (the management account, the canary of the whole run) stopped: nothing else starts
+    report(viaSet.flatMap((a) => (config.regions as string[]).map((region): TargetResult => ({
+      account: a.id, accountName: a.name, region, stackName: `StackSet-${config.stackName}`, action: 'none', result: 'skipped',
+      stackStatus: null, error: null, durationMs: 0, reason: `not started: the direct part stopped (${stoppedBy ?? 'interrupted'})`,
+    }))));
+    if (signal.aborted) stoppedBy = 'signal';
+    return finish();
+  }
 
   emit({ type: 'phase', phase: 'plan', targets: viaSet.length * (config.regions as string[]).length });
   const plan = await planStackSet({ session, config, admin, rendered, accounts: viaSet, ou, signal });
@@ -80,12 +90,12 @@ export async function deployStackSets(input: StackSetsDeployInput): Promise<Stac
       + 'its stack set instance is created first, and the direct stack is deleted only once the instance succeeded. (Import is not used: '
       + `the stack set names its resources ${config.stackName}-set-*, so an imported stack would replace every resource anyway.)`);
   }
-  const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', result: r }); } };
   if (input.planOnly) { report(rows.map((r) => r.row)); return finish(); }
   const changing = plan.accounts.filter((p) => !p.failure && rows.some((r) => r.plan === p && r.needs !== 'none'));
   const needSetWork = plan.setAction !== 'none' || changing.length > 0;
-  if (stoppedBy === 'canary' || stoppedBy === 'signal' || stoppedBy === 'declined' || signal.aborted) {
-    report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: `${r.row.reason}; not started: the direct part stopped` })));
+  if (signal.aborted) {
+    stoppedBy = 'signal';
+    report(rows.map((r) => ({ ...r.row, result: 'skipped' as const, reason: 'interrupted before it started' })));
     return finish();
   }
   if (needSetWork && changing.length > 1 && !(await input.confirm(changing.length, rows.filter((r) => r.needs !== 'none').length))) {
