@@ -35,7 +35,7 @@ async function trailBucket(session: Session, a: TargetAccount, inst: StackInstan
 }
 
 export async function removeStackSets(input: RemoveInput): Promise<StackSetsRemoveReport> {
-  const { session, config, emit, signal } = input;
+  const { session, config, emit } = input;
   await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   const ou = await ouTargets(session.organizations(), config);

@@ -10,7 +10,6 @@ export function validation(message: string): SimError {
 
 /** CallAs SELF needs the management account; DELEGATED_ADMIN needs an account registered for StackSets. */
 export function checkCaller(state: SimState, caller: Caller, callAs: string | undefined): void {
-  const mgmt = state.org.managementAccountId;
   if (callAs === 'DELEGATED_ADMIN') {
     const admins = stackSetsOf(state).delegatedAdmins.get(STACKSETS_PRINCIPAL) ?? [];
     if (!admins.includes(caller.accountId)) {
