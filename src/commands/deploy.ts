@@ -1,11 +1,13 @@
 // guardrail deploy: options → engine → reporter → exit code. No AWS calls of its own.
 import { deploy, type DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
+import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
 import { deployStackSets, type StackSetsDeployReport } from '../engine/stacksets/deploy.js';
 import { retireStackSet } from '../engine/stacksets/retire.js';
-import type { CommandContext } from './index.js';
+import type { PlanCounts } from '../engine/deploy.js';
+import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
 interface DeployOptions extends TargetOptions {
@@ -42,10 +44,9 @@ export async function execute(context: CommandContext): Promise<number> {
     const input = {
       session, config, selectedAccounts: loaded.selectedAccounts, planOnly: options.plan === true, signal, emit: onEvent,
       confirmRequired: options.yes !== true,
-      confirm: async (accounts: number, targets: number) => {
+      confirm: async (plan: PlanCounts) => {
         reporter.stop();
-        return confirmOrRequireYes(io, options.yes, `Deploy guardrail to ${accounts} accounts (${targets} stacks)?`,
-          `Changing ${accounts} accounts`);
+        return confirmOrRequireYes(io, options.yes, deployQuestion(plan), `Changing ${plan.accounts} accounts`);
       },
     };
     // the engine switch: each engine plans and applies on its own; the direct engine also retires a stack set

@@ -5,7 +5,7 @@ import { checkEngine } from '../config/index.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
 interface StatusOptions extends TargetOptions {
@@ -40,7 +40,7 @@ export async function execute(context: CommandContext): Promise<number> {
   }
   const notes: string[] = 'notes' in report ? (report.notes as string[]) : [];
   if (options.output === 'json') {
-    const targets = report.targets.map(({ codeSha256: _sha, ...row }) => row);
+    const targets = report.targets.map(({ codeSha256: _sha, templateVersion: _version, ...row }) => row);
     io.stdout.write(jsonDocument('status', targets, report.summary, {
       engine, ...(notes.length > 0 ? { notes } : {}), templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
       excluded: report.excluded,

@@ -1,7 +1,7 @@
 // deploy with engine stacksets: the accounts a service-managed stack set reaches get instances through StackSets
 // (plan, canary, rest); the management account (and accounts no OU target can reach) are deployed directly, as
 // the direct engine does, and the plan says so. Stacks left by the direct engine are replaced, new before old.
-import { PollTimer } from '../poll-timer.js';
+import { PollTimer } from '../../aws/poll-timer.js';
 import { deploy as deployDirect, type DeployEvent, type DeployInput, type DeployReport } from '../deploy.js';
 import { remove as removeDirect } from '../remove.js';
 import { order, summarise, type TargetResult } from '../results.js';
@@ -98,7 +98,12 @@ export async function deployStackSets(input: StackSetsDeployInput): Promise<Stac
     report(rows.map((r) => ({ ...r.row, result: 'skipped' as const, reason: 'interrupted before it started' })));
     return finish();
   }
-  if (needSetWork && changing.length > 1 && !(await input.confirm(changing.length, rows.filter((r) => r.needs !== 'none').length))) {
+  const counts = {
+    create: rows.filter((r) => r.needs === 'create').length, update: rows.filter((r) => r.needs === 'update').length,
+    unchanged: rows.filter((r) => r.needs === 'none' && r.row.result !== 'failed').length,
+    cannotPlan: rows.filter((r) => r.row.result === 'failed').length, accounts: changing.length,
+  };
+  if (needSetWork && changing.length > 1 && !(await input.confirm(counts))) {
     stoppedBy = 'declined';
     report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: 'not confirmed' })));
     return finish();

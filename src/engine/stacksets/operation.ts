@@ -4,8 +4,8 @@ import {
   DescribeStackSetOperationCommand, paginateListStackSetOperationResults, type CloudFormationClient,
   type StackSetOperation, type StackSetOperationResultSummary,
 } from '@aws-sdk/client-cloudformation';
-import type { OperationKind, PollTimer } from '../poll-timer.js';
-import { sleep } from '../poll-timer.js';
+import type { OperationKind, PollTimer } from '../../aws/poll-timer.js';
+import { sleep } from '../../aws/poll-timer.js';
 
 export interface OperationContext {
   cfn: CloudFormationClient;

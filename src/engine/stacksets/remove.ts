@@ -5,7 +5,7 @@ import {
   DeleteStackInstancesCommand, DeleteStackSetCommand, DescribeStackResourceCommand, type StackInstanceSummary,
 } from '@aws-sdk/client-cloudformation';
 import { describeError } from '../describe-error.js';
-import { PollTimer } from '../poll-timer.js';
+import { PollTimer } from '../../aws/poll-timer.js';
 import { remove as removeDirect, type RemoveInput, type RemoveReport, type RemoveResult } from '../remove.js';
 import { summarise } from '../results.js';
 import { resolveAccounts, type TargetAccount } from '../targets.js';
@@ -70,7 +70,11 @@ export async function removeStackSets(input: RemoveInput): Promise<StackSetsRemo
     if (!instances.has(keyOf(a.id, region))) results.push(row(a, region, { result: 'unchanged', action: 'none', reason: 'no stack instance' }));
   }
   if (chosen.length > 0 && !stoppedBy) {
-    if (!(await input.confirm(new Set(chosen.map((i) => i.Account)).size, chosen.length))) {
+    const plan = {
+      accounts: [...new Set(chosen.map((i) => i.Account!))].sort().map((id) => ({ id, name: byId.get(id)?.name ?? id })),
+      regions: [...new Set(chosen.map((i) => i.Region!))].sort(), stacks: chosen.length,
+    };
+    if (!(await input.confirm(plan))) {
       stoppedBy = 'declined';
       for (const i of chosen) results.push(row(byId.get(i.Account!)!, i.Region!, { result: 'skipped', reason: 'not confirmed' }));
       return finish();

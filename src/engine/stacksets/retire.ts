@@ -3,7 +3,7 @@
 import {
   DeleteStackInstancesCommand, DeleteStackSetCommand, type StackInstanceSummary,
 } from '@aws-sdk/client-cloudformation';
-import { PollTimer } from '../poll-timer.js';
+import { PollTimer } from '../../aws/poll-timer.js';
 import type { DeployInput, DeployReport } from '../deploy.js';
 import { summarise, order, type TargetResult } from '../results.js';
 import { describeError } from '../describe-error.js';

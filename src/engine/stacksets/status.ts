@@ -8,7 +8,7 @@ import {
 import { expectedCodeSha256 } from '../../stack/code-hash.js';
 import { inspectStack, type DriftedResource, type DriftState } from '../../stack/inspect-stack.js';
 import { describeError } from '../describe-error.js';
-import { PollTimer } from '../poll-timer.js';
+import { PollTimer } from '../../aws/poll-timer.js';
 import { runPool } from '../pool.js';
 import { judge, status as statusDirect, type StatusEvent, type StatusInput, type StatusReport, type StatusRow } from '../status.js';
 import { resolveAccounts, type TargetAccount } from '../targets.js';
