@@ -5,7 +5,8 @@ import {
   ActivateOrganizationsAccessCommand, CloudFormationClient, CreateStackInstancesCommand, CreateStackSetCommand,
   DeleteStackInstancesCommand, DeleteStackSetCommand, DescribeOrganizationsAccessCommand, DescribeStackInstanceCommand,
   DescribeStackSetOperationCommand, DescribeStacksCommand, ListStackInstancesCommand, ListStackSetOperationResultsCommand,
-  UpdateStackSetCommand, DetectStackSetDriftCommand, ListStackSetOperationsCommand,
+  UpdateStackSetCommand, DetectStackSetDriftCommand, ListStackSetOperationsCommand, CreateStackCommand, ImportStacksToStackSetCommand,
+  DescribeStackSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import { MoveAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { assumeInto, clientConfig, errorOf, memberIds, startTestSim } from './helpers.js';
@@ -157,6 +158,38 @@ describe('StackSets', () => {
     expect(left).toHaveLength(0);
     expect(stacksIn(id)).toHaveLength(2); // the root-wide stack set's instances stay
     org.destroy();
+  });
+
+  it('imports an existing stack as an instance (it keeps its name), and finds drift on it', async () => {
+    const members = memberIds(sim);
+    const creds = await assumeInto(sim, members[3]!);
+    const member = new CloudFormationClient(clientConfig(sim, 'us-east-1', creds));
+    const { StackId } = await member.send(new CreateStackCommand({ StackName: 'legacy', TemplateBody: TEMPLATE }));
+    for (let i = 0; i < 100; i++) {
+      const st = (await member.send(new DescribeStacksCommand({ StackName: 'legacy' }))).Stacks![0]!.StackStatus;
+      if (st === 'CREATE_COMPLETE') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await cfn.send(new CreateStackSetCommand({ StackSetName: 'adopt', TemplateBody: TEMPLATE, PermissionModel: 'SERVICE_MANAGED' }));
+    const tooMany = await errorOf(cfn.send(new ImportStacksToStackSetCommand({ StackSetName: 'adopt', OrganizationalUnitIds: [ou()],
+      StackIds: Array.from({ length: 11 }, () => StackId!) })));
+    expect(tooMany.message).toMatch(/1 to 10/);
+    const imp = await cfn.send(new ImportStacksToStackSetCommand({ StackSetName: 'adopt', StackIds: [StackId!], OrganizationalUnitIds: [ou()] }));
+    expect((await settled('adopt', imp.OperationId!)).Status).toBe('SUCCEEDED');
+    const inst = (await cfn.send(new ListStackInstancesCommand({ StackSetName: 'adopt' }))).Summaries!;
+    expect(inst).toHaveLength(1);
+    expect(inst[0]!.StackId).toBe(StackId);
+    // someone deletes the topic behind CloudFormation's back: stack set drift finds it
+    const topics = sim.state.accounts.get(members[3]!)!.regions.get('us-east-1')!.topics;
+    expect(topics.delete(`arn:aws:sns:us-east-1:${members[3]}:legacy-a`)).toBe(true);
+    const drift = await cfn.send(new DetectStackSetDriftCommand({ StackSetName: 'adopt' }));
+    const op = await settled('adopt', drift.OperationId!);
+    expect(op.StackSetDriftDetectionDetails?.TotalStackInstancesCount).toBe(1);
+    const set = (await cfn.send(new DescribeStackSetCommand({ StackSetName: 'adopt' }))).StackSet!;
+    const after = (await cfn.send(new ListStackInstancesCommand({ StackSetName: 'adopt' }))).Summaries![0]!;
+    expect(after.DriftStatus).toBe('DRIFTED');
+    expect(set.StackSetDriftDetectionDetails?.DriftStatus).toBe('DRIFTED');
+    member.destroy();
   });
 
   it('refuses to delete a stack set that still has instances', async () => {
