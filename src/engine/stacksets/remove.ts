@@ -52,6 +52,7 @@ export async function removeStackSets(input: RemoveInput): Promise<StackSetsRemo
   const finish = (): StackSetsRemoveReport => {
     results.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
     return { engine: 'stacksets', notes, targets: results, summary: summarise(results, set.excluded.length), stoppedBy,
+      kept: results.flatMap((r) => (r.kept ?? []).map((k) => ({ account: r.account, region: r.region, ...k }))),
       retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))) };
   };
   const admin = adminClient(session, config);
