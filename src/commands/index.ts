@@ -43,6 +43,12 @@ export const OVERRIDE_OPTIONS: readonly OptionSpec[] = [
   { flags: '--external-id <id>', description: 'external id for AssumeRole (overrides organization.externalId)' },
 ];
 
+export const ENGINE_OPTION: OptionSpec = {
+  flags: '--engine <engine>',
+  description: 'direct (one stack per account and region from here) or stacksets (overrides deploy.engine)',
+  choices: ['direct', 'stacksets'],
+};
+
 export const OUTPUT_OPTION: OptionSpec = {
   flags: '--output <format>',
   description: 'result format',
@@ -73,6 +79,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...OVERRIDE_OPTIONS,
       { flags: '--plan', description: 'print the plan (with change-set summaries for updates) and change nothing' },
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      ENGINE_OPTION,
       OUTPUT_OPTION,
     ],
     load: () => import('./deploy.js'),
@@ -88,6 +95,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       CONFIG_OPTION,
       ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
       { flags: '--no-drift', description: 'skip drift detection, for a fast survey' },
+      ENGINE_OPTION,
       OUTPUT_OPTION,
     ],
     load: () => import('./status.js'),
@@ -104,6 +112,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       CONFIG_OPTION,
       ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      ENGINE_OPTION,
       OUTPUT_OPTION,
     ],
     load: () => import('./remove.js'),
