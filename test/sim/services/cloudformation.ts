@@ -141,6 +141,7 @@ class Handler {
     }
     const input = this.opInput();
     const stack = this.newStack(name, input, 'CREATE_IN_PROGRESS');
+    stack.terminationProtection = bool(this.input, 'EnableTerminationProtection');
     const p = plan(this.state, this.region, stack, input, this.now);
     this.register(stack);
     startCreate(this.engine, stack, input, p, { token });
@@ -165,6 +166,9 @@ class Handler {
     // deleting a stack that does not exist, or is already gone or going, succeeds
     if (!stack || stack.status === 'DELETE_COMPLETE' || stack.status === 'DELETE_IN_PROGRESS') return {};
     if (token !== undefined && stack.lastToken === token) return {};
+    if (stack.terminationProtection) {
+      throw validation(`Stack [${stack.stackName}] cannot be deleted while TerminationProtection is enabled`);
+    }
     if (stack.op?.kind === 'create') {
       // cancel the creation: nothing reaches the state maps before an operation completes
       stack.op = undefined;
@@ -178,6 +182,21 @@ class Handler {
     }
     startDelete(this.engine, stack, retain, { token });
     return {};
+  }
+
+  /** Any status but DELETE_IN_PROGRESS and DELETE_COMPLETE. */
+  UpdateTerminationProtection(): unknown {
+    const name = str(this.input, 'StackName');
+    const enable = this.input.EnableTerminationProtection;
+    if (enable === undefined) {
+      throw validation("1 validation error detected: Value null at 'enableTerminationProtection' failed to satisfy constraint: Member must not be null");
+    }
+    const stack = this.get(name);
+    if (stack.status === 'DELETE_IN_PROGRESS' || stack.status === 'DELETE_COMPLETE') {
+      throw validation(`Stack [${stack.stackName}] is in ${stack.status} state and termination protection can not be updated.`);
+    }
+    stack.terminationProtection = bool(this.input, 'EnableTerminationProtection');
+    return { StackId: stack.stackId };
   }
 
   describeStack(stack: Stack): Record<string, unknown> {
@@ -197,7 +216,7 @@ class Handler {
       Capabilities: stack.capabilities,
       Outputs: stack.status === 'REVIEW_IN_PROGRESS' ? [] : stack.outputs,
       Tags: stack.tags,
-      EnableTerminationProtection: false,
+      EnableTerminationProtection: stack.terminationProtection === true,
       DriftInformation: {
         StackDriftStatus: stack.drift.status,
         LastCheckTimestamp: stack.drift.lastCheck === undefined ? undefined : new Date(stack.drift.lastCheck),
@@ -561,6 +580,7 @@ const OPERATIONS = new Set<string>([
   'DescribeStackResources', 'DescribeStackResource', 'GetTemplate', 'ValidateTemplate', 'CreateChangeSet',
   'DescribeChangeSet', 'ListChangeSets', 'ExecuteChangeSet', 'DeleteChangeSet', 'DetectStackDrift',
   'DescribeStackDriftDetectionStatus', 'DescribeStackResourceDrifts', 'DetectStackResourceDrift',
+  'UpdateTerminationProtection',
 ] satisfies OperationName[]);
 
 export const cloudformation: Service = {

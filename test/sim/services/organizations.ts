@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { SimError, type Caller, type Service } from '../types.js';
 import type { OrgAccount, OrgUnit, SimState } from '../state.js';
+import { handlePolicyOperation, rootShape } from './org-policies.js';
 
 /** AWS caps every Organizations list page at 20 items. */
 const MAX_PAGE = 20;
@@ -21,7 +22,7 @@ export const organizations: Service = {
     switch (req.operation) {
       case 'DescribeOrganization': return describeOrganization(state);
       case 'ListRoots': {
-        const roots = [{ Id: state.org.rootId, Arn: rootArn(state), Name: 'Root', PolicyTypes: [] }];
+        const roots = [rootShape(state)];
         return page(state, req.operation, input, roots, 'Roots');
       }
       case 'ListOrganizationalUnitsForParent': {
@@ -53,8 +54,11 @@ export const organizations: Service = {
         if (!account) throw new SimError('AccountNotFoundException', 'You specified an account that doesn\'t exist.', 404);
         return { Account: accountShape(state, account) };
       }
-      default:
+      default: {
+        const result = handlePolicyOperation(state, req.operation, input, (items, key) => page(state, req.operation, input, items, key));
+        if (result !== undefined) return result;
         throw new SimError('UnknownOperationException', `The simulator does not implement Organizations ${req.operation}`, 400);
+      }
     }
   },
 };
@@ -87,10 +91,6 @@ function requireParent(state: SimState, value: unknown): string {
 
 function orgArnPrefix(state: SimState): string {
   return `arn:aws:organizations::${state.org.managementAccountId}`;
-}
-
-function rootArn(state: SimState): string {
-  return `${orgArnPrefix(state)}:root/${state.org.id}/${state.org.rootId}`;
 }
 
 function describeOrganization(state: SimState) {
