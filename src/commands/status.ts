@@ -1,5 +1,5 @@
 // guardrail status: per account × region, is guardrail deployed, current, enabled and untampered.
-import { status, type StatusEvent } from '../engine/status.js';
+import { status, type StatusEvent, type StatusReport } from '../engine/status.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
@@ -8,7 +8,16 @@ import { loadCommandConfig, openCommandSession, type TargetOptions } from './tar
 
 interface StatusOptions extends TargetOptions {
   drift: boolean;
+  requireProtection?: boolean;
   output: 'table' | 'json';
+}
+
+/** The summary's protection line: accounts, not targets. */
+function protectionLine(report: StatusReport): string {
+  const s = report.summary;
+  if (report.protectionError) return `protection: unknown (${report.protectionError})`;
+  const mgmt = report.targets.some((r) => r.protection === 'not-applicable') ? ' · management account not covered by SCPs' : '';
+  return `protection: ${s.protected} account(s) protected · ${s.protectionOutdated} outdated · ${s.unprotected} unprotected${mgmt}`;
 }
 
 export async function execute(context: CommandContext): Promise<number> {
@@ -28,7 +37,8 @@ export async function execute(context: CommandContext): Promise<number> {
   let report;
   try {
     report = await status({ session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,
-      drift: options.drift !== false, signal, emit: onEvent });
+      drift: options.drift !== false, signal, emit: onEvent,
+      ...(options.requireProtection ? { requireProtection: true } : {}) });
   } finally {
     reporter.stop();
     session.close();
@@ -37,7 +47,7 @@ export async function execute(context: CommandContext): Promise<number> {
     const targets = report.targets.map(({ codeSha256: _sha, ...row }) => row);
     io.stdout.write(jsonDocument('status', targets, report.summary, {
       templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
-      excluded: report.excluded,
+      excluded: report.excluded, ...(report.protectionError ? { protectionError: report.protectionError } : {}),
     }));
   } else {
     const s = report.summary;
@@ -45,6 +55,7 @@ export async function execute(context: CommandContext): Promise<number> {
     io.stdout.write(`\nstatus: ${s.targets} targets · ${s.healthy} healthy · ${s.unhealthy} unhealthy`
       + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed)`
       + `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`);
+    io.stdout.write(`${protectionLine(report)}\n`);
   }
   if (report.interrupted || signal.aborted) return 130;
   return report.summary.unhealthy > 0 ? 1 : 0;

@@ -71,6 +71,14 @@ export interface GuardrailConfig {
   };
   notifications: { email: string | null; topicArn: string | null };
   deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number };
+  protection: {
+    /** status: an account without the current guardrail SCP is unhealthy */
+    required: boolean;
+    /** stacks are created with termination protection, and deploy turns it back on */
+    terminationProtection: boolean;
+    /** more principals (ARN patterns) the SCP lets change guardrail, besides the deploy role */
+    allowPrincipals: string[];
+  };
 }
 
 export function defaultConfig(): GuardrailConfig {
@@ -100,6 +108,7 @@ export function defaultConfig(): GuardrailConfig {
     },
     notifications: { email: null, topicArn: null },
     deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5 },
+    protection: { required: false, terminationProtection: true, allowPrincipals: [] },
   };
 }
 
@@ -258,6 +267,13 @@ export const deploySchema = z.strictObject({
   pollSeconds: z.number().min(1).max(300).optional(),
 });
 
+export const protectionSchema = z.strictObject({
+  required: z.boolean().optional(),
+  terminationProtection: z.boolean().optional(),
+  allowPrincipals: uniqueList(pattern(PRINCIPAL_PATTERN, 'expected an IAM ARN pattern such as arn:aws:iam::*:role/BreakGlass'),
+    'principal').optional(),
+});
+
 export const configFileSchema = z.strictObject({
   stackName: pattern(STACK_NAME, 'stack name must start with a letter; letters, digits and - only; 128 at most').optional(),
   regions: regionsSetting.optional(),
@@ -267,6 +283,7 @@ export const configFileSchema = z.strictObject({
   policy: policySchema.optional(),
   notifications: notificationsSchema.optional(),
   deploy: deploySchema.optional(),
+  protection: protectionSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -280,6 +297,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   policy: Object.keys(policySchema.shape),
   notifications: Object.keys(notificationsSchema.shape),
   deploy: Object.keys(deploySchema.shape),
+  protection: Object.keys(protectionSchema.shape),
 };
 
 /** Paths whose values are always strings, even when YAML reads a number there (account ids, names, external ids). */

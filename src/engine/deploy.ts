@@ -101,6 +101,7 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
       p.desired = {
         stackName, body: rendered.body, version: rendered.version,
         parameters: { CreateTrail: isHome && p.trail?.createTrail ? 'true' : 'false' },
+        terminationProtection: config.protection.terminationProtection,
       };
       p.plan = await planStack(ctxFor(target), p.desired);
       if (input.planOnly && p.plan.action === 'update') p.plan.changes = await previewUpdate(ctxFor(target), p.desired);
