@@ -147,7 +147,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'protect',
-    summary: 'print, plan or attach the SCP that keeps member accounts from disabling guardrail',
+    summary: 'the SCP that keeps member admins from disabling guardrail',
     description:
       'Render the guardrail-protect service control policy for this configuration (a Deny on disabling, editing or ' +
       'deleting guardrail\'s resources, except for the deploy role). Plain protect prints it; --plan shows what ' +

@@ -62,6 +62,7 @@ describe('precedence: defaults < file < flags', () => {
         'policy.exemptGroups', 'policy.onlyVpcs', 'policy.onlyTag',
         'notifications.email', 'notifications.topicArn',
         'deploy.concurrency', 'deploy.canary', 'deploy.failureTolerance', 'deploy.pollSeconds',
+        'protection.required', 'protection.terminationProtection', 'protection.allowPrincipals',
       ].sort(),
     );
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']));
