@@ -43,8 +43,12 @@ function resourceMatches(patterns: unknown, resource: string): boolean {
   return asList(patterns).some((p) => typeof p === 'string' && (p === '*' || (resource !== '*' && wildcard(p).test(resource))));
 }
 
-/** ARN matching: each of the six colon-separated parts is matched on its own (so * never crosses a colon there). */
+/**
+ * ARN matching: each of the six colon-separated parts is matched on its own (so * never crosses a colon there); a
+ * lone "*" matches any ARN, and a pattern with fewer than six parts matches none.
+ */
 function arnLike(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
   const p = pattern.split(':');
   const v = value.split(':');
   if (p.length < 6 || v.length < 6) return false;

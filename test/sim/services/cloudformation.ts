@@ -11,6 +11,7 @@ import {
 } from '../cfn/engine.js';
 import { templateFor, type Template } from '../cfn/template.js';
 import { detectResourceDrift } from '../cfn/drift.js';
+import { deletionDenial, denyPlanned } from '../cfn/acting-caller.js';
 
 const PAGE = 100;
 const NAME_PATTERN = /^[a-zA-Z][-a-zA-Z0-9]*$/;
@@ -122,6 +123,13 @@ class Handler {
     return stack;
   }
 
+  /** The plan of an operation CloudFormation carries out with the caller's credentials (SCPs apply: acting-caller.ts). */
+  actingPlan(stack: Stack, input: OpInput): ReturnType<typeof plan> {
+    const p = plan(this.state, this.region, stack, input, this.now);
+    denyPlanned(this.state, this.req.caller, this.req.region, p.resources);
+    return p;
+  }
+
   register(stack: Stack): void {
     this.region.live.set(stack.stackName, stack);
     this.region.byId.set(stack.stackId, stack);
@@ -142,7 +150,7 @@ class Handler {
     const input = this.opInput();
     const stack = this.newStack(name, input, 'CREATE_IN_PROGRESS');
     stack.terminationProtection = bool(this.input, 'EnableTerminationProtection');
-    const p = plan(this.state, this.region, stack, input, this.now);
+    const p = this.actingPlan(stack, input);
     this.register(stack);
     startCreate(this.engine, stack, input, p, { token });
     return { StackId: stack.stackId };
@@ -154,7 +162,7 @@ class Handler {
     if (token !== undefined && stack.lastToken === token) return { StackId: stack.stackId };
     if (isBusy(stack) || !UPDATABLE.includes(stack.status)) throw notUpdatable(stack);
     const input = this.opInput(stack);
-    const p = plan(this.state, this.region, stack, input, this.now);
+    const p = this.actingPlan(stack, input);
     if (p.empty) throw validation('No updates are to be performed.');
     startUpdate(this.engine, stack, input, p, { token });
     return { StackId: stack.stackId };
@@ -180,7 +188,7 @@ class Handler {
     if (retain.length > 0 && stack.status !== 'DELETE_FAILED') {
       throw validation(`Invalid operation on stack [${stack.stackId}]. RetainResources is only valid for stacks in DELETE_FAILED state.`);
     }
-    startDelete(this.engine, stack, retain, { token });
+    startDelete(this.engine, stack, retain, { token, deny: deletionDenial(this.state, this.req.caller, this.req.region) });
     return {};
   }
 
@@ -472,7 +480,7 @@ class Handler {
     } else if (isBusy(stack) || !UPDATABLE.includes(stack.status)) {
       throw notUpdatable(stack);
     }
-    const p = plan(this.state, this.region, stack, input, this.now);
+    const p = this.actingPlan(stack, input);
     // executing a change set makes every other change set of the stack obsolete: CloudFormation deletes them
     for (const other of [...stack.changeSets.values()]) {
       if (other === cs) continue;
@@ -572,7 +580,7 @@ function paramsOut(template: Template, params: Map<string, ResolvedParameter>): 
   });
 }
 
-type OperationName = Exclude<keyof Handler, 'region' | 'engine' | 'now' | 'ctx' | 'req' | 'state' | 'input' | 'find' | 'get' |
+type OperationName = Exclude<keyof Handler, 'region' | 'engine' | 'now' | 'ctx' | 'req' | 'state' | 'input' | 'find' | 'get' | 'actingPlan' |
   'template' | 'opInput' | 'newStack' | 'register' | 'describeStack' | 'resourceOut' | 'changeSet' | 'changeSetStatus' | 'driftOut'>;
 
 const OPERATIONS = new Set<string>([
