@@ -16,11 +16,15 @@ interface ProtectOptions {
   output: 'table' | 'json';
 }
 
-function planLines(plan: ProtectPlan): string[] {
-  const lines = [`${POLICY_NAME}: ${plan.policy.characters} of ${SCP_CHARACTER_LIMIT} characters`];
-  if (plan.enablePolicyType) lines.push(`  enable service control policies on the root ${plan.rootId}`);
-  lines.push(`  policy: ${plan.policyAction === 'none' ? 'current' : plan.policyAction}${plan.policyId ? ` (${plan.policyId})` : ''}`);
-  for (const t of plan.targets) lines.push(`  ${t.action === 'attach' ? 'attach to' : 'attached:'} ${t.targetId} (${t.type}): ${t.reason}`);
+function planLines(plan: ProtectPlan, applied = false): string[] {
+  const lines = [`${POLICY_NAME}${plan.policyId ? ` (${plan.policyId})` : ''}: ${plan.policy.characters} of ${SCP_CHARACTER_LIMIT} characters`];
+  if (plan.enablePolicyType) lines.push(`  ${applied ? 'enabled' : 'enable'} service control policies on the root ${plan.rootId}`);
+  const done = { create: 'created', update: 'updated', none: 'current' }[plan.policyAction];
+  lines.push(`  policy: ${applied ? done : plan.policyAction === 'none' ? 'current' : plan.policyAction}`);
+  for (const t of plan.targets) {
+    const verb = t.action === 'attach' ? (applied ? 'attached to' : 'attach to') : 'already on';
+    lines.push(`  ${verb} ${t.targetId} (${t.type})${applied ? '' : `: ${t.reason}`}`);
+  }
   for (const id of plan.elsewhere) lines.push(`  also attached to ${id}, which the configuration does not name (left alone)`);
   return lines;
 }
@@ -84,5 +88,5 @@ function write(context: CommandContext, options: ProtectOptions, plan: ProtectPl
     return;
   }
   const head = options.attach ? (applied ? 'protect: done' : 'protect: nothing to change') : 'protect --plan (nothing changed)';
-  io.stdout.write(`${[...planLines(plan), '', head].join('\n')}\n`);
+  io.stdout.write(`${[...planLines(plan, applied), '', head].join('\n')}\n`);
 }

@@ -165,7 +165,6 @@ export async function applyProtect(org: OrganizationsClient, plan: ProtectPlan, 
   for (const t of plan.targets) {
     if (t.action !== 'attach') continue;
     await org.send(new AttachPolicyCommand({ PolicyId: policyId, TargetId: t.targetId }));
-    t.reason = 'attached now';
     emit({ type: 'step', message: `attached ${POLICY_NAME} to ${t.targetId}` });
   }
   return policyId;
