@@ -62,3 +62,11 @@ export function judgeTerminationProtection(rows: (ProtectionRow & { deployed: bo
     }
   }
 }
+
+/** Both findings for status: the SCP column (and its problem when required), and termination protection. */
+export function judgeProtection(rows: (ProtectionRow & { deployed: boolean; terminationProtection?: boolean | null })[],
+  v: ProtectionVerdicts, settings: GuardrailConfig['protection'], requireFlag?: boolean): ProtectionCounts {
+  const counts = applyProtection(rows, v, requireFlag ?? settings.required);
+  judgeTerminationProtection(rows, settings.terminationProtection);
+  return counts;
+}
