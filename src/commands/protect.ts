@@ -4,6 +4,7 @@
 import { loadConfig } from '../config/index.js';
 import { applyProtect, planIsEmpty, planProtect, renderChecked, type ProtectPlan } from '../engine/protect.js';
 import { POLICY_NAME, SCP_CHARACTER_LIMIT } from '../org/scp-render.js';
+import { GuardrailError } from '../errors.js';
 import { jsonDocument } from '../output/results.js';
 import type { CommandContext } from './index.js';
 import { confirmOrRequireYes, openCommandSession } from './target-options.js';
@@ -14,6 +15,19 @@ interface ProtectOptions {
   attach?: boolean;
   yes?: boolean;
   output: 'table' | 'json';
+}
+
+/** The policy operations need the management account (or a delegated administrator for policies). */
+function organisationError(err: unknown): never {
+  const name = (err as Error).name;
+  if (name === 'AccessDeniedException' || name === 'AWSOrganizationsNotInUseException') {
+    throw new GuardrailError('ORGANIZATIONS', 2, `Could not read the organisation's service control policies (${name}: ${(err as Error).message})`, {
+      suggestion: 'Run guardrail protect with the management account\'s credentials (or a delegated administrator for '
+        + 'Organizations policies), or print the policy with plain `guardrail protect` and attach it yourself.',
+      cause: err,
+    });
+  }
+  throw err;
 }
 
 function planLines(plan: ProtectPlan, applied = false): string[] {
@@ -51,7 +65,7 @@ export async function execute(context: CommandContext): Promise<number> {
   const session = await openCommandSession(context, config);
   try {
     const org = session.organizations();
-    const plan = await planProtect(org, config, options.attach === true);
+    const plan = await planProtect(org, config, options.attach === true).catch(organisationError);
     let applied = false;
     if (options.attach && !planIsEmpty(plan)) {
       io.stderr.write(`${planLines(plan).join('\n')}\n`);

@@ -29,13 +29,13 @@ export const DENIED_ACTIONS = [
 ];
 
 /**
- * A name CloudFormation generates (`STACK-LOGICALID-SUFFIX`, cut to the type's maximum length): the pattern that
- * matches it. When the stack name is too long for the whole prefix to survive, the stack name's start is used.
+ * A name CloudFormation generates (`STACK-LOGICALID-SUFFIX`, a 12-character suffix, cut to the type's maximum
+ * length): the pattern that matches it. When the whole prefix does not fit, CloudFormation shortens the parts, so
+ * the pattern keeps only the stack name's first 20 characters (still guardrail's own namespace).
  */
 function generated(stackName: string, logicalId: string, max: number, lower = false): string {
-  const suffix = 13;
   const full = `${stackName}-${logicalId}-`;
-  const prefix = full.length + suffix - 1 <= max ? full : `${stackName.slice(0, Math.max(1, max - suffix - 1))}`;
+  const prefix = full.length + 12 <= max ? full : stackName.slice(0, Math.min(stackName.length, 20));
   return `${lower ? prefix.toLowerCase() : prefix}*`;
 }
 
