@@ -129,6 +129,31 @@ describe('guardrail protect (3 members, 1 region)', () => {
     expectAll(s, 'protected');
   });
 
+  it('termination protection turned off by hand: status says so, deploy turns it back on and changes nothing else', async () => {
+    const deployer = new CloudFormationClient({ ...clientConfig(e.sim, REGION, await assumeInto(e.sim, members[2]!)), maxAttempts: 1 });
+    try {
+      const before = (await deployer.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks?.[0];
+      await deployer.send(new UpdateTerminationProtectionCommand({ StackName: 'guardrail', EnableTerminationProtection: false }));
+      const s = await e.run(['status', '--no-drift', '--output', 'json']);
+      expect(s.code).toBe(1);
+      const row = rows(s).find((t) => t.account === members[2]);
+      expect(row).toMatchObject({ terminationProtection: false, healthy: false });
+      expect(row?.problems.join()).toMatch(/termination protection is off/);
+      const d = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
+      expect(d.code, d.stderr).toBe(0);
+      expect(d.json?.summary).toMatchObject({ succeeded: 1, unchanged: 3 });
+      expect(d.json?.targets).toContainEqual(expect.objectContaining({
+        account: members[2], action: 'update', result: 'succeeded', reason: 'termination protection is off: turn it back on',
+      }));
+      const stack = await deployer.send(new DescribeStacksCommand({ StackName: 'guardrail' }));
+      // only termination protection changed: no stack operation ran
+      expect(stack.Stacks?.[0]).toMatchObject({ EnableTerminationProtection: true, StackStatus: before?.StackStatus });
+      expect(stack.Stacks?.[0]?.LastUpdatedTime).toEqual(before?.LastUpdatedTime);
+    } finally {
+      deployer.destroy();
+    }
+  });
+
   it('a changed stack name makes the attached policy outdated', async () => {
     e.config(`${CONFIG}stackName: guardrail-v2\n`);
     const r = await e.run(['status', '--no-drift', '--output', 'json']);
