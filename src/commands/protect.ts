@@ -6,7 +6,7 @@ import { applyProtect, planIsEmpty, planProtect, renderChecked, type ProtectPlan
 import { POLICY_NAME, SCP_CHARACTER_LIMIT } from '../org/scp-render.js';
 import { GuardrailError } from '../errors.js';
 import { jsonDocument } from '../output/results.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { confirmOrRequireYes, openCommandSession } from './target-options.js';
 
 interface ProtectOptions {
