@@ -1,12 +1,12 @@
 // guardrail protect: print the service control policy for this configuration; --plan shows what attaching would
 // change; --attach (with --yes without a terminal) enables SCPs if needed, creates or updates guardrail-protect and
 // attaches it to the configuration's targets.
-import { loadConfig } from '../config/index.js';
 import { applyProtect, planIsEmpty, planProtect, renderChecked, type ProtectPlan } from '../engine/protect.js';
 import { POLICY_NAME, SCP_CHARACTER_LIMIT } from '../org/scp-render.js';
 import { GuardrailError } from '../errors.js';
 import { jsonDocument } from '../output/results.js';
 import type { CommandContext } from './context.js';
+import { loadSettings } from './load-settings.js';
 import { confirmOrRequireYes, openCommandSession } from './target-options.js';
 
 interface ProtectOptions {
@@ -46,7 +46,7 @@ function planLines(plan: ProtectPlan, applied = false): string[] {
 export async function execute(context: CommandContext): Promise<number> {
   const options = context.options as unknown as ProtectOptions;
   const { io } = context;
-  const { config } = await loadConfig(options.config, {}, io.cwd === undefined ? {} : { cwd: io.cwd });
+  const { config } = await loadSettings(context, options.config, {});
   const policy = renderChecked(config);
   if (!options.plan && !options.attach) {
     if (options.output === 'json') {
