@@ -10,7 +10,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CloudFormationClient, ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const admin = (path: string, body: unknown) => fetch(`${ready.endpoint}${path}`, { method: 'POST', body: JSON.stringify(body) })
     .then((r) => r.json() as Promise<Record<string, string>>);
   const members = ready.accounts.filter((a) => a.id !== ready.managementAccountId);
-  const [victim, tampered, leaver] = [members[0]!, members[1]!, members[2]!];
+  const [victim, tampered, leaver, guarded] = [members[0]!, members[1]!, members[2]!, members[3]!];
 
   try {
     // the role that the policy allows: network admins may open ports
@@ -136,6 +136,8 @@ async function main(): Promise<void> {
     process.stdout.write(dim(`status exited ${statusCode} (1: a target is unhealthy, so a scheduled job alerts)\n`));
     if (statusCode !== 1) throw new Error(`status exited ${statusCode}, expected 1`);
 
+    await protectStep(env, dir, sdk, tampered, guarded, admin, credsFor);
+
     heading(`Remove guardrail from ${leaver.name}: the stacks go, the audit logs stay`);
     const removeCode = await guardrail(['remove', '--account', leaver.id, '--yes'], env, dir);
     if (removeCode !== 0) throw new Error(`remove exited ${removeCode}`);
@@ -192,6 +194,39 @@ async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep
   process.stdout.write(attack.gone ? `rule ${attack.ruleId} is gone ${attack.ms} ms later: reverted in an account guardrail never ran against\n`
     : `rule ${attack.ruleId} is still there after ${attack.ms} ms\n`);
   if (!attack.gone) throw new Error('the change in the new account was not reverted');
+}
+
+type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+
+/** The SCP story: protect, then a member-account admin cannot disable the rule, and status shows every member protected. */
+async function protectStep(env: NodeJS.ProcessEnv, dir: string, sdk: { endpoint: string; region: string },
+  tampered: { id: string; name: string }, guarded: { id: string; name: string },
+  admin: (path: string, body: unknown) => Promise<Record<string, string>>,
+  credsFor: (account: string, role: string, session: string) => Promise<Creds>): Promise<void> {
+  heading('Protect guardrail with a service control policy, so member-account admins cannot switch it off');
+  show(`aws events enable-rule --name guardrail-sg-changes   ${dim(`# first, put ${tampered.name}'s rule back`)}`);
+  await new EventBridgeClient({ ...sdk, credentials: await credsFor(tampered.id, 'OrganizationAccountAccessRole', 'guardrail-ops') })
+    .send(new EnableRuleCommand({ Name: 'guardrail-sg-changes' }));
+  const protectCode = await guardrail(['protect', '--attach', '--yes'], env, dir);
+  if (protectCode !== 0) throw new Error(`protect exited ${protectCode}`);
+
+  // an administrator of a member account, with a role of their own (not guardrail's deploy role)
+  await admin('/_sim/roles', { account: guarded.id, roleName: 'Admin' });
+  const events = new EventBridgeClient({ ...sdk, credentials: await credsFor(guarded.id, 'Admin', 'mallory') });
+  show(`aws events disable-rule --name guardrail-sg-changes   ${dim(`# as Admin in ${guarded.name} (${guarded.id})`)}`);
+  try {
+    await events.send(new DisableRuleCommand({ Name: 'guardrail-sg-changes' }));
+    throw new Error('the SCP did not stop the admin');
+  } catch (err) {
+    if ((err as Error).name !== 'AccessDeniedException') throw err;
+    process.stdout.write(`${(err as Error).name}: ${(err as Error).message}\n`);
+  }
+  const rule = await new EventBridgeClient({ ...sdk, credentials: await credsFor(guarded.id, 'OrganizationAccountAccessRole', 'check') })
+    .send(new DescribeRuleCommand({ Name: 'guardrail-sg-changes' }));
+  process.stdout.write(`the rule is still ${rule.State}\n`);
+  events.destroy();
+  const statusCode = await guardrail(['status', '--no-drift', '--require-protection'], env, dir);
+  if (statusCode !== 0) throw new Error(`status exited ${statusCode}, expected 0 (every member protected)`);
 }
 
 main().catch((err: unknown) => {

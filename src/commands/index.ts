@@ -96,6 +96,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
       { flags: '--no-drift', description: 'skip drift detection, for a fast survey' },
       ENGINE_OPTION,
+      {
+        flags: '--require-protection',
+        description: 'an account the guardrail SCP does not protect is unhealthy (overrides protection.required)',
+      },
       OUTPUT_OPTION,
     ],
     load: () => import('./status.js'),
@@ -152,6 +156,23 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--no-drift', description: 'skip drift detection' },
     ],
     load: () => import('./report.js'),
+  },
+  {
+    name: 'protect',
+    summary: 'the SCP that keeps member admins from disabling guardrail',
+    description:
+      'Render the guardrail-protect service control policy for this configuration (a Deny on disabling, editing or ' +
+      'deleting guardrail\'s resources, except for the deploy role). Plain protect prints it; --plan shows what ' +
+      'attaching would change; --attach enables SCPs if needed, creates or updates the policy and attaches it to the ' +
+      'root (or includeOUs, or the listed accounts). Exits 2 when it cannot be done whole, with nothing attached.',
+    options: [
+      CONFIG_OPTION,
+      { flags: '--plan', description: 'show what attaching would change, and change nothing' },
+      { flags: '--attach', description: 'create or update the policy and attach it where the configuration targets' },
+      { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      OUTPUT_OPTION,
+    ],
+    load: () => import('./protect.js'),
   },
   {
     name: 'template',

@@ -73,6 +73,14 @@ export interface GuardrailConfig {
   deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number; engine: Engine };
   /** The stacksets engine's settings (deploy.engine: stacksets). */
   stacksets: StackSetsSettings;
+  protection: {
+    /** status: an account without the current guardrail SCP is unhealthy */
+    required: boolean;
+    /** stacks are created with termination protection, and deploy turns it back on */
+    terminationProtection: boolean;
+    /** more principals (ARN patterns) the SCP lets change guardrail, besides the deploy role */
+    allowPrincipals: string[];
+  };
 }
 
 export type Engine = 'direct' | 'stacksets';
@@ -125,6 +133,7 @@ export function defaultConfig(): GuardrailConfig {
       regionConcurrency: 'PARALLEL',
       managedExecution: true,
     },
+    protection: { required: false, terminationProtection: true, allowPrincipals: [] },
   };
 }
 
@@ -296,6 +305,13 @@ export const stacksetsSchema = z.strictObject({
   managedExecution: z.boolean().optional(),
 });
 
+export const protectionSchema = z.strictObject({
+  required: z.boolean().optional(),
+  terminationProtection: z.boolean().optional(),
+  allowPrincipals: uniqueList(pattern(PRINCIPAL_PATTERN, 'expected an IAM ARN pattern such as arn:aws:iam::*:role/BreakGlass'),
+    'principal').optional(),
+});
+
 export const configFileSchema = z.strictObject({
   stackName: pattern(STACK_NAME, 'stack name must start with a letter; letters, digits and - only; 128 at most').optional(),
   regions: regionsSetting.optional(),
@@ -306,6 +322,7 @@ export const configFileSchema = z.strictObject({
   notifications: notificationsSchema.optional(),
   deploy: deploySchema.optional(),
   stacksets: stacksetsSchema.optional(),
+  protection: protectionSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -320,6 +337,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   notifications: Object.keys(notificationsSchema.shape),
   deploy: Object.keys(deploySchema.shape),
   stacksets: Object.keys(stacksetsSchema.shape),
+  protection: Object.keys(protectionSchema.shape),
 };
 
 /** Paths whose values are always strings, even when YAML reads a number there (account ids, names, external ids). */

@@ -10,6 +10,8 @@ import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
+import { judgeProtection, protectionVerdicts, type ProtectionCounts } from './status-protection.js';
+import type { Protection } from '../org/protection.js';
 
 export interface StatusRow {
   account: string;
@@ -25,6 +27,10 @@ export interface StatusRow {
   driftedResources: DriftedResource[];
   notCheckedResources: string[];
   healthy: boolean;
+  /** does the current guardrail SCP apply to the account (status-protection.ts) */
+  protection?: Protection;
+  /** the stack's termination protection (null when not deployed) */
+  terminationProtection?: boolean | null;
   /** why it is unhealthy, one phrase per finding */
   problems: string[];
   error: string | null;
@@ -46,6 +52,8 @@ export interface StatusSummary {
   excludedAccounts: number;
 }
 
+export type StatusSummaryWithProtection = StatusSummary & ProtectionCounts;
+
 export type StatusEvent =
   | { type: 'discovered'; accounts: number; excluded: number }
   | { type: 'phase'; phase: 'status'; targets: number }
@@ -57,6 +65,8 @@ export interface StatusInput {
   config: GuardrailConfig;
   selectedAccounts: string[] | null;
   drift: boolean;
+  /** unprotected accounts are unhealthy (--require-protection, or protection.required) */
+  requireProtection?: boolean;
   signal: AbortSignal;
   emit(event: StatusEvent): void;
 }
@@ -68,7 +78,9 @@ export interface StatusReport {
   codeReference: CodeReferences['reference'];
   targets: StatusRow[];
   excluded: { account: string; name: string; reason: string }[];
-  summary: StatusSummary;
+  summary: StatusSummaryWithProtection;
+  /** why the SCPs could not be surveyed, when they could not */
+  protectionError: string | null;
   interrupted: boolean;
 }
 
@@ -78,6 +90,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const localSha = expectedCodeSha256(rendered.body);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
+  const protectionP = protectionVerdicts(session, config, set.accounts.map((a) => a.id));
   const stackName = config.stackName;
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
@@ -108,7 +121,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
       Object.assign(row, {
         deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
         driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
-        templateVersion: i.stackVersion,
+        terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion,
         version: !i.deployed ? 'missing' : i.stackVersion === rendered.version ? 'current' : 'outdated',
         ...(i.driftReason ? { driftReason: i.driftReason } : {}),
         ...(i.codeError ? { codeError: i.codeError } : {}),
@@ -140,16 +153,18 @@ export async function status(input: StatusInput): Promise<StatusReport> {
     if (r.deployed && r.codeSha256) r.code = r.codeSha256 === code.expectedFor(r.templateVersion) ? 'current' : 'outdated';
     judge(r, input.drift);
   }
+  const verdicts = await protectionP;
+  const protection = judgeProtection(rows, verdicts, config.protection, input.requireProtection);
   rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
   return {
     version: rendered.version, codeSha256: code.currentSha, codeReference: code.reference, targets: rows, excluded: set.excluded,
-    interrupted: run.stoppedBy === 'signal',
+    protectionError: verdicts.error, interrupted: run.stoppedBy === 'signal',
     summary: {
       targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
       drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
       missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null),
-      excludedAccounts: set.excluded.length,
+      excludedAccounts: set.excluded.length, ...protection,
     },
   };
 }

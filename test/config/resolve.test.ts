@@ -64,6 +64,7 @@ describe('precedence: defaults < file < flags', () => {
         'deploy.concurrency', 'deploy.canary', 'deploy.failureTolerance', 'deploy.pollSeconds', 'deploy.engine',
         'stacksets.autoDeploy', 'stacksets.retainStacksOnAccountRemoval', 'stacksets.callAs', 'stacksets.maxConcurrentPercentage',
         'stacksets.failureTolerancePercentage', 'stacksets.concurrencyMode', 'stacksets.regionConcurrency', 'stacksets.managedExecution',
+        'protection.required', 'protection.terminationProtection', 'protection.allowPrincipals',
       ].sort(),
     );
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']));

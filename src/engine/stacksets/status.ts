@@ -12,6 +12,7 @@ import { PollTimer } from '../../aws/poll-timer.js';
 import { runPool } from '../pool.js';
 import { judge, status as statusDirect, type StatusEvent, type StatusInput, type StatusReport, type StatusRow } from '../status.js';
 import { resolveAccounts, type TargetAccount } from '../targets.js';
+import { judgeProtection, protectionVerdicts } from '../status-protection.js';
 import { checkDelegatedAdmin } from './access.js';
 import { adminClient, targetNotes } from './deploy.js';
 import { OperationContinues, runOperation } from './operation.js';
@@ -87,8 +88,13 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   emit({ type: 'phase', phase: 'status', targets: targets.length });
   const run = await runPool(targets, ({ a, region }) => inspectInstance(input, a, region, instances.get(keyOf(a.id, region)), rendered.version, localSha, timer),
     { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false });
-  const rows: StatusRow[] = [...(directReport?.targets ?? [])];
-  run.outcomes.forEach((o) => { if (o.kind === 'ran') rows.push(o.result); });
+  // the protection column, as the direct engine judges it: the direct accounts' rows already carry theirs
+  const setRows: StackSetsStatusRow[] = [];
+  run.outcomes.forEach((o) => { if (o.kind === 'ran') setRows.push(o.result); });
+  const verdicts = await protectionVerdicts(input.session, config, viaSet.map((a) => a.id));
+  const setProtection = judgeProtection(setRows, verdicts, config.protection, input.requireProtection);
+  const directCounts = directReport?.summary;
+  const rows: StatusRow[] = [...(directReport?.targets ?? []), ...setRows];
   rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
   return {
@@ -98,7 +104,11 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
       targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
       drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
       missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null), excludedAccounts: set.excluded.length,
+      protected: setProtection.protected + (directCounts?.protected ?? 0),
+      protectionOutdated: setProtection.protectionOutdated + (directCounts?.protectionOutdated ?? 0),
+      unprotected: setProtection.unprotected + (directCounts?.unprotected ?? 0),
     },
+    protectionError: verdicts.error ?? directReport?.protectionError ?? null,
   };
 }
 
