@@ -47,7 +47,7 @@ export function protectedResources(stackName: string): string[] {
     `arn:aws:events:*:*:rule/${s}-sg-changes`,
     `arn:aws:lambda:*:*:function:${s}-revert`,
     `arn:aws:iam::*:role/${generated(s, 'FunctionRole', 64)}`,
-    `arn:aws:logs:*:*:log-group:/aws/lambda/${s}-revert*`,
+    `arn:aws:logs:*:*:log-group:${generated(s, 'FunctionLogGroup', 512)}`,
     `arn:aws:sqs:*:*:${generated(s, 'DeadLetterQueue', 80)}`,
     `arn:aws:sns:*:*:${generated(s, 'NotificationTopic', 256)}`,
     `arn:aws:cloudtrail:*:*:trail/${s}-trail`,
@@ -55,10 +55,40 @@ export function protectedResources(stackName: string): string[] {
   ];
 }
 
+/**
+ * With deploy.engine stacksets, the instance stacks are named `StackSet-<name>-<uuid>` (and what CloudFormation
+ * generates starts with that, the bucket in lower case), and the template names its own resources `<name>-set-…`.
+ */
+export function stackSetResources(stackName: string): string[] {
+  const s = stackName;
+  const instance = `StackSet-${s}-`;
+  return [
+    `arn:aws:cloudformation:*:*:stack/${instance}*`,
+    `arn:aws:events:*:*:rule/${s}-set-*`,
+    `arn:aws:lambda:*:*:function:${s}-set-*`,
+    `arn:aws:iam::*:role/${instance}*`,
+    `arn:aws:logs:*:*:log-group:${instance}*`,
+    `arn:aws:sqs:*:*:${instance}*`,
+    `arn:aws:sns:*:*:${instance}*`,
+    `arn:aws:cloudtrail:*:*:trail/${s}-set-trail`,
+    `arn:aws:s3:::${instance.toLowerCase()}*`,
+  ];
+}
+
+/**
+ * Service-managed StackSets deploys through the service-linked role and the `stacksets-exec-*` role it creates in
+ * each member account; both must stay able to update and delete the instance stacks.
+ */
+export const STACKSETS_PRINCIPALS = [
+  'arn:aws:iam::*:role/stacksets-exec-*',
+  'arn:aws:iam::*:role/aws-service-role/member.org.stacksets.cloudformation.amazonaws.com/*',
+];
+
 /** The principals the deny leaves out: the deploy role (and per-account roles), and protection.allowPrincipals. */
 export function exemptPrincipals(config: GuardrailConfig): string[] {
   const roles = new Set([config.organization.roleName, ...config.accounts.map((a) => a.roleName).filter((r): r is string => !!r)]);
-  return [...[...roles].map((r) => `arn:aws:iam::*:role/${r}`), ...config.protection.allowPrincipals];
+  const stackSets = config.deploy.engine === 'stacksets' ? STACKSETS_PRINCIPALS : [];
+  return [...[...roles].map((r) => `arn:aws:iam::*:role/${r}`), ...stackSets, ...config.protection.allowPrincipals];
 }
 
 export interface RenderedScp {
@@ -77,7 +107,10 @@ export function renderScp(config: GuardrailConfig): RenderedScp {
       Sid: 'ProtectGuardrail',
       Effect: 'Deny',
       Action: DENIED_ACTIONS,
-      Resource: protectedResources(config.stackName),
+      Resource: [
+        ...protectedResources(config.stackName),
+        ...(config.deploy.engine === 'stacksets' ? stackSetResources(config.stackName) : []),
+      ],
       Condition: { ArnNotLike: { 'aws:PrincipalArn': exemptPrincipals(config) } },
     }],
   };

@@ -44,6 +44,27 @@ describe('renderScp', () => {
     expect(protectedResources(stackName).some((p) => wildcard(p).test(arn))).toBe(covered);
   });
 
+  it('covers the generated decision log group name, not the old fixed one', () => {
+    const patterns = protectedResources('guardrail').map(wildcard);
+    expect(patterns.some((p) => p.test('arn:aws:logs:us-east-1:111111111111:log-group:guardrail-FunctionLogGroup-AB12CD34EF56'))).toBe(true);
+    expect(patterns.some((p) => p.test('arn:aws:logs:us-east-1:111111111111:log-group:/aws/lambda/other-fn'))).toBe(false);
+  });
+
+  it('with engine stacksets, also covers the instance stacks and exempts the StackSets roles; not otherwise', () => {
+    const direct = JSON.parse(renderScp(configWith(null)).content) as { Statement: { Resource: string[]; Condition: Record<string, Record<string, string[]>> }[] };
+    const sets = JSON.parse(renderScp(configWith({ deploy: { engine: 'stacksets' } })).content) as typeof direct;
+    const covered = (doc: typeof direct, arn: string) => doc.Statement[0]!.Resource.some((p) => wildcard(p).test(arn));
+    const instance = 'arn:aws:cloudformation:us-east-1:111111111111:stack/StackSet-guardrail-4d3b287e-54d8-44ed-a880-f0755ccf9f3c/x';
+    expect(covered(sets, instance)).toBe(true);
+    expect(covered(direct, instance)).toBe(false);
+    expect(covered(sets, 'arn:aws:lambda:us-east-1:111111111111:function:guardrail-set-revert')).toBe(true);
+    expect(covered(sets, 'arn:aws:s3:::stackset-guardrail-trailbucket-ab12cd34ef56')).toBe(true);
+    const exempt = (doc: typeof direct) => doc.Statement[0]!.Condition.ArnNotLike!['aws:PrincipalArn']!;
+    expect(exempt(sets)).toContain('arn:aws:iam::*:role/stacksets-exec-*');
+    expect(exempt(direct)).not.toContain('arn:aws:iam::*:role/stacksets-exec-*');
+    expect(renderScp(configWith({ deploy: { engine: 'stacksets' } })).characters).toBeLessThan(SCP_CHARACTER_LIMIT);
+  });
+
   it('compares documents by meaning: whitespace and key order do not count', () => {
     const { content, pretty } = renderScp(configWith(null));
     expect(samePolicy(content, pretty)).toBe(true);
