@@ -2,8 +2,9 @@
 import { remove } from '../engine/remove.js';
 import type { DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
+import { removeQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
 interface RemoveOptions extends TargetOptions {
@@ -33,9 +34,9 @@ export async function execute(context: CommandContext): Promise<number> {
   try {
     report = await remove({
       session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
-      confirm: async (accounts, stacks) => {
+      confirm: async (plan) => {
         reporter.stop();
-        return confirmOrRequireYes(io, options.yes, `Remove guardrail from ${accounts} account(s) (${stacks} stacks)?`, 'Removing guardrail',
+        return confirmOrRequireYes(io, options.yes, removeQuestion(plan.accounts, plan.regions, plan.stacks), 'Removing guardrail',
           'check what is there first with guardrail status');
       },
     });

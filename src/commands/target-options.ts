@@ -5,7 +5,8 @@ import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { openSession, type Session } from '../engine/session.js';
 import type { GuardrailConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
-import type { CliIO, CommandContext } from './index.js';
+import type { CliIO } from '../io.js';
+import type { CommandContext } from './context.js';
 
 /** The flags that choose targets and override the configuration file. */
 export interface TargetOptions {

@@ -4,7 +4,7 @@ import { REGION_NAMES, isRegionName } from '../config/regions.js';
 import { suggest } from '../config/suggest.js';
 import { renderForConfig } from '../engine/render.js';
 import { UsageError } from '../errors.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 
 interface TemplateOptions {
   config?: string;

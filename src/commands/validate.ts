@@ -6,7 +6,7 @@ import { Chalk } from 'chalk';
 import { checkTrailHome, loadConfig, type LoadedConfig, type Source } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 
 interface ValidateOptions {
   config?: string;

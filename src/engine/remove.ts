@@ -2,11 +2,12 @@
 // through the same pool. A missing stack counts as already removed.
 import { randomUUID } from 'node:crypto';
 import type { GuardrailConfig } from '../config/index.js';
+import type { StackContext } from '../stack/deploy-stack.js';
 import { planRemove, removeStack } from '../stack/remove-stack.js';
 import { describeError } from './describe-error.js';
 import type { DeployEvent } from './deploy.js';
 import { summarise, type TargetResult } from './results.js';
-import { PollTimer } from './poll-timer.js';
+import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
@@ -21,7 +22,14 @@ export interface RemoveInput {
   selectedAccounts: string[] | null;
   signal: AbortSignal;
   emit(event: DeployEvent): void;
-  confirm(accounts: number, stacks: number): Promise<boolean>;
+  /** asked with what will be deleted: the accounts (id and name), the regions and the stack count */
+  confirm(plan: RemovePlan): Promise<boolean>;
+}
+
+export interface RemovePlan {
+  accounts: { id: string; name: string }[];
+  regions: string[];
+  stacks: number;
 }
 
 export interface RemoveReport {
@@ -39,7 +47,7 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   const runId = randomUUID();
-  const ctxFor = (t: Target) => ({ cfn: session.clients(t.account, t.region, t.role).cloudformation, timer, runId });
+  const ctxFor = (t: Target): StackContext => ({ cfn: session.clients(t.account, t.region, t.role).cloudformation, timer, runId });
   const results: RemoveResult[] = failed.map((f) => ({ ...f, action: 'delete', retainedBuckets: [] }));
   for (const r of results) emit({ type: 'done', result: r });
 
@@ -58,7 +66,7 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
     }
   }, { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false });
 
-  const toDelete: { t: Target; stackId: string; stackStatus: string | null }[] = [];
+  const toDelete: ToDelete[] = [];
   planned.outcomes.forEach((o, i) => {
     let r: RemoveResult | undefined;
     if (o.kind === 'skipped') r = row(targets[i]!, { result: 'skipped', reason: o.reason });
@@ -88,13 +96,40 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   };
   if (toDelete.length === 0) return finish();
   if (stoppedBy) { skipAll('interrupted before it started'); return finish(); }
-  const accounts = new Set(toDelete.map((d) => d.t.account)).size;
-  if (!(await input.confirm(accounts, toDelete.length))) {
+  if (!(await input.confirm(removePlan(toDelete)))) {
     stoppedBy = 'declined';
     skipAll('not confirmed');
     return finish();
   }
 
+  const run = await deleteStacks(toDelete, { input, runId, ctxFor, row, results });
+  if (run.stoppedBy === 'signal') stoppedBy = 'signal';
+  return finish();
+}
+
+/** What the confirmation names: each account once (in id order), each region once, and the stack count. */
+function removePlan(toDelete: ToDelete[]): RemovePlan {
+  const accounts = new Map(toDelete.map((d) => [d.t.account, d.t.accountName]));
+  return {
+    accounts: [...accounts].sort(([a], [b]) => a.localeCompare(b)).map(([id, name]) => ({ id, name })),
+    regions: [...new Set(toDelete.map((d) => d.t.region))].sort(),
+    stacks: toDelete.length,
+  };
+}
+
+interface ToDelete { t: Target; stackId: string; stackStatus: string | null }
+
+interface DeletePhase {
+  input: RemoveInput;
+  runId: string;
+  ctxFor(t: Target): StackContext;
+  row(t: Target, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult;
+  results: RemoveResult[];
+}
+
+/** Deletes the stacks through the pool; each result goes to `results` and is reported as it finishes. */
+async function deleteStacks(toDelete: ToDelete[], { input, runId, ctxFor, row, results }: DeletePhase) {
+  const { config, emit, signal } = input;
   emit({ type: 'phase', phase: 'rollout', targets: toDelete.length });
   const run = await runPool(toDelete, async (d) => {
     emit({ type: 'start', target: d.t });
@@ -121,6 +156,5 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
       emit({ type: 'done', result: r });
     }
   });
-  if (run.stoppedBy === 'signal') stoppedBy = 'signal';
-  return finish();
+  return run;
 }

@@ -4,6 +4,8 @@ import { expect } from 'vitest';
 import { advance } from '../sim/cfn/engine.js';
 import { cfnRegion, type Stack } from '../sim/cfn/model.js';
 import type { SimServer } from '../sim/server.js';
+import { DEFAULT_RETRY_POLICY } from '../../src/aws/retry.js';
+import { maxCallsThrough, minThrottled, seededThrottles } from '../sim/test/stats.js';
 import type { CliRun } from './harness.js';
 
 export interface ReportedTarget {
@@ -180,4 +182,21 @@ export function onStderr(child: { stderr: NodeJS.ReadableStream | null }, patter
       }
     });
   });
+}
+
+/**
+ * A run against a simulator throttling at `rate` from the start: the throttling was real and followed the seed, and
+ * the premise of "every target succeeded" held. Call it after a run whose targets all succeeded. The reasoning for
+ * each bound is in test/sim/test/stats.ts.
+ */
+export function expectSeededThrottling(sim: SimServer, calls: { total: number; throttled: number }, rate: number): void {
+  const seed = sim.state.seed;
+  // exact under the seed: every call drew once from the faults stream, whatever order the calls came in
+  expect(calls.throttled, `throttled calls at seed ${seed}`).toBe(seededThrottles(seed, rate, calls.total));
+  // and for any seed, a large enough share (fails less than once in a million runs)
+  expect(calls.throttled, `throttled of ${calls.total} calls at ${rate}`).toBeGreaterThanOrEqual(minThrottled(calls.total, rate));
+  // guardrail gives a throttled call DEFAULT_RETRY_POLICY.throttlingAttempts attempts: a call fails only when all are
+  // throttled (rate^15 each). Below this many calls, "every target succeeded" fails less than once in a million runs.
+  const logical = calls.total - calls.throttled;
+  expect(logical, `calls that got through at ${rate}`).toBeLessThanOrEqual(maxCallsThrough(rate, DEFAULT_RETRY_POLICY.throttlingAttempts));
 }
