@@ -2,10 +2,10 @@
 // credentials. Endpoints follow the SDK's own rules, so AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_<SERVICE>) points
 // every client at an AWS-compatible endpoint.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
@@ -48,6 +48,13 @@ export class ClientShare {
   readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
   /** per profile, and per service and profile: the resolved config, or 'resolving', or 'unavailable' */
   private readonly learned = new Map<string, Learned | 'resolving' | 'unavailable'>();
+  /** the first client's request handler, made from the shared pools: later clients use it too */
+  private handler: unknown;
+
+  /** The request handler for a new client: the first client makes one from the pools, the others share it. */
+  requestHandler(): unknown {
+    return this.handler ?? { httpAgent: this.http, httpsAgent: this.https };
+  }
 
   /** Config entries resolved by an earlier client of this service and profile (none at first). */
   settingsFor(service: string, profile: string | undefined): Learned {
@@ -59,6 +66,9 @@ export class ClientShare {
   /** Called with each new client: the first of its profile (and service) resolves, through the SDK's own providers. */
   learnFrom(service: string, profile: string | undefined, client: { config: object }): void {
     const config = client.config as Record<string, unknown>;
+    // a handler holds no per-client state (its pools are shared): one for all, not one more object per client
+    const handler = config.requestHandler as { handle?: unknown } | undefined;
+    if (this.handler === undefined && typeof handler?.handle === 'function') this.handler = handler;
     this.learn(`|${profile ?? ''}`, async () => {
       const providers = SHARED_SETTINGS.map((name) => [name, config[name]] as const);
       if (providers.some(([, p]) => typeof p !== 'function')) return undefined;
@@ -99,9 +109,7 @@ function base(opts: ClientOptions, service: string) {
     customUserAgent: `guardrail/${packageVersion()}`,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(profile ? { profile } : {}),
-    ...(opts.share
-      ? { requestHandler: { httpAgent: opts.share.http, httpsAgent: opts.share.https }, ...opts.share.settingsFor(service, profile) }
-      : {}),
+    ...(opts.share ? { requestHandler: opts.share.requestHandler(), ...opts.share.settingsFor(service, profile) } : {}),
   };
 }
 
@@ -115,26 +123,27 @@ function make<A extends unknown[], C extends { config: object }>(Client: new (..
 
 export interface TargetClients {
   cloudformation: CloudFormationClient;
-  cloudtrail: CloudTrailClient;
   /**
-   * Loaded on first use: the EC2 client module alone costs about 0.25 s and 70 MB to load, and only
-   * `regions: all` needs it (DescribeRegions).
+   * The other services' clients, each loaded on first use: a client module costs 5 to 10 MB and 50 to 250 ms to
+   * load, and each command needs only some of them (deploy: CloudTrail; status: Lambda and EventBridge;
+   * `regions: all`: EC2, for DescribeRegions).
    */
+  cloudtrail(): Promise<CloudTrailClient>;
   ec2(): Promise<EC2Client>;
-  events: EventBridgeClient;
-  lambda: LambdaClient;
+  events(): Promise<EventBridgeClient>;
+  lambda(): Promise<LambdaClient>;
 }
 
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
-  const cache: { cloudformation?: CloudFormationClient; cloudtrail?: CloudTrailClient; ec2?: Promise<EC2Client>;
-    events?: EventBridgeClient; lambda?: LambdaClient } = {};
+  const cache: { cloudformation?: CloudFormationClient; cloudtrail?: Promise<CloudTrailClient>; ec2?: Promise<EC2Client>;
+    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient> } = {};
   return {
     get cloudformation() { return (cache.cloudformation ??= make(CloudFormationClient, opts)); },
-    get cloudtrail() { return (cache.cloudtrail ??= make(CloudTrailClient, opts)); },
+    cloudtrail: () => (cache.cloudtrail ??= import('@aws-sdk/client-cloudtrail').then(({ CloudTrailClient }) => make(CloudTrailClient, opts))),
     ec2: () => (cache.ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => make(EC2Client, opts))),
-    get events() { return (cache.events ??= make(EventBridgeClient, opts)); },
-    get lambda() { return (cache.lambda ??= make(LambdaClient, opts)); },
+    events: () => (cache.events ??= import('@aws-sdk/client-eventbridge').then(({ EventBridgeClient }) => make(EventBridgeClient, opts))),
+    lambda: () => (cache.lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient }) => make(LambdaClient, opts))),
   };
 }
 

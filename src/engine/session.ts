@@ -10,6 +10,8 @@ export interface SessionOptions {
   /** the session name prefix from organization.sessionName */
   sessionName: string;
   env: Record<string, string | undefined>;
+  /** client sets kept at most (default `MAX_CLIENT_SETS`): size it to the targets in flight and planned ahead */
+  maxClientSets?: number;
 }
 
 export interface Session {
@@ -20,8 +22,9 @@ export interface Session {
   /**
    * Forgets the account and region's clients once its target is done, so a run over thousands of targets holds
    * clients only for the targets in flight (about 50 KB each). A later `clients()` call makes new ones.
-   * The session also keeps at most `MAX_CLIENT_SETS` sets, the least recently used dropped first: a command that
-   * plans every target before it releases any does not hold a client per target.
+   * The session also keeps at most `maxClientSets` sets, the least recently used dropped first: a command that
+   * plans every target before it releases any does not hold a client per target (each is kept alive, and moved
+   * to the old generation of the heap, for as long as it is cached).
    */
   release(account: string, region: string, role: RoleChoice): void;
   /** the region for global calls (STS, Organizations) */
@@ -29,8 +32,8 @@ export interface Session {
   close(): void;
 }
 
-/** Client sets kept: more than the targets in flight and planned ahead at the largest useful concurrency. */
-export const MAX_CLIENT_SETS = 1024;
+/** Client sets kept when the caller does not say. */
+export const MAX_CLIENT_SETS = 512;
 
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const region = opts.env.AWS_REGION ?? opts.env.AWS_DEFAULT_REGION ?? 'us-east-1';
@@ -54,6 +57,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const partition = identity.arn.split(':')[1] || 'aws';
   const broker = new CredentialBroker({ sts, identity, partition, sessionName: sessionNameFor(identity, opts.sessionName) });
   const cache = new Map<string, TargetClients>();
+  const maxSets = Math.max(1, opts.maxClientSets ?? MAX_CLIENT_SETS);
   const keyOf = (account: string, region: string, role: RoleChoice) => `${account}|${region}|${role.roleName}`;
   let org: OrganizationsClient | undefined;
   return {
@@ -70,7 +74,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       } else {
         const credentials = broker.forAccount(account, role);
         c = targetClients({ region, share, ...(credentials ? { credentials } : profile) });
-        if (cache.size >= MAX_CLIENT_SETS) cache.delete(cache.keys().next().value!);
+        if (cache.size >= maxSets) cache.delete(cache.keys().next().value!);
       }
       cache.set(key, c);
       return c;

@@ -13,10 +13,10 @@ export function ownTrailName(stackName: string): string {
   return `${stackName}-trail`;
 }
 
-export async function decideTrail(mode: TrailMode, cloudtrail: () => CloudTrailClient, stackName: string): Promise<TrailDecision> {
+export async function decideTrail(mode: TrailMode, cloudtrail: () => Promise<CloudTrailClient>, stackName: string): Promise<TrailDecision> {
   if (mode === 'create') return { createTrail: true, reason: 'trail.mode is create: guardrail creates its trail' };
   if (mode === 'existing') return { createTrail: false, reason: 'trail.mode is existing: the account\'s own trail is used' };
-  const client = cloudtrail();
+  const client = await cloudtrail();
   const out = await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
   const own = ownTrailName(stackName);
   const candidates = (out.trailList ?? []).filter((t) => t.IsMultiRegionTrail && t.Name !== own && !t.TrailARN?.endsWith(`:trail/${own}`));

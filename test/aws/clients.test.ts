@@ -31,9 +31,11 @@ describe('ClientShare', () => {
     expect(values).toMatchObject({ useDualstackEndpoint: true, useFipsEndpoint: false, maxAttempts: 7 });
     // a later client (another service, region and account) gets the resolved values, not fresh lookups
     vi.stubEnv('AWS_USE_DUALSTACK_ENDPOINT', 'false');
-    const later = targetClients({ region: 'us-west-2', credentials, share }).lambda;
+    const later = await targetClients({ region: 'us-west-2', credentials, share }).lambda();
     expect(await later.config.useDualstackEndpoint()).toBe(true);
     expect(await later.config.maxAttempts()).toBe(7);
+    // one request handler (over the share's pools) for every client
+    expect(later.config.requestHandler).toBe(first.config.requestHandler);
     expect(await first.config.region()).toBe('eu-west-1');
     expect(await later.config.region()).toBe('us-west-2');
   });
@@ -50,24 +52,24 @@ describe('ClientShare', () => {
     vi.stubEnv('AWS_ENDPOINT_URL_LAMBDA', 'http://127.0.0.1:9001');
     const share = newShare();
     void targetClients({ region: 'eu-west-1', credentials, share }).cloudformation;
-    void targetClients({ region: 'eu-west-1', credentials, share }).lambda;
+    await targetClients({ region: 'eu-west-1', credentials, share }).lambda();
     await vi.waitFor(() => expect(share.settingsFor('LambdaClient', undefined)).toHaveProperty('endpoint'));
     await vi.waitFor(() => expect(share.settingsFor('CloudFormationClient', undefined)).toHaveProperty('endpoint'));
     expect(share.settingsFor('CloudFormationClient', undefined).endpoint).toBe('http://127.0.0.1:4566');
     expect(share.settingsFor('LambdaClient', undefined).endpoint).toBe('http://127.0.0.1:9001');
-    const later = targetClients({ region: 'us-west-2', credentials, share }).lambda;
+    const later = await targetClients({ region: 'us-west-2', credentials, share }).lambda();
     expect((await later.config.endpoint!()).port).toBe(9001);
 
     vi.unstubAllEnvs();
     vi.stubEnv('AWS_ENDPOINT_URL', '');
     const plain = newShare();
-    void targetClients({ region: 'eu-west-1', credentials, share: plain }).events;
+    await targetClients({ region: 'eu-west-1', credentials, share: plain }).events();
     await vi.waitFor(() => expect(plain.settingsFor('EventBridgeClient', undefined)).toHaveProperty('ignoreConfiguredEndpointUrls', true));
   });
 
   it('without a share, every client resolves its own settings', async () => {
     vi.stubEnv('AWS_USE_FIPS_ENDPOINT', 'true');
-    const c = targetClients({ region: 'us-east-1', credentials }).events;
+    const c = await targetClients({ region: 'us-east-1', credentials }).events();
     expect(await c.config.useFipsEndpoint()).toBe(true);
   });
 });
