@@ -321,7 +321,7 @@ function scaleRows(figs: RunFigures[]): Row[] {
       target: sm.limit === null ? '' : `≤ ${sm.limit}×`, ok: sm.limit === null ? undefined : ok(`wall ≤ ${sm.limit} × bound`) });
     if (sm.fanOutMs) {
       r.push({ scenario: '', figure: 'bound = start-up + discovery chain + fan-out', value: `${sec(f.boundMs! - sm.chainMs - sm.fanOutMs)} + ${sec(sm.chainMs)} + ${sec(sm.fanOutMs)}`
-        + `; wall / fan-out alone (the issue's figure) ${(f.wallMs / sm.fanOutMs).toFixed(2)}×`, target: '', ok: undefined });
+        + `; wall / fan-out alone ${(f.wallMs / sm.fanOutMs).toFixed(2)}×`, target: '', ok: undefined });
     }
     r.push({ scenario: '', figure: 'API calls per target', value: `${f.callsPerTarget.toFixed(2)} (${f.calls} / ${f.targets})`, target: '', ok: undefined });
     r.push({ scenario: '', figure: 'peak RSS (guardrail)', value: `${(f.peakRssBytes / MB).toFixed(0)} MB`, target: '≤ 250 MB', ok: ok('peak RSS ≤ 250 MB') });
