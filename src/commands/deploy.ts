@@ -55,6 +55,8 @@ export async function execute(context: CommandContext): Promise<number> {
   if (report.stoppedBy === 'canary') notes.push('Stopped after the canary: it failed, so nothing else was started.');
   if (report.stoppedBy === 'signal') notes.push('Interrupted: targets not yet started were skipped.');
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was changed.');
+  const s = report.summary;
+  if (!options.plan && s.targets > 0 && s.unchanged === s.targets) notes.push('Nothing to change: every stack is current.');
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('deploy', report.targets, report.summary, {
       templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,

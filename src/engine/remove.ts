@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GuardrailConfig } from '../config/index.js';
 import type { StackContext } from '../stack/deploy-stack.js';
-import { planRemove, removeStack } from '../stack/remove-stack.js';
+import { planRemove, removeStack, type KeptResource } from '../stack/remove-stack.js';
 import { describeError } from './describe-error.js';
 import type { DeployEvent } from './deploy.js';
 import { summarise, type TargetResult } from './results.js';
@@ -14,6 +14,8 @@ import { expandTargets, resolveAccounts, type Target } from './targets.js';
 
 export interface RemoveResult extends TargetResult {
   retainedBuckets: string[];
+  /** resources the delete kept by their DeletionPolicy (decision log group, dead-letter queue, trail bucket) */
+  kept?: KeptResource[];
 }
 
 export interface RemoveInput {
@@ -35,6 +37,8 @@ export interface RemovePlan {
 export interface RemoveReport {
   targets: RemoveResult[];
   retainedBuckets: { account: string; region: string; bucket: string }[];
+  /** every resource kept by its DeletionPolicy, with where it is */
+  kept: ({ account: string; region: string } & KeptResource)[];
   summary: ReturnType<typeof summarise>;
   stoppedBy: 'signal' | 'declined' | null;
 }
@@ -85,6 +89,7 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
     return {
       targets: results, summary: summarise(results, set.excluded.length), stoppedBy,
       retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))),
+      kept: results.flatMap((r) => (r.kept ?? []).map((k) => ({ account: r.account, region: r.region, ...k }))),
     };
   };
   const skipAll = (reason: string) => {
@@ -138,7 +143,8 @@ async function deleteStacks(toDelete: ToDelete[], { input, runId, ctxFor, row, r
     try {
       const out = await removeStack(ctxFor(d.t), d.stackId, d.stackStatus, `guardrail-remove-${runId}`);
       r = out.kind === 'removed'
-        ? row(d.t, { result: 'succeeded', stackStatus: 'DELETE_COMPLETE', retainedBuckets: out.retained, reason: 'deleted' })
+        ? row(d.t, { result: 'succeeded', stackStatus: 'DELETE_COMPLETE', retainedBuckets: out.retained, kept: out.kept,
+          reason: 'deleted' })
         : row(d.t, { result: 'failed', stackStatus: out.stackStatus, error: out.reason, retainedBuckets: out.retained,
             ...(out.firstFailure ? { firstFailure: out.firstFailure } : {}) });
     } catch (err) {

@@ -54,9 +54,13 @@ describe('fault suite', () => {
     }
     expect(orphanProblems(t.sim, targets)).toEqual([]);
     expectNoStackTrace(run.stderr);
-    // throttling backs off from 300 ms, doubling, capped at 10 s, with full jitter (src/aws/retry.ts): a call throttled
-    // six or seven times in a row (0.25^6 ≈ 2.4e-4 per call) adds several seconds, hence the long timeout
-  }, 120_000);
+    // The timeout: throttling backs off from 300 ms, doubling, capped at 10 s, with full jitter (src/aws/retry.ts), so
+    // the backoff on the run's critical path is random. A bound on it: each of the 8 targets waits on a chain of at
+    // most ~40 calls (discovery, canary, its own); summing the backoff of every throttled attempt on the slowest chain,
+    // a Chernoff bound on that sum (moment generating function of the capped geometric backoff at 25%, union over
+    // the 8 chains) puts more than 90 s of backoff below 1.5e-8. 180 s leaves 90 s for the run itself on a loaded
+    // machine.
+  }, 180_000);
 
   it('200 ms latency on every call: every target succeeds', async () => {
     const t = await start({ latencyMs: 200 });

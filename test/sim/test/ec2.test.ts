@@ -252,7 +252,7 @@ describe('AuthorizeSecurityGroupIngress/Egress', () => {
       },
     });
     expect(record.userAgent).toMatch(/aws-sdk-js/);
-    expect(record.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(record.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(record.eventTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(record.userIdentity.principalId).toMatch(/^AROA[A-Z0-9]+:alice$/);
   });
