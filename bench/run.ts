@@ -16,6 +16,7 @@ import { byOperation, ROOT, startSimProcess, type SimProcess } from './sim-proce
 import { measureStartup, type StartupFigures } from './startup.js';
 import { renderTable, type Row } from './table.js';
 import { SCALE, SCALE_RUNS, firstDeployBound, scaleBound, setLatency, startScale } from './scale.js';
+import { engineRows, measureStackSets } from './stacksets.js';
 
 const TEMPLATE_LIMIT = 51_200;
 const MB = 1_000_000;
@@ -339,6 +340,10 @@ async function main(): Promise<number> {
   log('start-up…');
   const startup = await measureStartup(15);
   const figs = opts.scaleOnly ? [] : await deployScenarios(opts, startup);
+  const first = figs[0];
+  const direct = first ? { engine: 'direct' as const, targets: first.targets, exitCode: first.exitCode,
+    succeeded: first.summary.succeeded ?? 0, wallMs: first.wallMs, calls: first.calls, peakRssBytes: first.peakRssBytes } : null;
+  const stacksets = opts.scaleOnly ? null : await measureStackSets(opts.accounts, opts.concurrency, log);
   if (opts.long) figs.push(await longScenario(opts, startup));
   const scale = opts.scale ? await scaleScenario(opts, startup) : [];
   const handler = opts.scaleOnly ? null : (log('revert handler…'), await measureHandler(25));
@@ -347,9 +352,10 @@ async function main(): Promise<number> {
   const title = `guardrail bench · ${host.date.slice(0, 16).replace('T', ' ')} UTC · ${host.cpu}, ${host.cores} cores · Node ${host.node}`
     + ` · load ${host.loadAtStart.toFixed(2)} at start · simulator in its own process`;
   const parts: string[] = [];
+  const engineTable = direct && stacksets ? engineRows(direct, stacksets) : [];
   if (handler) {
     parts.push(renderTable(`${title} · ${opts.accounts} accounts × 2 regions, --stack-ms 500, --concurrency ${opts.concurrency}`
-      + `${opts.long ? '' : ' · (--long: 100 × 2 with 60 s stacks, skipped)'}`, rows(figs, startup, handler, size)));
+      + `${opts.long ? '' : ' · (--long: 100 × 2 with 60 s stacks, skipped)'}`, [...rows(figs, startup, handler, size), ...engineTable]));
   }
   if (scale.length) {
     parts.push(renderTable(`${handler ? 'scale' : title} · ${SCALE.accounts} accounts × ${SCALE.regions.length} regions, --concurrency ${SCALE.concurrency}, `
@@ -358,8 +364,9 @@ async function main(): Promise<number> {
   const table = parts.join('\n');
   const failed = [...figs, ...scale].flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${f.label}: ${c.name} (${c.detail})`));
   if (size.templateBytes >= size.templateLimit) failed.push('template over the TemplateBody limit');
+  for (const r of engineTable) if (r.ok === false) failed.push(`engines: ${r.figure} (${r.value})`);
 
-  const doc = { machine: host, options: opts, startup, runs: figs, scale, handler, sizes: size, failed };
+  const doc = { machine: host, options: opts, startup, runs: figs, scale, engines: { direct, stacksets }, handler, sizes: size, failed };
   if (opts.json === null) {
     process.stderr.write(table);
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

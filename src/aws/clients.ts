@@ -3,6 +3,7 @@
 // every client at an AWS-compatible endpoint.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
@@ -132,18 +133,21 @@ export interface TargetClients {
   ec2(): Promise<EC2Client>;
   events(): Promise<EventBridgeClient>;
   lambda(): Promise<LambdaClient>;
+  /** only `activity` and `report` read the functions' logs */
+  logs(): Promise<CloudWatchLogsClient>;
 }
 
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
   const cache: { cloudformation?: CloudFormationClient; cloudtrail?: Promise<CloudTrailClient>; ec2?: Promise<EC2Client>;
-    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient> } = {};
+    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; logs?: Promise<CloudWatchLogsClient> } = {};
   return {
     get cloudformation() { return (cache.cloudformation ??= make(CloudFormationClient, opts)); },
     cloudtrail: () => (cache.cloudtrail ??= import('@aws-sdk/client-cloudtrail').then(({ CloudTrailClient }) => make(CloudTrailClient, opts))),
     ec2: () => (cache.ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => make(EC2Client, opts))),
     events: () => (cache.events ??= import('@aws-sdk/client-eventbridge').then(({ EventBridgeClient }) => make(EventBridgeClient, opts))),
     lambda: () => (cache.lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient }) => make(LambdaClient, opts))),
+    logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => make(CloudWatchLogsClient, opts))),
   };
 }
 

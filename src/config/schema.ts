@@ -70,7 +70,22 @@ export interface GuardrailConfig {
     onlyTag: string | null;
   };
   notifications: { email: string | null; topicArn: string | null };
-  deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number };
+  deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number; engine: Engine };
+  /** The stacksets engine's settings (deploy.engine: stacksets). */
+  stacksets: StackSetsSettings;
+}
+
+export type Engine = 'direct' | 'stacksets';
+
+export interface StackSetsSettings {
+  autoDeploy: boolean;
+  retainStacksOnAccountRemoval: boolean;
+  callAs: 'SELF' | 'DELEGATED_ADMIN';
+  maxConcurrentPercentage: number;
+  failureTolerancePercentage: number;
+  concurrencyMode: 'SOFT_FAILURE_TOLERANCE' | 'STRICT_FAILURE_TOLERANCE';
+  regionConcurrency: 'PARALLEL' | 'SEQUENTIAL';
+  managedExecution: boolean;
 }
 
 export function defaultConfig(): GuardrailConfig {
@@ -99,7 +114,17 @@ export function defaultConfig(): GuardrailConfig {
       onlyTag: null,
     },
     notifications: { email: null, topicArn: null },
-    deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5 },
+    deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5, engine: 'direct' },
+    stacksets: {
+      autoDeploy: true,
+      retainStacksOnAccountRemoval: false,
+      callAs: 'SELF',
+      maxConcurrentPercentage: 25,
+      failureTolerancePercentage: 10,
+      concurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+      regionConcurrency: 'PARALLEL',
+      managedExecution: true,
+    },
   };
 }
 
@@ -256,6 +281,19 @@ export const deploySchema = z.strictObject({
   canary: z.number().int().min(0).optional(),
   failureTolerance: failureTolerance.optional(),
   pollSeconds: z.number().min(1).max(300).optional(),
+  engine: z.enum(['direct', 'stacksets']).optional(),
+});
+
+export const stacksetsSchema = z.strictObject({
+  autoDeploy: z.boolean().optional(),
+  retainStacksOnAccountRemoval: z.boolean().optional(),
+  callAs: z.enum(['SELF', 'DELEGATED_ADMIN']).optional(),
+  // StackSets' own ranges: MaxConcurrentPercentage 1-100, FailureTolerancePercentage 0-100
+  maxConcurrentPercentage: z.number().int().min(1).max(100).optional(),
+  failureTolerancePercentage: z.number().int().min(0).max(100).optional(),
+  concurrencyMode: z.enum(['SOFT_FAILURE_TOLERANCE', 'STRICT_FAILURE_TOLERANCE']).optional(),
+  regionConcurrency: z.enum(['PARALLEL', 'SEQUENTIAL']).optional(),
+  managedExecution: z.boolean().optional(),
 });
 
 export const configFileSchema = z.strictObject({
@@ -267,6 +305,7 @@ export const configFileSchema = z.strictObject({
   policy: policySchema.optional(),
   notifications: notificationsSchema.optional(),
   deploy: deploySchema.optional(),
+  stacksets: stacksetsSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -280,6 +319,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   policy: Object.keys(policySchema.shape),
   notifications: Object.keys(notificationsSchema.shape),
   deploy: Object.keys(deploySchema.shape),
+  stacksets: Object.keys(stacksetsSchema.shape),
 };
 
 /** Paths whose values are always strings, even when YAML reads a number there (account ids, names, external ids). */

@@ -11,6 +11,7 @@ import {
 } from '../cfn/engine.js';
 import { templateFor, type Template } from '../cfn/template.js';
 import { detectResourceDrift } from '../cfn/drift.js';
+import { STACKSET_OPERATIONS, handleStackSets } from '../stacksets/api.js';
 
 const PAGE = 100;
 const NAME_PATTERN = /^[a-zA-Z][-a-zA-Z0-9]*$/;
@@ -569,6 +570,7 @@ export const cloudformation: Service = {
   xmlns: 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
   throttle: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
   handle(ctx, req) {
+    if (STACKSET_OPERATIONS.has(req.operation)) return handleStackSets(ctx, req);
     if (!OPERATIONS.has(req.operation)) {
       throw new SimError('InvalidAction', `Could not find operation ${req.operation} for version 2010-05-15`, 400);
     }

@@ -2,6 +2,9 @@
 import { createHmac } from 'node:crypto';
 import { SimError, type Caller, type Service } from '../types.js';
 import type { OrgAccount, OrgUnit, SimState } from '../state.js';
+import { ORG_STACKSET_OPERATIONS, handleOrgStackSets, isDelegatedAdmin } from '../stacksets/organizations-ops.js';
+
+const READ_ONLY = /^(Describe|List)/;
 
 /** AWS caps every Organizations list page at 20 items. */
 const MAX_PAGE = 20;
@@ -17,7 +20,11 @@ export const organizations: Service = {
   handle(ctx, req) {
     const { state } = ctx;
     const input = req.input;
-    if (req.operation !== 'DescribeOrganization') requireManagement(state, req.caller);
+    // a delegated administrator may read the organisation (and list delegated administrators), as in AWS
+    if (req.operation !== 'DescribeOrganization' && !(READ_ONLY.test(req.operation) && isDelegatedAdmin(state, req.caller))) {
+      requireManagement(state, req.caller);
+    }
+    if (ORG_STACKSET_OPERATIONS.has(req.operation)) return handleOrgStackSets(state, req.operation, input);
     switch (req.operation) {
       case 'DescribeOrganization': return describeOrganization(state);
       case 'ListRoots': {
