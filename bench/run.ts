@@ -1,4 +1,4 @@
-// `npm run bench [-- --json [FILE]] [--long] [--accounts N]`: guardrail's performance figures, measured in one run
+// `npm run bench [-- --json [FILE]] [--long] [--scale | --scale-only] [--repeat N] [--accounts N]`: guardrail's performance figures, measured in one run
 // on this machine, printed as one table (and, with --json, the same figures as one JSON document).
 //
 // The simulator runs in a child process of its own; guardrail is the built bin/guardrail, spawned as a user runs it.
@@ -15,6 +15,7 @@ import { measureHandler, type HandlerFigures } from './handler.js';
 import { byOperation, ROOT, startSimProcess, type SimProcess } from './sim-process.js';
 import { measureStartup, type StartupFigures } from './startup.js';
 import { renderTable, type Row } from './table.js';
+import { SCALE, SCALE_RUNS, firstDeployBound, scaleBound, setLatency, startScale } from './scale.js';
 import { engineRows, measureStackSets } from './stacksets.js';
 
 const TEMPLATE_LIMIT = 51_200;
@@ -28,12 +29,17 @@ export const STACK_CHANGING = [
 interface Options {
   json: string | null | undefined; // undefined: no JSON; null: to stdout; string: to FILE
   long: boolean;
+  /** the 6,400-target scenario (800 accounts × 8 regions, 100 ms latency), repeated `repeat` times */
+  scale: boolean;
+  /** only the scale scenario */
+  scaleOnly: boolean;
+  repeat: number;
   accounts: number;
   concurrency: number;
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { json: undefined, long: false, accounts: 500, concurrency: 50 };
+  const opts: Options = { json: undefined, long: false, scale: false, scaleOnly: false, repeat: 3, accounts: 500, concurrency: 50 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') {
@@ -41,11 +47,13 @@ function parseOptions(argv: string[]): Options {
       if (next !== undefined && !next.startsWith('--')) { opts.json = next; i++; } else opts.json = null;
     } else if (a.startsWith('--json=')) opts.json = a.slice('--json='.length);
     else if (a === '--long') opts.long = true;
-    else if (a === '--accounts' || a === '--concurrency') {
+    else if (a === '--scale') opts.scale = true;
+    else if (a === '--scale-only') { opts.scale = true; opts.scaleOnly = true; }
+    else if (a === '--accounts' || a === '--concurrency' || a === '--repeat') {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer`);
-      if (a === '--accounts') opts.accounts = n; else opts.concurrency = n;
-    } else throw new Error(`unknown option ${a} (use --json [FILE], --long, --accounts N, --concurrency N)`);
+      if (a === '--accounts') opts.accounts = n; else if (a === '--repeat') opts.repeat = n; else opts.concurrency = n;
+    } else throw new Error(`unknown option ${a} (use --json [FILE], --long, --scale, --scale-only, --repeat N, --accounts N, --concurrency N)`);
   }
   return opts;
 }
@@ -55,6 +63,8 @@ const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 interface RunFigures {
   label: string;
   targets: number;
+  /** the scale scenario: wall time of every repetition (the figures are medians), the issue's fan-out bound */
+  samples?: { wallMs: number[]; peakRssBytes: number[]; fanOutMs: number; chainMs: number; limit: number | null };
   exitCode: number | null;
   wallMs: number;
   boundMs: number | null;
@@ -193,6 +203,60 @@ async function longScenario(opts: Options, startup: StartupFigures): Promise<Run
   }
 }
 
+/** One repetition of the scale scenario on a fresh simulator: the first deploy, then every run with latency. */
+async function scaleOnce(startup: StartupFigures, rep: number): Promise<RunFigures[]> {
+  const setup = await startScale();
+  const out: RunFigures[] = [];
+  const targets = SCALE.accounts * SCALE.regions.length;
+  try {
+    for (const run of SCALE_RUNS) {
+      if (run.callsPerTarget !== null) await setLatency(setup.sim, SCALE.latencyMs);
+      const b = scaleBound(run, startup.medianMs);
+      const boundMs = b?.boundMs ?? firstDeployBound(startup.medianMs);
+      const args = [...run.args, '--concurrency', String(SCALE.concurrency), '--output', 'json'];
+      const { fig, doc } = await measureRun(setup.sim, () => setup.ws.run(args), `${run.label} #${rep}`, boundMs,
+        [run.args[0] === 'deploy' ? 'plan' : 'status']);
+      fig.label = run.label;
+      fig.samples = { wallMs: [fig.wallMs], peakRssBytes: [fig.peakRssBytes], fanOutMs: b?.fanOutMs ?? 0, chainMs: b?.chainMs ?? 0, limit: run.limit };
+      const ok = run.args[0] === 'deploy'
+        ? fig.exitCode === 0 && (run.callsPerTarget === null ? fig.summary.succeeded : fig.summary.unchanged) === targets
+        : fig.exitCode === 0 && doc.targets.filter((t) => t.healthy === true).length === targets;
+      check(fig, 'every target as expected', ok && fig.targets === targets, `exit ${fig.exitCode}, ${JSON.stringify(fig.summary)}`);
+      if (run.limit !== null) check(fig, `wall ≤ ${run.limit} × bound`, (fig.ratio ?? Infinity) <= run.limit, `${fig.ratio?.toFixed(2)}`);
+      check(fig, 'peak RSS ≤ 250 MB', fig.peakRssBytes <= 250 * MB, `${(fig.peakRssBytes / MB).toFixed(1)} MB`);
+      out.push(fig);
+    }
+  } finally {
+    await setup.close();
+  }
+  return out;
+}
+
+/** The scale scenario `repeat` times; each figure is the median over the repetitions, every wall time kept. */
+async function scaleScenario(opts: Options, startup: StartupFigures): Promise<RunFigures[]> {
+  const reps: RunFigures[][] = [];
+  for (let i = 1; i <= opts.repeat; i++) reps.push(await scaleOnce(startup, i));
+  return SCALE_RUNS.map((run, k) => {
+    const all = reps.map((r) => r[k]!);
+    const byWall = [...all].sort((a, b) => a.wallMs - b.wallMs);
+    const mid = byWall[Math.floor((byWall.length - 1) / 2)]!;
+    const med = (f: (x: RunFigures) => number) => median(all.map(f));
+    const fig: RunFigures = {
+      ...mid, wallMs: med((x) => x.wallMs), peakRssBytes: med((x) => x.peakRssBytes),
+      cliCpuSeconds: med((x) => x.cliCpuSeconds ?? 0), simCpuSeconds: med((x) => x.simCpuSeconds),
+      samples: { ...mid.samples!, wallMs: all.map((x) => x.wallMs), peakRssBytes: all.map((x) => x.peakRssBytes) },
+      // a check holds when it held in the median run and the median figures
+      checks: [],
+    };
+    fig.ratio = fig.boundMs ? fig.wallMs / fig.boundMs : null;
+    const okAll = all.every((x) => x.checks.find((c) => c.name === 'every target as expected')?.ok);
+    check(fig, 'every target as expected', okAll, `${all.filter((x) => x.checks[0]?.ok).length}/${all.length} runs`);
+    if (run.limit !== null) check(fig, `wall ≤ ${run.limit} × bound`, (fig.ratio ?? Infinity) <= run.limit, `${fig.ratio?.toFixed(2)}`);
+    check(fig, 'peak RSS ≤ 250 MB', fig.peakRssBytes <= 250 * MB, `${(fig.peakRssBytes / MB).toFixed(1)} MB`);
+    return fig;
+  });
+}
+
 interface Sizes { bundleBytes: number; templateBytes: number; templateLimit: number }
 
 async function sizes(): Promise<Sizes> {
@@ -247,32 +311,62 @@ function rows(figs: RunFigures[], startup: StartupFigures, handler: HandlerFigur
   return r;
 }
 
+function scaleRows(figs: RunFigures[]): Row[] {
+  const r: Row[] = [];
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  for (const f of figs) {
+    const sm = f.samples!;
+    const ok = (name: string) => f.checks.find((c) => c.name === name)?.ok;
+    const runs = sm.wallMs.length > 1 ? ` (median of ${sm.wallMs.length}: ${sm.wallMs.map((w) => (w / 1000).toFixed(1)).join(', ')})` : '';
+    r.push({ scenario: `${f.label}`, figure: 'wall time / bound', value: `${sec(f.wallMs)} / ${sec(f.boundMs!)} = ${f.ratio!.toFixed(2)}×${runs}`,
+      target: sm.limit === null ? '' : `≤ ${sm.limit}×`, ok: sm.limit === null ? undefined : ok(`wall ≤ ${sm.limit} × bound`) });
+    if (sm.fanOutMs) {
+      r.push({ scenario: '', figure: 'bound = start-up + discovery chain + fan-out', value: `${sec(f.boundMs! - sm.chainMs - sm.fanOutMs)} + ${sec(sm.chainMs)} + ${sec(sm.fanOutMs)}`
+        + `; wall / fan-out alone ${(f.wallMs / sm.fanOutMs).toFixed(2)}×`, target: '', ok: undefined });
+    }
+    r.push({ scenario: '', figure: 'API calls per target', value: `${f.callsPerTarget.toFixed(2)} (${f.calls} / ${f.targets})`, target: '', ok: undefined });
+    r.push({ scenario: '', figure: 'peak RSS (guardrail)', value: `${(f.peakRssBytes / MB).toFixed(0)} MB`, target: '≤ 250 MB', ok: ok('peak RSS ≤ 250 MB') });
+    r.push({ scenario: '', figure: 'CPU guardrail / simulator', value: `${(f.cliCpuSeconds ?? 0).toFixed(1)} s / ${f.simCpuSeconds.toFixed(1)} s`, target: '', ok: undefined });
+    const expected = f.checks.find((c) => c.name === 'every target as expected');
+    r.push({ scenario: '', figure: 'every target as expected', value: expected?.detail ?? '', target: '', ok: expected?.ok });
+  }
+  return r;
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const host = machine();
   log(`${host.cpu}, ${host.cores} cores, Node ${host.node}, load ${host.loadAtStart.toFixed(2)}`);
   log('start-up…');
   const startup = await measureStartup(15);
-  const figs = await deployScenarios(opts, startup);
-  const first = figs[0]!;
-  const direct = { engine: 'direct' as const, targets: first.targets, exitCode: first.exitCode, succeeded: first.summary.succeeded ?? 0,
-    wallMs: first.wallMs, calls: first.calls, peakRssBytes: first.peakRssBytes };
-  const stacksets = await measureStackSets(opts.accounts, opts.concurrency, log);
+  const figs = opts.scaleOnly ? [] : await deployScenarios(opts, startup);
+  const first = figs[0];
+  const direct = first ? { engine: 'direct' as const, targets: first.targets, exitCode: first.exitCode,
+    succeeded: first.summary.succeeded ?? 0, wallMs: first.wallMs, calls: first.calls, peakRssBytes: first.peakRssBytes } : null;
+  const stacksets = opts.scaleOnly ? null : await measureStackSets(opts.accounts, opts.concurrency, log);
   if (opts.long) figs.push(await longScenario(opts, startup));
-  log('revert handler…');
-  const handler = await measureHandler(25);
+  const scale = opts.scale ? await scaleScenario(opts, startup) : [];
+  const handler = opts.scaleOnly ? null : (log('revert handler…'), await measureHandler(25));
   const size = await sizes();
 
   const title = `guardrail bench · ${host.date.slice(0, 16).replace('T', ' ')} UTC · ${host.cpu}, ${host.cores} cores · Node ${host.node}`
-    + ` · simulator in its own process · ${opts.accounts} accounts × 2 regions, --stack-ms 500, --concurrency ${opts.concurrency}`
-    + `${opts.long ? '' : ' · (--long: 100 × 2 with 60 s stacks, skipped)'}`;
-  const engineTable = engineRows(direct, stacksets);
-  const table = renderTable(title, [...rows(figs, startup, handler, size), ...engineTable]);
-  const failed = figs.flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${f.label}: ${c.name} (${c.detail})`));
+    + ` · load ${host.loadAtStart.toFixed(2)} at start · simulator in its own process`;
+  const parts: string[] = [];
+  const engineTable = direct && stacksets ? engineRows(direct, stacksets) : [];
+  if (handler) {
+    parts.push(renderTable(`${title} · ${opts.accounts} accounts × 2 regions, --stack-ms 500, --concurrency ${opts.concurrency}`
+      + `${opts.long ? '' : ' · (--long: 100 × 2 with 60 s stacks, skipped)'}`, [...rows(figs, startup, handler, size), ...engineTable]));
+  }
+  if (scale.length) {
+    parts.push(renderTable(`${handler ? 'scale' : title} · ${SCALE.accounts} accounts × ${SCALE.regions.length} regions, --concurrency ${SCALE.concurrency}, `
+      + `${SCALE.latencyMs} ms latency per call (first deploy: none, ${SCALE.stackMs / 1000} s stacks) · medians of ${opts.repeat}`, scaleRows(scale)));
+  }
+  const table = parts.join('\n');
+  const failed = [...figs, ...scale].flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${f.label}: ${c.name} (${c.detail})`));
   if (size.templateBytes >= size.templateLimit) failed.push('template over the TemplateBody limit');
   for (const r of engineTable) if (r.ok === false) failed.push(`engines: ${r.figure} (${r.value})`);
 
-  const doc = { machine: host, options: opts, startup, runs: figs, engines: { direct, stacksets }, handler, sizes: size, failed };
+  const doc = { machine: host, options: opts, startup, runs: figs, scale, engines: { direct, stacksets }, handler, sizes: size, failed };
   if (opts.json === null) {
     process.stderr.write(table);
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -2,11 +2,11 @@
 // credentials. Endpoints follow the SDK's own rules, so AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_<SERVICE>) points
 // every client at an AWS-compatible endpoint.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
@@ -15,76 +15,147 @@ import { Agent as HttpsAgent } from 'node:https';
 import { packageVersion } from '../version.js';
 import { GuardrailRetryStrategy } from './retry.js';
 
-
 export interface ClientOptions {
   region: string;
   credentials?: AwsCredentialIdentityProvider;
   profile?: string;
-  /** connection pools shared by every client of the run (see `sharedAgents`) */
-  agents?: SharedAgents;
-}
-
-export interface SharedAgents {
-  http: HttpAgent;
-  https: HttpsAgent;
+  /** connection pools and resolved settings shared by every client of the run (see `ClientShare`) */
+  share?: ClientShare;
 }
 
 /**
- * One keep-alive connection pool for all of a run's target clients. Left to itself, each SDK client makes its own
- * agents (an HTTPS agent even for an http endpoint) and opens its own connections: with a client per account and
- * region that is thousands of idle sockets and agents, and a TLS handshake per client. Pools are per host, so
- * sharing them changes nothing else. `maxSockets` is per host; the engine's concurrency bounds the calls in flight.
+ * Settings every SDK client looks up for itself in the environment and the shared config files, the first time it
+ * is used: about a dozen lookups, each a miss that builds and throws two errors. With a client per account, region
+ * and service, that was a fifth of a status run's CPU at 6,400 targets. They depend only on the profile the client
+ * reads (and the configured endpoint on the service too), never on the region or the credentials: the first client
+ * of each profile (and service) resolves them as the SDK does, and later clients get the resolved values.
  */
-export function sharedAgents(): SharedAgents {
-  return { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+const SHARED_SETTINGS = [
+  'useFipsEndpoint', 'useDualstackEndpoint', 'maxAttempts', 'retryMode', 'userAgentAppId', 'authSchemePreference', 'defaultsMode',
+] as const;
+
+type Learned = Record<string, unknown>;
+
+/**
+ * What the clients of one run share:
+ *  - one keep-alive connection pool. Left to itself, each SDK client makes its own agents (an HTTPS agent even for
+ *    an http endpoint) and opens its own connections: with a client per account and region that is thousands of
+ *    idle sockets and agents, and a TLS handshake per client. Pools are per host, so sharing them changes nothing
+ *    else. `maxSockets` is per host; the engine's concurrency bounds the calls in flight;
+ *  - the settings above, once resolved.
+ */
+export class ClientShare {
+  readonly http = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+  readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
+  /** per profile, and per service and profile: the resolved config, or 'resolving', or 'unavailable' */
+  private readonly learned = new Map<string, Learned | 'resolving' | 'unavailable'>();
+  /** the first client's request handler, made from the shared pools: later clients use it too */
+  private handler: unknown;
+
+  /** The request handler for a new client: the first client makes one from the pools, the others share it. */
+  requestHandler(): unknown {
+    return this.handler ?? { httpAgent: this.http, httpsAgent: this.https };
+  }
+
+  /** Config entries resolved by an earlier client of this service and profile (none at first). */
+  settingsFor(service: string, profile: string | undefined): Learned {
+    const global = this.learned.get(`|${profile ?? ''}`);
+    const own = this.learned.get(`${service}|${profile ?? ''}`);
+    return { ...(typeof global === 'object' ? global : {}), ...(typeof own === 'object' ? own : {}) };
+  }
+
+  /** Called with each new client: the first of its profile (and service) resolves, through the SDK's own providers. */
+  learnFrom(service: string, profile: string | undefined, client: { config: object }): void {
+    const config = client.config as Record<string, unknown>;
+    // a handler holds no per-client state (its pools are shared): one for all, not one more object per client
+    const handler = config.requestHandler as { handle?: unknown } | undefined;
+    if (this.handler === undefined && typeof handler?.handle === 'function') this.handler = handler;
+    this.learn(`|${profile ?? ''}`, async () => {
+      const providers = SHARED_SETTINGS.map((name) => [name, config[name]] as const);
+      if (providers.some(([, p]) => typeof p !== 'function')) return undefined;
+      const values = await Promise.all(providers.map(async ([name, p]) => [name, await (p as () => Promise<unknown>)()] as const));
+      return Object.fromEntries(values.map(([name, v]) => [name, () => Promise.resolve(v)]));
+    });
+    // The endpoint from AWS_ENDPOINT_URL(_<SERVICE>) or the profile's services section, as this client found it:
+    // later clients get it as their endpoint, or, when there is none, are told not to look.
+    this.learn(`${service}|${profile ?? ''}`, async () => {
+      const configured = config.serviceConfiguredEndpoint;
+      if (typeof configured !== 'function' || config.isCustomEndpoint || config.ignoreConfiguredEndpointUrls) return undefined;
+      const url = await (configured as () => Promise<string | undefined>)();
+      return url ? { endpoint: url } : { ignoreConfiguredEndpointUrls: true };
+    });
+  }
+
+  private learn(key: string, resolve: () => Promise<Learned | undefined>): void {
+    if (this.learned.has(key)) return;
+    this.learned.set(key, 'resolving');
+    resolve().then((v) => this.learned.set(key, v ?? 'unavailable'), () => this.learned.set(key, 'unavailable'));
+  }
+
+  destroy(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
 }
 
-function base(opts: ClientOptions) {
+/** The profile a client reads its settings from: clients with explicit credentials read the default one. */
+const profileOf = (opts: ClientOptions) => (opts.profile && !opts.credentials ? opts.profile : undefined);
+
+function base(opts: ClientOptions, service: string) {
+  const profile = profileOf(opts);
   return {
     region: opts.region,
     // throttling: many attempts with backoff; a dead endpoint: few (see retry.ts)
     retryStrategy: new GuardrailRetryStrategy(),
     customUserAgent: `guardrail/${packageVersion()}`,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
-    ...(opts.profile && !opts.credentials ? { profile: opts.profile } : {}),
-    ...(opts.agents ? { requestHandler: { httpAgent: opts.agents.http, httpsAgent: opts.agents.https } } : {}),
+    ...(profile ? { profile } : {}),
+    ...(opts.share ? { requestHandler: opts.share.requestHandler(), ...opts.share.settingsFor(service, profile) } : {}),
   };
+}
+
+/** A new client of `Client`, with guardrail's settings; the first of its kind teaches the share the resolved ones. */
+function make<A extends unknown[], C extends { config: object }>(Client: new (...config: A) => C, opts: ClientOptions): C {
+  // the learned entries are the SDK's own resolved providers and values, typed loosely here
+  const client = new Client(...([base(opts, Client.name)] as unknown as A));
+  opts.share?.learnFrom(Client.name, profileOf(opts), client);
+  return client;
 }
 
 export interface TargetClients {
   cloudformation: CloudFormationClient;
-  cloudtrail: CloudTrailClient;
   /**
-   * Loaded on first use: the EC2 client module alone costs about 0.25 s and 70 MB to load, and only
-   * `regions: all` needs it (DescribeRegions).
+   * The other services' clients, each loaded on first use: a client module costs 5 to 10 MB and 50 to 250 ms to
+   * load, and each command needs only some of them (deploy: CloudTrail; status: Lambda and EventBridge;
+   * `regions: all`: EC2, for DescribeRegions).
    */
+  cloudtrail(): Promise<CloudTrailClient>;
   ec2(): Promise<EC2Client>;
-  events: EventBridgeClient;
-  lambda: LambdaClient;
-  /** Loaded on first use, like ec2: only `activity` and `report` read the functions' logs. */
+  events(): Promise<EventBridgeClient>;
+  lambda(): Promise<LambdaClient>;
+  /** only `activity` and `report` read the functions' logs */
   logs(): Promise<CloudWatchLogsClient>;
 }
 
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
-  const cache: { cloudformation?: CloudFormationClient; cloudtrail?: CloudTrailClient; ec2?: Promise<EC2Client>;
-    events?: EventBridgeClient; lambda?: LambdaClient; logs?: Promise<CloudWatchLogsClient> } = {};
-  const config = base(opts);
+  const cache: { cloudformation?: CloudFormationClient; cloudtrail?: Promise<CloudTrailClient>; ec2?: Promise<EC2Client>;
+    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; logs?: Promise<CloudWatchLogsClient> } = {};
   return {
-    get cloudformation() { return (cache.cloudformation ??= new CloudFormationClient(config)); },
-    get cloudtrail() { return (cache.cloudtrail ??= new CloudTrailClient(config)); },
-    ec2: () => (cache.ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => new EC2Client(config))),
-    get events() { return (cache.events ??= new EventBridgeClient(config)); },
-    get lambda() { return (cache.lambda ??= new LambdaClient(config)); },
-    logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => new CloudWatchLogsClient(config))),
+    get cloudformation() { return (cache.cloudformation ??= make(CloudFormationClient, opts)); },
+    cloudtrail: () => (cache.cloudtrail ??= import('@aws-sdk/client-cloudtrail').then(({ CloudTrailClient }) => make(CloudTrailClient, opts))),
+    ec2: () => (cache.ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => make(EC2Client, opts))),
+    events: () => (cache.events ??= import('@aws-sdk/client-eventbridge').then(({ EventBridgeClient }) => make(EventBridgeClient, opts))),
+    lambda: () => (cache.lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient }) => make(LambdaClient, opts))),
+    logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => make(CloudWatchLogsClient, opts))),
   };
 }
 
 export function organizationsClient(opts: ClientOptions): OrganizationsClient {
   // Organizations is a global service served from us-east-1 in the aws partition
-  return new OrganizationsClient(base(opts));
+  return make(OrganizationsClient, opts);
 }
 
 export function stsClient(opts: ClientOptions): STSClient {
-  return new STSClient(base(opts));
+  return make(STSClient, opts);
 }

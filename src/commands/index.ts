@@ -95,6 +95,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       CONFIG_OPTION,
       ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
       { flags: '--no-drift', description: 'skip drift detection, for a fast survey' },
+      { flags: '--all', description: 'list every account in the table (on a terminal, healthy accounts beyond one screen are counted)' },
       ENGINE_OPTION,
       {
         flags: '--require-protection',

@@ -11,6 +11,8 @@ import { loadCommandConfig, openCommandSession, type TargetOptions } from './tar
 interface StatusOptions extends TargetOptions {
   drift: boolean;
   requireProtection?: boolean;
+  /** list every account in the matrix, even beyond one screen */
+  all?: boolean;
   output: 'table' | 'json';
 }
 
@@ -20,6 +22,13 @@ function protectionLine(report: StatusReport): string {
   if (report.protectionError) return `protection: unknown (${report.protectionError})`;
   const mgmt = report.targets.some((r) => r.protection === 'not-applicable') ? ' · management account not covered by SCPs' : '';
   return `protection: ${s.protected} account(s) protected · ${s.protectionOutdated} outdated · ${s.unprotected} unprotected${mgmt}`;
+}
+
+/** Rows of the terminal when stdout is one (24 when it does not say); undefined lists every account. */
+function screenRows(context: CommandContext, all: boolean | undefined): number | undefined {
+  if (all || !context.io.isTTY) return undefined;
+  const rows = (context.io.stdout as { rows?: number }).rows;
+  return rows && rows > 0 ? rows : 24;
 }
 
 export async function execute(context: CommandContext): Promise<number> {
@@ -57,7 +66,7 @@ export async function execute(context: CommandContext): Promise<number> {
     }));
   } else {
     const s = report.summary;
-    io.stdout.write(statusMatrix(report.targets, context.color));
+    io.stdout.write(statusMatrix(report.targets, context.color, { screenRows: screenRows(context, options.all) }));
     io.stdout.write(`\nstatus: ${s.targets} targets · ${s.healthy} healthy · ${s.unhealthy} unhealthy`
       + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed)`
       + `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`);

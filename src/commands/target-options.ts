@@ -32,6 +32,8 @@ export function loadCommandConfig(context: CommandContext, o: TargetOptions): Pr
 export function openCommandSession(context: CommandContext, config: GuardrailConfig): Promise<Session> {
   return openSession({
     sessionName: config.organization.sessionName, env: context.io.env,
+    // the targets in flight and those planned ahead of the window (engine/plan-ahead.ts), with room to spare
+    maxClientSets: 2 * config.deploy.concurrency + 32,
     ...(context.globals.profile ? { profile: context.globals.profile } : {}),
   });
 }

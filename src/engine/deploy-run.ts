@@ -188,7 +188,7 @@ export class DeployRun {
     let p = this.trailDecisions.get(t.account);
     if (!p) {
       const { session, config } = this.input;
-      p = decideTrail(config.trail.mode, () => session.clients(t.account, this.homeRegion, t.role).cloudtrail, this.stackName);
+      p = decideTrail(config.trail.mode, () => session.clients(t.account, this.homeRegion, t.role).cloudtrail(), this.stackName);
       this.trailDecisions.set(t.account, p);
     }
     return p;

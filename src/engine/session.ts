@@ -1,7 +1,7 @@
 // A run's AWS session: the caller's identity (checked once, first), the credential broker, and one client set per
 // account and region.
 import { CredentialBroker, callerIdentity, sessionNameFor, type CallerIdentity, type RoleChoice } from '../aws/credentials.js';
-import { organizationsClient, sharedAgents, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
+import { ClientShare, organizationsClient, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { AuthError } from '../errors.js';
 
@@ -10,6 +10,8 @@ export interface SessionOptions {
   /** the session name prefix from organization.sessionName */
   sessionName: string;
   env: Record<string, string | undefined>;
+  /** client sets kept at most (default `MAX_CLIENT_SETS`): size it to the targets in flight and planned ahead */
+  maxClientSets?: number;
 }
 
 export interface Session {
@@ -20,6 +22,9 @@ export interface Session {
   /**
    * Forgets the account and region's clients once its target is done, so a run over thousands of targets holds
    * clients only for the targets in flight (about 50 KB each). A later `clients()` call makes new ones.
+   * The session also keeps at most `maxClientSets` sets, the least recently used dropped first: a command that
+   * plans every target before it releases any does not hold a client per target (each is kept alive, and moved
+   * to the old generation of the heap, for as long as it is cached).
    */
   release(account: string, region: string, role: RoleChoice): void;
   /** the region for global calls (STS, Organizations) */
@@ -27,10 +32,14 @@ export interface Session {
   close(): void;
 }
 
+/** Client sets kept when the caller does not say. */
+export const MAX_CLIENT_SETS = 512;
+
 export async function openSession(opts: SessionOptions): Promise<Session> {
   const region = opts.env.AWS_REGION ?? opts.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const profile = opts.profile ? { profile: opts.profile } : {};
-  const sts = stsClient({ region, ...profile });
+  const share = new ClientShare();
+  const sts = stsClient({ region, share, ...profile });
   // one client for GetCallerIdentity and AssumeRole: bad credentials are never retried, a throttled call gets the
   // full throttling budget, and an unreachable endpoint fails after three quick attempts (aws/retry.ts)
   const identity = await callerIdentity(sts).catch((err: unknown) => {
@@ -48,33 +57,36 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const partition = identity.arn.split(':')[1] || 'aws';
   const broker = new CredentialBroker({ sts, identity, partition, sessionName: sessionNameFor(identity, opts.sessionName) });
   const cache = new Map<string, TargetClients>();
-  const agents = sharedAgents();
+  const maxSets = Math.max(1, opts.maxClientSets ?? MAX_CLIENT_SETS);
   const keyOf = (account: string, region: string, role: RoleChoice) => `${account}|${region}|${role.roleName}`;
   let org: OrganizationsClient | undefined;
   return {
     identity,
     broker,
     homeRegion: region,
-    organizations: () => (org ??= organizationsClient({ region: partition === 'aws' ? 'us-east-1' : region, ...profile })),
+    organizations: () => (org ??= organizationsClient({ region: partition === 'aws' ? 'us-east-1' : region, share, ...profile })),
     clients(account, region, role) {
       const key = keyOf(account, region, role);
       let c = cache.get(key);
-      if (!c) {
+      if (c) {
+        // most recently used last: Map keeps insertion order
+        cache.delete(key);
+      } else {
         const credentials = broker.forAccount(account, role);
-        c = targetClients({ region, agents, ...(credentials ? { credentials } : profile) });
-        cache.set(key, c);
+        c = targetClients({ region, share, ...(credentials ? { credentials } : profile) });
+        if (cache.size >= maxSets) cache.delete(cache.keys().next().value!);
       }
+      cache.set(key, c);
       return c;
     },
     release(account, region, role) {
-      // no destroy(): the clients share the run's agents, and a call may still be finishing on them
+      // no destroy(): the clients share the run's connection pool, and a call may still be finishing on them
       cache.delete(keyOf(account, region, role));
     },
     close() {
       sts.destroy();
       org?.destroy();
-      agents.http.destroy();
-      agents.https.destroy();
+      share.destroy();
     },
   };
 }

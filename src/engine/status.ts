@@ -115,7 +115,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
       await session.broker.check(target.account, target.role);
       const c = session.clients(target.account, target.region, target.role);
       const i = await inspectStack({
-        cfn: c.cloudformation, lambda: c.lambda, events: c.events, timer, drift: input.drift,
+        cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer, drift: input.drift,
         driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12),
       }, stackName);
       Object.assign(row, {

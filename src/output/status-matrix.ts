@@ -1,13 +1,24 @@
 // The status matrix: accounts as rows, regions as columns, one symbol a cell; then the details of every unhealthy
-// cell.
+// cell. On a terminal an organisation larger than the screen shows its unhealthy accounts first, then healthy ones
+// until the screen is full, and counts the rest (`--all` lists every account; JSON always has every row).
 import { Chalk } from 'chalk';
 import type { StatusRow } from '../engine/status.js';
 
-export function statusMatrix(rows: StatusRow[], color: boolean): string {
+export interface MatrixOptions {
+  /** the terminal's height: healthy accounts beyond it are counted, not listed; undefined lists every account */
+  screenRows?: number;
+}
+
+/** Lines printed besides the account rows: header, two legend lines, the count, and the status and protection lines after it. */
+const FRAME_LINES = 7;
+
+export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOptions = {}): string {
   const chalk = new Chalk({ level: color ? 1 : 0 });
   const regions = [...new Set(rows.map((r) => r.region))].sort();
-  const accounts = [...new Map(rows.map((r) => [r.account, r.accountName])).entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  const names = new Map(rows.map((r) => [r.account, r.accountName]));
   const cell = new Map(rows.map((r) => [`${r.account}|${r.region}`, r]));
+  const unhealthy = rows.filter((r) => !r.healthy);
+  const { listed, hidden } = accountsToList([...names.keys()].sort(), new Set(unhealthy.map((r) => r.account)), opts.screenRows);
   const symbol = (r: StatusRow | undefined) => {
     if (!r) return chalk.dim('·');
     if (r.healthy) return chalk.green('✓');
@@ -16,23 +27,20 @@ export function statusMatrix(rows: StatusRow[], color: boolean): string {
     if (r.drift === 'DRIFTED' || r.rule !== 'ENABLED') return chalk.red('✗');
     return chalk.yellow('~');
   };
-  const label = (id: string, name: string) => `${name} (${id})`;
+  const label = (id: string) => `${names.get(id)} (${id})`;
   const scp = new Map(rows.map((r) => [r.account, r.protection]));
   const scpSymbol = (p: StatusRow['protection']) => p === 'protected' ? chalk.green('✓') : p === 'outdated' ? chalk.yellow('~')
     : p === 'unprotected' ? chalk.red('✗') : p === 'not-applicable' ? chalk.dim('–') : chalk.dim('?');
-  const w = Math.max(7, ...accounts.map(([id, name]) => label(id, name).length));
+  const w = Math.max(7, ...listed.map((id) => label(id).length));
   const widths = regions.map((r) => Math.max(r.length, 1));
   const lines = [chalk.bold(`${'ACCOUNT'.padEnd(w)}  ${regions.map((r, i) => r.padEnd(widths[i]!)).join('  ')}  SCP`)];
-  for (const [id, name] of accounts) {
-    const cells = regions.map((region, i) => {
-      const s = symbol(cell.get(`${id}|${region}`));
-      return s + ' '.repeat(Math.max(0, widths[i]! - 1));
-    });
-    lines.push(`${label(id, name).padEnd(w)}  ${cells.join('  ')}  ${scpSymbol(scp.get(id))}`);
+  for (const id of listed) {
+    const cells = regions.map((region, i) => symbol(cell.get(`${id}|${region}`)) + ' '.repeat(Math.max(0, widths[i]! - 1)));
+    lines.push(`${label(id).padEnd(w)}  ${cells.join('  ')}  ${scpSymbol(scp.get(id))}`);
   }
+  if (hidden > 0) lines.push(chalk.dim(`… and ${hidden} healthy account${hidden === 1 ? '' : 's'} (--all shows every row)`));
   lines.push(chalk.dim('✓ healthy  ✗ tampered (drift or rule)  ~ outdated  ○ not deployed  ! could not check  · not a target'));
   lines.push(chalk.dim('SCP: ✓ protected  ~ outdated policy  ✗ unprotected  – management account (SCPs never apply)  ? unknown'));
-  const unhealthy = rows.filter((r) => !r.healthy);
   if (unhealthy.length > 0) {
     lines.push('', chalk.bold('Unhealthy:'));
     for (const r of unhealthy) {
@@ -43,4 +51,19 @@ export function statusMatrix(rows: StatusRow[], color: boolean): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Which accounts get a row, in order. Everything fits on the screen (or no screen limit): every account, by id.
+ * Otherwise the unhealthy accounts first, every one of them, then healthy ones while the screen has room; the rest
+ * are counted. (The "Unhealthy:" details below the matrix are never cut.)
+ */
+export function accountsToList(accounts: string[], unhealthy: Set<string>, screenRows: number | undefined):
+  { listed: string[]; hidden: number } {
+  const room = screenRows === undefined ? Infinity : screenRows - FRAME_LINES;
+  if (accounts.length <= room) return { listed: accounts, hidden: 0 };
+  const bad = accounts.filter((a) => unhealthy.has(a));
+  const good = accounts.filter((a) => !unhealthy.has(a));
+  const shown = good.slice(0, Math.max(0, room - bad.length));
+  return { listed: [...bad, ...shown], hidden: good.length - shown.length };
 }

@@ -39,8 +39,9 @@ export interface Inspection {
 
 export interface InspectContext {
   cfn: CloudFormationClient;
-  lambda: LambdaClient;
-  events: EventBridgeClient;
+  /** made only when the stack exists, so a target in flight holds one client until then */
+  lambda: () => Promise<LambdaClient>;
+  events: () => Promise<EventBridgeClient>;
   timer: PollTimer;
   /** give up waiting for drift detection after this long */
   driftDeadlineMs: number;
@@ -62,10 +63,10 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
   const functionName = output(stack, 'FunctionName') ?? `${stackName}-revert`;
   const ruleName = output(stack, 'RuleName') ?? `${stackName}-sg-changes`;
   const [code, rule, drift] = await Promise.all([
-    ctx.lambda.send(new GetFunctionCommand({ FunctionName: functionName })).then(
+    ctx.lambda().then((l) => l.send(new GetFunctionCommand({ FunctionName: functionName }))).then(
       (f) => ({ sha: f.Configuration?.CodeSha256 ?? null }),
       (err: unknown) => ({ sha: null, error: errorText(err) })),
-    ctx.events.send(new DescribeRuleCommand({ Name: ruleName })).then(
+    ctx.events().then((e) => e.send(new DescribeRuleCommand({ Name: ruleName }))).then(
       (r) => ({ state: (r.State === 'DISABLED' ? 'DISABLED' : r.State ? 'ENABLED' : 'unknown') as Inspection['rule'] }),
       (err: unknown) => ({ state: ((err as Error).name === 'ResourceNotFoundException' ? 'missing' : 'unknown') as Inspection['rule'],
         error: errorText(err) })),

@@ -18,10 +18,10 @@ export function ownTrailNames(stackName: string): string[] {
   return [ownTrailName(stackName), ownTrailName(`${stackName}-set`)];
 }
 
-export async function decideTrail(mode: TrailMode, cloudtrail: () => CloudTrailClient, stackName: string): Promise<TrailDecision> {
+export async function decideTrail(mode: TrailMode, cloudtrail: () => Promise<CloudTrailClient>, stackName: string): Promise<TrailDecision> {
   if (mode === 'create') return { createTrail: true, reason: 'trail.mode is create: guardrail creates its trail' };
   if (mode === 'existing') return { createTrail: false, reason: 'trail.mode is existing: the account\'s own trail is used' };
-  const client = cloudtrail();
+  const client = await cloudtrail();
   const out = await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
   // guardrail's own trails never count: switching engines replaces one with the other
   const own = ownTrailNames(stackName);

@@ -70,7 +70,7 @@ async function defaultTrail(session: Session, config: GuardrailConfig, role: Tar
   const mode = config.trail.mode;
   if (mode === 'create') return { create: true, reason: 'trail.mode is create' };
   if (mode === 'existing') return { create: false, reason: 'trail.mode is existing' };
-  const ct = session.clients(session.identity.account, config.trail.homeRegion, role).cloudtrail;
+  const ct = await session.clients(session.identity.account, config.trail.homeRegion, role).cloudtrail();
   const trails = (await ct.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList ?? [];
   for (const t of trails.filter((x) => x.IsOrganizationTrail && x.IsMultiRegionTrail)) {
     const s = await ct.send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name })).catch(() => undefined);
@@ -127,7 +127,7 @@ async function planAccount(input: PlanInput, a: TargetAccount, instances: Map<st
     missingRegions: [], outdated: [], directStacks: [] };
   try {
     await session.broker.check(a.id, a.role);
-    const decision = await decideTrail(config.trail.mode, () => session.clients(a.id, home, a.role).cloudtrail, config.stackName);
+    const decision = await decideTrail(config.trail.mode, () => session.clients(a.id, home, a.role).cloudtrail(), config.stackName);
     plan.createTrail = decision.createTrail;
     plan.trailReason = decision.reason;
     for (const region of regions) {

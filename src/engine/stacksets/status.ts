@@ -126,7 +126,7 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
     try {
       await input.session.broker.check(a.id, a.role);
       const c = input.session.clients(a.id, region, a.role);
-      const i = await inspectStack({ cfn: c.cloudformation, lambda: c.lambda, events: c.events, timer, drift: false, driftDeadlineMs: 0 }, stackName);
+      const i = await inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer, drift: false, driftDeadlineMs: 0 }, stackName);
       Object.assign(row, { deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, codeSha256: i.codeSha256,
         version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst) });
       if (i.deployed && i.codeSha256) row.code = i.codeSha256 === localSha ? 'current' : 'outdated';
