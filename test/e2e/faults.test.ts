@@ -260,5 +260,5 @@ describe('fault suite', () => {
     expect(stack.tags.find((tag) => tag.Key === 'guardrail:version')?.Value).toBe(version);
     expect(countCalls(await t.calls(), ['cloudformation.ExecuteChangeSet'], busy)).toBe(2);
     expect(orphanProblems(t.sim, targets)).toEqual([]);
-  }, 90_000);
+  });
 });

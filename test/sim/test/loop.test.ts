@@ -185,7 +185,7 @@ describe('the closed loop', () => {
       ec2A.destroy();
       ec2B.destroy();
     }
-  }, 60_000);
+  });
 
   it('closing the server terminates the warm environments', async () => {
     expect(warmEnvironments(sim.state)).toBeGreaterThan(0);
