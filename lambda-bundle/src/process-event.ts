@@ -24,13 +24,16 @@ interface Unit {
 
 type Planned = { units: Unit[]; settled: Decision[] };
 
-/** Describe each group at most once per invocation. */
-function groupCache(ec2: Ec2Port): (groupId: string) => Promise<GroupInfo | undefined> {
+/** Describe each group at most once per invocation; `vpcs` keeps the VPC of every group described (for the log). */
+function groupCache(ec2: Ec2Port, vpcs: Map<string, string>): (groupId: string) => Promise<GroupInfo | undefined> {
   const cache = new Map<string, Promise<GroupInfo | undefined>>();
   return (groupId) => {
     let p = cache.get(groupId);
     if (!p) {
-      p = ec2.describeGroup({ groupId });
+      p = ec2.describeGroup({ groupId }).then((info) => {
+        if (info?.vpcId) vpcs.set(groupId, info.vpcId);
+        return info;
+      });
       cache.set(groupId, p);
     }
     return p;
@@ -155,6 +158,7 @@ export async function processEvent(event: unknown, deps: Deps): Promise<Result> 
   let decisions: Decision[];
   let principal: Principal = {};
   let change: Change | undefined;
+  const vpcs = new Map<string, string>();
   if (!parsed.ok) {
     decisions = [{ groupId: parsed.groupId, ruleIds: [], direction: parsed.direction, action: 'ignored', reason: parsed.reason }];
   } else {
@@ -172,13 +176,13 @@ export async function processEvent(event: unknown, deps: Deps): Promise<Result> 
       }];
     } else {
       const { units, settled } = await plan(parsed.change, deps.ec2);
-      const describe = groupCache(deps.ec2);
+      const describe = groupCache(deps.ec2, vpcs);
       decisions = [...settled];
       for (const unit of units) decisions.push(await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe));
     }
   }
   const result: Result = { ...parsed.meta, decisions };
-  for (const d of decisions) log(decisionLine(result, d));
+  for (const d of decisions) log(decisionLine(result, d, { origin: parsed.origin, principal, change, vpcId: vpcs.get(d.groupId ?? '') }));
   for (const w of deps.config.warnings) log({ level: 'warn', eventId: result.eventId, message: `configuration: ${w}` });
 
   const topic = deps.config.notifyTopicArn;

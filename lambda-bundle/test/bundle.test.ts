@@ -18,13 +18,13 @@ describe('lambda bundle', () => {
     const mod = require(dist) as { handler?: (e: unknown) => Promise<{ decisions: { action: string; reason: string }[] }> };
     expect(typeof mod.handler).toBe('function');
     const logs: string[] = [];
-    const original = console.log;
-    console.log = (line: string) => { logs.push(line); };
+    const original = process.stdout.write;
+    process.stdout.write = ((chunk: string) => { logs.push(chunk); return true; }) as typeof process.stdout.write;
     try {
       const result = await mod.handler?.({ 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'RevokeSecurityGroupIngress', eventSource: 'ec2.amazonaws.com' } });
       expect(result?.decisions).toEqual([expect.objectContaining({ action: 'ignored', reason: 'a revoke call (RevokeSecurityGroupIngress)' })]);
     } finally {
-      console.log = original;
+      process.stdout.write = original;
     }
     expect(JSON.parse(logs[0] ?? '{}')).toMatchObject({ level: 'info', action: 'ignored' });
   });

@@ -3,12 +3,15 @@ import type { GuardrailConfig } from '../config/index.js';
 import { expectedCodeSha256 } from '../stack/code-hash.js';
 import { inspectStack, type DriftedResource, type DriftState } from '../stack/inspect-stack.js';
 import { isDeploySuccess } from '../stack/stack-status.js';
+import { codeReferences, type CodeReferences } from './code-reference.js';
 import { describeError } from './describe-error.js';
 import { renderForConfig } from './render.js';
-import { PollTimer } from './poll-timer.js';
+import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
+import { judgeProtection, protectionVerdicts, type ProtectionCounts } from './status-protection.js';
+import type { Protection } from '../org/protection.js';
 
 export interface StatusRow {
   account: string;
@@ -24,12 +27,18 @@ export interface StatusRow {
   driftedResources: DriftedResource[];
   notCheckedResources: string[];
   healthy: boolean;
+  /** does the current guardrail SCP apply to the account (status-protection.ts) */
+  protection?: Protection;
+  /** the stack's termination protection (null when not deployed) */
+  terminationProtection?: boolean | null;
   /** why it is unhealthy, one phrase per finding */
   problems: string[];
   error: string | null;
   durationMs: number;
   /** internal: the deployed function's code hash */
   codeSha256?: string | null;
+  /** internal: the stack's template version tag */
+  templateVersion?: string | null;
 }
 
 export interface StatusSummary {
@@ -43,6 +52,8 @@ export interface StatusSummary {
   excludedAccounts: number;
 }
 
+export type StatusSummaryWithProtection = StatusSummary & ProtectionCounts;
+
 export type StatusEvent =
   | { type: 'discovered'; accounts: number; excluded: number }
   | { type: 'phase'; phase: 'status'; targets: number }
@@ -54,6 +65,8 @@ export interface StatusInput {
   config: GuardrailConfig;
   selectedAccounts: string[] | null;
   drift: boolean;
+  /** unprotected accounts are unhealthy (--require-protection, or protection.required) */
+  requireProtection?: boolean;
   signal: AbortSignal;
   emit(event: StatusEvent): void;
 }
@@ -62,10 +75,12 @@ export interface StatusReport {
   version: string;
   codeSha256: string;
   /** where the expected code hash came from */
-  codeReference: 'local bundle' | 'agreement of current stacks';
+  codeReference: CodeReferences['reference'];
   targets: StatusRow[];
   excluded: { account: string; name: string; reason: string }[];
-  summary: StatusSummary;
+  summary: StatusSummaryWithProtection;
+  /** why the SCPs could not be surveyed, when they could not */
+  protectionError: string | null;
   interrupted: boolean;
 }
 
@@ -75,6 +90,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const localSha = expectedCodeSha256(rendered.body);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
+  const protectionP = protectionVerdicts(session, config, set.accounts.map((a) => a.id));
   const stackName = config.stackName;
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
@@ -105,6 +121,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
       Object.assign(row, {
         deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
         driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
+        terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion,
         version: !i.deployed ? 'missing' : i.stackVersion === rendered.version ? 'current' : 'outdated',
         ...(i.driftReason ? { driftReason: i.driftReason } : {}),
         ...(i.codeError ? { codeError: i.codeError } : {}),
@@ -131,34 +148,23 @@ export async function status(input: StatusInput): Promise<StatusReport> {
     }
   });
 
-  // The expected code hash: the local bundle's, unless no current stack matches it and the current stacks agree on
-  // another one (an endpoint that builds its inline-code archive differently from ours).
-  let expectedSha = localSha;
-  let codeReference: StatusReport['codeReference'] = 'local bundle';
-  const currentShas = rows.filter((r) => r.version === 'current' && r.codeSha256).map((r) => r.codeSha256!);
-  if (currentShas.length >= 3 && !currentShas.includes(localSha)) {
-    const counts = new Map<string, number>();
-    for (const s of currentShas) counts.set(s, (counts.get(s) ?? 0) + 1);
-    const [top, n] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
-    if (n > currentShas.length / 2) {
-      expectedSha = top;
-      codeReference = 'agreement of current stacks';
-    }
-  }
+  const code = codeReferences(rows, rendered.version, localSha);
   for (const r of rows) {
-    if (r.deployed && r.codeSha256) r.code = r.codeSha256 === expectedSha ? 'current' : 'outdated';
+    if (r.deployed && r.codeSha256) r.code = r.codeSha256 === code.expectedFor(r.templateVersion) ? 'current' : 'outdated';
     judge(r, input.drift);
   }
+  const verdicts = await protectionP;
+  const protection = judgeProtection(rows, verdicts, config.protection, input.requireProtection);
   rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
   return {
-    version: rendered.version, codeSha256: expectedSha, codeReference, targets: rows, excluded: set.excluded,
-    interrupted: run.stoppedBy === 'signal',
+    version: rendered.version, codeSha256: code.currentSha, codeReference: code.reference, targets: rows, excluded: set.excluded,
+    protectionError: verdicts.error, interrupted: run.stoppedBy === 'signal',
     summary: {
       targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
       drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
       missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null),
-      excludedAccounts: set.excluded.length,
+      excludedAccounts: set.excluded.length, ...protection,
     },
   };
 }

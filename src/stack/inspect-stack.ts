@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { PollTimer } from '../engine/poll-timer.js';
+import type { PollTimer } from '../aws/poll-timer.js';
 import { describeStack, stackVersion } from './deploy-stack.js';
 import { isDeploySuccess } from './stack-status.js';
 
@@ -33,6 +33,8 @@ export interface Inspection {
   driftReason?: string;
   driftedResources: DriftedResource[];
   notCheckedResources: string[];
+  /** the stack's EnableTerminationProtection, when deployed */
+  terminationProtection?: boolean;
 }
 
 export interface InspectContext {
@@ -75,6 +77,7 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
     deployed: true,
     stackStatus: stack.StackStatus ?? null,
     stackVersion: stackVersion(stack),
+    terminationProtection: stack.EnableTerminationProtection === true,
     functionName,
     codeSha256: code.sha,
     ...('error' in code && code.error ? { codeError: code.error } : {}),

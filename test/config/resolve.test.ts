@@ -61,7 +61,10 @@ describe('precedence: defaults < file < flags', () => {
         'policy.mode', 'policy.directions', 'policy.onModify', 'policy.allowPrincipals', 'policy.exemptTag',
         'policy.exemptGroups', 'policy.onlyVpcs', 'policy.onlyTag',
         'notifications.email', 'notifications.topicArn',
-        'deploy.concurrency', 'deploy.canary', 'deploy.failureTolerance', 'deploy.pollSeconds',
+        'deploy.concurrency', 'deploy.canary', 'deploy.failureTolerance', 'deploy.pollSeconds', 'deploy.engine',
+        'stacksets.autoDeploy', 'stacksets.retainStacksOnAccountRemoval', 'stacksets.callAs', 'stacksets.maxConcurrentPercentage',
+        'stacksets.failureTolerancePercentage', 'stacksets.concurrencyMode', 'stacksets.regionConcurrency', 'stacksets.managedExecution',
+        'protection.required', 'protection.terminationProtection', 'protection.allowPrincipals',
       ].sort(),
     );
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']));

@@ -87,7 +87,8 @@ function exists(sim: SimServer, account: string, region: string, type: string, p
  * - a ROLLBACK_COMPLETE-like stack whose target was not reported failed (it is the record of a reported failure,
  *   which the next deploy deletes and recreates, and nothing else);
  * - a CREATE/UPDATE_COMPLETE stack with a resource not complete or missing from the state maps;
- * - a function, rule, log group, queue, trail or role named after the stack that no live stack owns;
+ * - a function, rule, log group, queue, trail or role named after the stack that no live stack owns (resources a
+ *   stack kept by its DeletionPolicy, DELETE_SKIPPED in its events, are kept on purpose and not counted);
  * - after a deploy, a target reported succeeded/unchanged whose stack is not CREATE/UPDATE_COMPLETE; after a remove,
  *   a target reported succeeded whose stack is still there.
  */
@@ -137,8 +138,10 @@ export function orphanProblems(
     }
   }
   const prefix = `${stackName}-`;
+  const retained = retainedOnPurpose(sim);
   const orphan = (what: string, type: string, id: string, name: string) => {
-    if (name.startsWith(prefix) && !owned.has(`${type}|${id}`)) problems.push(`${what} ${name} has no stack`);
+    const key = `${type}|${id}`;
+    if (name.startsWith(prefix) && !owned.has(key) && !retained.has(key)) problems.push(`${what} ${name} has no stack`);
   };
   for (const acct of sim.state.accounts.values()) {
     for (const role of acct.roles.values()) orphan(`${acct.id}: role`, 'AWS::IAM::Role', role.roleName, role.roleName);
@@ -152,6 +155,21 @@ export function orphanProblems(
     }
   }
   return problems;
+}
+
+/** Resources a stack kept by its DeletionPolicy or UpdateReplacePolicy (DELETE_SKIPPED): kept on purpose, not leaked. */
+function retainedOnPurpose(sim: SimServer): Set<string> {
+  const kept = new Set<string>();
+  for (const acct of sim.state.accounts.values()) {
+    for (const rs of acct.regions.values()) {
+      for (const stack of cfnRegion(rs).byId.values()) {
+        for (const e of stack.events) {
+          if (e.ResourceStatus === 'DELETE_SKIPPED' && e.PhysicalResourceId) kept.add(`${e.ResourceType}|${e.PhysicalResourceId}`);
+        }
+      }
+    }
+  }
+  return kept;
 }
 
 /** Live guardrail stacks, by status. */

@@ -8,6 +8,7 @@ import { addAccount, applyFaults, serialiseState } from './sim.js';
 import { closeLoop } from './loop.js';
 import { createTrail } from './services/cloudtrail.js';
 import { createAssumableRole } from './services/sts.js';
+import { scpCheck } from './scp.js';
 
 export interface SimServer {
   endpoint: string;
@@ -128,6 +129,12 @@ export async function startServer(state: SimState, services: Service[], port = 0
       service: service.name, region: auth.region, caller, operation, input,
       method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, requestId,
     };
+    // service control policies, for callers in member accounts (scp.ts)
+    const denied = scpCheck(state, simReq, protocol);
+    if (denied) {
+      count.errors++;
+      return sendError(denied);
+    }
     try {
       const result = await service.handle(ctx, simReq);
       const xmlns = service.xmlns ?? '';
