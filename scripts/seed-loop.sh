@@ -7,6 +7,7 @@
 #   npm run test:seeds                       # 20 runs, seeds from a random start (printed)
 #   npm run test:seeds -- --runs 5 --first-seed 1000
 #   npm run test:seeds -- --runs 3 test/e2e/faults.test.ts    # only these files
+#   npm run test:seeds -- --skip-build …     # a second loop beside one that has built (never rebuild under it)
 #
 # Prints one line per run (seed, result, duration, log file), then "X/N passed" and the median run time.
 # Exits 0 only if every run passed.
@@ -16,12 +17,14 @@ cd "$(dirname "$0")/.."
 runs=20
 first_seed=""
 logs=""
+build=1
 files=()
 while (($#)); do
   case "$1" in
     --runs) runs="${2:?--runs needs a number}"; shift 2 ;;
     --first-seed) first_seed="${2:?--first-seed needs a number}"; shift 2 ;;
     --logs) logs="${2:?--logs needs a directory}"; shift 2 ;;
+    --skip-build) build=0; shift ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "seed-loop: unknown option $1 (try --help)" >&2; exit 2 ;;
     *) files+=("$1"); shift ;;
@@ -49,10 +52,12 @@ fi
 logs="${logs:-$(mktemp -d "${TMPDIR:-/tmp}/guardrail-seeds-XXXXXX")}"
 mkdir -p "$logs"
 
-echo "seed-loop: building once (npm run build)"
-if ! npm run --silent build >"$logs/build.log" 2>&1; then
-  echo "seed-loop: the build failed, see $logs/build.log" >&2
-  exit 2
+if ((build)); then
+  echo "seed-loop: building once (npm run build)"
+  if ! npm run --silent build >"$logs/build.log" 2>&1; then
+    echo "seed-loop: the build failed, see $logs/build.log" >&2
+    exit 2
+  fi
 fi
 echo "seed-loop: $runs runs, seeds $first_seed..$(( first_seed + runs - 1 )), logs in $logs"
 echo "seed-loop: files: ${files[*]}"

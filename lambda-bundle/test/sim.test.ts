@@ -284,7 +284,7 @@ describe('the built bundle in the simulator\'s closed loop', () => {
       for (const { groupId, before } of groups) {
         const t0 = Date.now();
         await client(region).send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: open22 }));
-        expect(await whenLoopIdle(sim.state, 10_000)).toBe(true);
+        expect(await whenLoopIdle(sim.state, 60_000)).toBe(true);
         elapsed.push(Date.now() - t0);
         expect(await ruleIds(region, groupId)).toEqual(before);
       }
@@ -307,7 +307,7 @@ describe('the built bundle in the simulator\'s closed loop', () => {
     const rs = regionState(sim.state, account, region);
     try {
       await client(region).send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: open22 }));
-      expect(await whenLoopIdle(sim.state, 10_000)).toBe(true);
+      expect(await whenLoopIdle(sim.state, 60_000)).toBe(true);
       expect(await ruleIds(region, groupId)).toHaveLength(6);
       expect(rs.snsMessages).toHaveLength(1);
       expect(JSON.stringify(rs.snsMessages[0])).toContain(groupId);

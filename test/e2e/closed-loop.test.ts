@@ -82,7 +82,7 @@ async function timeUntilGone(ec2: EC2Client, groupId: string, ruleId: string, si
 
 /** Waits until the function has recorded a decision about this rule, and returns it. */
 async function decisionFor(account: string, ruleId: string): Promise<Decision> {
-  const deadline = Date.now() + 20_000; // generous: a deadline for polling, not a measurement
+  const deadline = Date.now() + 60_000; // generous (a cold start took 9.5 s under heavy load): a deadline, not a measurement
   for (;;) {
     const res = await fetch(`${sim.endpoint}/_sim/invocations?account=${account}&region=${REGION}`);
     const { invocations } = (await res.json()) as { invocations: InvocationRecord[] };
@@ -137,9 +137,9 @@ describe('closed loop: the rendered template deployed through CloudFormation', (
   });
 
   // How fast is measured and printed, not asserted to the millisecond: on an idle 2-core machine the cold revert takes
-  // about 0.5 s and a warm one a few milliseconds, but a machine running another test suite alongside can take well
-  // over a second to start a worker. The bounds below fail only if the revert waits on something it should not (a
-  // retry, a queue, a poll): 10 s for any sample, and the warm samples' median under 2 s.
+  // about 0.5 s and a warm one a few milliseconds, but a cold start took 9.5 s (warm median 0.3 s) while the machine
+  // ran three other suites. The bounds below fail only if the revert waits on something it should not (a retry, a
+  // queue, a poll): 30 s for any sample, and the warm samples' median under 2 s.
   it('reverts 0.0.0.0/0 on port 22 in each of three accounts, cold and warm', async () => {
     const samples: { account: string; round: number; ms: number }[] = [];
     for (let round = 0; round < 3; round++) {
@@ -148,8 +148,8 @@ describe('closed loop: the rendered template deployed through CloudFormation', (
         const before = await ruleIds(ec2, groupId);
         const started = Date.now();
         const ruleId = await openPort(ec2, groupId, 22);
-        const ms = await timeUntilGone(ec2, groupId, ruleId, started, 10_000);
-        expect(ms, `${account} round ${round}: rule ${ruleId} still there after 10 s`).not.toBeNull();
+        const ms = await timeUntilGone(ec2, groupId, ruleId, started, 30_000);
+        expect(ms, `${account} round ${round}: rule ${ruleId} still there after 30 s`).not.toBeNull();
         samples.push({ account, round, ms: ms! });
         // exactly the added rule went; the group's own rules stayed
         expect((await ruleIds(ec2, groupId)).sort()).toEqual(before.sort());
@@ -167,7 +167,7 @@ describe('closed loop: the rendered template deployed through CloudFormation', (
       .invocations.filter((i) => enforced.includes(i.account));
     expect(invocations).toHaveLength(samples.length);
     expect(invocations.every((i) => i.attempt === 1 && i.status === 'succeeded')).toBe(true);
-   }, 60_000);
+  }, 300_000);
 
   it("leaves an allowed principal's change in place", async () => {
     const account = enforced[0]!;

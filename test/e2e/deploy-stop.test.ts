@@ -142,7 +142,7 @@ describe('deploy: interrupted', () => {
     expectStateMatches(r);
     // no stack is left half-made
     for (const t of doc.targets) expect(liveStatus(e, String(t.account), String(t.region)) ?? 'none').not.toMatch(/IN_PROGRESS/);
-  }, 60_000);
+  });
 });
 
 describe('deploy: usage errors change nothing', () => {

@@ -68,7 +68,8 @@ it(`${CYCLES} deploy → status → remove cycles over 100 accounts at 20% throt
   const calls = await t.calls();
   expectSeededThrottling(t.sim, calls, rate);
   console.log(`soak: ${timings.join(', ')}; ${calls.total} calls, ${calls.throttled} throttled`);
-  // The timeout: a few minutes of work on a loaded machine, plus the random backoff on the critical path (see the fault
-  // suite's throttling test): 9 runs, each with 50 slots working through chains of at most ~50 calls at 20%; a
-  // Chernoff bound on the sum over the runs of each run's slowest chain puts more than 240 s of backoff below 1e-8.
-}, 600_000);
+  // The timeout: the work takes about 2 minutes idle and took almost 6 on a machine running three other suites; add the
+  // random backoff on the critical path (see the fault suite's throttling test): 9 runs, each with 50 slots working
+  // through chains of at most ~50 calls at 20%; a Chernoff bound on the sum over the runs of each run's slowest chain
+  // puts more than 240 s of backoff below 1e-8.
+}, 900_000);

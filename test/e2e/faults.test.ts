@@ -4,7 +4,8 @@
 import { CloudFormationClient, GetTemplateCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cfnRegion } from '../sim/cfn/model.js';
+import { advance } from '../sim/cfn/engine.js';
+import { cfnRegion, type Stack } from '../sim/cfn/model.js';
 import { applyFaults } from '../sim/sim.js';
 import { countCalls, startE2E, type E2E } from './harness.js';
 import {
@@ -18,6 +19,15 @@ const CONFIG = `regions: [${REGIONS.join(', ')}]\ndeploy:\n  concurrency: 8\n  p
 const DEPLOY = ['deploy', '--all-accounts', '--yes', '--output', 'json'];
 
 let e2e: E2E | undefined;
+
+/** Another actor's stack operation finishes now: its remaining steps fall due at once (in their order). */
+function finishOperationNow(stack: Stack): void {
+  const op = stack.op;
+  if (!op) return;
+  const elapsed = Date.now() - op.startedAt;
+  for (const step of op.steps.slice(op.next)) step.at = Math.min(step.at, elapsed);
+  advance(stack, Date.now());
+}
 afterEach(async () => {
   await e2e?.close();
   e2e = undefined;
@@ -209,12 +219,10 @@ describe('fault suite', () => {
       credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
     });
     const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: 'guardrail' }));
-    // the other actor's update must still be running when guardrail plans this target, which is after node starts the
-    // CLI, discovers the organisation and assumes the roles: about a second unloaded, several on a loaded 2-core
-    // machine. 10 s leaves room for that.
-    const slowMs = 10_000;
-    await t.faults({ stackMs: slowMs });
-    const updateStarted = Date.now();
+    // the other actor's update must still be running when guardrail plans this target, however long a loaded machine
+    // takes to start the CLI and get there (a run under heavy load took over 8 s): it would run for ten minutes, and
+    // the test ends it once guardrail has looked at the stack
+    await t.faults({ stackMs: 600_000 });
     await cfn.send(new UpdateStackCommand({
       StackName: 'guardrail', TemplateBody, Capabilities: ['CAPABILITY_IAM'],
       Parameters: [{ ParameterKey: 'ExemptGroups', ParameterValue: 'sg-0123456789abcdef0' }, { ParameterKey: 'CreateTrail', UsePreviousValue: true }],
@@ -222,25 +230,35 @@ describe('fault suite', () => {
     await t.faults({ stackMs: 100 });
     sts.destroy();
     cfn.destroy();
-    expect(cfnRegion(t.sim.state.accounts.get(busy)!.regions.get(region)!).live.get('guardrail')?.status).toBe('UPDATE_IN_PROGRESS');
+    const busyStack = cfnRegion(t.sim.state.accounts.get(busy)!.regions.get(region)!).live.get('guardrail')!;
+    expect(busyStack.status).toBe('UPDATE_IN_PROGRESS');
 
     // a configuration change makes every stack need an update
     t.config(`${CONFIG}policy:\n  mode: monitor\n`);
     await t.resetCalls();
-    const run = await t.run(DEPLOY);
+    const running = t.run(DEPLOY);
+    let ended = false;
+    void running.then(() => { ended = true; }, () => { ended = true; });
+    // once guardrail has read the busy stack (the simulator answers a call in the tick it counts it), the other
+    // actor's update finishes; until then guardrail must not have touched the stack
+    const described = `cloudformation|DescribeStacks|${busy}|${region}`;
+    while (!ended && !t.sim.state.calls.get(described)?.count) await new Promise((r) => setTimeout(r, 20));
+    const changesDuringUpdate = countCalls(await t.calls(), ['cloudformation.CreateChangeSet', 'cloudformation.ExecuteChangeSet', 'cloudformation.UpdateStack'], busy);
+    finishOperationNow(busyStack);
+    const run = await running;
     const targets = expectEveryTarget(run, accounts, REGIONS);
     expect(targets.filter((x) => x.result !== 'succeeded'), run.stderr.slice(-1500)).toEqual([]);
     expect(run.code).toBe(0);
     const waited = targets.find((x) => x.account === busy && x.region === region)!;
     expect(waited.action).toBe('update');
     expect(waited.reason).toMatch(/UPDATE_IN_PROGRESS: wait/);
-    // it finished only after the other actor's update had
-    expect(Date.now() - updateStarted).toBeGreaterThanOrEqual(slowMs);
+    // it changed the stack only after the other actor's update had finished
+    expect(changesDuringUpdate).toBe(0);
     const stack = cfnRegion(t.sim.state.accounts.get(busy)!.regions.get(region)!).live.get('guardrail')!;
     expect(stack.status).toBe('UPDATE_COMPLETE');
     const version = (run.json as { templateVersion?: string }).templateVersion;
     expect(stack.tags.find((tag) => tag.Key === 'guardrail:version')?.Value).toBe(version);
     expect(countCalls(await t.calls(), ['cloudformation.ExecuteChangeSet'], busy)).toBe(2);
     expect(orphanProblems(t.sim, targets)).toEqual([]);
-  }, 90_000);
+  });
 });

@@ -5,12 +5,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 import { startSim, type SimOptions } from '../sim/sim.js';
 import type { SimServer } from '../sim/server.js';
 import { cfnRegion, type Stack } from '../sim/cfn/model.js';
 import { testSeed } from '../sim/test/seed.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/guardrail', import.meta.url));
+
+// An end-to-end test spawns the CLI once or several times, and node starting it takes a second idle but several on a
+// loaded 2-core machine (a two-run test took over 30 s while the machine ran other suites). The timeout is not a
+// measure of speed, only how long a hang takes to fail: two minutes for every test and hook in a file that imports
+// the harness (a test that needs longer says so).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 export interface CliRun {
   code: number | null;

@@ -38,8 +38,14 @@ exports.handler = async (event) => {
 
 const FAILING_CODE = `exports.handler = async () => { throw new Error('boom'); };`;
 
-/** Polls until `probe` returns something. The deadline is generous: it bounds a wait, it does not measure speed. */
-async function waitFor<T>(probe: () => T | undefined, ms = 20_000): Promise<T> {
+/**
+ * How long to wait for the loop to settle: a cold start took 9.5 s while the machine ran three other suites, so the
+ * deadlines are generous. They bound a wait; they do not measure speed.
+ */
+const IDLE_MS = 60_000;
+
+/** Polls until `probe` returns something (generous deadline, as above). */
+async function waitFor<T>(probe: () => T | undefined, ms = IDLE_MS): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = probe();
@@ -72,7 +78,7 @@ describe('the closed loop', () => {
     const recorded = rs.events.at(-1)!;
     expect(recorded.matchedRules).toEqual(['guardrail']);
     expect(recorded.event).toMatchObject({ version: '0', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', account: mgmt, region: REGION, resources: [] });
-    await whenLoopIdle(sim.state);
+    await whenLoopIdle(sim.state, IDLE_MS);
     const inv = rs.invocations.filter((i) => i.functionArn === fn.functionArn);
     expect(inv).toHaveLength(1);
     expect(inv[0]).toMatchObject({ status: 'succeeded', attempt: 1, eventId: recorded.event.id, result: { warm: 1 } });
@@ -84,7 +90,7 @@ describe('the closed loop', () => {
     emitCloudTrailEvent(ctx, mgmt, REGION, authorizeRecord(mgmt, REGION, 'sg-bbb'));
     await waitFor(() => rs.snsMessages.find((m) => m.message.includes('sg-bbb')));
     expect(Date.now() - started).toBeLessThan(5_000);
-    await whenLoopIdle(sim.state);
+    await whenLoopIdle(sim.state, IDLE_MS);
     expect(rs.invocations.filter((i) => i.functionArn === fn.functionArn).at(-1)?.result).toMatchObject({ warm: 2 });
     expect(warmEnvironments(sim.state, fn.functionArn)).toBe(1);
 
@@ -103,7 +109,7 @@ describe('the closed loop', () => {
     const member = memberIds(sim)[0]!;
     emitCloudTrailEvent(ctx, member, REGION, authorizeRecord(member, REGION, 'sg-eee'));
     await new Promise((r) => setTimeout(r, 200));
-    await whenLoopIdle(sim.state);
+    await whenLoopIdle(sim.state, IDLE_MS);
     expect(rs.invocations.length).toBe(before);
     expect(rs.snsMessages.length).toBe(messages);
     expect(rs.events.slice(-2).map((e) => e.matchedRules)).toEqual([[], []]);
@@ -118,7 +124,7 @@ describe('the closed loop', () => {
     putFunction(sim, mgmt, REGION, { name: 'locked', code: PUBLISH_CODE, environment: { TOPIC_ARN: topic.arn }, allowRule: `${rule.arn}-other` });
     const rs = regionState(sim.state, mgmt, REGION);
     emitCloudTrailEvent(ctx, mgmt, REGION, authorizeRecord(mgmt, REGION, 'sg-fff'));
-    await whenLoopIdle(sim.state);
+    await whenLoopIdle(sim.state, IDLE_MS);
     const inv = rs.invocations.filter((i) => i.functionArn.endsWith(':locked'));
     expect(inv).toHaveLength(1);
     expect(inv[0]).toMatchObject({ status: 'failed', error: { name: 'AccessDeniedException' } });
@@ -134,7 +140,7 @@ describe('the closed loop', () => {
     const rule = putRule(sim, account, REGION, 'guardrail', GUARDRAIL_PATTERN, [`arn:aws:lambda:${REGION}:${account}:function:fails`]);
     putFunction(sim, account, REGION, { name: 'fails', code: FAILING_CODE, allowRule: rule.arn, invokeConfig: { maximumRetryAttempts: 1, onFailure: queueArn } });
     emitCloudTrailEvent(ctx, account, REGION, authorizeRecord(account, REGION, 'sg-ggg'));
-    expect(await whenLoopIdle(sim.state)).toBe(true);
+    expect(await whenLoopIdle(sim.state, IDLE_MS)).toBe(true);
     const inv = rs.invocations.filter((i) => i.functionArn.endsWith(':fails'));
     expect(inv.map((i) => [i.attempt, i.status, i.error?.message])).toEqual([[1, 'failed', 'boom'], [2, 'failed', 'boom']]);
     const queued = rs.queues.get('guardrail-dlq')!.messages ?? [];
@@ -146,8 +152,8 @@ describe('the closed loop', () => {
     });
   });
 
-  // About 0.5 s cold on an idle 2-core machine (worker start, loading the EC2 client), and several seconds when the
-  // machine runs another test suite alongside: the 10 s bound only catches a revert that waits on something it should
+  // About 0.5 s cold on an idle 2-core machine (worker start, loading the EC2 client), and up to 9.5 s seen when the
+  // machine ran three other suites alongside: the 30 s bound only catches a revert that waits on something it should
   // not. The revert is the first attempt of one invocation (asserted below), whatever the time.
   it('closes over EC2: opening port 22 to the world is reverted, in that account only', async () => {
     const [a, b] = memberIds(sim);
@@ -171,11 +177,11 @@ describe('the closed loop', () => {
           .filter((r) => !r.IsEgress);
       for (;;) {
         if ((await ingressOf(ec2A, sgA)).length === 0) break;
-        if (Date.now() - started > 10_000) throw new Error('the rule was not reverted within 10 s');
+        if (Date.now() - started > 30_000) throw new Error('the rule was not reverted within 30 s');
         await new Promise((r) => setTimeout(r, 20));
       }
-      expect(Date.now() - started).toBeLessThan(10_000);
-      await whenLoopIdle(sim.state);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      await whenLoopIdle(sim.state, IDLE_MS);
       const invocations = regionState(sim.state, a!, REGION).invocations.filter((i) => i.functionArn === fn.functionArn);
       expect(invocations).toHaveLength(1);
       expect(invocations[0]).toMatchObject({ status: 'succeeded', attempt: 1, result: { reverted: [ruleId] } });
@@ -185,7 +191,7 @@ describe('the closed loop', () => {
       ec2A.destroy();
       ec2B.destroy();
     }
-  }, 60_000);
+  });
 
   it('closing the server terminates the warm environments', async () => {
     expect(warmEnvironments(sim.state)).toBeGreaterThan(0);
