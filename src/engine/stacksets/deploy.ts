@@ -5,12 +5,12 @@ import { PollTimer } from '../../aws/poll-timer.js';
 import { deploy as deployDirect, type DeployEvent, type DeployInput, type DeployReport } from '../deploy.js';
 import { remove as removeDirect } from '../remove.js';
 import { order, summarise, type TargetResult } from '../results.js';
-import { resolveAccounts } from '../targets.js';
 import type { Session } from '../session.js';
 import { checkDelegatedAdmin, ensureTrustedAccess } from './access.js';
 import { applyStackSet, createStackSet } from './apply.js';
 import { OperationContinues, type OperationContext } from './operation.js';
-import { ouTargets, type OuTargets } from './org-targets.js';
+import type { OuTargets } from './org-targets.js';
+import { splitTargets } from './split-targets.js';
 import { listInstances, planStackSet } from './plan.js';
 import { applyResults, plannedRows, refreshRows } from './rows.js';
 import { renderForStackSet } from './template.js';
@@ -31,28 +31,13 @@ export function adminClient(session: Session, config: DeployInput['config']) {
   return session.clients(session.identity.account, config.trail.homeRegion, role).cloudformation;
 }
 
-export function targetNotes(ou: OuTargets, directIds: string[], mgmt: string | null, name: string): string[] {
-  const notes = [`Stack set ${name} targets ${ou.ous.join(', ')} (auto-deployment follows these OUs).`];
-  for (const s of ou.split) notes.push(`excludeOUs: ${s.ou} contains ${s.excluded.join(', ')}, so its remaining child OUs are targeted instead.`);
-  if (mgmt && directIds.includes(mgmt)) notes.push(`Management account ${mgmt} is deployed directly (stack ${name}): a service-managed stack set never reaches it.`);
-  const others = directIds.filter((id) => id !== mgmt);
-  if (others.length > 0) notes.push(`${others.length} account(s) sit directly in a split OU (${others.join(', ')}) and are deployed directly.`);
-  return notes;
-}
-
 export async function deployStackSets(input: StackSetsDeployInput): Promise<StackSetsDeployReport> {
   const { session, config, emit, signal } = input;
   const admin = adminClient(session, config);
   await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
   const access = await ensureTrustedAccess(admin, config, { activate: input.yes, planOnly: input.planOnly });
   const rendered = await renderForStackSet(config);
-  const set = await resolveAccounts(session, config, input.selectedAccounts);
-  const ou = await ouTargets(session.organizations(), config);
-  const mgmt = set.managementAccountId;
-  const viaSet = set.accounts.filter((a) => a.id !== mgmt && ou.ouOf.has(a.id));
-  const direct = set.accounts.filter((a) => !viaSet.includes(a));
-  emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
-  const notes = targetNotes(ou, direct.map((a) => a.id), mgmt, config.stackName);
+  const { set, ou, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
   if (!access.enabled) notes.push('StackSets has no trusted access to the organisation yet: deploy --yes activates it (ActivateOrganizationsAccess).');
   if (access.activated) notes.push('Activated trusted access between StackSets and Organizations.');
 

@@ -8,12 +8,12 @@ import { describeError } from '../describe-error.js';
 import { PollTimer } from '../../aws/poll-timer.js';
 import { remove as removeDirect, type RemoveInput, type RemoveReport, type RemoveResult } from '../remove.js';
 import { summarise } from '../results.js';
-import { resolveAccounts, type TargetAccount } from '../targets.js';
+import type { TargetAccount } from '../targets.js';
 import type { Session } from '../session.js';
 import { checkDelegatedAdmin } from './access.js';
-import { adminClient, targetNotes } from './deploy.js';
+import { adminClient } from './deploy.js';
+import { splitTargets } from './split-targets.js';
 import { OperationContinues, runOperation } from './operation.js';
-import { ouTargets } from './org-targets.js';
 import { describeStackSet, keyOf, listInstances } from './plan.js';
 import { stackNameOf } from './settings.js';
 
@@ -37,13 +37,7 @@ async function trailBucket(session: Session, a: TargetAccount, inst: StackInstan
 export async function removeStackSets(input: RemoveInput): Promise<StackSetsRemoveReport> {
   const { session, config, emit } = input;
   await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
-  const set = await resolveAccounts(session, config, input.selectedAccounts);
-  const ou = await ouTargets(session.organizations(), config);
-  const mgmt = set.managementAccountId;
-  const viaSet = set.accounts.filter((a) => a.id !== mgmt && ou.ouOf.has(a.id));
-  const direct = set.accounts.filter((a) => !viaSet.includes(a));
-  emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
-  const notes = targetNotes(ou, direct.map((a) => a.id), mgmt, config.stackName);
+  const { set, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
   const directReport = direct.length > 0
     ? await removeDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: (e) => { if (e.type !== 'discovered') emit(e); } })
     : undefined;
