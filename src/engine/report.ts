@@ -3,14 +3,25 @@
 // which configuration.
 import { createHash } from 'node:crypto';
 import type { GuardrailConfig } from '../config/index.js';
+import { accountOuPaths, type OuPlace } from '../org/ou-paths.js';
 import { packageVersion } from '../version.js';
 import { activity, type ActivityEvent, type ActivityReport } from './activity.js';
 import type { ActivityQuery } from './activity-query.js';
+import { describeError } from './describe-error.js';
 import type { Session } from './session.js';
 import { status, type StatusEvent, type StatusReport, type StatusRow } from './status.js';
 
 /** A status row as `status --output json` writes it; fields other work adds (protection, approvals) come along. */
 export type ReportStatusRow = Omit<StatusRow, 'codeSha256'> & { protection?: string; approvals?: number } & Record<string, unknown>;
+
+/** From this many accounts on, the matrix draws only unhealthy accounts and groups the healthy ones by OU. */
+export const COLLAPSE_AT = 500;
+
+/** Each account's OU, read only when the matrix collapses; `error` says why it could not be read. */
+export interface ReportOus {
+  byAccount: Map<string, OuPlace> | null;
+  error: string | null;
+}
 
 export interface ReportData {
   generatedAt: string;
@@ -20,6 +31,8 @@ export interface ReportData {
   caller: { account: string; arn: string };
   status: Omit<StatusReport, 'targets'> & { targets: ReportStatusRow[] };
   activity: ActivityReport;
+  /** present when the matrix collapses (COLLAPSE_AT accounts and more) */
+  ous?: ReportOus;
 }
 
 export interface ReportInput {
@@ -41,7 +54,11 @@ export function configDigest(config: GuardrailConfig): string {
 export async function gatherReport(input: ReportInput): Promise<ReportData> {
   const { session, config, selectedAccounts, signal, emit } = input;
   const health = await status({ session, config, selectedAccounts, drift: input.drift, signal, emit });
-  const log = await activity({ session, config, selectedAccounts, query: input.query, signal, emit });
+  const collapse = new Set(health.targets.map((r) => r.account)).size >= COLLAPSE_AT;
+  const [log, ous] = await Promise.all([
+    activity({ session, config, selectedAccounts, query: input.query, signal, emit }),
+    collapse ? readOus(session, config) : Promise.resolve(undefined),
+  ]);
   return {
     generatedAt: new Date().toISOString(),
     version: packageVersion(),
@@ -49,5 +66,18 @@ export async function gatherReport(input: ReportInput): Promise<ReportData> {
     caller: { account: session.identity.account, arn: session.identity.arn },
     status: { ...health, targets: health.targets.map(({ codeSha256: _sha, ...row }) => row as ReportStatusRow) },
     activity: log,
+    ...(ous ? { ous } : {}),
   };
+}
+
+/** One walk of the OU tree; with an `accounts:` list, or without Organizations access, the reason instead. */
+async function readOus(session: Session, config: GuardrailConfig): Promise<ReportOus> {
+  if (config.accounts.length > 0) {
+    return { byAccount: null, error: 'the accounts come from the `accounts:` list of the configuration, not from Organizations' };
+  }
+  try {
+    return { byAccount: await accountOuPaths(session.organizations()), error: null };
+  } catch (err) {
+    return { byAccount: null, error: `the organisation's OUs could not be read (${describeError(err)})` };
+  }
 }

@@ -36,8 +36,8 @@ export function scpEnabledOn(root: Root): boolean {
   return (root.PolicyTypes ?? []).some((t) => t.Type === 'SERVICE_CONTROL_POLICY' && t.Status === 'ENABLED');
 }
 
-/** Every account's parent, walking the OU tree from the root. */
-export async function parentMap(org: OrganizationsClient, rootId: string): Promise<Map<string, string>> {
+/** Every account's (and OU's) parent, walking the OU tree from the root; each OU's name goes into `names` when given. */
+export async function parentMap(org: OrganizationsClient, rootId: string, names?: Map<string, string>): Promise<Map<string, string>> {
   const parents = new Map<string, string>();
   let level = [rootId];
   while (level.length > 0) {
@@ -50,6 +50,7 @@ export async function parentMap(org: OrganizationsClient, rootId: string): Promi
         for (const ou of page.OrganizationalUnits ?? []) {
           if (!ou.Id) continue;
           parents.set(ou.Id, parent);
+          names?.set(ou.Id, ou.Name ?? ou.Id);
           next.push(ou.Id);
         }
       }

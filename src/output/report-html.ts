@@ -50,7 +50,7 @@ export function reportHtml(d: ReportData): string {
 <dt>Configuration</dt><dd><code>${d.configDigest}</code></dd><dt>Activity window</dt><dd>${d.activity.since} to ${d.activity.until}</dd>
 ${d.status.excluded.length > 0 ? html`<dt>Left out</dt><dd>${d.status.excluded.map((e) => `${e.name} (${e.account}): ${e.reason}`).join('; ')}</dd>` : ''}</dl>
 ${summaryCards(d)}</header>
-<main>${matrixSection(d.status.targets)}
+<main>${matrixSection(d.status.targets, d.ous)}
 ${unhealthySection(d.status.targets)}
 ${protectionSection(d.status.targets)}
 ${approvalsSection(d.status.targets)}

@@ -1,7 +1,8 @@
 // The report's health matrix (accounts × regions, the symbols and legend of `guardrail status`) and the details of
-// every unhealthy target. At 500 accounts and more, accounts healthy everywhere are counted, not drawn, and every
-// account with an unhealthy target is drawn in full.
-import type { ReportStatusRow } from '../engine/report.js';
+// every unhealthy target. At 500 accounts and more (COLLAPSE_AT), every account with an unhealthy target is drawn in
+// full and the accounts healthy everywhere are grouped by OU, one line per OU with its count (only counted when the
+// OUs could not be read). OU names are attacker-controlled text, escaped like every other value.
+import { COLLAPSE_AT, type ReportOus, type ReportStatusRow } from '../engine/report.js';
 import { html, type Html } from './html.js';
 
 type Kind = 'healthy' | 'tampered' | 'outdated' | 'missing' | 'error' | 'none';
@@ -20,20 +21,44 @@ const SYMBOL: Record<Kind, string> = { healthy: '✓', tampered: '✗', outdated
 const LABEL: Record<Kind, string> = {
   healthy: 'healthy', tampered: 'tampered (drift or rule)', outdated: 'outdated', missing: 'not deployed', error: 'could not check', none: 'not a target',
 };
-export const COLLAPSE_AT = 500;
+export { COLLAPSE_AT };
 
 function legend(): Html {
   return html`<p class="legend">${(Object.keys(SYMBOL) as Kind[]).map((k) => html`<span class="k-${k}">${SYMBOL[k]}</span> ${LABEL[k]} `)}</p>`;
 }
 
-export function matrixSection(rows: ReportStatusRow[]): Html {
+const NOT_FOUND = '(not found in the organisation)';
+
+/** One line per OU: its path and id, and how many of its accounts are healthy in every region. */
+function ouGroups(healthyIds: string[], ous: ReportOus | undefined, total: number, unhealthy: number): Html {
+  if (!ous?.byAccount) {
+    return html`<p class="note">${healthyIds.length} of ${total} accounts are healthy in every region and are not drawn; the ${unhealthy} with an unhealthy target are.${
+      ous?.error ? ` Not grouped by OU: ${ous.error}.` : ''}</p>`;
+  }
+  const groups = new Map<string, { path: string; id: string; count: number }>();
+  for (const id of healthyIds) {
+    const place = ous.byAccount.get(id) ?? { id: '', path: NOT_FOUND };
+    const key = `${place.path}\u0000${place.id}`;
+    const g = groups.get(key) ?? { ...place, count: 0 };
+    g.count++;
+    groups.set(key, g);
+  }
+  // the root first, accounts the walk did not find last, OUs by path between them
+  const rank = (g: { path: string; id: string }) => (g.path === 'Root' ? 0 : !g.id ? 2 : 1);
+  const lines = [...groups.values()].sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path) || a.id.localeCompare(b.id));
+  return html`<p class="note">${healthyIds.length} of ${total} accounts are healthy in every region: grouped by OU below; the ${unhealthy} with an unhealthy target are drawn in full.</p>
+<table class="ous"><thead><tr><th scope="col">OU</th><th scope="col">Id</th><th scope="col">Accounts healthy in every region</th></tr></thead>
+<tbody>${lines.map((g) => html`<tr><td>${g.path}</td><td class="id">${g.id}</td><td class="num k-healthy">${SYMBOL.healthy} ${g.count}</td></tr>`)}</tbody></table>`;
+}
+
+export function matrixSection(rows: ReportStatusRow[], ous?: ReportOus): Html {
   const regions = [...new Set(rows.map((r) => r.region))].sort();
   const accounts = [...new Map(rows.map((r) => [r.account, r.accountName])).entries()].sort((a, b) => a[0].localeCompare(b[0]));
   const cell = new Map(rows.map((r) => [`${r.account}|${r.region}`, r]));
   const healthyEverywhere = (id: string) => regions.every((g) => { const r = cell.get(`${id}|${g}`); return !r || r.healthy; });
   const collapse = accounts.length >= COLLAPSE_AT;
   const shown = collapse ? accounts.filter(([id]) => !healthyEverywhere(id)) : accounts;
-  const hidden = accounts.length - shown.length;
+  const healthyIds = collapse ? accounts.filter(([id]) => healthyEverywhere(id)).map(([id]) => id) : [];
   const body = shown.map(([id, name]) => html`<tr><th scope="row">${name || id} <span class="id">${id}</span></th>${regions.map((g) => {
     const r = cell.get(`${id}|${g}`);
     const k = healthKind(r);
@@ -41,7 +66,7 @@ export function matrixSection(rows: ReportStatusRow[]): Html {
   })}</tr>`);
   return html`<section id="matrix"><h2>Health: accounts × regions</h2>
 ${legend()}
-${collapse ? html`<p class="note">${hidden} of ${accounts.length} accounts are healthy in every region and are not drawn; the ${shown.length} with an unhealthy target are.</p>` : ''}
+${collapse ? ouGroups(healthyIds, ous, accounts.length, shown.length) : ''}
 <table class="matrix"><thead><tr><th scope="col">Account</th>${regions.map((g) => html`<th scope="col">${g}</th>`)}</tr></thead>
 <tbody>${body}</tbody></table></section>`;
 }

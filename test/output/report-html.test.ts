@@ -60,6 +60,38 @@ describe('the page', () => {
     expect(big.match(/<th scope="row">/g)).toHaveLength(1);
     expect(big).toContain('599 of 600 accounts are healthy in every region and are not drawn');
   });
+  it('at 500 and more, groups the healthy accounts by OU (path, id, count) and still draws the unhealthy ones in full', () => {
+    const data = reportFixture({ accounts: 600, lines: 0 });
+    // a second unhealthy account, in the OU that also has healthy ones
+    for (const r of data.status.targets.filter((x) => x.account === '100000000250')) Object.assign(r, { healthy: false, deployed: false, problems: ['not deployed'] });
+    const evil = '<script>alert(1)</script>';
+    const place = (i: number) => (i < 200 ? { id: 'r-ab12', path: 'Root' } : i < 400 ? { id: 'ou-ab12-prod', path: 'Workloads / Prod' } : { id: 'ou-ab12-evil', path: evil });
+    const byAccount = new Map(Array.from({ length: 599 }, (_, i) => [String(100000000000 + i), place(i)] as const)); // the last one is not in the map
+    const page = reportHtml({ ...data, ous: { byAccount, error: null } });
+    expect(page.match(/<th scope="row">/g)).toHaveLength(2);
+    expect(page).toMatch(/<th scope="row">account-1 <span class="id">100000000001<\/span><\/th><td class="k-healthy"[^>]*>✓<\/td><td class="k-tampered"[^>]*>✗<\/td><\/tr>/);
+    expect(page).toMatch(/<th scope="row">account-250 <span class="id">100000000250<\/span><\/th><td class="k-missing"[^>]*>○<\/td><td class="k-missing"/);
+    expect(page).toContain('598 of 600 accounts are healthy in every region: grouped by OU below; the 2 with an unhealthy target are drawn in full.');
+    const lines = [...page.matchAll(/<tr><td>([^<]*)<\/td><td class="id">([^<]*)<\/td><td class="num k-healthy">✓ (\d+)<\/td><\/tr>/g)].map((m) => [m[1], m[2], Number(m[3])]);
+    expect(lines).toEqual([
+      ['Root', 'r-ab12', 199],
+      [escapeHtml(evil), 'ou-ab12-evil', 199],
+      ['Workloads / Prod', 'ou-ab12-prod', 199],
+      ['(not found in the organisation)', '', 1],
+    ]);
+    expect(page).not.toContain(evil);
+    expect(page).not.toMatch(/<script/i);
+  });
+  it('at 500 and more without the OUs (an accounts: list, or no Organizations access), counts the healthy accounts and says why', () => {
+    const data = reportFixture({ accounts: 500, lines: 0 });
+    const page = reportHtml({ ...data, ous: { byAccount: null, error: 'the accounts come from the `accounts:` list of the configuration, not from Organizations' } });
+    expect(page.match(/<th scope="row">/g)).toHaveLength(1);
+    expect(page).toContain('499 of 500 accounts are healthy in every region and are not drawn; the 1 with an unhealthy target are. '
+      + 'Not grouped by OU: the accounts come from the &#96;accounts:&#96; list of the configuration, not from Organizations.');
+    expect(page).not.toContain('class="ous"');
+    const small = reportHtml({ ...reportFixture({ accounts: 40, lines: 0 }), ous: { byAccount: new Map(), error: null } });
+    expect(small).not.toContain('class="ous"');
+  });
   it('lists unhealthy details with each drift difference, and caps the events table', () => {
     const page = reportHtml(reportFixture({ accounts: 4, lines: 10_000 }));
     expect(page).toContain('<code>State</code></td><td><code>ENABLED</code></td><td><code>DISABLED</code>');
