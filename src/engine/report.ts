@@ -70,8 +70,8 @@ export async function gatherReport(input: ReportInput): Promise<ReportData> {
   };
 }
 
-/** One walk of the OU tree; with an `accounts:` list, or without Organizations access, the reason instead. */
-async function readOus(session: Session, config: GuardrailConfig): Promise<ReportOus> {
+/** The report's OU map: one walk of the OU tree; with an `accounts:` list, or without Organizations access, the reason instead. */
+export async function readOus(session: Session, config: GuardrailConfig): Promise<ReportOus> {
   if (config.accounts.length > 0) {
     return { byAccount: null, error: 'the accounts come from the `accounts:` list of the configuration, not from Organizations' };
   }
