@@ -7,7 +7,7 @@
 //   then one of two paths: planConfirmApply (--plan, or a question to ask) or planWhileApplying (--yes)
 //   planAll          plan every target (for --plan, and before a confirmation, which needs the whole picture)
 //   confirmPlan      ask with the plan's counts (create · update · unchanged · cannot plan); nothing to change: no ask
-//   planUntilCanary  with --yes: plan in windows only until the canary is found, so the rollout starts early
+//   planUntilCanary  with --yes: plan in a sliding window only until the canary is found, so the rollout starts early
 //   runCanary        deploy the canary alone; when it fails nothing else starts
 //   runWindow        the sliding-window rollout, planning ahead of the window
 //   DeployRun.finish the summary (engine/deploy-run.ts, with the per-target steps: plan one, apply one)
@@ -115,29 +115,51 @@ async function confirmPlan(run: DeployRun, pending: Planned[]): Promise<boolean>
  */
 async function planUntilCanary(run: DeployRun, ranked: Target[], canaryCount: number):
   Promise<{ canary: Planned[]; rest: (Planned | Target)[] }> {
-  const { config, signal, emit } = run.input;
+  const { config, emit } = run.input;
   const concurrency = config.deploy.concurrency;
   emit({ type: 'phase', phase: 'plan', targets: ranked.length });
-  const canary: Planned[] = [];
-  const planned: Planned[] = [];
-  let next = 0;
-  while (next < ranked.length && canary.length < canaryCount && !signal.aborted) {
-    // Without a failure tolerance, the first window is just the preferred canaries: on a first deploy they need a
-    // change, and the canary starts without waiting for a whole window of plans (the rest are planned while it
-    // runs). With one, a whole window is planned first, so failures found there stop the run before any change.
-    const width = next === 0 && run.tolerance === null ? Math.max(1, canaryCount) : concurrency;
-    const batch = ranked.slice(next, next + width);
-    next += batch.length;
-    const window = await runPool(batch, (t) => run.plan(t), { concurrency, failureTolerance: null, signal, isFailure: () => false });
-    window.outcomes.forEach((o, i) => {
-      if (o.kind === 'skipped') run.report(run.row({ target: batch[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
-      else if (o.result.failure) { run.report(o.result.failure); run.failures++; }
-      else if (canary.length < canaryCount && o.result.plan!.action !== 'none') canary.push(o.result);
-      else planned.push(o.result);
-    });
+  const found: { canary: Planned[]; planned: Planned[] } = { canary: [], planned: [] };
+  // Without a failure tolerance, the first window is just the preferred canaries: on a first deploy they need a
+  // change, and the canary starts without waiting for a whole window of plans (the rest are planned while it
+  // runs). With one, a whole window is planned first, so failures found there stop the run before any change.
+  const first = run.tolerance === null ? Math.max(1, canaryCount) : concurrency;
+  let next = await planSlice(run, ranked.slice(0, first), canaryCount, found);
+  if (next === first && found.canary.length < canaryCount && first < ranked.length) {
+    // then one sliding window over the rest, stopped as soon as enough canaries are found (not waves: an unchanged
+    // fleet would otherwise wait for the slowest plan of every window)
+    next = first + await planSlice(run, ranked.slice(first), canaryCount, found);
   }
-  if (signal.aborted) run.stoppedBy = 'signal';
-  return { canary, rest: [...planned, ...ranked.slice(next)] };
+  if (run.input.signal.aborted) run.stoppedBy = 'signal';
+  return { canary: found.canary, rest: [...found.planned, ...ranked.slice(next)] };
+}
+
+/**
+ * Plans `batch` in a sliding window until `found` holds `canaryCount` canaries (then no new plan starts; those in
+ * flight finish). Returns how many of the batch were settled, in order: the rest are left for the rollout.
+ */
+async function planSlice(run: DeployRun, batch: Target[], canaryCount: number, found: { canary: Planned[]; planned: Planned[] }):
+  Promise<number> {
+  const { config, signal } = run.input;
+  const enough = new AbortController();
+  let changing = found.canary.length;
+  const window = await runPool(batch, (t) => run.plan(t), {
+    concurrency: config.deploy.concurrency, failureTolerance: null, signal: AbortSignal.any([signal, enough.signal]), isFailure: () => false,
+  }, (_t, o) => {
+    if (o.kind === 'ran' && !o.result.failure && o.result.plan!.action !== 'none' && ++changing >= canaryCount) enough.abort();
+  });
+  let settled = 0;
+  window.outcomes.forEach((o, i) => {
+    if (o.kind === 'skipped') {
+      // skipped because enough canaries were found: left for the rollout; because of Ctrl-C: reported
+      if (signal.aborted) run.report(run.row({ target: batch[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
+      else return;
+    } else if (o.result.failure) { run.report(o.result.failure); run.failures++; }
+    else if (found.canary.length < canaryCount && o.result.plan!.action !== 'none') found.canary.push(o.result);
+    else found.planned.push(o.result);
+    settled = i + 1;
+  });
+  // p-limit starts targets in order, so those skipped for having enough canaries are a suffix of the batch
+  return settled;
 }
 
 /**
