@@ -1,11 +1,11 @@
 // The ports, implemented with the AWS SDK v3 clients (which the Lambda runtime provides).
 import {
-  DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
+  CreateTagsCommand, DescribeSecurityGroupRulesCommand, type SecurityGroupRule, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { errorCode } from './revert.js';
-import type { Ec2Port, GroupRule, Permission, SnsPort } from './types.js';
+import type { Ec2Port, GroupRule, Permission, SnsPort, TaggedRule } from './types.js';
 
 function toWire(p: Permission): IpPermission {
   const wire: IpPermission = { IpProtocol: p.ipProtocol };
@@ -18,6 +18,25 @@ function toWire(p: Permission): IpPermission {
     wire.UserIdGroupPairs = p.groups.map((g) => ({ GroupId: g.groupId, GroupName: g.groupId ? undefined : g.groupName, UserId: g.userId }));
   }
   return wire;
+}
+
+/** Every rule matching one filter, with its values (DescribeSecurityGroupRules, paginated). */
+async function describeAll(client: EC2Client, name: string, value: string): Promise<{ rule: GroupRule; raw: SecurityGroupRule }[]> {
+  const rules: { rule: GroupRule; raw: SecurityGroupRule }[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: name, Values: [value] }], NextToken }));
+    for (const r of out.SecurityGroupRules ?? []) {
+      if (!r.SecurityGroupRuleId) continue;
+      rules.push({ raw: r, rule: {
+        ruleId: r.SecurityGroupRuleId, isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
+        fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
+        referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
+      } });
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return rules;
 }
 
 export function ec2Port(client: EC2Client): Ec2Port {
@@ -44,21 +63,17 @@ export function ec2Port(client: EC2Client): Ec2Port {
         : []));
     },
     async groupRules(groupId) {
-      const rules: GroupRule[] = [];
-      let NextToken: string | undefined;
-      do {
-        const out = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }], NextToken }));
-        for (const r of out.SecurityGroupRules ?? []) {
-          if (!r.SecurityGroupRuleId) continue;
-          rules.push({
-            ruleId: r.SecurityGroupRuleId, isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
-            fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
-            referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
-          });
-        }
-        NextToken = out.NextToken;
-      } while (NextToken);
-      return rules;
+      return (await describeAll(client, 'group-id', groupId)).map((r) => r.rule);
+    },
+    async taggedRules(key) {
+      return (await describeAll(client, 'tag-key', key)).map(({ rule, raw }) => {
+        const tags: Record<string, string> = {};
+        for (const t of raw.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
+        return { ...rule, groupId: raw.GroupId ?? '', tags } satisfies TaggedRule;
+      });
+    },
+    async tagRules(ruleIds, tags) {
+      await client.send(new CreateTagsCommand({ Resources: ruleIds, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
     },
     async revoke({ direction, groupId, ruleIds, permissions }) {
       const input = ruleIds ? { GroupId: groupId, SecurityGroupRuleIds: ruleIds } : { GroupId: groupId, IpPermissions: (permissions ?? []).map(toWire) };

@@ -40,6 +40,16 @@ export function loadConfig(env: Env): Config {
     if (known.length > 0) directions = [...new Set(known)];
   }
 
+  const table = env.GUARDRAIL_APPROVALS_TABLE?.trim();
+  let approvals: Config['approvals'];
+  if (table) {
+    const m = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}$/.exec(table);
+    const rawOnError = (env.GUARDRAIL_ON_LOOKUP_ERROR ?? '').trim().toLowerCase();
+    if (rawOnError !== '' && rawOnError !== 'revert' && rawOnError !== 'keep') warnings.push(`GUARDRAIL_ON_LOOKUP_ERROR "${rawOnError}" unknown; using revert`);
+    if (m) approvals = { tableArn: table, region: m[1]!, onLookupError: rawOnError === 'keep' ? 'keep' : 'revert' };
+    else warnings.push(`GUARDRAIL_APPROVALS_TABLE "${table}" is not a DynamoDB table ARN; approvals are off`);
+  }
+
   const topic = env.GUARDRAIL_NOTIFY_TOPIC_ARN?.trim();
   const self = env.GUARDRAIL_SELF_ROLE_ARN?.trim();
   const region = env.AWS_REGION?.trim();
@@ -55,6 +65,7 @@ export function loadConfig(env: Env): Config {
     selfRoleArn: self ? self : undefined,
     directions,
     region: region ? region : undefined,
+    approvals,
     warnings,
   };
 }

@@ -10,6 +10,9 @@ const LEVELS: Record<Action, 'info' | 'warn' | 'error'> = {
   monitored: 'warn',
   reverted: 'warn',
   failed: 'error',
+  approved: 'info',
+  expired: 'warn',
+  forged: 'warn',
 };
 
 export function decisionLine(meta: EventMeta, d: Decision): LogLine {
@@ -23,6 +26,7 @@ export function decisionLine(meta: EventMeta, d: Decision): LogLine {
     direction: d.direction,
     action: d.action,
     reason: d.reason,
+    ...(d.approvalId ? { approvalId: d.approvalId, approver: d.approver, expiresAt: d.expiresAt } : {}),
   };
 }
 
