@@ -14,6 +14,24 @@ const util = require('node:util');
 const vm = require('node:vm');
 
 const { projectRoot, code, fileName, moduleName, handlerName, missingModule } = workerData;
+
+// The simulated clock: Date.now() and new Date() follow the simulator's clock (its offset arrives with each invoke),
+// so the function's own expiry checks see simulated time. Date(…) with arguments, Date.parse and the prototype are
+// the real ones; real AWS runs the same code with an offset of zero.
+const RealDate = Date;
+let clockOffsetMs = 0;
+globalThis.Date = new Proxy(RealDate, {
+  construct(target, args, newTarget) {
+    return Reflect.construct(target, args.length === 0 ? [RealDate.now() + clockOffsetMs] : args, newTarget);
+  },
+  apply() {
+    return new RealDate(RealDate.now() + clockOffsetMs).toString();
+  },
+  get(target, prop, receiver) {
+    if (prop === 'now') return () => RealDate.now() + clockOffsetMs;
+    return Reflect.get(target, prop, receiver);
+  },
+});
 let current = { logs: [] };
 const initLogs = current.logs;
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
@@ -66,6 +84,7 @@ function jsonSafe(value) {
 
 parentPort.on('message', (msg) => {
   if (!msg || msg.type !== 'invoke') return;
+  clockOffsetMs = Number(msg.clockOffsetMs) || 0;
   const logs = initLogs.splice(0);
   current = { requestId: msg.requestId, logs };
   const finish = (payload) => {
@@ -76,7 +95,7 @@ parentPort.on('message', (msg) => {
   const context = {
     ...msg.context,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, msg.deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, msg.deadline - RealDate.now()),
   };
   let settled = false;
   const done = (ok, value) => {
