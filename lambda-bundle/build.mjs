@@ -11,7 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const at = process.argv.indexOf('--outdir');
 const outdir = at > 0 && process.argv[at + 1] ? process.argv[at + 1] : join(here, 'dist');
 const outfile = join(outdir, 'index.js');
-const LIMIT = 24 * 1024;
+const LIMIT = 30 * 1024;
 
 await build({
   entryPoints: [join(here, 'src', 'handler.ts')],

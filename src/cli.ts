@@ -97,7 +97,9 @@ function addCommand(
     if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
     command.addOption(option);
   }
-  command.action(async (_options: unknown, cmd: Command) => {
+  if (spec.arguments !== undefined) command.arguments(spec.arguments);
+  command.action(async (...actionArgs: unknown[]) => {
+    const cmd = actionArgs[actionArgs.length - 1] as Command;
     const globals = program.opts<Partial<GlobalOptions>>();
     const resolvedGlobals: GlobalOptions = {
       color: globals.color !== false,
@@ -106,7 +108,8 @@ function addCommand(
     };
     const color = resolvedGlobals.color && io.isTTY && (io.env.NO_COLOR ?? '') === '';
     const module = await spec.load();
-    const options = cmd.opts();
+    // positional arguments, when the command takes any, arrive as options.args
+    const options = spec.arguments === undefined ? cmd.opts() : { ...cmd.opts(), args: cmd.args };
     try {
       setExitCode(await module.execute({ options, globals: resolvedGlobals, io, color, signal }));
     } catch (err) {

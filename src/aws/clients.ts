@@ -3,6 +3,7 @@
 // every client at an AWS-compatible endpoint.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -60,12 +61,14 @@ export interface TargetClients {
   ec2(): Promise<EC2Client>;
   events: EventBridgeClient;
   lambda: LambdaClient;
+  /** Loaded on first use, like ec2: only approvals need it. */
+  dynamodb(): Promise<DynamoDBClient>;
 }
 
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
   const cache: { cloudformation?: CloudFormationClient; cloudtrail?: CloudTrailClient; ec2?: Promise<EC2Client>;
-    events?: EventBridgeClient; lambda?: LambdaClient } = {};
+    events?: EventBridgeClient; lambda?: LambdaClient; dynamodb?: Promise<DynamoDBClient> } = {};
   const config = base(opts);
   return {
     get cloudformation() { return (cache.cloudformation ??= new CloudFormationClient(config)); },
@@ -73,6 +76,7 @@ export function targetClients(opts: ClientOptions): TargetClients {
     ec2: () => (cache.ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => new EC2Client(config))),
     get events() { return (cache.events ??= new EventBridgeClient(config)); },
     get lambda() { return (cache.lambda ??= new LambdaClient(config)); },
+    dynamodb: () => (cache.dynamodb ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => new DynamoDBClient(config))),
   };
 }
 

@@ -55,15 +55,22 @@ export async function execute(context: CommandContext): Promise<number> {
   if (report.stoppedBy === 'canary') notes.push('Stopped after the canary: it failed, so nothing else was started.');
   if (report.stoppedBy === 'signal') notes.push('Interrupted: targets not yet started were skipped.');
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was changed.');
+  const store = report.approvalStore;
+  if (store) {
+    notes.push(`Approval store ${store.stackName} (${store.account}/${store.region}): ${store.result}`
+      + `${store.error ? ` (${store.error})` : store.reason ? ` (${store.reason})` : ''}.`);
+  }
+  if (report.stoppedBy === 'store') notes.push('Stopped: the approval store could not be deployed, so no target was started.');
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('deploy', report.targets, report.summary, {
       templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,
+      ...(report.approvalStore ? { approvalStore: report.approvalStore } : {}),
     }));
   } else {
     io.stdout.write(resultTable(options.plan ? 'plan' : 'deploy', report.targets, { ...report.summary }, context.color,
       { planned: options.plan === true, notes }));
   }
   if (report.stoppedBy === 'signal' || signal.aborted) return 130;
-  if (report.summary.failed > 0 || report.stoppedBy === 'declined') return 1;
+  if (report.summary.failed > 0 || report.stoppedBy === 'declined' || report.stoppedBy === 'store') return 1;
   return 0;
 }

@@ -15,6 +15,7 @@ import { expandTargets, resolveAccounts, type Target } from './targets.js';
 import { order, summarise, type ContractAction, type Summary, type TargetResult } from './results.js';
 import { renderForConfig } from './render.js';
 import { describeError } from './describe-error.js';
+import { deployApprovalStore } from './approval-store.js';
 
 export type DeployEvent =
   | { type: 'discovered'; accounts: number; excluded: number }
@@ -41,7 +42,9 @@ export interface DeployReport {
   targets: TargetResult[];
   excluded: { account: string; name: string; reason: string }[];
   summary: Summary;
-  stoppedBy: 'tolerance' | 'signal' | 'canary' | 'declined' | null;
+  stoppedBy: 'tolerance' | 'signal' | 'canary' | 'declined' | 'store' | null;
+  /** approvals.enabled: the approval store's stack, deployed before any target */
+  approvalStore: TargetResult | null;
 }
 
 const contractAction = (a: DeployAction): ContractAction =>
@@ -59,7 +62,7 @@ interface Planned {
 
 export async function deploy(input: DeployInput): Promise<DeployReport> {
   const { session, config, emit, signal } = input;
-  const rendered = await renderForConfig(config);
+  const rendered = await renderForConfig(config, session.identity.account);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
 
@@ -126,7 +129,7 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
   let stoppedBy: DeployReport['stoppedBy'] = null;
   const finish = (): DeployReport => ({
     version: rendered.version, templateBytes: rendered.bytes, targets: order(results), excluded: set.excluded,
-    summary: summarise(results, set.excluded.length), stoppedBy,
+    summary: summarise(results, set.excluded.length), stoppedBy, approvalStore,
   });
   const skipAll = (list: Planned[], reason: string) => {
     for (const p of list) report(result(p, { result: 'skipped', reason, durationMs: 0 }));
@@ -207,6 +210,14 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
     if (run.stoppedBy) stoppedBy = run.stoppedBy;
     return run;
   };
+
+  // The approval store comes first: the functions about to be deployed read it. If it fails, no target starts.
+  const approvalStore = await deployApprovalStore({ session, config, planOnly: input.planOnly, timer, runId, signal });
+  if (approvalStore?.result === 'failed') {
+    stoppedBy = 'store';
+    for (const t of targets) report(result({ target: t, startedAt: Date.now() }, { result: 'skipped', reason: 'not started: the approval store failed', durationMs: 0 }));
+    return finish();
+  }
 
   // Canary candidates first: the management account's home region, then other home regions, then the rest.
   const rank = (t: Target) => (t.account === session.identity.account ? 0 : 1) + (t.region === homeRegion ? 0 : 2);

@@ -9,6 +9,7 @@ import { PollTimer } from './poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
+import { approvalFindings, loadApprovalIndex } from './approval-status.js';
 
 export interface StatusRow {
   account: string;
@@ -28,6 +29,11 @@ export interface StatusRow {
   problems: string[];
   error: string | null;
   durationMs: number;
+  /** approvals.enabled: active approvals for this target (null when approvals are off) */
+  approvals?: number | null;
+  /** approved rules still present after their approval lapsed, or with a forged approval tag */
+  lapsedApprovedRules?: number | null;
+  approvalsError?: string;
   /** internal: the deployed function's code hash */
   codeSha256?: string | null;
 }
@@ -71,18 +77,20 @@ export interface StatusReport {
 
 export async function status(input: StatusInput): Promise<StatusReport> {
   const { session, config, emit } = input;
-  const rendered = await renderForConfig(config);
+  const rendered = await renderForConfig(config, session.identity.account);
   const localSha = expectedCodeSha256(rendered.body);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
   const stackName = config.stackName;
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
+  const approvalIndex = await loadApprovalIndex(session, config);
 
   const base = (t: Pick<Target, 'account' | 'accountName' | 'region'>): StatusRow => ({
     account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
     version: 'missing', code: 'unknown', rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [],
     notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
+    approvals: approvalIndex ? 0 : null, lapsedApprovedRules: approvalIndex ? 0 : null,
   });
   const rows: StatusRow[] = failed.map((f) => ({ ...base(f), error: f.error }));
   for (const r of rows) {
@@ -110,6 +118,11 @@ export async function status(input: StatusInput): Promise<StatusReport> {
         ...(i.codeError ? { codeError: i.codeError } : {}),
         ...(i.ruleError ? { ruleError: i.ruleError } : {}),
       });
+      if (approvalIndex?.error) row.approvalsError = approvalIndex.error;
+      else if (approvalIndex && i.deployed) {
+        Object.assign(row, await approvalFindings(c, approvalIndex, target.account, target.region, config.approvals.sweepMinutes)
+          .catch((err: unknown) => ({ approvalsError: describeError(err) })));
+      }
     } catch (err) {
       row.error = describeError(err);
     }
@@ -181,6 +194,8 @@ export function judge(r: StatusRow, driftChecked: boolean): void {
       }
     }
     if (driftChecked && r.drift === 'UNKNOWN') p.push('drift unknown');
+    if (r.lapsedApprovedRules) p.push(`${r.lapsedApprovedRules} approved rule(s) outlived their approval (the sweep is late or broken)`);
+    if (r.approvalsError) p.push(`approvals: ${r.approvalsError}`);
   }
   r.problems = p;
   r.healthy = p.length === 0;

@@ -13,6 +13,10 @@ export type TemplateSettings = GuardrailConfig['policy'] & {
   createTrail: boolean;
   homeRegion: string;
   trailRetentionDays: number;
+  /** approvals: the store's table ARN (unset or null: approvals off), what to do when it is unreadable, the sweep */
+  approvalsTableArn?: string | null;
+  onLookupError?: 'revert' | 'keep';
+  sweepSchedule?: string;
 };
 
 export interface RenderedTemplate {
@@ -82,6 +86,9 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     HomeRegion: s.homeRegion,
     TrailRetentionDays: String(s.trailRetentionDays),
     LogRetentionDays: String(logRetentionFor(s.trailRetentionDays)),
+    ApprovalsTableArn: s.approvalsTableArn ?? '',
+    OnLookupError: s.onLookupError ?? 'revert',
+    SweepSchedule: s.sweepSchedule ?? 'rate(5 minutes)',
   };
 }
 

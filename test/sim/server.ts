@@ -59,7 +59,8 @@ export async function startServer(state: SimState, services: Service[], port = 0
     const protocol: Protocol = service?.protocol ?? guessProtocol(target, rawBody);
 
     const send = (status: number, body: string, contentType: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, ...headers });
+      // Date is the service's clock, as with AWS: the simulated one (the SDK corrects its clock skew from it)
+      res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, date: state.clock.date().toUTCString(), ...headers });
       res.end(body);
     };
     const sendError = (err: SimError) => {
