@@ -15,6 +15,7 @@ import { whenLoopIdle } from '../sim/loop.js';
 import { regionState } from '../sim/state.js';
 import { assumeInto, clientConfig, errorOf, memberIds } from '../sim/test/helpers.js';
 import { startE2E, type E2E } from './harness.js';
+import { captureRun } from '../cli/capture.js';
 
 const REGION = 'us-east-1';
 const config = (onLookupError = 'revert') => [
@@ -50,8 +51,20 @@ async function authorize(...perms: [number, string][]): Promise<string[]> {
   return (out.SecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId!);
 }
 
-async function approveJson(args: string[]): Promise<{ id: string; expiresAt: string; approver: string }> {
-  const r = await e.run(['approve', '--account', member, '--region', REGION, '--group', groupId, ...args, '--output', 'json']);
+/**
+ * The CLI in-process (as bin/guardrail runs it), to keep the file's cost down; deploy and the first approval spawn
+ * the built bin/guardrail. The SDK reads the endpoint and credentials from process.env (this file's own process).
+ */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json?: Record<string, unknown> & { targets: Record<string, unknown>[] } }> {
+  const r = await captureRun(args, { env: e.env, cwd: e.dir });
+  let json;
+  try { json = JSON.parse(r.stdout) as Record<string, unknown> & { targets: Record<string, unknown>[] }; } catch { /* a table */ }
+  return { ...r, json };
+}
+
+async function approveJson(args: string[], spawned = false): Promise<{ id: string; expiresAt: string; approver: string }> {
+  const argv = ['approve', '--account', member, '--region', REGION, '--group', groupId, ...args, '--output', 'json'];
+  const r = spawned ? await e.run(argv) : await cli(argv);
   expect(r.code, r.stderr).toBe(0);
   return (r.json as unknown as { approval: { id: string; expiresAt: string; approver: string } }).approval;
 }
@@ -59,6 +72,7 @@ async function approveJson(args: string[]): Promise<{ id: string; expiresAt: str
 beforeAll(async () => {
   e = await startE2E({ accounts: 1, regions: [REGION], stackMs: 20 });
   e.config(config());
+  Object.assign(process.env, e.env);
   const deploy = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
   expect(deploy.code, deploy.stderr).toBe(0);
   expect((deploy.json as unknown as { approvalStore: { result: string } }).approvalStore.result).toBe('succeeded');
@@ -87,22 +101,22 @@ describe('guardrail approve and the approved decision', () => {
       [['approvals', 'revoke', 'apr-00000000deadbeef', '--reason', 'x'], /no approval apr-00000000deadbeef/],
     ];
     for (const [args, message] of cases) {
-      const r = await e.run(args);
+      const r = await cli(args);
       expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     writeFileSync(join(e.dir, 'off.yaml'), 'regions: [us-east-1]\n');
-    const off = await e.run(['approvals', '--config', 'off.yaml']);
+    const off = await cli(['approvals', '--config', 'off.yaml']);
     expect(off.code).toBe(2);
     expect(off.stderr).toContain('approvals are disabled in the configuration');
   });
 
   it('keeps the approved rule (tagged), reverts the rest of the same request, then the sweep expires it', async () => {
-    const approval = await approveJson(['--rule', 'tcp/443 203.0.113.0/24', '--for', '10m', '--reason', 'partner test']);
+    const approval = await approveJson(['--rule', 'tcp/443 203.0.113.0/24', '--for', '10m', '--reason', 'partner test'], true);
     expect(approval.id).toMatch(/^apr-[0-9a-f]{16}$/);
     expect(approval.approver).toBe(`arn:aws:iam::${e.sim.state.org.managementAccountId}:root`);
-    const text = await e.run(['approvals']);
+    const text = await cli(['approvals']);
     expect(text.stdout).toContain(approval.id);
     expect(text.stdout).toContain('ingress tcp/443 from 203.0.113.0/24');
 
@@ -119,7 +133,7 @@ describe('guardrail approve and the approved decision', () => {
     const logged = regionState(e.sim.state, member, REGION).invocations.slice(before).flatMap((i) => i.logs).map((l) => JSON.parse(l) as Decision);
     expect(logged.find((l) => l.action === 'approved')?.approvalId).toBe(approval.id);
 
-    const status = await e.run(['status', '--no-drift', '--output', 'json']);
+    const status = await cli(['status', '--no-drift', '--output', 'json']);
     const row = status.json!.targets.find((t) => t.account === member)!;
     expect(row.approvals).toBe(1);
     expect(row.healthy).toBe(true);
@@ -127,7 +141,7 @@ describe('guardrail approve and the approved decision', () => {
     // a forged tag on a rule nobody approved: the default group's egress rule
     const egress = now.find((r) => r.IsEgress)!.SecurityGroupRuleId!;
     await ec2.send(new CreateTagsCommand({ Resources: [egress], Tags: [{ Key: 'guardrail:approval', Value: 'apr-1111111111111111' }] }));
-    const lapsed = await e.run(['status', '--no-drift', '--output', 'json']);
+    const lapsed = await cli(['status', '--no-drift', '--output', 'json']);
     expect(lapsed.json!.targets.find((t) => t.account === member)!.lapsedApprovedRules).toBe(1);
 
     const sweepFrom = invocationCount();
@@ -139,7 +153,7 @@ describe('guardrail approve and the approved decision', () => {
     const swept = decisionsSince(sweepFrom);
     expect(swept.find((d) => d.action === 'expired')).toMatchObject({ ruleIds: [kept], approvalId: approval.id });
     expect(swept.find((d) => d.action === 'forged')).toMatchObject({ ruleIds: [egress], approvalId: 'apr-1111111111111111' });
-    const all = await e.run(['approvals', '--all', '--output', 'json']);
+    const all = await cli(['approvals', '--all', '--output', 'json']);
     expect((all.json as unknown as { approvals: { id: string; state: string }[] }).approvals).toContainEqual(expect.objectContaining({ id: approval.id, state: 'expired' }));
   });
 
@@ -157,7 +171,7 @@ describe('guardrail approve and the approved decision', () => {
     const approval = await approveJson(['--rule', 'tcp/8443 198.51.100.0/24', '--for', '1h', '--reason', 'vendor']);
     const [kept] = await authorize([8443, '198.51.100.7/32']);
     expect((await rules()).map((r) => r.SecurityGroupRuleId)).toContain(kept);
-    const revoke = await e.run(['approvals', 'revoke', approval.id, '--reason', 'vendor done']);
+    const revoke = await cli(['approvals', 'revoke', approval.id, '--reason', 'vendor done']);
     expect(revoke.code, revoke.stderr).toBe(0);
     const from = invocationCount();
     await fetch(`${e.sim.endpoint}/_sim/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: 60 }) });
@@ -177,7 +191,7 @@ describe('guardrail approve and the approved decision', () => {
 
       await e.faults({ throttleRate: 0 });
       e.config(config('keep'));
-      const redeploy = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
+      const redeploy = await cli(['deploy', '--all-accounts', '--yes', '--output', 'json']);
       expect(redeploy.code, redeploy.stderr).toBe(0);
       await e.faults({ throttleRate: 1 });
       from = invocationCount();
