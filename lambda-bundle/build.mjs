@@ -11,7 +11,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const at = process.argv.indexOf('--outdir');
 const outdir = at > 0 && process.argv[at + 1] ? process.argv[at + 1] : join(here, 'dist');
 const outfile = join(outdir, 'index.js');
-const LIMIT = 30 * 1024;
+// 24 KB before approvals (see lambda-bundle/test/bundle.test.ts); the template budget is the binding limit
+const LIMIT = 29 * 1024;
 
 await build({
   entryPoints: [join(here, 'src', 'handler.ts')],

@@ -2,7 +2,7 @@
 // approval contains are kept (decision `approved`) and tagged with the approval and its expiry; the rest are still
 // reverted. Containment is judged on the rules as EC2 holds them, never on the event's word.
 import { contains, type ApprovedRule } from './contain.js';
-import { errorCode, isTransient, ruleMatches } from './revert.js';
+import { errorCode, isGone, isTransient } from './revert.js';
 import type { Decision, Direction, Ec2Port, GroupRule, Permission } from './types.js';
 
 export const APPROVAL_TAG = 'guardrail:approval';
@@ -36,20 +36,19 @@ export const covering = (approvals: Approval[], r: GroupRule): Approval | undefi
   approvals.find((a) => a.rules.some((ar) => contains(ar, r)));
 
 export interface ApprovalOutcome {
-  /** decisions for the kept rules, one per approval */
+  /** decisions for the kept rules: one per approval, or one `allowed` for all when the store was unreadable (keep) */
   kept: Decision[];
   /** what is still to be reverted (undefined: nothing); `note` is added to its reason */
   rest?: ApprovalUnit;
   note?: string;
-  /** set when the store could not be read and onLookupError=keep: the whole unit is kept */
-  keptByError?: Decision;
 }
 
-/** The rules of the group the unit names, as EC2 describes them now. */
+/**
+ * The rules of the group the unit names by id, as EC2 describes them now. An event in the old format (permissions,
+ * no rule ids; CloudTrail has reported rule ids since 2021) names none, so nothing of it is kept: it is reverted.
+ */
 async function observed(ec2: Ec2Port, unit: ApprovalUnit): Promise<GroupRule[]> {
-  const all = await ec2.groupRules(unit.groupId);
-  if (unit.permissions) return all.filter((r) => unit.permissions!.some((p) => ruleMatches(r, unit.direction, p)));
-  return all.filter((r) => unit.ruleIds.includes(r.ruleId));
+  return (await ec2.groupRules(unit.groupId)).filter((r) => unit.ruleIds.includes(r.ruleId));
 }
 
 export async function applyApprovals(
@@ -62,11 +61,12 @@ export async function applyApprovals(
       .filter((a) => a.groupId === unit.groupId && isActive(a, Date.now()));
   } catch (err) {
     const why = `approval store unreadable (${errorCode(err)})`;
-    if (where.onLookupError === 'keep') return { kept: [], keptByError: { ...base, action: 'allowed', reason: `${why}; kept (onLookupError=keep)` } };
+    if (where.onLookupError === 'keep') return { kept: [{ ...base, action: 'allowed', reason: `${why}; kept (onLookupError=keep)` }] };
     return { kept: [], rest: unit, note: `${why}; reverted (onLookupError=revert)` };
   }
   if (active.length === 0) return { kept: [], rest: unit };
-  const rules = await observed(ec2, unit);
+  // a group that is gone has nothing to keep: the revert path reports it
+  const rules = await observed(ec2, unit).catch((err: unknown) => (isGone(err) ? [] : Promise.reject(err)));
   if (rules.length === 0) return { kept: [], rest: unit };
   const byApproval = new Map<Approval, string[]>();
   const uncovered: string[] = [];
@@ -85,7 +85,7 @@ export async function applyApprovals(
       if (isTransient(err)) throw err;
       // an untagged rule would escape the sweep and outlive its approval: revert it instead
       uncovered.push(...ruleIds);
-      note = `approval ${a.id} covers ${ruleIds.join(',')}, but tagging failed (${errorCode(err)})`;
+      note = `approval ${a.id}: tagging failed (${errorCode(err)})`;
       continue;
     }
     kept.push({ ...base, ruleIds, action: 'approved', reason: `covered by approval ${a.id} (approved by ${a.approver}, until ${expiresAt})`,

@@ -1,11 +1,11 @@
 // The ports, implemented with the AWS SDK v3 clients (which the Lambda runtime provides).
 import {
-  CreateTagsCommand, DescribeSecurityGroupRulesCommand, type SecurityGroupRule, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
+  CreateTagsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { errorCode } from './revert.js';
-import type { Ec2Port, GroupRule, Permission, SnsPort, TaggedRule } from './types.js';
+import type { Ec2Port, Permission, SnsPort, TaggedRule } from './types.js';
 
 function toWire(p: Permission): IpPermission {
   const wire: IpPermission = { IpProtocol: p.ipProtocol };
@@ -20,19 +20,20 @@ function toWire(p: Permission): IpPermission {
   return wire;
 }
 
-/** Every rule matching one filter, with its values (DescribeSecurityGroupRules, paginated). */
-async function describeAll(client: EC2Client, name: string, value: string): Promise<{ rule: GroupRule; raw: SecurityGroupRule }[]> {
-  const rules: { rule: GroupRule; raw: SecurityGroupRule }[] = [];
+/** Every rule matching one filter, with its values, group and tags (DescribeSecurityGroupRules, paginated). */
+async function describeAll(client: EC2Client, name: string, value: string): Promise<TaggedRule[]> {
+  const rules: TaggedRule[] = [];
   let NextToken: string | undefined;
   do {
     const out = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: name, Values: [value] }], NextToken }));
     for (const r of out.SecurityGroupRules ?? []) {
       if (!r.SecurityGroupRuleId) continue;
-      rules.push({ raw: r, rule: {
-        ruleId: r.SecurityGroupRuleId, isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
+      rules.push({
+        ruleId: r.SecurityGroupRuleId, groupId: r.GroupId ?? '', isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
         fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
         referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
-      } });
+        tags: Object.fromEntries((r.Tags ?? []).map((t) => [t.Key, t.Value ?? ''])),
+      });
     }
     NextToken = out.NextToken;
   } while (NextToken);
@@ -62,16 +63,8 @@ export function ec2Port(client: EC2Client): Ec2Port {
         ? [{ ruleId: r.SecurityGroupRuleId, groupId: r.GroupId, isEgress: r.IsEgress === true }]
         : []));
     },
-    async groupRules(groupId) {
-      return (await describeAll(client, 'group-id', groupId)).map((r) => r.rule);
-    },
-    async taggedRules(key) {
-      return (await describeAll(client, 'tag-key', key)).map(({ rule, raw }) => {
-        const tags: Record<string, string> = {};
-        for (const t of raw.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
-        return { ...rule, groupId: raw.GroupId ?? '', tags } satisfies TaggedRule;
-      });
-    },
+    groupRules: (groupId) => describeAll(client, 'group-id', groupId),
+    taggedRules: (key) => describeAll(client, 'tag-key', key),
     async tagRules(ruleIds, tags) {
       await client.send(new CreateTagsCommand({ Resources: ruleIds, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
     },

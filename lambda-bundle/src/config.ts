@@ -40,15 +40,13 @@ export function loadConfig(env: Env): Config {
     if (known.length > 0) directions = [...new Set(known)];
   }
 
+  // approvals: a table ARN turns them on; anything but "keep" for a lookup error means the safe default, revert
   const table = env.GUARDRAIL_APPROVALS_TABLE?.trim();
-  let approvals: Config['approvals'];
-  if (table) {
-    const m = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}$/.exec(table);
-    const rawOnError = (env.GUARDRAIL_ON_LOOKUP_ERROR ?? '').trim().toLowerCase();
-    if (rawOnError !== '' && rawOnError !== 'revert' && rawOnError !== 'keep') warnings.push(`GUARDRAIL_ON_LOOKUP_ERROR "${rawOnError}" unknown; using revert`);
-    if (m) approvals = { tableArn: table, region: m[1]!, onLookupError: rawOnError === 'keep' ? 'keep' : 'revert' };
-    else warnings.push(`GUARDRAIL_APPROVALS_TABLE "${table}" is not a DynamoDB table ARN; approvals are off`);
-  }
+  const arn = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}$/.exec(table ?? '');
+  if (table && !arn) warnings.push(`GUARDRAIL_APPROVALS_TABLE "${table}" is not a table ARN; approvals off`);
+  const approvals: Config['approvals'] = arn
+    ? { tableArn: table!, region: arn[1]!, onLookupError: env.GUARDRAIL_ON_LOOKUP_ERROR?.trim() === 'keep' ? 'keep' : 'revert' }
+    : undefined;
 
   const topic = env.GUARDRAIL_NOTIFY_TOPIC_ARN?.trim();
   const self = env.GUARDRAIL_SELF_ROLE_ARN?.trim();

@@ -3,6 +3,8 @@
 // ports within the approved range (ICMP: fromPort is the type and toPort the code, each matching exactly or -1 for
 // any); and the observed source within the approved one (an IPv4 or IPv6 CIDR inside the approved CIDR of the same
 // family, or the very same prefix list or group).
+import { BlockList, isIP } from 'node:net';
+import { protocol as protocolName } from './revert.js';
 import type { GroupRule } from './types.js';
 
 /** One rule of an approval, as the store keeps it (protocol already normalised by `guardrail approve`). */
@@ -16,41 +18,24 @@ export interface ApprovedRule {
   source: string;
 }
 
-const NAMES: Record<string, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icmpv6', all: '-1' };
-export const protocolName = (p: string): string => NAMES[p.toLowerCase()] ?? p.toLowerCase();
-
-/** The address as a number, or undefined. IPv6 in its usual forms (with ::), without an embedded IPv4 tail. */
-function address(addr: string, v6: boolean): bigint | undefined {
-  if (!v6) {
-    const parts = addr.split('.');
-    if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && +p < 256)) return undefined;
-    return parts.reduce((n, p) => (n << 8n) | BigInt(p), 0n);
-  }
-  const halves = addr.split('::').map((h) => (h ? h.split(':') : []));
-  const fill = 8 - halves.flat().length;
-  if (halves.length > 2 || (halves.length === 2 ? fill < 1 : fill !== 0)) return undefined;
-  const groups = [...halves[0]!, ...Array<string>(halves.length === 2 ? fill : 0).fill('0'), ...(halves[1] ?? [])];
-  if (!groups.every((g) => /^[0-9a-f]{1,4}$/i.test(g))) return undefined;
-  return groups.reduce((n, g) => (n << 16n) | BigInt(`0x${g}`), 0n);
+/** A CIDR's address, prefix length and family, or undefined when it is not a valid IPv4 or IPv6 CIDR. */
+export function parseCidr(cidr: string): { addr: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const m = /^([^/%]+)\/(\d{1,3})$/.exec(cidr);
+  const v = m ? isIP(m[1]!) : 0;
+  return v && +m![2]! <= (v === 6 ? 128 : 32) ? { addr: m![1]!, prefix: +m![2]!, family: v === 6 ? 'ipv6' : 'ipv4' } : undefined;
 }
 
-/** A CIDR as [bits, address, prefix length], or undefined when it is not one. */
-export function parseCidr(cidr: string): [number, bigint, number] | undefined {
-  const m = /^([\d.]+|[\da-f:]+)\/(\d{1,3})$/i.exec(cidr);
-  if (!m) return undefined;
-  const bits = m[1]!.includes(':') ? 128 : 32;
-  const value = address(m[1]!, bits === 128);
-  const prefix = Number(m[2]);
-  return value === undefined || prefix > bits ? undefined : [bits, value, prefix];
-}
-
-/** `inner` lies within `outer`: same family, prefix at least as long, same network bits. */
+/**
+ * `inner` lies within `outer`: the same family, inner's prefix at least as long, and inner's address inside outer's
+ * block (Node's own BlockList does the bit work, for IPv4 and IPv6 alike).
+ */
 export function cidrWithin(inner: string, outer: string): boolean {
   const i = parseCidr(inner);
   const o = parseCidr(outer);
-  if (!i || !o || i[0] !== o[0] || i[2] < o[2]) return false;
-  const shift = BigInt(o[0] - o[2]);
-  return i[1] >> shift === o[1] >> shift;
+  if (!i || !o || i.family !== o.family || i.prefix < o.prefix) return false;
+  const block = new BlockList();
+  block.addSubnet(o.addr, o.prefix, o.family);
+  return block.check(i.addr, i.family);
 }
 
 function portsWithin(protocol: string, r: GroupRule, a: ApprovedRule): boolean {

@@ -13,17 +13,15 @@ export const groupKey = (account: string, region: string, groupId: string): stri
 
 const text = (item: Item, k: string): string => item[k]?.S ?? '';
 
+/** The approval's rules; anything malformed is dropped (it then covers nothing). */
 function rulesOf(raw: string): ApprovedRule[] {
-  let list: unknown;
   try {
-    list = JSON.parse(raw);
+    const list: unknown = JSON.parse(raw);
+    return (Array.isArray(list) ? list : []).filter((r: ApprovedRule) => /^(in|e)gress$/.test(r?.direction)
+      && Number.isInteger(r.fromPort) && Number.isInteger(r.toPort) && typeof r.protocol === 'string' && typeof r.source === 'string');
   } catch {
     return [];
   }
-  if (!Array.isArray(list)) return [];
-  return list.filter((r): r is ApprovedRule => typeof r === 'object' && r !== null
-    && (r.direction === 'ingress' || r.direction === 'egress') && typeof r.protocol === 'string'
-    && Number.isInteger(r.fromPort) && Number.isInteger(r.toPort) && typeof r.source === 'string');
 }
 
 export function toApproval(item: Item): Approval {
@@ -42,17 +40,12 @@ export function dynamoPort(tableArn: string, region: string): ApprovalsPort {
   const timeout = () => ({ abortSignal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
   return {
     async forGroup(account, region, groupId) {
-      const items: Item[] = [];
-      let ExclusiveStartKey: Item | undefined;
-      do {
-        const out = await client.send(new QueryCommand({
-          TableName: tableArn, KeyConditionExpression: 'pk = :pk', ConsistentRead: true,
-          ExpressionAttributeValues: { ':pk': { S: groupKey(account, region, groupId) } }, ExclusiveStartKey,
-        }), timeout());
-        items.push(...(out.Items ?? []));
-        ExclusiveStartKey = out.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return items.map(toApproval);
+      // One page (1 MB) holds well over a thousand approvals of one group; a group with more has a bigger problem.
+      const out = await client.send(new QueryCommand({
+        TableName: tableArn, KeyConditionExpression: 'pk = :pk', ConsistentRead: true,
+        ExpressionAttributeValues: { ':pk': { S: groupKey(account, region, groupId) } },
+      }), timeout());
+      return (out.Items ?? []).map(toApproval);
     },
     async get(account, region, groupId, id) {
       const out = await client.send(new GetItemCommand({

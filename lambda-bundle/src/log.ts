@@ -26,7 +26,8 @@ export function decisionLine(meta: EventMeta, d: Decision): LogLine {
     direction: d.direction,
     action: d.action,
     reason: d.reason,
-    ...(d.approvalId ? { approvalId: d.approvalId, approver: d.approver, expiresAt: d.expiresAt } : {}),
+    // approved, expired and forged: the approval (an unknown approver or expiry is left out of the JSON line)
+    ...(d.approvalId && { approvalId: d.approvalId, approver: d.approver, expiresAt: d.expiresAt }),
   };
 }
 

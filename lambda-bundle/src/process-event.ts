@@ -150,7 +150,6 @@ async function decideUnit(
   let note: string | undefined;
   if (deps.approvals && config.approvals) {
     const o = await applyApprovals(ec2, deps.approvals.store, { ...deps.approvals, onLookupError: config.approvals.onLookupError }, unit);
-    if (o.keptByError) return o.keptByError;
     if (!o.rest) return o.kept;
     ({ kept, note } = o);
     unit = o.rest;

@@ -13,10 +13,7 @@ const APPROVAL_ID = /^apr-[0-9a-f]{8,32}$/;
 type Obj = Record<string, unknown>;
 
 /** EventBridge's scheduled event: `detail-type` "Scheduled Event" from `aws.events`. */
-export function isScheduledEvent(event: unknown): event is Obj {
-  const e = event as Obj | null;
-  return typeof e === 'object' && e !== null && e['detail-type'] === 'Scheduled Event' && e.source === 'aws.events';
-}
+export const isScheduledEvent = (e: unknown): e is Obj => (e as Obj)?.['detail-type'] === 'Scheduled Event' && (e as Obj).source === 'aws.events';
 
 function verdict(rule: TaggedRule, id: string, a: Approval | undefined): [action: 'expired' | 'forged', reason: string] | undefined {
   if (!a || a.groupId !== rule.groupId) return ['forged', `approval ${id} does not exist for ${rule.groupId}`];
@@ -35,7 +32,7 @@ async function checkRule(deps: Deps, rule: TaggedRule, lookup: (r: TaggedRule, i
     // a tag that is not even an approval id is forged without asking the store
     a = APPROVAL_ID.test(id) ? await lookup(rule, id) : undefined;
   } catch (err) {
-    return { ...base, reason: `approval store unreadable (${errorCode(err)}); the rule stays until the next sweep` };
+    return { ...base, reason: `approval store unreadable (${errorCode(err)}); kept until the next sweep` };
   }
   const v = verdict(rule, id, a);
   if (!v) return undefined;
@@ -48,16 +45,11 @@ async function checkRule(deps: Deps, rule: TaggedRule, lookup: (r: TaggedRule, i
 
 export async function sweep(event: Obj, deps: Deps): Promise<Result> {
   const approvals = deps.approvals;
-  const meta = { eventId: typeof event.id === 'string' ? event.id.slice(0, 128) : null, eventName: 'Scheduled Event',
-    account: approvals?.account ?? null, region: approvals?.region ?? null };
+  const meta = { eventId: String(event.id).slice(0, 128), eventName: 'Scheduled Event', account: approvals?.account ?? null, region: approvals?.region ?? null };
   const decisions: Decision[] = [];
   if (!approvals) decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'ignored', reason: 'approvals are off' });
-  const cache = new Map<string, Promise<Approval | undefined>>();
-  const lookup = (r: TaggedRule, id: string) => {
-    const key = `${r.groupId}/${id}`;
-    if (!cache.has(key)) cache.set(key, approvals!.store.get(approvals!.account, approvals!.region, r.groupId, id));
-    return cache.get(key)!;
-  };
+  // one GetItem per tagged rule: approved rules are few, and each lookup sees the store as it is now
+  const lookup = (r: TaggedRule, id: string) => approvals!.store.get(approvals!.account, approvals!.region, r.groupId, id);
   // transient EC2 errors propagate: Lambda retries the sweep, which is idempotent
   for (const rule of approvals ? await deps.ec2.taggedRules(APPROVAL_TAG) : []) {
     const d = await checkRule(deps, rule, lookup);

@@ -119,14 +119,15 @@ describe('the approved decision', () => {
     expect(remaining(ec2)).toEqual([]);
   });
 
-  it('the old event format (permissions, no rule ids) is matched to the group\'s rules', async () => {
+  it('an event in the old format (permissions, no rule ids) is never approved: it names no rule to keep', async () => {
     const ec2 = world([kept, ssh]);
     const ev = envelope({ requestParameters: { groupId: SG, ipPermissions: { items: [
       ctPermission({ protocol: 'tcp', from: 443, to: 443, cidrs: ['203.0.113.0/25'] }), ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] }),
     ] } } });
     const r = await processEvent(ev, deps(ec2, new FakeStore([approval()])));
-    expect(byAction(r, 'approved')[0]!.ruleIds).toEqual(['sgr-0kept']);
-    expect(remaining(ec2)).toEqual(['sgr-0kept']);
+    expect(byAction(r, 'approved')).toEqual([]);
+    expect(byAction(r, 'reverted')).toHaveLength(1);
+    expect(remaining(ec2)).toEqual([]);
   });
 
   const failures: [string, Error][] = [
@@ -171,7 +172,7 @@ describe('the sweep', () => {
     const summary = Object.fromEntries(r.decisions.map((d) => [d.ruleIds[0], d.action]));
     expect(summary).toEqual({ 'sgr-0expired': 'expired', 'sgr-0revoked': 'expired', 'sgr-0forged': 'forged', 'sgr-0notcovered': 'forged', 'sgr-0junk': 'forged' });
     expect(r.decisions.find((d) => d.ruleIds[0] === 'sgr-0revoked')!.reason).toContain('was revoked');
-    expect(store.gets).toBe(4); // the junk tag is not looked up; apr-…a1 once for both its rules
+    expect(store.gets).toBe(5); // the junk tag is not looked up
   });
 
   it('leaves a rule when the store cannot be read, and says so', async () => {

@@ -2,7 +2,7 @@
 // into Code.ZipFile, and a version that is a hash of the rendered template (kept as a parameter, output and tag).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseDocument, Scalar, type Document } from 'yaml';
+import { isMap, parseDocument, Scalar, visit, type Document } from 'yaml';
 import type { GuardrailConfig } from '../config/index.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
@@ -108,12 +108,36 @@ export function renderTemplate(source: string, code: string, settings: TemplateS
   codeNode.type = Scalar.BLOCK_LITERAL;
   doc.setIn(['Resources', 'RevertFunction', 'Properties', 'Code', 'ZipFile'], codeNode);
 
+  stripForCloudFormation(doc);
   setParameterDefault(doc, 'GuardrailVersion', 'unversioned');
-  const unversioned = doc.toString({ lineWidth: 0 });
+  const unversioned = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq: false });
   const version = createHash('sha256').update(unversioned).digest('hex').slice(0, 16);
   setParameterDefault(doc, 'GuardrailVersion', version);
-  const body = doc.toString({ lineWidth: 0 });
+  const body = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq: false });
   return { body, version, bytes: Buffer.byteLength(body, 'utf8') };
+}
+
+/**
+ * The rendered template carries what CloudFormation acts on; the comments and the descriptions of parameters and outputs stay in
+ * templates/guardrail.yaml for its readers. Dropping them keeps about 2 KB of the TemplateBody budget for the
+ * inlined function (guardrail sets every parameter itself, so no console wizard shows the descriptions).
+ */
+function stripForCloudFormation(doc: Document): void {
+  doc.commentBefore = null;
+  doc.comment = null;
+  visit(doc, {
+    Node(_key, node) {
+      node.commentBefore = null;
+      node.comment = null;
+    },
+    Pair(_key, pair) {
+      if (pair.key && typeof pair.key === 'object') Object.assign(pair.key, { commentBefore: null, comment: null });
+    },
+  });
+  for (const section of ['Parameters', 'Outputs']) {
+    const entries = doc.get(section);
+    if (isMap(entries)) for (const e of entries.items) if (isMap(e.value)) e.value.delete('Description');
+  }
 }
 
 function setParameterDefault(doc: Document, name: string, value: string): void {
