@@ -4,11 +4,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { AbortError, ExitCode } from './errors.js';
-import { COMMANDS, type CliIO, type CommandSpec, type GlobalOptions } from './commands/index.js';
+import { COMMANDS, type CommandSpec, type GlobalOptions } from './commands/index.js';
+import type { CliIO } from './io.js';
 import { exitCodeFor, printError } from './output/print-error.js';
 import { packageVersion } from './version.js';
 
-export type { CliIO } from './commands/index.js';
+export type { CliIO, Writer } from './io.js';
 
 export interface RunOptions {
   /** Aborts the running command; when absent, run() aborts on the process's first SIGINT. */

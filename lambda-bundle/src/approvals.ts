@@ -30,6 +30,7 @@ export interface ApprovalUnit {
   permissions?: Permission[];
 }
 
+export const unreadable = (err: unknown): string => `approval store unreadable (${errorCode(err)})`;
 export const isActive = (a: Approval, nowMs: number): boolean => !a.revoked && a.expiresAt * 1000 > nowMs;
 export const isoOf = (epochSeconds: number): string => new Date(epochSeconds * 1000).toISOString();
 export const covering = (approvals: Approval[], r: GroupRule): Approval | undefined =>
@@ -60,7 +61,7 @@ export async function applyApprovals(
     active = (await store.forGroup(where.account, where.region, unit.groupId))
       .filter((a) => a.groupId === unit.groupId && isActive(a, Date.now()));
   } catch (err) {
-    const why = `approval store unreadable (${errorCode(err)})`;
+    const why = unreadable(err);
     if (where.onLookupError === 'keep') return { kept: [{ ...base, action: 'allowed', reason: `${why}; kept (onLookupError=keep)` }] };
     return { kept: [], rest: unit, note: `${why}; reverted (onLookupError=revert)` };
   }

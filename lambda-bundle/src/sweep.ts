@@ -3,9 +3,9 @@
 // was revoked is revoked (`expired`); one whose approval does not exist, belongs to another group or does not
 // contain the rule is revoked too (`forged`: anyone who may tag a rule can write that tag). Untagged rules are not
 // its business. When the store cannot be read the rule stays, the decision says `failed`, and the next sweep retries.
-import { APPROVAL_TAG, covering, isActive, isoOf, type Approval } from './approvals.js';
+import { APPROVAL_TAG, covering, isActive, isoOf, unreadable, type Approval } from './approvals.js';
 import { report, type Deps } from './process-event.js';
-import { errorCode, revokeRuleIds } from './revert.js';
+import { revokeRuleIds } from './revert.js';
 import type { Decision, Result, TaggedRule } from './types.js';
 
 const APPROVAL_ID = /^apr-[0-9a-f]{8,32}$/;
@@ -16,8 +16,8 @@ type Obj = Record<string, unknown>;
 export const isScheduledEvent = (e: unknown): e is Obj => (e as Obj)?.['detail-type'] === 'Scheduled Event' && (e as Obj).source === 'aws.events';
 
 function verdict(rule: TaggedRule, id: string, a: Approval | undefined): [action: 'expired' | 'forged', reason: string] | undefined {
-  if (!a || a.groupId !== rule.groupId) return ['forged', `approval ${id} does not exist for ${rule.groupId}`];
-  if (!covering([a], rule)) return ['forged', `approval ${id} does not cover this rule`];
+  if (!a || a.groupId !== rule.groupId) return ['forged', `approval ${id} does not exist`];
+  if (!covering([a], rule)) return ['forged', `approval ${id} does not cover it`];
   if (a.revoked) return ['expired', `approval ${id} was revoked`];
   if (!isActive(a, Date.now())) return ['expired', `approval ${id} expired at ${isoOf(a.expiresAt)}`];
   return undefined;
@@ -32,7 +32,7 @@ async function checkRule(deps: Deps, rule: TaggedRule, lookup: (r: TaggedRule, i
     // a tag that is not even an approval id is forged without asking the store
     a = APPROVAL_ID.test(id) ? await lookup(rule, id) : undefined;
   } catch (err) {
-    return { ...base, reason: `approval store unreadable (${errorCode(err)}); kept until the next sweep` };
+    return { ...base, reason: `${unreadable(err)}; kept until the next sweep` };
   }
   const v = verdict(rule, id, a);
   if (!v) return undefined;

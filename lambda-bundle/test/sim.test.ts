@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ec2Port } from '../src/aws.js';
 import { processEvent } from '../src/process-event.js';
 import type { Decision } from '../src/types.js';
-import { whenLoopIdle } from '../../test/sim/loop.js';
+import { warmEnvironments, whenLoopIdle } from '../../test/sim/loop.js';
 import { regionState } from '../../test/sim/state.js';
 import { putFunction, putRule, putTopic } from '../../test/sim/test/sim-resources.js';
 import type { SimServer } from '../../test/sim/server.js';
@@ -240,7 +240,9 @@ describe('no collateral damage, with the simulator\'s own CloudTrail events', ()
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)] ?? 0;
     console.log(`handler median over ${times.length} events against the simulator: ${median.toFixed(1)} ms`);
-    expect(median).toBeLessThan(1000);
+    // a few milliseconds on an idle machine: the bound is a sanity check that survives a loaded one (a median, so one
+    // stalled sample cannot fail it)
+    expect(median).toBeLessThan(2000);
   });
 });
 
@@ -287,7 +289,12 @@ describe('the built bundle in the simulator\'s closed loop', () => {
         expect(await ruleIds(region, groupId)).toEqual(before);
       }
       console.log(`closed loop, authorize → reverted: cold ${elapsed[0]} ms, warm ${elapsed[1]} ms`);
-      expect(elapsed[1]).toBeLessThan(1000);
+      // the second event ran in the environment the first one started (one warm environment, two successful first
+      // attempts); its time is printed, and bounded only loosely: a loaded machine can stall any single sample
+      const fnArn = `arn:aws:lambda:${region}:${account}:function:guardrail-enforce`;
+      expect(warmEnvironments(sim.state, fnArn)).toBe(1);
+      expect(rs.invocations.filter((i) => i.functionArn === fnArn).map((i) => [i.attempt, i.status])).toEqual([[1, 'succeeded'], [1, 'succeeded']]);
+      expect(elapsed[1]).toBeLessThan(5000);
     } finally {
       rs.rules.delete('guardrail-enforce-rule');
     }

@@ -1,9 +1,10 @@
 // guardrail deploy: options → engine → reporter → exit code. No AWS calls of its own.
 import { deploy, type DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
+import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkTrailHome } from '../config/index.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
 interface DeployOptions extends TargetOptions {
@@ -38,10 +39,9 @@ export async function execute(context: CommandContext): Promise<number> {
     report = await deploy({
       session, config, selectedAccounts: loaded.selectedAccounts, planOnly: options.plan === true, signal, emit: onEvent,
       confirmRequired: options.yes !== true,
-      confirm: async (accounts, targets) => {
+      confirm: async (plan) => {
         reporter.stop();
-        return confirmOrRequireYes(io, options.yes, `Deploy guardrail to ${accounts} accounts (${targets} stacks)?`,
-          `Changing ${accounts} accounts`);
+        return confirmOrRequireYes(io, options.yes, deployQuestion(plan), `Changing ${plan.accounts} accounts`);
       },
     });
   } finally {
@@ -61,6 +61,8 @@ export async function execute(context: CommandContext): Promise<number> {
       + `${store.error ? ` (${store.error})` : store.reason ? ` (${store.reason})` : ''}.`);
   }
   if (report.stoppedBy === 'store') notes.push('Stopped: the approval store could not be deployed, so no target was started.');
+  const s = report.summary;
+  if (!options.plan && s.targets > 0 && s.unchanged === s.targets) notes.push('Nothing to change: every stack is current.');
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('deploy', report.targets, report.summary, {
       templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,

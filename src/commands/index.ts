@@ -4,43 +4,10 @@
  * heavy imports: `guardrail --help` loads it.
  */
 
-export interface Writer {
-  write(chunk: string): unknown;
-}
+import type { CommandModule } from './context.js';
 
-/** Where a command reads and writes; tests pass their own. */
-export interface CliIO {
-  stdout: Writer;
-  stderr: Writer;
-  /** Whether stdout is a terminal (colour, spinners, prompts). */
-  isTTY: boolean;
-  env: Record<string, string | undefined>;
-  /** The directory ./accounts.yaml is looked up in; process.cwd() when absent. */
-  cwd?: string;
-}
-
-export interface GlobalOptions {
-  profile?: string;
-  /** false with --no-color. */
-  color: boolean;
-  debug: boolean;
-}
-
-export interface CommandContext {
-  /** The command's own options (camelCase, as commander names them). */
-  options: Record<string, unknown>;
-  globals: GlobalOptions;
-  io: CliIO;
-  /** Colour is on: a TTY, no --no-color, no NO_COLOR. */
-  color: boolean;
-  /** Aborted on Ctrl-C. */
-  signal: AbortSignal;
-}
-
-export interface CommandModule {
-  /** Runs the command and returns its exit code; throws GuardrailError for user-facing failures. */
-  execute(context: CommandContext): Promise<number>;
-}
+export type { CliIO, Writer } from '../io.js';
+export type { CommandContext, CommandModule, GlobalOptions } from './context.js';
 
 export interface OptionSpec {
   /** commander flags, e.g. `--config <file>`. */

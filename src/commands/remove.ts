@@ -1,9 +1,11 @@
-// guardrail remove: delete the stacks of some or all accounts. The trail bucket is retained and named.
+// guardrail remove: delete the stacks of some or all accounts. What the template retains (the trail bucket, the
+// decision log group, the dead-letter queue of failed reverts) stays, and is named.
 import { remove } from '../engine/remove.js';
 import type { DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
+import { removeQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
 interface RemoveOptions extends TargetOptions {
@@ -33,9 +35,9 @@ export async function execute(context: CommandContext): Promise<number> {
   try {
     report = await remove({
       session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
-      confirm: async (accounts, stacks) => {
+      confirm: async (plan) => {
         reporter.stop();
-        return confirmOrRequireYes(io, options.yes, `Remove guardrail from ${accounts} account(s) (${stacks} stacks)?`, 'Removing guardrail',
+        return confirmOrRequireYes(io, options.yes, removeQuestion(plan.accounts, plan.regions, plan.stacks), 'Removing guardrail',
           'check what is there first with guardrail status');
       },
     });
@@ -45,12 +47,26 @@ export async function execute(context: CommandContext): Promise<number> {
   }
   const notes = report.retainedBuckets.map((b) =>
     `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
+  const keptOthers = report.kept.filter((k) => k.type !== 'AWS::S3::Bucket');
+  if (keptOthers.length > 0) notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { retainedBuckets: report.retainedBuckets }));
+    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { retainedBuckets: report.retainedBuckets, kept: report.kept }));
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
   }
   if (report.stoppedBy === 'signal' || signal.aborted) return 130;
   return report.summary.failed > 0 || report.stoppedBy === 'declined' ? 1 : 0;
+}
+
+const KEPT_NAMES: Record<string, string> = {
+  'AWS::Logs::LogGroup': 'decision log group',
+  'AWS::SQS::Queue': 'dead-letter queue (failed reverts)',
+};
+
+/** "12 decision log groups, 12 dead-letter queues (failed reverts)" */
+function keptSummary(kept: { type: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const k of kept) counts.set(k.type, (counts.get(k.type) ?? 0) + 1);
+  return [...counts].map(([type, n]) => `${n} × ${KEPT_NAMES[type] ?? type}`).join(', ');
 }

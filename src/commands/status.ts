@@ -3,7 +3,7 @@ import { status, type StatusEvent } from '../engine/status.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
 interface StatusOptions extends TargetOptions {
@@ -34,7 +34,7 @@ export async function execute(context: CommandContext): Promise<number> {
     session.close();
   }
   if (options.output === 'json') {
-    const targets = report.targets.map(({ codeSha256: _sha, ...row }) => row);
+    const targets = report.targets.map(({ codeSha256: _sha, templateVersion: _version, ...row }) => row);
     io.stdout.write(jsonDocument('status', targets, report.summary, {
       templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
       excluded: report.excluded,

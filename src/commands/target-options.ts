@@ -1,11 +1,13 @@
 // What deploy, status and remove share: their target options, loading the configuration with those flags, the
 // AWS session, and the account choice and confirmation rules.
 import { createInterface } from 'node:readline/promises';
-import { loadConfig, type LoadedConfig } from '../config/index.js';
+import type { LoadedConfig } from '../config/index.js';
 import { openSession, type Session } from '../engine/session.js';
 import type { GuardrailConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
-import type { CliIO, CommandContext } from './index.js';
+import type { CliIO } from '../io.js';
+import type { CommandContext } from './context.js';
+import { loadSettings } from './load-settings.js';
 
 /** The flags that choose targets and override the configuration file. */
 export interface TargetOptions {
@@ -19,11 +21,12 @@ export interface TargetOptions {
 }
 
 export function loadCommandConfig(context: CommandContext, o: TargetOptions): Promise<LoadedConfig> {
-  return loadConfig(o.config, {
+  return loadSettings(context, o.config, {
     regions: o.regions, concurrency: o.concurrency, failureTolerance: o.failureTolerance, roleName: o.roleName,
     externalId: o.externalId, account: o.account,
-  }, context.io.cwd === undefined ? {} : { cwd: context.io.cwd });
+  });
 }
+
 
 export function openCommandSession(context: CommandContext, config: GuardrailConfig): Promise<Session> {
   return openSession({

@@ -1,10 +1,10 @@
 // guardrail template: print the rendered template exactly as deploy sends it, for review or your own linters.
-import { loadConfig } from '../config/index.js';
 import { REGION_NAMES, isRegionName } from '../config/regions.js';
 import { suggest } from '../config/suggest.js';
 import { renderForConfig } from '../engine/render.js';
 import { UsageError } from '../errors.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
+import { loadSettings } from './load-settings.js';
 
 interface TemplateOptions {
   config?: string;
@@ -20,8 +20,7 @@ export async function execute(context: CommandContext): Promise<number> {
       problems: [{ path: '--region', message: `unknown region "${options.region}"`, didYouMean: suggest(options.region, REGION_NAMES) }],
     });
   }
-  const loaded = await loadConfig(options.config, options.region ? { regions: options.region } : {},
-    io.cwd === undefined ? {} : { cwd: io.cwd });
+  const loaded = await loadSettings(context, options.config, options.region ? { regions: options.region } : {});
   const { config } = loaded;
   const rendered = await renderForConfig(config);
   io.stdout.write(rendered.body.endsWith('\n') ? rendered.body : `${rendered.body}\n`);

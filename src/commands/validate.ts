@@ -3,10 +3,11 @@
  * and where each came from. With --output json, one JSON document goes to stdout, valid or not.
  */
 import { Chalk } from 'chalk';
-import { checkTrailHome, loadConfig, type LoadedConfig, type Source } from '../config/index.js';
+import { checkTrailHome, type LoadedConfig, type Source } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
+import { loadSettings } from './load-settings.js';
 
 interface ValidateOptions {
   config?: string;
@@ -23,17 +24,13 @@ export async function execute(context: CommandContext): Promise<number> {
   const { io } = context;
   let loaded: LoadedConfig;
   try {
-    loaded = await loadConfig(
-      options.config,
-      {
-        regions: options.regions,
-        concurrency: options.concurrency,
-        failureTolerance: options.failureTolerance,
-        roleName: options.roleName,
-        externalId: options.externalId,
-      },
-      io.cwd === undefined ? {} : { cwd: io.cwd },
-    );
+    loaded = await loadSettings(context, options.config, {
+      regions: options.regions,
+      concurrency: options.concurrency,
+      failureTolerance: options.failureTolerance,
+      roleName: options.roleName,
+      externalId: options.externalId,
+    });
     // validate answers "will deploy accept this?"
     checkTrailHome(loaded);
   } catch (err) {
@@ -81,7 +78,9 @@ function renderTable(loaded: LoadedConfig, name: string, color: boolean): string
   }
   const keyWidth = Math.max('SETTING'.length, ...rows.map((row) => row[0].length));
   const valueWidth = Math.min(60, Math.max('VALUE'.length, ...rows.map((row) => row[1].length)));
-  const lines = [`${chalk.green('✔')} ${name} is valid (${loaded.file})`, ''];
+  const lines = [loaded.file === null
+    ? `${chalk.green('✔')} no ${name}: every setting takes its default (write one from accounts.example.yaml to change them)`
+    : `${chalk.green('✔')} ${name} is valid (${loaded.file})`, ''];
   lines.push(chalk.bold(`${'SETTING'.padEnd(keyWidth)}  ${'VALUE'.padEnd(valueWidth)}  SOURCE`));
   for (const [path, value, source] of rows) {
     lines.push(`${path.padEnd(keyWidth)}  ${value.padEnd(valueWidth)}  ${paint[source](source)}`);

@@ -129,24 +129,7 @@ export function parseConfigText(text: string, file: string): ConfigFile {
       });
     }
   }
-  if (typeof data === 'object' && data !== null && 'accounts' in data && Array.isArray(data.accounts)) {
-    const seen = new Map<string, number>();
-    data.accounts.forEach((entry: unknown, index) => {
-      if (typeof entry !== 'object' || entry === null || !('id' in entry) || typeof entry.id !== 'string') return;
-      const first = seen.get(entry.id);
-      if (first === undefined) {
-        seen.set(entry.id, index);
-        return;
-      }
-      const firstLine = locate(['accounts', first, 'id']).line;
-      problems.push({
-        file,
-        ...locate(['accounts', index, 'id']),
-        path: formatPath(['accounts', index, 'id']),
-        message: `duplicate account id "${entry.id}"${firstLine === undefined ? '' : ` (first on line ${firstLine})`}`,
-      });
-    });
-  }
+  problems.push(...duplicateAccounts(data, file, locate));
 
   if (problems.length > 0 || !result.success) {
     problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
@@ -154,6 +137,30 @@ export function parseConfigText(text: string, file: string): ConfigFile {
     throw new ConfigError(`${file} has ${count}`, { problems });
   }
   return result.data;
+}
+
+/** One problem for each account id listed a second time, naming the line of the first. */
+function duplicateAccounts(data: unknown, file: string,
+  locate: (path: readonly PathSegment[]) => Pick<ConfigProblem, 'line' | 'col'>): ConfigProblem[] {
+  if (typeof data !== 'object' || data === null || !('accounts' in data) || !Array.isArray(data.accounts)) return [];
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, number>();
+  data.accounts.forEach((entry: unknown, index) => {
+    if (typeof entry !== 'object' || entry === null || !('id' in entry) || typeof entry.id !== 'string') return;
+    const first = seen.get(entry.id);
+    if (first === undefined) {
+      seen.set(entry.id, index);
+      return;
+    }
+    const firstLine = locate(['accounts', first, 'id']).line;
+    problems.push({
+      file,
+      ...locate(['accounts', index, 'id']),
+      path: formatPath(['accounts', index, 'id']),
+      message: `duplicate account id "${entry.id}"${firstLine === undefined ? '' : ` (first on line ${firstLine})`}`,
+    });
+  });
+  return problems;
 }
 
 function firstLine(message: string): string {

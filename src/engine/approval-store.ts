@@ -4,7 +4,7 @@ import type { GuardrailConfig } from '../config/index.js';
 import { storePlace } from '../approvals/place.js';
 import { deployStore, desiredStore, organizationId } from '../approvals/store-stack.js';
 import { describeError } from './describe-error.js';
-import type { PollTimer } from './poll-timer.js';
+import type { PollTimer } from '../aws/poll-timer.js';
 import type { TargetResult } from './results.js';
 import type { Session } from './session.js';
 

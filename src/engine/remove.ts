@@ -2,17 +2,20 @@
 // through the same pool. A missing stack counts as already removed.
 import { randomUUID } from 'node:crypto';
 import type { GuardrailConfig } from '../config/index.js';
-import { planRemove, removeStack } from '../stack/remove-stack.js';
+import type { StackContext } from '../stack/deploy-stack.js';
+import { planRemove, removeStack, type KeptResource } from '../stack/remove-stack.js';
 import { describeError } from './describe-error.js';
 import type { DeployEvent } from './deploy.js';
 import { summarise, type TargetResult } from './results.js';
-import { PollTimer } from './poll-timer.js';
+import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
 
 export interface RemoveResult extends TargetResult {
   retainedBuckets: string[];
+  /** resources the delete kept by their DeletionPolicy (decision log group, dead-letter queue, trail bucket) */
+  kept?: KeptResource[];
 }
 
 export interface RemoveInput {
@@ -21,12 +24,21 @@ export interface RemoveInput {
   selectedAccounts: string[] | null;
   signal: AbortSignal;
   emit(event: DeployEvent): void;
-  confirm(accounts: number, stacks: number): Promise<boolean>;
+  /** asked with what will be deleted: the accounts (id and name), the regions and the stack count */
+  confirm(plan: RemovePlan): Promise<boolean>;
+}
+
+export interface RemovePlan {
+  accounts: { id: string; name: string }[];
+  regions: string[];
+  stacks: number;
 }
 
 export interface RemoveReport {
   targets: RemoveResult[];
   retainedBuckets: { account: string; region: string; bucket: string }[];
+  /** every resource kept by its DeletionPolicy, with where it is */
+  kept: ({ account: string; region: string } & KeptResource)[];
   summary: ReturnType<typeof summarise>;
   stoppedBy: 'signal' | 'declined' | null;
 }
@@ -39,7 +51,7 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   const runId = randomUUID();
-  const ctxFor = (t: Target) => ({ cfn: session.clients(t.account, t.region, t.role).cloudformation, timer, runId });
+  const ctxFor = (t: Target): StackContext => ({ cfn: session.clients(t.account, t.region, t.role).cloudformation, timer, runId });
   const results: RemoveResult[] = failed.map((f) => ({ ...f, action: 'delete', retainedBuckets: [] }));
   for (const r of results) emit({ type: 'done', result: r });
 
@@ -58,7 +70,7 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
     }
   }, { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false });
 
-  const toDelete: { t: Target; stackId: string; stackStatus: string | null }[] = [];
+  const toDelete: ToDelete[] = [];
   planned.outcomes.forEach((o, i) => {
     let r: RemoveResult | undefined;
     if (o.kind === 'skipped') r = row(targets[i]!, { result: 'skipped', reason: o.reason });
@@ -77,6 +89,7 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
     return {
       targets: results, summary: summarise(results, set.excluded.length), stoppedBy,
       retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))),
+      kept: results.flatMap((r) => (r.kept ?? []).map((k) => ({ account: r.account, region: r.region, ...k }))),
     };
   };
   const skipAll = (reason: string) => {
@@ -88,13 +101,40 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   };
   if (toDelete.length === 0) return finish();
   if (stoppedBy) { skipAll('interrupted before it started'); return finish(); }
-  const accounts = new Set(toDelete.map((d) => d.t.account)).size;
-  if (!(await input.confirm(accounts, toDelete.length))) {
+  if (!(await input.confirm(removePlan(toDelete)))) {
     stoppedBy = 'declined';
     skipAll('not confirmed');
     return finish();
   }
 
+  const run = await deleteStacks(toDelete, { input, runId, ctxFor, row, results });
+  if (run.stoppedBy === 'signal') stoppedBy = 'signal';
+  return finish();
+}
+
+/** What the confirmation names: each account once (in id order), each region once, and the stack count. */
+function removePlan(toDelete: ToDelete[]): RemovePlan {
+  const accounts = new Map(toDelete.map((d) => [d.t.account, d.t.accountName]));
+  return {
+    accounts: [...accounts].sort(([a], [b]) => a.localeCompare(b)).map(([id, name]) => ({ id, name })),
+    regions: [...new Set(toDelete.map((d) => d.t.region))].sort(),
+    stacks: toDelete.length,
+  };
+}
+
+interface ToDelete { t: Target; stackId: string; stackStatus: string | null }
+
+interface DeletePhase {
+  input: RemoveInput;
+  runId: string;
+  ctxFor(t: Target): StackContext;
+  row(t: Target, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult;
+  results: RemoveResult[];
+}
+
+/** Deletes the stacks through the pool; each result goes to `results` and is reported as it finishes. */
+async function deleteStacks(toDelete: ToDelete[], { input, runId, ctxFor, row, results }: DeletePhase) {
+  const { config, emit, signal } = input;
   emit({ type: 'phase', phase: 'rollout', targets: toDelete.length });
   const run = await runPool(toDelete, async (d) => {
     emit({ type: 'start', target: d.t });
@@ -103,7 +143,8 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
     try {
       const out = await removeStack(ctxFor(d.t), d.stackId, d.stackStatus, `guardrail-remove-${runId}`);
       r = out.kind === 'removed'
-        ? row(d.t, { result: 'succeeded', stackStatus: 'DELETE_COMPLETE', retainedBuckets: out.retained, reason: 'deleted' })
+        ? row(d.t, { result: 'succeeded', stackStatus: 'DELETE_COMPLETE', retainedBuckets: out.retained, kept: out.kept,
+          reason: 'deleted' })
         : row(d.t, { result: 'failed', stackStatus: out.stackStatus, error: out.reason, retainedBuckets: out.retained,
             ...(out.firstFailure ? { firstFailure: out.firstFailure } : {}) });
     } catch (err) {
@@ -121,6 +162,5 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
       emit({ type: 'done', result: r });
     }
   });
-  if (run.stoppedBy === 'signal') stoppedBy = 'signal';
-  return finish();
+  return run;
 }

@@ -3,9 +3,10 @@ import type { GuardrailConfig } from '../config/index.js';
 import { expectedCodeSha256 } from '../stack/code-hash.js';
 import { inspectStack, type DriftedResource, type DriftState } from '../stack/inspect-stack.js';
 import { isDeploySuccess } from '../stack/stack-status.js';
+import { codeReferences, type CodeReferences } from './code-reference.js';
 import { describeError } from './describe-error.js';
 import { renderForConfig } from './render.js';
-import { PollTimer } from './poll-timer.js';
+import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
@@ -36,6 +37,8 @@ export interface StatusRow {
   approvalsError?: string;
   /** internal: the deployed function's code hash */
   codeSha256?: string | null;
+  /** internal: the stack's template version tag */
+  templateVersion?: string | null;
 }
 
 export interface StatusSummary {
@@ -68,7 +71,7 @@ export interface StatusReport {
   version: string;
   codeSha256: string;
   /** where the expected code hash came from */
-  codeReference: 'local bundle' | 'agreement of current stacks';
+  codeReference: CodeReferences['reference'];
   targets: StatusRow[];
   excluded: { account: string; name: string; reason: string }[];
   summary: StatusSummary;
@@ -113,6 +116,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
       Object.assign(row, {
         deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
         driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
+        templateVersion: i.stackVersion,
         version: !i.deployed ? 'missing' : i.stackVersion === rendered.version ? 'current' : 'outdated',
         ...(i.driftReason ? { driftReason: i.driftReason } : {}),
         ...(i.codeError ? { codeError: i.codeError } : {}),
@@ -144,28 +148,15 @@ export async function status(input: StatusInput): Promise<StatusReport> {
     }
   });
 
-  // The expected code hash: the local bundle's, unless no current stack matches it and the current stacks agree on
-  // another one (an endpoint that builds its inline-code archive differently from ours).
-  let expectedSha = localSha;
-  let codeReference: StatusReport['codeReference'] = 'local bundle';
-  const currentShas = rows.filter((r) => r.version === 'current' && r.codeSha256).map((r) => r.codeSha256!);
-  if (currentShas.length >= 3 && !currentShas.includes(localSha)) {
-    const counts = new Map<string, number>();
-    for (const s of currentShas) counts.set(s, (counts.get(s) ?? 0) + 1);
-    const [top, n] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
-    if (n > currentShas.length / 2) {
-      expectedSha = top;
-      codeReference = 'agreement of current stacks';
-    }
-  }
+  const code = codeReferences(rows, rendered.version, localSha);
   for (const r of rows) {
-    if (r.deployed && r.codeSha256) r.code = r.codeSha256 === expectedSha ? 'current' : 'outdated';
+    if (r.deployed && r.codeSha256) r.code = r.codeSha256 === code.expectedFor(r.templateVersion) ? 'current' : 'outdated';
     judge(r, input.drift);
   }
   rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
   return {
-    version: rendered.version, codeSha256: expectedSha, codeReference, targets: rows, excluded: set.excluded,
+    version: rendered.version, codeSha256: code.currentSha, codeReference: code.reference, targets: rows, excluded: set.excluded,
     interrupted: run.stoppedBy === 'signal',
     summary: {
       targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),

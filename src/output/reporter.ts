@@ -2,7 +2,7 @@
 // line per finished target everywhere else. Results go to stdout separately (output/results.ts).
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
-import type { CliIO } from '../commands/index.js';
+import type { CliIO } from '../io.js';
 
 export interface ProgressTarget {
   account: string;

@@ -5,7 +5,7 @@ import {
   ExecuteChangeSetCommand, paginateDescribeStackEvents, type CloudFormationClient, type Change, type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { createHash } from 'node:crypto';
-import type { OperationKind, PollTimer } from '../engine/poll-timer.js';
+import type { OperationKind, PollTimer } from '../aws/poll-timer.js';
 import { isEmptyChangeSet, isStackMissing } from './cfn-errors.js';
 import { isDeploySuccess, isInProgress, isReviewOnly, needsRecreate } from './stack-status.js';
 import { VERSION_TAG } from './template.js';

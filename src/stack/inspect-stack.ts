@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { PollTimer } from '../engine/poll-timer.js';
+import type { PollTimer } from '../aws/poll-timer.js';
 import { describeStack, stackVersion } from './deploy-stack.js';
 import { isDeploySuccess } from './stack-status.js';
 

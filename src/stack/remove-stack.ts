@@ -1,11 +1,19 @@
-// Removing one stack. Resources with DeletionPolicy Retain (the trail bucket) stay, and are named in the result, so
-// the audit logs are never lost and the user knows where they are.
-import { DeleteStackCommand, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+// Removing one stack. Resources whose DeletionPolicy keeps them (the trail bucket, the decision log group, the
+// dead-letter queue of failed reverts) stay, and are named in the result, so the audit record is never lost and the
+// user knows where it is.
+import { DeleteStackCommand, DescribeStackResourcesCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
 import { describeStack, firstFailedResource, waitForStack, type FailedResource, type StackContext } from './deploy-stack.js';
 import { isInProgress } from './stack-status.js';
 
+/** A resource the delete left in place on purpose (DELETE_SKIPPED: its DeletionPolicy retains it). */
+export interface KeptResource {
+  logicalId: string;
+  type: string;
+  physicalId: string;
+}
+
 export type RemoveOutcome =
-  | { kind: 'removed'; retained: string[] }
+  | { kind: 'removed'; retained: string[]; kept: KeptResource[] }
   | { kind: 'failed'; stackStatus: string | null; reason: string; firstFailure?: FailedResource; retained: string[] };
 
 /** The stack's S3 buckets: the template retains them on delete. */
@@ -27,7 +35,7 @@ export async function removeStack(ctx: StackContext, stackId: string, stackStatu
   const startedAt = Date.now();
   await ctx.cfn.send(new DeleteStackCommand({ StackName: stackId, ClientRequestToken: token }));
   const final = await waitForStack(ctx, stackId, 'delete', startedAt);
-  if (final.StackStatus === 'DELETE_COMPLETE') return { kind: 'removed', retained };
+  if (final.StackStatus === 'DELETE_COMPLETE') return { kind: 'removed', retained, kept: await keptResources(ctx, stackId, startedAt) };
   const firstFailure = await firstFailedResource(ctx.cfn, stackId, new Date(startedAt));
   return {
     kind: 'failed', stackStatus: final.StackStatus ?? null, retained,
@@ -35,4 +43,23 @@ export async function removeStack(ctx: StackContext, stackId: string, stackStatu
       : `stack ended in ${final.StackStatus}`,
     ...(firstFailure ? { firstFailure } : {}),
   };
+}
+
+/**
+ * What this delete kept, from the stack's events (newest first) back to the delete's own start: the stack's
+ * DELETE_IN_PROGRESS event (or, should that be missing, five minutes before we asked, which leaves room for clock
+ * skew). Works for stacks of any template version: the events say what each policy did.
+ */
+async function keptResources(ctx: StackContext, stackId: string, startedAt: number): Promise<KeptResource[]> {
+  const kept: KeptResource[] = [];
+  for await (const page of paginateDescribeStackEvents({ client: ctx.cfn }, { StackName: stackId })) {
+    for (const e of page.StackEvents ?? []) {
+      if (e.Timestamp && e.Timestamp.getTime() < startedAt - 300_000) return kept;
+      if (e.ResourceType === 'AWS::CloudFormation::Stack' && e.ResourceStatus === 'DELETE_IN_PROGRESS') return kept;
+      if (e.ResourceStatus === 'DELETE_SKIPPED' && e.PhysicalResourceId) {
+        kept.push({ logicalId: e.LogicalResourceId ?? '?', type: e.ResourceType ?? '?', physicalId: e.PhysicalResourceId });
+      }
+    }
+  }
+  return kept;
 }

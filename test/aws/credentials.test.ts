@@ -4,6 +4,7 @@ import { CredentialBroker, callerIdentity, sessionNameFor } from '../../src/aws/
 import { AssumeRoleError, AuthError } from '../../src/errors.js';
 import { startSim } from '../sim/sim.js';
 import type { SimServer } from '../sim/server.js';
+import { testSeed } from '../sim/test/seed.js';
 
 let sim: SimServer;
 let sts: STSClient;
@@ -11,7 +12,7 @@ const role = { roleName: 'OrganizationAccountAccessRole' };
 const assumeCalls = () => [...sim.state.calls.values()].filter((c) => c.operation === 'AssumeRole').reduce((n, c) => n + c.count, 0);
 
 beforeAll(async () => {
-  sim = await startSim({ port: 0, accounts: 3 });
+  sim = await startSim({ port: 0, accounts: 3, seed: testSeed() });
   sts = new STSClient({ endpoint: sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' } });
 });
 afterAll(async () => {

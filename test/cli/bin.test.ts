@@ -51,10 +51,24 @@ describe('bin/guardrail', () => {
     expect(result.stderr).toMatch(/Did you mean validate\?/);
   });
 
-  it('exits 2 naming a missing ./accounts.yaml', () => {
+  it('with no ./accounts.yaml, validate prints the defaults (every source "default"), says so once, and exits 0', () => {
     const result = guardrail(['validate']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('no accounts.yaml: using the defaults (guardrail validate shows them)\n');
+    expect(result.stdout).toMatch(/no accounts\.yaml: every setting takes its default/);
+    const json = guardrail(['validate', '--output', 'json']);
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as { valid: boolean; file: string | null; sources: Record<string, string>; settings: { stackName: string } };
+    expect(doc).toMatchObject({ valid: true, file: null, settings: { stackName: 'guardrail' } });
+    expect(Object.keys(doc.sources).length).toBeGreaterThan(10);
+    expect(new Set(Object.values(doc.sources))).toEqual(new Set(['default']));
+  });
+
+  it('an explicit --config naming a missing file still exits 2, naming the file', () => {
+    const result = guardrail(['validate', '--config', 'nowhere.yaml']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/no accounts\.yaml here/);
+    expect(result.stderr).toMatch(/Cannot read nowhere\.yaml: no such file/);
+    expect(result.stderr).not.toMatch(/using the defaults/);
   });
 
   it('--help loads no AWS SDK module and none of the validation libraries', () => {

@@ -103,7 +103,9 @@ describe('deploy: failure tolerance and canary', () => {
 
 describe('deploy: interrupted', () => {
   it('SIGINT while targets are in flight: every target is reported, the running ones finish, exit 130', async () => {
-    await e.faults({ stackMs: 1500 });
+    // 3 s stacks: the signal, 0.4 s after the rollout starts, must land before the first three finish and the pool
+    // starts the next ones; that leaves a loaded machine 2.6 s to deliver it (and 5.6 s before fewer than 3 are skipped)
+    await e.faults({ stackMs: 3000 });
     let child: ChildProcess | undefined;
     let stderr = '';
     let sent = false;
@@ -140,7 +142,7 @@ describe('deploy: interrupted', () => {
     expectStateMatches(r);
     // no stack is left half-made
     for (const t of doc.targets) expect(liveStatus(e, String(t.account), String(t.region)) ?? 'none').not.toMatch(/IN_PROGRESS/);
-  });
+  }, 60_000);
 });
 
 describe('deploy: usage errors change nothing', () => {

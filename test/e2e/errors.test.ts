@@ -43,6 +43,8 @@ describe('a run that cannot start', () => {
     expect(run.stderr).toMatch(/ECONNREFUSED/);
     expect(run.stderr).toMatch(/AWS_ENDPOINT_URL/);
     expect(run.json?.error).toMatchObject({ code: 'STS_UNREACHABLE', exitCode: 1 });
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // a few seconds unloaded (mostly node starting the CLI); 20 s leaves room for a loaded 2-core machine and is still
+    // far below what retrying it as throttling would take (15 attempts, about 50 s of backoff on average)
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 });

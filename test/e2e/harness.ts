@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { startSim, type SimOptions } from '../sim/sim.js';
 import type { SimServer } from '../sim/server.js';
 import { cfnRegion, type Stack } from '../sim/cfn/model.js';
+import { testSeed } from '../sim/test/seed.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/guardrail', import.meta.url));
 
@@ -33,8 +34,9 @@ export interface E2E {
   close(): Promise<void>;
 }
 
+/** Starts the simulator (seed: GUARDRAIL_SIM_SEED or the fixed default, unless `opts.seed` names one). */
 export async function startE2E(opts: SimOptions = {}): Promise<E2E> {
-  const sim = await startSim({ stackMs: 100, ...opts, port: 0 });
+  const sim = await startSim({ stackMs: 100, seed: testSeed(), ...opts, port: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'guardrail-e2e-'));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',

@@ -1,8 +1,10 @@
 // End to end, through the built bin/guardrail: `remove` deletes the stacks of the chosen accounts and only theirs,
-// keeps the trail bucket (the audit logs) and names it, is a no-op the second time, never deletes without --yes when
-// there is no terminal to ask on, and refuses accounts that are not in the organisation.
+// keeps the trail bucket (the audit logs), the decision log group and the dead-letter queue and names them, is a
+// no-op the second time, never deletes without --yes when there is no terminal to ask on, and refuses accounts that
+// are not in the organisation.
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { regionState } from '../sim/state.js';
 import { assumeInto, clientConfig, memberIds } from '../sim/test/helpers.js';
 import { countCalls, startE2E, type E2E } from './harness.js';
 
@@ -139,5 +141,37 @@ describe('remove', () => {
     expect(countCalls(await e.calls(), ['cloudformation.DeleteStack'], b)).toBe(1);
     expect(await stack(b, 'us-east-1')).toBeDefined();
     expect(await stack(b, 'us-west-2')).toBeUndefined();
+  });
+
+  it('keeps the decision log group and the dead-letter queue (DeletionPolicy), names them, and a later deploy makes new ones', async () => {
+    const b = accounts[1]!;
+    const rs = regionState(e.sim.state, b, 'us-east-1');
+    const before = await stack(b, 'us-east-1');
+    const output = (key: string) => before?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+    const logGroup = output('DecisionLogGroup')!;
+    const queueUrl = output('DeadLetterQueueUrl')!;
+    expect(rs.logGroups.has(logGroup), 'the function logs to the stack\'s own log group').toBe(true);
+
+    const r = await e.run(['remove', '--account', b, '--yes', '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const kept = (r.json?.kept as unknown as { account: string; region: string; type: string; physicalId: string }[])
+      .map((k) => `${k.account}/${k.region} ${k.type} ${k.physicalId}`).sort();
+    const bucket = (r.json?.retainedBuckets as unknown as { bucket: string }[])[0]!.bucket;
+    expect(kept).toEqual([
+      `${b}/us-east-1 AWS::Logs::LogGroup ${logGroup}`, `${b}/us-east-1 AWS::S3::Bucket ${bucket}`,
+      `${b}/us-east-1 AWS::SQS::Queue ${queueUrl}`,
+    ]);
+    expect(await stack(b, 'us-east-1')).toBeUndefined();
+    // the decision log and the undelivered reverts outlive the stack
+    expect(rs.logGroups.has(logGroup)).toBe(true);
+    expect([...rs.queues.values()].some((q) => q.url === queueUrl)).toBe(true);
+
+    // CloudFormation names them, so deploying again does not collide with what was kept
+    const again = await e.run(['deploy', '--account', b, '--regions', 'us-east-1', '--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    const newLogGroup = (await stack(b, 'us-east-1'))?.Outputs?.find((o) => o.OutputKey === 'DecisionLogGroup')?.OutputValue;
+    expect(newLogGroup).toBeTruthy();
+    expect(newLogGroup).not.toBe(logGroup);
+    expect(rs.logGroups.has(logGroup) && rs.logGroups.has(newLogGroup!)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runPool, toleranceCount } from '../../src/engine/pool.js';
-import { PollTimer } from '../../src/engine/poll-timer.js';
+import { PollTimer } from '../../src/aws/poll-timer.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createReporter } from '../../src/output/reporter.js';
-import type { CliIO } from '../../src/commands/index.js';
+import type { CliIO } from '../../src/io.js';
 
 function io(stderrProps: { isTTY?: boolean; columns?: number }, env: Record<string, string> = {}) {
   let err = '';

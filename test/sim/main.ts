@@ -15,6 +15,16 @@ const int = (v: string | undefined, name: string) => {
   return n;
 };
 
+/** A seed is a whole number (the generator takes 32 bits; account ids are derived from it with BigInt). */
+const seedOf = (v: string | undefined) => {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(v) || Number(v) > 0xffffffff) {
+    process.stderr.write(`sim: --seed must be a whole number from 0 to 4294967295, got "${v}"\n`);
+    process.exit(2);
+  }
+  return Number(v);
+};
+
 let values;
 try {
   ({ values } = parseArgs({
@@ -35,7 +45,7 @@ const sim = await startSim({
   port: int(values.port, 'port'),
   accounts: int(values.accounts, 'accounts'),
   regions: list(values.regions),
-  seed: int(values.seed, 'seed'),
+  seed: seedOf(values.seed),
   latencyMs: int(values['latency-ms'], 'latency-ms'),
   stackMs: int(values['stack-ms'], 'stack-ms'),
   throttleRate: int(values['throttle-rate'], 'throttle-rate'),

@@ -18,7 +18,7 @@ export interface SimRandom {
   faults: Rng;
   /** Access keys, secrets, session tokens. */
   keys: Rng;
-  /** Request ids, message ids, invocation ids. */
+  /** Request ids, message ids, invocation ids, and the ids of what the simulator creates (sg-, sgr-, stack ids). */
   ids: Rng;
 }
 

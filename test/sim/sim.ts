@@ -48,7 +48,6 @@ export function createState(opts: SimOptions = {}): SimState {
     credentials: new Map(),
     faults: { latencyMs: 0, throttleRate: 0, denyAssume: [], failStack: [], failDrift: [], suspended: [] },
     calls: new Map(),
-    counter: 0,
     random: seededRandom(seed),
     clock: new SimClock(),
   };

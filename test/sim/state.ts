@@ -308,9 +308,7 @@ export interface SimState {
   faults: Faults;
   /** key: service|operation|account|region */
   calls: Map<string, CallCount>;
-  /** deterministic id source */
-  counter: number;
-  /** every random draw (faults, keys, request ids), seeded */
+  /** every random draw (faults, keys, request and resource ids), seeded */
   random: SimRandom;
   /** simulated time: real time plus what tests advanced */
   clock: SimClock;
@@ -360,19 +358,12 @@ export function regionState(state: SimState, accountId: string, region: string):
   return rs;
 }
 
-/** A deterministic pseudo-random hex id (seeded), e.g. for sg-, sgr-, vpc- ids. */
+/** A pseudo-random hex id from the seeded ids stream, e.g. for sg-, sgr-, vpc- ids. */
 export function hexId(state: SimState, length: number): string {
-  state.counter += 1;
-  let x = (BigInt(state.seed) * 6364136223846793005n + BigInt(state.counter) * 1442695040888963407n) & ((1n << 64n) - 1n);
-  let out = '';
-  while (out.length < length) {
-    x = (x * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
-    out += (x >> 33n).toString(16).padStart(8, '0');
-  }
-  return out.slice(0, length);
+  return state.random.ids.hex(length);
 }
 
+/** A version-4-shaped UUID from the seeded ids stream (stack ids, event ids, revision ids, message ids). */
 export function newUuid(state: SimState): string {
-  const h = hexId(state, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return state.random.ids.uuid();
 }

@@ -133,6 +133,52 @@ describe('least privilege', () => {
   });
 });
 
+describe('what outlives the stack (cfn-lint I3011, W3005)', () => {
+  // cfn-lint's list of stateful types (data/AdditionalSpecs/StatefulResources.json) that this template uses
+  const STATEFUL = ['AWS::Logs::LogGroup', 'AWS::SQS::Queue', 'AWS::S3::Bucket'];
+
+  it('every stateful resource sets DeletionPolicy and UpdateReplacePolicy, each one chosen', () => {
+    const chosen = Object.fromEntries(Object.entries(template.Resources)
+      .filter(([, r]) => STATEFUL.includes(r.Type))
+      .map(([id, r]) => [id, `${r.DeletionPolicy ?? 'unset'}/${r.UpdateReplacePolicy ?? 'unset'}`]));
+    expect(chosen).toEqual({
+      // the decision log and the failed reverts survive remove and replacement; a failed first create cleans up
+      FunctionLogGroup: 'RetainExceptOnCreate/Retain',
+      DeadLetterQueue: 'RetainExceptOnCreate/Retain',
+      // the audit logs survive everything
+      TrailBucket: 'Retain/Retain',
+    });
+  });
+
+  it('a kept resource has no fixed name, so a deploy after a remove does not collide with it', () => {
+    expect(template.Resources.FunctionLogGroup!.Properties.LogGroupName).toBeUndefined();
+    expect(template.Resources.DeadLetterQueue!.Properties.QueueName).toBeUndefined();
+    expect(template.Resources.RevertFunction!.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: 'FunctionLogGroup' } });
+    expect(template.Outputs.DecisionLogGroup!.Value).toEqual({ Ref: 'FunctionLogGroup' });
+  });
+
+  it('no DependsOn repeats a dependency that a Ref or GetAtt already makes', () => {
+    const refs = (v: unknown, out = new Set<string>()): Set<string> => {
+      if (Array.isArray(v)) v.forEach((x) => refs(x, out));
+      else if (v && typeof v === 'object') {
+        for (const [k, inner] of Object.entries(v)) {
+          if (k === 'Ref' && typeof inner === 'string') out.add(inner);
+          else if (k === 'Fn::GetAtt') out.add((inner as string[])[0]!);
+          else if (k === 'Fn::Sub') for (const m of JSON.stringify(inner).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) out.add(m[1]!);
+          refs(inner, out);
+        }
+      }
+      return out;
+    };
+    const redundant: string[] = [];
+    for (const [id, r] of Object.entries(template.Resources) as [string, Resource & { DependsOn?: string | string[] }][]) {
+      const made = refs(r.Properties);
+      for (const d of [r.DependsOn ?? []].flat()) if (made.has(d)) redundant.push(`${id} DependsOn ${d}`);
+    }
+    expect(redundant).toEqual([]);
+  });
+});
+
 describe('the trail bucket', () => {
   it('exists only with the MakeTrail condition (home region, trail wanted)', () => {
     for (const id of ['TrailBucket', 'TrailBucketPolicy', 'Trail']) expect(template.Resources[id]!.Condition).toBe('MakeTrail');

@@ -450,7 +450,7 @@ export function startUpdate(ctx: EngineContext, stack: Stack, input: OpInput, p:
     }, 0.5, true);
     const cleanup: { res: StackResource; retain: boolean }[] = [
       ...changed.filter((r) => r.replacement && r.old).map((r) => ({ res: r.old!, retain: r.updateReplacePolicy === 'Retain' })),
-      ...[...p.removed].reverse().map((res) => ({ res, retain: res.deletionPolicy === 'Retain' })),
+      ...[...p.removed].reverse().map((res) => ({ res, retain: retainsOnDelete(res.deletionPolicy) })),
     ];
     for (const { res, retain } of cleanup) {
       if (retain) {
@@ -478,6 +478,15 @@ export function startUpdate(ctx: EngineContext, stack: Stack, input: OpInput, p:
   startOperation(ctx, stack, 'update', tl, hooks);
 }
 
+/**
+ * Whether a resource outlives a stack delete, or its removal from the template. RetainExceptOnCreate retains like
+ * Retain everywhere except in the rollback of the operation that created it (create rollbacks here delete every
+ * resource they made, whatever its policy). Snapshot and Delete delete.
+ */
+export function retainsOnDelete(policy: string | undefined): boolean {
+  return policy === 'Retain' || policy === 'RetainExceptOnCreate';
+}
+
 export function startDelete(ctx: EngineContext, stack: Stack, retainResources: string[], hooks: OpHooks = {}): void {
   const env = envFor(ctx.state, stack, ctx.now());
   const tl = new Timeline();
@@ -491,7 +500,7 @@ export function startDelete(ctx: EngineContext, stack: Stack, retainResources: s
   const failed: string[] = [];
   tl.now((at) => stackEvent(stack, at, 'DELETE_IN_PROGRESS', 'User Initiated', token));
   for (const res of victims) {
-    if (res.deletionPolicy === 'Retain' || retainResources.includes(res.logicalId)) {
+    if (retainsOnDelete(res.deletionPolicy) || retainResources.includes(res.logicalId)) {
       tl.add((at) => {
         stack.resources.delete(res.logicalId);
         event(stack, at, res.logicalId, res.type, 'DELETE_SKIPPED', res.physicalId, undefined, res.props, token);

@@ -23,11 +23,12 @@ export function trailTime(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function userIdentity(caller: Caller, credentials?: Credentials): Record<string, unknown> {
+/** `at`: when the call was made (simulated time), the session's creation date when its credentials are unknown. */
+export function userIdentity(caller: Caller, credentials?: Credentials, at = Date.now()): Record<string, unknown> {
   if (!caller.assumedRole || !caller.roleArn) {
     return { type: 'Root', principalId: caller.accountId, arn: caller.arn, accountId: caller.accountId, accessKeyId: caller.accessKeyId };
   }
-  const issued = credentials?.issuedAt ?? Date.now(); // callers without credentials: the real time is as good as any
+  const issued = credentials?.issuedAt ?? at;
   return {
     type: 'AssumedRole',
     principalId: caller.userId,
@@ -49,7 +50,7 @@ export function buildRecord(call: TrailCall, eventName: string, requestParameter
   responseElements: Record<string, unknown>): Record<string, unknown> {
   return {
     eventVersion: '1.10',
-    userIdentity: userIdentity(call.caller, call.credentials),
+    userIdentity: userIdentity(call.caller, call.credentials, call.eventTime.getTime()),
     eventTime: trailTime(call.eventTime),
     eventSource: 'ec2.amazonaws.com',
     eventName,

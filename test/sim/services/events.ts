@@ -136,7 +136,7 @@ function putEvents(ctx: ServiceContext, req: SimRequest): unknown {
       return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: `Not authorized for the source ${source}.` };
     }
     const bus = typeof e.EventBusName === 'string' && e.EventBusName ? (e.EventBusName.split('/').pop() ?? 'default') : 'default';
-    const time = e.Time instanceof Date ? e.Time : typeof e.Time === 'number' ? new Date(e.Time * 1000) : new Date();
+    const time = e.Time instanceof Date ? e.Time : typeof e.Time === 'number' ? new Date(e.Time * 1000) : ctx.state.clock.date();
     const id = newUuid(ctx.state);
     publishEvent(ctx, req.caller.accountId, req.region, {
       version: '0', id, 'detail-type': e.DetailType, source, account: req.caller.accountId,

@@ -170,7 +170,7 @@ function checkRevision(fn: LambdaFunction, input: Record<string, unknown>): void
 
 function touch(ctx: ServiceContext, fn: LambdaFunction): void {
   fn.revisionId = newUuid(ctx.state);
-  fn.lastModified = lambdaTimestamp();
+  fn.lastModified = lambdaTimestamp(ctx.state.clock.date());
 }
 
 function updateConfiguration(ctx: ServiceContext, req: SimRequest): RestResult {

@@ -135,7 +135,7 @@ function publish(ctx: ServiceContext, req: SimRequest): unknown {
   const messageId = newUuid(ctx.state);
   rs.snsMessages.push({
     topicArn: topic.arn, messageId, ...(typeof subject === 'string' ? { subject } : {}), message,
-    ...(attributes ? { attributes } : {}), publishedBy: req.caller.arn, at: new Date().toISOString(),
+    ...(attributes ? { attributes } : {}), publishedBy: req.caller.arn, at: ctx.state.clock.date().toISOString(),
   });
   return { MessageId: messageId };
 }

@@ -34,8 +34,9 @@ const V1 = JSON.stringify({
 
 describe('change sets', () => {
   it('CREATE on a new stack: REVIEW_IN_PROGRESS, CREATE_PENDING → CREATE_IN_PROGRESS → CREATE_COMPLETE, Add changes, execute', async () => {
-    // a slower change set, so that every status is seen over HTTP
-    sim.state.stackMs = 400;
+    // a slow change set, so that every status is seen over HTTP even on a loaded machine: CREATE_PENDING for the
+    // first 15% (750 ms), CREATE_IN_PROGRESS until 40% (2 s); a poll gap over 1.25 s would miss the second
+    sim.state.stackMs = 5000;
     const out = await cfn.send(new CreateChangeSetCommand({
       StackName: 'cs', ChangeSetName: 'create-1', ChangeSetType: 'CREATE', TemplateBody: V1, ClientToken: 'tok-1',
       Tags: [{ Key: 'v', Value: '1' }],

@@ -121,7 +121,8 @@ async function detect(client: CloudFormationClient, stackName: string): Promise<
 
 describe('drift', () => {
   it('an untouched stack is IN_SYNC; a disabled rule, a changed variable and a deleted log group are drift', async () => {
-    sim.state.stackMs = 100;
+    // detection takes 20% of stackMs: 400 ms here, so that DETECTION_IN_PROGRESS is seen even on a loaded machine
+    sim.state.stackMs = 2000;
     const first = await detect(cfn, 'upd');
     sim.state.stackMs = 50;
     expect(first.seen).toEqual(['DETECTION_IN_PROGRESS', 'DETECTION_COMPLETE']);

@@ -119,8 +119,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls DescribeStacks until the status is no longer *_IN_PROGRESS; returns the distinct statuses seen, in order. */
-export async function waitForStack(cfn: CloudFormationClient, stackName: string, timeoutMs = 5000): Promise<string[]> {
+/**
+ * Polls DescribeStacks until the status is no longer *_IN_PROGRESS; returns the distinct statuses seen, in order.
+ * The deadline is generous (a loaded machine polls slowly): it bounds a wait, it does not measure speed.
+ */
+export async function waitForStack(cfn: CloudFormationClient, stackName: string, timeoutMs = 20_000): Promise<string[]> {
   const seen: string[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -133,10 +136,11 @@ export async function waitForStack(cfn: CloudFormationClient, stackName: string,
   }
 }
 
-/** Polls DescribeChangeSet until it leaves CREATE_PENDING / CREATE_IN_PROGRESS. */
-export async function waitForChangeSet(cfn: CloudFormationClient, stackName: string, changeSetName: string): Promise<string[]> {
+/** Polls DescribeChangeSet until it leaves CREATE_PENDING / CREATE_IN_PROGRESS (generous deadline, as above). */
+export async function waitForChangeSet(cfn: CloudFormationClient, stackName: string, changeSetName: string, timeoutMs = 20_000): Promise<string[]> {
   const seen: string[] = [];
-  for (let i = 0; i < 2000; i++) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
     const out = await cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }));
     const status = out.Status ?? 'NONE';
     if (seen[seen.length - 1] !== status) seen.push(status);

@@ -15,9 +15,10 @@ let sim: SimServer;
 let cfn: CloudFormationClient;
 let mgmt: string;
 const CAPS = ['CAPABILITY_IAM'] as const;
+const STACK_MS = 60;
 
 beforeAll(async () => {
-  sim = await startTestSim({ stackMs: 60, accounts: 2 });
+  sim = await startTestSim({ stackMs: STACK_MS, accounts: 2 });
   cfn = new CloudFormationClient(clientConfig(sim));
   mgmt = sim.state.org.managementAccountId;
 });
@@ -35,6 +36,8 @@ async function expectError(p: Promise<unknown>, name: string, message: string): 
 
 describe('stack lifecycle', () => {
   it('creates a stack through CREATE_IN_PROGRESS to CREATE_COMPLETE and writes every resource into the state', async () => {
+    // a 1 s operation, so that the checks below land while it is in progress even on a loaded machine
+    sim.state.stackMs = 1000;
     const out = await cfn.send(new CreateStackCommand({
       StackName: 'guardrail', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: [...CAPS],
       Tags: [{ Key: 'guardrail:version', Value: 'abc123' }], Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'monitor' }],
@@ -43,6 +46,7 @@ describe('stack lifecycle', () => {
     // nothing exists before the operation completes
     const rs = regionState(sim.state, mgmt, 'us-east-1');
     expect(rs.functions.has('guardrail-us-east-1')).toBe(false);
+    sim.state.stackMs = STACK_MS;
 
     const seen = await waitForStack(cfn, 'guardrail');
     expect(seen[0]).toBe('CREATE_IN_PROGRESS');
@@ -172,7 +176,10 @@ describe('stack lifecycle', () => {
     const stackId = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!.StackId!;
     const rs = regionState(sim.state, mgmt, 'us-east-1');
     const bucketName = [...rs.trails.values()][0]!.s3BucketName;
+    // a 1 s deletion, so that DELETE_IN_PROGRESS is seen even on a loaded machine
+    sim.state.stackMs = 1000;
     await cfn.send(new DeleteStackCommand({ StackName: 'guardrail' }));
+    sim.state.stackMs = STACK_MS;
     const seen: string[] = [];
     for (;;) {
       const s = (await cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks![0]!;

@@ -10,6 +10,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { GuardrailRetryStrategy } from '../../../src/aws/retry.js';
 import type { SimServer } from '../server.js';
 import { errorOf, assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from './helpers.js';
+import { callsToSeeThrottling, maxCallsThrough, maxOccurrences, minThrottled, seededThrottles } from './stats.js';
 
 // capture what EC2 hands to the closed loop, and pass it on (the loop itself is tested elsewhere)
 interface EmittedRecord extends Record<string, unknown> {
@@ -251,7 +252,7 @@ describe('AuthorizeSecurityGroupIngress/Egress', () => {
       },
     });
     expect(record.userAgent).toMatch(/aws-sdk-js/);
-    expect(record.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(record.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(record.eventTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(record.userIdentity.principalId).toMatch(/^AROA[A-Z0-9]+:alice$/);
   });
@@ -367,10 +368,12 @@ describe('throttling with --throttle-rate 0.3', () => {
   const THROTTLE_CODES = ['RequestLimitExceeded', 'TooManyRequestsException', 'Throttling'];
 
   interface CallsReport { total: number; throttled: number; calls: { service: string; count: number; throttled: number }[] }
+  let throttledSeed = 0;
 
   /** 200 calls spread over EC2, Organizations and STS, all in flight together. */
   async function run200(extra: { maxAttempts?: number; retryStrategy?: GuardrailRetryStrategy }) {
     const throttled = await startTestSim({ accounts: 2, throttleRate: 0.3 });
+    throttledSeed = throttled.state.seed;
     const cfg = { ...clientConfig(throttled), ...extra };
     const e = new EC2Client(cfg);
     const o = new OrganizationsClient(cfg);
@@ -399,24 +402,33 @@ describe('throttling with --throttle-rate 0.3', () => {
   it('default SDK clients (3 attempts) retry each service\'s own throttling error; /_sim/calls counts every attempt', async () => {
     const { results, calls } = await run200({});
     const failures = results.filter((r) => !r.ok);
-    // with 3 attempts a call fails when all three are throttled (0.3^3 = 2.7%): a few of 200 usually do
+    // with 3 attempts a call fails when all three are throttled (0.3^3 = 2.7%, fresh draws): a few of 200 usually do.
+    // More than 19 of 200 with probability 6.5e-7 (exact binomial tail, test/sim/test/stats.ts)
     for (const f of failures) {
       expect(THROTTLE_CODES).toContain(f.name);
       expect(f.attempts).toBe(3);
     }
-    expect(failures.length).toBeLessThan(20);
+    expect(failures.length).toBeLessThanOrEqual(maxOccurrences(200, 0.3 ** 3));
     const attempts = results.reduce((n, r) => n + r.attempts, 0);
     expect(calls.total).toBe(attempts);
     expect(calls.throttled).toBe(attempts - results.filter((r) => r.ok).length);
-    expect(calls.throttled).toBeGreaterThan(20);
+    expect(calls.throttled).toBe(seededThrottles(throttledSeed, 0.3, calls.total));
+    expect(calls.throttled).toBeGreaterThanOrEqual(minThrottled(calls.total, 0.3));
+    // each service gets at least 66 of the 200 calls; its first 66 all pass with probability 0.7^66 ≈ 6e-11
+    expect(callsToSeeThrottling(0.3, 3)).toBeLessThanOrEqual(66);
     expect(new Set(calls.calls.filter((c) => c.throttled > 0).map((c) => c.service))).toEqual(new Set(['ec2', 'organizations', 'sts']));
   });
 
-  it('all 200 complete with 10 attempts (guardrail\'s retry policy, short backoff to keep the test fast)', async () => {
-    const { results, calls } = await run200({ retryStrategy: new GuardrailRetryStrategy({ throttlingAttempts: 10, throttlingBaseMs: 10, capMs: 50 }) });
+  it('all 200 complete with 20 attempts (guardrail\'s retry policy, short backoff to keep the test fast)', async () => {
+    // 20 attempts, not 10: a call fails when all its attempts are throttled, and with 10 one of 200 calls does about
+    // once in 850 runs (200 × 0.3^10); with 20 it is 200 × 0.3^20 ≈ 7e-9 (maxCallsThrough allows 28,679 calls)
+    const attempts = 20;
+    expect(maxCallsThrough(0.3, attempts)).toBeGreaterThanOrEqual(200);
+    const { results, calls } = await run200({ retryStrategy: new GuardrailRetryStrategy({ throttlingAttempts: attempts, throttlingBaseMs: 10, capMs: 50 }) });
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(calls.total).toBe(results.reduce((n, r) => n + r.attempts, 0));
     expect(calls.throttled).toBe(calls.total - 200);
-    expect(calls.throttled).toBeGreaterThan(20);
+    expect(calls.throttled).toBe(seededThrottles(throttledSeed, 0.3, calls.total));
+    expect(calls.throttled).toBeGreaterThanOrEqual(minThrottled(calls.total, 0.3));
   });
 });

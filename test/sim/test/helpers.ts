@@ -3,6 +3,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startSim, type SimOptions } from '../sim.js';
 import type { SimServer } from '../server.js';
+import { testSeed } from './seed.js';
 
 export interface TestCredentials {
   accessKeyId: string;
@@ -13,9 +14,12 @@ export interface TestCredentials {
 /** Any key the simulator did not issue is the management account's root. */
 export const MANAGEMENT_CREDENTIALS: TestCredentials = { accessKeyId: 'AKIDMGMT', secretAccessKey: 'x' };
 
-/** Starts a simulator on 127.0.0.1, on a free port. Close it in afterAll. */
+/**
+ * Starts a simulator on 127.0.0.1, on a free port. Close it in afterAll. Its seed is GUARDRAIL_SIM_SEED or the fixed
+ * default (test/sim/test/seed.ts), unless `opts.seed` names one.
+ */
 export function startTestSim(opts: SimOptions = {}): Promise<SimServer> {
-  return startSim({ ...opts, port: 0 });
+  return startSim({ seed: testSeed(), ...opts, port: 0 });
 }
 
 /** The config for any SDK v3 client: the simulator's endpoint, a region, and static credentials. */

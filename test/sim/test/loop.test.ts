@@ -38,7 +38,8 @@ exports.handler = async (event) => {
 
 const FAILING_CODE = `exports.handler = async () => { throw new Error('boom'); };`;
 
-async function waitFor<T>(probe: () => T | undefined, ms = 1000): Promise<T> {
+/** Polls until `probe` returns something. The deadline is generous: it bounds a wait, it does not measure speed. */
+async function waitFor<T>(probe: () => T | undefined, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = probe();
@@ -65,7 +66,7 @@ describe('the closed loop', () => {
     const rs = regionState(sim.state, mgmt, REGION);
 
     emitCloudTrailEvent(ctx, mgmt, REGION, authorizeRecord(mgmt, REGION, 'sg-aaa'));
-    const first = await waitFor(() => rs.snsMessages.find((m) => m.topicArn === topic.arn), 3000);
+    const first = await waitFor(() => rs.snsMessages.find((m) => m.topicArn === topic.arn));
     expect(JSON.parse(first.message)).toMatchObject({ eventName: 'AuthorizeSecurityGroupIngress', groupId: 'sg-aaa' });
     expect(first.publishedBy).toBe(`arn:aws:sts::${mgmt}:assumed-role/guardrail-exec/notify`);
     const recorded = rs.events.at(-1)!;
@@ -77,11 +78,12 @@ describe('the closed loop', () => {
     expect(inv[0]).toMatchObject({ status: 'succeeded', attempt: 1, eventId: recorded.event.id, result: { warm: 1 } });
     expect(inv[0]!.logs.some((l) => l.includes('"published"'))).toBe(true);
 
-    // warm: the second event completes well within a second, in the same environment
+    // warm: the second event runs in the same environment (the count the function keeps says so), which takes a few
+    // milliseconds on an idle machine; the 5 s bound only catches a wait that should not be there, on a loaded one
     const started = Date.now();
     emitCloudTrailEvent(ctx, mgmt, REGION, authorizeRecord(mgmt, REGION, 'sg-bbb'));
-    await waitFor(() => rs.snsMessages.find((m) => m.message.includes('sg-bbb')), 1000);
-    expect(Date.now() - started).toBeLessThan(1000);
+    await waitFor(() => rs.snsMessages.find((m) => m.message.includes('sg-bbb')));
+    expect(Date.now() - started).toBeLessThan(5_000);
     await whenLoopIdle(sim.state);
     expect(rs.invocations.filter((i) => i.functionArn === fn.functionArn).at(-1)?.result).toMatchObject({ warm: 2 });
     expect(warmEnvironments(sim.state, fn.functionArn)).toBe(1);
@@ -144,7 +146,10 @@ describe('the closed loop', () => {
     });
   });
 
-  it('closes over EC2: opening port 22 to the world is reverted within a second, in that account only', async () => {
+  // About 0.5 s cold on an idle 2-core machine (worker start, loading the EC2 client), and several seconds when the
+  // machine runs another test suite alongside: the 10 s bound only catches a revert that waits on something it should
+  // not. The revert is the first attempt of one invocation (asserted below), whatever the time.
+  it('closes over EC2: opening port 22 to the world is reverted, in that account only', async () => {
     const [a, b] = memberIds(sim);
     const credsA = await assumeInto(sim, a!);
     const credsB = await assumeInto(sim, b!);
@@ -166,20 +171,21 @@ describe('the closed loop', () => {
           .filter((r) => !r.IsEgress);
       for (;;) {
         if ((await ingressOf(ec2A, sgA)).length === 0) break;
-        if (Date.now() - started > 1000) throw new Error('the rule was not reverted within a second');
+        if (Date.now() - started > 10_000) throw new Error('the rule was not reverted within 10 s');
         await new Promise((r) => setTimeout(r, 20));
       }
-      expect(Date.now() - started).toBeLessThan(1000);
+      expect(Date.now() - started).toBeLessThan(10_000);
       await whenLoopIdle(sim.state);
-      expect(regionState(sim.state, a!, REGION).invocations.filter((i) => i.functionArn === fn.functionArn).at(-1))
-        .toMatchObject({ status: 'succeeded', result: { reverted: [ruleId] } });
+      const invocations = regionState(sim.state, a!, REGION).invocations.filter((i) => i.functionArn === fn.functionArn);
+      expect(invocations).toHaveLength(1);
+      expect(invocations[0]).toMatchObject({ status: 'succeeded', attempt: 1, result: { reverted: [ruleId] } });
       // account B has no guardrail: its rule stays
       expect(await ingressOf(ec2B, sgB)).toHaveLength(1);
     } finally {
       ec2A.destroy();
       ec2B.destroy();
     }
-  });
+  }, 60_000);
 
   it('closing the server terminates the warm environments', async () => {
     expect(warmEnvironments(sim.state)).toBeGreaterThan(0);

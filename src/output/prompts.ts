@@ -1,0 +1,20 @@
+// The confirmation questions: each says what will happen before it asks, so "y" is an informed answer.
+
+import type { PlanCounts } from '../engine/deploy.js';
+
+/** "create 120 · update 2 · unchanged 1 · cannot plan 0 — deploy to 41 accounts?" */
+export function deployQuestion(c: PlanCounts): string {
+  return `create ${c.create} · update ${c.update} · unchanged ${c.unchanged} · cannot plan ${c.cannotPlan}`
+    + ` — deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}?`;
+}
+
+/** The accounts by name (up to `shown`, then a count of the others) and the regions of the stacks to delete. */
+export function removeQuestion(accounts: readonly { id: string; name: string }[], regions: readonly string[], stacks: number,
+  shown = 10): string {
+  const names = accounts.slice(0, shown).map((a) => (a.name && a.name !== a.id ? `${a.name} (${a.id})` : a.id));
+  const more = accounts.length - names.length;
+  const list = more > 0 ? `${names.join(', ')} and ${more} more` : names.join(', ');
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return `Remove guardrail (${plural(stacks, 'stack', 'stacks')}) from ${plural(accounts.length, 'account', 'accounts')}: ${list}`
+    + ` — in ${plural(regions.length, 'region', 'regions')}: ${[...regions].sort().join(', ')}?`;
+}

@@ -1,0 +1,81 @@
+// End to end on a pseudo-terminal: deploy plans first and asks with the plan's counts, answered both ways; with
+// nothing to change it does not ask; remove's question names the accounts and the regions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberIds } from '../sim/test/helpers.js';
+import { countCalls, liveStacks, startE2E, type E2E } from './harness.js';
+import { runInTerminal } from './terminal.js';
+
+const REGIONS = ['us-east-1', 'us-west-2'];
+
+describe('the confirmation says what will happen', () => {
+  let e: E2E;
+  let mgmt: string;
+  let members: string[];
+  const live = () => [...liveStacks(e).keys()].sort();
+  const targetsOf = (...accounts: string[]) => accounts.flatMap((a) => REGIONS.map((r) => `${a}/${r}`)).sort();
+
+  beforeAll(async () => {
+    e = await startE2E({ accounts: 3, regions: REGIONS, stackMs: 40 });
+    e.config(`regions: [${REGIONS.join(', ')}]\ndeploy:\n  pollSeconds: 1\n`);
+    mgmt = e.sim.state.org.managementAccountId;
+    members = memberIds(e.sim);
+    // one account already current, one whose role cannot be assumed
+    const first = await e.run(['deploy', '--account', members[0]!, '--yes']);
+    expect(first.code, first.stderr).toBe(0);
+    await e.faults({ denyAssume: [members[2]] });
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('asks with create · update · unchanged · cannot plan; "n" changes nothing', async () => {
+    await e.resetCalls();
+    const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'n');
+    expect(r.question).toBe('create 4 · update 0 · unchanged 2 · cannot plan 2 — deploy to 2 accounts? [y/N]');
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toMatch(/Not confirmed: nothing was changed/);
+    expect(countCalls(await e.calls(), ['cloudformation.CreateStack', 'cloudformation.CreateChangeSet'])).toBe(0);
+    expect(live()).toEqual(targetsOf(members[0]!));
+  });
+
+  it('"y" deploys what the plan showed, and reports the account that could not be planned', async () => {
+    const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'y');
+    expect(r.question).toBe('create 4 · update 0 · unchanged 2 · cannot plan 2 — deploy to 2 accounts? [y/N]');
+    expect(r.code, r.output).toBe(1); // the denied account failed
+    expect(live()).toEqual(targetsOf(mgmt, members[0]!, members[1]!));
+    expect(r.output).toMatch(new RegExp(`${members[2]}\\)/us-east-1 +failed`));
+  });
+
+  it('a policy change is counted as updates', async () => {
+    await e.faults({ denyAssume: [] });
+    e.config(`regions: [${REGIONS.join(', ')}]\ndeploy:\n  pollSeconds: 1\npolicy:\n  mode: monitor\n`);
+    const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'y');
+    expect(r.question).toBe('create 2 · update 6 · unchanged 0 · cannot plan 0 — deploy to 4 accounts? [y/N]');
+    expect(r.code, r.output).toBe(0);
+    expect(live()).toEqual(targetsOf(mgmt, ...members));
+  });
+
+  it('with nothing to change it does not ask: it reports unchanged and exits 0', async () => {
+    await e.resetCalls();
+    const r = await runInTerminal(e, ['deploy', '--all-accounts'], null);
+    expect(r.question).toBeNull();
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/deploy: 8 targets · 8 unchanged/);
+    expect(r.output).toMatch(/Nothing to change: every stack is current/);
+    expect(countCalls(await e.calls(), ['cloudformation.CreateChangeSet', 'cloudformation.UpdateStack'])).toBe(0);
+  });
+
+  it('remove names the accounts and the regions; "n" keeps everything, "y" removes exactly those', async () => {
+    const chosen = [members[1]!, members[2]!].sort();
+    const names = chosen.map((id) => `member-\\d+ \\(${id}\\)`).join(', ');
+    const question = new RegExp(`^Remove guardrail \\(4 stacks\\) from 2 accounts: ${names} — in 2 regions: us-east-1, us-west-2\\? \\[y/N\\]$`);
+    const no = await runInTerminal(e, ['remove', '--account', chosen.join(',')], 'n');
+    expect(no.question).toMatch(question);
+    expect(no.code, no.output).toBe(1);
+    expect(live()).toEqual(targetsOf(mgmt, ...members));
+    const yes = await runInTerminal(e, ['remove', '--account', chosen.join(',')], 'y');
+    expect(yes.question).toMatch(question);
+    expect(yes.code, yes.output).toBe(0);
+    expect(live()).toEqual(targetsOf(mgmt, members[0]!));
+  });
+});

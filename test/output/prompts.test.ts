@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { deployQuestion, removeQuestion } from '../../src/output/prompts.js';
+
+describe('the confirmation questions', () => {
+  it('deploy: the plan\'s counts, then the accounts to change', () => {
+    expect(deployQuestion({ create: 120, update: 2, unchanged: 1, cannotPlan: 0, accounts: 41 }))
+      .toBe('create 120 · update 2 · unchanged 1 · cannot plan 0 — deploy to 41 accounts?');
+    expect(deployQuestion({ create: 0, update: 1, unchanged: 0, cannotPlan: 3, accounts: 1 }))
+      .toBe('create 0 · update 1 · unchanged 0 · cannot plan 3 — deploy to 1 account?');
+  });
+
+  it('remove: up to ten accounts by name, then a count; the regions sorted', () => {
+    const accounts = Array.from({ length: 12 }, (_, i) => ({ id: String(100000000000 + i), name: `team-${i}` }));
+    const q = removeQuestion(accounts, ['us-west-2', 'eu-west-1'], 24);
+    expect(q).toBe(`Remove guardrail (24 stacks) from 12 accounts: ${accounts.slice(0, 10).map((a) => `${a.name} (${a.id})`).join(', ')}`
+      + ' and 2 more — in 2 regions: eu-west-1, us-west-2?');
+  });
+
+  it('remove: an account without a name is shown by its id; one of each is singular', () => {
+    expect(removeQuestion([{ id: '111111111111', name: '' }], ['us-east-1'], 1))
+      .toBe('Remove guardrail (1 stack) from 1 account: 111111111111 — in 1 region: us-east-1?');
+  });
+});
