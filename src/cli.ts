@@ -98,7 +98,8 @@ function addCommand(
     if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
     command.addOption(option);
   }
-  if (spec.arguments !== undefined) command.arguments(spec.arguments);
+  // positional arguments are taken as extra arguments, so the command list keeps one short line per command
+  if (spec.arguments !== undefined) command.usage(`[options] ${spec.arguments}`).allowExcessArguments(true);
   command.action(async (...actionArgs: unknown[]) => {
     const cmd = actionArgs[actionArgs.length - 1] as Command;
     const globals = program.opts<Partial<GlobalOptions>>();

@@ -23,7 +23,7 @@ export interface CommandSpec {
   summary: string;
   description: string;
   options: readonly OptionSpec[];
-  /** commander's argument syntax for positional arguments, e.g. `[action] [id]`; they arrive as options.args */
+  /** positional arguments, for the usage line (e.g. `[revoke ID]`); they arrive as options.args */
   arguments?: string;
   load(): Promise<CommandModule>;
 }
@@ -96,7 +96,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'remove',
-    summary: 'delete the stacks (the trail bucket and its logs are kept)',
+    summary: 'delete the stacks (the trail bucket and its logs stay)',
     description:
       'Delete the guardrail stacks of the chosen accounts, in all configured regions or --regions. The trail ' +
       'bucket is retained and named in the output, so the audit logs are never lost.',
@@ -131,11 +131,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'approvals',
-    summary: 'list approvals; `approvals revoke ID --reason TEXT` ends one early',
+    summary: 'list approvals, or end one early: approvals revoke ID',
     description:
       'List the active approvals in the approval store (with --all, also expired and revoked ones). ' +
       '`guardrail approvals revoke ID --reason TEXT` ends an approval now; the next sweep removes the rules it kept.',
-    arguments: '[action] [id]',
+    arguments: '[revoke ID]',
     options: [
       { flags: '--all', description: 'also expired and revoked approvals' },
       { flags: '--account <id>', description: 'only approvals for this account' },
