@@ -75,11 +75,12 @@ async function main(): Promise<void> {
       '  mode: enforce',
       '  allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"]',
       'deploy: { concurrency: 16, pollSeconds: 2 }',
+      'approvals: { enabled: true, maxDuration: 1d, sweepMinutes: 5 }',
       '',
     ].join('\n'));
 
     heading('Deploy guardrail to every account and region of the organisation');
-    show(`cat accounts.yaml\n${dim(`regions: [us-east-1, eu-west-1]\npolicy: { mode: enforce, allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"] }`)}`);
+    show(`cat accounts.yaml\n${dim(`regions: [us-east-1, eu-west-1]\npolicy: { mode: enforce, allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"] }\napprovals: { enabled: true, maxDuration: 1d, sweepMinutes: 5 }`)}`);
     const deployCode = await guardrail(['deploy', '--all-accounts', '--yes'], env, dir);
     if (deployCode !== 0) throw new Error(`deploy exited ${deployCode}`);
 
@@ -126,6 +127,35 @@ async function main(): Promise<void> {
     const allowed = await openPort22('NetworkAdmin', 'alice');
     process.stdout.write(allowed.gone ? `rule ${allowed.ruleId} was removed\n` : `rule ${allowed.ruleId} is still there after ${allowed.ms} ms: allowed, kept\n`);
     if (allowed.gone) throw new Error('an allowed change was reverted');
+
+    heading('A partner needs 443 for ten minutes: approve it; the approved rule stays, the rest is reverted, and it expires');
+    {
+      const ec2 = new EC2Client({ ...sdk, credentials: await credsFor(victim.id, 'OrganizationAccountAccessRole', 'web-team') });
+      const groupId = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }))).SecurityGroups![0]!.GroupId!;
+      const approveCode = await guardrail(['approve', '--account', victim.id, '--region', 'us-east-1', '--group', groupId,
+        '--rule', 'tcp/443 203.0.113.0/24', '--for', '10m', '--reason', 'partner test CHG-1234'], env, dir);
+      if (approveCode !== 0) throw new Error(`approve exited ${approveCode}`);
+      show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --ip-permissions tcp/443 from 203.0.113.0/25, tcp/3389 from 0.0.0.0/0   ${dim('# one request')}`);
+      const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '203.0.113.0/25' }] },
+        { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+      const [kept, opened] = out.SecurityGroupRules!.map((r) => r.SecurityGroupRuleId!);
+      const rulesNow = async () => (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules!;
+      let now = await rulesNow();
+      for (let i = 0; i < 60 && now.some((r) => r.SecurityGroupRuleId === opened); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = await rulesNow();
+      }
+      const tags = (now.find((r) => r.SecurityGroupRuleId === kept)?.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).join(' ');
+      process.stdout.write(`tcp/443 rule ${kept}: ${tags ? `kept, tagged ${tags}` : 'gone'}\n`);
+      process.stdout.write(`tcp/3389 rule ${opened}: ${now.some((r) => r.SecurityGroupRuleId === opened) ? 'still there' : 'reverted'}\n`);
+      show(`curl -X POST ${ready.endpoint}/_sim/clock -d '{"advanceSeconds":900}'   ${dim('# fifteen simulated minutes later: the sweep runs')}`);
+      await admin('/_sim/clock', { advanceSeconds: 900 });
+      const after = await rulesNow();
+      process.stdout.write(`tcp/443 rule ${kept}: ${after.some((r) => r.SecurityGroupRuleId === kept) ? 'still there' : 'revoked as expired'}\n`);
+      ec2.destroy();
+      if (!tags || after.some((r) => r.SecurityGroupRuleId === kept)) throw new Error('the approval story did not play out');
+    }
 
     heading(`An admin in ${tampered.name} quietly disables guardrail's rule; status catches it`);
     show(`aws events disable-rule --name guardrail-sg-changes   ${dim(`# in ${tampered.name} (${tampered.id}), us-east-1`)}`);

@@ -32,6 +32,13 @@ export function functionRolePattern(stackName: string, partition = 'aws'): strin
 
 export const MAX_STACK_NAME_FOR_APPROVALS = 32;
 
+/** Approvals need a stack name short enough to stay whole in the function role's generated name. */
+export function approvalsProblem(config: GuardrailConfig): string | undefined {
+  if (!config.approvals.enabled || config.stackName.length <= MAX_STACK_NAME_FOR_APPROVALS) return undefined;
+  return `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would `
+    + 'shorten it in the function roles\' generated names, and the approval store\'s policy could not recognise them';
+}
+
 /** EventBridge wants the singular unit for 1. */
 export function sweepSchedule(minutes: number): string {
   return minutes === 1 ? 'rate(1 minute)' : `rate(${minutes} minutes)`;

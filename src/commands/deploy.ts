@@ -4,6 +4,8 @@ import { createReporter } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkTrailHome } from '../config/index.js';
+import { approvalsProblem } from '../approvals/place.js';
+import { ConfigError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
@@ -20,6 +22,8 @@ export async function execute(context: CommandContext): Promise<number> {
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
   checkTrailHome(loaded);
+  const approvals = approvalsProblem(loaded.config);
+  if (approvals) throw new ConfigError(approvals, { problems: [{ path: 'stackName', message: approvals }], suggestion: 'Shorten stackName, or set approvals.enabled: false.' });
   const { config } = loaded;
 
   const session = await openCommandSession(context, config);
