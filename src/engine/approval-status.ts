@@ -6,6 +6,7 @@ import { stateOf, type Approval } from '../approvals/store.js';
 import { listApprovals } from './approvals.js';
 import type { Session } from './session.js';
 import type { TargetClients } from '../aws/clients.js';
+import { describeError } from './describe-error.js';
 
 export const APPROVAL_TAG = 'guardrail:approval';
 
@@ -51,4 +52,16 @@ export async function approvalFindings(clients: TargetClients, index: ApprovalIn
     else if (stateOf(a, now) !== 'active' && Date.parse(a.revokedAt ?? a.expiresAt) + grace < now) lapsed++;
   }
   return { approvals: mine.filter((a) => stateOf(a, now) === 'active').length, lapsedApprovedRules: lapsed };
+}
+
+/** The status row's approval columns for a deployed target: nothing when approvals are off, the error when unreadable. */
+export async function approvalColumns(index: ApprovalIndex | null, clients: TargetClients, t: { account: string; region: string },
+  sweepMinutes: number): Promise<Partial<ApprovalFindings> & { approvalsError?: string }> {
+  if (!index) return {};
+  if (index.error) return { approvalsError: index.error };
+  try {
+    return await approvalFindings(clients, index, t.account, t.region, sweepMinutes);
+  } catch (err) {
+    return { approvalsError: describeError(err) };
+  }
 }

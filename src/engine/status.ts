@@ -10,7 +10,7 @@ import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
-import { approvalFindings, loadApprovalIndex } from './approval-status.js';
+import { approvalColumns, loadApprovalIndex } from './approval-status.js';
 
 export interface StatusRow {
   account: string;
@@ -122,11 +122,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
         ...(i.codeError ? { codeError: i.codeError } : {}),
         ...(i.ruleError ? { ruleError: i.ruleError } : {}),
       });
-      if (approvalIndex?.error) row.approvalsError = approvalIndex.error;
-      else if (approvalIndex && i.deployed) {
-        Object.assign(row, await approvalFindings(c, approvalIndex, target.account, target.region, config.approvals.sweepMinutes)
-          .catch((err: unknown) => ({ approvalsError: describeError(err) })));
-      }
+      if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes));
     } catch (err) {
       row.error = describeError(err);
     }
