@@ -5,7 +5,7 @@ import { describeRule } from '../approvals/rule.js';
 import { listApprovals, requireApprovals, revokeApproval, type ListedApproval } from '../engine/approvals.js';
 import { UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { openCommandSession } from './target-options.js';
 
 interface ApprovalsOptions {

@@ -7,7 +7,7 @@ import { describeRule, parseRule, RULE_FORMAT, type ApprovalRule } from '../appr
 import { approve, requireApprovals } from '../engine/approvals.js';
 import { UsageError, type ConfigProblem } from '../errors.js';
 import { packageVersion } from '../version.js';
-import type { CommandContext } from './index.js';
+import type { CommandContext } from './context.js';
 import { openCommandSession } from './target-options.js';
 
 interface ApproveOptions {

@@ -62,6 +62,8 @@ describe('precedence: defaults < file < flags', () => {
         'policy.exemptGroups', 'policy.onlyVpcs', 'policy.onlyTag',
         'notifications.email', 'notifications.topicArn',
         'deploy.concurrency', 'deploy.canary', 'deploy.failureTolerance', 'deploy.pollSeconds',
+        'approvals.enabled', 'approvals.account', 'approvals.region', 'approvals.tableName', 'approvals.maxDuration',
+        'approvals.sweepMinutes', 'approvals.onLookupError',
       ].sort(),
     );
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']));
