@@ -4,6 +4,7 @@
 // deploy() reads as the list of phases; each phase is a named function below it, in the order it runs:
 //   openRun          render the template, discover the accounts, expand them into account × region targets
 //   canaryFirst      order the targets: the management account's home region first, then other home regions
+//   then one of two paths: planConfirmApply (--plan, or a question to ask) or planWhileApplying (--yes)
 //   planAll          plan every target (for --plan, and before a confirmation, which needs the whole picture)
 //   confirmPlan      ask with the plan's counts (create · update · unchanged · cannot plan); nothing to change: no ask
 //   planUntilCanary  with --yes: plan in windows only until the canary is found, so the rollout starts early
@@ -25,37 +26,37 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
   const run = await openRun(input);
   if (!(await run.prepareApprovalStore())) return run.finish();
   const ranked = canaryFirst(run);
-  const canaryCount = input.config.deploy.canary;
-  if (!input.planOnly && !input.confirmRequired) {
-    const { canary, rest } = await planUntilCanary(run, ranked, canaryCount);
-    if (run.stoppedBy === 'signal') {
-      run.skip([...canary, ...rest], 'interrupted before it started');
-      return run.finish();
-    }
-    // the rollout's first plans run while the canary's stack is in progress
-    const planner = plannerFor(run, rest, input.config.deploy.concurrency);
-    if (!(await runCanary(run, canary, rest, () => planner.prefetch(0)))) return run.finish();
-    if (rest.length > 0) await runWindow(run, rest, 'rollout', input.config.deploy.concurrency, planner);
-    return run.finish();
-  }
+  if (input.planOnly || input.confirmRequired) await planConfirmApply(run, ranked);
+  else await planWhileApplying(run, ranked);
+  return run.finish();
+}
 
+/** --plan, or a confirmation to ask: plan every target, stop there or ask, then the canary and the window. */
+async function planConfirmApply(run: DeployRun, ranked: Target[]): Promise<void> {
+  const { input } = run;
   const pending = await planAll(run, ranked);
-  if (input.planOnly || pending.length === 0) return run.finish();
-  if (run.stoppedBy === 'signal') {
-    run.skip(pending, 'interrupted before it started');
-    return run.finish();
-  }
+  if (input.planOnly || pending.length === 0) return;
+  if (run.stoppedBy === 'signal') return run.skip(pending, 'interrupted before it started');
   if (!(await confirmPlan(run, pending))) {
     run.stoppedBy = 'declined';
-    run.skip(pending, 'not confirmed');
-    return run.finish();
+    return run.skip(pending, 'not confirmed');
   }
-  const canary = pending.slice(0, canaryCount);
+  const canary = pending.slice(0, input.config.deploy.canary);
   const rest = pending.slice(canary.length);
-  if (!(await runCanary(run, canary, rest))) return run.finish();
+  if (!(await runCanary(run, canary, rest))) return;
   if (run.stoppedBy) run.skip(rest, 'not started: the run was stopped');
   else if (rest.length > 0) await runWindow(run, rest, 'rollout', input.config.deploy.concurrency);
-  return run.finish();
+}
+
+/** --yes: no question to ask, so plan only until the canary is found; the rest are planned ahead of the window. */
+async function planWhileApplying(run: DeployRun, ranked: Target[]): Promise<void> {
+  const { concurrency, canary: canaryCount } = run.input.config.deploy;
+  const { canary, rest } = await planUntilCanary(run, ranked, canaryCount);
+  if (run.stoppedBy === 'signal') return run.skip([...canary, ...rest], 'interrupted before it started');
+  // the rollout's first plans run while the canary's stack is in progress
+  const planner = plannerFor(run, rest, concurrency);
+  if (!(await runCanary(run, canary, rest, () => planner.prefetch(0)))) return;
+  if (rest.length > 0) await runWindow(run, rest, 'rollout', concurrency, planner);
 }
 
 /** Renders the template, discovers the accounts and expands them into targets; unreachable accounts are reported. */

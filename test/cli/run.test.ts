@@ -118,11 +118,12 @@ describe('guardrail validate', () => {
     expect(result.stderr).toMatch(/big\.yaml is too large \(\d+ bytes; the limit is 1 MB\)/);
   });
 
-  it('uses ./accounts.yaml when --config is absent, and the defaults when there is none', async () => {
+  it('uses ./accounts.yaml when --config is absent, and the defaults (said once on stderr) when it is missing', async () => {
     const empty = mkdtempSync(join(tmp, 'empty-'));
     const missing = await cli(['validate'], { cwd: empty });
     expect(missing.code).toBe(0);
-    expect(missing.stderr).toMatch(/no accounts\.yaml: using the defaults \(guardrail validate shows them\)/);
+    expect(missing.stderr).toBe('no accounts.yaml: using the defaults (guardrail validate shows them)\n');
+    expect(missing.stdout).toMatch(/no accounts\.yaml: every setting takes its default/);
 
     const present = mkdtempSync(join(tmp, 'present-'));
     copyFileSync(fixture('leading-zero.yaml'), join(present, 'accounts.yaml'));

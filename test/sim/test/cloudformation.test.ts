@@ -139,10 +139,14 @@ describe('stack lifecycle', () => {
       Parameters: [{ ParameterKey: 'Mode', UsePreviousValue: true }, { ParameterKey: 'Retention', UsePreviousValue: true }],
     })), 'ValidationError', 'No updates are to be performed.');
 
+    // a 3 s operation: the busy check below is two local calls away, and must land while it is in progress even on a
+    // loaded 2-core machine (at STACK_MS the update sometimes finished first)
+    sim.state.stackMs = 3000;
     await cfn.send(new UpdateStackCommand({
       StackName: 'guardrail', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: [...CAPS],
       Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'enforce' }, { ParameterKey: 'Retention', ParameterValue: '30' }],
     }));
+    sim.state.stackMs = STACK_MS;
     const rs = regionState(sim.state, mgmt, 'us-east-1');
     // a busy stack cannot be updated again
     const stackId = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!.StackId!;
