@@ -15,6 +15,7 @@ import { measureHandler, type HandlerFigures } from './handler.js';
 import { byOperation, ROOT, startSimProcess, type SimProcess } from './sim-process.js';
 import { measureStartup, type StartupFigures } from './startup.js';
 import { renderTable, type Row } from './table.js';
+import { engineRows, measureStackSets } from './stacksets.js';
 
 const TEMPLATE_LIMIT = 51_200;
 const MB = 1_000_000;
@@ -253,6 +254,10 @@ async function main(): Promise<number> {
   log('start-up…');
   const startup = await measureStartup(15);
   const figs = await deployScenarios(opts, startup);
+  const first = figs[0]!;
+  const direct = { engine: 'direct' as const, targets: first.targets, exitCode: first.exitCode, succeeded: first.summary.succeeded ?? 0,
+    wallMs: first.wallMs, calls: first.calls, peakRssBytes: first.peakRssBytes };
+  const stacksets = await measureStackSets(opts.accounts, opts.concurrency, log);
   if (opts.long) figs.push(await longScenario(opts, startup));
   log('revert handler…');
   const handler = await measureHandler(25);
@@ -261,11 +266,13 @@ async function main(): Promise<number> {
   const title = `guardrail bench · ${host.date.slice(0, 16).replace('T', ' ')} UTC · ${host.cpu}, ${host.cores} cores · Node ${host.node}`
     + ` · simulator in its own process · ${opts.accounts} accounts × 2 regions, --stack-ms 500, --concurrency ${opts.concurrency}`
     + `${opts.long ? '' : ' · (--long: 100 × 2 with 60 s stacks, skipped)'}`;
-  const table = renderTable(title, rows(figs, startup, handler, size));
+  const engineTable = engineRows(direct, stacksets);
+  const table = renderTable(title, [...rows(figs, startup, handler, size), ...engineTable]);
   const failed = figs.flatMap((f) => f.checks.filter((c) => !c.ok).map((c) => `${f.label}: ${c.name} (${c.detail})`));
   if (size.templateBytes >= size.templateLimit) failed.push('template over the TemplateBody limit');
+  for (const r of engineTable) if (r.ok === false) failed.push(`engines: ${r.figure} (${r.value})`);
 
-  const doc = { machine: host, options: opts, startup, runs: figs, handler, sizes: size, failed };
+  const doc = { machine: host, options: opts, startup, runs: figs, engines: { direct, stacksets }, handler, sizes: size, failed };
   if (opts.json === null) {
     process.stderr.write(table);
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);

@@ -10,7 +10,8 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import {
   AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CloudFormationClient, ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'guardrail');
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   const admin = (path: string, body: unknown) => fetch(`${ready.endpoint}${path}`, { method: 'POST', body: JSON.stringify(body) })
     .then((r) => r.json() as Promise<Record<string, string>>);
   const members = ready.accounts.filter((a) => a.id !== ready.managementAccountId);
-  const [victim, tampered, leaver] = [members[0]!, members[1]!, members[2]!];
+  const [victim, tampered, leaver, guarded] = [members[0]!, members[1]!, members[2]!, members[3]!];
 
   try {
     // the role that the policy allows: network admins may open ports
@@ -90,11 +91,11 @@ async function main(): Promise<void> {
       const c = out.Credentials!;
       return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
     };
-    const openPort22 = async (role: string, session: string) => {
-      const ec2 = new EC2Client({ ...sdk, credentials: await credsFor(victim.id, role, session) });
+    const openPort22 = async (role: string, session: string, target = victim) => {
+      const ec2 = new EC2Client({ ...sdk, credentials: await credsFor(target.id, role, session) });
       const groups = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }));
       const groupId = groups.SecurityGroups![0]!.GroupId!;
-      show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --protocol tcp --port 22 --cidr 0.0.0.0/0   ${dim(`# as ${role} in ${victim.name} (${victim.id})`)}`);
+      show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --protocol tcp --port 22 --cidr 0.0.0.0/0   ${dim(`# as ${role} in ${target.name} (${target.id})`)}`);
       const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({
         GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
       }));
@@ -165,15 +166,97 @@ async function main(): Promise<void> {
     process.stdout.write(dim(`status exited ${statusCode} (1: a target is unhealthy, so a scheduled job alerts)\n`));
     if (statusCode !== 1) throw new Error(`status exited ${statusCode}, expected 1`);
 
+    await protectStep(env, dir, sdk, tampered, guarded, admin, credsFor);
+
     heading(`Remove guardrail from ${leaver.name}: the stacks go, the audit logs stay`);
     const removeCode = await guardrail(['remove', '--account', leaver.id, '--yes'], env, dir);
     if (removeCode !== 0) throw new Error(`remove exited ${removeCode}`);
+
+    heading('What did guardrail do? Every decision of the last hour, then one page for the auditors');
+    const activityCode = await guardrail(['activity', '--since', '1h', '--action', 'reverted,allowed,monitored,failed'], env, dir);
+    if (activityCode !== 0) throw new Error(`activity exited ${activityCode}`);
+    const report = join(dir, 'report.html');
+    const reportCode = await guardrail(['report', '--out', report, '--no-drift'], env, dir);
+    process.stdout.write(dim(`report exited ${reportCode} (1: the disabled rule is still there)\n`));
+    if (reportCode > 1) throw new Error(`report exited ${reportCode}`);
+    await stackSetsStep({ env, dir, ready, sdk, openPort22 });
+    process.stdout.write(`${bold('open the report:')} ${report}\n`);
   } finally {
     heading('Stop the simulator');
     sim.kill('SIGTERM');
     await new Promise((r) => sim.once('exit', r));
     process.stdout.write(`done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
+}
+
+interface StackSetsStep {
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  ready: Ready;
+  sdk: { endpoint: string; region: string };
+  openPort22(role: string, session: string, target: { id: string; name: string }): Promise<{ ruleId: string; gone: boolean; ms: number }>;
+}
+
+/** engine: stacksets, then an account joins an OU and is protected with no guardrail run. */
+async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep): Promise<void> {
+  heading('Switch to the stacksets engine: StackSets deploys to the OUs (each direct stack replaced, new before old)');
+  const code = await guardrail(['deploy', '--all-accounts', '--yes', '--engine', 'stacksets'], env, dir);
+  if (code !== 0) throw new Error(`deploy --engine stacksets exited ${code}`);
+
+  heading('A new account joins an OU: StackSets protects it, with no guardrail run');
+  const state = await fetch(`${ready.endpoint}/_sim/state`).then((r) => r.json() as Promise<{ org: { ous: Record<string, { id: string; name: string }> } }>);
+  const ou = Object.values(state.org.ous).find((o) => o.name === 'Workloads')!;
+  show(`aws organizations create-account --account-name newcomer …; aws organizations move-account … --destination-parent-id ${ou.id}   ${dim('# (the simulator: POST /_sim/accounts)')}`);
+  const created = await fetch(`${ready.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'newcomer', parentId: ou.id }) })
+    .then((r) => r.json() as Promise<{ id: string; name: string }>);
+  const cfn = new CloudFormationClient({ ...sdk, credentials: { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo' } });
+  const t0 = Date.now();
+  let current = 0;
+  while (Date.now() - t0 < 30_000 && current < 2) {
+    const out = await cfn.send(new ListStackInstancesCommand({ StackSetName: 'guardrail', StackInstanceAccount: created.id }));
+    current = (out.Summaries ?? []).filter((i) => i.Status === 'CURRENT').length;
+    if (current < 2) await new Promise((r) => setTimeout(r, 100));
+  }
+  cfn.destroy();
+  process.stdout.write(`auto-deployment: ${current} stack instance(s) CURRENT in newcomer (${created.id}) ${Date.now() - t0} ms after it joined\n`);
+  if (current < 2) throw new Error('the new account was not auto-deployed');
+  const attack = await openPort22('OrganizationAccountAccessRole', 'intern', { id: created.id, name: 'newcomer' });
+  process.stdout.write(attack.gone ? `rule ${attack.ruleId} is gone ${attack.ms} ms later: reverted in an account guardrail never ran against\n`
+    : `rule ${attack.ruleId} is still there after ${attack.ms} ms\n`);
+  if (!attack.gone) throw new Error('the change in the new account was not reverted');
+}
+
+type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
+
+/** The SCP story: protect, then a member-account admin cannot disable the rule, and status shows every member protected. */
+async function protectStep(env: NodeJS.ProcessEnv, dir: string, sdk: { endpoint: string; region: string },
+  tampered: { id: string; name: string }, guarded: { id: string; name: string },
+  admin: (path: string, body: unknown) => Promise<Record<string, string>>,
+  credsFor: (account: string, role: string, session: string) => Promise<Creds>): Promise<void> {
+  heading('Protect guardrail with a service control policy, so member-account admins cannot switch it off');
+  show(`aws events enable-rule --name guardrail-sg-changes   ${dim(`# first, put ${tampered.name}'s rule back`)}`);
+  await new EventBridgeClient({ ...sdk, credentials: await credsFor(tampered.id, 'OrganizationAccountAccessRole', 'guardrail-ops') })
+    .send(new EnableRuleCommand({ Name: 'guardrail-sg-changes' }));
+  const protectCode = await guardrail(['protect', '--attach', '--yes'], env, dir);
+  if (protectCode !== 0) throw new Error(`protect exited ${protectCode}`);
+
+  // an administrator of a member account, with a role of their own (not guardrail's deploy role)
+  await admin('/_sim/roles', { account: guarded.id, roleName: 'Admin' });
+  const events = new EventBridgeClient({ ...sdk, credentials: await credsFor(guarded.id, 'Admin', 'mallory') });
+  show(`aws events disable-rule --name guardrail-sg-changes   ${dim(`# as Admin in ${guarded.name} (${guarded.id})`)}`);
+  try {
+    await events.send(new DisableRuleCommand({ Name: 'guardrail-sg-changes' }));
+    throw new Error('the SCP did not stop the admin');
+  } catch (err) {
+    if ((err as Error).name !== 'AccessDeniedException') throw err;
+    process.stdout.write(`${(err as Error).name}: ${(err as Error).message}\n`);
+  }
+  const rule = await new EventBridgeClient({ ...sdk, credentials: await credsFor(guarded.id, 'OrganizationAccountAccessRole', 'check') })
+    .send(new DescribeRuleCommand({ Name: 'guardrail-sg-changes' }));
+  process.stdout.write(`the rule is still ${rule.State}\n`);
+  events.destroy();
+  const statusCode = await guardrail(['status', '--no-drift', '--require-protection'], env, dir);
+  if (statusCode !== 0) throw new Error(`status exited ${statusCode}, expected 0 (every member protected)`);
 }
 
 main().catch((err: unknown) => {

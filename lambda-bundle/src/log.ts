@@ -1,36 +1,94 @@
-// One JSON line per decision, with stable keys, so log queries and metric filters can rely on them.
-import type { Action, Decision, EventMeta } from './types.js';
+// One JSON line per decision, with stable keys, so log queries, metric filters and `guardrail activity` can rely on
+// them. The line is the record of what the function did: when and what was called, by whom and from where, on which
+// group and rules, and what was decided and why.
+//
+// Every value comes from the (untrusted) event. A line must stay under CloudWatch Logs' 256 KB event limit, so rule
+// lists are capped (`rulesOmitted` says how many were left out) and free-text fields are cut where they are parsed.
+import type { Change, Decision, EventMeta, Origin, Principal } from './types.js';
 
 export type LogLine = Record<string, unknown>;
 export type LogSink = (line: LogLine) => void;
 
-const LEVELS: Record<Action, 'info' | 'warn' | 'error'> = {
-  ignored: 'info',
-  allowed: 'info',
-  monitored: 'warn',
-  reverted: 'warn',
-  failed: 'error',
-  approved: 'info',
-  expired: 'warn',
-  forged: 'warn',
-};
+/** Rules listed per line; the rest are counted in `rulesOmitted`. */
+export const MAX_LOGGED_RULES = 50;
+/** Beyond this many characters the rule list is dropped entirely (CloudWatch's event limit is 256 KB). */
+export const MAX_LINE_CHARS = 200_000;
 
-export function decisionLine(meta: EventMeta, d: Decision): LogLine {
-  return {
-    level: LEVELS[d.action],
+// Absent keys are left undefined: JSON.stringify leaves them out of the line.
+const LEVELS: Record<string, 'warn' | 'error'> = { monitored: 'warn', reverted: 'warn', expired: 'warn', failed: 'error', forged: 'error' };
+
+/** One rule as the log records it: protocol, ports, source (or destination, for egress) and its id when known. */
+export interface LoggedRule {
+  ruleId?: string;
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  source: string;
+}
+
+/** What the line needs besides the decision: who called, from where, and what the call asked for. */
+export interface LineContext {
+  origin?: Origin;
+  principal?: Principal;
+  change?: Change;
+  /** the group's VPC, when the function looked the group up */
+  vpcId?: string;
+}
+
+const pair = (userId: string | undefined, group: string): string => (userId ? `${userId}/${group}` : group);
+
+/** The rules of the change that this decision is about. */
+export function rulesOf(change: Change | undefined, d: Decision): LoggedRule[] {
+  if (!change) return [];
+  if (change.kind === 'permissions') {
+    return change.permissions.flatMap((p) => [...p.ipRanges, ...p.ipv6Ranges, ...p.prefixListIds,
+      ...p.groups.map((g) => pair(g.userId, g.groupId ?? g.groupName ?? 'unknown'))]
+      .map((source) => ({ protocol: p.ipProtocol, fromPort: p.fromPort, toPort: p.toPort, source })));
+  }
+  const wanted = new Set(d.ruleIds);
+  return change.rules.filter((r) => wanted.size === 0 || wanted.has(r.ruleId)).map((r) => ({
+    ruleId: r.ruleId, protocol: r.ipProtocol ?? 'unknown', fromPort: r.fromPort, toPort: r.toPort,
+    source: r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? (r.referencedGroupId ? pair(r.referencedUserId, r.referencedGroupId) : 'unknown'),
+  }));
+}
+
+export function decisionLine(meta: EventMeta, d: Decision, context: LineContext = {}): LogLine {
+  const { origin, principal } = context;
+  const all = rulesOf(context.change, d);
+  const omitted = Math.max(all.length, d.ruleIds.length) - MAX_LOGGED_RULES;
+  const line: LogLine = {
+    level: LEVELS[d.action] ?? 'info',
+    eventTime: origin?.eventTime ?? null,
+    eventName: meta.eventName,
     eventId: meta.eventId,
     account: meta.account,
     region: meta.region,
     groupId: d.groupId,
-    ruleIds: d.ruleIds,
+    vpcId: context.vpcId,
     direction: d.direction,
+    ruleIds: d.ruleIds.slice(0, MAX_LOGGED_RULES),
+    rules: all.slice(0, MAX_LOGGED_RULES),
+    rulesOmitted: omitted > 0 ? omitted : undefined,
+    principal: principal?.arn ?? principal?.roleArn ?? null,
+    sourceIPAddress: origin?.sourceIPAddress ?? null,
+    userAgent: origin?.userAgent ?? null,
     action: d.action,
     reason: d.reason,
-    // approved, expired and forged: the approval (an unknown approver or expiry is left out of the JSON line)
-    ...(d.approvalId && { approvalId: d.approvalId, approver: d.approver, expiresAt: d.expiresAt }),
+    // approved, expired and forged: the approval (an unknown approver or expiry is left out of the line)
+    approvalId: d.approvalId,
+    approver: d.approver,
+    expiresAt: d.expiresAt,
   };
+  if (JSON.stringify(line).length > MAX_LINE_CHARS) {
+    line.rulesOmitted = Math.max(all.length, d.ruleIds.length);
+    line.rules = line.ruleIds = [];
+  }
+  return line;
 }
 
+// Straight to stdout, not console.log: Lambda's text log format prefixes console lines with the time, request id and
+// level, and CloudWatch's JSON filter patterns (which `guardrail activity` relies on) match only events that are a
+// JSON object. Lines written to stdout reach CloudWatch Logs as written, one event per line.
 export const consoleSink: LogSink = (line) => {
-  console.log(JSON.stringify(line));
+  process.stdout.write(`${JSON.stringify(line)}\n`);
 };

@@ -4,7 +4,7 @@
 //    the deployed rule delivers;
 //  - a bare CloudTrail record (top-level eventName), so an operator can replay a record taken from a trail.
 // Anything the function may later revoke must be named here, in the event; nothing is invented.
-import type { Change, Direction, EventMeta, EventName, ParsedEvent, Permission, Principal, RuleValues } from './types.js';
+import type { Change, Direction, EventMeta, EventName, Origin, ParsedEvent, Permission, Principal, RuleValues } from './types.js';
 
 /** More sources (one rule each) than one group can hold: not a real change; refuse to act on it. */
 export const MAX_RULES = 1000;
@@ -13,6 +13,10 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown, max = 1024): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
+
+/** A free-text field kept for the record, cut to `max` characters rather than dropped. */
+const clip = (v: unknown, max: number): string | null =>
+  (typeof v === 'string' && v.length > 0 ? (v.length <= max ? v : `${v.slice(0, max - 1)}…`) : null);
 
 const GROUP_ID = /^sg-[0-9a-z]{1,32}$/;
 const RULE_ID = /^sgr-[0-9a-z]{1,32}$/;
@@ -210,9 +214,10 @@ const GUARDED: Record<string, Direction | null> = {
 
 export function parseEvent(event: unknown): ParsedEvent {
   const meta: EventMeta = { eventId: null, eventName: null, account: null, region: null };
+  const origin: Origin = { eventTime: null, sourceIPAddress: null, userAgent: null };
   let direction: Direction | null = null;
   let groupId: string | null = null;
-  const ignore = (reason: string): ParsedEvent => ({ ok: false, meta, direction, groupId, reason });
+  const ignore = (reason: string): ParsedEvent => ({ ok: false, meta, origin, direction, groupId, reason });
   try {
     if (!isObj(event)) return ignore('malformed: the event is not an object');
     let record: Obj;
@@ -234,6 +239,9 @@ export function parseEvent(event: unknown): ParsedEvent {
     }
 
     meta.eventId = str(record.eventID, 128) ?? meta.eventId;
+    origin.eventTime = str(record.eventTime, 64) ?? (envelope ? str(envelope.time, 64) : undefined) ?? null;
+    origin.sourceIPAddress = clip(record.sourceIPAddress, 256);
+    origin.userAgent = clip(record.userAgent, 1024);
     meta.account ??= str(record.recipientAccountId, 64) ?? (isObj(record.userIdentity) ? str(record.userIdentity.accountId, 64) : undefined) ?? null;
     meta.region ??= str(record.awsRegion, 64) ?? null;
     const name = str(record.eventName, 128);
@@ -266,6 +274,7 @@ export function parseEvent(event: unknown): ParsedEvent {
     return {
       ok: true,
       meta: { ...meta, eventName: name as EventName },
+      origin,
       principal: principalOf(record.userIdentity),
       change,
     };

@@ -2,7 +2,7 @@
 // the ports in `deps`, so tests run this with fakes or against the simulator.
 import { applyApprovals, type ApprovalsPort } from './approvals.js';
 import { allowedPattern, directionIgnoreReason, eventIgnoreReason, groupAllowReason, needsGroupInfo } from './decide.js';
-import { consoleSink, decisionLine, type LogSink } from './log.js';
+import { consoleSink, decisionLine, type LineContext, type LogSink } from './log.js';
 import { buildNotification, notify } from './notify.js';
 import { parseEvent } from './parse-event.js';
 import { errorCode, isTransient, revokePermissions, revokeRuleIds, type Outcome } from './revert.js';
@@ -27,13 +27,16 @@ interface Unit {
 
 type Planned = { units: Unit[]; settled: Decision[] };
 
-/** Describe each group at most once per invocation. */
-function groupCache(ec2: Ec2Port): (groupId: string) => Promise<GroupInfo | undefined> {
+/** Describe each group at most once per invocation; `vpcs` keeps the VPC of every group described (for the log). */
+function groupCache(ec2: Ec2Port, vpcs: Map<string, string>): (groupId: string) => Promise<GroupInfo | undefined> {
   const cache = new Map<string, Promise<GroupInfo | undefined>>();
   return (groupId) => {
     let p = cache.get(groupId);
     if (!p) {
-      p = ec2.describeGroup({ groupId });
+      p = ec2.describeGroup({ groupId }).then((info) => {
+        if (info?.vpcId) vpcs.set(groupId, info.vpcId);
+        return info;
+      });
       cache.set(groupId, p);
     }
     return p;
@@ -165,6 +168,7 @@ export async function processEvent(event: unknown, deps: Deps): Promise<Result> 
   let decisions: Decision[];
   let principal: Principal = {};
   let change: Change | undefined;
+  const vpcs = new Map<string, string>();
   if (!parsed.ok) {
     decisions = [{ groupId: parsed.groupId, ruleIds: [], direction: parsed.direction, action: 'ignored', reason: parsed.reason }];
   } else {
@@ -182,19 +186,23 @@ export async function processEvent(event: unknown, deps: Deps): Promise<Result> 
       }];
     } else {
       const { units, settled } = await plan(parsed.change, deps.ec2);
-      const describe = groupCache(deps.ec2);
+      const describe = groupCache(deps.ec2, vpcs);
       decisions = [...settled];
       for (const unit of units) decisions.push(...[await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe)].flat());
     }
   }
-  return report({ ...parsed.meta, decisions }, deps, principal, change);
+  return report({ ...parsed.meta, decisions }, deps, { origin: parsed.origin, principal, change }, vpcs);
 }
 
-/** Logs one line per decision and sends the notification: the end of every invocation, event or sweep. */
-export async function report(result: Result, deps: Deps, principal: Principal = {}, change?: Change): Promise<Result> {
+/**
+ * Logs one line per decision and sends the notification: the end of every invocation, event or sweep. `vpcs` holds
+ * the VPC of every group the function described.
+ */
+export async function report(result: Result, deps: Deps, context: LineContext = {}, vpcs?: Map<string, string>): Promise<Result> {
   const log = deps.log ?? consoleSink;
   const { decisions } = result;
-  for (const d of decisions) log(decisionLine(result, d));
+  const { principal = {}, change } = context;
+  for (const d of decisions) log(decisionLine(result, d, { ...context, vpcId: vpcs?.get(d.groupId ?? '') }));
   for (const w of deps.config.warnings) log({ level: 'warn', eventId: result.eventId, message: `configuration: ${w}` });
 
   const topic = deps.config.notifyTopicArn;

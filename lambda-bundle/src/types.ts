@@ -53,9 +53,16 @@ export interface EventMeta {
   region: string | null;
 }
 
+/** Where and when the call came from, as CloudTrail recorded it (for the decision log; never acted on). */
+export interface Origin {
+  eventTime: string | null;
+  sourceIPAddress: string | null;
+  userAgent: string | null;
+}
+
 export type ParsedEvent =
-  | { ok: true; meta: EventMeta & { eventName: EventName }; principal: Principal; change: Change }
-  | { ok: false; meta: EventMeta; direction: Direction | null; groupId: string | null; reason: string };
+  | { ok: true; meta: EventMeta & { eventName: EventName }; origin: Origin; principal: Principal; change: Change }
+  | { ok: false; meta: EventMeta; origin: Origin; direction: Direction | null; groupId: string | null; reason: string };
 
 export interface Decision {
   groupId: string | null;

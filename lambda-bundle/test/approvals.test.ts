@@ -83,7 +83,12 @@ describe('the approved decision', () => {
     expect(byAction(r, 'reverted')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0ssh'] })]);
     expect(ec2.groups.get(SG)!.rules[0]!.tags).toEqual({ 'guardrail:approval': a.id, 'guardrail:expires': expires });
     expect(store.queries).toBe(1);
-    expect(d.lines.find((l) => l.action === 'approved')).toMatchObject({ approvalId: a.id, approver: a.approver, expiresAt: expires });
+    // the decision log's line format (log.ts), with the approval on top
+    expect(d.lines.find((l) => l.action === 'approved')).toMatchObject({
+      level: 'info', eventId: expect.any(String), eventName: expect.any(String), groupId: SG, ruleIds: ['sgr-0kept'],
+      rules: [expect.objectContaining({ ruleId: 'sgr-0kept' })], approvalId: a.id, approver: a.approver, expiresAt: expires,
+    });
+    expect(JSON.parse(JSON.stringify(d.lines.find((l) => l.action === 'reverted')))).not.toHaveProperty('approvalId');
     expect(sns.messages[0]!.message).toContain(a.id);
     expect(sns.messages[0]!.message).toContain(a.approver);
   });
@@ -167,8 +172,11 @@ describe('the sweep', () => {
       ssh,
     ]);
     const store = new FakeStore([approval(), approval({ id: 'apr-00000000000000a2', expiresAt: nowS() - 60 }), approval({ id: 'apr-00000000000000a3', revoked: true })]);
-    const r = await sweep(scheduled, deps(ec2, store));
+    const d = deps(ec2, store);
+    const r = await sweep(scheduled, d);
     expect(remaining(ec2).sort()).toEqual(['sgr-0kept', 'sgr-0ssh']);
+    expect(d.lines.find((l) => l.ruleIds && (l.ruleIds as string[])[0] === 'sgr-0expired'))
+      .toMatchObject({ level: 'warn', action: 'expired', approvalId: 'apr-00000000000000a2', groupId: SG });
     const summary = Object.fromEntries(r.decisions.map((d) => [d.ruleIds[0], d.action]));
     expect(summary).toEqual({ 'sgr-0expired': 'expired', 'sgr-0revoked': 'expired', 'sgr-0forged': 'forged', 'sgr-0notcovered': 'forged', 'sgr-0junk': 'forged' });
     expect(r.decisions.find((d) => d.ruleIds[0] === 'sgr-0revoked')!.reason).toContain('was revoked');

@@ -77,7 +77,8 @@ describe('recorded CloudTrail fixtures', () => {
         expect(ec2.groups.get(groupId)?.rules.map((r) => r.ruleId)).toEqual(ids);
       }
       expect(lines).toHaveLength(result.decisions.length);
-      expect(Object.keys(lines[0] ?? {})).toEqual(['level', 'eventId', 'account', 'region', 'groupId', 'ruleIds', 'direction', 'action', 'reason']);
+      expect(Object.keys(lines[0] ?? {})).toEqual(expect.arrayContaining(['level', 'eventTime', 'eventName', 'eventId', 'account',
+        'region', 'groupId', 'direction', 'ruleIds', 'rules', 'principal', 'sourceIPAddress', 'userAgent', 'action', 'reason']));
       expect(result.eventId).toMatch(/^[0-9a-f-]{36}$/);
     });
   }

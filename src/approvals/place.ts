@@ -32,11 +32,27 @@ export function functionRolePattern(stackName: string, partition = 'aws'): strin
 
 export const MAX_STACK_NAME_FOR_APPROVALS = 32;
 
-/** Approvals need a stack name short enough to stay whole in the function role's generated name. */
-export function approvalsProblem(config: GuardrailConfig): string | undefined {
-  if (!config.approvals.enabled || config.stackName.length <= MAX_STACK_NAME_FOR_APPROVALS) return undefined;
-  return `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would `
-    + 'shorten it in the function roles\' generated names, and the approval store\'s policy could not recognise them';
+export interface ApprovalsProblem {
+  path: string;
+  message: string;
+  suggestion: string;
+}
+
+/**
+ * Approvals need a stack name short enough to stay whole in the function role's generated name, and the direct
+ * engine: stack set instances name their roles StackSet-<name>-<uuid>-…, which the store's policy does not admit,
+ * and their template carries no store unless approvals.account is set.
+ */
+export function approvalsProblem(config: GuardrailConfig): ApprovalsProblem | undefined {
+  if (!config.approvals.enabled) return undefined;
+  if (config.deploy.engine === 'stacksets') {
+    return { path: 'deploy.engine', suggestion: 'Deploy with --engine direct, or set approvals.enabled: false.',
+      message: 'time-boxed approvals work with the direct engine only: stack set instances could not read the approval store' };
+  }
+  if (config.stackName.length <= MAX_STACK_NAME_FOR_APPROVALS) return undefined;
+  return { path: 'stackName', suggestion: 'Shorten stackName, or set approvals.enabled: false.',
+    message: `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would `
+      + 'shorten it in the function roles\' generated names, and the approval store\'s policy could not recognise them' };
 }
 
 /** EventBridge wants the singular unit for 1. */

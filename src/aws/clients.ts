@@ -3,6 +3,7 @@
 // every client at an AWS-compatible endpoint.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -63,12 +64,15 @@ export interface TargetClients {
   lambda: LambdaClient;
   /** Loaded on first use, like ec2: only approvals need it. */
   dynamodb(): Promise<DynamoDBClient>;
+  /** Loaded on first use, like ec2: only `activity` and `report` read the functions' logs. */
+  logs(): Promise<CloudWatchLogsClient>;
 }
 
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
   const cache: { cloudformation?: CloudFormationClient; cloudtrail?: CloudTrailClient; ec2?: Promise<EC2Client>;
-    events?: EventBridgeClient; lambda?: LambdaClient; dynamodb?: Promise<DynamoDBClient> } = {};
+    events?: EventBridgeClient; lambda?: LambdaClient; dynamodb?: Promise<DynamoDBClient>;
+    logs?: Promise<CloudWatchLogsClient> } = {};
   const config = base(opts);
   return {
     get cloudformation() { return (cache.cloudformation ??= new CloudFormationClient(config)); },
@@ -77,6 +81,7 @@ export function targetClients(opts: ClientOptions): TargetClients {
     get events() { return (cache.events ??= new EventBridgeClient(config)); },
     get lambda() { return (cache.lambda ??= new LambdaClient(config)); },
     dynamodb: () => (cache.dynamodb ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => new DynamoDBClient(config))),
+    logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => new CloudWatchLogsClient(config))),
   };
 }
 

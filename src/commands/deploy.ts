@@ -3,9 +3,12 @@ import { deploy, type DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
-import { checkTrailHome } from '../config/index.js';
+import { checkEngine, checkTrailHome } from '../config/index.js';
 import { approvalsProblem } from '../approvals/place.js';
 import { ConfigError } from '../errors.js';
+import { deployStackSets, type StackSetsDeployReport } from '../engine/stacksets/deploy.js';
+import { retireStackSet } from '../engine/stacksets/retire.js';
+import type { PlanCounts } from '../engine/deploy.js';
 import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
@@ -22,9 +25,11 @@ export async function execute(context: CommandContext): Promise<number> {
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
   checkTrailHome(loaded);
+  checkEngine(loaded);
   const approvals = approvalsProblem(loaded.config);
-  if (approvals) throw new ConfigError(approvals, { problems: [{ path: 'stackName', message: approvals }], suggestion: 'Shorten stackName, or set approvals.enabled: false.' });
+  if (approvals) throw new ConfigError(approvals.message, { problems: [{ path: approvals.path, message: approvals.message }], suggestion: approvals.suggestion });
   const { config } = loaded;
+  const engine = config.deploy.engine;
 
   const session = await openCommandSession(context, config);
   const reporter = await createReporter(io, context.color, options.plan ? 'planning' : 'deploying');
@@ -40,20 +45,25 @@ export async function execute(context: CommandContext): Promise<number> {
   };
   let report;
   try {
-    report = await deploy({
+    const input = {
       session, config, selectedAccounts: loaded.selectedAccounts, planOnly: options.plan === true, signal, emit: onEvent,
       confirmRequired: options.yes !== true,
-      confirm: async (plan) => {
+      confirm: async (plan: PlanCounts) => {
         reporter.stop();
         return confirmOrRequireYes(io, options.yes, deployQuestion(plan), `Changing ${plan.accounts} accounts`);
       },
-    });
+    };
+    // the engine switch: each engine plans and applies on its own; the direct engine also retires a stack set
+    // left by the stacksets engine once its own stacks stand (switching back without a gap)
+    report = engine === 'stacksets'
+      ? await deployStackSets({ ...input, yes: options.yes === true })
+      : await retireStackSet({ ...input, yes: options.yes === true }, await deploy(input));
   } finally {
     reporter.stop();
     session.close();
   }
 
-  const notes: string[] = [];
+  const notes: string[] = [...((report as Partial<StackSetsDeployReport>).notes ?? [])];
   if (report.excluded.length > 0) notes.push(`${report.excluded.length} account(s) left out (suspended, excluded account or OU).`);
   if (report.stoppedBy === 'tolerance') notes.push(`Stopped early: more targets failed than the failure tolerance allows; the rest were skipped.`);
   if (report.stoppedBy === 'canary') notes.push('Stopped after the canary: it failed, so nothing else was started.');
@@ -69,8 +79,10 @@ export async function execute(context: CommandContext): Promise<number> {
   if (!options.plan && s.targets > 0 && s.unchanged === s.targets) notes.push('Nothing to change: every stack is current.');
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('deploy', report.targets, report.summary, {
-      templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,
+      engine, templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,
       ...(report.approvalStore ? { approvalStore: report.approvalStore } : {}),
+      ...((report as Partial<StackSetsDeployReport>).operations ? { operations: (report as StackSetsDeployReport).operations } : {}),
+      ...(notes.length > 0 ? { notes } : {}),
     }));
   } else {
     io.stdout.write(resultTable(options.plan ? 'plan' : 'deploy', report.targets, { ...report.summary }, context.color,

@@ -45,6 +45,12 @@ export const OVERRIDE_OPTIONS: readonly OptionSpec[] = [
   { flags: '--external-id <id>', description: 'external id for AssumeRole (overrides organization.externalId)' },
 ];
 
+export const ENGINE_OPTION: OptionSpec = {
+  flags: '--engine <engine>',
+  description: 'direct (one stack per account and region from here) or stacksets (overrides deploy.engine)',
+  choices: ['direct', 'stacksets'],
+};
+
 export const OUTPUT_OPTION: OptionSpec = {
   flags: '--output <format>',
   description: 'result format',
@@ -75,6 +81,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...OVERRIDE_OPTIONS,
       { flags: '--plan', description: 'print the plan (with change-set summaries for updates) and change nothing' },
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      ENGINE_OPTION,
       OUTPUT_OPTION,
     ],
     load: () => import('./deploy.js'),
@@ -90,6 +97,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       CONFIG_OPTION,
       ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
       { flags: '--no-drift', description: 'skip drift detection, for a fast survey' },
+      ENGINE_OPTION,
+      {
+        flags: '--require-protection',
+        description: 'an account the guardrail SCP does not protect is unhealthy (overrides protection.required)',
+      },
       OUTPUT_OPTION,
     ],
     load: () => import('./status.js'),
@@ -106,6 +118,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       CONFIG_OPTION,
       ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      ENGINE_OPTION,
       OUTPUT_OPTION,
     ],
     load: () => import('./remove.js'),
@@ -144,6 +157,59 @@ export const COMMANDS: readonly CommandSpec[] = [
       OUTPUT_OPTION,
     ],
     load: () => import('./approvals.js'),
+  },
+  {
+    name: 'activity',
+    summary: 'what the functions decided, and who made the changes',
+    description:
+      "Read every target's decision log (the function's CloudWatch log group) for a time window, through the same " +
+      'roles as status. Rows come newest first, then a summary by action, by account and the top principals. ' +
+      'Exits 1 only when a target\'s logs could not be read, never because changes were reverted.',
+    options: [
+      { flags: '--since <when>', description: 'start of the window: a duration back from now (24h, 7d) or an ISO time', defaultValue: '24h' },
+      { flags: '--until <when>', description: 'end of the window (default: now)' },
+      { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
+      { flags: '--action <list>', description: 'only these actions (comma-separated: reverted,failed,allowed,monitored,…)' },
+      { flags: '--principal <pattern>', description: 'only changes by principals matching this ARN pattern (* matches anything)' },
+      CONFIG_OPTION,
+      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      { ...OUTPUT_OPTION, choices: ['table', 'json', 'csv'] },
+    ],
+    load: () => import('./activity.js'),
+  },
+  {
+    name: 'report',
+    summary: 'write one HTML page for auditors: health and activity',
+    description:
+      'Inspect every target as status does and read the decision logs as activity does, then write one HTML page ' +
+      '(no scripts, no network fetches, printable) for auditors. --out - writes it to stdout. Exits 1 when a target ' +
+      'is unhealthy or its logs could not be read; the page is written either way.',
+    options: [
+      { flags: '--out <file>', description: 'where to write the page (- for stdout)' },
+      { flags: '--since <when>', description: 'start of the activity window (30d, 24h, or an ISO time)', defaultValue: '30d' },
+      { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
+      CONFIG_OPTION,
+      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      { flags: '--no-drift', description: 'skip drift detection' },
+    ],
+    load: () => import('./report.js'),
+  },
+  {
+    name: 'protect',
+    summary: 'the SCP that keeps member admins from disabling guardrail',
+    description:
+      'Render the guardrail-protect service control policy for this configuration (a Deny on disabling, editing or ' +
+      'deleting guardrail\'s resources, except for the deploy role). Plain protect prints it; --plan shows what ' +
+      'attaching would change; --attach enables SCPs if needed, creates or updates the policy and attaches it to the ' +
+      'root (or includeOUs, or the listed accounts). Exits 2 when it cannot be done whole, with nothing attached.',
+    options: [
+      CONFIG_OPTION,
+      { flags: '--plan', description: 'show what attaching would change, and change nothing' },
+      { flags: '--attach', description: 'create or update the policy and attach it where the configuration targets' },
+      { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      OUTPUT_OPTION,
+    ],
+    load: () => import('./protect.js'),
   },
   {
     name: 'template',

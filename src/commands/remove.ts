@@ -1,6 +1,8 @@
 // guardrail remove: delete the stacks of some or all accounts. What the template retains (the trail bucket, the
 // decision log group, the dead-letter queue of failed reverts) stays, and is named.
 import { remove } from '../engine/remove.js';
+import { removeStackSets } from '../engine/stacksets/remove.js';
+import { checkEngine } from '../config/index.js';
 import type { DeployEvent } from '../engine/deploy.js';
 import { createReporter } from '../output/reporter.js';
 import { removeQuestion } from '../output/prompts.js';
@@ -19,6 +21,8 @@ export async function execute(context: CommandContext): Promise<number> {
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
+  checkEngine(loaded);
+  const engine = loaded.config.deploy.engine;
   // without a terminal, --yes is required: say so before touching anything
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
   const session = await openCommandSession(context, loaded.config);
@@ -33,7 +37,7 @@ export async function execute(context: CommandContext): Promise<number> {
   };
   let report;
   try {
-    report = await remove({
+    report = await (engine === 'stacksets' ? removeStackSets : remove)({
       session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
       confirm: async (plan) => {
         reporter.stop();
@@ -49,9 +53,11 @@ export async function execute(context: CommandContext): Promise<number> {
     `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
   const keptOthers = report.kept.filter((k) => k.type !== 'AWS::S3::Bucket');
   if (keptOthers.length > 0) notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
+  if ('notes' in report) notes.push(...(report.notes as string[]));
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { retainedBuckets: report.retainedBuckets, kept: report.kept }));
+    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine, retainedBuckets: report.retainedBuckets,
+      kept: report.kept, ...(notes.length > 0 ? { notes } : {}) }));
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
   }

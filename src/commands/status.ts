@@ -1,5 +1,7 @@
 // guardrail status: per account × region, is guardrail deployed, current, enabled and untampered.
-import { status, type StatusEvent } from '../engine/status.js';
+import { status, type StatusEvent, type StatusReport } from '../engine/status.js';
+import { statusStackSets } from '../engine/stacksets/status.js';
+import { checkEngine } from '../config/index.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
@@ -8,13 +10,24 @@ import { loadCommandConfig, openCommandSession, type TargetOptions } from './tar
 
 interface StatusOptions extends TargetOptions {
   drift: boolean;
+  requireProtection?: boolean;
   output: 'table' | 'json';
+}
+
+/** The summary's protection line: accounts, not targets. */
+function protectionLine(report: StatusReport): string {
+  const s = report.summary;
+  if (report.protectionError) return `protection: unknown (${report.protectionError})`;
+  const mgmt = report.targets.some((r) => r.protection === 'not-applicable') ? ' · management account not covered by SCPs' : '';
+  return `protection: ${s.protected} account(s) protected · ${s.protectionOutdated} outdated · ${s.unprotected} unprotected${mgmt}`;
 }
 
 export async function execute(context: CommandContext): Promise<number> {
   const options = context.options as unknown as StatusOptions;
   const { io, signal } = context;
   const loaded = await loadCommandConfig(context, options);
+  checkEngine(loaded);
+  const engine = loaded.config.deploy.engine;
   const session = await openCommandSession(context, loaded.config);
   const reporter = await createReporter(io, context.color, 'checking');
   const onEvent = (e: StatusEvent) => {
@@ -27,17 +40,20 @@ export async function execute(context: CommandContext): Promise<number> {
   };
   let report;
   try {
-    report = await status({ session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,
-      drift: options.drift !== false, signal, emit: onEvent });
+    const input = { session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,
+      drift: options.drift !== false, signal, emit: onEvent,
+      ...(options.requireProtection ? { requireProtection: true } : {}) };
+    report = engine === 'stacksets' ? await statusStackSets(input) : await status(input);
   } finally {
     reporter.stop();
     session.close();
   }
+  const notes: string[] = 'notes' in report ? (report.notes as string[]) : [];
   if (options.output === 'json') {
     const targets = report.targets.map(({ codeSha256: _sha, templateVersion: _version, ...row }) => row);
     io.stdout.write(jsonDocument('status', targets, report.summary, {
-      templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
-      excluded: report.excluded,
+      engine, ...(notes.length > 0 ? { notes } : {}), templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
+      excluded: report.excluded, ...(report.protectionError ? { protectionError: report.protectionError } : {}),
     }));
   } else {
     const s = report.summary;
@@ -45,6 +61,8 @@ export async function execute(context: CommandContext): Promise<number> {
     io.stdout.write(`\nstatus: ${s.targets} targets · ${s.healthy} healthy · ${s.unhealthy} unhealthy`
       + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed)`
       + `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`);
+    for (const n of notes) io.stdout.write(`  ${n}\n`);
+    io.stdout.write(`${protectionLine(report)}\n`);
   }
   if (report.interrupted || signal.aborted) return 130;
   return report.summary.unhealthy > 0 ? 1 : 0;

@@ -18,12 +18,13 @@ export interface TargetOptions {
   failureTolerance?: string;
   roleName?: string;
   externalId?: string;
+  engine?: string;
 }
 
 export function loadCommandConfig(context: CommandContext, o: TargetOptions): Promise<LoadedConfig> {
   return loadSettings(context, o.config, {
     regions: o.regions, concurrency: o.concurrency, failureTolerance: o.failureTolerance, roleName: o.roleName,
-    externalId: o.externalId, account: o.account,
+    externalId: o.externalId, account: o.account, engine: o.engine,
   });
 }
 

@@ -3,7 +3,7 @@
  * and where each came from. With --output json, one JSON document goes to stdout, valid or not.
  */
 import { Chalk } from 'chalk';
-import { checkTrailHome, type LoadedConfig, type Source } from '../config/index.js';
+import { checkEngine, checkTrailHome, type LoadedConfig, type Source } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
@@ -33,6 +33,7 @@ export async function execute(context: CommandContext): Promise<number> {
     });
     // validate answers "will deploy accept this?"
     checkTrailHome(loaded);
+    checkEngine(loaded);
   } catch (err) {
     if (options.output === 'json' && (err instanceof ConfigError || err instanceof UsageError)) {
       // CI reads stdout: say "invalid" there too, then let the top-level printer explain on stderr.

@@ -8,10 +8,11 @@ import { resolve as resolvePath } from 'node:path';
 import { loadConfigFile } from './load.js';
 import { parseConfigFlags, resolveConfig, type RawConfigFlags, type ResolvedConfig } from './resolve.js';
 
-export type { AccountEntry, FailureTolerance, GuardrailConfig, RegionsSetting } from './schema.js';
+export type { AccountEntry, Engine, FailureTolerance, GuardrailConfig, RegionsSetting, StackSetsSettings } from './schema.js';
 export { failureLimit } from './schema.js';
 export type { ConfigFlags, RawConfigFlags, ResolvedConfig, Source } from './resolve.js';
 export { checkTrailHome, parseConfigFlags, resolveConfig } from './resolve.js';
+export { checkEngine } from './engine-check.js';
 
 export const DEFAULT_CONFIG_FILE = 'accounts.yaml';
 

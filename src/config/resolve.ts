@@ -12,6 +12,7 @@ import {
   ROLE_NAME,
   defaultConfig,
   type ConfigFile,
+  type Engine,
   type FailureTolerance,
   type GuardrailConfig,
   type RegionsSetting,
@@ -28,6 +29,7 @@ export interface RawConfigFlags {
   roleName?: string | undefined;
   externalId?: string | undefined;
   account?: string | undefined;
+  engine?: string | undefined;
 }
 
 /** The same flags, checked and typed. */
@@ -39,6 +41,7 @@ export interface ConfigFlags {
   externalId?: string;
   /** --account: the accounts to act on; not a file setting but validated here with the same rules. */
   accounts?: string[];
+  engine?: Engine;
 }
 
 export interface ResolvedConfig {
@@ -107,6 +110,10 @@ export function parseConfigFlags(raw: RawConfigFlags): ConfigFlags {
     }
     flags.accounts = [...new Set(ids)];
   }
+  if (raw.engine !== undefined) {
+    if (raw.engine === 'direct' || raw.engine === 'stacksets') flags.engine = raw.engine;
+    else bad('--engine', `expected direct or stacksets, got "${raw.engine}"`);
+  }
   if (problems.length > 0) {
     const names = [...new Set(problems.map((problem) => problem.path))].join(', ');
     throw new UsageError(`Invalid value for ${names}`, { problems });
@@ -142,6 +149,10 @@ export function resolveConfig(file: ConfigFile | null, flags: ConfigFlags = {}):
   if (flags.failureTolerance !== undefined) {
     config.deploy.failureTolerance = flags.failureTolerance;
     sources['deploy.failureTolerance'] = 'flag';
+  }
+  if (flags.engine !== undefined) {
+    config.deploy.engine = flags.engine;
+    sources['deploy.engine'] = 'flag';
   }
   // A role name or external id given on the command line applies to every account: it replaces the per-account
   // values of the file too, so what the user typed is what is used.

@@ -70,7 +70,7 @@ export interface GuardrailConfig {
     onlyTag: string | null;
   };
   notifications: { email: string | null; topicArn: string | null };
-  deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number };
+  deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number; engine: Engine };
   /** Time-boxed approvals (src/approvals/): the store's account and region (null: the management account, trail.homeRegion). */
   approvals: {
     enabled: boolean;
@@ -81,6 +81,29 @@ export interface GuardrailConfig {
     sweepMinutes: number;
     onLookupError: 'revert' | 'keep';
   };
+  /** The stacksets engine's settings (deploy.engine: stacksets). */
+  stacksets: StackSetsSettings;
+  protection: {
+    /** status: an account without the current guardrail SCP is unhealthy */
+    required: boolean;
+    /** stacks are created with termination protection, and deploy turns it back on */
+    terminationProtection: boolean;
+    /** more principals (ARN patterns) the SCP lets change guardrail, besides the deploy role */
+    allowPrincipals: string[];
+  };
+}
+
+export type Engine = 'direct' | 'stacksets';
+
+export interface StackSetsSettings {
+  autoDeploy: boolean;
+  retainStacksOnAccountRemoval: boolean;
+  callAs: 'SELF' | 'DELEGATED_ADMIN';
+  maxConcurrentPercentage: number;
+  failureTolerancePercentage: number;
+  concurrencyMode: 'SOFT_FAILURE_TOLERANCE' | 'STRICT_FAILURE_TOLERANCE';
+  regionConcurrency: 'PARALLEL' | 'SEQUENTIAL';
+  managedExecution: boolean;
 }
 
 export function defaultConfig(): GuardrailConfig {
@@ -109,11 +132,22 @@ export function defaultConfig(): GuardrailConfig {
       onlyTag: null,
     },
     notifications: { email: null, topicArn: null },
-    deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5 },
+    deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5, engine: 'direct' },
     approvals: {
       enabled: false, account: null, region: null, tableName: 'guardrail-approvals', maxDuration: '7d', sweepMinutes: 5,
       onLookupError: 'revert',
     },
+    stacksets: {
+      autoDeploy: true,
+      retainStacksOnAccountRemoval: false,
+      callAs: 'SELF',
+      maxConcurrentPercentage: 25,
+      failureTolerancePercentage: 10,
+      concurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+      regionConcurrency: 'PARALLEL',
+      managedExecution: true,
+    },
+    protection: { required: false, terminationProtection: true, allowPrincipals: [] },
   };
 }
 
@@ -270,6 +304,26 @@ export const deploySchema = z.strictObject({
   canary: z.number().int().min(0).optional(),
   failureTolerance: failureTolerance.optional(),
   pollSeconds: z.number().min(1).max(300).optional(),
+  engine: z.enum(['direct', 'stacksets']).optional(),
+});
+
+export const stacksetsSchema = z.strictObject({
+  autoDeploy: z.boolean().optional(),
+  retainStacksOnAccountRemoval: z.boolean().optional(),
+  callAs: z.enum(['SELF', 'DELEGATED_ADMIN']).optional(),
+  // StackSets' own ranges: MaxConcurrentPercentage 1-100, FailureTolerancePercentage 0-100
+  maxConcurrentPercentage: z.number().int().min(1).max(100).optional(),
+  failureTolerancePercentage: z.number().int().min(0).max(100).optional(),
+  concurrencyMode: z.enum(['SOFT_FAILURE_TOLERANCE', 'STRICT_FAILURE_TOLERANCE']).optional(),
+  regionConcurrency: z.enum(['PARALLEL', 'SEQUENTIAL']).optional(),
+  managedExecution: z.boolean().optional(),
+});
+
+export const protectionSchema = z.strictObject({
+  required: z.boolean().optional(),
+  terminationProtection: z.boolean().optional(),
+  allowPrincipals: uniqueList(pattern(PRINCIPAL_PATTERN, 'expected an IAM ARN pattern such as arn:aws:iam::*:role/BreakGlass'),
+    'principal').optional(),
 });
 
 /** A duration: a whole number of minutes, hours or days (90m, 4h, 7d). */
@@ -297,6 +351,8 @@ export const configFileSchema = z.strictObject({
   notifications: notificationsSchema.optional(),
   deploy: deploySchema.optional(),
   approvals: approvalsSchema.optional(),
+  stacksets: stacksetsSchema.optional(),
+  protection: protectionSchema.optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -311,6 +367,8 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   notifications: Object.keys(notificationsSchema.shape),
   deploy: Object.keys(deploySchema.shape),
   approvals: Object.keys(approvalsSchema.shape),
+  stacksets: Object.keys(stacksetsSchema.shape),
+  protection: Object.keys(protectionSchema.shape),
 };
 
 /** Paths whose values are always strings, even when YAML reads a number there (account ids, names, external ids). */

@@ -110,6 +110,7 @@ export class DeployRun {
       p.desired = {
         stackName: this.stackName, body: this.rendered.body, version: this.rendered.version,
         parameters: { CreateTrail: isHome && p.trail?.createTrail ? 'true' : 'false' },
+        terminationProtection: this.input.config.protection.terminationProtection,
       };
       p.plan = await planStack(this.contextFor(target), p.desired);
       if (this.input.planOnly && p.plan.action === 'update') p.plan.changes = await previewUpdate(this.contextFor(target), p.desired);

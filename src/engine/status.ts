@@ -11,6 +11,8 @@ import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
 import { approvalColumns, loadApprovalIndex } from './approval-status.js';
+import { judgeProtection, protectionVerdicts, type ProtectionCounts } from './status-protection.js';
+import type { Protection } from '../org/protection.js';
 
 export interface StatusRow {
   account: string;
@@ -26,6 +28,10 @@ export interface StatusRow {
   driftedResources: DriftedResource[];
   notCheckedResources: string[];
   healthy: boolean;
+  /** does the current guardrail SCP apply to the account (status-protection.ts) */
+  protection?: Protection;
+  /** the stack's termination protection (null when not deployed) */
+  terminationProtection?: boolean | null;
   /** why it is unhealthy, one phrase per finding */
   problems: string[];
   error: string | null;
@@ -52,6 +58,8 @@ export interface StatusSummary {
   excludedAccounts: number;
 }
 
+export type StatusSummaryWithProtection = StatusSummary & ProtectionCounts;
+
 export type StatusEvent =
   | { type: 'discovered'; accounts: number; excluded: number }
   | { type: 'phase'; phase: 'status'; targets: number }
@@ -63,6 +71,8 @@ export interface StatusInput {
   config: GuardrailConfig;
   selectedAccounts: string[] | null;
   drift: boolean;
+  /** unprotected accounts are unhealthy (--require-protection, or protection.required) */
+  requireProtection?: boolean;
   signal: AbortSignal;
   emit(event: StatusEvent): void;
 }
@@ -74,8 +84,20 @@ export interface StatusReport {
   codeReference: CodeReferences['reference'];
   targets: StatusRow[];
   excluded: { account: string; name: string; reason: string }[];
-  summary: StatusSummary;
+  summary: StatusSummaryWithProtection;
+  /** why the SCPs could not be surveyed, when they could not */
+  protectionError: string | null;
   interrupted: boolean;
+}
+
+/** A row before inspection: nothing known yet (the approval counts start at 0 when approvals are on). */
+function baseRow(t: Pick<Target, 'account' | 'accountName' | 'region'>, stackName: string, approvals: boolean): StatusRow {
+  return {
+    account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
+    version: 'missing', code: 'unknown', rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [],
+    notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
+    approvals: approvals ? 0 : null, lapsedApprovedRules: approvals ? 0 : null,
+  };
 }
 
 export async function status(input: StatusInput): Promise<StatusReport> {
@@ -84,17 +106,13 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const localSha = expectedCodeSha256(rendered.body);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
+  const protectionP = protectionVerdicts(session, config, set.accounts.map((a) => a.id));
   const stackName = config.stackName;
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   const approvalIndex = await loadApprovalIndex(session, config);
 
-  const base = (t: Pick<Target, 'account' | 'accountName' | 'region'>): StatusRow => ({
-    account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
-    version: 'missing', code: 'unknown', rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [],
-    notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
-    approvals: approvalIndex ? 0 : null, lapsedApprovedRules: approvalIndex ? 0 : null,
-  });
+  const base = (t: Pick<Target, 'account' | 'accountName' | 'region'>) => baseRow(t, stackName, approvalIndex !== null);
   const rows: StatusRow[] = failed.map((f) => ({ ...base(f), error: f.error }));
   for (const r of rows) {
     judge(r, input.drift);
@@ -116,7 +134,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
       Object.assign(row, {
         deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
         driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
-        templateVersion: i.stackVersion,
+        terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion,
         version: !i.deployed ? 'missing' : i.stackVersion === rendered.version ? 'current' : 'outdated',
         ...(i.driftReason ? { driftReason: i.driftReason } : {}),
         ...(i.codeError ? { codeError: i.codeError } : {}),
@@ -149,16 +167,18 @@ export async function status(input: StatusInput): Promise<StatusReport> {
     if (r.deployed && r.codeSha256) r.code = r.codeSha256 === code.expectedFor(r.templateVersion) ? 'current' : 'outdated';
     judge(r, input.drift);
   }
+  const verdicts = await protectionP;
+  const protection = judgeProtection(rows, verdicts, config.protection, input.requireProtection);
   rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
   return {
     version: rendered.version, codeSha256: code.currentSha, codeReference: code.reference, targets: rows, excluded: set.excluded,
-    interrupted: run.stoppedBy === 'signal',
+    protectionError: verdicts.error, interrupted: run.stoppedBy === 'signal',
     summary: {
       targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
       drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
       missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null),
-      excludedAccounts: set.excluded.length,
+      excludedAccounts: set.excluded.length, ...protection,
     },
   };
 }

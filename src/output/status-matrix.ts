@@ -17,17 +17,21 @@ export function statusMatrix(rows: StatusRow[], color: boolean): string {
     return chalk.yellow('~');
   };
   const label = (id: string, name: string) => `${name} (${id})`;
+  const scp = new Map(rows.map((r) => [r.account, r.protection]));
+  const scpSymbol = (p: StatusRow['protection']) => p === 'protected' ? chalk.green('✓') : p === 'outdated' ? chalk.yellow('~')
+    : p === 'unprotected' ? chalk.red('✗') : p === 'not-applicable' ? chalk.dim('–') : chalk.dim('?');
   const w = Math.max(7, ...accounts.map(([id, name]) => label(id, name).length));
   const widths = regions.map((r) => Math.max(r.length, 1));
-  const lines = [chalk.bold(`${'ACCOUNT'.padEnd(w)}  ${regions.map((r, i) => r.padEnd(widths[i]!)).join('  ')}`)];
+  const lines = [chalk.bold(`${'ACCOUNT'.padEnd(w)}  ${regions.map((r, i) => r.padEnd(widths[i]!)).join('  ')}  SCP`)];
   for (const [id, name] of accounts) {
     const cells = regions.map((region, i) => {
       const s = symbol(cell.get(`${id}|${region}`));
       return s + ' '.repeat(Math.max(0, widths[i]! - 1));
     });
-    lines.push(`${label(id, name).padEnd(w)}  ${cells.join('  ')}`);
+    lines.push(`${label(id, name).padEnd(w)}  ${cells.join('  ')}  ${scpSymbol(scp.get(id))}`);
   }
   lines.push(chalk.dim('✓ healthy  ✗ tampered (drift or rule)  ~ outdated  ○ not deployed  ! could not check  · not a target'));
+  lines.push(chalk.dim('SCP: ✓ protected  ~ outdated policy  ✗ unprotected  – management account (SCPs never apply)  ? unknown'));
   const unhealthy = rows.filter((r) => !r.healthy);
   if (unhealthy.length > 0) {
     lines.push('', chalk.bold('Unhealthy:'));

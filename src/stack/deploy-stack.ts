@@ -9,6 +9,7 @@ import type { OperationKind, PollTimer } from '../aws/poll-timer.js';
 import { isEmptyChangeSet, isStackMissing } from './cfn-errors.js';
 import { isDeploySuccess, isInProgress, isReviewOnly, needsRecreate } from './stack-status.js';
 import { VERSION_TAG } from './template.js';
+import { protectionReason, setTerminationProtection } from './termination-protection.js';
 
 export type DeployAction = 'create' | 'update' | 'none' | 'delete-and-recreate' | 'wait';
 
@@ -18,6 +19,8 @@ export interface DesiredStack {
   version: string;
   /** per-account parameter values (CreateTrail) */
   parameters: Record<string, string>;
+  /** the stack's termination protection; undefined leaves it as it is */
+  terminationProtection?: boolean;
 }
 
 export interface StackPlan {
@@ -28,6 +31,10 @@ export interface StackPlan {
   currentVersion: string | null;
   /** for --plan of an update: the change set's resource changes, one line each */
   changes?: string[];
+  /** the stack's EnableTerminationProtection (null when there is no stack) */
+  terminationProtection?: boolean | null;
+  /** the update only sets termination protection: no change set */
+  protectionOnly?: boolean;
 }
 
 export interface FailedResource {
@@ -67,7 +74,8 @@ export function stackVersion(stack: Stack | undefined): string | null {
 
 /** What would change, and why. Makes one DescribeStacks call. */
 export function planFromStack(stack: Stack | undefined, desired: DesiredStack): StackPlan {
-  const base = { stackStatus: stack?.StackStatus ?? null, stackId: stack?.StackId ?? null, currentVersion: stackVersion(stack) };
+  const base = { stackStatus: stack?.StackStatus ?? null, stackId: stack?.StackId ?? null, currentVersion: stackVersion(stack),
+    terminationProtection: stack ? stack.EnableTerminationProtection === true : null };
   const status = stack?.StackStatus;
   if (!stack || isReviewOnly(status)) return { ...base, action: 'create', reason: 'stack missing' };
   if (needsRecreate(status)) return { ...base, action: 'delete-and-recreate', reason: `${status}: delete and recreate` };
@@ -83,6 +91,9 @@ export function planFromStack(stack: Stack | undefined, desired: DesiredStack): 
   }
   if (!isDeploySuccess(status)) {
     return { ...base, action: 'update', reason: `${status}: the last update did not complete` };
+  }
+  if (desired.terminationProtection !== undefined && desired.terminationProtection !== base.terminationProtection) {
+    return { ...base, action: 'update', reason: protectionReason(desired.terminationProtection), protectionOnly: true };
   }
   return { ...base, action: 'none', reason: 'current' };
 }
@@ -185,7 +196,13 @@ export async function applyStack(ctx: StackContext, desired: DesiredStack, plan:
     if (current.action === 'wait') return { kind: 'failed', stackStatus: settled.StackStatus ?? null, reason: 'stack is still busy' };
   }
   if (current.action === 'none') return { kind: 'unchanged', stackStatus: current.stackStatus ?? 'UNKNOWN' };
+  if (current.protectionOnly) {
+    await setTerminationProtection(ctx.cfn, current.stackId!, desired.terminationProtection!);
+    return { kind: 'deployed', stackStatus: current.stackStatus ?? 'UNKNOWN' };
+  }
   if (current.action === 'delete-and-recreate') {
+    // our own failed stack: termination protection must not keep it from being recreated
+    if (current.terminationProtection) await setTerminationProtection(ctx.cfn, current.stackId!, false);
     const deleted = await deleteAndWait(ctx, current.stackId!);
     if (deleted.StackStatus !== 'DELETE_COMPLETE') {
       const since = new Date(Date.now() - 60 * 60_000);
@@ -199,14 +216,28 @@ export async function applyStack(ctx: StackContext, desired: DesiredStack, plan:
   const cs = await createChangeSet(ctx, desired);
   if (cs.status === 'FAILED') {
     await ctx.cfn.send(new DeleteChangeSetCommand({ ChangeSetName: cs.id })).catch(() => undefined);
-    if (isEmptyChangeSet(cs.reason)) return { kind: 'unchanged', stackStatus: current.stackStatus ?? 'UNKNOWN' };
+    if (isEmptyChangeSet(cs.reason)) {
+      const outcome: DeployOutcome = { kind: 'unchanged', stackStatus: current.stackStatus ?? 'UNKNOWN' };
+      await syncProtection(ctx, desired, current, cs.stackId, outcome);
+      return outcome;
+    }
     return { kind: 'failed', stackStatus: current.stackStatus, reason: `change set failed: ${cs.reason ?? 'no reason given'}` };
   }
 
   const startedAt = Date.now();
   const since = new Date(startedAt);
   await ctx.cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: cs.id, ClientRequestToken: token(ctx, desired, 'exec') }));
-  return finishOperation(ctx, cs.stackId, 'update', startedAt, since);
+  const outcome = await finishOperation(ctx, cs.stackId, 'update', startedAt, since);
+  await syncProtection(ctx, desired, current, cs.stackId, outcome);
+  return outcome;
+}
+
+/** After an update, termination protection follows the configuration too (deploy turns it on for existing stacks). */
+async function syncProtection(ctx: StackContext, desired: DesiredStack, plan: StackPlan, stackId: string, outcome: DeployOutcome) {
+  if (outcome.kind === 'failed' || desired.terminationProtection === undefined) return;
+  if (plan.terminationProtection !== desired.terminationProtection) {
+    await setTerminationProtection(ctx.cfn, stackId, desired.terminationProtection);
+  }
 }
 
 /**
@@ -225,6 +256,7 @@ async function createStack(ctx: StackContext, desired: DesiredStack): Promise<De
     Tags: stackTags(desired),
     ClientRequestToken: token(ctx, desired, 'create'),
     OnFailure: 'ROLLBACK',
+    ...(desired.terminationProtection === undefined ? {} : { EnableTerminationProtection: desired.terminationProtection }),
   }));
   return finishOperation(ctx, out.StackId!, 'create', startedAt, since);
 }

@@ -33,6 +33,8 @@ export interface Inspection {
   driftReason?: string;
   driftedResources: DriftedResource[];
   notCheckedResources: string[];
+  /** the stack's EnableTerminationProtection, when deployed */
+  terminationProtection?: boolean;
 }
 
 export interface InspectContext {
@@ -75,6 +77,7 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
     deployed: true,
     stackStatus: stack.StackStatus ?? null,
     stackVersion: stackVersion(stack),
+    terminationProtection: stack.EnableTerminationProtection === true,
     functionName,
     codeSha256: code.sha,
     ...('error' in code && code.error ? { codeError: code.error } : {}),

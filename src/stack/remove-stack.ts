@@ -4,6 +4,7 @@
 import { DeleteStackCommand, DescribeStackResourcesCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
 import { describeStack, firstFailedResource, waitForStack, type FailedResource, type StackContext } from './deploy-stack.js';
 import { isInProgress } from './stack-status.js';
+import { setTerminationProtection } from './termination-protection.js';
 
 /** A resource the delete left in place on purpose (DELETE_SKIPPED: its DeletionPolicy retains it). */
 export interface KeptResource {
@@ -31,7 +32,9 @@ export async function planRemove(ctx: StackContext, stackName: string) {
 
 export async function removeStack(ctx: StackContext, stackId: string, stackStatus: string | null, token: string): Promise<RemoveOutcome> {
   const retained = await retainedBuckets(ctx, stackId);
-  if (isInProgress(stackStatus ?? undefined)) await waitForStack(ctx, stackId, 'update');
+  const settled = isInProgress(stackStatus ?? undefined) ? await waitForStack(ctx, stackId, 'update') : await describeStack(ctx.cfn, stackId);
+  // lifted right before the delete, for exactly this stack
+  if (settled?.EnableTerminationProtection) await setTerminationProtection(ctx.cfn, stackId, false);
   const startedAt = Date.now();
   await ctx.cfn.send(new DeleteStackCommand({ StackName: stackId, ClientRequestToken: token }));
   const final = await waitForStack(ctx, stackId, 'delete', startedAt);

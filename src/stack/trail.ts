@@ -13,13 +13,20 @@ export function ownTrailName(stackName: string): string {
   return `${stackName}-trail`;
 }
 
+/** The trails guardrail itself makes: the direct stack's, and the stack set instances' (their names use `<stackName>-set`). */
+export function ownTrailNames(stackName: string): string[] {
+  return [ownTrailName(stackName), ownTrailName(`${stackName}-set`)];
+}
+
 export async function decideTrail(mode: TrailMode, cloudtrail: () => CloudTrailClient, stackName: string): Promise<TrailDecision> {
   if (mode === 'create') return { createTrail: true, reason: 'trail.mode is create: guardrail creates its trail' };
   if (mode === 'existing') return { createTrail: false, reason: 'trail.mode is existing: the account\'s own trail is used' };
   const client = cloudtrail();
   const out = await client.send(new DescribeTrailsCommand({ includeShadowTrails: true }));
-  const own = ownTrailName(stackName);
-  const candidates = (out.trailList ?? []).filter((t) => t.IsMultiRegionTrail && t.Name !== own && !t.TrailARN?.endsWith(`:trail/${own}`));
+  // guardrail's own trails never count: switching engines replaces one with the other
+  const own = ownTrailNames(stackName);
+  const candidates = (out.trailList ?? []).filter((t) => t.IsMultiRegionTrail
+    && !own.some((name) => t.Name === name || t.TrailARN?.endsWith(`:trail/${name}`)));
   for (const t of candidates) {
     try {
       const status = await client.send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }));

@@ -5,6 +5,7 @@ import type { EventRule, Invocation, LambdaFunction, RecordedEvent, RegionState,
 import { newUuid, regionState } from './state.js';
 import { matchesPattern } from './event-pattern.js';
 import { FunctionRunner, type InvokeOutcome } from './invoke/runner.js';
+import { appendFunctionLogs } from './services/logs.js';
 
 /** Simulated delays before Lambda's asynchronous retries (AWS waits about 1 and 2 minutes). */
 export const RETRY_DELAYS_MS = [50, 100];
@@ -163,6 +164,7 @@ export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: 
         if (!fn || rt.closed) return;
         last = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
         rs.invocations.push(toInvocation(ctx.state, fn.functionArn, eventId, attempt, last));
+        recordLogs(ctx.state, rs, fn, last);
         if (last.status === 'succeeded') {
           if (fn.invokeConfig?.onSuccess) sendInvocationRecord(ctx.state, fn, fn.invokeConfig.onSuccess, event, last, attempt, 'Success');
           return;
@@ -189,6 +191,7 @@ export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: Lambd
   try {
     const outcome = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
     rs.invocations.push(toInvocation(ctx.state, fn.functionArn, '', 1, outcome));
+    recordLogs(ctx.state, rs, fn, outcome);
     return outcome;
   } finally {
     rt.inFlight--;
@@ -202,6 +205,11 @@ function toInvocation(state: SimState, functionArn: string, eventId: string, att
     durationMs: o.durationMs, status: o.status, ...(o.status === 'succeeded' ? { result: o.result } : { error: o.error }),
     attempt, logs: o.logs,
   };
+}
+
+/** The invocation's lines go to the function's CloudWatch log group, in its environment's stream. */
+function recordLogs(state: SimState, rs: RegionState, fn: LambdaFunction, o: InvokeOutcome): void {
+  if (o.logStream && o.logLines) appendFunctionLogs(state, rs, fn, o.logStream, o.logLines);
 }
 
 /** The record Lambda sends to an asynchronous invocation's destination. */

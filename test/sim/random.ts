@@ -20,10 +20,12 @@ export interface SimRandom {
   keys: Rng;
   /** Request ids, message ids, invocation ids, and the ids of what the simulator creates (sg-, sgr-, stack ids). */
   ids: Rng;
+  /** CloudWatch Logs stream names and event ids. */
+  logs: Rng;
 }
 
 export function seededRandom(seed: number): SimRandom {
-  return { faults: rng(seed, 'faults'), keys: rng(seed, 'keys'), ids: rng(seed, 'ids') };
+  return { faults: rng(seed, 'faults'), keys: rng(seed, 'keys'), ids: rng(seed, 'ids'), logs: rng(seed, 'logs') };
 }
 
 export function rng(seed: number, stream: string): Rng {

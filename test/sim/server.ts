@@ -9,6 +9,7 @@ import { closeLoop } from './loop.js';
 import { startSchedules } from './schedule.js';
 import { createTrail } from './services/cloudtrail.js';
 import { createAssumableRole } from './services/sts.js';
+import { scpCheck } from './scp.js';
 
 export interface SimServer {
   endpoint: string;
@@ -132,6 +133,12 @@ export async function startServer(state: SimState, services: Service[], port = 0
       service: service.name, region: auth.region, caller, operation, input,
       method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, requestId,
     };
+    // service control policies, for callers in member accounts (scp.ts)
+    const denied = scpCheck(state, simReq, protocol);
+    if (denied) {
+      count.errors++;
+      return sendError(denied);
+    }
     try {
       const result = await service.handle(ctx, simReq);
       const xmlns = service.xmlns ?? '';

@@ -4,6 +4,8 @@ import { startServer, type SimServer } from './server.js';
 import { allServices } from './services/index.js';
 import { seededRandom } from './random.js';
 import { SimClock } from './clock.js';
+import { autoDeploy } from './stacksets/auto-deploy.js';
+import { stackSetsOf } from './stacksets/model.js';
 
 export interface SimOptions {
   port?: number;
@@ -17,6 +19,9 @@ export interface SimOptions {
   failStack?: string[];
   failDrift?: string[];
   suspended?: string[];
+  /** StackSets timing (test/sim/README.md): operation start latency and per-instance overhead; default from stackMs */
+  stackSetStartMs?: number;
+  stackSetInstanceMs?: number;
 }
 
 export const DEFAULT_REGIONS = ['us-east-1', 'us-west-2'];
@@ -83,6 +88,9 @@ export function createState(opts: SimOptions = {}): SimState {
     latencyMs: opts.latencyMs, throttleRate: opts.throttleRate, denyAssume: opts.denyAssume,
     failStack: opts.failStack, failDrift: opts.failDrift, suspended: opts.suspended,
   });
+  const timing = stackSetsOf(state).timing;
+  if (opts.stackSetStartMs !== undefined) timing.startMs = opts.stackSetStartMs;
+  if (opts.stackSetInstanceMs !== undefined) timing.instanceMs = opts.stackSetInstanceMs;
   return state;
 }
 
@@ -116,6 +124,7 @@ export function addAccount(state: SimState, name?: string, parentId?: string): O
     joinedTimestamp: state.clock.date().toISOString(), enabledRegions: [...state.regions],
   };
   state.org.accounts.set(id, acct);
+  autoDeploy(state, id);
   return acct;
 }
 

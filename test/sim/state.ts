@@ -117,6 +117,8 @@ export interface LambdaFunction {
   tags: Record<string, string>;
   /** EventInvokeConfig */
   invokeConfig?: { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number; onFailure?: string; onSuccess?: string };
+  /** LoggingConfig.LogGroup; Lambda's default is /aws/lambda/FUNCTION_NAME */
+  logGroup?: string;
   /** resource policy statements (AWS::Lambda::Permission) */
   permissions: { sid: string; principal: string; action: string; sourceArn?: string; sourceAccount?: string }[];
 }
@@ -196,6 +198,24 @@ export interface LogGroup {
   arn: string;
   retentionInDays?: number;
   kmsKeyId?: string;
+  /** epoch ms on the simulator's clock */
+  creationTime?: number;
+  /** CloudWatch Logs streams, by name (services/logs.ts) */
+  streams?: Map<string, LogStream>;
+}
+
+export interface LogEvent {
+  timestamp: number;
+  ingestionTime: number;
+  message: string;
+  eventId: string;
+}
+
+export interface LogStream {
+  name: string;
+  creationTime: number;
+  /** in the order written; timestamps ascending within a stream */
+  events: LogEvent[];
 }
 
 /** A DynamoDB table (services/dynamodb.ts): its key schema, items by key, TTL and resource-based policy. */

@@ -20,7 +20,7 @@ export interface OpInput {
   capabilities: string[];
 }
 
-interface PlannedResource {
+export interface PlannedResource {
   logicalId: string;
   type: string;
   provider?: Provider;
@@ -270,6 +270,8 @@ export interface OpHooks {
   token?: string;
   changeSetId?: string;
   onDone?: (succeeded: boolean) => void;
+  /** delete: why the caller may not delete a resource (a service control policy), checked before the provider */
+  deny?: (resource: StackResource) => string | undefined;
 }
 
 function startOperation(ctx: EngineContext, stack: Stack, kind: Operation['kind'], timeline: Timeline, hooks: OpHooks): void {
@@ -461,7 +463,7 @@ export function startUpdate(ctx: EngineContext, stack: Stack, input: OpInput, p:
       tl.add((at) => {
         env.now = at;
         const provider = providerFor(res.type);
-        const problem = provider?.removeCheck?.(env, res);
+        const problem = hooks.deny?.(res) ?? provider?.removeCheck?.(env, res);
         if (problem) {
           event(stack, at, res.logicalId, res.type, 'DELETE_FAILED', res.physicalId, problem, res.props, token);
           return;
@@ -514,7 +516,7 @@ export function startDelete(ctx: EngineContext, stack: Stack, retainResources: s
     tl.add((at) => {
       env.now = at;
       const provider = providerFor(res.type);
-      const problem = provider?.removeCheck?.(env, res);
+      const problem = hooks.deny?.(res) ?? provider?.removeCheck?.(env, res);
       if (problem) {
         failed.push(res.logicalId);
         stack.resources.set(res.logicalId, { ...res, status: 'DELETE_FAILED', statusReason: problem, updatedAt: at });

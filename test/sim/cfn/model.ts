@@ -139,6 +139,8 @@ export interface Stack {
   lastToken?: string;
   changeSets: Map<string, ChangeSet>;
   drift: { status: 'IN_SYNC' | 'DRIFTED' | 'NOT_CHECKED' | 'UNKNOWN'; lastCheck?: number };
+  /** EnableTerminationProtection: DeleteStack is refused while it is on */
+  terminationProtection?: boolean;
 }
 
 export class CfnRegion {

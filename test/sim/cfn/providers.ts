@@ -284,6 +284,7 @@ const lambdaFunction: Provider = {
       tags: resourceTags(env, r),
       invokeConfig: existing?.invokeConfig,
       permissions: existing?.permissions ?? [],
+      logGroup: s((p.LoggingConfig as Props | undefined)?.LogGroup),
     };
     env.rs.functions.set(r.physicalId, fn);
   },
@@ -374,8 +375,10 @@ const logGroup: Provider = {
     return env.rs.logGroups.has(name) ? alreadyExists('AWS::Logs::LogGroup', name) : undefined;
   },
   apply(env, r) {
+    const existing = env.rs.logGroups.get(r.physicalId);
     env.rs.logGroups.set(r.physicalId, {
       name: r.physicalId, arn: String(r.attrs.Arn), retentionInDays: n(r.props.RetentionInDays), kmsKeyId: s(r.props.KmsKeyId),
+      creationTime: existing?.creationTime ?? env.state.clock.now(), streams: existing?.streams ?? new Map(),
     });
   },
   remove(env, r) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Credentials, LambdaFunction, SimState } from '../state.js';
 import { hexId } from '../state.js';
 import { WORKER_SOURCE } from './worker-source.js';
+import { lambdaStreamName, type FunctionLogLine } from '../services/logs.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** Lambda scales out with concurrent events; the simulator caps environments per function to protect the machine. */
@@ -25,6 +26,17 @@ export interface InvokeOutcome {
   requestId: string;
   /** false when a warm environment served the call */
   coldStart: boolean;
+  /** the lines as Lambda sends them to CloudWatch Logs (console lines in its text format, START/END/REPORT) */
+  logLines?: FunctionLogLine[];
+  /** the environment's log stream */
+  logStream?: string;
+}
+
+/** One line the function wrote: console lines carry a level, direct stdout writes do not. */
+interface LogEntry {
+  at: number;
+  level?: string;
+  text: string;
 }
 
 export interface InvokeTarget {
@@ -35,7 +47,7 @@ export interface InvokeTarget {
 
 interface Pending {
   requestId: string;
-  logs: string[];
+  logs: LogEntry[];
   started: number;
   timer: NodeJS.Timeout;
   resolve: (o: InvokeOutcome) => void;
@@ -48,6 +60,8 @@ interface Environment {
   busy: boolean;
   dead: boolean;
   credentialsExpireAt: number;
+  /** YYYY/MM/DD/[$LATEST]hex, chosen when the environment starts */
+  logStream: string;
   pending?: Pending;
   idleTimer?: NodeJS.Timeout;
   ready: Promise<void>;
@@ -169,7 +183,7 @@ export class FunctionRunner {
       AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+      AWS_LAMBDA_LOG_GROUP_NAME: fn.logGroup ?? `/aws/lambda/${fn.functionName}`,
       AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
       LAMBDA_TASK_ROOT: '/var/task',
       _HANDLER: fn.handler,
@@ -200,15 +214,15 @@ export class FunctionRunner {
     });
     ready.catch(() => undefined);
     const env: Environment = {
-      worker, key, busy: false, dead: false, credentialsExpireAt: creds.expiresAt, ready,
+      worker, key, busy: false, dead: false, credentialsExpireAt: creds.expiresAt, ready, logStream: lambdaStreamName(this.state),
     };
     const capture = (chunk: Buffer) => {
       const text = chunk.toString('utf8').replace(/\n$/, '');
-      if (env.pending && text) env.pending.logs.push(...text.split('\n'));
+      if (env.pending && text) env.pending.logs.push(...text.split('\n').map((t) => ({ at: Date.now(), text: t })));
     };
     worker.stdout.on('data', capture);
     worker.stderr.on('data', capture);
-    worker.on('message', (msg: { type: string; requestId?: string; ok?: boolean; result?: unknown; error?: { name: string; message: string }; logs?: string[] }) => {
+    worker.on('message', (msg: { type: string; requestId?: string; ok?: boolean; result?: unknown; error?: { name: string; message: string }; logs?: LogEntry[] }) => {
       if (msg.type === 'ready') return markReady();
       if (msg.type !== 'result' || !env.pending || msg.requestId !== env.pending.requestId) return;
       const p = env.pending;
@@ -218,7 +232,7 @@ export class FunctionRunner {
       p.resolve({
         status: msg.ok ? 'succeeded' : 'failed',
         ...(msg.ok ? { result: msg.result } : { error: msg.error ?? { name: 'Error', message: 'unknown error' } }),
-        logs: p.logs, durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart,
+        ...this.outputs(env, p, fn.memorySize), durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart,
       });
     });
     const onDeath = (reason: string) => {
@@ -232,7 +246,7 @@ export class FunctionRunner {
         clearTimeout(p.timer);
         p.resolve({
           status: 'failed', error: { name: 'Runtime.ExitError', message: `RequestId: ${p.requestId} Error: Runtime exited with error: ${reason}` },
-          logs: p.logs, durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart,
+          ...this.outputs(env, p, fn.memorySize), durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart,
         });
       }
     };
@@ -262,7 +276,7 @@ export class FunctionRunner {
         finish({
           status: 'failed',
           error: { name: 'Sandbox.Timedout', message: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` },
-          logs: p.logs, durationMs: Date.now() - started, requestId, coldStart,
+          ...this.outputs(env, p, fn.memorySize), durationMs: Date.now() - started, requestId, coldStart,
         });
       }, timeoutMs);
       env.pending = { requestId, logs: [], started, timer, resolve: finish, coldStart };
@@ -273,12 +287,33 @@ export class FunctionRunner {
         context: {
           functionName: fn.functionName, functionVersion: '$LATEST', invokedFunctionArn: fn.functionArn,
           memoryLimitInMB: String(fn.memorySize), awsRequestId: requestId,
-          logGroupName: `/aws/lambda/${fn.functionName}`,
-          logStreamName: `${new Date(started).toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${env.key.slice(0, 32)}`,
+          logGroupName: fn.logGroup ?? `/aws/lambda/${fn.functionName}`,
+          logStreamName: env.logStream,
           region, accountId,
         },
       });
     });
+  }
+
+  /**
+   * The invocation's lines: as the code wrote them (Invocation.logs), and as Lambda's text format sends them to
+   * CloudWatch Logs, on the simulator's clock: START, each console line as `time\trequestId\tLEVEL\ttext`, lines
+   * written straight to stdout unchanged, END and REPORT.
+   */
+  private outputs(env: Environment, p: Pending, memorySize: number): Pick<InvokeOutcome, 'logs' | 'logLines' | 'logStream'> {
+    const offset = this.state.clock.now() - Date.now();
+    const end = Date.now();
+    const ms = end - p.started;
+    const lines: FunctionLogLine[] = [{ timestamp: p.started + offset, message: `START RequestId: ${p.requestId} Version: $LATEST` }];
+    for (const e of p.logs) {
+      const timestamp = e.at + offset;
+      const message = e.level ? `${new Date(timestamp).toISOString()}\t${p.requestId}\t${e.level}\t${e.text}` : e.text;
+      lines.push({ timestamp, message });
+    }
+    lines.push({ timestamp: end + offset, message: `END RequestId: ${p.requestId}` });
+    lines.push({ timestamp: end + offset, message: `REPORT RequestId: ${p.requestId}\tDuration: ${ms.toFixed(2)} ms\t`
+      + `Billed Duration: ${Math.max(1, Math.ceil(ms))} ms\tMemory Size: ${memorySize} MB\tMax Memory Used: ${Math.min(memorySize, 80)} MB` });
+    return { logs: p.logs.map((e) => e.text), logLines: lines, logStream: env.logStream };
   }
 
   /** An idle environment waits for the next event, and is reaped after a while, as Lambda does. */
@@ -310,7 +345,7 @@ export class FunctionRunner {
           const p = env.pending;
           env.pending = undefined;
           clearTimeout(p.timer);
-          p.resolve({ status: 'failed', error: { name: 'ServiceException', message: 'The simulator is shutting down' }, logs: p.logs, durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart });
+          p.resolve({ status: 'failed', error: { name: 'ServiceException', message: 'The simulator is shutting down' }, ...this.outputs(env, p, 128), durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart });
         }
         all.push(env.worker.terminate());
       }

@@ -11,6 +11,8 @@ import {
 } from '../cfn/engine.js';
 import { templateFor, type Template } from '../cfn/template.js';
 import { detectResourceDrift } from '../cfn/drift.js';
+import { STACKSET_OPERATIONS, handleStackSets } from '../stacksets/api.js';
+import { deletionDenial, denyPlanned } from '../cfn/acting-caller.js';
 
 const PAGE = 100;
 const NAME_PATTERN = /^[a-zA-Z][-a-zA-Z0-9]*$/;
@@ -122,6 +124,13 @@ class Handler {
     return stack;
   }
 
+  /** The plan of an operation CloudFormation carries out with the caller's credentials (SCPs apply: acting-caller.ts). */
+  actingPlan(stack: Stack, input: OpInput): ReturnType<typeof plan> {
+    const p = plan(this.state, this.region, stack, input, this.now);
+    denyPlanned(this.state, this.req.caller, this.req.region, p.resources);
+    return p;
+  }
+
   register(stack: Stack): void {
     this.region.live.set(stack.stackName, stack);
     this.region.byId.set(stack.stackId, stack);
@@ -141,7 +150,8 @@ class Handler {
     }
     const input = this.opInput();
     const stack = this.newStack(name, input, 'CREATE_IN_PROGRESS');
-    const p = plan(this.state, this.region, stack, input, this.now);
+    stack.terminationProtection = bool(this.input, 'EnableTerminationProtection');
+    const p = this.actingPlan(stack, input);
     this.register(stack);
     startCreate(this.engine, stack, input, p, { token });
     return { StackId: stack.stackId };
@@ -153,7 +163,7 @@ class Handler {
     if (token !== undefined && stack.lastToken === token) return { StackId: stack.stackId };
     if (isBusy(stack) || !UPDATABLE.includes(stack.status)) throw notUpdatable(stack);
     const input = this.opInput(stack);
-    const p = plan(this.state, this.region, stack, input, this.now);
+    const p = this.actingPlan(stack, input);
     if (p.empty) throw validation('No updates are to be performed.');
     startUpdate(this.engine, stack, input, p, { token });
     return { StackId: stack.stackId };
@@ -165,6 +175,9 @@ class Handler {
     // deleting a stack that does not exist, or is already gone or going, succeeds
     if (!stack || stack.status === 'DELETE_COMPLETE' || stack.status === 'DELETE_IN_PROGRESS') return {};
     if (token !== undefined && stack.lastToken === token) return {};
+    if (stack.terminationProtection) {
+      throw validation(`Stack [${stack.stackName}] cannot be deleted while TerminationProtection is enabled`);
+    }
     if (stack.op?.kind === 'create') {
       // cancel the creation: nothing reaches the state maps before an operation completes
       stack.op = undefined;
@@ -176,8 +189,23 @@ class Handler {
     if (retain.length > 0 && stack.status !== 'DELETE_FAILED') {
       throw validation(`Invalid operation on stack [${stack.stackId}]. RetainResources is only valid for stacks in DELETE_FAILED state.`);
     }
-    startDelete(this.engine, stack, retain, { token });
+    startDelete(this.engine, stack, retain, { token, deny: deletionDenial(this.state, this.req.caller, this.req.region) });
     return {};
+  }
+
+  /** Any status but DELETE_IN_PROGRESS and DELETE_COMPLETE. */
+  UpdateTerminationProtection(): unknown {
+    const name = str(this.input, 'StackName');
+    const enable = this.input.EnableTerminationProtection;
+    if (enable === undefined) {
+      throw validation("1 validation error detected: Value null at 'enableTerminationProtection' failed to satisfy constraint: Member must not be null");
+    }
+    const stack = this.get(name);
+    if (stack.status === 'DELETE_IN_PROGRESS' || stack.status === 'DELETE_COMPLETE') {
+      throw validation(`Stack [${stack.stackName}] is in ${stack.status} state and termination protection can not be updated.`);
+    }
+    stack.terminationProtection = bool(this.input, 'EnableTerminationProtection');
+    return { StackId: stack.stackId };
   }
 
   describeStack(stack: Stack): Record<string, unknown> {
@@ -197,7 +225,7 @@ class Handler {
       Capabilities: stack.capabilities,
       Outputs: stack.status === 'REVIEW_IN_PROGRESS' ? [] : stack.outputs,
       Tags: stack.tags,
-      EnableTerminationProtection: false,
+      EnableTerminationProtection: stack.terminationProtection === true,
       DriftInformation: {
         StackDriftStatus: stack.drift.status,
         LastCheckTimestamp: stack.drift.lastCheck === undefined ? undefined : new Date(stack.drift.lastCheck),
@@ -453,7 +481,7 @@ class Handler {
     } else if (isBusy(stack) || !UPDATABLE.includes(stack.status)) {
       throw notUpdatable(stack);
     }
-    const p = plan(this.state, this.region, stack, input, this.now);
+    const p = this.actingPlan(stack, input);
     // executing a change set makes every other change set of the stack obsolete: CloudFormation deletes them
     for (const other of [...stack.changeSets.values()]) {
       if (other === cs) continue;
@@ -553,7 +581,7 @@ function paramsOut(template: Template, params: Map<string, ResolvedParameter>): 
   });
 }
 
-type OperationName = Exclude<keyof Handler, 'region' | 'engine' | 'now' | 'ctx' | 'req' | 'state' | 'input' | 'find' | 'get' |
+type OperationName = Exclude<keyof Handler, 'region' | 'engine' | 'now' | 'ctx' | 'req' | 'state' | 'input' | 'find' | 'get' | 'actingPlan' |
   'template' | 'opInput' | 'newStack' | 'register' | 'describeStack' | 'resourceOut' | 'changeSet' | 'changeSetStatus' | 'driftOut'>;
 
 const OPERATIONS = new Set<string>([
@@ -561,6 +589,7 @@ const OPERATIONS = new Set<string>([
   'DescribeStackResources', 'DescribeStackResource', 'GetTemplate', 'ValidateTemplate', 'CreateChangeSet',
   'DescribeChangeSet', 'ListChangeSets', 'ExecuteChangeSet', 'DeleteChangeSet', 'DetectStackDrift',
   'DescribeStackDriftDetectionStatus', 'DescribeStackResourceDrifts', 'DetectStackResourceDrift',
+  'UpdateTerminationProtection',
 ] satisfies OperationName[]);
 
 export const cloudformation: Service = {
@@ -569,6 +598,7 @@ export const cloudformation: Service = {
   xmlns: 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
   throttle: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
   handle(ctx, req) {
+    if (STACKSET_OPERATIONS.has(req.operation)) return handleStackSets(ctx, req);
     if (!OPERATIONS.has(req.operation)) {
       throw new SimError('InvalidAction', `Could not find operation ${req.operation} for version 2010-05-15`, 400);
     }

@@ -152,7 +152,7 @@ export function configuration(fn: LambdaFunction): Record<string, unknown> {
     EphemeralStorage: { Size: 512 },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     RuntimeVersionConfig: { RuntimeVersionArn: `arn:aws:lambda:${fn.functionArn.split(':')[3]}::runtime:${createHash('sha256').update(fn.runtime).digest('hex')}` },
-    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.functionName}` },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: fn.logGroup ?? `/aws/lambda/${fn.functionName}` },
   };
 }
 

@@ -2,6 +2,10 @@
 import { createHmac } from 'node:crypto';
 import { SimError, type Caller, type Service } from '../types.js';
 import type { OrgAccount, OrgUnit, SimState } from '../state.js';
+import { ORG_STACKSET_OPERATIONS, handleOrgStackSets, isDelegatedAdmin } from '../stacksets/organizations-ops.js';
+import { handlePolicyOperation, rootShape } from './org-policies.js';
+
+const READ_ONLY = /^(Describe|List)/;
 
 /** AWS caps every Organizations list page at 20 items. */
 const MAX_PAGE = 20;
@@ -17,11 +21,15 @@ export const organizations: Service = {
   handle(ctx, req) {
     const { state } = ctx;
     const input = req.input;
-    if (req.operation !== 'DescribeOrganization') requireManagement(state, req.caller);
+    // a delegated administrator may read the organisation (and list delegated administrators), as in AWS
+    if (req.operation !== 'DescribeOrganization' && !(READ_ONLY.test(req.operation) && isDelegatedAdmin(state, req.caller))) {
+      requireManagement(state, req.caller);
+    }
+    if (ORG_STACKSET_OPERATIONS.has(req.operation)) return handleOrgStackSets(state, req.operation, input);
     switch (req.operation) {
       case 'DescribeOrganization': return describeOrganization(state);
       case 'ListRoots': {
-        const roots = [{ Id: state.org.rootId, Arn: rootArn(state), Name: 'Root', PolicyTypes: [] }];
+        const roots = [rootShape(state)];
         return page(state, req.operation, input, roots, 'Roots');
       }
       case 'ListOrganizationalUnitsForParent': {
@@ -53,8 +61,11 @@ export const organizations: Service = {
         if (!account) throw new SimError('AccountNotFoundException', 'You specified an account that doesn\'t exist.', 404);
         return { Account: accountShape(state, account) };
       }
-      default:
+      default: {
+        const result = handlePolicyOperation(state, req.operation, input, (items, key) => page(state, req.operation, input, items, key));
+        if (result !== undefined) return result;
         throw new SimError('UnknownOperationException', `The simulator does not implement Organizations ${req.operation}`, 400);
+      }
     }
   },
 };
@@ -87,10 +98,6 @@ function requireParent(state: SimState, value: unknown): string {
 
 function orgArnPrefix(state: SimState): string {
   return `arn:aws:organizations::${state.org.managementAccountId}`;
-}
-
-function rootArn(state: SimState): string {
-  return `${orgArnPrefix(state)}:root/${state.org.id}/${state.org.rootId}`;
 }
 
 function describeOrganization(state: SimState) {

@@ -1,0 +1,56 @@
+// guardrail report: status and activity on one self-contained HTML page, for auditors.
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { buildQuery } from '../engine/activity-query.js';
+import type { ActivityEvent } from '../engine/activity.js';
+import { gatherReport } from '../engine/report.js';
+import type { StatusEvent } from '../engine/status.js';
+import { UsageError } from '../errors.js';
+import { createReporter } from '../output/reporter.js';
+import { reportHtml } from '../output/report-html.js';
+import type { CommandContext } from './context.js';
+import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
+
+interface ReportOptions extends TargetOptions {
+  out?: string;
+  since?: string;
+  drift: boolean;
+}
+
+export async function execute(context: CommandContext): Promise<number> {
+  const options = context.options as unknown as ReportOptions;
+  const { io, signal } = context;
+  if (!options.out) {
+    throw new UsageError('say where to write the report: --out FILE, or --out - for stdout', { suggestion: 'For example: guardrail report --out report.html' });
+  }
+  const query = buildQuery({ since: options.since }, Date.now(), '30d');
+  const loaded = await loadCommandConfig(context, options);
+  const session = await openCommandSession(context, loaded.config);
+  const reporter = await createReporter(io, context.color, 'reporting');
+  const onEvent = (e: StatusEvent | ActivityEvent) => {
+    if (e.type === 'phase') reporter.phase(e.phase, e.targets);
+    else if (e.type === 'start') reporter.started(e.target);
+    else if (e.type === 'discovered') reporter.note(`${e.accounts} account(s)${e.excluded ? `, ${e.excluded} left out` : ''}`);
+    else if ('row' in e) reporter.finished({ ...e.row, result: e.row.healthy ? 'healthy' : 'unhealthy', error: e.row.problems.join('; ') || null });
+    else reporter.finished({ ...e.target, result: e.target.status === 'unreadable' ? 'failed' : 'succeeded', error: e.target.error });
+  };
+  let data;
+  try {
+    data = await gatherReport({ session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,
+      drift: options.drift !== false, query, signal, emit: onEvent });
+  } finally {
+    reporter.stop();
+    session.close();
+  }
+  const page = reportHtml(data);
+  if (options.out === '-') {
+    io.stdout.write(page);
+  } else {
+    const path = resolve(io.cwd ?? process.cwd(), options.out);
+    await writeFile(path, page, 'utf8');
+    io.stdout.write(`report: ${path} (${Math.ceil(Buffer.byteLength(page) / 1024)} KB; ${data.status.summary.unhealthy} unhealthy target(s), `
+      + `${data.activity.summary.events} decision(s) since ${data.activity.since})\n`);
+  }
+  if (data.status.interrupted || data.activity.interrupted || signal.aborted) return 130;
+  return data.status.summary.unhealthy > 0 || data.activity.summary.unreadable > 0 ? 1 : 0;
+}

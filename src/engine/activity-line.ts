@@ -1,0 +1,82 @@
+// One decision line from a function's log, read back as an activity row. The lines are written by our function, but
+// anyone who can write to the log group can write anything: every field is checked and bounded, never trusted.
+
+export interface ActivityRule {
+  ruleId?: string;
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  source: string;
+}
+
+export interface ActivityRow {
+  /** the call's time (eventTime), else the log event's time; ISO 8601 */
+  time: string;
+  account: string;
+  accountName: string;
+  region: string;
+  eventName: string | null;
+  eventId: string | null;
+  groupId: string | null;
+  vpcId: string | null;
+  direction: string | null;
+  rules: ActivityRule[];
+  rulesOmitted: number;
+  principal: string | null;
+  sourceIPAddress: string | null;
+  userAgent: string | null;
+  action: string;
+  reason: string;
+  approvalId: string | null;
+}
+
+const text = (v: unknown, max = 512): string | null => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : null);
+const port = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= -1 && v <= 65535 ? v : undefined);
+
+function rules(v: unknown): ActivityRule[] {
+  if (!Array.isArray(v)) return [];
+  return v.slice(0, 100).flatMap((r): ActivityRule[] => {
+    if (typeof r !== 'object' || r === null) return [];
+    const o = r as Record<string, unknown>;
+    const ruleId = text(o.ruleId, 64);
+    const fromPort = port(o.fromPort);
+    const toPort = port(o.toPort);
+    return [{
+      ...(ruleId ? { ruleId } : {}), protocol: text(o.protocol, 16) ?? '?',
+      ...(fromPort !== undefined ? { fromPort } : {}), ...(toPort !== undefined ? { toPort } : {}), source: text(o.source, 128) ?? '?',
+    }];
+  });
+}
+
+/** A log event's message as a row of this target, or undefined when it is not a decision line. */
+export function parseDecisionLine(message: string, timestamp: number, target: { account: string; accountName: string; region: string }): ActivityRow | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(message);
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const o = doc as Record<string, unknown>;
+  const action = text(o.action, 32);
+  if (!action || !/^[a-z]+$/.test(action)) return undefined;
+  const eventTime = text(o.eventTime, 64);
+  const parsed = eventTime ? Date.parse(eventTime) : NaN;
+  const omitted = typeof o.rulesOmitted === 'number' && o.rulesOmitted > 0 ? Math.floor(o.rulesOmitted) : 0;
+  return {
+    time: new Date(Number.isFinite(parsed) ? parsed : timestamp).toISOString(),
+    // the target we read is authoritative for where the line came from, not the line itself
+    account: target.account, accountName: target.accountName, region: target.region,
+    eventName: text(o.eventName, 128), eventId: text(o.eventId, 128), groupId: text(o.groupId, 64), vpcId: text(o.vpcId, 64),
+    direction: text(o.direction, 16), rules: rules(o.rules), rulesOmitted: omitted, principal: text(o.principal, 2048),
+    sourceIPAddress: text(o.sourceIPAddress, 256), userAgent: text(o.userAgent, 1024), action,
+    reason: text(o.reason, 1024) ?? '', approvalId: text(o.approvalId, 128),
+  };
+}
+
+/** `tcp/22 0.0.0.0/0`, `all 10.0.0.0/8`, `udp/53-54 pl-123` */
+export function ruleText(r: ActivityRule): string {
+  const proto = r.protocol === '-1' ? 'all' : r.protocol;
+  const ports = r.protocol === '-1' || r.fromPort === undefined ? '' : r.fromPort === r.toPort || r.toPort === undefined ? `/${r.fromPort}` : `/${r.fromPort}-${r.toPort}`;
+  return `${proto}${ports} ${r.source}`;
+}

@@ -1,0 +1,26 @@
+// Sections that appear only when their data exists: protection (the SCP state per target) and approvals (active
+// approvals per target). They read optional fields of the status rows, so work that adds those fields shows here
+// without changes.
+import type { ReportStatusRow } from '../engine/report.js';
+import { html, type Html } from './html.js';
+
+export function protectionSection(rows: ReportStatusRow[]): Html {
+  const withField = rows.filter((r) => typeof r.protection === 'string');
+  if (withField.length === 0) return html``;
+  const counts = new Map<string, number>();
+  for (const r of withField) counts.set(r.protection!, (counts.get(r.protection!) ?? 0) + 1);
+  const gaps = withField.filter((r) => r.protection !== 'protected' && r.protection !== 'not-applicable');
+  return html`<section id="protection"><h2>Protection</h2>
+<p>${[...counts.entries()].sort().map(([k, n]) => html`<span class="pill p-${k}">${n} ${k}</span> `)}</p>
+${gaps.length > 0 ? html`<table><thead><tr><th>Account</th><th>Region</th><th>Protection</th></tr></thead><tbody>${gaps.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td>${r.protection!}</td></tr>`)}</tbody></table>`
+    : html`<p class="ok">Every target that can be protected is.</p>`}</section>`;
+}
+
+export function approvalsSection(rows: ReportStatusRow[]): Html {
+  const withField = rows.filter((r) => typeof r.approvals === 'number');
+  if (withField.length === 0) return html``;
+  const active = withField.filter((r) => r.approvals! > 0);
+  const total = active.reduce((n, r) => n + r.approvals!, 0);
+  return html`<section id="approvals"><h2>Approvals</h2><p>${total} active approval(s) in ${active.length} target(s).</p>
+${active.length > 0 ? html`<table><thead><tr><th>Account</th><th>Region</th><th>Active</th></tr></thead><tbody>${active.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td class="num">${r.approvals!}</td></tr>`)}</tbody></table>` : ''}</section>`;
+}
