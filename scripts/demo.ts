@@ -1,7 +1,7 @@
 // `npm run demo`: the whole story against the simulated AWS, with no AWS account, in under a minute. Every step
 // prints the real command and the real output of bin/guardrail.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -200,6 +200,10 @@ interface StackSetsStep {
 /** engine: stacksets, then an account joins an OU and is protected with no guardrail run. */
 async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep): Promise<void> {
   heading('Switch to the stacksets engine: StackSets deploys to the OUs (each direct stack replaced, new before old)');
+  // time-boxed approvals work with the direct engine only (deploy refuses the pair): the approval story is over
+  const file = join(dir, 'accounts.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^approvals:.*$/m, 'approvals: { enabled: false }'));
+  show(`sed -i 's/^approvals:.*/approvals: { enabled: false }/' accounts.yaml   ${dim('# approvals work with the direct engine only')}`);
   const code = await guardrail(['deploy', '--all-accounts', '--yes', '--engine', 'stacksets'], env, dir);
   if (code !== 0) throw new Error(`deploy --engine stacksets exited ${code}`);
 
