@@ -35,19 +35,20 @@ globalThis.Date = new Proxy(RealDate, {
 let current = { logs: [] };
 const initLogs = current.logs;
 // console lines carry their level (Lambda's text format prefixes them); lines written to process.stdout directly
-// are kept as written, as Lambda forwards them. Both are captured synchronously, in order, with the time written.
+// are kept as written, as Lambda forwards them. Both are captured synchronously, in order, with the real time written
+// (the runner moves it onto the simulated clock, as it does for START and END).
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
   const level = method === 'log' ? 'INFO' : method.toUpperCase();
   console[method] = (...args) => {
     const text = util.format(...args);
-    if (current) current.logs.push({ at: Date.now(), level, text });
+    if (current) current.logs.push({ at: RealDate.now(), level, text });
   };
 }
 const rawWrite = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, encoding, callback) => {
   if (!current) return rawWrite(chunk, encoding, callback);
   const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-  for (const line of text.replace(/\n$/, '').split('\n')) if (line) current.logs.push({ at: Date.now(), text: line });
+  for (const line of text.replace(/\n$/, '').split('\n')) if (line) current.logs.push({ at: RealDate.now(), text: line });
   const done = typeof encoding === 'function' ? encoding : callback;
   if (typeof done === 'function') done();
   return true;
