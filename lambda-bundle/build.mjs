@@ -11,7 +11,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const at = process.argv.indexOf('--outdir');
 const outdir = at > 0 && process.argv[at + 1] ? process.argv[at + 1] : join(here, 'dist');
 const outfile = join(outdir, 'index.js');
-const LIMIT = 24 * 1024;
+// 24 KB before approvals; 29 KB with them, 30 KB once the decision log line (issue 14) grew (see
+// lambda-bundle/test/bundle.test.ts). The template budget is the binding limit
+const LIMIT = 30 * 1024;
 
 await build({
   entryPoints: [join(here, 'src', 'handler.ts')],

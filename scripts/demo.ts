@@ -1,7 +1,7 @@
 // `npm run demo`: the whole story against the simulated AWS, with no AWS account, in under a minute. Every step
 // prints the real command and the real output of bin/guardrail.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -76,11 +76,12 @@ async function main(): Promise<void> {
       '  mode: enforce',
       '  allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"]',
       'deploy: { concurrency: 16, pollSeconds: 2 }',
+      'approvals: { enabled: true, maxDuration: 1d, sweepMinutes: 5 }',
       '',
     ].join('\n'));
 
     heading('Deploy guardrail to every account and region of the organisation');
-    show(`cat accounts.yaml\n${dim(`regions: [us-east-1, eu-west-1]\npolicy: { mode: enforce, allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"] }`)}`);
+    show(`cat accounts.yaml\n${dim(`regions: [us-east-1, eu-west-1]\npolicy: { mode: enforce, allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"] }\napprovals: { enabled: true, maxDuration: 1d, sweepMinutes: 5 }`)}`);
     const deployCode = await guardrail(['deploy', '--all-accounts', '--yes'], env, dir);
     if (deployCode !== 0) throw new Error(`deploy exited ${deployCode}`);
 
@@ -128,6 +129,35 @@ async function main(): Promise<void> {
     process.stdout.write(allowed.gone ? `rule ${allowed.ruleId} was removed\n` : `rule ${allowed.ruleId} is still there after ${allowed.ms} ms: allowed, kept\n`);
     if (allowed.gone) throw new Error('an allowed change was reverted');
 
+    heading('A partner needs 443 for ten minutes: approve it; the approved rule stays, the rest is reverted, and it expires');
+    {
+      const ec2 = new EC2Client({ ...sdk, credentials: await credsFor(victim.id, 'OrganizationAccountAccessRole', 'web-team') });
+      const groupId = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }))).SecurityGroups![0]!.GroupId!;
+      const approveCode = await guardrail(['approve', '--account', victim.id, '--region', 'us-east-1', '--group', groupId,
+        '--rule', 'tcp/443 203.0.113.0/24', '--for', '10m', '--reason', 'partner test CHG-1234'], env, dir);
+      if (approveCode !== 0) throw new Error(`approve exited ${approveCode}`);
+      show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --ip-permissions tcp/443 from 203.0.113.0/25, tcp/3389 from 0.0.0.0/0   ${dim('# one request')}`);
+      const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '203.0.113.0/25' }] },
+        { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+      const [kept, opened] = out.SecurityGroupRules!.map((r) => r.SecurityGroupRuleId!);
+      const rulesNow = async () => (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules!;
+      let now = await rulesNow();
+      for (let i = 0; i < 60 && now.some((r) => r.SecurityGroupRuleId === opened); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = await rulesNow();
+      }
+      const tags = (now.find((r) => r.SecurityGroupRuleId === kept)?.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).join(' ');
+      process.stdout.write(`tcp/443 rule ${kept}: ${tags ? `kept, tagged ${tags}` : 'gone'}\n`);
+      process.stdout.write(`tcp/3389 rule ${opened}: ${now.some((r) => r.SecurityGroupRuleId === opened) ? 'still there' : 'reverted'}\n`);
+      show(`curl -X POST ${ready.endpoint}/_sim/clock -d '{"advanceSeconds":900}'   ${dim('# fifteen simulated minutes later: the sweep runs')}`);
+      await admin('/_sim/clock', { advanceSeconds: 900 });
+      const after = await rulesNow();
+      process.stdout.write(`tcp/443 rule ${kept}: ${after.some((r) => r.SecurityGroupRuleId === kept) ? 'still there' : 'revoked as expired'}\n`);
+      ec2.destroy();
+      if (!tags || after.some((r) => r.SecurityGroupRuleId === kept)) throw new Error('the approval story did not play out');
+    }
+
     heading(`An admin in ${tampered.name} quietly disables guardrail's rule; status catches it`);
     show(`aws events disable-rule --name guardrail-sg-changes   ${dim(`# in ${tampered.name} (${tampered.id}), us-east-1`)}`);
     await new EventBridgeClient({ ...sdk, credentials: await credsFor(tampered.id, 'OrganizationAccountAccessRole', 'mallory') })
@@ -170,6 +200,10 @@ interface StackSetsStep {
 /** engine: stacksets, then an account joins an OU and is protected with no guardrail run. */
 async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep): Promise<void> {
   heading('Switch to the stacksets engine: StackSets deploys to the OUs (each direct stack replaced, new before old)');
+  // time-boxed approvals work with the direct engine only (deploy refuses the pair): the approval story is over
+  const file = join(dir, 'accounts.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^approvals:.*$/m, 'approvals: { enabled: false }'));
+  show(`sed -i 's/^approvals:.*/approvals: { enabled: false }/' accounts.yaml   ${dim('# approvals work with the direct engine only')}`);
   const code = await guardrail(['deploy', '--all-accounts', '--yes', '--engine', 'stacksets'], env, dir);
   if (code !== 0) throw new Error(`deploy --engine stacksets exited ${code}`);
 

@@ -98,7 +98,10 @@ function addCommand(
     if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
     command.addOption(option);
   }
-  command.action(async (_options: unknown, cmd: Command) => {
+  // positional arguments are taken as extra arguments, so the command list keeps one short line per command
+  if (spec.arguments !== undefined) command.usage(`[options] ${spec.arguments}`).allowExcessArguments(true);
+  command.action(async (...actionArgs: unknown[]) => {
+    const cmd = actionArgs[actionArgs.length - 1] as Command;
     const globals = program.opts<Partial<GlobalOptions>>();
     const resolvedGlobals: GlobalOptions = {
       color: globals.color !== false,
@@ -107,7 +110,8 @@ function addCommand(
     };
     const color = resolvedGlobals.color && io.isTTY && (io.env.NO_COLOR ?? '') === '';
     const module = await spec.load();
-    const options = cmd.opts();
+    // positional arguments, when the command takes any, arrive as options.args
+    const options = spec.arguments === undefined ? cmd.opts() : { ...cmd.opts(), args: cmd.args };
     try {
       setExitCode(await module.execute({ options, globals: resolvedGlobals, io, color, signal }));
     } catch (err) {

@@ -1,11 +1,11 @@
 // The ports, implemented with the AWS SDK v3 clients (which the Lambda runtime provides).
 import {
-  DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
+  CreateTagsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { errorCode } from './revert.js';
-import type { Ec2Port, GroupRule, Permission, SnsPort } from './types.js';
+import type { Ec2Port, Permission, SnsPort, TaggedRule } from './types.js';
 
 function toWire(p: Permission): IpPermission {
   const wire: IpPermission = { IpProtocol: p.ipProtocol };
@@ -18,6 +18,26 @@ function toWire(p: Permission): IpPermission {
     wire.UserIdGroupPairs = p.groups.map((g) => ({ GroupId: g.groupId, GroupName: g.groupId ? undefined : g.groupName, UserId: g.userId }));
   }
   return wire;
+}
+
+/** Every rule matching one filter, with its values, group and tags (DescribeSecurityGroupRules, paginated). */
+async function describeAll(client: EC2Client, name: string, value: string): Promise<TaggedRule[]> {
+  const rules: TaggedRule[] = [];
+  let NextToken: string | undefined;
+  do {
+    const out = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: name, Values: [value] }], NextToken }));
+    for (const r of out.SecurityGroupRules ?? []) {
+      if (!r.SecurityGroupRuleId) continue;
+      rules.push({
+        ruleId: r.SecurityGroupRuleId, groupId: r.GroupId ?? '', isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
+        fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
+        referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
+        tags: Object.fromEntries((r.Tags ?? []).map((t) => [t.Key, t.Value ?? ''])),
+      });
+    }
+    NextToken = out.NextToken;
+  } while (NextToken);
+  return rules;
 }
 
 export function ec2Port(client: EC2Client): Ec2Port {
@@ -43,22 +63,10 @@ export function ec2Port(client: EC2Client): Ec2Port {
         ? [{ ruleId: r.SecurityGroupRuleId, groupId: r.GroupId, isEgress: r.IsEgress === true }]
         : []));
     },
-    async groupRules(groupId) {
-      const rules: GroupRule[] = [];
-      let NextToken: string | undefined;
-      do {
-        const out = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }], NextToken }));
-        for (const r of out.SecurityGroupRules ?? []) {
-          if (!r.SecurityGroupRuleId) continue;
-          rules.push({
-            ruleId: r.SecurityGroupRuleId, isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
-            fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
-            referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
-          });
-        }
-        NextToken = out.NextToken;
-      } while (NextToken);
-      return rules;
+    groupRules: (groupId) => describeAll(client, 'group-id', groupId),
+    taggedRules: (key) => describeAll(client, 'tag-key', key),
+    async tagRules(ruleIds, tags) {
+      await client.send(new CreateTagsCommand({ Resources: ruleIds, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
     },
     async revoke({ direction, groupId, ruleIds, permissions }) {
       const input = ruleIds ? { GroupId: groupId, SecurityGroupRuleIds: ruleIds } : { GroupId: groupId, IpPermissions: (permissions ?? []).map(toWire) };

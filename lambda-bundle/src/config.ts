@@ -40,6 +40,14 @@ export function loadConfig(env: Env): Config {
     if (known.length > 0) directions = [...new Set(known)];
   }
 
+  // approvals: a table ARN turns them on; anything but "keep" for a lookup error means the safe default, revert
+  const table = env.GUARDRAIL_APPROVALS_TABLE?.trim();
+  const arn = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}$/.exec(table ?? '');
+  if (table && !arn) warnings.push(`GUARDRAIL_APPROVALS_TABLE "${table}" is no table ARN; approvals off`);
+  const approvals: Config['approvals'] = arn
+    ? { tableArn: table!, region: arn[1]!, onLookupError: env.GUARDRAIL_ON_LOOKUP_ERROR?.trim() === 'keep' ? 'keep' : 'revert' }
+    : undefined;
+
   const topic = env.GUARDRAIL_NOTIFY_TOPIC_ARN?.trim();
   const self = env.GUARDRAIL_SELF_ROLE_ARN?.trim();
   const region = env.AWS_REGION?.trim();
@@ -55,6 +63,7 @@ export function loadConfig(env: Env): Config {
     selfRoleArn: self ? self : undefined,
     directions,
     region: region ? region : undefined,
+    approvals,
     warnings,
   };
 }

@@ -52,7 +52,7 @@ export function rulesOf(change: Change | undefined, d: Decision): LoggedRule[] {
   }));
 }
 
-export function decisionLine(meta: EventMeta, d: Decision & { approvalId?: string }, context: LineContext = {}): LogLine {
+export function decisionLine(meta: EventMeta, d: Decision, context: LineContext = {}): LogLine {
   const { origin, principal } = context;
   const all = rulesOf(context.change, d);
   const omitted = Math.max(all.length, d.ruleIds.length) - MAX_LOGGED_RULES;
@@ -74,7 +74,10 @@ export function decisionLine(meta: EventMeta, d: Decision & { approvalId?: strin
     userAgent: origin?.userAgent ?? null,
     action: d.action,
     reason: d.reason,
+    // approved, expired and forged: the approval (an unknown approver or expiry is left out of the line)
     approvalId: d.approvalId,
+    approver: d.approver,
+    expiresAt: d.expiresAt,
   };
   if (JSON.stringify(line).length > MAX_LINE_CHARS) {
     line.rulesOmitted = Math.max(all.length, d.ruleIds.length);

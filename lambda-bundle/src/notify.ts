@@ -48,10 +48,12 @@ export interface Notification {
 }
 
 export function buildNotification(result: Result, principal: Principal, change: Change | undefined): Notification | undefined {
-  const acted = result.decisions.filter((d) => d.action === 'reverted' || d.action === 'monitored' || d.action === 'failed');
+  const acted = result.decisions.filter((d) => d.action !== 'allowed' && d.action !== 'ignored');
   if (acted.length === 0) return undefined;
-  const headline = acted.some((d) => d.action === 'failed') ? 'FAILED to revert'
-    : acted.some((d) => d.action === 'reverted') ? 'reverted' : 'saw (not reverted)';
+  const has = (a: string) => acted.some((d) => d.action === a);
+  // approved, expired and forged decisions carry the approval (id, approver, expiry) in their reason and the JSON below
+  const headline = has('failed') ? 'FAILED to revert' : has('reverted') || has('expired') || has('forged') ? 'reverted'
+    : has('approved') ? 'kept (approved)' : 'saw (not reverted)';
   const groups = [...new Set(acted.map((d) => d.groupId ?? '?'))].join(',');
   const who = principal.arn ?? principal.roleArn ?? 'unknown principal';
   const subject = subjectLine(`guardrail ${headline} ${result.eventName ?? 'change'} ${groups} ${result.account ?? ''} ${result.region ?? ''}`);

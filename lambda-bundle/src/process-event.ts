@@ -1,7 +1,8 @@
 // One event, start to finish: parse, decide per group and direction, act, log, notify. The AWS calls go through
 // the ports in `deps`, so tests run this with fakes or against the simulator.
+import { applyApprovals, type ApprovalsPort } from './approvals.js';
 import { allowedPattern, directionIgnoreReason, eventIgnoreReason, groupAllowReason, needsGroupInfo } from './decide.js';
-import { consoleSink, decisionLine, type LogSink } from './log.js';
+import { consoleSink, decisionLine, type LineContext, type LogSink } from './log.js';
 import { buildNotification, notify } from './notify.js';
 import { parseEvent } from './parse-event.js';
 import { errorCode, isTransient, revokePermissions, revokeRuleIds, type Outcome } from './revert.js';
@@ -12,6 +13,8 @@ export interface Deps {
   ec2: Ec2Port;
   sns?: SnsPort;
   log?: LogSink;
+  /** the approval store and this function's account and region (set when config.approvals is) */
+  approvals?: { store: ApprovalsPort; account: string; region: string };
 }
 
 /** What one decision acts on: one group, one direction, its rule ids or its permissions. */
@@ -124,7 +127,7 @@ async function describeRulesTolerant(ec2: Ec2Port, ids: string[]): Promise<Map<s
 
 async function decideUnit(
   unit: Unit, deps: Deps, principal: Principal, isModify: boolean, describe: (id: string) => Promise<GroupInfo | undefined>,
-): Promise<Decision> {
+): Promise<Decision | Decision[]> {
   const { config, ec2 } = deps;
   const base = { groupId: unit.groupId, ruleIds: unit.ruleIds, direction: unit.direction };
   const ignored = directionIgnoreReason(config, unit.direction);
@@ -146,14 +149,21 @@ async function decideUnit(
   if (config.mode === 'monitor') return { ...base, action: 'monitored', reason: 'monitor mode' };
   if (isModify && config.onModify === 'alert') return { ...base, action: 'monitored', reason: 'onModify=alert' };
 
+  let kept: Decision[] = [];
+  let note: string | undefined;
+  if (deps.approvals && config.approvals) {
+    const o = await applyApprovals(ec2, deps.approvals.store, { ...deps.approvals, onLookupError: config.approvals.onLookupError }, unit);
+    if (!o.rest) return o.kept;
+    ({ kept, note } = o);
+    unit = o.rest;
+  }
   const outcome: Outcome = unit.permissions
     ? await revokePermissions(ec2, unit.direction, unit.groupId, unit.permissions)
     : await revokeRuleIds(ec2, unit.direction, unit.groupId, unit.ruleIds);
-  return { ...base, ...outcome };
+  return [...kept, { ...base, ruleIds: unit.ruleIds, ...outcome, ...(note ? { reason: `${note}; ${outcome.reason}` } : {}) }];
 }
 
 export async function processEvent(event: unknown, deps: Deps): Promise<Result> {
-  const log = deps.log ?? consoleSink;
   const parsed = parseEvent(event);
   let decisions: Decision[];
   let principal: Principal = {};
@@ -178,11 +188,21 @@ export async function processEvent(event: unknown, deps: Deps): Promise<Result> 
       const { units, settled } = await plan(parsed.change, deps.ec2);
       const describe = groupCache(deps.ec2, vpcs);
       decisions = [...settled];
-      for (const unit of units) decisions.push(await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe));
+      for (const unit of units) decisions.push(...[await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe)].flat());
     }
   }
-  const result: Result = { ...parsed.meta, decisions };
-  for (const d of decisions) log(decisionLine(result, d, { origin: parsed.origin, principal, change, vpcId: vpcs.get(d.groupId ?? '') }));
+  return report({ ...parsed.meta, decisions }, deps, { origin: parsed.origin, principal, change }, vpcs);
+}
+
+/**
+ * Logs one line per decision and sends the notification: the end of every invocation, event or sweep. `vpcs` holds
+ * the VPC of every group the function described.
+ */
+export async function report(result: Result, deps: Deps, context: LineContext = {}, vpcs?: Map<string, string>): Promise<Result> {
+  const log = deps.log ?? consoleSink;
+  const { decisions } = result;
+  const { principal = {}, change } = context;
+  for (const d of decisions) log(decisionLine(result, d, { ...context, vpcId: vpcs?.get(d.groupId ?? '') }));
   for (const w of deps.config.warnings) log({ level: 'warn', eventId: result.eventId, message: `configuration: ${w}` });
 
   const topic = deps.config.notifyTopicArn;

@@ -79,7 +79,8 @@ export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId:
 }
 
 const PROTOCOLS: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', all: '-1' };
-const protocol = (p: string): string => PROTOCOLS[p.toLowerCase()] ?? p.toLowerCase();
+/** tcp, udp, icmp, icmpv6 or -1 for a protocol name or number (contain.ts shares it). */
+export const protocol = (p: string): string => PROTOCOLS[p.toLowerCase()] ?? p.toLowerCase();
 
 /** Whether a rule of the group is one that the permission names (same protocol, ports and source). */
 export function ruleMatches(rule: GroupRule, direction: Direction, p: Permission): boolean {

@@ -1,7 +1,7 @@
 // Shared shapes of the revert function. Everything here is plain data; the AWS calls sit behind the two ports.
 
 export type Direction = 'ingress' | 'egress';
-export type Action = 'reverted' | 'allowed' | 'monitored' | 'ignored' | 'failed';
+export type Action = 'reverted' | 'allowed' | 'monitored' | 'ignored' | 'failed' | 'approved' | 'expired' | 'forged';
 export type EventName = 'AuthorizeSecurityGroupIngress' | 'AuthorizeSecurityGroupEgress' | 'ModifySecurityGroupRules';
 
 /** One permission of an Authorize request, normalised from CloudTrail's camelCase `items` form. */
@@ -70,6 +70,10 @@ export interface Decision {
   direction: Direction | null;
   action: Action;
   reason: string;
+  /** approved, expired, forged: the approval that applied (see approvals.ts) */
+  approvalId?: string;
+  approver?: string;
+  expiresAt?: string;
 }
 
 export interface Result extends EventMeta {
@@ -89,6 +93,8 @@ export interface Config {
   directions: Direction[];
   /** The region the function runs in; events from elsewhere are ignored. Unset: no check. */
   region?: string;
+  /** Time-boxed approvals: the store's table ARN and what to do when it cannot be read. Unset: no approvals. */
+  approvals?: { tableArn: string; region: string; onLookupError: 'revert' | 'keep' };
   /** Configuration problems, reported in every decision's log line but never fatal. */
   warnings: string[];
 }
@@ -119,6 +125,11 @@ export interface GroupRule {
   referencedUserId?: string;
 }
 
+export interface TaggedRule extends GroupRule {
+  groupId: string;
+  tags: Record<string, string>;
+}
+
 /** Wire-level revoke request: either rule ids or permissions, never both. */
 export interface RevokeRequest {
   direction: Direction;
@@ -134,6 +145,9 @@ export interface Ec2Port {
   describeRules(ruleIds: string[]): Promise<RuleInfo[]>;
   /** Every rule of the group (DescribeSecurityGroupRules filtered by group-id). */
   groupRules(groupId: string): Promise<GroupRule[]>;
+  /** Rules of this account and region that carry the tag key, with their tags (sweep). */
+  taggedRules(key: string): Promise<TaggedRule[]>;
+  tagRules(ruleIds: string[], tags: Record<string, string>): Promise<void>;
   /** Returns how many permissions EC2 reported back as UnknownIpPermissions. */
   revoke(request: RevokeRequest): Promise<{ unknownPermissions: number }>;
 }

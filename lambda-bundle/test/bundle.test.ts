@@ -9,11 +9,14 @@ const root = new URL('../..', import.meta.url).pathname;
 const dist = `${root}lambda-bundle/dist/index.js`;
 
 describe('lambda bundle', () => {
-  it('builds to a CommonJS file under 24 KB that exports handler', async () => {
+  // 24 KB until approvals (issue 12) added containment, the store lookup, rule tagging and the sweep (about 6 KB
+  // minified); 30 KB once the decision log line (issue 14: who, from where, which rules, capped at 256 KB) joined
+  // them (about 1 KB more). The real bound is the rendered template's budget (test/template).
+  it('builds to a CommonJS file under 30 KB that exports handler', async () => {
     const out = execFileSync(process.execPath, [`${root}lambda-bundle/build.mjs`], { encoding: 'utf8' });
     const bytes = statSync(dist).size;
     expect(out).toContain(`${bytes} bytes`);
-    expect(bytes).toBeLessThanOrEqual(24 * 1024);
+    expect(bytes).toBeLessThanOrEqual(30 * 1024);
     const require = createRequire(import.meta.url);
     const mod = require(dist) as { handler?: (e: unknown) => Promise<{ decisions: { action: string; reason: string }[] }> };
     expect(typeof mod.handler).toBe('function');

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
-import type { Config, Ec2Port, GroupInfo, GroupRule, Permission, RevokeRequest, RuleInfo, SnsPort } from '../src/types.js';
+import type { Config, Ec2Port, GroupInfo, GroupRule, Permission, RevokeRequest, RuleInfo, SnsPort, TaggedRule } from '../src/types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/cloudtrail', import.meta.url));
 
@@ -22,6 +22,7 @@ export interface FakeRule {
   prefixList?: string;
   refGroup?: string;
   refUser?: string;
+  tags?: Record<string, string>;
 }
 
 export interface FakeGroup {
@@ -58,7 +59,7 @@ export class FakeEc2 implements Ec2Port {
   calls: { op: string; input: unknown }[] = [];
   revokes: RevokeRequest[] = [];
   /** Errors to throw, by operation, consumed in order. */
-  failNext: Partial<Record<'describeGroup' | 'describeRules' | 'revoke', Error[]>> = {};
+  failNext: Partial<Record<'describeGroup' | 'describeRules' | 'revoke' | 'tagRules', Error[]>> = {};
 
   addGroup(g: Partial<FakeGroup> & { groupId: string }): FakeGroup {
     const group: FakeGroup = { name: g.groupId, vpcId: 'vpc-default', defaultVpc: true, tags: {}, rules: [], ...g };
@@ -66,7 +67,7 @@ export class FakeEc2 implements Ec2Port {
     return group;
   }
 
-  private maybeFail(op: 'describeGroup' | 'describeRules' | 'revoke'): void {
+  private maybeFail(op: 'describeGroup' | 'describeRules' | 'revoke' | 'tagRules'): void {
     const err = this.failNext[op]?.shift();
     if (err) throw err;
   }
@@ -95,6 +96,20 @@ export class FakeEc2 implements Ec2Port {
       ruleId: r.ruleId, isEgress: r.isEgress, ipProtocol: r.protocol, fromPort: r.from, toPort: r.to, cidrIpv4: r.cidr4,
       cidrIpv6: r.cidr6, prefixListId: r.prefixList, referencedGroupId: r.refGroup, referencedUserId: r.refUser,
     }));
+  }
+
+  async taggedRules(key: string): Promise<TaggedRule[]> {
+    this.calls.push({ op: 'taggedRules', input: key });
+    return [...this.groups.values()].flatMap((g) => g.rules.filter((r) => r.tags?.[key] !== undefined).map((r) => ({
+      ruleId: r.ruleId, groupId: g.groupId, isEgress: r.isEgress, ipProtocol: r.protocol, fromPort: r.from, toPort: r.to,
+      cidrIpv4: r.cidr4, cidrIpv6: r.cidr6, prefixListId: r.prefixList, referencedGroupId: r.refGroup, tags: { ...r.tags },
+    })));
+  }
+
+  async tagRules(ruleIds: string[], tags: Record<string, string>): Promise<void> {
+    this.calls.push({ op: 'tagRules', input: { ruleIds, tags } });
+    this.maybeFail('tagRules');
+    for (const g of this.groups.values()) for (const r of g.rules) if (ruleIds.includes(r.ruleId)) r.tags = { ...r.tags, ...tags };
   }
 
   async revoke(req: RevokeRequest): Promise<{ unknownPermissions: number }> {

@@ -4,6 +4,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
@@ -133,6 +134,8 @@ export interface TargetClients {
   ec2(): Promise<EC2Client>;
   events(): Promise<EventBridgeClient>;
   lambda(): Promise<LambdaClient>;
+  /** only approvals need it */
+  dynamodb(): Promise<DynamoDBClient>;
   /** only `activity` and `report` read the functions' logs */
   logs(): Promise<CloudWatchLogsClient>;
 }
@@ -140,13 +143,14 @@ export interface TargetClients {
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
   const cache: { cloudformation?: CloudFormationClient; cloudtrail?: Promise<CloudTrailClient>; ec2?: Promise<EC2Client>;
-    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; logs?: Promise<CloudWatchLogsClient> } = {};
+    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; dynamodb?: Promise<DynamoDBClient>; logs?: Promise<CloudWatchLogsClient> } = {};
   return {
     get cloudformation() { return (cache.cloudformation ??= make(CloudFormationClient, opts)); },
     cloudtrail: () => (cache.cloudtrail ??= import('@aws-sdk/client-cloudtrail').then(({ CloudTrailClient }) => make(CloudTrailClient, opts))),
     ec2: () => (cache.ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => make(EC2Client, opts))),
     events: () => (cache.events ??= import('@aws-sdk/client-eventbridge').then(({ EventBridgeClient }) => make(EventBridgeClient, opts))),
     lambda: () => (cache.lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient }) => make(LambdaClient, opts))),
+    dynamodb: () => (cache.dynamodb ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => make(DynamoDBClient, opts))),
     logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => make(CloudWatchLogsClient, opts))),
   };
 }

@@ -4,6 +4,8 @@ import { createReporter } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
+import { approvalsProblem } from '../approvals/place.js';
+import { ConfigError } from '../errors.js';
 import { deployStackSets, type StackSetsDeployReport } from '../engine/stacksets/deploy.js';
 import { retireStackSet } from '../engine/stacksets/retire.js';
 import type { PlanCounts } from '../engine/deploy.js';
@@ -24,6 +26,8 @@ export async function execute(context: CommandContext): Promise<number> {
   const loaded = await loadCommandConfig(context, options);
   checkTrailHome(loaded);
   checkEngine(loaded);
+  const approvals = approvalsProblem(loaded.config);
+  if (approvals) throw new ConfigError(approvals.message, { problems: [{ path: approvals.path, message: approvals.message }], suggestion: approvals.suggestion });
   const { config } = loaded;
   const engine = config.deploy.engine;
 
@@ -65,11 +69,18 @@ export async function execute(context: CommandContext): Promise<number> {
   if (report.stoppedBy === 'canary') notes.push('Stopped after the canary: it failed, so nothing else was started.');
   if (report.stoppedBy === 'signal') notes.push('Interrupted: targets not yet started were skipped.');
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was changed.');
+  const store = report.approvalStore;
+  if (store) {
+    notes.push(`Approval store ${store.stackName} (${store.account}/${store.region}): ${store.result}`
+      + `${store.error ? ` (${store.error})` : store.reason ? ` (${store.reason})` : ''}.`);
+  }
+  if (report.stoppedBy === 'store') notes.push('Stopped: the approval store could not be deployed, so no target was started.');
   const s = report.summary;
   if (!options.plan && s.targets > 0 && s.unchanged === s.targets) notes.push('Nothing to change: every stack is current.');
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('deploy', report.targets, report.summary, {
       engine, templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,
+      ...(report.approvalStore ? { approvalStore: report.approvalStore } : {}),
       ...((report as Partial<StackSetsDeployReport>).operations ? { operations: (report as StackSetsDeployReport).operations } : {}),
       ...(notes.length > 0 ? { notes } : {}),
     }));
@@ -78,6 +89,6 @@ export async function execute(context: CommandContext): Promise<number> {
       { planned: options.plan === true, notes }));
   }
   if (report.stoppedBy === 'signal' || signal.aborted) return 130;
-  if (report.summary.failed > 0 || report.stoppedBy === 'declined') return 1;
+  if (report.summary.failed > 0 || report.stoppedBy === 'declined' || report.stoppedBy === 'store') return 1;
   return 0;
 }

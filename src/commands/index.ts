@@ -23,6 +23,8 @@ export interface CommandSpec {
   summary: string;
   description: string;
   options: readonly OptionSpec[];
+  /** positional arguments, for the usage line (e.g. `[revoke ID]`); they arrive as options.args */
+  arguments?: string;
   load(): Promise<CommandModule>;
 }
 
@@ -107,7 +109,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'remove',
-    summary: 'delete the stacks (the trail bucket and its logs are kept)',
+    summary: 'delete the stacks (the trail bucket and its logs stay)',
     description:
       'Delete the guardrail stacks of the chosen accounts, in all configured regions or --regions. The trail ' +
       'bucket is retained and named in the output, so the audit logs are never lost.',
@@ -121,6 +123,41 @@ export const COMMANDS: readonly CommandSpec[] = [
       OUTPUT_OPTION,
     ],
     load: () => import('./remove.js'),
+  },
+  {
+    name: 'approve',
+    summary: 'approve rules on one security group for a limited time',
+    description:
+      'Record a time-boxed approval in the approval store: the revert function then keeps the rules it contains on ' +
+      'that group until the approval expires (or is revoked), and the sweep removes them afterwards. RULE is ' +
+      '"PROTOCOL/PORT[-PORT] SOURCE [ingress|egress]", e.g. "tcp/443 203.0.113.0/24". Needs approvals.enabled.',
+    options: [
+      { flags: '--account <id>', description: 'the account of the group (in the organisation)' },
+      { flags: '--region <region>', description: 'the region of the group' },
+      { flags: '--group <sg-id>', description: 'the security group' },
+      { flags: '--rule <rule...>', description: 'a rule to approve; repeat for more' },
+      { flags: '--for <duration>', description: 'how long, e.g. 90m, 4h, 2d (at most approvals.maxDuration)' },
+      { flags: '--reason <text>', description: 'why (recorded, listed and notified)' },
+      CONFIG_OPTION,
+      OUTPUT_OPTION,
+    ],
+    load: () => import('./approve.js'),
+  },
+  {
+    name: 'approvals',
+    summary: 'list approvals, or end one early: approvals revoke ID',
+    description:
+      'List the active approvals in the approval store (with --all, also expired and revoked ones). ' +
+      '`guardrail approvals revoke ID --reason TEXT` ends an approval now; the next sweep removes the rules it kept.',
+    arguments: '[revoke ID]',
+    options: [
+      { flags: '--all', description: 'also expired and revoked approvals' },
+      { flags: '--account <id>', description: 'only approvals for this account' },
+      { flags: '--reason <text>', description: 'revoke: why it ends early' },
+      CONFIG_OPTION,
+      OUTPUT_OPTION,
+    ],
+    load: () => import('./approvals.js'),
   },
   {
     name: 'activity',

@@ -71,6 +71,16 @@ export interface GuardrailConfig {
   };
   notifications: { email: string | null; topicArn: string | null };
   deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number; engine: Engine };
+  /** Time-boxed approvals (src/approvals/): the store's account and region (null: the management account, trail.homeRegion). */
+  approvals: {
+    enabled: boolean;
+    account: string | null;
+    region: string | null;
+    tableName: string;
+    maxDuration: string;
+    sweepMinutes: number;
+    onLookupError: 'revert' | 'keep';
+  };
   /** The stacksets engine's settings (deploy.engine: stacksets). */
   stacksets: StackSetsSettings;
   protection: {
@@ -123,6 +133,10 @@ export function defaultConfig(): GuardrailConfig {
     },
     notifications: { email: null, topicArn: null },
     deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5, engine: 'direct' },
+    approvals: {
+      enabled: false, account: null, region: null, tableName: 'guardrail-approvals', maxDuration: '7d', sweepMinutes: 5,
+      onLookupError: 'revert',
+    },
     stacksets: {
       autoDeploy: true,
       retainStacksOnAccountRemoval: false,
@@ -312,6 +326,21 @@ export const protectionSchema = z.strictObject({
     'principal').optional(),
 });
 
+/** A duration: a whole number of minutes, hours or days (90m, 4h, 7d). */
+export const DURATION = /^([1-9]\d{0,5})([mhd])$/;
+/** DynamoDB table names. */
+export const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+export const approvalsSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  account: accountId.nullable().optional(),
+  region: regionName.nullable().optional(),
+  tableName: pattern(TABLE_NAME, 'table name must be 3-255 letters, digits or _.-').optional(),
+  maxDuration: pattern(DURATION, 'expected a duration such as 90m, 4h or 7d').optional(),
+  sweepMinutes: z.number().int().min(1).max(1440).optional(),
+  onLookupError: z.enum(['revert', 'keep']).optional(),
+});
+
 export const configFileSchema = z.strictObject({
   stackName: pattern(STACK_NAME, 'stack name must start with a letter; letters, digits and - only; 128 at most').optional(),
   regions: regionsSetting.optional(),
@@ -321,6 +350,7 @@ export const configFileSchema = z.strictObject({
   policy: policySchema.optional(),
   notifications: notificationsSchema.optional(),
   deploy: deploySchema.optional(),
+  approvals: approvalsSchema.optional(),
   stacksets: stacksetsSchema.optional(),
   protection: protectionSchema.optional(),
 });
@@ -336,6 +366,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   policy: Object.keys(policySchema.shape),
   notifications: Object.keys(notificationsSchema.shape),
   deploy: Object.keys(deploySchema.shape),
+  approvals: Object.keys(approvalsSchema.shape),
   stacksets: Object.keys(stacksetsSchema.shape),
   protection: Object.keys(protectionSchema.shape),
 };
@@ -351,6 +382,9 @@ export const STRING_PATHS: readonly string[] = [
   'accounts[].name',
   'accounts[].roleName',
   'accounts[].externalId',
+  'approvals.account',
+  'approvals.tableName',
+  'approvals.maxDuration',
 ];
 
 export function show(value: unknown): string {

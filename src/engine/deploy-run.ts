@@ -11,6 +11,7 @@ import {
 import type { RenderedTemplate } from '../stack/template.js';
 import { decideTrail, type TrailDecision } from '../stack/trail.js';
 import { describeError } from './describe-error.js';
+import { deployApprovalStore } from './approval-store.js';
 import { order, summarise, type ContractAction, type Summary, type TargetResult } from './results.js';
 import type { Session } from './session.js';
 import type { Target, TargetSet } from './targets.js';
@@ -45,7 +46,7 @@ export interface DeployInput {
   confirmRequired: boolean;
 }
 
-export type StopReason = 'tolerance' | 'signal' | 'canary' | 'declined' | null;
+export type StopReason = 'tolerance' | 'signal' | 'canary' | 'declined' | 'store' | null;
 
 export interface DeployReport {
   version: string;
@@ -54,6 +55,8 @@ export interface DeployReport {
   excluded: { account: string; name: string; reason: string }[];
   summary: Summary;
   stoppedBy: StopReason;
+  /** approvals.enabled: the approval store's stack, deployed before any target */
+  approvalStore: TargetResult | null;
 }
 
 /** A target after planning: its plan and desired stack, or the failure that stopped planning it. */
@@ -76,6 +79,7 @@ export class DeployRun {
   readonly results: TargetResult[] = [];
   failures: number;
   stoppedBy: StopReason = null;
+  approvalStore: TargetResult | null = null;
   /** failed targets tolerated before the run stops (null: no limit) */
   readonly tolerance: number | null;
   readonly stackName: string;
@@ -162,6 +166,16 @@ export class DeployRun {
     };
   }
 
+  /** approvals: the approval store's stack comes first (the functions read it); false when it failed. */
+  async prepareApprovalStore(): Promise<boolean> {
+    const { session, config, planOnly, signal } = this.input;
+    this.approvalStore = await deployApprovalStore({ session, config, planOnly, timer: this.timer, runId: this.runId, signal });
+    if (this.approvalStore?.result !== 'failed') return true;
+    this.stoppedBy = 'store';
+    this.skip(this.targets, 'not started: the approval store failed');
+    return false;
+  }
+
   report(r: TargetResult): void {
     this.results.push(r);
     this.input.emit({ type: 'done', result: r });
@@ -172,6 +186,7 @@ export class DeployRun {
     return {
       version: this.rendered.version, templateBytes: this.rendered.bytes, targets: order(this.results),
       excluded: this.set.excluded, summary: summarise(this.results, this.set.excluded.length), stoppedBy: this.stoppedBy,
+      approvalStore: this.approvalStore,
     };
   }
 

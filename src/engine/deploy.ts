@@ -24,6 +24,7 @@ export type { DeployEvent, DeployInput, DeployReport, PlanCounts } from './deplo
 
 export async function deploy(input: DeployInput): Promise<DeployReport> {
   const run = await openRun(input);
+  if (!(await run.prepareApprovalStore())) return run.finish();
   const ranked = canaryFirst(run);
   if (input.planOnly || input.confirmRequired) await planConfirmApply(run, ranked);
   else await planWhileApplying(run, ranked);
@@ -61,7 +62,7 @@ async function planWhileApplying(run: DeployRun, ranked: Target[]): Promise<void
 /** Renders the template, discovers the accounts and expands them into targets; unreachable accounts are reported. */
 async function openRun(input: DeployInput): Promise<DeployRun> {
   const { session, config, emit } = input;
-  const rendered = await renderForConfig(config);
+  const rendered = await renderForConfig(config, session.identity.account);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, config.stackName);

@@ -10,6 +10,7 @@ import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
+import { approvalColumns, loadApprovalIndex } from './approval-status.js';
 import { judgeProtection, protectionVerdicts, type ProtectionCounts } from './status-protection.js';
 import type { Protection } from '../org/protection.js';
 
@@ -35,6 +36,11 @@ export interface StatusRow {
   problems: string[];
   error: string | null;
   durationMs: number;
+  /** approvals.enabled: active approvals for this target (null when approvals are off) */
+  approvals?: number | null;
+  /** approved rules still present after their approval lapsed, or with a forged approval tag */
+  lapsedApprovedRules?: number | null;
+  approvalsError?: string;
   /** internal: the deployed function's code hash */
   codeSha256?: string | null;
   /** internal: the stack's template version tag */
@@ -84,9 +90,19 @@ export interface StatusReport {
   interrupted: boolean;
 }
 
+/** A row before inspection: nothing known yet (the approval counts start at 0 when approvals are on). */
+function baseRow(t: Pick<Target, 'account' | 'accountName' | 'region'>, stackName: string, approvals: boolean): StatusRow {
+  return {
+    account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
+    version: 'missing', code: 'unknown', rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [],
+    notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
+    approvals: approvals ? 0 : null, lapsedApprovedRules: approvals ? 0 : null,
+  };
+}
+
 export async function status(input: StatusInput): Promise<StatusReport> {
   const { session, config, emit } = input;
-  const rendered = await renderForConfig(config);
+  const rendered = await renderForConfig(config, session.identity.account);
   const localSha = expectedCodeSha256(rendered.body);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
@@ -94,12 +110,9 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const stackName = config.stackName;
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
+  const approvalIndex = await loadApprovalIndex(session, config);
 
-  const base = (t: Pick<Target, 'account' | 'accountName' | 'region'>): StatusRow => ({
-    account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
-    version: 'missing', code: 'unknown', rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [],
-    notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
-  });
+  const base = (t: Pick<Target, 'account' | 'accountName' | 'region'>) => baseRow(t, stackName, approvalIndex !== null);
   const rows: StatusRow[] = failed.map((f) => ({ ...base(f), error: f.error }));
   for (const r of rows) {
     judge(r, input.drift);
@@ -127,6 +140,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
         ...(i.codeError ? { codeError: i.codeError } : {}),
         ...(i.ruleError ? { ruleError: i.ruleError } : {}),
       });
+      if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes));
     } catch (err) {
       row.error = describeError(err);
     }
@@ -187,6 +201,8 @@ export function judge(r: StatusRow, driftChecked: boolean): void {
       }
     }
     if (driftChecked && r.drift === 'UNKNOWN') p.push('drift unknown');
+    if (r.lapsedApprovedRules) p.push(`${r.lapsedApprovedRules} approved rule(s) outlived their approval (the sweep is late or broken)`);
+    if (r.approvalsError) p.push(`approvals: ${r.approvalsError}`);
   }
   r.problems = p;
   r.healthy = p.length === 0;

@@ -45,6 +45,8 @@ export function protectedResources(stackName: string): string[] {
   return [
     `arn:aws:cloudformation:*:*:stack/${s}/*`,
     `arn:aws:events:*:*:rule/${s}-sg-changes`,
+    // approvals: the sweep that revokes approved rules once their approval lapses (CloudFormation names it)
+    `arn:aws:events:*:*:rule/${generated(s, 'SweepRule', 64)}`,
     `arn:aws:lambda:*:*:function:${s}-revert`,
     `arn:aws:iam::*:role/${generated(s, 'FunctionRole', 64)}`,
     `arn:aws:logs:*:*:log-group:${generated(s, 'FunctionLogGroup', 512)}`,

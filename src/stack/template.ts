@@ -2,7 +2,7 @@
 // into Code.ZipFile, and a version that is a hash of the rendered template (kept as a parameter, output and tag).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseDocument, Scalar, type Document } from 'yaml';
+import { isMap, parseDocument, Scalar, visit, type Document } from 'yaml';
 import type { GuardrailConfig } from '../config/index.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
@@ -13,6 +13,10 @@ export type TemplateSettings = GuardrailConfig['policy'] & {
   createTrail: boolean;
   homeRegion: string;
   trailRetentionDays: number;
+  /** approvals: the store's table ARN (unset or null: approvals off), what to do when it is unreadable, the sweep */
+  approvalsTableArn?: string | null;
+  onLookupError?: 'revert' | 'keep';
+  sweepSchedule?: string;
 };
 
 export interface RenderedTemplate {
@@ -21,9 +25,13 @@ export interface RenderedTemplate {
   bytes: number;
 }
 
-/** CloudFormation's limit for TemplateBody, and the budget we keep to leave room to spare. */
+/**
+ * CloudFormation's limit for TemplateBody, and the budget we keep to leave room to spare. 40,000 until approvals
+ * (issue 12: store lookup, sweep rule, tagging) and the richer decision log line (issue 14) met in one template
+ * (41,442 bytes with the default configuration); 44,000 still keeps 14% of CloudFormation's limit in hand.
+ */
 export const TEMPLATE_BODY_LIMIT = 51_200;
-export const TEMPLATE_BUDGET = 40_000;
+export const TEMPLATE_BUDGET = 44_000;
 export const VERSION_TAG = 'guardrail:version';
 const CODE_PLACEHOLDER = '__GUARDRAIL_FUNCTION_CODE__';
 
@@ -82,6 +90,9 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     HomeRegion: s.homeRegion,
     TrailRetentionDays: String(s.trailRetentionDays),
     LogRetentionDays: String(logRetentionFor(s.trailRetentionDays)),
+    ApprovalsTableArn: s.approvalsTableArn ?? '',
+    OnLookupError: s.onLookupError ?? 'revert',
+    SweepSchedule: s.sweepSchedule ?? 'rate(5 minutes)',
   };
 }
 
@@ -101,12 +112,36 @@ export function renderTemplate(source: string, code: string, settings: TemplateS
   codeNode.type = Scalar.BLOCK_LITERAL;
   doc.setIn(['Resources', 'RevertFunction', 'Properties', 'Code', 'ZipFile'], codeNode);
 
+  stripForCloudFormation(doc);
   setParameterDefault(doc, 'GuardrailVersion', 'unversioned');
-  const unversioned = doc.toString({ lineWidth: 0 });
+  const unversioned = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq: false });
   const version = createHash('sha256').update(unversioned).digest('hex').slice(0, 16);
   setParameterDefault(doc, 'GuardrailVersion', version);
-  const body = doc.toString({ lineWidth: 0 });
+  const body = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq: false });
   return { body, version, bytes: Buffer.byteLength(body, 'utf8') };
+}
+
+/**
+ * The rendered template carries what CloudFormation acts on; the comments and the descriptions of parameters and outputs stay in
+ * templates/guardrail.yaml for its readers. Dropping them keeps about 2 KB of the TemplateBody budget for the
+ * inlined function (guardrail sets every parameter itself, so no console wizard shows the descriptions).
+ */
+function stripForCloudFormation(doc: Document): void {
+  doc.commentBefore = null;
+  doc.comment = null;
+  visit(doc, {
+    Node(_key, node) {
+      node.commentBefore = null;
+      node.comment = null;
+    },
+    Pair(_key, pair) {
+      if (pair.key && typeof pair.key === 'object') Object.assign(pair.key, { commentBefore: null, comment: null });
+    },
+  });
+  for (const section of ['Parameters', 'Outputs']) {
+    const entries = doc.get(section);
+    if (isMap(entries)) for (const e of entries.items) if (isMap(e.value)) e.value.delete('Description');
+  }
 }
 
 function setParameterDefault(doc: Document, name: string, value: string): void {

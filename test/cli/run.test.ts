@@ -188,6 +188,16 @@ describe('guardrail validate', () => {
     expect(result.stderr).toMatch(/--failure-tolerance {2}expected a count such as 3 or a share such as 10%, got "lots"/);
   });
 
+  it('deploy refuses approvals with the stacksets engine, before any AWS call, naming deploy.engine', async () => {
+    const file = join(tmp, 'approvals-stacksets.yaml');
+    writeFileSync(file, 'approvals: { enabled: true }\n');
+    const result = await cli(['deploy', '--all-accounts', '--yes', '--engine', 'stacksets', '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/deploy\.engine/);
+    expect(result.stderr).toMatch(/direct engine only/);
+    expect(result.stderr).toMatch(/--engine direct/);
+  });
+
   it('accepts the global options before or after the command', async () => {
     const before = await cli(['--no-color', '--profile', 'dev', 'validate', '--config', example]);
     const after = await cli(['validate', '--config', example, '--no-color', '--debug']);

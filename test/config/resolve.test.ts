@@ -61,6 +61,8 @@ describe('precedence: defaults < file < flags', () => {
         'policy.mode', 'policy.directions', 'policy.onModify', 'policy.allowPrincipals', 'policy.exemptTag',
         'policy.exemptGroups', 'policy.onlyVpcs', 'policy.onlyTag',
         'notifications.email', 'notifications.topicArn',
+        'approvals.enabled', 'approvals.account', 'approvals.region', 'approvals.tableName', 'approvals.maxDuration',
+        'approvals.sweepMinutes', 'approvals.onLookupError',
         'deploy.concurrency', 'deploy.canary', 'deploy.failureTolerance', 'deploy.pollSeconds', 'deploy.engine',
         'stacksets.autoDeploy', 'stacksets.retainStacksOnAccountRemoval', 'stacksets.callAs', 'stacksets.maxConcurrentPercentage',
         'stacksets.failureTolerancePercentage', 'stacksets.concurrencyMode', 'stacksets.regionConcurrency', 'stacksets.managedExecution',

@@ -36,6 +36,8 @@ describe('renderScp', () => {
     ['guardrail', 'arn:aws:s3:::guardrail-trailbucket-ab12cd34ef56/AWSLogs/111111111111/x.json.gz', true],
     ['guardrail', 'arn:aws:events:eu-west-1:111111111111:rule/guardrail-sg-changes', true],
     ['guardrail', 'arn:aws:events:eu-west-1:111111111111:rule/guardrail-sg-changes-2', false],
+    ['guardrail', 'arn:aws:events:eu-west-1:111111111111:rule/guardrail-SweepRule-AB12CD34EF56', true],
+    ['guardrail', 'arn:aws:events:eu-west-1:111111111111:rule/other-SweepRule-AB12CD34EF56', false],
     ['guardrail', 'arn:aws:lambda:eu-west-1:111111111111:function:guardrail-revert', true],
     ['guardrail', 'arn:aws:cloudformation:eu-west-1:111111111111:stack/guardrail/4d3b287e-54d8-44ed-a880-f0755ccf9f3c', true],
     ['guardrail', 'arn:aws:cloudformation:eu-west-1:111111111111:stack/guardrail-other/4d3b287e', false],

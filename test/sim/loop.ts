@@ -89,7 +89,7 @@ function isEnabled(rule: EventRule): boolean {
   return rule.state === 'ENABLED' || (rule.state as string) === 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
 }
 
-function deliverToTarget(ctx: ServiceContext, rs: RegionState, rule: EventRule, arn: string, payload: unknown, eventId: string): void {
+export function deliverToTarget(ctx: ServiceContext, rs: RegionState, rule: EventRule, arn: string, payload: unknown, eventId: string): void {
   const parts = arn.split(':');
   const service = parts[2];
   if (service === 'lambda') {

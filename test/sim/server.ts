@@ -6,6 +6,7 @@ import type { CallCount, SimState } from './state.js';
 import { ec2Error, ec2Response, jsonError, queryError, queryResponse, unflattenQuery } from './protocols.js';
 import { addAccount, applyFaults, serialiseState } from './sim.js';
 import { closeLoop } from './loop.js';
+import { startSchedules } from './schedule.js';
 import { createTrail } from './services/cloudtrail.js';
 import { createAssumableRole } from './services/sts.js';
 import { scpCheck } from './scp.js';
@@ -23,6 +24,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
   const byName = new Map(services.map((s) => [s.name, s]));
   let endpoint = '';
   const ctx: ServiceContext = { state, get endpoint() { return endpoint; }, now: () => Date.now() };
+  startSchedules(ctx);
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       // a bug in the simulator: answer as AWS answers an internal error, and keep serving
@@ -58,14 +60,15 @@ export async function startServer(state: SimState, services: Service[], port = 0
     const protocol: Protocol = service?.protocol ?? guessProtocol(target, rawBody);
 
     const send = (status: number, body: string, contentType: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, ...headers });
+      // Date is the service's clock, as with AWS: the simulated one (the SDK corrects its clock skew from it)
+      res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, date: state.clock.date().toUTCString(), ...headers });
       res.end(body);
     };
     const sendError = (err: SimError) => {
       switch (protocol) {
         case 'query': return send(err.status, queryError(err, requestId), 'text/xml');
         case 'ec2': return send(err.status, ec2Error(err, requestId), 'text/xml');
-        case 'json': return send(err.status, jsonError(err), 'application/x-amz-json-1.1');
+        case 'json': return send(err.status, jsonError(err), `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`);
         case 'rest-json':
           return send(err.status, JSON.stringify({ message: err.message, Type: err.type === 'Sender' ? 'User' : 'Service', ...(err.extra ?? {}) }),
             'application/json', { 'x-amzn-errortype': err.code });
@@ -119,7 +122,8 @@ export async function startServer(state: SimState, services: Service[], port = 0
         ? new SimError('ExpiredTokenException', 'The security token included in the request is expired', 403)
         : new SimError('ExpiredToken', 'The security token included in the request is expired', 400));
     }
-    if (state.faults.throttleRate > 0 && state.random.faults.next() < state.faults.throttleRate) {
+    const throttled = state.faults.throttleServices?.length ? state.faults.throttleServices.includes(service.name) : true;
+    if (throttled && state.faults.throttleRate > 0 && state.random.faults.next() < state.faults.throttleRate) {
       count.throttled++;
       const t = service.throttle;
       return sendError(new SimError(t.code, t.message, t.status, undefined, t.extra));
@@ -141,7 +145,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
       switch (protocol) {
         case 'query': return send(200, queryResponse(operation, result, xmlns, requestId), 'text/xml');
         case 'ec2': return send(200, ec2Response(operation, result, xmlns, requestId), 'text/xml;charset=UTF-8');
-        case 'json': return send(200, JSON.stringify(result ?? {}), 'application/x-amz-json-1.1');
+        case 'json': return send(200, JSON.stringify(result ?? {}), `application/x-amz-json-${service.jsonVersion ?? '1.1'}`);
         case 'rest-json': {
           const r = (result ?? { status: 200 }) as { status: number; body?: unknown; headers?: Record<string, string> };
           return send(r.status, r.body === undefined ? '' : JSON.stringify(r.body), 'application/json', r.headers);

@@ -218,6 +218,24 @@ export interface LogStream {
   events: LogEvent[];
 }
 
+/** A DynamoDB table (services/dynamodb.ts): its key schema, items by key, TTL and resource-based policy. */
+export interface DynamoTable {
+  name: string;
+  arn: string;
+  tableId: string;
+  hashKey: string;
+  rangeKey?: string;
+  billingMode: string;
+  /** items by their key (services/dynamodb.ts keyOf) */
+  items: Map<string, Record<string, Record<string, unknown>>>;
+  ttl?: { attributeName: string; enabled: boolean };
+  /** AWS::DynamoDB::Table ResourcePolicy.PolicyDocument, or PutResourcePolicy */
+  resourcePolicy?: unknown;
+  createdAt: string;
+  /** declared properties not modelled above (point-in-time recovery, SSE, deletion protection, tags) */
+  properties: Record<string, unknown>;
+}
+
 /** One invocation of a function by the closed loop (EventBridge → Lambda). */
 export interface Invocation {
   functionArn: string;
@@ -259,6 +277,8 @@ export interface RegionState {
   topics: Map<string, SnsTopic>;
   queues: Map<string, SqsQueue>;
   logGroups: Map<string, LogGroup>;
+  /** DynamoDB tables by name */
+  tables: Map<string, DynamoTable>;
   snsMessages: SnsMessage[];
   invocations: Invocation[];
   events: RecordedEvent[];
@@ -278,6 +298,8 @@ export interface Faults {
   denyAssume: string[];
   /** ACCOUNT or ACCOUNT:REGION */
   failStack: string[];
+  /** when non-empty, throttleRate applies only to these services (signing names, e.g. ["dynamodb"]) */
+  throttleServices?: string[];
   /** accounts whose stack operations fail drift detection (status UNKNOWN) */
   failDrift: string[];
   suspended: string[];
@@ -329,7 +351,7 @@ export function regionState(state: SimState, accountId: string, region: string):
     rs = {
       accountId, region,
       vpcs: new Map(), securityGroups: new Map(), functions: new Map(), rules: new Map(), trails: new Map(),
-      topics: new Map(), queues: new Map(), logGroups: new Map(), snsMessages: [], invocations: [], events: [],
+      topics: new Map(), queues: new Map(), logGroups: new Map(), tables: new Map(), snsMessages: [], invocations: [], events: [],
       cfn: undefined,
     };
     acct.regions.set(region, rs);

@@ -56,6 +56,8 @@ export interface Service {
   /** the SigV4 signing name, e.g. "cloudformation", "ec2", "events" */
   name: string;
   protocol: Protocol;
+  /** for json: awsJson1_0 (DynamoDB) or awsJson1_1 (the default) */
+  jsonVersion?: '1.0' | '1.1';
   /** XML namespace for query/ec2 protocols */
   xmlns?: string;
   /** the code AWS uses for this service's throttling error, and its HTTP status */

@@ -5,7 +5,8 @@
 //   1  commands/                   one thin file per command: options → engine → output → exit code
 //   2  output/                     reporter, tables, JSON, prompts: renders the engine's results and events
 //   3  engine/                     the pipelines (deploy, status, remove) over the one pool; takes an emit function
-//   4  stack/  org/                one stack (plan, apply, inspect, remove); account discovery
+//   4  stack/  org/  approvals/    one stack (plan, apply, inspect, remove); account discovery; the approval store,
+//                                  RULE and duration syntax (approvals/ needs only config/)
 //   5  aws/  config/               clients, credentials, retry, polling; the configuration and its schema
 //   6  errors.ts  io.ts  version.ts  leaves: they import nothing of ours
 //
@@ -23,7 +24,7 @@ const RANK: Record<string, number> = {
   commands: 1,
   output: 2,
   engine: 3,
-  stack: 4, org: 4,
+  stack: 4, org: 4, approvals: 4,
   aws: 5, config: 5,
   'errors.ts': 6, 'io.ts': 6, 'version.ts': 6,
 };

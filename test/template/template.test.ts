@@ -244,9 +244,12 @@ describe('rendering', () => {
     expect(parsed.Outputs.TemplateVersion!.Value).toEqual({ Ref: 'GuardrailVersion' });
   });
 
-  it('with the real bundle, stays within the 40,000-byte budget', async () => {
+  // The budget was 40,000 bytes; approvals (issue 12) and the decision log line of issue 14 together took the
+  // rendered template to about 41,500, so it is 44,000 (TEMPLATE_BUDGET): 14% below CloudFormation's 51,200.
+  it('with the real bundle, stays within the 44,000-byte budget and CloudFormation\'s limit', async () => {
     const code = await loadFunctionCode();
     const r = renderTemplate(source, code, base);
+    expect(TEMPLATE_BUDGET).toBeLessThanOrEqual(44_000);
     expect(r.bytes).toBeLessThanOrEqual(TEMPLATE_BUDGET);
     expect((parseCfnYaml(r.body) as typeof template).Resources.RevertFunction!.Properties.Code).toEqual({ ZipFile: code.trimEnd() });
   });

@@ -52,10 +52,11 @@ export async function deployStackSets(input: StackSetsDeployInput): Promise<Stac
   const finish = (): StackSetsDeployReport => ({
     engine: 'stacksets', version: rendered.version, templateBytes: rendered.bytes, targets: order(results), excluded: set.excluded,
     summary: summarise(results, set.excluded.length), stoppedBy, notes, operations,
+    approvalStore: directReport?.approvalStore ?? null,
   });
   if (viaSet.length === 0) return finish();
   const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', result: r }); } };
-  if (stoppedBy === 'canary' || stoppedBy === 'signal' || stoppedBy === 'declined' || signal.aborted) {
+  if (stoppedBy === 'canary' || stoppedBy === 'signal' || stoppedBy === 'declined' || stoppedBy === 'store' || signal.aborted) {
     // the direct part (the management account, the canary of the whole run) stopped: nothing else starts
     report(viaSet.flatMap((a) => (config.regions as string[]).map((region): TargetResult => ({
       account: a.id, accountName: a.name, region, stackName: `StackSet-${config.stackName}`, action: 'none', result: 'skipped',

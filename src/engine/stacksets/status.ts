@@ -13,6 +13,7 @@ import { runPool } from '../pool.js';
 import { judge, status as statusDirect, type StatusEvent, type StatusInput, type StatusReport, type StatusRow } from '../status.js';
 import type { TargetAccount } from '../targets.js';
 import { judgeProtection, protectionVerdicts } from '../status-protection.js';
+import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../approval-status.js';
 import { checkDelegatedAdmin } from './access.js';
 import { adminClient } from './deploy.js';
 import { splitTargets } from './split-targets.js';
@@ -79,8 +80,10 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
     }
   }
   const targets = viaSet.flatMap((a) => (config.regions as string[]).map((region) => ({ a, region })));
+  const approvalIndex = targets.length > 0 ? await loadApprovalIndex(session, config) : null;
   emit({ type: 'phase', phase: 'status', targets: targets.length });
-  const run = await runPool(targets, ({ a, region }) => inspectInstance(input, a, region, instances.get(keyOf(a.id, region)), rendered.version, localSha, timer),
+  const expected = { version: rendered.version, localSha, timer, approvalIndex };
+  const run = await runPool(targets, ({ a, region }) => inspectInstance(input, a, region, instances.get(keyOf(a.id, region)), expected),
     { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false });
   // the protection column, as the direct engine judges it: the direct accounts' rows already carry theirs
   const setRows: StackSetsStatusRow[] = [];
@@ -106,14 +109,23 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   };
 }
 
+interface InstanceExpectations {
+  version: string;
+  localSha: string;
+  timer: PollTimer;
+  /** approvals.enabled: the store, read once per run (as the direct engine does) */
+  approvalIndex: ApprovalIndex | null;
+}
+
 async function inspectInstance(input: StatusInput, a: TargetAccount, region: string, inst: StackInstanceSummary | undefined,
-  version: string, localSha: string, timer: PollTimer): Promise<StackSetsStatusRow> {
+  { version, localSha, timer, approvalIndex }: InstanceExpectations): Promise<StackSetsStatusRow> {
   const started = Date.now();
   const stackName = stackNameOf(inst?.StackId) ?? `StackSet-${input.config.stackName}-(none)`;
   const row: StackSetsStatusRow = {
     account: a.id, accountName: a.name, region, stackName, deployed: false, stackStatus: null, version: 'missing', code: 'unknown',
     rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [], notCheckedResources: [], healthy: false, problems: [], error: null,
     durationMs: 0, instanceStatus: inst?.Status ?? null, detailedStatus: inst?.StackInstanceStatus?.DetailedStatus ?? null,
+    approvals: approvalIndex ? 0 : null, lapsedApprovedRules: approvalIndex ? 0 : null,
   };
   input.emit({ type: 'start', target: { account: a.id, accountName: a.name, region, role: a.role } });
   if (inst?.StackId) {
@@ -125,6 +137,7 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
         version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst) });
       if (i.deployed && i.codeSha256) row.code = i.codeSha256 === localSha ? 'current' : 'outdated';
       if (row.drift === 'DRIFTED') row.driftedResources = await resourceDrifts(c.cloudformation, inst.StackId);
+      if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes));
     } catch (err) {
       row.error = describeError(err);
     }

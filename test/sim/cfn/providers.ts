@@ -4,6 +4,7 @@ import type { AccountState, Bucket, EventRule, LambdaFunction, RegionState, SimS
 import { hexId, newUuid } from '../state.js';
 import { packageInlineCode } from '../zip.js';
 import type { StackResource, Tag } from './model.js';
+import { dynamodbTable } from '../services/dynamodb.js';
 
 export interface ProviderEnv {
   state: SimState;
@@ -542,6 +543,7 @@ export const PROVIDERS: Record<string, Provider> = {
   'AWS::SNS::Topic': topic,
   'AWS::SNS::Subscription': subscription,
   'AWS::SQS::Queue': queue,
+  'AWS::DynamoDB::Table': dynamodbTable,
 };
 
 export function providerFor(type: string): Provider | undefined {

@@ -282,6 +282,8 @@ export class FunctionRunner {
       env.pending = { requestId, logs: [], started, timer, resolve: finish, coldStart };
       env.worker.postMessage({
         type: 'invoke', requestId, event, deadline: started + timeoutMs,
+        // the simulated clock's lead over real time: the worker's Date follows it (worker-source.ts)
+        clockOffsetMs: this.state.clock.now() - Date.now(),
         context: {
           functionName: fn.functionName, functionVersion: '$LATEST', invokedFunctionArn: fn.functionArn,
           memoryLimitInMB: String(fn.memorySize), awsRequestId: requestId,

@@ -14,22 +14,41 @@ const util = require('node:util');
 const vm = require('node:vm');
 
 const { projectRoot, code, fileName, moduleName, handlerName, missingModule } = workerData;
+
+// The simulated clock: Date.now() and new Date() follow the simulator's clock (its offset arrives with each invoke),
+// so the function's own expiry checks see simulated time. Date(…) with arguments, Date.parse and the prototype are
+// the real ones; real AWS runs the same code with an offset of zero.
+const RealDate = Date;
+let clockOffsetMs = 0;
+globalThis.Date = new Proxy(RealDate, {
+  construct(target, args, newTarget) {
+    return Reflect.construct(target, args.length === 0 ? [RealDate.now() + clockOffsetMs] : args, newTarget);
+  },
+  apply() {
+    return new RealDate(RealDate.now() + clockOffsetMs).toString();
+  },
+  get(target, prop, receiver) {
+    if (prop === 'now') return () => RealDate.now() + clockOffsetMs;
+    return Reflect.get(target, prop, receiver);
+  },
+});
 let current = { logs: [] };
 const initLogs = current.logs;
 // console lines carry their level (Lambda's text format prefixes them); lines written to process.stdout directly
-// are kept as written, as Lambda forwards them. Both are captured synchronously, in order, with the time written.
+// are kept as written, as Lambda forwards them. Both are captured synchronously, in order, with the real time written
+// (the runner moves it onto the simulated clock, as it does for START and END).
 for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace']) {
   const level = method === 'log' ? 'INFO' : method.toUpperCase();
   console[method] = (...args) => {
     const text = util.format(...args);
-    if (current) current.logs.push({ at: Date.now(), level, text });
+    if (current) current.logs.push({ at: RealDate.now(), level, text });
   };
 }
 const rawWrite = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, encoding, callback) => {
   if (!current) return rawWrite(chunk, encoding, callback);
   const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-  for (const line of text.replace(/\n$/, '').split('\n')) if (line) current.logs.push({ at: Date.now(), text: line });
+  for (const line of text.replace(/\n$/, '').split('\n')) if (line) current.logs.push({ at: RealDate.now(), text: line });
   const done = typeof encoding === 'function' ? encoding : callback;
   if (typeof done === 'function') done();
   return true;
@@ -78,6 +97,7 @@ function jsonSafe(value) {
 
 parentPort.on('message', (msg) => {
   if (!msg || msg.type !== 'invoke') return;
+  clockOffsetMs = Number(msg.clockOffsetMs) || 0;
   const logs = initLogs.splice(0);
   current = { requestId: msg.requestId, logs };
   const finish = (payload) => {
@@ -88,7 +108,7 @@ parentPort.on('message', (msg) => {
   const context = {
     ...msg.context,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, msg.deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, msg.deadline - RealDate.now()),
   };
   let settled = false;
   const done = (ok, value) => {

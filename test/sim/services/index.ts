@@ -7,9 +7,10 @@ import { lambda } from './lambda.js';
 import { events } from './events.js';
 import { cloudtrail } from './cloudtrail.js';
 import { sns } from './sns.js';
+import { dynamodb } from './dynamodb.js';
 import { logs } from './logs.js';
 
 /** Every service the simulator speaks, by SigV4 signing name. */
 export function allServices(): Service[] {
-  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, logs];
+  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, dynamodb, logs];
 }

@@ -1,0 +1,61 @@
+// Where the approval store lives and what the function and the store's policy need to know about it.
+import type { GuardrailConfig } from '../config/index.js';
+
+export interface StorePlace {
+  account: string;
+  region: string;
+  tableName: string;
+  tableArn: string;
+  /** the store's own stack, deployed before any target */
+  stackName: string;
+}
+
+/** approvals.account defaults to the account guardrail runs from (the management account), region to trail.homeRegion. */
+export function storePlace(config: GuardrailConfig, callerAccount: string, partition = 'aws'): StorePlace {
+  const a = config.approvals;
+  const account = a.account ?? callerAccount;
+  const region = a.region ?? config.trail.homeRegion;
+  return {
+    account, region, tableName: a.tableName, stackName: `${config.stackName}-approvals`,
+    tableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${a.tableName}`,
+  };
+}
+
+/**
+ * The function roles' names, as CloudFormation generates them (STACK-FunctionRole-RANDOM), for aws:PrincipalArn.
+ * CloudFormation shortens generated names to 64 characters, so the stack name must stay short enough to survive
+ * (config validation keeps it under MAX_STACK_NAME_FOR_APPROVALS).
+ */
+export function functionRolePattern(stackName: string, partition = 'aws'): string {
+  return `arn:${partition}:iam::*:role/${stackName}-FunctionRole-*`;
+}
+
+export const MAX_STACK_NAME_FOR_APPROVALS = 32;
+
+export interface ApprovalsProblem {
+  path: string;
+  message: string;
+  suggestion: string;
+}
+
+/**
+ * Approvals need a stack name short enough to stay whole in the function role's generated name, and the direct
+ * engine: stack set instances name their roles StackSet-<name>-<uuid>-…, which the store's policy does not admit,
+ * and their template carries no store unless approvals.account is set.
+ */
+export function approvalsProblem(config: GuardrailConfig): ApprovalsProblem | undefined {
+  if (!config.approvals.enabled) return undefined;
+  if (config.deploy.engine === 'stacksets') {
+    return { path: 'deploy.engine', suggestion: 'Deploy with --engine direct, or set approvals.enabled: false.',
+      message: 'time-boxed approvals work with the direct engine only: stack set instances could not read the approval store' };
+  }
+  if (config.stackName.length <= MAX_STACK_NAME_FOR_APPROVALS) return undefined;
+  return { path: 'stackName', suggestion: 'Shorten stackName, or set approvals.enabled: false.',
+    message: `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would `
+      + 'shorten it in the function roles\' generated names, and the approval store\'s policy could not recognise them' };
+}
+
+/** EventBridge wants the singular unit for 1. */
+export function sweepSchedule(minutes: number): string {
+  return minutes === 1 ? 'rate(1 minute)' : `rate(${minutes} minutes)`;
+}
