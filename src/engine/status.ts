@@ -10,8 +10,8 @@ import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, type Target } from './targets.js';
-import { approvalColumns, loadApprovalIndex } from './approval-status.js';
-import { judgeProtection, protectionVerdicts, type ProtectionCounts } from './status-protection.js';
+import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from './approval-status.js';
+import { judgeProtection, protectionVerdicts, type ProtectionCounts, type ProtectionVerdicts } from './status-protection.js';
 import type { Protection } from '../org/protection.js';
 
 export interface StatusRow {
@@ -73,6 +73,8 @@ export interface StatusInput {
   drift: boolean;
   /** unprotected accounts are unhealthy (--require-protection, or protection.required) */
   requireProtection?: boolean;
+  /** reads another engine already made for the whole run (StackSets status shares them with its direct part) */
+  shared?: { protection: Promise<ProtectionVerdicts>; approvalIndex: Promise<ApprovalIndex | null> };
   signal: AbortSignal;
   emit(event: StatusEvent): void;
 }
@@ -106,11 +108,11 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const localSha = expectedCodeSha256(rendered.body);
   const set = await resolveAccounts(session, config, input.selectedAccounts);
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
-  const protectionP = protectionVerdicts(session, config, set.accounts.map((a) => a.id));
+  const protectionP = input.shared?.protection ?? protectionVerdicts(session, config, set.accounts.map((a) => a.id));
   const stackName = config.stackName;
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
-  const approvalIndex = await loadApprovalIndex(session, config);
+  const approvalIndex = await (input.shared?.approvalIndex ?? loadApprovalIndex(session, config));
 
   const base = (t: Pick<Target, 'account' | 'accountName' | 'region'>) => baseRow(t, stackName, approvalIndex !== null);
   const rows: StatusRow[] = failed.map((f) => ({ ...base(f), error: f.error }));

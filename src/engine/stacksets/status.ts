@@ -59,7 +59,13 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   const localSha = expectedCodeSha256(rendered.body);
   const { set, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
   const quiet = (e: StatusEvent) => { if (e.type !== 'discovered') emit(e); };
-  const directReport = direct.length > 0 ? await statusDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet }) : undefined;
+  // one SCP survey and one read of the approval store for the run, shared with the direct part
+  const shared = {
+    protection: protectionVerdicts(session, config, set.accounts.map((a) => a.id)),
+    approvalIndex: loadApprovalIndex(session, config),
+  };
+  const directReport = direct.length > 0
+    ? await statusDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet, shared }) : undefined;
 
   const admin = adminClient(session, config);
   const callAs = config.stacksets.callAs;
@@ -80,7 +86,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
     }
   }
   const targets = viaSet.flatMap((a) => (config.regions as string[]).map((region) => ({ a, region })));
-  const approvalIndex = targets.length > 0 ? await loadApprovalIndex(session, config) : null;
+  const approvalIndex = await shared.approvalIndex;
   emit({ type: 'phase', phase: 'status', targets: targets.length });
   const expected = { version: rendered.version, localSha, timer, approvalIndex };
   const run = await runPool(targets, ({ a, region }) => inspectInstance(input, a, region, instances.get(keyOf(a.id, region)), expected),
@@ -88,7 +94,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   // the protection column, as the direct engine judges it: the direct accounts' rows already carry theirs
   const setRows: StackSetsStatusRow[] = [];
   run.outcomes.forEach((o) => { if (o.kind === 'ran') setRows.push(o.result); });
-  const verdicts = await protectionVerdicts(input.session, config, viaSet.map((a) => a.id));
+  const verdicts = await shared.protection;
   const setProtection = judgeProtection(setRows, verdicts, config.protection, input.requireProtection);
   const directCounts = directReport?.summary;
   const rows: StatusRow[] = [...(directReport?.targets ?? []), ...setRows];
