@@ -14,7 +14,7 @@ import { describeError } from './describe-error.js';
 import { deployApprovalStore } from './approval-store.js';
 import { order, summarise, type ContractAction, type Summary, type TargetResult } from './results.js';
 import type { Session } from './session.js';
-import type { Target, TargetSet } from './targets.js';
+import { targetKey, warmTargets, type Target, type TargetAccount, type TargetSet } from './targets.js';
 
 export type DeployEvent =
   | { type: 'discovered'; accounts: number; excluded: number }
@@ -77,31 +77,60 @@ export const isPlanned = (item: Planned | Target): item is Planned => 'target' i
 
 export class DeployRun {
   readonly results: TargetResult[] = [];
-  failures: number;
+  failures = 0;
   stoppedBy: StopReason = null;
   approvalStore: TargetResult | null = null;
   /** failed targets tolerated before the run stops (null: no limit) */
-  readonly tolerance: number | null;
+  tolerance: number | null = null;
+  /** every target, once discovery is done (`begin`) */
+  targets: Target[] = [];
   readonly stackName: string;
   readonly homeRegion: string;
+  private set: TargetSet = { managementAccountId: null, accounts: [], excluded: [] };
   private readonly timer: PollTimer;
   private readonly runId = randomUUID();
   private readonly trailDecisions = new Map<string, Promise<TrailDecision>>();
+  /** plans started while the organisation was still being listed (`warm`), by target, until `plan` takes them */
+  private readonly early = new Map<string, Promise<Planned>>();
 
-  constructor(readonly input: DeployInput, private readonly rendered: RenderedTemplate, private readonly set: TargetSet,
-    readonly targets: Target[], unreachable: TargetResult[]) {
+  constructor(readonly input: DeployInput, private readonly rendered: RenderedTemplate) {
     const { config } = input;
     this.stackName = config.stackName;
     this.homeRegion = config.trail.homeRegion;
     this.timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
+  }
+
+  /** Discovery is done: the targets, and the accounts that could not be expanded into targets (reported now). */
+  begin(set: TargetSet, targets: Target[], unreachable: TargetResult[]): void {
+    const { config } = this.input;
+    this.set = set;
+    this.targets = targets;
     this.tolerance = config.deploy.failureTolerance === null ? null
       : failureLimit(config.deploy.failureTolerance, targets.length + unreachable.length);
     this.failures = unreachable.length;
     for (const r of unreachable) this.report(r);
   }
 
+  /** Starts planning an account's targets while the organisation is still being listed (`warmTargets`). */
+  warm(a: TargetAccount, open: () => boolean): Promise<void> {
+    return warmTargets(this.input.session, a, open, (target) => {
+      const p = this.planNow(target);
+      this.early.set(targetKey(target), p);
+      return p;
+    });
+  }
+
+  /** Plans one target (read-only calls), or takes its plan started early. Never throws: see `planNow`. */
+  plan(target: Target): Promise<Planned> {
+    const key = targetKey(target);
+    const early = this.early.get(key);
+    if (!early) return this.planNow(target);
+    this.early.delete(key);
+    return early;
+  }
+
   /** Plans one target (read-only calls). Never throws: a failure is kept in `failure`, to be reported. */
-  async plan(target: Target): Promise<Planned> {
+  private async planNow(target: Target): Promise<Planned> {
     const p: Planned = { target, startedAt: Date.now() };
     try {
       await this.input.session.broker.check(target.account, target.role);
@@ -209,3 +238,4 @@ export class DeployRun {
     return p;
   }
 }
+

@@ -63,10 +63,13 @@ async function planWhileApplying(run: DeployRun, ranked: Target[]): Promise<void
 async function openRun(input: DeployInput): Promise<DeployRun> {
   const { session, config, emit } = input;
   const rendered = await renderForConfig(config, session.identity.account);
-  const set = await resolveAccounts(session, config, input.selectedAccounts);
+  const run = new DeployRun(input, rendered);
+  // the targets of each account are planned while the organisation is still being listed
+  const set = await resolveAccounts(session, config, input.selectedAccounts, (a, open) => run.warm(a, open));
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, config.stackName);
-  return new DeployRun(input, rendered, set, targets, failed);
+  run.begin(set, targets, failed);
+  return run;
 }
 
 /** Canary candidates first: the management account's home region, then other home regions, then the rest. */

@@ -8,6 +8,7 @@ import type { Session } from './session.js';
 import { describeError } from './describe-error.js';
 import { runPool } from './pool.js';
 import type { TargetResult } from './results.js';
+import { WarmUp, type Warmer } from './warm-up.js';
 
 export interface TargetAccount {
   id: string;
@@ -30,7 +31,15 @@ export interface TargetSet {
   excluded: { account: string; name: string; reason: string }[];
 }
 
-export async function resolveAccounts(session: Session, config: GuardrailConfig, selected: string[] | null): Promise<TargetSet> {
+/**
+ * The accounts to target, from the `accounts:` list or the organisation. `warm` is started on each account as
+ * discovery finds it (see warm-up.ts), within the run's concurrency; by default its role is assumed. Pass `null`
+ * for a command that does not act in the accounts.
+ */
+export async function resolveAccounts(
+  session: Session, config: GuardrailConfig, selected: string[] | null,
+  warm: Warmer<TargetAccount> | null = (a) => session.broker.check(a.id, a.role),
+): Promise<TargetSet> {
   const org = config.organization;
   const defaultRole = (roleName?: string, externalId?: string | null): RoleChoice => ({
     roleName: roleName ?? org.roleName,
@@ -46,10 +55,15 @@ export async function resolveAccounts(session: Session, config: GuardrailConfig,
       excluded: [],
     };
   } else {
+    const warmUp = warm ? new WarmUp(warm, config.deploy.concurrency) : null;
+    const chosen = selected ? new Set(selected) : null;
     const found = await discoverAccounts(session.organizations(), {
       includeOUs: org.includeOUs, excludeOUs: org.excludeOUs, excludeAccounts: org.excludeAccounts,
       includeManagementAccount: org.includeManagementAccount,
-    });
+      ...(warmUp ? {
+        onAccount: (a) => { if (!chosen || chosen.has(a.id)) warmUp.add({ id: a.id, name: a.name, regions: config.regions, role: defaultRole() }); },
+      } : {}),
+    }).finally(() => warmUp?.finish());
     set = {
       managementAccountId: found.managementAccountId,
       accounts: found.accounts.map((a) => ({ id: a.id, name: a.name, regions: config.regions, role: defaultRole() })),
@@ -137,3 +151,22 @@ export async function expandTargets(
   targets.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   return { targets, failed };
 }
+
+/**
+ * Warms an account's targets one region at a time while discovery runs (see warm-up.ts): `each` starts the
+ * target's read-only work and the account keeps one call in flight, so the warm-up's concurrency bounds the calls.
+ * It stops between regions once discovery is done (`open` false); the run does the rest in its own window. With
+ * `regions: all` the regions are not known yet: only the role is assumed.
+ */
+export async function warmTargets(
+  session: Session, a: TargetAccount, open: () => boolean, each: (t: Target) => Promise<unknown>,
+): Promise<void> {
+  if (a.regions === 'all') return session.broker.check(a.id, a.role);
+  for (const region of a.regions) {
+    if (!open()) return;
+    await each({ account: a.id, accountName: a.name, region, role: a.role });
+  }
+}
+
+/** A target's key in the maps of work started early. */
+export const targetKey = (t: Target) => `${t.account}|${t.region}|${t.role.roleName}`;

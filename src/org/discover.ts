@@ -17,6 +17,11 @@ export interface DiscoveryOptions {
   excludeOUs: string[];
   excludeAccounts: string[];
   includeManagementAccount: boolean;
+  /**
+   * Called with each account that will be targeted as soon as its page arrives, before the whole list is known (the
+   * list pages are sequential: 40 round trips at 800 accounts), so the caller can start work on it early.
+   */
+  onAccount?: (account: OrgAccount) => void;
 }
 
 export interface Discovery {
@@ -47,31 +52,71 @@ export async function discoverAccounts(org: OrganizationsClient, opts: Discovery
     throw err;
   }
 
+  // the excluded OUs are walked while the accounts are listed: both are chains of sequential pages
+  const excludedByOuP = excludedByOus(org, opts.excludeOUs);
+  excludedByOuP.catch(() => { /* awaited below */ });
   const all: Account[] = [];
+  const early = new Set<string>();
+  const announce = (page: Account[]) => {
+    if (!opts.onAccount) return;
+    void excludedByOuP.then((excludedByOu) => {
+      for (const a of page) {
+        const acct = toOrgAccount(a);
+        if (early.has(acct.id) || exclusion(acct, excludedByOu, managementAccountId, opts) !== null) continue;
+        early.add(acct.id);
+        opts.onAccount!(acct);
+      }
+    }, () => { /* the walk's error is thrown below */ });
+  };
   if (opts.includeOUs.length === 0) {
-    for await (const page of paginateListAccounts({ client: org, ...PAGE }, {})) all.push(...(page.Accounts ?? []));
+    for await (const page of paginateListAccounts({ client: org, ...PAGE }, {})) {
+      all.push(...(page.Accounts ?? []));
+      announce(page.Accounts ?? []);
+    }
   } else {
-    for (const ou of opts.includeOUs) all.push(...(await accountsUnder(org, ou)));
+    for (const ou of opts.includeOUs) {
+      const under = await accountsUnder(org, ou);
+      all.push(...under);
+      announce(under);
+    }
   }
-  const excludedByOu = new Set<string>();
-  for (const ou of opts.excludeOUs) for (const a of await accountsUnder(org, ou)) excludedByOu.add(a.Id ?? '');
+  const excludedByOu = await excludedByOuP;
 
   const seen = new Set<string>();
   const accounts: OrgAccount[] = [];
   const excluded: Discovery['excluded'] = [];
   for (const a of all) {
-    const acct: OrgAccount = { id: a.Id ?? '', name: a.Name ?? '', status: (a.State ?? a.Status ?? 'ACTIVE').toString() };
+    const acct = toOrgAccount(a);
     if (!acct.id || seen.has(acct.id)) continue;
     seen.add(acct.id);
-    if (acct.status !== 'ACTIVE') excluded.push({ account: acct, reason: `account is ${acct.status}` });
-    else if (opts.excludeAccounts.includes(acct.id)) excluded.push({ account: acct, reason: 'listed in organization.excludeAccounts' });
-    else if (excludedByOu.has(acct.id)) excluded.push({ account: acct, reason: 'in an OU listed in organization.excludeOUs' });
-    else if (acct.id === managementAccountId && !opts.includeManagementAccount) {
-      excluded.push({ account: acct, reason: 'management account (organization.includeManagementAccount is false)' });
-    } else accounts.push(acct);
+    const reason = exclusion(acct, excludedByOu, managementAccountId, opts);
+    if (reason === null) accounts.push(acct);
+    else excluded.push({ account: acct, reason });
   }
   accounts.sort((x, y) => x.id.localeCompare(y.id));
   return { managementAccountId, accounts, excluded };
+}
+
+function toOrgAccount(a: Account): OrgAccount {
+  return { id: a.Id ?? '', name: a.Name ?? '', status: (a.State ?? a.Status ?? 'ACTIVE').toString() };
+}
+
+/** Why an account is left out, or null when it is targeted. */
+function exclusion(acct: OrgAccount, excludedByOu: Set<string>, managementAccountId: string, opts: DiscoveryOptions): string | null {
+  if (!acct.id) return 'no account id';
+  if (acct.status !== 'ACTIVE') return `account is ${acct.status}`;
+  if (opts.excludeAccounts.includes(acct.id)) return 'listed in organization.excludeAccounts';
+  if (excludedByOu.has(acct.id)) return 'in an OU listed in organization.excludeOUs';
+  if (acct.id === managementAccountId && !opts.includeManagementAccount) {
+    return 'management account (organization.includeManagementAccount is false)';
+  }
+  return null;
+}
+
+async function excludedByOus(org: OrganizationsClient, ous: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const ou of ous) for (const a of await accountsUnder(org, ou)) out.add(a.Id ?? '');
+  return out;
 }
 
 /** Every account in the subtree of an OU (or of the root), through the paginators. */
