@@ -9,7 +9,7 @@ import { renderForConfig } from './render.js';
 import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
-import { expandTargets, resolveAccounts, type Target } from './targets.js';
+import { expandTargets, resolveAccounts, targetKey, warmTargets, type Target } from './targets.js';
 import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from './approval-status.js';
 import { judgeProtection, protectionVerdicts, type ProtectionCounts, type ProtectionVerdicts } from './status-protection.js';
 import type { Protection } from '../org/protection.js';
@@ -106,13 +106,22 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const { session, config, emit } = input;
   const rendered = await renderForConfig(config, session.identity.account);
   const localSha = expectedCodeSha256(rendered.body);
-  const set = await resolveAccounts(session, config, input.selectedAccounts);
+  const stackName = config.stackName;
+  const approvalIndexP = input.shared?.approvalIndex ?? loadApprovalIndex(session, config);
+  approvalIndexP.catch(() => { /* awaited below */ });
+  const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
+  const inspect = (target: Target) => inspectTarget(input, target, rendered.version, timer, approvalIndexP);
+  // each account's targets are inspected while the organisation is still being listed
+  const early = new Map<string, Promise<StatusRow>>();
+  const set = await resolveAccounts(session, config, input.selectedAccounts, (a, open) => warmTargets(session, a, open, (t) => {
+    const p = inspect(t);
+    early.set(targetKey(t), p);
+    return p;
+  }));
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
   const protectionP = input.shared?.protection ?? protectionVerdicts(session, config, set.accounts.map((a) => a.id));
-  const stackName = config.stackName;
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
-  const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
-  const approvalIndex = await (input.shared?.approvalIndex ?? loadApprovalIndex(session, config));
+  const approvalIndex = await approvalIndexP;
 
   const base = (t: Pick<Target, 'account' | 'accountName' | 'region'>) => baseRow(t, stackName, approvalIndex !== null);
   const rows: StatusRow[] = failed.map((f) => ({ ...base(f), error: f.error }));
@@ -124,29 +133,9 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   emit({ type: 'phase', phase: 'status', targets: targets.length });
   const run = await runPool(targets, async (target): Promise<StatusRow> => {
     emit({ type: 'start', target });
-    const started = Date.now();
-    const row = base(target);
-    try {
-      await session.broker.check(target.account, target.role);
-      const c = session.clients(target.account, target.region, target.role);
-      const i = await inspectStack({
-        cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer, drift: input.drift,
-        driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12),
-      }, stackName);
-      Object.assign(row, {
-        deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
-        driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
-        terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion,
-        version: !i.deployed ? 'missing' : i.stackVersion === rendered.version ? 'current' : 'outdated',
-        ...(i.driftReason ? { driftReason: i.driftReason } : {}),
-        ...(i.codeError ? { codeError: i.codeError } : {}),
-        ...(i.ruleError ? { ruleError: i.ruleError } : {}),
-      });
-      if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes));
-    } catch (err) {
-      row.error = describeError(err);
-    }
-    row.durationMs = Date.now() - started;
+    const key = targetKey(target);
+    const row = await (early.get(key) ?? inspect(target));
+    early.delete(key);
     session.release(target.account, target.region, target.role);
     if (row.deployed && row.codeSha256) row.code = row.codeSha256 === localSha ? 'current' : 'outdated';
     judge(row, input.drift);
@@ -183,6 +172,38 @@ export async function status(input: StatusInput): Promise<StatusReport> {
       excludedAccounts: set.excluded.length, ...protection,
     },
   };
+}
+
+/** One target's row, from its stack, function, rule and approvals (read-only, but drift detection). Never throws. */
+async function inspectTarget(
+  input: StatusInput, target: Target, version: string, timer: PollTimer, approvalIndexP: Promise<ApprovalIndex | null>,
+): Promise<StatusRow> {
+  const { session, config } = input;
+  const approvalIndex = await approvalIndexP;
+  const started = Date.now();
+  const row = baseRow(target, config.stackName, approvalIndex !== null);
+  try {
+    await session.broker.check(target.account, target.role);
+    const c = session.clients(target.account, target.region, target.role);
+    const i = await inspectStack({
+      cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer, drift: input.drift,
+      driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12),
+    }, config.stackName);
+    Object.assign(row, {
+      deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
+      driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
+      terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion,
+      version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated',
+      ...(i.driftReason ? { driftReason: i.driftReason } : {}),
+      ...(i.codeError ? { codeError: i.codeError } : {}),
+      ...(i.ruleError ? { ruleError: i.ruleError } : {}),
+    });
+    if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes));
+  } catch (err) {
+    row.error = describeError(err);
+  }
+  row.durationMs = Date.now() - started;
+  return row;
 }
 
 /** healthy: deployed, current, rule enabled and in sync. Fills `problems` with what is wrong. */
