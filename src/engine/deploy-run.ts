@@ -112,8 +112,8 @@ export class DeployRun {
   }
 
   /** Starts planning an account's targets while the organisation is still being listed (`warmTargets`). */
-  warm(a: TargetAccount, open: () => boolean): Promise<void> {
-    return warmTargets(this.input.session, a, open, (target) => {
+  warm(a: TargetAccount, next: () => Promise<boolean>): Promise<void> {
+    return warmTargets(this.input.session, a, next, (target) => {
       const p = this.planNow(target);
       this.early.set(targetKey(target), p);
       return p;

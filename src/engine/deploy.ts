@@ -65,7 +65,7 @@ async function openRun(input: DeployInput): Promise<DeployRun> {
   const rendered = await renderForConfig(config, session.identity.account);
   const run = new DeployRun(input, rendered);
   // the targets of each account are planned while the organisation is still being listed
-  const set = await resolveAccounts(session, config, input.selectedAccounts, (a, open) => run.warm(a, open));
+  const set = await resolveAccounts(session, config, input.selectedAccounts, (a, next) => run.warm(a, next));
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, config.stackName);
   run.begin(set, targets, failed);

@@ -113,11 +113,13 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const inspect = (target: Target) => inspectTarget(input, target, rendered.version, timer, approvalIndexP);
   // each account's targets are inspected while the organisation is still being listed
   const early = new Map<string, Promise<StatusRow>>();
-  const set = await resolveAccounts(session, config, input.selectedAccounts, (a, open) => warmTargets(session, a, open, (t) => {
-    const p = inspect(t);
-    early.set(targetKey(t), p);
-    return p;
-  }));
+  // (not with drift detection: a target's detection takes seconds of polling, and discovery would wait for it)
+  const set = await resolveAccounts(session, config, input.selectedAccounts, input.drift ? undefined
+    : (a, next) => warmTargets(session, a, next, (t) => {
+      const p = inspect(t);
+      early.set(targetKey(t), p);
+      return p;
+    }));
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
   const protectionP = input.shared?.protection ?? protectionVerdicts(session, config, set.accounts.map((a) => a.id));
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);

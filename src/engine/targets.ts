@@ -33,8 +33,8 @@ export interface TargetSet {
 
 /**
  * The accounts to target, from the `accounts:` list or the organisation. `warm` is started on each account as
- * discovery finds it (see warm-up.ts), within the run's concurrency; by default its role is assumed. Pass `null`
- * for a command that does not act in the accounts.
+ * discovery finds it (see warm-up.ts: within a quarter of the run's concurrency, in the event loop's idle time); by
+ * default its role is assumed. Pass `null` for a command that does not act in the accounts.
  */
 export async function resolveAccounts(
   session: Session, config: GuardrailConfig, selected: string[] | null,
@@ -154,16 +154,16 @@ export async function expandTargets(
 
 /**
  * Warms an account's targets one region at a time while discovery runs (see warm-up.ts): `each` starts the
- * target's read-only work and the account keeps one call in flight, so the warm-up's concurrency bounds the calls.
- * It stops between regions once discovery is done (`open` false); the run does the rest in its own window. With
- * `regions: all` the regions are not known yet: only the role is assumed.
+ * target's read-only work, and the account keeps one call in flight. It stops between regions once discovery is
+ * done (`next` false); the run does the rest in its own window. With `regions: all` the regions are not known yet:
+ * only the role is assumed.
  */
 export async function warmTargets(
-  session: Session, a: TargetAccount, open: () => boolean, each: (t: Target) => Promise<unknown>,
+  session: Session, a: TargetAccount, next: () => Promise<boolean>, each: (t: Target) => Promise<unknown>,
 ): Promise<void> {
   if (a.regions === 'all') return session.broker.check(a.id, a.role);
   for (const region of a.regions) {
-    if (!open()) return;
+    if (!(await next())) return;
     await each({ account: a.id, accountName: a.name, region, role: a.role });
   }
 }

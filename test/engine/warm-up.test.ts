@@ -4,7 +4,7 @@ import { WarmUp } from '../../src/engine/warm-up.js';
 const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('WarmUp', () => {
-  it('keeps within its concurrency, drops what has not started at finish, and waits for what has', async () => {
+  it('keeps within a quarter of the run\'s concurrency, drops what has not started at finish, and waits for what has', async () => {
     let inFlight = 0;
     let peak = 0;
     const started: number[] = [];
@@ -16,7 +16,7 @@ describe('WarmUp', () => {
       await later(20);
       inFlight--;
       finished.push(n);
-    }, 2);
+    }, 8);
     for (let i = 0; i < 6; i++) w.add(i);
     await later(1);
     await w.finish();
@@ -27,6 +27,25 @@ describe('WarmUp', () => {
     w.add(9);
     await later(30);
     expect(started).toEqual([0, 1]);
+  });
+
+  it('a warmer of several steps stops at its next step once discovery is done', async () => {
+    const steps: number[] = [];
+    const w = new WarmUp<string>(async (_a, next) => {
+      for (let i = 0; i < 10; i++) {
+        if (!(await next())) return;
+        steps.push(i);
+        await later(10);
+      }
+    }, 4);
+    w.add('a');
+    await later(25);
+    await w.finish();
+    const seen = steps.length;
+    expect(seen).toBeGreaterThanOrEqual(1);
+    expect(seen).toBeLessThan(10);
+    await later(30);
+    expect(steps.length).toBe(seen);
   });
 
   it('swallows a warmer failure: the run meets it again through its own cache', async () => {
