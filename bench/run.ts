@@ -14,6 +14,7 @@ import { lineAt, median, quantile, workspace, type CliMeasure } from './cli-proc
 import { measureHandler, type HandlerFigures } from './handler.js';
 import { byOperation, ROOT, startSimProcess, type SimProcess } from './sim-process.js';
 import { measureStartup, type StartupFigures } from './startup.js';
+import { speedProbe } from './speed.js';
 import { renderTable, type Row } from './table.js';
 import { SCALE, SCALE_RUNS, firstDeployBound, scaleBound, setLatency, startScale } from './scale.js';
 import { engineRows, measureStackSets } from './stacksets.js';
@@ -337,6 +338,8 @@ async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const host = machine();
   log(`${host.cpu}, ${host.cores} cores, Node ${host.node}, load ${host.loadAtStart.toFixed(2)}`);
+  const speedAtStart = speedProbe();
+  log(`speed probe: ${speedAtStart.toFixed(0)} ms for the reference work (bench/speed.ts)`);
   log('start-up…');
   const startup = await measureStartup(15);
   const figs = opts.scaleOnly ? [] : await deployScenarios(opts, startup);
@@ -348,9 +351,11 @@ async function main(): Promise<number> {
   const scale = opts.scale ? await scaleScenario(opts, startup) : [];
   const handler = opts.scaleOnly ? null : (log('revert handler…'), await measureHandler(25));
   const size = await sizes();
+  const speed = { startMs: speedAtStart, endMs: speedProbe() };
 
   const title = `guardrail bench · ${host.date.slice(0, 16).replace('T', ' ')} UTC · ${host.cpu}, ${host.cores} cores · Node ${host.node}`
-    + ` · load ${host.loadAtStart.toFixed(2)} at start · simulator in its own process`;
+    + ` · load ${host.loadAtStart.toFixed(2)} at start · speed probe ${speed.startMs.toFixed(0)} → ${speed.endMs.toFixed(0)} ms`
+    + ' · simulator in its own process';
   const parts: string[] = [];
   const engineTable = direct && stacksets ? engineRows(direct, stacksets) : [];
   if (handler) {
@@ -366,7 +371,7 @@ async function main(): Promise<number> {
   if (size.templateBytes >= size.templateLimit) failed.push('template over the TemplateBody limit');
   for (const r of engineTable) if (r.ok === false) failed.push(`engines: ${r.figure} (${r.value})`);
 
-  const doc = { machine: host, options: opts, startup, runs: figs, scale, engines: { direct, stacksets }, handler, sizes: size, failed };
+  const doc = { machine: { ...host, speedProbeMs: speed }, options: opts, startup, runs: figs, scale, engines: { direct, stacksets }, handler, sizes: size, failed };
   if (opts.json === null) {
     process.stderr.write(table);
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
