@@ -1,6 +1,6 @@
 // Trail mode: `create` always adds guardrail's trail in the home region, `existing` never does, `auto` adds it only
 // where the account has no logging multi-region trail of its own (an organisation trail counts).
-import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { DescribeTrailsCommand, GetTrailStatusCommand, type CloudTrailClient, type Trail } from '@aws-sdk/client-cloudtrail';
 
 export type TrailMode = 'auto' | 'create' | 'existing';
 
@@ -27,18 +27,21 @@ export async function decideTrail(mode: TrailMode, cloudtrail: () => Promise<Clo
   const own = ownTrailNames(stackName);
   const candidates = (out.trailList ?? []).filter((t) => t.IsMultiRegionTrail
     && !own.some((name) => t.Name === name || t.TrailARN?.endsWith(`:trail/${name}`)));
-  for (const t of candidates) {
-    try {
-      const status = await client.send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name }));
-      if (status.IsLogging) {
-        const kind = t.IsOrganizationTrail ? 'organisation trail' : 'multi-region trail';
-        return { createTrail: false, reason: `auto: ${kind} ${t.Name} is logging, so no new trail` };
-      }
-    } catch {
-      // a trail we may not read (another account's, without permission) does not count
-    }
+  const t = await firstLogging(client, candidates);
+  if (t) {
+    const kind = t.IsOrganizationTrail ? 'organisation trail' : 'multi-region trail';
+    return { createTrail: false, reason: `auto: ${kind} ${t.Name} is logging, so no new trail` };
   }
   return { createTrail: true, reason: candidates.length
     ? 'auto: no multi-region trail is logging, so guardrail creates one'
     : 'auto: no multi-region trail, so guardrail creates one' };
+}
+
+/** The first of `trails` that is logging; a trail whose status cannot be read (another account's) does not count. */
+export async function firstLogging(client: CloudTrailClient, trails: Trail[]): Promise<Trail | undefined> {
+  for (const t of trails) {
+    const status = await client.send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name })).catch(() => undefined);
+    if (status?.IsLogging) return t;
+  }
+  return undefined;
 }

@@ -4,12 +4,12 @@ import {
   DescribeStackInstanceCommand, DescribeStackSetCommand, DescribeStacksCommand, paginateListStackInstances,
   type CloudFormationClient, type StackInstanceSummary, type StackSet,
 } from '@aws-sdk/client-cloudformation';
-import { DescribeTrailsCommand, GetTrailStatusCommand } from '@aws-sdk/client-cloudtrail';
+import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import type { GuardrailConfig } from '../../config/index.js';
 import type { RenderedTemplate } from '../../stack/template.js';
 import { VERSION_TAG } from '../../stack/template.js';
 import { isStackMissing } from '../../stack/cfn-errors.js';
-import { decideTrail } from '../../stack/trail.js';
+import { decideTrail, firstLogging } from '../../stack/trail.js';
 import { describeError } from '../describe-error.js';
 import { runPool } from '../pool.js';
 import type { Session } from '../session.js';
@@ -72,10 +72,8 @@ async function defaultTrail(session: Session, config: GuardrailConfig, role: Tar
   if (mode === 'existing') return { create: false, reason: 'trail.mode is existing' };
   const ct = await session.clients(session.identity.account, config.trail.homeRegion, role).cloudtrail();
   const trails = (await ct.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList ?? [];
-  for (const t of trails.filter((x) => x.IsOrganizationTrail && x.IsMultiRegionTrail)) {
-    const s = await ct.send(new GetTrailStatusCommand({ Name: t.TrailARN ?? t.Name })).catch(() => undefined);
-    if (s?.IsLogging) return { create: false, reason: `auto: organisation trail ${t.Name} is logging, so new accounts need no trail` };
-  }
+  const t = await firstLogging(ct, trails.filter((x) => x.IsOrganizationTrail && x.IsMultiRegionTrail));
+  if (t) return { create: false, reason: `auto: organisation trail ${t.Name} is logging, so new accounts need no trail` };
   return { create: true, reason: 'auto: no organisation trail, so new accounts get guardrail\'s trail' };
 }
 
