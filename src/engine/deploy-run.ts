@@ -14,6 +14,7 @@ import { describeError } from './describe-error.js';
 import { deployApprovalStore } from './approval-store.js';
 import { order, summarise, type ContractAction, type Summary, type TargetResult } from './results.js';
 import type { Session } from './session.js';
+import { EarlyResults } from './warm-up.js';
 import { targetKey, warmTargets, type Target, type TargetAccount, type TargetSet } from './targets.js';
 
 export type DeployEvent =
@@ -90,8 +91,8 @@ export class DeployRun {
   private readonly timer: PollTimer;
   private readonly runId = randomUUID();
   private readonly trailDecisions = new Map<string, Promise<TrailDecision>>();
-  /** plans started while the organisation was still being listed (`warm`), by target, until `plan` takes them */
-  private readonly early = new Map<string, Promise<Planned>>();
+  /** plans started while the organisation was still being listed (`warm`), until `plan` takes them */
+  private readonly early = new EarlyResults<Target, Planned>(targetKey, (t) => this.planNow(t));
 
   constructor(readonly input: DeployInput, private readonly rendered: RenderedTemplate) {
     const { config } = input;
@@ -113,20 +114,12 @@ export class DeployRun {
 
   /** Starts planning an account's targets while the organisation is still being listed (`warmTargets`). */
   warm(a: TargetAccount, next: () => Promise<boolean>): Promise<void> {
-    return warmTargets(this.input.session, a, next, (target) => {
-      const p = this.planNow(target);
-      this.early.set(targetKey(target), p);
-      return p;
-    });
+    return warmTargets(this.input.session, a, next, (target) => this.early.start(target));
   }
 
   /** Plans one target (read-only calls), or takes its plan started early. Never throws: see `planNow`. */
   plan(target: Target): Promise<Planned> {
-    const key = targetKey(target);
-    const early = this.early.get(key);
-    if (!early) return this.planNow(target);
-    this.early.delete(key);
-    return early;
+    return this.early.take(target);
   }
 
   /** Plans one target (read-only calls). Never throws: a failure is kept in `failure`, to be reported. */

@@ -10,6 +10,7 @@ import { PollTimer } from '../aws/poll-timer.js';
 import { runPool } from './pool.js';
 import type { Session } from './session.js';
 import { expandTargets, resolveAccounts, targetKey, warmTargets, type Target } from './targets.js';
+import { EarlyResults } from './warm-up.js';
 import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from './approval-status.js';
 import { judgeProtection, protectionVerdicts, type ProtectionCounts, type ProtectionVerdicts } from './status-protection.js';
 import type { Protection } from '../org/protection.js';
@@ -112,14 +113,10 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   const inspect = (target: Target) => inspectTarget(input, target, rendered.version, timer, approvalIndexP);
   // each account's targets are inspected while the organisation is still being listed
-  const early = new Map<string, Promise<StatusRow>>();
+  const early = new EarlyResults<Target, StatusRow>(targetKey, inspect);
   // (not with drift detection: a target's detection takes seconds of polling, and discovery would wait for it)
   const set = await resolveAccounts(session, config, input.selectedAccounts, input.drift ? undefined
-    : (a, next) => warmTargets(session, a, next, (t) => {
-      const p = inspect(t);
-      early.set(targetKey(t), p);
-      return p;
-    }));
+    : (a, next) => warmTargets(session, a, next, (t) => early.start(t)));
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
   const protectionP = input.shared?.protection ?? protectionVerdicts(session, config, set.accounts.map((a) => a.id));
   const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
@@ -135,9 +132,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   emit({ type: 'phase', phase: 'status', targets: targets.length });
   const run = await runPool(targets, async (target): Promise<StatusRow> => {
     emit({ type: 'start', target });
-    const key = targetKey(target);
-    const row = await (early.get(key) ?? inspect(target));
-    early.delete(key);
+    const row = await early.take(target);
     session.release(target.account, target.region, target.role);
     if (row.deployed && row.codeSha256) row.code = row.codeSha256 === localSha ? 'current' : 'outdated';
     judge(row, input.drift);

@@ -68,3 +68,24 @@ export class WarmUp<A> {
     return this.sample.busy;
   }
 }
+
+/** Work on items started early (`start`, by a warmer), kept until the run `take`s it, or done then if it was not. */
+export class EarlyResults<T, R> {
+  private readonly kept = new Map<string, Promise<R>>();
+
+  constructor(private readonly keyOf: (item: T) => string, private readonly work: (item: T) => Promise<R>) {}
+
+  start(item: T): Promise<R> {
+    const p = this.work(item);
+    this.kept.set(this.keyOf(item), p);
+    return p;
+  }
+
+  take(item: T): Promise<R> {
+    const key = this.keyOf(item);
+    const p = this.kept.get(key);
+    if (!p) return this.work(item);
+    this.kept.delete(key);
+    return p;
+  }
+}
