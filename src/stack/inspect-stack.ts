@@ -111,7 +111,10 @@ export async function detectDrift(ctx: InspectContext, stackId: string): Promise
     const notCheckedResources: string[] = [];
     let token: string | undefined;
     do {
-      const page = await ctx.cfn.send(new DescribeStackResourceDriftsCommand({ StackName: stackId, NextToken: token }));
+      // only what the row reports: an in-sync resource's entry carries its whole expected and actual properties,
+      // tens of kilobytes a stack to send and parse for nothing (an endpoint that ignores the filter is filtered here)
+      const page = await ctx.cfn.send(new DescribeStackResourceDriftsCommand({ StackName: stackId, NextToken: token,
+        StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED', 'NOT_CHECKED'] }));
       for (const d of page.StackResourceDrifts ?? []) {
         const s = d.StackResourceDriftStatus;
         if (s === 'NOT_CHECKED') notCheckedResources.push(d.LogicalResourceId ?? '?');
