@@ -1,4 +1,5 @@
-// The client factory: one client per service, account and region, with guardrail's retry policy, user agent and
+// The client factory: one client per service, account and region (the global services' clients are in
+// global-clients.ts, so a worker thread that inspects targets does not load them), with guardrail's retry policy, user agent and
 // credentials. Endpoints follow the SDK's own rules, so AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_<SERVICE>) points
 // every client at an AWS-compatible endpoint.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -8,8 +9,6 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -116,7 +115,7 @@ function base(opts: ClientOptions, service: string) {
 }
 
 /** A new client of `Client`, with guardrail's settings; the first of its kind teaches the share the resolved ones. */
-function make<A extends unknown[], C extends { config: object }>(Client: new (...config: A) => C, opts: ClientOptions): C {
+export function make<A extends unknown[], C extends { config: object }>(Client: new (...config: A) => C, opts: ClientOptions): C {
   // the learned entries are the SDK's own resolved providers and values, typed loosely here
   const client = new Client(...([base(opts, Client.name)] as unknown as A));
   opts.share?.learnFrom(Client.name, profileOf(opts), client);
@@ -153,13 +152,4 @@ export function targetClients(opts: ClientOptions): TargetClients {
     dynamodb: () => (cache.dynamodb ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => make(DynamoDBClient, opts))),
     logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => make(CloudWatchLogsClient, opts))),
   };
-}
-
-export function organizationsClient(opts: ClientOptions): OrganizationsClient {
-  // Organizations is a global service served from us-east-1 in the aws partition
-  return make(OrganizationsClient, opts);
-}
-
-export function stsClient(opts: ClientOptions): STSClient {
-  return make(STSClient, opts);
 }

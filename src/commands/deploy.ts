@@ -80,6 +80,7 @@ export async function execute(context: CommandContext): Promise<number> {
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('deploy', report.targets, report.summary, {
       engine, templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,
+      offload: session.offload.stats(),
       ...(report.approvalStore ? { approvalStore: report.approvalStore } : {}),
       ...((report as Partial<StackSetsDeployReport>).operations ? { operations: (report as StackSetsDeployReport).operations } : {}),
       ...(notes.length > 0 ? { notes } : {}),

@@ -62,6 +62,7 @@ export async function execute(context: CommandContext): Promise<number> {
     const targets = report.targets.map(({ codeSha256: _sha, templateVersion: _version, ...row }) => row);
     io.stdout.write(jsonDocument('status', targets, report.summary, {
       engine, ...(notes.length > 0 ? { notes } : {}), templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
+      offload: session.offload.stats(),
       excluded: report.excluded, ...(report.protectionError ? { protectionError: report.protectionError } : {}),
     }));
   } else {

@@ -1,11 +1,12 @@
 // One deploy run: its state (results so far, failures, why it stopped) and what it does to a single target — plan
 // it, apply it, turn the outcome into a result row. engine/deploy.ts arranges these steps into phases.
 import { randomUUID } from 'node:crypto';
+import type { Stack } from '@aws-sdk/client-cloudformation';
 import { PollTimer } from '../aws/poll-timer.js';
 import type { GuardrailConfig } from '../config/index.js';
 import { failureLimit } from '../config/index.js';
 import {
-  applyStack, planStack, previewUpdate, type DeployAction, type DeployOutcome, type DesiredStack,
+  applyStack, describeStack, planFromStack, previewUpdate, type DeployAction, type DeployOutcome, type DesiredStack,
   type StackContext, type StackPlan,
 } from '../stack/deploy-stack.js';
 import type { RenderedTemplate } from '../stack/template.js';
@@ -134,7 +135,7 @@ export class DeployRun {
         parameters: { CreateTrail: isHome && p.trail?.createTrail ? 'true' : 'false' },
         terminationProtection: this.input.config.protection.terminationProtection,
       };
-      p.plan = await planStack(this.contextFor(target), p.desired);
+      p.plan = planFromStack(await this.describe(target), p.desired);
       if (this.input.planOnly && p.plan.action === 'update') p.plan.changes = await previewUpdate(this.contextFor(target), p.desired);
     } catch (err) {
       p.failure = this.row(p, { result: 'failed', error: describeError(err) });
@@ -214,6 +215,14 @@ export class DeployRun {
 
   release(t: Target): void {
     this.input.session.release(t.account, t.region, t.role);
+  }
+
+  /** The target's stack (DescribeStacks), read in a worker thread when one is free (offload.ts). */
+  private async describe(t: Target): Promise<Stack | undefined> {
+    const { session } = this.input;
+    const credentials = await session.plainCredentials(t.account, t.role);
+    return session.offload.run('describeStack', credentials && { region: t.region, credentials, stackName: this.stackName },
+      () => describeStack(session.clients(t.account, t.region, t.role).cloudformation, this.stackName));
   }
 
   private contextFor(t: Target): StackContext {

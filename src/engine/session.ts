@@ -1,9 +1,12 @@
 // A run's AWS session: the caller's identity (checked once, first), the credential broker, and one client set per
 // account and region.
 import { CredentialBroker, callerIdentity, sessionNameFor, type CallerIdentity, type RoleChoice } from '../aws/credentials.js';
-import { ClientShare, organizationsClient, stsClient, targetClients, type TargetClients } from '../aws/clients.js';
+import { ClientShare, targetClients, type TargetClients } from '../aws/clients.js';
+import { organizationsClient, stsClient } from '../aws/global-clients.js';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { AuthError } from '../errors.js';
+import { Offload, offloadPolicy } from './offload.js';
 
 export interface SessionOptions {
   profile?: string;
@@ -29,6 +32,13 @@ export interface Session {
   release(account: string, region: string, role: RoleChoice): void;
   /** the region for global calls (STS, Organizations) */
   homeRegion: string;
+  /** worker threads for read-only work per target (offload.ts) */
+  offload: Offload;
+  /**
+   * The account's credentials as plain values, for a job in a worker thread; null for the caller's own account,
+   * whose credentials this thread's provider chain resolves (that account's work stays here).
+   */
+  plainCredentials(account: string, role: RoleChoice): Promise<AwsCredentialIdentity | null>;
   close(): void;
 }
 
@@ -36,6 +46,7 @@ export interface Session {
 export const MAX_CLIENT_SETS = 512;
 
 export async function openSession(opts: SessionOptions): Promise<Session> {
+  const offload = new Offload(offloadPolicy(opts.env), opts.env);
   const region = opts.env.AWS_REGION ?? opts.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const profile = opts.profile ? { profile: opts.profile } : {};
   const share = new ClientShare();
@@ -64,6 +75,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     identity,
     broker,
     homeRegion: region,
+    offload,
     organizations: () => (org ??= organizationsClient({ region: partition === 'aws' ? 'us-east-1' : region, share, ...profile })),
     clients(account, region, role) {
       const key = keyOf(account, region, role);
@@ -79,6 +91,9 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       cache.set(key, c);
       return c;
     },
+    async plainCredentials(account, role) {
+      return account === identity.account ? null : broker.get(account, role);
+    },
     release(account, region, role) {
       // no destroy(): the clients share the run's connection pool, and a call may still be finishing on them
       cache.delete(keyOf(account, region, role));
@@ -87,6 +102,7 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
       sts.destroy();
       org?.destroy();
       share.destroy();
+      void offload.close();
     },
   };
 }

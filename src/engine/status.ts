@@ -1,7 +1,7 @@
 // The status pipeline: the same discovery, targets and pool as deploy, with an inspection per target.
 import type { GuardrailConfig } from '../config/index.js';
 import { expectedCodeSha256 } from '../stack/code-hash.js';
-import { inspectStack, type DriftedResource, type DriftState } from '../stack/inspect-stack.js';
+import { inspectStack, type DriftedResource, type DriftState, type Inspection } from '../stack/inspect-stack.js';
 import { isDeploySuccess } from '../stack/stack-status.js';
 import { codeReferences, type CodeReferences } from './code-reference.js';
 import { describeError } from './describe-error.js';
@@ -181,11 +181,7 @@ async function inspectTarget(
   const row = baseRow(target, config.stackName, approvalIndex !== null);
   try {
     await session.broker.check(target.account, target.role);
-    const c = session.clients(target.account, target.region, target.role);
-    const i = await inspectStack({
-      cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer, drift: input.drift,
-      driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12),
-    }, config.stackName);
+    const i = await inspectSomewhere(input, target, timer);
     Object.assign(row, {
       deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
       driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
@@ -195,12 +191,28 @@ async function inspectTarget(
       ...(i.codeError ? { codeError: i.codeError } : {}),
       ...(i.ruleError ? { ruleError: i.ruleError } : {}),
     });
-    if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes));
+    if (i.deployed) {
+      const c = session.clients(target.account, target.region, target.role);
+      Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes));
+    }
   } catch (err) {
     row.error = describeError(err);
   }
   row.durationMs = Date.now() - started;
   return row;
+}
+
+/** The target's inspection, in a worker thread when one is free (offload.ts), or on this thread. */
+async function inspectSomewhere(input: StatusInput, target: Target, timer: PollTimer): Promise<Inspection> {
+  const { session, config } = input;
+  const inspect = { drift: input.drift, driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12) };
+  const credentials = await session.plainCredentials(target.account, target.role);
+  const job = credentials && { ...inspect, region: target.region, credentials, stackName: config.stackName,
+    pollMaxDelayMs: config.deploy.pollSeconds * 1000 };
+  return session.offload.run('inspect', job, () => {
+    const c = session.clients(target.account, target.region, target.role);
+    return inspectStack({ ...inspect, cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer }, config.stackName);
+  });
 }
 
 /** healthy: deployed, current, rule enabled and in sync. Fills `problems` with what is wrong. */

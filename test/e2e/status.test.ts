@@ -194,6 +194,42 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     }
   });
 
+  // Past a hundred targets, inspections and deploy's DescribeStacks run in worker threads too (src/engine/offload.ts).
+  // This organisation is smaller, so GUARDRAIL_WORKERS makes them from the first target: whichever thread reads a
+  // target, the row is the same, and a failure in one account reads the same.
+  it('gives the same rows with worker threads as on one thread, for status and a deploy plan', async () => {
+    const denied = members[7]!;
+    await e.faults({ denyAssume: [denied] });
+    try {
+      const rowsOf = (r: CliRun) => (r.json?.targets ?? []).map(({ durationMs: _d, ...row }) => row);
+      for (const args of [['status', '--output', 'json'], ['status', '--no-drift', '--output', 'json'],
+        ['deploy', '--all-accounts', '--plan', '--output', 'json']]) {
+        const one = await e.run(args, { env: { GUARDRAIL_WORKERS: '0' } });
+        const two = await e.run(args, { env: { GUARDRAIL_WORKERS: '2' } });
+        expect(one.code, one.stderr).toBe(1);
+        expect(two.code, two.stderr).toBe(one.code);
+        expect(one.json?.offload).toMatchObject({ workers: 0, offloaded: 0 });
+        // every target but the management account's (its credentials stay on the main thread) may go to a worker
+        expect(two.json?.offload).toMatchObject({ workers: 2 });
+        expect((two.json?.offload as { offloaded: number }).offloaded, args.join(' ')).toBeGreaterThan(0);
+        expect(rowsOf(two), args.join(' ')).toEqual(rowsOf(one));
+        expect(two.json?.summary).toEqual(one.json?.summary);
+        const failed = rowsOf(two).filter((t) => t.account === denied);
+        expect(failed).toHaveLength(2);
+        for (const t of failed) expect(String(t.error)).toMatch(/AccessDenied/);
+      }
+    } finally {
+      await e.faults({ denyAssume: [] });
+    }
+  });
+
+  it('refuses a GUARDRAIL_WORKERS that is not a number of threads, naming it (exit 2)', async () => {
+    const r = await e.run(['status', '--no-drift'], { env: { GUARDRAIL_WORKERS: 'lots' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/GUARDRAIL_WORKERS=lots/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('refuses an account outside the organisation with exit 2', async () => {
     const r = await e.run(['status', '--account', '999999999999', '--output', 'json']);
     expect(r.code).toBe(2);
