@@ -145,6 +145,7 @@ export class DeployRun {
 
   /** Applies one planned target's change set and reports the result. Never throws. */
   async apply(p: Planned): Promise<TargetResult> {
+    this.input.session.offload.retire();
     this.input.emit({ type: 'start', target: p.target });
     p.startedAt = Date.now();
     let outcome: DeployOutcome;

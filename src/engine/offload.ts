@@ -56,6 +56,8 @@ interface Pending {
 interface Lane {
   worker: Worker;
   dead: boolean;
+  /** takes no more jobs, and ends once those it has are answered (`retire`) */
+  retired: boolean;
   pending: Map<number, Pending>;
 }
 
@@ -105,6 +107,19 @@ export class Offload {
     return this.send(lane, kind, job!, local) as Promise<OffloadJobs[K]['result']>;
   }
 
+  /**
+   * From now on every job runs here; each worker ends once it has answered the jobs it has. A deploy retires its
+   * workers when it starts applying: from then on its reads are a small part of the work, and a worker's memory
+   * (40 to 50 MB) would only add to the apply's.
+   */
+  retire(): void {
+    this.closed = true;
+    for (const l of this.lanes) {
+      l.retired = true;
+      if (l.pending.size === 0) void l.worker.terminate();
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.lanes.map((l) => l.worker.terminate()));
@@ -118,13 +133,16 @@ export class Offload {
   private spawn(script: URL): Lane {
     const worker = new Worker(script, { env: { ...this.env }, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     // a worker takes jobs at once: those sent while it loads wait in its queue, a few hundred ms at the most
-    const lane: Lane = { worker, dead: false, pending: new Map() };
+    const lane: Lane = { worker, dead: false, retired: false, pending: new Map() };
     worker.unref();
     worker.on('message', (m: Reply) => {
       const p = lane.pending.get(m.id);
       if (!p) return;
       lane.pending.delete(m.id);
-      if (lane.pending.size === 0) worker.unref();
+      if (lane.pending.size === 0) {
+        worker.unref();
+        if (lane.retired) void worker.terminate();
+      }
       if ('error' in m) p.reject(new Error(m.error));
       else p.resolve(m.result);
     });
@@ -144,7 +162,7 @@ export class Offload {
   private pick(): Lane | undefined {
     let best: Lane | undefined;
     for (const l of this.lanes) {
-      if (!l.dead && (!best || l.pending.size < best.pending.size)) best = l;
+      if (!l.dead && !l.retired && (!best || l.pending.size < best.pending.size)) best = l;
     }
     return best && best.pending.size <= this.local ? best : undefined;
   }

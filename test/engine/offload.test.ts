@@ -88,6 +88,16 @@ describe('Offload', () => {
     await expect(run('echo', { fail: 'AccessDenied: no' }, here(0))).rejects.toThrow('failed: AccessDenied: no');
   });
 
+  it('once retired, answers the jobs a worker has, and runs every new one here', async () => {
+    offload = new Offload({ workers: 1, startAfter: 0 }, {}, SCRIPT);
+    const run = runOf(offload);
+    await untilOffloaded(run);
+    const inFlight = run('echo', { value: 5, delayMs: 50 }, here(5));
+    offload.retire();
+    expect((await inFlight).thread).not.toBe(threadId);
+    for (let i = 0; i < 5; i++) expect((await run('echo', { value: i }, here(i))).thread).toBe(threadId);
+  });
+
   it('runs the jobs of a worker that dies here instead, and keeps working without it', async () => {
     offload = new Offload({ workers: 1, startAfter: 0 }, {}, SCRIPT);
     const run = runOf(offload);
