@@ -120,8 +120,14 @@ export class Offload {
     }
   }
 
+  /** Ends the workers. A job still in a worker then never settles: the run is over (or interrupted), and its
+   *  reads are not redone here after the session has closed. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const l of this.lanes) {
+      l.dead = true;
+      l.pending.clear();
+    }
     await Promise.all(this.lanes.map((l) => l.worker.terminate()));
   }
 

@@ -98,6 +98,17 @@ describe('Offload', () => {
     for (let i = 0; i < 5; i++) expect((await run('echo', { value: i }, here(i))).thread).toBe(threadId);
   });
 
+  it('does not redo a worker\'s jobs here once closed (the run is over)', async () => {
+    offload = new Offload({ workers: 1, startAfter: 0 }, {}, SCRIPT);
+    const run = runOf(offload);
+    await untilOffloaded(run);
+    let ranHere = false;
+    void run('echo', { value: 1, delayMs: 1_000 }, () => { ranHere = true; return here(1)(); });
+    await offload.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ranHere).toBe(false);
+  });
+
   it('runs the jobs of a worker that dies here instead, and keeps working without it', async () => {
     offload = new Offload({ workers: 1, startAfter: 0 }, {}, SCRIPT);
     const run = runOf(offload);
