@@ -11,9 +11,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const at = process.argv.indexOf('--outdir');
 const outdir = at > 0 && process.argv[at + 1] ? process.argv[at + 1] : join(here, 'dist');
 const outfile = join(outdir, 'index.js');
-// 24 KB before approvals; 29 KB with them, 30 KB once the decision log line (issue 14) grew (see
-// lambda-bundle/test/bundle.test.ts). The template budget is the binding limit
-const LIMIT = 30 * 1024;
+// 24 KB before approvals; 29 KB with them, 30 KB once the decision log line (issue 14) grew, 43 KB with provenance,
+// the record-keeping sweep and guarded scope tags (issue L). The template inlines the bundle deflated (about 36% of
+// its size, src/stack/packed-code.ts), so the template budget stays the binding limit; this one catches a bundle
+// that pulled in a dependency by mistake.
+const LIMIT = 64 * 1024;
 
 await build({
   entryPoints: [join(here, 'src', 'handler.ts')],

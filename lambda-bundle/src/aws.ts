@@ -1,11 +1,12 @@
 // The ports, implemented with the AWS SDK v3 clients (which the Lambda runtime provides).
 import {
-  CreateTagsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
+  CreateTagsCommand, DeleteTagsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { errorCode } from './revert.js';
-import type { Ec2Port, Permission, SnsPort, TaggedRule } from './types.js';
+import type { Ec2Port, Permission, SnsPort, SqsPort, TaggedRule } from './types.js';
 
 function toWire(p: Permission): IpPermission {
   const wire: IpPermission = { IpProtocol: p.ipProtocol };
@@ -68,6 +69,9 @@ export function ec2Port(client: EC2Client): Ec2Port {
     async tagRules(ruleIds, tags) {
       await client.send(new CreateTagsCommand({ Resources: ruleIds, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
     },
+    async untag(resources, keys) {
+      await client.send(new DeleteTagsCommand({ Resources: resources, Tags: keys.map((Key) => ({ Key })) }));
+    },
     async revoke({ direction, groupId, ruleIds, permissions }) {
       const input = ruleIds ? { GroupId: groupId, SecurityGroupRuleIds: ruleIds } : { GroupId: groupId, IpPermissions: (permissions ?? []).map(toWire) };
       const out = direction === 'egress'
@@ -82,6 +86,14 @@ export function snsPort(client: SNSClient): SnsPort {
   return {
     async publish(topicArn, subject, message) {
       await client.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
+    },
+  };
+}
+
+export function sqsPort(client: SQSClient): SqsPort {
+  return {
+    async changeVisibility(QueueUrl, ReceiptHandle, VisibilityTimeout) {
+      await client.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
     },
   };
 }

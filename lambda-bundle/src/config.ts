@@ -1,6 +1,6 @@
 // Configuration from the environment, read once per cold start. Bad values never stop the function: they fall
 // back to the safe default (enforce, revoke, both directions) and are reported as warnings.
-import type { Config, Direction } from './types.js';
+import type { Action, Config, Direction } from './types.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -17,6 +17,16 @@ function keyValue(name: string, value: string | undefined, warnings: string[]): 
     return undefined;
   }
   return { key: value.slice(0, at).trim(), value: value.slice(at + 1).trim() };
+}
+
+const ACTIONS: Action[] = ['reverted', 'allowed', 'monitored', 'ignored', 'failed', 'approved', 'expired', 'forged', 'refused'];
+
+function whole(name: string, value: string | undefined, fallback: number, max: number, warnings: string[]): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const n = Number(value);
+  if (Number.isInteger(n) && n >= 0 && n <= max) return n;
+  warnings.push(`${name} "${value}" is no whole number from 0 to ${max}; using ${fallback}`);
+  return fallback;
 }
 
 export function loadConfig(env: Env): Config {
@@ -48,6 +58,17 @@ export function loadConfig(env: Env): Config {
     ? { tableArn: table!, region: arn[1]!, onLookupError: env.GUARDRAIL_ON_LOOKUP_ERROR?.trim() === 'keep' ? 'keep' : 'revert' }
     : undefined;
 
+  const rawOn = list(env.GUARDRAIL_NOTIFY_ON);
+  let notifyOn: Action[] = ACTIONS.filter((a) => a !== 'ignored');
+  if (rawOn.length > 0) {
+    const known = rawOn.filter((a): a is Action => (ACTIONS as string[]).includes(a));
+    if (known.length !== rawOn.length) warnings.push(`GUARDRAIL_NOTIFY_ON has unknown actions: ${rawOn.join(',')}`);
+    // failures and refusals are always notified: a notification list cannot make guardrail silent about them
+    notifyOn = [...new Set<Action>([...known, 'failed', 'refused'])];
+  }
+  const queueUrl = env.GUARDRAIL_EVENT_QUEUE_URL?.trim();
+  const queueArn = env.GUARDRAIL_EVENT_QUEUE_ARN?.trim();
+
   const topic = env.GUARDRAIL_NOTIFY_TOPIC_ARN?.trim();
   const self = env.GUARDRAIL_SELF_ROLE_ARN?.trim();
   const region = env.AWS_REGION?.trim();
@@ -64,6 +85,11 @@ export function loadConfig(env: Env): Config {
     directions,
     region: region ? region : undefined,
     approvals,
+    notifyOn,
+    queue: queueUrl && queueArn ? { url: queueUrl, arn: queueArn } : undefined,
+    settleSeconds: whole('GUARDRAIL_SETTLE_SECONDS', env.GUARDRAIL_SETTLE_SECONDS, 30, 900, warnings),
+    graceMinutes: whole('GUARDRAIL_LOOKUP_GRACE_MINUTES', env.GUARDRAIL_LOOKUP_GRACE_MINUTES, 60, 720, warnings),
+    account: /^arn:[\w-]+:iam::(\d{12}):/.exec(self ?? '')?.[1],
     warnings,
   };
 }

@@ -2,9 +2,9 @@
 // tagged rule (the sweep). The table may live in another account: it is named by ARN, and its resource policy
 // grants this function's role dynamodb:Query and dynamodb:GetItem. Items are read defensively: a malformed rule
 // is dropped (it then covers nothing), never guessed.
-import { DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ApprovedRule } from './contain.js';
-import type { Approval, ApprovalsPort } from './approvals.js';
+import type { Approval, ApprovalsPort, KeptRule } from './approvals.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -31,6 +31,22 @@ export function toApproval(item: Item): Approval {
   };
 }
 
+/**
+ * The partition of the rules kept in one account and region. The store's policy lets a function role write only
+ * partitions that start with its own account id (dynamodb:LeadingKeys), so no account can keep or forget another's.
+ */
+export const keptKey = (account: string, region: string): string => `${account}/${region}/kept`;
+
+const KEPT_LISTABLE_SECONDS = 30 * 86_400;
+
+function toKept(item: Item): KeptRule | undefined {
+  const k: KeptRule = {
+    ruleId: text(item, 'id'), groupId: text(item, 'groupId'), direction: text(item, 'direction') === 'egress' ? 'egress' : 'ingress',
+    approvalId: text(item, 'approvalId'), expiresAt: Number(item.expiresAt?.N ?? 0) || 0,
+  };
+  return /^sgr-[0-9a-z]+$/.test(k.ruleId) && /^sg-[0-9a-z]+$/.test(k.groupId) ? k : undefined;
+}
+
 /** Abandons a lookup that takes longer than this: onLookupError then decides. */
 const LOOKUP_TIMEOUT_MS = 3000;
 
@@ -52,6 +68,34 @@ export function dynamoPort(tableArn: string, region: string): ApprovalsPort {
         TableName: tableArn, ConsistentRead: true, Key: { pk: { S: groupKey(account, region, groupId) }, id: { S: id } },
       }), timeout());
       return out.Item ? toApproval(out.Item) : undefined;
+    },
+    async keep(account, region, rules) {
+      await Promise.all(rules.map((r) => client.send(new PutItemCommand({
+        TableName: tableArn,
+        Item: {
+          pk: { S: keptKey(account, region) }, id: { S: r.ruleId }, groupId: { S: r.groupId }, direction: { S: r.direction },
+          approvalId: { S: r.approvalId }, expiresAt: { N: String(r.expiresAt) }, ttl: { N: String(r.expiresAt + KEPT_LISTABLE_SECONDS) },
+        },
+      }), timeout())));
+    },
+    async kept(account, region) {
+      const out: KeptRule[] = [];
+      let ExclusiveStartKey: Item | undefined;
+      do {
+        const page = await client.send(new QueryCommand({
+          TableName: tableArn, KeyConditionExpression: 'pk = :pk', ConsistentRead: true, ExclusiveStartKey,
+          ExpressionAttributeValues: { ':pk': { S: keptKey(account, region) } },
+        }), timeout());
+        for (const item of page.Items ?? []) {
+          const k = toKept(item);
+          if (k) out.push(k);
+        }
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return out;
+    },
+    async forget(account, region, ruleId) {
+      await client.send(new DeleteItemCommand({ TableName: tableArn, Key: { pk: { S: keptKey(account, region) }, id: { S: ruleId } } }), timeout());
     },
   };
 }

@@ -15,7 +15,7 @@ export const MAX_LOGGED_RULES = 50;
 export const MAX_LINE_CHARS = 200_000;
 
 // Absent keys are left undefined: JSON.stringify leaves them out of the line.
-const LEVELS: Record<string, 'warn' | 'error'> = { monitored: 'warn', reverted: 'warn', expired: 'warn', failed: 'error', forged: 'error' };
+const LEVELS: Record<string, 'warn' | 'error'> = { monitored: 'warn', reverted: 'warn', expired: 'warn', failed: 'error', forged: 'error', refused: 'error' };
 
 /** One rule as the log records it: protocol, ports, source (or destination, for egress) and its id when known. */
 export interface LoggedRule {
@@ -39,7 +39,7 @@ const pair = (userId: string | undefined, group: string): string => (userId ? `$
 
 /** The rules of the change that this decision is about. */
 export function rulesOf(change: Change | undefined, d: Decision): LoggedRule[] {
-  if (!change) return [];
+  if (!change || change.kind === 'tags') return [];
   if (change.kind === 'permissions') {
     return change.permissions.flatMap((p) => [...p.ipRanges, ...p.ipv6Ranges, ...p.prefixListIds,
       ...p.groups.map((g) => pair(g.userId, g.groupId ?? g.groupName ?? 'unknown'))]

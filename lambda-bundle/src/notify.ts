@@ -1,5 +1,5 @@
 // The SNS message for an event that reverted, monitored or failed something: who, what, where, what was done.
-import type { Change, Permission, Principal, Result, RuleValues, SnsPort } from './types.js';
+import type { Action, Change, Permission, Principal, Result, RuleValues, SnsPort } from './types.js';
 
 const MAX_LINES = 100;
 
@@ -29,6 +29,7 @@ function permissionLines(p: Permission, direction: string): string[] {
 export function changeLines(change: Change): string[] {
   if (change.kind === 'rule-ids') return change.rules.map((r) => ruleLine({ ...r, isEgress: change.direction === 'egress' }, `${change.direction} `));
   if (change.kind === 'modify') return change.rules.map((r) => ruleLine(r, 'modified to '));
+  if (change.kind === 'tags') return change.resources.map((r) => `${change.op === 'create' ? 'tagged' : 'untagged'} ${r}: ${change.tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)).join(', ')}`);
   return change.permissions.flatMap((p) => permissionLines(p, change.direction));
 }
 
@@ -47,13 +48,15 @@ export interface Notification {
   message: string;
 }
 
-export function buildNotification(result: Result, principal: Principal, change: Change | undefined): Notification | undefined {
-  const acted = result.decisions.filter((d) => d.action !== 'allowed' && d.action !== 'ignored');
+export function buildNotification(
+  result: Result, principal: Principal, change: Change | undefined, on: Action[] = ['reverted', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused'],
+): Notification | undefined {
+  const acted = result.decisions.filter((d) => on.includes(d.action));
   if (acted.length === 0) return undefined;
   const has = (a: string) => acted.some((d) => d.action === a);
   // approved, expired and forged decisions carry the approval (id, approver, expiry) in their reason and the JSON below
-  const headline = has('failed') ? 'FAILED to revert' : has('reverted') || has('expired') || has('forged') ? 'reverted'
-    : has('approved') ? 'kept (approved)' : 'saw (not reverted)';
+  const headline = has('refused') ? 'REFUSED an unproven input' : has('failed') ? 'FAILED to revert' : has('reverted') || has('expired') || has('forged') ? 'reverted'
+    : has('approved') ? 'kept (approved)' : has('monitored') ? 'saw (not reverted)' : 'allowed';
   const groups = [...new Set(acted.map((d) => d.groupId ?? '?'))].join(',');
   const who = principal.arn ?? principal.roleArn ?? 'unknown principal';
   const subject = subjectLine(`guardrail ${headline} ${result.eventName ?? 'change'} ${groups} ${result.account ?? ''} ${result.region ?? ''}`);

@@ -6,8 +6,11 @@
 // Anything the function may later revoke must be named here, in the event; nothing is invented.
 import type { Change, Direction, EventMeta, EventName, Origin, ParsedEvent, Permission, Principal, RuleValues } from './types.js';
 
-/** More sources (one rule each) than one group can hold: not a real change; refuse to act on it. */
-export const MAX_RULES = 1000;
+/**
+ * More sources (one rule each) than any group can hold (EC2 allows at most 1,000 rules per direction): not a change
+ * the function can read whole, so it is `failed`, never half-done. Up to the cap, reverts go in batches.
+ */
+export const MAX_RULES = 5000;
 
 type Obj = Record<string, unknown>;
 
@@ -27,7 +30,8 @@ const CIDR6 = /^[0-9a-fA-F:.]{2,45}\/\d{1,3}$/;
 const PROTOCOL = /^(-1|tcp|udp|icmp|icmpv6|\d{1,3})$/;
 
 class Malformed extends Error {}
-class TooMany extends Error {}
+/** The event cannot be read whole (too many rules, a truncated record): `failed` and notified, never `ignored`. */
+class Unreadable extends Error {}
 
 function fail(reason: string): never {
   throw new Malformed(reason);
@@ -50,7 +54,7 @@ function items(v: unknown, what: string): unknown[] {
 }
 
 function capped(list: unknown[], what: string): unknown[] {
-  if (list.length > MAX_RULES) throw new TooMany(`too many ${what} (${list.length} > ${MAX_RULES})`);
+  if (list.length > MAX_RULES) throw new Unreadable(`too many ${what} (${list.length} > ${MAX_RULES})`);
   return list;
 }
 
@@ -181,7 +185,7 @@ function parseAuthorize(rp: Obj, re: Obj, direction: Direction): Change {
   if (legacy) permissions.push(legacy);
   if (permissions.length === 0) fail('no ipPermissions in the request and no securityGroupRuleSet in the response');
   const sources = permissions.reduce((n, p) => n + p.ipRanges.length + p.ipv6Ranges.length + p.prefixListIds.length + p.groups.length, 0);
-  if (sources > MAX_RULES) throw new TooMany(`too many permissions (${sources} rules > ${MAX_RULES})`);
+  if (sources > MAX_RULES) throw new Unreadable(`too many permissions (${sources} rules > ${MAX_RULES})`);
   return { kind: 'permissions', direction, groupId, groupName, permissions };
 }
 
@@ -193,6 +197,32 @@ function parseModify(rp: Obj): Change {
   const list = capped(Array.isArray(raw) ? raw : isObj(raw) && 'items' in raw ? items(raw, 'SecurityGroupRule') : raw === undefined ? [] : [raw], 'rules');
   if (list.length === 0) fail('ModifySecurityGroupRulesRequest names no SecurityGroupRule');
   return { kind: 'modify', groupId, rules: list.map((r, i) => parseModifyRule(r, `SecurityGroupRule[${i}]`, groupId)) };
+}
+
+const RESOURCE = /^[a-z]{1,12}-[0-9a-z]{1,40}$/;
+const tagKey = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : undefined);
+
+function tagList(v: unknown, what: string): { key: string; value?: string }[] {
+  return capped(items(v, what), 'tags').flatMap((t) => {
+    const key = isObj(t) ? tagKey(t.key) : undefined;
+    return key ? [{ key, value: isObj(t) && typeof t.value === 'string' ? t.value.slice(0, 256) : undefined }] : [];
+  });
+}
+
+/** CreateTags / DeleteTags, and the tags a CreateSecurityGroup put on the new group. */
+function parseTags(name: string, rp: Obj, re: Obj): Change {
+  if (name === 'CreateSecurityGroup') {
+    const specs = capped(items(rp.tagSpecificationSet, 'tagSpecificationSet'), 'tag specifications')
+      .filter((t) => isObj(t) && t.resourceType === 'security-group');
+    if (specs.length === 0) return { kind: 'tags', op: 'create', resources: [], tags: [] };
+    const groupId = id(re.groupId, GROUP_ID, 'responseElements.groupId');
+    return { kind: 'tags', op: 'create', resources: [groupId], groupId, tags: specs.flatMap((t) => tagList((t as Obj).tags, 'tags')) };
+  }
+  const resources = capped(items(rp.resourcesSet, 'resourcesSet'), 'resources').map((r, i) =>
+    id(isObj(r) ? r.resourceId : undefined, RESOURCE, `resourcesSet[${i}].resourceId`));
+  const tags = tagList(rp.tagSet, 'tagSet');
+  if (resources.length === 0 || tags.length === 0) throw new Unreadable(`${name} names no resource or no tag`);
+  return { kind: 'tags', op: name === 'CreateTags' ? 'create' : 'delete', resources, tags };
 }
 
 function principalOf(v: unknown): Principal {
@@ -211,13 +241,14 @@ const GUARDED: Record<string, Direction | null> = {
   AuthorizeSecurityGroupEgress: 'egress',
   ModifySecurityGroupRules: null,
 };
+const TAGGING = new Set(['CreateTags', 'DeleteTags', 'CreateSecurityGroup']);
 
 export function parseEvent(event: unknown): ParsedEvent {
   const meta: EventMeta = { eventId: null, eventName: null, account: null, region: null };
   const origin: Origin = { eventTime: null, sourceIPAddress: null, userAgent: null };
   let direction: Direction | null = null;
   let groupId: string | null = null;
-  const ignore = (reason: string): ParsedEvent => ({ ok: false, meta, origin, direction, groupId, reason });
+  const ignore = (reason: string): ParsedEvent => ({ ok: false, meta, origin, direction, groupId, reason, ...(reason.startsWith('malformed') ? { unreadable: true } : {}) });
   try {
     if (!isObj(event)) return ignore('malformed: the event is not an object');
     let record: Obj;
@@ -260,17 +291,23 @@ export function parseEvent(event: unknown): ParsedEvent {
     }
     if (/^Revoke/.test(name)) return ignore(`a revoke call (${name})`);
     if (record.readOnly === true || /^(Describe|Get|List)/.test(name)) return ignore(`a read-only call (${name})`);
-    if (!(name in GUARDED)) return ignore(`not a guarded call (${name})`);
+    if (!(name in GUARDED) && !TAGGING.has(name)) return ignore(`not a guarded call (${name})`);
     if (envelope !== undefined && envelope.source !== undefined && envelope.source !== 'aws.ec2') {
       return ignore(`not an EC2 event (source ${String(envelope.source).slice(0, 100)})`);
     }
-    if (!isObj(rp)) return ignore('malformed: no requestParameters');
-    const re = isObj(record.responseElements) ? record.responseElements : {};
+    // CloudTrail leaves out request parameters or response elements it cannot record whole: a change guardrail cannot
+    // read is a failure to report, never a reason to ignore the call
+    // (a truncated field comes with `omitted: true`, CloudTrail's record-contents reference says)
+    if (!isObj(rp) || rp.omitted === true || record.omitted === true) {
+      throw new Unreadable('CloudTrail left out or truncated requestParameters');
+    }
+    // a truncated response loses the rule ids: the rules are then looked up by the request's values
+    const re = isObj(record.responseElements) && record.responseElements.omitted !== true ? record.responseElements : {};
     if (re._return === false) return ignore('the call returned false');
     const modifyResponse = isObj(re.ModifySecurityGroupRulesResponse) ? re.ModifySecurityGroupRulesResponse : {};
     if (modifyResponse.return === false) return ignore('the call returned false');
 
-    const change = direction ? parseAuthorize(rp, re, direction) : parseModify(rp);
+    const change = TAGGING.has(name) ? parseTags(name, rp, re) : direction ? parseAuthorize(rp, re, direction) : parseModify(rp);
     return {
       ok: true,
       meta: { ...meta, eventName: name as EventName },
@@ -279,7 +316,8 @@ export function parseEvent(event: unknown): ParsedEvent {
       change,
     };
   } catch (err) {
-    if (err instanceof TooMany) return ignore(err.message);
+    if (err instanceof Unreadable) return { ok: false, meta, origin, direction, groupId, reason: `unreadable: ${err.message}`, unreadable: true };
+    // every input is a genuine CloudTrail record (provenance.ts): one the function cannot read is a failure to report
     if (err instanceof Malformed) return ignore(`malformed: ${err.message}`);
     // Anything else (a getter that throws, a stack overflow on absurd nesting) is still untrusted input.
     return ignore(`malformed: ${err instanceof Error ? err.message.slice(0, 200) : 'unreadable event'}`);

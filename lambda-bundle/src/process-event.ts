@@ -1,17 +1,21 @@
 // One event, start to finish: parse, decide per group and direction, act, log, notify. The AWS calls go through
 // the ports in `deps`, so tests run this with fakes or against the simulator.
 import { applyApprovals, type ApprovalsPort } from './approvals.js';
-import { allowedPattern, directionIgnoreReason, eventIgnoreReason, groupAllowReason, needsGroupInfo } from './decide.js';
+import { allowedPattern, directionIgnoreReason, eventIgnoreReason } from './decide.js';
 import { consoleSink, decisionLine, type LineContext, type LogSink } from './log.js';
 import { buildNotification, notify } from './notify.js';
 import { parseEvent } from './parse-event.js';
-import { errorCode, isTransient, revokePermissions, revokeRuleIds, type Outcome } from './revert.js';
-import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, Permission, Principal, Result, RuleInfo, SnsPort } from './types.js';
+import { errorCode, isTransient, revokePermissions, revokeRuleIds, ruleMatches, type Outcome } from './revert.js';
+import { groupScope } from './scope.js';
+import { decideTags } from './tags.js';
+import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, Permission, Principal, Result, RuleInfo, SnsPort, SqsPort } from './types.js';
 
 export interface Deps {
   config: Config;
   ec2: Ec2Port;
   sns?: SnsPort;
+  /** the function's own queue: proves where a record came from (provenance.ts) */
+  sqs?: SqsPort;
   log?: LogSink;
   /** the approval store and this function's account and region (set when config.approvals is) */
   approvals?: { store: ApprovalsPort; account: string; region: string };
@@ -27,8 +31,23 @@ interface Unit {
 
 type Planned = { units: Unit[]; settled: Decision[] };
 
+/**
+ * Thrown to put the whole event back on the queue for `seconds`: its decision rests on a scope tag that may have been
+ * put there a moment ago, and the tag's own event decides first. Nothing of the event has been acted on or logged.
+ */
+export class Hold {
+  constructor(readonly seconds: number, readonly reason: string) {}
+}
+
+export interface EventOptions {
+  /** seconds since the event was queued: a decision that rests on a tag is held until it is `settleSeconds` old */
+  ageSeconds?: number;
+  /** set by the decision: decide the event again after this many seconds (onLookupError keep) */
+  recheckSeconds?: number;
+}
+
 /** Describe each group at most once per invocation; `vpcs` keeps the VPC of every group described (for the log). */
-function groupCache(ec2: Ec2Port, vpcs: Map<string, string>): (groupId: string) => Promise<GroupInfo | undefined> {
+export function groupCache(ec2: Ec2Port, vpcs: Map<string, string>): (groupId: string) => Promise<GroupInfo | undefined> {
   const cache = new Map<string, Promise<GroupInfo | undefined>>();
   return (groupId) => {
     let p = cache.get(groupId);
@@ -56,8 +75,9 @@ async function resolveGroupId(ec2: Ec2Port, groupId: string | undefined, groupNa
   }
 }
 
-async function plan(change: Change, ec2: Ec2Port): Promise<Planned> {
+async function plan(change: Change, ec2: Ec2Port, lookup: boolean): Promise<Planned> {
   const settled: Decision[] = [];
+  if (change.kind === 'tags') return { units: [], settled };
   if (change.kind === 'modify') {
     const ids = change.rules.map((r) => r.ruleId);
     let known: Map<string, RuleInfo>;
@@ -89,7 +109,14 @@ async function plan(change: Change, ec2: Ec2Port): Promise<Planned> {
   const resolved = await resolveGroupId(ec2, change.groupId, change.groupName);
   if (typeof resolved !== 'string') return { units: [], settled: [{ ...resolved, direction: change.direction }] };
   if (change.kind === 'permissions') {
-    return { units: [{ groupId: resolved, direction: change.direction, ruleIds: [], permissions: change.permissions }], settled };
+    // no rule ids in the event (the old format, or a truncated response): with approvals on, find the rules by the
+    // request's values so that approvals apply to them; revoking the request's permissions stays the fallback
+    const unit: Unit = { groupId: resolved, direction: change.direction, ruleIds: [], permissions: change.permissions };
+    if (lookup) {
+      const rules = await ec2.groupRules(resolved).catch((err: unknown) => (isTransient(err) ? Promise.reject(err) : []));
+      unit.ruleIds = rules.filter((r) => change.permissions.some((p) => ruleMatches(r, change.direction, p))).map((r) => r.ruleId);
+    }
+    return { units: [unit], settled };
   }
   const byGroup = new Map<string, Unit>();
   for (const rule of change.rules) {
@@ -127,6 +154,7 @@ async function describeRulesTolerant(ec2: Ec2Port, ids: string[]): Promise<Map<s
 
 async function decideUnit(
   unit: Unit, deps: Deps, principal: Principal, isModify: boolean, describe: (id: string) => Promise<GroupInfo | undefined>,
+  opts: EventOptions,
 ): Promise<Decision | Decision[]> {
   const { config, ec2 } = deps;
   const base = { groupId: unit.groupId, ruleIds: unit.ruleIds, direction: unit.direction };
@@ -135,42 +163,40 @@ async function decideUnit(
   const pattern = allowedPattern(config, principal);
   if (pattern) return { ...base, action: 'allowed', reason: `caller matches allowed principal ${pattern}` };
 
-  let info: GroupInfo | undefined;
-  if (needsGroupInfo(config) && !config.exemptGroups.includes(unit.groupId)) {
-    try {
-      info = await describe(unit.groupId);
-    } catch (err) {
-      if (isTransient(err)) throw err;
-      return { ...base, action: 'failed', reason: `could not describe ${unit.groupId} to check its scope (${errorCode(err)})` };
-    }
+  const scope = await groupScope(config, unit.groupId, describe);
+  if (scope?.byTag && opts.ageSeconds !== undefined && opts.ageSeconds < config.settleSeconds) {
+    throw new Hold(Math.ceil(config.settleSeconds - opts.ageSeconds), `${scope.reason}: decided once the group's tag events have been`);
   }
-  const exempt = groupAllowReason(config, unit.groupId, info);
-  if (exempt) return { ...base, action: 'allowed', reason: exempt };
-  if (config.mode === 'monitor') return { ...base, action: 'monitored', reason: 'monitor mode' };
+  if (scope) return { ...base, action: scope.action, reason: scope.reason };
   if (isModify && config.onModify === 'alert') return { ...base, action: 'monitored', reason: 'onModify=alert' };
 
   let kept: Decision[] = [];
   let note: string | undefined;
   if (deps.approvals && config.approvals) {
-    const o = await applyApprovals(ec2, deps.approvals.store, { ...deps.approvals, onLookupError: config.approvals.onLookupError }, unit);
+    const o = await applyApprovals(ec2, deps.approvals.store, {
+      ...deps.approvals, onLookupError: config.approvals.onLookupError, graceMinutes: config.graceMinutes, ageSeconds: opts.ageSeconds,
+    }, unit);
+    if (o.recheckSeconds !== undefined) opts.recheckSeconds = Math.max(opts.recheckSeconds ?? 0, o.recheckSeconds);
     if (!o.rest) return o.kept;
     ({ kept, note } = o);
     unit = o.rest;
   }
-  const outcome: Outcome = unit.permissions
+  const outcome: Outcome = unit.permissions && unit.ruleIds.length === 0
     ? await revokePermissions(ec2, unit.direction, unit.groupId, unit.permissions)
     : await revokeRuleIds(ec2, unit.direction, unit.groupId, unit.ruleIds);
   return [...kept, { ...base, ruleIds: unit.ruleIds, ...outcome, ...(note ? { reason: `${note}; ${outcome.reason}` } : {}) }];
 }
 
-export async function processEvent(event: unknown, deps: Deps): Promise<Result> {
+export async function processEvent(event: unknown, deps: Deps, opts: EventOptions = {}): Promise<Result> {
   const parsed = parseEvent(event);
   let decisions: Decision[];
   let principal: Principal = {};
   let change: Change | undefined;
   const vpcs = new Map<string, string>();
   if (!parsed.ok) {
-    decisions = [{ groupId: parsed.groupId, ruleIds: [], direction: parsed.direction, action: 'ignored', reason: parsed.reason }];
+    // an event guardrail cannot read whole is a failure to report: it may hide a change that stays open
+    const action = parsed.unreadable ? 'failed' : 'ignored';
+    decisions = [{ groupId: parsed.groupId, ruleIds: [], direction: parsed.direction, action, reason: parsed.reason }];
   } else {
     principal = parsed.principal;
     change = parsed.change;
@@ -179,16 +205,19 @@ export async function processEvent(event: unknown, deps: Deps): Promise<Result> 
       const c = parsed.change;
       decisions = [{
         groupId: c.groupId ?? null,
-        ruleIds: c.kind === 'permissions' ? [] : c.rules.map((r) => r.ruleId),
-        direction: c.kind === 'modify' ? null : c.direction,
+        ruleIds: c.kind === 'rule-ids' || c.kind === 'modify' ? c.rules.map((r) => r.ruleId) : [],
+        direction: c.kind === 'rule-ids' || c.kind === 'permissions' ? c.direction : null,
         action: 'ignored',
         reason: ignored,
       }];
+    } else if (parsed.change.kind === 'tags') {
+      decisions = await decideTags(deps.config, deps.ec2, principal, parsed.change);
+      if (decisions.length === 0) decisions = [{ groupId: parsed.change.groupId ?? null, ruleIds: [], direction: null, action: 'ignored', reason: 'touches no scope tag' }];
     } else {
-      const { units, settled } = await plan(parsed.change, deps.ec2);
+      const { units, settled } = await plan(parsed.change, deps.ec2, deps.approvals !== undefined && deps.config.mode === 'enforce');
       const describe = groupCache(deps.ec2, vpcs);
       decisions = [...settled];
-      for (const unit of units) decisions.push(...[await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe)].flat());
+      for (const unit of units) decisions.push(...[await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe, opts)].flat());
     }
   }
   return report({ ...parsed.meta, decisions }, deps, { origin: parsed.origin, principal, change }, vpcs);
@@ -206,7 +235,7 @@ export async function report(result: Result, deps: Deps, context: LineContext = 
   for (const w of deps.config.warnings) log({ level: 'warn', eventId: result.eventId, message: `configuration: ${w}` });
 
   const topic = deps.config.notifyTopicArn;
-  const message = topic && deps.sns ? buildNotification(result, principal, change) : undefined;
+  const message = topic && deps.sns ? buildNotification(result, principal, change, deps.config.notifyOn) : undefined;
   if (topic && deps.sns && message) {
     try {
       await notify(deps.sns, topic, message);

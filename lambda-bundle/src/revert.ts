@@ -54,7 +54,19 @@ function permanent(err: unknown, what: string): Outcome {
   return { action: 'failed', reason: `${what} failed (${describe(err)})` };
 }
 
+/** Rule ids per Revoke call: larger changes go in batches. */
+export const REVOKE_BATCH = 1000;
+
 export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId: string, ruleIds: string[]): Promise<Outcome> {
+  if (ruleIds.length > REVOKE_BATCH) {
+    const reasons: string[] = [];
+    for (let i = 0; i < ruleIds.length; i += REVOKE_BATCH) {
+      const o = await revokeRuleIds(ec2, direction, groupId, ruleIds.slice(i, i + REVOKE_BATCH));
+      if (o.action === 'failed') return { action: 'failed', reason: `batch ${i / REVOKE_BATCH + 1}: ${o.reason}` };
+      reasons.push(o.reason);
+    }
+    return { action: 'reverted', reason: `${reasons.length} batches: ${reasons.join('; ')}` };
+  }
   const what = `revoke ${direction} ${ruleIds.join(',')}`;
   try {
     await ec2.revoke({ direction, groupId, ruleIds });

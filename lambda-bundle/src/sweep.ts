@@ -1,59 +1,104 @@
-// The sweep: a scheduled EventBridge rule invokes the function every few minutes. It lists this account and region's
-// rules that carry the guardrail:approval tag and checks each against the store. A rule whose approval expired or
-// was revoked is revoked (`expired`); one whose approval does not exist, belongs to another group or does not
-// contain the rule is revoked too (`forged`: anyone who may tag a rule can write that tag). Untagged rules are not
-// its business. When the store cannot be read the rule stays, the decision says `failed`, and the next sweep retries.
-import { APPROVAL_TAG, covering, isActive, isoOf, unreadable, type Approval } from './approvals.js';
-import { report, type Deps } from './process-event.js';
-import { revokeRuleIds } from './revert.js';
-import type { Decision, Result, TaggedRule } from './types.js';
-
-const APPROVAL_ID = /^apr-[0-9a-f]{8,32}$/;
+// The sweep: a scheduled EventBridge rule (delivered through the function's own queue, like every input) runs it
+// every few minutes. It undoes only what guardrail itself kept: the rules the store records for this account and
+// region. A recorded rule whose approval expired, was revoked, is gone from the store or no longer contains the rule
+// is revoked (`expired`), whether or not its label is still there. A `guardrail:approval` label without a record is
+// never a reason to revoke: anyone who may tag a rule can write one. The label is taken off and the rule is left as
+// it is (`forged`). The sweep applies the event path's scope (directions, exempt groups, tags, VPCs, monitor mode)
+// through the same code. When the store cannot be read nothing is revoked and the next sweep tries again.
+import { APPROVAL_TAG, covering, EXPIRES_TAG, isActive, isoOf, unreadable, type Approval, type KeptRule } from './approvals.js';
+import { directionIgnoreReason } from './decide.js';
+import { groupCache, report, type Deps } from './process-event.js';
+import { isGone, isTransient, errorCode, revokeRuleIds } from './revert.js';
+import { groupScope } from './scope.js';
+import type { Decision, GroupInfo, GroupRule, Result } from './types.js';
 
 type Obj = Record<string, unknown>;
+type Store = NonNullable<Deps['approvals']>;
 
-/** EventBridge's scheduled event: `detail-type` "Scheduled Event" from `aws.events`. */
-export const isScheduledEvent = (e: unknown): e is Obj => (e as Obj)?.['detail-type'] === 'Scheduled Event' && (e as Obj).source === 'aws.events';
-
-function verdict(rule: TaggedRule, id: string, a: Approval | undefined): [action: 'expired' | 'forged', reason: string] | undefined {
-  if (!a || a.groupId !== rule.groupId) return ['forged', `approval ${id} does not exist`];
-  if (!covering([a], rule)) return ['forged', `approval ${id} does not cover it`];
-  if (a.revoked) return ['expired', `approval ${id} was revoked`];
-  if (!isActive(a, Date.now())) return ['expired', `approval ${id} expired at ${isoOf(a.expiresAt)}`];
+/** Why a kept rule's approval no longer holds, or undefined while it does. Store errors propagate. */
+async function lapsed(a: Store, k: KeptRule, rule: GroupRule): Promise<string | undefined> {
+  if (k.expiresAt * 1000 <= Date.now()) return `approval ${k.approvalId} expired at ${isoOf(k.expiresAt)}`;
+  const found: Approval | undefined = await a.store.get(a.account, a.region, k.groupId, k.approvalId);
+  if (!found || found.groupId !== k.groupId) return `approval ${k.approvalId} is no longer in the store`;
+  if (found.revoked) return `approval ${k.approvalId} was revoked`;
+  if (!isActive(found, Date.now())) return `approval ${k.approvalId} expired at ${isoOf(found.expiresAt)}`;
+  if (!covering([found], rule)) return `the rule no longer lies within approval ${k.approvalId}`;
   return undefined;
 }
 
-async function checkRule(deps: Deps, rule: TaggedRule, lookup: (r: TaggedRule, id: string) => Promise<Approval | undefined>): Promise<Decision | undefined> {
-  const id = (rule.tags[APPROVAL_TAG] ?? '').slice(0, 64);
-  const direction = rule.isEgress ? 'egress' : 'ingress';
-  const base: Decision = { groupId: rule.groupId, ruleIds: [rule.ruleId], direction, action: 'failed', reason: '', approvalId: id };
-  let a: Approval | undefined;
+async function checkKept(
+  deps: Deps, a: Store, k: KeptRule, rule: GroupRule, describe: (id: string) => Promise<GroupInfo | undefined>,
+): Promise<Decision | undefined> {
+  const base = { groupId: k.groupId, ruleIds: [k.ruleId], direction: k.direction, approvalId: k.approvalId, expiresAt: isoOf(k.expiresAt) };
+  let why: string | undefined;
   try {
-    // a tag that is not even an approval id is forged without asking the store
-    a = APPROVAL_ID.test(id) ? await lookup(rule, id) : undefined;
+    why = await lapsed(a, k, rule);
   } catch (err) {
-    return { ...base, reason: `${unreadable(err)}; kept until the next sweep` };
+    return { ...base, action: 'failed', reason: `${unreadable(err)}; kept until the next sweep` };
   }
-  const v = verdict(rule, id, a);
-  if (!v) return undefined;
-  const outcome = await revokeRuleIds(deps.ec2, direction, rule.groupId, [rule.ruleId]);
-  return {
-    ...base, ...(a ? { approver: a.approver, expiresAt: isoOf(a.expiresAt) } : {}),
-    ...(outcome.action === 'failed' ? outcome : { action: v[0], reason: `${v[1]}: ${outcome.reason}` }),
-  };
+  if (!why) return undefined;
+  const forget = () => a.store.forget(a.account, a.region, k.ruleId);
+  const ignored = directionIgnoreReason(deps.config, k.direction);
+  const scope = ignored ? { action: 'ignored' as const, reason: ignored } : await groupScope(deps.config, k.groupId, describe);
+  if (scope) {
+    // not guardrail's to revoke (any more): the record goes, so the next sweep does not say it again
+    if (scope.action !== 'failed') await forget();
+    return { ...base, action: scope.action, reason: `${why}; not revoked: ${scope.reason}` };
+  }
+  const outcome = await revokeRuleIds(deps.ec2, k.direction, k.groupId, [k.ruleId]);
+  if (outcome.action === 'failed') return { ...base, ...outcome };
+  await forget();
+  return { ...base, action: 'expired', reason: `${why}: ${outcome.reason}` };
+}
+
+/** The current rules of each group that has kept rules (a group that is gone has none). */
+async function rulesByGroup(deps: Deps, kept: KeptRule[]): Promise<Map<string, GroupRule[]>> {
+  const out = new Map<string, GroupRule[]>();
+  for (const g of new Set(kept.map((k) => k.groupId))) {
+    out.set(g, await deps.ec2.groupRules(g).catch((err: unknown) => (isGone(err) ? [] : Promise.reject(err))));
+  }
+  return out;
 }
 
 export async function sweep(event: Obj, deps: Deps): Promise<Result> {
-  const approvals = deps.approvals;
-  const meta = { eventId: String(event.id).slice(0, 128), eventName: 'Scheduled Event', account: approvals?.account ?? null, region: approvals?.region ?? null };
+  const a = deps.approvals;
+  const meta = { eventId: String(event.id).slice(0, 128), eventName: 'Scheduled Event', account: a?.account ?? null, region: a?.region ?? null };
   const decisions: Decision[] = [];
-  if (!approvals) decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'ignored', reason: 'approvals are off' });
-  // one GetItem per tagged rule: approved rules are few, and each lookup sees the store as it is now
-  const lookup = (r: TaggedRule, id: string) => approvals!.store.get(approvals!.account, approvals!.region, r.groupId, id);
-  // transient EC2 errors propagate: Lambda retries the sweep, which is idempotent
-  for (const rule of approvals ? await deps.ec2.taggedRules(APPROVAL_TAG) : []) {
-    const d = await checkRule(deps, rule, lookup);
+  if (!a) {
+    decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'ignored', reason: 'approvals are off' });
+    return report({ ...meta, decisions }, deps);
+  }
+  let kept: KeptRule[];
+  try {
+    kept = await a.store.kept(a.account, a.region);
+  } catch (err) {
+    decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'failed', reason: `${unreadable(err)}; nothing expired, the next sweep tries again` });
+    return report({ ...meta, decisions }, deps);
+  }
+  // transient EC2 errors propagate: the message goes back to the queue, and the sweep is idempotent
+  const rules = await rulesByGroup(deps, kept);
+  const describe = groupCache(deps.ec2, new Map());
+  for (const k of kept) {
+    const rule = rules.get(k.groupId)?.find((r) => r.ruleId === k.ruleId);
+    if (!rule) {
+      await a.store.forget(a.account, a.region, k.ruleId);
+      continue;
+    }
+    const d = await checkKept(deps, a, k, rule, describe);
     if (d) decisions.push(d);
+  }
+  const recorded = new Set(kept.map((k) => k.ruleId));
+  for (const r of await deps.ec2.taggedRules(APPROVAL_TAG)) {
+    if (recorded.has(r.ruleId)) continue;
+    const label = (r.tags[APPROVAL_TAG] ?? '').slice(0, 64);
+    const base: Decision = { groupId: r.groupId, ruleIds: [r.ruleId], direction: r.isEgress ? 'egress' : 'ingress', action: 'forged', reason: '', approvalId: label };
+    try {
+      await deps.ec2.untag([r.ruleId], [APPROVAL_TAG, EXPIRES_TAG]);
+      decisions.push({ ...base, reason: `label ${APPROVAL_TAG}=${label} without a record in the store: label taken off, the rule left as it is` });
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      decisions.push({ ...base, action: 'failed', reason: `a forged label ${label}: could not take it off (${errorCode(err)}); the rule is left as it is` });
+    }
   }
   return report({ ...meta, decisions }, deps);
 }

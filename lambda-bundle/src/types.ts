@@ -1,8 +1,9 @@
 // Shared shapes of the revert function. Everything here is plain data; the AWS calls sit behind the two ports.
 
 export type Direction = 'ingress' | 'egress';
-export type Action = 'reverted' | 'allowed' | 'monitored' | 'ignored' | 'failed' | 'approved' | 'expired' | 'forged';
-export type EventName = 'AuthorizeSecurityGroupIngress' | 'AuthorizeSecurityGroupEgress' | 'ModifySecurityGroupRules';
+export type Action = 'reverted' | 'allowed' | 'monitored' | 'ignored' | 'failed' | 'approved' | 'expired' | 'forged' | 'refused';
+export type EventName = 'AuthorizeSecurityGroupIngress' | 'AuthorizeSecurityGroupEgress' | 'ModifySecurityGroupRules'
+  | 'CreateTags' | 'DeleteTags' | 'CreateSecurityGroup';
 
 /** One permission of an Authorize request, normalised from CloudTrail's camelCase `items` form. */
 export interface Permission {
@@ -44,7 +45,9 @@ export interface Principal {
 export type Change =
   | { kind: 'rule-ids'; direction: Direction; groupId?: string; groupName?: string; rules: RuleValues[] }
   | { kind: 'permissions'; direction: Direction; groupId?: string; groupName?: string; permissions: Permission[] }
-  | { kind: 'modify'; groupId: string; rules: RuleValues[] };
+  | { kind: 'modify'; groupId: string; rules: RuleValues[] }
+  /** CreateTags/DeleteTags (and CreateSecurityGroup's tags) that touch a guardrail:* key or a configured scope key */
+  | { kind: 'tags'; op: 'create' | 'delete'; resources: string[]; tags: { key: string; value?: string }[]; groupId?: string };
 
 export interface EventMeta {
   eventId: string | null;
@@ -62,7 +65,7 @@ export interface Origin {
 
 export type ParsedEvent =
   | { ok: true; meta: EventMeta & { eventName: EventName }; origin: Origin; principal: Principal; change: Change }
-  | { ok: false; meta: EventMeta; origin: Origin; direction: Direction | null; groupId: string | null; reason: string };
+  | { ok: false; meta: EventMeta; origin: Origin; direction: Direction | null; groupId: string | null; reason: string; unreadable?: boolean };
 
 export interface Decision {
   groupId: string | null;
@@ -95,6 +98,16 @@ export interface Config {
   region?: string;
   /** Time-boxed approvals: the store's table ARN and what to do when it cannot be read. Unset: no approvals. */
   approvals?: { tableArn: string; region: string; onLookupError: 'revert' | 'keep' };
+  /** Actions that are notified (notify.on); the default is every action but `ignored`. */
+  notifyOn: Action[];
+  /** The queue the rule delivers into: only its in-flight messages are acted on (provenance). */
+  queue?: { url: string; arn: string };
+  /** A decision that rests on a scope tag is held this long, then decided on the tags as they are then. */
+  settleSeconds: number;
+  /** onLookupError keep: how long a rule is kept while the store cannot be read. */
+  graceMinutes: number;
+  /** The account the function runs in (from its own role ARN). */
+  account?: string;
   /** Configuration problems, reported in every decision's log line but never fatal. */
   warnings: string[];
 }
@@ -148,8 +161,15 @@ export interface Ec2Port {
   /** Rules of this account and region that carry the tag key, with their tags (sweep). */
   taggedRules(key: string): Promise<TaggedRule[]>;
   tagRules(ruleIds: string[], tags: Record<string, string>): Promise<void>;
+  /** DeleteTags on any resources (keys only: whatever the value). */
+  untag(resources: string[], keys: string[]): Promise<void>;
   /** Returns how many permissions EC2 reported back as UnknownIpPermissions. */
   revoke(request: RevokeRequest): Promise<{ unknownPermissions: number }>;
+}
+
+/** The one SQS call the function makes itself: it proves a record is an in-flight message of its own queue. */
+export interface SqsPort {
+  changeVisibility(queueUrl: string, receiptHandle: string, seconds: number): Promise<void>;
 }
 
 export interface SnsPort {

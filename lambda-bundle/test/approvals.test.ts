@@ -1,7 +1,7 @@
 // The function's approvals: the approved decision (partial approval, tags, what EC2 holds wins over the event),
 // onLookupError for a throttled, denied or timed-out store in both modes, and the sweep's expired and forged.
 import { describe, expect, it } from 'vitest';
-import type { Approval, ApprovalsPort } from '../src/approvals.js';
+import type { Approval, ApprovalsPort, KeptRule } from '../src/approvals.js';
 import type { ApprovedRule } from '../src/contain.js';
 import { processEvent, type Deps } from '../src/process-event.js';
 import { sweep } from '../src/sweep.js';
@@ -29,6 +29,20 @@ class FakeStore implements ApprovalsPort {
     this.gets++;
     if (this.fail) throw this.fail;
     return this.items.find((a) => a.id === id && a.groupId === groupId);
+  }
+  records = new Map<string, KeptRule>();
+  failWrite?: Error;
+  async keep(account: string, region: string, rules: KeptRule[]): Promise<void> {
+    if (this.failWrite) throw this.failWrite;
+    expect([account, region]).toEqual([ACCOUNT, REGION]);
+    for (const r of rules) this.records.set(r.ruleId, r);
+  }
+  async kept(): Promise<KeptRule[]> {
+    if (this.fail) throw this.fail;
+    return [...this.records.values()];
+  }
+  async forget(_account: string, _region: string, ruleId: string): Promise<void> {
+    this.records.delete(ruleId);
   }
 }
 
@@ -116,23 +130,40 @@ describe('the approved decision', () => {
     expect(store.queries).toBe(0);
   });
 
-  it('a rule whose tagging fails is reverted: untagged, the sweep could never expire it', async () => {
+  it('records each kept rule with its approval: the record, not the label, is what the sweep expires', async () => {
+    const store = new FakeStore([approval()]);
+    await processEvent(event([kept, ssh]), deps(world([kept, ssh]), store));
+    expect([...store.records.values()]).toEqual([{ ruleId: 'sgr-0kept', groupId: SG, direction: 'ingress', approvalId: approval().id, expiresAt: approval().expiresAt }]);
+  });
+
+  it('a rule whose record cannot be written is reverted: unrecorded, the sweep could never expire it', async () => {
     const ec2 = world([kept]);
-    ec2.failNext.tagRules = [new AwsError('UnauthorizedOperation')];
-    const r = await processEvent(event([kept]), deps(ec2, new FakeStore([approval()])));
-    expect(byAction(r, 'reverted')[0]!.reason).toMatch(/tagging failed \(UnauthorizedOperation\)/);
+    const store = new FakeStore([approval()]);
+    store.failWrite = new AwsError('AccessDeniedException');
+    const r = await processEvent(event([kept]), deps(ec2, store));
+    expect(byAction(r, 'reverted')[0]!.reason).toMatch(/could not record the kept rules \(AccessDeniedException\)/);
     expect(remaining(ec2)).toEqual([]);
   });
 
-  it('an event in the old format (permissions, no rule ids) is never approved: it names no rule to keep', async () => {
+  it('a label that cannot be written does not matter: the rule is kept and recorded, the reason says so', async () => {
+    const ec2 = world([kept]);
+    ec2.failNext.tagRules = [new AwsError('UnauthorizedOperation')];
+    const store = new FakeStore([approval()]);
+    const r = await processEvent(event([kept]), deps(ec2, store));
+    expect(byAction(r, 'approved')[0]!.reason).toMatch(/not labelled \(UnauthorizedOperation\)/);
+    expect(remaining(ec2)).toEqual(['sgr-0kept']);
+    expect(store.records.has('sgr-0kept')).toBe(true);
+  });
+
+  it('an event without rule ids (old format, or a truncated response) finds the rules by their values, so approvals apply', async () => {
     const ec2 = world([kept, ssh]);
     const ev = envelope({ requestParameters: { groupId: SG, ipPermissions: { items: [
       ctPermission({ protocol: 'tcp', from: 443, to: 443, cidrs: ['203.0.113.0/25'] }), ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] }),
     ] } } });
     const r = await processEvent(ev, deps(ec2, new FakeStore([approval()])));
-    expect(byAction(r, 'approved')).toEqual([]);
-    expect(byAction(r, 'reverted')).toHaveLength(1);
-    expect(remaining(ec2)).toEqual([]);
+    expect(byAction(r, 'approved')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0kept'] })]);
+    expect(byAction(r, 'reverted')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0ssh'] })]);
+    expect(remaining(ec2)).toEqual(['sgr-0kept']);
   });
 
   const failures: [string, Error][] = [
@@ -149,10 +180,18 @@ describe('the approved decision', () => {
       expect(r.decisions).toEqual([expect.objectContaining({ action: 'reverted', reason: expect.stringContaining(`approval store unreadable (${err.name}); reverted (onLookupError=revert)`) })]);
       expect(remaining(ec2)).toEqual([]);
 
+      // keep: kept for the grace, and the event is decided again when the grace ends (the queue holds it)
       const ec2b = world([kept, ssh]);
-      const k = await processEvent(event([kept, ssh]), deps(ec2b, store, 'keep'));
-      expect(k.decisions).toEqual([expect.objectContaining({ action: 'allowed', reason: `approval store unreadable (${err.name}); kept (onLookupError=keep)` })]);
+      const opts: { ageSeconds: number; recheckSeconds?: number } = { ageSeconds: 600 };
+      const k = await processEvent(event([kept, ssh]), deps(ec2b, store, 'keep'), opts);
+      expect(k.decisions).toEqual([expect.objectContaining({ action: 'allowed', reason: `approval store unreadable (${err.name}); kept for 50 min, then decided again (onLookupError=keep)` })]);
       expect(remaining(ec2b)).toEqual(['sgr-0kept', 'sgr-0ssh']);
+      expect(opts.recheckSeconds).toBe(3000);
+
+      // the grace is over and the store is still unreadable: reverted, never kept for good
+      const late = await processEvent(event([kept, ssh]), deps(ec2b, store, 'keep'), { ageSeconds: 3600 });
+      expect(late.decisions).toEqual([expect.objectContaining({ action: 'reverted', reason: expect.stringContaining('still unreadable after the 60-minute grace') })]);
+      expect(remaining(ec2b)).toEqual([]);
     });
   }
 });
@@ -160,30 +199,59 @@ describe('the approved decision', () => {
 const scheduled = { version: '0', id: 'sched-1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: ACCOUNT, region: REGION, resources: [], detail: {} };
 const tagged = (id: string, r: FakeRule = kept): FakeRule => ({ ...r, tags: { 'guardrail:approval': id, 'guardrail:expires': 'x' } });
 
+const record = (ruleId: string, approvalId: string, expiresAt = nowS() + HOUR): KeptRule => ({ ruleId, groupId: SG, direction: 'ingress', approvalId, expiresAt });
+
 describe('the sweep', () => {
-  it('keeps rules of active approvals, revokes expired, revoked and forged ones, leaves untagged rules alone', async () => {
+  it('expires only recorded rules: lapsed, revoked and no-longer-covered approvals are revoked, active ones kept', async () => {
     const ec2 = world([
       tagged('apr-00000000000000a1'),
-      tagged('apr-00000000000000a2', { ...kept, ruleId: 'sgr-0expired' }),
+      { ...kept, ruleId: 'sgr-0expired' }, // its label was deleted: the record still expires it on time
       tagged('apr-00000000000000a3', { ...kept, ruleId: 'sgr-0revoked' }),
-      tagged('apr-00000000000000ff', { ...kept, ruleId: 'sgr-0forged' }),
       tagged('apr-00000000000000a1', { ...ssh, ruleId: 'sgr-0notcovered' }),
-      tagged('not-an-id', { ...kept, ruleId: 'sgr-0junk' }),
       ssh,
     ]);
-    const store = new FakeStore([approval(), approval({ id: 'apr-00000000000000a2', expiresAt: nowS() - 60 }), approval({ id: 'apr-00000000000000a3', revoked: true })]);
+    const store = new FakeStore([approval(), approval({ id: 'apr-00000000000000a3', revoked: true })]);
+    for (const k of [record('sgr-0kept', 'apr-00000000000000a1'), record('sgr-0expired', 'apr-00000000000000a2', nowS() - 60),
+      record('sgr-0revoked', 'apr-00000000000000a3'), record('sgr-0notcovered', 'apr-00000000000000a1')]) store.records.set(k.ruleId, k);
     const d = deps(ec2, store);
     const r = await sweep(scheduled, d);
     expect(remaining(ec2).sort()).toEqual(['sgr-0kept', 'sgr-0ssh']);
     expect(d.lines.find((l) => l.ruleIds && (l.ruleIds as string[])[0] === 'sgr-0expired'))
       .toMatchObject({ level: 'warn', action: 'expired', approvalId: 'apr-00000000000000a2', groupId: SG });
-    const summary = Object.fromEntries(r.decisions.map((d) => [d.ruleIds[0], d.action]));
-    expect(summary).toEqual({ 'sgr-0expired': 'expired', 'sgr-0revoked': 'expired', 'sgr-0forged': 'forged', 'sgr-0notcovered': 'forged', 'sgr-0junk': 'forged' });
-    expect(r.decisions.find((d) => d.ruleIds[0] === 'sgr-0revoked')!.reason).toContain('was revoked');
-    expect(store.gets).toBe(5); // the junk tag is not looked up
+    const summary = Object.fromEntries(r.decisions.map((x) => [x.ruleIds[0], x.action]));
+    expect(summary).toEqual({ 'sgr-0expired': 'expired', 'sgr-0revoked': 'expired', 'sgr-0notcovered': 'expired' });
+    expect(r.decisions.find((x) => x.ruleIds[0] === 'sgr-0revoked')!.reason).toContain('was revoked');
+    expect([...store.records.keys()]).toEqual(['sgr-0kept']);
+    expect(store.gets).toBe(3); // the expired record needs no lookup
   });
 
-  it('leaves a rule when the store cannot be read, and says so', async () => {
+  it('never revokes for a label without a record: the label is taken off, the rule stays (forged)', async () => {
+    const ec2 = world([tagged('apr-00000000000000ff'), tagged('not-an-id', { ...ssh, ruleId: 'sgr-0junk' })]);
+    const sns = new FakeSns();
+    const r = await sweep(scheduled, deps(ec2, new FakeStore([approval({ id: 'apr-00000000000000ff' })]), 'revert', sns));
+    expect(remaining(ec2).sort()).toEqual(['sgr-0junk', 'sgr-0kept']);
+    expect(r.decisions.map((x) => [x.ruleIds[0], x.action])).toEqual([['sgr-0kept', 'forged'], ['sgr-0junk', 'forged']]);
+    expect(ec2.groups.get(SG)!.rules.map((x) => x.tags)).toEqual([{}, {}]);
+    expect(sns.messages).toHaveLength(1);
+  });
+
+  for (const [what, env] of [['monitor mode', { GUARDRAIL_MODE: 'monitor' }], ['an exempt group', { GUARDRAIL_EXEMPT_GROUPS: SG }],
+    ['an unwatched direction', { GUARDRAIL_DIRECTIONS: 'egress' }], ['a group outside onlyVpcs', { GUARDRAIL_ONLY_VPCS: 'vpc-other' }]] as const) {
+    it(`applies the event path's scope: in ${what} a forged label revokes nothing, and a lapsed record is not revoked`, async () => {
+      const ec2 = world([tagged('apr-00000000000000ff'), { ...ssh, ruleId: 'sgr-0lapsed' }]);
+      const store = new FakeStore([]);
+      store.records.set('sgr-0lapsed', record('sgr-0lapsed', 'apr-00000000000000a2', nowS() - 60));
+      const d = deps(ec2, store);
+      Object.assign(d, { config: config({ AWS_REGION: REGION, GUARDRAIL_APPROVALS_TABLE: TABLE, ...env }) });
+      const r = await sweep(scheduled, d);
+      expect(remaining(ec2).sort()).toEqual(['sgr-0kept', 'sgr-0lapsed']);
+      expect(r.decisions.find((x) => x.ruleIds[0] === 'sgr-0lapsed')!.action).not.toBe('expired');
+      expect(r.decisions.find((x) => x.ruleIds[0] === 'sgr-0kept')!.action).toBe('forged');
+      expect(store.records.size).toBe(0);
+    });
+  }
+
+  it('leaves every rule when the store cannot be read, and says so', async () => {
     const ec2 = world([tagged('apr-00000000000000a2')]);
     const store = new FakeStore([]);
     store.fail = new AwsError('ThrottlingException');

@@ -54,7 +54,8 @@ describe('loadConfig', () => {
     expect(c).toEqual({
       mode: 'monitor', onModify: 'alert', directions: ['egress'], allowPrincipals: ['a', 'b'], exemptTag: { key: 'k', value: 'v=w' },
       exemptGroups: ['sg-1', 'sg-2'], onlyVpcs: ['vpc-1'], onlyTag: { key: 'env', value: 'prod' }, notifyTopicArn: 'arn:aws:sns:us-east-1:1:t',
-      selfRoleArn: 'arn:aws:iam::1:role/r', region: 'eu-west-1', warnings: [],
+      selfRoleArn: 'arn:aws:iam::1:role/r', region: 'eu-west-1', warnings: [], account: undefined, approvals: undefined, queue: undefined,
+      notifyOn: ['reverted', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused'], settleSeconds: 30, graceMinutes: 60,
     });
   });
   it('falls back safely on bad values, with warnings', () => {

@@ -59,7 +59,7 @@ export class FakeEc2 implements Ec2Port {
   calls: { op: string; input: unknown }[] = [];
   revokes: RevokeRequest[] = [];
   /** Errors to throw, by operation, consumed in order. */
-  failNext: Partial<Record<'describeGroup' | 'describeRules' | 'revoke' | 'tagRules', Error[]>> = {};
+  failNext: Partial<Record<'describeGroup' | 'describeRules' | 'revoke' | 'tagRules' | 'untag', Error[]>> = {};
 
   addGroup(g: Partial<FakeGroup> & { groupId: string }): FakeGroup {
     const group: FakeGroup = { name: g.groupId, vpcId: 'vpc-default', defaultVpc: true, tags: {}, rules: [], ...g };
@@ -67,7 +67,7 @@ export class FakeEc2 implements Ec2Port {
     return group;
   }
 
-  private maybeFail(op: 'describeGroup' | 'describeRules' | 'revoke' | 'tagRules'): void {
+  private maybeFail(op: 'describeGroup' | 'describeRules' | 'revoke' | 'tagRules' | 'untag'): void {
     const err = this.failNext[op]?.shift();
     if (err) throw err;
   }
@@ -109,7 +109,20 @@ export class FakeEc2 implements Ec2Port {
   async tagRules(ruleIds: string[], tags: Record<string, string>): Promise<void> {
     this.calls.push({ op: 'tagRules', input: { ruleIds, tags } });
     this.maybeFail('tagRules');
-    for (const g of this.groups.values()) for (const r of g.rules) if (ruleIds.includes(r.ruleId)) r.tags = { ...r.tags, ...tags };
+    for (const g of this.groups.values()) {
+      if (ruleIds.includes(g.groupId)) g.tags = { ...g.tags, ...tags };
+      for (const r of g.rules) if (ruleIds.includes(r.ruleId)) r.tags = { ...r.tags, ...tags };
+    }
+  }
+
+  async untag(resources: string[], keys: string[]): Promise<void> {
+    this.calls.push({ op: 'untag', input: { resources, keys } });
+    this.maybeFail('untag');
+    const drop = (tags: Record<string, string> = {}) => Object.fromEntries(Object.entries(tags).filter(([k]) => !keys.includes(k)));
+    for (const g of this.groups.values()) {
+      if (resources.includes(g.groupId)) g.tags = drop(g.tags);
+      for (const r of g.rules) if (resources.includes(r.ruleId)) r.tags = drop(r.tags);
+    }
   }
 
   async revoke(req: RevokeRequest): Promise<{ unknownPermissions: number }> {

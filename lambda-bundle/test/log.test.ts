@@ -51,9 +51,9 @@ describe('the decision log line', () => {
     expect(JSON.parse(JSON.stringify(line))).not.toHaveProperty('vpcId');
   });
 
-  it('keeps the fields it can for an event it ignores', async () => {
+  it('keeps the fields it can for an event it cannot read', async () => {
     const [line] = await linesFor({ hello: 'world' }, new FakeEc2());
-    expect(line).toMatchObject({ action: 'ignored', eventTime: null, principal: null, rules: [], sourceIPAddress: null });
+    expect(line).toMatchObject({ action: 'failed', eventTime: null, principal: null, rules: [], sourceIPAddress: null });
   });
 
   it('caps the rule list under the 256 KB event limit and says how many were cut', async () => {

@@ -153,7 +153,7 @@ describe('reverting precisely', () => {
   it('refuses an event whose rule is egress while the call was ingress', async () => {
     const ec2 = world([ssh]);
     const r = await run(newEvent([{ securityGroupRuleId: 'sgr-0new', isEgress: true }]), ec2);
-    expect(r.decisions[0]).toMatchObject({ action: 'ignored', reason: 'malformed: rule sgr-0new is egress but the call was ingress' });
+    expect(r.decisions[0]).toMatchObject({ action: 'failed', reason: 'malformed: rule sgr-0new is egress but the call was ingress' });
     expect(ec2.revokes).toEqual([]);
   });
 });
@@ -349,7 +349,8 @@ describe('policy', () => {
     const cases: [Record<string, unknown>, string][] = [
       [oldIngress([ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })], {}, 'RevokeSecurityGroupEgress'), 'a revoke call (RevokeSecurityGroupEgress)'],
       [envelope({ eventName: 'DescribeSecurityGroups', requestParameters: {} }), 'a read-only call (DescribeSecurityGroups)'],
-      [envelope({ eventName: 'CreateSecurityGroup', requestParameters: {} }), 'not a guarded call (CreateSecurityGroup)'],
+      [envelope({ eventName: 'CreateSecurityGroup', requestParameters: {} }), 'touches no scope tag'],
+      [envelope({ eventName: 'CreateVpc', requestParameters: {} }), 'not a guarded call (CreateVpc)'],
       [sshEvent({ extra: { errorCode: 'Client.InvalidPermission.Duplicate' } }), 'the call failed (errorCode Client.InvalidPermission.Duplicate)'],
       [sshEvent({ extra: { eventSource: 's3.amazonaws.com' } }), 'not an EC2 call (eventSource s3.amazonaws.com)'],
       [sshEvent({ extra: { awsRegion: 'eu-west-1' } }), ''],
@@ -392,12 +393,16 @@ describe('notification', () => {
     expect(m?.message).toContain('reverted (revoked 1 ingress rule(s) by id)');
   });
 
-  it('sends nothing for ignored or allowed events, or without a topic', async () => {
+  it('notifies allowed changes by default, ignored ones never; notify.on narrows it, but never below failed and refused', async () => {
     const sns = new FakeSns();
     await run(sshEvent(), world([ssh]), { GUARDRAIL_NOTIFY_TOPIC_ARN: topic, GUARDRAIL_ALLOW_PRINCIPALS: USER_ARN }, sns);
+    expect(sns.messages.map((m) => m.subject)).toEqual([expect.stringMatching(/^guardrail allowed AuthorizeSecurityGroupIngress/)]);
+    await run(sshEvent(), world([ssh]), { GUARDRAIL_NOTIFY_TOPIC_ARN: topic, GUARDRAIL_ALLOW_PRINCIPALS: USER_ARN, GUARDRAIL_NOTIFY_ON: 'reverted' }, sns);
     await run(envelope({ eventName: 'RevokeSecurityGroupIngress', requestParameters: {} }), world(), { GUARDRAIL_NOTIFY_TOPIC_ARN: topic }, sns);
     await run(sshEvent(), world([ssh]), {}, sns);
-    expect(sns.messages).toEqual([]);
+    expect(sns.messages).toHaveLength(1);
+    await run(envelope({}), world(), { GUARDRAIL_NOTIFY_TOPIC_ARN: topic, GUARDRAIL_NOTIFY_ON: 'reverted' }, sns);
+    expect(sns.messages[1]!.subject).toMatch(/^guardrail FAILED/);
   });
 
   it('logs a failed publish instead of rethrowing after the revert', async () => {
@@ -409,7 +414,7 @@ describe('notification', () => {
   });
 });
 
-describe('malformed events are ignored with a reason, never thrown', () => {
+describe('events the function cannot read are failed (and notified) with a reason, never thrown', () => {
   const perm = ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] });
   const cases: [string, unknown, string][] = [
     ['null', null, 'malformed: the event is not an object'],
@@ -418,8 +423,9 @@ describe('malformed events are ignored with a reason, never thrown', () => {
     ['detail is a list', { ...sshEvent(), detail: [] }, 'malformed: no detail'],
     ['unrelated object', { foo: 1 }, 'malformed: neither an EventBridge event nor a CloudTrail record'],
     ['eventName is a number', envelope({ eventName: 7 as unknown as string }), 'malformed: no eventName'],
-    ['no requestParameters', envelope({}), 'malformed: no requestParameters'],
-    ['requestParameters a string', envelope({ requestParameters: 'x' }), 'malformed: no requestParameters'],
+    ['no requestParameters', envelope({}), 'unreadable: CloudTrail left out or truncated requestParameters'],
+    ['requestParameters a string', envelope({ requestParameters: 'x' }), 'unreadable: CloudTrail left out or truncated requestParameters'],
+    ['requestParameters truncated', envelope({ requestParameters: { omitted: true } }), 'unreadable: CloudTrail left out or truncated requestParameters'],
     ['no group', envelope({ requestParameters: { ipPermissions: { items: [perm] } } }), 'malformed: no groupId or groupName in requestParameters'],
     ['bad group id', envelope({ requestParameters: { groupId: 'sg-"; drop', ipPermissions: { items: [perm] } } }), 'malformed: requestParameters.groupId missing or invalid'],
     ['ipPermissions a number', envelope({ requestParameters: { groupId: SG, ipPermissions: 5 } }), 'malformed: requestParameters.ipPermissions is not a list'],
@@ -432,16 +438,16 @@ describe('malformed events are ignored with a reason, never thrown', () => {
     ['rule id bogus', newEvent([{ securityGroupRuleId: 'rule-1' }]), 'malformed: securityGroupRuleSet[0].securityGroupRuleId missing or invalid'],
     ['modify without request', envelope({ eventName: 'ModifySecurityGroupRules', requestParameters: {} }), 'malformed: requestParameters.ModifySecurityGroupRulesRequest missing'],
     ['modify without rules', envelope({ eventName: 'ModifySecurityGroupRules', requestParameters: { ModifySecurityGroupRulesRequest: { GroupId: SG } } }), 'malformed: ModifySecurityGroupRulesRequest names no SecurityGroupRule'],
-    ['10,000 permissions', oldIngress(Array.from({ length: 10_000 }, () => perm)), 'too many permissions (10000 > 1000)'],
-    ['10,000 CIDRs in one permission', oldIngress([ctPermission({ protocol: 'tcp', from: 1, to: 1, cidrs: Array.from({ length: 10_000 }, (_, i) => `10.${i >> 8 & 255}.${i & 255}.0/24`) })]), 'too many ipRanges (10000 > 1000)'],
-    ['1,001 rules across permissions', oldIngress(Array.from({ length: 7 }, () => ctPermission({ protocol: 'tcp', from: 1, to: 1, cidrs: Array.from({ length: 143 }, (_, i) => `10.0.${i}.0/24`) }))), 'too many permissions (1001 rules > 1000)'],
+    ['10,000 permissions', oldIngress(Array.from({ length: 10_000 }, () => perm)), 'unreadable: too many permissions (10000 > 5000)'],
+    ['10,000 CIDRs in one permission', oldIngress([ctPermission({ protocol: 'tcp', from: 1, to: 1, cidrs: Array.from({ length: 10_000 }, (_, i) => `10.${i >> 8 & 255}.${i & 255}.0/24`) })]), 'unreadable: too many ipRanges (10000 > 5000)'],
+    ['5,005 rules across permissions', oldIngress(Array.from({ length: 35 }, () => ctPermission({ protocol: 'tcp', from: 1, to: 1, cidrs: Array.from({ length: 143 }, (_, i) => `10.0.${i}.0/24`) }))), 'unreadable: too many permissions (5005 rules > 5000)'],
   ];
   for (const [name, event, reason] of cases) {
     it(name, async () => {
       const ec2 = world();
       const r = await run(event, ec2);
       expect(r.decisions).toHaveLength(1);
-      expect(r.decisions[0]).toMatchObject({ action: 'ignored', reason });
+      expect(r.decisions[0]).toMatchObject({ action: 'failed', reason });
       expect(ec2.calls).toEqual([]);
     });
   }

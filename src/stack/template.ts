@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isMap, parseDocument, Scalar, visit, type Document } from 'yaml';
+import { packFunctionCode } from './packed-code.js';
 import type { GuardrailConfig } from '../config/index.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
@@ -108,7 +109,7 @@ export function renderTemplate(source: string, code: string, settings: TemplateS
   }
   const zip = doc.getIn(['Resources', 'RevertFunction', 'Properties', 'Code', 'ZipFile']);
   if (zip !== CODE_PLACEHOLDER) throw new Error('templates/guardrail.yaml has lost the function code placeholder');
-  const codeNode = new Scalar(code.trimEnd());
+  const codeNode = new Scalar(packFunctionCode(code.trimEnd()));
   codeNode.type = Scalar.BLOCK_LITERAL;
   doc.setIn(['Resources', 'RevertFunction', 'Properties', 'Code', 'ZipFile'], codeNode);
 

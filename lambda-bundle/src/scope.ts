@@ -1,0 +1,49 @@
+// Whether guardrail may act on a group's rules at all: written once, for the event path and the sweep alike. The
+// order is the contract: an exempt group, the group's tags and VPC, then monitor mode. A decision that rests on a
+// tag (the exempt tag is there, or the onlyTag is missing) is `byTag`: anyone who may tag the group could have put
+// it there a moment ago, so the event path holds such an event until its scope-tag events have been decided.
+import { groupAllowReason, needsGroupInfo } from './decide.js';
+import { errorCode, isTransient } from './revert.js';
+import type { Config, Decision, GroupInfo } from './types.js';
+
+export interface ScopeVerdict {
+  action: Extract<Decision['action'], 'allowed' | 'monitored' | 'failed'>;
+  reason: string;
+  byTag?: boolean;
+}
+
+/** True when the group is out of scope only because of its tags (the exempt tag present, or the onlyTag absent). */
+function restsOnTags(config: Config, groupId: string, info: GroupInfo | undefined): boolean {
+  if (!info || config.exemptGroups.includes(groupId)) return false;
+  const { exemptTag, onlyTag } = config;
+  if (exemptTag && info.tags[exemptTag.key] === exemptTag.value) return true;
+  if (config.onlyVpcs.length > 0 && !(info.vpcId && config.onlyVpcs.includes(info.vpcId))) return false;
+  return onlyTag !== undefined && info.tags[onlyTag.key] !== onlyTag.value;
+}
+
+/**
+ * undefined: the group is in scope and guardrail enforces there. Otherwise what to log instead of acting. `describe`
+ * is DescribeSecurityGroups (cached per invocation); transient errors propagate.
+ */
+export async function groupScope(
+  config: Config, groupId: string, describe: (id: string) => Promise<GroupInfo | undefined>,
+): Promise<ScopeVerdict | undefined> {
+  let info: GroupInfo | undefined;
+  if (needsGroupInfo(config) && !config.exemptGroups.includes(groupId)) {
+    try {
+      info = await describe(groupId);
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      return { action: 'failed', reason: `could not describe ${groupId} to check its scope (${errorCode(err)})` };
+    }
+  }
+  const out = groupAllowReason(config, groupId, info);
+  if (out) return { action: 'allowed', reason: out, byTag: restsOnTags(config, groupId, info) };
+  if (config.mode === 'monitor') return { action: 'monitored', reason: 'monitor mode' };
+  return undefined;
+}
+
+/** The keys guardrail guards: its own `guardrail:*` and the configured exempt and onlyTag keys. */
+export function isScopeKey(config: Config, key: string): boolean {
+  return key.startsWith('guardrail:') || key === config.exemptTag?.key || key === config.onlyTag?.key;
+}
