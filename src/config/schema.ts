@@ -68,8 +68,10 @@ export interface GuardrailConfig {
     exemptGroups: string[];
     onlyVpcs: string[];
     onlyTag: string | null;
+    /** seconds a change that a scope tag would exempt is held before it is decided (the tag's own event decides first) */
+    settleSeconds: number;
   };
-  notifications: { email: string | null; topicArn: string | null };
+  notifications: { email: string | null; topicArn: string | null; on: NotifyAction[] };
   deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number; engine: Engine };
   /** Time-boxed approvals (src/approvals/): the store's account and region (null: the management account, trail.homeRegion). */
   approvals: {
@@ -80,6 +82,8 @@ export interface GuardrailConfig {
     maxDuration: string;
     sweepMinutes: number;
     onLookupError: 'revert' | 'keep';
+    /** onLookupError keep: minutes a rule is kept while the store cannot be read; then the change is decided again */
+    lookupErrorGraceMinutes: number;
   };
   /** The stacksets engine's settings (deploy.engine: stacksets). */
   stacksets: StackSetsSettings;
@@ -94,6 +98,10 @@ export interface GuardrailConfig {
 }
 
 export type Engine = 'direct' | 'stacksets';
+
+/** The function's decisions that notifications.on can name. */
+export const NOTIFY_ACTIONS = ['reverted', 'allowed', 'monitored', 'ignored', 'failed', 'approved', 'expired', 'forged', 'refused'] as const;
+export type NotifyAction = typeof NOTIFY_ACTIONS[number];
 
 export interface StackSetsSettings {
   autoDeploy: boolean;
@@ -130,12 +138,13 @@ export function defaultConfig(): GuardrailConfig {
       exemptGroups: [],
       onlyVpcs: [],
       onlyTag: null,
+      settleSeconds: 30,
     },
-    notifications: { email: null, topicArn: null },
+    notifications: { email: null, topicArn: null, on: NOTIFY_ACTIONS.filter((a) => a !== 'ignored') },
     deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5, engine: 'direct' },
     approvals: {
       enabled: false, account: null, region: null, tableName: 'guardrail-approvals', maxDuration: '7d', sweepMinutes: 5,
-      onLookupError: 'revert',
+      onLookupError: 'revert', lookupErrorGraceMinutes: 60,
     },
     stacksets: {
       autoDeploy: true,
@@ -278,6 +287,7 @@ export const policySchema = z.strictObject({
   exemptGroups: uniqueList(pattern(SECURITY_GROUP_ID, 'expected a security group id (sg-…)'), 'group').optional(),
   onlyVpcs: uniqueList(pattern(VPC_ID, 'expected a VPC id (vpc-…)'), 'VPC').optional(),
   onlyTag: tagPair.nullable().optional(),
+  settleSeconds: z.number().int().min(0).max(900).optional(),
 }).check((ctx) => {
   // The policy reaches the function as environment variables, and Lambda allows 4 KB of them in all; the rest of
   // the environment (role and topic ARNs, modes) takes about 500 bytes.
@@ -297,6 +307,7 @@ export const policySchema = z.strictObject({
 export const notificationsSchema = z.strictObject({
   email: pattern(EMAIL, 'expected an email address').nullable().optional(),
   topicArn: topicArn.nullable().optional(),
+  on: uniqueList(z.enum(NOTIFY_ACTIONS), 'action').optional(),
 });
 
 export const deploySchema = z.strictObject({
@@ -339,6 +350,7 @@ export const approvalsSchema = z.strictObject({
   maxDuration: pattern(DURATION, 'expected a duration such as 90m, 4h or 7d').optional(),
   sweepMinutes: z.number().int().min(1).max(1440).optional(),
   onLookupError: z.enum(['revert', 'keep']).optional(),
+  lookupErrorGraceMinutes: z.number().int().min(1).max(720).optional(),
 });
 
 export const configFileSchema = z.strictObject({

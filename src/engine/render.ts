@@ -14,6 +14,8 @@ export function templateSettings(config: GuardrailConfig, callerAccount?: string
     approvalsTableArn: a.enabled && account ? storePlace(config, account).tableArn : null,
     onLookupError: a.onLookupError,
     sweepSchedule: sweepSchedule(a.sweepMinutes),
+    lookupGraceMinutes: a.lookupErrorGraceMinutes,
+    notifyOn: config.notifications.on,
     ...config.policy,
     notificationEmail: config.notifications.email,
     notificationTopicArn: config.notifications.topicArn,

@@ -7,7 +7,8 @@ import { packFunctionCode } from './packed-code.js';
 import type { GuardrailConfig } from '../config/index.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
-export type TemplateSettings = GuardrailConfig['policy'] & {
+export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds'> & {
+  settleSeconds?: number;
   notificationEmail: string | null;
   notificationTopicArn: string | null;
   /** the default of the CreateTrail parameter; deploy decides it per account in `auto` mode */
@@ -18,6 +19,9 @@ export type TemplateSettings = GuardrailConfig['policy'] & {
   approvalsTableArn?: string | null;
   onLookupError?: 'revert' | 'keep';
   sweepSchedule?: string;
+  lookupGraceMinutes?: number;
+  /** the decisions that are notified (the function adds failed and refused) */
+  notifyOn?: string[];
 };
 
 export interface RenderedTemplate {
@@ -94,6 +98,9 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     ApprovalsTableArn: s.approvalsTableArn ?? '',
     OnLookupError: s.onLookupError ?? 'revert',
     SweepSchedule: s.sweepSchedule ?? 'rate(5 minutes)',
+    NotifyOn: (s.notifyOn ?? ['reverted', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused']).join(','),
+    SettleSeconds: String(s.settleSeconds ?? 30),
+    LookupGraceMinutes: String(s.lookupGraceMinutes ?? 60),
   };
 }
 
