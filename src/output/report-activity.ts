@@ -11,7 +11,7 @@ export const ACTION_COLORS: Record<string, string> = {
 const ORDER = Object.keys(ACTION_COLORS);
 /** Table rows drawn at most; beyond that the page says how to get the rest. */
 export const MAX_TABLE_ROWS = 1000;
-const NOTABLE = new Set(['reverted', 'failed', 'approved', 'expired', 'forged']);
+const NOTABLE = new Set(['reverted', 'failed', 'approved', 'expired', 'forged', 'refused']);
 
 function days(sinceIso: string, untilIso: string): string[] {
   const out: string[] = [];
