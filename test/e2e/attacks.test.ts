@@ -1,0 +1,271 @@
+// The function can never be turned against its owner (issue L), end to end: the built bin/guardrail deploys, and a
+// member-account admin attacks through the SDK, as a real one would. Each test is one attack and shows it failing:
+//  - a forged approval tag on a legitimate rule (then two sweeps): the rule stays, the tag goes, activity says forged;
+//  - the same on an exempt group, and in monitor mode;
+//  - an approved rule whose tag was deleted still expires on time;
+//  - a made-up event sent with `lambda invoke`: refused, the rule stays; AccessDenied once the SCP is attached;
+//  - an event from another account forwarded onto this account's bus: not acted on;
+//  - a moment's exempt tag (tag, open, untag): the rule is reverted and notified;
+//  - role Dev with the session name ci-pipeline, against a role pattern for ci-pipeline: reverted;
+//  - a truncated event: failed, and notified.
+import {
+  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand, DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand, EC2Client, type SecurityGroupRule,
+} from '@aws-sdk/client-ec2';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whenLoopIdle } from '../sim/loop.js';
+import { regionState } from '../sim/state.js';
+import { assumeInto, clientConfig, errorOf, memberIds, type TestCredentials } from '../sim/test/helpers.js';
+import { startE2E, type E2E } from './harness.js';
+
+const REGION = 'us-east-1';
+let e: E2E;
+let member: string;
+let other: string;
+let admin: TestCredentials;
+let ec2: EC2Client;
+let exemptGroup: string;
+
+const config = (extra = '') => [
+  'regions: [us-east-1]',
+  'trail: { mode: existing }',
+  'deploy: { pollSeconds: 1 }',
+  'approvals: { enabled: true, maxDuration: 1d, sweepMinutes: 1 }',
+  'notifications: { email: secops@example.com }',
+  `policy: { allowPrincipals: ["arn:aws:iam::*:role/ci-pipeline"], exemptGroups: [${exemptGroup}], settleSeconds: 30${extra} }`,
+  '',
+].join('\n');
+
+async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${e.sim.endpoint}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  return res.json() as Promise<Record<string, unknown>>;
+}
+const advance = async (seconds: number) => {
+  await post('/_sim/clock', { advanceSeconds: seconds });
+  await whenLoopIdle(e.sim.state, 30_000);
+};
+
+async function newGroup(name: string, client = ec2): Promise<string> {
+  const out = await client.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name }));
+  return out.GroupId!;
+}
+async function rulesOf(groupId: string): Promise<SecurityGroupRule[]> {
+  return (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules ?? [];
+}
+async function open(groupId: string, port: number, cidr = '0.0.0.0/0', client = ec2): Promise<string> {
+  const out = await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId,
+    IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }] }));
+  await whenLoopIdle(e.sim.state, 30_000);
+  return out.SecurityGroupRules![0]!.SecurityGroupRuleId!;
+}
+const tagsOf = (r: SecurityGroupRule | undefined) => Object.fromEntries((r?.Tags ?? []).map((t) => [t.Key, t.Value]));
+async function groupTags(groupId: string): Promise<Record<string, string | undefined>> {
+  const g = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups![0]!;
+  return Object.fromEntries((g.Tags ?? []).map((t) => [t.Key, t.Value]));
+}
+
+interface Line { action: string; reason: string; groupId: string | null; ruleIds: string[]; principal?: string; roleArn?: string; eventName?: string }
+async function activity(...args: string[]): Promise<Line[]> {
+  const r = await e.run(['activity', '--since', '7d', '--account', member, '--output', 'json', ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return (r.json as unknown as { events: Line[] }).events;
+}
+const notifications = () => regionState(e.sim.state, member, REGION).snsMessages.map((m) => m.message);
+
+beforeAll(async () => {
+  e = await startE2E({ accounts: 2, regions: [REGION], stackMs: 20 });
+  [member, other] = memberIds(e.sim) as [string, string];
+  Object.assign(process.env, e.env);
+  // the attacker: an administrator of the member account who is neither guardrail's deploy role nor allowed
+  await post('/_sim/roles', { account: member, roleName: 'Admin' });
+  await post('/_sim/roles', { account: member, roleName: 'Dev' });
+  await post('/_sim/roles', { account: member, roleName: 'ci-pipeline' });
+  admin = await assumeInto(e.sim, member, { roleName: 'Admin', sessionName: 'mallory' });
+  ec2 = new EC2Client(clientConfig(e.sim, REGION, admin));
+  exemptGroup = await newGroup('exempt-by-id');
+  e.config(config());
+  const deploy = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
+  expect(deploy.code, deploy.stderr).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  ec2?.destroy();
+  await e?.close();
+});
+
+describe('the function cannot be turned against its owner', () => {
+  it('a forged approval tag on a legitimate rule: two sweeps later the rule stays, the tag is gone, activity says forged', async () => {
+    const group = await newGroup('legit');
+    // the legitimate rule is there before the attack (made by the allowed pipeline role)
+    const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline', sessionName: 'deploy-42' })));
+    const legit = await open(group, 5432, '10.0.0.0/16', pipeline);
+    pipeline.destroy();
+    await ec2.send(new CreateTagsCommand({ Resources: [legit], Tags: [{ Key: 'guardrail:approval', Value: 'apr-00000000000000aa' }] }));
+    await whenLoopIdle(e.sim.state, 30_000);
+    await advance(61);
+    await advance(61);
+    const rule = (await rulesOf(group)).find((r) => r.SecurityGroupRuleId === legit);
+    expect(rule, 'the legitimate rule must stay').toBeDefined();
+    expect(tagsOf(rule)['guardrail:approval']).toBeUndefined();
+    const lines = await activity('--action', 'forged');
+    expect(lines.some((l) => l.ruleIds.includes(legit))).toBe(true);
+    expect(notifications().some((m) => m.includes(legit))).toBe(true);
+  });
+
+  it('the same on an exempt group: the rule stays, the forged tag goes', async () => {
+    const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline' })));
+    const legit = await open(exemptGroup, 8080, '10.1.0.0/16', pipeline);
+    pipeline.destroy();
+    await ec2.send(new CreateTagsCommand({ Resources: [legit], Tags: [{ Key: 'guardrail:approval', Value: 'apr-00000000000000bb' }] }));
+    await whenLoopIdle(e.sim.state, 30_000);
+    await advance(61);
+    await advance(61);
+    const rule = (await rulesOf(exemptGroup)).find((r) => r.SecurityGroupRuleId === legit);
+    expect(rule).toBeDefined();
+    expect(tagsOf(rule)['guardrail:approval']).toBeUndefined();
+  });
+
+  it('an approved rule whose tag was deleted still expires on time', async () => {
+    const group = await newGroup('approved');
+    const approve = await e.run(['approve', '--account', member, '--region', REGION, '--group', group, '--rule', 'tcp/443 203.0.113.0/24',
+      '--for', '10m', '--reason', 'partner test', '--output', 'json']);
+    expect(approve.code, approve.stderr).toBe(0);
+    const kept = await open(group, 443, '203.0.113.0/25');
+    expect(tagsOf((await rulesOf(group)).find((r) => r.SecurityGroupRuleId === kept))['guardrail:approval']).toMatch(/^apr-/);
+    // the attacker takes the label off, hoping the sweep loses track of the rule
+    await ec2.send(new DeleteTagsCommand({ Resources: [kept], Tags: [{ Key: 'guardrail:approval' }, { Key: 'guardrail:expires' }] }));
+    await whenLoopIdle(e.sim.state, 30_000);
+    await advance(5 * 60);
+    expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(kept);
+    await advance(6 * 60);
+    expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).not.toContain(kept);
+    expect((await activity('--action', 'expired')).some((l) => l.ruleIds.includes(kept))).toBe(true);
+  });
+
+  it('a made-up event sent with lambda invoke is refused, and the rule it names stays', async () => {
+    const group = await newGroup('invoked');
+    const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline' })));
+    const legit = await open(group, 22, '10.2.0.0/16', pipeline);
+    pipeline.destroy();
+    const lambda = new LambdaClient(clientConfig(e.sim, REGION, admin));
+    const record = {
+      eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: REGION,
+      recipientAccountId: member, eventID: 'made-up', userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${member}:user/nobody` },
+      requestParameters: { groupId: group, ipPermissions: { items: [] } },
+      responseElements: { _return: true, securityGroupRuleSet: { items: [{ groupId: group, securityGroupRuleId: legit, isEgress: false, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '10.2.0.0/16' }] } },
+    };
+    const envelope = { version: '0', id: 'made-up', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', account: member, region: REGION, detail: record };
+    const sqsShaped = { Records: [{ messageId: 'm', receiptHandle: 'AQEB-made-up', body: JSON.stringify(envelope), eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${REGION}:${member}:anything`, attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) } }] };
+    for (const payload of [envelope, record, sqsShaped]) {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify(payload)) }));
+      const result = JSON.parse(Buffer.from(out.Payload!).toString()) as { decisions?: Line[]; results?: { decisions: Line[] }[] };
+      const decisions = result.decisions ?? result.results?.flatMap((r) => r.decisions) ?? [];
+      expect(decisions.map((d) => d.action), JSON.stringify(result)).toEqual(['refused']);
+      expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(legit);
+    }
+    expect((await activity('--action', 'refused')).length).toBeGreaterThanOrEqual(3);
+    lambda.destroy();
+  });
+
+  it('an event from another account, forwarded to this account\'s bus, is not acted on', async () => {
+    const group = await newGroup('forwarded');
+    const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline' })));
+    const legit = await open(group, 3306, '10.3.0.0/16', pipeline);
+    pipeline.destroy();
+    const before = regionState(e.sim.state, member, REGION).invocations.length;
+    const record = {
+      eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: REGION,
+      recipientAccountId: other, eventID: 'forwarded-1', userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${other}:user/x` },
+      requestParameters: { groupId: group, ipPermissions: {} },
+      responseElements: { _return: true, securityGroupRuleSet: { items: [{ groupId: group, securityGroupRuleId: legit, isEgress: false, ipProtocol: 'tcp', fromPort: 3306, toPort: 3306, cidrIpv4: '10.3.0.0/16' }] } },
+    };
+    // the other account's event, delivered as EventBridge forwards it: the envelope keeps the other account
+    await post('/_sim/cloudtrail', { account: other, region: REGION, record, forwardTo: member });
+    await whenLoopIdle(e.sim.state, 30_000);
+    expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(legit);
+    const after = regionState(e.sim.state, member, REGION).invocations.slice(before)
+      .flatMap((i) => ((i.result as { results?: { decisions: Line[] }[] } | undefined)?.results ?? []).flatMap((r) => r.decisions));
+    expect(after.filter((d) => d.action === 'reverted')).toEqual([]);
+  });
+
+  it('a moment\'s exempt tag (tag, open, untag) does not open the group: the rule is reverted and notified', async () => {
+    const group = await newGroup('moment');
+    await ec2.send(new CreateTagsCommand({ Resources: [group], Tags: [{ Key: 'guardrail:exempt', Value: 'true' }] }));
+    const opened = await open(group, 22);
+    await ec2.send(new DeleteTagsCommand({ Resources: [group], Tags: [{ Key: 'guardrail:exempt' }] }));
+    await whenLoopIdle(e.sim.state, 30_000);
+    await advance(31);
+    expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).not.toContain(opened);
+    expect(await groupTags(group)).not.toHaveProperty('guardrail:exempt');
+    expect(notifications().some((m) => m.includes(opened))).toBe(true);
+  });
+
+  it('an exempt tag left on by a principal that is not allowed is taken off, and the rule opened under it is reverted', async () => {
+    const group = await newGroup('left-on');
+    await ec2.send(new CreateTagsCommand({ Resources: [group], Tags: [{ Key: 'guardrail:exempt', Value: 'true' }] }));
+    await whenLoopIdle(e.sim.state, 30_000);
+    expect(await groupTags(group)).not.toHaveProperty('guardrail:exempt');
+    const opened = await open(group, 3389);
+    await advance(31);
+    expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).not.toContain(opened);
+    expect((await activity('--action', 'reverted')).some((l) => l.groupId === group && l.eventName === 'CreateTags')).toBe(true);
+  });
+
+  it('role Dev with the session name ci-pipeline is not the ci-pipeline role: reverted; the role itself is allowed', async () => {
+    const group = await newGroup('sessions');
+    const dev = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'Dev', sessionName: 'ci-pipeline' })));
+    const byDev = await open(group, 9000, '0.0.0.0/0', dev);
+    dev.destroy();
+    expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).not.toContain(byDev);
+    const real = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline', sessionName: 'anything' })));
+    const byPipeline = await open(group, 9001, '10.9.0.0/16', real);
+    real.destroy();
+    expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(byPipeline);
+    const reverted = (await activity('--action', 'reverted')).find((l) => l.ruleIds.includes(byDev));
+    expect(reverted).toMatchObject({ roleArn: `arn:aws:iam::${member}:role/Dev` });
+  });
+
+  it('a truncated event is failed and notified, never ignored', async () => {
+    const group = await newGroup('truncated');
+    const record = {
+      eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: REGION,
+      recipientAccountId: member, eventID: 'truncated-1', eventTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${member}:assumed-role/Admin/mallory`,
+        sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${member}:role/Admin` } } },
+      requestParameters: { omitted: true }, responseElements: { omitted: true },
+    };
+    const sent = notifications().length;
+    await post('/_sim/cloudtrail', { account: member, region: REGION, record });
+    await whenLoopIdle(e.sim.state, 30_000);
+    const failed = (await activity('--action', 'failed')).filter((l) => l.reason.includes('truncated'));
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(notifications().slice(sent).some((m) => m.includes('FAILED'))).toBe(true);
+    expect(group).toMatch(/^sg-/);
+  });
+
+  it('in monitor mode a forged tag revokes nothing either', async () => {
+    e.config(config().replace('settleSeconds: 30', 'settleSeconds: 30, mode: monitor'));
+    const deploy = await e.run(['deploy', '--all-accounts', '--yes']);
+    expect(deploy.code, deploy.stderr).toBe(0);
+    const group = await newGroup('monitored');
+    const legit = await open(group, 6379, '10.4.0.0/16');
+    await ec2.send(new CreateTagsCommand({ Resources: [legit], Tags: [{ Key: 'guardrail:approval', Value: 'apr-00000000000000cc' }] }));
+    await whenLoopIdle(e.sim.state, 30_000);
+    await advance(61);
+    await advance(61);
+    expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(legit);
+  });
+
+  it('with the SCP attached, the invocation, scope tagging and roles the store would trust are denied to a member admin', async () => {
+    const protect = await e.run(['protect', '--attach', '--yes']);
+    expect(protect.code, protect.stderr).toBe(0);
+    const lambda = new LambdaClient(clientConfig(e.sim, REGION, admin));
+    const invoked = await errorOf(lambda.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from('{}') })));
+    lambda.destroy();
+    expect(invoked.name).toBe('AccessDeniedException');
+    const tagged = await errorOf(ec2.send(new CreateTagsCommand({ Resources: [exemptGroup], Tags: [{ Key: 'guardrail:exempt', Value: 'true' }] })));
+    expect(tagged.name).toMatch(/UnauthorizedOperation|AccessDenied/);
+  });
+});
