@@ -120,7 +120,8 @@ function legacyPermission(rp: Obj): Permission | undefined {
   const sourceName = rp.sourceSecurityGroupName;
   if (cidr === undefined && sourceName === undefined) return undefined;
   return parsePermission({
-    ipProtocol: rp.ipProtocol,
+    // a group grant without a protocol (SourceSecurityGroupName alone) opens every protocol: it is protocol -1
+    ipProtocol: rp.ipProtocol ?? (cidr === undefined ? '-1' : undefined),
     fromPort: rp.fromPort,
     toPort: rp.toPort,
     ipRanges: cidr === undefined ? {} : { items: [{ cidrIp: cidr }] },

@@ -452,6 +452,13 @@ describe('events the function cannot read are failed (and notified) with a reaso
     });
   }
 
+  it('a legacy sourceSecurityGroupName grant without a protocol is protocol -1, and is reverted', async () => {
+    const ec2 = world();
+    const r = await run(envelope({ requestParameters: { groupId: SG, sourceSecurityGroupName: 'web', sourceSecurityGroupOwnerId: '123456789012' } }), ec2);
+    expect(r.decisions[0]?.action).toBe('reverted');
+    expect(ec2.revokes[0]!.permissions).toEqual([expect.objectContaining({ ipProtocol: '-1', groups: [{ groupId: undefined, groupName: 'web', userId: '123456789012' }] })]);
+  });
+
   it('legacy top-level cidrIp requests are understood', async () => {
     const ec2 = world([ssh]);
     const r = await run(envelope({ requestParameters: { groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIp: '0.0.0.0/0' } }), ec2);

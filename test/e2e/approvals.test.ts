@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whenLoopIdle } from '../sim/loop.js';
 import { regionState } from '../sim/state.js';
 import { assumeInto, clientConfig, errorOf, memberIds } from '../sim/test/helpers.js';
-import { startE2E, type E2E } from './harness.js';
+import { decisionsOf, startE2E, type E2E } from './harness.js';
 import { captureRun } from '../cli/capture.js';
 
 const REGION = 'us-east-1';
@@ -40,7 +40,7 @@ async function rules(): Promise<SecurityGroupRule[]> {
 /** The decisions of the member's function since `from` invocations. */
 function decisionsSince(from: number): Decision[] {
   return regionState(e.sim.state, member, REGION).invocations.slice(from)
-    .flatMap((i) => ((i.result as { decisions?: Decision[] } | undefined)?.decisions ?? []));
+    .flatMap((i) => decisionsOf<Decision>(i.result));
 }
 const invocationCount = () => regionState(e.sim.state, member, REGION).invocations.length;
 

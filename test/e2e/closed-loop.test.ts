@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionCode, loadTemplateSource, renderTemplate, type TemplateSettings } from '../../src/stack/template.js';
 import type { SimServer } from '../sim/server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from '../sim/test/helpers.js';
+import { decisionsOf } from './harness.js';
 
 const REGION = 'us-east-1';
 const STACK = 'guardrail';
@@ -87,7 +88,7 @@ async function decisionFor(account: string, ruleId: string): Promise<Decision> {
     const res = await fetch(`${sim.endpoint}/_sim/invocations?account=${account}&region=${REGION}`);
     const { invocations } = (await res.json()) as { invocations: InvocationRecord[] };
     for (const inv of invocations) {
-      const d = inv.result?.decisions?.find((x) => x.ruleIds.includes(ruleId));
+      const d = decisionsOf<Decision>(inv.result).find((x) => x.ruleIds.includes(ruleId));
       if (d) return d;
     }
     if (Date.now() > deadline) throw new Error(`no decision about ${ruleId} in ${account}: ${JSON.stringify(invocations)}`);

@@ -109,3 +109,12 @@ export function liveStacks(e: Pick<E2E, 'sim'>, stackName = 'guardrail'): Map<st
   }
   return out;
 }
+
+/**
+ * The decisions in a function's result: the event source mapping's batch response carries one result per record
+ * (`results`), a refused direct invocation returns one result.
+ */
+export function decisionsOf<D = Record<string, unknown>>(result: unknown): D[] {
+  const r = (result ?? {}) as { decisions?: D[]; results?: { decisions?: D[] }[] };
+  return [...(r.decisions ?? []), ...(r.results ?? []).flatMap((x) => x.decisions ?? [])];
+}
