@@ -23,7 +23,7 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefine
 /** `*` any run, `?` any one character; `literal` marks positions (from `${*}`/`${?}`) that are plain characters. */
 export function wildcard(pattern: string, flags = ''): RegExp {
   const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-    .replace(/\u0001/g, '\\*').replace(/\u0002/g, '\\?');
+    .replace(/\uE000/g, '\\*').replace(/\uE001/g, '\\?');
   return new RegExp(`^${body}$`, flags);
 }
 
@@ -45,8 +45,8 @@ export function substitute(value: string, ctx: Map<string, string[]>): string | 
   let unresolved = false;
   const out = value.replace(/\$\{([^}]*)\}/g, (_m, inner: string) => {
     const spec = inner.trim();
-    if (spec === '*') return '\u0001';
-    if (spec === '?') return '\u0002';
+    if (spec === '*') return '\uE000';
+    if (spec === '?') return '\uE001';
     if (spec === '$') return '$';
     const m = /^([^,]+?)\s*(?:,\s*'([^']*)')?$/.exec(spec);
     const key = m?.[1]?.trim().toLowerCase() ?? '';
@@ -61,7 +61,7 @@ export function substitute(value: string, ctx: Map<string, string[]>): string | 
 }
 
 /** The literal form of a substituted value (for the exact-match operators). */
-const literal = (s: string) => s.replace(/\u0001/g, '*').replace(/\u0002/g, '?');
+const literal = (s: string) => s.replace(/\uE000/g, '*').replace(/\uE001/g, '?');
 
 /**
  * ARN matching: each of the six colon-separated parts is matched on its own (so * never crosses a colon there); a
