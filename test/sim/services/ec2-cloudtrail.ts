@@ -213,6 +213,7 @@ export function createSecurityGroupRequestParameters(input: Record<string, unkno
   });
 }
 
-export function createSecurityGroupResponseElements(requestId: string, groupId: string, securityGroupArn: string): Record<string, unknown> {
-  return { requestId, _return: true, groupId, securityGroupArn };
+/** responseElements of CreateSecurityGroup: CloudTrail records the new group's id (not the ARN the API now answers). */
+export function createSecurityGroupResponseElements(requestId: string, groupId: string): Record<string, unknown> {
+  return { requestId, _return: true, groupId };
 }

@@ -233,7 +233,7 @@ function createSecurityGroup(ctx: ServiceContext, req: SimRequest, rs: RegionSta
   });
   rs.securityGroups.set(groupId, sg);
   const record = buildRecord(trailCall(ctx, req), 'CreateSecurityGroup', createSecurityGroupRequestParameters(input),
-    createSecurityGroupResponseElements(req.requestId, groupId, groupArn(rs, groupId)));
+    createSecurityGroupResponseElements(req.requestId, groupId));
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
   return { groupId, tagSet: tagSet(tags), securityGroupArn: groupArn(rs, groupId) };
 }

@@ -169,7 +169,7 @@ describe('DynamoDB table policies: dynamodb:LeadingKeys and policy variables', (
       expect(foreign.message).toContain('because no resource-based policy allows the dynamodb:PutItem action');
       const locked = await errorOf(ddb.send(new PutItemCommand({ TableName: arn, Item: { pk: { S: `${writer}#locked` } } })));
       expect(locked.message).toContain('with an explicit deny in a resource-based policy');
-      // GetItem is not among the allowed actions
+      // another account's partition key is refused for every allowed action
       const del = await errorOf(ddb.send(new DeleteItemCommand({ TableName: arn, Key: { pk: { S: `${owner}#x` } } })));
       expect(del.name).toBe('AccessDeniedException');
       await ddb.send(new DeleteItemCommand({ TableName: arn, Key: { pk: { S: `${writer}#sg-1` } } }));
