@@ -40,7 +40,7 @@ function runtime(ctx: ServiceContext): LoopRuntime {
  * Called by a service after a successful mutating call (EC2 Authorize*, ModifySecurityGroupRules).
  * `record` is the CloudTrail record (what EventBridge puts under `detail`). Never throws, never blocks the caller.
  */
-export function emitCloudTrailEvent(ctx: ServiceContext, accountId: string, region: string, record: Record<string, unknown>): void {
+export function emitCloudTrailEvent(ctx: ServiceContext, accountId: string, region: string, record: Record<string, unknown>): RecordedEvent | undefined {
   try {
     const eventSource = typeof record.eventSource === 'string' ? record.eventSource : 'ec2.amazonaws.com';
     const time = typeof record.eventTime === 'string' ? record.eventTime : isoSeconds(ctx.state.clock.date());
@@ -55,9 +55,10 @@ export function emitCloudTrailEvent(ctx: ServiceContext, accountId: string, regi
       resources: [],
       detail: record,
     };
-    publishEvent(ctx, accountId, region, envelope);
+    return publishEvent(ctx, accountId, region, envelope);
   } catch (err) {
     process.stderr.write(`sim: emitCloudTrailEvent failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    return undefined;
   }
 }
 

@@ -4,7 +4,8 @@
 // Evaluation needs the IAM action (service prefix + operation) and the resource ARN: scp-resources.ts computes it
 // for the operations the simulator serves.
 import { SimError, type Caller, type Protocol, type SimRequest } from './types.js';
-import { actionOf, resourceOf } from './scp-resources.js';
+import { authorizationsOf } from './scp-resources.js';
+import { conditionHolds as sharedConditionHolds, resourcePatternMatches, wildcard, type PolicyContext } from './policy-conditions.js';
 import type { SimState } from './state.js';
 import { attachedTo, policyStore, SCP } from './services/org-policies.js';
 
@@ -13,8 +14,8 @@ export interface Authorization {
   action: string;
   /** the resource ARN, or '*' when the operation has none the simulator computes */
   resource: string;
-  /** aws:PrincipalArn etc. */
-  context: Record<string, string>;
+  /** aws:PrincipalArn etc.; a multivalued key (aws:TagKeys) is a list */
+  context: PolicyContext;
 }
 
 interface Statement {
@@ -28,80 +29,17 @@ interface Statement {
 
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
-function wildcard(pattern: string, flags = ''): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`, flags);
-}
-
 /** Action names match case-insensitively, with * and ? wildcards. */
 function actionMatches(patterns: unknown, action: string): boolean {
   return asList(patterns).some((p) => typeof p === 'string' && wildcard(p, 'i').test(action));
 }
 
-/** Resource ARNs match case-sensitively. An operation without a computed resource ('*') matches only "*". */
-function resourceMatches(patterns: unknown, resource: string): boolean {
-  return asList(patterns).some((p) => typeof p === 'string' && (p === '*' || (resource !== '*' && wildcard(p).test(resource))));
-}
-
 /**
- * ARN matching: each of the six colon-separated parts is matched on its own (so * never crosses a colon there); a
- * lone "*" matches any ARN, and a pattern with fewer than six parts matches none.
+ * One condition block (policy-conditions.ts): operators, the ForAnyValue/ForAllValues set operators for multivalued
+ * keys, and policy variables in the values.
  */
-function arnLike(pattern: string, value: string): boolean {
-  if (pattern === '*') return true;
-  const p = pattern.split(':');
-  const v = value.split(':');
-  if (p.length < 6 || v.length < 6) return false;
-  const head = (parts: string[]) => [...parts.slice(0, 5), parts.slice(5).join(':')];
-  const [pp, vv] = [head(p), head(v)];
-  return pp.every((part, i) => wildcard(part).test(vv[i]!));
-}
-
-type Matcher = (wanted: string, actual: string) => boolean;
-const OPERATORS: Record<string, { match: Matcher; negated: boolean }> = {
-  StringEquals: { match: (w, a) => w === a, negated: false },
-  StringNotEquals: { match: (w, a) => w === a, negated: true },
-  StringEqualsIgnoreCase: { match: (w, a) => w.toLowerCase() === a.toLowerCase(), negated: false },
-  StringNotEqualsIgnoreCase: { match: (w, a) => w.toLowerCase() === a.toLowerCase(), negated: true },
-  StringLike: { match: (w, a) => wildcard(w).test(a), negated: false },
-  StringNotLike: { match: (w, a) => wildcard(w).test(a), negated: true },
-  ArnEquals: { match: (w, a) => w === a, negated: false },
-  ArnNotEquals: { match: (w, a) => w === a, negated: true },
-  ArnLike: { match: arnLike, negated: false },
-  ArnNotLike: { match: arnLike, negated: true },
-  Bool: { match: (w, a) => w.toLowerCase() === a.toLowerCase(), negated: false },
-};
-
-/**
- * One condition block: every operator and key must hold (AND); the values of one key are alternatives (OR), and a
- * negated operator holds when none of them matches. A missing key fails a positive operator and satisfies a negated
- * one; `…IfExists` makes a missing key satisfy either. `Null` tests presence. Unknown operators never hold, so a
- * Deny that uses one does not apply: the README names the operators implemented.
- */
-export function conditionHolds(condition: Statement['Condition'], context: Record<string, string>): boolean {
-  if (!condition) return true;
-  const lower = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v]));
-  for (const [rawOp, entries] of Object.entries(condition)) {
-    const ifExists = rawOp.endsWith('IfExists');
-    const op = ifExists ? rawOp.slice(0, -'IfExists'.length) : rawOp;
-    for (const [key, value] of Object.entries(entries ?? {})) {
-      const actual = lower.get(key.toLowerCase());
-      const wanted = asList(value).map(String);
-      if (op === 'Null') {
-        if (!wanted.some((w) => (w === 'true') === (actual === undefined))) return false;
-        continue;
-      }
-      const operator = OPERATORS[op];
-      if (!operator) return false;
-      if (actual === undefined) {
-        if (!(ifExists || operator.negated)) return false;
-        continue;
-      }
-      const any = wanted.some((w) => operator.match(w, actual));
-      if (operator.negated ? any : !any) return false;
-    }
-  }
-  return true;
+export function conditionHolds(condition: Statement['Condition'], context: PolicyContext): boolean {
+  return sharedConditionHolds(condition, context);
 }
 
 function statementsOf(content: string): Statement[] {
@@ -116,8 +54,8 @@ function statementsOf(content: string): Statement[] {
 function applies(s: Statement, auth: Authorization): boolean {
   const action = s.NotAction !== undefined ? !actionMatches(s.NotAction, auth.action) : actionMatches(s.Action, auth.action);
   if (!action) return false;
-  const resource = s.NotResource !== undefined ? !resourceMatches(s.NotResource, auth.resource)
-    : s.Resource === undefined || resourceMatches(s.Resource, auth.resource);
+  const resource = s.NotResource !== undefined ? !resourcePatternMatches(s.NotResource, auth.resource, auth.context)
+    : s.Resource === undefined || resourcePatternMatches(s.Resource, auth.resource, auth.context);
   return resource && conditionHolds(s.Condition, auth.context);
 }
 
@@ -156,7 +94,7 @@ export function evaluateScps(state: SimState, accountId: string, auth: Authoriza
 }
 
 /** The principal's ARN as IAM conditions see it: a role session is its role (aws:PrincipalArn), root is root. */
-export function principalContext(caller: Caller, region: string): Record<string, string> {
+export function principalContext(caller: Caller, region: string): PolicyContext {
   return {
     'aws:PrincipalArn': caller.roleArn ?? `arn:aws:iam::${caller.accountId}:root`,
     'aws:PrincipalAccount': caller.accountId,
@@ -188,7 +126,11 @@ export function scpCheck(state: SimState, req: SimRequest, protocol: Protocol): 
   const { caller } = req;
   if (caller.accountId === state.org.managementAccountId || isServiceLinked(caller)) return undefined;
   if (!policyStore(state).enabled.has(SCP)) return undefined;
-  const auth: Authorization = { action: actionOf(req), resource: resourceOf(state, req), context: principalContext(caller, req.region) };
-  const verdict = evaluateScps(state, caller.accountId, auth);
-  return verdict === 'allowed' ? undefined : accessDenied(protocol, caller, auth, verdict);
+  // one request can need several authorizations (a resource each, or a second action such as ec2:CreateTags for
+  // the tags of a create call): any one refused refuses the call
+  for (const auth of authorizationsOf(state, req, principalContext(caller, req.region))) {
+    const verdict = evaluateScps(state, caller.accountId, auth);
+    if (verdict !== 'allowed') return accessDenied(protocol, caller, auth, verdict);
+  }
+  return undefined;
 }

@@ -5,7 +5,7 @@ import { SimError, type Caller, type Protocol, type Service, type ServiceContext
 import type { CallCount, SimState } from './state.js';
 import { ec2Error, ec2Response, jsonError, queryError, queryResponse, unflattenQuery } from './protocols.js';
 import { addAccount, applyFaults, serialiseState } from './sim.js';
-import { closeLoop } from './loop.js';
+import { closeLoop, emitCloudTrailEvent } from './loop.js';
 import { startSchedules } from './schedule.js';
 import { createTrail } from './services/cloudtrail.js';
 import { createAssumableRole } from './services/sts.js';
@@ -216,6 +216,30 @@ export async function startServer(state: SimState, services: Service[], port = 0
             }
           }
           return reply(200, { invocations });
+        }
+        case 'POST /_sim/cloudtrail': {
+          // a recorded CloudTrail record, delivered to the account-region's default bus by the same path EC2 uses
+          const account = body.account;
+          const region = body.region;
+          let record = body.record;
+          if (typeof account !== 'string' || !/^\d{12}$/.test(account)) return reply(400, { error: 'account must be a 12-digit account id' });
+          if (!state.org.accounts.has(account)) return reply(404, { error: `no account ${account}` });
+          if (typeof region !== 'string' || !state.regions.includes(region)) {
+            return reply(typeof region === 'string' ? 404 : 400, { error: `region must be one of the simulator's regions (${state.regions.join(', ')})` });
+          }
+          if (typeof record !== 'object' || record === null || Array.isArray(record)) return reply(400, { error: 'record must be a JSON object' });
+          // a whole EventBridge envelope carries the record under detail
+          const envelope = record as Record<string, unknown>;
+          if (typeof envelope.detail === 'object' && envelope.detail !== null && !Array.isArray(envelope.detail) && 'detail-type' in envelope) {
+            record = envelope.detail;
+          }
+          const r = record as Record<string, unknown>;
+          if (typeof r.eventSource !== 'string' || !/^[a-z0-9-]+\.amazonaws\.com$/.test(r.eventSource) || typeof r.eventName !== 'string') {
+            return reply(400, { error: 'record must carry eventSource (SERVICE.amazonaws.com) and eventName' });
+          }
+          const recorded = emitCloudTrailEvent(ctx, account, region, r);
+          if (!recorded) return reply(500, { error: 'the event could not be delivered (see the simulator log)' });
+          return reply(200, { id: recorded.event.id, matchedRules: recorded.matchedRules });
         }
         case 'GET /_sim/clock': return reply(200, state.clock.snapshot());
         case 'POST /_sim/clock': {

@@ -9,6 +9,7 @@ import { hexId, type DynamoTable, type SimState } from '../state.js';
 import type { Provider } from '../cfn/providers.js';
 import { applyUpdate, conditionNames, parseCondition, type ExpressionContext, type Item } from './dynamodb-expr.js';
 import { evaluatePolicy } from './resource-policy.js';
+import type { PolicyContext } from '../policy-conditions.js';
 
 const TABLE_ARN = /^arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table\/([\w.-]{3,255})$/;
 
@@ -24,13 +25,26 @@ function tableOf(state: SimState, req: SimRequest): DynamoTable {
   if (region !== req.region) throw validation(`The table ARN names region ${region}, but the request was sent to ${req.region}`);
   const table = state.accounts.get(account)?.regions.get(region)?.tables.get(name);
   const arnOf = `arn:aws:dynamodb:${region}:${account}:table/${name}`;
-  authorize(state, req.caller, `dynamodb:${req.operation}`, arnOf, account, table);
+  authorize(state, req.caller, `dynamodb:${req.operation}`, arnOf, account, table, table ? serviceContext(table, req) : {});
   if (!table) throw notFound();
   return table;
 }
 
-function authorize(state: SimState, caller: Caller, action: string, arn: string, owner: string, table: DynamoTable | undefined): void {
-  const verdict = table?.resourcePolicy === undefined ? 'none' : evaluatePolicy(table.resourcePolicy, state, caller, action, arn);
+/**
+ * The DynamoDB condition keys of the request: dynamodb:LeadingKeys, the partition key values it touches (the item's
+ * for PutItem, the Key's for GetItem/UpdateItem/DeleteItem). Calls that name no partition key value (Scan, and
+ * Query here) carry none, and a ForAllValues condition holds for them, as IAM's set operators do for an empty set.
+ */
+function serviceContext(table: DynamoTable, req: SimRequest): PolicyContext {
+  const source = req.operation === 'PutItem' ? req.input.Item : ['GetItem', 'UpdateItem', 'DeleteItem'].includes(req.operation) ? req.input.Key : undefined;
+  const v = (source as Item | undefined)?.[table.hashKey];
+  const value = v?.S ?? v?.N ?? v?.B;
+  return value === undefined ? {} : { 'dynamodb:LeadingKeys': [String(value)] };
+}
+
+function authorize(state: SimState, caller: Caller, action: string, arn: string, owner: string, table: DynamoTable | undefined,
+  context: PolicyContext): void {
+  const verdict = table?.resourcePolicy === undefined ? 'none' : evaluatePolicy(table.resourcePolicy, state, caller, action, arn, context);
   const crossAccount = caller.accountId !== owner;
   if (verdict === 'deny' || (crossAccount && verdict !== 'allow')) {
     throw new SimError('AccessDeniedException', `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${arn} `

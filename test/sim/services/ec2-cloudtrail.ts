@@ -176,3 +176,44 @@ export function modifyRequestParameters(input: Record<string, unknown>): Record<
 export function modifyResponseElements(requestId: string): Record<string, unknown> {
   return { ModifySecurityGroupRulesResponse: { requestId, return: true } };
 }
+
+/**
+ * requestParameters of CreateTags and DeleteTags: `resourcesSet.items[].resourceId` and `tagSet.items[]` with `key`
+ * and (when the call gave one) `value`, as CloudTrail records them (see the README for the records this follows).
+ */
+export function tagsRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  return {
+    resourcesSet: items(asArray(input.ResourceId).map((id) => ({ resourceId: String(id) }))),
+    tagSet: items(asArray(input.Tag).map((t) => compact({ key: str(t.Key), value: str(t.Value) }))),
+  };
+}
+
+/** responseElements of calls that answer only `return` (CreateTags, DeleteTags). */
+export function returnResponseElements(requestId: string): Record<string, unknown> {
+  return { requestId, _return: true };
+}
+
+/**
+ * requestParameters of CreateSecurityGroup: groupName, groupDescription, vpcId (when given) and, with
+ * TagSpecifications, `tagSpecificationSet.items[]` of `{resourceType, tags: [{key, value}]}` (tags a plain list, as
+ * CloudTrail writes tag specifications).
+ */
+export function createSecurityGroupRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  const specs = asArray(input.TagSpecification);
+  return compact({
+    groupName: str(input.GroupName),
+    groupDescription: str(input.GroupDescription),
+    vpcId: str(input.VpcId),
+    tagSpecificationSet: specs.length
+      ? items(specs.map((s) => compact({
+        resourceType: str(s.ResourceType),
+        tags: asArray(s.Tag).map((t) => compact({ key: str(t.Key), value: str(t.Value) })),
+      })))
+      : undefined,
+  });
+}
+
+/** responseElements of CreateSecurityGroup: CloudTrail records the new group's id (not the ARN the API now answers). */
+export function createSecurityGroupResponseElements(requestId: string, groupId: string): Record<string, unknown> {
+  return { requestId, _return: true, groupId };
+}

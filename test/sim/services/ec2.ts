@@ -6,7 +6,9 @@ import { hexId, newUuid, regionState, type RegionState, type SecurityGroup, type
 import { KNOWN_REGIONS } from '../sim.js';
 import { emitCloudTrailEvent } from '../loop.js';
 import {
-  authorizeRequestParameters, authorizeResponseElements, buildRecord, modifyRequestParameters, modifyResponseElements,
+  authorizeRequestParameters, authorizeResponseElements, buildRecord, createSecurityGroupRequestParameters,
+  createSecurityGroupResponseElements, modifyRequestParameters, modifyResponseElements, returnResponseElements,
+  tagsRequestParameters,
 } from './ec2-cloudtrail.js';
 
 type Input = Record<string, unknown>;
@@ -25,7 +27,7 @@ export const ec2: Service = {
     switch (req.operation) {
       case 'DescribeRegions': return describeRegions(ctx.state, req.caller, input);
       case 'DescribeVpcs': return { vpcSet: [...rs.vpcs.values()].map((v) => ({ vpcId: v.vpcId, cidrBlock: v.cidrBlock, isDefault: v.isDefault, state: 'available', ownerId: rs.accountId })) };
-      case 'CreateSecurityGroup': return createSecurityGroup(ctx.state, rs, input);
+      case 'CreateSecurityGroup': return createSecurityGroup(ctx, req, rs);
       case 'DeleteSecurityGroup': return deleteSecurityGroup(ctx.state, rs, input);
       case 'DescribeSecurityGroups': return describeSecurityGroups(rs, input);
       case 'DescribeSecurityGroupRules': return describeSecurityGroupRules(rs, input);
@@ -34,7 +36,8 @@ export const ec2: Service = {
       case 'RevokeSecurityGroupIngress': return revoke(rs, input, false);
       case 'RevokeSecurityGroupEgress': return revoke(rs, input, true);
       case 'ModifySecurityGroupRules': return modifyRules(ctx, req, rs);
-      case 'CreateTags': return createTags(rs, input);
+      case 'CreateTags': return createTags(ctx, req, rs);
+      case 'DeleteTags': return deleteTags(ctx, req, rs);
       default:
         throw new SimError('InvalidAction', `The action ${req.operation} is not valid for this web service.`, 400);
     }
@@ -194,7 +197,9 @@ function resolveGroup(rs: RegionState, input: Input, allowName = true): Security
   return sg;
 }
 
-function createSecurityGroup(state: SimState, rs: RegionState, input: Input) {
+function createSecurityGroup(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
+  const { state } = ctx;
+  const input = req.input;
   const name = str(input.GroupName);
   const description = typeof input.GroupDescription === 'string' ? input.GroupDescription : undefined;
   if (!name) throw missing('GroupName');
@@ -227,6 +232,9 @@ function createSecurityGroup(state: SimState, rs: RegionState, input: Input) {
     cidrIpv4: '0.0.0.0/0', tags: {},
   });
   rs.securityGroups.set(groupId, sg);
+  const record = buildRecord(trailCall(ctx, req), 'CreateSecurityGroup', createSecurityGroupRequestParameters(input),
+    createSecurityGroupResponseElements(req.requestId, groupId));
+  emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
   return { groupId, tagSet: tagSet(tags), securityGroupArn: groupArn(rs, groupId) };
 }
 
@@ -733,17 +741,11 @@ function modifyRules(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
   return { return: true };
 }
 
-function createTags(rs: RegionState, input: Input) {
+/** The tag maps of the resources a tag call names, resolved before anything changes (sg- and sgr- ids). */
+function tagTargets(rs: RegionState, input: Input): Record<string, string>[] {
   const ids = list<string>(input.ResourceId).map(String);
   if (!ids.length) throw missing('ResourceId');
-  const tags = list(input.Tag).map((t) => ({ key: String(t.Key ?? ''), value: String(t.Value ?? '') }));
-  if (!tags.length) throw missing('Tag');
-  for (const t of tags) {
-    if (!t.key || t.key.length > 128) throw new SimError('InvalidParameterValue', `Tag key '${t.key}' must be 1 to 128 characters`, 400);
-    if (t.key.toLowerCase().startsWith('aws:')) throw new SimError('InvalidParameterValue', 'Tag keys starting with \'aws:\' are reserved for internal use', 400);
-  }
-  // resolve every resource before changing any
-  const targets = ids.map((id) => {
+  return ids.map((id) => {
     if (id.startsWith('sgr-')) {
       const r = findRule(rs, id);
       if (!r) throw ruleNotFound(id);
@@ -752,6 +754,46 @@ function createTags(rs: RegionState, input: Input) {
     if (id.startsWith('sg-')) return getGroup(rs, id).tags;
     throw new SimError('InvalidID', `The ID '${id}' is not valid`, 400);
   });
+}
+
+function createTags(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
+  const input = req.input;
+  if (!list(input.ResourceId).length) throw missing('ResourceId');
+  const tags = list(input.Tag).map((t) => ({ key: String(t.Key ?? ''), value: String(t.Value ?? '') }));
+  if (!tags.length) throw missing('Tag');
+  for (const t of tags) {
+    if (!t.key || t.key.length > 128) throw new SimError('InvalidParameterValue', `Tag key '${t.key}' must be 1 to 128 characters`, 400);
+    if (t.key.toLowerCase().startsWith('aws:')) throw new SimError('InvalidParameterValue', 'Tag keys starting with \'aws:\' are reserved for internal use', 400);
+  }
+  const targets = tagTargets(rs, input);
   for (const target of targets) for (const t of tags) target[t.key] = t.value;
+  const record = buildRecord(trailCall(ctx, req), 'CreateTags', tagsRequestParameters(input), returnResponseElements(req.requestId));
+  emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
+  return { return: true };
+}
+
+/**
+ * DeleteTags: a tag given with a value is deleted only where the resource's value equals it (an empty value
+ * included); a tag given without a value is deleted whatever its value; no tags at all deletes every user tag.
+ */
+function deleteTags(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
+  const input = req.input;
+  const targets = tagTargets(rs, input);
+  const given = list(input.Tag).map((t) => ({ key: String(t.Key ?? ''), value: t.Value === undefined ? undefined : String(t.Value) }));
+  for (const t of given) {
+    if (t.key.toLowerCase().startsWith('aws:')) throw new SimError('InvalidParameterValue', 'Tag keys starting with \'aws:\' are reserved for internal use', 400);
+  }
+  for (const target of targets) {
+    if (!given.length) {
+      for (const k of Object.keys(target)) delete target[k];
+      continue;
+    }
+    for (const t of given) {
+      if (!(t.key in target)) continue;
+      if (t.value === undefined || target[t.key] === t.value) delete target[t.key];
+    }
+  }
+  const record = buildRecord(trailCall(ctx, req), 'DeleteTags', tagsRequestParameters(input), returnResponseElements(req.requestId));
+  emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
   return { return: true };
 }

@@ -223,7 +223,7 @@ describe('AuthorizeSecurityGroupIngress/Egress', () => {
     expect(out.SecurityGroupRules![0]).toMatchObject({ IsEgress: true, IpProtocol: 'udp', CidrIpv4: '8.8.8.8/32' });
     const dup = await errorOf(ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] })));
     expect(dup.name).toBe('InvalidPermission.Duplicate');
-    expect(emitted.map((e) => e.record.eventName)).toEqual(['AuthorizeSecurityGroupEgress']);
+    expect(emitted.map((e) => e.record.eventName)).toEqual(['CreateSecurityGroup', 'AuthorizeSecurityGroupEgress']);
   });
 
   it('hands the closed loop a CloudTrail record with the caller, the request and the new rule ids', async () => {
@@ -274,8 +274,8 @@ describe('RevokeSecurityGroupIngress/Egress', () => {
     expect(ok.Return).toBe(true);
     expect(ok.RevokedSecurityGroupRules?.map((r) => r.SecurityGroupRuleId)).toEqual([a]);
     expect((await rulesOf(ec2, groupId)).map((r) => r.SecurityGroupRuleId).sort()).toEqual([b, egressId].sort());
-    // revokes are not part of the loop
-    expect(emitted.map((e) => e.record.eventName)).toEqual(['AuthorizeSecurityGroupIngress']);
+    // revokes are not part of the loop (the group's creation is)
+    expect(emitted.map((e) => e.record.eventName)).toEqual(['CreateSecurityGroup', 'AuthorizeSecurityGroupIngress']);
     await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, SecurityGroupRuleIds: [egressId] }));
     expect((await rulesOf(ec2, groupId)).map((r) => r.SecurityGroupRuleId)).toEqual([b]);
   });
