@@ -222,7 +222,10 @@ function parseTags(name: string, rp: Obj, re: Obj): Change {
   const resources = capped(items(rp.resourcesSet, 'resourcesSet'), 'resources').map((r, i) =>
     id(isObj(r) ? r.resourceId : undefined, RESOURCE, `resourcesSet[${i}].resourceId`));
   const tags = tagList(rp.tagSet, 'tagSet');
-  if (resources.length === 0 || tags.length === 0) throw new Unreadable(`${name} names no resource or no tag`);
+  if (resources.length === 0) throw new Unreadable(`${name} names no resource`);
+  // DeleteTags without tags deletes every tag of the resources, scope tags included
+  if (tags.length === 0 && name === 'DeleteTags') return { kind: 'tags', op: 'delete', resources, tags, all: true };
+  if (tags.length === 0) throw new Unreadable(`${name} names no tag`);
   return { kind: 'tags', op: name === 'CreateTags' ? 'create' : 'delete', resources, tags };
 }
 

@@ -18,6 +18,8 @@ const RULE_LABELS = [APPROVAL_TAG, EXPIRES_TAG];
 
 /** What one resource's part of the change asks guardrail to do: a tag to remove or to put back, or nothing. */
 function plan(config: Config, change: TagChange, resource: string): { undo?: 'untag' | 'retag'; keys: string[]; reason: string } {
+  // every tag deleted: as if each scope key had been named
+  if (change.all) change = { ...change, tags: [config.onlyTag?.key, config.exemptTag?.key, APPROVAL_TAG].flatMap((key) => (key ? [{ key }] : [])) };
   const keys = change.tags.map((t) => t.key).filter((k) => isScopeKey(config, k));
   const { exemptTag, onlyTag } = config;
   if (resource.startsWith('sgr-')) {

@@ -47,7 +47,7 @@ export type Change =
   | { kind: 'permissions'; direction: Direction; groupId?: string; groupName?: string; permissions: Permission[] }
   | { kind: 'modify'; groupId: string; rules: RuleValues[] }
   /** CreateTags/DeleteTags (and CreateSecurityGroup's tags) that touch a guardrail:* key or a configured scope key */
-  | { kind: 'tags'; op: 'create' | 'delete'; resources: string[]; tags: { key: string; value?: string }[]; groupId?: string };
+  | { kind: 'tags'; op: 'create' | 'delete'; resources: string[]; tags: { key: string; value?: string }[]; groupId?: string; all?: boolean };
 
 export interface EventMeta {
   eventId: string | null;

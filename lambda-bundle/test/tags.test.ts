@@ -41,6 +41,13 @@ describe('scope tags changed by a principal that is not allowed', () => {
     }
   });
 
+  it('DeleteTags without tags (every tag deleted) puts the onlyTag back', async () => {
+    const ec2 = world({});
+    const r = await run(ec2, envelope({ eventName: 'DeleteTags', requestParameters: { resourcesSet: { items: [{ resourceId: SG }] }, tagSet: {} } }));
+    expect(r.decisions.find((d) => d.action === 'reverted')?.reason).toContain('put back');
+    expect(groupTags(ec2)).toEqual({ protect: 'yes' });
+  });
+
   it('an approval label put on a rule is taken off (forged), and the rule itself is left alone', async () => {
     const ec2 = world({}, { 'guardrail:approval': 'apr-00000000000000aa', 'guardrail:expires': 'x', Name: 'db' });
     const r = await run(ec2, tagEvent('CreateTags', RULE, [{ key: 'guardrail:approval', value: 'apr-00000000000000aa' }]));
