@@ -207,7 +207,7 @@ describe('guardrail approve and the approved decision', () => {
       await fetch(`${e.sim.endpoint}/_sim/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: 61 * 60 }) });
       await whenLoopIdle(e.sim.state, 20_000);
       expect((await rules()).map((r) => r.SecurityGroupRuleId)).not.toContain(second);
-      expect(decisionsSince(from).find((d) => d.ruleIds.includes(second) && d.action === 'reverted')?.reason).toMatch(/still unreadable after the 60-minute grace/);
+      expect(decisionsSince(from).find((d) => d.ruleIds.includes(second!) && d.action === 'reverted')?.reason).toMatch(/still unreadable after the 60-minute grace/);
     } finally {
       await e.faults({ throttleRate: 0, throttleServices: [] });
     }
