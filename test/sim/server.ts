@@ -68,7 +68,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
       switch (protocol) {
         case 'query': return send(err.status, queryError(err, requestId), 'text/xml');
         case 'ec2': return send(err.status, ec2Error(err, requestId), 'text/xml');
-        case 'json': return send(err.status, jsonError(err), `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`);
+        case 'json': return send(err.status, jsonError(err), `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`, err.headers);
         case 'rest-json':
           return send(err.status, JSON.stringify({ message: err.message, Type: err.type === 'Sender' ? 'User' : 'Service', ...(err.extra ?? {}) }),
             'application/json', { 'x-amzn-errortype': err.code });
@@ -126,7 +126,9 @@ export async function startServer(state: SimState, services: Service[], port = 0
     if (throttled && state.faults.throttleRate > 0 && state.random.faults.next() < state.faults.throttleRate) {
       count.throttled++;
       const t = service.throttle;
-      return sendError(new SimError(t.code, t.message, t.status, undefined, t.extra));
+      const throttle = new SimError(t.code, t.message, t.status, undefined, t.extra);
+      throttle.headers = t.headers;
+      return sendError(throttle);
     }
 
     const simReq: SimRequest = {
