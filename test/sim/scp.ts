@@ -190,5 +190,9 @@ export function scpCheck(state: SimState, req: SimRequest, protocol: Protocol): 
   if (!policyStore(state).enabled.has(SCP)) return undefined;
   const auth: Authorization = { action: actionOf(req), resource: resourceOf(state, req), context: principalContext(caller, req.region) };
   const verdict = evaluateScps(state, caller.accountId, auth);
-  return verdict === 'allowed' ? undefined : accessDenied(protocol, caller, auth, verdict);
+  if (verdict === 'allowed') return undefined;
+  const err = accessDenied(protocol, caller, auth, verdict);
+  // SQS's query-compatible JSON errors carry the query code in a header, which the SDK reads first
+  if (req.service === 'sqs') err.headers = { 'x-amzn-query-error': 'AccessDenied;Sender' };
+  return err;
 }

@@ -207,6 +207,7 @@ export interface SqsMessage {
   visibleAt: number;
   receiveCount: number;
   firstReceiveAt?: number;
+  lastReceivedAt?: number;
   /** the receipt handle of the latest receive */
   receiptHandle?: string;
 }
@@ -234,8 +235,11 @@ export interface EventSourceMapping {
   maximumBatchingWindowInSeconds: number;
   functionResponseTypes: string[];
   enabled: boolean;
+  /** epoch ms (simulated clock) */
   lastModified: number;
   lastProcessingResult: string;
+  /** ScalingConfig.MaximumConcurrency */
+  maximumConcurrency?: number;
 }
 
 export interface LogGroup {
