@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimError, type Caller, type Protocol, type Service, type ServiceContext, type SimRequest } from './types.js';
 import type { CallCount, SimState } from './state.js';
-import { queueSummary } from './services/sqs.js';
+import { queueSummary, setSqsEndpoint } from './services/sqs.js';
 import { ec2Error, ec2Response, jsonError, queryError, queryResponse, unflattenQuery } from './protocols.js';
 import { addAccount, applyFaults, serialiseState } from './sim.js';
 import { closeLoop } from './loop.js';
@@ -28,6 +28,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
   const ctx: ServiceContext = { state, get endpoint() { return endpoint; }, now: () => Date.now() };
   startSchedules(ctx);
   startSqsPolling(ctx);
+  setSqsEndpoint(state, () => endpoint);
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       // a bug in the simulator: answer as AWS answers an internal error, and keep serving

@@ -5,7 +5,7 @@ import { hexId, newUuid } from '../state.js';
 import { packageInlineCode } from '../zip.js';
 import type { StackResource, Tag } from './model.js';
 import { dynamodbTable } from '../services/dynamodb.js';
-import { newQueue, parseQueueUrl } from '../services/sqs.js';
+import { newQueue, parseQueueUrl, queueUrlOf } from '../services/sqs.js';
 import { mappingProblem, putMapping, removeMapping, type MappingInput } from '../esm.js';
 
 export interface ProviderEnv {
@@ -519,7 +519,7 @@ const queue: Provider = {
   taggable: true,
   plan(env, logicalId, props, previous) {
     const name = (previous?.attrs.QueueName as string | undefined) ?? s(props.QueueName) ?? generatedName(env, logicalId, 80);
-    const url = `https://sqs.${env.region}.amazonaws.com/${env.accountId}/${name}`;
+    const url = queueUrlOf(env.state, env.region, env.accountId, name);
     return { physicalId: url, attrs: { Arn: `arn:aws:sqs:${env.region}:${env.accountId}:${name}`, QueueName: name, QueueUrl: url } };
   },
   createCheck(env, _url, props) {

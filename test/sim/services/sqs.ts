@@ -56,7 +56,23 @@ function accessDenied(caller: Caller, action: string, arn: string, explicit: boo
 // queues
 
 export const queueArnOf = (region: string, account: string, name: string) => `arn:aws:sqs:${region}:${account}:${name}`;
-export const queueUrlOf = (region: string, account: string, name: string) => `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+
+const endpoints = new WeakMap<SimState, () => string>();
+/** server.ts: the simulator's endpoint, which queue URLs are on (as a real queue URL is on SQS's endpoint). */
+export function setSqsEndpoint(state: SimState, endpoint: () => string): void {
+  endpoints.set(state, endpoint);
+}
+
+/**
+ * A queue's URL: ENDPOINT/ACCOUNT/NAME on the simulator's own endpoint, as AWS's queue URLs are on SQS's endpoint
+ * (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME). The SDK's SQS client sends a call to the host of its QueueUrl
+ * when its endpoint comes from AWS_ENDPOINT_URL rather than the client's config (useQueueUrlAsEndpoint), so an
+ * amazonaws.com URL would send the call to AWS itself. Without a running server: the AWS form.
+ */
+export function queueUrlOf(state: SimState, region: string, account: string, name: string): string {
+  const endpoint = endpoints.get(state)?.();
+  return endpoint ? `${endpoint}/${account}/${name}` : `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+}
 
 /** A queue named by its URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, or any host with /ACCOUNT/NAME). */
 export function parseQueueUrl(url: string, defaultRegion: string): { region: string; account: string; name: string } | undefined {
@@ -121,7 +137,7 @@ export function parseRedrive(value: string | undefined): { deadLetterTargetArn: 
 export function newQueue(state: SimState, region: string, account: string, name: string, attributes: Record<string, string>, url?: string): SqsQueue {
   const seconds = String(Math.floor(state.clock.now() / 1000));
   return {
-    name, url: url ?? queueUrlOf(region, account, name), arn: queueArnOf(region, account, name),
+    name, url: url ?? queueUrlOf(state, region, account, name), arn: queueArnOf(region, account, name),
     attributes: { ...DEFAULTS, ...attributes, CreatedTimestamp: seconds, LastModifiedTimestamp: seconds },
     messages: [], handles: new Map(),
   };
