@@ -28,8 +28,6 @@ const SETTABLE: Record<string, [number, number] | undefined> = {
 };
 const COMPUTED = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed',
   'CreatedTimestamp', 'LastModifiedTimestamp', 'QueueArn'];
-const SYSTEM_ATTRIBUTES = ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp', 'SenderId',
-  'DeadLetterQueueSourceArn'];
 
 // ---------------------------------------------------------------------------------------------------------------
 // errors, as SQS's JSON protocol carries them

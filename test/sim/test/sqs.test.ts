@@ -140,7 +140,7 @@ const TEMPLATE = JSON.stringify({
   },
 });
 
-let out: Record<string, string>;
+let out: { QueueUrl: string; DlqUrl: string; TargetDlqUrl: string; MappingId: string };
 
 async function waitFor<T>(probe: () => T | undefined, ms = IDLE_MS): Promise<T> {
   const deadline = Date.now() + ms;
@@ -177,7 +177,7 @@ beforeAll(async () => {
   await cfn.send(new CreateStackCommand({ StackName: 'provenance', TemplateBody: TEMPLATE, Capabilities: ['CAPABILITY_NAMED_IAM'] }));
   expect((await waitForStack(cfn, 'provenance')).pop()).toBe('CREATE_COMPLETE');
   const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'provenance' }))).Stacks![0]!;
-  out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
+  out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!])) as typeof out;
   cfn.destroy();
 });
 afterAll(async () => {
