@@ -393,14 +393,38 @@ const logGroup: Provider = {
   driftKeys: ['RetentionInDays', 'KmsKeyId'],
 };
 
+/** PutTargets' checks on RetryPolicy and DeadLetterConfig (the handler's message wraps EventBridge's). */
+function targetProblem(props: Props): string | undefined {
+  const targets = (props.Targets as Props[] | undefined) ?? [];
+  for (const [i, t] of targets.entries()) {
+    const where = `targets.${i + 1}.member`;
+    const retry = t.RetryPolicy as Props | undefined;
+    const attempts = n(retry?.MaximumRetryAttempts);
+    const age = n(retry?.MaximumEventAgeInSeconds);
+    const fail = (m: string) => `Resource handler returned message: "1 validation error detected: ${m} (Service: EventBridge, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`;
+    if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 0 || attempts > 185)) {
+      return fail(`Value '${attempts}' at '${where}.retryPolicy.maximumRetryAttempts' failed to satisfy constraint: Member must have value ${attempts < 0 ? 'greater than or equal to 0' : 'less than or equal to 185'}`);
+    }
+    if (age !== undefined && (!Number.isInteger(age) || age < 60 || age > 86400)) {
+      return fail(`Value '${age}' at '${where}.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value ${age < 60 ? 'greater than or equal to 60' : 'less than or equal to 86400'}`);
+    }
+    const dlq = s((t.DeadLetterConfig as Props | undefined)?.Arn);
+    if (dlq !== undefined && !/^arn:aws[\w-]*:sqs:[\w-]+:\d{12}:[\w.-]+$/.test(dlq)) {
+      return `Resource handler returned message: "Parameter DeadLetterConfig.Arn is not valid: it must be the ARN of an SQS queue. (Service: EventBridge, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`;
+    }
+  }
+  return undefined;
+}
+
 const eventRule: Provider = {
   replaceOn: ['Name', 'EventBusName'],
   plan(env, logicalId, props, previous) {
     const name = previous?.physicalId ?? s(props.Name) ?? generatedName(env, logicalId, 64);
     return { physicalId: name, attrs: { Arn: `arn:aws:events:${env.region}:${env.accountId}:rule/${name}` } };
   },
-  createCheck(env, name) {
-    return env.rs.rules.has(name) ? alreadyExists('AWS::Events::Rule', name) : undefined;
+  createCheck(env, name, props) {
+    if (env.rs.rules.has(name)) return alreadyExists('AWS::Events::Rule', name);
+    return targetProblem(props);
   },
   apply(env, r) {
     const p = r.props;

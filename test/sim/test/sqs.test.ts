@@ -14,7 +14,9 @@ import { InvokeCommand, LambdaClient, ListEventSourceMappingsCommand, GetEventSo
 import type { SimServer } from '../server.js';
 import { regionState, type Invocation } from '../state.js';
 import { whenLoopIdle } from '../loop.js';
-import { clientConfig, errorOf, startTestSim } from './helpers.js';
+import { assumeInto, clientConfig, errorOf, memberIds, startTestSim } from './helpers.js';
+import { AttachPolicyCommand, CreatePolicyCommand, EnablePolicyTypeCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { evaluateResourcePolicy } from '../services/resource-policy.js';
 import { waitForStack } from './cloudformation.fixtures.js';
 
 const REGION = 'us-east-1';
@@ -170,7 +172,7 @@ async function advance(seconds: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  sim = await startTestSim({ stackMs: 40, accounts: 1 });
+  sim = await startTestSim({ stackMs: 40, accounts: 2 });
   mgmt = sim.state.org.managementAccountId;
   sqs = new SQSClient(clientConfig(sim, REGION));
   const cfn = new CloudFormationClient(clientConfig(sim, REGION));
@@ -373,5 +375,68 @@ describe('receipt handles', () => {
     expect((await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'revert' }))).QueueUrls).toHaveLength(2);
     const bad = await errorOf(sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { VisibilityTimeout: '99999' } })));
     expect(bad.name).toBe('InvalidAttributeValue');
+  });
+});
+
+describe('policies beyond the queue policy', () => {
+  it('a service principal has no aws:PrincipalArn: a Deny on ArnNotEquals aws:PrincipalArn refuses EventBridge too', () => {
+    const queueArn = `arn:aws:sqs:${REGION}:${mgmt}:q`;
+    const ruleArn = `arn:aws:events:${REGION}:${mgmt}:rule/r`;
+    const allow = { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn,
+      Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } };
+    const denyOthers = { Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: queueArn,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': `arn:aws:iam::${mgmt}:role/admin` } } };
+    const exemptServices = { ...denyOthers, Condition: { ...denyOthers.Condition, BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } } };
+    const events = (sourceArn: string) => ({ kind: 'service' as const, service: 'events.amazonaws.com', sourceArn, sourceAccount: mgmt });
+    const verdict = (statements: unknown[], who: Parameters<typeof evaluateResourcePolicy>[2]) =>
+      evaluateResourcePolicy({ Version: '2012-10-17', Statement: statements }, sim.state, who, 'sqs:SendMessage', queueArn, REGION);
+    expect(verdict([allow], events(ruleArn))).toBe('allow');
+    expect(verdict([allow], events(`${ruleArn}2`))).toBe('none');
+    expect(verdict([allow, denyOthers], events(ruleArn))).toBe('deny');
+    expect(verdict([allow, exemptServices], events(ruleArn))).toBe('allow');
+    const admin = { accessKeyId: 'k', accountId: mgmt, arn: `arn:aws:sts::${mgmt}:assumed-role/admin/s`, roleArn: `arn:aws:iam::${mgmt}:role/admin`, assumedRole: true, userId: 'AROAX:s' };
+    expect(verdict([allow, exemptServices], { kind: 'iam', caller: admin })).toBe('none');
+    expect(verdict([allow, exemptServices], { kind: 'iam', caller: { ...admin, roleArn: `arn:aws:iam::${mgmt}:role/other` } })).toBe('deny');
+  });
+
+  it('an SCP denying sqs:SendMessage on a queue ARN refuses a member account\'s call (AccessDenied with the query code)', async () => {
+    const member = memberIds(sim)[0]!;
+    const creds = await assumeInto(sim, member);
+    const memberSqs = new SQSClient(clientConfig(sim, REGION, creds));
+    const url = (await memberSqs.send(new CreateQueueCommand({ QueueName: 'member-queue' }))).QueueUrl!;
+    await memberSqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'before' }));
+    const org = new OrganizationsClient(clientConfig(sim, 'us-east-1'));
+    const rootId = (await org.send(new ListRootsCommand({}))).Roots![0]!.Id!;
+    await org.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
+    const policy = await org.send(new CreatePolicyCommand({ Name: 'no-sqs-send', Type: 'SERVICE_CONTROL_POLICY', Description: '',
+      Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:*:${member}:member-*` }] }) }));
+    await org.send(new AttachPolicyCommand({ PolicyId: policy.Policy!.PolicySummary!.Id!, TargetId: member }));
+    const err = await errorOf(memberSqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'after' })));
+    expect(err.name).toBe('AccessDenied');
+    expect(err.$metadata?.httpStatusCode).toBe(403);
+    expect(err.message).toContain(`sqs:SendMessage on resource: arn:aws:sqs:${REGION}:${member}:member-queue with an explicit deny in a service control policy`);
+    expect((await memberSqs.send(new ReceiveMessageCommand({ QueueUrl: url }))).Messages?.[0]?.Body).toBe('before');
+    memberSqs.destroy();
+    org.destroy();
+  });
+
+  it('GET /_sim/state shows a queue\'s messages as counts, never its receipt handles; GET /_sim/sqs lists them', async () => {
+    const state = await (await fetch(`${sim.endpoint}/_sim/state`)).json() as { accounts: Record<string, { regions: Record<string, { queues: Record<string, { messages?: unknown; handles?: unknown }> }> }> };
+    const q = state.accounts[mgmt]!.regions[REGION]!.queues['revert-dlq']!;
+    // received once above, and visible again since: the clock moved past the dead-letter queue's 30 s timeout
+    expect(q.messages).toEqual({ visible: 1, inFlight: 0, delayed: 0, total: 1 });
+    expect(q.handles).toBeUndefined();
+    const view = await (await fetch(`${sim.endpoint}/_sim/sqs?account=${mgmt}&queue=revert-dlq`)).json() as { queues: { messages: { state: string; receiveCount: number }[] }[]; eventSourceMappings: unknown[] };
+    expect(view.queues[0]!.messages).toEqual([expect.objectContaining({ state: 'visible', receiveCount: 1 })]);
+    expect(view.eventSourceMappings).toHaveLength(1);
+  });
+
+  it('a rule target\'s RetryPolicy and DeadLetterConfig are validated as PutTargets does', async () => {
+    const cfn = new CloudFormationClient(clientConfig(sim, REGION));
+    const template = JSON.stringify({ Resources: { R: { Type: 'AWS::Events::Rule', Properties: { EventPattern: { source: ['x'] },
+      Targets: [{ Id: 't', Arn: `arn:aws:sqs:${REGION}:${mgmt}:revert-events`, RetryPolicy: { MaximumRetryAttempts: 186 } }] } } } });
+    await cfn.send(new CreateStackCommand({ StackName: 'bad-retry', TemplateBody: template }));
+    expect((await waitForStack(cfn, 'bad-retry')).pop()).toBe('ROLLBACK_COMPLETE');
+    cfn.destroy();
   });
 });
