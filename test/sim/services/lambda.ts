@@ -8,6 +8,7 @@ import { unzip, ZipError } from '../unzip.js';
 import { invokeAsync, invokeSync } from '../loop.js';
 import { splitHandler } from '../invoke/runner.js';
 import { functionName, mappingConfiguration, mappingProblem, putMapping, removeMapping } from '../esm.js';
+import { findQueueByArn } from './sqs.js';
 
 const FN = '/2015-03-31/functions';
 const RUNTIMES = new Set([
@@ -389,6 +390,9 @@ function createMapping(ctx: ServiceContext, req: SimRequest): RestResult {
   };
   const problem = mappingProblem(ctx.state, req.region, req.caller.accountId, mapping);
   if (problem) throw invalid(problem);
+  if (!findQueueByArn(ctx.state, mapping.eventSourceArn)) {
+    throw invalid('Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.');
+  }
   if (![...(rs.eventSourceMappings?.values() ?? [])].every((e) => e.eventSourceArn !== mapping.eventSourceArn || e.functionArn !== fn.functionArn)) {
     throw new SimError('ResourceConflictException', `An event source mapping with SQS arn (" ${mapping.eventSourceArn} ") and function (" ${fnName} ") already exists. Please update or delete the existing mapping with UUID ...`, 409, 'Sender', { Type: 'User' });
   }

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { EventBridgeClient, PutEventsCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, LambdaClient, ListEventSourceMappingsCommand, GetEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ListEventSourceMappingsCommand, GetEventSourceMappingCommand, CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import type { SimServer } from '../server.js';
 import { regionState, type Invocation } from '../state.js';
 import { whenLoopIdle } from '../loop.js';
@@ -438,5 +438,24 @@ describe('policies beyond the queue policy', () => {
     await cfn.send(new CreateStackCommand({ StackName: 'bad-retry', TemplateBody: template }));
     expect((await waitForStack(cfn, 'bad-retry')).pop()).toBe('ROLLBACK_COMPLETE');
     cfn.destroy();
+  });
+});
+
+describe('the Lambda event source mapping API', () => {
+  it('creates, lists and deletes a mapping; refuses a queue whose visibility timeout is below the function timeout', async () => {
+    const lambda = new LambdaClient(clientConfig(sim, REGION));
+    await sqs.send(new CreateQueueCommand({ QueueName: 'api-mapped', Attributes: { VisibilityTimeout: '30' } }));
+    await sqs.send(new CreateQueueCommand({ QueueName: 'too-short', Attributes: { VisibilityTimeout: '5' } }));
+    const created = await lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'revert', EventSourceArn: `arn:aws:sqs:${REGION}:${mgmt}:api-mapped`, BatchSize: 5 }));
+    expect(created).toMatchObject({ State: 'Creating', BatchSize: 5, FunctionArn: `arn:aws:lambda:${REGION}:${mgmt}:function:revert` });
+    expect((await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: `arn:aws:sqs:${REGION}:${mgmt}:api-mapped` }))).EventSourceMappings).toHaveLength(1);
+    expect((await lambda.send(new DeleteEventSourceMappingCommand({ UUID: created.UUID! }))).State).toBe('Deleting');
+    expect((await errorOf(lambda.send(new GetEventSourceMappingCommand({ UUID: created.UUID! })))).name).toBe('ResourceNotFoundException');
+    const short = await errorOf(lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'revert', EventSourceArn: `arn:aws:sqs:${REGION}:${mgmt}:too-short` })));
+    expect(short.name).toBe('InvalidParameterValueException');
+    expect(short.message).toContain('Queue visibility timeout: 5 seconds is less than Function timeout: 10 seconds');
+    const gone = await errorOf(lambda.send(new CreateEventSourceMappingCommand({ FunctionName: 'revert', EventSourceArn: `arn:aws:sqs:${REGION}:${mgmt}:nope` })));
+    expect(gone.message).toContain('AWS.SimpleQueueService.NonExistentQueue');
+    lambda.destroy();
   });
 });
