@@ -1,11 +1,13 @@
 // The closed loop: a CloudTrail record → EventBridge envelope → matching enabled rules → the target function's own
 // code, invoked asynchronously in a worker with its environment and its account's credentials.
 import type { ServiceContext } from './types.js';
-import type { EventRule, Invocation, LambdaFunction, RecordedEvent, RegionState, SimState } from './state.js';
+import type { EventRule, EventTarget, Invocation, LambdaFunction, RecordedEvent, RegionState, SimState, TargetFailure } from './state.js';
 import { newUuid, regionState } from './state.js';
 import { matchesPattern } from './event-pattern.js';
 import { FunctionRunner, type InvokeOutcome } from './invoke/runner.js';
 import { appendFunctionLogs } from './services/logs.js';
+import { sendAsEventBridge, sendAsRole } from './services/sqs.js';
+import { roleCaller } from './esm.js';
 
 /** Simulated delays before Lambda's asynchronous retries (AWS waits about 1 and 2 minutes). */
 export const RETRY_DELAYS_MS = [50, 100];
@@ -80,7 +82,7 @@ export function publishEvent(ctx: ServiceContext, accountId: string, region: str
           payload = target.input;
         }
       }
-      deliverToTarget(ctx, rs, rule, target.arn, payload, String(envelope.id ?? ''));
+      deliverToTarget(ctx, rs, rule, target.arn, payload, String(envelope.id ?? ''), target);
     }
   }
   return recorded;
@@ -90,29 +92,58 @@ function isEnabled(rule: EventRule): boolean {
   return rule.state === 'ENABLED' || (rule.state as string) === 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
 }
 
-export function deliverToTarget(ctx: ServiceContext, rs: RegionState, rule: EventRule, arn: string, payload: unknown, eventId: string): void {
+export function deliverToTarget(ctx: ServiceContext, rs: RegionState, rule: EventRule, arn: string, payload: unknown, eventId: string,
+  target?: EventTarget): void {
   const parts = arn.split(':');
   const service = parts[2];
+  const body = JSON.stringify(payload);
   if (service === 'lambda') {
     const found = findFunctionByArn(ctx.state, arn);
     if (!found) {
       rs.invocations.push(failedInvocation(ctx.state, arn, eventId, 'ResourceNotFoundException', `Function not found: ${arn}`));
+      targetFailed(ctx.state, rs, rule, arn, eventId, body, target, 'RESOURCE_NOT_FOUND', `Function not found: ${arn}`);
       return;
     }
     if (!allowsEventBridge(found.fn, rule.arn, rs.accountId)) {
       // EventBridge's call to Lambda is refused, so the function never runs
-      found.rs.invocations.push(failedInvocation(ctx.state, found.fn.functionArn, eventId, 'AccessDeniedException',
-        `User: arn:aws:sts::${rs.accountId}:assumed-role/events.amazonaws.com is not authorized to perform: ` +
+      const message = `User: arn:aws:sts::${rs.accountId}:assumed-role/events.amazonaws.com is not authorized to perform: ` +
         `lambda:InvokeFunction on resource: ${found.fn.functionArn} because no resource-based policy allows the ` +
-        `lambda:InvokeFunction action`));
+        'lambda:InvokeFunction action';
+      found.rs.invocations.push(failedInvocation(ctx.state, found.fn.functionArn, eventId, 'AccessDeniedException', message));
+      targetFailed(ctx.state, rs, rule, arn, eventId, body, target, 'NO_PERMISSIONS', message);
       return;
     }
     invokeAsync(ctx, found.rs, found.fn.functionName, payload, eventId);
     return;
   }
-  if (service === 'sns' || service === 'sqs') {
-    sendToDestination(ctx.state, arn, JSON.stringify(payload), `events.amazonaws.com`);
+  if (service === 'sqs') {
+    // the queue policy decides, for events.amazonaws.com with aws:SourceArn = the rule (services/sqs.ts)
+    const sent = sendAsEventBridge(ctx.state, arn, body, rule.arn);
+    if (!sent.ok) targetFailed(ctx.state, rs, rule, arn, eventId, body, target, sent.errorCode, sent.errorMessage);
+    return;
   }
+  if (service === 'sns') sendToDestination(ctx.state, arn, body, `events.amazonaws.com`);
+}
+
+/**
+ * An event EventBridge could not deliver: recorded in the rule's region state, and sent to the target's
+ * dead-letter queue (if it has one) with the attributes EventBridge adds (RULE_ARN, TARGET_ARN, ERROR_CODE,
+ * ERROR_MESSAGE). Permission and missing-resource errors are not retried, as EventBridge documents.
+ */
+function targetFailed(state: SimState, rs: RegionState, rule: EventRule, targetArn: string, eventId: string, body: string,
+  target: EventTarget | undefined, errorCode: string, errorMessage: string): void {
+  const failure: TargetFailure = {
+    ruleArn: rule.arn, targetArn, eventId, at: state.clock.date().toISOString(), errorCode, errorMessage,
+  };
+  (rs.targetFailures ??= []).push(failure);
+  const dlq = target?.deadLetterArn;
+  if (!dlq) return;
+  const attr = (v: string) => ({ DataType: 'String', StringValue: v });
+  const sent = sendAsEventBridge(state, dlq, body, rule.arn, {
+    RULE_ARN: attr(rule.arn), TARGET_ARN: attr(targetArn), ERROR_CODE: attr(errorCode), ERROR_MESSAGE: attr(errorMessage),
+  });
+  failure.deadLetterArn = dlq;
+  if (!sent.ok) failure.deadLetterError = `${sent.errorCode}: ${sent.errorMessage}`;
 }
 
 /** Lambda's resource policy: a statement for events.amazonaws.com (or *) whose SourceArn, if any, is the rule. */
@@ -186,12 +217,12 @@ export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: 
 }
 
 /** Synchronous invocation (InvocationType RequestResponse): one attempt, no retries. */
-export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: LambdaFunction, event: unknown): Promise<InvokeOutcome> {
+export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: LambdaFunction, event: unknown, eventId = ''): Promise<InvokeOutcome> {
   const rt = runtime(ctx);
   rt.inFlight++;
   try {
     const outcome = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
-    rs.invocations.push(toInvocation(ctx.state, fn.functionArn, '', 1, outcome));
+    rs.invocations.push(toInvocation(ctx.state, fn.functionArn, eventId, 1, outcome));
     recordLogs(ctx.state, rs, fn, outcome);
     return outcome;
   } finally {
@@ -223,18 +254,17 @@ function sendInvocationRecord(state: SimState, fn: LambdaFunction, destination: 
     responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(o.status === 'failed' ? { functionError: 'Unhandled' } : {}) },
     responsePayload: o.status === 'failed' ? { errorType: o.error?.name, errorMessage: o.error?.message } : o.result,
   };
-  sendToDestination(state, destination, JSON.stringify(record), fn.functionArn);
+  sendToDestination(state, destination, JSON.stringify(record), fn.functionArn, fn);
 }
 
 /** Puts a message on an SQS queue or an SNS topic named by its ARN, wherever it lives in the simulator. */
-function sendToDestination(state: SimState, arn: string, body: string, sender: string): void {
+function sendToDestination(state: SimState, arn: string, body: string, sender: string, fn?: LambdaFunction): void {
   const [, , service, region, account] = arn.split(':');
   const rs = region && account ? state.accounts.get(account)?.regions.get(region) : undefined;
   if (!rs) return;
-  if (service === 'sqs') {
-    const queue = [...rs.queues.values()].find((q) => q.arn === arn);
-    if (!queue) return;
-    (queue.messages ??= []).push({ messageId: state.random.ids.uuid(), body, sentAt: state.clock.date().toISOString(), sentBy: sender });
+  if (service === 'sqs' && fn) {
+    // Lambda sends with the function's execution role (services/sqs.ts checks the queue policy)
+    sendAsRole(state, arn, body, { sentBy: sender, caller: roleCaller(fn, fn.functionArn.split(':')[4] ?? account!) });
   } else if (service === 'sns') {
     if (!rs.topics.has(arn) && ![...rs.topics.values()].some((t) => t.arn === arn)) return;
     rs.snsMessages.push({ topicArn: arn, messageId: state.random.ids.uuid(), message: body, publishedBy: sender, at: state.clock.date().toISOString() });
@@ -249,6 +279,18 @@ function sleep(rt: LoopRuntime, ms: number): Promise<void> {
     }, ms);
     rt.timers.set(t, resolve);
   });
+}
+
+/** Something the loop must wait for before it is idle (a scheduled SQS poll, a batch being processed). */
+export function holdLoop(ctx: ServiceContext): void {
+  runtime(ctx).inFlight++;
+}
+
+export function releaseLoop(ctx: ServiceContext): void {
+  const rt = runtimes.get(ctx.state);
+  if (!rt) return;
+  rt.inFlight--;
+  if (rt.inFlight === 0) for (const w of rt.idleWaiters.splice(0)) w();
 }
 
 /** Resolves when no invocation is running or waiting for a retry (or after timeoutMs). */

@@ -76,7 +76,7 @@ async function fire(ctx: ServiceContext, accountId: string, region: string, rule
     time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources: [rule.arn], detail: {},
   };
   const rs = regionState(ctx.state, accountId, region);
-  for (const target of rule.targets) deliverToTarget(ctx, rs, rule, target.arn, envelope, envelope.id);
+  for (const target of rule.targets) deliverToTarget(ctx, rs, rule, target.arn, envelope, envelope.id, target);
   // the invocations are asynchronous, as EventBridge's are: wait until the loop has settled them
   await whenLoopIdle(ctx.state, 60_000);
 }

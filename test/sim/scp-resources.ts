@@ -15,7 +15,7 @@ export interface RequestAuthorization {
 
 const PREFIX: Record<string, string> = {
   sts: 'sts', cloudformation: 'cloudformation', lambda: 'lambda', events: 'events', cloudtrail: 'cloudtrail',
-  sns: 'sns', ec2: 'ec2', organizations: 'organizations', iam: 'iam', dynamodb: 'dynamodb',
+  sns: 'sns', ec2: 'ec2', organizations: 'organizations', iam: 'iam', dynamodb: 'dynamodb', sqs: 'sqs',
 };
 
 /** Operations whose IAM action is not named after the operation (Service Authorization Reference). */
@@ -26,7 +26,9 @@ const ACTION_NAMES: Record<string, string> = {
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 export function actionOf(req: SimRequest): string {
-  const action = `${PREFIX[req.service] ?? req.service}:${req.operation}`;
+  // SQS's batch calls are authorised as their single forms (IAM has no sqs:SendMessageBatch)
+  const operation = req.service === 'sqs' ? req.operation.replace(/Batch$/, '') : req.operation;
+  const action = `${PREFIX[req.service] ?? req.service}:${operation}`;
   return ACTION_NAMES[action] ?? action;
 }
 
@@ -166,6 +168,14 @@ export function resourceOf(state: SimState, req: SimRequest): string {
       return name.startsWith('arn:') ? name : `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
     }
     case 'sns': return text(input.TopicArn) ?? '*';
+    case 'sqs': {
+      // arn:aws:sqs:REGION:ACCOUNT:NAME, from the QueueUrl (…/ACCOUNT/NAME) or, for CreateQueue/GetQueueUrl, the name
+      const url = text(input.QueueUrl);
+      const m = url ? /\/(\d{12})\/([\w.-]+)\/?$/.exec(url) : undefined;
+      if (m) return `arn:aws:sqs:${/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(url!)?.[1] ?? region}:${m[1]}:${m[2]}`;
+      const name = text(input.QueueName);
+      return name ? `arn:aws:sqs:${region}:${text(input.QueueOwnerAWSAccountId) ?? account}:${name}` : '*';
+    }
     default: return '*';
   }
 }

@@ -130,7 +130,11 @@ export function scpCheck(state: SimState, req: SimRequest, protocol: Protocol): 
   // the tags of a create call): any one refused refuses the call
   for (const auth of authorizationsOf(state, req, principalContext(caller, req.region))) {
     const verdict = evaluateScps(state, caller.accountId, auth);
-    if (verdict !== 'allowed') return accessDenied(protocol, caller, auth, verdict);
+    if (verdict === 'allowed') continue;
+    const err = accessDenied(protocol, caller, auth, verdict);
+    // SQS's query-compatible JSON errors carry the query code in a header, which the SDK reads first
+    if (req.service === 'sqs') err.headers = { 'x-amzn-query-error': 'AccessDenied;Sender' };
+    return err;
   }
   return undefined;
 }

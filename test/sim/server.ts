@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimError, type Caller, type Protocol, type Service, type ServiceContext, type SimRequest } from './types.js';
 import type { CallCount, SimState } from './state.js';
+import { queueSummary, setSqsEndpoint } from './services/sqs.js';
 import { ec2Error, ec2Response, jsonError, queryError, queryResponse, unflattenQuery } from './protocols.js';
 import { addAccount, applyFaults, serialiseState } from './sim.js';
 import { closeLoop, emitCloudTrailEvent } from './loop.js';
@@ -10,6 +11,7 @@ import { startSchedules } from './schedule.js';
 import { createTrail } from './services/cloudtrail.js';
 import { createAssumableRole } from './services/sts.js';
 import { scpCheck } from './scp.js';
+import { closeSqsPolling, startSqsPolling } from './esm.js';
 
 export interface SimServer {
   endpoint: string;
@@ -25,6 +27,8 @@ export async function startServer(state: SimState, services: Service[], port = 0
   let endpoint = '';
   const ctx: ServiceContext = { state, get endpoint() { return endpoint; }, now: () => Date.now() };
   startSchedules(ctx);
+  startSqsPolling(ctx);
+  setSqsEndpoint(state, () => endpoint);
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       // a bug in the simulator: answer as AWS answers an internal error, and keep serving
@@ -68,7 +72,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
       switch (protocol) {
         case 'query': return send(err.status, queryError(err, requestId), 'text/xml');
         case 'ec2': return send(err.status, ec2Error(err, requestId), 'text/xml');
-        case 'json': return send(err.status, jsonError(err), `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`);
+        case 'json': return send(err.status, jsonError(err), `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`, err.headers);
         case 'rest-json':
           return send(err.status, JSON.stringify({ message: err.message, Type: err.type === 'Sender' ? 'User' : 'Service', ...(err.extra ?? {}) }),
             'application/json', { 'x-amzn-errortype': err.code });
@@ -126,7 +130,9 @@ export async function startServer(state: SimState, services: Service[], port = 0
     if (throttled && state.faults.throttleRate > 0 && state.random.faults.next() < state.faults.throttleRate) {
       count.throttled++;
       const t = service.throttle;
-      return sendError(new SimError(t.code, t.message, t.status, undefined, t.extra));
+      const throttle = new SimError(t.code, t.message, t.status, undefined, t.extra);
+      throttle.headers = t.headers;
+      return sendError(throttle);
     }
 
     const simReq: SimRequest = {
@@ -241,6 +247,43 @@ export async function startServer(state: SimState, services: Service[], port = 0
           if (!recorded) return reply(500, { error: 'the event could not be delivered (see the simulator log)' });
           return reply(200, { id: recorded.event.id, matchedRules: recorded.matchedRules });
         }
+        case 'GET /_sim/sqs': {
+          // every queue's messages (body, receive count, whether in flight), and its event source mappings
+          const account = url.searchParams.get('account');
+          const region = url.searchParams.get('region');
+          const name = url.searchParams.get('queue');
+          const now = state.clock.now();
+          const queues = [];
+          for (const acct of state.accounts.values()) {
+            if (account && acct.id !== account) continue;
+            for (const rs of acct.regions.values()) {
+              if (region && rs.region !== region) continue;
+              for (const q of rs.queues.values()) {
+                if (name && q.name !== name) continue;
+                queues.push({
+                  account: acct.id, region: rs.region, name: q.name, url: q.url, arn: q.arn, attributes: q.attributes,
+                  counts: queueSummary(q, now),
+                  messages: (q.messages ?? []).map((m) => ({
+                    messageId: m.messageId, body: m.body, sentAt: m.sentAt, sentBy: m.sentBy, senderId: m.senderId,
+                    receiveCount: m.receiveCount, state: m.visibleAt <= now ? 'visible' : m.receiveCount > 0 ? 'inFlight' : 'delayed',
+                    visibleAt: new Date(m.visibleAt).toISOString(), messageAttributes: m.messageAttributes, systemAttributes: m.systemAttributes,
+                  })),
+                });
+              }
+            }
+          }
+          const mappings = [];
+          const failures = [];
+          for (const acct of state.accounts.values()) {
+            if (account && acct.id !== account) continue;
+            for (const rs of acct.regions.values()) {
+              if (region && rs.region !== region) continue;
+              for (const e of rs.eventSourceMappings?.values() ?? []) mappings.push({ account: acct.id, region: rs.region, ...e });
+              for (const f of rs.targetFailures ?? []) failures.push({ account: acct.id, region: rs.region, ...f });
+            }
+          }
+          return reply(200, { queues, eventSourceMappings: mappings, targetFailures: failures });
+        }
         case 'GET /_sim/clock': return reply(200, state.clock.snapshot());
         case 'POST /_sim/clock': {
           const moved = await state.clock.advance(Number(body.advanceSeconds));
@@ -267,6 +310,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
     state,
     close: async () => {
       // terminate the functions' warm workers and pending retries first, so nothing calls back into a closed server
+      closeSqsPolling(state);
       await closeLoop(state);
       await new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,5 +1,6 @@
 // Building the simulated organisation, and the admin operations on it.
-import type { Faults, OrgAccount, SimState } from './state.js';
+import type { Faults, OrgAccount, SimState, SqsQueue } from './state.js';
+import { queueSummary } from './services/sqs.js';
 import { startServer, type SimServer } from './server.js';
 import { allServices } from './services/index.js';
 import { seededRandom } from './random.js';
@@ -163,7 +164,14 @@ export function applyFaults(state: SimState, input: Record<string, unknown>): Fa
 
 /** GET /_sim/state: Maps become objects, code bodies are left out (their hash stays). */
 export function serialiseState(state: SimState): unknown {
-  return JSON.parse(JSON.stringify(state, (key, value: unknown) => {
+  const now = state.clock.now();
+  return JSON.parse(JSON.stringify(state, function (this: unknown, key, value: unknown) {
+    // a queue's messages as counts, and never its receipt handles (GET /_sim/sqs lists the messages)
+    if (key === 'handles' && value instanceof Map) return undefined;
+    if (key === 'messages' && Array.isArray(value) && typeof (this as { arn?: unknown }).arn === 'string'
+      && String((this as { arn: string }).arn).startsWith('arn:aws:sqs:')) {
+      return queueSummary(this as SqsQueue, now);
+    }
     if (value instanceof Map) return Object.fromEntries(value);
     if (key === 'code' && typeof value === 'string') return `<${value.length} bytes>`;
     if (key === 'credentials' || key === 'secretAccessKey' || key === 'sessionToken') return undefined;

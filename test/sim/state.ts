@@ -128,6 +128,10 @@ export interface EventTarget {
   arn: string;
   roleArn?: string;
   input?: string;
+  /** DeadLetterConfig.Arn: the SQS queue that receives events EventBridge could not deliver */
+  deadLetterArn?: string;
+  /** RetryPolicy (PutTargets shape) */
+  retryPolicy?: { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number };
 }
 
 export interface EventRule {
@@ -184,13 +188,58 @@ export interface SnsMessage {
   at: string;
 }
 
+/** One message of an SQS queue (services/sqs.ts). Times are epoch ms on the simulator's clock. */
+export interface SqsMessage {
+  messageId: string;
+  body: string;
+  md5OfBody: string;
+  /** ISO time it was sent */
+  sentAt: string;
+  sentAtMs: number;
+  /** the sender's ARN (a role session, root, a function, or the service principal) */
+  sentBy: string;
+  /** SQS's SenderId attribute: the principal id (AROA…:session, the account id for root) */
+  senderId: string;
+  messageAttributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
+  /** system attributes SQS adds (DeadLetterQueueSourceArn after a redrive) */
+  systemAttributes?: Record<string, string>;
+  /** not visible before this time (a delay, or the visibility timeout of a receive) */
+  visibleAt: number;
+  receiveCount: number;
+  firstReceiveAt?: number;
+  lastReceivedAt?: number;
+  /** the receipt handle of the latest receive */
+  receiptHandle?: string;
+}
+
 export interface SqsQueue {
   name: string;
   url: string;
   arn: string;
   attributes: Record<string, string>;
-  /** messages delivered to the queue (Lambda OnFailure/OnSuccess destinations, EventBridge targets) */
-  messages?: { messageId: string; body: string; sentAt: string; sentBy: string }[];
+  /** messages held by the queue, in the order sent (stored, delayed and in flight; deleted ones are removed) */
+  messages?: SqsMessage[];
+  /** every receipt handle issued → its message id; a deleted message's handles map to '' */
+  handles?: Map<string, string>;
+  /** epoch ms of the last PurgeQueue (one per 60 s) */
+  purgedAt?: number;
+}
+
+/** A Lambda event source mapping (an SQS queue polled for a function). */
+export interface EventSourceMapping {
+  uuid: string;
+  arn: string;
+  eventSourceArn: string;
+  functionArn: string;
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  functionResponseTypes: string[];
+  enabled: boolean;
+  /** epoch ms (simulated clock) */
+  lastModified: number;
+  lastProcessingResult: string;
+  /** ScalingConfig.MaximumConcurrency */
+  maximumConcurrency?: number;
 }
 
 export interface LogGroup {
@@ -250,6 +299,20 @@ export interface Invocation {
   logs: string[];
 }
 
+/** An event EventBridge could not deliver to a target (SQS queue policy refusal, missing queue). */
+export interface TargetFailure {
+  ruleArn: string;
+  targetArn: string;
+  eventId: string;
+  at: string;
+  errorCode: string;
+  errorMessage: string;
+  /** the target's dead-letter queue, when the event went there */
+  deadLetterArn?: string;
+  /** why the dead-letter queue did not take it either */
+  deadLetterError?: string;
+}
+
 /** A CloudTrail event produced by the simulator (EventBridge envelope) and where it went. */
 export interface RecordedEvent {
   event: Record<string, unknown>;
@@ -279,6 +342,10 @@ export interface RegionState {
   logGroups: Map<string, LogGroup>;
   /** DynamoDB tables by name */
   tables: Map<string, DynamoTable>;
+  /** Lambda event source mappings by UUID (created on first use) */
+  eventSourceMappings?: Map<string, EventSourceMapping>;
+  /** EventBridge deliveries to SQS targets that were refused or went to a target's dead-letter queue */
+  targetFailures?: TargetFailure[];
   snsMessages: SnsMessage[];
   invocations: Invocation[];
   events: RecordedEvent[];

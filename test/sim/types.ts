@@ -61,7 +61,7 @@ export interface Service {
   /** XML namespace for query/ec2 protocols */
   xmlns?: string;
   /** the code AWS uses for this service's throttling error, and its HTTP status */
-  throttle: { code: string; status: number; message: string; extra?: Record<string, unknown> };
+  throttle: { code: string; status: number; message: string; extra?: Record<string, unknown>; headers?: Record<string, string> };
   /** for rest-json: map method+path to an operation name (or undefined: 404 UnknownOperation) */
   route?(method: string, path: string): string | undefined;
   handle(ctx: ServiceContext, req: SimRequest): Promise<unknown> | unknown;
@@ -69,6 +69,8 @@ export interface Service {
 
 /** An AWS error as the wire protocols carry it. */
 export class SimError extends Error {
+  /** extra response headers (SQS's x-amzn-query-error for its query-compatible JSON errors) */
+  headers?: Record<string, string>;
   constructor(
     public readonly code: string,
     message: string,

@@ -33,6 +33,10 @@ const ACTIONS: Record<string, Record<Verb, string[]>> = {
     create: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'], update: ['logs:PutRetentionPolicy'], delete: ['logs:DeleteLogGroup'],
   },
   'AWS::SQS::Queue': { create: ['sqs:CreateQueue'], update: ['sqs:SetQueueAttributes'], delete: ['sqs:DeleteQueue'] },
+  'AWS::SQS::QueuePolicy': { create: ['sqs:SetQueueAttributes'], update: ['sqs:SetQueueAttributes'], delete: ['sqs:SetQueueAttributes'] },
+  'AWS::Lambda::EventSourceMapping': {
+    create: ['lambda:CreateEventSourceMapping'], update: ['lambda:UpdateEventSourceMapping'], delete: ['lambda:DeleteEventSourceMapping'],
+  },
   'AWS::SNS::Topic': { create: ['sns:CreateTopic'], update: ['sns:SetTopicAttributes'], delete: ['sns:DeleteTopic'] },
   'AWS::CloudTrail::Trail': {
     create: ['cloudtrail:CreateTrail', 'cloudtrail:StartLogging'], update: ['cloudtrail:UpdateTrail'], delete: ['cloudtrail:DeleteTrail'],
@@ -50,6 +54,13 @@ function arnOf(type: string, physicalId: string, attrs: Record<string, unknown>,
       const fn = String(props.FunctionName ?? '');
       return fn.startsWith('arn:') ? fn : `arn:aws:lambda:${region}:${account}:function:${fn}`;
     }
+    case 'AWS::SQS::QueuePolicy': {
+      const url = String((props.Queues as unknown[] | undefined)?.[0] ?? '');
+      const m = /\/(\d{12})\/([\w.-]+)\/?$/.exec(url);
+      return m ? `arn:aws:sqs:${/sqs\.([a-z0-9-]+)\./.exec(url)?.[1] ?? region}:${m[1]}:${m[2]}` : '*';
+    }
+    case 'AWS::Lambda::EventSourceMapping':
+      return typeof attrs.EventSourceMappingArn === 'string' ? attrs.EventSourceMappingArn : '*';
     case 'AWS::Logs::LogGroup': return `arn:aws:logs:${region}:${account}:log-group:${physicalId}`;
     case 'AWS::SNS::Topic': return physicalId;
     case 'AWS::S3::Bucket': return `arn:aws:s3:::${physicalId}`;

@@ -5,6 +5,8 @@ import { hexId, newUuid } from '../state.js';
 import { packageInlineCode } from '../zip.js';
 import type { StackResource, Tag } from './model.js';
 import { dynamodbTable } from '../services/dynamodb.js';
+import { newQueue, parseQueueUrl, queueUrlOf } from '../services/sqs.js';
+import { mappingProblem, putMapping, removeMapping, type MappingInput } from '../esm.js';
 
 export interface ProviderEnv {
   state: SimState;
@@ -391,14 +393,38 @@ const logGroup: Provider = {
   driftKeys: ['RetentionInDays', 'KmsKeyId'],
 };
 
+/** PutTargets' checks on RetryPolicy and DeadLetterConfig (the handler's message wraps EventBridge's). */
+function targetProblem(props: Props): string | undefined {
+  const targets = (props.Targets as Props[] | undefined) ?? [];
+  for (const [i, t] of targets.entries()) {
+    const where = `targets.${i + 1}.member`;
+    const retry = t.RetryPolicy as Props | undefined;
+    const attempts = n(retry?.MaximumRetryAttempts);
+    const age = n(retry?.MaximumEventAgeInSeconds);
+    const fail = (m: string) => `Resource handler returned message: "1 validation error detected: ${m} (Service: EventBridge, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`;
+    if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 0 || attempts > 185)) {
+      return fail(`Value '${attempts}' at '${where}.retryPolicy.maximumRetryAttempts' failed to satisfy constraint: Member must have value ${attempts < 0 ? 'greater than or equal to 0' : 'less than or equal to 185'}`);
+    }
+    if (age !== undefined && (!Number.isInteger(age) || age < 60 || age > 86400)) {
+      return fail(`Value '${age}' at '${where}.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value ${age < 60 ? 'greater than or equal to 60' : 'less than or equal to 86400'}`);
+    }
+    const dlq = s((t.DeadLetterConfig as Props | undefined)?.Arn);
+    if (dlq !== undefined && !/^arn:aws[\w-]*:sqs:[\w-]+:\d{12}:[\w.-]+$/.test(dlq)) {
+      return `Resource handler returned message: "Parameter DeadLetterConfig.Arn is not valid: it must be the ARN of an SQS queue. (Service: EventBridge, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`;
+    }
+  }
+  return undefined;
+}
+
 const eventRule: Provider = {
   replaceOn: ['Name', 'EventBusName'],
   plan(env, logicalId, props, previous) {
     const name = previous?.physicalId ?? s(props.Name) ?? generatedName(env, logicalId, 64);
     return { physicalId: name, attrs: { Arn: `arn:aws:events:${env.region}:${env.accountId}:rule/${name}` } };
   },
-  createCheck(env, name) {
-    return env.rs.rules.has(name) ? alreadyExists('AWS::Events::Rule', name) : undefined;
+  createCheck(env, name, props) {
+    if (env.rs.rules.has(name)) return alreadyExists('AWS::Events::Rule', name);
+    return targetProblem(props);
   },
   apply(env, r) {
     const p = r.props;
@@ -408,9 +434,15 @@ const eventRule: Provider = {
       name: r.physicalId, arn: String(r.attrs.Arn), eventBusName: s(p.EventBusName) ?? 'default', eventPattern: pattern,
       scheduleExpression: s(p.ScheduleExpression), state: s(p.State) === 'DISABLED' ? 'DISABLED' : 'ENABLED',
       description: s(p.Description),
-      targets: ((p.Targets as Props[] | undefined) ?? []).map((t) => ({
-        id: String(t.Id), arn: String(t.Arn), roleArn: s(t.RoleArn), input: s(t.Input),
-      })),
+      targets: ((p.Targets as Props[] | undefined) ?? []).map((t) => {
+        const dlq = s((t.DeadLetterConfig as Props | undefined)?.Arn);
+        const retry = t.RetryPolicy as Props | undefined;
+        return {
+          id: String(t.Id), arn: String(t.Arn), roleArn: s(t.RoleArn), input: s(t.Input),
+          ...(dlq ? { deadLetterArn: dlq } : {}),
+          ...(retry ? { retryPolicy: { maximumRetryAttempts: n(retry.MaximumRetryAttempts), maximumEventAgeInSeconds: n(retry.MaximumEventAgeInSeconds) } } : {}),
+        };
+      }),
     };
     env.rs.rules.set(r.physicalId, rule);
   },
@@ -431,6 +463,13 @@ const eventRule: Provider = {
         const out: Props = { Id: t.id, Arn: t.arn };
         if (t.roleArn !== undefined) out.RoleArn = t.roleArn;
         if (t.input !== undefined) out.Input = t.input;
+        if (t.deadLetterArn !== undefined) out.DeadLetterConfig = { Arn: t.deadLetterArn };
+        if (t.retryPolicy !== undefined) {
+          const rp: Props = {};
+          if (t.retryPolicy.maximumRetryAttempts !== undefined) rp.MaximumRetryAttempts = t.retryPolicy.maximumRetryAttempts;
+          if (t.retryPolicy.maximumEventAgeInSeconds !== undefined) rp.MaximumEventAgeInSeconds = t.retryPolicy.maximumEventAgeInSeconds;
+          out.RetryPolicy = rp;
+        }
         return out;
       }),
     };
@@ -504,7 +543,7 @@ const queue: Provider = {
   taggable: true,
   plan(env, logicalId, props, previous) {
     const name = (previous?.attrs.QueueName as string | undefined) ?? s(props.QueueName) ?? generatedName(env, logicalId, 80);
-    const url = `https://sqs.${env.region}.amazonaws.com/${env.accountId}/${name}`;
+    const url = queueUrlOf(env.state, env.region, env.accountId, name);
     return { physicalId: url, attrs: { Arn: `arn:aws:sqs:${env.region}:${env.accountId}:${name}`, QueueName: name, QueueUrl: url } };
   },
   createCheck(env, _url, props) {
@@ -512,10 +551,28 @@ const queue: Provider = {
     return name && env.rs.queues.has(name) ? alreadyExists('AWS::SQS::Queue', name) : undefined;
   },
   apply(env, r) {
-    const attributes: Record<string, string> = { QueueArn: String(r.attrs.Arn) };
+    const attributes: Record<string, string> = {};
     for (const k of QUEUE_ATTRIBUTES) if (r.props[k] !== undefined) attributes[k] = String(r.props[k]);
+    // RedrivePolicy: a JSON object in templates (a string is accepted too), stored as SQS's JSON string
+    const redrive = r.props.RedrivePolicy;
+    if (redrive !== undefined && redrive !== null) {
+      const obj = (typeof redrive === 'string' ? JSON.parse(redrive) : redrive) as Props;
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: s(obj.deadLetterTargetArn), maxReceiveCount: n(obj.maxReceiveCount) });
+    }
+    if (r.props.RedriveAllowPolicy !== undefined) {
+      attributes.RedriveAllowPolicy = typeof r.props.RedriveAllowPolicy === 'string' ? r.props.RedriveAllowPolicy : JSON.stringify(r.props.RedriveAllowPolicy);
+    }
     const name = String(r.attrs.QueueName);
-    env.rs.queues.set(name, { name, url: r.physicalId, arn: String(r.attrs.Arn), attributes });
+    const existing = env.rs.queues.get(name);
+    const fresh = newQueue(env.state, env.region, env.accountId, name, attributes, r.physicalId);
+    if (existing) {
+      // an update in place keeps the messages, receipt handles and the queue policy
+      const kept: Record<string, string> = {};
+      for (const k of ['Policy', 'CreatedTimestamp']) if (existing.attributes[k] !== undefined) kept[k] = existing.attributes[k]!;
+      env.rs.queues.set(name, { ...existing, attributes: { ...fresh.attributes, ...kept } });
+    } else {
+      env.rs.queues.set(name, fresh);
+    }
   },
   remove(env, r) {
     env.rs.queues.delete(String(r.attrs.QueueName));
@@ -528,6 +585,87 @@ const queue: Provider = {
     return out;
   },
   driftKeys: QUEUE_ATTRIBUTES,
+};
+
+function inputOf(props: Record<string, unknown>): MappingInput {
+  const num = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : Number(v));
+  const scaling = props.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
+  return {
+    eventSourceArn: String(props.EventSourceArn ?? ''), functionRef: String(props.FunctionName ?? ''),
+    batchSize: num(props.BatchSize), maximumBatchingWindowInSeconds: num(props.MaximumBatchingWindowInSeconds),
+    functionResponseTypes: Array.isArray(props.FunctionResponseTypes) ? props.FunctionResponseTypes.map(String) : undefined,
+    enabled: props.Enabled === undefined ? undefined : props.Enabled === true || props.Enabled === 'true',
+    maximumConcurrency: num(scaling?.MaximumConcurrency), filterCriteria: props.FilterCriteria,
+  };
+}
+
+/** AWS::Lambda::EventSourceMapping (SQS sources). Ref is the mapping's UUID; GetAtt Id and EventSourceMappingArn. */
+const eventSourceMapping: Provider = {
+  replaceOn: ['EventSourceArn', 'StartingPosition', 'StartingPositionTimestamp', 'SelfManagedEventSource'],
+  plan(env, _logicalId, _props, previous) {
+    const uuid = previous?.physicalId ?? env.state.random.ids.uuid();
+    return { physicalId: uuid, attrs: { Id: uuid, EventSourceMappingArn: `arn:aws:lambda:${env.region}:${env.accountId}:event-source-mapping:${uuid}` } };
+  },
+  createCheck(env, _uuid, props) {
+    for (const key of ['FunctionName', 'EventSourceArn']) {
+      if (props[key] === undefined) return `Properties validation failed for resource with message: #: required key [${key}] not found`;
+    }
+    const problem = mappingProblem(env.state, env.region, env.accountId, inputOf(props));
+    return problem ? `Resource handler returned message: "${problem} (Service: Lambda, Status Code: 400)" (HandlerErrorCode: InvalidRequest)` : undefined;
+  },
+  apply(env, r) {
+    putMapping(env.state, env.region, env.accountId, r.physicalId, inputOf(r.props));
+  },
+  remove(env, r) {
+    removeMapping(env.state, env.region, env.accountId, r.physicalId);
+  },
+  actual(env, r) {
+    const esm = env.rs.eventSourceMappings?.get(r.physicalId);
+    if (!esm) return undefined;
+    return {
+      EventSourceArn: esm.eventSourceArn, BatchSize: esm.batchSize, MaximumBatchingWindowInSeconds: esm.maximumBatchingWindowInSeconds,
+      FunctionResponseTypes: esm.functionResponseTypes, Enabled: esm.enabled,
+    };
+  },
+  driftKeys: ['BatchSize', 'MaximumBatchingWindowInSeconds', 'FunctionResponseTypes', 'Enabled'],
+};
+
+/** The queues an AWS::SQS::QueuePolicy names (Queues: URLs), wherever they are in the simulator. */
+function policyQueues(env: ProviderEnv, props: Props): { name: string; rs: RegionState }[] {
+  const out: { name: string; rs: RegionState }[] = [];
+  for (const url of (props.Queues as unknown[] | undefined) ?? []) {
+    const where = parseQueueUrl(String(url), env.region);
+    const rs = where ? env.state.accounts.get(where.account)?.regions.get(where.region) : undefined;
+    if (where && rs?.queues.has(where.name)) out.push({ name: where.name, rs });
+  }
+  return out;
+}
+
+const queuePolicy: Provider = {
+  replaceOn: [],
+  plan(env, logicalId, _props, previous) {
+    return { physicalId: previous?.physicalId ?? generatedName(env, logicalId, 128), attrs: {} };
+  },
+  createCheck(_env, _id, props) {
+    if (!Array.isArray(props.Queues) || props.Queues.length === 0) return 'Properties validation failed for resource with message: #: required key [Queues] not found';
+    if (props.PolicyDocument === undefined) return 'Properties validation failed for resource with message: #: required key [PolicyDocument] not found';
+    return undefined;
+  },
+  apply(env, r, old) {
+    if (old) for (const q of policyQueues(env, old.props)) delete q.rs.queues.get(q.name)!.attributes.Policy;
+    const doc = typeof r.props.PolicyDocument === 'string' ? r.props.PolicyDocument : JSON.stringify(r.props.PolicyDocument);
+    for (const q of policyQueues(env, r.props)) q.rs.queues.get(q.name)!.attributes.Policy = doc;
+  },
+  remove(env, r) {
+    for (const q of policyQueues(env, r.props)) delete q.rs.queues.get(q.name)!.attributes.Policy;
+  },
+  actual(env, r) {
+    const [first] = policyQueues(env, r.props);
+    const policy = first ? first.rs.queues.get(first.name)!.attributes.Policy : undefined;
+    if (policy === undefined) return undefined;
+    return { Queues: r.props.Queues, PolicyDocument: JSON.parse(policy) as unknown };
+  },
+  driftKeys: ['PolicyDocument'],
 };
 
 export const PROVIDERS: Record<string, Provider> = {
@@ -543,6 +681,8 @@ export const PROVIDERS: Record<string, Provider> = {
   'AWS::SNS::Topic': topic,
   'AWS::SNS::Subscription': subscription,
   'AWS::SQS::Queue': queue,
+  'AWS::SQS::QueuePolicy': queuePolicy,
+  'AWS::Lambda::EventSourceMapping': eventSourceMapping,
   'AWS::DynamoDB::Table': dynamodbTable,
 };
 

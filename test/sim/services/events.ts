@@ -83,6 +83,8 @@ function listTargets(ctx: ServiceContext, req: SimRequest): unknown {
   return {
     Targets: page.map((t) => ({
       Id: t.id, Arn: t.arn, ...(t.roleArn ? { RoleArn: t.roleArn } : {}), ...(t.input !== undefined ? { Input: t.input } : {}),
+      ...(t.deadLetterArn ? { DeadLetterConfig: { Arn: t.deadLetterArn } } : {}),
+      ...(t.retryPolicy ? { RetryPolicy: { MaximumRetryAttempts: t.retryPolicy.maximumRetryAttempts ?? 185, MaximumEventAgeInSeconds: t.retryPolicy.maximumEventAgeInSeconds ?? 86400 } } : {}),
     })),
     ...token(start + limit, rule.targets.length),
   };

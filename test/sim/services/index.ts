@@ -10,8 +10,9 @@ import { sns } from './sns.js';
 import { dynamodb } from './dynamodb.js';
 import { logs } from './logs.js';
 import { iam } from './iam.js';
+import { sqs } from './sqs.js';
 
 /** Every service the simulator speaks, by SigV4 signing name. */
 export function allServices(): Service[] {
-  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, dynamodb, logs, iam];
+  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, dynamodb, logs, iam, sqs];
 }

@@ -7,6 +7,8 @@ import { newUuid, regionState, type LambdaFunction, type RegionState } from '../
 import { unzip, ZipError } from '../unzip.js';
 import { invokeAsync, invokeSync } from '../loop.js';
 import { splitHandler } from '../invoke/runner.js';
+import { functionName, mappingConfiguration, mappingProblem, putMapping, removeMapping } from '../esm.js';
+import { findQueueByArn } from './sqs.js';
 
 const FN = '/2015-03-31/functions';
 const RUNTIMES = new Set([
@@ -27,6 +29,11 @@ export const lambda: Service = {
   route(method, path) {
     const p = path.replace(/\/+$/, '');
     if (method === 'GET' && p === FN) return 'ListFunctions';
+    const esm = /^\/2015-03-31\/event-source-mappings(?:\/([^/]+))?$/.exec(p);
+    if (esm) {
+      if (!esm[1]) return method === 'GET' ? 'ListEventSourceMappings' : method === 'POST' ? 'CreateEventSourceMapping' : undefined;
+      return method === 'GET' ? 'GetEventSourceMapping' : method === 'DELETE' ? 'DeleteEventSourceMapping' : undefined;
+    }
     const m = /^\/(2015-03-31|2019-09-25)\/functions\/([^/]+)(?:\/([a-z-]+))?$/.exec(p);
     if (!m) return undefined;
     const [, version, , sub] = m;
@@ -73,6 +80,14 @@ export const lambda: Service = {
         });
       }
       case 'Invoke': return invoke(ctx, req);
+      case 'ListEventSourceMappings': return listMappings(ctx, req);
+      case 'GetEventSourceMapping': return ok(mappingConfiguration(mappingOf(ctx, req)));
+      case 'DeleteEventSourceMapping': {
+        const esm = mappingOf(ctx, req);
+        removeMapping(ctx.state, req.region, req.caller.accountId, esm.uuid);
+        return ok(mappingConfiguration(esm, 'Deleting'), 202);
+      }
+      case 'CreateEventSourceMapping': return createMapping(ctx, req);
       default:
         throw new SimError('UnknownOperationException', `Unknown operation ${req.operation}`, 404);
     }
@@ -333,4 +348,54 @@ async function invoke(ctx: ServiceContext, req: SimRequest): Promise<RestResult>
     return { status: 200, body: { errorType: outcome.error?.name, errorMessage: outcome.error?.message }, headers };
   }
   return { status: 200, body: outcome.result ?? null, headers };
+}
+
+function mappingOf(ctx: ServiceContext, req: SimRequest) {
+  const uuid = decodeURIComponent(req.path.replace(/\/+$/, '').split('/')[3] ?? '');
+  const esm = ctx.state.accounts.get(req.caller.accountId)?.regions.get(req.region)?.eventSourceMappings?.get(uuid);
+  if (!esm) throw notFound('The resource you requested does not exist.');
+  return esm;
+}
+
+function listMappings(ctx: ServiceContext, req: SimRequest): RestResult {
+  const rs = regionState(ctx.state, req.caller.accountId, req.region);
+  const source = req.query.get('EventSourceArn');
+  const fnRef = req.query.get('FunctionName');
+  const all = [...(rs.eventSourceMappings?.values() ?? [])]
+    .filter((e) => !source || e.eventSourceArn === source)
+    .filter((e) => !fnRef || e.functionArn.endsWith(`:function:${functionName(fnRef)}`));
+  const max = Math.min(100, Math.max(1, Number(req.query.get('MaxItems') ?? 100) || 100));
+  const marker = req.query.get('Marker');
+  const start = marker ? Number(Buffer.from(marker, 'base64').toString('utf8')) || 0 : 0;
+  const next = start + max < all.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+  return ok({ EventSourceMappings: all.slice(start, start + max).map((e) => mappingConfiguration(e)), ...(next ? { NextMarker: next } : {}) });
+}
+
+function createMapping(ctx: ServiceContext, req: SimRequest): RestResult {
+  const input = req.input;
+  if (typeof input.FunctionName !== 'string' || input.FunctionName === '') throw invalid('FunctionName is required');
+  if (typeof input.EventSourceArn !== 'string') throw invalid('The simulator supports only SQS event sources (EventSourceArn)');
+  const fnName = functionName(input.FunctionName);
+  const rs = regionState(ctx.state, req.caller.accountId, req.region);
+  const fn = rs.functions.get(fnName);
+  if (!fn) throw notFound(`Function not found: arn:aws:lambda:${req.region}:${req.caller.accountId}:function:${fnName}`);
+  const num = (v: unknown) => (v === undefined || v === null ? undefined : Number(v));
+  const mapping = {
+    eventSourceArn: input.EventSourceArn, functionRef: fnName, batchSize: num(input.BatchSize),
+    maximumBatchingWindowInSeconds: num(input.MaximumBatchingWindowInSeconds),
+    functionResponseTypes: Array.isArray(input.FunctionResponseTypes) ? input.FunctionResponseTypes.map(String) : undefined,
+    enabled: input.Enabled === undefined ? undefined : input.Enabled === true,
+    maximumConcurrency: num((input.ScalingConfig as { MaximumConcurrency?: unknown } | undefined)?.MaximumConcurrency),
+    filterCriteria: input.FilterCriteria,
+  };
+  const problem = mappingProblem(ctx.state, req.region, req.caller.accountId, mapping);
+  if (problem) throw invalid(problem);
+  if (!findQueueByArn(ctx.state, mapping.eventSourceArn)) {
+    throw invalid('Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.');
+  }
+  if (![...(rs.eventSourceMappings?.values() ?? [])].every((e) => e.eventSourceArn !== mapping.eventSourceArn || e.functionArn !== fn.functionArn)) {
+    throw new SimError('ResourceConflictException', `An event source mapping with SQS arn (" ${mapping.eventSourceArn} ") and function (" ${fnName} ") already exists. Please update or delete the existing mapping with UUID ...`, 409, 'Sender', { Type: 'User' });
+  }
+  const esm = putMapping(ctx.state, req.region, req.caller.accountId, ctx.state.random.ids.uuid(), mapping);
+  return ok(mappingConfiguration(esm, esm.enabled ? 'Creating' : 'Disabled'), 202);
 }

@@ -226,7 +226,8 @@ Outputs:
       Ref: 'dev',
       Pseudo: `${mgmt}|eu-west-1|aws|fns|amazonaws.com`,
       StackId: stack.StackId,
-      QueueRef: `https://sqs.eu-west-1.amazonaws.com/${mgmt}/fns-queue`,
+      // queue URLs are on the simulator's endpoint (services/sqs.ts queueUrlOf)
+      QueueRef: `${sim.endpoint}/${mgmt}/fns-queue`,
       GetAtt: `arn:aws:sqs:eu-west-1:${mgmt}:fns-queue`,
       GetAttLong: 'fns-queue',
       Sub: 'eu-west-1/fns-queue/${Literal}/dev',
