@@ -4,6 +4,8 @@ import {
   AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand,
   DescribeSecurityGroupRulesCommand, EC2Client, ModifySecurityGroupRulesCommand, RevokeSecurityGroupEgressCommand, type IpPermission,
 } from '@aws-sdk/client-ec2';
+import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -259,14 +261,30 @@ describe('the built bundle in the simulator\'s closed loop', () => {
   };
   const open22: IpPermission[] = [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }];
 
-  function deploy(name: string, environment: Record<string, string>): void {
+  /**
+   * The function as the template wires it: the rule delivers into a queue that only the rule may send to, and the
+   * queue triggers the function through an event source mapping (the function proves each record on that queue).
+   */
+  async function deploy(name: string, environment: Record<string, string>): Promise<void> {
     const code = readFileSync(join(outdir, 'index.js'), 'utf8');
     const ruleArn = `arn:aws:events:${region}:${account}:rule/${name}-rule`;
+    const sqs = new SQSClient(clientConfig(sim, region, creds));
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-events`, Attributes: { VisibilityTimeout: '60' } }));
+    const queueArn = `arn:aws:sqs:${region}:${account}:${name}-events`;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } },
+    ] }) } }));
+    sqs.destroy();
     const fn = putFunction(sim, account, region, {
-      name, code, allowRule: ruleArn,
-      environment: { GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${name}-role`, ...environment },
+      name, code,
+      environment: { GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${name}-role`, GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!,
+        GUARDRAIL_EVENT_QUEUE_ARN: queueArn, ...environment },
     });
-    putRule(sim, account, region, `${name}-rule`, PATTERN, [fn.functionArn]);
+    const lambda = new LambdaClient(clientConfig(sim, region, creds));
+    await lambda.send(new CreateEventSourceMappingCommand({ EventSourceArn: queueArn, FunctionName: fn.functionName, BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'] }));
+    lambda.destroy();
+    putRule(sim, account, region, `${name}-rule`, PATTERN, [queueArn]);
   }
 
   const outdir = mkdtempSync(join(tmpdir(), 'guardrail-bundle-'));
@@ -277,7 +295,7 @@ describe('the built bundle in the simulator\'s closed loop', () => {
 
   it('reverts an opened port 22 through the deployed bundle, cold and warm', async () => {
     const groups = [await groupWithFive(region), await groupWithFive(region)];
-    deploy('guardrail-enforce', {});
+    await deploy('guardrail-enforce', {});
     const rs = regionState(sim.state, account, region);
     try {
       const elapsed: number[] = [];
@@ -303,7 +321,7 @@ describe('the built bundle in the simulator\'s closed loop', () => {
   it('in monitor mode the change stays and an SNS message is recorded', async () => {
     const { groupId } = await groupWithFive(region);
     const topic = putTopic(sim, account, region, 'guardrail-alerts');
-    deploy('guardrail-monitor', { GUARDRAIL_MODE: 'monitor', GUARDRAIL_NOTIFY_TOPIC_ARN: topic.arn });
+    await deploy('guardrail-monitor', { GUARDRAIL_MODE: 'monitor', GUARDRAIL_NOTIFY_TOPIC_ARN: topic.arn });
     const rs = regionState(sim.state, account, region);
     try {
       await client(region).send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: open22 }));
