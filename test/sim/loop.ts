@@ -42,7 +42,13 @@ function runtime(ctx: ServiceContext): LoopRuntime {
  * Called by a service after a successful mutating call (EC2 Authorize*, ModifySecurityGroupRules).
  * `record` is the CloudTrail record (what EventBridge puts under `detail`). Never throws, never blocks the caller.
  */
-export function emitCloudTrailEvent(ctx: ServiceContext, accountId: string, region: string, record: Record<string, unknown>): RecordedEvent | undefined {
+/**
+ * `busAccount` (default: the event's own account) is the account whose default bus receives the envelope: another
+ * account's, as when an EventBridge rule forwards events to a bus in another account (the envelope keeps its account).
+ */
+export function emitCloudTrailEvent(
+  ctx: ServiceContext, accountId: string, region: string, record: Record<string, unknown>, busAccount = accountId,
+): RecordedEvent | undefined {
   try {
     const eventSource = typeof record.eventSource === 'string' ? record.eventSource : 'ec2.amazonaws.com';
     const time = typeof record.eventTime === 'string' ? record.eventTime : isoSeconds(ctx.state.clock.date());
@@ -57,7 +63,7 @@ export function emitCloudTrailEvent(ctx: ServiceContext, accountId: string, regi
       resources: [],
       detail: record,
     };
-    return publishEvent(ctx, accountId, region, envelope);
+    return publishEvent(ctx, busAccount, region, envelope);
   } catch (err) {
     process.stderr.write(`sim: emitCloudTrailEvent failed: ${(err as Error)?.stack ?? String(err)}\n`);
     return undefined;

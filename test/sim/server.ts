@@ -243,7 +243,12 @@ export async function startServer(state: SimState, services: Service[], port = 0
           if (typeof r.eventSource !== 'string' || !/^[a-z0-9-]+\.amazonaws\.com$/.test(r.eventSource) || typeof r.eventName !== 'string') {
             return reply(400, { error: 'record must carry eventSource (SERVICE.amazonaws.com) and eventName' });
           }
-          const recorded = emitCloudTrailEvent(ctx, account, region, r);
+          // forwardTo: the envelope lands on that account's default bus, as a cross-account bus target delivers it
+          const forwardTo = body.forwardTo;
+          if (forwardTo !== undefined && (typeof forwardTo !== 'string' || !state.org.accounts.has(forwardTo))) {
+            return reply(404, { error: `forwardTo: no account ${String(forwardTo)}` });
+          }
+          const recorded = emitCloudTrailEvent(ctx, account, region, r, forwardTo ?? account);
           if (!recorded) return reply(500, { error: 'the event could not be delivered (see the simulator log)' });
           return reply(200, { id: recorded.event.id, matchedRules: recorded.matchedRules });
         }
