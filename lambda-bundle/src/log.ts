@@ -4,7 +4,7 @@
 //
 // Every value comes from the (untrusted) event. A line must stay under CloudWatch Logs' 256 KB event limit, so rule
 // lists are capped (`rulesOmitted` says how many were left out) and free-text fields are cut where they are parsed.
-import type { Change, Decision, EventMeta, Origin, Principal } from './types.js';
+import type { Change, Decision, EventMeta, GroupRule, Origin, Principal } from './types.js';
 
 export type LogLine = Record<string, unknown>;
 export type LogSink = (line: LogLine) => void;
@@ -52,9 +52,19 @@ export function rulesOf(change: Change | undefined, d: Decision): LoggedRule[] {
   }));
 }
 
+/** A rule of a group as the log records it. */
+export function loggedRule(r: GroupRule): LoggedRule {
+  return {
+    ruleId: r.ruleId, protocol: r.ipProtocol, fromPort: r.fromPort, toPort: r.toPort,
+    source: r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? (r.referencedGroupId ? pair(r.referencedUserId, r.referencedGroupId) : '?'),
+  };
+}
+
 export function decisionLine(meta: EventMeta, d: Decision, context: LineContext = {}): LogLine {
   const { origin, principal } = context;
-  const all = rulesOf(context.change, d);
+  // the rules as the event names them; else as the decider saw them (the sweep); else at least their ids
+  let all = d.rules ?? rulesOf(context.change, d);
+  if (all.length === 0) all = d.ruleIds.map((ruleId) => ({ ruleId, protocol: '?', source: '?' }));
   const omitted = Math.max(all.length, d.ruleIds.length) - MAX_LOGGED_RULES;
   const line: LogLine = {
     level: LEVELS[d.action] ?? 'info',

@@ -7,6 +7,7 @@
 // through the same code. When the store cannot be read nothing is revoked and the next sweep tries again.
 import { APPROVAL_TAG, covering, EXPIRES_TAG, isActive, isoOf, unreadable, type Approval, type KeptRule } from './approvals.js';
 import { directionIgnoreReason } from './decide.js';
+import { loggedRule } from './log.js';
 import { groupCache, report, type Deps } from './process-event.js';
 import { isGone, isTransient, errorCode, revokeRuleIds } from './revert.js';
 import { groupScope } from './scope.js';
@@ -29,7 +30,8 @@ async function lapsed(a: Store, k: KeptRule, rule: GroupRule): Promise<string | 
 async function checkKept(
   deps: Deps, a: Store, k: KeptRule, rule: GroupRule, describe: (id: string) => Promise<GroupInfo | undefined>,
 ): Promise<Decision | undefined> {
-  const base = { groupId: k.groupId, ruleIds: [k.ruleId], direction: k.direction, approvalId: k.approvalId, expiresAt: isoOf(k.expiresAt) };
+  const base = { groupId: k.groupId, ruleIds: [k.ruleId], direction: k.direction, approvalId: k.approvalId, expiresAt: isoOf(k.expiresAt),
+    rules: [loggedRule(rule)] };
   let why: string | undefined;
   try {
     why = await lapsed(a, k, rule);
@@ -91,7 +93,8 @@ export async function sweep(event: Obj, deps: Deps): Promise<Result> {
   for (const r of await deps.ec2.taggedRules(APPROVAL_TAG)) {
     if (recorded.has(r.ruleId)) continue;
     const label = (r.tags[APPROVAL_TAG] ?? '').slice(0, 64);
-    const base: Decision = { groupId: r.groupId, ruleIds: [r.ruleId], direction: r.isEgress ? 'egress' : 'ingress', action: 'forged', reason: '', approvalId: label };
+    const base: Decision = { groupId: r.groupId, ruleIds: [r.ruleId], direction: r.isEgress ? 'egress' : 'ingress', action: 'forged', reason: '',
+      approvalId: label, rules: [loggedRule(r)] };
     try {
       await deps.ec2.untag([r.ruleId], [APPROVAL_TAG, EXPIRES_TAG]);
       decisions.push({ ...base, reason: `label ${APPROVAL_TAG}=${label} without a record in the store: label taken off, the rule left as it is` });

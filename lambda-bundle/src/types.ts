@@ -73,6 +73,8 @@ export interface Decision {
   direction: Direction | null;
   action: Action;
   reason: string;
+  /** the rules' values when the decider knows them and the event does not say (the sweep): for the log line */
+  rules?: { ruleId?: string; protocol: string; fromPort?: number; toPort?: number; source: string }[];
   /** approved, expired, forged: the approval that applied (see approvals.ts) */
   approvalId?: string;
   approver?: string;

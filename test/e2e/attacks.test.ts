@@ -65,11 +65,12 @@ async function groupTags(groupId: string): Promise<Record<string, string | undef
   return Object.fromEntries((g.Tags ?? []).map((t) => [t.Key, t.Value]));
 }
 
-interface Line { action: string; reason: string; groupId: string | null; ruleIds: string[]; principal?: string; roleArn?: string; eventName?: string }
+interface Line { action: string; reason: string; groupId: string | null; ruleIds: string[]; rules?: { ruleId?: string }[]; principal?: string; roleArn?: string; eventName?: string }
 async function activity(...args: string[]): Promise<Line[]> {
-  const r = await e.run(['activity', '--since', '7d', '--account', member, '--output', 'json', ...args]);
+  // the simulated clock runs ahead of this process's (the sweeps moved it): read up to a week ahead
+  const r = await e.run(['activity', '--since', '7d', '--until', new Date(Date.now() + 7 * 86_400_000).toISOString(), '--account', member, '--output', 'json', ...args]);
   expect(r.code, r.stderr).toBe(0);
-  return (r.json as unknown as { events: Line[] }).events;
+  return (r.json as unknown as { events: Line[] }).events.map((l) => ({ ...l, ruleIds: (l.rules ?? []).flatMap((x) => (x.ruleId ? [x.ruleId] : [])) }));
 }
 const notifications = () => regionState(e.sim.state, member, REGION).snsMessages.map((m) => m.message);
 
