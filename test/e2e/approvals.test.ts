@@ -206,6 +206,9 @@ describe('guardrail approve and the approved decision', () => {
       from = invocationCount();
       await fetch(`${e.sim.endpoint}/_sim/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: 61 * 60 }) });
       await whenLoopIdle(e.sim.state, 20_000);
+      // an hour on, this test's own session has expired: a fresh one
+      ec2.destroy();
+      ec2 = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member)));
       expect((await rules()).map((r) => r.SecurityGroupRuleId)).not.toContain(second);
       expect(decisionsSince(from).find((d) => d.ruleIds.includes(second!) && d.action === 'reverted')?.reason).toMatch(/still unreadable after the 60-minute grace/);
     } finally {
