@@ -1,5 +1,6 @@
 // Configuration from the environment, read once per cold start. Bad values never stop the function: they fall
 // back to the safe default (enforce, revoke, both directions) and are reported as warnings.
+import { principalPatternProblem } from './decide.js';
 import type { Action, Config, Direction } from './types.js';
 
 type Env = Record<string, string | undefined>;
@@ -72,9 +73,12 @@ export function loadConfig(env: Env): Config {
   const topic = env.GUARDRAIL_NOTIFY_TOPIC_ARN?.trim();
   const self = env.GUARDRAIL_SELF_ROLE_ARN?.trim();
   const region = env.AWS_REGION?.trim();
+  const allowPrincipals = list(env.GUARDRAIL_ALLOW_PRINCIPALS);
+  // patterns that name only a session or federated name never match (decide.ts); say so on every invocation
+  for (const w of allowPrincipals.map(principalPatternProblem)) if (w) warnings.push(w);
   return {
     mode,
-    allowPrincipals: list(env.GUARDRAIL_ALLOW_PRINCIPALS),
+    allowPrincipals,
     exemptTag: keyValue('GUARDRAIL_EXEMPT_TAG', env.GUARDRAIL_EXEMPT_TAG, warnings),
     exemptGroups: list(env.GUARDRAIL_EXEMPT_GROUPS),
     onlyVpcs: list(env.GUARDRAIL_ONLY_VPCS),

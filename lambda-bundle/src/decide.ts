@@ -11,28 +11,57 @@ export function arnMatches(pattern: string, arn: string): boolean {
   return patternToRegExp(pattern).test(arn);
 }
 
-/** The ARNs a caller is known by: its own, and for an assumed-role session the role's. */
-export function principalArns(p: Principal): string[] {
-  return [p.arn, p.roleArn].filter((a): a is string => a !== undefined);
+/** A role ARN: partition, account, role name (without the path, which assumed-role ARNs do not carry). */
+const ROLE = /^arn:([\w-]+):iam::(\d+):role\/(?:.*\/)?([^/]+)$/;
+
+// A caller chooses its session name (AssumeRole's RoleSessionName) and a federated user's name (GetFederationToken's
+// Name), not the role or IAM user that issued the session: patterns are matched only against what it cannot choose.
+
+const wild = (s: string): boolean => /^\**$/.test(s);
+/** An sts pattern's resource type (assumed-role, federated-user, …), role or name, and session. */
+const stsParts = (pattern: string): RegExpExecArray | null => /:sts::[^:]*:([^/]*)\/?([^/]*)\/?(.*)$/.exec(pattern);
+
+/** Why a pattern never matches (it names only what a caller chooses), or undefined. Reported as a warning. */
+export function principalPatternProblem(pattern: string): string | undefined {
+  const s = stsParts(pattern);
+  if (s && (s[1] === 'federated-user' || (s[1] === 'assumed-role' && wild(s[2]!) && !wild(s[3]!)))) {
+    return `${pattern} never matches: callers choose session/federated names`;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the caller matches the pattern. iam patterns match an IAM user's or the root's own ARN, or the session
+ * issuer's ARN (the role, with its path; a federated user's IAM user). An sts `assumed-role/ROLE/SESSION` pattern
+ * matches a role session whose issuer's account and role name match, and its session name only beside them; other
+ * sts patterns (federated-user/…) never match.
+ */
+export function principalMatches(pattern: string, p: Principal): boolean {
+  const { type } = p;
+  const s = stsParts(pattern);
+  if (s) {
+    // an AssumedRole's issuer is always its role (sessionIssuer.arn, else the role of the assumed-role ARN). Role
+    // and session names hold no `/`, so once the role part matches the issuer's name, the whole pattern matching the
+    // session ARN means the session part matches the session name (and the account, the session's account)
+    const role = type === 'AssumedRole' ? ROLE.exec(p.roleArn ?? '') : null;
+    return !!role && s[1] === 'assumed-role' && !principalPatternProblem(pattern) && arnMatches(s[2]!, role[3]!)
+      && arnMatches(pattern, p.arn ?? '');
+  }
+  const arn = ({ IAMUser: p.arn, Root: p.arn, AssumedRole: p.roleArn, FederatedUser: p.roleArn } as Record<string, string | undefined>)[type as string];
+  return !!arn && arnMatches(pattern, arn);
 }
 
 export function allowedPattern(config: Config, p: Principal): string | undefined {
-  const arns = principalArns(p);
-  return config.allowPrincipals.find((pattern) => arns.some((arn) => arnMatches(pattern, arn)));
+  return config.allowPrincipals.find((pattern) => principalMatches(pattern, p));
 }
 
-/** account + role name of a role ARN (ignoring the path, which assumed-role ARNs do not carry). */
-function roleKey(arn: string): string | undefined {
-  const m = /^arn:[\w-]+:iam::(\d+):role\/(?:.*\/)?([^/]+)$/.exec(arn);
-  return m ? `${m[1]}/${m[2]}` : undefined;
-}
+/** account + role name of a role ARN (ignoring the path). */
+const roleKey = (arn: string): string | undefined => ROLE.exec(arn)?.slice(2).join('/');
 
 export function isSelf(config: Config, p: Principal): boolean {
-  const self = config.selfRoleArn;
-  if (!self) return false;
-  if (principalArns(p).includes(self)) return true;
-  const key = roleKey(self);
-  return key !== undefined && p.roleArn !== undefined && roleKey(p.roleArn) === key;
+  // the session's issuer is the function's role: the same account and name (the path aside); p.arn is never a role ARN
+  const key = roleKey(config.selfRoleArn ?? '');
+  return !!key && roleKey(p.roleArn ?? '') === key;
 }
 
 /** Reasons that apply to the whole event, before any group is looked at. */

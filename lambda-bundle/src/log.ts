@@ -80,6 +80,8 @@ export function decisionLine(meta: EventMeta, d: Decision, context: LineContext 
     rules: all.slice(0, MAX_LOGGED_RULES),
     rulesOmitted: omitted > 0 ? omitted : undefined,
     principal: principal?.arn ?? principal?.roleArn ?? null,
+    // the session's issuer (the role, or a federated user's IAM user): what allowPrincipals is matched against
+    roleArn: principal?.roleArn ?? null,
     sourceIPAddress: origin?.sourceIPAddress ?? null,
     userAgent: origin?.userAgent ?? null,
     action: d.action,

@@ -235,7 +235,7 @@ function principalOf(v: unknown): Principal {
   const ctx = isObj(v.sessionContext) ? v.sessionContext : {};
   const issuer = isObj(ctx.sessionIssuer) ? ctx.sessionIssuer : {};
   let roleArn = str(issuer.arn, 2048);
-  const assumed = arn ? /^arn:([\w-]+):sts::(\d+):assumed-role\/([^/]+)\/.+$/.exec(arn) : null;
+  const assumed = /^arn:([\w-]+):sts::(\d+):assumed-role\/([^/]+)\/.+$/.exec(arn ?? '');
   if (!roleArn && assumed) roleArn = `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}`;
   return { arn, roleArn, type: str(v.type, 64), invokedBy: str(v.invokedBy, 256) };
 }

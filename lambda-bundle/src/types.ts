@@ -35,8 +35,9 @@ export interface RuleValues {
 
 export interface Principal {
   arn?: string;
-  /** The role behind an assumed-role session, from sessionContext.sessionIssuer.arn or derived from the sts ARN. */
+  /** The session's issuer (sessionContext.sessionIssuer.arn: a role, or for a federated user the IAM user), else derived from an assumed-role ARN. */
   roleArn?: string;
+  /** userIdentity.type: AssumedRole, IAMUser, FederatedUser, Root, AWSService, … */
   type?: string;
   invokedBy?: string;
 }

@@ -1,7 +1,10 @@
 // The policy's pure parts: ARN patterns, the function's own role, group scope, and configuration parsing.
 import { describe, expect, it } from 'vitest';
-import { arnMatches, groupAllowReason, isSelf } from '../src/decide.js';
+import { allowedPattern, arnMatches, groupAllowReason, isSelf, principalMatches, principalPatternProblem } from '../src/decide.js';
 import { loadConfig } from '../src/config.js';
+import { parseEvent } from '../src/parse-event.js';
+import type { Principal } from '../src/types.js';
+import { ctPermission, envelope } from './fakes.js';
 
 describe('arnMatches', () => {
   it.each([
@@ -62,5 +65,104 @@ describe('loadConfig', () => {
     const c = loadConfig({ GUARDRAIL_MODE: 'off', GUARDRAIL_ON_MODIFY: 'ignore', GUARDRAIL_DIRECTIONS: 'sideways', GUARDRAIL_EXEMPT_TAG: 'novalue' });
     expect(c).toMatchObject({ mode: 'enforce', onModify: 'revoke', directions: ['ingress', 'egress'], exemptTag: undefined });
     expect(c.warnings).toHaveLength(4);
+  });
+});
+
+// Real CloudTrail userIdentity shapes (as the AWS CloudTrail userIdentity reference documents them), read through
+// parseEvent so that the test covers principalOf as well as the matching.
+const A = '111111111111';
+const identities = {
+  /** role Dev, session name chosen by the caller: ci-pipeline */
+  devAsCiPipeline: {
+    type: 'AssumedRole', principalId: 'AROAEXAMPLEDEV:ci-pipeline', arn: `arn:aws:sts::${A}:assumed-role/Dev/ci-pipeline`, accountId: A,
+    accessKeyId: 'ASIAEXAMPLE', sessionContext: {
+      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEDEV', arn: `arn:aws:iam::${A}:role/Dev`, accountId: A, userName: 'Dev' },
+      attributes: { creationDate: '2025-01-01T00:00:00Z', mfaAuthenticated: 'false' },
+    },
+  },
+  /** the real pipeline role, with a path */
+  ciPipeline: {
+    type: 'AssumedRole', principalId: 'AROAEXAMPLECI:build-42', arn: `arn:aws:sts::${A}:assumed-role/ci-pipeline/build-42`, accountId: A,
+    sessionContext: { sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLECI', arn: `arn:aws:iam::${A}:role/deploy/ci-pipeline`, accountId: A, userName: 'ci-pipeline' } },
+  },
+  alice: { type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${A}:user/alice`, accountId: A, userName: 'alice' },
+  /** IAM user mallory calls GetFederationToken --name netadmin */
+  malloryAsNetadmin: {
+    type: 'FederatedUser', principalId: `${A}:netadmin`, arn: `arn:aws:sts::${A}:federated-user/netadmin`, accountId: A,
+    sessionContext: { sessionIssuer: { type: 'IAMUser', principalId: 'AIDAMALLORY', arn: `arn:aws:iam::${A}:user/mallory`, accountId: A, userName: 'mallory' } },
+  },
+  service: { type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' },
+  root: { type: 'Root', principalId: A, arn: `arn:aws:iam::${A}:root`, accountId: A },
+};
+
+function principalFrom(userIdentity: unknown): Principal {
+  const parsed = parseEvent(envelope({
+    requestParameters: { groupId: 'sg-0123456789abcdef0', ipPermissions: { items: [ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })] } },
+    userIdentity,
+  }));
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.principal;
+}
+
+describe('principal patterns match what the caller cannot choose', () => {
+  it.each<[string, keyof typeof identities, boolean]>([
+    // attack 1: a session name is chosen by whoever assumes a role
+    [`arn:aws:sts::*:assumed-role/*/ci-pipeline`, 'devAsCiPipeline', false],
+    [`arn:aws:sts::*:assumed-role/*/ci-pipeline`, 'ciPipeline', false],
+    [`arn:aws:sts::${A}:assumed-role/*pipeline`, 'devAsCiPipeline', false],
+    // attack 2: a federated name is chosen by whoever calls GetFederationToken
+    [`arn:aws:sts::${A}:federated-user/netadmin`, 'malloryAsNetadmin', false],
+    [`arn:aws:sts::*:federated-user/*`, 'malloryAsNetadmin', false],
+    // roles: by the issuer's role ARN (with its path), or the sts form by role name (and session, when given)
+    [`arn:aws:iam::${A}:role/deploy/ci-pipeline`, 'ciPipeline', true],
+    [`arn:aws:iam::${A}:role/ci-pipeline`, 'ciPipeline', false],
+    [`arn:aws:iam::${A}:role/*ci-pipeline`, 'ciPipeline', true],
+    [`arn:aws:iam::${A}:role/ci-pipeline`, 'devAsCiPipeline', false],
+    [`arn:aws:iam::*:role/Dev`, 'devAsCiPipeline', true],
+    [`arn:aws:sts::${A}:assumed-role/ci-pipeline/*`, 'ciPipeline', true],
+    [`arn:aws:sts::${A}:assumed-role/ci-pipeline/build-42`, 'ciPipeline', true],
+    [`arn:aws:sts::${A}:assumed-role/ci-pipeline/build-43`, 'ciPipeline', false],
+    [`arn:aws:sts::${A}:assumed-role/ci-*/build-*`, 'ciPipeline', true],
+    [`arn:aws:sts::222222222222:assumed-role/ci-pipeline/*`, 'ciPipeline', false],
+    [`arn:aws:sts::${A}:assumed-role/ci-pipeline/*`, 'devAsCiPipeline', false],
+    [`arn:aws:sts::${A}:assumed-role/*`, 'devAsCiPipeline', true],
+    [`arn:aws:sts::${A}:assumed-role/Dev`, 'devAsCiPipeline', false],
+    [`arn:aws:sts::${A}:assumed-role/Dev/*`, 'devAsCiPipeline', true],
+    [`arn:aws:sts::${A}:assumed-role/De*/ci-*`, 'devAsCiPipeline', true],
+    [`arn:aws:sts::${A}:*`, 'devAsCiPipeline', false],
+    [`arn:aws:sts::${A}:*`, 'malloryAsNetadmin', false],
+    // IAM users: by their ARN; a federated user by the IAM user that issued it
+    [`arn:aws:iam::${A}:user/alice`, 'alice', true],
+    [`arn:aws:iam::${A}:user/mallory`, 'malloryAsNetadmin', true],
+    [`arn:aws:iam::${A}:user/netadmin`, 'malloryAsNetadmin', false],
+    [`arn:aws:iam::${A}:user/*`, 'devAsCiPipeline', false],
+    [`arn:aws:iam::${A}:root`, 'root', true],
+    [`arn:aws:iam::${A}:root`, 'alice', false],
+    // a service has no ARN to match
+    [`arn:aws:iam::*:role/*`, 'service', false],
+    [`arn:aws:sts::*:assumed-role/*/*`, 'service', false],
+  ])('%s vs %s → %s', (pattern, who, expected) => {
+    const p = principalFrom(identities[who]);
+    expect(principalMatches(pattern, p)).toBe(expected);
+    expect(allowedPattern(loadConfig({ GUARDRAIL_ALLOW_PRINCIPALS: pattern }), p)).toBe(expected ? pattern : undefined);
+  });
+
+  it('principalOf keeps the issuer', () => {
+    expect(principalFrom(identities.malloryAsNetadmin)).toEqual({
+      arn: `arn:aws:sts::${A}:federated-user/netadmin`, roleArn: `arn:aws:iam::${A}:user/mallory`, type: 'FederatedUser',
+    });
+    expect(principalFrom(identities.service)).toEqual({ type: 'AWSService', invokedBy: 'autoscaling.amazonaws.com' });
+    // no sessionContext (some records leave it out): the role comes from the assumed-role ARN, which the caller cannot choose
+    const bare = principalFrom({ type: 'AssumedRole', arn: `arn:aws:sts::${A}:assumed-role/Dev/x`, accountId: A });
+    expect(bare).toMatchObject({ roleArn: `arn:aws:iam::${A}:role/Dev` });
+    expect(principalMatches(`arn:aws:iam::${A}:role/Dev`, bare)).toBe(true);
+  });
+
+  it('warns about patterns that can never match', () => {
+    const c = loadConfig({ GUARDRAIL_ALLOW_PRINCIPALS: `arn:aws:sts::*:assumed-role/*/ci-pipeline,arn:aws:sts::${A}:federated-user/netadmin,arn:aws:iam::*:role/Ok` });
+    expect(c.warnings).toHaveLength(2);
+    expect(c.warnings[0]).toMatch(/assumed-role\/\*\/ci-pipeline never matches: callers choose session\/federated names/);
+    expect(c.warnings[1]).toMatch(/federated-user\/netadmin never matches/);
+    expect(principalPatternProblem(`arn:aws:sts::${A}:assumed-role/ci-pipeline/*`)).toBeUndefined();
   });
 });

@@ -32,7 +32,7 @@ describe('the decision log line', () => {
       eventId: 'c0000000-0000-4000-8000-000000000002', account: ACCOUNT, region: REGION, groupId: SG, vpcId: 'vpc-0abc',
       direction: 'ingress', ruleIds: ['sgr-0new'],
       rules: [{ ruleId: 'sgr-0new', protocol: 'tcp', fromPort: 22, toPort: 22, source: '0.0.0.0/0' }],
-      principal: USER_ARN, sourceIPAddress: '198.51.100.7', userAgent: 'aws-cli/2.15.0 Python/3.11',
+      principal: USER_ARN, roleArn: null, sourceIPAddress: '198.51.100.7', userAgent: 'aws-cli/2.15.0 Python/3.11',
       action: 'reverted', reason: 'revoked 1 ingress rule(s) by id',
     });
   });
@@ -54,6 +54,20 @@ describe('the decision log line', () => {
   it('keeps the fields it can for an event it cannot read', async () => {
     const [line] = await linesFor({ hello: 'world' }, new FakeEc2());
     expect(line).toMatchObject({ action: 'failed', eventTime: null, principal: null, rules: [], sourceIPAddress: null });
+  });
+
+  it('carries the session issuer beside the principal, so activity --principal finds a role\'s sessions', async () => {
+    const ec2 = new FakeEc2();
+    ec2.addGroup({ groupId: SG, rules: [] });
+    const userIdentity = {
+      type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/bob`, accountId: ACCOUNT,
+      sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${ACCOUNT}:role/team/Dev`, accountId: ACCOUNT, userName: 'Dev' } },
+    };
+    const event = envelope({ requestParameters: { groupId: SG, ipPermissions: { items: [
+      ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] }),
+    ] } }, userIdentity });
+    const [line] = await linesFor(event, ec2);
+    expect(line).toMatchObject({ principal: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/bob`, roleArn: `arn:aws:iam::${ACCOUNT}:role/team/Dev` });
   });
 
   it('caps the rule list under the 256 KB event limit and says how many were cut', async () => {

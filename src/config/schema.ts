@@ -214,6 +214,43 @@ export const accountId = z.string().check((ctx) => {
     message: `account id must be exactly 12 digits, got ${show(ctx.value)}${digits}`,
   });
 });
+/**
+ * Principal patterns may name only what a caller cannot choose. A caller picks its session name (AssumeRole's
+ * RoleSessionName) and a federated user's name (GetFederationToken's Name), so a pattern whose only specific part is
+ * one of those would let anyone match it. The function matches role sessions by their issuer's role and never by a
+ * federated name (lambda-bundle/src/decide.ts); the SCP's aws:PrincipalArn is a session's role ARN, never its sts
+ * ARN, and a federated user's sts ARN, which carries the name the caller chose.
+ */
+export function principalPatternProblem(value: string, where: 'policy' | 'protection'): string | undefined {
+  const m = /^arn:([^:]*):sts::([^:]*):([^/]*)\/?([^/]*)\/?(.*)$/.exec(value);
+  if (m === null) return undefined;
+  const [, partition = 'aws', account = '*', type = '', role = '', session = ''] = m;
+  const wild = (s: string): boolean => /^\**$/.test(s);
+  const acct = account === '*' ? '123456789012' : account;
+  const rolePatterns = (name: string) => `arn:${partition}:iam::${acct}:role/${name}`
+    + (where === 'policy' ? ` or arn:${partition}:sts::${acct}:assumed-role/${name}/*` : '');
+  if (type === 'federated-user') {
+    return `${show(value)} names a federated user, whose name the caller chooses (GetFederationToken): anyone who may `
+      + `call it could take the name. Allow the IAM user that federates instead (arn:${partition}:iam::${acct}:user/NAME)`;
+  }
+  if (type === 'assumed-role' && wild(role) && !wild(session)) {
+    return `${show(value)} names only a session, whose name the caller chooses (RoleSessionName): any role could take `
+      + `it. Name the role instead: ${rolePatterns(session.replace(/\*/g, '') || 'NAME')}`;
+  }
+  if (where === 'protection') {
+    return `${show(value)} is an sts ARN, but the SCP compares aws:PrincipalArn, which for a role session is the role's `
+      + `ARN: the pattern would never match. Use ${rolePatterns(type === 'assumed-role' && !wild(role) ? role : 'NAME')}`;
+  }
+  return undefined;
+}
+
+function principalPattern(where: 'policy' | 'protection', what: string) {
+  return z.string().check((ctx) => {
+    const message = !PRINCIPAL_PATTERN.test(ctx.value) ? `${what}, got ${show(ctx.value)}` : principalPatternProblem(ctx.value, where);
+    if (message !== undefined) ctx.issues.push({ code: 'custom', input: ctx.value, message });
+  });
+}
+
 const roleName = pattern(ROLE_NAME, 'role name must be 1-64 letters, digits or +=,.@_-');
 const externalId = pattern(EXTERNAL_ID, 'external id must be 2-1224 letters, digits or +=,.@:/_-');
 const ouId = pattern(OU_ID, 'expected an OU id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)');
@@ -281,7 +318,7 @@ export const policySchema = z.strictObject({
   directions: uniqueList(z.enum(['ingress', 'egress']), 'direction').min(1).optional(),
   onModify: z.enum(['revoke', 'alert']).optional(),
   allowPrincipals: z
-    .array(pattern(PRINCIPAL_PATTERN, 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Admin*'))
+    .array(principalPattern('policy', 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Admin*'))
     .optional(),
   exemptTag: tagPair.nullable().optional(),
   exemptGroups: uniqueList(pattern(SECURITY_GROUP_ID, 'expected a security group id (sg-…)'), 'group').optional(),
@@ -333,7 +370,7 @@ export const stacksetsSchema = z.strictObject({
 export const protectionSchema = z.strictObject({
   required: z.boolean().optional(),
   terminationProtection: z.boolean().optional(),
-  allowPrincipals: uniqueList(pattern(PRINCIPAL_PATTERN, 'expected an IAM ARN pattern such as arn:aws:iam::*:role/BreakGlass'),
+  allowPrincipals: uniqueList(principalPattern('protection', 'expected an IAM ARN pattern such as arn:aws:iam::*:role/BreakGlass'),
     'principal').optional(),
 });
 

@@ -23,6 +23,8 @@ export interface ActivityRow {
   rules: ActivityRule[];
   rulesOmitted: number;
   principal: string | null;
+  /** the session's issuer (a role session's role, a federated user's IAM user); lines before issue L have none */
+  roleArn?: string | null;
   sourceIPAddress: string | null;
   userAgent: string | null;
   action: string;
@@ -69,6 +71,7 @@ export function parseDecisionLine(message: string, timestamp: number, target: { 
     account: target.account, accountName: target.accountName, region: target.region,
     eventName: text(o.eventName, 128), eventId: text(o.eventId, 128), groupId: text(o.groupId, 64), vpcId: text(o.vpcId, 64),
     direction: text(o.direction, 16), rules: rules(o.rules), rulesOmitted: omitted, principal: text(o.principal, 2048),
+    roleArn: text(o.roleArn, 2048),
     sourceIPAddress: text(o.sourceIPAddress, 256), userAgent: text(o.userAgent, 1024), action,
     reason: text(o.reason, 1024) ?? '', approvalId: text(o.approvalId, 128),
   };

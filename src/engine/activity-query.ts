@@ -63,14 +63,14 @@ export function buildQuery(flags: QueryFlags, nowMs: number, defaultSince = '24h
 export function filterPattern(q: ActivityQuery): string {
   const actions = q.actions.length === 0 ? '$.action = "*"' : q.actions.map((a) => `$.action = "${a}"`).join(' || ');
   const parts = [q.actions.length > 1 ? `(${actions})` : actions];
-  if (q.principal) parts.push(`$.principal = "${q.principal}"`);
+  // the caller's ARN or its session's issuer: `--principal arn:aws:iam::*:role/Dev` finds Dev's sessions too
+  if (q.principal) parts.push(`($.principal = "${q.principal}" || $.roleArn = "${q.principal}")`);
   return `{ ${parts.join(' && ')} }`;
 }
 
 /** The same test, applied again to every line read: the logs are not trusted to have filtered. */
-export function principalMatches(pattern: string | undefined, principal: string | null): boolean {
+export function principalMatches(pattern: string | undefined, principal: string | null, roleArn: string | null = null): boolean {
   if (!pattern) return true;
-  if (principal === null) return false;
   const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(principal);
+  return [principal, roleArn].some((arn) => arn !== null && re.test(arn));
 }

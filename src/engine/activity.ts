@@ -82,7 +82,7 @@ export async function activity(input: ActivityInput): Promise<ActivityReport> {
       } else {
         for (const e of read.events) {
           const row = parseDecisionLine(e.message, e.timestamp, target);
-          if (!row || !principalMatches(query.principal, row.principal)) continue;
+          if (!row || !principalMatches(query.principal, row.principal, row.roleArn ?? null)) continue;
           if (query.actions.length > 0 && !query.actions.includes(row.action)) continue;
           rows.push(row);
           result.events++;
