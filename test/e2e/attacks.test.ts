@@ -13,6 +13,8 @@ import {
   DescribeSecurityGroupsCommand, EC2Client, type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whenLoopIdle } from '../sim/loop.js';
 import { regionState } from '../sim/state.js';
@@ -226,6 +228,13 @@ describe('the function cannot be turned against its owner', () => {
     expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(byPipeline);
     const reverted = (await activity('--action', 'reverted')).find((l) => l.ruleIds.includes(byDev));
     expect(reverted).toMatchObject({ roleArn: `arn:aws:iam::${member}:role/Dev` });
+    // and an allow pattern for the session name is refused before it can be deployed
+    writeFileSync(join(e.dir, 'session.yaml'), config().replace('"arn:aws:iam::*:role/ci-pipeline"', '"arn:aws:sts::*:assumed-role/*/ci-pipeline"'));
+    const validate = await e.run(['validate', '--config', 'session.yaml']);
+    expect(validate.code).toBe(2);
+    expect(validate.stderr).toMatch(/session\.yaml:\d+/);
+    expect(validate.stderr).toMatch(/role/);
+    expect(validate.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a truncated event is failed and notified, never ignored', async () => {
