@@ -200,7 +200,7 @@ describe('renderScp: the function can never be turned against its owner (issue L
     expect(denying(doc, { action: 'iam:DeleteRole', resource: role, principal: admin })).toEqual(['ProtectGuardrail']);
   });
 
-  it.each([
+  it.each<[string, Parameters<typeof resolveConfig>[0], number]>([
     ['the defaults', null, 2906],
     ['stacksets', { deploy: { engine: 'stacksets' } }, 3683],
     ['stacksets with an exempt tag, onlyTag and a break-glass role', {
@@ -210,7 +210,7 @@ describe('renderScp: the function can never be turned against its owner (issue L
     ['stacksets, all of the above and a 57-character stack name', { stackName: `g${'x'.repeat(56)}`,
       deploy: { engine: 'stacksets' }, policy: { exemptTag: 'skip-guardrail=yes', onlyTag: 'env=prod' },
       protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 4842],
-  ] as const)('measures %s: a known character count, under the limit', (_, file, characters) => {
+  ])('measures %s: a known character count, under the limit', (_, file, characters) => {
     const rendered = renderScp(configWith(file));
     expect(rendered.characters).toBe(characters);
     expect(rendered.characters).toBeLessThan(SCP_CHARACTER_LIMIT);
