@@ -199,7 +199,8 @@ export function renderScp(config: GuardrailConfig): RenderedScp {
       Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': scopeTagKeys(config) }, ...except(withFunction) },
     },
     // onlyTag: removing or rewriting the key takes a group out of scope; tagging a new group with it (tags given to
-    // CreateSecurityGroup, which set ec2:CreateAction) only brings one in, so that stays open
+    // CreateSecurityGroup, which set ec2:CreateAction) only brings one in, so that stays open. DeleteTags requests
+    // never carry ec2:CreateAction (it is a CreateTags key), so the Null test holds for every one of them
     ...(onlyKey === undefined || onlyKey.startsWith('guardrail:') ? [] : [{
       Sid: 'OnlyTag',
       Effect: 'Deny',
