@@ -1,6 +1,9 @@
 // The service control policy that keeps member-account principals from switching guardrail off: a Deny on the
 // calls that disable, edit or delete guardrail's resources, for every principal except the role guardrail deploys
-// with (CloudFormation acts with its credentials) and the principals the configuration allows.
+// with (CloudFormation acts with its credentials) and the principals the configuration allows. And, so that the
+// function cannot be turned against its owner (issue L): no direct invocation, no scope tags set or removed but by
+// the function, no role created or passed by the names the approval store trusts, no messages on its queues but
+// the function's. Separate statements only where the exception differs.
 import type { GuardrailConfig } from '../config/index.js';
 
 export const POLICY_NAME = 'guardrail-protect';
@@ -20,6 +23,9 @@ export const DENIED_ACTIONS = [
   'lambda:UpdateFunctionEventInvokeConfig', 'lambda:DeleteFunctionEventInvokeConfig',
   'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
   'iam:UpdateAssumeRolePolicy', 'iam:PutRolePermissionsBoundary', 'iam:DeleteRole',
+  // a role by the function role's name would be trusted by the approval store, and the function role passed to a
+  // function of one's own would act as guardrail's (read the store, tag rules approved)
+  'iam:CreateRole', 'iam:PassRole',
   'logs:DeleteLogGroup', 'logs:DeleteLogStream', 'logs:PutRetentionPolicy',
   'sqs:DeleteQueue', 'sqs:SetQueueAttributes', 'sqs:PurgeQueue',
   'sns:DeleteTopic', 'sns:SetTopicAttributes', 'sns:Unsubscribe',
@@ -39,6 +45,16 @@ function generated(stackName: string, logicalId: string, max: number, lower = fa
   return `${lower ? prefix.toLowerCase() : prefix}*`;
 }
 
+/**
+ * A name CloudFormation generates in a StackSets instance stack (`StackSet-<name>-<uuid>`) for a type of at most
+ * 80 characters (roles, queues, buckets): the uuid alone is 36 characters, so the prefix never survives whole and
+ * the name starts with the instance stack name's first 20 characters (for a short stack name, `StackSet-<name>-`).
+ */
+function instanceGenerated(stackName: string, lower = false): string {
+  const prefix = `StackSet-${stackName}-`.slice(0, 20);
+  return `${lower ? prefix.toLowerCase() : prefix}*`;
+}
+
 /** The ARN patterns of the resources one stack of this name creates, in any account and region. */
 export function protectedResources(stackName: string): string[] {
   const s = stackName;
@@ -51,6 +67,7 @@ export function protectedResources(stackName: string): string[] {
     `arn:aws:iam::*:role/${generated(s, 'FunctionRole', 64)}`,
     `arn:aws:logs:*:*:log-group:${generated(s, 'FunctionLogGroup', 512)}`,
     `arn:aws:sqs:*:*:${generated(s, 'DeadLetterQueue', 80)}`,
+    `arn:aws:sqs:*:*:${generated(s, 'EventQueue', 80)}`,
     `arn:aws:sns:*:*:${generated(s, 'NotificationTopic', 256)}`,
     `arn:aws:cloudtrail:*:*:trail/${s}-trail`,
     `arn:aws:s3:::${generated(s, 'TrailBucket', 63, true)}`,
@@ -68,12 +85,12 @@ export function stackSetResources(stackName: string): string[] {
     `arn:aws:cloudformation:*:*:stack/${instance}*`,
     `arn:aws:events:*:*:rule/${s}-set-*`,
     `arn:aws:lambda:*:*:function:${s}-set-*`,
-    `arn:aws:iam::*:role/${instance}*`,
+    `arn:aws:iam::*:role/${instanceGenerated(s)}`,
     `arn:aws:logs:*:*:log-group:${instance}*`,
-    `arn:aws:sqs:*:*:${instance}*`,
+    `arn:aws:sqs:*:*:${instanceGenerated(s)}`,
     `arn:aws:sns:*:*:${instance}*`,
     `arn:aws:cloudtrail:*:*:trail/${s}-set-trail`,
-    `arn:aws:s3:::${instance.toLowerCase()}*`,
+    `arn:aws:s3:::${instanceGenerated(s, true)}`,
   ];
 }
 
@@ -93,6 +110,48 @@ export function exemptPrincipals(config: GuardrailConfig): string[] {
   return [...[...roles].map((r) => `arn:aws:iam::*:role/${r}`), ...stackSets, ...config.protection.allowPrincipals];
 }
 
+/** The function's role in a stack of this name (and, with StackSets, in the instance stacks). */
+export function functionRoles(config: GuardrailConfig): string[] {
+  const s = config.stackName;
+  return [`arn:aws:iam::*:role/${generated(s, 'FunctionRole', 64)}`,
+    ...(config.deploy.engine === 'stacksets' ? [`arn:aws:iam::*:role/${instanceGenerated(s)}`] : [])];
+}
+
+/**
+ * Role names nobody but the deploy roles may create: the ones the approval store's policy trusts
+ * (src/approvals/place.ts functionRolePattern, STACK-FunctionRole-*, which the function role's generated-name pattern
+ * equals or widens) are in protectedResources; these are the StackSets instance roles and, with that engine, the
+ * execution roles StackSets deploys through, which the deny exempts (a member admin who could create one would be
+ * exempt too).
+ */
+export function trustedRoleNames(config: GuardrailConfig): string[] {
+  return [`arn:aws:iam::*:role/${instanceGenerated(config.stackName)}`,
+    ...(config.deploy.engine === 'stacksets' ? ['arn:aws:iam::*:role/stacksets-exec-*'] : [])];
+}
+
+/** The queues the stacks create: the dead-letter queue and the event queue (names CloudFormation generates). */
+export function queues(config: GuardrailConfig): string[] {
+  const s = config.stackName;
+  const all = [`arn:aws:sqs:*:*:${generated(s, 'DeadLetterQueue', 80)}`, `arn:aws:sqs:*:*:${generated(s, 'EventQueue', 80)}`,
+    ...(config.deploy.engine === 'stacksets' ? [`arn:aws:sqs:*:*:${instanceGenerated(s)}`] : [])];
+  return [...new Set(all)];
+}
+
+/** The tag keys that decide a group's or rule's scope: guardrail's own, the exempt tag's key (onlyTag: see below). */
+export function scopeTagKeys(config: GuardrailConfig): string[] {
+  const key = (pair: string | null) => (pair === null ? undefined : pair.slice(0, pair.indexOf('=')));
+  const exempt = key(config.policy.exemptTag);
+  return ['guardrail:*', ...(exempt !== undefined && !exempt.startsWith('guardrail:') ? [exempt] : [])];
+}
+
+/** Security groups and their rules (`security-group/…` and `security-group-rule/…`), where the scope tags sit. */
+const GROUPS = 'arn:aws:ec2:*:*:security-group*';
+
+const except = (principals: string[]) => ({ ArnNotLike: { 'aws:PrincipalArn': principals } });
+
+/** SCPs never bind service-linked roles: the statements added for issue L leave them out of their exceptions. */
+const bound = (principals: string[]) => principals.filter((p) => !p.includes(':role/aws-service-role/'));
+
 export interface RenderedScp {
   name: string;
   /** the document as attached: compact JSON */
@@ -103,17 +162,60 @@ export interface RenderedScp {
 }
 
 export function renderScp(config: GuardrailConfig): RenderedScp {
+  const s = config.stackName;
+  const sets = config.deploy.engine === 'stacksets';
+  const exempt = exemptPrincipals(config);
+  const withFunction = bound([...functionRoles(config), ...exempt]);
+  const only = config.policy.onlyTag;
+  const onlyKey = only === null ? undefined : only.slice(0, only.indexOf('='));
   const doc = {
     Version: '2012-10-17',
     Statement: [{
       Sid: 'ProtectGuardrail',
       Effect: 'Deny',
       Action: DENIED_ACTIONS,
-      Resource: [
-        ...protectedResources(config.stackName),
-        ...(config.deploy.engine === 'stacksets' ? stackSetResources(config.stackName) : []),
-      ],
-      Condition: { ArnNotLike: { 'aws:PrincipalArn': exemptPrincipals(config) } },
+      Resource: [...new Set([...protectedResources(s), ...(sets ? stackSetResources(s) : []), ...trustedRoleNames(config)])],
+      Condition: except(exempt),
+    }, {
+      // No exception. Invoking guardrail's function: EventBridge and the event source mapping invoke it as services,
+      // and "SCPs affect only IAM users and roles that are managed by accounts that are part of the organization.
+      // SCPs don't affect resource-based policies directly." (AWS Organizations User Guide, Service control
+      // policies: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html); anyone
+      // else could only feed it a forged event. And DeleteTags on groups without keys, which deletes every tag (the
+      // exempt tag, an approval's) and carries no aws:TagKeys for the next statement; name the keys instead. The
+      // condition holds for every InvokeFunction request, which never carries tag keys.
+      Sid: 'NoInvokeNoUntag',
+      Effect: 'Deny',
+      Action: ['lambda:InvokeFunction', 'ec2:DeleteTags'],
+      Resource: [`arn:aws:lambda:*:*:function:${s}-revert`, ...(sets ? [`arn:aws:lambda:*:*:function:${s}-set-*`] : []), GROUPS],
+      Condition: { Null: { 'aws:TagKeys': 'true' } },
+    }, {
+      // A scope tag added (the exempt tag), removed or rewritten (an approval's) takes a group or rule out of
+      // guardrail's reach; only the function tags approved rules.
+      Sid: 'ScopeTags',
+      Effect: 'Deny',
+      Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+      Resource: GROUPS,
+      Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': scopeTagKeys(config) }, ...except(withFunction) },
+    },
+    // onlyTag: removing or rewriting the key takes a group out of scope; tagging a new group with it (tags given to
+    // CreateSecurityGroup, which set ec2:CreateAction) only brings one in, so that stays open. DeleteTags requests
+    // never carry ec2:CreateAction (it is a CreateTags key), so the Null test holds for every one of them
+    ...(onlyKey === undefined || onlyKey.startsWith('guardrail:') ? [] : [{
+      Sid: 'OnlyTag',
+      Effect: 'Deny',
+      Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+      Resource: GROUPS,
+      Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': [onlyKey] }, Null: { 'ec2:CreateAction': 'true' }, ...except(withFunction) },
+    }]), {
+      // the queues: only the function (its event source mapping and dead-letter sends act as its role) and the
+      // deploy roles; EventBridge sends to the event queue as a service. PurgeQueue and SetQueueAttributes are in
+      // the first statement, where the function is not exempt.
+      Sid: 'Queues',
+      Effect: 'Deny',
+      Action: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
+      Resource: queues(config),
+      Condition: except(withFunction),
     }],
   };
   const content = JSON.stringify(doc);
