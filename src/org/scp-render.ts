@@ -61,6 +61,8 @@ export function protectedResources(stackName: string): string[] {
   return [
     `arn:aws:cloudformation:*:*:stack/${s}/*`,
     `arn:aws:events:*:*:rule/${s}-sg-changes`,
+    // the rule on scope-tag changes (the exempt tag, the onlyTag, guardrail:*)
+    `arn:aws:events:*:*:rule/${s}-scope-tags`,
     // approvals: the sweep that revokes approved rules once their approval lapses (CloudFormation names it)
     `arn:aws:events:*:*:rule/${generated(s, 'SweepRule', 64)}`,
     `arn:aws:lambda:*:*:function:${s}-revert`,

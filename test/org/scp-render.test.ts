@@ -201,15 +201,15 @@ describe('renderScp: the function can never be turned against its owner (issue L
   });
 
   it.each<[string, Parameters<typeof resolveConfig>[0], number]>([
-    ['the defaults', null, 2906],
-    ['stacksets', { deploy: { engine: 'stacksets' } }, 3683],
+    ['the defaults', null, 2953],
+    ['stacksets', { deploy: { engine: 'stacksets' } }, 3730],
     ['stacksets with an exempt tag, onlyTag and a break-glass role', {
       deploy: { engine: 'stacksets' }, policy: { exemptTag: 'skip-guardrail=yes', onlyTag: 'env=prod' },
-      protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 4271],
+      protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 4318],
     // the longest name whose function name (NAME-revert) Lambda accepts (64 characters)
     ['stacksets, all of the above and a 57-character stack name', { stackName: `g${'x'.repeat(56)}`,
       deploy: { engine: 'stacksets' }, policy: { exemptTag: 'skip-guardrail=yes', onlyTag: 'env=prod' },
-      protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 4842],
+      protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 4937],
   ])('measures %s: a known character count, under the limit', (_, file, characters) => {
     const rendered = renderScp(configWith(file));
     expect(rendered.characters).toBe(characters);

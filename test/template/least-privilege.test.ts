@@ -4,7 +4,7 @@
 //     conditions (approvals, a topic of our own or an existing one);
 //   - the approval store's resource policy, from templates/approvals.yaml with the parameters deploy passes;
 //   - the SCP `guardrail protect` renders, for the direct and the StackSets engine;
-//   - the policies the README documents as JSON (the store's and the approver's; the member deploy role is only
+//   - the policies docs/approvals.md documents as JSON (the store's and the approver's; the member deploy role is only
 //     described in prose there, so there is nothing to parse).
 // Allow statements: every action exists; an action with resource types gets a resource of a type it authorises,
 // pinned to one account and region (no `*` there); an action without resource types gets exactly "*"; no resource
@@ -243,14 +243,14 @@ function branches(names: string[]): Record<string, boolean>[] {
   return Array.from({ length: 2 ** names.length }, (_, n) => Object.fromEntries(names.map((name, i) => [name, ((n >> i) & 1) === 0])));
 }
 
-/** The first ```json block after the marker in the README. */
+/** The first ```json block after the marker in docs/approvals.md (where the README's policies moved). */
 function readmePolicy(marker: string): Statement[] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../docs/approvals.md', import.meta.url), 'utf8');
   const at = readme.indexOf(marker);
-  if (at < 0) throw new Error(`README.md has no "${marker}"`);
+  if (at < 0) throw new Error(`docs/approvals.md has no "${marker}"`);
   const block = /```json\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (!block) throw new Error(`README.md has no JSON block after "${marker}"`);
-  // the README writes REGION and APPROVALS_ACCOUNT for the values the reader fills in
+  if (!block) throw new Error(`docs/approvals.md has no JSON block after "${marker}"`);
+  // the document writes REGION and APPROVALS_ACCOUNT for the values the reader fills in
   const text = block[1]!.replace(/REGION/g, REGION).replace(/APPROVALS_ACCOUNT/g, STORE_ACCOUNT);
   return (JSON.parse(text) as { Statement: Statement[] }).Statement;
 }
@@ -287,8 +287,8 @@ beforeAll(async () => {
     documents.push({ where: `SCP (${name})`, statements: scp.Statement, pinned: false });
   }
 
-  documents.push({ where: "README the store's policy", statements: readmePolicy("**The store's policy**"), pinned: true });
-  documents.push({ where: 'README the approver policy', statements: readmePolicy('**The approver policy**'), pinned: false });
+  documents.push({ where: "docs/approvals.md: the store's policy", statements: readmePolicy("**The store's policy**"), pinned: true });
+  documents.push({ where: 'docs/approvals.md: the approver policy', statements: readmePolicy('**The approver policy**'), pinned: false });
 });
 
 describe('least privilege, by the AWS service data', () => {
