@@ -100,35 +100,11 @@ export class AssumeRoleError extends GuardrailError {
   }
 }
 
-/** A stack in one account and region did not reach a good state. Exit 1. */
-export class DeployError extends GuardrailError {
-  readonly account: string;
-  readonly region: string;
-  readonly stackStatus: string | undefined;
-
-  constructor(
-    account: string,
-    region: string,
-    stackStatus: string | undefined,
-    message: string,
-    options: GuardrailErrorOptions = {},
-  ) {
-    super('DEPLOY', 1, message, options);
-    this.account = account;
-    this.region = region;
-    this.stackStatus = stackStatus;
-  }
-}
-
 /** The run was interrupted (Ctrl-C, or an AbortSignal). Exit 130. */
 export class AbortError extends GuardrailError {
   constructor(message = 'Interrupted', options: GuardrailErrorOptions = {}) {
     super('ABORTED', 130, message, options);
   }
-}
-
-export function isGuardrailError(err: unknown): err is GuardrailError {
-  return err instanceof GuardrailError;
 }
 
 function errorName(err: unknown): string | undefined {

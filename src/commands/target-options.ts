@@ -39,13 +39,13 @@ export function openCommandSession(context: CommandContext, config: GuardrailCon
 }
 
 /** --account and --all-accounts: exactly one of them. */
-export function checkAccountChoice(allAccounts: boolean | undefined, account: string | undefined, optional = false): void {
+export function checkAccountChoice(allAccounts: boolean | undefined, account: string | undefined): void {
   if (allAccounts && account !== undefined) {
     throw new UsageError('--account and --all-accounts cannot be used together', {
       suggestion: 'Pass --all-accounts for every account, or --account ID[,ID…] for some.',
     });
   }
-  if (!optional && !allAccounts && account === undefined) {
+  if (!allAccounts && account === undefined) {
     throw new UsageError('say which accounts: --all-accounts or --account ID[,ID…]', {
       suggestion: 'For example: guardrail deploy --all-accounts --plan',
     });

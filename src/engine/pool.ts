@@ -53,12 +53,3 @@ export async function runPool<T, R>(
   })));
   return { outcomes, failures, stoppedBy };
 }
-
-/** `3` → 3; `"10%"` of 200 targets → 20; null stays null. */
-export function toleranceCount(tolerance: number | string | null, targets: number): number | null {
-  if (tolerance === null || tolerance === undefined) return null;
-  if (typeof tolerance === 'number') return tolerance;
-  const m = /^(\d+(?:\.\d+)?)%$/.exec(tolerance.trim());
-  if (m) return Math.floor((Number(m[1]) / 100) * targets);
-  return Number(tolerance);
-}

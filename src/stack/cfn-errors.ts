@@ -7,12 +7,6 @@ export function isStackMissing(err: unknown): boolean {
   return e?.name === 'ValidationError' && /does not exist/.test(e.message ?? '');
 }
 
-/** UpdateStack with nothing to change: ValidationError "No updates are to be performed." */
-export function isNoUpdates(err: unknown): boolean {
-  const e = err as { name?: string; message?: string };
-  return e?.name === 'ValidationError' && /No updates are to be performed/.test(e.message ?? '');
-}
-
 /** A FAILED change set whose reason is that nothing changed ("The submitted information didn't contain changes…"). */
 export function isEmptyChangeSet(statusReason: string | undefined): boolean {
   return /didn't contain changes|No updates are to be performed/.test(statusReason ?? '');

@@ -5,11 +5,6 @@ export const isInProgress = (status: string | undefined): boolean => !!status &&
 export const isDeploySuccess = (status: string | undefined): boolean =>
   status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE' || status === 'IMPORT_COMPLETE';
 
-/** The last operation failed and the stack was rolled back or left failed. */
-export const isFailure = (status: string | undefined): boolean =>
-  !!status && (status.endsWith('_FAILED') || status === 'ROLLBACK_COMPLETE' || status === 'UPDATE_ROLLBACK_COMPLETE'
-    || status === 'IMPORT_ROLLBACK_COMPLETE');
-
 /** A stack in this state can only be deleted (a failed first creation). */
 export const needsRecreate = (status: string | undefined): boolean =>
   status === 'ROLLBACK_COMPLETE' || status === 'ROLLBACK_FAILED' || status === 'CREATE_FAILED';
@@ -17,4 +12,3 @@ export const needsRecreate = (status: string | undefined): boolean =>
 /** REVIEW_IN_PROGRESS: a CREATE change set was made but never executed; the stack does not really exist yet. */
 export const isReviewOnly = (status: string | undefined): boolean => status === 'REVIEW_IN_PROGRESS';
 
-export const isDeleted = (status: string | undefined): boolean => status === 'DELETE_COMPLETE';

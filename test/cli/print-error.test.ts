@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AbortError, AssumeRoleError, AuthError, ConfigError, DeployError, GuardrailError, UsageError,
+  AbortError, AssumeRoleError, AuthError, ConfigError, GuardrailError, UsageError,
 } from '../../src/errors.js';
 import { describe as describeError, exitCodeFor, printError } from '../../src/output/print-error.js';
 
@@ -24,7 +24,6 @@ describe('exit codes', () => {
     { err: new UsageError('bad flag'), code: 2 },
     { err: new AuthError('no credentials'), code: 3 },
     { err: new AssumeRoleError('222222222222', 'arn:aws:iam::222222222222:role/R'), code: 1 },
-    { err: new DeployError('222222222222', 'us-east-1', 'ROLLBACK_COMPLETE', 'stack failed'), code: 1 },
     { err: new AbortError(), code: 130 },
     { err: Object.assign(new Error('aborted'), { name: 'AbortError' }), code: 130 },
     { err: sdkError('ExpiredToken', 400, 'r1', 'The security token included in the request is expired'), code: 3 },
