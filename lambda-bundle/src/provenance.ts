@@ -2,9 +2,11 @@
 // the queue's policy lets nothing but this stack's EventBridge rules send to it, and only the function's role may
 // receive from it. A payload says nothing about its origin (a direct `lambda invoke` can carry a perfect SQS batch
 // or EventBridge envelope), so each record is proven with ChangeMessageVisibility on the queue the function knows
-// by configuration: SQS accepts the receipt handle only for a message of that queue that is in flight now, and the
-// handle was given to the one receiver (the event source mapping, polling with the function's role). A made-up
-// handle, a handle of another queue and a message already deleted are refused by SQS itself.
+// by configuration: SQS accepts the receipt handle only for a message of that queue that is still there (in flight,
+// or just past its visibility timeout and not yet received again), and the handle was given to the one receiver
+// (the event source mapping, polling with the function's role): the proof rests on handles staying secret, which
+// the queue's policy ensures and this function keeps (it never logs one). A made-up handle, a handle of another
+// queue and a message already deleted are refused by SQS itself.
 import { errorCode, isTransient } from './revert.js';
 import type { Config, SqsPort } from './types.js';
 
