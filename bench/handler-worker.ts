@@ -2,7 +2,9 @@
 // requires) as Lambda would, pointed at the simulator, then times its handler on real CloudTrail events.
 //   node --import tsx bench/handler-worker.ts ENDPOINT RUNS
 // For each run: a fresh group, port 22 opened to 0.0.0.0/0 (the simulator records the CloudTrail event), the
-// event read back from the simulator, then handler(event) timed alone. It checks every revert really happened.
+// event read back from the simulator and put on the function's queue, received as the event source mapping would,
+// then handler(batch) timed alone: the proof of the record (ChangeMessageVisibility), the decision and the revert.
+// It checks every revert really happened.
 // The last stdout line is `BENCH_RESULT {json}`; the function's own log lines come before it, as in Lambda.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -13,15 +15,25 @@ if (!endpoint) throw new Error('usage: handler-worker.ts ENDPOINT [RUNS]');
 const runs = Number(runsArg ?? 25);
 const region = 'us-east-1';
 
+// a static key is the simulator's management account: the calls, and so the events, are filed under it
+const org = (await (await fetch(`${endpoint}/_sim/state`)).json()) as { org: { managementAccountId: string } };
+const account = org.org.managementAccountId;
 Object.assign(process.env, {
   AWS_ENDPOINT_URL: endpoint, AWS_REGION: region, AWS_ACCESS_KEY_ID: 'AKIDBENCHHANDLER', AWS_SECRET_ACCESS_KEY: 'simulated',
   AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+});
+const { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } = await import('@aws-sdk/client-sqs');
+const sqs = new SQSClient({ region, endpoint });
+const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-events', Attributes: { VisibilityTimeout: '60' } }));
+const queueArn = `arn:aws:sqs:${region}:${account}:bench-events`;
+Object.assign(process.env, {
   GUARDRAIL_MODE: 'enforce', GUARDRAIL_EXEMPT_TAG: 'guardrail:exempt=true', GUARDRAIL_ON_MODIFY: 'revoke',
-  GUARDRAIL_SELF_ROLE_ARN: 'arn:aws:iam::000000000000:role/guardrail-function',
+  GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/guardrail-function`,
+  GUARDRAIL_EVENT_QUEUE_URL: QueueUrl, GUARDRAIL_EVENT_QUEUE_ARN: queueArn,
 });
 
 interface Decision { action: string; groupId: string | null; ruleIds: string[] }
-type Handler = (event: unknown) => Promise<{ decisions: Decision[] }>;
+type Handler = (event: unknown) => Promise<{ batchItemFailures: unknown[]; results: { decisions: Decision[] }[] }>;
 
 const loadStart = performance.now();
 const bundle = createRequire(import.meta.url)(join(ROOT, 'lambda-bundle', 'dist', 'index.js')) as { handler: Handler };
@@ -50,9 +62,15 @@ async function ruleCount(groupId: string): Promise<number> {
   return out.SecurityGroupRules?.length ?? 0;
 }
 
-// a static key is the simulator's management account: the calls, and so the events, are filed under it
-const org = (await (await fetch(`${endpoint}/_sim/state`)).json()) as { org: { managementAccountId: string } };
-const account = org.org.managementAccountId;
+/** The event as the event source mapping hands it over: sent to the queue, received, wrapped in a batch. */
+async function asBatch(event: Record<string, unknown>): Promise<Record<string, unknown>> {
+  await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(event) }));
+  const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1, MessageSystemAttributeNames: ['All'] }));
+  const m = out.Messages?.[0];
+  if (!m) throw new Error('the queue gave back no message');
+  return { Records: [{ messageId: m.MessageId, receiptHandle: m.ReceiptHandle, body: m.Body, attributes: m.Attributes ?? {},
+    messageAttributes: {}, md5OfBody: m.MD5OfBody, eventSource: 'aws:sqs', eventSourceARN: queueArn, awsRegion: region }] };
+}
 
 const times: number[] = [];
 for (let i = 0; i < runs; i++) {
@@ -62,17 +80,19 @@ for (let i = 0; i < runs; i++) {
   await ec2.send(new AuthorizeSecurityGroupIngressCommand({
     GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
   }));
-  const event = await lastEvent(account);
+  const batch = await asBatch(await lastEvent(account));
   const t0 = performance.now();
-  const result = await bundle.handler(event);
+  const result = await bundle.handler(batch);
   times.push(performance.now() - t0);
-  const d = result.decisions[0];
-  if (result.decisions.length !== 1 || d?.action !== 'reverted' || d.groupId !== groupId) {
-    throw new Error(`event ${i}: expected one reverted decision for ${groupId}, got ${JSON.stringify(result.decisions)}`);
+  const decisions = result.results.flatMap((r) => r.decisions);
+  const d = decisions[0];
+  if (decisions.length !== 1 || d?.action !== 'reverted' || d.groupId !== groupId || result.batchItemFailures.length > 0) {
+    throw new Error(`event ${i}: expected one reverted decision for ${groupId}, got ${JSON.stringify(result)}`);
   }
   const after = await ruleCount(groupId);
   if (after !== before) throw new Error(`event ${i}: ${after} rules after the revert, ${before} before`);
 }
 
 ec2.destroy();
+sqs.destroy();
 process.stdout.write(`BENCH_RESULT ${JSON.stringify({ loadMs, times })}\n`);
