@@ -252,9 +252,11 @@ export function parseEvent(event: unknown): ParsedEvent {
   const origin: Origin = { eventTime: null, sourceIPAddress: null, userAgent: null };
   let direction: Direction | null = null;
   let groupId: string | null = null;
-  const ignore = (reason: string): ParsedEvent => ({ ok: false, meta, origin, direction, groupId, reason, ...(reason.startsWith('malformed') ? { unreadable: true } : {}) });
+  const ignore = (reason: string): ParsedEvent => ({ ok: false, meta, origin, direction, groupId, reason });
+  // every input is a genuine CloudTrail record (provenance.ts): one the function cannot read is a failure to report
+  const unreadable = (reason: string): ParsedEvent => ({ ok: false, meta, origin, direction, groupId, reason, unreadable: true });
   try {
-    if (!isObj(event)) return ignore('malformed: the event is not an object');
+    if (!isObj(event)) return unreadable('malformed: the event is not an object');
     let record: Obj;
     let envelope: Obj | undefined;
     if ('detail' in event || 'detail-type' in event) {
@@ -265,12 +267,12 @@ export function parseEvent(event: unknown): ParsedEvent {
       if (event['detail-type'] !== 'AWS API Call via CloudTrail') {
         return ignore(`not a CloudTrail API call event (detail-type ${JSON.stringify(event['detail-type'] ?? null).slice(0, 80)})`);
       }
-      if (!isObj(event.detail)) return ignore('malformed: no detail');
+      if (!isObj(event.detail)) return unreadable('malformed: no detail');
       record = event.detail;
     } else if ('eventName' in event) {
       record = event;
     } else {
-      return ignore('malformed: neither an EventBridge event nor a CloudTrail record');
+      return unreadable('malformed: neither an EventBridge event nor a CloudTrail record');
     }
 
     meta.eventId = str(record.eventID, 128) ?? meta.eventId;
@@ -281,7 +283,7 @@ export function parseEvent(event: unknown): ParsedEvent {
     meta.region ??= str(record.awsRegion, 64) ?? null;
     const name = str(record.eventName, 128);
     meta.eventName = name ?? null;
-    if (!name) return ignore('malformed: no eventName');
+    if (!name) return unreadable('malformed: no eventName');
     direction = GUARDED[name] ?? null;
     const rp = record.requestParameters;
     if (isObj(rp) && typeof rp.groupId === 'string' && GROUP_ID.test(rp.groupId)) groupId = rp.groupId;
@@ -320,10 +322,9 @@ export function parseEvent(event: unknown): ParsedEvent {
       change,
     };
   } catch (err) {
-    if (err instanceof Unreadable) return { ok: false, meta, origin, direction, groupId, reason: `unreadable: ${err.message}`, unreadable: true };
-    // every input is a genuine CloudTrail record (provenance.ts): one the function cannot read is a failure to report
-    if (err instanceof Malformed) return ignore(`malformed: ${err.message}`);
+    if (err instanceof Unreadable) return unreadable(`unreadable: ${err.message}`);
+    if (err instanceof Malformed) return unreadable(`malformed: ${err.message}`);
     // Anything else (a getter that throws, a stack overflow on absurd nesting) is still untrusted input.
-    return ignore(`malformed: ${err instanceof Error ? err.message.slice(0, 200) : 'unreadable event'}`);
+    return unreadable(`malformed: ${err instanceof Error ? err.message.slice(0, 200) : 'unreadable event'}`);
   }
 }
