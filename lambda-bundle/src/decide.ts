@@ -84,14 +84,25 @@ export function needsGroupInfo(config: Config): boolean {
 }
 
 /** Reason the group is outside guardrail's reach, or undefined. `info` is undefined when the group is gone. */
-export function groupAllowReason(config: Config, groupId: string, info: GroupInfo | undefined): string | undefined {
-  if (config.exemptGroups.includes(groupId)) return `${groupId} is an exempt group`;
+/**
+ * Why the group is outside guardrail's reach, and whether that rests only on its tags (the exempt tag there, or the
+ * onlyTag missing), which anyone who may tag the group could have just changed. Undefined: in reach.
+ */
+export function groupOutOfScope(config: Config, groupId: string, info: GroupInfo | undefined): { reason: string; byTag: boolean } | undefined {
+  if (config.exemptGroups.includes(groupId)) return { reason: `${groupId} is an exempt group`, byTag: false };
   if (!info) return undefined;
   const { exemptTag, onlyTag } = config;
-  if (exemptTag && info.tags[exemptTag.key] === exemptTag.value) return `group carries the exempt tag ${exemptTag.key}=${exemptTag.value}`;
-  if (config.onlyVpcs.length > 0 && !(info.vpcId && config.onlyVpcs.includes(info.vpcId))) {
-    return `group's VPC ${info.vpcId ?? '(none)'} is outside onlyVpcs`;
+  if (exemptTag && info.tags[exemptTag.key] === exemptTag.value) {
+    return { reason: `group carries the exempt tag ${exemptTag.key}=${exemptTag.value}`, byTag: true };
   }
-  if (onlyTag && info.tags[onlyTag.key] !== onlyTag.value) return `group lacks the tag ${onlyTag.key}=${onlyTag.value} (onlyTag)`;
+  if (config.onlyVpcs.length > 0 && !(info.vpcId && config.onlyVpcs.includes(info.vpcId))) {
+    return { reason: `group's VPC ${info.vpcId ?? '(none)'} is outside onlyVpcs`, byTag: false };
+  }
+  if (onlyTag && info.tags[onlyTag.key] !== onlyTag.value) {
+    return { reason: `group lacks the tag ${onlyTag.key}=${onlyTag.value} (onlyTag)`, byTag: true };
+  }
   return undefined;
 }
+
+export const groupAllowReason = (config: Config, groupId: string, info: GroupInfo | undefined): string | undefined =>
+  groupOutOfScope(config, groupId, info)?.reason;

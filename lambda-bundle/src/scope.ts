@@ -2,7 +2,7 @@
 // order is the contract: an exempt group, the group's tags and VPC, then monitor mode. A decision that rests on a
 // tag (the exempt tag is there, or the onlyTag is missing) is `byTag`: anyone who may tag the group could have put
 // it there a moment ago, so the event path holds such an event until its scope-tag events have been decided.
-import { groupAllowReason, needsGroupInfo } from './decide.js';
+import { groupOutOfScope, needsGroupInfo } from './decide.js';
 import { errorCode, isTransient } from './revert.js';
 import type { Config, Decision, GroupInfo } from './types.js';
 
@@ -10,15 +10,6 @@ export interface ScopeVerdict {
   action: Extract<Decision['action'], 'allowed' | 'monitored' | 'failed'>;
   reason: string;
   byTag?: boolean;
-}
-
-/** True when the group is out of scope only because of its tags (the exempt tag present, or the onlyTag absent). */
-function restsOnTags(config: Config, groupId: string, info: GroupInfo | undefined): boolean {
-  if (!info || config.exemptGroups.includes(groupId)) return false;
-  const { exemptTag, onlyTag } = config;
-  if (exemptTag && info.tags[exemptTag.key] === exemptTag.value) return true;
-  if (config.onlyVpcs.length > 0 && !(info.vpcId && config.onlyVpcs.includes(info.vpcId))) return false;
-  return onlyTag !== undefined && info.tags[onlyTag.key] !== onlyTag.value;
 }
 
 /**
@@ -37,8 +28,8 @@ export async function groupScope(
       return { action: 'failed', reason: `could not describe ${groupId} to check its scope (${errorCode(err)})` };
     }
   }
-  const out = groupAllowReason(config, groupId, info);
-  if (out) return { action: 'allowed', reason: out, byTag: restsOnTags(config, groupId, info) };
+  const out = groupOutOfScope(config, groupId, info);
+  if (out) return { action: 'allowed', ...out };
   if (config.mode === 'monitor') return { action: 'monitored', reason: 'monitor mode' };
   return undefined;
 }
