@@ -103,6 +103,3 @@ export function groupOutOfScope(config: Config, groupId: string, info: GroupInfo
   }
   return undefined;
 }
-
-export const groupAllowReason = (config: Config, groupId: string, info: GroupInfo | undefined): string | undefined =>
-  groupOutOfScope(config, groupId, info)?.reason;

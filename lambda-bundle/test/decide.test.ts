@@ -1,6 +1,6 @@
 // The policy's pure parts: ARN patterns, the function's own role, group scope, and configuration parsing.
 import { describe, expect, it } from 'vitest';
-import { allowedPattern, arnMatches, groupAllowReason, isSelf, principalMatches, principalPatternProblem } from '../src/decide.js';
+import { allowedPattern, arnMatches, groupOutOfScope, isSelf, principalMatches, principalPatternProblem } from '../src/decide.js';
 import { loadConfig } from '../src/config.js';
 import { parseEvent } from '../src/parse-event.js';
 import type { Principal } from '../src/types.js';
@@ -31,16 +31,16 @@ describe('isSelf', () => {
   });
 });
 
-describe('groupAllowReason', () => {
+describe('groupOutOfScope', () => {
   const info = { groupId: 'sg-1', vpcId: 'vpc-a', tags: { env: 'prod' } };
   it('checks exempt groups, exempt tag, onlyVpcs and onlyTag in that order', () => {
-    expect(groupAllowReason(loadConfig({ GUARDRAIL_EXEMPT_GROUPS: 'sg-1' }), 'sg-1', undefined)).toBe('sg-1 is an exempt group');
-    expect(groupAllowReason(loadConfig({ GUARDRAIL_EXEMPT_TAG: 'env=prod' }), 'sg-1', info)).toBe('group carries the exempt tag env=prod');
-    expect(groupAllowReason(loadConfig({ GUARDRAIL_ONLY_VPCS: 'vpc-a,vpc-b' }), 'sg-1', info)).toBeUndefined();
-    expect(groupAllowReason(loadConfig({ GUARDRAIL_ONLY_VPCS: 'vpc-b' }), 'sg-1', info)).toBe("group's VPC vpc-a is outside onlyVpcs");
-    expect(groupAllowReason(loadConfig({ GUARDRAIL_ONLY_TAG: 'env=dev' }), 'sg-1', info)).toBe('group lacks the tag env=dev (onlyTag)');
-    expect(groupAllowReason(loadConfig({ GUARDRAIL_ONLY_TAG: 'env=prod' }), 'sg-1', info)).toBeUndefined();
-    expect(groupAllowReason(loadConfig({ GUARDRAIL_ONLY_TAG: 'env=prod' }), 'sg-1', undefined)).toBeUndefined();
+    expect(groupOutOfScope(loadConfig({ GUARDRAIL_EXEMPT_GROUPS: 'sg-1' }), 'sg-1', undefined)?.reason).toBe('sg-1 is an exempt group');
+    expect(groupOutOfScope(loadConfig({ GUARDRAIL_EXEMPT_TAG: 'env=prod' }), 'sg-1', info)?.reason).toBe('group carries the exempt tag env=prod');
+    expect(groupOutOfScope(loadConfig({ GUARDRAIL_ONLY_VPCS: 'vpc-a,vpc-b' }), 'sg-1', info)?.reason).toBeUndefined();
+    expect(groupOutOfScope(loadConfig({ GUARDRAIL_ONLY_VPCS: 'vpc-b' }), 'sg-1', info)?.reason).toBe("group's VPC vpc-a is outside onlyVpcs");
+    expect(groupOutOfScope(loadConfig({ GUARDRAIL_ONLY_TAG: 'env=dev' }), 'sg-1', info)?.reason).toBe('group lacks the tag env=dev (onlyTag)');
+    expect(groupOutOfScope(loadConfig({ GUARDRAIL_ONLY_TAG: 'env=prod' }), 'sg-1', info)?.reason).toBeUndefined();
+    expect(groupOutOfScope(loadConfig({ GUARDRAIL_ONLY_TAG: 'env=prod' }), 'sg-1', undefined)?.reason).toBeUndefined();
   });
 });
 
