@@ -9,11 +9,18 @@ import type { Result } from './types.js';
 
 export type BatchResponse = { batchItemFailures: { itemIdentifier: string }[]; results: Result[] };
 
-/** Logged at level error and notified: the input is not acted on, and nothing of it is trusted, not even its ids. */
-function refuse(deps: Deps, reason: string): Promise<Result> {
+/**
+ * Logged at level error and notified, once per invocation however many records it refuses: the input is not acted
+ * on, and nothing of it is trusted, not even its ids.
+ */
+function refuse(deps: Deps, reasons: string[]): Promise<Result> {
   const { config } = deps;
   const meta = { eventId: null, eventName: null, account: config.account ?? null, region: config.region ?? null };
-  return report({ ...meta, decisions: [{ groupId: null, ruleIds: [], direction: null, action: 'refused', reason }] }, deps);
+  const counted = [...new Set(reasons)].map((reason) => {
+    const n = reasons.filter((x) => x === reason).length;
+    return n > 1 ? `${reason} (${n} records)` : reason;
+  });
+  return report({ ...meta, decisions: counted.map((reason) => ({ groupId: null, ruleIds: [], direction: null, action: 'refused' as const, reason })) }, deps);
 }
 
 /** Puts the record back on the queue for `seconds` (then the event source mapping delivers it again). */
@@ -21,13 +28,15 @@ async function requeue(deps: Deps, r: QueueRecord, seconds: number): Promise<voi
   await deps.sqs!.changeVisibility(deps.config.queue!.url, r.receiptHandle, Math.min(43_200, Math.max(1, Math.ceil(seconds))));
 }
 
-async function handleRecord(deps: Deps, r: QueueRecord): Promise<{ retry: boolean; result?: Result }> {
+type Handled = { retry: boolean; result?: Result; refused?: string };
+
+async function handleRecord(deps: Deps, r: QueueRecord): Promise<Handled> {
   const { config } = deps;
   const proof = await prove(config, deps.sqs, r);
   // a genuine message that could not be proven for a moment comes back after its visibility timeout
-  if (!proof.ok) return proof.transient ? { retry: true } : { retry: false, result: await refuse(deps, proof.reason) };
+  if (!proof.ok) return proof.transient ? { retry: true } : { retry: false, refused: proof.reason };
   const origin = originOf(config, r.body);
-  if (origin.kind === 'foreign') return { retry: false, result: await refuse(deps, origin.reason) };
+  if (origin.kind === 'foreign') return { retry: false, refused: origin.reason };
   const opts: EventOptions = { ageSeconds: Math.max(0, (Date.now() - r.sentAt) / 1000) };
   try {
     const result = origin.kind === 'schedule' ? await sweep(origin.envelope, deps) : await processEvent(origin.envelope, deps, opts);
@@ -52,13 +61,16 @@ async function handleRecord(deps: Deps, r: QueueRecord): Promise<{ retry: boolea
 
 export async function handleBatch(event: unknown, deps: Deps): Promise<Result | BatchResponse> {
   const records = queueRecords(event);
-  if (!records) return refuse(deps, 'not a message of this function\'s queue (a direct invocation, or a payload of another source)');
+  if (!records) return refuse(deps, ['not a message of this function\'s queue (a direct invocation, or a payload of another source)']);
   const batchItemFailures: { itemIdentifier: string }[] = [];
   const results: Result[] = [];
+  const refused: string[] = [];
   await Promise.all(records.map(async (r) => {
     const o = await handleRecord(deps, r);
     if (o.retry) batchItemFailures.push({ itemIdentifier: r.messageId });
     if (o.result) results.push(o.result);
+    if (o.refused) refused.push(o.refused);
   }));
+  if (refused.length > 0) results.push(await refuse(deps, refused));
   return { batchItemFailures, results };
 }

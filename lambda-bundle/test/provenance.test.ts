@@ -93,6 +93,15 @@ describe('provenance: only proven messages of the function\'s own queue are acte
     });
   }
 
+  it('a forged batch of many records is refused once: one line, one notification, the count in the reason', async () => {
+    const one = batch(sshEvent(), { handle: 'AQEBmadeup' }) as { Records: Record<string, unknown>[] };
+    const many = { Records: [1, 2, 3].map((n) => ({ ...one.Records[0], messageId: `m-${n}`, receiptHandle: `AQEB-${n}` })) };
+    const d = deps(world(), new FakeQueue());
+    const r = await handleBatch(many, d);
+    expect(decisions(r)).toEqual([expect.objectContaining({ action: 'refused', reason: expect.stringContaining('(3 records)') })]);
+    expect(d.sns.messages).toHaveLength(1);
+  });
+
   it('a proven message that is not of this account and region is refused (a forwarded event)', async () => {
     for (const body of [{ ...sshEvent(), account: '222222222222' }, { ...sshEvent(), region: 'eu-west-1' },
       { ...sshEvent(), detail: { ...(sshEvent() as { detail: object }).detail, recipientAccountId: '222222222222' } },
