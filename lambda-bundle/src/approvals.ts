@@ -45,6 +45,8 @@ export interface ApprovalUnit {
   direction: Direction;
   ruleIds: string[];
   permissions?: Permission[];
+  /** these rules as EC2 holds them, when the plan already described the group (rules found by their values) */
+  observed?: GroupRule[];
 }
 
 export const unreadable = (err: unknown): string => `approval store unreadable (${errorCode(err)})`;
@@ -73,11 +75,11 @@ export interface ApprovalPlace {
 }
 
 /**
- * The rules of the group the unit names by id, as EC2 describes them now. An event in the old format (permissions,
- * no rule ids; CloudTrail has reported rule ids since 2021) names none, so nothing of it is kept: it is reverted.
+ * The rules of the group the unit names by id, as EC2 describes them now (an event without rule ids has had its
+ * rules found by their values, and described, in the plan).
  */
 async function observed(ec2: Ec2Port, unit: ApprovalUnit): Promise<GroupRule[]> {
-  return (await ec2.groupRules(unit.groupId)).filter((r) => unit.ruleIds.includes(r.ruleId));
+  return (unit.observed ?? await ec2.groupRules(unit.groupId)).filter((r) => unit.ruleIds.includes(r.ruleId));
 }
 
 export async function applyApprovals(ec2: Ec2Port, store: ApprovalsPort, where: ApprovalPlace, unit: ApprovalUnit): Promise<ApprovalOutcome> {

@@ -1,6 +1,6 @@
 // One event, start to finish: parse, decide per group and direction, act, log, notify. The AWS calls go through
 // the ports in `deps`, so tests run this with fakes or against the simulator.
-import { applyApprovals, type ApprovalsPort } from './approvals.js';
+import { applyApprovals, type ApprovalsPort, type ApprovalUnit } from './approvals.js';
 import { allowedPattern, directionIgnoreReason, eventIgnoreReason } from './decide.js';
 import { consoleSink, decisionLine, type LineContext, type LogSink } from './log.js';
 import { buildNotification, notify } from './notify.js';
@@ -8,7 +8,7 @@ import { parseEvent } from './parse-event.js';
 import { errorCode, isTransient, revokePermissions, revokeRuleIds, ruleMatches, type Outcome } from './revert.js';
 import { groupScope } from './scope.js';
 import { decideTags } from './tags.js';
-import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, Permission, Principal, Result, RuleInfo, SnsPort, SqsPort } from './types.js';
+import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, Principal, Result, RuleInfo, SnsPort, SqsPort } from './types.js';
 
 export interface Deps {
   config: Config;
@@ -22,12 +22,7 @@ export interface Deps {
 }
 
 /** What one decision acts on: one group, one direction, its rule ids or its permissions. */
-interface Unit {
-  groupId: string;
-  direction: Direction;
-  ruleIds: string[];
-  permissions?: Permission[];
-}
+type Unit = ApprovalUnit;
 
 type Planned = { units: Unit[]; settled: Decision[] };
 
@@ -114,7 +109,8 @@ async function plan(change: Change, ec2: Ec2Port, lookup: boolean): Promise<Plan
     const unit: Unit = { groupId: resolved, direction: change.direction, ruleIds: [], permissions: change.permissions };
     if (lookup) {
       const rules = await ec2.groupRules(resolved).catch((err: unknown) => (isTransient(err) ? Promise.reject(err) : []));
-      unit.ruleIds = rules.filter((r) => change.permissions.some((p) => ruleMatches(r, change.direction, p))).map((r) => r.ruleId);
+      unit.observed = rules.filter((r) => change.permissions.some((p) => ruleMatches(r, change.direction, p)));
+      unit.ruleIds = unit.observed.map((r) => r.ruleId);
     }
     return { units: [unit], settled };
   }

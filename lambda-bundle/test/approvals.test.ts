@@ -164,6 +164,7 @@ describe('the approved decision', () => {
     expect(byAction(r, 'approved')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0kept'] })]);
     expect(byAction(r, 'reverted')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0ssh'] })]);
     expect(remaining(ec2)).toEqual(['sgr-0kept']);
+    expect(ec2.calls.filter((c) => c.op === 'groupRules')).toHaveLength(1); // found and judged from one description
   });
 
   const failures: [string, Error][] = [
