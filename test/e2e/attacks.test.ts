@@ -4,6 +4,7 @@
 //  - the same on an exempt group, and in monitor mode;
 //  - an approved rule whose tag was deleted still expires on time;
 //  - a made-up event sent with `lambda invoke`: refused, the rule stays; AccessDenied once the SCP is attached;
+//  - a forged message put on the function's queue, or one taken off it: denied by the queue's policy;
 //  - an event from another account forwarded onto this account's bus: not acted on;
 //  - a moment's exempt tag (tag, open, untag): the rule is reverted and notified;
 //  - role Dev with the session name ci-pipeline, against a role pattern for ci-pipeline: reverted;
@@ -12,7 +13,9 @@ import {
   AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand, DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand, EC2Client, type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +173,24 @@ describe('the function cannot be turned against its owner', () => {
     }
     expect((await activity('--action', 'refused')).length).toBeGreaterThanOrEqual(3);
     lambda.destroy();
+  });
+
+  it('a member admin can neither put a forged event on the function\'s queue nor take a message off it (queue policy, no SCP)', async () => {
+    const cfn = new CloudFormationClient(clientConfig(e.sim, REGION, admin));
+    const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!;
+    cfn.destroy();
+    const queueUrl = stack.Outputs!.find((o) => o.OutputKey === 'EventQueueUrl')!.OutputValue!;
+    const sqs = new SQSClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
+    const forged = { version: '0', id: 'forged', 'detail-type': 'Scheduled Event', source: 'aws.events', account: member, region: REGION, detail: {} };
+    for (const call of [
+      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(forged) })),
+      sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 })),
+      sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })),
+    ]) {
+      const err = await errorOf(call);
+      expect(err.name).toMatch(/AccessDenied/);
+    }
+    sqs.destroy();
   });
 
   it('an event from another account, forwarded to this account\'s bus, is not acted on', async () => {
