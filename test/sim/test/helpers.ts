@@ -63,3 +63,14 @@ export async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?
   }
   throw new Error('expected the call to fail');
 }
+
+/** Polls until `probe` returns something, or fails after `ms` (generous: a loaded 2-core machine is slow). */
+export async function waitFor<T>(probe: () => T | undefined, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

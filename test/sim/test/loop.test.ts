@@ -6,7 +6,7 @@ import type { SimServer } from '../server.js';
 import { regionState } from '../state.js';
 import { emitCloudTrailEvent, warmEnvironments, whenLoopIdle } from '../loop.js';
 import type { ServiceContext } from '../types.js';
-import { assumeInto, clientConfig, memberIds, startTestSim } from './helpers.js';
+import { assumeInto, clientConfig, memberIds, startTestSim, waitFor } from './helpers.js';
 import { authorizeRecord, GUARDRAIL_PATTERN, putFunction, putRule, putTopic } from './sim-resources.js';
 
 const REGION = 'us-east-1';
@@ -43,17 +43,6 @@ const FAILING_CODE = `exports.handler = async () => { throw new Error('boom'); }
  * deadlines are generous. They bound a wait; they do not measure speed.
  */
 const IDLE_MS = 60_000;
-
-/** Polls until `probe` returns something (generous deadline, as above). */
-async function waitFor<T>(probe: () => T | undefined, ms = IDLE_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 beforeAll(async () => {
   sim = await startTestSim({ accounts: 3 });

@@ -14,7 +14,7 @@ import { InvokeCommand, LambdaClient, ListEventSourceMappingsCommand, GetEventSo
 import type { SimServer } from '../server.js';
 import { regionState, type Invocation } from '../state.js';
 import { whenLoopIdle } from '../loop.js';
-import { assumeInto, clientConfig, errorOf, memberIds, startTestSim } from './helpers.js';
+import { assumeInto, clientConfig, errorOf, memberIds, startTestSim, waitFor } from './helpers.js';
 import { AttachPolicyCommand, CreatePolicyCommand, EnablePolicyTypeCommand, ListRootsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { evaluateResourcePolicy } from '../services/resource-policy.js';
 import { waitForStack } from './cloudformation.fixtures.js';
@@ -143,16 +143,6 @@ const TEMPLATE = JSON.stringify({
 });
 
 let out: { QueueUrl: string; DlqUrl: string; TargetDlqUrl: string; MappingId: string };
-
-async function waitFor<T>(probe: () => T | undefined, ms = IDLE_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function revertInvocations(): Invocation[] {
   return regionState(sim.state, mgmt, REGION).invocations.filter((i) => i.functionArn.endsWith(':function:revert'));
