@@ -70,6 +70,24 @@ async function groupTags(groupId: string): Promise<Record<string, string | undef
   return Object.fromEntries((g.Tags ?? []).map((t) => [t.Key, t.Value]));
 }
 
+/** A rule that was legitimately there before the attack: opened by the allowed pipeline role. */
+async function legitimateRule(groupId: string, port: number, cidr: string): Promise<string> {
+  const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline', sessionName: 'deploy-42' })));
+  try {
+    return await open(groupId, port, cidr, pipeline);
+  } finally {
+    pipeline.destroy();
+  }
+}
+
+/** The attacker's forged approval label on a rule, then the clock past two sweeps. */
+async function forgeLabelAndSweepTwice(ruleId: string, approvalId: string): Promise<void> {
+  await ec2.send(new CreateTagsCommand({ Resources: [ruleId], Tags: [{ Key: 'guardrail:approval', Value: approvalId }] }));
+  await whenLoopIdle(e.sim.state, 30_000);
+  await advance(61);
+  await advance(61);
+}
+
 interface Line { action: string; reason: string; groupId: string | null; ruleIds: string[]; rules?: { ruleId?: string }[]; principal?: string; roleArn?: string; eventName?: string }
 async function activity(...args: string[]): Promise<Line[]> {
   // the simulated clock runs ahead of this process's (the sweeps moved it): read up to a week ahead
@@ -103,14 +121,8 @@ afterAll(async () => {
 describe('the function cannot be turned against its owner', () => {
   it('a forged approval tag on a legitimate rule: two sweeps later the rule stays, the tag is gone, activity says forged', async () => {
     const group = await newGroup('legit');
-    // the legitimate rule is there before the attack (made by the allowed pipeline role)
-    const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline', sessionName: 'deploy-42' })));
-    const legit = await open(group, 5432, '10.0.0.0/16', pipeline);
-    pipeline.destroy();
-    await ec2.send(new CreateTagsCommand({ Resources: [legit], Tags: [{ Key: 'guardrail:approval', Value: 'apr-00000000000000aa' }] }));
-    await whenLoopIdle(e.sim.state, 30_000);
-    await advance(61);
-    await advance(61);
+    const legit = await legitimateRule(group, 5432, '10.0.0.0/16');
+    await forgeLabelAndSweepTwice(legit, 'apr-00000000000000aa');
     const rule = (await rulesOf(group)).find((r) => r.SecurityGroupRuleId === legit);
     expect(rule, 'the legitimate rule must stay').toBeDefined();
     expect(tagsOf(rule)['guardrail:approval']).toBeUndefined();
@@ -120,13 +132,8 @@ describe('the function cannot be turned against its owner', () => {
   });
 
   it('the same on an exempt group: the rule stays, the forged tag goes', async () => {
-    const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline' })));
-    const legit = await open(exemptGroup, 8080, '10.1.0.0/16', pipeline);
-    pipeline.destroy();
-    await ec2.send(new CreateTagsCommand({ Resources: [legit], Tags: [{ Key: 'guardrail:approval', Value: 'apr-00000000000000bb' }] }));
-    await whenLoopIdle(e.sim.state, 30_000);
-    await advance(61);
-    await advance(61);
+    const legit = await legitimateRule(exemptGroup, 8080, '10.1.0.0/16');
+    await forgeLabelAndSweepTwice(legit, 'apr-00000000000000bb');
     const rule = (await rulesOf(exemptGroup)).find((r) => r.SecurityGroupRuleId === legit);
     expect(rule).toBeDefined();
     expect(tagsOf(rule)['guardrail:approval']).toBeUndefined();
@@ -151,9 +158,7 @@ describe('the function cannot be turned against its owner', () => {
 
   it('a made-up event sent with lambda invoke is refused, and the rule it names stays', async () => {
     const group = await newGroup('invoked');
-    const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline' })));
-    const legit = await open(group, 22, '10.2.0.0/16', pipeline);
-    pipeline.destroy();
+    const legit = await legitimateRule(group, 22, '10.2.0.0/16');
     const lambda = new LambdaClient(clientConfig(e.sim, REGION, admin));
     const record = {
       eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: REGION,
@@ -195,9 +200,7 @@ describe('the function cannot be turned against its owner', () => {
 
   it('an event from another account, forwarded to this account\'s bus, is not acted on', async () => {
     const group = await newGroup('forwarded');
-    const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline' })));
-    const legit = await open(group, 3306, '10.3.0.0/16', pipeline);
-    pipeline.destroy();
+    const legit = await legitimateRule(group, 3306, '10.3.0.0/16');
     const before = regionState(e.sim.state, member, REGION).invocations.length;
     const record = {
       eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: REGION,
@@ -282,10 +285,7 @@ describe('the function cannot be turned against its owner', () => {
     expect(deploy.code, deploy.stderr).toBe(0);
     const group = await newGroup('monitored');
     const legit = await open(group, 6379, '10.4.0.0/16');
-    await ec2.send(new CreateTagsCommand({ Resources: [legit], Tags: [{ Key: 'guardrail:approval', Value: 'apr-00000000000000cc' }] }));
-    await whenLoopIdle(e.sim.state, 30_000);
-    await advance(61);
-    await advance(61);
+    await forgeLabelAndSweepTwice(legit, 'apr-00000000000000cc');
     expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(legit);
   });
 
