@@ -8,7 +8,7 @@ import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand, EC
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultConfig } from '../src/config/schema.js';
-import { templateSettings } from '../src/engine/render.js';
+import { templateSettings } from '../src/engines/render.js';
 import { loadFunctionCode, loadTemplateSource, renderTemplate } from '../src/stack/template.js';
 import { whenLoopIdle } from '../test/sim/loop.js';
 import { startSim } from '../test/sim/sim.js';

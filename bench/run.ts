@@ -9,7 +9,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/config/schema.js';
-import { renderForConfig } from '../src/engine/render.js';
+import { renderForConfig } from '../src/engines/render.js';
 import { lineAt, median, quantile, workspace, type CliMeasure } from './cli-process.js';
 import { measureHandler, type HandlerFigures } from './handler.js';
 import { byOperation, ROOT, startSimProcess, type SimProcess } from './sim-process.js';

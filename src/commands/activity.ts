@@ -1,6 +1,6 @@
 // guardrail activity: what the functions decided in a time window, across every account and region.
-import { activity, type ActivityEvent } from '../engine/activity.js';
-import { buildQuery, type QueryFlags } from '../engine/activity-query.js';
+import { activity, type ActivityEvent } from '../activity/read.js';
+import { buildQuery, type QueryFlags } from '../activity/query.js';
 import { activityCsv, activityTable } from '../output/activity-table.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';

@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/index.js';
 import { ACCOUNT_ID } from '../config/schema.js';
 import { describeRule } from '../approvals/rule.js';
-import { listApprovals, requireApprovals, revokeApproval, type ListedApproval } from '../engine/approvals.js';
+import { listApprovals, requireApprovals, revokeApproval, type ListedApproval } from '../approvals/manage.js';
 import { UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';

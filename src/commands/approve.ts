@@ -4,7 +4,7 @@ import { ACCOUNT_ID, SECURITY_GROUP_ID } from '../config/schema.js';
 import { isRegionName } from '../config/regions.js';
 import { formatDuration, parseDuration } from '../approvals/duration.js';
 import { describeRule, parseRule, RULE_FORMAT, type ApprovalRule } from '../approvals/rule.js';
-import { approve, requireApprovals } from '../engine/approvals.js';
+import { approve, requireApprovals } from '../approvals/manage.js';
 import { UsageError, type ConfigProblem } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';

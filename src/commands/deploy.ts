@@ -1,14 +1,14 @@
 // guardrail deploy: options → engine → reporter → exit code. No AWS calls of its own.
-import { deploy, type DeployEvent } from '../engine/deploy.js';
+import { deploy, type DeployEvent } from '../engines/direct/deploy.js';
 import { createReporter } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
 import { approvalsProblem } from '../approvals/place.js';
 import { ConfigError } from '../errors.js';
-import { deployStackSets, type StackSetsDeployReport } from '../engine/stacksets/deploy.js';
-import { retireStackSet } from '../engine/stacksets/retire.js';
-import type { PlanCounts } from '../engine/deploy.js';
+import { deployStackSets, type StackSetsDeployReport } from '../engines/stacksets/deploy.js';
+import { retireStackSet } from '../engines/stacksets/retire.js';
+import type { PlanCounts } from '../engines/direct/deploy.js';
 import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 

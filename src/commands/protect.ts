@@ -1,8 +1,8 @@
 // guardrail protect: print the service control policy for this configuration; --plan shows what attaching would
 // change; --attach (with --yes without a terminal) enables SCPs if needed, creates or updates guardrail-protect and
 // attaches it to the configuration's targets.
-import { applyProtect, planIsEmpty, planProtect, renderChecked, type ProtectPlan } from '../engine/protect.js';
-import { POLICY_NAME, SCP_CHARACTER_LIMIT } from '../org/scp-render.js';
+import { applyProtect, planIsEmpty, planProtect, renderChecked, type ProtectPlan } from '../protection/attach.js';
+import { POLICY_NAME, SCP_CHARACTER_LIMIT } from '../protection/scp-render.js';
 import { GuardrailError } from '../errors.js';
 import { jsonDocument } from '../output/results.js';
 import type { CommandContext } from './context.js';

@@ -1,9 +1,9 @@
 // guardrail remove: delete the stacks of some or all accounts. What the template retains (the trail bucket, the
 // decision log group, the dead-letter queue of failed reverts) stays, and is named.
-import { remove } from '../engine/remove.js';
-import { removeStackSets } from '../engine/stacksets/remove.js';
+import { remove } from '../engines/direct/remove.js';
+import { removeStackSets } from '../engines/stacksets/remove.js';
 import { checkEngine } from '../config/index.js';
-import type { DeployEvent } from '../engine/deploy.js';
+import type { DeployEvent } from '../engines/direct/deploy.js';
 import { createReporter } from '../output/reporter.js';
 import { removeQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';

@@ -1,10 +1,10 @@
 // guardrail report: status and activity on one self-contained HTML page, for auditors.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { buildQuery } from '../engine/activity-query.js';
-import type { ActivityEvent } from '../engine/activity.js';
-import { gatherReport } from '../engine/report.js';
-import type { StatusEvent } from '../engine/status.js';
+import { buildQuery } from '../activity/query.js';
+import type { ActivityEvent } from '../activity/read.js';
+import { gatherReport } from '../report/gather.js';
+import type { StatusEvent } from '../engines/direct/status.js';
 import { UsageError } from '../errors.js';
 import { createReporter } from '../output/reporter.js';
 import { reportHtml } from '../output/report-html.js';

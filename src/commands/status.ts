@@ -1,6 +1,6 @@
 // guardrail status: per account × region, is guardrail deployed, current, enabled and untampered.
-import { status, type StatusEvent, type StatusReport } from '../engine/status.js';
-import { statusStackSets } from '../engine/stacksets/status.js';
+import { status, type StatusEvent, type StatusReport } from '../engines/direct/status.js';
+import { statusStackSets } from '../engines/stacksets/status.js';
 import { checkEngine } from '../config/index.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';

@@ -2,7 +2,7 @@
 // AWS session, and the account choice and confirmation rules.
 import { createInterface } from 'node:readline/promises';
 import type { LoadedConfig } from '../config/index.js';
-import { openSession, type Session } from '../engine/session.js';
+import { openSession, type Session } from '../fleet/session.js';
 import type { GuardrailConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
@@ -32,7 +32,7 @@ export function loadCommandConfig(context: CommandContext, o: TargetOptions): Pr
 export function openCommandSession(context: CommandContext, config: GuardrailConfig): Promise<Session> {
   return openSession({
     sessionName: config.organization.sessionName, env: context.io.env,
-    // the targets in flight and those planned ahead of the window (engine/plan-ahead.ts), with room to spare
+    // the targets in flight and those planned ahead of the window (fleet/plan-ahead.ts), with room to spare
     maxClientSets: 2 * config.deploy.concurrency + 32,
     ...(context.globals.profile ? { profile: context.globals.profile } : {}),
   });

@@ -1,7 +1,7 @@
 // guardrail template: print the rendered template exactly as deploy sends it, for review or your own linters.
 import { REGION_NAMES, isRegionName } from '../config/regions.js';
 import { suggest } from '../config/suggest.js';
-import { renderForConfig } from '../engine/render.js';
+import { renderForConfig } from '../engines/render.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { loadSettings } from './load-settings.js';

@@ -1,9 +1,9 @@
 // Where each account sits in the organisation: its parent OU's id and the path of OU names down to it ("Workloads /
-// Prod"), or "Root". One walk of the OU tree (org/protection.ts parentMap: ListRoots, then ListAccountsForParent and
+// Prod"), or "Root". One walk of the OU tree (org/tree.ts parentMap: ListRoots, then ListAccountsForParent and
 // ListOrganizationalUnitsForParent per OU, paginated), used by the report to group healthy accounts at scale.
 // OU names are whatever the organisation's administrators typed: callers must escape them.
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { chainOf, organisationRoot, parentMap } from './protection.js';
+import { chainOf, organisationRoot, parentMap } from './tree.js';
 
 export interface OuPlace {
   /** the parent's id: an OU id, or the root's id */

@@ -2,8 +2,8 @@
 // log line that anyone with write access to the log group could have written: control characters are shown
 // escaped (no terminal escape sequences reach your terminal), and CSV cells cannot start a spreadsheet formula.
 import { Chalk } from 'chalk';
-import { ruleText, type ActivityRow } from '../engine/activity-line.js';
-import type { ActivityReport } from '../engine/activity.js';
+import { ruleText, type ActivityRow } from '../activity/line.js';
+import type { ActivityReport } from '../activity/read.js';
 
 /** Terminal-safe: C0/C1 control characters and DEL as \xNN. */
 export function safeText(s: string): string {

@@ -1,6 +1,6 @@
 // The confirmation questions: each says what will happen before it asks, so "y" is an informed answer.
 
-import type { PlanCounts } from '../engine/deploy.js';
+import type { PlanCounts } from '../engines/direct/deploy.js';
 
 /** "create 120 · update 2 · unchanged 1 · cannot plan 0 — deploy to 41 accounts?" */
 export function deployQuestion(c: PlanCounts): string {

@@ -1,7 +1,7 @@
 // The report's activity: a daily bar chart of decisions by action (inline SVG, no script), the table of reverts,
 // failures and approvals, the top principals and accounts, and the targets whose logs could not be read.
-import { ruleText, type ActivityRow } from '../engine/activity-line.js';
-import type { ActivityReport } from '../engine/activity.js';
+import { ruleText, type ActivityRow } from '../activity/line.js';
+import type { ActivityReport } from '../activity/read.js';
 import { html, type Html } from './html.js';
 
 export const ACTION_COLORS: Record<string, string> = {

@@ -1,7 +1,7 @@
 // Sections that appear only when their data exists: protection (the SCP state per target) and approvals (active
 // approvals per target). They read optional fields of the status rows, so work that adds those fields shows here
 // without changes.
-import type { ReportStatusRow } from '../engine/report.js';
+import type { ReportStatusRow } from '../report/gather.js';
 import { html, type Html } from './html.js';
 
 export function protectionSection(rows: ReportStatusRow[]): Html {

@@ -1,6 +1,6 @@
 // The auditors' page: one self-contained HTML document. No script (and a Content-Security-Policy that forbids any),
 // no network fetch (inline CSS and SVG only), printable. Every value goes through the `html` tag's escaping.
-import type { ReportData } from '../engine/report.js';
+import type { ReportData } from '../report/gather.js';
 import { html, trusted, type Html } from './html.js';
 import { activitySection } from './report-activity.js';
 import { approvalsSection, protectionSection } from './report-extras.js';

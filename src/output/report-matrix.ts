@@ -2,7 +2,7 @@
 // every unhealthy target. At 500 accounts and more (COLLAPSE_AT), every account with an unhealthy target is drawn in
 // full and the accounts healthy everywhere are grouped by OU, one line per OU with its count (only counted when the
 // OUs could not be read). OU names are attacker-controlled text, escaped like every other value.
-import { COLLAPSE_AT, type ReportOus, type ReportStatusRow } from '../engine/report.js';
+import { COLLAPSE_AT, type ReportOus, type ReportStatusRow } from '../report/gather.js';
 import { html, type Html } from './html.js';
 
 type Kind = 'healthy' | 'tampered' | 'outdated' | 'missing' | 'error' | 'none';

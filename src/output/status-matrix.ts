@@ -2,7 +2,7 @@
 // cell. On a terminal an organisation larger than the screen shows its unhealthy accounts first, then healthy ones
 // until the screen is full, and counts the rest (`--all` lists every account; JSON always has every row).
 import { Chalk } from 'chalk';
-import type { StatusRow } from '../engine/status.js';
+import type { StatusRow } from '../engines/direct/status.js';
 
 export interface MatrixOptions {
   /** the terminal's height: healthy accounts beyond it are counted, not listed; undefined lists every account */

@@ -2,7 +2,7 @@
 // the ZipFile text into a zip archive as index.js (for Node.js runtimes), and Lambda reports base64(sha256(zip)).
 // We build the same single-entry archive deterministically (fixed timestamp and attributes), so the same code
 // always gives the same hash. Where an endpoint builds its archive differently, status falls back to the hash that
-// the current-version functions agree on (see engine/status.ts).
+// the current-version functions agree on (see engines/code-reference.ts).
 import { createHash } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { parseCfnYaml } from './cfn-yaml.js';

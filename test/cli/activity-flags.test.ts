@@ -1,8 +1,8 @@
 // activity and report flags: a bad window, action or principal pattern is a usage error (exit 2) naming the flag,
 // found before any AWS call. Table-driven, in-process.
 import { describe, expect, it } from 'vitest';
-import { parseDecisionLine } from '../../src/engine/activity-line.js';
-import { buildQuery, filterPattern, principalMatches } from '../../src/engine/activity-query.js';
+import { parseDecisionLine } from '../../src/activity/line.js';
+import { buildQuery, filterPattern, principalMatches } from '../../src/activity/query.js';
 import { compileFilterPattern } from '../sim/logs-filter.js';
 import { captureRun } from './capture.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureRun } from './capture.js';
-import { renderForConfig } from '../../src/engine/render.js';
+import { renderForConfig } from '../../src/engines/render.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
 

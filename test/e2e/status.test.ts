@@ -194,7 +194,7 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     }
   });
 
-  // Past a hundred targets, inspections and deploy's DescribeStacks run in worker threads too (src/engine/offload.ts).
+  // Past a hundred targets, inspections and deploy's DescribeStacks run in worker threads too (src/fleet/offload.ts).
   // This organisation is smaller, so GUARDRAIL_WORKERS makes them from the first target: whichever thread reads a
   // target, the row is the same, and a failure in one account reads the same.
   it('gives the same rows with worker threads as on one thread, for status and a deploy plan', async () => {

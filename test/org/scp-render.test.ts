@@ -2,9 +2,9 @@
 // name, names the deploy role's exception, matches the names the stack's resources get, and compares by meaning.
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
-import { renderChecked } from '../../src/engine/protect.js';
+import { renderChecked } from '../../src/protection/attach.js';
 import { functionRolePattern } from '../../src/approvals/place.js';
-import { protectedResources, renderScp, samePolicy, SCP_CHARACTER_LIMIT, STACKSETS_PRINCIPALS } from '../../src/org/scp-render.js';
+import { protectedResources, renderScp, samePolicy, SCP_CHARACTER_LIMIT, STACKSETS_PRINCIPALS } from '../../src/protection/scp-render.js';
 
 const configWith = (file: Parameters<typeof resolveConfig>[0]) => resolveConfig(file).config;
 const wildcard = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);

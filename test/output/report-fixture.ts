@@ -1,8 +1,8 @@
 // A ReportData made in memory (no AWS), for the renderer's tests and the size/open-time bench.
-import type { ActivityRow } from '../../src/engine/activity-line.js';
-import { newestFirst } from '../../src/engine/activity.js';
-import { summariseActivity } from '../../src/engine/activity-summary.js';
-import type { ReportData, ReportStatusRow } from '../../src/engine/report.js';
+import type { ActivityRow } from '../../src/activity/line.js';
+import { newestFirst } from '../../src/activity/read.js';
+import { summariseActivity } from '../../src/activity/summary.js';
+import type { ReportData, ReportStatusRow } from '../../src/report/gather.js';
 
 const ACTIONS = ['reverted', 'allowed', 'monitored', 'ignored', 'failed', 'approved'];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StatusRow } from '../../src/engine/status.js';
+import type { StatusRow } from '../../src/engines/direct/status.js';
 import { accountsToList, statusMatrix } from '../../src/output/status-matrix.js';
 
 const REGIONS = ['eu-west-1', 'us-east-1'];

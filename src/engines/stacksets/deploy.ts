@@ -1,0 +1,158 @@
+// deploy with engine stacksets: the accounts a service-managed stack set reaches get instances through StackSets
+// (plan, canary, rest); the management account (and accounts no OU target can reach) are deployed directly, as
+// the direct engine does, and the plan says so. Stacks left by the direct engine are replaced, new before old.
+import { PollTimer } from '../../aws/poll-timer.js';
+import { deploy as deployDirect, type DeployEvent, type DeployInput, type DeployReport } from '../direct/deploy.js';
+import { remove as removeDirect } from '../direct/remove.js';
+import { order, summarise, type TargetResult } from '../../fleet/results.js';
+import type { Session } from '../../fleet/session.js';
+import { checkDelegatedAdmin, ensureTrustedAccess } from './access.js';
+import { applyStackSet, createStackSet } from './apply.js';
+import { OperationContinues, type OperationContext } from './operation.js';
+import type { OuTargets } from './org-targets.js';
+import { splitTargets } from './split-targets.js';
+import { listInstances, planStackSet } from './plan.js';
+import { applyResults, plannedRows, refreshRows } from './rows.js';
+import { renderForStackSet } from './template.js';
+
+export interface StackSetsDeployInput extends DeployInput {
+  /** --yes: may activate trusted access */
+  yes: boolean;
+}
+
+export interface StackSetsDeployReport extends DeployReport {
+  engine: 'stacksets';
+  notes: string[];
+  operations: { what: string; status: string; operationId: string }[];
+}
+
+export function adminClient(session: Session, config: DeployInput['config']) {
+  const role = { roleName: config.organization.roleName, externalId: config.organization.externalId };
+  return session.clients(session.identity.account, config.trail.homeRegion, role).cloudformation;
+}
+
+export async function deployStackSets(input: StackSetsDeployInput): Promise<StackSetsDeployReport> {
+  const { session, config, emit, signal } = input;
+  const admin = adminClient(session, config);
+  await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
+  const access = await ensureTrustedAccess(admin, config, { activate: input.yes, planOnly: input.planOnly });
+  const rendered = await renderForStackSet(config);
+  const { set, ou, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
+  if (!access.enabled) notes.push('StackSets has no trusted access to the organisation yet: deploy --yes activates it (ActivateOrganizationsAccess).');
+  if (access.activated) notes.push('Activated trusted access between StackSets and Organizations.');
+
+  // the directly deployed accounts go first, through the direct engine (its canary is the management account)
+  const quiet = (e: DeployEvent) => { if (e.type !== 'discovered') emit(e); };
+  const directReport = direct.length > 0
+    ? await deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet })
+    : undefined;
+  const results: TargetResult[] = [...(directReport?.targets ?? [])];
+  const operations: StackSetsDeployReport['operations'] = [];
+  let stoppedBy: DeployReport['stoppedBy'] = directReport?.stoppedBy ?? null;
+  const finish = (): StackSetsDeployReport => ({
+    engine: 'stacksets', version: rendered.version, templateBytes: rendered.bytes, targets: order(results), excluded: set.excluded,
+    summary: summarise(results, set.excluded.length), stoppedBy, notes, operations,
+    approvalStore: directReport?.approvalStore ?? null,
+  });
+  if (viaSet.length === 0) return finish();
+  const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', result: r }); } };
+  if (stoppedBy === 'canary' || stoppedBy === 'signal' || stoppedBy === 'declined' || stoppedBy === 'store' || signal.aborted) {
+    // the direct part (the management account, the canary of the whole run) stopped: nothing else starts
+    report(viaSet.flatMap((a) => (config.regions as string[]).map((region): TargetResult => ({
+      account: a.id, accountName: a.name, region, stackName: `StackSet-${config.stackName}`, action: 'none', result: 'skipped',
+      stackStatus: null, error: null, durationMs: 0, reason: `not started: the direct part stopped (${stoppedBy ?? 'interrupted'})`,
+    }))));
+    if (signal.aborted) stoppedBy = 'signal';
+    return finish();
+  }
+
+  emit({ type: 'phase', phase: 'plan', targets: viaSet.length * (config.regions as string[]).length });
+  const plan = await planStackSet({ session, config, admin, rendered, accounts: viaSet, ou, signal });
+  notes.push(`Stack set: ${plan.setAction === 'none' ? 'no change' : plan.setAction} (${plan.setReason}); default CreateTrail=${plan.defaultCreateTrail} (${plan.defaultTrailReason}).`);
+  const rows = plannedRows(plan, config.stackName, config.trail.homeRegion);
+  const replacing = plan.accounts.filter((p) => p.directStacks.length > 0);
+  if (replacing.length > 0) {
+    notes.push(`Switching engines: ${replacing.length} account(s) still have the direct stack ${config.stackName}. Each is replaced, new before old: `
+      + 'its stack set instance is created first, and the direct stack is deleted only once the instance succeeded. (Import is not used: '
+      + `the stack set names its resources ${config.stackName}-set-*, so an imported stack would replace every resource anyway.)`);
+  }
+  if (input.planOnly) { report(rows.map((r) => r.row)); return finish(); }
+  const changing = plan.accounts.filter((p) => !p.failure && rows.some((r) => r.plan === p && r.needs !== 'none'));
+  const needSetWork = plan.setAction !== 'none' || changing.length > 0;
+  if (signal.aborted) {
+    stoppedBy = 'signal';
+    report(rows.map((r) => ({ ...r.row, result: 'skipped' as const, reason: 'interrupted before it started' })));
+    return finish();
+  }
+  const counts = {
+    create: rows.filter((r) => r.needs === 'create').length, update: rows.filter((r) => r.needs === 'update').length,
+    unchanged: rows.filter((r) => r.needs === 'none' && r.row.result !== 'failed').length,
+    cannotPlan: rows.filter((r) => r.row.result === 'failed').length, accounts: changing.length,
+  };
+  if (needSetWork && changing.length > 1 && !(await input.confirm(counts))) {
+    stoppedBy = 'declined';
+    report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: 'not confirmed' })));
+    return finish();
+  }
+  await applyPart({ input, plan, rows, ou, rendered, changing, operations, notes, report, setStopped: (s) => { stoppedBy = s; } });
+  if (stoppedBy === null) await replaceDirect(input, plan, results, report);
+  return finish();
+}
+
+interface ApplyPartInput {
+  input: StackSetsDeployInput;
+  plan: Awaited<ReturnType<typeof planStackSet>>;
+  rows: ReturnType<typeof plannedRows>;
+  ou: OuTargets;
+  rendered: Awaited<ReturnType<typeof renderForStackSet>>;
+  changing: Awaited<ReturnType<typeof planStackSet>>['accounts'];
+  operations: StackSetsDeployReport['operations'];
+  notes: string[];
+  report(rows: TargetResult[]): void;
+  setStopped(s: DeployReport['stoppedBy']): void;
+}
+
+async function applyPart(a: ApplyPartInput): Promise<void> {
+  const { input, plan } = a;
+  const { session, config, signal } = input;
+  const started = Date.now();
+  let current: { id: string; what: string } | undefined;
+  const op: OperationContext = {
+    cfn: adminClient(session, config), stackSetName: config.stackName, callAs: config.stacksets.callAs, signal,
+    timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }),
+    onStarted: (id, what) => { current = { id, what }; },
+  };
+  input.emit({ type: 'phase', phase: 'rollout', targets: a.rows.filter((r) => r.needs !== 'none').length });
+  try {
+    if (!plan.exists) await createStackSet({ op, config, plan, rendered: a.rendered, ou: a.ou, changing: a.changing, onOperation: () => undefined });
+    const out = await applyStackSet({
+      op, config, plan, rendered: a.rendered, ou: a.ou, changing: a.changing,
+      onOperation: (what, status, operationId) => a.operations.push({ what, status, operationId }),
+    }, config.deploy.canary);
+    if (out.stoppedBy) a.setStopped(out.stoppedBy);
+    const instances = await listInstances(op.cfn, config.stackName, config.stacksets.callAs);
+    a.report(refreshRows(applyResults(a.rows, out.results, started), instances, config.stackName));
+  } catch (err) {
+    if (!(err instanceof OperationContinues)) throw err;
+    a.setStopped('signal');
+    a.notes.push(`Interrupted: stack set operation ${err.operationId} (${err.what}) continues in AWS. Follow it with `
+      + `guardrail status --engine stacksets, or aws cloudformation describe-stack-set-operation --stack-set-name ${config.stackName} `
+      + `--operation-id ${err.operationId}.`);
+    a.report(a.rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const,
+      reason: `interrupted while operation ${current?.id ?? err.operationId} runs in AWS` })));
+  }
+}
+
+/** New before old: deletes the direct stacks of accounts whose instances all succeeded. */
+async function replaceDirect(input: StackSetsDeployInput, plan: Awaited<ReturnType<typeof planStackSet>>,
+  results: TargetResult[], report: (rows: TargetResult[]) => void): Promise<void> {
+  const ok = (id: string) => results.filter((r) => r.account === id).every((r) => r.result === 'succeeded' || r.result === 'unchanged');
+  const ids = plan.accounts.filter((p) => p.directStacks.length > 0 && ok(p.account.id)).map((p) => p.account.id);
+  if (ids.length === 0) return;
+  const removed = await removeDirect({
+    session: input.session, config: input.config, selectedAccounts: ids, signal: input.signal,
+    emit: (e) => { if (e.type === 'start') input.emit(e); }, confirm: async () => true,
+  });
+  report(removed.targets.filter((r) => r.reason !== 'already removed')
+    .map(({ retainedBuckets: _b, ...r }) => ({ ...r, reason: 'direct stack replaced by its stack set instance' })));
+}
