@@ -1,14 +1,12 @@
 // guardrail deploy: options → engine → reporter → exit code. No AWS calls of its own.
-import { deploy, type DeployEvent } from '../engines/direct/deploy.js';
+import { engineFor } from '../engines/index.js';
+import type { DeployEvent, PlanCounts } from '../engines/direct/deploy.js';
 import { createReporter } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
 import { approvalsProblem } from '../approvals/place.js';
 import { ConfigError } from '../errors.js';
-import { deployStackSets, type StackSetsDeployReport } from '../engines/stacksets/deploy.js';
-import { retireStackSet } from '../engines/stacksets/retire.js';
-import type { PlanCounts } from '../engines/direct/deploy.js';
 import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
@@ -29,7 +27,7 @@ export async function execute(context: CommandContext): Promise<number> {
   const approvals = approvalsProblem(loaded.config);
   if (approvals) throw new ConfigError(approvals.message, { problems: [{ path: approvals.path, message: approvals.message }], suggestion: approvals.suggestion });
   const { config } = loaded;
-  const engine = config.deploy.engine;
+  const engine = engineFor(config);
 
   const session = await openCommandSession(context, config);
   const reporter = await createReporter(io, context.color, options.plan ? 'planning' : 'deploying');
@@ -47,23 +45,19 @@ export async function execute(context: CommandContext): Promise<number> {
   try {
     const input = {
       session, config, selectedAccounts: loaded.selectedAccounts, planOnly: options.plan === true, signal, emit: onEvent,
-      confirmRequired: options.yes !== true,
+      yes: options.yes === true,
       confirm: async (plan: PlanCounts) => {
         reporter.stop();
         return confirmOrRequireYes(io, options.yes, deployQuestion(plan), `Changing ${plan.accounts} accounts`);
       },
     };
-    // the engine switch: each engine plans and applies on its own; the direct engine also retires a stack set
-    // left by the stacksets engine once its own stacks stand (switching back without a gap)
-    report = engine === 'stacksets'
-      ? await deployStackSets({ ...input, yes: options.yes === true })
-      : await retireStackSet({ ...input, yes: options.yes === true }, await deploy(input));
+    report = await engine.deploy(input);
   } finally {
     reporter.stop();
     session.close();
   }
 
-  const notes: string[] = [...((report as Partial<StackSetsDeployReport>).notes ?? [])];
+  const notes: string[] = [...report.notes];
   if (report.excluded.length > 0) notes.push(`${report.excluded.length} account(s) left out (suspended, excluded account or OU).`);
   if (report.stoppedBy === 'tolerance') notes.push(`Stopped early: more targets failed than the failure tolerance allows; the rest were skipped.`);
   if (report.stoppedBy === 'canary') notes.push('Stopped after the canary: it failed, so nothing else was started.');
@@ -79,10 +73,10 @@ export async function execute(context: CommandContext): Promise<number> {
   if (!options.plan && s.targets > 0 && s.unchanged === s.targets) notes.push('Nothing to change: every stack is current.');
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('deploy', report.targets, report.summary, {
-      engine, templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,
+      engine: report.engine, templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,
       offload: session.offload.stats(),
       ...(report.approvalStore ? { approvalStore: report.approvalStore } : {}),
-      ...((report as Partial<StackSetsDeployReport>).operations ? { operations: (report as StackSetsDeployReport).operations } : {}),
+      ...(report.operations.length > 0 ? { operations: report.operations } : {}),
       ...(notes.length > 0 ? { notes } : {}),
     }));
   } else {

@@ -221,6 +221,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       CONFIG_OPTION,
       { flags: '--region <region>', description: 'say which parameters deploy passes in this region' },
+      ENGINE_OPTION,
     ],
     load: () => import('./template.js'),
   },

@@ -1,7 +1,6 @@
 // guardrail remove: delete the stacks of some or all accounts. What the template retains (the trail bucket, the
 // decision log group, the dead-letter queue of failed reverts) stays, and is named.
-import { remove } from '../engines/direct/remove.js';
-import { removeStackSets } from '../engines/stacksets/remove.js';
+import { engineFor } from '../engines/index.js';
 import { checkEngine } from '../config/index.js';
 import type { DeployEvent } from '../engines/direct/deploy.js';
 import { createReporter } from '../output/reporter.js';
@@ -22,7 +21,6 @@ export async function execute(context: CommandContext): Promise<number> {
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
   checkEngine(loaded);
-  const engine = loaded.config.deploy.engine;
   // without a terminal, --yes is required: say so before touching anything
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
   const session = await openCommandSession(context, loaded.config);
@@ -37,7 +35,7 @@ export async function execute(context: CommandContext): Promise<number> {
   };
   let report;
   try {
-    report = await (engine === 'stacksets' ? removeStackSets : remove)({
+    report = await engineFor(loaded.config).remove({
       session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
       confirm: async (plan) => {
         reporter.stop();
@@ -53,10 +51,10 @@ export async function execute(context: CommandContext): Promise<number> {
     `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
   const keptOthers = report.kept.filter((k) => k.type !== 'AWS::S3::Bucket');
   if (keptOthers.length > 0) notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
-  if ('notes' in report) notes.push(...(report.notes as string[]));
+  notes.push(...report.notes);
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine, retainedBuckets: report.retainedBuckets,
+    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine: report.engine, retainedBuckets: report.retainedBuckets,
       kept: report.kept, ...(notes.length > 0 ? { notes } : {}) }));
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));

@@ -1,6 +1,6 @@
 // guardrail status: per account × region, is guardrail deployed, current, enabled and untampered.
-import { status, type StatusEvent, type StatusReport } from '../engines/direct/status.js';
-import { statusStackSets } from '../engines/stacksets/status.js';
+import { engineFor } from '../engines/index.js';
+import type { StatusEvent, StatusReport } from '../engines/direct/status.js';
 import { checkEngine } from '../config/index.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
@@ -36,7 +36,6 @@ export async function execute(context: CommandContext): Promise<number> {
   const { io, signal } = context;
   const loaded = await loadCommandConfig(context, options);
   checkEngine(loaded);
-  const engine = loaded.config.deploy.engine;
   const session = await openCommandSession(context, loaded.config);
   const reporter = await createReporter(io, context.color, 'checking');
   const onEvent = (e: StatusEvent) => {
@@ -52,16 +51,16 @@ export async function execute(context: CommandContext): Promise<number> {
     const input = { session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,
       drift: options.drift !== false, signal, emit: onEvent,
       ...(options.requireProtection ? { requireProtection: true } : {}) };
-    report = engine === 'stacksets' ? await statusStackSets(input) : await status(input);
+    report = await engineFor(loaded.config).status(input);
   } finally {
     reporter.stop();
     session.close();
   }
-  const notes: string[] = 'notes' in report ? (report.notes as string[]) : [];
+  const notes = report.notes;
   if (options.output === 'json') {
     const targets = report.targets.map(({ codeSha256: _sha, templateVersion: _version, ...row }) => row);
     io.stdout.write(jsonDocument('status', targets, report.summary, {
-      engine, ...(notes.length > 0 ? { notes } : {}), templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
+      engine: report.engine, ...(notes.length > 0 ? { notes } : {}), templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
       offload: session.offload.stats(),
       excluded: report.excluded, ...(report.protectionError ? { protectionError: report.protectionError } : {}),
     }));

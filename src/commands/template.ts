@@ -1,7 +1,7 @@
 // guardrail template: print the rendered template exactly as deploy sends it, for review or your own linters.
 import { REGION_NAMES, isRegionName } from '../config/regions.js';
 import { suggest } from '../config/suggest.js';
-import { renderForConfig } from '../engines/render.js';
+import { engineFor } from '../engines/index.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import { loadSettings } from './load-settings.js';
@@ -9,6 +9,7 @@ import { loadSettings } from './load-settings.js';
 interface TemplateOptions {
   config?: string;
   region?: string;
+  engine?: string;
 }
 
 export async function execute(context: CommandContext): Promise<number> {
@@ -20,9 +21,12 @@ export async function execute(context: CommandContext): Promise<number> {
       problems: [{ path: '--region', message: `unknown region "${options.region}"`, didYouMean: suggest(options.region, REGION_NAMES) }],
     });
   }
-  const loaded = await loadSettings(context, options.config, options.region ? { regions: options.region } : {});
+  const loaded = await loadSettings(context, options.config, {
+    ...(options.region ? { regions: options.region } : {}), ...(options.engine ? { engine: options.engine } : {}),
+  });
   const { config } = loaded;
-  const rendered = await renderForConfig(config);
+  const engine = engineFor(config);
+  const rendered = await engine.template(config);
   io.stdout.write(rendered.body.endsWith('\n') ? rendered.body : `${rendered.body}\n`);
   const region = options.region;
   const home = config.trail.homeRegion;
@@ -31,6 +35,6 @@ export async function execute(context: CommandContext): Promise<number> {
     : config.trail.mode === 'auto'
       ? `; in ${region} (home region) deploy passes CreateTrail=true only for accounts without a logging multi-region trail`
       : `; in ${region} (home region) deploy passes CreateTrail=${config.trail.mode === 'create'}`;
-  io.stderr.write(`template version ${rendered.version}, ${rendered.bytes} bytes (CloudFormation's limit: 51,200)${trail}\n`);
+  io.stderr.write(`${engine.name} engine: template version ${rendered.version}, ${rendered.bytes} bytes (CloudFormation's limit: 51,200)${trail}\n`);
   return 0;
 }

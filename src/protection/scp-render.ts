@@ -5,6 +5,7 @@
 // the function, no role created or passed by the names the approval store trusts, no messages on its queues but
 // the function's. Separate statements only where the exception differs.
 import type { GuardrailConfig } from '../config/index.js';
+import { instanceGeneratedPrefix } from '../stack/names.js';
 
 export const POLICY_NAME = 'guardrail-protect';
 /** Organizations' limits for SCPs. */
@@ -45,13 +46,9 @@ function generated(stackName: string, logicalId: string, max: number, lower = fa
   return `${lower ? prefix.toLowerCase() : prefix}*`;
 }
 
-/**
- * A name CloudFormation generates in a StackSets instance stack (`StackSet-<name>-<uuid>`) for a type of at most
- * 80 characters (roles, queues, buckets): the uuid alone is 36 characters, so the prefix never survives whole and
- * the name starts with the instance stack name's first 20 characters (for a short stack name, `StackSet-<name>-`).
- */
+/** A name CloudFormation generates in a StackSets instance stack (stack/names.ts), as a pattern. */
 function instanceGenerated(stackName: string, lower = false): string {
-  const prefix = `StackSet-${stackName}-`.slice(0, 20);
+  const prefix = instanceGeneratedPrefix(stackName);
   return `${lower ? prefix.toLowerCase() : prefix}*`;
 }
 

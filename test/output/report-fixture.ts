@@ -47,7 +47,7 @@ export function reportFixture(opts: { accounts: number; lines: number; names?: (
   return {
     generatedAt: new Date(until).toISOString(), version: '0.1.0', configDigest: 'sha256:abc', caller: { account: '100000000000', arn: 'arn:aws:iam::100000000000:root' },
     status: {
-      version: 'f58eba0977853193', codeSha256: 'PbFWUF4ff7', codeReference: 'local bundle', targets: rows, excluded: [], interrupted: false,
+      engine: 'direct', notes: [], version: 'f58eba0977853193', codeSha256: 'PbFWUF4ff7', codeReference: 'local bundle', targets: rows, excluded: [], interrupted: false,
       summary: { targets: rows.length, healthy, unhealthy: rows.length - healthy, drifted: 1, outdated: 0, missing: 0, failed: 0, excludedAccounts: 0,
         protected: 0, protectionOutdated: 0, unprotected: 0 },
       protectionError: null,

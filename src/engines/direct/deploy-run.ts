@@ -44,13 +44,14 @@ export interface DeployInput {
   emit(event: DeployEvent): void;
   /** asked, with the plan's counts, before changing more than one account; false cancels the apply */
   confirm(plan: PlanCounts): Promise<boolean>;
-  /** false with --yes: the rollout may start before every target is planned */
-  confirmRequired: boolean;
+  /** --yes: nothing to confirm, so the rollout may start before every target is planned (stacksets: trusted access may be activated) */
+  yes: boolean;
 }
 
 export type StopReason = 'tolerance' | 'signal' | 'canary' | 'declined' | 'store' | null;
 
 export interface DeployReport {
+  engine: GuardrailConfig['deploy']['engine'];
   version: string;
   templateBytes: number;
   targets: TargetResult[];
@@ -59,6 +60,10 @@ export interface DeployReport {
   stoppedBy: StopReason;
   /** approvals.enabled: the approval store's stack, deployed before any target */
   approvalStore: TargetResult | null;
+  /** what the engine has to say beyond the rows (a stack set's plan, an engine switch) */
+  notes: string[];
+  /** the stack set operations of the run (none for the direct engine) */
+  operations: { what: string; status: string; operationId: string }[];
 }
 
 /** A target after planning: its plan and desired stack, or the failure that stopped planning it. */
@@ -208,6 +213,7 @@ export class DeployRun {
   /** The summary: every result in a stable order, the counts, and why the run stopped early, if it did. */
   finish(): DeployReport {
     return {
+      engine: 'direct', notes: [], operations: [],
       version: this.rendered.version, templateBytes: this.rendered.bytes, targets: order(this.results),
       excluded: this.set.excluded, summary: summarise(this.results, this.set.excluded.length), stoppedBy: this.stoppedBy,
       approvalStore: this.approvalStore,

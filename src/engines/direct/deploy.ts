@@ -26,7 +26,7 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
   const run = await openRun(input);
   if (!(await run.prepareApprovalStore())) return run.finish();
   const ranked = canaryFirst(run);
-  if (input.planOnly || input.confirmRequired) await planConfirmApply(run, ranked);
+  if (input.planOnly || !input.yes) await planConfirmApply(run, ranked);
   else await planWhileApplying(run, ranked);
   return run.finish();
 }

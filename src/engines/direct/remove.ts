@@ -35,6 +35,8 @@ export interface RemovePlan {
 }
 
 export interface RemoveReport {
+  engine: GuardrailConfig['deploy']['engine'];
+  notes: string[];
   targets: RemoveResult[];
   retainedBuckets: { account: string; region: string; bucket: string }[];
   /** every resource kept by its DeletionPolicy, with where it is */
@@ -87,7 +89,7 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   const finish = (): RemoveReport => {
     results.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
     return {
-      targets: results, summary: summarise(results, set.excluded.length), stoppedBy,
+      engine: 'direct', notes: [], targets: results, summary: summarise(results, set.excluded.length), stoppedBy,
       retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))),
       kept: results.flatMap((r) => (r.kept ?? []).map((k) => ({ account: r.account, region: r.region, ...k }))),
     };

@@ -81,6 +81,9 @@ export interface StatusInput {
 }
 
 export interface StatusReport {
+  engine: GuardrailConfig['deploy']['engine'];
+  /** what the engine has to say beyond the rows (a stack set's drift detection) */
+  notes: string[];
   version: string;
   codeSha256: string;
   /** where the expected code hash came from */
@@ -160,7 +163,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
   return {
-    version: rendered.version, codeSha256: code.currentSha, codeReference: code.reference, targets: rows, excluded: set.excluded,
+    engine: 'direct', notes: [], version: rendered.version, codeSha256: code.currentSha, codeReference: code.reference, targets: rows, excluded: set.excluded,
     protectionError: verdicts.error, interrupted: run.stoppedBy === 'signal',
     summary: {
       targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),

@@ -15,10 +15,6 @@ import { listInstances, planStackSet } from './plan.js';
 import { applyResults, plannedRows, refreshRows } from './rows.js';
 import { renderForStackSet } from './template.js';
 
-export interface StackSetsDeployInput extends DeployInput {
-  /** --yes: may activate trusted access */
-  yes: boolean;
-}
 
 export interface StackSetsDeployReport extends DeployReport {
   engine: 'stacksets';
@@ -31,7 +27,7 @@ export function adminClient(session: Session, config: DeployInput['config']) {
   return session.clients(session.identity.account, config.trail.homeRegion, role).cloudformation;
 }
 
-export async function deployStackSets(input: StackSetsDeployInput): Promise<StackSetsDeployReport> {
+export async function deployStackSets(input: DeployInput): Promise<StackSetsDeployReport> {
   const { session, config, emit, signal } = input;
   const admin = adminClient(session, config);
   await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
@@ -100,7 +96,7 @@ export async function deployStackSets(input: StackSetsDeployInput): Promise<Stac
 }
 
 interface ApplyPartInput {
-  input: StackSetsDeployInput;
+  input: DeployInput;
   plan: Awaited<ReturnType<typeof planStackSet>>;
   rows: ReturnType<typeof plannedRows>;
   ou: OuTargets;
@@ -144,7 +140,7 @@ async function applyPart(a: ApplyPartInput): Promise<void> {
 }
 
 /** New before old: deletes the direct stacks of accounts whose instances all succeeded. */
-async function replaceDirect(input: StackSetsDeployInput, plan: Awaited<ReturnType<typeof planStackSet>>,
+async function replaceDirect(input: DeployInput, plan: Awaited<ReturnType<typeof planStackSet>>,
   results: TargetResult[], report: (rows: TargetResult[]) => void): Promise<void> {
   const ok = (id: string) => results.filter((r) => r.account === id).every((r) => r.result === 'succeeded' || r.result === 'unchanged');
   const ids = plan.accounts.filter((p) => p.directStacks.length > 0 && ok(p.account.id)).map((p) => p.account.id);

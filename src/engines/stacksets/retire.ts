@@ -12,11 +12,7 @@ import { OperationContinues, runOperation } from './operation.js';
 import { describeStackSet, keyOf, listInstances } from './plan.js';
 import { instanceStackName } from './rows.js';
 
-export interface RetireReport extends DeployReport {
-  notes?: string[];
-}
-
-export async function retireStackSet(input: DeployInput & { yes: boolean }, report: DeployReport): Promise<RetireReport> {
+export async function retireStackSet(input: DeployInput, report: DeployReport): Promise<DeployReport> {
   const { session, config } = input;
   const name = config.stackName;
   const callAs = config.stacksets.callAs;
@@ -26,7 +22,7 @@ export async function retireStackSet(input: DeployInput & { yes: boolean }, repo
     if (!(await describeStackSet(cfn, name, callAs))) return report;
     instances = await listInstances(cfn, name, callAs);
   } catch (err) {
-    return { ...report, notes: [`Could not check for a stack set ${name} left by the stacksets engine: ${describeError(err)}`] };
+    return { ...report, notes: [...report.notes, `Could not check for a stack set ${name} left by the stacksets engine: ${describeError(err)}`] };
   }
   const ok = (id: string) => report.targets.filter((r) => r.account === id).every((r) => r.result === 'succeeded' || r.result === 'unchanged');
   const accounts = [...new Set(report.targets.map((r) => r.account))].filter((id) => ok(id));
@@ -35,7 +31,7 @@ export async function retireStackSet(input: DeployInput & { yes: boolean }, repo
   if (input.planOnly || report.stoppedBy) {
     if (held.length > 0) notes.push(`Switching engines: stack set ${name} holds ${held.length} instance(s) in these accounts; once the direct stacks stand, `
       + 'those instances are deleted (new before old), and the stack set too when none is left.');
-    return { ...report, notes };
+    return { ...report, notes: [...report.notes, ...notes] };
   }
   const rows: TargetResult[] = [];
   if (held.length > 0) {
@@ -61,7 +57,7 @@ export async function retireStackSet(input: DeployInput & { yes: boolean }, repo
     } catch (err) {
       if (!(err instanceof OperationContinues)) throw err;
       notes.push(`Interrupted: stack set operation ${err.operationId} continues in AWS; follow it with guardrail status --engine stacksets.`);
-      return { ...report, stoppedBy: 'signal', notes };
+      return { ...report, stoppedBy: 'signal', notes: [...report.notes, ...notes] };
     }
   }
   const left = await listInstances(cfn, name, callAs);
@@ -72,5 +68,5 @@ export async function retireStackSet(input: DeployInput & { yes: boolean }, repo
     notes.push(`Stack set ${name} keeps ${left.size} instance(s) (accounts not deployed directly in this run); auto-deployment still applies to its OUs.`);
   }
   const targets = order([...report.targets, ...rows]);
-  return { ...report, targets, summary: summarise(targets, report.excluded.length), notes };
+  return { ...report, targets, summary: summarise(targets, report.excluded.length), notes: [...report.notes, ...notes] };
 }

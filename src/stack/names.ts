@@ -1,0 +1,17 @@
+// The names CloudFormation gives guardrail's stacks and what they create, per engine, in one place: the engines
+// (where a target's stack and logs are), the SCP (what it protects) and the approval store (whom it trusts) all
+// derive theirs from here.
+
+/** A StackSets instance stack is `StackSet-<set name>-<uuid>`; this is its name up to the uuid. */
+export function instanceStackPrefix(setName: string): string {
+  return `StackSet-${setName}-`;
+}
+
+/**
+ * What CloudFormation generates in an instance stack for a type of at most 80 characters (roles, queues, buckets)
+ * starts with the instance stack name's first 20 characters: the uuid alone is 36, so the prefix never survives
+ * whole (for a short stack name it is `StackSet-<name>-`).
+ */
+export function instanceGeneratedPrefix(setName: string): string {
+  return instanceStackPrefix(setName).slice(0, 20);
+}
