@@ -1,14 +1,16 @@
-// The activity pipeline: the same discovery, targets, pool, roles and progress as status; per target, the function's
-// decision lines of the window (FilterLogEvents), read back as rows; then the rows newest first and a summary.
+// The activity pipeline: the same fleet run (discovery, targets, pool, roles, progress) as status; per target, the
+// decision lines of the window (FilterLogEvents) from the log groups of every engine's stacks there, read back as
+// rows; then the rows newest first and a summary.
 import type { GuardrailConfig } from '../config/index.js';
 import { readFunctionLogs } from '../stack/function-logs.js';
 import { filterPattern, principalMatches, type ActivityQuery } from './query.js';
 import { parseDecisionLine, type ActivityRow } from './line.js';
 import { summariseActivity, type ActivitySummary } from './summary.js';
 import { describeError } from '../aws/describe-error.js';
-import { runPool } from '../fleet/pool.js';
+import { everyEngine } from '../engines/index.js';
+import { levelOf, type Emit, type Place, type TargetOutcome } from '../fleet/events.js';
+import { Fleet } from '../fleet/run.js';
 import type { Session } from '../fleet/session.js';
-import { expandTargets, resolveAccounts, type Target } from '../fleet/targets.js';
 
 export interface ActivityTarget {
   account: string;
@@ -21,19 +23,13 @@ export interface ActivityTarget {
   durationMs: number;
 }
 
-export type ActivityEvent =
-  | { type: 'discovered'; accounts: number; excluded: number }
-  | { type: 'phase'; phase: 'activity'; targets: number }
-  | { type: 'start'; target: Target }
-  | { type: 'done'; target: ActivityTarget };
-
 export interface ActivityInput {
   session: Session;
   config: GuardrailConfig;
   selectedAccounts: string[] | null;
   query: ActivityQuery;
   signal: AbortSignal;
-  emit(event: ActivityEvent): void;
+  emit: Emit;
 }
 
 export interface ActivityReport {
@@ -52,27 +48,34 @@ export function newestFirst(a: ActivityRow, b: ActivityRow): number {
     || (a.eventId ?? '').localeCompare(b.eventId ?? '') || (a.groupId ?? '').localeCompare(b.groupId ?? '');
 }
 
-export async function activity(input: ActivityInput): Promise<ActivityReport> {
-  const { session, config, query, emit } = input;
-  const set = await resolveAccounts(session, config, input.selectedAccounts);
-  emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
-  const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, config.stackName);
-  const pattern = filterPattern(query);
-  const results: ActivityTarget[] = failed.map((f) => ({ account: f.account, accountName: f.accountName, region: f.region,
-    status: 'unreadable', events: 0, error: f.error, durationMs: 0 }));
-  for (const r of results) emit({ type: 'done', target: r });
-  const rows: ActivityRow[] = [];
+/** progress words: a read log is a success, a target without guardrail is skipped, an unreadable log fails */
+const RESULT = { read: 'succeeded', 'not-deployed': 'skipped', unreadable: 'failed' } as const;
 
-  emit({ type: 'phase', phase: 'activity', targets: targets.length });
-  const run = await runPool(targets, async (target): Promise<ActivityTarget> => {
-    emit({ type: 'start', target });
+export function activityOutcome(t: ActivityTarget): TargetOutcome {
+  return { account: t.account, accountName: t.accountName, region: t.region, code: RESULT[t.status],
+    level: levelOf(RESULT[t.status]), message: t.error, durationMs: t.durationMs };
+}
+
+export async function activity(input: ActivityInput): Promise<ActivityReport> {
+  const { session, config, query } = input;
+  const blank = (p: Place, error: string): ActivityTarget =>
+    ({ account: p.account, accountName: p.accountName, region: p.region, status: 'unreadable', events: 0, error, durationMs: 0 });
+  const fleet = await new Fleet<ActivityTarget>(input, {
+    blank: (p, why) => blank(p, 'error' in why ? why.error : why.skipped),
+    outcome: activityOutcome,
+  }).open();
+  const pattern = filterPattern(query);
+  // every engine's stacks: the configured one's, and those an earlier engine left (their logs are history too)
+  const places = everyEngine(config).map((e) => e.stacksFor(config));
+  const rows: ActivityRow[] = [];
+  const run = await fleet.each('activity', fleet.targets, async (target): Promise<ActivityTarget> => {
+    fleet.started(target);
     const started = Date.now();
-    const result: ActivityTarget = { account: target.account, accountName: target.accountName, region: target.region,
-      status: 'read', events: 0, error: null, durationMs: 0 };
+    const result: ActivityTarget = { ...blank(target, ''), status: 'read', error: null };
     try {
       await session.broker.check(target.account, target.role);
       const c = session.clients(target.account, target.region, target.role);
-      const read = await readFunctionLogs(await c.logs(), c.cloudformation, config.stackName,
+      const read = await readFunctionLogs(await c.logs(), c.cloudformation, places,
         { startTime: query.sinceMs, endTime: query.untilMs, filterPattern: pattern }, input.signal);
       if (read.kind === 'not-deployed') result.status = 'not-deployed';
       else if (read.kind === 'no-log-group') {
@@ -94,20 +97,9 @@ export async function activity(input: ActivityInput): Promise<ActivityReport> {
     }
     result.durationMs = Date.now() - started;
     session.release(target.account, target.region, target.role);
-    emit({ type: 'done', target: result });
     return result;
-  }, { concurrency: config.deploy.concurrency, failureTolerance: null, signal: input.signal, isFailure: () => false });
-
-  run.outcomes.forEach((o, i) => {
-    if (o.kind === 'ran') results.push(o.result);
-    else {
-      const t = targets[i]!;
-      const r: ActivityTarget = { account: t.account, accountName: t.accountName, region: t.region, status: 'unreadable', events: 0, error: o.reason, durationMs: 0 };
-      emit({ type: 'done', target: r });
-      results.push(r);
-    }
   });
-  results.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
+  const results = fleet.sorted();
   rows.sort(newestFirst);
   return {
     since: new Date(query.sinceMs).toISOString(), until: new Date(query.untilMs).toISOString(), filterPattern: pattern,

@@ -1,5 +1,6 @@
 // guardrail activity: what the functions decided in a time window, across every account and region.
-import { activity, type ActivityEvent } from '../activity/read.js';
+import { activity } from '../activity/read.js';
+import { progressTo } from '../output/progress.js';
 import { buildQuery, type QueryFlags } from '../activity/query.js';
 import { activityCsv, activityTable } from '../output/activity-table.js';
 import { createReporter } from '../output/reporter.js';
@@ -11,8 +12,6 @@ interface ActivityOptions extends TargetOptions, QueryFlags {
   output: 'table' | 'json' | 'csv';
 }
 
-const RESULT = { read: 'succeeded', 'not-deployed': 'skipped', unreadable: 'failed' } as const;
-
 export async function execute(context: CommandContext): Promise<number> {
   const options = context.options as unknown as ActivityOptions;
   const { io, signal } = context;
@@ -20,14 +19,7 @@ export async function execute(context: CommandContext): Promise<number> {
   const loaded = await loadCommandConfig(context, options);
   const session = await openCommandSession(context, loaded.config);
   const reporter = await createReporter(io, context.color, 'reading logs');
-  const onEvent = (e: ActivityEvent) => {
-    switch (e.type) {
-      case 'discovered': reporter.note(`${e.accounts} account(s) to read${e.excluded ? `, ${e.excluded} left out` : ''}`); break;
-      case 'phase': reporter.phase(e.phase, e.targets); break;
-      case 'start': reporter.started(e.target); break;
-      case 'done': reporter.finished({ ...e.target, result: RESULT[e.target.status], error: e.target.error }); break;
-    }
-  };
+  const onEvent = progressTo(reporter, 'to read');
   let report;
   try {
     report = await activity({ session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, query, signal, emit: onEvent });

@@ -1,6 +1,7 @@
 // guardrail deploy: options → engine → reporter → exit code. No AWS calls of its own.
 import { engineFor } from '../engines/index.js';
-import type { DeployEvent, PlanCounts } from '../engines/direct/deploy.js';
+import type { PlanCounts } from '../engines/direct/deploy.js';
+import { progressTo } from '../output/progress.js';
 import { createReporter } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
@@ -31,16 +32,7 @@ export async function execute(context: CommandContext): Promise<number> {
 
   const session = await openCommandSession(context, config);
   const reporter = await createReporter(io, context.color, options.plan ? 'planning' : 'deploying');
-  const onEvent = (e: DeployEvent) => {
-    switch (e.type) {
-      case 'discovered':
-        reporter.note(`${e.accounts} account(s) to target${e.excluded ? `, ${e.excluded} left out` : ''}`);
-        break;
-      case 'phase': reporter.phase(e.phase, e.targets); break;
-      case 'start': reporter.started(e.target); break;
-      case 'done': reporter.finished(e.result); break;
-    }
-  };
+  const onEvent = progressTo(reporter, 'to target');
   let report;
   try {
     const input = {

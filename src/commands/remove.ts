@@ -2,7 +2,7 @@
 // decision log group, the dead-letter queue of failed reverts) stays, and is named.
 import { engineFor } from '../engines/index.js';
 import { checkEngine } from '../config/index.js';
-import type { DeployEvent } from '../engines/direct/deploy.js';
+import { progressTo } from '../output/progress.js';
 import { createReporter } from '../output/reporter.js';
 import { removeQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
@@ -25,14 +25,7 @@ export async function execute(context: CommandContext): Promise<number> {
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
   const session = await openCommandSession(context, loaded.config);
   const reporter = await createReporter(io, context.color, 'removing');
-  const onEvent = (e: DeployEvent) => {
-    switch (e.type) {
-      case 'discovered': reporter.note(`${e.accounts} account(s)`); break;
-      case 'phase': reporter.phase(e.phase === 'rollout' ? 'delete' : e.phase, e.targets); break;
-      case 'start': reporter.started(e.target); break;
-      case 'done': reporter.finished(e.result); break;
-    }
-  };
+  const onEvent = progressTo(reporter, '');
   let report;
   try {
     report = await engineFor(loaded.config).remove({

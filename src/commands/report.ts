@@ -2,9 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildQuery } from '../activity/query.js';
-import type { ActivityEvent } from '../activity/read.js';
 import { gatherReport } from '../report/gather.js';
-import type { StatusEvent } from '../engines/direct/status.js';
+import { progressTo } from '../output/progress.js';
 import { UsageError } from '../errors.js';
 import { createReporter } from '../output/reporter.js';
 import { reportHtml } from '../output/report-html.js';
@@ -27,13 +26,7 @@ export async function execute(context: CommandContext): Promise<number> {
   const loaded = await loadCommandConfig(context, options);
   const session = await openCommandSession(context, loaded.config);
   const reporter = await createReporter(io, context.color, 'reporting');
-  const onEvent = (e: StatusEvent | ActivityEvent) => {
-    if (e.type === 'phase') reporter.phase(e.phase, e.targets);
-    else if (e.type === 'start') reporter.started(e.target);
-    else if (e.type === 'discovered') reporter.note(`${e.accounts} account(s)${e.excluded ? `, ${e.excluded} left out` : ''}`);
-    else if ('row' in e) reporter.finished({ ...e.row, result: e.row.healthy ? 'healthy' : 'unhealthy', error: e.row.problems.join('; ') || null });
-    else reporter.finished({ ...e.target, result: e.target.status === 'unreadable' ? 'failed' : 'succeeded', error: e.target.error });
-  };
+  const onEvent = progressTo(reporter, '');
   let data;
   try {
     data = await gatherReport({ session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,

@@ -1,6 +1,7 @@
 // guardrail status: per account × region, is guardrail deployed, current, enabled and untampered.
 import { engineFor } from '../engines/index.js';
-import type { StatusEvent, StatusReport } from '../engines/direct/status.js';
+import type { StatusReport } from '../engines/direct/status.js';
+import { progressTo } from '../output/progress.js';
 import { checkEngine } from '../config/index.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
@@ -38,14 +39,7 @@ export async function execute(context: CommandContext): Promise<number> {
   checkEngine(loaded);
   const session = await openCommandSession(context, loaded.config);
   const reporter = await createReporter(io, context.color, 'checking');
-  const onEvent = (e: StatusEvent) => {
-    switch (e.type) {
-      case 'discovered': reporter.note(`${e.accounts} account(s) to check${e.excluded ? `, ${e.excluded} left out` : ''}`); break;
-      case 'phase': reporter.phase(e.phase, e.targets); break;
-      case 'start': reporter.started(e.target); break;
-      case 'done': reporter.finished({ ...e.row, result: e.row.healthy ? 'healthy' : 'unhealthy', error: e.row.problems.join('; ') || null }); break;
-    }
-  };
+  const onEvent = progressTo(reporter, 'to check');
   let report;
   try {
     const input = { session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,

@@ -1,5 +1,6 @@
 // The result of one target, as every command reports it (the JSON contract), and the summary counts.
 import type { FailedResource } from '../stack/deploy-stack.js';
+import { levelOf, type Place, type TargetOutcome } from './events.js';
 
 export type ContractAction = 'create' | 'update' | 'none' | 'delete';
 export type TargetResultKind = 'succeeded' | 'unchanged' | 'failed' | 'skipped' | 'planned';
@@ -19,6 +20,21 @@ export interface TargetResult {
   changes?: string[];
   firstFailure?: FailedResource;
   trail?: string;
+}
+
+/** What progress shows of a result row. */
+export function resultOutcome(r: TargetResult): TargetOutcome {
+  return { account: r.account, accountName: r.accountName, region: r.region, code: r.result, level: levelOf(r.result),
+    action: r.action, stackStatus: r.stackStatus, message: r.error, durationMs: r.durationMs };
+}
+
+/** The row of a target no work ran on: its account could not be expanded (`error`), or it was skipped. */
+export function blankResult(p: Place, stackName: string, why: { error: string; reason?: string } | { skipped: string },
+  action: ContractAction = 'none'): TargetResult {
+  return {
+    account: p.account, accountName: p.accountName, region: p.region, stackName, action, stackStatus: null, durationMs: 0,
+    ...('error' in why ? { result: 'failed', error: why.error, reason: why.reason ?? '' } : { result: 'skipped', error: null, reason: why.skipped }),
+  };
 }
 
 export interface Summary {

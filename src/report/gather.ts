@@ -5,11 +5,13 @@ import { createHash } from 'node:crypto';
 import type { GuardrailConfig } from '../config/index.js';
 import { accountOuPaths, type OuPlace } from '../org/ou-paths.js';
 import { packageVersion } from '../version.js';
-import { activity, type ActivityEvent, type ActivityReport } from '../activity/read.js';
+import { activity, type ActivityReport } from '../activity/read.js';
 import type { ActivityQuery } from '../activity/query.js';
 import { describeError } from '../aws/describe-error.js';
 import type { Session } from '../fleet/session.js';
-import { status, type StatusEvent, type StatusReport, type StatusRow } from '../engines/direct/status.js';
+import { engineFor, type StatusReport } from '../engines/index.js';
+import type { StatusRow } from '../engines/status-row.js';
+import type { Emit } from '../fleet/events.js';
 
 /** A status row as `status --output json` writes it; fields other work adds (protection, approvals) come along. */
 export type ReportStatusRow = Omit<StatusRow, 'codeSha256'> & { protection?: string; approvals?: number } & Record<string, unknown>;
@@ -42,7 +44,7 @@ export interface ReportInput {
   drift: boolean;
   query: ActivityQuery;
   signal: AbortSignal;
-  emit(event: StatusEvent | ActivityEvent): void;
+  emit: Emit;
 }
 
 export function configDigest(config: GuardrailConfig): string {
@@ -53,7 +55,7 @@ export function configDigest(config: GuardrailConfig): string {
 
 export async function gatherReport(input: ReportInput): Promise<ReportData> {
   const { session, config, selectedAccounts, signal, emit } = input;
-  const health = await status({ session, config, selectedAccounts, drift: input.drift, signal, emit });
+  const health = await engineFor(config).status({ session, config, selectedAccounts, drift: input.drift, signal, emit });
   const collapse = new Set(health.targets.map((r) => r.account)).size >= COLLAPSE_AT;
   const [log, ous] = await Promise.all([
     activity({ session, config, selectedAccounts, query: input.query, signal, emit }),

@@ -1,7 +1,8 @@
 // Reading the revert function's decision lines from its CloudWatch log groups. The template's FunctionLogGroup is
-// named by CloudFormation (`<stack>-FunctionLogGroup-<suffix>`), named in the stack's DecisionLogGroup output, and
-// kept when the stack is removed or the group replaced: a target's decisions are in the current group and in any
-// kept one, so all of them are read.
+// named by CloudFormation (`<stack>-FunctionLogGroup-<suffix>`; for a StackSets instance the stack is
+// `StackSet-<name>-<uuid>`), named in the stack's DecisionLogGroup output, and kept when the stack is removed or the
+// group replaced: a target's decisions are in the current group and in any kept one, of either engine's stacks, so
+// all of them are read.
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { paginateDescribeLogGroups, paginateFilterLogEvents, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { isStackMissing } from './cfn-errors.js';
@@ -33,32 +34,45 @@ async function stackLogGroup(cfn: CloudFormationClient, stackName: string): Prom
   }
 }
 
-async function keptLogGroups(logs: CloudWatchLogsClient, stackName: string): Promise<string[]> {
+/** Where one engine's stacks keep their decision logs in a target (engines/index.ts `stacksFor`). */
+export interface LogPlace {
+  /** the stack's name, when it is known in every target (null: found by its log groups only) */
+  stackName: string | null;
+  logGroups: { prefix: string; test(name: string): boolean };
+}
+
+async function keptLogGroups(logs: CloudWatchLogsClient, groups: LogPlace['logGroups']): Promise<string[]> {
   const names: string[] = [];
-  for await (const page of paginateDescribeLogGroups({ client: logs }, { logGroupNamePrefix: functionLogGroupPrefix(stackName) })) {
-    for (const g of page.logGroups ?? []) if (g.logGroupName) names.push(g.logGroupName);
+  for await (const page of paginateDescribeLogGroups({ client: logs }, { logGroupNamePrefix: groups.prefix })) {
+    for (const g of page.logGroups ?? []) if (g.logGroupName && groups.test(g.logGroupName)) names.push(g.logGroupName);
   }
   return names;
 }
 
 /**
- * Every event of the window that matches the pattern, from the stack's log group and every kept one. No stack and no
- * group: not deployed. A stack whose log group is gone is a finding of its own.
+ * Every event of the window that matches the pattern, from the log groups of every place (each engine's stacks,
+ * current and kept), each group read once. No stack and no group anywhere: not deployed. A stack whose log group
+ * is gone is a finding of its own.
  */
-export async function readFunctionLogs(logs: CloudWatchLogsClient, cfn: CloudFormationClient, stackName: string,
+export async function readFunctionLogs(logs: CloudWatchLogsClient, cfn: CloudFormationClient, places: readonly LogPlace[],
   q: LogQuery, signal: AbortSignal): Promise<LogRead> {
-  const current = await stackLogGroup(cfn, stackName);
-  const kept = await keptLogGroups(logs, stackName);
-  if (current && !kept.includes(current)) return { kind: 'no-log-group', logGroup: current };
-  if (current === null && kept.length === 0) return { kind: 'not-deployed' };
-  if (kept.length === 0) return { kind: 'no-log-group', logGroup: null };
+  const groups = new Set<string>();
+  let stacks = 0;
+  for (const place of places) {
+    const current = place.stackName === null ? null : await stackLogGroup(cfn, place.stackName);
+    const kept = await keptLogGroups(logs, place.logGroups);
+    if (current && !kept.includes(current)) return { kind: 'no-log-group', logGroup: current };
+    if (current !== null) stacks++;
+    for (const g of kept) groups.add(g);
+  }
+  if (groups.size === 0) return stacks > 0 ? { kind: 'no-log-group', logGroup: null } : { kind: 'not-deployed' };
   const events: { message: string; timestamp: number }[] = [];
-  for (const logGroupName of kept) {
+  for (const logGroupName of groups) {
     const pages = paginateFilterLogEvents({ client: logs }, { logGroupName, startTime: q.startTime, endTime: q.endTime, filterPattern: q.filterPattern });
     for await (const page of pages) {
       for (const e of page.events ?? []) if (typeof e.message === 'string') events.push({ message: e.message, timestamp: e.timestamp ?? 0 });
-      if (signal.aborted) return { kind: 'read', groups: kept, events };
+      if (signal.aborted) return { kind: 'read', groups: [...groups], events };
     }
   }
-  return { kind: 'read', groups: kept, events };
+  return { kind: 'read', groups: [...groups], events };
 }

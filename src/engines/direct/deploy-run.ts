@@ -13,16 +13,13 @@ import type { RenderedTemplate } from '../../stack/template.js';
 import { decideTrail, type TrailDecision } from '../../stack/trail.js';
 import { describeError } from '../../aws/describe-error.js';
 import { deployApprovalStore } from '../../approvals/store-stack.js';
-import { order, summarise, type ContractAction, type Summary, type TargetResult } from '../../fleet/results.js';
+import type { Emit } from '../../fleet/events.js';
+import { blankResult, resultOutcome, summarise, type ContractAction, type Summary, type TargetResult } from '../../fleet/results.js';
+import { Fleet } from '../../fleet/run.js';
 import type { Session } from '../../fleet/session.js';
 import { EarlyResults } from '../../fleet/warm-up.js';
-import { targetKey, warmTargets, type Target, type TargetAccount, type TargetSet } from '../../fleet/targets.js';
+import { targetKey, type Target } from '../../fleet/targets.js';
 
-export type DeployEvent =
-  | { type: 'discovered'; accounts: number; excluded: number }
-  | { type: 'phase'; phase: 'plan' | 'canary' | 'rollout'; targets: number }
-  | { type: 'start'; target: Target }
-  | { type: 'done'; result: TargetResult };
 
 /** What the plan says will happen, for the confirmation: target counts per action, and the accounts to change. */
 export interface PlanCounts {
@@ -41,7 +38,7 @@ export interface DeployInput {
   selectedAccounts: string[] | null;
   planOnly: boolean;
   signal: AbortSignal;
-  emit(event: DeployEvent): void;
+  emit: Emit;
   /** asked, with the plan's counts, before changing more than one account; false cancels the apply */
   confirm(plan: PlanCounts): Promise<boolean>;
   /** --yes: nothing to confirm, so the rollout may start before every target is planned (stacksets: trusted access may be activated) */
@@ -83,7 +80,6 @@ export const contractAction = (a: DeployAction): ContractAction =>
 export const isPlanned = (item: Planned | Target): item is Planned => 'target' in item;
 
 export class DeployRun {
-  readonly results: TargetResult[] = [];
   failures = 0;
   stoppedBy: StopReason = null;
   approvalStore: TargetResult | null = null;
@@ -93,7 +89,7 @@ export class DeployRun {
   targets: Target[] = [];
   readonly stackName: string;
   readonly homeRegion: string;
-  private set: TargetSet = { managementAccountId: null, accounts: [], excluded: [] };
+  readonly fleet: Fleet<TargetResult>;
   private readonly timer: PollTimer;
   private readonly runId = randomUUID();
   private readonly trailDecisions = new Map<string, Promise<TrailDecision>>();
@@ -103,24 +99,23 @@ export class DeployRun {
   constructor(readonly input: DeployInput, private readonly rendered: RenderedTemplate) {
     const { config } = input;
     this.stackName = config.stackName;
+    this.fleet = new Fleet<TargetResult>(input, { blank: (p, why) => blankResult(p, this.stackName, why), outcome: resultOutcome });
     this.homeRegion = config.trail.homeRegion;
     this.timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   }
 
-  /** Discovery is done: the targets, and the accounts that could not be expanded into targets (reported now). */
-  begin(set: TargetSet, targets: Target[], unreachable: TargetResult[]): void {
+  /**
+   * Discovery and targets (each account's targets are planned while the organisation is still being listed); the
+   * accounts that could not be expanded into targets are reported, and count against the failure tolerance.
+   */
+  async open(): Promise<void> {
     const { config } = this.input;
-    this.set = set;
-    this.targets = targets;
+    await this.fleet.open({ warm: (target) => this.early.start(target) });
+    this.targets = this.fleet.targets;
+    const unreachable = this.fleet.unreachable;
     this.tolerance = config.deploy.failureTolerance === null ? null
-      : failureLimit(config.deploy.failureTolerance, targets.length + unreachable.length);
-    this.failures = unreachable.length;
-    for (const r of unreachable) this.report(r);
-  }
-
-  /** Starts planning an account's targets while the organisation is still being listed (`warmTargets`). */
-  warm(a: TargetAccount, next: () => Promise<boolean>): Promise<void> {
-    return warmTargets(this.input.session, a, next, (target) => this.early.start(target));
+      : failureLimit(config.deploy.failureTolerance, this.targets.length + unreachable);
+    this.failures = unreachable;
   }
 
   /** Plans one target (read-only calls), or takes its plan started early. Never throws: see `planNow`. */
@@ -151,7 +146,7 @@ export class DeployRun {
   /** Applies one planned target's change set and reports the result. Never throws. */
   async apply(p: Planned): Promise<TargetResult> {
     this.input.session.offload.retire();
-    this.input.emit({ type: 'start', target: p.target });
+    this.fleet.started(p.target);
     p.startedAt = Date.now();
     let outcome: DeployOutcome;
     try {
@@ -206,16 +201,19 @@ export class DeployRun {
   }
 
   report(r: TargetResult): void {
-    this.results.push(r);
-    this.input.emit({ type: 'done', result: r });
+    this.fleet.report(r);
+  }
+
+  get results(): readonly TargetResult[] {
+    return this.fleet.rows;
   }
 
   /** The summary: every result in a stable order, the counts, and why the run stopped early, if it did. */
   finish(): DeployReport {
     return {
       engine: 'direct', notes: [], operations: [],
-      version: this.rendered.version, templateBytes: this.rendered.bytes, targets: order(this.results),
-      excluded: this.set.excluded, summary: summarise(this.results, this.set.excluded.length), stoppedBy: this.stoppedBy,
+      version: this.rendered.version, templateBytes: this.rendered.bytes, targets: this.fleet.sorted(),
+      excluded: this.fleet.set.excluded, summary: summarise([...this.fleet.rows], this.fleet.set.excluded.length), stoppedBy: this.stoppedBy,
       approvalStore: this.approvalStore,
     };
   }

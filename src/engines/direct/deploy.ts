@@ -11,16 +11,15 @@
 //   runCanary        deploy the canary alone; when it fails nothing else starts
 //   runWindow        the sliding-window rollout, planning ahead of the window
 //   DeployRun.finish the summary (engines/direct/deploy-run.ts, with the per-target steps: plan one, apply one)
-import { runPool } from '../../fleet/pool.js';
 import {
   DeployRun, isPlanned, type DeployInput, type DeployReport, type PlanCounts, type Planned,
 } from './deploy-run.js';
 import { planAhead, type PlanAhead } from '../../fleet/plan-ahead.js';
 import { renderForConfig } from '../render.js';
 import type { TargetResult } from '../../fleet/results.js';
-import { expandTargets, resolveAccounts, type Target } from '../../fleet/targets.js';
+import type { Target } from '../../fleet/targets.js';
 
-export type { DeployEvent, DeployInput, DeployReport, PlanCounts } from './deploy-run.js';
+export type { DeployInput, DeployReport, PlanCounts } from './deploy-run.js';
 
 export async function deploy(input: DeployInput): Promise<DeployReport> {
   const run = await openRun(input);
@@ -61,14 +60,9 @@ async function planWhileApplying(run: DeployRun, ranked: Target[]): Promise<void
 
 /** Renders the template, discovers the accounts and expands them into targets; unreachable accounts are reported. */
 async function openRun(input: DeployInput): Promise<DeployRun> {
-  const { session, config, emit } = input;
-  const rendered = await renderForConfig(config, session.identity.account);
+  const rendered = await renderForConfig(input.config, input.session.identity.account);
   const run = new DeployRun(input, rendered);
-  // the targets of each account are planned while the organisation is still being listed
-  const set = await resolveAccounts(session, config, input.selectedAccounts, (a, next) => run.warm(a, next));
-  emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
-  const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, config.stackName);
-  run.begin(set, targets, failed);
+  await run.open();
   return run;
 }
 
@@ -81,11 +75,8 @@ function canaryFirst(run: DeployRun): Target[] {
 
 /** Plans every target; reports those that need no apply, and returns those that do, in canary order. */
 async function planAll(run: DeployRun, ranked: Target[]): Promise<Planned[]> {
-  const { config, signal, emit } = run.input;
-  emit({ type: 'phase', phase: 'plan', targets: ranked.length });
-  const planRun = await runPool(ranked, (t) => run.plan(t), {
-    concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false,
-  });
+  run.fleet.phase('plan', ranked.length);
+  const planRun = await run.fleet.pool(ranked, (t) => run.plan(t));
   const pending: Planned[] = [];
   planRun.outcomes.forEach((o, i) => {
     if (o.kind === 'skipped') run.report(run.row({ target: ranked[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
@@ -119,9 +110,8 @@ async function confirmPlan(run: DeployRun, pending: Planned[]): Promise<boolean>
  */
 async function planUntilCanary(run: DeployRun, ranked: Target[], canaryCount: number):
   Promise<{ canary: Planned[]; rest: (Planned | Target)[] }> {
-  const { config, emit } = run.input;
-  const concurrency = config.deploy.concurrency;
-  emit({ type: 'phase', phase: 'plan', targets: ranked.length });
+  const concurrency = run.input.config.deploy.concurrency;
+  run.fleet.phase('plan', ranked.length);
   const found: { canary: Planned[]; planned: Planned[] } = { canary: [], planned: [] };
   // Without a failure tolerance, the first window is just the preferred canaries: on a first deploy they need a
   // change, and the canary starts without waiting for a whole window of plans (the rest are planned while it
@@ -143,12 +133,10 @@ async function planUntilCanary(run: DeployRun, ranked: Target[], canaryCount: nu
  */
 async function planSlice(run: DeployRun, batch: Target[], canaryCount: number, found: { canary: Planned[]; planned: Planned[] }):
   Promise<number> {
-  const { config, signal } = run.input;
+  const { signal } = run.input;
   const enough = new AbortController();
   let changing = found.canary.length;
-  const window = await runPool(batch, (t) => run.plan(t), {
-    concurrency: config.deploy.concurrency, failureTolerance: null, signal: AbortSignal.any([signal, enough.signal]), isFailure: () => false,
-  }, (_t, o) => {
+  const window = await run.fleet.pool(batch, (t) => run.plan(t), { signal: AbortSignal.any([signal, enough.signal]) }, (_t, o) => {
     if (o.kind === 'ran' && !o.result.failure && o.result.plan!.action !== 'none' && ++changing >= canaryCount) enough.abort();
   });
   let settled = 0;
@@ -189,9 +177,8 @@ function plannerFor(run: DeployRun, list: (Planned | Target)[], width: number): 
 /** Runs targets through the sliding window; a target not yet planned is planned ahead of its slot, or in it. */
 async function runWindow(run: DeployRun, list: (Planned | Target)[], phase: 'canary' | 'rollout', width: number,
   planner = plannerFor(run, list, width)): Promise<void> {
-  const { signal, emit } = run.input;
-  emit({ type: 'phase', phase, targets: list.length });
-  const pool = await runPool(list, async (_item, index): Promise<TargetResult | null> => {
+  run.fleet.phase(phase, list.length);
+  const pool = await run.fleet.pool(list, async (_item, index): Promise<TargetResult | null> => {
     const p = await planner.take(index);
     try {
       if (run.settleWithoutApply(p)) return p.failure ?? null;
@@ -200,8 +187,7 @@ async function runWindow(run: DeployRun, list: (Planned | Target)[], phase: 'can
       run.release(p.target);
     }
   }, {
-    concurrency: width, failureTolerance: run.tolerance, signal, initialFailures: run.failures,
-    isFailure: (r) => r?.result === 'failed',
+    concurrency: width, failureTolerance: run.tolerance, initialFailures: run.failures, isFailure: (r) => r?.result === 'failed',
   }, (item, outcome) => {
     if (outcome.kind === 'skipped') run.skip([item], outcome.reason);
   });

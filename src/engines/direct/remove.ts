@@ -5,12 +5,12 @@ import type { GuardrailConfig } from '../../config/index.js';
 import type { StackContext } from '../../stack/deploy-stack.js';
 import { planRemove, removeStack, type KeptResource } from '../../stack/remove-stack.js';
 import { describeError } from '../../aws/describe-error.js';
-import type { DeployEvent } from './deploy.js';
-import { summarise, type TargetResult } from '../../fleet/results.js';
+import type { Emit, Place } from '../../fleet/events.js';
+import { blankResult, resultOutcome, summarise, type TargetResult } from '../../fleet/results.js';
 import { PollTimer } from '../../aws/poll-timer.js';
-import { runPool } from '../../fleet/pool.js';
+import { Fleet } from '../../fleet/run.js';
 import type { Session } from '../../fleet/session.js';
-import { expandTargets, resolveAccounts, type Target } from '../../fleet/targets.js';
+import type { Target } from '../../fleet/targets.js';
 
 export interface RemoveResult extends TargetResult {
   retainedBuckets: string[];
@@ -23,7 +23,7 @@ export interface RemoveInput {
   config: GuardrailConfig;
   selectedAccounts: string[] | null;
   signal: AbortSignal;
-  emit(event: DeployEvent): void;
+  emit: Emit;
   /** asked with what will be deleted: the accounts (id and name), the regions and the stack count */
   confirm(plan: RemovePlan): Promise<boolean>;
 }
@@ -46,62 +46,47 @@ export interface RemoveReport {
 }
 
 export async function remove(input: RemoveInput): Promise<RemoveReport> {
-  const { session, config, emit, signal } = input;
-  const set = await resolveAccounts(session, config, input.selectedAccounts);
-  emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
+  const { session, config } = input;
   const stackName = config.stackName;
-  const { targets, failed } = await expandTargets(session, set.accounts, config.deploy.concurrency, stackName);
-  const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
-  const runId = randomUUID();
-  const ctxFor = (t: Target): StackContext => ({ cfn: session.clients(t.account, t.region, t.role).cloudformation, timer, runId });
-  const results: RemoveResult[] = failed.map((f) => ({ ...f, action: 'delete', retainedBuckets: [] }));
-  for (const r of results) emit({ type: 'done', result: r });
-
-  const row = (t: Target, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult => ({
+  const row = (t: Place, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult => ({
     account: t.account, accountName: t.accountName, region: t.region, stackName, action: 'delete', stackStatus: null,
     error: null, durationMs: 0, reason: '', retainedBuckets: [], ...fields,
   });
-
-  emit({ type: 'phase', phase: 'plan', targets: targets.length });
-  const planned = await runPool(targets, async (t) => {
-    try {
-      await session.broker.check(t.account, t.role);
-      return { t, plan: await planRemove(ctxFor(t), stackName) };
-    } catch (err) {
-      return { t, error: describeError(err) };
-    }
-  }, { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false });
+  const fleet = await new Fleet<RemoveResult>(input, {
+    blank: (p, why) => ({ ...blankResult(p, stackName, why, 'delete'), retainedBuckets: [] }),
+    outcome: resultOutcome,
+  }).open();
+  const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
+  const runId = randomUUID();
+  const ctxFor = (t: Target): StackContext => ({ cfn: session.clients(t.account, t.region, t.role).cloudformation, timer, runId });
 
   const toDelete: ToDelete[] = [];
-  planned.outcomes.forEach((o, i) => {
-    let r: RemoveResult | undefined;
-    if (o.kind === 'skipped') r = row(targets[i]!, { result: 'skipped', reason: o.reason });
-    else if ('error' in o.result) r = row(o.result.t, { result: 'failed', error: o.result.error ?? 'unknown error' });
-    else if (!o.result.plan.exists) r = row(o.result.t, { result: 'unchanged', action: 'none', reason: 'already removed' });
-    else toDelete.push({ t: o.result.t, stackId: o.result.plan.stackId, stackStatus: o.result.plan.stackStatus });
-    if (r) {
-      results.push(r);
-      emit({ type: 'done', result: r });
+  const planned = await fleet.each('plan', fleet.targets, async (t) => {
+    try {
+      await session.broker.check(t.account, t.role);
+      const plan = await planRemove(ctxFor(t), stackName);
+      if (!plan.exists) return row(t, { result: 'unchanged', action: 'none', reason: 'already removed' });
+      toDelete.push({ t, stackId: plan.stackId, stackStatus: plan.stackStatus });
+      return null;
+    } catch (err) {
+      return row(t, { result: 'failed', error: describeError(err) });
     }
   });
 
   let stoppedBy: RemoveReport['stoppedBy'] = planned.stoppedBy === 'signal' ? 'signal' : null;
   const finish = (): RemoveReport => {
-    results.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
+    const results = fleet.sorted();
     return {
-      engine: 'direct', notes: [], targets: results, summary: summarise(results, set.excluded.length), stoppedBy,
+      engine: 'direct', notes: [], targets: results, summary: summarise(results, fleet.set.excluded.length), stoppedBy,
       retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))),
       kept: results.flatMap((r) => (r.kept ?? []).map((k) => ({ account: r.account, region: r.region, ...k }))),
     };
   };
   const skipAll = (reason: string) => {
-    for (const d of toDelete) {
-      const r = row(d.t, { result: 'skipped', reason, stackStatus: d.stackStatus });
-      results.push(r);
-      emit({ type: 'done', result: r });
-    }
+    for (const d of toDelete) fleet.report(row(d.t, { result: 'skipped', reason, stackStatus: d.stackStatus }));
   };
   if (toDelete.length === 0) return finish();
+  toDelete.sort((x, y) => x.t.account.localeCompare(y.t.account) || x.t.region.localeCompare(y.t.region));
   if (stoppedBy) { skipAll('interrupted before it started'); return finish(); }
   if (!(await input.confirm(removePlan(toDelete)))) {
     stoppedBy = 'declined';
@@ -109,7 +94,7 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
     return finish();
   }
 
-  const run = await deleteStacks(toDelete, { input, runId, ctxFor, row, results });
+  const run = await deleteStacks(fleet, toDelete, { input, runId, ctxFor, row });
   if (run.stoppedBy === 'signal') stoppedBy = 'signal';
   return finish();
 }
@@ -131,15 +116,12 @@ interface DeletePhase {
   runId: string;
   ctxFor(t: Target): StackContext;
   row(t: Target, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult;
-  results: RemoveResult[];
 }
 
-/** Deletes the stacks through the pool; each result goes to `results` and is reported as it finishes. */
-async function deleteStacks(toDelete: ToDelete[], { input, runId, ctxFor, row, results }: DeletePhase) {
-  const { config, emit, signal } = input;
-  emit({ type: 'phase', phase: 'rollout', targets: toDelete.length });
-  const run = await runPool(toDelete, async (d) => {
-    emit({ type: 'start', target: d.t });
+/** Deletes the stacks through the pool; each result is reported as it finishes. */
+async function deleteStacks(fleet: Fleet<RemoveResult>, toDelete: ToDelete[], { runId, ctxFor, row }: DeletePhase) {
+  return fleet.each('delete', toDelete, async (d) => {
+    fleet.started(d.t);
     const started = Date.now();
     let r: RemoveResult;
     try {
@@ -153,16 +135,9 @@ async function deleteStacks(toDelete: ToDelete[], { input, runId, ctxFor, row, r
       r = row(d.t, { result: 'failed', stackStatus: d.stackStatus, error: describeError(err) });
     }
     r.durationMs = Date.now() - started;
-    emit({ type: 'done', result: r });
     return r;
-  }, { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: (r) => r.result === 'failed' },
-  (d, outcome) => {
-    if (outcome.kind === 'ran') results.push(outcome.result);
-    else {
-      const r = row(d.t, { result: 'skipped', reason: outcome.reason, stackStatus: d.stackStatus });
-      results.push(r);
-      emit({ type: 'done', result: r });
-    }
+  }, {
+    targetOf: (d) => d.t, isFailure: (r) => r.result === 'failed',
+    skipped: (d, reason) => row(d.t, { result: 'skipped', reason, stackStatus: d.stackStatus }),
   });
-  return run;
 }

@@ -2,9 +2,10 @@
 // (plan, canary, rest); the management account (and accounts no OU target can reach) are deployed directly, as
 // the direct engine does, and the plan says so. Stacks left by the direct engine are replaced, new before old.
 import { PollTimer } from '../../aws/poll-timer.js';
-import { deploy as deployDirect, type DeployEvent, type DeployInput, type DeployReport } from '../direct/deploy.js';
+import { deploy as deployDirect, type DeployInput, type DeployReport } from '../direct/deploy.js';
+import type { Emit } from '../../fleet/events.js';
 import { remove as removeDirect } from '../direct/remove.js';
-import { order, summarise, type TargetResult } from '../../fleet/results.js';
+import { order, resultOutcome, summarise, type TargetResult } from '../../fleet/results.js';
 import type { Session } from '../../fleet/session.js';
 import { checkDelegatedAdmin, ensureTrustedAccess } from './access.js';
 import { applyStackSet, createStackSet } from './apply.js';
@@ -38,7 +39,7 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   if (access.activated) notes.push('Activated trusted access between StackSets and Organizations.');
 
   // the directly deployed accounts go first, through the direct engine (its canary is the management account)
-  const quiet = (e: DeployEvent) => { if (e.type !== 'discovered') emit(e); };
+  const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };
   const directReport = direct.length > 0
     ? await deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet })
     : undefined;
@@ -51,7 +52,7 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
     approvalStore: directReport?.approvalStore ?? null,
   });
   if (viaSet.length === 0) return finish();
-  const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', result: r }); } };
+  const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); } };
   if (stoppedBy === 'canary' || stoppedBy === 'signal' || stoppedBy === 'declined' || stoppedBy === 'store' || signal.aborted) {
     // the direct part (the management account, the canary of the whole run) stopped: nothing else starts
     report(viaSet.flatMap((a) => (config.regions as string[]).map((region): TargetResult => ({

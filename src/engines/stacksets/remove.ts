@@ -7,7 +7,7 @@ import {
 import { describeError } from '../../aws/describe-error.js';
 import { PollTimer } from '../../aws/poll-timer.js';
 import { remove as removeDirect, type RemoveInput, type RemoveReport, type RemoveResult } from '../direct/remove.js';
-import { summarise } from '../../fleet/results.js';
+import { resultOutcome, summarise } from '../../fleet/results.js';
 import type { TargetAccount } from '../../fleet/targets.js';
 import type { Session } from '../../fleet/session.js';
 import { checkDelegatedAdmin } from './access.js';
@@ -19,7 +19,6 @@ import { stackNameOf } from './settings.js';
 
 export interface StackSetsRemoveReport extends RemoveReport {
   engine: 'stacksets';
-  notes: string[];
 }
 
 /** The trail bucket of a home-region instance (DeletionPolicy Retain), read through the account's role. */
@@ -42,6 +41,7 @@ export async function removeStackSets(input: RemoveInput): Promise<StackSetsRemo
     ? await removeDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: (e) => { if (e.type !== 'discovered') emit(e); } })
     : undefined;
   const results: RemoveResult[] = [...(directReport?.targets ?? [])];
+  const report = (r: RemoveResult) => { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); };
   let stoppedBy: RemoveReport['stoppedBy'] = directReport?.stoppedBy ?? null;
   const finish = (): StackSetsRemoveReport => {
     results.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
@@ -62,7 +62,7 @@ export async function removeStackSets(input: RemoveInput): Promise<StackSetsRemo
     action: 'delete', stackStatus: instances.get(keyOf(a.id, region))?.Status ?? null, error: null, durationMs: 0, reason: '', retainedBuckets: [], ...fields,
   });
   for (const a of viaSet) for (const region of regions) {
-    if (!instances.has(keyOf(a.id, region))) results.push(row(a, region, { result: 'unchanged', action: 'none', reason: 'no stack instance' }));
+    if (!instances.has(keyOf(a.id, region))) report(row(a, region, { result: 'unchanged', action: 'none', reason: 'no stack instance' }));
   }
   if (chosen.length > 0 && !stoppedBy) {
     const plan = {
@@ -71,10 +71,10 @@ export async function removeStackSets(input: RemoveInput): Promise<StackSetsRemo
     };
     if (!(await input.confirm(plan))) {
       stoppedBy = 'declined';
-      for (const i of chosen) results.push(row(byId.get(i.Account!)!, i.Region!, { result: 'skipped', reason: 'not confirmed' }));
+      for (const i of chosen) report(row(byId.get(i.Account!)!, i.Region!, { result: 'skipped', reason: 'not confirmed' }));
       return finish();
     }
-    await deleteInstances({ input, admin, chosen, instances, byId, row, results, notes, setStopped: (s) => { stoppedBy = s; } });
+    await deleteInstances({ input, admin, chosen, instances, byId, row, report, notes, setStopped: (s) => { stoppedBy = s; } });
   }
   const left = await listInstances(admin, name, callAs);
   if (input.selectedAccounts === null && left.size === 0 && !stoppedBy) {
@@ -93,7 +93,7 @@ interface DeleteInput {
   instances: Map<string, StackInstanceSummary>;
   byId: Map<string, TargetAccount>;
   row(a: TargetAccount, region: string, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult;
-  results: RemoveResult[];
+  report(r: RemoveResult): void;
   notes: string[];
   setStopped(s: RemoveReport['stoppedBy']): void;
 }
@@ -110,7 +110,7 @@ async function deleteInstances(d: DeleteInput): Promise<void> {
   const all = chosen.length === d.instances.size;
   const ids = [...new Set(chosen.map((i) => i.Account!))];
   const started = Date.now();
-  input.emit({ type: 'phase', phase: 'rollout', targets: chosen.length });
+  input.emit({ type: 'phase', phase: 'delete', targets: chosen.length });
   try {
     const out = await runOperation({ cfn: admin, stackSetName: config.stackName, callAs: config.stacksets.callAs, signal,
       timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }) }, 'delete', 'delete stack instances',
@@ -125,7 +125,7 @@ async function deleteInstances(d: DeleteInput): Promise<void> {
       const r = byKey.get(keyOf(i.Account!, i.Region!));
       const bucket = i.Region === home ? buckets.get(i.Account!) : undefined;
       const ok = r?.Status === 'SUCCEEDED';
-      d.results.push(d.row(d.byId.get(i.Account!)!, i.Region!, {
+      d.report(d.row(d.byId.get(i.Account!)!, i.Region!, {
         result: ok ? 'succeeded' : r?.Status === 'CANCELLED' ? 'skipped' : 'failed', stackStatus: ok ? 'DELETE_COMPLETE' : r?.Status ?? null,
         error: ok ? null : r?.StatusReason ?? `not in the operation's results (${out.status})`, durationMs: Date.now() - started,
         reason: ok ? 'instance deleted' : 'instance not deleted', retainedBuckets: bucket ? [bucket] : [],
@@ -133,7 +133,7 @@ async function deleteInstances(d: DeleteInput): Promise<void> {
     }
   } catch (err) {
     if (!(err instanceof OperationContinues)) {
-      for (const i of chosen) d.results.push(d.row(d.byId.get(i.Account!)!, i.Region!, { result: 'failed', error: describeError(err) }));
+      for (const i of chosen) d.report(d.row(d.byId.get(i.Account!)!, i.Region!, { result: 'failed', error: describeError(err) }));
       return;
     }
     d.setStopped('signal');

@@ -9,10 +9,12 @@ import { expectedCodeSha256 } from '../../stack/code-hash.js';
 import { inspectStack, type DriftedResource, type DriftState } from '../../stack/inspect-stack.js';
 import { describeError } from '../../aws/describe-error.js';
 import { PollTimer } from '../../aws/poll-timer.js';
-import { runPool } from '../../fleet/pool.js';
-import { judge, status as statusDirect, type StatusEvent, type StatusInput, type StatusReport, type StatusRow } from '../direct/status.js';
+import type { Emit } from '../../fleet/events.js';
+import { Fleet } from '../../fleet/run.js';
+import { status as statusDirect, type StatusInput, type StatusReport } from '../direct/status.js';
 import type { TargetAccount } from '../../fleet/targets.js';
-import { judgeProtection, protectionVerdicts } from '../../protection/verdicts.js';
+import { protectionVerdicts } from '../../protection/verdicts.js';
+import { baseRow, statusOutcome, StatusJudge, summariseStatus, type StatusRow } from '../status-row.js';
 import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../../approvals/status-columns.js';
 import { checkDelegatedAdmin } from './access.js';
 import { adminClient } from './deploy.js';
@@ -22,14 +24,8 @@ import { describeStackSet, keyOf, listInstances } from './plan.js';
 import { stackNameOf } from './settings.js';
 import { renderForStackSet } from './template.js';
 
-export interface StackSetsStatusRow extends StatusRow {
-  instanceStatus?: string | null;
-  detailedStatus?: string | null;
-}
-
 export interface StackSetsStatusReport extends StatusReport {
   engine: 'stacksets';
-  notes: string[];
 }
 
 async function resourceDrifts(cfn: CloudFormationClient, stackId: string): Promise<DriftedResource[]> {
@@ -58,7 +54,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   const rendered = await renderForStackSet(config);
   const localSha = expectedCodeSha256(rendered.body);
   const { set, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
-  const quiet = (e: StatusEvent) => { if (e.type !== 'discovered') emit(e); };
+  const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };
   // one SCP survey and one read of the approval store for the run, shared with the direct part
   const shared = {
     protection: protectionVerdicts(session, config, set.accounts.map((a) => a.id)),
@@ -87,61 +83,55 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   }
   const targets = viaSet.flatMap((a) => (config.regions as string[]).map((region) => ({ a, region })));
   const approvalIndex = await shared.approvalIndex;
-  emit({ type: 'phase', phase: 'status', targets: targets.length });
-  const expected = { version: rendered.version, localSha, timer, approvalIndex };
-  const run = await runPool(targets, ({ a, region }) => inspectInstance(input, a, region, instances.get(keyOf(a.id, region)), expected),
-    { concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false });
-  // the protection column, as the direct engine judges it: the direct accounts' rows already carry theirs
-  const setRows: StackSetsStatusRow[] = [];
-  run.outcomes.forEach((o) => { if (o.kind === 'ran') setRows.push(o.result); });
+  const judge = new StatusJudge({ version: rendered.version, localSha, driftChecked: input.drift, protection: config.protection,
+    ...(input.requireProtection ? { requireProtection: true } : {}) }, shared.protection);
+  const fleet = new Fleet<StatusRow>(input, {
+    blank: (place, why) => ({ ...baseRow(place, `StackSet-${config.stackName}-(none)`, approvalIndex !== null),
+      error: 'error' in why ? why.error : why.skipped }),
+    outcome: statusOutcome,
+    judge: (row, report) => judge.add(row, report),
+  });
+  const expected = { version: rendered.version, timer, approvalIndex };
+  const run = await fleet.each('status', targets, ({ a, region }) => inspectInstance(input, a, region, instances.get(keyOf(a.id, region)), expected),
+    { targetOf: ({ a, region }) => ({ account: a.id, accountName: a.name, region, role: a.role }) });
+  await fleet.judged();
+  await judge.finish();
   const verdicts = await shared.protection;
-  const setProtection = judgeProtection(setRows, verdicts, config.protection, input.requireProtection);
-  const directCounts = directReport?.summary;
-  const rows: StatusRow[] = [...(directReport?.targets ?? []), ...setRows];
+  const rows: StatusRow[] = [...(directReport?.targets ?? []), ...fleet.rows];
   rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
-  const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
   return {
     engine: 'stacksets', notes, version: rendered.version, codeSha256: localSha, codeReference: 'local bundle', targets: rows,
     excluded: set.excluded, interrupted: interrupted || run.stoppedBy === 'signal' || directReport?.interrupted === true,
-    summary: {
-      targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
-      drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
-      missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null), excludedAccounts: set.excluded.length,
-      protected: setProtection.protected + (directCounts?.protected ?? 0),
-      protectionOutdated: setProtection.protectionOutdated + (directCounts?.protectionOutdated ?? 0),
-      unprotected: setProtection.unprotected + (directCounts?.unprotected ?? 0),
-    },
+    summary: summariseStatus(rows, set.excluded.length),
     protectionError: verdicts.error ?? directReport?.protectionError ?? null,
   };
 }
 
 interface InstanceExpectations {
   version: string;
-  localSha: string;
   timer: PollTimer;
   /** approvals.enabled: the store, read once per run (as the direct engine does) */
   approvalIndex: ApprovalIndex | null;
 }
 
+/** One instance's row: its stack (through the account's role), the stack set's view of it. Judged by the caller. */
 async function inspectInstance(input: StatusInput, a: TargetAccount, region: string, inst: StackInstanceSummary | undefined,
-  { version, localSha, timer, approvalIndex }: InstanceExpectations): Promise<StackSetsStatusRow> {
+  { version, timer, approvalIndex }: InstanceExpectations): Promise<StatusRow> {
   const started = Date.now();
   const stackName = stackNameOf(inst?.StackId) ?? `StackSet-${input.config.stackName}-(none)`;
-  const row: StackSetsStatusRow = {
-    account: a.id, accountName: a.name, region, stackName, deployed: false, stackStatus: null, version: 'missing', code: 'unknown',
-    rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [], notCheckedResources: [], healthy: false, problems: [], error: null,
-    durationMs: 0, instanceStatus: inst?.Status ?? null, detailedStatus: inst?.StackInstanceStatus?.DetailedStatus ?? null,
-    approvals: approvalIndex ? 0 : null, lapsedApprovedRules: approvalIndex ? 0 : null,
+  const row: StatusRow = {
+    ...baseRow({ account: a.id, accountName: a.name, region }, stackName, approvalIndex !== null),
+    instanceStatus: inst?.Status ?? null, detailedStatus: inst?.StackInstanceStatus?.DetailedStatus ?? null,
+    instanceProblem: !inst ? 'no stack instance' : inst.Status !== 'CURRENT' ? `instance ${inst.Status}${inst.StatusReason ? `: ${inst.StatusReason}` : ''}` : null,
   };
-  input.emit({ type: 'start', target: { account: a.id, accountName: a.name, region, role: a.role } });
+  input.emit({ type: 'start', target: { account: a.id, accountName: a.name, region } });
   if (inst?.StackId) {
     try {
       await input.session.broker.check(a.id, a.role);
       const c = input.session.clients(a.id, region, a.role);
       const i = await inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer, drift: false, driftDeadlineMs: 0 }, stackName);
-      Object.assign(row, { deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, codeSha256: i.codeSha256,
+      Object.assign(row, { deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, codeSha256: i.codeSha256, templateVersion: i.stackVersion,
         version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst) });
-      if (i.deployed && i.codeSha256) row.code = i.codeSha256 === localSha ? 'current' : 'outdated';
       if (row.drift === 'DRIFTED') row.driftedResources = await resourceDrifts(c.cloudformation, inst.StackId);
       if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes));
     } catch (err) {
@@ -150,10 +140,5 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
     input.session.release(a.id, region, a.role);
   }
   row.durationMs = Date.now() - started;
-  judge(row, input.drift);
-  if (inst && inst.Status !== 'CURRENT') row.problems.push(`instance ${inst.Status}${inst.StatusReason ? `: ${inst.StatusReason}` : ''}`);
-  if (!inst) row.problems.splice(0, row.problems.length, 'no stack instance');
-  row.healthy = row.problems.length === 0;
-  input.emit({ type: 'done', row });
   return row;
 }

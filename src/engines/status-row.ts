@@ -1,0 +1,181 @@
+// A status row and its judgement, shared by both engines. Each row is judged exactly once, when everything its
+// verdict depends on is known, and only then reported: so the live progress line and the final table say the same.
+//
+// What a verdict depends on beyond the row itself:
+//   - the code reference (code-reference.ts): the local bundle's hash, once any function at the current template
+//     version has it; otherwise the agreement of the functions at each version, known only when every row is in.
+//     Rows whose code verdict the reference cannot change are judged at once; the others wait for it. Against AWS
+//     the first current function settles the reference, so rows are reported live; against an endpoint that
+//     archives code differently, the rows with code wait until the end.
+//   - the SCP survey (one per run, started with discovery): awaited before the first row is judged.
+import type { GuardrailConfig } from '../config/index.js';
+import type { Place, TargetOutcome } from '../fleet/events.js';
+import type { Protection } from '../protection/survey.js';
+import type { ProtectionCounts, ProtectionVerdicts } from '../protection/verdicts.js';
+import type { DriftedResource, DriftState } from '../stack/inspect-stack.js';
+import { isDeploySuccess } from '../stack/stack-status.js';
+import { codeReferences, type CodeReferences } from './code-reference.js';
+
+export interface StatusRow extends Place {
+  stackName: string;
+  deployed: boolean;
+  stackStatus: string | null;
+  version: 'current' | 'outdated' | 'missing';
+  code: 'current' | 'outdated' | 'unknown';
+  rule: 'ENABLED' | 'DISABLED' | 'missing' | 'unknown';
+  drift: DriftState;
+  driftedResources: DriftedResource[];
+  notCheckedResources: string[];
+  healthy: boolean;
+  /** does the current guardrail SCP apply to the account */
+  protection?: Protection;
+  /** the stack's termination protection (null when not deployed) */
+  terminationProtection?: boolean | null;
+  /** why it is unhealthy, one phrase per finding */
+  problems: string[];
+  error: string | null;
+  durationMs: number;
+  /** approvals.enabled: active approvals for this target (null when approvals are off) */
+  approvals?: number | null;
+  /** approved rules still present after their approval lapsed, or with a forged approval tag */
+  lapsedApprovedRules?: number | null;
+  approvalsError?: string;
+  /** stacksets: the instance's status and detailed status in the stack set */
+  instanceStatus?: string | null;
+  detailedStatus?: string | null;
+  /** stacksets: what the stack set says is wrong with the instance ("instance OUTDATED: …", "no stack instance") */
+  instanceProblem?: string | null;
+  /** internal: the deployed function's code hash */
+  codeSha256?: string | null;
+  /** internal: the stack's template version tag */
+  templateVersion?: string | null;
+}
+
+export interface StatusSummary extends ProtectionCounts {
+  targets: number;
+  healthy: number;
+  unhealthy: number;
+  drifted: number;
+  outdated: number;
+  missing: number;
+  failed: number;
+  excludedAccounts: number;
+}
+
+/** A row before inspection: nothing known yet (the approval counts start at 0 when approvals are on). */
+export function baseRow(t: Place, stackName: string, approvals: boolean): StatusRow {
+  return {
+    account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
+    version: 'missing', code: 'unknown', rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [],
+    notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
+    approvals: approvals ? 0 : null, lapsedApprovedRules: approvals ? 0 : null,
+  };
+}
+
+export function statusOutcome(r: StatusRow): TargetOutcome {
+  return {
+    account: r.account, accountName: r.accountName, region: r.region, code: r.healthy ? 'healthy' : 'unhealthy',
+    level: r.healthy ? 'info' : 'error', stackStatus: r.stackStatus, message: r.problems.join('; ') || null, durationMs: r.durationMs,
+  };
+}
+
+export interface JudgeSettings {
+  /** the template version deploy would send, and the local bundle's code hash */
+  version: string;
+  localSha: string;
+  driftChecked: boolean;
+  protection: GuardrailConfig['protection'];
+  /** --require-protection */
+  requireProtection?: boolean;
+}
+
+/**
+ * Judges rows once, in the order they arrive, and hands each to `report` when judged. `finish` judges the rows
+ * still waiting for the code reference and says which reference was used.
+ */
+export class StatusJudge {
+  private reference: CodeReferences | null = null;
+  private readonly waiting: { row: StatusRow; report: (row: StatusRow) => void }[] = [];
+  private readonly seen: StatusRow[] = [];
+
+  constructor(private readonly s: JudgeSettings, private readonly verdicts: Promise<ProtectionVerdicts>) {}
+
+  /** Judges the row now when its verdict is settled, or keeps it until the code reference is; `report` gets it judged. */
+  async add(row: StatusRow, report: (row: StatusRow) => void): Promise<void> {
+    const verdicts = await this.verdicts;
+    this.seen.push(row);
+    if (!this.reference && row.deployed && row.codeSha256 && row.templateVersion === this.s.version && row.codeSha256 === this.s.localSha) {
+      // a current function with the local bundle's hash: the endpoint archives as we do, so the local hash is the reference
+      this.reference = codeReferences([row], this.s.version, this.s.localSha);
+      for (const w of this.waiting.splice(0)) this.settle(w.row, w.report, verdicts);
+    }
+    if (this.reference || !row.deployed || !row.codeSha256) this.settle(row, report, verdicts);
+    else this.waiting.push({ row, report });
+  }
+
+  /** Judges what is still waiting, with the reference every row agrees on. */
+  async finish(): Promise<CodeReferences> {
+    const verdicts = await this.verdicts;
+    this.reference ??= codeReferences(this.seen, this.s.version, this.s.localSha);
+    for (const w of this.waiting.splice(0)) this.settle(w.row, w.report, verdicts);
+    return this.reference;
+  }
+
+  private settle(r: StatusRow, report: (row: StatusRow) => void, verdicts: ProtectionVerdicts): void {
+    const reference = this.reference ?? codeReferences([], this.s.version, this.s.localSha);
+    if (r.deployed && r.codeSha256) r.code = r.codeSha256 === reference.expectedFor(r.templateVersion) ? 'current' : 'outdated';
+    r.protection = verdicts.byAccount.get(r.account) ?? 'unknown';
+    r.problems = findings(r, this.s, verdicts.error);
+    r.healthy = r.problems.length === 0;
+    report(r);
+  }
+}
+
+/** What is wrong with a row: empty when healthy (deployed, current, rule enabled, in sync, protected as required). */
+export function findings(r: StatusRow, s: Pick<JudgeSettings, 'driftChecked' | 'protection' | 'requireProtection'>,
+  surveyError: string | null = null): string[] {
+  if (r.instanceProblem === 'no stack instance') return ['no stack instance'];
+  const p: string[] = [];
+  if (r.error) p.push(`could not inspect: ${r.error}`);
+  else if (!r.deployed) p.push('not deployed');
+  else {
+    if (!isDeploySuccess(r.stackStatus ?? undefined)) p.push(`stack is ${r.stackStatus}`);
+    if (r.version === 'outdated') p.push('template version outdated');
+    if (r.code === 'outdated') p.push('function code differs from the bundle');
+    if (r.code === 'unknown') p.push('function code could not be read');
+    if (r.rule !== 'ENABLED') p.push(`rule ${r.rule}`);
+    if (r.drift === 'DRIFTED') {
+      for (const d of r.driftedResources) {
+        const diffs = d.differences.map((x) => x.path).join(', ');
+        p.push(`${d.logicalId} ${d.status}${diffs ? ` (${diffs})` : ''}`);
+      }
+    }
+    if (s.driftChecked && r.drift === 'UNKNOWN') p.push('drift unknown');
+    if (r.lapsedApprovedRules) p.push(`${r.lapsedApprovedRules} approved rule(s) outlived their approval (the sweep is late or broken)`);
+    if (r.approvalsError) p.push(`approvals: ${r.approvalsError}`);
+  }
+  const required = s.requireProtection ?? s.protection.required;
+  const pr = r.protection;
+  if (required && pr && pr !== 'protected' && pr !== 'not-applicable') {
+    p.push(pr === 'unknown' ? `protection unknown (${surveyError ?? 'not surveyed'})`
+      : pr === 'outdated' ? 'guardrail SCP outdated (run guardrail protect --attach)' : 'no guardrail SCP applies (run guardrail protect --attach)');
+  }
+  if (s.protection.terminationProtection && r.deployed && r.terminationProtection === false) {
+    p.push('termination protection is off (guardrail deploy turns it back on)');
+  }
+  if (r.instanceProblem) p.push(r.instanceProblem);
+  return p;
+}
+
+/** The summary's counts; protection counts accounts, not targets. */
+export function summariseStatus(rows: readonly StatusRow[], excludedAccounts: number): StatusSummary {
+  const count = (f: (r: StatusRow) => boolean) => rows.filter(f).length;
+  const byAccount = new Map(rows.map((r) => [r.account, r.protection]));
+  const accounts = (p: Protection) => [...byAccount.values()].filter((x) => x === p).length;
+  return {
+    targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
+    drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
+    missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null), excludedAccounts,
+    protected: accounts('protected'), protectionOutdated: accounts('outdated'), unprotected: accounts('unprotected'),
+  };
+}
