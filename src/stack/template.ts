@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isMap, parseDocument, Scalar, visit, type Document } from 'yaml';
 import { packFunctionCode } from './packed-code.js';
+import { substituteInSubs } from './sub.js';
 import type { GuardrailConfig } from '../config/index.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
@@ -23,6 +24,14 @@ export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds'> 
   /** the decisions that are notified (the function adds failed and refused) */
   notifyOn?: string[];
 };
+
+export interface RenderOptions {
+  /**
+   * values for Sub variables, put into every Fn::Sub's string before anything else (a Sub left with no `${…}` becomes
+   * the plain string); the stack set's template sets AWS::StackName. Unset (the direct engine): the document is not touched.
+   */
+  subValues?: Readonly<Record<string, string>>;
+}
 
 export interface RenderedTemplate {
   body: string;
@@ -108,9 +117,10 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
  * Renders the template. The version hashes the whole rendered body (code and parameter defaults included), so any
  * change to the configuration's policy, the template or the function gives a new version.
  */
-export function renderTemplate(source: string, code: string, settings: TemplateSettings): RenderedTemplate {
+export function renderTemplate(source: string, code: string, settings: TemplateSettings, options: RenderOptions = {}): RenderedTemplate {
   const doc = parseDocument(source, { customTags: CFN_YAML_TAGS });
   if (doc.errors.length > 0) throw new Error(`templates/guardrail.yaml is not valid YAML: ${doc.errors[0]!.message}`);
+  if (options.subValues) substituteInSubs(doc, options.subValues);
   for (const [name, value] of Object.entries(parameterDefaults(settings))) {
     setParameterDefault(doc, name, value);
   }

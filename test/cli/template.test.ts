@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureRun } from './capture.js';
 import { renderForConfig } from '../../src/engines/render.js';
+import { renderForStackSet } from '../../src/engines/stacksets/template.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
 
@@ -24,6 +25,19 @@ describe('guardrail template', () => {
     expect(out.stderr).toContain(`${expected.bytes} bytes`);
     const t = parseCfnYaml(out.stdout) as { Parameters: Record<string, { Default: unknown }> };
     expect(t.Parameters.GuardrailVersion!.Default).toBe(expected.version);
+  });
+
+  it('--engine stacksets prints exactly the stack set\'s template, and stderr names the engine', async () => {
+    writeFileSync(join(tmp, 'accounts.yaml'), 'regions: [us-east-1]\n');
+    const out = await cli(['template', '--engine', 'stacksets']);
+    expect(out.code, out.stderr).toBe(0);
+    const config = defaultConfig();
+    const expected = await renderForStackSet({ ...config, deploy: { ...config.deploy, engine: 'stacksets' } });
+    expect(out.stdout).toBe(expected.body.endsWith('\n') ? expected.body : `${expected.body}\n`);
+    expect(out.stderr).toMatch(new RegExp(`^stacksets engine: template version ${expected.version}, ${expected.bytes} bytes`));
+    const direct = await cli(['template']);
+    expect(direct.stderr).toMatch(/^direct engine: template version [0-9a-f]{16},/);
+    expect(direct.stdout).not.toBe(out.stdout);
   });
 
   it('carries the configuration into the parameter defaults, so a policy change is a new version', async () => {

@@ -12,8 +12,8 @@ export function namePrefix(stackName: string): string {
 
 export async function renderForStackSet(config: GuardrailConfig): Promise<RenderedTemplate> {
   const [source, code] = await Promise.all([loadTemplateSource(), loadFunctionCode()]);
-  const named = source.split('${AWS::StackName}').join(namePrefix(config.stackName));
-  return renderTemplate(named, code, templateSettings(config));
+  // on the parsed template, so only Sub strings change, and a Sub left with no variable is the plain string (W1020)
+  return renderTemplate(source, code, templateSettings(config), { subValues: { 'AWS::StackName': namePrefix(config.stackName) } });
 }
 
 export { VERSION_TAG };
