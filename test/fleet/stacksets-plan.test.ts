@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { targetsFor } from '../../src/engines/stacksets/apply.js';
 import { overrideChange, type AccountPlan, type StackSetPlan } from '../../src/engines/stacksets/plan.js';
-import { plannedRows } from '../../src/engines/stacksets/rows.js';
+import { applyResults, plannedRows } from '../../src/engines/stacksets/rows.js';
 import type { OuTargets } from '../../src/engines/stacksets/org-targets.js';
 
 const ou = (ids: string[]): OuTargets => ({ ous: ['ou-a'], split: [], ouOf: new Map(ids.map((id) => [id, 'ou-a'])), directlyInSplit: [] });
@@ -50,5 +50,19 @@ describe('stacksets plan', () => {
     // a template change updates every instance
     const updated = plannedRows(plan([account('5')], { setAction: 'update', setReason: 'template version changed v1 → v2' }), 'guardrail', 'us-east-1');
     expect(updated.every((r) => r.row.action === 'update' && r.row.reason === 'template version changed v1 → v2')).toBe(true);
+  });
+
+  it('calls a target missing from operations that ran to the end failed (as remove does), and skipped when they stopped early', () => {
+    const rows = plannedRows(plan([account('1', { missingRegions: ['us-east-1', 'eu-west-1'] }), account('2')]), 'guardrail', 'us-east-1');
+    const results = new Map([['1|us-east-1', { Account: '1', Region: 'us-east-1', Status: 'SUCCEEDED' as const }]]);
+    const ran = applyResults(rows, results, Date.now(), false);
+    const word = (list: typeof ran, a: string, r: string) => list.find((x) => x.account === a && x.region === r)!.result;
+    expect(word(ran, '1', 'us-east-1')).toBe('succeeded');
+    expect(word(ran, '1', 'eu-west-1')).toBe('failed');
+    expect(ran.find((x) => x.account === '1' && x.region === 'eu-west-1')!.error).toMatch(/not in the results/);
+    expect(word(ran, '2', 'us-east-1')).toBe('unchanged');
+    const stopped = applyResults(rows, results, Date.now(), true);
+    expect(word(stopped, '1', 'eu-west-1')).toBe('skipped');
+    expect(word(stopped, '2', 'eu-west-1')).toBe('unchanged');
   });
 });

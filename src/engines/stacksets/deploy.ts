@@ -128,7 +128,7 @@ async function applyPart(a: ApplyPartInput): Promise<void> {
     }, config.deploy.canary);
     if (out.stoppedBy) a.setStopped(out.stoppedBy);
     const instances = await listInstances(op.cfn, config.stackName, config.stacksets.callAs);
-    a.report(refreshRows(applyResults(a.rows, out.results, started), instances, config.stackName));
+    a.report(refreshRows(applyResults(a.rows, out.results, started, out.stoppedBy !== null), instances, config.stackName));
   } catch (err) {
     if (!(err instanceof OperationContinues)) throw err;
     a.setStopped('signal');

@@ -50,14 +50,21 @@ function decide(p: AccountPlan, region: string, plan: StackSetPlan, home: string
   return ['none', 'instance CURRENT'];
 }
 
-/** Folds operation results into the rows: the last operation that touched a target decides its result. */
-export function applyResults(rows: PlannedRow[], results: Map<string, StackSetOperationResultSummary>, startedAt: number): TargetResult[] {
+/**
+ * Folds operation results into the rows: the last operation that touched a target decides its result. A target that
+ * needed a change and is in no operation's results was not started when the operations stopped early (`stopped`:
+ * skipped), and failed when they all ran to the end: StackSets left it out (the same word remove uses).
+ */
+export function applyResults(rows: PlannedRow[], results: Map<string, StackSetOperationResultSummary>, startedAt: number,
+  stopped: boolean): TargetResult[] {
   return rows.map(({ row, needs }) => {
     if (row.result === 'failed') return row;
     const r = results.get(keyOf(row.account, row.region));
     const durationMs = Date.now() - startedAt;
     if (!r) {
-      return needs === 'none' ? { ...row, result: 'unchanged' as const } : { ...row, result: 'skipped' as const, reason: `${row.reason}; not started` };
+      if (needs === 'none') return { ...row, result: 'unchanged' as const };
+      return stopped ? { ...row, result: 'skipped' as const, reason: `${row.reason}; not started` }
+        : { ...row, result: 'failed' as const, error: 'not in the results of the stack set operations, which ran to the end', durationMs };
     }
     switch (r.Status) {
       case 'SUCCEEDED': return { ...row, result: 'succeeded' as const, durationMs };
