@@ -2,7 +2,8 @@
 // AWS session, and the account choice and confirmation rules.
 import { createInterface } from 'node:readline/promises';
 import type { LoadedConfig } from '../config/index.js';
-import { openSession, type Session } from '../fleet/session.js';
+import { openFleetSession } from '../fleet/run.js';
+import type { Session } from '../fleet/session.js';
 import type { GuardrailConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
@@ -29,13 +30,9 @@ export function loadCommandConfig(context: CommandContext, o: TargetOptions): Pr
 }
 
 
+/** The run's session (the fleet sizes its client cache and worker threads; a command does not). */
 export function openCommandSession(context: CommandContext, config: GuardrailConfig): Promise<Session> {
-  return openSession({
-    sessionName: config.organization.sessionName, env: context.io.env,
-    // the targets in flight and those planned ahead of the window (fleet/plan-ahead.ts), with room to spare
-    maxClientSets: 2 * config.deploy.concurrency + 32,
-    ...(context.globals.profile ? { profile: context.globals.profile } : {}),
-  });
+  return openFleetSession(config, context.io.env, context.globals.profile);
 }
 
 /** --account and --all-accounts: exactly one of them. */

@@ -45,6 +45,10 @@ export interface StatusRow extends Place {
   detailedStatus?: string | null;
   /** stacksets: what the stack set says is wrong with the instance ("instance OUTDATED: …", "no stack instance") */
   instanceProblem?: string | null;
+  /** why the function's code, the rule or the drift could not be read, when it could not */
+  codeError?: string;
+  ruleError?: string;
+  driftReason?: string;
   /** internal: the deployed function's code hash */
   codeSha256?: string | null;
   /** internal: the stack's template version tag */

@@ -13,8 +13,8 @@ import { engineFor, type StatusReport } from '../engines/index.js';
 import type { StatusRow } from '../engines/status-row.js';
 import type { Emit } from '../fleet/events.js';
 
-/** A status row as `status --output json` writes it; fields other work adds (protection, approvals) come along. */
-export type ReportStatusRow = Omit<StatusRow, 'codeSha256'> & { protection?: string; approvals?: number } & Record<string, unknown>;
+/** A status row as `status --output json` writes it. */
+export type ReportStatusRow = Omit<StatusRow, 'codeSha256'>;
 
 /** From this many accounts on, the matrix draws only unhealthy accounts and groups the healthy ones by OU. */
 export const COLLAPSE_AT = 500;
@@ -66,7 +66,7 @@ export async function gatherReport(input: ReportInput): Promise<ReportData> {
     version: packageVersion(),
     configDigest: configDigest(config),
     caller: { account: session.identity.account, arn: session.identity.arn },
-    status: { ...health, targets: health.targets.map(({ codeSha256: _sha, ...row }) => row as ReportStatusRow) },
+    status: { ...health, targets: health.targets.map(({ codeSha256: _sha, ...row }): ReportStatusRow => row) },
     activity: log,
     ...(ous ? { ous } : {}),
   };
