@@ -118,3 +118,13 @@ export function decisionsOf<D = Record<string, unknown>>(result: unknown): D[] {
   const r = (result ?? {}) as { decisions?: D[]; results?: { decisions?: D[] }[] };
   return [...(r.decisions ?? []), ...(r.results ?? []).flatMap((x) => x.decisions ?? [])];
 }
+
+/**
+ * The verdict each progress line gave (plain stderr, one line per finished target: `✓ name (id)/region  healthy …`),
+ * by `account/region`: what the live progress said, to compare with the final table.
+ */
+export function progressVerdicts(stderr: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of stderr.matchAll(/^[✓✗-] .*\((\d{12})\)\/([a-z0-9()-]+) {2}(\S+)/gmu)) out.set(`${m[1]}/${m[2]}`, m[3]!);
+  return out;
+}

@@ -6,7 +6,7 @@
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countCalls, liveStacks, startE2E, type CliRun, type E2E } from './harness.js';
+import { countCalls, liveStacks, progressVerdicts, startE2E, type CliRun, type E2E } from './harness.js';
 import { assumeInto, clientConfig } from '../sim/test/helpers.js';
 import { stackSetsOf } from '../sim/stacksets/model.js';
 
@@ -15,6 +15,8 @@ const WRITES = ['CreateStackSet', 'UpdateStackSet', 'DeleteStackSet', 'CreateSta
   'ActivateOrganizationsAccess'].map((op) => `cloudformation.${op}`);
 
 let e: E2E;
+/** the account created in a targeted OU after the deploy */
+let newcomer = '';
 const config = (extra = '') => e.config(`deploy:\n  engine: stacksets\n  pollSeconds: 1\n${extra}`);
 const rowsOf = (r: CliRun) => r.json!.targets as Record<string, unknown>[];
 const instanceCount = () => [...stackSetsOf(e.sim.state).stackSets.values()].reduce((n, s) => n + s.instances.size, 0);
@@ -102,6 +104,20 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     }
     ec2.destroy();
     expect(gone).toBe(true);
+    newcomer = id;
+  });
+
+  it('activity and report read the instance stacks\' decision logs, not "not deployed"', async () => {
+    const r = await e.run(['activity', '--since', '1h', '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const targets = rowsOf(r) as { account: string; region: string; status: string }[];
+    expect(targets.filter((t) => t.status !== 'read'), 'every target has guardrail: its log is read').toEqual([]);
+    const events = (r.json as unknown as { events: { account: string; action: string; principal: string }[] }).events;
+    expect(events.filter((x) => x.account === newcomer && x.action === 'reverted')).toHaveLength(1);
+    const page = await e.run(['report', '--out', '-', '--no-drift', '--since', '1h']);
+    expect(page.code, page.stderr).toBe(0);
+    expect(page.stdout).toContain(newcomer);
+    expect(page.stdout).toMatch(/Logs read from (\d+) of \1 targets; 0 not deployed; 0 could not be read/);
   });
 
   it('status has the direct engine\'s shape, with the engine named, and counts the new account as healthy', async () => {
@@ -114,6 +130,7 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     for (const row of rowsOf(r)) for (const k of keys) expect(row).toHaveProperty(k);
     const member = rowsOf(r).find((t) => String(t.stackName).startsWith('StackSet-'))!;
     expect(member).toMatchObject({ instanceStatus: 'CURRENT', drift: 'IN_SYNC', code: 'current', rule: 'ENABLED' });
+    expect(progressVerdicts(r.stderr)).toEqual(new Map(rowsOf(r).map((t) => [`${t.account}/${t.region}`, t.healthy ? 'healthy' : 'unhealthy'])));
   });
 
   it('removes one account\'s instances (naming the retained trail bucket), then everything and the stack set', async () => {
