@@ -8,7 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assumeInto, clientConfig, memberIds } from '../sim/test/helpers.js';
 import { zipSingleFile } from '../sim/zip.js';
-import { countCalls, startE2E, type CliRun, type E2E } from './harness.js';
+import { countCalls, progressVerdicts, startE2E, type CliRun, type E2E } from './harness.js';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
 const FUNCTION = 'guardrail-revert';
@@ -144,10 +144,33 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     }
 
     expect(r.json?.summary).toMatchObject({ targets: 42, healthy: 37, unhealthy: 5, drifted: 2, missing: 2, failed: 0 });
+    // each row was judged once: the live progress line said what the table says
+    expect(progressVerdicts(r.stderr)).toEqual(new Map(targets.map((t) => [key(t), t.healthy ? 'healthy' : 'unhealthy'])));
     // drift detection ran once for every deployed stack, and never for the missing ones
     const calls = await e.calls();
     expect(countCalls(calls, ['cloudformation.DetectStackDrift'])).toBe(40);
     expect(countCalls(calls, ['cloudformation.DetectStackDrift'], newAccount)).toBe(0);
+  });
+
+  it('against an endpoint that archives code its own way, the progress lines and the table agree on every row', async () => {
+    // what another emulator does: every function reports one hash that is not the local bundle's (the replaced
+    // code of codeTarget keeps its own); the reference is then the agreement of the current stacks
+    const functions = [...e.sim.state.accounts.values()].flatMap((a) => [...a.regions.values()]).flatMap((rs) => [...rs.functions.values()]);
+    const original = new Map(functions.map((f) => [f, f.codeSha256]));
+    const common = [...original.values()].sort((x, y) => functions.filter((f) => f.codeSha256 === y).length - functions.filter((f) => f.codeSha256 === x).length)[0];
+    for (const f of functions) if (f.codeSha256 === common) f.codeSha256 = 'AnotherEmulatorsArchive0000000000000000000=';
+    try {
+      const r = await e.run(['status', '--no-drift', '--output', 'json']);
+      expect(r.json?.codeReference).toBe('agreement of current stacks');
+      const targets = targetsOf(r);
+      expect(targets.find((t) => key(t) === key(codeTarget))).toMatchObject({ code: 'outdated' });
+      expect(targets.filter((t) => t.deployed && key(t) !== key(codeTarget)).every((t) => t.code === 'current')).toBe(true);
+      const live = progressVerdicts(r.stderr);
+      expect(live.size).toBe(targets.length);
+      expect(live).toEqual(new Map(targets.map((t) => [key(t), t.healthy ? 'healthy' : 'unhealthy'])));
+    } finally {
+      for (const [f, sha] of original) f.codeSha256 = sha;
+    }
   });
 
   it('--no-drift makes no drift calls, and still catches the disabled rule and the replaced code', async () => {
