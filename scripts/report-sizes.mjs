@@ -1,7 +1,7 @@
 // Printed by `npm run build`: the rendered template's size with the default configuration, against the budget and
 // CloudFormation's TemplateBody limit. Fails the build when the budget is exceeded.
 import { defaultConfig } from '../dist/config/schema.js';
-import { renderForConfig } from '../dist/engine/render.js';
+import { renderForConfig } from '../dist/engines/render.js';
 import { TEMPLATE_BODY_LIMIT, TEMPLATE_BUDGET } from '../dist/stack/template.js';
 
 const rendered = await renderForConfig(defaultConfig());

@@ -1,6 +1,8 @@
 /**
- * vitest globalSetup: make sure dist/ (the built CLI that bin/guardrail imports) is not older than src/. `npm test`
- * builds before vitest, so this is usually a few stat calls; a direct `npx vitest run` rebuilds when needed.
+ * vitest globalSetup: make sure the revert function's bundle exists and dist/ (the built CLI that bin/guardrail
+ * imports) is not older than src/. `npm test` builds before vitest, so this is usually a few stat calls; a direct
+ * `npx vitest run` rebuilds when needed. The unit tier (vitest.unit.config.ts) needs only the bundle:
+ * test/global-setup-unit.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -19,11 +21,15 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-export default function setup(): void {
-  // the revert function's bundle, which the template inlines
+/** The revert function's bundle, which the template inlines (esbuild: well under a second). */
+export function ensureLambdaBundle(): void {
   if (!existsSync(join(root, 'lambda-bundle', 'dist', 'index.js'))) {
     execFileSync(process.execPath, [join(root, 'lambda-bundle', 'build.mjs')], { cwd: root, stdio: 'pipe' });
   }
+}
+
+export default function setup(): void {
+  ensureLambdaBundle();
   const built = join(root, 'dist', 'cli.js');
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
   if (builtAt >= newestMtime(join(root, 'src'))) return;

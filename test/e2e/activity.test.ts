@@ -5,7 +5,6 @@ import {
   AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client,
   ModifySecurityGroupRulesCommand,
 } from '@aws-sdk/client-ec2';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whenLoopIdle } from '../sim/loop.js';
 import { assumeInto, clientConfig, memberIds } from '../sim/test/helpers.js';
@@ -23,6 +22,26 @@ async function ec2As(account: string, roleName?: string, sessionName = 'e2e'): P
 async function defaultGroup(ec2: EC2Client): Promise<string> {
   const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }));
   return out.SecurityGroups![0]!.GroupId!;
+}
+
+/**
+ * Waits for the function to decide the change just made, then moves the simulator's clock a minute on, so that the next
+ * change's CloudTrail eventTime (whole seconds, what activity orders by) and log timestamp are later than this one's.
+ */
+async function aMinuteLater(): Promise<void> {
+  expect(await whenLoopIdle(e.sim.state, 30_000)).toBe(true);
+  const res = await fetch(`${e.sim.endpoint}/_sim/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: 60 }) });
+  expect(res.status).toBe(200);
+}
+
+/**
+ * `guardrail activity` with its window ending at the simulator's "now". The window ends at this machine's clock by
+ * default, and the simulator's clock is two minutes ahead of it once the changes are made (as if this machine's clock
+ * were behind AWS's), so without --until the latest changes would fall after the window's end.
+ */
+async function activity(args: string[]) {
+  const clock = (await (await fetch(`${e.sim.endpoint}/_sim/clock`)).json()) as { now: string };
+  return e.run(['activity', ...args, '--until', clock.now]);
 }
 
 async function openPort(account: string, port: number, roleName?: string, session = 'e2e'): Promise<void> {
@@ -51,11 +70,11 @@ beforeAll(async () => {
   // 1. an engineer opens port 22 to the world: reverted
   await openPort(members[0]!, 22, undefined, 'intern');
   made.push({ account: members[0]!, action: 'reverted', principal: 'assumed-role/OrganizationAccountAccessRole/intern', ruleText: 'tcp/22 0.0.0.0/0' });
-  await sleep(1100);
+  await aMinuteLater();
   // 2. a network admin opens 443: allowed
   await openPort(members[1]!, 443, 'NetworkAdmin', 'alice');
   made.push({ account: members[1]!, action: 'allowed', principal: 'assumed-role/NetworkAdmin/alice', ruleText: 'tcp/443 0.0.0.0/0' });
-  await sleep(1100);
+  await aMinuteLater();
   // 3. a rule is modified in place (onModify: alert): monitored
   const ec2 = await ec2As(members[2]!, undefined, 'bob');
   const groupId = await defaultGroup(ec2);
@@ -74,7 +93,7 @@ afterAll(async () => {
 
 describe('guardrail activity', () => {
   it('lists the three changes newest first, with principal and rule, in JSON', async () => {
-    const r = await e.run(['activity', '--output', 'json']);
+    const r = await activity(['--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const doc = r.json as unknown as { events: Record<string, unknown>[]; summary: Record<string, unknown>; targets: unknown[] };
     const ours = doc.events.filter((x) => x.action !== 'ignored');
@@ -91,11 +110,11 @@ describe('guardrail activity', () => {
   });
 
   it('--action reverted keeps only the revert; table and CSV carry the principal and the rule', async () => {
-    const json = await e.run(['activity', '--action', 'reverted', '--output', 'json']);
+    const json = await activity(['--action', 'reverted', '--output', 'json']);
     const events = (json.json as unknown as { events: { action: string; account: string }[] }).events;
     expect(events.map((x) => [x.action, x.account])).toEqual([['reverted', members[0]]]);
 
-    const table = await e.run(['activity', '--since', '1h', '--action', 'reverted,allowed,monitored']);
+    const table = await activity(['--since', '1h', '--action', 'reverted,allowed,monitored']);
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.split('\n');
     const order = made.map((m) => lines.findIndex((l) => l.includes(m.account) && l.includes(m.action)));
@@ -105,7 +124,7 @@ describe('guardrail activity', () => {
     expect(table.stdout).toMatch(/activity .*: 3 decision\(s\) · 1 allowed, 1 monitored, 1 reverted/);
     expect(table.stdout).toContain('top principals:');
 
-    const csv = await e.run(['activity', '--action', 'reverted', '--output', 'csv']);
+    const csv = await activity(['--action', 'reverted', '--output', 'csv']);
     const [header, row, ...rest] = csv.stdout.trim().split('\r\n');
     expect(header).toBe('time,account,accountName,region,action,reason,eventName,eventId,groupId,vpcId,direction,rules,principal,sourceIPAddress,userAgent,approvalId');
     expect(rest).toEqual([]);
@@ -121,14 +140,14 @@ describe('guardrail activity', () => {
     const added = await fetch(`${e.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'newcomer' }) });
     const newcomer = ((await added.json()) as { id: string }).id;
     try {
-      const r = await e.run(['activity', '--output', 'json']);
+      const r = await activity(['--output', 'json']);
       expect(r.code).toBe(1);
       const doc = r.json as unknown as { targets: { account: string; status: string; error: string | null }[]; summary: Record<string, number> };
       expect(doc.targets.find((t) => t.account === members[3])).toMatchObject({ status: 'unreadable', error: expect.stringContaining('AccessDenied') });
       expect(doc.targets.find((t) => t.account === newcomer)).toMatchObject({ status: 'not-deployed', error: null });
       expect(doc.summary).toMatchObject({ unreadable: 1, notDeployed: 1, byAction: { monitored: 1 } });
       expect(doc.targets.find((t) => t.account === members[2])).toMatchObject({ status: 'read', error: null });
-      const table = await e.run(['activity']);
+      const table = await activity([]);
       expect(table.code).toBe(1);
       expect(table.stdout).toContain('Could not read:');
       expect(table.stdout).toContain(members[3]);

@@ -7,11 +7,10 @@ import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from 
 import {
   AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionCode, loadTemplateSource, renderTemplate, type TemplateSettings } from '../../src/stack/template.js';
 import type { SimServer } from '../sim/server.js';
-import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from '../sim/test/helpers.js';
+import { assumeInto, clientConfig, memberIds, startTestSim, waitFor, type TestCredentials } from '../sim/test/helpers.js';
 import { decisionsOf } from './harness.js';
 
 const REGION = 'us-east-1';
@@ -39,14 +38,15 @@ function track<T extends { destroy(): void }>(c: T): T {
 async function deployStack(account: string, body: string): Promise<void> {
   const cfn = track(new CloudFormationClient(clientConfig(sim, REGION, await assumeInto(sim, account))));
   await cfn.send(new CreateStackCommand({ StackName: STACK, TemplateBody: body, Capabilities: ['CAPABILITY_IAM'] }));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
+  // stack operations keep real time (stackMs), not the simulator's clock: poll until this one has finished
+  let status: string | undefined;
+  await waitFor(async () => {
     const s = (await cfn.send(new DescribeStacksCommand({ StackName: STACK }))).Stacks?.[0];
-    if (s?.StackStatus === 'CREATE_COMPLETE') return;
-    if (!s?.StackStatus?.endsWith('_IN_PROGRESS')) throw new Error(`stack in ${account} ended in ${s?.StackStatus}: ${s?.StackStatusReason}`);
-    if (Date.now() > deadline) throw new Error(`stack in ${account} still ${s.StackStatus}`);
-    await sleep(25);
-  }
+    status = s?.StackStatus;
+    if (status === 'CREATE_COMPLETE') return true;
+    if (!status?.endsWith('_IN_PROGRESS')) throw new Error(`stack in ${account} ended in ${status}: ${s?.StackStatusReason}`);
+    return undefined;
+  }, 15_000, { everyMs: 25, what: () => `stack in ${account} still ${status}` });
 }
 
 async function defaultGroup(ec2: EC2Client): Promise<string> {
@@ -72,28 +72,21 @@ async function ruleIds(ec2: EC2Client, groupId: string): Promise<string[]> {
   return (out.SecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId ?? '');
 }
 
-/** Polls DescribeSecurityGroupRules until the rule is gone; returns the time it took, or null after `limitMs`. */
-async function timeUntilGone(ec2: EC2Client, groupId: string, ruleId: string, since: number, limitMs: number): Promise<number | null> {
-  for (;;) {
-    if (!(await ruleIds(ec2, groupId)).includes(ruleId)) return Date.now() - since;
-    if (Date.now() - since > limitMs) return null;
-    await sleep(5);
-  }
+/** Polls DescribeSecurityGroupRules until the rule is gone and returns the time it took (real time: it is measured). */
+function timeUntilGone(ec2: EC2Client, groupId: string, ruleId: string, since: number, limitMs: number, what: string): Promise<number> {
+  return waitFor(async () => ((await ruleIds(ec2, groupId)).includes(ruleId) ? undefined : Date.now() - since), limitMs,
+    { what: () => `${what}: rule ${ruleId} still there` });
 }
 
 /** Waits until the function has recorded a decision about this rule, and returns it. */
 async function decisionFor(account: string, ruleId: string): Promise<Decision> {
-  const deadline = Date.now() + 60_000; // generous (a cold start took 9.5 s under heavy load): a deadline, not a measurement
-  for (;;) {
+  let invocations: InvocationRecord[] = [];
+  // generous (a cold start took 9.5 s under heavy load): a deadline, not a measurement
+  return waitFor(async () => {
     const res = await fetch(`${sim.endpoint}/_sim/invocations?account=${account}&region=${REGION}`);
-    const { invocations } = (await res.json()) as { invocations: InvocationRecord[] };
-    for (const inv of invocations) {
-      const d = decisionsOf<Decision>(inv.result).find((x) => x.ruleIds.includes(ruleId));
-      if (d) return d;
-    }
-    if (Date.now() > deadline) throw new Error(`no decision about ${ruleId} in ${account}: ${JSON.stringify(invocations)}`);
-    await sleep(20);
-  }
+    ({ invocations } = (await res.json()) as { invocations: InvocationRecord[] });
+    return invocations.flatMap((inv) => decisionsOf<Decision>(inv.result)).find((x) => x.ruleIds.includes(ruleId));
+  }, 60_000, { everyMs: 20, what: () => `no decision about ${ruleId} in ${account}: ${JSON.stringify(invocations)}` });
 }
 
 async function snsMessages(account: string): Promise<{ topicArn: string; subject?: string; message: string; publishedBy: string }[]> {
@@ -149,9 +142,8 @@ describe('closed loop: the rendered template deployed through CloudFormation', (
         const before = await ruleIds(ec2, groupId);
         const started = Date.now();
         const ruleId = await openPort(ec2, groupId, 22);
-        const ms = await timeUntilGone(ec2, groupId, ruleId, started, 30_000);
-        expect(ms, `${account} round ${round}: rule ${ruleId} still there after 30 s`).not.toBeNull();
-        samples.push({ account, round, ms: ms! });
+        const ms = await timeUntilGone(ec2, groupId, ruleId, started, 30_000, `${account} round ${round}`);
+        samples.push({ account, round, ms });
         // exactly the added rule went; the group's own rules stayed
         expect((await ruleIds(ec2, groupId)).sort()).toEqual(before.sort());
         const d = await decisionFor(account, ruleId);

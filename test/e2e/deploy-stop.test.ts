@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cfnRegion } from '../sim/cfn/model.js';
+import { waitFor } from '../sim/test/helpers.js';
 import { countCalls, startE2E, type CliRun, type E2E } from './harness.js';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
@@ -103,26 +104,33 @@ describe('deploy: failure tolerance and canary', () => {
 
 describe('deploy: interrupted', () => {
   it('SIGINT while targets are in flight: every target is reported, the running ones finish, exit 130', async () => {
-    // 3 s stacks: the signal, 0.4 s after the rollout starts, must land before the first three finish and the pool
-    // starts the next ones; that leaves a loaded machine 2.6 s to deliver it (and 5.6 s before fewer than 3 are skipped)
+    // 3 s stacks: the signal goes once the rollout's first three targets have created their stacks, and must land
+    // before those finish and the pool starts the next ones; that leaves a loaded machine almost 3 s to deliver it (and
+    // 6 s before fewer than 3 are skipped)
     await e.faults({ stackMs: 3000 });
+    const canary = `${mgmt}/us-east-1`;
+    const rolloutStacks = () => [mgmt, ...members].flatMap((id) => REGIONS.map((region) => ({ id, region })))
+      .filter(({ id, region }) => `${id}/${region}` !== canary && liveStatus(e, id, region) !== undefined).length;
     let child: ChildProcess | undefined;
     let stderr = '';
     let sent = false;
+    let inFlight: Promise<boolean | string> | undefined;
     const r = await e.run(['deploy', '--all-accounts', '--yes', '--concurrency', '3', '--output', 'json'], {
       onSpawn: (c) => {
         child = c;
         c.stderr?.on('data', (d: Buffer) => {
           stderr += d.toString();
-          // the canary is done and the rollout's first three targets are in flight
+          // the canary is done and the rollout has begun: interrupt once its first three targets are in flight
           if (!sent && /rollout: /.test(stderr)) {
             sent = true;
-            setTimeout(() => child?.kill('SIGINT'), 400);
+            inFlight = waitFor(() => (rolloutStacks() >= 3 ? true : undefined), 30_000, { what: () => `${rolloutStacks()} rollout stack(s)` })
+              .then(() => child?.kill('SIGINT') ?? false, (err: Error) => err.message);
           }
         });
       },
     });
     expect(sent, r.stderr).toBe(true);
+    expect(await inFlight, r.stderr).toBe(true);
     expect(r.code, r.stderr).toBe(130);
     const doc = r.json!;
     expect(doc, r.stdout).toBeDefined();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { waitFor } from '../sim/test/helpers.js';
 import { testSeed } from '../sim/test/seed.js';
 import { BIN, type CliRun } from './harness.js';
 import { expectEveryTarget, expectNoStackTrace, key } from './faults-helpers.js';
@@ -48,16 +49,21 @@ function startSimProcess(args: string[]): Promise<{ child: ChildProcess; ready: 
 }
 
 it('the simulator killed mid-deploy: connection errors named, exit 1, nothing claimed that did not happen', async () => {
-  // stacks take 4 s, so the whole rollout is still in flight when the simulator dies 0.4 s after the canary: a loaded
-  // machine would have to delay the kill by more than 3.5 s for a rollout stack to finish first
+  // stacks take 4 s, so the whole rollout is still in flight when the simulator dies, at once after every target's
+  // stack has been created: a loaded machine would have to delay the kill by almost 4 s for a rollout stack to finish
   const { child: sim, ready } = await startSimProcess(['--accounts', '3', '--regions', REGIONS.join(','), '--stack-ms', '4000']);
   writeFileSync(join(dir, 'accounts.yaml'), `regions: [${REGIONS.join(', ')}]\ndeploy:\n  concurrency: 8\n  pollSeconds: 1\n`);
   const env = {
     PATH: process.env.PATH ?? '', HOME: dir, AWS_ENDPOINT_URL: ready.endpoint, AWS_ACCESS_KEY_ID: 'AKIDMGMT',
     AWS_SECRET_ACCESS_KEY: 'simulated', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', NO_COLOR: '1',
   };
-  let snapshot: { accounts: Record<string, { regions: Record<string, { cfn?: { stacks: { stackName: string; status: string }[] } }> }> } | undefined;
+  type Snapshot = { accounts: Record<string, { regions: Record<string, { cfn?: { stacks: { stackName: string; status: string }[] } }> }> };
+  let snapshot: Snapshot | undefined;
   let killedAt = 0;
+  let notKilled = '';
+  const active = ready.accounts.filter((a) => a.status === 'ACTIVE').map((a) => a.id);
+  const everyStackCreated = (s: Snapshot) =>
+    active.every((id) => REGIONS.every((r) => s.accounts[id]?.regions[r]?.cfn?.stacks.some((x) => x.stackName === 'guardrail')));
   const started = Date.now();
   const run = await new Promise<CliRun>((resolve, reject) => {
     const cli = spawn(process.execPath, [BIN, 'deploy', '--all-accounts', '--yes', '--output', 'json'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,16 +74,18 @@ it('the simulator killed mid-deploy: connection errors named, exit 1, nothing cl
     cli.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     cli.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      // once the canary succeeded and the rest started, take the simulator's state and kill it at once
+      // once the canary succeeded and every other target has created its stack, kill the simulator at once; the
+      // state that showed it is the snapshot
       if (!killing && /✓ .*succeeded/.test(stderr)) {
         killing = true;
-        setTimeout(() => {
-          void fetch(`${ready.endpoint}/_sim/state`).then((r) => r.json()).then((s) => {
-            snapshot = s as typeof snapshot;
-            sim.kill('SIGKILL');
-            killedAt = Date.now();
-          });
-        }, 400);
+        void waitFor(async () => {
+          const s = (await (await fetch(`${ready.endpoint}/_sim/state`)).json()) as Snapshot;
+          return everyStackCreated(s) ? s : undefined;
+        }, 30_000, { everyMs: 20 }).then((s) => {
+          snapshot = s;
+          sim.kill('SIGKILL');
+          killedAt = Date.now();
+        }, (err: Error) => { notKilled = err.message; });
       }
     });
     cli.on('error', reject);
@@ -87,7 +95,7 @@ it('the simulator killed mid-deploy: connection errors named, exit 1, nothing cl
       resolve(result);
     });
   });
-  expect(killedAt, run.stderr).toBeGreaterThan(0);
+  expect(killedAt, `${notKilled}\n${run.stderr}`).toBeGreaterThan(0);
   const accounts = ready.accounts.filter((a) => a.status === 'ACTIVE').map((a) => a.id).sort();
   const targets = expectEveryTarget(run, accounts, REGIONS);
   expect(run.code).toBe(1);
@@ -103,7 +111,7 @@ it('the simulator killed mid-deploy: connection errors named, exit 1, nothing cl
   for (const t of succeeded) {
     expect(['CREATE_COMPLETE', 'CREATE_IN_PROGRESS'], key(t.account, t.region)).toContain(stackIn(t.account, t.region)?.status);
   }
-  // the in-flight stacks could not have finished: 4 s stacks, killed 0.4 s into the rollout
+  // the in-flight stacks could not have finished: 4 s stacks, killed as soon as the last of them was created
   expect(succeeded.length).toBeLessThanOrEqual(2);
   for (const t of failed) {
     expect(t.error, key(t.account, t.region)).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up|connect/i);

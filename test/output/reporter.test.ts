@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createReporter } from '../../src/output/reporter.js';
 import type { CliIO } from '../../src/io.js';
 
@@ -45,8 +45,8 @@ describe('reporter', () => {
     r.phase('rollout', 3);
     r.started(target);
     r.finished({ ...target, result: 'succeeded', durationMs: 10 });
-    await new Promise((resolve) => setTimeout(resolve, 250)); // ora draws its frames on a timer
+    // ora draws its frames on a timer: wait for the frame that shows the finished target
+    await vi.waitFor(() => expect(text()).toMatch(/deploying \(rollout\): 1\/3 done · 0 failed · 0 in flight/), { timeout: 10_000, interval: 10 });
     r.stop();
-    expect(text()).toMatch(/deploying \(rollout\): 1\/3 done · 0 failed · 0 in flight/);
   });
 });

@@ -64,13 +64,21 @@ export async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?
   throw new Error('expected the call to fail');
 }
 
-/** Polls until `probe` returns something, or fails after `ms` (generous: a loaded 2-core machine is slow). */
-export async function waitFor<T>(probe: () => T | undefined, ms = 60_000): Promise<T> {
+/**
+ * Polls until `probe` returns something other than undefined, or fails after `ms` (generous: a loaded 2-core machine is
+ * slow). `probe` may be async (an SDK call or a fetch): it is called again `everyMs` after the previous call ended,
+ * and an error it throws ends the wait at once. `what` describes what did not happen, for the failure message.
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms = 60_000,
+  opts: { everyMs?: number; what?: () => string | Promise<string> } = {},
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms${opts.what ? `: ${await opts.what()}` : ''}`);
+    await new Promise((r) => setTimeout(r, opts.everyMs ?? 5));
   }
 }
