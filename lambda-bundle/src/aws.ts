@@ -33,7 +33,7 @@ async function describeAll(client: EC2Client, name: string, value: string): Prom
         ruleId: r.SecurityGroupRuleId, groupId: r.GroupId ?? '', isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
         fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
         referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
-        tags: Object.fromEntries((r.Tags ?? []).map((t) => [t.Key, t.Value ?? ''])),
+        tags: Object.fromEntries((r.Tags ?? []).flatMap((t): [string, string][] => (t.Key === undefined ? [] : [[t.Key, t.Value ?? '']]))),
       });
     }
     NextToken = out.NextToken;

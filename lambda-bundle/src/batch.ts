@@ -4,6 +4,7 @@ import { consoleSink, decisionLine } from './log.js';
 import { Hold, processEvent, report, type Deps, type EventOptions } from './process-event.js';
 import { originOf, prove, queueRecords, type QueueRecord } from './provenance.js';
 import { errorCode } from './revert.js';
+import { shown } from './shown.js';
 import { sweep } from './sweep.js';
 import type { Result } from './types.js';
 
@@ -45,7 +46,7 @@ async function handleRecord(deps: Deps, r: QueueRecord): Promise<Handled> {
     return { retry: true, result };
   } catch (err) {
     const detail = (origin.envelope.detail ?? {}) as Record<string, unknown>;
-    const meta = { eventId: String(detail.eventID ?? origin.envelope.id).slice(0, 128), eventName: String(detail.eventName ?? 'Scheduled Event').slice(0, 64), account: config.account ?? null, region: config.region ?? null };
+    const meta = { eventId: shown(detail.eventID ?? origin.envelope.id, 128), eventName: shown(detail.eventName ?? 'Scheduled Event', 64), account: config.account ?? null, region: config.region ?? null };
     if (err instanceof Hold) {
       (deps.log ?? consoleSink)({ level: 'info', eventId: meta.eventId, message: `held for ${err.seconds} s: ${err.reason}` });
       await requeue(deps, r, err.seconds);

@@ -13,12 +13,18 @@ export const groupKey = (account: string, region: string, groupId: string): stri
 
 const text = (item: Item, k: string): string => item[k]?.S ?? '';
 
+function isApprovedRule(r: unknown): r is ApprovedRule {
+  if (typeof r !== 'object' || r === null) return false;
+  const o = r as Record<string, unknown>;
+  return (o.direction === 'ingress' || o.direction === 'egress')
+    && Number.isInteger(o.fromPort) && Number.isInteger(o.toPort) && typeof o.protocol === 'string' && typeof o.source === 'string';
+}
+
 /** The approval's rules; anything malformed is dropped (it then covers nothing). */
 function rulesOf(raw: string): ApprovedRule[] {
   try {
     const list: unknown = JSON.parse(raw);
-    return (Array.isArray(list) ? list : []).filter((r: ApprovedRule) => /^(in|e)gress$/.test(r?.direction)
-      && Number.isInteger(r.fromPort) && Number.isInteger(r.toPort) && typeof r.protocol === 'string' && typeof r.source === 'string');
+    return Array.isArray(list) ? list.filter(isApprovedRule) : [];
   } catch {
     return [];
   }

@@ -4,6 +4,7 @@
 //    the deployed rule delivers;
 //  - a bare CloudTrail record (top-level eventName), so an operator can replay a record taken from a trail.
 // Anything the function may later revoke must be named here, in the event; nothing is invented.
+import { shown } from './shown.js';
 import type { Change, Direction, EventMeta, EventName, Origin, ParsedEvent, Permission, Principal, RuleValues } from './types.js';
 
 /**
@@ -290,16 +291,16 @@ export function parseEvent(event: unknown): ParsedEvent {
 
     const errorCode = record.errorCode;
     if (errorCode !== undefined && errorCode !== null && errorCode !== '') {
-      return ignore(`the call failed (errorCode ${String(errorCode).slice(0, 100)})`);
+      return ignore(`the call failed (errorCode ${shown(errorCode, 100)})`);
     }
     if (record.eventSource !== 'ec2.amazonaws.com') {
-      return ignore(`not an EC2 call (eventSource ${String(record.eventSource ?? 'missing').slice(0, 100)})`);
+      return ignore(`not an EC2 call (eventSource ${shown(record.eventSource ?? 'missing', 100)})`);
     }
     if (/^Revoke/.test(name)) return ignore(`a revoke call (${name})`);
     if (record.readOnly === true || /^(Describe|Get|List)/.test(name)) return ignore(`a read-only call (${name})`);
     if (!(name in GUARDED) && !TAGGING.has(name)) return ignore(`not a guarded call (${name})`);
     if (envelope !== undefined && envelope.source !== undefined && envelope.source !== 'aws.ec2') {
-      return ignore(`not an EC2 event (source ${String(envelope.source).slice(0, 100)})`);
+      return ignore(`not an EC2 event (source ${shown(envelope.source, 100)})`);
     }
     // CloudTrail leaves out request parameters or response elements it cannot record whole: a change guardrail cannot
     // read is a failure to report, never a reason to ignore the call

@@ -30,8 +30,12 @@ type Planned = { units: Unit[]; settled: Decision[] };
  * Thrown to put the whole event back on the queue for `seconds`: its decision rests on a scope tag that may have been
  * put there a moment ago, and the tag's own event decides first. Nothing of the event has been acted on or logged.
  */
-export class Hold {
-  constructor(readonly seconds: number, readonly reason: string) {}
+export class Hold extends Error {
+  constructor(readonly seconds: number, readonly reason: string) {
+    // an Error, so that a handler on the way that logs what it catches has a message to log
+    super(`held for ${seconds} s: ${reason}`);
+    this.name = 'Hold';
+  }
 }
 
 export interface EventOptions {

@@ -8,6 +8,7 @@
 // the queue's policy ensures and this function keeps (it never logs one). A made-up handle, a handle of another
 // queue and a message already deleted are refused by SQS itself.
 import { errorCode, isTransient } from './revert.js';
+import { shown } from './shown.js';
 import type { Config, SqsPort } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -43,7 +44,7 @@ export function queueRecords(event: unknown): QueueRecord[] | undefined {
       body: typeof r.body === 'string' ? r.body : '',
       sentAt: Number(a.SentTimestamp) || 0,
       attempt: Number(a.ApproximateReceiveCount) || 1,
-      arn: r.eventSourceARN as string | undefined,
+      arn: r.eventSourceARN,
     });
   }
   return out;
@@ -82,7 +83,7 @@ export function originOf(config: Config, body: string): Origin {
     return { kind: 'foreign', reason: 'the message is not JSON' };
   }
   if (!isObj(e)) return { kind: 'foreign', reason: 'the message is not an EventBridge event' };
-  const here = `${String(e.account).slice(0, 20)}/${String(e.region).slice(0, 30)}`;
+  const here = `${shown(e.account, 20)}/${shown(e.region, 30)}`;
   if (e.account !== config.account || e.region !== config.region) {
     return { kind: 'foreign', reason: `an event of ${here}, not of this function's ${config.account}/${config.region}` };
   }
@@ -92,7 +93,7 @@ export function originOf(config: Config, body: string): Origin {
     return { kind: 'foreign', reason: 'not an EC2 API call recorded by CloudTrail' };
   }
   if ((d.recipientAccountId !== undefined && d.recipientAccountId !== config.account) || (d.awsRegion !== undefined && d.awsRegion !== config.region)) {
-    return { kind: 'foreign', reason: `a CloudTrail record of ${String(d.recipientAccountId).slice(0, 20)}/${String(d.awsRegion).slice(0, 30)}` };
+    return { kind: 'foreign', reason: `a CloudTrail record of ${shown(d.recipientAccountId, 20)}/${shown(d.awsRegion, 30)}` };
   }
   return { kind: 'api-call', envelope: e };
 }

@@ -1,6 +1,7 @@
 // Revoking exactly what an event added, through the EC2 port. Idempotent: a rule that is already gone counts as
 // reverted, so Lambda's retries are safe. Transient errors are rethrown (Lambda retries the event); permanent ones
 // become a `failed` outcome with the AWS error code in the reason.
+import { shown } from './shown.js';
 import type { Action, Direction, Ec2Port, GroupRule, Permission } from './types.js';
 
 export interface Outcome {
@@ -44,7 +45,7 @@ export function isTransient(err: unknown): boolean {
 export const isGone = (err: unknown): boolean => GONE.has(errorCode(err));
 
 function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? err.message : shown(err, 300);
   return `${errorCode(err)}: ${message}`.slice(0, 300);
 }
 

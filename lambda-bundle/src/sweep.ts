@@ -10,6 +10,7 @@ import { directionIgnoreReason } from './decide.js';
 import { loggedRule } from './log.js';
 import { groupCache, report, type Deps } from './process-event.js';
 import { isGone, isTransient, errorCode, revokeRuleIds } from './revert.js';
+import { shown } from './shown.js';
 import { groupScope } from './scope.js';
 import type { Decision, GroupInfo, GroupRule, Result } from './types.js';
 
@@ -64,7 +65,7 @@ async function rulesByGroup(deps: Deps, kept: KeptRule[]): Promise<Map<string, G
 
 export async function sweep(event: Obj, deps: Deps): Promise<Result> {
   const a = deps.approvals;
-  const meta = { eventId: String(event.id).slice(0, 128), eventName: 'Scheduled Event', account: a?.account ?? null, region: a?.region ?? null };
+  const meta = { eventId: shown(event.id, 128), eventName: 'Scheduled Event', account: a?.account ?? null, region: a?.region ?? null };
   const decisions: Decision[] = [];
   if (!a) {
     decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'ignored', reason: 'approvals are off' });

@@ -353,6 +353,10 @@ describe('policy', () => {
       [envelope({ eventName: 'CreateVpc', requestParameters: {} }), 'not a guarded call (CreateVpc)'],
       [sshEvent({ extra: { errorCode: 'Client.InvalidPermission.Duplicate' } }), 'the call failed (errorCode Client.InvalidPermission.Duplicate)'],
       [sshEvent({ extra: { eventSource: 's3.amazonaws.com' } }), 'not an EC2 call (eventSource s3.amazonaws.com)'],
+      // untrusted values are shown by kind, not by String(): on this object String() throws, and a list would read
+      // as the EC2 source it is not
+      [sshEvent({ extra: { errorCode: { toString: 1 } } }), 'the call failed (errorCode an object)'],
+      [sshEvent({ extra: { eventSource: ['ec2.amazonaws.com'] } }), 'not an EC2 call (eventSource a list)'],
       [sshEvent({ extra: { awsRegion: 'eu-west-1' } }), ''],
       [{ ...sshEvent(), region: 'eu-west-1' }, 'event from eu-west-1, but the function runs in us-east-1'],
       [{ ...sshEvent(), 'detail-type': 'EC2 Instance State-change Notification' }, 'not a CloudTrail API call event (detail-type "EC2 Instance State-change Notification")'],
