@@ -135,7 +135,7 @@ export function resolveConfig(file: ConfigFile | null, flags: ConfigFlags = {}):
   recordSources(config, '', sources, 'default');
 
   if (file !== null) {
-    mergeInto(config as unknown as Record<string, unknown>, file as Record<string, unknown>, '', sources);
+    mergeInto(config as unknown as Record<string, unknown>, file, '', sources);
   }
 
   if (flags.regions !== undefined) {

@@ -35,7 +35,7 @@ export function activityTable(report: ActivityReport, color: boolean): string {
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
     const row = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
     lines.push(chalk.bold(row(header)));
-    for (const c of cells) lines.push(c[3] === 'reverted' || c[3] === 'failed' || c[3] === 'forged' || c[3] === 'refused' ? row(c).replace(c[3]!, chalk.red(c[3]!)) : row(c));
+    for (const c of cells) lines.push(c[3] === 'reverted' || c[3] === 'failed' || c[3] === 'forged' || c[3] === 'refused' ? row(c).replace(c[3], chalk.red(c[3])) : row(c));
     lines.push('');
   } else {
     lines.push(chalk.dim('No decisions in this window.'), '');

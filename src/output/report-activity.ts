@@ -26,7 +26,7 @@ function days(sinceIso: string, untilIso: string): string[] {
 
 export function activityChart(report: ActivityReport): Html {
   const dayList = days(report.since, report.until);
-  const perDay = new Map(dayList.map((d) => [d, {} as Record<string, number>]));
+  const perDay = new Map<string, Record<string, number>>(dayList.map((d) => [d, {}]));
   for (const r of report.rows) {
     const m = perDay.get(r.time.slice(0, 10));
     if (m) m[r.action] = (m[r.action] ?? 0) + 1;
@@ -43,7 +43,7 @@ export function activityChart(report: ActivityReport): Html {
     return ORDER.filter((a) => m[a]).map((a) => {
       const h = y(m[a]!);
       base -= h;
-      return html`<rect x="${x.toFixed(1)}" y="${base.toFixed(1)}" width="${bar.toFixed(1)}" height="${h.toFixed(1)}" fill="${ACTION_COLORS[a]!}"><title>${day}: ${m[a]!} ${a}</title></rect>`;
+      return html`<rect x="${x.toFixed(1)}" y="${base.toFixed(1)}" width="${bar.toFixed(1)}" height="${h.toFixed(1)}" fill="${ACTION_COLORS[a]}"><title>${day}: ${m[a]} ${a}</title></rect>`;
     });
   });
   const step = Math.max(1, Math.ceil(dayList.length / 10));
@@ -55,7 +55,7 @@ export function activityChart(report: ActivityReport): Html {
 <text x="${left - 6}" y="${top + 10}" text-anchor="end">${max}</text><text x="${left - 6}" y="${H - bottom}" text-anchor="end">0</text>
 ${bars}${labels}</svg>
 <figcaption>Decisions per day (UTC), ${report.since.slice(0, 10)} to ${report.until.slice(0, 10)}. ${present.length === 0 ? 'No decisions in this window.' : ''}
-${present.map((a) => html`<span class="swatch" style="background:${ACTION_COLORS[a]!}"></span> ${a} ${report.summary.byAction[a]!} `)}</figcaption></figure>`;
+${present.map((a) => html`<span class="swatch" style="background:${ACTION_COLORS[a]}"></span> ${a} ${report.summary.byAction[a]} `)}</figcaption></figure>`;
 }
 
 function rowHtml(r: ActivityRow): Html {

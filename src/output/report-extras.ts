@@ -12,7 +12,7 @@ export function protectionSection(rows: ReportStatusRow[]): Html {
   const gaps = withField.filter((r) => r.protection !== 'protected' && r.protection !== 'not-applicable');
   return html`<section id="protection"><h2>Protection</h2>
 <p>${[...counts.entries()].sort().map(([k, n]) => html`<span class="pill p-${k}">${n} ${k}</span> `)}</p>
-${gaps.length > 0 ? html`<table><thead><tr><th>Account</th><th>Region</th><th>Protection</th></tr></thead><tbody>${gaps.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td>${r.protection!}</td></tr>`)}</tbody></table>`
+${gaps.length > 0 ? html`<table><thead><tr><th>Account</th><th>Region</th><th>Protection</th></tr></thead><tbody>${gaps.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td>${r.protection}</td></tr>`)}</tbody></table>`
     : html`<p class="ok">Every target that can be protected is.</p>`}</section>`;
 }
 
@@ -22,5 +22,5 @@ export function approvalsSection(rows: ReportStatusRow[]): Html {
   const active = withField.filter((r) => r.approvals! > 0);
   const total = active.reduce((n, r) => n + r.approvals!, 0);
   return html`<section id="approvals"><h2>Approvals</h2><p>${total} active approval(s) in ${active.length} target(s).</p>
-${active.length > 0 ? html`<table><thead><tr><th>Account</th><th>Region</th><th>Active</th></tr></thead><tbody>${active.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td class="num">${r.approvals!}</td></tr>`)}</tbody></table>` : ''}</section>`;
+${active.length > 0 ? html`<table><thead><tr><th>Account</th><th>Region</th><th>Active</th></tr></thead><tbody>${active.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td class="num">${r.approvals}</td></tr>`)}</tbody></table>` : ''}</section>`;
 }

@@ -71,7 +71,7 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
       (err: unknown) => ({ state: ((err as Error).name === 'ResourceNotFoundException' ? 'missing' : 'unknown') as Inspection['rule'],
         error: errorText(err) })),
     ctx.drift && isDeploySuccess(stack.StackStatus) ? detectDrift(ctx, stack.StackId!)
-      : Promise.resolve({ drift: 'NOT_CHECKED' as DriftState, driftedResources: [], notCheckedResources: [],
+      : Promise.resolve<DriftResult>({ drift: 'NOT_CHECKED', driftedResources: [], notCheckedResources: [],
         ...(ctx.drift ? { driftReason: `not checked in ${stack.StackStatus}` } : {}) }),
   ]);
   return {
