@@ -58,7 +58,7 @@ export async function run(argv: readonly string[], io: CliIO = processIO(), opti
 /** commander reports help and --version as "errors" with exit code 0; every real parse error is a usage error. */
 function commanderExitCode(err: CommanderError): number {
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
-  return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  return err.exitCode === ExitCode.ok ? ExitCode.ok : ExitCode.usage;
 }
 
 function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code: number) => void): Command {

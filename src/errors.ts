@@ -60,7 +60,7 @@ export class ConfigError extends GuardrailError {
   readonly problems: readonly ConfigProblem[];
 
   constructor(message: string, options: GuardrailErrorOptions & { problems?: readonly ConfigProblem[] } = {}) {
-    super('CONFIG', 2, message, options);
+    super('CONFIG', ExitCode.usage, message, options);
     this.problems = options.problems ?? [];
   }
 }
@@ -70,7 +70,7 @@ export class UsageError extends GuardrailError {
   readonly problems: readonly ConfigProblem[];
 
   constructor(message: string, options: GuardrailErrorOptions & { problems?: readonly ConfigProblem[] } = {}) {
-    super('USAGE', 2, message, options);
+    super('USAGE', ExitCode.usage, message, options);
     this.problems = options.problems ?? [];
   }
 }
@@ -78,7 +78,7 @@ export class UsageError extends GuardrailError {
 /** The caller's own credentials are missing, expired or rejected. Exit 3. */
 export class AuthError extends GuardrailError {
   constructor(message: string, options: GuardrailErrorOptions = {}) {
-    super('AUTH', 3, message, options);
+    super('AUTH', ExitCode.credentials, message, options);
   }
 }
 
@@ -90,7 +90,7 @@ export class AssumeRoleError extends GuardrailError {
   constructor(account: string, roleArn: string, options: GuardrailErrorOptions & { from?: string } = {}) {
     const reason = errorName(options.cause);
     const from = options.from === undefined ? '' : ` from ${options.from}`;
-    super('ASSUME_ROLE', 1, `Could not assume ${roleArn}${from}${reason === undefined ? '' : ` (${reason})`}`, {
+    super('ASSUME_ROLE', ExitCode.failed, `Could not assume ${roleArn}${from}${reason === undefined ? '' : ` (${reason})`}`, {
       suggestion:
         options.suggestion ?? "Check the role's trust policy, or exclude the account in accounts.yaml.",
       cause: options.cause,
@@ -103,7 +103,7 @@ export class AssumeRoleError extends GuardrailError {
 /** The run was interrupted (Ctrl-C, or an AbortSignal). Exit 130. */
 export class AbortError extends GuardrailError {
   constructor(message = 'Interrupted', options: GuardrailErrorOptions = {}) {
-    super('ABORTED', 130, message, options);
+    super('ABORTED', ExitCode.interrupted, message, options);
   }
 }
 

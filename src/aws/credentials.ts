@@ -4,7 +4,7 @@
 // role's one-hour session.
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { AssumeRoleError, AuthError, GuardrailError } from '../errors.js';
+import { AssumeRoleError, AuthError, ExitCode, GuardrailError } from '../errors.js';
 
 export interface CallerIdentity {
   account: string;
@@ -31,7 +31,7 @@ export async function callerIdentity(sts: STSClient): Promise<CallerIdentity> {
       });
     }
     // not a verdict on the credentials: the endpoint could not be reached or failed (exit 1, not 3)
-    throw new GuardrailError('STS_UNREACHABLE', 1,
+    throw new GuardrailError('STS_UNREACHABLE', ExitCode.failed,
       `Could not check your AWS credentials with sts:GetCallerIdentity (${name}: ${(err as Error).message})`, {
         suggestion: 'Check the network path to STS (and AWS_ENDPOINT_URL if you set it), then rerun.',
         cause: err,

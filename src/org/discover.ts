@@ -4,7 +4,7 @@ import {
   DescribeOrganizationCommand, paginateListAccounts, paginateListAccountsForParent,
   paginateListOrganizationalUnitsForParent, paginateListRoots, type Account, type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { GuardrailError } from '../errors.js';
+import { ExitCode, GuardrailError } from '../errors.js';
 
 export interface OrgAccount {
   id: string;
@@ -42,7 +42,7 @@ export async function discoverAccounts(org: OrganizationsClient, opts: Discovery
   } catch (err) {
     const name = (err as Error).name;
     if (name === 'AWSOrganizationsNotInUseException' || name === 'AccessDeniedException') {
-      throw new GuardrailError('ORGANIZATIONS', 2,
+      throw new GuardrailError('ORGANIZATIONS', ExitCode.usage,
         `Could not read the organisation (${name}: ${(err as Error).message})`, {
           suggestion: 'Run guardrail with the management account (or a delegated administrator), or list the '
             + 'accounts explicitly under `accounts:` in accounts.yaml.',
@@ -134,7 +134,7 @@ async function accountsUnder(org: OrganizationsClient, parentId: string): Promis
       }
     } catch (err) {
       if ((err as Error).name === 'ParentNotFoundException') {
-        throw new GuardrailError('ORGANIZATIONS', 2, `The OU ${parent} is not part of this organisation`, {
+        throw new GuardrailError('ORGANIZATIONS', ExitCode.usage, `The OU ${parent} is not part of this organisation`, {
           suggestion: 'Check organization.includeOUs and organization.excludeOUs in accounts.yaml.',
           cause: err,
         });
@@ -150,5 +150,5 @@ async function rootId(org: OrganizationsClient): Promise<string> {
     const id = page.Roots?.[0]?.Id;
     if (id) return id;
   }
-  throw new GuardrailError('ORGANIZATIONS', 1, 'The organisation has no root');
+  throw new GuardrailError('ORGANIZATIONS', ExitCode.failed, 'The organisation has no root');
 }

@@ -8,7 +8,7 @@ import {
   paginateListTargetsForPolicy, type OrganizationsClient, type PolicySummary,
 } from '@aws-sdk/client-organizations';
 import type { GuardrailConfig } from '../config/index.js';
-import { GuardrailError } from '../errors.js';
+import { ExitCode, GuardrailError } from '../errors.js';
 import { organisationRoot, scpEnabledOn } from '../org/tree.js';
 import {
   MANAGED_TAG, POLICY_NAME, SCP_CHARACTER_LIMIT, SCPS_PER_TARGET, VERSION_TAG, renderScp, samePolicy, type RenderedScp,
@@ -41,7 +41,7 @@ export interface ProtectPlan {
 export type ProtectEvent = { type: 'step'; message: string };
 
 function refuse(message: string, suggestion: string): GuardrailError {
-  return new GuardrailError('PROTECT', 2, message, { suggestion });
+  return new GuardrailError('PROTECT', ExitCode.usage, message, { suggestion });
 }
 
 /** Renders the policy and refuses one over Organizations' 5,120-character limit. Needs no AWS access. */
