@@ -194,7 +194,7 @@ interface StackSetsStep {
   dir: string;
   ready: Ready;
   sdk: { endpoint: string; region: string };
-  openPort22(role: string, session: string, target: { id: string; name: string }): Promise<{ ruleId: string; gone: boolean; ms: number }>;
+  openPort22: (role: string, session: string, target: { id: string; name: string }) => Promise<{ ruleId: string; gone: boolean; ms: number }>;
 }
 
 /** engine: stacksets, then an account joins an OU and is protected with no guardrail run. */

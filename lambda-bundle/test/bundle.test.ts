@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const root = new URL('../..', import.meta.url).pathname;
 const dist = `${root}lambda-bundle/dist/index.js`;
@@ -21,14 +21,13 @@ describe('lambda bundle', () => {
     const mod = require(dist) as { handler?: (e: unknown) => Promise<{ decisions: { action: string; reason: string }[] }> };
     expect(typeof mod.handler).toBe('function');
     const logs: string[] = [];
-    const original = process.stdout.write;
-    process.stdout.write = ((chunk: string) => { logs.push(chunk); return true; }) as typeof process.stdout.write;
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { logs.push(String(chunk)); return true; });
     try {
       const result = await mod.handler?.({ 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'RevokeSecurityGroupIngress', eventSource: 'ec2.amazonaws.com' } });
       // a made-up event sent straight to the function is never acted on, however genuine it looks
       expect(result?.decisions).toEqual([expect.objectContaining({ action: 'refused', reason: expect.stringContaining('not a message of this function\'s queue') })]);
     } finally {
-      process.stdout.write = original;
+      write.mockRestore();
     }
     expect(JSON.parse(logs[0] ?? '{}')).toMatchObject({ level: 'error', action: 'refused' });
   });

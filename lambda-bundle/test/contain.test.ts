@@ -88,7 +88,7 @@ describe('contains: edges', () => {
 
 describe('contains: properties', () => {
   const port = fc.integer({ min: 0, max: 65535 });
-  const range = fc.tuple(port, port).map(([a, b]) => (a <= b ? [a, b] : [b, a]) as [number, number]);
+  const range = fc.tuple(port, port).map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a]));
   const cidr4 = fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 32 })).map(([n, p]) => `${v4(n)}/${p}`);
   const protocol = fc.constantFrom('tcp', 'udp', '6', '17', '-1', 'icmp');
   const params = { seed: 1207, numRuns: 400 };

@@ -79,6 +79,16 @@ async function ruleIds(region: string, groupId: string): Promise<string[]> {
 }
 
 /** The SDK form of CloudTrail's permission items. */
+/** The fields of a fixture's CloudTrail record this test reads; the fixtures are AWS's own records. */
+interface FixtureRecord {
+  awsRegion?: string;
+  eventName?: string;
+  recipientAccountId?: string;
+  userIdentity?: { accountId?: string };
+  requestParameters?: { groupId?: string; ipPermissions?: unknown };
+  responseElements?: { securityGroupRuleSet?: { items?: { securityGroupRuleId: string }[] } };
+}
+
 function sdkPermissions(ct: unknown): IpPermission[] {
   const list = (v: unknown): Record<string, unknown>[] => ((v as { items?: Record<string, unknown>[] } | undefined)?.items ?? []);
   return list(ct).map((p) => ({
@@ -122,10 +132,10 @@ describe('recorded fixtures against the simulator', () => {
     it(name, async () => {
       const c = CASES[name];
       if (!c) throw new Error(`no case for ${name}`);
-      const record = ((event as { detail?: unknown }).detail ?? event) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const record = ((event as { detail?: unknown }).detail ?? event) as FixtureRecord;
       const region = String(record.awsRegion);
       const { groupId, before } = await groupWithFive(region);
-      let text = JSON.stringify(event).replaceAll(String(record.requestParameters.groupId), groupId);
+      let text = JSON.stringify(event).replaceAll(String(record.requestParameters?.groupId), groupId);
       for (const old of [record.recipientAccountId, record.userIdentity?.accountId, (event as { account?: string }).account]) {
         if (typeof old === 'string') text = text.replaceAll(old, account);
       }
@@ -137,13 +147,14 @@ describe('recorded fixtures against the simulator', () => {
           const other = await client(region).send(new CreateSecurityGroupCommand({ GroupName: `ref-${++groupCounter}`, Description: 'ref' }));
           text = text.replaceAll(ref, other.GroupId ?? '');
         }
-        const rp = (JSON.parse(text) as { detail?: Record<string, any> }).detail?.requestParameters ?? (JSON.parse(text) as Record<string, any>).requestParameters; // eslint-disable-line @typescript-eslint/no-explicit-any
-        const input = { GroupId: groupId, IpPermissions: sdkPermissions(rp.ipPermissions) };
+        const parsed = JSON.parse(text) as FixtureRecord & { detail?: FixtureRecord };
+        const rp = parsed.detail?.requestParameters ?? parsed.requestParameters;
+        const input = { GroupId: groupId, IpPermissions: sdkPermissions(rp?.ipPermissions) };
         const out = record.eventName === 'AuthorizeSecurityGroupEgress'
           ? await client(region).send(new AuthorizeSecurityGroupEgressCommand(input))
           : await client(region).send(new AuthorizeSecurityGroupIngressCommand(input));
         added = (out.SecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId ?? '');
-        const oldIds: string[] = (record.responseElements?.securityGroupRuleSet?.items ?? []).map((i: { securityGroupRuleId: string }) => i.securityGroupRuleId);
+        const oldIds = (record.responseElements?.securityGroupRuleSet?.items ?? []).map((i) => i.securityGroupRuleId);
         oldIds.forEach((old, i) => { text = text.replaceAll(old, added[i] ?? old); });
         expect(await ruleIds(region, groupId)).toHaveLength(5 + added.length);
       }

@@ -6,7 +6,7 @@ const credentials = async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'se
 async function settled(share: ClientShare, profile?: string): Promise<Record<string, unknown>> {
   await vi.waitFor(() => expect(Object.keys(share.settingsFor('CloudFormationClient', profile)).length).toBeGreaterThan(7));
   const s = share.settingsFor('CloudFormationClient', profile);
-  return Object.fromEntries(await Promise.all(Object.entries(s).map(async ([k, p]) => [k, typeof p === 'function' ? await (p as () => Promise<unknown>)() : p])));
+  return Object.fromEntries(await Promise.all(Object.entries(s).map(async ([k, p]): Promise<[string, unknown]> => [k, typeof p === 'function' ? await (p as () => Promise<unknown>)() : p])));
 }
 
 describe('ClientShare', () => {

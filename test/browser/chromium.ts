@@ -7,7 +7,7 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 
 export const CHROMIUM = process.env.GUARDRAIL_CHROMIUM ?? '/usr/bin/chromium';
 
-export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: the report is checked in a real browser. `
       + 'Install it with `apt-get install -y chromium` (as root; .ci/run does this), or set GUARDRAIL_CHROMIUM to a Chromium binary.');

@@ -121,7 +121,7 @@ describe('the trail needs its home region deployed (deploy and validate)', () =>
     [{}, { regions: ['eu-west-1'] }, /\(--regions: eu-west-1\)/],
     [{ regions: ['eu-west-1'], trail: { mode: 'create' as const } }, {}, /not among the regions/],
   ])('refuses %o with flags %o', (fileSettings, flagSettings, message) => {
-    const resolved = resolveConfig(fileSettings as ConfigFile, flagSettings as ConfigFlags);
+    const resolved = resolveConfig(fileSettings, flagSettings);
     expect(() => checkTrailHome(resolved)).toThrow(message);
     try {
       checkTrailHome(resolved);

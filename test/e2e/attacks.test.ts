@@ -11,7 +11,7 @@
 //  - a truncated event: failed, and notified.
 import {
   AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand, DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand, EC2Client, type SecurityGroupRule,
+  DescribeSecurityGroupsCommand, EC2Client, type SecurityGroupRule, type Tag,
 } from '@aws-sdk/client-ec2';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -64,10 +64,11 @@ async function open(groupId: string, port: number, cidr = '0.0.0.0/0', client = 
   await whenLoopIdle(e.sim.state, 30_000);
   return out.SecurityGroupRules![0]!.SecurityGroupRuleId!;
 }
-const tagsOf = (r: SecurityGroupRule | undefined) => Object.fromEntries((r?.Tags ?? []).map((t) => [t.Key, t.Value]));
+const tagMap = (tags: Tag[] = []): Record<string, string | undefined> => Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value]));
+const tagsOf = (r: SecurityGroupRule | undefined) => tagMap(r?.Tags);
 async function groupTags(groupId: string): Promise<Record<string, string | undefined>> {
   const g = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups![0]!;
-  return Object.fromEntries((g.Tags ?? []).map((t) => [t.Key, t.Value]));
+  return tagMap(g.Tags);
 }
 
 /** A rule that was legitimately there before the attack: opened by the allowed pipeline role. */

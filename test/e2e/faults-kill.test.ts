@@ -32,8 +32,8 @@ function startSimProcess(args: string[]): Promise<{ child: ChildProcess; ready: 
     children.push(child);
     let out = '';
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n')[0];
       if (out.includes('\n') && line) {

@@ -154,9 +154,9 @@ describe('remove', () => {
 
     const r = await e.run(['remove', '--account', b, '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
-    const kept = (r.json?.kept as unknown as { account: string; region: string; type: string; physicalId: string }[])
+    const kept = (r.json?.kept as { account: string; region: string; type: string; physicalId: string }[])
       .map((k) => `${k.account}/${k.region} ${k.type} ${k.physicalId}`).sort();
-    const bucket = (r.json?.retainedBuckets as unknown as { bucket: string }[])[0]!.bucket;
+    const bucket = (r.json?.retainedBuckets as { bucket: string }[])[0]!.bucket;
     expect(kept).toEqual([
       `${b}/us-east-1 AWS::Logs::LogGroup ${logGroup}`, `${b}/us-east-1 AWS::S3::Bucket ${bucket}`,
       `${b}/us-east-1 AWS::SQS::Queue ${queueUrl}`,

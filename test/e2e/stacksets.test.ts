@@ -18,7 +18,7 @@ let e: E2E;
 /** the account created in a targeted OU after the deploy */
 let newcomer = '';
 const config = (extra = '') => e.config(`deploy:\n  engine: stacksets\n  pollSeconds: 1\n${extra}`);
-const rowsOf = (r: CliRun) => r.json!.targets as Record<string, unknown>[];
+const rowsOf = (r: CliRun) => r.json!.targets;
 const instanceCount = () => [...stackSetsOf(e.sim.state).stackSets.values()].reduce((n, s) => n + s.instances.size, 0);
 
 beforeAll(async () => {

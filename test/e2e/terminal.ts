@@ -13,7 +13,7 @@ export interface TerminalRun {
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- stripping ANSI escapes (which begin with ESC) is the point
 const plain = (s: string) => s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 /**

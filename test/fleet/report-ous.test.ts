@@ -8,7 +8,7 @@ import type { Session } from '../../src/fleet/session.js';
 
 function orgClient(send: (cmd: object) => Promise<unknown>): OrganizationsClient {
   const client = new OrganizationsClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
-  client.send = send as unknown as OrganizationsClient['send'];
+  client.send = send;
   return client;
 }
 const sessionWith = (org: () => OrganizationsClient) => ({ organizations: org }) as unknown as Session;

@@ -24,7 +24,7 @@ function fakeOrg() {
     const end = start + (input.MaxResults ?? 20);
     return { items: all.slice(start, end), NextToken: end < all.length ? String(end) : undefined };
   };
-  client.send = (async (cmd: { input: { ParentId?: string; NextToken?: string; MaxResults?: number } }) => {
+  client.send = async (cmd: { input: { ParentId?: string; NextToken?: string; MaxResults?: number } }) => {
     calls.push(`${cmd.constructor.name} ${cmd.input.ParentId ?? ''} ${cmd.input.NextToken ?? ''}`.trim());
     if (cmd instanceof ListRootsCommand) return { Roots: [{ Id: 'r-1', Name: 'Root' }] };
     if (cmd instanceof ListOrganizationalUnitsForParentCommand) {
@@ -36,7 +36,7 @@ function fakeOrg() {
       return { Accounts: p.items, NextToken: p.NextToken };
     }
     throw new Error(`unexpected ${cmd.constructor.name}`);
-  }) as unknown as OrganizationsClient['send'];
+  };
   return { client, calls };
 }
 

@@ -11,7 +11,7 @@ export function statusRow(account: string, name: string, region: string, extra: 
     account, accountName: name, region, stackName: 'guardrail', deployed: true, stackStatus: 'CREATE_COMPLETE', version: 'current',
     code: 'current', rule: 'ENABLED', drift: 'IN_SYNC', driftedResources: [], notCheckedResources: [], healthy: true, problems: [],
     error: null, durationMs: 10, ...extra,
-  } as ReportStatusRow;
+  };
 }
 
 /** `accounts` accounts × 2 regions, one tampered; `lines` decisions spread over 30 days (seeded, deterministic). */

@@ -10,7 +10,7 @@ function row(account: string, region: string, healthy: boolean): StatusRow {
     stackStatus: 'CREATE_COMPLETE', version: 'current', code: 'current', rule: healthy ? 'ENABLED' : 'DISABLED',
     drift: 'IN_SYNC', driftedResources: [], notCheckedResources: [], healthy, problems: healthy ? [] : ['rule DISABLED'],
     error: null, durationMs: 1,
-  } as StatusRow;
+  };
 }
 
 /** `n` accounts in two regions; the accounts at `bad` indexes have an unhealthy us-east-1. */

@@ -81,7 +81,7 @@ const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/
   String(ACCOUNTS - 1), '--regions', REGIONS.join(','), '--stack-ms', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 const ready = await new Promise<{ endpoint: string; accounts: { id: string }[] }>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`the simulator exited (${code}) before it was ready`)));
-  createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { endpoint: string; accounts: { id: string }[] }));
+  createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as { endpoint: string; accounts: { id: string }[] }));
 });
 const pid = child.pid!;
 const stop = () => child.kill('SIGTERM');

@@ -172,7 +172,7 @@ export function serialiseState(state: SimState): unknown {
       && String((this as { arn: string }).arn).startsWith('arn:aws:sqs:')) {
       return queueSummary(this as SqsQueue, now);
     }
-    if (value instanceof Map) return Object.fromEntries(value);
+    if (value instanceof Map) return Object.fromEntries(value as Map<PropertyKey, unknown>);
     if (key === 'code' && typeof value === 'string') return `<${value.length} bytes>`;
     if (key === 'credentials' || key === 'secretAccessKey' || key === 'sessionToken') return undefined;
     if (typeof value === 'bigint') return value.toString();

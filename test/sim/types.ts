@@ -64,7 +64,8 @@ export interface Service {
   throttle: { code: string; status: number; message: string; extra?: Record<string, unknown>; headers?: Record<string, string> };
   /** for rest-json: map method+path to an operation name (or undefined: 404 UnknownOperation) */
   route?(method: string, path: string): string | undefined;
-  handle(ctx: ServiceContext, req: SimRequest): Promise<unknown> | unknown;
+  /** the response body, or a promise of it */
+  handle(ctx: ServiceContext, req: SimRequest): unknown;
 }
 
 /** An AWS error as the wire protocols carry it. */

@@ -165,7 +165,7 @@ async function findings(doc: Checked): Promise<string[]> {
 // ---- the documents -----------------------------------------------------------------------------------------------
 
 /** Resolves the intrinsics a policy uses: Ref, Fn::Sub, Fn::GetAtt, Fn::If (by the branch asked), Fn::Join. */
-function resolver(template: { Resources: Record<string, { Type: string }>; Parameters: Record<string, { Default?: unknown }> },
+function resolver(template: { Resources: Record<string, { Type: string }>; Parameters: Record<string, { Default?: string | number }> },
   params: Record<string, string>, branch: Record<string, boolean>) {
   const NO_VALUE = Symbol('NoValue');
   const pseudo: Record<string, string> = { 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION, 'AWS::Partition': 'aws', 'AWS::StackName': 'guardrail' };

@@ -55,7 +55,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     return (typeof a === 'number' || typeof a === 'string') && (typeof b === 'number' || typeof b === 'string') && String(a) === String(b);
   }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object);
+  const ka = Object.keys(a);
   const kb = Object.keys(b as object);
   if (ka.length !== kb.length) return false;
   return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
@@ -584,7 +584,7 @@ export function settleDetection(state: SimState, stack: Stack, det: DriftDetecti
   const failing = state.faults.failDrift.includes(stack.accountId) || state.faults.failDrift.includes(`${stack.accountId}:${stack.region}`);
   const targets = [...stack.resources.values()].filter((r) => !det.logicalIds || det.logicalIds.includes(r.logicalId));
   if (failing) {
-    const first = targets.find((r) => providerFor(r.type)?.actual) ?? targets[0];
+    const first = targets.find((r) => providerFor(r.type)?.actual !== undefined) ?? targets[0];
     det.result = {
       status: 'DETECTION_FAILED', stackDriftStatus: 'UNKNOWN', driftedCount: 0, at,
       reason: `Failed to detect drift on resources [${first?.logicalId ?? stack.stackName}]: Rate exceeded (Service: ${first?.type.split('::')[1] ?? 'CloudFormation'}, Status Code: 400, Request ID: ${newUuid(state)})`,

@@ -65,7 +65,7 @@ function formatError(message: string): SimError {
 
 function yamlToJs(node: Node | null | undefined, doc: Document): unknown {
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return yamlToJs(node.resolve(doc) as Node | undefined, doc);
+  if (isAlias(node)) return yamlToJs(node.resolve(doc), doc);
   let value: unknown;
   if (isScalar(node)) {
     value = node.value;
@@ -108,7 +108,7 @@ function parseBody(body: string): Record<string, unknown> {
     const pos = first.linePos?.[0];
     throw formatError(`YAML not well-formed. (line ${pos?.line ?? 0}, column ${pos?.col ?? 0})`);
   }
-  const value = yamlToJs(doc.contents as Node | null, doc);
+  const value = yamlToJs(doc.contents, doc);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw formatError('YAML not well-formed. (line 1, column 1)');
   }
@@ -144,7 +144,7 @@ export function collectRefs(value: unknown, into: Set<string>): void {
       return;
     }
     if (k === 'Fn::Sub') {
-      const [str, vars] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
+      const [str, vars]: unknown[] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
       const local = new Set(typeof vars === 'object' && vars !== null ? Object.keys(vars) : []);
       if (typeof str === 'string') {
         for (const m of str.matchAll(/\$\{([^!}][^}]*)\}/g)) {

@@ -28,7 +28,7 @@ function invalid(message: string): SimError {
 }
 
 function groupsOf(ctx: ServiceContext, req: SimRequest): Map<string, LogGroup> {
-  return ctx.state.accounts.get(req.caller.accountId)?.regions.get(req.region)?.logGroups ?? new Map();
+  return ctx.state.accounts.get(req.caller.accountId)?.regions.get(req.region)?.logGroups ?? new Map<string, LogGroup>();
 }
 
 function int(v: unknown, what: string, min: number, max: number): number | undefined {

@@ -60,7 +60,7 @@ function findTopic(state: SimState, req: SimRequest, action: string): SnsTopic {
   if (!m) throw invalid('TopicArn');
   const [, region, owner] = m;
   if (region !== req.region) throw invalid('TopicArn');
-  const rs = state.accounts.get(owner!)?.regions.get(region!);
+  const rs = state.accounts.get(owner!)?.regions.get(region);
   const topic = rs?.topics.get(arn) ?? (rs ? [...rs.topics.values()].find((t) => t.arn === arn) : undefined);
   if (!topic) throw new SimError('NotFound', 'Topic does not exist', 404);
   if (owner !== req.caller.accountId && !policyAllows(topic, req.caller, action)) {

@@ -11,7 +11,7 @@ import { instanceStack } from './instance-stack.js';
 import { regionFor } from '../cfn/engine.js';
 
 type Input = Record<string, unknown>;
-const str = (i: Input, k: string) => (typeof i[k] === 'string' && i[k] !== '' ? (i[k] as string) : undefined);
+const str = (i: Input, k: string) => (typeof i[k] === 'string' && i[k] !== '' ? i[k] : undefined);
 const list = <T = unknown>(i: Input, k: string): T[] => (Array.isArray(i[k]) ? (i[k] as T[]) : []);
 const obj = (i: Input, k: string): Input | undefined => (typeof i[k] === 'object' && i[k] !== null && !Array.isArray(i[k]) ? (i[k] as Input) : undefined);
 const bool = (v: unknown) => v === true || v === 'true';
@@ -160,7 +160,7 @@ class StackSetsHandler {
     const regions = list<string>(this.input, 'Regions').map(String);
     if (regions.length === 0) throw validation('Regions must not be empty');
     for (const r of regions) if (!this.state.regions.includes(r)) throw validation(`Region ${r} is not enabled in the simulated organisation`);
-    const accounts = resolveTargets(this.state, obj(this.input, 'DeploymentTargets') as DeploymentTargets | undefined);
+    const accounts = resolveTargets(this.state, obj(this.input, 'DeploymentTargets'));
     return accounts.flatMap((a) => regions.map((region) => ({ ...a, region })));
   }
 

@@ -12,7 +12,7 @@ export function isDelegatedAdmin(state: SimState, caller: Caller): boolean {
   return [...stackSetsOf(state).delegatedAdmins.values()].some((ids) => ids.includes(caller.accountId));
 }
 
-const text = (input: Record<string, unknown>, k: string) => (typeof input[k] === 'string' ? (input[k] as string) : '');
+const text = (input: Record<string, unknown>, k: string) => (typeof input[k] === 'string' ? input[k] : '');
 
 function parentExists(state: SimState, id: string): boolean {
   return id === state.org.rootId || state.org.ous.has(id);

@@ -80,7 +80,7 @@ describe('CloudWatch Logs', () => {
     for (const e of all.events ?? []) expect(e.timestamp).toBeGreaterThanOrEqual(before - 5);
 
     const only = await client.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/logger', filterPattern: '{ $.action = "reverted" }' }));
-    expect(only.events?.map((e) => JSON.parse(e.message!).action)).toEqual(['reverted']);
+    expect(only.events?.map((e) => (JSON.parse(e.message!) as { action: string }).action)).toEqual(['reverted']);
   });
 
   it('interleaves streams in time order, honours the window, and pages with nextToken', async () => {
@@ -95,13 +95,13 @@ describe('CloudWatch Logs', () => {
     let pages = 0;
     for await (const page of paginateFilterLogEvents({ client, pageSize: 3 }, { logGroupName: '/aws/lambda/paged', startTime: t0 + 1000, endTime: t0 + 8000 })) {
       pages++;
-      for (const e of page.events ?? []) seen.push(JSON.parse(e.message!).i as number);
+      for (const e of page.events ?? []) seen.push((JSON.parse(e.message!) as { i: number }).i);
     }
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(pages).toBe(3);
     const picked = await client.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/paged',
       filterPattern: '{ $.action = "reverted" || $.i = 1 }' }));
-    expect(picked.events?.map((e) => JSON.parse(e.message!).i)).toEqual([0, 1, 3, 6, 9]);
+    expect(picked.events?.map((e) => (JSON.parse(e.message!) as { i: number }).i)).toEqual([0, 1, 3, 6, 9]);
     const bad = await errorOf(client.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/paged', nextToken: 'garbage' })));
     expect(bad.name).toBe('InvalidParameterException');
   });

@@ -11,8 +11,8 @@ export interface FunctionSpec {
   environment?: Record<string, string>;
   timeout?: number;
   roleName?: string;
-  /** grant events.amazonaws.com InvokeFunction for this rule ARN ('any': no SourceArn) */
-  allowRule?: string | 'any';
+  /** grant events.amazonaws.com InvokeFunction for this rule ARN (the string 'any': no SourceArn) */
+  allowRule?: string;
   invokeConfig?: LambdaFunction['invokeConfig'];
 }
 
