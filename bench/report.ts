@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ExitCode } from '../src/errors.js';
 import { reportHtml } from '../src/output/report-html.js';
 import { launchChromium } from '../test/browser/chromium.js';
 import { reportFixture } from '../test/output/report-fixture.js';
@@ -45,5 +46,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${(err as Error).message}\n`);
-  process.exitCode = 1;
+  process.exitCode = ExitCode.failed;
 });

@@ -9,6 +9,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/config/schema.js';
+import { ExitCode } from '../src/errors.js';
 import { renderForConfig } from '../src/engines/render.js';
 import { lineAt, median, quantile, workspace, type CliMeasure } from './cli-process.js';
 import { measureHandler, type HandlerFigures } from './handler.js';
@@ -151,7 +152,7 @@ async function deployScenarios(opts: Options, startup: StartupFigures): Promise<
     const first = await measureRun(sim, () => ws.run(['deploy', '--all-accounts', '--yes', '--concurrency', conc, '--output', 'json']),
       `deploy ${opts.accounts}×${regions.length}`, bound, ['plan', 'canary', 'rollout']);
     const f = first.fig;
-    check(f, 'all targets created', f.exitCode === 0 && f.summary.succeeded === targets && f.targets === targets,
+    check(f, 'all targets created', f.exitCode === ExitCode.ok && f.summary.succeeded === targets && f.targets === targets,
       `exit ${f.exitCode}, ${f.summary.succeeded}/${targets} succeeded`);
     check(f, 'wall ≤ 1.15 × bound', (f.ratio ?? Infinity) <= 1.15, `${f.ratio?.toFixed(3)}`);
     check(f, 'calls per target ≤ 8', f.callsPerTarget <= 8, f.callsPerTarget.toFixed(2));
@@ -162,7 +163,7 @@ async function deployScenarios(opts: Options, startup: StartupFigures): Promise<
       'unchanged re-deploy', null, ['plan']);
     const a = again.fig;
     const changing = STACK_CHANGING.reduce((n, op) => n + (a.callsByOperation[op] ?? 0), 0);
-    check(a, 'all targets unchanged', a.exitCode === 0 && a.summary.unchanged === targets, `exit ${a.exitCode}, ${a.summary.unchanged}/${targets} unchanged`);
+    check(a, 'all targets unchanged', a.exitCode === ExitCode.ok && a.summary.unchanged === targets, `exit ${a.exitCode}, ${a.summary.unchanged}/${targets} unchanged`);
     check(a, 'zero stack-changing calls', changing === 0, `${changing} of ${STACK_CHANGING.map((o) => o.split('.')[1]).join('/')}`);
     check(a, 'peak RSS < 250 MB', a.peakRssBytes < 250 * MB, `${(a.peakRssBytes / MB).toFixed(1)} MB`);
     out.push(a);
@@ -170,7 +171,7 @@ async function deployScenarios(opts: Options, startup: StartupFigures): Promise<
     const st = await measureRun(sim, () => ws.run(['status', '--concurrency', conc, '--output', 'json']), 'status with drift', null, ['status']);
     const s = st.fig;
     const healthy = st.doc.targets.filter((t) => t.healthy === true).length;
-    check(s, 'every target healthy', s.exitCode === 0 && healthy === targets, `exit ${s.exitCode}, ${healthy}/${targets} healthy`);
+    check(s, 'every target healthy', s.exitCode === ExitCode.ok && healthy === targets, `exit ${s.exitCode}, ${healthy}/${targets} healthy`);
     const detect = s.callsByOperation['cloudformation.DetectStackDrift'] ?? 0;
     check(s, 'drift checked on every target', detect === targets, `${detect} DetectStackDrift`);
     check(s, 'peak RSS < 250 MB', s.peakRssBytes < 250 * MB, `${(s.peakRssBytes / MB).toFixed(1)} MB`);
@@ -194,7 +195,7 @@ async function longScenario(opts: Options, startup: StartupFigures): Promise<Run
     const bound = deployBound(stackMs, targets, opts.concurrency, startup.medianMs);
     const { fig } = await measureRun(sim, () => ws.run(['deploy', '--all-accounts', '--yes', '--concurrency', String(opts.concurrency), '--output', 'json']),
       `deploy ${accounts}×${regions.length}, 60 s stacks`, bound, ['plan', 'canary', 'rollout']);
-    check(fig, 'all targets created', fig.exitCode === 0 && fig.summary.succeeded === targets, `exit ${fig.exitCode}, ${fig.summary.succeeded}/${targets} succeeded`);
+    check(fig, 'all targets created', fig.exitCode === ExitCode.ok && fig.summary.succeeded === targets, `exit ${fig.exitCode}, ${fig.summary.succeeded}/${targets} succeeded`);
     check(fig, 'wall ≤ 1.15 × bound', (fig.ratio ?? Infinity) <= 1.15, `${fig.ratio?.toFixed(3)}`);
     check(fig, 'calls per target ≤ 8', fig.callsPerTarget <= 8, fig.callsPerTarget.toFixed(2));
     return fig;
@@ -220,8 +221,8 @@ async function scaleOnce(startup: StartupFigures, rep: number): Promise<RunFigur
       fig.label = run.label;
       fig.samples = { wallMs: [fig.wallMs], peakRssBytes: [fig.peakRssBytes], fanOutMs: b?.fanOutMs ?? 0, chainMs: b?.chainMs ?? 0, limit: run.limit };
       const ok = run.args[0] === 'deploy'
-        ? fig.exitCode === 0 && (run.callsPerTarget === null ? fig.summary.succeeded : fig.summary.unchanged) === targets
-        : fig.exitCode === 0 && doc.targets.filter((t) => t.healthy === true).length === targets;
+        ? fig.exitCode === ExitCode.ok && (run.callsPerTarget === null ? fig.summary.succeeded : fig.summary.unchanged) === targets
+        : fig.exitCode === ExitCode.ok && doc.targets.filter((t) => t.healthy === true).length === targets;
       check(fig, 'every target as expected', ok && fig.targets === targets, `exit ${fig.exitCode}, ${JSON.stringify(fig.summary)}`);
       if (run.limit !== null) check(fig, `wall ≤ ${run.limit} × bound`, (fig.ratio ?? Infinity) <= run.limit, `${fig.ratio?.toFixed(2)}`);
       check(fig, 'peak RSS ≤ 250 MB', fig.peakRssBytes <= 250 * MB, `${(fig.peakRssBytes / MB).toFixed(1)} MB`);
@@ -380,10 +381,10 @@ async function main(): Promise<number> {
     if (opts.json !== undefined) writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
   }
   if (failed.length) log(`missed: ${failed.join('; ')}`);
-  return failed.length ? 1 : 0;
+  return failed.length ? ExitCode.failed : ExitCode.ok;
 }
 
 main().then((code) => { process.exitCode = code; }, (err: unknown) => {
   process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
+  process.exitCode = ExitCode.failed;
 });

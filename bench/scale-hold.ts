@@ -1,5 +1,6 @@
 // Development aid: starts the scale simulator, runs the first deploy, sets the latency, and holds the simulator
 // open so guardrail can be run against it by hand (with --cpu-prof, --heap-prof). Prints the workspace.
+import { ExitCode } from '../src/errors.js';
 import { SCALE, setLatency, startScale } from './scale.js';
 
 const setup = await startScale();
@@ -10,5 +11,5 @@ if (!skipDeploy) {
 }
 await setLatency(setup.sim, SCALE.latencyMs);
 process.stdout.write(JSON.stringify({ dir: setup.ws.dir, env: setup.ws.env, simPid: setup.sim.pid }) + '\n');
-process.on('SIGTERM', () => { void setup.close().then(() => process.exit(0)); });
+process.on('SIGTERM', () => { void setup.close().then(() => process.exit(ExitCode.ok)); });
 setInterval(() => {}, 1 << 30);

@@ -3,6 +3,7 @@
 // guardrail (the simulator counts only calls it receives: StackSets' own work inside it is not a call), peak RSS.
 // StackSets' timing model in the simulator (test/sim/README.md): an operation waits half a stack time before its first
 // instance, and each instance a fifth of a stack time before its stack starts.
+import { ExitCode } from '../src/errors.js';
 import { workspace } from './cli-process.js';
 import { startSimProcess } from './sim-process.js';
 import type { Row } from './table.js';
@@ -59,7 +60,7 @@ export function engineRows(direct: EngineFigures, sets: EngineFigures): Row[] {
     { scenario: '', figure: 'API calls made by guardrail', value: pair(String(direct.calls), String(sets.calls)), target: '', ok: undefined },
     { scenario: '', figure: 'peak RSS (guardrail)', value: pair(mb(direct.peakRssBytes), mb(sets.peakRssBytes)), target: '', ok: undefined },
     { scenario: '', figure: 'stacksets: all targets succeeded', value: `exit ${sets.exitCode}, ${sets.succeeded}/${sets.targets}`, target: '',
-      ok: sets.exitCode === 0 && sets.succeeded === sets.targets },
+      ok: sets.exitCode === ExitCode.ok && sets.succeeded === sets.targets },
     { scenario: '', figure: 'stacksets: unchanged re-run', value: `${sec(sets.rerunWallMs ?? 0)}, ${sets.rerunCalls} calls, ${sets.rerunWrites} writing`,
       target: '0 writing', ok: sets.rerunWrites === 0 },
   ];

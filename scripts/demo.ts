@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeRuleCommand, DisableRuleCommand, EnableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CloudFormationClient, ListStackInstancesCommand } from '@aws-sdk/client-cloudformation';
+import { ExitCode } from '../src/errors.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'guardrail');
@@ -39,7 +40,7 @@ async function startSimulator(): Promise<{ child: ChildProcess; ready: Ready }> 
   // however the demo ends (even a closed pipe), the simulator ends with it
   process.once('exit', () => child.kill('SIGTERM'));
   const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
+    const rl = createInterface({ input: child.stdout });
     rl.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the simulator exited (${code}) before it was ready`)));
   });
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     heading('Deploy guardrail to every account and region of the organisation');
     show(`cat accounts.yaml\n${dim(`regions: [us-east-1, eu-west-1]\npolicy: { mode: enforce, allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"] }\napprovals: { enabled: true, maxDuration: 1d, sweepMinutes: 5 }`)}`);
     const deployCode = await guardrail(['deploy', '--all-accounts', '--yes'], env, dir);
-    if (deployCode !== 0) throw new Error(`deploy exited ${deployCode}`);
+    if (deployCode !== ExitCode.ok) throw new Error(`deploy exited ${deployCode}`);
 
     const credsFor = async (account: string, role: string, session: string) => {
       const out = await new STSClient({ ...sdk, credentials: { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo' } })
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
       const groupId = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }))).SecurityGroups![0]!.GroupId!;
       const approveCode = await guardrail(['approve', '--account', victim.id, '--region', 'us-east-1', '--group', groupId,
         '--rule', 'tcp/443 203.0.113.0/24', '--for', '10m', '--reason', 'partner test CHG-1234'], env, dir);
-      if (approveCode !== 0) throw new Error(`approve exited ${approveCode}`);
+      if (approveCode !== ExitCode.ok) throw new Error(`approve exited ${approveCode}`);
       show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --ip-permissions tcp/443 from 203.0.113.0/25, tcp/3389 from 0.0.0.0/0   ${dim('# one request')}`);
       const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [
         { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '203.0.113.0/25' }] },
@@ -164,21 +165,21 @@ async function main(): Promise<void> {
       .send(new DisableRuleCommand({ Name: 'guardrail-sg-changes' }));
     const statusCode = await guardrail(['status'], env, dir);
     process.stdout.write(dim(`status exited ${statusCode} (1: a target is unhealthy, so a scheduled job alerts)\n`));
-    if (statusCode !== 1) throw new Error(`status exited ${statusCode}, expected 1`);
+    if (statusCode !== ExitCode.failed) throw new Error(`status exited ${statusCode}, expected ${ExitCode.failed}`);
 
     await protectStep(env, dir, sdk, tampered, guarded, admin, credsFor);
 
     heading(`Remove guardrail from ${leaver.name}: the stacks go, the audit logs stay`);
     const removeCode = await guardrail(['remove', '--account', leaver.id, '--yes'], env, dir);
-    if (removeCode !== 0) throw new Error(`remove exited ${removeCode}`);
+    if (removeCode !== ExitCode.ok) throw new Error(`remove exited ${removeCode}`);
 
     heading('What did guardrail do? Every decision of the last hour, then one page for the auditors');
     const activityCode = await guardrail(['activity', '--since', '1h', '--action', 'reverted,allowed,monitored,failed'], env, dir);
-    if (activityCode !== 0) throw new Error(`activity exited ${activityCode}`);
+    if (activityCode !== ExitCode.ok) throw new Error(`activity exited ${activityCode}`);
     const report = join(dir, 'report.html');
     const reportCode = await guardrail(['report', '--out', report, '--no-drift'], env, dir);
     process.stdout.write(dim(`report exited ${reportCode} (1: the disabled rule is still there)\n`));
-    if (reportCode > 1) throw new Error(`report exited ${reportCode}`);
+    if (reportCode > ExitCode.failed) throw new Error(`report exited ${reportCode}`);
     await stackSetsStep({ env, dir, ready, sdk, openPort22 });
     process.stdout.write(`${bold('open the report:')} ${report}\n`);
   } finally {
@@ -205,7 +206,7 @@ async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep
   writeFileSync(file, readFileSync(file, 'utf8').replace(/^approvals:.*$/m, 'approvals: { enabled: false }'));
   show(`sed -i 's/^approvals:.*/approvals: { enabled: false }/' accounts.yaml   ${dim('# approvals work with the direct engine only')}`);
   const code = await guardrail(['deploy', '--all-accounts', '--yes', '--engine', 'stacksets'], env, dir);
-  if (code !== 0) throw new Error(`deploy --engine stacksets exited ${code}`);
+  if (code !== ExitCode.ok) throw new Error(`deploy --engine stacksets exited ${code}`);
 
   heading('A new account joins an OU: StackSets protects it, with no guardrail run');
   const state = await fetch(`${ready.endpoint}/_sim/state`).then((r) => r.json() as Promise<{ org: { ous: Record<string, { id: string; name: string }> } }>);
@@ -242,7 +243,7 @@ async function protectStep(env: NodeJS.ProcessEnv, dir: string, sdk: { endpoint:
   await new EventBridgeClient({ ...sdk, credentials: await credsFor(tampered.id, 'OrganizationAccountAccessRole', 'guardrail-ops') })
     .send(new EnableRuleCommand({ Name: 'guardrail-sg-changes' }));
   const protectCode = await guardrail(['protect', '--attach', '--yes'], env, dir);
-  if (protectCode !== 0) throw new Error(`protect exited ${protectCode}`);
+  if (protectCode !== ExitCode.ok) throw new Error(`protect exited ${protectCode}`);
 
   // an administrator of a member account, with a role of their own (not guardrail's deploy role)
   await admin('/_sim/roles', { account: guarded.id, roleName: 'Admin' });
@@ -260,10 +261,10 @@ async function protectStep(env: NodeJS.ProcessEnv, dir: string, sdk: { endpoint:
   process.stdout.write(`the rule is still ${rule.State}\n`);
   events.destroy();
   const statusCode = await guardrail(['status', '--no-drift', '--require-protection'], env, dir);
-  if (statusCode !== 0) throw new Error(`status exited ${statusCode}, expected 0 (every member protected)`);
+  if (statusCode !== ExitCode.ok) throw new Error(`status exited ${statusCode}, expected ${ExitCode.ok} (every member protected)`);
 }
 
 main().catch((err: unknown) => {
   process.stderr.write(`demo failed: ${(err as Error).message}\n`);
-  process.exitCode = 1;
+  process.exitCode = ExitCode.failed;
 });
