@@ -130,7 +130,7 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     for (const row of rowsOf(r)) for (const k of keys) expect(row).toHaveProperty(k);
     const member = rowsOf(r).find((t) => String(t.stackName).startsWith('StackSet-'))!;
     expect(member).toMatchObject({ instanceStatus: 'CURRENT', drift: 'IN_SYNC', code: 'current', rule: 'ENABLED' });
-    expect(progressVerdicts(r.stderr)).toEqual(new Map(rowsOf(r).map((t) => [`${t.account}/${t.region}`, t.healthy ? 'healthy' : 'unhealthy'])));
+    expect(progressVerdicts(r.stderr)).toEqual(new Map(rowsOf(r).map((t) => [`${String(t.account)}/${String(t.region)}`, t.healthy ? 'healthy' : 'unhealthy'])));
   });
 
   it('removes one account\'s instances (naming the retained trail bucket), then everything and the stack set', async () => {
