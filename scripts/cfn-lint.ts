@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultConfig } from '../src/config/schema.js';
 import { ENGINE_NAMES, engineFor } from '../src/engines/index.js';
+import { ExitCode } from '../src/errors.js';
 
 interface Finding { Level: string; Message: string; Rule: { Id: string }; Location: { Start: { LineNumber: number } } }
 
@@ -17,7 +18,7 @@ async function lint(file: string): Promise<Finding[]> {
     .catch((err: { code?: unknown; stdout?: string }) => {
       if (err.code === 'ENOENT') {
         process.stderr.write('cfn-lint is not installed: pip install cfn-lint, then rerun npm run lint:cfn\n');
-        process.exit(2);
+        process.exit(ExitCode.usage);
       }
       if (typeof err.code === 'number' && err.code > 1 && err.stdout) return { stdout: err.stdout };
       throw err as Error;
@@ -42,4 +43,4 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed ? ExitCode.failed : ExitCode.ok);
