@@ -116,5 +116,6 @@ function valueAt(root: unknown, path: string): unknown {
 function formatValue(value: unknown): string {
   if (Array.isArray(value)) return value.length === 0 ? '[]' : value.map(String).join(', ');
   if (value === null || value === undefined) return '-';
-  return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? '-';
 }

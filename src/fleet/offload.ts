@@ -156,7 +156,7 @@ export class Offload {
       if (lane.dead) return;
       lane.dead = true;
       // a job the worker did not answer runs here: a worker's death never costs a target its result
-      for (const p of lane.pending.values()) p.fallback().then(p.resolve, p.reject);
+      for (const p of lane.pending.values()) p.fallback().then((v) => p.resolve(v), (e: Error) => p.reject(e));
       lane.pending.clear();
     };
     worker.on('error', lost);

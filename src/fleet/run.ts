@@ -39,12 +39,12 @@ export interface OpenOptions {
 
 export interface EachOptions<Item, Row> {
   /** the target an item stands for (default: the item is a Target) */
-  targetOf?(item: Item): Target;
+  targetOf?: (item: Item) => Target;
   /** the row of an item the pool skipped (default: the kind's blank row) */
-  skipped?(item: Item, reason: string): Row;
+  skipped?: (item: Item, reason: string) => Row;
   failureTolerance?: number | null;
   initialFailures?: number;
-  isFailure?(row: Row): boolean;
+  isFailure?: (row: Row) => boolean;
   concurrency?: number;
 }
 

@@ -114,8 +114,8 @@ interface ToDelete { t: Target; stackId: string; stackStatus: string | null }
 interface DeletePhase {
   input: RemoveInput;
   runId: string;
-  ctxFor(t: Target): StackContext;
-  row(t: Target, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult;
+  ctxFor: (t: Target) => StackContext;
+  row: (t: Target, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>) => RemoveResult;
 }
 
 /** Deletes the stacks through the pool; each result is reported as it finishes. */

@@ -1,7 +1,7 @@
 // The stacksets engine reports the same rows as the direct engine: one per account × region, with an action, a
 // reason and a result. Here: the plan's rows, and the results of operations folded into them.
 import type { StackInstanceSummary, StackSetOperationResultSummary } from '@aws-sdk/client-cloudformation';
-import type { ContractAction, TargetResult } from '../../fleet/results.js';
+import type { TargetResult } from '../../fleet/results.js';
 import { keyOf, overrideChange, type AccountPlan, type StackSetPlan } from './plan.js';
 import { stackNameOf } from './settings.js';
 
@@ -32,7 +32,7 @@ export function plannedRows(plan: StackSetPlan, setName: string, home: string): 
       }
       const [needs, reason] = decide(p, region, plan, home);
       const replaces = p.directStacks.includes(region) ? `; replaces direct stack ${setName} (new before old)` : '';
-      out.push({ row: { ...base, action: needs as ContractAction, reason: `${reason}${replaces}` }, plan: p, needs });
+      out.push({ row: { ...base, action: needs, reason: `${reason}${replaces}` }, plan: p, needs });
     }
   }
   return out;
