@@ -34,7 +34,7 @@ async function stack(creds: Parameters<typeof clientConfig>[2], name: string, bo
 }
 
 await stack(undefined, 'guardrail-approvals', readFileSync(new URL('../templates/approvals.yaml', import.meta.url), 'utf8'),
-  { OrganizationId: sim.state.org.id, FunctionRolePattern: 'arn:aws:iam::*:role/guardrail-FunctionRole-*' });
+  { OrganizationId: sim.state.org.id, FunctionRolePatterns: 'arn:aws:iam::*:role/guardrail-FunctionRole-*' });
 const [source, code] = await Promise.all([loadTemplateSource(), loadFunctionCode()]);
 const off = defaultConfig();
 const on = defaultConfig();

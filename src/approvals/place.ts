@@ -22,13 +22,12 @@ export function storePlace(config: GuardrailConfig, callerAccount: string, parti
 }
 
 /**
- * The function roles' names, as CloudFormation generates them (STACK-FunctionRole-RANDOM), for aws:PrincipalArn.
- * CloudFormation shortens generated names to 64 characters, so the stack name must stay short enough to survive
- * (config validation keeps it under MAX_STACK_NAME_FOR_APPROVALS).
+ * The function roles the store trusts (aws:PrincipalArn), both engines' (stack/names.ts): the direct stack's
+ * `STACK-FunctionRole-RANDOM` and what a StackSets instance generates. CloudFormation shortens generated names to 64
+ * characters, so the stack name must stay short enough to survive (config validation keeps it under
+ * MAX_STACK_NAME_FOR_APPROVALS).
  */
-export function functionRolePattern(stackName: string, partition = 'aws'): string {
-  return `arn:${partition}:iam::*:role/${stackName}-FunctionRole-*`;
-}
+export { functionRoleArns } from '../stack/names.js';
 
 export const MAX_STACK_NAME_FOR_APPROVALS = 32;
 
@@ -38,17 +37,9 @@ export interface ApprovalsProblem {
   suggestion: string;
 }
 
-/**
- * Approvals need a stack name short enough to stay whole in the function role's generated name, and the direct
- * engine: stack set instances name their roles StackSet-<name>-<uuid>-…, which the store's policy does not admit,
- * and their template carries no store unless approvals.account is set.
- */
+/** Approvals need a stack name short enough to stay whole in the direct function role's generated name. */
 export function approvalsProblem(config: GuardrailConfig): ApprovalsProblem | undefined {
   if (!config.approvals.enabled) return undefined;
-  if (config.deploy.engine === 'stacksets') {
-    return { path: 'deploy.engine', suggestion: 'Deploy with --engine direct, or set approvals.enabled: false.',
-      message: 'time-boxed approvals work with the direct engine only: stack set instances could not read the approval store' };
-  }
   if (config.stackName.length <= MAX_STACK_NAME_FOR_APPROVALS) return undefined;
   return { path: 'stackName', suggestion: 'Shorten stackName, or set approvals.enabled: false.',
     message: `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would `

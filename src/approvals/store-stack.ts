@@ -8,7 +8,7 @@ import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/
 import type { GuardrailConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { applyStack, planStack, type DeployOutcome, type DesiredStack, type StackContext, type StackPlan } from '../stack/deploy-stack.js';
-import { functionRolePattern, storePlace, type StorePlace } from './place.js';
+import { functionRoleArns, storePlace, type StorePlace } from './place.js';
 import { describeError } from '../aws/describe-error.js';
 import type { PollTimer } from '../aws/poll-timer.js';
 import type { TargetResult } from '../fleet/results.js';
@@ -43,7 +43,7 @@ export async function desiredStore(config: GuardrailConfig, place: StorePlace, o
   return {
     stackName: place.stackName, body, version,
     parameters: {
-      TableName: place.tableName, OrganizationId: orgId, FunctionRolePattern: functionRolePattern(config.stackName, partition),
+      TableName: place.tableName, OrganizationId: orgId, FunctionRolePatterns: functionRoleArns(config.stackName, partition).join(','),
       GuardrailVersion: version,
     },
   };

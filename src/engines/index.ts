@@ -14,7 +14,7 @@ import { deployStackSets } from './stacksets/deploy.js';
 import { removeStackSets } from './stacksets/remove.js';
 import { statusStackSets } from './stacksets/status.js';
 import { renderForStackSet } from './stacksets/template.js';
-import { instanceGeneratedPrefix, instanceStackPrefix } from '../stack/names.js';
+import { directFunctionRoleArn, instanceFunctionRoleArn, instanceStackPrefix } from '../stack/names.js';
 
 export type EngineName = GuardrailConfig['deploy']['engine'];
 export const ENGINE_NAMES: readonly EngineName[] = ['direct', 'stacksets'];
@@ -56,14 +56,14 @@ const direct: Engine = {
     return {
       engine: 'direct', stackName: config.stackName,
       logGroups: { prefix, test: (name) => name.startsWith(prefix) },
-      functionRoleArn: (partition = 'aws') => `arn:${partition}:iam::*:role/${config.stackName}-FunctionRole-*`,
+      functionRoleArn: (partition = 'aws') => directFunctionRoleArn(config.stackName, partition),
     };
   },
 };
 
 const stacksets: Engine = {
   name: 'stacksets',
-  template: (config) => renderForStackSet(config),
+  template: renderForStackSet,
   deploy: deployStackSets,
   status: statusStackSets,
   remove: removeStackSets,
@@ -73,7 +73,7 @@ const stacksets: Engine = {
     return {
       engine: 'stacksets', stackName: null,
       logGroups: { prefix, test: (name) => pattern.test(name) },
-      functionRoleArn: (partition = 'aws') => `arn:${partition}:iam::*:role/${instanceGeneratedPrefix(config.stackName)}*`,
+      functionRoleArn: (partition = 'aws') => instanceFunctionRoleArn(config.stackName, partition),
     };
   },
 };

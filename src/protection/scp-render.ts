@@ -118,7 +118,7 @@ export function functionRoles(config: GuardrailConfig): string[] {
 
 /**
  * Role names nobody but the deploy roles may create: the ones the approval store's policy trusts
- * (src/approvals/place.ts functionRolePattern, STACK-FunctionRole-*, which the function role's generated-name pattern
+ * (src/stack/names.ts directFunctionRoleArn, STACK-FunctionRole-*, which the function role's generated-name pattern
  * equals or widens) are in protectedResources; these are the StackSets instance roles and, with that engine, the
  * execution roles StackSets deploys through, which the deny exempts (a member admin who could create one would be
  * exempt too).

@@ -26,8 +26,7 @@ describe('approvalsProblem', () => {
     expect(p).toMatchObject({ path: 'stackName', message: expect.stringMatching(/longer than 32 characters/), suggestion: expect.stringMatching(/Shorten stackName/) });
   });
 
-  it('refuses the stacksets engine, naming deploy.engine and the way out', () => {
-    const p = approvalsProblem(config((x) => { x.deploy.engine = 'stacksets'; }));
-    expect(p).toMatchObject({ path: 'deploy.engine', message: expect.stringMatching(/direct engine only/), suggestion: expect.stringMatching(/--engine direct/) });
+  it('accepts the stacksets engine: the store trusts both engines\' function roles', () => {
+    expect(approvalsProblem(config((x) => { x.deploy.engine = 'stacksets'; }))).toBeUndefined();
   });
 });

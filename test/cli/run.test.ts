@@ -188,14 +188,12 @@ describe('guardrail validate', () => {
     expect(result.stderr).toMatch(/--failure-tolerance {2}expected a count such as 3 or a share such as 10%, got "lots"/);
   });
 
-  it('deploy refuses approvals with the stacksets engine, before any AWS call, naming deploy.engine', async () => {
+  it('validate accepts approvals with the stacksets engine (both engines\' instances read the store)', async () => {
     const file = join(tmp, 'approvals-stacksets.yaml');
-    writeFileSync(file, 'approvals: { enabled: true }\n');
-    const result = await cli(['deploy', '--all-accounts', '--yes', '--engine', 'stacksets', '--config', file]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/deploy\.engine/);
-    expect(result.stderr).toMatch(/direct engine only/);
-    expect(result.stderr).toMatch(/--engine direct/);
+    writeFileSync(file, 'approvals: { enabled: true }\ndeploy: { engine: stacksets }\n');
+    const result = await cli(['validate', '--config', file]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/direct engine only/);
   });
 
   it('accepts the global options before or after the command', async () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
 import { renderChecked } from '../../src/protection/attach.js';
-import { functionRolePattern } from '../../src/approvals/place.js';
+import { directFunctionRoleArn as functionRolePattern } from '../../src/stack/names.js';
 import { protectedResources, renderScp, samePolicy, SCP_CHARACTER_LIMIT, STACKSETS_PRINCIPALS } from '../../src/protection/scp-render.js';
 
 const configWith = (file: Parameters<typeof resolveConfig>[0]) => resolveConfig(file).config;

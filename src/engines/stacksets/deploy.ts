@@ -1,7 +1,9 @@
 // deploy with engine stacksets: the accounts a service-managed stack set reaches get instances through StackSets
 // (plan, canary, rest); the management account (and accounts no OU target can reach) are deployed directly, as
 // the direct engine does, and the plan says so. Stacks left by the direct engine are replaced, new before old.
+import { randomUUID } from 'node:crypto';
 import { PollTimer } from '../../aws/poll-timer.js';
+import { deployApprovalStore } from '../../approvals/store-stack.js';
 import { deploy as deployDirect, type DeployInput, type DeployReport } from '../direct/deploy.js';
 import type { Emit } from '../../fleet/events.js';
 import { remove as removeDirect } from '../direct/remove.js';
@@ -33,23 +35,26 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   const admin = adminClient(session, config);
   await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
   const access = await ensureTrustedAccess(admin, config, { activate: input.yes, planOnly: input.planOnly });
-  const rendered = await renderForStackSet(config);
+  const rendered = await renderForStackSet(config, session.identity.account);
   const { set, ou, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
   if (!access.enabled) notes.push('StackSets has no trusted access to the organisation yet: deploy --yes activates it (ActivateOrganizationsAccess).');
   if (access.activated) notes.push('Activated trusted access between StackSets and Organizations.');
 
   // the directly deployed accounts go first, through the direct engine (its canary is the management account)
   const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };
+  // (its first step is the approval store; without a direct part, the store is deployed here, before any instance)
   const directReport = direct.length > 0
     ? await deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet })
     : undefined;
+  const store = directReport ? directReport.approvalStore : await deployApprovalStore({ session, config, planOnly: input.planOnly,
+    timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }), runId: randomUUID(), signal });
   const results: TargetResult[] = [...(directReport?.targets ?? [])];
   const operations: StackSetsDeployReport['operations'] = [];
-  let stoppedBy: DeployReport['stoppedBy'] = directReport?.stoppedBy ?? null;
+  let stoppedBy: DeployReport['stoppedBy'] = directReport?.stoppedBy ?? (store?.result === 'failed' ? 'store' : null);
   const finish = (): StackSetsDeployReport => ({
     engine: 'stacksets', version: rendered.version, templateBytes: rendered.bytes, targets: order(results), excluded: set.excluded,
     summary: summarise(results, set.excluded.length), stoppedBy, notes, operations,
-    approvalStore: directReport?.approvalStore ?? null,
+    approvalStore: store,
   });
   if (viaSet.length === 0) return finish();
   const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); } };

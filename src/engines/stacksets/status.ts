@@ -51,7 +51,7 @@ function driftOf(inst: StackInstanceSummary): DriftState {
 export async function statusStackSets(input: StatusInput): Promise<StackSetsStatusReport> {
   const { session, config, emit, signal } = input;
   await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
-  const rendered = await renderForStackSet(config);
+  const rendered = await renderForStackSet(config, session.identity.account);
   const localSha = expectedCodeSha256(rendered.body);
   const { set, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
   const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };

@@ -10,10 +10,11 @@ export function namePrefix(stackName: string): string {
   return `${stackName}-set`;
 }
 
-export async function renderForStackSet(config: GuardrailConfig): Promise<RenderedTemplate> {
+/** `callerAccount` places the approval store when approvals.account is unset, as for the direct engine. */
+export async function renderForStackSet(config: GuardrailConfig, callerAccount?: string): Promise<RenderedTemplate> {
   const [source, code] = await Promise.all([loadTemplateSource(), loadFunctionCode()]);
   // on the parsed template, so only Sub strings change, and a Sub left with no variable is the plain string (W1020)
-  return renderTemplate(source, code, templateSettings(config), { subValues: { 'AWS::StackName': namePrefix(config.stackName) } });
+  return renderTemplate(source, code, templateSettings(config, callerAccount), { subValues: { 'AWS::StackName': namePrefix(config.stackName) } });
 }
 
 export { VERSION_TAG };

@@ -37,7 +37,7 @@ beforeAll(async () => {
   const cfn = new CloudFormationClient(clientConfig(sim, REGION));
   await cfn.send(new CreateStackCommand({ StackName: 'guardrail-approvals', TemplateBody: TEMPLATE, Parameters: [
     { ParameterKey: 'OrganizationId', ParameterValue: sim.state.org.id },
-    { ParameterKey: 'FunctionRolePattern', ParameterValue: 'arn:aws:iam::*:role/guardrail-FunctionRole-*' },
+    { ParameterKey: 'FunctionRolePatterns', ParameterValue: 'arn:aws:iam::*:role/guardrail-FunctionRole-*' },
   ] }));
   for (let i = 0; i < 100; i++) {
     const s = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail-approvals' }))).Stacks?.[0];
