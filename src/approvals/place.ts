@@ -1,5 +1,6 @@
 // Where the approval store lives and what the function and the store's policy need to know about it.
 import type { GuardrailConfig } from '../config/index.js';
+import { ConfigError } from '../errors.js';
 
 export interface StorePlace {
   account: string;
@@ -44,6 +45,12 @@ export function approvalsProblem(config: GuardrailConfig): ApprovalsProblem | un
   return { path: 'stackName', suggestion: 'Shorten stackName, or set approvals.enabled: false.',
     message: `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would `
       + 'shorten it in the function roles\' generated names, and the approval store\'s policy could not recognise them' };
+}
+
+/** What deploy and validate refuse: the approvals problem as a configuration error (exit 2), naming the key. */
+export function checkApprovals(config: GuardrailConfig): void {
+  const p = approvalsProblem(config);
+  if (p) throw new ConfigError(p.message, { problems: [{ path: p.path, message: p.message }], suggestion: p.suggestion });
 }
 
 /** EventBridge wants the singular unit for 1. */

@@ -6,8 +6,7 @@ import { createReporter } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
-import { approvalsProblem } from '../approvals/place.js';
-import { ConfigError } from '../errors.js';
+import { checkApprovals } from '../approvals/place.js';
 import type { CommandContext } from './context.js';
 import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
 
@@ -25,8 +24,7 @@ export async function execute(context: CommandContext): Promise<number> {
   const loaded = await loadCommandConfig(context, options);
   checkTrailHome(loaded);
   checkEngine(loaded);
-  const approvals = approvalsProblem(loaded.config);
-  if (approvals) throw new ConfigError(approvals.message, { problems: [{ path: approvals.path, message: approvals.message }], suggestion: approvals.suggestion });
+  checkApprovals(loaded.config);
   const { config } = loaded;
   const engine = engineFor(config);
 

@@ -2,6 +2,7 @@
  * guardrail validate: load and check the configuration without touching AWS, then print the effective settings
  * and where each came from. With --output json, one JSON document goes to stdout, valid or not.
  */
+import { checkApprovals } from '../approvals/place.js';
 import { Chalk } from 'chalk';
 import { checkEngine, checkTrailHome, type LoadedConfig, type Source } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors.js';
@@ -34,6 +35,7 @@ export async function execute(context: CommandContext): Promise<number> {
     // validate answers "will deploy accept this?"
     checkTrailHome(loaded);
     checkEngine(loaded);
+    checkApprovals(loaded.config);
   } catch (err) {
     if (options.output === 'json' && (err instanceof ConfigError || err instanceof UsageError)) {
       // CI reads stdout: say "invalid" there too, then let the top-level printer explain on stderr.

@@ -194,6 +194,11 @@ describe('guardrail validate', () => {
     const result = await cli(['validate', '--config', file]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/direct engine only/);
+    // what validate (and deploy) still refuse with approvals: a stack name too long for the roles' generated names
+    writeFileSync(file, `approvals: { enabled: true }\ndeploy: { engine: stacksets }\nstackName: ${'g'.repeat(33)}\n`);
+    const long = await cli(['validate', '--config', file]);
+    expect(long.code).toBe(2);
+    expect(long.stderr).toMatch(/stackName/);
   });
 
   it('accepts the global options before or after the command', async () => {
