@@ -6,15 +6,12 @@ import { listApprovals, requireApprovals, revokeApproval, type ListedApproval } 
 import { UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { openCommandSession } from './target-options.js';
 
-interface ApprovalsOptions {
-  config?: string;
-  all?: boolean;
-  account?: string;
-  reason?: string;
-  output: 'table' | 'json';
-  args?: string[];
+/** Its flags, and the positional arguments (`[revoke ID]` in the registry). */
+interface ApprovalsOptions extends CommandOptions<'approvals'> {
+  args: string[];
 }
 
 function table(rows: ListedApproval[]): string {
@@ -27,10 +24,10 @@ function table(rows: ListedApproval[]): string {
   return `${[line(head), ...cells.map(line)].join('\n')}\n`;
 }
 
-export async function execute(context: CommandContext): Promise<number> {
-  const o = context.options as unknown as ApprovalsOptions;
+export async function execute(context: CommandContext<ApprovalsOptions>): Promise<number> {
+  const o = context.options;
   const { io } = context;
-  const [action, id, ...extra] = o.args ?? [];
+  const [action, id, ...extra] = o.args;
   if (action !== undefined && action !== 'revoke') {
     throw new UsageError(`unknown action "${action}"`, { suggestion: 'Use guardrail approvals [--all] [--account ID], or guardrail approvals revoke ID --reason TEXT.' });
   }

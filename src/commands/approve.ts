@@ -8,21 +8,11 @@ import { approve, requireApprovals } from '../approvals/manage.js';
 import { UsageError, type ConfigProblem } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { openCommandSession } from './target-options.js';
 
-interface ApproveOptions {
-  config?: string;
-  account?: string;
-  region?: string;
-  group?: string;
-  rule?: string[];
-  for?: string;
-  reason?: string;
-  output: 'table' | 'json';
-}
-
 /** Every problem with the flags, at once. */
-function checkFlags(o: ApproveOptions, maxDuration: string): { rules: ApprovalRule[]; seconds: number } {
+function checkFlags(o: CommandOptions<'approve'>, maxDuration: string): { rules: ApprovalRule[]; seconds: number } {
   const problems: ConfigProblem[] = [];
   const bad = (path: string, message: string) => problems.push({ path, message });
   if (!o.account || !ACCOUNT_ID.test(o.account)) bad('--account', `expected a 12-digit account id, got ${JSON.stringify(o.account ?? null)}`);
@@ -46,8 +36,8 @@ function checkFlags(o: ApproveOptions, maxDuration: string): { rules: ApprovalRu
   return { rules, seconds: seconds! };
 }
 
-export async function execute(context: CommandContext): Promise<number> {
-  const o = context.options as unknown as ApproveOptions;
+export async function execute(context: CommandContext<CommandOptions<'approve'>>): Promise<number> {
+  const o = context.options;
   const { io } = context;
   const { config } = await loadConfig(o.config, {}, io.cwd === undefined ? {} : { cwd: io.cwd });
   requireApprovals(config);

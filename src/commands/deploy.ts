@@ -8,17 +8,11 @@ import { jsonDocument, resultTable } from '../output/results.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
 import { checkApprovals } from '../approvals/place.js';
 import type { CommandContext } from './context.js';
-import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
+import type { CommandOptions } from './index.js';
+import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession } from './target-options.js';
 
-interface DeployOptions extends TargetOptions {
-  allAccounts?: boolean;
-  plan?: boolean;
-  output: 'table' | 'json';
-  yes?: boolean;
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as DeployOptions;
+export async function execute(context: CommandContext<CommandOptions<'deploy'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);

@@ -6,16 +6,9 @@ import { POLICY_NAME, SCP_CHARACTER_LIMIT } from '../protection/scp-render.js';
 import { GuardrailError } from '../errors.js';
 import { jsonDocument } from '../output/results.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 import { confirmOrRequireYes, openCommandSession } from './target-options.js';
-
-interface ProtectOptions {
-  config?: string;
-  plan?: boolean;
-  attach?: boolean;
-  yes?: boolean;
-  output: 'table' | 'json';
-}
 
 /** The policy operations need the management account (or a delegated administrator for policies). */
 function organisationError(err: unknown): never {
@@ -43,8 +36,8 @@ function planLines(plan: ProtectPlan, applied = false): string[] {
   return lines;
 }
 
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as ProtectOptions;
+export async function execute(context: CommandContext<CommandOptions<'protect'>>): Promise<number> {
+  const options = context.options;
   const { io } = context;
   const { config } = await loadSettings(context, options.config, {});
   const policy = renderChecked(config);
@@ -85,7 +78,7 @@ export async function execute(context: CommandContext): Promise<number> {
   }
 }
 
-function write(context: CommandContext, options: ProtectOptions, plan: ProtectPlan, applied: boolean): void {
+function write(context: CommandContext, options: CommandOptions<'protect'>, plan: ProtectPlan, applied: boolean): void {
   const { io } = context;
   const targets = plan.targets.map((t) => ({
     ...t, result: options.attach ? (t.action === 'attach' ? 'succeeded' : 'unchanged') : 'planned',

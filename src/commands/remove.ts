@@ -7,16 +7,11 @@ import { createReporter } from '../output/reporter.js';
 import { removeQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import type { CommandContext } from './context.js';
-import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
+import type { CommandOptions } from './index.js';
+import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession } from './target-options.js';
 
-interface RemoveOptions extends TargetOptions {
-  allAccounts?: boolean;
-  output: 'table' | 'json';
-  yes?: boolean;
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as RemoveOptions;
+export async function execute(context: CommandContext<CommandOptions<'remove'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);

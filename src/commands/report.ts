@@ -8,16 +8,11 @@ import { UsageError } from '../errors.js';
 import { createReporter } from '../output/reporter.js';
 import { reportHtml } from '../output/report-html.js';
 import type { CommandContext } from './context.js';
-import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
+import type { CommandOptions } from './index.js';
+import { loadCommandConfig, openCommandSession } from './target-options.js';
 
-interface ReportOptions extends TargetOptions {
-  out?: string;
-  since?: string;
-  drift: boolean;
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as ReportOptions;
+export async function execute(context: CommandContext<CommandOptions<'report'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   if (!options.out) {
     throw new UsageError('say where to write the report: --out FILE, or --out - for stdout', { suggestion: 'For example: guardrail report --out report.html' });

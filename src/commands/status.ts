@@ -7,15 +7,8 @@ import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
 import type { CommandContext } from './context.js';
-import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
-
-interface StatusOptions extends TargetOptions {
-  drift: boolean;
-  requireProtection?: boolean;
-  /** list every account in the matrix, even beyond one screen */
-  all?: boolean;
-  output: 'table' | 'json';
-}
+import type { CommandOptions } from './index.js';
+import { loadCommandConfig, openCommandSession } from './target-options.js';
 
 /** The summary's protection line: accounts, not targets. */
 function protectionLine(report: StatusReport): string {
@@ -32,8 +25,8 @@ function screenRows(context: CommandContext, all: boolean | undefined): number |
   return rows && rows > 0 ? rows : 24;
 }
 
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as StatusOptions;
+export async function execute(context: CommandContext<CommandOptions<'status'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   const loaded = await loadCommandConfig(context, options);
   checkEngine(loaded);

@@ -4,16 +4,11 @@ import { suggest } from '../config/suggest.js';
 import { engineFor } from '../engines/index.js';
 import { UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 
-interface TemplateOptions {
-  config?: string;
-  region?: string;
-  engine?: string;
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as TemplateOptions;
+export async function execute(context: CommandContext<CommandOptions<'template'>>): Promise<number> {
+  const options = context.options;
   const { io } = context;
   // one region, named as the user typed the flag (not the --regions list this is passed on as)
   if (options.region !== undefined && !isRegionName(options.region.trim())) {

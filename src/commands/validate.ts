@@ -8,20 +8,11 @@ import { checkEngine, checkTrailHome, type LoadedConfig, type Source } from '../
 import { ConfigError, UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 
-interface ValidateOptions {
-  config?: string;
-  regions?: string;
-  concurrency?: string;
-  failureTolerance?: string;
-  roleName?: string;
-  externalId?: string;
-  output: 'table' | 'json';
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as ValidateOptions;
+export async function execute(context: CommandContext<CommandOptions<'validate'>>): Promise<number> {
+  const options = context.options;
   const { io } = context;
   let loaded: LoadedConfig;
   try {
