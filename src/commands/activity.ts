@@ -5,6 +5,7 @@ import { buildQuery } from '../activity/query.js';
 import { activityCsv, activityTable } from '../output/activity-table.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
+import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import { loadCommandConfig, openCommandSession } from './target-options.js';
@@ -32,7 +33,7 @@ export async function execute(context: CommandContext<CommandOptions<'activity'>
   } else {
     io.stdout.write(activityTable(report, context.color));
   }
-  if (report.interrupted || signal.aborted) return 130;
+  if (report.interrupted || signal.aborted) return ExitCode.interrupted;
   // reverts are what guardrail is for: only logs that could not be read fail the run
-  return report.summary.unreadable > 0 ? 1 : 0;
+  return report.summary.unreadable > 0 ? ExitCode.failed : ExitCode.ok;
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/index.js';
 import { ACCOUNT_ID } from '../config/schema.js';
 import { describeRule } from '../approvals/rule.js';
 import { listApprovals, requireApprovals, revokeApproval, type ListedApproval } from '../approvals/manage.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
@@ -54,12 +54,12 @@ export async function execute(context: CommandContext<ApprovalsOptions>): Promis
           ? `revoked ${approval.id}: its rules on ${approval.groupId} are removed by the next sweep (within ${config.approvals.sweepMinutes} minutes)\n`
           : `${approval.id} was already revoked (at ${approval.revokedAt ?? 'an earlier time'})\n`);
       }
-      return 0;
+      return ExitCode.ok;
     }
     const { approvals } = await listApprovals({ session, config, all: o.all === true, ...(o.account ? { account: o.account } : {}) });
     if (o.output === 'json') io.stdout.write(`${JSON.stringify({ command: 'approvals', version: packageVersion(), approvals }, null, 2)}\n`);
     else io.stdout.write(table(approvals));
-    return 0;
+    return ExitCode.ok;
   } finally {
     session.close();
   }

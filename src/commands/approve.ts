@@ -5,7 +5,7 @@ import { isRegionName } from '../config/regions.js';
 import { formatDuration, parseDuration } from '../approvals/duration.js';
 import { describeRule, parseRule, RULE_FORMAT, type ApprovalRule } from '../approvals/rule.js';
 import { approve, requireApprovals } from '../approvals/manage.js';
-import { UsageError, type ConfigProblem } from '../errors.js';
+import { ExitCode, UsageError, type ConfigProblem } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
@@ -51,7 +51,7 @@ export async function execute(context: CommandContext<CommandOptions<'approve'>>
   }
   if (o.output === 'json') {
     io.stdout.write(`${JSON.stringify({ command: 'approve', version: packageVersion(), approval }, null, 2)}\n`);
-    return 0;
+    return ExitCode.ok;
   }
   io.stdout.write([
     `approved ${approval.id}`,
@@ -62,5 +62,5 @@ export async function execute(context: CommandContext<CommandOptions<'approve'>>
     `  reason:   ${approval.reason}`,
     '',
   ].join('\n'));
-  return 0;
+  return ExitCode.ok;
 }

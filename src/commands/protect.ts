@@ -3,7 +3,7 @@
 // attaches it to the configuration's targets.
 import { applyProtect, planIsEmpty, planProtect, renderChecked, type ProtectPlan } from '../protection/attach.js';
 import { POLICY_NAME, SCP_CHARACTER_LIMIT } from '../protection/scp-render.js';
-import { GuardrailError } from '../errors.js';
+import { ExitCode, GuardrailError } from '../errors.js';
 import { jsonDocument } from '../output/results.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
@@ -14,7 +14,7 @@ import { confirmOrRequireYes, openCommandSession } from './target-options.js';
 function organisationError(err: unknown): never {
   const name = (err as Error).name;
   if (name === 'AccessDeniedException' || name === 'AWSOrganizationsNotInUseException') {
-    throw new GuardrailError('ORGANIZATIONS', 2, `Could not read the organisation's service control policies (${name}: ${(err as Error).message})`, {
+    throw new GuardrailError('ORGANIZATIONS', ExitCode.usage, `Could not read the organisation's service control policies (${name}: ${(err as Error).message})`, {
       suggestion: 'Run guardrail protect with the management account\'s credentials (or a delegated administrator for '
         + 'Organizations policies), or print the policy with plain `guardrail protect` and attach it yourself.',
       cause: err,
@@ -50,7 +50,7 @@ export async function execute(context: CommandContext<CommandOptions<'protect'>>
       io.stderr.write(`${POLICY_NAME}: ${policy.characters} of ${SCP_CHARACTER_LIMIT} characters as attached (compact JSON). `
         + 'Review it, or attach it with guardrail protect --attach.\n');
     }
-    return 0;
+    return ExitCode.ok;
   }
   if (options.attach && !options.yes && (!io.isTTY || !process.stdin.isTTY)) {
     await confirmOrRequireYes(io, false, '', 'Attaching the guardrail-protect SCP', 'review it first with guardrail protect --plan');
@@ -66,13 +66,13 @@ export async function execute(context: CommandContext<CommandOptions<'protect'>>
         'review it first with guardrail protect --plan');
       if (!ok) {
         io.stderr.write('Not confirmed: nothing was changed.\n');
-        return 1;
+        return ExitCode.failed;
       }
       plan.policyId = await applyProtect(org, plan, (e) => io.stderr.write(`${e.message}\n`));
       applied = true;
     }
     write(context, options, plan, applied);
-    return 0;
+    return ExitCode.ok;
   } finally {
     session.close();
   }

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { buildQuery } from '../activity/query.js';
 import { gatherReport } from '../report/gather.js';
 import { progressTo } from '../output/progress.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { createReporter } from '../output/reporter.js';
 import { reportHtml } from '../output/report-html.js';
 import type { CommandContext } from './context.js';
@@ -39,6 +39,6 @@ export async function execute(context: CommandContext<CommandOptions<'report'>>)
     io.stdout.write(`report: ${path} (${Math.ceil(Buffer.byteLength(page) / 1024)} KB; ${data.status.summary.unhealthy} unhealthy target(s), `
       + `${data.activity.summary.events} decision(s) since ${data.activity.since})\n`);
   }
-  if (data.status.interrupted || data.activity.interrupted || signal.aborted) return 130;
-  return data.status.summary.unhealthy > 0 || data.activity.summary.unreadable > 0 ? 1 : 0;
+  if (data.status.interrupted || data.activity.interrupted || signal.aborted) return ExitCode.interrupted;
+  return data.status.summary.unhealthy > 0 || data.activity.summary.unreadable > 0 ? ExitCode.failed : ExitCode.ok;
 }

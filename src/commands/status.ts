@@ -6,6 +6,7 @@ import { checkEngine } from '../config/index.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
+import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import { loadCommandConfig, openCommandSession } from './target-options.js';
@@ -60,6 +61,6 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
     for (const n of notes) io.stdout.write(`  ${n}\n`);
     io.stdout.write(`${protectionLine(report)}\n`);
   }
-  if (report.interrupted || signal.aborted) return 130;
-  return report.summary.unhealthy > 0 ? 1 : 0;
+  if (report.interrupted || signal.aborted) return ExitCode.interrupted;
+  return report.summary.unhealthy > 0 ? ExitCode.failed : ExitCode.ok;
 }

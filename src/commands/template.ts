@@ -2,7 +2,7 @@
 import { REGION_NAMES, isRegionName } from '../config/regions.js';
 import { suggest } from '../config/suggest.js';
 import { engineFor } from '../engines/index.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
@@ -31,5 +31,5 @@ export async function execute(context: CommandContext<CommandOptions<'template'>
       ? `; in ${region} (home region) deploy passes CreateTrail=true only for accounts without a logging multi-region trail`
       : `; in ${region} (home region) deploy passes CreateTrail=${config.trail.mode === 'create'}`;
   io.stderr.write(`${engine.name} engine: template version ${rendered.version}, ${rendered.bytes} bytes (CloudFormation's limit: 51,200)${trail}\n`);
-  return 0;
+  return ExitCode.ok;
 }

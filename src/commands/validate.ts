@@ -5,7 +5,7 @@
 import { checkApprovals } from '../approvals/place.js';
 import { Chalk } from 'chalk';
 import { checkEngine, checkTrailHome, type LoadedConfig, type Source } from '../config/index.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
@@ -55,7 +55,7 @@ export async function execute(context: CommandContext<CommandOptions<'validate'>
   } else {
     io.stdout.write(renderTable(loaded, options.config ?? 'accounts.yaml', context.color));
   }
-  return 0;
+  return ExitCode.ok;
 }
 
 function renderTable(loaded: LoadedConfig, name: string, color: boolean): string {
