@@ -94,6 +94,8 @@ function addCommand(
   const command = program.command(spec.name).summary(spec.summary).description(spec.description);
   for (const optionSpec of spec.options) {
     const option = new Option(optionSpec.flags, optionSpec.description);
+    // the one check of a choice: commander rejects any other value (exit 2), so the union the command's options type
+    // derives from `choices` (commands/index.ts) holds, and no command checks it again
     if (optionSpec.choices !== undefined) option.choices(optionSpec.choices);
     if (optionSpec.defaultValue !== undefined) option.default(optionSpec.defaultValue);
     command.addOption(option);
@@ -109,7 +111,8 @@ function addCommand(
       ...(globals.profile === undefined ? {} : { profile: globals.profile }),
     };
     const color = resolvedGlobals.color && io.isTTY && (io.env.NO_COLOR ?? '') === '';
-    const module = await spec.load();
+    const { loadCommand } = await import('./commands/load.js');
+    const module = await loadCommand(spec.name);
     // positional arguments, when the command takes any, arrive as options.args
     const options = spec.arguments === undefined ? cmd.opts() : { ...cmd.opts(), args: cmd.args };
     try {

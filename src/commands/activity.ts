@@ -1,19 +1,17 @@
 // guardrail activity: what the functions decided in a time window, across every account and region.
 import { activity } from '../activity/read.js';
 import { progressTo } from '../output/progress.js';
-import { buildQuery, type QueryFlags } from '../activity/query.js';
+import { buildQuery } from '../activity/query.js';
 import { activityCsv, activityTable } from '../output/activity-table.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
+import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
-import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
+import type { CommandOptions } from './index.js';
+import { loadCommandConfig, openCommandSession } from './target-options.js';
 
-interface ActivityOptions extends TargetOptions, QueryFlags {
-  output: 'table' | 'json' | 'csv';
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as ActivityOptions;
+export async function execute(context: CommandContext<CommandOptions<'activity'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   const query = buildQuery(options, Date.now());
   const loaded = await loadCommandConfig(context, options);
@@ -35,7 +33,7 @@ export async function execute(context: CommandContext): Promise<number> {
   } else {
     io.stdout.write(activityTable(report, context.color));
   }
-  if (report.interrupted || signal.aborted) return 130;
+  if (report.interrupted || signal.aborted) return ExitCode.interrupted;
   // reverts are what guardrail is for: only logs that could not be read fail the run
-  return report.summary.unreadable > 0 ? 1 : 0;
+  return report.summary.unreadable > 0 ? ExitCode.failed : ExitCode.ok;
 }

@@ -3,18 +3,15 @@ import { loadConfig } from '../config/index.js';
 import { ACCOUNT_ID } from '../config/schema.js';
 import { describeRule } from '../approvals/rule.js';
 import { listApprovals, requireApprovals, revokeApproval, type ListedApproval } from '../approvals/manage.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { openCommandSession } from './target-options.js';
 
-interface ApprovalsOptions {
-  config?: string;
-  all?: boolean;
-  account?: string;
-  reason?: string;
-  output: 'table' | 'json';
-  args?: string[];
+/** Its flags, and the positional arguments (`[revoke ID]` in the registry). */
+interface ApprovalsOptions extends CommandOptions<'approvals'> {
+  args: string[];
 }
 
 function table(rows: ListedApproval[]): string {
@@ -27,10 +24,10 @@ function table(rows: ListedApproval[]): string {
   return `${[line(head), ...cells.map(line)].join('\n')}\n`;
 }
 
-export async function execute(context: CommandContext): Promise<number> {
-  const o = context.options as unknown as ApprovalsOptions;
+export async function execute(context: CommandContext<ApprovalsOptions>): Promise<number> {
+  const o = context.options;
   const { io } = context;
-  const [action, id, ...extra] = o.args ?? [];
+  const [action, id, ...extra] = o.args;
   if (action !== undefined && action !== 'revoke') {
     throw new UsageError(`unknown action "${action}"`, { suggestion: 'Use guardrail approvals [--all] [--account ID], or guardrail approvals revoke ID --reason TEXT.' });
   }
@@ -57,12 +54,12 @@ export async function execute(context: CommandContext): Promise<number> {
           ? `revoked ${approval.id}: its rules on ${approval.groupId} are removed by the next sweep (within ${config.approvals.sweepMinutes} minutes)\n`
           : `${approval.id} was already revoked (at ${approval.revokedAt ?? 'an earlier time'})\n`);
       }
-      return 0;
+      return ExitCode.ok;
     }
     const { approvals } = await listApprovals({ session, config, all: o.all === true, ...(o.account ? { account: o.account } : {}) });
     if (o.output === 'json') io.stdout.write(`${JSON.stringify({ command: 'approvals', version: packageVersion(), approvals }, null, 2)}\n`);
     else io.stdout.write(table(approvals));
-    return 0;
+    return ExitCode.ok;
   } finally {
     session.close();
   }

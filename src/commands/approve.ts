@@ -5,24 +5,14 @@ import { isRegionName } from '../config/regions.js';
 import { formatDuration, parseDuration } from '../approvals/duration.js';
 import { describeRule, parseRule, RULE_FORMAT, type ApprovalRule } from '../approvals/rule.js';
 import { approve, requireApprovals } from '../approvals/manage.js';
-import { UsageError, type ConfigProblem } from '../errors.js';
+import { ExitCode, UsageError, type ConfigProblem } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { openCommandSession } from './target-options.js';
 
-interface ApproveOptions {
-  config?: string;
-  account?: string;
-  region?: string;
-  group?: string;
-  rule?: string[];
-  for?: string;
-  reason?: string;
-  output: 'table' | 'json';
-}
-
 /** Every problem with the flags, at once. */
-function checkFlags(o: ApproveOptions, maxDuration: string): { rules: ApprovalRule[]; seconds: number } {
+function checkFlags(o: CommandOptions<'approve'>, maxDuration: string): { rules: ApprovalRule[]; seconds: number } {
   const problems: ConfigProblem[] = [];
   const bad = (path: string, message: string) => problems.push({ path, message });
   if (!o.account || !ACCOUNT_ID.test(o.account)) bad('--account', `expected a 12-digit account id, got ${JSON.stringify(o.account ?? null)}`);
@@ -46,8 +36,8 @@ function checkFlags(o: ApproveOptions, maxDuration: string): { rules: ApprovalRu
   return { rules, seconds: seconds! };
 }
 
-export async function execute(context: CommandContext): Promise<number> {
-  const o = context.options as unknown as ApproveOptions;
+export async function execute(context: CommandContext<CommandOptions<'approve'>>): Promise<number> {
+  const o = context.options;
   const { io } = context;
   const { config } = await loadConfig(o.config, {}, io.cwd === undefined ? {} : { cwd: io.cwd });
   requireApprovals(config);
@@ -61,7 +51,7 @@ export async function execute(context: CommandContext): Promise<number> {
   }
   if (o.output === 'json') {
     io.stdout.write(`${JSON.stringify({ command: 'approve', version: packageVersion(), approval }, null, 2)}\n`);
-    return 0;
+    return ExitCode.ok;
   }
   io.stdout.write([
     `approved ${approval.id}`,
@@ -72,5 +62,5 @@ export async function execute(context: CommandContext): Promise<number> {
     `  reason:   ${approval.reason}`,
     '',
   ].join('\n'));
-  return 0;
+  return ExitCode.ok;
 }

@@ -1,5 +1,5 @@
-// What a command receives and returns. Its own module (not index.ts) so that a command file can import these types
-// without importing the registry that lazily imports it: imports stay a tree, with no circle through index.ts.
+// What a command receives and returns. Its own module, a leaf of commands/: index.ts (the registry), load.ts (the
+// loaders) and every command import it, and it imports none of them, so imports stay a tree.
 import type { CliIO } from '../io.js';
 
 export interface GlobalOptions {
@@ -9,9 +9,13 @@ export interface GlobalOptions {
   debug: boolean;
 }
 
-export interface CommandContext {
+/**
+ * `Options` is what the command's flags give (`CommandOptions<'deploy'>` from index.ts, which load.ts checks);
+ * a helper that does not read the options takes the default.
+ */
+export interface CommandContext<Options = unknown> {
   /** The command's own options (camelCase, as commander names them). */
-  options: Record<string, unknown>;
+  options: Options;
   globals: GlobalOptions;
   io: CliIO;
   /** Colour is on: a TTY, no --no-color, no NO_COLOR. */
@@ -20,6 +24,7 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
+/** A loaded command, as cli.ts runs it: load.ts checked its options' type, this forgets it. */
 export interface CommandModule {
   /** Runs the command and returns its exit code; throws GuardrailError for user-facing failures. */
   execute(context: CommandContext): Promise<number>;

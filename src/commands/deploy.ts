@@ -7,18 +7,13 @@ import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
 import { checkApprovals } from '../approvals/place.js';
+import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
-import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
+import type { CommandOptions } from './index.js';
+import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession } from './target-options.js';
 
-interface DeployOptions extends TargetOptions {
-  allAccounts?: boolean;
-  plan?: boolean;
-  output: 'table' | 'json';
-  yes?: boolean;
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as DeployOptions;
+export async function execute(context: CommandContext<CommandOptions<'deploy'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
@@ -73,7 +68,7 @@ export async function execute(context: CommandContext): Promise<number> {
     io.stdout.write(resultTable(options.plan ? 'plan' : 'deploy', report.targets, { ...report.summary }, context.color,
       { planned: options.plan === true, notes }));
   }
-  if (report.stoppedBy === 'signal' || signal.aborted) return 130;
-  if (report.summary.failed > 0 || report.stoppedBy === 'declined' || report.stoppedBy === 'store') return 1;
-  return 0;
+  if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
+  if (report.summary.failed > 0 || report.stoppedBy === 'declined' || report.stoppedBy === 'store') return ExitCode.failed;
+  return ExitCode.ok;
 }

@@ -1,10 +1,10 @@
 /**
- * The command registry: each command's name, one-line summary and options, and a loader that imports its module
- * only when it runs. Adding a command means one entry here and one file next to this one. Keep this file free of
- * heavy imports: `guardrail --help` loads it.
+ * The command registry: each command's name, one-line summary and options, declared `as const` so that each
+ * command's options type is derived from its flags (CommandOptions<'deploy'>, below). Adding a command means one
+ * entry here, its loader in load.ts (which imports its module only when it runs) and one file next to this one.
+ * Keep this file free of heavy imports, and of the command modules: `guardrail --help` loads it, and the commands
+ * import their options type from it.
  */
-
-import type { CommandModule } from './context.js';
 
 export type { CliIO, Writer } from '../io.js';
 export type { CommandContext, CommandModule, GlobalOptions } from './context.js';
@@ -13,6 +13,7 @@ export interface OptionSpec {
   /** commander flags, e.g. `--config <file>`. */
   flags: string;
   description: string;
+  /** commander rejects any other value (cli.ts: `.choices()`); the derived type is their union */
   choices?: readonly string[];
   defaultValue?: string;
 }
@@ -25,16 +26,15 @@ export interface CommandSpec {
   options: readonly OptionSpec[];
   /** positional arguments, for the usage line (e.g. `[revoke ID]`); they arrive as options.args */
   arguments?: string;
-  load(): Promise<CommandModule>;
 }
 
-export const CONFIG_OPTION: OptionSpec = {
+export const CONFIG_OPTION = {
   flags: '--config <file>',
   description: 'configuration file (default: ./accounts.yaml)',
-};
+} as const satisfies OptionSpec;
 
 /** Flags that override settings of the configuration file (config/resolve.ts checks them). */
-export const OVERRIDE_OPTIONS: readonly OptionSpec[] = [
+export const OVERRIDE_OPTIONS = [
   { flags: '--regions <list>', description: 'comma-separated regions, or "all" (overrides regions)' },
   { flags: '--concurrency <n>', description: 'targets worked on at once, 1-1000 (overrides deploy.concurrency)' },
   {
@@ -43,22 +43,28 @@ export const OVERRIDE_OPTIONS: readonly OptionSpec[] = [
   },
   { flags: '--role-name <name>', description: 'role to assume in each account (overrides organization.roleName)' },
   { flags: '--external-id <id>', description: 'external id for AssumeRole (overrides organization.externalId)' },
-];
+] as const satisfies readonly OptionSpec[];
 
-export const ENGINE_OPTION: OptionSpec = {
+export const ENGINE_OPTION = {
   flags: '--engine <engine>',
   description: 'direct (one stack per account and region from here) or stacksets (overrides deploy.engine)',
   choices: ['direct', 'stacksets'],
-};
+} as const satisfies OptionSpec;
 
-export const OUTPUT_OPTION: OptionSpec = {
+export const OUTPUT_OPTION = {
   flags: '--output <format>',
   description: 'result format',
   choices: ['table', 'json'],
   defaultValue: 'table',
-};
+} as const satisfies OptionSpec;
 
-export const COMMANDS: readonly CommandSpec[] = [
+/** `options` without the flag that starts with `flag`, typed without it too. */
+function without<const O extends readonly OptionSpec[], const F extends string>(options: O, flag: F) {
+  return options.filter((o): o is Exclude<O[number], { flags: `${F}${string}` }> => !o.flags.startsWith(flag));
+}
+
+/** The registry with every flag's literal type, for the types below; COMMANDS is the same list. */
+const REGISTRY = [
   {
     name: 'validate',
     summary: 'check the configuration, print the effective settings',
@@ -66,7 +72,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Load and check the configuration file without touching AWS, then print the effective settings and where ' +
       'each came from (default, file or flag). Exits 2 when the file or a flag is invalid.',
     options: [CONFIG_OPTION, ...OVERRIDE_OPTIONS, OUTPUT_OPTION],
-    load: () => import('./validate.js'),
   },
   {
     name: 'deploy',
@@ -84,7 +89,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       ENGINE_OPTION,
       OUTPUT_OPTION,
     ],
-    load: () => import('./deploy.js'),
   },
   {
     name: 'status',
@@ -95,7 +99,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
       CONFIG_OPTION,
-      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
       { flags: '--no-drift', description: 'skip drift detection, for a fast survey' },
       { flags: '--all', description: 'list every account in the table (on a terminal, healthy accounts beyond one screen are counted)' },
       ENGINE_OPTION,
@@ -105,7 +109,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       OUTPUT_OPTION,
     ],
-    load: () => import('./status.js'),
   },
   {
     name: 'remove',
@@ -117,12 +120,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--all-accounts', description: 'every account of the organisation (or of the accounts list)' },
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
       CONFIG_OPTION,
-      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       ENGINE_OPTION,
       OUTPUT_OPTION,
     ],
-    load: () => import('./remove.js'),
   },
   {
     name: 'approve',
@@ -141,7 +143,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       CONFIG_OPTION,
       OUTPUT_OPTION,
     ],
-    load: () => import('./approve.js'),
   },
   {
     name: 'approvals',
@@ -157,7 +158,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       CONFIG_OPTION,
       OUTPUT_OPTION,
     ],
-    load: () => import('./approvals.js'),
   },
   {
     name: 'activity',
@@ -173,10 +173,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--action <list>', description: 'only these actions (comma-separated: reverted,failed,allowed,monitored,…)' },
       { flags: '--principal <pattern>', description: 'only changes by principals matching this ARN pattern (* matches anything)' },
       CONFIG_OPTION,
-      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
       { ...OUTPUT_OPTION, choices: ['table', 'json', 'csv'] },
     ],
-    load: () => import('./activity.js'),
   },
   {
     name: 'report',
@@ -190,10 +189,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--since <when>', description: 'start of the activity window (30d, 24h, or an ISO time)', defaultValue: '30d' },
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
       CONFIG_OPTION,
-      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
       { flags: '--no-drift', description: 'skip drift detection' },
     ],
-    load: () => import('./report.js'),
   },
   {
     name: 'protect',
@@ -210,7 +208,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       OUTPUT_OPTION,
     ],
-    load: () => import('./protect.js'),
   },
   {
     name: 'template',
@@ -223,6 +220,54 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--region <region>', description: 'say which parameters deploy passes in this region' },
       ENGINE_OPTION,
     ],
-    load: () => import('./template.js'),
   },
-];
+] as const satisfies readonly CommandSpec[];
+
+export const COMMANDS: readonly CommandSpec[] = REGISTRY;
+
+export type CommandName = (typeof REGISTRY)[number]['name'];
+type SpecOf<N extends CommandName> = Extract<(typeof REGISTRY)[number], { name: N }>;
+
+/** What a command's `context.options` holds for its flags: what commander parses from them. */
+export type CommandOptions<N extends CommandName> = OptionsOf<SpecOf<N>['options']>;
+
+/** What cli.ts hands a command: the options of its flags, and `args` when it declares positional arguments. */
+export type SuppliedOptions<N extends CommandName> =
+  CommandOptions<N> & (SpecOf<N> extends { arguments: string } ? { args: string[] } : unknown);
+
+// ---- from flags to types, the way commander names and fills them
+
+/** `-y, --yes` → `--yes` */
+type LongFlags<F extends string> = F extends `-${string}, ${infer Long}` ? Long : F;
+/** `--config <file>` → `--config`; `--plan` → `--plan` */
+type FlagName<F extends string> = LongFlags<F> extends `${infer Name} ${string}` ? Name : LongFlags<F>;
+/** `--config <file>` → `<file>`; `--plan` → `` */
+type FlagValue<F extends string> = LongFlags<F> extends `${string} ${infer Value}` ? Value : '';
+/** commander's attribute name: `--all-accounts` → `allAccounts`, `--no-drift` → `drift` */
+type Camel<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
+type Key<F extends string> = FlagName<F> extends `--no-${infer Name}` ? Camel<Name> : FlagName<F> extends `--${infer Name}` ? Camel<Name> : never;
+
+/** One value: a choice when the option lists them. */
+type Scalar<O extends OptionSpec> = O extends { choices: readonly (infer C extends string)[] } ? C : string;
+
+/**
+ * `<x>` a value, `<x...>` one or more, `[x]` a value or `true` (the flag alone), `[x...]` values or `true`; no value
+ * (and `--no-x`) a boolean.
+ */
+type Value<O extends OptionSpec> =
+  FlagValue<O['flags']> extends `<${string}...>` ? Scalar<O>[]
+    : FlagValue<O['flags']> extends `<${string}>` ? Scalar<O>
+      : FlagValue<O['flags']> extends `[${string}...]` ? Scalar<O>[] | true
+        : FlagValue<O['flags']> extends `[${string}]` ? Scalar<O> | true
+          : boolean;
+
+/** Always set: a default value, or `--no-x` (commander sets x to true unless it is given). */
+type Always<O extends OptionSpec> = O extends { defaultValue: string } ? true : FlagName<O['flags']> extends `--no-${string}` ? true : false;
+
+type Flatten<T> = { [K in keyof T]: T[K] };
+
+/** The options object for a list of flags: one property each, optional unless commander always sets it. */
+export type OptionsOf<L extends readonly OptionSpec[]> = Flatten<
+  { [O in L[number] as Always<O> extends true ? Key<O['flags']> : never]: Value<O> } &
+  { [O in L[number] as Always<O> extends true ? never : Key<O['flags']>]?: Value<O> }
+>;

@@ -3,25 +3,18 @@
 // attaches it to the configuration's targets.
 import { applyProtect, planIsEmpty, planProtect, renderChecked, type ProtectPlan } from '../protection/attach.js';
 import { POLICY_NAME, SCP_CHARACTER_LIMIT } from '../protection/scp-render.js';
-import { GuardrailError } from '../errors.js';
+import { ExitCode, GuardrailError } from '../errors.js';
 import { jsonDocument } from '../output/results.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 import { confirmOrRequireYes, openCommandSession } from './target-options.js';
-
-interface ProtectOptions {
-  config?: string;
-  plan?: boolean;
-  attach?: boolean;
-  yes?: boolean;
-  output: 'table' | 'json';
-}
 
 /** The policy operations need the management account (or a delegated administrator for policies). */
 function organisationError(err: unknown): never {
   const name = (err as Error).name;
   if (name === 'AccessDeniedException' || name === 'AWSOrganizationsNotInUseException') {
-    throw new GuardrailError('ORGANIZATIONS', 2, `Could not read the organisation's service control policies (${name}: ${(err as Error).message})`, {
+    throw new GuardrailError('ORGANIZATIONS', ExitCode.usage, `Could not read the organisation's service control policies (${name}: ${(err as Error).message})`, {
       suggestion: 'Run guardrail protect with the management account\'s credentials (or a delegated administrator for '
         + 'Organizations policies), or print the policy with plain `guardrail protect` and attach it yourself.',
       cause: err,
@@ -43,8 +36,8 @@ function planLines(plan: ProtectPlan, applied = false): string[] {
   return lines;
 }
 
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as ProtectOptions;
+export async function execute(context: CommandContext<CommandOptions<'protect'>>): Promise<number> {
+  const options = context.options;
   const { io } = context;
   const { config } = await loadSettings(context, options.config, {});
   const policy = renderChecked(config);
@@ -57,7 +50,7 @@ export async function execute(context: CommandContext): Promise<number> {
       io.stderr.write(`${POLICY_NAME}: ${policy.characters} of ${SCP_CHARACTER_LIMIT} characters as attached (compact JSON). `
         + 'Review it, or attach it with guardrail protect --attach.\n');
     }
-    return 0;
+    return ExitCode.ok;
   }
   if (options.attach && !options.yes && (!io.isTTY || !process.stdin.isTTY)) {
     await confirmOrRequireYes(io, false, '', 'Attaching the guardrail-protect SCP', 'review it first with guardrail protect --plan');
@@ -73,19 +66,19 @@ export async function execute(context: CommandContext): Promise<number> {
         'review it first with guardrail protect --plan');
       if (!ok) {
         io.stderr.write('Not confirmed: nothing was changed.\n');
-        return 1;
+        return ExitCode.failed;
       }
       plan.policyId = await applyProtect(org, plan, (e) => io.stderr.write(`${e.message}\n`));
       applied = true;
     }
     write(context, options, plan, applied);
-    return 0;
+    return ExitCode.ok;
   } finally {
     session.close();
   }
 }
 
-function write(context: CommandContext, options: ProtectOptions, plan: ProtectPlan, applied: boolean): void {
+function write(context: CommandContext, options: CommandOptions<'protect'>, plan: ProtectPlan, applied: boolean): void {
   const { io } = context;
   const targets = plan.targets.map((t) => ({
     ...t, result: options.attach ? (t.action === 'attach' ? 'succeeded' : 'unchanged') : 'planned',

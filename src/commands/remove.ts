@@ -6,17 +6,13 @@ import { progressTo } from '../output/progress.js';
 import { createReporter } from '../output/reporter.js';
 import { removeQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
+import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
-import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
+import type { CommandOptions } from './index.js';
+import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession } from './target-options.js';
 
-interface RemoveOptions extends TargetOptions {
-  allAccounts?: boolean;
-  output: 'table' | 'json';
-  yes?: boolean;
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as RemoveOptions;
+export async function execute(context: CommandContext<CommandOptions<'remove'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
@@ -52,8 +48,8 @@ export async function execute(context: CommandContext): Promise<number> {
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
   }
-  if (report.stoppedBy === 'signal' || signal.aborted) return 130;
-  return report.summary.failed > 0 || report.stoppedBy === 'declined' ? 1 : 0;
+  if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
+  return report.summary.failed > 0 || report.stoppedBy === 'declined' ? ExitCode.failed : ExitCode.ok;
 }
 
 const KEPT_NAMES: Record<string, string> = {

@@ -4,20 +4,15 @@ import { resolve } from 'node:path';
 import { buildQuery } from '../activity/query.js';
 import { gatherReport } from '../report/gather.js';
 import { progressTo } from '../output/progress.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { createReporter } from '../output/reporter.js';
 import { reportHtml } from '../output/report-html.js';
 import type { CommandContext } from './context.js';
-import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
+import type { CommandOptions } from './index.js';
+import { loadCommandConfig, openCommandSession } from './target-options.js';
 
-interface ReportOptions extends TargetOptions {
-  out?: string;
-  since?: string;
-  drift: boolean;
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as ReportOptions;
+export async function execute(context: CommandContext<CommandOptions<'report'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   if (!options.out) {
     throw new UsageError('say where to write the report: --out FILE, or --out - for stdout', { suggestion: 'For example: guardrail report --out report.html' });
@@ -44,6 +39,6 @@ export async function execute(context: CommandContext): Promise<number> {
     io.stdout.write(`report: ${path} (${Math.ceil(Buffer.byteLength(page) / 1024)} KB; ${data.status.summary.unhealthy} unhealthy target(s), `
       + `${data.activity.summary.events} decision(s) since ${data.activity.since})\n`);
   }
-  if (data.status.interrupted || data.activity.interrupted || signal.aborted) return 130;
-  return data.status.summary.unhealthy > 0 || data.activity.summary.unreadable > 0 ? 1 : 0;
+  if (data.status.interrupted || data.activity.interrupted || signal.aborted) return ExitCode.interrupted;
+  return data.status.summary.unhealthy > 0 || data.activity.summary.unreadable > 0 ? ExitCode.failed : ExitCode.ok;
 }

@@ -6,16 +6,10 @@ import { checkEngine } from '../config/index.js';
 import { createReporter } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
+import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
-import { loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
-
-interface StatusOptions extends TargetOptions {
-  drift: boolean;
-  requireProtection?: boolean;
-  /** list every account in the matrix, even beyond one screen */
-  all?: boolean;
-  output: 'table' | 'json';
-}
+import type { CommandOptions } from './index.js';
+import { loadCommandConfig, openCommandSession } from './target-options.js';
 
 /** The summary's protection line: accounts, not targets. */
 function protectionLine(report: StatusReport): string {
@@ -32,8 +26,8 @@ function screenRows(context: CommandContext, all: boolean | undefined): number |
   return rows && rows > 0 ? rows : 24;
 }
 
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as StatusOptions;
+export async function execute(context: CommandContext<CommandOptions<'status'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   const loaded = await loadCommandConfig(context, options);
   checkEngine(loaded);
@@ -67,6 +61,6 @@ export async function execute(context: CommandContext): Promise<number> {
     for (const n of notes) io.stdout.write(`  ${n}\n`);
     io.stdout.write(`${protectionLine(report)}\n`);
   }
-  if (report.interrupted || signal.aborted) return 130;
-  return report.summary.unhealthy > 0 ? 1 : 0;
+  if (report.interrupted || signal.aborted) return ExitCode.interrupted;
+  return report.summary.unhealthy > 0 ? ExitCode.failed : ExitCode.ok;
 }

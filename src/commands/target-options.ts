@@ -8,19 +8,12 @@ import type { GuardrailConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 
-/** The flags that choose targets and override the configuration file. */
-export interface TargetOptions {
-  config?: string;
-  account?: string;
-  regions?: string;
-  concurrency?: string;
-  failureTolerance?: string;
-  roleName?: string;
-  externalId?: string;
-  engine?: string;
-}
+/** The flags that choose targets and override the configuration file (deploy has them all; others, some). */
+export type TargetOptions = Partial<Pick<CommandOptions<'deploy'>,
+  'config' | 'account' | 'regions' | 'concurrency' | 'failureTolerance' | 'roleName' | 'externalId' | 'engine'>>;
 
 export function loadCommandConfig(context: CommandContext, o: TargetOptions): Promise<LoadedConfig> {
   return loadSettings(context, o.config, {

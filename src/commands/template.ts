@@ -2,18 +2,13 @@
 import { REGION_NAMES, isRegionName } from '../config/regions.js';
 import { suggest } from '../config/suggest.js';
 import { engineFor } from '../engines/index.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 
-interface TemplateOptions {
-  config?: string;
-  region?: string;
-  engine?: string;
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as TemplateOptions;
+export async function execute(context: CommandContext<CommandOptions<'template'>>): Promise<number> {
+  const options = context.options;
   const { io } = context;
   // one region, named as the user typed the flag (not the --regions list this is passed on as)
   if (options.region !== undefined && !isRegionName(options.region.trim())) {
@@ -36,5 +31,5 @@ export async function execute(context: CommandContext): Promise<number> {
       ? `; in ${region} (home region) deploy passes CreateTrail=true only for accounts without a logging multi-region trail`
       : `; in ${region} (home region) deploy passes CreateTrail=${config.trail.mode === 'create'}`;
   io.stderr.write(`${engine.name} engine: template version ${rendered.version}, ${rendered.bytes} bytes (CloudFormation's limit: 51,200)${trail}\n`);
-  return 0;
+  return ExitCode.ok;
 }

@@ -5,23 +5,14 @@
 import { checkApprovals } from '../approvals/place.js';
 import { Chalk } from 'chalk';
 import { checkEngine, checkTrailHome, type LoadedConfig, type Source } from '../config/index.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, ExitCode, UsageError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CommandContext } from './context.js';
+import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 
-interface ValidateOptions {
-  config?: string;
-  regions?: string;
-  concurrency?: string;
-  failureTolerance?: string;
-  roleName?: string;
-  externalId?: string;
-  output: 'table' | 'json';
-}
-
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as ValidateOptions;
+export async function execute(context: CommandContext<CommandOptions<'validate'>>): Promise<number> {
+  const options = context.options;
   const { io } = context;
   let loaded: LoadedConfig;
   try {
@@ -64,7 +55,7 @@ export async function execute(context: CommandContext): Promise<number> {
   } else {
     io.stdout.write(renderTable(loaded, options.config ?? 'accounts.yaml', context.color));
   }
-  return 0;
+  return ExitCode.ok;
 }
 
 function renderTable(loaded: LoadedConfig, name: string, color: boolean): string {
