@@ -14,7 +14,7 @@
 //  10  errors.ts  io.ts  version.ts  leaves: they import nothing of ours
 //
 // Type-only and lazy (`import()`) imports count too: a type import upward is the same coupling, and a lazy import
-// circle is still a circle (commands/index.ts lazily imports each command, so a command must not import index.ts).
+// circle is still a circle (commands/load.ts lazily imports each command, so a command must not import load.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
