@@ -1,7 +1,7 @@
 // `npm run demo`: the whole story against the simulated AWS, with no AWS account, in under a minute. Every step
 // prints the real command and the real output of bin/guardrail.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -131,33 +131,7 @@ async function main(): Promise<void> {
     if (allowed.gone) throw new Error('an allowed change was reverted');
 
     heading('A partner needs 443 for ten minutes: approve it; the approved rule stays, the rest is reverted, and it expires');
-    {
-      const ec2 = new EC2Client({ ...sdk, credentials: await credsFor(victim.id, 'OrganizationAccountAccessRole', 'web-team') });
-      const groupId = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }))).SecurityGroups![0]!.GroupId!;
-      const approveCode = await guardrail(['approve', '--account', victim.id, '--region', 'us-east-1', '--group', groupId,
-        '--rule', 'tcp/443 203.0.113.0/24', '--for', '10m', '--reason', 'partner test CHG-1234'], env, dir);
-      if (approveCode !== ExitCode.ok) throw new Error(`approve exited ${approveCode}`);
-      show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --ip-permissions tcp/443 from 203.0.113.0/25, tcp/3389 from 0.0.0.0/0   ${dim('# one request')}`);
-      const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [
-        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '203.0.113.0/25' }] },
-        { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
-      const [kept, opened] = out.SecurityGroupRules!.map((r) => r.SecurityGroupRuleId!);
-      const rulesNow = async () => (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules!;
-      let now = await rulesNow();
-      for (let i = 0; i < 60 && now.some((r) => r.SecurityGroupRuleId === opened); i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        now = await rulesNow();
-      }
-      const tags = (now.find((r) => r.SecurityGroupRuleId === kept)?.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).join(' ');
-      process.stdout.write(`tcp/443 rule ${kept}: ${tags ? `kept, tagged ${tags}` : 'gone'}\n`);
-      process.stdout.write(`tcp/3389 rule ${opened}: ${now.some((r) => r.SecurityGroupRuleId === opened) ? 'still there' : 'reverted'}\n`);
-      show(`curl -X POST ${ready.endpoint}/_sim/clock -d '{"advanceSeconds":900}'   ${dim('# fifteen simulated minutes later: the sweep runs')}`);
-      await admin('/_sim/clock', { advanceSeconds: 900 });
-      const after = await rulesNow();
-      process.stdout.write(`tcp/443 rule ${kept}: ${after.some((r) => r.SecurityGroupRuleId === kept) ? 'still there' : 'revoked as expired'}\n`);
-      ec2.destroy();
-      if (!tags || after.some((r) => r.SecurityGroupRuleId === kept)) throw new Error('the approval story did not play out');
-    }
+    await approvalStory({ env, dir, sdk, admin, credsFor, target: victim, expire: true });
 
     heading(`An admin in ${tampered.name} quietly disables guardrail's rule; status catches it`);
     show(`aws events disable-rule --name guardrail-sg-changes   ${dim(`# in ${tampered.name} (${tampered.id}), us-east-1`)}`);
@@ -173,14 +147,18 @@ async function main(): Promise<void> {
     const removeCode = await guardrail(['remove', '--account', leaver.id, '--yes'], env, dir);
     if (removeCode !== ExitCode.ok) throw new Error(`remove exited ${removeCode}`);
 
-    heading('What did guardrail do? Every decision of the last hour, then one page for the auditors');
-    const activityCode = await guardrail(['activity', '--since', '1h', '--action', 'reverted,allowed,monitored,failed'], env, dir);
+    const newcomer = await stackSetsStep({ env, dir, ready, sdk, openPort22 });
+
+    heading('After the switch, approvals work the same: a partner approval in the account StackSets enrolled on its own');
+    await approvalStory({ env, dir, sdk, admin, credsFor, target: newcomer, expire: false });
+
+    heading('What did guardrail do, on both engines? Every decision of the last hour, then one page for the auditors');
+    const activityCode = await guardrail(['activity', '--since', '1h', '--action', 'reverted,approved,allowed,monitored,expired,failed'], env, dir);
     if (activityCode !== ExitCode.ok) throw new Error(`activity exited ${activityCode}`);
     const report = join(dir, 'report.html');
     const reportCode = await guardrail(['report', '--out', report, '--no-drift'], env, dir);
     process.stdout.write(dim(`report exited ${reportCode} (1: the disabled rule is still there)\n`));
     if (reportCode > ExitCode.failed) throw new Error(`report exited ${reportCode}`);
-    await stackSetsStep({ env, dir, ready, sdk, openPort22 });
     process.stdout.write(`${bold('open the report:')} ${report}\n`);
   } finally {
     heading('Stop the simulator');
@@ -199,12 +177,8 @@ interface StackSetsStep {
 }
 
 /** engine: stacksets, then an account joins an OU and is protected with no guardrail run. */
-async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep): Promise<void> {
+async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep): Promise<{ id: string; name: string }> {
   heading('Switch to the stacksets engine: StackSets deploys to the OUs (each direct stack replaced, new before old)');
-  // time-boxed approvals work with the direct engine only (deploy refuses the pair): the approval story is over
-  const file = join(dir, 'accounts.yaml');
-  writeFileSync(file, readFileSync(file, 'utf8').replace(/^approvals:.*$/m, 'approvals: { enabled: false }'));
-  show(`sed -i 's/^approvals:.*/approvals: { enabled: false }/' accounts.yaml   ${dim('# approvals work with the direct engine only')}`);
   const code = await guardrail(['deploy', '--all-accounts', '--yes', '--engine', 'stacksets'], env, dir);
   if (code !== ExitCode.ok) throw new Error(`deploy --engine stacksets exited ${code}`);
 
@@ -229,6 +203,55 @@ async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep
   process.stdout.write(attack.gone ? `rule ${attack.ruleId} is gone ${attack.ms} ms later: reverted in an account guardrail never ran against\n`
     : `rule ${attack.ruleId} is still there after ${attack.ms} ms\n`);
   if (!attack.gone) throw new Error('the change in the new account was not reverted');
+  return { id: created.id, name: 'newcomer' };
+}
+
+interface ApprovalStory {
+  env: NodeJS.ProcessEnv;
+  dir: string;
+  sdk: { endpoint: string; region: string };
+  admin: (path: string, body: unknown) => Promise<Record<string, string>>;
+  credsFor: (account: string, role: string, session: string) => Promise<Creds>;
+  target: { id: string; name: string };
+  /** move the simulated clock past the approval and show the sweep revoke the kept rule */
+  expire: boolean;
+}
+
+/** approve tcp/443 from a partner's range, then one request with it and 3389 from anywhere: one kept, one reverted. */
+async function approvalStory({ env, dir, sdk, admin, credsFor, target, expire }: ApprovalStory): Promise<void> {
+    {
+      const ec2 = new EC2Client({ ...sdk, credentials: await credsFor(target.id, 'OrganizationAccountAccessRole', 'web-team') });
+      const groupId = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }))).SecurityGroups![0]!.GroupId!;
+      const approveCode = await guardrail(['approve', '--account', target.id, '--region', 'us-east-1', '--group', groupId,
+        '--rule', 'tcp/443 203.0.113.0/24', '--for', '10m', '--reason', 'partner test CHG-1234'], env, dir);
+      if (approveCode !== ExitCode.ok) throw new Error(`approve exited ${approveCode}`);
+      show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --ip-permissions tcp/443 from 203.0.113.0/25, tcp/3389 from 0.0.0.0/0   ${dim('# one request')}`);
+      const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '203.0.113.0/25' }] },
+        { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+      const [kept, opened] = out.SecurityGroupRules!.map((r) => r.SecurityGroupRuleId!);
+      const rulesNow = async () => (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules!;
+      let now = await rulesNow();
+      for (let i = 0; i < 60 && now.some((r) => r.SecurityGroupRuleId === opened); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = await rulesNow();
+      }
+      const tags = (now.find((r) => r.SecurityGroupRuleId === kept)?.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).join(' ');
+      process.stdout.write(`tcp/443 rule ${kept}: ${tags ? `kept, tagged ${tags}` : 'gone'}\n`);
+      process.stdout.write(`tcp/3389 rule ${opened}: ${now.some((r) => r.SecurityGroupRuleId === opened) ? 'still there' : 'reverted'}\n`);
+      if (!expire) {
+        ec2.destroy();
+        if (!tags) throw new Error('the approval story did not play out');
+        return;
+      }
+      show(`curl -X POST ${sdk.endpoint}/_sim/clock -d '{"advanceSeconds":900}'   ${dim('# fifteen simulated minutes later: the sweep runs')}`);
+      await admin('/_sim/clock', { advanceSeconds: 900 });
+      const after = await rulesNow();
+      process.stdout.write(`tcp/443 rule ${kept}: ${after.some((r) => r.SecurityGroupRuleId === kept) ? 'still there' : 'revoked as expired'}\n`);
+      ec2.destroy();
+      if (!tags || after.some((r) => r.SecurityGroupRuleId === kept)) throw new Error('the approval story did not play out');
+    }
+
 }
 
 type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
