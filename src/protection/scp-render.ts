@@ -109,11 +109,12 @@ export function exemptPrincipals(config: GuardrailConfig): string[] {
   return [...[...roles].map((r) => `arn:aws:iam::*:role/${r}`), ...stackSets, ...config.protection.allowPrincipals];
 }
 
-/** The function's role in a stack of this name (and, with StackSets, in the instance stacks). */
+/** The function's role in a direct stack of this name and in the stack set's instance stacks. */
 export function functionRoles(config: GuardrailConfig): string[] {
   const s = config.stackName;
-  return [`arn:aws:iam::*:role/${generated(s, 'FunctionRole', 64)}`,
-    ...(config.deploy.engine === 'stacksets' ? [`arn:aws:iam::*:role/${instanceGenerated(s)}`] : [])];
+  // both engines' whichever is configured: during a switch, and in accounts StackSets enrolled before a protect run
+  // with the new engine, instance functions must still tag approved rules and use their queues
+  return [`arn:aws:iam::*:role/${generated(s, 'FunctionRole', 64)}`, `arn:aws:iam::*:role/${instanceGenerated(s)}`];
 }
 
 /**
@@ -132,7 +133,7 @@ export function trustedRoleNames(config: GuardrailConfig): string[] {
 export function queues(config: GuardrailConfig): string[] {
   const s = config.stackName;
   const all = [`arn:aws:sqs:*:*:${generated(s, 'DeadLetterQueue', 80)}`, `arn:aws:sqs:*:*:${generated(s, 'EventQueue', 80)}`,
-    ...(config.deploy.engine === 'stacksets' ? [`arn:aws:sqs:*:*:${instanceGenerated(s)}`] : [])];
+    `arn:aws:sqs:*:*:${instanceGenerated(s)}`];
   return [...new Set(all)];
 }
 
@@ -186,7 +187,7 @@ export function renderScp(config: GuardrailConfig): RenderedScp {
       Sid: 'NoInvokeNoUntag',
       Effect: 'Deny',
       Action: ['lambda:InvokeFunction', 'ec2:DeleteTags'],
-      Resource: [`arn:aws:lambda:*:*:function:${s}-revert`, ...(sets ? [`arn:aws:lambda:*:*:function:${s}-set-*`] : []), GROUPS],
+      Resource: [`arn:aws:lambda:*:*:function:${s}-revert`, `arn:aws:lambda:*:*:function:${s}-set-*`, GROUPS],
       Condition: { Null: { 'aws:TagKeys': 'true' } },
     }, {
       // A scope tag added (the exempt tag), removed or rewritten (an approval's) takes a group or rule out of
