@@ -7,6 +7,11 @@ export const ACTIONS = ['ignored', 'allowed', 'monitored', 'approved', 'reverted
 export interface ActivityQuery {
   sinceMs: number;
   untilMs: number;
+  /**
+   * no --until: the window reaches the logs' end, so decisions stamped after this machine's clock (a clock behind
+   * AWS's) are read too; `untilMs` is then this machine's now, as the report shows it
+   */
+  openEnded: boolean;
   /** empty: every action */
   actions: string[];
   /** ARN pattern, `*` matching any run of characters */
@@ -56,7 +61,7 @@ export function buildQuery(flags: QueryFlags, nowMs: number, defaultSince = '24h
       suggestion: 'Give an ARN or a part of one, with * for any run of characters: arn:aws:iam::*:role/Dev*',
     });
   }
-  return { sinceMs, untilMs, actions: [...new Set(actions)], ...(principal ? { principal } : {}) };
+  return { sinceMs, untilMs, openEnded: flags.until === undefined, actions: [...new Set(actions)], ...(principal ? { principal } : {}) };
 }
 
 /** The CloudWatch Logs JSON filter pattern for the query: decision lines only, the actions and principal asked. */

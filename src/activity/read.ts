@@ -76,7 +76,7 @@ export async function activity(input: ActivityInput): Promise<ActivityReport> {
       await session.broker.check(target.account, target.role);
       const c = session.clients(target.account, target.region, target.role);
       const read = await readFunctionLogs(await c.logs(), c.cloudformation, places,
-        { startTime: query.sinceMs, endTime: query.untilMs, filterPattern: pattern }, input.signal);
+        { startTime: query.sinceMs, ...(query.openEnded ? {} : { endTime: query.untilMs }), filterPattern: pattern }, input.signal);
       if (read.kind === 'not-deployed') result.status = 'not-deployed';
       else if (read.kind === 'no-log-group') {
         result.status = 'unreadable';

@@ -14,7 +14,8 @@ export function functionLogGroupPrefix(stackName: string): string {
 
 export interface LogQuery {
   startTime: number;
-  endTime: number;
+  /** undefined: to the end of the log */
+  endTime?: number;
   filterPattern: string;
 }
 
@@ -68,7 +69,7 @@ export async function readFunctionLogs(logs: CloudWatchLogsClient, cfn: CloudFor
   if (groups.size === 0) return stacks > 0 ? { kind: 'no-log-group', logGroup: null } : { kind: 'not-deployed' };
   const events: { message: string; timestamp: number }[] = [];
   for (const logGroupName of groups) {
-    const pages = paginateFilterLogEvents({ client: logs }, { logGroupName, startTime: q.startTime, endTime: q.endTime, filterPattern: q.filterPattern });
+    const pages = paginateFilterLogEvents({ client: logs }, { logGroupName, startTime: q.startTime, ...(q.endTime === undefined ? {} : { endTime: q.endTime }), filterPattern: q.filterPattern });
     for await (const page of pages) {
       for (const e of page.events ?? []) if (typeof e.message === 'string') events.push({ message: e.message, timestamp: e.timestamp ?? 0 });
       if (signal.aborted) return { kind: 'read', groups: [...groups], events };
