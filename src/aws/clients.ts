@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -126,13 +127,15 @@ export interface TargetClients {
   cloudformation: CloudFormationClient;
   /**
    * The other services' clients, each loaded on first use: a client module costs 5 to 10 MB and 50 to 250 ms to
-   * load, and each command needs only some of them (deploy: CloudTrail; status: Lambda and EventBridge;
+   * load, and each command needs only some of them (deploy: CloudTrail; status: Lambda, EventBridge and SQS;
    * `regions: all`: EC2, for DescribeRegions).
    */
   cloudtrail(): Promise<CloudTrailClient>;
   ec2(): Promise<EC2Client>;
   events(): Promise<EventBridgeClient>;
   lambda(): Promise<LambdaClient>;
+  /** status and retry read the dead-letter queue's depth */
+  sqs(): Promise<SQSClient>;
   /** only approvals need it */
   dynamodb(): Promise<DynamoDBClient>;
   /** only `activity` and `report` read the functions' logs */
@@ -142,13 +145,14 @@ export interface TargetClients {
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
   const cache: { cloudformation?: CloudFormationClient; cloudtrail?: Promise<CloudTrailClient>; ec2?: Promise<EC2Client>;
-    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; dynamodb?: Promise<DynamoDBClient>; logs?: Promise<CloudWatchLogsClient> } = {};
+    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; sqs?: Promise<SQSClient>; dynamodb?: Promise<DynamoDBClient>; logs?: Promise<CloudWatchLogsClient> } = {};
   return {
     get cloudformation() { return (cache.cloudformation ??= make(CloudFormationClient, opts)); },
     cloudtrail: () => (cache.cloudtrail ??= import('@aws-sdk/client-cloudtrail').then(({ CloudTrailClient }) => make(CloudTrailClient, opts))),
     ec2: () => (cache.ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => make(EC2Client, opts))),
     events: () => (cache.events ??= import('@aws-sdk/client-eventbridge').then(({ EventBridgeClient }) => make(EventBridgeClient, opts))),
     lambda: () => (cache.lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient }) => make(LambdaClient, opts))),
+    sqs: () => (cache.sqs ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => make(SQSClient, opts))),
     dynamodb: () => (cache.dynamodb ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => make(DynamoDBClient, opts))),
     logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => make(CloudWatchLogsClient, opts))),
   };

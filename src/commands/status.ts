@@ -1,4 +1,5 @@
-// guardrail status: per account × region, is guardrail deployed, current, enabled and untampered.
+// guardrail status: per account × region, is guardrail deployed, current, enabled and untampered, and has every
+// revert it tried succeeded (nothing waiting in the dead-letter queue).
 import { engineFor } from '../engines/index.js';
 import type { StatusReport } from '../engines/direct/status.js';
 import { progressTo } from '../output/progress.js';
@@ -56,7 +57,8 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
     const s = report.summary;
     io.stdout.write(statusMatrix(report.targets, context.color, { screenRows: screenRows(context, options.all) }));
     io.stdout.write(`\nstatus: ${s.targets} targets · ${s.healthy} healthy · ${s.unhealthy} unhealthy`
-      + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed)`
+      + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed, ${s.targetsWithPendingReverts} with pending reverts)`
+      + `${s.pendingReverts ? ` · ${s.pendingReverts} event(s) not undone in dead-letter queues: guardrail retry` : ''}`
       + `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`);
     for (const n of notes) io.stdout.write(`  ${n}\n`);
     io.stdout.write(`${protectionLine(report)}\n`);

@@ -23,6 +23,12 @@ export interface StatusRow extends Place {
   version: 'current' | 'outdated' | 'missing';
   code: 'current' | 'outdated' | 'unknown';
   rule: 'ENABLED' | 'DISABLED' | 'missing' | 'unknown';
+  /**
+   * Events the function could not undo, waiting in the stack's dead-letter queue (visible and in flight); null when
+   * not deployed, or when the queue could not be read (then `pendingRevertsError` says why, and the row is unhealthy)
+   */
+  pendingReverts: number | null;
+  pendingRevertsError?: string;
   drift: DriftState;
   driftedResources: DriftedResource[];
   notCheckedResources: string[];
@@ -63,6 +69,9 @@ export interface StatusSummary extends ProtectionCounts {
   outdated: number;
   missing: number;
   failed: number;
+  /** targets with events waiting in their dead-letter queue, and those events in total */
+  targetsWithPendingReverts: number;
+  pendingReverts: number;
   excludedAccounts: number;
 }
 
@@ -70,7 +79,7 @@ export interface StatusSummary extends ProtectionCounts {
 export function baseRow(t: Place, stackName: string, approvals: boolean): StatusRow {
   return {
     account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
-    version: 'missing', code: 'unknown', rule: 'unknown', drift: 'NOT_CHECKED', driftedResources: [],
+    version: 'missing', code: 'unknown', rule: 'unknown', pendingReverts: null, drift: 'NOT_CHECKED', driftedResources: [],
     notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
     approvals: approvals ? 0 : null, lapsedApprovedRules: approvals ? 0 : null,
   };
@@ -135,7 +144,11 @@ export class StatusJudge {
   }
 }
 
-/** What is wrong with a row: empty when healthy (deployed, current, rule enabled, in sync, protected as required). */
+/**
+ * What is wrong with a row: empty when healthy (deployed, current, rule enabled, nothing left undone, in sync,
+ * protected as required). A dead-letter queue that could not be read is a finding too: a security tool that cannot
+ * tell whether its reverts failed must not call the target healthy (as with code or a rule it could not read).
+ */
 export function findings(r: StatusRow, s: Pick<JudgeSettings, 'driftChecked' | 'protection' | 'requireProtection'>,
   surveyError: string | null = null): string[] {
   if (r.instanceProblem === 'no stack instance') return ['no stack instance'];
@@ -148,6 +161,8 @@ export function findings(r: StatusRow, s: Pick<JudgeSettings, 'driftChecked' | '
     if (r.code === 'outdated') p.push('function code differs from the bundle');
     if (r.code === 'unknown') p.push('function code could not be read');
     if (r.rule !== 'ENABLED') p.push(`rule ${r.rule}`);
+    if (r.pendingReverts) p.push(`${r.pendingReverts} event(s) not undone in the dead-letter queue (guardrail retry)`);
+    else if (r.pendingReverts === null) p.push(`dead-letter queue could not be read (${r.pendingRevertsError ?? 'no reason given'})`);
     if (r.drift === 'DRIFTED') {
       for (const d of r.driftedResources) {
         const diffs = d.differences.map((x) => x.path).join(', ');
@@ -179,7 +194,9 @@ export function summariseStatus(rows: readonly StatusRow[], excludedAccounts: nu
   return {
     targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
     drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
-    missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null), excludedAccounts,
+    missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null),
+    targetsWithPendingReverts: count((r) => (r.pendingReverts ?? 0) > 0),
+    pendingReverts: rows.reduce((n, r) => n + (r.pendingReverts ?? 0), 0), excludedAccounts,
     protected: accounts('protected'), protectionOutdated: accounts('outdated'), unprotected: accounts('unprotected'),
   };
 }

@@ -26,7 +26,7 @@ export interface InspectJob extends TargetJob {
 
 /** Each kind of job, with what it answers. */
 export interface OffloadJobs {
-  /** status: the target's stack, function, rule and drift (inspect-stack.ts) */
+  /** status: the target's stack, function, rule, dead-letter queue and drift (inspect-stack.ts) */
   inspect: { job: InspectJob; result: Inspection };
   /** deploy's plan: the target's stack, as DescribeStacks has it, or undefined when there is none */
   describeStack: { job: TargetJob; result: Stack | undefined };
@@ -43,7 +43,7 @@ const handlers: { [K in keyof OffloadJobs]: (job: OffloadJobs[K]['job']) => Prom
     const c = clientsFor(job);
     let timer = timers.get(job.pollMaxDelayMs);
     if (!timer) timers.set(job.pollMaxDelayMs, timer = new PollTimer({ maxDelayMs: job.pollMaxDelayMs }));
-    return inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer,
+    return inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer,
       drift: job.drift, driftDeadlineMs: job.driftDeadlineMs }, job.stackName);
   },
 };

@@ -13,8 +13,8 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;border-bottom:2px solid #d5d
 h3{font-size:15px;margin:16px 0 6px} .id{color:#5d6d7e;font-size:12px;font-family:ui-monospace,monospace}
 table{border-collapse:collapse;margin:6px 0} th,td{border:1px solid #d5d8dc;padding:3px 6px;text-align:left;vertical-align:top}
 thead th{background:#f4f6f7} .matrix td{text-align:center;font-size:15px;min-width:72px} .num{text-align:right}
-.k-healthy{color:#1e8449} .k-tampered{color:#c0392b;font-weight:bold} .k-outdated{color:#b9770e} .k-missing{color:#b9770e}
-.k-error{color:#c0392b} .k-none{color:#aab7b8} td.k-tampered,td.k-error{background:#fdedec} td.k-outdated,td.k-missing{background:#fef5e7}
+.k-healthy{color:#1e8449} .k-tampered,.k-pending{color:#c0392b;font-weight:bold} .k-outdated{color:#b9770e} .k-missing{color:#b9770e}
+.k-error{color:#c0392b} .k-none{color:#aab7b8} td.k-tampered,td.k-pending,td.k-error{background:#fdedec} td.k-outdated,td.k-missing{background:#fef5e7}
 .legend span{font-weight:bold;margin-left:10px} .note{color:#5d6d7e} .ok{color:#1e8449} .bad{color:#c0392b}
 .meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:8px 0} .meta dt{color:#5d6d7e}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0} .card{border:1px solid #d5d8dc;border-radius:6px;padding:8px 14px;min-width:120px}
@@ -34,7 +34,8 @@ function summaryCards(d: ReportData): Html {
   const a = d.activity.summary.byAction;
   const card = (n: number, label: string, cls = '') => html`<div class="card ${cls}"><b>${n}</b>${label}</div>`;
   return html`<div class="cards">${card(s.targets, 'targets')}${card(s.healthy, 'healthy', 'k-healthy')}${card(s.unhealthy, 'unhealthy', s.unhealthy ? 'k-tampered' : '')}
-${card(a.reverted ?? 0, 'reverted')}${card(a.failed ?? 0, 'failed reverts', a.failed ? 'k-tampered' : '')}${card(d.activity.summary.events, 'decisions in window')}</div>`;
+${card(a.reverted ?? 0, 'reverted')}${card(a.failed ?? 0, 'failed reverts', a.failed ? 'k-tampered' : '')}
+${card(s.pendingReverts, 'not undone (dead-letter queues)', s.pendingReverts ? 'k-pending' : '')}${card(d.activity.summary.events, 'decisions in window')}</div>`;
 }
 
 export function reportHtml(d: ReportData): string {

@@ -5,7 +5,7 @@
 import { COLLAPSE_AT, type ReportOus, type ReportStatusRow } from '../report/gather.js';
 import { html, type Html } from './html.js';
 
-type Kind = 'healthy' | 'tampered' | 'outdated' | 'missing' | 'error' | 'none';
+type Kind = 'healthy' | 'tampered' | 'pending' | 'outdated' | 'missing' | 'error' | 'none';
 
 /** The same classification as status's matrix (output/status-matrix.ts). */
 export function healthKind(r: ReportStatusRow | undefined): Kind {
@@ -14,12 +14,13 @@ export function healthKind(r: ReportStatusRow | undefined): Kind {
   if (r.error) return 'error';
   if (!r.deployed) return 'missing';
   if (r.drift === 'DRIFTED' || r.rule !== 'ENABLED') return 'tampered';
+  if (r.pendingReverts) return 'pending';
   return 'outdated';
 }
 
-const SYMBOL: Record<Kind, string> = { healthy: '✓', tampered: '✗', outdated: '~', missing: '○', error: '!', none: '·' };
+const SYMBOL: Record<Kind, string> = { healthy: '✓', tampered: '✗', pending: '↺', outdated: '~', missing: '○', error: '!', none: '·' };
 const LABEL: Record<Kind, string> = {
-  healthy: 'healthy', tampered: 'tampered (drift or rule)', outdated: 'outdated', missing: 'not deployed', error: 'could not check', none: 'not a target',
+  healthy: 'healthy', tampered: 'tampered (drift or rule)', pending: 'reverts failed (guardrail retry)', outdated: 'outdated', missing: 'not deployed', error: 'could not check', none: 'not a target',
 };
 export { COLLAPSE_AT };
 
@@ -80,6 +81,7 @@ export function unhealthySection(rows: ReportStatusRow[]): Html {
 <dl><dt>Stack</dt><dd>${r.deployed ? `${r.stackName} ${r.stackStatus ?? ''}` : 'not deployed'}</dd>
 <dt>Template version</dt><dd>${r.version}</dd><dt>Function code</dt><dd>${r.code}${typeof r.codeError === 'string' ? ` (${r.codeError})` : ''}</dd>
 <dt>Rule</dt><dd>${r.rule}${typeof r.ruleError === 'string' ? ` (${r.ruleError})` : ''}</dd>
+<dt>Pending reverts</dt><dd>${r.pendingReverts === null ? `unknown${typeof r.pendingRevertsError === 'string' ? ` (${r.pendingRevertsError})` : ''}` : r.pendingReverts}</dd>
 <dt>Drift</dt><dd>${r.drift}${typeof r.driftReason === 'string' ? ` (${r.driftReason})` : ''}</dd></dl>
 ${r.driftedResources.length > 0 ? html`<table class="diff"><thead><tr><th>Resource</th><th>Property</th><th>Expected</th><th>Actual</th></tr></thead><tbody>${
     r.driftedResources.flatMap((d) => (d.differences.length > 0 ? d.differences : [{ path: '(resource)', expected: '', actual: d.status }])

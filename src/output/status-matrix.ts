@@ -25,6 +25,7 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
     if (r.error) return chalk.red('!');
     if (!r.deployed) return chalk.yellow('○');
     if (r.drift === 'DRIFTED' || r.rule !== 'ENABLED') return chalk.red('✗');
+    if (r.pendingReverts) return chalk.red('↺');
     return chalk.yellow('~');
   };
   const label = (id: string) => `${names.get(id)} (${id})`;
@@ -39,7 +40,7 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
     lines.push(`${label(id).padEnd(w)}  ${cells.join('  ')}  ${scpSymbol(scp.get(id))}`);
   }
   if (hidden > 0) lines.push(chalk.dim(`… and ${hidden} healthy account${hidden === 1 ? '' : 's'} (--all shows every row)`));
-  lines.push(chalk.dim('✓ healthy  ✗ tampered (drift or rule)  ~ outdated  ○ not deployed  ! could not check  · not a target'));
+  lines.push(chalk.dim('✓ healthy  ✗ tampered (drift or rule)  ↺ reverts failed (guardrail retry)  ~ outdated  ○ not deployed  ! could not check  · not a target'));
   lines.push(chalk.dim('SCP: ✓ protected  ~ outdated policy  ✗ unprotected  – management account (SCPs never apply)  ? unknown'));
   if (unhealthy.length > 0) {
     lines.push('', chalk.bold('Unhealthy:'));

@@ -1,12 +1,15 @@
 // Inspecting one target for `status`: is the stack there and current, does the function run the current code, is
-// the rule enabled, and has anyone changed the resources (CloudFormation drift detection).
+// the rule enabled, are events waiting in the dead-letter queue (reverts that failed), and has anyone changed the
+// resources (CloudFormation drift detection).
 import {
   DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DetectStackDriftCommand,
   type CloudFormationClient, type Stack,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { PollTimer } from '../aws/poll-timer.js';
+import { DEAD_LETTER_QUEUE_OUTPUT, queueDepth } from './dead-letters.js';
 import { describeStack, stackVersion } from './deploy-stack.js';
 import { isDeploySuccess } from './stack-status.js';
 
@@ -29,6 +32,9 @@ export interface Inspection {
   rule: 'ENABLED' | 'DISABLED' | 'missing' | 'unknown';
   ruleError?: string;
   codeError?: string;
+  /** messages in the dead-letter queue (waiting and in flight): events not undone; null when it could not be read */
+  pendingReverts: number | null;
+  pendingRevertsError?: string;
   drift: DriftState;
   driftReason?: string;
   driftedResources: DriftedResource[];
@@ -42,6 +48,7 @@ export interface InspectContext {
   /** made only when the stack exists, so a target in flight holds one client until then */
   lambda: () => Promise<LambdaClient>;
   events: () => Promise<EventBridgeClient>;
+  sqs: () => Promise<SQSClient>;
   timer: PollTimer;
   /** give up waiting for drift detection after this long */
   driftDeadlineMs: number;
@@ -58,11 +65,12 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
   const stack = await describeStack(ctx.cfn, stackName);
   if (!stack) {
     return { deployed: false, stackStatus: null, stackVersion: null, functionName: null, codeSha256: null, rule: 'missing',
-      drift: 'NOT_CHECKED', driftedResources: [], notCheckedResources: [] };
+      pendingReverts: null, drift: 'NOT_CHECKED', driftedResources: [], notCheckedResources: [] };
   }
   const functionName = output(stack, 'FunctionName') ?? `${stackName}-revert`;
   const ruleName = output(stack, 'RuleName') ?? `${stackName}-sg-changes`;
-  const [code, rule, drift] = await Promise.all([
+  const queueUrl = output(stack, DEAD_LETTER_QUEUE_OUTPUT);
+  const [code, rule, pending, drift] = await Promise.all([
     ctx.lambda().then((l) => l.send(new GetFunctionCommand({ FunctionName: functionName }))).then(
       (f) => ({ sha: f.Configuration?.CodeSha256 ?? null }),
       (err: unknown) => ({ sha: null, error: errorText(err) })),
@@ -70,6 +78,11 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
       (r) => ({ state: (r.State === 'DISABLED' ? 'DISABLED' : r.State ? 'ENABLED' : 'unknown') as Inspection['rule'] }),
       (err: unknown) => ({ state: ((err as Error).name === 'ResourceNotFoundException' ? 'missing' : 'unknown') as Inspection['rule'],
         error: errorText(err) })),
+    // one call, beside the others: the queue the stack names (a stack without the output cannot say)
+    queueUrl ? ctx.sqs().then((q) => queueDepth(q, queueUrl)).then(
+      (n) => ({ n }),
+      (err: unknown) => ({ n: null, error: errorText(err) }))
+      : Promise.resolve({ n: null, error: `the stack has no ${DEAD_LETTER_QUEUE_OUTPUT} output` }),
     ctx.drift && isDeploySuccess(stack.StackStatus) ? detectDrift(ctx, stack.StackId!)
       : Promise.resolve<DriftResult>({ drift: 'NOT_CHECKED', driftedResources: [], notCheckedResources: [],
         ...(ctx.drift ? { driftReason: `not checked in ${stack.StackStatus}` } : {}) }),
@@ -84,6 +97,8 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
     ...('error' in code && code.error ? { codeError: code.error } : {}),
     rule: rule.state,
     ...('error' in rule && rule.error ? { ruleError: rule.error } : {}),
+    pendingReverts: pending.n,
+    ...('error' in pending && pending.error ? { pendingRevertsError: pending.error } : {}),
     ...drift,
   };
 }

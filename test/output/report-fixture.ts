@@ -9,7 +9,7 @@ const ACTIONS = ['reverted', 'allowed', 'monitored', 'ignored', 'failed', 'appro
 export function statusRow(account: string, name: string, region: string, extra: Partial<ReportStatusRow> = {}): ReportStatusRow {
   return {
     account, accountName: name, region, stackName: 'guardrail', deployed: true, stackStatus: 'CREATE_COMPLETE', version: 'current',
-    code: 'current', rule: 'ENABLED', drift: 'IN_SYNC', driftedResources: [], notCheckedResources: [], healthy: true, problems: [],
+    code: 'current', rule: 'ENABLED', pendingReverts: 0, drift: 'IN_SYNC', driftedResources: [], notCheckedResources: [], healthy: true, problems: [],
     error: null, durationMs: 10, ...extra,
   };
 }
@@ -48,8 +48,8 @@ export function reportFixture(opts: { accounts: number; lines: number; names?: (
     generatedAt: new Date(until).toISOString(), version: '0.1.0', configDigest: 'sha256:abc', caller: { account: '100000000000', arn: 'arn:aws:iam::100000000000:root' },
     status: {
       engine: 'direct', notes: [], version: 'f58eba0977853193', codeSha256: 'PbFWUF4ff7', codeReference: 'local bundle', targets: rows, excluded: [], interrupted: false,
-      summary: { targets: rows.length, healthy, unhealthy: rows.length - healthy, drifted: 1, outdated: 0, missing: 0, failed: 0, excludedAccounts: 0,
-        protected: 0, protectionOutdated: 0, unprotected: 0 },
+      summary: { targets: rows.length, healthy, unhealthy: rows.length - healthy, drifted: 1, outdated: 0, missing: 0, failed: 0,
+        targetsWithPendingReverts: 0, pendingReverts: 0, excludedAccounts: 0, protected: 0, protectionOutdated: 0, unprotected: 0 },
       protectionError: null,
     },
     activity: {

@@ -7,7 +7,7 @@ const REGIONS = ['eu-west-1', 'us-east-1'];
 function row(account: string, region: string, healthy: boolean): StatusRow {
   return {
     account, accountName: `acct-${account.slice(-3)}`, region, stackName: 'guardrail', deployed: true,
-    stackStatus: 'CREATE_COMPLETE', version: 'current', code: 'current', rule: healthy ? 'ENABLED' : 'DISABLED',
+    stackStatus: 'CREATE_COMPLETE', version: 'current', code: 'current', rule: healthy ? 'ENABLED' : 'DISABLED', pendingReverts: 0,
     drift: 'IN_SYNC', driftedResources: [], notCheckedResources: [], healthy, problems: healthy ? [] : ['rule DISABLED'],
     error: null, durationMs: 1,
   };

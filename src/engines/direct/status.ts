@@ -86,7 +86,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   };
 }
 
-/** One target's row, from its stack, function, rule and approvals (read-only, but drift detection). Never throws. */
+/** One target's row, from its stack, function, rule, dead-letter queue and approvals (read-only, but drift detection). Never throws. */
 async function inspectTarget(
   input: StatusInput, target: Target, version: string, timer: PollTimer, approvalIndexP: Promise<ApprovalIndex | null>,
 ): Promise<StatusRow> {
@@ -100,11 +100,12 @@ async function inspectTarget(
     Object.assign(row, {
       deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
       driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
-      terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion,
+      terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion, pendingReverts: i.pendingReverts,
       version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated',
       ...(i.driftReason ? { driftReason: i.driftReason } : {}),
       ...(i.codeError ? { codeError: i.codeError } : {}),
       ...(i.ruleError ? { ruleError: i.ruleError } : {}),
+      ...(i.pendingRevertsError ? { pendingRevertsError: i.pendingRevertsError } : {}),
     });
     if (i.deployed) {
       const c = session.clients(target.account, target.region, target.role);
@@ -126,6 +127,6 @@ async function inspectSomewhere(input: StatusInput, target: Target, timer: PollT
     pollMaxDelayMs: config.deploy.pollSeconds * 1000 };
   return session.offload.run('inspect', job, () => {
     const c = session.clients(target.account, target.region, target.role);
-    return inspectStack({ ...inspect, cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer }, config.stackName);
+    return inspectStack({ ...inspect, cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer }, config.stackName);
   });
 }

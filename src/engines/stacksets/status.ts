@@ -1,6 +1,6 @@
 // status with engine stacksets: the same rows and matrix as the direct engine. Instance status and detailed status
 // come from ListStackInstances, drift from DetectStackSetDrift plus each drifted instance's resource drifts, and the
-// code hash and rule state through the account's role (StackSets drift does not see code). Accounts in the targeted
+// code hash, rule state and dead-letter queue through the account's role (StackSets drift does not see code). Accounts in the targeted
 // OUs without an instance are "missing". The directly deployed accounts are checked by the direct engine.
 import {
   DescribeStackResourceDriftsCommand, DetectStackSetDriftCommand, type CloudFormationClient, type StackInstanceSummary,
@@ -129,9 +129,11 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
     try {
       await input.session.broker.check(a.id, a.role);
       const c = input.session.clients(a.id, region, a.role);
-      const i = await inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), timer, drift: false, driftDeadlineMs: 0 }, stackName);
+      const i = await inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer,
+        drift: false, driftDeadlineMs: 0 }, stackName);
       Object.assign(row, { deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, codeSha256: i.codeSha256, templateVersion: i.stackVersion,
-        version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst) });
+        version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst),
+        pendingReverts: i.pendingReverts, ...(i.pendingRevertsError ? { pendingRevertsError: i.pendingRevertsError } : {}) });
       if (row.drift === 'DRIFTED') row.driftedResources = await resourceDrifts(c.cloudformation, inst.StackId);
       if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes));
     } catch (err) {

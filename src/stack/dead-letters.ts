@@ -1,0 +1,94 @@
+// A target's dead-letter queue: the events its function could not undo (five failed receives on the event queue,
+// or what EventBridge could not deliver). `status` counts them (`pendingReverts`), and `guardrail retry` asks the
+// function to decide them again. The function reads them from its own queue, which is what proves where they came
+// from: the request carries no event, only how many to take.
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+
+/** The stack's outputs that name the queue and the function (templates/guardrail.yaml). */
+export const DEAD_LETTER_QUEUE_OUTPUT = 'DeadLetterQueueUrl';
+export const FUNCTION_OUTPUT = 'FunctionName';
+
+/** Messages waiting plus messages being received (in flight): both are events not undone yet. */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  const out = await sqs.send(new GetQueueAttributesCommand({
+    QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+  }));
+  const count = (name: 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible') => {
+    const raw = out.Attributes?.[name];
+    const n = raw === undefined ? NaN : Number(raw);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`GetQueueAttributes answered no ${name} (${raw === undefined ? 'missing' : JSON.stringify(raw)})`);
+    return n;
+  };
+  return count('ApproximateNumberOfMessages') + count('ApproximateNumberOfMessagesNotVisible');
+}
+
+/** Exactly what `guardrail retry` sends: the function takes up to this many events from its dead-letter queue. */
+export const RETRY_PAYLOAD = { guardrail: 'retry', maxMessages: 1000 } as const;
+
+/** The function's answer to a retry: what it took from the queue and what became of each. */
+export interface RetryCounts {
+  received: number;
+  reverted: number;
+  ignored: number;
+  allowed: number;
+  failed: number;
+  /** still in the queue after this retry (beyond maxMessages, or put back) */
+  remaining: number;
+}
+
+const COUNT_KEYS: readonly (keyof RetryCounts)[] = ['received', 'reverted', 'ignored', 'allowed', 'failed', 'remaining'];
+
+export type RetryAnswer = { kind: 'retried'; counts: RetryCounts } | { kind: 'failed'; reason: string };
+
+/** At most `max` characters of text that came from the account, control characters shown as `?`. */
+function shown(text: string, max = 300): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/**
+ * What the function answered, read as a retry report. A function error, or an answer of any other shape, is a
+ * failure with the reason; an older function, which takes only SQS batches, says so in its own way.
+ */
+export function readRetryAnswer(functionError: string | undefined, payload: Uint8Array | undefined): RetryAnswer {
+  const text = payload ? Buffer.from(payload).toString('utf8') : '';
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (functionError) {
+    const e = (body ?? {}) as { errorType?: unknown; errorMessage?: unknown };
+    const what = [e.errorType, e.errorMessage].filter((x): x is string => typeof x === 'string').join(': ');
+    return { kind: 'failed', reason: `the function failed (${shown(functionError, 40)})${what ? `: ${shown(what)}` : ''}` };
+  }
+  const retry = (body as { retry?: unknown } | undefined)?.retry;
+  if (retry && typeof retry === 'object') {
+    const r = retry as Record<string, unknown>;
+    if (COUNT_KEYS.every((k) => Number.isSafeInteger(r[k]) && (r[k] as number) >= 0)) {
+      const counts = Object.fromEntries(COUNT_KEYS.map((k) => [k, r[k] as number])) as unknown as RetryCounts;
+      return { kind: 'retried', counts };
+    }
+  }
+  if (body && typeof body === 'object' && Array.isArray((body as { results?: unknown }).results)) {
+    return { kind: 'failed', reason: 'the function answered as to an SQS batch, not to a retry: it is older than this guardrail '
+      + '(run guardrail deploy for these accounts, then retry)' };
+  }
+  return { kind: 'failed', reason: `the function's answer is not a retry report: ${text ? shown(text, 200) : '(empty)'}` };
+}
+
+/** Asks the function, synchronously, to decide again what its dead-letter queue holds. */
+export async function invokeRetry(lambda: LambdaClient, functionName: string): Promise<RetryAnswer> {
+  const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const out = await lambda.send(new InvokeCommand({
+    FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(RETRY_PAYLOAD)),
+  }));
+  if (out.StatusCode !== undefined && out.StatusCode !== 200) {
+    return { kind: 'failed', reason: `Invoke answered status ${out.StatusCode}` };
+  }
+  return readRetryAnswer(out.FunctionError, out.Payload);
+}
