@@ -127,6 +127,25 @@ const REGISTRY = [
     ],
   },
   {
+    name: 'retry',
+    summary: 'retry the reverts that failed (the dead-letter queues)',
+    description:
+      'Read each target\'s dead-letter queue (what status counts as pendingReverts), confirm, then ask each function ' +
+      'with events waiting to take them from its own queue and decide each again on the group\'s current state: a ' +
+      'rule still open is reverted now, one already gone is ignored. Exits 1 when a target failed or still has events ' +
+      'not undone.',
+    options: [
+      { flags: '--all-accounts', description: 'every account of the organisation (or of the accounts list)' },
+      { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
+      CONFIG_OPTION,
+      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      ENGINE_OPTION,
+      OUTPUT_OPTION,
+    ],
+    load: () => import('./retry.js'),
+  },
+  {
     name: 'approve',
     summary: 'approve rules on one security group for a limited time',
     description:

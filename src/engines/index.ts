@@ -1,17 +1,21 @@
 // The one interface every command goes through. An engine is how guardrail's stacks get into the accounts: `direct`
 // (one stack per account and region, from here) or `stacksets` (a service-managed stack set). A command asks
 // `engineFor(config)` for the engine and never branches on its name; what differs between the engines lives behind
-// this interface, and what they share (the fleet run, the rows, the judgement of a status row) lives below it.
+// this interface, and what they share (the fleet run, the rows, the judgement of a status row, the retry pipeline)
+// lives below it.
 import type { GuardrailConfig } from '../config/index.js';
 import type { RenderedTemplate } from '../stack/template.js';
 import { functionLogGroupPrefix } from '../stack/function-logs.js';
 import { deploy as deployStacks, type DeployInput, type DeployReport } from './direct/deploy.js';
 import { remove as removeStacks, type RemoveInput, type RemoveReport } from './direct/remove.js';
 import { status as statusStacks, type StatusInput, type StatusReport } from './direct/status.js';
+import { directPlaces } from './direct/retry.js';
+import { retryReverts, type RetryInput, type RetryReport } from './retry.js';
 import { retireStackSet } from './stacksets/retire.js';
 import { renderForConfig } from './render.js';
 import { deployStackSets } from './stacksets/deploy.js';
 import { removeStackSets } from './stacksets/remove.js';
+import { stackSetPlaces } from './stacksets/retry.js';
 import { statusStackSets } from './stacksets/status.js';
 import { renderForStackSet } from './stacksets/template.js';
 import { directFunctionRoleArn, instanceFunctionRoleArn, instanceStackPrefix } from '../stack/names.js';
@@ -37,6 +41,8 @@ export interface Engine {
   deploy(input: DeployInput): Promise<DeployReport>;
   status(input: StatusInput): Promise<StatusReport>;
   remove(input: RemoveInput): Promise<RemoveReport>;
+  /** each target's dead-letter queue decided again by its function (one pipeline for both engines: retry.ts) */
+  retry(input: RetryInput): Promise<RetryReport>;
   /** where this engine's stacks and logs are (the same in every target) */
   stacksFor(config: GuardrailConfig): TargetStacks;
 }
@@ -51,6 +57,7 @@ const direct: Engine = {
   deploy: async (input) => retireStackSet(input, await deployStacks(input)),
   status: statusStacks,
   remove: removeStacks,
+  retry: (input) => retryReverts(input, directPlaces),
   stacksFor(config) {
     const prefix = functionLogGroupPrefix(config.stackName);
     return {
@@ -67,6 +74,7 @@ const stacksets: Engine = {
   deploy: deployStackSets,
   status: statusStackSets,
   remove: removeStackSets,
+  retry: (input) => retryReverts(input, stackSetPlaces),
   stacksFor(config) {
     const prefix = instanceStackPrefix(config.stackName);
     const pattern = new RegExp(`^${escape(prefix)}${UUID}-FunctionLogGroup-`);
@@ -91,4 +99,4 @@ export function everyEngine(config: GuardrailConfig): Engine[] {
   return [first, ...ENGINE_NAMES.filter((n) => n !== first.name).map((n) => ENGINES[n])];
 }
 
-export type { DeployInput, DeployReport, RemoveInput, RemoveReport, StatusInput, StatusReport };
+export type { DeployInput, DeployReport, RemoveInput, RemoveReport, RetryInput, RetryReport, StatusInput, StatusReport };

@@ -2,7 +2,8 @@
 import type { FailedResource } from '../stack/deploy-stack.js';
 import { levelOf, type Place, type TargetOutcome } from './events.js';
 
-export type ContractAction = 'create' | 'update' | 'none' | 'delete';
+/** what a target's row did: deploy creates or updates, remove deletes, retry asks the function to retry */
+export type ContractAction = 'create' | 'update' | 'none' | 'delete' | 'retry';
 export type TargetResultKind = 'succeeded' | 'unchanged' | 'failed' | 'skipped' | 'planned';
 
 export interface TargetResult {

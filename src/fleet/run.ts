@@ -7,7 +7,7 @@ import type { GuardrailConfig } from '../config/index.js';
 import type { Emit, Place, TargetOutcome } from './events.js';
 import { runPool, type PoolOptions, type PoolRun } from './pool.js';
 import { openSession, type Session } from './session.js';
-import { expandTargets, resolveAccounts, warmTargets, type Target, type TargetSet } from './targets.js';
+import { expandTargets, resolveAccounts, warmTargets, type Target, type TargetAccount, type TargetSet } from './targets.js';
 
 export interface FleetInput {
   session: Session;
@@ -80,11 +80,23 @@ export class Fleet<Row extends Place> {
     this.set = await resolveAccounts(session, config, selectedAccounts,
       warm === null ? null : warm ? (a, next) => warmTargets(session, a, next, warm) : undefined);
     emit({ type: 'discovered', accounts: this.set.accounts.length, excluded: this.set.excluded.length });
-    const { targets, failed } = await expandTargets(session, this.set.accounts, config.deploy.concurrency, config.stackName);
+    await this.expand(this.set);
+    return this;
+  }
+
+  /**
+   * The targets of `accounts` (all of the set's by default), kept as the run's: for a pipeline whose engine found
+   * the accounts itself (StackSets splits them between the stack set and direct stacks). Reports the accounts that
+   * could not be expanded into targets.
+   */
+  async expand(set: TargetSet, accounts: readonly TargetAccount[] = set.accounts): Promise<Target[]> {
+    const { session, config } = this.input;
+    this.set = set;
+    const { targets, failed } = await expandTargets(session, [...accounts], config.deploy.concurrency, config.stackName);
     this.targets = targets;
     this.unreachable = failed.length;
     for (const f of failed) this.report(this.kind.blank(f, { error: f.error ?? 'unknown error', reason: f.reason }));
-    return this;
+    return targets;
   }
 
   private readonly judging: Promise<void>[] = [];

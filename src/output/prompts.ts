@@ -8,13 +8,27 @@ export function deployQuestion(c: PlanCounts): string {
     + ` — deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}?`;
 }
 
-/** The accounts by name (up to `shown`, then a count of the others) and the regions of the stacks to delete. */
-export function removeQuestion(accounts: readonly { id: string; name: string }[], regions: readonly string[], stacks: number,
-  shown = 10): string {
+type Accounts = readonly { id: string; name: string }[];
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** The accounts by name (up to `shown`, then a count of the others). */
+function accountList(accounts: Accounts, shown: number): string {
   const names = accounts.slice(0, shown).map((a) => (a.name && a.name !== a.id ? `${a.name} (${a.id})` : a.id));
   const more = accounts.length - names.length;
-  const list = more > 0 ? `${names.join(', ')} and ${more} more` : names.join(', ');
-  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-  return `Remove guardrail (${plural(stacks, 'stack', 'stacks')}) from ${plural(accounts.length, 'account', 'accounts')}: ${list}`
-    + ` — in ${plural(regions.length, 'region', 'regions')}: ${[...regions].sort().join(', ')}?`;
+  return more > 0 ? `${names.join(', ')} and ${more} more` : names.join(', ');
+}
+
+const inRegions = (regions: readonly string[]) => `in ${plural(regions.length, 'region', 'regions')}: ${[...regions].sort().join(', ')}`;
+
+/** The accounts by name (up to `shown`, then a count of the others) and the regions of the stacks to delete. */
+export function removeQuestion(accounts: Accounts, regions: readonly string[], stacks: number, shown = 10): string {
+  return `Remove guardrail (${plural(stacks, 'stack', 'stacks')}) from ${plural(accounts.length, 'account', 'accounts')}: `
+    + `${accountList(accounts, shown)} — ${inRegions(regions)}?`;
+}
+
+/** "Retry 3 events waiting in 2 dead-letter queues of 2 accounts: … — in 1 region: us-east-1?" */
+export function retryQuestion(accounts: Accounts, regions: readonly string[], queues: number, events: number, shown = 10): string {
+  return `Retry ${plural(events, 'event', 'events')} waiting in ${plural(queues, 'dead-letter queue', 'dead-letter queues')}`
+    + ` of ${plural(accounts.length, 'account', 'accounts')}: ${accountList(accounts, shown)} — ${inRegions(regions)}?`;
 }

@@ -2,8 +2,10 @@
 // or what EventBridge could not deliver). `status` counts them (`pendingReverts`), and `guardrail retry` asks the
 // function to decide them again. The function reads them from its own queue, which is what proves where they came
 // from: the request carries no event, only how many to take.
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { describeStack } from './deploy-stack.js';
 
 /** The stack's outputs that name the queue and the function (templates/guardrail.yaml). */
 export const DEAD_LETTER_QUEUE_OUTPUT = 'DeadLetterQueueUrl';
@@ -22,6 +24,28 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<numb
     return n;
   };
   return count('ApproximateNumberOfMessages') + count('ApproximateNumberOfMessagesNotVisible');
+}
+
+/** A target's stack as retry sees it: not there, or its function, its queue and how many events wait there. */
+export type DeadLetters =
+  | { kind: 'missing' }
+  | { kind: 'found'; stackStatus: string | null; functionName: string; queueUrl: string; depth: number };
+
+/**
+ * The stack (one DescribeStacks), then its queue's depth (one GetQueueAttributes). A stack without the outputs
+ * (one still being created, or made by a template older than them) throws, saying which output is missing.
+ */
+export async function findDeadLetters(cfn: CloudFormationClient, sqs: () => Promise<SQSClient>, stackName: string): Promise<DeadLetters> {
+  const stack = await describeStack(cfn, stackName);
+  if (!stack) return { kind: 'missing' };
+  const output = (key: string) => stack.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+  const queueUrl = output(DEAD_LETTER_QUEUE_OUTPUT);
+  const functionName = output(FUNCTION_OUTPUT);
+  const absent = [queueUrl ? null : DEAD_LETTER_QUEUE_OUTPUT, functionName ? null : FUNCTION_OUTPUT].filter(Boolean);
+  if (!queueUrl || !functionName) {
+    throw new Error(`the stack (${stack.StackStatus ?? 'no status'}) has no ${absent.join(' or ')} output: run guardrail deploy for it first`);
+  }
+  return { kind: 'found', stackStatus: stack.StackStatus ?? null, functionName, queueUrl, depth: await queueDepth(await sqs(), queueUrl) };
 }
 
 /** Exactly what `guardrail retry` sends: the function takes up to this many events from its dead-letter queue. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deployQuestion, removeQuestion } from '../../src/output/prompts.js';
+import { deployQuestion, removeQuestion, retryQuestion } from '../../src/output/prompts.js';
 
 describe('the confirmation questions', () => {
   it('deploy: the plan\'s counts, then the accounts to change', () => {
@@ -19,5 +19,12 @@ describe('the confirmation questions', () => {
   it('remove: an account without a name is shown by its id; one of each is singular', () => {
     expect(removeQuestion([{ id: '111111111111', name: '' }], ['us-east-1'], 1))
       .toBe('Remove guardrail (1 stack) from 1 account: 111111111111 — in 1 region: us-east-1?');
+  });
+
+  it('retry: the events and their queues, then the accounts and regions they are in', () => {
+    expect(retryQuestion([{ id: '111111111111', name: 'prod' }, { id: '222222222222', name: '' }], ['us-east-1'], 2, 3))
+      .toBe('Retry 3 events waiting in 2 dead-letter queues of 2 accounts: prod (111111111111), 222222222222 — in 1 region: us-east-1?');
+    expect(retryQuestion([{ id: '111111111111', name: 'prod' }], ['eu-west-1'], 1, 1))
+      .toBe('Retry 1 event waiting in 1 dead-letter queue of 1 account: prod (111111111111) — in 1 region: eu-west-1?');
   });
 });
