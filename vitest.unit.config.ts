@@ -14,6 +14,7 @@ export const CLI_TIER = [
   'test/e2e/approvals.test.ts',
   'test/e2e/attacks.test.ts',
   'test/e2e/bad-input.test.ts',
+  'test/e2e/dead-letters.test.ts',
   'test/e2e/deploy-faults.test.ts',
   'test/e2e/deploy-fleet.test.ts',
   'test/e2e/deploy-stop.test.ts',

@@ -98,8 +98,10 @@ export function readRetryAnswer(functionError: string | undefined, payload: Uint
       return { kind: 'retried', counts };
     }
   }
-  if (body && typeof body === 'object' && Array.isArray((body as { results?: unknown }).results)) {
-    return { kind: 'failed', reason: 'the function answered as to an SQS batch, not to a retry: it is older than this guardrail '
+  // a function older than retry refuses any input but an SQS batch, with one result (or a batch's results)
+  const old = body as { results?: unknown; decisions?: unknown } | undefined;
+  if (old && typeof old === 'object' && (Array.isArray(old.results) || Array.isArray(old.decisions))) {
+    return { kind: 'failed', reason: 'the function answered with decisions, not a retry report: it is older than this guardrail '
       + '(run guardrail deploy for these accounts, then retry)' };
   }
   return { kind: 'failed', reason: `the function's answer is not a retry report: ${text ? shown(text, 200) : '(empty)'}` };

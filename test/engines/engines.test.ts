@@ -83,6 +83,22 @@ describe.each(ENGINE_NAMES)('engine %s, in process', (name) => {
     }
   });
 
+  it('retry with nothing waiting: every target\'s own stack found and its queue read, no confirmation, each row once', async () => {
+    const r = recorder();
+    const asked: unknown[] = [];
+    const report = await engine.retry({ ...base(), session, emit: r.emit, confirm: (plan) => { asked.push(plan); return Promise.resolve(true); } });
+    expect(report.engine).toBe(name);
+    expect(asked).toEqual([]);
+    expect(report.summary).toMatchObject({ targets, unchanged: targets, failed: 0, pendingReverts: 0 });
+    expect(new Set(report.targets.map((t) => t.reason))).toEqual(new Set(['nothing waiting']));
+    // the stack set's accounts have instance stacks; the management account (never reached by a stack set) the direct one
+    const mgmt = sim.state.org.managementAccountId;
+    for (const t of report.targets) {
+      expect(t.stackName).toMatch(name === 'stacksets' && t.account !== mgmt ? /^StackSet-guardrail-[0-9a-f-]{36}$/ : /^guardrail$/);
+      expect(r.done.get(`${t.account}/${t.region}`)).toHaveLength(1);
+    }
+  });
+
   it('activity finds every target\'s decision log, whichever engine made it', async () => {
     const report = await activity({ ...base(), session, query: buildQuery({ since: '1h' }, Date.now()), emit: recorder().emit });
     expect(report.targets.filter((t) => t.status !== 'read')).toEqual([]);

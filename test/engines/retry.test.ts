@@ -54,6 +54,8 @@ describe('the dead-letter queue and the retry request', () => {
     ['a function error without a body', 'Unhandled', undefined, 'the function failed (Unhandled)'],
     ['an older function, which answers as to an SQS batch', undefined, bytes({ batchItemFailures: [], results: [{ decisions: [] }] }),
       /older than this guardrail \(run guardrail deploy for these accounts, then retry\)/],
+    ['an older function, which refuses it', undefined, bytes({ eventId: null, decisions: [{ action: 'refused', reason: 'not a message of this function\'s queue' }] }),
+      /older than this guardrail/],
     ['a count missing', undefined, bytes({ retry: { received: 1, reverted: 1 } }), /not a retry report: \{"retry"/],
     ['a count that is not a whole number', undefined, answer({ failed: -1 }), /not a retry report/],
     ['not JSON, control characters shown as ?', undefined, bytes('oops\u001b[31m'), 'the function\'s answer is not a retry report: oops?[31m'],
