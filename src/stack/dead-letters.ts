@@ -11,9 +11,14 @@ import { describeStack } from './deploy-stack.js';
 export const DEAD_LETTER_QUEUE_OUTPUT = 'DeadLetterQueueUrl';
 export const FUNCTION_OUTPUT = 'FunctionName';
 
+// The SDK modules, loaded on first use (status loads SQS's only once a stack is found; deploy's workers never do)
+// and then held: one import per run, not one per target.
+let sqsModule: Promise<typeof import('@aws-sdk/client-sqs')> | undefined;
+let lambdaModule: Promise<typeof import('@aws-sdk/client-lambda')> | undefined;
+
 /** Messages waiting plus messages being received (in flight): both are events not undone yet. */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  const { GetQueueAttributesCommand } = await (sqsModule ??= import('@aws-sdk/client-sqs'));
   const out = await sqs.send(new GetQueueAttributesCommand({
     QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
   }));
@@ -109,7 +114,7 @@ export function readRetryAnswer(functionError: string | undefined, payload: Uint
 
 /** Asks the function, synchronously, to decide again what its dead-letter queue holds. */
 export async function invokeRetry(lambda: LambdaClient, functionName: string): Promise<RetryAnswer> {
-  const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const { InvokeCommand } = await (lambdaModule ??= import('@aws-sdk/client-lambda'));
   const out = await lambda.send(new InvokeCommand({
     FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(RETRY_PAYLOAD)),
   }));
