@@ -92,6 +92,10 @@ describe('failed reverts: status counts them, retry decides them again', () => {
     expect(rows(r).map((t) => [t.result, t.action, t.reason, t.pendingReverts])).toEqual(Array(3).fill(['unchanged', 'none', 'nothing waiting', 0]));
     expect(r.json?.summary).toMatchObject({ targets: 3, unchanged: 3, failed: 0, retried: 0, stillFailing: 0 });
     expect(countCalls(await e.calls(), ['lambda.Invoke'])).toBe(0);
+    const table = await e.run(['retry', '--all-accounts', '--yes']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/unchanged +none +CREATE_COMPLETE · nothing waiting/);
+    expect(table.stdout.trim().split('\n').at(-1)).toBe('retry: 3 targets · 3 unchanged');
   });
 
   describe('one event whose revert never happened', () => {
