@@ -138,12 +138,11 @@ const REGISTRY = [
       { flags: '--all-accounts', description: 'every account of the organisation (or of the accounts list)' },
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
       CONFIG_OPTION,
-      ...OVERRIDE_OPTIONS.filter((o) => !o.flags.startsWith('--failure-tolerance')),
+      ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       ENGINE_OPTION,
       OUTPUT_OPTION,
     ],
-    load: () => import('./retry.js'),
   },
   {
     name: 'approve',

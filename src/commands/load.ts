@@ -14,6 +14,7 @@ const LOADERS: { [N in CommandName]: Loader<N> } = {
   deploy: () => import('./deploy.js'),
   status: () => import('./status.js'),
   remove: () => import('./remove.js'),
+  retry: () => import('./retry.js'),
   approve: () => import('./approve.js'),
   approvals: () => import('./approvals.js'),
   activity: () => import('./activity.js'),

@@ -6,20 +6,16 @@ import { progressTo } from '../output/progress.js';
 import { createReporter } from '../output/reporter.js';
 import { retryQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
+import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
-import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, type TargetOptions } from './target-options.js';
-
-interface RetryOptions extends TargetOptions {
-  allAccounts?: boolean;
-  output: 'table' | 'json';
-  yes?: boolean;
-}
+import type { CommandOptions } from './index.js';
+import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession } from './target-options.js';
 
 const WHAT = 'Retrying the failed reverts';
 const REVIEW = 'see what waits where first with guardrail status';
 
-export async function execute(context: CommandContext): Promise<number> {
-  const options = context.options as unknown as RetryOptions;
+export async function execute(context: CommandContext<CommandOptions<'retry'>>): Promise<number> {
+  const options = context.options;
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
   const loaded = await loadCommandConfig(context, options);
@@ -52,6 +48,6 @@ export async function execute(context: CommandContext): Promise<number> {
       'events retried': s.retried, reverted: s.reverted, 'still failing': s.stillFailing, excludedAccounts: s.excludedAccounts,
     }, context.color, { notes }));
   }
-  if (report.stoppedBy === 'signal' || signal.aborted) return 130;
-  return s.failed > 0 || s.stillFailing > 0 || report.stoppedBy === 'declined' ? 1 : 0;
+  if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
+  return s.failed > 0 || s.stillFailing > 0 || report.stoppedBy === 'declined' ? ExitCode.failed : ExitCode.ok;
 }

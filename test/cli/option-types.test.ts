@@ -63,6 +63,7 @@ const KEYS = {
   status: ['account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'drift', 'all', 'engine',
     'requireProtection', 'output'],
   remove: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'engine', 'output'],
+  retry: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'engine', 'output'],
   approve: ['account', 'region', 'group', 'rule', 'for', 'reason', 'config', 'output'],
   approvals: ['all', 'account', 'reason', 'config', 'output'],
   activity: ['since', 'until', 'account', 'action', 'principal', 'config', 'regions', 'concurrency', 'roleName',
