@@ -28,6 +28,7 @@ export const CLI_TIER = [
   'test/e2e/protect.test.ts',
   'test/e2e/remove.test.ts',
   'test/e2e/report.test.ts',
+  'test/e2e/stacksets-approvals.test.ts',
   'test/e2e/stacksets-faults.test.ts',
   'test/e2e/stacksets-switch.test.ts',
   'test/e2e/stacksets.test.ts',
