@@ -4,9 +4,11 @@ import {
   RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { errorCode } from './revert.js';
-import type { Ec2Port, Permission, SnsPort, SqsPort, TaggedRule } from './types.js';
+import type { DeadLetter, Ec2Port, Permission, SnsPort, SqsPort, TaggedRule } from './types.js';
 
 function toWire(p: Permission): IpPermission {
   const wire: IpPermission = { IpProtocol: p.ipProtocol };
@@ -94,6 +96,25 @@ export function sqsPort(client: SQSClient): SqsPort {
   return {
     async changeVisibility(QueueUrl, ReceiptHandle, VisibilityTimeout) {
       await client.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout }));
+    },
+    async receive(QueueUrl, max, VisibilityTimeout, WaitTimeSeconds) {
+      const out = await client.send(new ReceiveMessageCommand({
+        QueueUrl, MaxNumberOfMessages: max, VisibilityTimeout, WaitTimeSeconds,
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount', 'DeadLetterQueueSourceArn'],
+      }));
+      return (out.Messages ?? []).flatMap((m): DeadLetter[] => (m.ReceiptHandle ? [{
+        messageId: (m.MessageId ?? '').slice(0, 128), receiptHandle: m.ReceiptHandle, body: m.Body ?? '',
+        sentAt: Number(m.Attributes?.SentTimestamp) || 0, receiveCount: Number(m.Attributes?.ApproximateReceiveCount) || 1,
+        sourceQueueArn: m.Attributes?.DeadLetterQueueSourceArn,
+      }] : []));
+    },
+    async delete(QueueUrl, ReceiptHandle) {
+      await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle }));
+    },
+    async depth(QueueUrl) {
+      const out = await client.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      const n = Number(out.Attributes?.ApproximateNumberOfMessages);
+      return Number.isInteger(n) && n >= 0 ? n : -1;
     },
   };
 }

@@ -14,7 +14,7 @@ export type BatchResponse = { batchItemFailures: { itemIdentifier: string }[]; r
  * Logged at level error and notified, once per invocation however many records it refuses: the input is not acted
  * on, and nothing of it is trusted, not even its ids.
  */
-function refuse(deps: Deps, reasons: string[]): Promise<Result> {
+export function refuse(deps: Deps, reasons: string[]): Promise<Result> {
   const { config } = deps;
   const meta = { eventId: null, eventName: null, account: config.account ?? null, region: config.region ?? null };
   const counted = [...new Set(reasons)].map((reason) => {

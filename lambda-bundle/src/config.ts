@@ -69,6 +69,7 @@ export function loadConfig(env: Env): Config {
   }
   const queueUrl = env.GUARDRAIL_EVENT_QUEUE_URL?.trim();
   const queueArn = env.GUARDRAIL_EVENT_QUEUE_ARN?.trim();
+  const deadLetterUrl = env.GUARDRAIL_DEAD_LETTER_QUEUE_URL?.trim();
 
   const topic = env.GUARDRAIL_NOTIFY_TOPIC_ARN?.trim();
   const self = env.GUARDRAIL_SELF_ROLE_ARN?.trim();
@@ -91,6 +92,7 @@ export function loadConfig(env: Env): Config {
     approvals,
     notifyOn,
     queue: queueUrl && queueArn ? { url: queueUrl, arn: queueArn } : undefined,
+    deadLetterQueue: deadLetterUrl ? { url: deadLetterUrl } : undefined,
     settleSeconds: whole('GUARDRAIL_SETTLE_SECONDS', env.GUARDRAIL_SETTLE_SECONDS, 30, 900, warnings),
     graceMinutes: whole('GUARDRAIL_LOOKUP_GRACE_MINUTES', env.GUARDRAIL_LOOKUP_GRACE_MINUTES, 60, 720, warnings),
     account: /^arn:[\w-]+:iam::(\d{12}):/.exec(self ?? '')?.[1],

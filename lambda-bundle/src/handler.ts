@@ -1,14 +1,17 @@
 // The Lambda entry point. Configuration and SDK clients live at module scope: built once per cold start.
-// Every input arrives through the function's own SQS queue (the event source mapping delivers it): API-call events
+// Every event arrives through the function's own SQS queue (the event source mapping delivers it): API-call events
 // from the stack's rules and the sweep's schedule alike. Anything else, a direct `lambda invoke` above all, is
-// refused: the function acts only on what it can prove came from its queue (provenance.ts).
+// refused: the function acts only on what it can prove came from its queue (provenance.ts). The one invocation
+// that is not a batch is `guardrail retry`'s request, which carries no event: the function then reads the events
+// from its own dead-letter queue (retry.ts).
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ec2Port, snsPort, sqsPort } from './aws.js';
 import { loadConfig } from './config.js';
 import { dynamoPort } from './dynamo.js';
-import { handleBatch, type BatchResponse } from './batch.js';
+import type { BatchResponse } from './batch.js';
+import { handleInvocation, type RetryResponse } from './retry.js';
 import type { Deps } from './process-event.js';
 import type { Result } from './types.js';
 
@@ -25,4 +28,13 @@ const deps: Deps = {
     : undefined,
 };
 
-export const handler = (event: unknown): Promise<Result | BatchResponse> => handleBatch(event, deps);
+/** Lambda's context, of which the function reads only the time it has left (a retry stops in time). */
+interface Context {
+  getRemainingTimeInMillis?: () => number;
+}
+
+export const handler = (event: unknown, context?: Context): Promise<Result | BatchResponse | RetryResponse> => {
+  const end = Date.now() + 30_000;
+  const timeLeft = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis!() : () => end - Date.now();
+  return handleInvocation(event, deps, timeLeft);
+};

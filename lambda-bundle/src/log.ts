@@ -33,6 +33,8 @@ export interface LineContext {
   change?: Change;
   /** the group's VPC, when the function looked the group up */
   vpcId?: string;
+  /** where the event was read from when not from the event queue: a retry reads it from the dead-letter queue */
+  via?: 'dead-letter-queue';
 }
 
 const pair = (userId: string | undefined, group: string): string => (userId ? `${userId}/${group}` : group);
@@ -90,6 +92,7 @@ export function decisionLine(meta: EventMeta, d: Decision, context: LineContext 
     approvalId: d.approvalId,
     approver: d.approver,
     expiresAt: d.expiresAt,
+    via: context.via,
   };
   if (JSON.stringify(line).length > MAX_LINE_CHARS) {
     line.rulesOmitted = Math.max(all.length, d.ruleIds.length);

@@ -43,6 +43,13 @@ export interface EventOptions {
   ageSeconds?: number;
   /** set by the decision: decide the event again after this many seconds (onLookupError keep) */
   recheckSeconds?: number;
+  /**
+   * A retry of an event that failed before: decided on the group as it is now, so what is already undone (a rule
+   * gone, a tag already taken off) is `ignored`, not counted again as reverted.
+   */
+  current?: boolean;
+  /** where the event was read from, for the decision lines (retry.ts: the dead-letter queue) */
+  via?: LineContext['via'];
 }
 
 /** Describe each group at most once per invocation; `vpcs` keeps the VPC of every group described (for the log). */
@@ -181,9 +188,10 @@ async function decideUnit(
     ({ kept, note } = o);
     unit = o.rest;
   }
-  const outcome: Outcome = unit.permissions && unit.ruleIds.length === 0
+  const { gone, ...outcome }: Outcome = unit.permissions && unit.ruleIds.length === 0
     ? await revokePermissions(ec2, unit.direction, unit.groupId, unit.permissions)
     : await revokeRuleIds(ec2, unit.direction, unit.groupId, unit.ruleIds);
+  if (gone && opts.current) return [...kept, { ...base, ruleIds: unit.ruleIds, action: 'ignored', reason: `nothing left to revert now: ${outcome.reason}` }];
   return [...kept, { ...base, ruleIds: unit.ruleIds, ...outcome, ...(note ? { reason: `${note}; ${outcome.reason}` } : {}) }];
 }
 
@@ -211,7 +219,7 @@ export async function processEvent(event: unknown, deps: Deps, opts: EventOption
         reason: ignored,
       }];
     } else if (parsed.change.kind === 'tags') {
-      decisions = await decideTags(deps.config, deps.ec2, principal, parsed.change);
+      decisions = await decideTags(deps.config, deps.ec2, principal, parsed.change, opts.current === true);
       if (decisions.length === 0) decisions = [{ groupId: parsed.change.groupId ?? null, ruleIds: [], direction: null, action: 'ignored', reason: 'touches no scope tag' }];
     } else {
       const { units, settled } = await plan(parsed.change, deps.ec2, deps.approvals !== undefined && deps.config.mode === 'enforce');
@@ -220,7 +228,7 @@ export async function processEvent(event: unknown, deps: Deps, opts: EventOption
       for (const unit of units) decisions.push(...[await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe, opts)].flat());
     }
   }
-  return report({ ...parsed.meta, decisions }, deps, { origin: parsed.origin, principal, change }, vpcs);
+  return report({ ...parsed.meta, decisions }, deps, { origin: parsed.origin, principal, change, via: opts.via }, vpcs);
 }
 
 /**

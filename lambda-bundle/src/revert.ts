@@ -7,6 +7,8 @@ import type { Action, Direction, Ec2Port, GroupRule, Permission } from './types.
 export interface Outcome {
   action: Extract<Action, 'reverted' | 'failed'>;
   reason: string;
+  /** nothing was revoked: every rule was already gone (a retry logs that as `ignored`) */
+  gone?: boolean;
 }
 
 const TRANSIENT = new Set([
@@ -61,12 +63,14 @@ export const REVOKE_BATCH = 1000;
 export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId: string, ruleIds: string[]): Promise<Outcome> {
   if (ruleIds.length > REVOKE_BATCH) {
     const reasons: string[] = [];
+    let gone = true;
     for (let i = 0; i < ruleIds.length; i += REVOKE_BATCH) {
       const o = await revokeRuleIds(ec2, direction, groupId, ruleIds.slice(i, i + REVOKE_BATCH));
       if (o.action === 'failed') return { action: 'failed', reason: `batch ${i / REVOKE_BATCH + 1}: ${o.reason}` };
       reasons.push(o.reason);
+      gone &&= o.gone === true;
     }
-    return { action: 'reverted', reason: `${reasons.length} batches: ${reasons.join('; ')}` };
+    return { action: 'reverted', reason: `${reasons.length} batches: ${reasons.join('; ')}`, ...(gone ? { gone } : {}) };
   }
   const what = `revoke ${direction} ${ruleIds.join(',')}`;
   try {
@@ -75,7 +79,7 @@ export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId:
   } catch (err) {
     if (!isGone(err)) return permanent(err, what);
     if (ruleIds.length === 1 || errorCode(err) === 'InvalidGroup.NotFound') {
-      return { action: 'reverted', reason: `already gone (${errorCode(err)})` };
+      return { action: 'reverted', reason: `already gone (${errorCode(err)})`, gone: true };
     }
   }
   // One id of several is gone and EC2 rejected the whole call: revoke the others one by one.
@@ -88,7 +92,8 @@ export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId:
       gone++;
     }
   }
-  return { action: 'reverted', reason: `revoked ${ruleIds.length - gone} ${direction} rule(s) by id, ${gone} already gone` };
+  return { action: 'reverted', reason: `revoked ${ruleIds.length - gone} ${direction} rule(s) by id, ${gone} already gone`,
+    ...(gone === ruleIds.length ? { gone: true } : {}) };
 }
 
 const PROTOCOLS: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', all: '-1' };
@@ -116,7 +121,7 @@ export async function revokePermissions(ec2: Ec2Port, direction: Direction, grou
   try {
     unknown = (await ec2.revoke({ direction, groupId, permissions })).unknownPermissions;
   } catch (err) {
-    if (isGone(err)) return { action: 'reverted', reason: `already gone (${errorCode(err)})` };
+    if (isGone(err)) return { action: 'reverted', reason: `already gone (${errorCode(err)})`, gone: true };
     return permanent(err, `revoke ${direction} permissions`);
   }
   if (unknown === 0) return { action: 'reverted', reason: `revoked the request's ${permissions.length} ${direction} permission(s)` };
@@ -124,11 +129,12 @@ export async function revokePermissions(ec2: Ec2Port, direction: Direction, grou
   try {
     left = (await ec2.groupRules(groupId)).filter((r) => permissions.some((p) => ruleMatches(r, direction, p))).length;
   } catch (err) {
-    if (isGone(err)) return { action: 'reverted', reason: `already gone (${errorCode(err)})` };
+    if (isGone(err)) return { action: 'reverted', reason: `already gone (${errorCode(err)})`, gone: true };
     return permanent(err, `check ${direction} rules of ${groupId}`);
   }
   if (left === 0) {
-    return { action: 'reverted', reason: `revoked the request's ${direction} permission(s); ${unknown} of ${permissions.length} were already gone` };
+    return { action: 'reverted', reason: `revoked the request's ${direction} permission(s); ${unknown} of ${permissions.length} were already gone`,
+      ...(unknown === permissions.length ? { gone: true } : {}) };
   }
   return {
     action: 'failed',

@@ -7,7 +7,7 @@
 // through the same code. When the store cannot be read nothing is revoked and the next sweep tries again.
 import { APPROVAL_TAG, covering, EXPIRES_TAG, isActive, isoOf, unreadable, type Approval, type KeptRule } from './approvals.js';
 import { directionIgnoreReason } from './decide.js';
-import { loggedRule } from './log.js';
+import { loggedRule, type LineContext } from './log.js';
 import { groupCache, report, type Deps } from './process-event.js';
 import { isGone, isTransient, errorCode, revokeRuleIds } from './revert.js';
 import { shown } from './shown.js';
@@ -63,20 +63,21 @@ async function rulesByGroup(deps: Deps, kept: KeptRule[]): Promise<Map<string, G
   return out;
 }
 
-export async function sweep(event: Obj, deps: Deps): Promise<Result> {
+/** `via`: where the scheduled event was read from, when not from the event queue (a retry: the dead-letter queue). */
+export async function sweep(event: Obj, deps: Deps, via?: LineContext['via']): Promise<Result> {
   const a = deps.approvals;
   const meta = { eventId: shown(event.id, 128), eventName: 'Scheduled Event', account: a?.account ?? null, region: a?.region ?? null };
   const decisions: Decision[] = [];
   if (!a) {
     decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'ignored', reason: 'approvals are off' });
-    return report({ ...meta, decisions }, deps);
+    return report({ ...meta, decisions }, deps, { via });
   }
   let kept: KeptRule[];
   try {
     kept = await a.store.kept(a.account, a.region);
   } catch (err) {
     decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'failed', reason: `${unreadable(err)}; nothing expired, the next sweep tries again` });
-    return report({ ...meta, decisions }, deps);
+    return report({ ...meta, decisions }, deps, { via });
   }
   // transient EC2 errors propagate: the message goes back to the queue, and the sweep is idempotent
   const rules = await rulesByGroup(deps, kept);
@@ -104,5 +105,5 @@ export async function sweep(event: Obj, deps: Deps): Promise<Result> {
       decisions.push({ ...base, action: 'failed', reason: `a forged label ${label}: could not take it off (${errorCode(err)}); the rule is left as it is` });
     }
   }
-  return report({ ...meta, decisions }, deps);
+  return report({ ...meta, decisions }, deps, { via });
 }

@@ -8,7 +8,7 @@
 // reports and changes nothing.
 import { allowedPattern } from './decide.js';
 import { APPROVAL_TAG, EXPIRES_TAG } from './approvals.js';
-import { errorCode, isTransient } from './revert.js';
+import { errorCode, isGone, isTransient } from './revert.js';
 import { isScopeKey } from './scope.js';
 import type { Change, Config, Decision, Ec2Port, Principal } from './types.js';
 
@@ -41,7 +41,21 @@ function plan(config: Config, change: TagChange, resource: string): { undo?: 'un
   return { keys, reason: 'not a scope tag' };
 }
 
-export async function decideTags(config: Config, ec2: Ec2Port, principal: Principal, change: TagChange): Promise<Decision[]> {
+/**
+ * On a retry (`current`), whether a group's part is already undone: the exempt tag no longer there, the onlyTag back,
+ * or the group gone. Rules' labels are not looked up: taking one off again is harmless, and a rule that is gone
+ * answers NotFound, which a retry logs as nothing left to undo.
+ */
+async function undoneAlready(config: Config, ec2: Ec2Port, resource: string, undo: 'untag' | 'retag', keys: string[]): Promise<string | undefined> {
+  if (!resource.startsWith('sg-')) return undefined;
+  const group = await ec2.describeGroup({ groupId: resource });
+  if (!group) return 'the group is gone';
+  if (undo === 'untag' && keys.every((k) => group.tags[k] === undefined)) return `the group no longer carries ${keys.join(', ')}`;
+  if (undo === 'retag' && config.onlyTag && group.tags[config.onlyTag.key] === config.onlyTag.value) return `the group carries ${config.onlyTag.key}=${config.onlyTag.value} again`;
+  return undefined;
+}
+
+export async function decideTags(config: Config, ec2: Ec2Port, principal: Principal, change: TagChange, current = false): Promise<Decision[]> {
   const pattern = allowedPattern(config, principal);
   const decisions: Decision[] = [];
   for (const resource of change.resources.slice(0, 1000)) {
@@ -57,12 +71,18 @@ export async function decideTags(config: Config, ec2: Ec2Port, principal: Princi
       decisions.push({ ...base, action: 'monitored', reason: `${p.reason}; monitor mode` });
     } else {
       try {
+        const done = current ? await undoneAlready(config, ec2, resource, p.undo, p.keys) : undefined;
+        if (done) {
+          decisions.push({ ...base, action: 'ignored', reason: `${p.reason}: nothing left to undo now (${done})` });
+          continue;
+        }
         if (p.undo === 'untag') await ec2.untag([resource], p.keys);
         else await ec2.tagRules([resource], { [p.keys[0]!]: config.onlyTag!.value });
         decisions.push({ ...base, action: rule ? 'forged' : 'reverted', reason: `${p.reason}, by a principal that is not allowed: ${p.undo === 'untag' ? 'taken off' : 'put back'}` });
       } catch (err) {
         if (isTransient(err)) throw err;
-        decisions.push({ ...base, action: 'failed', reason: `${p.reason}: could not undo it (${errorCode(err)})` });
+        if (current && isGone(err)) decisions.push({ ...base, action: 'ignored', reason: `${p.reason}: nothing left to undo now (${errorCode(err)})` });
+        else decisions.push({ ...base, action: 'failed', reason: `${p.reason}: could not undo it (${errorCode(err)})` });
       }
     }
   }

@@ -105,6 +105,8 @@ export interface Config {
   notifyOn: Action[];
   /** The queue the rule delivers into: only its in-flight messages are acted on (provenance). */
   queue?: { url: string; arn: string };
+  /** The stack's dead-letter queue: a retry reads the events waiting there (and only there). */
+  deadLetterQueue?: { url: string };
   /** A decision that rests on a scope tag is held this long, then decided on the tags as they are then. */
   settleSeconds: number;
   /** onLookupError keep: how long a rule is kept while the store cannot be read. */
@@ -170,9 +172,30 @@ export interface Ec2Port {
   revoke(request: RevokeRequest): Promise<{ unknownPermissions: number }>;
 }
 
-/** The one SQS call the function makes itself: it proves a record is an in-flight message of its own queue. */
+/** A message the function received from its own dead-letter queue: SQS's fields, every one still untrusted text. */
+export interface DeadLetter {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  /** SentTimestamp (epoch ms): when the event first reached a queue (SQS keeps it when it moves a message) */
+  sentAt: number;
+  /** ApproximateReceiveCount in the dead-letter queue */
+  receiveCount: number;
+  /** DeadLetterQueueSourceArn: set by SQS alone, on a message it moved here from a source queue's redrive */
+  sourceQueueArn?: string;
+}
+
+/**
+ * The SQS calls the function makes itself: ChangeMessageVisibility proves a record is an in-flight message of its own
+ * event queue; the rest read, and delete from, its own dead-letter queue when it is asked to retry.
+ */
 export interface SqsPort {
   changeVisibility(queueUrl: string, receiptHandle: string, seconds: number): Promise<void>;
+  /** long polling for `waitSeconds`: a short poll samples some of SQS's servers and may answer nothing while messages wait */
+  receive(queueUrl: string, max: number, visibilitySeconds: number, waitSeconds: number): Promise<DeadLetter[]>;
+  delete(queueUrl: string, receiptHandle: string): Promise<void>;
+  /** ApproximateNumberOfMessages: the messages waiting (visible) */
+  depth(queueUrl: string): Promise<number>;
 }
 
 export interface SnsPort {

@@ -26,6 +26,10 @@ class FakeQueue implements SqsPort {
     if (url !== QUEUE_URL || !this.inFlight.has(handle)) throw new AwsError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
     this.visibility.push([handle, seconds]);
   }
+  // a batch never reads the dead-letter queue
+  receive(): Promise<never> { return Promise.reject(new Error('not used by a batch')); }
+  delete(): Promise<never> { return Promise.reject(new Error('not used by a batch')); }
+  depth(): Promise<never> { return Promise.reject(new Error('not used by a batch')); }
 }
 
 function world(tags: Record<string, string> = {}): FakeEc2 {
