@@ -72,6 +72,8 @@ export interface GuardrailConfig {
     settleSeconds: number;
   };
   notifications: { email: string | null; topicArn: string | null; on: NotifyAction[] };
+  /** The revert function: executions reserved for it (0: none, it shares the account's unreserved pool). */
+  function: { reservedConcurrency: number };
   deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number; engine: Engine };
   /** Time-boxed approvals (src/approvals/): the store's account and region (null: the management account, trail.homeRegion). */
   approvals: {
@@ -141,6 +143,7 @@ export function defaultConfig(): GuardrailConfig {
       settleSeconds: 30,
     },
     notifications: { email: null, topicArn: null, on: NOTIFY_ACTIONS.filter((a) => a !== 'ignored') },
+    function: { reservedConcurrency: RESERVED_CONCURRENCY_DEFAULT },
     deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5, engine: 'direct' },
     approvals: {
       enabled: false, account: null, region: null, tableName: 'guardrail-approvals', maxDuration: '7d', sweepMinutes: 5,
@@ -347,6 +350,20 @@ export const notificationsSchema = z.strictObject({
   on: uniqueList(z.enum(NOTIFY_ACTIONS), 'action').optional(),
 });
 
+/**
+ * Reserved concurrency. 5 is Lambda's first five concurrent batches of an SQS mapping, which the mapping is then held
+ * to (ScalingConfig.MaximumConcurrency, whose least value is 2). 0 reserves nothing: Lambda keeps at least 100 of an
+ * account's concurrency unreserved, so an account with a small quota (new accounts can have 10) cannot reserve any.
+ */
+export const RESERVED_CONCURRENCY_DEFAULT = 5;
+export const RESERVED_CONCURRENCY_MAX = 1000;
+
+export const functionSchema = z.strictObject({
+  reservedConcurrency: z.number().int().refine((n) => n === 0 || (n >= 2 && n <= RESERVED_CONCURRENCY_MAX), {
+    error: (iss) => `expected 0 (unreserved) or a whole number from 2 to ${RESERVED_CONCURRENCY_MAX}, got ${show(iss.input)}`,
+  }).optional(),
+});
+
 export const deploySchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1000).optional(),
   canary: z.number().int().min(0).optional(),
@@ -398,6 +415,7 @@ export const configFileSchema = z.strictObject({
   trail: trailSchema.optional(),
   policy: policySchema.optional(),
   notifications: notificationsSchema.optional(),
+  function: functionSchema.optional(),
   deploy: deploySchema.optional(),
   approvals: approvalsSchema.optional(),
   stacksets: stacksetsSchema.optional(),
@@ -414,6 +432,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   trail: Object.keys(trailSchema.shape),
   policy: Object.keys(policySchema.shape),
   notifications: Object.keys(notificationsSchema.shape),
+  function: Object.keys(functionSchema.shape),
   deploy: Object.keys(deploySchema.shape),
   approvals: Object.keys(approvalsSchema.shape),
   stacksets: Object.keys(stacksetsSchema.shape),

@@ -16,6 +16,7 @@ export function templateSettings(config: GuardrailConfig, callerAccount?: string
     sweepSchedule: sweepSchedule(a.sweepMinutes),
     lookupGraceMinutes: a.lookupErrorGraceMinutes,
     notifyOn: config.notifications.on,
+    reservedConcurrency: config.function.reservedConcurrency,
     ...config.policy,
     notificationEmail: config.notifications.email,
     notificationTopicArn: config.notifications.topicArn,

@@ -6,6 +6,7 @@ import { isMap, parseDocument, Scalar, visit, type Document } from 'yaml';
 import { packFunctionCode } from './packed-code.js';
 import { substituteInSubs } from './sub.js';
 import type { GuardrailConfig } from '../config/index.js';
+import { RESERVED_CONCURRENCY_DEFAULT } from '../config/schema.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
 export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds'> & {
@@ -23,6 +24,8 @@ export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds'> 
   lookupGraceMinutes?: number;
   /** the decisions that are notified (the function adds failed and refused) */
   notifyOn?: string[];
+  /** function.reservedConcurrency (0: unreserved); the event source mapping is held to it */
+  reservedConcurrency?: number;
 };
 
 export interface RenderOptions {
@@ -110,6 +113,7 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     NotifyOn: (s.notifyOn ?? ['reverted', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused']).join(','),
     SettleSeconds: String(s.settleSeconds ?? 30),
     LookupGraceMinutes: String(s.lookupGraceMinutes ?? 60),
+    ReservedConcurrency: String(s.reservedConcurrency ?? RESERVED_CONCURRENCY_DEFAULT),
   };
 }
 

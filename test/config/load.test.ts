@@ -139,6 +139,14 @@ describe('accounts.example.yaml', () => {
   });
 });
 
+describe('function.reservedConcurrency', () => {
+  it.each([[0, true], [2, true], [5, true], [1000, true], [1, false], [1001, false], [-1, false], [2.5, false]])('%s: valid %s', (n, valid) => {
+    const text = `function:\n  reservedConcurrency: ${n}\n`;
+    if (valid) expect(parseConfigText(text, 'test.yaml')).toEqual({ function: { reservedConcurrency: n } });
+    else expect(problemsOf(text)[0]).toMatchObject({ path: 'function.reservedConcurrency', line: 2, message: expect.stringMatching(/whole number/) });
+  });
+});
+
 describe('what the function can carry', () => {
   it('rejects policy lists that would overflow the function\'s 4 KB environment, and accepts a realistic one', () => {
     const many = Array.from({ length: 100 }, (_, i) => `"arn:aws:iam::${String(i).padStart(12, '0')}:role/NetworkAdministrators"`);

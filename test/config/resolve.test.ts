@@ -60,7 +60,7 @@ describe('precedence: defaults < file < flags', () => {
         'trail.mode', 'trail.homeRegion', 'trail.retentionDays',
         'policy.mode', 'policy.directions', 'policy.onModify', 'policy.allowPrincipals', 'policy.exemptTag',
         'policy.exemptGroups', 'policy.onlyVpcs', 'policy.onlyTag', 'policy.settleSeconds',
-        'notifications.email', 'notifications.topicArn', 'notifications.on',
+        'notifications.email', 'notifications.topicArn', 'notifications.on', 'function.reservedConcurrency',
         'approvals.enabled', 'approvals.account', 'approvals.region', 'approvals.tableName', 'approvals.maxDuration',
         'approvals.sweepMinutes', 'approvals.onLookupError', 'approvals.lookupErrorGraceMinutes',
         'deploy.concurrency', 'deploy.canary', 'deploy.failureTolerance', 'deploy.pollSeconds', 'deploy.engine',

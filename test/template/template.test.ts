@@ -130,6 +130,52 @@ describe('the rendered template', () => {
   });
 });
 
+describe('what failed is never silent (issue O)', () => {
+  it('the dead-letter queue takes messages only from this stack\'s rules (as EventBridge), and only the function\'s role reads it', () => {
+    const doc = template.Resources.DeadLetterQueuePolicy!.Properties.PolicyDocument as { Statement: Json[] };
+    const sid = (id: string) => doc.Statement.find((st) => st.Sid === id)!;
+    const rules = [{ 'Fn::GetAtt': ['ChangeRule', 'Arn'] }, { 'Fn::GetAtt': ['TagRule', 'Arn'] }];
+    expect(doc.Statement.map((st) => `${st.Sid as string}:${st.Effect as string}`)).toEqual(['UndeliverableEvents:Allow', 'NobodyElseSends:Deny', 'OnlyTheFunctionReceives:Deny']);
+    expect(sid('UndeliverableEvents')).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': rules } } });
+    expect(sid('NobodyElseSends')).toMatchObject({ Principal: '*', Action: 'sqs:SendMessage', Condition: { ArnNotEquals: { 'aws:SourceArn': rules } } });
+    expect(sid('OnlyTheFunctionReceives')).toMatchObject({
+      Principal: '*', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'],
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': ['FunctionRole', 'Arn'] } } },
+    });
+  });
+
+  it('the function knows its dead-letter queue by configuration', () => {
+    const env = (template.Resources.RevertFunction!.Properties.Environment as { Variables: Json }).Variables;
+    expect(env.GUARDRAIL_DEAD_LETTER_QUEUE_URL).toEqual({ Ref: 'DeadLetterQueue' });
+  });
+
+  it('reserved concurrency comes from the parameter, 0 meaning none, and the event source mapping is held to it', () => {
+    expect(template.Parameters.ReservedConcurrency).toMatchObject({ Type: 'Number', Default: 5, MinValue: 0, MaxValue: 1000 });
+    expect(template.Conditions.Reserved).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ReservedConcurrency' }, 0] }] });
+    expect(template.Resources.RevertFunction!.Properties.ReservedConcurrentExecutions)
+      .toEqual({ 'Fn::If': ['Reserved', { Ref: 'ReservedConcurrency' }, { Ref: 'AWS::NoValue' }] });
+    expect(template.Resources.EventSource!.Properties.ScalingConfig)
+      .toEqual({ 'Fn::If': ['Reserved', { MaximumConcurrency: { Ref: 'ReservedConcurrency' } }, { Ref: 'AWS::NoValue' }] });
+    const unreserved = parseCfnYaml(renderTemplate(source, CODE, { ...base, reservedConcurrency: 0 }).body) as typeof template;
+    expect(unreserved.Parameters.ReservedConcurrency!.Default).toBe(0);
+  });
+
+  it('three alarms to the topic, only when there is one: dead letters waiting, errors, throttles; named after the stack', () => {
+    const alarms = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.map(([id, r]) => [id, r.Condition, r.Properties.AlarmName, r.Properties.Namespace, r.Properties.MetricName])).toEqual([
+      ['DeadLetterAlarm', 'HasTopic', { 'Fn::Sub': '${AWS::StackName}-alarm-dead-letters' }, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
+      ['ErrorsAlarm', 'HasTopic', { 'Fn::Sub': '${AWS::StackName}-alarm-errors' }, 'AWS/Lambda', 'Errors'],
+      ['ThrottlesAlarm', 'HasTopic', { 'Fn::Sub': '${AWS::StackName}-alarm-throttles' }, 'AWS/Lambda', 'Throttles'],
+    ]);
+    for (const [id, { Properties: p }] of alarms) {
+      expect(p, id).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, Period: 60, TreatMissingData: 'notBreaching',
+        AlarmActions: [{ 'Fn::If': ['CreateTopic', { Ref: 'NotificationTopic' }, { Ref: 'NotificationTopicArn' }] }] });
+    }
+    expect(alarms[0]![1].Properties.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }]);
+    expect(alarms[1]![1].Properties.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: 'RevertFunction' } }]);
+  });
+});
+
 describe('least privilege', () => {
   it('no statement allows a wildcard action, and only Describe actions use Resource "*"', () => {
     for (const s of statements()) {
@@ -146,12 +192,16 @@ describe('least privilege', () => {
     expect(revoke.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/*' });
   });
 
-  it('logs only to its own log group, publishes only to its topic, reads only its own queue', () => {
+  it('logs only to its own log group, publishes only to its topic, reads only its own queues', () => {
     const byAction = (a: string) => statements().filter((s) => ([] as string[]).concat(s.Action as string).includes(a));
     expect(byAction('logs:PutLogEvents').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['FunctionLogGroup', 'Arn'] }]);
     expect(byAction('logs:CreateLogGroup')).toEqual([]);
     expect(byAction('sqs:SendMessage')).toEqual([]);
-    expect(byAction('sqs:ReceiveMessage').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['EventQueue', 'Arn'] }]);
+    expect(byAction('sqs:ReceiveMessage').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['EventQueue', 'Arn'] }, { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }]);
+    // the dead-letter queue is read for a retry: never a visibility change, never a purge
+    expect(byAction('sqs:DeleteMessage').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['EventQueue', 'Arn'] }, { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }]);
+    expect(byAction('sqs:ChangeMessageVisibility').map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['EventQueue', 'Arn'] }]);
+    expect(byAction('sqs:PurgeQueue')).toEqual([]);
     expect(byAction('sns:Publish').map((s) => s.Resource)).toEqual([
       { 'Fn::If': ['CreateTopic', { Ref: 'NotificationTopic' }, { Ref: 'NotificationTopicArn' }] }]);
   });
