@@ -1,9 +1,10 @@
 // The service control policy that keeps member-account principals from switching guardrail off: a Deny on the
 // calls that disable, edit or delete guardrail's resources, for every principal except the role guardrail deploys
 // with (CloudFormation acts with its credentials) and the principals the configuration allows. And, so that the
-// function cannot be turned against its owner (issue L): no direct invocation, no scope tags set or removed but by
-// the function, no role created or passed by the names the approval store trusts, no messages on its queues but
-// the function's. Separate statements only where the exception differs.
+// function cannot be turned against its owner (issue L): no direct invocation but the deploy role's (`guardrail
+// retry`, whose request carries no event), no scope tags set or removed but by the function, no role created or
+// passed by the names the approval store trusts, no messages on its queues but the function's. And its alarms
+// (issue O) stay as deployed. Separate statements only where the exception differs.
 import type { GuardrailConfig } from '../config/index.js';
 import { instanceGeneratedPrefix } from '../stack/names.js';
 
@@ -20,19 +21,25 @@ export const DENIED_ACTIONS = [
   'cloudformation:UpdateTerminationProtection', 'cloudformation:SetStackPolicy',
   'events:DisableRule', 'events:DeleteRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets',
   'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:DeleteFunction', 'lambda:AddPermission',
-  'lambda:RemovePermission', 'lambda:PutFunctionConcurrency', 'lambda:PutFunctionEventInvokeConfig',
+  'lambda:RemovePermission', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency', 'lambda:PutFunctionEventInvokeConfig',
   'lambda:UpdateFunctionEventInvokeConfig', 'lambda:DeleteFunctionEventInvokeConfig',
   'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
   'iam:UpdateAssumeRolePolicy', 'iam:PutRolePermissionsBoundary', 'iam:DeleteRole',
   // a role by the function role's name would be trusted by the approval store, and the function role passed to a
   // function of one's own would act as guardrail's (read the store, tag rules approved)
   'iam:CreateRole', 'iam:PassRole',
+  // `guardrail retry` invokes the function as the deploy role; its request carries no event (EventBridge and the
+  // event source mapping invoke it as services, which SCPs do not bind)
+  'lambda:InvokeFunction',
   'logs:DeleteLogGroup', 'logs:DeleteLogStream', 'logs:PutRetentionPolicy',
   'sqs:DeleteQueue', 'sqs:SetQueueAttributes', 'sqs:PurgeQueue',
   'sns:DeleteTopic', 'sns:SetTopicAttributes', 'sns:Unsubscribe',
   'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail', 'cloudtrail:PutEventSelectors',
   's3:DeleteBucket', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutLifecycleConfiguration',
   's3:DeleteObject', 's3:DeleteObjectVersion',
+  // the alarms: deleted, silenced, rewritten (PutMetricAlarm on an existing name replaces it), or set to ALARM ahead
+  // of a real breach, so that the breach changes no state and notifies nobody
+  'cloudwatch:DeleteAlarms', 'cloudwatch:DisableAlarmActions', 'cloudwatch:PutMetricAlarm', 'cloudwatch:SetAlarmState',
 ];
 
 /**
@@ -70,6 +77,9 @@ export function protectedResources(stackName: string): string[] {
     `arn:aws:sns:*:*:${generated(s, 'NotificationTopic', 256)}`,
     `arn:aws:cloudtrail:*:*:trail/${s}-trail`,
     `arn:aws:s3:::${generated(s, 'TrailBucket', 63, true)}`,
+    // the template names its alarms ${AWS::StackName}-alarm-…, which the stack set's template makes <name>-set-alarm-…:
+    // one pattern for both
+    `arn:aws:cloudwatch:*:*:alarm:${s}-*alarm-*`,
   ];
 }
 
@@ -174,20 +184,23 @@ export function renderScp(config: GuardrailConfig): RenderedScp {
       Sid: 'ProtectGuardrail',
       Effect: 'Deny',
       Action: DENIED_ACTIONS,
-      Resource: [...new Set([...protectedResources(s), ...(sets ? stackSetResources(s) : []), ...trustedRoleNames(config)])],
+      // the instance stacks' function whichever engine is configured, as the roles and queues below: during a switch,
+      // and in accounts StackSets enrolled before a protect run with the new engine, it must not be invoked either
+      Resource: [...new Set([...protectedResources(s), ...(sets ? stackSetResources(s) : []), `arn:aws:lambda:*:*:function:${s}-set-*`,
+        ...trustedRoleNames(config)])],
       Condition: except(exempt),
     }, {
-      // No exception. Invoking guardrail's function: EventBridge and the event source mapping invoke it as services,
-      // and "SCPs affect only IAM users and roles that are managed by accounts that are part of the organization.
-      // SCPs don't affect resource-based policies directly." (AWS Organizations User Guide, Service control
-      // policies: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html); anyone
-      // else could only feed it a forged event. And DeleteTags on groups without keys, which deletes every tag (the
-      // exempt tag, an approval's) and carries no aws:TagKeys for the next statement; name the keys instead. The
-      // condition holds for every InvokeFunction request, which never carries tag keys.
-      Sid: 'NoInvokeNoUntag',
+      // No exception: DeleteTags on groups without keys, which deletes every tag (the exempt tag, an approval's) and
+      // carries no aws:TagKeys for the next statement; name the keys instead. (Invoking the function is in the first
+      // statement: EventBridge and the event source mapping invoke it as services, and "SCPs affect only IAM users
+      // and roles that are managed by accounts that are part of the organization. SCPs don't affect resource-based
+      // policies directly." (AWS Organizations User Guide, Service control policies:
+      // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html); of the rest, only
+      // the deploy role may invoke it, for `guardrail retry`.)
+      Sid: 'NoUntagAll',
       Effect: 'Deny',
-      Action: ['lambda:InvokeFunction', 'ec2:DeleteTags'],
-      Resource: [`arn:aws:lambda:*:*:function:${s}-revert`, `arn:aws:lambda:*:*:function:${s}-set-*`, GROUPS],
+      Action: 'ec2:DeleteTags',
+      Resource: GROUPS,
       Condition: { Null: { 'aws:TagKeys': 'true' } },
     }, {
       // A scope tag added (the exempt tag), removed or rewritten (an approval's) takes a group or rule out of
