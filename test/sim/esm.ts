@@ -7,7 +7,7 @@
 import type { Caller, ServiceContext } from './types.js';
 import type { EventSourceMapping, LambdaFunction, RegionState, SimState, SqsMessage, SqsQueue } from './state.js';
 import { regionState } from './state.js';
-import { findFunctionByArn, holdLoop, invokeSync, releaseLoop, whenLoopIdle } from './loop.js';
+import { findFunctionByArn, holdLoop, invokeSync, releaseLoop, Throttled, whenLoopIdle } from './loop.js';
 import { deleteByHandle, findQueueByArn, queuePolicyVerdict, receiveMessages, systemAttributesOf } from './services/sqs.js';
 import { roleIdFor } from './server.js';
 
@@ -220,7 +220,16 @@ async function runBatch(poller: Poller, esm: EventSourceMapping, rs: RegionState
   region: string, messages: SqsMessage[]): Promise<void> {
   const handles = messages.map((m) => ({ id: m.messageId, handle: m.receiptHandle! }));
   const event = { Records: messages.map((m) => record(m, queue, region)) };
-  const outcome = await invokeSync(poller.ctx, rs, fn, event, messages[0]?.messageId ?? '');
+  let outcome;
+  try {
+    outcome = await invokeSync(poller.ctx, rs, fn, event, messages[0]?.messageId ?? '');
+  } catch (err) {
+    if (!(err instanceof Throttled)) throw err;
+    // throttled (reserved concurrency): the batch goes back to the queue when its visibility timeout ends, each
+    // message with its receive counted, as Lambda hands back a batch it could not invoke the function with
+    esm.lastProcessingResult = 'OK';
+    return;
+  }
   if (poller.closed) return;
   if (outcome.status === 'failed') {
     // the whole batch stays in flight until its visibility timeout

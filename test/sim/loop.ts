@@ -19,7 +19,37 @@ interface LoopRuntime {
   idleWaiters: (() => void)[];
   /** pending retry delays, with their resolvers (resolved early on close) */
   timers: Map<NodeJS.Timeout, () => void>;
+  /** invocations running per function ARN, for reserved concurrency */
+  running: Map<string, number>;
   closed: boolean;
+}
+
+/**
+ * Lambda's answer to an invocation beyond the function's reserved concurrency: TooManyRequestsException (429) with
+ * Reason ReservedFunctionConcurrentInvocationLimitExceeded. Each one counts in the function's Throttles metric.
+ */
+export class Throttled extends Error {
+  constructor(readonly functionArn: string) {
+    super('Rate Exceeded.');
+    this.name = 'TooManyRequestsException';
+  }
+}
+
+/** Takes one of the function's reserved executions, or records a throttle and says no. */
+function admit(state: SimState, rt: LoopRuntime, rs: RegionState, fn: LambdaFunction): boolean {
+  const running = rt.running.get(fn.functionArn) ?? 0;
+  if (fn.reservedConcurrency !== undefined && running >= fn.reservedConcurrency) {
+    (rs.throttles ??= []).push({ functionArn: fn.functionArn, at: state.clock.date().toISOString() });
+    return false;
+  }
+  rt.running.set(fn.functionArn, running + 1);
+  return true;
+}
+
+function release(rt: LoopRuntime, fn: LambdaFunction): void {
+  const running = (rt.running.get(fn.functionArn) ?? 1) - 1;
+  if (running > 0) rt.running.set(fn.functionArn, running);
+  else rt.running.delete(fn.functionArn);
 }
 
 const runtimes = new WeakMap<SimState, LoopRuntime>();
@@ -29,7 +59,7 @@ function runtime(ctx: ServiceContext): LoopRuntime {
   if (!rt) {
     const created: LoopRuntime = {
       runner: new FunctionRunner(ctx.state, () => created.endpoint), endpoint: ctx.endpoint, inFlight: 0,
-      idleWaiters: [], timers: new Map(), closed: false,
+      idleWaiters: [], timers: new Map(), running: new Map(), closed: false,
     };
     rt = created;
     runtimes.set(ctx.state, rt);
@@ -200,7 +230,17 @@ export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: 
       for (attempt = 1; attempt <= maxRetries + 1; attempt++) {
         const fn = rs.functions.get(functionName);
         if (!fn || rt.closed) return;
-        last = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
+        if (!admit(ctx.state, rt, rs, fn)) {
+          // throttled: Lambda keeps the event and tries again (for up to six hours; here as another attempt)
+          last = { status: 'failed', error: { name: 'TooManyRequestsException', message: 'Rate Exceeded.' }, logs: [], durationMs: 0, requestId: ctx.state.random.ids.uuid(), coldStart: false };
+          if (attempt <= maxRetries) await sleep(rt, RETRY_DELAYS_MS[attempt - 1] ?? 100);
+          continue;
+        }
+        try {
+          last = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
+        } finally {
+          release(rt, fn);
+        }
         rs.invocations.push(toInvocation(ctx.state, fn.functionArn, eventId, attempt, last));
         recordLogs(ctx.state, rs, fn, last);
         if (last.status === 'succeeded') {
@@ -222,12 +262,16 @@ export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: 
   })();
 }
 
-/** Synchronous invocation (InvocationType RequestResponse): one attempt, no retries. */
+/**
+ * Synchronous invocation (InvocationType RequestResponse, and an SQS mapping's batches): one attempt, no retries.
+ * Beyond the function's reserved concurrency it throws Throttled, and the function does not run.
+ */
 export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: LambdaFunction, event: unknown, eventId = ''): Promise<InvokeOutcome> {
   const rt = runtime(ctx);
+  if (!admit(ctx.state, rt, rs, fn)) throw new Throttled(fn.functionArn);
   rt.inFlight++;
   try {
-    const outcome = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event);
+    const outcome = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event).finally(() => release(rt, fn));
     rs.invocations.push(toInvocation(ctx.state, fn.functionArn, eventId, 1, outcome));
     recordLogs(ctx.state, rs, fn, outcome);
     return outcome;

@@ -1,5 +1,5 @@
 // `npm run --silent sim -- [--port N] [--accounts N] [--regions LIST] [--seed N] [--latency-ms N] [--stack-ms N]
-//   [--throttle-rate F] [--deny-assume ID,…] [--fail-stack ID[:REGION],…] [--suspended ID,…]`
+//   [--throttle-rate F] [--deny-assume ID,…] [--fail-stack ID[:REGION],…] [--fail-revoke ID,…] [--suspended ID,…]`
 // Prints one JSON ready line to stdout, runs until SIGINT or SIGTERM.
 import { parseArgs } from 'node:util';
 import { startSim } from './sim.js';
@@ -32,6 +32,7 @@ try {
       port: { type: 'string' }, accounts: { type: 'string' }, regions: { type: 'string' }, seed: { type: 'string' },
       'latency-ms': { type: 'string' }, 'stack-ms': { type: 'string' }, 'throttle-rate': { type: 'string' },
       'deny-assume': { type: 'string' }, 'fail-stack': { type: 'string' }, 'fail-drift': { type: 'string' },
+      'fail-revoke': { type: 'string' },
       suspended: { type: 'string' },
     },
     strict: true,
@@ -52,6 +53,7 @@ const sim = await startSim({
   denyAssume: list(values['deny-assume']),
   failStack: list(values['fail-stack']),
   failDrift: list(values['fail-drift']),
+  failRevoke: list(values['fail-revoke']),
   suspended: list(values.suspended),
 });
 const { org } = sim.state;

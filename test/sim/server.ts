@@ -12,6 +12,7 @@ import { createTrail } from './services/cloudtrail.js';
 import { createAssumableRole } from './services/sts.js';
 import { scpCheck } from './scp.js';
 import { closeSqsPolling, startSqsPolling } from './esm.js';
+import { startAlarms } from './alarms.js';
 
 export interface SimServer {
   endpoint: string;
@@ -28,6 +29,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
   const ctx: ServiceContext = { state, get endpoint() { return endpoint; }, now: () => Date.now() };
   startSchedules(ctx);
   startSqsPolling(ctx);
+  startAlarms(ctx);
   setSqsEndpoint(state, () => endpoint);
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {

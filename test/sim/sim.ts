@@ -19,6 +19,7 @@ export interface SimOptions {
   denyAssume?: string[];
   failStack?: string[];
   failDrift?: string[];
+  failRevoke?: string[];
   suspended?: string[];
   /** StackSets timing (test/sim/README.md): operation start latency and per-instance overhead; default from stackMs */
   stackSetStartMs?: number;
@@ -87,7 +88,7 @@ export function createState(opts: SimOptions = {}): SimState {
   }
   applyFaults(state, {
     latencyMs: opts.latencyMs, throttleRate: opts.throttleRate, denyAssume: opts.denyAssume,
-    failStack: opts.failStack, failDrift: opts.failDrift, suspended: opts.suspended,
+    failStack: opts.failStack, failDrift: opts.failDrift, failRevoke: opts.failRevoke, suspended: opts.suspended,
   });
   const timing = stackSetsOf(state).timing;
   if (opts.stackSetStartMs !== undefined) timing.startMs = opts.stackSetStartMs;
@@ -149,6 +150,7 @@ export function applyFaults(state: SimState, input: Record<string, unknown>): Fa
   f.throttleServices = list(input.throttleServices, 'throttleServices') ?? f.throttleServices;
   f.failStack = list(input.failStack, 'failStack') ?? f.failStack;
   f.failDrift = list(input.failDrift, 'failDrift') ?? f.failDrift;
+  f.failRevoke = list(input.failRevoke, 'failRevoke') ?? f.failRevoke;
   const suspended = list(input.suspended, 'suspended');
   if (suspended) {
     f.suspended = suspended;

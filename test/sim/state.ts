@@ -121,6 +121,36 @@ export interface LambdaFunction {
   logGroup?: string;
   /** resource policy statements (AWS::Lambda::Permission) */
   permissions: { sid: string; principal: string; action: string; sourceArn?: string; sourceAccount?: string }[];
+  /** ReservedConcurrentExecutions: at most this many invocations run at once (0: none runs); unset: unreserved */
+  reservedConcurrency?: number;
+}
+
+/** A CloudWatch metric alarm, as AWS::CloudWatch::Alarm (PutMetricAlarm) creates it, evaluated on the clock (alarms.ts). */
+export interface MetricAlarm {
+  name: string;
+  arn: string;
+  description?: string;
+  namespace: string;
+  metricName: string;
+  dimensions: { name: string; value: string }[];
+  statistic: string;
+  period: number;
+  evaluationPeriods: number;
+  datapointsToAlarm?: number;
+  threshold: number;
+  comparisonOperator: string;
+  treatMissingData: 'breaching' | 'notBreaching' | 'ignore' | 'missing';
+  actionsEnabled: boolean;
+  alarmActions: string[];
+  okActions: string[];
+  insufficientDataActions: string[];
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  stateReason: string;
+  stateUpdatedAt: string;
+  /** the latest datapoints, newest last: the value, or null for a period without data */
+  datapoints: (number | null)[];
+  /** when the alarm last evaluated (epoch ms), so that each period is judged once */
+  evaluatedAt?: number;
 }
 
 export interface EventTarget {
@@ -346,6 +376,10 @@ export interface RegionState {
   eventSourceMappings?: Map<string, EventSourceMapping>;
   /** EventBridge deliveries to SQS targets that were refused or went to a target's dead-letter queue */
   targetFailures?: TargetFailure[];
+  /** CloudWatch metric alarms by name (AWS::CloudWatch::Alarm) */
+  alarms?: Map<string, MetricAlarm>;
+  /** invocations Lambda throttled (reserved concurrency): the Throttles metric */
+  throttles?: { functionArn: string; at: string }[];
   snsMessages: SnsMessage[];
   invocations: Invocation[];
   events: RecordedEvent[];
@@ -369,6 +403,8 @@ export interface Faults {
   throttleServices?: string[];
   /** accounts whose stack operations fail drift detection (status UNKNOWN) */
   failDrift: string[];
+  /** accounts whose RevokeSecurityGroupIngress/Egress calls answer EC2's 503 RequestLimitExceeded (a transient failure) */
+  failRevoke?: string[];
   suspended: string[];
 }
 

@@ -43,6 +43,7 @@ const ACTIONS: Record<string, Record<Verb, string[]>> = {
   },
   'AWS::S3::Bucket': { create: ['s3:CreateBucket'], update: ['s3:PutLifecycleConfiguration'], delete: ['s3:DeleteBucket'] },
   'AWS::S3::BucketPolicy': { create: ['s3:PutBucketPolicy'], update: ['s3:PutBucketPolicy'], delete: ['s3:DeleteBucketPolicy'] },
+  'AWS::CloudWatch::Alarm': { create: ['cloudwatch:PutMetricAlarm'], update: ['cloudwatch:PutMetricAlarm'], delete: ['cloudwatch:DeleteAlarms'] },
 };
 
 /** The ARN IAM evaluates the resource's calls against. */

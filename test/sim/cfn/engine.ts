@@ -136,7 +136,8 @@ export function plan(state: SimState, region: CfnRegion, stack: Stack, input: Op
       } else {
         const replacement = provider.replaceOn.some((k) => !deepEqual(old.props[k], props[k]));
         const p = replacement ? provider.plan(env, id, props) : provider.plan(env, id, props, { physicalId: old.physicalId, attrs: old.attrs });
-        const failure = replacement && p.physicalId !== old.physicalId ? provider.createCheck?.(env, p.physicalId, props) : undefined;
+        const failure = replacement && p.physicalId !== old.physicalId ? provider.createCheck?.(env, p.physicalId, props)
+          : provider.updateCheck?.(env, old.physicalId, props);
         planned = { ...base, ...p, action: 'Modify', replacement, old, failure };
       }
     } else {

@@ -1,12 +1,13 @@
 // Resource providers: for each supported type, its physical id and attributes, the properties whose change replaces
 // it, how it is written into (and removed from) the simulator's state maps, and its actual properties for drift.
-import type { AccountState, Bucket, EventRule, LambdaFunction, RegionState, SimState } from '../state.js';
+import type { AccountState, Bucket, EventRule, LambdaFunction, MetricAlarm, RegionState, SimState } from '../state.js';
 import { hexId, newUuid } from '../state.js';
 import { packageInlineCode } from '../zip.js';
 import type { StackResource, Tag } from './model.js';
 import { dynamodbTable } from '../services/dynamodb.js';
 import { newQueue, parseQueueUrl, queueUrlOf } from '../services/sqs.js';
 import { mappingProblem, putMapping, removeMapping, type MappingInput } from '../esm.js';
+import { COMPARISONS, MISSING_DATA, STATISTICS } from '../alarms.js';
 
 export interface ProviderEnv {
   state: SimState;
@@ -35,6 +36,8 @@ export interface Provider {
   plan(env: ProviderEnv, logicalId: string, props: Props, previous?: Planned): Planned;
   /** a reason the resource cannot be created (name taken, …), checked when the operation starts */
   createCheck?(env: ProviderEnv, physicalId: string, props: Props): string | undefined;
+  /** a reason an update in place cannot be made, checked when the operation starts */
+  updateCheck?(env: ProviderEnv, physicalId: string, props: Props): string | undefined;
   /** writes the resource into the state (create, or update in place when `old` is given) */
   apply(env: ProviderEnv, r: StackResource, old?: StackResource): void;
   /** a reason the resource cannot be deleted (a bucket that still holds objects) */
@@ -266,7 +269,10 @@ const lambdaFunction: Provider = {
   },
   createCheck(env, name, props) {
     if (env.rs.functions.has(name)) return alreadyExists('AWS::Lambda::Function', name);
-    return codeProblem(props);
+    return codeProblem(props) ?? concurrencyProblem(env, name, props);
+  },
+  updateCheck(env, name, props) {
+    return concurrencyProblem(env, name, props);
   },
   apply(env, r, old) {
     const p = r.props;
@@ -287,6 +293,7 @@ const lambdaFunction: Provider = {
       invokeConfig: existing?.invokeConfig,
       permissions: existing?.permissions ?? [],
       logGroup: s((p.LoggingConfig as Props | undefined)?.LogGroup),
+      ...(n(p.ReservedConcurrentExecutions) !== undefined ? { reservedConcurrency: n(p.ReservedConcurrentExecutions) } : {}),
     };
     env.rs.functions.set(r.physicalId, fn);
   },
@@ -299,11 +306,35 @@ const lambdaFunction: Provider = {
     return {
       FunctionName: fn.functionName, Runtime: fn.runtime, Handler: fn.handler, Role: fn.role, Timeout: fn.timeout,
       MemorySize: fn.memorySize, Description: fn.description, Architectures: fn.architectures,
-      Environment: { Variables: { ...fn.environment } },
+      Environment: { Variables: { ...fn.environment } }, ReservedConcurrentExecutions: fn.reservedConcurrency,
     };
   },
-  driftKeys: ['Runtime', 'Handler', 'Role', 'Timeout', 'MemorySize', 'Description', 'Environment', 'Architectures'],
+  driftKeys: ['Runtime', 'Handler', 'Role', 'Timeout', 'MemorySize', 'Description', 'Environment', 'Architectures', 'ReservedConcurrentExecutions'],
 };
+
+/** Lambda's concurrency quota per account and region (the default), and what must stay unreserved of it. */
+export const ACCOUNT_CONCURRENCY = 1000;
+export const MIN_UNRESERVED_CONCURRENCY = 100;
+
+/**
+ * ReservedConcurrentExecutions: a whole number from 0, and the account's functions together may reserve all but
+ * MIN_UNRESERVED_CONCURRENCY of its quota (Lambda Developer Guide, "Configuring reserved concurrency for a function":
+ * "You can reserve up to the Unreserved account concurrency value that is shown, minus 100").
+ */
+function concurrencyProblem(env: ProviderEnv, name: string, props: Props): string | undefined {
+  const wanted = n(props.ReservedConcurrentExecutions);
+  if (wanted === undefined) return undefined;
+  if (!Number.isInteger(wanted) || wanted < 0) {
+    return `Properties validation failed for resource with message: #/ReservedConcurrentExecutions: expected minimum: 0, found: ${String(props.ReservedConcurrentExecutions)}`;
+  }
+  let others = 0;
+  for (const fn of env.rs.functions.values()) if (fn.functionName !== name) others += fn.reservedConcurrency ?? 0;
+  if (ACCOUNT_CONCURRENCY - others - wanted < MIN_UNRESERVED_CONCURRENCY) {
+    return 'Resource handler returned message: "Specified ReservedConcurrentExecutions for function decreases account\'s '
+      + `UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED_CONCURRENCY}]. (Service: Lambda, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`;
+  }
+  return undefined;
+}
 
 function codeProblem(props: Props): string | undefined {
   const code = props.Code as Props | undefined;
@@ -668,6 +699,84 @@ const queuePolicy: Provider = {
   driftKeys: ['PolicyDocument'],
 };
 
+/** The properties of PutMetricAlarm that the simulator evaluates (alarms.ts); drift compares them. */
+const ALARM_KEYS = ['AlarmDescription', 'Namespace', 'MetricName', 'Dimensions', 'Statistic', 'Period', 'EvaluationPeriods',
+  'DatapointsToAlarm', 'Threshold', 'ComparisonOperator', 'TreatMissingData', 'ActionsEnabled', 'AlarmActions', 'OKActions',
+  'InsufficientDataActions'];
+
+function alarmProblem(props: Props): string | undefined {
+  const invalid = (why: string) => `Properties validation failed for resource with message: ${why}`;
+  for (const key of ['ComparisonOperator', 'EvaluationPeriods']) if (props[key] === undefined) return invalid(`#: required key [${key}] not found`);
+  if (props.Metrics !== undefined || props.ExtendedStatistic !== undefined || props.ThresholdMetricId !== undefined) {
+    return 'The simulator evaluates single-metric alarms with a Statistic only (no Metrics, ExtendedStatistic or ThresholdMetricId)';
+  }
+  for (const key of ['Namespace', 'MetricName', 'Statistic', 'Period', 'Threshold']) if (props[key] === undefined) return invalid(`#: required key [${key}] not found`);
+  if (!COMPARISONS.includes(String(props.ComparisonOperator))) return invalid(`#/ComparisonOperator: ${String(props.ComparisonOperator)} is not a valid enum value`);
+  if (!STATISTICS.includes(String(props.Statistic))) return invalid(`#/Statistic: ${String(props.Statistic)} is not a valid enum value`);
+  if (props.TreatMissingData !== undefined && !MISSING_DATA.includes(String(props.TreatMissingData))) {
+    return invalid(`#/TreatMissingData: ${String(props.TreatMissingData)} is not a valid enum value`);
+  }
+  const period = n(props.Period)!;
+  // CloudWatch: 10, 20, 30 (high resolution) or a multiple of 60
+  if (!Number.isInteger(period) || !([10, 20, 30].includes(period) || (period >= 60 && period % 60 === 0))) return invalid(`#/Period: ${period} is not a valid period`);
+  const periods = n(props.EvaluationPeriods)!;
+  if (!Number.isInteger(periods) || periods < 1) return invalid(`#/EvaluationPeriods: expected minimum: 1, found: ${periods}`);
+  const datapoints = n(props.DatapointsToAlarm);
+  if (datapoints !== undefined && (!Number.isInteger(datapoints) || datapoints < 1 || datapoints > periods)) return invalid('#/DatapointsToAlarm: must be from 1 to EvaluationPeriods');
+  if (!Number.isFinite(n(props.Threshold))) return invalid('#/Threshold: expected a number');
+  return undefined;
+}
+
+/** AWS::CloudWatch::Alarm (a metric alarm). Ref is the name; GetAtt Arn. An update in place keeps the alarm's state. */
+const alarm: Provider = {
+  replaceOn: ['AlarmName'],
+  plan(env, logicalId, props, previous) {
+    const name = previous?.physicalId ?? s(props.AlarmName) ?? generatedName(env, logicalId, 255);
+    return { physicalId: name, attrs: { Arn: `arn:aws:cloudwatch:${env.region}:${env.accountId}:alarm:${name}` } };
+  },
+  createCheck(env, name, props) {
+    if (env.rs.alarms?.has(name)) return alreadyExists('AWS::CloudWatch::Alarm', name);
+    return alarmProblem(props);
+  },
+  updateCheck(_env, _name, props) {
+    return alarmProblem(props);
+  },
+  apply(env, r) {
+    const p = r.props;
+    const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+    const existing = env.rs.alarms?.get(r.physicalId);
+    const a: MetricAlarm = {
+      name: r.physicalId, arn: String(r.attrs.Arn), description: s(p.AlarmDescription), namespace: String(p.Namespace),
+      metricName: String(p.MetricName),
+      dimensions: ((p.Dimensions as Props[] | undefined) ?? []).map((d) => ({ name: String(d.Name), value: String(d.Value) })),
+      statistic: String(p.Statistic), period: n(p.Period)!, evaluationPeriods: n(p.EvaluationPeriods)!, datapointsToAlarm: n(p.DatapointsToAlarm),
+      threshold: n(p.Threshold)!, comparisonOperator: String(p.ComparisonOperator),
+      treatMissingData: (s(p.TreatMissingData) ?? 'missing') as MetricAlarm['treatMissingData'], actionsEnabled: b(p.ActionsEnabled, true),
+      alarmActions: list(p.AlarmActions), okActions: list(p.OKActions), insufficientDataActions: list(p.InsufficientDataActions),
+      // PutMetricAlarm: a new alarm starts in INSUFFICIENT_DATA; an update leaves the state as it is
+      state: existing?.state ?? 'INSUFFICIENT_DATA', stateReason: existing?.stateReason ?? 'Unchecked: Initial alarm creation',
+      stateUpdatedAt: existing?.stateUpdatedAt ?? new Date(env.now).toISOString(), datapoints: existing?.datapoints ?? [],
+      ...(existing?.evaluatedAt !== undefined ? { evaluatedAt: existing.evaluatedAt } : {}),
+    };
+    (env.rs.alarms ??= new Map()).set(r.physicalId, a);
+  },
+  remove(env, r) {
+    env.rs.alarms?.delete(r.physicalId);
+  },
+  actual(env, r) {
+    const a = env.rs.alarms?.get(r.physicalId);
+    if (!a) return undefined;
+    return {
+      AlarmDescription: a.description, Namespace: a.namespace, MetricName: a.metricName,
+      Dimensions: a.dimensions.map((d) => ({ Name: d.name, Value: d.value })), Statistic: a.statistic, Period: a.period,
+      EvaluationPeriods: a.evaluationPeriods, DatapointsToAlarm: a.datapointsToAlarm, Threshold: a.threshold,
+      ComparisonOperator: a.comparisonOperator, TreatMissingData: a.treatMissingData, ActionsEnabled: a.actionsEnabled,
+      AlarmActions: a.alarmActions, OKActions: a.okActions, InsufficientDataActions: a.insufficientDataActions,
+    };
+  },
+  driftKeys: ALARM_KEYS,
+};
+
 export const PROVIDERS: Record<string, Provider> = {
   'AWS::S3::Bucket': bucket,
   'AWS::S3::BucketPolicy': bucketPolicy,
@@ -684,6 +793,7 @@ export const PROVIDERS: Record<string, Provider> = {
   'AWS::SQS::QueuePolicy': queuePolicy,
   'AWS::Lambda::EventSourceMapping': eventSourceMapping,
   'AWS::DynamoDB::Table': dynamodbTable,
+  'AWS::CloudWatch::Alarm': alarm,
 };
 
 export function providerFor(type: string): Provider | undefined {

@@ -33,8 +33,11 @@ export const ec2: Service = {
       case 'DescribeSecurityGroupRules': return describeSecurityGroupRules(rs, input);
       case 'AuthorizeSecurityGroupIngress': return authorize(ctx, req, rs, false);
       case 'AuthorizeSecurityGroupEgress': return authorize(ctx, req, rs, true);
-      case 'RevokeSecurityGroupIngress': return revoke(rs, input, false);
-      case 'RevokeSecurityGroupEgress': return revoke(rs, input, true);
+      case 'RevokeSecurityGroupIngress':
+      case 'RevokeSecurityGroupEgress':
+        // the failRevoke fault: EC2 answering its throttling error (503) to this account's revokes, every one
+        if (ctx.state.faults.failRevoke?.includes(rs.accountId)) throw new SimError('RequestLimitExceeded', 'Request limit exceeded.', 503);
+        return revoke(rs, input, req.operation === 'RevokeSecurityGroupEgress');
       case 'ModifySecurityGroupRules': return modifyRules(ctx, req, rs);
       case 'CreateTags': return createTags(ctx, req, rs);
       case 'DeleteTags': return deleteTags(ctx, req, rs);

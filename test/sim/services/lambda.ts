@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { SimError, type RestResult, type Service, type ServiceContext, type SimRequest } from '../types.js';
 import { newUuid, regionState, type LambdaFunction, type RegionState } from '../state.js';
 import { unzip, ZipError } from '../unzip.js';
-import { invokeAsync, invokeSync } from '../loop.js';
+import { invokeAsync, invokeSync, Throttled } from '../loop.js';
 import { splitHandler } from '../invoke/runner.js';
 import { functionName, mappingConfiguration, mappingProblem, putMapping, removeMapping } from '../esm.js';
 import { findQueueByArn } from './sqs.js';
@@ -62,6 +62,7 @@ export const lambda: Service = {
               `${fn.functionName}-${fn.revisionId}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=600`,
           },
           ...(Object.keys(fn.tags).length ? { Tags: fn.tags } : {}),
+          ...(fn.reservedConcurrency !== undefined ? { Concurrency: { ReservedConcurrentExecutions: fn.reservedConcurrency } } : {}),
         });
       }
       case 'GetFunctionConfiguration': return ok(configuration(resolve(ctx, req).fn));
@@ -337,7 +338,12 @@ async function invoke(ctx: ServiceContext, req: SimRequest): Promise<RestResult>
     return { status: 202 };
   }
   if (type !== 'RequestResponse') throw invalid(`Unsupported invocation type ${type}`);
-  const outcome = await invokeSync(ctx, rs, fn, event);
+  const outcome = await invokeSync(ctx, rs, fn, event).catch((err: unknown) => {
+    if (err instanceof Throttled) {
+      throw new SimError('TooManyRequestsException', 'Rate Exceeded.', 429, 'Sender', { Type: 'User', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    }
+    throw err;
+  });
   const headers: Record<string, string> = { 'x-amz-executed-version': '$LATEST' };
   if (req.headers['x-amz-log-type'] === 'Tail') {
     const tail = Buffer.from(outcome.logs.join('\n') + '\n').subarray(-4096);
