@@ -5,6 +5,7 @@
 //  - an approved rule whose tag was deleted still expires on time;
 //  - a made-up event sent with `lambda invoke`: refused, the rule stays; AccessDenied once the SCP is attached;
 //  - a forged message put on the function's queue, or one taken off it: denied by the queue's policy;
+//  - with the SCP, the dead-letter queue cannot be purged, and only the deploy role may ask for a retry;
 //  - an event from another account forwarded onto this account's bus: not acted on;
 //  - a moment's exempt tag (tag, open, untag): the rule is reverted and notified;
 //  - role Dev with the session name ci-pipeline, against a role pattern for ci-pipeline: reverted;
@@ -299,5 +300,16 @@ describe('the function cannot be turned against its owner', () => {
     expect(invoked.name).toBe('AccessDeniedException');
     const tagged = await errorOf(ec2.send(new CreateTagsCommand({ Resources: [exemptGroup], Tags: [{ Key: 'guardrail:exempt', Value: 'true' }] })));
     expect(tagged.name).toMatch(/UnauthorizedOperation|AccessDenied/);
+    // the dead-letter queue cannot be drained (issue O); the deploy role may still ask the function to retry from it
+    const cfn = new CloudFormationClient(clientConfig(e.sim, REGION, admin));
+    const dlq = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!.Outputs!.find((o) => o.OutputKey === 'DeadLetterQueueUrl')!.OutputValue!;
+    cfn.destroy();
+    const sqs = new SQSClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
+    expect((await errorOf(sqs.send(new PurgeQueueCommand({ QueueUrl: dlq })))).name).toMatch(/AccessDenied/);
+    sqs.destroy();
+    const deployer = new LambdaClient({ ...clientConfig(e.sim, REGION, await assumeInto(e.sim, member)), maxAttempts: 1 });
+    const out = await deployer.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify({ guardrail: 'retry', maxMessages: 10 })) }));
+    deployer.destroy();
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toMatchObject({ retry: { received: 0, failed: 0, remaining: 0 } });
   });
 });
