@@ -157,16 +157,20 @@ export async function retryReverts(input: RetryInput, places: StackPlaces): Prom
 
 /** The row of a retry the function answered: succeeded when nothing is still failing. */
 function retriedRow(t: Place, stackName: string, base: Pick<RetryResult, 'stackStatus' | 'pendingReverts'>, counts: RetryCounts): RetryResult {
-  const stillFailing = counts.failed + counts.remaining;
+  const stillFailing = counts.failed + Math.max(0, counts.remaining);
   const tally = `retried ${counts.received} · reverted ${counts.reverted} · ignored ${counts.ignored} · allowed ${counts.allowed}`;
-  return row(t, stackName, {
-    ...base, retried: counts.received, reverted: counts.reverted, stillFailing, counts,
-    ...(stillFailing === 0 ? { result: 'succeeded', reason: tally } : {
-      result: 'failed', reason: tally,
-      error: `${stillFailing} event(s) still not undone (${counts.failed} failed again, ${counts.remaining} left in the queue; ${tally}):`
-        + ' see why with guardrail activity --action failed, then retry',
-    }),
-  });
+  const fields = { ...base, retried: counts.received, reverted: counts.reverted, stillFailing, counts, reason: tally };
+  if (stillFailing > 0) {
+    return row(t, stackName, { ...fields, result: 'failed',
+      error: `${stillFailing} event(s) still not undone (${counts.failed} failed again, ${Math.max(0, counts.remaining)} left in the queue; ${tally}):`
+        + ' see why with guardrail activity --action failed, then retry' });
+  }
+  // -1: the function could not read its queue's depth afterwards, so it may still hold events: not a success
+  if (counts.remaining < 0) {
+    return row(t, stackName, { ...fields, result: 'failed',
+      error: `the function could not read its dead-letter queue's depth after the retry (${tally}): check with guardrail status` });
+  }
+  return row(t, stackName, { ...fields, result: 'succeeded' });
 }
 
 /** What the confirmation names: each account once (in id order), each region once, the targets and the events. */

@@ -64,6 +64,7 @@ export interface RetryCounts {
   allowed: number;
   failed: number;
   /** still in the queue after this retry (beyond maxMessages, or put back) */
+  /** the queue's depth after the run; -1 when the function could not read it */
   remaining: number;
 }
 
@@ -98,7 +99,8 @@ export function readRetryAnswer(functionError: string | undefined, payload: Uint
   const retry = (body as { retry?: unknown } | undefined)?.retry;
   if (retry && typeof retry === 'object') {
     const r = retry as Record<string, unknown>;
-    if (COUNT_KEYS.every((k) => Number.isSafeInteger(r[k]) && (r[k] as number) >= 0)) {
+    // every count is 0 or more, but `remaining`, which is -1 when the function could not read the queue's depth
+    if (COUNT_KEYS.every((k) => Number.isSafeInteger(r[k]) && (r[k] as number) >= (k === 'remaining' ? -1 : 0))) {
       const counts = Object.fromEntries(COUNT_KEYS.map((k) => [k, r[k] as number])) as unknown as RetryCounts;
       return { kind: 'retried', counts };
     }
