@@ -42,8 +42,10 @@ export interface ScaleRun {
 export const SCALE_RUNS: ScaleRun[] = [
   { label: 'first deploy (no latency)', args: ['deploy', '--all-accounts', '--yes'], callsPerTarget: null, callsPerAccount: 1, limit: null },
   { label: 'unchanged re-deploy', args: ['deploy', '--all-accounts', '--yes'], callsPerTarget: 1, callsPerAccount: 1, limit: 2 },
-  { label: 'status --no-drift', args: ['status', '--no-drift'], callsPerTarget: 3, callsPerAccount: 0, limit: 2 },
-  { label: 'status with drift', args: ['status'], callsPerTarget: 6, callsPerAccount: 0, limit: 3 },
+  // status reads the dead-letter queue's depth too (issue O): one GetQueueAttributes a target, beside GetFunction and
+  // DescribeRule, so 4 and 7 calls a target (it runs in parallel with them: a target's chain is no longer)
+  { label: 'status --no-drift', args: ['status', '--no-drift'], callsPerTarget: 4, callsPerAccount: 0, limit: 2 },
+  { label: 'status with drift', args: ['status'], callsPerTarget: 7, callsPerAccount: 0, limit: 3 },
 ];
 
 export interface ScaleBound {
