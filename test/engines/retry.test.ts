@@ -143,6 +143,16 @@ describe('retry, the pipeline both engines share', () => {
     expect(done.sort()).toEqual(Object.keys(Object.fromEntries(byAccount)).sort());
   });
 
+  it('an answer whose queue depth the function could not read (remaining -1) is read, and the row fails saying so', async () => {
+    const { byAccount } = await run({
+      '111111111112': { depth: 1, reply: () => ({ StatusCode: 200, Payload: answer({ received: 1, reverted: 1, remaining: -1 }) }) },
+      '111111111113': { depth: 1, reply: () => ({ StatusCode: 200, Payload: answer({ received: 1, reverted: 1, remaining: -2 }) }) },
+    });
+    expect(byAccount.get('111111111112')).toMatchObject({ result: 'failed', retried: 1, reverted: 1, stillFailing: 0 });
+    expect(byAccount.get('111111111112')?.error).toMatch(/could not read its dead-letter queue's depth/);
+    expect(byAccount.get('111111111113')?.error).toMatch(/not a retry report/);
+  });
+
   it('nothing waiting anywhere: no confirmation, no Invoke', async () => {
     const { report, invoked, plans } = await run({ '111111111111': { depth: 0 }, '111111111112': { depth: 0 } });
     expect([invoked, plans]).toEqual([[], []]);
