@@ -18,20 +18,21 @@ import { removeStackSets } from './stacksets/remove.js';
 import { stackSetPlaces } from './stacksets/retry.js';
 import { statusStackSets } from './stacksets/status.js';
 import { renderForStackSet } from './stacksets/template.js';
-import { directFunctionRoleArn, instanceFunctionRoleArn, instanceStackPrefix } from '../stack/names.js';
+import { instanceStackPrefix } from '../stack/names.js';
 
 export type EngineName = GuardrailConfig['deploy']['engine'];
 export const ENGINE_NAMES: readonly EngineName[] = ['direct', 'stacksets'];
 
-/** Where one engine puts guardrail in a target: its stack, the decision log groups, the function role's name. */
+/**
+ * Where one engine puts guardrail in a target: its stack and the decision log groups. (The function roles' names,
+ * which the store and the SCP need for both engines at once, are in stack/names.ts.)
+ */
 export interface TargetStacks {
   engine: EngineName;
   /** the stack's name in each target; null when only the engine knows it (StackSets names instances with a uuid) */
   stackName: string | null;
   /** every decision log group this engine's stacks made, current and kept: DescribeLogGroups by prefix, then `test` */
   logGroups: { prefix: string; test(name: string): boolean };
-  /** the function role's name, as an IAM ARN pattern over every account (the approval store's policy, the SCP) */
-  functionRoleArn(partition?: string): string;
 }
 
 export interface Engine {
@@ -63,7 +64,6 @@ const direct: Engine = {
     return {
       engine: 'direct', stackName: config.stackName,
       logGroups: { prefix, test: (name) => name.startsWith(prefix) },
-      functionRoleArn: (partition = 'aws') => directFunctionRoleArn(config.stackName, partition),
     };
   },
 };
@@ -81,7 +81,6 @@ const stacksets: Engine = {
     return {
       engine: 'stacksets', stackName: null,
       logGroups: { prefix, test: (name) => pattern.test(name) },
-      functionRoleArn: (partition = 'aws') => instanceFunctionRoleArn(config.stackName, partition),
     };
   },
 };
