@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -300,6 +301,14 @@ describe('the function cannot be turned against its owner', () => {
     expect(invoked.name).toBe('AccessDeniedException');
     const tagged = await errorOf(ec2.send(new CreateTagsCommand({ Resources: [exemptGroup], Tags: [{ Key: 'guardrail:exempt', Value: 'true' }] })));
     expect(tagged.name).toMatch(/UnauthorizedOperation|AccessDenied/);
+    // the roles the approval store trusts and the SCP exempts, both engines' (a direct stack's function role, and what
+    // a StackSets instance generates): a member admin cannot take either name
+    const iam = new IAMClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    for (const RoleName of ['guardrail-FunctionRole-FORGED1234', 'StackSet-guardrail-forged']) {
+      expect((await errorOf(iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: trust })))).name, RoleName).toMatch(/AccessDenied/);
+    }
+    iam.destroy();
     // the dead-letter queue cannot be drained (issue O); the deploy role may still ask the function to retry from it
     const cfn = new CloudFormationClient(clientConfig(e.sim, REGION, admin));
     const dlq = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!.Outputs!.find((o) => o.OutputKey === 'DeadLetterQueueUrl')!.OutputValue!;
