@@ -7,6 +7,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ec2Port, snsPort, sqsPort } from './aws.js';
 import { loadConfig } from './config.js';
+import { configHistory } from './config-history.js';
+import { dynamoRecords } from './rule-records.js';
 import { dynamoPort } from './dynamo.js';
 import { handleBatch, type BatchResponse } from './batch.js';
 import type { Deps } from './process-event.js';
@@ -23,6 +25,9 @@ const deps: Deps = {
   approvals: config.approvals && config.account && config.region
     ? { store: dynamoPort(config.approvals.tableArn, config.approvals.region), account: config.account, region: config.region }
     : undefined,
+  // a modified rule's previous definition: guardrail's own records, else AWS Config's history (previous.ts)
+  records: config.rulesTable ? dynamoRecords(config.rulesTable) : undefined,
+  history: configHistory(),
 };
 
 export const handler = (event: unknown): Promise<Result | BatchResponse> => handleBatch(event, deps);
