@@ -114,7 +114,7 @@ export function configHistory(client: ConfigServiceClient = new ConfigServiceCli
             const captured = item.configurationItemCaptureTime?.getTime();
             if (captured === undefined || captured >= at.getTime() || (eventId && item.relatedEvents?.includes(eventId))) continue;
             const status = item.configurationItemStatus ?? 'unknown';
-            if (!USABLE.has(status)) return { none: `AWS Config's last capture of ${groupId} before the change is ${status}` };
+            if (!USABLE.has(status)) return { none: `AWS Config's last capture of ${groupId} is ${status}` };
             const rules = item.configuration ? capturedRules(item.configuration) : undefined;
             return rules ? { capturedAt: captured, rules } : { none: `AWS Config's capture of ${groupId} cannot be read` };
           }
@@ -128,7 +128,7 @@ export function configHistory(client: ConfigServiceClient = new ConfigServiceCli
         if (code === 'NoAvailableConfigurationRecorderException') return { none: 'AWS Config records nothing in this region' };
         return { none: `AWS Config unreadable (${code})` };
       }
-      return { none: `AWS Config has no capture of ${groupId} before the change` };
+      return { none: `AWS Config has no earlier capture of ${groupId}` };
     },
   };
 }

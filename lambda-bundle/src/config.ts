@@ -5,6 +5,8 @@ import type { Action, Config, Direction } from './types.js';
 
 type Env = Record<string, string | undefined>;
 
+const TABLE_ARN = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}$/;
+
 function list(value: string | undefined): string[] {
   if (!value) return [];
   return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -49,8 +51,6 @@ export function loadConfig(env: Env): Config {
   const onModify = choice('GUARDRAIL_ON_MODIFY', env.GUARDRAIL_ON_MODIFY, ['restore', 'revoke', 'alert'] as const, warnings);
   const onModifyUnknown = choice('GUARDRAIL_ON_MODIFY_UNKNOWN', env.GUARDRAIL_ON_MODIFY_UNKNOWN,
     ['alert', 'revoke-if-wider-than-before-unknown'] as const, warnings);
-  const rulesTable = env.GUARDRAIL_RULES_TABLE?.trim();
-  if (rulesTable && !/^[\w.-]{3,255}$/.test(rulesTable)) warnings.push(`GUARDRAIL_RULES_TABLE "${rulesTable}" is no table name; no rule records`);
 
   let directions: Direction[] = ['ingress', 'egress'];
   const rawDirections = list(env.GUARDRAIL_DIRECTIONS).map((d) => d.toLowerCase());
@@ -62,7 +62,7 @@ export function loadConfig(env: Env): Config {
 
   // approvals: a table ARN turns them on; anything but "keep" for a lookup error means the safe default, revert
   const table = env.GUARDRAIL_APPROVALS_TABLE?.trim();
-  const arn = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}$/.exec(table ?? '');
+  const arn = TABLE_ARN.exec(table ?? '');
   if (table && !arn) warnings.push(`GUARDRAIL_APPROVALS_TABLE "${table}" is no table ARN; approvals off`);
   const approvals: Config['approvals'] = arn
     ? { tableArn: table!, region: arn[1]!, onLookupError: env.GUARDRAIL_ON_LOOKUP_ERROR?.trim() === 'keep' ? 'keep' : 'revert' }
@@ -94,7 +94,8 @@ export function loadConfig(env: Env): Config {
     onlyTag: keyValue('GUARDRAIL_ONLY_TAG', env.GUARDRAIL_ONLY_TAG, warnings),
     onModify,
     onModifyUnknown,
-    rulesTable: rulesTable && /^[\w.-]{3,255}$/.test(rulesTable) ? rulesTable : undefined,
+    // guardrail's record of rule definitions sits beside the approval store, in its stack: TABLE-rules
+    rulesTable: approvals ? { tableArn: `${approvals.tableArn}-rules`, region: approvals.region } : undefined,
     notifyTopicArn: topic ? topic : undefined,
     selfRoleArn: self ? self : undefined,
     directions,

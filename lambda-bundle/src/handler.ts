@@ -26,7 +26,9 @@ const deps: Deps = {
     ? { store: dynamoPort(config.approvals.tableArn, config.approvals.region), account: config.account, region: config.region }
     : undefined,
   // a modified rule's previous definition: guardrail's own records, else AWS Config's history (previous.ts)
-  records: config.rulesTable ? dynamoRecords(config.rulesTable) : undefined,
+  records: config.rulesTable && config.account && config.region
+    ? dynamoRecords(config.rulesTable.tableArn, config.rulesTable.region, config.account, config.region)
+    : undefined,
   history: configHistory(),
 };
 

@@ -94,18 +94,15 @@ async function restoreOne(ports: ModifyPorts, unit: ModifyUnit, ruleId: string, 
     return { action: 'restored', reason: 'restored the previous definition' };
   } catch (err) {
     if (isTransient(err)) throw err;
-    return failedRestore(ports, unit, ruleId, err);
+    return failedRestore(err);
   }
 }
 
-async function failedRestore(ports: ModifyPorts, unit: ModifyUnit, ruleId: string, err: unknown): Promise<Pick<Decision, 'action' | 'reason'>> {
+async function failedRestore(err: unknown): Promise<Pick<Decision, 'action' | 'reason'>> {
   const code = errorCode(err);
   if (isGone(err)) return { action: 'ignored', reason: `the rule no longer exists (${code})` };
-  if (code === 'InvalidPermission.Duplicate') {
-    // another rule of the group already grants the previous definition: the access that was there stays with it
-    const o = await revokeRuleIds(ports.ec2, unit.direction, unit.groupId, [ruleId]);
-    return { action: o.action, reason: `another rule of the group has the previous definition (${code}); ${o.reason}` };
-  }
+  // InvalidPermission.Duplicate among them: another rule has the previous definition now; the widened rule is left
+  // for a person to look at (failed is notified)
   const message = err instanceof Error ? err.message : shown(err, 200);
   return { action: 'failed', reason: `restore failed (${code}: ${message})`.slice(0, 400) };
 }

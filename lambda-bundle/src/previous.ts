@@ -40,19 +40,19 @@ export async function previousDefinitions(
         // a record of the other direction is not this rule's (rule ids never move between directions)
         if (r && r.isEgress === m.isEgress) previous.set(m.ruleId, { definition: r.definition, from: `guardrail's record (${r.how})` });
       });
-      if (previous.size < modified.length) why.push('no guardrail record of the rule');
+      if (previous.size < modified.length) why.push('no guardrail record');
     } catch (err) {
       if (isTransient(err)) throw err;
       why.push(`guardrail's records unreadable (${errorCode(err)})`);
     }
   } else {
-    why.push('no guardrail records in this stack');
+    why.push('no rule records');
   }
   const missing = modified.filter((m) => !previous.has(m.ruleId));
   if (missing.length === 0) return { previous, unknown: '' };
   const at = eventTime ? new Date(eventTime) : undefined;
   if (!sources.history || !at || Number.isNaN(at.getTime())) {
-    why.push(sources.history ? 'no event time to ask AWS Config about' : 'AWS Config not consulted');
+    why.push(sources.history ? 'no event time' : 'AWS Config not asked');
     return { previous, unknown: why.join('; ') };
   }
   const capture = await sources.history.groupBefore(groupId, at, eventId ?? undefined);
@@ -65,12 +65,12 @@ export async function previousDefinitions(
     now = await sources.ec2.groupRules(groupId);
   } catch (err) {
     if (isTransient(err)) throw err;
-    why.push(`could not list the rules of ${groupId} to match AWS Config's capture (${errorCode(err)})`);
+    why.push(`cannot list the rules of ${groupId} (${errorCode(err)})`);
     return { previous, unknown: why.join('; ') };
   }
   const matched = previousFromCapture(capture, missing, now);
   const when = new Date(capture.capturedAt).toISOString();
   for (const [ruleId, definition] of matched) previous.set(ruleId, { definition, from: `AWS Config's capture of ${when}` });
-  if (matched.size < missing.length) why.push(`AWS Config's capture of ${when} does not tell which permission the rule was`);
+  if (matched.size < missing.length) why.push(`AWS Config's capture of ${when} does not tell which rule it was`);
   return { previous, unknown: why.join('; ') };
 }

@@ -1,14 +1,18 @@
 // guardrail's own record of rule definitions: for every rule the function decided to keep (allowed, approved,
-// monitored) or put back (restored), its definition as EC2 held it then, one item per rule in the stack's table
-// (GUARDRAIL_RULES_TABLE; `guardrail baseline` writes the same items for the rules that were there before). It is
-// the first place a modified rule's previous definition comes from. The table is the stack's own: the function's
-// role may only read and write its items, and with `guardrail protect` nobody but the function and the deploy role
-// may write them. Items are read defensively: one that does not describe one readable rule of its key's group is no
-// record, never a guess.
+// monitored) or put back (restored), its definition as EC2 held it then, one item per rule (`guardrail baseline`
+// writes the same items for the rules that were there before). It is the first place a modified rule's previous
+// definition comes from. The table sits beside the approval store, in the store's account (templates/approvals.yaml,
+// RuleTable): one partition per account, region and group (ACCOUNT/REGION/sg-…, the rule id as sort key), and its
+// policy lets a function role read and write only partitions of its own account (dynamodb:LeadingKeys), so no
+// member account can write a "previous definition" for another, and nobody in one but the function for its own.
+// Items are read defensively: one that does not describe one readable rule of its key is no record, never a guess.
 import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { errorCode } from './revert.js';
 import { accessOf } from './wider.js';
 import type { RuleDefinition } from './types.js';
+
+/** The partition of one group's records. */
+export const recordsKey = (account: string, region: string, groupId: string): string => `${account}/${region}/${groupId}`;
 
 export const RECORDED_HOW = ['allowed', 'approved', 'monitored', 'restored', 'baseline'] as const;
 export type RecordedHow = typeof RECORDED_HOW[number];
@@ -38,10 +42,10 @@ type Item = Record<string, AttributeValue>;
 const FIELDS = [['cidr4', 'cidrIpv4'], ['cidr6', 'cidrIpv6'], ['prefixList', 'prefixListId'], ['refGroup', 'referencedGroupId'],
   ['refUser', 'referencedUserId'], ['description', 'description']] as const;
 
-export function toItem(r: RuleRecord): Item {
+export function toItem(r: RuleRecord, account: string, region: string): Item {
   const d = r.definition;
   const item: Item = {
-    group: { S: r.groupId }, rule: { S: r.ruleId }, egress: { BOOL: r.isEgress }, protocol: { S: d.ipProtocol },
+    pk: { S: recordsKey(account, region, r.groupId) }, id: { S: r.ruleId }, egress: { BOOL: r.isEgress }, protocol: { S: d.ipProtocol },
     seenAt: { N: String(r.seenAt) }, how: { S: r.how },
   };
   if (d.fromPort !== undefined) item.from = { N: String(d.fromPort) };
@@ -56,9 +60,9 @@ const num = (v: AttributeValue | undefined): number | undefined => {
   return Number.isInteger(n) ? n : undefined;
 };
 
-/** The record an item holds, or undefined when it is not one readable rule of this group. */
-export function fromItem(item: Item, groupId: string, ruleId: string): RuleRecord | undefined {
-  if (item.group?.S !== groupId || item.rule?.S !== ruleId || typeof item.egress?.BOOL !== 'boolean' || !item.protocol?.S) return undefined;
+/** The record an item holds, or undefined when it is not one readable rule of this group (of this account and region). */
+export function fromItem(item: Item, key: string, groupId: string, ruleId: string): RuleRecord | undefined {
+  if (item.pk?.S !== key || item.id?.S !== ruleId || typeof item.egress?.BOOL !== 'boolean' || !item.protocol?.S) return undefined;
   const definition: RuleDefinition = { ipProtocol: item.protocol.S };
   const from = num(item.from);
   const to = num(item.to);
@@ -90,21 +94,22 @@ export async function remember(records: RecordsPort, list: RuleRecord[]): Promis
 /** Abandons a read or write that takes longer than this: the decision then goes on without it. */
 const TIMEOUT_MS = 3000;
 
-export function dynamoRecords(table: string): RecordsPort {
-  const client = new DynamoDBClient({ maxAttempts: 2 });
+/** The records of this account and region in the table named by ARN (in the store's account and region). */
+export function dynamoRecords(tableArn: string, tableRegion: string, account: string, region: string): RecordsPort {
+  // two attempts: one retry rides out a blip; a store that cannot be read leaves the previous definition to AWS Config
+  const client = new DynamoDBClient({ region: tableRegion, maxAttempts: 2 });
   const timeout = () => ({ abortSignal: AbortSignal.timeout(TIMEOUT_MS) });
   return {
     async get(groupId, ruleId) {
-      const out = await client.send(new GetItemCommand({
-        TableName: table, ConsistentRead: true, Key: { group: { S: groupId }, rule: { S: ruleId } },
-      }), timeout());
-      return out.Item ? fromItem(out.Item, groupId, ruleId) : undefined;
+      const key = recordsKey(account, region, groupId);
+      const out = await client.send(new GetItemCommand({ TableName: tableArn, ConsistentRead: true, Key: { pk: { S: key }, id: { S: ruleId } } }), timeout());
+      return out.Item ? fromItem(out.Item, key, groupId, ruleId) : undefined;
     },
     async put(records) {
       await Promise.all(records.map(async (r) => {
         try {
           await client.send(new PutItemCommand({
-            TableName: table, Item: toItem(r),
+            TableName: tableArn, Item: toItem(r, account, region),
             // a record of what EC2 held later stays: decisions of one rule may finish out of order
             ConditionExpression: 'attribute_not_exists(seenAt) OR seenAt <= :t',
             ExpressionAttributeValues: { ':t': { N: String(r.seenAt) } },

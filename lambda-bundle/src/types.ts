@@ -101,8 +101,8 @@ export interface Config {
   onModify: 'restore' | 'revoke' | 'alert';
   /** restore, when no source knows the previous definition: report it, or revoke a rule open to the world */
   onModifyUnknown: 'alert' | 'revoke-if-wider-than-before-unknown';
-  /** the stack's table of rule definitions (rule-records.ts); unset: no records */
-  rulesTable?: string;
+  /** the table of rule records, by ARN, beside the approval store (rule-records.ts); unset: no records */
+  rulesTable?: { tableArn: string; region: string };
   notifyTopicArn?: string;
   selfRoleArn?: string;
   directions: Direction[];

@@ -4,7 +4,7 @@ import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { capturedRules, configHistory, previousFromCapture, type GroupCapture } from '../src/config-history.js';
-import { toItem, fromItem, type RuleRecord } from '../src/rule-records.js';
+import { fromItem, recordsKey, toItem, type RuleRecord } from '../src/rule-records.js';
 import type { GroupRule } from '../src/types.js';
 import { AwsError } from './fakes.js';
 
@@ -110,9 +110,9 @@ describe('the Config port', () => {
       [[new AwsError('ResourceNotDiscoveredException')], 'AWS Config does not record sg-0db'],
       [[new AwsError('NoAvailableConfigurationRecorderException')], 'AWS Config records nothing in this region'],
       [[new AwsError('AccessDeniedException')], 'AWS Config unreadable (AccessDeniedException)'],
-      [[{ configurationItems: [item('2025-06-01T10:00:00Z', { configurationItemStatus: 'ResourceDeleted' })] }], "AWS Config's last capture of sg-0db before the change is ResourceDeleted"],
+      [[{ configurationItems: [item('2025-06-01T10:00:00Z', { configurationItemStatus: 'ResourceDeleted' })] }], "AWS Config's last capture of sg-0db is ResourceDeleted"],
       [[{ configurationItems: [item('2025-06-01T10:00:00Z', { configuration: '{' })] }], "AWS Config's capture of sg-0db cannot be read"],
-      [[{ configurationItems: [] }], 'AWS Config has no capture of sg-0db before the change'],
+      [[{ configurationItems: [] }], 'AWS Config has no earlier capture of sg-0db'],
     ];
     for (const [pages, none] of cases) expect(await configHistory(client(pages).client).groupBefore('sg-0db', AT)).toEqual({ none });
   });
@@ -128,19 +128,22 @@ describe('a record as the table holds it', () => {
     groupId: 'sg-0db', ruleId: 'sgr-0a', isEgress: false, seenAt: 1_700_000_000_000, how: 'restored', eventId: 'evt-1',
     definition: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.0.0.0/16', description: 'app' },
   };
+  const key = recordsKey('111111111111', 'eu-west-1', 'sg-0db');
+  const item = (x: RuleRecord) => toItem(x, '111111111111', 'eu-west-1');
 
-  it('round-trips', () => {
-    expect(fromItem(toItem(r), 'sg-0db', 'sgr-0a')).toEqual(r);
+  it('round-trips, in the partition of its account, region and group', () => {
+    expect(item(r).pk).toEqual({ S: '111111111111/eu-west-1/sg-0db' });
+    expect(fromItem(item(r), key, 'sg-0db', 'sgr-0a')).toEqual(r);
     const group: RuleRecord = { ...r, definition: { ipProtocol: '-1', referencedGroupId: 'sg-0web', referencedUserId: '111111111111' } };
-    expect(fromItem(toItem(group), 'sg-0db', 'sgr-0a')).toEqual(group);
+    expect(fromItem(item(group), key, 'sg-0db', 'sgr-0a')).toEqual(group);
   });
 
   it('an item of another key, or one that is not one readable rule, is no record', () => {
-    expect(fromItem(toItem(r), 'sg-0other', 'sgr-0a')).toBeUndefined();
-    expect(fromItem(toItem(r), 'sg-0db', 'sgr-0b')).toBeUndefined();
+    expect(fromItem(item(r), recordsKey('222222222222', 'eu-west-1', 'sg-0db'), 'sg-0db', 'sgr-0a')).toBeUndefined();
+    expect(fromItem(item(r), key, 'sg-0db', 'sgr-0b')).toBeUndefined();
     const changes: Record<string, AttributeValue>[] = [{ protocol: { S: 'gopher' } }, { cidr6: { S: '::/0' } }, { how: { S: 'forged' } }, { egress: { S: 'no' } }, { from: { N: 'x' } }];
     for (const change of changes) {
-      expect(fromItem({ ...toItem(r), ...change }, 'sg-0db', 'sgr-0a'), JSON.stringify(change)).toBeUndefined();
+      expect(fromItem({ ...item(r), ...change }, key, 'sg-0db', 'sgr-0a'), JSON.stringify(change)).toBeUndefined();
     }
   });
 });

@@ -56,10 +56,10 @@ describe('loadConfig', () => {
       GUARDRAIL_MODE: 'MONITOR', GUARDRAIL_ON_MODIFY: 'alert', GUARDRAIL_DIRECTIONS: 'egress', GUARDRAIL_ALLOW_PRINCIPALS: ' a , b ,',
       GUARDRAIL_EXEMPT_TAG: 'k=v=w', GUARDRAIL_EXEMPT_GROUPS: 'sg-1,sg-2', GUARDRAIL_ONLY_VPCS: 'vpc-1', GUARDRAIL_ONLY_TAG: 'env=prod',
       GUARDRAIL_NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:t', GUARDRAIL_SELF_ROLE_ARN: 'arn:aws:iam::1:role/r', AWS_REGION: 'eu-west-1',
-      GUARDRAIL_ON_MODIFY_UNKNOWN: 'revoke-if-wider-than-before-unknown', GUARDRAIL_RULES_TABLE: 'guardrail-rules',
+      GUARDRAIL_ON_MODIFY_UNKNOWN: 'revoke-if-wider-than-before-unknown',
     });
     expect(c).toEqual({
-      mode: 'monitor', onModify: 'alert', onModifyUnknown: 'revoke-if-wider-than-before-unknown', rulesTable: 'guardrail-rules', directions: ['egress'], allowPrincipals: ['a', 'b'], exemptTag: { key: 'k', value: 'v=w' },
+      mode: 'monitor', onModify: 'alert', onModifyUnknown: 'revoke-if-wider-than-before-unknown', directions: ['egress'], rulesTable: undefined, allowPrincipals: ['a', 'b'], exemptTag: { key: 'k', value: 'v=w' },
       exemptGroups: ['sg-1', 'sg-2'], onlyVpcs: ['vpc-1'], onlyTag: { key: 'env', value: 'prod' }, notifyTopicArn: 'arn:aws:sns:us-east-1:1:t',
       selfRoleArn: 'arn:aws:iam::1:role/r', region: 'eu-west-1', warnings: [], account: undefined, approvals: undefined, queue: undefined,
       notifyOn: ['reverted', 'restored', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused'], settleSeconds: 30, graceMinutes: 60,
@@ -68,10 +68,14 @@ describe('loadConfig', () => {
   it('falls back safely on bad values, with warnings', () => {
     const c = loadConfig({
       GUARDRAIL_MODE: 'off', GUARDRAIL_ON_MODIFY: 'ignore', GUARDRAIL_DIRECTIONS: 'sideways', GUARDRAIL_EXEMPT_TAG: 'novalue',
-      GUARDRAIL_ON_MODIFY_UNKNOWN: 'revoke', GUARDRAIL_RULES_TABLE: 'no such/table',
+      GUARDRAIL_ON_MODIFY_UNKNOWN: 'revoke',
     });
     expect(c).toMatchObject({ mode: 'enforce', onModify: 'restore', onModifyUnknown: 'alert', rulesTable: undefined, directions: ['ingress', 'egress'], exemptTag: undefined });
-    expect(c.warnings).toHaveLength(6);
+    expect(c.warnings).toHaveLength(5);
+  });
+  it('keeps the rule records beside the approval store (TABLE-rules, in its region)', () => {
+    expect(loadConfig({ GUARDRAIL_APPROVALS_TABLE: 'arn:aws:dynamodb:eu-west-1:999999999999:table/guardrail-approvals' }).rulesTable)
+      .toEqual({ tableArn: 'arn:aws:dynamodb:eu-west-1:999999999999:table/guardrail-approvals-rules', region: 'eu-west-1' });
   });
 });
 

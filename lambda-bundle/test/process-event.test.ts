@@ -234,7 +234,7 @@ describe('idempotence and errors', () => {
 describe('ModifySecurityGroupRules (no record and no AWS Config in these deps: the previous definition is unknown; modify.test.ts has the rest)', () => {
   const modified: FakeRule = { ruleId: 'sgr-0mod', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' };
   const event = modifyEvent([{ id: 'sgr-0mod', values: { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '0.0.0.0/0', Description: 'oops' } }]);
-  const UNKNOWN = 'previous definition unknown (no guardrail records in this stack; AWS Config not consulted)';
+  const UNKNOWN = 'previous definition unknown (no rule records; AWS Config not asked)';
 
   it('by default (restore, onModifyUnknown alert) reports it failed and touches nothing', async () => {
     const ec2 = world([modified]);

@@ -1,6 +1,8 @@
-// Restore, never destroy, in the simulator's closed loop: the built bundle behind its queue, changes made through the
-// SDK as a member admin would, the rule records in a DynamoDB table of the stack's shape, and AWS Config's recorder
-// switched on where a case needs it.
+// Restore, never destroy, in the simulator's closed loop: the built bundle behind its queue in a member account,
+// changes made through the SDK as a member admin would, the rule records in the store's table (templates/approvals.yaml,
+// deployed by CloudFormation in the management account, its policy admitting the function's role), and AWS Config's
+// recorder switched on where a case needs it.
+import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecurityGroupCommand, DescribeSecurityGroupRulesCommand, EC2Client, ModifySecurityGroupRulesCommand, type SecurityGroupRule,
@@ -12,19 +14,22 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromItem, toItem } from '../src/rule-records.js';
+import { fromItem, recordsKey, toItem } from '../src/rule-records.js';
 import { whenLoopIdle } from '../../test/sim/loop.js';
 import { captureGroup, setRecording } from '../../test/sim/services/config.js';
 import { hexId, regionState } from '../../test/sim/state.js';
 import type { SimServer } from '../../test/sim/server.js';
 import { putFunction, putRule } from '../../test/sim/test/sim-resources.js';
-import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from '../../test/sim/test/helpers.js';
+import { assumeInto, clientConfig, memberIds, startTestSim, waitFor, type TestCredentials } from '../../test/sim/test/helpers.js';
 
 const region = 'us-east-1';
 const NAME = 'guardrail-restore';
-const TABLE = `${NAME}-rules`;
 let sim: SimServer;
 let account: string;
+let mgmt: string;
+/** the store's tables, in the management account */
+let approvalsArn: string;
+let rulesArn: string;
 let admin: TestCredentials;
 let ec2: EC2Client;
 let ddb: DynamoDBClient;
@@ -35,13 +40,31 @@ const PATTERN = {
   detail: { eventSource: ['ec2.amazonaws.com'], eventName: ['AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'ModifySecurityGroupRules'], errorCode: [{ exists: false }] },
 };
 
-/** The function as the template wires it: its queue, the event source mapping, the rule, and the stack's rule table. */
+/** The approval store's stack, as `guardrail deploy` deploys it: its policy trusts the function role of this test. */
+async function deployStore(): Promise<void> {
+  const cfn = new CloudFormationClient(clientConfig(sim, region));
+  try {
+    await cfn.send(new CreateStackCommand({
+      StackName: 'guardrail-approvals', TemplateBody: readFileSync(new URL('../../templates/approvals.yaml', import.meta.url), 'utf8'),
+      Parameters: [
+        { ParameterKey: 'TableName', ParameterValue: 'guardrail-approvals' },
+        { ParameterKey: 'OrganizationId', ParameterValue: sim.state.org.id },
+        { ParameterKey: 'FunctionRolePatterns', ParameterValue: `arn:aws:iam::*:role/${NAME}-role` },
+      ],
+    }));
+    const outputs = await waitFor(async () => {
+      const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail-approvals' }))).Stacks?.[0];
+      return stack?.StackStatus === 'CREATE_COMPLETE' ? stack.Outputs ?? [] : undefined;
+    });
+    approvalsArn = outputs.find((o) => o.OutputKey === 'TableArn')!.OutputValue!;
+    rulesArn = outputs.find((o) => o.OutputKey === 'RulesTableArn')!.OutputValue!;
+  } finally {
+    cfn.destroy();
+  }
+}
+
+/** The function as the template wires it: its queue, the event source mapping, the rule, and the store's table ARN. */
 async function deploy(): Promise<void> {
-  const rs = regionState(sim.state, account, region);
-  rs.tables.set(TABLE, {
-    name: TABLE, arn: `arn:aws:dynamodb:${region}:${account}:table/${TABLE}`, tableId: hexId(sim.state, 32), hashKey: 'group', rangeKey: 'rule',
-    billingMode: 'PAY_PER_REQUEST', items: new Map(), createdAt: new Date().toISOString(), properties: {},
-  });
   const sqs = new SQSClient(clientConfig(sim, region, admin));
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${NAME}-events`, Attributes: { VisibilityTimeout: '60' } }));
   const queueArn = `arn:aws:sqs:${region}:${account}:${NAME}-events`;
@@ -54,7 +77,7 @@ async function deploy(): Promise<void> {
     name: NAME, code: readFileSync(join(outdir, 'index.js'), 'utf8'), timeout: 30,
     environment: {
       GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${NAME}-role`, GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!, GUARDRAIL_EVENT_QUEUE_ARN: queueArn,
-      GUARDRAIL_RULES_TABLE: TABLE,
+      GUARDRAIL_APPROVALS_TABLE: approvalsArn,
     },
   });
   const lambda = new LambdaClient(clientConfig(sim, region, admin));
@@ -67,9 +90,12 @@ beforeAll(async () => {
   execFileSync(process.execPath, [new URL('../build.mjs', import.meta.url).pathname, '--outdir', outdir], { stdio: 'ignore' });
   sim = await startTestSim({ accounts: 1, regions: [region] });
   account = memberIds(sim)[0]!;
+  mgmt = sim.state.org.managementAccountId;
   admin = await assumeInto(sim, account);
   ec2 = new EC2Client({ ...clientConfig(sim, region, admin), maxAttempts: 5 });
-  ddb = new DynamoDBClient(clientConfig(sim, region, admin));
+  // the store's account writes baseline records (as `guardrail baseline` will, with the store account's credentials)
+  ddb = new DynamoDBClient(clientConfig(sim, region));
+  await deployStore();
   await deploy();
 });
 
@@ -104,12 +130,12 @@ async function rules(groupId: string): Promise<SecurityGroupRule[]> {
   return (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules ?? [];
 }
 
-/** `guardrail baseline`'s part: the rule as it is, recorded in the stack's table. */
+/** `guardrail baseline`'s part: the rule as it is, recorded in the store's table, from the store's account. */
 async function baseline(groupId: string, r: SecurityGroupRule): Promise<void> {
-  await ddb.send(new PutItemCommand({ TableName: TABLE, Item: toItem({
+  await ddb.send(new PutItemCommand({ TableName: rulesArn, Item: toItem({
     groupId, ruleId: r.SecurityGroupRuleId!, isEgress: r.IsEgress === true, seenAt: sim.state.clock.now(), how: 'baseline',
     definition: { ipProtocol: r.IpProtocol!, fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, description: r.Description },
-  }) }));
+  }, account, region) }));
 }
 
 const modify = (groupId: string, ruleId: string, rule: Record<string, unknown>) =>
@@ -139,8 +165,9 @@ describe('restore, never destroy (closed loop, the built bundle)', () => {
     expect(line).toMatchObject({ before: { source: '10.0.0.0/16', fromPort: 5432 }, after: { source: '0.0.0.0/0', fromPort: 5432 }, groupId });
     // the function's own ModifySecurityGroupRules came back through the loop and was ignored as its own
     expect(lines(db.SecurityGroupRuleId!).some((l) => l.action === 'ignored' && l.reason === 'a call by the function\'s own role')).toBe(true);
-    const item = (await ddb.send(new GetItemCommand({ TableName: TABLE, Key: { group: { S: groupId }, rule: { S: db.SecurityGroupRuleId! } } }))).Item!;
-    expect(fromItem(item, groupId, db.SecurityGroupRuleId!)).toMatchObject({ how: 'restored', definition: { cidrIpv4: '10.0.0.0/16' } });
+    const key = recordsKey(account, region, groupId);
+    const item = (await ddb.send(new GetItemCommand({ TableName: rulesArn, Key: { pk: { S: key }, id: { S: db.SecurityGroupRuleId! } } }))).Item!;
+    expect(fromItem(item, key, groupId, db.SecurityGroupRuleId!)).toMatchObject({ how: 'restored', definition: { cidrIpv4: '10.0.0.0/16' } });
   });
 
   it('a description edit and a narrowing are allowed and logged', async () => {
@@ -163,7 +190,7 @@ describe('restore, never destroy (closed loop, the built bundle)', () => {
     expect(now.find((r) => r.SecurityGroupRuleId === db.SecurityGroupRuleId)).toMatchObject({ CidrIpv4: '0.0.0.0/0' });
     expect(lines(db.SecurityGroupRuleId!)).toEqual([expect.objectContaining({
       action: 'failed', level: 'error',
-      reason: 'previous definition unknown (no guardrail record of the rule; AWS Config records nothing in this region); left as it is (onModifyUnknown=alert)',
+      reason: 'previous definition unknown (no guardrail record; AWS Config records nothing in this region); left as it is (onModifyUnknown=alert)',
     })]);
   });
 
@@ -180,6 +207,19 @@ describe('restore, never destroy (closed loop, the built bundle)', () => {
       expect(String(line?.reason)).toContain("previous definition from AWS Config's capture of");
     } finally {
       setRecording(sim.state, account, false, region);
+    }
+  });
+
+  it('attack: a member admin cannot write a "previous definition" into the store, not even for its own account', async () => {
+    expect(rulesArn).toContain(`:${mgmt}:table/guardrail-approvals-rules`);
+    const member = new DynamoDBClient(clientConfig(sim, region, admin));
+    try {
+      const forged = toItem({ groupId: 'sg-0123456789abcdef0', ruleId: 'sgr-0123456789abcdef0', isEgress: false, seenAt: Date.now(), how: 'baseline',
+        definition: { ipProtocol: '-1', cidrIpv4: '0.0.0.0/0' } }, account, region);
+      const err = await member.send(new PutItemCommand({ TableName: rulesArn, Item: forged })).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.name).toBe('AccessDeniedException');
+    } finally {
+      member.destroy();
     }
   });
 

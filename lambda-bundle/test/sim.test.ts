@@ -219,7 +219,7 @@ describe('no collateral damage, with the simulator\'s own CloudTrail events', ()
     }));
     const event = lastEnvelope(region);
     // no rule records and no AWS Config in these deps: the previous definition is unknown (restore-sim.test.ts has the rest)
-    const unknown = 'previous definition unknown (no guardrail records in this stack; AWS Config not consulted)';
+    const unknown = 'previous definition unknown (no rule records; AWS Config not asked)';
     const alert = await processEvent(event, { config: config({ AWS_REGION: region, GUARDRAIL_ON_MODIFY: 'alert' }), ec2: ec2Port(client(region)), log: () => undefined });
     expect(alert.decisions).toEqual([expect.objectContaining({ groupId, ruleIds: [target], direction: 'ingress', action: 'monitored', reason: `${unknown}; not acted on (onModify=alert)` })]);
     expect(await ruleIds(region, groupId)).toContain(target);
