@@ -8,8 +8,9 @@ import { substituteInSubs } from './sub.js';
 import type { GuardrailConfig } from '../config/index.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
-export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds'> & {
+export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds' | 'onModifyUnknown'> & {
   settleSeconds?: number;
+  onModifyUnknown?: GuardrailConfig['policy']['onModifyUnknown'];
   notificationEmail: string | null;
   notificationTopicArn: string | null;
   /** the default of the CreateTrail parameter; deploy decides it per account in `auto` mode */
@@ -93,6 +94,7 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     Mode: s.mode,
     Directions: dirs.join(','),
     OnModify: s.onModify,
+    OnModifyUnknown: s.onModifyUnknown ?? 'alert',
     AllowPrincipals: s.allowPrincipals.join(','),
     ExemptTag: s.exemptTag ?? '',
     ExemptGroups: s.exemptGroups.join(','),
@@ -107,7 +109,7 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     ApprovalsTableArn: s.approvalsTableArn ?? '',
     OnLookupError: s.onLookupError ?? 'revert',
     SweepSchedule: s.sweepSchedule ?? 'rate(5 minutes)',
-    NotifyOn: (s.notifyOn ?? ['reverted', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused']).join(','),
+    NotifyOn: (s.notifyOn ?? ['reverted', 'restored', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused']).join(','),
     SettleSeconds: String(s.settleSeconds ?? 30),
     LookupGraceMinutes: String(s.lookupGraceMinutes ?? 60),
   };
