@@ -1,14 +1,15 @@
 // The ports, implemented with the AWS SDK v3 clients (which the Lambda runtime provides).
 import {
-  CreateTagsCommand, DeleteTagsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission,
+  CreateTagsCommand, DeleteTagsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, ModifySecurityGroupRulesCommand,
+  RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission, type SecurityGroupRule,
+  type SecurityGroupRuleRequest,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import {
   ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { errorCode } from './revert.js';
-import type { DeadLetter, Ec2Port, Permission, SnsPort, SqsPort, TaggedRule } from './types.js';
+import { errorCode, protocol } from './revert.js';
+import type { DeadLetter, Ec2Port, Permission, RuleDefinition, RuleInfo, SnsPort, SqsPort, TaggedRule } from './types.js';
 
 function toWire(p: Permission): IpPermission {
   const wire: IpPermission = { IpProtocol: p.ipProtocol };
@@ -23,24 +24,35 @@ function toWire(p: Permission): IpPermission {
   return wire;
 }
 
+/** A rule as DescribeSecurityGroupRules describes it: id, group, direction, definition, tags. */
+function ruleOf(r: SecurityGroupRule & { SecurityGroupRuleId: string }): TaggedRule {
+  return {
+    ruleId: r.SecurityGroupRuleId, groupId: r.GroupId ?? '', isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
+    fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
+    referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId, description: r.Description,
+    tags: Object.fromEntries((r.Tags ?? []).flatMap((t): [string, string][] => (t.Key === undefined ? [] : [[t.Key, t.Value ?? '']]))),
+  };
+}
+
 /** Every rule matching one filter, with its values, group and tags (DescribeSecurityGroupRules, paginated). */
 async function describeAll(client: EC2Client, name: string, value: string): Promise<TaggedRule[]> {
   const rules: TaggedRule[] = [];
   let NextToken: string | undefined;
   do {
     const out = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: name, Values: [value] }], NextToken }));
-    for (const r of out.SecurityGroupRules ?? []) {
-      if (!r.SecurityGroupRuleId) continue;
-      rules.push({
-        ruleId: r.SecurityGroupRuleId, groupId: r.GroupId ?? '', isEgress: r.IsEgress === true, ipProtocol: r.IpProtocol ?? '',
-        fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6, prefixListId: r.PrefixListId,
-        referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
-        tags: Object.fromEntries((r.Tags ?? []).flatMap((t): [string, string][] => (t.Key === undefined ? [] : [[t.Key, t.Value ?? '']]))),
-      });
-    }
+    for (const r of out.SecurityGroupRules ?? []) if (r.SecurityGroupRuleId) rules.push(ruleOf({ ...r, SecurityGroupRuleId: r.SecurityGroupRuleId }));
     NextToken = out.NextToken;
   } while (NextToken);
   return rules;
+}
+
+/** A definition as ModifySecurityGroupRules takes it: ports only where the protocol has them, one source. */
+export function ruleRequest(d: RuleDefinition): SecurityGroupRuleRequest {
+  const ported = ['tcp', 'udp', 'icmp', 'icmpv6'].includes(protocol(d.ipProtocol)) && d.fromPort !== undefined;
+  return {
+    IpProtocol: d.ipProtocol, ...(ported ? { FromPort: d.fromPort, ToPort: d.toPort } : {}), CidrIpv4: d.cidrIpv4, CidrIpv6: d.cidrIpv6,
+    PrefixListId: d.prefixListId, ReferencedGroupId: d.referencedGroupId, ...(d.description !== undefined ? { Description: d.description } : {}),
+  };
 }
 
 export function ec2Port(client: EC2Client): Ec2Port {
@@ -62,8 +74,8 @@ export function ec2Port(client: EC2Client): Ec2Port {
     },
     async describeRules(ruleIds) {
       const out = await client.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: ruleIds }));
-      return (out.SecurityGroupRules ?? []).flatMap((r) => (r.SecurityGroupRuleId && r.GroupId
-        ? [{ ruleId: r.SecurityGroupRuleId, groupId: r.GroupId, isEgress: r.IsEgress === true }]
+      return (out.SecurityGroupRules ?? []).flatMap((r): RuleInfo[] => (r.SecurityGroupRuleId && r.GroupId
+        ? [ruleOf({ ...r, SecurityGroupRuleId: r.SecurityGroupRuleId })]
         : []));
     },
     groupRules: (groupId) => describeAll(client, 'group-id', groupId),
@@ -80,6 +92,12 @@ export function ec2Port(client: EC2Client): Ec2Port {
         ? await client.send(new RevokeSecurityGroupEgressCommand(input))
         : await client.send(new RevokeSecurityGroupIngressCommand(input));
       return { unknownPermissions: out.UnknownIpPermissions?.length ?? 0 };
+    },
+    async modifyRules(groupId, rules) {
+      await client.send(new ModifySecurityGroupRulesCommand({
+        GroupId: groupId,
+        SecurityGroupRules: rules.map((r) => ({ SecurityGroupRuleId: r.ruleId, SecurityGroupRule: ruleRequest(r.definition) })),
+      }));
     },
   };
 }

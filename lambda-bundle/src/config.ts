@@ -1,9 +1,11 @@
 // Configuration from the environment, read once per cold start. Bad values never stop the function: they fall
-// back to the safe default (enforce, revoke, both directions) and are reported as warnings.
+// back to the safe default (enforce, restore, both directions) and are reported as warnings.
 import { principalPatternProblem } from './decide.js';
 import type { Action, Config, Direction } from './types.js';
 
 type Env = Record<string, string | undefined>;
+
+const TABLE_ARN = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}$/;
 
 function list(value: string | undefined): string[] {
   if (!value) return [];
@@ -20,7 +22,15 @@ function keyValue(name: string, value: string | undefined, warnings: string[]): 
   return { key: value.slice(0, at).trim(), value: value.slice(at + 1).trim() };
 }
 
-const ACTIONS: Action[] = ['reverted', 'allowed', 'monitored', 'ignored', 'failed', 'approved', 'expired', 'forged', 'refused'];
+const ACTIONS: Action[] = ['reverted', 'restored', 'allowed', 'monitored', 'ignored', 'failed', 'approved', 'expired', 'forged', 'refused'];
+
+/** One of the choices, or the first one (the default) with a warning. */
+function choice<T extends string>(name: string, value: string | undefined, choices: readonly T[], warnings: string[]): T {
+  const raw = (value ?? '').trim().toLowerCase();
+  const known = choices.find((c) => c === raw);
+  if (raw !== '' && !known) warnings.push(`${name} "${raw}" unknown; using ${choices[0]}`);
+  return known ?? choices[0]!;
+}
 
 function whole(name: string, value: string | undefined, fallback: number, max: number, warnings: string[]): number {
   if (value === undefined || value.trim() === '') return fallback;
@@ -38,10 +48,9 @@ export function loadConfig(env: Env): Config {
   if (rawMode === 'monitor') mode = 'monitor';
   else if (rawMode !== '' && rawMode !== 'enforce') warnings.push(`GUARDRAIL_MODE "${rawMode}" unknown; using enforce`);
 
-  const rawModify = (env.GUARDRAIL_ON_MODIFY ?? '').trim().toLowerCase();
-  let onModify: Config['onModify'] = 'revoke';
-  if (rawModify === 'alert') onModify = 'alert';
-  else if (rawModify !== '' && rawModify !== 'revoke') warnings.push(`GUARDRAIL_ON_MODIFY "${rawModify}" unknown; using revoke`);
+  const onModify = choice('GUARDRAIL_ON_MODIFY', env.GUARDRAIL_ON_MODIFY, ['restore', 'revoke', 'alert'] as const, warnings);
+  const onModifyUnknown = choice('GUARDRAIL_ON_MODIFY_UNKNOWN', env.GUARDRAIL_ON_MODIFY_UNKNOWN,
+    ['alert', 'revoke-if-wider-than-before-unknown'] as const, warnings);
 
   let directions: Direction[] = ['ingress', 'egress'];
   const rawDirections = list(env.GUARDRAIL_DIRECTIONS).map((d) => d.toLowerCase());
@@ -53,7 +62,7 @@ export function loadConfig(env: Env): Config {
 
   // approvals: a table ARN turns them on; anything but "keep" for a lookup error means the safe default, revert
   const table = env.GUARDRAIL_APPROVALS_TABLE?.trim();
-  const arn = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}$/.exec(table ?? '');
+  const arn = TABLE_ARN.exec(table ?? '');
   if (table && !arn) warnings.push(`GUARDRAIL_APPROVALS_TABLE "${table}" is no table ARN; approvals off`);
   const approvals: Config['approvals'] = arn
     ? { tableArn: table!, region: arn[1]!, onLookupError: env.GUARDRAIL_ON_LOOKUP_ERROR?.trim() === 'keep' ? 'keep' : 'revert' }
@@ -85,6 +94,9 @@ export function loadConfig(env: Env): Config {
     onlyVpcs: list(env.GUARDRAIL_ONLY_VPCS),
     onlyTag: keyValue('GUARDRAIL_ONLY_TAG', env.GUARDRAIL_ONLY_TAG, warnings),
     onModify,
+    onModifyUnknown,
+    // guardrail's record of rule definitions sits beside the approval store, in its stack: TABLE-rules
+    rulesTable: approvals ? { tableArn: `${approvals.tableArn}-rules`, region: approvals.region } : undefined,
     notifyTopicArn: topic ? topic : undefined,
     selfRoleArn: self ? self : undefined,
     directions,

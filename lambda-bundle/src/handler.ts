@@ -9,6 +9,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ec2Port, snsPort, sqsPort } from './aws.js';
 import { loadConfig } from './config.js';
+import { configHistory } from './config-history.js';
+import { dynamoRecords } from './rule-records.js';
 import { dynamoPort } from './dynamo.js';
 import type { BatchResponse } from './batch.js';
 import { handleInvocation, type RetryResponse } from './retry.js';
@@ -26,6 +28,11 @@ const deps: Deps = {
   approvals: config.approvals && config.account && config.region
     ? { store: dynamoPort(config.approvals.tableArn, config.approvals.region), account: config.account, region: config.region }
     : undefined,
+  // a modified rule's previous definition: guardrail's own records, else AWS Config's history (previous.ts)
+  records: config.rulesTable && config.account && config.region
+    ? dynamoRecords(config.rulesTable.tableArn, config.rulesTable.region, config.account, config.region)
+    : undefined,
+  history: configHistory(),
 };
 
 /** Lambda's context, of which the function reads only the time it has left (a retry stops in time). */

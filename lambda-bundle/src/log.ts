@@ -4,7 +4,7 @@
 //
 // Every value comes from the (untrusted) event. A line must stay under CloudWatch Logs' 256 KB event limit, so rule
 // lists are capped (`rulesOmitted` says how many were left out) and free-text fields are cut where they are parsed.
-import type { Change, Decision, EventMeta, GroupRule, Origin, Principal } from './types.js';
+import type { Change, Decision, EventMeta, GroupRule, Origin, Principal, RuleDefinition } from './types.js';
 
 export type LogLine = Record<string, unknown>;
 export type LogSink = (line: LogLine) => void;
@@ -15,7 +15,9 @@ export const MAX_LOGGED_RULES = 50;
 export const MAX_LINE_CHARS = 200_000;
 
 // Absent keys are left undefined: JSON.stringify leaves them out of the line.
-const LEVELS: Record<string, 'warn' | 'error'> = { monitored: 'warn', reverted: 'warn', expired: 'warn', failed: 'error', forged: 'error', refused: 'error' };
+const LEVELS: Record<string, 'warn' | 'error'> = {
+  monitored: 'warn', reverted: 'warn', restored: 'warn', expired: 'warn', failed: 'error', forged: 'error', refused: 'error',
+};
 
 /** One rule as the log records it: protocol, ports, source (or destination, for egress) and its id when known. */
 export interface LoggedRule {
@@ -55,11 +57,16 @@ export function rulesOf(change: Change | undefined, d: Decision): LoggedRule[] {
 }
 
 /** A rule of a group as the log records it. */
+const sourceOf = (r: RuleDefinition): string =>
+  r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? (r.referencedGroupId ? pair(r.referencedUserId, r.referencedGroupId) : '?');
+
 export function loggedRule(r: GroupRule): LoggedRule {
-  return {
-    ruleId: r.ruleId, protocol: r.ipProtocol, fromPort: r.fromPort, toPort: r.toPort,
-    source: r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? (r.referencedGroupId ? pair(r.referencedUserId, r.referencedGroupId) : '?'),
-  };
+  return { ruleId: r.ruleId, protocol: r.ipProtocol, fromPort: r.fromPort, toPort: r.toPort, source: sourceOf(r) };
+}
+
+/** A modified rule's definition, before or after, as the log records it. */
+export function loggedDefinition(d: RuleDefinition): LoggedRule & { description?: string } {
+  return { protocol: d.ipProtocol, fromPort: d.fromPort, toPort: d.toPort, source: sourceOf(d), description: d.description };
 }
 
 export function decisionLine(meta: EventMeta, d: Decision, context: LineContext = {}): LogLine {
@@ -93,6 +100,9 @@ export function decisionLine(meta: EventMeta, d: Decision, context: LineContext 
     approver: d.approver,
     expiresAt: d.expiresAt,
     via: context.via,
+    // a modified rule: the definition it had before (restored, when the action is `restored`) and the one it was given
+    before: d.before ? loggedDefinition(d.before) : undefined,
+    after: d.after ? loggedDefinition(d.after) : undefined,
   };
   if (JSON.stringify(line).length > MAX_LINE_CHARS) {
     line.rulesOmitted = Math.max(all.length, d.ruleIds.length);

@@ -49,14 +49,15 @@ export interface Notification {
 }
 
 export function buildNotification(
-  result: Result, principal: Principal, change: Change | undefined, on: Action[] = ['reverted', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused'],
+  result: Result, principal: Principal, change: Change | undefined,
+  on: Action[] = ['reverted', 'restored', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused'],
 ): Notification | undefined {
   const acted = result.decisions.filter((d) => on.includes(d.action));
   if (acted.length === 0) return undefined;
   const has = (a: string) => acted.some((d) => d.action === a);
   // approved, expired and forged decisions carry the approval (id, approver, expiry) in their reason and the JSON below
   const headline = has('refused') ? 'REFUSED an unproven input' : has('failed') ? 'FAILED to revert' : has('reverted') || has('expired') || has('forged') ? 'reverted'
-    : has('approved') ? 'kept (approved)' : has('monitored') ? 'saw (not reverted)' : 'allowed';
+    : has('restored') ? 'restored' : has('approved') ? 'kept (approved)' : has('monitored') ? 'saw (not reverted)' : 'allowed';
   const groups = [...new Set(acted.map((d) => d.groupId ?? '?'))].join(',');
   const who = principal.arn ?? principal.roleArn ?? 'unknown principal';
   const subject = subjectLine(`guardrail ${headline} ${result.eventName ?? 'change'} ${groups} ${result.account ?? ''} ${result.region ?? ''}`);

@@ -1,14 +1,18 @@
 // One event, start to finish: parse, decide per group and direction, act, log, notify. The AWS calls go through
 // the ports in `deps`, so tests run this with fakes or against the simulator.
 import { applyApprovals, type ApprovalsPort, type ApprovalUnit } from './approvals.js';
+import type { HistoryPort } from './config-history.js';
 import { allowedPattern, directionIgnoreReason, eventIgnoreReason } from './decide.js';
 import { consoleSink, decisionLine, type LineContext, type LogSink } from './log.js';
 import { buildNotification, notify } from './notify.js';
 import { parseEvent } from './parse-event.js';
+import { decideModify, definitionOf, type ModifyUnit } from './modify.js';
 import { errorCode, isTransient, revokePermissions, revokeRuleIds, ruleMatches, type Outcome } from './revert.js';
+import { remember, type RecordedHow, type RecordsPort } from './rule-records.js';
 import { groupScope } from './scope.js';
 import { decideTags } from './tags.js';
-import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, Principal, Result, RuleInfo, SnsPort, SqsPort } from './types.js';
+import { accessOf } from './wider.js';
+import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, ParsedEvent, Principal, Result, RuleInfo, SnsPort, SqsPort } from './types.js';
 
 export interface Deps {
   config: Config;
@@ -19,6 +23,10 @@ export interface Deps {
   log?: LogSink;
   /** the approval store and this function's account and region (set when config.approvals is) */
   approvals?: { store: ApprovalsPort; account: string; region: string };
+  /** guardrail's record of rule definitions (the stack's table; set when config.rulesTable is) */
+  records?: RecordsPort;
+  /** AWS Config's history of security groups (a modified rule's previous definition, when there is no record) */
+  history?: HistoryPort;
 }
 
 /** What one decision acts on: one group, one direction, its rule ids or its permissions. */
@@ -94,7 +102,7 @@ async function plan(change: Change, ec2: Ec2Port, lookup: boolean): Promise<Plan
       const reason = `could not describe the modified rules (${errorCode(err)})`;
       return { units: [], settled: [{ groupId: change.groupId, ruleIds: ids, direction: null, action: 'failed', reason }] };
     }
-    const units = new Map<Direction, Unit>();
+    const units = new Map<Direction, Unit & { observed: RuleInfo[] }>();
     for (const id of ids) {
       const rule = known.get(id);
       if (!rule) {
@@ -106,8 +114,10 @@ async function plan(change: Change, ec2: Ec2Port, lookup: boolean): Promise<Plan
         continue;
       }
       const direction: Direction = rule.isEgress ? 'egress' : 'ingress';
-      const unit = units.get(direction) ?? { groupId: change.groupId, direction, ruleIds: [] };
+      // the rules as EC2 holds them now: what a modification is judged on (modify.ts)
+      const unit = units.get(direction) ?? { groupId: change.groupId, direction, ruleIds: [], observed: [] };
       unit.ruleIds.push(id);
+      unit.observed.push(rule);
       units.set(direction, unit);
     }
     return { units: [...units.values()], settled };
@@ -159,41 +169,96 @@ async function describeRulesTolerant(ec2: Ec2Port, ids: string[]): Promise<Map<s
   return out;
 }
 
+/** The definitions of a unit's rules as the event (an addition's response) or EC2 (a modification) gave them. */
+function definitions(unit: Unit, change: Change): Map<string, { isEgress: boolean; definition: ReturnType<typeof definitionOf> }> {
+  const out = new Map<string, { isEgress: boolean; definition: ReturnType<typeof definitionOf> }>();
+  const isEgress = unit.direction === 'egress';
+  for (const r of unit.observed ?? []) out.set(r.ruleId, { isEgress: r.isEgress, definition: definitionOf(r) });
+  if (change.kind === 'rule-ids') for (const r of change.rules) if (!out.has(r.ruleId)) out.set(r.ruleId, { isEgress, definition: definitionOf(r) });
+  return out;
+}
+
+/**
+ * Records what a decision keeps (guardrail's record of rule definitions): an addition's rules as its response
+ * describes them, seen at the event's time; a modification's as EC2 described them now. Rules it cannot read are
+ * not recorded. A failure to write becomes a note in the decision's reason.
+ */
+async function recordKept(deps: Deps, unit: Unit, change: Change, decision: Decision, how: RecordedHow, ctx: EventContext): Promise<void> {
+  if (!deps.records) return;
+  const known = definitions(unit, change);
+  const at = change.kind === 'modify' ? Date.now() : Date.parse(ctx.eventTime ?? '');
+  const seenAt = Number.isFinite(at) ? at : Date.now();
+  const records = decision.ruleIds.flatMap((ruleId) => {
+    const k = known.get(ruleId);
+    return k && accessOf(k.definition)
+      ? [{ groupId: unit.groupId, ruleId, isEgress: k.isEgress, definition: k.definition, seenAt, how, ...(ctx.eventId ? { eventId: ctx.eventId } : {}) }]
+      : [];
+  });
+  if (records.length === 0) return;
+  const note = await remember(deps.records, records);
+  if (note) decision.reason = `${decision.reason}; ${note}`;
+}
+
+interface EventContext {
+  change: Change;
+  eventId: string | null;
+  eventTime: string | null;
+}
+
 async function decideUnit(
-  unit: Unit, deps: Deps, principal: Principal, isModify: boolean, describe: (id: string) => Promise<GroupInfo | undefined>,
+  unit: Unit, deps: Deps, principal: Principal, ctx: EventContext, describe: (id: string) => Promise<GroupInfo | undefined>,
   opts: EventOptions,
 ): Promise<Decision | Decision[]> {
   const { config, ec2 } = deps;
+  const { change } = ctx;
   const base = { groupId: unit.groupId, ruleIds: unit.ruleIds, direction: unit.direction };
+  const kept = async (d: Decision, how: RecordedHow): Promise<Decision> => {
+    await recordKept(deps, unit, change, d, how, ctx);
+    return d;
+  };
   const ignored = directionIgnoreReason(config, unit.direction);
   if (ignored) return { ...base, action: 'ignored', reason: ignored };
   const pattern = allowedPattern(config, principal);
-  if (pattern) return { ...base, action: 'allowed', reason: `caller matches allowed principal ${pattern}` };
+  if (pattern) return kept({ ...base, action: 'allowed', reason: `caller matches allowed principal ${pattern}` }, 'allowed');
 
   const scope = await groupScope(config, unit.groupId, describe);
   if (scope?.byTag && opts.ageSeconds !== undefined && opts.ageSeconds < config.settleSeconds) {
     throw new Hold(Math.ceil(config.settleSeconds - opts.ageSeconds), `${scope.reason}: decided once the group's tag events have been`);
   }
-  if (scope) return { ...base, action: scope.action, reason: scope.reason };
-  if (isModify && config.onModify === 'alert') return { ...base, action: 'monitored', reason: 'onModify=alert' };
+  if (change.kind === 'modify' && scope?.action !== 'allowed' && scope?.action !== 'failed') {
+    const reportOnly = scope ? 'monitor mode' : config.onModify === 'alert' ? 'onModify=alert' : undefined;
+    const o = await decideModify(unit as ModifyUnit, deps, {
+      eventId: ctx.eventId, eventTime: ctx.eventTime, requested: change.rules, ageSeconds: opts.ageSeconds,
+    }, reportOnly);
+    if (o.recheckSeconds !== undefined) opts.recheckSeconds = Math.max(opts.recheckSeconds ?? 0, o.recheckSeconds);
+    return o.decisions;
+  }
+  if (scope) {
+    const d: Decision = { ...base, action: scope.action, reason: scope.reason };
+    return scope.action === 'failed' ? d : kept(d, scope.action === 'monitored' ? 'monitored' : 'allowed');
+  }
 
-  let kept: Decision[] = [];
+  let approved: Decision[] = [];
   let note: string | undefined;
   if (deps.approvals && config.approvals) {
     const o = await applyApprovals(ec2, deps.approvals.store, {
       ...deps.approvals, onLookupError: config.approvals.onLookupError, graceMinutes: config.graceMinutes, ageSeconds: opts.ageSeconds,
     }, unit);
     if (o.recheckSeconds !== undefined) opts.recheckSeconds = Math.max(opts.recheckSeconds ?? 0, o.recheckSeconds);
+    for (const d of o.kept) if (d.action === 'approved') await recordKept(deps, unit, change, d, 'approved', ctx);
     if (!o.rest) return o.kept;
-    ({ kept, note } = o);
+    ({ kept: approved, note } = o);
     unit = o.rest;
   }
   const { gone, ...outcome }: Outcome = unit.permissions && unit.ruleIds.length === 0
     ? await revokePermissions(ec2, unit.direction, unit.groupId, unit.permissions)
     : await revokeRuleIds(ec2, unit.direction, unit.groupId, unit.ruleIds);
-  if (gone && opts.current) return [...kept, { ...base, ruleIds: unit.ruleIds, action: 'ignored', reason: `nothing left to revert now: ${outcome.reason}` }];
-  return [...kept, { ...base, ruleIds: unit.ruleIds, ...outcome, ...(note ? { reason: `${note}; ${outcome.reason}` } : {}) }];
+  if (gone && opts.current) return [...approved, { ...base, ruleIds: unit.ruleIds, action: 'ignored', reason: `nothing left to revert now: ${outcome.reason}` }];
+  return [...approved, { ...base, ruleIds: unit.ruleIds, ...outcome, ...(note ? { reason: `${note}; ${outcome.reason}` } : {}) }];
 }
+
+const contextOf = (parsed: Extract<ParsedEvent, { ok: true }>): EventContext =>
+  ({ change: parsed.change, eventId: parsed.meta.eventId, eventTime: parsed.origin.eventTime });
 
 export async function processEvent(event: unknown, deps: Deps, opts: EventOptions = {}): Promise<Result> {
   const parsed = parseEvent(event);
@@ -224,8 +289,9 @@ export async function processEvent(event: unknown, deps: Deps, opts: EventOption
     } else {
       const { units, settled } = await plan(parsed.change, deps.ec2, deps.approvals !== undefined && deps.config.mode === 'enforce');
       const describe = groupCache(deps.ec2, vpcs);
+      const ctx = contextOf(parsed);
       decisions = [...settled];
-      for (const unit of units) decisions.push(...[await decideUnit(unit, deps, principal, parsed.change.kind === 'modify', describe, opts)].flat());
+      for (const unit of units) decisions.push(...[await decideUnit(unit, deps, principal, ctx, describe, opts)].flat());
     }
   }
   return report({ ...parsed.meta, decisions }, deps, { origin: parsed.origin, principal, change, via: opts.via }, vpcs);

@@ -50,12 +50,12 @@ export interface RetryResponse {
 }
 
 /**
- * What the response counts each logged action as: what was undone (a rule revoked, an expired approval's rule, a
- * forged label taken off), what was let be (allowed, approved and so kept, monitored), nothing to do, and what was
+ * What the response counts each logged action as: what was undone (a rule revoked, a modified rule restored, an
+ * expired approval's rule, a forged label taken off), what was let be (allowed, approved and so kept, monitored), nothing to do, and what was
  * not undone (failed, or refused: a message that is not guardrail's).
  */
 const BUCKET: Record<Action, 'reverted' | 'ignored' | 'allowed' | 'failed'> = {
-  reverted: 'reverted', expired: 'reverted', forged: 'reverted',
+  reverted: 'reverted', restored: 'reverted', expired: 'reverted', forged: 'reverted',
   allowed: 'allowed', approved: 'allowed', monitored: 'allowed',
   ignored: 'ignored',
   failed: 'failed', refused: 'failed',

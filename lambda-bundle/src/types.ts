@@ -1,7 +1,8 @@
 // Shared shapes of the revert function. Everything here is plain data; the AWS calls sit behind the two ports.
 
 export type Direction = 'ingress' | 'egress';
-export type Action = 'reverted' | 'allowed' | 'monitored' | 'ignored' | 'failed' | 'approved' | 'expired' | 'forged' | 'refused';
+export type Action = 'reverted' | 'restored' | 'allowed' | 'monitored' | 'ignored' | 'failed' | 'approved' | 'expired' | 'forged'
+  | 'refused';
 export type EventName = 'AuthorizeSecurityGroupIngress' | 'AuthorizeSecurityGroupEgress' | 'ModifySecurityGroupRules'
   | 'CreateTags' | 'DeleteTags' | 'CreateSecurityGroup';
 
@@ -80,6 +81,9 @@ export interface Decision {
   approvalId?: string;
   approver?: string;
   expiresAt?: string;
+  /** a modified rule: its previous definition (guardrail's record or AWS Config's) and the one EC2 holds now */
+  before?: RuleDefinition;
+  after?: RuleDefinition;
 }
 
 export interface Result extends EventMeta {
@@ -93,7 +97,12 @@ export interface Config {
   exemptGroups: string[];
   onlyVpcs: string[];
   onlyTag?: { key: string; value: string };
-  onModify: 'revoke' | 'alert';
+  /** ModifySecurityGroupRules: restore a widened rule's previous definition, revoke it, or only report it */
+  onModify: 'restore' | 'revoke' | 'alert';
+  /** restore, when no source knows the previous definition: report it, or revoke a rule open to the world */
+  onModifyUnknown: 'alert' | 'revoke-if-wider-than-before-unknown';
+  /** the table of rule records, by ARN, beside the approval store (rule-records.ts); unset: no records */
+  rulesTable?: { tableArn: string; region: string };
   notifyTopicArn?: string;
   selfRoleArn?: string;
   directions: Direction[];
@@ -123,16 +132,11 @@ export interface GroupInfo {
   tags: Record<string, string>;
 }
 
-export interface RuleInfo {
-  ruleId: string;
-  groupId: string;
-  isEgress: boolean;
-}
-
-/** A rule of a group as DescribeSecurityGroupRules reports it: one source per rule. */
-export interface GroupRule {
-  ruleId: string;
-  isEgress: boolean;
+/**
+ * What a rule grants, and its description: a protocol, its ports (ICMP: type and code), one source (or, for egress,
+ * destination). The fields are DescribeSecurityGroupRules' own.
+ */
+export interface RuleDefinition {
   ipProtocol: string;
   fromPort?: number;
   toPort?: number;
@@ -141,6 +145,18 @@ export interface GroupRule {
   prefixListId?: string;
   referencedGroupId?: string;
   referencedUserId?: string;
+  description?: string;
+}
+
+/** A rule of a group as DescribeSecurityGroupRules reports it: one source per rule. */
+export interface GroupRule extends RuleDefinition {
+  ruleId: string;
+  isEgress: boolean;
+}
+
+/** A rule looked up by id: its group, direction and definition as EC2 holds them. */
+export interface RuleInfo extends GroupRule {
+  groupId: string;
 }
 
 export interface TaggedRule extends GroupRule {
@@ -170,6 +186,8 @@ export interface Ec2Port {
   untag(resources: string[], keys: string[]): Promise<void>;
   /** Returns how many permissions EC2 reported back as UnknownIpPermissions. */
   revoke(request: RevokeRequest): Promise<{ unknownPermissions: number }>;
+  /** ModifySecurityGroupRules: each rule keeps its id, tags and direction, and gets the definition given. */
+  modifyRules(groupId: string, rules: { ruleId: string; definition: RuleDefinition }[]): Promise<void>;
 }
 
 /** A message the function received from its own dead-letter queue: SQS's fields, every one still untrusted text. */

@@ -45,26 +45,37 @@ describe('groupOutOfScope', () => {
 });
 
 describe('loadConfig', () => {
-  it('defaults to enforce, revoke, both directions', () => {
-    expect(loadConfig({})).toMatchObject({ mode: 'enforce', onModify: 'revoke', directions: ['ingress', 'egress'], allowPrincipals: [], warnings: [] });
+  it('defaults to enforce, restore (alert when the previous definition is unknown), both directions', () => {
+    expect(loadConfig({})).toMatchObject({
+      mode: 'enforce', onModify: 'restore', onModifyUnknown: 'alert', directions: ['ingress', 'egress'], allowPrincipals: [], warnings: [],
+    });
+    expect(loadConfig({})).not.toHaveProperty('rulesTable', expect.anything());
   });
   it('parses every variable', () => {
     const c = loadConfig({
       GUARDRAIL_MODE: 'MONITOR', GUARDRAIL_ON_MODIFY: 'alert', GUARDRAIL_DIRECTIONS: 'egress', GUARDRAIL_ALLOW_PRINCIPALS: ' a , b ,',
       GUARDRAIL_EXEMPT_TAG: 'k=v=w', GUARDRAIL_EXEMPT_GROUPS: 'sg-1,sg-2', GUARDRAIL_ONLY_VPCS: 'vpc-1', GUARDRAIL_ONLY_TAG: 'env=prod',
       GUARDRAIL_NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:t', GUARDRAIL_SELF_ROLE_ARN: 'arn:aws:iam::1:role/r', AWS_REGION: 'eu-west-1',
+      GUARDRAIL_ON_MODIFY_UNKNOWN: 'revoke-if-wider-than-before-unknown',
     });
     expect(c).toEqual({
-      mode: 'monitor', onModify: 'alert', directions: ['egress'], allowPrincipals: ['a', 'b'], exemptTag: { key: 'k', value: 'v=w' },
+      mode: 'monitor', onModify: 'alert', onModifyUnknown: 'revoke-if-wider-than-before-unknown', directions: ['egress'], rulesTable: undefined, allowPrincipals: ['a', 'b'], exemptTag: { key: 'k', value: 'v=w' },
       exemptGroups: ['sg-1', 'sg-2'], onlyVpcs: ['vpc-1'], onlyTag: { key: 'env', value: 'prod' }, notifyTopicArn: 'arn:aws:sns:us-east-1:1:t',
       selfRoleArn: 'arn:aws:iam::1:role/r', region: 'eu-west-1', warnings: [], account: undefined, approvals: undefined, queue: undefined,
-      notifyOn: ['reverted', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused'], settleSeconds: 30, graceMinutes: 60,
+      notifyOn: ['reverted', 'restored', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused'], settleSeconds: 30, graceMinutes: 60,
     });
   });
   it('falls back safely on bad values, with warnings', () => {
-    const c = loadConfig({ GUARDRAIL_MODE: 'off', GUARDRAIL_ON_MODIFY: 'ignore', GUARDRAIL_DIRECTIONS: 'sideways', GUARDRAIL_EXEMPT_TAG: 'novalue' });
-    expect(c).toMatchObject({ mode: 'enforce', onModify: 'revoke', directions: ['ingress', 'egress'], exemptTag: undefined });
-    expect(c.warnings).toHaveLength(4);
+    const c = loadConfig({
+      GUARDRAIL_MODE: 'off', GUARDRAIL_ON_MODIFY: 'ignore', GUARDRAIL_DIRECTIONS: 'sideways', GUARDRAIL_EXEMPT_TAG: 'novalue',
+      GUARDRAIL_ON_MODIFY_UNKNOWN: 'revoke',
+    });
+    expect(c).toMatchObject({ mode: 'enforce', onModify: 'restore', onModifyUnknown: 'alert', rulesTable: undefined, directions: ['ingress', 'egress'], exemptTag: undefined });
+    expect(c.warnings).toHaveLength(5);
+  });
+  it('keeps the rule records beside the approval store (TABLE-rules, in its region)', () => {
+    expect(loadConfig({ GUARDRAIL_APPROVALS_TABLE: 'arn:aws:dynamodb:eu-west-1:999999999999:table/guardrail-approvals' }).rulesTable)
+      .toEqual({ tableArn: 'arn:aws:dynamodb:eu-west-1:999999999999:table/guardrail-approvals-rules', region: 'eu-west-1' });
   });
 });
 

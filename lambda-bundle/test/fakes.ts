@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
-import type { Config, Ec2Port, GroupInfo, GroupRule, Permission, RevokeRequest, RuleInfo, SnsPort, TaggedRule } from '../src/types.js';
+import type { Config, Ec2Port, GroupInfo, GroupRule, Permission, RevokeRequest, RuleDefinition, RuleInfo, SnsPort, TaggedRule } from '../src/types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/cloudtrail', import.meta.url));
 
@@ -22,7 +22,16 @@ export interface FakeRule {
   prefixList?: string;
   refGroup?: string;
   refUser?: string;
+  description?: string;
   tags?: Record<string, string>;
+}
+
+/** A fake rule as DescribeSecurityGroupRules describes it. */
+export function described(r: FakeRule, groupId: string): RuleInfo {
+  return {
+    ruleId: r.ruleId, groupId, isEgress: r.isEgress, ipProtocol: r.protocol, fromPort: r.from, toPort: r.to, cidrIpv4: r.cidr4,
+    cidrIpv6: r.cidr6, prefixListId: r.prefixList, referencedGroupId: r.refGroup, referencedUserId: r.refUser, description: r.description,
+  };
 }
 
 export interface FakeGroup {
@@ -59,7 +68,8 @@ export class FakeEc2 implements Ec2Port {
   calls: { op: string; input: unknown }[] = [];
   revokes: RevokeRequest[] = [];
   /** Errors to throw, by operation, consumed in order. */
-  failNext: Partial<Record<'describeGroup' | 'describeRules' | 'revoke' | 'tagRules' | 'untag', Error[]>> = {};
+  failNext: Partial<Record<'describeGroup' | 'describeRules' | 'revoke' | 'tagRules' | 'untag' | 'modifyRules', Error[]>> = {};
+  modifies: { groupId: string; rules: { ruleId: string; definition: RuleDefinition }[] }[] = [];
 
   addGroup(g: Partial<FakeGroup> & { groupId: string }): FakeGroup {
     const group: FakeGroup = { name: g.groupId, vpcId: 'vpc-default', defaultVpc: true, tags: {}, rules: [], ...g };
@@ -67,7 +77,7 @@ export class FakeEc2 implements Ec2Port {
     return group;
   }
 
-  private maybeFail(op: 'describeGroup' | 'describeRules' | 'revoke' | 'tagRules' | 'untag'): void {
+  private maybeFail(op: 'describeGroup' | 'describeRules' | 'revoke' | 'tagRules' | 'untag' | 'modifyRules'): void {
     const err = this.failNext[op]?.shift();
     if (err) throw err;
   }
@@ -82,7 +92,7 @@ export class FakeEc2 implements Ec2Port {
   async describeRules(ruleIds: string[]): Promise<RuleInfo[]> {
     this.calls.push({ op: 'describeRules', input: ruleIds });
     this.maybeFail('describeRules');
-    const all = [...this.groups.values()].flatMap((g) => g.rules.map((r) => ({ ruleId: r.ruleId, groupId: g.groupId, isEgress: r.isEgress })));
+    const all = [...this.groups.values()].flatMap((g) => g.rules.map((r) => described(r, g.groupId)));
     const missing = ruleIds.find((id) => !all.some((r) => r.ruleId === id));
     if (missing) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${missing}' does not exist`);
     return all.filter((r) => ruleIds.includes(r.ruleId));
@@ -92,10 +102,7 @@ export class FakeEc2 implements Ec2Port {
     this.calls.push({ op: 'groupRules', input: groupId });
     const g = this.groups.get(groupId);
     if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
-    return g.rules.map((r) => ({
-      ruleId: r.ruleId, isEgress: r.isEgress, ipProtocol: r.protocol, fromPort: r.from, toPort: r.to, cidrIpv4: r.cidr4,
-      cidrIpv6: r.cidr6, prefixListId: r.prefixList, referencedGroupId: r.refGroup, referencedUserId: r.refUser,
-    }));
+    return g.rules.map((r) => described(r, groupId));
   }
 
   async taggedRules(key: string): Promise<TaggedRule[]> {
@@ -148,6 +155,26 @@ export class FakeEc2 implements Ec2Port {
       g.rules = g.rules.filter((r) => !hit.includes(r));
     }
     return { unknownPermissions: unknown };
+  }
+
+  /** As EC2 does it: every rule must exist in the group, and each keeps its id, direction and tags. */
+  async modifyRules(groupId: string, rules: { ruleId: string; definition: RuleDefinition }[]): Promise<void> {
+    this.calls.push({ op: 'modifyRules', input: { groupId, rules } });
+    this.modifies.push({ groupId, rules });
+    this.maybeFail('modifyRules');
+    const g = this.groups.get(groupId);
+    if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
+    const found = rules.map(({ ruleId }) => {
+      const r = g.rules.find((x) => x.ruleId === ruleId);
+      if (!r) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${ruleId}' does not exist`);
+      return r;
+    });
+    rules.forEach(({ definition: d }, i) => {
+      Object.assign(found[i]!, {
+        protocol: d.ipProtocol, from: d.fromPort, to: d.toPort, cidr4: d.cidrIpv4, cidr6: d.cidrIpv6, prefixList: d.prefixListId,
+        refGroup: d.referencedGroupId, refUser: d.referencedUserId, description: d.description,
+      });
+    });
   }
 }
 

@@ -231,24 +231,35 @@ describe('idempotence and errors', () => {
   });
 });
 
-describe('ModifySecurityGroupRules', () => {
+describe('ModifySecurityGroupRules (no record and no AWS Config in these deps: the previous definition is unknown; modify.test.ts has the rest)', () => {
   const modified: FakeRule = { ruleId: 'sgr-0mod', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' };
   const event = modifyEvent([{ id: 'sgr-0mod', values: { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '0.0.0.0/0', Description: 'oops' } }]);
+  const UNKNOWN = 'previous definition unknown (no rule records; AWS Config not asked)';
 
-  it('onModify=revoke revokes the modified rule in its direction', async () => {
+  it('by default (restore, onModifyUnknown alert) reports it failed and touches nothing', async () => {
     const ec2 = world([modified]);
     const sns = new FakeSns();
     const r = await run(event, ec2, { GUARDRAIL_NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:t' }, sns);
-    expect(r.decisions).toEqual([{ groupId: SG, ruleIds: ['sgr-0mod'], direction: 'ingress', action: 'reverted', reason: 'revoked 1 ingress rule(s) by id' }]);
-    expect(remaining(ec2)).toEqual(KEEP_IDS);
+    expect(r.decisions).toEqual([expect.objectContaining({ groupId: SG, ruleIds: ['sgr-0mod'], direction: 'ingress', action: 'failed',
+      reason: `${UNKNOWN}; left as it is (onModifyUnknown=alert)` })]);
+    expect(ec2.revokes).toEqual([]);
+    expect(remaining(ec2)).toContain('sgr-0mod');
     expect(sns.messages[0]?.message).toContain('modified to tcp 22 from 0.0.0.0/0 (sgr-0mod) "oops"');
+  });
+
+  it('onModify=revoke revokes the modified rule in its direction', async () => {
+    const ec2 = world([modified]);
+    const r = await run(event, ec2, { GUARDRAIL_ON_MODIFY: 'revoke' });
+    expect(r.decisions).toEqual([expect.objectContaining({ groupId: SG, ruleIds: ['sgr-0mod'], direction: 'ingress', action: 'reverted',
+      reason: `${UNKNOWN}; revoked 1 ingress rule(s) by id (onModify=revoke)` })]);
+    expect(remaining(ec2)).toEqual(KEEP_IDS);
   });
 
   it('onModify=alert only reports it, with the new values', async () => {
     const ec2 = world([modified]);
     const sns = new FakeSns();
     const r = await run(event, ec2, { GUARDRAIL_ON_MODIFY: 'alert', GUARDRAIL_NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:t' }, sns);
-    expect(r.decisions[0]).toMatchObject({ action: 'monitored', reason: 'onModify=alert', direction: 'ingress' });
+    expect(r.decisions[0]).toMatchObject({ action: 'monitored', reason: `${UNKNOWN}; not acted on (onModify=alert)`, direction: 'ingress' });
     expect(ec2.revokes).toEqual([]);
     expect(remaining(ec2)).toContain('sgr-0mod');
     expect(sns.messages).toHaveLength(1);
@@ -261,12 +272,13 @@ describe('ModifySecurityGroupRules', () => {
       { id: 'sgr-0mod', values: { IpProtocol: 'tcp', FromPort: '22', ToPort: '22', CidrIpv4: '0.0.0.0/0' } },
       { id: 'sgr-0modout', values: { IpProtocol: '-1', CidrIpv6: '::/0' } },
       { id: 'sgr-0vanished', values: { IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' } },
-    ]), ec2);
-    expect(r.decisions).toEqual([
-      { groupId: SG, ruleIds: ['sgr-0vanished'], direction: null, action: 'ignored', reason: 'the modified rule no longer exists' },
-      { groupId: SG, ruleIds: ['sgr-0mod'], direction: 'ingress', action: 'reverted', reason: 'revoked 1 ingress rule(s) by id' },
-      { groupId: SG, ruleIds: ['sgr-0modout'], direction: 'egress', action: 'reverted', reason: 'revoked 1 egress rule(s) by id' },
+    ]), ec2, { GUARDRAIL_ON_MODIFY: 'revoke' });
+    expect(r.decisions.map((d) => [d.ruleIds, d.direction, d.action])).toEqual([
+      [['sgr-0vanished'], null, 'ignored'],
+      [['sgr-0mod'], 'ingress', 'reverted'],
+      [['sgr-0modout'], 'egress', 'reverted'],
     ]);
+    expect(r.decisions[0]?.reason).toBe('the modified rule no longer exists');
     expect(remaining(ec2)).toEqual(KEEP_IDS);
   });
 });

@@ -2,7 +2,7 @@
 // CloudWatch filter pattern that says the same thing. Flag values are checked here (exit 2 with the flag named).
 import { UsageError } from '../errors.js';
 
-export const ACTIONS = ['ignored', 'allowed', 'monitored', 'approved', 'reverted', 'failed', 'expired', 'forged', 'refused'] as const;
+export const ACTIONS = ['ignored', 'allowed', 'monitored', 'approved', 'reverted', 'restored', 'failed', 'expired', 'forged', 'refused'] as const;
 
 export interface ActivityQuery {
   sinceMs: number;

@@ -7,6 +7,8 @@ export interface StorePlace {
   region: string;
   tableName: string;
   tableArn: string;
+  /** guardrail's record of rule definitions, beside the approvals (templates/approvals.yaml RuleTable) */
+  rulesTableArn: string;
   /** the store's own stack, deployed before any target */
   stackName: string;
 }
@@ -19,6 +21,7 @@ export function storePlace(config: GuardrailConfig, callerAccount: string, parti
   return {
     account, region, tableName: a.tableName, stackName: `${config.stackName}-approvals`,
     tableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${a.tableName}`,
+    rulesTableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${a.tableName}-rules`,
   };
 }
 

@@ -62,7 +62,10 @@ export interface GuardrailConfig {
   policy: {
     mode: 'enforce' | 'monitor';
     directions: ('ingress' | 'egress')[];
-    onModify: 'revoke' | 'alert';
+    /** ModifySecurityGroupRules that widens a rule: put its previous definition back, revoke it, or only report it */
+    onModify: 'restore' | 'revoke' | 'alert';
+    /** restore, when neither guardrail's record nor AWS Config knows the previous definition */
+    onModifyUnknown: 'alert' | 'revoke-if-wider-than-before-unknown';
     allowPrincipals: string[];
     exemptTag: string | null;
     exemptGroups: string[];
@@ -102,7 +105,7 @@ export interface GuardrailConfig {
 export type Engine = 'direct' | 'stacksets';
 
 /** The function's decisions that notifications.on can name. */
-export const NOTIFY_ACTIONS = ['reverted', 'allowed', 'monitored', 'ignored', 'failed', 'approved', 'expired', 'forged', 'refused'] as const;
+export const NOTIFY_ACTIONS = ['reverted', 'restored', 'allowed', 'monitored', 'ignored', 'failed', 'approved', 'expired', 'forged', 'refused'] as const;
 export type NotifyAction = typeof NOTIFY_ACTIONS[number];
 
 export interface StackSetsSettings {
@@ -134,7 +137,8 @@ export function defaultConfig(): GuardrailConfig {
     policy: {
       mode: 'enforce',
       directions: ['ingress', 'egress'],
-      onModify: 'revoke',
+      onModify: 'restore',
+      onModifyUnknown: 'alert',
       allowPrincipals: [],
       exemptTag: 'guardrail:exempt=true',
       exemptGroups: [],
@@ -319,7 +323,8 @@ export const POLICY_ENV_BUDGET = 3500;
 export const policySchema = z.strictObject({
   mode: z.enum(['enforce', 'monitor']).optional(),
   directions: uniqueList(z.enum(['ingress', 'egress']), 'direction').min(1).optional(),
-  onModify: z.enum(['revoke', 'alert']).optional(),
+  onModify: z.enum(['restore', 'revoke', 'alert']).optional(),
+  onModifyUnknown: z.enum(['alert', 'revoke-if-wider-than-before-unknown']).optional(),
   allowPrincipals: z
     .array(principalPattern('policy', 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Admin*'))
     .optional(),

@@ -58,7 +58,7 @@ describe('precedence: defaults < file < flags', () => {
         'organization.roleName', 'organization.externalId', 'organization.sessionName', 'organization.includeOUs',
         'organization.excludeOUs', 'organization.excludeAccounts', 'organization.includeManagementAccount',
         'trail.mode', 'trail.homeRegion', 'trail.retentionDays',
-        'policy.mode', 'policy.directions', 'policy.onModify', 'policy.allowPrincipals', 'policy.exemptTag',
+        'policy.mode', 'policy.directions', 'policy.onModify', 'policy.onModifyUnknown', 'policy.allowPrincipals', 'policy.exemptTag',
         'policy.exemptGroups', 'policy.onlyVpcs', 'policy.onlyTag', 'policy.settleSeconds',
         'notifications.email', 'notifications.topicArn', 'notifications.on', 'function.reservedConcurrency',
         'approvals.enabled', 'approvals.account', 'approvals.region', 'approvals.tableName', 'approvals.maxDuration',

@@ -9,6 +9,7 @@ import { addAccount, applyFaults, serialiseState } from './sim.js';
 import { closeLoop, emitCloudTrailEvent } from './loop.js';
 import { startSchedules } from './schedule.js';
 import { createTrail } from './services/cloudtrail.js';
+import { setRecording } from './services/config.js';
 import { createAssumableRole } from './services/sts.js';
 import { scpCheck } from './scp.js';
 import { closeSqsPolling, startSqsPolling } from './esm.js';
@@ -211,6 +212,16 @@ export async function startServer(state: SimState, services: Service[], port = 0
           });
           return reply(200, { name: trail.name, arn: trail.arn, homeRegion: trail.homeRegion, isLogging: trail.isLogging,
             isMultiRegionTrail: trail.isMultiRegionTrail, isOrganizationTrail: trail.isOrganizationTrail });
+        }
+        case 'POST /_sim/config': {
+          // AWS Config's recorder for security groups, on or off, in one region or every region of an account
+          const account = body.account;
+          const region = typeof body.region === 'string' ? body.region : undefined;
+          if (typeof account !== 'string' || !state.org.accounts.has(account)) return reply(404, { error: `no account ${String(account)}` });
+          if (region !== undefined && !state.regions.includes(region)) return reply(404, { error: `no region ${region}` });
+          if (typeof body.recording !== 'boolean') return reply(400, { error: 'recording must be true or false' });
+          setRecording(state, account, body.recording, region);
+          return reply(200, { account, regions: region ? [region] : state.regions, recording: body.recording });
         }
         case 'GET /_sim/invocations': {
           const account = url.searchParams.get('account');

@@ -359,6 +359,18 @@ export type StackStatus =
   | 'REVIEW_IN_PROGRESS';
 
 /** Everything one account holds in one region. */
+/** One AWS Config configuration item of a security group (services/config.ts). */
+export interface ConfigItem {
+  /** epoch milliseconds, on the simulated clock */
+  capturedAt: number;
+  status: 'ResourceDiscovered' | 'OK' | 'ResourceDeleted';
+  /** the group as Config records it (a JSON string, as GetResourceConfigHistory returns it) */
+  configuration: string;
+  stateId: string;
+  /** the CloudTrail event ids of the calls that made this change */
+  relatedEvents: string[];
+}
+
 export interface RegionState {
   accountId: string;
   region: string;
@@ -385,6 +397,11 @@ export interface RegionState {
   events: RecordedEvent[];
   /** CloudFormation's slice: owned by services/cloudformation */
   cfn: unknown;
+  /**
+   * AWS Config's recorder for AWS::EC2::SecurityGroup (POST /_sim/config): while `recording`, every change of a group
+   * adds a configuration item; the items stay when recording stops. Unset: this account and region have no recorder.
+   */
+  configRecorder?: { recording: boolean; items: Map<string, ConfigItem[]> };
 }
 
 export interface AccountState {

@@ -282,6 +282,8 @@ beforeAll(async () => {
   const storeResolve = resolver(storeTemplate, store.parameters, {});
   const table = storeTemplate.Resources.ApprovalTable!.Properties as { ResourcePolicy: { PolicyDocument: { Statement: Statement[] } } };
   documents.push({ where: 'approvals.yaml ApprovalTable', statements: storeResolve(table.ResourcePolicy.PolicyDocument.Statement) as Statement[], pinned: true });
+  const rules = storeTemplate.Resources.RuleTable!.Properties as typeof table;
+  documents.push({ where: 'approvals.yaml RuleTable', statements: storeResolve(rules.ResourcePolicy.PolicyDocument.Statement) as Statement[], pinned: true });
 
   for (const [name, file] of [['direct', null], ['stacksets', { deploy: { engine: 'stacksets' as const } }]] as const) {
     const scp = JSON.parse(renderScp(resolveConfig({ ...file, policy: { exemptTag: 'skip=yes', onlyTag: 'env=prod' } }).config).content) as { Statement: Statement[] };
@@ -294,7 +296,7 @@ beforeAll(async () => {
 
 describe('least privilege, by the AWS service data', () => {
   it('has every document to check', () => {
-    expect(documents.length).toBeGreaterThanOrEqual(8);
+    expect(documents.length).toBeGreaterThanOrEqual(9);
     expect(documents.map((d) => d.where).join('\n')).toMatch(/HasApprovals=true,HasTopic=true,CreateTopic=true/);
   });
 

@@ -151,12 +151,17 @@ export function authorizeResponseElements(requestId: string, rules: SecurityGrou
   return { requestId, _return: true, securityGroupRuleSet: items(rules.map((r) => ruleElement(r, region))) };
 }
 
-/** requestParameters of ModifySecurityGroupRules: PascalCase under ModifySecurityGroupRulesRequest. */
+/**
+ * requestParameters of ModifySecurityGroupRules: PascalCase under ModifySecurityGroupRulesRequest, each update with
+ * CloudTrail's positional `tag` (its number in the Query list), as a record captured from AWS shows it for one rule
+ * (see docs/protection.md, "Modified rules").
+ */
 export function modifyRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
-  const updates = asArray(input.SecurityGroupRule).map((u) => {
+  const updates = asArray(input.SecurityGroupRule).map((u, i) => {
     const r = (u.SecurityGroupRule ?? {}) as Record<string, unknown>;
     return compact({
       SecurityGroupRuleId: str(u.SecurityGroupRuleId),
+      tag: i + 1,
       SecurityGroupRule: compact({
         IpProtocol: str(r.IpProtocol), FromPort: int(r.FromPort), ToPort: int(r.ToPort), CidrIpv4: str(r.CidrIpv4),
         CidrIpv6: str(r.CidrIpv6), PrefixListId: str(r.PrefixListId), ReferencedGroupId: str(r.ReferencedGroupId),

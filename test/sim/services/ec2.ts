@@ -1,10 +1,12 @@
 // EC2 (ec2 Query protocol): regions, security groups and their rules, with AWS's ids, errors and revoke semantics.
 // Every call acts in the caller's own account (assumed-role keys act in the role's account) and the signed region.
-// A successful Authorize*/ModifySecurityGroupRules call emits its CloudTrail record into the closed loop.
+// A successful Authorize*/ModifySecurityGroupRules call emits its CloudTrail record into the closed loop, and every
+// change of a group is captured by AWS Config where the account records (services/config.ts).
 import { SimError, type Caller, type Service, type ServiceContext, type SimRequest } from '../types.js';
 import { hexId, newUuid, regionState, type RegionState, type SecurityGroup, type SecurityGroupRule, type SimState } from '../state.js';
 import { KNOWN_REGIONS } from '../sim.js';
 import { emitCloudTrailEvent } from '../loop.js';
+import { captureGroup } from './config.js';
 import {
   authorizeRequestParameters, authorizeResponseElements, buildRecord, createSecurityGroupRequestParameters,
   createSecurityGroupResponseElements, modifyRequestParameters, modifyResponseElements, returnResponseElements,
@@ -34,10 +36,13 @@ export const ec2: Service = {
       case 'AuthorizeSecurityGroupIngress': return authorize(ctx, req, rs, false);
       case 'AuthorizeSecurityGroupEgress': return authorize(ctx, req, rs, true);
       case 'RevokeSecurityGroupIngress':
-      case 'RevokeSecurityGroupEgress':
+      case 'RevokeSecurityGroupEgress': {
         // the failRevoke fault: EC2 answering its throttling error (503) to this account's revokes, every one
         if (ctx.state.faults.failRevoke?.includes(rs.accountId)) throw new SimError('RequestLimitExceeded', 'Request limit exceeded.', 503);
-        return revoke(rs, input, req.operation === 'RevokeSecurityGroupEgress');
+        const out = revoke(rs, input, req.operation === 'RevokeSecurityGroupEgress');
+        captureGroup(ctx.state, rs, out.revokedSecurityGroupRuleSet[0]?.groupId ?? '');
+        return out;
+      }
       case 'ModifySecurityGroupRules': return modifyRules(ctx, req, rs);
       case 'CreateTags': return createTags(ctx, req, rs);
       case 'DeleteTags': return deleteTags(ctx, req, rs);
@@ -238,10 +243,11 @@ function createSecurityGroup(ctx: ServiceContext, req: SimRequest, rs: RegionSta
   const record = buildRecord(trailCall(ctx, req), 'CreateSecurityGroup', createSecurityGroupRequestParameters(input),
     createSecurityGroupResponseElements(req.requestId, groupId));
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
+  captureGroup(ctx.state, rs, groupId, record.eventID as string);
   return { groupId, tagSet: tagSet(tags), securityGroupArn: groupArn(rs, groupId) };
 }
 
-function deleteSecurityGroup(_state: SimState, rs: RegionState, input: Input) {
+function deleteSecurityGroup(state: SimState, rs: RegionState, input: Input) {
   const sg = resolveGroup(rs, input);
   if (sg.groupName === 'default') {
     throw new SimError('CannotDelete', `the specified group: "${sg.groupId}" name: "default" cannot be deleted by a user`, 400);
@@ -255,6 +261,7 @@ function deleteSecurityGroup(_state: SimState, rs: RegionState, input: Input) {
     }
   }
   rs.securityGroups.delete(sg.groupId);
+  captureGroup(state, rs, sg.groupId);
   return { return: true, groupId: sg.groupId };
 }
 
@@ -624,6 +631,7 @@ function authorize(ctx: ServiceContext, req: SimRequest, rs: RegionState, egress
   const record = buildRecord(trailCall(ctx, req), eventName, authorizeRequestParameters(input),
     authorizeResponseElements(req.requestId, created, rs.region));
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
+  captureGroup(ctx.state, rs, sg.groupId, record.eventID as string);
   return { return: true, securityGroupRuleSet: created.map((r) => ruleShape(rs, r)) };
 }
 
@@ -741,6 +749,7 @@ function modifyRules(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
   const record = buildRecord(trailCall(ctx, req), 'ModifySecurityGroupRules', modifyRequestParameters(input),
     modifyResponseElements(req.requestId));
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
+  captureGroup(ctx.state, rs, sg.groupId, record.eventID as string);
   return { return: true };
 }
 
@@ -772,6 +781,7 @@ function createTags(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
   for (const target of targets) for (const t of tags) target[t.key] = t.value;
   const record = buildRecord(trailCall(ctx, req), 'CreateTags', tagsRequestParameters(input), returnResponseElements(req.requestId));
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
+  for (const id of list<string>(input.ResourceId).map(String)) if (id.startsWith('sg-')) captureGroup(ctx.state, rs, id, record.eventID as string);
   return { return: true };
 }
 
@@ -798,5 +808,6 @@ function deleteTags(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
   }
   const record = buildRecord(trailCall(ctx, req), 'DeleteTags', tagsRequestParameters(input), returnResponseElements(req.requestId));
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
+  for (const id of list<string>(input.ResourceId).map(String)) if (id.startsWith('sg-')) captureGroup(ctx.state, rs, id, record.eventID as string);
   return { return: true };
 }

@@ -11,8 +11,9 @@ import { dynamodb } from './dynamodb.js';
 import { logs } from './logs.js';
 import { iam } from './iam.js';
 import { sqs } from './sqs.js';
+import { config } from './config.js';
 
 /** Every service the simulator speaks, by SigV4 signing name. */
 export function allServices(): Service[] {
-  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, dynamodb, logs, iam, sqs];
+  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, dynamodb, logs, iam, sqs, config];
 }

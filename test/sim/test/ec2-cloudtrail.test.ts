@@ -139,11 +139,14 @@ describe('EC2 CloudTrail records', () => {
     expect(modifyRequestParameters(input)).toEqual({
       ModifySecurityGroupRulesRequest: {
         GroupId: 'sg-1',
-        SecurityGroupRule: { SecurityGroupRuleId: 'sgr-1', SecurityGroupRule: { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '0.0.0.0/0', Description: 'x' } },
+        // one update is an object, with CloudTrail's positional tag
+        SecurityGroupRule: { SecurityGroupRuleId: 'sgr-1', tag: 1, SecurityGroupRule: { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '0.0.0.0/0', Description: 'x' } },
       },
     });
     const two = modifyRequestParameters({ GroupId: 'sg-1', SecurityGroupRule: [input.SecurityGroupRule[0], { SecurityGroupRuleId: 'sgr-2', SecurityGroupRule: { IpProtocol: '-1', CidrIpv6: '::/0' } }] });
-    expect((two.ModifySecurityGroupRulesRequest as { SecurityGroupRule: unknown[] }).SecurityGroupRule).toHaveLength(2);
+    // several are a list, numbered in the request's order
+    expect((two.ModifySecurityGroupRulesRequest as { SecurityGroupRule: { SecurityGroupRuleId: string; tag: number }[] }).SecurityGroupRule
+      .map((u) => [u.SecurityGroupRuleId, u.tag])).toEqual([['sgr-1', 1], ['sgr-2', 2]]);
     expect(modifyResponseElements('req-9')).toEqual({ ModifySecurityGroupRulesResponse: { requestId: 'req-9', return: true } });
   });
 });
