@@ -27,15 +27,26 @@ function processIO(): CliIO {
 
 export async function run(argv: readonly string[], io: CliIO = processIO(), options: RunOptions = {}): Promise<number> {
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new AbortError('Interrupted (Ctrl-C)'));
+  // The first Ctrl-C stops the run (running work finishes, the summary prints); a second one ends the process at
+  // once, as Node's default would. Not process.once: a once-listener is gone by the time later listeners run, and
+  // signal-exit (ora's cursor restore) then sees itself alone and re-raises SIGINT, killing the run mid-summary.
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      controller.abort(new AbortError('Interrupted (Ctrl-C)'));
+      return;
+    }
+    process.off('SIGINT', onSigint);
+    process.kill(process.pid, 'SIGINT');
+  };
   const external = options.signal;
   const onExternalAbort = () => controller.abort(external?.reason);
   if (external !== undefined) {
     if (external.aborted) onExternalAbort();
     else external.addEventListener('abort', onExternalAbort, { once: true });
   } else {
-    // Only the first Ctrl-C is ours: a second one gets Node's default and ends the process at once.
-    process.once('SIGINT', onSigint);
+    process.on('SIGINT', onSigint);
   }
 
   let exitCode: number = ExitCode.ok;

@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config/index.js';
 import { openFleetSession } from '../fleet/run.js';
 import type { Session } from '../fleet/session.js';
 import type { GuardrailConfig } from '../config/index.js';
-import { UsageError } from '../errors.js';
+import { AbortError, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
@@ -52,9 +52,23 @@ export async function confirmOrRequireYes(io: CliIO, yes: boolean | undefined, q
     });
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
+  // readline reads the terminal raw, so Ctrl-C arrives here as a keystroke, not as SIGINT: it ends the question, and
+  // the command, before anything was written (the same exit code as Ctrl-C anywhere else)
+  const asking = new AbortController();
+  let interrupted = false;
+  rl.on('SIGINT', () => {
+    interrupted = true;
+    asking.abort();
+  });
   try {
-    const answer = await rl.question(`${question} [y/N] `);
+    const answer = await rl.question(`${question} [y/N] `, { signal: asking.signal });
     return /^y(es)?$/i.test(answer.trim());
+  } catch (err) {
+    if (interrupted) {
+      io.stderr.write('\n');
+      throw new AbortError('Interrupted: nothing was changed.');
+    }
+    throw err;
   } finally {
     rl.close();
   }

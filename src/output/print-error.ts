@@ -3,7 +3,7 @@
  * the `cause` chain, shows AWS SDK errors as `name (HTTP 403, request id …)`, and prints stack traces only with
  * --debug. It returns the exit code the error calls for.
  */
-import { ExitCode, GuardrailError, formatProblem, type ConfigProblem } from '../errors.js';
+import { AbortError, ExitCode, GuardrailError, formatProblem, type ConfigProblem } from '../errors.js';
 
 export interface ErrorWriter {
   write(chunk: string): unknown;
@@ -32,6 +32,11 @@ export function exitCodeFor(err: unknown): number {
 }
 
 export function printError(err: unknown, stderr: ErrorWriter, options: PrintErrorOptions = {}): number {
+  // an interruption is the user's own doing, not an error: its line alone ("Interrupted: nothing was changed.")
+  if (err instanceof AbortError && !options.debug) {
+    stderr.write(`${err.message}\n`);
+    return err.exitCode;
+  }
   const lines: string[] = [`error: ${describe(err)}`];
   const problems = problemsOf(err);
   for (const problem of problems) lines.push(`  ${formatProblem(problem)}`);

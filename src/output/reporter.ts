@@ -51,7 +51,10 @@ export async function createReporter(io: CliIO, color: boolean, verb: string): P
   let spinner: Ora | undefined;
   if (live) {
     const { default: ora } = await import('ora');
-    spinner = ora({ stream: io.stderr as NodeJS.WritableStream, color: 'cyan', isEnabled: true });
+    // discardStdin off: ora would put the terminal in raw mode (no ISIG) to swallow keystrokes, and Ctrl-C would
+    // then reach guardrail as a byte it never reads instead of as SIGINT. The terminal keeps its line discipline, so
+    // Ctrl-C interrupts a run exactly as it does with output piped (cli.ts's SIGINT handler).
+    spinner = ora({ stream: io.stderr as NodeJS.WritableStream, color: 'cyan', isEnabled: true, discardStdin: false });
   }
   let label = verb;
   let total = 0;

@@ -55,6 +55,12 @@ describe('printError', () => {
     );
   });
 
+  it('an interruption is its one line, not an error with a --debug hint', () => {
+    expect(capture(new AbortError('Interrupted: nothing was changed.'))).toEqual({ code: 130, text: 'Interrupted: nothing was changed.\n' });
+    // Node's own AbortError (not guardrail's) is still an error worth its hint
+    expect(capture(Object.assign(new Error('Aborted with Ctrl+C'), { name: 'AbortError' })).text).toMatch(/^error: AbortError: .*\nhint: .*--debug/);
+  });
+
   it('prints the problems of a configuration error, one per line', () => {
     const err = new ConfigError('accounts.yaml has 2 problems', {
       problems: [
