@@ -61,8 +61,21 @@ export async function deployStore(ctx: StackContext, desired: DesiredStack, plan
   return { plan, outcome: await applyStack(ctx, desired, plan) };
 }
 
-/** The store's stack as a result row (stackName STACK-approvals), or null when approvals are off. */
-export async function deployApprovalStore(input: StoreStepInput): Promise<TargetResult | null> {
+/**
+ * The store's step, planned: its row as planned (`failed` when it could not be planned) and, when it can be applied,
+ * how. Planning reads only (DescribeStacks), so deploy can plan the store with the targets, name it in the
+ * confirmation, and write nothing before the answer.
+ */
+export interface StorePlan {
+  planned: TargetResult;
+  /** what applying does to the store's stack, for the confirmation to name (absent: current, or not plannable) */
+  change?: { stackName: string; account: string; region: string; action: 'create' | 'update' };
+  /** applies the plan and returns the row with its outcome */
+  apply(): Promise<TargetResult>;
+}
+
+/** Plans the store's stack (null when approvals are off); nothing is written. */
+export async function planApprovalStore(input: Omit<StoreStepInput, 'planOnly'>): Promise<StorePlan | null> {
   const { session, config } = input;
   if (!config.approvals.enabled) return null;
   const partition = session.identity.arn.split(':')[1] || 'aws';
@@ -72,21 +85,47 @@ export async function deployApprovalStore(input: StoreStepInput): Promise<Target
     account: place.account, accountName: 'approval store', region: place.region, stackName: place.stackName,
     action: 'none', result: 'failed', stackStatus: null, error: null, durationMs: 0, reason: '',
   };
+  const failedRow = (err: unknown): TargetResult => ({ ...row, result: 'failed', error: describeError(err), durationMs: Date.now() - started });
+  let ctx: StackContext;
+  let desired: DesiredStack;
+  let plan: StackPlan;
   try {
     const role = { roleName: config.organization.roleName, externalId: config.organization.externalId };
     await session.broker.check(place.account, role);
-    const desired = await desiredStore(config, place, await organizationId(session.organizations()), partition);
+    desired = await desiredStore(config, place, await organizationId(session.organizations()), partition);
     const cfn = session.clients(place.account, place.region, role).cloudformation;
-    const { plan, outcome } = await deployStore({ cfn, timer: input.timer, runId: input.runId, signal: input.signal }, desired, input.planOnly);
-    row.action = plan.action === 'delete-and-recreate' ? 'create' : plan.action === 'wait' ? 'update' : plan.action;
-    row.reason = plan.reason;
-    row.stackStatus = plan.stackStatus;
-    if (!outcome) row.result = 'planned';
-    else if (outcome.kind === 'failed') Object.assign(row, { stackStatus: outcome.stackStatus, error: outcome.reason });
-    else Object.assign(row, { result: outcome.kind === 'deployed' ? 'succeeded' : 'unchanged', stackStatus: outcome.stackStatus });
+    ctx = { cfn, timer: input.timer, runId: input.runId, signal: input.signal };
+    plan = await planStack(ctx, desired);
   } catch (err) {
-    row.error = describeError(err);
+    const failed = failedRow(err);
+    return { planned: failed, apply: () => Promise.resolve(failed) };
   }
-  row.durationMs = Date.now() - started;
-  return row;
+  row.action = plan.action === 'delete-and-recreate' ? 'create' : plan.action === 'wait' ? 'update' : plan.action;
+  row.reason = plan.reason;
+  row.stackStatus = plan.stackStatus;
+  const planned: TargetResult = { ...row, result: 'planned', durationMs: Date.now() - started };
+  const change = row.action === 'create' || row.action === 'update'
+    ? { stackName: row.stackName, account: row.account, region: row.region, action: row.action } : undefined;
+  return {
+    planned, ...(change ? { change } : {}),
+    async apply() {
+      const applying = Date.now();
+      try {
+        const outcome = await applyStack(ctx, desired, plan);
+        const done = { ...row, durationMs: planned.durationMs + Date.now() - applying };
+        if (outcome.kind === 'failed') return { ...done, stackStatus: outcome.stackStatus, error: outcome.reason };
+        return { ...done, result: outcome.kind === 'deployed' ? 'succeeded' : 'unchanged', stackStatus: outcome.stackStatus };
+      } catch (err) {
+        return { ...failedRow(err), durationMs: planned.durationMs + Date.now() - applying };
+      }
+    },
+  };
+}
+
+/** The store's stack as a result row (stackName STACK-approvals), planned and, unless planOnly, applied; null when approvals are off. */
+export async function deployApprovalStore(input: StoreStepInput): Promise<TargetResult | null> {
+  const step = await planApprovalStore(input);
+  if (step === null) return null;
+  if (input.planOnly || step.planned.result === 'failed') return step.planned;
+  return step.apply();
 }

@@ -2,10 +2,14 @@
 
 import type { PlanCounts } from '../engines/direct/deploy.js';
 
-/** "create 120 · update 2 · unchanged 1 · cannot plan 0 — deploy to 41 accounts?" */
+/**
+ * "create 120 · update 2 · unchanged 1 · cannot plan 0 — deploy to 41 accounts?", and with approvals, when the store
+ * would change: "… — create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 41 accounts?"
+ */
 export function deployQuestion(c: PlanCounts): string {
+  const store = c.store ? `${c.store.action} the approval store ${c.store.stackName} (${c.store.account}/${c.store.region}) and ` : '';
   return `create ${c.create} · update ${c.update} · unchanged ${c.unchanged} · cannot plan ${c.cannotPlan}`
-    + ` — deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}?`;
+    + ` — ${store}deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}?`;
 }
 
 type Accounts = readonly { id: string; name: string }[];

@@ -75,3 +75,41 @@ describe('the confirmation says what will happen', () => {
     expect(live()).toEqual(targetsOf(mgmt, members[0]!));
   });
 });
+
+describe('with approvals, the question names the store, and "n" writes nothing', () => {
+  let e: E2E;
+  beforeAll(async () => {
+    e = await startE2E({ accounts: 2, regions: REGIONS, stackMs: 40 });
+    e.config(`regions: [${REGIONS.join(', ')}]\ntrail: { mode: existing }\ndeploy:\n  pollSeconds: 1\napprovals: { enabled: true }\n`);
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+  const mgmtId = () => e.sim.state.org.managementAccountId;
+  // every call the run made was a read: a Describe, List or Get, or the role assumption that reads go through
+  const writes = async () => (await e.calls()).calls
+    .filter((c) => !/^(Describe|List|Get)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole')
+    .map((c) => `${c.service}.${c.operation}`);
+
+  it('"n": "Not confirmed", the store stack is not created, and the call log has no write', async () => {
+    await e.resetCalls();
+    const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'n');
+    expect(r.question).toBe(`create 3 · update 0 · unchanged 0 · cannot plan 0 — create the approval store guardrail-approvals (${mgmtId()}/us-east-1)`
+      + ' and deploy to 3 accounts? [y/N]');
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toMatch(/Not confirmed: nothing was changed/);
+    expect(r.output).toMatch(/Approval store guardrail-approvals \(\d{12}\/us-east-1\): skipped \(not confirmed\)/);
+    expect(await writes()).toEqual([]);
+    expect(liveStacks(e, 'guardrail-approvals').size).toBe(0);
+    expect(liveStacks(e).size).toBe(0);
+  });
+
+  it('"y": the store first, then the targets', async () => {
+    const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'y');
+    expect(r.code, r.output).toBe(0);
+    expect([...liveStacks(e, 'guardrail-approvals').keys()]).toEqual([`${mgmtId()}/us-east-1`]);
+    expect(liveStacks(e).size).toBe(3);
+    const store = liveStacks(e, 'guardrail-approvals').get(`${mgmtId()}/us-east-1`)!;
+    for (const s of liveStacks(e).values()) expect(s.createdAt >= store.createdAt).toBe(true);
+  });
+});

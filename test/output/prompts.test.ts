@@ -9,6 +9,14 @@ describe('the confirmation questions', () => {
       .toBe('create 0 · update 1 · unchanged 0 · cannot plan 3 — deploy to 1 account?');
   });
 
+  it('deploy with approvals: the store stack is named when it would be created or updated', () => {
+    const store = { stackName: 'guardrail-approvals', account: '111111111111', region: 'us-east-1' };
+    expect(deployQuestion({ create: 2, update: 0, unchanged: 0, cannotPlan: 0, accounts: 2, store: { ...store, action: 'create' } }))
+      .toBe('create 2 · update 0 · unchanged 0 · cannot plan 0 — create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 2 accounts?');
+    expect(deployQuestion({ create: 0, update: 2, unchanged: 0, cannotPlan: 0, accounts: 2, store: { ...store, action: 'update' } }))
+      .toMatch(/— update the approval store guardrail-approvals \(111111111111\/us-east-1\) and deploy to 2 accounts\?$/);
+  });
+
   it('remove: up to ten accounts by name, then a count; the regions sorted', () => {
     const accounts = Array.from({ length: 12 }, (_, i) => ({ id: String(100000000000 + i), name: `team-${i}` }));
     const q = removeQuestion(accounts, ['us-west-2', 'eu-west-1'], 24);

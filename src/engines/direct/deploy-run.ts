@@ -12,7 +12,7 @@ import {
 import type { RenderedTemplate } from '../../stack/template.js';
 import { decideTrail, type TrailDecision } from '../../stack/trail.js';
 import { describeError } from '../../aws/describe-error.js';
-import { deployApprovalStore } from '../../approvals/store-stack.js';
+import { planApprovalStore, type StorePlan } from '../../approvals/store-stack.js';
 import type { Emit } from '../../fleet/events.js';
 import { blankResult, resultOutcome, summarise, type ContractAction, type Summary, type TargetResult } from '../../fleet/results.js';
 import { Fleet } from '../../fleet/run.js';
@@ -30,6 +30,8 @@ export interface PlanCounts {
   cannotPlan: number;
   /** accounts with at least one target to create or update */
   accounts: number;
+  /** approvals: the store's stack, when the apply would create or update it */
+  store?: { stackName: string; account: string; region: string; action: 'create' | 'update' };
 }
 
 export interface DeployInput {
@@ -55,7 +57,7 @@ export interface DeployReport {
   excluded: { account: string; name: string; reason: string }[];
   summary: Summary;
   stoppedBy: StopReason;
-  /** approvals.enabled: the approval store's stack, deployed before any target */
+  /** approvals.enabled: the approval store's stack, planned with the targets and applied after the confirmation, before any target */
   approvalStore: TargetResult | null;
   /** what the engine has to say beyond the rows (a stack set's plan, an engine switch) */
   notes: string[];
@@ -83,6 +85,7 @@ export class DeployRun {
   failures = 0;
   stoppedBy: StopReason = null;
   approvalStore: TargetResult | null = null;
+  private storePlan: StorePlan | null = null;
   /** failed targets tolerated before the run stops (null: no limit) */
   tolerance: number | null = null;
   /** every target, once discovery is done (`begin`) */
@@ -190,13 +193,40 @@ export class DeployRun {
     };
   }
 
-  /** approvals: the approval store's stack comes first (the functions read it); false when it failed. */
-  async prepareApprovalStore(): Promise<boolean> {
-    const { session, config, planOnly, signal } = this.input;
-    this.approvalStore = await deployApprovalStore({ session, config, planOnly, timer: this.timer, runId: this.runId, signal });
+  /**
+   * approvals: the approval store's stack is planned with the targets (read-only, so it can be named in the
+   * confirmation); false when it cannot be planned, and no target starts.
+   */
+  async planApprovalStore(): Promise<boolean> {
+    const { session, config, signal } = this.input;
+    this.storePlan = await planApprovalStore({ session, config, timer: this.timer, runId: this.runId, signal });
+    this.approvalStore = this.storePlan?.planned ?? null;
     if (this.approvalStore?.result !== 'failed') return true;
     this.stoppedBy = 'store';
     this.skip(this.targets, 'not started: the approval store failed');
+    return false;
+  }
+
+  /** What the confirmation names of the store: its stack, when the apply would create or update it. */
+  get storeChange(): PlanCounts['store'] {
+    return this.storePlan?.change;
+  }
+
+  /** The store's plan is not applied: its row says why. */
+  skipApprovalStore(reason: string): void {
+    if (this.approvalStore && this.approvalStore.result === 'planned') this.approvalStore = { ...this.approvalStore, result: 'skipped', reason };
+  }
+
+  /**
+   * Applies the store's plan, after the confirmation and before any target (the functions read it); false when it
+   * failed, and `pending` are skipped.
+   */
+  async applyApprovalStore(pending: (Planned | Target)[]): Promise<boolean> {
+    if (!this.storePlan) return true;
+    this.approvalStore = await this.storePlan.apply();
+    if (this.approvalStore.result !== 'failed') return true;
+    this.stoppedBy = 'store';
+    this.skip(pending, 'not started: the approval store failed');
     return false;
   }
 

@@ -6,7 +6,8 @@
 //   canaryFirst      order the targets: the management account's home region first, then other home regions
 //   then one of two paths: planConfirmApply (--plan, or a question to ask) or planWhileApplying (--yes)
 //   planAll          plan every target (for --plan, and before a confirmation, which needs the whole picture)
-//   confirmPlan      ask with the plan's counts (create · update · unchanged · cannot plan); nothing to change: no ask
+//   confirmPlan      ask with the plan's counts (create · update · unchanged · cannot plan) and the approval store's
+//                    stack when it would change; nothing to change: no ask. The store is the first write, after it
 //   planUntilCanary  with --yes: plan in a sliding window only until the canary is found, so the rollout starts early
 //   runCanary        deploy the canary alone; when it fails nothing else starts
 //   runWindow        the sliding-window rollout, planning ahead of the window
@@ -23,10 +24,11 @@ export type { DeployInput, DeployReport, PlanCounts } from './deploy-run.js';
 
 export async function deploy(input: DeployInput): Promise<DeployReport> {
   const run = await openRun(input);
-  if (!(await run.prepareApprovalStore())) return run.finish();
+  // the approval store is planned first and applied only once the run is confirmed (with --yes, before any plan)
+  if (!(await run.planApprovalStore())) return run.finish();
   const ranked = canaryFirst(run);
   if (input.planOnly || !input.yes) await planConfirmApply(run, ranked);
-  else await planWhileApplying(run, ranked);
+  else if (await run.applyApprovalStore(ranked)) await planWhileApplying(run, ranked);
   return run.finish();
 }
 
@@ -34,12 +36,18 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
 async function planConfirmApply(run: DeployRun, ranked: Target[]): Promise<void> {
   const { input } = run;
   const pending = await planAll(run, ranked);
-  if (input.planOnly || pending.length === 0) return;
-  if (run.stoppedBy === 'signal') return run.skip(pending, 'interrupted before it started');
-  if (!(await confirmPlan(run, pending))) {
+  if (input.planOnly) return;
+  if (run.stoppedBy === 'signal') {
+    run.skipApprovalStore('interrupted before it started');
+    return run.skip(pending, 'interrupted before it started');
+  }
+  if (pending.length > 0 && !(await confirmPlan(run, pending))) {
     run.stoppedBy = 'declined';
+    run.skipApprovalStore('not confirmed');
     return run.skip(pending, 'not confirmed');
   }
+  // nothing was written before the answer: the store's stack is the first write
+  if (!(await run.applyApprovalStore(pending)) || pending.length === 0) return;
   const canary = pending.slice(0, input.config.deploy.canary);
   const rest = pending.slice(canary.length);
   if (!(await runCanary(run, canary, rest))) return;
@@ -100,7 +108,8 @@ export function planCounts(results: readonly TargetResult[], pending: readonly P
 
 /** Asks before changing more than one account, showing what the plan will do; true to go ahead. */
 async function confirmPlan(run: DeployRun, pending: Planned[]): Promise<boolean> {
-  const counts = planCounts(run.results, pending);
+  const store = run.storeChange;
+  const counts = { ...planCounts(run.results, pending), ...(store ? { store } : {}) };
   return counts.accounts <= 1 || run.input.confirm(counts);
 }
 

@@ -3,7 +3,7 @@
 // the direct engine does, and the plan says so. Stacks left by the direct engine are replaced, new before old.
 import { randomUUID } from 'node:crypto';
 import { PollTimer } from '../../aws/poll-timer.js';
-import { deployApprovalStore } from '../../approvals/store-stack.js';
+import { planApprovalStore } from '../../approvals/store-stack.js';
 import { deploy as deployDirect, type DeployInput, type DeployReport } from '../direct/deploy.js';
 import type { Emit } from '../../fleet/events.js';
 import { remove as removeDirect } from '../direct/remove.js';
@@ -46,8 +46,10 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   const directReport = direct.length > 0
     ? await deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet })
     : undefined;
-  const store = directReport ? directReport.approvalStore : await deployApprovalStore({ session, config, planOnly: input.planOnly,
+  // without a direct part the store is planned here and applied after the stack set's confirmation, before any instance
+  const storePlan = directReport ? null : await planApprovalStore({ session, config,
     timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }), runId: randomUUID(), signal });
+  let store = directReport ? directReport.approvalStore : storePlan?.planned ?? null;
   const results: TargetResult[] = [...(directReport?.targets ?? [])];
   const operations: StackSetsDeployReport['operations'] = [];
   let stoppedBy: DeployReport['stoppedBy'] = directReport?.stoppedBy ?? (store?.result === 'failed' ? 'store' : null);
@@ -56,7 +58,11 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
     summary: summarise(results, set.excluded.length), stoppedBy, notes, operations,
     approvalStore: store,
   });
-  if (viaSet.length === 0) return finish();
+  if (viaSet.length === 0) {
+    // no instance to confirm: the store alone (a question is asked only before changing more than one account)
+    if (storePlan && !input.planOnly && store?.result === 'planned') store = await storePlan.apply();
+    return finish();
+  }
   const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); } };
   if (stoppedBy === 'canary' || stoppedBy === 'signal' || stoppedBy === 'declined' || stoppedBy === 'store' || signal.aborted) {
     // the direct part (the management account, the canary of the whole run) stopped: nothing else starts
@@ -91,10 +97,20 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
     unchanged: rows.filter((r) => r.needs === 'none' && r.row.result !== 'failed').length,
     cannotPlan: rows.filter((r) => r.row.result === 'failed').length, accounts: changing.length,
   };
-  if (needSetWork && changing.length > 1 && !(await input.confirm(counts))) {
+  if (needSetWork && changing.length > 1 && !(await input.confirm({ ...counts, ...(storePlan?.change ? { store: storePlan.change } : {}) }))) {
     stoppedBy = 'declined';
+    if (store?.result === 'planned') store = { ...store, result: 'skipped', reason: 'not confirmed' };
     report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: 'not confirmed' })));
     return finish();
+  }
+  if (storePlan) {
+    store = await storePlan.apply();
+    if (store.result === 'failed') {
+      stoppedBy = 'store';
+      report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const,
+        reason: 'not started: the approval store failed' })));
+      return finish();
+    }
   }
   await applyPart({ input, plan, rows, ou, rendered, changing, operations, notes, report, setStopped: (s) => { stoppedBy = s; } });
   if (stoppedBy === null) await replaceDirect(input, plan, results, report);
