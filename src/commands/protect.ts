@@ -58,7 +58,7 @@ export async function execute(context: CommandContext<CommandOptions<'protect'>>
   const session = await openCommandSession(context, config);
   try {
     const org = session.organizations();
-    const plan = await planProtect(org, config, options.attach === true).catch(organisationError);
+    const plan = await planProtect(org, config).catch(organisationError);
     let applied = false;
     if (options.attach && !planIsEmpty(plan)) {
       io.stderr.write(`${planLines(plan).join('\n')}\n`);

@@ -96,16 +96,14 @@ async function countScps(org: OrganizationsClient, targetId: string): Promise<nu
   return n;
 }
 
-/** Reads the organisation and says what attaching would change; refuses what cannot be done whole. */
-export async function planProtect(org: OrganizationsClient, config: GuardrailConfig, attach: boolean): Promise<ProtectPlan> {
+/**
+ * Reads the organisation and says what attaching would change; refuses what cannot be done whole. With SCPs off in
+ * the organisation the plan starts by enabling them (EnablePolicyType on the root), for --plan as for --attach.
+ */
+export async function planProtect(org: OrganizationsClient, config: GuardrailConfig): Promise<ProtectPlan> {
   const policy = renderChecked(config);
   const root = await organisationRoot(org);
   const enabled = scpEnabledOn(root);
-  if (!enabled && !attach) {
-    throw refuse(`Service control policies are not enabled in this organisation (root ${root.Id})`,
-      'guardrail protect --attach enables them (EnablePolicyType on the root) and attaches the policy; or enable '
-      + 'them yourself in the Organizations console. Plain `guardrail protect` prints the policy without AWS.');
-  }
   const existing = await findPolicy(org);
   let policyAction: ProtectPlan['policyAction'] = 'create';
   let attached = new Set<string>();
@@ -122,10 +120,12 @@ export async function planProtect(org: OrganizationsClient, config: GuardrailCon
   }
   const wanted = configuredTargets(config, root.Id!);
   const targets = await Promise.all(wanted.map(async (t): Promise<ProtectTarget> => {
+    // with SCPs off nothing is attached yet; enabling them attaches FullAWSAccess everywhere, which counts
     const scpCount = enabled ? await countScps(org, t.id) : 1;
     const isAttached = attached.has(t.id);
+    const inUse = enabled ? `${scpCount} of ${SCPS_PER_TARGET} SCPs in use` : `SCPs off: FullAWSAccess will be 1 of ${SCPS_PER_TARGET}`;
     return { targetId: t.id, type: t.type, scpCount, action: isAttached ? 'none' : 'attach',
-      reason: isAttached ? 'attached' : `not attached (${scpCount} of ${SCPS_PER_TARGET} SCPs in use)` };
+      reason: isAttached ? 'attached' : `not attached (${inUse})` };
   }));
   const full = targets.filter((t) => t.action === 'attach' && t.scpCount >= SCPS_PER_TARGET);
   if (full.length > 0) {

@@ -11,7 +11,7 @@ import { DetachPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assumeInto, clientConfig, errorOf, memberIds, type TestCredentials } from '../sim/test/helpers.js';
 import { zipSingleFile } from '../sim/zip.js';
-import { liveStacks, startE2E, type CliRun, type E2E } from './harness.js';
+import { countCalls, liveStacks, startE2E, type CliRun, type E2E } from './harness.js';
 
 const REGION = 'us-east-1';
 const CONFIG = `regions: [${REGION}]\ndeploy:\n  pollSeconds: 1\n`;
@@ -52,10 +52,18 @@ describe('guardrail protect (3 members, 1 region)', () => {
     await e?.close();
   });
 
-  it('--plan refuses while SCPs are off in the organisation (exit 2), and --attach needs --yes without a terminal', async () => {
+  it('--plan with SCPs off prints the plan that starts by enabling them (exit 0, nothing written); --attach needs --yes without a terminal', async () => {
+    await e.resetCalls();
+    const root = e.sim.state.org.rootId;
     const plan = await e.run(['protect', '--plan']);
-    expect(plan.code).toBe(2);
-    expect(plan.stderr).toMatch(/not enabled/);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(new RegExp(`^  enable service control policies on the root ${root}$`, 'm'));
+    expect(plan.stdout).toMatch(/^ {2}policy: create$/m);
+    expect(plan.stdout).toMatch(new RegExp(`^  attach to ${root} \\(ROOT\\): not attached \\(SCPs off: FullAWSAccess will be 1 of 5\\)$`, 'm'));
+    expect(plan.stdout).toMatch(/protect --plan \(nothing changed\)/);
+    const json = await e.run(['protect', '--plan', '--output', 'json']);
+    expect(json.json).toMatchObject({ applied: false, enablePolicyType: true, policyAction: 'create', rootId: root });
+    expect(countCalls(await e.calls(), ['organizations.EnablePolicyType', 'organizations.CreatePolicy', 'organizations.AttachPolicy'])).toBe(0);
     const attach = await e.run(['protect', '--attach']);
     expect(attach.code).toBe(2);
     expect(attach.stderr).toMatch(/--yes/);
