@@ -2,7 +2,7 @@
  * End to end: spawn the built bin/guardrail as a user would. test/global-setup.ts builds dist/ when it is stale.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -69,6 +69,26 @@ describe('bin/guardrail', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/Cannot read nowhere\.yaml: no such file/);
     expect(result.stderr).not.toMatch(/using the defaults/);
+  });
+
+  it('a clone installed but not built: one line saying to run npm run build, exit 2, no stack', () => {
+    // bin/guardrail as it is, in a folder with no dist/ (what `npm ci` alone leaves)
+    const clone = mkdtempSync(join(tmpdir(), 'guardrail-unbuilt-'));
+    try {
+      mkdirSync(join(clone, 'bin'));
+      copyFileSync(bin, join(clone, 'bin', 'guardrail'));
+      const unbuilt = spawnSync(process.execPath, [join(clone, 'bin', 'guardrail'), 'status'], { encoding: 'utf8', timeout: 20_000 });
+      expect(unbuilt.status).toBe(2);
+      expect(unbuilt.stderr).toBe(`error: guardrail is not built (${join(clone, 'dist', 'cli.js')} is missing): run npm run build in ${clone}/\n`);
+      // built, but a dependency was never installed: the other step
+      mkdirSync(join(clone, 'dist'));
+      writeFileSync(join(clone, 'dist', 'cli.js'), "import 'guardrail-no-such-package';\n");
+      const uninstalled = spawnSync(process.execPath, [join(clone, 'bin', 'guardrail'), 'status'], { encoding: 'utf8', timeout: 20_000 });
+      expect(uninstalled.status).toBe(2);
+      expect(uninstalled.stderr).toBe(`error: a dependency is missing (guardrail-no-such-package): run npm ci in ${clone}/, then npm run build\n`);
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
+    }
   });
 
   it('--help loads no AWS SDK module and none of the validation libraries', () => {
