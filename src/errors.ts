@@ -8,6 +8,8 @@ export const ExitCode = {
   failed: 1,
   usage: 2,
   credentials: 3,
+  /** AWS (or AWS_ENDPOINT_URL) could not be reached: the run says nothing about the fleet, so not 1 */
+  unreachable: 4,
   interrupted: 130,
 } as const;
 
@@ -79,6 +81,13 @@ export class UsageError extends GuardrailError {
 export class AuthError extends GuardrailError {
   constructor(message: string, options: GuardrailErrorOptions = {}) {
     super('AUTH', ExitCode.credentials, message, options);
+  }
+}
+
+/** AWS, or the endpoint AWS_ENDPOINT_URL names, could not be reached (connection, timeout, 5xx). Exit 4. */
+export class UnreachableError extends GuardrailError {
+  constructor(code: string, message: string, options: GuardrailErrorOptions = {}) {
+    super(code, ExitCode.unreachable, message, options);
   }
 }
 

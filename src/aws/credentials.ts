@@ -4,7 +4,8 @@
 // role's one-hour session.
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import { AssumeRoleError, AuthError, ExitCode, GuardrailError } from '../errors.js';
+import { AssumeRoleError, AuthError, UnreachableError } from '../errors.js';
+import { isUnreachable } from './reachability.js';
 
 export interface CallerIdentity {
   account: string;
@@ -30,8 +31,9 @@ export async function callerIdentity(sts: STSClient): Promise<CallerIdentity> {
         cause: err,
       });
     }
-    // not a verdict on the credentials: the endpoint could not be reached or failed (exit 1, not 3)
-    throw new GuardrailError('STS_UNREACHABLE', ExitCode.failed,
+    // not a verdict on the credentials: the endpoint could not be reached or failed (exit 4: not 3, and not 1, which
+    // would read as a target found unhealthy)
+    throw new UnreachableError('STS_UNREACHABLE',
       `Could not check your AWS credentials with sts:GetCallerIdentity (${name}: ${(err as Error).message})`, {
         suggestion: 'Check the network path to STS (and AWS_ENDPOINT_URL if you set it), then rerun.',
         cause: err,
@@ -71,6 +73,8 @@ interface CacheEntry {
 export class CredentialBroker {
   private readonly cache = new Map<string, CacheEntry>();
   private assumeCalls = 0;
+  /** each account's last assumption: its role assumed, refused, or STS not reached */
+  private readonly outcomes = new Map<string, 'assumed' | 'refused' | 'unreachable'>();
 
   constructor(private readonly opts: CredentialBrokerOptions) {}
 
@@ -81,6 +85,13 @@ export class CredentialBroker {
   /** How many AssumeRole calls were made (one per account, plus refreshes). */
   get assumeRoleCalls(): number {
     return this.assumeCalls;
+  }
+
+  /** The accounts whose role this run tried to assume, and how that went (the caller's own account is not among them). */
+  assumptions(): { tried: number; assumed: number; refused: number; unreachable: number } {
+    const all = [...this.outcomes.values()];
+    const count = (o: string) => all.filter((x) => x === o).length;
+    return { tried: all.length, assumed: count('assumed'), refused: count('refused'), unreachable: count('unreachable') };
   }
 
   roleArn(account: string, role: RoleChoice): string {
@@ -130,6 +141,7 @@ export class CredentialBroker {
       }));
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
+      this.outcomes.set(account, 'assumed');
       return {
         accessKeyId: c.AccessKeyId,
         secretAccessKey: c.SecretAccessKey,
@@ -137,6 +149,7 @@ export class CredentialBroker {
         expiration: c.Expiration,
       };
     } catch (err) {
+      this.outcomes.set(account, isUnreachable(err) ? 'unreachable' : 'refused');
       throw new AssumeRoleError(account, roleArn, {
         from: this.opts.identity.arn,
         cause: err,

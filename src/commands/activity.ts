@@ -8,7 +8,7 @@ import { jsonDocument } from '../output/results.js';
 import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
-import { loadCommandConfig, openCommandSession } from './target-options.js';
+import { loadCommandConfig, openCommandSession, reachabilityExit, roleLine } from './target-options.js';
 
 export async function execute(context: CommandContext<CommandOptions<'activity'>>): Promise<number> {
   const options = context.options;
@@ -33,7 +33,9 @@ export async function execute(context: CommandContext<CommandOptions<'activity'>
   } else {
     io.stdout.write(activityTable(report, context.color));
   }
+  const role = roleLine(session, loaded.config.organization.roleName);
+  if (role) io.stderr.write(`${role}\n`);
   if (report.interrupted || signal.aborted) return ExitCode.interrupted;
   // reverts are what guardrail is for: only logs that could not be read fail the run
-  return report.summary.unreadable > 0 ? ExitCode.failed : ExitCode.ok;
+  return report.summary.unreadable > 0 ? reachabilityExit(session, ExitCode.failed) : ExitCode.ok;
 }

@@ -2,7 +2,7 @@
 import { engineFor } from '../engines/index.js';
 import type { PlanCounts } from '../engines/direct/deploy.js';
 import { progressTo } from '../output/progress.js';
-import { createReporter } from '../output/reporter.js';
+import { createReporter, errorsBelow } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
@@ -10,7 +10,9 @@ import { checkApprovals } from '../approvals/place.js';
 import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
-import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession } from './target-options.js';
+import {
+  checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, reachabilityExit, roleLine,
+} from './target-options.js';
 
 export async function execute(context: CommandContext<CommandOptions<'deploy'>>): Promise<number> {
   const options = context.options;
@@ -24,7 +26,7 @@ export async function execute(context: CommandContext<CommandOptions<'deploy'>>)
   const engine = engineFor(config);
 
   const session = await openCommandSession(context, config);
-  const reporter = await createReporter(io, context.color, options.plan ? 'planning' : 'deploying');
+  const reporter = await createReporter(io, context.color, options.plan ? 'planning' : 'deploying', { errorsBelow: errorsBelow(io, options.output) });
   const onEvent = progressTo(reporter, 'to target');
   let report;
   try {
@@ -54,6 +56,8 @@ export async function execute(context: CommandContext<CommandOptions<'deploy'>>)
       + `${store.error ? ` (${store.error})` : store.reason ? ` (${store.reason})` : ''}.`);
   }
   if (report.stoppedBy === 'store') notes.push('Stopped: the approval store could not be deployed, so no target was started.');
+  const role = roleLine(session, config.organization.roleName);
+  if (role && options.output === 'json') notes.push(role);
   const s = report.summary;
   if (!options.plan && s.targets > 0 && s.unchanged === s.targets) notes.push('Nothing to change: every stack is current.');
   if (options.output === 'json') {
@@ -68,7 +72,9 @@ export async function execute(context: CommandContext<CommandOptions<'deploy'>>)
     io.stdout.write(resultTable(options.plan ? 'plan' : 'deploy', report.targets, { ...report.summary }, context.color,
       { planned: options.plan === true, notes }));
   }
+  if (role) io.stderr.write(`${role}\n`);
   if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
-  if (report.summary.failed > 0 || report.stoppedBy === 'declined' || report.stoppedBy === 'store') return ExitCode.failed;
+  if (report.stoppedBy === 'declined') return ExitCode.failed;
+  if (report.summary.failed > 0 || report.stoppedBy === 'store') return reachabilityExit(session, ExitCode.failed);
   return ExitCode.ok;
 }

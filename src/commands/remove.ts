@@ -3,13 +3,15 @@
 import { engineFor } from '../engines/index.js';
 import { checkEngine } from '../config/index.js';
 import { progressTo } from '../output/progress.js';
-import { createReporter } from '../output/reporter.js';
+import { createReporter, errorsBelow } from '../output/reporter.js';
 import { removeQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
-import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession } from './target-options.js';
+import {
+  checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, reachabilityExit, roleLine,
+} from './target-options.js';
 
 export async function execute(context: CommandContext<CommandOptions<'remove'>>): Promise<number> {
   const options = context.options;
@@ -20,7 +22,7 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
   // without a terminal, --yes is required: say so before touching anything
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
   const session = await openCommandSession(context, loaded.config);
-  const reporter = await createReporter(io, context.color, 'removing');
+  const reporter = await createReporter(io, context.color, 'removing', { errorsBelow: errorsBelow(io, options.output) });
   const onEvent = progressTo(reporter, '');
   let report;
   try {
@@ -42,14 +44,18 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
   if (keptOthers.length > 0) notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
   notes.push(...report.notes);
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
+  const role = roleLine(session, loaded.config.organization.roleName);
+  if (role && options.output === 'json') notes.push(role);
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine: report.engine, retainedBuckets: report.retainedBuckets,
       kept: report.kept, ...(notes.length > 0 ? { notes } : {}) }));
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
   }
+  if (role) io.stderr.write(`${role}\n`);
   if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
-  return report.summary.failed > 0 || report.stoppedBy === 'declined' ? ExitCode.failed : ExitCode.ok;
+  if (report.stoppedBy === 'declined') return ExitCode.failed;
+  return report.summary.failed > 0 ? reachabilityExit(session, ExitCode.failed) : ExitCode.ok;
 }
 
 const KEPT_NAMES: Record<string, string> = {

@@ -3,13 +3,15 @@
 import { engineFor } from '../engines/index.js';
 import { checkEngine } from '../config/index.js';
 import { progressTo } from '../output/progress.js';
-import { createReporter } from '../output/reporter.js';
+import { createReporter, errorsBelow } from '../output/reporter.js';
 import { retryQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
 import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
-import { checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession } from './target-options.js';
+import {
+  checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, reachabilityExit, roleLine,
+} from './target-options.js';
 
 const WHAT = 'Retrying the failed reverts';
 const REVIEW = 'see what waits where first with guardrail status';
@@ -23,7 +25,7 @@ export async function execute(context: CommandContext<CommandOptions<'retry'>>):
   // without a terminal, --yes is required: say so before touching anything
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', WHAT, REVIEW);
   const session = await openCommandSession(context, loaded.config);
-  const reporter = await createReporter(io, context.color, 'retrying');
+  const reporter = await createReporter(io, context.color, 'retrying', { errorsBelow: errorsBelow(io, options.output) });
   let report;
   try {
     report = await engineFor(loaded.config).retry({
@@ -40,6 +42,8 @@ export async function execute(context: CommandContext<CommandOptions<'retry'>>):
   const s = report.summary;
   const notes = [...report.notes];
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was retried.');
+  const role = roleLine(session, loaded.config.organization.roleName);
+  if (role && options.output === 'json') notes.push(role);
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('retry', report.targets, s, { engine: report.engine, ...(notes.length > 0 ? { notes } : {}) }));
   } else {
@@ -48,6 +52,8 @@ export async function execute(context: CommandContext<CommandOptions<'retry'>>):
       'events retried': s.retried, reverted: s.reverted, 'still failing': s.stillFailing, excludedAccounts: s.excludedAccounts,
     }, context.color, { notes }));
   }
+  if (role) io.stderr.write(`${role}\n`);
   if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
-  return s.failed > 0 || s.stillFailing > 0 || report.stoppedBy === 'declined' ? ExitCode.failed : ExitCode.ok;
+  if (report.stoppedBy === 'declined' || s.stillFailing > 0) return ExitCode.failed;
+  return s.failed > 0 ? reachabilityExit(session, ExitCode.failed) : ExitCode.ok;
 }

@@ -4,13 +4,13 @@ import { engineFor } from '../engines/index.js';
 import type { StatusReport } from '../engines/direct/status.js';
 import { progressTo } from '../output/progress.js';
 import { checkEngine } from '../config/index.js';
-import { createReporter } from '../output/reporter.js';
+import { createReporter, errorsBelow } from '../output/reporter.js';
 import { jsonDocument } from '../output/results.js';
 import { statusMatrix } from '../output/status-matrix.js';
 import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
-import { loadCommandConfig, openCommandSession } from './target-options.js';
+import { loadCommandConfig, openCommandSession, reachabilityExit, roleLine, scpConfigFor } from './target-options.js';
 
 /** The summary's protection line: accounts, not targets. */
 function protectionLine(report: StatusReport): string {
@@ -33,11 +33,12 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
   const loaded = await loadCommandConfig(context, options);
   checkEngine(loaded);
   const session = await openCommandSession(context, loaded.config);
-  const reporter = await createReporter(io, context.color, 'checking');
+  const reporter = await createReporter(io, context.color, 'checking', { errorsBelow: errorsBelow(io, options.output) });
   const onEvent = progressTo(reporter, 'to check');
   let report;
   try {
-    const input = { session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,
+    const scpConfig = await scpConfigFor(context, options);
+    const input = { session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, ...(scpConfig ? { scpConfig } : {}),
       drift: options.drift !== false, signal, emit: onEvent,
       ...(options.requireProtection ? { requireProtection: true } : {}) };
     report = await engineFor(loaded.config).status(input);
@@ -46,6 +47,8 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
     session.close();
   }
   const notes = report.notes;
+  const role = roleLine(session, loaded.config.organization.roleName);
+  if (role && options.output === 'json') notes.push(role);
   if (options.output === 'json') {
     const targets = report.targets.map(({ codeSha256: _sha, templateVersion: _version, ...row }) => row);
     io.stdout.write(jsonDocument('status', targets, report.summary, {
@@ -63,6 +66,7 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
     for (const n of notes) io.stdout.write(`  ${n}\n`);
     io.stdout.write(`${protectionLine(report)}\n`);
   }
+  if (role) io.stderr.write(`${role}\n`);
   if (report.interrupted || signal.aborted) return ExitCode.interrupted;
-  return report.summary.unhealthy > 0 ? ExitCode.failed : ExitCode.ok;
+  return report.summary.unhealthy > 0 ? reachabilityExit(session, ExitCode.failed) : ExitCode.ok;
 }

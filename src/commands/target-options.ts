@@ -4,8 +4,8 @@ import { createInterface } from 'node:readline/promises';
 import type { LoadedConfig } from '../config/index.js';
 import { openFleetSession } from '../fleet/run.js';
 import type { Session } from '../fleet/session.js';
-import type { GuardrailConfig } from '../config/index.js';
-import { AbortError, UsageError } from '../errors.js';
+import { loadConfig, type GuardrailConfig } from '../config/index.js';
+import { AbortError, ExitCode, UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
@@ -20,6 +20,16 @@ export function loadCommandConfig(context: CommandContext, o: TargetOptions): Pr
     regions: o.regions, concurrency: o.concurrency, failureTolerance: o.failureTolerance, roleName: o.roleName,
     externalId: o.externalId, account: o.account, engine: o.engine,
   });
+}
+
+/**
+ * The configuration `guardrail protect` renders the SCP from (it takes no --role-name): the run's own, unless this
+ * run overrides the role name, which must not make an attached policy look outdated.
+ */
+export async function scpConfigFor(context: CommandContext, o: TargetOptions): Promise<GuardrailConfig | undefined> {
+  if (o.roleName === undefined) return undefined;
+  const cwd = context.io.cwd ?? process.cwd();
+  return (await loadConfig(o.config, { regions: o.regions, account: o.account, engine: o.engine }, { cwd })).config;
 }
 
 
@@ -74,3 +84,27 @@ export async function confirmOrRequireYes(io: CliIO, yes: boolean | undefined, q
   }
 }
 
+
+/**
+ * The run's line about the member accounts' role, when any could not be assumed: "0 of 300 accounts could be
+ * assumed: check the role name or its trust policy". Printed once, after the results (each account's own error is
+ * in its rows).
+ */
+export function roleLine(session: Session, roleName: string): string | undefined {
+  const a = session.broker.assumptions();
+  if (a.tried === 0 || a.assumed === a.tried) return undefined;
+  const head = `${a.assumed} of ${a.tried} ${a.tried === 1 ? 'account' : 'accounts'} could be assumed`;
+  if (a.unreachable === a.tried - a.assumed) return `${head}: STS could not be reached (check the network, and AWS_ENDPOINT_URL if you set it)`;
+  return `${head}: check the role name (${roleName}) or its trust policy`;
+}
+
+/**
+ * Exit 4 instead of the run's own code when every account whose role was tried failed because STS could not be
+ * reached: the run found nothing about the fleet, which is an outage, not an unhealthy or failed target (exit 1).
+ * Ctrl-C (130) and a run that did reach some account keep their code.
+ */
+export function reachabilityExit(session: Session, code: number): number {
+  if (code !== ExitCode.failed) return code;
+  const a = session.broker.assumptions();
+  return a.tried > 0 && a.unreachable === a.tried ? ExitCode.unreachable : code;
+}

@@ -4,6 +4,7 @@
  * --debug. It returns the exit code the error calls for.
  */
 import { AbortError, ExitCode, GuardrailError, formatProblem, type ConfigProblem } from '../errors.js';
+import { isUnreachable } from '../aws/reachability.js';
 
 export interface ErrorWriter {
   write(chunk: string): unknown;
@@ -28,6 +29,8 @@ export function exitCodeFor(err: unknown): number {
   const name = errorName(err);
   if (name === 'AbortError') return ExitCode.interrupted;
   if (name !== undefined && CREDENTIAL_ERRORS.has(name)) return ExitCode.credentials;
+  // an SDK call that could not reach AWS stopped the run (Organizations down after the credentials check, say)
+  if (isUnreachable(err)) return ExitCode.unreachable;
   return ExitCode.failed;
 }
 

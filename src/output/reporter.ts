@@ -42,7 +42,20 @@ function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
 }
 
-export async function createReporter(io: CliIO, color: boolean, verb: string): Promise<Reporter> {
+export interface ReporterOptions {
+  /**
+   * The results printed on stdout after the run show every failure's error, on the same terminal (a table, not
+   * --output json): a failed target's progress line then leaves its error out, so the error is printed once.
+   */
+  errorsBelow?: boolean;
+}
+
+/** Whether a command's results will show the errors on the terminal the progress is on (see `errorsBelow`). */
+export function errorsBelow(io: CliIO, output: string | undefined): boolean {
+  return io.isTTY && output !== 'json' && output !== 'csv';
+}
+
+export async function createReporter(io: CliIO, color: boolean, verb: string, options: ReporterOptions = {}): Promise<Reporter> {
   const chalk = new Chalk({ level: color ? 1 : 0 });
   // A live spinner needs a real terminal on stderr, with a width: ora redraws by counting wrapped lines, and a
   // zero-width pseudo-terminal (script(1), some CI runners) makes that count run away.
@@ -61,6 +74,18 @@ export async function createReporter(io: CliIO, color: boolean, verb: string): P
   let done = 0;
   let failed = 0;
   const running = new Set<string>();
+  // each account's errors already shown: a role that cannot be assumed fails every region of the account the same
+  // way, and is shown once for the account, not once per region. Only an error about the account (it names the
+  // account and not the region, as a role's ARN does); a region's own finding ("not deployed") is shown per region.
+  const shownErrors = new Map<string, Set<string>>();
+  const repeats = (t: FinishedTarget): boolean => {
+    if (!t.error || !t.error.includes(t.account) || t.error.includes(t.region)) return false;
+    const seen = shownErrors.get(t.account) ?? new Set<string>();
+    shownErrors.set(t.account, seen);
+    if (seen.has(t.error)) return true;
+    seen.add(t.error);
+    return false;
+  };
   let phaseStart = Date.now();
   let phaseDone = 0;
 
@@ -92,8 +117,13 @@ export async function createReporter(io: CliIO, color: boolean, verb: string): P
       phaseDone++;
       if (t.result === 'failed') failed++;
       running.delete(targetLabel(t));
+      if (repeats(t)) {
+        render();
+        return;
+      }
+      const error = t.error && !options.errorsBelow ? `\n    ${chalk.red(t.error)}` : '';
       const line = `${symbolFor(t.result, chalk)} ${targetLabel(t)}  ${t.result}${t.action ? ` (${t.action})` : ''}`
-        + `${t.stackStatus ? `  ${t.stackStatus}` : ''}  ${seconds(t.durationMs)}${t.error ? `\n    ${chalk.red(t.error)}` : ''}`;
+        + `${t.stackStatus ? `  ${t.stackStatus}` : ''}  ${seconds(t.durationMs)}${error}`;
       if (spinner) {
         if (t.result === 'failed') {
           spinner.clear();

@@ -25,13 +25,47 @@ export function jsonDocument(command: string, targets: object[], summary: object
 /** Below this many targets every row is listed; above it, only the ones that need attention. */
 const LIST_ALL_BELOW = 60;
 
+/**
+ * An account's failed rows with one and the same error (a role that cannot be assumed fails every region alike)
+ * become one row, its region `N regions`: the error is printed once per account, not once per region.
+ */
+export function mergeAccountFailures<R extends ResultRow>(rows: readonly R[]): R[] {
+  const key = (r: R) => (r.result === 'failed' && r.error ? `${r.account}\u0000${r.error}` : null);
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const k = key(r);
+    if (k !== null) counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const out: R[] = [];
+  const merged = new Set<string>();
+  for (const r of rows) {
+    const k = key(r);
+    const n = k === null ? 1 : counts.get(k)!;
+    if (n === 1) out.push(r);
+    else if (!merged.has(k!)) {
+      merged.add(k!);
+      out.push({ ...r, region: `${n} regions` });
+    }
+  }
+  return out;
+}
+
+/** "(117 more targets need nothing)", or what the rows not listed did when some did something. */
+function notListed(hidden: readonly ResultRow[]): string {
+  const counts = new Map<string, number>();
+  for (const r of hidden) counts.set(r.result, (counts.get(r.result) ?? 0) + 1);
+  const idle = [...counts.keys()].every((k) => k === 'unchanged' || k === 'planned');
+  if (idle) return `(${hidden.length} more targets need nothing)`;
+  return `(${hidden.length} more targets not listed: ${[...counts].map(([k, n]) => `${n} ${k}`).join(' · ')})`;
+}
+
 export function resultTable(title: string, rows: ResultRow[], summary: Record<string, number>, color: boolean,
   opts: { planned?: boolean; notes?: string[] } = {}): string {
   const chalk = new Chalk({ level: color ? 1 : 0 });
   const lines: string[] = [];
-  const interesting = rows.length < LIST_ALL_BELOW
-    ? rows
-    : rows.filter((r) => r.result === 'failed' || (opts.planned && r.action !== 'none'));
+  const listed = (r: ResultRow) => r.result === 'failed' || (opts.planned === true && r.action !== 'none');
+  const interesting = mergeAccountFailures(rows.length < LIST_ALL_BELOW ? rows : rows.filter(listed));
+  const hidden = rows.length < LIST_ALL_BELOW ? [] : rows.filter((r) => !listed(r));
   if (interesting.length > 0) {
     const w1 = Math.max(...interesting.map((r) => targetLabel(r).length), 6);
     const w2 = Math.max(...interesting.map((r) => r.result.length), 6);
@@ -42,10 +76,11 @@ export function resultTable(title: string, rows: ResultRow[], summary: Record<st
       lines.push(`${symbolFor(r.result, chalk)} ${targetLabel(r).padEnd(w1)}  ${r.result.padEnd(w2)}  ${(r.action ?? '').padEnd(w3)}  ${detail}`);
       for (const c of r.changes ?? []) lines.push(`      ${chalk.dim(c)}`);
     }
-    if (interesting.length < rows.length) lines.push(chalk.dim(`  (${rows.length - interesting.length} more targets need nothing)`));
+    if (hidden.length > 0) lines.push(chalk.dim(`  ${notListed(hidden)}`));
     lines.push('');
   }
-  const failed = rows.filter((r) => r.firstFailure);
+  // the first failed resource, only where the row's error does not already say it (it usually does: printed once)
+  const failed = rows.filter((r) => r.firstFailure && !(r.error ?? '').includes(r.firstFailure.reason));
   if (failed.length > 0) {
     lines.push(chalk.bold('First failed resource of each failed stack:'));
     for (const r of failed) {

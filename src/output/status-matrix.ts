@@ -44,8 +44,21 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
   lines.push(chalk.dim('SCP: ✓ protected  ~ outdated policy  ✗ unprotected  – management account (SCPs never apply)  ? unknown'));
   if (unhealthy.length > 0) {
     lines.push('', chalk.bold('Unhealthy:'));
+    // an account whose regions all say the same (its role cannot be assumed) is one line, not one per region
+    const text = (r: StatusRow) => r.problems.join('; ');
+    const regionsSaying = new Map<string, string[]>();
     for (const r of unhealthy) {
-      lines.push(`  ${r.accountName || r.account} (${r.account})/${r.region}: ${r.problems.join('; ')}`);
+      const k = `${r.account}\u0000${text(r)}`;
+      regionsSaying.set(k, [...(regionsSaying.get(k) ?? []), r.region]);
+    }
+    for (const r of unhealthy) {
+      const same = regionsSaying.get(`${r.account}\u0000${text(r)}`)!;
+      if (same.length > 1 && r.driftedResources.length === 0) {
+        if (same[0] !== r.region) continue;
+        lines.push(`  ${r.accountName || r.account} (${r.account}), ${same.length} regions: ${text(r)}`);
+        continue;
+      }
+      lines.push(`  ${r.accountName || r.account} (${r.account})/${r.region}: ${text(r)}`);
       for (const d of r.driftedResources) {
         for (const x of d.differences) lines.push(chalk.dim(`      ${d.logicalId} ${x.path}: expected ${x.expected}, actual ${x.actual}`));
       }

@@ -75,16 +75,22 @@ describe('deploy: denied roles and a failing stack', () => {
     failedStackId = stack.stackId;
   });
 
-  it('names the failed stack\'s first failed resource in the table output too', async () => {
+  it('the table names each failure once: the failed stack\'s first failed resource in its row, a denied account in one row', async () => {
     const r = await e.run(['deploy', '--all-accounts', '--yes']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.json).toBeUndefined();
     // the ROLLBACK_COMPLETE stack was deleted and created again, and failed again (the fault is still on)
-    const line = r.stdout.split('\n').find((l) => l.includes(`(${failing})/${failingRegion}:`));
-    expect(line, r.stdout).toMatch(/: \w+ \(AWS::Lambda::Function\) CREATE_FAILED: .*cannot be assumed by Lambda/);
-    expect(r.stdout).toMatch(/First failed resource/);
+    const line = r.stdout.split('\n').find((l) => l.includes(`(${failing})/${failingRegion} `));
+    expect(line, r.stdout).toMatch(/ failed +\w+ +\w+ \(AWS::Lambda::Function\) CREATE_FAILED: .*cannot be assumed by Lambda/);
+    const linesWith = (text: string) => r.stdout.split('\n').filter((l) => l.includes(text));
+    expect(linesWith('cannot be assumed by Lambda'), r.stdout).toHaveLength(1);
+    expect(r.stdout).not.toMatch(/First failed resource/);
     expect(r.stdout).toMatch(/deploy: 14 targets .*5 failed/);
-    for (const account of denied) expect(r.stdout).toContain(`arn:aws:iam::${account}:role/OrganizationAccountAccessRole`);
+    for (const account of denied) {
+      // both regions of the account in one row, its error once
+      expect(linesWith(`arn:aws:iam::${account}:role/OrganizationAccountAccessRole`), r.stdout).toHaveLength(1);
+      expect(r.stdout).toMatch(new RegExp(`\\(${account}\\)/${REGIONS.length} regions +failed`));
+    }
     failedStackId = cfnRegion(e.sim.state.accounts.get(failing)!.regions.get(failingRegion)!).live.get('guardrail')!.stackId;
   });
 

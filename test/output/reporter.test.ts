@@ -39,6 +39,32 @@ describe('reporter', () => {
     expect(text()).not.toContain(String.fromCharCode(27)); // no escape sequences: no cursor movement
   });
 
+  it('an error an account already showed is not shown again (one line per account, not per region)', async () => {
+    const { io: cliIo, text } = io({ isTTY: false });
+    const r = await createReporter(cliIo, false, 'checking');
+    r.phase('status', 4);
+    const denied = 'Could not assume arn:aws:iam::111111111111:role/Nope (AccessDenied)';
+    for (const region of ['us-east-1', 'us-west-2', 'eu-west-1']) r.finished({ ...target, region, result: 'unhealthy', error: denied, durationMs: 0 });
+    r.finished({ ...target, account: '222222222222', accountName: 'dev', result: 'unhealthy', error: denied.replace('1111', '2222'), durationMs: 0 });
+    r.stop();
+    expect(text().split('\n').filter(Boolean)).toEqual([
+      'status: 4 target(s)',
+      '✗ prod (111111111111)/us-east-1  unhealthy  0.0s',
+      `    ${denied}`,
+      '✗ dev (222222222222)/us-east-1  unhealthy  0.0s',
+      `    ${denied.replace('1111', '2222')}`,
+    ]);
+  });
+
+  it('with the results below on the same terminal (errorsBelow), a failure\'s line leaves its error to them', async () => {
+    const { io: cliIo, text } = io({ isTTY: false });
+    const r = await createReporter(cliIo, false, 'deploying', { errorsBelow: true });
+    r.phase('rollout', 1);
+    r.finished({ ...target, result: 'failed', action: 'create', stackStatus: 'ROLLBACK_COMPLETE', error: 'FunctionRole CREATE_FAILED', durationMs: 300 });
+    r.stop();
+    expect(text().split('\n').filter(Boolean)).toEqual(['rollout: 1 target(s)', '✗ prod (111111111111)/us-east-1  failed (create)  ROLLBACK_COMPLETE  0.3s']);
+  });
+
   it('on a real terminal, shows a spinner line with done/total, failures and in-flight counts', async () => {
     const { io: cliIo, text } = io({ isTTY: true, columns: 100 });
     const r = await createReporter(cliIo, false, 'deploying');

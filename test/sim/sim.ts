@@ -147,6 +147,7 @@ export function applyFaults(state: SimState, input: Record<string, unknown>): Fa
   f.latencyMs = num(input.latencyMs, 'latencyMs') ?? f.latencyMs;
   f.throttleRate = num(input.throttleRate, 'throttleRate', 1) ?? f.throttleRate;
   f.denyAssume = list(input.denyAssume, 'denyAssume') ?? f.denyAssume;
+  f.unavailableAssume = list(input.unavailableAssume, 'unavailableAssume') ?? f.unavailableAssume;
   f.throttleServices = list(input.throttleServices, 'throttleServices') ?? f.throttleServices;
   f.failStack = list(input.failStack, 'failStack') ?? f.failStack;
   f.failDrift = list(input.failDrift, 'failDrift') ?? f.failDrift;

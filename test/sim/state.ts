@@ -414,6 +414,8 @@ export interface Faults {
   latencyMs: number;
   throttleRate: number;
   denyAssume: string[];
+  /** accounts whose AssumeRole answers STS's 503 ServiceUnavailable (the endpoint cannot serve; not a refusal) */
+  unavailableAssume?: string[];
   /** ACCOUNT or ACCOUNT:REGION */
   failStack: string[];
   /** when non-empty, throttleRate applies only to these services (signing names, e.g. ["dynamodb"]) */

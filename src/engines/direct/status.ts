@@ -24,6 +24,11 @@ export interface StatusInput {
   drift: boolean;
   /** unprotected accounts are unhealthy (--require-protection, or protection.required) */
   requireProtection?: boolean;
+  /**
+   * the configuration the expected SCP is rendered from, when it differs from the run's: without a --role-name
+   * override, as `guardrail protect` renders it (an override for this run does not make the attached policy outdated)
+   */
+  scpConfig?: GuardrailConfig;
   /** reads another engine already made for the whole run (StackSets status shares them with its direct part) */
   shared?: { protection: Promise<ProtectionVerdicts>; approvalIndex: Promise<ApprovalIndex | null> };
   signal: AbortSignal;
@@ -66,7 +71,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   });
   // (not with drift detection: a target's detection takes seconds of polling, and discovery would wait for it)
   await fleet.open({ warm: input.drift ? undefined : (t) => early.start(t) });
-  survey.resolve(input.shared?.protection ?? protectionVerdicts(session, config, fleet.set.accounts.map((a) => a.id)));
+  survey.resolve(input.shared?.protection ?? protectionVerdicts(session, input.scpConfig ?? config, fleet.set.accounts.map((a) => a.id)));
   approvalsOn = (await approvalIndexP) !== null;
 
   const run = await fleet.each('status', fleet.targets, async (target) => {

@@ -57,7 +57,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };
   // one SCP survey and one read of the approval store for the run, shared with the direct part
   const shared = {
-    protection: protectionVerdicts(session, config, set.accounts.map((a) => a.id)),
+    protection: protectionVerdicts(session, input.scpConfig ?? config, set.accounts.map((a) => a.id)),
     approvalIndex: loadApprovalIndex(session, config),
   };
   const directReport = direct.length > 0

@@ -87,6 +87,8 @@ function assumeRole(state: SimState, caller: Caller, input: Record<string, unkno
     `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
   const account = state.org.accounts.get(accountId);
   if (state.faults.denyAssume.includes(accountId)) throw denied();
+  // an STS outage for these accounts' roles: the 503 a regional endpoint answers when it cannot serve (retried by the SDK)
+  if (state.faults.unavailableAssume?.includes(accountId)) throw new SimError('ServiceUnavailable', 'Service is unable to handle request.', 503);
   if (account && account.status !== 'ACTIVE') throw denied();
   const role = findRole(state, accountId, roleName);
   if (!role || role.arn !== roleArn) throw denied();
