@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberIds } from '../sim/test/helpers.js';
 import { countCalls, liveStacks, startE2E, type E2E } from './harness.js';
-import { runInTerminal } from './terminal.js';
+import { openTerminal, runInTerminal } from './terminal.js';
 
 const REGIONS = ['us-east-1'];
 
@@ -111,5 +111,31 @@ describe('with approvals, the question names the store, and "n" writes nothing',
     expect(liveStacks(e).size).toBe(3);
     const store = liveStacks(e, 'guardrail-approvals').get(`${mgmtId()}/us-east-1`)!;
     for (const s of liveStacks(e).values()) expect(s.createdAt >= store.createdAt).toBe(true);
+  });
+});
+
+describe('on a terminal, a failure is printed once', () => {
+  let e: E2E;
+  beforeAll(async () => {
+    e = await startE2E({ accounts: 2, regions: ['us-east-1', 'us-west-2'], stackMs: 40 });
+    e.config('regions: [us-east-1, us-west-2]\ndeploy:\n  pollSeconds: 1\n');
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('a failed stack and a denied account: each error once on the screen (progress, table and first failed resource together)', async () => {
+    const [failing, denied] = memberIds(e.sim);
+    await e.faults({ failStack: [`${failing}:us-west-2`], denyAssume: [denied] });
+    // a terminal with a width: the live spinner, and the table on the same screen
+    const t = openTerminal(e, ['deploy', '--all-accounts', '--yes'], { columns: 200 });
+    const r = await t.done;
+    expect(r.code, r.output).toBe(1);
+    const linesWith = (text: string) => r.output.split('\n').filter((l) => l.includes(text));
+    expect(linesWith('cannot be assumed by Lambda'), r.output).toHaveLength(1);
+    expect(linesWith(`arn:aws:iam::${denied}:role/OrganizationAccountAccessRole`), r.output).toHaveLength(1);
+    expect(r.output).toMatch(new RegExp(`\\(${denied}\\)/2 regions +failed`));
+    expect(r.output).not.toMatch(/First failed resource/);
+    expect(r.output).toMatch(/^1 of 2 accounts could be assumed: check the role name \(OrganizationAccountAccessRole\) or its trust policy$/m);
   });
 });

@@ -65,3 +65,18 @@ describe('status matrix', () => {
     expect(statusMatrix(org(1, []), false, { screenRows: 3 })).toContain('… and 1 healthy account (--all');
   });
 });
+
+describe('status details', () => {
+  it('an account whose regions all say the same is one line; a region\'s own finding keeps its line', () => {
+    const denied = 'could not inspect: Could not assume arn:aws:iam::100000000001:role/Nope (AccessDenied)';
+    const rows = [
+      ...REGIONS.map((r) => ({ ...row('100000000001', r, false), error: denied, problems: [denied] })),
+      row('100000000002', 'eu-west-1', true), row('100000000002', 'us-east-1', false),
+    ];
+    const details = statusMatrix(rows, false).split('Unhealthy:\n')[1]!.trimEnd().split('\n');
+    expect(details).toEqual([
+      `  acct-001 (100000000001), 2 regions: ${denied}`,
+      '  acct-002 (100000000002)/us-east-1: rule DISABLED',
+    ]);
+  });
+});
