@@ -1,6 +1,7 @@
 // End to end on a pseudo-terminal: deploy plans first and asks with the plan's counts, answered both ways; with
 // nothing to change it does not ask; remove's question names the accounts and the regions that hold a stack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stackSetsOf } from '../sim/stacksets/model.js';
 import { memberIds } from '../sim/test/helpers.js';
 import { countCalls, liveStacks, startE2E, type E2E } from './harness.js';
 import { openTerminal, runInTerminal } from './terminal.js';
@@ -137,5 +138,43 @@ describe('on a terminal, a failure is printed once', () => {
     expect(r.output).toMatch(new RegExp(`\\(${denied}\\)/2 regions +failed`));
     expect(r.output).not.toMatch(/First failed resource/);
     expect(r.output).toMatch(/^1 of 2 accounts could be assumed: check the role name \(OrganizationAccountAccessRole\) or its trust policy$/m);
+  });
+});
+
+describe('engine stacksets with approvals: one question for the direct part and the stack set, and "n" writes nothing', () => {
+  let e: E2E;
+  beforeAll(async () => {
+    e = await startE2E({ accounts: 3, regions: REGIONS, stackMs: 40, stackSetStartMs: 20, stackSetInstanceMs: 10 });
+    // trusted access activated once beforehand, as deploy's hint says (aws cloudformation activate-organizations-access)
+    stackSetsOf(e.sim.state).organizationsAccess = true;
+    e.config(`regions: [${REGIONS.join(', ')}]\ntrail: { mode: existing }\ndeploy:\n  engine: stacksets\n  pollSeconds: 1\napprovals: { enabled: true }\n`);
+  });
+  afterAll(async () => {
+    await e?.close();
+  });
+
+  it('"n": the question counts the management account and the members, names the store, and the call log has no write', async () => {
+    await e.resetCalls();
+    const mgmt = e.sim.state.org.managementAccountId;
+    const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'n');
+    expect(r.question, r.output).toBe(`create 4 · update 0 · unchanged 0 · cannot plan 0 — create the approval store guardrail-approvals (${mgmt}/us-east-1)`
+      + ' and deploy to 4 accounts? [y/N]');
+    expect(r.code, r.output).toBe(1);
+    expect(r.output).toMatch(/Not confirmed: nothing was changed/);
+    const writes = (await e.calls()).calls
+      .filter((c) => !/^(Describe|List|Get)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole')
+      .map((c) => `${c.service}.${c.operation}`);
+    expect(writes).toEqual([]);
+    expect(liveStacks(e).size + liveStacks(e, 'guardrail-approvals').size).toBe(0);
+  });
+
+  it('"y": asked once, then the store, the management account\'s stack and the stack set\'s instances', async () => {
+    const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'y');
+    expect(r.code, r.output).toBe(0);
+    expect(r.output.match(/\[y\/N\]/g)).toHaveLength(1);
+    expect(liveStacks(e, 'guardrail-approvals').size).toBe(1);
+    expect([...liveStacks(e).keys()]).toEqual([`${e.sim.state.org.managementAccountId}/us-east-1`]);
+    const set = [...stackSetsOf(e.sim.state).stackSets.values()].find((x) => x.name === 'guardrail');
+    expect(set?.instances.size ?? 0, r.output).toBe(3);
   });
 });

@@ -45,6 +45,11 @@ export interface DeployInput {
   confirm(plan: PlanCounts): Promise<boolean>;
   /** --yes: nothing to confirm, so the rollout may start before every target is planned (stacksets: trusted access may be activated) */
   yes: boolean;
+  /**
+   * changes outside this deploy that the same question covers, planned before it (StackSets: the stack set's
+   * instances, when its direct part asks): added to the counts, so one question is asked before any write
+   */
+  alsoPlanned?: PlanCounts;
 }
 
 export type StopReason = 'tolerance' | 'signal' | 'canary' | 'declined' | 'store' | null;

@@ -41,7 +41,7 @@ async function planConfirmApply(run: DeployRun, ranked: Target[]): Promise<void>
     run.skipApprovalStore('interrupted before it started');
     return run.skip(pending, 'interrupted before it started');
   }
-  if (pending.length > 0 && !(await confirmPlan(run, pending))) {
+  if ((pending.length > 0 || (input.alsoPlanned?.accounts ?? 0) > 0) && !(await confirmPlan(run, pending))) {
     run.stoppedBy = 'declined';
     run.skipApprovalStore('not confirmed');
     return run.skip(pending, 'not confirmed');
@@ -109,7 +109,13 @@ export function planCounts(results: readonly TargetResult[], pending: readonly P
 /** Asks before changing more than one account, showing what the plan will do; true to go ahead. */
 async function confirmPlan(run: DeployRun, pending: Planned[]): Promise<boolean> {
   const store = run.storeChange;
-  const counts = { ...planCounts(run.results, pending), ...(store ? { store } : {}) };
+  const own = planCounts(run.results, pending);
+  const more = run.input.alsoPlanned;
+  const counts = {
+    ...(more ? { create: own.create + more.create, update: own.update + more.update, unchanged: own.unchanged + more.unchanged,
+      cannotPlan: own.cannotPlan + more.cannotPlan, accounts: own.accounts + more.accounts } : own),
+    ...(store ? { store } : {}),
+  };
   return counts.accounts <= 1 || run.input.confirm(counts);
 }
 

@@ -40,11 +40,16 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   if (!access.enabled) notes.push('StackSets has no trusted access to the organisation yet: deploy --yes activates it (ActivateOrganizationsAccess).');
   if (access.activated) notes.push('Activated trusted access between StackSets and Organizations.');
 
+  // A question covers the direct part and the stack set together, asked once before either writes: the stack set is
+  // planned first (read-only), and the direct part asks with both counts.
+  const together = !input.yes && !input.planOnly && direct.length > 0 && viaSet.length > 0;
+  const early = together ? await planSet(input, { admin, rendered, viaSet, ou, notes }) : undefined;
   // the directly deployed accounts go first, through the direct engine (its canary is the management account)
   const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };
   // (its first step is the approval store; without a direct part, the store is deployed here, before any instance)
   const directReport = direct.length > 0
-    ? await deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet })
+    ? await deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet,
+      ...(early?.needSetWork ? { alsoPlanned: early.counts } : {}) })
     : undefined;
   // without a direct part the store is planned here and applied after the stack set's confirmation, before any instance
   const storePlan = directReport ? null : await planApprovalStore({ session, config,
@@ -74,30 +79,16 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
     return finish();
   }
 
-  emit({ type: 'phase', phase: 'plan', targets: viaSet.length * (config.regions as string[]).length });
-  const plan = await planStackSet({ session, config, admin, rendered, accounts: viaSet, ou, signal });
-  notes.push(`Stack set: ${plan.setAction === 'none' ? 'no change' : plan.setAction} (${plan.setReason}); default CreateTrail=${plan.defaultCreateTrail} (${plan.defaultTrailReason}).`);
-  const rows = plannedRows(plan, config.stackName, config.trail.homeRegion);
-  const replacing = plan.accounts.filter((p) => p.directStacks.length > 0);
-  if (replacing.length > 0) {
-    notes.push(`Switching engines: ${replacing.length} account(s) still have the direct stack ${config.stackName}. Each is replaced, new before old: `
-      + 'its stack set instance is created first, and the direct stack is deleted only once the instance succeeded. (Import is not used: '
-      + `the stack set names its resources ${config.stackName}-set-*, so an imported stack would replace every resource anyway.)`);
-  }
+  const { plan, rows, changing, needSetWork, counts } = early ?? await planSet(input, { admin, rendered, viaSet, ou, notes });
   if (input.planOnly) { report(rows.map((r) => r.row)); return finish(); }
-  const changing = plan.accounts.filter((p) => !p.failure && rows.some((r) => r.plan === p && r.needs !== 'none'));
-  const needSetWork = plan.setAction !== 'none' || changing.length > 0;
   if (signal.aborted) {
     stoppedBy = 'signal';
     report(rows.map((r) => ({ ...r.row, result: 'skipped' as const, reason: 'interrupted before it started' })));
     return finish();
   }
-  const counts = {
-    create: rows.filter((r) => r.needs === 'create').length, update: rows.filter((r) => r.needs === 'update').length,
-    unchanged: rows.filter((r) => r.needs === 'none' && r.row.result !== 'failed').length,
-    cannotPlan: rows.filter((r) => r.row.result === 'failed').length, accounts: changing.length,
-  };
-  if (needSetWork && changing.length > 1 && !(await input.confirm({ ...counts, ...(storePlan?.change ? { store: storePlan.change } : {}) }))) {
+  // (asked together with the direct part, when there is one: it was confirmed there)
+  if (!together && needSetWork && changing.length > 1
+    && !(await input.confirm({ ...counts, ...(storePlan?.change ? { store: storePlan.change } : {}) }))) {
     stoppedBy = 'declined';
     if (store?.result === 'planned') store = { ...store, result: 'skipped', reason: 'not confirmed' };
     report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: 'not confirmed' })));
@@ -115,6 +106,36 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   await applyPart({ input, plan, rows, ou, rendered, changing, operations, notes, report, setStopped: (s) => { stoppedBy = s; } });
   if (stoppedBy === null) await replaceDirect(input, plan, results, report);
   return finish();
+}
+
+interface SetPlanInput {
+  admin: ReturnType<typeof adminClient>;
+  rendered: Awaited<ReturnType<typeof renderForStackSet>>;
+  viaSet: Parameters<typeof planStackSet>[0]['accounts'];
+  ou: OuTargets;
+  notes: string[];
+}
+
+/** The stack set's plan (read-only): its rows, the accounts it changes, and the counts the confirmation shows. */
+async function planSet(input: DeployInput, s: SetPlanInput) {
+  const { session, config, emit, signal } = input;
+  emit({ type: 'phase', phase: 'plan', targets: s.viaSet.length * (config.regions as string[]).length });
+  const plan = await planStackSet({ session, config, admin: s.admin, rendered: s.rendered, accounts: s.viaSet, ou: s.ou, signal });
+  s.notes.push(`Stack set: ${plan.setAction === 'none' ? 'no change' : plan.setAction} (${plan.setReason}); default CreateTrail=${plan.defaultCreateTrail} (${plan.defaultTrailReason}).`);
+  const rows = plannedRows(plan, config.stackName, config.trail.homeRegion);
+  const replacing = plan.accounts.filter((p) => p.directStacks.length > 0);
+  if (replacing.length > 0) {
+    s.notes.push(`Switching engines: ${replacing.length} account(s) still have the direct stack ${config.stackName}. Each is replaced, new before old: `
+      + 'its stack set instance is created first, and the direct stack is deleted only once the instance succeeded. (Import is not used: '
+      + `the stack set names its resources ${config.stackName}-set-*, so an imported stack would replace every resource anyway.)`);
+  }
+  const changing = plan.accounts.filter((p) => !p.failure && rows.some((r) => r.plan === p && r.needs !== 'none'));
+  const counts = {
+    create: rows.filter((r) => r.needs === 'create').length, update: rows.filter((r) => r.needs === 'update').length,
+    unchanged: rows.filter((r) => r.needs === 'none' && r.row.result !== 'failed').length,
+    cannotPlan: rows.filter((r) => r.row.result === 'failed').length, accounts: changing.length,
+  };
+  return { plan, rows, changing, needSetWork: plan.setAction !== 'none' || changing.length > 0, counts };
 }
 
 interface ApplyPartInput {
