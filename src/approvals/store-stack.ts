@@ -8,7 +8,7 @@ import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/
 import type { GuardrailConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { applyStack, planStack, type DeployOutcome, type DesiredStack, type StackContext, type StackPlan } from '../stack/deploy-stack.js';
-import { functionRoleArns, storePlace, type StorePlace } from './place.js';
+import { functionRoleArns, storeNeeded, storePlace, type StorePlace } from './place.js';
 import { describeError } from '../aws/describe-error.js';
 import type { PollTimer } from '../aws/poll-timer.js';
 import type { TargetResult } from '../fleet/results.js';
@@ -61,10 +61,10 @@ export async function deployStore(ctx: StackContext, desired: DesiredStack, plan
   return { plan, outcome: await applyStack(ctx, desired, plan) };
 }
 
-/** The store's stack as a result row (stackName STACK-approvals), or null when approvals are off. */
+/** The store's stack as a result row (stackName STACK-approvals), or null when it is not needed (storeNeeded). */
 export async function deployApprovalStore(input: StoreStepInput): Promise<TargetResult | null> {
   const { session, config } = input;
-  if (!config.approvals.enabled) return null;
+  if (!storeNeeded(config)) return null;
   const partition = session.identity.arn.split(':')[1] || 'aws';
   const place = storePlace(config, session.identity.account, partition);
   const started = Date.now();

@@ -55,7 +55,7 @@ export interface DeployReport {
   excluded: { account: string; name: string; reason: string }[];
   summary: Summary;
   stoppedBy: StopReason;
-  /** approvals.enabled: the approval store's stack, deployed before any target */
+  /** the approval store's stack (approvals, rule records: storeNeeded), deployed before any target */
   approvalStore: TargetResult | null;
   /** what the engine has to say beyond the rows (a stack set's plan, an engine switch) */
   notes: string[];
