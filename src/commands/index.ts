@@ -146,7 +146,7 @@ const REGISTRY = [
   },
   {
     name: 'baseline',
-    summary: 'record every security group\'s current rules, to restore modified ones to',
+    summary: 'record the rules there now, to restore modified ones to',
     description:
       'Read the rules of every security group in each target (with the same roles, pool and progress as status) and ' +
       'record them in the store stack\'s rule records table (TABLE-rules), after one confirmation: when a rule is ' +
