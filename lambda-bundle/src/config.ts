@@ -68,6 +68,10 @@ export function loadConfig(env: Env): Config {
     ? { tableArn: table!, region: arn[1]!, onLookupError: env.GUARDRAIL_ON_LOOKUP_ERROR?.trim() === 'keep' ? 'keep' : 'revert' }
     : undefined;
 
+  const rulesTable = env.GUARDRAIL_RULES_TABLE?.trim();
+  const rulesArn = TABLE_ARN.exec(rulesTable ?? '');
+  if (rulesTable && !rulesArn) warnings.push(`GUARDRAIL_RULES_TABLE "${rulesTable}" is no table ARN; no rule records`);
+
   const rawOn = list(env.GUARDRAIL_NOTIFY_ON);
   let notifyOn: Action[] = ACTIONS.filter((a) => a !== 'ignored');
   if (rawOn.length > 0) {
@@ -95,8 +99,8 @@ export function loadConfig(env: Env): Config {
     onlyTag: keyValue('GUARDRAIL_ONLY_TAG', env.GUARDRAIL_ONLY_TAG, warnings),
     onModify,
     onModifyUnknown,
-    // guardrail's record of rule definitions sits beside the approval store, in its stack: TABLE-rules
-    rulesTable: approvals ? { tableArn: `${approvals.tableArn}-rules`, region: approvals.region } : undefined,
+    // guardrail's record of rule definitions, in the store's stack (TABLE-rules); deployed with approvals or onModify restore
+    rulesTable: rulesArn ? { tableArn: rulesTable!, region: rulesArn[1]! } : undefined,
     notifyTopicArn: topic ? topic : undefined,
     selfRoleArn: self ? self : undefined,
     directions,

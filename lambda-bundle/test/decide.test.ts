@@ -73,10 +73,6 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ mode: 'enforce', onModify: 'restore', onModifyUnknown: 'alert', rulesTable: undefined, directions: ['ingress', 'egress'], exemptTag: undefined });
     expect(c.warnings).toHaveLength(5);
   });
-  it('keeps the rule records beside the approval store (TABLE-rules, in its region)', () => {
-    expect(loadConfig({ GUARDRAIL_APPROVALS_TABLE: 'arn:aws:dynamodb:eu-west-1:999999999999:table/guardrail-approvals' }).rulesTable)
-      .toEqual({ tableArn: 'arn:aws:dynamodb:eu-west-1:999999999999:table/guardrail-approvals-rules', region: 'eu-west-1' });
-  });
 });
 
 // Real CloudTrail userIdentity shapes (as the AWS CloudTrail userIdentity reference documents them), read through
@@ -175,5 +171,19 @@ describe('principal patterns match what the caller cannot choose', () => {
     expect(c.warnings[0]).toMatch(/assumed-role\/\*\/ci-pipeline never matches: callers choose session\/federated names/);
     expect(c.warnings[1]).toMatch(/federated-user\/netadmin never matches/);
     expect(principalPatternProblem(`arn:aws:sts::${A}:assumed-role/ci-pipeline/*`)).toBeUndefined();
+  });
+});
+
+describe('the rule records table', () => {
+  const RULES = 'arn:aws:dynamodb:eu-west-1:999999999999:table/guardrail-approvals-rules';
+  it('comes from its own variable, with approvals on or off, in the table\'s region', () => {
+    expect(loadConfig({ GUARDRAIL_RULES_TABLE: RULES }).rulesTable).toEqual({ tableArn: RULES, region: 'eu-west-1' });
+    expect(loadConfig({ GUARDRAIL_RULES_TABLE: RULES }).approvals).toBeUndefined();
+  });
+  it('is never derived from the approvals table; a value that is no table ARN means no records, with a warning', () => {
+    expect(loadConfig({ GUARDRAIL_APPROVALS_TABLE: 'arn:aws:dynamodb:us-east-1:999999999999:table/guardrail-approvals' }).rulesTable).toBeUndefined();
+    const bad = loadConfig({ GUARDRAIL_RULES_TABLE: 'guardrail-approvals-rules' });
+    expect(bad.rulesTable).toBeUndefined();
+    expect(bad.warnings.join('\n')).toMatch(/GUARDRAIL_RULES_TABLE .* is no table ARN; no rule records/);
   });
 });

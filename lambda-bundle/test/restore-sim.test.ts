@@ -78,6 +78,7 @@ async function deploy(): Promise<void> {
     environment: {
       GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${NAME}-role`, GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!, GUARDRAIL_EVENT_QUEUE_ARN: queueArn,
       GUARDRAIL_APPROVALS_TABLE: approvalsArn,
+      GUARDRAIL_RULES_TABLE: rulesArn,
     },
   });
   const lambda = new LambdaClient(clientConfig(sim, region, admin));

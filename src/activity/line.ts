@@ -30,6 +30,17 @@ export interface ActivityRow {
   action: string;
   reason: string;
   approvalId: string | null;
+  /** a modified rule: the definition it had before (restored to, when the action is `restored`) and the one it was given */
+  before?: ActivityDefinition;
+  after?: ActivityDefinition;
+}
+
+export interface ActivityDefinition {
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  source: string;
+  description?: string;
 }
 
 const text = (v: unknown, max = 512): string | null => (typeof v === 'string' && v.length > 0 ? v.slice(0, max) : null);
@@ -48,6 +59,19 @@ function rules(v: unknown): ActivityRule[] {
       ...(fromPort !== undefined ? { fromPort } : {}), ...(toPort !== undefined ? { toPort } : {}), source: text(o.source, 128) ?? '?',
     }];
   });
+}
+
+function definition(v: unknown): ActivityDefinition | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const protocol = text(o.protocol, 16);
+  const source = text(o.source, 128);
+  if (!protocol || !source) return undefined;
+  const fromPort = port(o.fromPort);
+  const toPort = port(o.toPort);
+  const description = text(o.description, 255);
+  return { protocol, ...(fromPort !== undefined ? { fromPort } : {}), ...(toPort !== undefined ? { toPort } : {}), source,
+    ...(description ? { description } : {}) };
 }
 
 /** A log event's message as a row of this target, or undefined when it is not a decision line. */
@@ -74,8 +98,12 @@ export function parseDecisionLine(message: string, timestamp: number, target: { 
     roleArn: text(o.roleArn, 2048),
     sourceIPAddress: text(o.sourceIPAddress, 256), userAgent: text(o.userAgent, 1024), action,
     reason: text(o.reason, 1024) ?? '', approvalId: text(o.approvalId, 128),
+    ...withDefinitions(definition(o.before), definition(o.after)),
   };
 }
+
+const withDefinitions = (before?: ActivityDefinition, after?: ActivityDefinition) =>
+  ({ ...(before ? { before } : {}), ...(after ? { after } : {}) });
 
 /** `tcp/22 0.0.0.0/0`, `all 10.0.0.0/8`, `udp/53-54 pl-123` */
 export function ruleText(r: ActivityRule): string {

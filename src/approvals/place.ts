@@ -13,6 +13,14 @@ export interface StorePlace {
   stackName: string;
 }
 
+/**
+ * The store's stack holds the approvals and guardrail's record of rule definitions (TABLE-rules), which restoring a
+ * modified rule reads first: it is deployed when approvals are on or when policy.onModify is `restore` (the default).
+ */
+export function storeNeeded(config: GuardrailConfig): boolean {
+  return config.approvals.enabled || config.policy.onModify === 'restore';
+}
+
 /** approvals.account defaults to the account guardrail runs from (the management account), region to trail.homeRegion. */
 export function storePlace(config: GuardrailConfig, callerAccount: string, partition = 'aws'): StorePlace {
   const a = config.approvals;
@@ -43,11 +51,13 @@ export interface ApprovalsProblem {
 
 /** Approvals need a stack name short enough to stay whole in the direct function role's generated name. */
 export function approvalsProblem(config: GuardrailConfig): ApprovalsProblem | undefined {
-  if (!config.approvals.enabled) return undefined;
+  if (!storeNeeded(config)) return undefined;
   if (config.stackName.length <= MAX_STACK_NAME_FOR_APPROVALS) return undefined;
-  return { path: 'stackName', suggestion: 'Shorten stackName, or set approvals.enabled: false.',
+  const off = config.approvals.enabled ? 'set approvals.enabled: false' : 'set policy.onModify to revoke or alert (no rule records)';
+  return { path: 'stackName', suggestion: config.approvals.enabled && config.policy.onModify === 'restore'
+    ? 'Shorten stackName.' : `Shorten stackName, or ${off}.`,
     message: `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would `
-      + 'shorten it in the function roles\' generated names, and the approval store\'s policy could not recognise them' };
+      + 'shorten it in the function roles\' generated names, and the policy of the approval store and rule records could not recognise them' };
 }
 
 /** What deploy and validate refuse: the approvals problem as a configuration error (exit 2), naming the key. */

@@ -8,7 +8,7 @@ import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/
 import type { GuardrailConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import { applyStack, planStack, type DeployOutcome, type DesiredStack, type StackContext, type StackPlan } from '../stack/deploy-stack.js';
-import { functionRoleArns, storePlace, type StorePlace } from './place.js';
+import { functionRoleArns, storeNeeded, storePlace, type StorePlace } from './place.js';
 import { describeError } from '../aws/describe-error.js';
 import type { PollTimer } from '../aws/poll-timer.js';
 import type { TargetResult } from '../fleet/results.js';
@@ -74,10 +74,10 @@ export interface StorePlan {
   apply(): Promise<TargetResult>;
 }
 
-/** Plans the store's stack (null when approvals are off); nothing is written. */
+/** Plans the store's stack (null when it is not needed: storeNeeded); nothing is written. */
 export async function planApprovalStore(input: Omit<StoreStepInput, 'planOnly'>): Promise<StorePlan | null> {
   const { session, config } = input;
-  if (!config.approvals.enabled) return null;
+  if (!storeNeeded(config)) return null;
   const partition = session.identity.arn.split(':')[1] || 'aws';
   const place = storePlace(config, session.identity.account, partition);
   const started = Date.now();
@@ -122,7 +122,7 @@ export async function planApprovalStore(input: Omit<StoreStepInput, 'planOnly'>)
   };
 }
 
-/** The store's stack as a result row (stackName STACK-approvals), planned and, unless planOnly, applied; null when approvals are off. */
+/** The store's stack as a result row (stackName STACK-approvals), planned and, unless planOnly, applied; null when it is not needed (storeNeeded). */
 export async function deployApprovalStore(input: StoreStepInput): Promise<TargetResult | null> {
   const step = await planApprovalStore(input);
   if (step === null) return null;

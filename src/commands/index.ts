@@ -145,6 +145,23 @@ const REGISTRY = [
     ],
   },
   {
+    name: 'baseline',
+    summary: 'record the rules there now, to restore modified ones to',
+    description:
+      'Read the rules of every security group in each target (with the same roles, pool and progress as status) and ' +
+      'record them in the store stack\'s rule records table (TABLE-rules), after one confirmation: when a rule is ' +
+      'later modified, the revert function restores it to its recorded definition. A record the function made later ' +
+      'is never replaced; run it again at any time. Exits 1 when a target failed.',
+    options: [
+      { flags: '--all-accounts', description: 'every account of the organisation (or of the accounts list)' },
+      { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
+      CONFIG_OPTION,
+      ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
+      { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
+      OUTPUT_OPTION,
+    ],
+  },
+  {
     name: 'approve',
     summary: 'approve rules on one security group for a limited time',
     description:

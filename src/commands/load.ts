@@ -15,6 +15,7 @@ const LOADERS: { [N in CommandName]: Loader<N> } = {
   status: () => import('./status.js'),
   remove: () => import('./remove.js'),
   retry: () => import('./retry.js'),
+  baseline: () => import('./baseline.js'),
   approve: () => import('./approve.js'),
   approvals: () => import('./approvals.js'),
   activity: () => import('./activity.js'),

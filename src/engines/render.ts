@@ -1,6 +1,6 @@
 // The template for a configuration: the policy and trail settings that become the template's parameter defaults.
 import type { GuardrailConfig } from '../config/index.js';
-import { storePlace, sweepSchedule } from '../approvals/place.js';
+import { storeNeeded, storePlace, sweepSchedule } from '../approvals/place.js';
 import { loadFunctionCode, loadTemplateSource, renderTemplate, type RenderedTemplate, type TemplateSettings } from '../stack/template.js';
 
 /**
@@ -12,6 +12,7 @@ export function templateSettings(config: GuardrailConfig, callerAccount?: string
   const account = a.account ?? callerAccount;
   return {
     approvalsTableArn: a.enabled && account ? storePlace(config, account).tableArn : null,
+    ruleRecordsTableArn: storeNeeded(config) && account ? storePlace(config, account).rulesTableArn : null,
     onLookupError: a.onLookupError,
     sweepSchedule: sweepSchedule(a.sweepMinutes),
     lookupGraceMinutes: a.lookupErrorGraceMinutes,

@@ -16,6 +16,8 @@ function clip(s: string, n: number): string {
 }
 
 export function rulesOf(r: ActivityRow): string {
+  // a modified rule: what it was given, and what it had before (what `restored` put back)
+  if (r.after) return `${ruleText(r.after)}${r.before ? ` (before: ${ruleText(r.before)})` : ''}`;
   const list = r.rules.map(ruleText).join(', ');
   return r.rulesOmitted > 0 ? `${list} (+${r.rulesOmitted} more)` : list;
 }
@@ -35,7 +37,7 @@ export function activityTable(report: ActivityReport, color: boolean): string {
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
     const row = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
     lines.push(chalk.bold(row(header)));
-    for (const c of cells) lines.push(c[3] === 'reverted' || c[3] === 'failed' || c[3] === 'forged' || c[3] === 'refused' ? row(c).replace(c[3], chalk.red(c[3])) : row(c));
+    for (const c of cells) lines.push(c[3] === 'reverted' || c[3] === 'restored' || c[3] === 'failed' || c[3] === 'forged' || c[3] === 'refused' ? row(c).replace(c[3], chalk.red(c[3])) : row(c));
     lines.push('');
   } else {
     lines.push(chalk.dim('No decisions in this window.'), '');

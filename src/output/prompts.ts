@@ -36,3 +36,9 @@ export function retryQuestion(accounts: Accounts, regions: readonly string[], qu
   return `Retry ${plural(events, 'event', 'events')} waiting in ${plural(queues, 'dead-letter queue', 'dead-letter queues')}`
     + ` of ${plural(accounts.length, 'account', 'accounts')}: ${accountList(accounts, shown)} — ${inRegions(regions)}?`;
 }
+
+/** "Record the current rules of every security group of 3 accounts: … — in 2 regions: … into guardrail-approvals-rules (…)?" */
+export function baselineQuestion(accounts: Accounts, regions: readonly string[], table: string, where: string, shown = 10): string {
+  return `Record the current rules of every security group of ${plural(accounts.length, 'account', 'accounts')}: `
+    + `${accountList(accounts, shown)} — ${inRegions(regions)} — into ${table} (${where}) as the definitions a modified rule is restored to?`;
+}

@@ -20,6 +20,8 @@ export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds' |
   trailRetentionDays: number;
   /** approvals: the store's table ARN (unset or null: approvals off), what to do when it is unreadable, the sweep */
   approvalsTableArn?: string | null;
+  /** guardrail's record of rule definitions (the store stack's TABLE-rules; unset or null: none) */
+  ruleRecordsTableArn?: string | null;
   onLookupError?: 'revert' | 'keep';
   sweepSchedule?: string;
   lookupGraceMinutes?: number;
@@ -112,6 +114,7 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     TrailRetentionDays: String(s.trailRetentionDays),
     LogRetentionDays: String(logRetentionFor(s.trailRetentionDays)),
     ApprovalsTableArn: s.approvalsTableArn ?? '',
+    RuleRecordsTableArn: s.ruleRecordsTableArn ?? '',
     OnLookupError: s.onLookupError ?? 'revert',
     SweepSchedule: s.sweepSchedule ?? 'rate(5 minutes)',
     NotifyOn: (s.notifyOn ?? ['reverted', 'restored', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused']).join(','),

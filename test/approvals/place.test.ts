@@ -12,9 +12,16 @@ function config(change: (c: GuardrailConfig) => void): GuardrailConfig {
 }
 
 describe('approvalsProblem', () => {
-  it('has nothing to say with approvals off, whatever else is set', () => {
-    const c = config((x) => { x.approvals.enabled = false; x.deploy.engine = 'stacksets'; x.stackName = 'x'.repeat(60); });
-    expect(approvalsProblem(c)).toBeUndefined();
+  it('has nothing to say with approvals off and no rule records (onModify revoke or alert), whatever else is set', () => {
+    for (const onModify of ['revoke', 'alert'] as const) {
+      const c = config((x) => { x.approvals.enabled = false; x.policy.onModify = onModify; x.deploy.engine = 'stacksets'; x.stackName = 'x'.repeat(60); });
+      expect(approvalsProblem(c)).toBeUndefined();
+    }
+  });
+
+  it('with approvals off, onModify restore still needs the store (the rule records): a long name is named, with the way out', () => {
+    const c = config((x) => { x.approvals.enabled = false; x.stackName = 'x'.repeat(60); });
+    expect(approvalsProblem(c)).toMatchObject({ path: 'stackName', suggestion: expect.stringMatching(/policy\.onModify to revoke or alert/) });
   });
 
   it('accepts the direct engine with a stack name of up to the limit', () => {

@@ -64,6 +64,7 @@ const KEYS = {
     'requireProtection', 'output'],
   remove: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'engine', 'output'],
   retry: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'engine', 'output'],
+  baseline: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'output'],
   approve: ['account', 'region', 'group', 'rule', 'for', 'reason', 'config', 'output'],
   approvals: ['all', 'account', 'reason', 'config', 'output'],
   activity: ['since', 'until', 'account', 'action', 'principal', 'config', 'regions', 'concurrency', 'roleName',

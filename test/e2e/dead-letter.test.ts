@@ -169,7 +169,7 @@ describe('a revert that failed is never silent', () => {
     const sent = rs().snsMessages.length;
     const ruleId = await failFiveTimes(group, 22);
     expect(await rulesOf(group)).toContain(ruleId);
-    const failed = lines().filter((l) => l.action === 'failed' && /RequestLimitExceeded/.test(l.reason ?? ''));
+    const failed = lines().filter((l) => l.action === 'failed' && /InternalError/.test(l.reason ?? ''));
     expect(failed.map((l) => /^attempt (\d)/.exec(l.reason ?? '')?.[1])).toEqual(['1', '2', '3', '4', '5']);
     expect(failed.every((l) => l.level === 'error' && l.via === undefined)).toBe(true);
     // the dead-letter alarm goes to ALARM (at the next evaluation, or the move of the clock that moved the event) and
@@ -207,7 +207,7 @@ describe('a revert that failed is never silent', () => {
     const ruleId = await openUndelivered(group, 3333);
     await post('/_sim/faults', { failRevoke: [member] });
     expect(await retry()).toMatchObject({ received: 1, reverted: 0, failed: 1 });
-    expect(lines().filter((l) => l.via === 'dead-letter-queue' && l.action === 'failed').at(-1)?.reason).toMatch(/RequestLimitExceeded.*the message stays there/);
+    expect(lines().filter((l) => l.via === 'dead-letter-queue' && l.action === 'failed').at(-1)?.reason).toMatch(/InternalError.*the message stays there/);
     expect(waiting()).toBe(1);
     await post('/_sim/faults', { failRevoke: [] });
     await advance(61);

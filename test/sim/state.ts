@@ -422,7 +422,7 @@ export interface Faults {
   throttleServices?: string[];
   /** accounts whose stack operations fail drift detection (status UNKNOWN) */
   failDrift: string[];
-  /** accounts whose RevokeSecurityGroupIngress/Egress calls answer EC2's 503 RequestLimitExceeded (a transient failure) */
+  /** accounts whose RevokeSecurityGroupIngress/Egress calls answer EC2's 500 InternalError (a transient failure) */
   failRevoke?: string[];
   suspended: string[];
 }

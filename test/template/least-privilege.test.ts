@@ -297,7 +297,7 @@ beforeAll(async () => {
 describe('least privilege, by the AWS service data', () => {
   it('has every document to check', () => {
     expect(documents.length).toBeGreaterThanOrEqual(9);
-    expect(documents.map((d) => d.where).join('\n')).toMatch(/HasApprovals=true,HasTopic=true,CreateTopic=true/);
+    expect(documents.map((d) => d.where).join('\n')).toMatch(/HasApprovals=true,HasRuleRecords=true,HasTopic=true,CreateTopic=true/);
   });
 
   it('finds nothing wrong in any policy guardrail renders or documents', async () => {

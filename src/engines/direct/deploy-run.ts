@@ -62,7 +62,7 @@ export interface DeployReport {
   excluded: { account: string; name: string; reason: string }[];
   summary: Summary;
   stoppedBy: StopReason;
-  /** approvals.enabled: the approval store's stack, planned with the targets and applied after the confirmation, before any target */
+  /** the approval store's stack (approvals, rule records: storeNeeded), planned with the targets and applied after the confirmation, before any target */
   approvalStore: TargetResult | null;
   /** what the engine has to say beyond the rows (a stack set's plan, an engine switch) */
   notes: string[];

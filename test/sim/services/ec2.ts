@@ -37,8 +37,10 @@ export const ec2: Service = {
       case 'AuthorizeSecurityGroupEgress': return authorize(ctx, req, rs, true);
       case 'RevokeSecurityGroupIngress':
       case 'RevokeSecurityGroupEgress': {
-        // the failRevoke fault: EC2 answering its throttling error (503) to this account's revokes, every one
-        if (ctx.state.faults.failRevoke?.includes(rs.accountId)) throw new SimError('RequestLimitExceeded', 'Request limit exceeded.', 503);
+        // the failRevoke fault: EC2 answering its internal error (500) to this account's revokes, every one. A
+        // transient failure like throttling, which the function's SDK also retries, but with 100 ms base backoff
+        // instead of throttling's 500 ms: five receives of a failing event take seconds, not half a minute, of tests
+        if (ctx.state.faults.failRevoke?.includes(rs.accountId)) throw new SimError('InternalError', 'An internal error has occurred.', 500);
         const out = revoke(rs, input, req.operation === 'RevokeSecurityGroupEgress');
         captureGroup(ctx.state, rs, out.revokedSecurityGroupRuleSet[0]?.groupId ?? '');
         return out;
