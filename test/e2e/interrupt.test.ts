@@ -2,7 +2,7 @@
  * End to end on a pseudo-terminal: Ctrl-C typed on the keyboard (the interrupt character through the terminal, not
  * a signal sent to the process) behaves as it does with output piped: during a deploy the running targets finish,
  * the rest are skipped, the summary and an "Interrupted" line print, exit 130; at the question nothing is written.
- * The terminal has a width, so the live spinner runs, as on a person's terminal.
+ * A second Ctrl-C ends guardrail at once. The terminal has a width, so the live spinner runs, as on a person's terminal.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cfnRegion } from '../sim/cfn/model.js';
@@ -23,7 +23,8 @@ const stacks = () => [...e.sim.state.accounts.values()]
 // a fresh organisation of 4 members (10 targets) for every test, with 3 s stacks: time to type while they are made
 beforeEach(async () => {
   e = await startE2E({ accounts: 4, regions: REGIONS, stackMs: 3000 });
-  e.config(`regions: [${REGIONS.join(', ')}]\ndeploy:\n  pollSeconds: 1\n  concurrency: 2\n`);
+  // no rule records store (onModify revoke): one 3 s stack less before the targets
+  e.config(`regions: [${REGIONS.join(', ')}]\ndeploy:\n  pollSeconds: 1\n  concurrency: 2\npolicy:\n  onModify: revoke\n`);
 });
 afterEach(async () => { await e?.close(); });
 
@@ -61,12 +62,28 @@ describe('Ctrl-C on a terminal', () => {
     for (const s of stacks()) expect(s.status).toBe('CREATE_COMPLETE');
   });
 
+  it('a second Ctrl-C ends guardrail at once, without waiting for the running targets', async () => {
+    const t = openTerminal(e, ['deploy', '--all-accounts', '--yes'], { columns: 120, timeoutMs: 90_000 });
+    await waitFor(() => (stacks().length >= 3 ? true : undefined), 60_000, { what: () => `${stacks().length} stacks` });
+    t.type(CTRL_C);
+    await new Promise((r) => setTimeout(r, 300));
+    t.type(CTRL_C);
+    const r = await t.done;
+    expect(r.code, r.output).toBe(130);
+    // no summary: the running stacks (3 s each) were not waited for
+    expect(r.output).not.toMatch(/deploy: 10 targets/);
+    expect(r.output).not.toMatch(/^Interrupted:/m);
+  });
+
   it('at the question: "nothing was changed", exit 130, and no write reached AWS', async () => {
+    // the defaults: the rule records store would be created too, and is not
+    e.config(`regions: [${REGIONS.join(', ')}]\ndeploy:\n  pollSeconds: 1\n`);
     const t = openTerminal(e, ['deploy', '--all-accounts'], { columns: 120 });
     await t.waitFor(/\[y\/N\] /);
     t.type(CTRL_C);
     const r = await t.done;
     expect(r.code, r.output).toBe(130);
+    expect(r.question).toMatch(/— create the approval store guardrail-approvals \(\d{12}\/us-east-1\) and deploy to 5 accounts\? \[y\/N\]$/);
     expect(r.output).toMatch(/^Interrupted: nothing was changed\.?$/m);
     expect(r.output).not.toMatch(/error:|--debug|AbortError/);
     expect(countCalls(await e.calls(), WRITES)).toBe(0);
