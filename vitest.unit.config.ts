@@ -33,6 +33,7 @@ export const CLI_TIER = [
   'test/e2e/stacksets-faults.test.ts',
   'test/e2e/stacksets-switch.test.ts',
   'test/e2e/stacksets.test.ts',
+  'test/e2e/status-schedule.test.ts',
   'test/e2e/status.test.ts',
 ];
 

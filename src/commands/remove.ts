@@ -36,12 +36,12 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
     reporter.stop();
     session.close();
   }
-  const notes = report.retainedBuckets.map((b) =>
-    `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
+  const notes = bucketNotes(report.retainedBuckets);
   const keptOthers = report.kept.filter((k) => k.type !== 'AWS::S3::Bucket');
   if (keptOthers.length > 0) notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
   notes.push(...report.notes);
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
+  else notes.push(...afterRemoveNotes(report.targets, options.allAccounts === true));
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine: report.engine, retainedBuckets: report.retainedBuckets,
       kept: report.kept, ...(notes.length > 0 ? { notes } : {}) }));
@@ -50,6 +50,35 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
   }
   if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
   return report.summary.failed > 0 || report.stoppedBy === 'declined' ? ExitCode.failed : ExitCode.ok;
+}
+
+/** Up to this many retained buckets are named one a line; beyond it, one line (every bucket in --output json). */
+const BUCKETS_LISTED = 5;
+
+function bucketNotes(buckets: { account: string; region: string; bucket: string }[]): string[] {
+  if (buckets.length <= BUCKETS_LISTED) {
+    return buckets.map((b) => `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
+  }
+  const accounts = new Set(buckets.map((b) => b.account)).size;
+  return [`Retained ${buckets.length} trail buckets (audit logs kept) in ${accounts} account(s), e.g. s3://${buckets[0]!.bucket}:`
+    + ' every one in --output json ("retainedBuckets")'];
+}
+
+/**
+ * What to do next: the accounts removed by name are to be left out of later deploys (or the next deploy puts
+ * guardrail back); after --all-accounts, what guardrail still has in the organisation.
+ */
+function afterRemoveNotes(rows: { account: string; result: string }[], all: boolean): string[] {
+  const removed = [...new Set(rows.filter((r) => r.result === 'succeeded').map((r) => r.account))].sort();
+  if (removed.length === 0) return [];
+  if (all) {
+    return ['Still there: the approval store (stack guardrail-approvals and its retained tables, when approvals were on),'
+      + ' the guardrail-protect SCP and its attachments (when guardrail protect --attach ran), the kept log groups, queues and'
+      + ' trail buckets above; the Uninstall section of the README lists the commands.'];
+  }
+  const list = removed.map((a) => `"${a}"`).join(', ');
+  return [`To keep ${removed.length === 1 ? 'this account' : 'these accounts'} out of later runs (deploy would put guardrail back),`
+    + ` add to accounts.yaml:  organization: { excludeAccounts: [${list}] }`];
 }
 
 const KEPT_NAMES: Record<string, string> = {

@@ -131,7 +131,7 @@ export class DeployRun {
       const isHome = target.region === this.homeRegion;
       p.trail = isHome ? await this.trailFor(target) : undefined;
       p.desired = {
-        stackName: this.stackName, body: this.rendered.body, version: this.rendered.version,
+        stackName: this.stackName, body: this.rendered.body, version: this.rendered.version, settingsDigest: this.rendered.settingsDigest,
         parameters: { CreateTrail: isHome && p.trail?.createTrail ? 'true' : 'false' },
         terminationProtection: this.input.config.protection.terminationProtection,
       };
