@@ -24,6 +24,7 @@ export const CLI_TIER = [
   'test/e2e/faults-kill.test.ts',
   'test/e2e/faults-soak.test.ts',
   'test/e2e/faults.test.ts',
+  'test/e2e/no-color.test.ts',
   'test/e2e/no-config.test.ts',
   'test/e2e/prompt.test.ts',
   'test/e2e/protect.test.ts',

@@ -8,6 +8,8 @@ export interface TerminalRun {
   code: number | null;
   /** everything the terminal showed (stdout and stderr together), without carriage returns and colour codes */
   output: string;
+  /** everything the terminal showed, exactly as written (escape codes included) */
+  raw: string;
   /** the question guardrail asked, or null if it asked none */
   question: string | null;
 }
@@ -20,10 +22,13 @@ const plain = (s: string) => s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(
  * Runs guardrail with `args` on a terminal. When it asks "… [y/N]", types `answer` and Enter. Asked without an
  * answer to give (`answer` null), it presses Enter, which declines, so a test can never hang on a question.
  */
-export function runInTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], answer: string | null, timeoutMs = 60_000): Promise<TerminalRun> {
-  const command = [process.execPath, BIN, ...args].map(quote).join(' ');
+export function runInTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], answer: string | null, timeoutMs = 60_000,
+  opts: { columns?: number; env?: Record<string, string> } = {}): Promise<TerminalRun> {
+  // script's terminal has no size; with `columns` it gets one (a live spinner needs a width)
+  const size = opts.columns ? `stty cols ${opts.columns} rows 40; ` : '';
+  const command = size + [process.execPath, BIN, ...args].map(quote).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: e.dir, env: e.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: e.dir, env: { ...e.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let raw = '';
     let question: string | null = null;
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -39,7 +44,7 @@ export function runInTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], answe
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, output: plain(raw), question });
+      resolve({ code, output: plain(raw), raw, question });
     });
   });
 }
