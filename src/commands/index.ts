@@ -85,6 +85,7 @@ const REGISTRY = [
       CONFIG_OPTION,
       ...OVERRIDE_OPTIONS,
       { flags: '--plan', description: 'print the plan (with change-set summaries for updates) and change nothing' },
+      { flags: '--verbose', description: 'with --plan: every target and its resource changes, not one line per reason' },
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       ENGINE_OPTION,
       OUTPUT_OPTION,

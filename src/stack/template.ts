@@ -46,6 +46,8 @@ export interface RenderedTemplate {
    * as the SETTINGS_TAG: status tells "run with another configuration" from "deployed code or template is older"
    */
   settingsDigest: string;
+  /** the parameter defaults the configuration gave (what a settings change changes: stack/setting-changes.ts) */
+  defaults: Record<string, string>;
 }
 
 /**
@@ -158,7 +160,7 @@ export function renderTemplate(source: string, code: string, settings: TemplateS
   const version = createHash('sha256').update(unversioned).digest('hex').slice(0, 16);
   setParameterDefault(doc, 'GuardrailVersion', version);
   const body = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq: false });
-  return { body, version, bytes: Buffer.byteLength(body, 'utf8'), settingsDigest: settingsDigest(settings) };
+  return { body, version, bytes: Buffer.byteLength(body, 'utf8'), settingsDigest: settingsDigest(settings), defaults: parameterDefaults(settings) };
 }
 
 /**

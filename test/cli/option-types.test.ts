@@ -59,7 +59,7 @@ describe('option types derived from the flags', () => {
 const KEYS = {
   validate: ['config', 'regions', 'concurrency', 'failureTolerance', 'roleName', 'externalId', 'output'],
   deploy: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'failureTolerance', 'roleName', 'externalId',
-    'plan', 'yes', 'engine', 'output'],
+    'plan', 'verbose', 'yes', 'engine', 'output'],
   status: ['account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'drift', 'all', 'engine',
     'requireProtection', 'output'],
   remove: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'engine', 'output'],

@@ -70,6 +70,25 @@ describe('status as scheduled, and after remove', () => {
     for (const row of rowsOf(json.json)) expect(row).toMatchObject({ configuration: 'differs', version: 'outdated' });
   });
 
+  it('deploy --plan of a settings change: one line for the organisation, naming the setting; --verbose and JSON per target', async () => {
+    const r = await e.run(['deploy', '--all-accounts', '--plan', '--config', 'other.yaml']);
+    expect(r.code, r.stderr).toBe(0);
+    const rollup = r.stdout.split('\n').filter((l) => l.startsWith('update · '));
+    expect(rollup).toEqual(['update · 5 targets in 5 account(s) · settings: policy.mode monitor → enforce']);
+    // no per-target row, no change-set lines
+    expect(r.stdout).not.toMatch(/\/us-east-1 +planned/);
+    expect(r.stdout).toContain('--verbose');
+
+    const verbose = await e.run(['deploy', '--all-accounts', '--plan', '--verbose', '--config', 'other.yaml']);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout.match(/\/us-east-1 +planned +update +.*settings: policy\.mode monitor → enforce/g)).toHaveLength(5);
+
+    const json = await e.run(['deploy', '--all-accounts', '--plan', '--config', 'other.yaml', '--output', 'json']);
+    const targets = json.json?.targets as { action: string; reason: string }[];
+    expect(targets).toHaveLength(5);
+    for (const t of targets) expect(t).toMatchObject({ action: 'update', reason: 'settings: policy.mode monitor → enforce' });
+  });
+
   it('with no configuration file at all (the defaults) it says the same, not "outdated"', async () => {
     renameSync(join(e.dir, 'accounts.yaml'), join(e.dir, 'kept.yaml'));
     try {
