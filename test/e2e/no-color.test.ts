@@ -7,7 +7,7 @@ import { runInTerminal } from './terminal.js';
 
 const ESC = '\u001b';
 
-describe('NO_COLOR on a terminal', () => {
+describe('NO_COLOR on a terminal, and the credential notice', () => {
   let e: E2E;
 
   beforeAll(async () => {
@@ -24,6 +24,16 @@ describe('NO_COLOR on a terminal', () => {
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/status: 2 targets · 2 healthy/);
     expect(r.raw.includes(ESC), JSON.stringify(r.raw.slice(0, 400))).toBe(false);
+  });
+
+  it('AWS_PROFILE and AWS_ACCESS_KEY_ID both set: guardrail\'s one note, not the SDK\'s twelve-line warning before its hint', async () => {
+    const r = await e.run(['status', '--no-drift'], { env: { AWS_PROFILE: 'nope' } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toContain('Multiple credential sources detected');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('note: the profile "nope" and AWS_ACCESS_KEY_ID are both set: guardrail uses the profile, as the AWS SDK does;'
+      + ' unset one of them to be sure whose credentials it uses');
+    expect(r.stderr).toMatch(/profile "nope"/);
   });
 
   it('without NO_COLOR, the same terminal gets colour and the spinner (the control)', async () => {
