@@ -27,6 +27,7 @@ export const CLI_TIER = [
   'test/e2e/no-color.test.ts',
   'test/e2e/no-config.test.ts',
   'test/e2e/prompt.test.ts',
+  'test/e2e/protect-detach.test.ts',
   'test/e2e/protect.test.ts',
   'test/e2e/remove.test.ts',
   'test/e2e/report.test.ts',

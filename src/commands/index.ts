@@ -224,6 +224,7 @@ const REGISTRY = [
       CONFIG_OPTION,
       { flags: '--plan', description: 'show what attaching would change, and change nothing' },
       { flags: '--attach', description: 'create or update the policy and attach it where the configuration targets' },
+      { flags: '--detach', description: 'detach guardrail-protect from where it is attached and delete it (with --plan: only show that)' },
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       OUTPUT_OPTION,
     ],

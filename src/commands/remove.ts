@@ -73,7 +73,7 @@ function afterRemoveNotes(rows: { account: string; result: string }[], all: bool
   if (removed.length === 0) return [];
   if (all) {
     return ['Still there: the approval store (stack guardrail-approvals and its retained tables, when approvals were on),'
-      + ' the guardrail-protect SCP and its attachments (when guardrail protect --attach ran), the kept log groups, queues and'
+      + ' the guardrail-protect SCP where guardrail protect --attach put it (guardrail protect --detach), the kept log groups, queues and'
       + ' trail buckets above; the Uninstall section of the README lists the commands.'];
   }
   const list = removed.map((a) => `"${a}"`).join(', ');

@@ -69,7 +69,7 @@ const KEYS = {
   activity: ['since', 'until', 'account', 'action', 'principal', 'config', 'regions', 'concurrency', 'roleName',
     'externalId', 'output'],
   report: ['out', 'since', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'drift'],
-  protect: ['config', 'plan', 'attach', 'yes', 'output'],
+  protect: ['config', 'plan', 'attach', 'detach', 'yes', 'output'],
   template: ['config', 'region', 'engine'],
 } as const satisfies { [N in CommandName]: readonly (keyof CommandOptions<N>)[] };
 
