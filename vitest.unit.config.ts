@@ -29,6 +29,7 @@ export const CLI_TIER = [
   'test/e2e/prompt.test.ts',
   'test/e2e/protect-detach.test.ts',
   'test/e2e/protect.test.ts',
+  'test/e2e/remove-all.test.ts',
   'test/e2e/remove.test.ts',
   'test/e2e/report.test.ts',
   'test/e2e/stacksets-approvals.test.ts',

@@ -122,6 +122,7 @@ const REGISTRY = [
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
       CONFIG_OPTION,
       ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
+      { flags: '--include-approvals', description: 'with --all-accounts: also delete the approval store\'s stack (its tables are kept), after its own confirmation' },
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       ENGINE_OPTION,
       OUTPUT_OPTION,
