@@ -43,7 +43,7 @@ describe('remove --all-accounts', () => {
     expect(r.code, r.stderr).toBe(0);
     const buckets = r.json?.retainedBuckets as { bucket: string }[];
     expect(buckets).toHaveLength(7);
-    const notes = (r.json as { notes: string[] }).notes;
+    const notes = (r.json as unknown as { notes: string[] }).notes;
     expect(notes.filter((n) => n.startsWith('Retained'))).toEqual([
       expect.stringMatching(/^Retained 7 trail buckets \(audit logs kept\) in 7 account\(s\), e\.g\. s3:\/\/\S+: every one in --output json/),
     ]);
