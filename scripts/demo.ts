@@ -1,7 +1,7 @@
 // `npm run demo`: the whole story against the simulated AWS, with no AWS account, in under a minute. Every step
 // prints the real command and the real output of bin/guardrail.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,8 +49,13 @@ async function startSimulator(): Promise<{ child: ChildProcess; ready: Ready }> 
   return { child, ready };
 }
 
+/** An argument as a shell takes it: quoted when it holds anything but plain characters (so commands copy-paste). */
+function shellArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
 async function guardrail(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
-  show(`guardrail ${args.join(' ')}`);
+  show(`guardrail ${args.map(shellArg).join(' ')}`);
   const child = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: 'inherit' });
   return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 }
@@ -146,6 +151,9 @@ async function main(): Promise<void> {
     heading(`Remove guardrail from ${leaver.name}: the stacks go, the audit logs stay`);
     const removeCode = await guardrail(['remove', '--account', leaver.id, '--yes'], env, dir);
     if (removeCode !== ExitCode.ok) throw new Error(`remove exited ${removeCode}`);
+    // as remove suggests: leave the account out, or the next deploy to every account puts guardrail back
+    show(`echo 'organization: { excludeAccounts: ["${leaver.id}"] }' >> accounts.yaml`);
+    appendFileSync(join(dir, 'accounts.yaml'), `organization: { excludeAccounts: ["${leaver.id}"] }\n`);
 
     const newcomer = await stackSetsStep({ env, dir, ready, sdk, openPort22 });
 
@@ -157,8 +165,10 @@ async function main(): Promise<void> {
     if (activityCode !== ExitCode.ok) throw new Error(`activity exited ${activityCode}`);
     const report = join(dir, 'report.html');
     const reportCode = await guardrail(['report', '--out', report, '--no-drift'], env, dir);
-    process.stdout.write(dim(`report exited ${reportCode} (1: the disabled rule is still there)\n`));
-    if (reportCode > ExitCode.failed) throw new Error(`report exited ${reportCode}`);
+    process.stdout.write(dim(`report exited ${reportCode} (${reportCode === ExitCode.ok
+      ? `0: every target is healthy; ${leaver.name} is left out, as remove suggested`
+      : '1: a target is unhealthy: the report names it'})\n`));
+    if (reportCode !== ExitCode.ok) throw new Error(`report exited ${reportCode}, expected ${ExitCode.ok}`);
     process.stdout.write(`${bold('open the report:')} ${report}\n`);
   } finally {
     heading('Stop the simulator');
@@ -179,8 +189,13 @@ interface StackSetsStep {
 /** engine: stacksets, then an account joins an OU and is protected with no guardrail run. */
 async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep): Promise<{ id: string; name: string }> {
   heading('Switch to the stacksets engine: StackSets deploys to the OUs (each direct stack replaced, new before old)');
-  const code = await guardrail(['deploy', '--all-accounts', '--yes', '--engine', 'stacksets'], env, dir);
-  if (code !== ExitCode.ok) throw new Error(`deploy --engine stacksets exited ${code}`);
+  // the engine goes into the file, not only on the command line, so that status, protect and report (and a
+  // scheduled job) use it too
+  show(`sed -i 's/^deploy: {/deploy: { engine: stacksets,/' accounts.yaml`);
+  const file = join(dir, 'accounts.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^deploy: \{/m, 'deploy: { engine: stacksets,'));
+  const code = await guardrail(['deploy', '--all-accounts', '--yes'], env, dir);
+  if (code !== ExitCode.ok) throw new Error(`deploy with engine: stacksets exited ${code}`);
 
   heading('A new account joins an OU: StackSets protects it, with no guardrail run');
   const state = await fetch(`${ready.endpoint}/_sim/state`).then((r) => r.json() as Promise<{ org: { ous: Record<string, { id: string; name: string }> } }>);
@@ -225,7 +240,9 @@ async function approvalStory({ env, dir, sdk, admin, credsFor, target, expire }:
       const approveCode = await guardrail(['approve', '--account', target.id, '--region', 'us-east-1', '--group', groupId,
         '--rule', 'tcp/443 203.0.113.0/24', '--for', '10m', '--reason', 'partner test CHG-1234'], env, dir);
       if (approveCode !== ExitCode.ok) throw new Error(`approve exited ${approveCode}`);
-      show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --ip-permissions tcp/443 from 203.0.113.0/25, tcp/3389 from 0.0.0.0/0   ${dim('# one request')}`);
+      show(`aws ec2 authorize-security-group-ingress --group-id ${groupId} --ip-permissions`
+        + ` 'IpProtocol=tcp,FromPort=443,ToPort=443,IpRanges=[{CidrIp=203.0.113.0/25}]'`
+        + ` 'IpProtocol=tcp,FromPort=3389,ToPort=3389,IpRanges=[{CidrIp=0.0.0.0/0}]'   ${dim('# one request')}`);
       const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [
         { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '203.0.113.0/25' }] },
         { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));

@@ -99,6 +99,20 @@ export class ClientShare {
   }
 }
 
+/**
+ * The SDK's logger for guardrail's clients. Without one the SDK stays silent, except where it falls back to
+ * console.warn; that fallback is kept for its own notices, but not for "Multiple credential sources detected"
+ * (AWS_PROFILE and AWS_ACCESS_KEY_ID both set), which guardrail says itself in one line before the run
+ * (commands/target-options.ts), instead of twelve lines that would come before guardrail's own hint.
+ */
+const SDK_LOGGER = {
+  trace: (): void => {}, debug: (): void => {}, info: (): void => {}, error: (): void => {},
+  warn: (...args: unknown[]): void => {
+    const text = args.map(String).join(' ');
+    if (text.includes('@aws-sdk/') && !text.includes('Multiple credential sources detected')) console.warn(...args);
+  },
+};
+
 /** The profile a client reads its settings from: clients with explicit credentials read the default one. */
 const profileOf = (opts: ClientOptions) => (opts.profile && !opts.credentials ? opts.profile : undefined);
 
@@ -109,6 +123,7 @@ function base(opts: ClientOptions, service: string) {
     // throttling: many attempts with backoff; a dead endpoint: few (see retry.ts)
     retryStrategy: new GuardrailRetryStrategy(),
     customUserAgent: `guardrail/${packageVersion()}`,
+    logger: SDK_LOGGER,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(profile ? { profile } : {}),
     ...(opts.share ? { requestHandler: opts.share.requestHandler(), ...opts.share.settingsFor(service, profile) } : {}),

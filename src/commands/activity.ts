@@ -31,7 +31,9 @@ export async function execute(context: CommandContext<CommandOptions<'activity'>
   } else if (options.output === 'csv') {
     io.stdout.write(activityCsv(report));
   } else {
-    io.stdout.write(activityTable(report, context.color));
+    // on a terminal, the table fits its width; piped, every column is as wide as its rows need
+    const columns = io.isTTY ? (io.stdout as { columns?: number }).columns : undefined;
+    io.stdout.write(activityTable(report, context.color, columns && columns > 0 ? { columns } : {}));
   }
   const role = roleLine(session, loaded.config.organization.roleName);
   if (role) io.stderr.write(`${role}\n`);

@@ -5,6 +5,7 @@ import { progressTo } from '../output/progress.js';
 import { createReporter, errorsBelow } from '../output/reporter.js';
 import { deployQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
+import { rollUpPlan } from '../output/plan-rollup.js';
 import { checkEngine, checkTrailHome } from '../config/index.js';
 import { checkApprovals } from '../approvals/place.js';
 import { ExitCode } from '../errors.js';
@@ -69,7 +70,10 @@ export async function execute(context: CommandContext<CommandOptions<'deploy'>>)
       ...(notes.length > 0 ? { notes } : {}),
     }));
   } else {
-    io.stdout.write(resultTable(options.plan ? 'plan' : 'deploy', report.targets, { ...report.summary }, context.color,
+    // a plan on the terminal: one line per reason shared by many targets (--verbose lists each)
+    const rollup = options.plan && !options.verbose ? rollUpPlan(report.targets) : { lines: [], rows: report.targets };
+    if (rollup.lines.length > 0) io.stdout.write(`${rollup.lines.join('\n')}\n\n`);
+    io.stdout.write(resultTable(options.plan ? 'plan' : 'deploy', rollup.rows, { ...report.summary }, context.color,
       { planned: options.plan === true, notes }));
   }
   if (role) io.stderr.write(`${role}\n`);

@@ -9,6 +9,7 @@ import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 import { confirmOrRequireYes, openCommandSession } from './target-options.js';
+import { executeDetach } from './protect-detach.js';
 
 /** The policy operations need the management account (or a delegated administrator for policies). */
 function organisationError(err: unknown): never {
@@ -39,6 +40,7 @@ function planLines(plan: ProtectPlan, applied = false): string[] {
 export async function execute(context: CommandContext<CommandOptions<'protect'>>): Promise<number> {
   const options = context.options;
   const { io } = context;
+  if (options.detach) return executeDetach(context);
   const { config } = await loadSettings(context, options.config, {});
   const policy = renderChecked(config);
   if (!options.plan && !options.attach) {

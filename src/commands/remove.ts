@@ -6,7 +6,8 @@ import { progressTo } from '../output/progress.js';
 import { createReporter, errorsBelow } from '../output/reporter.js';
 import { removeQuestion } from '../output/prompts.js';
 import { jsonDocument, resultTable } from '../output/results.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { removeApprovalStore, type StoreRemoval } from '../approvals/remove-store.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import {
@@ -17,6 +18,11 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
   const options = context.options;
   const { io, signal } = context;
   checkAccountChoice(options.allAccounts, options.account);
+  if (options.includeApprovals && !options.allAccounts) {
+    throw new UsageError('--include-approvals goes with --all-accounts only', {
+      suggestion: 'The approval store serves every account: remove it with guardrail remove --all-accounts --include-approvals.',
+    });
+  }
   const loaded = await loadCommandConfig(context, options);
   checkEngine(loaded);
   // without a terminal, --yes is required: say so before touching anything
@@ -25,6 +31,7 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
   const reporter = await createReporter(io, context.color, 'removing', { errorsBelow: errorsBelow(io, options.output) });
   const onEvent = progressTo(reporter, '');
   let report;
+  let store: StoreRemoval | undefined;
   try {
     report = await engineFor(loaded.config).remove({
       session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
@@ -34,28 +41,77 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
           'check what is there first with guardrail status');
       },
     });
+    // the store last, and only when every stack is gone: the functions read it while they run
+    if (options.includeApprovals && !report.stoppedBy && report.summary.failed === 0 && !signal.aborted) {
+      store = await removeApprovalStore(session, loaded.config, signal, (what) => {
+        io.stderr.write(`Next: ${what}\n`);
+        return confirmOrRequireYes(io, options.yes, `Also delete ${what}?`, 'Removing the approval store',
+          'check what is there first with guardrail status');
+      });
+    }
   } finally {
     reporter.stop();
     session.close();
   }
-  const notes = report.retainedBuckets.map((b) =>
-    `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
+  const notes = bucketNotes(report.retainedBuckets);
+  if (store) notes.push(storeNote(store));
   const keptOthers = report.kept.filter((k) => k.type !== 'AWS::S3::Bucket');
   if (keptOthers.length > 0) notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
   notes.push(...report.notes);
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
+  else notes.push(...afterRemoveNotes(report.targets, options.allAccounts === true));
   const role = roleLine(session, loaded.config.organization.roleName);
   if (role && options.output === 'json') notes.push(role);
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine: report.engine, retainedBuckets: report.retainedBuckets,
-      kept: report.kept, ...(notes.length > 0 ? { notes } : {}) }));
+      kept: report.kept, ...(store ? { approvalStore: store } : {}), ...(notes.length > 0 ? { notes } : {}) }));
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
   }
   if (role) io.stderr.write(`${role}\n`);
   if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
   if (report.stoppedBy === 'declined') return ExitCode.failed;
-  return report.summary.failed > 0 ? reachabilityExit(session, ExitCode.failed) : ExitCode.ok;
+  if (report.summary.failed > 0) return reachabilityExit(session, ExitCode.failed);
+  return store?.result === 'failed' ? ExitCode.failed : ExitCode.ok;
+}
+
+function storeNote(s: StoreRemoval): string {
+  const where = `${s.stackName} (${s.account}/${s.region})`;
+  switch (s.result) {
+    case 'succeeded': return `Approval store ${where}: deleted; its tables are kept: ${s.kept.join(', ') || '(none named)'} (README, Uninstall).`;
+    case 'unchanged': return `Approval store ${where}: not there.`;
+    case 'skipped': return `Approval store ${where}: not confirmed, kept.`;
+    default: return `Approval store ${where}: could not be deleted (${s.error ?? 'no reason given'}).`;
+  }
+}
+
+/** Up to this many retained buckets are named one a line; beyond it, one line (every bucket in --output json). */
+const BUCKETS_LISTED = 5;
+
+function bucketNotes(buckets: { account: string; region: string; bucket: string }[]): string[] {
+  if (buckets.length <= BUCKETS_LISTED) {
+    return buckets.map((b) => `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
+  }
+  const accounts = new Set(buckets.map((b) => b.account)).size;
+  return [`Retained ${buckets.length} trail buckets (audit logs kept) in ${accounts} account(s), e.g. s3://${buckets[0]!.bucket}:`
+    + ' every one in --output json ("retainedBuckets")'];
+}
+
+/**
+ * What to do next: the accounts removed by name are to be left out of later deploys (or the next deploy puts
+ * guardrail back); after --all-accounts, what guardrail still has in the organisation.
+ */
+function afterRemoveNotes(rows: { account: string; result: string }[], all: boolean): string[] {
+  const removed = [...new Set(rows.filter((r) => r.result === 'succeeded').map((r) => r.account))].sort();
+  if (removed.length === 0) return [];
+  if (all) {
+    return ['Still there: the approval store (its stack, unless --include-approvals removed it, and its retained tables),'
+      + ' the guardrail-protect SCP where guardrail protect --attach put it (guardrail protect --detach), the kept log groups, queues and'
+      + ' trail buckets above; the Uninstall section of the README lists the commands.'];
+  }
+  const list = removed.map((a) => `"${a}"`).join(', ');
+  return [`To keep ${removed.length === 1 ? 'this account' : 'these accounts'} out of later runs (deploy would put guardrail back),`
+    + ` add to accounts.yaml:  organization: { excludeAccounts: [${list}] }`];
 }
 
 const KEPT_NAMES: Record<string, string> = {

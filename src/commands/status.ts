@@ -20,6 +20,19 @@ function protectionLine(report: StatusReport): string {
   return `protection: ${s.protected} account(s) protected · ${s.protectionOutdated} outdated · ${s.unprotected} unprotected${mgmt}`;
 }
 
+/**
+ * One line for the targets deployed with other settings (status run from another folder, machine or CI job with
+ * another or no accounts.yaml): their version cannot be judged against this configuration.
+ */
+function configurationHint(report: StatusReport): string | null {
+  const rows = report.targets.filter((r) => r.configuration === 'differs' && r.version === 'outdated');
+  if (rows.length === 0) return null;
+  const deployed = [...new Set(rows.map((r) => r.settingsDigest))].slice(0, 3).join(', ');
+  const local = report.settingsDigest;
+  return `${rows.length} target(s): your configuration differs from the deployed one (deployed digest ${deployed}, local ${local}):`
+    + ' run status with the deploy\'s configuration (--config FILE), or deploy';
+}
+
 /** Rows of the terminal when stdout is one (24 when it does not say); undefined lists every account. */
 function screenRows(context: CommandContext, all: boolean | undefined): number | undefined {
   if (all || !context.io.isTTY) return undefined;
@@ -49,10 +62,11 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
   const notes = report.notes;
   const role = roleLine(session, loaded.config.organization.roleName);
   if (role && options.output === 'json') notes.push(role);
+  const differs = configurationHint(report);
   if (options.output === 'json') {
     const targets = report.targets.map(({ codeSha256: _sha, templateVersion: _version, ...row }) => row);
     io.stdout.write(jsonDocument('status', targets, report.summary, {
-      engine: report.engine, ...(notes.length > 0 ? { notes } : {}), templateVersion: report.version, codeSha256: report.codeSha256, codeReference: report.codeReference,
+      engine: report.engine, ...(notes.length > 0 || differs ? { notes: [...notes, ...(differs ? [differs] : [])] } : {}), templateVersion: report.version, settingsDigest: report.settingsDigest, codeSha256: report.codeSha256, codeReference: report.codeReference,
       offload: session.offload.stats(),
       excluded: report.excluded, ...(report.protectionError ? { protectionError: report.protectionError } : {}),
     }));
@@ -60,10 +74,14 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
     const s = report.summary;
     io.stdout.write(statusMatrix(report.targets, context.color, { screenRows: screenRows(context, options.all) }));
     io.stdout.write(`\nstatus: ${s.targets} targets · ${s.healthy} healthy · ${s.unhealthy} unhealthy`
-      + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed, ${s.targetsWithPendingReverts} with pending reverts)`
+      + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed, ${s.targetsWithPendingReverts} with pending reverts`
+      + `${s.configurationDiffers ? `, ${s.configurationDiffers} with another configuration` : ''})`
+      + `${s.removed ? ` · ${s.removed} removed by guardrail remove` : ''}`
       + `${s.pendingReverts ? ` · ${s.pendingReverts} event(s) not undone in dead-letter queues: guardrail retry` : ''}`
       + `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`);
     for (const n of notes) io.stdout.write(`  ${n}\n`);
+    const differs = configurationHint(report);
+    if (differs) io.stdout.write(`${differs}\n`);
     io.stdout.write(`${protectionLine(report)}\n`);
   }
   if (role) io.stderr.write(`${role}\n`);

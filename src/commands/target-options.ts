@@ -35,7 +35,13 @@ export async function scpConfigFor(context: CommandContext, o: TargetOptions): P
 
 /** The run's session (the fleet sizes its client cache and worker threads; a command does not). */
 export function openCommandSession(context: CommandContext, config: GuardrailConfig): Promise<Session> {
-  return openFleetSession(config, context.io.env, context.globals.profile);
+  const { env } = context.io;
+  const profile = context.globals.profile ?? env.AWS_PROFILE;
+  if (profile && env.AWS_ACCESS_KEY_ID) {
+    context.io.stderr.write(`note: the profile "${profile}" and AWS_ACCESS_KEY_ID are both set: guardrail uses the profile, as the AWS SDK`
+      + ' does; unset one of them to be sure whose credentials it uses\n');
+  }
+  return openFleetSession(config, env, context.globals.profile);
 }
 
 /** --account and --all-accounts: exactly one of them. */

@@ -13,6 +13,7 @@ import { directPlaces } from './direct/retry.js';
 import { retryReverts, type RetryInput, type RetryReport } from './retry.js';
 import { retireStackSet } from './stacksets/retire.js';
 import { renderForConfig } from './render.js';
+import { markAfterRemove } from './removed-marker.js';
 import { deployStackSets } from './stacksets/deploy.js';
 import { removeStackSets } from './stacksets/remove.js';
 import { stackSetPlaces } from './stacksets/retry.js';
@@ -57,7 +58,7 @@ const direct: Engine = {
   // once its own stacks stand, the direct engine retires a stack set the stacksets engine left (switching back)
   deploy: async (input) => retireStackSet(input, await deployStacks(input)),
   status: statusStacks,
-  remove: removeStacks,
+  remove: async (input) => markAfterRemove(input, await removeStacks(input)),
   retry: (input) => retryReverts(input, directPlaces),
   stacksFor(config) {
     const prefix = functionLogGroupPrefix(config.stackName);
@@ -73,7 +74,7 @@ const stacksets: Engine = {
   template: renderForStackSet,
   deploy: deployStackSets,
   status: statusStackSets,
-  remove: removeStackSets,
+  remove: async (input) => markAfterRemove(input, await removeStackSets(input)),
   retry: (input) => retryReverts(input, stackSetPlaces),
   stacksFor(config) {
     const prefix = instanceStackPrefix(config.stackName);

@@ -21,6 +21,21 @@ export interface StatusRow extends Place {
   deployed: boolean;
   stackStatus: string | null;
   version: 'current' | 'outdated' | 'missing';
+  /**
+   * whether the stack was deployed with the settings of this run's configuration (its settings digest tag against the
+   * local one): `differs` explains an outdated version by another configuration, not by older code or template;
+   * `unknown` when the stack carries no digest (deployed before guardrail recorded it); null when not deployed
+   */
+  configuration?: 'same' | 'differs' | 'unknown' | null;
+  /** the stack's settings digest tag, when it has one */
+  settingsDigest?: string | null;
+  /**
+   * removed by guardrail (`guardrail remove` left its marker on the account in Organizations, and the stack is gone):
+   * the marker's time. A removed row is not unhealthy.
+   */
+  removed?: string;
+  /** marked removed, but a stack of this name was deleted after the marker: someone deleted a later deployment */
+  deletedAfterRemoval?: string;
   code: 'current' | 'outdated' | 'unknown';
   rule: 'ENABLED' | 'DISABLED' | 'missing' | 'unknown';
   /**
@@ -66,7 +81,12 @@ export interface StatusSummary extends ProtectionCounts {
   healthy: number;
   unhealthy: number;
   drifted: number;
+  /** older code or template than this run would deploy (not counting configurationDiffers) */
   outdated: number;
+  /** deployed with other settings than this run's configuration (status run with another accounts.yaml) */
+  configurationDiffers: number;
+  /** removed by guardrail remove: neither healthy nor unhealthy */
+  removed: number;
   missing: number;
   failed: number;
   /** targets with events waiting in their dead-letter queue, and those events in total */
@@ -96,6 +116,8 @@ export interface JudgeSettings {
   /** the template version deploy would send, and the local bundle's code hash */
   version: string;
   localSha: string;
+  /** the local configuration's settings digest */
+  settingsDigest?: string;
   driftChecked: boolean;
   protection: GuardrailConfig['protection'];
   /** --require-protection */
@@ -137,6 +159,8 @@ export class StatusJudge {
   private settle(r: StatusRow, report: (row: StatusRow) => void, verdicts: ProtectionVerdicts): void {
     const reference = this.reference ?? codeReferences([], this.s.version, this.s.localSha);
     if (r.deployed && r.codeSha256) r.code = r.codeSha256 === reference.expectedFor(r.templateVersion) ? 'current' : 'outdated';
+    r.configuration = !r.deployed ? null : !r.settingsDigest || !this.s.settingsDigest ? 'unknown'
+      : r.settingsDigest === this.s.settingsDigest ? 'same' : 'differs';
     r.protection = verdicts.byAccount.get(r.account) ?? 'unknown';
     r.problems = findings(r, this.s, verdicts.error);
     r.healthy = r.problems.length === 0;
@@ -151,13 +175,18 @@ export class StatusJudge {
  */
 export function findings(r: StatusRow, s: Pick<JudgeSettings, 'driftChecked' | 'protection' | 'requireProtection'>,
   surveyError: string | null = null): string[] {
+  if (r.removed && !r.error) return [];
+  if (r.deletedAfterRemoval) {
+    return [`stack deleted at ${r.deletedAfterRemoval}, after guardrail removed it: deleted by someone else (deploy to restore it)`];
+  }
   if (r.instanceProblem === 'no stack instance') return ['no stack instance'];
   const p: string[] = [];
   if (r.error) p.push(`could not inspect: ${r.error}`);
   else if (!r.deployed) p.push('not deployed');
   else {
     if (!isDeploySuccess(r.stackStatus ?? undefined)) p.push(`stack is ${r.stackStatus}`);
-    if (r.version === 'outdated') p.push('template version outdated');
+    if (r.version === 'outdated' && r.configuration === 'differs') p.push(`configuration differs (deployed digest ${r.settingsDigest})`);
+    else if (r.version === 'outdated') p.push('template version outdated');
     if (r.code === 'outdated') p.push('function code differs from the bundle');
     if (r.code === 'unknown') p.push('function code could not be read');
     if (r.rule !== 'ENABLED') p.push(`rule ${r.rule}`);
@@ -192,9 +221,12 @@ export function summariseStatus(rows: readonly StatusRow[], excludedAccounts: nu
   const byAccount = new Map(rows.map((r) => [r.account, r.protection]));
   const accounts = (p: Protection) => [...byAccount.values()].filter((x) => x === p).length;
   return {
-    targets: rows.length, healthy: count((r) => r.healthy), unhealthy: count((r) => !r.healthy),
-    drifted: count((r) => r.drift === 'DRIFTED'), outdated: count((r) => r.version === 'outdated' || r.code === 'outdated'),
-    missing: count((r) => r.version === 'missing' && !r.error), failed: count((r) => r.error !== null),
+    targets: rows.length, healthy: count((r) => r.healthy && !r.removed), unhealthy: count((r) => !r.healthy),
+    drifted: count((r) => r.drift === 'DRIFTED'),
+    outdated: count((r) => r.code === 'outdated' || (r.version === 'outdated' && r.configuration !== 'differs')),
+    configurationDiffers: count((r) => r.version === 'outdated' && r.configuration === 'differs'),
+    removed: count((r) => r.removed !== undefined),
+    missing: count((r) => r.version === 'missing' && !r.error && !r.removed), failed: count((r) => r.error !== null),
     targetsWithPendingReverts: count((r) => (r.pendingReverts ?? 0) > 0),
     pendingReverts: rows.reduce((n, r) => n + (r.pendingReverts ?? 0), 0), excludedAccounts,
     protected: accounts('protected'), protectionOutdated: accounts('outdated'), unprotected: accounts('unprotected'),

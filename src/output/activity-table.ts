@@ -25,19 +25,72 @@ export function rulesOf(r: ActivityRow): string {
 const counts = (m: Record<string, number>): string => Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
   .map(([k, v]) => `${v} ${k}`).join(', ');
 
-export function activityTable(report: ActivityReport, color: boolean): string {
+/**
+ * A principal cut to `n` characters without losing who did it: the end (the role and session of an assumed role, a
+ * user's or a role's name) is kept whole, and the middle (the account, the role path) gives way. When even the end
+ * is longer than `n`, the end alone is shown, whole.
+ */
+export function fitPrincipal(p: string, n: number): string {
+  if (p.length <= n) return p;
+  const m = /(?:assumed-role|role|user|federated-user)\/(.*)$/.exec(p);
+  const parts = (m?.[1] ?? p).split('/');
+  // assumed-role/PATH…/Role/session: the last two; role/PATH…/Name or user/PATH…/Name: the last one
+  const keep = /assumed-role\//.test(p) ? 2 : 1;
+  const tail = parts.slice(-keep).join('/');
+  const room = n - tail.length - 1;
+  // a head of a few characters says nothing ("ar…"): then the end alone
+  if (room < 8) return `…${tail}`;
+  return `${p.slice(0, room)}…${tail}`;
+}
+
+/** Widths for a terminal this wide; undefined: as wide as the rows need (piped output). */
+export interface TableOptions {
+  columns?: number;
+}
+
+/** The minimum a cut column keeps (the reason is last, and is what is left). */
+const MIN_REASON = 6;
+/** between columns on a terminal (piped output keeps two spaces) */
+const GAP = ' ';
+
+export function activityTable(report: ActivityReport, color: boolean, opts: TableOptions = {}): string {
   const chalk = new Chalk({ level: color ? 1 : 0 });
   const lines: string[] = [];
+  const compact = opts.columns !== undefined;
   const header = ['TIME', 'ACCOUNT', 'REGION', 'ACTION', 'PRINCIPAL', 'GROUP', 'RULES', 'REASON'];
-  const cells = report.rows.map((r) => [
-    r.time.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'), `${r.accountName || r.account} (${r.account})`, r.region, r.action,
-    clip(r.principal ?? '-', 72), r.groupId ?? '-', clip(rulesOf(r), 60), clip(r.reason, 80),
+  const time = (t: string) => (compact ? t.replace(/^\d{4}-(\d\d-\d\d)T(\d\d:\d\d:\d\d).*$/, '$1 $2')
+    : t.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'));
+  const full = report.rows.map((r) => [
+    time(r.time), compact ? r.account : `${r.accountName || r.account} (${r.account})`, r.region, r.action,
+    r.principal ?? '-', r.groupId ?? '-', rulesOf(r), r.reason,
   ].map(safeText));
+  // what the first six columns need, the gaps, then principal and rules share what is left with the reason
+  const need = (i: number) => Math.max(header[i]!.length, ...full.map((c) => c[i]!.length));
+  let principalW = Math.min(need(4), 72);
+  let rulesW = Math.min(need(6), 60);
+  let reasonW = Math.min(need(7), 80);
+  if (compact && full.length > 0) {
+    const fixed = [0, 1, 2, 3, 5].reduce((n, i) => n + need(i), 0) + GAP.length * 7;
+    let room = Math.max(opts.columns! - fixed, 0);
+    reasonW = Math.min(need(7), Math.max(MIN_REASON, Math.floor(room * 0.3)));
+    room -= reasonW;
+    rulesW = Math.min(need(6), Math.max(10, Math.floor(room * 0.4)));
+    room -= rulesW;
+    principalW = Math.min(need(4), Math.max(room, 12));
+  }
+  const cells = full.map((c) => [c[0]!, c[1]!, c[2]!, c[3]!, fitPrincipal(c[4]!, principalW), c[5]!, clip(c[6]!, rulesW),
+    clip(c[7]!, compact ? Math.max(MIN_REASON, opts.columns! - 1) : reasonW)]);
   if (cells.length > 0) {
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-    const row = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
-    lines.push(chalk.bold(row(header)));
-    for (const c of cells) lines.push(c[3] === 'reverted' || c[3] === 'restored' || c[3] === 'failed' || c[3] === 'forged' || c[3] === 'refused' ? row(c).replace(c[3], chalk.red(c[3])) : row(c));
+    const row = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join(compact ? GAP : '  ');
+    // on a terminal the reason takes what the line has left
+    const fit = (c: string[]) => {
+      if (!compact) return row(c);
+      const before = row([...c.slice(0, -1), '']);
+      return before + clip(c[c.length - 1]!, Math.max(MIN_REASON, opts.columns! - before.length));
+    };
+    lines.push(chalk.bold(fit(header)));
+    for (const c of cells) lines.push(c[3] === 'reverted' || c[3] === 'restored' || c[3] === 'failed' || c[3] === 'forged' || c[3] === 'refused' ? fit(c).replace(c[3], chalk.red(c[3])) : fit(c));
     lines.push('');
   } else {
     lines.push(chalk.dim('No decisions in this window.'), '');

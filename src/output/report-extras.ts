@@ -1,19 +1,22 @@
-// Sections that appear only when their data exists: protection (the SCP state per target) and approvals (active
+// Sections that appear only when their data exists: protection (the SCP state per account) and approvals (active
 // approvals per target). They read optional fields of the status rows, so work that adds those fields shows here
 // without changes.
 import type { ReportStatusRow } from '../report/gather.js';
 import { html, type Html } from './html.js';
 
+/** The SCP applies to an account, not to a region: one row per account (the first row of each account says it). */
 export function protectionSection(rows: ReportStatusRow[]): Html {
-  const withField = rows.filter((r) => typeof r.protection === 'string');
-  if (withField.length === 0) return html``;
+  const byAccount = new Map<string, ReportStatusRow>();
+  for (const r of rows) if (typeof r.protection === 'string' && !byAccount.has(r.account)) byAccount.set(r.account, r);
+  const accounts = [...byAccount.values()];
+  if (accounts.length === 0) return html``;
   const counts = new Map<string, number>();
-  for (const r of withField) counts.set(r.protection!, (counts.get(r.protection!) ?? 0) + 1);
-  const gaps = withField.filter((r) => r.protection !== 'protected' && r.protection !== 'not-applicable');
+  for (const r of accounts) counts.set(r.protection!, (counts.get(r.protection!) ?? 0) + 1);
+  const gaps = accounts.filter((r) => r.protection !== 'protected' && r.protection !== 'not-applicable');
   return html`<section id="protection"><h2>Protection</h2>
-<p>${[...counts.entries()].sort().map(([k, n]) => html`<span class="pill p-${k}">${n} ${k}</span> `)}</p>
-${gaps.length > 0 ? html`<table><thead><tr><th>Account</th><th>Region</th><th>Protection</th></tr></thead><tbody>${gaps.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td>${r.protection}</td></tr>`)}</tbody></table>`
-    : html`<p class="ok">Every target that can be protected is.</p>`}</section>`;
+<p>${[...counts.entries()].sort().map(([k, n]) => html`<span class="pill p-${k}">${n} ${n === 1 ? 'account' : 'accounts'} ${k}</span> `)}</p>
+${gaps.length > 0 ? html`<table><thead><tr><th>Account</th><th>Protection</th></tr></thead><tbody>${gaps.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.protection}</td></tr>`)}</tbody></table>`
+    : html`<p class="ok">Every account that can be protected is.</p>`}</section>`;
 }
 
 export function approvalsSection(rows: ReportStatusRow[]): Html {

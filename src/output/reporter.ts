@@ -60,7 +60,8 @@ export async function createReporter(io: CliIO, color: boolean, verb: string, op
   // A live spinner needs a real terminal on stderr, with a width: ora redraws by counting wrapped lines, and a
   // zero-width pseudo-terminal (script(1), some CI runners) makes that count run away.
   const err = io.stderr as { isTTY?: boolean; columns?: number };
-  const live = io.isTTY && !io.env.CI && err.isTTY === true && (err.columns ?? 0) > 0;
+  // Without colour (NO_COLOR, --no-color) no escape code at all is written, so no spinner either: plain lines.
+  const live = color && io.isTTY && !io.env.CI && err.isTTY === true && (err.columns ?? 0) > 0;
   let spinner: Ora | undefined;
   if (live) {
     const { default: ora } = await import('ora');

@@ -21,17 +21,19 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
   const { listed, hidden } = accountsToList([...names.keys()].sort(), new Set(unhealthy.map((r) => r.account)), opts.screenRows);
   const symbol = (r: StatusRow | undefined) => {
     if (!r) return chalk.dim('·');
+    if (r.removed && r.healthy) return chalk.dim('∅');
     if (r.healthy) return chalk.green('✓');
     if (r.error) return chalk.red('!');
     if (!r.deployed) return chalk.yellow('○');
     if (r.drift === 'DRIFTED' || r.rule !== 'ENABLED') return chalk.red('✗');
     if (r.pendingReverts) return chalk.red('↺');
+    if (r.configuration === 'differs' && r.version === 'outdated' && r.code !== 'outdated') return chalk.yellow('≠');
     return chalk.yellow('~');
   };
   const label = (id: string) => `${names.get(id)} (${id})`;
   const scp = new Map(rows.map((r) => [r.account, r.protection]));
   const scpSymbol = (p: StatusRow['protection']) => p === 'protected' ? chalk.green('✓') : p === 'outdated' ? chalk.yellow('~')
-    : p === 'unprotected' ? chalk.red('✗') : p === 'not-applicable' ? chalk.dim('–') : chalk.dim('?');
+    : p === 'unprotected' ? chalk.yellow('□') : p === 'not-applicable' ? chalk.dim('–') : chalk.dim('?');
   const w = Math.max(7, ...listed.map((id) => label(id).length));
   const widths = regions.map((r) => Math.max(r.length, 1));
   const lines = [chalk.bold(`${'ACCOUNT'.padEnd(w)}  ${regions.map((r, i) => r.padEnd(widths[i]!)).join('  ')}  SCP`)];
@@ -40,8 +42,9 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
     lines.push(`${label(id).padEnd(w)}  ${cells.join('  ')}  ${scpSymbol(scp.get(id))}`);
   }
   if (hidden > 0) lines.push(chalk.dim(`… and ${hidden} healthy account${hidden === 1 ? '' : 's'} (--all shows every row)`));
-  lines.push(chalk.dim('✓ healthy  ✗ tampered (drift or rule)  ↺ reverts failed (guardrail retry)  ~ outdated  ○ not deployed  ! could not check  · not a target'));
-  lines.push(chalk.dim('SCP: ✓ protected  ~ outdated policy  ✗ unprotected  – management account (SCPs never apply)  ? unknown'));
+  lines.push(chalk.dim('✓ healthy  ✗ tampered (drift or rule)  ↺ reverts failed (guardrail retry)  ~ outdated  ≠ another configuration'
+    + '  ○ not deployed  ∅ removed by guardrail  ! could not check  · not a target'));
+  lines.push(chalk.dim('SCP: ✓ protected  ~ outdated policy  □ unprotected  – management account (SCPs never apply)  ? unknown'));
   if (unhealthy.length > 0) {
     lines.push('', chalk.bold('Unhealthy:'));
     // an account whose regions all say the same (its role cannot be assumed) is one line, not one per region

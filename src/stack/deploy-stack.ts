@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { OperationKind, PollTimer } from '../aws/poll-timer.js';
 import { isEmptyChangeSet, isStackMissing } from './cfn-errors.js';
 import { isDeploySuccess, isInProgress, isReviewOnly, needsRecreate } from './stack-status.js';
-import { VERSION_TAG } from './template.js';
+import { SETTINGS_TAG, VERSION_TAG } from './template.js';
 import { protectionReason, setTerminationProtection } from './termination-protection.js';
 
 export type DeployAction = 'create' | 'update' | 'none' | 'delete-and-recreate' | 'wait';
@@ -17,6 +17,8 @@ export interface DesiredStack {
   stackName: string;
   body: string;
   version: string;
+  /** the settings digest (SETTINGS_TAG); unset: no such tag */
+  settingsDigest?: string;
   /** per-account parameter values (CreateTrail) */
   parameters: Record<string, string>;
   /** the stack's termination protection; undefined leaves it as it is */
@@ -70,6 +72,11 @@ export async function describeStack(cfn: CloudFormationClient, stackNameOrId: st
 
 export function stackVersion(stack: Stack | undefined): string | null {
   return stack?.Tags?.find((t) => t.Key === VERSION_TAG)?.Value ?? null;
+}
+
+/** The stack's settings digest tag (null on stacks deployed before it existed). */
+export function stackSettingsDigest(stack: Stack | undefined): string | null {
+  return stack?.Tags?.find((t) => t.Key === SETTINGS_TAG)?.Value ?? null;
 }
 
 /** What would change, and why. Makes one DescribeStacks call. */
@@ -140,7 +147,8 @@ export async function firstFailedResource(cfn: CloudFormationClient, stackId: st
 
 const stackParameters = (d: DesiredStack) =>
   Object.entries(d.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
-const stackTags = (d: DesiredStack) => [{ Key: VERSION_TAG, Value: d.version }, { Key: 'guardrail:managed-by', Value: 'guardrail' }];
+const stackTags = (d: DesiredStack) => [{ Key: VERSION_TAG, Value: d.version }, { Key: 'guardrail:managed-by', Value: 'guardrail' },
+  ...(d.settingsDigest ? [{ Key: SETTINGS_TAG, Value: d.settingsDigest }] : [])];
 
 async function createChangeSet(ctx: StackContext, desired: DesiredStack) {
   const out = await ctx.cfn.send(new CreateChangeSetCommand({

@@ -10,7 +10,7 @@ import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { PollTimer } from '../aws/poll-timer.js';
 import { DEAD_LETTER_QUEUE_OUTPUT, queueDepth } from './dead-letters.js';
-import { describeStack, stackVersion } from './deploy-stack.js';
+import { describeStack, stackSettingsDigest, stackVersion } from './deploy-stack.js';
 import { isDeploySuccess } from './stack-status.js';
 
 export type DriftState = 'IN_SYNC' | 'DRIFTED' | 'NOT_CHECKED' | 'UNKNOWN';
@@ -27,6 +27,8 @@ export interface Inspection {
   stackStatus: string | null;
   /** the version tag on the stack */
   stackVersion: string | null;
+  /** the settings digest tag on the stack (null: none) */
+  settingsDigest?: string | null;
   functionName: string | null;
   codeSha256: string | null;
   rule: 'ENABLED' | 'DISABLED' | 'missing' | 'unknown';
@@ -90,7 +92,7 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
   return {
     deployed: true,
     stackStatus: stack.StackStatus ?? null,
-    stackVersion: stackVersion(stack),
+    stackVersion: stackVersion(stack), settingsDigest: stackSettingsDigest(stack),
     terminationProtection: stack.EnableTerminationProtection === true,
     functionName,
     codeSha256: code.sha,

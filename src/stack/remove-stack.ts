@@ -1,7 +1,9 @@
 // Removing one stack. Resources whose DeletionPolicy keeps them (the trail bucket, the decision log group, the
 // dead-letter queue of failed reverts) stay, and are named in the result, so the audit record is never lost and the
 // user knows where it is.
-import { DeleteStackCommand, DescribeStackResourcesCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
+import {
+  DeleteStackCommand, DescribeStackResourcesCommand, paginateDescribeStackEvents, paginateListStacks, type CloudFormationClient,
+} from '@aws-sdk/client-cloudformation';
 import { describeStack, firstFailedResource, waitForStack, type FailedResource, type StackContext } from './deploy-stack.js';
 import { isInProgress } from './stack-status.js';
 import { setTerminationProtection } from './termination-protection.js';
@@ -14,7 +16,7 @@ export interface KeptResource {
 }
 
 export type RemoveOutcome =
-  | { kind: 'removed'; retained: string[]; kept: KeptResource[] }
+  | { kind: 'removed'; retained: string[]; kept: KeptResource[]; deletedAt: string | null }
   | { kind: 'failed'; stackStatus: string | null; reason: string; firstFailure?: FailedResource; retained: string[] };
 
 /** The stack's S3 buckets: the template retains them on delete. */
@@ -38,7 +40,9 @@ export async function removeStack(ctx: StackContext, stackId: string, stackStatu
   const startedAt = Date.now();
   await ctx.cfn.send(new DeleteStackCommand({ StackName: stackId, ClientRequestToken: token }));
   const final = await waitForStack(ctx, stackId, 'delete', startedAt);
-  if (final.StackStatus === 'DELETE_COMPLETE') return { kind: 'removed', retained, kept: await keptResources(ctx, stackId, startedAt) };
+  if (final.StackStatus === 'DELETE_COMPLETE') {
+    return { kind: 'removed', retained, kept: await keptResources(ctx, stackId, startedAt), deletedAt: final.DeletionTime?.toISOString() ?? null };
+  }
   const firstFailure = await firstFailedResource(ctx.cfn, stackId, new Date(startedAt));
   return {
     kind: 'failed', stackStatus: final.StackStatus ?? null, retained,
@@ -65,4 +69,31 @@ async function keptResources(ctx: StackContext, stackId: string, startedAt: numb
     }
   }
   return kept;
+}
+
+/**
+ * Slack for comparing a deletion time with guardrail remove's marker. The marker holds CloudFormation's own
+ * DeletionTime of the stacks that remove deleted (the latest of them), so both times come from AWS's clock; a second
+ * covers their rounding. (A marker without it, from the stacksets engine, holds the caller's clock instead; instance
+ * stacks are never judged by it.)
+ */
+export const REMOVAL_SLACK_MS = 1000;
+const MAX_LIST_PAGES = 50;
+
+/**
+ * The latest deletion of a stack named `stackName` in this region when it came after `markedAt` (plus the slack):
+ * the stack guardrail removed was deployed again and deleted by someone else. null when no such deletion is listed
+ * (CloudFormation lists deleted stacks for 90 days).
+ */
+export async function deletedAfter(cfn: CloudFormationClient, stackName: string, markedAt: string): Promise<string | null> {
+  const limit = Date.parse(markedAt) + REMOVAL_SLACK_MS;
+  let latest: Date | null = null;
+  let pages = 0;
+  for await (const page of paginateListStacks({ client: cfn }, { StackStatusFilter: ['DELETE_COMPLETE'] })) {
+    for (const s of page.StackSummaries ?? []) {
+      if (s.StackName === stackName && s.DeletionTime && (!latest || s.DeletionTime > latest)) latest = s.DeletionTime;
+    }
+    if (++pages >= MAX_LIST_PAGES) break;
+  }
+  return latest && latest.getTime() > limit ? latest.toISOString() : null;
 }

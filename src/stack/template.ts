@@ -43,6 +43,13 @@ export interface RenderedTemplate {
   body: string;
   version: string;
   bytes: number;
+  /**
+   * a digest of the configuration's settings that shape the template (the parameter defaults), kept on every stack
+   * as the SETTINGS_TAG: status tells "run with another configuration" from "deployed code or template is older"
+   */
+  settingsDigest: string;
+  /** the parameter defaults the configuration gave (what a settings change changes: stack/setting-changes.ts) */
+  defaults: Record<string, string>;
 }
 
 /**
@@ -55,6 +62,8 @@ export interface RenderedTemplate {
 export const TEMPLATE_BODY_LIMIT = 51_200;
 export const TEMPLATE_BUDGET = 50_000;
 export const VERSION_TAG = 'guardrail:version';
+/** the tag holding the settings digest (a stack set's tags are its instances' tags, so both engines carry it) */
+export const SETTINGS_TAG = 'guardrail:settings';
 const CODE_PLACEHOLDER = '__GUARDRAIL_FUNCTION_CODE__';
 
 /** Retention values CloudWatch Logs accepts; the function's log group takes the nearest at or above the trail's. */
@@ -93,6 +102,13 @@ export async function loadFunctionCode(): Promise<string> {
     throw new Error(`The revert function is not built (${bundleUrl().pathname} is missing). Run \`npm run build\` first.`,
       { cause: err });
   }
+}
+
+/** The settings digest: the parameter defaults, sorted by name, hashed (16 hex digits, like the version). */
+export function settingsDigest(s: TemplateSettings): string {
+  const defaults = parameterDefaults(s);
+  const canonical = Object.keys(defaults).sort().map((k) => [k, defaults[k]]);
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 16);
 }
 
 export function parameterDefaults(s: TemplateSettings): Record<string, string> {
@@ -147,7 +163,7 @@ export function renderTemplate(source: string, code: string, settings: TemplateS
   const version = createHash('sha256').update(unversioned).digest('hex').slice(0, 16);
   setParameterDefault(doc, 'GuardrailVersion', version);
   const body = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq: false });
-  return { body, version, bytes: Buffer.byteLength(body, 'utf8') };
+  return { body, version, bytes: Buffer.byteLength(body, 'utf8'), settingsDigest: settingsDigest(settings), defaults: parameterDefaults(settings) };
 }
 
 /**

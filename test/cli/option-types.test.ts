@@ -59,10 +59,11 @@ describe('option types derived from the flags', () => {
 const KEYS = {
   validate: ['config', 'regions', 'concurrency', 'failureTolerance', 'roleName', 'externalId', 'output'],
   deploy: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'failureTolerance', 'roleName', 'externalId',
-    'plan', 'yes', 'engine', 'output'],
+    'plan', 'verbose', 'yes', 'engine', 'output'],
   status: ['account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'drift', 'all', 'engine',
     'requireProtection', 'output'],
-  remove: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'engine', 'output'],
+  remove: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'includeApprovals', 'yes', 'engine',
+    'output'],
   retry: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'engine', 'output'],
   baseline: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'output'],
   approve: ['account', 'region', 'group', 'rule', 'for', 'reason', 'config', 'output'],
@@ -70,7 +71,7 @@ const KEYS = {
   activity: ['since', 'until', 'account', 'action', 'principal', 'config', 'regions', 'concurrency', 'roleName',
     'externalId', 'output'],
   report: ['out', 'since', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'drift'],
-  protect: ['config', 'plan', 'attach', 'yes', 'output'],
+  protect: ['config', 'plan', 'attach', 'detach', 'yes', 'output'],
   template: ['config', 'region', 'engine'],
 } as const satisfies { [N in CommandName]: readonly (keyof CommandOptions<N>)[] };
 

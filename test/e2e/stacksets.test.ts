@@ -129,7 +129,8 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
       'driftedResources', 'healthy'];
     for (const row of rowsOf(r)) for (const k of keys) expect(row).toHaveProperty(k);
     const member = rowsOf(r).find((t) => String(t.stackName).startsWith('StackSet-'))!;
-    expect(member).toMatchObject({ instanceStatus: 'CURRENT', drift: 'IN_SYNC', code: 'current', rule: 'ENABLED' });
+    // the stack set's tags reach its instances' stacks: the settings digest is judged as for a direct stack
+    expect(member).toMatchObject({ instanceStatus: 'CURRENT', drift: 'IN_SYNC', code: 'current', rule: 'ENABLED', configuration: 'same' });
     expect(progressVerdicts(r.stderr)).toEqual(new Map(rowsOf(r).map((t) => [`${String(t.account)}/${String(t.region)}`, t.healthy ? 'healthy' : 'unhealthy'])));
   });
 
@@ -141,6 +142,11 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     expect(r1.json!.summary).toMatchObject({ succeeded: 2 });
     expect((r1.json as unknown as { retainedBuckets: unknown[] }).retainedBuckets).toHaveLength(1);
     expect(instanceCount()).toBe(60);
+    // the account without instances is `removed` (remove's marker), not unhealthy: status exits 0
+    const st = await e.run(['status', '--no-drift', '--output', 'json']);
+    expect(st.code, st.stdout).toBe(0);
+    for (const row of rowsOf(st).filter((t) => t.account === one)) expect(row).toMatchObject({ healthy: true, deployed: false, problems: [] });
+    expect(st.json!.summary).toMatchObject({ removed: 2, unhealthy: 0 });
     const r2 = await e.run(['remove', '--all-accounts', '--yes', '--output', 'json']);
     expect(r2.code, r2.stderr).toBe(0);
     expect((r2.json as unknown as { notes: string[] }).notes.join('\n')).toMatch(/Deleted the stack set guardrail/);

@@ -289,9 +289,11 @@ describe('status after a configuration change', () => {
     expect(targets).toHaveLength(8);
     for (const t of targets) {
       expect(t, key(t)).toMatchObject({ deployed: true, version: 'outdated', healthy: false, rule: 'ENABLED', drift: 'IN_SYNC' });
-      expect(t.problems).toContain('template version outdated');
+      // deployed with other settings than this configuration's: said as such, not as older code
+      expect(t).toMatchObject({ configuration: 'differs' });
+      expect(t.problems).toContainEqual(expect.stringMatching(/^configuration differs \(deployed digest [0-9a-f]{16}\)$/));
     }
-    expect(changed.json?.summary).toMatchObject({ targets: 8, healthy: 0, outdated: 8 });
+    expect(changed.json?.summary).toMatchObject({ targets: 8, healthy: 0, outdated: 0, configurationDiffers: 8 });
     expect(changed.json?.templateVersion).not.toBe(before.json?.templateVersion);
 
     const redeploy = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);

@@ -10,6 +10,8 @@ export interface TerminalRun {
   code: number | null;
   /** everything the terminal showed (stdout and stderr together), without carriage returns and colour codes */
   output: string;
+  /** everything the terminal showed, exactly as written (escape codes included) */
+  raw: string;
   /** the question guardrail asked, or null if it asked none */
   question: string | null;
 }
@@ -28,6 +30,8 @@ export interface TerminalOptions {
   /** the terminal's width (0: script's default, a terminal without a size); the spinner runs only with a width */
   columns?: number;
   timeoutMs?: number;
+  /** variables added to the run's environment (NO_COLOR, …) */
+  env?: Record<string, string>;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -41,7 +45,7 @@ export function openTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], option
   const command = [process.execPath, BIN, ...args].map(quote).join(' ');
   // a width (and a height) set on the terminal before guardrail starts, as a real terminal window has
   const shell = columns > 0 ? `stty cols ${columns} rows 40 && exec ${command}` : command;
-  const child = spawn('script', ['-qfec', shell, '/dev/null'], { cwd: e.dir, env: e.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', shell, '/dev/null'], { cwd: e.dir, env: { ...e.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let raw = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -58,7 +62,7 @@ export function openTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], option
       for (const check of [...waiters]) check();
       const output = plain(raw);
       const m = QUESTION.exec(output);
-      resolve({ code, output, question: m ? `${m[1]!.trim()} [y/N]` : null });
+      resolve({ code, output, raw, question: m ? `${m[1]!.trim()} [y/N]` : null });
     });
   });
   return {
@@ -94,8 +98,9 @@ export function openTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], option
  * Runs guardrail with `args` on a terminal. When it asks "… [y/N]", types `answer` and Enter. Asked without an
  * answer to give (`answer` null), it presses Enter, which declines, so a test can never hang on a question.
  */
-export async function runInTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], answer: string | null, timeoutMs = 60_000): Promise<TerminalRun> {
-  const t = openTerminal(e, args, { timeoutMs });
+export async function runInTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], answer: string | null, timeoutMs = 60_000,
+  opts: { columns?: number; env?: Record<string, string> } = {}): Promise<TerminalRun> {
+  const t = openTerminal(e, args, { timeoutMs, ...opts });
   t.waitFor(QUESTION, timeoutMs).then(() => t.type(`${answer ?? ''}\n`), () => undefined);
   return t.done;
 }

@@ -47,8 +47,8 @@ export function reportFixture(opts: { accounts: number; lines: number; names?: (
   return {
     generatedAt: new Date(until).toISOString(), version: '0.1.0', configDigest: 'sha256:abc', caller: { account: '100000000000', arn: 'arn:aws:iam::100000000000:root' },
     status: {
-      engine: 'direct', notes: [], version: 'f58eba0977853193', codeSha256: 'PbFWUF4ff7', codeReference: 'local bundle', targets: rows, excluded: [], interrupted: false,
-      summary: { targets: rows.length, healthy, unhealthy: rows.length - healthy, drifted: 1, outdated: 0, missing: 0, failed: 0,
+      engine: 'direct', notes: [], version: 'f58eba0977853193', settingsDigest: '0123456789abcdef', codeSha256: 'PbFWUF4ff7', codeReference: 'local bundle', targets: rows, excluded: [], interrupted: false,
+      summary: { targets: rows.length, healthy, unhealthy: rows.length - healthy, drifted: 1, outdated: 0, configurationDiffers: 0, removed: 0, missing: 0, failed: 0,
         targetsWithPendingReverts: 0, pendingReverts: 0, excludedAccounts: 0, protected: 0, protectionOutdated: 0, unprotected: 0 },
       protectionError: null,
     },

@@ -49,7 +49,11 @@ describe('the page', () => {
     expect(plain).not.toContain('id="approvals"');
     const rich = reportHtml(reportFixture({ accounts: 3, lines: 3, extraRow: { protection: 'unprotected', approvals: 2 } }));
     expect(rich).toContain('id="protection"');
-    expect(rich).toMatch(/<span class="pill p-unprotected">\d+ unprotected<\/span>/);
+    // the SCP applies per account: three accounts (of several regions each) are three rows, not one per region
+    expect(rich).toContain('<span class="pill p-unprotected">3 accounts unprotected</span>');
+    const table = rich.slice(rich.indexOf('id="protection"'), rich.indexOf('</section>', rich.indexOf('id="protection"')));
+    expect(table.match(/<tr><td>/g)).toHaveLength(3);
+    expect(table).not.toContain('<th>Region</th>');
     expect(rich).toContain('id="approvals"');
     expect(rich).toMatch(/\d+ active approval\(s\)/);
   });

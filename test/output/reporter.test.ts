@@ -67,12 +67,24 @@ describe('reporter', () => {
 
   it('on a real terminal, shows a spinner line with done/total, failures and in-flight counts', async () => {
     const { io: cliIo, text } = io({ isTTY: true, columns: 100 });
-    const r = await createReporter(cliIo, false, 'deploying');
+    const r = await createReporter(cliIo, true, 'deploying');
     r.phase('rollout', 3);
     r.started(target);
     r.finished({ ...target, result: 'succeeded', durationMs: 10 });
     // ora draws its frames on a timer: wait for the frame that shows the finished target
     await vi.waitFor(() => expect(text()).toMatch(/deploying \(rollout\): 1\/3 done · 0 failed · 0 in flight/), { timeout: 10_000, interval: 10 });
     r.stop();
+  });
+
+  it('on a real terminal without colour (NO_COLOR, --no-color): no spinner, no escape code, plain lines', async () => {
+    const { io: cliIo, text } = io({ isTTY: true, columns: 100 });
+    const r = await createReporter(cliIo, false, 'deploying');
+    r.phase('rollout', 1);
+    r.started(target);
+    r.finished({ ...target, result: 'succeeded', durationMs: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    r.stop();
+    expect(text()).not.toContain(String.fromCharCode(27));
+    expect(text()).toMatch(/✓ prod \(111111111111\)\/us-east-1 +succeeded/);
   });
 });

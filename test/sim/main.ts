@@ -25,6 +25,32 @@ const seedOf = (v: string | undefined) => {
   return Number(v);
 };
 
+const HELP = `npm run --silent sim -- [flags]: the simulated AWS on one local port; prints one JSON line when ready
+(endpoint, managementAccountId, accounts, regions) and runs until Ctrl-C (SIGINT) or SIGTERM.
+
+  --port N              listen on N (default 0: any free port, named in the JSON line)
+  --accounts N          member accounts besides the management account (default 5)
+  --regions LIST        comma-separated regions (default us-east-1,us-west-2)
+  --seed N              every random draw seeded (default 1; 0 to 4294967295)
+  --latency-ms N        added to every call (default 0)
+  --stack-ms N          how long a stack operation takes (default 500)
+  --throttle-rate F     fraction of calls answered with the service's throttling error (default 0)
+  --deny-assume ID,…    AssumeRole into these accounts is denied
+  --fail-stack ID[:REGION],…   stack operations there fail and roll back
+  --fail-drift ID[:REGION],…   drift detection there fails
+  --fail-revoke ID,…    the revert function's revokes fail there
+  --suspended ID,…      these accounts are SUSPENDED
+  -h, --help            this text
+
+Point a client at it with AWS_ENDPOINT_URL=<endpoint>; the access key names the caller (test/sim/README.md).
+Example: AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=AKIDMGMT AWS_SECRET_ACCESS_KEY=x aws sts get-caller-identity
+`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
 let values;
 try {
   ({ values } = parseArgs({
@@ -38,7 +64,7 @@ try {
     strict: true,
   }));
 } catch (err) {
-  process.stderr.write(`sim: ${(err as Error).message}\n`);
+  process.stderr.write(`sim: ${(err as Error).message} (npm run sim -- --help lists the flags)\n`);
   process.exit(2);
 }
 

@@ -16,6 +16,8 @@ export interface OrgAccount {
   joinedTimestamp: string;
   /** regions enabled in this account (EC2 DescribeRegions) */
   enabledRegions: string[];
+  /** Organizations tags on the account (TagResource from the management account) */
+  tags?: Record<string, string>;
 }
 
 export interface OrgUnit {

@@ -9,6 +9,7 @@ import {
   applyStack, describeStack, planFromStack, previewUpdate, type DeployAction, type DeployOutcome, type DesiredStack,
   type StackContext, type StackPlan,
 } from '../../stack/deploy-stack.js';
+import { settingChanges } from '../../stack/setting-changes.js';
 import type { RenderedTemplate } from '../../stack/template.js';
 import { decideTrail, type TrailDecision } from '../../stack/trail.js';
 import { describeError } from '../../aws/describe-error.js';
@@ -139,11 +140,15 @@ export class DeployRun {
       const isHome = target.region === this.homeRegion;
       p.trail = isHome ? await this.trailFor(target) : undefined;
       p.desired = {
-        stackName: this.stackName, body: this.rendered.body, version: this.rendered.version,
+        stackName: this.stackName, body: this.rendered.body, version: this.rendered.version, settingsDigest: this.rendered.settingsDigest,
         parameters: { CreateTrail: isHome && p.trail?.createTrail ? 'true' : 'false' },
         terminationProtection: this.input.config.protection.terminationProtection,
       };
-      p.plan = planFromStack(await this.describe(target), p.desired);
+      const stack = await this.describe(target);
+      p.plan = planFromStack(stack, p.desired);
+      // a settings change is said in the configuration's words ("policy.mode enforce → monitor")
+      const settings = p.plan.action === 'update' ? settingChanges(stack, this.rendered.defaults) : [];
+      if (settings.length > 0) p.plan.reason = `settings: ${settings.join(', ')}`;
       if (this.input.planOnly && p.plan.action === 'update') p.plan.changes = await previewUpdate(this.contextFor(target), p.desired);
     } catch (err) {
       p.failure = this.row(p, { result: 'failed', error: describeError(err) });

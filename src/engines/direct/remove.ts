@@ -14,6 +14,8 @@ import type { Target } from '../../fleet/targets.js';
 
 export interface RemoveResult extends TargetResult {
   retainedBuckets: string[];
+  /** CloudFormation's DeletionTime of the stack this run deleted */
+  deletedAt?: string | null;
   /** resources the delete kept by their DeletionPolicy (decision log group, dead-letter queue, trail bucket) */
   kept?: KeptResource[];
 }
@@ -128,7 +130,7 @@ async function deleteStacks(fleet: Fleet<RemoveResult>, toDelete: ToDelete[], { 
       const out = await removeStack(ctxFor(d.t), d.stackId, d.stackStatus, `guardrail-remove-${runId}`);
       r = out.kind === 'removed'
         ? row(d.t, { result: 'succeeded', stackStatus: 'DELETE_COMPLETE', retainedBuckets: out.retained, kept: out.kept,
-          reason: 'deleted' })
+          reason: 'deleted', deletedAt: out.deletedAt })
         : row(d.t, { result: 'failed', stackStatus: out.stackStatus, error: out.reason, retainedBuckets: out.retained,
             ...(out.firstFailure ? { firstFailure: out.firstFailure } : {}) });
     } catch (err) {

@@ -13,6 +13,8 @@ import { targetKey, type Target } from '../../fleet/targets.js';
 import { EarlyResults } from '../../fleet/warm-up.js';
 import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../../approvals/status-columns.js';
 import { protectionVerdicts, type ProtectionVerdicts } from '../../protection/verdicts.js';
+import { deletedAfter } from '../../stack/remove-stack.js';
+import { removedMarkers, type RemovedMarkers } from '../removed-marker.js';
 import { baseRow, statusOutcome, StatusJudge, summariseStatus, type StatusRow, type StatusSummary } from '../status-row.js';
 
 export type { StatusRow, StatusSummary };
@@ -40,6 +42,8 @@ export interface StatusReport {
   /** what the engine has to say beyond the rows (a stack set's drift detection) */
   notes: string[];
   version: string;
+  /** the local configuration's settings digest (the deployed ones are on the rows) */
+  settingsDigest: string;
   codeSha256: string;
   /** where the expected code hash came from */
   codeReference: CodeReferences['reference'];
@@ -59,9 +63,10 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   approvalIndexP.catch(() => { /* awaited below */ });
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   // each account's targets are inspected while the organisation is still being listed
-  const early = new EarlyResults<Target, StatusRow>(targetKey, (target) => inspectTarget(input, target, rendered.version, timer, approvalIndexP));
+  const markers = removedMarkers(session, stackName);
+  const early = new EarlyResults<Target, StatusRow>(targetKey, (target) => inspectTarget(input, target, rendered.version, timer, approvalIndexP, markers));
   const survey = deferred<ProtectionVerdicts>();
-  const judge = new StatusJudge({ version: rendered.version, localSha: expectedCodeSha256(rendered.body), driftChecked: input.drift,
+  const judge = new StatusJudge({ version: rendered.version, localSha: expectedCodeSha256(rendered.body), settingsDigest: rendered.settingsDigest, driftChecked: input.drift,
     protection: config.protection, ...(input.requireProtection ? { requireProtection: true } : {}) }, survey.promise);
   let approvalsOn = config.approvals.enabled;
   const fleet = new Fleet<StatusRow>(input, {
@@ -85,7 +90,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const verdicts = await survey.promise;
   const rows = fleet.sorted();
   return {
-    engine: 'direct', notes: [], version: rendered.version, codeSha256: code.currentSha, codeReference: code.reference, targets: rows,
+    engine: 'direct', notes: [], version: rendered.version, settingsDigest: rendered.settingsDigest, codeSha256: code.currentSha, codeReference: code.reference, targets: rows,
     excluded: fleet.set.excluded, protectionError: verdicts.error, interrupted: run.stoppedBy === 'signal',
     summary: summariseStatus(rows, fleet.set.excluded.length),
   };
@@ -94,6 +99,7 @@ export async function status(input: StatusInput): Promise<StatusReport> {
 /** One target's row, from its stack, function, rule, dead-letter queue and approvals (read-only, but drift detection). Never throws. */
 async function inspectTarget(
   input: StatusInput, target: Target, version: string, timer: PollTimer, approvalIndexP: Promise<ApprovalIndex | null>,
+  markers: RemovedMarkers,
 ): Promise<StatusRow> {
   const { session, config } = input;
   const approvalIndex = await approvalIndexP;
@@ -105,7 +111,8 @@ async function inspectTarget(
     Object.assign(row, {
       deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
       driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
-      terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion, pendingReverts: i.pendingReverts,
+      terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion, settingsDigest: i.settingsDigest ?? null,
+      pendingReverts: i.pendingReverts,
       version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated',
       ...(i.driftReason ? { driftReason: i.driftReason } : {}),
       ...(i.codeError ? { codeError: i.codeError } : {}),
@@ -115,6 +122,11 @@ async function inspectTarget(
     if (i.deployed) {
       const c = session.clients(target.account, target.region, target.role);
       Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes));
+    } else {
+      const at = await markers(target.account, target.region);
+      const late = at && await deletedAfter(session.clients(target.account, target.region, target.role).cloudformation, config.stackName, at);
+      if (late) row.deletedAfterRemoval = late;
+      else if (at) row.removed = at;
     }
   } catch (err) {
     row.error = describeError(err);

@@ -5,8 +5,10 @@ import {
   type DeploymentTargets, type Parameter, type StackSetOperationResultSummary,
 } from '@aws-sdk/client-cloudformation';
 import type { GuardrailConfig } from '../../config/index.js';
-import type { RenderedTemplate } from '../../stack/template.js';
-import { VERSION_TAG } from '../../stack/template.js';
+import { SETTINGS_TAG, VERSION_TAG, type RenderedTemplate } from '../../stack/template.js';
+
+/** The stack set's tags, which StackSets puts on every instance's stack: the version and the settings digest. */
+const setTags = (r: RenderedTemplate) => [{ Key: VERSION_TAG, Value: r.version }, { Key: SETTINGS_TAG, Value: r.settingsDigest }];
 import { keyOf, overrideChange, type AccountPlan, type StackSetPlan } from './plan.js';
 import { runOperation, type OperationContext } from './operation.js';
 import { preferences } from './settings.js';
@@ -53,7 +55,7 @@ export async function createStackSet(input: ApplyInput): Promise<void> {
     Description: 'guardrail: reverts unapproved security-group rule changes (deployed by guardrail)',
     Capabilities: ['CAPABILITY_IAM'], PermissionModel: 'SERVICE_MANAGED', CallAs: config.stacksets.callAs,
     AutoDeployment: { Enabled: config.stacksets.autoDeploy, RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval },
-    ManagedExecution: { Active: config.stacksets.managedExecution }, Tags: [{ Key: VERSION_TAG, Value: rendered.version }],
+    ManagedExecution: { Active: config.stacksets.managedExecution }, Tags: setTags(rendered),
   }));
 }
 
@@ -74,7 +76,7 @@ function stepsFor(input: ApplyInput, accounts: AccountPlan[], canary: boolean, u
     if (updateAll || holders.length > 0) {
       steps.push({ what: `${label}update the stack set (${plan.setReason})`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackSetCommand({
         StackSetName: name, TemplateBody: rendered.body, Parameters: setParameters(plan), Capabilities: ['CAPABILITY_IAM'], CallAs,
-        Tags: [{ Key: VERSION_TAG, Value: rendered.version }], OperationPreferences: prefs(plan.regions),
+        Tags: setTags(rendered), OperationPreferences: prefs(plan.regions),
         AutoDeployment: { Enabled: config.stacksets.autoDeploy, RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval },
         ManagedExecution: { Active: config.stacksets.managedExecution },
         DeploymentTargets: canary ? targetsFor(ou, ids(holders)) : { OrganizationalUnitIds: ou.ous, AccountFilterType: 'NONE' },

@@ -14,6 +14,7 @@ import { Fleet } from '../../fleet/run.js';
 import { status as statusDirect, type StatusInput, type StatusReport } from '../direct/status.js';
 import type { TargetAccount } from '../../fleet/targets.js';
 import { protectionVerdicts } from '../../protection/verdicts.js';
+import { removedMarkers, type RemovedMarkers } from '../removed-marker.js';
 import { baseRow, statusOutcome, StatusJudge, summariseStatus, type StatusRow } from '../status-row.js';
 import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../../approvals/status-columns.js';
 import { checkDelegatedAdmin } from './access.js';
@@ -83,7 +84,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   }
   const targets = viaSet.flatMap((a) => (config.regions as string[]).map((region) => ({ a, region })));
   const approvalIndex = await shared.approvalIndex;
-  const judge = new StatusJudge({ version: rendered.version, localSha, driftChecked: input.drift, protection: config.protection,
+  const judge = new StatusJudge({ version: rendered.version, localSha, settingsDigest: rendered.settingsDigest, driftChecked: input.drift, protection: config.protection,
     ...(input.requireProtection ? { requireProtection: true } : {}) }, shared.protection);
   const fleet = new Fleet<StatusRow>(input, {
     blank: (place, why) => ({ ...baseRow(place, `StackSet-${config.stackName}-(none)`, approvalIndex !== null),
@@ -91,7 +92,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
     outcome: statusOutcome,
     judge: (row, report) => judge.add(row, report),
   });
-  const expected = { version: rendered.version, timer, approvalIndex };
+  const expected = { version: rendered.version, timer, approvalIndex, markers: removedMarkers(session, config.stackName) };
   const run = await fleet.each('status', targets, ({ a, region }) => inspectInstance(input, a, region, instances.get(keyOf(a.id, region)), expected),
     { targetOf: ({ a, region }) => ({ account: a.id, accountName: a.name, region, role: a.role }) });
   await fleet.judged();
@@ -100,7 +101,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
   const rows: StatusRow[] = [...(directReport?.targets ?? []), ...fleet.rows];
   rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   return {
-    engine: 'stacksets', notes, version: rendered.version, codeSha256: localSha, codeReference: 'local bundle', targets: rows,
+    engine: 'stacksets', notes, version: rendered.version, settingsDigest: rendered.settingsDigest, codeSha256: localSha, codeReference: 'local bundle', targets: rows,
     excluded: set.excluded, interrupted: interrupted || run.stoppedBy === 'signal' || directReport?.interrupted === true,
     summary: summariseStatus(rows, set.excluded.length),
     protectionError: verdicts.error ?? directReport?.protectionError ?? null,
@@ -108,6 +109,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
 }
 
 interface InstanceExpectations {
+  markers: RemovedMarkers;
   version: string;
   timer: PollTimer;
   /** approvals.enabled: the store, read once per run (as the direct engine does) */
@@ -116,7 +118,7 @@ interface InstanceExpectations {
 
 /** One instance's row: its stack (through the account's role), the stack set's view of it. Judged by the caller. */
 async function inspectInstance(input: StatusInput, a: TargetAccount, region: string, inst: StackInstanceSummary | undefined,
-  { version, timer, approvalIndex }: InstanceExpectations): Promise<StatusRow> {
+  { version, timer, approvalIndex, markers }: InstanceExpectations): Promise<StatusRow> {
   const started = Date.now();
   const stackName = stackNameOf(inst?.StackId) ?? `StackSet-${input.config.stackName}-(none)`;
   const row: StatusRow = {
@@ -132,6 +134,7 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
       const i = await inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer,
         drift: false, driftDeadlineMs: 0 }, stackName);
       Object.assign(row, { deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, codeSha256: i.codeSha256, templateVersion: i.stackVersion,
+        settingsDigest: i.settingsDigest ?? null,
         version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst),
         pendingReverts: i.pendingReverts, ...(i.pendingRevertsError ? { pendingRevertsError: i.pendingRevertsError } : {}) });
       if (row.drift === 'DRIFTED') row.driftedResources = await resourceDrifts(c.cloudformation, inst.StackId);
@@ -140,6 +143,11 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
       row.error = describeError(err);
     }
     input.session.release(a.id, region, a.role);
+  } else if (!inst) {
+    // no instance: guardrail remove took it out (the marker says so), or it was never made; a member account cannot
+    // delete an instance, only its stack (then the instance stays, and says so)
+    const at = await markers(a.id, region);
+    if (at) row.removed = at;
   }
   row.durationMs = Date.now() - started;
   return row;

@@ -118,6 +118,19 @@ function checkContent(content: string): void {
   }
 }
 
+/** Organizations' tag key and value pattern: letters, spaces, numbers and _ . : / = + - @ */
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** A policy's or an account's tags (the resources guardrail tags); an account's are made on first use. */
+function taggable(state: SimState, resourceId: unknown): Record<string, string> {
+  if (typeof resourceId === 'string' && /^\d{12}$/.test(resourceId)) {
+    const account = state.org.accounts.get(resourceId);
+    if (!account) throw new SimError('TargetNotFoundException', 'We can\'t find a root, OU, account, or policy with the TargetId that you specified.', 400);
+    return (account.tags ??= {});
+  }
+  return requirePolicy(state, { PolicyId: resourceId }).tags;
+}
+
 function tagsIn(input: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of Array.isArray(input.Tags) ? (input.Tags as { Key?: unknown; Value?: unknown }[]) : []) {
@@ -249,12 +262,23 @@ export function handlePolicyOperation(state: SimState, operation: string, input:
       return {};
     }
     case 'ListTagsForResource': {
-      const p = requirePolicy(state, { PolicyId: input.ResourceId });
-      return page(Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })), 'Tags');
+      const tags = taggable(state, input.ResourceId);
+      return page(Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), 'Tags');
     }
     case 'TagResource': {
-      const p = requirePolicy(state, { PolicyId: input.ResourceId });
-      Object.assign(p.tags, tagsIn(input));
+      const tags = taggable(state, input.ResourceId);
+      const add = tagsIn(input);
+      for (const [k, v] of Object.entries(add)) {
+        if (k.length < 1 || k.length > 128 || v.length > 256 || !TAG_TEXT.test(k) || !TAG_TEXT.test(v)) {
+          throw invalidInput('INVALID_INPUT', 'You provided a value that does not match the required pattern.');
+        }
+      }
+      Object.assign(tags, add);
+      return {};
+    }
+    case 'UntagResource': {
+      const tags = taggable(state, input.ResourceId);
+      for (const k of Array.isArray(input.TagKeys) ? input.TagKeys : []) if (typeof k === 'string') delete tags[k];
       return {};
     }
     default:
