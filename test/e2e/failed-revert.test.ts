@@ -43,7 +43,9 @@ afterAll(async () => {
 
 describe('a revert that failed is loud, and can be retried (issue O, in order)', () => {
   it('fails in one account, shows in activity, status, the alarm; retry reverts it and status is healthy again', async () => {
-    // 1. revokes fail in the account, and port 22 is opened there
+    // 1. revokes fail in the account, and port 22 is opened there. The alarm is evaluated on every move of the clock,
+    // so it may go to ALARM in the same move that puts the event in the queue: count the topic's messages from here.
+    const sent = rs().snsMessages.length;
     await e.faults({ failRevoke: [member] });
     const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId,
       IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
@@ -65,10 +67,9 @@ describe('a revert that failed is loud, and can be retried (issue O, in order)',
     expect(targetOf(sick)).toMatchObject({ healthy: false });
     expect(Number(targetOf(sick).pendingReverts)).toBeGreaterThanOrEqual(1);
 
-    // 4. the dead-letter alarm publishes to the topic
-    const sent = rs().snsMessages.length;
+    // 4. the dead-letter alarm publishes to the topic, once
     await advance(60);
-    expect(rs().snsMessages.slice(sent).some((m) => m.publishedBy === 'cloudwatch.amazonaws.com' && /^ALARM: .*dead-letters/.test(m.subject ?? ''))).toBe(true);
+    expect(rs().snsMessages.slice(sent).filter((m) => m.publishedBy === 'cloudwatch.amazonaws.com' && /^ALARM: .*dead-letters/.test(m.subject ?? ''))).toHaveLength(1);
 
     // 5. the fault is lifted; retry --yes reverts the rule and empties the queue
     await e.faults({ failRevoke: [] });
