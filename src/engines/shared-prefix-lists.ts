@@ -25,7 +25,7 @@ export interface SharedPrefixList {
 
 export type SharedPrefixListFindings = { sharedPrefixLists: SharedPrefixList[] } | { sharedPrefixLists: null; sharedPrefixListsError: string };
 
-/** Values per filter that EC2 accepts in one request (DescribeSecurityGroups allows up to 200). */
+/** Filter values per request: EC2 caps how many one filter may carry; 200 a call stays well inside it (not verified). */
 const FILTER_VALUES = 200;
 
 export async function sharedPrefixLists(clients: TargetClients, account: string): Promise<SharedPrefixListFindings> {
