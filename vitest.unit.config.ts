@@ -34,6 +34,7 @@ export const CLI_TIER = [
   'test/e2e/remove-all.test.ts',
   'test/e2e/remove.test.ts',
   'test/e2e/report.test.ts',
+  'test/e2e/shared-prefix-lists.test.ts',
   'test/e2e/stacksets-approvals.test.ts',
   'test/e2e/stacksets-faults.test.ts',
   'test/e2e/stacksets-switch.test.ts',

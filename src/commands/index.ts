@@ -101,7 +101,7 @@ const REGISTRY = [
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
       CONFIG_OPTION,
       ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
-      { flags: '--no-drift', description: 'skip drift detection, for a fast survey' },
+      { flags: '--no-drift', description: 'skip drift detection and the shared prefix lists, for a fast survey' },
       { flags: '--all', description: 'list every account in the table (on a terminal, healthy accounts beyond one screen are counted)' },
       ENGINE_OPTION,
       {

@@ -15,7 +15,7 @@ import type { ProtectionCounts, ProtectionVerdicts } from '../protection/verdict
 import type { DriftedResource, DriftState } from '../stack/inspect-stack.js';
 import { isDeploySuccess } from '../stack/stack-status.js';
 import { codeReferences, type CodeReferences } from './code-reference.js';
-import type { SharedPrefixList } from './shared-prefix-lists.js';
+import type { SharedPrefixList } from '../stack/shared-prefix-lists.js';
 
 export interface StatusRow extends Place {
   stackName: string;
@@ -65,7 +65,7 @@ export interface StatusRow extends Place {
   /**
    * prefix lists owned by other accounts (shared through AWS RAM) that the target's rules reference: they change in
    * their owners' accounts, where guardrail here sees no event. Information, not a finding (shared-prefix-lists.ts).
-   * null when not deployed, or when they could not be read (then `sharedPrefixListsError` says why)
+   * null when not deployed, not looked for (--no-drift), or when they could not be read (then `sharedPrefixListsError` says why)
    */
   sharedPrefixLists?: SharedPrefixList[] | null;
   sharedPrefixListsError?: string;

@@ -3,7 +3,7 @@
 // without changes.
 import type { ReportStatusRow } from '../report/gather.js';
 import { html, type Html } from './html.js';
-import { sharedPrefixListText } from '../engines/shared-prefix-lists.js';
+import { sharedPrefixListText } from '../stack/shared-prefix-lists.js';
 
 /** The SCP applies to an account, not to a region: one row per account (the first row of each account says it). */
 export function protectionSection(rows: ReportStatusRow[]): Html {

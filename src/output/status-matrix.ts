@@ -3,7 +3,7 @@
 // until the screen is full, and counts the rest (`--all` lists every account; JSON always has every row).
 import { Chalk } from 'chalk';
 import type { StatusRow } from '../engines/direct/status.js';
-import { sharedPrefixListText } from '../engines/shared-prefix-lists.js';
+import { sharedPrefixListText } from '../stack/shared-prefix-lists.js';
 
 export interface MatrixOptions {
   /** the terminal's height: healthy accounts beyond it are counted, not listed; undefined lists every account */

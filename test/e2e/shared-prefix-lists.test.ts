@@ -47,7 +47,8 @@ describe('status names the prefix lists other accounts share into a target', () 
 
   it('JSON: B carries the list with owner A and its group, A and the management account carry none; all healthy', async () => {
     await e.resetCalls();
-    const r = await e.run(['status', '--no-drift', '--output', 'json']);
+    // the deep check (status's default, with drift) looks for them
+    const r = await e.run(['status', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const byAccount = new Map(rows(r).map((t) => [t.account, t]));
     expect(byAccount.get(b)).toMatchObject({ healthy: true, problems: [],
@@ -62,8 +63,16 @@ describe('status names the prefix lists other accounts share into a target', () 
     expect(countCalls(calls, ['ec2.DescribeSecurityGroups'], b)).toBe(2);
   });
 
+  it('--no-drift, the quick check, leaves them out: no DescribeManagedPrefixLists, the field null without an error', async () => {
+    await e.resetCalls();
+    const r = await e.run(['status', '--no-drift', '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rows(r).map((t) => [t.sharedPrefixLists, t.sharedPrefixListsError])).toEqual([[null, undefined], [null, undefined], [null, undefined]]);
+    expect(countCalls(await e.calls(), ['ec2.DescribeManagedPrefixLists'])).toBe(0);
+  });
+
   it('table: the details name the list, its owner and the group, and the summary counts them', async () => {
-    const r = await e.run(['status', '--no-drift']);
+    const r = await e.run(['status']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Prefix lists owned by other accounts');
     expect(r.stdout).toMatch(new RegExp(`\\(${b}\\)/${REGION}: ${listId} \\(partner-offices, owned by ${a}\\) in ${groupId}`));

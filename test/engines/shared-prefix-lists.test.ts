@@ -8,7 +8,7 @@ import {
   DescribeManagedPrefixListsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
 import type { TargetClients } from '../../src/aws/clients.js';
-import { sharedPrefixLists, sharedPrefixListText } from '../../src/engines/shared-prefix-lists.js';
+import { sharedPrefixLists, sharedPrefixListText } from '../../src/stack/shared-prefix-lists.js';
 import type { SimServer } from '../sim/server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim } from '../sim/test/helpers.js';
 

@@ -15,7 +15,6 @@ import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../../ap
 import { protectionVerdicts, type ProtectionVerdicts } from '../../protection/verdicts.js';
 import { deletedAfter } from '../../stack/remove-stack.js';
 import { removedMarkers, type RemovedMarkers } from '../removed-marker.js';
-import { sharedPrefixLists } from '../shared-prefix-lists.js';
 import { baseRow, statusOutcome, StatusJudge, summariseStatus, type StatusRow, type StatusSummary } from '../status-row.js';
 
 export type { StatusRow, StatusSummary };
@@ -125,9 +124,7 @@ async function inspectTarget(
     });
     if (i.deployed) {
       const c = session.clients(target.account, target.region, target.role);
-      const [approvals, shared] = await Promise.all([approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes),
-        sharedPrefixLists(c, target.account)]);
-      Object.assign(row, approvals, shared);
+      Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes), i.shared ?? {});
     } else {
       const at = await markers(target.account, target.region);
       const late = at && await deletedAfter(session.clients(target.account, target.region, target.role).cloudformation, config.stackName, at);
@@ -144,12 +141,13 @@ async function inspectTarget(
 /** The target's inspection, in a worker thread when one is free (offload.ts), or on this thread. */
 async function inspectSomewhere(input: StatusInput, target: Target, timer: PollTimer): Promise<Inspection> {
   const { session, config } = input;
-  const inspect = { drift: input.drift, driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12) };
+  const inspect = { drift: input.drift, sharedLists: input.drift, account: target.account,
+    driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12) };
   const credentials = await session.plainCredentials(target.account, target.role);
   const job = credentials && { ...inspect, region: target.region, credentials, stackName: config.stackName,
     pollMaxDelayMs: config.deploy.pollSeconds * 1000 };
   return session.offload.run('inspect', job, () => {
     const c = session.clients(target.account, target.region, target.role);
-    return inspectStack({ ...inspect, cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer }, config.stackName);
+    return inspectStack({ ...inspect, cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), ec2: () => c.ec2(), timer }, config.stackName);
   });
 }

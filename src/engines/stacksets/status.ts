@@ -17,7 +17,6 @@ import { protectionVerdicts } from '../../protection/verdicts.js';
 import { removedMarkers, type RemovedMarkers } from '../removed-marker.js';
 import { baseRow, statusOutcome, StatusJudge, summariseStatus, type StatusRow } from '../status-row.js';
 import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../../approvals/status-columns.js';
-import { sharedPrefixLists } from '../shared-prefix-lists.js';
 import { checkDelegatedAdmin } from './access.js';
 import { adminClient } from './deploy.js';
 import { splitTargets } from './split-targets.js';
@@ -132,17 +131,16 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
     try {
       await input.session.broker.check(a.id, a.role);
       const c = input.session.clients(a.id, region, a.role);
-      const i = await inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer,
-        drift: false, driftDeadlineMs: 0 }, stackName);
+      // drift is the stack set's to detect (driftOf); the deep check's other part, the shared lists, is the stack's
+      const i = await inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(),
+        ec2: () => c.ec2(), timer, drift: false, sharedLists: input.drift, account: a.id, driftDeadlineMs: 0 }, stackName);
       Object.assign(row, { deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, codeSha256: i.codeSha256, templateVersion: i.stackVersion,
         settingsDigest: i.settingsDigest ?? null,
         version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst),
         pendingReverts: i.pendingReverts, ...(i.pendingRevertsError ? { pendingRevertsError: i.pendingRevertsError } : {}) });
       if (row.drift === 'DRIFTED') row.driftedResources = await resourceDrifts(c.cloudformation, inst.StackId);
       if (i.deployed) {
-        const [approvals, shared] = await Promise.all([
-          approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes), sharedPrefixLists(c, a.id)]);
-        Object.assign(row, approvals, shared);
+        Object.assign(row, await approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes), i.shared ?? {});
       }
     } catch (err) {
       row.error = describeError(err);

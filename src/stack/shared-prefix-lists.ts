@@ -28,7 +28,7 @@ export type SharedPrefixListFindings = { sharedPrefixLists: SharedPrefixList[] }
 /** Filter values per request: EC2 caps how many one filter may carry; 200 a call stays well inside it (not verified). */
 const FILTER_VALUES = 200;
 
-export async function sharedPrefixLists(clients: TargetClients, account: string): Promise<SharedPrefixListFindings> {
+export async function sharedPrefixLists(clients: Pick<TargetClients, 'ec2'>, account: string): Promise<SharedPrefixListFindings> {
   try {
     const ec2 = await clients.ec2();
     const { DescribeManagedPrefixListsCommand, DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
