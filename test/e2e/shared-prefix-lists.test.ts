@@ -10,7 +10,7 @@ import { countCalls, startE2E, type CliRun, type E2E } from './harness.js';
 const REGION = 'us-east-1';
 
 interface Row { account: string; region: string; healthy: boolean; problems: string[];
-  sharedPrefixLists: { id: string; name: string; owner: string; groups: string[] }[] | null }
+  sharedPrefixLists: { id: string; name: string; owner: string; groups: string[] }[] | null; sharedPrefixListsError?: string }
 const rows = (r: CliRun) => (r.json?.targets ?? []) as unknown as Row[];
 
 describe('status names the prefix lists other accounts share into a target', () => {
