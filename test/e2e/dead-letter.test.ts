@@ -92,7 +92,7 @@ async function open(groupId: string, port: number): Promise<string> {
 
 /** Opens the port while revokes fail, and moves the clock until the event has been tried five times and waits in the DLQ. */
 async function failFiveTimes(groupId: string, port: number): Promise<string> {
-  await post('/_sim/faults', { failRevoke: [member] });
+  await post('/_sim/faults', { failRevoke: [member], failRevokeError: 'InternalError' });
   const before = waiting();
   const ruleId = await open(groupId, port);
   // each failed attempt puts the record back for 5 s × its number; the sixth receive moves it to the dead-letter queue
@@ -205,7 +205,7 @@ describe('a revert that failed is never silent', () => {
   it('a retry while the fault is still on keeps the message, with a failed line of its own', async () => {
     const group = await newGroup('still-failing');
     const ruleId = await openUndelivered(group, 3333);
-    await post('/_sim/faults', { failRevoke: [member] });
+    await post('/_sim/faults', { failRevoke: [member], failRevokeError: 'InternalError' });
     expect(await retry()).toMatchObject({ received: 1, reverted: 0, failed: 1 });
     expect(lines().filter((l) => l.via === 'dead-letter-queue' && l.action === 'failed').at(-1)?.reason).toMatch(/InternalError.*the message stays there/);
     expect(waiting()).toBe(1);

@@ -2,7 +2,7 @@
 //   [--throttle-rate F] [--deny-assume ID,…] [--fail-stack ID[:REGION],…] [--fail-revoke ID,…] [--suspended ID,…]`
 // Prints one JSON ready line to stdout, runs until SIGINT or SIGTERM.
 import { parseArgs } from 'node:util';
-import { startSim } from './sim.js';
+import { startSim, type SimOptions } from './sim.js';
 
 const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 const int = (v: string | undefined, name: string) => {
@@ -38,7 +38,8 @@ const HELP = `npm run --silent sim -- [flags]: the simulated AWS on one local po
   --deny-assume ID,…    AssumeRole into these accounts is denied
   --fail-stack ID[:REGION],…   stack operations there fail and roll back
   --fail-drift ID[:REGION],…   drift detection there fails
-  --fail-revoke ID,…    the revert function's revokes fail there
+  --fail-revoke ID,…    the revert function's revokes fail there (503 RequestLimitExceeded)
+  --fail-revoke-error InternalError   …with EC2's 500 InternalError instead
   --suspended ID,…      these accounts are SUSPENDED
   -h, --help            this text
 
@@ -59,6 +60,7 @@ try {
       'latency-ms': { type: 'string' }, 'stack-ms': { type: 'string' }, 'throttle-rate': { type: 'string' },
       'deny-assume': { type: 'string' }, 'fail-stack': { type: 'string' }, 'fail-drift': { type: 'string' },
       'fail-revoke': { type: 'string' },
+      'fail-revoke-error': { type: 'string' },
       suspended: { type: 'string' },
     },
     strict: true,
@@ -80,6 +82,7 @@ const sim = await startSim({
   failStack: list(values['fail-stack']),
   failDrift: list(values['fail-drift']),
   failRevoke: list(values['fail-revoke']),
+  failRevokeError: values['fail-revoke-error'] as SimOptions['failRevokeError'],
   suspended: list(values.suspended),
 });
 const { org } = sim.state;

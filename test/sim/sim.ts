@@ -20,6 +20,7 @@ export interface SimOptions {
   failStack?: string[];
   failDrift?: string[];
   failRevoke?: string[];
+  failRevokeError?: 'RequestLimitExceeded' | 'InternalError';
   suspended?: string[];
   /** StackSets timing (test/sim/README.md): operation start latency and per-instance overhead; default from stackMs */
   stackSetStartMs?: number;
@@ -89,6 +90,7 @@ export function createState(opts: SimOptions = {}): SimState {
   applyFaults(state, {
     latencyMs: opts.latencyMs, throttleRate: opts.throttleRate, denyAssume: opts.denyAssume,
     failStack: opts.failStack, failDrift: opts.failDrift, failRevoke: opts.failRevoke, suspended: opts.suspended,
+    failRevokeError: opts.failRevokeError,
   });
   const timing = stackSetsOf(state).timing;
   if (opts.stackSetStartMs !== undefined) timing.startMs = opts.stackSetStartMs;
@@ -152,6 +154,12 @@ export function applyFaults(state: SimState, input: Record<string, unknown>): Fa
   f.failStack = list(input.failStack, 'failStack') ?? f.failStack;
   f.failDrift = list(input.failDrift, 'failDrift') ?? f.failDrift;
   f.failRevoke = list(input.failRevoke, 'failRevoke') ?? f.failRevoke;
+  if (input.failRevokeError !== undefined) {
+    if (input.failRevokeError !== 'RequestLimitExceeded' && input.failRevokeError !== 'InternalError') {
+      throw new Error('failRevokeError must be RequestLimitExceeded or InternalError');
+    }
+    f.failRevokeError = input.failRevokeError;
+  }
   const suspended = list(input.suspended, 'suspended');
   if (suspended) {
     f.suspended = suspended;

@@ -504,8 +504,10 @@ export interface Faults {
   throttleServices?: string[];
   /** accounts whose stack operations fail drift detection (status UNKNOWN) */
   failDrift: string[];
-  /** accounts whose RevokeSecurityGroupIngress/Egress calls answer EC2's 500 InternalError (a transient failure) */
+  /** accounts whose RevokeSecurityGroupIngress/Egress calls fail with a transient error (failRevokeError) */
   failRevoke?: string[];
+  /** which: EC2's 503 RequestLimitExceeded (throttling, the default) or its 500 InternalError */
+  failRevokeError?: 'RequestLimitExceeded' | 'InternalError';
   suspended: string[];
 }
 

@@ -38,10 +38,14 @@ export const ec2: Service = {
       case 'AuthorizeSecurityGroupEgress': return authorize(ctx, req, rs, true);
       case 'RevokeSecurityGroupIngress':
       case 'RevokeSecurityGroupEgress': {
-        // the failRevoke fault: EC2 answering its internal error (500) to this account's revokes, every one. A
-        // transient failure like throttling, which the function's SDK also retries, but with 100 ms base backoff
-        // instead of throttling's 500 ms: five receives of a failing event take seconds, not half a minute, of tests
-        if (ctx.state.faults.failRevoke?.includes(rs.accountId)) throw new SimError('InternalError', 'An internal error has occurred.', 500);
+        // the failRevoke fault: EC2 answering every revoke of the account with a transient error, throttling's 503
+        // RequestLimitExceeded by default, or (failRevokeError) its 500 InternalError, which the function's SDK
+        // retries with 100 ms base backoff instead of throttling's 500 ms: tests that only need a revoke to fail take
+        // seconds, not half a minute
+        if (ctx.state.faults.failRevoke?.includes(rs.accountId)) {
+          if (ctx.state.faults.failRevokeError === 'InternalError') throw new SimError('InternalError', 'An internal error has occurred.', 500);
+          throw new SimError('RequestLimitExceeded', 'Request limit exceeded.', 503);
+        }
         const out = revoke(rs, input, req.operation === 'RevokeSecurityGroupEgress');
         captureGroup(ctx.state, rs, out.revokedSecurityGroupRuleSet[0]?.groupId ?? '');
         return out;

@@ -2,7 +2,8 @@
 //  - SQS's redrive to a dead-letter queue is no SendMessage request: a queue policy that denies every sender but
 //    EventBridge's rules does not stop it (docs/threat-model.md has the sources), and the moved message carries
 //    DeadLetterQueueSourceArn; an IAM caller's SendMessage is denied;
-//  - the failRevoke fault: this account's revokes answer EC2's 500 InternalError until it is lifted;
+//  - the failRevoke fault: this account's revokes answer EC2's 503 RequestLimitExceeded (or, with failRevokeError,
+//    its 500 InternalError) until it is lifted;
 //  - ReservedConcurrentExecutions on AWS::Lambda::Function: GetFunction shows it, an invocation beyond it is
 //    throttled (429, ReservedFunctionConcurrentInvocationLimitExceeded), and a reservation that would leave fewer
 //    than 100 unreserved fails the stack with Lambda's message;
@@ -102,15 +103,20 @@ describe('redrive into a dead-letter queue whose policy denies every other sende
 });
 
 describe('the failRevoke fault', () => {
-  it('answers this account\'s revokes with EC2\'s 500 InternalError until it is lifted', async () => {
+  it('answers this account\'s revokes with EC2\'s 503 RequestLimitExceeded, or its 500 InternalError, until it is lifted', async () => {
     const ec2 = track(new EC2Client({ ...clientConfig(sim, REGION, creds), maxAttempts: 1 }));
     const group = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'fail-revoke', Description: 'x' }))).GroupId!;
     const perm = [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }];
     await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: perm }));
     expect(await post('/_sim/faults', { failRevoke: [account] })).toMatchObject({ failRevoke: [account] });
     const err = await errorOf(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: perm })));
-    expect([err.name, err.$metadata?.httpStatusCode]).toEqual(['InternalError', 500]);
-    await post('/_sim/faults', { failRevoke: [] });
+    expect([err.name, err.$metadata?.httpStatusCode]).toEqual(['RequestLimitExceeded', 503]);
+    await post('/_sim/faults', { failRevokeError: 'InternalError' });
+    const internal = await errorOf(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: perm })));
+    expect([internal.name, internal.$metadata?.httpStatusCode]).toEqual(['InternalError', 500]);
+    const res = await fetch(`${sim.endpoint}/_sim/faults`, { method: 'POST', body: JSON.stringify({ failRevokeError: 'Boom' }) });
+    expect(res.status).toBe(400);
+    await post('/_sim/faults', { failRevoke: [], failRevokeError: 'RequestLimitExceeded' });
     await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: perm }));
   });
 });
