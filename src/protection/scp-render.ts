@@ -224,11 +224,17 @@ export function renderScp(config: GuardrailConfig): RenderedScp {
       // the queues: only the function (its event source mapping and dead-letter sends act as its role) and the
       // deploy roles; EventBridge sends to the event queue as a service. PurgeQueue and SetQueueAttributes are in
       // the first statement, where the function is not exempt.
+      // And the event source mapping that feeds the event queue to the function: disabled or deleted, every event
+      // would wait unseen until it expired. Its ARN ends in a UUID no one knows beforehand, so it is named by the
+      // function it maps to (lambda:FunctionArn, which IAM gives Update- and DeleteEventSourceMapping). One
+      // statement for both keeps the policy inside 5,120 characters: an SQS call never names a mapping nor a mapping
+      // call a queue, and the SQS calls carry no lambda:FunctionArn, which …IfExists lets through to the exception.
       Sid: 'Queues',
       Effect: 'Deny',
-      Action: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'],
-      Resource: queues(config),
-      Condition: except(withFunction),
+      Action: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility',
+        'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
+      Resource: [...queues(config), 'arn:aws:lambda:*:*:event-source-mapping:*'],
+      Condition: { ArnLikeIfExists: { 'lambda:FunctionArn': `arn:aws:lambda:*:*:function:${s}-*` }, ...except(withFunction) },
     }],
   };
   const content = JSON.stringify(doc);

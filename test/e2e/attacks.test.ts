@@ -15,7 +15,10 @@ import {
   DescribeSecurityGroupsCommand, EC2Client, type SecurityGroupRule, type Tag,
 } from '@aws-sdk/client-ec2';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, InvokeCommand, LambdaClient, ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { writeFileSync } from 'node:fs';
@@ -316,6 +319,16 @@ describe('the function cannot be turned against its owner', () => {
     const sqs = new SQSClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
     expect((await errorOf(sqs.send(new PurgeQueueCommand({ QueueUrl: dlq })))).name).toMatch(/AccessDenied/);
     sqs.destroy();
+    // nor can the mapping that feeds the event queue to the function be disabled or deleted: events would wait unseen
+    const fnLambda = new LambdaClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
+    const [mapping] = (await fnLambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'guardrail-revert' }))).EventSourceMappings ?? [];
+    expect(mapping?.UUID).toBeDefined();
+    for (const call of [
+      fnLambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping!.UUID!, Enabled: false })),
+      fnLambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping!.UUID! })),
+    ]) expect((await errorOf(call)).name).toMatch(/AccessDenied/);
+    expect((await fnLambda.send(new GetEventSourceMappingCommand({ UUID: mapping!.UUID! }))).State).toBe('Enabled');
+    fnLambda.destroy();
     const deployer = new LambdaClient({ ...clientConfig(e.sim, REGION, await assumeInto(e.sim, member)), maxAttempts: 1 });
     const out = await deployer.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify({ guardrail: 'retry', maxMessages: 10 })) }));
     deployer.destroy();

@@ -14,8 +14,9 @@ describe('renderScp', () => {
     const defaults = renderScp(configWith(null));
     // 1,844 before issue L's statements (invoke, scope tags, trusted role names, queues), 2,906 with them, 3,124 with
     // both engines' functions exempt whichever engine is configured, 3,267 with issue O's (the alarms,
-    // DeleteFunctionConcurrency; invoking moved into the first statement, where the deploy role is exempt)
-    expect(defaults.characters).toBeLessThan(3300);
+    // DeleteFunctionConcurrency; invoking moved into the first statement, where the deploy role is exempt), 3,462
+    // with the event source mapping's two actions and its resource in the queues' statement
+    expect(defaults.characters).toBeLessThan(3500);
     expect(defaults.content).toBe(JSON.stringify(JSON.parse(defaults.pretty)));
     const long = renderScp(configWith({ stackName: `g${'x'.repeat(127)}` }));
     expect(long.characters).toBeLessThan(SCP_CHARACTER_LIMIT);
@@ -96,11 +97,12 @@ interface Stmt { Sid: string; Effect: string; Action: string | string[]; Resourc
 const statements = (file: Parameters<typeof resolveConfig>[0]): Stmt[] => (JSON.parse(renderScp(configWith(file)).content) as { Statement: Stmt[] }).Statement;
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 /** The statements that deny this call on this resource to this principal, with these tag keys (a small evaluator). */
-function denying(sts: Stmt[], call: { action: string; resource: string; principal: string; tagKeys?: string[]; createAction?: string }): string[] {
+function denying(sts: Stmt[], call: { action: string; resource: string; principal: string; tagKeys?: string[]; createAction?: string; functionArn?: string }): string[] {
   return sts.filter((st) => list(st.Action).includes(call.action) && list(st.Resource).some((r) => wildcard(r).test(call.resource))
     && Object.entries(st.Condition ?? {}).every(([op, entries]) => Object.entries(entries).every(([key, value]) => {
       const wanted = list(value);
       if (op === 'ArnNotLike') return !wanted.some((w) => wildcard(w).test(call.principal));
+      if (op === 'ArnLikeIfExists' && key === 'lambda:FunctionArn') return call.functionArn === undefined || wanted.some((w) => wildcard(w).test(call.functionArn!));
       if (op === 'ForAnyValue:StringLike') return (call.tagKeys ?? []).some((k) => wanted.some((w) => wildcard(w).test(k)));
       if (op === 'Null' && key === 'aws:TagKeys') return (call.tagKeys === undefined) === (wanted[0] === 'true');
       if (op === 'Null' && key === 'ec2:CreateAction') return (call.createAction === undefined) === (wanted[0] === 'true');
@@ -221,6 +223,22 @@ describe('renderScp: the function can never be turned against its owner (issue L
     expect(denying(direct, { action: 'ec2:CreateTags', resource: rule, principal: admin, tagKeys: ['guardrail:approval'] })).toEqual(['ScopeTags']);
   });
 
+  it('keeps the event source mapping that feeds the queue to the function: only the deploy roles may disable or delete it', () => {
+    const mapping = `arn:aws:lambda:us-east-1:${ACCOUNT}:event-source-mapping:4d3b287e-54d8-44ed-a880-f0755ccf9f3c`;
+    for (const action of ['lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping']) {
+      for (const [doc, fn] of [[direct, 'guardrail-revert'], [sets, 'guardrail-set-4d3b287e']] as const) {
+        const functionArn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${fn}`;
+        expect(denying(doc, { action, resource: mapping, principal: admin, functionArn })).toEqual(['Queues']);
+        expect(denying(doc, { action, resource: mapping, principal: deployer, functionArn })).toEqual([]);
+      }
+      // another team's mapping, to another function, stays theirs
+      expect(denying(direct, { action, resource: mapping, principal: admin, functionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:orders` })).toEqual([]);
+    }
+    // the SQS calls carry no lambda:FunctionArn: the queues' denial holds (…IfExists)
+    const events = `arn:aws:sqs:us-east-1:${ACCOUNT}:guardrail-EventQueue-AB12CD34EF56`;
+    expect(denying(direct, { action: 'sqs:ReceiveMessage', resource: events, principal: admin })).toEqual(['Queues']);
+  });
+
   it('matches StackSets instance names by the 20 characters CloudFormation keeps', () => {
     const name = 'guardrail-production';
     const doc = statements({ stackName: name, deploy: { engine: 'stacksets' } });
@@ -231,15 +249,16 @@ describe('renderScp: the function can never be turned against its owner (issue L
   });
 
   it.each<[string, Parameters<typeof resolveConfig>[0], number]>([
-    ['the defaults', null, 3267],
-    ['stacksets', { deploy: { engine: 'stacksets' } }, 3827],
+    ['the defaults', null, 3462],
+    ['stacksets', { deploy: { engine: 'stacksets' } }, 4022],
     ['stacksets with an exempt tag, onlyTag and a break-glass role', {
       deploy: { engine: 'stacksets' }, policy: { exemptTag: 'skip-guardrail=yes', onlyTag: 'env=prod' },
-      protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 4415],
-    // the longest name whose function name (NAME-revert) Lambda accepts (64 characters)
-    ['stacksets, all of the above and a 57-character stack name', { stackName: `g${'x'.repeat(56)}`,
+      protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 4610],
+    // the longest stack name that fits with all of the above (docs/permissions.md: 29 characters; before the event
+    // source mapping's statement, 57, the longest whose function name NAME-revert Lambda accepts)
+    ['stacksets, all of the above and a 29-character stack name', { stackName: `g${'x'.repeat(28)}`,
       deploy: { engine: 'stacksets' }, policy: { exemptTag: 'skip-guardrail=yes', onlyTag: 'env=prod' },
-      protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 4986],
+      protection: { allowPrincipals: ['arn:aws:iam::*:role/BreakGlass'] } }, 5117],
   ])('measures %s: a known character count, under the limit', (_, file, characters) => {
     const rendered = renderScp(configWith(file));
     expect(rendered.characters).toBe(characters);

@@ -46,7 +46,27 @@ export function authorizationsOf(state: SimState, req: SimRequest, principal: Po
   if (req.service === 'iam') {
     return [{ action: actionOf(req), resource: iamRoleArn(state, req), context: principal }];
   }
+  if (req.service === 'lambda' && /\/event-source-mappings(\/|$)/.test(req.path)) return [mappingAuthorization(state, req, principal)];
   return [{ action: actionOf(req), resource: resourceOf(state, req), context: principal }];
+}
+
+/**
+ * Event source mappings: the resource is the mapping's ARN (arn:aws:lambda:REGION:ACCOUNT:event-source-mapping:UUID)
+ * and `lambda:FunctionArn` the function it maps to, the condition key the Service Authorization Reference gives
+ * Create-, Update- and DeleteEventSourceMapping (for Create, the function the request names).
+ */
+function mappingAuthorization(state: SimState, req: SimRequest, principal: PolicyContext): RequestAuthorization {
+  const account = req.caller.accountId;
+  const uuid = /\/event-source-mappings\/([^/]+)/.exec(req.path)?.[1];
+  const esm = uuid ? state.accounts.get(account)?.regions.get(req.region)?.eventSourceMappings?.get(decodeURIComponent(uuid)) : undefined;
+  const named = text(req.input.FunctionName);
+  const fnArn = esm?.functionArn
+    ?? (named === undefined ? undefined : named.startsWith('arn:') ? named : `arn:aws:lambda:${req.region}:${account}:function:${named}`);
+  return {
+    action: actionOf(req),
+    resource: uuid ? `arn:aws:lambda:${req.region}:${account}:event-source-mapping:${decodeURIComponent(uuid)}` : '*',
+    context: { ...principal, ...(fnArn ? { 'lambda:FunctionArn': fnArn } : {}) },
+  };
 }
 
 const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Record<string, unknown>[];

@@ -32,7 +32,8 @@ export const lambda: Service = {
     const esm = /^\/2015-03-31\/event-source-mappings(?:\/([^/]+))?$/.exec(p);
     if (esm) {
       if (!esm[1]) return method === 'GET' ? 'ListEventSourceMappings' : method === 'POST' ? 'CreateEventSourceMapping' : undefined;
-      return method === 'GET' ? 'GetEventSourceMapping' : method === 'DELETE' ? 'DeleteEventSourceMapping' : undefined;
+      return method === 'GET' ? 'GetEventSourceMapping' : method === 'DELETE' ? 'DeleteEventSourceMapping'
+        : method === 'PUT' ? 'UpdateEventSourceMapping' : undefined;
     }
     const m = /^\/(2015-03-31|2019-09-25)\/functions\/([^/]+)(?:\/([a-z-]+))?$/.exec(p);
     if (!m) return undefined;
@@ -89,6 +90,16 @@ export const lambda: Service = {
         return ok(mappingConfiguration(esm, 'Deleting'), 202);
       }
       case 'CreateEventSourceMapping': return createMapping(ctx, req);
+      case 'UpdateEventSourceMapping': {
+        // the settings a caller may change in place (Lambda answers 202 with State Updating, then Enabled/Disabled)
+        const esm = mappingOf(ctx, req);
+        const input = req.input;
+        if (input.Enabled !== undefined) esm.enabled = input.Enabled === true;
+        if (input.BatchSize !== undefined) esm.batchSize = Number(input.BatchSize);
+        if (input.MaximumBatchingWindowInSeconds !== undefined) esm.maximumBatchingWindowInSeconds = Number(input.MaximumBatchingWindowInSeconds);
+        esm.lastModified = ctx.state.clock.now();
+        return ok(mappingConfiguration(esm, 'Updating'), 202);
+      }
       default:
         throw new SimError('UnknownOperationException', `Unknown operation ${req.operation}`, 404);
     }
