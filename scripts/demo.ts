@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const { child: sim, ready } = await startSimulator();
   const dir = mkdtempSync(join(tmpdir(), 'guardrail-demo-'));
   const env = {
-    ...process.env, AWS_ENDPOINT_URL: ready.endpoint, AWS_ACCESS_KEY_ID: 'AKIDDEMO', AWS_SECRET_ACCESS_KEY: 'demo',
+    ...process.env, AWS_ENDPOINT_URL: ready.endpoint, AWS_ACCESS_KEY_ID: 'AKIDDEMO', AWS_SECRET_ACCESS_KEY: 'simulated',
     AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
   };
   const sdk = { endpoint: ready.endpoint, region: 'us-east-1' };
