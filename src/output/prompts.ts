@@ -4,13 +4,18 @@ import type { PlanCounts } from '../engines/direct/deploy.js';
 
 /**
  * "create 120 · update 2 · unchanged 1 · cannot plan 0 — deploy to 41 accounts?", and with approvals, when the store
- * would change: "… — create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 41 accounts?"
+ * would change: "… — create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 41 accounts?";
+ * the template buckets the apply would create come first: "… — create the template bucket guardrail-templates-…,
+ * create the approval store … and deploy to 41 accounts?"
  */
 export function deployQuestion(c: PlanCounts): string {
-  const store = c.store ? `${c.store.action} the approval store ${c.store.stackName} (${c.store.account}/${c.store.region}) and ` : '';
-  const buckets = c.buckets?.length ? `create ${bucketNames(c.buckets)} and ` : '';
-  return `create ${c.create} · update ${c.update} · unchanged ${c.unchanged} · cannot plan ${c.cannotPlan}`
-    + ` — ${buckets}${store}deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}?`;
+  const parts = [
+    ...(c.buckets?.length ? [`create ${bucketNames(c.buckets)}`] : []),
+    ...(c.store ? [`${c.store.action} the approval store ${c.store.stackName} (${c.store.account}/${c.store.region})`] : []),
+    `deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}`,
+  ];
+  const what = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  return `create ${c.create} · update ${c.update} · unchanged ${c.unchanged} · cannot plan ${c.cannotPlan} — ${what}?`;
 }
 
 /**
