@@ -93,6 +93,17 @@ describe('with approvals, the question names the store, and "n" writes nothing',
     .map((c) => `${c.service}.${c.operation}`);
   const templateBuckets = () => [...e.sim.state.buckets.keys()].filter((n) => n.startsWith('guardrail-templates-'));
 
+  it('--plan names the template bucket it would create, and writes nothing: no bucket, no object, no stack', async () => {
+    await e.resetCalls();
+    const r = await e.run(['deploy', '--all-accounts', '--plan']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain(`deploy would create the template bucket(s) guardrail-templates-${mgmtId()}-us-east-1`);
+    expect(await writes()).toEqual([]);
+    expect(countCalls(await e.calls(), ['s3.HeadBucket'])).toBeGreaterThan(0);
+    expect(templateBuckets()).toEqual([]);
+    expect(liveStacks(e).size + liveStacks(e, 'guardrail-approvals').size).toBe(0);
+  });
+
   it('"n": "Not confirmed", the store stack is not created, and the call log has no write', async () => {
     await e.resetCalls();
     const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'n');
