@@ -28,6 +28,13 @@ const GET_OPERATION: Partial<Record<(typeof SUBRESOURCES)[number], string>> = {
   encryption: 'GetBucketEncryption', lifecycle: 'GetBucketLifecycleConfiguration', ownershipControls: 'GetBucketOwnershipControls',
 };
 
+/** The IAM action each configuration call is authorised as (the service authorization reference's names). */
+const IAM_ACTION: Record<string, string> = {
+  PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock', PutBucketOwnershipControls: 's3:PutBucketOwnershipControls',
+  PutBucketEncryption: 's3:PutEncryptionConfiguration', PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+  PutBucketTagging: 's3:PutBucketTagging',
+};
+
 /** Bucket and key of a request: virtual-hosted (Host: BUCKET.localhost[:PORT]) or path-style (/BUCKET/KEY). */
 export function addressOf(host: string | undefined, path: string): { bucket: string; key: string } {
   const name = (host ?? '').split(':')[0] ?? '';
@@ -108,7 +115,7 @@ export const s3: Service = {
       }
       case 'PutPublicAccessBlock': case 'PutBucketOwnershipControls': case 'PutBucketEncryption':
       case 'PutBucketLifecycleConfiguration': case 'PutBucketTagging': {
-        const b = owned(`s3:${req.operation === 'PutBucketLifecycleConfiguration' ? 'PutLifecycleConfiguration' : req.operation}`);
+        const b = owned(IAM_ACTION[req.operation]!);
         if (!req.rawBody) throw new SimError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
         b.config![req.operation.replace(/^Put(Bucket)?/, '')] = req.rawBody;
         if (req.operation === 'PutBucketTagging') {
