@@ -29,10 +29,16 @@ export const templateBucketName = (account: string, region: string) => `guardrai
 export const templateKey = (version: string) => `guardrail/${version}.yaml`;
 const sha256 = (body: string) => createHash('sha256').update(body, 'utf8').digest('base64');
 
-/** The template bucket could not be used (someone else owns the name, a URL too long, …): the region's targets fail. */
+/**
+ * The template bucket could not be used (someone else owns the name, a URL too long, …): the region's targets fail.
+ * It reaches the user as a target row's error, which carries the message only, so the message says what to do too.
+ */
 export class TemplateBucketError extends GuardrailError {
-  constructor(message: string, options: { suggestion?: string; cause?: unknown } = {}) {
-    super('TEMPLATE_BUCKET', ExitCode.failed, message, options);
+  readonly nextStep: string;
+
+  constructor(message: string, options: { suggestion: string; cause?: unknown }) {
+    super('TEMPLATE_BUCKET', ExitCode.failed, `${message}. ${options.suggestion}`, { cause: options.cause });
+    this.nextStep = options.suggestion;
   }
 }
 
