@@ -3,6 +3,7 @@
 // once a day old, or when the object is not the template), a URL signed again after five minutes, URLs over
 // CloudFormation's 5,120 characters refused, someone else's bucket refused, and --plan's preview writing nothing.
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimServer } from '../sim/server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, MANAGEMENT_CREDENTIALS, type TestCredentials } from '../sim/test/helpers.js';
@@ -127,5 +128,26 @@ describe('--plan\'s preview', () => {
     const big = await s.source('ap-south-1', template('p2', `Resources: {}\n#${'x'.repeat(52_000)}\n`)).forPreview();
     expect(big).toBeNull();
     expect(writes()).toBe(before);
+  });
+});
+
+describe('the permissions the README documents', () => {
+  // each S3 operation the store made above, as IAM authorises it (the Service Authorization Reference's names)
+  const IAM: Record<string, string> = {
+    CreateBucket: 's3:CreateBucket', HeadBucket: 's3:ListBucket', PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
+    PutBucketOwnershipControls: 's3:PutBucketOwnershipControls', PutBucketEncryption: 's3:PutEncryptionConfiguration',
+    PutBucketPolicy: 's3:PutBucketPolicy', PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+    PutBucketTagging: 's3:PutBucketTagging', GetBucketTagging: 's3:GetBucketTagging', PutObject: 's3:PutObject',
+    HeadObject: 's3:GetObject', GetObject: 's3:GetObject',
+  };
+
+  it('cover every S3 call the store made in these tests, and nothing it does not make', () => {
+    const made = new Set([...sim.state.calls.values()].filter((c) => c.service === 's3' && c.account === mgmt).map((c) => c.operation));
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('"TemplateBuckets"'))!;
+    const documented = new Set((JSON.parse(block) as { Statement: { Sid?: string; Action: string | string[] }[] }).Statement
+      .filter((st) => st.Sid?.startsWith('Template')).flatMap((st) => [st.Action].flat()));
+    const needed = new Set([...made].map((op) => IAM[op] ?? `unmapped operation ${op}`));
+    expect([...needed].sort()).toEqual([...documented].sort());
   });
 });
