@@ -166,3 +166,29 @@ describe('TemplateURL', () => {
     expect(err.message).toContain('TemplateURL must reference a valid S3 object to which you have access.');
   });
 });
+
+describe('virtual-hosted addressing', () => {
+  it('Host: BUCKET.localhost:PORT names the bucket, and its presigned GET verifies with that host', async () => {
+    const { request } = await import('node:http');
+    const port = new URL(sim.endpoint).port;
+    // the SDK without forcePathStyle puts the bucket in the host name of the endpoint
+    const s3 = new S3Client({ ...clientConfig(sim), endpoint: `http://localhost:${port}`, forcePathStyle: false });
+    const url = new URL(await presign(s3, `b-east-${mgmt}`, 'guardrail/t.yaml'));
+    expect(url.host).toBe(`b-east-${mgmt}.localhost:${port}`);
+    const get = (host: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: Number(port), path: `${url.pathname}${url.search}`, headers: { host } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const ok = await get(url.host);
+    expect(ok).toEqual({ status: 200, body: TEMPLATE });
+    // the same path and query under another Host address another bucket (none here), or, path-style, the key's first
+    // segment as a bucket: nothing is served
+    expect((await get(`other-${mgmt}.localhost:${port}`)).status).toBe(404);
+    expect((await get(`127.0.0.1:${port}`)).status).toBe(404);
+  });
+});
