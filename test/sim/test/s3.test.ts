@@ -140,6 +140,14 @@ describe('TemplateURL', () => {
     expect(expired.message).toContain('Request has expired');
   });
 
+  it('a URL signed by an account that neither owns the bucket nor is granted by its policy fails the call', async () => {
+    const other = await assumeInto(sim, memberIds(sim)[2]!);
+    const url = await presign(s3For('us-east-1', other), bucket(), 'guardrail/t.yaml');
+    const err = await errorOf(cfnFor('us-east-1', other).send(new CreateStackCommand({ StackName: 'not-theirs', TemplateURL: url })));
+    expect(err.name).toBe('ValidationError');
+    expect(err.message).toMatch(/TemplateURL must reference a valid S3 object to which you have access\. \(S3 error: Access Denied\)/);
+  });
+
   it('TemplateURL\'s object may pass TemplateBody\'s 51,200 bytes, up to 1 MB; TemplateBody may not', async () => {
     const big = `${TEMPLATE}Metadata:\n  Padding: '${'x'.repeat(60_000)}'\n`;
     const huge = `${TEMPLATE}Metadata:\n  Padding: '${'x'.repeat(1_100_000)}'\n`;
