@@ -12,6 +12,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { GuardrailError, ExitCode } from '../errors.js';
+import { TEMPLATE_BODY_LIMIT } from './template.js';
 
 /** CloudFormation's TemplateURL: at most 5,120 characters (API reference, CreateStack and StackDefinition). */
 export const TEMPLATE_URL_LIMIT = 5_120;
@@ -289,9 +290,6 @@ export class TemplateStore {
         if (url.length <= TEMPLATE_URL_LIMIT) return { TemplateURL: url };
       }
     }
-    return Buffer.byteLength(template.body, 'utf8') <= TEMPLATE_BODY_MAX ? { TemplateBody: template.body } : null;
+    return Buffer.byteLength(template.body, 'utf8') <= TEMPLATE_BODY_LIMIT ? { TemplateBody: template.body } : null;
   }
 }
-
-/** CloudFormation's TemplateBody limit (kept here too so this module needs nothing of template.ts) */
-const TEMPLATE_BODY_MAX = 51_200;
