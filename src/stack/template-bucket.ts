@@ -163,8 +163,8 @@ export class TemplateStore {
     let p = this.ready.get(region);
     if (!p) {
       p = this.makeBucket(region);
-      // a failure is not kept: the next target tries again (a throttled call, a transient error)
-      p.catch(() => this.ready.delete(region));
+      // a transient failure is not kept (the next target tries again); a bucket that is not ours stays refused
+      p.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) this.ready.delete(region); });
       this.ready.set(region, p);
     }
     return p;
@@ -176,7 +176,7 @@ export class TemplateStore {
     let p = this.uploads.get(key);
     if (!p) {
       p = this.ensureBucket(region).then(() => this.putIfStale(region, template));
-      p.catch(() => this.uploads.delete(key));
+      p.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) this.uploads.delete(key); });
       this.uploads.set(key, p);
     }
     return p;

@@ -47,6 +47,8 @@ describe('the template bucket', () => {
     expect([...liveStacks(e).keys()].filter((k) => k.endsWith('/eu-west-1'))).toEqual([]);
     expect(e.sim.state.buckets.get(`guardrail-templates-${mgmt}-eu-west-1`)!.objects!.size).toBe(0);
     expect(countCalls(await e.calls(), ['s3.PutObject'])).toBe(1);
+    // one CreateBucket, us-east-1's: the plan's HeadBucket found the taken name, and no creation was tried on it
+    expect(countCalls(await e.calls(), ['s3.CreateBucket'])).toBe(1);
     const east = e.sim.state.buckets.get(`guardrail-templates-${mgmt}-us-east-1`)!;
     expect(east.owner).toBe(mgmt);
     expect([...east.objects!.keys()]).toEqual([`guardrail/${(r.json as unknown as { templateVersion: string }).templateVersion}.yaml`]);
