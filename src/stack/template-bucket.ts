@@ -85,6 +85,22 @@ async function defaultPresign(s3: S3Client, bucket: string, key: string, signedA
   return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: URL_EXPIRY_SECONDS, signingDate: signedAt });
 }
 
+/**
+ * A HEAD's error has no body, so S3's throttling (503 Slow Down) reaches the SDK as a bare 503, which it takes for a
+ * server error and gives the short transient budget (aws/retry.ts). A HEAD reads only: a 503 is tried again here,
+ * up to 5 more times with capped, jittered backoff, as the throttling budget would.
+ */
+export async function headRetried<T>(call: () => Promise<T>, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (statusOf(err) !== 503 || attempt >= 5) throw err;
+      await sleep(Math.random() * Math.min(5_000, 300 * 2 ** attempt));
+    }
+  }
+}
+
 /** The bucket policy: every request that is not TLS is denied (aws:SecureTransport false). */
 export function bucketPolicy(bucket: string, partition = 'aws'): string {
   const arn = `arn:${partition}:s3:::${bucket}`;
@@ -119,6 +135,8 @@ export class TemplateStore {
     let p = this.inspected.get(region);
     if (!p) {
       p = this.head(region);
+      // as for the bucket: a refusal stays, a transient failure is asked again by the next target
+      p.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) this.inspected.delete(region); });
       this.inspected.set(region, p);
     }
     return p;
@@ -186,7 +204,8 @@ export class TemplateStore {
     const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
     const bucket = this.bucketName(region);
     try {
-      await (await this.opts.s3(region)).send(new HeadBucketCommand({ Bucket: bucket, ExpectedBucketOwner: this.opts.account }));
+      const s3 = await this.opts.s3(region);
+      await headRetried(() => s3.send(new HeadBucketCommand({ Bucket: bucket, ExpectedBucketOwner: this.opts.account })));
       return 'ours';
     } catch (err) {
       if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchBucket') return 'missing';
@@ -270,7 +289,7 @@ export class TemplateStore {
   private async headObject(s3: S3Client, Bucket: string, Key: string): Promise<{ lastModified: number; sha256?: string } | null> {
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
     try {
-      const out = await s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED', ExpectedBucketOwner: this.opts.account }));
+      const out = await headRetried(() => s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED', ExpectedBucketOwner: this.opts.account })));
       return { lastModified: out.LastModified?.getTime() ?? 0, ...(out.ChecksumSHA256 ? { sha256: out.ChecksumSHA256 } : {}) };
     } catch (err) {
       if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchKey') return null;

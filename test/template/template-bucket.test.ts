@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimServer } from '../sim/server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, MANAGEMENT_CREDENTIALS, type TestCredentials } from '../sim/test/helpers.js';
 import {
-  FRESH_FOR_MS, RESIGN_AFTER_MS, TEMPLATE_URL_LIMIT, TemplateBucketError, TemplateStore, templateBucketName, templateKey,
+  FRESH_FOR_MS, RESIGN_AFTER_MS, TEMPLATE_URL_LIMIT, TemplateBucketError, TemplateStore, headRetried, templateBucketName, templateKey,
 } from '../../src/stack/template-bucket.js';
 
 let sim: SimServer;
@@ -128,6 +128,26 @@ describe('--plan\'s preview', () => {
     const big = await s.source('ap-south-1', template('p2', `Resources: {}\n#${'x'.repeat(52_000)}\n`)).forPreview();
     expect(big).toBeNull();
     expect(writes()).toBe(before);
+  });
+});
+
+describe('HEAD calls', () => {
+  const failing = (statuses: number[]) => {
+    let n = 0;
+    return async () => {
+      const status = statuses[n++];
+      if (status === undefined) return 'ok';
+      throw Object.assign(new Error(`HTTP ${status}`), { $metadata: { httpStatusCode: status } });
+    };
+  };
+  const noSleep = async () => undefined;
+
+  it('a bare 503 (S3 throttling a HEAD) is tried again, up to 5 more times; any other error at once', async () => {
+    expect(await headRetried(failing([503, 503, 503]), noSleep)).toBe('ok');
+    await expect(headRetried(failing([503, 503, 503, 503, 503, 503]), noSleep)).rejects.toThrow('HTTP 503');
+    const forbidden = failing([403]);
+    await expect(headRetried(forbidden, noSleep)).rejects.toThrow('HTTP 403');
+    await expect(headRetried(failing([404, 503]), noSleep)).rejects.toThrow('HTTP 404');
   });
 });
 
