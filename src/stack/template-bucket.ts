@@ -75,6 +75,15 @@ export interface TemplateStoreOptions {
   presign?: (s3: S3Client, bucket: string, key: string, signedAt: Date) => Promise<string>;
 }
 
+/**
+ * The SDK's correction of this machine's clock against S3's (it learns it from responses' Date headers): a URL is
+ * signed at S3's time, not a skewed local one, or S3 would take it for expired, or not yet valid.
+ */
+const clockOffset = (s3: S3Client) => {
+  const offset = (s3.config as { systemClockOffset?: unknown }).systemClockOffset;
+  return typeof offset === 'number' ? offset : 0;
+};
+
 const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 const nameOf = (err: unknown) => (err as { name?: string })?.name ?? '';
 
@@ -164,7 +173,8 @@ export class TemplateStore {
     const held = this.signed.get(key);
     if (held && this.now() - held.signedAt <= RESIGN_AFTER_MS) return held.url;
     const signedAt = this.now();
-    const url = await this.presign(await this.opts.s3(region), this.bucketName(region), templateKey(template.version), new Date(signedAt));
+    const s3 = await this.opts.s3(region);
+    const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(signedAt + clockOffset(s3)));
     if (url.length > TEMPLATE_URL_LIMIT) {
       throw new TemplateBucketError(`The presigned URL of ${templateKey(template.version)} in ${this.bucketName(region)} is ${url.length} `
         + `characters, over CloudFormation's TemplateURL limit of ${TEMPLATE_URL_LIMIT} (a long session token makes it long)`, {
@@ -280,7 +290,7 @@ export class TemplateStore {
     const Key = templateKey(template.version);
     const digest = sha256(template.body);
     const found = await this.headObject(s3, Bucket, Key);
-    if (found && this.now() - found.lastModified < FRESH_FOR_MS && found.sha256 === digest) return;
+    if (found && this.now() + clockOffset(s3) - found.lastModified < FRESH_FOR_MS && found.sha256 === digest) return;
     await s3.send(new s3m.PutObjectCommand({
       Bucket, Key, Body: template.body, ContentType: 'text/yaml', ChecksumSHA256: digest, ExpectedBucketOwner: this.opts.account,
     }));
@@ -304,8 +314,7 @@ export class TemplateStore {
       const s3 = await this.opts.s3(region);
       const found = await this.headObject(s3, this.bucketName(region), templateKey(template.version));
       if (found && found.sha256 === sha256(template.body)) {
-        const signedAt = this.now();
-        const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(signedAt));
+        const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(this.now() + clockOffset(s3)));
         if (url.length <= TEMPLATE_URL_LIMIT) return { TemplateURL: url };
       }
     }

@@ -131,6 +131,19 @@ describe('--plan\'s preview', () => {
   });
 });
 
+describe('a local clock that is not S3\'s', () => {
+  it('signs at S3\'s time (the SDK\'s clock correction), so the URL is valid there', async () => {
+    // the simulator's clock two hours ahead of this machine's, as after a demo's clock moves (or a skewed laptop)
+    await sim.state.clock.advance(2 * 3600);
+    // one client per region, as the session keeps them: the SDK learns the skew from its responses' Date headers
+    const clients = new Map<string, S3Client>();
+    const s = new TemplateStore({ account: mgmt, s3: async (r) => clients.get(r) ?? clients.set(r, await s3()(r)).get(r)! });
+    const url = await s.url('us-east-1', template('skew'));
+    const got = await fetch(url);
+    expect(got.status, await got.text()).toBe(200);
+  });
+});
+
 describe('HEAD calls', () => {
   const failing = (statuses: number[]) => {
     let n = 0;
