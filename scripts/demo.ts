@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const { child: sim, ready } = await startSimulator();
   const dir = mkdtempSync(join(tmpdir(), 'guardrail-demo-'));
   const env = {
-    ...process.env, AWS_ENDPOINT_URL: ready.endpoint, AWS_ACCESS_KEY_ID: 'AKIDDEMO', AWS_SECRET_ACCESS_KEY: 'demo',
+    ...process.env, AWS_ENDPOINT_URL: ready.endpoint, AWS_ACCESS_KEY_ID: 'AKIDDEMO', AWS_SECRET_ACCESS_KEY: 'simulated',
     AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
   };
   const sdk = { endpoint: ready.endpoint, region: 'us-east-1' };
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     if (deployCode !== ExitCode.ok) throw new Error(`deploy exited ${deployCode}`);
 
     const credsFor = async (account: string, role: string, session: string) => {
-      const out = await new STSClient({ ...sdk, credentials: { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo' } })
+      const out = await new STSClient({ ...sdk, credentials: { accessKeyId: 'AKIDDEMO', secretAccessKey: 'simulated' } })
         .send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/${role}`, RoleSessionName: session }));
       const c = out.Credentials!;
       return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
@@ -203,7 +203,7 @@ async function stackSetsStep({ env, dir, ready, sdk, openPort22 }: StackSetsStep
   show(`aws organizations create-account --account-name newcomer …; aws organizations move-account … --destination-parent-id ${ou.id}   ${dim('# (the simulator: POST /_sim/accounts)')}`);
   const created = await fetch(`${ready.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'newcomer', parentId: ou.id }) })
     .then((r) => r.json() as Promise<{ id: string; name: string }>);
-  const cfn = new CloudFormationClient({ ...sdk, credentials: { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo' } });
+  const cfn = new CloudFormationClient({ ...sdk, credentials: { accessKeyId: 'AKIDDEMO', secretAccessKey: 'simulated' } });
   const t0 = Date.now();
   let current = 0;
   while (Date.now() - t0 < 30_000 && current < 2) {

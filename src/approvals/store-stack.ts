@@ -93,6 +93,9 @@ export async function planApprovalStore(input: Omit<StoreStepInput, 'planOnly'>)
     const role = { roleName: config.organization.roleName, externalId: config.organization.externalId };
     await session.broker.check(place.account, role);
     desired = await desiredStore(config, place, await organizationId(session.organizations()), partition);
+    // its template travels as the targets' does: through the caller's template bucket in the store's region
+    desired.template = session.templates().source(place.region, desired);
+    await session.templates().inspect(place.region);
     const cfn = session.clients(place.account, place.region, role).cloudformation;
     ctx = { cfn, timer: input.timer, runId: input.runId, signal: input.signal };
     plan = await planStack(ctx, desired);

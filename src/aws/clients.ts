@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { Agent as HttpAgent } from 'node:http';
@@ -131,9 +132,10 @@ function base(opts: ClientOptions, service: string) {
 }
 
 /** A new client of `Client`, with guardrail's settings; the first of its kind teaches the share the resolved ones. */
-export function make<A extends unknown[], C extends { config: object }>(Client: new (...config: A) => C, opts: ClientOptions): C {
+export function make<A extends unknown[], C extends { config: object }>(Client: new (...config: A) => C, opts: ClientOptions,
+  extra: Record<string, unknown> = {}): C {
   // the learned entries are the SDK's own resolved providers and values, typed loosely here
-  const client = new Client(...([base(opts, Client.name)] as unknown as A));
+  const client = new Client(...([{ ...base(opts, Client.name), ...extra }] as unknown as A));
   opts.share?.learnFrom(Client.name, profileOf(opts), client);
   return client;
 }
@@ -155,12 +157,24 @@ export interface TargetClients {
   dynamodb(): Promise<DynamoDBClient>;
   /** only `activity` and `report` read the functions' logs */
   logs(): Promise<CloudWatchLogsClient>;
+  /** deploy's template bucket (stack/template-bucket.ts), only in the caller's own account */
+  s3(): Promise<S3Client>;
+}
+
+/**
+ * S3 addresses a bucket by host name (virtual-hosted style, `BUCKET.s3.REGION.amazonaws.com`) on AWS. An endpoint
+ * set with AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3 is one host for every bucket (an emulator, a proxy): there the
+ * bucket goes in the path (`ENDPOINT/BUCKET/KEY`), as other emulators need too.
+ */
+export function s3PathStyle(env: Record<string, string | undefined> = process.env): boolean {
+  return Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3);
 }
 
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
   const cache: { cloudformation?: CloudFormationClient; cloudtrail?: Promise<CloudTrailClient>; ec2?: Promise<EC2Client>;
-    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; sqs?: Promise<SQSClient>; dynamodb?: Promise<DynamoDBClient>; logs?: Promise<CloudWatchLogsClient> } = {};
+    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; sqs?: Promise<SQSClient>; dynamodb?: Promise<DynamoDBClient>; logs?: Promise<CloudWatchLogsClient>;
+    s3?: Promise<S3Client> } = {};
   return {
     get cloudformation() { return (cache.cloudformation ??= make(CloudFormationClient, opts)); },
     cloudtrail: () => (cache.cloudtrail ??= import('@aws-sdk/client-cloudtrail').then(({ CloudTrailClient }) => make(CloudTrailClient, opts))),
@@ -170,5 +184,6 @@ export function targetClients(opts: ClientOptions): TargetClients {
     sqs: () => (cache.sqs ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => make(SQSClient, opts))),
     dynamodb: () => (cache.dynamodb ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => make(DynamoDBClient, opts))),
     logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => make(CloudWatchLogsClient, opts))),
+    s3: () => (cache.s3 ??= import('@aws-sdk/client-s3').then(({ S3Client }) => make(S3Client, opts, { forcePathStyle: s3PathStyle() }))),
   };
 }

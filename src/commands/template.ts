@@ -30,6 +30,6 @@ export async function execute(context: CommandContext<CommandOptions<'template'>
     : config.trail.mode === 'auto'
       ? `; in ${region} (home region) deploy passes CreateTrail=true only for accounts without a logging multi-region trail`
       : `; in ${region} (home region) deploy passes CreateTrail=${config.trail.mode === 'create'}`;
-  io.stderr.write(`${engine.name} engine: template version ${rendered.version}, ${rendered.bytes} bytes (CloudFormation's limit: 51,200)${trail}\n`);
+  io.stderr.write(`${engine.name} engine: template version ${rendered.version}, ${rendered.bytes} bytes (budget 100,000; sent through S3 as TemplateURL, whose limit is 1 MB)${trail}\n`);
   return ExitCode.ok;
 }

@@ -7,6 +7,7 @@ import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { AuthError } from '../errors.js';
 import { Offload, offloadPolicy } from './offload.js';
+import { TemplateStore } from '../stack/template-bucket.js';
 
 export interface SessionOptions {
   profile?: string;
@@ -30,6 +31,11 @@ export interface Session {
    * to the old generation of the heap, for as long as it is cached).
    */
   release(account: string, region: string, role: RoleChoice): void;
+  /**
+   * deploy's template bucket per region, in the caller's own account and with the caller's own credentials (one
+   * store per run: one bucket creation per region, one upload per template version and region)
+   */
+  templates(): TemplateStore;
   /** the region for global calls (STS, Organizations) */
   homeRegion: string;
   /** worker threads for read-only work per target (offload.ts) */
@@ -71,11 +77,21 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
   const maxSets = Math.max(1, opts.maxClientSets ?? MAX_CLIENT_SETS);
   const keyOf = (account: string, region: string, role: RoleChoice) => `${account}|${region}|${role.roleName}`;
   let org: OrganizationsClient | undefined;
+  let templates: TemplateStore | undefined;
+  const own = new Map<string, TargetClients>();
   return {
     identity,
     broker,
     homeRegion: region,
     offload,
+    templates: () => (templates ??= new TemplateStore({
+      account: identity.account, partition,
+      s3: (r) => {
+        let c = own.get(r);
+        if (!c) own.set(r, (c = targetClients({ region: r, share, ...profile })));
+        return c.s3();
+      },
+    })),
     organizations: () => (org ??= organizationsClient({ region: partition === 'aws' ? 'us-east-1' : region, share, ...profile })),
     clients(account, region, role) {
       const key = keyOf(account, region, role);

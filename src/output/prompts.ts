@@ -4,12 +4,31 @@ import type { PlanCounts } from '../engines/direct/deploy.js';
 
 /**
  * "create 120 · update 2 · unchanged 1 · cannot plan 0 — deploy to 41 accounts?", and with approvals, when the store
- * would change: "… — create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 41 accounts?"
+ * would change: "… — create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 41 accounts?";
+ * the template buckets the apply would create come first: "… — create the template bucket guardrail-templates-…,
+ * create the approval store … and deploy to 41 accounts?"
  */
 export function deployQuestion(c: PlanCounts): string {
-  const store = c.store ? `${c.store.action} the approval store ${c.store.stackName} (${c.store.account}/${c.store.region}) and ` : '';
-  return `create ${c.create} · update ${c.update} · unchanged ${c.unchanged} · cannot plan ${c.cannotPlan}`
-    + ` — ${store}deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}?`;
+  const parts = [
+    ...(c.buckets?.length ? [`create ${bucketNames(c.buckets)}`] : []),
+    ...(c.store ? [`${c.store.action} the approval store ${c.store.stackName} (${c.store.account}/${c.store.region})`] : []),
+    `deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}`,
+  ];
+  const what = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  return `create ${c.create} · update ${c.update} · unchanged ${c.unchanged} · cannot plan ${c.cannotPlan} — ${what}?`;
+}
+
+/**
+ * The template buckets by name, every one: "the template bucket guardrail-templates-111111111111-us-east-1", or for
+ * several "the template buckets guardrail-templates-111111111111-{eu-west-1,us-east-1}" (they differ only by region).
+ */
+export function bucketNames(names: readonly string[]): string {
+  if (names.length === 1) return `the template bucket ${names[0]}`;
+  const prefix = /^(guardrail-templates-\d{12}-)/.exec(names[0] ?? '')?.[1];
+  if (prefix && names.every((n) => n.startsWith(prefix))) {
+    return `the template buckets ${prefix}{${names.map((n) => n.slice(prefix.length)).join(',')}}`;
+  }
+  return `the template buckets ${names.join(', ')}`;
 }
 
 type Accounts = readonly { id: string; name: string }[];

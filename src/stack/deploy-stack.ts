@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type { OperationKind, PollTimer } from '../aws/poll-timer.js';
 import { isEmptyChangeSet, isStackMissing } from './cfn-errors.js';
 import { isDeploySuccess, isInProgress, isReviewOnly, needsRecreate } from './stack-status.js';
-import { SETTINGS_TAG, VERSION_TAG } from './template.js';
+import { SETTINGS_TAG, TEMPLATE_BODY_LIMIT, VERSION_TAG } from './template.js';
+import type { TemplateArgs, TemplateSource } from './template-bucket.js';
 import { protectionReason, setTerminationProtection } from './termination-protection.js';
 
 export type DeployAction = 'create' | 'update' | 'none' | 'delete-and-recreate' | 'wait';
@@ -17,6 +18,11 @@ export interface DesiredStack {
   stackName: string;
   body: string;
   version: string;
+  /**
+   * how the template travels: a presigned S3 URL (stack/template-bucket.ts), which deploy always gives. Unset (a
+   * caller with a small template of its own): TemplateBody, refused past CloudFormation's 51,200 bytes
+   */
+  template?: TemplateSource;
   /** the settings digest (SETTINGS_TAG); unset: no such tag */
   settingsDigest?: string;
   /** per-account parameter values (CreateTrail) */
@@ -150,12 +156,22 @@ const stackParameters = (d: DesiredStack) =>
 const stackTags = (d: DesiredStack) => [{ Key: VERSION_TAG, Value: d.version }, { Key: 'guardrail:managed-by', Value: 'guardrail' },
   ...(d.settingsDigest ? [{ Key: SETTINGS_TAG, Value: d.settingsDigest }] : [])];
 
-async function createChangeSet(ctx: StackContext, desired: DesiredStack) {
+/** The template argument of a write: the presigned URL (bucket and object made if needed), or a body that fits. */
+async function templateFor(desired: DesiredStack): Promise<TemplateArgs> {
+  if (desired.template) return desired.template.forApply();
+  const bytes = Buffer.byteLength(desired.body, 'utf8');
+  if (bytes > TEMPLATE_BODY_LIMIT) {
+    throw new Error(`the template of ${desired.stackName} is ${bytes} bytes, over TemplateBody's ${TEMPLATE_BODY_LIMIT}, and has no S3 source`);
+  }
+  return { TemplateBody: desired.body };
+}
+
+async function createChangeSet(ctx: StackContext, desired: DesiredStack, template?: TemplateArgs) {
   const out = await ctx.cfn.send(new CreateChangeSetCommand({
     StackName: desired.stackName,
     ChangeSetName: `guardrail-${desired.version}-${token(ctx, desired, 'changeset').slice(10, 22)}`,
     ChangeSetType: 'UPDATE',
-    TemplateBody: desired.body,
+    ...(template ?? await templateFor(desired)),
     Parameters: stackParameters(desired),
     Capabilities: ['CAPABILITY_IAM'],
     Tags: stackTags(desired),
@@ -178,9 +194,18 @@ export function describeChanges(changes: Change[]): string[] {
   });
 }
 
-/** For --plan: the change set's summary for an update, then the change set is deleted. Changes nothing. */
+/**
+ * For --plan: the change set's summary for an update, then the change set is deleted. Changes nothing, and writes
+ * nothing to S3: the template goes as the URL of an object already there, or as a body that fits TemplateBody;
+ * when neither can be had, there is no preview, and the line says why.
+ */
 export async function previewUpdate(ctx: StackContext, desired: DesiredStack): Promise<string[]> {
-  const cs = await createChangeSet(ctx, desired);
+  const template = desired.template ? await desired.template.forPreview() : { TemplateBody: desired.body };
+  if (!template) {
+    return [`resource changes not previewed: the template (${Buffer.byteLength(desired.body, 'utf8')} bytes) is over TemplateBody's `
+      + `${TEMPLATE_BODY_LIMIT} and not in the template bucket yet, and --plan uploads nothing`];
+  }
+  const cs = await createChangeSet(ctx, desired, template);
   try {
     if (cs.status === 'FAILED') return isEmptyChangeSet(cs.reason) ? ['no resource changes'] : [`change set failed: ${cs.reason}`];
     return describeChanges(cs.changes);
@@ -254,11 +279,12 @@ async function syncProtection(ctx: StackContext, desired: DesiredStack, plan: St
  * REVIEW_IN_PROGRESS shell behind if it failed. Updates go through change sets.
  */
 async function createStack(ctx: StackContext, desired: DesiredStack): Promise<DeployOutcome> {
+  const template = await templateFor(desired);
   const startedAt = Date.now();
   const since = new Date(startedAt);
   const out = await ctx.cfn.send(new CreateStackCommand({
     StackName: desired.stackName,
-    TemplateBody: desired.body,
+    ...template,
     Parameters: stackParameters(desired),
     Capabilities: ['CAPABILITY_IAM'],
     Tags: stackTags(desired),

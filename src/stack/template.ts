@@ -53,14 +53,23 @@ export interface RenderedTemplate {
 }
 
 /**
- * CloudFormation's limit for TemplateBody, and the budget we keep to leave room to spare. 40,000 until approvals
- * (issue 12: store lookup, sweep rule, tagging) and the richer decision log line (issue 14) met in one template
- * (41,442 bytes with the default configuration); 44,000 still keeps 14% of CloudFormation's limit in hand. 50,000
- * while issue M's restore (the rule records, AWS Config, is-it-wider) and issue O's retry meet in one bundle
- * (49,087 bytes): under CloudFormation's limit, over issue M's 46,080; the template moves to S3 next.
+ * CloudFormation's limit for TemplateBody, and its limit for the object TemplateURL names (1 MB: "The URL must point
+ * to a template (max size: 1 MB) that's located in an Amazon S3 bucket", CreateStack/CreateChangeSet/CreateStackSet).
+ * deploy sends every template as TemplateURL (stack/template-bucket.ts), so TemplateBody's 51,200 no longer binds;
+ * only `deploy --plan`'s preview of an update, which uploads nothing, falls back to TemplateBody and then previews
+ * nothing past it.
+ *
+ * The budget: 40,000, then 44,000 (approvals, issue 12; the decision log line, issue 14), then 50,000 (restore,
+ * issue M; retry, issue O: 49,087 bytes), under TemplateBody's limit. With TemplateURL, 100,000: a tenth of the
+ * 1 MB, about twice today's template. Not more, because what binds next is not S3: the template's readers (the
+ * CloudFormation console and `guardrail template`, a reviewer reading a diff), the stack set's drift and template
+ * views, and what the function's code may carry (its environment, set from the parameters, is capped by Lambda at
+ * 4 KB in all, so growth goes into code, which is inlined here). A template growing past 100,000 should split the
+ * code out of it (an S3 code object) rather than raise this again.
  */
 export const TEMPLATE_BODY_LIMIT = 51_200;
-export const TEMPLATE_BUDGET = 50_000;
+export const TEMPLATE_URL_OBJECT_LIMIT = 1_048_576;
+export const TEMPLATE_BUDGET = 100_000;
 export const VERSION_TAG = 'guardrail:version';
 /** the tag holding the settings digest (a stack set's tags are its instances' tags, so both engines carry it) */
 export const SETTINGS_TAG = 'guardrail:settings';

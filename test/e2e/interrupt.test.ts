@@ -12,7 +12,7 @@ import { openTerminal } from './terminal.js';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
 const WRITES = ['cloudformation.CreateStack', 'cloudformation.UpdateStack', 'cloudformation.ExecuteChangeSet',
-  'cloudformation.CreateChangeSet', 'cloudformation.DeleteStack'];
+  'cloudformation.CreateChangeSet', 'cloudformation.DeleteStack', 's3.CreateBucket', 's3.PutObject'];
 const CTRL_C = '\x03';
 
 let e: E2E;
@@ -83,10 +83,11 @@ describe('Ctrl-C on a terminal', () => {
     t.type(CTRL_C);
     const r = await t.done;
     expect(r.code, r.output).toBe(130);
-    expect(r.question).toMatch(/— create the approval store guardrail-approvals \(\d{12}\/us-east-1\) and deploy to 5 accounts\? \[y\/N\]$/);
+    expect(r.question).toMatch(/— create the template buckets guardrail-templates-\d{12}-\{us-east-1,us-west-2\}, create the approval store guardrail-approvals \(\d{12}\/us-east-1\) and deploy to 5 accounts\? \[y\/N\]$/);
     expect(r.output).toMatch(/^Interrupted: nothing was changed\.?$/m);
     expect(r.output).not.toMatch(/error:|--debug|AbortError/);
     expect(countCalls(await e.calls(), WRITES)).toBe(0);
     expect(stacks()).toHaveLength(0);
+    expect([...e.sim.state.buckets.keys()].filter((n) => n.startsWith('guardrail-templates-'))).toEqual([]);
   });
 });

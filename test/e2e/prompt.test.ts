@@ -87,20 +87,35 @@ describe('with approvals, the question names the store, and "n" writes nothing',
     await e?.close();
   });
   const mgmtId = () => e.sim.state.org.managementAccountId;
-  // every call the run made was a read: a Describe, List or Get, or the role assumption that reads go through
+  // every call the run made was a read: a Describe, List, Get or Head (S3's HeadBucket), or the role assumption that reads go through
   const writes = async () => (await e.calls()).calls
-    .filter((c) => !/^(Describe|List|Get)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole')
+    .filter((c) => !/^(Describe|List|Get|Head)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole')
     .map((c) => `${c.service}.${c.operation}`);
+  const templateBuckets = () => [...e.sim.state.buckets.keys()].filter((n) => n.startsWith('guardrail-templates-'));
+
+  it('--plan names the template bucket it would create, and writes nothing: no bucket, no object, no stack', async () => {
+    await e.resetCalls();
+    const r = await e.run(['deploy', '--all-accounts', '--plan']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain(`deploy would create the template bucket(s) guardrail-templates-${mgmtId()}-us-east-1`);
+    expect(await writes()).toEqual([]);
+    expect(countCalls(await e.calls(), ['s3.HeadBucket'])).toBeGreaterThan(0);
+    expect(templateBuckets()).toEqual([]);
+    expect(liveStacks(e).size + liveStacks(e, 'guardrail-approvals').size).toBe(0);
+  });
 
   it('"n": "Not confirmed", the store stack is not created, and the call log has no write', async () => {
     await e.resetCalls();
     const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'n');
-    expect(r.question).toBe(`create 3 · update 0 · unchanged 0 · cannot plan 0 — create the approval store guardrail-approvals (${mgmtId()}/us-east-1)`
-      + ' and deploy to 3 accounts? [y/N]');
+    expect(r.question).toBe(`create 3 · update 0 · unchanged 0 · cannot plan 0 — create the template bucket guardrail-templates-${mgmtId()}-us-east-1, `
+      + `create the approval store guardrail-approvals (${mgmtId()}/us-east-1) and deploy to 3 accounts? [y/N]`);
     expect(r.code, r.output).toBe(1);
     expect(r.output).toMatch(/Not confirmed: nothing was changed/);
     expect(r.output).toMatch(/Approval store guardrail-approvals \(\d{12}\/us-east-1\): skipped \(not confirmed\)/);
     expect(await writes()).toEqual([]);
+    // the plan asked S3 whether the bucket is there (HeadBucket), and made none
+    expect(countCalls(await e.calls(), ['s3.HeadBucket'])).toBeGreaterThan(0);
+    expect(templateBuckets()).toEqual([]);
     expect(liveStacks(e, 'guardrail-approvals').size).toBe(0);
     expect(liveStacks(e).size).toBe(0);
   });
@@ -108,6 +123,7 @@ describe('with approvals, the question names the store, and "n" writes nothing',
   it('"y": the store first, then the targets', async () => {
     const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'y');
     expect(r.code, r.output).toBe(0);
+    expect(templateBuckets()).toEqual([`guardrail-templates-${mgmtId()}-us-east-1`]);
     expect([...liveStacks(e, 'guardrail-approvals').keys()]).toEqual([`${mgmtId()}/us-east-1`]);
     expect(liveStacks(e).size).toBe(3);
     const store = liveStacks(e, 'guardrail-approvals').get(`${mgmtId()}/us-east-1`)!;
@@ -157,14 +173,15 @@ describe('engine stacksets with approvals: one question for the direct part and 
     await e.resetCalls();
     const mgmt = e.sim.state.org.managementAccountId;
     const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'n');
-    expect(r.question, r.output).toBe(`create 4 · update 0 · unchanged 0 · cannot plan 0 — create the approval store guardrail-approvals (${mgmt}/us-east-1)`
-      + ' and deploy to 4 accounts? [y/N]');
+    expect(r.question, r.output).toBe(`create 4 · update 0 · unchanged 0 · cannot plan 0 — create the template bucket guardrail-templates-${mgmt}-us-east-1, `
+      + `create the approval store guardrail-approvals (${mgmt}/us-east-1) and deploy to 4 accounts? [y/N]`);
     expect(r.code, r.output).toBe(1);
     expect(r.output).toMatch(/Not confirmed: nothing was changed/);
     const writes = (await e.calls()).calls
-      .filter((c) => !/^(Describe|List|Get)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole')
+      .filter((c) => !/^(Describe|List|Get|Head)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole')
       .map((c) => `${c.service}.${c.operation}`);
     expect(writes).toEqual([]);
+    expect([...e.sim.state.buckets.keys()].filter((n) => n.startsWith('guardrail-templates-'))).toEqual([]);
     expect(liveStacks(e).size + liveStacks(e, 'guardrail-approvals').size).toBe(0);
   });
 

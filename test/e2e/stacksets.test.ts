@@ -60,6 +60,12 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     const ops = (r.json as unknown as { operations: { what: string }[] }).operations.map((o) => o.what);
     expect(ops[0]).toMatch(/^canary: add instances for 1 account/);
     expect(ops[1]).toMatch(/add instances for 29 account/);
+    // the stack set's template went as TemplateURL, from the management account's template bucket in its region
+    const version = String((r.json as unknown as { templateVersion: string }).templateVersion);
+    const holding = [...e.sim.state.buckets.values()].filter((b) => b.name.startsWith(`guardrail-templates-${mgmt}-`)
+      && b.objects?.has(`guardrail/${version}.yaml`));
+    expect(holding.map((b) => b.name)).toEqual([`guardrail-templates-${mgmt}-us-east-1`]);
+    expect(holding[0]!.owner).toBe(mgmt);
   });
 
   it('an unchanged re-run makes no writing call and reports every target unchanged', async () => {

@@ -17,6 +17,16 @@ describe('the confirmation questions', () => {
       .toMatch(/— update the approval store guardrail-approvals \(111111111111\/us-east-1\) and deploy to 2 accounts\?$/);
   });
 
+  it('deploy: the template buckets it would create are named, every one, before the store', () => {
+    const store = { stackName: 'guardrail-approvals', account: '111111111111', region: 'us-east-1', action: 'create' as const };
+    expect(deployQuestion({ create: 2, update: 0, unchanged: 0, cannotPlan: 0, accounts: 2, buckets: ['guardrail-templates-111111111111-us-east-1'] }))
+      .toBe('create 2 · update 0 · unchanged 0 · cannot plan 0 — create the template bucket guardrail-templates-111111111111-us-east-1 and deploy to 2 accounts?');
+    expect(deployQuestion({ create: 4, update: 0, unchanged: 0, cannotPlan: 0, accounts: 2, store,
+      buckets: ['guardrail-templates-111111111111-eu-west-1', 'guardrail-templates-111111111111-us-east-1'] }))
+      .toBe('create 4 · update 0 · unchanged 0 · cannot plan 0 — create the template buckets guardrail-templates-111111111111-{eu-west-1,us-east-1}, '
+        + 'create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 2 accounts?');
+  });
+
   it('remove: up to ten accounts by name, then a count; the regions sorted', () => {
     const accounts = Array.from({ length: 12 }, (_, i) => ({ id: String(100000000000 + i), name: `team-${i}` }));
     const q = removeQuestion(accounts, ['us-west-2', 'eu-west-1'], 24);

@@ -44,7 +44,7 @@ const HELP = `npm run --silent sim -- [flags]: the simulated AWS on one local po
   -h, --help            this text
 
 Point a client at it with AWS_ENDPOINT_URL=<endpoint>; the access key names the caller (test/sim/README.md).
-Example: AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=AKIDMGMT AWS_SECRET_ACCESS_KEY=x aws sts get-caller-identity
+Example: AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=AKIDMGMT AWS_SECRET_ACCESS_KEY=simulated aws sts get-caller-identity
 `;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {

@@ -113,7 +113,7 @@ export function accessDenied(protocol: Protocol, caller: Caller, auth: Authoriza
   const message = `User: ${caller.arn} is not authorized to perform: ${auth.action}${on} with an ${verdict} deny in a service control policy`;
   switch (protocol) {
     case 'ec2': return new SimError('UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`, 403);
-    case 'query': return new SimError('AccessDenied', message, 403);
+    case 'query': case 'rest-xml': return new SimError('AccessDenied', message, 403);
     default: return new SimError('AccessDeniedException', message, 403);
   }
 }

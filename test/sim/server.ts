@@ -6,6 +6,7 @@ import { SimError, type Caller, type Protocol, type Service, type ServiceContext
 import type { CallCount, SimState } from './state.js';
 import { queueSummary, setSqsEndpoint } from './services/sqs.js';
 import { ec2Error, ec2Response, jsonError, queryError, queryResponse, unflattenQuery } from './protocols.js';
+import { s3Error } from './services/s3.js';
 import { addAccount, applyFaults, serialiseState } from './sim.js';
 import { closeLoop, emitCloudTrailEvent } from './loop.js';
 import { startSchedules } from './schedule.js';
@@ -80,6 +81,9 @@ export async function startServer(state: SimState, services: Service[], port = 0
         case 'rest-json':
           return send(err.status, JSON.stringify({ message: err.message, Type: err.type === 'Sender' ? 'User' : 'Service', ...(err.extra ?? {}) }),
             'application/json', { 'x-amzn-errortype': err.code });
+        // S3: an <Error> document; a HEAD's answer has no body, only the status
+        case 'rest-xml':
+          return send(err.status, req.method === 'HEAD' ? '' : s3Error(err, requestId, url.pathname), 'application/xml', err.headers);
       }
     };
 
@@ -107,6 +111,11 @@ export async function startServer(state: SimState, services: Service[], port = 0
         params.delete('Action');
         params.delete('Version');
         input = unflattenQuery(params);
+      } else if (protocol === 'rest-xml') {
+        // S3: the operation from the method, the path and the subresource; the service reads the XML body itself
+        const host = typeof req.headers.host === 'string' ? req.headers.host : undefined;
+        operation = service.route?.(req.method ?? 'GET', url.pathname, url.searchParams, host) ?? '';
+        input = {};
       } else {
         operation = service.route?.(req.method ?? 'GET', url.pathname) ?? '';
         input = rawBody ? (JSON.parse(rawBody) as Record<string, unknown>) : {};
@@ -115,6 +124,7 @@ export async function startServer(state: SimState, services: Service[], port = 0
       return sendError(new SimError('SerializationException', 'The request body could not be parsed', 400));
     }
     if (!operation) {
+      if (protocol === 'rest-xml') return sendError(new SimError('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405));
       return sendError(protocol === 'rest-json'
         ? new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404)
         : new SimError('InvalidAction', 'The action or operation requested is invalid. Verify that the action is typed correctly.', 400));
@@ -159,6 +169,11 @@ export async function startServer(state: SimState, services: Service[], port = 0
         case 'rest-json': {
           const r = (result ?? { status: 200 }) as { status: number; body?: unknown; headers?: Record<string, string> };
           return send(r.status, r.body === undefined ? '' : JSON.stringify(r.body), 'application/json', r.headers);
+        }
+        case 'rest-xml': {
+          // an XML document (body), or an object's bytes as stored (raw, with its own content-type)
+          const r = (result ?? { status: 200 }) as { status: number; body?: string; raw?: string; headers?: Record<string, string> };
+          return send(r.status, req.method === 'HEAD' ? '' : r.raw ?? r.body ?? '', r.raw === undefined ? 'application/xml' : r.headers?.['content-type'] ?? 'binary/octet-stream', r.headers);
         }
       }
     } catch (err) {

@@ -185,6 +185,8 @@ export function serialiseState(state: SimState): unknown {
     }
     if (value instanceof Map) return Object.fromEntries(value as Map<PropertyKey, unknown>);
     if (key === 'code' && typeof value === 'string') return `<${value.length} bytes>`;
+    // an S3 object's body (a template) as its length too
+    if (key === 'body' && typeof value === 'string' && typeof (this as { etag?: unknown }).etag === 'string') return `<${value.length} bytes>`;
     if (key === 'credentials' || key === 'secretAccessKey' || key === 'sessionToken') return undefined;
     if (typeof value === 'bigint') return value.toString();
     return value;

@@ -273,6 +273,24 @@ export interface Bucket {
   policy?: unknown;
   /** number of objects (audit logs) held; removal must never lose these */
   objectCount: number;
+  /** the account that created it through S3's CreateBucket (unset: a stack's bucket, the management account's) */
+  owner?: string;
+  /** objects written through S3's PutObject, by key */
+  objects?: Map<string, S3Object>;
+  /** PutBucketTagging's tags */
+  tags?: Record<string, string>;
+  /** the configuration documents S3's Put* calls set, by name (PublicAccessBlock, Encryption, …), as sent */
+  config?: Record<string, string>;
+}
+
+export interface S3Object {
+  body: string;
+  contentType: string;
+  /** epoch ms on the simulator's clock */
+  lastModified: number;
+  etag: string;
+  /** x-amz-checksum-sha256 as the writer sent it (base64) */
+  sha256?: string;
 }
 
 export interface SnsTopic {

@@ -18,7 +18,7 @@ export interface Caller {
   userId: string;
 }
 
-export type Protocol = 'query' | 'ec2' | 'json' | 'rest-json';
+export type Protocol = 'query' | 'ec2' | 'json' | 'rest-json' | 'rest-xml';
 
 export interface SimRequest {
   service: string;
@@ -62,8 +62,11 @@ export interface Service {
   xmlns?: string;
   /** the code AWS uses for this service's throttling error, and its HTTP status */
   throttle: { code: string; status: number; message: string; extra?: Record<string, unknown>; headers?: Record<string, string> };
-  /** for rest-json: map method+path to an operation name (or undefined: 404 UnknownOperation) */
-  route?(method: string, path: string): string | undefined;
+  /**
+   * for rest-json and rest-xml: map method+path (and, for rest-xml, the query's subresource and the Host header's
+   * virtual-hosted bucket) to an operation name (or undefined: 404 UnknownOperation, 405 for rest-xml)
+   */
+  route?(method: string, path: string, query?: URLSearchParams, host?: string): string | undefined;
   /** the response body, or a promise of it */
   handle(ctx: ServiceContext, req: SimRequest): unknown;
 }

@@ -256,6 +256,17 @@ function readmePolicy(marker: string): Statement[] {
   return (JSON.parse(text) as { Statement: Statement[] }).Statement;
 }
 
+/** The statements of the README's management-account policy with these Sids (the README's only policy JSON block). */
+function readmeStatements(sids: string[]): Statement[] {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const block = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('"AssumeTheMemberRole"'));
+  if (!block) throw new Error('README.md has no management-account policy');
+  const all = (JSON.parse(block) as { Statement: Statement[] }).Statement;
+  const found = all.filter((st) => st.Sid !== undefined && sids.includes(st.Sid));
+  if (found.length !== sids.length) throw new Error(`README.md's policy lacks ${sids.filter((id) => !found.some((st) => st.Sid === id)).join(', ')}`);
+  return found;
+}
+
 const allOn = resolveConfig({
   approvals: { enabled: true, account: STORE_ACCOUNT, region: REGION },
   notifications: { email: 'ops@example.com' },
@@ -291,12 +302,14 @@ beforeAll(async () => {
   }
 
   documents.push({ where: "docs/approvals.md: the store's policy", statements: readmePolicy("**The store's policy**"), pinned: true });
+  // deploy's template buckets (src/stack/template-bucket.ts): S3's ARNs carry no account or region, the bucket name does
+  documents.push({ where: "README.md: the management account's template buckets", statements: readmeStatements(['TemplateBuckets', 'TemplateObjects']), pinned: false });
   documents.push({ where: 'docs/approvals.md: the approver policy', statements: readmePolicy('**The approver policy**'), pinned: false });
 });
 
 describe('least privilege, by the AWS service data', () => {
   it('has every document to check', () => {
-    expect(documents.length).toBeGreaterThanOrEqual(9);
+    expect(documents.length).toBeGreaterThanOrEqual(10);
     expect(documents.map((d) => d.where).join('\n')).toMatch(/HasApprovals=true,HasRuleRecords=true,HasTopic=true,CreateTopic=true/);
   });
 

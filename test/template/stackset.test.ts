@@ -5,7 +5,7 @@ import { defaultConfig } from '../../src/config/schema.js';
 import { renderForConfig } from '../../src/engines/render.js';
 import { namePrefix, renderForStackSet } from '../../src/engines/stacksets/template.js';
 import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
-import { TEMPLATE_BUDGET, TEMPLATE_BODY_LIMIT, type RenderedTemplate } from '../../src/stack/template.js';
+import { TEMPLATE_BUDGET, TEMPLATE_URL_OBJECT_LIMIT, type RenderedTemplate } from '../../src/stack/template.js';
 
 const config = defaultConfig();
 let stackSet: RenderedTemplate;
@@ -65,9 +65,9 @@ describe('the stack set\'s template', () => {
     expect(stackSet.version).not.toBe(direct.version);
   });
 
-  it('stays within the 44,000-byte budget and CloudFormation\'s limit, like the direct one', () => {
+  it('stays within the template budget and TemplateURL\'s 1 MB, like the direct one', () => {
     expect(stackSet.bytes).toBe(Buffer.byteLength(stackSet.body, 'utf8'));
     expect(stackSet.bytes).toBeLessThanOrEqual(TEMPLATE_BUDGET);
-    expect(stackSet.bytes).toBeLessThanOrEqual(TEMPLATE_BODY_LIMIT);
+    expect(stackSet.bytes).toBeLessThanOrEqual(TEMPLATE_URL_OBJECT_LIMIT);
   });
 });

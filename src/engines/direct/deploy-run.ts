@@ -33,6 +33,8 @@ export interface PlanCounts {
   accounts: number;
   /** approvals: the store's stack, when the apply would create or update it */
   store?: { stackName: string; account: string; region: string; action: 'create' | 'update' };
+  /** the template buckets (stack/template-bucket.ts) the apply would create, by name */
+  buckets?: string[];
 }
 
 export interface DeployInput {
@@ -89,6 +91,8 @@ export const isPlanned = (item: Planned | Target): item is Planned => 'target' i
 
 export class DeployRun {
   failures = 0;
+  /** what the run has to say beyond the rows (--plan: the template buckets it would create) */
+  readonly notes: string[] = [];
   stoppedBy: StopReason = null;
   approvalStore: TargetResult | null = null;
   private storePlan: StorePlan | null = null;
@@ -143,7 +147,10 @@ export class DeployRun {
         stackName: this.stackName, body: this.rendered.body, version: this.rendered.version, settingsDigest: this.rendered.settingsDigest,
         parameters: { CreateTrail: isHome && p.trail?.createTrail ? 'true' : 'false' },
         terminationProtection: this.input.config.protection.terminationProtection,
+        template: this.input.session.templates().source(target.region, this.rendered),
       };
+      // read-only: whether the region's template bucket is there (named in the confirmation when it is not) and ours
+      await this.input.session.templates().inspect(target.region);
       const stack = await this.describe(target);
       p.plan = planFromStack(stack, p.desired);
       // a settings change is said in the configuration's words ("policy.mode enforce → monitor")
@@ -251,7 +258,7 @@ export class DeployRun {
   /** The summary: every result in a stable order, the counts, and why the run stopped early, if it did. */
   finish(): DeployReport {
     return {
-      engine: 'direct', notes: [], operations: [],
+      engine: 'direct', notes: [...this.notes], operations: [],
       version: this.rendered.version, templateBytes: this.rendered.bytes, targets: this.fleet.sorted(),
       excluded: this.fleet.set.excluded, summary: summarise([...this.fleet.rows], this.fleet.set.excluded.length), stoppedBy: this.stoppedBy,
       approvalStore: this.approvalStore,

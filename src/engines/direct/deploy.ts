@@ -36,7 +36,11 @@ export async function deploy(input: DeployInput): Promise<DeployReport> {
 async function planConfirmApply(run: DeployRun, ranked: Target[]): Promise<void> {
   const { input } = run;
   const pending = await planAll(run, ranked);
-  if (input.planOnly) return;
+  if (input.planOnly) {
+    const buckets = await bucketsToCreate(run, pending.filter((p) => p.plan && p.plan.action !== 'none'));
+    if (buckets.length > 0) run.notes.push(`deploy would create the template bucket(s) ${buckets.join(', ')} (docs/engines.md#how-the-template-travels).`);
+    return;
+  }
   if (run.stoppedBy === 'signal') {
     run.skipApprovalStore('interrupted before it started');
     return run.skip(pending, 'interrupted before it started');
@@ -106,15 +110,27 @@ export function planCounts(results: readonly TargetResult[], pending: readonly P
   };
 }
 
+/**
+ * The template buckets the apply would create (read-only: the plan's HeadBucket answers): one per region of the
+ * targets to change, and the store's region when its stack changes.
+ */
+export function bucketsToCreate(run: DeployRun, pending: readonly Planned[]): Promise<string[]> {
+  const regions = pending.map((p) => p.target.region);
+  if (run.storeChange) regions.push(run.storeChange.region);
+  return run.input.session.templates().toCreate(regions);
+}
+
 /** Asks before changing more than one account, showing what the plan will do; true to go ahead. */
 async function confirmPlan(run: DeployRun, pending: Planned[]): Promise<boolean> {
   const store = run.storeChange;
   const own = planCounts(run.results, pending);
   const more = run.input.alsoPlanned;
+  const buckets = [...new Set([...await bucketsToCreate(run, pending), ...(more?.buckets ?? [])])].sort();
   const counts = {
     ...(more ? { create: own.create + more.create, update: own.update + more.update, unchanged: own.unchanged + more.unchanged,
       cannotPlan: own.cannotPlan + more.cannotPlan, accounts: own.accounts + more.accounts } : own),
     ...(store ? { store } : {}),
+    ...(buckets.length > 0 ? { buckets } : {}),
   };
   return counts.accounts <= 1 || run.input.confirm(counts);
 }

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import type { GuardrailConfig } from '../../config/index.js';
 import { SETTINGS_TAG, VERSION_TAG, type RenderedTemplate } from '../../stack/template.js';
+import type { TemplateSource } from '../../stack/template-bucket.js';
 
 /** The stack set's tags, which StackSets puts on every instance's stack: the version and the settings digest. */
 const setTags = (r: RenderedTemplate) => [{ Key: VERSION_TAG, Value: r.version }, { Key: SETTINGS_TAG, Value: r.settingsDigest }];
@@ -19,6 +20,8 @@ export interface ApplyInput {
   config: GuardrailConfig;
   plan: StackSetPlan;
   rendered: RenderedTemplate;
+  /** the rendered template as a presigned URL from the caller's template bucket in the stack set's region */
+  template: TemplateSource;
   ou: OuTargets;
   /** the accounts that need something, canary first */
   changing: AccountPlan[];
@@ -51,7 +54,7 @@ function setParameters(plan: StackSetPlan): Parameter[] {
 export async function createStackSet(input: ApplyInput): Promise<void> {
   const { config, rendered } = input;
   await input.op.cfn.send(new CreateStackSetCommand({
-    StackSetName: config.stackName, TemplateBody: rendered.body, Parameters: setParameters(input.plan),
+    StackSetName: config.stackName, ...(await input.template.forApply()), Parameters: setParameters(input.plan),
     Description: 'guardrail: reverts unapproved security-group rule changes (deployed by guardrail)',
     Capabilities: ['CAPABILITY_IAM'], PermissionModel: 'SERVICE_MANAGED', CallAs: config.stacksets.callAs,
     AutoDeployment: { Enabled: config.stacksets.autoDeploy, RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval },
@@ -75,7 +78,7 @@ function stepsFor(input: ApplyInput, accounts: AccountPlan[], canary: boolean, u
     const holders = accounts.filter((p) => p.missingRegions.length < plan.regions.length);
     if (updateAll || holders.length > 0) {
       steps.push({ what: `${label}update the stack set (${plan.setReason})`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackSetCommand({
-        StackSetName: name, TemplateBody: rendered.body, Parameters: setParameters(plan), Capabilities: ['CAPABILITY_IAM'], CallAs,
+        StackSetName: name, ...(await input.template.forApply()), Parameters: setParameters(plan), Capabilities: ['CAPABILITY_IAM'], CallAs,
         Tags: setTags(rendered), OperationPreferences: prefs(plan.regions),
         AutoDeployment: { Enabled: config.stacksets.autoDeploy, RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval },
         ManagedExecution: { Active: config.stacksets.managedExecution },

@@ -56,6 +56,7 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
     timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }), runId: randomUUID(), signal });
   let store = directReport ? directReport.approvalStore : storePlan?.planned ?? null;
   const results: TargetResult[] = [...(directReport?.targets ?? [])];
+  notes.push(...(directReport?.notes ?? []));
   const operations: StackSetsDeployReport['operations'] = [];
   let stoppedBy: DeployReport['stoppedBy'] = directReport?.stoppedBy ?? (store?.result === 'failed' ? 'store' : null);
   const finish = (): StackSetsDeployReport => ({
@@ -79,8 +80,12 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
     return finish();
   }
 
-  const { plan, rows, changing, needSetWork, counts } = early ?? await planSet(input, { admin, rendered, viaSet, ou, notes });
-  if (input.planOnly) { report(rows.map((r) => r.row)); return finish(); }
+  const { plan, rows, changing, needSetWork, counts, buckets } = early ?? await planSet(input, { admin, rendered, viaSet, ou, notes });
+  if (input.planOnly) {
+    if (buckets.length > 0) notes.push(`deploy would create the template bucket ${buckets.join(', ')} for the stack set's template (docs/engines.md#how-the-template-travels).`);
+    report(rows.map((r) => r.row));
+    return finish();
+  }
   if (signal.aborted) {
     stoppedBy = 'signal';
     report(rows.map((r) => ({ ...r.row, result: 'skipped' as const, reason: 'interrupted before it started' })));
@@ -88,7 +93,7 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   }
   // (asked together with the direct part, when there is one: it was confirmed there)
   if (!together && needSetWork && changing.length > 1
-    && !(await input.confirm({ ...counts, ...(storePlan?.change ? { store: storePlan.change } : {}) }))) {
+    && !(await input.confirm({ ...counts, ...(storePlan?.change ? { store: storePlan.change } : {}), ...await withStoreBucket(session, counts.buckets, storePlan?.change?.region) }))) {
     stoppedBy = 'declined';
     if (store?.result === 'planned') store = { ...store, result: 'skipped', reason: 'not confirmed' };
     report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: 'not confirmed' })));
@@ -106,6 +111,12 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   await applyPart({ input, plan, rows, ou, rendered, changing, operations, notes, report, setStopped: (s) => { stoppedBy = s; } });
   if (stoppedBy === null) await replaceDirect(input, plan, results, report);
   return finish();
+}
+
+/** The question's buckets with the store's region's, when the store's stack changes there too. */
+async function withStoreBucket(session: Session, buckets: string[] | undefined, storeRegion: string | undefined): Promise<{ buckets?: string[] }> {
+  const all = [...new Set([...(buckets ?? []), ...(storeRegion ? await session.templates().toCreate([storeRegion]) : [])])].sort();
+  return all.length > 0 ? { buckets: all } : {};
 }
 
 interface SetPlanInput {
@@ -130,12 +141,17 @@ async function planSet(input: DeployInput, s: SetPlanInput) {
       + `the stack set names its resources ${config.stackName}-set-*, so an imported stack would replace every resource anyway.)`);
   }
   const changing = plan.accounts.filter((p) => !p.failure && rows.some((r) => r.plan === p && r.needs !== 'none'));
+  const needSetWork = plan.setAction !== 'none' || changing.length > 0;
+  // read-only: the template bucket of the stack set's region, named in the question when the apply would create it
+  const buckets = needSetWork ? await session.templates().toCreate([config.trail.homeRegion]) : [];
+  if (buckets.length === 0 && needSetWork) await session.templates().inspect(config.trail.homeRegion);
   const counts = {
     create: rows.filter((r) => r.needs === 'create').length, update: rows.filter((r) => r.needs === 'update').length,
     unchanged: rows.filter((r) => r.needs === 'none' && r.row.result !== 'failed').length,
     cannotPlan: rows.filter((r) => r.row.result === 'failed').length, accounts: changing.length,
+    ...(buckets.length > 0 ? { buckets } : {}),
   };
-  return { plan, rows, changing, needSetWork: plan.setAction !== 'none' || changing.length > 0, counts };
+  return { plan, rows, changing, needSetWork, counts, buckets };
 }
 
 interface ApplyPartInput {
@@ -162,10 +178,12 @@ async function applyPart(a: ApplyPartInput): Promise<void> {
     onStarted: (id, what) => { current = { id, what }; },
   };
   input.emit({ type: 'phase', phase: 'rollout', targets: a.rows.filter((r) => r.needs !== 'none').length });
+  // the stack set's template goes through the caller's template bucket in the stack set's (home) region
+  const template = session.templates().source(config.trail.homeRegion, a.rendered);
   try {
-    if (!plan.exists) await createStackSet({ op, config, plan, rendered: a.rendered, ou: a.ou, changing: a.changing, onOperation: () => undefined });
+    if (!plan.exists) await createStackSet({ op, config, plan, rendered: a.rendered, template, ou: a.ou, changing: a.changing, onOperation: () => undefined });
     const out = await applyStackSet({
-      op, config, plan, rendered: a.rendered, ou: a.ou, changing: a.changing,
+      op, config, plan, rendered: a.rendered, template, ou: a.ou, changing: a.changing,
       onOperation: (what, status, operationId) => a.operations.push({ what, status, operationId }),
     }, config.deploy.canary);
     if (out.stoppedBy) a.setStopped(out.stoppedBy);

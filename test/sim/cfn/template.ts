@@ -159,12 +159,17 @@ export function collectRefs(value: unknown, into: Set<string>): void {
   for (const v of Object.values(obj)) collectRefs(v, into);
 }
 
-export function parseTemplate(body: string): Template {
+/** TemplateBody's limit; a template read from TemplateURL is held to the object's 1 MB instead (services/s3.ts). */
+function checkBodyLength(body: string): void {
   if (body.length > TEMPLATE_BODY_LIMIT) {
     throw new SimError('ValidationError',
       `1 validation error detected: Value '${body.slice(0, 40)}…' at 'templateBody' failed to satisfy constraint: ` +
       `Member must have length less than or equal to ${TEMPLATE_BODY_LIMIT}`);
   }
+}
+
+export function parseTemplate(body: string, from: 'body' | 'url' = 'body'): Template {
+  if (from === 'body') checkBodyLength(body);
   const raw = parseBody(body);
   const resources = section<ResourceDecl>(raw, 'Resources');
   if (Object.keys(resources).length === 0) throw formatError('At least one Resources member must be defined.');
@@ -257,10 +262,11 @@ function topoSort(deps: Map<string, Set<string>>): string[] {
 const cache = new Map<string, Template>();
 const CACHE_LIMIT = 64;
 
-export function templateFor(body: string): Template {
+export function templateFor(body: string, from: 'body' | 'url' = 'body'): Template {
+  if (from === 'body') checkBodyLength(body);
   const hit = cache.get(body);
   if (hit) return hit;
-  const t = parseTemplate(body);
+  const t = parseTemplate(body, 'url');
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(body, t);
   return t;

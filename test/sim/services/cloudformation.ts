@@ -10,6 +10,7 @@ import {
   startUpdate, type EngineContext, type OpInput,
 } from '../cfn/engine.js';
 import { templateFor, type Template } from '../cfn/template.js';
+import { readTemplateUrl } from './s3.js';
 import { detectResourceDrift } from '../cfn/drift.js';
 import { STACKSET_OPERATIONS, handleStackSets } from '../stacksets/api.js';
 import { deletionDenial, denyPlanned } from '../cfn/acting-caller.js';
@@ -94,13 +95,16 @@ class Handler {
 
   template(stack?: Stack): Template {
     const body = str(this.input, 'TemplateBody');
+    if (body !== undefined && str(this.input, 'TemplateURL') !== undefined) throw validation('Specify either TemplateBody or TemplateURL, but not both.');
     if (body !== undefined) return templateFor(body);
     if (bool(this.input, 'UsePreviousTemplate')) {
       if (!stack) throw validation('UsePreviousTemplate is only valid for existing stacks');
       return stack.template;
     }
-    if (str(this.input, 'TemplateURL')) {
-      throw validation('TemplateURL is not supported by the simulator: pass TemplateBody');
+    const url = str(this.input, 'TemplateURL');
+    if (url !== undefined) {
+      if (url.length > 5120) throw validation(`1 validation error detected: Value at 'templateURL' failed to satisfy constraint: Member must have length less than or equal to 5120`);
+      return templateFor(readTemplateUrl(this.state, this.ctx.endpoint, url, this.req.caller, this.req.region), 'url');
     }
     throw validation('Either Template URL or Template Body must be specified.');
   }

@@ -12,8 +12,9 @@ import { logs } from './logs.js';
 import { iam } from './iam.js';
 import { sqs } from './sqs.js';
 import { config } from './config.js';
+import { s3 } from './s3.js';
 
 /** Every service the simulator speaks, by SigV4 signing name. */
 export function allServices(): Service[] {
-  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, dynamodb, logs, iam, sqs, config];
+  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, dynamodb, logs, iam, sqs, config, s3];
 }

@@ -3,6 +3,7 @@
 import type { ServiceContext, SimRequest } from '../types.js';
 import { SimError } from '../types.js';
 import { templateFor } from '../cfn/template.js';
+import { readTemplateUrl } from '../services/s3.js';
 import { checkCapabilities } from '../cfn/engine.js';
 import { instanceKey, stackSetsOf, uuid, type Preferences, type StackSet, type StackSetOperation } from './model.js';
 import { isBusy, startOperation } from './operations.js';
@@ -57,6 +58,20 @@ class StackSetsHandler {
     checkCaller(ctx.state, req.caller, str(req.input, 'CallAs'));
   }
   get state() { return this.ctx.state; }
+
+  /** TemplateBody, or the object TemplateURL names, read as CloudFormation reads it (services/s3.ts) */
+  templateBody(): string | undefined {
+    const body = str(this.input, 'TemplateBody');
+    const url = str(this.input, 'TemplateURL');
+    if (body !== undefined && url !== undefined) throw validation('Specify either TemplateBody or TemplateURL, but not both.');
+    if (url === undefined) return body;
+    if (url.length > 5120) throw validation(`1 validation error detected: Value at 'templateURL' failed to satisfy constraint: Member must have length less than or equal to 5120`);
+    return readTemplateUrl(this.state, this.ctx.endpoint, url, this.req.caller, this.req.region);
+  }
+
+  fromUrl(): 'body' | 'url' {
+    return str(this.input, 'TemplateURL') === undefined ? 'body' : 'url';
+  }
   get input() { return this.req.input; }
   get slice() { return stackSetsOf(this.ctx.state); }
   key(name: string) { return `${this.req.caller.accountId}|${this.req.region}|${name}`; }
@@ -76,9 +91,9 @@ class StackSetsHandler {
     const model = str(this.input, 'PermissionModel') ?? 'SELF_MANAGED';
     if (model !== 'SERVICE_MANAGED') throw validation('The simulator supports only PermissionModel SERVICE_MANAGED');
     checkAccess(this.state);
-    const body = str(this.input, 'TemplateBody');
-    if (!body) throw validation('TemplateBody is required (the simulator does not fetch TemplateURL)');
-    checkCapabilities(templateFor(body), list<string>(this.input, 'Capabilities').map(String));
+    const body = this.templateBody();
+    if (!body) throw validation('Either TemplateBody or TemplateURL must be specified');
+    checkCapabilities(templateFor(body, this.fromUrl()), list<string>(this.input, 'Capabilities').map(String));
     const auto = obj(this.input, 'AutoDeployment') ?? {};
     const set: StackSet = {
       name, id: `${name}:${uuid(this.slice)}`, adminAccount: this.req.caller.accountId, region: this.req.region, status: 'ACTIVE',
@@ -97,10 +112,10 @@ class StackSetsHandler {
   UpdateStackSet() {
     const set = this.find();
     checkAccess(this.state);
-    const body = str(this.input, 'TemplateBody');
-    if (!body && !bool(this.input.UsePreviousTemplate)) throw validation('Either TemplateBody or UsePreviousTemplate must be specified');
+    const body = this.templateBody();
+    if (!body && !bool(this.input.UsePreviousTemplate)) throw validation('Either TemplateBody, TemplateURL or UsePreviousTemplate must be specified');
     if (isBusy(set) && !set.managedExecution) throw new SimError('OperationInProgressException', `Another Operation on StackSet ${set.id} is in progress`, 409);
-    if (body) { checkCapabilities(templateFor(body), list<string>(this.input, 'Capabilities').map(String)); set.templateBody = body; }
+    if (body) { checkCapabilities(templateFor(body, this.fromUrl()), list<string>(this.input, 'Capabilities').map(String)); set.templateBody = body; }
     if ('Parameters' in this.input) set.parameters = params(this.input, 'Parameters');
     if ('Capabilities' in this.input) set.capabilities = list<string>(this.input, 'Capabilities').map(String);
     if ('Tags' in this.input) set.tags = list<{ Key?: string; Value?: string }>(this.input, 'Tags').map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));

@@ -10,7 +10,7 @@ import { stackSetsOf, uuid, type Instance, type StackSet } from './model.js';
 export type StackOutcome = { ok: true } | { ok: false; reason: string };
 
 function inputFor(set: StackSet, inst: Instance, previous?: Stack): OpInput {
-  const template = templateFor(set.templateBody);
+  const template = templateFor(set.templateBody, 'url'); // (the set's template was checked when it was set: TemplateBody's limit or TemplateURL's)
   const values = { ...set.parameters, ...inst.overrides };
   const given = Object.entries(values).filter(([k]) => k in template.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
   return { template, params: resolveParameters(template, given, previous?.parameters), tags: set.tags, capabilities: set.capabilities };

@@ -12,7 +12,7 @@ export interface TestCredentials {
 }
 
 /** Any key the simulator did not issue is the management account's root. */
-export const MANAGEMENT_CREDENTIALS: TestCredentials = { accessKeyId: 'AKIDMGMT', secretAccessKey: 'x' };
+export const MANAGEMENT_CREDENTIALS: TestCredentials = { accessKeyId: 'AKIDMGMT', secretAccessKey: 'simulated' };
 
 /**
  * Starts a simulator on 127.0.0.1, on a free port. Close it in afterAll. Its seed is GUARDRAIL_SIM_SEED or the fixed
