@@ -41,6 +41,7 @@ export const CLI_TIER = [
   'test/e2e/stacksets.test.ts',
   'test/e2e/status-schedule.test.ts',
   'test/e2e/status.test.ts',
+  'test/e2e/template-bucket.test.ts',
 ];
 
 export default defineConfig({
