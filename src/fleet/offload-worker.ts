@@ -19,8 +19,6 @@ interface TargetJob {
 
 export interface InspectJob extends TargetJob {
   drift: boolean;
-  sharedLists: boolean;
-  account: string;
   driftDeadlineMs: number;
   /** deploy.pollSeconds, in ms: the longest wait between two drift-status polls */
   pollMaxDelayMs: number;
@@ -45,9 +43,8 @@ const handlers: { [K in keyof OffloadJobs]: (job: OffloadJobs[K]['job']) => Prom
     const c = clientsFor(job);
     let timer = timers.get(job.pollMaxDelayMs);
     if (!timer) timers.set(job.pollMaxDelayMs, timer = new PollTimer({ maxDelayMs: job.pollMaxDelayMs }));
-    return inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(),
-      ec2: () => c.ec2(), timer, drift: job.drift, sharedLists: job.sharedLists, account: job.account, driftDeadlineMs: job.driftDeadlineMs },
-    job.stackName);
+    return inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer,
+      drift: job.drift, driftDeadlineMs: job.driftDeadlineMs }, job.stackName);
   },
 };
 

@@ -1,7 +1,6 @@
 // Inspecting one target for `status`: is the stack there and current, does the function run the current code, is
 // the rule enabled, are events waiting in the dead-letter queue (reverts that failed), and has anyone changed the
-// resources (CloudFormation drift detection). The deep check (drift, the default) also names the prefix lists of other
-// accounts that the target's rules reference (shared-prefix-lists.ts); `--no-drift`, the quick one, leaves both out.
+// resources (CloudFormation drift detection).
 import {
   DescribeStackDriftDetectionStatusCommand, DescribeStackResourceDriftsCommand, DetectStackDriftCommand,
   type CloudFormationClient, type Stack,
@@ -9,12 +8,10 @@ import {
 import { DescribeRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { PollTimer } from '../aws/poll-timer.js';
 import { DEAD_LETTER_QUEUE_OUTPUT, queueDepth } from './dead-letters.js';
 import { describeStack, stackSettingsDigest, stackVersion } from './deploy-stack.js';
 import { isDeploySuccess } from './stack-status.js';
-import { sharedPrefixLists, type SharedPrefixListFindings } from './shared-prefix-lists.js';
 
 export type DriftState = 'IN_SYNC' | 'DRIFTED' | 'NOT_CHECKED' | 'UNKNOWN';
 
@@ -46,8 +43,6 @@ export interface Inspection {
   notCheckedResources: string[];
   /** the stack's EnableTerminationProtection, when deployed */
   terminationProtection?: boolean;
-  /** other accounts' prefix lists the target's rules name; absent when not looked for (`sharedLists` off) */
-  shared?: SharedPrefixListFindings;
 }
 
 export interface InspectContext {
@@ -56,15 +51,10 @@ export interface InspectContext {
   lambda: () => Promise<LambdaClient>;
   events: () => Promise<EventBridgeClient>;
   sqs: () => Promise<SQSClient>;
-  ec2: () => Promise<EC2Client>;
   timer: PollTimer;
   /** give up waiting for drift detection after this long */
   driftDeadlineMs: number;
   drift: boolean;
-  /** look for other accounts' prefix lists named by the target's rules, beside the other reads */
-  sharedLists: boolean;
-  /** the target's account: lists it owns are its own */
-  account: string;
 }
 
 function output(stack: Stack, key: string): string | null {
@@ -82,7 +72,7 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
   const functionName = output(stack, 'FunctionName') ?? `${stackName}-revert`;
   const ruleName = output(stack, 'RuleName') ?? `${stackName}-sg-changes`;
   const queueUrl = output(stack, DEAD_LETTER_QUEUE_OUTPUT);
-  const [code, rule, pending, drift, shared] = await Promise.all([
+  const [code, rule, pending, drift] = await Promise.all([
     ctx.lambda().then((l) => l.send(new GetFunctionCommand({ FunctionName: functionName }))).then(
       (f) => ({ sha: f.Configuration?.CodeSha256 ?? null }),
       (err: unknown) => ({ sha: null, error: errorText(err) })),
@@ -98,7 +88,6 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
     ctx.drift && isDeploySuccess(stack.StackStatus) ? detectDrift(ctx, stack.StackId!)
       : Promise.resolve<DriftResult>({ drift: 'NOT_CHECKED', driftedResources: [], notCheckedResources: [],
         ...(ctx.drift ? { driftReason: `not checked in ${stack.StackStatus}` } : {}) }),
-    ctx.sharedLists ? sharedPrefixLists({ ec2: ctx.ec2 }, ctx.account) : Promise.resolve(undefined),
   ]);
   return {
     deployed: true,
@@ -113,7 +102,6 @@ export async function inspectStack(ctx: InspectContext, stackName: string): Prom
     pendingReverts: pending.n,
     ...('error' in pending && pending.error ? { pendingRevertsError: pending.error } : {}),
     ...drift,
-    ...(shared ? { shared } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { GuardrailConfig } from '../../config/index.js';
 import { expectedCodeSha256 } from '../../stack/code-hash.js';
 import { inspectStack, type Inspection } from '../../stack/inspect-stack.js';
 import type { CodeReferences } from '../code-reference.js';
+import { sharedPrefixLists } from '../../stack/shared-prefix-lists.js';
 import { describeError } from '../../aws/describe-error.js';
 import { renderForConfig } from '../render.js';
 import { PollTimer } from '../../aws/poll-timer.js';
@@ -110,7 +111,11 @@ async function inspectTarget(
   const row = baseRow(target, config.stackName, approvalIndex !== null);
   try {
     await session.broker.check(target.account, target.role);
-    const i = await inspectSomewhere(input, target, timer);
+    // the deep check's shared prefix lists (shared-prefix-lists.ts) beside the inspection, on this thread: the EC2
+    // client is the SDK's largest, and loading it in every worker cost status with drift 120 MB of peak memory
+    const c = session.clients(target.account, target.region, target.role);
+    const [i, shared] = await Promise.all([inspectSomewhere(input, target, timer),
+      input.drift ? sharedPrefixLists(c, target.account) : Promise.resolve(undefined)]);
     Object.assign(row, {
       deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
       driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
@@ -123,8 +128,7 @@ async function inspectTarget(
       ...(i.pendingRevertsError ? { pendingRevertsError: i.pendingRevertsError } : {}),
     });
     if (i.deployed) {
-      const c = session.clients(target.account, target.region, target.role);
-      Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes), i.shared ?? {});
+      Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes), shared ?? {});
     } else {
       const at = await markers(target.account, target.region);
       const late = at && await deletedAfter(session.clients(target.account, target.region, target.role).cloudformation, config.stackName, at);
@@ -141,13 +145,12 @@ async function inspectTarget(
 /** The target's inspection, in a worker thread when one is free (offload.ts), or on this thread. */
 async function inspectSomewhere(input: StatusInput, target: Target, timer: PollTimer): Promise<Inspection> {
   const { session, config } = input;
-  const inspect = { drift: input.drift, sharedLists: input.drift, account: target.account,
-    driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12) };
+  const inspect = { drift: input.drift, driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12) };
   const credentials = await session.plainCredentials(target.account, target.role);
   const job = credentials && { ...inspect, region: target.region, credentials, stackName: config.stackName,
     pollMaxDelayMs: config.deploy.pollSeconds * 1000 };
   return session.offload.run('inspect', job, () => {
     const c = session.clients(target.account, target.region, target.role);
-    return inspectStack({ ...inspect, cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), ec2: () => c.ec2(), timer }, config.stackName);
+    return inspectStack({ ...inspect, cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer }, config.stackName);
   });
 }

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { expectedCodeSha256 } from '../../stack/code-hash.js';
 import { inspectStack, type DriftedResource, type DriftState } from '../../stack/inspect-stack.js';
+import { sharedPrefixLists } from '../../stack/shared-prefix-lists.js';
 import { describeError } from '../../aws/describe-error.js';
 import { PollTimer } from '../../aws/poll-timer.js';
 import type { Emit } from '../../fleet/events.js';
@@ -132,15 +133,17 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
       await input.session.broker.check(a.id, a.role);
       const c = input.session.clients(a.id, region, a.role);
       // drift is the stack set's to detect (driftOf); the deep check's other part, the shared lists, is the stack's
-      const i = await inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(),
-        ec2: () => c.ec2(), timer, drift: false, sharedLists: input.drift, account: a.id, driftDeadlineMs: 0 }, stackName);
+      const [i, shared] = await Promise.all([
+        inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer,
+          drift: false, driftDeadlineMs: 0 }, stackName),
+        input.drift ? sharedPrefixLists(c, a.id) : Promise.resolve(undefined)]);
       Object.assign(row, { deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, codeSha256: i.codeSha256, templateVersion: i.stackVersion,
         settingsDigest: i.settingsDigest ?? null,
         version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst),
         pendingReverts: i.pendingReverts, ...(i.pendingRevertsError ? { pendingRevertsError: i.pendingRevertsError } : {}) });
       if (row.drift === 'DRIFTED') row.driftedResources = await resourceDrifts(c.cloudformation, inst.StackId);
       if (i.deployed) {
-        Object.assign(row, await approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes), i.shared ?? {});
+        Object.assign(row, await approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes), shared ?? {});
       }
     } catch (err) {
       row.error = describeError(err);
