@@ -226,7 +226,7 @@ export async function decideAttach(
     // the groups the interface holds now that the call named: what was attached, as EC2 says
     for (const groupId of eni.groupIds.filter((g) => change.groupIds.includes(g))) {
       let why: string[];
-      let ruleIds: string[] = [];
+      let ruleIds: string[];
       try {
         const info = await describe(groupId);
         const open = (await ec2.groupRules(groupId)).filter(openToWorld);

@@ -240,7 +240,7 @@ describe('AssociateSecurityGroupVpc: the association read back, judged on the gr
   });
 
   it('onAssociate report and monitor mode only report it', async () => {
-    for (const env of [{ GUARDRAIL_ON_ASSOCIATE: 'report' }, { GUARDRAIL_MODE: 'monitor' }]) {
+    for (const env of [{ GUARDRAIL_ON_ASSOCIATE: 'report' }, { GUARDRAIL_MODE: 'monitor' }] as Record<string, string>[]) {
       const ec2 = groupsWorld();
       const r = await run(associate(OPEN), ec2, { ...ONLY, ...env });
       expect(r.decisions[0]!.action).toBe('monitored');
