@@ -271,11 +271,18 @@ function version(v: unknown, what: string): number | undefined {
   return n;
 }
 
-function parseSideDoor(name: string, rp: Obj): Change {
+function parseSideDoor(name: string, rp: Obj, re: Obj): Change {
   const req = requestOf(name, rp);
   if (name === 'ModifyManagedPrefixList' || name === 'RestoreManagedPrefixListVersion') {
     const prefixListId = id(param(req, 'prefixListId'), PREFIX_LIST_ID, 'requestParameters.prefixListId');
-    return { kind: 'prefix-list', prefixListId, fromVersion: version(param(req, 'currentVersion'), 'requestParameters.currentVersion') };
+    // CurrentVersion is optional in ModifyManagedPrefixList; the response shows the list as the call found it (the
+    // old version, *-in-progress), so either names the version before the change
+    const wrapped = re[`${name}Response`];
+    const response = isObj(wrapped) ? wrapped : re;
+    const listed = isObj(response.prefixList) ? response.prefixList : {};
+    const fromVersion = version(param(req, 'currentVersion'), 'requestParameters.currentVersion')
+      ?? (param(listed, 'prefixListId') === prefixListId ? version(param(listed, 'version'), 'responseElements.prefixList.version') : undefined);
+    return { kind: 'prefix-list', prefixListId, fromVersion };
   }
   if (name === 'AssociateSecurityGroupVpc') {
     return {
@@ -301,7 +308,10 @@ const SIDE_DOORS = new Set(['ModifyManagedPrefixList', 'RestoreManagedPrefixList
 function attachesNoGroup(name: string, rp: Obj): boolean {
   if (name !== 'ModifyNetworkInterfaceAttribute' && name !== 'ModifyInstanceAttribute') return false;
   const req = requestOf(name, rp);
-  return param(req, 'groupSet') === undefined && param(req, 'groupId') === undefined;
+  const none = param(req, 'groupSet') === undefined && param(req, 'groupId') === undefined;
+  // Attribute=groupSet with a Value names groups in a form guardrail does not read: a failure to report, not a pass
+  if (none && `${shown(param(req, 'attribute'), 40)}`.toLowerCase().includes('groupset')) throw new Unreadable(`${name} sets groupSet through Attribute/Value`);
+  return none;
 }
 
 const GUARDED: Record<string, Direction | null> = {
@@ -375,7 +385,7 @@ export function parseEvent(event: unknown): ParsedEvent {
     const re = isObj(record.responseElements) && record.responseElements.omitted !== true ? record.responseElements : {};
     if (SIDE_DOORS.has(name)) {
       if (attachesNoGroup(name, rp)) return ignore(`${name} sets no group set`);
-      return { ok: true, meta: { ...meta, eventName: name as EventName }, origin, principal: principalOf(record.userIdentity), change: parseSideDoor(name, rp) };
+      return { ok: true, meta: { ...meta, eventName: name as EventName }, origin, principal: principalOf(record.userIdentity), change: parseSideDoor(name, rp, re) };
     }
     if (re._return === false) return ignore('the call returned false');
     const modifyResponse = isObj(re.ModifySecurityGroupRulesResponse) ? re.ModifySecurityGroupRulesResponse : {};

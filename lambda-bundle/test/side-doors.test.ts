@@ -1,6 +1,8 @@
 // The side doors (issue N): prefix lists, VPC associations, attachments. What is decided rests on EC2's state read
 // back (the fake holds the list's versions, the associations, the interfaces); the event only points. The attack
 // cases show what a late, repeated or lying event cannot make the function do.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Approval, ApprovalsPort } from '../src/approvals.js';
 import { handleBatch } from '../src/batch.js';
@@ -330,5 +332,73 @@ describe('attachments: reported, never reverted', () => {
     // the event claims the open group, but the interface does not hold it
     const r = await run(attachEni([OPEN]), eniWorld([CLOSED]));
     expect(r.decisions[0]!.action).toBe('ignored');
+  });
+});
+
+// The nsim branch's real-shaped records (test/fixtures/cloudtrail-n): each decided right against EC2 state set up
+// to match it (account 111122223333, us-east-1).
+describe('the CloudTrail records of test/fixtures/cloudtrail-n', () => {
+  const dir = fileURLToPath(new URL('../../test/fixtures/cloudtrail-n/', import.meta.url));
+  const read = (name: string): Record<string, unknown> => JSON.parse(readFileSync(`${dir}${name}`, 'utf8')) as Record<string, unknown>;
+  const FX = '111122223333';
+  const FPL = 'pl-0a1b2c3d4e5f60718';
+  const FSG = 'sg-0f1e2d3c4b5a69788';
+  const fxRun = (event: unknown, ec2: FakeEc2, env: Record<string, string> = {}) => run(event, ec2,
+    { GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${FX}:role/guardrail-FunctionRole-X`, ...env });
+  const fxWorld = (versions: string[][]) => {
+    const ec2 = new FakeEc2();
+    ec2.prefixLists.set(FPL, { ownerId: FX, state: 'modify-complete', versions });
+    ec2.addGroup({ groupId: FSG, vpcId: HOME, defaultVpc: false, rules: [{ ruleId: 'sgr-0open', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' }] });
+    ec2.associations.set(FSG, [{ vpcId: 'vpc-0123456789abcdef0', state: 'associated' }]);
+    ec2.enis.set('eni-0a9b8c7d6e5f40312', { networkInterfaceId: 'eni-0a9b8c7d6e5f40312', vpcId: PROTECTED, groupIds: [FSG], instanceId: 'i-0123456789abcdef0' });
+    return ec2;
+  };
+
+  it('ModifyManagedPrefixList adding 0.0.0.0/0 (CurrentVersion 1): restored to version 1', async () => {
+    const ec2 = fxWorld([V1, [...V1, '0.0.0.0/0']]);
+    const r = await fxRun(read('modify-managed-prefix-list.add.event.json'), ec2);
+    expect(r.decisions).toMatchObject([{ action: 'restored', prefixListId: FPL, versionBefore: 1, versionAfter: 2, entriesAdded: ['0.0.0.0/0'] }]);
+    expect(ec2.restores).toEqual([{ prefixListId: FPL, previous: 1, current: 2 }]);
+  });
+
+  it('adding two entries within policy.prefixLists.cidrs (CurrentVersion 2): kept; removing one: kept', async () => {
+    const v2 = [...V1, '10.3.0.0/16'];
+    const ec2 = fxWorld([V1, v2, [...v2, '203.0.113.0/24', '198.51.100.0/24']]);
+    const env = { GUARDRAIL_PREFIX_LIST_CIDRS: '203.0.113.0/24,198.51.100.0/24' };
+    expect((await fxRun(read('modify-managed-prefix-list.add-two.event.json'), ec2, env)).decisions[0]).toMatchObject({ action: 'allowed', versionAfter: 3 });
+    ec2.prefixLists.get(FPL)!.versions.push([...v2, '203.0.113.0/24']);
+    expect((await fxRun(read('modify-managed-prefix-list.remove.event.json'), ec2)).decisions[0]).toMatchObject({ action: 'allowed', entriesRemoved: ['198.51.100.0/24'] });
+    expect(ec2.restores).toEqual([]);
+  });
+
+  it('RestoreManagedPrefixListVersion (CurrentVersion 4) to a version holding ::/0: restored to version 4', async () => {
+    const ec2 = fxWorld([[...V1, '::/0'], V1, V1, V1, [...V1, '::/0']]);
+    expect((await fxRun(read('restore-managed-prefix-list-version.event.json'), ec2)).decisions[0]).toMatchObject({ action: 'restored', versionBefore: 4, versionAfter: 5 });
+  });
+
+  it('AssociateSecurityGroupVpc of an open group into a protected VPC: disassociated', async () => {
+    const ec2 = fxWorld([V1]);
+    const r = await fxRun(read('associate-security-group-vpc.event.json'), ec2, { GUARDRAIL_ONLY_VPCS: 'vpc-0123456789abcdef0' });
+    expect(r.decisions[0]).toMatchObject({ action: 'reverted', groupId: FSG, vpcId: 'vpc-0123456789abcdef0' });
+  });
+
+  it('DisassociateSecurityGroupVpc is not a guarded call; the attribute calls with a group set are reported; others ignored', async () => {
+    const ec2 = fxWorld([V1]);
+    expect((await fxRun(read('disassociate-security-group-vpc.event.json'), ec2)).decisions[0]).toMatchObject({ action: 'ignored', reason: 'not a guarded call (DisassociateSecurityGroupVpc)' });
+    expect((await fxRun(read('modify-network-interface-attribute.groups.event.json'), ec2)).decisions).toMatchObject([{ action: 'monitored', groupId: FSG, networkInterfaceId: 'eni-0a9b8c7d6e5f40312' }]);
+    expect((await fxRun(read('modify-instance-attribute.groups.event.json'), ec2)).decisions).toMatchObject([{ action: 'monitored', groupId: FSG, instanceId: 'i-0123456789abcdef0' }]);
+    for (const f of ['modify-instance-attribute.instance-type.event.json', 'modify-instance-attribute.attribute-value.event.json']) {
+      expect((await fxRun(read(f), ec2)).decisions[0], f).toMatchObject({ action: 'ignored', reason: 'ModifyInstanceAttribute sets no group set' });
+    }
+    expect(mutations(ec2)).toEqual([]);
+  });
+
+  it('without CurrentVersion the response\'s version (the one the call found) points at the change', async () => {
+    const e = read('modify-managed-prefix-list.add.event.json');
+    const rp = ((e.detail as Record<string, unknown>).requestParameters as Record<string, Record<string, unknown>>).ModifyManagedPrefixListRequest!;
+    delete rp.CurrentVersion;
+    const ec2 = fxWorld([V1, [...V1, '0.0.0.0/0'], [...V1, '0.0.0.0/0', '10.5.0.0/16']]);
+    // version 2 added it; the list is at 3 now: not restored over version 3, said loudly
+    expect((await fxRun(e, ec2)).decisions[0]).toMatchObject({ action: 'failed', versionBefore: 1, versionAfter: 2 });
   });
 });
