@@ -1,6 +1,7 @@
 // One HTTP server for every service: identity from SigV4, faults, call counting, admin endpoints, dispatch.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sharePrefixList } from './services/ec2-network.js';
 import { SimError, type Caller, type Protocol, type Service, type ServiceContext, type SimRequest } from './types.js';
 import type { CallCount, SimState } from './state.js';
 import { queueSummary, setSqsEndpoint } from './services/sqs.js';
@@ -301,6 +302,16 @@ export async function startServer(state: SimState, services: Service[], port = 0
             }
           }
           return reply(200, { queues, eventSourceMappings: mappings, targetFailures: failures });
+        }
+        case 'POST /_sim/prefix-list-shares': {
+          // AWS RAM sharing a customer-managed prefix list with another account ({"shared": false} stops sharing)
+          const { owner, region, prefixListId, consumer } = body;
+          if (typeof owner !== 'string' || !state.org.accounts.has(owner)) return reply(404, { error: `owner: no account ${String(owner)}` });
+          if (typeof region !== 'string' || !state.regions.includes(region)) return reply(404, { error: `region must be one of the simulator's regions (${state.regions.join(', ')})` });
+          if (typeof prefixListId !== 'string' || typeof consumer !== 'string') return reply(400, { error: 'prefixListId and consumer must be strings' });
+          if (body.shared !== undefined && typeof body.shared !== 'boolean') return reply(400, { error: 'shared must be true or false' });
+          const l = sharePrefixList(state, owner, region, prefixListId, consumer, body.shared !== false);
+          return reply(200, { prefixListId: l.prefixListId, owner: l.ownerId, region, sharedWith: l.sharedWith });
         }
         case 'GET /_sim/clock': return reply(200, state.clock.snapshot());
         case 'POST /_sim/clock': {

@@ -96,6 +96,79 @@ export interface Vpc {
   isDefault: boolean;
 }
 
+/** One entry of a managed prefix list. */
+export interface PrefixListEntry {
+  cidr: string;
+  description?: string;
+}
+
+/**
+ * A customer-managed prefix list (services/ec2-network.ts). Every version's entries are kept: version 1 is the list as
+ * created, each change of the entries (ModifyManagedPrefixList, RestoreManagedPrefixListVersion) adds the next one.
+ */
+export interface ManagedPrefixList {
+  prefixListId: string;
+  prefixListName: string;
+  addressFamily: 'IPv4' | 'IPv6';
+  maxEntries: number;
+  ownerId: string;
+  /** `create-complete`, `modify-complete`, `restore-complete`: the operation that made the current version */
+  state: string;
+  version: number;
+  tags: Record<string, string>;
+  /** entries by version */
+  versions: Map<number, PrefixListEntry[]>;
+  /** accounts the owner shared it with through AWS RAM (POST /_sim/prefix-list-shares); changes stay the owner's */
+  sharedWith: string[];
+}
+
+export interface Subnet {
+  subnetId: string;
+  vpcId: string;
+  cidrBlock: string;
+  availabilityZone: string;
+  defaultForAz: boolean;
+  /** the next host number to hand out (AWS keeps the first four addresses of a subnet) */
+  nextHost: number;
+}
+
+export interface NetworkInterface {
+  networkInterfaceId: string;
+  subnetId: string;
+  vpcId: string;
+  availabilityZone: string;
+  description: string;
+  /** security group ids, in the order given */
+  groups: string[];
+  privateIpAddress: string;
+  macAddress: string;
+  sourceDestCheck: boolean;
+  tags: Record<string, string>;
+  attachment?: { attachmentId: string; instanceId: string; deviceIndex: number; attachTime: string };
+}
+
+export interface Instance {
+  instanceId: string;
+  reservationId: string;
+  imageId: string;
+  instanceType: string;
+  subnetId: string;
+  vpcId: string;
+  launchTime: string;
+  /** its network interfaces, the primary (device index 0) first */
+  networkInterfaceIds: string[];
+  tags: Record<string, string>;
+}
+
+/** A security group associated with a VPC other than its own (AssociateSecurityGroupVpc). */
+export interface SecurityGroupVpcAssociation {
+  groupId: string;
+  vpcId: string;
+  vpcOwnerId: string;
+  groupOwnerId: string;
+  state: 'associated';
+}
+
 export interface LambdaFunction {
   functionName: string;
   functionArn: string;
@@ -404,6 +477,13 @@ export interface RegionState {
    * adds a configuration item; the items stay when recording stops. Unset: this account and region have no recorder.
    */
   configRecorder?: { recording: boolean; items: Map<string, ConfigItem[]> };
+  /** EC2 networking (services/ec2-network.ts), each created on first use: customer-managed prefix lists by id */
+  prefixLists?: Map<string, ManagedPrefixList>;
+  subnets?: Map<string, Subnet>;
+  networkInterfaces?: Map<string, NetworkInterface>;
+  instances?: Map<string, Instance>;
+  /** AssociateSecurityGroupVpc's associations, by `GROUP|VPC` */
+  groupVpcAssociations?: Map<string, SecurityGroupVpcAssociation>;
 }
 
 export interface AccountState {

@@ -222,3 +222,134 @@ export function createSecurityGroupRequestParameters(input: Record<string, unkno
 export function createSecurityGroupResponseElements(requestId: string, groupId: string): Record<string, unknown> {
   return { requestId, _return: true, groupId };
 }
+
+// ---------------------------------------------------------------- issue N: prefix lists, VPC associations, attachments
+// The shapes of test/fixtures/cloudtrail-n/ (its README gives the source of each). Calls made since about 2019
+// (managed prefix lists, security-group VPC associations) are recorded "new style": PascalCase keys under
+// requestParameters.<Action>Request, the answer under responseElements.<Action>Response, one list item an object
+// and several a list, each item with its positional `tag` as a string (the real ModifyManagedPrefixList record shows
+// `"tag": "1"`, and spells the entry's CIDR `cidr`). The older attribute calls are recorded "old style", lower-camel
+// with lists as {"items": [...]}.
+
+/** One item an object, several a list, none left out; each with its position as `tag`. */
+function tagged(list: Record<string, unknown>[]): unknown {
+  const out = list.map((x, i) => ({ ...x, tag: String(i + 1) }));
+  return out.length === 0 ? undefined : out.length === 1 ? out[0] : out;
+}
+
+export interface PrefixListElement {
+  prefixListId: string; addressFamily: string; state: string; prefixListArn: string; prefixListName: string;
+  maxEntries?: number; version: number; ownerId: string;
+}
+
+export function createPrefixListRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  return {
+    CreateManagedPrefixListRequest: compact({
+      PrefixListName: str(input.PrefixListName),
+      Entry: tagged(asArray(input.Entry).map((e) => compact({ Description: str(e.Description), cidr: str(e.Cidr) }))),
+      MaxEntries: int(input.MaxEntries),
+      AddressFamily: str(input.AddressFamily),
+      TagSpecification: tagged(asArray(input.TagSpecification).map((s) => compact({
+        ResourceType: str(s.ResourceType),
+        Tag: tagged(asArray(s.Tag).map((t) => compact({ Key: str(t.Key), Value: str(t.Value) }))),
+      }))),
+      ClientToken: str(input.ClientToken),
+    }),
+  };
+}
+
+export function modifyPrefixListRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ModifyManagedPrefixListRequest: compact({
+      CurrentVersion: int(input.CurrentVersion),
+      AddEntry: tagged(asArray(input.AddEntry).map((e) => compact({ Description: str(e.Description), cidr: str(e.Cidr) }))),
+      RemoveEntry: tagged(asArray(input.RemoveEntry).map((e) => compact({ cidr: str(e.Cidr) }))),
+      MaxEntries: int(input.MaxEntries),
+      PrefixListName: str(input.PrefixListName),
+      PrefixListId: str(input.PrefixListId),
+    }),
+  };
+}
+
+export function restorePrefixListRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  return {
+    RestoreManagedPrefixListVersionRequest: compact({
+      PrefixListId: str(input.PrefixListId), PreviousVersion: int(input.PreviousVersion), CurrentVersion: int(input.CurrentVersion),
+    }),
+  };
+}
+
+export function deletePrefixListRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  return { DeleteManagedPrefixListRequest: compact({ PrefixListId: str(input.PrefixListId) }) };
+}
+
+/** responseElements of the prefix-list calls: the list as the answer shows it (the operation in progress). */
+export function prefixListResponseElements(action: string, requestId: string, prefixList: PrefixListElement): Record<string, unknown> {
+  return { [`${action}Response`]: { requestId, prefixList: compact({ ...prefixList }) } };
+}
+
+/** AssociateSecurityGroupVpc / DisassociateSecurityGroupVpc: request and answer. */
+export function groupVpcRequestParameters(action: string, input: Record<string, unknown>): Record<string, unknown> {
+  return { [`${action}Request`]: compact({ GroupId: str(input.GroupId), VpcId: str(input.VpcId) }) };
+}
+
+export function groupVpcResponseElements(action: string, requestId: string, state: string): Record<string, unknown> {
+  return { [`${action}Response`]: { requestId, state } };
+}
+
+const REDACTED = '<sensitiveDataRemoved>';
+
+function boolValue(v: unknown): { value: boolean } | undefined {
+  const raw = (v as Record<string, unknown> | undefined)?.Value;
+  return raw === undefined ? undefined : { value: String(raw).toLowerCase() === 'true' };
+}
+
+function strValue(v: unknown): { value: string } | undefined {
+  const raw = (v as Record<string, unknown> | undefined)?.Value;
+  return raw === undefined ? undefined : { value: String(raw) };
+}
+
+function groupSet(ids: unknown): Record<string, unknown> | undefined {
+  const list = asArray(ids as unknown[]).map(String);
+  return list.length ? { items: list.map((groupId) => ({ groupId })) } : undefined;
+}
+
+/** ModifyNetworkInterfaceAttribute: `networkInterfaceId` and the one attribute given (`groupSet` for SecurityGroupId.N). */
+export function modifyInterfaceRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  const attachment = input.Attachment as Record<string, unknown> | undefined;
+  return compact({
+    networkInterfaceId: str(input.NetworkInterfaceId),
+    groupSet: groupSet(input.SecurityGroupId),
+    sourceDestCheck: boolValue(input.SourceDestCheck),
+    description: strValue(input.Description),
+    attachment: attachment ? compact({
+      attachmentId: str(attachment.AttachmentId),
+      deleteOnTermination: attachment.DeleteOnTermination === undefined ? undefined : String(attachment.DeleteOnTermination) === 'true',
+    }) : undefined,
+  });
+}
+
+/**
+ * ModifyInstanceAttribute: `instanceId` and the attribute given: `groupSet` for GroupId.N, `{value}` objects for the
+ * others (booleans for the boolean attributes), `attribute` and a redacted `value` for the Attribute/Value form and
+ * userData redacted, as the real records show them (test/fixtures/cloudtrail-n/README.md).
+ */
+export function modifyInstanceRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
+  return compact({
+    instanceId: str(input.InstanceId),
+    groupSet: groupSet(input.GroupId),
+    instanceType: strValue(input.InstanceType),
+    kernel: strValue(input.Kernel),
+    ramdisk: strValue(input.Ramdisk),
+    userData: input.UserData === undefined ? undefined : REDACTED,
+    instanceInitiatedShutdownBehavior: strValue(input.InstanceInitiatedShutdownBehavior),
+    sriovNetSupport: strValue(input.SriovNetSupport),
+    disableApiTermination: boolValue(input.DisableApiTermination),
+    disableApiStop: boolValue(input.DisableApiStop),
+    sourceDestCheck: boolValue(input.SourceDestCheck),
+    ebsOptimized: boolValue(input.EbsOptimized),
+    enaSupport: boolValue(input.EnaSupport),
+    attribute: str(input.Attribute),
+    value: input.Value === undefined ? undefined : REDACTED,
+  });
+}

@@ -7,6 +7,7 @@ import { hexId, newUuid, regionState, type RegionState, type SecurityGroup, type
 import { KNOWN_REGIONS } from '../sim.js';
 import { emitCloudTrailEvent } from '../loop.js';
 import { captureGroup } from './config.js';
+import { assertPrefixListVisible, groupInUse, handleNetwork, NETWORK_OPERATIONS } from './ec2-network.js';
 import {
   authorizeRequestParameters, authorizeResponseElements, buildRecord, createSecurityGroupRequestParameters,
   createSecurityGroupResponseElements, modifyRequestParameters, modifyResponseElements, returnResponseElements,
@@ -49,6 +50,7 @@ export const ec2: Service = {
       case 'CreateTags': return createTags(ctx, req, rs);
       case 'DeleteTags': return deleteTags(ctx, req, rs);
       default:
+        if (NETWORK_OPERATIONS.has(req.operation)) return handleNetwork(ctx, req, rs);
         throw new SimError('InvalidAction', `The action ${req.operation} is not valid for this web service.`, 400);
     }
   },
@@ -56,26 +58,26 @@ export const ec2: Service = {
 
 // ---------------------------------------------------------------- input helpers
 
-function str(v: unknown): string | undefined {
+export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-function list<T = Input>(v: unknown): T[] {
+export function list<T = Input>(v: unknown): T[] {
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]) as T[];
 }
 
-function intParam(v: unknown, name: string): number | undefined {
+export function intParam(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = Number(v);
   if (!Number.isInteger(n)) throw new SimError('InvalidParameterValue', `Invalid value '${String(v)}' for ${name}`, 400);
   return n;
 }
 
-function missing(name: string): SimError {
+export function missing(name: string): SimError {
   return new SimError('MissingParameter', `The request must contain the parameter ${name}`, 400);
 }
 
-function groupArn(rs: RegionState, groupId: string): string {
+export function groupArn(rs: RegionState, groupId: string): string {
   return `arn:aws:ec2:${rs.region}:${rs.accountId}:security-group/${groupId}`;
 }
 
@@ -83,11 +85,11 @@ function ruleArn(rs: RegionState, ruleId: string): string {
   return `arn:aws:ec2:${rs.region}:${rs.accountId}:security-group-rule/${ruleId}`;
 }
 
-function tagSet(tags: Record<string, string>) {
+export function tagSet(tags: Record<string, string>) {
   return Object.entries(tags).map(([key, value]) => ({ key, value }));
 }
 
-function defaultVpc(rs: RegionState) {
+export function defaultVpc(rs: RegionState) {
   return [...rs.vpcs.values()].find((v) => v.isDefault);
 }
 
@@ -98,14 +100,14 @@ function globMatch(pattern: string, value: string): boolean {
   return new RegExp(`^${re}$`).test(value);
 }
 
-interface Filter { name: string; values: string[] }
+export interface Filter { name: string; values: string[] }
 
-function filters(input: Input): Filter[] {
+export function filters(input: Input): Filter[] {
   return list(input.Filter).map((f) => ({ name: String(f.Name ?? ''), values: list<string>(f.Value).map(String) }));
 }
 
 /** Filters AND together; the values of one filter OR together. `values` gives the candidate's values for a name. */
-function passes(fs: Filter[], values: (name: string) => string[] | undefined): boolean {
+export function passes(fs: Filter[], values: (name: string) => string[] | undefined): boolean {
   return fs.every((f) => {
     const have = values(f.name);
     if (have === undefined) throw new SimError('InvalidParameterValue', `The filter '${f.name}' is invalid`, 400);
@@ -113,7 +115,7 @@ function passes(fs: Filter[], values: (name: string) => string[] | undefined): b
   });
 }
 
-function tagFilterValues(name: string, tags: Record<string, string>): string[] | undefined {
+export function tagFilterValues(name: string, tags: Record<string, string>): string[] | undefined {
   if (name.startsWith('tag:')) {
     const v = tags[name.slice(4)];
     return v === undefined ? [] : [v];
@@ -124,7 +126,7 @@ function tagFilterValues(name: string, tags: Record<string, string>): string[] |
 }
 
 /** Offset pagination for Describe* calls: MaxResults 5..1000, NextToken opaque. */
-function paginate<T>(all: T[], input: Input, operation: string): { page: T[]; nextToken?: string } {
+export function paginate<T>(all: T[], input: Input, operation: string): { page: T[]; nextToken?: string } {
   const max = intParam(input.MaxResults, 'MaxResults');
   if (max !== undefined && (max < 5 || max > 1000)) {
     throw new SimError('InvalidParameterValue', `Value ( ${max} ) for parameter maxResults is invalid. Parameter must be between 5 and 1000.`, 400);
@@ -184,7 +186,7 @@ function notFound(groupId: string): SimError {
   return new SimError('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`, 400);
 }
 
-function getGroup(rs: RegionState, groupId: string): SecurityGroup {
+export function getGroup(rs: RegionState, groupId: string): SecurityGroup {
   if (!GROUP_ID.test(groupId)) {
     throw new SimError('InvalidGroupId.Malformed', `Invalid id: "${groupId}" (expecting "sg-...")`, 400);
   }
@@ -262,6 +264,8 @@ function deleteSecurityGroup(state: SimState, rs: RegionState, input: Input) {
       }
     }
   }
+  // a group on a network interface, or associated with another VPC, has dependents too
+  if (groupInUse(rs, sg.groupId)) throw new SimError('DependencyViolation', `resource ${sg.groupId} has a dependent object`, 400);
   rs.securityGroups.delete(sg.groupId);
   captureGroup(state, rs, sg.groupId);
   return { return: true, groupId: sg.groupId };
@@ -463,12 +467,12 @@ function ports(protocol: string, fromRaw: unknown, toRaw: unknown): [number, num
   return [-1, -1];
 }
 
-function validCidr4(c: string): boolean {
+export function validCidr4(c: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(c);
   return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
 }
 
-function validCidr6(c: string): boolean {
+export function validCidr6(c: string): boolean {
   const m = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(c);
   return !!m && m[1]!.includes(':') && Number(m[2]) <= 128 && (m[1]!.match(/::/g)?.length ?? 0) <= 1;
 }
@@ -477,7 +481,8 @@ function validCidr6(c: string): boolean {
  * The rules one call asks for: one per CIDR, IPv6 CIDR, prefix list and group pair, across all permissions.
  * Handles IpPermissions and the legacy top-level CidrIp/IpProtocol/FromPort/ToPort/SourceSecurityGroupName.
  */
-function requestedRules(rs: RegionState, sg: SecurityGroup, input: Input, egress: boolean): RuleSpec[] {
+function requestedRules(rs: RegionState, sg: SecurityGroup, input: Input, egress: boolean,
+  prefixListExists: (id: string) => void = () => undefined): RuleSpec[] {
   const perms = list(input.IpPermissions);
   const legacy = ['CidrIp', 'IpProtocol', 'FromPort', 'ToPort', 'SourceSecurityGroupName', 'SourceSecurityGroupOwnerId']
     .filter((k) => input[k] !== undefined);
@@ -530,6 +535,7 @@ function requestedRules(rs: RegionState, sg: SecurityGroup, input: Input, egress
     for (const r of list(p.PrefixListIds)) {
       const pl = String(r.PrefixListId ?? '');
       if (!/^pl-[0-9a-f]{8,17}$/.test(pl)) throw new SimError('InvalidPrefixListId.Malformed', `Invalid id: "${pl}" (expecting "pl-...")`, 400);
+      prefixListExists(pl);
       specs.push({ ...base, prefixListId: pl, description: str(r.Description) });
       peers++;
     }
@@ -544,7 +550,7 @@ function requestedRules(rs: RegionState, sg: SecurityGroup, input: Input, egress
   return specs;
 }
 
-function badCidr(cidr: string, param: string): SimError {
+export function badCidr(cidr: string, param: string): SimError {
   return new SimError('InvalidParameterValue', `Value (${cidr}) for parameter ${param} is invalid. This is not a valid CIDR block.`, 400);
 }
 
@@ -596,7 +602,7 @@ function newRule(state: SimState, sg: SecurityGroup, spec: RuleSpec, isEgress: b
   };
 }
 
-function trailCall(ctx: ServiceContext, req: SimRequest) {
+export function trailCall(ctx: ServiceContext, req: SimRequest) {
   const ua = req.headers['user-agent'];
   return {
     caller: req.caller,
@@ -613,7 +619,8 @@ function trailCall(ctx: ServiceContext, req: SimRequest) {
 function authorize(ctx: ServiceContext, req: SimRequest, rs: RegionState, egress: boolean) {
   const input = req.input;
   const sg = resolveGroup(rs, input, !egress);
-  const specs = requestedRules(rs, sg, input, egress);
+  // a rule may name a prefix list the account can see: its own, one shared with it, or AWS's
+  const specs = requestedRules(rs, sg, input, egress, (id) => assertPrefixListVisible(ctx.state, rs, id));
   // all or nothing: a rule that exists already, or is asked for twice, fails the whole call
   const existing = [...sg.rules.values()].filter((r) => r.isEgress === egress);
   specs.forEach((spec, i) => {
@@ -730,6 +737,7 @@ function modifyRules(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
       if (!validCidr6(cidr6)) throw badCidr(cidr6, 'CidrIpv6');
       spec.cidrIpv6 = cidr6.toLowerCase();
     } else if (pl) {
+      assertPrefixListVisible(ctx.state, rs, pl);
       spec.prefixListId = pl;
     } else if (ref) {
       spec.referencedGroup = { groupId: getGroup(rs, ref).groupId, userId: rs.accountId };

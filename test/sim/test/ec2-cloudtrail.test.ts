@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  authorizeRequestParameters, authorizeResponseElements, buildRecord, modifyRequestParameters, modifyResponseElements,
-  userIdentity,
+  authorizeRequestParameters, authorizeResponseElements, buildRecord, groupVpcRequestParameters, groupVpcResponseElements,
+  modifyInstanceRequestParameters, modifyInterfaceRequestParameters, modifyPrefixListRequestParameters, modifyRequestParameters,
+  modifyResponseElements, prefixListResponseElements, restorePrefixListRequestParameters, returnResponseElements, userIdentity,
+  type PrefixListElement,
 } from '../services/ec2-cloudtrail.js';
 import type { Caller } from '../types.js';
 import type { SecurityGroupRule } from '../state.js';
@@ -148,5 +150,66 @@ describe('EC2 CloudTrail records', () => {
     expect((two.ModifySecurityGroupRulesRequest as { SecurityGroupRule: { SecurityGroupRuleId: string; tag: number }[] }).SecurityGroupRule
       .map((u) => [u.SecurityGroupRuleId, u.tag])).toEqual([['sgr-1', 1], ['sgr-2', 2]]);
     expect(modifyResponseElements('req-9')).toEqual({ ModifySecurityGroupRulesResponse: { requestId: 'req-9', return: true } });
+  });
+});
+
+// The records of issue N's calls (test/fixtures/cloudtrail-n/): each builder, given the request as the EC2 Query
+// protocol decodes it (numbers arrive as strings), writes exactly the fixture's requestParameters and responseElements.
+describe('EC2 CloudTrail records of the calls that widen access without a rule (cloudtrail-n)', () => {
+  const N = path.resolve(import.meta.dirname, '../../fixtures/cloudtrail-n');
+  interface NEvent { detail: { requestParameters: Record<string, unknown>; responseElements: Record<string, Record<string, unknown>> } }
+  const event = (name: string) => (JSON.parse(readFileSync(path.join(N, name), 'utf8')) as NEvent).detail;
+  const pl = 'pl-0a1b2c3d4e5f60718';
+  const list = (state: string, version: number): PrefixListElement => ({
+    prefixListId: pl, addressFamily: 'IPv4', state, prefixListArn: `arn:aws:ec2:us-east-1:111122223333:prefix-list/${pl}`,
+    prefixListName: 'office-cidrs', maxEntries: 10, version, ownerId: '111122223333',
+  });
+  const requestIdOf = (d: NEvent['detail']) => Object.values(d.responseElements)[0]!.requestId as string;
+
+  it.each([
+    ['modify-managed-prefix-list.add.event.json', { PrefixListId: pl, CurrentVersion: '1', AddEntry: [{ Cidr: '0.0.0.0/0', Description: 'temporary' }] }, 1],
+    ['modify-managed-prefix-list.add-two.event.json', { PrefixListId: pl, CurrentVersion: '2', AddEntry: [{ Cidr: '203.0.113.0/24', Description: 'branch office' }, { Cidr: '198.51.100.0/24' }] }, 2],
+    ['modify-managed-prefix-list.remove.event.json', { PrefixListId: pl, CurrentVersion: '3', RemoveEntry: [{ Cidr: '198.51.100.0/24' }] }, 3],
+  ])('writes %s', (name, input, version) => {
+    const d = event(name);
+    expect(modifyPrefixListRequestParameters(input)).toEqual(d.requestParameters);
+    expect(prefixListResponseElements('ModifyManagedPrefixList', requestIdOf(d), list('modify-in-progress', version))).toEqual(d.responseElements);
+  });
+
+  it('writes RestoreManagedPrefixListVersion', () => {
+    const d = event('restore-managed-prefix-list-version.event.json');
+    expect(restorePrefixListRequestParameters({ PrefixListId: pl, PreviousVersion: '1', CurrentVersion: '4' })).toEqual(d.requestParameters);
+    expect(prefixListResponseElements('RestoreManagedPrefixListVersion', requestIdOf(d), list('restore-in-progress', 4))).toEqual(d.responseElements);
+  });
+
+  it.each([
+    ['associate-security-group-vpc.event.json', 'AssociateSecurityGroupVpc', 'associating'],
+    ['disassociate-security-group-vpc.event.json', 'DisassociateSecurityGroupVpc', 'disassociating'],
+  ])('writes %s', (name, action, state) => {
+    const d = event(name);
+    expect(groupVpcRequestParameters(action, { GroupId: 'sg-0f1e2d3c4b5a69788', VpcId: 'vpc-0123456789abcdef0' })).toEqual(d.requestParameters);
+    expect(groupVpcResponseElements(action, requestIdOf({ ...d, responseElements: d.responseElements }), state)).toEqual(d.responseElements);
+  });
+
+  it.each([
+    ['modify-network-interface-attribute.groups.event.json', modifyInterfaceRequestParameters,
+      { NetworkInterfaceId: 'eni-0a9b8c7d6e5f40312', SecurityGroupId: ['sg-0f1e2d3c4b5a69788', 'sg-01234abcd5678ef90'] }],
+    ['modify-instance-attribute.groups.event.json', modifyInstanceRequestParameters, { InstanceId: 'i-0123456789abcdef0', GroupId: ['sg-0f1e2d3c4b5a69788'] }],
+    ['modify-instance-attribute.instance-type.event.json', modifyInstanceRequestParameters, { InstanceId: 'i-0123456789abcdef0', InstanceType: { Value: 't3.large' } }],
+    ['modify-instance-attribute.attribute-value.event.json', modifyInstanceRequestParameters,
+      { InstanceId: 'i-0123456789abcdef0', Attribute: 'disableApiTermination', Value: 'true' }],
+  ] as const)('writes %s', (name, build, input) => {
+    const d = event(name);
+    expect(build(input)).toEqual(d.requestParameters);
+    expect(returnResponseElements(d.responseElements.requestId as unknown as string)).toEqual(d.responseElements);
+  });
+
+  it('writes the other attributes as CloudTrail does: booleans and strings under value, user data redacted', () => {
+    expect(modifyInterfaceRequestParameters({ NetworkInterfaceId: 'eni-1', SourceDestCheck: { Value: 'false' } }))
+      .toEqual({ networkInterfaceId: 'eni-1', sourceDestCheck: { value: false } });
+    expect(modifyInstanceRequestParameters({ InstanceId: 'i-1', DisableApiTermination: { Value: 'false' } }))
+      .toEqual({ instanceId: 'i-1', disableApiTermination: { value: false } });
+    expect(modifyInstanceRequestParameters({ InstanceId: 'i-1', UserData: { Value: 'IyEvYmluL3NoCg==' } }))
+      .toEqual({ instanceId: 'i-1', userData: '<sensitiveDataRemoved>' });
   });
 });

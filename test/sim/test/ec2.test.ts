@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand,
+  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateManagedPrefixListCommand, CreateSecurityGroupCommand, CreateTagsCommand,
   DeleteSecurityGroupCommand, DescribeRegionsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand,
   EC2Client, ModifySecurityGroupRulesCommand, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
   type SecurityGroupRule,
@@ -156,11 +156,13 @@ describe('AuthorizeSecurityGroupIngress/Egress', () => {
   it('makes one rule per CIDR, IPv6 CIDR, prefix list and group pair, across all permissions', async () => {
     const groupId = await newGroup(ec2, 'many');
     const peer = await newGroup(ec2, 'peer');
+    // a rule may name only a prefix list that exists for the account (test/sim/test/ec2-network.test.ts)
+    const pl = (await ec2.send(new CreateManagedPrefixListCommand({ PrefixListName: 'many', MaxEntries: 2, AddressFamily: 'IPv4' }))).PrefixList!.PrefixListId!;
     const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({
       GroupId: groupId,
       IpPermissions: [
         { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'ssh' }, { CidrIp: '10.0.0.0/8' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
-        { IpProtocol: '6', FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: 'pl-0123456789abcdef0' }], UserIdGroupPairs: [{ GroupId: peer }] },
+        { IpProtocol: '6', FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: pl }], UserIdGroupPairs: [{ GroupId: peer }] },
         { IpProtocol: '-1', UserIdGroupPairs: [{ UserId: '123456789012', GroupId: 'sg-0aaaaaaaaaaaaaaaa' }] },
       ],
     }));
@@ -170,7 +172,7 @@ describe('AuthorizeSecurityGroupIngress/Egress', () => {
     expect(new Set(rules.map((r) => r.SecurityGroupRuleId)).size).toBe(6);
     expect(rules.every((r) => r.GroupId === groupId && r.GroupOwnerId === member && r.IsEgress === false)).toBe(true);
     expect(rules.map((r) => r.CidrIpv4 ?? r.CidrIpv6 ?? r.PrefixListId ?? r.ReferencedGroupInfo?.GroupId)).toEqual(
-      ['0.0.0.0/0', '10.0.0.0/8', '::/0', 'pl-0123456789abcdef0', peer, 'sg-0aaaaaaaaaaaaaaaa']);
+      ['0.0.0.0/0', '10.0.0.0/8', '::/0', pl, peer, 'sg-0aaaaaaaaaaaaaaaa']);
     expect(rules[0]).toMatchObject({ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Description: 'ssh' });
     expect(rules[3]).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
     expect(rules[4]!.ReferencedGroupInfo).toEqual({ GroupId: peer, UserId: member });
