@@ -83,7 +83,7 @@ export function decisionLine(meta: EventMeta, d: Decision, context: LineContext 
     account: meta.account,
     region: meta.region,
     groupId: d.groupId,
-    vpcId: context.vpcId,
+    vpcId: d.vpcId ?? context.vpcId,
     direction: d.direction,
     ruleIds: d.ruleIds.slice(0, MAX_LOGGED_RULES),
     rules: all.slice(0, MAX_LOGGED_RULES),
