@@ -282,6 +282,13 @@ function parseSideDoor(name: string, rp: Obj, re: Obj): Change {
     const listed = isObj(response.prefixList) ? response.prefixList : {};
     const fromVersion = version(param(req, 'currentVersion'), 'requestParameters.currentVersion')
       ?? (param(listed, 'prefixListId') === prefixListId ? version(param(listed, 'version'), 'responseElements.prefixList.version') : undefined);
+    // a rename or a new MaxEntries makes no version: judged as an entry change it would be held to whatever version
+    // came next, someone else's change, and the renamer's principal would decide it. Only entry changes are judged.
+    const keys = Object.keys(req).map((k) => k.toLowerCase());
+    const entries = keys.some((k) => /^(add|remove)entr/.test(k));
+    if (name === 'ModifyManagedPrefixList' && !entries && keys.some((k) => k === 'prefixlistname' || k === 'maxentries')) {
+      return { kind: 'prefix-list', prefixListId, fromVersion, entries: false };
+    }
     return { kind: 'prefix-list', prefixListId, fromVersion };
   }
   if (name === 'AssociateSecurityGroupVpc') {

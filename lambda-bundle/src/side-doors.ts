@@ -58,6 +58,7 @@ export async function decidePrefixList(
   const { config, ec2 } = deps;
   const { prefixListId } = change;
   const base: Decision = { ...none, action: 'ignored', reason: '', prefixListId };
+  if (change.entries === false) return { ...base, reason: 'the call changes the name or the maximum entries, no entry (no new version)' };
   if (config.prefixLists.exempt.includes(prefixListId)) return { ...base, action: 'allowed', reason: `${prefixListId} is an exempt list (policy.prefixLists.exempt)` };
   let info;
   try {

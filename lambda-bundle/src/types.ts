@@ -58,7 +58,7 @@ export type Change =
    * ModifyManagedPrefixList / RestoreManagedPrefixListVersion: the list, and the version the request says it changed
    * (CurrentVersion; a pointer only: the entries are read from EC2 at that version and the next).
    */
-  | { kind: 'prefix-list'; groupId?: undefined; prefixListId: string; fromVersion?: number }
+  | { kind: 'prefix-list'; groupId?: undefined; prefixListId: string; fromVersion?: number; entries?: false }
   /** AssociateSecurityGroupVpc: the group and the VPC it was associated with (read back before anything is done) */
   | { kind: 'associate'; groupId: string; vpcId: string }
   /** ModifyNetworkInterfaceAttribute / ModifyInstanceAttribute with a group set: the interface's or instance's groups */

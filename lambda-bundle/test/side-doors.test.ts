@@ -176,6 +176,14 @@ describe('prefix lists: attacks', () => {
     expect(mutations(calm)).toEqual([]);
   });
 
+  it('a rename (no new version) is never held to the next version, someone else\'s change', async () => {
+    const ec2 = listWorld([V1, [...V1, '0.0.0.0/0']]);
+    const rename = envelope({ eventName: 'ModifyManagedPrefixList',
+      requestParameters: { ModifyManagedPrefixListRequest: { PrefixListId: PL, CurrentVersion: 1, PrefixListName: 'partners-2' } } });
+    expect((await run(rename, ec2)).decisions[0]).toMatchObject({ action: 'ignored', reason: expect.stringMatching(/no entry/) });
+    expect(ec2.calls).toEqual([]);
+  });
+
   it('a version the list never reached, or its first, restores nothing', async () => {
     const ec2 = listWorld([V1, [...V1, '0.0.0.0/0']]);
     expect((await run(modifyList(7, ['0.0.0.0/0']), ec2)).decisions[0]).toMatchObject({ action: 'ignored' });
