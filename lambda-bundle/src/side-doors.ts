@@ -159,7 +159,7 @@ async function openRules(deps: Deps, groupId: string): Promise<{ open: GroupRule
 }
 
 export async function decideAssociate(
-  change: Extract<Change, { kind: 'associate' }>, deps: Deps, principal: Principal, describe: Describe,
+  change: Extract<Change, { kind: 'associate' }>, deps: Deps, principal: Principal, describe: Describe, opts: EventOptions = {},
 ): Promise<Decision> {
   const { config, ec2 } = deps;
   const { groupId, vpcId } = change;
@@ -181,9 +181,16 @@ export async function decideAssociate(
   }
   if (!vpcInScope(config, vpcId)) return { ...base, action: 'allowed', reason: `${vpcId} is outside onlyVpcs` };
   const exempt = exemptReason(config, groupId, info);
-  if (exempt) return { ...base, action: 'allowed', reason: exempt };
-  if (config.onlyTag && info.tags[config.onlyTag.key] !== config.onlyTag.value) {
-    return { ...base, action: 'allowed', reason: `group lacks the tag ${config.onlyTag.key}=${config.onlyTag.value} (onlyTag)` };
+  const untagged = config.onlyTag && info.tags[config.onlyTag.key] !== config.onlyTag.value
+    ? `group lacks the tag ${config.onlyTag.key}=${config.onlyTag.value} (onlyTag)` : undefined;
+  const out = exempt ?? untagged;
+  if (out) {
+    // a tag anyone who may tag the group could have just changed: decided once the tag's own event has been (as rules are)
+    const byTag = !config.exemptGroups.includes(groupId);
+    if (byTag && opts.ageSeconds !== undefined && opts.ageSeconds < config.settleSeconds) {
+      throw new Hold(Math.ceil(config.settleSeconds - opts.ageSeconds), `${out}: decided once the group's tag events have been`);
+    }
+    return { ...base, action: 'allowed', reason: out };
   }
   if (!config.directions.includes('ingress')) return { ...base, reason: 'ingress is not protected (directions), and only ingress open to the world is judged' };
   let judged;
@@ -252,6 +259,6 @@ export async function decideAttach(
 
 export async function decideSideDoor(change: SideDoor, deps: Deps, principal: Principal, describe: Describe, opts: EventOptions): Promise<Decision[]> {
   if (change.kind === 'prefix-list') return [await decidePrefixList(change, deps, principal, opts)];
-  if (change.kind === 'associate') return [await decideAssociate(change, deps, principal, describe)];
+  if (change.kind === 'associate') return [await decideAssociate(change, deps, principal, describe, opts)];
   return decideAttach(change, deps, principal, describe);
 }

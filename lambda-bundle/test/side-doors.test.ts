@@ -265,6 +265,18 @@ describe('AssociateSecurityGroupVpc: the association read back, judged on the gr
     expect((await run(associate(OPEN), groupsWorld(), { ...ONLY, GUARDRAIL_EXEMPT_GROUPS: OPEN })).decisions[0]!.action).toBe('allowed');
   });
 
+  it('attack: an exempt tag put on a moment before the association is not taken at its word: the event is held until the tag settles', async () => {
+    const ec2 = groupsWorld();
+    ec2.groups.get(OPEN)!.tags = { 'guardrail:exempt': 'true' };
+    const deps: Deps = { config: config({ AWS_REGION: REGION, GUARDRAIL_SELF_ROLE_ARN: SELF, GUARDRAIL_EXEMPT_TAG: 'guardrail:exempt=true', ...ONLY }), ec2, log: () => undefined };
+    await expect(processEvent(associate(OPEN), deps, { ageSeconds: 2 })).rejects.toMatchObject({ name: 'Hold' });
+    expect(mutations(ec2)).toEqual([]);
+    // once settled, the tag (had guardrail not taken it off) decides
+    expect((await processEvent(associate(OPEN), deps, { ageSeconds: 31 })).decisions[0]!.action).toBe('allowed');
+    ec2.groups.get(OPEN)!.tags = {};
+    expect((await processEvent(associate(OPEN), deps, { ageSeconds: 31 })).decisions[0]!.action).toBe('reverted');
+  });
+
   it('an approved open rule does not count', async () => {
     const approval: Approval = { id: 'ap-2', groupId: OPEN, approver: 'bob', expiresAt: Date.now() / 1000 + 60, revoked: false,
       rules: [{ direction: 'ingress', protocol: 'tcp', fromPort: 22, toPort: 22, source: '0.0.0.0/0' }] };
