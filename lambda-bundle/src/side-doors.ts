@@ -111,6 +111,9 @@ export async function decidePrefixList(
       approvalId: approval?.id, approver: approval?.approver, expiresAt: approval ? new Date(approval.expiresAt * 1000).toISOString() : undefined };
   }
   const what = `version ${after} added ${rest.join(', ')}, which no policy allows`;
+  // a restore takes the whole version back: entries that were allowed or approved go with it, and are named
+  const kept = added.filter((c) => !rest.includes(c));
+  if (kept.length > 0 && config.mode !== 'monitor') notes.push(`the restore also takes out ${kept.join(', ')}, which were allowed: add them again on their own`);
   const note = notes.length ? `; ${notes.join('; ')}` : '';
   if (config.mode === 'monitor') return { ...d, action: 'monitored', reason: `monitor mode: ${what}; not restored${note}` };
   if (after !== info.version) {

@@ -77,6 +77,13 @@ describe('prefix lists: judged on the entries of the version the call made and t
     expect((await run(modifyList(1, ['192.168.0.0/16']), ec2b, { GUARDRAIL_PREFIX_LIST_CIDRS: '10.0.0.0/8' })).decisions[0]!.action).toBe('restored');
   });
 
+  it('one entry not allowed takes the whole version back, and the reason names the allowed entries it took out', async () => {
+    const ec2 = listWorld([V1, [...V1, '10.9.0.0/16', '0.0.0.0/0']]);
+    const r = await run(modifyList(1, ['10.9.0.0/16', '0.0.0.0/0']), ec2, { GUARDRAIL_PREFIX_LIST_CIDRS: '10.0.0.0/8' });
+    expect(r.decisions[0]).toMatchObject({ action: 'restored', entriesAdded: ['10.9.0.0/16', '0.0.0.0/0'] });
+    expect(r.decisions[0]!.reason).toMatch(/added 0\.0\.0\.0\/0, which no policy allows.*also takes out 10\.9\.0\.0\/16/);
+  });
+
   it('by default every added entry is judged, private or not (as every added rule is); removals are never undone', async () => {
     expect((await run(modifyList(1, ['10.9.0.0/16']), listWorld([V1, [...V1, '10.9.0.0/16']]))).decisions[0]!.action).toBe('restored');
     const ec2 = listWorld([V1, ['10.1.0.0/16']]);
