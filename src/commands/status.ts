@@ -78,6 +78,7 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
       + `${s.configurationDiffers ? `, ${s.configurationDiffers} with another configuration` : ''})`
       + `${s.removed ? ` · ${s.removed} removed by guardrail remove` : ''}`
       + `${s.pendingReverts ? ` · ${s.pendingReverts} event(s) not undone in dead-letter queues: guardrail retry` : ''}`
+      + `${s.targetsWithSharedPrefixLists ? ` · ${s.targetsWithSharedPrefixLists} target(s) use ${s.sharedPrefixLists} prefix list(s) owned by other accounts (above)` : ''}`
       + `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`);
     for (const n of notes) io.stdout.write(`  ${n}\n`);
     const differs = configurationHint(report);

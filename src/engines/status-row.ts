@@ -15,6 +15,7 @@ import type { ProtectionCounts, ProtectionVerdicts } from '../protection/verdict
 import type { DriftedResource, DriftState } from '../stack/inspect-stack.js';
 import { isDeploySuccess } from '../stack/stack-status.js';
 import { codeReferences, type CodeReferences } from './code-reference.js';
+import type { SharedPrefixList } from './shared-prefix-lists.js';
 
 export interface StatusRow extends Place {
   stackName: string;
@@ -61,6 +62,13 @@ export interface StatusRow extends Place {
   /** approved rules still present after their approval lapsed, or with a forged approval tag */
   lapsedApprovedRules?: number | null;
   approvalsError?: string;
+  /**
+   * prefix lists owned by other accounts (shared through AWS RAM) that the target's rules reference: they change in
+   * their owners' accounts, where guardrail here sees no event. Information, not a finding (shared-prefix-lists.ts).
+   * null when not deployed, or when they could not be read (then `sharedPrefixListsError` says why)
+   */
+  sharedPrefixLists?: SharedPrefixList[] | null;
+  sharedPrefixListsError?: string;
   /** stacksets: the instance's status and detailed status in the stack set */
   instanceStatus?: string | null;
   detailedStatus?: string | null;
@@ -92,6 +100,9 @@ export interface StatusSummary extends ProtectionCounts {
   /** targets with events waiting in their dead-letter queue, and those events in total */
   targetsWithPendingReverts: number;
   pendingReverts: number;
+  /** targets whose rules reference prefix lists owned by other accounts, and how many such lists there are */
+  targetsWithSharedPrefixLists: number;
+  sharedPrefixLists: number;
   excludedAccounts: number;
 }
 
@@ -101,7 +112,7 @@ export function baseRow(t: Place, stackName: string, approvals: boolean): Status
     account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
     version: 'missing', code: 'unknown', rule: 'unknown', pendingReverts: null, drift: 'NOT_CHECKED', driftedResources: [],
     notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
-    approvals: approvals ? 0 : null, lapsedApprovedRules: approvals ? 0 : null,
+    approvals: approvals ? 0 : null, lapsedApprovedRules: approvals ? 0 : null, sharedPrefixLists: null,
   };
 }
 
@@ -228,7 +239,10 @@ export function summariseStatus(rows: readonly StatusRow[], excludedAccounts: nu
     removed: count((r) => r.removed !== undefined),
     missing: count((r) => r.version === 'missing' && !r.error && !r.removed), failed: count((r) => r.error !== null),
     targetsWithPendingReverts: count((r) => (r.pendingReverts ?? 0) > 0),
-    pendingReverts: rows.reduce((n, r) => n + (r.pendingReverts ?? 0), 0), excludedAccounts,
+    pendingReverts: rows.reduce((n, r) => n + (r.pendingReverts ?? 0), 0),
+    targetsWithSharedPrefixLists: count((r) => (r.sharedPrefixLists?.length ?? 0) > 0),
+    sharedPrefixLists: new Set(rows.flatMap((r) => (r.sharedPrefixLists ?? []).map((l) => l.id))).size,
+    excludedAccounts,
     protected: accounts('protected'), protectionOutdated: accounts('outdated'), unprotected: accounts('unprotected'),
   };
 }

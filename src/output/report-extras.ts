@@ -1,8 +1,9 @@
-// Sections that appear only when their data exists: protection (the SCP state per account) and approvals (active
-// approvals per target). They read optional fields of the status rows, so work that adds those fields shows here
+// Sections that appear only when their data exists: protection (the SCP state per account), approvals (active
+// approvals per target) and prefix lists owned by other accounts that targets' rules use. They read optional fields of the status rows, so work that adds those fields shows here
 // without changes.
 import type { ReportStatusRow } from '../report/gather.js';
 import { html, type Html } from './html.js';
+import { sharedPrefixListText } from '../engines/shared-prefix-lists.js';
 
 /** The SCP applies to an account, not to a region: one row per account (the first row of each account says it). */
 export function protectionSection(rows: ReportStatusRow[]): Html {
@@ -26,4 +27,13 @@ export function approvalsSection(rows: ReportStatusRow[]): Html {
   const total = active.reduce((n, r) => n + r.approvals!, 0);
   return html`<section id="approvals"><h2>Approvals</h2><p>${total} active approval(s) in ${active.length} target(s).</p>
 ${active.length > 0 ? html`<table><thead><tr><th>Account</th><th>Region</th><th>Active</th></tr></thead><tbody>${active.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td class="num">${r.approvals}</td></tr>`)}</tbody></table>` : ''}</section>`;
+}
+
+/** Prefix lists owned by other accounts that a target's rules use: they change where guardrail here sees no event. */
+export function sharedPrefixListsSection(rows: ReportStatusRow[]): Html {
+  const using = rows.filter((r) => (r.sharedPrefixLists?.length ?? 0) > 0);
+  if (using.length === 0) return html``;
+  return html`<section id="shared-prefix-lists"><h2>Prefix lists owned by other accounts</h2>
+<p>They change in their owner's account, where guardrail in these targets sees no event: watch them there.</p>
+<table><thead><tr><th>Account</th><th>Region</th><th>Prefix lists</th></tr></thead><tbody>${using.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.region}</td><td>${r.sharedPrefixLists!.map(sharedPrefixListText).join('; ')}</td></tr>`)}</tbody></table></section>`;
 }

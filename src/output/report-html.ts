@@ -3,7 +3,7 @@
 import type { ReportData } from '../report/gather.js';
 import { html, trusted, type Html } from './html.js';
 import { activitySection } from './report-activity.js';
-import { approvalsSection, protectionSection } from './report-extras.js';
+import { approvalsSection, sharedPrefixListsSection, protectionSection } from './report-extras.js';
 import { matrixSection, unhealthySection } from './report-matrix.js';
 
 const CSS = `
@@ -55,6 +55,7 @@ ${summaryCards(d)}</header>
 ${unhealthySection(d.status.targets)}
 ${protectionSection(d.status.targets)}
 ${approvalsSection(d.status.targets)}
+${sharedPrefixListsSection(d.status.targets)}
 ${activitySection(d.activity)}</main>
 <footer>Written by guardrail ${d.version}. This page runs no script and loads nothing from the network.</footer>
 </body></html>

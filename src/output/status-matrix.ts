@@ -3,6 +3,7 @@
 // until the screen is full, and counts the rest (`--all` lists every account; JSON always has every row).
 import { Chalk } from 'chalk';
 import type { StatusRow } from '../engines/direct/status.js';
+import { sharedPrefixListText } from '../engines/shared-prefix-lists.js';
 
 export interface MatrixOptions {
   /** the terminal's height: healthy accounts beyond it are counted, not listed; undefined lists every account */
@@ -67,7 +68,29 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
       }
     }
   }
+  lines.push(...sharedListLines(rows, chalk));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The prefix lists other accounts share into targets whose rules use them: not a fault of the target (it stays
+ * healthy), but changes guardrail cannot see from there. Targets that could not be checked are counted by reason.
+ */
+function sharedListLines(rows: StatusRow[], chalk: InstanceType<typeof Chalk>): string[] {
+  const using = rows.filter((r) => (r.sharedPrefixLists?.length ?? 0) > 0);
+  const unread = new Map<string, StatusRow[]>();
+  for (const r of rows) if (r.sharedPrefixListsError) unread.set(r.sharedPrefixListsError, [...(unread.get(r.sharedPrefixListsError) ?? []), r]);
+  if (using.length === 0 && unread.size === 0) return [];
+  const lines = ['', chalk.bold('Prefix lists owned by other accounts (they change in the owner\'s account; guardrail here sees no event of it):')];
+  for (const r of using) {
+    lines.push(`  ${r.accountName || r.account} (${r.account})/${r.region}: ${r.sharedPrefixLists!.map(sharedPrefixListText).join('; ')}`);
+  }
+  for (const [reason, rs] of unread) {
+    const first = rs[0]!;
+    lines.push(chalk.dim(`  ${rs.length === 1 ? `${first.accountName || first.account} (${first.account})/${first.region}` : `${rs.length} targets`}:`
+      + ` not checked (${reason})`));
+  }
+  return lines;
 }
 
 /**

@@ -57,3 +57,34 @@ describe('pending reverts', () => {
     expect([healthKind(pending), healthKind(both)]).toEqual(['pending', 'tampered']);
   });
 });
+
+describe('prefix lists owned by other accounts', () => {
+  const partners = { id: 'pl-0a1b2c3d4e5f60718', name: 'partners', owner: '999999999999', groups: ['sg-0aaaaaaaaaaaaaaaa'] };
+
+  it('are information, not a finding: the target stays healthy, and the summary counts targets and distinct lists', () => {
+    const using = deployed('111111111111', { sharedPrefixLists: [partners] });
+    const also = deployed('222222222222', { sharedPrefixLists: [partners, { ...partners, id: 'pl-0ffffffffffffffff', name: '' }] });
+    const unread = deployed('333333333333', { sharedPrefixLists: null, sharedPrefixListsError: 'UnauthorizedOperation (HTTP 403)' });
+    expect([using.healthy, also.healthy, unread.healthy]).toEqual([true, true, true]);
+    expect(summariseStatus([using, also, unread, deployed('444444444444', { sharedPrefixLists: [] })], 0))
+      .toMatchObject({ healthy: 4, targetsWithSharedPrefixLists: 2, sharedPrefixLists: 2 });
+    expect(baseRow({ account: '1', accountName: 'a', region: 'us-east-1' }, 'guardrail', false).sharedPrefixLists).toBeNull();
+  });
+
+  it('the matrix lists them per target below the cells, with owner and groups; unreadable targets by reason', () => {
+    const text = statusMatrix([
+      deployed('111111111111', { sharedPrefixLists: [partners] }),
+      deployed('222222222222', { sharedPrefixLists: [{ ...partners, name: '' }] }),
+      deployed('333333333333', { sharedPrefixLists: null, sharedPrefixListsError: 'UnauthorizedOperation (HTTP 403)' }),
+      deployed('444444444444', { sharedPrefixLists: null, sharedPrefixListsError: 'UnauthorizedOperation (HTTP 403)' }),
+      deployed('555555555555', { sharedPrefixLists: [] }),
+    ], false);
+    expect(text).toContain('Prefix lists owned by other accounts');
+    expect(text).toContain('acct-111 (111111111111)/us-east-1: pl-0a1b2c3d4e5f60718 (partners, owned by 999999999999) in sg-0aaaaaaaaaaaaaaaa');
+    expect(text).toContain('acct-222 (222222222222)/us-east-1: pl-0a1b2c3d4e5f60718 (owned by 999999999999) in sg-0aaaaaaaaaaaaaaaa');
+    expect(text).toContain('2 targets: not checked (UnauthorizedOperation (HTTP 403))');
+    expect(text).not.toContain('555555555555)/us-east-1');
+    expect(text).not.toContain('Unhealthy:');
+    expect(statusMatrix([deployed('555555555555', { sharedPrefixLists: [] })], false)).not.toContain('Prefix lists owned by other accounts');
+  });
+});

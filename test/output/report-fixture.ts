@@ -49,7 +49,8 @@ export function reportFixture(opts: { accounts: number; lines: number; names?: (
     status: {
       engine: 'direct', notes: [], version: 'f58eba0977853193', settingsDigest: '0123456789abcdef', codeSha256: 'PbFWUF4ff7', codeReference: 'local bundle', targets: rows, excluded: [], interrupted: false,
       summary: { targets: rows.length, healthy, unhealthy: rows.length - healthy, drifted: 1, outdated: 0, configurationDiffers: 0, removed: 0, missing: 0, failed: 0,
-        targetsWithPendingReverts: 0, pendingReverts: 0, excludedAccounts: 0, protected: 0, protectionOutdated: 0, unprotected: 0 },
+        targetsWithPendingReverts: 0, pendingReverts: 0, targetsWithSharedPrefixLists: 0, sharedPrefixLists: 0, excludedAccounts: 0, protected: 0,
+        protectionOutdated: 0, unprotected: 0 },
       protectionError: null,
     },
     activity: {

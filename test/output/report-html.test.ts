@@ -57,6 +57,14 @@ describe('the page', () => {
     expect(rich).toContain('id="approvals"');
     expect(rich).toMatch(/\d+ active approval\(s\)/);
   });
+  it('lists the prefix lists owned by other accounts that targets use, only when there are some, escaped', () => {
+    expect(reportHtml(reportFixture({ accounts: 3, lines: 3 }))).not.toContain('id="shared-prefix-lists"');
+    const page = reportHtml(reportFixture({ accounts: 2, lines: 0, extraRow: {
+      sharedPrefixLists: [{ id: 'pl-0a1b2c3d4e5f60718', name: '<partners>', owner: '999999999999', groups: ['sg-0aaaaaaaaaaaaaaaa'] }] } }));
+    expect(page).toContain('id="shared-prefix-lists"');
+    expect(page).toContain('pl-0a1b2c3d4e5f60718 (&lt;partners&gt;, owned by 999999999999) in sg-0aaaaaaaaaaaaaaaa');
+    expect(page).not.toContain('<partners>');
+  });
   it('draws every account below 500, and only accounts with a problem at 500 and more', () => {
     const small = reportHtml(reportFixture({ accounts: 40, lines: 0 }));
     expect(small.match(/<th scope="row">/g)).toHaveLength(40);

@@ -15,6 +15,7 @@ import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../../ap
 import { protectionVerdicts, type ProtectionVerdicts } from '../../protection/verdicts.js';
 import { deletedAfter } from '../../stack/remove-stack.js';
 import { removedMarkers, type RemovedMarkers } from '../removed-marker.js';
+import { sharedPrefixLists } from '../shared-prefix-lists.js';
 import { baseRow, statusOutcome, StatusJudge, summariseStatus, type StatusRow, type StatusSummary } from '../status-row.js';
 
 export type { StatusRow, StatusSummary };
@@ -96,7 +97,10 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   };
 }
 
-/** One target's row, from its stack, function, rule, dead-letter queue and approvals (read-only, but drift detection). Never throws. */
+/**
+ * One target's row, from its stack, function, rule, dead-letter queue, approvals and the prefix lists other accounts
+ * share into it (read-only, but drift detection). Never throws.
+ */
 async function inspectTarget(
   input: StatusInput, target: Target, version: string, timer: PollTimer, approvalIndexP: Promise<ApprovalIndex | null>,
   markers: RemovedMarkers,
@@ -121,7 +125,9 @@ async function inspectTarget(
     });
     if (i.deployed) {
       const c = session.clients(target.account, target.region, target.role);
-      Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes));
+      const [approvals, shared] = await Promise.all([approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes),
+        sharedPrefixLists(c, target.account)]);
+      Object.assign(row, approvals, shared);
     } else {
       const at = await markers(target.account, target.region);
       const late = at && await deletedAfter(session.clients(target.account, target.region, target.role).cloudformation, config.stackName, at);

@@ -17,6 +17,7 @@ import { protectionVerdicts } from '../../protection/verdicts.js';
 import { removedMarkers, type RemovedMarkers } from '../removed-marker.js';
 import { baseRow, statusOutcome, StatusJudge, summariseStatus, type StatusRow } from '../status-row.js';
 import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../../approvals/status-columns.js';
+import { sharedPrefixLists } from '../shared-prefix-lists.js';
 import { checkDelegatedAdmin } from './access.js';
 import { adminClient } from './deploy.js';
 import { splitTargets } from './split-targets.js';
@@ -138,7 +139,11 @@ async function inspectInstance(input: StatusInput, a: TargetAccount, region: str
         version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated', drift: driftOf(inst),
         pendingReverts: i.pendingReverts, ...(i.pendingRevertsError ? { pendingRevertsError: i.pendingRevertsError } : {}) });
       if (row.drift === 'DRIFTED') row.driftedResources = await resourceDrifts(c.cloudformation, inst.StackId);
-      if (i.deployed) Object.assign(row, await approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes));
+      if (i.deployed) {
+        const [approvals, shared] = await Promise.all([
+          approvalColumns(approvalIndex, c, { account: a.id, region }, input.config.approvals.sweepMinutes), sharedPrefixLists(c, a.id)]);
+        Object.assign(row, approvals, shared);
+      }
     } catch (err) {
       row.error = describeError(err);
     }

@@ -7,7 +7,7 @@
 // of test/fixtures/cloudtrail-n/.
 import { SimError, type ServiceContext, type SimRequest } from '../types.js';
 import {
-  regionState, type Instance, type ManagedPrefixList, type NetworkInterface, type PrefixListEntry, type RegionState,
+  type Instance, type ManagedPrefixList, type NetworkInterface, type PrefixListEntry, type RegionState,
   type SecurityGroup, type SecurityGroupVpcAssociation, type SimState, type Subnet, type Vpc,
 } from '../state.js';
 import { emitCloudTrailEvent } from '../loop.js';
@@ -528,10 +528,7 @@ export function sharePrefixList(state: SimState, owner: string, region: string, 
   if (consumer === owner) throw new Error('a list cannot be shared with its owner');
   if (!state.org.accounts.has(consumer)) throw new Error(`no account ${consumer}`);
   l.sharedWith = l.sharedWith.filter((a) => a !== consumer);
-  if (shared) {
-    l.sharedWith.push(consumer);
-    regionState(state, consumer, region);
-  }
+  if (shared) l.sharedWith.push(consumer);
   return l;
 }
 
