@@ -2,8 +2,8 @@
 // without a rule change. A customer-managed prefix list referenced by a rule gets 0.0.0.0/0 (restored to the version
 // before, same list id, `restored`) and an allowed entry (kept); a group open to the world from a VPC outside
 // onlyVpcs is associated into a protected one (disassociated); an open exempt group is put on an interface (reported
-// and notified, nothing changed). Then the same with monitor mode and onAssociate report: kept and reported. One
-// account, one deploy and one update; the simulator's clock runs the loop, nothing sleeps.
+// and notified, nothing changed). Then onAssociate report and monitor mode: kept and reported. One account, one
+// deploy and two updates; the simulator's clock runs the loop, nothing sleeps.
 import {
   AssociateSecurityGroupVpcCommand, AuthorizeSecurityGroupIngressCommand, CreateManagedPrefixListCommand, CreateNetworkInterfaceCommand,
   CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeManagedPrefixListsCommand, DescribeNetworkInterfacesCommand,
@@ -132,17 +132,21 @@ describe('the side doors (issue N)', () => {
     expect(fresh.some((m) => m.message.includes(ids.eni) && m.message.includes(ids.exemptOpen)), JSON.stringify(fresh)).toBe(true);
   });
 
-  it('with monitor mode and onAssociate report: the open entry and the association are kept and reported', async () => {
-    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: ids.eni, Groups: [ids.referencing] }));
-    await deploy('mode: monitor, onAssociate: report, ');
-    await addEntry('0.0.0.0/0');
+  it('with onAssociate report, the open group\'s association is kept and reported', async () => {
+    await deploy('onAssociate: report, ');
     await ec2.send(new AssociateSecurityGroupVpcCommand({ GroupId: ids.openOutside, VpcId: ids.protectedVpc }));
     await whenLoopIdle(e.sim.state, 30_000);
-    expect(await entries()).toContain('0.0.0.0/0');
     expect(await associations(ids.openOutside)).toEqual([ids.protectedVpc]);
-    const lines = await decisions();
-    expect(lines.find((d) => d.action === 'monitored' && d.prefixListId === ids.list)).toMatchObject({ entriesAdded: ['0.0.0.0/0'] });
-    expect(lines.filter((d) => d.eventName === 'AssociateSecurityGroupVpc').map((d) => d.action)).toContain('monitored');
+    const line = (await decisions()).find((d) => d.eventName === 'AssociateSecurityGroupVpc' && d.action === 'monitored');
+    expect(line?.reason).toMatch(/^onAssociate=report: /);
     await ec2.send(new DisassociateSecurityGroupVpcCommand({ GroupId: ids.openOutside, VpcId: ids.protectedVpc }));
+  });
+
+  it('in monitor mode, 0.0.0.0/0 added to the list is kept and reported', async () => {
+    await deploy('mode: monitor, ');
+    await addEntry('0.0.0.0/0');
+    await whenLoopIdle(e.sim.state, 30_000);
+    expect(await entries()).toContain('0.0.0.0/0');
+    expect((await decisions()).find((d) => d.action === 'monitored' && d.prefixListId === ids.list)).toMatchObject({ entriesAdded: ['0.0.0.0/0'] });
   });
 });
