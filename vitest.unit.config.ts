@@ -22,6 +22,8 @@ export const CLI_TIER = [
   'test/e2e/errors.test.ts',
   'test/e2e/failed-revert.test.ts',
   'test/e2e/restore-modified.test.ts',
+  'test/e2e/shared-prefix-lists.test.ts',
+  'test/e2e/side-doors.test.ts',
   'test/e2e/faults-kill.test.ts',
   'test/e2e/faults-soak.test.ts',
   'test/e2e/faults.test.ts',

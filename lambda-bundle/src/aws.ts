@@ -1,6 +1,8 @@
 // The ports, implemented with the AWS SDK v3 clients (which the Lambda runtime provides).
 import {
-  CreateTagsCommand, DeleteTagsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, ModifySecurityGroupRulesCommand,
+  CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, DescribeManagedPrefixListsCommand, DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupVpcAssociationsCommand, DisassociateSecurityGroupVpcCommand, GetManagedPrefixListEntriesCommand,
+  RestoreManagedPrefixListVersionCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, ModifySecurityGroupRulesCommand,
   RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand, type EC2Client, type IpPermission, type SecurityGroupRule,
   type SecurityGroupRuleRequest,
 } from '@aws-sdk/client-ec2';
@@ -9,7 +11,7 @@ import {
   ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { errorCode, protocol } from './revert.js';
-import type { DeadLetter, Ec2Port, Permission, RuleDefinition, RuleInfo, SnsPort, SqsPort, TaggedRule } from './types.js';
+import type { DeadLetter, Ec2Port, InterfaceInfo, Permission, RuleDefinition, RuleInfo, SnsPort, SqsPort, TaggedRule } from './types.js';
 
 function toWire(p: Permission): IpPermission {
   const wire: IpPermission = { IpProtocol: p.ipProtocol };
@@ -98,6 +100,55 @@ export function ec2Port(client: EC2Client): Ec2Port {
         GroupId: groupId,
         SecurityGroupRules: rules.map((r) => ({ SecurityGroupRuleId: r.ruleId, SecurityGroupRule: ruleRequest(r.definition) })),
       }));
+    },
+    async describePrefixList(prefixListId) {
+      try {
+        const out = await client.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [prefixListId] }));
+        const l = out.PrefixLists?.find((x) => x.PrefixListId === prefixListId);
+        if (!l) return undefined;
+        return { prefixListId, ownerId: l.OwnerId ?? '', version: l.Version ?? 0, state: l.State ?? '' };
+      } catch (err) {
+        if (errorCode(err) === 'InvalidPrefixListID.NotFound' || errorCode(err) === 'InvalidPrefixListId.NotFound') return undefined;
+        throw err;
+      }
+    },
+    async prefixListEntries(PrefixListId, TargetVersion) {
+      const cidrs: string[] = [];
+      let NextToken: string | undefined;
+      do {
+        const out = await client.send(new GetManagedPrefixListEntriesCommand({ PrefixListId, TargetVersion, NextToken }));
+        for (const e of out.Entries ?? []) if (e.Cidr) cidrs.push(e.Cidr);
+        NextToken = out.NextToken;
+      } while (NextToken);
+      return cidrs;
+    },
+    async restorePrefixList(PrefixListId, PreviousVersion, CurrentVersion) {
+      await client.send(new RestoreManagedPrefixListVersionCommand({ PrefixListId, PreviousVersion, CurrentVersion }));
+    },
+    async groupVpcAssociations(groupId) {
+      const out: { vpcId: string; state: string }[] = [];
+      let NextToken: string | undefined;
+      do {
+        const page = await client.send(new DescribeSecurityGroupVpcAssociationsCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }], NextToken }));
+        for (const a of page.SecurityGroupVpcAssociations ?? []) if (a.VpcId && a.GroupId === groupId) out.push({ vpcId: a.VpcId, state: a.State ?? '' });
+        NextToken = page.NextToken;
+      } while (NextToken);
+      return out;
+    },
+    async disassociateGroupVpc(GroupId, VpcId) {
+      await client.send(new DisassociateSecurityGroupVpcCommand({ GroupId, VpcId }));
+    },
+    async interfaces({ networkInterfaceId, instanceId }) {
+      const one = (e: { NetworkInterfaceId?: string; VpcId?: string; Groups?: { GroupId?: string }[] }): InterfaceInfo[] => (e.NetworkInterfaceId
+        ? [{ networkInterfaceId: e.NetworkInterfaceId, vpcId: e.VpcId, groupIds: (e.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])) }]
+        : []);
+      if (networkInterfaceId) {
+        const out = await client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [networkInterfaceId] }));
+        return (out.NetworkInterfaces ?? []).flatMap(one);
+      }
+      const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId ?? ''] }));
+      return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.InstanceId === instanceId)
+        .flatMap((i) => (i.NetworkInterfaces ?? []).flatMap(one));
     },
   };
 }

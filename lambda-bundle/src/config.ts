@@ -90,6 +90,7 @@ export function loadConfig(env: Env): Config {
   const allowPrincipals = list(env.GUARDRAIL_ALLOW_PRINCIPALS);
   // patterns that name only a session or federated name never match (decide.ts); say so on every invocation
   for (const w of allowPrincipals.map(principalPatternProblem)) if (w) warnings.push(w);
+  for (const w of list(env.GUARDRAIL_PREFIX_LIST_PRINCIPALS).map(principalPatternProblem)) if (w) warnings.push(`prefix lists: ${w}`);
   return {
     mode,
     allowPrincipals,
@@ -112,6 +113,12 @@ export function loadConfig(env: Env): Config {
     settleSeconds: whole('GUARDRAIL_SETTLE_SECONDS', env.GUARDRAIL_SETTLE_SECONDS, 30, 900, warnings),
     graceMinutes: whole('GUARDRAIL_LOOKUP_GRACE_MINUTES', env.GUARDRAIL_LOOKUP_GRACE_MINUTES, 60, 720, warnings),
     account: /^arn:[\w-]+:iam::(\d{12}):/.exec(self ?? '')?.[1],
+    prefixLists: {
+      principals: list(env.GUARDRAIL_PREFIX_LIST_PRINCIPALS),
+      cidrs: list(env.GUARDRAIL_PREFIX_LIST_CIDRS),
+      exempt: list(env.GUARDRAIL_PREFIX_LIST_EXEMPT),
+    },
+    onAssociate: choice('GUARDRAIL_ON_ASSOCIATE', env.GUARDRAIL_ON_ASSOCIATE, ['revert', 'report'] as const, warnings),
     warnings,
   };
 }

@@ -83,7 +83,11 @@ export function needsGroupInfo(config: Config): boolean {
   return config.exemptTag !== undefined || config.onlyTag !== undefined || config.onlyVpcs.length > 0;
 }
 
-/** Reason the group is outside guardrail's reach, or undefined. `info` is undefined when the group is gone. */
+/** Whether the group's own VPC or one it is associated with is in onlyVpcs. */
+export function outsideVpcsIn(config: Config, info: GroupInfo): boolean {
+  return [info.vpcId, ...(info.associatedVpcs ?? [])].some((v) => v !== undefined && config.onlyVpcs.includes(v));
+}
+
 /**
  * Why the group is outside guardrail's reach, and whether that rests only on its tags (the exempt tag there, or the
  * onlyTag missing), which anyone who may tag the group could have just changed. Undefined: in reach.
@@ -95,8 +99,10 @@ export function groupOutOfScope(config: Config, groupId: string, info: GroupInfo
   if (exemptTag && info.tags[exemptTag.key] === exemptTag.value) {
     return { reason: `group carries the exempt tag ${exemptTag.key}=${exemptTag.value}`, byTag: true };
   }
-  if (config.onlyVpcs.length > 0 && !(info.vpcId && config.onlyVpcs.includes(info.vpcId))) {
-    return { reason: `group's VPC ${info.vpcId ?? '(none)'} is outside onlyVpcs`, byTag: false };
+  // a group is in every VPC it is associated with (AssociateSecurityGroupVpc): any of them in onlyVpcs brings it in
+  if (config.onlyVpcs.length > 0 && !outsideVpcsIn(config, info)) {
+    const others = info.associatedVpcs?.length ? ` and its associated VPCs ${info.associatedVpcs.join(',')} are` : ' is';
+    return { reason: `group's VPC ${info.vpcId ?? '(none)'}${others} outside onlyVpcs`, byTag: false };
   }
   if (onlyTag && info.tags[onlyTag.key] !== onlyTag.value) {
     return { reason: `group lacks the tag ${onlyTag.key}=${onlyTag.value} (onlyTag)`, byTag: true };

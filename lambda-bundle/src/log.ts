@@ -43,7 +43,7 @@ const pair = (userId: string | undefined, group: string): string => (userId ? `$
 
 /** The rules of the change that this decision is about. */
 export function rulesOf(change: Change | undefined, d: Decision): LoggedRule[] {
-  if (!change || change.kind === 'tags') return [];
+  if (!change || change.kind === 'tags' || change.kind === 'prefix-list' || change.kind === 'associate' || change.kind === 'attach') return [];
   if (change.kind === 'permissions') {
     return change.permissions.flatMap((p) => [...p.ipRanges, ...p.ipv6Ranges, ...p.prefixListIds,
       ...p.groups.map((g) => pair(g.userId, g.groupId ?? g.groupName ?? 'unknown'))]
@@ -83,7 +83,7 @@ export function decisionLine(meta: EventMeta, d: Decision, context: LineContext 
     account: meta.account,
     region: meta.region,
     groupId: d.groupId,
-    vpcId: context.vpcId,
+    vpcId: d.vpcId ?? context.vpcId,
     direction: d.direction,
     ruleIds: d.ruleIds.slice(0, MAX_LOGGED_RULES),
     rules: all.slice(0, MAX_LOGGED_RULES),
@@ -103,6 +103,15 @@ export function decisionLine(meta: EventMeta, d: Decision, context: LineContext 
     // a modified rule: the definition it had before (restored, when the action is `restored`) and the one it was given
     before: d.before ? loggedDefinition(d.before) : undefined,
     after: d.after ? loggedDefinition(d.after) : undefined,
+    // the side doors (issue N): a prefix list's change (its versions and the entries added and removed), an
+    // association's VPC (vpcId above), an attachment's interface or instance
+    prefixListId: d.prefixListId,
+    versionBefore: d.versionBefore,
+    versionAfter: d.versionAfter,
+    entriesAdded: d.entriesAdded?.slice(0, MAX_LOGGED_RULES),
+    entriesRemoved: d.entriesRemoved?.slice(0, MAX_LOGGED_RULES),
+    networkInterfaceId: d.networkInterfaceId,
+    instanceId: d.instanceId,
   };
   if (JSON.stringify(line).length > MAX_LINE_CHARS) {
     line.rulesOmitted = Math.max(all.length, d.ruleIds.length);

@@ -29,6 +29,9 @@ function permissionLines(p: Permission, direction: string): string[] {
 export function changeLines(change: Change): string[] {
   if (change.kind === 'rule-ids') return change.rules.map((r) => ruleLine({ ...r, isEgress: change.direction === 'egress' }, `${change.direction} `));
   if (change.kind === 'modify') return change.rules.map((r) => ruleLine(r, 'modified to '));
+  if (change.kind === 'prefix-list') return [`prefix list ${change.prefixListId} changed${change.fromVersion ? ` from version ${change.fromVersion}` : ''}`];
+  if (change.kind === 'associate') return [`${change.groupId} associated with ${change.vpcId}`];
+  if (change.kind === 'attach') return [`${change.groupIds.join(', ') || 'no group'} set on ${change.networkInterfaceId ?? change.instanceId}`];
   if (change.kind === 'tags') return change.resources.map((r) => `${change.op === 'create' ? 'tagged' : 'untagged'} ${r}: ${change.tags.map((t) => (t.value === undefined ? t.key : `${t.key}=${t.value}`)).join(', ')}`);
   return change.permissions.flatMap((p) => permissionLines(p, change.direction));
 }
@@ -58,7 +61,7 @@ export function buildNotification(
   // approved, expired and forged decisions carry the approval (id, approver, expiry) in their reason and the JSON below
   const headline = has('refused') ? 'REFUSED an unproven input' : has('failed') ? 'FAILED to revert' : has('reverted') || has('expired') || has('forged') ? 'reverted'
     : has('restored') ? 'restored' : has('approved') ? 'kept (approved)' : has('monitored') ? 'saw (not reverted)' : 'allowed';
-  const groups = [...new Set(acted.map((d) => d.groupId ?? '?'))].join(',');
+  const groups = [...new Set(acted.map((d) => d.groupId ?? d.prefixListId ?? '?'))].join(',');
   const who = principal.arn ?? principal.roleArn ?? 'unknown principal';
   const subject = subjectLine(`guardrail ${headline} ${result.eventName ?? 'change'} ${groups} ${result.account ?? ''} ${result.region ?? ''}`);
   const message = [
@@ -70,7 +73,7 @@ export function buildNotification(
     'What:',
     ...clip(change ? changeLines(change) : []).map((l) => `  - ${l}`),
     'Done:',
-    ...clip(acted.map((d) => `${d.groupId ?? '?'} ${d.direction ?? ''} ${d.ruleIds.join(',')}: ${d.action} (${d.reason})`)).map((l) => `  - ${l}`),
+    ...clip(acted.map((d) => `${d.groupId ?? d.prefixListId ?? '?'} ${d.direction ?? ''} ${d.ruleIds.join(',')}: ${d.action} (${d.reason})`)).map((l) => `  - ${l}`),
     '',
     JSON.stringify({ principal: who, ...result }),
   ].join('\n');

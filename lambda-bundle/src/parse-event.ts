@@ -241,6 +241,86 @@ function principalOf(v: unknown): Principal {
   return { arn, roleArn, type: str(v.type, 64), invokedBy: str(v.invokedBy, 256) };
 }
 
+// ---- the side doors (issue N): calls that widen access without touching a rule ----------------------------------
+// CloudTrail records the EC2 query API's parameters in lower camel case (groupId, networkInterfaceId,
+// groupSet.items[].groupId), and some newer calls wrapped in a `<Name>Request` object with the API's own PascalCase
+// names (ModifySecurityGroupRules does). Both are read, by name, case-insensitively; nothing else is guessed. The
+// event only points at a list, group or interface: what is decided is read back from EC2.
+const PREFIX_LIST_ID = PREFIX_LIST;
+const VPC = /^vpc-[0-9a-z]{1,32}$/;
+const ENI = /^eni-[0-9a-z]{1,32}$/;
+const INSTANCE = /^i-[0-9a-z]{1,32}$/;
+
+/** The request's parameters: the `<Name>Request` wrapper's when CloudTrail used one, else the top level. */
+function requestOf(name: string, rp: Obj): Obj {
+  const wrapped = rp[`${name}Request`];
+  return isObj(wrapped) ? wrapped : rp;
+}
+
+/** A parameter by name, whatever its case (groupId, GroupId). */
+function param(o: Obj, name: string): unknown {
+  const lower = name.toLowerCase();
+  const key = Object.keys(o).find((k) => k.toLowerCase() === lower);
+  return key === undefined ? undefined : o[key];
+}
+
+function version(v: unknown, what: string): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,12}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) fail(`${what} is not a version number`);
+  return n;
+}
+
+function parseSideDoor(name: string, rp: Obj, re: Obj): Change {
+  const req = requestOf(name, rp);
+  if (name === 'ModifyManagedPrefixList' || name === 'RestoreManagedPrefixListVersion') {
+    const prefixListId = id(param(req, 'prefixListId'), PREFIX_LIST_ID, 'requestParameters.prefixListId');
+    // CurrentVersion is optional in ModifyManagedPrefixList; the response shows the list as the call found it (the
+    // old version, *-in-progress), so either names the version before the change
+    const wrapped = re[`${name}Response`];
+    const response = isObj(wrapped) ? wrapped : re;
+    const listed = isObj(response.prefixList) ? response.prefixList : {};
+    const fromVersion = version(param(req, 'currentVersion'), 'requestParameters.currentVersion')
+      ?? (param(listed, 'prefixListId') === prefixListId ? version(param(listed, 'version'), 'responseElements.prefixList.version') : undefined);
+    // a rename or a new MaxEntries makes no version: judged as an entry change it would be held to whatever version
+    // came next, someone else's change, and the renamer's principal would decide it. Only entry changes are judged.
+    const keys = Object.keys(req).map((k) => k.toLowerCase());
+    const entries = keys.some((k) => /^(add|remove)entr/.test(k));
+    if (name === 'ModifyManagedPrefixList' && !entries && keys.some((k) => k === 'prefixlistname' || k === 'maxentries')) {
+      return { kind: 'prefix-list', prefixListId, fromVersion, entries: false };
+    }
+    return { kind: 'prefix-list', prefixListId, fromVersion };
+  }
+  if (name === 'AssociateSecurityGroupVpc') {
+    return {
+      kind: 'associate',
+      groupId: id(param(req, 'groupId'), GROUP_ID, 'requestParameters.groupId'),
+      vpcId: id(param(req, 'vpcId'), VPC, 'requestParameters.vpcId'),
+    };
+  }
+  // ModifyNetworkInterfaceAttribute / ModifyInstanceAttribute: only a group set attaches groups
+  const set = param(req, 'groupSet') ?? param(req, 'groupId');
+  const groupIds = capped(typeof set === 'string' ? [set] : items(set, 'requestParameters.groupSet'), 'groups').map((g, i) =>
+    id(isObj(g) ? param(g, 'groupId') : g, GROUP_ID, `groupSet[${i}].groupId`));
+  if (name === 'ModifyNetworkInterfaceAttribute') {
+    return { kind: 'attach', groupIds, networkInterfaceId: id(param(req, 'networkInterfaceId'), ENI, 'requestParameters.networkInterfaceId') };
+  }
+  return { kind: 'attach', groupIds, instanceId: id(param(req, 'instanceId'), INSTANCE, 'requestParameters.instanceId') };
+}
+
+const SIDE_DOORS = new Set(['ModifyManagedPrefixList', 'RestoreManagedPrefixListVersion', 'AssociateSecurityGroupVpc',
+  'ModifyNetworkInterfaceAttribute', 'ModifyInstanceAttribute']);
+
+/** An attribute call that sets no group set (sourceDestCheck, instanceType, …): nothing guardrail guards. */
+function attachesNoGroup(name: string, rp: Obj): boolean {
+  if (name !== 'ModifyNetworkInterfaceAttribute' && name !== 'ModifyInstanceAttribute') return false;
+  const req = requestOf(name, rp);
+  const none = param(req, 'groupSet') === undefined && param(req, 'groupId') === undefined;
+  // Attribute=groupSet with a Value names groups in a form guardrail does not read: a failure to report, not a pass
+  if (none && `${shown(param(req, 'attribute'), 40)}`.toLowerCase().includes('groupset')) throw new Unreadable(`${name} sets groupSet through Attribute/Value`);
+  return none;
+}
+
 const GUARDED: Record<string, Direction | null> = {
   AuthorizeSecurityGroupIngress: 'ingress',
   AuthorizeSecurityGroupEgress: 'egress',
@@ -298,7 +378,7 @@ export function parseEvent(event: unknown): ParsedEvent {
     }
     if (/^Revoke/.test(name)) return ignore(`a revoke call (${name})`);
     if (record.readOnly === true || /^(Describe|Get|List)/.test(name)) return ignore(`a read-only call (${name})`);
-    if (!(name in GUARDED) && !TAGGING.has(name)) return ignore(`not a guarded call (${name})`);
+    if (!(name in GUARDED) && !TAGGING.has(name) && !SIDE_DOORS.has(name)) return ignore(`not a guarded call (${name})`);
     if (envelope !== undefined && envelope.source !== undefined && envelope.source !== 'aws.ec2') {
       return ignore(`not an EC2 event (source ${shown(envelope.source, 100)})`);
     }
@@ -310,6 +390,10 @@ export function parseEvent(event: unknown): ParsedEvent {
     }
     // a truncated response loses the rule ids: the rules are then looked up by the request's values
     const re = isObj(record.responseElements) && record.responseElements.omitted !== true ? record.responseElements : {};
+    if (SIDE_DOORS.has(name)) {
+      if (attachesNoGroup(name, rp)) return ignore(`${name} sets no group set`);
+      return { ok: true, meta: { ...meta, eventName: name as EventName }, origin, principal: principalOf(record.userIdentity), change: parseSideDoor(name, rp, re) };
+    }
     if (re._return === false) return ignore('the call returned false');
     const modifyResponse = isObj(re.ModifySecurityGroupRulesResponse) ? re.ModifySecurityGroupRulesResponse : {};
     if (modifyResponse.return === false) return ignore('the call returned false');

@@ -9,7 +9,8 @@ import { parseEvent } from './parse-event.js';
 import { decideModify, definitionOf, type ModifyUnit } from './modify.js';
 import { errorCode, isTransient, revokePermissions, revokeRuleIds, ruleMatches, type Outcome } from './revert.js';
 import { remember, type RecordedHow, type RecordsPort } from './rule-records.js';
-import { groupScope } from './scope.js';
+import { associatedVpcs, groupScope } from './scope.js';
+import { decideSideDoor } from './side-doors.js';
 import { decideTags } from './tags.js';
 import { accessOf } from './wider.js';
 import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, ParsedEvent, Principal, Result, RuleInfo, SnsPort, SqsPort } from './types.js';
@@ -89,7 +90,10 @@ async function resolveGroupId(ec2: Ec2Port, groupId: string | undefined, groupNa
   }
 }
 
-async function plan(change: Change, ec2: Ec2Port, lookup: boolean): Promise<Planned> {
+/** The changes decided rule by rule (the side doors are decided in side-doors.ts). */
+type RuleChange = Exclude<Change, { kind: 'prefix-list' | 'associate' | 'attach' }>;
+
+async function plan(change: RuleChange, ec2: Ec2Port, lookup: boolean): Promise<Planned> {
   const settled: Decision[] = [];
   if (change.kind === 'tags') return { units: [], settled };
   if (change.kind === 'modify') {
@@ -221,7 +225,7 @@ async function decideUnit(
   const pattern = allowedPattern(config, principal);
   if (pattern) return kept({ ...base, action: 'allowed', reason: `caller matches allowed principal ${pattern}` }, 'allowed');
 
-  const scope = await groupScope(config, unit.groupId, describe);
+  const scope = await groupScope(config, unit.groupId, describe, associatedVpcs(ec2));
   if (scope?.byTag && opts.ageSeconds !== undefined && opts.ageSeconds < config.settleSeconds) {
     throw new Hold(Math.ceil(config.settleSeconds - opts.ageSeconds), `${scope.reason}: decided once the group's tag events have been`);
   }
@@ -286,6 +290,8 @@ export async function processEvent(event: unknown, deps: Deps, opts: EventOption
     } else if (parsed.change.kind === 'tags') {
       decisions = await decideTags(deps.config, deps.ec2, principal, parsed.change, opts.current === true);
       if (decisions.length === 0) decisions = [{ groupId: parsed.change.groupId ?? null, ruleIds: [], direction: null, action: 'ignored', reason: 'touches no scope tag' }];
+    } else if (parsed.change.kind === 'prefix-list' || parsed.change.kind === 'associate' || parsed.change.kind === 'attach') {
+      decisions = await decideSideDoor(parsed.change, deps, principal, groupCache(deps.ec2, vpcs), opts);
     } else {
       const { units, settled } = await plan(parsed.change, deps.ec2, deps.approvals !== undefined && deps.config.mode === 'enforce');
       const describe = groupCache(deps.ec2, vpcs);
@@ -305,7 +311,7 @@ export async function report(result: Result, deps: Deps, context: LineContext = 
   const log = deps.log ?? consoleSink;
   const { decisions } = result;
   const { principal = {}, change } = context;
-  for (const d of decisions) log(decisionLine(result, d, { ...context, vpcId: vpcs?.get(d.groupId ?? '') }));
+  for (const d of decisions) log(decisionLine(result, d, { ...context, vpcId: d.vpcId ?? vpcs?.get(d.groupId ?? '') }));
   for (const w of deps.config.warnings) log({ level: 'warn', eventId: result.eventId, message: `configuration: ${w}` });
 
   const topic = deps.config.notifyTopicArn;

@@ -11,7 +11,7 @@ import { loggedRule, type LineContext } from './log.js';
 import { groupCache, report, type Deps } from './process-event.js';
 import { isGone, isTransient, errorCode, revokeRuleIds } from './revert.js';
 import { shown } from './shown.js';
-import { groupScope } from './scope.js';
+import { associatedVpcs, groupScope } from './scope.js';
 import type { Decision, GroupInfo, GroupRule, Result } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -42,7 +42,7 @@ async function checkKept(
   if (!why) return undefined;
   const forget = () => a.store.forget(a.account, a.region, k.ruleId);
   const ignored = directionIgnoreReason(deps.config, k.direction);
-  const scope = ignored ? { action: 'ignored' as const, reason: ignored } : await groupScope(deps.config, k.groupId, describe);
+  const scope = ignored ? { action: 'ignored' as const, reason: ignored } : await groupScope(deps.config, k.groupId, describe, associatedVpcs(deps.ec2));
   if (scope) {
     // not guardrail's to revoke (any more): the record goes, so the next sweep does not say it again
     if (scope.action !== 'failed') await forget();

@@ -4,7 +4,11 @@ export type Direction = 'ingress' | 'egress';
 export type Action = 'reverted' | 'restored' | 'allowed' | 'monitored' | 'ignored' | 'failed' | 'approved' | 'expired' | 'forged'
   | 'refused';
 export type EventName = 'AuthorizeSecurityGroupIngress' | 'AuthorizeSecurityGroupEgress' | 'ModifySecurityGroupRules'
-  | 'CreateTags' | 'DeleteTags' | 'CreateSecurityGroup';
+  | 'CreateTags' | 'DeleteTags' | 'CreateSecurityGroup' | SideDoorName;
+
+/** The calls that widen access without touching a rule (issue N): prefix lists, VPC associations, attachments. */
+export type SideDoorName = 'ModifyManagedPrefixList' | 'RestoreManagedPrefixListVersion' | 'AssociateSecurityGroupVpc'
+  | 'ModifyNetworkInterfaceAttribute' | 'ModifyInstanceAttribute';
 
 /** One permission of an Authorize request, normalised from CloudTrail's camelCase `items` form. */
 export interface Permission {
@@ -49,7 +53,16 @@ export type Change =
   | { kind: 'permissions'; direction: Direction; groupId?: string; groupName?: string; permissions: Permission[] }
   | { kind: 'modify'; groupId: string; rules: RuleValues[] }
   /** CreateTags/DeleteTags (and CreateSecurityGroup's tags) that touch a guardrail:* key or a configured scope key */
-  | { kind: 'tags'; op: 'create' | 'delete'; resources: string[]; tags: { key: string; value?: string }[]; groupId?: string; all?: boolean };
+  | { kind: 'tags'; op: 'create' | 'delete'; resources: string[]; tags: { key: string; value?: string }[]; groupId?: string; all?: boolean }
+  /**
+   * ModifyManagedPrefixList / RestoreManagedPrefixListVersion: the list, and the version the request says it changed
+   * (CurrentVersion; a pointer only: the entries are read from EC2 at that version and the next).
+   */
+  | { kind: 'prefix-list'; groupId?: undefined; prefixListId: string; fromVersion?: number; entries?: false }
+  /** AssociateSecurityGroupVpc: the group and the VPC it was associated with (read back before anything is done) */
+  | { kind: 'associate'; groupId: string; vpcId: string }
+  /** ModifyNetworkInterfaceAttribute / ModifyInstanceAttribute with a group set: the interface's or instance's groups */
+  | { kind: 'attach'; groupId?: undefined; groupIds: string[]; networkInterfaceId?: string; instanceId?: string };
 
 export interface EventMeta {
   eventId: string | null;
@@ -84,6 +97,16 @@ export interface Decision {
   /** a modified rule: its previous definition (guardrail's record or AWS Config's) and the one EC2 holds now */
   before?: RuleDefinition;
   after?: RuleDefinition;
+  /** a prefix-list change: the list, its versions before and after, and the entries the change added and removed */
+  prefixListId?: string;
+  versionBefore?: number;
+  versionAfter?: number;
+  entriesAdded?: string[];
+  entriesRemoved?: string[];
+  /** an association (the VPC the group was associated with) or an attachment (the interface's VPC) */
+  vpcId?: string;
+  networkInterfaceId?: string;
+  instanceId?: string;
 }
 
 export interface Result extends EventMeta {
@@ -122,6 +145,10 @@ export interface Config {
   graceMinutes: number;
   /** The account the function runs in (from its own role ARN). */
   account?: string;
+  /** Customer-managed prefix lists of this account: who may change them, what may be added, which lists are exempt. */
+  prefixLists: { principals: string[]; cidrs: string[]; exempt: string[] };
+  /** AssociateSecurityGroupVpc of a group open to the world into an in-scope VPC: disassociate it, or only report it */
+  onAssociate: 'revert' | 'report';
   /** Configuration problems, reported in every decision's log line but never fatal. */
   warnings: string[];
 }
@@ -130,6 +157,8 @@ export interface GroupInfo {
   groupId: string;
   vpcId?: string;
   tags: Record<string, string>;
+  /** the other VPCs the group is associated with (AssociateSecurityGroupVpc), when the scope check needed them */
+  associatedVpcs?: string[];
 }
 
 /**
@@ -188,6 +217,31 @@ export interface Ec2Port {
   revoke(request: RevokeRequest): Promise<{ unknownPermissions: number }>;
   /** ModifySecurityGroupRules: each rule keeps its id, tags and direction, and gets the definition given. */
   modifyRules(groupId: string, rules: { ruleId: string; definition: RuleDefinition }[]): Promise<void>;
+  /** DescribeManagedPrefixLists by id; undefined when there is no such list. */
+  describePrefixList(prefixListId: string): Promise<PrefixListInfo | undefined>;
+  /** GetManagedPrefixListEntries at a version (every page): the CIDRs. */
+  prefixListEntries(prefixListId: string, version: number): Promise<string[]>;
+  /** RestoreManagedPrefixListVersion: fails when the list is no longer at currentVersion. */
+  restorePrefixList(prefixListId: string, previousVersion: number, currentVersion: number): Promise<void>;
+  /** DescribeSecurityGroupVpcAssociations filtered by group id. */
+  groupVpcAssociations(groupId: string): Promise<{ vpcId: string; state: string }[]>;
+  disassociateGroupVpc(groupId: string, vpcId: string): Promise<void>;
+  /** DescribeNetworkInterfaces by id, or DescribeInstances' interfaces of an instance: each one's VPC and groups. */
+  interfaces(query: { networkInterfaceId?: string; instanceId?: string }): Promise<InterfaceInfo[]>;
+}
+
+export interface PrefixListInfo {
+  prefixListId: string;
+  /** the owning account, or "AWS" for an AWS-managed list */
+  ownerId: string;
+  version: number;
+  state: string;
+}
+
+export interface InterfaceInfo {
+  networkInterfaceId: string;
+  vpcId?: string;
+  groupIds: string[];
 }
 
 /** A message the function received from its own dead-letter queue: SQS's fields, every one still untrusted text. */

@@ -56,9 +56,11 @@ describe('loadConfig', () => {
       GUARDRAIL_MODE: 'MONITOR', GUARDRAIL_ON_MODIFY: 'alert', GUARDRAIL_DIRECTIONS: 'egress', GUARDRAIL_ALLOW_PRINCIPALS: ' a , b ,',
       GUARDRAIL_EXEMPT_TAG: 'k=v=w', GUARDRAIL_EXEMPT_GROUPS: 'sg-1,sg-2', GUARDRAIL_ONLY_VPCS: 'vpc-1', GUARDRAIL_ONLY_TAG: 'env=prod',
       GUARDRAIL_NOTIFY_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:t', GUARDRAIL_SELF_ROLE_ARN: 'arn:aws:iam::1:role/r', AWS_REGION: 'eu-west-1',
-      GUARDRAIL_ON_MODIFY_UNKNOWN: 'revoke-if-wider-than-before-unknown',
+      GUARDRAIL_ON_MODIFY_UNKNOWN: 'revoke-if-wider-than-before-unknown', GUARDRAIL_PREFIX_LIST_PRINCIPALS: 'arn:aws:iam::1:role/Net',
+      GUARDRAIL_PREFIX_LIST_CIDRS: '10.0.0.0/8, fd00::/8', GUARDRAIL_PREFIX_LIST_EXEMPT: 'pl-1', GUARDRAIL_ON_ASSOCIATE: 'report',
     });
     expect(c).toEqual({
+      prefixLists: { principals: ['arn:aws:iam::1:role/Net'], cidrs: ['10.0.0.0/8', 'fd00::/8'], exempt: ['pl-1'] }, onAssociate: 'report',
       mode: 'monitor', onModify: 'alert', onModifyUnknown: 'revoke-if-wider-than-before-unknown', directions: ['egress'], rulesTable: undefined, allowPrincipals: ['a', 'b'], exemptTag: { key: 'k', value: 'v=w' },
       exemptGroups: ['sg-1', 'sg-2'], onlyVpcs: ['vpc-1'], onlyTag: { key: 'env', value: 'prod' }, notifyTopicArn: 'arn:aws:sns:us-east-1:1:t',
       selfRoleArn: 'arn:aws:iam::1:role/r', region: 'eu-west-1', warnings: [], account: undefined, approvals: undefined, queue: undefined,

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
-import type { Config, Ec2Port, GroupInfo, GroupRule, Permission, RevokeRequest, RuleDefinition, RuleInfo, SnsPort, TaggedRule } from '../src/types.js';
+import type { Config, Ec2Port, GroupInfo, InterfaceInfo, PrefixListInfo, GroupRule, Permission, RevokeRequest, RuleDefinition, RuleInfo, SnsPort, TaggedRule } from '../src/types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/cloudtrail', import.meta.url));
 
@@ -175,6 +175,61 @@ export class FakeEc2 implements Ec2Port {
         refGroup: d.referencedGroupId, refUser: d.referencedUserId, description: d.description,
       });
     });
+  }
+
+  // ---- prefix lists with versions, VPC associations, interfaces (issue N) ----
+  /** each list's versions: versions[0] is version 1's entries */
+  prefixLists = new Map<string, { ownerId: string; state: string; versions: string[][] }>();
+  associations = new Map<string, { vpcId: string; state: string }[]>();
+  enis = new Map<string, InterfaceInfo & { instanceId?: string }>();
+  restores: { prefixListId: string; previous: number; current: number }[] = [];
+  disassociations: { groupId: string; vpcId: string }[] = [];
+
+  addPrefixList(id: string, versions: string[][], ownerId = ACCOUNT): void {
+    this.prefixLists.set(id, { ownerId, state: 'modify-complete', versions });
+  }
+
+  async describePrefixList(prefixListId: string): Promise<PrefixListInfo | undefined> {
+    this.calls.push({ op: 'describePrefixList', input: prefixListId });
+    const l = this.prefixLists.get(prefixListId);
+    return l ? { prefixListId, ownerId: l.ownerId, version: l.versions.length, state: l.state } : undefined;
+  }
+
+  async prefixListEntries(prefixListId: string, version: number): Promise<string[]> {
+    this.calls.push({ op: 'prefixListEntries', input: { prefixListId, version } });
+    const v = this.prefixLists.get(prefixListId)?.versions[version - 1];
+    if (!v) throw new AwsError('InvalidPrefixListVersion', `no version ${version} of ${prefixListId}`);
+    return [...v];
+  }
+
+  async restorePrefixList(prefixListId: string, previous: number, current: number): Promise<void> {
+    this.calls.push({ op: 'restorePrefixList', input: { prefixListId, previous, current } });
+    const l = this.prefixLists.get(prefixListId);
+    if (!l) throw new AwsError('InvalidPrefixListID.NotFound');
+    if (current !== l.versions.length) throw new AwsError('PrefixListVersionMismatch', 'The prefix list has a newer version');
+    const old = l.versions[previous - 1];
+    if (!old) throw new AwsError('InvalidPrefixListVersion');
+    this.restores.push({ prefixListId, previous, current });
+    l.versions.push([...old]);
+  }
+
+  async groupVpcAssociations(groupId: string): Promise<{ vpcId: string; state: string }[]> {
+    this.calls.push({ op: 'groupVpcAssociations', input: groupId });
+    return (this.associations.get(groupId) ?? []).map((a) => ({ ...a }));
+  }
+
+  async disassociateGroupVpc(groupId: string, vpcId: string): Promise<void> {
+    this.calls.push({ op: 'disassociateGroupVpc', input: { groupId, vpcId } });
+    const list = this.associations.get(groupId) ?? [];
+    if (!list.some((a) => a.vpcId === vpcId)) throw new AwsError('InvalidGroupId.Malformed', 'not associated');
+    this.disassociations.push({ groupId, vpcId });
+    this.associations.set(groupId, list.filter((a) => a.vpcId !== vpcId));
+  }
+
+  async interfaces(q: { networkInterfaceId?: string; instanceId?: string }): Promise<InterfaceInfo[]> {
+    this.calls.push({ op: 'interfaces', input: q });
+    return [...this.enis.values()].filter((e) => (q.networkInterfaceId ? e.networkInterfaceId === q.networkInterfaceId : e.instanceId === q.instanceId))
+      .map((e) => ({ networkInterfaceId: e.networkInterfaceId, vpcId: e.vpcId, groupIds: [...e.groupIds] }));
   }
 }
 

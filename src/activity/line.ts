@@ -33,6 +33,14 @@ export interface ActivityRow {
   /** a modified rule: the definition it had before (restored to, when the action is `restored`) and the one it was given */
   before?: ActivityDefinition;
   after?: ActivityDefinition;
+  /** the side doors (issue N): a prefix list's change, and the interface or instance of an attachment */
+  prefixListId?: string;
+  versionBefore?: number;
+  versionAfter?: number;
+  entriesAdded?: string[];
+  entriesRemoved?: string[];
+  networkInterfaceId?: string;
+  instanceId?: string;
 }
 
 export interface ActivityDefinition {
@@ -99,7 +107,40 @@ export function parseDecisionLine(message: string, timestamp: number, target: { 
     sourceIPAddress: text(o.sourceIPAddress, 256), userAgent: text(o.userAgent, 1024), action,
     reason: text(o.reason, 1024) ?? '', approvalId: text(o.approvalId, 128),
     ...withDefinitions(definition(o.before), definition(o.after)),
+    ...sideDoor(o),
   };
+}
+
+const version = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 ? v : undefined);
+const cidrs = (v: unknown): string[] | undefined => (Array.isArray(v)
+  ? v.slice(0, 100).flatMap((c) => { const t = text(c, 64); return t ? [t] : []; })
+  : undefined);
+
+/** The side doors' fields, each checked and bounded, and left out when absent. */
+function sideDoor(o: Record<string, unknown>): Partial<ActivityRow> {
+  const out: Partial<ActivityRow> = {
+    prefixListId: text(o.prefixListId, 64) ?? undefined,
+    versionBefore: version(o.versionBefore),
+    versionAfter: version(o.versionAfter),
+    entriesAdded: cidrs(o.entriesAdded),
+    entriesRemoved: cidrs(o.entriesRemoved),
+    networkInterfaceId: text(o.networkInterfaceId, 64) ?? undefined,
+    instanceId: text(o.instanceId, 64) ?? undefined,
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined));
+}
+
+/** What a side-door row changed, in one cell: `v1→v2 +0.0.0.0/0 -10.2.0.0/16`, `on eni-… (i-…)`; else undefined. */
+export function sideDoorText(r: ActivityRow): string | undefined {
+  if (r.prefixListId) {
+    const versions = r.versionBefore !== undefined && r.versionAfter !== undefined ? `v${r.versionBefore}→v${r.versionAfter} ` : '';
+    const entries = [...(r.entriesAdded ?? []).map((c) => `+${c}`), ...(r.entriesRemoved ?? []).map((c) => `-${c}`)].join(' ');
+    return `${versions}${entries}`.trim() || r.prefixListId;
+  }
+  if (r.networkInterfaceId || r.instanceId) {
+    return `on ${r.networkInterfaceId ?? r.instanceId}${r.networkInterfaceId && r.instanceId ? ` (${r.instanceId})` : ''}`;
+  }
+  return undefined;
 }
 
 const withDefinitions = (before?: ActivityDefinition, after?: ActivityDefinition) =>

@@ -54,7 +54,22 @@ async function checkGroup(req: ApproveRequest): Promise<number> {
   const set = await resolveAccounts(req.session, req.config, [req.account]);
   const target = set.accounts[0]!;
   const ec2 = await req.session.clients(req.account, req.region, target.role).ec2();
-  const { DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
+  const { DescribeManagedPrefixListsCommand, DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
+  if (req.groupId.startsWith('pl-')) {
+    // a prefix list: it must be the account's own (the function judges only those; others change in their owner's account)
+    const owner = await ec2.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [req.groupId] }))
+      .then((out) => out.PrefixLists?.[0]?.OwnerId, (err: unknown) => {
+        if ((err as Error).name === 'InvalidPrefixListID.NotFound') return undefined;
+        throw err;
+      });
+    if (owner !== req.account) {
+      throw new UsageError(`prefix list ${req.groupId} is ${owner ? `owned by ${owner}, not` : 'not a list of'} account ${req.account} in ${req.region}`, {
+        problems: [{ path: '--group', message: `${req.groupId} is not a customer-managed list of ${req.account}/${req.region}` }],
+        suggestion: 'Approve entries of a list in the account that owns it: guardrail judges only a list\'s owner\'s changes.',
+      });
+    }
+    return serviceNow(ec2);
+  }
   try {
     await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [req.groupId] }));
     return serviceNow(ec2);

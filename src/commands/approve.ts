@@ -1,6 +1,6 @@
 // guardrail approve: flags → checked request → engine → the approval's id, coverage, expiry and approver.
 import { loadConfig } from '../config/index.js';
-import { ACCOUNT_ID, SECURITY_GROUP_ID } from '../config/schema.js';
+import { ACCOUNT_ID, PREFIX_LIST_ID, SECURITY_GROUP_ID } from '../config/schema.js';
 import { isRegionName } from '../config/regions.js';
 import { formatDuration, parseDuration } from '../approvals/duration.js';
 import { describeRule, parseRule, RULE_FORMAT, type ApprovalRule } from '../approvals/rule.js';
@@ -17,7 +17,16 @@ function checkFlags(o: CommandOptions<'approve'>, maxDuration: string): { rules:
   const bad = (path: string, message: string) => problems.push({ path, message });
   if (!o.account || !ACCOUNT_ID.test(o.account)) bad('--account', `expected a 12-digit account id, got ${JSON.stringify(o.account ?? null)}`);
   if (!o.region || !isRegionName(o.region)) bad('--region', `expected a region name, got ${JSON.stringify(o.region ?? null)}`);
-  if (!o.group || !SECURITY_GROUP_ID.test(o.group)) bad('--group', `expected a security group id (sg-…), got ${JSON.stringify(o.group ?? null)}`);
+  // a prefix list's id stands where a group's would be: the approval covers entries within its rules' sources (issue N)
+  if (!o.group || !(SECURITY_GROUP_ID.test(o.group) || PREFIX_LIST_ID.test(o.group))) {
+    bad('--group', `expected a security group id (sg-…) or a prefix list id (pl-…), got ${JSON.stringify(o.group ?? null)}`);
+  }
+  if (o.group && PREFIX_LIST_ID.test(o.group)) {
+    for (const text of o.rule ?? []) {
+      const r = parseRule(text);
+      if (typeof r !== 'string' && !/^[0-9a-f.:]+\/\d+$/i.test(r.source)) bad('--rule', `"${text}": a prefix list's entries are CIDRs; give a CIDR as the source`);
+    }
+  }
   const rules: ApprovalRule[] = [];
   if (!o.rule?.length) bad('--rule', `at least one --rule is needed: ${RULE_FORMAT}`);
   for (const text of o.rule ?? []) {

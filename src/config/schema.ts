@@ -2,6 +2,7 @@
  * The configuration file's shape (zod) and the fully resolved, typed configuration the commands use.
  * Every key in the file is optional; config/resolve.ts fills the gaps from DEFAULTS.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { REGION_NAMES, isRegionName } from './regions.js';
 import { suggest } from './suggest.js';
@@ -21,6 +22,7 @@ export const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 export const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 export const SECURITY_GROUP_ID = /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const VPC_ID = /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/;
+export const PREFIX_LIST_ID = /^pl-([0-9a-f]{8}|[0-9a-f]{17})$/;
 export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-eusc', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f'];
 const PARTITION = `(${PARTITIONS.join('|')})`;
 /** arn:PARTITION:(iam|sts)::ACCOUNT|*:REST, where `*` is a wildcard anywhere in the pattern. */
@@ -73,6 +75,13 @@ export interface GuardrailConfig {
     onlyTag: string | null;
     /** seconds a change that a scope tag would exempt is held before it is decided (the tag's own event decides first) */
     settleSeconds: number;
+    /**
+     * customer-managed prefix lists of each account (issue N): entries added by anyone else, outside `cidrs`, are
+     * undone by restoring the version before; `exempt` lists are left alone
+     */
+    prefixLists: { principals: string[]; cidrs: string[]; exempt: string[] };
+    /** AssociateSecurityGroupVpc of a group open to the world into an in-scope VPC: disassociate it, or only report it */
+    onAssociate: 'revert' | 'report';
   };
   notifications: { email: string | null; topicArn: string | null; on: NotifyAction[] };
   /** The revert function: executions reserved for it (0: none, it shares the account's unreserved pool). */
@@ -145,6 +154,8 @@ export function defaultConfig(): GuardrailConfig {
       onlyVpcs: [],
       onlyTag: null,
       settleSeconds: 30,
+      prefixLists: { principals: [], cidrs: [], exempt: [] },
+      onAssociate: 'revert',
     },
     notifications: { email: null, topicArn: null, on: NOTIFY_ACTIONS.filter((a) => a !== 'ignored') },
     function: { reservedConcurrency: RESERVED_CONCURRENCY_DEFAULT },
@@ -317,6 +328,28 @@ export const trailSchema = z.strictObject({
   retentionDays: z.number().int().min(1).max(3653).optional(),
 });
 
+/** An IPv4 or IPv6 CIDR (the address and the prefix length checked by Node's own parser). */
+export function cidrProblem(value: string): string | undefined {
+  const m = /^([^/\s]+)\/(\d{1,3})$/.exec(value);
+  const family = m ? isIP(m[1]!) : 0;
+  if (!m || family === 0) return `expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32, got ${show(value)}`;
+  const max = family === 6 ? 128 : 32;
+  if (Number(m[2]) > max) return `prefix length /${m[2]} is more than ${max}, in ${show(value)}`;
+  if (Number(m[2]) === 0) return `${show(value)} is the whole internet: an allowance for it would let anyone open every rule that references a list`;
+  return undefined;
+}
+
+const cidr = z.string().check((ctx) => {
+  const message = cidrProblem(ctx.value);
+  if (message !== undefined) ctx.issues.push({ code: 'custom', input: ctx.value, message });
+});
+
+export const prefixListsSchema = z.strictObject({
+  principals: uniqueList(principalPattern('policy', 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Network*'), 'principal').optional(),
+  cidrs: uniqueList(cidr, 'CIDR').optional(),
+  exempt: uniqueList(pattern(PREFIX_LIST_ID, 'expected a prefix list id (pl-…)'), 'prefix list').optional(),
+});
+
 /** Bytes of policy lists the function's environment can carry (Lambda's 4 KB limit, less the other variables). */
 export const POLICY_ENV_BUDGET = 3500;
 
@@ -333,17 +366,20 @@ export const policySchema = z.strictObject({
   onlyVpcs: uniqueList(pattern(VPC_ID, 'expected a VPC id (vpc-…)'), 'VPC').optional(),
   onlyTag: tagPair.nullable().optional(),
   settleSeconds: z.number().int().min(0).max(900).optional(),
+  prefixLists: prefixListsSchema.optional(),
+  onAssociate: z.enum(['revert', 'report']).optional(),
 }).check((ctx) => {
   // The policy reaches the function as environment variables, and Lambda allows 4 KB of them in all; the rest of
   // the environment (role and topic ARNs, modes) takes about 500 bytes.
   const p = ctx.value;
-  const size = [p.allowPrincipals, p.exemptGroups, p.onlyVpcs].reduce((n, list) => n + (list ?? []).join(',').length, 0)
+  const pl = p.prefixLists ?? {};
+  const size = [p.allowPrincipals, p.exemptGroups, p.onlyVpcs, pl.principals, pl.cidrs, pl.exempt].reduce((n, list) => n + (list ?? []).join(',').length, 0)
     + (p.exemptTag ?? '').length + (p.onlyTag ?? '').length;
   if (size > POLICY_ENV_BUDGET) {
     ctx.issues.push({
       code: 'custom',
       input: p,
-      message: `allowPrincipals, exemptGroups, onlyVpcs and the tags take ${size} bytes; the function's environment `
+      message: `allowPrincipals, exemptGroups, onlyVpcs, prefixLists and the tags take ${size} bytes; the function's environment `
         + `holds ${POLICY_ENV_BUDGET} (Lambda allows 4 KB in all). Use wildcards (arn:aws:iam::*:role/Net*) or fewer ids`,
     });
   }
@@ -436,6 +472,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   'accounts[]': Object.keys(accountEntrySchema.shape),
   trail: Object.keys(trailSchema.shape),
   policy: Object.keys(policySchema.shape),
+  'policy.prefixLists': Object.keys(prefixListsSchema.shape),
   notifications: Object.keys(notificationsSchema.shape),
   function: Object.keys(functionSchema.shape),
   deploy: Object.keys(deploySchema.shape),

@@ -2,7 +2,7 @@
 // log line that anyone with write access to the log group could have written: control characters are shown
 // escaped (no terminal escape sequences reach your terminal), and CSV cells cannot start a spreadsheet formula.
 import { Chalk } from 'chalk';
-import { ruleText, type ActivityRow } from '../activity/line.js';
+import { ruleText, sideDoorText, type ActivityRow } from '../activity/line.js';
 import type { ActivityReport } from '../activity/read.js';
 
 /** Terminal-safe: C0/C1 control characters and DEL as \xNN. */
@@ -18,6 +18,9 @@ function clip(s: string, n: number): string {
 export function rulesOf(r: ActivityRow): string {
   // a modified rule: what it was given, and what it had before (what `restored` put back)
   if (r.after) return `${ruleText(r.after)}${r.before ? ` (before: ${ruleText(r.before)})` : ''}`;
+  // a prefix list's versions and entries, an attachment's interface (issue N)
+  const side = sideDoorText(r);
+  if (side !== undefined) return r.rules.length ? `${side}; ${r.rules.map(ruleText).join(', ')}` : side;
   const list = r.rules.map(ruleText).join(', ');
   return r.rulesOmitted > 0 ? `${list} (+${r.rulesOmitted} more)` : list;
 }
@@ -62,7 +65,7 @@ export function activityTable(report: ActivityReport, color: boolean, opts: Tabl
     : t.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'));
   const full = report.rows.map((r) => [
     time(r.time), compact ? r.account : `${r.accountName || r.account} (${r.account})`, r.region, r.action,
-    r.principal ?? '-', r.groupId ?? '-', rulesOf(r), r.reason,
+    r.principal ?? '-', r.groupId ?? r.prefixListId ?? '-', rulesOf(r), r.reason,
   ].map(safeText));
   // what the first six columns need, the gaps, then principal and rules share what is left with the reason
   const need = (i: number) => Math.max(header[i]!.length, ...full.map((c) => c[i]!.length));
@@ -116,7 +119,8 @@ export function activityTable(report: ActivityReport, color: boolean, opts: Tabl
 }
 
 const CSV_COLUMNS = ['time', 'account', 'accountName', 'region', 'action', 'reason', 'eventName', 'eventId', 'groupId', 'vpcId',
-  'direction', 'rules', 'principal', 'sourceIPAddress', 'userAgent', 'approvalId'] as const;
+  'direction', 'rules', 'principal', 'sourceIPAddress', 'userAgent', 'approvalId',
+  'prefixListId', 'versionBefore', 'versionAfter', 'entriesAdded', 'entriesRemoved', 'networkInterfaceId', 'instanceId'] as const;
 
 /** RFC 4180 quoting; a cell that a spreadsheet would run as a formula (= + - @, tab, CR) gets a leading quote. */
 export function csvCell(v: string | number | null): string {
@@ -132,6 +136,9 @@ export function activityCsv(report: ActivityReport): string {
       time: r.time, account: r.account, accountName: r.accountName, region: r.region, action: r.action, reason: r.reason,
       eventName: r.eventName, eventId: r.eventId, groupId: r.groupId, vpcId: r.vpcId, direction: r.direction, rules: rulesOf(r),
       principal: r.principal, sourceIPAddress: r.sourceIPAddress, userAgent: r.userAgent, approvalId: r.approvalId,
+      prefixListId: r.prefixListId ?? null, versionBefore: r.versionBefore === undefined ? null : String(r.versionBefore),
+      versionAfter: r.versionAfter === undefined ? null : String(r.versionAfter), entriesAdded: r.entriesAdded?.join(' ') ?? null,
+      entriesRemoved: r.entriesRemoved?.join(' ') ?? null, networkInterfaceId: r.networkInterfaceId ?? null, instanceId: r.instanceId ?? null,
     };
     out.push(CSV_COLUMNS.map((c) => csvCell(values[c])).join(','));
   }

@@ -1,6 +1,7 @@
 // The report's activity: a daily bar chart of decisions by action (inline SVG, no script), the table of reverts,
 // failures and approvals, the top principals and accounts, and the targets whose logs could not be read.
-import { ruleText, type ActivityRow } from '../activity/line.js';
+import type { ActivityRow } from '../activity/line.js';
+import { rulesOf } from './activity-table.js';
 import type { ActivityReport } from '../activity/read.js';
 import { html, type Html } from './html.js';
 
@@ -11,7 +12,8 @@ export const ACTION_COLORS: Record<string, string> = {
 const ORDER = Object.keys(ACTION_COLORS);
 /** Table rows drawn at most; beyond that the page says how to get the rest. */
 export const MAX_TABLE_ROWS = 1000;
-const NOTABLE = new Set(['reverted', 'failed', 'approved', 'expired', 'forged', 'refused']);
+// restored: a modified rule or a prefix list put back to its previous version (issue M, issue N)
+const NOTABLE = new Set(['reverted', 'restored', 'failed', 'approved', 'expired', 'forged', 'refused']);
 
 function days(sinceIso: string, untilIso: string): string[] {
   const out: string[] = [];
@@ -59,10 +61,11 @@ ${present.map((a) => html`<span class="swatch" style="background:${ACTION_COLORS
 }
 
 function rowHtml(r: ActivityRow): Html {
-  const rules = r.rules.map(ruleText).join(', ') + (r.rulesOmitted > 0 ? ` (+${r.rulesOmitted} more)` : '');
+  // the same cell as activity's table: a modified rule's before and after, a prefix list's versions and entries
+  const rules = rulesOf(r);
   return html`<tr class="a-${r.action}"><td>${r.time.replace('T', ' ').slice(0, 19)}</td><td>${r.accountName || r.account} <span class="id">${r.account}</span></td>
 <td>${r.region}</td><td><b>${r.action}</b>${r.approvalId ? html`<br><span class="id">${r.approvalId}</span>` : ''}</td><td class="arn">${r.principal ?? '—'}</td>
-<td>${r.groupId ?? '—'}${r.vpcId ? html`<br><span class="id">${r.vpcId}</span>` : ''}</td><td>${rules || '—'}</td><td>${r.reason}</td></tr>`;
+<td>${r.groupId ?? r.prefixListId ?? '—'}${r.vpcId ? html`<br><span class="id">${r.vpcId}</span>` : ''}</td><td>${rules || '—'}</td><td>${r.reason}</td></tr>`;
 }
 
 export function activitySection(report: ActivityReport): Html {

@@ -25,6 +25,10 @@ const SETTING_OF: Record<string, string> = {
   SettleSeconds: 'policy.settleSeconds',
   LookupGraceMinutes: 'approvals.lookupErrorGraceMinutes',
   ReservedConcurrency: 'function.reservedConcurrency',
+  PrefixListPrincipals: 'policy.prefixLists.principals',
+  PrefixListCidrs: 'policy.prefixLists.cidrs',
+  PrefixListExempt: 'policy.prefixLists.exempt',
+  OnAssociate: 'policy.onAssociate',
 };
 
 const shown = (v: string | undefined) => (v === undefined ? '(unset)' : v === '' ? '(none)' : v);

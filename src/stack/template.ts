@@ -9,8 +9,10 @@ import type { GuardrailConfig } from '../config/index.js';
 import { RESERVED_CONCURRENCY_DEFAULT } from '../config/schema.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
-export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds' | 'onModifyUnknown'> & {
+export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds' | 'onModifyUnknown' | 'prefixLists' | 'onAssociate'> & {
   settleSeconds?: number;
+  prefixLists?: GuardrailConfig['policy']['prefixLists'];
+  onAssociate?: GuardrailConfig['policy']['onAssociate'];
   onModifyUnknown?: GuardrailConfig['policy']['onModifyUnknown'];
   notificationEmail: string | null;
   notificationTopicArn: string | null;
@@ -146,6 +148,10 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     SettleSeconds: String(s.settleSeconds ?? 30),
     LookupGraceMinutes: String(s.lookupGraceMinutes ?? 60),
     ReservedConcurrency: String(s.reservedConcurrency ?? RESERVED_CONCURRENCY_DEFAULT),
+    PrefixListPrincipals: (s.prefixLists?.principals ?? []).join(','),
+    PrefixListCidrs: (s.prefixLists?.cidrs ?? []).join(','),
+    PrefixListExempt: (s.prefixLists?.exempt ?? []).join(','),
+    OnAssociate: s.onAssociate ?? 'revert',
   };
 }
 

@@ -132,7 +132,8 @@ describe('accounts.example.yaml', () => {
     expect(Object.keys(doc).sort()).toEqual([...(KNOWN_KEYS[''] ?? [])].sort());
     for (const [section, keys] of Object.entries(KNOWN_KEYS)) {
       if (section === '' || section === 'accounts[]') continue;
-      expect(Object.keys(doc[section] as object).sort(), section).toEqual([...keys].sort());
+      const at = section.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], doc);
+      expect(Object.keys(at as object).sort(), section).toEqual([...keys].sort());
     }
     // Account entries are shown in comments: every key of an entry must appear there.
     for (const key of KNOWN_KEYS['accounts[]'] ?? []) expect(text).toMatch(new RegExp(`#\\s+(- )?${key}:`));
@@ -155,5 +156,40 @@ describe('what the function can carry', () => {
     expect(problem?.message).toMatch(/take \d+ bytes; the function's environment holds 3500/);
     const few = many.slice(0, 20).join(', ');
     expect(() => parseConfigText(`policy:\n  allowPrincipals: [${few}]\n`, 'test.yaml')).not.toThrow();
+  });
+});
+
+describe('policy.prefixLists and policy.onAssociate (issue N)', () => {
+  it('accepts principals, CIDRs and exempt lists, and onAssociate report; merges with the defaults', () => {
+    const file = parseConfigText([
+      'policy:',
+      '  onAssociate: report',
+      '  prefixLists:',
+      '    principals: ["arn:aws:iam::*:role/Network*"]',
+      '    cidrs: [10.0.0.0/8, "fd00::/8"]',
+    ].join('\n'), 't.yaml');
+    const { config } = resolveConfig(file);
+    expect(config.policy.prefixLists).toEqual({ principals: ['arn:aws:iam::*:role/Network*'], cidrs: ['10.0.0.0/8', 'fd00::/8'], exempt: [] });
+    expect(config.policy.onAssociate).toBe('report');
+    expect(resolveConfig(null).config.policy).toMatchObject({ onAssociate: 'revert', prefixLists: { principals: [], cidrs: [], exempt: [] } });
+  });
+
+  it.each([
+    { yaml: 'policy:\n  prefixLists:\n    cidrs: [10.0.0.0/33]', path: 'policy.prefixLists.cidrs[0]', line: 3, message: /\/33 is more than 32/ },
+    { yaml: 'policy:\n  prefixLists:\n    cidrs: [0.0.0.0/0]', path: 'policy.prefixLists.cidrs[0]', line: 3, message: /whole internet/ },
+    { yaml: 'policy:\n  prefixLists:\n    cidrs: [office]', path: 'policy.prefixLists.cidrs[0]', line: 3, message: /expected a CIDR/ },
+    { yaml: 'policy:\n  prefixLists:\n    exempt: [sg-12345678]', path: 'policy.prefixLists.exempt[0]', line: 3, message: /prefix list id/ },
+    { yaml: 'policy:\n  prefixLists:\n    principals: ["arn:aws:sts::*:assumed-role/*/net"]', path: 'policy.prefixLists.principals[0]', line: 3, message: /names only a session/ },
+    { yaml: 'policy:\n  onAssociate: detach', path: 'policy.onAssociate', line: 2, message: /revert|report/ },
+  ])('rejects $path on line $line', ({ yaml, path, line, message }) => {
+    const [problem] = problemsOf(yaml);
+    expect(problem?.path).toBe(path);
+    expect(problem?.line).toBe(line);
+    expect(problem?.message).toMatch(message);
+  });
+
+  it('suggests the key meant', () => {
+    const [problem] = problemsOf('policy:\n  prefixLists:\n    cidr: [10.0.0.0/8]');
+    expect(problem).toMatchObject({ path: 'policy.prefixLists.cidr', line: 3, col: 5, didYouMean: 'cidrs' });
   });
 });

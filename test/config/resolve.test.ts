@@ -60,6 +60,7 @@ describe('precedence: defaults < file < flags', () => {
         'trail.mode', 'trail.homeRegion', 'trail.retentionDays',
         'policy.mode', 'policy.directions', 'policy.onModify', 'policy.onModifyUnknown', 'policy.allowPrincipals', 'policy.exemptTag',
         'policy.exemptGroups', 'policy.onlyVpcs', 'policy.onlyTag', 'policy.settleSeconds',
+        'policy.prefixLists.principals', 'policy.prefixLists.cidrs', 'policy.prefixLists.exempt', 'policy.onAssociate',
         'notifications.email', 'notifications.topicArn', 'notifications.on', 'function.reservedConcurrency',
         'approvals.enabled', 'approvals.account', 'approvals.region', 'approvals.tableName', 'approvals.maxDuration',
         'approvals.sweepMinutes', 'approvals.onLookupError', 'approvals.lookupErrorGraceMinutes',

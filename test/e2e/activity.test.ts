@@ -126,7 +126,7 @@ describe('guardrail activity', () => {
 
     const csv = await activity(['--action', 'reverted', '--output', 'csv']);
     const [header, row, ...rest] = csv.stdout.trim().split('\r\n');
-    expect(header).toBe('time,account,accountName,region,action,reason,eventName,eventId,groupId,vpcId,direction,rules,principal,sourceIPAddress,userAgent,approvalId');
+    expect(header).toBe('time,account,accountName,region,action,reason,eventName,eventId,groupId,vpcId,direction,rules,principal,sourceIPAddress,userAgent,approvalId,prefixListId,versionBefore,versionAfter,entriesAdded,entriesRemoved,networkInterfaceId,instanceId');
     expect(rest).toEqual([]);
     expect(row).toContain(`,${members[0]},`);
     expect(row).toContain('tcp/22 0.0.0.0/0');

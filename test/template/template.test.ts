@@ -85,9 +85,17 @@ describe('the rendered template', () => {
     expect(pattern.source).toEqual(['aws.ec2']);
     expect(detail.eventSource).toEqual(['ec2.amazonaws.com']);
     expect(detail.errorCode).toEqual([{ exists: false }]);
-    const both = ((detail.eventName as Json)['Fn::If'] as unknown[])[2] as Json;
+    const [rules, sideDoors, attachments] = detail.$or as Json[];
+    const both = ((rules!.eventName as Json)['Fn::If'] as unknown[])[2] as Json;
     expect((both['Fn::If'] as unknown[])[2]).toEqual(
       ['AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'ModifySecurityGroupRules']);
+    // the side doors (issue N), whatever the directions; the attribute calls only when they set a group set
+    expect(sideDoors).toEqual({ eventName: ['ModifyManagedPrefixList', 'RestoreManagedPrefixListVersion', 'AssociateSecurityGroupVpc'] });
+    expect(attachments).toEqual({
+      eventName: ['ModifyNetworkInterfaceAttribute', 'ModifyInstanceAttribute'],
+      requestParameters: { groupSet: { items: { groupId: [{ prefix: 'sg-' }] } } },
+    });
+    expect(detail.$or).toHaveLength(3);
   });
 
   it('nothing may invoke the function but its event source mapping on its own queue', () => {
@@ -191,6 +199,24 @@ describe('least privilege', () => {
     const revoke = statements().find((s) => (s.Action as string[]).includes?.('ec2:RevokeSecurityGroupIngress'))!;
     expect(revoke.Action).toEqual(['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress']);
     expect(revoke.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/*' });
+  });
+
+  it('restores only this account\'s prefix lists in this region, and disassociates only its own groups (issue N)', () => {
+    const byAction = (a: string) => statements().filter((s) => ([] as string[]).concat(s.Action as string).includes(a));
+    const own = { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:prefix-list/*' };
+    expect(byAction('ec2:RestoreManagedPrefixListVersion').map((s) => [s.Action, s.Resource]))
+      .toEqual([[['ec2:GetManagedPrefixListEntries', 'ec2:RestoreManagedPrefixListVersion'], own]]);
+    expect(byAction('ec2:DisassociateSecurityGroupVpc').map((s) => [s.Action, s.Resource])).toEqual([['ec2:DisassociateSecurityGroupVpc', [
+      { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/*' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:*:vpc/*' },
+    ]]]);
+    // never the calls that would widen anything: the function restores and disassociates, it does not modify or attach
+    for (const a of ['ec2:ModifyManagedPrefixList', 'ec2:AssociateSecurityGroupVpc', 'ec2:ModifyNetworkInterfaceAttribute', 'ec2:ModifyInstanceAttribute']) {
+      expect(byAction(a), a).toEqual([]);
+    }
+    for (const a of ['ec2:DescribeManagedPrefixLists', 'ec2:DescribeSecurityGroupVpcAssociations', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeInstances']) {
+      expect(byAction(a).map((s) => s.Resource), a).toEqual(['*']);
+    }
   });
 
   it('logs only to its own log group, publishes only to its topic, reads only its own queues', () => {
