@@ -195,15 +195,15 @@ export function describeChanges(changes: Change[]): string[] {
 }
 
 /**
- * For --plan: the change set's summary for an update, then the change set is deleted. Changes nothing, and writes
- * nothing to S3: the template goes as the URL of an object already there, or as a body that fits TemplateBody;
- * when neither can be had, there is no preview, and the line says why.
+ * For --plan: the change set's summary for an update, then the change set is deleted. Changes nothing and creates
+ * no resource: the template goes as the URL of its object in the bucket when the bucket exists (template-bucket.ts),
+ * or as a body that fits TemplateBody; when neither can be had, there is no preview, and the line says why.
  */
 export async function previewUpdate(ctx: StackContext, desired: DesiredStack): Promise<string[]> {
   const template = desired.template ? await desired.template.forPreview() : { TemplateBody: desired.body };
   if (!template) {
     return [`resource changes not previewed: the template (${Buffer.byteLength(desired.body, 'utf8')} bytes) is over TemplateBody's `
-      + `${TEMPLATE_BODY_LIMIT} and not in the template bucket yet, and --plan uploads nothing`];
+      + `${TEMPLATE_BODY_LIMIT}, and the template bucket does not exist yet (--plan creates none; the first deploy does)`];
   }
   const cs = await createChangeSet(ctx, desired, template);
   try {

@@ -128,6 +128,8 @@ export class TemplateStore {
   private readonly inspected = new Map<string, Promise<'ours' | 'missing'>>();
   private readonly ready = new Map<string, Promise<void>>();
   private readonly uploads = new Map<string, Promise<void>>();
+  /** --plan's objects, put only where the bucket exists (previewArgs) */
+  private readonly previewUploads = new Map<string, Promise<void>>();
   private readonly signed = new Map<string, { url: string; signedAt: number }>();
 
   constructor(private readonly opts: TemplateStoreOptions) {
@@ -308,15 +310,25 @@ export class TemplateStore {
     }
   }
 
-  /** For --plan: writes nothing. The URL when the current object is there; else the body if it fits; else null. */
+  /**
+   * For --plan, which creates no resource: where the region's bucket is already ours, this version's object is put
+   * there (once per region and version, unless a fresh copy is there), as --plan creates and deletes its preview
+   * change sets; a transient artifact the lifecycle expires, so the preview shows the resource changes. Without the
+   * bucket: the body if it fits TemplateBody, else null (no preview, and the plan says why).
+   */
   private async previewArgs(region: string, template: TemplateObject): Promise<TemplateArgs | null> {
     if ((await this.inspect(region)) === 'ours') {
       const s3 = await this.opts.s3(region);
-      const found = await this.headObject(s3, this.bucketName(region), templateKey(template.version));
-      if (found && found.sha256 === sha256(template.body)) {
-        const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(this.now() + clockOffset(s3)));
-        if (url.length <= TEMPLATE_URL_LIMIT) return { TemplateURL: url };
+      const key = `${region}|${template.version}`;
+      let staged = this.previewUploads.get(key);
+      if (!staged) {
+        staged = this.putIfStale(region, template);
+        staged.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) this.previewUploads.delete(key); });
+        this.previewUploads.set(key, staged);
       }
+      await staged;
+      const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(this.now() + clockOffset(s3)));
+      if (url.length <= TEMPLATE_URL_LIMIT) return { TemplateURL: url };
     }
     return Buffer.byteLength(template.body, 'utf8') <= TEMPLATE_BODY_LIMIT ? { TemplateBody: template.body } : null;
   }

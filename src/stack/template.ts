@@ -58,8 +58,8 @@ export interface RenderedTemplate {
  * CloudFormation's limit for TemplateBody, and its limit for the object TemplateURL names (1 MB: "The URL must point
  * to a template (max size: 1 MB) that's located in an Amazon S3 bucket", CreateStack/CreateChangeSet/CreateStackSet).
  * deploy sends every template as TemplateURL (stack/template-bucket.ts), so TemplateBody's 51,200 no longer binds;
- * only `deploy --plan`'s preview of an update, which uploads nothing, falls back to TemplateBody and then previews
- * nothing past it.
+ * only `deploy --plan`'s preview of an update, where the bucket does not exist yet (--plan creates none), falls back
+ * to TemplateBody and then previews nothing past it.
  *
  * The budget: 40,000, then 44,000 (approvals, issue 12; the decision log line, issue 14), then 50,000 (restore,
  * issue M; retry, issue O: 49,087 bytes), under TemplateBody's limit. With TemplateURL, 100,000: a tenth of the

@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFunctionCode, loadTemplateSource, renderTemplate, type TemplateSettings } from '../../src/stack/template.js';
 import type { SimServer } from '../sim/server.js';
-import { assumeInto, clientConfig, memberIds, startTestSim, waitFor, type TestCredentials } from '../sim/test/helpers.js';
+import { assumeInto, clientConfig, memberIds, startTestSim, templateUrl, waitFor, type TestCredentials } from '../sim/test/helpers.js';
 import { decisionsOf } from './harness.js';
 
 const REGION = 'us-east-1';
@@ -36,8 +36,10 @@ function track<T extends { destroy(): void }>(c: T): T {
 }
 
 async function deployStack(account: string, body: string): Promise<void> {
-  const cfn = track(new CloudFormationClient(clientConfig(sim, REGION, await assumeInto(sim, account))));
-  await cfn.send(new CreateStackCommand({ StackName: STACK, TemplateBody: body, Capabilities: ['CAPABILITY_IAM'] }));
+  const creds = await assumeInto(sim, account);
+  const cfn = track(new CloudFormationClient(clientConfig(sim, REGION, creds)));
+  // past TemplateBody's 51,200 bytes, as deploy sends it: a presigned URL of the template in S3
+  await cfn.send(new CreateStackCommand({ StackName: STACK, TemplateURL: await templateUrl(sim, REGION, creds, body), Capabilities: ['CAPABILITY_IAM'] }));
   // stack operations keep real time (stackMs), not the simulator's clock: poll until this one has finished
   let status: string | undefined;
   await waitFor(async () => {

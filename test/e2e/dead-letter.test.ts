@@ -25,7 +25,7 @@ import { whenLoopIdle } from '../sim/loop.js';
 import type { SimServer } from '../sim/server.js';
 import { findQueueByArn, sendAsEventBridge } from '../sim/services/sqs.js';
 import { regionState } from '../sim/state.js';
-import { assumeInto, clientConfig, errorOf, memberIds, startTestSim, waitFor, type TestCredentials } from '../sim/test/helpers.js';
+import { assumeInto, clientConfig, errorOf, memberIds, startTestSim, templateUrl, waitFor, type TestCredentials } from '../sim/test/helpers.js';
 
 const REGION = 'us-east-1';
 const STACK = 'guardrail';
@@ -145,7 +145,8 @@ beforeAll(async () => {
   ec2 = track(new EC2Client({ ...clientConfig(sim, REGION, admin), maxAttempts: 1 }));
   const [source, code] = await Promise.all([loadTemplateSource(), loadFunctionCode()]);
   const cfn = track(new CloudFormationClient(clientConfig(sim, REGION, deployer)));
-  await cfn.send(new CreateStackCommand({ StackName: STACK, TemplateBody: renderTemplate(source, code, settings).body, Capabilities: ['CAPABILITY_IAM'] }));
+  const TemplateURL = await templateUrl(sim, REGION, deployer, renderTemplate(source, code, settings).body);
+  await cfn.send(new CreateStackCommand({ StackName: STACK, TemplateURL, Capabilities: ['CAPABILITY_IAM'] }));
   const stack = await waitFor(async () => {
     const s = (await cfn.send(new DescribeStacksCommand({ StackName: STACK }))).Stacks?.[0];
     if (s?.StackStatus === 'CREATE_COMPLETE') return s;

@@ -12,6 +12,7 @@ import {
   activeAccounts, expectEveryTarget, expectNoStackTrace, expectSeededThrottling, expectedExit, key, onStderr, orphanProblems,
   stackCounts,
 } from './faults-helpers.js';
+import { templateUrl } from '../sim/test/helpers.js';
 import { callsToSeeThrottling } from '../sim/test/stats.js';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
@@ -224,7 +225,8 @@ describe('fault suite', () => {
     // the test ends it once guardrail has looked at the stack
     await t.faults({ stackMs: 600_000 });
     await cfn.send(new UpdateStackCommand({
-      StackName: 'guardrail', TemplateBody, Capabilities: ['CAPABILITY_IAM'],
+      StackName: 'guardrail', TemplateURL: await templateUrl(t.sim, region, { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!,
+        sessionToken: c.SessionToken! }, TemplateBody!), Capabilities: ['CAPABILITY_IAM'],
       Parameters: [{ ParameterKey: 'ExemptGroups', ParameterValue: 'sg-0123456789abcdef0' }, { ParameterKey: 'CreateTrail', UsePreviousValue: true }],
     }));
     await t.faults({ stackMs: 100 });

@@ -1,7 +1,7 @@
 // The template bucket (src/stack/template-bucket.ts) against the simulator's S3, with the store's clock injected:
 // one bucket per region however many targets ask at once, its configuration, one upload per version (and again
 // once a day old, or when the object is not the template), a URL signed again after five minutes, URLs over
-// CloudFormation's 5,120 characters refused, someone else's bucket refused, and --plan's preview writing nothing.
+// CloudFormation's 5,120 characters refused, someone else's bucket refused, and --plan's preview creating no bucket.
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -116,18 +116,26 @@ describe('the URL', () => {
 });
 
 describe('--plan\'s preview', () => {
-  it('writes nothing: the URL of an object already there, else the body when it fits, else nothing', async () => {
-    const writes = () => [...sim.state.calls.values()].filter((c) => c.service === 's3' && /^(Put|Create)/.test(c.operation))
+  it('creates no bucket: where the bucket is there, this version\'s object once; else the body when it fits, else nothing', async () => {
+    const creates = () => [...sim.state.calls.values()].filter((c) => c.service === 's3' && /^(Create|PutBucket|PutPublic)/.test(c.operation))
       .reduce((n, c) => n + c.count, 0);
-    const before = writes();
+    const before = creates();
     const s = store();
-    const there = await s.source('us-east-1', template('v1')).forPreview();
+    // us-east-1's bucket exists (the tests above): a version never deployed is put there for the change set
+    const puts = calls('PutObject');
+    const fresh = template('preview-only', `Resources: {}\n#${'y'.repeat(52_000)}\n`);
+    const there = await s.source('us-east-1', fresh).forPreview();
     expect(there).toHaveProperty('TemplateURL');
+    expect(await (await fetch((there as { TemplateURL: string }).TemplateURL)).text()).toBe(fresh.body);
+    await s.source('us-east-1', fresh).forPreview();
+    expect(calls('PutObject') - puts).toBe(1);
+    // ap-south-1 has no bucket: none is made, nothing is put
     const small = await s.source('ap-south-1', template('p1')).forPreview();
     expect(small).toEqual({ TemplateBody: template('p1').body });
     const big = await s.source('ap-south-1', template('p2', `Resources: {}\n#${'x'.repeat(52_000)}\n`)).forPreview();
     expect(big).toBeNull();
-    expect(writes()).toBe(before);
+    expect(calls('PutObject', 'ap-south-1')).toBe(0);
+    expect(creates()).toBe(before);
   });
 });
 

@@ -82,3 +82,37 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 5));
   }
 }
+
+/**
+ * A template as CloudFormation takes one past TemplateBody's 51,200 bytes: put in a bucket of the caller's account in
+ * `region` (made on first use) and named by a presigned GET URL, as deploy sends it (src/stack/template-bucket.ts).
+ * For tests that create stacks with the SDK themselves.
+ */
+export async function templateUrl(sim: SimServer, region: string, creds: TestCredentials, body: string): Promise<string> {
+  const { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+  const { createHash } = await import('node:crypto');
+  const s3 = new S3Client({ ...clientConfig(sim, region, creds), forcePathStyle: true });
+  try {
+    const account = await callerAccount(sim, region, creds);
+    const Bucket = `test-templates-${account}-${region}`;
+    if (!sim.state.buckets.has(Bucket)) {
+      await s3.send(new CreateBucketCommand({ Bucket, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }) }));
+    }
+    const Key = `t/${createHash('sha256').update(body).digest('hex').slice(0, 16)}.yaml`;
+    await s3.send(new PutObjectCommand({ Bucket, Key, Body: body }));
+    return await getSignedUrl(s3, new GetObjectCommand({ Bucket, Key }), { expiresIn: 900 });
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function callerAccount(sim: SimServer, region: string, creds: TestCredentials): Promise<string> {
+  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const sts = new STSClient(clientConfig(sim, region, creds));
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Account!;
+  } finally {
+    sts.destroy();
+  }
+}
