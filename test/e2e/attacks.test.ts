@@ -194,11 +194,11 @@ describe('the function cannot be turned against its owner', () => {
     const sqs = new SQSClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
     const forged = { version: '0', id: 'forged', 'detail-type': 'Scheduled Event', source: 'aws.events', account: member, region: REGION, detail: {} };
     for (const call of [
-      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(forged) })),
-      sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 })),
-      sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })),
+      () => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(forged) })),
+      () => sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 })),
+      () => sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })),
     ]) {
-      const err = await errorOf(call);
+      const err = await errorOf(call());
       expect(err.name).toMatch(/AccessDenied/);
     }
     sqs.destroy();
@@ -324,9 +324,9 @@ describe('the function cannot be turned against its owner', () => {
     const [mapping] = (await fnLambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'guardrail-revert' }))).EventSourceMappings ?? [];
     expect(mapping?.UUID).toBeDefined();
     for (const call of [
-      fnLambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping!.UUID!, Enabled: false })),
-      fnLambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping!.UUID! })),
-    ]) expect((await errorOf(call)).name).toMatch(/AccessDenied/);
+      () => fnLambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping!.UUID!, Enabled: false })),
+      () => fnLambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping!.UUID! })),
+    ]) expect((await errorOf(call())).name).toMatch(/AccessDenied/);
     expect((await fnLambda.send(new GetEventSourceMappingCommand({ UUID: mapping!.UUID! }))).State).toBe('Enabled');
     fnLambda.destroy();
     const deployer = new LambdaClient({ ...clientConfig(e.sim, REGION, await assumeInto(e.sim, member)), maxAttempts: 1 });

@@ -222,10 +222,10 @@ describe('the dead-letter queue cannot be turned against its owner', () => {
     const sqs = track(new SQSClient({ ...clientConfig(sim, REGION, admin), maxAttempts: 1 }));
     const forged = { version: '0', id: 'forged', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', account: member, region: REGION, detail: {} };
     for (const call of [
-      sqs.send(new SendMessageCommand({ QueueUrl: outputs.DeadLetterQueueUrl, MessageBody: JSON.stringify(forged) })),
-      sqs.send(new ReceiveMessageCommand({ QueueUrl: outputs.DeadLetterQueueUrl })),
-      sqs.send(new PurgeQueueCommand({ QueueUrl: outputs.DeadLetterQueueUrl })),
-    ]) expect((await errorOf(call)).name).toBe('AccessDenied');
+      () => sqs.send(new SendMessageCommand({ QueueUrl: outputs.DeadLetterQueueUrl, MessageBody: JSON.stringify(forged) })),
+      () => sqs.send(new ReceiveMessageCommand({ QueueUrl: outputs.DeadLetterQueueUrl })),
+      () => sqs.send(new PurgeQueueCommand({ QueueUrl: outputs.DeadLetterQueueUrl })),
+    ]) expect((await errorOf(call())).name).toBe('AccessDenied');
     // reading its depth stays open (status counts what waits there)
     const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: outputs.DeadLetterQueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe('0');
