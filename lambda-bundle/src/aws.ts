@@ -146,7 +146,9 @@ export function ec2Port(client: EC2Client): Ec2Port {
         const out = await client.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [networkInterfaceId] }));
         return (out.NetworkInterfaces ?? []).flatMap(one);
       }
-      const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId ?? ''] }));
+      // (the parser always gives one of the two ids; never ask EC2 about an empty one)
+      if (!instanceId) return [];
+      const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
       return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).filter((i) => i.InstanceId === instanceId)
         .flatMap((i) => (i.NetworkInterfaces ?? []).flatMap(one));
     },
