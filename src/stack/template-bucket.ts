@@ -222,6 +222,15 @@ export class TemplateStore {
     } catch (err) {
       if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchBucket') return 'missing';
       if (statusOf(err) === 403) throw this.notOurs(bucket, err);
+      // S3 answers a HEAD for a bucket in another region with a bare 301: guardrail makes this name only in `region`,
+      // so whoever made it elsewhere is not this run's deploy
+      if (statusOf(err) === 301 || nameOf(err) === 'PermanentRedirect') {
+        throw new TemplateBucketError(`The template bucket name ${bucket} exists in another region than ${region} (S3 answered 301 to HeadBucket)`, {
+          suggestion: `guardrail creates ${bucket} only in ${region}. If it is yours, delete it and let deploy create it in ${region}; if it is not, `
+            + 'treat it as a possible bucket-sniping attempt and leave this region out (regions: in accounts.yaml) until the name is free.',
+          cause: err,
+        });
+      }
       throw err;
     }
   }

@@ -170,6 +170,22 @@ describe('HEAD calls', () => {
     await expect(headRetried(forbidden, noSleep)).rejects.toThrow('HTTP 403');
     await expect(headRetried(failing([404, 503]), noSleep)).rejects.toThrow('HTTP 404');
   });
+
+  it('a bucket of guardrail\'s name in another region (HeadBucket\'s bare 301) is refused, naming both, and nothing is made', async () => {
+    const sent: string[] = [];
+    const redirecting = async () => ({
+      send: (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return Promise.reject(Object.assign(new Error('UnknownError'), { name: 'Unknown', $metadata: { httpStatusCode: 301 } }));
+      },
+    }) as unknown as S3Client;
+    const s = new TemplateStore({ account: mgmt, s3: redirecting, now });
+    const err = await s.url('eu-west-2', template('v1')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TemplateBucketError);
+    expect((err as Error).message).toContain(`The template bucket name ${templateBucketName(mgmt, 'eu-west-2')} exists in another region than eu-west-2 (S3 answered 301 to HeadBucket)`);
+    expect((err as Error).message).toMatch(/possible bucket-sniping attempt/);
+    expect(sent).toEqual(['HeadBucketCommand']);
+  });
 });
 
 describe('the permissions the README documents', () => {
