@@ -122,6 +122,20 @@ export function bucketPolicy(bucket: string, partition = 'aws'): string {
   });
 }
 
+/**
+ * One promise per key, shared by every target that asks: a refusal (TemplateBucketError: someone else's bucket, a URL
+ * too long) stays for the run, a transient failure is forgotten so that the next target asks again.
+ */
+function once<T>(held: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = held.get(key);
+  if (!p) {
+    p = make();
+    p.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) held.delete(key); });
+    held.set(key, p);
+  }
+  return p;
+}
+
 export class TemplateStore {
   private readonly now: () => number;
   private readonly presign: NonNullable<TemplateStoreOptions['presign']>;
@@ -143,14 +157,7 @@ export class TemplateStore {
 
   /** Read-only (HeadBucket): whether the region's bucket is there and ours, or missing (deploy would create it). */
   inspect(region: string): Promise<'ours' | 'missing'> {
-    let p = this.inspected.get(region);
-    if (!p) {
-      p = this.head(region);
-      // as for the bucket: a refusal stays, a transient failure is asked again by the next target
-      p.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) this.inspected.delete(region); });
-      this.inspected.set(region, p);
-    }
-    return p;
+    return once(this.inspected, region, () => this.head(region));
   }
 
   /** The buckets a deploy to these regions would create (HeadBucket each, once). */
@@ -190,26 +197,12 @@ export class TemplateStore {
 
   /** Makes sure the region's bucket is there and configured: one promise per region, shared by every target. */
   ensureBucket(region: string): Promise<void> {
-    let p = this.ready.get(region);
-    if (!p) {
-      p = this.makeBucket(region);
-      // a transient failure is not kept (the next target tries again); a bucket that is not ours stays refused
-      p.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) this.ready.delete(region); });
-      this.ready.set(region, p);
-    }
-    return p;
+    return once(this.ready, region, () => this.makeBucket(region));
   }
 
   /** Uploads the template once per version and region, unless a fresh copy with the same content is there. */
   upload(region: string, template: TemplateObject): Promise<void> {
-    const key = `${region}|${template.version}`;
-    let p = this.uploads.get(key);
-    if (!p) {
-      p = this.ensureBucket(region).then(() => this.putIfStale(region, template));
-      p.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) this.uploads.delete(key); });
-      this.uploads.set(key, p);
-    }
-    return p;
+    return once(this.uploads, `${region}|${template.version}`, () => this.ensureBucket(region).then(() => this.putIfStale(region, template)));
   }
 
   private async head(region: string): Promise<'ours' | 'missing'> {
@@ -328,14 +321,7 @@ export class TemplateStore {
   private async previewArgs(region: string, template: TemplateObject): Promise<TemplateArgs | null> {
     if ((await this.inspect(region)) === 'ours') {
       const s3 = await this.opts.s3(region);
-      const key = `${region}|${template.version}`;
-      let staged = this.previewUploads.get(key);
-      if (!staged) {
-        staged = this.putIfStale(region, template);
-        staged.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) this.previewUploads.delete(key); });
-        this.previewUploads.set(key, staged);
-      }
-      await staged;
+      await once(this.previewUploads, `${region}|${template.version}`, () => this.putIfStale(region, template));
       const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(this.now() + clockOffset(s3)));
       if (url.length <= TEMPLATE_URL_LIMIT) return { TemplateURL: url };
     }
