@@ -7,8 +7,6 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import {
   CreateSecurityGroupCommand, DescribeSecurityGroupRulesCommand, EC2Client, ModifySecurityGroupRulesCommand, type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
-import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +17,7 @@ import { whenLoopIdle } from '../../test/sim/loop.js';
 import { captureGroup, setRecording } from '../../test/sim/services/config.js';
 import { hexId, regionState } from '../../test/sim/state.js';
 import type { SimServer } from '../../test/sim/server.js';
-import { putFunction, putRule } from '../../test/sim/test/sim-resources.js';
+import { deployBehindQueue } from '../../test/sim/test/sim-resources.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, waitFor, type TestCredentials } from '../../test/sim/test/helpers.js';
 
 const region = 'us-east-1';
@@ -65,26 +63,8 @@ async function deployStore(): Promise<void> {
 
 /** The function as the template wires it: its queue, the event source mapping, the rule, and the store's table ARN. */
 async function deploy(): Promise<void> {
-  const sqs = new SQSClient(clientConfig(sim, region, admin));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${NAME}-events`, Attributes: { VisibilityTimeout: '60' } }));
-  const queueArn = `arn:aws:sqs:${region}:${account}:${NAME}-events`;
-  const ruleArn = `arn:aws:events:${region}:${account}:rule/${NAME}-rule`;
-  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
-    { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } },
-  ] }) } }));
-  sqs.destroy();
-  const fn = putFunction(sim, account, region, {
-    name: NAME, code: readFileSync(join(outdir, 'index.js'), 'utf8'), timeout: 30,
-    environment: {
-      GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${NAME}-role`, GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!, GUARDRAIL_EVENT_QUEUE_ARN: queueArn,
-      GUARDRAIL_APPROVALS_TABLE: approvalsArn,
-      GUARDRAIL_RULES_TABLE: rulesArn,
-    },
-  });
-  const lambda = new LambdaClient(clientConfig(sim, region, admin));
-  await lambda.send(new CreateEventSourceMappingCommand({ EventSourceArn: queueArn, FunctionName: fn.functionName, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] }));
-  lambda.destroy();
-  putRule(sim, account, region, `${NAME}-rule`, PATTERN, [queueArn]);
+  await deployBehindQueue(sim, admin, { account, region, name: NAME, code: readFileSync(join(outdir, 'index.js'), 'utf8'), timeout: 30,
+    pattern: PATTERN, environment: { GUARDRAIL_APPROVALS_TABLE: approvalsArn, GUARDRAIL_RULES_TABLE: rulesArn } });
 }
 
 beforeAll(async () => {

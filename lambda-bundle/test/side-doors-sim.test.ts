@@ -9,8 +9,6 @@ import {
   EC2Client, GetManagedPrefixListEntriesCommand, ModifyInstanceAttributeCommand, ModifyManagedPrefixListCommand, ModifyNetworkInterfaceAttributeCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +18,7 @@ import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
 import { whenLoopIdle } from '../../test/sim/loop.js';
 import { regionState } from '../../test/sim/state.js';
 import type { SimServer } from '../../test/sim/server.js';
-import { putFunction, putRule } from '../../test/sim/test/sim-resources.js';
+import { deployBehindQueue } from '../../test/sim/test/sim-resources.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from '../../test/sim/test/helpers.js';
 
 const region = 'us-east-1';
@@ -48,22 +46,8 @@ function changeRulePattern(): unknown {
 }
 
 async function deploy(env: Record<string, string>): Promise<void> {
-  const sqs = new SQSClient(clientConfig(sim, region, admin));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${NAME}-events`, Attributes: { VisibilityTimeout: '60' } }));
-  const queueArn = `arn:aws:sqs:${region}:${account}:${NAME}-events`;
-  const ruleArn = `arn:aws:events:${region}:${account}:rule/${NAME}-rule`;
-  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
-    { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } },
-  ] }) } }));
-  sqs.destroy();
-  const fn = putFunction(sim, account, region, {
-    name: NAME, code: readFileSync(join(outdir, 'index.js'), 'utf8'), timeout: 30,
-    environment: { GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${NAME}-role`, GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!, GUARDRAIL_EVENT_QUEUE_ARN: queueArn, ...env },
-  });
-  const lambda = new LambdaClient(clientConfig(sim, region, admin));
-  await lambda.send(new CreateEventSourceMappingCommand({ EventSourceArn: queueArn, FunctionName: fn.functionName, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] }));
-  lambda.destroy();
-  putRule(sim, account, region, `${NAME}-rule`, changeRulePattern(), [queueArn]);
+  await deployBehindQueue(sim, admin, { account, region, name: NAME, code: readFileSync(join(outdir, 'index.js'), 'utf8'), timeout: 30,
+    pattern: changeRulePattern(), environment: env });
 }
 
 /** Every decision the function logged, in order. */

@@ -4,8 +4,6 @@ import {
   AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand,
   DescribeSecurityGroupRulesCommand, EC2Client, ModifySecurityGroupRulesCommand, RevokeSecurityGroupEgressCommand, type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +14,7 @@ import { processEvent } from '../src/process-event.js';
 import type { Decision } from '../src/types.js';
 import { warmEnvironments, whenLoopIdle } from '../../test/sim/loop.js';
 import { regionState } from '../../test/sim/state.js';
-import { putFunction, putRule, putTopic } from '../../test/sim/test/sim-resources.js';
+import { deployBehindQueue, putTopic } from '../../test/sim/test/sim-resources.js';
 import type { SimServer } from '../../test/sim/server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from '../../test/sim/test/helpers.js';
 import { config, fixtures } from './fakes.js';
@@ -280,25 +278,7 @@ describe('the built bundle in the simulator\'s closed loop', () => {
    * queue triggers the function through an event source mapping (the function proves each record on that queue).
    */
   async function deploy(name: string, environment: Record<string, string>): Promise<void> {
-    const code = readFileSync(join(outdir, 'index.js'), 'utf8');
-    const ruleArn = `arn:aws:events:${region}:${account}:rule/${name}-rule`;
-    const sqs = new SQSClient(clientConfig(sim, region, creds));
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-events`, Attributes: { VisibilityTimeout: '60' } }));
-    const queueArn = `arn:aws:sqs:${region}:${account}:${name}-events`;
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
-      { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } },
-    ] }) } }));
-    sqs.destroy();
-    const fn = putFunction(sim, account, region, {
-      name, code,
-      environment: { GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${name}-role`, GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!,
-        GUARDRAIL_EVENT_QUEUE_ARN: queueArn, ...environment },
-    });
-    const lambda = new LambdaClient(clientConfig(sim, region, creds));
-    await lambda.send(new CreateEventSourceMappingCommand({ EventSourceArn: queueArn, FunctionName: fn.functionName, BatchSize: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'] }));
-    lambda.destroy();
-    putRule(sim, account, region, `${name}-rule`, PATTERN, [queueArn]);
+    await deployBehindQueue(sim, creds, { account, region, name, code: readFileSync(join(outdir, 'index.js'), 'utf8'), pattern: PATTERN, environment });
   }
 
   const outdir = mkdtempSync(join(tmpdir(), 'guardrail-bundle-'));

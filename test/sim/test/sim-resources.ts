@@ -82,3 +82,39 @@ export const GUARDRAIL_PATTERN = {
   'detail-type': ['AWS API Call via CloudTrail'],
   detail: { eventSource: ['ec2.amazonaws.com'], eventName: ['AuthorizeSecurityGroupIngress'], errorCode: [{ exists: false }] },
 };
+
+/**
+ * The revert function as the template wires it: `rule` delivers into a queue only that rule may send to, and the
+ * queue triggers the function through an event source mapping (the function proves each record on that queue).
+ * Named NAME-events, NAME-rule and NAME, with the function role NAME-role; the SDK calls are made as `creds`.
+ */
+export async function deployBehindQueue(sim: SimServer, creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, spec: {
+  account: string; region: string; name: string; code: string; pattern: unknown; environment?: Record<string, string>; timeout?: number;
+}): Promise<LambdaFunction> {
+  const { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } = await import('@aws-sdk/client-sqs');
+  const { CreateEventSourceMappingCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+  const { account, region, name } = spec;
+  const config = { endpoint: sim.endpoint, region, credentials: { ...creds } };
+  const ruleArn = `arn:aws:events:${region}:${account}:rule/${name}-rule`;
+  const queueArn = `arn:aws:sqs:${region}:${account}:${name}-events`;
+  const sqs = new SQSClient(config);
+  const lambda = new LambdaClient(config);
+  try {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-events`, Attributes: { VisibilityTimeout: '60' } }));
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
+      { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } },
+    ] }) } }));
+    const fn = putFunction(sim, account, region, {
+      name, code: spec.code, ...(spec.timeout === undefined ? {} : { timeout: spec.timeout }),
+      environment: { GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${name}-role`, GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!,
+        GUARDRAIL_EVENT_QUEUE_ARN: queueArn, ...spec.environment },
+    });
+    await lambda.send(new CreateEventSourceMappingCommand({ EventSourceArn: queueArn, FunctionName: fn.functionName, BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'] }));
+    putRule(sim, account, region, `${name}-rule`, spec.pattern, [queueArn]);
+    return fn;
+  } finally {
+    sqs.destroy();
+    lambda.destroy();
+  }
+}
