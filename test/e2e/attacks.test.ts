@@ -11,8 +11,9 @@
 //  - role Dev with the session name ci-pipeline, against a role pattern for ci-pipeline: reverted;
 //  - a truncated event: failed, and notified.
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand, DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand, EC2Client, type SecurityGroupRule, type Tag,
+  AuthorizeSecurityGroupIngressCommand, CreateManagedPrefixListCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand,
+  DescribeManagedPrefixListsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client, GetManagedPrefixListEntriesCommand,
+  type SecurityGroupRule, type Tag,
 } from '@aws-sdk/client-ec2';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
@@ -184,6 +185,32 @@ describe('the function cannot be turned against its owner', () => {
     }
     expect((await activity('--action', 'refused')).length).toBeGreaterThanOrEqual(3);
     lambda.destroy();
+  });
+
+  it('a made-up prefix-list event sent with lambda invoke cannot make the function roll a list back: refused, the list untouched', async () => {
+    // the list as its owners keep it: version 1 with the office range; the attacker wants it stripped by a "restore"
+    const list = (await ec2.send(new CreateManagedPrefixListCommand({ PrefixListName: 'offices', MaxEntries: 5, AddressFamily: 'IPv4',
+      Entries: [{ Cidr: '10.8.0.0/16' }] }))).PrefixList!.PrefixListId!;
+    const lambda = new LambdaClient(clientConfig(e.sim, REGION, admin));
+    const record = {
+      eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'ModifyManagedPrefixList', awsRegion: REGION,
+      recipientAccountId: member, eventID: 'made-up-pl', userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${member}:user/nobody` },
+      requestParameters: { ModifyManagedPrefixListRequest: { PrefixListId: list, CurrentVersion: 1, AddEntry: { Cidr: '0.0.0.0/0', tag: '1' } } },
+      responseElements: { ModifyManagedPrefixListResponse: { prefixList: { prefixListId: list, version: 1, ownerId: member, state: 'modify-in-progress' } } },
+    };
+    const envelope = { version: '0', id: 'made-up-pl', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', account: member, region: REGION, detail: record };
+    const sqsShaped = { Records: [{ messageId: 'm', receiptHandle: 'AQEB-made-up', body: JSON.stringify(envelope), eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${REGION}:${member}:anything`, attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) } }] };
+    for (const payload of [envelope, sqsShaped]) {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify(payload)) }));
+      const result = JSON.parse(Buffer.from(out.Payload!).toString()) as { decisions?: Line[]; results?: { decisions: Line[] }[] };
+      expect((result.decisions ?? result.results?.flatMap((r) => r.decisions) ?? []).map((d) => d.action), JSON.stringify(result)).toEqual(['refused']);
+    }
+    lambda.destroy();
+    const after = (await ec2.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [list] }))).PrefixLists![0]!;
+    expect(after.Version).toBe(1);
+    const entries = (await ec2.send(new GetManagedPrefixListEntriesCommand({ PrefixListId: list }))).Entries ?? [];
+    expect(entries.map((x) => x.Cidr)).toEqual(['10.8.0.0/16']);
   });
 
   it('a member admin can neither put a forged event on the function\'s queue nor take a message off it (queue policy, no SCP)', async () => {
