@@ -144,7 +144,8 @@ export class TemplateStore {
   private readonly uploads = new Map<string, Promise<void>>();
   /** --plan's objects, put only where the bucket exists (previewArgs) */
   private readonly previewUploads = new Map<string, Promise<void>>();
-  private readonly signed = new Map<string, { url: string; signedAt: number }>();
+  /** one signing per region and version at a time, shared by every target that asks while it is fresh */
+  private readonly signed = new Map<string, { url: Promise<string>; signedAt: number }>();
 
   constructor(private readonly opts: TemplateStoreOptions) {
     this.now = opts.now ?? Date.now;
@@ -182,6 +183,14 @@ export class TemplateStore {
     const held = this.signed.get(key);
     if (held && this.now() - held.signedAt <= RESIGN_AFTER_MS) return held.url;
     const signedAt = this.now();
+    const url = this.sign(region, template, signedAt);
+    const entry = { url, signedAt };
+    this.signed.set(key, entry);
+    url.catch((err: unknown) => { if (!(err instanceof TemplateBucketError) && this.signed.get(key) === entry) this.signed.delete(key); });
+    return url;
+  }
+
+  private async sign(region: string, template: TemplateObject, signedAt: number): Promise<string> {
     const s3 = await this.opts.s3(region);
     const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(signedAt + clockOffset(s3)));
     if (url.length > TEMPLATE_URL_LIMIT) {
@@ -191,7 +200,6 @@ export class TemplateStore {
           + 'inline session policies, or an IAM user\'s access key.',
       });
     }
-    this.signed.set(key, { url, signedAt });
     return url;
   }
 

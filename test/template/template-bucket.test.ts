@@ -107,6 +107,16 @@ describe('the URL', () => {
     expect(new URL(second).searchParams.get('X-Amz-Expires')).toBe('900');
   });
 
+  it('is signed once for every target that asks at once (not once each, which could straddle a second)', async () => {
+    let signings = 0;
+    const s = new TemplateStore({ account: mgmt, s3: s3(), now, presign: async () => { signings += 1; await new Promise((r) => setTimeout(r, 5)); return `https://signed.example/${signings}`; } });
+    const urls = await Promise.all(Array.from({ length: 20 }, () => s.url('us-east-1', template('v5'))));
+    expect(new Set(urls)).toEqual(new Set(['https://signed.example/1']));
+    expect(signings).toBe(1);
+    offset = RESIGN_AFTER_MS + 1000;
+    expect(await s.url('us-east-1', template('v5'))).toBe('https://signed.example/2');
+  });
+
   it('longer than CloudFormation\'s 5,120 characters (a long session token) is refused before it is sent', async () => {
     const longToken = { accessKeyId: 'AKIDMGMT', secretAccessKey: 'simulated', sessionToken: 'T'.repeat(TEMPLATE_URL_LIMIT) };
     const err = await store(longToken).url('us-east-1', template('v4')).catch((e: unknown) => e);
