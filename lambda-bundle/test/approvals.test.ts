@@ -131,9 +131,10 @@ describe('the approved decision', () => {
   });
 
   it('records each kept rule with its approval: the record, not the label, is what the sweep expires', async () => {
-    const store = new FakeStore([approval()]);
+    const a = approval(); // once: a second approval() made a second later would expire a second later
+    const store = new FakeStore([a]);
     await processEvent(event([kept, ssh]), deps(world([kept, ssh]), store));
-    expect([...store.records.values()]).toEqual([{ ruleId: 'sgr-0kept', groupId: SG, direction: 'ingress', approvalId: approval().id, expiresAt: approval().expiresAt }]);
+    expect([...store.records.values()]).toEqual([{ ruleId: 'sgr-0kept', groupId: SG, direction: 'ingress', approvalId: a.id, expiresAt: a.expiresAt }]);
   });
 
   it('a rule whose record cannot be written is reverted: unrecorded, the sweep could never expire it', async () => {
