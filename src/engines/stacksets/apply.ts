@@ -64,52 +64,93 @@ export async function createStackSet(input: ApplyInput): Promise<void> {
 
 type Step = { what: string; kind: 'create' | 'update'; send: () => Promise<string | undefined> };
 
+/** What every step of one group shares: names, the operation preferences, the canary's label. */
+interface StepContext {
+  input: ApplyInput;
+  name: string;
+  CallAs: ApplyInput['config']['stacksets']['callAs'];
+  home: string;
+  prefs: (regions: string[]) => ReturnType<typeof preferences>;
+  label: string;
+  canary: boolean;
+}
+
+function stepContext(input: ApplyInput, canary: boolean): StepContext {
+  const { config } = input;
+  return {
+    input, name: config.stackName, CallAs: config.stacksets.callAs, home: config.trail.homeRegion,
+    prefs: (regions: string[]) => preferences(config, regions, canary), label: canary ? 'canary: ' : '', canary,
+  };
+}
+
+const ids = (list: AccountPlan[]) => list.map((p) => p.account.id);
+
 /** The operations one group of accounts needs, in order. `all`: the template update reaches every instance. */
 function stepsFor(input: ApplyInput, accounts: AccountPlan[], canary: boolean, updateAll: boolean): Step[] {
-  const { config, plan, rendered, ou, op } = input;
-  const name = config.stackName;
-  const CallAs = config.stacksets.callAs;
-  const home = config.trail.homeRegion;
-  const prefs = (regions: string[]) => preferences(config, regions, canary);
-  const ids = (list: AccountPlan[]) => list.map((p) => p.account.id);
+  const { plan } = input;
+  const c = stepContext(input, canary);
   const steps: Step[] = [];
-  const label = canary ? 'canary: ' : '';
-  if (plan.setAction === 'update' && (canary || updateAll)) {
-    const holders = accounts.filter((p) => p.missingRegions.length < plan.regions.length);
-    if (updateAll || holders.length > 0) {
-      steps.push({ what: `${label}update the stack set (${plan.setReason})`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackSetCommand({
-        StackSetName: name, ...(await input.template.forApply()), Parameters: setParameters(plan), Capabilities: ['CAPABILITY_IAM'], CallAs,
-        Tags: setTags(rendered), OperationPreferences: prefs(plan.regions),
-        AutoDeployment: { Enabled: config.stacksets.autoDeploy, RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval },
-        ManagedExecution: { Active: config.stacksets.managedExecution },
-        DeploymentTargets: canary ? targetsFor(ou, ids(holders)) : { OrganizationalUnitIds: ou.ous, AccountFilterType: 'NONE' },
-        Regions: plan.regions,
-      }))).OperationId });
-    }
-  }
+  if (plan.setAction === 'update' && (canary || updateAll)) steps.push(...setUpdateSteps(c, accounts, updateAll));
+  steps.push(...addInstanceSteps(c, accounts));
+  if (plan.setAction !== 'update') steps.push(...outdatedSteps(c, accounts));
+  steps.push(...overrideSteps(c, accounts));
+  return steps;
+}
+
+/** The stack set's own update (template, parameters, tags): the canary's holders only, or every instance. */
+function setUpdateSteps(c: StepContext, accounts: AccountPlan[], updateAll: boolean): Step[] {
+  const { config, plan, rendered, ou, op } = c.input;
+  const holders = accounts.filter((p) => p.missingRegions.length < plan.regions.length);
+  if (!updateAll && holders.length === 0) return [];
+  return [{ what: `${c.label}update the stack set (${plan.setReason})`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackSetCommand({
+    StackSetName: c.name, ...(await c.input.template.forApply()), Parameters: setParameters(plan), Capabilities: ['CAPABILITY_IAM'], CallAs: c.CallAs,
+    Tags: setTags(rendered), OperationPreferences: c.prefs(plan.regions),
+    AutoDeployment: { Enabled: config.stacksets.autoDeploy, RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval },
+    ManagedExecution: { Active: config.stacksets.managedExecution },
+    DeploymentTargets: c.canary ? targetsFor(ou, ids(holders)) : { OrganizationalUnitIds: ou.ous, AccountFilterType: 'NONE' },
+    Regions: plan.regions,
+  }))).OperationId }];
+}
+
+/** New instances, one operation per set of missing regions (and CreateTrail override, when the home region is one). */
+function addInstanceSteps(c: StepContext, accounts: AccountPlan[]): Step[] {
+  const { plan, ou, op } = c.input;
   const creating = accounts.filter((p) => p.missingRegions.length > 0);
-  for (const [key, group] of groupBy(creating, (p) => `${p.missingRegions.join(',')}|${p.missingRegions.includes(home) ? overrideChange(p, plan.defaultCreateTrail) ?? '' : ''}`)) {
+  const steps: Step[] = [];
+  for (const [key, group] of groupBy(creating, (p) => `${p.missingRegions.join(',')}|${p.missingRegions.includes(c.home) ? overrideChange(p, plan.defaultCreateTrail) ?? '' : ''}`)) {
     const [regionList, override] = key.split('|');
     const regions = regionList!.split(',');
-    steps.push({ what: `${label}add instances for ${group.length} account(s) × ${regions.length} region(s)${override ? ` with CreateTrail=${override}` : ''}`,
+    steps.push({ what: `${c.label}add instances for ${group.length} account(s) × ${regions.length} region(s)${override ? ` with CreateTrail=${override}` : ''}`,
       kind: 'create', send: async () => (await op.cfn.send(new CreateStackInstancesCommand({
-        StackSetName: name, CallAs, Regions: regions, DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: prefs(regions),
+        StackSetName: c.name, CallAs: c.CallAs, Regions: regions, DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: c.prefs(regions),
         ...(override ? { ParameterOverrides: [{ ParameterKey: 'CreateTrail', ParameterValue: override }] } : {}),
       }))).OperationId });
   }
-  if (plan.setAction !== 'update') {
-    const stale = accounts.filter((p) => p.outdated.length > 0);
-    for (const [regionList, group] of groupBy(stale, (p) => p.outdated.map((o) => o.region).join(','))) {
-      const regions = regionList.split(',');
-      steps.push({ what: `${label}bring ${group.length} account(s)' outdated instances current`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackInstancesCommand({
-        StackSetName: name, CallAs, Regions: regions, DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: prefs(regions),
-      }))).OperationId });
-    }
+  return steps;
+}
+
+/** Instances behind the stack set's template, one operation per set of outdated regions. */
+function outdatedSteps(c: StepContext, accounts: AccountPlan[]): Step[] {
+  const { ou, op } = c.input;
+  const stale = accounts.filter((p) => p.outdated.length > 0);
+  const steps: Step[] = [];
+  for (const [regionList, group] of groupBy(stale, (p) => p.outdated.map((o) => o.region).join(','))) {
+    const regions = regionList.split(',');
+    steps.push({ what: `${c.label}bring ${group.length} account(s)' outdated instances current`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackInstancesCommand({
+      StackSetName: c.name, CallAs: c.CallAs, Regions: regions, DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: c.prefs(regions),
+    }))).OperationId });
   }
-  const overriding = accounts.filter((p) => !p.missingRegions.includes(home) && overrideChange(p, plan.defaultCreateTrail) !== undefined);
+  return steps;
+}
+
+/** CreateTrail overrides on existing home-region instances, one operation per value. */
+function overrideSteps(c: StepContext, accounts: AccountPlan[]): Step[] {
+  const { plan, ou, op } = c.input;
+  const overriding = accounts.filter((p) => !p.missingRegions.includes(c.home) && overrideChange(p, plan.defaultCreateTrail) !== undefined);
+  const steps: Step[] = [];
   for (const [value, group] of groupBy(overriding, (p) => overrideChange(p, plan.defaultCreateTrail)!)) {
-    steps.push({ what: `${label}override CreateTrail=${value} for ${group.length} account(s)`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackInstancesCommand({
-      StackSetName: name, CallAs, Regions: [home], DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: prefs([home]),
+    steps.push({ what: `${c.label}override CreateTrail=${value} for ${group.length} account(s)`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackInstancesCommand({
+      StackSetName: c.name, CallAs: c.CallAs, Regions: [c.home], DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: c.prefs([c.home]),
       ParameterOverrides: [{ ParameterKey: 'CreateTrail', ParameterValue: value }],
     }))).OperationId });
   }

@@ -9,6 +9,7 @@ import type { Emit } from '../../fleet/events.js';
 import { remove as removeDirect } from '../direct/remove.js';
 import { order, resultOutcome, summarise, type TargetResult } from '../../fleet/results.js';
 import type { Session } from '../../fleet/session.js';
+import type { TargetAccount } from '../../fleet/targets.js';
 import { checkDelegatedAdmin, ensureTrustedAccess } from './access.js';
 import { applyStackSet, createStackSet } from './apply.js';
 import { OperationContinues, type OperationContext } from './operation.js';
@@ -31,7 +32,41 @@ export function adminClient(session: Session, config: DeployInput['config']) {
 }
 
 export async function deployStackSets(input: DeployInput): Promise<StackSetsDeployReport> {
-  const { session, config, emit, signal } = input;
+  const { session, config, signal } = input;
+  const { admin, rendered, set, ou, viaSet, direct, notes } = await preflight(input);
+
+  // A question covers the direct part and the stack set together, asked once before either writes: the stack set is
+  // planned first (read-only), and the direct part asks with both counts.
+  const together = !input.yes && !input.planOnly && direct.length > 0 && viaSet.length > 0;
+  const early = together ? await planSet(input, { admin, rendered, viaSet, ou, notes }) : undefined;
+  const directReport = direct.length > 0 ? await deployDirectPart(input, direct, early) : undefined;
+  // without a direct part the store is planned here and applied after the stack set's confirmation, before any instance
+  const storePlan = directReport ? null : await planApprovalStore({ session, config,
+    timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }), runId: randomUUID(), signal });
+  const run = startRun(input, rendered, set.excluded, notes, directReport, storePlan);
+  if (viaSet.length === 0) {
+    // no instance to confirm: the store alone (a question is asked only before changing more than one account)
+    if (storePlan && !input.planOnly && run.store?.result === 'planned') run.store = await storePlan.apply();
+    return finish(run);
+  }
+  // the direct part (the management account, the canary of the whole run) stopped: nothing else starts
+  const stopped = run.stoppedBy;
+  if (stopped === 'canary' || stopped === 'signal' || stopped === 'declined' || stopped === 'store' || signal.aborted) {
+    return skipAfterDirect(run, viaSet);
+  }
+
+  const planned = early ?? await planSet(input, { admin, rendered, viaSet, ou, notes });
+  if (!(await readyToRoll(run, planned, together, storePlan))) return finish(run);
+  const { plan, rows, changing } = planned;
+  await applyPart({ input, plan, rows, ou, rendered, changing, operations: run.operations, notes, report: run.report,
+    setStopped: (stopped) => { run.stoppedBy = stopped; } });
+  if (run.stoppedBy === null) await replaceDirect(input, plan, run.results, run.report);
+  return finish(run);
+}
+
+/** The admin checks, trusted access (activated with --yes), the rendered template, and which accounts go which way. */
+async function preflight(input: DeployInput) {
+  const { session, config, emit } = input;
   const admin = adminClient(session, config);
   await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
   const access = await ensureTrustedAccess(admin, config, { activate: input.yes, planOnly: input.planOnly });
@@ -39,78 +74,101 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   const { set, ou, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
   if (!access.enabled) notes.push('StackSets has no trusted access to the organisation yet: deploy --yes activates it (ActivateOrganizationsAccess).');
   if (access.activated) notes.push('Activated trusted access between StackSets and Organizations.');
+  return { admin, rendered, set, ou, viaSet, direct, notes };
+}
 
-  // A question covers the direct part and the stack set together, asked once before either writes: the stack set is
-  // planned first (read-only), and the direct part asks with both counts.
-  const together = !input.yes && !input.planOnly && direct.length > 0 && viaSet.length > 0;
-  const early = together ? await planSet(input, { admin, rendered, viaSet, ou, notes }) : undefined;
-  // the directly deployed accounts go first, through the direct engine (its canary is the management account)
+/** The directly deployed accounts go first, through the direct engine (its canary is the management account). */
+async function deployDirectPart(input: DeployInput, direct: TargetAccount[], early: SetPlan | undefined): Promise<DeployReport> {
+  const { emit } = input;
   const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };
   // (its first step is the approval store; without a direct part, the store is deployed here, before any instance)
-  const directReport = direct.length > 0
-    ? await deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet,
-      ...(early?.needSetWork ? { alsoPlanned: early.counts } : {}) })
-    : undefined;
-  // without a direct part the store is planned here and applied after the stack set's confirmation, before any instance
-  const storePlan = directReport ? null : await planApprovalStore({ session, config,
-    timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }), runId: randomUUID(), signal });
-  let store = directReport ? directReport.approvalStore : storePlan?.planned ?? null;
+  return deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet,
+    ...(early?.needSetWork ? { alsoPlanned: early.counts } : {}) });
+}
+
+type SetPlan = Awaited<ReturnType<typeof planSet>>;
+type StorePlan = Awaited<ReturnType<typeof planApprovalStore>>;
+
+/** One run's report as it grows: the direct part's rows first, then the stack set's. */
+interface DeployRun {
+  input: DeployInput;
+  rendered: Awaited<ReturnType<typeof renderForStackSet>>;
+  excluded: DeployReport['excluded'];
+  results: TargetResult[];
+  notes: string[];
+  operations: StackSetsDeployReport['operations'];
+  store: DeployReport['approvalStore'];
+  stoppedBy: DeployReport['stoppedBy'];
+  /** adds rows to the report, each announced as done */
+  report: (list: TargetResult[]) => void;
+}
+
+function startRun(input: DeployInput, rendered: DeployRun['rendered'], excluded: DeployRun['excluded'], notes: string[],
+  directReport: DeployReport | undefined, storePlan: StorePlan): DeployRun {
+  const { emit } = input;
+  const store = directReport ? directReport.approvalStore : storePlan?.planned ?? null;
   const results: TargetResult[] = [...(directReport?.targets ?? [])];
   notes.push(...(directReport?.notes ?? []));
-  const operations: StackSetsDeployReport['operations'] = [];
-  let stoppedBy: DeployReport['stoppedBy'] = directReport?.stoppedBy ?? (store?.result === 'failed' ? 'store' : null);
-  const finish = (): StackSetsDeployReport => ({
-    engine: 'stacksets', version: rendered.version, templateBytes: rendered.bytes, targets: order(results), excluded: set.excluded,
-    summary: summarise(results, set.excluded.length), stoppedBy, notes, operations,
-    approvalStore: store,
-  });
-  if (viaSet.length === 0) {
-    // no instance to confirm: the store alone (a question is asked only before changing more than one account)
-    if (storePlan && !input.planOnly && store?.result === 'planned') store = await storePlan.apply();
-    return finish();
-  }
-  const report = (list: TargetResult[]) => { for (const r of list) { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); } };
-  if (stoppedBy === 'canary' || stoppedBy === 'signal' || stoppedBy === 'declined' || stoppedBy === 'store' || signal.aborted) {
-    // the direct part (the management account, the canary of the whole run) stopped: nothing else starts
-    report(viaSet.flatMap((a) => (config.regions as string[]).map((region): TargetResult => ({
-      account: a.id, accountName: a.name, region, stackName: `StackSet-${config.stackName}`, action: 'none', result: 'skipped',
-      stackStatus: null, error: null, durationMs: 0, reason: `not started: the direct part stopped (${stoppedBy ?? 'interrupted'})`,
-    }))));
-    if (signal.aborted) stoppedBy = 'signal';
-    return finish();
-  }
+  return {
+    input, rendered, excluded, results, notes, operations: [], store,
+    stoppedBy: directReport?.stoppedBy ?? (store?.result === 'failed' ? 'store' : null),
+    report: (list) => { for (const r of list) { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); } },
+  };
+}
 
-  const { plan, rows, changing, needSetWork, counts, buckets } = early ?? await planSet(input, { admin, rendered, viaSet, ou, notes });
+function finish(run: DeployRun): StackSetsDeployReport {
+  const { rendered, results, excluded } = run;
+  return {
+    engine: 'stacksets', version: rendered.version, templateBytes: rendered.bytes, targets: order(results), excluded,
+    summary: summarise(results, excluded.length), stoppedBy: run.stoppedBy, notes: run.notes, operations: run.operations,
+    approvalStore: run.store,
+  };
+}
+
+/** Every stack set row skipped, as the direct part stopped first. */
+function skipAfterDirect(run: DeployRun, viaSet: TargetAccount[]): StackSetsDeployReport {
+  const { config, signal } = run.input;
+  run.report(viaSet.flatMap((a) => (config.regions as string[]).map((region): TargetResult => ({
+    account: a.id, accountName: a.name, region, stackName: `StackSet-${config.stackName}`, action: 'none', result: 'skipped',
+    stackStatus: null, error: null, durationMs: 0, reason: `not started: the direct part stopped (${run.stoppedBy ?? 'interrupted'})`,
+  }))));
+  if (signal.aborted) run.stoppedBy = 'signal';
+  return finish(run);
+}
+
+/** Between the plan and the first write: --plan, an interrupt, the question, the store. False: the run ends here. */
+async function readyToRoll(run: DeployRun, p: SetPlan, together: boolean, storePlan: StorePlan): Promise<boolean> {
+  const { input } = run;
+  const { rows, changing, needSetWork, counts, buckets } = p;
   if (input.planOnly) {
-    if (buckets.length > 0) notes.push(`deploy would create the template bucket ${buckets.join(', ')} for the stack set's template (docs/engines.md#how-the-template-travels).`);
-    report(rows.map((r) => r.row));
-    return finish();
+    if (buckets.length > 0) run.notes.push(`deploy would create the template bucket ${buckets.join(', ')} for the stack set's template (docs/engines.md#how-the-template-travels).`);
+    run.report(rows.map((r) => r.row));
+    return false;
   }
-  if (signal.aborted) {
-    stoppedBy = 'signal';
-    report(rows.map((r) => ({ ...r.row, result: 'skipped' as const, reason: 'interrupted before it started' })));
-    return finish();
+  if (input.signal.aborted) {
+    run.stoppedBy = 'signal';
+    run.report(rows.map((r) => ({ ...r.row, result: 'skipped' as const, reason: 'interrupted before it started' })));
+    return false;
   }
   // (asked together with the direct part, when there is one: it was confirmed there)
   if (!together && needSetWork && changing.length > 1
-    && !(await input.confirm({ ...counts, ...(storePlan?.change ? { store: storePlan.change } : {}), ...await withStoreBucket(session, counts.buckets, storePlan?.change?.region) }))) {
-    stoppedBy = 'declined';
-    if (store?.result === 'planned') store = { ...store, result: 'skipped', reason: 'not confirmed' };
-    report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: 'not confirmed' })));
-    return finish();
+    && !(await input.confirm({ ...counts, ...(storePlan?.change ? { store: storePlan.change } : {}), ...await withStoreBucket(input.session, counts.buckets, storePlan?.change?.region) }))) {
+    run.stoppedBy = 'declined';
+    if (run.store?.result === 'planned') run.store = { ...run.store, result: 'skipped', reason: 'not confirmed' };
+    run.report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: 'not confirmed' })));
+    return false;
   }
-  if (storePlan) {
-    store = await storePlan.apply();
-    if (store.result === 'failed') {
-      stoppedBy = 'store';
-      report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const,
-        reason: 'not started: the approval store failed' })));
-      return finish();
-    }
-  }
-  await applyPart({ input, plan, rows, ou, rendered, changing, operations, notes, report, setStopped: (s) => { stoppedBy = s; } });
-  if (stoppedBy === null) await replaceDirect(input, plan, results, report);
-  return finish();
+  return storePlan ? applyStoreFirst(run, rows, storePlan) : true;
+}
+
+/** The approval store, applied before any instance; false (the rows skipped) when it failed. */
+async function applyStoreFirst(run: DeployRun, rows: SetPlan['rows'], storePlan: NonNullable<StorePlan>): Promise<boolean> {
+  run.store = await storePlan.apply();
+  if (run.store.result !== 'failed') return true;
+  run.stoppedBy = 'store';
+  run.report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const,
+    reason: 'not started: the approval store failed' })));
+  return false;
 }
 
 /** The question's buckets with the store's region's, when the store's stack changes there too. */

@@ -40,50 +40,84 @@ export async function removeStackSets(input: RemoveInput): Promise<StackSetsRemo
   const directReport = direct.length > 0
     ? await removeDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: (e) => { if (e.type !== 'discovered') emit(e); } })
     : undefined;
-  const results: RemoveResult[] = [...(directReport?.targets ?? [])];
-  const report = (r: RemoveResult) => { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); };
-  let stoppedBy: RemoveReport['stoppedBy'] = directReport?.stoppedBy ?? null;
-  const finish = (): StackSetsRemoveReport => {
-    results.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
-    return { engine: 'stacksets', notes, targets: results, summary: summarise(results, set.excluded.length), stoppedBy,
-      kept: results.flatMap((r) => (r.kept ?? []).map((k) => ({ account: r.account, region: r.region, ...k }))),
-      retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))) };
-  };
+  const run = startRun(emit, notes, set.excluded.length, directReport);
   const admin = adminClient(session, config);
   const callAs = config.stacksets.callAs;
   const name = config.stackName;
-  if (!(await describeStackSet(admin, name, callAs))) { notes.push(`Stack set ${name} does not exist: nothing to remove there.`); return finish(); }
+  if (!(await describeStackSet(admin, name, callAs))) { notes.push(`Stack set ${name} does not exist: nothing to remove there.`); return finish(run); }
   const instances = await listInstances(admin, name, callAs);
   const byId = new Map(viaSet.map((a) => [a.id, a]));
   const regions = config.regions as string[];
   const chosen = [...instances.values()].filter((i) => byId.has(i.Account ?? '') && regions.includes(i.Region ?? ''));
-  const row = (a: TargetAccount, region: string, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult => ({
+  const row = rowMaker(instances, name);
+  for (const a of viaSet) for (const region of regions) {
+    if (!instances.has(keyOf(a.id, region))) run.report(row(a, region, { result: 'unchanged', action: 'none', reason: 'no stack instance' }));
+  }
+  if (chosen.length > 0 && !run.stoppedBy) {
+    if (!(await input.confirm(removalPlan(chosen, byId)))) {
+      run.stoppedBy = 'declined';
+      for (const i of chosen) run.report(row(byId.get(i.Account!)!, i.Region!, { result: 'skipped', reason: 'not confirmed' }));
+      return finish(run);
+    }
+    await deleteInstances({ input, admin, chosen, instances, byId, row, report: run.report, notes, setStopped: (s) => { run.stoppedBy = s; } });
+  }
+  await deleteEmptyStackSet(input, admin, run);
+  return finish(run);
+}
+
+/** One run's report as it grows: the direct part's rows first, then the stack set's. */
+interface RemoveRun {
+  results: RemoveResult[];
+  notes: string[];
+  excluded: number;
+  stoppedBy: RemoveReport['stoppedBy'];
+  /** adds a row to the report, announced as done */
+  report: (r: RemoveResult) => void;
+}
+
+function startRun(emit: RemoveInput['emit'], notes: string[], excluded: number, directReport: RemoveReport | undefined): RemoveRun {
+  const results: RemoveResult[] = [...(directReport?.targets ?? [])];
+  const report = (r: RemoveResult) => { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); };
+  return { results, notes, excluded, stoppedBy: directReport?.stoppedBy ?? null, report };
+}
+
+function finish(run: RemoveRun): StackSetsRemoveReport {
+  const { results } = run;
+  results.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
+  return { engine: 'stacksets', notes: run.notes, targets: results, summary: summarise(results, run.excluded), stoppedBy: run.stoppedBy,
+    kept: results.flatMap((r) => (r.kept ?? []).map((k) => ({ account: r.account, region: r.region, ...k }))),
+    retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))) };
+}
+
+type RowMaker = (a: TargetAccount, region: string, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>) => RemoveResult;
+
+/** An instance's row, named after its stack (or the stack set, when there is no instance). */
+function rowMaker(instances: Map<string, StackInstanceSummary>, name: string): RowMaker {
+  return (a, region, fields) => ({
     account: a.id, accountName: a.name, region, stackName: stackNameOf(instances.get(keyOf(a.id, region))?.StackId) ?? `StackSet-${name}-(none)`,
     action: 'delete', stackStatus: instances.get(keyOf(a.id, region))?.Status ?? null, error: null, durationMs: 0, reason: '', retainedBuckets: [], ...fields,
   });
-  for (const a of viaSet) for (const region of regions) {
-    if (!instances.has(keyOf(a.id, region))) report(row(a, region, { result: 'unchanged', action: 'none', reason: 'no stack instance' }));
-  }
-  if (chosen.length > 0 && !stoppedBy) {
-    const plan = {
-      accounts: [...new Set(chosen.map((i) => i.Account!))].sort().map((id) => ({ id, name: byId.get(id)?.name ?? id })),
-      regions: [...new Set(chosen.map((i) => i.Region!))].sort(), stacks: chosen.length,
-    };
-    if (!(await input.confirm(plan))) {
-      stoppedBy = 'declined';
-      for (const i of chosen) report(row(byId.get(i.Account!)!, i.Region!, { result: 'skipped', reason: 'not confirmed' }));
-      return finish();
-    }
-    await deleteInstances({ input, admin, chosen, instances, byId, row, report, notes, setStopped: (s) => { stoppedBy = s; } });
-  }
+}
+
+/** What the question shows: the accounts, regions and number of instances to delete. */
+function removalPlan(chosen: StackInstanceSummary[], byId: Map<string, TargetAccount>) {
+  return {
+    accounts: [...new Set(chosen.map((i) => i.Account!))].sort().map((id) => ({ id, name: byId.get(id)?.name ?? id })),
+    regions: [...new Set(chosen.map((i) => i.Region!))].sort(), stacks: chosen.length,
+  };
+}
+
+/** With --all-accounts, the stack set itself once it is empty and the run was not stopped. */
+async function deleteEmptyStackSet(input: RemoveInput, admin: ReturnType<typeof adminClient>, run: RemoveRun): Promise<void> {
+  const callAs = input.config.stacksets.callAs;
+  const name = input.config.stackName;
   const left = await listInstances(admin, name, callAs);
-  if (input.selectedAccounts === null && left.size === 0 && !stoppedBy) {
+  if (input.selectedAccounts === null && left.size === 0 && !run.stoppedBy) {
     await admin.send(new DeleteStackSetCommand({ StackSetName: name, CallAs: callAs }));
-    notes.push(`Deleted the stack set ${name} (auto-deployment ends with it).`);
+    run.notes.push(`Deleted the stack set ${name} (auto-deployment ends with it).`);
   } else if (input.selectedAccounts === null && left.size > 0) {
-    notes.push(`Stack set ${name} still holds ${left.size} instance(s) outside this run's accounts or regions, so it was kept.`);
+    run.notes.push(`Stack set ${name} still holds ${left.size} instance(s) outside this run's accounts or regions, so it was kept.`);
   }
-  return finish();
 }
 
 interface DeleteInput {
@@ -92,7 +126,7 @@ interface DeleteInput {
   chosen: StackInstanceSummary[];
   instances: Map<string, StackInstanceSummary>;
   byId: Map<string, TargetAccount>;
-  row(a: TargetAccount, region: string, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult;
+  row: RowMaker;
   report(r: RemoveResult): void;
   notes: string[];
   setStopped(s: RemoveReport['stoppedBy']): void;

@@ -51,14 +51,14 @@ function driftOf(inst: StackInstanceSummary): DriftState {
 }
 
 export async function statusStackSets(input: StatusInput): Promise<StackSetsStatusReport> {
-  const { session, config, emit, signal } = input;
+  const { session, config, emit } = input;
   await checkDelegatedAdmin(session.organizations(), config, session.identity.account);
   const rendered = await renderForStackSet(config, session.identity.account);
   const localSha = expectedCodeSha256(rendered.body);
   const { set, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
   const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };
   // one SCP survey and one read of the approval store for the run, shared with the direct part
-  const shared = {
+  const shared: SharedReads = {
     protection: protectionVerdicts(session, input.scpConfig ?? config, set.accounts.map((a) => a.id)),
     approvalIndex: loadApprovalIndex(session, config),
   };
@@ -66,8 +66,30 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
     ? await statusDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet, shared }) : undefined;
 
   const admin = adminClient(session, config);
-  const callAs = config.stacksets.callAs;
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
+  const { instances, interrupted } = await readInstances(input, admin, timer, notes);
+  const { rows: setRows, stoppedBy } = await inspectInstances(input, { viaSet, instances, rendered, localSha, shared, timer });
+  const verdicts = await shared.protection;
+  const rows: StatusRow[] = [...(directReport?.targets ?? []), ...setRows];
+  rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
+  return {
+    engine: 'stacksets', notes, version: rendered.version, settingsDigest: rendered.settingsDigest, codeSha256: localSha, codeReference: 'local bundle', targets: rows,
+    excluded: set.excluded, interrupted: interrupted || stoppedBy === 'signal' || directReport?.interrupted === true,
+    summary: summariseStatus(rows, set.excluded.length),
+    protectionError: verdicts.error ?? directReport?.protectionError ?? null,
+  };
+}
+
+/** The run's shared reads, started once: the SCP survey and the approval store. */
+interface SharedReads {
+  protection: ReturnType<typeof protectionVerdicts>;
+  approvalIndex: ReturnType<typeof loadApprovalIndex>;
+}
+
+/** The stack set's instances, re-read after drift detection with --drift; `interrupted` when detection continues in AWS. */
+async function readInstances(input: StatusInput, admin: CloudFormationClient, timer: PollTimer, notes: string[]) {
+  const { config, signal } = input;
+  const callAs = config.stacksets.callAs;
   const stackSet = await describeStackSet(admin, config.stackName, callAs);
   let instances = stackSet ? await listInstances(admin, config.stackName, callAs) : new Map<string, StackInstanceSummary>();
   if (!stackSet) notes.push(`Stack set ${config.stackName} does not exist: every account it would reach is missing.`);
@@ -83,6 +105,21 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
       else interrupted = true;
     }
   }
+  return { instances, interrupted };
+}
+
+interface InspectAll {
+  viaSet: TargetAccount[];
+  instances: Map<string, StackInstanceSummary>;
+  rendered: Awaited<ReturnType<typeof renderForStackSet>>;
+  localSha: string;
+  shared: SharedReads;
+  timer: PollTimer;
+}
+
+/** Every account and region the stack set reaches, inspected through the fleet and judged against this bundle. */
+async function inspectInstances(input: StatusInput, { viaSet, instances, rendered, localSha, shared, timer }: InspectAll) {
+  const { session, config } = input;
   const targets = viaSet.flatMap((a) => (config.regions as string[]).map((region) => ({ a, region })));
   const approvalIndex = await shared.approvalIndex;
   const judge = new StatusJudge({ version: rendered.version, localSha, settingsDigest: rendered.settingsDigest, driftChecked: input.drift, protection: config.protection,
@@ -98,15 +135,7 @@ export async function statusStackSets(input: StatusInput): Promise<StackSetsStat
     { targetOf: ({ a, region }) => ({ account: a.id, accountName: a.name, region, role: a.role }) });
   await fleet.judged();
   await judge.finish();
-  const verdicts = await shared.protection;
-  const rows: StatusRow[] = [...(directReport?.targets ?? []), ...fleet.rows];
-  rows.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
-  return {
-    engine: 'stacksets', notes, version: rendered.version, settingsDigest: rendered.settingsDigest, codeSha256: localSha, codeReference: 'local bundle', targets: rows,
-    excluded: set.excluded, interrupted: interrupted || run.stoppedBy === 'signal' || directReport?.interrupted === true,
-    summary: summariseStatus(rows, set.excluded.length),
-    protectionError: verdicts.error ?? directReport?.protectionError ?? null,
-  };
+  return { rows: fleet.rows, stoppedBy: run.stoppedBy };
 }
 
 interface InstanceExpectations {
