@@ -1,7 +1,8 @@
 // guardrail remove: delete the stacks of some or all accounts. What the template retains (the trail bucket, the
 // decision log group, the dead-letter queue of failed reverts) stays, and is named.
-import { engineFor } from '../engines/index.js';
-import { checkEngine } from '../config/index.js';
+import { engineFor, type RemoveReport } from '../engines/index.js';
+import { checkEngine, type LoadedConfig } from '../config/index.js';
+import type { Session } from '../fleet/session.js';
 import { progressTo } from '../output/progress.js';
 import { createReporter, errorsBelow } from '../output/reporter.js';
 import { removeQuestion } from '../output/prompts.js';
@@ -28,12 +29,30 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
   // without a terminal, --yes is required: say so before touching anything
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
   const session = await openCommandSession(context, loaded.config);
+  const { report, store } = await runRemove(context, loaded, session);
+  const notes = removeNotes(report, store, options.allAccounts === true);
+  const role = roleLine(session, loaded.config.organization.roleName);
+  if (role && options.output === 'json') notes.push(role);
+  writeRemoveResult(context, report, store, notes);
+  if (role) io.stderr.write(`${role}\n`);
+  if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
+  if (report.stoppedBy === 'declined') return ExitCode.failed;
+  if (report.summary.failed > 0) return reachabilityExit(session, ExitCode.failed);
+  return store?.result === 'failed' ? ExitCode.failed : ExitCode.ok;
+}
+
+/**
+ * The engine's remove with its progress display (stopped before each question and at the end), then, with
+ * --include-approvals, the approval store.
+ */
+async function runRemove(context: CommandContext<CommandOptions<'remove'>>, loaded: LoadedConfig,
+  session: Session): Promise<{ report: RemoveReport; store: StoreRemoval | undefined }> {
+  const { io, signal, options } = context;
   const reporter = await createReporter(io, context.color, 'removing', { errorsBelow: errorsBelow(io, options.output) });
   const onEvent = progressTo(reporter, '');
-  let report;
   let store: StoreRemoval | undefined;
   try {
-    report = await engineFor(loaded.config).remove({
+    const report = await engineFor(loaded.config).remove({
       session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
       confirm: async (plan) => {
         reporter.stop();
@@ -49,30 +68,34 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
           'check what is there first with guardrail status');
       });
     }
+    return { report, store };
   } finally {
     reporter.stop();
     session.close();
   }
+}
+
+/** What was kept and why, and what to do next. */
+function removeNotes(report: RemoveReport, store: StoreRemoval | undefined, allAccounts: boolean): string[] {
   const notes = bucketNotes(report.retainedBuckets);
   if (store) notes.push(storeNote(store));
   const keptOthers = report.kept.filter((k) => k.type !== 'AWS::S3::Bucket');
   if (keptOthers.length > 0) notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
   notes.push(...report.notes);
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
-  else notes.push(...afterRemoveNotes(report.targets, options.allAccounts === true));
-  const role = roleLine(session, loaded.config.organization.roleName);
-  if (role && options.output === 'json') notes.push(role);
+  else notes.push(...afterRemoveNotes(report.targets, allAccounts));
+  return notes;
+}
+
+function writeRemoveResult(context: CommandContext<CommandOptions<'remove'>>, report: RemoveReport,
+  store: StoreRemoval | undefined, notes: string[]): void {
+  const { io, options } = context;
   if (options.output === 'json') {
     io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine: report.engine, retainedBuckets: report.retainedBuckets,
       kept: report.kept, ...(store ? { approvalStore: store } : {}), ...(notes.length > 0 ? { notes } : {}) }));
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
   }
-  if (role) io.stderr.write(`${role}\n`);
-  if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
-  if (report.stoppedBy === 'declined') return ExitCode.failed;
-  if (report.summary.failed > 0) return reachabilityExit(session, ExitCode.failed);
-  return store?.result === 'failed' ? ExitCode.failed : ExitCode.ok;
 }
 
 function storeNote(s: StoreRemoval): string {

@@ -7,6 +7,7 @@ import type { GuardrailConfig } from '../config/index.js';
 import { describeError } from '../aws/describe-error.js';
 import type { Emit, Place } from '../fleet/events.js';
 import { blankResult, resultOutcome, summarise, type Summary, type TargetResult } from '../fleet/results.js';
+import type { PoolRun } from '../fleet/pool.js';
 import { Fleet } from '../fleet/run.js';
 import type { Session } from '../fleet/session.js';
 import type { Target } from '../fleet/targets.js';
@@ -82,77 +83,108 @@ function row(p: Place, stackName: string, fields: RowFields): RetryResult {
 interface Waiting { located: LocatedStack; stackName: string; stackStatus: string | null; functionName: string; depth: number }
 
 export async function retryReverts(input: RetryInput, places: StackPlaces): Promise<RetryReport> {
-  const { session, config } = input;
-  const fleet = new Fleet<RetryResult>(input, {
+  const fleet = retryFleet(input);
+  const { stacks, notes } = await places.locate(fleet);
+  const finish = (stoppedBy: RetryReport['stoppedBy']): RetryReport => retryReport(fleet, places.engine, notes, stoppedBy);
+
+  const { waiting, interrupted } = await planRetries(fleet, input, stacks);
+  if (waiting.length === 0) return finish(interrupted ? 'signal' : null);
+  waiting.sort((x, y) => x.located.target.account.localeCompare(y.located.target.account) || x.located.target.region.localeCompare(y.located.target.region));
+  if (interrupted) { skipAll(fleet, waiting, 'interrupted before it started'); return finish('signal'); }
+  if (!(await input.confirm(retryPlan(waiting)))) {
+    skipAll(fleet, waiting, 'not confirmed');
+    return finish('declined');
+  }
+
+  const run = await runRetries(fleet, input.session, waiting);
+  return finish(run.stoppedBy === 'signal' ? 'signal' : null);
+}
+
+function retryFleet(input: RetryInput): Fleet<RetryResult> {
+  const { config } = input;
+  return new Fleet<RetryResult>(input, {
     blank: (p, why) => ({ ...blankResult(p, config.stackName, why, 'retry'), pendingReverts: null, retried: null, reverted: null,
       stillFailing: null, counts: null }),
     outcome: resultOutcome,
   });
-  const { stacks, notes } = await places.locate(fleet);
-  const targetOf = (w: { located: LocatedStack } | LocatedStack) => ('located' in w ? w.located : w).target;
+}
 
+function targetOf(w: { located: LocatedStack } | LocatedStack): Target {
+  return ('located' in w ? w.located : w).target;
+}
+
+/** The report of the run: every row reported, sorted, and their summary. */
+function retryReport(fleet: Fleet<RetryResult>, engine: RetryReport['engine'], notes: string[],
+  stoppedBy: RetryReport['stoppedBy']): RetryReport {
+  const targets = fleet.sorted();
+  return { engine, notes, targets, summary: summariseRetry(targets, fleet.set.excluded.length), stoppedBy };
+}
+
+/** The plan phase: each target's dead-letter queue depth; the targets with events waiting, in the order found. */
+async function planRetries(fleet: Fleet<RetryResult>, input: RetryInput,
+  stacks: LocatedStack[]): Promise<{ waiting: Waiting[]; interrupted: boolean }> {
   const waiting: Waiting[] = [];
-  const planned = await fleet.each('plan', stacks, async (l) => {
-    const t = l.target;
-    if (l.stackName === null) return row(t, config.stackName, { result: 'unchanged', action: 'none', reason: l.why ?? 'no stack' });
-    const started = Date.now();
-    try {
-      await session.broker.check(t.account, t.role);
-      const c = session.clients(t.account, t.region, t.role);
-      const found = await findDeadLetters(c.cloudformation, () => c.sqs(), l.stackName);
-      if (found.kind === 'missing') return row(t, l.stackName, { result: 'unchanged', action: 'none', reason: 'not deployed' });
-      if (found.depth === 0) {
-        return row(t, l.stackName, { result: 'unchanged', action: 'none', stackStatus: found.stackStatus, pendingReverts: 0,
-          reason: 'nothing waiting', durationMs: Date.now() - started });
-      }
-      waiting.push({ located: l, stackName: l.stackName, stackStatus: found.stackStatus, functionName: found.functionName, depth: found.depth });
-      return null;
-    } catch (err) {
-      return row(t, l.stackName, { result: 'failed', error: describeError(err), durationMs: Date.now() - started });
-    } finally {
-      // the retry phase makes its own: most targets have nothing waiting, and hold no clients past their plan
-      session.release(t.account, t.region, t.role);
-    }
-  }, { targetOf });
+  const planned = await fleet.each('plan', stacks, (l) => planTarget(input, l, waiting), { targetOf });
+  return { waiting, interrupted: planned.stoppedBy === 'signal' };
+}
 
-  let stoppedBy: RetryReport['stoppedBy'] = planned.stoppedBy === 'signal' ? 'signal' : null;
-  const finish = (): RetryReport => {
-    const targets = fleet.sorted();
-    return { engine: places.engine, notes, targets, summary: summariseRetry(targets, fleet.set.excluded.length), stoppedBy };
-  };
-  const skipAll = (reason: string) => {
-    for (const w of waiting) fleet.report(row(w.located.target, w.stackName, { result: 'skipped', reason, stackStatus: w.stackStatus, pendingReverts: w.depth }));
-  };
-  if (waiting.length === 0) return finish();
-  waiting.sort((x, y) => x.located.target.account.localeCompare(y.located.target.account) || x.located.target.region.localeCompare(y.located.target.region));
-  if (stoppedBy) { skipAll('interrupted before it started'); return finish(); }
-  if (!(await input.confirm(retryPlan(waiting)))) {
-    stoppedBy = 'declined';
-    skipAll('not confirmed');
-    return finish();
-  }
-
-  const run = await fleet.each('retry', waiting, async (w) => {
-    const t = w.located.target;
-    fleet.started(t);
-    const started = Date.now();
-    const base = { stackStatus: w.stackStatus, pendingReverts: w.depth };
-    let r: RetryResult;
-    try {
-      const answer = await invokeRetry(await session.clients(t.account, t.region, t.role).lambda(), w.functionName);
-      r = answer.kind === 'failed' ? row(t, w.stackName, { ...base, result: 'failed', error: answer.reason }) : retriedRow(t, w.stackName, base, answer.counts);
-    } catch (err) {
-      r = row(t, w.stackName, { ...base, result: 'failed', error: describeError(err) });
+/** One target's plan: its row when nothing waits there (or the plan failed); null, and `waiting` has it, otherwise. */
+async function planTarget({ session, config }: RetryInput, l: LocatedStack, waiting: Waiting[]): Promise<RetryResult | null> {
+  const t = l.target;
+  if (l.stackName === null) return row(t, config.stackName, { result: 'unchanged', action: 'none', reason: l.why ?? 'no stack' });
+  const started = Date.now();
+  try {
+    await session.broker.check(t.account, t.role);
+    const c = session.clients(t.account, t.region, t.role);
+    const found = await findDeadLetters(c.cloudformation, () => c.sqs(), l.stackName);
+    if (found.kind === 'missing') return row(t, l.stackName, { result: 'unchanged', action: 'none', reason: 'not deployed' });
+    if (found.depth === 0) {
+      return row(t, l.stackName, { result: 'unchanged', action: 'none', stackStatus: found.stackStatus, pendingReverts: 0,
+        reason: 'nothing waiting', durationMs: Date.now() - started });
     }
+    waiting.push({ located: l, stackName: l.stackName, stackStatus: found.stackStatus, functionName: found.functionName, depth: found.depth });
+    return null;
+  } catch (err) {
+    return row(t, l.stackName, { result: 'failed', error: describeError(err), durationMs: Date.now() - started });
+  } finally {
+    // the retry phase makes its own: most targets have nothing waiting, and hold no clients past their plan
     session.release(t.account, t.region, t.role);
-    r.durationMs = Date.now() - started;
-    return r;
-  }, {
+  }
+}
+
+/** The row of a waiting target that was not retried. */
+function skippedRow(w: Waiting, reason: string): RetryResult {
+  return row(w.located.target, w.stackName, { result: 'skipped', reason, stackStatus: w.stackStatus, pendingReverts: w.depth });
+}
+
+function skipAll(fleet: Fleet<RetryResult>, waiting: Waiting[], reason: string): void {
+  for (const w of waiting) fleet.report(skippedRow(w, reason));
+}
+
+/** The retry phase: the function of each waiting target invoked with the retry request. */
+function runRetries(fleet: Fleet<RetryResult>, session: Session, waiting: Waiting[]): Promise<PoolRun<RetryResult | null>> {
+  return fleet.each('retry', waiting, (w) => retryTarget(fleet, session, w), {
     targetOf, isFailure: (r) => r.result === 'failed',
-    skipped: (w, reason) => row(w.located.target, w.stackName, { result: 'skipped', reason, stackStatus: w.stackStatus, pendingReverts: w.depth }),
+    skipped: skippedRow,
   });
-  if (run.stoppedBy === 'signal') stoppedBy = 'signal';
-  return finish();
+}
+
+/** One target's retry: a synchronous Invoke of its function, and the row of its answer. */
+async function retryTarget(fleet: Fleet<RetryResult>, session: Session, w: Waiting): Promise<RetryResult> {
+  const t = w.located.target;
+  fleet.started(t);
+  const started = Date.now();
+  const base = { stackStatus: w.stackStatus, pendingReverts: w.depth };
+  let r: RetryResult;
+  try {
+    const answer = await invokeRetry(await session.clients(t.account, t.region, t.role).lambda(), w.functionName);
+    r = answer.kind === 'failed' ? row(t, w.stackName, { ...base, result: 'failed', error: answer.reason }) : retriedRow(t, w.stackName, base, answer.counts);
+  } catch (err) {
+    r = row(t, w.stackName, { ...base, result: 'failed', error: describeError(err) });
+  }
+  session.release(t.account, t.region, t.role);
+  r.durationMs = Date.now() - started;
+  return r;
 }
 
 /** The row of a retry the function answered: succeeded when nothing is still failing. */

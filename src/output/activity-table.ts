@@ -1,7 +1,7 @@
 // activity's results on stdout: a table (newest first, then the summary), or CSV. Every value in a row comes from a
 // log line that anyone with write access to the log group could have written: control characters are shown
 // escaped (no terminal escape sequences reach your terminal), and CSV cells cannot start a spreadsheet formula.
-import { Chalk } from 'chalk';
+import { Chalk, type ChalkInstance } from 'chalk';
 import { ruleText, sideDoorText, type ActivityRow } from '../activity/line.js';
 import type { ActivityReport } from '../activity/read.js';
 
@@ -56,56 +56,80 @@ const MIN_REASON = 6;
 /** between columns on a terminal (piped output keeps two spaces) */
 const GAP = ' ';
 
+const HEADER = ['TIME', 'ACCOUNT', 'REGION', 'ACTION', 'PRINCIPAL', 'GROUP', 'RULES', 'REASON'];
+
 export function activityTable(report: ActivityReport, color: boolean, opts: TableOptions = {}): string {
   const chalk = new Chalk({ level: color ? 1 : 0 });
-  const lines: string[] = [];
-  const compact = opts.columns !== undefined;
-  const header = ['TIME', 'ACCOUNT', 'REGION', 'ACTION', 'PRINCIPAL', 'GROUP', 'RULES', 'REASON'];
+  const cells = activityCells(report, opts.columns);
+  const lines = cells.length > 0 ? decisionLines(cells, chalk, opts.columns) : [chalk.dim('No decisions in this window.'), ''];
+  lines.push(...unreadableLines(report, chalk), ...summaryLines(report, chalk));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Each decision's cells, escaped, principal, rules and reason cut to their widths. */
+function activityCells(report: ActivityReport, columns: number | undefined): string[][] {
+  const compact = columns !== undefined;
   const time = (t: string) => (compact ? t.replace(/^\d{4}-(\d\d-\d\d)T(\d\d:\d\d:\d\d).*$/, '$1 $2')
     : t.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'));
   const full = report.rows.map((r) => [
     time(r.time), compact ? r.account : `${r.accountName || r.account} (${r.account})`, r.region, r.action,
     r.principal ?? '-', r.groupId ?? r.prefixListId ?? '-', rulesOf(r), r.reason,
   ].map(safeText));
+  const { principalW, rulesW, reasonW } = columnWidths(full, columns);
+  return full.map((c) => [c[0]!, c[1]!, c[2]!, c[3]!, fitPrincipal(c[4]!, principalW), c[5]!, clip(c[6]!, rulesW),
+    clip(c[7]!, compact ? Math.max(MIN_REASON, columns - 1) : reasonW)]);
+}
+
+/** The widths principal, rules and reason are cut to: capped when piped, shared out on a terminal `columns` wide. */
+function columnWidths(full: string[][], columns: number | undefined): { principalW: number; rulesW: number; reasonW: number } {
   // what the first six columns need, the gaps, then principal and rules share what is left with the reason
-  const need = (i: number) => Math.max(header[i]!.length, ...full.map((c) => c[i]!.length));
+  const need = (i: number) => Math.max(HEADER[i]!.length, ...full.map((c) => c[i]!.length));
   let principalW = Math.min(need(4), 72);
   let rulesW = Math.min(need(6), 60);
   let reasonW = Math.min(need(7), 80);
-  if (compact && full.length > 0) {
+  if (columns !== undefined && full.length > 0) {
     const fixed = [0, 1, 2, 3, 5].reduce((n, i) => n + need(i), 0) + GAP.length * 7;
-    let room = Math.max(opts.columns! - fixed, 0);
+    let room = Math.max(columns - fixed, 0);
     reasonW = Math.min(need(7), Math.max(MIN_REASON, Math.floor(room * 0.3)));
     room -= reasonW;
     rulesW = Math.min(need(6), Math.max(10, Math.floor(room * 0.4)));
     room -= rulesW;
     principalW = Math.min(need(4), Math.max(room, 12));
   }
-  const cells = full.map((c) => [c[0]!, c[1]!, c[2]!, c[3]!, fitPrincipal(c[4]!, principalW), c[5]!, clip(c[6]!, rulesW),
-    clip(c[7]!, compact ? Math.max(MIN_REASON, opts.columns! - 1) : reasonW)]);
-  if (cells.length > 0) {
-    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-    const row = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join(compact ? GAP : '  ');
-    // on a terminal the reason takes what the line has left
-    const fit = (c: string[]) => {
-      if (!compact) return row(c);
-      const before = row([...c.slice(0, -1), '']);
-      return before + clip(c[c.length - 1]!, Math.max(MIN_REASON, opts.columns! - before.length));
-    };
-    lines.push(chalk.bold(fit(header)));
-    for (const c of cells) lines.push(c[3] === 'reverted' || c[3] === 'restored' || c[3] === 'failed' || c[3] === 'forged' || c[3] === 'refused' ? fit(c).replace(c[3], chalk.red(c[3])) : fit(c));
-    lines.push('');
-  } else {
-    lines.push(chalk.dim('No decisions in this window.'), '');
-  }
-  const s = report.summary;
+  return { principalW, rulesW, reasonW };
+}
+
+/** The header and a line per decision (reverted, restored, failed, forged and refused in red), then a blank line. */
+function decisionLines(cells: string[][], chalk: ChalkInstance, columns: number | undefined): string[] {
+  const compact = columns !== undefined;
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const row = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join(compact ? GAP : '  ');
+  // on a terminal the reason takes what the line has left
+  const fit = (c: string[]) => {
+    if (!compact) return row(c);
+    const before = row([...c.slice(0, -1), '']);
+    return before + clip(c[c.length - 1]!, Math.max(MIN_REASON, columns - before.length));
+  };
+  const lines = [chalk.bold(fit(HEADER))];
+  for (const c of cells) lines.push(c[3] === 'reverted' || c[3] === 'restored' || c[3] === 'failed' || c[3] === 'forged' || c[3] === 'refused' ? fit(c).replace(c[3], chalk.red(c[3])) : fit(c));
+  lines.push('');
+  return lines;
+}
+
+/** The targets whose log could not be read, each with its error. */
+function unreadableLines(report: ActivityReport, chalk: ChalkInstance): string[] {
   const unreadable = report.targets.filter((t) => t.status === 'unreadable');
-  if (unreadable.length > 0) {
-    lines.push(chalk.bold('Could not read:'));
-    for (const t of unreadable) lines.push(`  ${safeText(`${t.accountName || t.account} (${t.account})/${t.region}: ${t.error ?? 'unknown error'}`)}`);
-    lines.push('');
-  }
-  lines.push(`${chalk.bold('activity')} ${report.since} → ${report.until}: ${s.events} decision(s)${s.events ? ` · ${counts(s.byAction)}` : ''}`);
+  if (unreadable.length === 0) return [];
+  const lines = [chalk.bold('Could not read:')];
+  for (const t of unreadable) lines.push(`  ${safeText(`${t.accountName || t.account} (${t.account})/${t.region}: ${t.error ?? 'unknown error'}`)}`);
+  lines.push('');
+  return lines;
+}
+
+/** The window's counts: by action, by account, the top principals, and the targets read. */
+function summaryLines(report: ActivityReport, chalk: ChalkInstance): string[] {
+  const s = report.summary;
+  const lines = [`${chalk.bold('activity')} ${report.since} → ${report.until}: ${s.events} decision(s)${s.events ? ` · ${counts(s.byAction)}` : ''}`];
   if (s.byAccount.length > 0) {
     lines.push(`  by account: ${s.byAccount.slice(0, 10).map((a) => safeText(`${a.accountName || a.account} (${a.account}) ${a.events}`)).join(' · ')}`
       + `${s.byAccount.length > 10 ? ` · … ${s.byAccount.length - 10} more` : ''}`);
@@ -115,7 +139,7 @@ export function activityTable(report: ActivityReport, color: boolean, opts: Tabl
     for (const p of s.topPrincipals) lines.push(`    ${String(p.events).padStart(5)}  ${safeText(p.principal)} (${counts(p.byAction)})`);
   }
   lines.push(`  targets: ${s.targets} · ${s.read} read · ${s.notDeployed} not deployed · ${s.unreadable} unreadable`);
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 const CSV_COLUMNS = ['time', 'account', 'accountName', 'region', 'action', 'reason', 'eventName', 'eventId', 'groupId', 'vpcId',

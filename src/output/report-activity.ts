@@ -69,19 +69,39 @@ function rowHtml(r: ActivityRow): Html {
 }
 
 export function activitySection(report: ActivityReport): Html {
-  const notable = report.rows.filter((r) => NOTABLE.has(r.action));
-  const shown = notable.slice(0, MAX_TABLE_ROWS);
   const s = report.summary;
-  const unreadable = report.targets.filter((t) => t.status === 'unreadable');
   return html`<section id="activity"><h2>Activity</h2>
 ${activityChart(report)}
-<h3>Reverts, failures and approvals (${notable.length})</h3>
+${notableHtml(report)}
+<div class="cols"><div><h3>Top principals</h3>${topPrincipalsHtml(s)}</div>
+<div><h3>By account</h3>${byAccountHtml(s)}</div></div>
+<p>Logs read from ${s.read} of ${s.targets} targets; ${s.notDeployed} not deployed; ${s.unreadable} could not be read.</p>
+${unreadableHtml(report)}
+</section>`;
+}
+
+/** The reverts, failures and approvals (at most MAX_TABLE_ROWS drawn), and how to get the rest. */
+function notableHtml(report: ActivityReport): Html {
+  const notable = report.rows.filter((r) => NOTABLE.has(r.action));
+  const shown = notable.slice(0, MAX_TABLE_ROWS);
+  return html`<h3>Reverts, failures and approvals (${notable.length})</h3>
 ${shown.length === 0 ? html`<p>None in this window.</p>` : html`<table class="events"><thead><tr><th>Time (UTC)</th><th>Account</th><th>Region</th><th>Action</th><th>Principal</th><th>Group</th><th>Rules</th><th>Reason</th></tr></thead>
 <tbody>${shown.map(rowHtml)}</tbody></table>`}
-${notable.length > shown.length ? html`<p class="note">${notable.length - shown.length} more not shown; the full list: <code>guardrail activity --since ${report.since} --until ${report.until} --action reverted,failed,approved,expired,forged --output csv</code></p>` : ''}
-<div class="cols"><div><h3>Top principals</h3>${s.topPrincipals.length === 0 ? html`<p>None.</p>` : html`<table><tbody>${s.topPrincipals.map((p) => html`<tr><td class="num">${p.events}</td><td class="arn">${p.principal}</td><td>${Object.entries(p.byAction).map(([a, n]) => `${n} ${a}`).join(', ')}</td></tr>`)}</tbody></table>`}</div>
-<div><h3>By account</h3>${s.byAccount.length === 0 ? html`<p>None.</p>` : html`<table><tbody>${s.byAccount.slice(0, 20).map((a) => html`<tr><td class="num">${a.events}</td><td>${a.accountName || a.account} <span class="id">${a.account}</span></td><td>${Object.entries(a.byAction).map(([k, n]) => `${n} ${k}`).join(', ')}</td></tr>`)}</tbody></table>`}</div></div>
-<p>Logs read from ${s.read} of ${s.targets} targets; ${s.notDeployed} not deployed; ${s.unreadable} could not be read.</p>
-${unreadable.length > 0 ? html`<h3 class="bad">Logs that could not be read</h3><ul>${unreadable.map((t) => html`<li>${t.accountName || t.account} <span class="id">${t.account}</span> / ${t.region}: ${t.error ?? 'unknown error'}</li>`)}</ul>` : ''}
-</section>`;
+${notable.length > shown.length ? html`<p class="note">${notable.length - shown.length} more not shown; the full list: <code>guardrail activity --since ${report.since} --until ${report.until} --action reverted,failed,approved,expired,forged --output csv</code></p>` : ''}`;
+}
+
+/** The top principals, each with its decisions by action. */
+function topPrincipalsHtml(s: ActivityReport['summary']): Html {
+  return s.topPrincipals.length === 0 ? html`<p>None.</p>` : html`<table><tbody>${s.topPrincipals.map((p) => html`<tr><td class="num">${p.events}</td><td class="arn">${p.principal}</td><td>${Object.entries(p.byAction).map(([a, n]) => `${n} ${a}`).join(', ')}</td></tr>`)}</tbody></table>`;
+}
+
+/** The first 20 accounts of the summary's list, each with its decisions by action. */
+function byAccountHtml(s: ActivityReport['summary']): Html {
+  return s.byAccount.length === 0 ? html`<p>None.</p>` : html`<table><tbody>${s.byAccount.slice(0, 20).map((a) => html`<tr><td class="num">${a.events}</td><td>${a.accountName || a.account} <span class="id">${a.account}</span></td><td>${Object.entries(a.byAction).map(([k, n]) => `${n} ${k}`).join(', ')}</td></tr>`)}</tbody></table>`;
+}
+
+/** The targets whose logs could not be read, each with its error; nothing when every log was read. */
+function unreadableHtml(report: ActivityReport): Html | '' {
+  const unreadable = report.targets.filter((t) => t.status === 'unreadable');
+  return unreadable.length > 0 ? html`<h3 class="bad">Logs that could not be read</h3><ul>${unreadable.map((t) => html`<li>${t.accountName || t.account} <span class="id">${t.account}</span> / ${t.region}: ${t.error ?? 'unknown error'}</li>`)}</ul>` : '';
 }

@@ -57,36 +57,13 @@ export function errorsBelow(io: CliIO, output: string | undefined): boolean {
 
 export async function createReporter(io: CliIO, color: boolean, verb: string, options: ReporterOptions = {}): Promise<Reporter> {
   const chalk = new Chalk({ level: color ? 1 : 0 });
-  // A live spinner needs a real terminal on stderr, with a width: ora redraws by counting wrapped lines, and a
-  // zero-width pseudo-terminal (script(1), some CI runners) makes that count run away.
-  const err = io.stderr as { isTTY?: boolean; columns?: number };
-  // Without colour (NO_COLOR, --no-color) no escape code at all is written, so no spinner either: plain lines.
-  const live = color && io.isTTY && !io.env.CI && err.isTTY === true && (err.columns ?? 0) > 0;
-  let spinner: Ora | undefined;
-  if (live) {
-    const { default: ora } = await import('ora');
-    // discardStdin off: ora would put the terminal in raw mode (no ISIG) to swallow keystrokes, and Ctrl-C would
-    // then reach guardrail as a byte it never reads instead of as SIGINT. The terminal keeps its line discipline, so
-    // Ctrl-C interrupts a run exactly as it does with output piped (cli.ts's SIGINT handler).
-    spinner = ora({ stream: io.stderr as NodeJS.WritableStream, color: 'cyan', isEnabled: true, discardStdin: false });
-  }
+  const spinner = await liveSpinner(io, color);
   let label = verb;
   let total = 0;
   let done = 0;
   let failed = 0;
   const running = new Set<string>();
-  // each account's errors already shown: a role that cannot be assumed fails every region of the account the same
-  // way, and is shown once for the account, not once per region. Only an error about the account (it names the
-  // account and not the region, as a role's ARN does); a region's own finding ("not deployed") is shown per region.
-  const shownErrors = new Map<string, Set<string>>();
-  const repeats = (t: FinishedTarget): boolean => {
-    if (!t.error || !t.error.includes(t.account) || t.error.includes(t.region)) return false;
-    const seen = shownErrors.get(t.account) ?? new Set<string>();
-    shownErrors.set(t.account, seen);
-    if (seen.has(t.error)) return true;
-    seen.add(t.error);
-    return false;
-  };
+  const repeats = repeatedAccountErrors();
   let phaseStart = Date.now();
   let phaseDone = 0;
 
@@ -122,9 +99,7 @@ export async function createReporter(io: CliIO, color: boolean, verb: string, op
         render();
         return;
       }
-      const error = t.error && !options.errorsBelow ? `\n    ${chalk.red(t.error)}` : '';
-      const line = `${symbolFor(t.result, chalk)} ${targetLabel(t)}  ${t.result}${t.action ? ` (${t.action})` : ''}`
-        + `${t.stackStatus ? `  ${t.stackStatus}` : ''}  ${seconds(t.durationMs)}${error}`;
+      const line = finishedLine(t, chalk, options.errorsBelow);
       if (spinner) {
         if (t.result === 'failed') {
           spinner.clear();
@@ -144,4 +119,44 @@ export async function createReporter(io: CliIO, color: boolean, verb: string, op
       spinner?.stop();
     },
   };
+}
+
+/** The spinner, when progress can be drawn live; undefined: plain lines. */
+async function liveSpinner(io: CliIO, color: boolean): Promise<Ora | undefined> {
+  // A live spinner needs a real terminal on stderr, with a width: ora redraws by counting wrapped lines, and a
+  // zero-width pseudo-terminal (script(1), some CI runners) makes that count run away.
+  const err = io.stderr as { isTTY?: boolean; columns?: number };
+  // Without colour (NO_COLOR, --no-color) no escape code at all is written, so no spinner either: plain lines.
+  const live = color && io.isTTY && !io.env.CI && err.isTTY === true && (err.columns ?? 0) > 0;
+  if (!live) return undefined;
+  const { default: ora } = await import('ora');
+  // discardStdin off: ora would put the terminal in raw mode (no ISIG) to swallow keystrokes, and Ctrl-C would
+  // then reach guardrail as a byte it never reads instead of as SIGINT. The terminal keeps its line discipline, so
+  // Ctrl-C interrupts a run exactly as it does with output piped (cli.ts's SIGINT handler).
+  return ora({ stream: io.stderr as NodeJS.WritableStream, color: 'cyan', isEnabled: true, discardStdin: false });
+}
+
+/**
+ * Whether a finished target's error was already shown for its account: a role that cannot be assumed fails every
+ * region of the account the same way, and is shown once for the account, not once per region. Only an error about
+ * the account (it names the account and not the region, as a role's ARN does); a region's own finding ("not
+ * deployed") is shown per region.
+ */
+function repeatedAccountErrors(): (t: FinishedTarget) => boolean {
+  const shownErrors = new Map<string, Set<string>>();
+  return (t) => {
+    if (!t.error || !t.error.includes(t.account) || t.error.includes(t.region)) return false;
+    const seen = shownErrors.get(t.account) ?? new Set<string>();
+    shownErrors.set(t.account, seen);
+    if (seen.has(t.error)) return true;
+    seen.add(t.error);
+    return false;
+  };
+}
+
+/** A finished target's progress line; its error on the next line unless the results below show it. */
+function finishedLine(t: FinishedTarget, chalk: ChalkInstance, errorsBelow: boolean | undefined): string {
+  const error = t.error && !errorsBelow ? `\n    ${chalk.red(t.error)}` : '';
+  return `${symbolFor(t.result, chalk)} ${targetLabel(t)}  ${t.result}${t.action ? ` (${t.action})` : ''}`
+    + `${t.stackStatus ? `  ${t.stackStatus}` : ''}  ${seconds(t.durationMs)}${error}`;
 }

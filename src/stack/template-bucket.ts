@@ -14,6 +14,8 @@ import { createHash } from 'node:crypto';
 import { GuardrailError, ExitCode } from '../errors.js';
 import { TEMPLATE_BODY_LIMIT } from './template.js';
 
+type S3Module = typeof import('@aws-sdk/client-s3');
+
 /** CloudFormation's TemplateURL: at most 5,120 characters (API reference, CreateStack and StackDefinition). */
 export const TEMPLATE_URL_LIMIT = 5_120;
 /** CloudFormation reads the template when the call is made; 15 minutes covers SDK retries of that call. */
@@ -250,31 +252,25 @@ export class TemplateStore {
     const s3m = await import('@aws-sdk/client-s3');
     const s3 = await this.opts.s3(region);
     const Bucket = this.bucketName(region);
-    const ExpectedBucketOwner = this.opts.account;
     if ((await this.inspectFresh(region)) === 'ours') {
       // ours and tagged: configured by an earlier run. Untagged: an earlier creation stopped half-way; finish it.
-      const tags = await s3.send(new s3m.GetBucketTaggingCommand({ Bucket, ExpectedBucketOwner })).then((o) => o.TagSet ?? [],
-        (err: unknown) => { if (nameOf(err) === 'NoSuchTagSet') return []; throw err; });
-      if (tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value)) return;
+      if (await this.hasManagedTag(s3m, s3, Bucket)) return;
     } else {
-      try {
-        // us-east-1 takes no LocationConstraint; every other region needs its own name there
-        await s3.send(new s3m.CreateBucketCommand({
-          Bucket, ObjectOwnership: 'BucketOwnerEnforced',
-          ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-        }));
-      } catch (err) {
-        if (nameOf(err) === 'BucketAlreadyExists') {
-          throw new TemplateBucketError(`The template bucket name ${Bucket} is taken by another AWS account (BucketAlreadyExists)`, {
-            suggestion: 'Bucket names are global, and guardrail will not send templates through a bucket it does not own. '
-              + 'Leave this region out (regions: in accounts.yaml) until the name is free, and treat it as a possible bucket-sniping attempt.',
-            cause: err,
-          });
-        }
-        // another run made it in the meantime: go on configuring it (each call below is idempotent)
-        if (nameOf(err) !== 'BucketAlreadyOwnedByYou') throw err;
-      }
+      await createBucket(s3m, s3, Bucket, region);
     }
+    await this.configureBucket(s3m, s3, Bucket);
+  }
+
+  /** GetBucketTagging: whether the bucket has guardrail's tag (no tag set at all: it has not). */
+  private async hasManagedTag(s3m: S3Module, s3: S3Client, Bucket: string): Promise<boolean> {
+    const tags = await s3.send(new s3m.GetBucketTaggingCommand({ Bucket, ExpectedBucketOwner: this.opts.account })).then((o) => o.TagSet ?? [],
+      (err: unknown) => { if (nameOf(err) === 'NoSuchTagSet') return []; throw err; });
+    return tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value);
+  }
+
+  /** The bucket's settings, each call idempotent: no public access, owner-enforced, encrypted, policy, lifecycle; then the tag. */
+  private async configureBucket(s3m: S3Module, s3: S3Client, Bucket: string): Promise<void> {
+    const ExpectedBucketOwner = this.opts.account;
     await s3.send(new s3m.PutPublicAccessBlockCommand({ Bucket, ExpectedBucketOwner, PublicAccessBlockConfiguration: {
       BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
     await s3.send(new s3m.PutBucketOwnershipControlsCommand({ Bucket, ExpectedBucketOwner,
@@ -334,5 +330,26 @@ export class TemplateStore {
       if (url.length <= TEMPLATE_URL_LIMIT) return { TemplateURL: url };
     }
     return Buffer.byteLength(template.body, 'utf8') <= TEMPLATE_BODY_LIMIT ? { TemplateBody: template.body } : null;
+  }
+}
+
+/** CreateBucket; a name taken by another account fails the region, one this account made meanwhile is configured. */
+async function createBucket(s3m: S3Module, s3: S3Client, Bucket: string, region: string): Promise<void> {
+  try {
+    // us-east-1 takes no LocationConstraint; every other region needs its own name there
+    await s3.send(new s3m.CreateBucketCommand({
+      Bucket, ObjectOwnership: 'BucketOwnerEnforced',
+      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+    }));
+  } catch (err) {
+    if (nameOf(err) === 'BucketAlreadyExists') {
+      throw new TemplateBucketError(`The template bucket name ${Bucket} is taken by another AWS account (BucketAlreadyExists)`, {
+        suggestion: 'Bucket names are global, and guardrail will not send templates through a bucket it does not own. '
+          + 'Leave this region out (regions: in accounts.yaml) until the name is free, and treat it as a possible bucket-sniping attempt.',
+        cause: err,
+      });
+    }
+    // another run made it in the meantime: go on configuring it (each call of configureBucket is idempotent)
+    if (nameOf(err) !== 'BucketAlreadyOwnedByYou') throw err;
   }
 }
