@@ -56,7 +56,8 @@ export function workspace(endpoint: string): Workspace {
     NO_COLOR: '1',
   };
   return {
-    dir, env,
+    dir,
+    env,
     config: (yaml) => writeFileSync(join(dir, 'accounts.yaml'), yaml),
     run: (args) => measureCli(args, dir, env),
     close: () => rmSync(dir, { recursive: true, force: true }),
@@ -66,7 +67,9 @@ export function workspace(endpoint: string): Workspace {
 export function measureCli(args: string[], cwd: string, env: Record<string, string>): Promise<CliMeasure> {
   const useTime = existsSync(GNU_TIME) && !NO_TOOLS;
   const timeFile = join(cwd, `time-${process.hrtime.bigint()}.txt`);
-  const argv = useTime ? [GNU_TIME, '-v', '-o', timeFile, process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
+  const argv = useTime
+    ? [GNU_TIME, '-v', '-o', timeFile, process.execPath, BIN, ...args]
+    : [process.execPath, BIN, ...args];
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,7 +77,9 @@ export function measureCli(args: string[], cwd: string, env: Record<string, stri
     let stderr = '';
     let partial = '';
     const lines: CliMeasure['lines'] = [];
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => {
       const at = performance.now() - started;
       const text = d.toString();
@@ -90,14 +95,16 @@ export function measureCli(args: string[], cwd: string, env: Record<string, stri
     // peak up to the last 50 ms of the run.
     let sampled = 0;
     let sampledCpu: number | null = null;
-    const sampler = useTime ? undefined : setInterval(() => {
-      sampled = Math.max(sampled, procStatusBytes(child.pid!, 'VmHWM') ?? 0);
-      try {
-        sampledCpu = procCpuSeconds(child.pid!);
-      } catch {
-        // exited between samples
-      }
-    }, 50);
+    const sampler = useTime
+      ? undefined
+      : setInterval(() => {
+          sampled = Math.max(sampled, procStatusBytes(child.pid!, 'VmHWM') ?? 0);
+          try {
+            sampledCpu = procCpuSeconds(child.pid!);
+          } catch {
+            // exited between samples
+          }
+        }, 50);
     child.once('error', reject);
     child.once('close', (code) => {
       const wallMs = performance.now() - started;
@@ -114,7 +121,16 @@ export function measureCli(args: string[], cwd: string, env: Record<string, stri
         const status = /Exit status: (\d+)/.exec(text);
         code = status ? Number(status[1]) : code;
       }
-      resolve({ code, wallMs, peakRssBytes, rssMethod: useTime ? 'gnu-time' : 'proc-sampling', cpuSeconds, stdout, stderr, lines });
+      resolve({
+        code,
+        wallMs,
+        peakRssBytes,
+        rssMethod: useTime ? 'gnu-time' : 'proc-sampling',
+        cpuSeconds,
+        stdout,
+        stderr,
+        lines,
+      });
     });
   });
 }

@@ -39,9 +39,11 @@ async function main(): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const mb = Buffer.byteLength(page) / 1024 / 1024;
-  process.stdout.write(`report, ${lines} decision lines, ${accounts} accounts × 2 regions: ${mb.toFixed(2)} MB (limit 5 MB), `
-    + `rendered in ${renderMs.toFixed(0)} ms; opens in headless Chromium in ${times[2]!.toFixed(0)} ms median `
-    + `(min ${times[0]!.toFixed(0)}, max ${times[4]!.toFixed(0)}; limit 2000 ms)\n`);
+  process.stdout.write(
+    `report, ${lines} decision lines, ${accounts} accounts × 2 regions: ${mb.toFixed(2)} MB (limit 5 MB), ` +
+      `rendered in ${renderMs.toFixed(0)} ms; opens in headless Chromium in ${times[2]!.toFixed(0)} ms median ` +
+      `(min ${times[0]!.toFixed(0)}, max ${times[4]!.toFixed(0)}; limit 2000 ms)\n`,
+  );
 }
 
 main().catch((err: unknown) => {

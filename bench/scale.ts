@@ -20,7 +20,16 @@ import type { StartupFigures } from './startup.js';
 
 export const SCALE = {
   accounts: 800,
-  regions: ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-west-2', 'eu-central-1', 'ap-southeast-2'],
+  regions: [
+    'us-east-1',
+    'us-east-2',
+    'us-west-1',
+    'us-west-2',
+    'eu-west-1',
+    'eu-west-2',
+    'eu-central-1',
+    'ap-southeast-2',
+  ],
   concurrency: 200,
   latencyMs: 100,
   stackMs: 100,
@@ -40,8 +49,20 @@ export interface ScaleRun {
 }
 
 export const SCALE_RUNS: ScaleRun[] = [
-  { label: 'first deploy (no latency)', args: ['deploy', '--all-accounts', '--yes'], callsPerTarget: null, callsPerAccount: 1, limit: null },
-  { label: 'unchanged re-deploy', args: ['deploy', '--all-accounts', '--yes'], callsPerTarget: 1, callsPerAccount: 1, limit: 2 },
+  {
+    label: 'first deploy (no latency)',
+    args: ['deploy', '--all-accounts', '--yes'],
+    callsPerTarget: null,
+    callsPerAccount: 1,
+    limit: null,
+  },
+  {
+    label: 'unchanged re-deploy',
+    args: ['deploy', '--all-accounts', '--yes'],
+    callsPerTarget: 1,
+    callsPerAccount: 1,
+    limit: 2,
+  },
   // status reads the dead-letter queue's depth too (issue O): one GetQueueAttributes a target, beside GetFunction and
   // DescribeRule, so 4 and 7 calls a target (it runs in parallel with them: a target's chain is no longer)
   { label: 'status --no-drift', args: ['status', '--no-drift'], callsPerTarget: 4, callsPerAccount: 0, limit: 2 },
@@ -60,7 +81,7 @@ export interface ScaleBound {
 export function scaleBound(run: ScaleRun, startupMs: number, s = SCALE): ScaleBound | null {
   if (run.callsPerTarget === null) return null;
   const targets = s.accounts * s.regions.length;
-  const calls = (s.accounts - 1) + s.accounts * run.callsPerAccount + targets * run.callsPerTarget;
+  const calls = s.accounts - 1 + s.accounts * run.callsPerAccount + targets * run.callsPerTarget;
   const fanOutMs = Math.ceil(calls / s.concurrency) * s.latencyMs;
   const chainMs = (2 + Math.ceil(s.accounts / s.pageSize)) * s.latencyMs;
   return { boundMs: startupMs + chainMs + fanOutMs, fanOutMs, chainMs };
@@ -79,15 +100,31 @@ export interface ScaleSetup {
 
 /** A simulator with the scale organisation (the management account and 799 members), and a workspace for it. */
 export async function startScale(s = SCALE): Promise<ScaleSetup> {
-  const sim = await startSimProcess(['--accounts', String(s.accounts - 1), '--stack-ms', String(s.stackMs), '--regions', s.regions.join(',')]);
+  const sim = await startSimProcess([
+    '--accounts',
+    String(s.accounts - 1),
+    '--stack-ms',
+    String(s.stackMs),
+    '--regions',
+    s.regions.join(','),
+  ]);
   const ws = workspace(sim.ready.endpoint);
   ws.config(`regions: [${s.regions.join(', ')}]\ndeploy:\n  concurrency: ${s.concurrency}\n`);
-  return { sim, ws, close: async () => { ws.close(); await sim.stop(); } };
+  return {
+    sim,
+    ws,
+    close: async () => {
+      ws.close();
+      await sim.stop();
+    },
+  };
 }
 
 export async function setLatency(sim: SimProcess, latencyMs: number): Promise<void> {
   const res = await fetch(`${sim.ready.endpoint}/_sim/faults`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs }),
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs }),
   });
   if (!res.ok) throw new Error(`POST /_sim/faults: HTTP ${res.status}`);
 }

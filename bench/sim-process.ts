@@ -60,11 +60,14 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number |
 export async function startSimProcess(args: string[]): Promise<SimProcess> {
   const tsx = import.meta.resolve('tsx');
   const child: ChildProcess = spawn(process.execPath, ['--import', tsx, 'test/sim/main.ts', '--port', '0', ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const ready = await new Promise<SimReady>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
@@ -79,7 +82,9 @@ export async function startSimProcess(args: string[]): Promise<SimProcess> {
       }
     };
     child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`simulator exited (${code}) before it was ready: ${stderr.slice(-2000)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`simulator exited (${code}) before it was ready: ${stderr.slice(-2000)}`)),
+    );
     child.once('error', reject);
   });
   const pid = child.pid!;
@@ -89,18 +94,25 @@ export async function startSimProcess(args: string[]): Promise<SimProcess> {
     return res.json() as Promise<T>;
   };
   return {
-    ready, pid,
+    ready,
+    pid,
     cpuSeconds: () => procCpuSeconds(pid),
     rssBytes: () => procStatusBytes(pid, 'VmRSS') ?? 0,
     calls: () => get('/_sim/calls'),
-    resetCalls: async () => { await get('/_sim/calls', { method: 'DELETE' }); },
+    resetCalls: async () => {
+      await get('/_sim/calls', { method: 'DELETE' });
+    },
     get: (path) => get(path),
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => { clearTimeout(timer); resolve(); });
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
   };
 }
 

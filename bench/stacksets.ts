@@ -21,12 +21,34 @@ export interface EngineFigures {
   rerunWrites?: number;
 }
 
-const WRITES = ['CreateStackSet', 'UpdateStackSet', 'DeleteStackSet', 'CreateStackInstances', 'UpdateStackInstances',
-  'DeleteStackInstances', 'CreateStack', 'UpdateStack', 'DeleteStack', 'CreateChangeSet', 'ExecuteChangeSet'];
+const WRITES = [
+  'CreateStackSet',
+  'UpdateStackSet',
+  'DeleteStackSet',
+  'CreateStackInstances',
+  'UpdateStackInstances',
+  'DeleteStackInstances',
+  'CreateStack',
+  'UpdateStack',
+  'DeleteStack',
+  'CreateChangeSet',
+  'ExecuteChangeSet',
+];
 
-export async function measureStackSets(accounts: number, concurrency: number, log: (s: string) => void): Promise<EngineFigures> {
+export async function measureStackSets(
+  accounts: number,
+  concurrency: number,
+  log: (s: string) => void,
+): Promise<EngineFigures> {
   const regions = ['us-east-1', 'us-west-2'];
-  const sim = await startSimProcess(['--accounts', String(accounts - 1), '--stack-ms', '500', '--regions', regions.join(',')]);
+  const sim = await startSimProcess([
+    '--accounts',
+    String(accounts - 1),
+    '--stack-ms',
+    '500',
+    '--regions',
+    regions.join(','),
+  ]);
   const ws = workspace(sim.ready.endpoint);
   try {
     ws.config(`regions: [${regions.join(', ')}]\ndeploy:\n  engine: stacksets\n`);
@@ -39,11 +61,23 @@ export async function measureStackSets(accounts: number, concurrency: number, lo
     await sim.resetCalls();
     const again = await ws.run(args);
     const rerun = await sim.calls();
-    const writes = rerun.calls.filter((c) => c.service === 'cloudformation' && WRITES.includes(c.operation)).reduce((n, c) => n + c.count, 0);
-    log(`stacksets: ${(first.wallMs / 1000).toFixed(2)} s, ${calls} calls; re-run ${(again.wallMs / 1000).toFixed(2)} s, ${rerun.total} calls, ${writes} writes`);
+    const writes = rerun.calls
+      .filter((c) => c.service === 'cloudformation' && WRITES.includes(c.operation))
+      .reduce((n, c) => n + c.count, 0);
+    log(
+      `stacksets: ${(first.wallMs / 1000).toFixed(2)} s, ${calls} calls; re-run ${(again.wallMs / 1000).toFixed(2)} s, ${rerun.total} calls, ${writes} writes`,
+    );
     return {
-      engine: 'stacksets', targets: doc.targets.length, exitCode: first.code, succeeded: doc.summary.succeeded ?? 0,
-      wallMs: first.wallMs, calls, peakRssBytes: first.peakRssBytes, rerunWallMs: again.wallMs, rerunCalls: rerun.total, rerunWrites: writes,
+      engine: 'stacksets',
+      targets: doc.targets.length,
+      exitCode: first.code,
+      succeeded: doc.summary.succeeded ?? 0,
+      wallMs: first.wallMs,
+      calls,
+      peakRssBytes: first.peakRssBytes,
+      rerunWallMs: again.wallMs,
+      rerunCalls: rerun.total,
+      rerunWrites: writes,
     };
   } finally {
     ws.close();
@@ -56,12 +90,40 @@ export function engineRows(direct: EngineFigures, sets: EngineFigures): Row[] {
   const mb = (b: number) => `${(b / 1_000_000).toFixed(0)} MB`;
   const pair = (a: string, b: string) => `direct ${a} · stacksets ${b}`;
   return [
-    { scenario: 'engines side by side', figure: 'deploy wall time', value: pair(sec(direct.wallMs), sec(sets.wallMs)), target: '', ok: undefined },
-    { scenario: '', figure: 'API calls made by guardrail', value: pair(String(direct.calls), String(sets.calls)), target: '', ok: undefined },
-    { scenario: '', figure: 'peak RSS (guardrail)', value: pair(mb(direct.peakRssBytes), mb(sets.peakRssBytes)), target: '', ok: undefined },
-    { scenario: '', figure: 'stacksets: all targets succeeded', value: `exit ${sets.exitCode}, ${sets.succeeded}/${sets.targets}`, target: '',
-      ok: sets.exitCode === ExitCode.ok && sets.succeeded === sets.targets },
-    { scenario: '', figure: 'stacksets: unchanged re-run', value: `${sec(sets.rerunWallMs ?? 0)}, ${sets.rerunCalls} calls, ${sets.rerunWrites} writing`,
-      target: '0 writing', ok: sets.rerunWrites === 0 },
+    {
+      scenario: 'engines side by side',
+      figure: 'deploy wall time',
+      value: pair(sec(direct.wallMs), sec(sets.wallMs)),
+      target: '',
+      ok: undefined,
+    },
+    {
+      scenario: '',
+      figure: 'API calls made by guardrail',
+      value: pair(String(direct.calls), String(sets.calls)),
+      target: '',
+      ok: undefined,
+    },
+    {
+      scenario: '',
+      figure: 'peak RSS (guardrail)',
+      value: pair(mb(direct.peakRssBytes), mb(sets.peakRssBytes)),
+      target: '',
+      ok: undefined,
+    },
+    {
+      scenario: '',
+      figure: 'stacksets: all targets succeeded',
+      value: `exit ${sets.exitCode}, ${sets.succeeded}/${sets.targets}`,
+      target: '',
+      ok: sets.exitCode === ExitCode.ok && sets.succeeded === sets.targets,
+    },
+    {
+      scenario: '',
+      figure: 'stacksets: unchanged re-run',
+      value: `${sec(sets.rerunWallMs ?? 0)}, ${sets.rerunCalls} calls, ${sets.rerunWrites} writing`,
+      target: '0 writing',
+      ok: sets.rerunWrites === 0,
+    },
   ];
 }

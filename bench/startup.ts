@@ -32,7 +32,9 @@ function timeSpawn(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise
     const t0 = performance.now();
     const child = spawn(cmd, args, { stdio: 'ignore', env });
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -47,7 +49,11 @@ function hyperfineMedian(command: string, runs: number): number | null {
   const dir = mkdtempSync(join(tmpdir(), 'guardrail-hyperfine-'));
   try {
     const out = join(dir, 'h.json');
-    execFileSync('hyperfine', ['--warmup', '2', '--runs', String(runs), '--export-json', out, '--style', 'none', command], { stdio: 'ignore' });
+    execFileSync(
+      'hyperfine',
+      ['--warmup', '2', '--runs', String(runs), '--export-json', out, '--style', 'none', command],
+      { stdio: 'ignore' },
+    );
     const data = JSON.parse(readFileSync(out, 'utf8')) as { results: { median: number }[] };
     const m = data.results[0]?.median;
     return m === undefined ? null : m * 1000;
@@ -67,13 +73,24 @@ export async function measureStartup(runs = 15): Promise<StartupFigures> {
   const awsPath = which('aws');
   if (awsPath) {
     try {
-      const version = execFileSync(awsPath, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0] ?? '';
-      const awsMedian = (which('hyperfine') ? hyperfineMedian(`${awsPath} --version`, runs) : null)
-        ?? await spawnMedian(awsPath, ['--version'], runs, env);
+      const version =
+        execFileSync(awsPath, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+          .trim()
+          .split('\n')[0] ?? '';
+      const awsMedian =
+        (which('hyperfine') ? hyperfineMedian(`${awsPath} --version`, runs) : null) ??
+        (await spawnMedian(awsPath, ['--version'], runs, env));
       aws = { version, path: awsPath, medianMs: awsMedian, ratio: medianMs / awsMedian };
     } catch {
       aws = null;
     }
   }
-  return { medianMs, method: hyperfineMedianMs === null ? 'spawn' : 'hyperfine', runs, spawnMedianMs, hyperfineMedianMs, aws };
+  return {
+    medianMs,
+    method: hyperfineMedianMs === null ? 'spawn' : 'hyperfine',
+    runs,
+    spawnMedianMs,
+    hyperfineMedianMs,
+    aws,
+  };
 }

@@ -13,7 +13,9 @@ const HEAD: Row = { scenario: 'scenario', figure: 'figure', value: 'measured', t
 
 export function renderTable(title: string, rows: Row[]): string {
   const cols = ['scenario', 'figure', 'value', 'target'] as const;
-  const width = Object.fromEntries(cols.map((c) => [c, Math.max(...[HEAD, ...rows].map((r) => r[c].length))])) as Record<typeof cols[number], number>;
+  const width = Object.fromEntries(
+    cols.map((c) => [c, Math.max(...[HEAD, ...rows].map((r) => r[c].length))]),
+  ) as Record<(typeof cols)[number], number>;
   const line = (r: Row, mark: string) => `${cols.map((c) => r[c].padEnd(width[c])).join('  ')}  ${mark}`.trimEnd();
   const rule = cols.map((c) => '-'.repeat(width[c])).join('  ') + '  --';
   const mark = (r: Row) => (r.ok === undefined ? '' : r.ok ? 'ok' : 'MISS');

@@ -10,19 +10,25 @@ import { defaultConfig } from '../src/config/schema.js';
 import { ENGINE_NAMES, engineFor } from '../src/engines/index.js';
 import { ExitCode } from '../src/errors.js';
 
-interface Finding { Level: string; Message: string; Rule: { Id: string }; Location: { Start: { LineNumber: number } } }
+interface Finding {
+  Level: string;
+  Message: string;
+  Rule: { Id: string };
+  Location: { Start: { LineNumber: number } };
+}
 
 async function lint(file: string): Promise<Finding[]> {
   // cfn-lint's exit status is a bit mask of what it found (2 error, 4 warning, 8 informational); the JSON says what
-  const { stdout } = await promisify(execFile)('cfn-lint', ['--format', 'json', file], { maxBuffer: 16 * 1024 * 1024 })
-    .catch((err: { code?: unknown; stdout?: string }) => {
-      if (err.code === 'ENOENT') {
-        process.stderr.write('cfn-lint is not installed: pip install cfn-lint, then rerun npm run lint:cfn\n');
-        process.exit(ExitCode.usage);
-      }
-      if (typeof err.code === 'number' && err.code > 1 && err.stdout) return { stdout: err.stdout };
-      throw err as Error;
-    });
+  const { stdout } = await promisify(execFile)('cfn-lint', ['--format', 'json', file], {
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: { code?: unknown; stdout?: string }) => {
+    if (err.code === 'ENOENT') {
+      process.stderr.write('cfn-lint is not installed: pip install cfn-lint, then rerun npm run lint:cfn\n');
+      process.exit(ExitCode.usage);
+    }
+    if (typeof err.code === 'number' && err.code > 1 && err.stdout) return { stdout: err.stdout };
+    throw err as Error;
+  });
   return JSON.parse(stdout) as Finding[];
 }
 
@@ -36,7 +42,8 @@ try {
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, rendered.body);
     const findings = await lint(file);
-    for (const f of findings) process.stdout.write(`${name}: ${f.Rule.Id} line ${f.Location.Start.LineNumber}: ${f.Message}\n`);
+    for (const f of findings)
+      process.stdout.write(`${name}: ${f.Rule.Id} line ${f.Location.Start.LineNumber}: ${f.Message}\n`);
     if (findings.some((f) => f.Level === 'Error' || f.Rule.Id === 'W1020')) failed = true;
     process.stdout.write(`${name}: ${findings.length} finding(s)\n`);
   }

@@ -8,7 +8,9 @@ import { TEMPLATE_URL_OBJECT_LIMIT, TEMPLATE_BUDGET } from '../dist/stack/templa
 
 const rendered = await renderForConfig(defaultConfig());
 const pct = ((rendered.bytes / TEMPLATE_URL_OBJECT_LIMIT) * 100).toFixed(1);
-console.log(`rendered template: ${rendered.bytes} bytes (budget ${TEMPLATE_BUDGET}; ${pct}% of TemplateURL's ${TEMPLATE_URL_OBJECT_LIMIT}), version ${rendered.version}`);
+console.log(
+  `rendered template: ${rendered.bytes} bytes (budget ${TEMPLATE_BUDGET}; ${pct}% of TemplateURL's ${TEMPLATE_URL_OBJECT_LIMIT}), version ${rendered.version}`,
+);
 if (rendered.bytes > TEMPLATE_BUDGET) {
   console.error(`the rendered template exceeds its ${TEMPLATE_BUDGET}-byte budget`);
   process.exit(ExitCode.failed);

@@ -75,9 +75,7 @@ function commanderExitCode(err: CommanderError): number {
 function buildProgram(io: CliIO, signal: AbortSignal, setExitCode: (code: number) => void): Command {
   const program = new Command('guardrail');
   program
-    .description(
-      'Deploy an event-driven security-group guardrail to every account and region of an AWS Organization.',
-    )
+    .description('Deploy an event-driven security-group guardrail to every account and region of an AWS Organization.')
     .version(packageVersion(), '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .addHelpCommand(false)

@@ -99,11 +99,15 @@ export class AssumeRoleError extends GuardrailError {
   constructor(account: string, roleArn: string, options: GuardrailErrorOptions & { from?: string } = {}) {
     const reason = errorName(options.cause);
     const from = options.from === undefined ? '' : ` from ${options.from}`;
-    super('ASSUME_ROLE', ExitCode.failed, `Could not assume ${roleArn}${from}${reason === undefined ? '' : ` (${reason})`}`, {
-      suggestion:
-        options.suggestion ?? "Check the role's trust policy, or exclude the account in accounts.yaml.",
-      cause: options.cause,
-    });
+    super(
+      'ASSUME_ROLE',
+      ExitCode.failed,
+      `Could not assume ${roleArn}${from}${reason === undefined ? '' : ` (${reason})`}`,
+      {
+        suggestion: options.suggestion ?? "Check the role's trust policy, or exclude the account in accounts.yaml.",
+        cause: options.cause,
+      },
+    );
     this.account = account;
     this.roleArn = roleArn;
   }

@@ -13,7 +13,11 @@ describe('CloudFormation message matches', () => {
   ])('isStackMissing(%o) is %s', (e, want) => expect(isStackMissing(e)).toBe(want));
 
   it('recognises the empty change set reason', () => {
-    expect(isEmptyChangeSet("The submitted information didn't contain changes. Submit different information to create a change set.")).toBe(true);
+    expect(
+      isEmptyChangeSet(
+        "The submitted information didn't contain changes. Submit different information to create a change set.",
+      ),
+    ).toBe(true);
     expect(isEmptyChangeSet('Template error: unresolved resource dependencies')).toBe(false);
   });
 });

@@ -79,15 +79,21 @@ export interface ApprovalPlace {
  * rules found by their values, and described, in the plan).
  */
 async function observed(ec2: Ec2Port, unit: ApprovalUnit): Promise<GroupRule[]> {
-  return (unit.observed ?? await ec2.groupRules(unit.groupId)).filter((r) => unit.ruleIds.includes(r.ruleId));
+  return (unit.observed ?? (await ec2.groupRules(unit.groupId))).filter((r) => unit.ruleIds.includes(r.ruleId));
 }
 
-export async function applyApprovals(ec2: Ec2Port, store: ApprovalsPort, where: ApprovalPlace, unit: ApprovalUnit): Promise<ApprovalOutcome> {
+export async function applyApprovals(
+  ec2: Ec2Port,
+  store: ApprovalsPort,
+  where: ApprovalPlace,
+  unit: ApprovalUnit,
+): Promise<ApprovalOutcome> {
   const base = { groupId: unit.groupId, ruleIds: unit.ruleIds, direction: unit.direction };
   let active: Approval[];
   try {
-    active = (await store.forGroup(where.account, where.region, unit.groupId))
-      .filter((a) => a.groupId === unit.groupId && isActive(a, Date.now()));
+    active = (await store.forGroup(where.account, where.region, unit.groupId)).filter(
+      (a) => a.groupId === unit.groupId && isActive(a, Date.now()),
+    );
   } catch (err) {
     const why = unreadable(err);
     const grace = where.graceMinutes * 60;
@@ -95,9 +101,21 @@ export async function applyApprovals(ec2: Ec2Port, store: ApprovalsPort, where: 
     // it ends; a store still unreadable then means revert. Outside the queue there is no grace to hold it for.
     if (where.onLookupError === 'keep' && where.ageSeconds !== undefined && where.ageSeconds < grace) {
       const left = Math.ceil(grace - where.ageSeconds);
-      return { kept: [{ ...base, action: 'allowed', reason: `${why}; kept for ${Math.ceil(left / 60)} min, then decided again (onLookupError=keep)` }], recheckSeconds: left };
+      return {
+        kept: [
+          {
+            ...base,
+            action: 'allowed',
+            reason: `${why}; kept for ${Math.ceil(left / 60)} min, then decided again (onLookupError=keep)`,
+          },
+        ],
+        recheckSeconds: left,
+      };
     }
-    const how = where.onLookupError === 'keep' ? `still unreadable after the ${where.graceMinutes}-minute grace` : 'onLookupError=revert';
+    const how =
+      where.onLookupError === 'keep'
+        ? `still unreadable after the ${where.graceMinutes}-minute grace`
+        : 'onLookupError=revert';
     return { kept: [], rest: unit, note: `${why}; reverted (${how})` };
   }
   if (active.length === 0) return { kept: [], rest: unit };
@@ -117,9 +135,17 @@ export async function applyApprovals(ec2: Ec2Port, store: ApprovalsPort, where: 
     const ruleIds = covered.map((r) => r.ruleId);
     const expiresAt = isoOf(a.expiresAt);
     try {
-      await store.keep(where.account, where.region, covered.map((r) => ({
-        ruleId: r.ruleId, groupId: unit.groupId, direction: r.isEgress ? 'egress' : 'ingress', approvalId: a.id, expiresAt: a.expiresAt,
-      })));
+      await store.keep(
+        where.account,
+        where.region,
+        covered.map((r) => ({
+          ruleId: r.ruleId,
+          groupId: unit.groupId,
+          direction: r.isEgress ? 'egress' : 'ingress',
+          approvalId: a.id,
+          expiresAt: a.expiresAt,
+        })),
+      );
     } catch (err) {
       // a kept rule without a record would escape the sweep and outlive its approval: revert it instead
       uncovered.push(...ruleIds);
@@ -133,8 +159,19 @@ export async function applyApprovals(ec2: Ec2Port, store: ApprovalsPort, where: 
       if (isTransient(err)) throw err;
       label = `; not labelled (${errorCode(err)})`;
     }
-    kept.push({ ...base, ruleIds, action: 'approved', reason: `covered by approval ${a.id} (approved by ${a.approver}, until ${expiresAt})${label}`,
-      approvalId: a.id, approver: a.approver, expiresAt });
+    kept.push({
+      ...base,
+      ruleIds,
+      action: 'approved',
+      reason: `covered by approval ${a.id} (approved by ${a.approver}, until ${expiresAt})${label}`,
+      approvalId: a.id,
+      approver: a.approver,
+      expiresAt,
+    });
   }
-  return { kept, rest: uncovered.length ? { ...base, ruleIds: uncovered } : undefined, note: notes.join('; ') || undefined };
+  return {
+    kept,
+    rest: uncovered.length ? { ...base, ruleIds: uncovered } : undefined,
+    note: notes.join('; ') || undefined,
+  };
 }

@@ -9,10 +9,17 @@ const TABLE_ARN = /^arn:[\w-]+:dynamodb:([a-z0-9-]+):\d{12}:table\/[\w.-]{3,255}
 
 function list(value: string | undefined): string[] {
   if (!value) return [];
-  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
-function keyValue(name: string, value: string | undefined, warnings: string[]): { key: string; value: string } | undefined {
+function keyValue(
+  name: string,
+  value: string | undefined,
+  warnings: string[],
+): { key: string; value: string } | undefined {
   if (!value || value.trim() === '') return undefined;
   const at = value.indexOf('=');
   if (at <= 0) {
@@ -22,10 +29,26 @@ function keyValue(name: string, value: string | undefined, warnings: string[]): 
   return { key: value.slice(0, at).trim(), value: value.slice(at + 1).trim() };
 }
 
-const ACTIONS: Action[] = ['reverted', 'restored', 'allowed', 'monitored', 'ignored', 'failed', 'approved', 'expired', 'forged', 'refused'];
+const ACTIONS: Action[] = [
+  'reverted',
+  'restored',
+  'allowed',
+  'monitored',
+  'ignored',
+  'failed',
+  'approved',
+  'expired',
+  'forged',
+  'refused',
+];
 
 /** One of the choices, or the first one (the default) with a warning. */
-function choice<T extends string>(name: string, value: string | undefined, choices: readonly T[], warnings: string[]): T {
+function choice<T extends string>(
+  name: string,
+  value: string | undefined,
+  choices: readonly T[],
+  warnings: string[],
+): T {
   const raw = (value ?? '').trim().toLowerCase();
   const known = choices.find((c) => c === raw);
   if (raw !== '' && !known) warnings.push(`${name} "${raw}" unknown; using ${choices[0]}`);
@@ -48,15 +71,25 @@ export function loadConfig(env: Env): Config {
   if (rawMode === 'monitor') mode = 'monitor';
   else if (rawMode !== '' && rawMode !== 'enforce') warnings.push(`GUARDRAIL_MODE "${rawMode}" unknown; using enforce`);
 
-  const onModify = choice('GUARDRAIL_ON_MODIFY', env.GUARDRAIL_ON_MODIFY, ['restore', 'revoke', 'alert'] as const, warnings);
-  const onModifyUnknown = choice('GUARDRAIL_ON_MODIFY_UNKNOWN', env.GUARDRAIL_ON_MODIFY_UNKNOWN,
-    ['alert', 'revoke-if-wider-than-before-unknown'] as const, warnings);
+  const onModify = choice(
+    'GUARDRAIL_ON_MODIFY',
+    env.GUARDRAIL_ON_MODIFY,
+    ['restore', 'revoke', 'alert'] as const,
+    warnings,
+  );
+  const onModifyUnknown = choice(
+    'GUARDRAIL_ON_MODIFY_UNKNOWN',
+    env.GUARDRAIL_ON_MODIFY_UNKNOWN,
+    ['alert', 'revoke-if-wider-than-before-unknown'] as const,
+    warnings,
+  );
 
   let directions: Direction[] = ['ingress', 'egress'];
   const rawDirections = list(env.GUARDRAIL_DIRECTIONS).map((d) => d.toLowerCase());
   if (rawDirections.length > 0) {
     const known = rawDirections.filter((d): d is Direction => d === 'ingress' || d === 'egress');
-    if (known.length !== rawDirections.length) warnings.push(`GUARDRAIL_DIRECTIONS has unknown entries: ${rawDirections.join(',')}`);
+    if (known.length !== rawDirections.length)
+      warnings.push(`GUARDRAIL_DIRECTIONS has unknown entries: ${rawDirections.join(',')}`);
     if (known.length > 0) directions = [...new Set(known)];
   }
 
@@ -65,7 +98,11 @@ export function loadConfig(env: Env): Config {
   const arn = TABLE_ARN.exec(table ?? '');
   if (table && !arn) warnings.push(`GUARDRAIL_APPROVALS_TABLE "${table}" is no table ARN; approvals off`);
   const approvals: Config['approvals'] = arn
-    ? { tableArn: table!, region: arn[1]!, onLookupError: env.GUARDRAIL_ON_LOOKUP_ERROR?.trim() === 'keep' ? 'keep' : 'revert' }
+    ? {
+        tableArn: table!,
+        region: arn[1]!,
+        onLookupError: env.GUARDRAIL_ON_LOOKUP_ERROR?.trim() === 'keep' ? 'keep' : 'revert',
+      }
     : undefined;
 
   const rulesTable = env.GUARDRAIL_RULES_TABLE?.trim();
@@ -90,7 +127,8 @@ export function loadConfig(env: Env): Config {
   const allowPrincipals = list(env.GUARDRAIL_ALLOW_PRINCIPALS);
   // patterns that name only a session or federated name never match (decide.ts); say so on every invocation
   for (const w of allowPrincipals.map(principalPatternProblem)) if (w) warnings.push(w);
-  for (const w of list(env.GUARDRAIL_PREFIX_LIST_PRINCIPALS).map(principalPatternProblem)) if (w) warnings.push(`prefix lists: ${w}`);
+  for (const w of list(env.GUARDRAIL_PREFIX_LIST_PRINCIPALS).map(principalPatternProblem))
+    if (w) warnings.push(`prefix lists: ${w}`);
   return {
     mode,
     allowPrincipals,
@@ -100,7 +138,8 @@ export function loadConfig(env: Env): Config {
     onlyTag: keyValue('GUARDRAIL_ONLY_TAG', env.GUARDRAIL_ONLY_TAG, warnings),
     onModify,
     onModifyUnknown,
-    // guardrail's record of rule definitions, in the store's stack (TABLE-rules); deployed with approvals or onModify restore
+    // guardrail's record of rule definitions, in the store's stack (TABLE-rules); deployed with approvals or onModify
+    // restore
     rulesTable: rulesArn ? { tableArn: rulesTable!, region: rulesArn[1]! } : undefined,
     notifyTopicArn: topic ? topic : undefined,
     selfRoleArn: self ? self : undefined,

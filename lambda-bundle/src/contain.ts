@@ -22,7 +22,9 @@ export interface ApprovedRule {
 export function parseCidr(cidr: string): { addr: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
   const m = /^([^/%]+)\/(\d{1,3})$/.exec(cidr);
   const v = m ? isIP(m[1]!) : 0;
-  return v && +m![2]! <= (v === 6 ? 128 : 32) ? { addr: m![1]!, prefix: +m![2]!, family: v === 6 ? 'ipv6' : 'ipv4' } : undefined;
+  return v && +m![2]! <= (v === 6 ? 128 : 32)
+    ? { addr: m![1]!, prefix: +m![2]!, family: v === 6 ? 'ipv6' : 'ipv4' }
+    : undefined;
 }
 
 /**
@@ -42,7 +44,8 @@ function portsWithin(protocol: string, r: GroupRule, a: ApprovedRule): boolean {
   if (a.protocol === '-1' || protocol === '-1') return true;
   const { fromPort: from, toPort: to } = r;
   if (from === undefined || to === undefined) return false;
-  if (protocol.startsWith('icmp')) return (a.fromPort === -1 || a.fromPort === from) && (a.toPort === -1 || a.toPort === to);
+  if (protocol.startsWith('icmp'))
+    return (a.fromPort === -1 || a.fromPort === from) && (a.toPort === -1 || a.toPort === to);
   return a.fromPort >= 0 && a.fromPort <= from && from <= to && to <= a.toPort;
 }
 
@@ -54,6 +57,10 @@ function sourceWithin(r: GroupRule, source: string): boolean {
 
 export function contains(a: ApprovedRule, r: GroupRule): boolean {
   const protocol = protocolName(r.ipProtocol);
-  return r.isEgress === (a.direction === 'egress') && (a.protocol === '-1' || a.protocol === protocol)
-    && portsWithin(protocol, r, a) && sourceWithin(r, a.source);
+  return (
+    r.isEgress === (a.direction === 'egress') &&
+    (a.protocol === '-1' || a.protocol === protocol) &&
+    portsWithin(protocol, r, a) &&
+    sourceWithin(r, a.source)
+  );
 }

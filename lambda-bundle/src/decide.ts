@@ -2,7 +2,10 @@
 import type { Config, Direction, GroupInfo, Principal } from './types.js';
 
 function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const escaped = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -44,10 +47,20 @@ export function principalMatches(pattern: string, p: Principal): boolean {
     // and session names hold no `/`, so once the role part matches the issuer's name, the whole pattern matching the
     // session ARN means the session part matches the session name (and the account, the session's account)
     const role = type === 'AssumedRole' ? ROLE.exec(p.roleArn ?? '') : null;
-    return !!role && s[1] === 'assumed-role' && !principalPatternProblem(pattern) && arnMatches(s[2]!, role[3]!)
-      && arnMatches(pattern, p.arn ?? '');
+    return (
+      !!role &&
+      s[1] === 'assumed-role' &&
+      !principalPatternProblem(pattern) &&
+      arnMatches(s[2]!, role[3]!) &&
+      arnMatches(pattern, p.arn ?? '')
+    );
   }
-  const arn = ({ IAMUser: p.arn, Root: p.arn, AssumedRole: p.roleArn, FederatedUser: p.roleArn } as Record<string, string | undefined>)[type as string];
+  const arn = (
+    { IAMUser: p.arn, Root: p.arn, AssumedRole: p.roleArn, FederatedUser: p.roleArn } as Record<
+      string,
+      string | undefined
+    >
+  )[type as string];
   return !!arn && arnMatches(pattern, arn);
 }
 
@@ -66,7 +79,7 @@ export function isSelf(config: Config, p: Principal): boolean {
 
 /** Reasons that apply to the whole event, before any group is looked at. */
 export function eventIgnoreReason(config: Config, p: Principal, region: string | null): string | undefined {
-  if (isSelf(config, p)) return 'a call by the function\'s own role';
+  if (isSelf(config, p)) return "a call by the function's own role";
   if (config.region && region && region !== config.region) {
     return `event from ${region}, but the function runs in ${config.region}`;
   }
@@ -92,7 +105,11 @@ export function outsideVpcsIn(config: Config, info: GroupInfo): boolean {
  * Why the group is outside guardrail's reach, and whether that rests only on its tags (the exempt tag there, or the
  * onlyTag missing), which anyone who may tag the group could have just changed. Undefined: in reach.
  */
-export function groupOutOfScope(config: Config, groupId: string, info: GroupInfo | undefined): { reason: string; byTag: boolean } | undefined {
+export function groupOutOfScope(
+  config: Config,
+  groupId: string,
+  info: GroupInfo | undefined,
+): { reason: string; byTag: boolean } | undefined {
   if (config.exemptGroups.includes(groupId)) return { reason: `${groupId} is an exempt group`, byTag: false };
   if (!info) return undefined;
   const { exemptTag, onlyTag } = config;
@@ -101,7 +118,9 @@ export function groupOutOfScope(config: Config, groupId: string, info: GroupInfo
   }
   // a group is in every VPC it is associated with (AssociateSecurityGroupVpc): any of them in onlyVpcs brings it in
   if (config.onlyVpcs.length > 0 && !outsideVpcsIn(config, info)) {
-    const others = info.associatedVpcs?.length ? ` and its associated VPCs ${info.associatedVpcs.join(',')} are` : ' is';
+    const others = info.associatedVpcs?.length
+      ? ` and its associated VPCs ${info.associatedVpcs.join(',')} are`
+      : ' is';
     return { reason: `group's VPC ${info.vpcId ?? '(none)'}${others} outside onlyVpcs`, byTag: false };
   }
   if (onlyTag && info.tags[onlyTag.key] !== onlyTag.value) {

@@ -25,13 +25,19 @@ const deps: Deps = {
   ec2: ec2Port(new EC2Client({ maxAttempts: 5 })),
   sns: config.notifyTopicArn ? snsPort(new SNSClient({ maxAttempts: 5 })) : undefined,
   sqs: sqsPort(new SQSClient({ maxAttempts: 3 })),
-  approvals: config.approvals && config.account && config.region
-    ? { store: dynamoPort(config.approvals.tableArn, config.approvals.region), account: config.account, region: config.region }
-    : undefined,
+  approvals:
+    config.approvals && config.account && config.region
+      ? {
+          store: dynamoPort(config.approvals.tableArn, config.approvals.region),
+          account: config.account,
+          region: config.region,
+        }
+      : undefined,
   // a modified rule's previous definition: guardrail's own records, else AWS Config's history (previous.ts)
-  records: config.rulesTable && config.account && config.region
-    ? dynamoRecords(config.rulesTable.tableArn, config.rulesTable.region, config.account, config.region)
-    : undefined,
+  records:
+    config.rulesTable && config.account && config.region
+      ? dynamoRecords(config.rulesTable.tableArn, config.rulesTable.region, config.account, config.region)
+      : undefined,
   history: configHistory(),
 };
 
@@ -42,6 +48,9 @@ interface Context {
 
 export const handler = (event: unknown, context?: Context): Promise<Result | BatchResponse | RetryResponse> => {
   const end = Date.now() + 30_000;
-  const timeLeft = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis!() : () => end - Date.now();
+  const timeLeft =
+    typeof context?.getRemainingTimeInMillis === 'function'
+      ? () => context.getRemainingTimeInMillis!()
+      : () => end - Date.now();
   return handleInvocation(event, deps, timeLeft);
 };

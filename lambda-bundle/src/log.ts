@@ -16,7 +16,13 @@ export const MAX_LINE_CHARS = 200_000;
 
 // Absent keys are left undefined: JSON.stringify leaves them out of the line.
 const LEVELS: Record<string, 'warn' | 'error'> = {
-  monitored: 'warn', reverted: 'warn', restored: 'warn', expired: 'warn', failed: 'error', forged: 'error', refused: 'error',
+  monitored: 'warn',
+  reverted: 'warn',
+  restored: 'warn',
+  expired: 'warn',
+  failed: 'error',
+  forged: 'error',
+  refused: 'error',
 };
 
 /** One rule as the log records it: protocol, ports, source (or destination, for egress) and its id when known. */
@@ -43,22 +49,46 @@ const pair = (userId: string | undefined, group: string): string => (userId ? `$
 
 /** The rules of the change that this decision is about. */
 export function rulesOf(change: Change | undefined, d: Decision): LoggedRule[] {
-  if (!change || change.kind === 'tags' || change.kind === 'prefix-list' || change.kind === 'associate' || change.kind === 'attach') return [];
+  if (
+    !change ||
+    change.kind === 'tags' ||
+    change.kind === 'prefix-list' ||
+    change.kind === 'associate' ||
+    change.kind === 'attach'
+  )
+    return [];
   if (change.kind === 'permissions') {
-    return change.permissions.flatMap((p) => [...p.ipRanges, ...p.ipv6Ranges, ...p.prefixListIds,
-      ...p.groups.map((g) => pair(g.userId, g.groupId ?? g.groupName ?? 'unknown'))]
-      .map((source) => ({ protocol: p.ipProtocol, fromPort: p.fromPort, toPort: p.toPort, source })));
+    return change.permissions.flatMap((p) =>
+      [
+        ...p.ipRanges,
+        ...p.ipv6Ranges,
+        ...p.prefixListIds,
+        ...p.groups.map((g) => pair(g.userId, g.groupId ?? g.groupName ?? 'unknown')),
+      ].map((source) => ({ protocol: p.ipProtocol, fromPort: p.fromPort, toPort: p.toPort, source })),
+    );
   }
   const wanted = new Set(d.ruleIds);
-  return change.rules.filter((r) => wanted.size === 0 || wanted.has(r.ruleId)).map((r) => ({
-    ruleId: r.ruleId, protocol: r.ipProtocol ?? 'unknown', fromPort: r.fromPort, toPort: r.toPort,
-    source: r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? (r.referencedGroupId ? pair(r.referencedUserId, r.referencedGroupId) : 'unknown'),
-  }));
+  return change.rules
+    .filter((r) => wanted.size === 0 || wanted.has(r.ruleId))
+    .map((r) => ({
+      ruleId: r.ruleId,
+      protocol: r.ipProtocol ?? 'unknown',
+      fromPort: r.fromPort,
+      toPort: r.toPort,
+      source:
+        r.cidrIpv4 ??
+        r.cidrIpv6 ??
+        r.prefixListId ??
+        (r.referencedGroupId ? pair(r.referencedUserId, r.referencedGroupId) : 'unknown'),
+    }));
 }
 
 /** A rule of a group as the log records it. */
 const sourceOf = (r: RuleDefinition): string =>
-  r.cidrIpv4 ?? r.cidrIpv6 ?? r.prefixListId ?? (r.referencedGroupId ? pair(r.referencedUserId, r.referencedGroupId) : '?');
+  r.cidrIpv4 ??
+  r.cidrIpv6 ??
+  r.prefixListId ??
+  (r.referencedGroupId ? pair(r.referencedUserId, r.referencedGroupId) : '?');
 
 export function loggedRule(r: GroupRule): LoggedRule {
   return { ruleId: r.ruleId, protocol: r.ipProtocol, fromPort: r.fromPort, toPort: r.toPort, source: sourceOf(r) };
@@ -66,7 +96,13 @@ export function loggedRule(r: GroupRule): LoggedRule {
 
 /** A modified rule's definition, before or after, as the log records it. */
 export function loggedDefinition(d: RuleDefinition): LoggedRule & { description?: string } {
-  return { protocol: d.ipProtocol, fromPort: d.fromPort, toPort: d.toPort, source: sourceOf(d), description: d.description };
+  return {
+    protocol: d.ipProtocol,
+    fromPort: d.fromPort,
+    toPort: d.toPort,
+    source: sourceOf(d),
+    description: d.description,
+  };
 }
 
 export function decisionLine(meta: EventMeta, d: Decision, context: LineContext = {}): LogLine {

@@ -40,7 +40,14 @@ export type ReportOnly = 'monitor mode' | 'onModify=alert' | undefined;
 export function definitionOf(r: GroupRule | RuleValues): RuleDefinition {
   const d: RuleDefinition = { ipProtocol: r.ipProtocol ?? '' };
   for (const k of ['fromPort', 'toPort'] as const) if (r[k] !== undefined) d[k] = r[k];
-  for (const k of ['cidrIpv4', 'cidrIpv6', 'prefixListId', 'referencedGroupId', 'referencedUserId', 'description'] as const) {
+  for (const k of [
+    'cidrIpv4',
+    'cidrIpv6',
+    'prefixListId',
+    'referencedGroupId',
+    'referencedUserId',
+    'description',
+  ] as const) {
     if (r[k] !== undefined) d[k] = r[k];
   }
   return d;
@@ -69,7 +76,12 @@ export type Verdict =
   | { kind: 'unknown'; reason: string };
 
 /** The verdict on one modified rule: pure. */
-export function verdict(previous: Previous | undefined, current: RuleDefinition, requested: RuleDefinition, unknown: string): Verdict {
+export function verdict(
+  previous: Previous | undefined,
+  current: RuleDefinition,
+  requested: RuleDefinition,
+  unknown: string,
+): Verdict {
   if (!previous) return { kind: 'unknown', reason: `previous definition unknown (${unknown})` };
   const c = compare(previous.definition, current);
   const from = `previous definition from ${previous.from}`;
@@ -88,7 +100,12 @@ type Item = { rule: GroupRule; current: RuleDefinition; verdict: Verdict };
  * Puts a rule's previous definition back. One call per rule: EC2 takes a modification whole or not at all, so a rule
  * that cannot be restored holds up no other.
  */
-async function restoreOne(ports: ModifyPorts, unit: ModifyUnit, ruleId: string, definition: RuleDefinition): Promise<Pick<Decision, 'action' | 'reason'>> {
+async function restoreOne(
+  ports: ModifyPorts,
+  unit: ModifyUnit,
+  ruleId: string,
+  definition: RuleDefinition,
+): Promise<Pick<Decision, 'action' | 'reason'>> {
   try {
     await ports.ec2.modifyRules(unit.groupId, [{ ruleId, definition }]);
     return { action: 'restored', reason: 'restored the previous definition' };
@@ -113,24 +130,47 @@ export interface ModifyOutcome {
   recheckSeconds?: number;
 }
 
-export async function decideModify(unit: ModifyUnit, ports: ModifyPorts, event: ModifyEvent, reportOnly: ReportOnly): Promise<ModifyOutcome> {
+export async function decideModify(
+  unit: ModifyUnit,
+  ports: ModifyPorts,
+  event: ModifyEvent,
+  reportOnly: ReportOnly,
+): Promise<ModifyOutcome> {
   const { config, ec2 } = ports;
   const rules = unit.observed.filter((r) => unit.ruleIds.includes(r.ruleId));
-  const modified: ModifiedRule[] = rules.map((r) => ({ ruleId: r.ruleId, isEgress: r.isEgress, current: definitionOf(r) }));
+  const modified: ModifiedRule[] = rules.map((r) => ({
+    ruleId: r.ruleId,
+    isEgress: r.isEgress,
+    current: definitionOf(r),
+  }));
   const found = await previousDefinitions(ports, unit.groupId, modified, event.eventTime, event.eventId);
   const items: Item[] = rules.map((rule, i) => {
     const current = modified[i]!.current;
-    const requested = requestedDefinition(current, event.requested.find((v) => v.ruleId === rule.ruleId));
+    const requested = requestedDefinition(
+      current,
+      event.requested.find((v) => v.ruleId === rule.ruleId),
+    );
     return { rule, current, verdict: verdict(found.previous.get(rule.ruleId), current, requested, found.unknown) };
   });
 
   const decisions: Decision[] = [];
   const toRecord: { item: Item; how: RecordedHow; definition: RuleDefinition; decision: Decision }[] = [];
-  const decide = (item: Item, action: Decision['action'], reason: string, how?: RecordedHow, recorded?: RuleDefinition): Decision => {
+  const decide = (
+    item: Item,
+    action: Decision['action'],
+    reason: string,
+    how?: RecordedHow,
+    recorded?: RuleDefinition,
+  ): Decision => {
     const v = item.verdict;
     const d: Decision = {
-      groupId: unit.groupId, ruleIds: [item.rule.ruleId], direction: unit.direction, action, reason,
-      ...('previous' in v ? { before: v.previous.definition } : {}), after: item.current,
+      groupId: unit.groupId,
+      ruleIds: [item.rule.ruleId],
+      direction: unit.direction,
+      action,
+      reason,
+      ...('previous' in v ? { before: v.previous.definition } : {}),
+      after: item.current,
     };
     decisions.push(d);
     if (how) toRecord.push({ item, how, definition: recorded ?? item.current, decision: d });
@@ -151,9 +191,22 @@ export async function decideModify(unit: ModifyUnit, ports: ModifyPorts, event: 
   let recheckSeconds: number | undefined;
   let rest = open;
   if (rest.length > 0 && ports.approvals && config.approvals) {
-    const o = await applyApprovals(ec2, ports.approvals.store, {
-      ...ports.approvals, onLookupError: config.approvals.onLookupError, graceMinutes: config.graceMinutes, ageSeconds: event.ageSeconds,
-    }, { groupId: unit.groupId, direction: unit.direction, ruleIds: rest.map((i) => i.rule.ruleId), observed: unit.observed });
+    const o = await applyApprovals(
+      ec2,
+      ports.approvals.store,
+      {
+        ...ports.approvals,
+        onLookupError: config.approvals.onLookupError,
+        graceMinutes: config.graceMinutes,
+        ageSeconds: event.ageSeconds,
+      },
+      {
+        groupId: unit.groupId,
+        direction: unit.direction,
+        ruleIds: rest.map((i) => i.rule.ruleId),
+        observed: unit.observed,
+      },
+    );
     recheckSeconds = o.recheckSeconds;
     for (const k of o.kept) {
       for (const ruleId of k.ruleIds) {
@@ -161,7 +214,11 @@ export async function decideModify(unit: ModifyUnit, ports: ModifyPorts, event: 
         if (!item) continue;
         // kept for the store's grace (onLookupError keep) is no decision on the rule: it is decided again
         decide(item, k.action, `${item.verdict.reason}; ${k.reason}`, k.action === 'approved' ? 'approved' : undefined);
-        Object.assign(decisions[decisions.length - 1]!, { approvalId: k.approvalId, approver: k.approver, expiresAt: k.expiresAt });
+        Object.assign(decisions[decisions.length - 1]!, {
+          approvalId: k.approvalId,
+          approver: k.approver,
+          expiresAt: k.expiresAt,
+        });
       }
     }
     const left = new Set(o.rest?.ruleIds ?? []);
@@ -170,7 +227,12 @@ export async function decideModify(unit: ModifyUnit, ports: ModifyPorts, event: 
   }
 
   if (config.onModify === 'revoke' && rest.length > 0) {
-    const o = await revokeRuleIds(ec2, unit.direction, unit.groupId, rest.map((i) => i.rule.ruleId));
+    const o = await revokeRuleIds(
+      ec2,
+      unit.direction,
+      unit.groupId,
+      rest.map((i) => i.rule.ruleId),
+    );
     for (const item of rest) decide(item, o.action, `${item.verdict.reason}; ${o.reason} (onModify=revoke)`);
     rest = [];
   }
@@ -178,23 +240,48 @@ export async function decideModify(unit: ModifyUnit, ports: ModifyPorts, event: 
     const v = item.verdict;
     if (v.kind !== 'wider') continue;
     const o = await restoreOne(ports, unit, item.rule.ruleId, v.previous.definition);
-    decide(item, o.action, `${v.reason}; ${o.reason}`, o.action === 'restored' ? 'restored' : undefined, v.previous.definition);
+    decide(
+      item,
+      o.action,
+      `${v.reason}; ${o.reason}`,
+      o.action === 'restored' ? 'restored' : undefined,
+      v.previous.definition,
+    );
   }
   const unknown = rest.filter((i) => i.verdict.kind === 'unknown');
   const revokeOpen = config.onModifyUnknown === 'revoke-if-wider-than-before-unknown';
   const revoking = revokeOpen ? unknown.filter((i) => openToWorld(i.current)) : [];
   for (const item of unknown.filter((i) => !revoking.includes(i))) {
-    decide(item, 'failed', `${item.verdict.reason}; left as it is (onModifyUnknown=${config.onModifyUnknown}${revokeOpen ? ': not open to the world' : ''})`);
+    decide(
+      item,
+      'failed',
+      `${item.verdict.reason}; left as it is (onModifyUnknown=${config.onModifyUnknown}${revokeOpen ? ': not open to the world' : ''})`,
+    );
   }
   if (revoking.length > 0) {
-    const o = await revokeRuleIds(ec2, unit.direction, unit.groupId, revoking.map((i) => i.rule.ruleId));
-    for (const item of revoking) decide(item, o.action, `${item.verdict.reason}; open to the world: ${o.reason} (onModifyUnknown=${config.onModifyUnknown})`);
+    const o = await revokeRuleIds(
+      ec2,
+      unit.direction,
+      unit.groupId,
+      revoking.map((i) => i.rule.ruleId),
+    );
+    for (const item of revoking)
+      decide(
+        item,
+        o.action,
+        `${item.verdict.reason}; open to the world: ${o.reason} (onModifyUnknown=${config.onModifyUnknown})`,
+      );
   }
 
   if (ports.records && toRecord.length > 0) {
     const seenAt = Date.now();
     const records: RuleRecord[] = toRecord.map((t) => ({
-      groupId: unit.groupId, ruleId: t.item.rule.ruleId, isEgress: t.item.rule.isEgress, definition: t.definition, seenAt, how: t.how,
+      groupId: unit.groupId,
+      ruleId: t.item.rule.ruleId,
+      isEgress: t.item.rule.isEgress,
+      definition: t.definition,
+      seenAt,
+      how: t.how,
       ...(event.eventId ? { eventId: event.eventId } : {}),
     }));
     const note = await remember(ports.records, records);

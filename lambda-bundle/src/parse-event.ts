@@ -5,7 +5,17 @@
 //  - a bare CloudTrail record (top-level eventName), so an operator can replay a record taken from a trail.
 // Anything the function may later revoke must be named here, in the event; nothing is invented.
 import { shown } from './shown.js';
-import type { Change, Direction, EventMeta, EventName, Origin, ParsedEvent, Permission, Principal, RuleValues } from './types.js';
+import type {
+  Change,
+  Direction,
+  EventMeta,
+  EventName,
+  Origin,
+  ParsedEvent,
+  Permission,
+  Principal,
+  RuleValues,
+} from './types.js';
 
 /**
  * More sources (one rule each) than any group can hold (EC2 allows at most 1,000 rules per direction): not a change
@@ -16,11 +26,12 @@ export const MAX_RULES = 5000;
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown, max = 1024): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined);
+const str = (v: unknown, max = 1024): string | undefined =>
+  typeof v === 'string' && v.length > 0 && v.length <= max ? v : undefined;
 
 /** A free-text field kept for the record, cut to `max` characters rather than dropped. */
 const clip = (v: unknown, max: number): string | null =>
-  (typeof v === 'string' && v.length > 0 ? (v.length <= max ? v : `${v.slice(0, max - 1)}…`) : null);
+  typeof v === 'string' && v.length > 0 ? (v.length <= max ? v : `${v.slice(0, max - 1)}…`) : null;
 
 const GROUP_ID = /^sg-[0-9a-z]{1,32}$/;
 const RULE_ID = /^sgr-[0-9a-z]{1,32}$/;
@@ -92,11 +103,14 @@ function parsePermission(raw: unknown, at: string): Permission {
     fromPort: port(raw.fromPort, `${at}.fromPort`),
     toPort: port(raw.toPort, `${at}.toPort`),
     ipRanges: capped(items(raw.ipRanges, `${at}.ipRanges`), 'ipRanges').map((r, i) =>
-      id(isObj(r) ? r.cidrIp : undefined, CIDR4, `${at}.ipRanges[${i}].cidrIp`)),
+      id(isObj(r) ? r.cidrIp : undefined, CIDR4, `${at}.ipRanges[${i}].cidrIp`),
+    ),
     ipv6Ranges: capped(items(raw.ipv6Ranges, `${at}.ipv6Ranges`), 'ipv6Ranges').map((r, i) =>
-      id(isObj(r) ? r.cidrIpv6 : undefined, CIDR6, `${at}.ipv6Ranges[${i}].cidrIpv6`)),
+      id(isObj(r) ? r.cidrIpv6 : undefined, CIDR6, `${at}.ipv6Ranges[${i}].cidrIpv6`),
+    ),
     prefixListIds: capped(items(raw.prefixListIds, `${at}.prefixListIds`), 'prefixListIds').map((r, i) =>
-      id(isObj(r) ? r.prefixListId : undefined, PREFIX_LIST, `${at}.prefixListIds[${i}].prefixListId`)),
+      id(isObj(r) ? r.prefixListId : undefined, PREFIX_LIST, `${at}.prefixListIds[${i}].prefixListId`),
+    ),
     groups: capped(items(raw.groups, `${at}.groups`), 'groups').map((g, i) => {
       const where = `${at}.groups[${i}]`;
       if (!isObj(g)) fail(`${where} is not an object`);
@@ -120,14 +134,18 @@ function legacyPermission(rp: Obj): Permission | undefined {
   const cidr = rp.cidrIp;
   const sourceName = rp.sourceSecurityGroupName;
   if (cidr === undefined && sourceName === undefined) return undefined;
-  return parsePermission({
-    // a group grant without a protocol (SourceSecurityGroupName alone) opens every protocol: it is protocol -1
-    ipProtocol: rp.ipProtocol ?? (cidr === undefined ? '-1' : undefined),
-    fromPort: rp.fromPort,
-    toPort: rp.toPort,
-    ipRanges: cidr === undefined ? {} : { items: [{ cidrIp: cidr }] },
-    groups: sourceName === undefined ? {} : { items: [{ groupName: sourceName, userId: rp.sourceSecurityGroupOwnerId }] },
-  }, 'requestParameters');
+  return parsePermission(
+    {
+      // a group grant without a protocol (SourceSecurityGroupName alone) opens every protocol: it is protocol -1
+      ipProtocol: rp.ipProtocol ?? (cidr === undefined ? '-1' : undefined),
+      fromPort: rp.fromPort,
+      toPort: rp.toPort,
+      ipRanges: cidr === undefined ? {} : { items: [{ cidrIp: cidr }] },
+      groups:
+        sourceName === undefined ? {} : { items: [{ groupName: sourceName, userId: rp.sourceSecurityGroupOwnerId }] },
+    },
+    'requestParameters',
+  );
 }
 
 function parseResponseRule(raw: unknown, at: string, fallbackGroup: string | undefined): RuleValues {
@@ -137,7 +155,10 @@ function parseResponseRule(raw: unknown, at: string, fallbackGroup: string | und
     ruleId: id(raw.securityGroupRuleId, RULE_ID, `${at}.securityGroupRuleId`),
     groupId: optionalId(raw.groupId, GROUP_ID, `${at}.groupId`) ?? fallbackGroup,
     isEgress: typeof raw.isEgress === 'boolean' ? raw.isEgress : undefined,
-    ipProtocol: typeof raw.ipProtocol === 'string' || typeof raw.ipProtocol === 'number' ? String(raw.ipProtocol).slice(0, 16) : undefined,
+    ipProtocol:
+      typeof raw.ipProtocol === 'string' || typeof raw.ipProtocol === 'number'
+        ? String(raw.ipProtocol).slice(0, 16)
+        : undefined,
     fromPort: typeof raw.fromPort === 'number' ? raw.fromPort : undefined,
     toPort: typeof raw.toPort === 'number' ? raw.toPort : undefined,
     cidrIpv4: str(raw.cidrIpv4, 64),
@@ -155,7 +176,10 @@ function parseModifyRule(raw: unknown, at: string, groupId: string): RuleValues 
   return {
     ruleId: id(raw.SecurityGroupRuleId, RULE_ID, `${at}.SecurityGroupRuleId`),
     groupId,
-    ipProtocol: typeof v.IpProtocol === 'string' || typeof v.IpProtocol === 'number' ? String(v.IpProtocol).slice(0, 16) : undefined,
+    ipProtocol:
+      typeof v.IpProtocol === 'string' || typeof v.IpProtocol === 'number'
+        ? String(v.IpProtocol).slice(0, 16)
+        : undefined,
     fromPort: port(v.FromPort, `${at}.FromPort`),
     toPort: port(v.ToPort, `${at}.ToPort`),
     cidrIpv4: str(v.CidrIpv4, 64),
@@ -169,7 +193,10 @@ function parseModifyRule(raw: unknown, at: string, groupId: string): RuleValues 
 function parseAuthorize(rp: Obj, re: Obj, direction: Direction): Change {
   const groupId = optionalId(rp.groupId, GROUP_ID, 'requestParameters.groupId');
   const groupName = groupId ? undefined : str(rp.groupName, 255);
-  const ruleSet = capped(items(re.securityGroupRuleSet, 'responseElements.securityGroupRuleSet'), 'rules in the response');
+  const ruleSet = capped(
+    items(re.securityGroupRuleSet, 'responseElements.securityGroupRuleSet'),
+    'rules in the response',
+  );
   if (ruleSet.length > 0) {
     const rules = ruleSet.map((r, i) => parseResponseRule(r, `securityGroupRuleSet[${i}]`, groupId));
     for (const r of rules) {
@@ -186,7 +213,10 @@ function parseAuthorize(rp: Obj, re: Obj, direction: Direction): Change {
   const legacy = permissions.length === 0 ? legacyPermission(rp) : undefined;
   if (legacy) permissions.push(legacy);
   if (permissions.length === 0) fail('no ipPermissions in the request and no securityGroupRuleSet in the response');
-  const sources = permissions.reduce((n, p) => n + p.ipRanges.length + p.ipv6Ranges.length + p.prefixListIds.length + p.groups.length, 0);
+  const sources = permissions.reduce(
+    (n, p) => n + p.ipRanges.length + p.ipv6Ranges.length + p.prefixListIds.length + p.groups.length,
+    0,
+  );
   if (sources > MAX_RULES) throw new Unreadable(`too many permissions (${sources} rules > ${MAX_RULES})`);
   return { kind: 'permissions', direction, groupId, groupName, permissions };
 }
@@ -196,13 +226,23 @@ function parseModify(rp: Obj): Change {
   if (!isObj(req)) fail('requestParameters.ModifySecurityGroupRulesRequest missing');
   const groupId = id(req.GroupId, GROUP_ID, 'ModifySecurityGroupRulesRequest.GroupId');
   const raw = req.SecurityGroupRule ?? req.SecurityGroupRules;
-  const list = capped(Array.isArray(raw) ? raw : isObj(raw) && 'items' in raw ? items(raw, 'SecurityGroupRule') : raw === undefined ? [] : [raw], 'rules');
+  const list = capped(
+    Array.isArray(raw)
+      ? raw
+      : isObj(raw) && 'items' in raw
+        ? items(raw, 'SecurityGroupRule')
+        : raw === undefined
+          ? []
+          : [raw],
+    'rules',
+  );
   if (list.length === 0) fail('ModifySecurityGroupRulesRequest names no SecurityGroupRule');
   return { kind: 'modify', groupId, rules: list.map((r, i) => parseModifyRule(r, `SecurityGroupRule[${i}]`, groupId)) };
 }
 
 const RESOURCE = /^[a-z]{1,12}-[0-9a-z]{1,40}$/;
-const tagKey = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : undefined);
+const tagKey = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length > 0 && v.length <= 128 ? v : undefined;
 
 function tagList(v: unknown, what: string): { key: string; value?: string }[] {
   return capped(items(v, what), 'tags').flatMap((t) => {
@@ -214,14 +254,22 @@ function tagList(v: unknown, what: string): { key: string; value?: string }[] {
 /** CreateTags / DeleteTags, and the tags a CreateSecurityGroup put on the new group. */
 function parseTags(name: string, rp: Obj, re: Obj): Change {
   if (name === 'CreateSecurityGroup') {
-    const specs = capped(items(rp.tagSpecificationSet, 'tagSpecificationSet'), 'tag specifications')
-      .filter((t) => isObj(t) && t.resourceType === 'security-group');
+    const specs = capped(items(rp.tagSpecificationSet, 'tagSpecificationSet'), 'tag specifications').filter(
+      (t) => isObj(t) && t.resourceType === 'security-group',
+    );
     if (specs.length === 0) return { kind: 'tags', op: 'create', resources: [], tags: [] };
     const groupId = id(re.groupId, GROUP_ID, 'responseElements.groupId');
-    return { kind: 'tags', op: 'create', resources: [groupId], groupId, tags: specs.flatMap((t) => tagList((t as Obj).tags, 'tags')) };
+    return {
+      kind: 'tags',
+      op: 'create',
+      resources: [groupId],
+      groupId,
+      tags: specs.flatMap((t) => tagList((t as Obj).tags, 'tags')),
+    };
   }
   const resources = capped(items(rp.resourcesSet, 'resourcesSet'), 'resources').map((r, i) =>
-    id(isObj(r) ? r.resourceId : undefined, RESOURCE, `resourcesSet[${i}].resourceId`));
+    id(isObj(r) ? r.resourceId : undefined, RESOURCE, `resourcesSet[${i}].resourceId`),
+  );
   const tags = tagList(rp.tagSet, 'tagSet');
   if (resources.length === 0) throw new Unreadable(`${name} names no resource`);
   // DeleteTags without tags deletes every tag of the resources, scope tags included
@@ -280,13 +328,20 @@ function parseSideDoor(name: string, rp: Obj, re: Obj): Change {
     const wrapped = re[`${name}Response`];
     const response = isObj(wrapped) ? wrapped : re;
     const listed = isObj(response.prefixList) ? response.prefixList : {};
-    const fromVersion = version(param(req, 'currentVersion'), 'requestParameters.currentVersion')
-      ?? (param(listed, 'prefixListId') === prefixListId ? version(param(listed, 'version'), 'responseElements.prefixList.version') : undefined);
+    const fromVersion =
+      version(param(req, 'currentVersion'), 'requestParameters.currentVersion') ??
+      (param(listed, 'prefixListId') === prefixListId
+        ? version(param(listed, 'version'), 'responseElements.prefixList.version')
+        : undefined);
     // a rename or a new MaxEntries makes no version: judged as an entry change it would be held to whatever version
     // came next, someone else's change, and the renamer's principal would decide it. Only entry changes are judged.
     const keys = Object.keys(req).map((k) => k.toLowerCase());
     const entries = keys.some((k) => /^(add|remove)entr/.test(k));
-    if (name === 'ModifyManagedPrefixList' && !entries && keys.some((k) => k === 'prefixlistname' || k === 'maxentries')) {
+    if (
+      name === 'ModifyManagedPrefixList' &&
+      !entries &&
+      keys.some((k) => k === 'prefixlistname' || k === 'maxentries')
+    ) {
       return { kind: 'prefix-list', prefixListId, fromVersion, entries: false };
     }
     return { kind: 'prefix-list', prefixListId, fromVersion };
@@ -300,16 +355,30 @@ function parseSideDoor(name: string, rp: Obj, re: Obj): Change {
   }
   // ModifyNetworkInterfaceAttribute / ModifyInstanceAttribute: only a group set attaches groups
   const set = param(req, 'groupSet') ?? param(req, 'groupId');
-  const groupIds = capped(typeof set === 'string' ? [set] : items(set, 'requestParameters.groupSet'), 'groups').map((g, i) =>
-    id(isObj(g) ? param(g, 'groupId') : g, GROUP_ID, `groupSet[${i}].groupId`));
+  const groupIds = capped(typeof set === 'string' ? [set] : items(set, 'requestParameters.groupSet'), 'groups').map(
+    (g, i) => id(isObj(g) ? param(g, 'groupId') : g, GROUP_ID, `groupSet[${i}].groupId`),
+  );
   if (name === 'ModifyNetworkInterfaceAttribute') {
-    return { kind: 'attach', groupIds, networkInterfaceId: id(param(req, 'networkInterfaceId'), ENI, 'requestParameters.networkInterfaceId') };
+    return {
+      kind: 'attach',
+      groupIds,
+      networkInterfaceId: id(param(req, 'networkInterfaceId'), ENI, 'requestParameters.networkInterfaceId'),
+    };
   }
-  return { kind: 'attach', groupIds, instanceId: id(param(req, 'instanceId'), INSTANCE, 'requestParameters.instanceId') };
+  return {
+    kind: 'attach',
+    groupIds,
+    instanceId: id(param(req, 'instanceId'), INSTANCE, 'requestParameters.instanceId'),
+  };
 }
 
-const SIDE_DOORS = new Set(['ModifyManagedPrefixList', 'RestoreManagedPrefixListVersion', 'AssociateSecurityGroupVpc',
-  'ModifyNetworkInterfaceAttribute', 'ModifyInstanceAttribute']);
+const SIDE_DOORS = new Set([
+  'ModifyManagedPrefixList',
+  'RestoreManagedPrefixListVersion',
+  'AssociateSecurityGroupVpc',
+  'ModifyNetworkInterfaceAttribute',
+  'ModifyInstanceAttribute',
+]);
 
 /** An attribute call that sets no group set (sourceDestCheck, instanceType, …): nothing guardrail guards. */
 function attachesNoGroup(name: string, rp: Obj): boolean {
@@ -317,7 +386,8 @@ function attachesNoGroup(name: string, rp: Obj): boolean {
   const req = requestOf(name, rp);
   const none = param(req, 'groupSet') === undefined && param(req, 'groupId') === undefined;
   // Attribute=groupSet with a Value names groups in a form guardrail does not read: a failure to report, not a pass
-  if (none && `${shown(param(req, 'attribute'), 40)}`.toLowerCase().includes('groupset')) throw new Unreadable(`${name} sets groupSet through Attribute/Value`);
+  if (none && `${shown(param(req, 'attribute'), 40)}`.toLowerCase().includes('groupset'))
+    throw new Unreadable(`${name} sets groupSet through Attribute/Value`);
   return none;
 }
 
@@ -335,7 +405,15 @@ export function parseEvent(event: unknown): ParsedEvent {
   let groupId: string | null = null;
   const ignore = (reason: string): ParsedEvent => ({ ok: false, meta, origin, direction, groupId, reason });
   // every input is a genuine CloudTrail record (provenance.ts): one the function cannot read is a failure to report
-  const unreadable = (reason: string): ParsedEvent => ({ ok: false, meta, origin, direction, groupId, reason, unreadable: true });
+  const unreadable = (reason: string): ParsedEvent => ({
+    ok: false,
+    meta,
+    origin,
+    direction,
+    groupId,
+    reason,
+    unreadable: true,
+  });
   try {
     if (!isObj(event)) return unreadable('malformed: the event is not an object');
     let record: Obj;
@@ -346,7 +424,9 @@ export function parseEvent(event: unknown): ParsedEvent {
       meta.account = str(event.account, 64) ?? null;
       meta.region = str(event.region, 64) ?? null;
       if (event['detail-type'] !== 'AWS API Call via CloudTrail') {
-        return ignore(`not a CloudTrail API call event (detail-type ${JSON.stringify(event['detail-type'] ?? null).slice(0, 80)})`);
+        return ignore(
+          `not a CloudTrail API call event (detail-type ${JSON.stringify(event['detail-type'] ?? null).slice(0, 80)})`,
+        );
       }
       if (!isObj(event.detail)) return unreadable('malformed: no detail');
       record = event.detail;
@@ -360,7 +440,10 @@ export function parseEvent(event: unknown): ParsedEvent {
     origin.eventTime = str(record.eventTime, 64) ?? (envelope ? str(envelope.time, 64) : undefined) ?? null;
     origin.sourceIPAddress = clip(record.sourceIPAddress, 256);
     origin.userAgent = clip(record.userAgent, 1024);
-    meta.account ??= str(record.recipientAccountId, 64) ?? (isObj(record.userIdentity) ? str(record.userIdentity.accountId, 64) : undefined) ?? null;
+    meta.account ??=
+      str(record.recipientAccountId, 64) ??
+      (isObj(record.userIdentity) ? str(record.userIdentity.accountId, 64) : undefined) ??
+      null;
     meta.region ??= str(record.awsRegion, 64) ?? null;
     const name = str(record.eventName, 128);
     meta.eventName = name ?? null;
@@ -378,7 +461,8 @@ export function parseEvent(event: unknown): ParsedEvent {
     }
     if (/^Revoke/.test(name)) return ignore(`a revoke call (${name})`);
     if (record.readOnly === true || /^(Describe|Get|List)/.test(name)) return ignore(`a read-only call (${name})`);
-    if (!(name in GUARDED) && !TAGGING.has(name) && !SIDE_DOORS.has(name)) return ignore(`not a guarded call (${name})`);
+    if (!(name in GUARDED) && !TAGGING.has(name) && !SIDE_DOORS.has(name))
+      return ignore(`not a guarded call (${name})`);
     if (envelope !== undefined && envelope.source !== undefined && envelope.source !== 'aws.ec2') {
       return ignore(`not an EC2 event (source ${shown(envelope.source, 100)})`);
     }
@@ -389,16 +473,27 @@ export function parseEvent(event: unknown): ParsedEvent {
       throw new Unreadable('CloudTrail left out or truncated requestParameters');
     }
     // a truncated response loses the rule ids: the rules are then looked up by the request's values
-    const re = isObj(record.responseElements) && record.responseElements.omitted !== true ? record.responseElements : {};
+    const re =
+      isObj(record.responseElements) && record.responseElements.omitted !== true ? record.responseElements : {};
     if (SIDE_DOORS.has(name)) {
       if (attachesNoGroup(name, rp)) return ignore(`${name} sets no group set`);
-      return { ok: true, meta: { ...meta, eventName: name as EventName }, origin, principal: principalOf(record.userIdentity), change: parseSideDoor(name, rp, re) };
+      return {
+        ok: true,
+        meta: { ...meta, eventName: name as EventName },
+        origin,
+        principal: principalOf(record.userIdentity),
+        change: parseSideDoor(name, rp, re),
+      };
     }
     if (re._return === false) return ignore('the call returned false');
     const modifyResponse = isObj(re.ModifySecurityGroupRulesResponse) ? re.ModifySecurityGroupRulesResponse : {};
     if (modifyResponse.return === false) return ignore('the call returned false');
 
-    const change = TAGGING.has(name) ? parseTags(name, rp, re) : direction ? parseAuthorize(rp, re, direction) : parseModify(rp);
+    const change = TAGGING.has(name)
+      ? parseTags(name, rp, re)
+      : direction
+        ? parseAuthorize(rp, re, direction)
+        : parseModify(rp);
     return {
       ok: true,
       meta: { ...meta, eventName: name as EventName },

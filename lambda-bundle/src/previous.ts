@@ -27,7 +27,11 @@ export interface Found {
 }
 
 export async function previousDefinitions(
-  sources: Sources, groupId: string, modified: ModifiedRule[], eventTime: string | null, eventId: string | null,
+  sources: Sources,
+  groupId: string,
+  modified: ModifiedRule[],
+  eventTime: string | null,
+  eventId: string | null,
 ): Promise<Found> {
   const previous = new Map<string, Previous>();
   const why: string[] = [];
@@ -38,7 +42,8 @@ export async function previousDefinitions(
       records.forEach((r, i) => {
         const m = modified[i]!;
         // a record of the other direction is not this rule's (rule ids never move between directions)
-        if (r && r.isEgress === m.isEgress) previous.set(m.ruleId, { definition: r.definition, from: `guardrail's record (${r.how})` });
+        if (r && r.isEgress === m.isEgress)
+          previous.set(m.ruleId, { definition: r.definition, from: `guardrail's record (${r.how})` });
       });
       if (previous.size < modified.length) why.push('no guardrail record');
     } catch (err) {
@@ -70,7 +75,8 @@ export async function previousDefinitions(
   }
   const matched = previousFromCapture(capture, missing, now);
   const when = new Date(capture.capturedAt).toISOString();
-  for (const [ruleId, definition] of matched) previous.set(ruleId, { definition, from: `AWS Config's capture of ${when}` });
+  for (const [ruleId, definition] of matched)
+    previous.set(ruleId, { definition, from: `AWS Config's capture of ${when}` });
   if (matched.size < missing.length) why.push(`AWS Config's capture of ${when} does not tell which rule it was`);
   return { previous, unknown: why.join('; ') };
 }

@@ -13,7 +13,20 @@ import { associatedVpcs, groupScope } from './scope.js';
 import { decideSideDoor } from './side-doors.js';
 import { decideTags } from './tags.js';
 import { accessOf } from './wider.js';
-import type { Change, Config, Decision, Direction, Ec2Port, GroupInfo, ParsedEvent, Principal, Result, RuleInfo, SnsPort, SqsPort } from './types.js';
+import type {
+  Change,
+  Config,
+  Decision,
+  Direction,
+  Ec2Port,
+  GroupInfo,
+  ParsedEvent,
+  Principal,
+  Result,
+  RuleInfo,
+  SnsPort,
+  SqsPort,
+} from './types.js';
 
 export interface Deps {
   config: Config;
@@ -40,7 +53,10 @@ type Planned = { units: Unit[]; settled: Decision[] };
  * put there a moment ago, and the tag's own event decides first. Nothing of the event has been acted on or logged.
  */
 export class Hold extends Error {
-  constructor(readonly seconds: number, readonly reason: string) {
+  constructor(
+    readonly seconds: number,
+    readonly reason: string,
+  ) {
     // an Error, so that a handler on the way that logs what it catches has a message to log
     super(`held for ${seconds} s: ${reason}`);
     this.name = 'Hold';
@@ -62,7 +78,10 @@ export interface EventOptions {
 }
 
 /** Describe each group at most once per invocation; `vpcs` keeps the VPC of every group described (for the log). */
-export function groupCache(ec2: Ec2Port, vpcs: Map<string, string>): (groupId: string) => Promise<GroupInfo | undefined> {
+export function groupCache(
+  ec2: Ec2Port,
+  vpcs: Map<string, string>,
+): (groupId: string) => Promise<GroupInfo | undefined> {
   const cache = new Map<string, Promise<GroupInfo | undefined>>();
   return (groupId) => {
     let p = cache.get(groupId);
@@ -77,16 +96,32 @@ export function groupCache(ec2: Ec2Port, vpcs: Map<string, string>): (groupId: s
   };
 }
 
-async function resolveGroupId(ec2: Ec2Port, groupId: string | undefined, groupName: string | undefined): Promise<string | Decision> {
+async function resolveGroupId(
+  ec2: Ec2Port,
+  groupId: string | undefined,
+  groupName: string | undefined,
+): Promise<string | Decision> {
   if (groupId) return groupId;
   const name = groupName ?? '';
   try {
     const found = await ec2.describeGroup({ groupName: name });
     if (found) return found.groupId;
-    return { groupId: null, ruleIds: [], direction: null, action: 'failed', reason: `no group named "${name}" in the default VPC` };
+    return {
+      groupId: null,
+      ruleIds: [],
+      direction: null,
+      action: 'failed',
+      reason: `no group named "${name}" in the default VPC`,
+    };
   } catch (err) {
     if (isTransient(err)) throw err;
-    return { groupId: null, ruleIds: [], direction: null, action: 'failed', reason: `could not look up group "${name}" (${errorCode(err)})` };
+    return {
+      groupId: null,
+      ruleIds: [],
+      direction: null,
+      action: 'failed',
+      reason: `could not look up group "${name}" (${errorCode(err)})`,
+    };
   }
 }
 
@@ -104,17 +139,32 @@ async function plan(change: RuleChange, ec2: Ec2Port, lookup: boolean): Promise<
     } catch (err) {
       if (isTransient(err)) throw err;
       const reason = `could not describe the modified rules (${errorCode(err)})`;
-      return { units: [], settled: [{ groupId: change.groupId, ruleIds: ids, direction: null, action: 'failed', reason }] };
+      return {
+        units: [],
+        settled: [{ groupId: change.groupId, ruleIds: ids, direction: null, action: 'failed', reason }],
+      };
     }
     const units = new Map<Direction, Unit & { observed: RuleInfo[] }>();
     for (const id of ids) {
       const rule = known.get(id);
       if (!rule) {
-        settled.push({ groupId: change.groupId, ruleIds: [id], direction: null, action: 'ignored', reason: 'the modified rule no longer exists' });
+        settled.push({
+          groupId: change.groupId,
+          ruleIds: [id],
+          direction: null,
+          action: 'ignored',
+          reason: 'the modified rule no longer exists',
+        });
         continue;
       }
       if (rule.groupId !== change.groupId) {
-        settled.push({ groupId: change.groupId, ruleIds: [id], direction: null, action: 'ignored', reason: `rule belongs to ${rule.groupId}, not the event's group` });
+        settled.push({
+          groupId: change.groupId,
+          ruleIds: [id],
+          direction: null,
+          action: 'ignored',
+          reason: `rule belongs to ${rule.groupId}, not the event's group`,
+        });
         continue;
       }
       const direction: Direction = rule.isEgress ? 'egress' : 'ingress';
@@ -133,7 +183,9 @@ async function plan(change: RuleChange, ec2: Ec2Port, lookup: boolean): Promise<
     // request's values so that approvals apply to them; revoking the request's permissions stays the fallback
     const unit: Unit = { groupId: resolved, direction: change.direction, ruleIds: [], permissions: change.permissions };
     if (lookup) {
-      const rules = await ec2.groupRules(resolved).catch((err: unknown) => (isTransient(err) ? Promise.reject(err) : []));
+      const rules = await ec2
+        .groupRules(resolved)
+        .catch((err: unknown) => (isTransient(err) ? Promise.reject(err) : []));
       unit.observed = rules.filter((r) => change.permissions.some((p) => ruleMatches(r, change.direction, p)));
       unit.ruleIds = unit.observed.map((r) => r.ruleId);
     }
@@ -174,11 +226,15 @@ async function describeRulesTolerant(ec2: Ec2Port, ids: string[]): Promise<Map<s
 }
 
 /** The definitions of a unit's rules as the event (an addition's response) or EC2 (a modification) gave them. */
-function definitions(unit: Unit, change: Change): Map<string, { isEgress: boolean; definition: ReturnType<typeof definitionOf> }> {
+function definitions(
+  unit: Unit,
+  change: Change,
+): Map<string, { isEgress: boolean; definition: ReturnType<typeof definitionOf> }> {
   const out = new Map<string, { isEgress: boolean; definition: ReturnType<typeof definitionOf> }>();
   const isEgress = unit.direction === 'egress';
   for (const r of unit.observed ?? []) out.set(r.ruleId, { isEgress: r.isEgress, definition: definitionOf(r) });
-  if (change.kind === 'rule-ids') for (const r of change.rules) if (!out.has(r.ruleId)) out.set(r.ruleId, { isEgress, definition: definitionOf(r) });
+  if (change.kind === 'rule-ids')
+    for (const r of change.rules) if (!out.has(r.ruleId)) out.set(r.ruleId, { isEgress, definition: definitionOf(r) });
   return out;
 }
 
@@ -187,7 +243,14 @@ function definitions(unit: Unit, change: Change): Map<string, { isEgress: boolea
  * describes them, seen at the event's time; a modification's as EC2 described them now. Rules it cannot read are
  * not recorded. A failure to write becomes a note in the decision's reason.
  */
-async function recordKept(deps: Deps, unit: Unit, change: Change, decision: Decision, how: RecordedHow, ctx: EventContext): Promise<void> {
+async function recordKept(
+  deps: Deps,
+  unit: Unit,
+  change: Change,
+  decision: Decision,
+  how: RecordedHow,
+  ctx: EventContext,
+): Promise<void> {
   if (!deps.records) return;
   const known = definitions(unit, change);
   const at = change.kind === 'modify' ? Date.now() : Date.parse(ctx.eventTime ?? '');
@@ -195,7 +258,17 @@ async function recordKept(deps: Deps, unit: Unit, change: Change, decision: Deci
   const records = decision.ruleIds.flatMap((ruleId) => {
     const k = known.get(ruleId);
     return k && accessOf(k.definition)
-      ? [{ groupId: unit.groupId, ruleId, isEgress: k.isEgress, definition: k.definition, seenAt, how, ...(ctx.eventId ? { eventId: ctx.eventId } : {}) }]
+      ? [
+          {
+            groupId: unit.groupId,
+            ruleId,
+            isEgress: k.isEgress,
+            definition: k.definition,
+            seenAt,
+            how,
+            ...(ctx.eventId ? { eventId: ctx.eventId } : {}),
+          },
+        ]
       : [];
   });
   if (records.length === 0) return;
@@ -210,7 +283,11 @@ interface EventContext {
 }
 
 async function decideUnit(
-  unit: Unit, deps: Deps, principal: Principal, ctx: EventContext, describe: (id: string) => Promise<GroupInfo | undefined>,
+  unit: Unit,
+  deps: Deps,
+  principal: Principal,
+  ctx: EventContext,
+  describe: (id: string) => Promise<GroupInfo | undefined>,
   opts: EventOptions,
 ): Promise<Decision | Decision[]> {
   const { config, ec2 } = deps;
@@ -223,17 +300,29 @@ async function decideUnit(
   const ignored = directionIgnoreReason(config, unit.direction);
   if (ignored) return { ...base, action: 'ignored', reason: ignored };
   const pattern = allowedPattern(config, principal);
-  if (pattern) return kept({ ...base, action: 'allowed', reason: `caller matches allowed principal ${pattern}` }, 'allowed');
+  if (pattern)
+    return kept({ ...base, action: 'allowed', reason: `caller matches allowed principal ${pattern}` }, 'allowed');
 
   const scope = await groupScope(config, unit.groupId, describe, associatedVpcs(ec2));
   if (scope?.byTag && opts.ageSeconds !== undefined && opts.ageSeconds < config.settleSeconds) {
-    throw new Hold(Math.ceil(config.settleSeconds - opts.ageSeconds), `${scope.reason}: decided once the group's tag events have been`);
+    throw new Hold(
+      Math.ceil(config.settleSeconds - opts.ageSeconds),
+      `${scope.reason}: decided once the group's tag events have been`,
+    );
   }
   if (change.kind === 'modify' && scope?.action !== 'allowed' && scope?.action !== 'failed') {
     const reportOnly = scope ? 'monitor mode' : config.onModify === 'alert' ? 'onModify=alert' : undefined;
-    const o = await decideModify(unit as ModifyUnit, deps, {
-      eventId: ctx.eventId, eventTime: ctx.eventTime, requested: change.rules, ageSeconds: opts.ageSeconds,
-    }, reportOnly);
+    const o = await decideModify(
+      unit as ModifyUnit,
+      deps,
+      {
+        eventId: ctx.eventId,
+        eventTime: ctx.eventTime,
+        requested: change.rules,
+        ageSeconds: opts.ageSeconds,
+      },
+      reportOnly,
+    );
     if (o.recheckSeconds !== undefined) opts.recheckSeconds = Math.max(opts.recheckSeconds ?? 0, o.recheckSeconds);
     return o.decisions;
   }
@@ -245,24 +334,43 @@ async function decideUnit(
   let approved: Decision[] = [];
   let note: string | undefined;
   if (deps.approvals && config.approvals) {
-    const o = await applyApprovals(ec2, deps.approvals.store, {
-      ...deps.approvals, onLookupError: config.approvals.onLookupError, graceMinutes: config.graceMinutes, ageSeconds: opts.ageSeconds,
-    }, unit);
+    const o = await applyApprovals(
+      ec2,
+      deps.approvals.store,
+      {
+        ...deps.approvals,
+        onLookupError: config.approvals.onLookupError,
+        graceMinutes: config.graceMinutes,
+        ageSeconds: opts.ageSeconds,
+      },
+      unit,
+    );
     if (o.recheckSeconds !== undefined) opts.recheckSeconds = Math.max(opts.recheckSeconds ?? 0, o.recheckSeconds);
     for (const d of o.kept) if (d.action === 'approved') await recordKept(deps, unit, change, d, 'approved', ctx);
     if (!o.rest) return o.kept;
     ({ kept: approved, note } = o);
     unit = o.rest;
   }
-  const { gone, ...outcome }: Outcome = unit.permissions && unit.ruleIds.length === 0
-    ? await revokePermissions(ec2, unit.direction, unit.groupId, unit.permissions)
-    : await revokeRuleIds(ec2, unit.direction, unit.groupId, unit.ruleIds);
-  if (gone && opts.current) return [...approved, { ...base, ruleIds: unit.ruleIds, action: 'ignored', reason: `nothing left to revert now: ${outcome.reason}` }];
-  return [...approved, { ...base, ruleIds: unit.ruleIds, ...outcome, ...(note ? { reason: `${note}; ${outcome.reason}` } : {}) }];
+  const { gone, ...outcome }: Outcome =
+    unit.permissions && unit.ruleIds.length === 0
+      ? await revokePermissions(ec2, unit.direction, unit.groupId, unit.permissions)
+      : await revokeRuleIds(ec2, unit.direction, unit.groupId, unit.ruleIds);
+  if (gone && opts.current)
+    return [
+      ...approved,
+      { ...base, ruleIds: unit.ruleIds, action: 'ignored', reason: `nothing left to revert now: ${outcome.reason}` },
+    ];
+  return [
+    ...approved,
+    { ...base, ruleIds: unit.ruleIds, ...outcome, ...(note ? { reason: `${note}; ${outcome.reason}` } : {}) },
+  ];
 }
 
-const contextOf = (parsed: Extract<ParsedEvent, { ok: true }>): EventContext =>
-  ({ change: parsed.change, eventId: parsed.meta.eventId, eventTime: parsed.origin.eventTime });
+const contextOf = (parsed: Extract<ParsedEvent, { ok: true }>): EventContext => ({
+  change: parsed.change,
+  eventId: parsed.meta.eventId,
+  eventTime: parsed.origin.eventTime,
+});
 
 export async function processEvent(event: unknown, deps: Deps, opts: EventOptions = {}): Promise<Result> {
   const parsed = parseEvent(event);
@@ -280,24 +388,44 @@ export async function processEvent(event: unknown, deps: Deps, opts: EventOption
     const ignored = eventIgnoreReason(deps.config, principal, parsed.meta.region);
     if (ignored) {
       const c = parsed.change;
-      decisions = [{
-        groupId: c.groupId ?? null,
-        ruleIds: c.kind === 'rule-ids' || c.kind === 'modify' ? c.rules.map((r) => r.ruleId) : [],
-        direction: c.kind === 'rule-ids' || c.kind === 'permissions' ? c.direction : null,
-        action: 'ignored',
-        reason: ignored,
-      }];
+      decisions = [
+        {
+          groupId: c.groupId ?? null,
+          ruleIds: c.kind === 'rule-ids' || c.kind === 'modify' ? c.rules.map((r) => r.ruleId) : [],
+          direction: c.kind === 'rule-ids' || c.kind === 'permissions' ? c.direction : null,
+          action: 'ignored',
+          reason: ignored,
+        },
+      ];
     } else if (parsed.change.kind === 'tags') {
       decisions = await decideTags(deps.config, deps.ec2, principal, parsed.change, opts.current === true);
-      if (decisions.length === 0) decisions = [{ groupId: parsed.change.groupId ?? null, ruleIds: [], direction: null, action: 'ignored', reason: 'touches no scope tag' }];
-    } else if (parsed.change.kind === 'prefix-list' || parsed.change.kind === 'associate' || parsed.change.kind === 'attach') {
+      if (decisions.length === 0)
+        decisions = [
+          {
+            groupId: parsed.change.groupId ?? null,
+            ruleIds: [],
+            direction: null,
+            action: 'ignored',
+            reason: 'touches no scope tag',
+          },
+        ];
+    } else if (
+      parsed.change.kind === 'prefix-list' ||
+      parsed.change.kind === 'associate' ||
+      parsed.change.kind === 'attach'
+    ) {
       decisions = await decideSideDoor(parsed.change, deps, principal, groupCache(deps.ec2, vpcs), opts);
     } else {
-      const { units, settled } = await plan(parsed.change, deps.ec2, deps.approvals !== undefined && deps.config.mode === 'enforce');
+      const { units, settled } = await plan(
+        parsed.change,
+        deps.ec2,
+        deps.approvals !== undefined && deps.config.mode === 'enforce',
+      );
       const describe = groupCache(deps.ec2, vpcs);
       const ctx = contextOf(parsed);
       decisions = [...settled];
-      for (const unit of units) decisions.push(...[await decideUnit(unit, deps, principal, ctx, describe, opts)].flat());
+      for (const unit of units)
+        decisions.push(...[await decideUnit(unit, deps, principal, ctx, describe, opts)].flat());
     }
   }
   return report({ ...parsed.meta, decisions }, deps, { origin: parsed.origin, principal, change, via: opts.via }, vpcs);
@@ -307,7 +435,12 @@ export async function processEvent(event: unknown, deps: Deps, opts: EventOption
  * Logs one line per decision and sends the notification: the end of every invocation, event or sweep. `vpcs` holds
  * the VPC of every group the function described.
  */
-export async function report(result: Result, deps: Deps, context: LineContext = {}, vpcs?: Map<string, string>): Promise<Result> {
+export async function report(
+  result: Result,
+  deps: Deps,
+  context: LineContext = {},
+  vpcs?: Map<string, string>,
+): Promise<Result> {
   const log = deps.log ?? consoleSink;
   const { decisions } = result;
   const { principal = {}, change } = context;

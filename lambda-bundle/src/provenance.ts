@@ -57,7 +57,8 @@ export async function prove(config: Config, sqs: SqsPort | undefined, record: Qu
   const queue = config.queue;
   if (!queue || !sqs) return { ok: false, transient: false, reason: 'the function has no event queue configured' };
   if (record.arn !== queue.arn) return { ok: false, transient: false, reason: `not a message of ${queue.arn}` };
-  if (!record.receiptHandle || record.receiptHandle.length > 8192) return { ok: false, transient: false, reason: 'no receipt handle' };
+  if (!record.receiptHandle || record.receiptHandle.length > 8192)
+    return { ok: false, transient: false, reason: 'no receipt handle' };
   try {
     await sqs.changeVisibility(queue.url, record.receiptHandle, LEASE_SECONDS);
     return { ok: true };
@@ -67,9 +68,7 @@ export async function prove(config: Config, sqs: SqsPort | undefined, record: Qu
 }
 
 export type Origin =
-  | { kind: 'api-call'; envelope: Obj }
-  | { kind: 'schedule'; envelope: Obj }
-  | { kind: 'foreign'; reason: string };
+  { kind: 'api-call'; envelope: Obj } | { kind: 'schedule'; envelope: Obj } | { kind: 'foreign'; reason: string };
 
 /**
  * What a proven message holds. Only this stack's rules can send to the queue, but the body is still checked against
@@ -85,15 +84,24 @@ export function originOf(config: Config, body: string): Origin {
   if (!isObj(e)) return { kind: 'foreign', reason: 'the message is not an EventBridge event' };
   const here = `${shown(e.account, 20)}/${shown(e.region, 30)}`;
   if (e.account !== config.account || e.region !== config.region) {
-    return { kind: 'foreign', reason: `an event of ${here}, not of this function's ${config.account}/${config.region}` };
+    return {
+      kind: 'foreign',
+      reason: `an event of ${here}, not of this function's ${config.account}/${config.region}`,
+    };
   }
   if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') return { kind: 'schedule', envelope: e };
   const d = isObj(e.detail) ? e.detail : {};
   if (e.source !== 'aws.ec2' || e['detail-type'] !== 'AWS API Call via CloudTrail') {
     return { kind: 'foreign', reason: 'not an EC2 API call recorded by CloudTrail' };
   }
-  if ((d.recipientAccountId !== undefined && d.recipientAccountId !== config.account) || (d.awsRegion !== undefined && d.awsRegion !== config.region)) {
-    return { kind: 'foreign', reason: `a CloudTrail record of ${shown(d.recipientAccountId, 20)}/${shown(d.awsRegion, 30)}` };
+  if (
+    (d.recipientAccountId !== undefined && d.recipientAccountId !== config.account) ||
+    (d.awsRegion !== undefined && d.awsRegion !== config.region)
+  ) {
+    return {
+      kind: 'foreign',
+      reason: `a CloudTrail record of ${shown(d.recipientAccountId, 20)}/${shown(d.awsRegion, 30)}`,
+    };
   }
   return { kind: 'api-call', envelope: e };
 }

@@ -51,14 +51,20 @@ export interface RetryResponse {
 
 /**
  * What the response counts each logged action as: what was undone (a rule revoked, a modified rule restored, an
- * expired approval's rule, a forged label taken off), what was let be (allowed, approved and so kept, monitored), nothing to do, and what was
- * not undone (failed, or refused: a message that is not guardrail's).
+ * expired approval's rule, a forged label taken off), what was let be (allowed, approved and so kept, monitored),
+ * nothing to do, and what was not undone (failed, or refused: a message that is not guardrail's).
  */
 const BUCKET: Record<Action, 'reverted' | 'ignored' | 'allowed' | 'failed'> = {
-  reverted: 'reverted', restored: 'reverted', expired: 'reverted', forged: 'reverted',
-  allowed: 'allowed', approved: 'allowed', monitored: 'allowed',
+  reverted: 'reverted',
+  restored: 'reverted',
+  expired: 'reverted',
+  forged: 'reverted',
+  allowed: 'allowed',
+  approved: 'allowed',
+  monitored: 'allowed',
   ignored: 'ignored',
-  failed: 'failed', refused: 'failed',
+  failed: 'failed',
+  refused: 'failed',
 };
 
 export type RetryRequest = { ok: true; maxMessages: number } | { ok: false; reason: string };
@@ -72,7 +78,10 @@ export function retryRequest(event: unknown): RetryRequest | undefined {
   if (!isObj(event) || !Object.hasOwn(event, 'guardrail')) return undefined;
   const keys = Object.keys(event);
   if (event.guardrail !== 'retry' || keys.length !== 2 || !Object.hasOwn(event, 'maxMessages')) {
-    return { ok: false, reason: 'not a retry request: it must be exactly {"guardrail":"retry","maxMessages":N} and carries no event' };
+    return {
+      ok: false,
+      reason: 'not a retry request: it must be exactly {"guardrail":"retry","maxMessages":N} and carries no event',
+    };
   }
   const n = event.maxMessages;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_MESSAGES) {
@@ -82,7 +91,11 @@ export function retryRequest(event: unknown): RetryRequest | undefined {
 }
 
 /** One invocation: a retry request, or else (handleBatch) an SQS batch of the event queue; anything else is refused. */
-export async function handleInvocation(event: unknown, deps: Deps, timeLeftMs: () => number): Promise<Result | BatchResponse | RetryResponse> {
+export async function handleInvocation(
+  event: unknown,
+  deps: Deps,
+  timeLeftMs: () => number,
+): Promise<Result | BatchResponse | RetryResponse> {
   const request = retryRequest(event);
   if (!request) return handleBatch(event, deps);
   if (!request.ok) return refuse(deps, [request.reason]);
@@ -94,7 +107,12 @@ function tally(counts: RetryCounts, decisions: Decision[]): void {
 }
 
 const log = (deps: Deps) => deps.log ?? consoleSink;
-const place = (deps: Deps): EventMeta => ({ eventId: null, eventName: null, account: deps.config.account ?? null, region: deps.config.region ?? null });
+const place = (deps: Deps): EventMeta => ({
+  eventId: null,
+  eventName: null,
+  account: deps.config.account ?? null,
+  region: deps.config.region ?? null,
+});
 
 /** A failure of the retry itself (no queue, the queue unreadable): one `failed` line, counted. */
 function failure(deps: Deps, reason: string): Decision[] {
@@ -107,18 +125,33 @@ function failure(deps: Deps, reason: string): Decision[] {
  * Reads up to `maxMessages` from the dead-letter queue, ten at a time, until it is empty or the invocation's time runs
  * short, and decides each one. `timeLeftMs` is the invocation's remaining time.
  */
-export async function retryDeadLetters(deps: Deps, maxMessages: number, timeLeftMs: () => number): Promise<RetryResponse> {
+export async function retryDeadLetters(
+  deps: Deps,
+  maxMessages: number,
+  timeLeftMs: () => number,
+): Promise<RetryResponse> {
   const counts: RetryCounts = { received: 0, reverted: 0, ignored: 0, allowed: 0, failed: 0, remaining: -1 };
   const dlq = deps.config.deadLetterQueue;
   const sqs = deps.sqs;
   if (!dlq || !sqs) {
-    tally(counts, failure(deps, 'the function has no dead-letter queue configured (GUARDRAIL_DEAD_LETTER_QUEUE_URL); nothing retried'));
+    tally(
+      counts,
+      failure(
+        deps,
+        'the function has no dead-letter queue configured (GUARDRAIL_DEAD_LETTER_QUEUE_URL); nothing retried',
+      ),
+    );
     return { retry: counts };
   }
   while (counts.received < maxMessages && timeLeftMs() > RESERVE_MS) {
     let batch: DeadLetter[];
     try {
-      batch = await sqs.receive(dlq.url, Math.min(BATCH, maxMessages - counts.received), RETRY_VISIBILITY_SECONDS, RECEIVE_WAIT_SECONDS);
+      batch = await sqs.receive(
+        dlq.url,
+        Math.min(BATCH, maxMessages - counts.received),
+        RETRY_VISIBILITY_SECONDS,
+        RECEIVE_WAIT_SECONDS,
+      );
     } catch (err) {
       tally(counts, failure(deps, `could not read the dead-letter queue (${errorCode(err)})`));
       break;
@@ -135,17 +168,26 @@ export async function retryDeadLetters(deps: Deps, maxMessages: number, timeLeft
 function metaOf(deps: Deps, envelope: Obj): EventMeta {
   const detail = isObj(envelope.detail) ? envelope.detail : {};
   return {
-    eventId: shown(detail.eventID ?? envelope.id, 128), eventName: shown(detail.eventName ?? 'Scheduled Event', 64),
-    account: deps.config.account ?? null, region: deps.config.region ?? null,
+    eventId: shown(detail.eventID ?? envelope.id, 128),
+    eventName: shown(detail.eventName ?? 'Scheduled Event', 64),
+    account: deps.config.account ?? null,
+    region: deps.config.region ?? null,
   };
 }
 
-/** Deletes a message whose decision lines are written. A delete that fails leaves it to be decided again (idempotent). */
+/**
+ * Deletes a message whose decision lines are written. A delete that fails leaves it to be decided again (idempotent).
+ */
 async function remove(deps: Deps, url: string, m: DeadLetter, eventId: string | null): Promise<void> {
   try {
     await deps.sqs!.delete(url, m.receiptHandle);
   } catch (err) {
-    log(deps)({ level: 'error', eventId, via: VIA, message: `decided, but message ${m.messageId} could not be deleted from the dead-letter queue (${errorCode(err)}); it will be decided again` });
+    log(deps)({
+      level: 'error',
+      eventId,
+      via: VIA,
+      message: `decided, but message ${m.messageId} could not be deleted from the dead-letter queue (${errorCode(err)}); it will be decided again`,
+    });
   }
 }
 
@@ -154,7 +196,13 @@ async function remove(deps: Deps, url: string, m: DeadLetter, eventId: string | 
  * event queue's mapping deletes a refused record; the line is the record of it.
  */
 async function refuseMessage(deps: Deps, url: string, m: DeadLetter, reason: string): Promise<Decision[]> {
-  const d: Decision = { groupId: null, ruleIds: [], direction: null, action: 'refused', reason: `message ${m.messageId} of the dead-letter queue: ${reason}` };
+  const d: Decision = {
+    groupId: null,
+    ruleIds: [],
+    direction: null,
+    action: 'refused',
+    reason: `message ${m.messageId} of the dead-letter queue: ${reason}`,
+  };
   await report({ ...place(deps), decisions: [d] }, deps, { via: VIA });
   await remove(deps, url, m, null);
   return [d];
@@ -165,22 +213,44 @@ async function retryOne(deps: Deps, url: string, m: DeadLetter): Promise<Decisio
   // SQS alone sets DeadLetterQueueSourceArn: a message it moved here from a queue of someone's own making (which may
   // name this queue in its redrive policy) is not an event guardrail's rules ever delivered
   if (m.sourceQueueArn !== undefined && m.sourceQueueArn !== config.queue?.arn) {
-    return refuseMessage(deps, url, m, `moved here from ${shown(m.sourceQueueArn, 256)}, not from this function's event queue`);
+    return refuseMessage(
+      deps,
+      url,
+      m,
+      `moved here from ${shown(m.sourceQueueArn, 256)}, not from this function's event queue`,
+    );
   }
   const origin = originOf(config, m.body);
   if (origin.kind === 'foreign') return refuseMessage(deps, url, m, origin.reason);
-  const opts: EventOptions = { current: true, via: VIA, ageSeconds: m.sentAt > 0 ? Math.max(0, (Date.now() - m.sentAt) / 1000) : undefined };
+  const opts: EventOptions = {
+    current: true,
+    via: VIA,
+    ageSeconds: m.sentAt > 0 ? Math.max(0, (Date.now() - m.sentAt) / 1000) : undefined,
+  };
   let result: Result;
   try {
-    result = origin.kind === 'schedule' ? await sweep(origin.envelope, deps, VIA) : await processEvent(origin.envelope, deps, opts);
+    result =
+      origin.kind === 'schedule'
+        ? await sweep(origin.envelope, deps, VIA)
+        : await processEvent(origin.envelope, deps, opts);
   } catch (err) {
     const meta = metaOf(deps, origin.envelope);
     if (err instanceof Hold) {
-      log(deps)({ level: 'info', eventId: meta.eventId, via: VIA, message: `held for ${err.seconds} s: ${err.reason}; it stays in the dead-letter queue` });
+      log(deps)({
+        level: 'info',
+        eventId: meta.eventId,
+        via: VIA,
+        message: `held for ${err.seconds} s: ${err.reason}; it stays in the dead-letter queue`,
+      });
       return [];
     }
-    const d: Decision = { groupId: null, ruleIds: [], direction: null, action: 'failed',
-      reason: `retry from the dead-letter queue failed (${errorCode(err)}, receive ${m.receiveCount}); the message stays there` };
+    const d: Decision = {
+      groupId: null,
+      ruleIds: [],
+      direction: null,
+      action: 'failed',
+      reason: `retry from the dead-letter queue failed (${errorCode(err)}, receive ${m.receiveCount}); the message stays there`,
+    };
     log(deps)(decisionLine(meta, d, { via: VIA }));
     return [d];
   }

@@ -12,12 +12,36 @@ export interface Outcome {
 }
 
 const TRANSIENT = new Set([
-  'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'RequestThrottled',
-  'RequestThrottledException', 'TooManyRequestsException', 'SlowDown', 'ServiceUnavailable', 'Unavailable',
-  'InternalError', 'InternalFailure', 'InternalServerError', 'RequestTimeout', 'RequestTimeoutException',
-  'TimeoutError', 'EC2ThrottledException', 'PriorRequestNotComplete',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'SlowDown',
+  'ServiceUnavailable',
+  'Unavailable',
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'EC2ThrottledException',
+  'PriorRequestNotComplete',
 ]);
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 const GONE = new Set(['InvalidSecurityGroupRuleId.NotFound', 'InvalidPermission.NotFound', 'InvalidGroup.NotFound']);
 
 interface AwsLikeError {
@@ -60,7 +84,12 @@ function permanent(err: unknown, what: string): Outcome {
 /** Rule ids per Revoke call: larger changes go in batches. */
 export const REVOKE_BATCH = 1000;
 
-export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId: string, ruleIds: string[]): Promise<Outcome> {
+export async function revokeRuleIds(
+  ec2: Ec2Port,
+  direction: Direction,
+  groupId: string,
+  ruleIds: string[],
+): Promise<Outcome> {
   if (ruleIds.length > REVOKE_BATCH) {
     const reasons: string[] = [];
     let gone = true;
@@ -70,7 +99,11 @@ export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId:
       reasons.push(o.reason);
       gone &&= o.gone === true;
     }
-    return { action: 'reverted', reason: `${reasons.length} batches: ${reasons.join('; ')}`, ...(gone ? { gone } : {}) };
+    return {
+      action: 'reverted',
+      reason: `${reasons.length} batches: ${reasons.join('; ')}`,
+      ...(gone ? { gone } : {}),
+    };
   }
   const what = `revoke ${direction} ${ruleIds.join(',')}`;
   try {
@@ -92,8 +125,11 @@ export async function revokeRuleIds(ec2: Ec2Port, direction: Direction, groupId:
       gone++;
     }
   }
-  return { action: 'reverted', reason: `revoked ${ruleIds.length - gone} ${direction} rule(s) by id, ${gone} already gone`,
-    ...(gone === ruleIds.length ? { gone: true } : {}) };
+  return {
+    action: 'reverted',
+    reason: `revoked ${ruleIds.length - gone} ${direction} rule(s) by id, ${gone} already gone`,
+    ...(gone === ruleIds.length ? { gone: true } : {}),
+  };
 }
 
 const PROTOCOLS: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', all: '-1' };
@@ -104,11 +140,17 @@ export const protocol = (p: string): string => PROTOCOLS[p.toLowerCase()] ?? p.t
 export function ruleMatches(rule: GroupRule, direction: Direction, p: Permission): boolean {
   if (rule.isEgress !== (direction === 'egress') || protocol(rule.ipProtocol) !== protocol(p.ipProtocol)) return false;
   if (protocol(p.ipProtocol) !== '-1' && (rule.fromPort !== p.fromPort || rule.toPort !== p.toPort)) return false;
-  return (rule.cidrIpv4 !== undefined && p.ipRanges.includes(rule.cidrIpv4))
-    || (rule.cidrIpv6 !== undefined && p.ipv6Ranges.includes(rule.cidrIpv6))
-    || (rule.prefixListId !== undefined && p.prefixListIds.includes(rule.prefixListId))
-    || (rule.referencedGroupId !== undefined && p.groups.some((g) => g.groupId === rule.referencedGroupId
-      && (!g.userId || !rule.referencedUserId || g.userId === rule.referencedUserId)));
+  return (
+    (rule.cidrIpv4 !== undefined && p.ipRanges.includes(rule.cidrIpv4)) ||
+    (rule.cidrIpv6 !== undefined && p.ipv6Ranges.includes(rule.cidrIpv6)) ||
+    (rule.prefixListId !== undefined && p.prefixListIds.includes(rule.prefixListId)) ||
+    (rule.referencedGroupId !== undefined &&
+      p.groups.some(
+        (g) =>
+          g.groupId === rule.referencedGroupId &&
+          (!g.userId || !rule.referencedUserId || g.userId === rule.referencedUserId),
+      ))
+  );
 }
 
 /**
@@ -116,7 +158,12 @@ export function ruleMatches(rule: GroupRule, direction: Direction, p: Permission
  * is a failure, unless none of them is in the group any more (a retry after an earlier attempt removed them, or
  * someone else did), which counts as already reverted.
  */
-export async function revokePermissions(ec2: Ec2Port, direction: Direction, groupId: string, permissions: Permission[]): Promise<Outcome> {
+export async function revokePermissions(
+  ec2: Ec2Port,
+  direction: Direction,
+  groupId: string,
+  permissions: Permission[],
+): Promise<Outcome> {
   let unknown: number;
   try {
     unknown = (await ec2.revoke({ direction, groupId, permissions })).unknownPermissions;
@@ -124,7 +171,8 @@ export async function revokePermissions(ec2: Ec2Port, direction: Direction, grou
     if (isGone(err)) return { action: 'reverted', reason: `already gone (${errorCode(err)})`, gone: true };
     return permanent(err, `revoke ${direction} permissions`);
   }
-  if (unknown === 0) return { action: 'reverted', reason: `revoked the request's ${permissions.length} ${direction} permission(s)` };
+  if (unknown === 0)
+    return { action: 'reverted', reason: `revoked the request's ${permissions.length} ${direction} permission(s)` };
   let left: number;
   try {
     left = (await ec2.groupRules(groupId)).filter((r) => permissions.some((p) => ruleMatches(r, direction, p))).length;
@@ -133,8 +181,11 @@ export async function revokePermissions(ec2: Ec2Port, direction: Direction, grou
     return permanent(err, `check ${direction} rules of ${groupId}`);
   }
   if (left === 0) {
-    return { action: 'reverted', reason: `revoked the request's ${direction} permission(s); ${unknown} of ${permissions.length} were already gone`,
-      ...(unknown === permissions.length ? { gone: true } : {}) };
+    return {
+      action: 'reverted',
+      reason: `revoked the request's ${direction} permission(s); ${unknown} of ${permissions.length} were already gone`,
+      ...(unknown === permissions.length ? { gone: true } : {}),
+    };
   }
   return {
     action: 'failed',

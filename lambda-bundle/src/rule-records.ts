@@ -12,10 +12,11 @@ import { accessOf } from './wider.js';
 import type { RuleDefinition } from './types.js';
 
 /** The partition of one group's records. */
-export const recordsKey = (account: string, region: string, groupId: string): string => `${account}/${region}/${groupId}`;
+export const recordsKey = (account: string, region: string, groupId: string): string =>
+  `${account}/${region}/${groupId}`;
 
 export const RECORDED_HOW = ['allowed', 'approved', 'monitored', 'restored', 'baseline'] as const;
-export type RecordedHow = typeof RECORDED_HOW[number];
+export type RecordedHow = (typeof RECORDED_HOW)[number];
 
 export interface RuleRecord {
   groupId: string;
@@ -39,14 +40,24 @@ export interface RecordsPort {
 type Item = Record<string, AttributeValue>;
 
 /** The item's text fields and the definition's fields they hold. */
-const FIELDS = [['cidr4', 'cidrIpv4'], ['cidr6', 'cidrIpv6'], ['prefixList', 'prefixListId'], ['refGroup', 'referencedGroupId'],
-  ['refUser', 'referencedUserId'], ['description', 'description']] as const;
+const FIELDS = [
+  ['cidr4', 'cidrIpv4'],
+  ['cidr6', 'cidrIpv6'],
+  ['prefixList', 'prefixListId'],
+  ['refGroup', 'referencedGroupId'],
+  ['refUser', 'referencedUserId'],
+  ['description', 'description'],
+] as const;
 
 export function toItem(r: RuleRecord, account: string, region: string): Item {
   const d = r.definition;
   const item: Item = {
-    pk: { S: recordsKey(account, region, r.groupId) }, id: { S: r.ruleId }, egress: { BOOL: r.isEgress }, protocol: { S: d.ipProtocol },
-    seenAt: { N: String(r.seenAt) }, how: { S: r.how },
+    pk: { S: recordsKey(account, region, r.groupId) },
+    id: { S: r.ruleId },
+    egress: { BOOL: r.isEgress },
+    protocol: { S: d.ipProtocol },
+    seenAt: { N: String(r.seenAt) },
+    how: { S: r.how },
   };
   if (d.fromPort !== undefined) item.from = { N: String(d.fromPort) };
   if (d.toPort !== undefined) item.to = { N: String(d.toPort) };
@@ -60,9 +71,12 @@ const num = (v: AttributeValue | undefined): number | undefined => {
   return Number.isInteger(n) ? n : undefined;
 };
 
-/** The record an item holds, or undefined when it is not one readable rule of this group (of this account and region). */
+/**
+ * The record an item holds, or undefined when it is not one readable rule of this group (of this account and region).
+ */
 export function fromItem(item: Item, key: string, groupId: string, ruleId: string): RuleRecord | undefined {
-  if (item.pk?.S !== key || item.id?.S !== ruleId || typeof item.egress?.BOOL !== 'boolean' || !item.protocol?.S) return undefined;
+  if (item.pk?.S !== key || item.id?.S !== ruleId || typeof item.egress?.BOOL !== 'boolean' || !item.protocol?.S)
+    return undefined;
   const definition: RuleDefinition = { ipProtocol: item.protocol.S };
   const from = num(item.from);
   const to = num(item.to);
@@ -75,7 +89,15 @@ export function fromItem(item: Item, key: string, groupId: string, ruleId: strin
   const how = RECORDED_HOW.find((h) => h === item.how?.S);
   const seenAt = num(item.seenAt);
   if (!accessOf(definition) || !how || seenAt === undefined) return undefined;
-  return { groupId, ruleId, isEgress: item.egress.BOOL, definition, seenAt, how, ...(item.eventId?.S ? { eventId: item.eventId.S.slice(0, 128) } : {}) };
+  return {
+    groupId,
+    ruleId,
+    isEgress: item.egress.BOOL,
+    definition,
+    seenAt,
+    how,
+    ...(item.eventId?.S ? { eventId: item.eventId.S.slice(0, 128) } : {}),
+  };
 }
 
 /**
@@ -102,22 +124,31 @@ export function dynamoRecords(tableArn: string, tableRegion: string, account: st
   return {
     async get(groupId, ruleId) {
       const key = recordsKey(account, region, groupId);
-      const out = await client.send(new GetItemCommand({ TableName: tableArn, ConsistentRead: true, Key: { pk: { S: key }, id: { S: ruleId } } }), timeout());
+      const out = await client.send(
+        new GetItemCommand({ TableName: tableArn, ConsistentRead: true, Key: { pk: { S: key }, id: { S: ruleId } } }),
+        timeout(),
+      );
       return out.Item ? fromItem(out.Item, key, groupId, ruleId) : undefined;
     },
     async put(records) {
-      await Promise.all(records.map(async (r) => {
-        try {
-          await client.send(new PutItemCommand({
-            TableName: tableArn, Item: toItem(r, account, region),
-            // a record of what EC2 held later stays: decisions of one rule may finish out of order
-            ConditionExpression: 'attribute_not_exists(seenAt) OR seenAt <= :t',
-            ExpressionAttributeValues: { ':t': { N: String(r.seenAt) } },
-          }), timeout());
-        } catch (err) {
-          if (errorCode(err) !== 'ConditionalCheckFailedException') throw err;
-        }
-      }));
+      await Promise.all(
+        records.map(async (r) => {
+          try {
+            await client.send(
+              new PutItemCommand({
+                TableName: tableArn,
+                Item: toItem(r, account, region),
+                // a record of what EC2 held later stays: decisions of one rule may finish out of order
+                ConditionExpression: 'attribute_not_exists(seenAt) OR seenAt <= :t',
+                ExpressionAttributeValues: { ':t': { N: String(r.seenAt) } },
+              }),
+              timeout(),
+            );
+          } catch (err) {
+            if (errorCode(err) !== 'ConditionalCheckFailedException') throw err;
+          }
+        }),
+      );
     },
   };
 }

@@ -17,7 +17,9 @@ export interface ScopeVerdict {
  * is DescribeSecurityGroups (cached per invocation); transient errors propagate.
  */
 export async function groupScope(
-  config: Config, groupId: string, describe: (id: string) => Promise<GroupInfo | undefined>,
+  config: Config,
+  groupId: string,
+  describe: (id: string) => Promise<GroupInfo | undefined>,
   associated?: (id: string) => Promise<string[]>,
 ): Promise<ScopeVerdict | undefined> {
   let info: GroupInfo | undefined;
@@ -45,5 +47,9 @@ export function isScopeKey(config: Config, key: string): boolean {
 }
 
 /** The VPCs a group is associated with now, besides its own (DescribeSecurityGroupVpcAssociations). */
-export const associatedVpcs = (ec2: Ec2Port) => async (groupId: string): Promise<string[]> =>
-  (await ec2.groupVpcAssociations(groupId)).filter((a) => a.state === 'associated' || a.state === 'associating').map((a) => a.vpcId);
+export const associatedVpcs =
+  (ec2: Ec2Port) =>
+  async (groupId: string): Promise<string[]> =>
+    (await ec2.groupVpcAssociations(groupId))
+      .filter((a) => a.state === 'associated' || a.state === 'associating')
+      .map((a) => a.vpcId);

@@ -30,8 +30,8 @@ function failed(base: Partial<Decision>, what: string, err: unknown): Decision {
 }
 
 /** An ingress rule open to the whole internet: 0.0.0.0/0 or ::/0 (any /0). */
-export const openToWorld = (r: GroupRule): boolean => !r.isEgress
-  && [r.cidrIpv4, r.cidrIpv6].some((c) => c !== undefined && parseCidr(c)?.prefix === 0);
+export const openToWorld = (r: GroupRule): boolean =>
+  !r.isEgress && [r.cidrIpv4, r.cidrIpv6].some((c) => c !== undefined && parseCidr(c)?.prefix === 0);
 
 /** A CIDR as EC2 would compare it: lower-case (IPv6), so "2001:DB8::/32" and "2001:db8::/32" are one entry. */
 const entryKey = (cidr: string): string => cidr.trim().toLowerCase();
@@ -53,13 +53,18 @@ function prefixListPrincipal(config: Config, p: Principal): string | undefined {
 }
 
 export async function decidePrefixList(
-  change: Extract<Change, { kind: 'prefix-list' }>, deps: Deps, principal: Principal, opts: EventOptions,
+  change: Extract<Change, { kind: 'prefix-list' }>,
+  deps: Deps,
+  principal: Principal,
+  opts: EventOptions,
 ): Promise<Decision> {
   const { config, ec2 } = deps;
   const { prefixListId } = change;
   const base: Decision = { ...none, action: 'ignored', reason: '', prefixListId };
-  if (change.entries === false) return { ...base, reason: 'the call changes the name or the maximum entries, no entry (no new version)' };
-  if (config.prefixLists.exempt.includes(prefixListId)) return { ...base, action: 'allowed', reason: `${prefixListId} is an exempt list (policy.prefixLists.exempt)` };
+  if (change.entries === false)
+    return { ...base, reason: 'the call changes the name or the maximum entries, no entry (no new version)' };
+  if (config.prefixLists.exempt.includes(prefixListId))
+    return { ...base, action: 'allowed', reason: `${prefixListId} is an exempt list (policy.prefixLists.exempt)` };
   let info;
   try {
     info = await ec2.describePrefixList(prefixListId);
@@ -68,16 +73,25 @@ export async function decidePrefixList(
   }
   if (!info) return { ...base, reason: `${prefixListId} no longer exists` };
   // AWS-managed lists (owner "AWS") and lists shared in through RAM change in their owner's account, not here
-  if (info.ownerId !== config.account) return { ...base, reason: `${prefixListId} is owned by ${info.ownerId || 'another account'}, not this account` };
+  if (info.ownerId !== config.account)
+    return { ...base, reason: `${prefixListId} is owned by ${info.ownerId || 'another account'}, not this account` };
   if (info.state.endsWith('-in-progress')) {
     // the versions are settled only once the list is *-complete; outside the queue there is no way to wait
     if (opts.ageSeconds !== undefined) throw new Hold(5, `${prefixListId} is ${info.state}`);
-    return { ...base, action: 'failed', reason: `${prefixListId} is still ${info.state}: decide the event again in a moment` };
+    return {
+      ...base,
+      action: 'failed',
+      reason: `${prefixListId} is still ${info.state}: decide the event again in a moment`,
+    };
   }
   // the version the call made: the request's CurrentVersion + 1 when it named one (ModifyManagedPrefixList may
   // leave it out), else the list's current version. Only a pointer: the entries are read from EC2.
   const after = change.fromVersion !== undefined ? change.fromVersion + 1 : info.version;
-  if (after > info.version) return { ...base, reason: `the call made no new version (the list is at version ${info.version}): no entry changed` };
+  if (after > info.version)
+    return {
+      ...base,
+      reason: `the call made no new version (the list is at version ${info.version}): no entry changed`,
+    };
   if (after < 2) return { ...base, reason: `version ${after} is the list's first: nothing before it to compare` };
   const before = after - 1;
   let entries: [string[], string[]];
@@ -88,13 +102,26 @@ export async function decidePrefixList(
   }
   const added = diff(entries[0], entries[1]);
   const removed = diff(entries[1], entries[0]);
-  const d: Decision = { ...base, versionBefore: before, versionAfter: after, entriesAdded: added, entriesRemoved: removed };
-  if (added.length === 0) return { ...d, action: 'allowed', reason: `version ${after} adds no entry${removed.length ? ` (removes ${removed.length})` : ''}` };
+  const d: Decision = {
+    ...base,
+    versionBefore: before,
+    versionAfter: after,
+    entriesAdded: added,
+    entriesRemoved: removed,
+  };
+  if (added.length === 0)
+    return {
+      ...d,
+      action: 'allowed',
+      reason: `version ${after} adds no entry${removed.length ? ` (removes ${removed.length})` : ''}`,
+    };
   const pattern = prefixListPrincipal(config, principal);
   if (pattern) return { ...d, action: 'allowed', reason: `caller matches allowed principal ${pattern}` };
   let rest = added.filter((c) => !config.prefixLists.cidrs.some((allowed) => cidrWithin(c, allowed)));
-  if (rest.length === 0) return { ...d, action: 'allowed', reason: 'every added entry lies within policy.prefixLists.cidrs' };
-  // approvals: an approval for the list (its id where a group's would be) contains an entry when one of its sources does
+  if (rest.length === 0)
+    return { ...d, action: 'allowed', reason: 'every added entry lies within policy.prefixLists.cidrs' };
+  // approvals: an approval for the list (its id where a group's would be) contains an entry when one of its sources
+  // does
   const notes: string[] = [];
   let approval: Approval | undefined;
   try {
@@ -107,15 +134,23 @@ export async function decidePrefixList(
     notes.push(`${unreadable(err)}: judged without approvals`);
   }
   if (rest.length === 0) {
-    return { ...d, action: 'approved', reason: `every added entry is covered by an approval (approved by ${approval?.approver ?? '?'})`,
-      approvalId: approval?.id, approver: approval?.approver, expiresAt: approval ? new Date(approval.expiresAt * 1000).toISOString() : undefined };
+    return {
+      ...d,
+      action: 'approved',
+      reason: `every added entry is covered by an approval (approved by ${approval?.approver ?? '?'})`,
+      approvalId: approval?.id,
+      approver: approval?.approver,
+      expiresAt: approval ? new Date(approval.expiresAt * 1000).toISOString() : undefined,
+    };
   }
   const what = `version ${after} added ${rest.join(', ')}, which no policy allows`;
   // a restore takes the whole version back: entries that were allowed or approved go with it, and are named
   const kept = added.filter((c) => !rest.includes(c));
-  if (kept.length > 0 && config.mode !== 'monitor') notes.push(`the restore also takes out ${kept.join(', ')}, which were allowed: add them again on their own`);
+  if (kept.length > 0 && config.mode !== 'monitor')
+    notes.push(`the restore also takes out ${kept.join(', ')}, which were allowed: add them again on their own`);
   const note = notes.length ? `; ${notes.join('; ')}` : '';
-  if (config.mode === 'monitor') return { ...d, action: 'monitored', reason: `monitor mode: ${what}; not restored${note}` };
+  if (config.mode === 'monitor')
+    return { ...d, action: 'monitored', reason: `monitor mode: ${what}; not restored${note}` };
   if (after !== info.version) {
     // later versions exist: restoring `before` would undo them too. Say so, loudly, unless the entries are gone now.
     let now: string[];
@@ -125,14 +160,27 @@ export async function decidePrefixList(
       return failed(d, `GetManagedPrefixListEntries ${prefixListId} version ${info.version}`, err);
     }
     const still = rest.filter((c) => now.includes(c));
-    if (still.length === 0) return { ...d, action: 'ignored', reason: `${what}, but they are no longer in the list (version ${info.version})${note}` };
-    return { ...d, action: 'failed', reason: `${what}; the list has moved on to version ${info.version}, so it is not restored (that would undo the later versions): remove ${still.join(', ')} by hand${note}` };
+    if (still.length === 0)
+      return {
+        ...d,
+        action: 'ignored',
+        reason: `${what}, but they are no longer in the list (version ${info.version})${note}`,
+      };
+    return {
+      ...d,
+      action: 'failed',
+      reason: `${what}; the list has moved on to version ${info.version}, so it is not restored (that would undo the later versions): remove ${still.join(', ')} by hand${note}`,
+    };
   }
   try {
     await ec2.restorePrefixList(prefixListId, before, after);
   } catch (err) {
     // CurrentVersion makes a concurrent change fail the restore rather than be overwritten: fail loudly
-    return failed({ ...d, reason: '' }, `${what}; RestoreManagedPrefixListVersion to version ${before} (current ${after})`, err);
+    return failed(
+      { ...d, reason: '' },
+      `${what}; RestoreManagedPrefixListVersion to version ${before} (current ${after})`,
+      err,
+    );
   }
   return { ...d, action: 'restored', reason: `${what}: restored version ${before}${note}` };
 }
@@ -162,7 +210,11 @@ async function openRules(deps: Deps, groupId: string): Promise<{ open: GroupRule
 }
 
 export async function decideAssociate(
-  change: Extract<Change, { kind: 'associate' }>, deps: Deps, principal: Principal, describe: Describe, opts: EventOptions = {},
+  change: Extract<Change, { kind: 'associate' }>,
+  deps: Deps,
+  principal: Principal,
+  describe: Describe,
+  opts: EventOptions = {},
 ): Promise<Decision> {
   const { config, ec2 } = deps;
   const { groupId, vpcId } = change;
@@ -180,22 +232,32 @@ export async function decideAssociate(
   if (!info) return { ...base, reason: `${groupId} no longer exists` };
   if (info.vpcId === vpcId) return { ...base, reason: `${vpcId} is the group's own VPC` };
   if (!association || !['associating', 'associated'].includes(association.state)) {
-    return { ...base, reason: `${groupId} is not associated with ${vpcId} now${association ? ` (${association.state})` : ''}` };
+    return {
+      ...base,
+      reason: `${groupId} is not associated with ${vpcId} now${association ? ` (${association.state})` : ''}`,
+    };
   }
   if (!vpcInScope(config, vpcId)) return { ...base, action: 'allowed', reason: `${vpcId} is outside onlyVpcs` };
   const exempt = exemptReason(config, groupId, info);
-  const untagged = config.onlyTag && info.tags[config.onlyTag.key] !== config.onlyTag.value
-    ? `group lacks the tag ${config.onlyTag.key}=${config.onlyTag.value} (onlyTag)` : undefined;
+  const untagged =
+    config.onlyTag && info.tags[config.onlyTag.key] !== config.onlyTag.value
+      ? `group lacks the tag ${config.onlyTag.key}=${config.onlyTag.value} (onlyTag)`
+      : undefined;
   const out = exempt ?? untagged;
   if (out) {
-    // a tag anyone who may tag the group could have just changed: decided once the tag's own event has been (as rules are)
+    // a tag anyone who may tag the group could have just changed: decided once the tag's own event has been (as rules
+    // are)
     const byTag = !config.exemptGroups.includes(groupId);
     if (byTag && opts.ageSeconds !== undefined && opts.ageSeconds < config.settleSeconds) {
-      throw new Hold(Math.ceil(config.settleSeconds - opts.ageSeconds), `${out}: decided once the group's tag events have been`);
+      throw new Hold(
+        Math.ceil(config.settleSeconds - opts.ageSeconds),
+        `${out}: decided once the group's tag events have been`,
+      );
     }
     return { ...base, action: 'allowed', reason: out };
   }
-  if (!config.directions.includes('ingress')) return { ...base, reason: 'ingress is not protected (directions), and only ingress open to the world is judged' };
+  if (!config.directions.includes('ingress'))
+    return { ...base, reason: 'ingress is not protected (directions), and only ingress open to the world is judged' };
   let judged;
   try {
     judged = await openRules(deps, groupId);
@@ -205,10 +267,17 @@ export async function decideAssociate(
   const { open } = judged;
   const note = judged.note ? `; ${judged.note}` : '';
   const d = { ...base, ruleIds: open.map((r) => r.ruleId) };
-  if (open.length === 0) return { ...d, action: 'allowed', reason: `no ingress rule of ${groupId} is open to the world (unapproved)${note}` };
+  if (open.length === 0)
+    return {
+      ...d,
+      action: 'allowed',
+      reason: `no ingress rule of ${groupId} is open to the world (unapproved)${note}`,
+    };
   const what = `${groupId} brings ${open.length} ingress rule(s) open to the world into ${vpcId}`;
-  if (config.mode === 'monitor') return { ...d, action: 'monitored', reason: `monitor mode: ${what}; not disassociated${note}` };
-  if (config.onAssociate === 'report') return { ...d, action: 'monitored', reason: `onAssociate=report: ${what}; not disassociated${note}` };
+  if (config.mode === 'monitor')
+    return { ...d, action: 'monitored', reason: `monitor mode: ${what}; not disassociated${note}` };
+  if (config.onAssociate === 'report')
+    return { ...d, action: 'monitored', reason: `onAssociate=report: ${what}; not disassociated${note}` };
   try {
     await ec2.disassociateGroupVpc(groupId, vpcId);
   } catch (err) {
@@ -218,7 +287,10 @@ export async function decideAssociate(
 }
 
 export async function decideAttach(
-  change: Extract<Change, { kind: 'attach' }>, deps: Deps, principal: Principal, describe: Describe,
+  change: Extract<Change, { kind: 'attach' }>,
+  deps: Deps,
+  principal: Principal,
+  describe: Describe,
 ): Promise<Decision[]> {
   const { config, ec2 } = deps;
   const where = { networkInterfaceId: change.networkInterfaceId, instanceId: change.instanceId };
@@ -229,7 +301,8 @@ export async function decideAttach(
   } catch (err) {
     return [failed(base, `describing ${change.networkInterfaceId ?? change.instanceId}`, err)];
   }
-  if (interfaces.length === 0) return [{ ...base, reason: `${change.networkInterfaceId ?? change.instanceId} no longer exists` }];
+  if (interfaces.length === 0)
+    return [{ ...base, reason: `${change.networkInterfaceId ?? change.instanceId} no longer exists` }];
   const pattern = allowedPattern(config, principal);
   const out: Decision[] = [];
   for (const eni of interfaces) {
@@ -242,25 +315,42 @@ export async function decideAttach(
         const info = await describe(groupId);
         const open = (await ec2.groupRules(groupId)).filter(openToWorld);
         ruleIds = open.map((r) => r.ruleId);
-        why = [exemptReason(config, groupId, info), open.length ? `${open.length} ingress rule(s) open to the world` : undefined]
-          .filter((x): x is string => x !== undefined);
+        why = [
+          exemptReason(config, groupId, info),
+          open.length ? `${open.length} ingress rule(s) open to the world` : undefined,
+        ].filter((x): x is string => x !== undefined);
       } catch (err) {
-        out.push(failed({ ...base, groupId, networkInterfaceId: eni.networkInterfaceId, vpcId: eni.vpcId }, `reading ${groupId}`, err));
+        out.push(
+          failed(
+            { ...base, groupId, networkInterfaceId: eni.networkInterfaceId, vpcId: eni.vpcId },
+            `reading ${groupId}`,
+            err,
+          ),
+        );
         continue;
       }
       if (why.length === 0) continue;
       const d = { ...base, groupId, ruleIds, networkInterfaceId: eni.networkInterfaceId, vpcId: eni.vpcId };
       const what = `${groupId} (${why.join('; ')}) attached to ${eni.networkInterfaceId}${change.instanceId ? ` of ${change.instanceId}` : ''} in ${eni.vpcId ?? '?'}`;
-      out.push(pattern
-        ? { ...d, action: 'allowed', reason: `${what}; caller matches allowed principal ${pattern}` }
-        : { ...d, action: 'monitored', reason: `${what}: reported, never detached` });
+      out.push(
+        pattern
+          ? { ...d, action: 'allowed', reason: `${what}; caller matches allowed principal ${pattern}` }
+          : { ...d, action: 'monitored', reason: `${what}: reported, never detached` },
+      );
     }
   }
-  if (out.length === 0) return [{ ...base, reason: 'no attached group is open to the world or exempt on an interface in scope' }];
+  if (out.length === 0)
+    return [{ ...base, reason: 'no attached group is open to the world or exempt on an interface in scope' }];
   return out;
 }
 
-export async function decideSideDoor(change: SideDoor, deps: Deps, principal: Principal, describe: Describe, opts: EventOptions): Promise<Decision[]> {
+export async function decideSideDoor(
+  change: SideDoor,
+  deps: Deps,
+  principal: Principal,
+  describe: Describe,
+  opts: EventOptions,
+): Promise<Decision[]> {
   if (change.kind === 'prefix-list') return [await decidePrefixList(change, deps, principal, opts)];
   if (change.kind === 'associate') return [await decideAssociate(change, deps, principal, describe, opts)];
   return decideAttach(change, deps, principal, describe);

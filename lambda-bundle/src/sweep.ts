@@ -5,7 +5,16 @@
 // never a reason to revoke: anyone who may tag a rule can write one. The label is taken off and the rule is left as
 // it is (`forged`). The sweep applies the event path's scope (directions, exempt groups, tags, VPCs, monitor mode)
 // through the same code. When the store cannot be read nothing is revoked and the next sweep tries again.
-import { APPROVAL_TAG, covering, EXPIRES_TAG, isActive, isoOf, unreadable, type Approval, type KeptRule } from './approvals.js';
+import {
+  APPROVAL_TAG,
+  covering,
+  EXPIRES_TAG,
+  isActive,
+  isoOf,
+  unreadable,
+  type Approval,
+  type KeptRule,
+} from './approvals.js';
 import { directionIgnoreReason } from './decide.js';
 import { loggedRule, type LineContext } from './log.js';
 import { groupCache, report, type Deps } from './process-event.js';
@@ -29,10 +38,20 @@ async function lapsed(a: Store, k: KeptRule, rule: GroupRule): Promise<string | 
 }
 
 async function checkKept(
-  deps: Deps, a: Store, k: KeptRule, rule: GroupRule, describe: (id: string) => Promise<GroupInfo | undefined>,
+  deps: Deps,
+  a: Store,
+  k: KeptRule,
+  rule: GroupRule,
+  describe: (id: string) => Promise<GroupInfo | undefined>,
 ): Promise<Decision | undefined> {
-  const base = { groupId: k.groupId, ruleIds: [k.ruleId], direction: k.direction, approvalId: k.approvalId, expiresAt: isoOf(k.expiresAt),
-    rules: [loggedRule(rule)] };
+  const base = {
+    groupId: k.groupId,
+    ruleIds: [k.ruleId],
+    direction: k.direction,
+    approvalId: k.approvalId,
+    expiresAt: isoOf(k.expiresAt),
+    rules: [loggedRule(rule)],
+  };
   let why: string | undefined;
   try {
     why = await lapsed(a, k, rule);
@@ -42,7 +61,9 @@ async function checkKept(
   if (!why) return undefined;
   const forget = () => a.store.forget(a.account, a.region, k.ruleId);
   const ignored = directionIgnoreReason(deps.config, k.direction);
-  const scope = ignored ? { action: 'ignored' as const, reason: ignored } : await groupScope(deps.config, k.groupId, describe, associatedVpcs(deps.ec2));
+  const scope = ignored
+    ? { action: 'ignored' as const, reason: ignored }
+    : await groupScope(deps.config, k.groupId, describe, associatedVpcs(deps.ec2));
   if (scope) {
     // not guardrail's to revoke (any more): the record goes, so the next sweep does not say it again
     if (scope.action !== 'failed') await forget();
@@ -66,7 +87,12 @@ async function rulesByGroup(deps: Deps, kept: KeptRule[]): Promise<Map<string, G
 /** `via`: where the scheduled event was read from, when not from the event queue (a retry: the dead-letter queue). */
 export async function sweep(event: Obj, deps: Deps, via?: LineContext['via']): Promise<Result> {
   const a = deps.approvals;
-  const meta = { eventId: shown(event.id, 128), eventName: 'Scheduled Event', account: a?.account ?? null, region: a?.region ?? null };
+  const meta = {
+    eventId: shown(event.id, 128),
+    eventName: 'Scheduled Event',
+    account: a?.account ?? null,
+    region: a?.region ?? null,
+  };
   const decisions: Decision[] = [];
   if (!a) {
     decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'ignored', reason: 'approvals are off' });
@@ -76,7 +102,13 @@ export async function sweep(event: Obj, deps: Deps, via?: LineContext['via']): P
   try {
     kept = await a.store.kept(a.account, a.region);
   } catch (err) {
-    decisions.push({ groupId: null, ruleIds: [], direction: null, action: 'failed', reason: `${unreadable(err)}; nothing expired, the next sweep tries again` });
+    decisions.push({
+      groupId: null,
+      ruleIds: [],
+      direction: null,
+      action: 'failed',
+      reason: `${unreadable(err)}; nothing expired, the next sweep tries again`,
+    });
     return report({ ...meta, decisions }, deps, { via });
   }
   // transient EC2 errors propagate: the message goes back to the queue, and the sweep is idempotent
@@ -95,14 +127,28 @@ export async function sweep(event: Obj, deps: Deps, via?: LineContext['via']): P
   for (const r of await deps.ec2.taggedRules(APPROVAL_TAG)) {
     if (recorded.has(r.ruleId)) continue;
     const label = (r.tags[APPROVAL_TAG] ?? '').slice(0, 64);
-    const base: Decision = { groupId: r.groupId, ruleIds: [r.ruleId], direction: r.isEgress ? 'egress' : 'ingress', action: 'forged', reason: '',
-      approvalId: label, rules: [loggedRule(r)] };
+    const base: Decision = {
+      groupId: r.groupId,
+      ruleIds: [r.ruleId],
+      direction: r.isEgress ? 'egress' : 'ingress',
+      action: 'forged',
+      reason: '',
+      approvalId: label,
+      rules: [loggedRule(r)],
+    };
     try {
       await deps.ec2.untag([r.ruleId], [APPROVAL_TAG, EXPIRES_TAG]);
-      decisions.push({ ...base, reason: `label ${APPROVAL_TAG}=${label} without a record in the store: label taken off, the rule left as it is` });
+      decisions.push({
+        ...base,
+        reason: `label ${APPROVAL_TAG}=${label} without a record in the store: label taken off, the rule left as it is`,
+      });
     } catch (err) {
       if (isTransient(err)) throw err;
-      decisions.push({ ...base, action: 'failed', reason: `a forged label ${label}: could not take it off (${errorCode(err)}); the rule is left as it is` });
+      decisions.push({
+        ...base,
+        action: 'failed',
+        reason: `a forged label ${label}: could not take it off (${errorCode(err)}); the rule is left as it is`,
+      });
     }
   }
   return report({ ...meta, decisions }, deps, { via });

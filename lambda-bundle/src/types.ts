@@ -1,14 +1,33 @@
 // Shared shapes of the revert function. Everything here is plain data; the AWS calls sit behind the two ports.
 
 export type Direction = 'ingress' | 'egress';
-export type Action = 'reverted' | 'restored' | 'allowed' | 'monitored' | 'ignored' | 'failed' | 'approved' | 'expired' | 'forged'
+export type Action =
+  | 'reverted'
+  | 'restored'
+  | 'allowed'
+  | 'monitored'
+  | 'ignored'
+  | 'failed'
+  | 'approved'
+  | 'expired'
+  | 'forged'
   | 'refused';
-export type EventName = 'AuthorizeSecurityGroupIngress' | 'AuthorizeSecurityGroupEgress' | 'ModifySecurityGroupRules'
-  | 'CreateTags' | 'DeleteTags' | 'CreateSecurityGroup' | SideDoorName;
+export type EventName =
+  | 'AuthorizeSecurityGroupIngress'
+  | 'AuthorizeSecurityGroupEgress'
+  | 'ModifySecurityGroupRules'
+  | 'CreateTags'
+  | 'DeleteTags'
+  | 'CreateSecurityGroup'
+  | SideDoorName;
 
 /** The calls that widen access without touching a rule (issue N): prefix lists, VPC associations, attachments. */
-export type SideDoorName = 'ModifyManagedPrefixList' | 'RestoreManagedPrefixListVersion' | 'AssociateSecurityGroupVpc'
-  | 'ModifyNetworkInterfaceAttribute' | 'ModifyInstanceAttribute';
+export type SideDoorName =
+  | 'ModifyManagedPrefixList'
+  | 'RestoreManagedPrefixListVersion'
+  | 'AssociateSecurityGroupVpc'
+  | 'ModifyNetworkInterfaceAttribute'
+  | 'ModifyInstanceAttribute';
 
 /** One permission of an Authorize request, normalised from CloudTrail's camelCase `items` form. */
 export interface Permission {
@@ -40,7 +59,10 @@ export interface RuleValues {
 
 export interface Principal {
   arn?: string;
-  /** The session's issuer (sessionContext.sessionIssuer.arn: a role, or for a federated user the IAM user), else derived from an assumed-role ARN. */
+  /**
+   * The session's issuer (sessionContext.sessionIssuer.arn: a role, or for a federated user the IAM user), else derived
+   * from an assumed-role ARN.
+   */
   roleArn?: string;
   /** userIdentity.type: AssumedRole, IAMUser, FederatedUser, Root, AWSService, … */
   type?: string;
@@ -53,7 +75,14 @@ export type Change =
   | { kind: 'permissions'; direction: Direction; groupId?: string; groupName?: string; permissions: Permission[] }
   | { kind: 'modify'; groupId: string; rules: RuleValues[] }
   /** CreateTags/DeleteTags (and CreateSecurityGroup's tags) that touch a guardrail:* key or a configured scope key */
-  | { kind: 'tags'; op: 'create' | 'delete'; resources: string[]; tags: { key: string; value?: string }[]; groupId?: string; all?: boolean }
+  | {
+      kind: 'tags';
+      op: 'create' | 'delete';
+      resources: string[];
+      tags: { key: string; value?: string }[];
+      groupId?: string;
+      all?: boolean;
+    }
   /**
    * ModifyManagedPrefixList / RestoreManagedPrefixListVersion: the list, and the version the request says it changed
    * (CurrentVersion; a pointer only: the entries are read from EC2 at that version and the next).
@@ -61,7 +90,9 @@ export type Change =
   | { kind: 'prefix-list'; groupId?: undefined; prefixListId: string; fromVersion?: number; entries?: false }
   /** AssociateSecurityGroupVpc: the group and the VPC it was associated with (read back before anything is done) */
   | { kind: 'associate'; groupId: string; vpcId: string }
-  /** ModifyNetworkInterfaceAttribute / ModifyInstanceAttribute with a group set: the interface's or instance's groups */
+  /**
+   * ModifyNetworkInterfaceAttribute / ModifyInstanceAttribute with a group set: the interface's or instance's groups
+   */
   | { kind: 'attach'; groupId?: undefined; groupIds: string[]; networkInterfaceId?: string; instanceId?: string };
 
 export interface EventMeta {
@@ -80,7 +111,15 @@ export interface Origin {
 
 export type ParsedEvent =
   | { ok: true; meta: EventMeta & { eventName: EventName }; origin: Origin; principal: Principal; change: Change }
-  | { ok: false; meta: EventMeta; origin: Origin; direction: Direction | null; groupId: string | null; reason: string; unreadable?: boolean };
+  | {
+      ok: false;
+      meta: EventMeta;
+      origin: Origin;
+      direction: Direction | null;
+      groupId: string | null;
+      reason: string;
+      unreadable?: boolean;
+    };
 
 export interface Decision {
   groupId: string | null;
@@ -263,7 +302,10 @@ export interface DeadLetter {
  */
 export interface SqsPort {
   changeVisibility(queueUrl: string, receiptHandle: string, seconds: number): Promise<void>;
-  /** long polling for `waitSeconds`: a short poll samples some of SQS's servers and may answer nothing while messages wait */
+  /**
+   * long polling for `waitSeconds`: a short poll samples some of SQS's servers and may answer nothing while messages
+   * wait
+   */
   receive(queueUrl: string, max: number, visibilitySeconds: number, waitSeconds: number): Promise<DeadLetter[]>;
   delete(queueUrl: string, receiptHandle: string): Promise<void>;
   /** ApproximateNumberOfMessages: the messages waiting (visible) */

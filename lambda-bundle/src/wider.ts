@@ -10,8 +10,12 @@ import { cidrWithin, parseCidr } from './contain.js';
 import { protocol as protocolName } from './revert.js';
 import type { RuleDefinition } from './types.js';
 
-type Ports = { kind: 'all' } | { kind: 'range'; from: number; to: number } | { kind: 'icmp'; type: number; code: number };
-type Source = { kind: 'ipv4' | 'ipv6'; cidr: string } | { kind: 'prefix-list'; id: string } | { kind: 'group'; id: string; user?: string };
+type Ports =
+  { kind: 'all' } | { kind: 'range'; from: number; to: number } | { kind: 'icmp'; type: number; code: number };
+type Source =
+  | { kind: 'ipv4' | 'ipv6'; cidr: string }
+  | { kind: 'prefix-list'; id: string }
+  | { kind: 'group'; id: string; user?: string };
 
 /** What a definition grants, normalised. */
 export interface Access {
@@ -20,7 +24,8 @@ export interface Access {
   source: Source;
 }
 
-const whole = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const whole = (v: unknown, min: number, max: number): v is number =>
+  Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 
 function portsOf(protocol: string, from: unknown, to: unknown): Ports | undefined {
   if (protocol === 'tcp' || protocol === 'udp') {
@@ -40,7 +45,9 @@ function portsOf(protocol: string, from: unknown, to: unknown): Ports | undefine
 }
 
 function sourceOf(d: RuleDefinition): Source | undefined {
-  const given = [d.cidrIpv4, d.cidrIpv6, d.prefixListId, d.referencedGroupId].filter((v) => v !== undefined && v !== '');
+  const given = [d.cidrIpv4, d.cidrIpv6, d.prefixListId, d.referencedGroupId].filter(
+    (v) => v !== undefined && v !== '',
+  );
   if (given.length !== 1) return undefined;
   if (d.cidrIpv4 !== undefined || d.cidrIpv6 !== undefined) {
     const cidr = (d.cidrIpv4 ?? d.cidrIpv6)!;
@@ -48,7 +55,8 @@ function sourceOf(d: RuleDefinition): Source | undefined {
     const wanted = d.cidrIpv4 !== undefined ? 'ipv4' : 'ipv6';
     return family === wanted ? { kind: wanted, cidr } : undefined;
   }
-  if (d.prefixListId !== undefined) return /^pl-[0-9a-z]{1,32}$/.test(d.prefixListId) ? { kind: 'prefix-list', id: d.prefixListId } : undefined;
+  if (d.prefixListId !== undefined)
+    return /^pl-[0-9a-z]{1,32}$/.test(d.prefixListId) ? { kind: 'prefix-list', id: d.prefixListId } : undefined;
   const id = d.referencedGroupId!;
   const user = d.referencedUserId;
   if (!/^sg-[0-9a-z]{1,32}$/.test(id) || (user !== undefined && !/^\d{12}$/.test(user))) return undefined;
@@ -77,7 +85,8 @@ function portsWithin(inner: Ports, outer: Ports): boolean {
 function sourceWithin(inner: Source, outer: Source): boolean {
   if (inner.kind !== outer.kind) return false;
   if ('cidr' in inner && 'cidr' in outer) return cidrWithin(inner.cidr, outer.cidr);
-  if (inner.kind === 'prefix-list' || outer.kind === 'prefix-list') return 'id' in inner && 'id' in outer && inner.id === outer.id;
+  if (inner.kind === 'prefix-list' || outer.kind === 'prefix-list')
+    return 'id' in inner && 'id' in outer && inner.id === outer.id;
   // the very same group (of the same account, when both say which)
   const [a, b] = [inner as Extract<Source, { kind: 'group' }>, outer as Extract<Source, { kind: 'group' }>];
   return a.id === b.id && (a.user === undefined || b.user === undefined || a.user === b.user);
@@ -124,7 +133,10 @@ export function compare(before: RuleDefinition, after: RuleDefinition): Comparis
   const change = `${show(before)} → ${show(after)}`;
   if (isWider(before, after)) return { wider: true, reason: `wider than before (${change})` };
   if (!sameAccess(before, after)) return { wider: false, reason: `narrower than before (${change})` };
-  return { wider: false, reason: (before.description ?? '') === (after.description ?? '') ? 'no change' : 'description only' };
+  return {
+    wider: false,
+    reason: (before.description ?? '') === (after.description ?? '') ? 'no change' : 'description only',
+  };
 }
 
 /** The source is the whole internet (0.0.0.0/0 or ::/0). */

@@ -12,7 +12,13 @@ const SG = 'sg-0123456789abcdef0';
 const TABLE = `arn:aws:dynamodb:${REGION}:999988887777:table/guardrail-approvals`;
 const HOUR = 3600;
 const nowS = () => Math.floor(Date.now() / 1000);
-const r443: ApprovedRule = { direction: 'ingress', protocol: 'tcp', fromPort: 443, toPort: 443, source: '203.0.113.0/24' };
+const r443: ApprovedRule = {
+  direction: 'ingress',
+  protocol: 'tcp',
+  fromPort: 443,
+  toPort: 443,
+  source: '203.0.113.0/24',
+};
 
 class FakeStore implements ApprovalsPort {
   queries = 0;
@@ -47,11 +53,23 @@ class FakeStore implements ApprovalsPort {
 }
 
 const approval = (o: Partial<Approval> = {}): Approval => ({
-  id: 'apr-00000000000000a1', groupId: SG, approver: 'arn:aws:iam::999988887777:user/boss', expiresAt: nowS() + HOUR, revoked: false,
-  rules: [r443], ...o,
+  id: 'apr-00000000000000a1',
+  groupId: SG,
+  approver: 'arn:aws:iam::999988887777:user/boss',
+  expiresAt: nowS() + HOUR,
+  revoked: false,
+  rules: [r443],
+  ...o,
 });
 
-const kept: FakeRule = { ruleId: 'sgr-0kept', isEgress: false, protocol: 'tcp', from: 443, to: 443, cidr4: '203.0.113.0/25' };
+const kept: FakeRule = {
+  ruleId: 'sgr-0kept',
+  isEgress: false,
+  protocol: 'tcp',
+  from: 443,
+  to: 443,
+  cidr4: '203.0.113.0/25',
+};
 const ssh: FakeRule = { ruleId: 'sgr-0ssh', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' };
 
 function world(rules: FakeRule[]): FakeEc2 {
@@ -63,19 +81,49 @@ function world(rules: FakeRule[]): FakeEc2 {
 /** The event names both rules with the values the response reported. */
 function event(rules: FakeRule[]): Record<string, unknown> {
   return envelope({
-    requestParameters: { groupId: SG, ipPermissions: { items: rules.map((r) => ctPermission({ protocol: 'tcp', from: r.from, to: r.to, cidrs: [r.cidr4!] })) } },
-    responseElements: { requestId: 'r', _return: true, securityGroupRuleSet: { items: rules.map((r) => ({
-      groupId: SG, groupOwnerId: ACCOUNT, securityGroupRuleId: r.ruleId, isEgress: false, ipProtocol: 'tcp', fromPort: r.from, toPort: r.to, cidrIpv4: r.cidr4,
-    })) } },
+    requestParameters: {
+      groupId: SG,
+      ipPermissions: {
+        items: rules.map((r) => ctPermission({ protocol: 'tcp', from: r.from, to: r.to, cidrs: [r.cidr4!] })),
+      },
+    },
+    responseElements: {
+      requestId: 'r',
+      _return: true,
+      securityGroupRuleSet: {
+        items: rules.map((r) => ({
+          groupId: SG,
+          groupOwnerId: ACCOUNT,
+          securityGroupRuleId: r.ruleId,
+          isEgress: false,
+          ipProtocol: 'tcp',
+          fromPort: r.from,
+          toPort: r.to,
+          cidrIpv4: r.cidr4,
+        })),
+      },
+    },
   });
 }
 
-function deps(ec2: FakeEc2, store: FakeStore, onLookupError = 'revert', sns?: FakeSns): Deps & { lines: Record<string, unknown>[] } {
+function deps(
+  ec2: FakeEc2,
+  store: FakeStore,
+  onLookupError = 'revert',
+  sns?: FakeSns,
+): Deps & { lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   return {
-    config: config({ AWS_REGION: REGION, GUARDRAIL_APPROVALS_TABLE: TABLE, GUARDRAIL_ON_LOOKUP_ERROR: onLookupError,
-      ...(sns ? { GUARDRAIL_NOTIFY_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:t` } : {}) }),
-    ec2, sns, log: (l) => lines.push(l), lines,
+    config: config({
+      AWS_REGION: REGION,
+      GUARDRAIL_APPROVALS_TABLE: TABLE,
+      GUARDRAIL_ON_LOOKUP_ERROR: onLookupError,
+      ...(sns ? { GUARDRAIL_NOTIFY_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:t` } : {}),
+    }),
+    ec2,
+    sns,
+    log: (l) => lines.push(l),
+    lines,
     approvals: { store, account: ACCOUNT, region: REGION },
   };
 }
@@ -93,14 +141,23 @@ describe('the approved decision', () => {
     expect(remaining(ec2)).toEqual(['sgr-0kept']);
     const a = approval();
     const expires = new Date(a.expiresAt * 1000).toISOString();
-    expect(byAction(r, 'approved')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0kept'], approvalId: a.id, approver: a.approver, expiresAt: expires })]);
+    expect(byAction(r, 'approved')).toEqual([
+      expect.objectContaining({ ruleIds: ['sgr-0kept'], approvalId: a.id, approver: a.approver, expiresAt: expires }),
+    ]);
     expect(byAction(r, 'reverted')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0ssh'] })]);
     expect(ec2.groups.get(SG)!.rules[0]!.tags).toEqual({ 'guardrail:approval': a.id, 'guardrail:expires': expires });
     expect(store.queries).toBe(1);
     // the decision log's line format (log.ts), with the approval on top
     expect(d.lines.find((l) => l.action === 'approved')).toMatchObject({
-      level: 'info', eventId: expect.any(String), eventName: expect.any(String), groupId: SG, ruleIds: ['sgr-0kept'],
-      rules: [expect.objectContaining({ ruleId: 'sgr-0kept' })], approvalId: a.id, approver: a.approver, expiresAt: expires,
+      level: 'info',
+      eventId: expect.any(String),
+      eventName: expect.any(String),
+      groupId: SG,
+      ruleIds: ['sgr-0kept'],
+      rules: [expect.objectContaining({ ruleId: 'sgr-0kept' })],
+      approvalId: a.id,
+      approver: a.approver,
+      expiresAt: expires,
     });
     expect(JSON.parse(JSON.stringify(d.lines.find((l) => l.action === 'reverted')))).not.toHaveProperty('approvalId');
     expect(sns.messages[0]!.message).toContain(a.id);
@@ -114,8 +171,12 @@ describe('the approved decision', () => {
     expect(remaining(ec2)).toEqual([]);
   });
 
-  it('ignores expired, revoked and other groups\' approvals', async () => {
-    for (const a of [approval({ expiresAt: nowS() - 1 }), approval({ revoked: true }), approval({ groupId: 'sg-0fedcba9876543210' })]) {
+  it("ignores expired, revoked and other groups' approvals", async () => {
+    for (const a of [
+      approval({ expiresAt: nowS() - 1 }),
+      approval({ revoked: true }),
+      approval({ groupId: 'sg-0fedcba9876543210' }),
+    ]) {
       const ec2 = world([kept]);
       const r = await processEvent(event([kept]), deps(ec2, new FakeStore([a])));
       expect(byAction(r, 'reverted'), JSON.stringify(a)).toHaveLength(1);
@@ -134,7 +195,9 @@ describe('the approved decision', () => {
     const a = approval(); // once: a second approval() made a second later would expire a second later
     const store = new FakeStore([a]);
     await processEvent(event([kept, ssh]), deps(world([kept, ssh]), store));
-    expect([...store.records.values()]).toEqual([{ ruleId: 'sgr-0kept', groupId: SG, direction: 'ingress', approvalId: a.id, expiresAt: a.expiresAt }]);
+    expect([...store.records.values()]).toEqual([
+      { ruleId: 'sgr-0kept', groupId: SG, direction: 'ingress', approvalId: a.id, expiresAt: a.expiresAt },
+    ]);
   });
 
   it('a rule whose record cannot be written is reverted: unrecorded, the sweep could never expire it', async () => {
@@ -158,9 +221,17 @@ describe('the approved decision', () => {
 
   it('an event without rule ids (old format, or a truncated response) finds the rules by their values, so approvals apply', async () => {
     const ec2 = world([kept, ssh]);
-    const ev = envelope({ requestParameters: { groupId: SG, ipPermissions: { items: [
-      ctPermission({ protocol: 'tcp', from: 443, to: 443, cidrs: ['203.0.113.0/25'] }), ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] }),
-    ] } } });
+    const ev = envelope({
+      requestParameters: {
+        groupId: SG,
+        ipPermissions: {
+          items: [
+            ctPermission({ protocol: 'tcp', from: 443, to: 443, cidrs: ['203.0.113.0/25'] }),
+            ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] }),
+          ],
+        },
+      },
+    });
     const r = await processEvent(ev, deps(ec2, new FakeStore([approval()])));
     expect(byAction(r, 'approved')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0kept'] })]);
     expect(byAction(r, 'reverted')).toEqual([expect.objectContaining({ ruleIds: ['sgr-0ssh'] })]);
@@ -179,29 +250,62 @@ describe('the approved decision', () => {
       store.fail = err;
       const ec2 = world([kept, ssh]);
       const r = await processEvent(event([kept, ssh]), deps(ec2, store, 'revert'));
-      expect(r.decisions).toEqual([expect.objectContaining({ action: 'reverted', reason: expect.stringContaining(`approval store unreadable (${err.name}); reverted (onLookupError=revert)`) })]);
+      expect(r.decisions).toEqual([
+        expect.objectContaining({
+          action: 'reverted',
+          reason: expect.stringContaining(`approval store unreadable (${err.name}); reverted (onLookupError=revert)`),
+        }),
+      ]);
       expect(remaining(ec2)).toEqual([]);
 
       // keep: kept for the grace, and the event is decided again when the grace ends (the queue holds it)
       const ec2b = world([kept, ssh]);
       const opts: { ageSeconds: number; recheckSeconds?: number } = { ageSeconds: 600 };
       const k = await processEvent(event([kept, ssh]), deps(ec2b, store, 'keep'), opts);
-      expect(k.decisions).toEqual([expect.objectContaining({ action: 'allowed', reason: `approval store unreadable (${err.name}); kept for 50 min, then decided again (onLookupError=keep)` })]);
+      expect(k.decisions).toEqual([
+        expect.objectContaining({
+          action: 'allowed',
+          reason: `approval store unreadable (${err.name}); kept for 50 min, then decided again (onLookupError=keep)`,
+        }),
+      ]);
       expect(remaining(ec2b)).toEqual(['sgr-0kept', 'sgr-0ssh']);
       expect(opts.recheckSeconds).toBe(3000);
 
       // the grace is over and the store is still unreadable: reverted, never kept for good
       const late = await processEvent(event([kept, ssh]), deps(ec2b, store, 'keep'), { ageSeconds: 3600 });
-      expect(late.decisions).toEqual([expect.objectContaining({ action: 'reverted', reason: expect.stringContaining('still unreadable after the 60-minute grace') })]);
+      expect(late.decisions).toEqual([
+        expect.objectContaining({
+          action: 'reverted',
+          reason: expect.stringContaining('still unreadable after the 60-minute grace'),
+        }),
+      ]);
       expect(remaining(ec2b)).toEqual([]);
     });
   }
 });
 
-const scheduled = { version: '0', id: 'sched-1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: ACCOUNT, region: REGION, resources: [], detail: {} };
-const tagged = (id: string, r: FakeRule = kept): FakeRule => ({ ...r, tags: { 'guardrail:approval': id, 'guardrail:expires': 'x' } });
+const scheduled = {
+  version: '0',
+  id: 'sched-1',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: ACCOUNT,
+  region: REGION,
+  resources: [],
+  detail: {},
+};
+const tagged = (id: string, r: FakeRule = kept): FakeRule => ({
+  ...r,
+  tags: { 'guardrail:approval': id, 'guardrail:expires': 'x' },
+});
 
-const record = (ruleId: string, approvalId: string, expiresAt = nowS() + HOUR): KeptRule => ({ ruleId, groupId: SG, direction: 'ingress', approvalId, expiresAt });
+const record = (ruleId: string, approvalId: string, expiresAt = nowS() + HOUR): KeptRule => ({
+  ruleId,
+  groupId: SG,
+  direction: 'ingress',
+  approvalId,
+  expiresAt,
+});
 
 describe('the sweep', () => {
   it('expires only recorded rules: lapsed, revoked and no-longer-covered approvals are revoked, active ones kept', async () => {
@@ -213,13 +317,22 @@ describe('the sweep', () => {
       ssh,
     ]);
     const store = new FakeStore([approval(), approval({ id: 'apr-00000000000000a3', revoked: true })]);
-    for (const k of [record('sgr-0kept', 'apr-00000000000000a1'), record('sgr-0expired', 'apr-00000000000000a2', nowS() - 60),
-      record('sgr-0revoked', 'apr-00000000000000a3'), record('sgr-0notcovered', 'apr-00000000000000a1')]) store.records.set(k.ruleId, k);
+    for (const k of [
+      record('sgr-0kept', 'apr-00000000000000a1'),
+      record('sgr-0expired', 'apr-00000000000000a2', nowS() - 60),
+      record('sgr-0revoked', 'apr-00000000000000a3'),
+      record('sgr-0notcovered', 'apr-00000000000000a1'),
+    ])
+      store.records.set(k.ruleId, k);
     const d = deps(ec2, store);
     const r = await sweep(scheduled, d);
     expect(remaining(ec2).sort()).toEqual(['sgr-0kept', 'sgr-0ssh']);
-    expect(d.lines.find((l) => l.ruleIds && (l.ruleIds as string[])[0] === 'sgr-0expired'))
-      .toMatchObject({ level: 'warn', action: 'expired', approvalId: 'apr-00000000000000a2', groupId: SG });
+    expect(d.lines.find((l) => l.ruleIds && (l.ruleIds as string[])[0] === 'sgr-0expired')).toMatchObject({
+      level: 'warn',
+      action: 'expired',
+      approvalId: 'apr-00000000000000a2',
+      groupId: SG,
+    });
     const summary = Object.fromEntries(r.decisions.map((x) => [x.ruleIds[0], x.action]));
     expect(summary).toEqual({ 'sgr-0expired': 'expired', 'sgr-0revoked': 'expired', 'sgr-0notcovered': 'expired' });
     expect(r.decisions.find((x) => x.ruleIds[0] === 'sgr-0revoked')!.reason).toContain('was revoked');
@@ -230,15 +343,25 @@ describe('the sweep', () => {
   it('never revokes for a label without a record: the label is taken off, the rule stays (forged)', async () => {
     const ec2 = world([tagged('apr-00000000000000ff'), tagged('not-an-id', { ...ssh, ruleId: 'sgr-0junk' })]);
     const sns = new FakeSns();
-    const r = await sweep(scheduled, deps(ec2, new FakeStore([approval({ id: 'apr-00000000000000ff' })]), 'revert', sns));
+    const r = await sweep(
+      scheduled,
+      deps(ec2, new FakeStore([approval({ id: 'apr-00000000000000ff' })]), 'revert', sns),
+    );
     expect(remaining(ec2).sort()).toEqual(['sgr-0junk', 'sgr-0kept']);
-    expect(r.decisions.map((x) => [x.ruleIds[0], x.action])).toEqual([['sgr-0kept', 'forged'], ['sgr-0junk', 'forged']]);
+    expect(r.decisions.map((x) => [x.ruleIds[0], x.action])).toEqual([
+      ['sgr-0kept', 'forged'],
+      ['sgr-0junk', 'forged'],
+    ]);
     expect(ec2.groups.get(SG)!.rules.map((x) => x.tags)).toEqual([{}, {}]);
     expect(sns.messages).toHaveLength(1);
   });
 
-  for (const [what, env] of [['monitor mode', { GUARDRAIL_MODE: 'monitor' }], ['an exempt group', { GUARDRAIL_EXEMPT_GROUPS: SG }],
-    ['an unwatched direction', { GUARDRAIL_DIRECTIONS: 'egress' }], ['a group outside onlyVpcs', { GUARDRAIL_ONLY_VPCS: 'vpc-other' }]] as const) {
+  for (const [what, env] of [
+    ['monitor mode', { GUARDRAIL_MODE: 'monitor' }],
+    ['an exempt group', { GUARDRAIL_EXEMPT_GROUPS: SG }],
+    ['an unwatched direction', { GUARDRAIL_DIRECTIONS: 'egress' }],
+    ['a group outside onlyVpcs', { GUARDRAIL_ONLY_VPCS: 'vpc-other' }],
+  ] as const) {
     it(`applies the event path's scope: in ${what} a forged label revokes nothing, and a lapsed record is not revoked`, async () => {
       const ec2 = world([tagged('apr-00000000000000ff'), { ...ssh, ruleId: 'sgr-0lapsed' }]);
       const store = new FakeStore([]);
@@ -258,7 +381,12 @@ describe('the sweep', () => {
     const store = new FakeStore([]);
     store.fail = new AwsError('ThrottlingException');
     const r = await sweep(scheduled, deps(ec2, store));
-    expect(r.decisions).toEqual([expect.objectContaining({ action: 'failed', reason: expect.stringContaining('approval store unreadable (ThrottlingException)') })]);
+    expect(r.decisions).toEqual([
+      expect.objectContaining({
+        action: 'failed',
+        reason: expect.stringContaining('approval store unreadable (ThrottlingException)'),
+      }),
+    ]);
     expect(remaining(ec2)).toEqual(['sgr-0kept']);
   });
 

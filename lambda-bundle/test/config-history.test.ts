@@ -10,31 +10,77 @@ import { AwsError } from './fakes.js';
 
 /** A configuration item's `configuration`, in the shape Config records a security group in. */
 const CONFIGURATION = JSON.stringify({
-  description: 'db', groupName: 'db', ownerId: '111111111111', groupId: 'sg-0db', vpcId: 'vpc-0a', tags: [],
+  description: 'db',
+  groupName: 'db',
+  ownerId: '111111111111',
+  groupId: 'sg-0db',
+  vpcId: 'vpc-0a',
+  tags: [],
   ipPermissions: [
-    { fromPort: 5432, ipProtocol: 'tcp', toPort: 5432, ipv6Ranges: [], prefixListIds: [], userIdGroupPairs: [],
-      ipv4Ranges: [{ cidrIp: '10.0.0.0/16', description: 'app' }, { cidrIp: '10.1.0.0/16' }], ipRanges: ['10.0.0.0/16', '10.1.0.0/16'] },
-    { ipProtocol: '-1', ipv6Ranges: [{ cidrIpv6: '2001:db8::/64' }], prefixListIds: [{ prefixListId: 'pl-0aaa' }],
-      userIdGroupPairs: [{ groupId: 'sg-0web', userId: '111111111111' }], ipv4Ranges: [], ipRanges: [] },
+    {
+      fromPort: 5432,
+      ipProtocol: 'tcp',
+      toPort: 5432,
+      ipv6Ranges: [],
+      prefixListIds: [],
+      userIdGroupPairs: [],
+      ipv4Ranges: [{ cidrIp: '10.0.0.0/16', description: 'app' }, { cidrIp: '10.1.0.0/16' }],
+      ipRanges: ['10.0.0.0/16', '10.1.0.0/16'],
+    },
+    {
+      ipProtocol: '-1',
+      ipv6Ranges: [{ cidrIpv6: '2001:db8::/64' }],
+      prefixListIds: [{ prefixListId: 'pl-0aaa' }],
+      userIdGroupPairs: [{ groupId: 'sg-0web', userId: '111111111111' }],
+      ipv4Ranges: [],
+      ipRanges: [],
+    },
   ],
-  ipPermissionsEgress: [{ ipProtocol: '-1', ipv6Ranges: [], prefixListIds: [], userIdGroupPairs: [], ipRanges: ['0.0.0.0/0'] }],
+  ipPermissionsEgress: [
+    { ipProtocol: '-1', ipv6Ranges: [], prefixListIds: [], userIdGroupPairs: [], ipRanges: ['0.0.0.0/0'] },
+  ],
 });
 
-describe('a capture\'s rules', () => {
+describe("a capture's rules", () => {
   it('one rule per source, ingress and egress, with descriptions; the plain ipRanges list when ipv4Ranges is missing', () => {
     expect(capturedRules(CONFIGURATION)).toEqual([
-      { isEgress: false, definition: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.0.0.0/16', description: 'app' } },
+      {
+        isEgress: false,
+        definition: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.0.0.0/16', description: 'app' },
+      },
       { isEgress: false, definition: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.1.0.0/16' } },
-      { isEgress: false, definition: { ipProtocol: '-1', fromPort: undefined, toPort: undefined, cidrIpv6: '2001:db8::/64' } },
-      { isEgress: false, definition: { ipProtocol: '-1', fromPort: undefined, toPort: undefined, prefixListId: 'pl-0aaa' } },
-      { isEgress: false, definition: { ipProtocol: '-1', fromPort: undefined, toPort: undefined, referencedGroupId: 'sg-0web', referencedUserId: '111111111111' } },
-      { isEgress: true, definition: { ipProtocol: '-1', fromPort: undefined, toPort: undefined, cidrIpv4: '0.0.0.0/0' } },
+      {
+        isEgress: false,
+        definition: { ipProtocol: '-1', fromPort: undefined, toPort: undefined, cidrIpv6: '2001:db8::/64' },
+      },
+      {
+        isEgress: false,
+        definition: { ipProtocol: '-1', fromPort: undefined, toPort: undefined, prefixListId: 'pl-0aaa' },
+      },
+      {
+        isEgress: false,
+        definition: {
+          ipProtocol: '-1',
+          fromPort: undefined,
+          toPort: undefined,
+          referencedGroupId: 'sg-0web',
+          referencedUserId: '111111111111',
+        },
+      },
+      {
+        isEgress: true,
+        definition: { ipProtocol: '-1', fromPort: undefined, toPort: undefined, cidrIpv4: '0.0.0.0/0' },
+      },
     ]);
   });
 
   it('anything it cannot read whole is no capture', () => {
-    for (const bad of ['not json', '[]', JSON.stringify({ ipPermissions: [{ ipv4Ranges: [{ cidrIp: '10.0.0.0/8' }] }] }),
-      JSON.stringify({ ipPermissions: [{ ipProtocol: 'tcp', ipv4Ranges: [{ cidrIp: '10.0.0.0/8' }] }] })]) {
+    for (const bad of [
+      'not json',
+      '[]',
+      JSON.stringify({ ipPermissions: [{ ipv4Ranges: [{ cidrIp: '10.0.0.0/8' }] }] }),
+      JSON.stringify({ ipPermissions: [{ ipProtocol: 'tcp', ipv4Ranges: [{ cidrIp: '10.0.0.0/8' }] }] }),
+    ]) {
       expect(capturedRules(bad), bad).toBeUndefined();
     }
   });
@@ -42,7 +88,8 @@ describe('a capture\'s rules', () => {
 
 describe('matching a modified rule by values', () => {
   const capture: GroupCapture = { capturedAt: 0, rules: capturedRules(CONFIGURATION)! };
-  const now = (rules: Partial<GroupRule>[]): GroupRule[] => rules.map((r, i) => ({ ruleId: `sgr-${i}`, isEgress: false, ipProtocol: 'tcp', ...r }));
+  const now = (rules: Partial<GroupRule>[]): GroupRule[] =>
+    rules.map((r, i) => ({ ruleId: `sgr-${i}`, isEgress: false, ipProtocol: 'tcp', ...r }));
   const unchanged = now([
     { ruleId: 'sgr-b', fromPort: 5432, toPort: 5432, cidrIpv4: '10.1.0.0/16' },
     { ruleId: 'sgr-c', ipProtocol: '-1', cidrIpv6: '2001:db8::/64' },
@@ -50,23 +97,51 @@ describe('matching a modified rule by values', () => {
     { ruleId: 'sgr-e', ipProtocol: '-1', referencedGroupId: 'sg-0web', referencedUserId: '111111111111' },
     { ruleId: 'sgr-f', isEgress: true, ipProtocol: '-1', cidrIpv4: '0.0.0.0/0' },
   ]);
-  const widened = { ruleId: 'sgr-a', isEgress: false, current: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '0.0.0.0/0' } };
+  const widened = {
+    ruleId: 'sgr-a',
+    isEgress: false,
+    current: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '0.0.0.0/0' },
+  };
 
   it('the one permission no rule accounts for now was the modified rule', () => {
-    const found = previousFromCapture(capture, [widened], [...unchanged, { ...widened.current, ruleId: 'sgr-a', isEgress: false }]);
-    expect(found.get('sgr-a')).toEqual({ ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.0.0.0/16', description: 'app' });
+    const found = previousFromCapture(
+      capture,
+      [widened],
+      [...unchanged, { ...widened.current, ruleId: 'sgr-a', isEgress: false }],
+    );
+    expect(found.get('sgr-a')).toEqual({
+      ipProtocol: 'tcp',
+      fromPort: 5432,
+      toPort: 5432,
+      cidrIpv4: '10.0.0.0/16',
+      description: 'app',
+    });
   });
 
   it('a rule that kept its access (a description edit) matches its own permission, even among others', () => {
-    const edited = { ruleId: 'sgr-b', isEgress: false, current: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.1.0.0/16', description: 'new' } };
-    const found = previousFromCapture(capture, [edited, widened], unchanged.filter((r) => r.ruleId !== 'sgr-b'));
+    const edited = {
+      ruleId: 'sgr-b',
+      isEgress: false,
+      current: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.1.0.0/16', description: 'new' },
+    };
+    const found = previousFromCapture(
+      capture,
+      [edited, widened],
+      unchanged.filter((r) => r.ruleId !== 'sgr-b'),
+    );
     expect(found.get('sgr-b')).toEqual({ ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.1.0.0/16' });
     expect(found.get('sgr-a')?.cidrIpv4).toBe('10.0.0.0/16');
   });
 
   it('two candidates, or none, prove nothing', () => {
     // sgr-b was revoked after the capture: two permissions are unaccounted for
-    expect(previousFromCapture(capture, [widened], unchanged.filter((r) => r.ruleId !== 'sgr-b')).size).toBe(0);
+    expect(
+      previousFromCapture(
+        capture,
+        [widened],
+        unchanged.filter((r) => r.ruleId !== 'sgr-b'),
+      ).size,
+    ).toBe(0);
     // the modified rule was added after the capture: nothing is left to match
     expect(previousFromCapture({ capturedAt: 0, rules: capture.rules.slice(1) }, [widened], unchanged).size).toBe(0);
     // a candidate of the other direction is not one
@@ -87,21 +162,39 @@ describe('the Config port', () => {
     return { client: { send } as unknown as ConfigServiceClient, inputs };
   }
   const item = (capturedAt: string, o: Record<string, unknown> = {}) => ({
-    configurationItemCaptureTime: new Date(capturedAt), configurationItemStatus: 'OK', configuration: CONFIGURATION, relatedEvents: [], ...o,
+    configurationItemCaptureTime: new Date(capturedAt),
+    configurationItemStatus: 'OK',
+    configuration: CONFIGURATION,
+    relatedEvents: [],
+    ...o,
   });
 
   it('asks for the group up to the event time, newest first, and takes the newest capture from before it', async () => {
-    const c = client([{ configurationItems: [
-      item('2025-06-01T12:00:05Z'), item('2025-06-01T11:59:59Z', { relatedEvents: ['evt-1'] }), item('2025-06-01T11:00:00Z'), item('2025-05-01T00:00:00Z'),
-    ] }]);
+    const c = client([
+      {
+        configurationItems: [
+          item('2025-06-01T12:00:05Z'),
+          item('2025-06-01T11:59:59Z', { relatedEvents: ['evt-1'] }),
+          item('2025-06-01T11:00:00Z'),
+          item('2025-05-01T00:00:00Z'),
+        ],
+      },
+    ]);
     const got = await configHistory(c.client).groupBefore('sg-0db', AT, 'evt-1');
     expect(got).toMatchObject({ capturedAt: Date.parse('2025-06-01T11:00:00Z') });
-    expect(c.inputs).toEqual([{ resourceType: 'AWS::EC2::SecurityGroup', resourceId: 'sg-0db', laterTime: AT, limit: 10, nextToken: undefined }]);
+    expect(c.inputs).toEqual([
+      { resourceType: 'AWS::EC2::SecurityGroup', resourceId: 'sg-0db', laterTime: AT, limit: 10, nextToken: undefined },
+    ]);
   });
 
   it('follows nextToken through pages that hold nothing (each spans at most seven days)', async () => {
-    const c = client([{ configurationItems: [], nextToken: 't1' }, { configurationItems: [item('2025-04-01T00:00:00Z')] }]);
-    expect(await configHistory(c.client).groupBefore('sg-0db', AT)).toMatchObject({ capturedAt: Date.parse('2025-04-01T00:00:00Z') });
+    const c = client([
+      { configurationItems: [], nextToken: 't1' },
+      { configurationItems: [item('2025-04-01T00:00:00Z')] },
+    ]);
+    expect(await configHistory(c.client).groupBefore('sg-0db', AT)).toMatchObject({
+      capturedAt: Date.parse('2025-04-01T00:00:00Z'),
+    });
     expect(c.inputs[1]?.nextToken).toBe('t1');
   });
 
@@ -110,11 +203,18 @@ describe('the Config port', () => {
       [[new AwsError('ResourceNotDiscoveredException')], 'AWS Config does not record sg-0db'],
       [[new AwsError('NoAvailableConfigurationRecorderException')], 'AWS Config records nothing in this region'],
       [[new AwsError('AccessDeniedException')], 'AWS Config unreadable (AccessDeniedException)'],
-      [[{ configurationItems: [item('2025-06-01T10:00:00Z', { configurationItemStatus: 'ResourceDeleted' })] }], "AWS Config's last capture of sg-0db is ResourceDeleted"],
-      [[{ configurationItems: [item('2025-06-01T10:00:00Z', { configuration: '{' })] }], "AWS Config's capture of sg-0db cannot be read"],
+      [
+        [{ configurationItems: [item('2025-06-01T10:00:00Z', { configurationItemStatus: 'ResourceDeleted' })] }],
+        "AWS Config's last capture of sg-0db is ResourceDeleted",
+      ],
+      [
+        [{ configurationItems: [item('2025-06-01T10:00:00Z', { configuration: '{' })] }],
+        "AWS Config's capture of sg-0db cannot be read",
+      ],
       [[{ configurationItems: [] }], 'AWS Config has no earlier capture of sg-0db'],
     ];
-    for (const [pages, none] of cases) expect(await configHistory(client(pages).client).groupBefore('sg-0db', AT)).toEqual({ none });
+    for (const [pages, none] of cases)
+      expect(await configHistory(client(pages).client).groupBefore('sg-0db', AT)).toEqual({ none });
   });
 
   it('rethrows throttling: the event comes back through the queue', async () => {
@@ -125,7 +225,12 @@ describe('the Config port', () => {
 
 describe('a record as the table holds it', () => {
   const r: RuleRecord = {
-    groupId: 'sg-0db', ruleId: 'sgr-0a', isEgress: false, seenAt: 1_700_000_000_000, how: 'restored', eventId: 'evt-1',
+    groupId: 'sg-0db',
+    ruleId: 'sgr-0a',
+    isEgress: false,
+    seenAt: 1_700_000_000_000,
+    how: 'restored',
+    eventId: 'evt-1',
     definition: { ipProtocol: 'tcp', fromPort: 5432, toPort: 5432, cidrIpv4: '10.0.0.0/16', description: 'app' },
   };
   const key = recordsKey('111111111111', 'eu-west-1', 'sg-0db');
@@ -134,14 +239,23 @@ describe('a record as the table holds it', () => {
   it('round-trips, in the partition of its account, region and group', () => {
     expect(item(r).pk).toEqual({ S: '111111111111/eu-west-1/sg-0db' });
     expect(fromItem(item(r), key, 'sg-0db', 'sgr-0a')).toEqual(r);
-    const group: RuleRecord = { ...r, definition: { ipProtocol: '-1', referencedGroupId: 'sg-0web', referencedUserId: '111111111111' } };
+    const group: RuleRecord = {
+      ...r,
+      definition: { ipProtocol: '-1', referencedGroupId: 'sg-0web', referencedUserId: '111111111111' },
+    };
     expect(fromItem(item(group), key, 'sg-0db', 'sgr-0a')).toEqual(group);
   });
 
   it('an item of another key, or one that is not one readable rule, is no record', () => {
     expect(fromItem(item(r), recordsKey('222222222222', 'eu-west-1', 'sg-0db'), 'sg-0db', 'sgr-0a')).toBeUndefined();
     expect(fromItem(item(r), key, 'sg-0db', 'sgr-0b')).toBeUndefined();
-    const changes: Record<string, AttributeValue>[] = [{ protocol: { S: 'gopher' } }, { cidr6: { S: '::/0' } }, { how: { S: 'forged' } }, { egress: { S: 'no' } }, { from: { N: 'x' } }];
+    const changes: Record<string, AttributeValue>[] = [
+      { protocol: { S: 'gopher' } },
+      { cidr6: { S: '::/0' } },
+      { how: { S: 'forged' } },
+      { egress: { S: 'no' } },
+      { from: { N: 'x' } },
+    ];
     for (const change of changes) {
       expect(fromItem({ ...item(r), ...change }, key, 'sg-0db', 'sgr-0a'), JSON.stringify(change)).toBeUndefined();
     }

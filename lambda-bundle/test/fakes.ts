@@ -2,12 +2,27 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
-import type { Config, Ec2Port, GroupInfo, InterfaceInfo, PrefixListInfo, GroupRule, Permission, RevokeRequest, RuleDefinition, RuleInfo, SnsPort, TaggedRule } from '../src/types.js';
+import type {
+  Config,
+  Ec2Port,
+  GroupInfo,
+  InterfaceInfo,
+  PrefixListInfo,
+  GroupRule,
+  Permission,
+  RevokeRequest,
+  RuleDefinition,
+  RuleInfo,
+  SnsPort,
+  TaggedRule,
+} from '../src/types.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/cloudtrail', import.meta.url));
 
 export function fixtures(): { name: string; event: unknown }[] {
-  return readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
+  return readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
     .map((name) => ({ name, event: JSON.parse(readFileSync(`${FIXTURES}/${name}`, 'utf8')) as unknown }));
 }
 
@@ -29,8 +44,18 @@ export interface FakeRule {
 /** A fake rule as DescribeSecurityGroupRules describes it. */
 export function described(r: FakeRule, groupId: string): RuleInfo {
   return {
-    ruleId: r.ruleId, groupId, isEgress: r.isEgress, ipProtocol: r.protocol, fromPort: r.from, toPort: r.to, cidrIpv4: r.cidr4,
-    cidrIpv6: r.cidr6, prefixListId: r.prefixList, referencedGroupId: r.refGroup, referencedUserId: r.refUser, description: r.description,
+    ruleId: r.ruleId,
+    groupId,
+    isEgress: r.isEgress,
+    ipProtocol: r.protocol,
+    fromPort: r.from,
+    toPort: r.to,
+    cidrIpv4: r.cidr4,
+    cidrIpv6: r.cidr6,
+    prefixListId: r.prefixList,
+    referencedGroupId: r.refGroup,
+    referencedUserId: r.refUser,
+    description: r.description,
   };
 }
 
@@ -44,7 +69,11 @@ export interface FakeGroup {
 }
 
 export class AwsError extends Error {
-  constructor(name: string, message = name, public $metadata: { httpStatusCode?: number } = { httpStatusCode: 400 }) {
+  constructor(
+    name: string,
+    message = name,
+    public $metadata: { httpStatusCode?: number } = { httpStatusCode: 400 },
+  ) {
     super(message);
     this.name = name;
   }
@@ -57,10 +86,13 @@ function matches(rule: FakeRule, isEgress: boolean, p: Permission): boolean {
   if (rule.isEgress !== isEgress || norm(rule.protocol) !== norm(p.ipProtocol)) return false;
   const ported = !['-1'].includes(norm(p.ipProtocol));
   if (ported && (rule.from !== p.fromPort || rule.to !== p.toPort)) return false;
-  return (rule.cidr4 !== undefined && p.ipRanges.includes(rule.cidr4))
-    || (rule.cidr6 !== undefined && p.ipv6Ranges.includes(rule.cidr6))
-    || (rule.prefixList !== undefined && p.prefixListIds.includes(rule.prefixList))
-    || (rule.refGroup !== undefined && p.groups.some((g) => g.groupId === rule.refGroup && (!g.userId || !rule.refUser || g.userId === rule.refUser)));
+  return (
+    (rule.cidr4 !== undefined && p.ipRanges.includes(rule.cidr4)) ||
+    (rule.cidr6 !== undefined && p.ipv6Ranges.includes(rule.cidr6)) ||
+    (rule.prefixList !== undefined && p.prefixListIds.includes(rule.prefixList)) ||
+    (rule.refGroup !== undefined &&
+      p.groups.some((g) => g.groupId === rule.refGroup && (!g.userId || !rule.refUser || g.userId === rule.refUser)))
+  );
 }
 
 export class FakeEc2 implements Ec2Port {
@@ -68,7 +100,9 @@ export class FakeEc2 implements Ec2Port {
   calls: { op: string; input: unknown }[] = [];
   revokes: RevokeRequest[] = [];
   /** Errors to throw, by operation, consumed in order. */
-  failNext: Partial<Record<'describeGroup' | 'describeRules' | 'revoke' | 'tagRules' | 'untag' | 'modifyRules', Error[]>> = {};
+  failNext: Partial<
+    Record<'describeGroup' | 'describeRules' | 'revoke' | 'tagRules' | 'untag' | 'modifyRules', Error[]>
+  > = {};
   modifies: { groupId: string; rules: { ruleId: string; definition: RuleDefinition }[] }[] = [];
 
   addGroup(g: Partial<FakeGroup> & { groupId: string }): FakeGroup {
@@ -85,7 +119,9 @@ export class FakeEc2 implements Ec2Port {
   async describeGroup(q: { groupId?: string; groupName?: string }): Promise<GroupInfo | undefined> {
     this.calls.push({ op: 'describeGroup', input: q });
     this.maybeFail('describeGroup');
-    const g = q.groupId ? this.groups.get(q.groupId) : [...this.groups.values()].find((x) => x.defaultVpc && x.name === q.groupName);
+    const g = q.groupId
+      ? this.groups.get(q.groupId)
+      : [...this.groups.values()].find((x) => x.defaultVpc && x.name === q.groupName);
     return g ? { groupId: g.groupId, vpcId: g.vpcId, tags: { ...g.tags } } : undefined;
   }
 
@@ -94,7 +130,11 @@ export class FakeEc2 implements Ec2Port {
     this.maybeFail('describeRules');
     const all = [...this.groups.values()].flatMap((g) => g.rules.map((r) => described(r, g.groupId)));
     const missing = ruleIds.find((id) => !all.some((r) => r.ruleId === id));
-    if (missing) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${missing}' does not exist`);
+    if (missing)
+      throw new AwsError(
+        'InvalidSecurityGroupRuleId.NotFound',
+        `The security group rule ID '${missing}' does not exist`,
+      );
     return all.filter((r) => ruleIds.includes(r.ruleId));
   }
 
@@ -107,10 +147,23 @@ export class FakeEc2 implements Ec2Port {
 
   async taggedRules(key: string): Promise<TaggedRule[]> {
     this.calls.push({ op: 'taggedRules', input: key });
-    return [...this.groups.values()].flatMap((g) => g.rules.filter((r) => r.tags?.[key] !== undefined).map((r) => ({
-      ruleId: r.ruleId, groupId: g.groupId, isEgress: r.isEgress, ipProtocol: r.protocol, fromPort: r.from, toPort: r.to,
-      cidrIpv4: r.cidr4, cidrIpv6: r.cidr6, prefixListId: r.prefixList, referencedGroupId: r.refGroup, tags: { ...r.tags },
-    })));
+    return [...this.groups.values()].flatMap((g) =>
+      g.rules
+        .filter((r) => r.tags?.[key] !== undefined)
+        .map((r) => ({
+          ruleId: r.ruleId,
+          groupId: g.groupId,
+          isEgress: r.isEgress,
+          ipProtocol: r.protocol,
+          fromPort: r.from,
+          toPort: r.to,
+          cidrIpv4: r.cidr4,
+          cidrIpv6: r.cidr6,
+          prefixListId: r.prefixList,
+          referencedGroupId: r.refGroup,
+          tags: { ...r.tags },
+        })),
+    );
   }
 
   async tagRules(ruleIds: string[], tags: Record<string, string>): Promise<void> {
@@ -125,7 +178,8 @@ export class FakeEc2 implements Ec2Port {
   async untag(resources: string[], keys: string[]): Promise<void> {
     this.calls.push({ op: 'untag', input: { resources, keys } });
     this.maybeFail('untag');
-    const drop = (tags: Record<string, string> = {}) => Object.fromEntries(Object.entries(tags).filter(([k]) => !keys.includes(k)));
+    const drop = (tags: Record<string, string> = {}) =>
+      Object.fromEntries(Object.entries(tags).filter(([k]) => !keys.includes(k)));
     for (const g of this.groups.values()) {
       if (resources.includes(g.groupId)) g.tags = drop(g.tags);
       for (const r of g.rules) if (resources.includes(r.ruleId)) r.tags = drop(r.tags);
@@ -142,7 +196,10 @@ export class FakeEc2 implements Ec2Port {
     if (req.ruleIds) {
       for (const id of req.ruleIds) {
         if (!g.rules.some((r) => r.ruleId === id && r.isEgress === isEgress)) {
-          throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`);
+          throw new AwsError(
+            'InvalidSecurityGroupRuleId.NotFound',
+            `The security group rule ID '${id}' does not exist`,
+          );
         }
       }
       g.rules = g.rules.filter((r) => !req.ruleIds?.includes(r.ruleId));
@@ -166,13 +223,24 @@ export class FakeEc2 implements Ec2Port {
     if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
     const found = rules.map(({ ruleId }) => {
       const r = g.rules.find((x) => x.ruleId === ruleId);
-      if (!r) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${ruleId}' does not exist`);
+      if (!r)
+        throw new AwsError(
+          'InvalidSecurityGroupRuleId.NotFound',
+          `The security group rule ID '${ruleId}' does not exist`,
+        );
       return r;
     });
     rules.forEach(({ definition: d }, i) => {
       Object.assign(found[i]!, {
-        protocol: d.ipProtocol, from: d.fromPort, to: d.toPort, cidr4: d.cidrIpv4, cidr6: d.cidrIpv6, prefixList: d.prefixListId,
-        refGroup: d.referencedGroupId, refUser: d.referencedUserId, description: d.description,
+        protocol: d.ipProtocol,
+        from: d.fromPort,
+        to: d.toPort,
+        cidr4: d.cidrIpv4,
+        cidr6: d.cidrIpv6,
+        prefixList: d.prefixListId,
+        refGroup: d.referencedGroupId,
+        refUser: d.referencedUserId,
+        description: d.description,
       });
     });
   }
@@ -206,7 +274,8 @@ export class FakeEc2 implements Ec2Port {
     this.calls.push({ op: 'restorePrefixList', input: { prefixListId, previous, current } });
     const l = this.prefixLists.get(prefixListId);
     if (!l) throw new AwsError('InvalidPrefixListID.NotFound');
-    if (current !== l.versions.length) throw new AwsError('PrefixListVersionMismatch', 'The prefix list has a newer version');
+    if (current !== l.versions.length)
+      throw new AwsError('PrefixListVersionMismatch', 'The prefix list has a newer version');
     const old = l.versions[previous - 1];
     if (!old) throw new AwsError('InvalidPrefixListVersion');
     this.restores.push({ prefixListId, previous, current });
@@ -223,12 +292,18 @@ export class FakeEc2 implements Ec2Port {
     const list = this.associations.get(groupId) ?? [];
     if (!list.some((a) => a.vpcId === vpcId)) throw new AwsError('InvalidGroupId.Malformed', 'not associated');
     this.disassociations.push({ groupId, vpcId });
-    this.associations.set(groupId, list.filter((a) => a.vpcId !== vpcId));
+    this.associations.set(
+      groupId,
+      list.filter((a) => a.vpcId !== vpcId),
+    );
   }
 
   async interfaces(q: { networkInterfaceId?: string; instanceId?: string }): Promise<InterfaceInfo[]> {
     this.calls.push({ op: 'interfaces', input: q });
-    return [...this.enis.values()].filter((e) => (q.networkInterfaceId ? e.networkInterfaceId === q.networkInterfaceId : e.instanceId === q.instanceId))
+    return [...this.enis.values()]
+      .filter((e) =>
+        q.networkInterfaceId ? e.networkInterfaceId === q.networkInterfaceId : e.instanceId === q.instanceId,
+      )
       .map((e) => ({ networkInterfaceId: e.networkInterfaceId, vpcId: e.vpcId, groupIds: [...e.groupIds] }));
   }
 }
@@ -292,8 +367,13 @@ export const items = <T>(list: T[]): { items: T[] } | Record<string, never> => (
 
 /** CloudTrail's form of one permission. */
 export function ctPermission(p: {
-  protocol: string | number; from?: number | string; to?: number | string; cidrs?: string[]; v6?: string[];
-  prefixLists?: string[]; groups?: { groupId?: string; userId?: string; groupName?: string }[];
+  protocol: string | number;
+  from?: number | string;
+  to?: number | string;
+  cidrs?: string[];
+  v6?: string[];
+  prefixLists?: string[];
+  groups?: { groupId?: string; userId?: string; groupName?: string }[];
 }): Record<string, unknown> {
   return {
     ipProtocol: p.protocol,

@@ -11,47 +11,108 @@ interface Expectation {
   remaining?: Record<string, string[]>;
 }
 
-const other = (id: string, isEgress = false): FakeRule => ({ ruleId: id, isEgress, protocol: 'tcp', from: 443, to: 443, cidr4: '10.0.0.0/8' });
+const other = (id: string, isEgress = false): FakeRule => ({
+  ruleId: id,
+  isEgress,
+  protocol: 'tcp',
+  from: 443,
+  to: 443,
+  cidr4: '10.0.0.0/8',
+});
 
 const EXPECTED: Record<string, Expectation> = {
   'authorize-egress.2020-all-traffic.record.json': {
-    setup: (ec2) => ec2.addGroup({
-      groupId: 'sg-03eee825d6bb78f54',
-      rules: [{ ruleId: 'sgr-0aaa', isEgress: true, protocol: '-1', cidr4: '0.0.0.0/0' }, other('sgr-0keep1'), other('sgr-0keep2', true)],
-    }),
+    setup: (ec2) =>
+      ec2.addGroup({
+        groupId: 'sg-03eee825d6bb78f54',
+        rules: [
+          { ruleId: 'sgr-0aaa', isEgress: true, protocol: '-1', cidr4: '0.0.0.0/0' },
+          other('sgr-0keep1'),
+          other('sgr-0keep2', true),
+        ],
+      }),
     decisions: [{ groupId: 'sg-03eee825d6bb78f54', direction: 'egress', action: 'reverted', ruleIds: [] }],
-    revokes: [{
-      direction: 'egress', groupId: 'sg-03eee825d6bb78f54',
-      permissions: [{ ipProtocol: '-1', fromPort: undefined, toPort: undefined, ipRanges: ['0.0.0.0/0'], ipv6Ranges: [], prefixListIds: [], groups: [] }],
-    }],
+    revokes: [
+      {
+        direction: 'egress',
+        groupId: 'sg-03eee825d6bb78f54',
+        permissions: [
+          {
+            ipProtocol: '-1',
+            fromPort: undefined,
+            toPort: undefined,
+            ipRanges: ['0.0.0.0/0'],
+            ipv6Ranges: [],
+            prefixListIds: [],
+            groups: [],
+          },
+        ],
+      },
+    ],
     remaining: { 'sg-03eee825d6bb78f54': ['sgr-0keep1', 'sgr-0keep2'] },
   },
   'authorize-ingress.2022-group-ref-by-cloudformation.event.json': {
-    setup: (ec2) => ec2.addGroup({
-      groupId: 'sg-01f414f5313452cd1',
-      rules: [{ ruleId: 'sgr-02e2ca7d55820dc26', isEgress: false, protocol: 'tcp', from: 1521, to: 1521, refGroup: 'sg-000537769a1c2d858', refUser: '770203350335' }, other('sgr-0keep')],
-    }),
-    decisions: [{ groupId: 'sg-01f414f5313452cd1', direction: 'ingress', action: 'reverted', ruleIds: ['sgr-02e2ca7d55820dc26'] }],
+    setup: (ec2) =>
+      ec2.addGroup({
+        groupId: 'sg-01f414f5313452cd1',
+        rules: [
+          {
+            ruleId: 'sgr-02e2ca7d55820dc26',
+            isEgress: false,
+            protocol: 'tcp',
+            from: 1521,
+            to: 1521,
+            refGroup: 'sg-000537769a1c2d858',
+            refUser: '770203350335',
+          },
+          other('sgr-0keep'),
+        ],
+      }),
+    decisions: [
+      { groupId: 'sg-01f414f5313452cd1', direction: 'ingress', action: 'reverted', ruleIds: ['sgr-02e2ca7d55820dc26'] },
+    ],
     revokes: [{ direction: 'ingress', groupId: 'sg-01f414f5313452cd1', ruleIds: ['sgr-02e2ca7d55820dc26'] }],
     remaining: { 'sg-01f414f5313452cd1': ['sgr-0keep'] },
   },
   'authorize-ingress.2024.record.json': {
-    setup: (ec2) => ec2.addGroup({
-      groupId: 'sg-0f63fecfa17ef4fee',
-      rules: [{ ruleId: 'sgr-027eb7c59241731e0', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '203.0.113.0/24' }, other('sgr-0keep')],
-    }),
-    decisions: [{ groupId: 'sg-0f63fecfa17ef4fee', direction: 'ingress', action: 'reverted', ruleIds: ['sgr-027eb7c59241731e0'] }],
+    setup: (ec2) =>
+      ec2.addGroup({
+        groupId: 'sg-0f63fecfa17ef4fee',
+        rules: [
+          {
+            ruleId: 'sgr-027eb7c59241731e0',
+            isEgress: false,
+            protocol: 'tcp',
+            from: 22,
+            to: 22,
+            cidr4: '203.0.113.0/24',
+          },
+          other('sgr-0keep'),
+        ],
+      }),
+    decisions: [
+      { groupId: 'sg-0f63fecfa17ef4fee', direction: 'ingress', action: 'reverted', ruleIds: ['sgr-027eb7c59241731e0'] },
+    ],
     revokes: [{ direction: 'ingress', groupId: 'sg-0f63fecfa17ef4fee', ruleIds: ['sgr-027eb7c59241731e0'] }],
     remaining: { 'sg-0f63fecfa17ef4fee': ['sgr-0keep'] },
   },
   'authorize-ingress.with-error-code.record.json': {
     setup: (ec2) => ec2.addGroup({ groupId: 'sg-04f0b44316f7d2471', rules: [other('sgr-0keep')] }),
-    decisions: [{ groupId: 'sg-04f0b44316f7d2471', direction: 'ingress', action: 'ignored', reason: 'the call failed (errorCode UnauthorizedOperation)' }],
+    decisions: [
+      {
+        groupId: 'sg-04f0b44316f7d2471',
+        direction: 'ingress',
+        action: 'ignored',
+        reason: 'the call failed (errorCode UnauthorizedOperation)',
+      },
+    ],
     revokes: [],
   },
   'revoke-ingress.2019.event.json': {
     setup: (ec2) => ec2.addGroup({ groupId: 'sg-0f4f552819eac34fc', rules: [other('sgr-0keep')] }),
-    decisions: [{ groupId: 'sg-0f4f552819eac34fc', action: 'ignored', reason: 'a revoke call (RevokeSecurityGroupIngress)' }],
+    decisions: [
+      { groupId: 'sg-0f4f552819eac34fc', action: 'ignored', reason: 'a revoke call (RevokeSecurityGroupIngress)' },
+    ],
     revokes: [],
   },
 };
@@ -77,8 +138,25 @@ describe('recorded CloudTrail fixtures', () => {
         expect(ec2.groups.get(groupId)?.rules.map((r) => r.ruleId)).toEqual(ids);
       }
       expect(lines).toHaveLength(result.decisions.length);
-      expect(Object.keys(lines[0] ?? {})).toEqual(expect.arrayContaining(['level', 'eventTime', 'eventName', 'eventId', 'account',
-        'region', 'groupId', 'direction', 'ruleIds', 'rules', 'principal', 'sourceIPAddress', 'userAgent', 'action', 'reason']));
+      expect(Object.keys(lines[0] ?? {})).toEqual(
+        expect.arrayContaining([
+          'level',
+          'eventTime',
+          'eventName',
+          'eventId',
+          'account',
+          'region',
+          'groupId',
+          'direction',
+          'ruleIds',
+          'rules',
+          'principal',
+          'sourceIPAddress',
+          'userAgent',
+          'action',
+          'reason',
+        ]),
+      );
       expect(result.eventId).toMatch(/^[0-9a-f-]{36}$/);
     });
   }

@@ -6,7 +6,11 @@ import { ACCOUNT, FakeEc2, REGION, USER_ARN, config, ctPermission, envelope } fr
 
 const SG = 'sg-0123456789abcdef0';
 
-async function linesFor(event: unknown, ec2: FakeEc2, env: Record<string, string> = {}): Promise<Record<string, unknown>[]> {
+async function linesFor(
+  event: unknown,
+  ec2: FakeEc2,
+  env: Record<string, string> = {},
+): Promise<Record<string, unknown>[]> {
   const lines: Record<string, unknown>[] = [];
   await processEvent(event, { config: config({ AWS_REGION: REGION, ...env }), ec2, log: (l) => lines.push(l) });
   return lines;
@@ -17,32 +21,69 @@ const extra = { sourceIPAddress: '198.51.100.7', userAgent: 'aws-cli/2.15.0 Pyth
 describe('the decision log line', () => {
   it('carries the call, the caller, the group, each rule and the decision', async () => {
     const ec2 = new FakeEc2();
-    ec2.addGroup({ groupId: SG, vpcId: 'vpc-0abc', rules: [{ ruleId: 'sgr-0new', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' }] });
+    ec2.addGroup({
+      groupId: SG,
+      vpcId: 'vpc-0abc',
+      rules: [{ ruleId: 'sgr-0new', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' }],
+    });
     const event = envelope({
-      requestParameters: { groupId: SG, ipPermissions: { items: [ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })] } },
-      responseElements: { requestId: 'r', _return: true, securityGroupRuleSet: { items: [
-        { securityGroupRuleId: 'sgr-0new', groupId: SG, isEgress: false, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/0' },
-      ] } },
+      requestParameters: {
+        groupId: SG,
+        ipPermissions: { items: [ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })] },
+      },
+      responseElements: {
+        requestId: 'r',
+        _return: true,
+        securityGroupRuleSet: {
+          items: [
+            {
+              securityGroupRuleId: 'sgr-0new',
+              groupId: SG,
+              isEgress: false,
+              ipProtocol: 'tcp',
+              fromPort: 22,
+              toPort: 22,
+              cidrIpv4: '0.0.0.0/0',
+            },
+          ],
+        },
+      },
       extra,
     });
     // an exempt tag makes the function describe the group, so it learns the VPC
     const [line] = await linesFor(event, ec2, { GUARDRAIL_EXEMPT_TAG: 'guardrail:exempt=true' });
     expect(line).toEqual({
-      level: 'warn', eventTime: '2025-01-01T00:00:00Z', eventName: 'AuthorizeSecurityGroupIngress',
-      eventId: 'c0000000-0000-4000-8000-000000000002', account: ACCOUNT, region: REGION, groupId: SG, vpcId: 'vpc-0abc',
-      direction: 'ingress', ruleIds: ['sgr-0new'],
+      level: 'warn',
+      eventTime: '2025-01-01T00:00:00Z',
+      eventName: 'AuthorizeSecurityGroupIngress',
+      eventId: 'c0000000-0000-4000-8000-000000000002',
+      account: ACCOUNT,
+      region: REGION,
+      groupId: SG,
+      vpcId: 'vpc-0abc',
+      direction: 'ingress',
+      ruleIds: ['sgr-0new'],
       rules: [{ ruleId: 'sgr-0new', protocol: 'tcp', fromPort: 22, toPort: 22, source: '0.0.0.0/0' }],
-      principal: USER_ARN, roleArn: null, sourceIPAddress: '198.51.100.7', userAgent: 'aws-cli/2.15.0 Python/3.11',
-      action: 'reverted', reason: 'revoked 1 ingress rule(s) by id',
+      principal: USER_ARN,
+      roleArn: null,
+      sourceIPAddress: '198.51.100.7',
+      userAgent: 'aws-cli/2.15.0 Python/3.11',
+      action: 'reverted',
+      reason: 'revoked 1 ingress rule(s) by id',
     });
   });
 
   it('lists every source of an old-format request (no rule ids), and leaves out vpcId when unknown', async () => {
     const ec2 = new FakeEc2();
     ec2.addGroup({ groupId: SG, rules: [] });
-    const event = envelope({ requestParameters: { groupId: SG, ipPermissions: { items: [
-      ctPermission({ protocol: 'udp', from: 53, to: 53, cidrs: ['10.0.0.0/8', '192.0.2.0/24'] }),
-    ] } } });
+    const event = envelope({
+      requestParameters: {
+        groupId: SG,
+        ipPermissions: {
+          items: [ctPermission({ protocol: 'udp', from: 53, to: 53, cidrs: ['10.0.0.0/8', '192.0.2.0/24'] })],
+        },
+      },
+    });
     const [line] = await linesFor(event, ec2);
     expect(line?.rules).toEqual([
       { protocol: 'udp', fromPort: 53, toPort: 53, source: '10.0.0.0/8' },
@@ -53,31 +94,70 @@ describe('the decision log line', () => {
 
   it('keeps the fields it can for an event it cannot read', async () => {
     const [line] = await linesFor({ hello: 'world' }, new FakeEc2());
-    expect(line).toMatchObject({ action: 'failed', eventTime: null, principal: null, rules: [], sourceIPAddress: null });
+    expect(line).toMatchObject({
+      action: 'failed',
+      eventTime: null,
+      principal: null,
+      rules: [],
+      sourceIPAddress: null,
+    });
   });
 
-  it('carries the session issuer beside the principal, so activity --principal finds a role\'s sessions', async () => {
+  it("carries the session issuer beside the principal, so activity --principal finds a role's sessions", async () => {
     const ec2 = new FakeEc2();
     ec2.addGroup({ groupId: SG, rules: [] });
     const userIdentity = {
-      type: 'AssumedRole', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/bob`, accountId: ACCOUNT,
-      sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${ACCOUNT}:role/team/Dev`, accountId: ACCOUNT, userName: 'Dev' } },
+      type: 'AssumedRole',
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/bob`,
+      accountId: ACCOUNT,
+      sessionContext: {
+        sessionIssuer: {
+          type: 'Role',
+          arn: `arn:aws:iam::${ACCOUNT}:role/team/Dev`,
+          accountId: ACCOUNT,
+          userName: 'Dev',
+        },
+      },
     };
-    const event = envelope({ requestParameters: { groupId: SG, ipPermissions: { items: [
-      ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] }),
-    ] } }, userIdentity });
+    const event = envelope({
+      requestParameters: {
+        groupId: SG,
+        ipPermissions: { items: [ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })] },
+      },
+      userIdentity,
+    });
     const [line] = await linesFor(event, ec2);
-    expect(line).toMatchObject({ principal: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/bob`, roleArn: `arn:aws:iam::${ACCOUNT}:role/team/Dev` });
+    expect(line).toMatchObject({
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/bob`,
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/team/Dev`,
+    });
   });
 
   it('caps the rule list under the 256 KB event limit and says how many were cut', async () => {
     const ids = Array.from({ length: 1000 }, (_, i) => `sgr-0${i.toString(16).padStart(6, '0')}`);
     const ec2 = new FakeEc2();
-    ec2.addGroup({ groupId: SG, rules: ids.map((ruleId) => ({ ruleId, isEgress: false, protocol: 'tcp', from: 1, to: 1, cidr4: '0.0.0.0/0' })) });
+    ec2.addGroup({
+      groupId: SG,
+      rules: ids.map((ruleId) => ({ ruleId, isEgress: false, protocol: 'tcp', from: 1, to: 1, cidr4: '0.0.0.0/0' })),
+    });
     const event = envelope({
       requestParameters: { groupId: SG },
-      responseElements: { requestId: 'r', _return: true, securityGroupRuleSet: { items: ids.map((id) => (
-        { securityGroupRuleId: id, groupId: SG, isEgress: false, ipProtocol: 'tcp', fromPort: 1, toPort: 1, cidrIpv4: '0.0.0.0/0', description: 'x'.repeat(255) })) } },
+      responseElements: {
+        requestId: 'r',
+        _return: true,
+        securityGroupRuleSet: {
+          items: ids.map((id) => ({
+            securityGroupRuleId: id,
+            groupId: SG,
+            isEgress: false,
+            ipProtocol: 'tcp',
+            fromPort: 1,
+            toPort: 1,
+            cidrIpv4: '0.0.0.0/0',
+            description: 'x'.repeat(255),
+          })),
+        },
+      },
       extra: { userAgent: 'u'.repeat(100_000) },
     });
     const [line] = await linesFor(event, ec2);
@@ -90,9 +170,18 @@ describe('the decision log line', () => {
 
   it('drops the rule list entirely when a line would still be too long, and carries an approval id', () => {
     const huge = 'g'.repeat(300_000);
-    const line = decisionLine({ eventId: 'e', eventName: 'AuthorizeSecurityGroupIngress', account: ACCOUNT, region: REGION },
+    const line = decisionLine(
+      { eventId: 'e', eventName: 'AuthorizeSecurityGroupIngress', account: ACCOUNT, region: REGION },
       { groupId: SG, ruleIds: ['sgr-01'], direction: 'ingress', action: 'allowed', reason: 'ok', approvalId: 'apv-1' },
-      { change: { kind: 'rule-ids', direction: 'ingress', groupId: SG, rules: [{ ruleId: 'sgr-01', ipProtocol: 'tcp', cidrIpv4: huge }] } });
+      {
+        change: {
+          kind: 'rule-ids',
+          direction: 'ingress',
+          groupId: SG,
+          rules: [{ ruleId: 'sgr-01', ipProtocol: 'tcp', cidrIpv4: huge }],
+        },
+      },
+    );
     expect(line.rules).toEqual([]);
     expect(line.rulesOmitted).toBe(1);
     expect(line.approvalId).toBe('apv-1');

@@ -20,14 +20,22 @@ function populated(): FakeEc2 {
     const rules: FakeRule[] = [];
     for (const isEgress of [false, true]) {
       for (const protocol of ['tcp', '-1']) {
-        const base = { isEgress, protocol, from: protocol === 'tcp' ? 22 : undefined, to: protocol === 'tcp' ? 22 : undefined };
+        const base = {
+          isEgress,
+          protocol,
+          from: protocol === 'tcp' ? 22 : undefined,
+          to: protocol === 'tcp' ? 22 : undefined,
+        };
         for (const cidr4 of CIDRS) rules.push({ ...base, ruleId: `sgr-1x${n++}`, cidr4 });
         for (const cidr6 of V6) rules.push({ ...base, ruleId: `sgr-1x${n++}`, cidr6 });
         for (const prefixList of PLS) rules.push({ ...base, ruleId: `sgr-1x${n++}`, prefixList });
         for (const refGroup of GROUPS) rules.push({ ...base, ruleId: `sgr-1x${n++}`, refGroup });
       }
     }
-    RULE_IDS.forEach((ruleId, i) => { if (i % GROUPS.length === gi) rules.push({ ruleId, isEgress: i % 2 === 1, protocol: 'tcp', from: 80, to: 80, cidr4: '198.51.100.0/24' }); });
+    RULE_IDS.forEach((ruleId, i) => {
+      if (i % GROUPS.length === gi)
+        rules.push({ ruleId, isEgress: i % 2 === 1, protocol: 'tcp', from: 80, to: 80, cidr4: '198.51.100.0/24' });
+    });
     ec2.addGroup({ groupId, name: NAMES[gi] ?? groupId, rules });
   });
   return ec2;
@@ -44,87 +52,178 @@ function strings(v: unknown, out = new Set<string>(), depth = 0): Set<string> {
 }
 
 const junk = fc.oneof(fc.anything({ maxDepth: 2 }), fc.constant({}), fc.constant(null), fc.constant(undefined));
-const or = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 30, arbitrary: arb }, { weight: 1, arbitrary: junk });
+const or = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ weight: 30, arbitrary: arb }, { weight: 1, arbitrary: junk });
 const pick = <T>(xs: T[]): fc.Arbitrary<T> => fc.constantFrom(...xs);
 const list = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
-  or(fc.oneof(fc.array(arb, { maxLength: 4 }).map((a) => (a.length ? { items: a } : {})), fc.array(arb, { maxLength: 3 }), arb.map((x) => ({ items: x }))));
+  or(
+    fc.oneof(
+      fc.array(arb, { maxLength: 4 }).map((a) => (a.length ? { items: a } : {})),
+      fc.array(arb, { maxLength: 3 }),
+      arb.map((x) => ({ items: x })),
+    ),
+  );
 
-const port = or(fc.oneof(fc.integer({ min: -2, max: 70000 }), fc.constantFrom('22', '443', ' 80', 'x'), fc.constant(22)));
-const permission = fc.record({
-  ipProtocol: or(fc.constantFrom('tcp', '-1', 'udp', '6', 6, 'TCP', 'all')),
-  fromPort: port,
-  toPort: port,
-  ipRanges: list(fc.record({ cidrIp: or(pick(CIDRS)), description: or(fc.string()) }, { requiredKeys: [] })),
-  ipv6Ranges: list(fc.record({ cidrIpv6: or(pick(V6)) }, { requiredKeys: [] })),
-  prefixListIds: list(fc.record({ prefixListId: or(pick(PLS)) }, { requiredKeys: [] })),
-  groups: list(fc.record({ groupId: or(pick(GROUPS)), userId: or(fc.constantFrom('111111111111', '222222222222')), groupName: or(pick(NAMES)) }, { requiredKeys: [] })),
-}, { requiredKeys: ['ipProtocol'] });
-
-const responseRule = fc.record({
-  securityGroupRuleId: or(pick(RULE_IDS)),
-  groupId: or(pick(GROUPS)),
-  isEgress: or(fc.boolean()),
-  ipProtocol: or(fc.constantFrom('tcp', '-1')),
-  cidrIpv4: or(pick(CIDRS)),
-}, { requiredKeys: ['securityGroupRuleId'] });
-
-const modifyRule = fc.record({
-  SecurityGroupRuleId: or(pick(RULE_IDS)),
-  SecurityGroupRule: or(fc.record({ IpProtocol: or(fc.constantFrom('tcp', '-1')), FromPort: port, ToPort: port, CidrIpv4: or(pick(CIDRS)) }, { requiredKeys: [] })),
-}, { requiredKeys: [] });
-
-const requestParameters = fc.oneof(
-  fc.record({
-    groupId: or(pick(GROUPS)),
-    groupName: or(pick(NAMES)),
-    ipPermissions: list(permission),
-    cidrIp: or(pick(CIDRS)),
-    ipProtocol: or(fc.constantFrom('tcp', '-1')),
+const port = or(
+  fc.oneof(fc.integer({ min: -2, max: 70000 }), fc.constantFrom('22', '443', ' 80', 'x'), fc.constant(22)),
+);
+const permission = fc.record(
+  {
+    ipProtocol: or(fc.constantFrom('tcp', '-1', 'udp', '6', 6, 'TCP', 'all')),
     fromPort: port,
     toPort: port,
-  }, { requiredKeys: ['ipPermissions'] }),
+    ipRanges: list(fc.record({ cidrIp: or(pick(CIDRS)), description: or(fc.string()) }, { requiredKeys: [] })),
+    ipv6Ranges: list(fc.record({ cidrIpv6: or(pick(V6)) }, { requiredKeys: [] })),
+    prefixListIds: list(fc.record({ prefixListId: or(pick(PLS)) }, { requiredKeys: [] })),
+    groups: list(
+      fc.record(
+        {
+          groupId: or(pick(GROUPS)),
+          userId: or(fc.constantFrom('111111111111', '222222222222')),
+          groupName: or(pick(NAMES)),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+  },
+  { requiredKeys: ['ipProtocol'] },
+);
+
+const responseRule = fc.record(
+  {
+    securityGroupRuleId: or(pick(RULE_IDS)),
+    groupId: or(pick(GROUPS)),
+    isEgress: or(fc.boolean()),
+    ipProtocol: or(fc.constantFrom('tcp', '-1')),
+    cidrIpv4: or(pick(CIDRS)),
+  },
+  { requiredKeys: ['securityGroupRuleId'] },
+);
+
+const modifyRule = fc.record(
+  {
+    SecurityGroupRuleId: or(pick(RULE_IDS)),
+    SecurityGroupRule: or(
+      fc.record(
+        { IpProtocol: or(fc.constantFrom('tcp', '-1')), FromPort: port, ToPort: port, CidrIpv4: or(pick(CIDRS)) },
+        { requiredKeys: [] },
+      ),
+    ),
+  },
+  { requiredKeys: [] },
+);
+
+const requestParameters = fc.oneof(
+  fc.record(
+    {
+      groupId: or(pick(GROUPS)),
+      groupName: or(pick(NAMES)),
+      ipPermissions: list(permission),
+      cidrIp: or(pick(CIDRS)),
+      ipProtocol: or(fc.constantFrom('tcp', '-1')),
+      fromPort: port,
+      toPort: port,
+    },
+    { requiredKeys: ['ipPermissions'] },
+  ),
   fc.record({
-    ModifySecurityGroupRulesRequest: or(fc.record({
-      GroupId: or(pick(GROUPS)),
-      SecurityGroupRule: or(fc.oneof(modifyRule, fc.array(modifyRule, { maxLength: 4 }))),
-    }, { requiredKeys: ['GroupId', 'SecurityGroupRule'] })),
+    ModifySecurityGroupRulesRequest: or(
+      fc.record(
+        {
+          GroupId: or(pick(GROUPS)),
+          SecurityGroupRule: or(fc.oneof(modifyRule, fc.array(modifyRule, { maxLength: 4 }))),
+        },
+        { requiredKeys: ['GroupId', 'SecurityGroupRule'] },
+      ),
+    ),
   }),
   junk,
 );
 
-const record = fc.record({
-  eventName: or(fc.constantFrom('AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'ModifySecurityGroupRules', 'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'ModifySecurityGroupRules', 'RevokeSecurityGroupIngress', 'CreateSecurityGroup')),
-  eventSource: or(fc.constant('ec2.amazonaws.com')),
-  eventID: or(fc.uuid()),
-  awsRegion: or(fc.constant('us-east-1')),
-  errorCode: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: junk }),
-  readOnly: or(fc.constantFrom(false, false, false, true)),
-  userIdentity: or(fc.record({
-    arn: or(fc.constantFrom('arn:aws:iam::111111111111:user/alice', 'arn:aws:sts::111111111111:assumed-role/Ops/s')),
-    sessionContext: or(fc.record({ sessionIssuer: or(fc.record({ arn: or(fc.constant('arn:aws:iam::111111111111:role/Ops')) }, { requiredKeys: [] })) }, { requiredKeys: [] })),
-  }, { requiredKeys: [] })),
-  requestParameters,
-  responseElements: or(fc.record({
-    _return: or(fc.constantFrom(true, true, true, false)),
-    securityGroupRuleSet: list(responseRule),
-    ModifySecurityGroupRulesResponse: or(fc.record({ return: or(fc.constantFrom(true, true, true, false)) }, { requiredKeys: [] })),
-  }, { requiredKeys: [] })),
-}, { requiredKeys: ['eventName', 'eventSource', 'requestParameters', 'responseElements'] });
+const record = fc.record(
+  {
+    eventName: or(
+      fc.constantFrom(
+        'AuthorizeSecurityGroupIngress',
+        'AuthorizeSecurityGroupEgress',
+        'ModifySecurityGroupRules',
+        'AuthorizeSecurityGroupIngress',
+        'AuthorizeSecurityGroupEgress',
+        'ModifySecurityGroupRules',
+        'RevokeSecurityGroupIngress',
+        'CreateSecurityGroup',
+      ),
+    ),
+    eventSource: or(fc.constant('ec2.amazonaws.com')),
+    eventID: or(fc.uuid()),
+    awsRegion: or(fc.constant('us-east-1')),
+    errorCode: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: junk }),
+    readOnly: or(fc.constantFrom(false, false, false, true)),
+    userIdentity: or(
+      fc.record(
+        {
+          arn: or(
+            fc.constantFrom('arn:aws:iam::111111111111:user/alice', 'arn:aws:sts::111111111111:assumed-role/Ops/s'),
+          ),
+          sessionContext: or(
+            fc.record(
+              {
+                sessionIssuer: or(
+                  fc.record({ arn: or(fc.constant('arn:aws:iam::111111111111:role/Ops')) }, { requiredKeys: [] }),
+                ),
+              },
+              { requiredKeys: [] },
+            ),
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+    requestParameters,
+    responseElements: or(
+      fc.record(
+        {
+          _return: or(fc.constantFrom(true, true, true, false)),
+          securityGroupRuleSet: list(responseRule),
+          ModifySecurityGroupRulesResponse: or(
+            fc.record({ return: or(fc.constantFrom(true, true, true, false)) }, { requiredKeys: [] }),
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+  },
+  { requiredKeys: ['eventName', 'eventSource', 'requestParameters', 'responseElements'] },
+);
 
 const event = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ 'detail-type': or(fc.constant('AWS API Call via CloudTrail')), source: or(fc.constant('aws.ec2')), region: or(fc.constant('us-east-1')), detail: or(record) }, { requiredKeys: ['detail-type', 'detail'] }) },
+  {
+    weight: 4,
+    arbitrary: fc.record(
+      {
+        'detail-type': or(fc.constant('AWS API Call via CloudTrail')),
+        source: or(fc.constant('aws.ec2')),
+        region: or(fc.constant('us-east-1')),
+        detail: or(record),
+      },
+      { requiredKeys: ['detail-type', 'detail'] },
+    ),
+  },
   { weight: 4, arbitrary: record },
   { weight: 1, arbitrary: fc.anything({ maxDepth: 4 }) },
 );
 
-const env = fc.record({
-  GUARDRAIL_MODE: fc.constantFrom('enforce', 'monitor', 'bogus'),
-  GUARDRAIL_ON_MODIFY: fc.constantFrom('revoke', 'alert'),
-  GUARDRAIL_DIRECTIONS: fc.constantFrom('', 'ingress', 'egress', 'ingress,egress'),
-  GUARDRAIL_ALLOW_PRINCIPALS: fc.constantFrom('', 'arn:aws:iam::111111111111:role/Ops'),
-  GUARDRAIL_EXEMPT_GROUPS: fc.constantFrom('', GROUPS[0] ?? ''),
-  GUARDRAIL_ONLY_VPCS: fc.constantFrom('', 'vpc-default', 'vpc-other'),
-}, { requiredKeys: [] });
+const env = fc.record(
+  {
+    GUARDRAIL_MODE: fc.constantFrom('enforce', 'monitor', 'bogus'),
+    GUARDRAIL_ON_MODIFY: fc.constantFrom('revoke', 'alert'),
+    GUARDRAIL_DIRECTIONS: fc.constantFrom('', 'ingress', 'egress', 'ingress,egress'),
+    GUARDRAIL_ALLOW_PRINCIPALS: fc.constantFrom('', 'arn:aws:iam::111111111111:role/Ops'),
+    GUARDRAIL_EXEMPT_GROUPS: fc.constantFrom('', GROUPS[0] ?? ''),
+    GUARDRAIL_ONLY_VPCS: fc.constantFrom('', 'vpc-default', 'vpc-other'),
+  },
+  { requiredKeys: [] },
+);
 
 async function check(ev: unknown, e: Record<string, string>): Promise<void> {
   const ec2 = populated();
@@ -134,7 +233,8 @@ async function check(ev: unknown, e: Record<string, string>): Promise<void> {
   expect(Array.isArray(result.decisions)).toBe(true);
   expect(result.decisions.length).toBeGreaterThan(0);
   for (const req of ec2.revokes) {
-    const groupNamed = named.has(req.groupId) || NAMES.some((n) => named.has(n) && ec2.groups.get(req.groupId)?.name === n);
+    const groupNamed =
+      named.has(req.groupId) || NAMES.some((n) => named.has(n) && ec2.groups.get(req.groupId)?.name === n);
     expect(groupNamed, `revoke in ${req.groupId}`).toBe(true);
     for (const id of req.ruleIds ?? []) expect(named.has(id), id).toBe(true);
     for (const p of req.permissions ?? []) {
@@ -145,7 +245,9 @@ async function check(ev: unknown, e: Record<string, string>): Promise<void> {
   for (const [groupId, rules] of before) {
     const after = new Set(ec2.groups.get(groupId)?.rules.map((r) => r.ruleId));
     for (const r of rules.filter((x) => !after.has(x.ruleId))) {
-      const byName = named.has(r.ruleId) || [r.cidr4, r.cidr6, r.prefixList, r.refGroup].some((s) => s !== undefined && named.has(s));
+      const byName =
+        named.has(r.ruleId) ||
+        [r.cidr4, r.cidr6, r.prefixList, r.refGroup].some((s) => s !== undefined && named.has(s));
       expect(byName, `removed ${r.ruleId}`).toBe(true);
     }
   }
@@ -162,23 +264,33 @@ describe('random event-shaped JSON', () => {
       const copy = JSON.parse(JSON.stringify(ev)) as Record<string, unknown>;
       const paths: [Record<string, unknown>, string][] = [];
       const walk = (o: unknown): void => {
-        if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) { paths.push([o as Record<string, unknown>, k]); walk(v); }
+        if (o && typeof o === 'object')
+          for (const [k, v] of Object.entries(o)) {
+            paths.push([o as Record<string, unknown>, k]);
+            walk(v);
+          }
       };
       walk(copy);
       const target = paths[at % paths.length];
       if (target) target[0][target[1]] = value;
       return [copy, e] as const;
     });
-    await fc.assert(fc.asyncProperty(mutated, ([ev, e]) => check(ev, e)), { numRuns: 400 });
+    await fc.assert(
+      fc.asyncProperty(mutated, ([ev, e]) => check(ev, e)),
+      { numRuns: 400 },
+    );
   });
 
   it('produces revokes at all (the generators reach the revert path)', async () => {
     let revoked = 0;
-    await fc.assert(fc.asyncProperty(event, async (ev) => {
-      const ec2 = populated();
-      await processEvent(ev, { config: config({}), ec2, log: () => undefined });
-      revoked += ec2.revokes.length;
-    }), { numRuns: 600, seed: 42 });
+    await fc.assert(
+      fc.asyncProperty(event, async (ev) => {
+        const ec2 = populated();
+        await processEvent(ev, { config: config({}), ec2, log: () => undefined });
+        revoked += ec2.revokes.length;
+      }),
+      { numRuns: 600, seed: 42 },
+    );
     expect(revoked).toBeGreaterThan(40);
   });
 });

@@ -23,48 +23,104 @@ class FakeQueue implements SqsPort {
       this.failNext = undefined;
       throw err;
     }
-    if (url !== QUEUE_URL || !this.inFlight.has(handle)) throw new AwsError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
+    if (url !== QUEUE_URL || !this.inFlight.has(handle))
+      throw new AwsError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
     this.visibility.push([handle, seconds]);
   }
   // a batch never reads the dead-letter queue
-  receive(): Promise<never> { return Promise.reject(new Error('not used by a batch')); }
-  delete(): Promise<never> { return Promise.reject(new Error('not used by a batch')); }
-  depth(): Promise<never> { return Promise.reject(new Error('not used by a batch')); }
+  receive(): Promise<never> {
+    return Promise.reject(new Error('not used by a batch'));
+  }
+  delete(): Promise<never> {
+    return Promise.reject(new Error('not used by a batch'));
+  }
+  depth(): Promise<never> {
+    return Promise.reject(new Error('not used by a batch'));
+  }
 }
 
 function world(tags: Record<string, string> = {}): FakeEc2 {
   const ec2 = new FakeEc2();
-  ec2.addGroup({ groupId: SG, tags, rules: [{ ruleId: 'sgr-0open', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' }] });
+  ec2.addGroup({
+    groupId: SG,
+    tags,
+    rules: [{ ruleId: 'sgr-0open', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' }],
+  });
   return ec2;
 }
 
-function deps(ec2: FakeEc2, sqs: FakeQueue, env: Record<string, string> = {}): Deps & { lines: Record<string, unknown>[]; sns: FakeSns } {
+function deps(
+  ec2: FakeEc2,
+  sqs: FakeQueue,
+  env: Record<string, string> = {},
+): Deps & { lines: Record<string, unknown>[]; sns: FakeSns } {
   const lines: Record<string, unknown>[] = [];
   const sns = new FakeSns();
   return {
-    config: config({ AWS_REGION: REGION, GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/guardrail-FunctionRole-X`,
-      GUARDRAIL_EVENT_QUEUE_URL: QUEUE_URL, GUARDRAIL_EVENT_QUEUE_ARN: QUEUE_ARN, GUARDRAIL_NOTIFY_TOPIC_ARN: TOPIC,
-      GUARDRAIL_EXEMPT_TAG: 'guardrail:exempt=true', ...env }),
-    ec2, sqs, sns, log: (l) => lines.push(l), lines,
+    config: config({
+      AWS_REGION: REGION,
+      GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/guardrail-FunctionRole-X`,
+      GUARDRAIL_EVENT_QUEUE_URL: QUEUE_URL,
+      GUARDRAIL_EVENT_QUEUE_ARN: QUEUE_ARN,
+      GUARDRAIL_NOTIFY_TOPIC_ARN: TOPIC,
+      GUARDRAIL_EXEMPT_TAG: 'guardrail:exempt=true',
+      ...env,
+    }),
+    ec2,
+    sqs,
+    sns,
+    log: (l) => lines.push(l),
+    lines,
   };
 }
 
-const sshEvent = () => envelope({
-  requestParameters: { groupId: SG, ipPermissions: { items: [ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })] } },
-  responseElements: { _return: true, securityGroupRuleSet: { items: [{ groupId: SG, securityGroupRuleId: 'sgr-0open', isEgress: false, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/0' }] } },
-});
+const sshEvent = () =>
+  envelope({
+    requestParameters: {
+      groupId: SG,
+      ipPermissions: { items: [ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })] },
+    },
+    responseElements: {
+      _return: true,
+      securityGroupRuleSet: {
+        items: [
+          {
+            groupId: SG,
+            securityGroupRuleId: 'sgr-0open',
+            isEgress: false,
+            ipProtocol: 'tcp',
+            fromPort: 22,
+            toPort: 22,
+            cidrIpv4: '0.0.0.0/0',
+          },
+        ],
+      },
+    },
+  });
 
-function batch(body: unknown, o: { handle?: string; arn?: string; sentAt?: number; attempt?: number } = {}): Record<string, unknown> {
-  return { Records: [{
-    messageId: 'm-1', receiptHandle: o.handle ?? 'h-1', body: JSON.stringify(body), eventSource: 'aws:sqs', eventSourceARN: o.arn ?? QUEUE_ARN,
-    awsRegion: REGION, attributes: { ApproximateReceiveCount: String(o.attempt ?? 1), SentTimestamp: String(o.sentAt ?? Date.now()) },
-  }] };
+function batch(
+  body: unknown,
+  o: { handle?: string; arn?: string; sentAt?: number; attempt?: number } = {},
+): Record<string, unknown> {
+  return {
+    Records: [
+      {
+        messageId: 'm-1',
+        receiptHandle: o.handle ?? 'h-1',
+        body: JSON.stringify(body),
+        eventSource: 'aws:sqs',
+        eventSourceARN: o.arn ?? QUEUE_ARN,
+        awsRegion: REGION,
+        attributes: { ApproximateReceiveCount: String(o.attempt ?? 1), SentTimestamp: String(o.sentAt ?? Date.now()) },
+      },
+    ],
+  };
 }
 
 const decisions = (r: Result | BatchResponse) => ('results' in r ? r.results.flatMap((x) => x.decisions) : r.decisions);
 const rules = (ec2: FakeEc2) => ec2.groups.get(SG)!.rules.map((r) => r.ruleId);
 
-describe('provenance: only proven messages of the function\'s own queue are acted on', () => {
+describe("provenance: only proven messages of the function's own queue are acted on", () => {
   it('a proven record is decided and reverted; the proof takes a lease on the message', async () => {
     const ec2 = world();
     const sqs = new FakeQueue();
@@ -99,22 +155,32 @@ describe('provenance: only proven messages of the function\'s own queue are acte
 
   it('a forged batch of many records is refused once: one line, one notification, the count in the reason', async () => {
     const one = batch(sshEvent(), { handle: 'AQEBmadeup' }) as { Records: Record<string, unknown>[] };
-    const many = { Records: [1, 2, 3].map((n) => ({ ...one.Records[0], messageId: `m-${n}`, receiptHandle: `AQEB-${n}` })) };
+    const many = {
+      Records: [1, 2, 3].map((n) => ({ ...one.Records[0], messageId: `m-${n}`, receiptHandle: `AQEB-${n}` })),
+    };
     const d = deps(world(), new FakeQueue());
     const r = await handleBatch(many, d);
-    expect(decisions(r)).toEqual([expect.objectContaining({ action: 'refused', reason: expect.stringContaining('(3 records)') })]);
+    expect(decisions(r)).toEqual([
+      expect.objectContaining({ action: 'refused', reason: expect.stringContaining('(3 records)') }),
+    ]);
     expect(d.sns.messages).toHaveLength(1);
   });
 
   it('a proven message that is not of this account and region is refused (a forwarded event)', async () => {
-    for (const body of [{ ...sshEvent(), account: '222222222222' }, { ...sshEvent(), region: 'eu-west-1' },
+    for (const body of [
+      { ...sshEvent(), account: '222222222222' },
+      { ...sshEvent(), region: 'eu-west-1' },
       { ...sshEvent(), detail: { ...(sshEvent() as { detail: object }).detail, recipientAccountId: '222222222222' } },
-      { ...sshEvent(), source: 'custom.ec2' }]) {
+      { ...sshEvent(), source: 'custom.ec2' },
+    ]) {
       const ec2 = world();
       const sqs = new FakeQueue();
       sqs.inFlight.add('h-1');
       const r = await handleBatch(batch(body), deps(ec2, sqs));
-      expect(decisions(r).map((x) => x.action), JSON.stringify(body).slice(0, 80)).toEqual(['refused']);
+      expect(
+        decisions(r).map((x) => x.action),
+        JSON.stringify(body).slice(0, 80),
+      ).toEqual(['refused']);
       expect(rules(ec2)).toEqual(['sgr-0open']);
     }
   });
@@ -124,13 +190,21 @@ describe('provenance: only proven messages of the function\'s own queue are acte
     const sqs = new FakeQueue();
     sqs.inFlight.add('h-1');
     sqs.failNext = new AwsError('RequestThrottled');
-    const r = await handleBatch(batch(sshEvent()), deps(ec2, sqs)) as BatchResponse;
+    const r = (await handleBatch(batch(sshEvent()), deps(ec2, sqs))) as BatchResponse;
     expect(r.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
     expect(rules(ec2)).toEqual(['sgr-0open']);
   });
 
   it('a scheduled event comes through the queue too: a direct one is refused', async () => {
-    const sched = { version: '0', id: 's', 'detail-type': 'Scheduled Event', source: 'aws.events', account: ACCOUNT, region: REGION, detail: {} };
+    const sched = {
+      version: '0',
+      id: 's',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: ACCOUNT,
+      region: REGION,
+      detail: {},
+    };
     const d = deps(world(), new FakeQueue());
     expect(decisions(await handleBatch(sched, d)).map((x) => x.action)).toEqual(['refused']);
     const sqs = new FakeQueue();
@@ -145,14 +219,19 @@ describe('holding and retrying through the queue', () => {
     const sqs = new FakeQueue();
     sqs.inFlight.add('h-1');
     const d = deps(ec2, sqs);
-    const first = await handleBatch(batch(sshEvent(), { sentAt: Date.now() - 5_000 }), d) as BatchResponse;
+    const first = (await handleBatch(batch(sshEvent(), { sentAt: Date.now() - 5_000 }), d)) as BatchResponse;
     expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
     expect(first.results).toEqual([]);
     expect(sqs.visibility.at(-1)).toEqual(['h-1', 25]);
-    expect(d.lines).toEqual([expect.objectContaining({ level: 'info', message: expect.stringContaining('held for 25 s') })]);
+    expect(d.lines).toEqual([
+      expect.objectContaining({ level: 'info', message: expect.stringContaining('held for 25 s') }),
+    ]);
     // meanwhile the tag was taken off: the held change is reverted
     ec2.groups.get(SG)!.tags = {};
-    const again = await handleBatch(batch(sshEvent(), { sentAt: Date.now() - 31_000, attempt: 2 }), d) as BatchResponse;
+    const again = (await handleBatch(
+      batch(sshEvent(), { sentAt: Date.now() - 31_000, attempt: 2 }),
+      d,
+    )) as BatchResponse;
     expect(again.batchItemFailures).toEqual([]);
     expect(decisions(again).map((x) => x.action)).toEqual(['reverted']);
     expect(rules(ec2)).toEqual([]);
@@ -164,14 +243,19 @@ describe('holding and retrying through the queue', () => {
     sqs.inFlight.add('h-1');
     const d = deps(ec2, sqs);
     const r = await handleBatch(batch(sshEvent(), { sentAt: Date.now() - 31_000 }), d);
-    expect(decisions(r)).toEqual([expect.objectContaining({ action: 'allowed', reason: 'group carries the exempt tag guardrail:exempt=true' })]);
+    expect(decisions(r)).toEqual([
+      expect.objectContaining({ action: 'allowed', reason: 'group carries the exempt tag guardrail:exempt=true' }),
+    ]);
     expect(d.sns.messages).toHaveLength(1);
   });
 
   it('an exemption by group id or VPC rests on no tag and is not held', async () => {
     const sqs = new FakeQueue();
     sqs.inFlight.add('h-1');
-    const r = await handleBatch(batch(sshEvent()), deps(world(), sqs, { GUARDRAIL_EXEMPT_GROUPS: SG })) as BatchResponse;
+    const r = (await handleBatch(
+      batch(sshEvent()),
+      deps(world(), sqs, { GUARDRAIL_EXEMPT_GROUPS: SG }),
+    )) as BatchResponse;
     expect(r.batchItemFailures).toEqual([]);
     expect(decisions(r).map((x) => x.action)).toEqual(['allowed']);
   });
@@ -182,16 +266,25 @@ describe('holding and retrying through the queue', () => {
     const sqs = new FakeQueue();
     sqs.inFlight.add('h-1');
     const d = deps(ec2, sqs);
-    const r = await handleBatch(batch(sshEvent(), { attempt: 3 }), d) as BatchResponse;
+    const r = (await handleBatch(batch(sshEvent(), { attempt: 3 }), d)) as BatchResponse;
     expect(r.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
-    expect(d.lines).toEqual([expect.objectContaining({ level: 'error', action: 'failed', reason: 'attempt 3 failed (RequestLimitExceeded); retried through the queue' })]);
+    expect(d.lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        action: 'failed',
+        reason: 'attempt 3 failed (RequestLimitExceeded); retried through the queue',
+      }),
+    ]);
     expect(sqs.visibility.at(-1)).toEqual(['h-1', 15]);
   });
 
   it('an allowed principal is never held, whatever the tags', async () => {
     const sqs = new FakeQueue();
     sqs.inFlight.add('h-1');
-    const r = await handleBatch(batch(sshEvent()), deps(world({ 'guardrail:exempt': 'true' }), sqs, { GUARDRAIL_ALLOW_PRINCIPALS: USER_ARN })) as BatchResponse;
+    const r = (await handleBatch(
+      batch(sshEvent()),
+      deps(world({ 'guardrail:exempt': 'true' }), sqs, { GUARDRAIL_ALLOW_PRINCIPALS: USER_ARN }),
+    )) as BatchResponse;
     expect(r.batchItemFailures).toEqual([]);
     expect(decisions(r).map((x) => x.action)).toEqual(['allowed']);
   });

@@ -5,7 +5,14 @@
 // is not the event queue) are refused and never acted on.
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../src/process-event.js';
-import { handleInvocation, MAX_MESSAGES, RESERVE_MS, retryDeadLetters, retryRequest, type RetryResponse } from '../src/retry.js';
+import {
+  handleInvocation,
+  MAX_MESSAGES,
+  RESERVE_MS,
+  retryDeadLetters,
+  retryRequest,
+  type RetryResponse,
+} from '../src/retry.js';
 import type { DeadLetter, Result, SqsPort } from '../src/types.js';
 import { ACCOUNT, AwsError, FakeEc2, FakeSns, REGION, config, ctPermission, envelope } from './fakes.js';
 
@@ -14,7 +21,10 @@ const EVENT_QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:guardrail-EventQueue-X
 const DLQ_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/guardrail-DeadLetterQueue-X`;
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/guardrail-FunctionRole-X`;
 
-type Step = { kind: 'line'; line: Record<string, unknown> } | { kind: 'delete'; handle: string } | { kind: 'receive'; max: number };
+type Step =
+  | { kind: 'line'; line: Record<string, unknown> }
+  | { kind: 'delete'; handle: string }
+  | { kind: 'receive'; max: number };
 
 /** SQS as the retry sees its dead-letter queue: received messages hide for their visibility timeout, deletes remove. */
 class FakeDeadLetters implements SqsPort {
@@ -24,8 +34,16 @@ class FakeDeadLetters implements SqsPort {
   constructor(private steps: Step[]) {}
   put(body: unknown, o: Partial<DeadLetter> = {}): string {
     const n = this.messages.length + 1;
-    const m = { messageId: `m-${n}`, receiptHandle: `h-${n}`, body: typeof body === 'string' ? body : JSON.stringify(body),
-      sentAt: Date.now() - 600_000, receiveCount: 0, sourceQueueArn: EVENT_QUEUE_ARN, hidden: false, ...o };
+    const m = {
+      messageId: `m-${n}`,
+      receiptHandle: `h-${n}`,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      sentAt: Date.now() - 600_000,
+      receiveCount: 0,
+      sourceQueueArn: EVENT_QUEUE_ARN,
+      hidden: false,
+      ...o,
+    };
     this.messages.push(m);
     return m.receiptHandle;
   }
@@ -62,7 +80,10 @@ class FakeDeadLetters implements SqsPort {
 
 function world(): FakeEc2 {
   const ec2 = new FakeEc2();
-  ec2.addGroup({ groupId: SG, rules: [{ ruleId: 'sgr-0open', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' }] });
+  ec2.addGroup({
+    groupId: SG,
+    rules: [{ ruleId: 'sgr-0open', isEgress: false, protocol: 'tcp', from: 22, to: 22, cidr4: '0.0.0.0/0' }],
+  });
   return ec2;
 }
 
@@ -72,10 +93,19 @@ function setup(env: Record<string, string> = {}) {
   const dlq = new FakeDeadLetters(steps);
   const sns = new FakeSns();
   const deps: Deps = {
-    config: config({ AWS_REGION: REGION, GUARDRAIL_SELF_ROLE_ARN: ROLE, GUARDRAIL_EVENT_QUEUE_URL: 'https://q/event',
-      GUARDRAIL_EVENT_QUEUE_ARN: EVENT_QUEUE_ARN, GUARDRAIL_DEAD_LETTER_QUEUE_URL: DLQ_URL,
-      GUARDRAIL_NOTIFY_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:t`, ...env }),
-    ec2, sqs: dlq, sns, log: (line) => steps.push({ kind: 'line', line }),
+    config: config({
+      AWS_REGION: REGION,
+      GUARDRAIL_SELF_ROLE_ARN: ROLE,
+      GUARDRAIL_EVENT_QUEUE_URL: 'https://q/event',
+      GUARDRAIL_EVENT_QUEUE_ARN: EVENT_QUEUE_ARN,
+      GUARDRAIL_DEAD_LETTER_QUEUE_URL: DLQ_URL,
+      GUARDRAIL_NOTIFY_TOPIC_ARN: `arn:aws:sns:${REGION}:${ACCOUNT}:t`,
+      ...env,
+    }),
+    ec2,
+    sqs: dlq,
+    sns,
+    log: (line) => steps.push({ kind: 'line', line }),
   };
   const lines = () => steps.flatMap((s) => (s.kind === 'line' ? [s.line] : []));
   return { steps, ec2, dlq, sns, deps, lines };
@@ -83,8 +113,26 @@ function setup(env: Record<string, string> = {}) {
 
 const sshEvent = (ruleId = 'sgr-0open', extra: Record<string, unknown> = {}) => ({
   ...envelope({
-    requestParameters: { groupId: SG, ipPermissions: { items: [ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })] } },
-    responseElements: { _return: true, securityGroupRuleSet: { items: [{ groupId: SG, securityGroupRuleId: ruleId, isEgress: false, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/0' }] } },
+    requestParameters: {
+      groupId: SG,
+      ipPermissions: { items: [ctPermission({ protocol: 'tcp', from: 22, to: 22, cidrs: ['0.0.0.0/0'] })] },
+    },
+    responseElements: {
+      _return: true,
+      securityGroupRuleSet: {
+        items: [
+          {
+            groupId: SG,
+            securityGroupRuleId: ruleId,
+            isEgress: false,
+            ipProtocol: 'tcp',
+            fromPort: 22,
+            toPort: 22,
+            cidrIpv4: '0.0.0.0/0',
+          },
+        ],
+      },
+    },
   }),
   ...extra,
 });
@@ -119,7 +167,11 @@ describe('the retry request', () => {
   it('a request that carries an event is refused whole: the DLQ is not read, the rule the event names is not touched', async () => {
     const { deps, dlq, ec2, lines, steps } = setup();
     dlq.put(sshEvent());
-    const r = await handleInvocation({ guardrail: 'retry', maxMessages: 10, event: sshEvent() }, deps, plenty) as Result;
+    const r = (await handleInvocation(
+      { guardrail: 'retry', maxMessages: 10, event: sshEvent() },
+      deps,
+      plenty,
+    )) as Result;
     expect(r.decisions.map((d) => d.action)).toEqual(['refused']);
     expect(lines()).toEqual([expect.objectContaining({ level: 'error', action: 'refused' })]);
     expect(steps.some((s) => s.kind === 'receive')).toBe(false);
@@ -130,7 +182,7 @@ describe('the retry request', () => {
 
   it('an event sent on its own is still refused as before (a direct invocation)', async () => {
     const { deps, ec2, steps } = setup();
-    const r = await handleInvocation(sshEvent(), deps, plenty) as Result;
+    const r = (await handleInvocation(sshEvent(), deps, plenty)) as Result;
     expect(r.decisions.map((d) => d.action)).toEqual(['refused']);
     expect(steps.some((s) => s.kind === 'receive')).toBe(false);
     expect(ec2.revokes).toEqual([]);
@@ -148,7 +200,11 @@ describe('retryDeadLetters', () => {
     const del = steps.findIndex((s) => s.kind === 'delete');
     expect(line).toBeGreaterThanOrEqual(0);
     expect(del).toBeGreaterThan(line);
-    expect((steps[line] as { line: Record<string, unknown> }).line).toMatchObject({ via: 'dead-letter-queue', groupId: SG, ruleIds: ['sgr-0open'] });
+    expect((steps[line] as { line: Record<string, unknown> }).line).toMatchObject({
+      via: 'dead-letter-queue',
+      groupId: SG,
+      ruleIds: ['sgr-0open'],
+    });
     expect(dlq.handles).toEqual([]);
     expect(sns.messages).toHaveLength(1);
   });
@@ -159,7 +215,13 @@ describe('retryDeadLetters', () => {
     dlq.put(sshEvent());
     const r = await retryDeadLetters(deps, 10, plenty);
     expect(r.retry).toMatchObject({ received: 1, reverted: 0, ignored: 1, failed: 0 });
-    expect(lines()).toEqual([expect.objectContaining({ action: 'ignored', via: 'dead-letter-queue', reason: expect.stringMatching(/nothing left to revert now: already gone/) })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        action: 'ignored',
+        via: 'dead-letter-queue',
+        reason: expect.stringMatching(/nothing left to revert now: already gone/),
+      }),
+    ]);
     expect(dlq.handles).toEqual([]);
   });
 
@@ -169,13 +231,19 @@ describe('retryDeadLetters', () => {
     dlq.put(sshEvent());
     const r = await retryDeadLetters(deps, 10, plenty);
     expect(r.retry).toEqual({ received: 1, reverted: 0, ignored: 0, allowed: 0, failed: 1, remaining: 0 });
-    expect(lines()).toEqual([expect.objectContaining({ level: 'error', action: 'failed', via: 'dead-letter-queue',
-      reason: expect.stringMatching(/RequestLimitExceeded, receive 1\); the message stays there/) })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        action: 'failed',
+        via: 'dead-letter-queue',
+        reason: expect.stringMatching(/RequestLimitExceeded, receive 1\); the message stays there/),
+      }),
+    ]);
     expect(dlq.handles).toEqual(['h-1']);
     expect(rules(ec2)).toEqual(['sgr-0open']);
   });
 
-  it('an allowed principal\'s change is counted as allowed and deleted', async () => {
+  it("an allowed principal's change is counted as allowed and deleted", async () => {
     const { deps, dlq, ec2 } = setup({ GUARDRAIL_ALLOW_PRINCIPALS: `arn:aws:iam::${ACCOUNT}:user/alice` });
     dlq.put(sshEvent());
     const r = await retryDeadLetters(deps, 10, plenty);
@@ -185,17 +253,37 @@ describe('retryDeadLetters', () => {
   });
 
   it.each<[string, (dlq: FakeDeadLetters) => void, RegExp]>([
-    ['an envelope naming another account', (q) => q.put(sshEvent('sgr-0open', { account: '999999999999' })), /an event of 999999999999/],
-    ['a CloudTrail record of another region', (q) => q.put({ ...sshEvent(), detail: { ...(sshEvent().detail as object), awsRegion: 'eu-west-1' } }), /a CloudTrail record of/],
+    [
+      'an envelope naming another account',
+      (q) => q.put(sshEvent('sgr-0open', { account: '999999999999' })),
+      /an event of 999999999999/,
+    ],
+    [
+      'a CloudTrail record of another region',
+      (q) => q.put({ ...sshEvent(), detail: { ...(sshEvent().detail as object), awsRegion: 'eu-west-1' } }),
+      /a CloudTrail record of/,
+    ],
     ['another source', (q) => q.put({ ...sshEvent(), source: 'my.app' }), /not an EC2 API call/],
     ['not JSON', (q) => q.put('{not json'), /not JSON/],
-    ['a message SQS moved from a queue of someone\'s own', (q) => q.put(sshEvent(), { sourceQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:mallory` }), /moved here from arn:aws:sqs:.*:mallory/],
+    [
+      "a message SQS moved from a queue of someone's own",
+      (q) => q.put(sshEvent(), { sourceQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:mallory` }),
+      /moved here from arn:aws:sqs:.*:mallory/,
+    ],
   ])('%s is refused, not acted on, and removed (the refused line is its record)', async (_, put, reason) => {
     const { deps, dlq, ec2, lines, sns } = setup();
     put(dlq);
     const r = await retryDeadLetters(deps, 10, plenty);
     expect(r.retry).toMatchObject({ received: 1, reverted: 0, failed: 1 });
-    expect(lines()).toEqual([expect.objectContaining({ level: 'error', action: 'refused', via: 'dead-letter-queue', eventId: null, reason: expect.stringMatching(reason) })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        action: 'refused',
+        via: 'dead-letter-queue',
+        eventId: null,
+        reason: expect.stringMatching(reason),
+      }),
+    ]);
     expect(ec2.revokes).toEqual([]);
     expect(ec2.calls).toEqual([]);
     expect(rules(ec2)).toEqual(['sgr-0open']);
@@ -220,22 +308,45 @@ describe('retryDeadLetters', () => {
     expect(r.retry).toMatchObject({ received: 12, ignored: 12, remaining: 13 });
   });
 
-  it('stops at an empty queue, and before a batch when the invocation\'s time runs short', async () => {
+  it("stops at an empty queue, and before a batch when the invocation's time runs short", async () => {
     const empty = setup();
-    expect((await retryDeadLetters(empty.deps, 100, plenty)).retry).toEqual({ received: 0, reverted: 0, ignored: 0, allowed: 0, failed: 0, remaining: 0 });
+    expect((await retryDeadLetters(empty.deps, 100, plenty)).retry).toEqual({
+      received: 0,
+      reverted: 0,
+      ignored: 0,
+      allowed: 0,
+      failed: 0,
+      remaining: 0,
+    });
     const late = setup();
     late.dlq.put(sshEvent());
-    expect((await retryDeadLetters(late.deps, 100, () => RESERVE_MS)).retry).toMatchObject({ received: 0, remaining: 1 });
+    expect((await retryDeadLetters(late.deps, 100, () => RESERVE_MS)).retry).toMatchObject({
+      received: 0,
+      remaining: 1,
+    });
     expect(late.steps.some((s) => s.kind === 'receive')).toBe(false);
   });
 
   it('a queue that cannot be read, or none configured, is one failed line; remaining is -1 when unknown', async () => {
     const denied = setup();
     denied.dlq.failReceive = new AwsError('AccessDenied', 'denied', { httpStatusCode: 403 });
-    expect((await retryDeadLetters(denied.deps, 10, plenty)).retry).toMatchObject({ received: 0, failed: 1, remaining: 0 });
-    expect(denied.lines()).toEqual([expect.objectContaining({ action: 'failed', reason: 'could not read the dead-letter queue (AccessDenied)' })]);
+    expect((await retryDeadLetters(denied.deps, 10, plenty)).retry).toMatchObject({
+      received: 0,
+      failed: 1,
+      remaining: 0,
+    });
+    expect(denied.lines()).toEqual([
+      expect.objectContaining({ action: 'failed', reason: 'could not read the dead-letter queue (AccessDenied)' }),
+    ]);
     const none = setup({ GUARDRAIL_DEAD_LETTER_QUEUE_URL: '' });
-    expect((await retryDeadLetters(none.deps, 10, plenty)).retry).toEqual({ received: 0, reverted: 0, ignored: 0, allowed: 0, failed: 1, remaining: -1 });
+    expect((await retryDeadLetters(none.deps, 10, plenty)).retry).toEqual({
+      received: 0,
+      reverted: 0,
+      ignored: 0,
+      allowed: 0,
+      failed: 1,
+      remaining: -1,
+    });
   });
 
   it('a delete that fails is logged, and the message is decided again next time (the revert is idempotent)', async () => {
@@ -244,13 +355,22 @@ describe('retryDeadLetters', () => {
     dlq.put(sshEvent());
     const r = await retryDeadLetters(deps, 10, plenty);
     expect(r.retry).toMatchObject({ reverted: 1 });
-    expect(lines().at(-1)).toMatchObject({ level: 'error', message: expect.stringMatching(/could not be deleted .*InternalError/) });
+    expect(lines().at(-1)).toMatchObject({
+      level: 'error',
+      message: expect.stringMatching(/could not be deleted .*InternalError/),
+    });
     expect(dlq.handles).toEqual(['h-1']);
   });
 
   it('an exempt tag put on by a principal that is not allowed: taken off if it is still there, ignored if it is gone', async () => {
-    const tagged = () => envelope({ eventName: 'CreateTags', requestParameters: {
-      resourcesSet: { items: [{ resourceId: SG }] }, tagSet: { items: [{ key: 'guardrail:exempt', value: 'true' }] } } });
+    const tagged = () =>
+      envelope({
+        eventName: 'CreateTags',
+        requestParameters: {
+          resourcesSet: { items: [{ resourceId: SG }] },
+          tagSet: { items: [{ key: 'guardrail:exempt', value: 'true' }] },
+        },
+      });
     const still = setup({ GUARDRAIL_EXEMPT_TAG: 'guardrail:exempt=true' });
     still.ec2.groups.get(SG)!.tags = { 'guardrail:exempt': 'true' };
     still.dlq.put(tagged());
@@ -259,16 +379,36 @@ describe('retryDeadLetters', () => {
     const gone = setup({ GUARDRAIL_EXEMPT_TAG: 'guardrail:exempt=true' });
     gone.dlq.put(tagged());
     expect((await retryDeadLetters(gone.deps, 10, plenty)).retry).toMatchObject({ ignored: 1, reverted: 0 });
-    expect(gone.lines()).toEqual([expect.objectContaining({ action: 'ignored', reason: expect.stringMatching(/nothing left to undo now \(the group no longer carries guardrail:exempt\)/) })]);
+    expect(gone.lines()).toEqual([
+      expect.objectContaining({
+        action: 'ignored',
+        reason: expect.stringMatching(/nothing left to undo now \(the group no longer carries guardrail:exempt\)/),
+      }),
+    ]);
     expect(gone.ec2.calls.map((c) => c.op)).not.toContain('untag');
   });
 
-  it('the sweep\'s scheduled event is run again like any other, its lines via the dead-letter queue', async () => {
+  it("the sweep's scheduled event is run again like any other, its lines via the dead-letter queue", async () => {
     const { deps, dlq, lines } = setup();
-    dlq.put({ version: '0', id: 'sweep-1', 'detail-type': 'Scheduled Event', source: 'aws.events', account: ACCOUNT, region: REGION, detail: {} });
+    dlq.put({
+      version: '0',
+      id: 'sweep-1',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: ACCOUNT,
+      region: REGION,
+      detail: {},
+    });
     const r = await retryDeadLetters(deps, 10, plenty);
     expect(r.retry).toMatchObject({ received: 1, ignored: 1 });
-    expect(lines()).toEqual([expect.objectContaining({ eventName: 'Scheduled Event', action: 'ignored', reason: 'approvals are off', via: 'dead-letter-queue' })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        eventName: 'Scheduled Event',
+        action: 'ignored',
+        reason: 'approvals are off',
+        via: 'dead-letter-queue',
+      }),
+    ]);
     expect(dlq.handles).toEqual([]);
   });
 });

@@ -2,7 +2,18 @@
 // CloudWatch filter pattern that says the same thing. Flag values are checked here (exit 2 with the flag named).
 import { UsageError } from '../errors.js';
 
-export const ACTIONS = ['ignored', 'allowed', 'monitored', 'approved', 'reverted', 'restored', 'failed', 'expired', 'forged', 'refused'] as const;
+export const ACTIONS = [
+  'ignored',
+  'allowed',
+  'monitored',
+  'approved',
+  'reverted',
+  'restored',
+  'failed',
+  'expired',
+  'forged',
+  'refused',
+] as const;
 
 export interface ActivityQuery {
   sinceMs: number;
@@ -44,15 +55,24 @@ export function buildQuery(flags: QueryFlags, nowMs: number, defaultSince = '24h
   const sinceMs = parseTime('--since', flags.since ?? defaultSince, nowMs);
   const untilMs = flags.until === undefined ? nowMs : parseTime('--until', flags.until, nowMs);
   if (sinceMs > nowMs) {
-    throw new UsageError(`--since ${flags.since} is in the future`, { suggestion: 'Give a time in the past, or a duration such as 24h.' });
+    throw new UsageError(`--since ${flags.since} is in the future`, {
+      suggestion: 'Give a time in the past, or a duration such as 24h.',
+    });
   }
   if (untilMs < sinceMs) {
-    throw new UsageError(`--until ${flags.until} is before --since ${flags.since ?? defaultSince}`, { suggestion: 'Swap the two, or widen the window.' });
+    throw new UsageError(`--until ${flags.until} is before --since ${flags.since ?? defaultSince}`, {
+      suggestion: 'Swap the two, or widen the window.',
+    });
   }
-  const actions = (flags.action ?? '').split(',').map((a) => a.trim().toLowerCase()).filter(Boolean);
+  const actions = (flags.action ?? '')
+    .split(',')
+    .map((a) => a.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = actions.filter((a) => !(ACTIONS as readonly string[]).includes(a));
   if (unknown.length > 0) {
-    throw new UsageError(`--action ${unknown.join(',')}: not an action`, { suggestion: `Choose from ${ACTIONS.join(', ')}.` });
+    throw new UsageError(`--action ${unknown.join(',')}: not an action`, {
+      suggestion: `Choose from ${ACTIONS.join(', ')}.`,
+    });
   }
   const principal = flags.principal?.trim();
   // the pattern goes into a CloudWatch filter pattern between double quotes: allow ARN characters and * only
@@ -61,7 +81,13 @@ export function buildQuery(flags: QueryFlags, nowMs: number, defaultSince = '24h
       suggestion: 'Give an ARN or a part of one, with * for any run of characters: arn:aws:iam::*:role/Dev*',
     });
   }
-  return { sinceMs, untilMs, openEnded: flags.until === undefined, actions: [...new Set(actions)], ...(principal ? { principal } : {}) };
+  return {
+    sinceMs,
+    untilMs,
+    openEnded: flags.until === undefined,
+    actions: [...new Set(actions)],
+    ...(principal ? { principal } : {}),
+  };
 }
 
 /** The CloudWatch Logs JSON filter pattern for the query: decision lines only, the actions and principal asked. */
@@ -74,8 +100,17 @@ export function filterPattern(q: ActivityQuery): string {
 }
 
 /** The same test, applied again to every line read: the logs are not trusted to have filtered. */
-export function principalMatches(pattern: string | undefined, principal: string | null, roleArn: string | null = null): boolean {
+export function principalMatches(
+  pattern: string | undefined,
+  principal: string | null,
+  roleArn: string | null = null,
+): boolean {
   if (!pattern) return true;
-  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return [principal, roleArn].some((arn) => arn !== null && re.test(arn));
 }

@@ -44,22 +44,41 @@ export interface ActivityReport {
 
 /** Newest first; ties in a stable order. */
 export function newestFirst(a: ActivityRow, b: ActivityRow): number {
-  return b.time.localeCompare(a.time) || a.account.localeCompare(b.account) || a.region.localeCompare(b.region)
-    || (a.eventId ?? '').localeCompare(b.eventId ?? '') || (a.groupId ?? '').localeCompare(b.groupId ?? '');
+  return (
+    b.time.localeCompare(a.time) ||
+    a.account.localeCompare(b.account) ||
+    a.region.localeCompare(b.region) ||
+    (a.eventId ?? '').localeCompare(b.eventId ?? '') ||
+    (a.groupId ?? '').localeCompare(b.groupId ?? '')
+  );
 }
 
 /** progress words: a read log is a success, a target without guardrail is skipped, an unreadable log fails */
 const RESULT = { read: 'succeeded', 'not-deployed': 'skipped', unreadable: 'failed' } as const;
 
 export function activityOutcome(t: ActivityTarget): TargetOutcome {
-  return { account: t.account, accountName: t.accountName, region: t.region, code: RESULT[t.status],
-    level: levelOf(RESULT[t.status]), message: t.error, durationMs: t.durationMs };
+  return {
+    account: t.account,
+    accountName: t.accountName,
+    region: t.region,
+    code: RESULT[t.status],
+    level: levelOf(RESULT[t.status]),
+    message: t.error,
+    durationMs: t.durationMs,
+  };
 }
 
 export async function activity(input: ActivityInput): Promise<ActivityReport> {
   const { session, config, query } = input;
-  const blank = (p: Place, error: string): ActivityTarget =>
-    ({ account: p.account, accountName: p.accountName, region: p.region, status: 'unreadable', events: 0, error, durationMs: 0 });
+  const blank = (p: Place, error: string): ActivityTarget => ({
+    account: p.account,
+    accountName: p.accountName,
+    region: p.region,
+    status: 'unreadable',
+    events: 0,
+    error,
+    durationMs: 0,
+  });
   const fleet = await new Fleet<ActivityTarget>(input, {
     blank: (p, why) => blank(p, 'error' in why ? why.error : why.skipped),
     outcome: activityOutcome,
@@ -75,12 +94,18 @@ export async function activity(input: ActivityInput): Promise<ActivityReport> {
     try {
       await session.broker.check(target.account, target.role);
       const c = session.clients(target.account, target.region, target.role);
-      const read = await readFunctionLogs(await c.logs(), c.cloudformation, places,
-        { startTime: query.sinceMs, ...(query.openEnded ? {} : { endTime: query.untilMs }), filterPattern: pattern }, input.signal);
+      const read = await readFunctionLogs(
+        await c.logs(),
+        c.cloudformation,
+        places,
+        { startTime: query.sinceMs, ...(query.openEnded ? {} : { endTime: query.untilMs }), filterPattern: pattern },
+        input.signal,
+      );
       if (read.kind === 'not-deployed') result.status = 'not-deployed';
       else if (read.kind === 'no-log-group') {
         result.status = 'unreadable';
-        result.error = read.logGroup ? `the stack is deployed but its log group ${read.logGroup} is missing`
+        result.error = read.logGroup
+          ? `the stack is deployed but its log group ${read.logGroup} is missing`
           : 'the stack is deployed but has no decision log group';
       } else {
         for (const e of read.events) {
@@ -102,7 +127,12 @@ export async function activity(input: ActivityInput): Promise<ActivityReport> {
   const results = fleet.sorted();
   rows.sort(newestFirst);
   return {
-    since: new Date(query.sinceMs).toISOString(), until: new Date(query.untilMs).toISOString(), filterPattern: pattern,
-    rows, targets: results, summary: summariseActivity(rows, results), interrupted: run.stoppedBy === 'signal',
+    since: new Date(query.sinceMs).toISOString(),
+    until: new Date(query.untilMs).toISOString(),
+    filterPattern: pattern,
+    rows,
+    targets: results,
+    summary: summariseActivity(rows, results),
+    interrupted: run.stoppedBy === 'signal',
   };
 }

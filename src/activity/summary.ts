@@ -34,7 +34,8 @@ export function summariseActivity(rows: ActivityRow[], targets: { status: string
     bump(p.byAction, r.action);
     principals.set(key, p);
   }
-  const desc = <T extends { events: number }>(x: T, y: T, kx: string, ky: string) => y.events - x.events || kx.localeCompare(ky);
+  const desc = <T extends { events: number }>(x: T, y: T, kx: string, ky: string) =>
+    y.events - x.events || kx.localeCompare(ky);
   return {
     events: rows.length,
     byAction,

@@ -72,16 +72,30 @@ const COUNTS = { groups: null, rules: null, recorded: null, newer: null, openToW
 
 function row(p: Place, fields: Partial<BaselineResult> & Pick<BaselineResult, 'result'>): BaselineResult {
   return {
-    account: p.account, accountName: p.accountName, region: p.region, stackName: '-', action: 'none', stackStatus: null,
-    error: null, durationMs: 0, reason: '', ...COUNTS, ...fields,
+    account: p.account,
+    accountName: p.accountName,
+    region: p.region,
+    stackName: '-',
+    action: 'none',
+    stackStatus: null,
+    error: null,
+    durationMs: 0,
+    reason: '',
+    ...COUNTS,
+    ...fields,
   };
 }
 
 /** The service's time (the SDK's measured clock skew applied): when EC2 was seen holding the rules. */
-const serviceNow = (client: { config: { systemClockOffset?: number } }): number => Date.now() + (client.config.systemClockOffset ?? 0);
+const serviceNow = (client: { config: { systemClockOffset?: number } }): number =>
+  Date.now() + (client.config.systemClockOffset ?? 0);
 
 /** The records table, reached with the store account's credentials (the caller's own, or the configured role there). */
-async function openTable(session: Session, config: GuardrailConfig, place: StorePlace): Promise<{ client: DynamoDBClient; table: string }> {
+async function openTable(
+  session: Session,
+  config: GuardrailConfig,
+  place: StorePlace,
+): Promise<{ client: DynamoDBClient; table: string }> {
   const role = { roleName: config.organization.roleName, externalId: config.organization.externalId };
   if (place.account !== session.identity.account) await session.broker.check(place.account, role);
   const client = await session.clients(place.account, place.region, role).dynamodb();
@@ -90,11 +104,15 @@ async function openTable(session: Session, config: GuardrailConfig, place: Store
     await client.send(new DescribeTableCommand({ TableName: table }));
   } catch (err) {
     if ((err as { name?: string }).name === 'ResourceNotFoundException') {
-      throw new ConfigError(`the rule records table ${place.tableName}-rules does not exist in account ${place.account} `
-        + `(${place.region}): it is created with the store's stack ${place.stackName}`, {
-        suggestion: 'Run guardrail deploy first (with policy.onModify: restore, the default, or approvals.enabled: true), then the baseline.',
-        cause: err,
-      });
+      throw new ConfigError(
+        `the rule records table ${place.tableName}-rules does not exist in account ${place.account} ` +
+          `(${place.region}): it is created with the store's stack ${place.stackName}`,
+        {
+          suggestion:
+            'Run guardrail deploy first (with policy.onModify: restore, the default, or approvals.enabled: true), then the baseline.',
+          cause: err,
+        },
+      );
     }
     throw err;
   }
@@ -104,9 +122,17 @@ async function openTable(session: Session, config: GuardrailConfig, place: Store
 export async function baseline(input: BaselineInput): Promise<BaselineReport> {
   const { session, config } = input;
   if (!storeNeeded(config)) {
-    throw new ConfigError('policy.onModify is not restore and approvals are off: no rule records are kept, so there is nothing to baseline', {
-      problems: [{ path: 'policy.onModify', message: 'set it to restore (the default) and deploy, then run guardrail baseline' }],
-    });
+    throw new ConfigError(
+      'policy.onModify is not restore and approvals are off: no rule records are kept, so there is nothing to baseline',
+      {
+        problems: [
+          {
+            path: 'policy.onModify',
+            message: 'set it to restore (the default) and deploy, then run guardrail baseline',
+          },
+        ],
+      },
+    );
   }
   const place = storePlace(config, session.identity.account, session.identity.arn.split(':')[1] || 'aws');
   const { client: dynamo, table } = await openTable(session, config, place);
@@ -118,41 +144,65 @@ export async function baseline(input: BaselineInput): Promise<BaselineReport> {
   await fleet.open({ warm: null });
   const finish = (stoppedBy: BaselineReport['stoppedBy']): BaselineReport => {
     const targets = fleet.sorted();
-    return { table: `${place.tableName}-rules`, targets, summary: summariseBaseline(targets, fleet.set.excluded.length), stoppedBy };
+    return {
+      table: `${place.tableName}-rules`,
+      targets,
+      summary: summariseBaseline(targets, fleet.set.excluded.length),
+      stoppedBy,
+    };
   };
   const targets = fleet.targets;
   if (targets.length === 0) return finish(null);
-  if (input.signal.aborted) { fleet.skip(targets, 'interrupted before it started'); return finish('signal'); }
+  if (input.signal.aborted) {
+    fleet.skip(targets, 'interrupted before it started');
+    return finish('signal');
+  }
   const accounts = new Map(targets.map((t) => [t.account, t.accountName]));
   const ok = await input.confirm({
     accounts: [...accounts].sort(([a], [b]) => a.localeCompare(b)).map(([id, name]) => ({ id, name })),
-    regions: [...new Set(targets.map((t) => t.region))].sort(), targets: targets.length,
-    table: `${place.tableName}-rules`, storeAccount: place.account, storeRegion: place.region,
+    regions: [...new Set(targets.map((t) => t.region))].sort(),
+    targets: targets.length,
+    table: `${place.tableName}-rules`,
+    storeAccount: place.account,
+    storeRegion: place.region,
   });
-  if (!ok) { fleet.skip(targets, 'not confirmed'); return finish('declined'); }
+  if (!ok) {
+    fleet.skip(targets, 'not confirmed');
+    return finish('declined');
+  }
 
-  const run = await fleet.each('baseline', targets, async (t) => {
-    fleet.started(t);
-    const started = Date.now();
-    try {
-      await session.broker.check(t.account, t.role);
-      const ec2 = await session.clients(t.account, t.region, t.role).ec2();
-      const r = await recordTarget(ec2, dynamo, table, t, input.signal);
-      return row(t, { ...r, durationMs: Date.now() - started });
-    } catch (err) {
-      return row(t, { result: 'failed', error: describeError(err), durationMs: Date.now() - started });
-    } finally {
-      session.release(t.account, t.region, t.role);
-    }
-  }, { isFailure: (r) => r.result === 'failed' });
+  const run = await fleet.each(
+    'baseline',
+    targets,
+    async (t) => {
+      fleet.started(t);
+      const started = Date.now();
+      try {
+        await session.broker.check(t.account, t.role);
+        const ec2 = await session.clients(t.account, t.region, t.role).ec2();
+        const r = await recordTarget(ec2, dynamo, table, t, input.signal);
+        return row(t, { ...r, durationMs: Date.now() - started });
+      } catch (err) {
+        return row(t, { result: 'failed', error: describeError(err), durationMs: Date.now() - started });
+      } finally {
+        session.release(t.account, t.region, t.role);
+      }
+    },
+    { isFailure: (r) => r.result === 'failed' },
+  );
   return finish(run.stoppedBy === 'signal' || input.signal.aborted ? 'signal' : null);
 }
 
 type Ec2 = Awaited<ReturnType<ReturnType<Session['clients']>['ec2']>>;
 
 /** One target: every page of its rules, each written as it arrives. */
-async function recordTarget(ec2: Ec2, dynamo: DynamoDBClient, table: string, t: Place, signal: AbortSignal)
-  : Promise<Partial<BaselineResult> & Pick<BaselineResult, 'result'>> {
+async function recordTarget(
+  ec2: Ec2,
+  dynamo: DynamoDBClient,
+  table: string,
+  t: Place,
+  signal: AbortSignal,
+): Promise<Partial<BaselineResult> & Pick<BaselineResult, 'result'>> {
   const { paginateDescribeSecurityGroupRules } = await import('@aws-sdk/client-ec2');
   const groups = new Set<string>();
   let rules = 0;
@@ -169,17 +219,27 @@ async function recordTarget(ec2: Ec2, dynamo: DynamoDBClient, table: string, t: 
       const item = baselineItem(r, t.account, t.region, seenAt);
       return item ? [item] : [];
     });
-    const writes = await runPool(items, async (Item) => {
-      try {
-        await dynamo.send(new PutItemCommand({
-          TableName: table, Item, ConditionExpression: KEEP_LATER.ConditionExpression, ExpressionAttributeValues: KEEP_LATER.values(seenAt),
-        }), { abortSignal: signal });
-        return 'recorded' as const;
-      } catch (err) {
-        if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return 'newer' as const;
-        return { error: err };
-      }
-    }, { concurrency: WRITES_PER_TARGET, failureTolerance: 0, signal, isFailure: (o) => typeof o === 'object' });
+    const writes = await runPool(
+      items,
+      async (Item) => {
+        try {
+          await dynamo.send(
+            new PutItemCommand({
+              TableName: table,
+              Item,
+              ConditionExpression: KEEP_LATER.ConditionExpression,
+              ExpressionAttributeValues: KEEP_LATER.values(seenAt),
+            }),
+            { abortSignal: signal },
+          );
+          return 'recorded' as const;
+        } catch (err) {
+          if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return 'newer' as const;
+          return { error: err };
+        }
+      },
+      { concurrency: WRITES_PER_TARGET, failureTolerance: 0, signal, isFailure: (o) => typeof o === 'object' },
+    );
     for (const o of writes.outcomes) {
       if (o.kind !== 'ran') continue;
       if (o.result === 'recorded') recorded++;
@@ -188,16 +248,28 @@ async function recordTarget(ec2: Ec2, dynamo: DynamoDBClient, table: string, t: 
     }
     if (writes.outcomes.some((o) => o.kind !== 'ran')) throw new Error('interrupted before every rule was recorded');
   }
-  const reason = `${rules} rule(s) of ${groups.size} group(s): ${recorded} recorded, ${newer} already recorded later`
-    + (openToWorld > 0 ? `; ${openToWorld} open to the world, recorded as they are: review them` : '');
-  return { result: recorded > 0 ? 'succeeded' : 'unchanged', groups: groups.size, rules, recorded, newer, openToWorld, reason };
+  const reason =
+    `${rules} rule(s) of ${groups.size} group(s): ${recorded} recorded, ${newer} already recorded later` +
+    (openToWorld > 0 ? `; ${openToWorld} open to the world, recorded as they are: review them` : '');
+  return {
+    result: recorded > 0 ? 'succeeded' : 'unchanged',
+    groups: groups.size,
+    rules,
+    recorded,
+    newer,
+    openToWorld,
+    reason,
+  };
 }
 
 export function summariseBaseline(rows: BaselineResult[], excludedAccounts: number): BaselineSummary {
   const sum = (f: (r: BaselineResult) => number | null) => rows.reduce((n, r) => n + (f(r) ?? 0), 0);
   return {
     ...summarise(rows, excludedAccounts),
-    groups: sum((r) => r.groups), rules: sum((r) => r.rules), recorded: sum((r) => r.recorded), newer: sum((r) => r.newer),
+    groups: sum((r) => r.groups),
+    rules: sum((r) => r.rules),
+    recorded: sum((r) => r.recorded),
+    newer: sum((r) => r.newer),
     openToWorld: sum((r) => r.openToWorld),
   };
 }

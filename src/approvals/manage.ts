@@ -19,7 +19,9 @@ export interface ApprovalsInput {
 export function requireApprovals(config: GuardrailConfig): void {
   if (config.approvals.enabled) return;
   throw new ConfigError('approvals are disabled in the configuration (approvals.enabled is false)', {
-    problems: [{ path: 'approvals.enabled', message: 'set it to true, then run guardrail deploy to create the approval store' }],
+    problems: [
+      { path: 'approvals.enabled', message: 'set it to true, then run guardrail deploy to create the approval store' },
+    ],
   });
 }
 
@@ -31,7 +33,10 @@ function serviceNow(client: { config: { systemClockOffset?: number } }): number 
   return Date.now() + (client.config.systemClockOffset ?? 0);
 }
 
-async function openStore({ session, config }: ApprovalsInput): Promise<{ store: ApprovalStore; place: StorePlace; now: () => number }> {
+async function openStore({
+  session,
+  config,
+}: ApprovalsInput): Promise<{ store: ApprovalStore; place: StorePlace; now: () => number }> {
   const place = storePlace(config, session.identity.account, session.identity.arn.split(':')[1] || 'aws');
   const role = { roleName: config.organization.roleName, externalId: config.organization.externalId };
   const client = await session.clients(place.account, place.region, role).dynamodb();
@@ -56,17 +61,29 @@ async function checkGroup(req: ApproveRequest): Promise<number> {
   const ec2 = await req.session.clients(req.account, req.region, target.role).ec2();
   const { DescribeManagedPrefixListsCommand, DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
   if (req.groupId.startsWith('pl-')) {
-    // a prefix list: it must be the account's own (the function judges only those; others change in their owner's account)
-    const owner = await ec2.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [req.groupId] }))
-      .then((out) => out.PrefixLists?.[0]?.OwnerId, (err: unknown) => {
+    // a prefix list: it must be the account's own (the function judges only those; others change in their owner's
+    // account)
+    const owner = await ec2.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [req.groupId] })).then(
+      (out) => out.PrefixLists?.[0]?.OwnerId,
+      (err: unknown) => {
         if ((err as Error).name === 'InvalidPrefixListID.NotFound') return undefined;
         throw err;
-      });
+      },
+    );
     if (owner !== req.account) {
-      throw new UsageError(`prefix list ${req.groupId} is ${owner ? `owned by ${owner}, not` : 'not a list of'} account ${req.account} in ${req.region}`, {
-        problems: [{ path: '--group', message: `${req.groupId} is not a customer-managed list of ${req.account}/${req.region}` }],
-        suggestion: 'Approve entries of a list in the account that owns it: guardrail judges only a list\'s owner\'s changes.',
-      });
+      throw new UsageError(
+        `prefix list ${req.groupId} is ${owner ? `owned by ${owner}, not` : 'not a list of'} account ${req.account} in ${req.region}`,
+        {
+          problems: [
+            {
+              path: '--group',
+              message: `${req.groupId} is not a customer-managed list of ${req.account}/${req.region}`,
+            },
+          ],
+          suggestion:
+            "Approve entries of a list in the account that owns it: guardrail judges only a list's owner's changes.",
+        },
+      );
     }
     return serviceNow(ec2);
   }
@@ -74,11 +91,15 @@ async function checkGroup(req: ApproveRequest): Promise<number> {
     await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [req.groupId] }));
     return serviceNow(ec2);
   } catch (err) {
-    if ((err as Error).name !== 'InvalidGroup.NotFound' && (err as Error).name !== 'InvalidGroupId.Malformed') throw err;
-    throw new UsageError(`security group ${req.groupId} does not exist in account ${req.account}, region ${req.region}`, {
-      problems: [{ path: '--group', message: `${req.groupId} not found in ${req.account}/${req.region}` }],
-      suggestion: 'Check --account, --region and --group: the approval covers one group of one account and region.',
-    });
+    if ((err as Error).name !== 'InvalidGroup.NotFound' && (err as Error).name !== 'InvalidGroupId.Malformed')
+      throw err;
+    throw new UsageError(
+      `security group ${req.groupId} does not exist in account ${req.account}, region ${req.region}`,
+      {
+        problems: [{ path: '--group', message: `${req.groupId} not found in ${req.account}/${req.region}` }],
+        suggestion: 'Check --account, --region and --group: the approval covers one group of one account and region.',
+      },
+    );
   }
 }
 
@@ -87,11 +108,19 @@ export async function approve(req: ApproveRequest): Promise<Approval> {
   const now = await checkGroup(req);
   const { store } = await openStore(req);
   const approval: Approval = {
-    id: `apr-${randomBytes(8).toString('hex')}`, account: req.account, region: req.region, groupId: req.groupId,
-    rules: req.rules, reason: req.reason, approver: req.session.identity.arn, createdAt: new Date(now).toISOString(),
+    id: `apr-${randomBytes(8).toString('hex')}`,
+    account: req.account,
+    region: req.region,
+    groupId: req.groupId,
+    rules: req.rules,
+    reason: req.reason,
+    approver: req.session.identity.arn,
+    createdAt: new Date(now).toISOString(),
     // whole seconds: the store keeps epoch seconds
     expiresAt: new Date(Math.floor(now / 1000) * 1000 + req.seconds * 1000).toISOString(),
-    revokedAt: null, revokedBy: null, revokeReason: null,
+    revokedAt: null,
+    revokedBy: null,
+    revokeReason: null,
   };
   await store.put(approval);
   return approval;
@@ -99,16 +128,21 @@ export async function approve(req: ApproveRequest): Promise<Approval> {
 
 export type ListedApproval = Approval & { state: ApprovalState };
 
-export async function listApprovals(input: ApprovalsInput & { all: boolean; account?: string }): Promise<{ place: StorePlace; approvals: ListedApproval[] }> {
+export async function listApprovals(
+  input: ApprovalsInput & { all: boolean; account?: string },
+): Promise<{ place: StorePlace; approvals: ListedApproval[] }> {
   requireApprovals(input.config);
   const { store, place, now } = await openStore(input);
   const all = await store.all();
-  const approvals = all.map((a) => ({ ...a, state: stateOf(a, now()) }))
+  const approvals = all
+    .map((a) => ({ ...a, state: stateOf(a, now()) }))
     .filter((a) => (input.all || a.state === 'active') && (!input.account || a.account === input.account));
   return { place, approvals };
 }
 
-export async function revokeApproval(input: ApprovalsInput & { id: string; reason: string }): Promise<{ approval: Approval; revoked: boolean }> {
+export async function revokeApproval(
+  input: ApprovalsInput & { id: string; reason: string },
+): Promise<{ approval: Approval; revoked: boolean }> {
   requireApprovals(input.config);
   const { store, now } = await openStore(input);
   const approval = (await store.all()).find((a) => a.id === input.id);

@@ -21,13 +21,18 @@ export function storeNeeded(config: GuardrailConfig): boolean {
   return config.approvals.enabled || config.policy.onModify === 'restore';
 }
 
-/** approvals.account defaults to the account guardrail runs from (the management account), region to trail.homeRegion. */
+/**
+ * approvals.account defaults to the account guardrail runs from (the management account), region to trail.homeRegion.
+ */
 export function storePlace(config: GuardrailConfig, callerAccount: string, partition = 'aws'): StorePlace {
   const a = config.approvals;
   const account = a.account ?? callerAccount;
   const region = a.region ?? config.trail.homeRegion;
   return {
-    account, region, tableName: a.tableName, stackName: `${config.stackName}-approvals`,
+    account,
+    region,
+    tableName: a.tableName,
+    stackName: `${config.stackName}-approvals`,
     tableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${a.tableName}`,
     rulesTableArn: `arn:${partition}:dynamodb:${region}:${account}:table/${a.tableName}-rules`,
   };
@@ -53,17 +58,26 @@ export interface ApprovalsProblem {
 export function approvalsProblem(config: GuardrailConfig): ApprovalsProblem | undefined {
   if (!storeNeeded(config)) return undefined;
   if (config.stackName.length <= MAX_STACK_NAME_FOR_APPROVALS) return undefined;
-  const off = config.approvals.enabled ? 'set approvals.enabled: false' : 'set policy.onModify to revoke or alert (no rule records)';
-  return { path: 'stackName', suggestion: config.approvals.enabled && config.policy.onModify === 'restore'
-    ? 'Shorten stackName.' : `Shorten stackName, or ${off}.`,
-    message: `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would `
-      + 'shorten it in the function roles\' generated names, and the policy of the approval store and rule records could not recognise them' };
+  const off = config.approvals.enabled
+    ? 'set approvals.enabled: false'
+    : 'set policy.onModify to revoke or alert (no rule records)';
+  return {
+    path: 'stackName',
+    suggestion:
+      config.approvals.enabled && config.policy.onModify === 'restore'
+        ? 'Shorten stackName.'
+        : `Shorten stackName, or ${off}.`,
+    message:
+      `stackName "${config.stackName}" is longer than ${MAX_STACK_NAME_FOR_APPROVALS} characters: CloudFormation would ` +
+      "shorten it in the function roles' generated names, and the policy of the approval store and rule records could not recognise them",
+  };
 }
 
 /** What deploy and validate refuse: the approvals problem as a configuration error (exit 2), naming the key. */
 export function checkApprovals(config: GuardrailConfig): void {
   const p = approvalsProblem(config);
-  if (p) throw new ConfigError(p.message, { problems: [{ path: p.path, message: p.message }], suggestion: p.suggestion });
+  if (p)
+    throw new ConfigError(p.message, { problems: [{ path: p.path, message: p.message }], suggestion: p.suggestion });
 }
 
 /** EventBridge wants the singular unit for 1. */

@@ -46,10 +46,12 @@ export function parseRule(text: string): ApprovalRule | string {
   let fromPort: number;
   let toPort: number;
   if (protocol === '-1') {
-    if ((a !== undefined && a !== -1) || (b !== undefined && b !== -1)) return 'all takes no ports (it covers every protocol and port)';
+    if ((a !== undefined && a !== -1) || (b !== undefined && b !== -1))
+      return 'all takes no ports (it covers every protocol and port)';
     [fromPort, toPort] = [-1, -1];
   } else if (protocol === 'tcp' || protocol === 'udp') {
-    if (a === undefined || b === undefined) return `${protocol} needs a port or a range, e.g. ${protocol}/443 or ${protocol}/8000-8080`;
+    if (a === undefined || b === undefined)
+      return `${protocol} needs a port or a range, e.g. ${protocol}/443 or ${protocol}/8000-8080`;
     if (a < 0 || b < 0 || a > 65535 || b > 65535) return `ports must be 0-65535, got ${what}`;
     if (a > b) return `the port range ${a}-${b} is backwards`;
     [fromPort, toPort] = [a, b];
@@ -67,8 +69,13 @@ export function parseRule(text: string): ApprovalRule | string {
 
 /** "ingress tcp/443 from 203.0.113.0/24" */
 export function describeRule(r: ApprovalRule): string {
-  const ports = r.protocol === '-1' ? 'all' : r.fromPort === -1 ? r.protocol
-    : r.protocol.startsWith('icmp') ? `${r.protocol}/${r.fromPort}${r.toPort === -1 ? '' : `-${r.toPort}`}`
-      : `${r.protocol}/${r.fromPort}${r.toPort === r.fromPort ? '' : `-${r.toPort}`}`;
+  const ports =
+    r.protocol === '-1'
+      ? 'all'
+      : r.fromPort === -1
+        ? r.protocol
+        : r.protocol.startsWith('icmp')
+          ? `${r.protocol}/${r.fromPort}${r.toPort === -1 ? '' : `-${r.toPort}`}`
+          : `${r.protocol}/${r.fromPort}${r.toPort === r.fromPort ? '' : `-${r.toPort}`}`;
   return `${r.direction} ${ports} ${r.direction === 'egress' ? 'to' : 'from'} ${r.source}`;
 }

@@ -31,14 +31,25 @@ export interface ApprovalFindings {
   lapsedApprovedRules: number;
 }
 
-export async function approvalFindings(clients: TargetClients, index: ApprovalIndex, account: string, region: string,
-  sweepMinutes: number): Promise<ApprovalFindings> {
+export async function approvalFindings(
+  clients: TargetClients,
+  index: ApprovalIndex,
+  account: string,
+  region: string,
+  sweepMinutes: number,
+): Promise<ApprovalFindings> {
   const ec2 = await clients.ec2();
   const { DescribeSecurityGroupRulesCommand } = await import('@aws-sdk/client-ec2');
   const tagged = [];
   let NextToken: string | undefined;
   do {
-    const out = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'tag-key', Values: [APPROVAL_TAG] }], NextToken, MaxResults: 1000 }));
+    const out = await ec2.send(
+      new DescribeSecurityGroupRulesCommand({
+        Filters: [{ Name: 'tag-key', Values: [APPROVAL_TAG] }],
+        NextToken,
+        MaxResults: 1000,
+      }),
+    );
     tagged.push(...(out.SecurityGroupRules ?? []));
     NextToken = out.NextToken;
   } while (NextToken);
@@ -54,9 +65,15 @@ export async function approvalFindings(clients: TargetClients, index: ApprovalIn
   return { approvals: mine.filter((a) => stateOf(a, now) === 'active').length, lapsedApprovedRules: lapsed };
 }
 
-/** The status row's approval columns for a deployed target: nothing when approvals are off, the error when unreadable. */
-export async function approvalColumns(index: ApprovalIndex | null, clients: TargetClients, t: { account: string; region: string },
-  sweepMinutes: number): Promise<Partial<ApprovalFindings> & { approvalsError?: string }> {
+/**
+ * The status row's approval columns for a deployed target: nothing when approvals are off, the error when unreadable.
+ */
+export async function approvalColumns(
+  index: ApprovalIndex | null,
+  clients: TargetClients,
+  t: { account: string; region: string },
+  sweepMinutes: number,
+): Promise<Partial<ApprovalFindings> & { approvalsError?: string }> {
   if (!index) return {};
   if (index.error) return { approvalsError: index.error };
   try {

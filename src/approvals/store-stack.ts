@@ -7,7 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { DescribeOrganizationCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { GuardrailConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
-import { applyStack, planStack, type DeployOutcome, type DesiredStack, type StackContext, type StackPlan } from '../stack/deploy-stack.js';
+import {
+  applyStack,
+  planStack,
+  type DeployOutcome,
+  type DesiredStack,
+  type StackContext,
+  type StackPlan,
+} from '../stack/deploy-stack.js';
 import { functionRoleArns, storeNeeded, storePlace, type StorePlace } from './place.js';
 import { describeError } from '../aws/describe-error.js';
 import type { PollTimer } from '../aws/poll-timer.js';
@@ -28,22 +35,35 @@ export async function organizationId(org: OrganizationsClient): Promise<string> 
     const out = await org.send(new DescribeOrganizationCommand({}));
     if (out.Organization?.Id) return out.Organization.Id;
   } catch (err) {
-    throw new ConfigError(`approvals need the organisation's id for the store's policy (aws:PrincipalOrgID), and `
-      + `DescribeOrganization failed (${(err as Error).name})`, {
-      suggestion: 'Run guardrail from the management account (or a delegated administrator), or set approvals.enabled: false.',
-      cause: err,
-    });
+    throw new ConfigError(
+      `approvals need the organisation's id for the store's policy (aws:PrincipalOrgID), and ` +
+        `DescribeOrganization failed (${(err as Error).name})`,
+      {
+        suggestion:
+          'Run guardrail from the management account (or a delegated administrator), or set approvals.enabled: false.',
+        cause: err,
+      },
+    );
   }
   throw new ConfigError('DescribeOrganization returned no organisation id');
 }
 
-export async function desiredStore(config: GuardrailConfig, place: StorePlace, orgId: string, partition = 'aws'): Promise<DesiredStack> {
+export async function desiredStore(
+  config: GuardrailConfig,
+  place: StorePlace,
+  orgId: string,
+  partition = 'aws',
+): Promise<DesiredStack> {
   const body = await readFile(new URL('../../templates/approvals.yaml', import.meta.url), 'utf8');
   const version = createHash('sha256').update(body).digest('hex').slice(0, 16);
   return {
-    stackName: place.stackName, body, version,
+    stackName: place.stackName,
+    body,
+    version,
     parameters: {
-      TableName: place.tableName, OrganizationId: orgId, FunctionRolePatterns: functionRoleArns(config.stackName, partition).join(','),
+      TableName: place.tableName,
+      OrganizationId: orgId,
+      FunctionRolePatterns: functionRoleArns(config.stackName, partition).join(','),
       GuardrailVersion: version,
     },
   };
@@ -82,10 +102,23 @@ export async function planApprovalStore(input: Omit<StoreStepInput, 'planOnly'>)
   const place = storePlace(config, session.identity.account, partition);
   const started = Date.now();
   const row: TargetResult = {
-    account: place.account, accountName: 'approval store', region: place.region, stackName: place.stackName,
-    action: 'none', result: 'failed', stackStatus: null, error: null, durationMs: 0, reason: '',
+    account: place.account,
+    accountName: 'approval store',
+    region: place.region,
+    stackName: place.stackName,
+    action: 'none',
+    result: 'failed',
+    stackStatus: null,
+    error: null,
+    durationMs: 0,
+    reason: '',
   };
-  const failedRow = (err: unknown): TargetResult => ({ ...row, result: 'failed', error: describeError(err), durationMs: Date.now() - started });
+  const failedRow = (err: unknown): TargetResult => ({
+    ...row,
+    result: 'failed',
+    error: describeError(err),
+    durationMs: Date.now() - started,
+  });
   let ctx: StackContext;
   let desired: DesiredStack;
   let plan: StackPlan;
@@ -107,17 +140,24 @@ export async function planApprovalStore(input: Omit<StoreStepInput, 'planOnly'>)
   row.reason = plan.reason;
   row.stackStatus = plan.stackStatus;
   const planned: TargetResult = { ...row, result: 'planned', durationMs: Date.now() - started };
-  const change = row.action === 'create' || row.action === 'update'
-    ? { stackName: row.stackName, account: row.account, region: row.region, action: row.action } : undefined;
+  const change =
+    row.action === 'create' || row.action === 'update'
+      ? { stackName: row.stackName, account: row.account, region: row.region, action: row.action }
+      : undefined;
   return {
-    planned, ...(change ? { change } : {}),
+    planned,
+    ...(change ? { change } : {}),
     async apply() {
       const applying = Date.now();
       try {
         const outcome = await applyStack(ctx, desired, plan);
         const done = { ...row, durationMs: planned.durationMs + Date.now() - applying };
         if (outcome.kind === 'failed') return { ...done, stackStatus: outcome.stackStatus, error: outcome.reason };
-        return { ...done, result: outcome.kind === 'deployed' ? 'succeeded' : 'unchanged', stackStatus: outcome.stackStatus };
+        return {
+          ...done,
+          result: outcome.kind === 'deployed' ? 'succeeded' : 'unchanged',
+          stackStatus: outcome.stackStatus,
+        };
       } catch (err) {
         return { ...failedRow(err), durationMs: planned.durationMs + Date.now() - applying };
       }
@@ -125,7 +165,10 @@ export async function planApprovalStore(input: Omit<StoreStepInput, 'planOnly'>)
   };
 }
 
-/** The store's stack as a result row (stackName STACK-approvals), planned and, unless planOnly, applied; null when it is not needed (storeNeeded). */
+/**
+ * The store's stack as a result row (stackName STACK-approvals), planned and, unless planOnly, applied; null when it is
+ * not needed (storeNeeded).
+ */
 export async function deployApprovalStore(input: StoreStepInput): Promise<TargetResult | null> {
   const step = await planApprovalStore(input);
   if (step === null) return null;

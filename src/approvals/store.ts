@@ -4,7 +4,11 @@
 //   ttl = expiresAt + 30 days (DynamoDB deletes the item after that; until then `approvals --all` lists it),
 //   revokedAt/revokedBy/revokeReason once revoked.
 import {
-  PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { ApprovalRule } from './rule.js';
 
@@ -40,9 +44,17 @@ export const groupKey = (account: string, region: string, groupId: string): stri
 function toItem(a: Approval): Item {
   const expires = Math.floor(Date.parse(a.expiresAt) / 1000);
   return {
-    pk: { S: groupKey(a.account, a.region, a.groupId) }, id: { S: a.id }, account: { S: a.account }, region: { S: a.region },
-    groupId: { S: a.groupId }, rules: { S: JSON.stringify(a.rules) }, reason: { S: a.reason }, approver: { S: a.approver },
-    createdAt: { S: a.createdAt }, expiresAt: { N: String(expires) }, ttl: { N: String(expires + LISTABLE_AFTER_EXPIRY_SECONDS) },
+    pk: { S: groupKey(a.account, a.region, a.groupId) },
+    id: { S: a.id },
+    account: { S: a.account },
+    region: { S: a.region },
+    groupId: { S: a.groupId },
+    rules: { S: JSON.stringify(a.rules) },
+    reason: { S: a.reason },
+    approver: { S: a.approver },
+    createdAt: { S: a.createdAt },
+    expiresAt: { N: String(expires) },
+    ttl: { N: String(expires + LISTABLE_AFTER_EXPIRY_SECONDS) },
   };
 }
 
@@ -51,20 +63,36 @@ function fromItem(item: Item): Approval {
   let rules: ApprovalRule[] = [];
   try {
     rules = JSON.parse(s('rules')) as ApprovalRule[];
-  } catch { /* shown as no rules: the function ignores it too */ }
+  } catch {
+    /* shown as no rules: the function ignores it too */
+  }
   return {
-    id: s('id'), account: s('account'), region: s('region'), groupId: s('groupId'), rules, reason: s('reason'),
-    approver: s('approver'), createdAt: s('createdAt'), expiresAt: new Date(Number(item.expiresAt?.N ?? 0) * 1000).toISOString(),
-    revokedAt: item.revokedAt?.S ?? null, revokedBy: item.revokedBy?.S ?? null, revokeReason: item.revokeReason?.S ?? null,
+    id: s('id'),
+    account: s('account'),
+    region: s('region'),
+    groupId: s('groupId'),
+    rules,
+    reason: s('reason'),
+    approver: s('approver'),
+    createdAt: s('createdAt'),
+    expiresAt: new Date(Number(item.expiresAt?.N ?? 0) * 1000).toISOString(),
+    revokedAt: item.revokedAt?.S ?? null,
+    revokedBy: item.revokedBy?.S ?? null,
+    revokeReason: item.revokeReason?.S ?? null,
   };
 }
 
 export class ApprovalStore {
-  constructor(private readonly client: DynamoDBClient, private readonly table: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
 
   async put(a: Approval): Promise<void> {
     // a new id never overwrites an existing approval
-    await this.client.send(new PutItemCommand({ TableName: this.table, Item: toItem(a), ConditionExpression: 'attribute_not_exists(id)' }));
+    await this.client.send(
+      new PutItemCommand({ TableName: this.table, Item: toItem(a), ConditionExpression: 'attribute_not_exists(id)' }),
+    );
   }
 
   /** Every approval in the store (a Scan: the table holds at most a month of lapsed approvals besides the active). */
@@ -72,7 +100,9 @@ export class ApprovalStore {
     const out: Approval[] = [];
     let ExclusiveStartKey: Item | undefined;
     do {
-      const page = await this.client.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey, ConsistentRead: true }));
+      const page = await this.client.send(
+        new ScanCommand({ TableName: this.table, ExclusiveStartKey, ConsistentRead: true }),
+      );
       out.push(...(page.Items ?? []).map(fromItem));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
@@ -82,12 +112,15 @@ export class ApprovalStore {
   /** Marks it revoked; false when it was revoked already (someone else got there first). */
   async revoke(a: Approval, by: string, reason: string, at: string): Promise<boolean> {
     try {
-      await this.client.send(new UpdateItemCommand({
-        TableName: this.table, Key: { pk: { S: groupKey(a.account, a.region, a.groupId) }, id: { S: a.id } },
-        UpdateExpression: 'SET revokedAt = :at, revokedBy = :by, revokeReason = :why',
-        ConditionExpression: 'attribute_exists(id) AND attribute_not_exists(revokedAt)',
-        ExpressionAttributeValues: { ':at': { S: at }, ':by': { S: by }, ':why': { S: reason } },
-      }));
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: { S: groupKey(a.account, a.region, a.groupId) }, id: { S: a.id } },
+          UpdateExpression: 'SET revokedAt = :at, revokedBy = :by, revokeReason = :why',
+          ConditionExpression: 'attribute_exists(id) AND attribute_not_exists(revokedAt)',
+          ExpressionAttributeValues: { ':at': { S: at }, ':by': { S: by }, ':why': { S: reason } },
+        }),
+      );
       return true;
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') return false;

@@ -1,7 +1,7 @@
 // The client factory: one client per service, account and region (the global services' clients are in
-// global-clients.ts, so a worker thread that inspects targets does not load them), with guardrail's retry policy, user agent and
-// credentials. Endpoints follow the SDK's own rules, so AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_<SERVICE>) points
-// every client at an AWS-compatible endpoint.
+// global-clients.ts, so a worker thread that inspects targets does not load them), with guardrail's retry policy, user
+// agent and credentials. Endpoints follow the SDK's own rules, so AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_<SERVICE>)
+// points every client at an AWS-compatible endpoint.
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -33,7 +33,13 @@ export interface ClientOptions {
  * of each profile (and service) resolves them as the SDK does, and later clients get the resolved values.
  */
 const SHARED_SETTINGS = [
-  'useFipsEndpoint', 'useDualstackEndpoint', 'maxAttempts', 'retryMode', 'userAgentAppId', 'authSchemePreference', 'defaultsMode',
+  'useFipsEndpoint',
+  'useDualstackEndpoint',
+  'maxAttempts',
+  'retryMode',
+  'userAgentAppId',
+  'authSchemePreference',
+  'defaultsMode',
 ] as const;
 
 type Learned = Record<string, unknown>;
@@ -75,14 +81,17 @@ export class ClientShare {
     this.learn(`|${profile ?? ''}`, async () => {
       const providers = SHARED_SETTINGS.map((name) => [name, config[name]] as const);
       if (providers.some(([, p]) => typeof p !== 'function')) return undefined;
-      const values = await Promise.all(providers.map(async ([name, p]) => [name, await (p as () => Promise<unknown>)()] as const));
+      const values = await Promise.all(
+        providers.map(async ([name, p]) => [name, await (p as () => Promise<unknown>)()] as const),
+      );
       return Object.fromEntries(values.map(([name, v]) => [name, () => Promise.resolve(v)]));
     });
     // The endpoint from AWS_ENDPOINT_URL(_<SERVICE>) or the profile's services section, as this client found it:
     // later clients get it as their endpoint, or, when there is none, are told not to look.
     this.learn(`${service}|${profile ?? ''}`, async () => {
       const configured = config.serviceConfiguredEndpoint;
-      if (typeof configured !== 'function' || config.isCustomEndpoint || config.ignoreConfiguredEndpointUrls) return undefined;
+      if (typeof configured !== 'function' || config.isCustomEndpoint || config.ignoreConfiguredEndpointUrls)
+        return undefined;
       const url = await (configured as () => Promise<string | undefined>)();
       return url ? { endpoint: url } : { ignoreConfiguredEndpointUrls: true };
     });
@@ -91,7 +100,10 @@ export class ClientShare {
   private learn(key: string, resolve: () => Promise<Learned | undefined>): void {
     if (this.learned.has(key)) return;
     this.learned.set(key, 'resolving');
-    resolve().then((v) => this.learned.set(key, v ?? 'unavailable'), () => this.learned.set(key, 'unavailable'));
+    resolve().then(
+      (v) => this.learned.set(key, v ?? 'unavailable'),
+      () => this.learned.set(key, 'unavailable'),
+    );
   }
 
   destroy(): void {
@@ -107,7 +119,10 @@ export class ClientShare {
  * (commands/target-options.ts), instead of twelve lines that would come before guardrail's own hint.
  */
 const SDK_LOGGER = {
-  trace: (): void => {}, debug: (): void => {}, info: (): void => {}, error: (): void => {},
+  trace: (): void => {},
+  debug: (): void => {},
+  info: (): void => {},
+  error: (): void => {},
   warn: (...args: unknown[]): void => {
     const text = args.map(String).join(' ');
     if (text.includes('@aws-sdk/') && !text.includes('Multiple credential sources detected')) console.warn(...args);
@@ -132,8 +147,11 @@ function base(opts: ClientOptions, service: string) {
 }
 
 /** A new client of `Client`, with guardrail's settings; the first of its kind teaches the share the resolved ones. */
-export function make<A extends unknown[], C extends { config: object }>(Client: new (...config: A) => C, opts: ClientOptions,
-  extra: Record<string, unknown> = {}): C {
+export function make<A extends unknown[], C extends { config: object }>(
+  Client: new (...config: A) => C,
+  opts: ClientOptions,
+  extra: Record<string, unknown> = {},
+): C {
   // the learned entries are the SDK's own resolved providers and values, typed loosely here
   const client = new Client(...([{ ...base(opts, Client.name), ...extra }] as unknown as A));
   opts.share?.learnFrom(Client.name, profileOf(opts), client);
@@ -172,18 +190,42 @@ export function s3PathStyle(env: Record<string, string | undefined> = process.en
 
 /** Clients for one account and region, each created on first use. */
 export function targetClients(opts: ClientOptions): TargetClients {
-  const cache: { cloudformation?: CloudFormationClient; cloudtrail?: Promise<CloudTrailClient>; ec2?: Promise<EC2Client>;
-    events?: Promise<EventBridgeClient>; lambda?: Promise<LambdaClient>; sqs?: Promise<SQSClient>; dynamodb?: Promise<DynamoDBClient>; logs?: Promise<CloudWatchLogsClient>;
-    s3?: Promise<S3Client> } = {};
+  const cache: {
+    cloudformation?: CloudFormationClient;
+    cloudtrail?: Promise<CloudTrailClient>;
+    ec2?: Promise<EC2Client>;
+    events?: Promise<EventBridgeClient>;
+    lambda?: Promise<LambdaClient>;
+    sqs?: Promise<SQSClient>;
+    dynamodb?: Promise<DynamoDBClient>;
+    logs?: Promise<CloudWatchLogsClient>;
+    s3?: Promise<S3Client>;
+  } = {};
   return {
-    get cloudformation() { return (cache.cloudformation ??= make(CloudFormationClient, opts)); },
-    cloudtrail: () => (cache.cloudtrail ??= import('@aws-sdk/client-cloudtrail').then(({ CloudTrailClient }) => make(CloudTrailClient, opts))),
+    get cloudformation() {
+      return (cache.cloudformation ??= make(CloudFormationClient, opts));
+    },
+    cloudtrail: () =>
+      (cache.cloudtrail ??= import('@aws-sdk/client-cloudtrail').then(({ CloudTrailClient }) =>
+        make(CloudTrailClient, opts),
+      )),
     ec2: () => (cache.ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => make(EC2Client, opts))),
-    events: () => (cache.events ??= import('@aws-sdk/client-eventbridge').then(({ EventBridgeClient }) => make(EventBridgeClient, opts))),
-    lambda: () => (cache.lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient }) => make(LambdaClient, opts))),
+    events: () =>
+      (cache.events ??= import('@aws-sdk/client-eventbridge').then(({ EventBridgeClient }) =>
+        make(EventBridgeClient, opts),
+      )),
+    lambda: () =>
+      (cache.lambda ??= import('@aws-sdk/client-lambda').then(({ LambdaClient }) => make(LambdaClient, opts))),
     sqs: () => (cache.sqs ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => make(SQSClient, opts))),
-    dynamodb: () => (cache.dynamodb ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => make(DynamoDBClient, opts))),
-    logs: () => (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => make(CloudWatchLogsClient, opts))),
-    s3: () => (cache.s3 ??= import('@aws-sdk/client-s3').then(({ S3Client }) => make(S3Client, opts, { forcePathStyle: s3PathStyle() }))),
+    dynamodb: () =>
+      (cache.dynamodb ??= import('@aws-sdk/client-dynamodb').then(({ DynamoDBClient }) => make(DynamoDBClient, opts))),
+    logs: () =>
+      (cache.logs ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) =>
+        make(CloudWatchLogsClient, opts),
+      )),
+    s3: () =>
+      (cache.s3 ??= import('@aws-sdk/client-s3').then(({ S3Client }) =>
+        make(S3Client, opts, { forcePathStyle: s3PathStyle() }),
+      )),
   };
 }

@@ -15,8 +15,16 @@ export interface CallerIdentity {
 
 /** Error names that mean the caller's own credentials are missing, expired or rejected. */
 const CREDENTIAL_ERRORS = new Set([
-  'CredentialsProviderError', 'ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'SignatureDoesNotMatch',
-  'UnrecognizedClientException', 'AccessDenied', 'InvalidAccessKeyId', 'MissingAuthenticationToken', 'TokenRefreshRequired',
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'MissingAuthenticationToken',
+  'TokenRefreshRequired',
 ]);
 
 export async function callerIdentity(sts: STSClient): Promise<CallerIdentity> {
@@ -26,18 +34,24 @@ export async function callerIdentity(sts: STSClient): Promise<CallerIdentity> {
   } catch (err) {
     const name = (err as Error).name;
     if (CREDENTIAL_ERRORS.has(name)) {
-      throw new AuthError(`Your AWS credentials were rejected or could not be found (${name}: ${(err as Error).message})`, {
-        suggestion: 'Sign in again (aws sso login, or refresh your keys), or pass --profile NAME, then rerun.',
-        cause: err,
-      });
+      throw new AuthError(
+        `Your AWS credentials were rejected or could not be found (${name}: ${(err as Error).message})`,
+        {
+          suggestion: 'Sign in again (aws sso login, or refresh your keys), or pass --profile NAME, then rerun.',
+          cause: err,
+        },
+      );
     }
     // not a verdict on the credentials: the endpoint could not be reached or failed (exit 4: not 3, and not 1, which
     // would read as a target found unhealthy)
-    throw new UnreachableError('STS_UNREACHABLE',
-      `Could not check your AWS credentials with sts:GetCallerIdentity (${name}: ${(err as Error).message})`, {
+    throw new UnreachableError(
+      'STS_UNREACHABLE',
+      `Could not check your AWS credentials with sts:GetCallerIdentity (${name}: ${(err as Error).message})`,
+      {
         suggestion: 'Check the network path to STS (and AWS_ENDPOINT_URL if you set it), then rerun.',
         cause: err,
-      });
+      },
+    );
   }
 }
 
@@ -87,11 +101,18 @@ export class CredentialBroker {
     return this.assumeCalls;
   }
 
-  /** The accounts whose role this run tried to assume, and how that went (the caller's own account is not among them). */
+  /**
+   * The accounts whose role this run tried to assume, and how that went (the caller's own account is not among them).
+   */
   assumptions(): { tried: number; assumed: number; refused: number; unreachable: number } {
     const all = [...this.outcomes.values()];
     const count = (o: string) => all.filter((x) => x === o).length;
-    return { tried: all.length, assumed: count('assumed'), refused: count('refused'), unreachable: count('unreachable') };
+    return {
+      tried: all.length,
+      assumed: count('assumed'),
+      refused: count('refused'),
+      unreachable: count('unreachable'),
+    };
   }
 
   roleArn(account: string, role: RoleChoice): string {
@@ -116,8 +137,12 @@ export class CredentialBroker {
     const entry: CacheEntry = { promise: this.assume(account, role), expiresAt: Number.POSITIVE_INFINITY };
     this.cache.set(key, entry);
     entry.promise.then(
-      (c) => { entry.expiresAt = c.expiration?.getTime() ?? Number.POSITIVE_INFINITY; },
-      () => { /* failures stay cached for this run */ },
+      (c) => {
+        entry.expiresAt = c.expiration?.getTime() ?? Number.POSITIVE_INFINITY;
+      },
+      () => {
+        /* failures stay cached for this run */
+      },
     );
     return entry.promise;
   }
@@ -132,13 +157,15 @@ export class CredentialBroker {
     const roleArn = this.roleArn(account, role);
     this.assumeCalls++;
     try {
-      const out = await this.opts.sts.send(new AssumeRoleCommand({
-        RoleArn: roleArn,
-        RoleSessionName: this.opts.sessionName,
-        // one hour: the longest a chained role session may last, and refreshed before it ends
-        DurationSeconds: 3600,
-        ...(role.externalId ? { ExternalId: role.externalId } : {}),
-      }));
+      const out = await this.opts.sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: this.opts.sessionName,
+          // one hour: the longest a chained role session may last, and refreshed before it ends
+          DurationSeconds: 3600,
+          ...(role.externalId ? { ExternalId: role.externalId } : {}),
+        }),
+      );
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
       this.outcomes.set(account, 'assumed');
@@ -155,7 +182,7 @@ export class CredentialBroker {
         cause: err,
         suggestion: role.externalId
           ? "Check the role's trust policy and its sts:ExternalId condition, or exclude the account in accounts.yaml."
-          : "Check that the role exists and trusts the caller, or exclude the account in accounts.yaml.",
+          : 'Check that the role exists and trusts the caller, or exclude the account in accounts.yaml.',
       });
     }
   }

@@ -6,7 +6,10 @@ export function describeError(err: unknown): string {
   let e: unknown = err;
   for (let depth = 0; e && depth < 4; depth++) {
     const { name, message } = e as { name?: string; message?: string };
-    const text = e instanceof GuardrailError || !name || name === 'Error' ? message ?? thrownText(e) : `${name}: ${message ?? ''}`;
+    const text =
+      e instanceof GuardrailError || !name || name === 'Error'
+        ? (message ?? thrownText(e))
+        : `${name}: ${message ?? ''}`;
     if (text && !parts.some((p) => p.includes(text))) parts.push(text.trim());
     e = (e as { cause?: unknown }).cause;
   }

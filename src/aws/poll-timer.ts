@@ -4,10 +4,10 @@
 // Each finished wait tells us two things: the operation was still running at the last poll that saw it in
 // progress (a lower bound), and done at the poll that saw it finished (an upper bound). The first poll of the next
 // wait goes to max(median lower bound, 0.85 × smallest recent upper bound): a little before the earliest recent
-// finish, so the estimate keeps tightening instead of locking onto a late first observation. After that, polls step forward in
-// small, growing steps. `maxDelayMs` (deploy.pollSeconds) caps the wait between two polls; the first wait, before
-// any poll, goes straight to the expected finish. With real 60-second stacks that is a wait of about a minute and
-// one to three polls; with the simulator's 0.5-second stacks the finish is seen within a few percent.
+// finish, so the estimate keeps tightening instead of locking onto a late first observation. After that, polls step
+// forward in small, growing steps. `maxDelayMs` (deploy.pollSeconds) caps the wait between two polls; the first wait,
+// before any poll, goes straight to the expected finish. With real 60-second stacks that is a wait of about a minute
+// and one to three polls; with the simulator's 0.5-second stacks the finish is seen within a few percent.
 
 export type OperationKind = 'changeset' | 'create' | 'update' | 'delete' | 'drift';
 
@@ -41,7 +41,10 @@ export class PollTimer {
 
   /** Records a finished wait: still running at `lastRunningMs`, seen done at `doneMs` (both since the start). */
   record(kind: OperationKind, lastRunningMs: number, doneMs: number): void {
-    for (const [map, value] of [[this.lower, lastRunningMs], [this.upper, doneMs]] as const) {
+    for (const [map, value] of [
+      [this.lower, lastRunningMs],
+      [this.upper, doneMs],
+    ] as const) {
       const h = map.get(kind) ?? [];
       h.push(value);
       if (h.length > SAMPLES) h.shift();
@@ -73,13 +76,20 @@ export class PollTimer {
     // Before anything is learned (the canary, usually), back off gently: each poll is seen at most 25 % late, and
     // this happens once per kind and run, so the few extra polls cost nothing next to the time saved. (At 1.6, a
     // 0.5-second canary was seen done at 0.65 s, and every later target waited for it.)
-    const step = expected !== undefined ? Math.max(expected * 0.05, this.min) * Math.pow(1.5, polls - 1)
-      : this.initial * Math.pow(UNLEARNED_GROWTH, polls);
+    const step =
+      expected !== undefined
+        ? Math.max(expected * 0.05, this.min) * Math.pow(1.5, polls - 1)
+        : this.initial * Math.pow(UNLEARNED_GROWTH, polls);
     return Math.round(Math.min(Math.max(step, this.min), this.opts.maxDelayMs));
   }
 
   /** Waits for an operation: calls `check` at the adaptive times until it reports done, and learns from it. */
-  async waitFor<T>(kind: OperationKind, startedAt: number, check: () => Promise<T | undefined>, signal?: AbortSignal): Promise<T> {
+  async waitFor<T>(
+    kind: OperationKind,
+    startedAt: number,
+    check: () => Promise<T | undefined>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     let lastRunning = 0;
     for (let polls = 0; ; polls++) {
       await sleep(this.nextDelay(kind, Date.now() - startedAt, polls), signal);

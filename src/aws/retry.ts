@@ -19,13 +19,24 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  throttlingAttempts: 15, throttlingBaseMs: 300, transientAttempts: 3, transientBaseMs: 100, capMs: 10_000,
+  throttlingAttempts: 15,
+  throttlingBaseMs: 300,
+  transientAttempts: 3,
+  transientBaseMs: 100,
+  capMs: 10_000,
 };
 
 class Token implements RetryToken {
-  constructor(private readonly count: number, private readonly delay: number) {}
-  getRetryCount(): number { return this.count; }
-  getRetryDelay(): number { return this.delay; }
+  constructor(
+    private readonly count: number,
+    private readonly delay: number,
+  ) {}
+  getRetryCount(): number {
+    return this.count;
+  }
+  getRetryDelay(): number {
+    return this.delay;
+  }
 }
 
 export class GuardrailRetryStrategy implements RetryStrategyV2 {
@@ -53,8 +64,12 @@ export class GuardrailRetryStrategy implements RetryStrategyV2 {
   /** The wait before attempt `attempts + 1`, or undefined when the error gets no more attempts. */
   nextDelay(attempts: number, info: RetryErrorInfo): number | undefined {
     const p = this.policy;
-    const [limit, base] = info.errorType === 'THROTTLING' ? [p.throttlingAttempts, p.throttlingBaseMs]
-      : info.errorType === 'TRANSIENT' ? [p.transientAttempts, p.transientBaseMs] : [1, 0];
+    const [limit, base] =
+      info.errorType === 'THROTTLING'
+        ? [p.throttlingAttempts, p.throttlingBaseMs]
+        : info.errorType === 'TRANSIENT'
+          ? [p.transientAttempts, p.transientBaseMs]
+          : [1, 0];
     if (attempts >= limit) return undefined;
     const ceiling = Math.min(p.capMs, base * 2 ** (attempts - 1));
     let delay = Math.round((p.random ?? Math.random)() * ceiling);

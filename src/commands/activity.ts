@@ -20,14 +20,27 @@ export async function execute(context: CommandContext<CommandOptions<'activity'>
   const onEvent = progressTo(reporter, 'to read');
   let report;
   try {
-    report = await activity({ session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, query, signal, emit: onEvent });
+    report = await activity({
+      session,
+      config: loaded.config,
+      selectedAccounts: loaded.selectedAccounts,
+      query,
+      signal,
+      emit: onEvent,
+    });
   } finally {
     reporter.stop();
     session.close();
   }
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('activity', report.targets, report.summary,
-      { since: report.since, until: report.until, filterPattern: report.filterPattern, events: report.rows }));
+    io.stdout.write(
+      jsonDocument('activity', report.targets, report.summary, {
+        since: report.since,
+        until: report.until,
+        filterPattern: report.filterPattern,
+        events: report.rows,
+      }),
+    );
   } else if (options.output === 'csv') {
     io.stdout.write(activityCsv(report));
   } else {

@@ -15,16 +15,22 @@ import { openCommandSession } from './target-options.js';
 function checkFlags(o: CommandOptions<'approve'>, maxDuration: string): { rules: ApprovalRule[]; seconds: number } {
   const problems: ConfigProblem[] = [];
   const bad = (path: string, message: string) => problems.push({ path, message });
-  if (!o.account || !ACCOUNT_ID.test(o.account)) bad('--account', `expected a 12-digit account id, got ${JSON.stringify(o.account ?? null)}`);
-  if (!o.region || !isRegionName(o.region)) bad('--region', `expected a region name, got ${JSON.stringify(o.region ?? null)}`);
+  if (!o.account || !ACCOUNT_ID.test(o.account))
+    bad('--account', `expected a 12-digit account id, got ${JSON.stringify(o.account ?? null)}`);
+  if (!o.region || !isRegionName(o.region))
+    bad('--region', `expected a region name, got ${JSON.stringify(o.region ?? null)}`);
   // a prefix list's id stands where a group's would be: the approval covers entries within its rules' sources (issue N)
   if (!o.group || !(SECURITY_GROUP_ID.test(o.group) || PREFIX_LIST_ID.test(o.group))) {
-    bad('--group', `expected a security group id (sg-…) or a prefix list id (pl-…), got ${JSON.stringify(o.group ?? null)}`);
+    bad(
+      '--group',
+      `expected a security group id (sg-…) or a prefix list id (pl-…), got ${JSON.stringify(o.group ?? null)}`,
+    );
   }
   if (o.group && PREFIX_LIST_ID.test(o.group)) {
     for (const text of o.rule ?? []) {
       const r = parseRule(text);
-      if (typeof r !== 'string' && !/^[0-9a-f.:]+\/\d+$/i.test(r.source)) bad('--rule', `"${text}": a prefix list's entries are CIDRs; give a CIDR as the source`);
+      if (typeof r !== 'string' && !/^[0-9a-f.:]+\/\d+$/i.test(r.source))
+        bad('--rule', `"${text}": a prefix list's entries are CIDRs; give a CIDR as the source`);
     }
   }
   const rules: ApprovalRule[] = [];
@@ -36,7 +42,8 @@ function checkFlags(o: CommandOptions<'approve'>, maxDuration: string): { rules:
   }
   const max = parseDuration(maxDuration)!;
   const seconds = o.for === undefined ? undefined : parseDuration(o.for);
-  if (seconds === undefined) bad('--for', `expected a duration such as 90m, 4h or 2d (more than 0), got ${JSON.stringify(o.for ?? null)}`);
+  if (seconds === undefined)
+    bad('--for', `expected a duration such as 90m, 4h or 2d (more than 0), got ${JSON.stringify(o.for ?? null)}`);
   else if (seconds > max) bad('--for', `${o.for} is longer than approvals.maxDuration (${maxDuration})`);
   if (!o.reason?.trim()) bad('--reason', 'say why: the reason is recorded, listed and sent with the notifications');
   if (problems.length > 0) {
@@ -54,7 +61,16 @@ export async function execute(context: CommandContext<CommandOptions<'approve'>>
   const session = await openCommandSession(context, config);
   let approval;
   try {
-    approval = await approve({ session, config, account: o.account!, region: o.region!, groupId: o.group!, rules, seconds, reason: o.reason!.trim() });
+    approval = await approve({
+      session,
+      config,
+      account: o.account!,
+      region: o.region!,
+      groupId: o.group!,
+      rules,
+      seconds,
+      reason: o.reason!.trim(),
+    });
   } finally {
     session.close();
   }
@@ -62,14 +78,16 @@ export async function execute(context: CommandContext<CommandOptions<'approve'>>
     io.stdout.write(`${JSON.stringify({ command: 'approve', version: packageVersion(), approval }, null, 2)}\n`);
     return ExitCode.ok;
   }
-  io.stdout.write([
-    `approved ${approval.id}`,
-    `  group:    ${approval.groupId} in ${approval.account}/${approval.region}`,
-    ...approval.rules.map((r, i) => `  ${i === 0 ? 'covers:' : '       '}   ${describeRule(r)}`),
-    `  expires:  ${approval.expiresAt} (${formatDuration(seconds)})`,
-    `  approver: ${approval.approver}`,
-    `  reason:   ${approval.reason}`,
-    '',
-  ].join('\n'));
+  io.stdout.write(
+    [
+      `approved ${approval.id}`,
+      `  group:    ${approval.groupId} in ${approval.account}/${approval.region}`,
+      ...approval.rules.map((r, i) => `  ${i === 0 ? 'covers:' : '       '}   ${describeRule(r)}`),
+      `  expires:  ${approval.expiresAt} (${formatDuration(seconds)})`,
+      `  approver: ${approval.approver}`,
+      `  reason:   ${approval.reason}`,
+      '',
+    ].join('\n'),
+  );
   return ExitCode.ok;
 }

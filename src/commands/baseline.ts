@@ -12,11 +12,16 @@ import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import {
-  checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, reachabilityExit, roleLine,
+  checkAccountChoice,
+  confirmOrRequireYes,
+  loadCommandConfig,
+  openCommandSession,
+  reachabilityExit,
+  roleLine,
 } from './target-options.js';
 
 const WHAT = 'Recording the baseline of rule definitions';
-const REVIEW = 'it writes only guardrail\'s rule records, never a security group';
+const REVIEW = "it writes only guardrail's rule records, never a security group";
 
 export async function execute(context: CommandContext<CommandOptions<'baseline'>>): Promise<number> {
   const options = context.options;
@@ -37,17 +42,36 @@ export async function execute(context: CommandContext<CommandOptions<'baseline'>
 }
 
 /** The plan, the confirmation and the recording; the progress display stops before the question and at the end. */
-async function recordBaseline(context: CommandContext<CommandOptions<'baseline'>>, loaded: LoadedConfig,
-  session: Session): Promise<BaselineReport> {
+async function recordBaseline(
+  context: CommandContext<CommandOptions<'baseline'>>,
+  loaded: LoadedConfig,
+  session: Session,
+): Promise<BaselineReport> {
   const { io, signal, options } = context;
-  const reporter = await createReporter(io, context.color, 'recording', { errorsBelow: errorsBelow(io, options.output) });
+  const reporter = await createReporter(io, context.color, 'recording', {
+    errorsBelow: errorsBelow(io, options.output),
+  });
   try {
     return await baseline({
-      session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: progressTo(reporter, ''),
+      session,
+      config: loaded.config,
+      selectedAccounts: loaded.selectedAccounts,
+      signal,
+      emit: progressTo(reporter, ''),
       confirm: async (plan) => {
         reporter.stop();
-        return confirmOrRequireYes(io, options.yes,
-          baselineQuestion(plan.accounts, plan.regions, plan.table, `account ${plan.storeAccount}, ${plan.storeRegion}`), WHAT, REVIEW);
+        return confirmOrRequireYes(
+          io,
+          options.yes,
+          baselineQuestion(
+            plan.accounts,
+            plan.regions,
+            plan.table,
+            `account ${plan.storeAccount}, ${plan.storeRegion}`,
+          ),
+          WHAT,
+          REVIEW,
+        );
       },
     });
   } finally {
@@ -61,23 +85,47 @@ function baselineNotes(report: BaselineReport, role: string | undefined, json: b
   const notes: string[] = [];
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was recorded.');
   if (s.openToWorld > 0) {
-    notes.push(`${s.openToWorld} rule(s) open to 0.0.0.0/0 or ::/0 were recorded as they are: a modification of one is `
-      + 'restored to that. Review them (guardrail baseline --output json lists the targets).');
+    notes.push(
+      `${s.openToWorld} rule(s) open to 0.0.0.0/0 or ::/0 were recorded as they are: a modification of one is ` +
+        'restored to that. Review them (guardrail baseline --output json lists the targets).',
+    );
   }
   if (role && json) notes.push(role);
   return notes;
 }
 
-function writeBaselineResult(context: CommandContext<CommandOptions<'baseline'>>, report: BaselineReport, notes: string[]): void {
+function writeBaselineResult(
+  context: CommandContext<CommandOptions<'baseline'>>,
+  report: BaselineReport,
+  notes: string[],
+): void {
   const { io, options } = context;
   const s = report.summary;
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('baseline', report.targets, s, { table: report.table, ...(notes.length > 0 ? { notes } : {}) }));
+    io.stdout.write(
+      jsonDocument('baseline', report.targets, s, { table: report.table, ...(notes.length > 0 ? { notes } : {}) }),
+    );
   } else {
-    io.stdout.write(resultTable('baseline', report.targets, {
-      targets: s.targets, succeeded: s.succeeded, unchanged: s.unchanged, failed: s.failed, skipped: s.skipped,
-      groups: s.groups, rules: s.rules, recorded: s.recorded, 'already recorded later': s.newer, 'open to the world': s.openToWorld,
-      excludedAccounts: s.excludedAccounts,
-    }, context.color, { notes }));
+    io.stdout.write(
+      resultTable(
+        'baseline',
+        report.targets,
+        {
+          targets: s.targets,
+          succeeded: s.succeeded,
+          unchanged: s.unchanged,
+          failed: s.failed,
+          skipped: s.skipped,
+          groups: s.groups,
+          rules: s.rules,
+          recorded: s.recorded,
+          'already recorded later': s.newer,
+          'open to the world': s.openToWorld,
+          excludedAccounts: s.excludedAccounts,
+        },
+        context.color,
+        { notes },
+      ),
+    );
   }
 }

@@ -13,7 +13,12 @@ import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import {
-  checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, reachabilityExit, roleLine,
+  checkAccountChoice,
+  confirmOrRequireYes,
+  loadCommandConfig,
+  openCommandSession,
+  reachabilityExit,
+  roleLine,
 } from './target-options.js';
 
 export async function execute(context: CommandContext<CommandOptions<'deploy'>>): Promise<number> {
@@ -34,7 +39,8 @@ export async function execute(context: CommandContext<CommandOptions<'deploy'>>)
   const role = roleLine(session, config.organization.roleName);
   if (role && options.output === 'json') notes.push(role);
   const s = report.summary;
-  if (!options.plan && s.targets > 0 && s.unchanged === s.targets) notes.push('Nothing to change: every stack is current.');
+  if (!options.plan && s.targets > 0 && s.unchanged === s.targets)
+    notes.push('Nothing to change: every stack is current.');
   writeDeployResult(context, report, session, notes);
   if (role) io.stderr.write(`${role}\n`);
   if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;
@@ -44,14 +50,25 @@ export async function execute(context: CommandContext<CommandOptions<'deploy'>>)
 }
 
 /** The engine's deploy (or plan) with its progress display, which stops before the question and at the end. */
-async function runDeploy(context: CommandContext<CommandOptions<'deploy'>>, loaded: LoadedConfig, session: Session,
-  engine: Engine): Promise<DeployReport> {
+async function runDeploy(
+  context: CommandContext<CommandOptions<'deploy'>>,
+  loaded: LoadedConfig,
+  session: Session,
+  engine: Engine,
+): Promise<DeployReport> {
   const { io, signal, options } = context;
-  const reporter = await createReporter(io, context.color, options.plan ? 'planning' : 'deploying', { errorsBelow: errorsBelow(io, options.output) });
+  const reporter = await createReporter(io, context.color, options.plan ? 'planning' : 'deploying', {
+    errorsBelow: errorsBelow(io, options.output),
+  });
   const onEvent = progressTo(reporter, 'to target');
   try {
     const input = {
-      session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, planOnly: options.plan === true, signal, emit: onEvent,
+      session,
+      config: loaded.config,
+      selectedAccounts: loaded.selectedAccounts,
+      planOnly: options.plan === true,
+      signal,
+      emit: onEvent,
       yes: options.yes === true,
       confirm: async (plan: PlanCounts) => {
         reporter.stop();
@@ -68,36 +85,54 @@ async function runDeploy(context: CommandContext<CommandOptions<'deploy'>>, load
 /** Why the run stopped, what it left out, and what became of the approval store. */
 function deployNotes(report: DeployReport): string[] {
   const notes: string[] = [...report.notes];
-  if (report.excluded.length > 0) notes.push(`${report.excluded.length} account(s) left out (suspended, excluded account or OU).`);
-  if (report.stoppedBy === 'tolerance') notes.push(`Stopped early: more targets failed than the failure tolerance allows; the rest were skipped.`);
+  if (report.excluded.length > 0)
+    notes.push(`${report.excluded.length} account(s) left out (suspended, excluded account or OU).`);
+  if (report.stoppedBy === 'tolerance')
+    notes.push(`Stopped early: more targets failed than the failure tolerance allows; the rest were skipped.`);
   if (report.stoppedBy === 'canary') notes.push('Stopped after the canary: it failed, so nothing else was started.');
   if (report.stoppedBy === 'signal') notes.push('Interrupted: targets not yet started were skipped.');
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was changed.');
   const store = report.approvalStore;
   if (store) {
-    notes.push(`Approval store ${store.stackName} (${store.account}/${store.region}): ${store.result}`
-      + `${store.error ? ` (${store.error})` : store.reason ? ` (${store.reason})` : ''}.`);
+    notes.push(
+      `Approval store ${store.stackName} (${store.account}/${store.region}): ${store.result}` +
+        `${store.error ? ` (${store.error})` : store.reason ? ` (${store.reason})` : ''}.`,
+    );
   }
-  if (report.stoppedBy === 'store') notes.push('Stopped: the approval store could not be deployed, so no target was started.');
+  if (report.stoppedBy === 'store')
+    notes.push('Stopped: the approval store could not be deployed, so no target was started.');
   return notes;
 }
 
-function writeDeployResult(context: CommandContext<CommandOptions<'deploy'>>, report: DeployReport, session: Session,
-  notes: string[]): void {
+function writeDeployResult(
+  context: CommandContext<CommandOptions<'deploy'>>,
+  report: DeployReport,
+  session: Session,
+  notes: string[],
+): void {
   const { io, options } = context;
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('deploy', report.targets, report.summary, {
-      engine: report.engine, templateVersion: report.version, stoppedBy: report.stoppedBy, excluded: report.excluded,
-      offload: session.offload.stats(),
-      ...(report.approvalStore ? { approvalStore: report.approvalStore } : {}),
-      ...(report.operations.length > 0 ? { operations: report.operations } : {}),
-      ...(notes.length > 0 ? { notes } : {}),
-    }));
+    io.stdout.write(
+      jsonDocument('deploy', report.targets, report.summary, {
+        engine: report.engine,
+        templateVersion: report.version,
+        stoppedBy: report.stoppedBy,
+        excluded: report.excluded,
+        offload: session.offload.stats(),
+        ...(report.approvalStore ? { approvalStore: report.approvalStore } : {}),
+        ...(report.operations.length > 0 ? { operations: report.operations } : {}),
+        ...(notes.length > 0 ? { notes } : {}),
+      }),
+    );
   } else {
     // a plan on the terminal: one line per reason shared by many targets (--verbose lists each)
     const rollup = options.plan && !options.verbose ? rollUpPlan(report.targets) : { lines: [], rows: report.targets };
     if (rollup.lines.length > 0) io.stdout.write(`${rollup.lines.join('\n')}\n\n`);
-    io.stdout.write(resultTable(options.plan ? 'plan' : 'deploy', rollup.rows, { ...report.summary }, context.color,
-      { planned: options.plan === true, notes }));
+    io.stdout.write(
+      resultTable(options.plan ? 'plan' : 'deploy', rollup.rows, { ...report.summary }, context.color, {
+        planned: options.plan === true,
+        notes,
+      }),
+    );
   }
 }

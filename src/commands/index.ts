@@ -85,7 +85,10 @@ const REGISTRY = [
       CONFIG_OPTION,
       ...OVERRIDE_OPTIONS,
       { flags: '--plan', description: 'print the plan (with change-set summaries for updates) and change nothing' },
-      { flags: '--verbose', description: 'with --plan: every target and its resource changes, not one line per reason' },
+      {
+        flags: '--verbose',
+        description: 'with --plan: every target and its resource changes, not one line per reason',
+      },
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       ENGINE_OPTION,
       OUTPUT_OPTION,
@@ -102,7 +105,10 @@ const REGISTRY = [
       CONFIG_OPTION,
       ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
       { flags: '--no-drift', description: 'skip drift detection and the shared prefix lists, for a fast survey' },
-      { flags: '--all', description: 'list every account in the table (on a terminal, healthy accounts beyond one screen are counted)' },
+      {
+        flags: '--all',
+        description: 'list every account in the table (on a terminal, healthy accounts beyond one screen are counted)',
+      },
       ENGINE_OPTION,
       {
         flags: '--require-protection',
@@ -122,7 +128,11 @@ const REGISTRY = [
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
       CONFIG_OPTION,
       ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
-      { flags: '--include-approvals', description: 'with --all-accounts: also delete the approval store\'s stack (its tables are kept), after its own confirmation' },
+      {
+        flags: '--include-approvals',
+        description:
+          "with --all-accounts: also delete the approval store's stack (its tables are kept), after its own confirmation",
+      },
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       ENGINE_OPTION,
       OUTPUT_OPTION,
@@ -132,8 +142,8 @@ const REGISTRY = [
     name: 'retry',
     summary: 'retry the reverts that failed (the dead-letter queues)',
     description:
-      'Read each target\'s dead-letter queue (what status counts as pendingReverts), confirm, then ask each function ' +
-      'with events waiting to take them from its own queue and decide each again on the group\'s current state: a ' +
+      "Read each target's dead-letter queue (what status counts as pendingReverts), confirm, then ask each function " +
+      "with events waiting to take them from its own queue and decide each again on the group's current state: a " +
       'rule still open is reverted now, one already gone is ignored. Exits 1 when a target failed or still has events ' +
       'not undone.',
     options: [
@@ -151,7 +161,7 @@ const REGISTRY = [
     summary: 'record the rules there now, to restore modified ones to',
     description:
       'Read the rules of every security group in each target (with the same roles, pool and progress as status) and ' +
-      'record them in the store stack\'s rule records table (TABLE-rules), after one confirmation: when a rule is ' +
+      "record them in the store stack's rule records table (TABLE-rules), after one confirmation: when a rule is " +
       'later modified, the revert function restores it to its recorded definition. A record the function made later ' +
       'is never replaced; run it again at any time. Exits 1 when a target failed.',
     options: [
@@ -202,13 +212,23 @@ const REGISTRY = [
     description:
       "Read every target's decision log (the function's CloudWatch log group) for a time window, through the same " +
       'roles as status. Rows come newest first, then a summary by action, by account and the top principals. ' +
-      'Exits 1 only when a target\'s logs could not be read, never because changes were reverted.',
+      "Exits 1 only when a target's logs could not be read, never because changes were reverted.",
     options: [
-      { flags: '--since <when>', description: 'start of the window: a duration back from now (24h, 7d) or an ISO time', defaultValue: '24h' },
+      {
+        flags: '--since <when>',
+        description: 'start of the window: a duration back from now (24h, 7d) or an ISO time',
+        defaultValue: '24h',
+      },
       { flags: '--until <when>', description: 'end of the window (default: now)' },
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
-      { flags: '--action <list>', description: 'only these actions (comma-separated: reverted,failed,allowed,monitored,…)' },
-      { flags: '--principal <pattern>', description: 'only changes by principals matching this ARN pattern (* matches anything)' },
+      {
+        flags: '--action <list>',
+        description: 'only these actions (comma-separated: reverted,failed,allowed,monitored,…)',
+      },
+      {
+        flags: '--principal <pattern>',
+        description: 'only changes by principals matching this ARN pattern (* matches anything)',
+      },
       CONFIG_OPTION,
       ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
       { ...OUTPUT_OPTION, choices: ['table', 'json', 'csv'] },
@@ -223,7 +243,11 @@ const REGISTRY = [
       'is unhealthy or its logs could not be read; the page is written either way.',
     options: [
       { flags: '--out <file>', description: 'where to write the page (- for stdout)' },
-      { flags: '--since <when>', description: 'start of the activity window (30d, 24h, or an ISO time)', defaultValue: '30d' },
+      {
+        flags: '--since <when>',
+        description: 'start of the activity window (30d, 24h, or an ISO time)',
+        defaultValue: '30d',
+      },
       { flags: '--account <ids>', description: 'only these accounts (comma-separated ids)' },
       CONFIG_OPTION,
       ...without(OVERRIDE_OPTIONS, '--failure-tolerance'),
@@ -235,14 +259,17 @@ const REGISTRY = [
     summary: 'the SCP that keeps member admins from disabling guardrail',
     description:
       'Render the guardrail-protect service control policy for this configuration (a Deny on disabling, editing or ' +
-      'deleting guardrail\'s resources, except for the deploy role). Plain protect prints it; --plan shows what ' +
+      "deleting guardrail's resources, except for the deploy role). Plain protect prints it; --plan shows what " +
       'attaching would change; --attach enables SCPs if needed, creates or updates the policy and attaches it to the ' +
       'root (or includeOUs, or the listed accounts). Exits 2 when it cannot be done whole, with nothing attached.',
     options: [
       CONFIG_OPTION,
       { flags: '--plan', description: 'show what attaching would change, and change nothing' },
       { flags: '--attach', description: 'create or update the policy and attach it where the configuration targets' },
-      { flags: '--detach', description: 'detach guardrail-protect from where it is attached and delete it (with --plan: only show that)' },
+      {
+        flags: '--detach',
+        description: 'detach guardrail-protect from where it is attached and delete it (with --plan: only show that)',
+      },
       { flags: '--yes', description: 'do not ask for confirmation (required without a terminal)' },
       OUTPUT_OPTION,
     ],
@@ -270,8 +297,8 @@ type SpecOf<N extends CommandName> = Extract<(typeof REGISTRY)[number], { name: 
 export type CommandOptions<N extends CommandName> = OptionsOf<SpecOf<N>['options']>;
 
 /** What cli.ts hands a command: the options of its flags, and `args` when it declares positional arguments. */
-export type SuppliedOptions<N extends CommandName> =
-  CommandOptions<N> & (SpecOf<N> extends { arguments: string } ? { args: string[] } : unknown);
+export type SuppliedOptions<N extends CommandName> = CommandOptions<N> &
+  (SpecOf<N> extends { arguments: string } ? { args: string[] } : unknown);
 
 // ---- from flags to types, the way commander names and fills them
 
@@ -283,7 +310,8 @@ type FlagName<F extends string> = LongFlags<F> extends `${infer Name} ${string}`
 type FlagValue<F extends string> = LongFlags<F> extends `${string} ${infer Value}` ? Value : '';
 /** commander's attribute name: `--all-accounts` → `allAccounts`, `--no-drift` → `drift` */
 type Camel<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S;
-type Key<F extends string> = FlagName<F> extends `--no-${infer Name}` ? Camel<Name> : FlagName<F> extends `--${infer Name}` ? Camel<Name> : never;
+type Key<F extends string> =
+  FlagName<F> extends `--no-${infer Name}` ? Camel<Name> : FlagName<F> extends `--${infer Name}` ? Camel<Name> : never;
 
 /** One value: a choice when the option lists them. */
 type Scalar<O extends OptionSpec> = O extends { choices: readonly (infer C extends string)[] } ? C : string;
@@ -293,19 +321,28 @@ type Scalar<O extends OptionSpec> = O extends { choices: readonly (infer C exten
  * (and `--no-x`) a boolean.
  */
 type Value<O extends OptionSpec> =
-  FlagValue<O['flags']> extends `<${string}...>` ? Scalar<O>[]
-    : FlagValue<O['flags']> extends `<${string}>` ? Scalar<O>
-      : FlagValue<O['flags']> extends `[${string}...]` ? Scalar<O>[] | true
-        : FlagValue<O['flags']> extends `[${string}]` ? Scalar<O> | true
+  FlagValue<O['flags']> extends `<${string}...>`
+    ? Scalar<O>[]
+    : FlagValue<O['flags']> extends `<${string}>`
+      ? Scalar<O>
+      : FlagValue<O['flags']> extends `[${string}...]`
+        ? Scalar<O>[] | true
+        : FlagValue<O['flags']> extends `[${string}]`
+          ? Scalar<O> | true
           : boolean;
 
 /** Always set: a default value, or `--no-x` (commander sets x to true unless it is given). */
-type Always<O extends OptionSpec> = O extends { defaultValue: string } ? true : FlagName<O['flags']> extends `--no-${string}` ? true : false;
+type Always<O extends OptionSpec> = O extends { defaultValue: string }
+  ? true
+  : FlagName<O['flags']> extends `--no-${string}`
+    ? true
+    : false;
 
 type Flatten<T> = { [K in keyof T]: T[K] };
 
 /** The options object for a list of flags: one property each, optional unless commander always sets it. */
 export type OptionsOf<L extends readonly OptionSpec[]> = Flatten<
-  { [O in L[number] as Always<O> extends true ? Key<O['flags']> : never]: Value<O> } &
-  { [O in L[number] as Always<O> extends true ? never : Key<O['flags']>]?: Value<O> }
+  { [O in L[number] as Always<O> extends true ? Key<O['flags']> : never]: Value<O> } & {
+    [O in L[number] as Always<O> extends true ? never : Key<O['flags']>]?: Value<O>;
+  }
 >;

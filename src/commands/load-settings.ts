@@ -6,7 +6,11 @@ import type { CommandContext } from './context.js';
  * Loads the configuration (./accounts.yaml, or --config FILE) with the command's flags. With neither, every key
  * takes its default, and the command says so once on stderr.
  */
-export async function loadSettings(context: CommandContext, path: string | undefined, flags: RawConfigFlags): Promise<LoadedConfig> {
+export async function loadSettings(
+  context: CommandContext,
+  path: string | undefined,
+  flags: RawConfigFlags,
+): Promise<LoadedConfig> {
   const cwd = context.io.cwd ?? process.cwd();
   const loaded = await loadConfig(path, flags, { cwd });
   if (loaded.file === null) context.io.stderr.write(`${defaultsNotice(await nearMissConfig(cwd))}\n`);

@@ -11,16 +11,20 @@ import { confirmOrRequireYes, openCommandSession } from './target-options.js';
 
 function planLines(plan: DetachPlan): string[] {
   if (!plan.policyId) return [`${POLICY_NAME}: not in the organisation, nothing to detach`];
-  return [`${POLICY_NAME} (${plan.policyId}): detach and delete`,
+  return [
+    `${POLICY_NAME} (${plan.policyId}): detach and delete`,
     ...plan.targets.map((t) => `  detach from ${t.targetId} (${t.type}${t.name ? `, ${t.name}` : ''})`),
     `  delete ${plan.policyId}`,
-    '  then member-account administrators can disable or delete guardrail again (status still reports it)'];
+    '  then member-account administrators can disable or delete guardrail again (status still reports it)',
+  ];
 }
 
 export async function executeDetach(context: CommandContext<CommandOptions<'protect'>>): Promise<number> {
   const { io, options } = context;
   if (options.attach) {
-    throw new UsageError('--attach and --detach cannot be used together', { suggestion: 'Pass one of them (with --plan to only see what it would do).' });
+    throw new UsageError('--attach and --detach cannot be used together', {
+      suggestion: 'Pass one of them (with --plan to only see what it would do).',
+    });
   }
   const what = `Detaching the ${POLICY_NAME} SCP`;
   if (!options.yes && !options.plan && (!io.isTTY || !process.stdin.isTTY)) {
@@ -34,8 +38,15 @@ export async function executeDetach(context: CommandContext<CommandOptions<'prot
     let applied = false;
     if (!options.plan && plan.policyId) {
       io.stderr.write(`${planLines(plan).join('\n')}\n`);
-      if (!(await confirmOrRequireYes(io, options.yes, `Detach and delete ${POLICY_NAME} as above?`, what,
-        'review it first with guardrail protect --detach --plan'))) {
+      if (
+        !(await confirmOrRequireYes(
+          io,
+          options.yes,
+          `Detach and delete ${POLICY_NAME} as above?`,
+          what,
+          'review it first with guardrail protect --detach --plan',
+        ))
+      ) {
         io.stderr.write('Not confirmed: nothing was changed.\n');
         return ExitCode.failed;
       }
@@ -43,10 +54,18 @@ export async function executeDetach(context: CommandContext<CommandOptions<'prot
       applied = true;
     }
     if (options.output === 'json') {
-      io.stdout.write(jsonDocument('protect', plan.targets.map((t) => ({ ...t, action: 'detach', result: applied ? 'succeeded' : 'planned' })),
-        { targets: plan.targets.length }, { applied, policyId: plan.policyId, policyAction: plan.policyId ? 'delete' : 'none' }));
+      io.stdout.write(
+        jsonDocument(
+          'protect',
+          plan.targets.map((t) => ({ ...t, action: 'detach', result: applied ? 'succeeded' : 'planned' })),
+          { targets: plan.targets.length },
+          { applied, policyId: plan.policyId, policyAction: plan.policyId ? 'delete' : 'none' },
+        ),
+      );
     } else {
-      io.stdout.write(`${[...planLines(plan), '', applied ? 'protect --detach: done' : options.plan ? 'protect --detach --plan (nothing changed)' : 'protect --detach: nothing to change'].join('\n')}\n`);
+      io.stdout.write(
+        `${[...planLines(plan), '', applied ? 'protect --detach: done' : options.plan ? 'protect --detach --plan (nothing changed)' : 'protect --detach: nothing to change'].join('\n')}\n`,
+      );
     }
     return ExitCode.ok;
   } finally {

@@ -15,25 +15,35 @@ import { executeDetach } from './protect-detach.js';
 function organisationError(err: unknown): never {
   const name = (err as Error).name;
   if (name === 'AccessDeniedException' || name === 'AWSOrganizationsNotInUseException') {
-    throw new GuardrailError('ORGANIZATIONS', ExitCode.usage, `Could not read the organisation's service control policies (${name}: ${(err as Error).message})`, {
-      suggestion: 'Run guardrail protect with the management account\'s credentials (or a delegated administrator for '
-        + 'Organizations policies), or print the policy with plain `guardrail protect` and attach it yourself.',
-      cause: err,
-    });
+    throw new GuardrailError(
+      'ORGANIZATIONS',
+      ExitCode.usage,
+      `Could not read the organisation's service control policies (${name}: ${(err as Error).message})`,
+      {
+        suggestion:
+          "Run guardrail protect with the management account's credentials (or a delegated administrator for " +
+          'Organizations policies), or print the policy with plain `guardrail protect` and attach it yourself.',
+        cause: err,
+      },
+    );
   }
   throw err;
 }
 
 function planLines(plan: ProtectPlan, applied = false): string[] {
-  const lines = [`${POLICY_NAME}${plan.policyId ? ` (${plan.policyId})` : ''}: ${plan.policy.characters} of ${SCP_CHARACTER_LIMIT} characters`];
-  if (plan.enablePolicyType) lines.push(`  ${applied ? 'enabled' : 'enable'} service control policies on the root ${plan.rootId}`);
+  const lines = [
+    `${POLICY_NAME}${plan.policyId ? ` (${plan.policyId})` : ''}: ${plan.policy.characters} of ${SCP_CHARACTER_LIMIT} characters`,
+  ];
+  if (plan.enablePolicyType)
+    lines.push(`  ${applied ? 'enabled' : 'enable'} service control policies on the root ${plan.rootId}`);
   const done = { create: 'created', update: 'updated', none: 'current' }[plan.policyAction];
   lines.push(`  policy: ${applied ? done : plan.policyAction === 'none' ? 'current' : plan.policyAction}`);
   for (const t of plan.targets) {
     const verb = t.action === 'attach' ? (applied ? 'attached to' : 'attach to') : 'already on';
     lines.push(`  ${verb} ${t.targetId} (${t.type})${applied ? '' : `: ${t.reason}`}`);
   }
-  for (const id of plan.elsewhere) lines.push(`  also attached to ${id}, which the configuration does not name (left alone)`);
+  for (const id of plan.elsewhere)
+    lines.push(`  also attached to ${id}, which the configuration does not name (left alone)`);
   return lines;
 }
 
@@ -45,17 +55,38 @@ export async function execute(context: CommandContext<CommandOptions<'protect'>>
   const policy = renderChecked(config);
   if (!options.plan && !options.attach) {
     if (options.output === 'json') {
-      io.stdout.write(jsonDocument('protect', [], { targets: 0 },
-        { policy: { name: policy.name, characters: policy.characters, limit: SCP_CHARACTER_LIMIT, document: JSON.parse(policy.content) as unknown } }));
+      io.stdout.write(
+        jsonDocument(
+          'protect',
+          [],
+          { targets: 0 },
+          {
+            policy: {
+              name: policy.name,
+              characters: policy.characters,
+              limit: SCP_CHARACTER_LIMIT,
+              document: JSON.parse(policy.content) as unknown,
+            },
+          },
+        ),
+      );
     } else {
       io.stdout.write(`${policy.pretty}\n`);
-      io.stderr.write(`${POLICY_NAME}: ${policy.characters} of ${SCP_CHARACTER_LIMIT} characters as attached (compact JSON). `
-        + 'Review it, or attach it with guardrail protect --attach.\n');
+      io.stderr.write(
+        `${POLICY_NAME}: ${policy.characters} of ${SCP_CHARACTER_LIMIT} characters as attached (compact JSON). ` +
+          'Review it, or attach it with guardrail protect --attach.\n',
+      );
     }
     return ExitCode.ok;
   }
   if (options.attach && !options.yes && (!io.isTTY || !process.stdin.isTTY)) {
-    await confirmOrRequireYes(io, false, '', 'Attaching the guardrail-protect SCP', 'review it first with guardrail protect --plan');
+    await confirmOrRequireYes(
+      io,
+      false,
+      '',
+      'Attaching the guardrail-protect SCP',
+      'review it first with guardrail protect --plan',
+    );
   }
   const session = await openCommandSession(context, config);
   try {
@@ -64,8 +95,13 @@ export async function execute(context: CommandContext<CommandOptions<'protect'>>
     let applied = false;
     if (options.attach && !planIsEmpty(plan)) {
       io.stderr.write(`${planLines(plan).join('\n')}\n`);
-      const ok = await confirmOrRequireYes(io, options.yes, 'Attach the guardrail-protect SCP as above?', 'Attaching the guardrail-protect SCP',
-        'review it first with guardrail protect --plan');
+      const ok = await confirmOrRequireYes(
+        io,
+        options.yes,
+        'Attach the guardrail-protect SCP as above?',
+        'Attaching the guardrail-protect SCP',
+        'review it first with guardrail protect --plan',
+      );
       if (!ok) {
         io.stderr.write('Not confirmed: nothing was changed.\n');
         return ExitCode.failed;
@@ -83,19 +119,40 @@ export async function execute(context: CommandContext<CommandOptions<'protect'>>
 function write(context: CommandContext, options: CommandOptions<'protect'>, plan: ProtectPlan, applied: boolean): void {
   const { io } = context;
   const targets = plan.targets.map((t) => ({
-    ...t, result: options.attach ? (t.action === 'attach' ? 'succeeded' : 'unchanged') : 'planned',
+    ...t,
+    result: options.attach ? (t.action === 'attach' ? 'succeeded' : 'unchanged') : 'planned',
   }));
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('protect', targets, {
-      targets: targets.length, attach: plan.targets.filter((t) => t.action === 'attach').length,
-    }, {
-      applied, rootId: plan.rootId, enablePolicyType: plan.enablePolicyType, policyId: plan.policyId,
-      policyAction: plan.policyAction, elsewhere: plan.elsewhere,
-      policy: { name: plan.policy.name, characters: plan.policy.characters, limit: SCP_CHARACTER_LIMIT,
-        document: JSON.parse(plan.policy.content) as unknown },
-    }));
+    io.stdout.write(
+      jsonDocument(
+        'protect',
+        targets,
+        {
+          targets: targets.length,
+          attach: plan.targets.filter((t) => t.action === 'attach').length,
+        },
+        {
+          applied,
+          rootId: plan.rootId,
+          enablePolicyType: plan.enablePolicyType,
+          policyId: plan.policyId,
+          policyAction: plan.policyAction,
+          elsewhere: plan.elsewhere,
+          policy: {
+            name: plan.policy.name,
+            characters: plan.policy.characters,
+            limit: SCP_CHARACTER_LIMIT,
+            document: JSON.parse(plan.policy.content) as unknown,
+          },
+        },
+      ),
+    );
     return;
   }
-  const head = options.attach ? (applied ? 'protect: done' : 'protect: nothing to change') : 'protect --plan (nothing changed)';
+  const head = options.attach
+    ? applied
+      ? 'protect: done'
+      : 'protect: nothing to change'
+    : 'protect --plan (nothing changed)';
   io.stdout.write(`${[...planLines(plan, applied), '', head].join('\n')}\n`);
 }

@@ -12,7 +12,12 @@ import { removeApprovalStore, type StoreRemoval } from '../approvals/remove-stor
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import {
-  checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, reachabilityExit, roleLine,
+  checkAccountChoice,
+  confirmOrRequireYes,
+  loadCommandConfig,
+  openCommandSession,
+  reachabilityExit,
+  roleLine,
 } from './target-options.js';
 
 export async function execute(context: CommandContext<CommandOptions<'remove'>>): Promise<number> {
@@ -21,13 +26,15 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
   checkAccountChoice(options.allAccounts, options.account);
   if (options.includeApprovals && !options.allAccounts) {
     throw new UsageError('--include-approvals goes with --all-accounts only', {
-      suggestion: 'The approval store serves every account: remove it with guardrail remove --all-accounts --include-approvals.',
+      suggestion:
+        'The approval store serves every account: remove it with guardrail remove --all-accounts --include-approvals.',
     });
   }
   const loaded = await loadCommandConfig(context, options);
   checkEngine(loaded);
   // without a terminal, --yes is required: say so before touching anything
-  if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
+  if (!options.yes && (!io.isTTY || !process.stdin.isTTY))
+    await confirmOrRequireYes(io, false, '', 'Removing guardrail', 'check what is there first with guardrail status');
   const session = await openCommandSession(context, loaded.config);
   const { report, store } = await runRemove(context, loaded, session);
   const notes = removeNotes(report, store, options.allAccounts === true);
@@ -45,27 +52,46 @@ export async function execute(context: CommandContext<CommandOptions<'remove'>>)
  * The engine's remove with its progress display (stopped before each question and at the end), then, with
  * --include-approvals, the approval store.
  */
-async function runRemove(context: CommandContext<CommandOptions<'remove'>>, loaded: LoadedConfig,
-  session: Session): Promise<{ report: RemoveReport; store: StoreRemoval | undefined }> {
+async function runRemove(
+  context: CommandContext<CommandOptions<'remove'>>,
+  loaded: LoadedConfig,
+  session: Session,
+): Promise<{ report: RemoveReport; store: StoreRemoval | undefined }> {
   const { io, signal, options } = context;
-  const reporter = await createReporter(io, context.color, 'removing', { errorsBelow: errorsBelow(io, options.output) });
+  const reporter = await createReporter(io, context.color, 'removing', {
+    errorsBelow: errorsBelow(io, options.output),
+  });
   const onEvent = progressTo(reporter, '');
   let store: StoreRemoval | undefined;
   try {
     const report = await engineFor(loaded.config).remove({
-      session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: onEvent,
+      session,
+      config: loaded.config,
+      selectedAccounts: loaded.selectedAccounts,
+      signal,
+      emit: onEvent,
       confirm: async (plan) => {
         reporter.stop();
-        return confirmOrRequireYes(io, options.yes, removeQuestion(plan.accounts, plan.regions, plan.stacks), 'Removing guardrail',
-          'check what is there first with guardrail status');
+        return confirmOrRequireYes(
+          io,
+          options.yes,
+          removeQuestion(plan.accounts, plan.regions, plan.stacks),
+          'Removing guardrail',
+          'check what is there first with guardrail status',
+        );
       },
     });
     // the store last, and only when every stack is gone: the functions read it while they run
     if (options.includeApprovals && !report.stoppedBy && report.summary.failed === 0 && !signal.aborted) {
       store = await removeApprovalStore(session, loaded.config, signal, (what) => {
         io.stderr.write(`Next: ${what}\n`);
-        return confirmOrRequireYes(io, options.yes, `Also delete ${what}?`, 'Removing the approval store',
-          'check what is there first with guardrail status');
+        return confirmOrRequireYes(
+          io,
+          options.yes,
+          `Also delete ${what}?`,
+          'Removing the approval store',
+          'check what is there first with guardrail status',
+        );
       });
     }
     return { report, store };
@@ -80,19 +106,31 @@ function removeNotes(report: RemoveReport, store: StoreRemoval | undefined, allA
   const notes = bucketNotes(report.retainedBuckets);
   if (store) notes.push(storeNote(store));
   const keptOthers = report.kept.filter((k) => k.type !== 'AWS::S3::Bucket');
-  if (keptOthers.length > 0) notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
+  if (keptOthers.length > 0)
+    notes.push(`Kept by their DeletionPolicy: ${keptSummary(keptOthers)} (names in --output json, "kept").`);
   notes.push(...report.notes);
   if (report.stoppedBy === 'declined') notes.push('Not confirmed: nothing was removed.');
   else notes.push(...afterRemoveNotes(report.targets, allAccounts));
   return notes;
 }
 
-function writeRemoveResult(context: CommandContext<CommandOptions<'remove'>>, report: RemoveReport,
-  store: StoreRemoval | undefined, notes: string[]): void {
+function writeRemoveResult(
+  context: CommandContext<CommandOptions<'remove'>>,
+  report: RemoveReport,
+  store: StoreRemoval | undefined,
+  notes: string[],
+): void {
   const { io, options } = context;
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('remove', report.targets, report.summary, { engine: report.engine, retainedBuckets: report.retainedBuckets,
-      kept: report.kept, ...(store ? { approvalStore: store } : {}), ...(notes.length > 0 ? { notes } : {}) }));
+    io.stdout.write(
+      jsonDocument('remove', report.targets, report.summary, {
+        engine: report.engine,
+        retainedBuckets: report.retainedBuckets,
+        kept: report.kept,
+        ...(store ? { approvalStore: store } : {}),
+        ...(notes.length > 0 ? { notes } : {}),
+      }),
+    );
   } else {
     io.stdout.write(resultTable('remove', report.targets, { ...report.summary }, context.color, { notes }));
   }
@@ -101,10 +139,14 @@ function writeRemoveResult(context: CommandContext<CommandOptions<'remove'>>, re
 function storeNote(s: StoreRemoval): string {
   const where = `${s.stackName} (${s.account}/${s.region})`;
   switch (s.result) {
-    case 'succeeded': return `Approval store ${where}: deleted; its tables are kept: ${s.kept.join(', ') || '(none named)'} (README, Uninstall).`;
-    case 'unchanged': return `Approval store ${where}: not there.`;
-    case 'skipped': return `Approval store ${where}: not confirmed, kept.`;
-    default: return `Approval store ${where}: could not be deleted (${s.error ?? 'no reason given'}).`;
+    case 'succeeded':
+      return `Approval store ${where}: deleted; its tables are kept: ${s.kept.join(', ') || '(none named)'} (README, Uninstall).`;
+    case 'unchanged':
+      return `Approval store ${where}: not there.`;
+    case 'skipped':
+      return `Approval store ${where}: not confirmed, kept.`;
+    default:
+      return `Approval store ${where}: could not be deleted (${s.error ?? 'no reason given'}).`;
   }
 }
 
@@ -116,8 +158,10 @@ function bucketNotes(buckets: { account: string; region: string; bucket: string 
     return buckets.map((b) => `Retained trail bucket (audit logs kept): s3://${b.bucket} in ${b.account}/${b.region}`);
   }
   const accounts = new Set(buckets.map((b) => b.account)).size;
-  return [`Retained ${buckets.length} trail buckets (audit logs kept) in ${accounts} account(s), e.g. s3://${buckets[0]!.bucket}:`
-    + ' every one in --output json ("retainedBuckets")'];
+  return [
+    `Retained ${buckets.length} trail buckets (audit logs kept) in ${accounts} account(s), e.g. s3://${buckets[0]!.bucket}:` +
+      ' every one in --output json ("retainedBuckets")',
+  ];
 }
 
 /**
@@ -128,13 +172,17 @@ function afterRemoveNotes(rows: { account: string; result: string }[], all: bool
   const removed = [...new Set(rows.filter((r) => r.result === 'succeeded').map((r) => r.account))].sort();
   if (removed.length === 0) return [];
   if (all) {
-    return ['Still there: the approval store (its stack, unless --include-approvals removed it, and its retained tables),'
-      + ' the guardrail-protect SCP where guardrail protect --attach put it (guardrail protect --detach), the kept log groups, queues and'
-      + ' trail buckets above; the Uninstall section of the README lists the commands.'];
+    return [
+      'Still there: the approval store (its stack, unless --include-approvals removed it, and its retained tables),' +
+        ' the guardrail-protect SCP where guardrail protect --attach put it (guardrail protect --detach), the kept log groups, queues and' +
+        ' trail buckets above; the Uninstall section of the README lists the commands.',
+    ];
   }
   const list = removed.map((a) => `"${a}"`).join(', ');
-  return [`To keep ${removed.length === 1 ? 'this account' : 'these accounts'} out of later runs (deploy would put guardrail back),`
-    + ` add to accounts.yaml:  organization: { excludeAccounts: [${list}] }`];
+  return [
+    `To keep ${removed.length === 1 ? 'this account' : 'these accounts'} out of later runs (deploy would put guardrail back),` +
+      ` add to accounts.yaml:  organization: { excludeAccounts: [${list}] }`,
+  ];
 }
 
 const KEPT_NAMES: Record<string, string> = {

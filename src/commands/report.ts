@@ -15,7 +15,9 @@ export async function execute(context: CommandContext<CommandOptions<'report'>>)
   const options = context.options;
   const { io, signal } = context;
   if (!options.out) {
-    throw new UsageError('say where to write the report: --out FILE, or --out - for stdout', { suggestion: 'For example: guardrail report --out report.html' });
+    throw new UsageError('say where to write the report: --out FILE, or --out - for stdout', {
+      suggestion: 'For example: guardrail report --out report.html',
+    });
   }
   const query = buildQuery({ since: options.since }, Date.now(), '30d');
   const loaded = await loadCommandConfig(context, options);
@@ -24,8 +26,15 @@ export async function execute(context: CommandContext<CommandOptions<'report'>>)
   const onEvent = progressTo(reporter, '');
   let data;
   try {
-    data = await gatherReport({ session, config: loaded.config, selectedAccounts: loaded.selectedAccounts,
-      drift: options.drift !== false, query, signal, emit: onEvent });
+    data = await gatherReport({
+      session,
+      config: loaded.config,
+      selectedAccounts: loaded.selectedAccounts,
+      drift: options.drift !== false,
+      query,
+      signal,
+      emit: onEvent,
+    });
   } finally {
     reporter.stop();
     session.close();
@@ -36,8 +45,10 @@ export async function execute(context: CommandContext<CommandOptions<'report'>>)
   } else {
     const path = resolve(io.cwd ?? process.cwd(), options.out);
     await writeFile(path, page, 'utf8');
-    io.stdout.write(`report: ${path} (${Math.ceil(Buffer.byteLength(page) / 1024)} KB; ${data.status.summary.unhealthy} unhealthy target(s), `
-      + `${data.activity.summary.events} decision(s) since ${data.activity.since})\n`);
+    io.stdout.write(
+      `report: ${path} (${Math.ceil(Buffer.byteLength(page) / 1024)} KB; ${data.status.summary.unhealthy} unhealthy target(s), ` +
+        `${data.activity.summary.events} decision(s) since ${data.activity.since})\n`,
+    );
   }
   if (data.status.interrupted || data.activity.interrupted || signal.aborted) return ExitCode.interrupted;
   return data.status.summary.unhealthy > 0 || data.activity.summary.unreadable > 0 ? ExitCode.failed : ExitCode.ok;

@@ -10,7 +10,12 @@ import { ExitCode } from '../errors.js';
 import type { CommandContext } from './context.js';
 import type { CommandOptions } from './index.js';
 import {
-  checkAccountChoice, confirmOrRequireYes, loadCommandConfig, openCommandSession, reachabilityExit, roleLine,
+  checkAccountChoice,
+  confirmOrRequireYes,
+  loadCommandConfig,
+  openCommandSession,
+  reachabilityExit,
+  roleLine,
 } from './target-options.js';
 
 const WHAT = 'Retrying the failed reverts';
@@ -25,14 +30,26 @@ export async function execute(context: CommandContext<CommandOptions<'retry'>>):
   // without a terminal, --yes is required: say so before touching anything
   if (!options.yes && (!io.isTTY || !process.stdin.isTTY)) await confirmOrRequireYes(io, false, '', WHAT, REVIEW);
   const session = await openCommandSession(context, loaded.config);
-  const reporter = await createReporter(io, context.color, 'retrying', { errorsBelow: errorsBelow(io, options.output) });
+  const reporter = await createReporter(io, context.color, 'retrying', {
+    errorsBelow: errorsBelow(io, options.output),
+  });
   let report;
   try {
     report = await engineFor(loaded.config).retry({
-      session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, signal, emit: progressTo(reporter, ''),
+      session,
+      config: loaded.config,
+      selectedAccounts: loaded.selectedAccounts,
+      signal,
+      emit: progressTo(reporter, ''),
       confirm: async (plan) => {
         reporter.stop();
-        return confirmOrRequireYes(io, options.yes, retryQuestion(plan.accounts, plan.regions, plan.targets, plan.events), WHAT, REVIEW);
+        return confirmOrRequireYes(
+          io,
+          options.yes,
+          retryQuestion(plan.accounts, plan.regions, plan.targets, plan.events),
+          WHAT,
+          REVIEW,
+        );
       },
     });
   } finally {
@@ -45,12 +62,29 @@ export async function execute(context: CommandContext<CommandOptions<'retry'>>):
   const role = roleLine(session, loaded.config.organization.roleName);
   if (role && options.output === 'json') notes.push(role);
   if (options.output === 'json') {
-    io.stdout.write(jsonDocument('retry', report.targets, s, { engine: report.engine, ...(notes.length > 0 ? { notes } : {}) }));
+    io.stdout.write(
+      jsonDocument('retry', report.targets, s, { engine: report.engine, ...(notes.length > 0 ? { notes } : {}) }),
+    );
   } else {
-    io.stdout.write(resultTable('retry', report.targets, {
-      targets: s.targets, succeeded: s.succeeded, unchanged: s.unchanged, failed: s.failed, skipped: s.skipped,
-      'events retried': s.retried, reverted: s.reverted, 'still failing': s.stillFailing, excludedAccounts: s.excludedAccounts,
-    }, context.color, { notes }));
+    io.stdout.write(
+      resultTable(
+        'retry',
+        report.targets,
+        {
+          targets: s.targets,
+          succeeded: s.succeeded,
+          unchanged: s.unchanged,
+          failed: s.failed,
+          skipped: s.skipped,
+          'events retried': s.retried,
+          reverted: s.reverted,
+          'still failing': s.stillFailing,
+          excludedAccounts: s.excludedAccounts,
+        },
+        context.color,
+        { notes },
+      ),
+    );
   }
   if (role) io.stderr.write(`${role}\n`);
   if (report.stoppedBy === 'signal' || signal.aborted) return ExitCode.interrupted;

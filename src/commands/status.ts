@@ -16,7 +16,9 @@ import { loadCommandConfig, openCommandSession, reachabilityExit, roleLine, scpC
 function protectionLine(report: StatusReport): string {
   const s = report.summary;
   if (report.protectionError) return `protection: unknown (${report.protectionError})`;
-  const mgmt = report.targets.some((r) => r.protection === 'not-applicable') ? ' · management account not covered by SCPs' : '';
+  const mgmt = report.targets.some((r) => r.protection === 'not-applicable')
+    ? ' · management account not covered by SCPs'
+    : '';
   return `protection: ${s.protected} account(s) protected · ${s.protectionOutdated} outdated · ${s.unprotected} unprotected${mgmt}`;
 }
 
@@ -29,8 +31,10 @@ function configurationHint(report: StatusReport): string | null {
   if (rows.length === 0) return null;
   const deployed = [...new Set(rows.map((r) => r.settingsDigest))].slice(0, 3).join(', ');
   const local = report.settingsDigest;
-  return `${rows.length} target(s): your configuration differs from the deployed one (deployed digest ${deployed}, local ${local}):`
-    + ' run status with the deploy\'s configuration (--config FILE), or deploy';
+  return (
+    `${rows.length} target(s): your configuration differs from the deployed one (deployed digest ${deployed}, local ${local}):` +
+    " run status with the deploy's configuration (--config FILE), or deploy"
+  );
 }
 
 /** Rows of the terminal when stdout is one (24 when it does not say); undefined lists every account. */
@@ -46,14 +50,23 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
   const loaded = await loadCommandConfig(context, options);
   checkEngine(loaded);
   const session = await openCommandSession(context, loaded.config);
-  const reporter = await createReporter(io, context.color, 'checking', { errorsBelow: errorsBelow(io, options.output) });
+  const reporter = await createReporter(io, context.color, 'checking', {
+    errorsBelow: errorsBelow(io, options.output),
+  });
   const onEvent = progressTo(reporter, 'to check');
   let report;
   try {
     const scpConfig = await scpConfigFor(context, options);
-    const input = { session, config: loaded.config, selectedAccounts: loaded.selectedAccounts, ...(scpConfig ? { scpConfig } : {}),
-      drift: options.drift !== false, signal, emit: onEvent,
-      ...(options.requireProtection ? { requireProtection: true } : {}) };
+    const input = {
+      session,
+      config: loaded.config,
+      selectedAccounts: loaded.selectedAccounts,
+      ...(scpConfig ? { scpConfig } : {}),
+      drift: options.drift !== false,
+      signal,
+      emit: onEvent,
+      ...(options.requireProtection ? { requireProtection: true } : {}),
+    };
     report = await engineFor(loaded.config).status(input);
   } finally {
     reporter.stop();
@@ -65,21 +78,31 @@ export async function execute(context: CommandContext<CommandOptions<'status'>>)
   const differs = configurationHint(report);
   if (options.output === 'json') {
     const targets = report.targets.map(({ codeSha256: _sha, templateVersion: _version, ...row }) => row);
-    io.stdout.write(jsonDocument('status', targets, report.summary, {
-      engine: report.engine, ...(notes.length > 0 || differs ? { notes: [...notes, ...(differs ? [differs] : [])] } : {}), templateVersion: report.version, settingsDigest: report.settingsDigest, codeSha256: report.codeSha256, codeReference: report.codeReference,
-      offload: session.offload.stats(),
-      excluded: report.excluded, ...(report.protectionError ? { protectionError: report.protectionError } : {}),
-    }));
+    io.stdout.write(
+      jsonDocument('status', targets, report.summary, {
+        engine: report.engine,
+        ...(notes.length > 0 || differs ? { notes: [...notes, ...(differs ? [differs] : [])] } : {}),
+        templateVersion: report.version,
+        settingsDigest: report.settingsDigest,
+        codeSha256: report.codeSha256,
+        codeReference: report.codeReference,
+        offload: session.offload.stats(),
+        excluded: report.excluded,
+        ...(report.protectionError ? { protectionError: report.protectionError } : {}),
+      }),
+    );
   } else {
     const s = report.summary;
     io.stdout.write(statusMatrix(report.targets, context.color, { screenRows: screenRows(context, options.all) }));
-    io.stdout.write(`\nstatus: ${s.targets} targets · ${s.healthy} healthy · ${s.unhealthy} unhealthy`
-      + ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed, ${s.targetsWithPendingReverts} with pending reverts`
-      + `${s.configurationDiffers ? `, ${s.configurationDiffers} with another configuration` : ''})`
-      + `${s.removed ? ` · ${s.removed} removed by guardrail remove` : ''}`
-      + `${s.pendingReverts ? ` · ${s.pendingReverts} event(s) not undone in dead-letter queues: guardrail retry` : ''}`
-      + `${s.targetsWithSharedPrefixLists ? ` · ${s.targetsWithSharedPrefixLists} target(s) use ${s.sharedPrefixLists} prefix list(s) owned by other accounts (above)` : ''}`
-      + `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`);
+    io.stdout.write(
+      `\nstatus: ${s.targets} targets · ${s.healthy} healthy · ${s.unhealthy} unhealthy` +
+        ` (${s.drifted} drifted, ${s.outdated} outdated, ${s.missing} missing, ${s.failed} failed, ${s.targetsWithPendingReverts} with pending reverts` +
+        `${s.configurationDiffers ? `, ${s.configurationDiffers} with another configuration` : ''})` +
+        `${s.removed ? ` · ${s.removed} removed by guardrail remove` : ''}` +
+        `${s.pendingReverts ? ` · ${s.pendingReverts} event(s) not undone in dead-letter queues: guardrail retry` : ''}` +
+        `${s.targetsWithSharedPrefixLists ? ` · ${s.targetsWithSharedPrefixLists} target(s) use ${s.sharedPrefixLists} prefix list(s) owned by other accounts (above)` : ''}` +
+        `${s.excludedAccounts ? ` · ${s.excludedAccounts} account(s) left out` : ''}\n`,
+    );
     for (const n of notes) io.stdout.write(`  ${n}\n`);
     const differs = configurationHint(report);
     if (differs) io.stdout.write(`${differs}\n`);

@@ -12,13 +12,22 @@ import type { CommandOptions } from './index.js';
 import { loadSettings } from './load-settings.js';
 
 /** The flags that choose targets and override the configuration file (deploy has them all; others, some). */
-export type TargetOptions = Partial<Pick<CommandOptions<'deploy'>,
-  'config' | 'account' | 'regions' | 'concurrency' | 'failureTolerance' | 'roleName' | 'externalId' | 'engine'>>;
+export type TargetOptions = Partial<
+  Pick<
+    CommandOptions<'deploy'>,
+    'config' | 'account' | 'regions' | 'concurrency' | 'failureTolerance' | 'roleName' | 'externalId' | 'engine'
+  >
+>;
 
 export function loadCommandConfig(context: CommandContext, o: TargetOptions): Promise<LoadedConfig> {
   return loadSettings(context, o.config, {
-    regions: o.regions, concurrency: o.concurrency, failureTolerance: o.failureTolerance, roleName: o.roleName,
-    externalId: o.externalId, account: o.account, engine: o.engine,
+    regions: o.regions,
+    concurrency: o.concurrency,
+    failureTolerance: o.failureTolerance,
+    roleName: o.roleName,
+    externalId: o.externalId,
+    account: o.account,
+    engine: o.engine,
   });
 }
 
@@ -32,14 +41,15 @@ export async function scpConfigFor(context: CommandContext, o: TargetOptions): P
   return (await loadConfig(o.config, { regions: o.regions, account: o.account, engine: o.engine }, { cwd })).config;
 }
 
-
 /** The run's session (the fleet sizes its client cache and worker threads; a command does not). */
 export function openCommandSession(context: CommandContext, config: GuardrailConfig): Promise<Session> {
   const { env } = context.io;
   const profile = context.globals.profile ?? env.AWS_PROFILE;
   if (profile && env.AWS_ACCESS_KEY_ID) {
-    context.io.stderr.write(`note: the profile "${profile}" and AWS_ACCESS_KEY_ID are both set: guardrail uses the profile, as the AWS SDK`
-      + ' does; unset one of them to be sure whose credentials it uses\n');
+    context.io.stderr.write(
+      `note: the profile "${profile}" and AWS_ACCESS_KEY_ID are both set: guardrail uses the profile, as the AWS SDK` +
+        ' does; unset one of them to be sure whose credentials it uses\n',
+    );
   }
   return openFleetSession(config, env, context.globals.profile);
 }
@@ -59,8 +69,13 @@ export function checkAccountChoice(allAccounts: boolean | undefined, account: st
 }
 
 /** Asks on the terminal; without one, --yes is required. */
-export async function confirmOrRequireYes(io: CliIO, yes: boolean | undefined, question: string, what: string,
-  review = 'review the change first with --plan'): Promise<boolean> {
+export async function confirmOrRequireYes(
+  io: CliIO,
+  yes: boolean | undefined,
+  question: string,
+  what: string,
+  review = 'review the change first with --plan',
+): Promise<boolean> {
   if (yes) return true;
   if (!io.isTTY || !process.stdin.isTTY) {
     throw new UsageError(`${what} needs confirmation, and there is no terminal to ask on`, {
@@ -90,7 +105,6 @@ export async function confirmOrRequireYes(io: CliIO, yes: boolean | undefined, q
   }
 }
 
-
 /**
  * The run's line about the member accounts' role, when any could not be assumed: "0 of 300 accounts could be
  * assumed: check the role name or its trust policy". Printed once, after the results (each account's own error is
@@ -100,7 +114,8 @@ export function roleLine(session: Session, roleName: string): string | undefined
   const a = session.broker.assumptions();
   if (a.tried === 0 || a.assumed === a.tried) return undefined;
   const head = `${a.assumed} of ${a.tried} ${a.tried === 1 ? 'account' : 'accounts'} could be assumed`;
-  if (a.unreachable === a.tried - a.assumed) return `${head}: STS could not be reached (check the network, and AWS_ENDPOINT_URL if you set it)`;
+  if (a.unreachable === a.tried - a.assumed)
+    return `${head}: STS could not be reached (check the network, and AWS_ENDPOINT_URL if you set it)`;
   return `${head}: check the role name (${roleName}) or its trust policy`;
 }
 

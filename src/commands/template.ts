@@ -13,11 +13,18 @@ export async function execute(context: CommandContext<CommandOptions<'template'>
   // one region, named as the user typed the flag (not the --regions list this is passed on as)
   if (options.region !== undefined && !isRegionName(options.region.trim())) {
     throw new UsageError('Invalid value for --region', {
-      problems: [{ path: '--region', message: `unknown region "${options.region}"`, didYouMean: suggest(options.region, REGION_NAMES) }],
+      problems: [
+        {
+          path: '--region',
+          message: `unknown region "${options.region}"`,
+          didYouMean: suggest(options.region, REGION_NAMES),
+        },
+      ],
     });
   }
   const loaded = await loadSettings(context, options.config, {
-    ...(options.region ? { regions: options.region } : {}), ...(options.engine ? { engine: options.engine } : {}),
+    ...(options.region ? { regions: options.region } : {}),
+    ...(options.engine ? { engine: options.engine } : {}),
   });
   const { config } = loaded;
   const engine = engineFor(config);
@@ -25,11 +32,16 @@ export async function execute(context: CommandContext<CommandOptions<'template'>
   io.stdout.write(rendered.body.endsWith('\n') ? rendered.body : `${rendered.body}\n`);
   const region = options.region;
   const home = config.trail.homeRegion;
-  const trail = region === undefined ? '' : region !== home
-    ? `; in ${region} deploy passes CreateTrail=false (the trail lives in the home region ${home})`
-    : config.trail.mode === 'auto'
-      ? `; in ${region} (home region) deploy passes CreateTrail=true only for accounts without a logging multi-region trail`
-      : `; in ${region} (home region) deploy passes CreateTrail=${config.trail.mode === 'create'}`;
-  io.stderr.write(`${engine.name} engine: template version ${rendered.version}, ${rendered.bytes} bytes (budget 100,000; sent through S3 as TemplateURL, whose limit is 1 MB)${trail}\n`);
+  const trail =
+    region === undefined
+      ? ''
+      : region !== home
+        ? `; in ${region} deploy passes CreateTrail=false (the trail lives in the home region ${home})`
+        : config.trail.mode === 'auto'
+          ? `; in ${region} (home region) deploy passes CreateTrail=true only for accounts without a logging multi-region trail`
+          : `; in ${region} (home region) deploy passes CreateTrail=${config.trail.mode === 'create'}`;
+  io.stderr.write(
+    `${engine.name} engine: template version ${rendered.version}, ${rendered.bytes} bytes (budget 100,000; sent through S3 as TemplateURL, whose limit is 1 MB)${trail}\n`,
+  );
   return ExitCode.ok;
 }

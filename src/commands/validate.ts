@@ -72,9 +72,12 @@ function renderTable(loaded: LoadedConfig, name: string, color: boolean): string
   }
   const keyWidth = Math.max('SETTING'.length, ...rows.map((row) => row[0].length));
   const valueWidth = Math.min(60, Math.max('VALUE'.length, ...rows.map((row) => row[1].length)));
-  const lines = [loaded.file === null
-    ? `${chalk.green('✔')} no ${name}: every setting takes its default (write one from accounts.example.yaml to change them)`
-    : `${chalk.green('✔')} ${name} is valid (${loaded.file})`, ''];
+  const lines = [
+    loaded.file === null
+      ? `${chalk.green('✔')} no ${name}: every setting takes its default (write one from accounts.example.yaml to change them)`
+      : `${chalk.green('✔')} ${name} is valid (${loaded.file})`,
+    '',
+  ];
   lines.push(chalk.bold(`${'SETTING'.padEnd(keyWidth)}  ${'VALUE'.padEnd(valueWidth)}  SOURCE`));
   for (const [path, value, source] of rows) {
     lines.push(`${path.padEnd(keyWidth)}  ${value.padEnd(valueWidth)}  ${paint[source](source)}`);
@@ -83,7 +86,9 @@ function renderTable(loaded: LoadedConfig, name: string, color: boolean): string
   const { accounts } = loaded.config;
   lines.push('');
   if (accounts.length === 0) {
-    lines.push(`Accounts: discovered from AWS Organizations at run time ${paint[loaded.sources.accounts ?? 'default']('(default)')}`);
+    lines.push(
+      `Accounts: discovered from AWS Organizations at run time ${paint[loaded.sources.accounts ?? 'default']('(default)')}`,
+    );
   } else {
     lines.push(`Accounts: ${accounts.length} listed in the file, Organizations will not be asked`);
     const nameWidth = Math.max(...accounts.map((account) => account.name.length));

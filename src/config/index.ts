@@ -8,7 +8,14 @@ import { resolve as resolvePath } from 'node:path';
 import { loadConfigFile } from './load.js';
 import { parseConfigFlags, resolveConfig, type RawConfigFlags, type ResolvedConfig } from './resolve.js';
 
-export type { AccountEntry, Engine, FailureTolerance, GuardrailConfig, RegionsSetting, StackSetsSettings } from './schema.js';
+export type {
+  AccountEntry,
+  Engine,
+  FailureTolerance,
+  GuardrailConfig,
+  RegionsSetting,
+  StackSetsSettings,
+} from './schema.js';
 export { failureLimit } from './schema.js';
 export type { ConfigFlags, RawConfigFlags, ResolvedConfig, Source } from './resolve.js';
 export { checkTrailHome, parseConfigFlags, resolveConfig } from './resolve.js';
@@ -48,8 +55,10 @@ async function isMissing(file: string): Promise<boolean> {
 
 /** The one line a command prints on stderr when no configuration file was found. */
 export function defaultsNotice(nearMiss: string | null): string {
-  return `no ${DEFAULT_CONFIG_FILE}: using the defaults (guardrail validate shows them)`
-    + (nearMiss ? `; ${nearMiss} is here but is not read (pass --config ${nearMiss} to use it)` : '');
+  return (
+    `no ${DEFAULT_CONFIG_FILE}: using the defaults (guardrail validate shows them)` +
+    (nearMiss ? `; ${nearMiss} is here but is not read (pass --config ${nearMiss} to use it)` : '')
+  );
 }
 
 /** A file next to where accounts.yaml was looked for that the user may have meant (accounts.yml), if any. */

@@ -82,9 +82,12 @@ export function parseConfigText(text: string, file: string): ConfigFile {
   };
 
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map(
-      (err): ConfigProblem => ({ file, ...at(err.pos[0]), path: '', message: firstLine(err.message) }),
-    );
+    const problems = doc.errors.map((err): ConfigProblem => ({
+      file,
+      ...at(err.pos[0]),
+      path: '',
+      message: firstLine(err.message),
+    }));
     const first = problems[0];
     throw new ConfigError(
       `${file} is not valid YAML${first?.line === undefined ? '' : ` (line ${first.line}, column ${first.col})`}`,
@@ -140,8 +143,11 @@ export function parseConfigText(text: string, file: string): ConfigFile {
 }
 
 /** One problem for each account id listed a second time, naming the line of the first. */
-function duplicateAccounts(data: unknown, file: string,
-  locate: (path: readonly PathSegment[]) => Pick<ConfigProblem, 'line' | 'col'>): ConfigProblem[] {
+function duplicateAccounts(
+  data: unknown,
+  file: string,
+  locate: (path: readonly PathSegment[]) => Pick<ConfigProblem, 'line' | 'col'>,
+): ConfigProblem[] {
   if (typeof data !== 'object' || data === null || !('accounts' in data) || !Array.isArray(data.accounts)) return [];
   const problems: ConfigProblem[] = [];
   const seen = new Map<string, number>();
@@ -177,7 +183,10 @@ function nodeKind(node: unknown): string {
 // ---- account ids and other string-only values keep the text the YAML wrote ------------------------------------
 
 function patternOf(path: readonly PathSegment[]): string {
-  return path.map((segment) => (typeof segment === 'number' ? '[]' : `.${segment}`)).join('').replace(/^\./, '');
+  return path
+    .map((segment) => (typeof segment === 'number' ? '[]' : `.${segment}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 function keepSourceText(node: unknown, path: PathSegment[], doc: Document): void {
@@ -250,7 +259,8 @@ function friendlyMessage(issue: RawIssue): string | undefined {
     case 'invalid_value':
       return `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}, got ${show(issue.input)}`;
     case 'too_small':
-      if (issue.origin === 'array') return `needs at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}`;
+      if (issue.origin === 'array')
+        return `needs at least ${String(issue.minimum)} item${issue.minimum === 1 ? '' : 's'}`;
       if (issue.origin === 'string') return `must not be shorter than ${String(issue.minimum)} characters`;
       return `must be at least ${String(issue.minimum)}, got ${show(issue.input)}`;
     case 'too_big':
@@ -324,7 +334,13 @@ function offsetOf(doc: Document, path: readonly PathSegment[], keyOnly: boolean)
 
 /** `key:` with nothing after it: YAML makes an empty null scalar, positioned after the colon. */
 function isEmptyScalar(node: unknown): boolean {
-  return isScalar(node) && node.value === null && node.range !== undefined && node.range !== null && node.range[0] === node.range[1];
+  return (
+    isScalar(node) &&
+    node.value === null &&
+    node.range !== undefined &&
+    node.range !== null &&
+    node.range[0] === node.range[1]
+  );
 }
 
 function rangeStart(node: unknown): number | undefined {

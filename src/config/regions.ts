@@ -3,7 +3,8 @@
  * (launched after March 2019); the others are enabled by default. Keep in step with the AWS SDK's partitions data.
  */
 
-export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-eusc' | 'aws-iso' | 'aws-iso-b' | 'aws-iso-e' | 'aws-iso-f';
+export type Partition =
+  'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-eusc' | 'aws-iso' | 'aws-iso-b' | 'aws-iso-e' | 'aws-iso-f';
 
 export interface RegionInfo {
   readonly name: string;

@@ -178,14 +178,20 @@ export function checkTrailHome({ config, sources }: Pick<ResolvedConfig, 'config
   const { mode, homeRegion } = config.trail;
   if (mode === 'existing' || config.regions === 'all' || config.regions.includes(homeRegion)) return;
   const where = sources.regions === 'flag' ? '--regions' : 'regions';
-  throw new ConfigError(`trail.homeRegion ${homeRegion} is not among the regions to deploy (${where}: ${config.regions.join(', ')})`, {
-    problems: [{
-      path: 'trail.homeRegion',
-      message: `${homeRegion} is not deployed, so trail.mode ${mode} could never create the trail there`,
-    }],
-    suggestion: `Add ${homeRegion} to ${where}, set trail.homeRegion to one of them, or set trail.mode: existing if every `
-      + 'account already has a logging multi-region trail (an organisation trail counts).',
-  });
+  throw new ConfigError(
+    `trail.homeRegion ${homeRegion} is not among the regions to deploy (${where}: ${config.regions.join(', ')})`,
+    {
+      problems: [
+        {
+          path: 'trail.homeRegion',
+          message: `${homeRegion} is not deployed, so trail.mode ${mode} could never create the trail there`,
+        },
+      ],
+      suggestion:
+        `Add ${homeRegion} to ${where}, set trail.homeRegion to one of them, or set trail.mode: existing if every ` +
+        'account already has a logging multi-region trail (an organisation trail counts).',
+    },
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -73,21 +73,34 @@ export interface GuardrailConfig {
     exemptGroups: string[];
     onlyVpcs: string[];
     onlyTag: string | null;
-    /** seconds a change that a scope tag would exempt is held before it is decided (the tag's own event decides first) */
+    /**
+     * seconds a change that a scope tag would exempt is held before it is decided (the tag's own event decides first)
+     */
     settleSeconds: number;
     /**
      * customer-managed prefix lists of each account (issue N): entries added by anyone else, outside `cidrs`, are
      * undone by restoring the version before; `exempt` lists are left alone
      */
     prefixLists: { principals: string[]; cidrs: string[]; exempt: string[] };
-    /** AssociateSecurityGroupVpc of a group open to the world into an in-scope VPC: disassociate it, or only report it */
+    /**
+     * AssociateSecurityGroupVpc of a group open to the world into an in-scope VPC: disassociate it, or only report it
+     */
     onAssociate: 'revert' | 'report';
   };
   notifications: { email: string | null; topicArn: string | null; on: NotifyAction[] };
   /** The revert function: executions reserved for it (0: none, it shares the account's unreserved pool). */
   function: { reservedConcurrency: number };
-  deploy: { concurrency: number; canary: number; failureTolerance: FailureTolerance; pollSeconds: number; engine: Engine };
-  /** Time-boxed approvals (src/approvals/): the store's account and region (null: the management account, trail.homeRegion). */
+  deploy: {
+    concurrency: number;
+    canary: number;
+    failureTolerance: FailureTolerance;
+    pollSeconds: number;
+    engine: Engine;
+  };
+  /**
+   * Time-boxed approvals (src/approvals/): the store's account and region (null: the management account,
+   * trail.homeRegion).
+   */
   approvals: {
     enabled: boolean;
     account: string | null;
@@ -114,8 +127,19 @@ export interface GuardrailConfig {
 export type Engine = 'direct' | 'stacksets';
 
 /** The function's decisions that notifications.on can name. */
-export const NOTIFY_ACTIONS = ['reverted', 'restored', 'allowed', 'monitored', 'ignored', 'failed', 'approved', 'expired', 'forged', 'refused'] as const;
-export type NotifyAction = typeof NOTIFY_ACTIONS[number];
+export const NOTIFY_ACTIONS = [
+  'reverted',
+  'restored',
+  'allowed',
+  'monitored',
+  'ignored',
+  'failed',
+  'approved',
+  'expired',
+  'forged',
+  'refused',
+] as const;
+export type NotifyAction = (typeof NOTIFY_ACTIONS)[number];
 
 export interface StackSetsSettings {
   autoDeploy: boolean;
@@ -161,8 +185,14 @@ export function defaultConfig(): GuardrailConfig {
     function: { reservedConcurrency: RESERVED_CONCURRENCY_DEFAULT },
     deploy: { concurrency: 16, canary: 1, failureTolerance: null, pollSeconds: 5, engine: 'direct' },
     approvals: {
-      enabled: false, account: null, region: null, tableName: 'guardrail-approvals', maxDuration: '7d', sweepMinutes: 5,
-      onLookupError: 'revert', lookupErrorGraceMinutes: 60,
+      enabled: false,
+      account: null,
+      region: null,
+      tableName: 'guardrail-approvals',
+      maxDuration: '7d',
+      sweepMinutes: 5,
+      onLookupError: 'revert',
+      lookupErrorGraceMinutes: 60,
     },
     stacksets: {
       autoDeploy: true,
@@ -245,26 +275,35 @@ export function principalPatternProblem(value: string, where: 'policy' | 'protec
   const [, partition = 'aws', account = '*', type = '', role = '', session = ''] = m;
   const wild = (s: string): boolean => /^\**$/.test(s);
   const acct = account === '*' ? '123456789012' : account;
-  const rolePatterns = (name: string) => `arn:${partition}:iam::${acct}:role/${name}`
-    + (where === 'policy' ? ` or arn:${partition}:sts::${acct}:assumed-role/${name}/*` : '');
+  const rolePatterns = (name: string) =>
+    `arn:${partition}:iam::${acct}:role/${name}` +
+    (where === 'policy' ? ` or arn:${partition}:sts::${acct}:assumed-role/${name}/*` : '');
   if (type === 'federated-user') {
-    return `${show(value)} names a federated user, whose name the caller chooses (GetFederationToken): anyone who may `
-      + `call it could take the name. Allow the IAM user that federates instead (arn:${partition}:iam::${acct}:user/NAME)`;
+    return (
+      `${show(value)} names a federated user, whose name the caller chooses (GetFederationToken): anyone who may ` +
+      `call it could take the name. Allow the IAM user that federates instead (arn:${partition}:iam::${acct}:user/NAME)`
+    );
   }
   if (type === 'assumed-role' && wild(role) && !wild(session)) {
-    return `${show(value)} names only a session, whose name the caller chooses (RoleSessionName): any role could take `
-      + `it. Name the role instead: ${rolePatterns(session.replace(/\*/g, '') || 'NAME')}`;
+    return (
+      `${show(value)} names only a session, whose name the caller chooses (RoleSessionName): any role could take ` +
+      `it. Name the role instead: ${rolePatterns(session.replace(/\*/g, '') || 'NAME')}`
+    );
   }
   if (where === 'protection') {
-    return `${show(value)} is an sts ARN, but the SCP compares aws:PrincipalArn, which for a role session is the role's `
-      + `ARN: the pattern would never match. Use ${rolePatterns(type === 'assumed-role' && !wild(role) ? role : 'NAME')}`;
+    return (
+      `${show(value)} is an sts ARN, but the SCP compares aws:PrincipalArn, which for a role session is the role's ` +
+      `ARN: the pattern would never match. Use ${rolePatterns(type === 'assumed-role' && !wild(role) ? role : 'NAME')}`
+    );
   }
   return undefined;
 }
 
 function principalPattern(where: 'policy' | 'protection', what: string) {
   return z.string().check((ctx) => {
-    const message = !PRINCIPAL_PATTERN.test(ctx.value) ? `${what}, got ${show(ctx.value)}` : principalPatternProblem(ctx.value, where);
+    const message = !PRINCIPAL_PATTERN.test(ctx.value)
+      ? `${what}, got ${show(ctx.value)}`
+      : principalPatternProblem(ctx.value, where);
     if (message !== undefined) ctx.issues.push({ code: 'custom', input: ctx.value, message });
   });
 }
@@ -335,7 +374,8 @@ export function cidrProblem(value: string): string | undefined {
   if (!m || family === 0) return `expected a CIDR such as 10.0.0.0/8 or 2001:db8::/32, got ${show(value)}`;
   const max = family === 6 ? 128 : 32;
   if (Number(m[2]) > max) return `prefix length /${m[2]} is more than ${max}, in ${show(value)}`;
-  if (Number(m[2]) === 0) return `${show(value)} is the whole internet: an allowance for it would let anyone open every rule that references a list`;
+  if (Number(m[2]) === 0)
+    return `${show(value)} is the whole internet: an allowance for it would let anyone open every rule that references a list`;
   return undefined;
 }
 
@@ -345,7 +385,10 @@ const cidr = z.string().check((ctx) => {
 });
 
 export const prefixListsSchema = z.strictObject({
-  principals: uniqueList(principalPattern('policy', 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Network*'), 'principal').optional(),
+  principals: uniqueList(
+    principalPattern('policy', 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Network*'),
+    'principal',
+  ).optional(),
   cidrs: uniqueList(cidr, 'CIDR').optional(),
   exempt: uniqueList(pattern(PREFIX_LIST_ID, 'expected a prefix list id (pl-…)'), 'prefix list').optional(),
 });
@@ -353,37 +396,47 @@ export const prefixListsSchema = z.strictObject({
 /** Bytes of policy lists the function's environment can carry (Lambda's 4 KB limit, less the other variables). */
 export const POLICY_ENV_BUDGET = 3500;
 
-export const policySchema = z.strictObject({
-  mode: z.enum(['enforce', 'monitor']).optional(),
-  directions: uniqueList(z.enum(['ingress', 'egress']), 'direction').min(1).optional(),
-  onModify: z.enum(['restore', 'revoke', 'alert']).optional(),
-  onModifyUnknown: z.enum(['alert', 'revoke-if-wider-than-before-unknown']).optional(),
-  allowPrincipals: z
-    .array(principalPattern('policy', 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Admin*'))
-    .optional(),
-  exemptTag: tagPair.nullable().optional(),
-  exemptGroups: uniqueList(pattern(SECURITY_GROUP_ID, 'expected a security group id (sg-…)'), 'group').optional(),
-  onlyVpcs: uniqueList(pattern(VPC_ID, 'expected a VPC id (vpc-…)'), 'VPC').optional(),
-  onlyTag: tagPair.nullable().optional(),
-  settleSeconds: z.number().int().min(0).max(900).optional(),
-  prefixLists: prefixListsSchema.optional(),
-  onAssociate: z.enum(['revert', 'report']).optional(),
-}).check((ctx) => {
-  // The policy reaches the function as environment variables, and Lambda allows 4 KB of them in all; the rest of
-  // the environment (role and topic ARNs, modes) takes about 500 bytes.
-  const p = ctx.value;
-  const pl = p.prefixLists ?? {};
-  const size = [p.allowPrincipals, p.exemptGroups, p.onlyVpcs, pl.principals, pl.cidrs, pl.exempt].reduce((n, list) => n + (list ?? []).join(',').length, 0)
-    + (p.exemptTag ?? '').length + (p.onlyTag ?? '').length;
-  if (size > POLICY_ENV_BUDGET) {
-    ctx.issues.push({
-      code: 'custom',
-      input: p,
-      message: `allowPrincipals, exemptGroups, onlyVpcs, prefixLists and the tags take ${size} bytes; the function's environment `
-        + `holds ${POLICY_ENV_BUDGET} (Lambda allows 4 KB in all). Use wildcards (arn:aws:iam::*:role/Net*) or fewer ids`,
-    });
-  }
-});
+export const policySchema = z
+  .strictObject({
+    mode: z.enum(['enforce', 'monitor']).optional(),
+    directions: uniqueList(z.enum(['ingress', 'egress']), 'direction')
+      .min(1)
+      .optional(),
+    onModify: z.enum(['restore', 'revoke', 'alert']).optional(),
+    onModifyUnknown: z.enum(['alert', 'revoke-if-wider-than-before-unknown']).optional(),
+    allowPrincipals: z
+      .array(principalPattern('policy', 'expected an IAM/STS ARN pattern such as arn:aws:iam::*:role/Admin*'))
+      .optional(),
+    exemptTag: tagPair.nullable().optional(),
+    exemptGroups: uniqueList(pattern(SECURITY_GROUP_ID, 'expected a security group id (sg-…)'), 'group').optional(),
+    onlyVpcs: uniqueList(pattern(VPC_ID, 'expected a VPC id (vpc-…)'), 'VPC').optional(),
+    onlyTag: tagPair.nullable().optional(),
+    settleSeconds: z.number().int().min(0).max(900).optional(),
+    prefixLists: prefixListsSchema.optional(),
+    onAssociate: z.enum(['revert', 'report']).optional(),
+  })
+  .check((ctx) => {
+    // The policy reaches the function as environment variables, and Lambda allows 4 KB of them in all; the rest of
+    // the environment (role and topic ARNs, modes) takes about 500 bytes.
+    const p = ctx.value;
+    const pl = p.prefixLists ?? {};
+    const size =
+      [p.allowPrincipals, p.exemptGroups, p.onlyVpcs, pl.principals, pl.cidrs, pl.exempt].reduce(
+        (n, list) => n + (list ?? []).join(',').length,
+        0,
+      ) +
+      (p.exemptTag ?? '').length +
+      (p.onlyTag ?? '').length;
+    if (size > POLICY_ENV_BUDGET) {
+      ctx.issues.push({
+        code: 'custom',
+        input: p,
+        message:
+          `allowPrincipals, exemptGroups, onlyVpcs, prefixLists and the tags take ${size} bytes; the function's environment ` +
+          `holds ${POLICY_ENV_BUDGET} (Lambda allows 4 KB in all). Use wildcards (arn:aws:iam::*:role/Net*) or fewer ids`,
+      });
+    }
+  });
 
 export const notificationsSchema = z.strictObject({
   email: pattern(EMAIL, 'expected an email address').nullable().optional(),
@@ -400,9 +453,14 @@ export const RESERVED_CONCURRENCY_DEFAULT = 5;
 export const RESERVED_CONCURRENCY_MAX = 1000;
 
 export const functionSchema = z.strictObject({
-  reservedConcurrency: z.number().int().refine((n) => n === 0 || (n >= 2 && n <= RESERVED_CONCURRENCY_MAX), {
-    error: (iss) => `expected 0 (unreserved) or a whole number from 2 to ${RESERVED_CONCURRENCY_MAX}, got ${show(iss.input)}`,
-  }).optional(),
+  reservedConcurrency: z
+    .number()
+    .int()
+    .refine((n) => n === 0 || (n >= 2 && n <= RESERVED_CONCURRENCY_MAX), {
+      error: (iss) =>
+        `expected 0 (unreserved) or a whole number from 2 to ${RESERVED_CONCURRENCY_MAX}, got ${show(iss.input)}`,
+    })
+    .optional(),
 });
 
 export const deploySchema = z.strictObject({
@@ -428,8 +486,10 @@ export const stacksetsSchema = z.strictObject({
 export const protectionSchema = z.strictObject({
   required: z.boolean().optional(),
   terminationProtection: z.boolean().optional(),
-  allowPrincipals: uniqueList(principalPattern('protection', 'expected an IAM ARN pattern such as arn:aws:iam::*:role/BreakGlass'),
-    'principal').optional(),
+  allowPrincipals: uniqueList(
+    principalPattern('protection', 'expected an IAM ARN pattern such as arn:aws:iam::*:role/BreakGlass'),
+    'principal',
+  ).optional(),
 });
 
 /** A duration: a whole number of minutes, hours or days (90m, 4h, 7d). */
@@ -449,7 +509,10 @@ export const approvalsSchema = z.strictObject({
 });
 
 export const configFileSchema = z.strictObject({
-  stackName: pattern(STACK_NAME, 'stack name must start with a letter; letters, digits and - only; 128 at most').optional(),
+  stackName: pattern(
+    STACK_NAME,
+    'stack name must start with a letter; letters, digits and - only; 128 at most',
+  ).optional(),
   regions: regionsSetting.optional(),
   organization: organizationSchema.optional(),
   accounts: z.array(accountEntrySchema).optional(),

@@ -29,10 +29,16 @@ export interface CodeReferences {
   expectedFor(templateVersion: string | null | undefined): string;
 }
 
-export function codeReferences(samples: readonly CodeSample[], currentVersion: string, localSha: string): CodeReferences {
+export function codeReferences(
+  samples: readonly CodeSample[],
+  currentVersion: string,
+  localSha: string,
+): CodeReferences {
   const local: CodeReferences = { reference: 'local bundle', currentSha: localSha, expectedFor: () => localSha };
-  const known = samples.filter((s): s is { templateVersion: string; codeSha256: string } =>
-    typeof s.templateVersion === 'string' && typeof s.codeSha256 === 'string');
+  const known = samples.filter(
+    (s): s is { templateVersion: string; codeSha256: string } =>
+      typeof s.templateVersion === 'string' && typeof s.codeSha256 === 'string',
+  );
   const current = known.filter((s) => s.templateVersion === currentVersion);
   if (current.length === 0 || current.some((s) => s.codeSha256 === localSha)) return local;
 
@@ -46,7 +52,8 @@ export function codeReferences(samples: readonly CodeSample[], currentVersion: s
   const currentSha = agreed.get(currentVersion);
   if (currentSha === undefined) return local;
   return {
-    reference: 'agreement of current stacks', currentSha,
+    reference: 'agreement of current stacks',
+    currentSha,
     expectedFor: (version) => (typeof version === 'string' ? agreed.get(version) : undefined) ?? localSha,
   };
 }

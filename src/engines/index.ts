@@ -38,7 +38,9 @@ export interface TargetStacks {
 
 export interface Engine {
   readonly name: EngineName;
-  /** the template exactly as deploy sends it (`callerAccount` places the approval store when approvals.account is unset) */
+  /**
+   * the template exactly as deploy sends it (`callerAccount` places the approval store when approvals.account is unset)
+   */
   template(config: GuardrailConfig, callerAccount?: string): Promise<RenderedTemplate>;
   deploy(input: DeployInput): Promise<DeployReport>;
   status(input: StatusInput): Promise<StatusReport>;
@@ -63,7 +65,8 @@ const direct: Engine = {
   stacksFor(config) {
     const prefix = functionLogGroupPrefix(config.stackName);
     return {
-      engine: 'direct', stackName: config.stackName,
+      engine: 'direct',
+      stackName: config.stackName,
       logGroups: { prefix, test: (name) => name.startsWith(prefix) },
     };
   },
@@ -80,7 +83,8 @@ const stacksets: Engine = {
     const prefix = instanceStackPrefix(config.stackName);
     const pattern = new RegExp(`^${escape(prefix)}${UUID}-FunctionLogGroup-`);
     return {
-      engine: 'stacksets', stackName: null,
+      engine: 'stacksets',
+      stackName: null,
       logGroups: { prefix, test: (name) => pattern.test(name) },
     };
   },
@@ -99,4 +103,13 @@ export function everyEngine(config: GuardrailConfig): Engine[] {
   return [first, ...ENGINE_NAMES.filter((n) => n !== first.name).map((n) => ENGINES[n])];
 }
 
-export type { DeployInput, DeployReport, RemoveInput, RemoveReport, RetryInput, RetryReport, StatusInput, StatusReport };
+export type {
+  DeployInput,
+  DeployReport,
+  RemoveInput,
+  RemoveReport,
+  RetryInput,
+  RetryReport,
+  StatusInput,
+  StatusReport,
+};

@@ -43,8 +43,13 @@ export function removedMarkers(session: Session, stackName: string): RemovedMark
   return async (account, region) => {
     let value = byAccount.get(account);
     if (!value) {
-      value = session.organizations().send(new ListTagsForResourceCommand({ ResourceId: account }))
-        .then((out) => out.Tags?.find((t) => t.Key === key)?.Value, () => undefined);
+      value = session
+        .organizations()
+        .send(new ListTagsForResourceCommand({ ResourceId: account }))
+        .then(
+          (out) => out.Tags?.find((t) => t.Key === key)?.Value,
+          () => undefined,
+        );
       byAccount.set(account, value);
     }
     return markerCovers(await value, region);
@@ -61,20 +66,36 @@ export interface MarkerRow extends Pick<TargetResult, 'account' | 'region' | 're
  * After a remove: marks each account all of whose targets are now without the stack (deleted, or already absent).
  * Returns the notes to print: accounts it could not mark.
  */
-export async function markRemoved(session: Session, stackName: string, rows: readonly MarkerRow[], now = new Date()): Promise<string[]> {
+export async function markRemoved(
+  session: Session,
+  stackName: string,
+  rows: readonly MarkerRow[],
+  now = new Date(),
+): Promise<string[]> {
   const byAccount = new Map<string, MarkerRow[]>();
   for (const r of rows) byAccount.set(r.account, [...(byAccount.get(r.account) ?? []), r]);
-  const done = [...byAccount].filter(([, list]) => list.every((r) => r.result === 'succeeded' || r.result === 'unchanged'));
+  const done = [...byAccount].filter(([, list]) =>
+    list.every((r) => r.result === 'succeeded' || r.result === 'unchanged'),
+  );
   const notes: string[] = [];
   for (const [account, list] of done) {
     // the latest DeletionTime CloudFormation gave (AWS's clock, as status compares it with), else the caller's clock
-    const times = list.map((r) => r.deletedAt).filter((t): t is string => typeof t === 'string').sort();
+    const times = list
+      .map((r) => r.deletedAt)
+      .filter((t): t is string => typeof t === 'string')
+      .sort();
     const at = times.length > 0 ? new Date(times[times.length - 1]!) : now;
     try {
-      await session.organizations().send(new TagResourceCommand({ ResourceId: account,
-        Tags: [{ Key: removedTagKey(stackName), Value: markerValue(at, [...new Set(list.map((r) => r.region))]) }] }));
+      await session.organizations().send(
+        new TagResourceCommand({
+          ResourceId: account,
+          Tags: [{ Key: removedTagKey(stackName), Value: markerValue(at, [...new Set(list.map((r) => r.region))]) }],
+        }),
+      );
     } catch (err) {
-      notes.push(`Could not mark account ${account} as removed in Organizations (${describeError(err)}): status will report it not deployed.`);
+      notes.push(
+        `Could not mark account ${account} as removed in Organizations (${describeError(err)}): status will report it not deployed.`,
+      );
     }
   }
   return notes;
@@ -82,12 +103,20 @@ export async function markRemoved(session: Session, stackName: string, rows: rea
 
 /** After either engine's remove: the marker on every account it emptied (not after a declined or interrupted run). */
 export async function markAfterRemove<R extends { stoppedBy: string | null; notes: string[]; targets: MarkerRow[] }>(
-  input: { session: Session; config: { stackName: string } }, report: R): Promise<R> {
+  input: { session: Session; config: { stackName: string } },
+  report: R,
+): Promise<R> {
   if (report.stoppedBy) return report;
   const deleted = report.targets.filter((r) => r.result === 'succeeded');
   if (deleted.length === 0) return report;
   // only accounts this run deleted something in: an account where nothing was there stays as it is
   const accounts = new Set(deleted.map((r) => r.account));
-  report.notes.push(...await markRemoved(input.session, input.config.stackName, report.targets.filter((r) => accounts.has(r.account))));
+  report.notes.push(
+    ...(await markRemoved(
+      input.session,
+      input.config.stackName,
+      report.targets.filter((r) => accounts.has(r.account)),
+    )),
+  );
   return report;
 }

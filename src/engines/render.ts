@@ -1,7 +1,13 @@
 // The template for a configuration: the policy and trail settings that become the template's parameter defaults.
 import type { GuardrailConfig } from '../config/index.js';
 import { storeNeeded, storePlace, sweepSchedule } from '../approvals/place.js';
-import { loadFunctionCode, loadTemplateSource, renderTemplate, type RenderedTemplate, type TemplateSettings } from '../stack/template.js';
+import {
+  loadFunctionCode,
+  loadTemplateSource,
+  renderTemplate,
+  type RenderedTemplate,
+  type TemplateSettings,
+} from '../stack/template.js';
 
 /**
  * `callerAccount` is where the approval store lives when approvals.account is unset (deploy and status pass the

@@ -75,22 +75,49 @@ type RowFields = Partial<RetryResult> & Pick<RetryResult, 'result'>;
 
 function row(p: Place, stackName: string, fields: RowFields): RetryResult {
   return {
-    account: p.account, accountName: p.accountName, region: p.region, stackName, action: 'retry', stackStatus: null, error: null,
-    durationMs: 0, reason: '', pendingReverts: null, retried: null, reverted: null, stillFailing: null, counts: null, ...fields,
+    account: p.account,
+    accountName: p.accountName,
+    region: p.region,
+    stackName,
+    action: 'retry',
+    stackStatus: null,
+    error: null,
+    durationMs: 0,
+    reason: '',
+    pendingReverts: null,
+    retried: null,
+    reverted: null,
+    stillFailing: null,
+    counts: null,
+    ...fields,
   };
 }
 
-interface Waiting { located: LocatedStack; stackName: string; stackStatus: string | null; functionName: string; depth: number }
+interface Waiting {
+  located: LocatedStack;
+  stackName: string;
+  stackStatus: string | null;
+  functionName: string;
+  depth: number;
+}
 
 export async function retryReverts(input: RetryInput, places: StackPlaces): Promise<RetryReport> {
   const fleet = retryFleet(input);
   const { stacks, notes } = await places.locate(fleet);
-  const finish = (stoppedBy: RetryReport['stoppedBy']): RetryReport => retryReport(fleet, places.engine, notes, stoppedBy);
+  const finish = (stoppedBy: RetryReport['stoppedBy']): RetryReport =>
+    retryReport(fleet, places.engine, notes, stoppedBy);
 
   const { waiting, interrupted } = await planRetries(fleet, input, stacks);
   if (waiting.length === 0) return finish(interrupted ? 'signal' : null);
-  waiting.sort((x, y) => x.located.target.account.localeCompare(y.located.target.account) || x.located.target.region.localeCompare(y.located.target.region));
-  if (interrupted) { skipAll(fleet, waiting, 'interrupted before it started'); return finish('signal'); }
+  waiting.sort(
+    (x, y) =>
+      x.located.target.account.localeCompare(y.located.target.account) ||
+      x.located.target.region.localeCompare(y.located.target.region),
+  );
+  if (interrupted) {
+    skipAll(fleet, waiting, 'interrupted before it started');
+    return finish('signal');
+  }
   if (!(await input.confirm(retryPlan(waiting)))) {
     skipAll(fleet, waiting, 'not confirmed');
     return finish('declined');
@@ -103,8 +130,14 @@ export async function retryReverts(input: RetryInput, places: StackPlaces): Prom
 function retryFleet(input: RetryInput): Fleet<RetryResult> {
   const { config } = input;
   return new Fleet<RetryResult>(input, {
-    blank: (p, why) => ({ ...blankResult(p, config.stackName, why, 'retry'), pendingReverts: null, retried: null, reverted: null,
-      stillFailing: null, counts: null }),
+    blank: (p, why) => ({
+      ...blankResult(p, config.stackName, why, 'retry'),
+      pendingReverts: null,
+      retried: null,
+      reverted: null,
+      stillFailing: null,
+      counts: null,
+    }),
     outcome: resultOutcome,
   });
 }
@@ -114,35 +147,60 @@ function targetOf(w: { located: LocatedStack } | LocatedStack): Target {
 }
 
 /** The report of the run: every row reported, sorted, and their summary. */
-function retryReport(fleet: Fleet<RetryResult>, engine: RetryReport['engine'], notes: string[],
-  stoppedBy: RetryReport['stoppedBy']): RetryReport {
+function retryReport(
+  fleet: Fleet<RetryResult>,
+  engine: RetryReport['engine'],
+  notes: string[],
+  stoppedBy: RetryReport['stoppedBy'],
+): RetryReport {
   const targets = fleet.sorted();
   return { engine, notes, targets, summary: summariseRetry(targets, fleet.set.excluded.length), stoppedBy };
 }
 
 /** The plan phase: each target's dead-letter queue depth; the targets with events waiting, in the order found. */
-async function planRetries(fleet: Fleet<RetryResult>, input: RetryInput,
-  stacks: LocatedStack[]): Promise<{ waiting: Waiting[]; interrupted: boolean }> {
+async function planRetries(
+  fleet: Fleet<RetryResult>,
+  input: RetryInput,
+  stacks: LocatedStack[],
+): Promise<{ waiting: Waiting[]; interrupted: boolean }> {
   const waiting: Waiting[] = [];
   const planned = await fleet.each('plan', stacks, (l) => planTarget(input, l, waiting), { targetOf });
   return { waiting, interrupted: planned.stoppedBy === 'signal' };
 }
 
 /** One target's plan: its row when nothing waits there (or the plan failed); null, and `waiting` has it, otherwise. */
-async function planTarget({ session, config }: RetryInput, l: LocatedStack, waiting: Waiting[]): Promise<RetryResult | null> {
+async function planTarget(
+  { session, config }: RetryInput,
+  l: LocatedStack,
+  waiting: Waiting[],
+): Promise<RetryResult | null> {
   const t = l.target;
-  if (l.stackName === null) return row(t, config.stackName, { result: 'unchanged', action: 'none', reason: l.why ?? 'no stack' });
+  if (l.stackName === null)
+    return row(t, config.stackName, { result: 'unchanged', action: 'none', reason: l.why ?? 'no stack' });
   const started = Date.now();
   try {
     await session.broker.check(t.account, t.role);
     const c = session.clients(t.account, t.region, t.role);
     const found = await findDeadLetters(c.cloudformation, () => c.sqs(), l.stackName);
-    if (found.kind === 'missing') return row(t, l.stackName, { result: 'unchanged', action: 'none', reason: 'not deployed' });
+    if (found.kind === 'missing')
+      return row(t, l.stackName, { result: 'unchanged', action: 'none', reason: 'not deployed' });
     if (found.depth === 0) {
-      return row(t, l.stackName, { result: 'unchanged', action: 'none', stackStatus: found.stackStatus, pendingReverts: 0,
-        reason: 'nothing waiting', durationMs: Date.now() - started });
+      return row(t, l.stackName, {
+        result: 'unchanged',
+        action: 'none',
+        stackStatus: found.stackStatus,
+        pendingReverts: 0,
+        reason: 'nothing waiting',
+        durationMs: Date.now() - started,
+      });
     }
-    waiting.push({ located: l, stackName: l.stackName, stackStatus: found.stackStatus, functionName: found.functionName, depth: found.depth });
+    waiting.push({
+      located: l,
+      stackName: l.stackName,
+      stackStatus: found.stackStatus,
+      functionName: found.functionName,
+      depth: found.depth,
+    });
     return null;
   } catch (err) {
     return row(t, l.stackName, { result: 'failed', error: describeError(err), durationMs: Date.now() - started });
@@ -154,7 +212,12 @@ async function planTarget({ session, config }: RetryInput, l: LocatedStack, wait
 
 /** The row of a waiting target that was not retried. */
 function skippedRow(w: Waiting, reason: string): RetryResult {
-  return row(w.located.target, w.stackName, { result: 'skipped', reason, stackStatus: w.stackStatus, pendingReverts: w.depth });
+  return row(w.located.target, w.stackName, {
+    result: 'skipped',
+    reason,
+    stackStatus: w.stackStatus,
+    pendingReverts: w.depth,
+  });
 }
 
 function skipAll(fleet: Fleet<RetryResult>, waiting: Waiting[], reason: string): void {
@@ -162,9 +225,14 @@ function skipAll(fleet: Fleet<RetryResult>, waiting: Waiting[], reason: string):
 }
 
 /** The retry phase: the function of each waiting target invoked with the retry request. */
-function runRetries(fleet: Fleet<RetryResult>, session: Session, waiting: Waiting[]): Promise<PoolRun<RetryResult | null>> {
+function runRetries(
+  fleet: Fleet<RetryResult>,
+  session: Session,
+  waiting: Waiting[],
+): Promise<PoolRun<RetryResult | null>> {
   return fleet.each('retry', waiting, (w) => retryTarget(fleet, session, w), {
-    targetOf, isFailure: (r) => r.result === 'failed',
+    targetOf,
+    isFailure: (r) => r.result === 'failed',
     skipped: skippedRow,
   });
 }
@@ -178,7 +246,10 @@ async function retryTarget(fleet: Fleet<RetryResult>, session: Session, w: Waiti
   let r: RetryResult;
   try {
     const answer = await invokeRetry(await session.clients(t.account, t.region, t.role).lambda(), w.functionName);
-    r = answer.kind === 'failed' ? row(t, w.stackName, { ...base, result: 'failed', error: answer.reason }) : retriedRow(t, w.stackName, base, answer.counts);
+    r =
+      answer.kind === 'failed'
+        ? row(t, w.stackName, { ...base, result: 'failed', error: answer.reason })
+        : retriedRow(t, w.stackName, base, answer.counts);
   } catch (err) {
     r = row(t, w.stackName, { ...base, result: 'failed', error: describeError(err) });
   }
@@ -188,19 +259,31 @@ async function retryTarget(fleet: Fleet<RetryResult>, session: Session, w: Waiti
 }
 
 /** The row of a retry the function answered: succeeded when nothing is still failing. */
-function retriedRow(t: Place, stackName: string, base: Pick<RetryResult, 'stackStatus' | 'pendingReverts'>, counts: RetryCounts): RetryResult {
+function retriedRow(
+  t: Place,
+  stackName: string,
+  base: Pick<RetryResult, 'stackStatus' | 'pendingReverts'>,
+  counts: RetryCounts,
+): RetryResult {
   const stillFailing = counts.failed + Math.max(0, counts.remaining);
   const tally = `retried ${counts.received} · reverted ${counts.reverted} · ignored ${counts.ignored} · allowed ${counts.allowed}`;
   const fields = { ...base, retried: counts.received, reverted: counts.reverted, stillFailing, counts, reason: tally };
   if (stillFailing > 0) {
-    return row(t, stackName, { ...fields, result: 'failed',
-      error: `${stillFailing} event(s) still not undone (${counts.failed} failed again, ${Math.max(0, counts.remaining)} left in the queue; ${tally}):`
-        + ' see why with guardrail activity --action failed, then retry' });
+    return row(t, stackName, {
+      ...fields,
+      result: 'failed',
+      error:
+        `${stillFailing} event(s) still not undone (${counts.failed} failed again, ${Math.max(0, counts.remaining)} left in the queue; ${tally}):` +
+        ' see why with guardrail activity --action failed, then retry',
+    });
   }
   // -1: the function could not read its queue's depth afterwards, so it may still hold events: not a success
   if (counts.remaining < 0) {
-    return row(t, stackName, { ...fields, result: 'failed',
-      error: `the function could not read its dead-letter queue's depth after the retry (${tally}): check with guardrail status` });
+    return row(t, stackName, {
+      ...fields,
+      result: 'failed',
+      error: `the function could not read its dead-letter queue's depth after the retry (${tally}): check with guardrail status`,
+    });
   }
   return row(t, stackName, { ...fields, result: 'succeeded' });
 }
@@ -220,7 +303,9 @@ export function summariseRetry(rows: RetryResult[], excludedAccounts: number): R
   const sum = (f: (r: RetryResult) => number | null) => rows.reduce((n, r) => n + (f(r) ?? 0), 0);
   return {
     ...summarise(rows, excludedAccounts),
-    pendingReverts: sum((r) => r.pendingReverts), retried: sum((r) => r.retried), reverted: sum((r) => r.reverted),
+    pendingReverts: sum((r) => r.pendingReverts),
+    retried: sum((r) => r.retried),
+    reverted: sum((r) => r.reverted),
     stillFailing: sum((r) => r.stillFailing),
   };
 }

@@ -65,7 +65,8 @@ export interface StatusRow extends Place {
   /**
    * prefix lists owned by other accounts (shared through AWS RAM) that the target's rules reference: they change in
    * their owners' accounts, where guardrail here sees no event. Information, not a finding (shared-prefix-lists.ts).
-   * null when not deployed, not looked for (--no-drift), or when they could not be read (then `sharedPrefixListsError` says why)
+   * null when not deployed, not looked for (--no-drift), or when they could not be read (then `sharedPrefixListsError`
+   * says why)
    */
   sharedPrefixLists?: SharedPrefixList[] | null;
   sharedPrefixListsError?: string;
@@ -109,17 +110,39 @@ export interface StatusSummary extends ProtectionCounts {
 /** A row before inspection: nothing known yet (the approval counts start at 0 when approvals are on). */
 export function baseRow(t: Place, stackName: string, approvals: boolean): StatusRow {
   return {
-    account: t.account, accountName: t.accountName, region: t.region, stackName, deployed: false, stackStatus: null,
-    version: 'missing', code: 'unknown', rule: 'unknown', pendingReverts: null, drift: 'NOT_CHECKED', driftedResources: [],
-    notCheckedResources: [], healthy: false, problems: [], error: null, durationMs: 0,
-    approvals: approvals ? 0 : null, lapsedApprovedRules: approvals ? 0 : null, sharedPrefixLists: null,
+    account: t.account,
+    accountName: t.accountName,
+    region: t.region,
+    stackName,
+    deployed: false,
+    stackStatus: null,
+    version: 'missing',
+    code: 'unknown',
+    rule: 'unknown',
+    pendingReverts: null,
+    drift: 'NOT_CHECKED',
+    driftedResources: [],
+    notCheckedResources: [],
+    healthy: false,
+    problems: [],
+    error: null,
+    durationMs: 0,
+    approvals: approvals ? 0 : null,
+    lapsedApprovedRules: approvals ? 0 : null,
+    sharedPrefixLists: null,
   };
 }
 
 export function statusOutcome(r: StatusRow): TargetOutcome {
   return {
-    account: r.account, accountName: r.accountName, region: r.region, code: r.healthy ? 'healthy' : 'unhealthy',
-    level: r.healthy ? 'info' : 'error', stackStatus: r.stackStatus, message: r.problems.join('; ') || null, durationMs: r.durationMs,
+    account: r.account,
+    accountName: r.accountName,
+    region: r.region,
+    code: r.healthy ? 'healthy' : 'unhealthy',
+    level: r.healthy ? 'info' : 'error',
+    stackStatus: r.stackStatus,
+    message: r.problems.join('; ') || null,
+    durationMs: r.durationMs,
   };
 }
 
@@ -144,14 +167,26 @@ export class StatusJudge {
   private readonly waiting: { row: StatusRow; report: (row: StatusRow) => void }[] = [];
   private readonly seen: StatusRow[] = [];
 
-  constructor(private readonly s: JudgeSettings, private readonly verdicts: Promise<ProtectionVerdicts>) {}
+  constructor(
+    private readonly s: JudgeSettings,
+    private readonly verdicts: Promise<ProtectionVerdicts>,
+  ) {}
 
-  /** Judges the row now when its verdict is settled, or keeps it until the code reference is; `report` gets it judged. */
+  /**
+   * Judges the row now when its verdict is settled, or keeps it until the code reference is; `report` gets it judged.
+   */
   async add(row: StatusRow, report: (row: StatusRow) => void): Promise<void> {
     const verdicts = await this.verdicts;
     this.seen.push(row);
-    if (!this.reference && row.deployed && row.codeSha256 && row.templateVersion === this.s.version && row.codeSha256 === this.s.localSha) {
-      // a current function with the local bundle's hash: the endpoint archives as we do, so the local hash is the reference
+    if (
+      !this.reference &&
+      row.deployed &&
+      row.codeSha256 &&
+      row.templateVersion === this.s.version &&
+      row.codeSha256 === this.s.localSha
+    ) {
+      // a current function with the local bundle's hash: the endpoint archives as we do, so the local hash is the
+      // reference
       this.reference = codeReferences([row], this.s.version, this.s.localSha);
       for (const w of this.waiting.splice(0)) this.settle(w.row, w.report, verdicts);
     }
@@ -169,9 +204,15 @@ export class StatusJudge {
 
   private settle(r: StatusRow, report: (row: StatusRow) => void, verdicts: ProtectionVerdicts): void {
     const reference = this.reference ?? codeReferences([], this.s.version, this.s.localSha);
-    if (r.deployed && r.codeSha256) r.code = r.codeSha256 === reference.expectedFor(r.templateVersion) ? 'current' : 'outdated';
-    r.configuration = !r.deployed ? null : !r.settingsDigest || !this.s.settingsDigest ? 'unknown'
-      : r.settingsDigest === this.s.settingsDigest ? 'same' : 'differs';
+    if (r.deployed && r.codeSha256)
+      r.code = r.codeSha256 === reference.expectedFor(r.templateVersion) ? 'current' : 'outdated';
+    r.configuration = !r.deployed
+      ? null
+      : !r.settingsDigest || !this.s.settingsDigest
+        ? 'unknown'
+        : r.settingsDigest === this.s.settingsDigest
+          ? 'same'
+          : 'differs';
     r.protection = verdicts.byAccount.get(r.account) ?? 'unknown';
     r.problems = findings(r, this.s, verdicts.error);
     r.healthy = r.problems.length === 0;
@@ -184,11 +225,16 @@ export class StatusJudge {
  * protected as required). A dead-letter queue that could not be read is a finding too: a security tool that cannot
  * tell whether its reverts failed must not call the target healthy (as with code or a rule it could not read).
  */
-export function findings(r: StatusRow, s: Pick<JudgeSettings, 'driftChecked' | 'protection' | 'requireProtection'>,
-  surveyError: string | null = null): string[] {
+export function findings(
+  r: StatusRow,
+  s: Pick<JudgeSettings, 'driftChecked' | 'protection' | 'requireProtection'>,
+  surveyError: string | null = null,
+): string[] {
   if (r.removed && !r.error) return [];
   if (r.deletedAfterRemoval) {
-    return [`stack deleted at ${r.deletedAfterRemoval}, after guardrail removed it: deleted by someone else (deploy to restore it)`];
+    return [
+      `stack deleted at ${r.deletedAfterRemoval}, after guardrail removed it: deleted by someone else (deploy to restore it)`,
+    ];
   }
   if (r.instanceProblem === 'no stack instance') return ['no stack instance'];
   const p: string[] = [];
@@ -196,13 +242,15 @@ export function findings(r: StatusRow, s: Pick<JudgeSettings, 'driftChecked' | '
   else if (!r.deployed) p.push('not deployed');
   else {
     if (!isDeploySuccess(r.stackStatus ?? undefined)) p.push(`stack is ${r.stackStatus}`);
-    if (r.version === 'outdated' && r.configuration === 'differs') p.push(`configuration differs (deployed digest ${r.settingsDigest})`);
+    if (r.version === 'outdated' && r.configuration === 'differs')
+      p.push(`configuration differs (deployed digest ${r.settingsDigest})`);
     else if (r.version === 'outdated') p.push('template version outdated');
     if (r.code === 'outdated') p.push('function code differs from the bundle');
     if (r.code === 'unknown') p.push('function code could not be read');
     if (r.rule !== 'ENABLED') p.push(`rule ${r.rule}`);
     if (r.pendingReverts) p.push(`${r.pendingReverts} event(s) not undone in the dead-letter queue (guardrail retry)`);
-    else if (r.pendingReverts === null) p.push(`dead-letter queue could not be read (${r.pendingRevertsError ?? 'no reason given'})`);
+    else if (r.pendingReverts === null)
+      p.push(`dead-letter queue could not be read (${r.pendingRevertsError ?? 'no reason given'})`);
     if (r.drift === 'DRIFTED') {
       for (const d of r.driftedResources) {
         const diffs = d.differences.map((x) => x.path).join(', ');
@@ -210,14 +258,20 @@ export function findings(r: StatusRow, s: Pick<JudgeSettings, 'driftChecked' | '
       }
     }
     if (s.driftChecked && r.drift === 'UNKNOWN') p.push('drift unknown');
-    if (r.lapsedApprovedRules) p.push(`${r.lapsedApprovedRules} approved rule(s) outlived their approval (the sweep is late or broken)`);
+    if (r.lapsedApprovedRules)
+      p.push(`${r.lapsedApprovedRules} approved rule(s) outlived their approval (the sweep is late or broken)`);
     if (r.approvalsError) p.push(`approvals: ${r.approvalsError}`);
   }
   const required = s.requireProtection ?? s.protection.required;
   const pr = r.protection;
   if (required && pr && pr !== 'protected' && pr !== 'not-applicable') {
-    p.push(pr === 'unknown' ? `protection unknown (${surveyError ?? 'not surveyed'})`
-      : pr === 'outdated' ? 'guardrail SCP outdated (run guardrail protect --attach)' : 'no guardrail SCP applies (run guardrail protect --attach)');
+    p.push(
+      pr === 'unknown'
+        ? `protection unknown (${surveyError ?? 'not surveyed'})`
+        : pr === 'outdated'
+          ? 'guardrail SCP outdated (run guardrail protect --attach)'
+          : 'no guardrail SCP applies (run guardrail protect --attach)',
+    );
   }
   if (s.protection.terminationProtection && r.deployed && r.terminationProtection === false) {
     p.push('termination protection is off (guardrail deploy turns it back on)');
@@ -232,17 +286,22 @@ export function summariseStatus(rows: readonly StatusRow[], excludedAccounts: nu
   const byAccount = new Map(rows.map((r) => [r.account, r.protection]));
   const accounts = (p: Protection) => [...byAccount.values()].filter((x) => x === p).length;
   return {
-    targets: rows.length, healthy: count((r) => r.healthy && !r.removed), unhealthy: count((r) => !r.healthy),
+    targets: rows.length,
+    healthy: count((r) => r.healthy && !r.removed),
+    unhealthy: count((r) => !r.healthy),
     drifted: count((r) => r.drift === 'DRIFTED'),
     outdated: count((r) => r.code === 'outdated' || (r.version === 'outdated' && r.configuration !== 'differs')),
     configurationDiffers: count((r) => r.version === 'outdated' && r.configuration === 'differs'),
     removed: count((r) => r.removed !== undefined),
-    missing: count((r) => r.version === 'missing' && !r.error && !r.removed), failed: count((r) => r.error !== null),
+    missing: count((r) => r.version === 'missing' && !r.error && !r.removed),
+    failed: count((r) => r.error !== null),
     targetsWithPendingReverts: count((r) => (r.pendingReverts ?? 0) > 0),
     pendingReverts: rows.reduce((n, r) => n + (r.pendingReverts ?? 0), 0),
     targetsWithSharedPrefixLists: count((r) => (r.sharedPrefixLists?.length ?? 0) > 0),
     sharedPrefixLists: new Set(rows.flatMap((r) => (r.sharedPrefixLists ?? []).map((l) => l.id))).size,
     excludedAccounts,
-    protected: accounts('protected'), protectionOutdated: accounts('outdated'), unprotected: accounts('unprotected'),
+    protected: accounts('protected'),
+    protectionOutdated: accounts('outdated'),
+    unprotected: accounts('unprotected'),
   };
 }

@@ -33,5 +33,9 @@ export type Emit = (event: RunEvent) => void;
 
 /** The level of a result word: failures are errors, skips warnings, the rest information. */
 export function levelOf(code: string): Level {
-  return code === 'failed' || code === 'unhealthy' || code === 'unreadable' ? 'error' : code === 'skipped' ? 'warn' : 'info';
+  return code === 'failed' || code === 'unhealthy' || code === 'unreadable'
+    ? 'error'
+    : code === 'skipped'
+      ? 'warn'
+      : 'info';
 }

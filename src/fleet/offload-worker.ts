@@ -35,16 +35,27 @@ export interface OffloadJobs {
 const share = new ClientShare();
 const timers = new Map<number, PollTimer>();
 
-const clientsFor = (job: TargetJob) => targetClients({ region: job.region, share, credentials: () => Promise.resolve(job.credentials) });
+const clientsFor = (job: TargetJob) =>
+  targetClients({ region: job.region, share, credentials: () => Promise.resolve(job.credentials) });
 
 const handlers: { [K in keyof OffloadJobs]: (job: OffloadJobs[K]['job']) => Promise<OffloadJobs[K]['result']> } = {
   describeStack: (job) => describeStack(clientsFor(job).cloudformation, job.stackName),
   async inspect(job) {
     const c = clientsFor(job);
     let timer = timers.get(job.pollMaxDelayMs);
-    if (!timer) timers.set(job.pollMaxDelayMs, timer = new PollTimer({ maxDelayMs: job.pollMaxDelayMs }));
-    return inspectStack({ cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer,
-      drift: job.drift, driftDeadlineMs: job.driftDeadlineMs }, job.stackName);
+    if (!timer) timers.set(job.pollMaxDelayMs, (timer = new PollTimer({ maxDelayMs: job.pollMaxDelayMs })));
+    return inspectStack(
+      {
+        cfn: c.cloudformation,
+        lambda: () => c.lambda(),
+        events: () => c.events(),
+        sqs: () => c.sqs(),
+        timer,
+        drift: job.drift,
+        driftDeadlineMs: job.driftDeadlineMs,
+      },
+      job.stackName,
+    );
   },
 };
 

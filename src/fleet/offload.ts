@@ -2,8 +2,8 @@
 // each AWS call costs the SDK 1 to 2 ms of CPU (building and signing the request, parsing the response), and a
 // status run at 6,400 targets makes 20,000 of them. Worker threads put the machine's other cores to work.
 //
-//  - Only work that changes nothing is offloaded (status inspections, deploy's DescribeStacks): the writes, the canary, the failure window
-//    and the interrupt stay on the main thread, where their order is decided.
+//  - Only work that changes nothing is offloaded (status inspections, deploy's DescribeStacks): the writes, the canary,
+//    the failure window and the interrupt stay on the main thread, where their order is decided.
 //  - A worker gets a job and plain credentials for the target's account (assumed on the main thread, so one
 //    AssumeRole per account still holds), makes its own clients, and answers with plain data or an error's text.
 //  - Each job goes to the lane (this thread or a worker) with the fewest jobs in flight. A lane whose CPU is full
@@ -85,8 +85,11 @@ export class Offload {
   private closed = false;
 
   /** `script`: the worker script (tests give their own) */
-  constructor(private readonly policy: OffloadPolicy, private readonly env: Record<string, string | undefined>,
-    private readonly script: URL | null = workerScript()) {}
+  constructor(
+    private readonly policy: OffloadPolicy,
+    private readonly env: Record<string, string | undefined>,
+    private readonly script: URL | null = workerScript(),
+  ) {}
 
   stats(): OffloadStats {
     return { workers: this.lanes.length, jobs: this.jobs, offloaded: this.offloaded };
@@ -96,13 +99,20 @@ export class Offload {
    * Runs `job` in a worker, or `local()` here: whichever lane has fewer jobs in flight. `job` null: here only (work
    * that needs this thread's state, such as the caller's own credentials).
    */
-  async run<K extends keyof OffloadJobs>(kind: K, job: OffloadJobs[K]['job'] | null, local: () => Promise<OffloadJobs[K]['result']>):
-  Promise<OffloadJobs[K]['result']> {
+  async run<K extends keyof OffloadJobs>(
+    kind: K,
+    job: OffloadJobs[K]['job'] | null,
+    local: () => Promise<OffloadJobs[K]['result']>,
+  ): Promise<OffloadJobs[K]['result']> {
     if (++this.jobs > this.policy.startAfter) this.start();
     const lane = job === null ? undefined : this.pick();
     if (!lane) {
       this.local++;
-      try { return await local(); } finally { this.local--; }
+      try {
+        return await local();
+      } finally {
+        this.local--;
+      }
     }
     return this.send(lane, kind, job!, local) as Promise<OffloadJobs[K]['result']>;
   }
@@ -137,7 +147,12 @@ export class Offload {
   }
 
   private spawn(script: URL): Lane {
-    const worker = new Worker(script, { env: { ...this.env }, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(script, {
+      env: { ...this.env },
+      stdout: false,
+      stderr: false,
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
     // a worker takes jobs at once: those sent while it loads wait in its queue, a few hundred ms at the most
     const lane: Lane = { worker, dead: false, retired: false, pending: new Map() };
     worker.unref();
@@ -156,7 +171,11 @@ export class Offload {
       if (lane.dead) return;
       lane.dead = true;
       // a job the worker did not answer runs here: a worker's death never costs a target its result
-      for (const p of lane.pending.values()) p.fallback().then((v) => p.resolve(v), (e: Error) => p.reject(e));
+      for (const p of lane.pending.values())
+        p.fallback().then(
+          (v) => p.resolve(v),
+          (e: Error) => p.reject(e),
+        );
       lane.pending.clear();
     };
     worker.on('error', lost);

@@ -10,8 +10,13 @@ export interface PlanAhead<P> {
 }
 
 /** `list` holds items already planned (P) and items still to plan (T); `isDone` tells them apart. */
-export function planAhead<T, P>(list: readonly (P | T)[], width: number, isDone: (item: P | T) => item is P,
-  plan: (item: T) => Promise<P>, signal: AbortSignal): PlanAhead<P> {
+export function planAhead<T, P>(
+  list: readonly (P | T)[],
+  width: number,
+  isDone: (item: P | T) => item is P,
+  plan: (item: T) => Promise<P>,
+  signal: AbortSignal,
+): PlanAhead<P> {
   const started = new Map<number, Promise<P>>();
   const get = (i: number): Promise<P> => {
     const item = list[i]!;

@@ -31,25 +31,31 @@ export async function runPool<T, R>(
   let failures = opts.initialFailures ?? 0;
   let stoppedBy: PoolRun<R>['stoppedBy'] =
     opts.failureTolerance !== null && failures > opts.failureTolerance ? 'tolerance' : null;
-  const stopReason = () => stoppedBy === 'signal'
-    ? 'interrupted before it started'
-    : `not started: more than ${opts.failureTolerance} target(s) failed (failure tolerance)`;
+  const stopReason = () =>
+    stoppedBy === 'signal'
+      ? 'interrupted before it started'
+      : `not started: more than ${opts.failureTolerance} target(s) failed (failure tolerance)`;
 
-  const outcomes = await Promise.all(items.map((item, index) => limit(async (): Promise<PoolOutcome<R>> => {
-    if (!stoppedBy && opts.signal?.aborted) stoppedBy = 'signal';
-    let outcome: PoolOutcome<R>;
-    if (stoppedBy) {
-      outcome = { kind: 'skipped', reason: stopReason() };
-    } else {
-      const result = await work(item, index);
-      if (opts.isFailure(result)) {
-        failures++;
-        if (opts.failureTolerance !== null && failures > opts.failureTolerance && !stoppedBy) stoppedBy = 'tolerance';
-      }
-      outcome = { kind: 'ran', result };
-    }
-    onSettled?.(item, outcome, index);
-    return outcome;
-  })));
+  const outcomes = await Promise.all(
+    items.map((item, index) =>
+      limit(async (): Promise<PoolOutcome<R>> => {
+        if (!stoppedBy && opts.signal?.aborted) stoppedBy = 'signal';
+        let outcome: PoolOutcome<R>;
+        if (stoppedBy) {
+          outcome = { kind: 'skipped', reason: stopReason() };
+        } else {
+          const result = await work(item, index);
+          if (opts.isFailure(result)) {
+            failures++;
+            if (opts.failureTolerance !== null && failures > opts.failureTolerance && !stoppedBy)
+              stoppedBy = 'tolerance';
+          }
+          outcome = { kind: 'ran', result };
+        }
+        onSettled?.(item, outcome, index);
+        return outcome;
+      }),
+    ),
+  );
   return { outcomes, failures, stoppedBy };
 }

@@ -25,16 +25,37 @@ export interface TargetResult {
 
 /** What progress shows of a result row. */
 export function resultOutcome(r: TargetResult): TargetOutcome {
-  return { account: r.account, accountName: r.accountName, region: r.region, code: r.result, level: levelOf(r.result),
-    action: r.action, stackStatus: r.stackStatus, message: r.error, durationMs: r.durationMs };
+  return {
+    account: r.account,
+    accountName: r.accountName,
+    region: r.region,
+    code: r.result,
+    level: levelOf(r.result),
+    action: r.action,
+    stackStatus: r.stackStatus,
+    message: r.error,
+    durationMs: r.durationMs,
+  };
 }
 
 /** The row of a target no work ran on: its account could not be expanded (`error`), or it was skipped. */
-export function blankResult(p: Place, stackName: string, why: { error: string; reason?: string } | { skipped: string },
-  action: ContractAction = 'none'): TargetResult {
+export function blankResult(
+  p: Place,
+  stackName: string,
+  why: { error: string; reason?: string } | { skipped: string },
+  action: ContractAction = 'none',
+): TargetResult {
   return {
-    account: p.account, accountName: p.accountName, region: p.region, stackName, action, stackStatus: null, durationMs: 0,
-    ...('error' in why ? { result: 'failed', error: why.error, reason: why.reason ?? '' } : { result: 'skipped', error: null, reason: why.skipped }),
+    account: p.account,
+    accountName: p.accountName,
+    region: p.region,
+    stackName,
+    action,
+    stackStatus: null,
+    durationMs: 0,
+    ...('error' in why
+      ? { result: 'failed', error: why.error, reason: why.reason ?? '' }
+      : { result: 'skipped', error: null, reason: why.skipped }),
   };
 }
 
@@ -51,8 +72,13 @@ export interface Summary {
 export function summarise(results: TargetResult[], excludedAccounts: number): Summary {
   const count = (k: TargetResultKind) => results.filter((r) => r.result === k).length;
   return {
-    targets: results.length, succeeded: count('succeeded'), unchanged: count('unchanged'), failed: count('failed'),
-    skipped: count('skipped'), planned: count('planned'), excludedAccounts,
+    targets: results.length,
+    succeeded: count('succeeded'),
+    unchanged: count('unchanged'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    planned: count('planned'),
+    excludedAccounts,
   };
 }
 

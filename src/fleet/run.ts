@@ -7,7 +7,14 @@ import type { GuardrailConfig } from '../config/index.js';
 import type { Emit, Place, TargetOutcome } from './events.js';
 import { runPool, type PoolOptions, type PoolRun } from './pool.js';
 import { openSession, type Session } from './session.js';
-import { expandTargets, resolveAccounts, warmTargets, type Target, type TargetAccount, type TargetSet } from './targets.js';
+import {
+  expandTargets,
+  resolveAccounts,
+  warmTargets,
+  type Target,
+  type TargetAccount,
+  type TargetSet,
+} from './targets.js';
 
 export interface FleetInput {
   session: Session;
@@ -19,7 +26,10 @@ export interface FleetInput {
 
 /** What a pipeline's rows are to the fleet: how to make one for a target no work ran on, and what progress shows. */
 export interface RowKind<Row extends Place> {
-  /** the row of a target that was not worked on: its account could not be expanded (`error`), or it was skipped (`skipped`) */
+  /**
+   * the row of a target that was not worked on: its account could not be expanded (`error`), or it was skipped
+   * (`skipped`)
+   */
   blank(place: Place, why: { error: string; reason?: string } | { skipped: string }): Row;
   outcome(row: Row): TargetOutcome;
   /**
@@ -49,9 +59,14 @@ export interface EachOptions<Item, Row> {
 }
 
 /** A run's session, with its client cache sized to the targets in flight and those planned ahead of the window. */
-export function openFleetSession(config: GuardrailConfig, env: Record<string, string | undefined>, profile?: string): Promise<Session> {
+export function openFleetSession(
+  config: GuardrailConfig,
+  env: Record<string, string | undefined>,
+  profile?: string,
+): Promise<Session> {
   return openSession({
-    sessionName: config.organization.sessionName, env,
+    sessionName: config.organization.sessionName,
+    env,
     maxClientSets: 2 * config.deploy.concurrency + 32,
     ...(profile ? { profile } : {}),
   });
@@ -60,7 +75,9 @@ export function openFleetSession(config: GuardrailConfig, env: Record<string, st
 /** A promise and its resolve, for a value that is known later in the run (the SCP survey, after discovery). */
 export function deferred<T>(): { promise: Promise<T>; resolve(value: T | Promise<T>): void } {
   let resolve!: (value: T | Promise<T>) => void;
-  const promise = new Promise<T>((r) => { resolve = r; });
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 
@@ -71,14 +88,21 @@ export class Fleet<Row extends Place> {
   /** accounts whose regions could not be listed, each reported as one row */
   unreachable = 0;
 
-  constructor(readonly input: FleetInput, private readonly kind: RowKind<Row>) {}
+  constructor(
+    readonly input: FleetInput,
+    private readonly kind: RowKind<Row>,
+  ) {}
 
   /** Discovery and targets; reports the accounts that could not be expanded into targets. */
   async open(opts: OpenOptions = {}): Promise<this> {
     const { session, config, selectedAccounts, emit } = this.input;
     const warm = opts.warm;
-    this.set = await resolveAccounts(session, config, selectedAccounts,
-      warm === null ? null : warm ? (a, next) => warmTargets(session, a, next, warm) : undefined);
+    this.set = await resolveAccounts(
+      session,
+      config,
+      selectedAccounts,
+      warm === null ? null : warm ? (a, next) => warmTargets(session, a, next, warm) : undefined,
+    );
     emit({ type: 'discovered', accounts: this.set.accounts.length, excluded: this.set.excluded.length });
     await this.expand(this.set);
     return this;
@@ -92,7 +116,12 @@ export class Fleet<Row extends Place> {
   async expand(set: TargetSet, accounts: readonly TargetAccount[] = set.accounts): Promise<Target[]> {
     const { session, config } = this.input;
     this.set = set;
-    const { targets, failed } = await expandTargets(session, [...accounts], config.deploy.concurrency, config.stackName);
+    const { targets, failed } = await expandTargets(
+      session,
+      [...accounts],
+      config.deploy.concurrency,
+      config.stackName,
+    );
     this.targets = targets;
     this.unreachable = failed.length;
     for (const f of failed) this.report(this.kind.blank(f, { error: f.error ?? 'unknown error', reason: f.reason }));
@@ -134,30 +163,59 @@ export class Fleet<Row extends Place> {
    * The pool as it is, for a pipeline that reports its own rows (deploy's phases): the run's signal and
    * concurrency unless the options say otherwise.
    */
-  pool<T, R>(items: readonly T[], work: (item: T, index: number) => Promise<R>, opts: Partial<PoolOptions<R>> = {},
-    onSettled?: Parameters<typeof runPool<T, R>>[3]): Promise<PoolRun<R>> {
+  pool<T, R>(
+    items: readonly T[],
+    work: (item: T, index: number) => Promise<R>,
+    opts: Partial<PoolOptions<R>> = {},
+    onSettled?: Parameters<typeof runPool<T, R>>[3],
+  ): Promise<PoolRun<R>> {
     const { config, signal } = this.input;
-    return runPool(items, work, {
-      concurrency: config.deploy.concurrency, failureTolerance: null, signal, isFailure: () => false, ...opts,
-    }, onSettled);
+    return runPool(
+      items,
+      work,
+      {
+        concurrency: config.deploy.concurrency,
+        failureTolerance: null,
+        signal,
+        isFailure: () => false,
+        ...opts,
+      },
+      onSettled,
+    );
   }
 
   /**
    * One phase: every item through the pool; each row is reported as its work returns it (null: the work reported
    * on its own), and each item the pool skipped (Ctrl-C, failure tolerance) gets a skipped row.
    */
-  async each<Item>(phase: string, items: readonly Item[], work: (item: Item, index: number) => Promise<Row | null>,
-    opts: EachOptions<Item, Row> = {}): Promise<PoolRun<Row | null>> {
+  async each<Item>(
+    phase: string,
+    items: readonly Item[],
+    work: (item: Item, index: number) => Promise<Row | null>,
+    opts: EachOptions<Item, Row> = {},
+  ): Promise<PoolRun<Row | null>> {
     this.phase(phase, items.length);
     const targetOf = opts.targetOf ?? ((item: Item) => item as unknown as Target);
-    return this.pool(items, work, {
-      ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-      failureTolerance: opts.failureTolerance ?? null, initialFailures: opts.initialFailures ?? 0,
-      isFailure: (r) => r !== null && (opts.isFailure?.(r) ?? false),
-    }, (item, outcome) => {
-      if (outcome.kind === 'ran') { if (outcome.result) this.report(outcome.result); }
-      else this.report(opts.skipped ? opts.skipped(item, outcome.reason) : this.kind.blank(targetOf(item), { skipped: outcome.reason }));
-    });
+    return this.pool(
+      items,
+      work,
+      {
+        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+        failureTolerance: opts.failureTolerance ?? null,
+        initialFailures: opts.initialFailures ?? 0,
+        isFailure: (r) => r !== null && (opts.isFailure?.(r) ?? false),
+      },
+      (item, outcome) => {
+        if (outcome.kind === 'ran') {
+          if (outcome.result) this.report(outcome.result);
+        } else
+          this.report(
+            opts.skipped
+              ? opts.skipped(item, outcome.reason)
+              : this.kind.blank(targetOf(item), { skipped: outcome.reason }),
+          );
+      },
+    );
   }
 
   /** Every row reported, by account, then region. */

@@ -1,6 +1,12 @@
 // A run's AWS session: the caller's identity (checked once, first), the credential broker, and one client set per
 // account and region.
-import { CredentialBroker, callerIdentity, sessionNameFor, type CallerIdentity, type RoleChoice } from '../aws/credentials.js';
+import {
+  CredentialBroker,
+  callerIdentity,
+  sessionNameFor,
+  type CallerIdentity,
+  type RoleChoice,
+} from '../aws/credentials.js';
 import { ClientShare, targetClients, type TargetClients } from '../aws/clients.js';
 import { organizationsClient, stsClient } from '../aws/global-clients.js';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -63,16 +69,25 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     // say which profile could not be loaded: the SDK's message names none
     const cause = (err as { cause?: { name?: string } }).cause;
     if (opts.profile && err instanceof AuthError && cause?.name === 'CredentialsProviderError') {
-      throw new AuthError(`Could not load credentials for the profile "${opts.profile}" (${(err.cause as Error).message})`, {
-        suggestion: `Check that "${opts.profile}" is in ~/.aws/config or ~/.aws/credentials (aws configure list-profiles), `
-          + 'sign in to it if it uses SSO (aws sso login --profile NAME), then rerun.',
-        cause: err.cause,
-      });
+      throw new AuthError(
+        `Could not load credentials for the profile "${opts.profile}" (${(err.cause as Error).message})`,
+        {
+          suggestion:
+            `Check that "${opts.profile}" is in ~/.aws/config or ~/.aws/credentials (aws configure list-profiles), ` +
+            'sign in to it if it uses SSO (aws sso login --profile NAME), then rerun.',
+          cause: err.cause,
+        },
+      );
     }
     throw err;
   });
   const partition = identity.arn.split(':')[1] || 'aws';
-  const broker = new CredentialBroker({ sts, identity, partition, sessionName: sessionNameFor(identity, opts.sessionName) });
+  const broker = new CredentialBroker({
+    sts,
+    identity,
+    partition,
+    sessionName: sessionNameFor(identity, opts.sessionName),
+  });
   const cache = new Map<string, TargetClients>();
   const maxSets = Math.max(1, opts.maxClientSets ?? MAX_CLIENT_SETS);
   const keyOf = (account: string, region: string, role: RoleChoice) => `${account}|${region}|${role.roleName}`;
@@ -84,15 +99,18 @@ export async function openSession(opts: SessionOptions): Promise<Session> {
     broker,
     homeRegion: region,
     offload,
-    templates: () => (templates ??= new TemplateStore({
-      account: identity.account, partition,
-      s3: (r) => {
-        let c = own.get(r);
-        if (!c) own.set(r, (c = targetClients({ region: r, share, ...profile })));
-        return c.s3();
-      },
-    })),
-    organizations: () => (org ??= organizationsClient({ region: partition === 'aws' ? 'us-east-1' : region, share, ...profile })),
+    templates: () =>
+      (templates ??= new TemplateStore({
+        account: identity.account,
+        partition,
+        s3: (r) => {
+          let c = own.get(r);
+          if (!c) own.set(r, (c = targetClients({ region: r, share, ...profile })));
+          return c.s3();
+        },
+      })),
+    organizations: () =>
+      (org ??= organizationsClient({ region: partition === 'aws' ? 'us-east-1' : region, share, ...profile })),
     clients(account, region, role) {
       const key = keyOf(account, region, role);
       let c = cache.get(key);

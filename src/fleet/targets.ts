@@ -37,7 +37,9 @@ export interface TargetSet {
  * default its role is assumed. Pass `null` for a command that does not act in the accounts.
  */
 export async function resolveAccounts(
-  session: Session, config: GuardrailConfig, selected: string[] | null,
+  session: Session,
+  config: GuardrailConfig,
+  selected: string[] | null,
   warm: Warmer<TargetAccount> | null = (a) => session.broker.check(a.id, a.role),
 ): Promise<TargetSet> {
   const org = config.organization;
@@ -50,7 +52,10 @@ export async function resolveAccounts(
     set = {
       managementAccountId: null,
       accounts: config.accounts.map((a) => ({
-        id: a.id, name: a.name, regions: a.regions ?? config.regions, role: defaultRole(a.roleName, a.externalId),
+        id: a.id,
+        name: a.name,
+        regions: a.regions ?? config.regions,
+        role: defaultRole(a.roleName, a.externalId),
       })),
       excluded: [],
     };
@@ -58,11 +63,18 @@ export async function resolveAccounts(
     const warmUp = warm ? new WarmUp(warm, config.deploy.concurrency) : null;
     const chosen = selected ? new Set(selected) : null;
     const found = await discoverAccounts(session.organizations(), {
-      includeOUs: org.includeOUs, excludeOUs: org.excludeOUs, excludeAccounts: org.excludeAccounts,
+      includeOUs: org.includeOUs,
+      excludeOUs: org.excludeOUs,
+      excludeAccounts: org.excludeAccounts,
       includeManagementAccount: org.includeManagementAccount,
-      ...(warmUp ? {
-        onAccount: (a) => { if (!chosen || chosen.has(a.id)) warmUp.add({ id: a.id, name: a.name, regions: config.regions, role: defaultRole() }); },
-      } : {}),
+      ...(warmUp
+        ? {
+            onAccount: (a) => {
+              if (!chosen || chosen.has(a.id))
+                warmUp.add({ id: a.id, name: a.name, regions: config.regions, role: defaultRole() });
+            },
+          }
+        : {}),
     }).finally(() => warmUp?.finish());
     set = {
       managementAccountId: found.managementAccountId,
@@ -73,13 +85,17 @@ export async function resolveAccounts(
   if (selected) {
     const known = new Map(set.accounts.map((a) => [a.id, a]));
     const excluded = new Map(set.excluded.map((e) => [e.account, e]));
-    const problems = selected.filter((id) => !known.has(id)).map((id) => {
-      const ex = excluded.get(id);
-      const why = ex ? `is excluded (${ex.reason})` : config.accounts.length > 0
-        ? 'is not in the accounts list of the configuration file'
-        : 'is not an account of this organisation';
-      return { path: '--account', message: `account ${id} ${why}` };
-    });
+    const problems = selected
+      .filter((id) => !known.has(id))
+      .map((id) => {
+        const ex = excluded.get(id);
+        const why = ex
+          ? `is excluded (${ex.reason})`
+          : config.accounts.length > 0
+            ? 'is not in the accounts list of the configuration file'
+            : 'is not an account of this organisation';
+        return { path: '--account', message: `account ${id} ${why}` };
+      });
     if (problems.length > 0) {
       throw new UsageError(problems.map((p) => p.message).join('; '), {
         problems,
@@ -98,13 +114,15 @@ function noAccounts(set: TargetSet): ConfigError {
   const shown = set.excluded.slice(0, 10).map((e) => ({ path: '', message: `${e.account} (${e.name}): ${e.reason}` }));
   const more = set.excluded.length - shown.length;
   if (more > 0) shown.push({ path: '', message: `… and ${more} more` });
-  const why = set.excluded.length === 0
-    ? 'the organisation has no accounts'
-    : `every account of the organisation is left out (${set.excluded.length})`;
+  const why =
+    set.excluded.length === 0
+      ? 'the organisation has no accounts'
+      : `every account of the organisation is left out (${set.excluded.length})`;
   return new ConfigError(`No accounts to target: ${why}`, {
     problems: shown,
-    suggestion: 'Check organization.includeOUs, excludeOUs, excludeAccounts and includeManagementAccount in '
-      + 'accounts.yaml, or list the accounts under `accounts:`.',
+    suggestion:
+      'Check organization.includeOUs, excludeOUs, excludeAccounts and includeManagementAccount in ' +
+      'accounts.yaml, or list the accounts under `accounts:`.',
   });
 }
 
@@ -128,26 +146,43 @@ export async function regionsOf(session: Session, account: TargetAccount): Promi
  * (its role cannot be assumed, say) fails as one target.
  */
 export async function expandTargets(
-  session: Session, accounts: TargetAccount[], concurrency: number, stackName: string,
+  session: Session,
+  accounts: TargetAccount[],
+  concurrency: number,
+  stackName: string,
 ): Promise<{ targets: Target[]; failed: TargetResult[] }> {
   const targets: Target[] = [];
   const failed: TargetResult[] = [];
   const needLookup = accounts.filter((a) => a.regions === 'all');
   for (const a of accounts) {
-    if (a.regions !== 'all') for (const region of a.regions) targets.push({ account: a.id, accountName: a.name, region, role: a.role });
+    if (a.regions !== 'all')
+      for (const region of a.regions) targets.push({ account: a.id, accountName: a.name, region, role: a.role });
   }
-  await runPool(needLookup, async (a) => {
-    try {
-      await session.broker.check(a.id, a.role);
-      for (const region of await regionsOf(session, a)) targets.push({ account: a.id, accountName: a.name, region, role: a.role });
-    } catch (err) {
-      failed.push({
-        account: a.id, accountName: a.name, region: '(all)', stackName, action: 'none', result: 'failed',
-        stackStatus: null, error: describeError(err), durationMs: 0, reason: 'could not list the account\'s regions',
-      });
-    }
-    return null;
-  }, { concurrency, failureTolerance: null, isFailure: () => false });
+  await runPool(
+    needLookup,
+    async (a) => {
+      try {
+        await session.broker.check(a.id, a.role);
+        for (const region of await regionsOf(session, a))
+          targets.push({ account: a.id, accountName: a.name, region, role: a.role });
+      } catch (err) {
+        failed.push({
+          account: a.id,
+          accountName: a.name,
+          region: '(all)',
+          stackName,
+          action: 'none',
+          result: 'failed',
+          stackStatus: null,
+          error: describeError(err),
+          durationMs: 0,
+          reason: "could not list the account's regions",
+        });
+      }
+      return null;
+    },
+    { concurrency, failureTolerance: null, isFailure: () => false },
+  );
   targets.sort((x, y) => x.account.localeCompare(y.account) || x.region.localeCompare(y.region));
   return { targets, failed };
 }
@@ -159,7 +194,10 @@ export async function expandTargets(
  * only the role is assumed.
  */
 export async function warmTargets(
-  session: Session, a: TargetAccount, next: () => Promise<boolean>, each: (t: Target) => Promise<unknown>,
+  session: Session,
+  a: TargetAccount,
+  next: () => Promise<boolean>,
+  each: (t: Target) => Promise<unknown>,
 ): Promise<void> {
   if (a.regions === 'all') return session.broker.check(a.id, a.role);
   for (const region of a.regions) {

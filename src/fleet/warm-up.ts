@@ -29,7 +29,10 @@ export class WarmUp<A> {
   private closed = false;
   private sample: { at: number; elu: EventLoopUtilization; busy: boolean } | null = null;
 
-  constructor(private readonly warmer: Warmer<A>, concurrency: number) {
+  constructor(
+    private readonly warmer: Warmer<A>,
+    concurrency: number,
+  ) {
     this.limit = pLimit(Math.max(1, Math.floor(concurrency / 4)));
   }
 
@@ -38,7 +41,9 @@ export class WarmUp<A> {
     if (this.closed) return;
     void this.limit(async () => {
       if (!(await this.next())) return;
-      const p = this.warmer(account, () => this.next()).catch(() => { /* the run reports it, on the account's targets */ });
+      const p = this.warmer(account, () => this.next()).catch(() => {
+        /* the run reports it, on the account's targets */
+      });
       this.running.add(p);
       void p.finally(() => this.running.delete(p));
       return p;
@@ -73,7 +78,10 @@ export class WarmUp<A> {
 export class EarlyResults<T, R> {
   private readonly kept = new Map<string, Promise<R>>();
 
-  constructor(private readonly keyOf: (item: T) => string, private readonly work: (item: T) => Promise<R>) {}
+  constructor(
+    private readonly keyOf: (item: T) => string,
+    private readonly work: (item: T) => Promise<R>,
+  ) {}
 
   start(item: T): Promise<R> {
     const p = this.work(item);

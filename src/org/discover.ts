@@ -1,8 +1,13 @@
 // Account discovery: the organisation's ACTIVE accounts through the Organizations paginators, with OU subtrees
 // included or excluded, excluded accounts, and the management account when configured.
 import {
-  DescribeOrganizationCommand, paginateListAccounts, paginateListAccountsForParent,
-  paginateListOrganizationalUnitsForParent, paginateListRoots, type Account, type OrganizationsClient,
+  DescribeOrganizationCommand,
+  paginateListAccounts,
+  paginateListAccountsForParent,
+  paginateListOrganizationalUnitsForParent,
+  paginateListRoots,
+  type Account,
+  type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { ExitCode, GuardrailError } from '../errors.js';
 
@@ -42,31 +47,43 @@ export async function discoverAccounts(org: OrganizationsClient, opts: Discovery
   } catch (err) {
     const name = (err as Error).name;
     if (name === 'AWSOrganizationsNotInUseException' || name === 'AccessDeniedException') {
-      throw new GuardrailError('ORGANIZATIONS', ExitCode.usage,
-        `Could not read the organisation (${name}: ${(err as Error).message})`, {
-          suggestion: 'Run guardrail with the management account (or a delegated administrator), or list the '
-            + 'accounts explicitly under `accounts:` in accounts.yaml.',
+      throw new GuardrailError(
+        'ORGANIZATIONS',
+        ExitCode.usage,
+        `Could not read the organisation (${name}: ${(err as Error).message})`,
+        {
+          suggestion:
+            'Run guardrail with the management account (or a delegated administrator), or list the ' +
+            'accounts explicitly under `accounts:` in accounts.yaml.',
           cause: err,
-        });
+        },
+      );
     }
     throw err;
   }
 
   // the excluded OUs are walked while the accounts are listed: both are chains of sequential pages
   const excludedByOuP = excludedByOus(org, opts.excludeOUs);
-  excludedByOuP.catch(() => { /* awaited below */ });
+  excludedByOuP.catch(() => {
+    /* awaited below */
+  });
   const all: Account[] = [];
   const early = new Set<string>();
   const announce = (page: Account[]) => {
     if (!opts.onAccount) return;
-    void excludedByOuP.then((excludedByOu) => {
-      for (const a of page) {
-        const acct = toOrgAccount(a);
-        if (early.has(acct.id) || exclusion(acct, excludedByOu, managementAccountId, opts) !== null) continue;
-        early.add(acct.id);
-        opts.onAccount!(acct);
-      }
-    }, () => { /* the walk's error is thrown below */ });
+    void excludedByOuP.then(
+      (excludedByOu) => {
+        for (const a of page) {
+          const acct = toOrgAccount(a);
+          if (early.has(acct.id) || exclusion(acct, excludedByOu, managementAccountId, opts) !== null) continue;
+          early.add(acct.id);
+          opts.onAccount!(acct);
+        }
+      },
+      () => {
+        /* the walk's error is thrown below */
+      },
+    );
   };
   if (opts.includeOUs.length === 0) {
     for await (const page of paginateListAccounts({ client: org, ...PAGE }, {})) {
@@ -102,7 +119,12 @@ function toOrgAccount(a: Account): OrgAccount {
 }
 
 /** Why an account is left out, or null when it is targeted. */
-function exclusion(acct: OrgAccount, excludedByOu: Set<string>, managementAccountId: string, opts: DiscoveryOptions): string | null {
+function exclusion(
+  acct: OrgAccount,
+  excludedByOu: Set<string>,
+  managementAccountId: string,
+  opts: DiscoveryOptions,
+): string | null {
   if (!acct.id) return 'no account id';
   if (acct.status !== 'ACTIVE') return `account is ${acct.status}`;
   if (opts.excludeAccounts.includes(acct.id)) return 'listed in organization.excludeAccounts';
@@ -129,7 +151,10 @@ async function accountsUnder(org: OrganizationsClient, parentId: string): Promis
       for await (const page of paginateListAccountsForParent({ client: org, ...PAGE }, { ParentId: parent })) {
         out.push(...(page.Accounts ?? []));
       }
-      for await (const page of paginateListOrganizationalUnitsForParent({ client: org, ...PAGE }, { ParentId: parent })) {
+      for await (const page of paginateListOrganizationalUnitsForParent(
+        { client: org, ...PAGE },
+        { ParentId: parent },
+      )) {
         for (const ou of page.OrganizationalUnits ?? []) if (ou.Id) queue.push(ou.Id);
       }
     } catch (err) {

@@ -20,7 +20,10 @@ export async function accountOuPaths(org: OrganizationsClient): Promise<Map<stri
   const out = new Map<string, OuPlace>();
   for (const [id, parent] of parents) {
     if (names.has(id)) continue; // an OU, not an account
-    const ous = chainOf(id, parents).slice(1).filter((x) => x !== rootId).reverse();
+    const ous = chainOf(id, parents)
+      .slice(1)
+      .filter((x) => x !== rootId)
+      .reverse();
     out.set(id, { id: parent, path: ous.length === 0 ? 'Root' : ous.map((x) => names.get(x) ?? x).join(' / ') });
   }
   return out;

@@ -1,7 +1,11 @@
 // The organisation's tree: its root, every account's and OU's parent (one walk from the root), and an account's
 // chain of parents. Shared by the SCP survey (protection/) and the report's OU paths.
 import {
-  paginateListAccountsForParent, paginateListOrganizationalUnitsForParent, paginateListRoots, type OrganizationsClient, type Root,
+  paginateListAccountsForParent,
+  paginateListOrganizationalUnitsForParent,
+  paginateListRoots,
+  type OrganizationsClient,
+  type Root,
 } from '@aws-sdk/client-organizations';
 
 const PAGE = { pageSize: 20 };
@@ -18,25 +22,36 @@ export function scpEnabledOn(root: Root): boolean {
   return (root.PolicyTypes ?? []).some((t) => t.Type === 'SERVICE_CONTROL_POLICY' && t.Status === 'ENABLED');
 }
 
-/** Every account's (and OU's) parent, walking the OU tree from the root; each OU's name goes into `names` when given. */
-export async function parentMap(org: OrganizationsClient, rootId: string, names?: Map<string, string>): Promise<Map<string, string>> {
+/**
+ * Every account's (and OU's) parent, walking the OU tree from the root; each OU's name goes into `names` when given.
+ */
+export async function parentMap(
+  org: OrganizationsClient,
+  rootId: string,
+  names?: Map<string, string>,
+): Promise<Map<string, string>> {
   const parents = new Map<string, string>();
   let level = [rootId];
   while (level.length > 0) {
     const next: string[] = [];
-    await Promise.all(level.map(async (parent) => {
-      for await (const page of paginateListAccountsForParent({ client: org, ...PAGE }, { ParentId: parent })) {
-        for (const a of page.Accounts ?? []) if (a.Id) parents.set(a.Id, parent);
-      }
-      for await (const page of paginateListOrganizationalUnitsForParent({ client: org, ...PAGE }, { ParentId: parent })) {
-        for (const ou of page.OrganizationalUnits ?? []) {
-          if (!ou.Id) continue;
-          parents.set(ou.Id, parent);
-          names?.set(ou.Id, ou.Name ?? ou.Id);
-          next.push(ou.Id);
+    await Promise.all(
+      level.map(async (parent) => {
+        for await (const page of paginateListAccountsForParent({ client: org, ...PAGE }, { ParentId: parent })) {
+          for (const a of page.Accounts ?? []) if (a.Id) parents.set(a.Id, parent);
         }
-      }
-    }));
+        for await (const page of paginateListOrganizationalUnitsForParent(
+          { client: org, ...PAGE },
+          { ParentId: parent },
+        )) {
+          for (const ou of page.OrganizationalUnits ?? []) {
+            if (!ou.Id) continue;
+            parents.set(ou.Id, parent);
+            names?.set(ou.Id, ou.Name ?? ou.Id);
+            next.push(ou.Id);
+          }
+        }
+      }),
+    );
     level = next;
   }
   return parents;

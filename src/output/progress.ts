@@ -8,14 +8,28 @@ export function progressTo(reporter: Reporter, what: string): (e: RunEvent) => v
   return (e) => {
     switch (e.type) {
       case 'discovered':
-        reporter.note(`${e.accounts} account(s)${what ? ` ${what}` : ''}${e.excluded ? `, ${e.excluded} left out` : ''}`);
+        reporter.note(
+          `${e.accounts} account(s)${what ? ` ${what}` : ''}${e.excluded ? `, ${e.excluded} left out` : ''}`,
+        );
         break;
-      case 'phase': reporter.phase(e.phase, e.targets); break;
-      case 'start': reporter.started(e.target); break;
+      case 'phase':
+        reporter.phase(e.phase, e.targets);
+        break;
+      case 'start':
+        reporter.started(e.target);
+        break;
       case 'done': {
         const o = e.outcome;
-        reporter.finished({ account: o.account, accountName: o.accountName, region: o.region, result: o.code,
-          ...(o.action ? { action: o.action } : {}), stackStatus: o.stackStatus ?? null, error: o.message, durationMs: o.durationMs });
+        reporter.finished({
+          account: o.account,
+          accountName: o.accountName,
+          region: o.region,
+          result: o.code,
+          ...(o.action ? { action: o.action } : {}),
+          stackStatus: o.stackStatus ?? null,
+          error: o.message,
+          durationMs: o.durationMs,
+        });
         break;
       }
     }

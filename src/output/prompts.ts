@@ -4,14 +4,16 @@ import type { PlanCounts } from '../engines/direct/deploy.js';
 
 /**
  * "create 120 · update 2 · unchanged 1 · cannot plan 0 — deploy to 41 accounts?", and with approvals, when the store
- * would change: "… — create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 41 accounts?";
- * the template buckets the apply would create come first: "… — create the template bucket guardrail-templates-…,
- * create the approval store … and deploy to 41 accounts?"
+ * would change: "… — create the approval store guardrail-approvals (111111111111/us-east-1) and deploy to 41
+ * accounts?"; the template buckets the apply would create come first: "… — create the template bucket
+ * guardrail-templates-…, create the approval store … and deploy to 41 accounts?"
  */
 export function deployQuestion(c: PlanCounts): string {
   const parts = [
     ...(c.buckets?.length ? [`create ${bucketNames(c.buckets)}`] : []),
-    ...(c.store ? [`${c.store.action} the approval store ${c.store.stackName} (${c.store.account}/${c.store.region})`] : []),
+    ...(c.store
+      ? [`${c.store.action} the approval store ${c.store.stackName} (${c.store.account}/${c.store.region})`]
+      : []),
     `deploy to ${c.accounts} ${c.accounts === 1 ? 'account' : 'accounts'}`,
   ];
   const what = parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
@@ -42,22 +44,44 @@ function accountList(accounts: Accounts, shown: number): string {
   return more > 0 ? `${names.join(', ')} and ${more} more` : names.join(', ');
 }
 
-const inRegions = (regions: readonly string[]) => `in ${plural(regions.length, 'region', 'regions')}: ${[...regions].sort().join(', ')}`;
+const inRegions = (regions: readonly string[]) =>
+  `in ${plural(regions.length, 'region', 'regions')}: ${[...regions].sort().join(', ')}`;
 
 /** The accounts by name (up to `shown`, then a count of the others) and the regions of the stacks to delete. */
 export function removeQuestion(accounts: Accounts, regions: readonly string[], stacks: number, shown = 10): string {
-  return `Remove guardrail (${plural(stacks, 'stack', 'stacks')}) from ${plural(accounts.length, 'account', 'accounts')}: `
-    + `${accountList(accounts, shown)} — ${inRegions(regions)}?`;
+  return (
+    `Remove guardrail (${plural(stacks, 'stack', 'stacks')}) from ${plural(accounts.length, 'account', 'accounts')}: ` +
+    `${accountList(accounts, shown)} — ${inRegions(regions)}?`
+  );
 }
 
 /** "Retry 3 events waiting in 2 dead-letter queues of 2 accounts: … — in 1 region: us-east-1?" */
-export function retryQuestion(accounts: Accounts, regions: readonly string[], queues: number, events: number, shown = 10): string {
-  return `Retry ${plural(events, 'event', 'events')} waiting in ${plural(queues, 'dead-letter queue', 'dead-letter queues')}`
-    + ` of ${plural(accounts.length, 'account', 'accounts')}: ${accountList(accounts, shown)} — ${inRegions(regions)}?`;
+export function retryQuestion(
+  accounts: Accounts,
+  regions: readonly string[],
+  queues: number,
+  events: number,
+  shown = 10,
+): string {
+  return (
+    `Retry ${plural(events, 'event', 'events')} waiting in ${plural(queues, 'dead-letter queue', 'dead-letter queues')}` +
+    ` of ${plural(accounts.length, 'account', 'accounts')}: ${accountList(accounts, shown)} — ${inRegions(regions)}?`
+  );
 }
 
-/** "Record the current rules of every security group of 3 accounts: … — in 2 regions: … into guardrail-approvals-rules (…)?" */
-export function baselineQuestion(accounts: Accounts, regions: readonly string[], table: string, where: string, shown = 10): string {
-  return `Record the current rules of every security group of ${plural(accounts.length, 'account', 'accounts')}: `
-    + `${accountList(accounts, shown)} — ${inRegions(regions)} — into ${table} (${where}) as the definitions a modified rule is restored to?`;
+/**
+ * "Record the current rules of every security group of 3 accounts: … — in 2 regions: … into guardrail-approvals-rules
+ * (…)?"
+ */
+export function baselineQuestion(
+  accounts: Accounts,
+  regions: readonly string[],
+  table: string,
+  where: string,
+  shown = 10,
+): string {
+  return (
+    `Record the current rules of every security group of ${plural(accounts.length, 'account', 'accounts')}: ` +
+    `${accountList(accounts, shown)} — ${inRegions(regions)} — into ${table} (${where}) as the definitions a modified rule is restored to?`
+  );
 }

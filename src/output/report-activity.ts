@@ -6,8 +6,14 @@ import type { ActivityReport } from '../activity/read.js';
 import { html, type Html } from './html.js';
 
 export const ACTION_COLORS: Record<string, string> = {
-  reverted: '#c0392b', failed: '#7b241c', forged: '#6c3483', expired: '#b9770e', monitored: '#d68910',
-  approved: '#1e8449', allowed: '#2e86c1', ignored: '#95a5a6',
+  reverted: '#c0392b',
+  failed: '#7b241c',
+  forged: '#6c3483',
+  expired: '#b9770e',
+  monitored: '#d68910',
+  approved: '#1e8449',
+  allowed: '#2e86c1',
+  ignored: '#95a5a6',
 };
 const ORDER = Object.keys(ACTION_COLORS);
 /** Table rows drawn at most; beyond that the page says how to get the rest. */
@@ -18,7 +24,11 @@ const NOTABLE = new Set(['reverted', 'restored', 'failed', 'approved', 'expired'
 function days(sinceIso: string, untilIso: string): string[] {
   const out: string[] = [];
   const end = untilIso.slice(0, 10);
-  for (let d = new Date(`${sinceIso.slice(0, 10)}T00:00:00Z`); out.length < 400; d = new Date(d.getTime() + 86_400_000)) {
+  for (
+    let d = new Date(`${sinceIso.slice(0, 10)}T00:00:00Z`);
+    out.length < 400;
+    d = new Date(d.getTime() + 86_400_000)
+  ) {
     const day = d.toISOString().slice(0, 10);
     out.push(day);
     if (day >= end) break;
@@ -34,7 +44,11 @@ export function activityChart(report: ActivityReport): Html {
     if (m) m[r.action] = (m[r.action] ?? 0) + 1;
   }
   const max = Math.max(1, ...[...perDay.values()].map((m) => Object.values(m).reduce((a, b) => a + b, 0)));
-  const W = 900, H = 220, left = 40, bottom = 30, top = 10;
+  const W = 900,
+    H = 220,
+    left = 40,
+    bottom = 30,
+    top = 10;
   const slot = (W - left - 10) / dayList.length;
   const bar = Math.max(1, slot * 0.8);
   const y = (n: number) => ((H - bottom - top) * n) / max;
@@ -49,8 +63,11 @@ export function activityChart(report: ActivityReport): Html {
     });
   });
   const step = Math.max(1, Math.ceil(dayList.length / 10));
-  const labels = dayList.map((d, i) => (i % step === 0
-    ? html`<text x="${(left + i * slot + slot / 2).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${d.slice(5)}</text>` : ''));
+  const labels = dayList.map((d, i) =>
+    i % step === 0
+      ? html`<text x="${(left + i * slot + slot / 2).toFixed(1)}" y="${H - bottom + 16}" text-anchor="middle">${d.slice(5)}</text>`
+      : '',
+  );
   const present = ORDER.filter((a) => report.summary.byAction[a]);
   return html`<figure class="chart"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Decisions per day by action">
 <line x1="${left}" y1="${H - bottom}" x2="${W - 10}" y2="${H - bottom}" stroke="#555"/>
@@ -85,23 +102,45 @@ function notableHtml(report: ActivityReport): Html {
   const notable = report.rows.filter((r) => NOTABLE.has(r.action));
   const shown = notable.slice(0, MAX_TABLE_ROWS);
   return html`<h3>Reverts, failures and approvals (${notable.length})</h3>
-${shown.length === 0 ? html`<p>None in this window.</p>` : html`<table class="events"><thead><tr><th>Time (UTC)</th><th>Account</th><th>Region</th><th>Action</th><th>Principal</th><th>Group</th><th>Rules</th><th>Reason</th></tr></thead>
-<tbody>${shown.map(rowHtml)}</tbody></table>`}
+${
+  shown.length === 0
+    ? html`<p>None in this window.</p>`
+    : html`<table class="events"><thead><tr><th>Time (UTC)</th><th>Account</th><th>Region</th><th>Action</th><th>Principal</th><th>Group</th><th>Rules</th><th>Reason</th></tr></thead>
+<tbody>${shown.map(rowHtml)}</tbody></table>`
+}
 ${notable.length > shown.length ? html`<p class="note">${notable.length - shown.length} more not shown; the full list: <code>guardrail activity --since ${report.since} --until ${report.until} --action reverted,failed,approved,expired,forged --output csv</code></p>` : ''}`;
 }
 
 /** The top principals, each with its decisions by action. */
 function topPrincipalsHtml(s: ActivityReport['summary']): Html {
-  return s.topPrincipals.length === 0 ? html`<p>None.</p>` : html`<table><tbody>${s.topPrincipals.map((p) => html`<tr><td class="num">${p.events}</td><td class="arn">${p.principal}</td><td>${Object.entries(p.byAction).map(([a, n]) => `${n} ${a}`).join(', ')}</td></tr>`)}</tbody></table>`;
+  return s.topPrincipals.length === 0
+    ? html`<p>None.</p>`
+    : html`<table><tbody>${s.topPrincipals.map(
+        (p) =>
+          html`<tr><td class="num">${p.events}</td><td class="arn">${p.principal}</td><td>${Object.entries(p.byAction)
+            .map(([a, n]) => `${n} ${a}`)
+            .join(', ')}</td></tr>`,
+      )}</tbody></table>`;
 }
 
 /** The first 20 accounts of the summary's list, each with its decisions by action. */
 function byAccountHtml(s: ActivityReport['summary']): Html {
-  return s.byAccount.length === 0 ? html`<p>None.</p>` : html`<table><tbody>${s.byAccount.slice(0, 20).map((a) => html`<tr><td class="num">${a.events}</td><td>${a.accountName || a.account} <span class="id">${a.account}</span></td><td>${Object.entries(a.byAction).map(([k, n]) => `${n} ${k}`).join(', ')}</td></tr>`)}</tbody></table>`;
+  return s.byAccount.length === 0
+    ? html`<p>None.</p>`
+    : html`<table><tbody>${s.byAccount.slice(0, 20).map(
+        (a) =>
+          html`<tr><td class="num">${a.events}</td><td>${a.accountName || a.account} <span class="id">${a.account}</span></td><td>${Object.entries(
+            a.byAction,
+          )
+            .map(([k, n]) => `${n} ${k}`)
+            .join(', ')}</td></tr>`,
+      )}</tbody></table>`;
 }
 
 /** The targets whose logs could not be read, each with its error; nothing when every log was read. */
 function unreadableHtml(report: ActivityReport): Html | '' {
   const unreadable = report.targets.filter((t) => t.status === 'unreadable');
-  return unreadable.length > 0 ? html`<h3 class="bad">Logs that could not be read</h3><ul>${unreadable.map((t) => html`<li>${t.accountName || t.account} <span class="id">${t.account}</span> / ${t.region}: ${t.error ?? 'unknown error'}</li>`)}</ul>` : '';
+  return unreadable.length > 0
+    ? html`<h3 class="bad">Logs that could not be read</h3><ul>${unreadable.map((t) => html`<li>${t.accountName || t.account} <span class="id">${t.account}</span> / ${t.region}: ${t.error ?? 'unknown error'}</li>`)}</ul>`
+    : '';
 }

@@ -1,6 +1,6 @@
 // Sections that appear only when their data exists: protection (the SCP state per account), approvals (active
-// approvals per target) and prefix lists owned by other accounts that targets' rules use. They read optional fields of the status rows, so work that adds those fields shows here
-// without changes.
+// approvals per target) and prefix lists owned by other accounts that targets' rules use. They read optional fields of
+// the status rows, so work that adds those fields shows here without changes.
 import type { ReportStatusRow } from '../report/gather.js';
 import { html, type Html } from './html.js';
 import { sharedPrefixListText } from '../stack/shared-prefix-lists.js';
@@ -16,8 +16,11 @@ export function protectionSection(rows: ReportStatusRow[]): Html {
   const gaps = accounts.filter((r) => r.protection !== 'protected' && r.protection !== 'not-applicable');
   return html`<section id="protection"><h2>Protection</h2>
 <p>${[...counts.entries()].sort().map(([k, n]) => html`<span class="pill p-${k}">${n} ${n === 1 ? 'account' : 'accounts'} ${k}</span> `)}</p>
-${gaps.length > 0 ? html`<table><thead><tr><th>Account</th><th>Protection</th></tr></thead><tbody>${gaps.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.protection}</td></tr>`)}</tbody></table>`
-    : html`<p class="ok">Every account that can be protected is.</p>`}</section>`;
+${
+  gaps.length > 0
+    ? html`<table><thead><tr><th>Account</th><th>Protection</th></tr></thead><tbody>${gaps.map((r) => html`<tr><td>${r.accountName || r.account} <span class="id">${r.account}</span></td><td>${r.protection}</td></tr>`)}</tbody></table>`
+    : html`<p class="ok">Every account that can be protected is.</p>`
+}</section>`;
 }
 
 export function approvalsSection(rows: ReportStatusRow[]): Html {

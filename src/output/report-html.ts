@@ -27,7 +27,8 @@ article.target dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12p
 @media print{body{margin:0;max-width:none;font-size:11px} h2{break-after:avoid} tr,article{break-inside:avoid} a{color:inherit}}
 `;
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'; form-action 'none'";
 
 function summaryCards(d: ReportData): Html {
   const s = d.status.summary;

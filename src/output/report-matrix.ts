@@ -18,9 +18,23 @@ export function healthKind(r: ReportStatusRow | undefined): Kind {
   return 'outdated';
 }
 
-const SYMBOL: Record<Kind, string> = { healthy: '✓', tampered: '✗', pending: '↺', outdated: '~', missing: '○', error: '!', none: '·' };
+const SYMBOL: Record<Kind, string> = {
+  healthy: '✓',
+  tampered: '✗',
+  pending: '↺',
+  outdated: '~',
+  missing: '○',
+  error: '!',
+  none: '·',
+};
 const LABEL: Record<Kind, string> = {
-  healthy: 'healthy', tampered: 'tampered (drift or rule)', pending: 'reverts failed (guardrail retry)', outdated: 'outdated', missing: 'not deployed', error: 'could not check', none: 'not a target',
+  healthy: 'healthy',
+  tampered: 'tampered (drift or rule)',
+  pending: 'reverts failed (guardrail retry)',
+  outdated: 'outdated',
+  missing: 'not deployed',
+  error: 'could not check',
+  none: 'not a target',
 };
 export { COLLAPSE_AT };
 
@@ -34,7 +48,8 @@ const NOT_FOUND = '(not found in the organisation)';
 function ouGroups(healthyIds: string[], ous: ReportOus | undefined, total: number, unhealthy: number): Html {
   if (!ous?.byAccount) {
     return html`<p class="note">${healthyIds.length} of ${total} accounts are healthy in every region and are not drawn; the ${unhealthy} with an unhealthy target are.${
-      ous?.error ? ` Not grouped by OU: ${ous.error}.` : ''}</p>`;
+      ous?.error ? ` Not grouped by OU: ${ous.error}.` : ''
+    }</p>`;
   }
   const groups = new Map<string, { path: string; id: string; count: number }>();
   for (const id of healthyIds) {
@@ -46,7 +61,9 @@ function ouGroups(healthyIds: string[], ous: ReportOus | undefined, total: numbe
   }
   // the root first, accounts the walk did not find last, OUs by path between them
   const rank = (g: { path: string; id: string }) => (g.path === 'Root' ? 0 : !g.id ? 2 : 1);
-  const lines = [...groups.values()].sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path) || a.id.localeCompare(b.id));
+  const lines = [...groups.values()].sort(
+    (a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path) || a.id.localeCompare(b.id),
+  );
   return html`<p class="note">${healthyIds.length} of ${total} accounts are healthy in every region: grouped by OU below; the ${unhealthy} with an unhealthy target are drawn in full.</p>
 <table class="ous"><thead><tr><th scope="col">OU</th><th scope="col">Id</th><th scope="col">Accounts healthy in every region</th></tr></thead>
 <tbody>${lines.map((g) => html`<tr><td>${g.path}</td><td class="id">${g.id}</td><td class="num k-healthy">${SYMBOL.healthy} ${g.count}</td></tr>`)}</tbody></table>`;
@@ -54,17 +71,26 @@ function ouGroups(healthyIds: string[], ous: ReportOus | undefined, total: numbe
 
 export function matrixSection(rows: ReportStatusRow[], ous?: ReportOus): Html {
   const regions = [...new Set(rows.map((r) => r.region))].sort();
-  const accounts = [...new Map(rows.map((r) => [r.account, r.accountName])).entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  const accounts = [...new Map(rows.map((r) => [r.account, r.accountName])).entries()].sort((a, b) =>
+    a[0].localeCompare(b[0]),
+  );
   const cell = new Map(rows.map((r) => [`${r.account}|${r.region}`, r]));
-  const healthyEverywhere = (id: string) => regions.every((g) => { const r = cell.get(`${id}|${g}`); return !r || r.healthy; });
+  const healthyEverywhere = (id: string) =>
+    regions.every((g) => {
+      const r = cell.get(`${id}|${g}`);
+      return !r || r.healthy;
+    });
   const collapse = accounts.length >= COLLAPSE_AT;
   const shown = collapse ? accounts.filter(([id]) => !healthyEverywhere(id)) : accounts;
   const healthyIds = collapse ? accounts.filter(([id]) => healthyEverywhere(id)).map(([id]) => id) : [];
-  const body = shown.map(([id, name]) => html`<tr><th scope="row">${name || id} <span class="id">${id}</span></th>${regions.map((g) => {
-    const r = cell.get(`${id}|${g}`);
-    const k = healthKind(r);
-    return html`<td class="k-${k}" title="${LABEL[k]}${r && r.problems.length ? `: ${r.problems.join('; ')}` : ''}">${SYMBOL[k]}</td>`;
-  })}</tr>`);
+  const body = shown.map(
+    ([id, name]) =>
+      html`<tr><th scope="row">${name || id} <span class="id">${id}</span></th>${regions.map((g) => {
+        const r = cell.get(`${id}|${g}`);
+        const k = healthKind(r);
+        return html`<td class="k-${k}" title="${LABEL[k]}${r && r.problems.length ? `: ${r.problems.join('; ')}` : ''}">${SYMBOL[k]}</td>`;
+      })}</tr>`,
+  );
   return html`<section id="matrix"><h2>Health: accounts × regions</h2>
 ${legend()}
 ${collapse ? ouGroups(healthyIds, ous, accounts.length, shown.length) : ''}
@@ -74,7 +100,8 @@ ${collapse ? ouGroups(healthyIds, ous, accounts.length, shown.length) : ''}
 
 export function unhealthySection(rows: ReportStatusRow[]): Html {
   const bad = rows.filter((r) => !r.healthy);
-  if (bad.length === 0) return html`<section id="unhealthy"><h2>Unhealthy targets</h2><p class="ok">Every target is healthy.</p></section>`;
+  if (bad.length === 0)
+    return html`<section id="unhealthy"><h2>Unhealthy targets</h2><p class="ok">Every target is healthy.</p></section>`;
   const item = (r: ReportStatusRow) => html`<article class="target">
 <h3 class="k-${healthKind(r)}">${SYMBOL[healthKind(r)]} ${r.accountName || r.account} <span class="id">${r.account}</span> / ${r.region}</h3>
 <ul>${r.problems.map((p) => html`<li>${p}</li>`)}</ul>
@@ -83,10 +110,17 @@ export function unhealthySection(rows: ReportStatusRow[]): Html {
 <dt>Rule</dt><dd>${r.rule}${typeof r.ruleError === 'string' ? ` (${r.ruleError})` : ''}</dd>
 <dt>Pending reverts</dt><dd>${r.pendingReverts === null ? `unknown${typeof r.pendingRevertsError === 'string' ? ` (${r.pendingRevertsError})` : ''}` : r.pendingReverts}</dd>
 <dt>Drift</dt><dd>${r.drift}${typeof r.driftReason === 'string' ? ` (${r.driftReason})` : ''}</dd></dl>
-${r.driftedResources.length > 0 ? html`<table class="diff"><thead><tr><th>Resource</th><th>Property</th><th>Expected</th><th>Actual</th></tr></thead><tbody>${
-    r.driftedResources.flatMap((d) => (d.differences.length > 0 ? d.differences : [{ path: '(resource)', expected: '', actual: d.status }])
-      .map((x) => html`<tr><td>${d.logicalId} <span class="id">${d.type}</span></td><td><code>${x.path}</code></td><td><code>${String(x.expected)}</code></td><td><code>${String(x.actual)}</code></td></tr>`))
-  }</tbody></table>` : ''}
+${
+  r.driftedResources.length > 0
+    ? html`<table class="diff"><thead><tr><th>Resource</th><th>Property</th><th>Expected</th><th>Actual</th></tr></thead><tbody>${r.driftedResources.flatMap(
+        (d) =>
+          (d.differences.length > 0 ? d.differences : [{ path: '(resource)', expected: '', actual: d.status }]).map(
+            (x) =>
+              html`<tr><td>${d.logicalId} <span class="id">${d.type}</span></td><td><code>${x.path}</code></td><td><code>${String(x.expected)}</code></td><td><code>${String(x.actual)}</code></td></tr>`,
+          ),
+      )}</tbody></table>`
+    : ''
+}
 </article>`;
   // a missing stack has nothing more to show than its name: listed together, compactly
   const missing = bad.filter((r) => !r.deployed && !r.error);

@@ -55,7 +55,12 @@ export function errorsBelow(io: CliIO, output: string | undefined): boolean {
   return io.isTTY && output !== 'json' && output !== 'csv';
 }
 
-export async function createReporter(io: CliIO, color: boolean, verb: string, options: ReporterOptions = {}): Promise<Reporter> {
+export async function createReporter(
+  io: CliIO,
+  color: boolean,
+  verb: string,
+  options: ReporterOptions = {},
+): Promise<Reporter> {
   const chalk = new Chalk({ level: color ? 1 : 0 });
   const spinner = await liveSpinner(io, color);
   let label = verb;
@@ -157,6 +162,8 @@ function repeatedAccountErrors(): (t: FinishedTarget) => boolean {
 /** A finished target's progress line; its error on the next line unless the results below show it. */
 function finishedLine(t: FinishedTarget, chalk: ChalkInstance, errorsBelow: boolean | undefined): string {
   const error = t.error && !errorsBelow ? `\n    ${chalk.red(t.error)}` : '';
-  return `${symbolFor(t.result, chalk)} ${targetLabel(t)}  ${t.result}${t.action ? ` (${t.action})` : ''}`
-    + `${t.stackStatus ? `  ${t.stackStatus}` : ''}  ${seconds(t.durationMs)}${error}`;
+  return (
+    `${symbolFor(t.result, chalk)} ${targetLabel(t)}  ${t.result}${t.action ? ` (${t.action})` : ''}` +
+    `${t.stackStatus ? `  ${t.stackStatus}` : ''}  ${seconds(t.durationMs)}${error}`
+  );
 }

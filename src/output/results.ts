@@ -59,8 +59,13 @@ function notListed(hidden: readonly ResultRow[]): string {
   return `(${hidden.length} more targets not listed: ${[...counts].map(([k, n]) => `${n} ${k}`).join(' · ')})`;
 }
 
-export function resultTable(title: string, rows: ResultRow[], summary: Record<string, number>, color: boolean,
-  opts: { planned?: boolean; notes?: string[] } = {}): string {
+export function resultTable(
+  title: string,
+  rows: ResultRow[],
+  summary: Record<string, number>,
+  color: boolean,
+  opts: { planned?: boolean; notes?: string[] } = {},
+): string {
   const chalk = new Chalk({ level: color ? 1 : 0 });
   const lines: string[] = [];
   const listed = (r: ResultRow) => r.result === 'failed' || (opts.planned === true && r.action !== 'none');
@@ -72,8 +77,13 @@ export function resultTable(title: string, rows: ResultRow[], summary: Record<st
     const w3 = Math.max(...interesting.map((r) => (r.action ?? '').length), 6);
     lines.push(chalk.bold(`  ${'TARGET'.padEnd(w1)}  ${'RESULT'.padEnd(w2)}  ${'ACTION'.padEnd(w3)}  DETAIL`));
     for (const r of interesting) {
-      const detail = r.result === 'failed' ? (r.error ?? '') : [r.stackStatus, r.reason, r.trail && `trail: ${r.trail}`].filter(Boolean).join(' · ');
-      lines.push(`${symbolFor(r.result, chalk)} ${targetLabel(r).padEnd(w1)}  ${r.result.padEnd(w2)}  ${(r.action ?? '').padEnd(w3)}  ${detail}`);
+      const detail =
+        r.result === 'failed'
+          ? (r.error ?? '')
+          : [r.stackStatus, r.reason, r.trail && `trail: ${r.trail}`].filter(Boolean).join(' · ');
+      lines.push(
+        `${symbolFor(r.result, chalk)} ${targetLabel(r).padEnd(w1)}  ${r.result.padEnd(w2)}  ${(r.action ?? '').padEnd(w3)}  ${detail}`,
+      );
       for (const c of r.changes ?? []) lines.push(`      ${chalk.dim(c)}`);
     }
     if (hidden.length > 0) lines.push(chalk.dim(`  ${notListed(hidden)}`));
@@ -90,7 +100,11 @@ export function resultTable(title: string, rows: ResultRow[], summary: Record<st
     lines.push('');
   }
   for (const n of opts.notes ?? []) lines.push(n);
-  const counts = Object.entries(summary).filter(([k, v]) => k !== 'targets' && v > 0).map(([k, v]) => `${v} ${k}`);
-  lines.push(`${chalk.bold(title)}: ${summary.targets ?? rows.length} targets${counts.length ? ` · ${counts.join(' · ')}` : ''}`);
+  const counts = Object.entries(summary)
+    .filter(([k, v]) => k !== 'targets' && v > 0)
+    .map(([k, v]) => `${v} ${k}`);
+  lines.push(
+    `${chalk.bold(title)}: ${summary.targets ?? rows.length} targets${counts.length ? ` · ${counts.join(' · ')}` : ''}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -10,7 +10,10 @@ export interface MatrixOptions {
   screenRows?: number;
 }
 
-/** Lines printed besides the account rows: header, two legend lines, the count, and the status and protection lines after it. */
+/**
+ * Lines printed besides the account rows: header, two legend lines, the count, and the status and protection lines
+ * after it.
+ */
 const FRAME_LINES = 7;
 
 export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOptions = {}): string {
@@ -19,7 +22,11 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
   const names = new Map(rows.map((r) => [r.account, r.accountName]));
   const cell = new Map(rows.map((r) => [`${r.account}|${r.region}`, r]));
   const unhealthy = rows.filter((r) => !r.healthy);
-  const { listed, hidden } = accountsToList([...names.keys()].sort(), new Set(unhealthy.map((r) => r.account)), opts.screenRows);
+  const { listed, hidden } = accountsToList(
+    [...names.keys()].sort(),
+    new Set(unhealthy.map((r) => r.account)),
+    opts.screenRows,
+  );
   const symbol = (r: StatusRow | undefined) => {
     if (!r) return chalk.dim('·');
     if (r.removed && r.healthy) return chalk.dim('∅');
@@ -33,19 +40,36 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
   };
   const label = (id: string) => `${names.get(id)} (${id})`;
   const scp = new Map(rows.map((r) => [r.account, r.protection]));
-  const scpSymbol = (p: StatusRow['protection']) => p === 'protected' ? chalk.green('✓') : p === 'outdated' ? chalk.yellow('~')
-    : p === 'unprotected' ? chalk.yellow('□') : p === 'not-applicable' ? chalk.dim('–') : chalk.dim('?');
+  const scpSymbol = (p: StatusRow['protection']) =>
+    p === 'protected'
+      ? chalk.green('✓')
+      : p === 'outdated'
+        ? chalk.yellow('~')
+        : p === 'unprotected'
+          ? chalk.yellow('□')
+          : p === 'not-applicable'
+            ? chalk.dim('–')
+            : chalk.dim('?');
   const w = Math.max(7, ...listed.map((id) => label(id).length));
   const widths = regions.map((r) => Math.max(r.length, 1));
   const lines = [chalk.bold(`${'ACCOUNT'.padEnd(w)}  ${regions.map((r, i) => r.padEnd(widths[i]!)).join('  ')}  SCP`)];
   for (const id of listed) {
-    const cells = regions.map((region, i) => symbol(cell.get(`${id}|${region}`)) + ' '.repeat(Math.max(0, widths[i]! - 1)));
+    const cells = regions.map(
+      (region, i) => symbol(cell.get(`${id}|${region}`)) + ' '.repeat(Math.max(0, widths[i]! - 1)),
+    );
     lines.push(`${label(id).padEnd(w)}  ${cells.join('  ')}  ${scpSymbol(scp.get(id))}`);
   }
-  if (hidden > 0) lines.push(chalk.dim(`… and ${hidden} healthy account${hidden === 1 ? '' : 's'} (--all shows every row)`));
-  lines.push(chalk.dim('✓ healthy  ✗ tampered (drift or rule)  ↺ reverts failed (guardrail retry)  ~ outdated  ≠ another configuration'
-    + '  ○ not deployed  ∅ removed by guardrail  ! could not check  · not a target'));
-  lines.push(chalk.dim('SCP: ✓ protected  ~ outdated policy  □ unprotected  – management account (SCPs never apply)  ? unknown'));
+  if (hidden > 0)
+    lines.push(chalk.dim(`… and ${hidden} healthy account${hidden === 1 ? '' : 's'} (--all shows every row)`));
+  lines.push(
+    chalk.dim(
+      '✓ healthy  ✗ tampered (drift or rule)  ↺ reverts failed (guardrail retry)  ~ outdated  ≠ another configuration' +
+        '  ○ not deployed  ∅ removed by guardrail  ! could not check  · not a target',
+    ),
+  );
+  lines.push(
+    chalk.dim('SCP: ✓ protected  ~ outdated policy  □ unprotected  – management account (SCPs never apply)  ? unknown'),
+  );
   if (unhealthy.length > 0) {
     lines.push('', chalk.bold('Unhealthy:'));
     // an account whose regions all say the same (its role cannot be assumed) is one line, not one per region
@@ -64,7 +88,8 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
       }
       lines.push(`  ${r.accountName || r.account} (${r.account})/${r.region}: ${text(r)}`);
       for (const d of r.driftedResources) {
-        for (const x of d.differences) lines.push(chalk.dim(`      ${d.logicalId} ${x.path}: expected ${x.expected}, actual ${x.actual}`));
+        for (const x of d.differences)
+          lines.push(chalk.dim(`      ${d.logicalId} ${x.path}: expected ${x.expected}, actual ${x.actual}`));
       }
     }
   }
@@ -79,16 +104,29 @@ export function statusMatrix(rows: StatusRow[], color: boolean, opts: MatrixOpti
 function sharedListLines(rows: StatusRow[], chalk: InstanceType<typeof Chalk>): string[] {
   const using = rows.filter((r) => (r.sharedPrefixLists?.length ?? 0) > 0);
   const unread = new Map<string, StatusRow[]>();
-  for (const r of rows) if (r.sharedPrefixListsError) unread.set(r.sharedPrefixListsError, [...(unread.get(r.sharedPrefixListsError) ?? []), r]);
+  for (const r of rows)
+    if (r.sharedPrefixListsError)
+      unread.set(r.sharedPrefixListsError, [...(unread.get(r.sharedPrefixListsError) ?? []), r]);
   if (using.length === 0 && unread.size === 0) return [];
-  const lines = ['', chalk.bold('Prefix lists owned by other accounts (they change in the owner\'s account; guardrail here sees no event of it):')];
+  const lines = [
+    '',
+    chalk.bold(
+      "Prefix lists owned by other accounts (they change in the owner's account; guardrail here sees no event of it):",
+    ),
+  ];
   for (const r of using) {
-    lines.push(`  ${r.accountName || r.account} (${r.account})/${r.region}: ${r.sharedPrefixLists!.map(sharedPrefixListText).join('; ')}`);
+    lines.push(
+      `  ${r.accountName || r.account} (${r.account})/${r.region}: ${r.sharedPrefixLists!.map(sharedPrefixListText).join('; ')}`,
+    );
   }
   for (const [reason, rs] of unread) {
     const first = rs[0]!;
-    lines.push(chalk.dim(`  ${rs.length === 1 ? `${first.accountName || first.account} (${first.account})/${first.region}` : `${rs.length} targets`}:`
-      + ` not checked (${reason})`));
+    lines.push(
+      chalk.dim(
+        `  ${rs.length === 1 ? `${first.accountName || first.account} (${first.account})/${first.region}` : `${rs.length} targets`}:` +
+          ` not checked (${reason})`,
+      ),
+    );
   }
   return lines;
 }
@@ -98,8 +136,11 @@ function sharedListLines(rows: StatusRow[], chalk: InstanceType<typeof Chalk>): 
  * Otherwise the unhealthy accounts first, every one of them, then healthy ones while the screen has room; the rest
  * are counted. (The "Unhealthy:" details below the matrix are never cut.)
  */
-export function accountsToList(accounts: string[], unhealthy: Set<string>, screenRows: number | undefined):
-  { listed: string[]; hidden: number } {
+export function accountsToList(
+  accounts: string[],
+  unhealthy: Set<string>,
+  screenRows: number | undefined,
+): { listed: string[]; hidden: number } {
   const room = screenRows === undefined ? Infinity : screenRows - FRAME_LINES;
   if (accounts.length <= room) return { listed: accounts, hidden: 0 };
   const bad = accounts.filter((a) => unhealthy.has(a));

@@ -3,15 +3,31 @@
 // target, a policy of that name guardrail did not make, SCPs off without --attach) is found before the first write,
 // so nothing is ever attached half-way.
 import {
-  AttachPolicyCommand, CreatePolicyCommand, DescribePolicyCommand, EnablePolicyTypeCommand, TagResourceCommand,
-  UpdatePolicyCommand, paginateListPolicies, paginateListPoliciesForTarget, paginateListTagsForResource,
-  paginateListTargetsForPolicy, type OrganizationsClient, type PolicySummary,
+  AttachPolicyCommand,
+  CreatePolicyCommand,
+  DescribePolicyCommand,
+  EnablePolicyTypeCommand,
+  TagResourceCommand,
+  UpdatePolicyCommand,
+  paginateListPolicies,
+  paginateListPoliciesForTarget,
+  paginateListTagsForResource,
+  paginateListTargetsForPolicy,
+  type OrganizationsClient,
+  type PolicySummary,
 } from '@aws-sdk/client-organizations';
 import type { GuardrailConfig } from '../config/index.js';
 import { ExitCode, GuardrailError } from '../errors.js';
 import { organisationRoot, scpEnabledOn } from '../org/tree.js';
 import {
-  MANAGED_TAG, POLICY_NAME, SCP_CHARACTER_LIMIT, SCPS_PER_TARGET, VERSION_TAG, renderScp, samePolicy, type RenderedScp,
+  MANAGED_TAG,
+  POLICY_NAME,
+  SCP_CHARACTER_LIMIT,
+  SCPS_PER_TARGET,
+  VERSION_TAG,
+  renderScp,
+  samePolicy,
+  type RenderedScp,
 } from './scp-render.js';
 import { packageVersion } from '../version.js';
 
@@ -48,18 +64,26 @@ function refuse(message: string, suggestion: string): GuardrailError {
 export function renderChecked(config: GuardrailConfig): RenderedScp {
   const policy = renderScp(config);
   if (policy.characters > SCP_CHARACTER_LIMIT) {
-    throw refuse(`The ${POLICY_NAME} policy would be ${policy.characters} characters; Organizations allows ${SCP_CHARACTER_LIMIT} per SCP`,
-      `Shorten stackName (${config.stackName.length} characters, used in every resource pattern) or use fewer, wider `
-      + 'patterns in protection.allowPrincipals (arn:aws:iam::*:role/BreakGlass*). Nothing was attached.');
+    throw refuse(
+      `The ${POLICY_NAME} policy would be ${policy.characters} characters; Organizations allows ${SCP_CHARACTER_LIMIT} per SCP`,
+      `Shorten stackName (${config.stackName.length} characters, used in every resource pattern) or use fewer, wider ` +
+        'patterns in protection.allowPrincipals (arn:aws:iam::*:role/BreakGlass*). Nothing was attached.',
+    );
   }
   return policy;
 }
 
 /** The configuration's targets: the includeOUs, the listed accounts, or the root. */
-export function configuredTargets(config: GuardrailConfig, rootId: string): { id: string; type: ProtectTarget['type'] }[] {
+export function configuredTargets(
+  config: GuardrailConfig,
+  rootId: string,
+): { id: string; type: ProtectTarget['type'] }[] {
   if (config.accounts.length > 0) return config.accounts.map((a) => ({ id: a.id, type: 'ACCOUNT' as const }));
   if (config.organization.includeOUs.length > 0) {
-    return config.organization.includeOUs.map((id) => ({ id, type: id.startsWith('r-') ? 'ROOT' as const : 'ORGANIZATIONAL_UNIT' as const }));
+    return config.organization.includeOUs.map((id) => ({
+      id,
+      type: id.startsWith('r-') ? ('ROOT' as const) : ('ORGANIZATIONAL_UNIT' as const),
+    }));
   }
   return [{ id: rootId, type: 'ROOT' }];
 }
@@ -90,7 +114,10 @@ async function listTargets(org: OrganizationsClient, policyId: string): Promise<
 
 async function countScps(org: OrganizationsClient, targetId: string): Promise<number> {
   let n = 0;
-  for await (const page of paginateListPoliciesForTarget({ client: org, ...PAGE }, { TargetId: targetId, Filter: SCP })) {
+  for await (const page of paginateListPoliciesForTarget(
+    { client: org, ...PAGE },
+    { TargetId: targetId, Filter: SCP },
+  )) {
     n += page.Policies?.length ?? 0;
   }
   return n;
@@ -110,31 +137,52 @@ export async function planProtect(org: OrganizationsClient, config: GuardrailCon
   if (existing?.Id) {
     const tags = await tagsOf(org, existing.Id);
     if (tags[MANAGED_TAG] !== 'guardrail') {
-      throw refuse(`A service control policy named ${POLICY_NAME} (${existing.Id}) exists, and guardrail did not make it (no ${MANAGED_TAG}=guardrail tag)`,
-        `Review it in the Organizations console: rename or delete it if it is stale, or tag it ${MANAGED_TAG}=guardrail to let `
-        + 'guardrail manage it. Nothing was attached.');
+      throw refuse(
+        `A service control policy named ${POLICY_NAME} (${existing.Id}) exists, and guardrail did not make it (no ${MANAGED_TAG}=guardrail tag)`,
+        `Review it in the Organizations console: rename or delete it if it is stale, or tag it ${MANAGED_TAG}=guardrail to let ` +
+          'guardrail manage it. Nothing was attached.',
+      );
     }
     const current = await org.send(new DescribePolicyCommand({ PolicyId: existing.Id }));
     policyAction = samePolicy(current.Policy?.Content ?? '', policy.content) ? 'none' : 'update';
     attached = await listTargets(org, existing.Id);
   }
   const wanted = configuredTargets(config, root.Id!);
-  const targets = await Promise.all(wanted.map(async (t): Promise<ProtectTarget> => {
-    // with SCPs off nothing is attached yet; enabling them attaches FullAWSAccess everywhere, which counts
-    const scpCount = enabled ? await countScps(org, t.id) : 1;
-    const isAttached = attached.has(t.id);
-    const inUse = enabled ? `${scpCount} of ${SCPS_PER_TARGET} SCPs in use` : `SCPs off: FullAWSAccess will be 1 of ${SCPS_PER_TARGET}`;
-    return { targetId: t.id, type: t.type, scpCount, action: isAttached ? 'none' : 'attach',
-      reason: isAttached ? 'attached' : `not attached (${inUse})` };
-  }));
+  const targets = await Promise.all(
+    wanted.map(async (t): Promise<ProtectTarget> => {
+      // with SCPs off nothing is attached yet; enabling them attaches FullAWSAccess everywhere, which counts
+      const scpCount = enabled ? await countScps(org, t.id) : 1;
+      const isAttached = attached.has(t.id);
+      const inUse = enabled
+        ? `${scpCount} of ${SCPS_PER_TARGET} SCPs in use`
+        : `SCPs off: FullAWSAccess will be 1 of ${SCPS_PER_TARGET}`;
+      return {
+        targetId: t.id,
+        type: t.type,
+        scpCount,
+        action: isAttached ? 'none' : 'attach',
+        reason: isAttached ? 'attached' : `not attached (${inUse})`,
+      };
+    }),
+  );
   const full = targets.filter((t) => t.action === 'attach' && t.scpCount >= SCPS_PER_TARGET);
   if (full.length > 0) {
-    throw refuse(`${full.map((t) => t.targetId).join(', ')} already ${full.length === 1 ? 'has' : 'have'} ${SCPS_PER_TARGET} service control policies, Organizations' limit per target`,
-      'Detach or merge one of the SCPs there (FullAWSAccess counts), or copy the statement of `guardrail protect` into '
-      + 'one of your own policies. Nothing was attached.');
+    throw refuse(
+      `${full.map((t) => t.targetId).join(', ')} already ${full.length === 1 ? 'has' : 'have'} ${SCPS_PER_TARGET} service control policies, Organizations' limit per target`,
+      'Detach or merge one of the SCPs there (FullAWSAccess counts), or copy the statement of `guardrail protect` into ' +
+        'one of your own policies. Nothing was attached.',
+    );
   }
   const elsewhere = [...attached].filter((id) => !wanted.some((t) => t.id === id)).sort();
-  return { policy, rootId: root.Id!, enablePolicyType: !enabled, policyId: existing?.Id ?? null, policyAction, targets, elsewhere };
+  return {
+    policy,
+    rootId: root.Id!,
+    enablePolicyType: !enabled,
+    policyId: existing?.Id ?? null,
+    policyAction,
+    targets,
+    elsewhere,
+  };
 }
 
 export function planIsEmpty(plan: ProtectPlan): boolean {
@@ -142,18 +190,30 @@ export function planIsEmpty(plan: ProtectPlan): boolean {
 }
 
 /** Carries the plan out, in the order that never leaves a half-made policy attached. */
-export async function applyProtect(org: OrganizationsClient, plan: ProtectPlan, emit: (e: ProtectEvent) => void): Promise<string> {
-  const tags = [{ Key: MANAGED_TAG, Value: 'guardrail' }, { Key: VERSION_TAG, Value: packageVersion() }];
+export async function applyProtect(
+  org: OrganizationsClient,
+  plan: ProtectPlan,
+  emit: (e: ProtectEvent) => void,
+): Promise<string> {
+  const tags = [
+    { Key: MANAGED_TAG, Value: 'guardrail' },
+    { Key: VERSION_TAG, Value: packageVersion() },
+  ];
   if (plan.enablePolicyType) {
     await org.send(new EnablePolicyTypeCommand({ RootId: plan.rootId, PolicyType: SCP }));
     emit({ type: 'step', message: `enabled service control policies on ${plan.rootId}` });
   }
   let policyId = plan.policyId;
   if (plan.policyAction === 'create') {
-    const out = await org.send(new CreatePolicyCommand({
-      Name: POLICY_NAME, Type: SCP, Content: plan.policy.content, Tags: tags,
-      Description: 'guardrail: member-account principals may not disable, edit or delete guardrail',
-    }));
+    const out = await org.send(
+      new CreatePolicyCommand({
+        Name: POLICY_NAME,
+        Type: SCP,
+        Content: plan.policy.content,
+        Tags: tags,
+        Description: 'guardrail: member-account principals may not disable, edit or delete guardrail',
+      }),
+    );
     policyId = out.Policy?.PolicySummary?.Id ?? null;
     emit({ type: 'step', message: `created ${POLICY_NAME} (${policyId})` });
   } else if (plan.policyAction === 'update') {

@@ -17,29 +17,65 @@ export const VERSION_TAG = 'guardrail:version';
 
 /** What guardrail's stacks create; the deny covers exactly these calls. */
 export const DENIED_ACTIONS = [
-  'cloudformation:DeleteStack', 'cloudformation:UpdateStack', 'cloudformation:ExecuteChangeSet',
-  'cloudformation:UpdateTerminationProtection', 'cloudformation:SetStackPolicy',
-  'events:DisableRule', 'events:DeleteRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets',
-  'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:DeleteFunction', 'lambda:AddPermission',
-  'lambda:RemovePermission', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency', 'lambda:PutFunctionEventInvokeConfig',
-  'lambda:UpdateFunctionEventInvokeConfig', 'lambda:DeleteFunctionEventInvokeConfig',
-  'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy',
-  'iam:UpdateAssumeRolePolicy', 'iam:PutRolePermissionsBoundary', 'iam:DeleteRole',
+  'cloudformation:DeleteStack',
+  'cloudformation:UpdateStack',
+  'cloudformation:ExecuteChangeSet',
+  'cloudformation:UpdateTerminationProtection',
+  'cloudformation:SetStackPolicy',
+  'events:DisableRule',
+  'events:DeleteRule',
+  'events:PutRule',
+  'events:PutTargets',
+  'events:RemoveTargets',
+  'lambda:UpdateFunctionCode',
+  'lambda:UpdateFunctionConfiguration',
+  'lambda:DeleteFunction',
+  'lambda:AddPermission',
+  'lambda:RemovePermission',
+  'lambda:PutFunctionConcurrency',
+  'lambda:DeleteFunctionConcurrency',
+  'lambda:PutFunctionEventInvokeConfig',
+  'lambda:UpdateFunctionEventInvokeConfig',
+  'lambda:DeleteFunctionEventInvokeConfig',
+  'iam:PutRolePolicy',
+  'iam:DeleteRolePolicy',
+  'iam:AttachRolePolicy',
+  'iam:DetachRolePolicy',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRole',
   // a role by the function role's name would be trusted by the approval store, and the function role passed to a
   // function of one's own would act as guardrail's (read the store, tag rules approved)
-  'iam:CreateRole', 'iam:PassRole',
+  'iam:CreateRole',
+  'iam:PassRole',
   // `guardrail retry` invokes the function as the deploy role; its request carries no event (EventBridge and the
   // event source mapping invoke it as services, which SCPs do not bind)
   'lambda:InvokeFunction',
-  'logs:DeleteLogGroup', 'logs:DeleteLogStream', 'logs:PutRetentionPolicy',
-  'sqs:DeleteQueue', 'sqs:SetQueueAttributes', 'sqs:PurgeQueue',
-  'sns:DeleteTopic', 'sns:SetTopicAttributes', 'sns:Unsubscribe',
-  'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail', 'cloudtrail:PutEventSelectors',
-  's3:DeleteBucket', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutLifecycleConfiguration',
-  's3:DeleteObject', 's3:DeleteObjectVersion',
+  'logs:DeleteLogGroup',
+  'logs:DeleteLogStream',
+  'logs:PutRetentionPolicy',
+  'sqs:DeleteQueue',
+  'sqs:SetQueueAttributes',
+  'sqs:PurgeQueue',
+  'sns:DeleteTopic',
+  'sns:SetTopicAttributes',
+  'sns:Unsubscribe',
+  'cloudtrail:StopLogging',
+  'cloudtrail:DeleteTrail',
+  'cloudtrail:UpdateTrail',
+  'cloudtrail:PutEventSelectors',
+  's3:DeleteBucket',
+  's3:PutBucketPolicy',
+  's3:DeleteBucketPolicy',
+  's3:PutLifecycleConfiguration',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
   // the alarms: deleted, silenced, rewritten (PutMetricAlarm on an existing name replaces it), or set to ALARM ahead
   // of a real breach, so that the breach changes no state and notifies nobody
-  'cloudwatch:DeleteAlarms', 'cloudwatch:DisableAlarmActions', 'cloudwatch:PutMetricAlarm', 'cloudwatch:SetAlarmState',
+  'cloudwatch:DeleteAlarms',
+  'cloudwatch:DisableAlarmActions',
+  'cloudwatch:PutMetricAlarm',
+  'cloudwatch:SetAlarmState',
 ];
 
 /**
@@ -114,7 +150,10 @@ export const STACKSETS_PRINCIPALS = [
 
 /** The principals the deny leaves out: the deploy role (and per-account roles), and protection.allowPrincipals. */
 export function exemptPrincipals(config: GuardrailConfig): string[] {
-  const roles = new Set([config.organization.roleName, ...config.accounts.map((a) => a.roleName).filter((r): r is string => !!r)]);
+  const roles = new Set([
+    config.organization.roleName,
+    ...config.accounts.map((a) => a.roleName).filter((r): r is string => !!r),
+  ]);
   const stackSets = config.deploy.engine === 'stacksets' ? STACKSETS_PRINCIPALS : [];
   return [...[...roles].map((r) => `arn:aws:iam::*:role/${r}`), ...stackSets, ...config.protection.allowPrincipals];
 }
@@ -135,15 +174,20 @@ export function functionRoles(config: GuardrailConfig): string[] {
  * exempt too).
  */
 export function trustedRoleNames(config: GuardrailConfig): string[] {
-  return [`arn:aws:iam::*:role/${instanceGenerated(config.stackName)}`,
-    ...(config.deploy.engine === 'stacksets' ? ['arn:aws:iam::*:role/stacksets-exec-*'] : [])];
+  return [
+    `arn:aws:iam::*:role/${instanceGenerated(config.stackName)}`,
+    ...(config.deploy.engine === 'stacksets' ? ['arn:aws:iam::*:role/stacksets-exec-*'] : []),
+  ];
 }
 
 /** The queues the stacks create: the dead-letter queue and the event queue (names CloudFormation generates). */
 export function queues(config: GuardrailConfig): string[] {
   const s = config.stackName;
-  const all = [`arn:aws:sqs:*:*:${generated(s, 'DeadLetterQueue', 80)}`, `arn:aws:sqs:*:*:${generated(s, 'EventQueue', 80)}`,
-    `arn:aws:sqs:*:*:${instanceGenerated(s)}`];
+  const all = [
+    `arn:aws:sqs:*:*:${generated(s, 'DeadLetterQueue', 80)}`,
+    `arn:aws:sqs:*:*:${generated(s, 'EventQueue', 80)}`,
+    `arn:aws:sqs:*:*:${instanceGenerated(s)}`,
+  ];
   return [...new Set(all)];
 }
 
@@ -180,62 +224,90 @@ export function renderScp(config: GuardrailConfig): RenderedScp {
   const onlyKey = only === null ? undefined : only.slice(0, only.indexOf('='));
   const doc = {
     Version: '2012-10-17',
-    Statement: [{
-      Sid: 'ProtectGuardrail',
-      Effect: 'Deny',
-      Action: DENIED_ACTIONS,
-      // the instance stacks' function whichever engine is configured, as the roles and queues below: during a switch,
-      // and in accounts StackSets enrolled before a protect run with the new engine, it must not be invoked either
-      Resource: [...new Set([...protectedResources(s), ...(sets ? stackSetResources(s) : []), `arn:aws:lambda:*:*:function:${s}-set-*`,
-        ...trustedRoleNames(config)])],
-      Condition: except(exempt),
-    }, {
-      // No exception: DeleteTags on groups without keys, which deletes every tag (the exempt tag, an approval's) and
-      // carries no aws:TagKeys for the next statement; name the keys instead. (Invoking the function is in the first
-      // statement: EventBridge and the event source mapping invoke it as services, and "SCPs affect only IAM users
-      // and roles that are managed by accounts that are part of the organization. SCPs don't affect resource-based
-      // policies directly." (AWS Organizations User Guide, Service control policies:
-      // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html); of the rest, only
-      // the deploy role may invoke it, for `guardrail retry`.)
-      Sid: 'NoUntagAll',
-      Effect: 'Deny',
-      Action: 'ec2:DeleteTags',
-      Resource: GROUPS,
-      Condition: { Null: { 'aws:TagKeys': 'true' } },
-    }, {
-      // A scope tag added (the exempt tag), removed or rewritten (an approval's) takes a group or rule out of
-      // guardrail's reach; only the function tags approved rules.
-      Sid: 'ScopeTags',
-      Effect: 'Deny',
-      Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
-      Resource: GROUPS,
-      Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': scopeTagKeys(config) }, ...except(withFunction) },
-    },
-    // onlyTag: removing or rewriting the key takes a group out of scope; tagging a new group with it (tags given to
-    // CreateSecurityGroup, which set ec2:CreateAction) only brings one in, so that stays open. DeleteTags requests
-    // never carry ec2:CreateAction (it is a CreateTags key), so the Null test holds for every one of them
-    ...(onlyKey === undefined || onlyKey.startsWith('guardrail:') ? [] : [{
-      Sid: 'OnlyTag',
-      Effect: 'Deny',
-      Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
-      Resource: GROUPS,
-      Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': [onlyKey] }, Null: { 'ec2:CreateAction': 'true' }, ...except(withFunction) },
-    }]), {
-      // the queues: only the function (its event source mapping and dead-letter sends act as its role) and the
-      // deploy roles; EventBridge sends to the event queue as a service. PurgeQueue and SetQueueAttributes are in
-      // the first statement, where the function is not exempt.
-      // And the event source mapping that feeds the event queue to the function: disabled or deleted, every event
-      // would wait unseen until it expired. Its ARN ends in a UUID no one knows beforehand, so it is named by the
-      // function it maps to (lambda:FunctionArn, which IAM gives Update- and DeleteEventSourceMapping). One
-      // statement for both keeps the policy inside 5,120 characters: an SQS call never names a mapping nor a mapping
-      // call a queue, and the SQS calls carry no lambda:FunctionArn, which …IfExists lets through to the exception.
-      Sid: 'Queues',
-      Effect: 'Deny',
-      Action: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility',
-        'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
-      Resource: [...queues(config), 'arn:aws:lambda:*:*:event-source-mapping:*'],
-      Condition: { ArnLikeIfExists: { 'lambda:FunctionArn': `arn:aws:lambda:*:*:function:${s}-*` }, ...except(withFunction) },
-    }],
+    Statement: [
+      {
+        Sid: 'ProtectGuardrail',
+        Effect: 'Deny',
+        Action: DENIED_ACTIONS,
+        // the instance stacks' function whichever engine is configured, as the roles and queues below: during a switch,
+        // and in accounts StackSets enrolled before a protect run with the new engine, it must not be invoked either
+        Resource: [
+          ...new Set([
+            ...protectedResources(s),
+            ...(sets ? stackSetResources(s) : []),
+            `arn:aws:lambda:*:*:function:${s}-set-*`,
+            ...trustedRoleNames(config),
+          ]),
+        ],
+        Condition: except(exempt),
+      },
+      {
+        // No exception: DeleteTags on groups without keys, which deletes every tag (the exempt tag, an approval's) and
+        // carries no aws:TagKeys for the next statement; name the keys instead. (Invoking the function is in the first
+        // statement: EventBridge and the event source mapping invoke it as services, and "SCPs affect only IAM users
+        // and roles that are managed by accounts that are part of the organization. SCPs don't affect resource-based
+        // policies directly." (AWS Organizations User Guide, Service control policies:
+        // https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html); of the rest, only
+        // the deploy role may invoke it, for `guardrail retry`.)
+        Sid: 'NoUntagAll',
+        Effect: 'Deny',
+        Action: 'ec2:DeleteTags',
+        Resource: GROUPS,
+        Condition: { Null: { 'aws:TagKeys': 'true' } },
+      },
+      {
+        // A scope tag added (the exempt tag), removed or rewritten (an approval's) takes a group or rule out of
+        // guardrail's reach; only the function tags approved rules.
+        Sid: 'ScopeTags',
+        Effect: 'Deny',
+        Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+        Resource: GROUPS,
+        Condition: { 'ForAnyValue:StringLike': { 'aws:TagKeys': scopeTagKeys(config) }, ...except(withFunction) },
+      },
+      // onlyTag: removing or rewriting the key takes a group out of scope; tagging a new group with it (tags given to
+      // CreateSecurityGroup, which set ec2:CreateAction) only brings one in, so that stays open. DeleteTags requests
+      // never carry ec2:CreateAction (it is a CreateTags key), so the Null test holds for every one of them
+      ...(onlyKey === undefined || onlyKey.startsWith('guardrail:')
+        ? []
+        : [
+            {
+              Sid: 'OnlyTag',
+              Effect: 'Deny',
+              Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+              Resource: GROUPS,
+              Condition: {
+                'ForAnyValue:StringLike': { 'aws:TagKeys': [onlyKey] },
+                Null: { 'ec2:CreateAction': 'true' },
+                ...except(withFunction),
+              },
+            },
+          ]),
+      {
+        // the queues: only the function (its event source mapping and dead-letter sends act as its role) and the
+        // deploy roles; EventBridge sends to the event queue as a service. PurgeQueue and SetQueueAttributes are in
+        // the first statement, where the function is not exempt.
+        // And the event source mapping that feeds the event queue to the function: disabled or deleted, every event
+        // would wait unseen until it expired. Its ARN ends in a UUID no one knows beforehand, so it is named by the
+        // function it maps to (lambda:FunctionArn, which IAM gives Update- and DeleteEventSourceMapping). One
+        // statement for both keeps the policy inside 5,120 characters: an SQS call never names a mapping nor a mapping
+        // call a queue, and the SQS calls carry no lambda:FunctionArn, which …IfExists lets through to the exception.
+        Sid: 'Queues',
+        Effect: 'Deny',
+        Action: [
+          'sqs:SendMessage',
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'lambda:UpdateEventSourceMapping',
+          'lambda:DeleteEventSourceMapping',
+        ],
+        Resource: [...queues(config), 'arn:aws:lambda:*:*:event-source-mapping:*'],
+        Condition: {
+          ArnLikeIfExists: { 'lambda:FunctionArn': `arn:aws:lambda:*:*:function:${s}-*` },
+          ...except(withFunction),
+        },
+      },
+    ],
   };
   const content = JSON.stringify(doc);
   return { name: POLICY_NAME, content, pretty: JSON.stringify(doc, null, 2), characters: content.length };

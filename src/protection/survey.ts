@@ -4,7 +4,12 @@
 // tree walked from the root (two list calls per OU, 20 accounts a page), so 800 accounts in 40 OUs cost about
 // 120 calls, not 800 × depth.
 import {
-  DescribeOrganizationCommand, DescribePolicyCommand, paginateListPolicies, paginateListTargetsForPolicy, type OrganizationsClient, type Root,
+  DescribeOrganizationCommand,
+  DescribePolicyCommand,
+  paginateListPolicies,
+  paginateListTargetsForPolicy,
+  type OrganizationsClient,
+  type Root,
 } from '@aws-sdk/client-organizations';
 import { chainOf, organisationRoot, parentMap, scpEnabledOn } from '../org/tree.js';
 import { POLICY_NAME, samePolicy } from './scp-render.js';
@@ -35,11 +40,13 @@ async function guardrailTargets(org: OrganizationsClient, expected: string) {
   }
   // a copy of the policy under another name (your own IaC) counts when its content is the current one
   for (let i = 0; i < summaries.length; i += 5) {
-    await Promise.all(summaries.slice(i, i + 5).map(async (s) => {
-      const out = await org.send(new DescribePolicyCommand({ PolicyId: s.Id! }));
-      const isCurrent = samePolicy(out.Policy?.Content ?? '', expected);
-      if (isCurrent || s.Name === POLICY_NAME) mine.push({ id: s.Id!, current: isCurrent });
-    }));
+    await Promise.all(
+      summaries.slice(i, i + 5).map(async (s) => {
+        const out = await org.send(new DescribePolicyCommand({ PolicyId: s.Id! }));
+        const isCurrent = samePolicy(out.Policy?.Content ?? '', expected);
+        if (isCurrent || s.Name === POLICY_NAME) mine.push({ id: s.Id!, current: isCurrent });
+      }),
+    );
   }
   for (const p of mine) {
     for await (const page of paginateListTargetsForPolicy({ client: org, ...PAGE }, { PolicyId: p.id })) {
@@ -50,7 +57,11 @@ async function guardrailTargets(org: OrganizationsClient, expected: string) {
 }
 
 /** Surveys the organisation once and judges each account. */
-export async function surveyProtection(org: OrganizationsClient, accounts: string[], expected: string): Promise<ProtectionSurvey> {
+export async function surveyProtection(
+  org: OrganizationsClient,
+  accounts: string[],
+  expected: string,
+): Promise<ProtectionSurvey> {
   const [desc, root] = await Promise.all([org.send(new DescribeOrganizationCommand({})), organisationRoot(org)]);
   const managementAccountId = desc.Organization?.MasterAccountId ?? '';
   const scpEnabled = scpEnabledOn(root);
@@ -60,15 +71,26 @@ export async function surveyProtection(org: OrganizationsClient, accounts: strin
   let parents = new Map<string, string>();
   if (scpEnabled) {
     [{ current: currentTargets, outdated: outdatedTargets }, parents] = await Promise.all([
-      guardrailTargets(org, expected), parentMap(org, root.Id!),
+      guardrailTargets(org, expected),
+      parentMap(org, root.Id!),
     ]);
   }
   for (const account of accounts) {
-    if (account === managementAccountId) { byAccount.set(account, 'not-applicable'); continue; }
+    if (account === managementAccountId) {
+      byAccount.set(account, 'not-applicable');
+      continue;
+    }
     const chain = chainOf(account, parents);
-    byAccount.set(account, !scpEnabled || !parents.has(account) ? 'unprotected'
-      : chain.some((id) => currentTargets.has(id)) ? 'protected'
-        : chain.some((id) => outdatedTargets.has(id)) ? 'outdated' : 'unprotected');
+    byAccount.set(
+      account,
+      !scpEnabled || !parents.has(account)
+        ? 'unprotected'
+        : chain.some((id) => currentTargets.has(id))
+          ? 'protected'
+          : chain.some((id) => outdatedTargets.has(id))
+            ? 'outdated'
+            : 'unprotected',
+    );
   }
   return { managementAccountId, root, scpEnabled, byAccount, currentTargets, outdatedTargets };
 }

@@ -13,7 +13,11 @@ export interface ProtectionVerdicts {
   error: string | null;
 }
 
-export async function protectionVerdicts(session: Session, config: GuardrailConfig, accounts: string[]): Promise<ProtectionVerdicts> {
+export async function protectionVerdicts(
+  session: Session,
+  config: GuardrailConfig,
+  accounts: string[],
+): Promise<ProtectionVerdicts> {
   try {
     const survey = await surveyProtection(session.organizations(), accounts, renderScp(config).content);
     return { byAccount: survey.byAccount, error: null };
@@ -43,8 +47,13 @@ export function applyProtection(rows: ProtectionRow[], v: ProtectionVerdicts, re
     r.protection = p;
     counted.set(r.account, p);
     if (!required || p === 'protected' || p === 'not-applicable') continue;
-    r.problems.push(p === 'unknown' ? `protection unknown (${v.error ?? 'not surveyed'})`
-      : p === 'outdated' ? 'guardrail SCP outdated (run guardrail protect --attach)' : 'no guardrail SCP applies (run guardrail protect --attach)');
+    r.problems.push(
+      p === 'unknown'
+        ? `protection unknown (${v.error ?? 'not surveyed'})`
+        : p === 'outdated'
+          ? 'guardrail SCP outdated (run guardrail protect --attach)'
+          : 'no guardrail SCP applies (run guardrail protect --attach)',
+    );
     r.healthy = false;
   }
   const count = (p: Protection) => [...counted.values()].filter((x) => x === p).length;
@@ -52,8 +61,10 @@ export function applyProtection(rows: ProtectionRow[], v: ProtectionVerdicts, re
 }
 
 /** A deployed stack whose termination protection someone turned off (when the configuration wants it on). */
-export function judgeTerminationProtection(rows: (ProtectionRow & { deployed: boolean; terminationProtection?: boolean | null })[],
-  expected: boolean): void {
+export function judgeTerminationProtection(
+  rows: (ProtectionRow & { deployed: boolean; terminationProtection?: boolean | null })[],
+  expected: boolean,
+): void {
   if (!expected) return;
   for (const r of rows) {
     if (r.deployed && r.terminationProtection === false) {
@@ -64,8 +75,12 @@ export function judgeTerminationProtection(rows: (ProtectionRow & { deployed: bo
 }
 
 /** Both findings for status: the SCP column (and its problem when required), and termination protection. */
-export function judgeProtection(rows: (ProtectionRow & { deployed: boolean; terminationProtection?: boolean | null })[],
-  v: ProtectionVerdicts, settings: GuardrailConfig['protection'], requireFlag?: boolean): ProtectionCounts {
+export function judgeProtection(
+  rows: (ProtectionRow & { deployed: boolean; terminationProtection?: boolean | null })[],
+  v: ProtectionVerdicts,
+  settings: GuardrailConfig['protection'],
+  requireFlag?: boolean,
+): ProtectionCounts {
   const counts = applyProtection(rows, v, requireFlag ?? settings.required);
   judgeTerminationProtection(rows, settings.terminationProtection);
   return counts;

@@ -48,14 +48,31 @@ export interface ReportInput {
 }
 
 export function configDigest(config: GuardrailConfig): string {
-  const canonical = (v: unknown): unknown => (Array.isArray(v) ? v.map(canonical)
-    : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v);
-  return `sha256:${createHash('sha256').update(JSON.stringify(canonical(config))).digest('hex')}`;
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify(canonical(config)))
+    .digest('hex')}`;
 }
 
 export async function gatherReport(input: ReportInput): Promise<ReportData> {
   const { session, config, selectedAccounts, signal, emit } = input;
-  const health = await engineFor(config).status({ session, config, selectedAccounts, drift: input.drift, signal, emit });
+  const health = await engineFor(config).status({
+    session,
+    config,
+    selectedAccounts,
+    drift: input.drift,
+    signal,
+    emit,
+  });
   const collapse = new Set(health.targets.map((r) => r.account)).size >= COLLAPSE_AT;
   const [log, ous] = await Promise.all([
     activity({ session, config, selectedAccounts, query: input.query, signal, emit }),
@@ -72,10 +89,16 @@ export async function gatherReport(input: ReportInput): Promise<ReportData> {
   };
 }
 
-/** The report's OU map: one walk of the OU tree; with an `accounts:` list, or without Organizations access, the reason instead. */
+/**
+ * The report's OU map: one walk of the OU tree; with an `accounts:` list, or without Organizations access, the reason
+ * instead.
+ */
 export async function readOus(session: Session, config: GuardrailConfig): Promise<ReportOus> {
   if (config.accounts.length > 0) {
-    return { byAccount: null, error: 'the accounts come from the `accounts:` list of the configuration, not from Organizations' };
+    return {
+      byAccount: null,
+      error: 'the accounts come from the `accounts:` list of the configuration, not from Organizations',
+    };
   }
   try {
     return { byAccount: await accountOuPaths(session.organizations()), error: null };

@@ -2,8 +2,22 @@
 // !GetAtt A.B → {"Fn::GetAtt": ["A", "B"]}, !Sub s → {"Fn::Sub": s}, …).
 import { parse } from 'yaml';
 
-const FN_TAGS = ['Sub', 'If', 'Equals', 'Not', 'And', 'Or', 'Join', 'Select', 'Split', 'FindInMap', 'Base64', 'Cidr',
-  'GetAZs', 'ImportValue'];
+const FN_TAGS = [
+  'Sub',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'Base64',
+  'Cidr',
+  'GetAZs',
+  'ImportValue',
+];
 
 function longForm(name: string, value: unknown): unknown {
   if (name === 'Ref') return { Ref: value };

@@ -17,23 +17,41 @@ function zipOneFile(fileName: string, text: string): Buffer {
   const header = (central: boolean) => {
     const b = Buffer.alloc(central ? 46 : 30);
     let o = 0;
-    b.writeUInt32LE(central ? 0x02014b50 : 0x04034b50, o); o += 4;
-    if (central) { b.writeUInt16LE((3 << 8) | 20, o); o += 2; } // made by: unix, 2.0
-    b.writeUInt16LE(20, o); o += 2; // needed: 2.0
-    b.writeUInt16LE(0, o); o += 2; // flags
-    b.writeUInt16LE(8, o); o += 2; // deflate
-    b.writeUInt16LE(0, o); o += 2; // time
-    b.writeUInt16LE(dosDate, o); o += 2;
-    b.writeUInt32LE(crc, o); o += 4;
-    b.writeUInt32LE(body.length, o); o += 4;
-    b.writeUInt32LE(data.length, o); o += 4;
-    b.writeUInt16LE(name.length, o); o += 2;
-    b.writeUInt16LE(0, o); o += 2; // extra
+    b.writeUInt32LE(central ? 0x02014b50 : 0x04034b50, o);
+    o += 4;
     if (central) {
-      b.writeUInt16LE(0, o); o += 2; // comment
-      b.writeUInt16LE(0, o); o += 2; // disk
-      b.writeUInt16LE(0, o); o += 2; // internal attributes
-      b.writeUInt32LE((0o100644 << 16) >>> 0, o); o += 4; // external attributes: a regular file, rw-r--r--
+      b.writeUInt16LE((3 << 8) | 20, o);
+      o += 2;
+    } // made by: unix, 2.0
+    b.writeUInt16LE(20, o);
+    o += 2; // needed: 2.0
+    b.writeUInt16LE(0, o);
+    o += 2; // flags
+    b.writeUInt16LE(8, o);
+    o += 2; // deflate
+    b.writeUInt16LE(0, o);
+    o += 2; // time
+    b.writeUInt16LE(dosDate, o);
+    o += 2;
+    b.writeUInt32LE(crc, o);
+    o += 4;
+    b.writeUInt32LE(body.length, o);
+    o += 4;
+    b.writeUInt32LE(data.length, o);
+    o += 4;
+    b.writeUInt16LE(name.length, o);
+    o += 2;
+    b.writeUInt16LE(0, o);
+    o += 2; // extra
+    if (central) {
+      b.writeUInt16LE(0, o);
+      o += 2; // comment
+      b.writeUInt16LE(0, o);
+      o += 2; // disk
+      b.writeUInt16LE(0, o);
+      o += 2; // internal attributes
+      b.writeUInt32LE((0o100644 << 16) >>> 0, o);
+      o += 4; // external attributes: a regular file, rw-r--r--
       b.writeUInt32LE(0, o); // local header offset
     }
     return b;
@@ -55,7 +73,9 @@ export function codeSha256(inlineCode: string, fileName = 'index.js'): string {
 
 /** The hash of the function code exactly as the rendered template passes it to CloudFormation. */
 export function expectedCodeSha256(renderedTemplate: string): string {
-  const t = parseCfnYaml(renderedTemplate) as { Resources?: Record<string, { Properties?: { Code?: { ZipFile?: string } } }> };
+  const t = parseCfnYaml(renderedTemplate) as {
+    Resources?: Record<string, { Properties?: { Code?: { ZipFile?: string } } }>;
+  };
   const code = t.Resources?.RevertFunction?.Properties?.Code?.ZipFile;
   if (typeof code !== 'string') throw new Error('the rendered template has no inline function code');
   return codeSha256(code);

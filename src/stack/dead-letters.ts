@@ -19,13 +19,19 @@ let lambdaModule: Promise<typeof import('@aws-sdk/client-lambda')> | undefined;
 /** Messages waiting plus messages being received (in flight): both are events not undone yet. */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { GetQueueAttributesCommand } = await (sqsModule ??= import('@aws-sdk/client-sqs'));
-  const out = await sqs.send(new GetQueueAttributesCommand({
-    QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-  }));
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
   const count = (name: 'ApproximateNumberOfMessages' | 'ApproximateNumberOfMessagesNotVisible') => {
     const raw = out.Attributes?.[name];
     const n = raw === undefined ? NaN : Number(raw);
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`GetQueueAttributes answered no ${name} (${raw === undefined ? 'missing' : JSON.stringify(raw)})`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new Error(
+        `GetQueueAttributes answered no ${name} (${raw === undefined ? 'missing' : JSON.stringify(raw)})`,
+      );
     return n;
   };
   return count('ApproximateNumberOfMessages') + count('ApproximateNumberOfMessagesNotVisible');
@@ -40,7 +46,11 @@ export type DeadLetters =
  * The stack (one DescribeStacks), then its queue's depth (one GetQueueAttributes). A stack without the outputs
  * (one still being created, or made by a template older than them) throws, saying which output is missing.
  */
-export async function findDeadLetters(cfn: CloudFormationClient, sqs: () => Promise<SQSClient>, stackName: string): Promise<DeadLetters> {
+export async function findDeadLetters(
+  cfn: CloudFormationClient,
+  sqs: () => Promise<SQSClient>,
+  stackName: string,
+): Promise<DeadLetters> {
   const stack = await describeStack(cfn, stackName);
   if (!stack) return { kind: 'missing' };
   const output = (key: string) => stack.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
@@ -48,9 +58,17 @@ export async function findDeadLetters(cfn: CloudFormationClient, sqs: () => Prom
   const functionName = output(FUNCTION_OUTPUT);
   const absent = [queueUrl ? null : DEAD_LETTER_QUEUE_OUTPUT, functionName ? null : FUNCTION_OUTPUT].filter(Boolean);
   if (!queueUrl || !functionName) {
-    throw new Error(`the stack (${stack.StackStatus ?? 'no status'}) has no ${absent.join(' or ')} output: run guardrail deploy for it first`);
+    throw new Error(
+      `the stack (${stack.StackStatus ?? 'no status'}) has no ${absent.join(' or ')} output: run guardrail deploy for it first`,
+    );
   }
-  return { kind: 'found', stackStatus: stack.StackStatus ?? null, functionName, queueUrl, depth: await queueDepth(await sqs(), queueUrl) };
+  return {
+    kind: 'found',
+    stackStatus: stack.StackStatus ?? null,
+    functionName,
+    queueUrl,
+    depth: await queueDepth(await sqs(), queueUrl),
+  };
 }
 
 /** Exactly what `guardrail retry` sends: the function takes up to this many events from its dead-letter queue. */
@@ -68,7 +86,14 @@ export interface RetryCounts {
   remaining: number;
 }
 
-const COUNT_KEYS: readonly (keyof RetryCounts)[] = ['received', 'reverted', 'ignored', 'allowed', 'failed', 'remaining'];
+const COUNT_KEYS: readonly (keyof RetryCounts)[] = [
+  'received',
+  'reverted',
+  'ignored',
+  'allowed',
+  'failed',
+  'remaining',
+];
 
 export type RetryAnswer = { kind: 'retried'; counts: RetryCounts } | { kind: 'failed'; reason: string };
 
@@ -94,7 +119,10 @@ export function readRetryAnswer(functionError: string | undefined, payload: Uint
   if (functionError) {
     const e = (body ?? {}) as { errorType?: unknown; errorMessage?: unknown };
     const what = [e.errorType, e.errorMessage].filter((x): x is string => typeof x === 'string').join(': ');
-    return { kind: 'failed', reason: `the function failed (${shown(functionError, 40)})${what ? `: ${shown(what)}` : ''}` };
+    return {
+      kind: 'failed',
+      reason: `the function failed (${shown(functionError, 40)})${what ? `: ${shown(what)}` : ''}`,
+    };
   }
   const retry = (body as { retry?: unknown } | undefined)?.retry;
   if (retry && typeof retry === 'object') {
@@ -108,18 +136,29 @@ export function readRetryAnswer(functionError: string | undefined, payload: Uint
   // a function older than retry refuses any input but an SQS batch, with one result (or a batch's results)
   const old = body as { results?: unknown; decisions?: unknown } | undefined;
   if (old && typeof old === 'object' && (Array.isArray(old.results) || Array.isArray(old.decisions))) {
-    return { kind: 'failed', reason: 'the function answered with decisions, not a retry report: it is older than this guardrail '
-      + '(run guardrail deploy for these accounts, then retry)' };
+    return {
+      kind: 'failed',
+      reason:
+        'the function answered with decisions, not a retry report: it is older than this guardrail ' +
+        '(run guardrail deploy for these accounts, then retry)',
+    };
   }
-  return { kind: 'failed', reason: `the function's answer is not a retry report: ${text ? shown(text, 200) : '(empty)'}` };
+  return {
+    kind: 'failed',
+    reason: `the function's answer is not a retry report: ${text ? shown(text, 200) : '(empty)'}`,
+  };
 }
 
 /** Asks the function, synchronously, to decide again what its dead-letter queue holds. */
 export async function invokeRetry(lambda: LambdaClient, functionName: string): Promise<RetryAnswer> {
   const { InvokeCommand } = await (lambdaModule ??= import('@aws-sdk/client-lambda'));
-  const out = await lambda.send(new InvokeCommand({
-    FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(RETRY_PAYLOAD)),
-  }));
+  const out = await lambda.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'RequestResponse',
+      Payload: new TextEncoder().encode(JSON.stringify(RETRY_PAYLOAD)),
+    }),
+  );
   if (out.StatusCode !== undefined && out.StatusCode !== 200) {
     return { kind: 'failed', reason: `Invoke answered status ${out.StatusCode}` };
   }

@@ -4,7 +4,11 @@
 // group replaced: a target's decisions are in the current group and in any kept one, of either engine's stacks, so
 // all of them are read.
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { paginateDescribeLogGroups, paginateFilterLogEvents, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  paginateDescribeLogGroups,
+  paginateFilterLogEvents,
+  type CloudWatchLogsClient,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { isStackMissing } from './cfn-errors.js';
 
 /** The prefix CloudFormation gives the generated name of the template's FunctionLogGroup. */
@@ -55,8 +59,13 @@ async function keptLogGroups(logs: CloudWatchLogsClient, groups: LogPlace['logGr
  * current and kept), each group read once. No stack and no group anywhere: not deployed. A stack whose log group
  * is gone is a finding of its own.
  */
-export async function readFunctionLogs(logs: CloudWatchLogsClient, cfn: CloudFormationClient, places: readonly LogPlace[],
-  q: LogQuery, signal: AbortSignal): Promise<LogRead> {
+export async function readFunctionLogs(
+  logs: CloudWatchLogsClient,
+  cfn: CloudFormationClient,
+  places: readonly LogPlace[],
+  q: LogQuery,
+  signal: AbortSignal,
+): Promise<LogRead> {
   const groups = new Set<string>();
   let stacks = 0;
   for (const place of places) {
@@ -69,9 +78,18 @@ export async function readFunctionLogs(logs: CloudWatchLogsClient, cfn: CloudFor
   if (groups.size === 0) return stacks > 0 ? { kind: 'no-log-group', logGroup: null } : { kind: 'not-deployed' };
   const events: { message: string; timestamp: number }[] = [];
   for (const logGroupName of groups) {
-    const pages = paginateFilterLogEvents({ client: logs }, { logGroupName, startTime: q.startTime, ...(q.endTime === undefined ? {} : { endTime: q.endTime }), filterPattern: q.filterPattern });
+    const pages = paginateFilterLogEvents(
+      { client: logs },
+      {
+        logGroupName,
+        startTime: q.startTime,
+        ...(q.endTime === undefined ? {} : { endTime: q.endTime }),
+        filterPattern: q.filterPattern,
+      },
+    );
     for await (const page of pages) {
-      for (const e of page.events ?? []) if (typeof e.message === 'string') events.push({ message: e.message, timestamp: e.timestamp ?? 0 });
+      for (const e of page.events ?? [])
+        if (typeof e.message === 'string') events.push({ message: e.message, timestamp: e.timestamp ?? 0 });
       if (signal.aborted) return { kind: 'read', groups: [...groups], events };
     }
   }

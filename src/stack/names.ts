@@ -16,7 +16,9 @@ export function instanceGeneratedPrefix(setName: string): string {
   return instanceStackPrefix(setName).slice(0, 20);
 }
 
-/** The direct stack's function role, as CloudFormation generates it (`<stack>-FunctionRole-<suffix>`), in any account. */
+/**
+ * The direct stack's function role, as CloudFormation generates it (`<stack>-FunctionRole-<suffix>`), in any account.
+ */
 export function directFunctionRoleArn(stackName: string, partition = 'aws'): string {
   return `arn:${partition}:iam::*:role/${stackName}-FunctionRole-*`;
 }
@@ -26,7 +28,9 @@ export function instanceFunctionRoleArn(setName: string, partition = 'aws'): str
   return `arn:${partition}:iam::*:role/${instanceGeneratedPrefix(setName)}*`;
 }
 
-/** Both engines' function roles: whom the approval store trusts (and nobody else), whichever engine deployed a target. */
+/**
+ * Both engines' function roles: whom the approval store trusts (and nobody else), whichever engine deployed a target.
+ */
 export function functionRoleArns(stackName: string, partition = 'aws'): string[] {
   return [directFunctionRoleArn(stackName, partition), instanceFunctionRoleArn(stackName, partition)];
 }

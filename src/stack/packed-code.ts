@@ -15,9 +15,12 @@ import { inflateRawSync } from 'node:zlib';
 import { deflateSync } from 'fflate';
 
 /** The 85 digits, in order. */
-export const DIGITS = Array.from({ length: 87 }, (_, i) => String.fromCharCode(40 + i)).filter((c) => c !== '\\' && c !== '`').join('');
-const MARK = "(s=>{const b=Buffer.alloc(s.length/5*4);for(let i=0;i<s.length;i+=5){let v=0;for(let k=0;k<5;k++){const c=s.charCodeAt(i+k);"
-  + "v=v*85+c-40-(c>92)-(c>96)}b.writeUInt32BE(v,i/5*4)}return b})('";
+export const DIGITS = Array.from({ length: 87 }, (_, i) => String.fromCharCode(40 + i))
+  .filter((c) => c !== '\\' && c !== '`')
+  .join('');
+const MARK =
+  '(s=>{const b=Buffer.alloc(s.length/5*4);for(let i=0;i<s.length;i+=5){let v=0;for(let k=0;k<5;k++){const c=s.charCodeAt(i+k);' +
+  "v=v*85+c-40-(c>92)-(c>96)}b.writeUInt32BE(v,i/5*4)}return b})('";
 
 /** Four bytes at a time, most significant digit first; the last group padded with zeros (the loader cuts them off). */
 export function base85(bytes: Uint8Array): string {

@@ -2,9 +2,19 @@
 // dead-letter queue of failed reverts) stay, and are named in the result, so the audit record is never lost and the
 // user knows where it is.
 import {
-  DeleteStackCommand, DescribeStackResourcesCommand, paginateDescribeStackEvents, paginateListStacks, type CloudFormationClient,
+  DeleteStackCommand,
+  DescribeStackResourcesCommand,
+  paginateDescribeStackEvents,
+  paginateListStacks,
+  type CloudFormationClient,
 } from '@aws-sdk/client-cloudformation';
-import { describeStack, firstFailedResource, waitForStack, type FailedResource, type StackContext } from './deploy-stack.js';
+import {
+  describeStack,
+  firstFailedResource,
+  waitForStack,
+  type FailedResource,
+  type StackContext,
+} from './deploy-stack.js';
 import { isInProgress } from './stack-status.js';
 import { setTerminationProtection } from './termination-protection.js';
 
@@ -29,24 +39,41 @@ async function retainedBuckets(ctx: StackContext, stackId: string): Promise<stri
 
 export async function planRemove(ctx: StackContext, stackName: string) {
   const stack = await describeStack(ctx.cfn, stackName);
-  return stack ? { exists: true as const, stackId: stack.StackId!, stackStatus: stack.StackStatus ?? null } : { exists: false as const };
+  return stack
+    ? { exists: true as const, stackId: stack.StackId!, stackStatus: stack.StackStatus ?? null }
+    : { exists: false as const };
 }
 
-export async function removeStack(ctx: StackContext, stackId: string, stackStatus: string | null, token: string): Promise<RemoveOutcome> {
+export async function removeStack(
+  ctx: StackContext,
+  stackId: string,
+  stackStatus: string | null,
+  token: string,
+): Promise<RemoveOutcome> {
   const retained = await retainedBuckets(ctx, stackId);
-  const settled = isInProgress(stackStatus ?? undefined) ? await waitForStack(ctx, stackId, 'update') : await describeStack(ctx.cfn, stackId);
+  const settled = isInProgress(stackStatus ?? undefined)
+    ? await waitForStack(ctx, stackId, 'update')
+    : await describeStack(ctx.cfn, stackId);
   // lifted right before the delete, for exactly this stack
   if (settled?.EnableTerminationProtection) await setTerminationProtection(ctx.cfn, stackId, false);
   const startedAt = Date.now();
   await ctx.cfn.send(new DeleteStackCommand({ StackName: stackId, ClientRequestToken: token }));
   const final = await waitForStack(ctx, stackId, 'delete', startedAt);
   if (final.StackStatus === 'DELETE_COMPLETE') {
-    return { kind: 'removed', retained, kept: await keptResources(ctx, stackId, startedAt), deletedAt: final.DeletionTime?.toISOString() ?? null };
+    return {
+      kind: 'removed',
+      retained,
+      kept: await keptResources(ctx, stackId, startedAt),
+      deletedAt: final.DeletionTime?.toISOString() ?? null,
+    };
   }
   const firstFailure = await firstFailedResource(ctx.cfn, stackId, new Date(startedAt));
   return {
-    kind: 'failed', stackStatus: final.StackStatus ?? null, retained,
-    reason: firstFailure ? `${firstFailure.logicalId} (${firstFailure.type}) ${firstFailure.status}: ${firstFailure.reason}`
+    kind: 'failed',
+    stackStatus: final.StackStatus ?? null,
+    retained,
+    reason: firstFailure
+      ? `${firstFailure.logicalId} (${firstFailure.type}) ${firstFailure.status}: ${firstFailure.reason}`
       : `stack ended in ${final.StackStatus}`,
     ...(firstFailure ? { firstFailure } : {}),
   };
@@ -64,7 +91,11 @@ async function keptResources(ctx: StackContext, stackId: string, startedAt: numb
       if (e.Timestamp && e.Timestamp.getTime() < startedAt - 300_000) return kept;
       if (e.ResourceType === 'AWS::CloudFormation::Stack' && e.ResourceStatus === 'DELETE_IN_PROGRESS') return kept;
       if (e.ResourceStatus === 'DELETE_SKIPPED' && e.PhysicalResourceId) {
-        kept.push({ logicalId: e.LogicalResourceId ?? '?', type: e.ResourceType ?? '?', physicalId: e.PhysicalResourceId });
+        kept.push({
+          logicalId: e.LogicalResourceId ?? '?',
+          type: e.ResourceType ?? '?',
+          physicalId: e.PhysicalResourceId,
+        });
       }
     }
   }
@@ -85,7 +116,11 @@ const MAX_LIST_PAGES = 50;
  * the stack guardrail removed was deployed again and deleted by someone else. null when no such deletion is listed
  * (CloudFormation lists deleted stacks for 90 days).
  */
-export async function deletedAfter(cfn: CloudFormationClient, stackName: string, markedAt: string): Promise<string | null> {
+export async function deletedAfter(
+  cfn: CloudFormationClient,
+  stackName: string,
+  markedAt: string,
+): Promise<string | null> {
   const limit = Date.parse(markedAt) + REMOVAL_SLACK_MS;
   let latest: Date | null = null;
   let pages = 0;

@@ -7,7 +7,8 @@ import type { SecurityGroupRule } from '@aws-sdk/client-ec2';
 import type { AttributeValue as DynamoValue } from '@aws-sdk/client-dynamodb';
 
 /** The partition of one group's records: ACCOUNT/REGION/GROUP (the function may touch only its own account's). */
-export const recordsKey = (account: string, region: string, groupId: string): string => `${account}/${region}/${groupId}`;
+export const recordsKey = (account: string, region: string, groupId: string): string =>
+  `${account}/${region}/${groupId}`;
 
 type Item = Record<string, DynamoValue>;
 
@@ -31,8 +32,12 @@ export const isOpenToTheWorld = (r: SecurityGroupRule): boolean => r.CidrIpv4 ==
 export function baselineItem(r: SecurityGroupRule, account: string, region: string, seenAt: number): Item | undefined {
   if (!r.SecurityGroupRuleId || !r.GroupId || !r.IpProtocol) return undefined;
   const item: Item = {
-    pk: { S: recordsKey(account, region, r.GroupId) }, id: { S: r.SecurityGroupRuleId }, egress: { BOOL: r.IsEgress === true },
-    protocol: { S: r.IpProtocol }, seenAt: { N: String(seenAt) }, how: { S: 'baseline' },
+    pk: { S: recordsKey(account, region, r.GroupId) },
+    id: { S: r.SecurityGroupRuleId },
+    egress: { BOOL: r.IsEgress === true },
+    protocol: { S: r.IpProtocol },
+    seenAt: { N: String(seenAt) },
+    how: { S: 'baseline' },
   };
   // EC2 reports -1 for the ports of protocol -1 (all traffic); the function's records keep what EC2 reports
   if (r.FromPort !== undefined) item.from = { N: String(r.FromPort) };

@@ -23,12 +23,18 @@ export interface SharedPrefixList {
   groups: string[];
 }
 
-export type SharedPrefixListFindings = { sharedPrefixLists: SharedPrefixList[] } | { sharedPrefixLists: null; sharedPrefixListsError: string };
+export type SharedPrefixListFindings =
+  { sharedPrefixLists: SharedPrefixList[] } | { sharedPrefixLists: null; sharedPrefixListsError: string };
 
-/** Filter values per request: EC2 caps how many one filter may carry; 200 a call stays well inside it (not verified). */
+/**
+ * Filter values per request: EC2 caps how many one filter may carry; 200 a call stays well inside it (not verified).
+ */
 const FILTER_VALUES = 200;
 
-export async function sharedPrefixLists(clients: Pick<TargetClients, 'ec2'>, account: string): Promise<SharedPrefixListFindings> {
+export async function sharedPrefixLists(
+  clients: Pick<TargetClients, 'ec2'>,
+  account: string,
+): Promise<SharedPrefixListFindings> {
   try {
     const ec2 = await clients.ec2();
     const { DescribeManagedPrefixListsCommand, DescribeSecurityGroupsCommand } = await import('@aws-sdk/client-ec2');
@@ -53,9 +59,15 @@ export async function sharedPrefixLists(clients: Pick<TargetClients, 'ec2'>, acc
         const Values = ids.slice(i, i + FILTER_VALUES);
         let token: string | undefined;
         do {
-          const out = await ec2.send(new DescribeSecurityGroupsCommand({
-            Filters: [{ Name: egress ? 'egress.ip-permission.prefix-list-id' : 'ip-permission.prefix-list-id', Values }], MaxResults: 1000, NextToken: token,
-          }));
+          const out = await ec2.send(
+            new DescribeSecurityGroupsCommand({
+              Filters: [
+                { Name: egress ? 'egress.ip-permission.prefix-list-id' : 'ip-permission.prefix-list-id', Values },
+              ],
+              MaxResults: 1000,
+              NextToken: token,
+            }),
+          );
           for (const g of out.SecurityGroups ?? []) {
             for (const p of (egress ? g.IpPermissionsEgress : g.IpPermissions) ?? []) {
               for (const ref of p.PrefixListIds ?? []) {
@@ -71,8 +83,14 @@ export async function sharedPrefixLists(clients: Pick<TargetClients, 'ec2'>, acc
       }
     }
     return {
-      sharedPrefixLists: [...groupsOf.entries()].sort(([a], [b]) => a.localeCompare(b))
-        .map(([id, groups]) => ({ id, name: foreign.get(id)!.name, owner: foreign.get(id)!.owner, groups: [...groups].sort() })),
+      sharedPrefixLists: [...groupsOf.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([id, groups]) => ({
+          id,
+          name: foreign.get(id)!.name,
+          owner: foreign.get(id)!.owner,
+          groups: [...groups].sort(),
+        })),
     };
   } catch (err) {
     return { sharedPrefixLists: null, sharedPrefixListsError: describeError(err) };

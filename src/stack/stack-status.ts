@@ -11,4 +11,3 @@ export const needsRecreate = (status: string | undefined): boolean =>
 
 /** REVIEW_IN_PROGRESS: a CREATE change set was made but never executed; the stack does not really exist yet. */
 export const isReviewOnly = (status: string | undefined): boolean => status === 'REVIEW_IN_PROGRESS';
-

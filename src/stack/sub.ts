@@ -40,7 +40,9 @@ export function substituteInSubs(doc: Document, values: Readonly<Record<string, 
     // the long form, `{ Fn::Sub: s }` or `{ Fn::Sub: [s, vars] }`: the whole map becomes the string
     Map: (_key, node) => {
       const only = node.items.length === 1 ? node.items[0]! : null;
-      return only && isScalar(only.key) && only.key.value === LONG_FORM ? rewrite(only.value as Node | null) : undefined;
+      return only && isScalar(only.key) && only.key.value === LONG_FORM
+        ? rewrite(only.value as Node | null)
+        : undefined;
     },
   });
   return changed;
@@ -58,7 +60,9 @@ function subParts(sub: Node): { format: Scalar; vars: unknown } | null {
 
 /** `${name}` → value for each name given; `${!name}` (the escape) and every other `${…}` stay as they are. */
 export function substitute(format: string, values: Readonly<Record<string, string>>): string {
-  return format.replace(/\$\{([^}]*)\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? values[name]! : whole));
+  return format.replace(/\$\{([^}]*)\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name) ? values[name]! : whole,
+  );
 }
 
 /** Whether a Sub's string still needs Sub: a variable `${Name}`, or an escape `${!Name}` that only Sub unescapes. */

@@ -55,7 +55,10 @@ export type TemplateArgs = { TemplateURL: string } | { TemplateBody: string };
 
 /** What a stack operation passes as its template (stack/deploy-stack.ts). */
 export interface TemplateSource {
-  /** for a write (CreateStack, a change set to execute, CreateStackSet, UpdateStackSet): bucket and object made if needed */
+  /**
+   * for a write (CreateStack, a change set to execute, CreateStackSet, UpdateStackSet): bucket and object made if
+   * needed
+   */
   forApply(): Promise<{ TemplateURL: string }>;
   /**
    * for --plan's preview change set, which must write nothing: the URL when the object is already there, else the
@@ -90,10 +93,16 @@ const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: numb
 const nameOf = (err: unknown) => (err as { name?: string })?.name ?? '';
 
 async function defaultPresign(s3: S3Client, bucket: string, key: string, signedAt: Date): Promise<string> {
-  const [{ GetObjectCommand }, { getSignedUrl }] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
+  const [{ GetObjectCommand }, { getSignedUrl }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/s3-request-presigner'),
+  ]);
   // No ExpectedBucketOwner in the URL: CloudFormation makes that GET, not guardrail, and the bucket was just proven
   // ours (HeadBucket and HeadObject with ExpectedBucketOwner); a bucket's owner cannot change while it exists.
-  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: URL_EXPIRY_SECONDS, signingDate: signedAt });
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    expiresIn: URL_EXPIRY_SECONDS,
+    signingDate: signedAt,
+  });
 }
 
 /**
@@ -101,7 +110,10 @@ async function defaultPresign(s3: S3Client, bucket: string, key: string, signedA
  * server error and gives the short transient budget (aws/retry.ts). A HEAD reads only: a 503 is tried again here,
  * up to 5 more times with capped, jittered backoff, as the throttling budget would.
  */
-export async function headRetried<T>(call: () => Promise<T>, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+export async function headRetried<T>(
+  call: () => Promise<T>,
+  sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)),
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call();
@@ -117,10 +129,16 @@ export function bucketPolicy(bucket: string, partition = 'aws'): string {
   const arn = `arn:${partition}:s3:::${bucket}`;
   return JSON.stringify({
     Version: '2012-10-17',
-    Statement: [{
-      Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [arn, `${arn}/*`],
-      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-    }],
+    Statement: [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [arn, `${arn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
   });
 }
 
@@ -132,7 +150,9 @@ function once<T>(held: Map<string, Promise<T>>, key: string, make: () => Promise
   let p = held.get(key);
   if (!p) {
     p = make();
-    p.catch((err: unknown) => { if (!(err instanceof TemplateBucketError)) held.delete(key); });
+    p.catch((err: unknown) => {
+      if (!(err instanceof TemplateBucketError)) held.delete(key);
+    });
     held.set(key, p);
   }
   return p;
@@ -188,19 +208,30 @@ export class TemplateStore {
     const url = this.sign(region, template, signedAt);
     const entry = { url, signedAt };
     this.signed.set(key, entry);
-    url.catch((err: unknown) => { if (!(err instanceof TemplateBucketError) && this.signed.get(key) === entry) this.signed.delete(key); });
+    url.catch((err: unknown) => {
+      if (!(err instanceof TemplateBucketError) && this.signed.get(key) === entry) this.signed.delete(key);
+    });
     return url;
   }
 
   private async sign(region: string, template: TemplateObject, signedAt: number): Promise<string> {
     const s3 = await this.opts.s3(region);
-    const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(signedAt + clockOffset(s3)));
+    const url = await this.presign(
+      s3,
+      this.bucketName(region),
+      templateKey(template.version),
+      new Date(signedAt + clockOffset(s3)),
+    );
     if (url.length > TEMPLATE_URL_LIMIT) {
-      throw new TemplateBucketError(`The presigned URL of ${templateKey(template.version)} in ${this.bucketName(region)} is ${url.length} `
-        + `characters, over CloudFormation's TemplateURL limit of ${TEMPLATE_URL_LIMIT} (a long session token makes it long)`, {
-        suggestion: 'Run guardrail with credentials whose session token is shorter: a role session without session tags or '
-          + 'inline session policies, or an IAM user\'s access key.',
-      });
+      throw new TemplateBucketError(
+        `The presigned URL of ${templateKey(template.version)} in ${this.bucketName(region)} is ${url.length} ` +
+          `characters, over CloudFormation's TemplateURL limit of ${TEMPLATE_URL_LIMIT} (a long session token makes it long)`,
+        {
+          suggestion:
+            'Run guardrail with credentials whose session token is shorter: a role session without session tags or ' +
+            "inline session policies, or an IAM user's access key.",
+        },
+      );
     }
     return url;
   }
@@ -212,7 +243,9 @@ export class TemplateStore {
 
   /** Uploads the template once per version and region, unless a fresh copy with the same content is there. */
   upload(region: string, template: TemplateObject): Promise<void> {
-    return once(this.uploads, `${region}|${template.version}`, () => this.ensureBucket(region).then(() => this.putIfStale(region, template)));
+    return once(this.uploads, `${region}|${template.version}`, () =>
+      this.ensureBucket(region).then(() => this.putIfStale(region, template)),
+    );
   }
 
   private async head(region: string): Promise<'ours' | 'missing'> {
@@ -220,7 +253,9 @@ export class TemplateStore {
     const bucket = this.bucketName(region);
     try {
       const s3 = await this.opts.s3(region);
-      await headRetried(() => s3.send(new HeadBucketCommand({ Bucket: bucket, ExpectedBucketOwner: this.opts.account })));
+      await headRetried(() =>
+        s3.send(new HeadBucketCommand({ Bucket: bucket, ExpectedBucketOwner: this.opts.account })),
+      );
       return 'ours';
     } catch (err) {
       if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchBucket') return 'missing';
@@ -228,24 +263,32 @@ export class TemplateStore {
       // S3 answers a HEAD for a bucket in another region with a bare 301: guardrail makes this name only in `region`,
       // so whoever made it elsewhere is not this run's deploy
       if (statusOf(err) === 301 || nameOf(err) === 'PermanentRedirect') {
-        throw new TemplateBucketError(`The template bucket name ${bucket} exists in another region than ${region} (S3 answered 301 to HeadBucket)`, {
-          suggestion: `guardrail creates ${bucket} only in ${region}. If it is yours, delete it and let deploy create it in ${region}; if it is not, `
-            + 'treat it as a possible bucket-sniping attempt and leave this region out (regions: in accounts.yaml) until the name is free.',
-          cause: err,
-        });
+        throw new TemplateBucketError(
+          `The template bucket name ${bucket} exists in another region than ${region} (S3 answered 301 to HeadBucket)`,
+          {
+            suggestion:
+              `guardrail creates ${bucket} only in ${region}. If it is yours, delete it and let deploy create it in ${region}; if it is not, ` +
+              'treat it as a possible bucket-sniping attempt and leave this region out (regions: in accounts.yaml) until the name is free.',
+            cause: err,
+          },
+        );
       }
       throw err;
     }
   }
 
   private notOurs(bucket: string, cause: unknown): TemplateBucketError {
-    return new TemplateBucketError(`The template bucket ${bucket} exists but is not account ${this.opts.account}'s, or that `
-      + 'account may not read it (S3 answered 403 to HeadBucket with ExpectedBucketOwner)', {
-      suggestion: `If the caller lacks s3:ListBucket on arn:aws:s3:::${bucket}, grant it (docs/permissions.md). If another account `
-        + 'owns the name (bucket names are global), guardrail will not use it: delete it from that account, or leave this region out '
-        + '(regions: in accounts.yaml) until the name is free.',
-      cause,
-    });
+    return new TemplateBucketError(
+      `The template bucket ${bucket} exists but is not account ${this.opts.account}'s, or that ` +
+        'account may not read it (S3 answered 403 to HeadBucket with ExpectedBucketOwner)',
+      {
+        suggestion:
+          `If the caller lacks s3:ListBucket on arn:aws:s3:::${bucket}, grant it (docs/permissions.md). If another account ` +
+          'owns the name (bucket names are global), guardrail will not use it: delete it from that account, or leave this region out ' +
+          '(regions: in accounts.yaml) until the name is free.',
+        cause,
+      },
+    );
   }
 
   private async makeBucket(region: string): Promise<void> {
@@ -263,25 +306,79 @@ export class TemplateStore {
 
   /** GetBucketTagging: whether the bucket has guardrail's tag (no tag set at all: it has not). */
   private async hasManagedTag(s3m: S3Module, s3: S3Client, Bucket: string): Promise<boolean> {
-    const tags = await s3.send(new s3m.GetBucketTaggingCommand({ Bucket, ExpectedBucketOwner: this.opts.account })).then((o) => o.TagSet ?? [],
-      (err: unknown) => { if (nameOf(err) === 'NoSuchTagSet') return []; throw err; });
+    const tags = await s3
+      .send(new s3m.GetBucketTaggingCommand({ Bucket, ExpectedBucketOwner: this.opts.account }))
+      .then(
+        (o) => o.TagSet ?? [],
+        (err: unknown) => {
+          if (nameOf(err) === 'NoSuchTagSet') return [];
+          throw err;
+        },
+      );
     return tags.some((t) => t.Key === MANAGED_TAG.Key && t.Value === MANAGED_TAG.Value);
   }
 
-  /** The bucket's settings, each call idempotent: no public access, owner-enforced, encrypted, policy, lifecycle; then the tag. */
+  /**
+   * The bucket's settings, each call idempotent: no public access, owner-enforced, encrypted, policy, lifecycle; then
+   * the tag.
+   */
   private async configureBucket(s3m: S3Module, s3: S3Client, Bucket: string): Promise<void> {
     const ExpectedBucketOwner = this.opts.account;
-    await s3.send(new s3m.PutPublicAccessBlockCommand({ Bucket, ExpectedBucketOwner, PublicAccessBlockConfiguration: {
-      BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
-    await s3.send(new s3m.PutBucketOwnershipControlsCommand({ Bucket, ExpectedBucketOwner,
-      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
-    await s3.send(new s3m.PutBucketEncryptionCommand({ Bucket, ExpectedBucketOwner, ServerSideEncryptionConfiguration: {
-      Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
-    await s3.send(new s3m.PutBucketPolicyCommand({ Bucket, ExpectedBucketOwner, Policy: bucketPolicy(Bucket, this.opts.partition) }));
-    await s3.send(new s3m.PutBucketLifecycleConfigurationCommand({ Bucket, ExpectedBucketOwner, LifecycleConfiguration: {
-      Rules: [{ ID: 'guardrail-templates-expire', Status: 'Enabled', Filter: { Prefix: 'guardrail/' }, Expiration: { Days: LIFECYCLE_DAYS } }] } }));
+    await s3.send(
+      new s3m.PutPublicAccessBlockCommand({
+        Bucket,
+        ExpectedBucketOwner,
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          IgnorePublicAcls: true,
+          BlockPublicPolicy: true,
+          RestrictPublicBuckets: true,
+        },
+      }),
+    );
+    await s3.send(
+      new s3m.PutBucketOwnershipControlsCommand({
+        Bucket,
+        ExpectedBucketOwner,
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      }),
+    );
+    await s3.send(
+      new s3m.PutBucketEncryptionCommand({
+        Bucket,
+        ExpectedBucketOwner,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+      }),
+    );
+    await s3.send(
+      new s3m.PutBucketPolicyCommand({
+        Bucket,
+        ExpectedBucketOwner,
+        Policy: bucketPolicy(Bucket, this.opts.partition),
+      }),
+    );
+    await s3.send(
+      new s3m.PutBucketLifecycleConfigurationCommand({
+        Bucket,
+        ExpectedBucketOwner,
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ID: 'guardrail-templates-expire',
+              Status: 'Enabled',
+              Filter: { Prefix: 'guardrail/' },
+              Expiration: { Days: LIFECYCLE_DAYS },
+            },
+          ],
+        },
+      }),
+    );
     // the tag last: it says the configuration above is complete
-    await s3.send(new s3m.PutBucketTaggingCommand({ Bucket, ExpectedBucketOwner, Tagging: { TagSet: [{ ...MANAGED_TAG }] } }));
+    await s3.send(
+      new s3m.PutBucketTaggingCommand({ Bucket, ExpectedBucketOwner, Tagging: { TagSet: [{ ...MANAGED_TAG }] } }),
+    );
   }
 
   /** HeadBucket again when the plan's answer is not at hand (the bucket may have been made since). */
@@ -299,16 +396,34 @@ export class TemplateStore {
     const digest = sha256(template.body);
     const found = await this.headObject(s3, Bucket, Key);
     if (found && this.now() + clockOffset(s3) - found.lastModified < FRESH_FOR_MS && found.sha256 === digest) return;
-    await s3.send(new s3m.PutObjectCommand({
-      Bucket, Key, Body: template.body, ContentType: 'text/yaml', ChecksumSHA256: digest, ExpectedBucketOwner: this.opts.account,
-    }));
+    await s3.send(
+      new s3m.PutObjectCommand({
+        Bucket,
+        Key,
+        Body: template.body,
+        ContentType: 'text/yaml',
+        ChecksumSHA256: digest,
+        ExpectedBucketOwner: this.opts.account,
+      }),
+    );
   }
 
-  private async headObject(s3: S3Client, Bucket: string, Key: string): Promise<{ lastModified: number; sha256?: string } | null> {
+  private async headObject(
+    s3: S3Client,
+    Bucket: string,
+    Key: string,
+  ): Promise<{ lastModified: number; sha256?: string } | null> {
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
     try {
-      const out = await headRetried(() => s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED', ExpectedBucketOwner: this.opts.account })));
-      return { lastModified: out.LastModified?.getTime() ?? 0, ...(out.ChecksumSHA256 ? { sha256: out.ChecksumSHA256 } : {}) };
+      const out = await headRetried(() =>
+        s3.send(
+          new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED', ExpectedBucketOwner: this.opts.account }),
+        ),
+      );
+      return {
+        lastModified: out.LastModified?.getTime() ?? 0,
+        ...(out.ChecksumSHA256 ? { sha256: out.ChecksumSHA256 } : {}),
+      };
     } catch (err) {
       if (statusOf(err) === 404 || nameOf(err) === 'NotFound' || nameOf(err) === 'NoSuchKey') return null;
       if (statusOf(err) === 403) throw this.notOurs(Bucket, err);
@@ -326,7 +441,12 @@ export class TemplateStore {
     if ((await this.inspect(region)) === 'ours') {
       const s3 = await this.opts.s3(region);
       await once(this.previewUploads, `${region}|${template.version}`, () => this.putIfStale(region, template));
-      const url = await this.presign(s3, this.bucketName(region), templateKey(template.version), new Date(this.now() + clockOffset(s3)));
+      const url = await this.presign(
+        s3,
+        this.bucketName(region),
+        templateKey(template.version),
+        new Date(this.now() + clockOffset(s3)),
+      );
       if (url.length <= TEMPLATE_URL_LIMIT) return { TemplateURL: url };
     }
     return Buffer.byteLength(template.body, 'utf8') <= TEMPLATE_BODY_LIMIT ? { TemplateBody: template.body } : null;
@@ -337,17 +457,24 @@ export class TemplateStore {
 async function createBucket(s3m: S3Module, s3: S3Client, Bucket: string, region: string): Promise<void> {
   try {
     // us-east-1 takes no LocationConstraint; every other region needs its own name there
-    await s3.send(new s3m.CreateBucketCommand({
-      Bucket, ObjectOwnership: 'BucketOwnerEnforced',
-      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
-    }));
+    await s3.send(
+      new s3m.CreateBucketCommand({
+        Bucket,
+        ObjectOwnership: 'BucketOwnerEnforced',
+        ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+      }),
+    );
   } catch (err) {
     if (nameOf(err) === 'BucketAlreadyExists') {
-      throw new TemplateBucketError(`The template bucket name ${Bucket} is taken by another AWS account (BucketAlreadyExists)`, {
-        suggestion: 'Bucket names are global, and guardrail will not send templates through a bucket it does not own. '
-          + 'Leave this region out (regions: in accounts.yaml) until the name is free, and treat it as a possible bucket-sniping attempt.',
-        cause: err,
-      });
+      throw new TemplateBucketError(
+        `The template bucket name ${Bucket} is taken by another AWS account (BucketAlreadyExists)`,
+        {
+          suggestion:
+            'Bucket names are global, and guardrail will not send templates through a bucket it does not own. ' +
+            'Leave this region out (regions: in accounts.yaml) until the name is free, and treat it as a possible bucket-sniping attempt.',
+          cause: err,
+        },
+      );
     }
     // another run made it in the meantime: go on configuring it (each call of configureBucket is idempotent)
     if (nameOf(err) !== 'BucketAlreadyOwnedByYou') throw err;

@@ -9,7 +9,10 @@ import type { GuardrailConfig } from '../config/index.js';
 import { RESERVED_CONCURRENCY_DEFAULT } from '../config/schema.js';
 
 /** The configuration values that shape the template: the policy, where to notify, and the trail. */
-export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds' | 'onModifyUnknown' | 'prefixLists' | 'onAssociate'> & {
+export type TemplateSettings = Omit<
+  GuardrailConfig['policy'],
+  'settleSeconds' | 'onModifyUnknown' | 'prefixLists' | 'onAssociate'
+> & {
   settleSeconds?: number;
   prefixLists?: GuardrailConfig['policy']['prefixLists'];
   onAssociate?: GuardrailConfig['policy']['onAssociate'];
@@ -36,7 +39,8 @@ export type TemplateSettings = Omit<GuardrailConfig['policy'], 'settleSeconds' |
 export interface RenderOptions {
   /**
    * values for Sub variables, put into every Fn::Sub's string before anything else (a Sub left with no `${…}` becomes
-   * the plain string); the stack set's template sets AWS::StackName. Unset (the direct engine): the document is not touched.
+   * the plain string); the stack set's template sets AWS::StackName. Unset (the direct engine): the document is not
+   * touched.
    */
   subValues?: Readonly<Record<string, string>>;
 }
@@ -78,14 +82,33 @@ export const SETTINGS_TAG = 'guardrail:settings';
 const CODE_PLACEHOLDER = '__GUARDRAIL_FUNCTION_CODE__';
 
 /** Retention values CloudWatch Logs accepts; the function's log group takes the nearest at or above the trail's. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 export function logRetentionFor(days: number): number {
   return LOG_RETENTION_DAYS.find((d) => d >= days) ?? 3653;
 }
 
-const INTRINSIC_TAGS = ['Ref', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'And', 'Or', 'Condition', 'Join', 'Select',
-  'Split', 'FindInMap', 'Base64', 'Cidr', 'GetAZs', 'ImportValue'];
+const INTRINSIC_TAGS = [
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Condition',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'Base64',
+  'Cidr',
+  'GetAZs',
+  'ImportValue',
+];
 
 /** YAML tags for CloudFormation's short-form intrinsics, kept as they are when the document is written back. */
 export const CFN_YAML_TAGS = INTRINSIC_TAGS.flatMap((name) => [
@@ -110,15 +133,19 @@ export async function loadFunctionCode(): Promise<string> {
   try {
     return await readFile(bundleUrl(), 'utf8');
   } catch (err) {
-    throw new Error(`The revert function is not built (${bundleUrl().pathname} is missing). Run \`npm run build\` first.`,
-      { cause: err });
+    throw new Error(
+      `The revert function is not built (${bundleUrl().pathname} is missing). Run \`npm run build\` first.`,
+      { cause: err },
+    );
   }
 }
 
 /** The settings digest: the parameter defaults, sorted by name, hashed (16 hex digits, like the version). */
 export function settingsDigest(s: TemplateSettings): string {
   const defaults = parameterDefaults(s);
-  const canonical = Object.keys(defaults).sort().map((k) => [k, defaults[k]]);
+  const canonical = Object.keys(defaults)
+    .sort()
+    .map((k) => [k, defaults[k]]);
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 16);
 }
 
@@ -144,7 +171,19 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
     RuleRecordsTableArn: s.ruleRecordsTableArn ?? '',
     OnLookupError: s.onLookupError ?? 'revert',
     SweepSchedule: s.sweepSchedule ?? 'rate(5 minutes)',
-    NotifyOn: (s.notifyOn ?? ['reverted', 'restored', 'allowed', 'monitored', 'failed', 'approved', 'expired', 'forged', 'refused']).join(','),
+    NotifyOn: (
+      s.notifyOn ?? [
+        'reverted',
+        'restored',
+        'allowed',
+        'monitored',
+        'failed',
+        'approved',
+        'expired',
+        'forged',
+        'refused',
+      ]
+    ).join(','),
     SettleSeconds: String(s.settleSeconds ?? 30),
     LookupGraceMinutes: String(s.lookupGraceMinutes ?? 60),
     ReservedConcurrency: String(s.reservedConcurrency ?? RESERVED_CONCURRENCY_DEFAULT),
@@ -159,7 +198,12 @@ export function parameterDefaults(s: TemplateSettings): Record<string, string> {
  * Renders the template. The version hashes the whole rendered body (code and parameter defaults included), so any
  * change to the configuration's policy, the template or the function gives a new version.
  */
-export function renderTemplate(source: string, code: string, settings: TemplateSettings, options: RenderOptions = {}): RenderedTemplate {
+export function renderTemplate(
+  source: string,
+  code: string,
+  settings: TemplateSettings,
+  options: RenderOptions = {},
+): RenderedTemplate {
   const doc = parseDocument(source, { customTags: CFN_YAML_TAGS });
   if (doc.errors.length > 0) throw new Error(`templates/guardrail.yaml is not valid YAML: ${doc.errors[0]!.message}`);
   if (options.subValues) substituteInSubs(doc, options.subValues);
@@ -178,13 +222,19 @@ export function renderTemplate(source: string, code: string, settings: TemplateS
   const version = createHash('sha256').update(unversioned).digest('hex').slice(0, 16);
   setParameterDefault(doc, 'GuardrailVersion', version);
   const body = doc.toString({ lineWidth: 0, flowCollectionPadding: false, indentSeq: false });
-  return { body, version, bytes: Buffer.byteLength(body, 'utf8'), settingsDigest: settingsDigest(settings), defaults: parameterDefaults(settings) };
+  return {
+    body,
+    version,
+    bytes: Buffer.byteLength(body, 'utf8'),
+    settingsDigest: settingsDigest(settings),
+    defaults: parameterDefaults(settings),
+  };
 }
 
 /**
- * The rendered template carries what CloudFormation acts on; the comments and the descriptions of parameters and outputs stay in
- * templates/guardrail.yaml for its readers. Dropping them keeps about 2 KB of the TemplateBody budget for the
- * inlined function (guardrail sets every parameter itself, so no console wizard shows the descriptions).
+ * The rendered template carries what CloudFormation acts on; the comments and the descriptions of parameters and
+ * outputs stay in templates/guardrail.yaml for its readers. Dropping them keeps about 2 KB of the TemplateBody budget
+ * for the inlined function (guardrail sets every parameter itself, so no console wizard shows the descriptions).
  */
 function stripForCloudFormation(doc: Document): void {
   doc.commentBefore = null;

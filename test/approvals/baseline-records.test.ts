@@ -11,8 +11,16 @@ const REGION = 'eu-west-1';
 const AT = 1_765_000_000_000;
 
 const rule = (over: Partial<SecurityGroupRule>): SecurityGroupRule => ({
-  SecurityGroupRuleId: 'sgr-0a1', GroupId: 'sg-0db', GroupOwnerId: ACCOUNT, IsEgress: false, IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432,
-  CidrIpv4: '10.0.0.0/16', Description: 'orders app', ...over,
+  SecurityGroupRuleId: 'sgr-0a1',
+  GroupId: 'sg-0db',
+  GroupOwnerId: ACCOUNT,
+  IsEgress: false,
+  IpProtocol: 'tcp',
+  FromPort: 5432,
+  ToPort: 5432,
+  CidrIpv4: '10.0.0.0/16',
+  Description: 'orders app',
+  ...over,
 });
 
 describe('a baseline record is what the function reads', () => {
@@ -22,21 +30,39 @@ describe('a baseline record is what the function reads', () => {
 
   it.each([
     ['an IPv4 source with a description', rule({})],
-    ['an IPv6 source, egress', rule({ IsEgress: true, CidrIpv4: undefined, CidrIpv6: '2001:db8::/32', Description: undefined })],
+    [
+      'an IPv6 source, egress',
+      rule({ IsEgress: true, CidrIpv4: undefined, CidrIpv6: '2001:db8::/32', Description: undefined }),
+    ],
     ['a prefix list', rule({ CidrIpv4: undefined, PrefixListId: 'pl-0abc' })],
-    ['a referenced group of another account', rule({ CidrIpv4: undefined, ReferencedGroupInfo: { GroupId: 'sg-0app', UserId: '444455556666' } })],
+    [
+      'a referenced group of another account',
+      rule({ CidrIpv4: undefined, ReferencedGroupInfo: { GroupId: 'sg-0app', UserId: '444455556666' } }),
+    ],
     ['all traffic (EC2 reports ports -1)', rule({ IpProtocol: '-1', FromPort: -1, ToPort: -1 })],
     ['ICMP type 8 any code', rule({ IpProtocol: 'icmp', FromPort: 8, ToPort: -1 })],
   ])('%s', (_what, r) => {
     const item = baselineItem(r, ACCOUNT, REGION, AT)!;
     const back = fromItem(item, recordsKey(ACCOUNT, REGION, r.GroupId!), r.GroupId!, r.SecurityGroupRuleId!);
     expect(back).toEqual({
-      groupId: r.GroupId, ruleId: r.SecurityGroupRuleId, isEgress: r.IsEgress, seenAt: AT, how: 'baseline',
-      definition: Object.fromEntries(Object.entries({
-        ipProtocol: r.IpProtocol, fromPort: r.FromPort, toPort: r.ToPort, cidrIpv4: r.CidrIpv4, cidrIpv6: r.CidrIpv6,
-        prefixListId: r.PrefixListId, referencedGroupId: r.ReferencedGroupInfo?.GroupId, referencedUserId: r.ReferencedGroupInfo?.UserId,
-        description: r.Description,
-      }).filter(([, v]) => v !== undefined)),
+      groupId: r.GroupId,
+      ruleId: r.SecurityGroupRuleId,
+      isEgress: r.IsEgress,
+      seenAt: AT,
+      how: 'baseline',
+      definition: Object.fromEntries(
+        Object.entries({
+          ipProtocol: r.IpProtocol,
+          fromPort: r.FromPort,
+          toPort: r.ToPort,
+          cidrIpv4: r.CidrIpv4,
+          cidrIpv6: r.CidrIpv6,
+          prefixListId: r.PrefixListId,
+          referencedGroupId: r.ReferencedGroupInfo?.GroupId,
+          referencedUserId: r.ReferencedGroupInfo?.UserId,
+          description: r.Description,
+        }).filter(([, v]) => v !== undefined),
+      ),
     });
   });
 

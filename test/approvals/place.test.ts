@@ -14,26 +14,57 @@ function config(change: (c: GuardrailConfig) => void): GuardrailConfig {
 describe('approvalsProblem', () => {
   it('has nothing to say with approvals off and no rule records (onModify revoke or alert), whatever else is set', () => {
     for (const onModify of ['revoke', 'alert'] as const) {
-      const c = config((x) => { x.approvals.enabled = false; x.policy.onModify = onModify; x.deploy.engine = 'stacksets'; x.stackName = 'x'.repeat(60); });
+      const c = config((x) => {
+        x.approvals.enabled = false;
+        x.policy.onModify = onModify;
+        x.deploy.engine = 'stacksets';
+        x.stackName = 'x'.repeat(60);
+      });
       expect(approvalsProblem(c)).toBeUndefined();
     }
   });
 
   it('with approvals off, onModify restore still needs the store (the rule records): a long name is named, with the way out', () => {
-    const c = config((x) => { x.approvals.enabled = false; x.stackName = 'x'.repeat(60); });
-    expect(approvalsProblem(c)).toMatchObject({ path: 'stackName', suggestion: expect.stringMatching(/policy\.onModify to revoke or alert/) });
+    const c = config((x) => {
+      x.approvals.enabled = false;
+      x.stackName = 'x'.repeat(60);
+    });
+    expect(approvalsProblem(c)).toMatchObject({
+      path: 'stackName',
+      suggestion: expect.stringMatching(/policy\.onModify to revoke or alert/),
+    });
   });
 
   it('accepts the direct engine with a stack name of up to the limit', () => {
-    expect(approvalsProblem(config((x) => { x.stackName = 'g'.repeat(MAX_STACK_NAME_FOR_APPROVALS); }))).toBeUndefined();
+    expect(
+      approvalsProblem(
+        config((x) => {
+          x.stackName = 'g'.repeat(MAX_STACK_NAME_FOR_APPROVALS);
+        }),
+      ),
+    ).toBeUndefined();
   });
 
   it('names stackName when it is too long for the role pattern', () => {
-    const p = approvalsProblem(config((x) => { x.stackName = 'g'.repeat(MAX_STACK_NAME_FOR_APPROVALS + 1); }));
-    expect(p).toMatchObject({ path: 'stackName', message: expect.stringMatching(/longer than 32 characters/), suggestion: expect.stringMatching(/Shorten stackName/) });
+    const p = approvalsProblem(
+      config((x) => {
+        x.stackName = 'g'.repeat(MAX_STACK_NAME_FOR_APPROVALS + 1);
+      }),
+    );
+    expect(p).toMatchObject({
+      path: 'stackName',
+      message: expect.stringMatching(/longer than 32 characters/),
+      suggestion: expect.stringMatching(/Shorten stackName/),
+    });
   });
 
-  it('accepts the stacksets engine: the store trusts both engines\' function roles', () => {
-    expect(approvalsProblem(config((x) => { x.deploy.engine = 'stacksets'; }))).toBeUndefined();
+  it("accepts the stacksets engine: the store trusts both engines' function roles", () => {
+    expect(
+      approvalsProblem(
+        config((x) => {
+          x.deploy.engine = 'stacksets';
+        }),
+      ),
+    ).toBeUndefined();
   });
 });

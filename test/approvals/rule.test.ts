@@ -6,10 +6,22 @@ import { configFileSchema } from '../../src/config/schema.js';
 
 describe('RULE', () => {
   it.each([
-    ['tcp/443 203.0.113.0/24', { direction: 'ingress', protocol: 'tcp', fromPort: 443, toPort: 443, source: '203.0.113.0/24' }],
-    ['udp/8000-8080 2001:DB8::/32 egress', { direction: 'egress', protocol: 'udp', fromPort: 8000, toPort: 8080, source: '2001:db8::/32' }],
-    ['tcp/0-65535 pl-0123456789abcdef0', { direction: 'ingress', protocol: 'tcp', fromPort: 0, toPort: 65535, source: 'pl-0123456789abcdef0' }],
-    ['all sg-0123456789abcdef0', { direction: 'ingress', protocol: '-1', fromPort: -1, toPort: -1, source: 'sg-0123456789abcdef0' }],
+    [
+      'tcp/443 203.0.113.0/24',
+      { direction: 'ingress', protocol: 'tcp', fromPort: 443, toPort: 443, source: '203.0.113.0/24' },
+    ],
+    [
+      'udp/8000-8080 2001:DB8::/32 egress',
+      { direction: 'egress', protocol: 'udp', fromPort: 8000, toPort: 8080, source: '2001:db8::/32' },
+    ],
+    [
+      'tcp/0-65535 pl-0123456789abcdef0',
+      { direction: 'ingress', protocol: 'tcp', fromPort: 0, toPort: 65535, source: 'pl-0123456789abcdef0' },
+    ],
+    [
+      'all sg-0123456789abcdef0',
+      { direction: 'ingress', protocol: '-1', fromPort: -1, toPort: -1, source: 'sg-0123456789abcdef0' },
+    ],
     ['all/-1 10.0.0.0/8', { direction: 'ingress', protocol: '-1', fromPort: -1, toPort: -1, source: '10.0.0.0/8' }],
     ['icmp/8 10.0.0.0/8', { direction: 'ingress', protocol: 'icmp', fromPort: 8, toPort: -1, source: '10.0.0.0/8' }],
     ['icmpv6 ::/0', { direction: 'ingress', protocol: 'icmpv6', fromPort: -1, toPort: -1, source: '::/0' }],
@@ -34,7 +46,9 @@ describe('RULE', () => {
   });
 
   it('describes a rule as it reads', () => {
-    expect(describeRule(parseRule('tcp/8000-8080 203.0.113.0/24 egress') as never)).toBe('egress tcp/8000-8080 to 203.0.113.0/24');
+    expect(describeRule(parseRule('tcp/8000-8080 203.0.113.0/24 egress') as never)).toBe(
+      'egress tcp/8000-8080 to 203.0.113.0/24',
+    );
     expect(describeRule(parseRule('all 10.0.0.0/8') as never)).toBe('ingress all from 10.0.0.0/8');
   });
 });
@@ -51,9 +65,28 @@ describe('durations', () => {
 
 describe('the approvals section', () => {
   it('takes the documented keys and refuses bad values', () => {
-    expect(configFileSchema.safeParse({ approvals: { enabled: true, account: '123456789012', region: 'eu-west-1', tableName: 'x-approvals',
-      maxDuration: '2d', sweepMinutes: 10, onLookupError: 'keep' } }).success).toBe(true);
-    for (const bad of [{ maxDuration: '0d' }, { sweepMinutes: 0 }, { onLookupError: 'ignore' }, { account: '123' }, { region: 'mars-1' }, { tableName: 'x' }, { nope: 1 }]) {
+    expect(
+      configFileSchema.safeParse({
+        approvals: {
+          enabled: true,
+          account: '123456789012',
+          region: 'eu-west-1',
+          tableName: 'x-approvals',
+          maxDuration: '2d',
+          sweepMinutes: 10,
+          onLookupError: 'keep',
+        },
+      }).success,
+    ).toBe(true);
+    for (const bad of [
+      { maxDuration: '0d' },
+      { sweepMinutes: 0 },
+      { onLookupError: 'ignore' },
+      { account: '123' },
+      { region: 'mars-1' },
+      { tableName: 'x' },
+      { nope: 1 },
+    ]) {
       expect(configFileSchema.safeParse({ approvals: bad }).success, JSON.stringify(bad)).toBe(false);
     }
   });

@@ -4,9 +4,18 @@ import { ClientShare, targetClients } from '../../src/aws/clients.js';
 const credentials = async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' });
 
 async function settled(share: ClientShare, profile?: string): Promise<Record<string, unknown>> {
-  await vi.waitFor(() => expect(Object.keys(share.settingsFor('CloudFormationClient', profile)).length).toBeGreaterThan(7));
+  await vi.waitFor(() =>
+    expect(Object.keys(share.settingsFor('CloudFormationClient', profile)).length).toBeGreaterThan(7),
+  );
   const s = share.settingsFor('CloudFormationClient', profile);
-  return Object.fromEntries(await Promise.all(Object.entries(s).map(async ([k, p]): Promise<[string, unknown]> => [k, typeof p === 'function' ? await (p as () => Promise<unknown>)() : p])));
+  return Object.fromEntries(
+    await Promise.all(
+      Object.entries(s).map(async ([k, p]): Promise<[string, unknown]> => [
+        k,
+        typeof p === 'function' ? await (p as () => Promise<unknown>)() : p,
+      ]),
+    ),
+  );
 }
 
 describe('ClientShare', () => {
@@ -64,7 +73,9 @@ describe('ClientShare', () => {
     vi.stubEnv('AWS_ENDPOINT_URL', '');
     const plain = newShare();
     await targetClients({ region: 'eu-west-1', credentials, share: plain }).events();
-    await vi.waitFor(() => expect(plain.settingsFor('EventBridgeClient', undefined)).toHaveProperty('ignoreConfiguredEndpointUrls', true));
+    await vi.waitFor(() =>
+      expect(plain.settingsFor('EventBridgeClient', undefined)).toHaveProperty('ignoreConfiguredEndpointUrls', true),
+    );
   });
 
   it('without a share, every client resolves its own settings', async () => {

@@ -9,11 +9,16 @@ import { testSeed } from '../sim/test/seed.js';
 let sim: SimServer;
 let sts: STSClient;
 const role = { roleName: 'OrganizationAccountAccessRole' };
-const assumeCalls = () => [...sim.state.calls.values()].filter((c) => c.operation === 'AssumeRole').reduce((n, c) => n + c.count, 0);
+const assumeCalls = () =>
+  [...sim.state.calls.values()].filter((c) => c.operation === 'AssumeRole').reduce((n, c) => n + c.count, 0);
 
 beforeAll(async () => {
   sim = await startSim({ port: 0, accounts: 3, seed: testSeed() });
-  sts = new STSClient({ endpoint: sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' } });
+  sts = new STSClient({
+    endpoint: sim.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
+  });
 });
 afterAll(async () => {
   sts.destroy();
@@ -34,7 +39,7 @@ describe('CredentialBroker', () => {
     expect(broker.assumeRoleCalls).toBe(1);
   });
 
-  it('serves the caller\'s own account with the caller\'s own credentials', async () => {
+  it("serves the caller's own account with the caller's own credentials", async () => {
     const identity = await callerIdentity(sts);
     const broker = new CredentialBroker({ sts, identity, sessionName: 'guardrail' });
     expect(broker.forAccount(identity.account, role)).toBeUndefined();
@@ -54,7 +59,7 @@ describe('CredentialBroker', () => {
     expect(first.expiration!.getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
   });
 
-  it('a denied role fails that account with the role ARN and AWS\'s reason, once, and nothing else', async () => {
+  it("a denied role fails that account with the role ARN and AWS's reason, once, and nothing else", async () => {
     const identity = await callerIdentity(sts);
     const broker = new CredentialBroker({ sts, identity, sessionName: 'guardrail' });
     const [denied, fine] = members();
@@ -77,11 +82,17 @@ describe('CredentialBroker', () => {
   it('passes the external id, and a wrong one is refused', async () => {
     const identity = await callerIdentity(sts);
     const [acct] = members();
-    await fetch(`${sim.endpoint}/_sim/roles`, { method: 'POST',
-      body: JSON.stringify({ account: acct, roleName: 'GuardrailDeployer', externalId: 'guardrail-ext-1' }) });
+    await fetch(`${sim.endpoint}/_sim/roles`, {
+      method: 'POST',
+      body: JSON.stringify({ account: acct, roleName: 'GuardrailDeployer', externalId: 'guardrail-ext-1' }),
+    });
     const broker = new CredentialBroker({ sts, identity, sessionName: 'guardrail' });
-    await expect(broker.get(acct!, { roleName: 'GuardrailDeployer', externalId: 'guardrail-ext-1' })).resolves.toHaveProperty('accessKeyId');
-    await expect(broker.get(acct!, { roleName: 'GuardrailDeployer', externalId: 'wrong' })).rejects.toBeInstanceOf(AssumeRoleError);
+    await expect(
+      broker.get(acct!, { roleName: 'GuardrailDeployer', externalId: 'guardrail-ext-1' }),
+    ).resolves.toHaveProperty('accessKeyId');
+    await expect(broker.get(acct!, { roleName: 'GuardrailDeployer', externalId: 'wrong' })).rejects.toBeInstanceOf(
+      AssumeRoleError,
+    );
     await expect(broker.get(acct!, { roleName: 'GuardrailDeployer' })).rejects.toBeInstanceOf(AssumeRoleError);
   });
 });
@@ -89,10 +100,21 @@ describe('CredentialBroker', () => {
 describe('callerIdentity and the session name', () => {
   it('rejected credentials become an AuthError (exit 3) with a way out', async () => {
     sim.state.credentials.set('ASIAEXPIRED', {
-      accessKeyId: 'ASIAEXPIRED', secretAccessKey: 'x', sessionToken: 't', accountId: members()[0]!, roleName: 'r',
-      roleArn: 'arn:aws:iam::1:role/r', sessionName: 's', expiresAt: Date.now() - 1000, chained: false,
+      accessKeyId: 'ASIAEXPIRED',
+      secretAccessKey: 'x',
+      sessionToken: 't',
+      accountId: members()[0]!,
+      roleName: 'r',
+      roleArn: 'arn:aws:iam::1:role/r',
+      sessionName: 's',
+      expiresAt: Date.now() - 1000,
+      chained: false,
     });
-    const expired = new STSClient({ endpoint: sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'ASIAEXPIRED', secretAccessKey: 'x', sessionToken: 't' } });
+    const expired = new STSClient({
+      endpoint: sim.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'ASIAEXPIRED', secretAccessKey: 'x', sessionToken: 't' },
+    });
     const err = await callerIdentity(expired).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthError);
     expect((err as AuthError).exitCode).toBe(3);
@@ -101,7 +123,10 @@ describe('callerIdentity and the session name', () => {
   });
 
   it.each([
-    ['arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Admin_abc/alice@example.com', 'guardrail-alice@example.com'],
+    [
+      'arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Admin_abc/alice@example.com',
+      'guardrail-alice@example.com',
+    ],
     ['arn:aws:iam::111111111111:user/ci bot', 'guardrail-ci-bot'],
     ['arn:aws:iam::111111111111:root', 'guardrail'],
   ])('%s → %s', (arn, want) => {

@@ -38,8 +38,12 @@ describe('GuardrailRetryStrategy', () => {
     try {
       // 30 attempts, not the default 15: a call fails when every attempt is throttled, and at 50% one of 40 calls
       // would be throttled 15 times in a row once in 800 runs (40 × 2^-15); 30 attempts make it 40 × 2^-30 ≈ 4e-8
-      const sts = new STSClient({ endpoint: sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
-        retryStrategy: new GuardrailRetryStrategy({ throttlingAttempts: 30, throttlingBaseMs: 5, capMs: 20 }) });
+      const sts = new STSClient({
+        endpoint: sim.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
+        retryStrategy: new GuardrailRetryStrategy({ throttlingAttempts: 30, throttlingBaseMs: 5, capMs: 20 }),
+      });
       const results = await Promise.all(Array.from({ length: 40 }, () => sts.send(new GetCallerIdentityCommand({}))));
       expect(results.every((r) => r.Account === sim.state.org.managementAccountId)).toBe(true);
       const attempts = results.map((r) => r.$metadata.attempts ?? 1);
@@ -48,10 +52,16 @@ describe('GuardrailRetryStrategy', () => {
     } finally {
       await sim.close();
     }
-    const dead = new STSClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
-      retryStrategy: new GuardrailRetryStrategy() });
+    const dead = new STSClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
+      retryStrategy: new GuardrailRetryStrategy(),
+    });
     const t0 = Date.now();
-    const err = await dead.send(new GetCallerIdentityCommand({})).catch((e: unknown) => e as Error & { $metadata?: { attempts?: number } });
+    const err = await dead
+      .send(new GetCallerIdentityCommand({}))
+      .catch((e: unknown) => e as Error & { $metadata?: { attempts?: number } });
     expect(err).toBeInstanceOf(Error);
     expect((err as { code?: string }).code ?? (err as Error).message).toMatch(/ECONNREFUSED/);
     // the behaviour is a count: the transient budget (3 attempts, waits of at most 100 and 200 ms), not the throttling

@@ -9,8 +9,10 @@ export const CHROMIUM = process.env.GUARDRAIL_CHROMIUM ?? '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the report is checked in a real browser. `
-      + 'Install it with `apt-get install -y chromium` (as root; .ci/run does this), or set GUARDRAIL_CHROMIUM to a Chromium binary.');
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the report is checked in a real browser. ` +
+        'Install it with `apt-get install -y chromium` (as root; .ci/run does this), or set GUARDRAIL_CHROMIUM to a Chromium binary.',
+    );
   }
   const profile = mkdtempSync(join(tmpdir(), 'guardrail-chromium-'));
   const browser = await puppeteer.launch({
@@ -18,8 +20,16 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
     headless: true,
     userDataDir: profile,
     // without the background-networking flags Chromium's own connections are refused in this environment
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
   return {
     browser,

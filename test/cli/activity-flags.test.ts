@@ -36,21 +36,27 @@ describe('activity flags', () => {
     expect(buildQuery({}, NOW).sinceMs).toBe(NOW - 86_400_000);
     expect(buildQuery({ since: '7d' }, NOW).sinceMs).toBe(NOW - 7 * 86_400_000);
     expect(buildQuery({ since: '2026-11-01', until: '2026-11-02T06:00:00Z' }, NOW)).toMatchObject({
-      sinceMs: Date.parse('2026-11-01T00:00:00Z'), untilMs: Date.parse('2026-11-02T06:00:00Z'),
+      sinceMs: Date.parse('2026-11-01T00:00:00Z'),
+      untilMs: Date.parse('2026-11-02T06:00:00Z'),
     });
   });
 
   it('the filter pattern says what was asked, and principal patterns match as documented', () => {
     expect(filterPattern(buildQuery({}, NOW))).toBe('{ $.action = "*" }');
     expect(filterPattern(buildQuery({ action: 'reverted' }, NOW))).toBe('{ $.action = "reverted" }');
-    expect(filterPattern(buildQuery({ action: 'reverted,failed', principal: 'arn:aws:iam::*:role/Dev*' }, NOW)))
-      .toBe('{ ($.action = "reverted" || $.action = "failed") && ($.principal = "arn:aws:iam::*:role/Dev*" || $.roleArn = "arn:aws:iam::*:role/Dev*") }');
-    expect(principalMatches('arn:aws:sts::*:assumed-role/Dev/*', 'arn:aws:sts::111122223333:assumed-role/Dev/bob')).toBe(true);
-    expect(principalMatches('arn:aws:sts::*:assumed-role/Dev/*', 'arn:aws:sts::111122223333:assumed-role/Ops/bob')).toBe(false);
+    expect(filterPattern(buildQuery({ action: 'reverted,failed', principal: 'arn:aws:iam::*:role/Dev*' }, NOW))).toBe(
+      '{ ($.action = "reverted" || $.action = "failed") && ($.principal = "arn:aws:iam::*:role/Dev*" || $.roleArn = "arn:aws:iam::*:role/Dev*") }',
+    );
+    expect(
+      principalMatches('arn:aws:sts::*:assumed-role/Dev/*', 'arn:aws:sts::111122223333:assumed-role/Dev/bob'),
+    ).toBe(true);
+    expect(
+      principalMatches('arn:aws:sts::*:assumed-role/Dev/*', 'arn:aws:sts::111122223333:assumed-role/Ops/bob'),
+    ).toBe(false);
     expect(principalMatches('arn:*', null)).toBe(false);
   });
 
-  it('--principal matches the caller or its session\'s issuer (roleArn), read back from the line', () => {
+  it("--principal matches the caller or its session's issuer (roleArn), read back from the line", () => {
     const session = 'arn:aws:sts::111122223333:assumed-role/Dev/bob';
     const role = 'arn:aws:iam::111122223333:role/team/Dev';
     expect(principalMatches('arn:aws:iam::*:role/team/Dev', session, role)).toBe(true);
@@ -63,11 +69,17 @@ describe('activity flags', () => {
     expect(row).toMatchObject({ principal: session, roleArn: role });
     expect(principalMatches('arn:aws:iam::*:role/team/Dev', row!.principal, row!.roleArn)).toBe(true);
     // a line from before roleArn was logged
-    const old = parseDecisionLine(JSON.stringify({ action: 'reverted', principal: session }), NOW, { account: '1', accountName: 'a', region: 'r' });
+    const old = parseDecisionLine(JSON.stringify({ action: 'reverted', principal: session }), NOW, {
+      account: '1',
+      accountName: 'a',
+      region: 'r',
+    });
     expect(old?.roleArn).toBeNull();
     // the simulator's CloudWatch filter pattern agrees: either field matches
     const matches = compileFilterPattern(filterPattern(buildQuery({ principal: 'arn:aws:iam::*:role/team/Dev' }, NOW)));
     expect(matches(line)).toBe(true);
-    expect(matches(JSON.stringify({ action: 'reverted', principal: session, roleArn: 'arn:aws:iam::1:role/Ops' }))).toBe(false);
+    expect(
+      matches(JSON.stringify({ action: 'reverted', principal: session, roleArn: 'arn:aws:iam::1:role/Ops' })),
+    ).toBe(false);
   });
 });

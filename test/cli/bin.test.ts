@@ -41,7 +41,9 @@ describe('bin/guardrail', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/acceptance-bad\.yaml:2:1 {2}stackname {2}unknown key/);
     expect(result.stderr).toMatch(/acceptance-bad\.yaml:3:22 {2}regions\[1\] {2}unknown region "eu-west-9"/);
-    expect(result.stderr).toMatch(/acceptance-bad\.yaml:5:9 {2}accounts\[0\]\.id {2}account id must be exactly 12 digits/);
+    expect(result.stderr).toMatch(
+      /acceptance-bad\.yaml:5:9 {2}accounts\[0\]\.id {2}account id must be exactly 12 digits/,
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
@@ -58,7 +60,12 @@ describe('bin/guardrail', () => {
     expect(result.stdout).toMatch(/no accounts\.yaml: every setting takes its default/);
     const json = guardrail(['validate', '--output', 'json']);
     expect(json.code).toBe(0);
-    const doc = JSON.parse(json.stdout) as { valid: boolean; file: string | null; sources: Record<string, string>; settings: { stackName: string } };
+    const doc = JSON.parse(json.stdout) as {
+      valid: boolean;
+      file: string | null;
+      sources: Record<string, string>;
+      settings: { stackName: string };
+    };
     expect(doc).toMatchObject({ valid: true, file: null, settings: { stackName: 'guardrail' } });
     expect(Object.keys(doc.sources).length).toBeGreaterThan(10);
     expect(new Set(Object.values(doc.sources))).toEqual(new Set(['default']));
@@ -77,15 +84,25 @@ describe('bin/guardrail', () => {
     try {
       mkdirSync(join(clone, 'bin'));
       copyFileSync(bin, join(clone, 'bin', 'guardrail'));
-      const unbuilt = spawnSync(process.execPath, [join(clone, 'bin', 'guardrail'), 'status'], { encoding: 'utf8', timeout: 20_000 });
+      const unbuilt = spawnSync(process.execPath, [join(clone, 'bin', 'guardrail'), 'status'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
       expect(unbuilt.status).toBe(2);
-      expect(unbuilt.stderr).toBe(`error: guardrail is not built (${join(clone, 'dist', 'cli.js')} is missing): run npm run build in ${clone}/\n`);
+      expect(unbuilt.stderr).toBe(
+        `error: guardrail is not built (${join(clone, 'dist', 'cli.js')} is missing): run npm run build in ${clone}/\n`,
+      );
       // built, but a dependency was never installed: the other step
       mkdirSync(join(clone, 'dist'));
       writeFileSync(join(clone, 'dist', 'cli.js'), "import 'guardrail-no-such-package';\n");
-      const uninstalled = spawnSync(process.execPath, [join(clone, 'bin', 'guardrail'), 'status'], { encoding: 'utf8', timeout: 20_000 });
+      const uninstalled = spawnSync(process.execPath, [join(clone, 'bin', 'guardrail'), 'status'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
       expect(uninstalled.status).toBe(2);
-      expect(uninstalled.stderr).toBe(`error: a dependency is missing (guardrail-no-such-package): run npm ci in ${clone}/, then npm run build\n`);
+      expect(uninstalled.stderr).toBe(
+        `error: a dependency is missing (guardrail-no-such-package): run npm ci in ${clone}/, then npm run build\n`,
+      );
     } finally {
       rmSync(clone, { recursive: true, force: true });
     }

@@ -10,42 +10,54 @@ import type { CommandName, CommandOptions, OptionsOf } from '../../src/commands/
 
 describe('option types derived from the flags', () => {
   it('deploy: --all-accounts and --plan optional booleans, --output a choice with a default', () => {
-    expectTypeOf<Pick<CommandOptions<'deploy'>, 'allAccounts' | 'plan' | 'output' | 'engine' | 'failureTolerance'>>()
-      .toEqualTypeOf<{
-        allAccounts?: boolean;
-        plan?: boolean;
-        output: 'table' | 'json';
-        engine?: 'direct' | 'stacksets';
-        failureTolerance?: string;
-      }>();
+    expectTypeOf<
+      Pick<CommandOptions<'deploy'>, 'allAccounts' | 'plan' | 'output' | 'engine' | 'failureTolerance'>
+    >().toEqualTypeOf<{
+      allAccounts?: boolean;
+      plan?: boolean;
+      output: 'table' | 'json';
+      engine?: 'direct' | 'stacksets';
+      failureTolerance?: string;
+    }>();
     expectTypeOf<CommandOptions<'deploy'>>().not.toHaveProperty('drift');
   });
 
   it('status: --no-drift is drift, always set; no --failure-tolerance', () => {
-    expectTypeOf<Pick<CommandOptions<'status'>, 'drift' | 'all' | 'requireProtection'>>()
-      .toEqualTypeOf<{ drift: boolean; all?: boolean; requireProtection?: boolean }>();
+    expectTypeOf<Pick<CommandOptions<'status'>, 'drift' | 'all' | 'requireProtection'>>().toEqualTypeOf<{
+      drift: boolean;
+      all?: boolean;
+      requireProtection?: boolean;
+    }>();
     expectTypeOf<CommandOptions<'status'>>().not.toHaveProperty('failureTolerance');
   });
 
   it('template: --region a string, --engine a choice, nothing else but --config', () => {
-    expectTypeOf<CommandOptions<'template'>>()
-      .toEqualTypeOf<{ config?: string; region?: string; engine?: 'direct' | 'stacksets' }>();
+    expectTypeOf<CommandOptions<'template'>>().toEqualTypeOf<{
+      config?: string;
+      region?: string;
+      engine?: 'direct' | 'stacksets';
+    }>();
   });
 
   it('activity, report, approve: csv, defaults, a variadic flag', () => {
     expectTypeOf<CommandOptions<'activity'>['output']>().toEqualTypeOf<'table' | 'json' | 'csv'>();
-    expectTypeOf<Pick<CommandOptions<'report'>, 'since' | 'out' | 'drift'>>()
-      .toEqualTypeOf<{ since: string; out?: string; drift: boolean }>();
+    expectTypeOf<Pick<CommandOptions<'report'>, 'since' | 'out' | 'drift'>>().toEqualTypeOf<{
+      since: string;
+      out?: string;
+      drift: boolean;
+    }>();
     expectTypeOf<Pick<CommandOptions<'approve'>, 'rule' | 'for'>>().toEqualTypeOf<{ rule?: string[]; for?: string }>();
   });
 
   it('flag forms no command uses yet: a short alias, an optional value, optional values', () => {
-    type Forms = OptionsOf<[
-      { flags: '-y, --yes-please'; description: '' },
-      { flags: '--level [n]'; description: '' },
-      { flags: '--tags [tag...]'; description: '' },
-      { flags: '--mode [m]'; description: ''; choices: readonly ['a', 'b'] },
-    ]>;
+    type Forms = OptionsOf<
+      [
+        { flags: '-y, --yes-please'; description: '' },
+        { flags: '--level [n]'; description: '' },
+        { flags: '--tags [tag...]'; description: '' },
+        { flags: '--mode [m]'; description: ''; choices: readonly ['a', 'b'] },
+      ]
+    >;
     expectTypeOf<Forms>().toEqualTypeOf<{
       yesPlease?: boolean;
       level?: string | true;
@@ -58,18 +70,75 @@ describe('option types derived from the flags', () => {
 /** Every command's option names, as commander gives them; typed to be exactly the derived type's keys. */
 const KEYS = {
   validate: ['config', 'regions', 'concurrency', 'failureTolerance', 'roleName', 'externalId', 'output'],
-  deploy: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'failureTolerance', 'roleName', 'externalId',
-    'plan', 'verbose', 'yes', 'engine', 'output'],
-  status: ['account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'drift', 'all', 'engine',
-    'requireProtection', 'output'],
-  remove: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'includeApprovals', 'yes', 'engine',
-    'output'],
-  retry: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'engine', 'output'],
+  deploy: [
+    'allAccounts',
+    'account',
+    'config',
+    'regions',
+    'concurrency',
+    'failureTolerance',
+    'roleName',
+    'externalId',
+    'plan',
+    'verbose',
+    'yes',
+    'engine',
+    'output',
+  ],
+  status: [
+    'account',
+    'config',
+    'regions',
+    'concurrency',
+    'roleName',
+    'externalId',
+    'drift',
+    'all',
+    'engine',
+    'requireProtection',
+    'output',
+  ],
+  remove: [
+    'allAccounts',
+    'account',
+    'config',
+    'regions',
+    'concurrency',
+    'roleName',
+    'externalId',
+    'includeApprovals',
+    'yes',
+    'engine',
+    'output',
+  ],
+  retry: [
+    'allAccounts',
+    'account',
+    'config',
+    'regions',
+    'concurrency',
+    'roleName',
+    'externalId',
+    'yes',
+    'engine',
+    'output',
+  ],
   baseline: ['allAccounts', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'yes', 'output'],
   approve: ['account', 'region', 'group', 'rule', 'for', 'reason', 'config', 'output'],
   approvals: ['all', 'account', 'reason', 'config', 'output'],
-  activity: ['since', 'until', 'account', 'action', 'principal', 'config', 'regions', 'concurrency', 'roleName',
-    'externalId', 'output'],
+  activity: [
+    'since',
+    'until',
+    'account',
+    'action',
+    'principal',
+    'config',
+    'regions',
+    'concurrency',
+    'roleName',
+    'externalId',
+    'output',
+  ],
   report: ['out', 'since', 'account', 'config', 'regions', 'concurrency', 'roleName', 'externalId', 'drift'],
   protect: ['config', 'plan', 'attach', 'detach', 'yes', 'output'],
   template: ['config', 'region', 'engine'],
@@ -89,9 +158,11 @@ describe('the derived types agree with commander', () => {
   });
 
   it('every default is one of its choices (commander checks only the values given)', () => {
-    const stray = COMMANDS.flatMap((spec) => spec.options
-      .filter((o) => o.choices !== undefined && o.defaultValue !== undefined && !o.choices.includes(o.defaultValue))
-      .map((o) => `${spec.name} ${o.flags}`));
+    const stray = COMMANDS.flatMap((spec) =>
+      spec.options
+        .filter((o) => o.choices !== undefined && o.defaultValue !== undefined && !o.choices.includes(o.defaultValue))
+        .map((o) => `${spec.name} ${o.flags}`),
+    );
     expect(stray).toEqual([]);
   });
 });

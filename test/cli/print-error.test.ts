@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AbortError, AssumeRoleError, AuthError, ConfigError, GuardrailError, UsageError,
-} from '../../src/errors.js';
+import { AbortError, AssumeRoleError, AuthError, ConfigError, GuardrailError, UsageError } from '../../src/errors.js';
 import { describe as describeError, exitCodeFor, printError } from '../../src/output/print-error.js';
 
 function capture(err: unknown, debug = false): { code: number; text: string } {
@@ -56,15 +54,27 @@ describe('printError', () => {
   });
 
   it('an interruption is its one line, not an error with a --debug hint', () => {
-    expect(capture(new AbortError('Interrupted: nothing was changed.'))).toEqual({ code: 130, text: 'Interrupted: nothing was changed.\n' });
+    expect(capture(new AbortError('Interrupted: nothing was changed.'))).toEqual({
+      code: 130,
+      text: 'Interrupted: nothing was changed.\n',
+    });
     // Node's own AbortError (not guardrail's) is still an error worth its hint
-    expect(capture(Object.assign(new Error('Aborted with Ctrl+C'), { name: 'AbortError' })).text).toMatch(/^error: AbortError: .*\nhint: .*--debug/);
+    expect(capture(Object.assign(new Error('Aborted with Ctrl+C'), { name: 'AbortError' })).text).toMatch(
+      /^error: AbortError: .*\nhint: .*--debug/,
+    );
   });
 
   it('prints the problems of a configuration error, one per line', () => {
     const err = new ConfigError('accounts.yaml has 2 problems', {
       problems: [
-        { file: 'accounts.yaml', line: 3, col: 22, path: 'regions[1]', message: 'unknown region "eu-west-9"', didYouMean: 'eu-west-1' },
+        {
+          file: 'accounts.yaml',
+          line: 3,
+          col: 22,
+          path: 'regions[1]',
+          message: 'unknown region "eu-west-9"',
+          didYouMean: 'eu-west-1',
+        },
         { path: '--concurrency', message: 'must be a whole number from 1 to 1000, got "0"' },
       ],
     });
@@ -89,7 +99,9 @@ describe('printError', () => {
   });
 
   it('suggests --debug for unexpected errors', () => {
-    expect(capture(new TypeError('boom')).text).toBe('error: TypeError: boom\nhint: run again with --debug for details\n');
+    expect(capture(new TypeError('boom')).text).toBe(
+      'error: TypeError: boom\nhint: run again with --debug for details\n',
+    );
   });
 
   it('survives a cause cycle', () => {
@@ -100,7 +112,10 @@ describe('printError', () => {
   });
 
   it.each([
-    { err: sdkError('ValidationError', 400, 'abc', 'Stack does not exist'), line: 'ValidationError (HTTP 400, request id abc): Stack does not exist' },
+    {
+      err: sdkError('ValidationError', 400, 'abc', 'Stack does not exist'),
+      line: 'ValidationError (HTTP 400, request id abc): Stack does not exist',
+    },
     { err: Object.assign(new Error(''), { name: 'Unknown', $metadata: {} }), line: 'Unknown' },
     { err: new Error('plain'), line: 'plain' },
     { err: new RangeError('range'), line: 'RangeError: range' },

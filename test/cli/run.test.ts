@@ -80,8 +80,9 @@ describe('guardrail validate', () => {
     const find = (re: RegExp) => lines.find((line) => re.test(line));
     expect(find(/:2:1 {2}stackname {2}unknown key "stackname" \(did you mean "stackName"\?\)$/)).toBeDefined();
     expect(find(/:3:22 {2}regions\[1\] {2}unknown region "eu-west-9" \(did you mean "eu-west-1"\?\)$/)).toBeDefined();
-    expect(find(/:5:9 {2}accounts\[0\]\.id {2}account id must be exactly 12 digits, got "12345678901" \(11 digits\)$/))
-      .toBeDefined();
+    expect(
+      find(/:5:9 {2}accounts\[0\]\.id {2}account id must be exactly 12 digits, got "12345678901" \(11 digits\)$/),
+    ).toBeDefined();
     expect(result.stderr).toContain(`${file}:`);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
@@ -102,7 +103,11 @@ describe('guardrail validate', () => {
     { name: 'only comments', file: fixture('comments-only.yaml'), message: /has no settings/ },
     { name: 'an alias bomb', file: fixture('alias-bomb.yaml'), message: /too many YAML aliases/ },
     { name: 'bytes that are not UTF-8', file: fixture('not-utf8.yaml'), message: /is not UTF-8 text/ },
-    { name: 'duplicate account ids', file: fixture('duplicate-ids.yaml'), message: /:6:9 {2}accounts\[2\]\.id {2}duplicate account id "111111111111" \(first on line 2\)/ },
+    {
+      name: 'duplicate account ids',
+      file: fixture('duplicate-ids.yaml'),
+      message: /:6:9 {2}accounts\[2\]\.id {2}duplicate account id "111111111111" \(first on line 2\)/,
+    },
   ])('exits 2 on $name', async ({ file, message }) => {
     const result = await cli(['validate', '--config', file]);
     expect(result.code).toBe(2);
@@ -136,11 +141,19 @@ describe('guardrail validate', () => {
 
   it('writes one JSON document with settings and sources', async () => {
     const result = await cli([
-      'validate', '--config', fixture('leading-zero.yaml'), '--output', 'json', '--concurrency', '32',
+      'validate',
+      '--config',
+      fixture('leading-zero.yaml'),
+      '--output',
+      'json',
+      '--concurrency',
+      '32',
     ]);
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as {
-      command: string; version: string; valid: boolean;
+      command: string;
+      version: string;
+      valid: boolean;
       settings: { regions: unknown; deploy: { concurrency: number; failureTolerance: unknown; pollSeconds: number } };
       sources: Record<string, string>;
     };
@@ -148,7 +161,10 @@ describe('guardrail validate', () => {
     expect(doc.settings.regions).toBe('all');
     expect(doc.settings.deploy).toMatchObject({ concurrency: 32, failureTolerance: '10%', pollSeconds: 5 });
     expect(doc.sources).toMatchObject({
-      regions: 'file', 'deploy.concurrency': 'flag', 'deploy.failureTolerance': 'file', 'deploy.pollSeconds': 'default',
+      regions: 'file',
+      'deploy.concurrency': 'flag',
+      'deploy.failureTolerance': 'file',
+      'deploy.pollSeconds': 'default',
     });
   });
 
@@ -167,13 +183,27 @@ describe('guardrail validate', () => {
   it('gathers every problem of a file with many', async () => {
     const result = await cli(['validate', '--config', fixture('many-problems.yaml')]);
     expect(result.code).toBe(2);
-    const problemLines = result.stderr.split('\n').filter((line) => line.startsWith('  ') && line.includes('many-problems.yaml:'));
+    const problemLines = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('  ') && line.includes('many-problems.yaml:'));
     const paths = problemLines.map((line) => line.split(/ {2}/)[2]);
     expect(paths).toEqual([
-      'stackName', 'regions[1]', 'organization.rolename', 'organization.includeOUs[0]', 'trail.mode',
-      'trail.retentionDays', 'policy.directions', 'policy.allowPrincipals[0]', 'policy.exemptGroups[1]',
-      'policy.onlyTag', 'notifications.email', 'notifications.topicArn', 'deploy.concurrency', 'deploy.canary',
-      'deploy.failureTolerance', 'deploy.pollSeconds',
+      'stackName',
+      'regions[1]',
+      'organization.rolename',
+      'organization.includeOUs[0]',
+      'trail.mode',
+      'trail.retentionDays',
+      'policy.directions',
+      'policy.allowPrincipals[0]',
+      'policy.exemptGroups[1]',
+      'policy.onlyTag',
+      'notifications.email',
+      'notifications.topicArn',
+      'deploy.concurrency',
+      'deploy.canary',
+      'deploy.failureTolerance',
+      'deploy.pollSeconds',
     ]);
     expect(result.stderr).toMatch(/error: .*many-problems\.yaml has 16 problems/);
     expect(result.stderr).toMatch(/organization\.rolename {2}unknown key "rolename" \(did you mean "roleName"\?\)/);
@@ -181,14 +211,22 @@ describe('guardrail validate', () => {
 
   it('names the flag in a bad flag value', async () => {
     const result = await cli([
-      'validate', '--config', example, '--regions', 'us-east-1,eu-wset-1', '--failure-tolerance', 'lots',
+      'validate',
+      '--config',
+      example,
+      '--regions',
+      'us-east-1,eu-wset-1',
+      '--failure-tolerance',
+      'lots',
     ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--regions {2}unknown region "eu-wset-1" \(did you mean "eu-west-1"\?\)/);
-    expect(result.stderr).toMatch(/--failure-tolerance {2}expected a count such as 3 or a share such as 10%, got "lots"/);
+    expect(result.stderr).toMatch(
+      /--failure-tolerance {2}expected a count such as 3 or a share such as 10%, got "lots"/,
+    );
   });
 
-  it('validate accepts approvals with the stacksets engine (both engines\' instances read the store)', async () => {
+  it("validate accepts approvals with the stacksets engine (both engines' instances read the store)", async () => {
     const file = join(tmp, 'approvals-stacksets.yaml');
     writeFileSync(file, 'approvals: { enabled: true }\ndeploy: { engine: stacksets }\n');
     const result = await cli(['validate', '--config', file]);

@@ -27,27 +27,34 @@ describe('guardrail template', () => {
     expect(t.Parameters.GuardrailVersion!.Default).toBe(expected.version);
   });
 
-  it('--engine stacksets prints exactly the stack set\'s template, and stderr names the engine', async () => {
+  it("--engine stacksets prints exactly the stack set's template, and stderr names the engine", async () => {
     writeFileSync(join(tmp, 'accounts.yaml'), 'regions: [us-east-1]\n');
     const out = await cli(['template', '--engine', 'stacksets']);
     expect(out.code, out.stderr).toBe(0);
     const config = defaultConfig();
     const expected = await renderForStackSet({ ...config, deploy: { ...config.deploy, engine: 'stacksets' } });
     expect(out.stdout).toBe(expected.body.endsWith('\n') ? expected.body : `${expected.body}\n`);
-    expect(out.stderr).toMatch(new RegExp(`^stacksets engine: template version ${expected.version}, ${expected.bytes} bytes`));
+    expect(out.stderr).toMatch(
+      new RegExp(`^stacksets engine: template version ${expected.version}, ${expected.bytes} bytes`),
+    );
     const direct = await cli(['template']);
     expect(direct.stderr).toMatch(/^direct engine: template version [0-9a-f]{16},/);
     expect(direct.stdout).not.toBe(out.stdout);
   });
 
   it('carries the configuration into the parameter defaults, so a policy change is a new version', async () => {
-    writeFileSync(join(tmp, 'monitor.yaml'), 'policy: { mode: monitor, allowPrincipals: ["arn:aws:iam::*:role/NetAdmin"] }\n');
+    writeFileSync(
+      join(tmp, 'monitor.yaml'),
+      'policy: { mode: monitor, allowPrincipals: ["arn:aws:iam::*:role/NetAdmin"] }\n',
+    );
     const base = await cli(['template']);
     const monitor = await cli(['template', '--config', 'monitor.yaml']);
     const t = parseCfnYaml(monitor.stdout) as { Parameters: Record<string, { Default: unknown }> };
     expect(t.Parameters.Mode!.Default).toBe('monitor');
     expect(t.Parameters.AllowPrincipals!.Default).toBe('arn:aws:iam::*:role/NetAdmin');
-    expect(t.Parameters.GuardrailVersion!.Default).not.toBe((parseCfnYaml(base.stdout) as typeof t).Parameters.GuardrailVersion!.Default);
+    expect(t.Parameters.GuardrailVersion!.Default).not.toBe(
+      (parseCfnYaml(base.stdout) as typeof t).Parameters.GuardrailVersion!.Default,
+    );
   });
 
   it('--region says what deploy passes there for the trail', async () => {

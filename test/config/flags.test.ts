@@ -19,7 +19,10 @@ describe('parseConfigFlags: accepted values', () => {
     { raw: { roleName: 'GuardrailDeploy' }, parsed: { roleName: 'GuardrailDeploy' } },
     { raw: { externalId: 'ext-123:abc' }, parsed: { externalId: 'ext-123:abc' } },
     { raw: { account: '012345678901' }, parsed: { accounts: ['012345678901'] } },
-    { raw: { account: '111111111111,222222222222,111111111111' }, parsed: { accounts: ['111111111111', '222222222222'] } },
+    {
+      raw: { account: '111111111111,222222222222,111111111111' },
+      parsed: { accounts: ['111111111111', '222222222222'] },
+    },
   ])('$raw', ({ raw, parsed }) => {
     expect(parseConfigFlags(raw)).toEqual(parsed);
   });

@@ -31,8 +31,9 @@ describe('account ids keep the text the YAML wrote', () => {
   });
 
   it('keeps leading zeros in excludeAccounts too', () => {
-    expect(parseConfigText('organization: { excludeAccounts: [000000000042] }', 't').organization?.excludeAccounts)
-      .toEqual(['000000000042']);
+    expect(
+      parseConfigText('organization: { excludeAccounts: [000000000042] }', 't').organization?.excludeAccounts,
+    ).toEqual(['000000000042']);
   });
 
   it.each([
@@ -53,7 +54,13 @@ describe('problems carry the YAML path, line and column', () => {
   it.each([
     { yaml: 'regoins: all', path: 'regoins', line: 1, col: 1, didYouMean: 'regions' },
     { yaml: 'deploy:\n  concurency: 3', path: 'deploy.concurency', line: 2, col: 3, didYouMean: 'concurrency' },
-    { yaml: 'accounts:\n  - id: "111111111111"\n    nmae: x', path: 'accounts[0].nmae', line: 3, col: 5, didYouMean: 'name' },
+    {
+      yaml: 'accounts:\n  - id: "111111111111"\n    nmae: x',
+      path: 'accounts[0].nmae',
+      line: 3,
+      col: 5,
+      didYouMean: 'name',
+    },
     { yaml: 'regions:\n  - us-east-1\n  - us-wst-2', path: 'regions[1]', line: 3, col: 5, didYouMean: 'us-west-2' },
     { yaml: 'trail: { homeRegion: eu-west-9 }', path: 'trail.homeRegion', line: 1, col: 22, didYouMean: 'eu-west-1' },
     { yaml: 'policy:\n  somethingElse: 1', path: 'policy.somethingElse', line: 2, col: 3, didYouMean: undefined },
@@ -116,7 +123,10 @@ describe('problems carry the YAML path, line and column', () => {
   });
 
   it('reports duplicate keys', () => {
-    expect(problemsOf('regions: all\nregions: all\n')[0]).toMatchObject({ line: 2, message: 'Map keys must be unique' });
+    expect(problemsOf('regions: all\nregions: all\n')[0]).toMatchObject({
+      line: 2,
+      message: 'Map keys must be unique',
+    });
   });
 });
 
@@ -141,16 +151,33 @@ describe('accounts.example.yaml', () => {
 });
 
 describe('function.reservedConcurrency', () => {
-  it.each([[0, true], [2, true], [5, true], [1000, true], [1, false], [1001, false], [-1, false], [2.5, false]])('%s: valid %s', (n, valid) => {
+  it.each([
+    [0, true],
+    [2, true],
+    [5, true],
+    [1000, true],
+    [1, false],
+    [1001, false],
+    [-1, false],
+    [2.5, false],
+  ])('%s: valid %s', (n, valid) => {
     const text = `function:\n  reservedConcurrency: ${n}\n`;
     if (valid) expect(parseConfigText(text, 'test.yaml')).toEqual({ function: { reservedConcurrency: n } });
-    else expect(problemsOf(text)[0]).toMatchObject({ path: 'function.reservedConcurrency', line: 2, message: expect.stringMatching(/whole number/) });
+    else
+      expect(problemsOf(text)[0]).toMatchObject({
+        path: 'function.reservedConcurrency',
+        line: 2,
+        message: expect.stringMatching(/whole number/),
+      });
   });
 });
 
 describe('what the function can carry', () => {
-  it('rejects policy lists that would overflow the function\'s 4 KB environment, and accepts a realistic one', () => {
-    const many = Array.from({ length: 100 }, (_, i) => `"arn:aws:iam::${String(i).padStart(12, '0')}:role/NetworkAdministrators"`);
+  it("rejects policy lists that would overflow the function's 4 KB environment, and accepts a realistic one", () => {
+    const many = Array.from(
+      { length: 100 },
+      (_, i) => `"arn:aws:iam::${String(i).padStart(12, '0')}:role/NetworkAdministrators"`,
+    );
     const [problem] = problemsOf(`policy:\n  allowPrincipals: [${many.join(', ')}]\n`);
     expect(problem).toMatchObject({ path: 'policy', line: 2 });
     expect(problem?.message).toMatch(/take \d+ bytes; the function's environment holds 3500/);
@@ -161,25 +188,60 @@ describe('what the function can carry', () => {
 
 describe('policy.prefixLists and policy.onAssociate (issue N)', () => {
   it('accepts principals, CIDRs and exempt lists, and onAssociate report; merges with the defaults', () => {
-    const file = parseConfigText([
-      'policy:',
-      '  onAssociate: report',
-      '  prefixLists:',
-      '    principals: ["arn:aws:iam::*:role/Network*"]',
-      '    cidrs: [10.0.0.0/8, "fd00::/8"]',
-    ].join('\n'), 't.yaml');
+    const file = parseConfigText(
+      [
+        'policy:',
+        '  onAssociate: report',
+        '  prefixLists:',
+        '    principals: ["arn:aws:iam::*:role/Network*"]',
+        '    cidrs: [10.0.0.0/8, "fd00::/8"]',
+      ].join('\n'),
+      't.yaml',
+    );
     const { config } = resolveConfig(file);
-    expect(config.policy.prefixLists).toEqual({ principals: ['arn:aws:iam::*:role/Network*'], cidrs: ['10.0.0.0/8', 'fd00::/8'], exempt: [] });
+    expect(config.policy.prefixLists).toEqual({
+      principals: ['arn:aws:iam::*:role/Network*'],
+      cidrs: ['10.0.0.0/8', 'fd00::/8'],
+      exempt: [],
+    });
     expect(config.policy.onAssociate).toBe('report');
-    expect(resolveConfig(null).config.policy).toMatchObject({ onAssociate: 'revert', prefixLists: { principals: [], cidrs: [], exempt: [] } });
+    expect(resolveConfig(null).config.policy).toMatchObject({
+      onAssociate: 'revert',
+      prefixLists: { principals: [], cidrs: [], exempt: [] },
+    });
   });
 
   it.each([
-    { yaml: 'policy:\n  prefixLists:\n    cidrs: [10.0.0.0/33]', path: 'policy.prefixLists.cidrs[0]', line: 3, message: /\/33 is more than 32/ },
-    { yaml: 'policy:\n  prefixLists:\n    cidrs: [0.0.0.0/0]', path: 'policy.prefixLists.cidrs[0]', line: 3, message: /whole internet/ },
-    { yaml: 'policy:\n  prefixLists:\n    cidrs: [office]', path: 'policy.prefixLists.cidrs[0]', line: 3, message: /expected a CIDR/ },
-    { yaml: 'policy:\n  prefixLists:\n    exempt: [sg-12345678]', path: 'policy.prefixLists.exempt[0]', line: 3, message: /prefix list id/ },
-    { yaml: 'policy:\n  prefixLists:\n    principals: ["arn:aws:sts::*:assumed-role/*/net"]', path: 'policy.prefixLists.principals[0]', line: 3, message: /names only a session/ },
+    {
+      yaml: 'policy:\n  prefixLists:\n    cidrs: [10.0.0.0/33]',
+      path: 'policy.prefixLists.cidrs[0]',
+      line: 3,
+      message: /\/33 is more than 32/,
+    },
+    {
+      yaml: 'policy:\n  prefixLists:\n    cidrs: [0.0.0.0/0]',
+      path: 'policy.prefixLists.cidrs[0]',
+      line: 3,
+      message: /whole internet/,
+    },
+    {
+      yaml: 'policy:\n  prefixLists:\n    cidrs: [office]',
+      path: 'policy.prefixLists.cidrs[0]',
+      line: 3,
+      message: /expected a CIDR/,
+    },
+    {
+      yaml: 'policy:\n  prefixLists:\n    exempt: [sg-12345678]',
+      path: 'policy.prefixLists.exempt[0]',
+      line: 3,
+      message: /prefix list id/,
+    },
+    {
+      yaml: 'policy:\n  prefixLists:\n    principals: ["arn:aws:sts::*:assumed-role/*/net"]',
+      path: 'policy.prefixLists.principals[0]',
+      line: 3,
+      message: /names only a session/,
+    },
     { yaml: 'policy:\n  onAssociate: detach', path: 'policy.onAssociate', line: 2, message: /revert|report/ },
   ])('rejects $path on line $line', ({ yaml, path, line, message }) => {
     const [problem] = problemsOf(yaml);

@@ -23,18 +23,38 @@ const file = (key: 'policy' | 'protection', pattern: string): string =>
 
 describe('principal patterns that name only what the caller chooses', () => {
   it.each([
-    { key: 'policy', pattern: 'arn:aws:sts::*:assumed-role/*/ci-pipeline', message: /names only a session, whose name the caller chooses \(RoleSessionName\)/,
-      hint: 'arn:aws:iam::123456789012:role/ci-pipeline or arn:aws:sts::123456789012:assumed-role/ci-pipeline/*' },
-    { key: 'policy', pattern: 'arn:aws:sts::111111111111:assumed-role/**/ci-*', message: /names only a session/,
-      hint: 'arn:aws:iam::111111111111:role/ci-' },
-    { key: 'policy', pattern: 'arn:aws:sts::111111111111:federated-user/netadmin', message: /federated user, whose name the caller chooses \(GetFederationToken\)/,
-      hint: 'arn:aws:iam::111111111111:user/NAME' },
+    {
+      key: 'policy',
+      pattern: 'arn:aws:sts::*:assumed-role/*/ci-pipeline',
+      message: /names only a session, whose name the caller chooses \(RoleSessionName\)/,
+      hint: 'arn:aws:iam::123456789012:role/ci-pipeline or arn:aws:sts::123456789012:assumed-role/ci-pipeline/*',
+    },
+    {
+      key: 'policy',
+      pattern: 'arn:aws:sts::111111111111:assumed-role/**/ci-*',
+      message: /names only a session/,
+      hint: 'arn:aws:iam::111111111111:role/ci-',
+    },
+    {
+      key: 'policy',
+      pattern: 'arn:aws:sts::111111111111:federated-user/netadmin',
+      message: /federated user, whose name the caller chooses \(GetFederationToken\)/,
+      hint: 'arn:aws:iam::111111111111:user/NAME',
+    },
     { key: 'protection', pattern: 'arn:aws:sts::*:federated-user/*', message: /federated user/, hint: 'user/NAME' },
-    { key: 'protection', pattern: 'arn:aws:sts::*:assumed-role/*/breakglass', message: /names only a session/,
-      hint: 'arn:aws:iam::123456789012:role/breakglass' },
+    {
+      key: 'protection',
+      pattern: 'arn:aws:sts::*:assumed-role/*/breakglass',
+      message: /names only a session/,
+      hint: 'arn:aws:iam::123456789012:role/breakglass',
+    },
     // the SCP compares aws:PrincipalArn, a session's role ARN: an assumed-role pattern never matches there
-    { key: 'protection', pattern: 'arn:aws:sts::111111111111:assumed-role/BreakGlass/*', message: /aws:PrincipalArn, which for a role session is the role's ARN/,
-      hint: 'arn:aws:iam::111111111111:role/BreakGlass' },
+    {
+      key: 'protection',
+      pattern: 'arn:aws:sts::111111111111:assumed-role/BreakGlass/*',
+      message: /aws:PrincipalArn, which for a role session is the role's ARN/,
+      hint: 'arn:aws:iam::111111111111:role/BreakGlass',
+    },
   ] as const)('$key: $pattern', ({ key, pattern, message, hint }) => {
     const problems = problemsOf(file(key, pattern));
     expect(problems).toHaveLength(1);

@@ -54,20 +54,61 @@ describe('precedence: defaults < file < flags', () => {
     const { sources } = resolveConfig(null);
     expect(Object.keys(sources).sort()).toEqual(
       [
-        'stackName', 'regions', 'accounts',
-        'organization.roleName', 'organization.externalId', 'organization.sessionName', 'organization.includeOUs',
-        'organization.excludeOUs', 'organization.excludeAccounts', 'organization.includeManagementAccount',
-        'trail.mode', 'trail.homeRegion', 'trail.retentionDays',
-        'policy.mode', 'policy.directions', 'policy.onModify', 'policy.onModifyUnknown', 'policy.allowPrincipals', 'policy.exemptTag',
-        'policy.exemptGroups', 'policy.onlyVpcs', 'policy.onlyTag', 'policy.settleSeconds',
-        'policy.prefixLists.principals', 'policy.prefixLists.cidrs', 'policy.prefixLists.exempt', 'policy.onAssociate',
-        'notifications.email', 'notifications.topicArn', 'notifications.on', 'function.reservedConcurrency',
-        'approvals.enabled', 'approvals.account', 'approvals.region', 'approvals.tableName', 'approvals.maxDuration',
-        'approvals.sweepMinutes', 'approvals.onLookupError', 'approvals.lookupErrorGraceMinutes',
-        'deploy.concurrency', 'deploy.canary', 'deploy.failureTolerance', 'deploy.pollSeconds', 'deploy.engine',
-        'stacksets.autoDeploy', 'stacksets.retainStacksOnAccountRemoval', 'stacksets.callAs', 'stacksets.maxConcurrentPercentage',
-        'stacksets.failureTolerancePercentage', 'stacksets.concurrencyMode', 'stacksets.regionConcurrency', 'stacksets.managedExecution',
-        'protection.required', 'protection.terminationProtection', 'protection.allowPrincipals',
+        'stackName',
+        'regions',
+        'accounts',
+        'organization.roleName',
+        'organization.externalId',
+        'organization.sessionName',
+        'organization.includeOUs',
+        'organization.excludeOUs',
+        'organization.excludeAccounts',
+        'organization.includeManagementAccount',
+        'trail.mode',
+        'trail.homeRegion',
+        'trail.retentionDays',
+        'policy.mode',
+        'policy.directions',
+        'policy.onModify',
+        'policy.onModifyUnknown',
+        'policy.allowPrincipals',
+        'policy.exemptTag',
+        'policy.exemptGroups',
+        'policy.onlyVpcs',
+        'policy.onlyTag',
+        'policy.settleSeconds',
+        'policy.prefixLists.principals',
+        'policy.prefixLists.cidrs',
+        'policy.prefixLists.exempt',
+        'policy.onAssociate',
+        'notifications.email',
+        'notifications.topicArn',
+        'notifications.on',
+        'function.reservedConcurrency',
+        'approvals.enabled',
+        'approvals.account',
+        'approvals.region',
+        'approvals.tableName',
+        'approvals.maxDuration',
+        'approvals.sweepMinutes',
+        'approvals.onLookupError',
+        'approvals.lookupErrorGraceMinutes',
+        'deploy.concurrency',
+        'deploy.canary',
+        'deploy.failureTolerance',
+        'deploy.pollSeconds',
+        'deploy.engine',
+        'stacksets.autoDeploy',
+        'stacksets.retainStacksOnAccountRemoval',
+        'stacksets.callAs',
+        'stacksets.maxConcurrentPercentage',
+        'stacksets.failureTolerancePercentage',
+        'stacksets.concurrencyMode',
+        'stacksets.regionConcurrency',
+        'stacksets.managedExecution',
+        'protection.required',
+        'protection.terminationProtection',
+        'protection.allowPrincipals',
       ].sort(),
     );
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']));
@@ -81,7 +122,11 @@ describe('precedence: defaults < file < flags', () => {
 
   it('--role-name and --external-id replace the per-account values of the file', () => {
     const { config } = resolveConfig(
-      { accounts: [{ id: '111111111111', name: 'a', roleName: 'PerAccount', externalId: 'per-account', regions: 'all' }] },
+      {
+        accounts: [
+          { id: '111111111111', name: 'a', roleName: 'PerAccount', externalId: 'per-account', regions: 'all' },
+        ],
+      },
       { roleName: 'FlagRole', externalId: 'flag-ext' },
     );
     expect(config.accounts).toEqual([{ id: '111111111111', name: 'a', regions: 'all' }]);
@@ -118,7 +163,11 @@ describe('failureLimit', () => {
 
 describe('the trail needs its home region deployed (deploy and validate)', () => {
   it.each([
-    [{ regions: ['eu-west-1'] }, {}, /trail\.homeRegion us-east-1 is not among the regions to deploy \(regions: eu-west-1\)/],
+    [
+      { regions: ['eu-west-1'] },
+      {},
+      /trail\.homeRegion us-east-1 is not among the regions to deploy \(regions: eu-west-1\)/,
+    ],
     [{}, { regions: ['eu-west-1'] }, /\(--regions: eu-west-1\)/],
     [{ regions: ['eu-west-1'], trail: { mode: 'create' as const } }, {}, /not among the regions/],
   ])('refuses %o with flags %o', (fileSettings, flagSettings, message) => {

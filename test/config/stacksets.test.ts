@@ -10,8 +10,14 @@ describe('stacksets configuration', () => {
     const { config } = resolveConfig(null);
     expect(config.deploy.engine).toBe('direct');
     expect(config.stacksets).toEqual({
-      autoDeploy: true, retainStacksOnAccountRemoval: false, callAs: 'SELF', maxConcurrentPercentage: 25,
-      failureTolerancePercentage: 10, concurrencyMode: 'SOFT_FAILURE_TOLERANCE', regionConcurrency: 'PARALLEL', managedExecution: true,
+      autoDeploy: true,
+      retainStacksOnAccountRemoval: false,
+      callAs: 'SELF',
+      maxConcurrentPercentage: 25,
+      failureTolerancePercentage: 10,
+      concurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+      regionConcurrency: 'PARALLEL',
+      managedExecution: true,
     });
     const flagged = resolveConfig({ deploy: { engine: 'direct' } }, parseConfigFlags({ engine: 'stacksets' }));
     expect(flagged.config.deploy.engine).toBe('stacksets');
@@ -41,8 +47,12 @@ describe('stacksets configuration', () => {
   it('refuses an accounts list and regions: all with the stacksets engine, and nothing with direct', () => {
     const accounts = [{ id: '111111111111', name: 'a' }];
     expect(() => checkEngine(resolveConfig({ accounts, deploy: { engine: 'stacksets' } }))).toThrow(ConfigError);
-    expect(() => checkEngine(resolveConfig({ accounts, deploy: { engine: 'stacksets' } }))).toThrow(/explicit accounts list/);
-    expect(() => checkEngine(resolveConfig({ regions: 'all', deploy: { engine: 'stacksets' } }))).toThrow(/regions listed/);
+    expect(() => checkEngine(resolveConfig({ accounts, deploy: { engine: 'stacksets' } }))).toThrow(
+      /explicit accounts list/,
+    );
+    expect(() => checkEngine(resolveConfig({ regions: 'all', deploy: { engine: 'stacksets' } }))).toThrow(
+      /regions listed/,
+    );
     expect(() => checkEngine(resolveConfig({ accounts, regions: 'all' }))).not.toThrow();
     expect(() => checkEngine(resolveConfig({ deploy: { engine: 'stacksets' } }))).not.toThrow();
   });

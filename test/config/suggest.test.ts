@@ -20,7 +20,15 @@ describe('suggest', () => {
 
 describe('regions', () => {
   it('covers the commercial, opt-in, GovCloud and China regions', () => {
-    for (const name of ['us-east-1', 'eu-west-3', 'af-south-1', 'ap-southeast-7', 'mx-central-1', 'us-gov-west-1', 'cn-northwest-1']) {
+    for (const name of [
+      'us-east-1',
+      'eu-west-3',
+      'af-south-1',
+      'ap-southeast-7',
+      'mx-central-1',
+      'us-gov-west-1',
+      'cn-northwest-1',
+    ]) {
       expect(isRegionName(name), name).toBe(true);
     }
     expect(isRegionName('eu-west-9')).toBe(false);

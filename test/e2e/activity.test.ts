@@ -2,7 +2,10 @@
 // the real EC2 API, decided by the deployed function, logged to CloudWatch Logs, and read back by bin/guardrail in
 // table, JSON and CSV; --action filters; a target whose logs cannot be read is reported and fails the run.
 import {
-  AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client,
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
   ModifySecurityGroupRulesCommand,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +23,9 @@ async function ec2As(account: string, roleName?: string, sessionName = 'e2e'): P
 }
 
 async function defaultGroup(ec2: EC2Client): Promise<string> {
-  const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }));
+  const out = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }),
+  );
   return out.SecurityGroups![0]!.GroupId!;
 }
 
@@ -30,7 +35,10 @@ async function defaultGroup(ec2: EC2Client): Promise<string> {
  */
 async function aMinuteLater(): Promise<void> {
   expect(await whenLoopIdle(e.sim.state, 30_000)).toBe(true);
-  const res = await fetch(`${e.sim.endpoint}/_sim/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: 60 }) });
+  const res = await fetch(`${e.sim.endpoint}/_sim/clock`, {
+    method: 'POST',
+    body: JSON.stringify({ advanceSeconds: 60 }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -47,8 +55,12 @@ async function activity(args: string[]) {
 async function openPort(account: string, port: number, roleName?: string, session = 'e2e'): Promise<void> {
   const ec2 = await ec2As(account, roleName, session);
   try {
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: await defaultGroup(ec2),
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: await defaultGroup(ec2),
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
   } finally {
     ec2.destroy();
   }
@@ -57,33 +69,68 @@ async function openPort(account: string, port: number, roleName?: string, sessio
 beforeAll(async () => {
   e = await startE2E({ accounts: 4, regions: [REGION] });
   members = memberIds(e.sim);
-  await fetch(`${e.sim.endpoint}/_sim/roles`, { method: 'POST',
-    body: JSON.stringify({ account: members[1], roleName: 'NetworkAdmin', trustedAccount: e.sim.state.org.managementAccountId }) });
-  e.config([
-    `regions: [${REGION}]`,
-    'policy: { mode: enforce, onModify: alert, allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"] }',
-    'deploy: { pollSeconds: 1 }', '',
-  ].join('\n'));
+  await fetch(`${e.sim.endpoint}/_sim/roles`, {
+    method: 'POST',
+    body: JSON.stringify({
+      account: members[1],
+      roleName: 'NetworkAdmin',
+      trustedAccount: e.sim.state.org.managementAccountId,
+    }),
+  });
+  e.config(
+    [
+      `regions: [${REGION}]`,
+      'policy: { mode: enforce, onModify: alert, allowPrincipals: ["arn:aws:iam::*:role/NetworkAdmin"] }',
+      'deploy: { pollSeconds: 1 }',
+      '',
+    ].join('\n'),
+  );
   const deploy = await e.run(['deploy', '--all-accounts', '--yes']);
   expect(deploy.code, deploy.stderr).toBe(0);
 
   // 1. an engineer opens port 22 to the world: reverted
   await openPort(members[0]!, 22, undefined, 'intern');
-  made.push({ account: members[0]!, action: 'reverted', principal: 'assumed-role/OrganizationAccountAccessRole/intern', ruleText: 'tcp/22 0.0.0.0/0' });
+  made.push({
+    account: members[0]!,
+    action: 'reverted',
+    principal: 'assumed-role/OrganizationAccountAccessRole/intern',
+    ruleText: 'tcp/22 0.0.0.0/0',
+  });
   await aMinuteLater();
   // 2. a network admin opens 443: allowed
   await openPort(members[1]!, 443, 'NetworkAdmin', 'alice');
-  made.push({ account: members[1]!, action: 'allowed', principal: 'assumed-role/NetworkAdmin/alice', ruleText: 'tcp/443 0.0.0.0/0' });
+  made.push({
+    account: members[1]!,
+    action: 'allowed',
+    principal: 'assumed-role/NetworkAdmin/alice',
+    ruleText: 'tcp/443 0.0.0.0/0',
+  });
   await aMinuteLater();
   // 3. a rule is modified in place (onModify: alert): monitored
   const ec2 = await ec2As(members[2]!, undefined, 'bob');
   const groupId = await defaultGroup(ec2);
-  const rules = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
+  const rules = await ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
+  );
   const ingress = rules.SecurityGroupRules!.find((r) => !r.IsEgress)!;
-  await ec2.send(new ModifySecurityGroupRulesCommand({ GroupId: groupId, SecurityGroupRules: [{ SecurityGroupRuleId: ingress.SecurityGroupRuleId!,
-    SecurityGroupRule: { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, CidrIpv4: '198.51.100.0/24' } }] }));
+  await ec2.send(
+    new ModifySecurityGroupRulesCommand({
+      GroupId: groupId,
+      SecurityGroupRules: [
+        {
+          SecurityGroupRuleId: ingress.SecurityGroupRuleId!,
+          SecurityGroupRule: { IpProtocol: 'tcp', FromPort: 3389, ToPort: 3389, CidrIpv4: '198.51.100.0/24' },
+        },
+      ],
+    }),
+  );
   ec2.destroy();
-  made.push({ account: members[2]!, action: 'monitored', principal: 'assumed-role/OrganizationAccountAccessRole/bob', ruleText: 'tcp/3389 198.51.100.0/24' });
+  made.push({
+    account: members[2]!,
+    action: 'monitored',
+    principal: 'assumed-role/OrganizationAccountAccessRole/bob',
+    ruleText: 'tcp/3389 198.51.100.0/24',
+  });
   await whenLoopIdle(e.sim.state);
 }, 90_000);
 
@@ -95,16 +142,32 @@ describe('guardrail activity', () => {
   it('lists the three changes newest first, with principal and rule, in JSON', async () => {
     const r = await activity(['--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
-    const doc = r.json as unknown as { events: Record<string, unknown>[]; summary: Record<string, unknown>; targets: unknown[] };
+    const doc = r.json as unknown as {
+      events: Record<string, unknown>[];
+      summary: Record<string, unknown>;
+      targets: unknown[];
+    };
     const ours = doc.events.filter((x) => x.action !== 'ignored');
     expect(ours.map((x) => [x.account, x.action])).toEqual([...made].reverse().map((m) => [m.account, m.action]));
     for (const m of made) {
       const row = ours.find((x) => x.account === m.account)!;
       expect(String(row.principal)).toContain(m.principal);
-      expect((row.rules as { protocol: string; fromPort: number; source: string }[]).map((x) => `${x.protocol}/${x.fromPort} ${x.source}`)).toContain(m.ruleText);
-      expect(row).toMatchObject({ region: REGION, sourceIPAddress: expect.any(String), eventName: expect.stringMatching(/^(Authorize|Modify)/) });
+      expect(
+        (row.rules as { protocol: string; fromPort: number; source: string }[]).map(
+          (x) => `${x.protocol}/${x.fromPort} ${x.source}`,
+        ),
+      ).toContain(m.ruleText);
+      expect(row).toMatchObject({
+        region: REGION,
+        sourceIPAddress: expect.any(String),
+        eventName: expect.stringMatching(/^(Authorize|Modify)/),
+      });
     }
-    expect(doc.summary).toMatchObject({ byAction: { reverted: 1, allowed: 1, monitored: 1 }, unreadable: 0, notDeployed: 0 });
+    expect(doc.summary).toMatchObject({
+      byAction: { reverted: 1, allowed: 1, monitored: 1 },
+      unreadable: 0,
+      notDeployed: 0,
+    });
     expect((doc.summary.topPrincipals as { principal: string }[]).length).toBe(3);
     expect(doc.targets).toHaveLength(5);
   });
@@ -126,7 +189,9 @@ describe('guardrail activity', () => {
 
     const csv = await activity(['--action', 'reverted', '--output', 'csv']);
     const [header, row, ...rest] = csv.stdout.trim().split('\r\n');
-    expect(header).toBe('time,account,accountName,region,action,reason,eventName,eventId,groupId,vpcId,direction,rules,principal,sourceIPAddress,userAgent,approvalId,prefixListId,versionBefore,versionAfter,entriesAdded,entriesRemoved,networkInterfaceId,instanceId');
+    expect(header).toBe(
+      'time,account,accountName,region,action,reason,eventName,eventId,groupId,vpcId,direction,rules,principal,sourceIPAddress,userAgent,approvalId,prefixListId,versionBefore,versionAfter,entriesAdded,entriesRemoved,networkInterfaceId,instanceId',
+    );
     expect(rest).toEqual([]);
     expect(row).toContain(`,${members[0]},`);
     expect(row).toContain('tcp/22 0.0.0.0/0');
@@ -137,13 +202,22 @@ describe('guardrail activity', () => {
     const rm = await e.run(['remove', '--account', members[2]!, '--yes']);
     expect(rm.code, rm.stderr).toBe(0);
     await e.faults({ denyAssume: [members[3]!] });
-    const added = await fetch(`${e.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'newcomer' }) });
+    const added = await fetch(`${e.sim.endpoint}/_sim/accounts`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'newcomer' }),
+    });
     const newcomer = ((await added.json()) as { id: string }).id;
     try {
       const r = await activity(['--output', 'json']);
       expect(r.code).toBe(1);
-      const doc = r.json as unknown as { targets: { account: string; status: string; error: string | null }[]; summary: Record<string, number> };
-      expect(doc.targets.find((t) => t.account === members[3])).toMatchObject({ status: 'unreadable', error: expect.stringContaining('AccessDenied') });
+      const doc = r.json as unknown as {
+        targets: { account: string; status: string; error: string | null }[];
+        summary: Record<string, number>;
+      };
+      expect(doc.targets.find((t) => t.account === members[3])).toMatchObject({
+        status: 'unreadable',
+        error: expect.stringContaining('AccessDenied'),
+      });
       expect(doc.targets.find((t) => t.account === newcomer)).toMatchObject({ status: 'not-deployed', error: null });
       expect(doc.summary).toMatchObject({ unreadable: 1, notDeployed: 1, byAction: { monitored: 1 } });
       expect(doc.targets.find((t) => t.account === members[2])).toMatchObject({ status: 'read', error: null });

@@ -11,13 +11,26 @@
 //  - role Dev with the session name ci-pipeline, against a role pattern for ci-pipeline: reverted;
 //  - a truncated event: failed, and notified.
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateManagedPrefixListCommand, CreateSecurityGroupCommand, CreateTagsCommand, DeleteTagsCommand,
-  DescribeManagedPrefixListsCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client, GetManagedPrefixListEntriesCommand,
-  type SecurityGroupRule, type Tag,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateManagedPrefixListCommand,
+  CreateSecurityGroupCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeManagedPrefixListsCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  GetManagedPrefixListEntriesCommand,
+  type SecurityGroupRule,
+  type Tag,
 } from '@aws-sdk/client-ec2';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
-  DeleteEventSourceMappingCommand, GetEventSourceMappingCommand, InvokeCommand, LambdaClient, ListEventSourceMappingsCommand,
+  DeleteEventSourceMappingCommand,
+  GetEventSourceMappingCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
@@ -38,15 +51,16 @@ let admin: TestCredentials;
 let ec2: EC2Client;
 let exemptGroup: string;
 
-const config = (extra = '') => [
-  'regions: [us-east-1]',
-  'trail: { mode: existing }',
-  'deploy: { pollSeconds: 1 }',
-  'approvals: { enabled: true, maxDuration: 1d, sweepMinutes: 1 }',
-  'notifications: { email: secops@example.com }',
-  `policy: { allowPrincipals: ["arn:aws:iam::*:role/ci-pipeline"], exemptGroups: [${exemptGroup}], settleSeconds: 30${extra} }`,
-  '',
-].join('\n');
+const config = (extra = '') =>
+  [
+    'regions: [us-east-1]',
+    'trail: { mode: existing }',
+    'deploy: { pollSeconds: 1 }',
+    'approvals: { enabled: true, maxDuration: 1d, sweepMinutes: 1 }',
+    'notifications: { email: secops@example.com }',
+    `policy: { allowPrincipals: ["arn:aws:iam::*:role/ci-pipeline"], exemptGroups: [${exemptGroup}], settleSeconds: 30${extra} }`,
+    '',
+  ].join('\n');
 
 async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${e.sim.endpoint}${path}`, { method: 'POST', body: JSON.stringify(body) });
@@ -62,15 +76,23 @@ async function newGroup(name: string, client = ec2): Promise<string> {
   return out.GroupId!;
 }
 async function rulesOf(groupId: string): Promise<SecurityGroupRule[]> {
-  return (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules ?? [];
+  return (
+    (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] })))
+      .SecurityGroupRules ?? []
+  );
 }
 async function open(groupId: string, port: number, cidr = '0.0.0.0/0', client = ec2): Promise<string> {
-  const out = await client.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId,
-    IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }] }));
+  const out = await client.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: groupId,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }],
+    }),
+  );
   await whenLoopIdle(e.sim.state, 30_000);
   return out.SecurityGroupRules![0]!.SecurityGroupRuleId!;
 }
-const tagMap = (tags: Tag[] = []): Record<string, string | undefined> => Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value]));
+const tagMap = (tags: Tag[] = []): Record<string, string | undefined> =>
+  Object.fromEntries(tags.map((t) => [t.Key ?? '', t.Value]));
 const tagsOf = (r: SecurityGroupRule | undefined) => tagMap(r?.Tags);
 async function groupTags(groupId: string): Promise<Record<string, string | undefined>> {
   const g = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups![0]!;
@@ -79,7 +101,9 @@ async function groupTags(groupId: string): Promise<Record<string, string | undef
 
 /** A rule that was legitimately there before the attack: opened by the allowed pipeline role. */
 async function legitimateRule(groupId: string, port: number, cidr: string): Promise<string> {
-  const pipeline = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline', sessionName: 'deploy-42' })));
+  const pipeline = new EC2Client(
+    clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline', sessionName: 'deploy-42' })),
+  );
   try {
     return await open(groupId, port, cidr, pipeline);
   } finally {
@@ -89,18 +113,43 @@ async function legitimateRule(groupId: string, port: number, cidr: string): Prom
 
 /** The attacker's forged approval label on a rule, then the clock past two sweeps. */
 async function forgeLabelAndSweepTwice(ruleId: string, approvalId: string): Promise<void> {
-  await ec2.send(new CreateTagsCommand({ Resources: [ruleId], Tags: [{ Key: 'guardrail:approval', Value: approvalId }] }));
+  await ec2.send(
+    new CreateTagsCommand({ Resources: [ruleId], Tags: [{ Key: 'guardrail:approval', Value: approvalId }] }),
+  );
   await whenLoopIdle(e.sim.state, 30_000);
   await advance(61);
   await advance(61);
 }
 
-interface Line { action: string; reason: string; groupId: string | null; ruleIds: string[]; rules?: { ruleId?: string }[]; principal?: string; roleArn?: string; eventName?: string }
+interface Line {
+  action: string;
+  reason: string;
+  groupId: string | null;
+  ruleIds: string[];
+  rules?: { ruleId?: string }[];
+  principal?: string;
+  roleArn?: string;
+  eventName?: string;
+}
 async function activity(...args: string[]): Promise<Line[]> {
   // the simulated clock runs ahead of this process's (the sweeps moved it): read up to a week ahead
-  const r = await e.run(['activity', '--since', '7d', '--until', new Date(Date.now() + 7 * 86_400_000).toISOString(), '--account', member, '--output', 'json', ...args]);
+  const r = await e.run([
+    'activity',
+    '--since',
+    '7d',
+    '--until',
+    new Date(Date.now() + 7 * 86_400_000).toISOString(),
+    '--account',
+    member,
+    '--output',
+    'json',
+    ...args,
+  ]);
   expect(r.code, r.stderr).toBe(0);
-  return (r.json as unknown as { events: Line[] }).events.map((l) => ({ ...l, ruleIds: (l.rules ?? []).flatMap((x) => (x.ruleId ? [x.ruleId] : [])) }));
+  return (r.json as unknown as { events: Line[] }).events.map((l) => ({
+    ...l,
+    ruleIds: (l.rules ?? []).flatMap((x) => (x.ruleId ? [x.ruleId] : [])),
+  }));
 }
 const notifications = () => regionState(e.sim.state, member, REGION).snsMessages.map((m) => m.message);
 
@@ -148,13 +197,32 @@ describe('the function cannot be turned against its owner', () => {
 
   it('an approved rule whose tag was deleted still expires on time', async () => {
     const group = await newGroup('approved');
-    const approve = await e.run(['approve', '--account', member, '--region', REGION, '--group', group, '--rule', 'tcp/443 203.0.113.0/24',
-      '--for', '10m', '--reason', 'partner test', '--output', 'json']);
+    const approve = await e.run([
+      'approve',
+      '--account',
+      member,
+      '--region',
+      REGION,
+      '--group',
+      group,
+      '--rule',
+      'tcp/443 203.0.113.0/24',
+      '--for',
+      '10m',
+      '--reason',
+      'partner test',
+      '--output',
+      'json',
+    ]);
     expect(approve.code, approve.stderr).toBe(0);
     const kept = await open(group, 443, '203.0.113.0/25');
-    expect(tagsOf((await rulesOf(group)).find((r) => r.SecurityGroupRuleId === kept))['guardrail:approval']).toMatch(/^apr-/);
+    expect(tagsOf((await rulesOf(group)).find((r) => r.SecurityGroupRuleId === kept))['guardrail:approval']).toMatch(
+      /^apr-/,
+    );
     // the attacker takes the label off, hoping the sweep loses track of the rule
-    await ec2.send(new DeleteTagsCommand({ Resources: [kept], Tags: [{ Key: 'guardrail:approval' }, { Key: 'guardrail:expires' }] }));
+    await ec2.send(
+      new DeleteTagsCommand({ Resources: [kept], Tags: [{ Key: 'guardrail:approval' }, { Key: 'guardrail:expires' }] }),
+    );
     await whenLoopIdle(e.sim.state, 30_000);
     await advance(5 * 60);
     expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(kept);
@@ -168,19 +236,65 @@ describe('the function cannot be turned against its owner', () => {
     const legit = await legitimateRule(group, 22, '10.2.0.0/16');
     const lambda = new LambdaClient(clientConfig(e.sim, REGION, admin));
     const record = {
-      eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: REGION,
-      recipientAccountId: member, eventID: 'made-up', userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${member}:user/nobody` },
+      eventVersion: '1.08',
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'AuthorizeSecurityGroupIngress',
+      awsRegion: REGION,
+      recipientAccountId: member,
+      eventID: 'made-up',
+      userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${member}:user/nobody` },
       requestParameters: { groupId: group, ipPermissions: { items: [] } },
-      responseElements: { _return: true, securityGroupRuleSet: { items: [{ groupId: group, securityGroupRuleId: legit, isEgress: false, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '10.2.0.0/16' }] } },
+      responseElements: {
+        _return: true,
+        securityGroupRuleSet: {
+          items: [
+            {
+              groupId: group,
+              securityGroupRuleId: legit,
+              isEgress: false,
+              ipProtocol: 'tcp',
+              fromPort: 22,
+              toPort: 22,
+              cidrIpv4: '10.2.0.0/16',
+            },
+          ],
+        },
+      },
     };
-    const envelope = { version: '0', id: 'made-up', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', account: member, region: REGION, detail: record };
-    const sqsShaped = { Records: [{ messageId: 'm', receiptHandle: 'AQEB-made-up', body: JSON.stringify(envelope), eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:${REGION}:${member}:anything`, attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) } }] };
+    const envelope = {
+      version: '0',
+      id: 'made-up',
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.ec2',
+      account: member,
+      region: REGION,
+      detail: record,
+    };
+    const sqsShaped = {
+      Records: [
+        {
+          messageId: 'm',
+          receiptHandle: 'AQEB-made-up',
+          body: JSON.stringify(envelope),
+          eventSource: 'aws:sqs',
+          eventSourceARN: `arn:aws:sqs:${REGION}:${member}:anything`,
+          attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+        },
+      ],
+    };
     for (const payload of [envelope, record, sqsShaped]) {
-      const out = await lambda.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify(payload)) }));
-      const result = JSON.parse(Buffer.from(out.Payload!).toString()) as { decisions?: Line[]; results?: { decisions: Line[] }[] };
+      const out = await lambda.send(
+        new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify(payload)) }),
+      );
+      const result = JSON.parse(Buffer.from(out.Payload!).toString()) as {
+        decisions?: Line[];
+        results?: { decisions: Line[] }[];
+      };
       const decisions = result.decisions ?? result.results?.flatMap((r) => r.decisions) ?? [];
-      expect(decisions.map((d) => d.action), JSON.stringify(result)).toEqual(['refused']);
+      expect(
+        decisions.map((d) => d.action),
+        JSON.stringify(result),
+      ).toEqual(['refused']);
       expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(legit);
     }
     expect((await activity('--action', 'refused')).length).toBeGreaterThanOrEqual(3);
@@ -189,22 +303,71 @@ describe('the function cannot be turned against its owner', () => {
 
   it('a made-up prefix-list event sent with lambda invoke cannot make the function roll a list back: refused, the list untouched', async () => {
     // the list as its owners keep it: version 1 with the office range; the attacker wants it stripped by a "restore"
-    const list = (await ec2.send(new CreateManagedPrefixListCommand({ PrefixListName: 'offices', MaxEntries: 5, AddressFamily: 'IPv4',
-      Entries: [{ Cidr: '10.8.0.0/16' }] }))).PrefixList!.PrefixListId!;
+    const list = (
+      await ec2.send(
+        new CreateManagedPrefixListCommand({
+          PrefixListName: 'offices',
+          MaxEntries: 5,
+          AddressFamily: 'IPv4',
+          Entries: [{ Cidr: '10.8.0.0/16' }],
+        }),
+      )
+    ).PrefixList!.PrefixListId!;
     const lambda = new LambdaClient(clientConfig(e.sim, REGION, admin));
     const record = {
-      eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'ModifyManagedPrefixList', awsRegion: REGION,
-      recipientAccountId: member, eventID: 'made-up-pl', userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${member}:user/nobody` },
-      requestParameters: { ModifyManagedPrefixListRequest: { PrefixListId: list, CurrentVersion: 1, AddEntry: { Cidr: '0.0.0.0/0', tag: '1' } } },
-      responseElements: { ModifyManagedPrefixListResponse: { prefixList: { prefixListId: list, version: 1, ownerId: member, state: 'modify-in-progress' } } },
+      eventVersion: '1.08',
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'ModifyManagedPrefixList',
+      awsRegion: REGION,
+      recipientAccountId: member,
+      eventID: 'made-up-pl',
+      userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${member}:user/nobody` },
+      requestParameters: {
+        ModifyManagedPrefixListRequest: {
+          PrefixListId: list,
+          CurrentVersion: 1,
+          AddEntry: { Cidr: '0.0.0.0/0', tag: '1' },
+        },
+      },
+      responseElements: {
+        ModifyManagedPrefixListResponse: {
+          prefixList: { prefixListId: list, version: 1, ownerId: member, state: 'modify-in-progress' },
+        },
+      },
     };
-    const envelope = { version: '0', id: 'made-up-pl', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', account: member, region: REGION, detail: record };
-    const sqsShaped = { Records: [{ messageId: 'm', receiptHandle: 'AQEB-made-up', body: JSON.stringify(envelope), eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:${REGION}:${member}:anything`, attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) } }] };
+    const envelope = {
+      version: '0',
+      id: 'made-up-pl',
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.ec2',
+      account: member,
+      region: REGION,
+      detail: record,
+    };
+    const sqsShaped = {
+      Records: [
+        {
+          messageId: 'm',
+          receiptHandle: 'AQEB-made-up',
+          body: JSON.stringify(envelope),
+          eventSource: 'aws:sqs',
+          eventSourceARN: `arn:aws:sqs:${REGION}:${member}:anything`,
+          attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+        },
+      ],
+    };
     for (const payload of [envelope, sqsShaped]) {
-      const out = await lambda.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify(payload)) }));
-      const result = JSON.parse(Buffer.from(out.Payload!).toString()) as { decisions?: Line[]; results?: { decisions: Line[] }[] };
-      expect((result.decisions ?? result.results?.flatMap((r) => r.decisions) ?? []).map((d) => d.action), JSON.stringify(result)).toEqual(['refused']);
+      const out = await lambda.send(
+        new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify(payload)) }),
+      );
+      const result = JSON.parse(Buffer.from(out.Payload!).toString()) as {
+        decisions?: Line[];
+        results?: { decisions: Line[] }[];
+      };
+      expect(
+        (result.decisions ?? result.results?.flatMap((r) => r.decisions) ?? []).map((d) => d.action),
+        JSON.stringify(result),
+      ).toEqual(['refused']);
     }
     lambda.destroy();
     const after = (await ec2.send(new DescribeManagedPrefixListsCommand({ PrefixListIds: [list] }))).PrefixLists![0]!;
@@ -213,13 +376,21 @@ describe('the function cannot be turned against its owner', () => {
     expect(entries.map((x) => x.Cidr)).toEqual(['10.8.0.0/16']);
   });
 
-  it('a member admin can neither put a forged event on the function\'s queue nor take a message off it (queue policy, no SCP)', async () => {
+  it("a member admin can neither put a forged event on the function's queue nor take a message off it (queue policy, no SCP)", async () => {
     const cfn = new CloudFormationClient(clientConfig(e.sim, REGION, admin));
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!;
     cfn.destroy();
     const queueUrl = stack.Outputs!.find((o) => o.OutputKey === 'EventQueueUrl')!.OutputValue!;
     const sqs = new SQSClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
-    const forged = { version: '0', id: 'forged', 'detail-type': 'Scheduled Event', source: 'aws.events', account: member, region: REGION, detail: {} };
+    const forged = {
+      version: '0',
+      id: 'forged',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: member,
+      region: REGION,
+      detail: {},
+    };
     for (const call of [
       () => sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(forged) })),
       () => sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 })),
@@ -231,26 +402,49 @@ describe('the function cannot be turned against its owner', () => {
     sqs.destroy();
   });
 
-  it('an event from another account, forwarded to this account\'s bus, is not acted on', async () => {
+  it("an event from another account, forwarded to this account's bus, is not acted on", async () => {
     const group = await newGroup('forwarded');
     const legit = await legitimateRule(group, 3306, '10.3.0.0/16');
     const before = regionState(e.sim.state, member, REGION).invocations.length;
     const record = {
-      eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: REGION,
-      recipientAccountId: other, eventID: 'forwarded-1', userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${other}:user/x` },
+      eventVersion: '1.08',
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'AuthorizeSecurityGroupIngress',
+      awsRegion: REGION,
+      recipientAccountId: other,
+      eventID: 'forwarded-1',
+      userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${other}:user/x` },
       requestParameters: { groupId: group, ipPermissions: {} },
-      responseElements: { _return: true, securityGroupRuleSet: { items: [{ groupId: group, securityGroupRuleId: legit, isEgress: false, ipProtocol: 'tcp', fromPort: 3306, toPort: 3306, cidrIpv4: '10.3.0.0/16' }] } },
+      responseElements: {
+        _return: true,
+        securityGroupRuleSet: {
+          items: [
+            {
+              groupId: group,
+              securityGroupRuleId: legit,
+              isEgress: false,
+              ipProtocol: 'tcp',
+              fromPort: 3306,
+              toPort: 3306,
+              cidrIpv4: '10.3.0.0/16',
+            },
+          ],
+        },
+      },
     };
     // the other account's event, delivered as EventBridge forwards it: the envelope keeps the other account
     await post('/_sim/cloudtrail', { account: other, region: REGION, record, forwardTo: member });
     await whenLoopIdle(e.sim.state, 30_000);
     expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(legit);
-    const after = regionState(e.sim.state, member, REGION).invocations.slice(before)
-      .flatMap((i) => ((i.result as { results?: { decisions: Line[] }[] } | undefined)?.results ?? []).flatMap((r) => r.decisions));
+    const after = regionState(e.sim.state, member, REGION)
+      .invocations.slice(before)
+      .flatMap((i) =>
+        ((i.result as { results?: { decisions: Line[] }[] } | undefined)?.results ?? []).flatMap((r) => r.decisions),
+      );
     expect(after.filter((d) => d.action === 'reverted')).toEqual([]);
   });
 
-  it('a moment\'s exempt tag (tag, open, untag) does not open the group: the rule is reverted and notified', async () => {
+  it("a moment's exempt tag (tag, open, untag) does not open the group: the rule is reverted and notified", async () => {
     const group = await newGroup('moment');
     await ec2.send(new CreateTagsCommand({ Resources: [group], Tags: [{ Key: 'guardrail:exempt', Value: 'true' }] }));
     const opened = await open(group, 22);
@@ -270,23 +464,36 @@ describe('the function cannot be turned against its owner', () => {
     const opened = await open(group, 3389);
     await advance(31);
     expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).not.toContain(opened);
-    expect((await activity('--action', 'reverted')).some((l) => l.groupId === group && l.eventName === 'CreateTags')).toBe(true);
+    expect(
+      (await activity('--action', 'reverted')).some((l) => l.groupId === group && l.eventName === 'CreateTags'),
+    ).toBe(true);
   });
 
   it('role Dev with the session name ci-pipeline is not the ci-pipeline role: reverted; the role itself is allowed', async () => {
     const group = await newGroup('sessions');
-    const dev = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'Dev', sessionName: 'ci-pipeline' })));
+    const dev = new EC2Client(
+      clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'Dev', sessionName: 'ci-pipeline' })),
+    );
     const byDev = await open(group, 9000, '0.0.0.0/0', dev);
     dev.destroy();
     expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).not.toContain(byDev);
-    const real = new EC2Client(clientConfig(e.sim, REGION, await assumeInto(e.sim, member, { roleName: 'ci-pipeline', sessionName: 'anything' })));
+    const real = new EC2Client(
+      clientConfig(
+        e.sim,
+        REGION,
+        await assumeInto(e.sim, member, { roleName: 'ci-pipeline', sessionName: 'anything' }),
+      ),
+    );
     const byPipeline = await open(group, 9001, '10.9.0.0/16', real);
     real.destroy();
     expect((await rulesOf(group)).map((r) => r.SecurityGroupRuleId)).toContain(byPipeline);
     const reverted = (await activity('--action', 'reverted')).find((l) => l.ruleIds.includes(byDev));
     expect(reverted).toMatchObject({ roleArn: `arn:aws:iam::${member}:role/Dev` });
     // and an allow pattern for the session name is refused before it can be deployed
-    writeFileSync(join(e.dir, 'session.yaml'), config().replace('"arn:aws:iam::*:role/ci-pipeline"', '"arn:aws:sts::*:assumed-role/*/ci-pipeline"'));
+    writeFileSync(
+      join(e.dir, 'session.yaml'),
+      config().replace('"arn:aws:iam::*:role/ci-pipeline"', '"arn:aws:sts::*:assumed-role/*/ci-pipeline"'),
+    );
     const validate = await e.run(['validate', '--config', 'session.yaml']);
     expect(validate.code).toBe(2);
     expect(validate.stderr).toMatch(/session\.yaml:\d+/);
@@ -297,18 +504,31 @@ describe('the function cannot be turned against its owner', () => {
   it('a truncated event is failed and notified, never ignored', async () => {
     const group = await newGroup('truncated');
     const record = {
-      eventVersion: '1.08', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: REGION,
-      recipientAccountId: member, eventID: 'truncated-1', eventTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::${member}:assumed-role/Admin/mallory`,
-        sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${member}:role/Admin` } } },
-      requestParameters: { omitted: true }, responseElements: { omitted: true },
+      eventVersion: '1.08',
+      eventSource: 'ec2.amazonaws.com',
+      eventName: 'AuthorizeSecurityGroupIngress',
+      awsRegion: REGION,
+      recipientAccountId: member,
+      eventID: 'truncated-1',
+      eventTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      userIdentity: {
+        type: 'AssumedRole',
+        arn: `arn:aws:sts::${member}:assumed-role/Admin/mallory`,
+        sessionContext: { sessionIssuer: { type: 'Role', arn: `arn:aws:iam::${member}:role/Admin` } },
+      },
+      requestParameters: { omitted: true },
+      responseElements: { omitted: true },
     };
     const sent = notifications().length;
     await post('/_sim/cloudtrail', { account: member, region: REGION, record });
     await whenLoopIdle(e.sim.state, 30_000);
     const failed = (await activity('--action', 'failed')).filter((l) => l.reason.includes('truncated'));
     expect(failed.length).toBeGreaterThanOrEqual(1);
-    expect(notifications().slice(sent).some((m) => m.includes('FAILED'))).toBe(true);
+    expect(
+      notifications()
+        .slice(sent)
+        .some((m) => m.includes('FAILED')),
+    ).toBe(true);
     expect(group).toMatch(/^sg-/);
   });
 
@@ -326,39 +546,64 @@ describe('the function cannot be turned against its owner', () => {
     const protect = await e.run(['protect', '--attach', '--yes']);
     expect(protect.code, protect.stderr).toBe(0);
     const lambda = new LambdaClient(clientConfig(e.sim, REGION, admin));
-    const invoked = await errorOf(lambda.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from('{}') })));
+    const invoked = await errorOf(
+      lambda.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from('{}') })),
+    );
     lambda.destroy();
     expect(invoked.name).toBe('AccessDeniedException');
-    const tagged = await errorOf(ec2.send(new CreateTagsCommand({ Resources: [exemptGroup], Tags: [{ Key: 'guardrail:exempt', Value: 'true' }] })));
+    const tagged = await errorOf(
+      ec2.send(new CreateTagsCommand({ Resources: [exemptGroup], Tags: [{ Key: 'guardrail:exempt', Value: 'true' }] })),
+    );
     expect(tagged.name).toMatch(/UnauthorizedOperation|AccessDenied/);
     // the roles the approval store trusts and the SCP exempts, both engines' (a direct stack's function role, and what
     // a StackSets instance generates): a member admin cannot take either name
     const iam = new IAMClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
-    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
     for (const RoleName of ['guardrail-FunctionRole-FORGED1234', 'StackSet-guardrail-forged']) {
-      expect((await errorOf(iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: trust })))).name, RoleName).toMatch(/AccessDenied/);
+      expect(
+        (await errorOf(iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: trust })))).name,
+        RoleName,
+      ).toMatch(/AccessDenied/);
     }
     iam.destroy();
     // the dead-letter queue cannot be drained (issue O); the deploy role may still ask the function to retry from it
     const cfn = new CloudFormationClient(clientConfig(e.sim, REGION, admin));
-    const dlq = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!.Outputs!.find((o) => o.OutputKey === 'DeadLetterQueueUrl')!.OutputValue!;
+    const dlq = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!.Outputs!.find(
+      (o) => o.OutputKey === 'DeadLetterQueueUrl',
+    )!.OutputValue!;
     cfn.destroy();
     const sqs = new SQSClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
     expect((await errorOf(sqs.send(new PurgeQueueCommand({ QueueUrl: dlq })))).name).toMatch(/AccessDenied/);
     sqs.destroy();
     // nor can the mapping that feeds the event queue to the function be disabled or deleted: events would wait unseen
     const fnLambda = new LambdaClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
-    const [mapping] = (await fnLambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'guardrail-revert' }))).EventSourceMappings ?? [];
+    const [mapping] =
+      (await fnLambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'guardrail-revert' })))
+        .EventSourceMappings ?? [];
     expect(mapping?.UUID).toBeDefined();
     for (const call of [
       () => fnLambda.send(new UpdateEventSourceMappingCommand({ UUID: mapping!.UUID!, Enabled: false })),
       () => fnLambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping!.UUID! })),
-    ]) expect((await errorOf(call())).name).toMatch(/AccessDenied/);
+    ])
+      expect((await errorOf(call())).name).toMatch(/AccessDenied/);
     expect((await fnLambda.send(new GetEventSourceMappingCommand({ UUID: mapping!.UUID! }))).State).toBe('Enabled');
     fnLambda.destroy();
-    const deployer = new LambdaClient({ ...clientConfig(e.sim, REGION, await assumeInto(e.sim, member)), maxAttempts: 1 });
-    const out = await deployer.send(new InvokeCommand({ FunctionName: 'guardrail-revert', Payload: Buffer.from(JSON.stringify({ guardrail: 'retry', maxMessages: 10 })) }));
+    const deployer = new LambdaClient({
+      ...clientConfig(e.sim, REGION, await assumeInto(e.sim, member)),
+      maxAttempts: 1,
+    });
+    const out = await deployer.send(
+      new InvokeCommand({
+        FunctionName: 'guardrail-revert',
+        Payload: Buffer.from(JSON.stringify({ guardrail: 'retry', maxMessages: 10 })),
+      }),
+    );
     deployer.destroy();
-    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toMatchObject({ retry: { received: 0, failed: 0, remaining: 0 } });
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toMatchObject({
+      retry: { received: 0, failed: 0, remaining: 0 },
+    });
   });
 });

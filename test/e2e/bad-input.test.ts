@@ -39,9 +39,17 @@ const KEY_ROWS: [string, string, RegExp][] = [
   ['stackname: x\n', 'stackname', /unknown key "stackname" \(did you mean "stackName"\?\)/],
   ['organisation: {}\n', 'organisation', /unknown key "organisation" \(did you mean "organization"\?\)/],
   ['organization:\n  role: x\n', 'organization.role', /unknown key "role"/],
-  ['accounts:\n  - id: "111111111111"\n    name: a\n    region: [us-east-1]\n', 'accounts[0].region', /unknown key "region" \(did you mean "regions"\?\)/],
+  [
+    'accounts:\n  - id: "111111111111"\n    name: a\n    region: [us-east-1]\n',
+    'accounts[0].region',
+    /unknown key "region" \(did you mean "regions"\?\)/,
+  ],
   ['trail:\n  bucket: x\n', 'trail.bucket', /unknown key "bucket"/],
-  ['policy:\n  allowPrincipal: []\n', 'policy.allowPrincipal', /unknown key "allowPrincipal" \(did you mean "allowPrincipals"\?\)/],
+  [
+    'policy:\n  allowPrincipal: []\n',
+    'policy.allowPrincipal',
+    /unknown key "allowPrincipal" \(did you mean "allowPrincipals"\?\)/,
+  ],
   ['notifications:\n  emails: a@b.co\n', 'notifications.emails', /unknown key "emails" \(did you mean "email"\?\)/],
   ['deploy:\n  parallel: 4\n', 'deploy.parallel', /unknown key "parallel"/],
   // stackName
@@ -60,16 +68,36 @@ const KEY_ROWS: [string, string, RegExp][] = [
   ['organization:\n  sessionName: "a b"\n', 'organization.sessionName', /session name must be 2-64/],
   ['organization:\n  includeOUs: [ou-1]\n', 'organization.includeOUs[0]', /expected an OU id/],
   ['organization:\n  excludeOUs: ou-abcd-12345678\n', 'organization.excludeOUs', /expected a list/],
-  ['organization:\n  excludeAccounts: ["12345"]\n', 'organization.excludeAccounts[0]', /exactly 12 digits, got "12345" \(5 digits\)/],
-  ['organization:\n  includeManagementAccount: "yes"\n', 'organization.includeManagementAccount', /expected true or false, got "yes"/],
+  [
+    'organization:\n  excludeAccounts: ["12345"]\n',
+    'organization.excludeAccounts[0]',
+    /exactly 12 digits, got "12345" \(5 digits\)/,
+  ],
+  [
+    'organization:\n  includeManagementAccount: "yes"\n',
+    'organization.includeManagementAccount',
+    /expected true or false, got "yes"/,
+  ],
   ['organization: [a]\n', 'organization', /expected a mapping, got a list/],
   // accounts
   ['accounts:\n  id: "111111111111"\n', 'accounts', /expected a list, got a mapping/],
-  ['accounts:\n  - id: "11111111111"\n    name: a\n', 'accounts[0].id', /exactly 12 digits, got "11111111111" \(11 digits\)/],
+  [
+    'accounts:\n  - id: "11111111111"\n    name: a\n',
+    'accounts[0].id',
+    /exactly 12 digits, got "11111111111" \(11 digits\)/,
+  ],
   ['accounts:\n  - id: "111111111111"\n', 'accounts[0].name', /expected a string, got nothing/],
   ['accounts:\n  - id: "111111111111"\n    name: a\n    regions: []\n', 'accounts[0].regions', /at least 1/],
-  ['accounts:\n  - id: "111111111111"\n    name: a\n    roleName: "r/x"\n', 'accounts[0].roleName', /role name must be 1-64/],
-  ['accounts:\n  - id: "111111111111"\n    name: a\n  - id: "111111111111"\n    name: b\n', 'accounts[1].id', /duplicate account id "111111111111"/],
+  [
+    'accounts:\n  - id: "111111111111"\n    name: a\n    roleName: "r/x"\n',
+    'accounts[0].roleName',
+    /role name must be 1-64/,
+  ],
+  [
+    'accounts:\n  - id: "111111111111"\n    name: a\n  - id: "111111111111"\n    name: b\n',
+    'accounts[1].id',
+    /duplicate account id "111111111111"/,
+  ],
   // trail
   ['trail:\n  mode: sometimes\n', 'trail.mode', /expected one of "auto", "create", "existing", got "sometimes"/],
   ['trail:\n  homeRegion: mars-1\n', 'trail.homeRegion', /unknown region "mars-1"/],
@@ -81,16 +109,32 @@ const KEY_ROWS: [string, string, RegExp][] = [
   ['policy:\n  directions: []\n', 'policy.directions', /at least 1/],
   ['policy:\n  directions: [inbound]\n', 'policy.directions[0]', /expected one of "ingress", "egress", got "inbound"/],
   ['policy:\n  onModify: ignore\n', 'policy.onModify', /expected one of "restore", "revoke", "alert", got "ignore"/],
-  ['policy:\n  onModifyUnknown: revoke\n', 'policy.onModifyUnknown', /expected one of "alert", "revoke-if-wider-than-before-unknown", got "revoke"/],
+  [
+    'policy:\n  onModifyUnknown: revoke\n',
+    'policy.onModifyUnknown',
+    /expected one of "alert", "revoke-if-wider-than-before-unknown", got "revoke"/,
+  ],
   ['policy:\n  allowPrincipals: [admin]\n', 'policy.allowPrincipals[0]', /expected an IAM\/STS ARN pattern/],
   ['policy:\n  exemptTag: exempt\n', 'policy.exemptTag', /expected "key=value"/],
   ['policy:\n  exemptGroups: [sg-12]\n', 'policy.exemptGroups[0]', /expected a security group id/],
   ['policy:\n  onlyVpcs: [vpc-xyz]\n', 'policy.onlyVpcs[0]', /expected a VPC id/],
   ['policy:\n  onlyTag: 5\n', 'policy.onlyTag', /expected a string, got 5/],
   // notifications
-  ['notifications:\n  email: not-an-address\n', 'notifications.email', /expected an email address, got "not-an-address"/],
-  ['notifications:\n  topicArn: arn:aws:sqs:us-east-1:111111111111:q\n', 'notifications.topicArn', /expected an SNS topic ARN/],
-  ['notifications:\n  topicArn: arn:aws:sns:mars-1:111111111111:t\n', 'notifications.topicArn', /unknown region "mars-1"/],
+  [
+    'notifications:\n  email: not-an-address\n',
+    'notifications.email',
+    /expected an email address, got "not-an-address"/,
+  ],
+  [
+    'notifications:\n  topicArn: arn:aws:sqs:us-east-1:111111111111:q\n',
+    'notifications.topicArn',
+    /expected an SNS topic ARN/,
+  ],
+  [
+    'notifications:\n  topicArn: arn:aws:sns:mars-1:111111111111:t\n',
+    'notifications.topicArn',
+    /unknown region "mars-1"/,
+  ],
   // deploy
   ['deploy:\n  concurrency: 0\n', 'deploy.concurrency', /at least 1, got 0/],
   ['deploy:\n  concurrency: 1001\n', 'deploy.concurrency', /at most 1000, got 1001/],
@@ -111,14 +155,19 @@ describe('configuration keys with wrong values', () => {
       expectUsageError(result, message);
       // the problem line: file:line:col, the key path, the message
       const line = result.stderr.split('\n').find((l) => l.includes(`  ${path}  `));
-      expect(line, result.stderr).toMatch(new RegExp(`accounts\\.yaml:\\d+:\\d+ {2}${path.replace(/[[\].]/g, '\\$&')} {2}`));
+      expect(line, result.stderr).toMatch(
+        new RegExp(`accounts\\.yaml:\\d+:\\d+ {2}${path.replace(/[[\].]/g, '\\$&')} {2}`),
+      );
       expect(line).toMatch(message);
       expect(result.stdout).toBe('');
     }
   });
 
   it('gathers several problems into one message, each with its own line', async () => {
-    const result = await cli(['validate'], 'regions: []\ndeploy:\n  concurrency: 0\n  pollSeconds: 0\npolicy:\n  mode: x\n');
+    const result = await cli(
+      ['validate'],
+      'regions: []\ndeploy:\n  concurrency: 0\n  pollSeconds: 0\npolicy:\n  mode: x\n',
+    );
     expectUsageError(result, /has 4 problems/);
     for (const path of ['regions', 'deploy.concurrency', 'deploy.pollSeconds', 'policy.mode']) {
       expect(result.stderr).toMatch(new RegExp(`:\\d+:\\d+ {2}${path.replace('.', '\\.')} {2}`));
@@ -146,7 +195,12 @@ describe('configuration keys with wrong values', () => {
   it('a YAML alias bomb is refused, quickly, without expanding it', async () => {
     const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
     const lines = [`a: &a [${Array(9).fill('"lol"').join(', ')}]`];
-    for (let i = 1; i < levels.length; i++) lines.push(`${levels[i]}: &${levels[i]} [${Array(9).fill(`*${levels[i - 1]}`).join(', ')}]`);
+    for (let i = 1; i < levels.length; i++)
+      lines.push(
+        `${levels[i]}: &${levels[i]} [${Array(9)
+          .fill(`*${levels[i - 1]}`)
+          .join(', ')}]`,
+      );
     // 9^9 ≈ 387 million strings if it were expanded
     const yaml = `${lines.join('\n')}\npolicy:\n  allowPrincipals: *i\n`;
     const started = Date.now();
@@ -165,25 +219,49 @@ describe('configuration keys with wrong values', () => {
 const FLAG_ROWS: [string[], RegExp][] = [
   // conflicting or missing account choice
   [['deploy', '--all-accounts', '--account', '111111111111'], /--account and --all-accounts cannot be used together/],
-  [['remove', '--all-accounts', '--account', '111111111111', '--yes'], /--account and --all-accounts cannot be used together/],
+  [
+    ['remove', '--all-accounts', '--account', '111111111111', '--yes'],
+    /--account and --all-accounts cannot be used together/,
+  ],
   [['deploy', '--yes'], /say which accounts: --all-accounts or --account/],
   [['remove', '--yes'], /say which accounts: --all-accounts or --account/],
   // --concurrency
-  [['deploy', '--all-accounts', '--concurrency', '0'], /--concurrency {2}must be a whole number from 1 to 1000, got "0"/],
-  [['deploy', '--all-accounts', '--concurrency', '1001'], /--concurrency {2}must be a whole number from 1 to 1000, got "1001"/],
-  [['deploy', '--all-accounts', '--concurrency', '-4'], /--concurrency {2}must be a whole number from 1 to 1000, got "-4"/],
-  [['deploy', '--all-accounts', '--concurrency', 'lots'], /--concurrency {2}must be a whole number from 1 to 1000, got "lots"/],
-  [['deploy', '--all-accounts', '--concurrency', '2.5'], /--concurrency {2}must be a whole number from 1 to 1000, got "2\.5"/],
+  [
+    ['deploy', '--all-accounts', '--concurrency', '0'],
+    /--concurrency {2}must be a whole number from 1 to 1000, got "0"/,
+  ],
+  [
+    ['deploy', '--all-accounts', '--concurrency', '1001'],
+    /--concurrency {2}must be a whole number from 1 to 1000, got "1001"/,
+  ],
+  [
+    ['deploy', '--all-accounts', '--concurrency', '-4'],
+    /--concurrency {2}must be a whole number from 1 to 1000, got "-4"/,
+  ],
+  [
+    ['deploy', '--all-accounts', '--concurrency', 'lots'],
+    /--concurrency {2}must be a whole number from 1 to 1000, got "lots"/,
+  ],
+  [
+    ['deploy', '--all-accounts', '--concurrency', '2.5'],
+    /--concurrency {2}must be a whole number from 1 to 1000, got "2\.5"/,
+  ],
   [['status', '--concurrency', '0'], /--concurrency {2}must be a whole number from 1 to 1000, got "0"/],
   [['remove', '--all-accounts', '--concurrency', '0', '--yes'], /--concurrency {2}must be a whole number/],
   // --regions: zero regions, unknown, duplicate, mixed with all
   [['deploy', '--all-accounts', '--regions', ''], /--regions {2}expected "all" or a comma-separated list of regions/],
   [['deploy', '--all-accounts', '--regions', ',,'], /--regions {2}expected "all" or a comma-separated list of regions/],
-  [['deploy', '--all-accounts', '--regions', 'us-east-1,eu-wset-1'], /--regions {2}unknown region "eu-wset-1" \(did you mean "eu-west-1"\?\)/],
+  [
+    ['deploy', '--all-accounts', '--regions', 'us-east-1,eu-wset-1'],
+    /--regions {2}unknown region "eu-wset-1" \(did you mean "eu-west-1"\?\)/,
+  ],
   [['status', '--regions', 'us-east-1,us-east-1'], /--regions {2}duplicate region "us-east-1"/],
   [['remove', '--all-accounts', '--regions', 'all,us-east-1', '--yes'], /--regions {2}"all" stands alone/],
   // --failure-tolerance
-  [['deploy', '--all-accounts', '--failure-tolerance', '-1'], /--failure-tolerance {2}expected a count such as 3 or a share such as 10%, got "-1"/],
+  [
+    ['deploy', '--all-accounts', '--failure-tolerance', '-1'],
+    /--failure-tolerance {2}expected a count such as 3 or a share such as 10%, got "-1"/,
+  ],
   [['deploy', '--all-accounts', '--failure-tolerance', '101%'], /--failure-tolerance {2}.*got "101%"/],
   [['deploy', '--all-accounts', '--failure-tolerance', 'some'], /--failure-tolerance {2}.*got "some"/],
   [['status', '--failure-tolerance', '3'], /unknown option '--failure-tolerance'/],
@@ -195,7 +273,10 @@ const FLAG_ROWS: [string[], RegExp][] = [
   [['deploy', '--account', '111111111111,abc'], /--account {2}account id must be exactly 12 digits, got "abc"/],
   [['status', '--account', ','], /--account {2}expected one or more 12-digit account ids/],
   // several bad flags at once: all named
-  [['deploy', '--all-accounts', '--concurrency', '0', '--regions', 'mars-1'], /Invalid value for --regions, --concurrency|Invalid value for --concurrency, --regions/],
+  [
+    ['deploy', '--all-accounts', '--concurrency', '0', '--regions', 'mars-1'],
+    /Invalid value for --regions, --concurrency|Invalid value for --concurrency, --regions/,
+  ],
   // --output, unknown options and commands, missing values
   [['deploy', '--all-accounts', '--output', 'yaml'], /argument 'yaml' is invalid\. Allowed choices are table, json/],
   [['status', '--output', 'xml'], /argument 'xml' is invalid/],
@@ -205,7 +286,10 @@ const FLAG_ROWS: [string[], RegExp][] = [
   [['deploy', '--all-accounts', 'extra'], /too many arguments/],
   [['deplyo'], /unknown command 'deplyo'[\s\S]*Did you mean deploy\?/],
   [['template', '--region', 'mars-1'], /--region {2}unknown region "mars-1"/],
-  [['deploy', '--all-accounts', '--config', join(tmpdir(), 'guardrail-no-such-dir', 'nope.yaml')], /Cannot read .*nope\.yaml: no such file/],
+  [
+    ['deploy', '--all-accounts', '--config', join(tmpdir(), 'guardrail-no-such-dir', 'nope.yaml')],
+    /Cannot read .*nope\.yaml: no such file/,
+  ],
 ];
 
 describe('flags with wrong values', () => {
@@ -232,7 +316,11 @@ describe('through bin/guardrail', () => {
     const e2e = await startE2E({ accounts: 0, regions: ['us-east-1'] });
     try {
       e2e.config('regions: [us-east-1]\norganization:\n  includeManagementAccount: false\n');
-      for (const args of [['deploy', '--all-accounts', '--yes', '--output', 'json'], ['status'], ['remove', '--all-accounts', '--yes']]) {
+      for (const args of [
+        ['deploy', '--all-accounts', '--yes', '--output', 'json'],
+        ['status'],
+        ['remove', '--all-accounts', '--yes'],
+      ]) {
         const result = await e2e.run(args);
         expect(result.code, result.stderr).toBe(2);
         expect(result.stderr).toMatch(/No accounts to target: every account of the organisation is left out \(1\)/);
@@ -253,14 +341,23 @@ describe('through bin/guardrail', () => {
     const e2e = await startE2E({ accounts: 1, regions: ['us-east-1'] });
     try {
       const big = `regions: [us-east-1]\n# ${'x'.repeat(5 * 1024 * 1024)}\n`;
-      const bomb = `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n`
-        + `d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n`
-        + `f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n`
-        + `h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\npolicy:\n  allowPrincipals: *h\n`;
+      const bomb =
+        `a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n` +
+        `d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n` +
+        `f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n` +
+        `h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\npolicy:\n  allowPrincipals: *h\n`;
       const rows: [string, string[], RegExp][] = [
-        ['regions: [us-east-1]\n', ['deploy', '--all-accounts', '--account', '111111111111', '--yes'], /--account and --all-accounts cannot be used together/],
+        [
+          'regions: [us-east-1]\n',
+          ['deploy', '--all-accounts', '--account', '111111111111', '--yes'],
+          /--account and --all-accounts cannot be used together/,
+        ],
         ['regions: []\n', ['deploy', '--all-accounts', '--yes'], /regions {2}needs at least 1 item/],
-        ['regions: [us-east-1]\n', ['deploy', '--all-accounts', '--yes', '--concurrency', '0'], /--concurrency {2}must be a whole number from 1 to 1000, got "0"/],
+        [
+          'regions: [us-east-1]\n',
+          ['deploy', '--all-accounts', '--yes', '--concurrency', '0'],
+          /--concurrency {2}must be a whole number from 1 to 1000, got "0"/,
+        ],
         [big, ['deploy', '--all-accounts', '--yes'], /accounts\.yaml is too large \(\d+ bytes; the limit is 1 MB\)/],
         [bomb, ['deploy', '--all-accounts', '--yes'], /too many YAML aliases/],
       ];

@@ -5,12 +5,28 @@
 // and an SNS message is recorded.
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
-  AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client,
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadFunctionCode, loadTemplateSource, renderTemplate, type TemplateSettings } from '../../src/stack/template.js';
+import {
+  loadFunctionCode,
+  loadTemplateSource,
+  renderTemplate,
+  type TemplateSettings,
+} from '../../src/stack/template.js';
 import type { SimServer } from '../sim/server.js';
-import { assumeInto, clientConfig, memberIds, startTestSim, templateUrl, waitFor, type TestCredentials } from '../sim/test/helpers.js';
+import {
+  assumeInto,
+  clientConfig,
+  memberIds,
+  startTestSim,
+  templateUrl,
+  waitFor,
+  type TestCredentials,
+} from '../sim/test/helpers.js';
 import { decisionsOf } from './harness.js';
 
 const REGION = 'us-east-1';
@@ -18,14 +34,35 @@ const STACK = 'guardrail';
 const ALLOWED_ROLE = 'NetworkAdmin';
 
 const settings = (overrides: Partial<TemplateSettings>): TemplateSettings => ({
-  mode: 'enforce', directions: ['ingress', 'egress'], onModify: 'revoke',
-  allowPrincipals: [`arn:aws:iam::*:role/${ALLOWED_ROLE}`], exemptTag: 'guardrail:exempt=true', exemptGroups: [],
-  onlyVpcs: [], onlyTag: null, notificationEmail: 'secops@example.com', notificationTopicArn: null, createTrail: false,
-  homeRegion: REGION, trailRetentionDays: 30, ...overrides,
+  mode: 'enforce',
+  directions: ['ingress', 'egress'],
+  onModify: 'revoke',
+  allowPrincipals: [`arn:aws:iam::*:role/${ALLOWED_ROLE}`],
+  exemptTag: 'guardrail:exempt=true',
+  exemptGroups: [],
+  onlyVpcs: [],
+  onlyTag: null,
+  notificationEmail: 'secops@example.com',
+  notificationTopicArn: null,
+  createTrail: false,
+  homeRegion: REGION,
+  trailRetentionDays: 30,
+  ...overrides,
 });
 
-interface Decision { groupId: string; ruleIds: string[]; direction: string; action: string; reason: string }
-interface InvocationRecord { account: string; region: string; status: string; result?: { decisions?: Decision[] } }
+interface Decision {
+  groupId: string;
+  ruleIds: string[];
+  direction: string;
+  action: string;
+  reason: string;
+}
+interface InvocationRecord {
+  account: string;
+  region: string;
+  status: string;
+  result?: { decisions?: Decision[] };
+}
 
 let sim: SimServer;
 const clients: { destroy(): void }[] = [];
@@ -39,20 +76,33 @@ async function deployStack(account: string, body: string): Promise<void> {
   const creds = await assumeInto(sim, account);
   const cfn = track(new CloudFormationClient(clientConfig(sim, REGION, creds)));
   // past TemplateBody's 51,200 bytes, as deploy sends it: a presigned URL of the template in S3
-  await cfn.send(new CreateStackCommand({ StackName: STACK, TemplateURL: await templateUrl(sim, REGION, creds, body), Capabilities: ['CAPABILITY_IAM'] }));
+  await cfn.send(
+    new CreateStackCommand({
+      StackName: STACK,
+      TemplateURL: await templateUrl(sim, REGION, creds, body),
+      Capabilities: ['CAPABILITY_IAM'],
+    }),
+  );
   // stack operations keep real time (stackMs), not the simulator's clock: poll until this one has finished
   let status: string | undefined;
-  await waitFor(async () => {
-    const s = (await cfn.send(new DescribeStacksCommand({ StackName: STACK }))).Stacks?.[0];
-    status = s?.StackStatus;
-    if (status === 'CREATE_COMPLETE') return true;
-    if (!status?.endsWith('_IN_PROGRESS')) throw new Error(`stack in ${account} ended in ${status}: ${s?.StackStatusReason}`);
-    return undefined;
-  }, 15_000, { everyMs: 25, what: () => `stack in ${account} still ${status}` });
+  await waitFor(
+    async () => {
+      const s = (await cfn.send(new DescribeStacksCommand({ StackName: STACK }))).Stacks?.[0];
+      status = s?.StackStatus;
+      if (status === 'CREATE_COMPLETE') return true;
+      if (!status?.endsWith('_IN_PROGRESS'))
+        throw new Error(`stack in ${account} ended in ${status}: ${s?.StackStatusReason}`);
+      return undefined;
+    },
+    15_000,
+    { everyMs: 25, what: () => `stack in ${account} still ${status}` },
+  );
 }
 
 async function defaultGroup(ec2: EC2Client): Promise<string> {
-  const out = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }));
+  const out = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }),
+  );
   const id = out.SecurityGroups?.[0]?.GroupId;
   if (!id) throw new Error('no default security group');
   return id;
@@ -60,41 +110,69 @@ async function defaultGroup(ec2: EC2Client): Promise<string> {
 
 /** Opens a port to the world and returns the new rule's id. */
 async function openPort(ec2: EC2Client, groupId: string, port: number): Promise<string> {
-  const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({
-    GroupId: groupId,
-    IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-  }));
+  const out = await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: groupId,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    }),
+  );
   const id = out.SecurityGroupRules?.[0]?.SecurityGroupRuleId;
   if (!id) throw new Error('Authorize returned no rule id');
   return id;
 }
 
 async function ruleIds(ec2: EC2Client, groupId: string): Promise<string[]> {
-  const out = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
+  const out = await ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
+  );
   return (out.SecurityGroupRules ?? []).map((r) => r.SecurityGroupRuleId ?? '');
 }
 
 /** Polls DescribeSecurityGroupRules until the rule is gone and returns the time it took (real time: it is measured). */
-function timeUntilGone(ec2: EC2Client, groupId: string, ruleId: string, since: number, limitMs: number, what: string): Promise<number> {
-  return waitFor(async () => ((await ruleIds(ec2, groupId)).includes(ruleId) ? undefined : Date.now() - since), limitMs,
-    { what: () => `${what}: rule ${ruleId} still there` });
+function timeUntilGone(
+  ec2: EC2Client,
+  groupId: string,
+  ruleId: string,
+  since: number,
+  limitMs: number,
+  what: string,
+): Promise<number> {
+  return waitFor(
+    async () => ((await ruleIds(ec2, groupId)).includes(ruleId) ? undefined : Date.now() - since),
+    limitMs,
+    { what: () => `${what}: rule ${ruleId} still there` },
+  );
 }
 
 /** Waits until the function has recorded a decision about this rule, and returns it. */
 async function decisionFor(account: string, ruleId: string): Promise<Decision> {
   let invocations: InvocationRecord[] = [];
   // generous (a cold start took 9.5 s under heavy load): a deadline, not a measurement
-  return waitFor(async () => {
-    const res = await fetch(`${sim.endpoint}/_sim/invocations?account=${account}&region=${REGION}`);
-    ({ invocations } = (await res.json()) as { invocations: InvocationRecord[] });
-    return invocations.flatMap((inv) => decisionsOf<Decision>(inv.result)).find((x) => x.ruleIds.includes(ruleId));
-  }, 60_000, { everyMs: 20, what: () => `no decision about ${ruleId} in ${account}: ${JSON.stringify(invocations)}` });
+  return waitFor(
+    async () => {
+      const res = await fetch(`${sim.endpoint}/_sim/invocations?account=${account}&region=${REGION}`);
+      ({ invocations } = (await res.json()) as { invocations: InvocationRecord[] });
+      return invocations.flatMap((inv) => decisionsOf<Decision>(inv.result)).find((x) => x.ruleIds.includes(ruleId));
+    },
+    60_000,
+    { everyMs: 20, what: () => `no decision about ${ruleId} in ${account}: ${JSON.stringify(invocations)}` },
+  );
 }
 
-async function snsMessages(account: string): Promise<{ topicArn: string; subject?: string; message: string; publishedBy: string }[]> {
+async function snsMessages(
+  account: string,
+): Promise<{ topicArn: string; subject?: string; message: string; publishedBy: string }[]> {
   const res = await fetch(`${sim.endpoint}/_sim/state`);
   const state = (await res.json()) as {
-    accounts: Record<string, { regions: Record<string, { snsMessages: { topicArn: string; subject?: string; message: string; publishedBy: string }[] }> }>;
+    accounts: Record<
+      string,
+      {
+        regions: Record<
+          string,
+          { snsMessages: { topicArn: string; subject?: string; message: string; publishedBy: string }[] }
+        >;
+      }
+    >;
   };
   return state.accounts[account]?.regions[REGION]?.snsMessages ?? [];
 }
@@ -154,19 +232,27 @@ describe('closed loop: the rendered template deployed through CloudFormation', (
     }
     const cold = samples.filter((s) => s.round === 0).map((s) => s.ms);
     const warm = samples.filter((s) => s.round > 0).map((s) => s.ms);
-    console.log(`[closed-loop] Authorize → rule gone: median ${median(samples.map((s) => s.ms))} ms over ${samples.length}`
-      + ` (cold ${cold.join('/')} ms, warm median ${median(warm)} ms)`);
+    console.log(
+      `[closed-loop] Authorize → rule gone: median ${median(samples.map((s) => s.ms))} ms over ${samples.length}` +
+        ` (cold ${cold.join('/')} ms, warm median ${median(warm)} ms)`,
+    );
     expect(median(warm)).toBeLessThan(2_000);
     // each revert was the first attempt of one invocation: nothing failed and was retried
-    const invocations = ((await (await fetch(`${sim.endpoint}/_sim/invocations?region=${REGION}`)).json()) as { invocations: (InvocationRecord & { attempt: number })[] })
-      .invocations.filter((i) => enforced.includes(i.account));
+    const invocations = (
+      (await (await fetch(`${sim.endpoint}/_sim/invocations?region=${REGION}`)).json()) as {
+        invocations: (InvocationRecord & { attempt: number })[];
+      }
+    ).invocations.filter((i) => enforced.includes(i.account));
     expect(invocations).toHaveLength(samples.length);
     expect(invocations.every((i) => i.attempt === 1 && i.status === 'succeeded')).toBe(true);
   }, 300_000);
 
   it("leaves an allowed principal's change in place", async () => {
     const account = enforced[0]!;
-    const res = await fetch(`${sim.endpoint}/_sim/roles`, { method: 'POST', body: JSON.stringify({ account, roleName: ALLOWED_ROLE }) });
+    const res = await fetch(`${sim.endpoint}/_sim/roles`, {
+      method: 'POST',
+      body: JSON.stringify({ account, roleName: ALLOWED_ROLE }),
+    });
     expect(res.status).toBe(200);
     const creds = await assumeInto(sim, account, { roleName: ALLOWED_ROLE, sessionName: 'network-admin' });
     const ec2 = track(new EC2Client(clientConfig(sim, REGION, creds)));

@@ -41,7 +41,9 @@ describe('deploy: denied roles and a failing stack', () => {
     await e.faults({ denyAssume: denied, failStack: [`${failing}:${failingRegion}`] });
     e.config(CONFIG);
   });
-  afterAll(async () => { await e.close(); });
+  afterAll(async () => {
+    await e.close();
+  });
 
   it('fails exactly those targets, with the role ARN and AccessDenied, and the first failed resource; the rest succeed', async () => {
     const r = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
@@ -66,7 +68,8 @@ describe('deploy: denied roles and a failing stack', () => {
     expect(String(f.error)).toContain(first.logicalId);
     for (const t of doc.targets) {
       const bad = denied.includes(String(t.account)) || (t.account === failing && t.region === failingRegion);
-      if (!bad) expect(t, `${String(t.account)}/${String(t.region)}`).toMatchObject({ result: 'succeeded', error: null });
+      if (!bad)
+        expect(t, `${String(t.account)}/${String(t.region)}`).toMatchObject({ result: 'succeeded', error: null });
     }
     // the denied accounts got no stack at all
     for (const account of denied) expect(e.sim.state.accounts.get(account)?.regions.size ?? 0).toBe(0);
@@ -75,13 +78,15 @@ describe('deploy: denied roles and a failing stack', () => {
     failedStackId = stack.stackId;
   });
 
-  it('the table names each failure once: the failed stack\'s first failed resource in its row, a denied account in one row', async () => {
+  it("the table names each failure once: the failed stack's first failed resource in its row, a denied account in one row", async () => {
     const r = await e.run(['deploy', '--all-accounts', '--yes']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.json).toBeUndefined();
     // the ROLLBACK_COMPLETE stack was deleted and created again, and failed again (the fault is still on)
     const line = r.stdout.split('\n').find((l) => l.includes(`(${failing})/${failingRegion} `));
-    expect(line, r.stdout).toMatch(/ failed +\w+ +\w+ \(AWS::Lambda::Function\) CREATE_FAILED: .*cannot be assumed by Lambda/);
+    expect(line, r.stdout).toMatch(
+      / failed +\w+ +\w+ \(AWS::Lambda::Function\) CREATE_FAILED: .*cannot be assumed by Lambda/,
+    );
     const linesWith = (text: string) => r.stdout.split('\n').filter((l) => l.includes(text));
     expect(linesWith('cannot be assumed by Lambda'), r.stdout).toHaveLength(1);
     expect(r.stdout).not.toMatch(/First failed resource/);
@@ -91,7 +96,9 @@ describe('deploy: denied roles and a failing stack', () => {
       expect(linesWith(`arn:aws:iam::${account}:role/OrganizationAccountAccessRole`), r.stdout).toHaveLength(1);
       expect(r.stdout).toMatch(new RegExp(`\\(${account}\\)/${REGIONS.length} regions +failed`));
     }
-    failedStackId = cfnRegion(e.sim.state.accounts.get(failing)!.regions.get(failingRegion)!).live.get('guardrail')!.stackId;
+    failedStackId = cfnRegion(e.sim.state.accounts.get(failing)!.regions.get(failingRegion)!).live.get(
+      'guardrail',
+    )!.stackId;
   });
 
   it('once the faults are cleared, deletes and recreates the ROLLBACK_COMPLETE stack and reaches the denied accounts', async () => {
@@ -103,7 +110,9 @@ describe('deploy: denied roles and a failing stack', () => {
     const f = find(r, failing, failingRegion);
     expect(f).toMatchObject({ result: 'succeeded', action: 'create', stackStatus: 'CREATE_COMPLETE' });
     expect(String(f.reason)).toMatch(/ROLLBACK_COMPLETE: delete and recreate/);
-    for (const account of denied) for (const region of REGIONS) expect(find(r, account, region)).toMatchObject({ result: 'succeeded', action: 'create' });
+    for (const account of denied)
+      for (const region of REGIONS)
+        expect(find(r, account, region)).toMatchObject({ result: 'succeeded', action: 'create' });
     const calls = await e.calls();
     expect(countCalls(calls, ['cloudformation.DeleteStack'])).toBe(1);
     expect(countCalls(calls, ['cloudformation.DeleteStack'], failing)).toBe(1);
@@ -120,8 +129,12 @@ describe('deploy: throttling', () => {
   // 0.25: at 0.3 a run of more than 69 calls would no longer be safe from a call throttled 15 times in a row
   // (test/sim/test/stats.ts, maxCallsThrough); at 0.25 up to 1,073 calls are
   const rate = 0.25;
-  beforeAll(async () => { e = await startE2E({ accounts: 4, regions: REGIONS, stackMs: 100, throttleRate: rate }); });
-  afterAll(async () => { await e.close(); });
+  beforeAll(async () => {
+    e = await startE2E({ accounts: 4, regions: REGIONS, stackMs: 100, throttleRate: rate });
+  });
+  afterAll(async () => {
+    await e.close();
+  });
 
   it('with a throttle rate of 0.25, every target still succeeds', async () => {
     e.config(CONFIG);

@@ -11,8 +11,11 @@ import { liveStacks, countCalls, startE2E, type E2E } from './harness.js';
 const REGIONS = ['us-east-1', 'us-west-2'];
 const MEMBERS = 29; // + the management account = 30 accounts
 const STACK_CHANGING = [
-  'cloudformation.CreateStack', 'cloudformation.UpdateStack', 'cloudformation.ExecuteChangeSet',
-  'cloudformation.CreateChangeSet', 'cloudformation.DeleteStack',
+  'cloudformation.CreateStack',
+  'cloudformation.UpdateStack',
+  'cloudformation.ExecuteChangeSet',
+  'cloudformation.CreateChangeSet',
+  'cloudformation.DeleteStack',
 ];
 
 const config = (mode: 'enforce' | 'monitor') => `
@@ -33,9 +36,11 @@ describe('deploy: 30 accounts × 2 regions', () => {
     e = await startE2E({ accounts: MEMBERS, regions: REGIONS, stackMs: 100 });
     accountIds = [...e.sim.state.org.accounts.keys()];
   });
-  afterAll(async () => { await e.close(); });
+  afterAll(async () => {
+    await e.close();
+  });
 
-  it('creates 60 stacks, assuming each member account\'s role once', async () => {
+  it("creates 60 stacks, assuming each member account's role once", async () => {
     e.config(config('enforce'));
     const r = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
@@ -44,7 +49,13 @@ describe('deploy: 30 accounts × 2 regions', () => {
     expect(doc.targets).toHaveLength(60);
     expect(doc.summary).toMatchObject({ targets: 60, succeeded: 60, unchanged: 0, failed: 0, skipped: 0 });
     for (const t of doc.targets) {
-      expect(t).toMatchObject({ result: 'succeeded', action: 'create', stackStatus: 'CREATE_COMPLETE', error: null, stackName: 'guardrail' });
+      expect(t).toMatchObject({
+        result: 'succeeded',
+        action: 'create',
+        stackStatus: 'CREATE_COMPLETE',
+        error: null,
+        stackName: 'guardrail',
+      });
       expect(typeof t.durationMs).toBe('number');
     }
     // every account × region exactly once
@@ -74,7 +85,9 @@ describe('deploy: 30 accounts × 2 regions', () => {
   });
 
   it('after a policy.mode change, --plan lists exactly the 60 updates with change summaries and changes nothing', async () => {
-    const before = new Map([...liveStacks(e)].map(([k, s]) => [k, { version: versionOf(s), status: s.status, updatedAt: s.updatedAt }]));
+    const before = new Map(
+      [...liveStacks(e)].map(([k, s]) => [k, { version: versionOf(s), status: s.status, updatedAt: s.updatedAt }]),
+    );
     e.config(config('monitor'));
     await e.resetCalls();
     const r = await e.run(['deploy', '--all-accounts', '--plan', '--output', 'json']);
@@ -89,10 +102,18 @@ describe('deploy: 30 accounts × 2 regions', () => {
       expect(t.changes).toEqual(expect.arrayContaining([expect.stringMatching(/^Modify \S+ AWS::Lambda::Function/)]));
     }
     const calls = await e.calls();
-    expect(countCalls(calls, ['cloudformation.CreateStack', 'cloudformation.UpdateStack', 'cloudformation.ExecuteChangeSet',
-      'cloudformation.DeleteStack'])).toBe(0);
+    expect(
+      countCalls(calls, [
+        'cloudformation.CreateStack',
+        'cloudformation.UpdateStack',
+        'cloudformation.ExecuteChangeSet',
+        'cloudformation.DeleteStack',
+      ]),
+    ).toBe(0);
     // the preview change sets are deleted again
-    expect(countCalls(calls, ['cloudformation.DeleteChangeSet'])).toBe(countCalls(calls, ['cloudformation.CreateChangeSet']));
+    expect(countCalls(calls, ['cloudformation.DeleteChangeSet'])).toBe(
+      countCalls(calls, ['cloudformation.CreateChangeSet']),
+    );
     const after = liveStacks(e);
     expect(after.size).toBe(60);
     for (const [k, s] of after) {
@@ -106,7 +127,8 @@ describe('deploy: 30 accounts × 2 regions', () => {
     const r = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json!.summary).toMatchObject({ targets: 60, succeeded: 60, unchanged: 0, failed: 0 });
-    for (const t of r.json!.targets) expect(t).toMatchObject({ result: 'succeeded', action: 'update', stackStatus: 'UPDATE_COMPLETE' });
+    for (const t of r.json!.targets)
+      expect(t).toMatchObject({ result: 'succeeded', action: 'update', stackStatus: 'UPDATE_COMPLETE' });
     const calls = await e.calls();
     expect(countCalls(calls, ['cloudformation.ExecuteChangeSet'])).toBe(60);
     expect(countCalls(calls, ['cloudformation.CreateStack'])).toBe(0);

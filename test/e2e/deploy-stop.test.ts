@@ -15,8 +15,13 @@ regions: [${REGIONS.join(', ')}]
 deploy:
   pollSeconds: 1
 `;
-const STACK_CHANGING = ['cloudformation.CreateStack', 'cloudformation.UpdateStack', 'cloudformation.ExecuteChangeSet',
-  'cloudformation.CreateChangeSet', 'cloudformation.DeleteStack'];
+const STACK_CHANGING = [
+  'cloudformation.CreateStack',
+  'cloudformation.UpdateStack',
+  'cloudformation.ExecuteChangeSet',
+  'cloudformation.CreateChangeSet',
+  'cloudformation.DeleteStack',
+];
 
 /** The live guardrail stack's status in the simulator, or undefined. */
 function liveStatus(e: E2E, account: string, region: string): string | undefined {
@@ -35,7 +40,9 @@ beforeEach(async () => {
   members = [...e.sim.state.org.accounts.keys()].filter((id) => id !== mgmt).sort();
   e.config(CONFIG);
 });
-afterEach(async () => { await e.close(); });
+afterEach(async () => {
+  await e.close();
+});
 
 /** Every skipped target has no stack; every succeeded target has a complete one. */
 function expectStateMatches(r: CliRun) {
@@ -49,11 +56,23 @@ function expectStateMatches(r: CliRun) {
 describe('deploy: failure tolerance and canary', () => {
   // the targets' stack calls are counted: no store's stack beside them (onModify restore, the default, would deploy
   // one first, in the management account, which failStack breaks too)
-  beforeEach(() => { e.config(`${CONFIG}policy: { onModify: revoke }\n`); });
+  beforeEach(() => {
+    e.config(`${CONFIG}policy: { onModify: revoke }\n`);
+  });
   it('--failure-tolerance 0: after an early failure the rest are skipped, not failed, and the summary says so', async () => {
     await e.faults({ failStack: [`${members[0]!}:us-east-1`] });
     // one at a time: the canary (management/us-east-1), then the first member's us-east-1, which fails
-    const r = await e.run(['deploy', '--all-accounts', '--yes', '--concurrency', '1', '--failure-tolerance', '0', '--output', 'json']);
+    const r = await e.run([
+      'deploy',
+      '--all-accounts',
+      '--yes',
+      '--concurrency',
+      '1',
+      '--failure-tolerance',
+      '0',
+      '--output',
+      'json',
+    ]);
     expect(r.code, r.stderr).toBe(1);
     const doc = r.json!;
     expect(doc.targets).toHaveLength(10);
@@ -112,8 +131,10 @@ describe('deploy: interrupted', () => {
     // 6 s before fewer than 3 are skipped)
     await e.faults({ stackMs: 3000 });
     const canary = `${mgmt}/us-east-1`;
-    const rolloutStacks = () => [mgmt, ...members].flatMap((id) => REGIONS.map((region) => ({ id, region })))
-      .filter(({ id, region }) => `${id}/${region}` !== canary && liveStatus(e, id, region) !== undefined).length;
+    const rolloutStacks = () =>
+      [mgmt, ...members]
+        .flatMap((id) => REGIONS.map((region) => ({ id, region })))
+        .filter(({ id, region }) => `${id}/${region}` !== canary && liveStatus(e, id, region) !== undefined).length;
     let child: ChildProcess | undefined;
     let stderr = '';
     let sent = false;
@@ -126,8 +147,12 @@ describe('deploy: interrupted', () => {
           // the canary is done and the rollout has begun: interrupt once its first three targets are in flight
           if (!sent && /rollout: /.test(stderr)) {
             sent = true;
-            inFlight = waitFor(() => (rolloutStacks() >= 3 ? true : undefined), 30_000, { what: () => `${rolloutStacks()} rollout stack(s)` })
-              .then(() => child?.kill('SIGINT') ?? false, (err: Error) => err.message);
+            inFlight = waitFor(() => (rolloutStacks() >= 3 ? true : undefined), 30_000, {
+              what: () => `${rolloutStacks()} rollout stack(s)`,
+            }).then(
+              () => child?.kill('SIGINT') ?? false,
+              (err: Error) => err.message,
+            );
           }
         });
       },
@@ -143,7 +168,12 @@ describe('deploy: interrupted', () => {
     expect(doc.targets).toHaveLength(10);
     for (const t of doc.targets) expect(['succeeded', 'failed', 'skipped']).toContain(t.result);
     const count = (k: string) => doc.targets.filter((t) => t.result === k).length;
-    expect(doc.summary).toMatchObject({ targets: 10, succeeded: count('succeeded'), skipped: count('skipped'), failed: count('failed') });
+    expect(doc.summary).toMatchObject({
+      targets: 10,
+      succeeded: count('succeeded'),
+      skipped: count('skipped'),
+      failed: count('failed'),
+    });
     // the canary and the three in flight finished (a slow machine may have started one more before the signal);
     // the queued ones never started
     expect(count('succeeded')).toBeGreaterThanOrEqual(4);
@@ -152,7 +182,8 @@ describe('deploy: interrupted', () => {
     for (const t of doc.targets.filter((x) => x.result === 'skipped')) expect(String(t.reason)).toMatch(/interrupted/);
     expectStateMatches(r);
     // no stack is left half-made
-    for (const t of doc.targets) expect(liveStatus(e, String(t.account), String(t.region)) ?? 'none').not.toMatch(/IN_PROGRESS/);
+    for (const t of doc.targets)
+      expect(liveStatus(e, String(t.account), String(t.region)) ?? 'none').not.toMatch(/IN_PROGRESS/);
   });
 });
 
@@ -163,7 +194,8 @@ describe('deploy: usage errors change nothing', () => {
     expect(r.stderr).toMatch(/--yes/);
     expect(r.stdout).not.toMatch(/succeeded/);
     expect(countCalls(await e.calls(), STACK_CHANGING)).toBe(0);
-    for (const id of [mgmt, ...members]) for (const region of REGIONS) expect(liveStatus(e, id, region)).toBeUndefined();
+    for (const id of [mgmt, ...members])
+      for (const region of REGIONS) expect(liveStatus(e, id, region)).toBeUndefined();
   });
 
   it('one account needs no confirmation', async () => {

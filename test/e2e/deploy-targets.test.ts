@@ -34,7 +34,14 @@ describe('deploy: targets from the organisation, with an organisation trail', ()
     // one account has enabled more regions than the others
     org.accounts.get(members[4]!)!.enabledRegions = [...wider];
     await e.faults({ suspended: [members[3]!] });
-    await addTrail(e, { account: mgmt, region: 'us-east-1', name: 'org-trail', multiRegion: true, organization: true, logging: true });
+    await addTrail(e, {
+      account: mgmt,
+      region: 'us-east-1',
+      name: 'org-trail',
+      multiRegion: true,
+      organization: true,
+      logging: true,
+    });
     e.config(`
 regions: all
 organization:
@@ -47,12 +54,15 @@ deploy:
 `);
     run = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
   });
-  afterAll(async () => { await e.close(); });
+  afterAll(async () => {
+    await e.close();
+  });
 
   /** the accounts under an OU, nested OUs included, from the simulator's own tree */
   function under(ouId: string): string[] {
     const org = e.sim.state.org;
-    const inside = (parent: string): boolean => parent === ouId || (org.ous.get(parent) !== undefined && inside(org.ous.get(parent)!.parentId));
+    const inside = (parent: string): boolean =>
+      parent === ouId || (org.ous.get(parent) !== undefined && inside(org.ous.get(parent)!.parentId));
     return [...org.accounts.values()].filter((a) => inside(a.parentId)).map((a) => a.id);
   }
 
@@ -61,10 +71,12 @@ deploy:
     const inWorkloads = under(workloads);
     expect(inWorkloads.length).toBeGreaterThanOrEqual(2); // Prod and Dev, nested under Workloads
     const left = new Set([...inWorkloads, members[2]!, members[3]!]);
-    const expected = [mgmt, ...members].filter((id) => !left.has(id)).flatMap((id) => {
-      const regions = id === members[4] ? wider : SIM_REGIONS;
-      return regions.map((region) => `${id}/${region}`);
-    });
+    const expected = [mgmt, ...members]
+      .filter((id) => !left.has(id))
+      .flatMap((id) => {
+        const regions = id === members[4] ? wider : SIM_REGIONS;
+        return regions.map((region) => `${id}/${region}`);
+      });
     expect(expected.length).toBeGreaterThan(4);
     expect(run.json!.targets.map(key).sort()).toEqual(expected.sort());
     expect(run.json!.summary).toMatchObject({ targets: expected.length, succeeded: expected.length, failed: 0 });
@@ -114,8 +126,12 @@ deploy:
 
 describe('deploy: trail.mode auto without an existing trail', () => {
   let e: E2E;
-  beforeAll(async () => { e = await startE2E({ accounts: 1, regions: SIM_REGIONS, stackMs: 100 }); });
-  afterAll(async () => { await e.close(); });
+  beforeAll(async () => {
+    e = await startE2E({ accounts: 1, regions: SIM_REGIONS, stackMs: 100 });
+  });
+  afterAll(async () => {
+    await e.close();
+  });
 
   it('creates one trail per account, in the home region only', async () => {
     // a trail that does not log, and a single-region one, do not count
@@ -126,7 +142,8 @@ describe('deploy: trail.mode auto without an existing trail', () => {
     const r = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json!.summary).toMatchObject({ targets: 4, succeeded: 4 });
-    for (const t of r.json!.targets.filter((x) => x.region === 'us-east-1')) expect(String(t.trail)).toMatch(/^auto: no multi-region trail/);
+    for (const t of r.json!.targets.filter((x) => x.region === 'us-east-1'))
+      expect(String(t.trail)).toMatch(/^auto: no multi-region trail/);
     const all = liveStacks(e);
     expect(all.size).toBe(4);
     for (const [k, s] of all) expect(trailResources(s), k).toHaveLength(k.endsWith('/us-east-1') ? 1 : 0);

@@ -13,12 +13,20 @@ afterAll(() => t.close());
 describe('a run that cannot start', () => {
   it('expired credentials: exit 3, the reason, a way out, and no target touched', async () => {
     t.sim.state.credentials.set('ASIAEXPIREDKEY', {
-      accessKeyId: 'ASIAEXPIREDKEY', secretAccessKey: 's', sessionToken: 't', accountId: t.sim.state.org.managementAccountId,
-      roleName: 'Admin', roleArn: `arn:aws:iam::${t.sim.state.org.managementAccountId}:role/Admin`, sessionName: 'me',
-      expiresAt: Date.now() - 60_000, chained: false,
+      accessKeyId: 'ASIAEXPIREDKEY',
+      secretAccessKey: 's',
+      sessionToken: 't',
+      accountId: t.sim.state.org.managementAccountId,
+      roleName: 'Admin',
+      roleArn: `arn:aws:iam::${t.sim.state.org.managementAccountId}:role/Admin`,
+      sessionName: 'me',
+      expiresAt: Date.now() - 60_000,
+      chained: false,
     });
     await t.resetCalls();
-    const run = await t.run(['status', '--output', 'json'], { env: { AWS_ACCESS_KEY_ID: 'ASIAEXPIREDKEY', AWS_SESSION_TOKEN: 't' } });
+    const run = await t.run(['status', '--output', 'json'], {
+      env: { AWS_ACCESS_KEY_ID: 'ASIAEXPIREDKEY', AWS_SESSION_TOKEN: 't' },
+    });
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/ExpiredToken/);
     expect(run.stderr).toMatch(/hint: .*(sso login|refresh|--profile)/);
@@ -38,7 +46,9 @@ describe('a run that cannot start', () => {
 
   it('an endpoint that cannot be reached: exit 4 (not 1, unhealthy; not 3, credentials) within seconds, naming the connection problem', async () => {
     const started = Date.now();
-    const run = await t.run(['deploy', '--all-accounts', '--yes', '--output', 'json'], { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
+    const run = await t.run(['deploy', '--all-accounts', '--yes', '--output', 'json'], {
+      env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/ECONNREFUSED/);
     expect(run.stderr).toMatch(/AWS_ENDPOINT_URL/);
@@ -52,7 +62,8 @@ describe('a run that cannot start', () => {
 });
 
 describe('member roles that cannot be assumed', () => {
-  const members = () => [...t.sim.state.org.accounts.keys()].filter((id) => id !== t.sim.state.org.managementAccountId).sort();
+  const members = () =>
+    [...t.sim.state.org.accounts.keys()].filter((id) => id !== t.sim.state.org.managementAccountId).sort();
 
   it('--role-name Nope: one line per account (not per region), then "0 of N accounts could be assumed"; exit 1', async () => {
     t.config('regions: [us-east-1, us-west-2, eu-west-1]\n');
@@ -64,16 +75,26 @@ describe('member roles that cannot be assumed', () => {
       expect(run.code, run.stderr).toBe(1);
       for (const id of members()) {
         // the account's error once on stderr, whatever the number of its regions
-        expect(run.stderr.split('\n').filter((l) => l.includes(`arn:aws:iam::${id}:role/Nope`)), run.stderr).toHaveLength(1);
+        expect(
+          run.stderr.split('\n').filter((l) => l.includes(`arn:aws:iam::${id}:role/Nope`)),
+          run.stderr,
+        ).toHaveLength(1);
       }
-      expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(`0 of ${members().length} accounts could be assumed: check the role name (Nope) or its trust policy`);
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `0 of ${members().length} accounts could be assumed: check the role name (Nope) or its trust policy`,
+      );
       // the status matrix's details: one line per account
-      for (const id of members()) expect(run.stdout).toMatch(new RegExp(`^  member-\\d+ \\(${id}\\), 3 regions: could not inspect: Could not assume`, 'm'));
+      for (const id of members())
+        expect(run.stdout).toMatch(
+          new RegExp(`^  member-\\d+ \\(${id}\\), 3 regions: could not inspect: Could not assume`, 'm'),
+        );
       // the overridden role name does not make the attached SCP look outdated: the SCP column is ✓, not ~
       for (const id of members()) expect(run.stdout).toMatch(new RegExp(`^member-\\d+ \\(${id}\\) .* ✓$`, 'm'));
       const json = await t.run(['status', '--role-name', 'Nope', '--no-drift', '--output', 'json']);
       expect(json.json?.targets.filter((r) => r.protection === 'outdated')).toEqual([]);
-      expect(json.json?.notes).toContain(`0 of ${members().length} accounts could be assumed: check the role name (Nope) or its trust policy`);
+      expect(json.json?.notes).toContain(
+        `0 of ${members().length} accounts could be assumed: check the role name (Nope) or its trust policy`,
+      );
     } finally {
       t.config('regions: [us-east-1]\n');
     }
@@ -84,7 +105,9 @@ describe('member roles that cannot be assumed', () => {
     try {
       const run = await t.run(['status', '--no-drift']);
       expect(run.code, run.stderr).toBe(4);
-      expect(run.stderr).toMatch(new RegExp(`^0 of ${members().length} accounts could be assumed: STS could not be reached`, 'm'));
+      expect(run.stderr).toMatch(
+        new RegExp(`^0 of ${members().length} accounts could be assumed: STS could not be reached`, 'm'),
+      );
       // one member still reachable: the run says something about the fleet, so its own exit code (1, unhealthy)
       await t.faults({ unavailableAssume: members().slice(1) });
       const partial = await t.run(['status', '--no-drift']);

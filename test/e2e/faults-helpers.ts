@@ -21,7 +21,10 @@ export interface ReportedTarget {
 
 /** The accounts a run against this organisation targets: ACTIVE members and the management account. */
 export function activeAccounts(sim: SimServer): string[] {
-  return [...sim.state.org.accounts.values()].filter((a) => a.status === 'ACTIVE').map((a) => a.id).sort();
+  return [...sim.state.org.accounts.values()]
+    .filter((a) => a.status === 'ACTIVE')
+    .map((a) => a.id)
+    .sort();
 }
 
 export const key = (account: string, region: string) => `${account}/${region}`;
@@ -31,7 +34,10 @@ export const key = (account: string, region: string) => `${account}/${region}`;
  * Returns the targets for further checks.
  */
 export function expectEveryTarget(run: CliRun, accounts: string[], regions: string[]): ReportedTarget[] {
-  expect(run.json, `stdout is one JSON document\n${run.stdout.slice(0, 500)}\n${run.stderr.slice(-2000)}`).toBeDefined();
+  expect(
+    run.json,
+    `stdout is one JSON document\n${run.stdout.slice(0, 500)}\n${run.stderr.slice(-2000)}`,
+  ).toBeDefined();
   const targets = run.json!.targets as unknown as ReportedTarget[];
   const expected = accounts.flatMap((a) => regions.map((r) => key(a, r))).sort();
   const reported = targets.map((t) => key(t.account, t.region)).sort();
@@ -67,17 +73,26 @@ function exists(sim: SimServer, account: string, region: string, type: string, p
   const rs = acct?.regions.get(region);
   if (!acct || !rs) return false;
   switch (type) {
-    case 'AWS::Lambda::Function': return rs.functions.has(physicalId);
-    case 'AWS::Events::Rule': return rs.rules.has(physicalId);
-    case 'AWS::Logs::LogGroup': return rs.logGroups.has(physicalId);
-    case 'AWS::SQS::Queue': return [...rs.queues.values()].some((q) => q.url === physicalId);
-    case 'AWS::SNS::Topic': return rs.topics.has(physicalId);
-    case 'AWS::IAM::Role': return acct.roles.has(physicalId);
-    case 'AWS::S3::Bucket': return sim.state.buckets.has(physicalId);
-    case 'AWS::CloudTrail::Trail': return rs.trails.has(physicalId);
+    case 'AWS::Lambda::Function':
+      return rs.functions.has(physicalId);
+    case 'AWS::Events::Rule':
+      return rs.rules.has(physicalId);
+    case 'AWS::Logs::LogGroup':
+      return rs.logGroups.has(physicalId);
+    case 'AWS::SQS::Queue':
+      return [...rs.queues.values()].some((q) => q.url === physicalId);
+    case 'AWS::SNS::Topic':
+      return rs.topics.has(physicalId);
+    case 'AWS::IAM::Role':
+      return acct.roles.has(physicalId);
+    case 'AWS::S3::Bucket':
+      return sim.state.buckets.has(physicalId);
+    case 'AWS::CloudTrail::Trail':
+      return rs.trails.has(physicalId);
     case 'AWS::Lambda::Permission':
       return [...rs.functions.values()].some((f) => f.permissions.some((p) => p.sid === physicalId));
-    default: return null;
+    default:
+      return null;
   }
 }
 
@@ -93,7 +108,9 @@ function exists(sim: SimServer, account: string, region: string, type: string, p
  *   a target reported succeeded whose stack is still there.
  */
 export function orphanProblems(
-  sim: SimServer, reported: ReportedTarget[] = [], opts: { command?: 'deploy' | 'remove'; stackName?: string } = {},
+  sim: SimServer,
+  reported: ReportedTarget[] = [],
+  opts: { command?: 'deploy' | 'remove'; stackName?: string } = {},
 ): string[] {
   const stackName = opts.stackName ?? 'guardrail';
   const problems: string[] = [];
@@ -121,7 +138,8 @@ export function orphanProblems(
     }
     if (SUCCESS.has(stack.status)) {
       for (const r of stack.resources.values()) {
-        if (!/^(CREATE|UPDATE)_COMPLETE$/.test(r.status)) problems.push(`${where}: resource ${r.logicalId} is ${r.status}`);
+        if (!/^(CREATE|UPDATE)_COMPLETE$/.test(r.status))
+          problems.push(`${where}: resource ${r.logicalId} is ${r.status}`);
         else if (exists(sim, account, region, r.type, r.physicalId) === false) {
           problems.push(`${where}: resource ${r.logicalId} (${r.type}) ${r.physicalId} is missing from the state`);
         }
@@ -134,7 +152,9 @@ export function orphanProblems(
     if (opts.command === 'remove') {
       if (stack) problems.push(`${key(t.account, t.region)}: reported removed but the stack is ${stack.stack.status}`);
     } else if (!stack || !SUCCESS.has(stack.stack.status)) {
-      problems.push(`${key(t.account, t.region)}: reported ${t.result} but the stack is ${stack?.stack.status ?? 'missing'}`);
+      problems.push(
+        `${key(t.account, t.region)}: reported ${t.result} but the stack is ${stack?.stack.status ?? 'missing'}`,
+      );
     }
   }
   const prefix = `${stackName}-`;
@@ -147,7 +167,8 @@ export function orphanProblems(
     for (const role of acct.roles.values()) orphan(`${acct.id}: role`, 'AWS::IAM::Role', role.roleName, role.roleName);
     for (const rs of acct.regions.values()) {
       const where = key(acct.id, rs.region);
-      for (const f of rs.functions.values()) orphan(`${where}: function`, 'AWS::Lambda::Function', f.functionName, f.functionName);
+      for (const f of rs.functions.values())
+        orphan(`${where}: function`, 'AWS::Lambda::Function', f.functionName, f.functionName);
       for (const r of rs.rules.values()) orphan(`${where}: rule`, 'AWS::Events::Rule', r.name, r.name);
       for (const g of rs.logGroups.values()) orphan(`${where}: log group`, 'AWS::Logs::LogGroup', g.name, g.name);
       for (const q of rs.queues.values()) orphan(`${where}: queue`, 'AWS::SQS::Queue', q.url, q.name);
@@ -157,14 +178,17 @@ export function orphanProblems(
   return problems;
 }
 
-/** Resources a stack kept by its DeletionPolicy or UpdateReplacePolicy (DELETE_SKIPPED): kept on purpose, not leaked. */
+/**
+ * Resources a stack kept by its DeletionPolicy or UpdateReplacePolicy (DELETE_SKIPPED): kept on purpose, not leaked.
+ */
 function retainedOnPurpose(sim: SimServer): Set<string> {
   const kept = new Set<string>();
   for (const acct of sim.state.accounts.values()) {
     for (const rs of acct.regions.values()) {
       for (const stack of cfnRegion(rs).byId.values()) {
         for (const e of stack.events) {
-          if (e.ResourceStatus === 'DELETE_SKIPPED' && e.PhysicalResourceId) kept.add(`${e.ResourceType}|${e.PhysicalResourceId}`);
+          if (e.ResourceStatus === 'DELETE_SKIPPED' && e.PhysicalResourceId)
+            kept.add(`${e.ResourceType}|${e.PhysicalResourceId}`);
         }
       }
     }
@@ -188,7 +212,11 @@ export function stackCounts(sim: SimServer, stackName = 'guardrail'): Record<str
 }
 
 /** Resolves when `pattern` appears in the child's stderr (progress lines), or after `timeoutMs`. */
-export function onStderr(child: { stderr: NodeJS.ReadableStream | null }, pattern: RegExp, timeoutMs = 20_000): Promise<boolean> {
+export function onStderr(
+  child: { stderr: NodeJS.ReadableStream | null },
+  pattern: RegExp,
+  timeoutMs = 20_000,
+): Promise<boolean> {
   return new Promise((resolve) => {
     let seen = '';
     const timer = setTimeout(() => resolve(false), timeoutMs);
@@ -207,14 +235,22 @@ export function onStderr(child: { stderr: NodeJS.ReadableStream | null }, patter
  * the premise of "every target succeeded" held. Call it after a run whose targets all succeeded. The reasoning for
  * each bound is in test/sim/test/stats.ts.
  */
-export function expectSeededThrottling(sim: SimServer, calls: { total: number; throttled: number }, rate: number): void {
+export function expectSeededThrottling(
+  sim: SimServer,
+  calls: { total: number; throttled: number },
+  rate: number,
+): void {
   const seed = sim.state.seed;
   // exact under the seed: every call drew once from the faults stream, whatever order the calls came in
   expect(calls.throttled, `throttled calls at seed ${seed}`).toBe(seededThrottles(seed, rate, calls.total));
   // and for any seed, a large enough share (fails less than once in a million runs)
-  expect(calls.throttled, `throttled of ${calls.total} calls at ${rate}`).toBeGreaterThanOrEqual(minThrottled(calls.total, rate));
+  expect(calls.throttled, `throttled of ${calls.total} calls at ${rate}`).toBeGreaterThanOrEqual(
+    minThrottled(calls.total, rate),
+  );
   // guardrail gives a throttled call DEFAULT_RETRY_POLICY.throttlingAttempts attempts: a call fails only when all are
   // throttled (rate^15 each). Below this many calls, "every target succeeded" fails less than once in a million runs.
   const logical = calls.total - calls.throttled;
-  expect(logical, `calls that got through at ${rate}`).toBeLessThanOrEqual(maxCallsThrough(rate, DEFAULT_RETRY_POLICY.throttlingAttempts));
+  expect(logical, `calls that got through at ${rate}`).toBeLessThanOrEqual(
+    maxCallsThrough(rate, DEFAULT_RETRY_POLICY.throttlingAttempts),
+  );
 }

@@ -2,13 +2,22 @@
 // nothing half-made, and every trail bucket that guardrail created still there (retained, with its logs).
 import { afterAll, expect, it } from 'vitest';
 import { startE2E, type CliRun, type E2E } from './harness.js';
-import { activeAccounts, expectEveryTarget, expectNoStackTrace, expectSeededThrottling, orphanProblems, stackCounts } from './faults-helpers.js';
+import {
+  activeAccounts,
+  expectEveryTarget,
+  expectNoStackTrace,
+  expectSeededThrottling,
+  orphanProblems,
+  stackCounts,
+} from './faults-helpers.js';
 
 const REGIONS = ['us-east-1'];
 const CYCLES = 3;
 
 let e2e: E2E | undefined;
-afterAll(async () => { await e2e?.close(); });
+afterAll(async () => {
+  await e2e?.close();
+});
 
 function statusTargets(run: CliRun): { account: string; region: string; healthy: boolean; deployed: boolean }[] {
   expect(run.json, run.stderr.slice(-1500)).toBeDefined();
@@ -31,7 +40,10 @@ it(`${CYCLES} deploy → status → remove cycles over 100 accounts at 20% throt
     let started = Date.now();
     const deployed = await t.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
     const deployTargets = expectEveryTarget(deployed, accounts, REGIONS);
-    expect(deployTargets.filter((x) => x.result !== 'succeeded'), `cycle ${cycle}: ${deployed.stderr.slice(-1500)}`).toEqual([]);
+    expect(
+      deployTargets.filter((x) => x.result !== 'succeeded'),
+      `cycle ${cycle}: ${deployed.stderr.slice(-1500)}`,
+    ).toEqual([]);
     expect(deployed.code).toBe(0);
     expect(stackCounts(t.sim)).toEqual({ CREATE_COMPLETE: 100 });
     expect(orphanProblems(t.sim, deployTargets)).toEqual([]);
@@ -41,16 +53,23 @@ it(`${CYCLES} deploy → status → remove cycles over 100 accounts at 20% throt
     const status = await t.run(['status', '--output', 'json']);
     const statusRows = statusTargets(status);
     expect(statusRows).toHaveLength(100);
-    expect(statusRows.filter((x) => !x.healthy || !x.deployed), `cycle ${cycle}: ${status.stderr.slice(-1500)}`).toEqual([]);
+    expect(
+      statusRows.filter((x) => !x.healthy || !x.deployed),
+      `cycle ${cycle}: ${status.stderr.slice(-1500)}`,
+    ).toEqual([]);
     expect(status.code).toBe(0);
     timings.push(`status ${Date.now() - started} ms`);
 
     started = Date.now();
     const removed = await t.run(['remove', '--all-accounts', '--yes', '--output', 'json']);
     const removeTargets = expectEveryTarget(removed, accounts, REGIONS);
-    expect(removeTargets.filter((x) => x.result !== 'succeeded'), `cycle ${cycle}: ${removed.stderr.slice(-1500)}`).toEqual([]);
+    expect(
+      removeTargets.filter((x) => x.result !== 'succeeded'),
+      `cycle ${cycle}: ${removed.stderr.slice(-1500)}`,
+    ).toEqual([]);
     expect(removed.code).toBe(0);
-    const buckets = (removed.json as unknown as { retainedBuckets: { account: string; bucket: string }[] }).retainedBuckets;
+    const buckets = (removed.json as unknown as { retainedBuckets: { account: string; bucket: string }[] })
+      .retainedBuckets;
     // one trail, and so one retained bucket, per account and cycle (in the home region)
     expect(buckets).toHaveLength(100);
     expect(new Set(buckets.map((b) => b.account)).size).toBe(100);

@@ -9,7 +9,14 @@ import { cfnRegion, type Stack } from '../sim/cfn/model.js';
 import { applyFaults } from '../sim/sim.js';
 import { countCalls, startE2E, type E2E } from './harness.js';
 import {
-  activeAccounts, expectEveryTarget, expectNoStackTrace, expectSeededThrottling, expectedExit, key, onStderr, orphanProblems,
+  activeAccounts,
+  expectEveryTarget,
+  expectNoStackTrace,
+  expectSeededThrottling,
+  expectedExit,
+  key,
+  onStderr,
+  orphanProblems,
   stackCounts,
 } from './faults-helpers.js';
 import { templateUrl } from '../sim/test/helpers.js';
@@ -50,7 +57,10 @@ describe('fault suite', () => {
     const accounts = activeAccounts(t.sim);
     const run = await t.run(DEPLOY);
     const targets = expectEveryTarget(run, accounts, REGIONS);
-    expect(targets.filter((x) => x.result !== 'succeeded'), run.stderr.slice(-1500)).toEqual([]);
+    expect(
+      targets.filter((x) => x.result !== 'succeeded'),
+      run.stderr.slice(-1500),
+    ).toEqual([]);
     expect(run.code).toBe(0);
     const calls = await t.calls();
     // the fault was real: the throttled count is exactly the seed's, and a large enough share for any seed
@@ -61,7 +71,10 @@ describe('fault suite', () => {
     for (const service of ['sts', 'cloudformation', 'cloudtrail', 'organizations']) {
       const mine = calls.calls.filter((c) => c.service === service);
       if (mine.reduce((n, c) => n + c.count, 0) < enough) continue;
-      expect(mine.reduce((n, c) => n + c.throttled, 0), service).toBeGreaterThan(0);
+      expect(
+        mine.reduce((n, c) => n + c.throttled, 0),
+        service,
+      ).toBeGreaterThan(0);
     }
     expect(orphanProblems(t.sim, targets)).toEqual([]);
     expectNoStackTrace(run.stderr);
@@ -79,7 +92,10 @@ describe('fault suite', () => {
     const started = Date.now();
     const run = await t.run(DEPLOY);
     const targets = expectEveryTarget(run, accounts, REGIONS);
-    expect(targets.every((x) => x.result === 'succeeded'), run.stderr.slice(-1500)).toBe(true);
+    expect(
+      targets.every((x) => x.result === 'succeeded'),
+      run.stderr.slice(-1500),
+    ).toBe(true);
     expect(run.code).toBe(0);
     // each call really waited: the canary alone needs several sequential calls
     expect(Date.now() - started).toBeGreaterThan(1000);
@@ -179,7 +195,10 @@ describe('fault suite', () => {
     const run = await t.run(DEPLOY, {
       onSpawn: (child) => {
         void onStderr(child, /rollout: \d+ target/).then(async () => {
-          const res = await fetch(`${t.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'late' }) });
+          const res = await fetch(`${t.sim.endpoint}/_sim/accounts`, {
+            method: 'POST',
+            body: JSON.stringify({ name: 'late' }),
+          });
           added = ((await res.json()) as { id: string }).id;
         });
       },
@@ -189,8 +208,13 @@ describe('fault suite', () => {
     const targets = expectEveryTarget(run, accounts, REGIONS);
     expect(targets.every((x) => x.result === 'succeeded')).toBe(true);
     expect(run.code).toBe(0);
-    expect(countCalls(await t.calls(), ['sts.AssumeRole', 'cloudformation.CreateStack', 'cloudformation.DescribeStacks'], added))
-      .toBe(0);
+    expect(
+      countCalls(
+        await t.calls(),
+        ['sts.AssumeRole', 'cloudformation.CreateStack', 'cloudformation.DescribeStacks'],
+        added,
+      ),
+    ).toBe(0);
     expect(orphanProblems(t.sim, targets)).toEqual([]);
 
     const next = await t.run(DEPLOY);
@@ -210,13 +234,21 @@ describe('fault suite', () => {
     const mgmt = t.sim.state.org.managementAccountId;
     const busy = accounts.filter((a) => a !== mgmt)[0]!;
     const region = 'us-west-2';
-    const sts = new STSClient({ endpoint: t.sim.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDOTHER', secretAccessKey: 's' } });
-    const assumed = await sts.send(new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${busy}:role/OrganizationAccountAccessRole`, RoleSessionName: 'another-actor',
-    }));
+    const sts = new STSClient({
+      endpoint: t.sim.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDOTHER', secretAccessKey: 's' },
+    });
+    const assumed = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${busy}:role/OrganizationAccountAccessRole`,
+        RoleSessionName: 'another-actor',
+      }),
+    );
     const c = assumed.Credentials!;
     const cfn = new CloudFormationClient({
-      endpoint: t.sim.endpoint, region,
+      endpoint: t.sim.endpoint,
+      region,
       credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
     });
     const { TemplateBody } = await cfn.send(new GetTemplateCommand({ StackName: 'guardrail' }));
@@ -224,11 +256,22 @@ describe('fault suite', () => {
     // takes to start the CLI and get there (a run under heavy load took over 8 s): it would run for ten minutes, and
     // the test ends it once guardrail has looked at the stack
     await t.faults({ stackMs: 600_000 });
-    await cfn.send(new UpdateStackCommand({
-      StackName: 'guardrail', TemplateURL: await templateUrl(t.sim, region, { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!,
-        sessionToken: c.SessionToken! }, TemplateBody!), Capabilities: ['CAPABILITY_IAM'],
-      Parameters: [{ ParameterKey: 'ExemptGroups', ParameterValue: 'sg-0123456789abcdef0' }, { ParameterKey: 'CreateTrail', UsePreviousValue: true }],
-    }));
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: 'guardrail',
+        TemplateURL: await templateUrl(
+          t.sim,
+          region,
+          { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+          TemplateBody!,
+        ),
+        Capabilities: ['CAPABILITY_IAM'],
+        Parameters: [
+          { ParameterKey: 'ExemptGroups', ParameterValue: 'sg-0123456789abcdef0' },
+          { ParameterKey: 'CreateTrail', UsePreviousValue: true },
+        ],
+      }),
+    );
     await t.faults({ stackMs: 100 });
     sts.destroy();
     cfn.destroy();
@@ -240,16 +283,30 @@ describe('fault suite', () => {
     await t.resetCalls();
     const running = t.run(DEPLOY);
     let ended = false;
-    void running.then(() => { ended = true; }, () => { ended = true; });
+    void running.then(
+      () => {
+        ended = true;
+      },
+      () => {
+        ended = true;
+      },
+    );
     // once guardrail has read the busy stack (the simulator answers a call in the tick it counts it), the other
     // actor's update finishes; until then guardrail must not have touched the stack
     const described = `cloudformation|DescribeStacks|${busy}|${region}`;
     while (!ended && !t.sim.state.calls.get(described)?.count) await new Promise((r) => setTimeout(r, 20));
-    const changesDuringUpdate = countCalls(await t.calls(), ['cloudformation.CreateChangeSet', 'cloudformation.ExecuteChangeSet', 'cloudformation.UpdateStack'], busy);
+    const changesDuringUpdate = countCalls(
+      await t.calls(),
+      ['cloudformation.CreateChangeSet', 'cloudformation.ExecuteChangeSet', 'cloudformation.UpdateStack'],
+      busy,
+    );
     finishOperationNow(busyStack);
     const run = await running;
     const targets = expectEveryTarget(run, accounts, REGIONS);
-    expect(targets.filter((x) => x.result !== 'succeeded'), run.stderr.slice(-1500)).toEqual([]);
+    expect(
+      targets.filter((x) => x.result !== 'succeeded'),
+      run.stderr.slice(-1500),
+    ).toEqual([]);
     expect(run.code).toBe(0);
     const waited = targets.find((x) => x.account === busy && x.region === region)!;
     expect(waited.action).toBe('update');

@@ -34,8 +34,15 @@ export interface E2E {
   env: Record<string, string>;
   /** writes accounts.yaml in the temp dir */
   config(yaml: string): void;
-  run(args: string[], opts?: { onSpawn?: (child: ReturnType<typeof spawn>) => void; env?: Record<string, string> }): Promise<CliRun>;
-  calls(): Promise<{ total: number; throttled: number; calls: { service: string; operation: string; account: string; region: string; count: number; throttled: number }[] }>;
+  run(
+    args: string[],
+    opts?: { onSpawn?: (child: ReturnType<typeof spawn>) => void; env?: Record<string, string> },
+  ): Promise<CliRun>;
+  calls(): Promise<{
+    total: number;
+    throttled: number;
+    calls: { service: string; operation: string; account: string; region: string; count: number; throttled: number }[];
+  }>;
   resetCalls(): Promise<void>;
   faults(f: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
@@ -60,17 +67,27 @@ export async function startE2E(opts: SimOptions = {}): Promise<E2E> {
     return res.json() as Promise<never>;
   };
   return {
-    sim, dir, env,
+    sim,
+    dir,
+    env,
     config(yaml) {
       writeFileSync(join(dir, 'accounts.yaml'), yaml);
     },
     run(args, runOpts = {}) {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...env, ...runOpts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [BIN, ...args], {
+          cwd: dir,
+          env: { ...env, ...runOpts.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-        child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
         child.on('error', reject);
         child.on('close', (code, signal) => {
           const result: CliRun = { code, signal, stdout, stderr };
@@ -85,8 +102,12 @@ export async function startE2E(opts: SimOptions = {}): Promise<E2E> {
       });
     },
     calls: () => admin('/_sim/calls'),
-    resetCalls: async () => { await admin('/_sim/calls', { method: 'DELETE' }); },
-    faults: async (f) => { await admin('/_sim/faults', { method: 'POST', body: JSON.stringify(f) }); },
+    resetCalls: async () => {
+      await admin('/_sim/calls', { method: 'DELETE' });
+    },
+    faults: async (f) => {
+      await admin('/_sim/faults', { method: 'POST', body: JSON.stringify(f) });
+    },
     close: () => sim.close(),
   };
 }
@@ -125,6 +146,7 @@ export function decisionsOf<D = Record<string, unknown>>(result: unknown): D[] {
  */
 export function progressVerdicts(stderr: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const m of stderr.matchAll(/^[✓✗-] .*\((\d{12})\)\/([a-z0-9()-]+) {2}(\S+)/gmu)) out.set(`${m[1]}/${m[2]}`, m[3]!);
+  for (const m of stderr.matchAll(/^[✓✗-] .*\((\d{12})\)\/([a-z0-9()-]+) {2}(\S+)/gmu))
+    out.set(`${m[1]}/${m[2]}`, m[3]!);
   return out;
 }

@@ -2,7 +2,8 @@
  * End to end on a pseudo-terminal: Ctrl-C typed on the keyboard (the interrupt character through the terminal, not
  * a signal sent to the process) behaves as it does with output piped: during a deploy the running targets finish,
  * the rest are skipped, the summary and an "Interrupted" line print, exit 130; at the question nothing is written.
- * A second Ctrl-C ends guardrail at once. The terminal has a width, so the live spinner runs, as on a person's terminal.
+ * A second Ctrl-C ends guardrail at once. The terminal has a width, so the live spinner runs, as on a person's
+ * terminal.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cfnRegion } from '../sim/cfn/model.js';
@@ -11,22 +12,34 @@ import { countCalls, startE2E, type E2E } from './harness.js';
 import { openTerminal } from './terminal.js';
 
 const REGIONS = ['us-east-1', 'us-west-2'];
-const WRITES = ['cloudformation.CreateStack', 'cloudformation.UpdateStack', 'cloudformation.ExecuteChangeSet',
-  'cloudformation.CreateChangeSet', 'cloudformation.DeleteStack', 's3.CreateBucket', 's3.PutObject'];
+const WRITES = [
+  'cloudformation.CreateStack',
+  'cloudformation.UpdateStack',
+  'cloudformation.ExecuteChangeSet',
+  'cloudformation.CreateChangeSet',
+  'cloudformation.DeleteStack',
+  's3.CreateBucket',
+  's3.PutObject',
+];
 const CTRL_C = '\x03';
 
 let e: E2E;
-const stacks = () => [...e.sim.state.accounts.values()]
-  .flatMap((a) => [...a.regions.values()].map((rs) => cfnRegion(rs).live.get('guardrail')))
-  .filter((s) => s !== undefined);
+const stacks = () =>
+  [...e.sim.state.accounts.values()]
+    .flatMap((a) => [...a.regions.values()].map((rs) => cfnRegion(rs).live.get('guardrail')))
+    .filter((s) => s !== undefined);
 
 // a fresh organisation of 4 members (10 targets) for every test, with 3 s stacks: time to type while they are made
 beforeEach(async () => {
   e = await startE2E({ accounts: 4, regions: REGIONS, stackMs: 3000 });
   // no rule records store (onModify revoke): one 3 s stack less before the targets
-  e.config(`regions: [${REGIONS.join(', ')}]\ndeploy:\n  pollSeconds: 1\n  concurrency: 2\npolicy:\n  onModify: revoke\n`);
+  e.config(
+    `regions: [${REGIONS.join(', ')}]\ndeploy:\n  pollSeconds: 1\n  concurrency: 2\npolicy:\n  onModify: revoke\n`,
+  );
 });
-afterEach(async () => { await e?.close(); });
+afterEach(async () => {
+  await e?.close();
+});
 
 /** Ctrl-C once the rollout has stacks in flight; returns the finished run. */
 async function interruptRollout(args: string[], answer?: string) {
@@ -83,7 +96,9 @@ describe('Ctrl-C on a terminal', () => {
     t.type(CTRL_C);
     const r = await t.done;
     expect(r.code, r.output).toBe(130);
-    expect(r.question).toMatch(/— create the template buckets guardrail-templates-\d{12}-\{us-east-1,us-west-2\}, create the approval store guardrail-approvals \(\d{12}\/us-east-1\) and deploy to 5 accounts\? \[y\/N\]$/);
+    expect(r.question).toMatch(
+      /— create the template buckets guardrail-templates-\d{12}-\{us-east-1,us-west-2\}, create the approval store guardrail-approvals \(\d{12}\/us-east-1\) and deploy to 5 accounts\? \[y\/N\]$/,
+    );
     expect(r.output).toMatch(/^Interrupted: nothing was changed\.?$/m);
     expect(r.output).not.toMatch(/error:|--debug|AbortError/);
     expect(countCalls(await e.calls(), WRITES)).toBe(0);

@@ -17,7 +17,9 @@ describe('NO_COLOR on a terminal, and the credential notice', () => {
     expect(deploy.code, deploy.stderr).toBe(0);
   });
 
-  afterAll(async () => { await e?.close(); });
+  afterAll(async () => {
+    await e?.close();
+  });
 
   it('NO_COLOR=1: status writes no escape code, and still its matrix and summary', async () => {
     const r = await runInTerminal(e, ['status', '--no-drift'], null, 60_000, { columns: 120, env: { NO_COLOR: '1' } });
@@ -26,13 +28,15 @@ describe('NO_COLOR on a terminal, and the credential notice', () => {
     expect(r.raw.includes(ESC), JSON.stringify(r.raw.slice(0, 400))).toBe(false);
   });
 
-  it('AWS_PROFILE and AWS_ACCESS_KEY_ID both set: guardrail\'s one note, not the SDK\'s twelve-line warning before its hint', async () => {
+  it("AWS_PROFILE and AWS_ACCESS_KEY_ID both set: guardrail's one note, not the SDK's twelve-line warning before its hint", async () => {
     const r = await e.run(['status', '--no-drift'], { env: { AWS_PROFILE: 'nope' } });
     expect(r.code).toBe(3);
     expect(r.stderr).not.toContain('Multiple credential sources detected');
     const lines = r.stderr.trim().split('\n');
-    expect(lines[0]).toBe('note: the profile "nope" and AWS_ACCESS_KEY_ID are both set: guardrail uses the profile, as the AWS SDK does;'
-      + ' unset one of them to be sure whose credentials it uses');
+    expect(lines[0]).toBe(
+      'note: the profile "nope" and AWS_ACCESS_KEY_ID are both set: guardrail uses the profile, as the AWS SDK does;' +
+        ' unset one of them to be sure whose credentials it uses',
+    );
     expect(r.stderr).toMatch(/profile "nope"/);
   });
 

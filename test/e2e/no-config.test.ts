@@ -37,7 +37,8 @@ describe('no configuration file', () => {
     expect(once(r.stderr)).toBe(1);
     const accounts = 1 + memberIds(e.sim).length; // the management account and every member
     expect(r.json?.summary).toMatchObject({ targets: accounts * DEFAULT_REGIONS.length, failed: 0 });
-    for (const t of r.json!.targets) expect(t).toMatchObject({ action: 'create', result: 'planned', stackName: 'guardrail' });
+    for (const t of r.json!.targets)
+      expect(t).toMatchObject({ action: 'create', result: 'planned', stackName: 'guardrail' });
     expect(new Set(r.json!.targets.map((t) => t.region))).toEqual(new Set(DEFAULT_REGIONS));
     expect(countCalls(await e.calls(), ['cloudformation.CreateStack', 'cloudformation.CreateChangeSet'])).toBe(0);
     expect(liveStacks(e).size).toBe(0);
@@ -56,7 +57,9 @@ describe('no configuration file', () => {
     try {
       const r = await e.run(['status', '--no-drift', '--output', 'json']);
       expect(r.code).toBe(1); // nothing deployed: every target unhealthy
-      expect(r.stderr).toContain(`${NOTICE}; accounts.yml is here but is not read (pass --config accounts.yml to use it)`);
+      expect(r.stderr).toContain(
+        `${NOTICE}; accounts.yml is here but is not read (pass --config accounts.yml to use it)`,
+      );
       expect(r.json?.summary).toMatchObject({ missing: r.json!.targets.length });
     } finally {
       rmSync(join(e.dir, 'accounts.yml'));

@@ -69,9 +69,15 @@ describe('the confirmation says what will happen', () => {
   it('remove names the accounts and the regions, and "y" removes exactly those', async () => {
     const chosen = [members[1]!, members[2]!].sort();
     const names = chosen.map((id) => `member-\\d+ \\(${id}\\)`).join(', ');
-    const r = await runInTerminal(e, ['remove', '--account', chosen.join(','), '--regions', 'us-east-1,us-west-2'], 'y');
+    const r = await runInTerminal(
+      e,
+      ['remove', '--account', chosen.join(','), '--regions', 'us-east-1,us-west-2'],
+      'y',
+    );
     // us-west-2 has no stack, so only us-east-1 is named
-    expect(r.question).toMatch(new RegExp(`^Remove guardrail \\(2 stacks\\) from 2 accounts: ${names} — in 1 region: us-east-1\\? \\[y/N\\]$`));
+    expect(r.question).toMatch(
+      new RegExp(`^Remove guardrail \\(2 stacks\\) from 2 accounts: ${names} — in 1 region: us-east-1\\? \\[y/N\\]$`),
+    );
     expect(r.code, r.output).toBe(0);
     expect(live()).toEqual(targetsOf(mgmt, members[0]!));
   });
@@ -81,23 +87,31 @@ describe('with approvals, the question names the store, and "n" writes nothing',
   let e: E2E;
   beforeAll(async () => {
     e = await startE2E({ accounts: 2, regions: REGIONS, stackMs: 40 });
-    e.config(`regions: [${REGIONS.join(', ')}]\ntrail: { mode: existing }\ndeploy:\n  pollSeconds: 1\napprovals: { enabled: true }\n`);
+    e.config(
+      `regions: [${REGIONS.join(', ')}]\ntrail: { mode: existing }\ndeploy:\n  pollSeconds: 1\napprovals: { enabled: true }\n`,
+    );
   });
   afterAll(async () => {
     await e?.close();
   });
   const mgmtId = () => e.sim.state.org.managementAccountId;
-  // every call the run made was a read: a Describe, List, Get or Head (S3's HeadBucket), or the role assumption that reads go through
-  const writes = async () => (await e.calls()).calls
-    .filter((c) => !/^(Describe|List|Get|Head)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole')
-    .map((c) => `${c.service}.${c.operation}`);
+  // every call the run made was a read: a Describe, List, Get or Head (S3's HeadBucket), or the role assumption that
+  // reads go through
+  const writes = async () =>
+    (await e.calls()).calls
+      .filter(
+        (c) => !/^(Describe|List|Get|Head)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole',
+      )
+      .map((c) => `${c.service}.${c.operation}`);
   const templateBuckets = () => [...e.sim.state.buckets.keys()].filter((n) => n.startsWith('guardrail-templates-'));
 
   it('--plan names the template bucket it would create, and writes nothing: no bucket, no object, no stack', async () => {
     await e.resetCalls();
     const r = await e.run(['deploy', '--all-accounts', '--plan']);
     expect(r.code, r.stderr).toBe(0);
-    expect(`${r.stdout}${r.stderr}`).toContain(`deploy would create the template bucket(s) guardrail-templates-${mgmtId()}-us-east-1`);
+    expect(`${r.stdout}${r.stderr}`).toContain(
+      `deploy would create the template bucket(s) guardrail-templates-${mgmtId()}-us-east-1`,
+    );
     expect(await writes()).toEqual([]);
     expect(countCalls(await e.calls(), ['s3.HeadBucket'])).toBeGreaterThan(0);
     expect(templateBuckets()).toEqual([]);
@@ -107,8 +121,10 @@ describe('with approvals, the question names the store, and "n" writes nothing',
   it('"n": "Not confirmed", the store stack is not created, and the call log has no write', async () => {
     await e.resetCalls();
     const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'n');
-    expect(r.question).toBe(`create 3 · update 0 · unchanged 0 · cannot plan 0 — create the template bucket guardrail-templates-${mgmtId()}-us-east-1, `
-      + `create the approval store guardrail-approvals (${mgmtId()}/us-east-1) and deploy to 3 accounts? [y/N]`);
+    expect(r.question).toBe(
+      `create 3 · update 0 · unchanged 0 · cannot plan 0 — create the template bucket guardrail-templates-${mgmtId()}-us-east-1, ` +
+        `create the approval store guardrail-approvals (${mgmtId()}/us-east-1) and deploy to 3 accounts? [y/N]`,
+    );
     expect(r.code, r.output).toBe(1);
     expect(r.output).toMatch(/Not confirmed: nothing was changed/);
     expect(r.output).toMatch(/Approval store guardrail-approvals \(\d{12}\/us-east-1\): skipped \(not confirmed\)/);
@@ -153,7 +169,9 @@ describe('on a terminal, a failure is printed once', () => {
     expect(linesWith(`arn:aws:iam::${denied}:role/OrganizationAccountAccessRole`), r.output).toHaveLength(1);
     expect(r.output).toMatch(new RegExp(`\\(${denied}\\)/2 regions +failed`));
     expect(r.output).not.toMatch(/First failed resource/);
-    expect(r.output).toMatch(/^1 of 2 accounts could be assumed: check the role name \(OrganizationAccountAccessRole\) or its trust policy$/m);
+    expect(r.output).toMatch(
+      /^1 of 2 accounts could be assumed: check the role name \(OrganizationAccountAccessRole\) or its trust policy$/m,
+    );
   });
 });
 
@@ -161,9 +179,12 @@ describe('engine stacksets with approvals: one question for the direct part and 
   let e: E2E;
   beforeAll(async () => {
     e = await startE2E({ accounts: 3, regions: REGIONS, stackMs: 40, stackSetStartMs: 20, stackSetInstanceMs: 10 });
-    // trusted access activated once beforehand, as deploy's hint says (aws cloudformation activate-organizations-access)
+    // trusted access activated once beforehand, as deploy's hint says (aws cloudformation
+    // activate-organizations-access)
     stackSetsOf(e.sim.state).organizationsAccess = true;
-    e.config(`regions: [${REGIONS.join(', ')}]\ntrail: { mode: existing }\ndeploy:\n  engine: stacksets\n  pollSeconds: 1\napprovals: { enabled: true }\n`);
+    e.config(
+      `regions: [${REGIONS.join(', ')}]\ntrail: { mode: existing }\ndeploy:\n  engine: stacksets\n  pollSeconds: 1\napprovals: { enabled: true }\n`,
+    );
   });
   afterAll(async () => {
     await e?.close();
@@ -173,12 +194,16 @@ describe('engine stacksets with approvals: one question for the direct part and 
     await e.resetCalls();
     const mgmt = e.sim.state.org.managementAccountId;
     const r = await runInTerminal(e, ['deploy', '--all-accounts'], 'n');
-    expect(r.question, r.output).toBe(`create 4 · update 0 · unchanged 0 · cannot plan 0 — create the template bucket guardrail-templates-${mgmt}-us-east-1, `
-      + `create the approval store guardrail-approvals (${mgmt}/us-east-1) and deploy to 4 accounts? [y/N]`);
+    expect(r.question, r.output).toBe(
+      `create 4 · update 0 · unchanged 0 · cannot plan 0 — create the template bucket guardrail-templates-${mgmt}-us-east-1, ` +
+        `create the approval store guardrail-approvals (${mgmt}/us-east-1) and deploy to 4 accounts? [y/N]`,
+    );
     expect(r.code, r.output).toBe(1);
     expect(r.output).toMatch(/Not confirmed: nothing was changed/);
     const writes = (await e.calls()).calls
-      .filter((c) => !/^(Describe|List|Get|Head)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole')
+      .filter(
+        (c) => !/^(Describe|List|Get|Head)/.test(c.operation) && `${c.service}.${c.operation}` !== 'sts.AssumeRole',
+      )
       .map((c) => `${c.service}.${c.operation}`);
     expect(writes).toEqual([]);
     expect([...e.sim.state.buckets.keys()].filter((n) => n.startsWith('guardrail-templates-'))).toEqual([]);

@@ -1,7 +1,13 @@
 // End to end, through the built bin/guardrail: protect --detach, the way back from --attach. It plans, asks (or
 // needs --yes without a terminal), detaches guardrail-protect from where it is attached and deletes it, and touches
 // no policy of that name that guardrail did not make.
-import { CreatePolicyCommand, DeletePolicyCommand, ListPoliciesCommand, ListTargetsForPolicyCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import {
+  CreatePolicyCommand,
+  DeletePolicyCommand,
+  ListPoliciesCommand,
+  ListTargetsForPolicyCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientConfig } from '../sim/test/helpers.js';
 import { countCalls, startE2E, type E2E } from './harness.js';
@@ -9,7 +15,10 @@ import { countCalls, startE2E, type E2E } from './harness.js';
 describe('protect --detach', () => {
   let e: E2E;
   let org: OrganizationsClient;
-  const ours = async () => (await org.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }))).Policies?.find((p) => p.Name === 'guardrail-protect');
+  const ours = async () =>
+    (await org.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }))).Policies?.find(
+      (p) => p.Name === 'guardrail-protect',
+    );
 
   beforeAll(async () => {
     e = await startE2E({ accounts: 2, regions: ['us-east-1'], stackMs: 40 });
@@ -19,7 +28,10 @@ describe('protect --detach', () => {
     expect(attach.code, attach.stderr).toBe(0);
   });
 
-  afterAll(async () => { org?.destroy(); await e?.close(); });
+  afterAll(async () => {
+    org?.destroy();
+    await e?.close();
+  });
 
   it('without --yes and without a terminal: exit 2, nothing detached', async () => {
     await e.resetCalls();
@@ -51,8 +63,17 @@ describe('protect --detach', () => {
   });
 
   it('refuses a guardrail-protect policy guardrail did not make, before any write', async () => {
-    const made = await org.send(new CreatePolicyCommand({ Name: 'guardrail-protect', Description: 'someone else\'s', Type: 'SERVICE_CONTROL_POLICY',
-      Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' }] }) }));
+    const made = await org.send(
+      new CreatePolicyCommand({
+        Name: 'guardrail-protect',
+        Description: "someone else's",
+        Type: 'SERVICE_CONTROL_POLICY',
+        Content: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' }],
+        }),
+      }),
+    );
     try {
       await e.resetCalls();
       const r = await e.run(['protect', '--detach', '--yes']);

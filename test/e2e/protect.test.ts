@@ -3,7 +3,10 @@
 // `unprotected` after a hand detach. A member admin's DisableRule, UpdateFunctionCode and DeleteStack on guardrail
 // are denied by the SCP, while guardrail's own deploy role still updates and removes its stacks.
 import {
-  CloudFormationClient, DeleteStackCommand, DescribeStacksCommand, UpdateTerminationProtectionCommand,
+  CloudFormationClient,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+  UpdateTerminationProtectionCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeRuleCommand, DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
@@ -16,7 +19,13 @@ import { countCalls, liveStacks, startE2E, type CliRun, type E2E } from './harne
 const REGION = 'us-east-1';
 const CONFIG = `regions: [${REGION}]\ndeploy:\n  pollSeconds: 1\n`;
 
-interface Row { account: string; protection: string; healthy: boolean; problems: string[]; terminationProtection: boolean | null }
+interface Row {
+  account: string;
+  protection: string;
+  healthy: boolean;
+  problems: string[];
+  terminationProtection: boolean | null;
+}
 const rows = (r: CliRun) => (r.json?.targets ?? []) as unknown as Row[];
 const protectionOf = (r: CliRun) => Object.fromEntries(rows(r).map((t) => [t.account, t.protection]));
 
@@ -43,7 +52,10 @@ describe('guardrail protect (3 members, 1 region)', () => {
     const deploy = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
     expect(deploy.code, deploy.stderr).toBe(0);
     // an administrator of the first member account who is not guardrail's deploy role
-    await fetch(`${e.sim.endpoint}/_sim/roles`, { method: 'POST', body: JSON.stringify({ account: members[0], roleName: 'Admin' }) });
+    await fetch(`${e.sim.endpoint}/_sim/roles`, {
+      method: 'POST',
+      body: JSON.stringify({ account: members[0], roleName: 'Admin' }),
+    });
     admin = await assumeInto(e.sim, members[0]!, { roleName: 'Admin', sessionName: 'mallory' });
   });
 
@@ -59,11 +71,19 @@ describe('guardrail protect (3 members, 1 region)', () => {
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(new RegExp(`^  enable service control policies on the root ${root}$`, 'm'));
     expect(plan.stdout).toMatch(/^ {2}policy: create$/m);
-    expect(plan.stdout).toMatch(new RegExp(`^  attach to ${root} \\(ROOT\\): not attached \\(SCPs off: FullAWSAccess will be 1 of 5\\)$`, 'm'));
+    expect(plan.stdout).toMatch(
+      new RegExp(`^  attach to ${root} \\(ROOT\\): not attached \\(SCPs off: FullAWSAccess will be 1 of 5\\)$`, 'm'),
+    );
     expect(plan.stdout).toMatch(/protect --plan \(nothing changed\)/);
     const json = await e.run(['protect', '--plan', '--output', 'json']);
     expect(json.json).toMatchObject({ applied: false, enablePolicyType: true, policyAction: 'create', rootId: root });
-    expect(countCalls(await e.calls(), ['organizations.EnablePolicyType', 'organizations.CreatePolicy', 'organizations.AttachPolicy'])).toBe(0);
+    expect(
+      countCalls(await e.calls(), [
+        'organizations.EnablePolicyType',
+        'organizations.CreatePolicy',
+        'organizations.AttachPolicy',
+      ]),
+    ).toBe(0);
     const attach = await e.run(['protect', '--attach']);
     expect(attach.code).toBe(2);
     expect(attach.stderr).toMatch(/--yes/);
@@ -73,7 +93,9 @@ describe('guardrail protect (3 members, 1 region)', () => {
     const r = await e.run(['protect', '--attach', '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ command: 'protect', applied: true, enablePolicyType: true, policyAction: 'create' });
-    expect(r.json?.targets).toEqual([expect.objectContaining({ targetId: e.sim.state.org.rootId, action: 'attach', result: 'succeeded' })]);
+    expect(r.json?.targets).toEqual([
+      expect.objectContaining({ targetId: e.sim.state.org.rootId, action: 'attach', result: 'succeeded' }),
+    ]);
     policyId = String(r.json?.policyId);
     const plan = await e.run(['protect', '--plan', '--output', 'json']);
     expect(plan.code, plan.stderr).toBe(0);
@@ -88,7 +110,9 @@ describe('guardrail protect (3 members, 1 region)', () => {
     expect(rows(r).every((t) => t.terminationProtection === true)).toBe(true);
     expect(r.json?.summary).toMatchObject({ protected: 3, unprotected: 0, protectionOutdated: 0 });
     const table = await e.run(['status', '--no-drift']);
-    expect(table.stdout).toMatch(/protection: 3 account\(s\) protected · 0 outdated · 0 unprotected · management account not covered by SCPs/);
+    expect(table.stdout).toMatch(
+      /protection: 3 account\(s\) protected · 0 outdated · 0 unprotected · management account not covered by SCPs/,
+    );
     expect(table.stdout).toMatch(/SCP: ✓ protected/);
   });
 
@@ -101,16 +125,27 @@ describe('guardrail protect (3 members, 1 region)', () => {
       const disable = await errorOf(events.send(new DisableRuleCommand({ Name: 'guardrail-sg-changes' })));
       expect(disable.name).toBe('AccessDeniedException');
       expect(disable.message).toMatch(scp);
-      expect(disable.message).toContain(`assumed-role/Admin/mallory is not authorized to perform: events:DisableRule on resource: arn:aws:events:${REGION}:${members[0]}:rule/guardrail-sg-changes`);
-      const code = await errorOf(lambda.send(new UpdateFunctionCodeCommand({
-        FunctionName: 'guardrail-revert', ZipFile: zipSingleFile('index.js', 'exports.handler = async () => ({})'),
-      })));
+      expect(disable.message).toContain(
+        `assumed-role/Admin/mallory is not authorized to perform: events:DisableRule on resource: arn:aws:events:${REGION}:${members[0]}:rule/guardrail-sg-changes`,
+      );
+      const code = await errorOf(
+        lambda.send(
+          new UpdateFunctionCodeCommand({
+            FunctionName: 'guardrail-revert',
+            ZipFile: zipSingleFile('index.js', 'exports.handler = async () => ({})'),
+          }),
+        ),
+      );
       expect(code.name).toBe('AccessDeniedException');
       expect(code.message).toMatch(scp);
       const del = await errorOf(cfn.send(new DeleteStackCommand({ StackName: 'guardrail' })));
       expect(del.name).toBe('AccessDenied');
       expect(del.message).toMatch(scp);
-      const tp = await errorOf(cfn.send(new UpdateTerminationProtectionCommand({ StackName: 'guardrail', EnableTerminationProtection: false })));
+      const tp = await errorOf(
+        cfn.send(
+          new UpdateTerminationProtectionCommand({ StackName: 'guardrail', EnableTerminationProtection: false }),
+        ),
+      );
       expect(tp.message).toMatch(scp);
       // the same admin may still manage everything else: a rule of another name is not the SCP's business
       const other = await errorOf(events.send(new DisableRuleCommand({ Name: 'my-own-rule' })));
@@ -135,10 +170,15 @@ describe('guardrail protect (3 members, 1 region)', () => {
   });
 
   it('termination protection turned off by hand: status says so, deploy turns it back on and changes nothing else', async () => {
-    const deployer = new CloudFormationClient({ ...clientConfig(e.sim, REGION, await assumeInto(e.sim, members[2]!)), maxAttempts: 1 });
+    const deployer = new CloudFormationClient({
+      ...clientConfig(e.sim, REGION, await assumeInto(e.sim, members[2]!)),
+      maxAttempts: 1,
+    });
     try {
       const before = (await deployer.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks?.[0];
-      await deployer.send(new UpdateTerminationProtectionCommand({ StackName: 'guardrail', EnableTerminationProtection: false }));
+      await deployer.send(
+        new UpdateTerminationProtectionCommand({ StackName: 'guardrail', EnableTerminationProtection: false }),
+      );
       const s = await e.run(['status', '--no-drift', '--output', 'json']);
       expect(s.code).toBe(1);
       const row = rows(s).find((t) => t.account === members[2]);
@@ -147,9 +187,14 @@ describe('guardrail protect (3 members, 1 region)', () => {
       const d = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
       expect(d.code, d.stderr).toBe(0);
       expect(d.json?.summary).toMatchObject({ succeeded: 1, unchanged: 3 });
-      expect(d.json?.targets).toContainEqual(expect.objectContaining({
-        account: members[2], action: 'update', result: 'succeeded', reason: 'termination protection is off: turn it back on',
-      }));
+      expect(d.json?.targets).toContainEqual(
+        expect.objectContaining({
+          account: members[2],
+          action: 'update',
+          result: 'succeeded',
+          reason: 'termination protection is off: turn it back on',
+        }),
+      );
       const stack = await deployer.send(new DescribeStacksCommand({ StackName: 'guardrail' }));
       // only termination protection changed: no stack operation ran
       expect(stack.Stacks?.[0]).toMatchObject({ EnableTerminationProtection: true, StackStatus: before?.StackStatus });
@@ -176,9 +221,16 @@ describe('guardrail protect (3 members, 1 region)', () => {
     expectAll(plain, 'unprotected');
     const required = await e.run(['status', '--no-drift', '--require-protection', '--output', 'json']);
     expect(required.code).toBe(1);
-    const unhealthy = rows(required).filter((t) => !t.healthy).map((t) => t.account).sort();
+    const unhealthy = rows(required)
+      .filter((t) => !t.healthy)
+      .map((t) => t.account)
+      .sort();
     expect(unhealthy).toEqual([...members].sort());
-    expect(rows(required).find((t) => t.account === members[0])?.problems.join()).toMatch(/no guardrail SCP applies/);
+    expect(
+      rows(required)
+        .find((t) => t.account === members[0])
+        ?.problems.join(),
+    ).toMatch(/no guardrail SCP applies/);
     // and the member admin is no longer stopped: the check is the SCP, not something else
     const events = new EventBridgeClient({ ...clientConfig(e.sim, REGION, admin), maxAttempts: 1 });
     try {
@@ -219,12 +271,16 @@ describe('guardrail protect refusals (exit 2, nothing attached)', () => {
     const list = await org.send(new ListPoliciesCommand({ Filter: 'SERVICE_CONTROL_POLICY' }));
     const mine = (list.Policies ?? []).filter((p) => p.Name === 'guardrail-protect');
     let n = 0;
-    for (const p of mine) n += (await org.send(new ListTargetsForPolicyCommand({ PolicyId: p.Id! }))).Targets?.length ?? 0;
+    for (const p of mine)
+      n += (await org.send(new ListTargetsForPolicyCommand({ PolicyId: p.Id! }))).Targets?.length ?? 0;
     return { policies: mine.length, attachments: n };
   };
 
   it('a policy over 5,120 characters (many allowed principals)', async () => {
-    const many = Array.from({ length: 80 }, (_, i) => `    - arn:aws:iam::*:role/break-glass-operator-number-${i}`).join('\n');
+    const many = Array.from(
+      { length: 80 },
+      (_, i) => `    - arn:aws:iam::*:role/break-glass-operator-number-${i}`,
+    ).join('\n');
     e.config(`${CONFIG}protection:\n  allowPrincipals:\n${many}\n`);
     const print = await e.run(['protect']);
     expect(print.code).toBe(2);
@@ -236,16 +292,26 @@ describe('guardrail protect refusals (exit 2, nothing attached)', () => {
   });
 
   it('5 SCPs already on one of the targets: neither target gets it', async () => {
-    const { AttachPolicyCommand, CreatePolicyCommand, EnablePolicyTypeCommand } = await import('@aws-sdk/client-organizations');
+    const { AttachPolicyCommand, CreatePolicyCommand, EnablePolicyTypeCommand } =
+      await import('@aws-sdk/client-organizations');
     const ous = [...e.sim.state.org.ous.values()];
     const full = ous.find((o) => o.name === 'Security')!.id;
     const fine = ous.find((o) => o.name === 'Sandbox')!.id;
-    await org.send(new EnablePolicyTypeCommand({ RootId: e.sim.state.org.rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }));
+    await org.send(
+      new EnablePolicyTypeCommand({ RootId: e.sim.state.org.rootId, PolicyType: 'SERVICE_CONTROL_POLICY' }),
+    );
     for (let i = 0; i < 4; i++) {
-      const p = await org.send(new CreatePolicyCommand({
-        Name: `team-${i}`, Type: 'SERVICE_CONTROL_POLICY', Description: '',
-        Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: `s3:PutBucketTagging${i}`, Resource: '*' }] }),
-      }));
+      const p = await org.send(
+        new CreatePolicyCommand({
+          Name: `team-${i}`,
+          Type: 'SERVICE_CONTROL_POLICY',
+          Description: '',
+          Content: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Deny', Action: `s3:PutBucketTagging${i}`, Resource: '*' }],
+          }),
+        }),
+      );
       await org.send(new AttachPolicyCommand({ PolicyId: p.Policy!.PolicySummary!.Id!, TargetId: full }));
     }
     e.config(`${CONFIG}organization:\n  includeOUs: [${fine}, ${full}]\n`);
@@ -257,10 +323,17 @@ describe('guardrail protect refusals (exit 2, nothing attached)', () => {
 
   it('a stale guardrail-protect policy that guardrail did not make', async () => {
     const { CreatePolicyCommand } = await import('@aws-sdk/client-organizations');
-    await org.send(new CreatePolicyCommand({
-      Name: 'guardrail-protect', Type: 'SERVICE_CONTROL_POLICY', Description: 'hand-made, long ago',
-      Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'events:DisableRule', Resource: '*' }] }),
-    }));
+    await org.send(
+      new CreatePolicyCommand({
+        Name: 'guardrail-protect',
+        Type: 'SERVICE_CONTROL_POLICY',
+        Description: 'hand-made, long ago',
+        Content: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Action: 'events:DisableRule', Resource: '*' }],
+        }),
+      }),
+    );
     e.config(CONFIG);
     const r = await e.run(['protect', '--attach', '--yes']);
     expect(r.code).toBe(2);

@@ -29,7 +29,9 @@ describe('remove --all-accounts', () => {
     expect(await storeStack()).toBeDefined();
   });
 
-  afterAll(async () => { await e?.close(); });
+  afterAll(async () => {
+    await e?.close();
+  });
 
   it('--include-approvals needs --all-accounts (exit 2, nothing removed)', async () => {
     const r = await e.run(['remove', '--account', e.sim.state.org.managementAccountId, '--include-approvals', '--yes']);
@@ -38,18 +40,23 @@ describe('remove --all-accounts', () => {
     expect(await storeStack()).toBeDefined();
   });
 
-  it('one line for the retained buckets, the list in JSON; the store\'s stack deleted last, its tables kept', async () => {
+  it("one line for the retained buckets, the list in JSON; the store's stack deleted last, its tables kept", async () => {
     const r = await e.run(['remove', '--all-accounts', '--yes', '--include-approvals', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const buckets = r.json?.retainedBuckets as { bucket: string }[];
     expect(buckets).toHaveLength(7);
     const notes = (r.json as unknown as { notes: string[] }).notes;
     expect(notes.filter((n) => n.startsWith('Retained'))).toEqual([
-      expect.stringMatching(/^Retained 7 trail buckets \(audit logs kept\) in 7 account\(s\), e\.g\. s3:\/\/\S+: every one in --output json/),
+      expect.stringMatching(
+        /^Retained 7 trail buckets \(audit logs kept\) in 7 account\(s\), e\.g\. s3:\/\/\S+: every one in --output json/,
+      ),
     ]);
     expect(notes.some((n) => n.startsWith('Still there: the approval store'))).toBe(true);
     expect(r.json?.approvalStore).toMatchObject({ stackName: 'guardrail-approvals', result: 'succeeded' });
-    expect((r.json?.approvalStore as { kept: string[] }).kept.sort()).toEqual(['guardrail-approvals', 'guardrail-approvals-rules']);
+    expect((r.json?.approvalStore as { kept: string[] }).kept.sort()).toEqual([
+      'guardrail-approvals',
+      'guardrail-approvals-rules',
+    ]);
     expect(await storeStack()).toBeUndefined();
   });
 });

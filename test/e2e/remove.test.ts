@@ -93,7 +93,7 @@ describe('remove', () => {
     expect(await liveStacks()).toEqual(all());
   });
 
-  it('--account A --yes deletes A\'s stacks in every region and only A\'s, and names the retained trail bucket', async () => {
+  it("--account A --yes deletes A's stacks in every region and only A's, and names the retained trail bucket", async () => {
     const a = accounts[2]!;
     const home = await stack(a, 'us-east-1');
     const bucket = home?.Outputs?.find((o) => o.OutputKey === 'TrailBucket')?.OutputValue;
@@ -135,7 +135,13 @@ describe('remove', () => {
     expect(r.code, r.stderr).toBe(0);
     const targets = r.json?.targets as unknown as RemoveTarget[];
     expect(targets).toHaveLength(1);
-    expect(targets[0]).toMatchObject({ account: b, region: 'us-west-2', action: 'delete', result: 'succeeded', stackStatus: 'DELETE_COMPLETE' });
+    expect(targets[0]).toMatchObject({
+      account: b,
+      region: 'us-west-2',
+      action: 'delete',
+      result: 'succeeded',
+      stackStatus: 'DELETE_COMPLETE',
+    });
     // only the home region holds a trail, so there is no bucket to retain here
     expect(r.json?.retainedBuckets).toEqual([]);
     expect(countCalls(await e.calls(), ['cloudformation.DeleteStack'], b)).toBe(1);
@@ -150,15 +156,17 @@ describe('remove', () => {
     const output = (key: string) => before?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
     const logGroup = output('DecisionLogGroup')!;
     const queueUrl = output('DeadLetterQueueUrl')!;
-    expect(rs.logGroups.has(logGroup), 'the function logs to the stack\'s own log group').toBe(true);
+    expect(rs.logGroups.has(logGroup), "the function logs to the stack's own log group").toBe(true);
 
     const r = await e.run(['remove', '--account', b, '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const kept = (r.json?.kept as { account: string; region: string; type: string; physicalId: string }[])
-      .map((k) => `${k.account}/${k.region} ${k.type} ${k.physicalId}`).sort();
+      .map((k) => `${k.account}/${k.region} ${k.type} ${k.physicalId}`)
+      .sort();
     const bucket = (r.json?.retainedBuckets as { bucket: string }[])[0]!.bucket;
     expect(kept).toEqual([
-      `${b}/us-east-1 AWS::Logs::LogGroup ${logGroup}`, `${b}/us-east-1 AWS::S3::Bucket ${bucket}`,
+      `${b}/us-east-1 AWS::Logs::LogGroup ${logGroup}`,
+      `${b}/us-east-1 AWS::S3::Bucket ${bucket}`,
       `${b}/us-east-1 AWS::SQS::Queue ${queueUrl}`,
     ]);
     expect(await stack(b, 'us-east-1')).toBeUndefined();
@@ -169,7 +177,9 @@ describe('remove', () => {
     // CloudFormation names them, so deploying again does not collide with what was kept
     const again = await e.run(['deploy', '--account', b, '--regions', 'us-east-1', '--yes']);
     expect(again.code, again.stderr).toBe(0);
-    const newLogGroup = (await stack(b, 'us-east-1'))?.Outputs?.find((o) => o.OutputKey === 'DecisionLogGroup')?.OutputValue;
+    const newLogGroup = (await stack(b, 'us-east-1'))?.Outputs?.find(
+      (o) => o.OutputKey === 'DecisionLogGroup',
+    )?.OutputValue;
     expect(newLogGroup).toBeTruthy();
     expect(newLogGroup).not.toBe(logGroup);
     expect(rs.logGroups.has(logGroup) && rs.logGroups.has(newLogGroup!)).toBe(true);

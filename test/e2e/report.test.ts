@@ -23,19 +23,39 @@ let evil: string;
 
 beforeAll(async () => {
   e = await startE2E({ accounts: 38, regions: REGIONS, stackMs: 50 });
-  const added = await fetch(`${e.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: EVIL }) });
+  const added = await fetch(`${e.sim.endpoint}/_sim/accounts`, {
+    method: 'POST',
+    body: JSON.stringify({ name: EVIL }),
+  });
   evil = ((await added.json()) as { id: string }).id;
   [victim, tampered] = memberIds(e.sim) as [string, string];
-  e.config([`regions: [${REGIONS.join(', ')}]`, 'trail: { mode: existing }', 'deploy: { concurrency: 80, pollSeconds: 1 }', ''].join('\n'));
+  e.config(
+    [
+      `regions: [${REGIONS.join(', ')}]`,
+      'trail: { mode: existing }',
+      'deploy: { concurrency: 80, pollSeconds: 1 }',
+      '',
+    ].join('\n'),
+  );
   const deploy = await e.run(['deploy', '--all-accounts', '--yes']);
   expect(deploy.code, deploy.stderr).toBe(0);
 
-  const ec2 = new EC2Client(clientConfig(e.sim, REGIONS[0], await assumeInto(e.sim, victim, { sessionName: 'intern' })));
-  const groups = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }));
-  await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groups.SecurityGroups![0]!.GroupId!,
-    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+  const ec2 = new EC2Client(
+    clientConfig(e.sim, REGIONS[0], await assumeInto(e.sim, victim, { sessionName: 'intern' })),
+  );
+  const groups = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }),
+  );
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: groups.SecurityGroups![0]!.GroupId!,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    }),
+  );
   ec2.destroy();
-  const events = new EventBridgeClient(clientConfig(e.sim, REGIONS[0], await assumeInto(e.sim, tampered, { sessionName: 'mallory' })));
+  const events = new EventBridgeClient(
+    clientConfig(e.sim, REGIONS[0], await assumeInto(e.sim, tampered, { sessionName: 'mallory' })),
+  );
   await events.send(new DisableRuleCommand({ Name: 'guardrail-sg-changes' }));
   events.destroy();
   await whenLoopIdle(e.sim.state);
@@ -63,12 +83,17 @@ describe('guardrail report', () => {
       const tab = await browser.newPage();
       const dialogs: string[] = [];
       const requests: string[] = [];
-      tab.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
-      tab.on('request', (q) => { requests.push(q.url()); });
+      tab.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      tab.on('request', (q) => {
+        requests.push(q.url());
+      });
       await tab.setViewport({ width: 1280, height: 900 });
       await tab.goto(pathToFileURL(file).href, { waitUntil: 'load' });
       // runs in the page (a string: this project's TypeScript has no DOM library)
-      const seen = await tab.evaluate(`(() => {
+      const seen = (await tab.evaluate(`(() => {
         const visible = (sel) => {
           const el = document.querySelector(sel);
           if (!el) return false;
@@ -83,9 +108,26 @@ describe('guardrail report', () => {
           scripts: document.scripts.length, evilAsText: document.body.innerText.includes(${JSON.stringify(EVIL)}),
           csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
         };
-      })()`) as { matrix: boolean; matrixRows: number; unhealthy: boolean; unhealthyText: string; chart: boolean; bars: number;
-        events: string; scripts: number; evilAsText: boolean; csp: string };
-      expect(seen).toMatchObject({ matrix: true, matrixRows: 40, unhealthy: true, chart: true, scripts: 0, evilAsText: true });
+      })()`)) as {
+        matrix: boolean;
+        matrixRows: number;
+        unhealthy: boolean;
+        unhealthyText: string;
+        chart: boolean;
+        bars: number;
+        events: string;
+        scripts: number;
+        evilAsText: boolean;
+        csp: string;
+      };
+      expect(seen).toMatchObject({
+        matrix: true,
+        matrixRows: 40,
+        unhealthy: true,
+        chart: true,
+        scripts: 0,
+        evilAsText: true,
+      });
       expect(seen.bars).toBeGreaterThan(0);
       expect(seen.unhealthyText).toContain(tampered);
       expect(seen.unhealthyText).toContain('rule DISABLED');
@@ -95,7 +137,9 @@ describe('guardrail report', () => {
       expect(seen.csp).toContain("script-src 'none'");
       expect(dialogs).toEqual([]);
       expect(requests).toEqual([pathToFileURL(file).href]);
-      expect(await tab.evaluate(`document.querySelector('#matrix').textContent.includes(${JSON.stringify(evil)})`)).toBe(true);
+      expect(
+        await tab.evaluate(`document.querySelector('#matrix').textContent.includes(${JSON.stringify(evil)})`),
+      ).toBe(true);
       await tab.screenshot({ path: join(OUT, 'report.png'), fullPage: true });
       expect(statSync(join(OUT, 'report.png')).size).toBeGreaterThan(10_000);
     } finally {

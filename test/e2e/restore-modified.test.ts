@@ -5,7 +5,11 @@
 // with before and after), a description edit and a narrowing are kept; with neither source, the modification follows
 // onModifyUnknown (alert: logged failed, notified, nothing deleted).
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupRulesCommand, EC2Client, ModifySecurityGroupRulesCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
+  ModifySecurityGroupRulesCommand,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +30,10 @@ const made = new Map<string, { groupId: string; db: string; web: string; cache: 
 async function ec2Of(account: string): Promise<EC2Client> {
   let c = ec2s.get(account);
   if (!c) {
-    c = new EC2Client({ ...clientConfig(e.sim, REGION, await assumeInto(e.sim, account, { sessionName: 'dba' })), maxAttempts: 1 });
+    c = new EC2Client({
+      ...clientConfig(e.sim, REGION, await assumeInto(e.sim, account, { sessionName: 'dba' })),
+      maxAttempts: 1,
+    });
     ec2s.set(account, c);
   }
   return c;
@@ -34,7 +41,9 @@ async function ec2Of(account: string): Promise<EC2Client> {
 
 async function rulesOf(account: string): Promise<Map<string, SecurityGroupRule>> {
   const ec2 = await ec2Of(account);
-  const out = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [made.get(account)!.groupId] }] }));
+  const out = await ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [made.get(account)!.groupId] }] }),
+  );
   return new Map((out.SecurityGroupRules ?? []).map((r) => [r.SecurityGroupRuleId!, r]));
 }
 
@@ -43,8 +52,14 @@ async function makeRules(account: string): Promise<void> {
   const ec2 = await ec2Of(account);
   const g = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'orders-db', Description: 'orders database' }));
   const add = async (port: number, cidr: string, description: string) => {
-    const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: g.GroupId!,
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr, Description: description }] }] }));
+    const out = await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: g.GroupId!,
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr, Description: description }] },
+        ],
+      }),
+    );
     return out.SecurityGroupRules![0]!.SecurityGroupRuleId!;
   };
   made.set(account, {
@@ -57,11 +72,33 @@ async function makeRules(account: string): Promise<void> {
 
 async function modify(account: string, ruleId: string, port: number, cidr: string, description: string): Promise<void> {
   const ec2 = await ec2Of(account);
-  await ec2.send(new ModifySecurityGroupRulesCommand({ GroupId: made.get(account)!.groupId, SecurityGroupRules: [{ SecurityGroupRuleId: ruleId,
-    SecurityGroupRule: { IpProtocol: 'tcp', FromPort: port, ToPort: port, CidrIpv4: cidr, Description: description } }] }));
+  await ec2.send(
+    new ModifySecurityGroupRulesCommand({
+      GroupId: made.get(account)!.groupId,
+      SecurityGroupRules: [
+        {
+          SecurityGroupRuleId: ruleId,
+          SecurityGroupRule: {
+            IpProtocol: 'tcp',
+            FromPort: port,
+            ToPort: port,
+            CidrIpv4: cidr,
+            Description: description,
+          },
+        },
+      ],
+    }),
+  );
 }
 
-interface Line { account: string; action: string; rules: { ruleId?: string }[]; reason: string; before?: { source: string }; after?: { source: string } }
+interface Line {
+  account: string;
+  action: string;
+  rules: { ruleId?: string }[];
+  reason: string;
+  before?: { source: string };
+  after?: { source: string };
+}
 const idsOf = (d: Line) => d.rules.map((r) => r.ruleId);
 async function decisionsIn(account: string): Promise<Line[]> {
   const r = await e.run(['activity', '--since', '1h', '--account', account, '--output', 'json']);
@@ -73,7 +110,10 @@ beforeAll(async () => {
   e = await startE2E({ accounts: 3, regions: [REGION], stackMs: 40 });
   [baselined, withConfig, unknown] = memberIds(e.sim) as [string, string, string];
   // the second account records its security groups in AWS Config before its rules are made
-  const on = await fetch(`${e.sim.endpoint}/_sim/config`, { method: 'POST', body: JSON.stringify({ account: withConfig, region: REGION, recording: true }) });
+  const on = await fetch(`${e.sim.endpoint}/_sim/config`, {
+    method: 'POST',
+    body: JSON.stringify({ account: withConfig, region: REGION, recording: true }),
+  });
   expect(on.status).toBe(200);
   for (const a of [baselined, withConfig, unknown]) await makeRules(a);
   // the defaults: onModify restore, onModifyUnknown alert
@@ -94,7 +134,11 @@ describe('restore, never destroy (issue M)', () => {
     expect(refused.stderr).toMatch(/needs confirmation.*--yes/s);
     const r = await e.run(['baseline', '--account', baselined, '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
-    const doc = r.json as unknown as { table: string; targets: Record<string, unknown>[]; summary: Record<string, number> };
+    const doc = r.json as unknown as {
+      table: string;
+      targets: Record<string, unknown>[];
+      summary: Record<string, number>;
+    };
     expect(doc.table).toBe('guardrail-approvals-rules');
     expect(doc.targets).toEqual([expect.objectContaining({ account: baselined, region: REGION, result: 'succeeded' })]);
     // the three rules of orders-db, the default group's egress rule, and the group's own default egress rule
@@ -115,7 +159,9 @@ describe('restore, never destroy (issue M)', () => {
       const restored = (await decisionsIn(account)).find((d) => d.action === 'restored');
       expect(restored && idsOf(restored)).toEqual([made.get(account)!.db]);
       expect(restored, `${account}: no restored line`).toMatchObject({
-        before: { source: '10.0.0.0/16' }, after: { source: '0.0.0.0/0' } });
+        before: { source: '10.0.0.0/16' },
+        after: { source: '0.0.0.0/0' },
+      });
     }
   });
 
@@ -131,7 +177,9 @@ describe('restore, never destroy (issue M)', () => {
       const { web, cache } = made.get(account)!;
       expect(rules.get(web)).toMatchObject({ CidrIpv4: '10.2.0.0/16', Description: 'internal web (ticket 4711)' });
       expect(rules.get(cache)).toMatchObject({ CidrIpv4: '10.20.0.0/16', FromPort: 6379 });
-      const kept = (await decisionsIn(account)).filter((d) => d.action === 'allowed' && (idsOf(d).includes(web) || idsOf(d).includes(cache)));
+      const kept = (await decisionsIn(account)).filter(
+        (d) => d.action === 'allowed' && (idsOf(d).includes(web) || idsOf(d).includes(cache)),
+      );
       expect(kept.map((d) => idsOf(d)[0]).sort()).toEqual([web, cache].sort());
     }
   });
@@ -158,7 +206,9 @@ describe('restore, never destroy (issue M)', () => {
     // the function's record of the restored rule stays what it restored (it was seen later than nothing older)
     const widened = await e.run(['baseline', '--account', unknown, '--yes', '--output', 'json']);
     expect(widened.code, widened.stderr).toBe(0);
-    expect((widened.json as unknown as { summary: { openToWorld: number } }).summary.openToWorld).toBeGreaterThanOrEqual(1);
+    expect(
+      (widened.json as unknown as { summary: { openToWorld: number } }).summary.openToWorld,
+    ).toBeGreaterThanOrEqual(1);
     expect(widened.stdout).toMatch(/open to 0\.0\.0\.0\/0 or ::\/0 were recorded as they are/);
   });
 });

@@ -5,10 +5,21 @@
 // and notified, nothing changed). Then onAssociate report and monitor mode: kept and reported. One account, one
 // deploy and two updates; the simulator's clock runs the loop, nothing sleeps.
 import {
-  AssociateSecurityGroupVpcCommand, AuthorizeSecurityGroupIngressCommand, CreateManagedPrefixListCommand, CreateNetworkInterfaceCommand,
-  CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeManagedPrefixListsCommand, DescribeNetworkInterfacesCommand,
-  DescribeSecurityGroupVpcAssociationsCommand, EC2Client, GetManagedPrefixListEntriesCommand, ModifyManagedPrefixListCommand,
-  ModifyNetworkInterfaceAttributeCommand, DisassociateSecurityGroupVpcCommand,
+  AssociateSecurityGroupVpcCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateManagedPrefixListCommand,
+  CreateNetworkInterfaceCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeManagedPrefixListsCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupVpcAssociationsCommand,
+  EC2Client,
+  GetManagedPrefixListEntriesCommand,
+  ModifyManagedPrefixListCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  DisassociateSecurityGroupVpcCommand,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whenLoopIdle } from '../sim/loop.js';
@@ -22,8 +33,16 @@ let ec2: EC2Client;
 const ids = { home: '', protectedVpc: '', list: '', referencing: '', openOutside: '', exemptOpen: '', eni: '' };
 
 interface Line {
-  action: string; eventName: string | null; reason: string; groupId: string | null; vpcId: string | null; prefixListId?: string;
-  versionBefore?: number; versionAfter?: number; entriesAdded?: string[]; networkInterfaceId?: string;
+  action: string;
+  eventName: string | null;
+  reason: string;
+  groupId: string | null;
+  vpcId: string | null;
+  prefixListId?: string;
+  versionBefore?: number;
+  versionAfter?: number;
+  entriesAdded?: string[];
+  networkInterfaceId?: string;
 }
 async function decisions(): Promise<Line[]> {
   const r = await e.run(['activity', '--since', '1h', '--account', account, '--output', 'json']);
@@ -39,7 +58,9 @@ async function snsMessages(): Promise<{ subject?: string; message: string }[]> {
 }
 
 async function entries(version?: number): Promise<string[]> {
-  const out = await ec2.send(new GetManagedPrefixListEntriesCommand({ PrefixListId: ids.list, TargetVersion: version }));
+  const out = await ec2.send(
+    new GetManagedPrefixListEntriesCommand({ PrefixListId: ids.list, TargetVersion: version }),
+  );
   return (out.Entries ?? []).map((x) => x.Cidr!).sort();
 }
 async function listVersion(): Promise<number> {
@@ -47,18 +68,33 @@ async function listVersion(): Promise<number> {
   return out.PrefixLists![0]!.Version!;
 }
 async function addEntry(cidr: string): Promise<void> {
-  await ec2.send(new ModifyManagedPrefixListCommand({ PrefixListId: ids.list, CurrentVersion: await listVersion(), AddEntries: [{ Cidr: cidr, Description: 'test' }] }));
+  await ec2.send(
+    new ModifyManagedPrefixListCommand({
+      PrefixListId: ids.list,
+      CurrentVersion: await listVersion(),
+      AddEntries: [{ Cidr: cidr, Description: 'test' }],
+    }),
+  );
 }
 async function associations(groupId: string): Promise<string[]> {
-  const out = await ec2.send(new DescribeSecurityGroupVpcAssociationsCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }));
-  return (out.SecurityGroupVpcAssociations ?? []).filter((a) => a.State === 'associated' || a.State === 'associating').map((a) => a.VpcId!);
+  const out = await ec2.send(
+    new DescribeSecurityGroupVpcAssociationsCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
+  );
+  return (out.SecurityGroupVpcAssociations ?? [])
+    .filter((a) => a.State === 'associated' || a.State === 'associating')
+    .map((a) => a.VpcId!);
 }
 
 async function deploy(policy: string): Promise<void> {
-  e.config([
-    `regions: [${REGION}]`, 'deploy: { pollSeconds: 1 }', 'notifications: { email: secops@example.com }',
-    `policy: { ${policy}onlyVpcs: [${ids.protectedVpc}], exemptGroups: [${ids.exemptOpen}], prefixLists: { cidrs: [10.0.0.0/8] } }`, '',
-  ].join('\n'));
+  e.config(
+    [
+      `regions: [${REGION}]`,
+      'deploy: { pollSeconds: 1 }',
+      'notifications: { email: secops@example.com }',
+      `policy: { ${policy}onlyVpcs: [${ids.protectedVpc}], exemptGroups: [${ids.exemptOpen}], prefixLists: { cidrs: [10.0.0.0/8] } }`,
+      '',
+    ].join('\n'),
+  );
   const r = await e.run(['deploy', '--all-accounts', '--yes', '--output', 'json']);
   expect(r.code, r.stderr).toBe(0);
 }
@@ -66,24 +102,48 @@ async function deploy(policy: string): Promise<void> {
 beforeAll(async () => {
   e = await startE2E({ accounts: 1, regions: [REGION], stackMs: 40 });
   [account] = memberIds(e.sim) as [string];
-  ec2 = new EC2Client({ ...clientConfig(e.sim, REGION, await assumeInto(e.sim, account, { sessionName: 'netadmin' })), maxAttempts: 1 });
+  ec2 = new EC2Client({
+    ...clientConfig(e.sim, REGION, await assumeInto(e.sim, account, { sessionName: 'netadmin' })),
+    maxAttempts: 1,
+  });
   // before guardrail: two VPCs, a list referenced by a rule, a group open to the world in the VPC outside onlyVpcs,
   // an open group in the protected VPC that policy exempts, and an interface there
   ids.home = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.10.0.0/16' }))).Vpc!.VpcId!;
   ids.protectedVpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }))).Vpc!.VpcId!;
-  const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: ids.protectedVpc, CidrBlock: '10.20.1.0/24' }))).Subnet!.SubnetId!;
-  ids.list = (await ec2.send(new CreateManagedPrefixListCommand({ PrefixListName: 'partners', AddressFamily: 'IPv4', MaxEntries: 10,
-    Entries: [{ Cidr: '198.51.100.0/24', Description: 'partner A' }] }))).PrefixList!.PrefixListId!;
-  const group = async (name: string, vpc: string) => (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpc }))).GroupId!;
+  const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: ids.protectedVpc, CidrBlock: '10.20.1.0/24' })))
+    .Subnet!.SubnetId!;
+  ids.list = (
+    await ec2.send(
+      new CreateManagedPrefixListCommand({
+        PrefixListName: 'partners',
+        AddressFamily: 'IPv4',
+        MaxEntries: 10,
+        Entries: [{ Cidr: '198.51.100.0/24', Description: 'partner A' }],
+      }),
+    )
+  ).PrefixList!.PrefixListId!;
+  const group = async (name: string, vpc: string) =>
+    (await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name, VpcId: vpc }))).GroupId!;
   ids.referencing = await group('partners-https', ids.protectedVpc);
-  await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: ids.referencing,
-    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: ids.list }] }] }));
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: ids.referencing,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: ids.list }] }],
+    }),
+  );
   ids.openOutside = await group('lab-ssh', ids.home);
   ids.exemptOpen = await group('public-web', ids.protectedVpc);
   for (const g of [ids.openOutside, ids.exemptOpen]) {
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: g, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: g,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
   }
-  ids.eni = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet }))).NetworkInterface!.NetworkInterfaceId!;
+  ids.eni = (
+    await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnet }))
+  ).NetworkInterface!.NetworkInterfaceId!;
   await deploy('');
 }, 120_000);
 
@@ -99,8 +159,13 @@ describe('the side doors (issue N)', () => {
     expect(await listVersion()).toBe(3);
     expect(await entries()).toEqual(['198.51.100.0/24']);
     const line = (await decisions()).find((d) => d.action === 'restored');
-    expect(line, JSON.stringify(await decisions())).toMatchObject({ eventName: 'ModifyManagedPrefixList', prefixListId: ids.list,
-      versionBefore: 1, versionAfter: 2, entriesAdded: ['0.0.0.0/0'] });
+    expect(line, JSON.stringify(await decisions())).toMatchObject({
+      eventName: 'ModifyManagedPrefixList',
+      prefixListId: ids.list,
+      versionBefore: 1,
+      versionAfter: 2,
+      entriesAdded: ['0.0.0.0/0'],
+    });
     // guardrail's own restore made version 3, and its event was not acted on again
     expect((await decisions()).filter((d) => d.prefixListId === ids.list && d.action === 'restored')).toHaveLength(1);
   });
@@ -109,7 +174,9 @@ describe('the side doors (issue N)', () => {
     await addEntry('10.30.0.0/16');
     await whenLoopIdle(e.sim.state, 30_000);
     expect(await entries()).toEqual(['10.30.0.0/16', '198.51.100.0/24']);
-    expect((await decisions()).find((d) => d.action === 'allowed' && d.versionAfter === 4)).toMatchObject({ entriesAdded: ['10.30.0.0/16'] });
+    expect((await decisions()).find((d) => d.action === 'allowed' && d.versionAfter === 4)).toMatchObject({
+      entriesAdded: ['10.30.0.0/16'],
+    });
   });
 
   it('a group open to the world, from a VPC outside onlyVpcs, associated into a protected VPC is disassociated', async () => {
@@ -117,27 +184,42 @@ describe('the side doors (issue N)', () => {
     await whenLoopIdle(e.sim.state, 30_000);
     expect(await associations(ids.openOutside)).toEqual([]);
     expect((await decisions()).find((d) => d.eventName === 'AssociateSecurityGroupVpc')).toMatchObject({
-      action: 'reverted', groupId: ids.openOutside, vpcId: ids.protectedVpc });
+      action: 'reverted',
+      groupId: ids.openOutside,
+      vpcId: ids.protectedVpc,
+    });
   });
 
   it('an open exempt group put on an interface is reported and notified; nothing is changed', async () => {
     const before = (await snsMessages()).length;
-    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: ids.eni, Groups: [ids.exemptOpen] }));
+    await ec2.send(
+      new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: ids.eni, Groups: [ids.exemptOpen] }),
+    );
     await whenLoopIdle(e.sim.state, 30_000);
-    const eni = (await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [ids.eni] }))).NetworkInterfaces![0]!;
+    const eni = (await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [ids.eni] })))
+      .NetworkInterfaces![0]!;
     expect(eni.Groups!.map((g) => g.GroupId)).toEqual([ids.exemptOpen]);
     expect((await decisions()).find((d) => d.eventName === 'ModifyNetworkInterfaceAttribute')).toMatchObject({
-      action: 'monitored', groupId: ids.exemptOpen, networkInterfaceId: ids.eni, vpcId: ids.protectedVpc });
+      action: 'monitored',
+      groupId: ids.exemptOpen,
+      networkInterfaceId: ids.eni,
+      vpcId: ids.protectedVpc,
+    });
     const fresh = (await snsMessages()).slice(before);
-    expect(fresh.some((m) => m.message.includes(ids.eni) && m.message.includes(ids.exemptOpen)), JSON.stringify(fresh)).toBe(true);
+    expect(
+      fresh.some((m) => m.message.includes(ids.eni) && m.message.includes(ids.exemptOpen)),
+      JSON.stringify(fresh),
+    ).toBe(true);
   });
 
-  it('with onAssociate report, the open group\'s association is kept and reported', async () => {
+  it("with onAssociate report, the open group's association is kept and reported", async () => {
     await deploy('onAssociate: report, ');
     await ec2.send(new AssociateSecurityGroupVpcCommand({ GroupId: ids.openOutside, VpcId: ids.protectedVpc }));
     await whenLoopIdle(e.sim.state, 30_000);
     expect(await associations(ids.openOutside)).toEqual([ids.protectedVpc]);
-    const line = (await decisions()).find((d) => d.eventName === 'AssociateSecurityGroupVpc' && d.action === 'monitored');
+    const line = (await decisions()).find(
+      (d) => d.eventName === 'AssociateSecurityGroupVpc' && d.action === 'monitored',
+    );
     expect(line?.reason).toMatch(/^onAssociate=report: /);
     await ec2.send(new DisassociateSecurityGroupVpcCommand({ GroupId: ids.openOutside, VpcId: ids.protectedVpc }));
   });
@@ -147,6 +229,8 @@ describe('the side doors (issue N)', () => {
     await addEntry('0.0.0.0/0');
     await whenLoopIdle(e.sim.state, 30_000);
     expect(await entries()).toContain('0.0.0.0/0');
-    expect((await decisions()).find((d) => d.action === 'monitored' && d.prefixListId === ids.list)).toMatchObject({ entriesAdded: ['0.0.0.0/0'] });
+    expect((await decisions()).find((d) => d.action === 'monitored' && d.prefixListId === ids.list)).toMatchObject({
+      entriesAdded: ['0.0.0.0/0'],
+    });
   });
 });

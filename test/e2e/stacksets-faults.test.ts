@@ -10,7 +10,9 @@ const base = 'deploy:\n  engine: stacksets\n  pollSeconds: 1\n';
 beforeAll(async () => {
   e = await startE2E({ accounts: 4, stackMs: 80, stackSetStartMs: 20, stackSetInstanceMs: 10 });
 });
-afterAll(async () => { await e.close(); });
+afterAll(async () => {
+  await e.close();
+});
 
 describe('stacksets engine: bad input and faults', () => {
   it('exit 2: an accounts list, a delegated admin that is not registered, an OU that does not exist', async () => {
@@ -54,9 +56,13 @@ describe('stacksets engine: bad input and faults', () => {
       onSpawn: (child) => {
         // interrupt once a stack set operation runs in the (simulated) cloud
         const timer = setInterval(() => {
-          const running = [...stackSetsOf(e.sim.state).stackSets.values()]
-            .some((s) => [...s.operations.values()].some((o) => o.status === 'RUNNING'));
-          if (running) { clearInterval(timer); child.kill('SIGINT'); }
+          const running = [...stackSetsOf(e.sim.state).stackSets.values()].some((s) =>
+            [...s.operations.values()].some((o) => o.status === 'RUNNING'),
+          );
+          if (running) {
+            clearInterval(timer);
+            child.kill('SIGINT');
+          }
         }, 20);
         child.on('close', () => clearInterval(timer));
       },

@@ -10,7 +10,9 @@ beforeAll(async () => {
   e = await startE2E({ accounts: 5, stackMs: 60, stackSetStartMs: 20, stackSetInstanceMs: 10 });
   e.config('deploy:\n  pollSeconds: 1\n');
 });
-afterAll(async () => { await e.close(); });
+afterAll(async () => {
+  await e.close();
+});
 
 /** Samples every 5 ms; returns the account/region pairs that were ever without an enabled guardrail rule. */
 function watchProtection(): () => string[] {
@@ -25,7 +27,10 @@ function watchProtection(): () => string[] {
       }
     }
   }, 5);
-  return () => { clearInterval(timer); return [...gaps]; };
+  return () => {
+    clearInterval(timer);
+    return [...gaps];
+  };
 }
 
 it('switches direct → stacksets → direct with no moment where an account has no guardrail', async () => {
@@ -46,7 +51,9 @@ it('switches direct → stacksets → direct with no moment where an account has
 
   const back = await e.run(['deploy', '--all-accounts', '--yes', '--engine', 'direct', '--output', 'json']);
   expect(back.code, back.stderr).toBe(0);
-  expect((back.json as unknown as { notes: string[] }).notes.join('\n')).toMatch(/Deleted the empty stack set guardrail/);
+  expect((back.json as unknown as { notes: string[] }).notes.join('\n')).toMatch(
+    /Deleted the empty stack set guardrail/,
+  );
   expect(liveStacks(e).size).toBe(12);
   expect(stackSetsOf(e.sim.state).stackSets.size).toBe(0);
   expect(stop()).toEqual([]);

@@ -3,16 +3,32 @@
 // writes nothing, a policy change updates the stack set (canary first), an account created later in a targeted OU
 // is protected with no guardrail run (its change is reverted), status has the direct engine's shape, and remove
 // takes one account, then all (the stack set too).
-import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countCalls, liveStacks, progressVerdicts, startE2E, type CliRun, type E2E } from './harness.js';
 import { assumeInto, clientConfig } from '../sim/test/helpers.js';
 import { stackSetsOf } from '../sim/stacksets/model.js';
 
-const WRITES = ['CreateStackSet', 'UpdateStackSet', 'DeleteStackSet', 'CreateStackInstances', 'UpdateStackInstances',
-  'DeleteStackInstances', 'CreateStack', 'UpdateStack', 'DeleteStack', 'CreateChangeSet', 'ExecuteChangeSet',
-  'ActivateOrganizationsAccess'].map((op) => `cloudformation.${op}`);
+const WRITES = [
+  'CreateStackSet',
+  'UpdateStackSet',
+  'DeleteStackSet',
+  'CreateStackInstances',
+  'UpdateStackInstances',
+  'DeleteStackInstances',
+  'CreateStack',
+  'UpdateStack',
+  'DeleteStack',
+  'CreateChangeSet',
+  'ExecuteChangeSet',
+  'ActivateOrganizationsAccess',
+].map((op) => `cloudformation.${op}`);
 
 let e: E2E;
 /** the account created in a targeted OU after the deploy */
@@ -25,7 +41,9 @@ beforeAll(async () => {
   e = await startE2E({ accounts: 30, stackMs: 60, stackSetStartMs: 20, stackSetInstanceMs: 10 });
   config();
 });
-afterAll(async () => { await e.close(); });
+afterAll(async () => {
+  await e.close();
+});
 
 describe('deploy, status and remove with engine stacksets (30 accounts × 2 regions)', () => {
   it('without trusted access: exit 2 before anything changes, naming what to run', async () => {
@@ -54,7 +72,11 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     const mgmt = e.sim.state.org.managementAccountId;
     const rows = rowsOf(r);
     expect(rows.filter((t) => t.account === mgmt).every((t) => t.stackName === 'guardrail')).toBe(true);
-    expect(rows.filter((t) => t.account !== mgmt).every((t) => /^StackSet-guardrail-[0-9a-f-]{36}$/.test(String(t.stackName)))).toBe(true);
+    expect(
+      rows
+        .filter((t) => t.account !== mgmt)
+        .every((t) => /^StackSet-guardrail-[0-9a-f-]{36}$/.test(String(t.stackName))),
+    ).toBe(true);
     expect(instanceCount()).toBe(60);
     // canary first: one account's instances, then the rest
     const ops = (r.json as unknown as { operations: { what: string }[] }).operations.map((o) => o.what);
@@ -62,8 +84,9 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     expect(ops[1]).toMatch(/add instances for 29 account/);
     // the stack set's template went as TemplateURL, from the management account's template bucket in its region
     const version = String((r.json as unknown as { templateVersion: string }).templateVersion);
-    const holding = [...e.sim.state.buckets.values()].filter((b) => b.name.startsWith(`guardrail-templates-${mgmt}-`)
-      && b.objects?.has(`guardrail/${version}.yaml`));
+    const holding = [...e.sim.state.buckets.values()].filter(
+      (b) => b.name.startsWith(`guardrail-templates-${mgmt}-`) && b.objects?.has(`guardrail/${version}.yaml`),
+    );
     expect(holding.map((b) => b.name)).toEqual([`guardrail-templates-${mgmt}-us-east-1`]);
     expect(holding[0]!.owner).toBe(mgmt);
   });
@@ -90,7 +113,10 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
 
   it('protects an account created later in a targeted OU without any guardrail run: its change is reverted', async () => {
     const prod = [...e.sim.state.org.ous.values()].find((o) => o.name === 'Prod')!.id;
-    const res = await fetch(`${e.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'newcomer', parentId: prod }) });
+    const res = await fetch(`${e.sim.endpoint}/_sim/accounts`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'newcomer', parentId: prod }),
+    });
     const { id } = (await res.json()) as { id: string };
     const deadline = Date.now() + 20_000;
     while (!['us-east-1', 'us-west-2'].every((r) => stackIn(id, r))) {
@@ -99,13 +125,21 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     }
     const creds = await assumeInto(e.sim, id);
     const ec2 = new EC2Client(clientConfig(e.sim, 'us-east-1', creds));
-    const group = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }))).SecurityGroups![0]!.GroupId!;
-    const added = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group,
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    const group = (
+      await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['default'] }] }))
+    ).SecurityGroups![0]!.GroupId!;
+    const added = await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: group,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
     const ruleId = added.SecurityGroupRules![0]!.SecurityGroupRuleId!;
     let gone = false;
     for (const until = Date.now() + 15_000; Date.now() < until && !gone; await sleep(25)) {
-      const rules = await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [group] }] }));
+      const rules = await ec2.send(
+        new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [group] }] }),
+      );
       gone = !(rules.SecurityGroupRules ?? []).some((x) => x.SecurityGroupRuleId === ruleId);
     }
     ec2.destroy();
@@ -117,7 +151,10 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     const r = await e.run(['activity', '--since', '1h', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const targets = rowsOf(r) as { account: string; region: string; status: string }[];
-    expect(targets.filter((t) => t.status !== 'read'), 'every target has guardrail: its log is read').toEqual([]);
+    expect(
+      targets.filter((t) => t.status !== 'read'),
+      'every target has guardrail: its log is read',
+    ).toEqual([]);
     const events = (r.json as unknown as { events: { account: string; action: string; principal: string }[] }).events;
     expect(events.filter((x) => x.account === newcomer && x.action === 'reverted')).toHaveLength(1);
     const page = await e.run(['report', '--out', '-', '--no-drift', '--since', '1h']);
@@ -126,21 +163,41 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     expect(page.stdout).toMatch(/Logs read from (\d+) of \1 targets; 0 not deployed; 0 could not be read/);
   });
 
-  it('status has the direct engine\'s shape, with the engine named, and counts the new account as healthy', async () => {
+  it("status has the direct engine's shape, with the engine named, and counts the new account as healthy", async () => {
     const r = await e.run(['status', '--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect((r.json as unknown as { engine: string }).engine).toBe('stacksets');
     expect(r.json!.summary).toMatchObject({ targets: 64, healthy: 64, drifted: 0, missing: 0 });
-    const keys = ['account', 'accountName', 'region', 'stackName', 'deployed', 'stackStatus', 'version', 'code', 'rule', 'drift',
-      'driftedResources', 'healthy'];
+    const keys = [
+      'account',
+      'accountName',
+      'region',
+      'stackName',
+      'deployed',
+      'stackStatus',
+      'version',
+      'code',
+      'rule',
+      'drift',
+      'driftedResources',
+      'healthy',
+    ];
     for (const row of rowsOf(r)) for (const k of keys) expect(row).toHaveProperty(k);
     const member = rowsOf(r).find((t) => String(t.stackName).startsWith('StackSet-'))!;
     // the stack set's tags reach its instances' stacks: the settings digest is judged as for a direct stack
-    expect(member).toMatchObject({ instanceStatus: 'CURRENT', drift: 'IN_SYNC', code: 'current', rule: 'ENABLED', configuration: 'same' });
-    expect(progressVerdicts(r.stderr)).toEqual(new Map(rowsOf(r).map((t) => [`${String(t.account)}/${String(t.region)}`, t.healthy ? 'healthy' : 'unhealthy'])));
+    expect(member).toMatchObject({
+      instanceStatus: 'CURRENT',
+      drift: 'IN_SYNC',
+      code: 'current',
+      rule: 'ENABLED',
+      configuration: 'same',
+    });
+    expect(progressVerdicts(r.stderr)).toEqual(
+      new Map(rowsOf(r).map((t) => [`${String(t.account)}/${String(t.region)}`, t.healthy ? 'healthy' : 'unhealthy'])),
+    );
   });
 
-  it('removes one account\'s instances (naming the retained trail bucket), then everything and the stack set', async () => {
+  it("removes one account's instances (naming the retained trail bucket), then everything and the stack set", async () => {
     const mgmt = e.sim.state.org.managementAccountId;
     const one = [...e.sim.state.org.accounts.keys()].find((id) => id !== mgmt)!;
     const r1 = await e.run(['remove', '--account', one, '--yes', '--output', 'json']);
@@ -151,7 +208,8 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     // the account without instances is `removed` (remove's marker), not unhealthy: status exits 0
     const st = await e.run(['status', '--no-drift', '--output', 'json']);
     expect(st.code, st.stdout).toBe(0);
-    for (const row of rowsOf(st).filter((t) => t.account === one)) expect(row).toMatchObject({ healthy: true, deployed: false, problems: [] });
+    for (const row of rowsOf(st).filter((t) => t.account === one))
+      expect(row).toMatchObject({ healthy: true, deployed: false, problems: [] });
     expect(st.json!.summary).toMatchObject({ removed: 2, unhealthy: 0 });
     const r2 = await e.run(['remove', '--all-accounts', '--yes', '--output', 'json']);
     expect(r2.code, r2.stderr).toBe(0);
@@ -164,5 +222,7 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
 function stackIn(account: string, region: string): boolean {
   const rs = e.sim.state.accounts.get(account)?.regions.get(region);
   const live = (rs?.cfn as { live?: Map<string, { stackName: string; status: string }> } | undefined)?.live;
-  return [...(live?.values() ?? [])].some((s) => s.stackName.startsWith('StackSet-guardrail-') && s.status === 'CREATE_COMPLETE');
+  return [...(live?.values() ?? [])].some(
+    (s) => s.stackName.startsWith('StackSet-guardrail-') && s.status === 'CREATE_COMPLETE',
+  );
 }

@@ -4,7 +4,11 @@
 // - an account that guardrail remove emptied is `removed`, not unhealthy, and status exits 0;
 // - the attacks on that: a member account's administrator who deletes the stack cannot pass it off as removed (they
 //   cannot write the marker, which lives in Organizations), nor delete a stack deployed again after a removal.
-import { CloudFormationClient, DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DeleteStackCommand,
+  UpdateTerminationProtectionCommand,
+} from '@aws-sdk/client-cloudformation';
 import { OrganizationsClient, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +20,15 @@ const BASE = 'regions: [us-east-1]\ndeploy:\n  pollSeconds: 1\n';
 /** what the deploy used: monitor mode, so that the defaults (enforce) differ from it too */
 const CONFIG = `${BASE}policy:\n  mode: monitor\n`;
 
-interface Row { account: string; region: string; healthy: boolean; version: string; configuration: string | null; removed?: string; problems: string[] }
+interface Row {
+  account: string;
+  region: string;
+  healthy: boolean;
+  version: string;
+  configuration: string | null;
+  removed?: string;
+  problems: string[];
+}
 
 describe('status as scheduled, and after remove', () => {
   let e: E2E;
@@ -27,7 +39,9 @@ describe('status as scheduled, and after remove', () => {
     const creds = await assumeInto(e.sim, account);
     const cfn = new CloudFormationClient(clientConfig(e.sim, 'us-east-1', creds));
     try {
-      await cfn.send(new UpdateTerminationProtectionCommand({ StackName: 'guardrail', EnableTerminationProtection: false }));
+      await cfn.send(
+        new UpdateTerminationProtectionCommand({ StackName: 'guardrail', EnableTerminationProtection: false }),
+      );
       await cfn.send(new DeleteStackCommand({ StackName: 'guardrail' }));
     } finally {
       cfn.destroy();
@@ -46,9 +60,11 @@ describe('status as scheduled, and after remove', () => {
     members = memberIds(e.sim);
   });
 
-  afterAll(async () => { await e?.close(); });
+  afterAll(async () => {
+    await e?.close();
+  });
 
-  it('with the deploy\'s configuration every target is healthy and its configuration the same', async () => {
+  it("with the deploy's configuration every target is healthy and its configuration the same", async () => {
     const r = await e.run(['status', '--no-drift', '--output', 'json']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const row of rowsOf(r.json)) expect(row).toMatchObject({ healthy: true, configuration: 'same' });
@@ -61,7 +77,9 @@ describe('status as scheduled, and after remove', () => {
     expect(r.code).toBe(1);
     const hint = r.stdout.split('\n').filter((l) => l.includes('your configuration differs from the deployed one'));
     expect(hint).toHaveLength(1);
-    expect(hint[0]).toMatch(/^5 target\(s\): your configuration differs from the deployed one \(deployed digest [0-9a-f]{16}, local [0-9a-f]{16}\): run status with the deploy's configuration/);
+    expect(hint[0]).toMatch(
+      /^5 target\(s\): your configuration differs from the deployed one \(deployed digest [0-9a-f]{16}, local [0-9a-f]{16}\): run status with the deploy's configuration/,
+    );
     expect(r.stdout).toMatch(/0 outdated, .*5 with another configuration/);
     expect(r.stdout).not.toMatch(/template version outdated/);
 
@@ -81,12 +99,15 @@ describe('status as scheduled, and after remove', () => {
 
     const verbose = await e.run(['deploy', '--all-accounts', '--plan', '--verbose', '--config', 'other.yaml']);
     expect(verbose.code).toBe(0);
-    expect(verbose.stdout.match(/\/us-east-1 +planned +update +.*settings: policy\.mode monitor → enforce/g)).toHaveLength(5);
+    expect(
+      verbose.stdout.match(/\/us-east-1 +planned +update +.*settings: policy\.mode monitor → enforce/g),
+    ).toHaveLength(5);
 
     const json = await e.run(['deploy', '--all-accounts', '--plan', '--config', 'other.yaml', '--output', 'json']);
     const targets = json.json?.targets as { action: string; reason: string }[];
     expect(targets).toHaveLength(5);
-    for (const t of targets) expect(t).toMatchObject({ action: 'update', reason: 'settings: policy.mode monitor → enforce' });
+    for (const t of targets)
+      expect(t).toMatchObject({ action: 'update', reason: 'settings: policy.mode monitor → enforce' });
   });
 
   it('with no configuration file at all (the defaults) it says the same, not "outdated"', async () => {
@@ -95,7 +116,11 @@ describe('status as scheduled, and after remove', () => {
       const r = await e.run(['status', '--regions', 'us-east-1', '--no-drift', '--output', 'json']);
       expect(r.code).toBe(1);
       expect(r.json?.summary).toMatchObject({ configurationDiffers: 5, outdated: 0 });
-      expect((r.json as { notes?: string[] }).notes?.some((n) => n.includes('your configuration differs from the deployed one'))).toBe(true);
+      expect(
+        (r.json as { notes?: string[] }).notes?.some((n) =>
+          n.includes('your configuration differs from the deployed one'),
+        ),
+      ).toBe(true);
     } finally {
       renameSync(join(e.dir, 'kept.yaml'), join(e.dir, 'accounts.yaml'));
     }
@@ -124,8 +149,14 @@ describe('status as scheduled, and after remove', () => {
     const creds = await adminDeletes(c);
     const org = new OrganizationsClient(clientConfig(e.sim, 'us-east-1', creds));
     try {
-      const err = await errorOf(org.send(new TagResourceCommand({ ResourceId: c,
-        Tags: [{ Key: 'guardrail:removed:guardrail', Value: `${new Date().toISOString()} all` }] })));
+      const err = await errorOf(
+        org.send(
+          new TagResourceCommand({
+            ResourceId: c,
+            Tags: [{ Key: 'guardrail:removed:guardrail', Value: `${new Date().toISOString()} all` }],
+          }),
+        ),
+      );
       expect(err.name).toBe('AccessDeniedException');
     } finally {
       org.destroy();

@@ -3,7 +3,10 @@
 // accounts that joined since the deploy, and tells drift detection it could not run apart from drift.
 import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
-  GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assumeInto, clientConfig, memberIds } from '../sim/test/helpers.js';
@@ -24,7 +27,12 @@ interface StatusTarget {
   rule: string;
   drift: string;
   driftReason?: string;
-  driftedResources: { logicalId: string; type: string; status: string; differences: { path: string; expected: string; actual: string }[] }[];
+  driftedResources: {
+    logicalId: string;
+    type: string;
+    status: string;
+    differences: { path: string; expected: string; actual: string }[];
+  }[];
   healthy: boolean;
   problems: string[];
   error: string | null;
@@ -67,7 +75,8 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     codeTarget = { account: members[2]!, region: 'us-east-1' };
 
     // the attacker works inside the member accounts, with that account's own admin role
-    const asMember = async (t: { account: string; region: string }) => clientConfig(e.sim, t.region, await assumeInto(e.sim, t.account));
+    const asMember = async (t: { account: string; region: string }) =>
+      clientConfig(e.sim, t.region, await assumeInto(e.sim, t.account));
 
     const events = new EventBridgeClient(await asMember(ruleTarget));
     await events.send(new DisableRuleCommand({ Name: RULE }));
@@ -76,20 +85,27 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     const lambda = new LambdaClient(await asMember(envTarget));
     const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: FUNCTION }));
     expect(current.Environment?.Variables?.GUARDRAIL_MODE).toBe('enforce');
-    await lambda.send(new UpdateFunctionConfigurationCommand({
-      FunctionName: FUNCTION,
-      Environment: { Variables: { ...current.Environment?.Variables, GUARDRAIL_MODE: 'monitor' } },
-    }));
+    await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: FUNCTION,
+        Environment: { Variables: { ...current.Environment?.Variables, GUARDRAIL_MODE: 'monitor' } },
+      }),
+    );
     lambda.destroy();
 
     const lambda2 = new LambdaClient(await asMember(codeTarget));
-    await lambda2.send(new UpdateFunctionCodeCommand({
-      FunctionName: FUNCTION,
-      ZipFile: zipSingleFile('index.js', 'exports.handler = async () => ({ decisions: [] });\n'),
-    }));
+    await lambda2.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: FUNCTION,
+        ZipFile: zipSingleFile('index.js', 'exports.handler = async () => ({ decisions: [] });\n'),
+      }),
+    );
     lambda2.destroy();
 
-    const res = await fetch(`${e.sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'joined-later' }) });
+    const res = await fetch(`${e.sim.endpoint}/_sim/accounts`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'joined-later' }),
+    });
     newAccount = ((await res.json()) as { id: string }).id;
     expect(newAccount).toMatch(/^\d{12}$/);
   });
@@ -106,13 +122,30 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     const targets = targetsOf(r);
     expect(targets).toHaveLength(42);
 
-    const expectedUnhealthy = [ruleTarget, envTarget, codeTarget, ...REGIONS.map((region) => ({ account: newAccount, region }))]
-      .map(key).sort();
-    expect(targets.filter((t) => !t.healthy).map(key).sort()).toEqual(expectedUnhealthy);
+    const expectedUnhealthy = [
+      ruleTarget,
+      envTarget,
+      codeTarget,
+      ...REGIONS.map((region) => ({ account: newAccount, region })),
+    ]
+      .map(key)
+      .sort();
+    expect(
+      targets
+        .filter((t) => !t.healthy)
+        .map(key)
+        .sort(),
+    ).toEqual(expectedUnhealthy);
     for (const t of targets.filter((x) => x.healthy)) {
       expect(t, key(t)).toMatchObject({
-        deployed: true, stackStatus: 'CREATE_COMPLETE', version: 'current', code: 'current', rule: 'ENABLED',
-        drift: 'IN_SYNC', error: null, problems: [],
+        deployed: true,
+        stackStatus: 'CREATE_COMPLETE',
+        version: 'current',
+        code: 'current',
+        rule: 'ENABLED',
+        drift: 'IN_SYNC',
+        error: null,
+        problems: [],
       });
     }
     const byKey = new Map(targets.map((t) => [key(t), t]));
@@ -122,11 +155,18 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     expect(rule.problems).toContain('rule DISABLED');
     // the rule's State is a declared property, so drift detection sees the change too
     expect(rule.drift).toBe('DRIFTED');
-    expect(rule.driftedResources.map((d) => [d.type, d.differences.map((x) => [x.path, x.expected, x.actual])])).toEqual([
-      ['AWS::Events::Rule', [['/State', 'ENABLED', 'DISABLED']]]]);
+    expect(
+      rule.driftedResources.map((d) => [d.type, d.differences.map((x) => [x.path, x.expected, x.actual])]),
+    ).toEqual([['AWS::Events::Rule', [['/State', 'ENABLED', 'DISABLED']]]]);
 
     const env = byKey.get(key(envTarget))!;
-    expect(env).toMatchObject({ deployed: true, version: 'current', code: 'current', rule: 'ENABLED', drift: 'DRIFTED' });
+    expect(env).toMatchObject({
+      deployed: true,
+      version: 'current',
+      code: 'current',
+      rule: 'ENABLED',
+      drift: 'DRIFTED',
+    });
     const fn = env.driftedResources.find((d) => d.type === 'AWS::Lambda::Function');
     expect(fn?.status).toBe('MODIFIED');
     const envDiff = fn?.differences.find((d) => d.path.startsWith('/Environment'));
@@ -143,9 +183,18 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
       expect(missing).toMatchObject({ deployed: false, version: 'missing', error: null, healthy: false });
     }
 
-    expect(r.json?.summary).toMatchObject({ targets: 42, healthy: 37, unhealthy: 5, drifted: 2, missing: 2, failed: 0 });
+    expect(r.json?.summary).toMatchObject({
+      targets: 42,
+      healthy: 37,
+      unhealthy: 5,
+      drifted: 2,
+      missing: 2,
+      failed: 0,
+    });
     // each row was judged once: the live progress line said what the table says
-    expect(progressVerdicts(r.stderr)).toEqual(new Map(targets.map((t) => [key(t), t.healthy ? 'healthy' : 'unhealthy'])));
+    expect(progressVerdicts(r.stderr)).toEqual(
+      new Map(targets.map((t) => [key(t), t.healthy ? 'healthy' : 'unhealthy'])),
+    );
     // drift detection ran once for every deployed stack, and never for the missing ones
     const calls = await e.calls();
     expect(countCalls(calls, ['cloudformation.DetectStackDrift'])).toBe(40);
@@ -155,16 +204,23 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
   it('against an endpoint that archives code its own way, the progress lines and the table agree on every row', async () => {
     // what another emulator does: every function reports one hash that is not the local bundle's (the replaced
     // code of codeTarget keeps its own); the reference is then the agreement of the current stacks
-    const functions = [...e.sim.state.accounts.values()].flatMap((a) => [...a.regions.values()]).flatMap((rs) => [...rs.functions.values()]);
+    const functions = [...e.sim.state.accounts.values()]
+      .flatMap((a) => [...a.regions.values()])
+      .flatMap((rs) => [...rs.functions.values()]);
     const original = new Map(functions.map((f) => [f, f.codeSha256]));
-    const common = [...original.values()].sort((x, y) => functions.filter((f) => f.codeSha256 === y).length - functions.filter((f) => f.codeSha256 === x).length)[0];
-    for (const f of functions) if (f.codeSha256 === common) f.codeSha256 = 'AnotherEmulatorsArchive0000000000000000000=';
+    const common = [...original.values()].sort(
+      (x, y) => functions.filter((f) => f.codeSha256 === y).length - functions.filter((f) => f.codeSha256 === x).length,
+    )[0];
+    for (const f of functions)
+      if (f.codeSha256 === common) f.codeSha256 = 'AnotherEmulatorsArchive0000000000000000000=';
     try {
       const r = await e.run(['status', '--no-drift', '--output', 'json']);
       expect(r.json?.codeReference).toBe('agreement of current stacks');
       const targets = targetsOf(r);
       expect(targets.find((t) => key(t) === key(codeTarget))).toMatchObject({ code: 'outdated' });
-      expect(targets.filter((t) => t.deployed && key(t) !== key(codeTarget)).every((t) => t.code === 'current')).toBe(true);
+      expect(targets.filter((t) => t.deployed && key(t) !== key(codeTarget)).every((t) => t.code === 'current')).toBe(
+        true,
+      );
       const live = progressVerdicts(r.stderr);
       expect(live.size).toBe(targets.length);
       expect(live).toEqual(new Map(targets.map((t) => [key(t), t.healthy ? 'healthy' : 'unhealthy'])));
@@ -178,10 +234,13 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     const r = await e.run(['status', '--no-drift', '--output', 'json']);
     expect(r.code, r.stderr).toBe(1);
     const calls = await e.calls();
-    expect(countCalls(calls, [
-      'cloudformation.DetectStackDrift', 'cloudformation.DescribeStackDriftDetectionStatus',
-      'cloudformation.DescribeStackResourceDrifts',
-    ])).toBe(0);
+    expect(
+      countCalls(calls, [
+        'cloudformation.DetectStackDrift',
+        'cloudformation.DescribeStackDriftDetectionStatus',
+        'cloudformation.DescribeStackResourceDrifts',
+      ]),
+    ).toBe(0);
     expect(countCalls(calls, ['cloudformation.DescribeStacks'])).toBeGreaterThanOrEqual(42);
     const targets = targetsOf(r);
     expect(targets).toHaveLength(42);
@@ -202,14 +261,33 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
       const targets = targetsOf(r);
       expect(targets).toHaveLength(42);
       for (const t of targets.filter((x) => x.account === failing)) {
-        expect(t).toMatchObject({ deployed: true, drift: 'UNKNOWN', healthy: false, error: null, rule: 'ENABLED', code: 'current' });
+        expect(t).toMatchObject({
+          deployed: true,
+          drift: 'UNKNOWN',
+          healthy: false,
+          error: null,
+          rule: 'ENABLED',
+          code: 'current',
+        });
         expect(t.driftReason).toMatch(/drift detection failed: .*Rate exceeded/);
         expect(t.problems).toContain('drift unknown');
       }
       // everyone else is judged as before: the failure of one account's drift detection hides nothing
-      const unhealthy = targets.filter((t) => !t.healthy).map(key).sort();
-      const expected = [ruleTarget, envTarget, codeTarget, ...REGIONS.flatMap((region) => [
-        { account: newAccount, region }, { account: failing, region }])].map(key).sort();
+      const unhealthy = targets
+        .filter((t) => !t.healthy)
+        .map(key)
+        .sort();
+      const expected = [
+        ruleTarget,
+        envTarget,
+        codeTarget,
+        ...REGIONS.flatMap((region) => [
+          { account: newAccount, region },
+          { account: failing, region },
+        ]),
+      ]
+        .map(key)
+        .sort();
       expect(unhealthy).toEqual(expected);
       expect(targets.filter((t) => t.drift === 'UNKNOWN').map((t) => t.account)).toEqual([failing, failing]);
     } finally {
@@ -225,8 +303,11 @@ describe('status after tampering (20 accounts × 2 regions)', () => {
     await e.faults({ denyAssume: [denied] });
     try {
       const rowsOf = (r: CliRun) => (r.json?.targets ?? []).map(({ durationMs: _d, ...row }) => row);
-      for (const args of [['status', '--output', 'json'], ['status', '--no-drift', '--output', 'json'],
-        ['deploy', '--all-accounts', '--plan', '--output', 'json']]) {
+      for (const args of [
+        ['status', '--output', 'json'],
+        ['status', '--no-drift', '--output', 'json'],
+        ['deploy', '--all-accounts', '--plan', '--output', 'json'],
+      ]) {
         const one = await e.run(args, { env: { GUARDRAIL_WORKERS: '0' } });
         const two = await e.run(args, { env: { GUARDRAIL_WORKERS: '2' } });
         expect(one.code, one.stderr).toBe(1);
@@ -288,10 +369,18 @@ describe('status after a configuration change', () => {
     const targets = targetsOf(changed);
     expect(targets).toHaveLength(8);
     for (const t of targets) {
-      expect(t, key(t)).toMatchObject({ deployed: true, version: 'outdated', healthy: false, rule: 'ENABLED', drift: 'IN_SYNC' });
+      expect(t, key(t)).toMatchObject({
+        deployed: true,
+        version: 'outdated',
+        healthy: false,
+        rule: 'ENABLED',
+        drift: 'IN_SYNC',
+      });
       // deployed with other settings than this configuration's: said as such, not as older code
       expect(t).toMatchObject({ configuration: 'differs' });
-      expect(t.problems).toContainEqual(expect.stringMatching(/^configuration differs \(deployed digest [0-9a-f]{16}\)$/));
+      expect(t.problems).toContainEqual(
+        expect.stringMatching(/^configuration differs \(deployed digest [0-9a-f]{16}\)$/),
+      );
     }
     expect(changed.json?.summary).toMatchObject({ targets: 8, healthy: 0, outdated: 0, configurationDiffers: 8 });
     expect(changed.json?.templateVersion).not.toBe(before.json?.templateVersion);
@@ -317,7 +406,11 @@ describe('status after a configuration change', () => {
       const unhealthy = targets.filter((t) => !t.healthy);
       expect(unhealthy.map(key).sort()).toEqual(REGIONS.map((region) => `${denied!}/${region}`));
       for (const t of unhealthy) {
-        expect(t.error).toMatch(new RegExp(`AccessDenied.*arn:aws:iam::${denied!}:role/OrganizationAccountAccessRole|arn:aws:iam::${denied!}:role/OrganizationAccountAccessRole.*AccessDenied`));
+        expect(t.error).toMatch(
+          new RegExp(
+            `AccessDenied.*arn:aws:iam::${denied!}:role/OrganizationAccountAccessRole|arn:aws:iam::${denied!}:role/OrganizationAccountAccessRole.*AccessDenied`,
+          ),
+        );
       }
       expect(r.json?.summary).toMatchObject({ targets: 6, healthy: 4, failed: 2, excludedAccounts: 1 });
     } finally {

@@ -40,12 +40,20 @@ const plain = (s: string) => s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(
 const QUESTION = /([^\n]*)\[y\/N\] /;
 
 /** Starts guardrail with `args` on a terminal and hands the keyboard to the test. */
-export function openTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], options: TerminalOptions = {}): TerminalSession {
+export function openTerminal(
+  e: Pick<E2E, 'dir' | 'env'>,
+  args: string[],
+  options: TerminalOptions = {},
+): TerminalSession {
   const columns = options.columns ?? 0;
   const command = [process.execPath, BIN, ...args].map(quote).join(' ');
   // a width (and a height) set on the terminal before guardrail starts, as a real terminal window has
   const shell = columns > 0 ? `stty cols ${columns} rows 40 && exec ${command}` : command;
-  const child = spawn('script', ['-qfec', shell, '/dev/null'], { cwd: e.dir, env: { ...e.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qfec', shell, '/dev/null'], {
+    cwd: e.dir,
+    env: { ...e.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let raw = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
@@ -98,9 +106,17 @@ export function openTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], option
  * Runs guardrail with `args` on a terminal. When it asks "… [y/N]", types `answer` and Enter. Asked without an
  * answer to give (`answer` null), it presses Enter, which declines, so a test can never hang on a question.
  */
-export async function runInTerminal(e: Pick<E2E, 'dir' | 'env'>, args: string[], answer: string | null, timeoutMs = 60_000,
-  opts: { columns?: number; env?: Record<string, string> } = {}): Promise<TerminalRun> {
+export async function runInTerminal(
+  e: Pick<E2E, 'dir' | 'env'>,
+  args: string[],
+  answer: string | null,
+  timeoutMs = 60_000,
+  opts: { columns?: number; env?: Record<string, string> } = {},
+): Promise<TerminalRun> {
   const t = openTerminal(e, args, { timeoutMs, ...opts });
-  t.waitFor(QUESTION, timeoutMs).then(() => t.type(`${answer ?? ''}\n`), () => undefined);
+  t.waitFor(QUESTION, timeoutMs).then(
+    () => t.type(`${answer ?? ''}\n`),
+    () => undefined,
+  );
   return t.done;
 }

@@ -20,11 +20,18 @@ const ACCOUNTS = 4;
 beforeAll(async () => {
   sim = await startTestSim({ accounts: ACCOUNTS, stackMs: 20, stackSetStartMs: 10, stackSetInstanceMs: 5 });
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL: sim.endpoint, AWS_ACCESS_KEY_ID: 'AKIDMGMT', AWS_SECRET_ACCESS_KEY: 'simulated', AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true', GUARDRAIL_WORKERS: '0',
+    AWS_ENDPOINT_URL: sim.endpoint,
+    AWS_ACCESS_KEY_ID: 'AKIDMGMT',
+    AWS_SECRET_ACCESS_KEY: 'simulated',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    GUARDRAIL_WORKERS: '0',
   });
 });
-afterAll(async () => { session?.close(); await sim?.close(); });
+afterAll(async () => {
+  session?.close();
+  await sim?.close();
+});
 
 function configFor(engine: GuardrailConfig['deploy']['engine']): GuardrailConfig {
   const config = defaultConfig();
@@ -39,10 +46,15 @@ function recorder() {
   const events: RunEvent[] = [];
   const done = new Map<string, TargetOutcome[]>();
   return {
-    events, done,
+    events,
+    done,
     emit: (e: RunEvent) => {
       events.push(e);
-      if (e.type === 'done') done.set(`${e.outcome.account}/${e.outcome.region}`, [...(done.get(`${e.outcome.account}/${e.outcome.region}`) ?? []), e.outcome]);
+      if (e.type === 'done')
+        done.set(`${e.outcome.account}/${e.outcome.region}`, [
+          ...(done.get(`${e.outcome.account}/${e.outcome.region}`) ?? []),
+          e.outcome,
+        ]);
     },
   };
 }
@@ -64,9 +76,21 @@ describe.each(ENGINE_NAMES)('engine %s, in process', (name) => {
     const r = recorder();
     const first = await engine.deploy({ ...base(), session, planOnly: false, yes: true, confirm: yes, emit: r.emit });
     expect(first.engine).toBe(name);
-    expect(first.summary, JSON.stringify(first.targets.filter((t) => t.result !== 'succeeded'))).toMatchObject({ targets, succeeded: targets, failed: 0 });
-    for (const t of first.targets) expect(r.done.get(`${t.account}/${t.region}`)?.map((o) => o.code)).toContain(t.result);
-    const again = await engine.deploy({ ...base(), session, planOnly: false, yes: true, confirm: yes, emit: recorder().emit });
+    expect(first.summary, JSON.stringify(first.targets.filter((t) => t.result !== 'succeeded'))).toMatchObject({
+      targets,
+      succeeded: targets,
+      failed: 0,
+    });
+    for (const t of first.targets)
+      expect(r.done.get(`${t.account}/${t.region}`)?.map((o) => o.code)).toContain(t.result);
+    const again = await engine.deploy({
+      ...base(),
+      session,
+      planOnly: false,
+      yes: true,
+      confirm: yes,
+      emit: recorder().emit,
+    });
     expect(again.summary).toMatchObject({ targets, unchanged: targets });
   });
 
@@ -83,24 +107,40 @@ describe.each(ENGINE_NAMES)('engine %s, in process', (name) => {
     }
   });
 
-  it('retry with nothing waiting: every target\'s own stack found and its queue read, no confirmation, each row once', async () => {
+  it("retry with nothing waiting: every target's own stack found and its queue read, no confirmation, each row once", async () => {
     const r = recorder();
     const asked: unknown[] = [];
-    const report = await engine.retry({ ...base(), session, emit: r.emit, confirm: (plan) => { asked.push(plan); return Promise.resolve(true); } });
+    const report = await engine.retry({
+      ...base(),
+      session,
+      emit: r.emit,
+      confirm: (plan) => {
+        asked.push(plan);
+        return Promise.resolve(true);
+      },
+    });
     expect(report.engine).toBe(name);
     expect(asked).toEqual([]);
     expect(report.summary).toMatchObject({ targets, unchanged: targets, failed: 0, pendingReverts: 0 });
     expect(new Set(report.targets.map((t) => t.reason))).toEqual(new Set(['nothing waiting']));
-    // the stack set's accounts have instance stacks; the management account (never reached by a stack set) the direct one
+    // the stack set's accounts have instance stacks; the management account (never reached by a stack set) the direct
+    // one
     const mgmt = sim.state.org.managementAccountId;
     for (const t of report.targets) {
-      expect(t.stackName).toMatch(name === 'stacksets' && t.account !== mgmt ? /^StackSet-guardrail-[0-9a-f-]{36}$/ : /^guardrail$/);
+      expect(t.stackName).toMatch(
+        name === 'stacksets' && t.account !== mgmt ? /^StackSet-guardrail-[0-9a-f-]{36}$/ : /^guardrail$/,
+      );
       expect(r.done.get(`${t.account}/${t.region}`)).toHaveLength(1);
     }
   });
 
-  it('activity finds every target\'s decision log, whichever engine made it', async () => {
-    const report = await activity({ ...base(), session, query: buildQuery({ since: '1h' }, Date.now()), emit: recorder().emit });
+  it("activity finds every target's decision log, whichever engine made it", async () => {
+    const report = await activity({
+      ...base(),
+      session,
+      query: buildQuery({ since: '1h' }, Date.now()),
+      emit: recorder().emit,
+    });
     expect(report.targets.filter((t) => t.status !== 'read')).toEqual([]);
   });
 

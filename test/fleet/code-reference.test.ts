@@ -9,15 +9,21 @@ const at = (templateVersion: string | null, codeSha256: string | null, n = 1): C
 /** each sample's verdict: does its hash equal the one expected for its version */
 const verdicts = (samples: CodeSample[]) => {
   const refs = codeReferences(samples, V2, LOCAL);
-  return { reference: refs.reference, currentSha: refs.currentSha,
-    codes: samples.map((s) => (s.codeSha256 === refs.expectedFor(s.templateVersion) ? 'current' : 'outdated')) };
+  return {
+    reference: refs.reference,
+    currentSha: refs.currentSha,
+    codes: samples.map((s) => (s.codeSha256 === refs.expectedFor(s.templateVersion) ? 'current' : 'outdated')),
+  };
 };
 
 describe('code reference (which CodeSha256 a function should have)', () => {
   it('uses the local bundle when a current-version function has its hash; other code is outdated', () => {
     const r = verdicts([...at(V2, LOCAL, 3), ...at(V2, 'replaced'), ...at(V1, 'old-code', 2)]);
-    expect(r).toEqual({ reference: 'local bundle', currentSha: LOCAL,
-      codes: ['current', 'current', 'current', 'outdated', 'outdated', 'outdated'] });
+    expect(r).toEqual({
+      reference: 'local bundle',
+      currentSha: LOCAL,
+      codes: ['current', 'current', 'current', 'outdated', 'outdated', 'outdated'],
+    });
   });
 
   it('an endpoint that archives differently: a fresh function is compared only with stacks at its own version', () => {
@@ -29,7 +35,12 @@ describe('code reference (which CodeSha256 a function should have)', () => {
   });
 
   it('the agreement still finds a function whose code was replaced, at the current and at an older version', () => {
-    const r = verdicts([...at(V2, 'emulator-v2', 3), ...at(V2, 'replaced'), ...at(V1, 'emulator-v1', 2), ...at(V1, 'replaced')]);
+    const r = verdicts([
+      ...at(V2, 'emulator-v2', 3),
+      ...at(V2, 'replaced'),
+      ...at(V1, 'emulator-v1', 2),
+      ...at(V1, 'replaced'),
+    ]);
     expect(r.codes).toEqual(['current', 'current', 'current', 'outdated', 'current', 'current', 'outdated']);
   });
 

@@ -7,7 +7,10 @@ import { GuardrailError } from '../../src/errors.js';
 
 const SCRIPT = new URL('../fixtures/offload/echo-worker.mjs', import.meta.url);
 
-interface Echo { value: number; thread: number }
+interface Echo {
+  value: number;
+  thread: number;
+}
 // the fixture's jobs are not guardrail's kinds: typed loosely here
 type Run = (kind: string, job: object | null, local: () => Promise<Echo>) => Promise<Echo>;
 const runOf = (o: Offload) => o.run.bind(o) as unknown as Run;
@@ -28,7 +31,11 @@ describe('offloadPolicy', () => {
 
   it.each(['-1', '1.5', 'two', '17'])('refuses GUARDRAIL_WORKERS=%s with a usage error that names it', (v) => {
     let err: unknown;
-    try { offloadPolicy({ GUARDRAIL_WORKERS: v }); } catch (e) { err = e; }
+    try {
+      offloadPolicy({ GUARDRAIL_WORKERS: v });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(GuardrailError);
     expect((err as GuardrailError).exitCode).toBe(2);
     expect((err as Error).message).toContain(`GUARDRAIL_WORKERS=${v}`);
@@ -37,15 +44,20 @@ describe('offloadPolicy', () => {
 
 describe('Offload', () => {
   let offload: Offload | undefined;
-  afterEach(async () => { await offload?.close(); });
+  afterEach(async () => {
+    await offload?.close();
+  });
 
   /** Runs jobs until one is answered by a worker (the first goes to a worker, unless its start failed). */
   async function untilOffloaded(run: Run): Promise<Echo> {
     let answer: Echo | undefined;
-    await vi.waitFor(async () => {
-      answer = await run('echo', { value: 1 }, here(1));
-      expect(answer.thread).not.toBe(threadId);
-    }, { timeout: 30_000, interval: 20 });
+    await vi.waitFor(
+      async () => {
+        answer = await run('echo', { value: 1 }, here(1));
+        expect(answer.thread).not.toBe(threadId);
+      },
+      { timeout: 30_000, interval: 20 },
+    );
     return answer!;
   }
 
@@ -65,7 +77,7 @@ describe('Offload', () => {
     expect(offload.stats()).toEqual({ workers: 0, jobs: 20, offloaded: 0 });
     const two = new Offload({ workers: 1, startAfter: 0 }, {}, SCRIPT);
     await untilOffloaded(runOf(two));
-    expect((await runOf(two)('echo', null, here(7)))).toEqual({ value: 7, thread: threadId });
+    expect(await runOf(two)('echo', null, here(7))).toEqual({ value: 7, thread: threadId });
     await two.close();
   });
 
@@ -73,8 +85,11 @@ describe('Offload', () => {
     offload = new Offload({ workers: 1, startAfter: 0 }, {}, SCRIPT);
     const run = runOf(offload);
     await untilOffloaded(run);
-    const slowHere = (value: number) => () => new Promise<Echo>((r) => setTimeout(() => r({ value, thread: threadId }), 30));
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => run('echo', { value: i, delayMs: 30 }, slowHere(i))));
+    const slowHere = (value: number) => () =>
+      new Promise<Echo>((r) => setTimeout(() => r({ value, thread: threadId }), 30));
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => run('echo', { value: i, delayMs: 30 }, slowHere(i))),
+    );
     expect(answers.map((a) => a.value)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     const inWorker = answers.filter((a) => a.thread !== threadId).length;
     expect(inWorker).toBeGreaterThan(0);
@@ -98,12 +113,15 @@ describe('Offload', () => {
     for (let i = 0; i < 5; i++) expect((await run('echo', { value: i }, here(i))).thread).toBe(threadId);
   });
 
-  it('does not redo a worker\'s jobs here once closed (the run is over)', async () => {
+  it("does not redo a worker's jobs here once closed (the run is over)", async () => {
     offload = new Offload({ workers: 1, startAfter: 0 }, {}, SCRIPT);
     const run = runOf(offload);
     await untilOffloaded(run);
     let ranHere = false;
-    void run('echo', { value: 1, delayMs: 1_000 }, () => { ranHere = true; return here(1)(); });
+    void run('echo', { value: 1, delayMs: 1_000 }, () => {
+      ranHere = true;
+      return here(1)();
+    });
     await offload.close();
     await new Promise((r) => setTimeout(r, 50));
     expect(ranHere).toBe(false);

@@ -12,18 +12,28 @@ describe('runPool', () => {
     // target 0 finishes only once target 5 has: a sliding window runs 1..5 through the other slot meanwhile, while
     // a pool in waves of two would wait for 0 before starting 2 (and 0 would give up on the gate after 2 s)
     let openGate!: () => void;
-    const gate = new Promise<void>((r) => { openGate = r; });
+    const gate = new Promise<void>((r) => {
+      openGate = r;
+    });
     let gateOpened = false;
-    const run = await runPool([0, 1, 2, 3, 4, 5], async (i) => {
-      started.push(i);
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      if (i === 0) gateOpened = await Promise.race([gate.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2000))]);
-      else await tick();
-      if (i === 5) openGate();
-      inFlight--;
-      return 'ok';
-    }, { concurrency: 2, failureTolerance: null, isFailure: () => false });
+    const run = await runPool(
+      [0, 1, 2, 3, 4, 5],
+      async (i) => {
+        started.push(i);
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        if (i === 0)
+          gateOpened = await Promise.race([
+            gate.then(() => true),
+            new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
+          ]);
+        else await tick();
+        if (i === 5) openGate();
+        inFlight--;
+        return 'ok';
+      },
+      { concurrency: 2, failureTolerance: null, isFailure: () => false },
+    );
     expect(peak).toBe(2);
     expect(run.outcomes.every((o) => o.kind === 'ran')).toBe(true);
     expect(started).toEqual([0, 1, 2, 3, 4, 5]);
@@ -31,19 +41,26 @@ describe('runPool', () => {
   });
 
   it('attempts every target by default, however many fail', async () => {
-    const run = await runPool([1, 2, 3, 4], async (n) => (n % 2 ? 'bad' : 'good'),
-      { concurrency: 1, failureTolerance: null, isFailure: (r) => r === 'bad' });
+    const run = await runPool([1, 2, 3, 4], async (n) => (n % 2 ? 'bad' : 'good'), {
+      concurrency: 1,
+      failureTolerance: null,
+      isFailure: (r) => r === 'bad',
+    });
     expect(run.outcomes.map((o) => o.kind)).toEqual(['ran', 'ran', 'ran', 'ran']);
     expect(run.failures).toBe(2);
   });
 
   it('with a tolerance, queued targets become skipped once it is exceeded; running ones finish', async () => {
     const finished: number[] = [];
-    const run = await runPool([0, 1, 2, 3, 4, 5], async (n) => {
-      await tick();
-      finished.push(n);
-      return n === 0 ? 'bad' : 'good';
-    }, { concurrency: 2, failureTolerance: 0, isFailure: (r) => r === 'bad' });
+    const run = await runPool(
+      [0, 1, 2, 3, 4, 5],
+      async (n) => {
+        await tick();
+        finished.push(n);
+        return n === 0 ? 'bad' : 'good';
+      },
+      { concurrency: 2, failureTolerance: 0, isFailure: (r) => r === 'bad' },
+    );
     expect(run.stoppedBy).toBe('tolerance');
     expect(run.outcomes[0]).toEqual({ kind: 'ran', result: 'bad' });
     expect(run.outcomes[1]).toEqual({ kind: 'ran', result: 'good' }); // was running: finished
@@ -53,11 +70,15 @@ describe('runPool', () => {
 
   it('an aborted signal skips what has not started', async () => {
     const ac = new AbortController();
-    const run = await runPool([0, 1, 2, 3], async (n) => {
-      if (n === 0) ac.abort();
-      await tick();
-      return 'ok';
-    }, { concurrency: 1, failureTolerance: null, signal: ac.signal, isFailure: () => false });
+    const run = await runPool(
+      [0, 1, 2, 3],
+      async (n) => {
+        if (n === 0) ac.abort();
+        await tick();
+        return 'ok';
+      },
+      { concurrency: 1, failureTolerance: null, signal: ac.signal, isFailure: () => false },
+    );
     expect(run.stoppedBy).toBe('signal');
     expect(run.outcomes.map((o) => o.kind)).toEqual(['ran', 'skipped', 'skipped', 'skipped']);
   });

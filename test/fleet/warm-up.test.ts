@@ -4,7 +4,7 @@ import { WarmUp } from '../../src/fleet/warm-up.js';
 const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('WarmUp', () => {
-  it('keeps within a quarter of the run\'s concurrency, drops what has not started at finish, and waits for what has', async () => {
+  it("keeps within a quarter of the run's concurrency, drops what has not started at finish, and waits for what has", async () => {
     let inFlight = 0;
     let peak = 0;
     const started: number[] = [];
@@ -49,7 +49,9 @@ describe('WarmUp', () => {
   });
 
   it('swallows a warmer failure: the run meets it again through its own cache', async () => {
-    const w = new WarmUp<string>(async () => { throw new Error('AccessDenied'); }, 4);
+    const w = new WarmUp<string>(async () => {
+      throw new Error('AccessDenied');
+    }, 4);
     w.add('a');
     await later(1);
     await expect(w.finish()).resolves.toBeUndefined();

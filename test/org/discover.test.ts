@@ -8,8 +8,12 @@ import { clientConfig, memberIds, startTestSim } from '../sim/test/helpers.js';
 
 describe('discoverAccounts: announcing accounts early', () => {
   let sim: SimServer;
-  beforeAll(async () => { sim = await startTestSim({ accounts: 60 }); });
-  afterAll(async () => { await sim.close(); });
+  beforeAll(async () => {
+    sim = await startTestSim({ accounts: 60 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
 
   /** Discovers with `opts`, counting the ListAccounts pages asked for by the time each account is announced. */
   async function discover(opts: { excludeOUs: string[]; excludeAccounts: string[] }) {
@@ -23,8 +27,13 @@ describe('discoverAccounts: announcing accounts early', () => {
       return send(c);
     };
     const d = await discoverAccounts(client, {
-      includeOUs: [], ...opts, includeManagementAccount: false,
-      onAccount: (a) => { announced.push(a); pagesAtAnnounce.push(pages); },
+      includeOUs: [],
+      ...opts,
+      includeManagementAccount: false,
+      onAccount: (a) => {
+        announced.push(a);
+        pagesAtAnnounce.push(pages);
+      },
     });
     client.destroy();
     return { d, ids: announced.map((a) => a.id), pages, pagesAtAnnounce };

@@ -1,24 +1,38 @@
 // accountOuPaths: one walk of the OU tree gives every account its parent OU and the path of names down to it,
 // following NextToken on every list call.
 import {
-  ListAccountsForParentCommand, ListOrganizationalUnitsForParentCommand, ListRootsCommand, OrganizationsClient,
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListRootsCommand,
+  OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { describe, expect, it } from 'vitest';
 import { accountOuPaths } from '../../src/org/ou-paths.js';
 
-/** root r-1 → Workloads (ou-w) → Prod (ou-p, 45 accounts), root → an OU named `<script>` (ou-x); 2 accounts at the root. */
+/**
+ * root r-1 → Workloads (ou-w) → Prod (ou-p, 45 accounts), root → an OU named `<script>` (ou-x); 2 accounts at the root.
+ */
 function fakeOrg() {
   const ous: Record<string, { Id: string; Name: string }[]> = {
-    'r-1': [{ Id: 'ou-w', Name: 'Workloads' }, { Id: 'ou-x', Name: '<script>alert(1)</script>' }],
+    'r-1': [
+      { Id: 'ou-w', Name: 'Workloads' },
+      { Id: 'ou-x', Name: '<script>alert(1)</script>' },
+    ],
     'ou-w': [{ Id: 'ou-p', Name: 'Prod' }],
   };
   const accounts: Record<string, { Id: string; Name: string }[]> = {
-    'r-1': [{ Id: '100000000000', Name: 'mgmt' }, { Id: '100000000001', Name: 'audit' }],
+    'r-1': [
+      { Id: '100000000000', Name: 'mgmt' },
+      { Id: '100000000001', Name: 'audit' },
+    ],
     'ou-p': Array.from({ length: 45 }, (_, i) => ({ Id: String(200000000000 + i), Name: `prod-${i}` })),
     'ou-x': [{ Id: '300000000000', Name: 'x' }],
   };
   const calls: string[] = [];
-  const client = new OrganizationsClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' } });
+  const client = new OrganizationsClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+  });
   const page = <T>(all: T[], input: { NextToken?: string; MaxResults?: number }) => {
     const start = Number(input.NextToken ?? 0);
     const end = start + (input.MaxResults ?? 20);

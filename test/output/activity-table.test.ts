@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { activityTable, fitPrincipal } from '../../src/output/activity-table.js';
 import { reportFixture } from './report-fixture.js';
 
-const DEEP = 'arn:aws:sts::123456789012:assumed-role/platform/teams/networking/emergency-break-glass/NetworkAdmin/alice@example.com';
+const DEEP =
+  'arn:aws:sts::123456789012:assumed-role/platform/teams/networking/emergency-break-glass/NetworkAdmin/alice@example.com';
 
 describe('fitPrincipal', () => {
   it.each([

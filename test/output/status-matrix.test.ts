@@ -6,10 +6,23 @@ const REGIONS = ['eu-west-1', 'us-east-1'];
 
 function row(account: string, region: string, healthy: boolean): StatusRow {
   return {
-    account, accountName: `acct-${account.slice(-3)}`, region, stackName: 'guardrail', deployed: true,
-    stackStatus: 'CREATE_COMPLETE', version: 'current', code: 'current', rule: healthy ? 'ENABLED' : 'DISABLED', pendingReverts: 0,
-    drift: 'IN_SYNC', driftedResources: [], notCheckedResources: [], healthy, problems: healthy ? [] : ['rule DISABLED'],
-    error: null, durationMs: 1,
+    account,
+    accountName: `acct-${account.slice(-3)}`,
+    region,
+    stackName: 'guardrail',
+    deployed: true,
+    stackStatus: 'CREATE_COMPLETE',
+    version: 'current',
+    code: 'current',
+    rule: healthy ? 'ENABLED' : 'DISABLED',
+    pendingReverts: 0,
+    drift: 'IN_SYNC',
+    driftedResources: [],
+    notCheckedResources: [],
+    healthy,
+    problems: healthy ? [] : ['rule DISABLED'],
+    error: null,
+    durationMs: 1,
   };
 }
 
@@ -51,15 +64,17 @@ describe('status matrix', () => {
 
   it('keeps the plain order when everything fits on the screen', () => {
     const text = statusMatrix(org(10, [7]), false, { screenRows: 40 });
-    expect(accountLines(text).map((l) => l.slice(0, 8))).toEqual(
-      Array.from({ length: 10 }, (_, i) => `acct-00${i}`));
+    expect(accountLines(text).map((l) => l.slice(0, 8))).toEqual(Array.from({ length: 10 }, (_, i) => `acct-00${i}`));
     expect(text).not.toContain('--all shows every row');
   });
 
   it('never hides an unhealthy account, even when they alone overflow the screen', () => {
     const bad = Array.from({ length: 30 }, (_, i) => i * 2);
-    const { listed, hidden } = accountsToList(Array.from({ length: 60 }, (_, i) => `a${String(i).padStart(2, '0')}`),
-      new Set(bad.map((i) => `a${String(i).padStart(2, '0')}`)), 24);
+    const { listed, hidden } = accountsToList(
+      Array.from({ length: 60 }, (_, i) => `a${String(i).padStart(2, '0')}`),
+      new Set(bad.map((i) => `a${String(i).padStart(2, '0')}`)),
+      24,
+    );
     expect(listed).toHaveLength(30);
     expect(hidden).toBe(30);
     expect(statusMatrix(org(1, []), false, { screenRows: 3 })).toContain('… and 1 healthy account (--all');
@@ -67,11 +82,12 @@ describe('status matrix', () => {
 });
 
 describe('status details', () => {
-  it('an account whose regions all say the same is one line; a region\'s own finding keeps its line', () => {
+  it("an account whose regions all say the same is one line; a region's own finding keeps its line", () => {
     const denied = 'could not inspect: Could not assume arn:aws:iam::100000000001:role/Nope (AccessDenied)';
     const rows = [
       ...REGIONS.map((r) => ({ ...row('100000000001', r, false), error: denied, problems: [denied] })),
-      row('100000000002', 'eu-west-1', true), row('100000000002', 'us-east-1', false),
+      row('100000000002', 'eu-west-1', true),
+      row('100000000002', 'us-east-1', false),
     ];
     const details = statusMatrix(rows, false).split('Unhealthy:\n')[1]!.trimEnd().split('\n');
     expect(details).toEqual([

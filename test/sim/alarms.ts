@@ -15,12 +15,23 @@ import type { MetricAlarm, RegionState, SimState } from './state.js';
 import { queueSummary } from './services/sqs.js';
 
 const REGION_NAMES: Record<string, string> = {
-  'us-east-1': 'US East (N. Virginia)', 'us-east-2': 'US East (Ohio)', 'us-west-1': 'US West (N. California)',
-  'us-west-2': 'US West (Oregon)', 'eu-west-1': 'Europe (Ireland)', 'eu-west-2': 'Europe (London)',
-  'eu-central-1': 'Europe (Frankfurt)', 'ap-southeast-2': 'Asia Pacific (Sydney)', 'ap-northeast-1': 'Asia Pacific (Tokyo)',
+  'us-east-1': 'US East (N. Virginia)',
+  'us-east-2': 'US East (Ohio)',
+  'us-west-1': 'US West (N. California)',
+  'us-west-2': 'US West (Oregon)',
+  'eu-west-1': 'Europe (Ireland)',
+  'eu-west-2': 'Europe (London)',
+  'eu-central-1': 'Europe (Frankfurt)',
+  'ap-southeast-2': 'Asia Pacific (Sydney)',
+  'ap-northeast-1': 'Asia Pacific (Tokyo)',
 };
 
-export const COMPARISONS = ['GreaterThanThreshold', 'GreaterThanOrEqualToThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'];
+export const COMPARISONS = [
+  'GreaterThanThreshold',
+  'GreaterThanOrEqualToThreshold',
+  'LessThanThreshold',
+  'LessThanOrEqualToThreshold',
+];
 export const STATISTICS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'];
 export const MISSING_DATA = ['breaching', 'notBreaching', 'ignore', 'missing'];
 
@@ -74,10 +85,14 @@ function datapoint(rs: RegionState, alarm: MetricAlarm, from: number, to: number
 
 function breaches(alarm: MetricAlarm, value: number): boolean {
   switch (alarm.comparisonOperator) {
-    case 'GreaterThanThreshold': return value > alarm.threshold;
-    case 'GreaterThanOrEqualToThreshold': return value >= alarm.threshold;
-    case 'LessThanThreshold': return value < alarm.threshold;
-    default: return value <= alarm.threshold;
+    case 'GreaterThanThreshold':
+      return value > alarm.threshold;
+    case 'GreaterThanOrEqualToThreshold':
+      return value >= alarm.threshold;
+    case 'LessThanThreshold':
+      return value < alarm.threshold;
+    default:
+      return value <= alarm.threshold;
   }
 }
 
@@ -107,31 +122,56 @@ function evaluate(state: SimState, rs: RegionState, alarm: MetricAlarm, now: num
   const old = alarm.state;
   alarm.state = next;
   alarm.stateUpdatedAt = new Date(now).toISOString();
-  alarm.stateReason = next === 'INSUFFICIENT_DATA'
-    ? 'Insufficient Data: no datapoints were received for the evaluated periods.'
-    : `Threshold Crossed: ${breaching} out of the last ${alarm.datapoints.length} datapoints [${shown}] ${next === 'ALARM' ? 'was' : 'was not'} `
-      + `${comparisonText(alarm.comparisonOperator)} the threshold (${alarm.threshold.toFixed(1)}) (minimum ${needed} datapoint${needed === 1 ? '' : 's'} for OK -> ALARM transition).`;
+  alarm.stateReason =
+    next === 'INSUFFICIENT_DATA'
+      ? 'Insufficient Data: no datapoints were received for the evaluated periods.'
+      : `Threshold Crossed: ${breaching} out of the last ${alarm.datapoints.length} datapoints [${shown}] ${next === 'ALARM' ? 'was' : 'was not'} ` +
+        `${comparisonText(alarm.comparisonOperator)} the threshold (${alarm.threshold.toFixed(1)}) (minimum ${needed} datapoint${needed === 1 ? '' : 's'} for OK -> ALARM transition).`;
   if (alarm.actionsEnabled) notify(state, rs, alarm, old, now);
   return true;
 }
 
 function comparisonText(op: string): string {
-  return { GreaterThanThreshold: 'greater than', GreaterThanOrEqualToThreshold: 'greater than or equal to', LessThanThreshold: 'less than' }[op]
-    ?? 'less than or equal to';
+  return (
+    {
+      GreaterThanThreshold: 'greater than',
+      GreaterThanOrEqualToThreshold: 'greater than or equal to',
+      LessThanThreshold: 'less than',
+    }[op] ?? 'less than or equal to'
+  );
 }
 
 function notify(state: SimState, rs: RegionState, alarm: MetricAlarm, old: MetricAlarm['state'], now: number): void {
-  const actions = alarm.state === 'ALARM' ? alarm.alarmActions : alarm.state === 'OK' ? alarm.okActions : alarm.insufficientDataActions;
+  const actions =
+    alarm.state === 'ALARM'
+      ? alarm.alarmActions
+      : alarm.state === 'OK'
+        ? alarm.okActions
+        : alarm.insufficientDataActions;
   const region = REGION_NAMES[rs.region] ?? rs.region;
   const message = JSON.stringify({
-    AlarmName: alarm.name, AlarmDescription: alarm.description ?? null, AWSAccountId: rs.accountId,
-    NewStateValue: alarm.state, NewStateReason: alarm.stateReason, StateChangeTime: cloudwatchTime(now), Region: region,
-    AlarmArn: alarm.arn, OldStateValue: old,
+    AlarmName: alarm.name,
+    AlarmDescription: alarm.description ?? null,
+    AWSAccountId: rs.accountId,
+    NewStateValue: alarm.state,
+    NewStateReason: alarm.stateReason,
+    StateChangeTime: cloudwatchTime(now),
+    Region: region,
+    AlarmArn: alarm.arn,
+    OldStateValue: old,
     Trigger: {
-      MetricName: alarm.metricName, Namespace: alarm.namespace, StatisticType: 'Statistic', Statistic: alarm.statistic.toUpperCase(),
-      Unit: null, Dimensions: alarm.dimensions.map((d) => ({ value: d.value, name: d.name })), Period: alarm.period,
-      EvaluationPeriods: alarm.evaluationPeriods, ComparisonOperator: alarm.comparisonOperator, Threshold: alarm.threshold,
-      TreatMissingData: `- TreatMissingData: ${alarm.treatMissingData}`, EvaluateLowSampleCountPercentile: '',
+      MetricName: alarm.metricName,
+      Namespace: alarm.namespace,
+      StatisticType: 'Statistic',
+      Statistic: alarm.statistic.toUpperCase(),
+      Unit: null,
+      Dimensions: alarm.dimensions.map((d) => ({ value: d.value, name: d.name })),
+      Period: alarm.period,
+      EvaluationPeriods: alarm.evaluationPeriods,
+      ComparisonOperator: alarm.comparisonOperator,
+      Threshold: alarm.threshold,
+      TreatMissingData: `- TreatMissingData: ${alarm.treatMissingData}`,
+      EvaluateLowSampleCountPercentile: '',
     },
   });
   const subject = `${alarm.state}: "${alarm.name}" in ${region}`.slice(0, 100);
@@ -141,6 +181,13 @@ function notify(state: SimState, rs: RegionState, alarm: MetricAlarm, old: Metri
     const target = state.accounts.get(account ?? '')?.regions.get(topicRegion ?? '');
     // CloudWatch publishes as its service principal; a topic in another account would need its policy to allow it
     if (!target || account !== rs.accountId || ![...target.topics.values()].some((t) => t.arn === arn)) continue;
-    target.snsMessages.push({ topicArn: arn, messageId: state.random.ids.uuid(), subject, message, publishedBy: 'cloudwatch.amazonaws.com', at: new Date(now).toISOString() });
+    target.snsMessages.push({
+      topicArn: arn,
+      messageId: state.random.ids.uuid(),
+      subject,
+      message,
+      publishedBy: 'cloudwatch.amazonaws.com',
+      at: new Date(now).toISOString(),
+    });
   }
 }

@@ -29,7 +29,8 @@ export class SimClock {
 
   /** Moves the clock forward and lets every listener fire what fell due, in registration order. */
   async advance(seconds: number): Promise<{ from: string; to: string; fired: number }> {
-    if (!Number.isFinite(seconds) || seconds < 0) throw new Error('advanceSeconds must be a number of seconds, 0 or more');
+    if (!Number.isFinite(seconds) || seconds < 0)
+      throw new Error('advanceSeconds must be a number of seconds, 0 or more');
     const from = this.now();
     this.offsetMs += Math.round(seconds * 1000);
     const to = this.now();

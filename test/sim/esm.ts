@@ -8,10 +8,18 @@ import type { Caller, ServiceContext } from './types.js';
 import type { EventSourceMapping, LambdaFunction, RegionState, SimState, SqsMessage, SqsQueue } from './state.js';
 import { regionState } from './state.js';
 import { findFunctionByArn, holdLoop, invokeSync, releaseLoop, Throttled, whenLoopIdle } from './loop.js';
-import { deleteByHandle, findQueueByArn, queuePolicyVerdict, receiveMessages, systemAttributesOf } from './services/sqs.js';
+import {
+  deleteByHandle,
+  findQueueByArn,
+  queuePolicyVerdict,
+  receiveMessages,
+  systemAttributesOf,
+} from './services/sqs.js';
 import { roleIdFor } from './server.js';
 
-/** Lambda starts an SQS mapping with five concurrent batches (its pollers); ScalingConfig.MaximumConcurrency caps it. */
+/**
+ * Lambda starts an SQS mapping with five concurrent batches (its pollers); ScalingConfig.MaximumConcurrency caps it.
+ */
 export const INITIAL_CONCURRENT_BATCHES = 5;
 
 interface Poller {
@@ -31,7 +39,14 @@ const pollers = new WeakMap<SimState, Poller>();
 
 /** server.ts: start polling for this state (clock moves re-poll every queue that has a mapping). */
 export function startSqsPolling(ctx: ServiceContext): void {
-  const poller: Poller = { ctx, scheduled: new Set(), active: new Map(), timers: new Map(), windows: new Map(), closed: false };
+  const poller: Poller = {
+    ctx,
+    scheduled: new Set(),
+    active: new Map(),
+    timers: new Map(),
+    windows: new Map(),
+    closed: false,
+  };
   pollers.set(ctx.state, poller);
   ctx.state.clock.onAdvance(async () => {
     const queues = mappedQueues(ctx.state);
@@ -81,7 +96,12 @@ function mappedQueues(state: SimState): string[] {
 export function queueChanged(state: SimState, queue: SqsQueue): void {
   const poller = pollers.get(state);
   if (!poller || poller.closed) return;
-  if (!index(state).get(queue.arn)?.some((e) => e.enabled)) return;
+  if (
+    !index(state)
+      .get(queue.arn)
+      ?.some((e) => e.enabled)
+  )
+    return;
   schedule(poller, queue.arn);
 }
 
@@ -105,8 +125,14 @@ function schedule(poller: Poller, queueArn: string): void {
 export function roleCaller(fn: LambdaFunction, accountId: string): Caller {
   const roleName = fn.role.split('/').pop() ?? '';
   return {
-    accessKeyId: '', accountId, arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${fn.functionName}`, roleArn: fn.role,
-    roleName, sessionName: fn.functionName, assumedRole: true, userId: `${roleIdFor(fn.role)}:${fn.functionName}`,
+    accessKeyId: '',
+    accountId,
+    arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${fn.functionName}`,
+    roleArn: fn.role,
+    roleName,
+    sessionName: fn.functionName,
+    assumedRole: true,
+    userId: `${roleIdFor(fn.role)}:${fn.functionName}`,
   };
 }
 
@@ -125,7 +151,8 @@ function poll(poller: Poller, queueArn: string): void {
     const caller = roleCaller(target.fn, target.rs.accountId);
     const verdict = queuePolicyVerdict(state, queue, { kind: 'iam', caller }, 'sqs:ReceiveMessage', found.rs.region);
     if (verdict === 'deny' || (found.rs.accountId !== target.rs.accountId && verdict !== 'allow')) {
-      esm.lastProcessingResult = 'PROBLEM: Lambda failed to receive messages: the execution role is not authorized to perform sqs:ReceiveMessage.';
+      esm.lastProcessingResult =
+        'PROBLEM: Lambda failed to receive messages: the execution role is not authorized to perform sqs:ReceiveMessage.';
       continue;
     }
     const cap = esm.maximumConcurrency ?? INITIAL_CONCURRENT_BATCHES;
@@ -167,10 +194,13 @@ function wakeAt(poller: Poller, queueArn: string, at: number): void {
   const existing = poller.timers.get(queueArn);
   if (existing && existing.at <= at && existing.at > poller.ctx.state.clock.now()) return;
   if (existing) clearTimeout(existing.timer);
-  const timer = setTimeout(() => {
-    poller.timers.delete(queueArn);
-    schedule(poller, queueArn);
-  }, Math.max(0, at - poller.ctx.state.clock.now()) + 1);
+  const timer = setTimeout(
+    () => {
+      poller.timers.delete(queueArn);
+      schedule(poller, queueArn);
+    },
+    Math.max(0, at - poller.ctx.state.clock.now()) + 1,
+  );
   timer.unref();
   poller.timers.set(queueArn, { at, timer });
 }
@@ -179,20 +209,32 @@ function wakeAt(poller: Poller, queueArn: string, at: number): void {
 function record(m: SqsMessage, queue: SqsQueue, region: string): Record<string, unknown> {
   const sys = systemAttributesOf(m);
   const attributes: Record<string, string> = {
-    ApproximateReceiveCount: sys.ApproximateReceiveCount!, SentTimestamp: sys.SentTimestamp!, SenderId: sys.SenderId!,
+    ApproximateReceiveCount: sys.ApproximateReceiveCount!,
+    SentTimestamp: sys.SentTimestamp!,
+    SenderId: sys.SenderId!,
     ApproximateFirstReceiveTimestamp: sys.ApproximateFirstReceiveTimestamp!,
     ...(sys.DeadLetterQueueSourceArn ? { DeadLetterQueueSourceArn: sys.DeadLetterQueueSourceArn } : {}),
   };
   const messageAttributes: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m.messageAttributes ?? {})) {
     messageAttributes[k] = {
-      ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}), ...(v.BinaryValue !== undefined ? { binaryValue: v.BinaryValue } : {}),
-      stringListValues: [], binaryListValues: [], dataType: v.DataType,
+      ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}),
+      ...(v.BinaryValue !== undefined ? { binaryValue: v.BinaryValue } : {}),
+      stringListValues: [],
+      binaryListValues: [],
+      dataType: v.DataType,
     };
   }
   return {
-    messageId: m.messageId, receiptHandle: m.receiptHandle, body: m.body, attributes, messageAttributes, md5OfBody: m.md5OfBody,
-    eventSource: 'aws:sqs', eventSourceARN: queue.arn, awsRegion: region,
+    messageId: m.messageId,
+    receiptHandle: m.receiptHandle,
+    body: m.body,
+    attributes,
+    messageAttributes,
+    md5OfBody: m.md5OfBody,
+    eventSource: 'aws:sqs',
+    eventSourceARN: queue.arn,
+    awsRegion: region,
   };
 }
 
@@ -216,8 +258,15 @@ export function batchItemFailures(result: unknown, ids: Set<string>): Set<string
   return keep;
 }
 
-async function runBatch(poller: Poller, esm: EventSourceMapping, rs: RegionState, fn: LambdaFunction, queue: SqsQueue,
-  region: string, messages: SqsMessage[]): Promise<void> {
+async function runBatch(
+  poller: Poller,
+  esm: EventSourceMapping,
+  rs: RegionState,
+  fn: LambdaFunction,
+  queue: SqsQueue,
+  region: string,
+  messages: SqsMessage[],
+): Promise<void> {
   const handles = messages.map((m) => ({ id: m.messageId, handle: m.receiptHandle! }));
   const event = { Records: messages.map((m) => record(m, queue, region)) };
   let outcome;
@@ -249,7 +298,9 @@ async function runBatch(poller: Poller, esm: EventSourceMapping, rs: RegionState
     if (keep.has(h.id)) continue;
     try {
       deleteByHandle(queue, h.handle);
-    } catch { /* the queue forgot the handle (purged or deleted): nothing to delete */ }
+    } catch {
+      /* the queue forgot the handle (purged or deleted): nothing to delete */
+    }
   }
   esm.lastProcessingResult = 'OK';
 }
@@ -269,24 +320,39 @@ export interface MappingInput {
 }
 
 /** Lambda's checks on an SQS mapping; the message of the first that fails. */
-export function mappingProblem(state: SimState, region: string, account: string, input: MappingInput): string | undefined {
+export function mappingProblem(
+  state: SimState,
+  region: string,
+  account: string,
+  input: MappingInput,
+): string | undefined {
   if (!/^arn:aws[\w-]*:sqs:[\w-]+:\d{12}:[\w-]+$/.test(input.eventSourceArn)) {
-    if (input.eventSourceArn.endsWith('.fifo')) return 'The simulator models standard queues only (FIFO queues are not simulated).';
+    if (input.eventSourceArn.endsWith('.fifo'))
+      return 'The simulator models standard queues only (FIFO queues are not simulated).';
     return `Unrecognized event source, must be kinesis, dynamodb stream or sqs. Unsupported source arn : ${input.eventSourceArn}`;
   }
-  if (input.eventSourceArn.split(':')[3] !== region) return 'The event source must be in the same region as the function.';
+  if (input.eventSourceArn.split(':')[3] !== region)
+    return 'The event source must be in the same region as the function.';
   const window = input.maximumBatchingWindowInSeconds ?? 0;
-  if (!Number.isInteger(window) || window < 0 || window > 300) return `1 validation error detected: Value '${window}' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 300`;
+  if (!Number.isInteger(window) || window < 0 || window > 300)
+    return `1 validation error detected: Value '${window}' at 'maximumBatchingWindowInSeconds' failed to satisfy constraint: Member must have value less than or equal to 300`;
   const size = input.batchSize ?? 10;
-  if (!Number.isInteger(size) || size < 1 || size > 10000) return `1 validation error detected: Value '${size}' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000`;
-  if (size > 10 && window === 0) return 'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10';
+  if (!Number.isInteger(size) || size < 1 || size > 10000)
+    return `1 validation error detected: Value '${size}' at 'batchSize' failed to satisfy constraint: Member must have value less than or equal to 10000`;
+  if (size > 10 && window === 0)
+    return 'Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10';
   for (const t of input.functionResponseTypes ?? []) {
-    if (t !== 'ReportBatchItemFailures') return `1 validation error detected: Value '[${t}]' at 'functionResponseTypes' failed to satisfy constraint: Member must satisfy enum value set: [ReportBatchItemFailures]`;
+    if (t !== 'ReportBatchItemFailures')
+      return `1 validation error detected: Value '[${t}]' at 'functionResponseTypes' failed to satisfy constraint: Member must satisfy enum value set: [ReportBatchItemFailures]`;
   }
-  if (input.maximumConcurrency !== undefined && (!Number.isInteger(input.maximumConcurrency) || input.maximumConcurrency < 2 || input.maximumConcurrency > 1000)) {
+  if (
+    input.maximumConcurrency !== undefined &&
+    (!Number.isInteger(input.maximumConcurrency) || input.maximumConcurrency < 2 || input.maximumConcurrency > 1000)
+  ) {
     return `1 validation error detected: Value '${input.maximumConcurrency}' at 'scalingConfig.maximumConcurrency' failed to satisfy constraint: Member must have value greater than or equal to 2`;
   }
-  if (input.filterCriteria !== undefined) return 'The simulator does not evaluate FilterCriteria on event source mappings';
+  if (input.filterCriteria !== undefined)
+    return 'The simulator does not evaluate FilterCriteria on event source mappings';
   // when both already exist: Lambda refuses a queue whose visibility timeout is shorter than the function's timeout
   const queue = findQueueByArn(state, input.eventSourceArn)?.queue;
   const fn = state.accounts.get(account)?.regions.get(region)?.functions.get(functionName(input.functionRef));
@@ -304,14 +370,25 @@ export function functionName(ref: string): string {
 }
 
 /** Writes a mapping into the function's region state and the queue index, and polls at once. */
-export function putMapping(state: SimState, region: string, account: string, uuid: string, input: MappingInput): EventSourceMapping {
+export function putMapping(
+  state: SimState,
+  region: string,
+  account: string,
+  uuid: string,
+  input: MappingInput,
+): EventSourceMapping {
   const rs = regionState(state, account, region);
   const esm: EventSourceMapping = {
-    uuid, arn: `arn:aws:lambda:${region}:${account}:event-source-mapping:${uuid}`, eventSourceArn: input.eventSourceArn,
+    uuid,
+    arn: `arn:aws:lambda:${region}:${account}:event-source-mapping:${uuid}`,
+    eventSourceArn: input.eventSourceArn,
     functionArn: `arn:aws:lambda:${region}:${account}:function:${functionName(input.functionRef)}`,
-    batchSize: input.batchSize ?? 10, maximumBatchingWindowInSeconds: input.maximumBatchingWindowInSeconds ?? 0,
-    functionResponseTypes: input.functionResponseTypes ?? [], enabled: input.enabled ?? true,
-    lastModified: state.clock.now(), lastProcessingResult: 'No records processed',
+    batchSize: input.batchSize ?? 10,
+    maximumBatchingWindowInSeconds: input.maximumBatchingWindowInSeconds ?? 0,
+    functionResponseTypes: input.functionResponseTypes ?? [],
+    enabled: input.enabled ?? true,
+    lastModified: state.clock.now(),
+    lastProcessingResult: 'No records processed',
     ...(input.maximumConcurrency !== undefined ? { maximumConcurrency: input.maximumConcurrency } : {}),
   };
   (rs.eventSourceMappings ??= new Map()).set(uuid, esm);
@@ -330,10 +407,16 @@ export function removeMapping(state: SimState, region: string, account: string, 
 /** The Lambda API's EventSourceMappingConfiguration. */
 export function mappingConfiguration(esm: EventSourceMapping, state?: string): Record<string, unknown> {
   return {
-    UUID: esm.uuid, BatchSize: esm.batchSize, MaximumBatchingWindowInSeconds: esm.maximumBatchingWindowInSeconds,
-    EventSourceArn: esm.eventSourceArn, FunctionArn: esm.functionArn, LastModified: esm.lastModified / 1000,
-    State: state ?? (esm.enabled ? 'Enabled' : 'Disabled'), StateTransitionReason: 'USER_INITIATED',
-    FunctionResponseTypes: esm.functionResponseTypes, EventSourceMappingArn: esm.arn,
+    UUID: esm.uuid,
+    BatchSize: esm.batchSize,
+    MaximumBatchingWindowInSeconds: esm.maximumBatchingWindowInSeconds,
+    EventSourceArn: esm.eventSourceArn,
+    FunctionArn: esm.functionArn,
+    LastModified: esm.lastModified / 1000,
+    State: state ?? (esm.enabled ? 'Enabled' : 'Disabled'),
+    StateTransitionReason: 'USER_INITIATED',
+    FunctionResponseTypes: esm.functionResponseTypes,
+    EventSourceMappingArn: esm.arn,
     ...(esm.maximumConcurrency !== undefined ? { ScalingConfig: { MaximumConcurrency: esm.maximumConcurrency } } : {}),
   };
 }

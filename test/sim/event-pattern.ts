@@ -82,7 +82,8 @@ function validateAlternative(alt: unknown, here: string): void {
         fail('Value of numeric must be an array of one or two comparisons');
       }
       for (let i = 0; i < arg.length; i += 2) {
-        if (!['<', '<=', '=', '>', '>='].includes(arg[i] as string)) fail(`Unrecognized numeric range operator: ${String(arg[i])}`);
+        if (!['<', '<=', '=', '>', '>='].includes(arg[i] as string))
+          fail(`Unrecognized numeric range operator: ${String(arg[i])}`);
         if (typeof arg[i + 1] !== 'number') fail('Value of numeric range must be a number');
       }
       return;
@@ -172,13 +173,19 @@ function matchAlternative(alt: unknown, v: Json): boolean {
   const [op, arg] = Object.entries(alt)[0]!;
   switch (op) {
     case 'prefix':
-      return typeof v === 'string' && (typeof arg === 'string'
-        ? v.startsWith(arg)
-        : v.toLowerCase().startsWith(String((arg as Record<string, unknown>)['equals-ignore-case']).toLowerCase()));
+      return (
+        typeof v === 'string' &&
+        (typeof arg === 'string'
+          ? v.startsWith(arg)
+          : v.toLowerCase().startsWith(String((arg as Record<string, unknown>)['equals-ignore-case']).toLowerCase()))
+      );
     case 'suffix':
-      return typeof v === 'string' && (typeof arg === 'string'
-        ? v.endsWith(arg)
-        : v.toLowerCase().endsWith(String((arg as Record<string, unknown>)['equals-ignore-case']).toLowerCase()));
+      return (
+        typeof v === 'string' &&
+        (typeof arg === 'string'
+          ? v.endsWith(arg)
+          : v.toLowerCase().endsWith(String((arg as Record<string, unknown>)['equals-ignore-case']).toLowerCase()))
+      );
     case 'equals-ignore-case':
       return typeof v === 'string' && v.toLowerCase() === String(arg).toLowerCase();
     case 'wildcard':
@@ -206,11 +213,16 @@ function anythingBut(arg: unknown, v: Json): boolean {
     if (typeof v !== 'string') return false;
     const list = (Array.isArray(raw) ? raw : [raw]) as string[];
     switch (inner) {
-      case 'prefix': return !list.some((p) => v.startsWith(p));
-      case 'suffix': return !list.some((s) => v.endsWith(s));
-      case 'equals-ignore-case': return !list.some((s) => s.toLowerCase() === v.toLowerCase());
-      case 'wildcard': return !list.some((w) => wildcardMatch(w, v));
-      default: return false;
+      case 'prefix':
+        return !list.some((p) => v.startsWith(p));
+      case 'suffix':
+        return !list.some((s) => v.endsWith(s));
+      case 'equals-ignore-case':
+        return !list.some((s) => s.toLowerCase() === v.toLowerCase());
+      case 'wildcard':
+        return !list.some((w) => wildcardMatch(w, v));
+      default:
+        return false;
     }
   }
   return !literalEquals(arg, v);

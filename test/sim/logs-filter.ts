@@ -5,8 +5,8 @@
 //  - JSON: `{ $.a = "x" }`, `{ $.a.b[0] != 1 }`, `=`, `!=`, `<`, `<=`, `>`, `>=` (numbers), `*` wildcards in string
 //    values (quoted or bare), `IS TRUE|FALSE|NULL`, `NOT EXISTS`, `&&`, `||` and parentheses. Events that are not a
 //    JSON object never match a JSON pattern.
-// Space-delimited patterns (`[ip, user, …]`) and regular expressions (`%…%`) are refused with InvalidParameterException,
-// never approximated.
+// Space-delimited patterns (`[ip, user, …]`) and regular expressions (`%…%`) are refused with
+// InvalidParameterException, never approximated.
 
 export type Matcher = (message: string) => boolean;
 
@@ -28,8 +28,10 @@ export function compileFilterPattern(pattern: string | undefined): Matcher {
       return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && expr(doc);
     };
   }
-  if (p.startsWith('[')) throw new FilterPatternError('space-delimited filter patterns are not supported by the simulator');
-  if (p.includes('%')) throw new FilterPatternError('regular expressions in filter patterns are not supported by the simulator');
+  if (p.startsWith('['))
+    throw new FilterPatternError('space-delimited filter patterns are not supported by the simulator');
+  if (p.includes('%'))
+    throw new FilterPatternError('regular expressions in filter patterns are not supported by the simulator');
   return termMatcher(p);
 }
 
@@ -41,8 +43,10 @@ function termMatcher(p: string): Matcher {
   const any = tokens.filter((t) => t.mode === 'any');
   const all = tokens.filter((t) => t.mode === 'all');
   const not = tokens.filter((t) => t.mode === 'not');
-  return (m) => all.every((t) => m.includes(t.text)) && not.every((t) => !m.includes(t.text))
-    && (any.length === 0 || any.some((t) => m.includes(t.text)));
+  return (m) =>
+    all.every((t) => m.includes(t.text)) &&
+    not.every((t) => !m.includes(t.text)) &&
+    (any.length === 0 || any.some((t) => m.includes(t.text)));
 }
 
 type Expr = (doc: object) => boolean;
@@ -59,12 +63,16 @@ class JsonParser {
     TOKEN.lastIndex = 0;
     let m: RegExpExecArray | null;
     while (TOKEN.lastIndex < source.length && (m = TOKEN.exec(source))) this.tokens.push(m[1]!);
-    if (source.slice(TOKEN.lastIndex).trim() !== '') throw new FilterPatternError(`cannot read the filter pattern near "${source.slice(TOKEN.lastIndex, TOKEN.lastIndex + 20)}"`);
+    if (source.slice(TOKEN.lastIndex).trim() !== '')
+      throw new FilterPatternError(
+        `cannot read the filter pattern near "${source.slice(TOKEN.lastIndex, TOKEN.lastIndex + 20)}"`,
+      );
   }
 
   parse(): Expr {
     const e = this.or();
-    if (this.at < this.tokens.length) throw new FilterPatternError(`unexpected "${this.tokens[this.at]}" in the filter pattern`);
+    if (this.at < this.tokens.length)
+      throw new FilterPatternError(`unexpected "${this.tokens[this.at]}" in the filter pattern`);
     return e;
   }
 
@@ -138,17 +146,29 @@ function compare(get: (d: object) => unknown, op: string, v: Value): Expr {
       const x = get(d);
       if (typeof x !== 'number') return false;
       switch (op) {
-        case '=': return x === v.n;
-        case '!=': return x !== v.n;
-        case '<': return x < v.n;
-        case '<=': return x <= v.n;
-        case '>': return x > v.n;
-        default: return x >= v.n;
+        case '=':
+          return x === v.n;
+        case '!=':
+          return x !== v.n;
+        case '<':
+          return x < v.n;
+        case '<=':
+          return x <= v.n;
+        case '>':
+          return x > v.n;
+        default:
+          return x >= v.n;
       }
     };
   }
   if (op !== '=' && op !== '!=') throw new FilterPatternError(`${op} compares numbers only`);
-  const re = new RegExp(`^${v.text.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+  const re = new RegExp(
+    `^${v.text
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
   return (d) => {
     const x = get(d);
     if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') return false;

@@ -1,7 +1,16 @@
 // The closed loop: a CloudTrail record → EventBridge envelope → matching enabled rules → the target function's own
 // code, invoked asynchronously in a worker with its environment and its account's credentials.
 import type { ServiceContext } from './types.js';
-import type { EventRule, EventTarget, Invocation, LambdaFunction, RecordedEvent, RegionState, SimState, TargetFailure } from './state.js';
+import type {
+  EventRule,
+  EventTarget,
+  Invocation,
+  LambdaFunction,
+  RecordedEvent,
+  RegionState,
+  SimState,
+  TargetFailure,
+} from './state.js';
 import { newUuid, regionState } from './state.js';
 import { matchesPattern } from './event-pattern.js';
 import { FunctionRunner, type InvokeOutcome } from './invoke/runner.js';
@@ -58,8 +67,13 @@ function runtime(ctx: ServiceContext): LoopRuntime {
   let rt = runtimes.get(ctx.state);
   if (!rt) {
     const created: LoopRuntime = {
-      runner: new FunctionRunner(ctx.state, () => created.endpoint), endpoint: ctx.endpoint, inFlight: 0,
-      idleWaiters: [], timers: new Map(), running: new Map(), closed: false,
+      runner: new FunctionRunner(ctx.state, () => created.endpoint),
+      endpoint: ctx.endpoint,
+      inFlight: 0,
+      idleWaiters: [],
+      timers: new Map(),
+      running: new Map(),
+      closed: false,
     };
     rt = created;
     runtimes.set(ctx.state, rt);
@@ -77,7 +91,11 @@ function runtime(ctx: ServiceContext): LoopRuntime {
  * account's, as when an EventBridge rule forwards events to a bus in another account (the envelope keeps its account).
  */
 export function emitCloudTrailEvent(
-  ctx: ServiceContext, accountId: string, region: string, record: Record<string, unknown>, busAccount = accountId,
+  ctx: ServiceContext,
+  accountId: string,
+  region: string,
+  record: Record<string, unknown>,
+  busAccount = accountId,
 ): RecordedEvent | undefined {
   try {
     const eventSource = typeof record.eventSource === 'string' ? record.eventSource : 'ec2.amazonaws.com';
@@ -101,7 +119,13 @@ export function emitCloudTrailEvent(
 }
 
 /** Puts an event on the account-region's default bus: records it and delivers it to every matching enabled rule. */
-export function publishEvent(ctx: ServiceContext, accountId: string, region: string, envelope: Record<string, unknown>, eventBusName = 'default'): RecordedEvent {
+export function publishEvent(
+  ctx: ServiceContext,
+  accountId: string,
+  region: string,
+  envelope: Record<string, unknown>,
+  eventBusName = 'default',
+): RecordedEvent {
   const rs = regionState(ctx.state, accountId, region);
   const recorded: RecordedEvent = { event: envelope, matchedRules: [] };
   rs.events.push(recorded);
@@ -128,24 +152,36 @@ function isEnabled(rule: EventRule): boolean {
   return rule.state === 'ENABLED' || (rule.state as string) === 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
 }
 
-export function deliverToTarget(ctx: ServiceContext, rs: RegionState, rule: EventRule, arn: string, payload: unknown, eventId: string,
-  target?: EventTarget): void {
+export function deliverToTarget(
+  ctx: ServiceContext,
+  rs: RegionState,
+  rule: EventRule,
+  arn: string,
+  payload: unknown,
+  eventId: string,
+  target?: EventTarget,
+): void {
   const parts = arn.split(':');
   const service = parts[2];
   const body = JSON.stringify(payload);
   if (service === 'lambda') {
     const found = findFunctionByArn(ctx.state, arn);
     if (!found) {
-      rs.invocations.push(failedInvocation(ctx.state, arn, eventId, 'ResourceNotFoundException', `Function not found: ${arn}`));
+      rs.invocations.push(
+        failedInvocation(ctx.state, arn, eventId, 'ResourceNotFoundException', `Function not found: ${arn}`),
+      );
       targetFailed(ctx.state, rs, rule, arn, eventId, body, target, 'RESOURCE_NOT_FOUND', `Function not found: ${arn}`);
       return;
     }
     if (!allowsEventBridge(found.fn, rule.arn, rs.accountId)) {
       // EventBridge's call to Lambda is refused, so the function never runs
-      const message = `User: arn:aws:sts::${rs.accountId}:assumed-role/events.amazonaws.com is not authorized to perform: ` +
+      const message =
+        `User: arn:aws:sts::${rs.accountId}:assumed-role/events.amazonaws.com is not authorized to perform: ` +
         `lambda:InvokeFunction on resource: ${found.fn.functionArn} because no resource-based policy allows the ` +
         'lambda:InvokeFunction action';
-      found.rs.invocations.push(failedInvocation(ctx.state, found.fn.functionArn, eventId, 'AccessDeniedException', message));
+      found.rs.invocations.push(
+        failedInvocation(ctx.state, found.fn.functionArn, eventId, 'AccessDeniedException', message),
+      );
       targetFailed(ctx.state, rs, rule, arn, eventId, body, target, 'NO_PERMISSIONS', message);
       return;
     }
@@ -166,17 +202,34 @@ export function deliverToTarget(ctx: ServiceContext, rs: RegionState, rule: Even
  * dead-letter queue (if it has one) with the attributes EventBridge adds (RULE_ARN, TARGET_ARN, ERROR_CODE,
  * ERROR_MESSAGE). Permission and missing-resource errors are not retried, as EventBridge documents.
  */
-function targetFailed(state: SimState, rs: RegionState, rule: EventRule, targetArn: string, eventId: string, body: string,
-  target: EventTarget | undefined, errorCode: string, errorMessage: string): void {
+function targetFailed(
+  state: SimState,
+  rs: RegionState,
+  rule: EventRule,
+  targetArn: string,
+  eventId: string,
+  body: string,
+  target: EventTarget | undefined,
+  errorCode: string,
+  errorMessage: string,
+): void {
   const failure: TargetFailure = {
-    ruleArn: rule.arn, targetArn, eventId, at: state.clock.date().toISOString(), errorCode, errorMessage,
+    ruleArn: rule.arn,
+    targetArn,
+    eventId,
+    at: state.clock.date().toISOString(),
+    errorCode,
+    errorMessage,
   };
   (rs.targetFailures ??= []).push(failure);
   const dlq = target?.deadLetterArn;
   if (!dlq) return;
   const attr = (v: string) => ({ DataType: 'String', StringValue: v });
   const sent = sendAsEventBridge(state, dlq, body, rule.arn, {
-    RULE_ARN: attr(rule.arn), TARGET_ARN: attr(targetArn), ERROR_CODE: attr(errorCode), ERROR_MESSAGE: attr(errorMessage),
+    RULE_ARN: attr(rule.arn),
+    TARGET_ARN: attr(targetArn),
+    ERROR_CODE: attr(errorCode),
+    ERROR_MESSAGE: attr(errorMessage),
   });
   failure.deadLetterArn = dlq;
   if (!sent.ok) failure.deadLetterError = `${sent.errorCode}: ${sent.errorMessage}`;
@@ -184,16 +237,21 @@ function targetFailed(state: SimState, rs: RegionState, rule: EventRule, targetA
 
 /** Lambda's resource policy: a statement for events.amazonaws.com (or *) whose SourceArn, if any, is the rule. */
 function allowsEventBridge(fn: LambdaFunction, ruleArn: string, ruleAccount: string): boolean {
-  return fn.permissions.some((p) =>
-    (p.principal === 'events.amazonaws.com' || p.principal === '*') &&
-    (p.action === 'lambda:InvokeFunction' || p.action === 'lambda:*') &&
-    (p.sourceArn === undefined || p.sourceArn === '' || arnLike(p.sourceArn, ruleArn)) &&
-    (p.sourceAccount === undefined || p.sourceAccount === '' || p.sourceAccount === ruleAccount));
+  return fn.permissions.some(
+    (p) =>
+      (p.principal === 'events.amazonaws.com' || p.principal === '*') &&
+      (p.action === 'lambda:InvokeFunction' || p.action === 'lambda:*') &&
+      (p.sourceArn === undefined || p.sourceArn === '' || arnLike(p.sourceArn, ruleArn)) &&
+      (p.sourceAccount === undefined || p.sourceAccount === '' || p.sourceAccount === ruleAccount),
+  );
 }
 
 function arnLike(pattern: string, arn: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === arn;
-  const re = pattern.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\/]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`).test(arn);
 }
 
@@ -206,10 +264,23 @@ export function findFunctionByArn(state: SimState, arn: string): { fn: LambdaFun
   return fn && rs ? { fn, rs } : undefined;
 }
 
-function failedInvocation(state: SimState, functionArn: string, eventId: string, name: string, message: string): Invocation {
+function failedInvocation(
+  state: SimState,
+  functionArn: string,
+  eventId: string,
+  name: string,
+  message: string,
+): Invocation {
   return {
-    functionArn, requestId: state.random.ids.uuid(), eventId, startedAt: state.clock.date().toISOString(), durationMs: 0,
-    status: 'failed', error: { name, message }, attempt: 1, logs: [],
+    functionArn,
+    requestId: state.random.ids.uuid(),
+    eventId,
+    startedAt: state.clock.date().toISOString(),
+    durationMs: 0,
+    status: 'failed',
+    error: { name, message },
+    attempt: 1,
+    logs: [],
   };
 }
 
@@ -218,7 +289,13 @@ function failedInvocation(state: SimState, functionArn: string, eventId: string,
  * function's MaximumRetryAttempts (default 2), then sends an invocation record to the OnFailure destination.
  * Every attempt is recorded in the function's region state.
  */
-export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: string, event: unknown, eventId: string): void {
+export function invokeAsync(
+  ctx: ServiceContext,
+  rs: RegionState,
+  functionName: string,
+  event: unknown,
+  eventId: string,
+): void {
   const rt = runtime(ctx);
   rt.inFlight++;
   void (async () => {
@@ -232,7 +309,14 @@ export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: 
         if (!fn || rt.closed) return;
         if (!admit(ctx.state, rt, rs, fn)) {
           // throttled: Lambda keeps the event and tries again (for up to six hours; here as another attempt)
-          last = { status: 'failed', error: { name: 'TooManyRequestsException', message: 'Rate Exceeded.' }, logs: [], durationMs: 0, requestId: ctx.state.random.ids.uuid(), coldStart: false };
+          last = {
+            status: 'failed',
+            error: { name: 'TooManyRequestsException', message: 'Rate Exceeded.' },
+            logs: [],
+            durationMs: 0,
+            requestId: ctx.state.random.ids.uuid(),
+            coldStart: false,
+          };
           if (attempt <= maxRetries) await sleep(rt, RETRY_DELAYS_MS[attempt - 1] ?? 100);
           continue;
         }
@@ -244,7 +328,8 @@ export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: 
         rs.invocations.push(toInvocation(ctx.state, fn.functionArn, eventId, attempt, last));
         recordLogs(ctx.state, rs, fn, last);
         if (last.status === 'succeeded') {
-          if (fn.invokeConfig?.onSuccess) sendInvocationRecord(ctx.state, fn, fn.invokeConfig.onSuccess, event, last, attempt, 'Success');
+          if (fn.invokeConfig?.onSuccess)
+            sendInvocationRecord(ctx.state, fn, fn.invokeConfig.onSuccess, event, last, attempt, 'Success');
           return;
         }
         if (attempt <= maxRetries) await sleep(rt, RETRY_DELAYS_MS[attempt - 1] ?? 100);
@@ -266,12 +351,20 @@ export function invokeAsync(ctx: ServiceContext, rs: RegionState, functionName: 
  * Synchronous invocation (InvocationType RequestResponse, and an SQS mapping's batches): one attempt, no retries.
  * Beyond the function's reserved concurrency it throws Throttled, and the function does not run.
  */
-export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: LambdaFunction, event: unknown, eventId = ''): Promise<InvokeOutcome> {
+export async function invokeSync(
+  ctx: ServiceContext,
+  rs: RegionState,
+  fn: LambdaFunction,
+  event: unknown,
+  eventId = '',
+): Promise<InvokeOutcome> {
   const rt = runtime(ctx);
   if (!admit(ctx.state, rt, rs, fn)) throw new Throttled(fn.functionArn);
   rt.inFlight++;
   try {
-    const outcome = await rt.runner.invoke({ fn, accountId: rs.accountId, region: rs.region }, event).finally(() => release(rt, fn));
+    const outcome = await rt.runner
+      .invoke({ fn, accountId: rs.accountId, region: rs.region }, event)
+      .finally(() => release(rt, fn));
     rs.invocations.push(toInvocation(ctx.state, fn.functionArn, eventId, 1, outcome));
     recordLogs(ctx.state, rs, fn, outcome);
     return outcome;
@@ -281,11 +374,23 @@ export async function invokeSync(ctx: ServiceContext, rs: RegionState, fn: Lambd
   }
 }
 
-function toInvocation(state: SimState, functionArn: string, eventId: string, attempt: number, o: InvokeOutcome): Invocation {
+function toInvocation(
+  state: SimState,
+  functionArn: string,
+  eventId: string,
+  attempt: number,
+  o: InvokeOutcome,
+): Invocation {
   return {
-    functionArn, requestId: o.requestId, eventId, startedAt: new Date(state.clock.now() - o.durationMs).toISOString(),
-    durationMs: o.durationMs, status: o.status, ...(o.status === 'succeeded' ? { result: o.result } : { error: o.error }),
-    attempt, logs: o.logs,
+    functionArn,
+    requestId: o.requestId,
+    eventId,
+    startedAt: new Date(state.clock.now() - o.durationMs).toISOString(),
+    durationMs: o.durationMs,
+    status: o.status,
+    ...(o.status === 'succeeded' ? { result: o.result } : { error: o.error }),
+    attempt,
+    logs: o.logs,
   };
 }
 
@@ -295,13 +400,30 @@ function recordLogs(state: SimState, rs: RegionState, fn: LambdaFunction, o: Inv
 }
 
 /** The record Lambda sends to an asynchronous invocation's destination. */
-function sendInvocationRecord(state: SimState, fn: LambdaFunction, destination: string, event: unknown, o: InvokeOutcome, attempts: number, condition: 'Success' | 'RetriesExhausted'): void {
+function sendInvocationRecord(
+  state: SimState,
+  fn: LambdaFunction,
+  destination: string,
+  event: unknown,
+  o: InvokeOutcome,
+  attempts: number,
+  condition: 'Success' | 'RetriesExhausted',
+): void {
   const record = {
     version: '1.0',
     timestamp: state.clock.date().toISOString(),
-    requestContext: { requestId: o.requestId, functionArn: `${fn.functionArn}:$LATEST`, condition, approximateInvokeCount: attempts },
+    requestContext: {
+      requestId: o.requestId,
+      functionArn: `${fn.functionArn}:$LATEST`,
+      condition,
+      approximateInvokeCount: attempts,
+    },
     requestPayload: event,
-    responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(o.status === 'failed' ? { functionError: 'Unhandled' } : {}) },
+    responseContext: {
+      statusCode: 200,
+      executedVersion: '$LATEST',
+      ...(o.status === 'failed' ? { functionError: 'Unhandled' } : {}),
+    },
     responsePayload: o.status === 'failed' ? { errorType: o.error?.name, errorMessage: o.error?.message } : o.result,
   };
   sendToDestination(state, destination, JSON.stringify(record), fn.functionArn, fn);
@@ -317,7 +439,13 @@ function sendToDestination(state: SimState, arn: string, body: string, sender: s
     sendAsRole(state, arn, body, { sentBy: sender, caller: roleCaller(fn, fn.functionArn.split(':')[4] ?? account!) });
   } else if (service === 'sns') {
     if (!rs.topics.has(arn) && ![...rs.topics.values()].some((t) => t.arn === arn)) return;
-    rs.snsMessages.push({ topicArn: arn, messageId: state.random.ids.uuid(), message: body, publishedBy: sender, at: state.clock.date().toISOString() });
+    rs.snsMessages.push({
+      topicArn: arn,
+      messageId: state.random.ids.uuid(),
+      message: body,
+      publishedBy: sender,
+      at: state.clock.date().toISOString(),
+    });
   }
 }
 

@@ -4,7 +4,13 @@
 import { parseArgs } from 'node:util';
 import { startSim, type SimOptions } from './sim.js';
 
-const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 const int = (v: string | undefined, name: string) => {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -56,9 +62,16 @@ let values;
 try {
   ({ values } = parseArgs({
     options: {
-      port: { type: 'string' }, accounts: { type: 'string' }, regions: { type: 'string' }, seed: { type: 'string' },
-      'latency-ms': { type: 'string' }, 'stack-ms': { type: 'string' }, 'throttle-rate': { type: 'string' },
-      'deny-assume': { type: 'string' }, 'fail-stack': { type: 'string' }, 'fail-drift': { type: 'string' },
+      port: { type: 'string' },
+      accounts: { type: 'string' },
+      regions: { type: 'string' },
+      seed: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      'stack-ms': { type: 'string' },
+      'throttle-rate': { type: 'string' },
+      'deny-assume': { type: 'string' },
+      'fail-stack': { type: 'string' },
+      'fail-drift': { type: 'string' },
       'fail-revoke': { type: 'string' },
       'fail-revoke-error': { type: 'string' },
       suspended: { type: 'string' },
@@ -86,12 +99,14 @@ const sim = await startSim({
   suspended: list(values.suspended),
 });
 const { org } = sim.state;
-process.stdout.write(JSON.stringify({
-  endpoint: sim.endpoint,
-  managementAccountId: org.managementAccountId,
-  accounts: [...org.accounts.values()].map((a) => ({ id: a.id, name: a.name, status: a.status })),
-  regions: sim.state.regions,
-}) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    endpoint: sim.endpoint,
+    managementAccountId: org.managementAccountId,
+    accounts: [...org.accounts.values()].map((a) => ({ id: a.id, name: a.name, status: a.status })),
+    regions: sim.state.regions,
+  }) + '\n',
+);
 
 const stop = () => {
   void sim.close().then(() => process.exit(0));

@@ -35,13 +35,19 @@ const TEMPLATE = JSON.stringify({
     Role: {
       Type: 'AWS::IAM::Role',
       Properties: {
-        AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
       },
     },
     Fn: {
       Type: 'AWS::Lambda::Function',
       Properties: {
-        FunctionName: 'guardrail-revert', Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: 30,
+        FunctionName: 'guardrail-revert',
+        Runtime: 'nodejs20.x',
+        Handler: 'index.handler',
+        Timeout: 30,
         Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
         Environment: { Variables: { GUARDRAIL_MODE: 'enforce' } },
         Code: { ZipFile: 'exports.handler = async (event) => ({ id: event.id });' },
@@ -50,14 +56,20 @@ const TEMPLATE = JSON.stringify({
     Rule: {
       Type: 'AWS::Events::Rule',
       Properties: {
-        Name: 'guardrail-sg-changes', State: 'ENABLED',
+        Name: 'guardrail-sg-changes',
+        State: 'ENABLED',
         EventPattern: { source: ['aws.ec2'], detail: { eventName: ['AuthorizeSecurityGroupIngress'] } },
         Targets: [{ Id: 'revert', Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } }],
       },
     },
     Permission: {
       Type: 'AWS::Lambda::Permission',
-      Properties: { FunctionName: { Ref: 'Fn' }, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['Rule', 'Arn'] } },
+      Properties: {
+        FunctionName: { Ref: 'Fn' },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': ['Rule', 'Arn'] },
+      },
     },
   },
 });
@@ -72,16 +84,35 @@ function cpuMs(pid: number): number {
 
 async function pool<T>(items: T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/sim/main.ts'), '--port', '0', '--accounts',
-  String(ACCOUNTS - 1), '--regions', REGIONS.join(','), '--stack-ms', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    path.join(root, 'test/sim/main.ts'),
+    '--port',
+    '0',
+    '--accounts',
+    String(ACCOUNTS - 1),
+    '--regions',
+    REGIONS.join(','),
+    '--stack-ms',
+    '0',
+  ],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const ready = await new Promise<{ endpoint: string; accounts: { id: string }[] }>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`the simulator exited (${code}) before it was ready`)));
-  createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line) as { endpoint: string; accounts: { id: string }[] }));
+  createInterface({ input: child.stdout }).once('line', (line) =>
+    resolve(JSON.parse(line) as { endpoint: string; accounts: { id: string }[] }),
+  );
 });
 const pid = child.pid!;
 const stop = () => child.kill('SIGTERM');
@@ -99,7 +130,12 @@ try {
       creds.set(id, mgmtCreds);
       return;
     }
-    const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${id}:role/OrganizationAccountAccessRole`, RoleSessionName: 'perf' }));
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${id}:role/OrganizationAccountAccessRole`,
+        RoleSessionName: 'perf',
+      }),
+    );
     const c = out.Credentials!;
     creds.set(id, { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! });
   });
@@ -107,17 +143,27 @@ try {
   const clients = new Map<string, { cfn: CloudFormationClient; events: EventBridgeClient; lambda: LambdaClient }>();
   for (const t of targets) {
     const config = { endpoint, region: t.region, credentials: creds.get(t.account)!, maxAttempts: 1 };
-    clients.set(`${t.account}/${t.region}`, { cfn: new CloudFormationClient(config), events: new EventBridgeClient(config), lambda: new LambdaClient(config) });
+    clients.set(`${t.account}/${t.region}`, {
+      cfn: new CloudFormationClient(config),
+      events: new EventBridgeClient(config),
+      lambda: new LambdaClient(config),
+    });
   }
   await pool(targets, 8, async (t) => {
-    await clients.get(`${t.account}/${t.region}`)!.cfn.send(new CreateStackCommand({ StackName: 'guardrail', TemplateBody: TEMPLATE, Capabilities: ['CAPABILITY_IAM'] }));
+    await clients
+      .get(`${t.account}/${t.region}`)!
+      .cfn.send(
+        new CreateStackCommand({ StackName: 'guardrail', TemplateBody: TEMPLATE, Capabilities: ['CAPABILITY_IAM'] }),
+      );
   });
   // wait for every stack to complete
   let pending = targets;
   while (pending.length) {
     const still: typeof targets = [];
     await pool(pending, 8, async (t) => {
-      const s = await clients.get(`${t.account}/${t.region}`)!.cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }));
+      const s = await clients
+        .get(`${t.account}/${t.region}`)!
+        .cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }));
       const status = s.Stacks?.[0]?.StackStatus ?? '';
       if (status.endsWith('_IN_PROGRESS')) still.push(t);
       else if (status !== 'CREATE_COMPLETE') throw new Error(`${t.account}/${t.region}: ${status}`);
@@ -135,39 +181,49 @@ try {
   const deadline = started + SECONDS * 1000;
   const counts = { DescribeStacks: 0, DescribeRule: 0, GetFunction: 0, errors: 0 };
   let i = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (Date.now() < deadline) {
-      const t = targets[(i++ * 7919) % targets.length]!;
-      const c = clients.get(`${t.account}/${t.region}`)!;
-      try {
-        switch (i % 3) {
-          case 0:
-            await c.cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }));
-            counts.DescribeStacks++;
-            break;
-          case 1:
-            await c.events.send(new DescribeRuleCommand({ Name: 'guardrail-sg-changes' }));
-            counts.DescribeRule++;
-            break;
-          default:
-            await c.lambda.send(new GetFunctionCommand({ FunctionName: 'guardrail-revert' }));
-            counts.GetFunction++;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < deadline) {
+        const t = targets[(i++ * 7919) % targets.length]!;
+        const c = clients.get(`${t.account}/${t.region}`)!;
+        try {
+          switch (i % 3) {
+            case 0:
+              await c.cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }));
+              counts.DescribeStacks++;
+              break;
+            case 1:
+              await c.events.send(new DescribeRuleCommand({ Name: 'guardrail-sg-changes' }));
+              counts.DescribeRule++;
+              break;
+            default:
+              await c.lambda.send(new GetFunctionCommand({ FunctionName: 'guardrail-revert' }));
+              counts.GetFunction++;
+          }
+        } catch {
+          counts.errors++;
         }
-      } catch {
-        counts.errors++;
       }
-    }
-  }));
+    }),
+  );
   const elapsed = (Date.now() - started) / 1000;
   const simCpu = cpuMs(pid) - cpuBefore;
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const calls = counts.DescribeStacks + counts.DescribeRule + counts.GetFunction + counts.errors;
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const report = {
-    stacks: targets.length, accounts: accountIds.length, regions: REGIONS, concurrency: CONCURRENCY, seconds: Number(elapsed.toFixed(2)),
-    calls, callsPerSecond: Math.round(calls / elapsed), byOperation: counts,
-    simCpuMsPerCall: Number((simCpu / calls).toFixed(3)), simCpuUtilisation: Number((simCpu / 1000 / elapsed).toFixed(2)),
-    clientCpuMsPerCall: Number(((clientCpu.user + clientCpu.system) / 1000 / calls).toFixed(3)), simRssMb: Math.round(rss),
+    stacks: targets.length,
+    accounts: accountIds.length,
+    regions: REGIONS,
+    concurrency: CONCURRENCY,
+    seconds: Number(elapsed.toFixed(2)),
+    calls,
+    callsPerSecond: Math.round(calls / elapsed),
+    byOperation: counts,
+    simCpuMsPerCall: Number((simCpu / calls).toFixed(3)),
+    simCpuUtilisation: Number((simCpu / 1000 / elapsed).toFixed(2)),
+    clientCpuMsPerCall: Number(((clientCpu.user + clientCpu.system) / 1000 / calls).toFixed(3)),
+    simRssMb: Math.round(rss),
     setupSeconds: Number(setupSeconds.toFixed(1)),
   };
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');

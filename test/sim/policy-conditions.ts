@@ -22,8 +22,12 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefine
 
 /** `*` any run, `?` any one character; `literal` marks positions (from `${*}`/`${?}`) that are plain characters. */
 export function wildcard(pattern: string, flags = ''): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-    .replace(/\uE000/g, '\\*').replace(/\uE001/g, '\\?');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
+    .replace(/\uE000/g, '\\*')
+    .replace(/\uE001/g, '\\?');
   return new RegExp(`^${body}$`, flags);
 }
 
@@ -81,8 +85,16 @@ type Matcher = (wanted: string, actual: string) => boolean;
 const OPERATORS: Record<string, { match: Matcher; negated: boolean; variables: boolean }> = {
   StringEquals: { match: (w, a) => literal(w) === a, negated: false, variables: true },
   StringNotEquals: { match: (w, a) => literal(w) === a, negated: true, variables: true },
-  StringEqualsIgnoreCase: { match: (w, a) => literal(w).toLowerCase() === a.toLowerCase(), negated: false, variables: true },
-  StringNotEqualsIgnoreCase: { match: (w, a) => literal(w).toLowerCase() === a.toLowerCase(), negated: true, variables: true },
+  StringEqualsIgnoreCase: {
+    match: (w, a) => literal(w).toLowerCase() === a.toLowerCase(),
+    negated: false,
+    variables: true,
+  },
+  StringNotEqualsIgnoreCase: {
+    match: (w, a) => literal(w).toLowerCase() === a.toLowerCase(),
+    negated: true,
+    variables: true,
+  },
   StringLike: { match: (w, a) => wildcard(w).test(a), negated: false, variables: true },
   StringNotLike: { match: (w, a) => wildcard(w).test(a), negated: true, variables: true },
   ArnEquals: { match: (w, a) => literal(w) === a, negated: false, variables: true },
@@ -99,7 +111,10 @@ export const OPERATOR_NAMES = [...Object.keys(OPERATORS), 'Null'];
  * One condition block against a request context. See the header for the semantics; `…IfExists` makes a missing key
  * satisfy the operator, a negated operator is satisfied by a missing key, `Null` tests presence.
  */
-export function conditionHolds(condition: Record<string, Record<string, unknown>> | undefined, context: PolicyContext): boolean {
+export function conditionHolds(
+  condition: Record<string, Record<string, unknown>> | undefined,
+  context: PolicyContext,
+): boolean {
   if (!condition) return true;
   const ctx = normaliseContext(context);
   for (const [rawOp, entries] of Object.entries(condition)) {
@@ -151,7 +166,12 @@ export function conditionHolds(condition: Record<string, Record<string, unknown>
 }
 
 /** Resource (or NotResource) patterns with policy variables, matched case-sensitively with * and ?. */
-export function resourcePatternMatches(patterns: unknown, resource: string, context: PolicyContext, flags = ''): boolean {
+export function resourcePatternMatches(
+  patterns: unknown,
+  resource: string,
+  context: PolicyContext,
+  flags = '',
+): boolean {
   const ctx = normaliseContext(context);
   return asList(patterns).some((p) => {
     if (typeof p !== 'string') return false;

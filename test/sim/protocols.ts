@@ -85,24 +85,35 @@ export function toXml(value: unknown, listItem: 'member' | 'item'): string {
 }
 
 export function queryResponse(operation: string, result: unknown, xmlns: string, requestId: string): string {
-  const body = result === undefined || result === null ? '' : `<${operation}Result>${toXml(result, 'member')}</${operation}Result>`;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${xmlns}">${body}` +
-    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
+  const body =
+    result === undefined || result === null
+      ? ''
+      : `<${operation}Result>${toXml(result, 'member')}</${operation}Result>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${xmlns}">${body}` +
+    `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`
+  );
 }
 
 export function queryError(err: SimError, requestId: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>${err.type}</Type><Code>${escapeXml(err.code)}</Code>` +
-    `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>${err.type}</Type><Code>${escapeXml(err.code)}</Code>` +
+    `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
+  );
 }
 
 export function ec2Response(operation: string, result: unknown, xmlns: string, requestId: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${xmlns}"><requestId>${requestId}</requestId>` +
-    `${toXml(result ?? {}, 'item')}</${operation}Response>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${xmlns}"><requestId>${requestId}</requestId>` +
+    `${toXml(result ?? {}, 'item')}</${operation}Response>`
+  );
 }
 
 export function ec2Error(err: SimError, requestId: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(err.code)}</Code>` +
-    `<Message>${escapeXml(err.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${escapeXml(err.code)}</Code>` +
+    `<Message>${escapeXml(err.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`
+  );
 }
 
 export function jsonError(err: SimError): string {

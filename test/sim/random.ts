@@ -22,13 +22,19 @@ export interface SimRandom {
   ids: Rng;
   /** CloudWatch Logs stream names and event ids. */
   logs: Rng;
-  /** The ids of EC2 networking resources (VPCs made by CreateVpc, subnets, interfaces, instances, prefix lists, MACs). */
+  /**
+   * The ids of EC2 networking resources (VPCs made by CreateVpc, subnets, interfaces, instances, prefix lists, MACs).
+   */
   network: Rng;
 }
 
 export function seededRandom(seed: number): SimRandom {
   return {
-    faults: rng(seed, 'faults'), keys: rng(seed, 'keys'), ids: rng(seed, 'ids'), logs: rng(seed, 'logs'), network: rng(seed, 'network'),
+    faults: rng(seed, 'faults'),
+    keys: rng(seed, 'keys'),
+    ids: rng(seed, 'ids'),
+    logs: rng(seed, 'logs'),
+    network: rng(seed, 'network'),
   };
 }
 

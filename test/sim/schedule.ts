@@ -3,7 +3,8 @@
 // ScheduleExpression fires for each due time in (from, to], and its targets receive EventBridge's "Scheduled Event".
 // Rates fall due at whole multiples of their period since the epoch (AWS counts from the rule's creation; only the
 // phase differs). One move fires a rule MAX_CATCH_UP time(s) at most (its latest due time): a jump of a month
-// does not run thousands of sweeps; rules run PARALLEL_RULES at a time. The clock's POST returns once the invocations have finished.
+// does not run thousands of sweeps; rules run PARALLEL_RULES at a time. The clock's POST returns once the invocations
+// have finished.
 import type { ServiceContext } from './types.js';
 import type { EventRule, SimState } from './state.js';
 import { newUuid, regionState } from './state.js';
@@ -12,7 +13,14 @@ import { deliverToTarget, whenLoopIdle } from './loop.js';
 export const MAX_CATCH_UP = 1;
 const PARALLEL_RULES = 4;
 const MINUTE = 60_000;
-const UNITS: Record<string, number> = { minute: MINUTE, minutes: MINUTE, hour: 60 * MINUTE, hours: 60 * MINUTE, day: 1440 * MINUTE, days: 1440 * MINUTE };
+const UNITS: Record<string, number> = {
+  minute: MINUTE,
+  minutes: MINUTE,
+  hour: 60 * MINUTE,
+  hours: 60 * MINUTE,
+  day: 1440 * MINUTE,
+  days: 1440 * MINUTE,
+};
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
@@ -53,7 +61,10 @@ export function dueTimes(expression: string, fromMs: number, toMs: number): numb
   const cron = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/.exec(expression);
   if (!cron) return undefined;
   const [minutes, hours, dom, months, dow] = [
-    cronField(cron[1]!, 0, 59), cronField(cron[2]!, 0, 23), cronField(cron[3]!, 1, 31), cronField(cron[4]!, 1, 12, MONTHS, 1),
+    cronField(cron[1]!, 0, 59),
+    cronField(cron[2]!, 0, 23),
+    cronField(cron[3]!, 1, 31),
+    cronField(cron[4]!, 1, 12, MONTHS, 1),
     cronField(cron[5]!, 1, 7, DAYS, 1),
   ];
   const years = cron[6] === '*' ? undefined : cronField(cron[6]!, 1970, 2199);
@@ -63,17 +74,37 @@ export function dueTimes(expression: string, fromMs: number, toMs: number): numb
   const end = Math.min(toMs, fromMs + 366 * 1440 * MINUTE);
   for (let t = (Math.floor(fromMs / MINUTE) + 1) * MINUTE; t <= end; t += MINUTE) {
     const d = new Date(t);
-    if (minutes.has(d.getUTCMinutes()) && hours.has(d.getUTCHours()) && dom.has(d.getUTCDate())
-      && months.has(d.getUTCMonth() + 1) && dow.has(d.getUTCDay() + 1) && (!years || years.has(d.getUTCFullYear()))) out.push(t);
+    if (
+      minutes.has(d.getUTCMinutes()) &&
+      hours.has(d.getUTCHours()) &&
+      dom.has(d.getUTCDate()) &&
+      months.has(d.getUTCMonth() + 1) &&
+      dow.has(d.getUTCDay() + 1) &&
+      (!years || years.has(d.getUTCFullYear()))
+    )
+      out.push(t);
   }
   return out;
 }
 
 /** Delivers the scheduled event to the rule's targets; resolves when the functions it invoked have finished. */
-async function fire(ctx: ServiceContext, accountId: string, region: string, rule: EventRule, at: number): Promise<void> {
+async function fire(
+  ctx: ServiceContext,
+  accountId: string,
+  region: string,
+  rule: EventRule,
+  at: number,
+): Promise<void> {
   const envelope = {
-    version: '0', id: newUuid(ctx.state), 'detail-type': 'Scheduled Event', source: 'aws.events', account: accountId,
-    time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'), region, resources: [rule.arn], detail: {},
+    version: '0',
+    id: newUuid(ctx.state),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: accountId,
+    time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region,
+    resources: [rule.arn],
+    detail: {},
   };
   const rs = regionState(ctx.state, accountId, region);
   for (const target of rule.targets) deliverToTarget(ctx, rs, rule, target.arn, envelope, envelope.id, target);

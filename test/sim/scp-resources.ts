@@ -14,8 +14,17 @@ export interface RequestAuthorization {
 }
 
 const PREFIX: Record<string, string> = {
-  sts: 'sts', cloudformation: 'cloudformation', lambda: 'lambda', events: 'events', cloudtrail: 'cloudtrail',
-  sns: 'sns', ec2: 'ec2', organizations: 'organizations', iam: 'iam', dynamodb: 'dynamodb', sqs: 'sqs',
+  sts: 'sts',
+  cloudformation: 'cloudformation',
+  lambda: 'lambda',
+  events: 'events',
+  cloudtrail: 'cloudtrail',
+  sns: 'sns',
+  ec2: 'ec2',
+  organizations: 'organizations',
+  iam: 'iam',
+  dynamodb: 'dynamodb',
+  sqs: 'sqs',
 };
 
 /** Operations whose IAM action is not named after the operation (Service Authorization Reference). */
@@ -46,7 +55,8 @@ export function authorizationsOf(state: SimState, req: SimRequest, principal: Po
   if (req.service === 'iam') {
     return [{ action: actionOf(req), resource: iamRoleArn(state, req), context: principal }];
   }
-  if (req.service === 'lambda' && /\/event-source-mappings(\/|$)/.test(req.path)) return [mappingAuthorization(state, req, principal)];
+  if (req.service === 'lambda' && /\/event-source-mappings(\/|$)/.test(req.path))
+    return [mappingAuthorization(state, req, principal)];
   return [{ action: actionOf(req), resource: resourceOf(state, req), context: principal }];
 }
 
@@ -58,10 +68,17 @@ export function authorizationsOf(state: SimState, req: SimRequest, principal: Po
 function mappingAuthorization(state: SimState, req: SimRequest, principal: PolicyContext): RequestAuthorization {
   const account = req.caller.accountId;
   const uuid = /\/event-source-mappings\/([^/]+)/.exec(req.path)?.[1];
-  const esm = uuid ? state.accounts.get(account)?.regions.get(req.region)?.eventSourceMappings?.get(decodeURIComponent(uuid)) : undefined;
+  const esm = uuid
+    ? state.accounts.get(account)?.regions.get(req.region)?.eventSourceMappings?.get(decodeURIComponent(uuid))
+    : undefined;
   const named = text(req.input.FunctionName);
-  const fnArn = esm?.functionArn
-    ?? (named === undefined ? undefined : named.startsWith('arn:') ? named : `arn:aws:lambda:${req.region}:${account}:function:${named}`);
+  const fnArn =
+    esm?.functionArn ??
+    (named === undefined
+      ? undefined
+      : named.startsWith('arn:')
+        ? named
+        : `arn:aws:lambda:${req.region}:${account}:function:${named}`);
   return {
     action: actionOf(req),
     resource: uuid ? `arn:aws:lambda:${req.region}:${account}:event-source-mapping:${decodeURIComponent(uuid)}` : '*',
@@ -69,13 +86,25 @@ function mappingAuthorization(state: SimState, req: SimRequest, principal: Polic
   };
 }
 
-const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Record<string, unknown>[];
+const list = (v: unknown): Record<string, unknown>[] =>
+  (Array.isArray(v) ? v : v === undefined ? [] : [v]) as Record<string, unknown>[];
 
 /** EC2 resource types by id prefix, for the ARNs of CreateTags/DeleteTags (arn:aws:ec2:REGION:ACCOUNT:TYPE/ID). */
 const EC2_TYPES: [string, string][] = [
-  ['sgr-', 'security-group-rule'], ['sg-', 'security-group'], ['vpc-', 'vpc'], ['subnet-', 'subnet'], ['i-', 'instance'],
-  ['eni-', 'network-interface'], ['vol-', 'volume'], ['snap-', 'snapshot'], ['ami-', 'image'], ['acl-', 'network-acl'],
-  ['rtb-', 'route-table'], ['igw-', 'internet-gateway'], ['pl-', 'prefix-list'], ['eipalloc-', 'elastic-ip'],
+  ['sgr-', 'security-group-rule'],
+  ['sg-', 'security-group'],
+  ['vpc-', 'vpc'],
+  ['subnet-', 'subnet'],
+  ['i-', 'instance'],
+  ['eni-', 'network-interface'],
+  ['vol-', 'volume'],
+  ['snap-', 'snapshot'],
+  ['ami-', 'image'],
+  ['acl-', 'network-acl'],
+  ['rtb-', 'route-table'],
+  ['igw-', 'internet-gateway'],
+  ['pl-', 'prefix-list'],
+  ['eipalloc-', 'elastic-ip'],
 ];
 
 function ec2Arn(region: string, account: string, id: string): string {
@@ -109,7 +138,11 @@ function resourceTagContext(rs: RegionState | undefined, id: string): PolicyCont
   return ctx;
 }
 
-function ec2Authorizations(state: SimState, req: SimRequest, principal: PolicyContext): RequestAuthorization[] | undefined {
+function ec2Authorizations(
+  state: SimState,
+  req: SimRequest,
+  principal: PolicyContext,
+): RequestAuthorization[] | undefined {
   const { region } = req;
   const account = req.caller.accountId;
   const input = req.input;
@@ -119,12 +152,20 @@ function ec2Authorizations(state: SimState, req: SimRequest, principal: PolicyCo
     case 'CreateTags':
     case 'DeleteTags': {
       const tags = tagContext(list(input.Tag));
-      const ids = (Array.isArray(input.ResourceId) ? input.ResourceId : input.ResourceId === undefined ? [] : [input.ResourceId]).map(String);
+      const ids = (
+        Array.isArray(input.ResourceId) ? input.ResourceId : input.ResourceId === undefined ? [] : [input.ResourceId]
+      ).map(String);
       if (!ids.length) return [{ action, resource: '*', context: { ...principal, ...tags } }];
-      return ids.map((id) => ({ action, resource: ec2Arn(region, account, id), context: { ...principal, ...tags, ...resourceTagContext(rs, id) } }));
+      return ids.map((id) => ({
+        action,
+        resource: ec2Arn(region, account, id),
+        context: { ...principal, ...tags, ...resourceTagContext(rs, id) },
+      }));
     }
     case 'CreateSecurityGroup': {
-      const specs = list(input.TagSpecification).filter((s) => s.ResourceType === undefined || s.ResourceType === 'security-group');
+      const specs = list(input.TagSpecification).filter(
+        (s) => s.ResourceType === undefined || s.ResourceType === 'security-group',
+      );
       const tags = tagContext(specs.flatMap((s) => list(s.Tag)));
       const withTags = specs.length > 0 && (tags['aws:TagKeys'] as string[]).length > 0;
       const groupArn = `arn:aws:ec2:${region}:${account}:security-group/*`;
@@ -133,7 +174,11 @@ function ec2Authorizations(state: SimState, req: SimRequest, principal: PolicyCo
       const auths: RequestAuthorization[] = [{ action, resource: groupArn, context }];
       if (vpcId) auths.push({ action, resource: `arn:aws:ec2:${region}:${account}:vpc/${vpcId}`, context });
       if (withTags) {
-        auths.push({ action: 'ec2:CreateTags', resource: groupArn, context: { ...principal, ...tags, 'ec2:CreateAction': 'CreateSecurityGroup' } });
+        auths.push({
+          action: 'ec2:CreateTags',
+          resource: groupArn,
+          context: { ...principal, ...tags, 'ec2:CreateAction': 'CreateSecurityGroup' },
+        });
       }
       return auths;
     }
@@ -145,9 +190,16 @@ function ec2Authorizations(state: SimState, req: SimRequest, principal: PolicyCo
     case 'DeleteSecurityGroup': {
       const groupId = text(input.GroupId);
       if (!groupId) return undefined;
-      return [{ action, resource: ec2Arn(region, account, groupId), context: { ...principal, ...resourceTagContext(rs, groupId) } }];
+      return [
+        {
+          action,
+          resource: ec2Arn(region, account, groupId),
+          context: { ...principal, ...resourceTagContext(rs, groupId) },
+        },
+      ];
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -156,8 +208,10 @@ function iamRoleArn(state: SimState, req: SimRequest): string {
   const name = text(req.input.RoleName);
   if (!name || !['CreateRole', 'GetRole', 'DeleteRole'].includes(req.operation)) return '*';
   // CreateRole names the path; the other calls name only the role, whose ARN carries the path it was created with
-  const path = req.operation === 'CreateRole' ? text(req.input.Path) ?? '/'
-    : state.accounts.get(req.caller.accountId)?.roles.get(name)?.path ?? '/';
+  const path =
+    req.operation === 'CreateRole'
+      ? (text(req.input.Path) ?? '/')
+      : (state.accounts.get(req.caller.accountId)?.roles.get(name)?.path ?? '/');
   return `arn:aws:iam::${req.caller.accountId}:role${path}${name}`;
 }
 
@@ -179,15 +233,19 @@ export function resourceOf(state: SimState, req: SimRequest): string {
       const ref = decodeURIComponent(m[1]!).replace(/:\$LATEST$/, '');
       if (ref.startsWith('arn:')) return ref;
       const partial = /^(\d{12}):function:(.+)$/.exec(ref);
-      return partial ? `arn:aws:lambda:${region}:${partial[1]}:function:${partial[2]}` : `arn:aws:lambda:${region}:${account}:function:${ref}`;
+      return partial
+        ? `arn:aws:lambda:${region}:${partial[1]}:function:${partial[2]}`
+        : `arn:aws:lambda:${region}:${account}:function:${ref}`;
     }
-    case 'cloudformation': return stackArn(state, req);
+    case 'cloudformation':
+      return stackArn(state, req);
     case 'cloudtrail': {
       const name = text(input.Name) ?? text(input.TrailName);
       if (!name) return '*';
       return name.startsWith('arn:') ? name : `arn:aws:cloudtrail:${region}:${account}:trail/${name}`;
     }
-    case 'sns': return text(input.TopicArn) ?? '*';
+    case 'sns':
+      return text(input.TopicArn) ?? '*';
     case 'sqs': {
       // arn:aws:sqs:REGION:ACCOUNT:NAME, from the QueueUrl (…/ACCOUNT/NAME) or, for CreateQueue/GetQueueUrl, the name
       const url = text(input.QueueUrl);
@@ -196,7 +254,8 @@ export function resourceOf(state: SimState, req: SimRequest): string {
       const name = text(input.QueueName);
       return name ? `arn:aws:sqs:${region}:${text(input.QueueOwnerAWSAccountId) ?? account}:${name}` : '*';
     }
-    default: return '*';
+    default:
+      return '*';
   }
 }
 
@@ -215,6 +274,8 @@ function stackArn(state: SimState, req: SimRequest): string {
   if (ref.startsWith('arn:')) return ref;
   const rs = state.accounts.get(req.caller.accountId)?.regions.get(req.region);
   const live = rs ? cfnRegion(rs).live.get(ref) : undefined;
-  ref = live?.stackId ?? `arn:aws:cloudformation:${req.region}:${req.caller.accountId}:stack/${ref}/00000000-0000-0000-0000-000000000000`;
+  ref =
+    live?.stackId ??
+    `arn:aws:cloudformation:${req.region}:${req.caller.accountId}:stack/${ref}/00000000-0000-0000-0000-000000000000`;
   return ref;
 }

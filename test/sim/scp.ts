@@ -5,7 +5,12 @@
 // for the operations the simulator serves.
 import { SimError, type Caller, type Protocol, type SimRequest } from './types.js';
 import { authorizationsOf } from './scp-resources.js';
-import { conditionHolds as sharedConditionHolds, resourcePatternMatches, wildcard, type PolicyContext } from './policy-conditions.js';
+import {
+  conditionHolds as sharedConditionHolds,
+  resourcePatternMatches,
+  wildcard,
+  type PolicyContext,
+} from './policy-conditions.js';
 import type { SimState } from './state.js';
 import { attachedTo, policyStore, SCP } from './services/org-policies.js';
 
@@ -52,10 +57,13 @@ function statementsOf(content: string): Statement[] {
 }
 
 function applies(s: Statement, auth: Authorization): boolean {
-  const action = s.NotAction !== undefined ? !actionMatches(s.NotAction, auth.action) : actionMatches(s.Action, auth.action);
+  const action =
+    s.NotAction !== undefined ? !actionMatches(s.NotAction, auth.action) : actionMatches(s.Action, auth.action);
   if (!action) return false;
-  const resource = s.NotResource !== undefined ? !resourcePatternMatches(s.NotResource, auth.resource, auth.context)
-    : s.Resource === undefined || resourcePatternMatches(s.Resource, auth.resource, auth.context);
+  const resource =
+    s.NotResource !== undefined
+      ? !resourcePatternMatches(s.NotResource, auth.resource, auth.context)
+      : s.Resource === undefined || resourcePatternMatches(s.Resource, auth.resource, auth.context);
   return resource && conditionHolds(s.Condition, auth.context);
 }
 
@@ -75,7 +83,8 @@ export type Verdict = 'allowed' | 'explicit' | 'implicit';
 /** Evaluates the SCPs on the account's path for one request. */
 export function evaluateScps(state: SimState, accountId: string, auth: Authorization): Verdict {
   const store = policyStore(state);
-  if (!store.enabled.has(SCP) || accountId === state.org.managementAccountId || !state.org.accounts.has(accountId)) return 'allowed';
+  if (!store.enabled.has(SCP) || accountId === state.org.managementAccountId || !state.org.accounts.has(accountId))
+    return 'allowed';
   let implicit = false;
   for (const target of pathOf(state, accountId)) {
     let allowed = false;
@@ -108,13 +117,22 @@ export function isServiceLinked(caller: Caller): boolean {
 }
 
 /** AWS's access-denied error as each protocol carries it. */
-export function accessDenied(protocol: Protocol, caller: Caller, auth: Authorization, verdict: Exclude<Verdict, 'allowed'>): SimError {
+export function accessDenied(
+  protocol: Protocol,
+  caller: Caller,
+  auth: Authorization,
+  verdict: Exclude<Verdict, 'allowed'>,
+): SimError {
   const on = auth.resource === '*' ? '' : ` on resource: ${auth.resource}`;
   const message = `User: ${caller.arn} is not authorized to perform: ${auth.action}${on} with an ${verdict} deny in a service control policy`;
   switch (protocol) {
-    case 'ec2': return new SimError('UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`, 403);
-    case 'query': case 'rest-xml': return new SimError('AccessDenied', message, 403);
-    default: return new SimError('AccessDeniedException', message, 403);
+    case 'ec2':
+      return new SimError('UnauthorizedOperation', `You are not authorized to perform this operation. ${message}`, 403);
+    case 'query':
+    case 'rest-xml':
+      return new SimError('AccessDenied', message, 403);
+    default:
+      return new SimError('AccessDeniedException', message, 403);
   }
 }
 

@@ -26,10 +26,21 @@ export interface SimServer {
 
 const MAX_BODY = 10 * 1024 * 1024;
 
-export async function startServer(state: SimState, services: Service[], port = 0, host = '127.0.0.1'): Promise<SimServer> {
+export async function startServer(
+  state: SimState,
+  services: Service[],
+  port = 0,
+  host = '127.0.0.1',
+): Promise<SimServer> {
   const byName = new Map(services.map((s) => [s.name, s]));
   let endpoint = '';
-  const ctx: ServiceContext = { state, get endpoint() { return endpoint; }, now: () => Date.now() };
+  const ctx: ServiceContext = {
+    state,
+    get endpoint() {
+      return endpoint;
+    },
+    now: () => Date.now(),
+  };
   startSchedules(ctx);
   startSqsPolling(ctx);
   startAlarms(ctx);
@@ -70,32 +81,62 @@ export async function startServer(state: SimState, services: Service[], port = 0
 
     const send = (status: number, body: string, contentType: string, headers: Record<string, string> = {}) => {
       // Date is the service's clock, as with AWS: the simulated one (the SDK corrects its clock skew from it)
-      res.writeHead(status, { 'content-type': contentType, 'x-amzn-requestid': requestId, date: state.clock.date().toUTCString(), ...headers });
+      res.writeHead(status, {
+        'content-type': contentType,
+        'x-amzn-requestid': requestId,
+        date: state.clock.date().toUTCString(),
+        ...headers,
+      });
       res.end(body);
     };
     const sendError = (err: SimError) => {
       switch (protocol) {
-        case 'query': return send(err.status, queryError(err, requestId), 'text/xml');
-        case 'ec2': return send(err.status, ec2Error(err, requestId), 'text/xml');
-        case 'json': return send(err.status, jsonError(err), `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`, err.headers);
+        case 'query':
+          return send(err.status, queryError(err, requestId), 'text/xml');
+        case 'ec2':
+          return send(err.status, ec2Error(err, requestId), 'text/xml');
+        case 'json':
+          return send(
+            err.status,
+            jsonError(err),
+            `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`,
+            err.headers,
+          );
         case 'rest-json':
-          return send(err.status, JSON.stringify({ message: err.message, Type: err.type === 'Sender' ? 'User' : 'Service', ...(err.extra ?? {}) }),
-            'application/json', { 'x-amzn-errortype': err.code });
+          return send(
+            err.status,
+            JSON.stringify({
+              message: err.message,
+              Type: err.type === 'Sender' ? 'User' : 'Service',
+              ...(err.extra ?? {}),
+            }),
+            'application/json',
+            { 'x-amzn-errortype': err.code },
+          );
         // S3: an <Error> document; a HEAD's answer has no body, only the status
         case 'rest-xml':
-          return send(err.status, req.method === 'HEAD' ? '' : s3Error(err, requestId, url.pathname), 'application/xml', err.headers);
+          return send(
+            err.status,
+            req.method === 'HEAD' ? '' : s3Error(err, requestId, url.pathname),
+            'application/xml',
+            err.headers,
+          );
       }
     };
 
     if (!auth) {
-      return sendError(protocol === 'ec2'
-        ? new SimError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
-        : protocol === 'query'
-          ? new SimError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403)
-          : new SimError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403));
+      return sendError(
+        protocol === 'ec2'
+          ? new SimError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401)
+          : protocol === 'query'
+            ? new SimError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403)
+            : new SimError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403),
+      );
     }
     if (!service) {
-      return sendError(new SimError('UnknownService', `The simulator does not implement the service "${auth.service}"`, 400));
+      return sendError(
+        new SimError('UnknownService', `The simulator does not implement the service "${auth.service}"`, 400),
+      );
     }
 
     // decode the operation and input
@@ -124,23 +165,42 @@ export async function startServer(state: SimState, services: Service[], port = 0
       return sendError(new SimError('SerializationException', 'The request body could not be parsed', 400));
     }
     if (!operation) {
-      if (protocol === 'rest-xml') return sendError(new SimError('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405));
-      return sendError(protocol === 'rest-json'
-        ? new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404)
-        : new SimError('InvalidAction', 'The action or operation requested is invalid. Verify that the action is typed correctly.', 400));
+      if (protocol === 'rest-xml')
+        return sendError(
+          new SimError('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405),
+        );
+      return sendError(
+        protocol === 'rest-json'
+          ? new SimError('UnknownOperationException', `No route for ${req.method} ${url.pathname}`, 404)
+          : new SimError(
+              'InvalidAction',
+              'The action or operation requested is invalid. Verify that the action is typed correctly.',
+              400,
+            ),
+      );
     }
 
     const caller = identify(state, auth.accessKeyId);
-    const count = countCall(state, service.name, operation, caller === 'expired' ? 'unknown' : caller.accountId, auth.region);
+    const count = countCall(
+      state,
+      service.name,
+      operation,
+      caller === 'expired' ? 'unknown' : caller.accountId,
+      auth.region,
+    );
     if (state.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, state.faults.latencyMs));
 
     if (caller === 'expired') {
       count.errors++;
-      return sendError(protocol === 'json' || protocol === 'rest-json'
-        ? new SimError('ExpiredTokenException', 'The security token included in the request is expired', 403)
-        : new SimError('ExpiredToken', 'The security token included in the request is expired', 400));
+      return sendError(
+        protocol === 'json' || protocol === 'rest-json'
+          ? new SimError('ExpiredTokenException', 'The security token included in the request is expired', 403)
+          : new SimError('ExpiredToken', 'The security token included in the request is expired', 400),
+      );
     }
-    const throttled = state.faults.throttleServices?.length ? state.faults.throttleServices.includes(service.name) : true;
+    const throttled = state.faults.throttleServices?.length
+      ? state.faults.throttleServices.includes(service.name)
+      : true;
     if (throttled && state.faults.throttleRate > 0 && state.random.faults.next() < state.faults.throttleRate) {
       count.throttled++;
       const t = service.throttle;
@@ -150,8 +210,17 @@ export async function startServer(state: SimState, services: Service[], port = 0
     }
 
     const simReq: SimRequest = {
-      service: service.name, region: auth.region, caller, operation, input,
-      method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, rawBody, requestId,
+      service: service.name,
+      region: auth.region,
+      caller,
+      operation,
+      input,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      rawBody,
+      requestId,
     };
     // service control policies, for callers in member accounts (scp.ts)
     const denied = scpCheck(state, simReq, protocol);
@@ -163,17 +232,30 @@ export async function startServer(state: SimState, services: Service[], port = 0
       const result = await service.handle(ctx, simReq);
       const xmlns = service.xmlns ?? '';
       switch (protocol) {
-        case 'query': return send(200, queryResponse(operation, result, xmlns, requestId), 'text/xml');
-        case 'ec2': return send(200, ec2Response(operation, result, xmlns, requestId), 'text/xml;charset=UTF-8');
-        case 'json': return send(200, JSON.stringify(result ?? {}), `application/x-amz-json-${service.jsonVersion ?? '1.1'}`);
+        case 'query':
+          return send(200, queryResponse(operation, result, xmlns, requestId), 'text/xml');
+        case 'ec2':
+          return send(200, ec2Response(operation, result, xmlns, requestId), 'text/xml;charset=UTF-8');
+        case 'json':
+          return send(200, JSON.stringify(result ?? {}), `application/x-amz-json-${service.jsonVersion ?? '1.1'}`);
         case 'rest-json': {
           const r = (result ?? { status: 200 }) as { status: number; body?: unknown; headers?: Record<string, string> };
           return send(r.status, r.body === undefined ? '' : JSON.stringify(r.body), 'application/json', r.headers);
         }
         case 'rest-xml': {
           // an XML document (body), or an object's bytes as stored (raw, with its own content-type)
-          const r = (result ?? { status: 200 }) as { status: number; body?: string; raw?: string; headers?: Record<string, string> };
-          return send(r.status, req.method === 'HEAD' ? '' : r.raw ?? r.body ?? '', r.raw === undefined ? 'application/xml' : r.headers?.['content-type'] ?? 'binary/octet-stream', r.headers);
+          const r = (result ?? { status: 200 }) as {
+            status: number;
+            body?: string;
+            raw?: string;
+            headers?: Record<string, string>;
+          };
+          return send(
+            r.status,
+            req.method === 'HEAD' ? '' : (r.raw ?? r.body ?? ''),
+            r.raw === undefined ? 'application/xml' : (r.headers?.['content-type'] ?? 'binary/octet-stream'),
+            r.headers,
+          );
         }
       }
     } catch (err) {
@@ -199,7 +281,8 @@ export async function startServer(state: SimState, services: Service[], port = 0
     const route = `${method} ${url.pathname}`;
     try {
       switch (route) {
-        case 'GET /_sim/state': return reply(200, serialiseState(state));
+        case 'GET /_sim/state':
+          return reply(200, serialiseState(state));
         case 'GET /_sim/calls': {
           const calls = [...state.calls.values()];
           const total = calls.reduce((n, c) => n + c.count, 0);
@@ -210,8 +293,11 @@ export async function startServer(state: SimState, services: Service[], port = 0
           state.calls.clear();
           return reply(200, { ok: true });
         case 'POST /_sim/accounts': {
-          const acct = addAccount(state, typeof body.name === 'string' ? body.name : undefined,
-            typeof body.parentId === 'string' ? body.parentId : undefined);
+          const acct = addAccount(
+            state,
+            typeof body.name === 'string' ? body.name : undefined,
+            typeof body.parentId === 'string' ? body.parentId : undefined,
+          );
           return reply(200, { id: acct.id, name: acct.name, status: acct.status });
         }
         case 'POST /_sim/roles': {
@@ -222,19 +308,31 @@ export async function startServer(state: SimState, services: Service[], port = 0
           const str = (k: string) => (typeof body[k] === 'string' ? body[k] : undefined);
           const bool = (k: string) => (typeof body[k] === 'boolean' ? body[k] : undefined);
           const trail = createTrail(state, {
-            account: str('account') ?? state.org.managementAccountId, region: str('region') ?? state.regions[0] ?? 'us-east-1',
-            name: str('name') ?? '', multiRegion: bool('multiRegion'), organization: bool('organization'),
-            logging: bool('logging'), bucket: str('bucket'),
+            account: str('account') ?? state.org.managementAccountId,
+            region: str('region') ?? state.regions[0] ?? 'us-east-1',
+            name: str('name') ?? '',
+            multiRegion: bool('multiRegion'),
+            organization: bool('organization'),
+            logging: bool('logging'),
+            bucket: str('bucket'),
           });
-          return reply(200, { name: trail.name, arn: trail.arn, homeRegion: trail.homeRegion, isLogging: trail.isLogging,
-            isMultiRegionTrail: trail.isMultiRegionTrail, isOrganizationTrail: trail.isOrganizationTrail });
+          return reply(200, {
+            name: trail.name,
+            arn: trail.arn,
+            homeRegion: trail.homeRegion,
+            isLogging: trail.isLogging,
+            isMultiRegionTrail: trail.isMultiRegionTrail,
+            isOrganizationTrail: trail.isOrganizationTrail,
+          });
         }
         case 'POST /_sim/config': {
           // AWS Config's recorder for security groups, on or off, in one region or every region of an account
           const account = body.account;
           const region = typeof body.region === 'string' ? body.region : undefined;
-          if (typeof account !== 'string' || !state.org.accounts.has(account)) return reply(404, { error: `no account ${String(account)}` });
-          if (region !== undefined && !state.regions.includes(region)) return reply(404, { error: `no region ${region}` });
+          if (typeof account !== 'string' || !state.org.accounts.has(account))
+            return reply(404, { error: `no account ${String(account)}` });
+          if (region !== undefined && !state.regions.includes(region))
+            return reply(404, { error: `no region ${region}` });
           if (typeof body.recording !== 'boolean') return reply(400, { error: 'recording must be true or false' });
           setRecording(state, account, body.recording, region);
           return reply(200, { account, regions: region ? [region] : state.regions, recording: body.recording });
@@ -257,19 +355,32 @@ export async function startServer(state: SimState, services: Service[], port = 0
           const account = body.account;
           const region = body.region;
           let record = body.record;
-          if (typeof account !== 'string' || !/^\d{12}$/.test(account)) return reply(400, { error: 'account must be a 12-digit account id' });
+          if (typeof account !== 'string' || !/^\d{12}$/.test(account))
+            return reply(400, { error: 'account must be a 12-digit account id' });
           if (!state.org.accounts.has(account)) return reply(404, { error: `no account ${account}` });
           if (typeof region !== 'string' || !state.regions.includes(region)) {
-            return reply(typeof region === 'string' ? 404 : 400, { error: `region must be one of the simulator's regions (${state.regions.join(', ')})` });
+            return reply(typeof region === 'string' ? 404 : 400, {
+              error: `region must be one of the simulator's regions (${state.regions.join(', ')})`,
+            });
           }
-          if (typeof record !== 'object' || record === null || Array.isArray(record)) return reply(400, { error: 'record must be a JSON object' });
+          if (typeof record !== 'object' || record === null || Array.isArray(record))
+            return reply(400, { error: 'record must be a JSON object' });
           // a whole EventBridge envelope carries the record under detail
           const envelope = record as Record<string, unknown>;
-          if (typeof envelope.detail === 'object' && envelope.detail !== null && !Array.isArray(envelope.detail) && 'detail-type' in envelope) {
+          if (
+            typeof envelope.detail === 'object' &&
+            envelope.detail !== null &&
+            !Array.isArray(envelope.detail) &&
+            'detail-type' in envelope
+          ) {
             record = envelope.detail;
           }
           const r = record as Record<string, unknown>;
-          if (typeof r.eventSource !== 'string' || !/^[a-z0-9-]+\.amazonaws\.com$/.test(r.eventSource) || typeof r.eventName !== 'string') {
+          if (
+            typeof r.eventSource !== 'string' ||
+            !/^[a-z0-9-]+\.amazonaws\.com$/.test(r.eventSource) ||
+            typeof r.eventName !== 'string'
+          ) {
             return reply(400, { error: 'record must carry eventSource (SERVICE.amazonaws.com) and eventName' });
           }
           // forwardTo: the envelope lands on that account's default bus, as a cross-account bus target delivers it
@@ -295,12 +406,24 @@ export async function startServer(state: SimState, services: Service[], port = 0
               for (const q of rs.queues.values()) {
                 if (name && q.name !== name) continue;
                 queues.push({
-                  account: acct.id, region: rs.region, name: q.name, url: q.url, arn: q.arn, attributes: q.attributes,
+                  account: acct.id,
+                  region: rs.region,
+                  name: q.name,
+                  url: q.url,
+                  arn: q.arn,
+                  attributes: q.attributes,
                   counts: queueSummary(q, now),
                   messages: (q.messages ?? []).map((m) => ({
-                    messageId: m.messageId, body: m.body, sentAt: m.sentAt, sentBy: m.sentBy, senderId: m.senderId,
-                    receiveCount: m.receiveCount, state: m.visibleAt <= now ? 'visible' : m.receiveCount > 0 ? 'inFlight' : 'delayed',
-                    visibleAt: new Date(m.visibleAt).toISOString(), messageAttributes: m.messageAttributes, systemAttributes: m.systemAttributes,
+                    messageId: m.messageId,
+                    body: m.body,
+                    sentAt: m.sentAt,
+                    sentBy: m.sentBy,
+                    senderId: m.senderId,
+                    receiveCount: m.receiveCount,
+                    state: m.visibleAt <= now ? 'visible' : m.receiveCount > 0 ? 'inFlight' : 'delayed',
+                    visibleAt: new Date(m.visibleAt).toISOString(),
+                    messageAttributes: m.messageAttributes,
+                    systemAttributes: m.systemAttributes,
                   })),
                 });
               }
@@ -312,7 +435,8 @@ export async function startServer(state: SimState, services: Service[], port = 0
             if (account && acct.id !== account) continue;
             for (const rs of acct.regions.values()) {
               if (region && rs.region !== region) continue;
-              for (const e of rs.eventSourceMappings?.values() ?? []) mappings.push({ account: acct.id, region: rs.region, ...e });
+              for (const e of rs.eventSourceMappings?.values() ?? [])
+                mappings.push({ account: acct.id, region: rs.region, ...e });
               for (const f of rs.targetFailures ?? []) failures.push({ account: acct.id, region: rs.region, ...f });
             }
           }
@@ -321,21 +445,29 @@ export async function startServer(state: SimState, services: Service[], port = 0
         case 'POST /_sim/prefix-list-shares': {
           // AWS RAM sharing a customer-managed prefix list with another account ({"shared": false} stops sharing)
           const { owner, region, prefixListId, consumer } = body;
-          if (typeof owner !== 'string' || !state.org.accounts.has(owner)) return reply(404, { error: `owner: no account ${String(owner)}` });
-          if (typeof region !== 'string' || !state.regions.includes(region)) return reply(404, { error: `region must be one of the simulator's regions (${state.regions.join(', ')})` });
-          if (typeof prefixListId !== 'string' || typeof consumer !== 'string') return reply(400, { error: 'prefixListId and consumer must be strings' });
-          if (body.shared !== undefined && typeof body.shared !== 'boolean') return reply(400, { error: 'shared must be true or false' });
+          if (typeof owner !== 'string' || !state.org.accounts.has(owner))
+            return reply(404, { error: `owner: no account ${String(owner)}` });
+          if (typeof region !== 'string' || !state.regions.includes(region))
+            return reply(404, { error: `region must be one of the simulator's regions (${state.regions.join(', ')})` });
+          if (typeof prefixListId !== 'string' || typeof consumer !== 'string')
+            return reply(400, { error: 'prefixListId and consumer must be strings' });
+          if (body.shared !== undefined && typeof body.shared !== 'boolean')
+            return reply(400, { error: 'shared must be true or false' });
           const l = sharePrefixList(state, owner, region, prefixListId, consumer, body.shared !== false);
           return reply(200, { prefixListId: l.prefixListId, owner: l.ownerId, region, sharedWith: l.sharedWith });
         }
-        case 'GET /_sim/clock': return reply(200, state.clock.snapshot());
+        case 'GET /_sim/clock':
+          return reply(200, state.clock.snapshot());
         case 'POST /_sim/clock': {
           const moved = await state.clock.advance(Number(body.advanceSeconds));
           return reply(200, { ...state.clock.snapshot(), ...moved });
         }
-        case 'GET /_sim/faults': return reply(200, state.faults);
-        case 'POST /_sim/faults': return reply(200, applyFaults(state, body));
-        default: return reply(404, { error: `no admin route ${route}` });
+        case 'GET /_sim/faults':
+          return reply(200, state.faults);
+        case 'POST /_sim/faults':
+          return reply(200, applyFaults(state, body));
+        default:
+          return reply(404, { error: `no admin route ${route}` });
       }
     } catch (err) {
       return reply(400, { error: (err as Error).message });
@@ -370,7 +502,11 @@ function guessProtocol(target: string | undefined, body: string): Protocol {
   return 'rest-json';
 }
 
-interface AuthScope { accessKeyId: string; region: string; service: string }
+interface AuthScope {
+  accessKeyId: string;
+  region: string;
+  service: string;
+}
 
 /** `AWS4-HMAC-SHA256 Credential=AKID/20261126/us-east-1/sts/aws4_request, SignedHeaders=…, Signature=…` */
 export function parseAuthorization(header: string | undefined, query: URLSearchParams): AuthScope | undefined {
@@ -381,15 +517,22 @@ export function parseAuthorization(header: string | undefined, query: URLSearchP
   return { accessKeyId, region, service };
 }
 
-/** Keys issued by the simulator's AssumeRole belong to the role's account; any other key is the management account's root. */
+/**
+ * Keys issued by the simulator's AssumeRole belong to the role's account; any other key is the management account's
+ * root.
+ */
 export function identify(state: SimState, accessKeyId: string): Caller | 'expired' {
   const creds = state.credentials.get(accessKeyId);
   if (creds) {
     if (creds.expiresAt < state.clock.now()) return 'expired';
     return {
-      accessKeyId, accountId: creds.accountId, assumedRole: true,
+      accessKeyId,
+      accountId: creds.accountId,
+      assumedRole: true,
       arn: `arn:aws:sts::${creds.accountId}:assumed-role/${creds.roleName}/${creds.sessionName}`,
-      roleArn: creds.roleArn, roleName: creds.roleName, sessionName: creds.sessionName,
+      roleArn: creds.roleArn,
+      roleName: creds.roleName,
+      sessionName: creds.sessionName,
       userId: `${roleIdFor(creds.roleArn)}:${creds.sessionName}`,
     };
   }

@@ -31,9 +31,26 @@ export const DEFAULT_REGIONS = ['us-east-1', 'us-west-2'];
 
 /** Every commercial region the simulator knows (DescribeRegions with AllRegions). */
 export const KNOWN_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3',
-  'eu-central-1', 'eu-north-1', 'eu-south-1', 'ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3',
-  'ap-southeast-1', 'ap-southeast-2', 'sa-east-1', 'af-south-1', 'me-south-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-north-1',
+  'eu-south-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'sa-east-1',
+  'af-south-1',
+  'me-south-1',
 ];
 
 export function createState(opts: SimOptions = {}): SimState {
@@ -74,8 +91,14 @@ export function createState(opts: SimOptions = {}): SimState {
   const placement = [prod, dev, security, sandbox, root];
 
   const mgmt: OrgAccount = {
-    id: state.org.managementAccountId, name: 'management', email: 'aws-management@example.com', status: 'ACTIVE',
-    parentId: root, joinedMethod: 'CREATED', joinedTimestamp: '2020-01-01T00:00:00.000Z', enabledRegions: [...regions],
+    id: state.org.managementAccountId,
+    name: 'management',
+    email: 'aws-management@example.com',
+    status: 'ACTIVE',
+    parentId: root,
+    joinedMethod: 'CREATED',
+    joinedTimestamp: '2020-01-01T00:00:00.000Z',
+    enabledRegions: [...regions],
   };
   state.org.accounts.set(mgmt.id, mgmt);
   const members = opts.accounts ?? 5;
@@ -83,13 +106,24 @@ export function createState(opts: SimOptions = {}): SimState {
     const id = accountIdFor(seed, i);
     const parentId = placement[(i - 1) % placement.length]!;
     state.org.accounts.set(id, {
-      id, name: `member-${String(i).padStart(3, '0')}`, email: `aws-member-${i}@example.com`, status: 'ACTIVE',
-      parentId, joinedMethod: 'CREATED', joinedTimestamp: '2021-06-01T00:00:00.000Z', enabledRegions: [...regions],
+      id,
+      name: `member-${String(i).padStart(3, '0')}`,
+      email: `aws-member-${i}@example.com`,
+      status: 'ACTIVE',
+      parentId,
+      joinedMethod: 'CREATED',
+      joinedTimestamp: '2021-06-01T00:00:00.000Z',
+      enabledRegions: [...regions],
     });
   }
   applyFaults(state, {
-    latencyMs: opts.latencyMs, throttleRate: opts.throttleRate, denyAssume: opts.denyAssume,
-    failStack: opts.failStack, failDrift: opts.failDrift, failRevoke: opts.failRevoke, suspended: opts.suspended,
+    latencyMs: opts.latencyMs,
+    throttleRate: opts.throttleRate,
+    denyAssume: opts.denyAssume,
+    failStack: opts.failStack,
+    failDrift: opts.failDrift,
+    failRevoke: opts.failRevoke,
+    suspended: opts.suspended,
     failRevokeError: opts.failRevokeError,
   });
   const timing = stackSetsOf(state).timing;
@@ -100,7 +134,8 @@ export function createState(opts: SimOptions = {}): SimState {
 
 /** 12-digit account ids, distinct for each index, stable for a seed. */
 export function accountIdFor(seed: number, index: number): string {
-  const n = (BigInt(seed) * 7_777_777n + BigInt(index) * 1_000_003n + 100_000_000_000n) % 900_000_000_000n + 100_000_000_000n;
+  const n =
+    ((BigInt(seed) * 7_777_777n + BigInt(index) * 1_000_003n + 100_000_000_000n) % 900_000_000_000n) + 100_000_000_000n;
   return n.toString();
 }
 
@@ -123,9 +158,14 @@ export function addAccount(state: SimState, name?: string, parentId?: string): O
     throw new Error(`no such parent ${parentId}`);
   }
   const acct: OrgAccount = {
-    id, name: name ?? `member-${String(index).padStart(3, '0')}`, email: `aws-member-${index}@example.com`,
-    status: 'ACTIVE', parentId: parentId ?? state.org.rootId, joinedMethod: 'CREATED',
-    joinedTimestamp: state.clock.date().toISOString(), enabledRegions: [...state.regions],
+    id,
+    name: name ?? `member-${String(index).padStart(3, '0')}`,
+    email: `aws-member-${index}@example.com`,
+    status: 'ACTIVE',
+    parentId: parentId ?? state.org.rootId,
+    joinedMethod: 'CREATED',
+    joinedTimestamp: state.clock.date().toISOString(),
+    enabledRegions: [...state.regions],
   };
   state.org.accounts.set(id, acct);
   autoDeploy(state, id);
@@ -176,21 +216,28 @@ export function applyFaults(state: SimState, input: Record<string, unknown>): Fa
 /** GET /_sim/state: Maps become objects, code bodies are left out (their hash stays). */
 export function serialiseState(state: SimState): unknown {
   const now = state.clock.now();
-  return JSON.parse(JSON.stringify(state, function (this: unknown, key, value: unknown) {
-    // a queue's messages as counts, and never its receipt handles (GET /_sim/sqs lists the messages)
-    if (key === 'handles' && value instanceof Map) return undefined;
-    if (key === 'messages' && Array.isArray(value) && typeof (this as { arn?: unknown }).arn === 'string'
-      && String((this as { arn: string }).arn).startsWith('arn:aws:sqs:')) {
-      return queueSummary(this as SqsQueue, now);
-    }
-    if (value instanceof Map) return Object.fromEntries(value as Map<PropertyKey, unknown>);
-    if (key === 'code' && typeof value === 'string') return `<${value.length} bytes>`;
-    // an S3 object's body (a template) as its length too
-    if (key === 'body' && typeof value === 'string' && typeof (this as { etag?: unknown }).etag === 'string') return `<${value.length} bytes>`;
-    if (key === 'credentials' || key === 'secretAccessKey' || key === 'sessionToken') return undefined;
-    if (typeof value === 'bigint') return value.toString();
-    return value;
-  }));
+  return JSON.parse(
+    JSON.stringify(state, function (this: unknown, key, value: unknown) {
+      // a queue's messages as counts, and never its receipt handles (GET /_sim/sqs lists the messages)
+      if (key === 'handles' && value instanceof Map) return undefined;
+      if (
+        key === 'messages' &&
+        Array.isArray(value) &&
+        typeof (this as { arn?: unknown }).arn === 'string' &&
+        String((this as { arn: string }).arn).startsWith('arn:aws:sqs:')
+      ) {
+        return queueSummary(this as SqsQueue, now);
+      }
+      if (value instanceof Map) return Object.fromEntries(value as Map<PropertyKey, unknown>);
+      if (key === 'code' && typeof value === 'string') return `<${value.length} bytes>`;
+      // an S3 object's body (a template) as its length too
+      if (key === 'body' && typeof value === 'string' && typeof (this as { etag?: unknown }).etag === 'string')
+        return `<${value.length} bytes>`;
+      if (key === 'credentials' || key === 'secretAccessKey' || key === 'sessionToken') return undefined;
+      if (typeof value === 'bigint') return value.toString();
+      return value;
+    }),
+  );
 }
 
 export async function startSim(opts: SimOptions = {}): Promise<SimServer> {

@@ -23,8 +23,13 @@ const TEMPLATE = JSON.stringify({
     Rule: {
       Type: 'AWS::Events::Rule',
       Properties: {
-        Name: 'latency', State: 'ENABLED',
-        EventPattern: { source: ['aws.ec2'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventName: ['AuthorizeSecurityGroupIngress'] } },
+        Name: 'latency',
+        State: 'ENABLED',
+        EventPattern: {
+          source: ['aws.ec2'],
+          'detail-type': ['AWS API Call via CloudTrail'],
+          detail: { eventName: ['AuthorizeSecurityGroupIngress'] },
+        },
         Targets: [{ Id: 'q', Arn: { 'Fn::GetAtt': ['Queue', 'Arn'] } }],
       },
     },
@@ -32,22 +37,44 @@ const TEMPLATE = JSON.stringify({
       Type: 'AWS::SQS::QueuePolicy',
       Properties: {
         Queues: [{ Ref: 'Queue' }],
-        PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage',
-          Resource: { 'Fn::GetAtt': ['Queue', 'Arn'] }, Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['Rule', 'Arn'] } } } }] },
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: { 'Fn::GetAtt': ['Queue', 'Arn'] },
+              Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['Rule', 'Arn'] } } },
+            },
+          ],
+        },
       },
     },
     Role: {
       Type: 'AWS::IAM::Role',
-      Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } },
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+      },
     },
     Fn: {
       Type: 'AWS::Lambda::Function',
       Properties: {
-        FunctionName: 'latency', Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: 10, Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+        FunctionName: 'latency',
+        Runtime: 'nodejs20.x',
+        Handler: 'index.handler',
+        Timeout: 10,
+        Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
         Code: { ZipFile: 'exports.handler = async (event) => ({ at: Date.now(), n: event.Records.length });' },
       },
     },
-    Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { EventSourceArn: { 'Fn::GetAtt': ['Queue', 'Arn'] }, FunctionName: { Ref: 'Fn' } } },
+    Mapping: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: { EventSourceArn: { 'Fn::GetAtt': ['Queue', 'Arn'] }, FunctionName: { Ref: 'Fn' } },
+    },
   },
 });
 
@@ -61,7 +88,9 @@ try {
   const mgmt = sim.state.org.managementAccountId;
   const cfg = { endpoint: sim.endpoint, region: REGION, credentials: creds };
   const cfn = new CloudFormationClient(cfg);
-  await cfn.send(new CreateStackCommand({ StackName: 'latency', TemplateBody: TEMPLATE, Capabilities: ['CAPABILITY_IAM'] }));
+  await cfn.send(
+    new CreateStackCommand({ StackName: 'latency', TemplateBody: TEMPLATE, Capabilities: ['CAPABILITY_IAM'] }),
+  );
   for (;;) {
     const s = (await cfn.send(new DescribeStacksCommand({ StackName: 'latency' }))).Stacks?.[0]?.StackStatus;
     if (s === 'CREATE_COMPLETE') break;
@@ -76,21 +105,32 @@ try {
   for (let i = 0; i <= RUNS; i++) {
     const before = rs.invocations.length;
     const t0 = sim.state.clock.now();
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 1000 + i, ToPort: 1000 + i, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: 1000 + i, ToPort: 1000 + i, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
+        ],
+      }),
+    );
     while (rs.invocations.length === before) await new Promise((r) => setImmediate(r));
     const recorded = sim.state.clock.now() - t0;
     const inv = rs.invocations[before]!;
     if (inv.status !== 'succeeded') throw new Error(`invocation failed: ${JSON.stringify(inv.error)}`);
     const handler = (inv.result as { at: number }).at - t0;
     await whenLoopIdle(sim.state);
-    console.log(`${i === 0 ? 'cold' : `warm ${String(i).padStart(2)}`}: handler entered after ${handler} ms, invocation recorded after ${recorded} ms`);
+    console.log(
+      `${i === 0 ? 'cold' : `warm ${String(i).padStart(2)}`}: handler entered after ${handler} ms, invocation recorded after ${recorded} ms`,
+    );
     if (i > 0) {
       toHandler.push(handler);
       toRecorded.push(recorded);
     }
   }
-  console.log(`median of ${RUNS} warm runs: handler entered ${median(toHandler)} ms, invocation recorded ${median(toRecorded)} ms ` +
-    `(min ${Math.min(...toHandler)}, max ${Math.max(...toHandler)} ms to the handler)`);
+  console.log(
+    `median of ${RUNS} warm runs: handler entered ${median(toHandler)} ms, invocation recorded ${median(toRecorded)} ms ` +
+      `(min ${Math.min(...toHandler)}, max ${Math.max(...toHandler)} ms to the handler)`,
+  );
   cfn.destroy();
   ec2.destroy();
 } finally {

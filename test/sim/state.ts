@@ -191,7 +191,12 @@ export interface LambdaFunction {
   version: string;
   tags: Record<string, string>;
   /** EventInvokeConfig */
-  invokeConfig?: { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number; onFailure?: string; onSuccess?: string };
+  invokeConfig?: {
+    maximumRetryAttempts?: number;
+    maximumEventAgeInSeconds?: number;
+    onFailure?: string;
+    onSuccess?: string;
+  };
   /** LoggingConfig.LogGroup; Lambda's default is /aws/lambda/FUNCTION_NAME */
   logGroup?: string;
   /** resource policy statements (AWS::Lambda::Permission) */
@@ -200,7 +205,9 @@ export interface LambdaFunction {
   reservedConcurrency?: number;
 }
 
-/** A CloudWatch metric alarm, as AWS::CloudWatch::Alarm (PutMetricAlarm) creates it, evaluated on the clock (alarms.ts). */
+/**
+ * A CloudWatch metric alarm, as AWS::CloudWatch::Alarm (PutMetricAlarm) creates it, evaluated on the clock (alarms.ts).
+ */
 export interface MetricAlarm {
   name: string;
   arn: string;
@@ -443,12 +450,23 @@ export interface RecordedEvent {
 }
 
 export type StackStatus =
-  | 'CREATE_IN_PROGRESS' | 'CREATE_FAILED' | 'CREATE_COMPLETE'
-  | 'ROLLBACK_IN_PROGRESS' | 'ROLLBACK_FAILED' | 'ROLLBACK_COMPLETE'
-  | 'DELETE_IN_PROGRESS' | 'DELETE_FAILED' | 'DELETE_COMPLETE'
-  | 'UPDATE_IN_PROGRESS' | 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS' | 'UPDATE_COMPLETE'
-  | 'UPDATE_FAILED' | 'UPDATE_ROLLBACK_IN_PROGRESS' | 'UPDATE_ROLLBACK_FAILED'
-  | 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' | 'UPDATE_ROLLBACK_COMPLETE'
+  | 'CREATE_IN_PROGRESS'
+  | 'CREATE_FAILED'
+  | 'CREATE_COMPLETE'
+  | 'ROLLBACK_IN_PROGRESS'
+  | 'ROLLBACK_FAILED'
+  | 'ROLLBACK_COMPLETE'
+  | 'DELETE_IN_PROGRESS'
+  | 'DELETE_FAILED'
+  | 'DELETE_COMPLETE'
+  | 'UPDATE_IN_PROGRESS'
+  | 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'
+  | 'UPDATE_COMPLETE'
+  | 'UPDATE_FAILED'
+  | 'UPDATE_ROLLBACK_IN_PROGRESS'
+  | 'UPDATE_ROLLBACK_FAILED'
+  | 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'
+  | 'UPDATE_ROLLBACK_COMPLETE'
   | 'REVIEW_IN_PROGRESS';
 
 /** Everything one account holds in one region. */
@@ -573,9 +591,20 @@ export function regionState(state: SimState, accountId: string, region: string):
   let rs = acct.regions.get(region);
   if (!rs) {
     rs = {
-      accountId, region,
-      vpcs: new Map(), securityGroups: new Map(), functions: new Map(), rules: new Map(), trails: new Map(),
-      topics: new Map(), queues: new Map(), logGroups: new Map(), tables: new Map(), snsMessages: [], invocations: [], events: [],
+      accountId,
+      region,
+      vpcs: new Map(),
+      securityGroups: new Map(),
+      functions: new Map(),
+      rules: new Map(),
+      trails: new Map(),
+      topics: new Map(),
+      queues: new Map(),
+      logGroups: new Map(),
+      tables: new Map(),
+      snsMessages: [],
+      invocations: [],
+      events: [],
       cfn: undefined,
     };
     acct.regions.set(region, rs);
@@ -583,20 +612,39 @@ export function regionState(state: SimState, accountId: string, region: string):
     rs.vpcs.set(vpcId, { vpcId, cidrBlock: '172.31.0.0/16', isDefault: true });
     const sgId = `sg-${hexId(state, 17)}`;
     const sg: SecurityGroup = {
-      groupId: sgId, groupName: 'default', description: 'default VPC security group', vpcId, ownerId: accountId,
-      tags: {}, rules: new Map(),
+      groupId: sgId,
+      groupName: 'default',
+      description: 'default VPC security group',
+      vpcId,
+      ownerId: accountId,
+      tags: {},
+      rules: new Map(),
     };
     rs.securityGroups.set(sgId, sg);
     // AWS's default group: all traffic from itself, all traffic out to 0.0.0.0/0
     const inRule = `sgr-${hexId(state, 17)}`;
     sg.rules.set(inRule, {
-      ruleId: inRule, groupId: sgId, groupOwnerId: accountId, isEgress: false, ipProtocol: '-1', fromPort: -1,
-      toPort: -1, referencedGroup: { groupId: sgId, userId: accountId }, tags: {},
+      ruleId: inRule,
+      groupId: sgId,
+      groupOwnerId: accountId,
+      isEgress: false,
+      ipProtocol: '-1',
+      fromPort: -1,
+      toPort: -1,
+      referencedGroup: { groupId: sgId, userId: accountId },
+      tags: {},
     });
     const outRule = `sgr-${hexId(state, 17)}`;
     sg.rules.set(outRule, {
-      ruleId: outRule, groupId: sgId, groupOwnerId: accountId, isEgress: true, ipProtocol: '-1', fromPort: -1,
-      toPort: -1, cidrIpv4: '0.0.0.0/0', tags: {},
+      ruleId: outRule,
+      groupId: sgId,
+      groupOwnerId: accountId,
+      isEgress: true,
+      ipProtocol: '-1',
+      fromPort: -1,
+      toPort: -1,
+      cidrIpv4: '0.0.0.0/0',
+      tags: {},
     });
   }
   return rs;

@@ -61,7 +61,13 @@ export interface Service {
   /** XML namespace for query/ec2 protocols */
   xmlns?: string;
   /** the code AWS uses for this service's throttling error, and its HTTP status */
-  throttle: { code: string; status: number; message: string; extra?: Record<string, unknown>; headers?: Record<string, string> };
+  throttle: {
+    code: string;
+    status: number;
+    message: string;
+    extra?: Record<string, unknown>;
+    headers?: Record<string, string>;
+  };
   /**
    * for rest-json and rest-xml: map method+path (and, for rest-xml, the query's subresource and the Host header's
    * virtual-hosted bucket) to an operation name (or undefined: 404 UnknownOperation, 405 for rest-xml)

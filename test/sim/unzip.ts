@@ -23,7 +23,8 @@ export function unzip(zip: Buffer): Map<string, Buffer> {
   let pos = zip.readUInt32LE(eocd + 16);
   const out = new Map<string, Buffer>();
   for (let n = 0; n < count; n++) {
-    if (pos + 46 > zip.length || zip.readUInt32LE(pos) !== CEN_SIG) throw new ZipError('Corrupt zip: bad central directory');
+    if (pos + 46 > zip.length || zip.readUInt32LE(pos) !== CEN_SIG)
+      throw new ZipError('Corrupt zip: bad central directory');
     const method = zip.readUInt16LE(pos + 10);
     const compressedSize = zip.readUInt32LE(pos + 20);
     const size = zip.readUInt32LE(pos + 24);
@@ -34,7 +35,8 @@ export function unzip(zip: Buffer): Map<string, Buffer> {
     const name = zip.subarray(pos + 46, pos + 46 + nameLen).toString('utf8');
     pos += 46 + nameLen + extraLen + commentLen;
     if (name.endsWith('/')) continue;
-    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOC_SIG) throw new ZipError(`Corrupt zip: bad local header for ${name}`);
+    if (localOffset + 30 > zip.length || zip.readUInt32LE(localOffset) !== LOC_SIG)
+      throw new ZipError(`Corrupt zip: bad local header for ${name}`);
     const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
     const raw = zip.subarray(dataStart, dataStart + compressedSize);
     let data: Buffer;

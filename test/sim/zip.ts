@@ -88,7 +88,10 @@ export function codeSha256(zip: Uint8Array): string {
 }
 
 /** The package for inline code, with the hash and size Lambda reports for it. */
-export function packageInlineCode(code: string, fileName = 'index.js'): { zip: Buffer; codeSha256: string; codeSize: number } {
+export function packageInlineCode(
+  code: string,
+  fileName = 'index.js',
+): { zip: Buffer; codeSha256: string; codeSize: number } {
   const zip = zipSingleFile(fileName, code);
   return { zip, codeSha256: codeSha256(zip), codeSize: zip.length };
 }

@@ -29,16 +29,22 @@ const RANK: Record<string, number> = {
   report: 3,
   activity: 4,
   engines: 5,
-  approvals: 6, protection: 6,
+  approvals: 6,
+  protection: 6,
   fleet: 7,
-  stack: 8, org: 8,
-  aws: 9, config: 9,
-  'errors.ts': 10, 'io.ts': 10, 'version.ts': 10,
+  stack: 8,
+  org: 8,
+  aws: 9,
+  config: 9,
+  'errors.ts': 10,
+  'io.ts': 10,
+  'version.ts': 10,
 };
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Relative imports of a file (static, re-exports, type-only and dynamic), as paths relative to src/. */
@@ -91,7 +97,8 @@ describe('imports', () => {
 
   it('the checker sees type-only, re-exported and lazy imports', () => {
     const file = join(SRC, 'commands', 'x.ts');
-    const text = "import type { A } from '../io.js';\nexport { B } from './b.js';\nconst m = () => import('./c.js');\nimport './d.js';\n";
+    const text =
+      "import type { A } from '../io.js';\nexport { B } from './b.js';\nconst m = () => import('./c.js');\nimport './d.js';\n";
     expect(importsOf(text, file).sort()).toEqual(['commands/b.ts', 'commands/c.ts', 'commands/d.ts', 'io.ts']);
   });
 

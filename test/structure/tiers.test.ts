@@ -47,12 +47,20 @@ describe('test tiers', async () => {
   const unit = await filesOf('vitest.unit.config.ts');
 
   it('npm test runs every test file in the repository', () => {
-    expect(testFilesIn(ROOT).sort().filter((f) => !all.includes(f)), 'widen vitest.config.ts include').toEqual([]);
+    expect(
+      testFilesIn(ROOT)
+        .sort()
+        .filter((f) => !all.includes(f)),
+      'widen vitest.config.ts include',
+    ).toEqual([]);
     expect(all.length).toBeGreaterThan(50);
   });
 
-  it('the unit tier is npm test\'s files minus CLI_TIER, and every CLI_TIER entry is one of them', () => {
-    expect(CLI_TIER.filter((f) => !all.includes(f)), 'a CLI_TIER entry that names no test file').toEqual([]);
+  it("the unit tier is npm test's files minus CLI_TIER, and every CLI_TIER entry is one of them", () => {
+    expect(
+      CLI_TIER.filter((f) => !all.includes(f)),
+      'a CLI_TIER entry that names no test file',
+    ).toEqual([]);
     expect(unit).toEqual(all.filter((f) => !CLI_TIER.includes(f)));
   });
 
@@ -61,6 +69,9 @@ describe('test tiers', async () => {
   });
 
   it('every file of CLI_TIER spawns bin/guardrail or imports dist/', () => {
-    expect(CLI_TIER.filter((f) => !spawnsCli(f)), 'these belong in the unit tier: remove them from CLI_TIER').toEqual([]);
+    expect(
+      CLI_TIER.filter((f) => !spawnsCli(f)),
+      'these belong in the unit tier: remove them from CLI_TIER',
+    ).toEqual([]);
   });
 });

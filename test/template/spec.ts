@@ -11,9 +11,20 @@ interface SpecType {
   reference?: { $ref: string };
   allowedValues?: string[];
 }
-interface SpecProperty { type: SpecType; required?: boolean }
-interface SpecResource { cloudFormationType: string; properties: Record<string, SpecProperty>; attributes: Record<string, unknown> }
-interface SpecTypeDef { $id: string; name: string; properties: Record<string, SpecProperty> }
+interface SpecProperty {
+  type: SpecType;
+  required?: boolean;
+}
+interface SpecResource {
+  cloudFormationType: string;
+  properties: Record<string, SpecProperty>;
+  attributes: Record<string, unknown>;
+}
+interface SpecTypeDef {
+  $id: string;
+  name: string;
+  properties: Record<string, SpecProperty>;
+}
 
 let cache: { resources: Map<string, SpecResource>; types: Map<string, SpecTypeDef> } | undefined;
 
@@ -42,7 +53,9 @@ function isIntrinsic(v: unknown): boolean {
 }
 
 /** Returns every problem found, as "Resource.Path: message". */
-export function checkTemplate(template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> }): string[] {
+export function checkTemplate(template: {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}): string[] {
   const { resources, types } = load();
   const problems: string[] = [];
 
@@ -52,7 +65,8 @@ export function checkTemplate(template: { Resources: Record<string, { Type: stri
       const fnIf = (value as Record<string, unknown>)['Fn::If'];
       if (Array.isArray(fnIf)) {
         for (const branch of fnIf.slice(1)) {
-          if (!(isIntrinsic(branch) && (branch as { Ref?: string }).Ref === 'AWS::NoValue')) checkValue(where, t, branch);
+          if (!(isIntrinsic(branch) && (branch as { Ref?: string }).Ref === 'AWS::NoValue'))
+            checkValue(where, t, branch);
         }
       }
       return;
@@ -64,20 +78,28 @@ export function checkTemplate(template: { Resources: Record<string, { Type: stri
           problems.push(`${where}: "${value}" is not one of ${t.allowedValues.join(', ')}`);
         }
         return;
-      case 'integer': case 'number':
+      case 'integer':
+      case 'number':
         if (typeof value !== 'number' && !(typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))) {
           problems.push(`${where}: expected a number, got ${JSON.stringify(value)}`);
         }
         return;
       case 'boolean':
-        if (typeof value !== 'boolean' && value !== 'true' && value !== 'false') problems.push(`${where}: expected a boolean`);
+        if (typeof value !== 'boolean' && value !== 'true' && value !== 'false')
+          problems.push(`${where}: expected a boolean`);
         return;
       case 'array':
-        if (!Array.isArray(value)) { problems.push(`${where}: expected a list`); return; }
+        if (!Array.isArray(value)) {
+          problems.push(`${where}: expected a list`);
+          return;
+        }
         value.forEach((item, i) => checkValue(`${where}[${i}]`, t.element!, item));
         return;
       case 'map':
-        if (typeof value !== 'object' || value === null) { problems.push(`${where}: expected a map`); return; }
+        if (typeof value !== 'object' || value === null) {
+          problems.push(`${where}: expected a map`);
+          return;
+        }
         for (const [k, v] of Object.entries(value)) checkValue(`${where}.${k}`, t.element!, v);
         return;
       case 'ref': {
@@ -95,7 +117,10 @@ export function checkTemplate(template: { Resources: Record<string, { Type: stri
         for (const alt of t.types ?? []) {
           const mark = problems.length;
           checkValue(where, alt, value);
-          if (problems.length === mark) { problems.length = before; return; }
+          if (problems.length === mark) {
+            problems.length = before;
+            return;
+          }
           problems.length = mark;
         }
         problems.push(`${where}: matches none of the allowed types`);
@@ -112,14 +137,20 @@ export function checkTemplate(template: { Resources: Record<string, { Type: stri
     }
     for (const [name, value] of Object.entries(props)) {
       const p = spec[name];
-      if (!p) { problems.push(`${where}: unknown property ${name}`); continue; }
+      if (!p) {
+        problems.push(`${where}: unknown property ${name}`);
+        continue;
+      }
       checkValue(`${where}.${name}`, p.type, value);
     }
   };
 
   for (const [logicalId, res] of Object.entries(template.Resources)) {
     const spec = resources.get(res.Type);
-    if (!spec) { problems.push(`${logicalId}: unknown resource type ${res.Type}`); continue; }
+    if (!spec) {
+      problems.push(`${logicalId}: unknown resource type ${res.Type}`);
+      continue;
+    }
     checkProperties(logicalId, spec.properties, res.Properties ?? {});
   }
   return problems;

@@ -19,7 +19,10 @@ function subs(v: unknown, out: string[] = []): string[] {
   if (Array.isArray(v)) v.forEach((x) => subs(x, out));
   else if (v && typeof v === 'object') {
     for (const [k, inner] of Object.entries(v)) {
-      if (k === 'Fn::Sub') out.push(typeof inner === 'string' ? inner : Array.isArray(inner) && typeof inner[0] === 'string' ? inner[0] : '?');
+      if (k === 'Fn::Sub')
+        out.push(
+          typeof inner === 'string' ? inner : Array.isArray(inner) && typeof inner[0] === 'string' ? inner[0] : '?',
+        );
       subs(inner, out);
     }
   }
@@ -29,7 +32,7 @@ function subs(v: unknown, out: string[] = []): string[] {
 // cfn-lint itself runs outside the suite (`npm run lint:cfn`, docs/development.md): it is a Python tool that this
 // project's machines do not install. This is its rule W1020, checked on what each engine sends.
 describe('no Sub without a variable (cfn-lint W1020)', () => {
-  it('in the stack set\'s template or the direct one', () => {
+  it("in the stack set's template or the direct one", () => {
     for (const t of [stackSet, direct]) {
       const all = subs(parseCfnYaml(t.body));
       expect(all.length).toBeGreaterThan(0);
@@ -38,7 +41,7 @@ describe('no Sub without a variable (cfn-lint W1020)', () => {
   });
 });
 
-describe('the stack set\'s template', () => {
+describe("the stack set's template", () => {
   it('is the direct template with the stack name substituted, and a Sub left without a variable the plain string', () => {
     const prefix = namePrefix(config.stackName);
     const expected = (v: unknown): unknown => {
@@ -51,7 +54,10 @@ describe('the stack set\'s template', () => {
       }
       return Object.fromEntries(entries.map(([k, inner]) => [k, expected(inner)]));
     };
-    type T = { Parameters: Record<string, { Default?: unknown }>; Resources: Record<string, { Properties: Record<string, unknown> }> };
+    type T = {
+      Parameters: Record<string, { Default?: unknown }>;
+      Resources: Record<string, { Properties: Record<string, unknown> }>;
+    };
     const want = expected(parseCfnYaml(direct.body)) as T;
     const got = parseCfnYaml(stackSet.body) as T;
     expect(got.Parameters.GuardrailVersion!.Default).toBe(stackSet.version);
@@ -65,7 +71,7 @@ describe('the stack set\'s template', () => {
     expect(stackSet.version).not.toBe(direct.version);
   });
 
-  it('stays within the template budget and TemplateURL\'s 1 MB, like the direct one', () => {
+  it("stays within the template budget and TemplateURL's 1 MB, like the direct one", () => {
     expect(stackSet.bytes).toBe(Buffer.byteLength(stackSet.body, 'utf8'));
     expect(stackSet.bytes).toBeLessThanOrEqual(TEMPLATE_BUDGET);
     expect(stackSet.bytes).toBeLessThanOrEqual(TEMPLATE_URL_OBJECT_LIMIT);

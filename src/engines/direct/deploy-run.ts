@@ -6,8 +6,15 @@ import { PollTimer } from '../../aws/poll-timer.js';
 import type { GuardrailConfig } from '../../config/index.js';
 import { failureLimit } from '../../config/index.js';
 import {
-  applyStack, describeStack, planFromStack, previewUpdate, type DeployAction, type DeployOutcome, type DesiredStack,
-  type StackContext, type StackPlan,
+  applyStack,
+  describeStack,
+  planFromStack,
+  previewUpdate,
+  type DeployAction,
+  type DeployOutcome,
+  type DesiredStack,
+  type StackContext,
+  type StackPlan,
 } from '../../stack/deploy-stack.js';
 import { settingChanges } from '../../stack/setting-changes.js';
 import type { RenderedTemplate } from '../../stack/template.js';
@@ -15,12 +22,18 @@ import { decideTrail, type TrailDecision } from '../../stack/trail.js';
 import { describeError } from '../../aws/describe-error.js';
 import { planApprovalStore, type StorePlan } from '../../approvals/store-stack.js';
 import type { Emit } from '../../fleet/events.js';
-import { blankResult, resultOutcome, summarise, type ContractAction, type Summary, type TargetResult } from '../../fleet/results.js';
+import {
+  blankResult,
+  resultOutcome,
+  summarise,
+  type ContractAction,
+  type Summary,
+  type TargetResult,
+} from '../../fleet/results.js';
 import { Fleet } from '../../fleet/run.js';
 import type { Session } from '../../fleet/session.js';
 import { EarlyResults } from '../../fleet/warm-up.js';
 import { targetKey, type Target } from '../../fleet/targets.js';
-
 
 /** What the plan says will happen, for the confirmation: target counts per action, and the accounts to change. */
 export interface PlanCounts {
@@ -46,7 +59,10 @@ export interface DeployInput {
   emit: Emit;
   /** asked, with the plan's counts, before changing more than one account; false cancels the apply */
   confirm(plan: PlanCounts): Promise<boolean>;
-  /** --yes: nothing to confirm, so the rollout may start before every target is planned (stacksets: trusted access may be activated) */
+  /**
+   * --yes: nothing to confirm, so the rollout may start before every target is planned (stacksets: trusted access may
+   * be activated)
+   */
   yes: boolean;
   /**
    * changes outside this deploy that the same question covers, planned before it (StackSets: the stack set's
@@ -65,7 +81,10 @@ export interface DeployReport {
   excluded: { account: string; name: string; reason: string }[];
   summary: Summary;
   stoppedBy: StopReason;
-  /** the approval store's stack (approvals, rule records: storeNeeded), planned with the targets and applied after the confirmation, before any target */
+  /**
+   * the approval store's stack (approvals, rule records: storeNeeded), planned with the targets and applied after the
+   * confirmation, before any target
+   */
   approvalStore: TargetResult | null;
   /** what the engine has to say beyond the rows (a stack set's plan, an engine switch) */
   notes: string[];
@@ -109,10 +128,16 @@ export class DeployRun {
   /** plans started while the organisation was still being listed (`warm`), until `plan` takes them */
   private readonly early = new EarlyResults<Target, Planned>(targetKey, (t) => this.planNow(t));
 
-  constructor(readonly input: DeployInput, private readonly rendered: RenderedTemplate) {
+  constructor(
+    readonly input: DeployInput,
+    private readonly rendered: RenderedTemplate,
+  ) {
     const { config } = input;
     this.stackName = config.stackName;
-    this.fleet = new Fleet<TargetResult>(input, { blank: (p, why) => blankResult(p, this.stackName, why), outcome: resultOutcome });
+    this.fleet = new Fleet<TargetResult>(input, {
+      blank: (p, why) => blankResult(p, this.stackName, why),
+      outcome: resultOutcome,
+    });
     this.homeRegion = config.trail.homeRegion;
     this.timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   }
@@ -126,8 +151,10 @@ export class DeployRun {
     await this.fleet.open({ warm: (target) => this.early.start(target) });
     this.targets = this.fleet.targets;
     const unreachable = this.fleet.unreachable;
-    this.tolerance = config.deploy.failureTolerance === null ? null
-      : failureLimit(config.deploy.failureTolerance, this.targets.length + unreachable);
+    this.tolerance =
+      config.deploy.failureTolerance === null
+        ? null
+        : failureLimit(config.deploy.failureTolerance, this.targets.length + unreachable);
     this.failures = unreachable;
   }
 
@@ -144,7 +171,10 @@ export class DeployRun {
       const isHome = target.region === this.homeRegion;
       p.trail = isHome ? await this.trailFor(target) : undefined;
       p.desired = {
-        stackName: this.stackName, body: this.rendered.body, version: this.rendered.version, settingsDigest: this.rendered.settingsDigest,
+        stackName: this.stackName,
+        body: this.rendered.body,
+        version: this.rendered.version,
+        settingsDigest: this.rendered.settingsDigest,
         parameters: { CreateTrail: isHome && p.trail?.createTrail ? 'true' : 'false' },
         terminationProtection: this.input.config.protection.terminationProtection,
         template: this.input.session.templates().source(target.region, this.rendered),
@@ -156,7 +186,8 @@ export class DeployRun {
       // a settings change is said in the configuration's words ("policy.mode enforce → monitor")
       const settings = p.plan.action === 'update' ? settingChanges(stack, this.rendered.defaults) : [];
       if (settings.length > 0) p.plan.reason = `settings: ${settings.join(', ')}`;
-      if (this.input.planOnly && p.plan.action === 'update') p.plan.changes = await previewUpdate(this.contextFor(target), p.desired);
+      if (this.input.planOnly && p.plan.action === 'update')
+        p.plan.changes = await previewUpdate(this.contextFor(target), p.desired);
     } catch (err) {
       p.failure = this.row(p, { result: 'failed', error: describeError(err) });
     }
@@ -174,10 +205,18 @@ export class DeployRun {
     } catch (err) {
       outcome = { kind: 'failed', stackStatus: p.plan!.stackStatus, reason: describeError(err) };
     }
-    const r = outcome.kind === 'failed'
-      ? this.row(p, { result: 'failed', stackStatus: outcome.stackStatus, error: outcome.reason,
-        ...(outcome.firstFailure ? { firstFailure: outcome.firstFailure } : {}) })
-      : this.row(p, { result: outcome.kind === 'deployed' ? 'succeeded' : 'unchanged', stackStatus: outcome.stackStatus });
+    const r =
+      outcome.kind === 'failed'
+        ? this.row(p, {
+            result: 'failed',
+            stackStatus: outcome.stackStatus,
+            error: outcome.reason,
+            ...(outcome.firstFailure ? { firstFailure: outcome.firstFailure } : {}),
+          })
+        : this.row(p, {
+            result: outcome.kind === 'deployed' ? 'succeeded' : 'unchanged',
+            stackStatus: outcome.stackStatus,
+          });
     this.report(r);
     return r;
   }
@@ -185,7 +224,8 @@ export class DeployRun {
   /** Reports a planned target that needs no apply (failed to plan, planned only, or current); true if it did. */
   settleWithoutApply(p: Planned): boolean {
     if (p.failure) this.report(p.failure);
-    else if (this.input.planOnly) this.report(this.row(p, { result: 'planned', ...(p.plan!.changes ? { changes: p.plan!.changes } : {}) }));
+    else if (this.input.planOnly)
+      this.report(this.row(p, { result: 'planned', ...(p.plan!.changes ? { changes: p.plan!.changes } : {}) }));
     else if (p.plan!.action === 'none') this.report(this.row(p, { result: 'unchanged' }));
     else return false;
     return true;
@@ -202,10 +242,16 @@ export class DeployRun {
   /** A result row for a target, from its plan and the given fields. */
   row(p: Planned, fields: Partial<TargetResult> & Pick<TargetResult, 'result'>): TargetResult {
     return {
-      account: p.target.account, accountName: p.target.accountName, region: p.target.region, stackName: this.stackName,
+      account: p.target.account,
+      accountName: p.target.accountName,
+      region: p.target.region,
+      stackName: this.stackName,
       action: p.plan ? contractAction(p.plan.action) : 'none',
-      stackStatus: p.plan?.stackStatus ?? null, error: null, durationMs: Date.now() - p.startedAt,
-      reason: p.plan?.reason ?? '', ...(p.trail && p.target.region === this.homeRegion ? { trail: p.trail.reason } : {}),
+      stackStatus: p.plan?.stackStatus ?? null,
+      error: null,
+      durationMs: Date.now() - p.startedAt,
+      reason: p.plan?.reason ?? '',
+      ...(p.trail && p.target.region === this.homeRegion ? { trail: p.trail.reason } : {}),
       ...fields,
     };
   }
@@ -231,7 +277,8 @@ export class DeployRun {
 
   /** The store's plan is not applied: its row says why. */
   skipApprovalStore(reason: string): void {
-    if (this.approvalStore && this.approvalStore.result === 'planned') this.approvalStore = { ...this.approvalStore, result: 'skipped', reason };
+    if (this.approvalStore && this.approvalStore.result === 'planned')
+      this.approvalStore = { ...this.approvalStore, result: 'skipped', reason };
   }
 
   /**
@@ -258,9 +305,15 @@ export class DeployRun {
   /** The summary: every result in a stable order, the counts, and why the run stopped early, if it did. */
   finish(): DeployReport {
     return {
-      engine: 'direct', notes: [...this.notes], operations: [],
-      version: this.rendered.version, templateBytes: this.rendered.bytes, targets: this.fleet.sorted(),
-      excluded: this.fleet.set.excluded, summary: summarise([...this.fleet.rows], this.fleet.set.excluded.length), stoppedBy: this.stoppedBy,
+      engine: 'direct',
+      notes: [...this.notes],
+      operations: [],
+      version: this.rendered.version,
+      templateBytes: this.rendered.bytes,
+      targets: this.fleet.sorted(),
+      excluded: this.fleet.set.excluded,
+      summary: summarise([...this.fleet.rows], this.fleet.set.excluded.length),
+      stoppedBy: this.stoppedBy,
       approvalStore: this.approvalStore,
     };
   }
@@ -273,12 +326,19 @@ export class DeployRun {
   private async describe(t: Target): Promise<Stack | undefined> {
     const { session } = this.input;
     const credentials = await session.plainCredentials(t.account, t.role);
-    return session.offload.run('describeStack', credentials && { region: t.region, credentials, stackName: this.stackName },
-      () => describeStack(session.clients(t.account, t.region, t.role).cloudformation, this.stackName));
+    return session.offload.run(
+      'describeStack',
+      credentials && { region: t.region, credentials, stackName: this.stackName },
+      () => describeStack(session.clients(t.account, t.region, t.role).cloudformation, this.stackName),
+    );
   }
 
   private contextFor(t: Target): StackContext {
-    return { cfn: this.input.session.clients(t.account, t.region, t.role).cloudformation, timer: this.timer, runId: this.runId };
+    return {
+      cfn: this.input.session.clients(t.account, t.region, t.role).cloudformation,
+      timer: this.timer,
+      runId: this.runId,
+    };
   }
 
   /** One trail decision per account (whether this stack creates the trail), shared by its home-region target. */
@@ -286,10 +346,13 @@ export class DeployRun {
     let p = this.trailDecisions.get(t.account);
     if (!p) {
       const { session, config } = this.input;
-      p = decideTrail(config.trail.mode, () => session.clients(t.account, this.homeRegion, t.role).cloudtrail(), this.stackName);
+      p = decideTrail(
+        config.trail.mode,
+        () => session.clients(t.account, this.homeRegion, t.role).cloudtrail(),
+        this.stackName,
+      );
       this.trailDecisions.set(t.account, p);
     }
     return p;
   }
 }
-

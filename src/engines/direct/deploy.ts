@@ -13,7 +13,12 @@
 //   runWindow        the sliding-window rollout, planning ahead of the window
 //   DeployRun.finish the summary (engines/direct/deploy-run.ts, with the per-target steps: plan one, apply one)
 import {
-  DeployRun, isPlanned, type DeployInput, type DeployReport, type PlanCounts, type Planned,
+  DeployRun,
+  isPlanned,
+  type DeployInput,
+  type DeployReport,
+  type PlanCounts,
+  type Planned,
 } from './deploy-run.js';
 import { planAhead, type PlanAhead } from '../../fleet/plan-ahead.js';
 import { renderForConfig } from '../render.js';
@@ -37,8 +42,14 @@ async function planConfirmApply(run: DeployRun, ranked: Target[]): Promise<void>
   const { input } = run;
   const pending = await planAll(run, ranked);
   if (input.planOnly) {
-    const buckets = await bucketsToCreate(run, pending.filter((p) => p.plan && p.plan.action !== 'none'));
-    if (buckets.length > 0) run.notes.push(`deploy would create the template bucket(s) ${buckets.join(', ')} (docs/engines.md#how-the-template-travels).`);
+    const buckets = await bucketsToCreate(
+      run,
+      pending.filter((p) => p.plan && p.plan.action !== 'none'),
+    );
+    if (buckets.length > 0)
+      run.notes.push(
+        `deploy would create the template bucket(s) ${buckets.join(', ')} (docs/engines.md#how-the-template-travels).`,
+      );
     return;
   }
   if (run.stoppedBy === 'signal') {
@@ -91,7 +102,8 @@ async function planAll(run: DeployRun, ranked: Target[]): Promise<Planned[]> {
   const planRun = await run.fleet.pool(ranked, (t) => run.plan(t));
   const pending: Planned[] = [];
   planRun.outcomes.forEach((o, i) => {
-    if (o.kind === 'skipped') run.report(run.row({ target: ranked[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
+    if (o.kind === 'skipped')
+      run.report(run.row({ target: ranked[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
     else if (!run.settleWithoutApply(o.result)) pending.push(o.result);
   });
   run.failures = run.results.filter((r) => r.result === 'failed').length;
@@ -103,7 +115,8 @@ async function planAll(run: DeployRun, ranked: Target[]): Promise<Planned[]> {
 export function planCounts(results: readonly TargetResult[], pending: readonly Planned[]): PlanCounts {
   const create = pending.filter((p) => p.plan && ['create', 'delete-and-recreate'].includes(p.plan.action)).length;
   return {
-    create, update: pending.length - create,
+    create,
+    update: pending.length - create,
     unchanged: results.filter((r) => r.result === 'unchanged').length,
     cannotPlan: results.filter((r) => r.result === 'failed').length,
     accounts: new Set(pending.map((p) => p.target.account)).size,
@@ -125,10 +138,17 @@ async function confirmPlan(run: DeployRun, pending: Planned[]): Promise<boolean>
   const store = run.storeChange;
   const own = planCounts(run.results, pending);
   const more = run.input.alsoPlanned;
-  const buckets = [...new Set([...await bucketsToCreate(run, pending), ...(more?.buckets ?? [])])].sort();
+  const buckets = [...new Set([...(await bucketsToCreate(run, pending)), ...(more?.buckets ?? [])])].sort();
   const counts = {
-    ...(more ? { create: own.create + more.create, update: own.update + more.update, unchanged: own.unchanged + more.unchanged,
-      cannotPlan: own.cannotPlan + more.cannotPlan, accounts: own.accounts + more.accounts } : own),
+    ...(more
+      ? {
+          create: own.create + more.create,
+          update: own.update + more.update,
+          unchanged: own.unchanged + more.unchanged,
+          cannotPlan: own.cannotPlan + more.cannotPlan,
+          accounts: own.accounts + more.accounts,
+        }
+      : own),
     ...(store ? { store } : {}),
     ...(buckets.length > 0 ? { buckets } : {}),
   };
@@ -139,8 +159,11 @@ async function confirmPlan(run: DeployRun, pending: Planned[]): Promise<boolean>
  * Without a confirmation the rollout need not wait for the whole plan: plan in windows of `concurrency` until the
  * canary is found. Returns the canary and the rest (planned ones first, then those not planned yet).
  */
-async function planUntilCanary(run: DeployRun, ranked: Target[], canaryCount: number):
-  Promise<{ canary: Planned[]; rest: (Planned | Target)[] }> {
+async function planUntilCanary(
+  run: DeployRun,
+  ranked: Target[],
+  canaryCount: number,
+): Promise<{ canary: Planned[]; rest: (Planned | Target)[] }> {
   const concurrency = run.input.config.deploy.concurrency;
   run.fleet.phase('plan', ranked.length);
   const found: { canary: Planned[]; planned: Planned[] } = { canary: [], planned: [] };
@@ -152,7 +175,7 @@ async function planUntilCanary(run: DeployRun, ranked: Target[], canaryCount: nu
   if (next === first && found.canary.length < canaryCount && first < ranked.length) {
     // then one sliding window over the rest, stopped as soon as enough canaries are found (not waves: an unchanged
     // fleet would otherwise wait for the slowest plan of every window)
-    next = first + await planSlice(run, ranked.slice(first), canaryCount, found);
+    next = first + (await planSlice(run, ranked.slice(first), canaryCount, found));
   }
   if (run.input.signal.aborted) run.stoppedBy = 'signal';
   return { canary: found.canary, rest: [...found.planned, ...ranked.slice(next)] };
@@ -162,22 +185,35 @@ async function planUntilCanary(run: DeployRun, ranked: Target[], canaryCount: nu
  * Plans `batch` in a sliding window until `found` holds `canaryCount` canaries (then no new plan starts; those in
  * flight finish). Returns how many of the batch were settled, in order: the rest are left for the rollout.
  */
-async function planSlice(run: DeployRun, batch: Target[], canaryCount: number, found: { canary: Planned[]; planned: Planned[] }):
-  Promise<number> {
+async function planSlice(
+  run: DeployRun,
+  batch: Target[],
+  canaryCount: number,
+  found: { canary: Planned[]; planned: Planned[] },
+): Promise<number> {
   const { signal } = run.input;
   const enough = new AbortController();
   let changing = found.canary.length;
-  const window = await run.fleet.pool(batch, (t) => run.plan(t), { signal: AbortSignal.any([signal, enough.signal]) }, (_t, o) => {
-    if (o.kind === 'ran' && !o.result.failure && o.result.plan!.action !== 'none' && ++changing >= canaryCount) enough.abort();
-  });
+  const window = await run.fleet.pool(
+    batch,
+    (t) => run.plan(t),
+    { signal: AbortSignal.any([signal, enough.signal]) },
+    (_t, o) => {
+      if (o.kind === 'ran' && !o.result.failure && o.result.plan!.action !== 'none' && ++changing >= canaryCount)
+        enough.abort();
+    },
+  );
   let settled = 0;
   window.outcomes.forEach((o, i) => {
     if (o.kind === 'skipped') {
       // skipped because enough canaries were found: left for the rollout; because of Ctrl-C: reported
-      if (signal.aborted) run.report(run.row({ target: batch[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
+      if (signal.aborted)
+        run.report(run.row({ target: batch[i]!, startedAt: Date.now() }, { result: 'skipped', reason: o.reason }));
       else return;
-    } else if (o.result.failure) { run.report(o.result.failure); run.failures++; }
-    else if (found.canary.length < canaryCount && o.result.plan!.action !== 'none') found.canary.push(o.result);
+    } else if (o.result.failure) {
+      run.report(o.result.failure);
+      run.failures++;
+    } else if (found.canary.length < canaryCount && o.result.plan!.action !== 'none') found.canary.push(o.result);
     else found.planned.push(o.result);
     settled = i + 1;
   });
@@ -189,7 +225,12 @@ async function planSlice(run: DeployRun, batch: Target[], canaryCount: number, f
  * Deploys the canary alone. When it fails, the rest are settled without a change (those already planned as
  * unchanged or failed say so, the others are skipped) and the run stops: returns false.
  */
-async function runCanary(run: DeployRun, canary: Planned[], rest: (Planned | Target)[], whileRunning?: () => void): Promise<boolean> {
+async function runCanary(
+  run: DeployRun,
+  canary: Planned[],
+  rest: (Planned | Target)[],
+  whileRunning?: () => void,
+): Promise<boolean> {
   if (canary.length === 0) return true;
   const before = run.failures;
   whileRunning?.();
@@ -206,22 +247,35 @@ function plannerFor(run: DeployRun, list: (Planned | Target)[], width: number): 
 }
 
 /** Runs targets through the sliding window; a target not yet planned is planned ahead of its slot, or in it. */
-async function runWindow(run: DeployRun, list: (Planned | Target)[], phase: 'canary' | 'rollout', width: number,
-  planner = plannerFor(run, list, width)): Promise<void> {
+async function runWindow(
+  run: DeployRun,
+  list: (Planned | Target)[],
+  phase: 'canary' | 'rollout',
+  width: number,
+  planner = plannerFor(run, list, width),
+): Promise<void> {
   run.fleet.phase(phase, list.length);
-  const pool = await run.fleet.pool(list, async (_item, index): Promise<TargetResult | null> => {
-    const p = await planner.take(index);
-    try {
-      if (run.settleWithoutApply(p)) return p.failure ?? null;
-      return await run.apply(p);
-    } finally {
-      run.release(p.target);
-    }
-  }, {
-    concurrency: width, failureTolerance: run.tolerance, initialFailures: run.failures, isFailure: (r) => r?.result === 'failed',
-  }, (item, outcome) => {
-    if (outcome.kind === 'skipped') run.skip([item], outcome.reason);
-  });
+  const pool = await run.fleet.pool(
+    list,
+    async (_item, index): Promise<TargetResult | null> => {
+      const p = await planner.take(index);
+      try {
+        if (run.settleWithoutApply(p)) return p.failure ?? null;
+        return await run.apply(p);
+      } finally {
+        run.release(p.target);
+      }
+    },
+    {
+      concurrency: width,
+      failureTolerance: run.tolerance,
+      initialFailures: run.failures,
+      isFailure: (r) => r?.result === 'failed',
+    },
+    (item, outcome) => {
+      if (outcome.kind === 'skipped') run.skip([item], outcome.reason);
+    },
+  );
   run.failures = pool.failures;
   if (pool.stoppedBy) run.stoppedBy = pool.stoppedBy;
 }

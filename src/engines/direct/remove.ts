@@ -51,8 +51,17 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   const { session, config } = input;
   const stackName = config.stackName;
   const row = (t: Place, fields: Partial<RemoveResult> & Pick<RemoveResult, 'result'>): RemoveResult => ({
-    account: t.account, accountName: t.accountName, region: t.region, stackName, action: 'delete', stackStatus: null,
-    error: null, durationMs: 0, reason: '', retainedBuckets: [], ...fields,
+    account: t.account,
+    accountName: t.accountName,
+    region: t.region,
+    stackName,
+    action: 'delete',
+    stackStatus: null,
+    error: null,
+    durationMs: 0,
+    reason: '',
+    retainedBuckets: [],
+    ...fields,
   });
   const fleet = await new Fleet<RemoveResult>(input, {
     blank: (p, why) => ({ ...blankResult(p, stackName, why, 'delete'), retainedBuckets: [] }),
@@ -60,7 +69,11 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   }).open();
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   const runId = randomUUID();
-  const ctxFor = (t: Target): StackContext => ({ cfn: session.clients(t.account, t.region, t.role).cloudformation, timer, runId });
+  const ctxFor = (t: Target): StackContext => ({
+    cfn: session.clients(t.account, t.region, t.role).cloudformation,
+    timer,
+    runId,
+  });
 
   const toDelete: ToDelete[] = [];
   const planned = await fleet.each('plan', fleet.targets, async (t) => {
@@ -79,8 +92,14 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   const finish = (): RemoveReport => {
     const results = fleet.sorted();
     return {
-      engine: 'direct', notes: [], targets: results, summary: summarise(results, fleet.set.excluded.length), stoppedBy,
-      retainedBuckets: results.flatMap((r) => r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket }))),
+      engine: 'direct',
+      notes: [],
+      targets: results,
+      summary: summarise(results, fleet.set.excluded.length),
+      stoppedBy,
+      retainedBuckets: results.flatMap((r) =>
+        r.retainedBuckets.map((bucket) => ({ account: r.account, region: r.region, bucket })),
+      ),
       kept: results.flatMap((r) => (r.kept ?? []).map((k) => ({ account: r.account, region: r.region, ...k }))),
     };
   };
@@ -89,7 +108,10 @@ export async function remove(input: RemoveInput): Promise<RemoveReport> {
   };
   if (toDelete.length === 0) return finish();
   toDelete.sort((x, y) => x.t.account.localeCompare(y.t.account) || x.t.region.localeCompare(y.t.region));
-  if (stoppedBy) { skipAll('interrupted before it started'); return finish(); }
+  if (stoppedBy) {
+    skipAll('interrupted before it started');
+    return finish();
+  }
   if (!(await input.confirm(removePlan(toDelete)))) {
     stoppedBy = 'declined';
     skipAll('not confirmed');
@@ -111,7 +133,11 @@ function removePlan(toDelete: ToDelete[]): RemovePlan {
   };
 }
 
-interface ToDelete { t: Target; stackId: string; stackStatus: string | null }
+interface ToDelete {
+  t: Target;
+  stackId: string;
+  stackStatus: string | null;
+}
 
 interface DeletePhase {
   input: RemoveInput;
@@ -122,24 +148,42 @@ interface DeletePhase {
 
 /** Deletes the stacks through the pool; each result is reported as it finishes. */
 async function deleteStacks(fleet: Fleet<RemoveResult>, toDelete: ToDelete[], { runId, ctxFor, row }: DeletePhase) {
-  return fleet.each('delete', toDelete, async (d) => {
-    fleet.started(d.t);
-    const started = Date.now();
-    let r: RemoveResult;
-    try {
-      const out = await removeStack(ctxFor(d.t), d.stackId, d.stackStatus, `guardrail-remove-${runId}`);
-      r = out.kind === 'removed'
-        ? row(d.t, { result: 'succeeded', stackStatus: 'DELETE_COMPLETE', retainedBuckets: out.retained, kept: out.kept,
-          reason: 'deleted', deletedAt: out.deletedAt })
-        : row(d.t, { result: 'failed', stackStatus: out.stackStatus, error: out.reason, retainedBuckets: out.retained,
-            ...(out.firstFailure ? { firstFailure: out.firstFailure } : {}) });
-    } catch (err) {
-      r = row(d.t, { result: 'failed', stackStatus: d.stackStatus, error: describeError(err) });
-    }
-    r.durationMs = Date.now() - started;
-    return r;
-  }, {
-    targetOf: (d) => d.t, isFailure: (r) => r.result === 'failed',
-    skipped: (d, reason) => row(d.t, { result: 'skipped', reason, stackStatus: d.stackStatus }),
-  });
+  return fleet.each(
+    'delete',
+    toDelete,
+    async (d) => {
+      fleet.started(d.t);
+      const started = Date.now();
+      let r: RemoveResult;
+      try {
+        const out = await removeStack(ctxFor(d.t), d.stackId, d.stackStatus, `guardrail-remove-${runId}`);
+        r =
+          out.kind === 'removed'
+            ? row(d.t, {
+                result: 'succeeded',
+                stackStatus: 'DELETE_COMPLETE',
+                retainedBuckets: out.retained,
+                kept: out.kept,
+                reason: 'deleted',
+                deletedAt: out.deletedAt,
+              })
+            : row(d.t, {
+                result: 'failed',
+                stackStatus: out.stackStatus,
+                error: out.reason,
+                retainedBuckets: out.retained,
+                ...(out.firstFailure ? { firstFailure: out.firstFailure } : {}),
+              });
+      } catch (err) {
+        r = row(d.t, { result: 'failed', stackStatus: d.stackStatus, error: describeError(err) });
+      }
+      r.durationMs = Date.now() - started;
+      return r;
+    },
+    {
+      targetOf: (d) => d.t,
+      isFailure: (r) => r.result === 'failed',
+      skipped: (d, reason) => row(d.t, { result: 'skipped', reason, stackStatus: d.stackStatus }),
+    },
+  );
 }

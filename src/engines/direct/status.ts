@@ -16,7 +16,14 @@ import { approvalColumns, loadApprovalIndex, type ApprovalIndex } from '../../ap
 import { protectionVerdicts, type ProtectionVerdicts } from '../../protection/verdicts.js';
 import { deletedAfter } from '../../stack/remove-stack.js';
 import { removedMarkers, type RemovedMarkers } from '../removed-marker.js';
-import { baseRow, statusOutcome, StatusJudge, summariseStatus, type StatusRow, type StatusSummary } from '../status-row.js';
+import {
+  baseRow,
+  statusOutcome,
+  StatusJudge,
+  summariseStatus,
+  type StatusRow,
+  type StatusSummary,
+} from '../status-row.js';
 
 export type { StatusRow, StatusSummary };
 
@@ -61,23 +68,46 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const rendered = await renderForConfig(config, session.identity.account);
   const stackName = config.stackName;
   const approvalIndexP = input.shared?.approvalIndex ?? loadApprovalIndex(session, config);
-  approvalIndexP.catch(() => { /* awaited below */ });
+  approvalIndexP.catch(() => {
+    /* awaited below */
+  });
   const timer = new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 });
   // each account's targets are inspected while the organisation is still being listed
   const markers = removedMarkers(session, stackName);
-  const early = new EarlyResults<Target, StatusRow>(targetKey, (target) => inspectTarget(input, target, rendered.version, timer, approvalIndexP, markers));
+  const early = new EarlyResults<Target, StatusRow>(targetKey, (target) =>
+    inspectTarget(input, target, rendered.version, timer, approvalIndexP, markers),
+  );
   const survey = deferred<ProtectionVerdicts>();
-  const judge = new StatusJudge({ version: rendered.version, localSha: expectedCodeSha256(rendered.body), settingsDigest: rendered.settingsDigest, driftChecked: input.drift,
-    protection: config.protection, ...(input.requireProtection ? { requireProtection: true } : {}) }, survey.promise);
+  const judge = new StatusJudge(
+    {
+      version: rendered.version,
+      localSha: expectedCodeSha256(rendered.body),
+      settingsDigest: rendered.settingsDigest,
+      driftChecked: input.drift,
+      protection: config.protection,
+      ...(input.requireProtection ? { requireProtection: true } : {}),
+    },
+    survey.promise,
+  );
   let approvalsOn = config.approvals.enabled;
   const fleet = new Fleet<StatusRow>(input, {
-    blank: (place, why) => ({ ...baseRow(place, stackName, approvalsOn), error: 'error' in why ? why.error : why.skipped }),
+    blank: (place, why) => ({
+      ...baseRow(place, stackName, approvalsOn),
+      error: 'error' in why ? why.error : why.skipped,
+    }),
     outcome: statusOutcome,
     judge: (row, report) => judge.add(row, report),
   });
   // (not with drift detection: a target's detection takes seconds of polling, and discovery would wait for it)
   await fleet.open({ warm: input.drift ? undefined : (t) => early.start(t) });
-  survey.resolve(input.shared?.protection ?? protectionVerdicts(session, input.scpConfig ?? config, fleet.set.accounts.map((a) => a.id)));
+  survey.resolve(
+    input.shared?.protection ??
+      protectionVerdicts(
+        session,
+        input.scpConfig ?? config,
+        fleet.set.accounts.map((a) => a.id),
+      ),
+  );
   approvalsOn = (await approvalIndexP) !== null;
 
   const run = await fleet.each('status', fleet.targets, async (target) => {
@@ -91,8 +121,16 @@ export async function status(input: StatusInput): Promise<StatusReport> {
   const verdicts = await survey.promise;
   const rows = fleet.sorted();
   return {
-    engine: 'direct', notes: [], version: rendered.version, settingsDigest: rendered.settingsDigest, codeSha256: code.currentSha, codeReference: code.reference, targets: rows,
-    excluded: fleet.set.excluded, protectionError: verdicts.error, interrupted: run.stoppedBy === 'signal',
+    engine: 'direct',
+    notes: [],
+    version: rendered.version,
+    settingsDigest: rendered.settingsDigest,
+    codeSha256: code.currentSha,
+    codeReference: code.reference,
+    targets: rows,
+    excluded: fleet.set.excluded,
+    protectionError: verdicts.error,
+    interrupted: run.stoppedBy === 'signal',
     summary: summariseStatus(rows, fleet.set.excluded.length),
   };
 }
@@ -102,7 +140,11 @@ export async function status(input: StatusInput): Promise<StatusReport> {
  * share into it (read-only, but drift detection). Never throws.
  */
 async function inspectTarget(
-  input: StatusInput, target: Target, version: string, timer: PollTimer, approvalIndexP: Promise<ApprovalIndex | null>,
+  input: StatusInput,
+  target: Target,
+  version: string,
+  timer: PollTimer,
+  approvalIndexP: Promise<ApprovalIndex | null>,
   markers: RemovedMarkers,
 ): Promise<StatusRow> {
   const { session, config } = input;
@@ -114,12 +156,21 @@ async function inspectTarget(
     // the deep check's shared prefix lists (shared-prefix-lists.ts) beside the inspection, on this thread: the EC2
     // client is the SDK's largest, and loading it in every worker cost status with drift 120 MB of peak memory
     const c = session.clients(target.account, target.region, target.role);
-    const [i, shared] = await Promise.all([inspectSomewhere(input, target, timer),
-      input.drift ? sharedPrefixLists(c, target.account) : Promise.resolve(undefined)]);
+    const [i, shared] = await Promise.all([
+      inspectSomewhere(input, target, timer),
+      input.drift ? sharedPrefixLists(c, target.account) : Promise.resolve(undefined),
+    ]);
     Object.assign(row, {
-      deployed: i.deployed, stackStatus: i.stackStatus, rule: i.rule, drift: i.drift,
-      driftedResources: i.driftedResources, notCheckedResources: i.notCheckedResources, codeSha256: i.codeSha256,
-      terminationProtection: i.terminationProtection ?? null, templateVersion: i.stackVersion, settingsDigest: i.settingsDigest ?? null,
+      deployed: i.deployed,
+      stackStatus: i.stackStatus,
+      rule: i.rule,
+      drift: i.drift,
+      driftedResources: i.driftedResources,
+      notCheckedResources: i.notCheckedResources,
+      codeSha256: i.codeSha256,
+      terminationProtection: i.terminationProtection ?? null,
+      templateVersion: i.stackVersion,
+      settingsDigest: i.settingsDigest ?? null,
       pendingReverts: i.pendingReverts,
       version: !i.deployed ? 'missing' : i.stackVersion === version ? 'current' : 'outdated',
       ...(i.driftReason ? { driftReason: i.driftReason } : {}),
@@ -131,7 +182,13 @@ async function inspectTarget(
       Object.assign(row, await approvalColumns(approvalIndex, c, target, config.approvals.sweepMinutes), shared ?? {});
     } else {
       const at = await markers(target.account, target.region);
-      const late = at && await deletedAfter(session.clients(target.account, target.region, target.role).cloudformation, config.stackName, at);
+      const late =
+        at &&
+        (await deletedAfter(
+          session.clients(target.account, target.region, target.role).cloudformation,
+          config.stackName,
+          at,
+        ));
       if (late) row.deletedAfterRemoval = late;
       else if (at) row.removed = at;
     }
@@ -147,10 +204,25 @@ async function inspectSomewhere(input: StatusInput, target: Target, timer: PollT
   const { session, config } = input;
   const inspect = { drift: input.drift, driftDeadlineMs: Math.max(60_000, config.deploy.pollSeconds * 1000 * 12) };
   const credentials = await session.plainCredentials(target.account, target.role);
-  const job = credentials && { ...inspect, region: target.region, credentials, stackName: config.stackName,
-    pollMaxDelayMs: config.deploy.pollSeconds * 1000 };
+  const job = credentials && {
+    ...inspect,
+    region: target.region,
+    credentials,
+    stackName: config.stackName,
+    pollMaxDelayMs: config.deploy.pollSeconds * 1000,
+  };
   return session.offload.run('inspect', job, () => {
     const c = session.clients(target.account, target.region, target.role);
-    return inspectStack({ ...inspect, cfn: c.cloudformation, lambda: () => c.lambda(), events: () => c.events(), sqs: () => c.sqs(), timer }, config.stackName);
+    return inspectStack(
+      {
+        ...inspect,
+        cfn: c.cloudformation,
+        lambda: () => c.lambda(),
+        events: () => c.events(),
+        sqs: () => c.sqs(),
+        timer,
+      },
+      config.stackName,
+    );
   });
 }

@@ -1,15 +1,23 @@
 // Applying a stack set plan: create the stack set if needed, then the canary account's instances alone, then the
 // rest, each step one stack set operation whose per-account results come back as rows.
 import {
-  CreateStackInstancesCommand, CreateStackSetCommand, UpdateStackInstancesCommand, UpdateStackSetCommand,
-  type DeploymentTargets, type Parameter, type StackSetOperationResultSummary,
+  CreateStackInstancesCommand,
+  CreateStackSetCommand,
+  UpdateStackInstancesCommand,
+  UpdateStackSetCommand,
+  type DeploymentTargets,
+  type Parameter,
+  type StackSetOperationResultSummary,
 } from '@aws-sdk/client-cloudformation';
 import type { GuardrailConfig } from '../../config/index.js';
 import { SETTINGS_TAG, VERSION_TAG, type RenderedTemplate } from '../../stack/template.js';
 import type { TemplateSource } from '../../stack/template-bucket.js';
 
 /** The stack set's tags, which StackSets puts on every instance's stack: the version and the settings digest. */
-const setTags = (r: RenderedTemplate) => [{ Key: VERSION_TAG, Value: r.version }, { Key: SETTINGS_TAG, Value: r.settingsDigest }];
+const setTags = (r: RenderedTemplate) => [
+  { Key: VERSION_TAG, Value: r.version },
+  { Key: SETTINGS_TAG, Value: r.settingsDigest },
+];
 import { keyOf, overrideChange, type AccountPlan, type StackSetPlan } from './plan.js';
 import { runOperation, type OperationContext } from './operation.js';
 import { preferences } from './settings.js';
@@ -37,7 +45,8 @@ export interface ApplyOutcome {
 export function targetsFor(ou: OuTargets, accounts: string[]): DeploymentTargets {
   const others = [...ou.ouOf.keys()].filter((id) => !accounts.includes(id));
   if (others.length === 0) return { OrganizationalUnitIds: ou.ous, AccountFilterType: 'NONE' };
-  if (others.length < accounts.length) return { OrganizationalUnitIds: ou.ous, Accounts: others, AccountFilterType: 'DIFFERENCE' };
+  if (others.length < accounts.length)
+    return { OrganizationalUnitIds: ou.ous, Accounts: others, AccountFilterType: 'DIFFERENCE' };
   return { OrganizationalUnitIds: ou.ous, Accounts: accounts, AccountFilterType: 'INTERSECTION' };
 }
 
@@ -53,13 +62,23 @@ function setParameters(plan: StackSetPlan): Parameter[] {
 
 export async function createStackSet(input: ApplyInput): Promise<void> {
   const { config, rendered } = input;
-  await input.op.cfn.send(new CreateStackSetCommand({
-    StackSetName: config.stackName, ...(await input.template.forApply()), Parameters: setParameters(input.plan),
-    Description: 'guardrail: reverts unapproved security-group rule changes (deployed by guardrail)',
-    Capabilities: ['CAPABILITY_IAM'], PermissionModel: 'SERVICE_MANAGED', CallAs: config.stacksets.callAs,
-    AutoDeployment: { Enabled: config.stacksets.autoDeploy, RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval },
-    ManagedExecution: { Active: config.stacksets.managedExecution }, Tags: setTags(rendered),
-  }));
+  await input.op.cfn.send(
+    new CreateStackSetCommand({
+      StackSetName: config.stackName,
+      ...(await input.template.forApply()),
+      Parameters: setParameters(input.plan),
+      Description: 'guardrail: reverts unapproved security-group rule changes (deployed by guardrail)',
+      Capabilities: ['CAPABILITY_IAM'],
+      PermissionModel: 'SERVICE_MANAGED',
+      CallAs: config.stacksets.callAs,
+      AutoDeployment: {
+        Enabled: config.stacksets.autoDeploy,
+        RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval,
+      },
+      ManagedExecution: { Active: config.stacksets.managedExecution },
+      Tags: setTags(rendered),
+    }),
+  );
 }
 
 type Step = { what: string; kind: 'create' | 'update'; send: () => Promise<string | undefined> };
@@ -78,8 +97,13 @@ interface StepContext {
 function stepContext(input: ApplyInput, canary: boolean): StepContext {
   const { config } = input;
   return {
-    input, name: config.stackName, CallAs: config.stacksets.callAs, home: config.trail.homeRegion,
-    prefs: (regions: string[]) => preferences(config, regions, canary), label: canary ? 'canary: ' : '', canary,
+    input,
+    name: config.stackName,
+    CallAs: config.stacksets.callAs,
+    home: config.trail.homeRegion,
+    prefs: (regions: string[]) => preferences(config, regions, canary),
+    label: canary ? 'canary: ' : '',
+    canary,
   };
 }
 
@@ -102,14 +126,35 @@ function setUpdateSteps(c: StepContext, accounts: AccountPlan[], updateAll: bool
   const { config, plan, rendered, ou, op } = c.input;
   const holders = accounts.filter((p) => p.missingRegions.length < plan.regions.length);
   if (!updateAll && holders.length === 0) return [];
-  return [{ what: `${c.label}update the stack set (${plan.setReason})`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackSetCommand({
-    StackSetName: c.name, ...(await c.input.template.forApply()), Parameters: setParameters(plan), Capabilities: ['CAPABILITY_IAM'], CallAs: c.CallAs,
-    Tags: setTags(rendered), OperationPreferences: c.prefs(plan.regions),
-    AutoDeployment: { Enabled: config.stacksets.autoDeploy, RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval },
-    ManagedExecution: { Active: config.stacksets.managedExecution },
-    DeploymentTargets: c.canary ? targetsFor(ou, ids(holders)) : { OrganizationalUnitIds: ou.ous, AccountFilterType: 'NONE' },
-    Regions: plan.regions,
-  }))).OperationId }];
+  return [
+    {
+      what: `${c.label}update the stack set (${plan.setReason})`,
+      kind: 'update',
+      send: async () =>
+        (
+          await op.cfn.send(
+            new UpdateStackSetCommand({
+              StackSetName: c.name,
+              ...(await c.input.template.forApply()),
+              Parameters: setParameters(plan),
+              Capabilities: ['CAPABILITY_IAM'],
+              CallAs: c.CallAs,
+              Tags: setTags(rendered),
+              OperationPreferences: c.prefs(plan.regions),
+              AutoDeployment: {
+                Enabled: config.stacksets.autoDeploy,
+                RetainStacksOnAccountRemoval: config.stacksets.retainStacksOnAccountRemoval,
+              },
+              ManagedExecution: { Active: config.stacksets.managedExecution },
+              DeploymentTargets: c.canary
+                ? targetsFor(ou, ids(holders))
+                : { OrganizationalUnitIds: ou.ous, AccountFilterType: 'NONE' },
+              Regions: plan.regions,
+            }),
+          )
+        ).OperationId,
+    },
+  ];
 }
 
 /** New instances, one operation per set of missing regions (and CreateTrail override, when the home region is one). */
@@ -117,14 +162,30 @@ function addInstanceSteps(c: StepContext, accounts: AccountPlan[]): Step[] {
   const { plan, ou, op } = c.input;
   const creating = accounts.filter((p) => p.missingRegions.length > 0);
   const steps: Step[] = [];
-  for (const [key, group] of groupBy(creating, (p) => `${p.missingRegions.join(',')}|${p.missingRegions.includes(c.home) ? overrideChange(p, plan.defaultCreateTrail) ?? '' : ''}`)) {
+  for (const [key, group] of groupBy(
+    creating,
+    (p) =>
+      `${p.missingRegions.join(',')}|${p.missingRegions.includes(c.home) ? (overrideChange(p, plan.defaultCreateTrail) ?? '') : ''}`,
+  )) {
     const [regionList, override] = key.split('|');
     const regions = regionList!.split(',');
-    steps.push({ what: `${c.label}add instances for ${group.length} account(s) × ${regions.length} region(s)${override ? ` with CreateTrail=${override}` : ''}`,
-      kind: 'create', send: async () => (await op.cfn.send(new CreateStackInstancesCommand({
-        StackSetName: c.name, CallAs: c.CallAs, Regions: regions, DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: c.prefs(regions),
-        ...(override ? { ParameterOverrides: [{ ParameterKey: 'CreateTrail', ParameterValue: override }] } : {}),
-      }))).OperationId });
+    steps.push({
+      what: `${c.label}add instances for ${group.length} account(s) × ${regions.length} region(s)${override ? ` with CreateTrail=${override}` : ''}`,
+      kind: 'create',
+      send: async () =>
+        (
+          await op.cfn.send(
+            new CreateStackInstancesCommand({
+              StackSetName: c.name,
+              CallAs: c.CallAs,
+              Regions: regions,
+              DeploymentTargets: targetsFor(ou, ids(group)),
+              OperationPreferences: c.prefs(regions),
+              ...(override ? { ParameterOverrides: [{ ParameterKey: 'CreateTrail', ParameterValue: override }] } : {}),
+            }),
+          )
+        ).OperationId,
+    });
   }
   return steps;
 }
@@ -136,9 +197,22 @@ function outdatedSteps(c: StepContext, accounts: AccountPlan[]): Step[] {
   const steps: Step[] = [];
   for (const [regionList, group] of groupBy(stale, (p) => p.outdated.map((o) => o.region).join(','))) {
     const regions = regionList.split(',');
-    steps.push({ what: `${c.label}bring ${group.length} account(s)' outdated instances current`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackInstancesCommand({
-      StackSetName: c.name, CallAs: c.CallAs, Regions: regions, DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: c.prefs(regions),
-    }))).OperationId });
+    steps.push({
+      what: `${c.label}bring ${group.length} account(s)' outdated instances current`,
+      kind: 'update',
+      send: async () =>
+        (
+          await op.cfn.send(
+            new UpdateStackInstancesCommand({
+              StackSetName: c.name,
+              CallAs: c.CallAs,
+              Regions: regions,
+              DeploymentTargets: targetsFor(ou, ids(group)),
+              OperationPreferences: c.prefs(regions),
+            }),
+          )
+        ).OperationId,
+    });
   }
   return steps;
 }
@@ -146,13 +220,28 @@ function outdatedSteps(c: StepContext, accounts: AccountPlan[]): Step[] {
 /** CreateTrail overrides on existing home-region instances, one operation per value. */
 function overrideSteps(c: StepContext, accounts: AccountPlan[]): Step[] {
   const { plan, ou, op } = c.input;
-  const overriding = accounts.filter((p) => !p.missingRegions.includes(c.home) && overrideChange(p, plan.defaultCreateTrail) !== undefined);
+  const overriding = accounts.filter(
+    (p) => !p.missingRegions.includes(c.home) && overrideChange(p, plan.defaultCreateTrail) !== undefined,
+  );
   const steps: Step[] = [];
   for (const [value, group] of groupBy(overriding, (p) => overrideChange(p, plan.defaultCreateTrail)!)) {
-    steps.push({ what: `${c.label}override CreateTrail=${value} for ${group.length} account(s)`, kind: 'update', send: async () => (await op.cfn.send(new UpdateStackInstancesCommand({
-      StackSetName: c.name, CallAs: c.CallAs, Regions: [c.home], DeploymentTargets: targetsFor(ou, ids(group)), OperationPreferences: c.prefs([c.home]),
-      ParameterOverrides: [{ ParameterKey: 'CreateTrail', ParameterValue: value }],
-    }))).OperationId });
+    steps.push({
+      what: `${c.label}override CreateTrail=${value} for ${group.length} account(s)`,
+      kind: 'update',
+      send: async () =>
+        (
+          await op.cfn.send(
+            new UpdateStackInstancesCommand({
+              StackSetName: c.name,
+              CallAs: c.CallAs,
+              Regions: [c.home],
+              DeploymentTargets: targetsFor(ou, ids(group)),
+              OperationPreferences: c.prefs([c.home]),
+              ParameterOverrides: [{ ParameterKey: 'CreateTrail', ParameterValue: value }],
+            }),
+          )
+        ).OperationId,
+    });
   }
   return steps;
 }

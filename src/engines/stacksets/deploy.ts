@@ -19,7 +19,6 @@ import { listInstances, planStackSet } from './plan.js';
 import { applyResults, plannedRows, refreshRows } from './rows.js';
 import { renderForStackSet } from './template.js';
 
-
 export interface StackSetsDeployReport extends DeployReport {
   engine: 'stacksets';
   notes: string[];
@@ -41,8 +40,15 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
   const early = together ? await planSet(input, { admin, rendered, viaSet, ou, notes }) : undefined;
   const directReport = direct.length > 0 ? await deployDirectPart(input, direct, early) : undefined;
   // without a direct part the store is planned here and applied after the stack set's confirmation, before any instance
-  const storePlan = directReport ? null : await planApprovalStore({ session, config,
-    timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }), runId: randomUUID(), signal });
+  const storePlan = directReport
+    ? null
+    : await planApprovalStore({
+        session,
+        config,
+        timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }),
+        runId: randomUUID(),
+        signal,
+      });
   const run = startRun(input, rendered, set.excluded, notes, directReport, storePlan);
   if (viaSet.length === 0) {
     // no instance to confirm: the store alone (a question is asked only before changing more than one account)
@@ -55,11 +61,23 @@ export async function deployStackSets(input: DeployInput): Promise<StackSetsDepl
     return skipAfterDirect(run, viaSet);
   }
 
-  const planned = early ?? await planSet(input, { admin, rendered, viaSet, ou, notes });
+  const planned = early ?? (await planSet(input, { admin, rendered, viaSet, ou, notes }));
   if (!(await readyToRoll(run, planned, together, storePlan))) return finish(run);
   const { plan, rows, changing } = planned;
-  await applyPart({ input, plan, rows, ou, rendered, changing, operations: run.operations, notes, report: run.report,
-    setStopped: (stopped) => { run.stoppedBy = stopped; } });
+  await applyPart({
+    input,
+    plan,
+    rows,
+    ou,
+    rendered,
+    changing,
+    operations: run.operations,
+    notes,
+    report: run.report,
+    setStopped: (stopped) => {
+      run.stoppedBy = stopped;
+    },
+  });
   if (run.stoppedBy === null) await replaceDirect(input, plan, run.results, run.report);
   return finish(run);
 }
@@ -72,18 +90,31 @@ async function preflight(input: DeployInput) {
   const access = await ensureTrustedAccess(admin, config, { activate: input.yes, planOnly: input.planOnly });
   const rendered = await renderForStackSet(config, session.identity.account);
   const { set, ou, viaSet, direct, notes } = await splitTargets(session, config, input.selectedAccounts, emit);
-  if (!access.enabled) notes.push('StackSets has no trusted access to the organisation yet: deploy --yes activates it (ActivateOrganizationsAccess).');
+  if (!access.enabled)
+    notes.push(
+      'StackSets has no trusted access to the organisation yet: deploy --yes activates it (ActivateOrganizationsAccess).',
+    );
   if (access.activated) notes.push('Activated trusted access between StackSets and Organizations.');
   return { admin, rendered, set, ou, viaSet, direct, notes };
 }
 
 /** The directly deployed accounts go first, through the direct engine (its canary is the management account). */
-async function deployDirectPart(input: DeployInput, direct: TargetAccount[], early: SetPlan | undefined): Promise<DeployReport> {
+async function deployDirectPart(
+  input: DeployInput,
+  direct: TargetAccount[],
+  early: SetPlan | undefined,
+): Promise<DeployReport> {
   const { emit } = input;
-  const quiet: Emit = (e) => { if (e.type !== 'discovered') emit(e); };
+  const quiet: Emit = (e) => {
+    if (e.type !== 'discovered') emit(e);
+  };
   // (its first step is the approval store; without a direct part, the store is deployed here, before any instance)
-  return deployDirect({ ...input, selectedAccounts: direct.map((a) => a.id), emit: quiet,
-    ...(early?.needSetWork ? { alsoPlanned: early.counts } : {}) });
+  return deployDirect({
+    ...input,
+    selectedAccounts: direct.map((a) => a.id),
+    emit: quiet,
+    ...(early?.needSetWork ? { alsoPlanned: early.counts } : {}),
+  });
 }
 
 type SetPlan = Awaited<ReturnType<typeof planSet>>;
@@ -103,24 +134,48 @@ interface DeployRun {
   report: (list: TargetResult[]) => void;
 }
 
-function startRun(input: DeployInput, rendered: DeployRun['rendered'], excluded: DeployRun['excluded'], notes: string[],
-  directReport: DeployReport | undefined, storePlan: StorePlan): DeployRun {
+function startRun(
+  input: DeployInput,
+  rendered: DeployRun['rendered'],
+  excluded: DeployRun['excluded'],
+  notes: string[],
+  directReport: DeployReport | undefined,
+  storePlan: StorePlan,
+): DeployRun {
   const { emit } = input;
-  const store = directReport ? directReport.approvalStore : storePlan?.planned ?? null;
+  const store = directReport ? directReport.approvalStore : (storePlan?.planned ?? null);
   const results: TargetResult[] = [...(directReport?.targets ?? [])];
   notes.push(...(directReport?.notes ?? []));
   return {
-    input, rendered, excluded, results, notes, operations: [], store,
+    input,
+    rendered,
+    excluded,
+    results,
+    notes,
+    operations: [],
+    store,
     stoppedBy: directReport?.stoppedBy ?? (store?.result === 'failed' ? 'store' : null),
-    report: (list) => { for (const r of list) { results.push(r); emit({ type: 'done', outcome: resultOutcome(r) }); } },
+    report: (list) => {
+      for (const r of list) {
+        results.push(r);
+        emit({ type: 'done', outcome: resultOutcome(r) });
+      }
+    },
   };
 }
 
 function finish(run: DeployRun): StackSetsDeployReport {
   const { rendered, results, excluded } = run;
   return {
-    engine: 'stacksets', version: rendered.version, templateBytes: rendered.bytes, targets: order(results), excluded,
-    summary: summarise(results, excluded.length), stoppedBy: run.stoppedBy, notes: run.notes, operations: run.operations,
+    engine: 'stacksets',
+    version: rendered.version,
+    templateBytes: rendered.bytes,
+    targets: order(results),
+    excluded,
+    summary: summarise(results, excluded.length),
+    stoppedBy: run.stoppedBy,
+    notes: run.notes,
+    operations: run.operations,
     approvalStore: run.store,
   };
 }
@@ -128,10 +183,22 @@ function finish(run: DeployRun): StackSetsDeployReport {
 /** Every stack set row skipped, as the direct part stopped first. */
 function skipAfterDirect(run: DeployRun, viaSet: TargetAccount[]): StackSetsDeployReport {
   const { config, signal } = run.input;
-  run.report(viaSet.flatMap((a) => (config.regions as string[]).map((region): TargetResult => ({
-    account: a.id, accountName: a.name, region, stackName: `StackSet-${config.stackName}`, action: 'none', result: 'skipped',
-    stackStatus: null, error: null, durationMs: 0, reason: `not started: the direct part stopped (${run.stoppedBy ?? 'interrupted'})`,
-  }))));
+  run.report(
+    viaSet.flatMap((a) =>
+      (config.regions as string[]).map((region): TargetResult => ({
+        account: a.id,
+        accountName: a.name,
+        region,
+        stackName: `StackSet-${config.stackName}`,
+        action: 'none',
+        result: 'skipped',
+        stackStatus: null,
+        error: null,
+        durationMs: 0,
+        reason: `not started: the direct part stopped (${run.stoppedBy ?? 'interrupted'})`,
+      })),
+    ),
+  );
   if (signal.aborted) run.stoppedBy = 'signal';
   return finish(run);
 }
@@ -141,7 +208,10 @@ async function readyToRoll(run: DeployRun, p: SetPlan, together: boolean, storeP
   const { input } = run;
   const { rows, changing, needSetWork, counts, buckets } = p;
   if (input.planOnly) {
-    if (buckets.length > 0) run.notes.push(`deploy would create the template bucket ${buckets.join(', ')} for the stack set's template (docs/engines.md#how-the-template-travels).`);
+    if (buckets.length > 0)
+      run.notes.push(
+        `deploy would create the template bucket ${buckets.join(', ')} for the stack set's template (docs/engines.md#how-the-template-travels).`,
+      );
     run.report(rows.map((r) => r.row));
     return false;
   }
@@ -151,29 +221,58 @@ async function readyToRoll(run: DeployRun, p: SetPlan, together: boolean, storeP
     return false;
   }
   // (asked together with the direct part, when there is one: it was confirmed there)
-  if (!together && needSetWork && changing.length > 1
-    && !(await input.confirm({ ...counts, ...(storePlan?.change ? { store: storePlan.change } : {}), ...await withStoreBucket(input.session, counts.buckets, storePlan?.change?.region) }))) {
+  if (
+    !together &&
+    needSetWork &&
+    changing.length > 1 &&
+    !(await input.confirm({
+      ...counts,
+      ...(storePlan?.change ? { store: storePlan.change } : {}),
+      ...(await withStoreBucket(input.session, counts.buckets, storePlan?.change?.region)),
+    }))
+  ) {
     run.stoppedBy = 'declined';
     if (run.store?.result === 'planned') run.store = { ...run.store, result: 'skipped', reason: 'not confirmed' };
-    run.report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const, reason: 'not confirmed' })));
+    run.report(
+      rows.map((r) => ({
+        ...r.row,
+        result: r.needs === 'none' ? ('unchanged' as const) : ('skipped' as const),
+        reason: 'not confirmed',
+      })),
+    );
     return false;
   }
   return storePlan ? applyStoreFirst(run, rows, storePlan) : true;
 }
 
 /** The approval store, applied before any instance; false (the rows skipped) when it failed. */
-async function applyStoreFirst(run: DeployRun, rows: SetPlan['rows'], storePlan: NonNullable<StorePlan>): Promise<boolean> {
+async function applyStoreFirst(
+  run: DeployRun,
+  rows: SetPlan['rows'],
+  storePlan: NonNullable<StorePlan>,
+): Promise<boolean> {
   run.store = await storePlan.apply();
   if (run.store.result !== 'failed') return true;
   run.stoppedBy = 'store';
-  run.report(rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const,
-    reason: 'not started: the approval store failed' })));
+  run.report(
+    rows.map((r) => ({
+      ...r.row,
+      result: r.needs === 'none' ? ('unchanged' as const) : ('skipped' as const),
+      reason: 'not started: the approval store failed',
+    })),
+  );
   return false;
 }
 
 /** The question's buckets with the store's region's, when the store's stack changes there too. */
-async function withStoreBucket(session: Session, buckets: string[] | undefined, storeRegion: string | undefined): Promise<{ buckets?: string[] }> {
-  const all = [...new Set([...(buckets ?? []), ...(storeRegion ? await session.templates().toCreate([storeRegion]) : [])])].sort();
+async function withStoreBucket(
+  session: Session,
+  buckets: string[] | undefined,
+  storeRegion: string | undefined,
+): Promise<{ buckets?: string[] }> {
+  const all = [
+    ...new Set([...(buckets ?? []), ...(storeRegion ? await session.templates().toCreate([storeRegion]) : [])]),
+  ].sort();
   return all.length > 0 ? { buckets: all } : {};
 }
 
@@ -189,14 +288,26 @@ interface SetPlanInput {
 async function planSet(input: DeployInput, s: SetPlanInput) {
   const { session, config, emit, signal } = input;
   emit({ type: 'phase', phase: 'plan', targets: s.viaSet.length * (config.regions as string[]).length });
-  const plan = await planStackSet({ session, config, admin: s.admin, rendered: s.rendered, accounts: s.viaSet, ou: s.ou, signal });
-  s.notes.push(`Stack set: ${plan.setAction === 'none' ? 'no change' : plan.setAction} (${plan.setReason}); default CreateTrail=${plan.defaultCreateTrail} (${plan.defaultTrailReason}).`);
+  const plan = await planStackSet({
+    session,
+    config,
+    admin: s.admin,
+    rendered: s.rendered,
+    accounts: s.viaSet,
+    ou: s.ou,
+    signal,
+  });
+  s.notes.push(
+    `Stack set: ${plan.setAction === 'none' ? 'no change' : plan.setAction} (${plan.setReason}); default CreateTrail=${plan.defaultCreateTrail} (${plan.defaultTrailReason}).`,
+  );
   const rows = plannedRows(plan, config.stackName, config.trail.homeRegion);
   const replacing = plan.accounts.filter((p) => p.directStacks.length > 0);
   if (replacing.length > 0) {
-    s.notes.push(`Switching engines: ${replacing.length} account(s) still have the direct stack ${config.stackName}. Each is replaced, new before old: `
-      + 'its stack set instance is created first, and the direct stack is deleted only once the instance succeeded. (Import is not used: '
-      + `the stack set names its resources ${config.stackName}-set-*, so an imported stack would replace every resource anyway.)`);
+    s.notes.push(
+      `Switching engines: ${replacing.length} account(s) still have the direct stack ${config.stackName}. Each is replaced, new before old: ` +
+        'its stack set instance is created first, and the direct stack is deleted only once the instance succeeded. (Import is not used: ' +
+        `the stack set names its resources ${config.stackName}-set-*, so an imported stack would replace every resource anyway.)`,
+    );
   }
   const changing = plan.accounts.filter((p) => !p.failure && rows.some((r) => r.plan === p && r.needs !== 'none'));
   const needSetWork = plan.setAction !== 'none' || changing.length > 0;
@@ -204,9 +315,11 @@ async function planSet(input: DeployInput, s: SetPlanInput) {
   const buckets = needSetWork ? await session.templates().toCreate([config.trail.homeRegion]) : [];
   if (buckets.length === 0 && needSetWork) await session.templates().inspect(config.trail.homeRegion);
   const counts = {
-    create: rows.filter((r) => r.needs === 'create').length, update: rows.filter((r) => r.needs === 'update').length,
+    create: rows.filter((r) => r.needs === 'create').length,
+    update: rows.filter((r) => r.needs === 'update').length,
     unchanged: rows.filter((r) => r.needs === 'none' && r.row.result !== 'failed').length,
-    cannotPlan: rows.filter((r) => r.row.result === 'failed').length, accounts: changing.length,
+    cannotPlan: rows.filter((r) => r.row.result === 'failed').length,
+    accounts: changing.length,
     ...(buckets.length > 0 ? { buckets } : {}),
   };
   return { plan, rows, changing, needSetWork, counts, buckets };
@@ -231,43 +344,90 @@ async function applyPart(a: ApplyPartInput): Promise<void> {
   const started = Date.now();
   let current: { id: string; what: string } | undefined;
   const op: OperationContext = {
-    cfn: adminClient(session, config), stackSetName: config.stackName, callAs: config.stacksets.callAs, signal,
+    cfn: adminClient(session, config),
+    stackSetName: config.stackName,
+    callAs: config.stacksets.callAs,
+    signal,
     timer: new PollTimer({ maxDelayMs: config.deploy.pollSeconds * 1000 }),
-    onStarted: (id, what) => { current = { id, what }; },
+    onStarted: (id, what) => {
+      current = { id, what };
+    },
   };
   input.emit({ type: 'phase', phase: 'rollout', targets: a.rows.filter((r) => r.needs !== 'none').length });
   // the stack set's template goes through the caller's template bucket in the stack set's (home) region
   const template = session.templates().source(config.trail.homeRegion, a.rendered);
   try {
-    if (!plan.exists) await createStackSet({ op, config, plan, rendered: a.rendered, template, ou: a.ou, changing: a.changing, onOperation: () => undefined });
-    const out = await applyStackSet({
-      op, config, plan, rendered: a.rendered, template, ou: a.ou, changing: a.changing,
-      onOperation: (what, status, operationId) => a.operations.push({ what, status, operationId }),
-    }, config.deploy.canary);
+    if (!plan.exists)
+      await createStackSet({
+        op,
+        config,
+        plan,
+        rendered: a.rendered,
+        template,
+        ou: a.ou,
+        changing: a.changing,
+        onOperation: () => undefined,
+      });
+    const out = await applyStackSet(
+      {
+        op,
+        config,
+        plan,
+        rendered: a.rendered,
+        template,
+        ou: a.ou,
+        changing: a.changing,
+        onOperation: (what, status, operationId) => a.operations.push({ what, status, operationId }),
+      },
+      config.deploy.canary,
+    );
     if (out.stoppedBy) a.setStopped(out.stoppedBy);
     const instances = await listInstances(op.cfn, config.stackName, config.stacksets.callAs);
-    a.report(refreshRows(applyResults(a.rows, out.results, started, out.stoppedBy !== null), instances, config.stackName));
+    a.report(
+      refreshRows(applyResults(a.rows, out.results, started, out.stoppedBy !== null), instances, config.stackName),
+    );
   } catch (err) {
     if (!(err instanceof OperationContinues)) throw err;
     a.setStopped('signal');
-    a.notes.push(`Interrupted: stack set operation ${err.operationId} (${err.what}) continues in AWS. Follow it with `
-      + `guardrail status --engine stacksets, or aws cloudformation describe-stack-set-operation --stack-set-name ${config.stackName} `
-      + `--operation-id ${err.operationId}.`);
-    a.report(a.rows.map((r) => ({ ...r.row, result: r.needs === 'none' ? 'unchanged' as const : 'skipped' as const,
-      reason: `interrupted while operation ${current?.id ?? err.operationId} runs in AWS` })));
+    a.notes.push(
+      `Interrupted: stack set operation ${err.operationId} (${err.what}) continues in AWS. Follow it with ` +
+        `guardrail status --engine stacksets, or aws cloudformation describe-stack-set-operation --stack-set-name ${config.stackName} ` +
+        `--operation-id ${err.operationId}.`,
+    );
+    a.report(
+      a.rows.map((r) => ({
+        ...r.row,
+        result: r.needs === 'none' ? ('unchanged' as const) : ('skipped' as const),
+        reason: `interrupted while operation ${current?.id ?? err.operationId} runs in AWS`,
+      })),
+    );
   }
 }
 
 /** New before old: deletes the direct stacks of accounts whose instances all succeeded. */
-async function replaceDirect(input: DeployInput, plan: Awaited<ReturnType<typeof planStackSet>>,
-  results: TargetResult[], report: (rows: TargetResult[]) => void): Promise<void> {
-  const ok = (id: string) => results.filter((r) => r.account === id).every((r) => r.result === 'succeeded' || r.result === 'unchanged');
+async function replaceDirect(
+  input: DeployInput,
+  plan: Awaited<ReturnType<typeof planStackSet>>,
+  results: TargetResult[],
+  report: (rows: TargetResult[]) => void,
+): Promise<void> {
+  const ok = (id: string) =>
+    results.filter((r) => r.account === id).every((r) => r.result === 'succeeded' || r.result === 'unchanged');
   const ids = plan.accounts.filter((p) => p.directStacks.length > 0 && ok(p.account.id)).map((p) => p.account.id);
   if (ids.length === 0) return;
   const removed = await removeDirect({
-    session: input.session, config: input.config, selectedAccounts: ids, signal: input.signal,
-    emit: (e) => { if (e.type === 'start') input.emit(e); }, confirm: async () => true,
+    session: input.session,
+    config: input.config,
+    selectedAccounts: ids,
+    signal: input.signal,
+    emit: (e) => {
+      if (e.type === 'start') input.emit(e);
+    },
+    confirm: async () => true,
   });
-  report(removed.targets.filter((r) => r.reason !== 'already removed')
-    .map(({ retainedBuckets: _b, ...r }) => ({ ...r, reason: 'direct stack replaced by its stack set instance' })));
+  report(
+    removed.targets
+      .filter((r) => r.reason !== 'already removed')
+      .map(({ retainedBuckets: _b, ...r }) => ({ ...r, reason: 'direct stack replaced by its stack set instance' })),
+  );
 }

@@ -3,7 +3,10 @@
 // directly in an OU that had to be split cannot be reached that way, so they are deployed directly, like the
 // management account (which a service-managed stack set never reaches), and the plan says so.
 import {
-  ListRootsCommand, paginateListAccountsForParent, paginateListOrganizationalUnitsForParent, type OrganizationsClient,
+  ListRootsCommand,
+  paginateListAccountsForParent,
+  paginateListOrganizationalUnitsForParent,
+  type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import type { GuardrailConfig } from '../../config/index.js';
 import { ConfigError } from '../../errors.js';
@@ -19,7 +22,10 @@ export interface OuTargets {
   directlyInSplit: string[];
 }
 
-interface Node { ous: string[]; accounts: string[] }
+interface Node {
+  ous: string[];
+  accounts: string[];
+}
 
 async function children(org: OrganizationsClient, parentId: string, field: string): Promise<Node> {
   const node: Node = { ous: [], accounts: [] };
@@ -35,7 +41,8 @@ async function children(org: OrganizationsClient, parentId: string, field: strin
     if (name === 'ParentNotFoundException' || name === 'InvalidInputException') {
       throw new ConfigError(`${field}: ${parentId} is not an OU or root of this organisation (${name})`, {
         problems: [{ path: field, message: `${parentId} does not exist` }],
-        suggestion: 'List the OUs with: aws organizations list-organizational-units-for-parent --parent-id <root or OU id>',
+        suggestion:
+          'List the OUs with: aws organizations list-organizational-units-for-parent --parent-id <root or OU id>',
       });
     }
     throw err;
@@ -60,14 +67,21 @@ export async function ouTargets(org: OrganizationsClient, config: GuardrailConfi
     const kept: { id: string; accounts: string[] }[] = [];
     const cut: string[] = [];
     for (const child of node.ous) {
-      if (excluded.has(child)) { contains = true; cut.push(child); continue; }
+      if (excluded.has(child)) {
+        contains = true;
+        cut.push(child);
+        continue;
+      }
       const sub = await walk(child, field);
       if (sub.contains) contains = true;
       else kept.push({ id: child, accounts: sub.accounts });
       below.push(...sub.accounts);
     }
     if (contains) {
-      for (const k of kept) { result.ous.push(k.id); for (const a of k.accounts) result.ouOf.set(a, k.id); }
+      for (const k of kept) {
+        result.ous.push(k.id);
+        for (const a of k.accounts) result.ouOf.set(a, k.id);
+      }
       result.directlyInSplit.push(...node.accounts);
       result.split.push({ ou: id, excluded: cut });
     }
@@ -76,7 +90,10 @@ export async function ouTargets(org: OrganizationsClient, config: GuardrailConfi
   for (const id of base) {
     if (excluded.has(id)) continue;
     const top = await walk(id, o.includeOUs.length > 0 ? 'organization.includeOUs' : 'organization root');
-    if (!top.contains) { result.ous.push(id); for (const a of top.accounts) result.ouOf.set(a, id); }
+    if (!top.contains) {
+      result.ous.push(id);
+      for (const a of top.accounts) result.ouOf.set(a, id);
+    }
   }
   return result;
 }

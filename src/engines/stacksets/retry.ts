@@ -20,14 +20,20 @@ export const stackSetPlaces: StackPlaces = {
     const callAs = config.stacksets.callAs;
     let instances = new Map<string, StackInstanceSummary>();
     if (viaSet.length > 0) {
-      if (await describeStackSet(admin, config.stackName, callAs)) instances = await listInstances(admin, config.stackName, callAs);
-      else notes.push(`Stack set ${config.stackName} does not exist: the accounts it would reach have nothing to retry.`);
+      if (await describeStackSet(admin, config.stackName, callAs))
+        instances = await listInstances(admin, config.stackName, callAs);
+      else
+        notes.push(`Stack set ${config.stackName} does not exist: the accounts it would reach have nothing to retry.`);
     }
     const stacks: LocatedStack[] = directTargets.map((target) => ({ target, stackName: config.stackName }));
     for (const a of viaSet) {
       for (const region of config.regions as string[]) {
         const stackName = stackNameOf(instances.get(keyOf(a.id, region))?.StackId);
-        stacks.push({ target: { account: a.id, accountName: a.name, region, role: a.role }, stackName, ...(stackName ? {} : { why: 'no stack instance' }) });
+        stacks.push({
+          target: { account: a.id, accountName: a.name, region, role: a.role },
+          stackName,
+          ...(stackName ? {} : { why: 'no stack instance' }),
+        });
       }
     }
     return { stacks, notes };

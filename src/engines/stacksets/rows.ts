@@ -22,12 +22,24 @@ export function plannedRows(plan: StackSetPlan, setName: string, home: string): 
     for (const region of plan.regions) {
       const inst = plan.instances.get(keyOf(p.account.id, region));
       const base: TargetResult = {
-        account: p.account.id, accountName: p.account.name, region, stackName: instanceStackName(setName, inst),
-        action: 'none', result: 'planned', stackStatus: inst?.Status ?? null, error: null, durationMs: 0, reason: '',
+        account: p.account.id,
+        accountName: p.account.name,
+        region,
+        stackName: instanceStackName(setName, inst),
+        action: 'none',
+        result: 'planned',
+        stackStatus: inst?.Status ?? null,
+        error: null,
+        durationMs: 0,
+        reason: '',
         ...(region === home && p.trailReason ? { trail: p.trailReason } : {}),
       };
       if (p.failure) {
-        out.push({ row: { ...base, result: 'failed', error: p.failure, reason: 'could not plan' }, plan: p, needs: 'none' });
+        out.push({
+          row: { ...base, result: 'failed', error: p.failure, reason: 'could not plan' },
+          plan: p,
+          needs: 'none',
+        });
         continue;
       }
       const [needs, reason] = decide(p, region, plan, home);
@@ -38,7 +50,12 @@ export function plannedRows(plan: StackSetPlan, setName: string, home: string): 
   return out;
 }
 
-function decide(p: AccountPlan, region: string, plan: StackSetPlan, home: string): ['create' | 'update' | 'none', string] {
+function decide(
+  p: AccountPlan,
+  region: string,
+  plan: StackSetPlan,
+  home: string,
+): ['create' | 'update' | 'none', string] {
   const override = region === home ? overrideChange(p, plan.defaultCreateTrail) : undefined;
   if (p.missingRegions.includes(region)) {
     return ['create', `no stack instance${override !== undefined ? ` (override CreateTrail=${override})` : ''}`];
@@ -55,27 +72,53 @@ function decide(p: AccountPlan, region: string, plan: StackSetPlan, home: string
  * needed a change and is in no operation's results was not started when the operations stopped early (`stopped`:
  * skipped), and failed when they all ran to the end: StackSets left it out (the same word remove uses).
  */
-export function applyResults(rows: PlannedRow[], results: Map<string, StackSetOperationResultSummary>, startedAt: number,
-  stopped: boolean): TargetResult[] {
+export function applyResults(
+  rows: PlannedRow[],
+  results: Map<string, StackSetOperationResultSummary>,
+  startedAt: number,
+  stopped: boolean,
+): TargetResult[] {
   return rows.map(({ row, needs }) => {
     if (row.result === 'failed') return row;
     const r = results.get(keyOf(row.account, row.region));
     const durationMs = Date.now() - startedAt;
     if (!r) {
       if (needs === 'none') return { ...row, result: 'unchanged' as const };
-      return stopped ? { ...row, result: 'skipped' as const, reason: `${row.reason}; not started` }
-        : { ...row, result: 'failed' as const, error: 'not in the results of the stack set operations, which ran to the end', durationMs };
+      return stopped
+        ? { ...row, result: 'skipped' as const, reason: `${row.reason}; not started` }
+        : {
+            ...row,
+            result: 'failed' as const,
+            error: 'not in the results of the stack set operations, which ran to the end',
+            durationMs,
+          };
     }
     switch (r.Status) {
-      case 'SUCCEEDED': return { ...row, result: 'succeeded' as const, durationMs };
-      case 'CANCELLED': return { ...row, result: 'skipped' as const, reason: `cancelled: ${r.StatusReason ?? 'the operation stopped'}` };
-      default: return { ...row, result: 'failed' as const, error: r.StatusReason ?? `instance ${r.Status ?? 'unknown'}`, durationMs };
+      case 'SUCCEEDED':
+        return { ...row, result: 'succeeded' as const, durationMs };
+      case 'CANCELLED':
+        return {
+          ...row,
+          result: 'skipped' as const,
+          reason: `cancelled: ${r.StatusReason ?? 'the operation stopped'}`,
+        };
+      default:
+        return {
+          ...row,
+          result: 'failed' as const,
+          error: r.StatusReason ?? `instance ${r.Status ?? 'unknown'}`,
+          durationMs,
+        };
     }
   });
 }
 
 /** The rows' stack names and instance statuses after the operations. */
-export function refreshRows(rows: TargetResult[], instances: Map<string, StackInstanceSummary>, setName: string): TargetResult[] {
+export function refreshRows(
+  rows: TargetResult[],
+  instances: Map<string, StackInstanceSummary>,
+  setName: string,
+): TargetResult[] {
   return rows.map((r) => {
     const inst = instances.get(keyOf(r.account, r.region));
     return inst ? { ...r, stackName: instanceStackName(setName, inst), stackStatus: inst.Status ?? r.stackStatus } : r;

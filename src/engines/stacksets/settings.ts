@@ -16,11 +16,19 @@ export function preferences(config: GuardrailConfig, regions: string[], canary =
   // the trail's home region first: its instances carry the trail
   const regionOrder = [...regions].sort((a, b) => (a === home ? -1 : b === home ? 1 : a.localeCompare(b)));
   if (canary) {
-    return { RegionConcurrencyType: s.regionConcurrency, RegionOrder: regionOrder, MaxConcurrentCount: 1, FailureToleranceCount: 0 };
+    return {
+      RegionConcurrencyType: s.regionConcurrency,
+      RegionOrder: regionOrder,
+      MaxConcurrentCount: 1,
+      FailureToleranceCount: 0,
+    };
   }
   return {
-    RegionConcurrencyType: s.regionConcurrency, RegionOrder: regionOrder, ConcurrencyMode: s.concurrencyMode,
-    MaxConcurrentPercentage: s.maxConcurrentPercentage, FailureTolerancePercentage: s.failureTolerancePercentage,
+    RegionConcurrencyType: s.regionConcurrency,
+    RegionOrder: regionOrder,
+    ConcurrencyMode: s.concurrencyMode,
+    MaxConcurrentPercentage: s.maxConcurrentPercentage,
+    FailureTolerancePercentage: s.failureTolerancePercentage,
   };
 }
 

@@ -16,23 +16,41 @@ export interface SplitTargets {
   notes: string[];
 }
 
-export async function splitTargets(session: Session, config: GuardrailConfig, selected: string[] | null,
-  emit: (e: { type: 'discovered'; accounts: number; excluded: number }) => void): Promise<SplitTargets> {
+export async function splitTargets(
+  session: Session,
+  config: GuardrailConfig,
+  selected: string[] | null,
+  emit: (e: { type: 'discovered'; accounts: number; excluded: number }) => void,
+): Promise<SplitTargets> {
   const set = await resolveAccounts(session, config, selected);
   const ou = await ouTargets(session.organizations(), config);
   const mgmt = set.managementAccountId;
   const viaSet = set.accounts.filter((a) => a.id !== mgmt && ou.ouOf.has(a.id));
   const direct = set.accounts.filter((a) => !viaSet.includes(a));
   emit({ type: 'discovered', accounts: set.accounts.length, excluded: set.excluded.length });
-  const notes = targetNotes(ou, direct.map((a) => a.id), mgmt, config.stackName);
+  const notes = targetNotes(
+    ou,
+    direct.map((a) => a.id),
+    mgmt,
+    config.stackName,
+  );
   return { set, ou, mgmt, viaSet, direct, notes };
 }
 
 export function targetNotes(ou: OuTargets, directIds: string[], mgmt: string | null, name: string): string[] {
   const notes = [`Stack set ${name} targets ${ou.ous.join(', ')} (auto-deployment follows these OUs).`];
-  for (const s of ou.split) notes.push(`excludeOUs: ${s.ou} contains ${s.excluded.join(', ')}, so its remaining child OUs are targeted instead.`);
-  if (mgmt && directIds.includes(mgmt)) notes.push(`Management account ${mgmt} is deployed directly (stack ${name}): a service-managed stack set never reaches it.`);
+  for (const s of ou.split)
+    notes.push(
+      `excludeOUs: ${s.ou} contains ${s.excluded.join(', ')}, so its remaining child OUs are targeted instead.`,
+    );
+  if (mgmt && directIds.includes(mgmt))
+    notes.push(
+      `Management account ${mgmt} is deployed directly (stack ${name}): a service-managed stack set never reaches it.`,
+    );
   const others = directIds.filter((id) => id !== mgmt);
-  if (others.length > 0) notes.push(`${others.length} account(s) sit directly in a split OU (${others.join(', ')}) and are deployed directly.`);
+  if (others.length > 0)
+    notes.push(
+      `${others.length} account(s) sit directly in a split OU (${others.join(', ')}) and are deployed directly.`,
+    );
   return notes;
 }

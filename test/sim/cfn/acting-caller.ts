@@ -13,41 +13,78 @@ type Verb = 'create' | 'update' | 'delete';
 
 const ACTIONS: Record<string, Record<Verb, string[]>> = {
   'AWS::Lambda::Function': {
-    create: ['lambda:CreateFunction'], update: ['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration'],
+    create: ['lambda:CreateFunction'],
+    update: ['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration'],
     delete: ['lambda:DeleteFunction'],
   },
-  'AWS::Lambda::Permission': { create: ['lambda:AddPermission'], update: ['lambda:AddPermission'], delete: ['lambda:RemovePermission'] },
+  'AWS::Lambda::Permission': {
+    create: ['lambda:AddPermission'],
+    update: ['lambda:AddPermission'],
+    delete: ['lambda:RemovePermission'],
+  },
   'AWS::Lambda::EventInvokeConfig': {
-    create: ['lambda:PutFunctionEventInvokeConfig'], update: ['lambda:UpdateFunctionEventInvokeConfig'],
+    create: ['lambda:PutFunctionEventInvokeConfig'],
+    update: ['lambda:UpdateFunctionEventInvokeConfig'],
     delete: ['lambda:DeleteFunctionEventInvokeConfig'],
   },
   'AWS::Events::Rule': {
-    create: ['events:PutRule', 'events:PutTargets'], update: ['events:PutRule', 'events:PutTargets'],
+    create: ['events:PutRule', 'events:PutTargets'],
+    update: ['events:PutRule', 'events:PutTargets'],
     delete: ['events:RemoveTargets', 'events:DeleteRule'],
   },
   'AWS::IAM::Role': {
-    create: ['iam:CreateRole', 'iam:PutRolePolicy'], update: ['iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy'],
+    create: ['iam:CreateRole', 'iam:PutRolePolicy'],
+    update: ['iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy'],
     delete: ['iam:DeleteRolePolicy', 'iam:DeleteRole'],
   },
   'AWS::Logs::LogGroup': {
-    create: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'], update: ['logs:PutRetentionPolicy'], delete: ['logs:DeleteLogGroup'],
+    create: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+    update: ['logs:PutRetentionPolicy'],
+    delete: ['logs:DeleteLogGroup'],
   },
   'AWS::SQS::Queue': { create: ['sqs:CreateQueue'], update: ['sqs:SetQueueAttributes'], delete: ['sqs:DeleteQueue'] },
-  'AWS::SQS::QueuePolicy': { create: ['sqs:SetQueueAttributes'], update: ['sqs:SetQueueAttributes'], delete: ['sqs:SetQueueAttributes'] },
+  'AWS::SQS::QueuePolicy': {
+    create: ['sqs:SetQueueAttributes'],
+    update: ['sqs:SetQueueAttributes'],
+    delete: ['sqs:SetQueueAttributes'],
+  },
   'AWS::Lambda::EventSourceMapping': {
-    create: ['lambda:CreateEventSourceMapping'], update: ['lambda:UpdateEventSourceMapping'], delete: ['lambda:DeleteEventSourceMapping'],
+    create: ['lambda:CreateEventSourceMapping'],
+    update: ['lambda:UpdateEventSourceMapping'],
+    delete: ['lambda:DeleteEventSourceMapping'],
   },
   'AWS::SNS::Topic': { create: ['sns:CreateTopic'], update: ['sns:SetTopicAttributes'], delete: ['sns:DeleteTopic'] },
   'AWS::CloudTrail::Trail': {
-    create: ['cloudtrail:CreateTrail', 'cloudtrail:StartLogging'], update: ['cloudtrail:UpdateTrail'], delete: ['cloudtrail:DeleteTrail'],
+    create: ['cloudtrail:CreateTrail', 'cloudtrail:StartLogging'],
+    update: ['cloudtrail:UpdateTrail'],
+    delete: ['cloudtrail:DeleteTrail'],
   },
-  'AWS::S3::Bucket': { create: ['s3:CreateBucket'], update: ['s3:PutLifecycleConfiguration'], delete: ['s3:DeleteBucket'] },
-  'AWS::S3::BucketPolicy': { create: ['s3:PutBucketPolicy'], update: ['s3:PutBucketPolicy'], delete: ['s3:DeleteBucketPolicy'] },
-  'AWS::CloudWatch::Alarm': { create: ['cloudwatch:PutMetricAlarm'], update: ['cloudwatch:PutMetricAlarm'], delete: ['cloudwatch:DeleteAlarms'] },
+  'AWS::S3::Bucket': {
+    create: ['s3:CreateBucket'],
+    update: ['s3:PutLifecycleConfiguration'],
+    delete: ['s3:DeleteBucket'],
+  },
+  'AWS::S3::BucketPolicy': {
+    create: ['s3:PutBucketPolicy'],
+    update: ['s3:PutBucketPolicy'],
+    delete: ['s3:DeleteBucketPolicy'],
+  },
+  'AWS::CloudWatch::Alarm': {
+    create: ['cloudwatch:PutMetricAlarm'],
+    update: ['cloudwatch:PutMetricAlarm'],
+    delete: ['cloudwatch:DeleteAlarms'],
+  },
 };
 
 /** The ARN IAM evaluates the resource's calls against. */
-function arnOf(type: string, physicalId: string, attrs: Record<string, unknown>, props: Record<string, unknown>, region: string, account: string): string {
+function arnOf(
+  type: string,
+  physicalId: string,
+  attrs: Record<string, unknown>,
+  props: Record<string, unknown>,
+  region: string,
+  account: string,
+): string {
   const arn = typeof attrs.Arn === 'string' ? attrs.Arn : undefined;
   switch (type) {
     case 'AWS::Lambda::Permission':
@@ -62,23 +99,41 @@ function arnOf(type: string, physicalId: string, attrs: Record<string, unknown>,
     }
     case 'AWS::Lambda::EventSourceMapping':
       return typeof attrs.EventSourceMappingArn === 'string' ? attrs.EventSourceMappingArn : '*';
-    case 'AWS::Logs::LogGroup': return `arn:aws:logs:${region}:${account}:log-group:${physicalId}`;
-    case 'AWS::SNS::Topic': return physicalId;
-    case 'AWS::S3::Bucket': return `arn:aws:s3:::${physicalId}`;
-    case 'AWS::S3::BucketPolicy': return `arn:aws:s3:::${String(props.Bucket ?? '')}`;
-    default: return arn ?? '*';
+    case 'AWS::Logs::LogGroup':
+      return `arn:aws:logs:${region}:${account}:log-group:${physicalId}`;
+    case 'AWS::SNS::Topic':
+      return physicalId;
+    case 'AWS::S3::Bucket':
+      return `arn:aws:s3:::${physicalId}`;
+    case 'AWS::S3::BucketPolicy':
+      return `arn:aws:s3:::${String(props.Bucket ?? '')}`;
+    default:
+      return arn ?? '*';
   }
 }
 
 /** The message a resource handler reports when the caller's call is denied. */
-function denial(state: SimState, caller: Caller, region: string, type: string, verb: Verb, arn: string): string | undefined {
+function denial(
+  state: SimState,
+  caller: Caller,
+  region: string,
+  type: string,
+  verb: Verb,
+  arn: string,
+): string | undefined {
   if (isServiceLinked(caller)) return undefined;
   for (const action of ACTIONS[type]?.[verb] ?? []) {
-    const verdict = evaluateScps(state, caller.accountId, { action, resource: arn, context: principalContext(caller, region) });
+    const verdict = evaluateScps(state, caller.accountId, {
+      action,
+      resource: arn,
+      context: principalContext(caller, region),
+    });
     if (verdict !== 'allowed') {
-      return `Resource handler returned message: "User: ${caller.arn} is not authorized to perform: ${action} on resource: ${arn} `
-        + `with an ${verdict} deny in a service control policy (Service: ${type.split('::')[1]}, Status Code: 403)" `
-        + '(HandlerErrorCode: AccessDenied)';
+      return (
+        `Resource handler returned message: "User: ${caller.arn} is not authorized to perform: ${action} on resource: ${arn} ` +
+        `with an ${verdict} deny in a service control policy (Service: ${type.split('::')[1]}, Status Code: 403)" ` +
+        '(HandlerErrorCode: AccessDenied)'
+      );
     }
   }
   return undefined;
@@ -89,12 +144,31 @@ export function denyPlanned(state: SimState, caller: Caller, region: string, res
   for (const r of resources) {
     if (r.action === 'None' || r.failure !== undefined) continue;
     const verb: Verb = r.action === 'Add' || r.replacement ? 'create' : 'update';
-    const reason = denial(state, caller, region, r.type, verb, arnOf(r.type, r.physicalId, r.attrs, r.props, region, caller.accountId));
+    const reason = denial(
+      state,
+      caller,
+      region,
+      r.type,
+      verb,
+      arnOf(r.type, r.physicalId, r.attrs, r.props, region, caller.accountId),
+    );
     if (reason) r.failure = reason;
   }
 }
 
 /** For DeleteStack: why the caller may not delete this resource, if an SCP says so. */
-export function deletionDenial(state: SimState, caller: Caller, region: string): (r: StackResource) => string | undefined {
-  return (r) => denial(state, caller, region, r.type, 'delete', arnOf(r.type, r.physicalId, r.attrs, r.props, region, caller.accountId));
+export function deletionDenial(
+  state: SimState,
+  caller: Caller,
+  region: string,
+): (r: StackResource) => string | undefined {
+  return (r) =>
+    denial(
+      state,
+      caller,
+      region,
+      r.type,
+      'delete',
+      arnOf(r.type, r.physicalId, r.attrs, r.props, region, caller.accountId),
+    );
 }

@@ -30,7 +30,12 @@ export function compare(expected: unknown, actual: unknown, path: string, out: D
     for (const k of Object.keys(expected)) compare(expected[k], actual[k], `${path}/${escapePath(k)}`, out);
     for (const k of Object.keys(actual)) {
       if (!(k in expected) && actual[k] !== undefined) {
-        out.push({ PropertyPath: `${path}/${escapePath(k)}`, ExpectedValue: 'null', ActualValue: scalar(actual[k]), DifferenceType: 'ADD' });
+        out.push({
+          PropertyPath: `${path}/${escapePath(k)}`,
+          ExpectedValue: 'null',
+          ActualValue: scalar(actual[k]),
+          DifferenceType: 'ADD',
+        });
       }
     }
     return;
@@ -38,17 +43,36 @@ export function compare(expected: unknown, actual: unknown, path: string, out: D
   if (Array.isArray(expected) && Array.isArray(actual)) {
     const len = Math.max(expected.length, actual.length);
     for (let i = 0; i < len; i++) {
-      if (i >= actual.length) out.push({ PropertyPath: `${path}/${i}`, ExpectedValue: scalar(expected[i]), ActualValue: 'null', DifferenceType: 'REMOVE' });
-      else if (i >= expected.length) out.push({ PropertyPath: `${path}/${i}`, ExpectedValue: 'null', ActualValue: scalar(actual[i]), DifferenceType: 'ADD' });
+      if (i >= actual.length)
+        out.push({
+          PropertyPath: `${path}/${i}`,
+          ExpectedValue: scalar(expected[i]),
+          ActualValue: 'null',
+          DifferenceType: 'REMOVE',
+        });
+      else if (i >= expected.length)
+        out.push({
+          PropertyPath: `${path}/${i}`,
+          ExpectedValue: 'null',
+          ActualValue: scalar(actual[i]),
+          DifferenceType: 'ADD',
+        });
       else compare(expected[i], actual[i], `${path}/${i}`, out);
     }
     return;
   }
   // CloudFormation compares scalars by value: 30 and "30" are the same
-  const same = (typeof expected === 'object' || typeof actual === 'object')
-    ? JSON.stringify(expected) === JSON.stringify(actual)
-    : String(expected) === String(actual);
-  if (!same) out.push({ PropertyPath: path, ExpectedValue: scalar(expected), ActualValue: scalar(actual), DifferenceType: 'NOT_EQUAL' });
+  const same =
+    typeof expected === 'object' || typeof actual === 'object'
+      ? JSON.stringify(expected) === JSON.stringify(actual)
+      : String(expected) === String(actual);
+  if (!same)
+    out.push({
+      PropertyPath: path,
+      ExpectedValue: scalar(expected),
+      ActualValue: scalar(actual),
+      DifferenceType: 'NOT_EQUAL',
+    });
 }
 
 /** Checks one resource now. */
@@ -67,7 +91,10 @@ export function detectResourceDrift(env: ProviderEnv, r: StackResource, at: numb
     compare(expectedAll[key], actualState[key], `/${key}`, differences);
   }
   return {
-    status: differences.length > 0 ? 'MODIFIED' : 'IN_SYNC', checkedAt: at, expected,
-    actual: JSON.stringify(actualAll), differences,
+    status: differences.length > 0 ? 'MODIFIED' : 'IN_SYNC',
+    checkedAt: at,
+    expected,
+    actual: JSON.stringify(actualAll),
+    differences,
   };
 }

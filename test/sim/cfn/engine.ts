@@ -7,8 +7,16 @@ import { SimError } from '../types.js';
 import { detectResourceDrift } from './drift.js';
 import { evaluate, evaluateConditions, type EvalContext, type ResolvedParameter } from './intrinsics.js';
 import {
-  cfnRegion, type CfnRegion, type ChangeSetChange, type DriftDetection, type Operation, type Stack, type StackOutput,
-  type StackResource, type Step, type Tag,
+  cfnRegion,
+  type CfnRegion,
+  type ChangeSetChange,
+  type DriftDetection,
+  type Operation,
+  type Stack,
+  type StackOutput,
+  type StackResource,
+  type Step,
+  type Tag,
 } from './model.js';
 import { providerFor, type Provider, type ProviderEnv } from './providers.js';
 import type { Template } from './template.js';
@@ -52,7 +60,11 @@ export interface Plan {
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== typeof b || typeof a !== 'object' || a === null || b === null) {
-    return (typeof a === 'number' || typeof a === 'string') && (typeof b === 'number' || typeof b === 'string') && String(a) === String(b);
+    return (
+      (typeof a === 'number' || typeof a === 'string') &&
+      (typeof b === 'number' || typeof b === 'string') &&
+      String(a) === String(b)
+    );
   }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const ka = Object.keys(a);
@@ -71,22 +83,31 @@ export function checkCapabilities(template: Template, capabilities: string[]): v
   for (const r of Object.values(template.resources)) {
     if (!r.Type.startsWith('AWS::IAM::')) continue;
     const props = r.Properties ?? {};
-    const named = ['RoleName', 'UserName', 'GroupName', 'ManagedPolicyName', 'InstanceProfileName'].some((k) => k in props);
+    const named = ['RoleName', 'UserName', 'GroupName', 'ManagedPolicyName', 'InstanceProfileName'].some(
+      (k) => k in props,
+    );
     if (named) needed = 'CAPABILITY_NAMED_IAM';
     else needed ??= 'CAPABILITY_IAM';
   }
   if (!needed) return;
-  const ok = needed === 'CAPABILITY_IAM'
-    ? capabilities.includes('CAPABILITY_IAM') || capabilities.includes('CAPABILITY_NAMED_IAM')
-    : capabilities.includes('CAPABILITY_NAMED_IAM');
+  const ok =
+    needed === 'CAPABILITY_IAM'
+      ? capabilities.includes('CAPABILITY_IAM') || capabilities.includes('CAPABILITY_NAMED_IAM')
+      : capabilities.includes('CAPABILITY_NAMED_IAM');
   if (!ok) throw new SimError('InsufficientCapabilitiesException', `Requires capabilities : [${needed}]`);
 }
 
 export function envFor(state: SimState, stack: Stack, now: number, tags: Tag[] = stack.tags): ProviderEnv {
   return {
-    state, acct: accountState(state, stack.accountId), rs: regionState(state, stack.accountId, stack.region),
-    accountId: stack.accountId, region: stack.region, stackName: stack.stackName, stackId: stack.stackId,
-    stackTags: tags, now,
+    state,
+    acct: accountState(state, stack.accountId),
+    rs: regionState(state, stack.accountId, stack.region),
+    accountId: stack.accountId,
+    region: stack.region,
+    stackName: stack.stackName,
+    stackId: stack.stackId,
+    stackTags: tags,
+    now,
   };
 }
 
@@ -99,8 +120,12 @@ export function plan(state: SimState, region: CfnRegion, stack: Stack, input: Op
     template: input.template,
     params: input.params,
     pseudo: {
-      'AWS::AccountId': stack.accountId, 'AWS::Region': stack.region, 'AWS::Partition': 'aws',
-      'AWS::StackName': stack.stackName, 'AWS::StackId': stack.stackId, 'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::AccountId': stack.accountId,
+      'AWS::Region': stack.region,
+      'AWS::Partition': 'aws',
+      'AWS::StackName': stack.stackName,
+      'AWS::StackId': stack.stackId,
+      'AWS::URLSuffix': 'amazonaws.com',
       'AWS::NotificationARNs': [],
     },
     conditions: new Map(),
@@ -122,11 +147,23 @@ export function plan(state: SimState, region: CfnRegion, stack: Stack, input: Op
     const props = (typeof evaluated === 'object' && evaluated !== null ? evaluated : {}) as Record<string, unknown>;
     const provider = providerFor(decl.Type);
     const old = stack.resources.get(id);
-    const base = { logicalId: id, type: decl.Type, provider, props, deletionPolicy: decl.DeletionPolicy, updateReplacePolicy: decl.UpdateReplacePolicy };
+    const base = {
+      logicalId: id,
+      type: decl.Type,
+      provider,
+      props,
+      deletionPolicy: decl.DeletionPolicy,
+      updateReplacePolicy: decl.UpdateReplacePolicy,
+    };
     let planned: PlannedResource;
     if (!provider) {
       planned = {
-        ...base, physicalId: '', attrs: {}, action: old ? 'Modify' : 'Add', replacement: !!old, old,
+        ...base,
+        physicalId: '',
+        attrs: {},
+        action: old ? 'Modify' : 'Add',
+        replacement: !!old,
+        old,
         failure: `Unsupported resource type ${decl.Type}: the simulator cannot create it`,
       };
     } else if (old && old.type === decl.Type) {
@@ -135,20 +172,36 @@ export function plan(state: SimState, region: CfnRegion, stack: Stack, input: Op
         planned = { ...base, physicalId: old.physicalId, attrs: old.attrs, action: 'None', replacement: false, old };
       } else {
         const replacement = provider.replaceOn.some((k) => !deepEqual(old.props[k], props[k]));
-        const p = replacement ? provider.plan(env, id, props) : provider.plan(env, id, props, { physicalId: old.physicalId, attrs: old.attrs });
-        const failure = replacement && p.physicalId !== old.physicalId ? provider.createCheck?.(env, p.physicalId, props)
-          : provider.updateCheck?.(env, old.physicalId, props);
+        const p = replacement
+          ? provider.plan(env, id, props)
+          : provider.plan(env, id, props, { physicalId: old.physicalId, attrs: old.attrs });
+        const failure =
+          replacement && p.physicalId !== old.physicalId
+            ? provider.createCheck?.(env, p.physicalId, props)
+            : provider.updateCheck?.(env, old.physicalId, props);
         planned = { ...base, ...p, action: 'Modify', replacement, old, failure };
       }
     } else {
       const p = provider.plan(env, id, props);
-      planned = { ...base, ...p, action: old ? 'Modify' : 'Add', replacement: !!old, old, failure: provider.createCheck?.(env, p.physicalId, props) };
+      planned = {
+        ...base,
+        ...p,
+        action: old ? 'Modify' : 'Add',
+        replacement: !!old,
+        old,
+        failure: provider.createCheck?.(env, p.physicalId, props),
+      };
     }
-    ctx.resources.set(id, { physicalId: planned.physicalId || `${stack.stackName}-${id}`, attrs: planned.attrs, type: decl.Type });
+    ctx.resources.set(id, {
+      physicalId: planned.physicalId || `${stack.stackName}-${id}`,
+      attrs: planned.attrs,
+      type: decl.Type,
+    });
     if (!provider) {
       // an unsupported type fails before anything reads it, but its references must still evaluate
       ctx.resources.set(id, {
-        physicalId: `${stack.stackName}-${id}`, type: decl.Type,
+        physicalId: `${stack.stackName}-${id}`,
+        type: decl.Type,
         attrs: new Proxy({}, { has: () => true, get: (_t, k) => `${stack.stackName}-${id}.${String(k)}` }),
       });
     }
@@ -173,21 +226,32 @@ export function plan(state: SimState, region: CfnRegion, stack: Stack, input: Op
     changes.push({
       Type: 'Resource',
       ResourceChange: {
-        Action: r.action, LogicalResourceId: r.logicalId, ResourceType: r.type,
+        Action: r.action,
+        LogicalResourceId: r.logicalId,
+        ResourceType: r.type,
         PhysicalResourceId: r.action === 'Modify' ? r.old?.physicalId : undefined,
         Replacement: r.action === 'Modify' ? (r.replacement ? 'True' : 'False') : undefined,
-        Scope: r.action === 'Modify' ? ['Properties'] : [], Details: [],
+        Scope: r.action === 'Modify' ? ['Properties'] : [],
+        Details: [],
       },
     });
   }
   for (const r of removed) {
     changes.push({
       Type: 'Resource',
-      ResourceChange: { Action: 'Remove', LogicalResourceId: r.logicalId, PhysicalResourceId: r.physicalId, ResourceType: r.type, Scope: [], Details: [] },
+      ResourceChange: {
+        Action: 'Remove',
+        LogicalResourceId: r.logicalId,
+        PhysicalResourceId: r.physicalId,
+        ResourceType: r.type,
+        Scope: [],
+        Details: [],
+      },
     });
   }
   const outputsSame = JSON.stringify(outputs) === JSON.stringify(stack.outputs);
-  const empty = stack.resources.size > 0 && changes.length === 0 && outputsSame && tagsKey(stack.tags) === tagsKey(input.tags);
+  const empty =
+    stack.resources.size > 0 && changes.length === 0 && outputsSame && tagsKey(stack.tags) === tagsKey(input.tags);
   return { resources, removed, outputs, changes, empty };
 }
 
@@ -211,16 +275,31 @@ class Timeline {
   }
 }
 
-function event(stack: Stack, at: number, logicalId: string, type: string, status: string, physicalId?: string,
-  reason?: string, props?: Record<string, unknown>, token?: string): void {
+function event(
+  stack: Stack,
+  at: number,
+  logicalId: string,
+  type: string,
+  status: string,
+  physicalId?: string,
+  reason?: string,
+  props?: Record<string, unknown>,
+  token?: string,
+): void {
   const isStack = type === 'AWS::CloudFormation::Stack' && logicalId === stack.stackName;
   const ts = new Date(at);
   stack.events.push({
-    StackId: stack.stackId, StackName: stack.stackName,
+    StackId: stack.stackId,
+    StackName: stack.stackName,
     EventId: isStack ? eventUuid(stack) : `${logicalId}-${status}-${ts.toISOString()}`,
-    LogicalResourceId: logicalId, PhysicalResourceId: physicalId, ResourceType: type, Timestamp: ts,
-    ResourceStatus: status, ResourceStatusReason: reason,
-    props, ClientRequestToken: token,
+    LogicalResourceId: logicalId,
+    PhysicalResourceId: physicalId,
+    ResourceType: type,
+    Timestamp: ts,
+    ResourceStatus: status,
+    ResourceStatusReason: reason,
+    props,
+    ClientRequestToken: token,
   });
 }
 
@@ -238,27 +317,46 @@ function stackEvent(stack: Stack, at: number, status: StackStatus, reason?: stri
 
 function record(r: PlannedResource, status: string, at: number, reason?: string): StackResource {
   return {
-    logicalId: r.logicalId, type: r.type, physicalId: r.physicalId, props: r.props, attrs: r.attrs, status,
-    statusReason: reason, updatedAt: at, deletionPolicy: r.deletionPolicy, updateReplacePolicy: r.updateReplacePolicy,
+    logicalId: r.logicalId,
+    type: r.type,
+    physicalId: r.physicalId,
+    props: r.props,
+    attrs: r.attrs,
+    status,
+    statusReason: reason,
+    updatedAt: at,
+    deletionPolicy: r.deletionPolicy,
+    updateReplacePolicy: r.updateReplacePolicy,
   };
 }
 
 function failStackFault(state: SimState, stack: Stack): boolean {
-  return state.faults.failStack.includes(stack.accountId) || state.faults.failStack.includes(`${stack.accountId}:${stack.region}`);
+  return (
+    state.faults.failStack.includes(stack.accountId) ||
+    state.faults.failStack.includes(`${stack.accountId}:${stack.region}`)
+  );
 }
 
 function faultReason(r: PlannedResource, state: SimState, stack: Stack): string {
   const id = newUuid(state);
   if (r.type === 'AWS::Lambda::Function') {
-    return `Resource handler returned message: "The role defined for the function cannot be assumed by Lambda. ` +
-      `(Service: Lambda, Status Code: 400, Request ID: ${id})" (RequestToken: ${stack.stackId.slice(-36)}, HandlerErrorCode: InvalidRequest)`;
+    return (
+      `Resource handler returned message: "The role defined for the function cannot be assumed by Lambda. ` +
+      `(Service: Lambda, Status Code: 400, Request ID: ${id})" (RequestToken: ${stack.stackId.slice(-36)}, HandlerErrorCode: InvalidRequest)`
+    );
   }
-  return `Resource handler returned message: "Internal failure while handling ${r.logicalId} (Service: ${r.type.split('::')[1]}, ` +
-    `Status Code: 500, Request ID: ${id})" (RequestToken: ${stack.stackId.slice(-36)}, HandlerErrorCode: ServiceInternalError)`;
+  return (
+    `Resource handler returned message: "Internal failure while handling ${r.logicalId} (Service: ${r.type.split('::')[1]}, ` +
+    `Status Code: 500, Request ID: ${id})" (RequestToken: ${stack.stackId.slice(-36)}, HandlerErrorCode: ServiceInternalError)`
+  );
 }
 
 /** Which resource fails, and why: a real problem first, else the injected fault (the function, or the last one). */
-function pickFailure(state: SimState, stack: Stack, candidates: PlannedResource[]): { index: number; reason: string } | undefined {
+function pickFailure(
+  state: SimState,
+  stack: Stack,
+  candidates: PlannedResource[],
+): { index: number; reason: string } | undefined {
   const natural = candidates.findIndex((r) => r.failure !== undefined);
   if (natural >= 0) return { index: natural, reason: candidates[natural]!.failure! };
   if (!failStackFault(state, stack) || candidates.length === 0) return undefined;
@@ -275,9 +373,22 @@ export interface OpHooks {
   deny?: (resource: StackResource) => string | undefined;
 }
 
-function startOperation(ctx: EngineContext, stack: Stack, kind: Operation['kind'], timeline: Timeline, hooks: OpHooks): void {
+function startOperation(
+  ctx: EngineContext,
+  stack: Stack,
+  kind: Operation['kind'],
+  timeline: Timeline,
+  hooks: OpHooks,
+): void {
   const now = ctx.now();
-  stack.op = { kind, startedAt: now, steps: timeline.steps(ctx.state.stackMs), next: 0, token: hooks.token, changeSetId: hooks.changeSetId };
+  stack.op = {
+    kind,
+    startedAt: now,
+    steps: timeline.steps(ctx.state.stackMs),
+    next: 0,
+    token: hooks.token,
+    changeSetId: hooks.changeSetId,
+  };
   stack.lastToken = hooks.token;
   advance(stack, now);
   if (stack.op) sweeperFor(ctx.state).track(stack);
@@ -305,7 +416,21 @@ export function startCreate(ctx: EngineContext, stack: Stack, input: OpInput, p:
       event(stack, at, r.logicalId, r.type, 'CREATE_IN_PROGRESS', '', undefined, r.props, token);
     });
     if (!failing) {
-      tl.add((at) => event(stack, at, r.logicalId, r.type, 'CREATE_IN_PROGRESS', r.physicalId, 'Resource creation Initiated', r.props, token), 0.2);
+      tl.add(
+        (at) =>
+          event(
+            stack,
+            at,
+            r.logicalId,
+            r.type,
+            'CREATE_IN_PROGRESS',
+            r.physicalId,
+            'Resource creation Initiated',
+            r.props,
+            token,
+          ),
+        0.2,
+      );
       tl.add((at) => {
         stack.resources.set(r.logicalId, record(r, 'CREATE_COMPLETE', at));
         event(stack, at, r.logicalId, r.type, 'CREATE_COMPLETE', r.physicalId, undefined, r.props, token);
@@ -319,8 +444,17 @@ export function startCreate(ctx: EngineContext, stack: Stack, input: OpInput, p:
   }
   if (failure) {
     const failed = p.resources[failure.index]!;
-    tl.add((at) => stackEvent(stack, at, 'ROLLBACK_IN_PROGRESS',
-      `The following resource(s) failed to create: [${failed.logicalId}]. Rollback requested by user.`, token), 0.2);
+    tl.add(
+      (at) =>
+        stackEvent(
+          stack,
+          at,
+          'ROLLBACK_IN_PROGRESS',
+          `The following resource(s) failed to create: [${failed.logicalId}]. Rollback requested by user.`,
+          token,
+        ),
+      0.2,
+    );
     for (let i = failure.index; i >= 0; i--) {
       const r = p.resources[i]!;
       if (i !== failure.index) {
@@ -331,7 +465,17 @@ export function startCreate(ctx: EngineContext, stack: Stack, input: OpInput, p:
       }
       tl.add((at) => {
         stack.resources.delete(r.logicalId);
-        event(stack, at, r.logicalId, r.type, 'DELETE_COMPLETE', i === failure.index ? '' : r.physicalId, undefined, r.props, token);
+        event(
+          stack,
+          at,
+          r.logicalId,
+          r.type,
+          'DELETE_COMPLETE',
+          i === failure.index ? '' : r.physicalId,
+          undefined,
+          r.props,
+          token,
+        );
       }, 0.5);
     }
     tl.add((at) => {
@@ -340,19 +484,23 @@ export function startCreate(ctx: EngineContext, stack: Stack, input: OpInput, p:
       hooks.onDone?.(false);
     }, 0.5);
   } else {
-    tl.add((at) => {
-      env.now = at;
-      const next = new Map<string, StackResource>();
-      for (const r of p.resources) {
-        const rec = record(r, 'CREATE_COMPLETE', stack.resources.get(r.logicalId)?.updatedAt ?? at);
-        r.provider!.apply(env, rec);
-        next.set(r.logicalId, rec);
-      }
-      stack.resources = next;
-      commitInputs(ctx.region, stack, input, p);
-      stackEvent(stack, at, 'CREATE_COMPLETE', undefined, token);
-      hooks.onDone?.(true);
-    }, 0.5, true);
+    tl.add(
+      (at) => {
+        env.now = at;
+        const next = new Map<string, StackResource>();
+        for (const r of p.resources) {
+          const rec = record(r, 'CREATE_COMPLETE', stack.resources.get(r.logicalId)?.updatedAt ?? at);
+          r.provider!.apply(env, rec);
+          next.set(r.logicalId, rec);
+        }
+        stack.resources = next;
+        commitInputs(ctx.region, stack, input, p);
+        stackEvent(stack, at, 'CREATE_COMPLETE', undefined, token);
+        hooks.onDone?.(true);
+      },
+      0.5,
+      true,
+    );
   }
   startOperation(ctx, stack, 'create', tl, hooks);
 }
@@ -364,7 +512,8 @@ function commitInputs(region: CfnRegion, stack: Stack, input: OpInput, p: Plan):
   stack.capabilities = input.capabilities;
   for (const [name, e] of region.exports) if (e.stackId === stack.stackId) region.exports.delete(name);
   stack.outputs = p.outputs;
-  for (const o of p.outputs) if (o.ExportName) region.exports.set(o.ExportName, { stackId: stack.stackId, value: o.OutputValue });
+  for (const o of p.outputs)
+    if (o.ExportName) region.exports.set(o.ExportName, { stackId: stack.stackId, value: o.OutputValue });
 }
 
 export function startUpdate(ctx: EngineContext, stack: Stack, input: OpInput, p: Plan, hooks: OpHooks = {}): void {
@@ -386,9 +535,24 @@ export function startUpdate(ctx: EngineContext, stack: Stack, input: OpInput, p:
     const verb = r.action === 'Add' ? 'CREATE' : 'UPDATE';
     const phys = r.action === 'Add' ? '' : r.old?.physicalId;
     tl.add((at) => {
-      stack.resources.set(r.logicalId, { ...(r.old ?? record(r, '', at)), status: `${verb}_IN_PROGRESS`, updatedAt: at });
-      event(stack, at, r.logicalId, r.type, `${verb}_IN_PROGRESS`, phys,
-        r.replacement ? 'Requested update requires the creation of a new physical resource; hence creating one.' : undefined, r.props, token);
+      stack.resources.set(r.logicalId, {
+        ...(r.old ?? record(r, '', at)),
+        status: `${verb}_IN_PROGRESS`,
+        updatedAt: at,
+      });
+      event(
+        stack,
+        at,
+        r.logicalId,
+        r.type,
+        `${verb}_IN_PROGRESS`,
+        phys,
+        r.replacement
+          ? 'Requested update requires the creation of a new physical resource; hence creating one.'
+          : undefined,
+        r.props,
+        token,
+      );
     });
     if (failing) {
       tl.add((at) => {
@@ -399,7 +563,21 @@ export function startUpdate(ctx: EngineContext, stack: Stack, input: OpInput, p:
       }, 0.8);
     } else {
       if (r.replacement || r.action === 'Add') {
-        tl.add((at) => event(stack, at, r.logicalId, r.type, `${verb}_IN_PROGRESS`, r.physicalId, 'Resource creation Initiated', r.props, token), 0.2);
+        tl.add(
+          (at) =>
+            event(
+              stack,
+              at,
+              r.logicalId,
+              r.type,
+              `${verb}_IN_PROGRESS`,
+              r.physicalId,
+              'Resource creation Initiated',
+              r.props,
+              token,
+            ),
+          0.2,
+        );
       }
       tl.add((at) => {
         stack.resources.set(r.logicalId, record(r, `${verb}_COMPLETE`, at));
@@ -410,7 +588,17 @@ export function startUpdate(ctx: EngineContext, stack: Stack, input: OpInput, p:
   if (failure) {
     const failed = changed[failure.index]!;
     const verb = failed.action === 'Add' ? 'create' : 'update';
-    tl.add((at) => stackEvent(stack, at, 'UPDATE_ROLLBACK_IN_PROGRESS', `The following resource(s) failed to ${verb}: [${failed.logicalId}]. `, token), 0.3);
+    tl.add(
+      (at) =>
+        stackEvent(
+          stack,
+          at,
+          'UPDATE_ROLLBACK_IN_PROGRESS',
+          `The following resource(s) failed to ${verb}: [${failed.logicalId}]. `,
+          token,
+        ),
+      0.3,
+    );
     const attempted = changed.slice(0, failure.index + 1);
     for (const r of [...attempted].reverse()) {
       if (r.action !== 'Modify' || !r.old) continue;
@@ -439,39 +627,60 @@ export function startUpdate(ctx: EngineContext, stack: Stack, input: OpInput, p:
     }, 0.3);
   } else {
     // adds and modifications take effect before cleanup; removals and replaced resources go during cleanup
-    tl.add((at) => {
-      env.now = at;
-      const next = new Map<string, StackResource>();
-      for (const r of p.resources) {
-        const rec = r.action === 'None' ? before.get(r.logicalId)! : record(r, r.action === 'Add' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE', at);
-        if (r.action !== 'None') r.provider!.apply(env, rec, r.replacement ? undefined : r.old);
-        next.set(r.logicalId, rec);
-      }
-      stack.resources = next;
-      commitInputs(ctx.region, stack, input, p);
-      stackEvent(stack, at, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', undefined, token);
-    }, 0.5, true);
+    tl.add(
+      (at) => {
+        env.now = at;
+        const next = new Map<string, StackResource>();
+        for (const r of p.resources) {
+          const rec =
+            r.action === 'None'
+              ? before.get(r.logicalId)!
+              : record(r, r.action === 'Add' ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE', at);
+          if (r.action !== 'None') r.provider!.apply(env, rec, r.replacement ? undefined : r.old);
+          next.set(r.logicalId, rec);
+        }
+        stack.resources = next;
+        commitInputs(ctx.region, stack, input, p);
+        stackEvent(stack, at, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', undefined, token);
+      },
+      0.5,
+      true,
+    );
     const cleanup: { res: StackResource; retain: boolean }[] = [
-      ...changed.filter((r) => r.replacement && r.old).map((r) => ({ res: r.old!, retain: r.updateReplacePolicy === 'Retain' })),
+      ...changed
+        .filter((r) => r.replacement && r.old)
+        .map((r) => ({ res: r.old!, retain: r.updateReplacePolicy === 'Retain' })),
       ...[...p.removed].reverse().map((res) => ({ res, retain: retainsOnDelete(res.deletionPolicy) })),
     ];
     for (const { res, retain } of cleanup) {
       if (retain) {
-        tl.add((at) => event(stack, at, res.logicalId, res.type, 'DELETE_SKIPPED', res.physicalId, undefined, res.props, token), 0.5);
+        tl.add(
+          (at) =>
+            event(stack, at, res.logicalId, res.type, 'DELETE_SKIPPED', res.physicalId, undefined, res.props, token),
+          0.5,
+        );
         continue;
       }
-      tl.add((at) => event(stack, at, res.logicalId, res.type, 'DELETE_IN_PROGRESS', res.physicalId, undefined, res.props, token), 0.3);
-      tl.add((at) => {
-        env.now = at;
-        const provider = providerFor(res.type);
-        const problem = hooks.deny?.(res) ?? provider?.removeCheck?.(env, res);
-        if (problem) {
-          event(stack, at, res.logicalId, res.type, 'DELETE_FAILED', res.physicalId, problem, res.props, token);
-          return;
-        }
-        provider?.remove(env, res);
-        event(stack, at, res.logicalId, res.type, 'DELETE_COMPLETE', res.physicalId, undefined, res.props, token);
-      }, 0.3, true);
+      tl.add(
+        (at) =>
+          event(stack, at, res.logicalId, res.type, 'DELETE_IN_PROGRESS', res.physicalId, undefined, res.props, token),
+        0.3,
+      );
+      tl.add(
+        (at) => {
+          env.now = at;
+          const provider = providerFor(res.type);
+          const problem = hooks.deny?.(res) ?? provider?.removeCheck?.(env, res);
+          if (problem) {
+            event(stack, at, res.logicalId, res.type, 'DELETE_FAILED', res.physicalId, problem, res.props, token);
+            return;
+          }
+          provider?.remove(env, res);
+          event(stack, at, res.logicalId, res.type, 'DELETE_COMPLETE', res.physicalId, undefined, res.props, token);
+        },
+        0.3,
+        true,
+      );
     }
     tl.add((at) => {
       stackEvent(stack, at, 'UPDATE_COMPLETE', undefined, token);
@@ -514,35 +723,49 @@ export function startDelete(ctx: EngineContext, stack: Stack, retainResources: s
       stack.resources.set(res.logicalId, { ...res, status: 'DELETE_IN_PROGRESS', updatedAt: at });
       event(stack, at, res.logicalId, res.type, 'DELETE_IN_PROGRESS', res.physicalId, undefined, res.props, token);
     }, 0.5);
-    tl.add((at) => {
-      env.now = at;
-      const provider = providerFor(res.type);
-      const problem = hooks.deny?.(res) ?? provider?.removeCheck?.(env, res);
-      if (problem) {
-        failed.push(res.logicalId);
-        stack.resources.set(res.logicalId, { ...res, status: 'DELETE_FAILED', statusReason: problem, updatedAt: at });
-        event(stack, at, res.logicalId, res.type, 'DELETE_FAILED', res.physicalId, problem, res.props, token);
+    tl.add(
+      (at) => {
+        env.now = at;
+        const provider = providerFor(res.type);
+        const problem = hooks.deny?.(res) ?? provider?.removeCheck?.(env, res);
+        if (problem) {
+          failed.push(res.logicalId);
+          stack.resources.set(res.logicalId, { ...res, status: 'DELETE_FAILED', statusReason: problem, updatedAt: at });
+          event(stack, at, res.logicalId, res.type, 'DELETE_FAILED', res.physicalId, problem, res.props, token);
+          return;
+        }
+        provider?.remove(env, res);
+        stack.resources.delete(res.logicalId);
+        event(stack, at, res.logicalId, res.type, 'DELETE_COMPLETE', res.physicalId, undefined, res.props, token);
+      },
+      0.5,
+      true,
+    );
+  }
+  tl.add(
+    (at) => {
+      if (failed.length > 0) {
+        stackEvent(
+          stack,
+          at,
+          'DELETE_FAILED',
+          `The following resource(s) failed to delete: [${failed.join(', ')}]. `,
+          token,
+        );
+        hooks.onDone?.(false);
         return;
       }
-      provider?.remove(env, res);
-      stack.resources.delete(res.logicalId);
-      event(stack, at, res.logicalId, res.type, 'DELETE_COMPLETE', res.physicalId, undefined, res.props, token);
-    }, 0.5, true);
-  }
-  tl.add((at) => {
-    if (failed.length > 0) {
-      stackEvent(stack, at, 'DELETE_FAILED', `The following resource(s) failed to delete: [${failed.join(', ')}]. `, token);
-      hooks.onDone?.(false);
-      return;
-    }
-    stack.deletedAt = at;
-    stackEvent(stack, at, 'DELETE_COMPLETE', undefined, token);
-    if (ctx.region.live.get(stack.stackName) === stack) ctx.region.live.delete(stack.stackName);
-    for (const [name, e] of ctx.region.exports) if (e.stackId === stack.stackId) ctx.region.exports.delete(name);
-    for (const cs of stack.changeSets.values()) ctx.region.changeSetsById.delete(cs.id);
-    stack.changeSets.clear();
-    hooks.onDone?.(true);
-  }, 0.5, true);
+      stack.deletedAt = at;
+      stackEvent(stack, at, 'DELETE_COMPLETE', undefined, token);
+      if (ctx.region.live.get(stack.stackName) === stack) ctx.region.live.delete(stack.stackName);
+      for (const [name, e] of ctx.region.exports) if (e.stackId === stack.stackId) ctx.region.exports.delete(name);
+      for (const cs of stack.changeSets.values()) ctx.region.changeSetsById.delete(cs.id);
+      stack.changeSets.clear();
+      hooks.onDone?.(true);
+    },
+    0.5,
+    true,
+  );
   startOperation(ctx, stack, 'delete', tl, hooks);
 }
 
@@ -570,8 +793,11 @@ export function isBusy(stack: Stack): boolean {
 export function startDriftDetection(ctx: EngineContext, stack: Stack, logicalIds?: string[]): DriftDetection {
   const now = ctx.now();
   const det: DriftDetection = {
-    id: newUuid(ctx.state), stackId: stack.stackId, startedAt: now,
-    dueAt: now + Math.max(0, ctx.state.stackMs * 0.2), logicalIds,
+    id: newUuid(ctx.state),
+    stackId: stack.stackId,
+    startedAt: now,
+    dueAt: now + Math.max(0, ctx.state.stackMs * 0.2),
+    logicalIds,
   };
   ctx.region.detections.set(det.id, det);
   settleDetection(ctx.state, stack, det, now);
@@ -582,12 +808,17 @@ export function settleDetection(state: SimState, stack: Stack, det: DriftDetecti
   if (det.result || now < det.dueAt) return;
   const at = det.dueAt;
   const env = envFor(state, stack, at);
-  const failing = state.faults.failDrift.includes(stack.accountId) || state.faults.failDrift.includes(`${stack.accountId}:${stack.region}`);
+  const failing =
+    state.faults.failDrift.includes(stack.accountId) ||
+    state.faults.failDrift.includes(`${stack.accountId}:${stack.region}`);
   const targets = [...stack.resources.values()].filter((r) => !det.logicalIds || det.logicalIds.includes(r.logicalId));
   if (failing) {
     const first = targets.find((r) => providerFor(r.type)?.actual !== undefined) ?? targets[0];
     det.result = {
-      status: 'DETECTION_FAILED', stackDriftStatus: 'UNKNOWN', driftedCount: 0, at,
+      status: 'DETECTION_FAILED',
+      stackDriftStatus: 'UNKNOWN',
+      driftedCount: 0,
+      at,
       reason: `Failed to detect drift on resources [${first?.logicalId ?? stack.stackName}]: Rate exceeded (Service: ${first?.type.split('::')[1] ?? 'CloudFormation'}, Status Code: 400, Request ID: ${newUuid(state)})`,
     };
     stack.drift = { status: 'UNKNOWN', lastCheck: at };
@@ -598,7 +829,12 @@ export function settleDetection(state: SimState, stack: Stack, det: DriftDetecti
     r.drift = detectResourceDrift(env, r, at);
     if (r.drift.status === 'MODIFIED' || r.drift.status === 'DELETED') drifted++;
   }
-  det.result = { status: 'DETECTION_COMPLETE', stackDriftStatus: drifted > 0 ? 'DRIFTED' : 'IN_SYNC', driftedCount: drifted, at };
+  det.result = {
+    status: 'DETECTION_COMPLETE',
+    stackDriftStatus: drifted > 0 ? 'DRIFTED' : 'IN_SYNC',
+    driftedCount: drifted,
+    at,
+  };
   stack.drift = { status: det.result.stackDriftStatus, lastCheck: at };
 }
 

@@ -62,7 +62,10 @@ export function resolveParameters(
     const usePrevious = p.UsePreviousValue === true || p.UsePreviousValue === 'true';
     if (usePrevious) {
       const prev = previous?.get(key);
-      if (!prev) throw validation(`Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`);
+      if (!prev)
+        throw validation(
+          `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`,
+        );
       values.set(key, prev.raw);
     } else {
       values.set(key, p.ParameterValue ?? '');
@@ -90,9 +93,11 @@ export function resolveParameters(
 
 function checkParameter(key: string, decl: ParameterDecl, raw: string): ParamValue {
   const fail = (message: string): never => {
-    throw validation(decl.ConstraintDescription
-      ? `Parameter ${key} failed to satisfy constraint: ${decl.ConstraintDescription}`
-      : message);
+    throw validation(
+      decl.ConstraintDescription
+        ? `Parameter ${key} failed to satisfy constraint: ${decl.ConstraintDescription}`
+        : message,
+    );
   };
   const list = isListType(decl.Type);
   const items = list ? (raw === '' ? [] : raw.split(',').map((s) => s.trim())) : [raw];
@@ -129,7 +134,10 @@ export function evaluateConditions(ctx: EvalContext): void {
   const resolve = (name: string): boolean => {
     const known = ctx.conditions.get(name);
     if (known !== undefined) return known;
-    if (!(name in ctx.template.conditions)) throw validation(`Template format error: Unresolved dependencies [${name}]. Cannot reference resources in the Conditions block of the template`);
+    if (!(name in ctx.template.conditions))
+      throw validation(
+        `Template format error: Unresolved dependencies [${name}]. Cannot reference resources in the Conditions block of the template`,
+      );
     if (visiting.has(name)) throw validation(`Template error: circular condition dependency for ${name}`);
     visiting.add(name);
     const v = evalCondition(ctx.template.conditions[name], ctx, resolve);
@@ -170,11 +178,15 @@ function refValue(name: string, ctx: EvalContext): unknown {
   const p = ctx.params.get(name);
   if (p) return p.value;
   if (ctx.excluded.has(name)) {
-    throw validation(`Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`);
+    throw validation(
+      `Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`,
+    );
   }
   const r = ctx.resources.get(name);
   if (r) return r.physicalId;
-  throw validation(`Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`);
+  throw validation(
+    `Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`,
+  );
 }
 
 function getAtt(resource: string, attr: string, ctx: EvalContext): unknown {
@@ -209,11 +221,16 @@ function sub(template: string, vars: Record<string, unknown>, ctx: EvalContext):
  * that evaluate to it.
  */
 export function evaluate(node: unknown, ctx: EvalContext, conditionOf?: (name: string) => boolean): unknown {
-  const cond = conditionOf ?? ((name: string) => {
-    const v = ctx.conditions.get(name);
-    if (v === undefined) throw validation(`Template format error: Unresolved dependencies [${name}]. Cannot reference resources in the Conditions block of the template`);
-    return v;
-  });
+  const cond =
+    conditionOf ??
+    ((name: string) => {
+      const v = ctx.conditions.get(name);
+      if (v === undefined)
+        throw validation(
+          `Template format error: Unresolved dependencies [${name}]. Cannot reference resources in the Conditions block of the template`,
+        );
+      return v;
+    });
   const ev = (n: unknown): unknown => evaluate(n, ctx, cond);
   if (Array.isArray(node)) {
     const out: unknown[] = [];
@@ -230,25 +247,32 @@ export function evaluate(node: unknown, ctx: EvalContext, conditionOf?: (name: s
     const fn = keys[0]!;
     const arg = obj[fn];
     switch (fn) {
-      case 'Ref': return refValue(str('Ref', arg), ctx);
-      case 'Condition': return cond(str('Condition', arg));
+      case 'Ref':
+        return refValue(str('Ref', arg), ctx);
+      case 'Condition':
+        return cond(str('Condition', arg));
       case 'Fn::GetAtt': {
-        const [res, attr] = typeof arg === 'string'
-          ? [arg.slice(0, arg.indexOf('.')), arg.slice(arg.indexOf('.') + 1)]
-          : args(fn, arg, 2).map((a) => str(fn, ev(a)));
+        const [res, attr] =
+          typeof arg === 'string'
+            ? [arg.slice(0, arg.indexOf('.')), arg.slice(arg.indexOf('.') + 1)]
+            : args(fn, arg, 2).map((a) => str(fn, ev(a)));
         return getAtt(res!, attr!, ctx);
       }
       case 'Fn::Sub': {
         if (typeof arg === 'string') return sub(arg, {}, ctx);
         const [s, vars] = args(fn, arg, 2);
         const evaluatedVars = ev(vars);
-        if (typeof evaluatedVars !== 'object' || evaluatedVars === null) throw validation('Template error: Fn::Sub variables must be an object');
+        if (typeof evaluatedVars !== 'object' || evaluatedVars === null)
+          throw validation('Template error: Fn::Sub variables must be an object');
         return sub(str(fn, s), evaluatedVars as Record<string, unknown>, ctx);
       }
       case 'Fn::Join': {
         const [delim, list] = args(fn, arg, 2);
         const items = ev(list);
-        if (!Array.isArray(items)) throw validation('Template error: every Fn::Join object requires two parameters, (1) a string delimiter and (2) a list of strings to be joined or a function that returns a list of strings (such as Fn::GetAZs) to be joined.');
+        if (!Array.isArray(items))
+          throw validation(
+            'Template error: every Fn::Join object requires two parameters, (1) a string delimiter and (2) a list of strings to be joined or a function that returns a list of strings (such as Fn::GetAZs) to be joined.',
+          );
         return items.map((i) => str(fn, i)).join(str(fn, delim));
       }
       case 'Fn::Select': {
@@ -256,7 +280,8 @@ export function evaluate(node: unknown, ctx: EvalContext, conditionOf?: (name: s
         const items = ev(list);
         const i = Number(ev(index));
         if (!Array.isArray(items)) throw validation('Template error: Fn::Select requires a list argument');
-        if (!Number.isInteger(i) || i < 0 || i >= items.length) throw validation('Template error: Fn::Select cannot select nonexistent value at index ' + String(i));
+        if (!Number.isInteger(i) || i < 0 || i >= items.length)
+          throw validation('Template error: Fn::Select cannot select nonexistent value at index ' + String(i));
         return items[i];
       }
       case 'Fn::Split': {
@@ -275,15 +300,18 @@ export function evaluate(node: unknown, ctx: EvalContext, conditionOf?: (name: s
         const [a] = args(fn, arg, 1);
         return !truthy(ev(a), fn);
       }
-      case 'Fn::And': return args(fn, arg, 2, 10).every((a) => truthy(ev(a), fn));
-      case 'Fn::Or': return args(fn, arg, 2, 10).some((a) => truthy(ev(a), fn));
+      case 'Fn::And':
+        return args(fn, arg, 2, 10).every((a) => truthy(ev(a), fn));
+      case 'Fn::Or':
+        return args(fn, arg, 2, 10).some((a) => truthy(ev(a), fn));
       case 'Fn::FindInMap': {
         const [map, top, second] = args(fn, arg, 3).map((a) => str(fn, ev(a)));
         const v = ctx.template.mappings[map!]?.[top!]?.[second!];
         if (v === undefined) throw validation(`Template error: Unable to get mapping for ${map}::${top}::${second}`);
         return v;
       }
-      case 'Fn::Base64': return Buffer.from(str(fn, ev(arg)), 'utf8').toString('base64');
+      case 'Fn::Base64':
+        return Buffer.from(str(fn, ev(arg)), 'utf8').toString('base64');
       case 'Fn::GetAZs': {
         const region = str(fn, ev(arg)) || String(ctx.pseudo['AWS::Region']);
         return ['a', 'b', 'c'].map((z) => `${region}${z}`);

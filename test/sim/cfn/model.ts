@@ -10,7 +10,12 @@ export interface ResourceDrift {
   checkedAt: number;
   expected?: string;
   actual?: string;
-  differences: { PropertyPath: string; ExpectedValue: string; ActualValue: string; DifferenceType: 'ADD' | 'REMOVE' | 'NOT_EQUAL' }[];
+  differences: {
+    PropertyPath: string;
+    ExpectedValue: string;
+    ActualValue: string;
+    DifferenceType: 'ADD' | 'REMOVE' | 'NOT_EQUAL';
+  }[];
 }
 
 export interface StackResource {
@@ -67,7 +72,10 @@ export interface StackOutput {
   ExportName?: string;
 }
 
-export interface Tag { Key: string; Value: string }
+export interface Tag {
+  Key: string;
+  Value: string;
+}
 
 export interface ChangeSetChange {
   Type: 'Resource';
@@ -158,8 +166,15 @@ export class CfnRegion {
   toJSON(): unknown {
     return {
       stacks: [...this.byId.values()].map((s) => ({
-        stackName: s.stackName, stackId: s.stackId, status: s.status,
-        resources: Object.fromEntries([...s.resources.values()].map((r) => [r.logicalId, { type: r.type, physicalId: r.physicalId, status: r.status }])),
+        stackName: s.stackName,
+        stackId: s.stackId,
+        status: s.status,
+        resources: Object.fromEntries(
+          [...s.resources.values()].map((r) => [
+            r.logicalId,
+            { type: r.type, physicalId: r.physicalId, status: r.status },
+          ]),
+        ),
       })),
       exports: Object.fromEntries(this.exports),
     };

@@ -83,7 +83,8 @@ function resourceTags(env: ProviderEnv, r: StackResource): Record<string, string
   out['aws:cloudformation:logical-id'] = r.logicalId;
   const declared = r.props.Tags;
   if (Array.isArray(declared)) {
-    for (const t of declared as { Key?: unknown; Value?: unknown }[]) if (t.Key !== undefined) out[String(t.Key)] = String(t.Value ?? '');
+    for (const t of declared as { Key?: unknown; Value?: unknown }[])
+      if (t.Key !== undefined) out[String(t.Key)] = String(t.Value ?? '');
   } else if (typeof declared === 'object' && declared !== null) {
     for (const [k, v] of Object.entries(declared)) out[k] = String(v);
   }
@@ -123,7 +124,8 @@ const bucket: Provider = {
     return {
       physicalId: name,
       attrs: {
-        Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com`,
+        Arn: `arn:aws:s3:::${name}`,
+        DomainName: `${name}.s3.amazonaws.com`,
         RegionalDomainName: `${name}.s3.${env.region}.amazonaws.com`,
         DualStackDomainName: `${name}.s3.dualstack.${env.region}.amazonaws.com`,
         WebsiteURL: `http://${name}.s3-website-${env.region}.amazonaws.com`,
@@ -137,8 +139,11 @@ const bucket: Provider = {
     const existing = env.state.buckets.get(r.physicalId);
     const { BucketName: _name, ...properties } = r.props;
     const bkt: Bucket = {
-      name: r.physicalId, region: env.region, properties,
-      policy: existing?.policy, objectCount: existing?.objectCount ?? 0,
+      name: r.physicalId,
+      region: env.region,
+      properties,
+      policy: existing?.policy,
+      objectCount: existing?.objectCount ?? 0,
     };
     env.state.buckets.set(r.physicalId, bkt);
   },
@@ -156,7 +161,13 @@ const bucket: Provider = {
     const bkt = env.state.buckets.get(r.physicalId);
     return bkt ? { ...bkt.properties, BucketName: bkt.name } : undefined;
   },
-  driftKeys: ['BucketEncryption', 'VersioningConfiguration', 'PublicAccessBlockConfiguration', 'LifecycleConfiguration', 'OwnershipControls'],
+  driftKeys: [
+    'BucketEncryption',
+    'VersioningConfiguration',
+    'PublicAccessBlockConfiguration',
+    'LifecycleConfiguration',
+    'OwnershipControls',
+  ],
 };
 
 const bucketPolicy: Provider = {
@@ -184,7 +195,13 @@ const trail: Provider = {
   taggable: true,
   plan(env, logicalId, props, previous) {
     const name = previous?.physicalId ?? s(props.TrailName) ?? generatedName(env, logicalId, 128);
-    return { physicalId: name, attrs: { Arn: `arn:aws:cloudtrail:${env.region}:${env.accountId}:trail/${name}`, SnsTopicArn: s(props.SnsTopicName) } };
+    return {
+      physicalId: name,
+      attrs: {
+        Arn: `arn:aws:cloudtrail:${env.region}:${env.accountId}:trail/${name}`,
+        SnsTopicArn: s(props.SnsTopicName),
+      },
+    };
   },
   createCheck(env, name) {
     return env.rs.trails.has(name) ? alreadyExists('AWS::CloudTrail::Trail', name) : undefined;
@@ -193,10 +210,17 @@ const trail: Provider = {
     const p = r.props;
     const isLogging = b(p.IsLogging, false);
     env.rs.trails.set(r.physicalId, {
-      name: r.physicalId, arn: String(r.attrs.Arn), homeRegion: env.region, s3BucketName: String(p.S3BucketName ?? ''),
-      s3KeyPrefix: s(p.S3KeyPrefix), isMultiRegionTrail: b(p.IsMultiRegionTrail, false),
-      isOrganizationTrail: b(p.IsOrganizationTrail, false), includeGlobalServiceEvents: b(p.IncludeGlobalServiceEvents, true),
-      logFileValidationEnabled: b(p.EnableLogFileValidation, false), isLogging, kmsKeyId: s(p.KMSKeyId),
+      name: r.physicalId,
+      arn: String(r.attrs.Arn),
+      homeRegion: env.region,
+      s3BucketName: String(p.S3BucketName ?? ''),
+      s3KeyPrefix: s(p.S3KeyPrefix),
+      isMultiRegionTrail: b(p.IsMultiRegionTrail, false),
+      isOrganizationTrail: b(p.IsOrganizationTrail, false),
+      includeGlobalServiceEvents: b(p.IncludeGlobalServiceEvents, true),
+      logFileValidationEnabled: b(p.EnableLogFileValidation, false),
+      isLogging,
+      kmsKeyId: s(p.KMSKeyId),
       tags: resourceTags(env, r),
     });
     // a logging trail delivers log files: the bucket now holds audit logs that removal must never lose
@@ -210,14 +234,27 @@ const trail: Provider = {
     const t = env.rs.trails.get(r.physicalId);
     if (!t) return undefined;
     return {
-      TrailName: t.name, S3BucketName: t.s3BucketName, S3KeyPrefix: t.s3KeyPrefix, IsLogging: t.isLogging,
-      IsMultiRegionTrail: t.isMultiRegionTrail, IsOrganizationTrail: t.isOrganizationTrail,
-      IncludeGlobalServiceEvents: t.includeGlobalServiceEvents, EnableLogFileValidation: t.logFileValidationEnabled,
+      TrailName: t.name,
+      S3BucketName: t.s3BucketName,
+      S3KeyPrefix: t.s3KeyPrefix,
+      IsLogging: t.isLogging,
+      IsMultiRegionTrail: t.isMultiRegionTrail,
+      IsOrganizationTrail: t.isOrganizationTrail,
+      IncludeGlobalServiceEvents: t.includeGlobalServiceEvents,
+      EnableLogFileValidation: t.logFileValidationEnabled,
       KMSKeyId: t.kmsKeyId,
     };
   },
-  driftKeys: ['S3BucketName', 'S3KeyPrefix', 'IsLogging', 'IsMultiRegionTrail', 'IsOrganizationTrail',
-    'IncludeGlobalServiceEvents', 'EnableLogFileValidation', 'KMSKeyId'],
+  driftKeys: [
+    'S3BucketName',
+    'S3KeyPrefix',
+    'IsLogging',
+    'IsMultiRegionTrail',
+    'IsOrganizationTrail',
+    'IncludeGlobalServiceEvents',
+    'EnableLogFileValidation',
+    'KMSKeyId',
+  ],
 };
 
 const role: Provider = {
@@ -230,7 +267,9 @@ const role: Provider = {
     return { physicalId: name, attrs: { Arn: `arn:aws:iam::${env.accountId}:role${path}${name}`, RoleId: roleId } };
   },
   createCheck(env, name) {
-    return env.acct.roles.has(name) ? `Resource handler returned message: "Role with name ${name} already exists."` : undefined;
+    return env.acct.roles.has(name)
+      ? `Resource handler returned message: "Role with name ${name} already exists."`
+      : undefined;
   },
   apply(env, r, old) {
     const policies: Record<string, unknown> = {};
@@ -239,8 +278,12 @@ const role: Provider = {
     }
     const existing = old ? env.acct.roles.get(old.physicalId) : undefined;
     env.acct.roles.set(r.physicalId, {
-      roleName: r.physicalId, roleId: String(r.attrs.RoleId), arn: String(r.attrs.Arn), path: s(r.props.Path) ?? '/',
-      assumeRolePolicyDocument: r.props.AssumeRolePolicyDocument, policies,
+      roleName: r.physicalId,
+      roleId: String(r.attrs.RoleId),
+      arn: String(r.attrs.Arn),
+      path: s(r.props.Path) ?? '/',
+      assumeRolePolicyDocument: r.props.AssumeRolePolicyDocument,
+      policies,
       managedPolicyArns: ((r.props.ManagedPolicyArns as unknown[] | undefined) ?? []).map(String),
       createDate: existing?.createDate ?? new Date(env.now).toISOString(),
     });
@@ -252,7 +295,9 @@ const role: Provider = {
     const role = env.acct.roles.get(r.physicalId);
     if (!role) return undefined;
     return {
-      RoleName: role.roleName, Path: role.path, AssumeRolePolicyDocument: role.assumeRolePolicyDocument,
+      RoleName: role.roleName,
+      Path: role.path,
+      AssumeRolePolicyDocument: role.assumeRolePolicyDocument,
       ManagedPolicyArns: role.managedPolicyArns,
       Policies: Object.entries(role.policies).map(([PolicyName, PolicyDocument]) => ({ PolicyName, PolicyDocument })),
     };
@@ -283,17 +328,30 @@ const lambdaFunction: Provider = {
     const existing = env.rs.functions.get(old?.physicalId ?? r.physicalId);
     const variables = ((p.Environment as Props | undefined)?.Variables ?? {}) as Props;
     const fn: LambdaFunction = {
-      functionName: r.physicalId, functionArn: String(r.attrs.Arn), runtime, handler: String(p.Handler ?? ''),
-      role: String(p.Role ?? ''), architectures: ((p.Architectures as unknown[] | undefined) ?? ['x86_64']).map(String),
-      memorySize: n(p.MemorySize) ?? 128, timeout: n(p.Timeout) ?? 3,
+      functionName: r.physicalId,
+      functionArn: String(r.attrs.Arn),
+      runtime,
+      handler: String(p.Handler ?? ''),
+      role: String(p.Role ?? ''),
+      architectures: ((p.Architectures as unknown[] | undefined) ?? ['x86_64']).map(String),
+      memorySize: n(p.MemorySize) ?? 128,
+      timeout: n(p.Timeout) ?? 3,
       environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
-      description: s(p.Description) ?? '', code, codeFileName, codeSha256: pkg.codeSha256, codeSize: pkg.codeSize,
-      lastModified: lambdaTimestamp(env.now), revisionId: newUuid(env.state), version: '$LATEST',
+      description: s(p.Description) ?? '',
+      code,
+      codeFileName,
+      codeSha256: pkg.codeSha256,
+      codeSize: pkg.codeSize,
+      lastModified: lambdaTimestamp(env.now),
+      revisionId: newUuid(env.state),
+      version: '$LATEST',
       tags: resourceTags(env, r),
       invokeConfig: existing?.invokeConfig,
       permissions: existing?.permissions ?? [],
       logGroup: s((p.LoggingConfig as Props | undefined)?.LogGroup),
-      ...(n(p.ReservedConcurrentExecutions) !== undefined ? { reservedConcurrency: n(p.ReservedConcurrentExecutions) } : {}),
+      ...(n(p.ReservedConcurrentExecutions) !== undefined
+        ? { reservedConcurrency: n(p.ReservedConcurrentExecutions) }
+        : {}),
     };
     env.rs.functions.set(r.physicalId, fn);
   },
@@ -304,12 +362,29 @@ const lambdaFunction: Provider = {
     const fn = env.rs.functions.get(r.physicalId);
     if (!fn) return undefined;
     return {
-      FunctionName: fn.functionName, Runtime: fn.runtime, Handler: fn.handler, Role: fn.role, Timeout: fn.timeout,
-      MemorySize: fn.memorySize, Description: fn.description, Architectures: fn.architectures,
-      Environment: { Variables: { ...fn.environment } }, ReservedConcurrentExecutions: fn.reservedConcurrency,
+      FunctionName: fn.functionName,
+      Runtime: fn.runtime,
+      Handler: fn.handler,
+      Role: fn.role,
+      Timeout: fn.timeout,
+      MemorySize: fn.memorySize,
+      Description: fn.description,
+      Architectures: fn.architectures,
+      Environment: { Variables: { ...fn.environment } },
+      ReservedConcurrentExecutions: fn.reservedConcurrency,
     };
   },
-  driftKeys: ['Runtime', 'Handler', 'Role', 'Timeout', 'MemorySize', 'Description', 'Environment', 'Architectures', 'ReservedConcurrentExecutions'],
+  driftKeys: [
+    'Runtime',
+    'Handler',
+    'Role',
+    'Timeout',
+    'MemorySize',
+    'Description',
+    'Environment',
+    'Architectures',
+    'ReservedConcurrentExecutions',
+  ],
 };
 
 /** Lambda's concurrency quota per account and region (the default), and what must stay unreserved of it. */
@@ -330,8 +405,10 @@ function concurrencyProblem(env: ProviderEnv, name: string, props: Props): strin
   let others = 0;
   for (const fn of env.rs.functions.values()) if (fn.functionName !== name) others += fn.reservedConcurrency ?? 0;
   if (ACCOUNT_CONCURRENCY - others - wanted < MIN_UNRESERVED_CONCURRENCY) {
-    return 'Resource handler returned message: "Specified ReservedConcurrentExecutions for function decreases account\'s '
-      + `UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED_CONCURRENCY}]. (Service: Lambda, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`;
+    return (
+      'Resource handler returned message: "Specified ReservedConcurrentExecutions for function decreases account\'s ' +
+      `UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED_CONCURRENCY}]. (Service: Lambda, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`
+    );
   }
   return undefined;
 }
@@ -339,7 +416,8 @@ function concurrencyProblem(env: ProviderEnv, name: string, props: Props): strin
 function codeProblem(props: Props): string | undefined {
   const code = props.Code as Props | undefined;
   for (const key of ['Runtime', 'Handler', 'Role', 'Code']) {
-    if (props[key] === undefined) return `Properties validation failed for resource with message: #: required key [${key}] not found`;
+    if (props[key] === undefined)
+      return `Properties validation failed for resource with message: #: required key [${key}] not found`;
   }
   if (typeof code?.ZipFile !== 'string') {
     return 'The simulator supports only inline code (Code.ZipFile) for AWS::Lambda::Function';
@@ -357,8 +435,11 @@ const permission: Provider = {
     if (!fn) return;
     fn.permissions = fn.permissions.filter((p) => p.sid !== r.physicalId);
     fn.permissions.push({
-      sid: r.physicalId, principal: String(r.props.Principal), action: String(r.props.Action),
-      sourceArn: s(r.props.SourceArn), sourceAccount: s(r.props.SourceAccount),
+      sid: r.physicalId,
+      principal: String(r.props.Principal),
+      action: String(r.props.Action),
+      sourceArn: s(r.props.SourceArn),
+      sourceAccount: s(r.props.SourceAccount),
     });
   },
   remove(env, r) {
@@ -376,10 +457,15 @@ const eventInvokeConfig: Provider = {
   apply(env, r) {
     const fn = env.rs.functions.get(functionNameOf(String(r.props.FunctionName)));
     if (!fn) return;
-    const dest = (r.props.DestinationConfig ?? {}) as { OnFailure?: { Destination?: unknown }; OnSuccess?: { Destination?: unknown } };
+    const dest = (r.props.DestinationConfig ?? {}) as {
+      OnFailure?: { Destination?: unknown };
+      OnSuccess?: { Destination?: unknown };
+    };
     fn.invokeConfig = {
-      maximumRetryAttempts: n(r.props.MaximumRetryAttempts), maximumEventAgeInSeconds: n(r.props.MaximumEventAgeInSeconds),
-      onFailure: s(dest.OnFailure?.Destination), onSuccess: s(dest.OnSuccess?.Destination),
+      maximumRetryAttempts: n(r.props.MaximumRetryAttempts),
+      maximumEventAgeInSeconds: n(r.props.MaximumEventAgeInSeconds),
+      onFailure: s(dest.OnFailure?.Destination),
+      onSuccess: s(dest.OnSuccess?.Destination),
     };
   },
   remove(env, r) {
@@ -392,7 +478,11 @@ const eventInvokeConfig: Provider = {
     const dest: Props = {};
     if (cfg.onFailure) dest.OnFailure = { Destination: cfg.onFailure };
     if (cfg.onSuccess) dest.OnSuccess = { Destination: cfg.onSuccess };
-    return { MaximumRetryAttempts: cfg.maximumRetryAttempts, MaximumEventAgeInSeconds: cfg.maximumEventAgeInSeconds, DestinationConfig: dest };
+    return {
+      MaximumRetryAttempts: cfg.maximumRetryAttempts,
+      MaximumEventAgeInSeconds: cfg.maximumEventAgeInSeconds,
+      DestinationConfig: dest,
+    };
   },
   driftKeys: ['MaximumRetryAttempts', 'MaximumEventAgeInSeconds', 'DestinationConfig'],
 };
@@ -410,8 +500,12 @@ const logGroup: Provider = {
   apply(env, r) {
     const existing = env.rs.logGroups.get(r.physicalId);
     env.rs.logGroups.set(r.physicalId, {
-      name: r.physicalId, arn: String(r.attrs.Arn), retentionInDays: n(r.props.RetentionInDays), kmsKeyId: s(r.props.KmsKeyId),
-      creationTime: existing?.creationTime ?? env.state.clock.now(), streams: existing?.streams ?? new Map(),
+      name: r.physicalId,
+      arn: String(r.attrs.Arn),
+      retentionInDays: n(r.props.RetentionInDays),
+      kmsKeyId: s(r.props.KmsKeyId),
+      creationTime: existing?.creationTime ?? env.state.clock.now(),
+      streams: existing?.streams ?? new Map(),
     });
   },
   remove(env, r) {
@@ -432,12 +526,17 @@ function targetProblem(props: Props): string | undefined {
     const retry = t.RetryPolicy as Props | undefined;
     const attempts = n(retry?.MaximumRetryAttempts);
     const age = n(retry?.MaximumEventAgeInSeconds);
-    const fail = (m: string) => `Resource handler returned message: "1 validation error detected: ${m} (Service: EventBridge, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`;
+    const fail = (m: string) =>
+      `Resource handler returned message: "1 validation error detected: ${m} (Service: EventBridge, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`;
     if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 0 || attempts > 185)) {
-      return fail(`Value '${attempts}' at '${where}.retryPolicy.maximumRetryAttempts' failed to satisfy constraint: Member must have value ${attempts < 0 ? 'greater than or equal to 0' : 'less than or equal to 185'}`);
+      return fail(
+        `Value '${attempts}' at '${where}.retryPolicy.maximumRetryAttempts' failed to satisfy constraint: Member must have value ${attempts < 0 ? 'greater than or equal to 0' : 'less than or equal to 185'}`,
+      );
     }
     if (age !== undefined && (!Number.isInteger(age) || age < 60 || age > 86400)) {
-      return fail(`Value '${age}' at '${where}.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value ${age < 60 ? 'greater than or equal to 60' : 'less than or equal to 86400'}`);
+      return fail(
+        `Value '${age}' at '${where}.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value ${age < 60 ? 'greater than or equal to 60' : 'less than or equal to 86400'}`,
+      );
     }
     const dlq = s((t.DeadLetterConfig as Props | undefined)?.Arn);
     if (dlq !== undefined && !/^arn:aws[\w-]*:sqs:[\w-]+:\d{12}:[\w.-]+$/.test(dlq)) {
@@ -459,19 +558,37 @@ const eventRule: Provider = {
   },
   apply(env, r) {
     const p = r.props;
-    const pattern = p.EventPattern === undefined ? undefined
-      : typeof p.EventPattern === 'string' ? p.EventPattern : JSON.stringify(p.EventPattern);
+    const pattern =
+      p.EventPattern === undefined
+        ? undefined
+        : typeof p.EventPattern === 'string'
+          ? p.EventPattern
+          : JSON.stringify(p.EventPattern);
     const rule: EventRule = {
-      name: r.physicalId, arn: String(r.attrs.Arn), eventBusName: s(p.EventBusName) ?? 'default', eventPattern: pattern,
-      scheduleExpression: s(p.ScheduleExpression), state: s(p.State) === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+      name: r.physicalId,
+      arn: String(r.attrs.Arn),
+      eventBusName: s(p.EventBusName) ?? 'default',
+      eventPattern: pattern,
+      scheduleExpression: s(p.ScheduleExpression),
+      state: s(p.State) === 'DISABLED' ? 'DISABLED' : 'ENABLED',
       description: s(p.Description),
       targets: ((p.Targets as Props[] | undefined) ?? []).map((t) => {
         const dlq = s((t.DeadLetterConfig as Props | undefined)?.Arn);
         const retry = t.RetryPolicy as Props | undefined;
         return {
-          id: String(t.Id), arn: String(t.Arn), roleArn: s(t.RoleArn), input: s(t.Input),
+          id: String(t.Id),
+          arn: String(t.Arn),
+          roleArn: s(t.RoleArn),
+          input: s(t.Input),
           ...(dlq ? { deadLetterArn: dlq } : {}),
-          ...(retry ? { retryPolicy: { maximumRetryAttempts: n(retry.MaximumRetryAttempts), maximumEventAgeInSeconds: n(retry.MaximumEventAgeInSeconds) } } : {}),
+          ...(retry
+            ? {
+                retryPolicy: {
+                  maximumRetryAttempts: n(retry.MaximumRetryAttempts),
+                  maximumEventAgeInSeconds: n(retry.MaximumEventAgeInSeconds),
+                },
+              }
+            : {}),
         };
       }),
     };
@@ -486,10 +603,16 @@ const eventRule: Provider = {
     let pattern: unknown = rule.eventPattern;
     try {
       if (rule.eventPattern !== undefined) pattern = JSON.parse(rule.eventPattern);
-    } catch { /* keep the string */ }
+    } catch {
+      /* keep the string */
+    }
     return {
-      Name: rule.name, State: rule.state, EventPattern: pattern, ScheduleExpression: rule.scheduleExpression,
-      Description: rule.description, EventBusName: rule.eventBusName,
+      Name: rule.name,
+      State: rule.state,
+      EventPattern: pattern,
+      ScheduleExpression: rule.scheduleExpression,
+      Description: rule.description,
+      EventBusName: rule.eventBusName,
       Targets: rule.targets.map((t) => {
         const out: Props = { Id: t.id, Arn: t.arn };
         if (t.roleArn !== undefined) out.RoleArn = t.roleArn;
@@ -497,8 +620,10 @@ const eventRule: Provider = {
         if (t.deadLetterArn !== undefined) out.DeadLetterConfig = { Arn: t.deadLetterArn };
         if (t.retryPolicy !== undefined) {
           const rp: Props = {};
-          if (t.retryPolicy.maximumRetryAttempts !== undefined) rp.MaximumRetryAttempts = t.retryPolicy.maximumRetryAttempts;
-          if (t.retryPolicy.maximumEventAgeInSeconds !== undefined) rp.MaximumEventAgeInSeconds = t.retryPolicy.maximumEventAgeInSeconds;
+          if (t.retryPolicy.maximumRetryAttempts !== undefined)
+            rp.MaximumRetryAttempts = t.retryPolicy.maximumRetryAttempts;
+          if (t.retryPolicy.maximumEventAgeInSeconds !== undefined)
+            rp.MaximumEventAgeInSeconds = t.retryPolicy.maximumEventAgeInSeconds;
           out.RetryPolicy = rp;
         }
         return out;
@@ -512,7 +637,8 @@ const topic: Provider = {
   replaceOn: ['TopicName', 'FifoTopic'],
   taggable: true,
   plan(env, logicalId, props, previous) {
-    const name = (previous?.attrs.TopicName as string | undefined) ?? s(props.TopicName) ?? generatedName(env, logicalId, 256);
+    const name =
+      (previous?.attrs.TopicName as string | undefined) ?? s(props.TopicName) ?? generatedName(env, logicalId, 256);
     const arn = `arn:aws:sns:${env.region}:${env.accountId}:${name}`;
     return { physicalId: arn, attrs: { TopicArn: arn, TopicName: name } };
   },
@@ -522,15 +648,22 @@ const topic: Provider = {
   apply(env, r) {
     const existing = env.rs.topics.get(r.physicalId);
     const attributes: Record<string, string> = {
-      TopicArn: r.physicalId, Owner: env.accountId, DisplayName: s(r.props.DisplayName) ?? '',
+      TopicArn: r.physicalId,
+      Owner: env.accountId,
+      DisplayName: s(r.props.DisplayName) ?? '',
     };
     if (r.props.KmsMasterKeyId !== undefined) attributes.KmsMasterKeyId = String(r.props.KmsMasterKeyId);
     const inline = ((r.props.Subscription as Props[] | undefined) ?? []).map((sub, i) => ({
-      arn: `${r.physicalId}:inline-${i}`, protocol: String(sub.Protocol), endpoint: String(sub.Endpoint),
+      arn: `${r.physicalId}:inline-${i}`,
+      protocol: String(sub.Protocol),
+      endpoint: String(sub.Endpoint),
     }));
     const kept = (existing?.subscriptions ?? []).filter((x) => !x.arn.startsWith(`${r.physicalId}:inline-`));
     env.rs.topics.set(r.physicalId, {
-      arn: r.physicalId, name: String(r.attrs.TopicName), attributes, subscriptions: [...kept, ...inline],
+      arn: r.physicalId,
+      name: String(r.attrs.TopicName),
+      attributes,
+      subscriptions: [...kept, ...inline],
       tags: resourceTags(env, r),
     });
   },
@@ -539,7 +672,9 @@ const topic: Provider = {
   },
   actual(env, r) {
     const t = env.rs.topics.get(r.physicalId);
-    return t ? { TopicName: t.name, DisplayName: t.attributes.DisplayName ?? '', KmsMasterKeyId: t.attributes.KmsMasterKeyId } : undefined;
+    return t
+      ? { TopicName: t.name, DisplayName: t.attributes.DisplayName ?? '', KmsMasterKeyId: t.attributes.KmsMasterKeyId }
+      : undefined;
   },
   driftKeys: ['DisplayName', 'KmsMasterKeyId'],
 };
@@ -566,16 +701,27 @@ const subscription: Provider = {
   driftKeys: ['Protocol', 'Endpoint'],
 };
 
-const QUEUE_ATTRIBUTES = ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds',
-  'VisibilityTimeout', 'KmsMasterKeyId', 'SqsManagedSseEnabled'];
+const QUEUE_ATTRIBUTES = [
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'KmsMasterKeyId',
+  'SqsManagedSseEnabled',
+];
 
 const queue: Provider = {
   replaceOn: ['QueueName', 'FifoQueue'],
   taggable: true,
   plan(env, logicalId, props, previous) {
-    const name = (previous?.attrs.QueueName as string | undefined) ?? s(props.QueueName) ?? generatedName(env, logicalId, 80);
+    const name =
+      (previous?.attrs.QueueName as string | undefined) ?? s(props.QueueName) ?? generatedName(env, logicalId, 80);
     const url = queueUrlOf(env.state, env.region, env.accountId, name);
-    return { physicalId: url, attrs: { Arn: `arn:aws:sqs:${env.region}:${env.accountId}:${name}`, QueueName: name, QueueUrl: url } };
+    return {
+      physicalId: url,
+      attrs: { Arn: `arn:aws:sqs:${env.region}:${env.accountId}:${name}`, QueueName: name, QueueUrl: url },
+    };
   },
   createCheck(env, _url, props) {
     const name = s(props.QueueName);
@@ -588,10 +734,16 @@ const queue: Provider = {
     const redrive = r.props.RedrivePolicy;
     if (redrive !== undefined && redrive !== null) {
       const obj = (typeof redrive === 'string' ? JSON.parse(redrive) : redrive) as Props;
-      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: s(obj.deadLetterTargetArn), maxReceiveCount: n(obj.maxReceiveCount) });
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: s(obj.deadLetterTargetArn),
+        maxReceiveCount: n(obj.maxReceiveCount),
+      });
     }
     if (r.props.RedriveAllowPolicy !== undefined) {
-      attributes.RedriveAllowPolicy = typeof r.props.RedriveAllowPolicy === 'string' ? r.props.RedriveAllowPolicy : JSON.stringify(r.props.RedriveAllowPolicy);
+      attributes.RedriveAllowPolicy =
+        typeof r.props.RedriveAllowPolicy === 'string'
+          ? r.props.RedriveAllowPolicy
+          : JSON.stringify(r.props.RedriveAllowPolicy);
     }
     const name = String(r.attrs.QueueName);
     const existing = env.rs.queues.get(name);
@@ -599,7 +751,8 @@ const queue: Provider = {
     if (existing) {
       // an update in place keeps the messages, receipt handles and the queue policy
       const kept: Record<string, string> = {};
-      for (const k of ['Policy', 'CreatedTimestamp']) if (existing.attributes[k] !== undefined) kept[k] = existing.attributes[k]!;
+      for (const k of ['Policy', 'CreatedTimestamp'])
+        if (existing.attributes[k] !== undefined) kept[k] = existing.attributes[k]!;
       env.rs.queues.set(name, { ...existing, attributes: { ...fresh.attributes, ...kept } });
     } else {
       env.rs.queues.set(name, fresh);
@@ -622,11 +775,16 @@ function inputOf(props: Record<string, unknown>): MappingInput {
   const num = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : Number(v));
   const scaling = props.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
   return {
-    eventSourceArn: String(props.EventSourceArn ?? ''), functionRef: String(props.FunctionName ?? ''),
-    batchSize: num(props.BatchSize), maximumBatchingWindowInSeconds: num(props.MaximumBatchingWindowInSeconds),
-    functionResponseTypes: Array.isArray(props.FunctionResponseTypes) ? props.FunctionResponseTypes.map(String) : undefined,
+    eventSourceArn: String(props.EventSourceArn ?? ''),
+    functionRef: String(props.FunctionName ?? ''),
+    batchSize: num(props.BatchSize),
+    maximumBatchingWindowInSeconds: num(props.MaximumBatchingWindowInSeconds),
+    functionResponseTypes: Array.isArray(props.FunctionResponseTypes)
+      ? props.FunctionResponseTypes.map(String)
+      : undefined,
     enabled: props.Enabled === undefined ? undefined : props.Enabled === true || props.Enabled === 'true',
-    maximumConcurrency: num(scaling?.MaximumConcurrency), filterCriteria: props.FilterCriteria,
+    maximumConcurrency: num(scaling?.MaximumConcurrency),
+    filterCriteria: props.FilterCriteria,
   };
 }
 
@@ -635,14 +793,23 @@ const eventSourceMapping: Provider = {
   replaceOn: ['EventSourceArn', 'StartingPosition', 'StartingPositionTimestamp', 'SelfManagedEventSource'],
   plan(env, _logicalId, _props, previous) {
     const uuid = previous?.physicalId ?? env.state.random.ids.uuid();
-    return { physicalId: uuid, attrs: { Id: uuid, EventSourceMappingArn: `arn:aws:lambda:${env.region}:${env.accountId}:event-source-mapping:${uuid}` } };
+    return {
+      physicalId: uuid,
+      attrs: {
+        Id: uuid,
+        EventSourceMappingArn: `arn:aws:lambda:${env.region}:${env.accountId}:event-source-mapping:${uuid}`,
+      },
+    };
   },
   createCheck(env, _uuid, props) {
     for (const key of ['FunctionName', 'EventSourceArn']) {
-      if (props[key] === undefined) return `Properties validation failed for resource with message: #: required key [${key}] not found`;
+      if (props[key] === undefined)
+        return `Properties validation failed for resource with message: #: required key [${key}] not found`;
     }
     const problem = mappingProblem(env.state, env.region, env.accountId, inputOf(props));
-    return problem ? `Resource handler returned message: "${problem} (Service: Lambda, Status Code: 400)" (HandlerErrorCode: InvalidRequest)` : undefined;
+    return problem
+      ? `Resource handler returned message: "${problem} (Service: Lambda, Status Code: 400)" (HandlerErrorCode: InvalidRequest)`
+      : undefined;
   },
   apply(env, r) {
     putMapping(env.state, env.region, env.accountId, r.physicalId, inputOf(r.props));
@@ -654,8 +821,11 @@ const eventSourceMapping: Provider = {
     const esm = env.rs.eventSourceMappings?.get(r.physicalId);
     if (!esm) return undefined;
     return {
-      EventSourceArn: esm.eventSourceArn, BatchSize: esm.batchSize, MaximumBatchingWindowInSeconds: esm.maximumBatchingWindowInSeconds,
-      FunctionResponseTypes: esm.functionResponseTypes, Enabled: esm.enabled,
+      EventSourceArn: esm.eventSourceArn,
+      BatchSize: esm.batchSize,
+      MaximumBatchingWindowInSeconds: esm.maximumBatchingWindowInSeconds,
+      FunctionResponseTypes: esm.functionResponseTypes,
+      Enabled: esm.enabled,
     };
   },
   driftKeys: ['BatchSize', 'MaximumBatchingWindowInSeconds', 'FunctionResponseTypes', 'Enabled'],
@@ -678,13 +848,16 @@ const queuePolicy: Provider = {
     return { physicalId: previous?.physicalId ?? generatedName(env, logicalId, 128), attrs: {} };
   },
   createCheck(_env, _id, props) {
-    if (!Array.isArray(props.Queues) || props.Queues.length === 0) return 'Properties validation failed for resource with message: #: required key [Queues] not found';
-    if (props.PolicyDocument === undefined) return 'Properties validation failed for resource with message: #: required key [PolicyDocument] not found';
+    if (!Array.isArray(props.Queues) || props.Queues.length === 0)
+      return 'Properties validation failed for resource with message: #: required key [Queues] not found';
+    if (props.PolicyDocument === undefined)
+      return 'Properties validation failed for resource with message: #: required key [PolicyDocument] not found';
     return undefined;
   },
   apply(env, r, old) {
     if (old) for (const q of policyQueues(env, old.props)) delete q.rs.queues.get(q.name)!.attributes.Policy;
-    const doc = typeof r.props.PolicyDocument === 'string' ? r.props.PolicyDocument : JSON.stringify(r.props.PolicyDocument);
+    const doc =
+      typeof r.props.PolicyDocument === 'string' ? r.props.PolicyDocument : JSON.stringify(r.props.PolicyDocument);
     for (const q of policyQueues(env, r.props)) q.rs.queues.get(q.name)!.attributes.Policy = doc;
   },
   remove(env, r) {
@@ -700,29 +873,50 @@ const queuePolicy: Provider = {
 };
 
 /** The properties of PutMetricAlarm that the simulator evaluates (alarms.ts); drift compares them. */
-const ALARM_KEYS = ['AlarmDescription', 'Namespace', 'MetricName', 'Dimensions', 'Statistic', 'Period', 'EvaluationPeriods',
-  'DatapointsToAlarm', 'Threshold', 'ComparisonOperator', 'TreatMissingData', 'ActionsEnabled', 'AlarmActions', 'OKActions',
-  'InsufficientDataActions'];
+const ALARM_KEYS = [
+  'AlarmDescription',
+  'Namespace',
+  'MetricName',
+  'Dimensions',
+  'Statistic',
+  'Period',
+  'EvaluationPeriods',
+  'DatapointsToAlarm',
+  'Threshold',
+  'ComparisonOperator',
+  'TreatMissingData',
+  'ActionsEnabled',
+  'AlarmActions',
+  'OKActions',
+  'InsufficientDataActions',
+];
 
 function alarmProblem(props: Props): string | undefined {
   const invalid = (why: string) => `Properties validation failed for resource with message: ${why}`;
-  for (const key of ['ComparisonOperator', 'EvaluationPeriods']) if (props[key] === undefined) return invalid(`#: required key [${key}] not found`);
+  for (const key of ['ComparisonOperator', 'EvaluationPeriods'])
+    if (props[key] === undefined) return invalid(`#: required key [${key}] not found`);
   if (props.Metrics !== undefined || props.ExtendedStatistic !== undefined || props.ThresholdMetricId !== undefined) {
     return 'The simulator evaluates single-metric alarms with a Statistic only (no Metrics, ExtendedStatistic or ThresholdMetricId)';
   }
-  for (const key of ['Namespace', 'MetricName', 'Statistic', 'Period', 'Threshold']) if (props[key] === undefined) return invalid(`#: required key [${key}] not found`);
-  if (!COMPARISONS.includes(String(props.ComparisonOperator))) return invalid(`#/ComparisonOperator: ${String(props.ComparisonOperator)} is not a valid enum value`);
-  if (!STATISTICS.includes(String(props.Statistic))) return invalid(`#/Statistic: ${String(props.Statistic)} is not a valid enum value`);
+  for (const key of ['Namespace', 'MetricName', 'Statistic', 'Period', 'Threshold'])
+    if (props[key] === undefined) return invalid(`#: required key [${key}] not found`);
+  if (!COMPARISONS.includes(String(props.ComparisonOperator)))
+    return invalid(`#/ComparisonOperator: ${String(props.ComparisonOperator)} is not a valid enum value`);
+  if (!STATISTICS.includes(String(props.Statistic)))
+    return invalid(`#/Statistic: ${String(props.Statistic)} is not a valid enum value`);
   if (props.TreatMissingData !== undefined && !MISSING_DATA.includes(String(props.TreatMissingData))) {
     return invalid(`#/TreatMissingData: ${String(props.TreatMissingData)} is not a valid enum value`);
   }
   const period = n(props.Period)!;
   // CloudWatch: 10, 20, 30 (high resolution) or a multiple of 60
-  if (!Number.isInteger(period) || !([10, 20, 30].includes(period) || (period >= 60 && period % 60 === 0))) return invalid(`#/Period: ${period} is not a valid period`);
+  if (!Number.isInteger(period) || !([10, 20, 30].includes(period) || (period >= 60 && period % 60 === 0)))
+    return invalid(`#/Period: ${period} is not a valid period`);
   const periods = n(props.EvaluationPeriods)!;
-  if (!Number.isInteger(periods) || periods < 1) return invalid(`#/EvaluationPeriods: expected minimum: 1, found: ${periods}`);
+  if (!Number.isInteger(periods) || periods < 1)
+    return invalid(`#/EvaluationPeriods: expected minimum: 1, found: ${periods}`);
   const datapoints = n(props.DatapointsToAlarm);
-  if (datapoints !== undefined && (!Number.isInteger(datapoints) || datapoints < 1 || datapoints > periods)) return invalid('#/DatapointsToAlarm: must be from 1 to EvaluationPeriods');
+  if (datapoints !== undefined && (!Number.isInteger(datapoints) || datapoints < 1 || datapoints > periods))
+    return invalid('#/DatapointsToAlarm: must be from 1 to EvaluationPeriods');
   if (!Number.isFinite(n(props.Threshold))) return invalid('#/Threshold: expected a number');
   return undefined;
 }
@@ -746,16 +940,31 @@ const alarm: Provider = {
     const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
     const existing = env.rs.alarms?.get(r.physicalId);
     const a: MetricAlarm = {
-      name: r.physicalId, arn: String(r.attrs.Arn), description: s(p.AlarmDescription), namespace: String(p.Namespace),
+      name: r.physicalId,
+      arn: String(r.attrs.Arn),
+      description: s(p.AlarmDescription),
+      namespace: String(p.Namespace),
       metricName: String(p.MetricName),
-      dimensions: ((p.Dimensions as Props[] | undefined) ?? []).map((d) => ({ name: String(d.Name), value: String(d.Value) })),
-      statistic: String(p.Statistic), period: n(p.Period)!, evaluationPeriods: n(p.EvaluationPeriods)!, datapointsToAlarm: n(p.DatapointsToAlarm),
-      threshold: n(p.Threshold)!, comparisonOperator: String(p.ComparisonOperator),
-      treatMissingData: (s(p.TreatMissingData) ?? 'missing') as MetricAlarm['treatMissingData'], actionsEnabled: b(p.ActionsEnabled, true),
-      alarmActions: list(p.AlarmActions), okActions: list(p.OKActions), insufficientDataActions: list(p.InsufficientDataActions),
+      dimensions: ((p.Dimensions as Props[] | undefined) ?? []).map((d) => ({
+        name: String(d.Name),
+        value: String(d.Value),
+      })),
+      statistic: String(p.Statistic),
+      period: n(p.Period)!,
+      evaluationPeriods: n(p.EvaluationPeriods)!,
+      datapointsToAlarm: n(p.DatapointsToAlarm),
+      threshold: n(p.Threshold)!,
+      comparisonOperator: String(p.ComparisonOperator),
+      treatMissingData: (s(p.TreatMissingData) ?? 'missing') as MetricAlarm['treatMissingData'],
+      actionsEnabled: b(p.ActionsEnabled, true),
+      alarmActions: list(p.AlarmActions),
+      okActions: list(p.OKActions),
+      insufficientDataActions: list(p.InsufficientDataActions),
       // PutMetricAlarm: a new alarm starts in INSUFFICIENT_DATA; an update leaves the state as it is
-      state: existing?.state ?? 'INSUFFICIENT_DATA', stateReason: existing?.stateReason ?? 'Unchecked: Initial alarm creation',
-      stateUpdatedAt: existing?.stateUpdatedAt ?? new Date(env.now).toISOString(), datapoints: existing?.datapoints ?? [],
+      state: existing?.state ?? 'INSUFFICIENT_DATA',
+      stateReason: existing?.stateReason ?? 'Unchecked: Initial alarm creation',
+      stateUpdatedAt: existing?.stateUpdatedAt ?? new Date(env.now).toISOString(),
+      datapoints: existing?.datapoints ?? [],
       ...(existing?.evaluatedAt !== undefined ? { evaluatedAt: existing.evaluatedAt } : {}),
     };
     (env.rs.alarms ??= new Map()).set(r.physicalId, a);
@@ -767,11 +976,21 @@ const alarm: Provider = {
     const a = env.rs.alarms?.get(r.physicalId);
     if (!a) return undefined;
     return {
-      AlarmDescription: a.description, Namespace: a.namespace, MetricName: a.metricName,
-      Dimensions: a.dimensions.map((d) => ({ Name: d.name, Value: d.value })), Statistic: a.statistic, Period: a.period,
-      EvaluationPeriods: a.evaluationPeriods, DatapointsToAlarm: a.datapointsToAlarm, Threshold: a.threshold,
-      ComparisonOperator: a.comparisonOperator, TreatMissingData: a.treatMissingData, ActionsEnabled: a.actionsEnabled,
-      AlarmActions: a.alarmActions, OKActions: a.okActions, InsufficientDataActions: a.insufficientDataActions,
+      AlarmDescription: a.description,
+      Namespace: a.namespace,
+      MetricName: a.metricName,
+      Dimensions: a.dimensions.map((d) => ({ Name: d.name, Value: d.value })),
+      Statistic: a.statistic,
+      Period: a.period,
+      EvaluationPeriods: a.evaluationPeriods,
+      DatapointsToAlarm: a.datapointsToAlarm,
+      Threshold: a.threshold,
+      ComparisonOperator: a.comparisonOperator,
+      TreatMissingData: a.treatMissingData,
+      ActionsEnabled: a.actionsEnabled,
+      AlarmActions: a.alarmActions,
+      OKActions: a.okActions,
+      InsufficientDataActions: a.insufficientDataActions,
     };
   },
   driftKeys: ALARM_KEYS,

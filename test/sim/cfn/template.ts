@@ -52,10 +52,24 @@ export interface Template {
 
 /** Short-form tags and the long form each stands for. */
 const SHORT_TAGS: Record<string, string> = {
-  '!Ref': 'Ref', '!Condition': 'Condition', '!GetAtt': 'Fn::GetAtt', '!Sub': 'Fn::Sub', '!Join': 'Fn::Join',
-  '!If': 'Fn::If', '!Equals': 'Fn::Equals', '!Not': 'Fn::Not', '!And': 'Fn::And', '!Or': 'Fn::Or',
-  '!Select': 'Fn::Select', '!Split': 'Fn::Split', '!FindInMap': 'Fn::FindInMap', '!Base64': 'Fn::Base64',
-  '!GetAZs': 'Fn::GetAZs', '!ImportValue': 'Fn::ImportValue', '!Cidr': 'Fn::Cidr', '!Length': 'Fn::Length',
+  '!Ref': 'Ref',
+  '!Condition': 'Condition',
+  '!GetAtt': 'Fn::GetAtt',
+  '!Sub': 'Fn::Sub',
+  '!Join': 'Fn::Join',
+  '!If': 'Fn::If',
+  '!Equals': 'Fn::Equals',
+  '!Not': 'Fn::Not',
+  '!And': 'Fn::And',
+  '!Or': 'Fn::Or',
+  '!Select': 'Fn::Select',
+  '!Split': 'Fn::Split',
+  '!FindInMap': 'Fn::FindInMap',
+  '!Base64': 'Fn::Base64',
+  '!GetAZs': 'Fn::GetAZs',
+  '!ImportValue': 'Fn::ImportValue',
+  '!Cidr': 'Fn::Cidr',
+  '!Length': 'Fn::Length',
   '!ToJsonString': 'Fn::ToJsonString',
 };
 
@@ -162,9 +176,11 @@ export function collectRefs(value: unknown, into: Set<string>): void {
 /** TemplateBody's limit; a template read from TemplateURL is held to the object's 1 MB instead (services/s3.ts). */
 function checkBodyLength(body: string): void {
   if (body.length > TEMPLATE_BODY_LIMIT) {
-    throw new SimError('ValidationError',
+    throw new SimError(
+      'ValidationError',
       `1 validation error detected: Value '${body.slice(0, 40)}…' at 'templateBody' failed to satisfy constraint: ` +
-      `Member must have length less than or equal to ${TEMPLATE_BODY_LIMIT}`);
+        `Member must have length less than or equal to ${TEMPLATE_BODY_LIMIT}`,
+    );
   }
 }
 
@@ -183,7 +199,9 @@ export function parseTemplate(body: string, from: 'body' | 'url' = 'body'): Temp
       throw formatError(`[/Resources/${id}] Every Resources object must contain a Type member.`);
     }
     if (r.Condition !== undefined && !(r.Condition in conditions)) {
-      throw formatError(`Unresolved dependencies [${r.Condition}]. Cannot reference resources in the Conditions block of the template`);
+      throw formatError(
+        `Unresolved dependencies [${r.Condition}]. Cannot reference resources in the Conditions block of the template`,
+      );
     }
   }
   for (const [id, p] of Object.entries(parameters)) {
@@ -208,7 +226,8 @@ export function parseTemplate(body: string, from: 'body' | 'url' = 'body'): Temp
     collectRefs(r.Properties, refs);
     const explicit = r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
     for (const d of explicit) {
-      if (!(d in resources)) throw formatError(`Unresolved resource dependencies [${d}] in the Resources block of the template`);
+      if (!(d in resources))
+        throw formatError(`Unresolved resource dependencies [${d}] in the Resources block of the template`);
       refs.add(d);
     }
     const deps = new Set<string>();
@@ -219,18 +238,27 @@ export function parseTemplate(body: string, from: 'body' | 'url' = 'body'): Temp
     dependsOn.set(id, deps);
   }
   const outputRefs = new Set<string>();
-  collectRefs(Object.values(outputs).map((o) => o.Value), outputRefs);
+  collectRefs(
+    Object.values(outputs).map((o) => o.Value),
+    outputRefs,
+  );
   for (const name of outputRefs) {
     if (!(name in resources) && !(name in parameters) && !name.startsWith('AWS::')) unresolved.add(name);
   }
   if (unresolved.size > 0) {
-    throw formatError(`Unresolved resource dependencies [${[...unresolved].join(', ')}] in the Resources block of the template`);
+    throw formatError(
+      `Unresolved resource dependencies [${[...unresolved].join(', ')}] in the Resources block of the template`,
+    );
   }
 
   return {
     body,
     description: typeof raw.Description === 'string' ? raw.Description : undefined,
-    parameters, mappings, conditions, resources, outputs,
+    parameters,
+    mappings,
+    conditions,
+    resources,
+    outputs,
     order: topoSort(dependsOn),
     dependsOn,
   };
@@ -258,7 +286,9 @@ function topoSort(deps: Map<string, Set<string>>): string[] {
   return order;
 }
 
-/** Parsed templates are immutable and shared by every stack that uses the same body (thousands of stacks, one parse). */
+/**
+ * Parsed templates are immutable and shared by every stack that uses the same body (thousands of stacks, one parse).
+ */
 const cache = new Map<string, Template>();
 const CACHE_LIMIT = 64;
 

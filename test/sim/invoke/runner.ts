@@ -74,10 +74,22 @@ interface Pool {
 
 /** The part of a function that, when changed, needs a fresh environment. */
 export function environmentKey(fn: LambdaFunction): string {
-  return createHash('sha256').update(JSON.stringify([
-    fn.functionArn, fn.codeSha256, fn.code, fn.codeFileName, fn.handler, fn.runtime, fn.role, fn.timeout,
-    fn.memorySize, fn.environment,
-  ])).digest('hex');
+  return createHash('sha256')
+    .update(
+      JSON.stringify([
+        fn.functionArn,
+        fn.codeSha256,
+        fn.code,
+        fn.codeFileName,
+        fn.handler,
+        fn.runtime,
+        fn.role,
+        fn.timeout,
+        fn.memorySize,
+        fn.environment,
+      ]),
+    )
+    .digest('hex');
 }
 
 /** Temporary credentials of the function's execution role, as Lambda hands them to the runtime. */
@@ -103,12 +115,16 @@ export class FunctionRunner {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
 
-  constructor(private readonly state: SimState, private readonly endpoint: () => string) {}
+  constructor(
+    private readonly state: SimState,
+    private readonly endpoint: () => string,
+  ) {}
 
   /** Number of live environments (for tests and the admin view). */
   environmentCount(functionArn?: string): number {
     let n = 0;
-    for (const [arn, pool] of this.pools) if (!functionArn || arn === functionArn) n += pool.envs.filter((e) => !e.dead).length;
+    for (const [arn, pool] of this.pools)
+      if (!functionArn || arn === functionArn) n += pool.envs.filter((e) => !e.dead).length;
     return n;
   }
 
@@ -116,7 +132,14 @@ export class FunctionRunner {
     const { fn } = target;
     const requestId = this.state.random.ids.uuid();
     if (this.closed) {
-      return { status: 'failed', error: { name: 'ServiceException', message: 'The simulator is shutting down' }, logs: [], durationMs: 0, requestId, coldStart: false };
+      return {
+        status: 'failed',
+        error: { name: 'ServiceException', message: 'The simulator is shutting down' },
+        logs: [],
+        durationMs: 0,
+        requestId,
+        coldStart: false,
+      };
     }
     const key = environmentKey(fn);
     const pool = this.poolFor(fn.functionArn);
@@ -139,7 +162,14 @@ export class FunctionRunner {
     } catch {
       // the worker died while starting: its exit handler has nothing pending; report it like Lambda's init failure
       this.retire(pool, env);
-      return { status: 'failed', error: { name: 'Runtime.ExitError', message: 'RequestId: ' + requestId + ' Error: Runtime exited during init' }, logs: [], durationMs: 0, requestId, coldStart };
+      return {
+        status: 'failed',
+        error: { name: 'Runtime.ExitError', message: 'RequestId: ' + requestId + ' Error: Runtime exited during init' },
+        logs: [],
+        durationMs: 0,
+        requestId,
+        coldStart,
+      };
     }
     return this.run(pool, env, target, event, requestId, coldStart);
   }
@@ -201,7 +231,11 @@ export class FunctionRunner {
       stdout: true,
       stderr: true,
       workerData: {
-        projectRoot: PROJECT_ROOT, code: fn.code, fileName: fn.codeFileName || 'index.js', moduleName, handlerName,
+        projectRoot: PROJECT_ROOT,
+        code: fn.code,
+        fileName: fn.codeFileName || 'index.js',
+        moduleName,
+        handlerName,
         missingModule: !fn.code || fileBase !== moduleName,
       },
     });
@@ -214,7 +248,13 @@ export class FunctionRunner {
     });
     ready.catch(() => undefined);
     const env: Environment = {
-      worker, key, busy: false, dead: false, credentialsExpireAt: creds.expiresAt, ready, logStream: lambdaStreamName(this.state),
+      worker,
+      key,
+      busy: false,
+      dead: false,
+      credentialsExpireAt: creds.expiresAt,
+      ready,
+      logStream: lambdaStreamName(this.state),
     };
     const capture = (chunk: Buffer) => {
       const text = chunk.toString('utf8').replace(/\n$/, '');
@@ -222,19 +262,32 @@ export class FunctionRunner {
     };
     worker.stdout.on('data', capture);
     worker.stderr.on('data', capture);
-    worker.on('message', (msg: { type: string; requestId?: string; ok?: boolean; result?: unknown; error?: { name: string; message: string }; logs?: LogEntry[] }) => {
-      if (msg.type === 'ready') return markReady();
-      if (msg.type !== 'result' || !env.pending || msg.requestId !== env.pending.requestId) return;
-      const p = env.pending;
-      env.pending = undefined;
-      clearTimeout(p.timer);
-      p.logs.unshift(...(msg.logs ?? []));
-      p.resolve({
-        status: msg.ok ? 'succeeded' : 'failed',
-        ...(msg.ok ? { result: msg.result } : { error: msg.error ?? { name: 'Error', message: 'unknown error' } }),
-        ...this.outputs(env, p, fn.memorySize), durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart,
-      });
-    });
+    worker.on(
+      'message',
+      (msg: {
+        type: string;
+        requestId?: string;
+        ok?: boolean;
+        result?: unknown;
+        error?: { name: string; message: string };
+        logs?: LogEntry[];
+      }) => {
+        if (msg.type === 'ready') return markReady();
+        if (msg.type !== 'result' || !env.pending || msg.requestId !== env.pending.requestId) return;
+        const p = env.pending;
+        env.pending = undefined;
+        clearTimeout(p.timer);
+        p.logs.unshift(...(msg.logs ?? []));
+        p.resolve({
+          status: msg.ok ? 'succeeded' : 'failed',
+          ...(msg.ok ? { result: msg.result } : { error: msg.error ?? { name: 'Error', message: 'unknown error' } }),
+          ...this.outputs(env, p, fn.memorySize),
+          durationMs: Date.now() - p.started,
+          requestId: p.requestId,
+          coldStart: p.coldStart,
+        });
+      },
+    );
     const onDeath = (reason: string) => {
       if (env.dead) return;
       env.dead = true;
@@ -245,8 +298,15 @@ export class FunctionRunner {
         env.pending = undefined;
         clearTimeout(p.timer);
         p.resolve({
-          status: 'failed', error: { name: 'Runtime.ExitError', message: `RequestId: ${p.requestId} Error: Runtime exited with error: ${reason}` },
-          ...this.outputs(env, p, fn.memorySize), durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart,
+          status: 'failed',
+          error: {
+            name: 'Runtime.ExitError',
+            message: `RequestId: ${p.requestId} Error: Runtime exited with error: ${reason}`,
+          },
+          ...this.outputs(env, p, fn.memorySize),
+          durationMs: Date.now() - p.started,
+          requestId: p.requestId,
+          coldStart: p.coldStart,
         });
       }
     };
@@ -255,7 +315,14 @@ export class FunctionRunner {
     return env;
   }
 
-  private run(pool: Pool, env: Environment, target: InvokeTarget, event: unknown, requestId: string, coldStart: boolean): Promise<InvokeOutcome> {
+  private run(
+    pool: Pool,
+    env: Environment,
+    target: InvokeTarget,
+    event: unknown,
+    requestId: string,
+    coldStart: boolean,
+  ): Promise<InvokeOutcome> {
     const { fn, region, accountId } = target;
     const timeoutMs = Math.max(1, fn.timeout) * 1000;
     const started = Date.now();
@@ -275,21 +342,34 @@ export class FunctionRunner {
         void env.worker.terminate();
         finish({
           status: 'failed',
-          error: { name: 'Sandbox.Timedout', message: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` },
-          ...this.outputs(env, p, fn.memorySize), durationMs: Date.now() - started, requestId, coldStart,
+          error: {
+            name: 'Sandbox.Timedout',
+            message: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+          },
+          ...this.outputs(env, p, fn.memorySize),
+          durationMs: Date.now() - started,
+          requestId,
+          coldStart,
         });
       }, timeoutMs);
       env.pending = { requestId, logs: [], started, timer, resolve: finish, coldStart };
       env.worker.postMessage({
-        type: 'invoke', requestId, event, deadline: started + timeoutMs,
+        type: 'invoke',
+        requestId,
+        event,
+        deadline: started + timeoutMs,
         // the simulated clock's lead over real time: the worker's Date follows it (worker-source.ts)
         clockOffsetMs: this.state.clock.now() - Date.now(),
         context: {
-          functionName: fn.functionName, functionVersion: '$LATEST', invokedFunctionArn: fn.functionArn,
-          memoryLimitInMB: String(fn.memorySize), awsRequestId: requestId,
+          functionName: fn.functionName,
+          functionVersion: '$LATEST',
+          invokedFunctionArn: fn.functionArn,
+          memoryLimitInMB: String(fn.memorySize),
+          awsRequestId: requestId,
           logGroupName: fn.logGroup ?? `/aws/lambda/${fn.functionName}`,
           logStreamName: env.logStream,
-          region, accountId,
+          region,
+          accountId,
         },
       });
     });
@@ -300,19 +380,29 @@ export class FunctionRunner {
    * CloudWatch Logs, on the simulator's clock: START, each console line as `time\trequestId\tLEVEL\ttext`, lines
    * written straight to stdout unchanged, END and REPORT.
    */
-  private outputs(env: Environment, p: Pending, memorySize: number): Pick<InvokeOutcome, 'logs' | 'logLines' | 'logStream'> {
+  private outputs(
+    env: Environment,
+    p: Pending,
+    memorySize: number,
+  ): Pick<InvokeOutcome, 'logs' | 'logLines' | 'logStream'> {
     const offset = this.state.clock.now() - Date.now();
     const end = Date.now();
     const ms = end - p.started;
-    const lines: FunctionLogLine[] = [{ timestamp: p.started + offset, message: `START RequestId: ${p.requestId} Version: $LATEST` }];
+    const lines: FunctionLogLine[] = [
+      { timestamp: p.started + offset, message: `START RequestId: ${p.requestId} Version: $LATEST` },
+    ];
     for (const e of p.logs) {
       const timestamp = e.at + offset;
       const message = e.level ? `${new Date(timestamp).toISOString()}\t${p.requestId}\t${e.level}\t${e.text}` : e.text;
       lines.push({ timestamp, message });
     }
     lines.push({ timestamp: end + offset, message: `END RequestId: ${p.requestId}` });
-    lines.push({ timestamp: end + offset, message: `REPORT RequestId: ${p.requestId}\tDuration: ${ms.toFixed(2)} ms\t`
-      + `Billed Duration: ${Math.max(1, Math.ceil(ms))} ms\tMemory Size: ${memorySize} MB\tMax Memory Used: ${Math.min(memorySize, 80)} MB` });
+    lines.push({
+      timestamp: end + offset,
+      message:
+        `REPORT RequestId: ${p.requestId}\tDuration: ${ms.toFixed(2)} ms\t` +
+        `Billed Duration: ${Math.max(1, Math.ceil(ms))} ms\tMemory Size: ${memorySize} MB\tMax Memory Used: ${Math.min(memorySize, 80)} MB`,
+    });
     return { logs: p.logs.map((e) => e.text), logLines: lines, logStream: env.logStream };
   }
 
@@ -345,7 +435,14 @@ export class FunctionRunner {
           const p = env.pending;
           env.pending = undefined;
           clearTimeout(p.timer);
-          p.resolve({ status: 'failed', error: { name: 'ServiceException', message: 'The simulator is shutting down' }, ...this.outputs(env, p, 128), durationMs: Date.now() - p.started, requestId: p.requestId, coldStart: p.coldStart });
+          p.resolve({
+            status: 'failed',
+            error: { name: 'ServiceException', message: 'The simulator is shutting down' },
+            ...this.outputs(env, p, 128),
+            durationMs: Date.now() - p.started,
+            requestId: p.requestId,
+            coldStart: p.coldStart,
+          });
         }
         all.push(env.worker.terminate());
       }

@@ -6,8 +6,19 @@ import { newUuid } from '../state.js';
 import { resolveParameters, type ResolvedParameter } from '../cfn/intrinsics.js';
 import type { CfnRegion, ChangeSet, Stack, StackResource, Tag } from '../cfn/model.js';
 import {
-  advance, checkCapabilities, envFor, isBusy, plan, regionFor, settleDetection, startCreate, startDelete, startDriftDetection,
-  startUpdate, type EngineContext, type OpInput,
+  advance,
+  checkCapabilities,
+  envFor,
+  isBusy,
+  plan,
+  regionFor,
+  settleDetection,
+  startCreate,
+  startDelete,
+  startDriftDetection,
+  startUpdate,
+  type EngineContext,
+  type OpInput,
 } from '../cfn/engine.js';
 import { templateFor, type Template } from '../cfn/template.js';
 import { readTemplateUrl } from './s3.js';
@@ -38,10 +49,15 @@ function bool(input: Record<string, unknown>, key: string): boolean {
 }
 
 function checkName(value: string | undefined, field: string): string {
-  if (value === undefined) throw validation(`1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+  if (value === undefined)
+    throw validation(
+      `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
   if (value.length > 128 || !NAME_PATTERN.test(value)) {
-    throw validation(`1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: ` +
-      'Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*');
+    throw validation(
+      `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: ` +
+        'Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*',
+    );
   }
   return value;
 }
@@ -63,7 +79,10 @@ class Handler {
   readonly region: CfnRegion;
   readonly engine: EngineContext;
   readonly now: number;
-  constructor(readonly ctx: ServiceContext, readonly req: SimRequest) {
+  constructor(
+    readonly ctx: ServiceContext,
+    readonly req: SimRequest,
+  ) {
     this.region = regionFor(ctx.state, req.caller.accountId, req.region);
     this.engine = { state: ctx.state, region: this.region, now: () => ctx.now() };
     this.now = ctx.now();
@@ -95,7 +114,8 @@ class Handler {
 
   template(stack?: Stack): Template {
     const body = str(this.input, 'TemplateBody');
-    if (body !== undefined && str(this.input, 'TemplateURL') !== undefined) throw validation('Specify either TemplateBody or TemplateURL, but not both.');
+    if (body !== undefined && str(this.input, 'TemplateURL') !== undefined)
+      throw validation('Specify either TemplateBody or TemplateURL, but not both.');
     if (body !== undefined) return templateFor(body);
     if (bool(this.input, 'UsePreviousTemplate')) {
       if (!stack) throw validation('UsePreviousTemplate is only valid for existing stacks');
@@ -103,7 +123,10 @@ class Handler {
     }
     const url = str(this.input, 'TemplateURL');
     if (url !== undefined) {
-      if (url.length > 5120) throw validation(`1 validation error detected: Value at 'templateURL' failed to satisfy constraint: Member must have length less than or equal to 5120`);
+      if (url.length > 5120)
+        throw validation(
+          `1 validation error detected: Value at 'templateURL' failed to satisfy constraint: Member must have length less than or equal to 5120`,
+        );
       return templateFor(readTemplateUrl(this.state, this.ctx.endpoint, url, this.req.caller, this.req.region), 'url');
     }
     throw validation('Either Template URL or Template Body must be specified.');
@@ -121,14 +144,27 @@ class Handler {
   newStack(name: string, input: OpInput, status: StackStatus): Stack {
     const stack: Stack = {
       stackId: `arn:aws:cloudformation:${this.req.region}:${this.req.caller.accountId}:stack/${name}/${newUuid(this.state)}`,
-      stackName: name, accountId: this.req.caller.accountId, region: this.req.region, createdAt: this.now, status,
-      template: input.template, parameters: input.params, tags: input.tags, capabilities: input.capabilities, outputs: [],
-      resources: new Map(), events: [], changeSets: new Map(), drift: { status: 'NOT_CHECKED' },
+      stackName: name,
+      accountId: this.req.caller.accountId,
+      region: this.req.region,
+      createdAt: this.now,
+      status,
+      template: input.template,
+      parameters: input.params,
+      tags: input.tags,
+      capabilities: input.capabilities,
+      outputs: [],
+      resources: new Map(),
+      events: [],
+      changeSets: new Map(),
+      drift: { status: 'NOT_CHECKED' },
     };
     return stack;
   }
 
-  /** The plan of an operation CloudFormation carries out with the caller's credentials (SCPs apply: acting-caller.ts). */
+  /**
+   * The plan of an operation CloudFormation carries out with the caller's credentials (SCPs apply: acting-caller.ts).
+   */
   actingPlan(stack: Stack, input: OpInput): ReturnType<typeof plan> {
     const p = plan(this.state, this.region, stack, input, this.now);
     denyPlanned(this.state, this.req.caller, this.req.region, p.resources);
@@ -191,9 +227,14 @@ class Handler {
     }
     const retain = list<string>(this.input, 'RetainResources').map(String);
     if (retain.length > 0 && stack.status !== 'DELETE_FAILED') {
-      throw validation(`Invalid operation on stack [${stack.stackId}]. RetainResources is only valid for stacks in DELETE_FAILED state.`);
+      throw validation(
+        `Invalid operation on stack [${stack.stackId}]. RetainResources is only valid for stacks in DELETE_FAILED state.`,
+      );
     }
-    startDelete(this.engine, stack, retain, { token, deny: deletionDenial(this.state, this.req.caller, this.req.region) });
+    startDelete(this.engine, stack, retain, {
+      token,
+      deny: deletionDenial(this.state, this.req.caller, this.req.region),
+    });
     return {};
   }
 
@@ -202,11 +243,15 @@ class Handler {
     const name = str(this.input, 'StackName');
     const enable = this.input.EnableTerminationProtection;
     if (enable === undefined) {
-      throw validation("1 validation error detected: Value null at 'enableTerminationProtection' failed to satisfy constraint: Member must not be null");
+      throw validation(
+        "1 validation error detected: Value null at 'enableTerminationProtection' failed to satisfy constraint: Member must not be null",
+      );
     }
     const stack = this.get(name);
     if (stack.status === 'DELETE_IN_PROGRESS' || stack.status === 'DELETE_COMPLETE') {
-      throw validation(`Stack [${stack.stackName}] is in ${stack.status} state and termination protection can not be updated.`);
+      throw validation(
+        `Stack [${stack.stackName}] is in ${stack.status} state and termination protection can not be updated.`,
+      );
     }
     stack.terminationProtection = bool(this.input, 'EnableTerminationProtection');
     return { StackId: stack.stackId };
@@ -256,18 +301,22 @@ class Handler {
   ListStacks(): unknown {
     const filter = list<string>(this.input, 'StackStatusFilter').map(String);
     // newest first; the token is the position in creation order to continue from, stable as stacks are added
-    let i = str(this.input, 'NextToken') !== undefined ? Number(str(this.input, 'NextToken')) : this.region.order.length - 1;
+    let i =
+      str(this.input, 'NextToken') !== undefined ? Number(str(this.input, 'NextToken')) : this.region.order.length - 1;
     const out: unknown[] = [];
     for (; i >= 0 && out.length < PAGE; i--) {
       const stack = this.region.byId.get(this.region.order[i]!)!;
       advance(stack, this.now);
       if (filter.length > 0 && !filter.includes(stack.status)) continue;
       out.push({
-        StackId: stack.stackId, StackName: stack.stackName, TemplateDescription: stack.template.description,
+        StackId: stack.stackId,
+        StackName: stack.stackName,
+        TemplateDescription: stack.template.description,
         CreationTime: new Date(stack.createdAt),
         LastUpdatedTime: stack.updatedAt === undefined ? undefined : new Date(stack.updatedAt),
         DeletionTime: stack.deletedAt === undefined ? undefined : new Date(stack.deletedAt),
-        StackStatus: stack.status, StackStatusReason: stack.statusReason,
+        StackStatus: stack.status,
+        StackStatusReason: stack.statusReason,
         DriftInformation: {
           StackDriftStatus: stack.drift.status,
           LastCheckTimestamp: stack.drift.lastCheck === undefined ? undefined : new Date(stack.drift.lastCheck),
@@ -292,9 +341,15 @@ class Handler {
 
   resourceOut(stack: Stack, r: StackResource): Record<string, unknown> {
     return {
-      StackName: stack.stackName, StackId: stack.stackId, LogicalResourceId: r.logicalId,
-      PhysicalResourceId: r.physicalId || undefined, ResourceType: r.type, Timestamp: new Date(r.updatedAt),
-      LastUpdatedTimestamp: new Date(r.updatedAt), ResourceStatus: r.status, ResourceStatusReason: r.statusReason,
+      StackName: stack.stackName,
+      StackId: stack.stackId,
+      LogicalResourceId: r.logicalId,
+      PhysicalResourceId: r.physicalId || undefined,
+      ResourceType: r.type,
+      Timestamp: new Date(r.updatedAt),
+      LastUpdatedTimestamp: new Date(r.updatedAt),
+      ResourceStatus: r.status,
+      ResourceStatusReason: r.statusReason,
       DriftInformation: {
         StackResourceDriftStatus: r.drift?.status ?? 'NOT_CHECKED',
         LastCheckTimestamp: r.drift ? new Date(r.drift.checkedAt) : undefined,
@@ -320,7 +375,10 @@ class Handler {
     const found = stack;
     const resources = [...found.resources.values()]
       .filter((r) => (!logical || r.logicalId === logical) && (!physical || r.physicalId === physical))
-      .map((r) => { const { LastUpdatedTimestamp: _l, ...rest } = this.resourceOut(found, r); return rest; });
+      .map((r) => {
+        const { LastUpdatedTimestamp: _l, ...rest } = this.resourceOut(found, r);
+        return rest;
+      });
     return { StackResources: resources };
   }
 
@@ -330,7 +388,9 @@ class Handler {
     const r = stack.resources.get(logical);
     if (!r) throw validation(`Resource ${logical} does not exist for stack ${stack.stackName}`);
     const { Timestamp: _t, ...rest } = this.resourceOut(stack, r);
-    return { StackResourceDetail: { ...rest, Metadata: JSON.stringify(stack.template.resources[logical]?.Metadata ?? {}) } };
+    return {
+      StackResourceDetail: { ...rest, Metadata: JSON.stringify(stack.template.resources[logical]?.Metadata ?? {}) },
+    };
   }
 
   GetTemplate(): unknown {
@@ -354,12 +414,15 @@ class Handler {
     }
     return {
       Parameters: Object.entries(template.parameters).map(([k, p]) => ({
-        ParameterKey: k, DefaultValue: p.Default === undefined ? undefined : String(p.Default),
-        NoEcho: p.NoEcho === true || p.NoEcho === 'true', Description: p.Description,
+        ParameterKey: k,
+        DefaultValue: p.Default === undefined ? undefined : String(p.Default),
+        NoEcho: p.NoEcho === true || p.NoEcho === 'true',
+        Description: p.Description,
       })),
       Description: template.description,
       Capabilities: [...caps],
-      CapabilitiesReason: caps.size > 0 ? 'The following resource(s) require capabilities: [AWS::IAM::Role]' : undefined,
+      CapabilitiesReason:
+        caps.size > 0 ? 'The following resource(s) require capabilities: [AWS::IAM::Role]' : undefined,
     };
   }
 
@@ -387,8 +450,10 @@ class Handler {
     if (elapsed < d * 0.4) return { status: 'CREATE_IN_PROGRESS', execution: 'UNAVAILABLE' };
     if (cs.empty) {
       return {
-        status: 'FAILED', execution: 'UNAVAILABLE',
-        reason: "The submitted information didn't contain changes. Submit different information to create a change set.",
+        status: 'FAILED',
+        execution: 'UNAVAILABLE',
+        reason:
+          "The submitted information didn't contain changes. Submit different information to create a change set.",
       };
     }
     return { status: 'CREATE_COMPLETE', execution: cs.execution?.status ?? 'AVAILABLE' };
@@ -398,18 +463,22 @@ class Handler {
     const stackName = checkName(str(this.input, 'StackName'), 'stackName');
     const csName = checkName(str(this.input, 'ChangeSetName'), 'changeSetName');
     const type = (str(this.input, 'ChangeSetType') ?? 'UPDATE') as 'CREATE' | 'UPDATE' | 'IMPORT';
-    if (type !== 'CREATE' && type !== 'UPDATE') throw validation(`ChangeSetType ${type} is not supported by the simulator`);
+    if (type !== 'CREATE' && type !== 'UPDATE')
+      throw validation(`ChangeSetType ${type} is not supported by the simulator`);
     const clientToken = str(this.input, 'ClientToken');
     let stack = this.find(stackName);
     const previous = stack?.changeSets.get(csName);
     if (previous) {
-      if (clientToken !== undefined && previous.clientToken === clientToken) return { Id: previous.id, StackId: previous.stackId };
+      if (clientToken !== undefined && previous.clientToken === clientToken)
+        return { Id: previous.id, StackId: previous.stackId };
       throw new SimError('AlreadyExistsException', `ChangeSet [${csName}] already exists`);
     }
     let fresh = false;
     if (type === 'CREATE') {
       if (stack && stack.status !== 'REVIEW_IN_PROGRESS') {
-        throw validation(`Stack [${stackName}] already exists and cannot be created again with the changeSet [${csName}].`);
+        throw validation(
+          `Stack [${stackName}] already exists and cannot be created again with the changeSet [${csName}].`,
+        );
       }
     } else {
       if (!stack) throw validation(`Stack [${stackName}] does not exist`);
@@ -424,16 +493,32 @@ class Handler {
     if (fresh) {
       this.register(stack);
       stack.events.push({
-        StackId: stack.stackId, EventId: newUuid(this.state), StackName: stack.stackName, LogicalResourceId: stack.stackName,
-        PhysicalResourceId: stack.stackId, ResourceType: 'AWS::CloudFormation::Stack', Timestamp: new Date(this.now),
-        ResourceStatus: 'REVIEW_IN_PROGRESS', ResourceStatusReason: 'User Initiated',
+        StackId: stack.stackId,
+        EventId: newUuid(this.state),
+        StackName: stack.stackName,
+        LogicalResourceId: stack.stackName,
+        PhysicalResourceId: stack.stackId,
+        ResourceType: 'AWS::CloudFormation::Stack',
+        Timestamp: new Date(this.now),
+        ResourceStatus: 'REVIEW_IN_PROGRESS',
+        ResourceStatusReason: 'User Initiated',
       });
     }
     const cs: ChangeSet = {
       id: `arn:aws:cloudformation:${this.req.region}:${this.req.caller.accountId}:changeSet/${csName}/${newUuid(this.state)}`,
-      name: csName, stackId: stack.stackId, type, createdAt: this.now, durationMs: this.state.stackMs, description: str(this.input, 'Description'),
-      template: input.template, parameters: input.params, tags: input.tags, capabilities: input.capabilities,
-      changes: p.changes, empty: p.empty, clientToken,
+      name: csName,
+      stackId: stack.stackId,
+      type,
+      createdAt: this.now,
+      durationMs: this.state.stackMs,
+      description: str(this.input, 'Description'),
+      template: input.template,
+      parameters: input.params,
+      tags: input.tags,
+      capabilities: input.capabilities,
+      changes: p.changes,
+      empty: p.empty,
+      clientToken,
     };
     stack.changeSets.set(csName, cs);
     this.region.changeSetsById.set(cs.id, cs);
@@ -445,11 +530,22 @@ class Handler {
     const stack = this.region.byId.get(cs.stackId)!;
     const st = this.changeSetStatus(cs);
     return {
-      ChangeSetName: cs.name, ChangeSetId: cs.id, StackId: cs.stackId, StackName: stack.stackName,
-      Description: cs.description, Parameters: paramsOut(cs.template, cs.parameters), CreationTime: new Date(cs.createdAt),
-      ExecutionStatus: st.execution, Status: st.status, StatusReason: st.reason, NotificationARNs: [],
-      RollbackConfiguration: {}, Capabilities: cs.capabilities, Tags: cs.tags,
-      Changes: st.status === 'CREATE_COMPLETE' ? cs.changes : [], IncludeNestedStacks: false,
+      ChangeSetName: cs.name,
+      ChangeSetId: cs.id,
+      StackId: cs.stackId,
+      StackName: stack.stackName,
+      Description: cs.description,
+      Parameters: paramsOut(cs.template, cs.parameters),
+      CreationTime: new Date(cs.createdAt),
+      ExecutionStatus: st.execution,
+      Status: st.status,
+      StatusReason: st.reason,
+      NotificationARNs: [],
+      RollbackConfiguration: {},
+      Capabilities: cs.capabilities,
+      Tags: cs.tags,
+      Changes: st.status === 'CREATE_COMPLETE' ? cs.changes : [],
+      IncludeNestedStacks: false,
     };
   }
 
@@ -459,9 +555,16 @@ class Handler {
       Summaries: [...stack.changeSets.values()].map((cs) => {
         const st = this.changeSetStatus(cs);
         return {
-          StackId: stack.stackId, StackName: stack.stackName, ChangeSetId: cs.id, ChangeSetName: cs.name,
-          ExecutionStatus: st.execution, Status: st.status, StatusReason: st.reason, CreationTime: new Date(cs.createdAt),
-          Description: cs.description, IncludeNestedStacks: false,
+          StackId: stack.stackId,
+          StackName: stack.stackName,
+          ChangeSetId: cs.id,
+          ChangeSetName: cs.name,
+          ExecutionStatus: st.execution,
+          Status: st.status,
+          StatusReason: st.reason,
+          CreationTime: new Date(cs.createdAt),
+          Description: cs.description,
+          IncludeNestedStacks: false,
         };
       }),
     };
@@ -473,13 +576,24 @@ class Handler {
     const stack = this.region.byId.get(cs.stackId)!;
     if (cs.execution) {
       if (token !== undefined && cs.execution.token === token) return {};
-      throw new SimError('InvalidChangeSetStatus', `ChangeSet [${cs.id}] cannot be executed in its current execution status of [${cs.execution.status}]`);
+      throw new SimError(
+        'InvalidChangeSetStatus',
+        `ChangeSet [${cs.id}] cannot be executed in its current execution status of [${cs.execution.status}]`,
+      );
     }
     const st = this.changeSetStatus(cs);
     if (st.status !== 'CREATE_COMPLETE') {
-      throw new SimError('InvalidChangeSetStatus', `ChangeSet [${cs.id}] cannot be executed in its current status of [${st.status}]`);
+      throw new SimError(
+        'InvalidChangeSetStatus',
+        `ChangeSet [${cs.id}] cannot be executed in its current status of [${st.status}]`,
+      );
     }
-    const input: OpInput = { template: cs.template, params: cs.parameters, tags: cs.tags, capabilities: cs.capabilities };
+    const input: OpInput = {
+      template: cs.template,
+      params: cs.parameters,
+      tags: cs.tags,
+      capabilities: cs.capabilities,
+    };
     if (cs.type === 'CREATE') {
       if (stack.status !== 'REVIEW_IN_PROGRESS' || isBusy(stack)) throw notUpdatable(stack);
     } else if (isBusy(stack) || !UPDATABLE.includes(stack.status)) {
@@ -494,8 +608,11 @@ class Handler {
     }
     cs.execution = { status: 'EXECUTE_IN_PROGRESS', token };
     const hooks = {
-      token, changeSetId: cs.id,
-      onDone: (ok: boolean) => { cs.execution = { status: ok ? 'EXECUTE_COMPLETE' : 'EXECUTE_FAILED', token }; },
+      token,
+      changeSetId: cs.id,
+      onDone: (ok: boolean) => {
+        cs.execution = { status: ok ? 'EXECUTE_COMPLETE' : 'EXECUTE_FAILED', token };
+      },
     };
     if (cs.type === 'CREATE') startCreate(this.engine, stack, input, p, hooks);
     else startUpdate(this.engine, stack, input, p, hooks);
@@ -505,7 +622,10 @@ class Handler {
   DeleteChangeSet(): unknown {
     const cs = this.changeSet(str(this.input, 'ChangeSetName'), str(this.input, 'StackName'));
     if (cs.execution?.status === 'EXECUTE_IN_PROGRESS') {
-      throw new SimError('InvalidChangeSetStatus', `Cannot delete ChangeSet [${cs.id}] in its current execution status of [EXECUTE_IN_PROGRESS]`);
+      throw new SimError(
+        'InvalidChangeSetStatus',
+        `Cannot delete ChangeSet [${cs.id}] in its current execution status of [EXECUTE_IN_PROGRESS]`,
+      );
     }
     const stack = this.region.byId.get(cs.stackId);
     stack?.changeSets.delete(cs.name);
@@ -535,7 +655,8 @@ class Handler {
     settleDetection(this.state, stack, det, this.now);
     const r = det.result;
     return {
-      StackId: det.stackId, StackDriftDetectionId: det.id,
+      StackId: det.stackId,
+      StackDriftDetectionId: det.id,
       StackDriftStatus: r?.stackDriftStatus,
       DetectionStatus: r?.status ?? 'DETECTION_IN_PROGRESS',
       DetectionStatusReason: r?.reason,
@@ -547,19 +668,26 @@ class Handler {
   driftOut(stack: Stack, r: StackResource): Record<string, unknown> {
     const d = r.drift!;
     return {
-      StackId: stack.stackId, LogicalResourceId: r.logicalId, PhysicalResourceId: r.physicalId, ResourceType: r.type,
-      ExpectedProperties: d.expected, ActualProperties: d.actual, PropertyDifferences: d.differences,
-      StackResourceDriftStatus: d.status, Timestamp: new Date(d.checkedAt),
+      StackId: stack.stackId,
+      LogicalResourceId: r.logicalId,
+      PhysicalResourceId: r.physicalId,
+      ResourceType: r.type,
+      ExpectedProperties: d.expected,
+      ActualProperties: d.actual,
+      PropertyDifferences: d.differences,
+      StackResourceDriftStatus: d.status,
+      Timestamp: new Date(d.checkedAt),
     };
   }
 
   DescribeStackResourceDrifts(): unknown {
     const stack = this.get(str(this.input, 'StackName'));
-    for (const det of this.region.detections.values()) if (det.stackId === stack.stackId) settleDetection(this.state, stack, det, this.now);
+    for (const det of this.region.detections.values())
+      if (det.stackId === stack.stackId) settleDetection(this.state, stack, det, this.now);
     const filters = list<string>(this.input, 'StackResourceDriftStatusFilters').map(String);
-    const checked = [...stack.resources.values()].filter((r) => r.drift && (filters.length > 0
-      ? filters.includes(r.drift.status)
-      : r.drift.status !== 'NOT_CHECKED'));
+    const checked = [...stack.resources.values()].filter(
+      (r) => r.drift && (filters.length > 0 ? filters.includes(r.drift.status) : r.drift.status !== 'NOT_CHECKED'),
+    );
     const max = Number(str(this.input, 'MaxResults') ?? PAGE);
     const start = Number(str(this.input, 'NextToken') ?? 0);
     return {
@@ -585,14 +713,49 @@ function paramsOut(template: Template, params: Map<string, ResolvedParameter>): 
   });
 }
 
-type OperationName = Exclude<keyof Handler, 'region' | 'engine' | 'now' | 'ctx' | 'req' | 'state' | 'input' | 'find' | 'get' | 'actingPlan' |
-  'template' | 'opInput' | 'newStack' | 'register' | 'describeStack' | 'resourceOut' | 'changeSet' | 'changeSetStatus' | 'driftOut'>;
+type OperationName = Exclude<
+  keyof Handler,
+  | 'region'
+  | 'engine'
+  | 'now'
+  | 'ctx'
+  | 'req'
+  | 'state'
+  | 'input'
+  | 'find'
+  | 'get'
+  | 'actingPlan'
+  | 'template'
+  | 'opInput'
+  | 'newStack'
+  | 'register'
+  | 'describeStack'
+  | 'resourceOut'
+  | 'changeSet'
+  | 'changeSetStatus'
+  | 'driftOut'
+>;
 
 const OPERATIONS = new Set<string>([
-  'CreateStack', 'UpdateStack', 'DeleteStack', 'DescribeStacks', 'ListStacks', 'DescribeStackEvents',
-  'DescribeStackResources', 'DescribeStackResource', 'GetTemplate', 'ValidateTemplate', 'CreateChangeSet',
-  'DescribeChangeSet', 'ListChangeSets', 'ExecuteChangeSet', 'DeleteChangeSet', 'DetectStackDrift',
-  'DescribeStackDriftDetectionStatus', 'DescribeStackResourceDrifts', 'DetectStackResourceDrift',
+  'CreateStack',
+  'UpdateStack',
+  'DeleteStack',
+  'DescribeStacks',
+  'ListStacks',
+  'DescribeStackEvents',
+  'DescribeStackResources',
+  'DescribeStackResource',
+  'GetTemplate',
+  'ValidateTemplate',
+  'CreateChangeSet',
+  'DescribeChangeSet',
+  'ListChangeSets',
+  'ExecuteChangeSet',
+  'DeleteChangeSet',
+  'DetectStackDrift',
+  'DescribeStackDriftDetectionStatus',
+  'DescribeStackResourceDrifts',
+  'DetectStackResourceDrift',
   'UpdateTerminationProtection',
 ] satisfies OperationName[]);
 

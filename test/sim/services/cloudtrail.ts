@@ -14,7 +14,8 @@ export const cloudtrail: Service = {
   throttle: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
   handle(ctx, req) {
     switch (req.operation) {
-      case 'DescribeTrails': return describeTrails(ctx, req);
+      case 'DescribeTrails':
+        return describeTrails(ctx, req);
       case 'GetTrailStatus': {
         const { trail } = lookup(ctx.state, req, 'read');
         const now = ctx.state.clock.now() / 1000;
@@ -56,7 +57,8 @@ export interface TrailSpec {
 /** Creates a trail as if it already existed in the account (POST /_sim/trails). */
 export function createTrail(state: SimState, spec: TrailSpec): Trail {
   if (!/^\d{12}$/.test(spec.account)) throw new Error('account must be a 12-digit account id');
-  if (!state.regions.includes(spec.region)) throw new Error(`region ${spec.region} is not one of the simulator's regions`);
+  if (!state.regions.includes(spec.region))
+    throw new Error(`region ${spec.region} is not one of the simulator's regions`);
   if (!/^[A-Za-z0-9][\w.-]{1,126}[A-Za-z0-9]$/.test(spec.name)) throw new Error(`invalid trail name ${spec.name}`);
   if (spec.organization && spec.account !== state.org.managementAccountId) {
     throw new Error('only the management account can own an organization trail');
@@ -113,7 +115,9 @@ function describeTrails(ctx: ServiceContext, req: SimRequest): unknown {
   let visible = visibleTrails(ctx.state, account, req.region);
   if (names.length > 0) {
     for (const n of names) if (!n.startsWith('arn:')) validateName(n);
-    visible = visible.filter((v) => names.some((n) => (n.startsWith('arn:') ? n === v.trail.arn : !v.shadow && n === v.trail.name)));
+    visible = visible.filter((v) =>
+      names.some((n) => (n.startsWith('arn:') ? n === v.trail.arn : !v.shadow && n === v.trail.name)),
+    );
   } else if (!includeShadow) {
     visible = visible.filter((v) => !v.shadow);
   }
@@ -139,8 +143,12 @@ function toWire(t: Trail): Record<string, unknown> {
 
 function validateName(name: string): void {
   if (!/^[A-Za-z0-9][\w.-]{1,126}[A-Za-z0-9]$/.test(name) || /[._-]{2}/.test(name)) {
-    throw new SimError('InvalidTrailNameException', 'Trail name or ARN can only contain uppercase letters, lowercase letters, ' +
-      'numbers, periods (.), hyphens (-), and underscores (_).', 400);
+    throw new SimError(
+      'InvalidTrailNameException',
+      'Trail name or ARN can only contain uppercase letters, lowercase letters, ' +
+        'numbers, periods (.), hyphens (-), and underscores (_).',
+      400,
+    );
   }
 }
 
@@ -160,15 +168,25 @@ function lookup(state: SimState, req: SimRequest, mode: 'read' | 'write'): Visib
   }
   if (!isArn) validateName(name);
   const arn = isArn ? name : `arn:aws:cloudtrail:${req.region}:${account}:trail/${name}`;
-  const found = visibleTrails(state, account, req.region).find((v) => (isArn ? v.trail.arn === name : !v.shadow && v.trail.name === name));
+  const found = visibleTrails(state, account, req.region).find((v) =>
+    isArn ? v.trail.arn === name : !v.shadow && v.trail.name === name,
+  );
   if (!found) throw new SimError('TrailNotFoundException', `Unknown trail: ${arn} for the user: ${account}`, 400);
   if (mode === 'write') {
     if (found.owner !== account) {
-      throw new SimError('NotOrganizationMasterAccountException', `The request was rejected because the current account ${account} ` +
-        'is not the management account of the organization that owns the trail.', 400);
+      throw new SimError(
+        'NotOrganizationMasterAccountException',
+        `The request was rejected because the current account ${account} ` +
+          'is not the management account of the organization that owns the trail.',
+        400,
+      );
     }
     if (found.trail.homeRegion !== req.region) {
-      throw new SimError('InvalidHomeRegionException', `This operation must be called from the trail's home region, ${found.trail.homeRegion}.`, 400);
+      throw new SimError(
+        'InvalidHomeRegionException',
+        `This operation must be called from the trail's home region, ${found.trail.homeRegion}.`,
+        400,
+      );
     }
   }
   return found;

@@ -32,9 +32,15 @@ function tokenize(expr: string): string[] {
 
 class Parser {
   private i = 0;
-  constructor(private readonly tokens: string[], private readonly ctx: ExpressionContext, private readonly what: string) {}
+  constructor(
+    private readonly tokens: string[],
+    private readonly ctx: ExpressionContext,
+    private readonly what: string,
+  ) {}
 
-  peek(): string | undefined { return this.tokens[this.i]; }
+  peek(): string | undefined {
+    return this.tokens[this.i];
+  }
   next(): string {
     const t = this.tokens[this.i++];
     if (t === undefined) throw invalid(`Invalid ${this.what}: Syntax error; token: "<EOF>"`);
@@ -44,17 +50,23 @@ class Parser {
     const got = this.next();
     if (got.toUpperCase() !== t) throw invalid(`Invalid ${this.what}: Syntax error; token: "${got}", near: "${t}"`);
   }
-  done(): boolean { return this.i >= this.tokens.length; }
+  done(): boolean {
+    return this.i >= this.tokens.length;
+  }
 
   /** An attribute name: a bare name or a #placeholder. */
   name(t = this.next()): string {
     if (t.startsWith('#')) {
       const n = this.ctx.names[t];
-      if (n === undefined) throw invalid(`Invalid ${this.what}: An expression attribute name used in the document path is not defined; attribute name: ${t}`);
+      if (n === undefined)
+        throw invalid(
+          `Invalid ${this.what}: An expression attribute name used in the document path is not defined; attribute name: ${t}`,
+        );
       return n;
     }
     if (!/^[A-Za-z_]\w*$/.test(t)) throw invalid(`Invalid ${this.what}: Syntax error; token: "${t}"`);
-    if (this.peek() === '.' || this.peek() === '[') throw invalid(`Invalid ${this.what}: nested attribute paths are not supported by the simulator`);
+    if (this.peek() === '.' || this.peek() === '[')
+      throw invalid(`Invalid ${this.what}: nested attribute paths are not supported by the simulator`);
     return t;
   }
 
@@ -63,7 +75,10 @@ class Parser {
     const t = this.next();
     if (t.startsWith(':')) {
       const v = this.ctx.values[t];
-      if (v === undefined) throw invalid(`Invalid ${this.what}: An expression attribute value used in expression is not defined; attribute value: ${t}`);
+      if (v === undefined)
+        throw invalid(
+          `Invalid ${this.what}: An expression attribute value used in expression is not defined; attribute value: ${t}`,
+        );
       return () => v;
     }
     const n = this.name(t);
@@ -84,13 +99,19 @@ function compare(a: AttributeValue | undefined, b: AttributeValue | undefined): 
   const y = scalar(b);
   if (!x || !y || x.type !== y.type) return undefined;
   if (x.type === 'N') return Number(x.value) - Number(y.value);
-  if (x.type === 'S' || x.type === 'B') return String(x.value) < String(y.value) ? -1 : String(x.value) > String(y.value) ? 1 : 0;
+  if (x.type === 'S' || x.type === 'B')
+    return String(x.value) < String(y.value) ? -1 : String(x.value) > String(y.value) ? 1 : 0;
   if (x.type === 'BOOL' || x.type === 'NULL') return x.value === y.value ? 0 : undefined;
   return JSON.stringify(x.value) === JSON.stringify(y.value) ? 0 : undefined;
 }
 
 const COMPARATORS: Record<string, (c: number) => boolean> = {
-  '=': (c) => c === 0, '<>': (c) => c !== 0, '<': (c) => c < 0, '<=': (c) => c <= 0, '>': (c) => c > 0, '>=': (c) => c >= 0,
+  '=': (c) => c === 0,
+  '<>': (c) => c !== 0,
+  '<': (c) => c < 0,
+  '<=': (c) => c <= 0,
+  '>': (c) => c > 0,
+  '>=': (c) => c >= 0,
 };
 
 function primary(p: Parser): Pred {
@@ -188,8 +209,10 @@ export function parseCondition(expr: string, ctx: ExpressionContext, what = 'Con
 
 /** The attribute names a key condition constrains (to check it names the partition key). */
 export function conditionNames(expr: string, ctx: ExpressionContext): string[] {
-  return tokenize(expr).filter((t) => t.startsWith('#') || /^[A-Za-z_]\w*$/.test(t))
-    .filter((t) => !/^(AND|OR|NOT|BETWEEN|IN|begins_with)$/i.test(t)).map((t) => (t.startsWith('#') ? ctx.names[t] ?? t : t));
+  return tokenize(expr)
+    .filter((t) => t.startsWith('#') || /^[A-Za-z_]\w*$/.test(t))
+    .filter((t) => !/^(AND|OR|NOT|BETWEEN|IN|begins_with)$/i.test(t))
+    .map((t) => (t.startsWith('#') ? (ctx.names[t] ?? t) : t));
 }
 
 /** Applies an update expression to a copy of the item. */
@@ -198,7 +221,8 @@ export function applyUpdate(expr: string, ctx: ExpressionContext, item: Item): I
   const out: Item = { ...item };
   while (!p.done()) {
     const clause = p.next().toUpperCase();
-    if (clause !== 'SET' && clause !== 'REMOVE') throw invalid(`Invalid UpdateExpression: Syntax error; token: "${clause}"`);
+    if (clause !== 'SET' && clause !== 'REMOVE')
+      throw invalid(`Invalid UpdateExpression: Syntax error; token: "${clause}"`);
     do {
       if (p.peek() === ',') p.next();
       const n = p.name();
@@ -214,11 +238,13 @@ export function applyUpdate(expr: string, ctx: ExpressionContext, item: Item): I
         const second = p.operand();
         const a = scalar(first(item));
         const b = scalar(second(item));
-        if (a?.type !== 'N' || b?.type !== 'N') throw invalid('Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ' + op);
+        if (a?.type !== 'N' || b?.type !== 'N')
+          throw invalid('Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ' + op);
         out[n] = { N: String(Number(a.value) + (op === '+' ? 1 : -1) * Number(b.value)) };
       } else {
         const v = first(item);
-        if (v === undefined) throw invalid('The provided expression refers to an attribute that does not exist in the item');
+        if (v === undefined)
+          throw invalid('The provided expression refers to an attribute that does not exist in the item');
         out[n] = v;
       }
     } while (p.peek() === ',');

@@ -18,14 +18,29 @@ const validation = (message: string) => new SimError('ValidationException', mess
 
 function tableOf(state: SimState, req: SimRequest): DynamoTable {
   const raw = req.input.TableName;
-  if (typeof raw !== 'string' || raw === '') throw validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null");
+  if (typeof raw !== 'string' || raw === '')
+    throw validation(
+      "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null",
+    );
   const arn = TABLE_ARN.exec(raw);
-  if (!arn && !/^[\w.-]{3,255}$/.test(raw)) throw validation(`1 validation error detected: Value '${raw}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`);
+  if (!arn && !/^[\w.-]{3,255}$/.test(raw))
+    throw validation(
+      `1 validation error detected: Value '${raw}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`,
+    );
   const [region, account, name] = arn ? [arn[1]!, arn[2]!, arn[3]!] : [req.region, req.caller.accountId, raw];
-  if (region !== req.region) throw validation(`The table ARN names region ${region}, but the request was sent to ${req.region}`);
+  if (region !== req.region)
+    throw validation(`The table ARN names region ${region}, but the request was sent to ${req.region}`);
   const table = state.accounts.get(account)?.regions.get(region)?.tables.get(name);
   const arnOf = `arn:aws:dynamodb:${region}:${account}:table/${name}`;
-  authorize(state, req.caller, `dynamodb:${req.operation}`, arnOf, account, table, table ? serviceContext(table, req) : {});
+  authorize(
+    state,
+    req.caller,
+    `dynamodb:${req.operation}`,
+    arnOf,
+    account,
+    table,
+    table ? serviceContext(table, req) : {},
+  );
   if (!table) throw notFound();
   return table;
 }
@@ -36,19 +51,40 @@ function tableOf(state: SimState, req: SimRequest): DynamoTable {
  * Query here) carry none, and a ForAllValues condition holds for them, as IAM's set operators do for an empty set.
  */
 function serviceContext(table: DynamoTable, req: SimRequest): PolicyContext {
-  const source = req.operation === 'PutItem' ? req.input.Item : ['GetItem', 'UpdateItem', 'DeleteItem'].includes(req.operation) ? req.input.Key : undefined;
+  const source =
+    req.operation === 'PutItem'
+      ? req.input.Item
+      : ['GetItem', 'UpdateItem', 'DeleteItem'].includes(req.operation)
+        ? req.input.Key
+        : undefined;
   const v = (source as Item | undefined)?.[table.hashKey];
   const value = v?.S ?? v?.N ?? v?.B;
   return value === undefined ? {} : { 'dynamodb:LeadingKeys': [String(value)] };
 }
 
-function authorize(state: SimState, caller: Caller, action: string, arn: string, owner: string, table: DynamoTable | undefined,
-  context: PolicyContext): void {
-  const verdict = table?.resourcePolicy === undefined ? 'none' : evaluatePolicy(table.resourcePolicy, state, caller, action, arn, context);
+function authorize(
+  state: SimState,
+  caller: Caller,
+  action: string,
+  arn: string,
+  owner: string,
+  table: DynamoTable | undefined,
+  context: PolicyContext,
+): void {
+  const verdict =
+    table?.resourcePolicy === undefined
+      ? 'none'
+      : evaluatePolicy(table.resourcePolicy, state, caller, action, arn, context);
   const crossAccount = caller.accountId !== owner;
   if (verdict === 'deny' || (crossAccount && verdict !== 'allow')) {
-    throw new SimError('AccessDeniedException', `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${arn} `
-      + (verdict === 'deny' ? 'with an explicit deny in a resource-based policy' : `because no resource-based policy allows the ${action} action`), 400);
+    throw new SimError(
+      'AccessDeniedException',
+      `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${arn} ` +
+        (verdict === 'deny'
+          ? 'with an explicit deny in a resource-based policy'
+          : `because no resource-based policy allows the ${action} action`),
+      400,
+    );
   }
 }
 
@@ -90,11 +126,17 @@ function checkCondition(input: Record<string, unknown>, existing: Item | undefin
 function project(item: Item, input: Record<string, unknown>): Item {
   if (typeof input.ProjectionExpression !== 'string') return item;
   const ctx = ctxOf(input);
-  const names = input.ProjectionExpression.split(',').map((n) => n.trim()).map((n) => (n.startsWith('#') ? ctx.names[n] ?? n : n));
+  const names = input.ProjectionExpression.split(',')
+    .map((n) => n.trim())
+    .map((n) => (n.startsWith('#') ? (ctx.names[n] ?? n) : n));
   return Object.fromEntries(Object.entries(item).filter(([k]) => names.includes(k)));
 }
 
-function returned(input: Record<string, unknown>, old: Item | undefined, now: Item | undefined): Record<string, unknown> {
+function returned(
+  input: Record<string, unknown>,
+  old: Item | undefined,
+  now: Item | undefined,
+): Record<string, unknown> {
   const mode = input.ReturnValues ?? 'NONE';
   if (mode === 'ALL_OLD' && old) return { Attributes: old };
   if (mode === 'ALL_NEW' && now) return { Attributes: now };
@@ -107,8 +149,12 @@ function read(table: DynamoTable, input: Record<string, unknown>, query: boolean
   let candidates = [...table.items.values()];
   if (query) {
     const kce = input.KeyConditionExpression;
-    if (typeof kce !== 'string') throw validation('Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.');
-    if (!conditionNames(kce, ctx).includes(table.hashKey)) throw validation('Query condition missed key schema element: ' + table.hashKey);
+    if (typeof kce !== 'string')
+      throw validation(
+        'Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.',
+      );
+    if (!conditionNames(kce, ctx).includes(table.hashKey))
+      throw validation('Query condition missed key schema element: ' + table.hashKey);
     const pred = parseCondition(kce, ctx, 'KeyConditionExpression');
     candidates = candidates.filter(pred);
     if (table.rangeKey) {
@@ -127,22 +173,37 @@ function read(table: DynamoTable, input: Record<string, unknown>, query: boolean
   const limit = input.Limit === undefined ? Infinity : Number(input.Limit);
   if (!(limit >= 1)) throw validation('Limit must be greater than or equal to 1');
   const page = candidates.slice(0, limit);
-  const filter = typeof input.FilterExpression === 'string' ? parseCondition(input.FilterExpression, ctx, 'FilterExpression') : () => true;
+  const filter =
+    typeof input.FilterExpression === 'string'
+      ? parseCondition(input.FilterExpression, ctx, 'FilterExpression')
+      : () => true;
   const items = page.filter(filter).map((i) => project(i, input));
   const last = page.length < candidates.length ? page[page.length - 1] : undefined;
-  const lastKey = last ? Object.fromEntries([table.hashKey, table.rangeKey].filter((k): k is string => !!k).map((k) => [k, last[k]])) : undefined;
+  const lastKey = last
+    ? Object.fromEntries([table.hashKey, table.rangeKey].filter((k): k is string => !!k).map((k) => [k, last[k]]))
+    : undefined;
   return {
-    ...(input.Select === 'COUNT' ? {} : { Items: items }), Count: items.length, ScannedCount: page.length,
+    ...(input.Select === 'COUNT' ? {} : { Items: items }),
+    Count: items.length,
+    ScannedCount: page.length,
     ...(lastKey ? { LastEvaluatedKey: lastKey } : {}),
   };
 }
 
 function describe(table: DynamoTable): Record<string, unknown> {
-  const keys = [{ AttributeName: table.hashKey, KeyType: 'HASH' }, ...(table.rangeKey ? [{ AttributeName: table.rangeKey, KeyType: 'RANGE' }] : [])];
+  const keys = [
+    { AttributeName: table.hashKey, KeyType: 'HASH' },
+    ...(table.rangeKey ? [{ AttributeName: table.rangeKey, KeyType: 'RANGE' }] : []),
+  ];
   return {
     Table: {
-      TableName: table.name, TableArn: table.arn, TableId: table.tableId, TableStatus: 'ACTIVE', KeySchema: keys,
-      ItemCount: table.items.size, CreationDateTime: Date.parse(table.createdAt) / 1000,
+      TableName: table.name,
+      TableArn: table.arn,
+      TableId: table.tableId,
+      TableStatus: 'ACTIVE',
+      KeySchema: keys,
+      ItemCount: table.items.size,
+      CreationDateTime: Date.parse(table.createdAt) / 1000,
       BillingModeSummary: { BillingMode: table.billingMode },
     },
   };
@@ -153,23 +214,50 @@ export const dynamodb: Service = {
   protocol: 'json',
   jsonVersion: '1.0',
   throttle: {
-    code: 'ProvisionedThroughputExceededException', status: 400,
-    message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+    code: 'ProvisionedThroughputExceededException',
+    status: 400,
+    message:
+      'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
   },
   handle(ctx, req) {
     const { state } = ctx;
     const input = req.input;
     const op = req.operation;
-    const known = ['DescribeTable', 'DescribeTimeToLive', 'GetResourcePolicy', 'PutItem', 'GetItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan'];
-    if (!known.includes(op)) throw new SimError('UnknownOperationException', `The simulator does not implement DynamoDB ${op}`, 400);
+    const known = [
+      'DescribeTable',
+      'DescribeTimeToLive',
+      'GetResourcePolicy',
+      'PutItem',
+      'GetItem',
+      'UpdateItem',
+      'DeleteItem',
+      'Query',
+      'Scan',
+    ];
+    if (!known.includes(op))
+      throw new SimError('UnknownOperationException', `The simulator does not implement DynamoDB ${op}`, 400);
     const table = tableOf(state, req);
     switch (op) {
-      case 'DescribeTable': return describe(table);
+      case 'DescribeTable':
+        return describe(table);
       case 'DescribeTimeToLive':
-        return { TimeToLiveDescription: table.ttl?.enabled ? { TimeToLiveStatus: 'ENABLED', AttributeName: table.ttl.attributeName } : { TimeToLiveStatus: 'DISABLED' } };
+        return {
+          TimeToLiveDescription: table.ttl?.enabled
+            ? { TimeToLiveStatus: 'ENABLED', AttributeName: table.ttl.attributeName }
+            : { TimeToLiveStatus: 'DISABLED' },
+        };
       case 'GetResourcePolicy':
-        if (table.resourcePolicy === undefined) throw new SimError('PolicyNotFoundException', `Resource-based policy not found for the provided ResourceArn: ${table.arn}`, 400);
-        return { Policy: typeof table.resourcePolicy === 'string' ? table.resourcePolicy : JSON.stringify(table.resourcePolicy), RevisionId: '1' };
+        if (table.resourcePolicy === undefined)
+          throw new SimError(
+            'PolicyNotFoundException',
+            `Resource-based policy not found for the provided ResourceArn: ${table.arn}`,
+            400,
+          );
+        return {
+          Policy:
+            typeof table.resourcePolicy === 'string' ? table.resourcePolicy : JSON.stringify(table.resourcePolicy),
+          RevisionId: '1',
+        };
       case 'GetItem': {
         const item = table.items.get(keyOf(table, keyInput(table, input.Key)));
         return item ? { Item: project(item, input) } : {};
@@ -187,7 +275,10 @@ export const dynamodb: Service = {
         const key = keyOf(table, k);
         const old = table.items.get(key);
         checkCondition(input, old);
-        const next = typeof input.UpdateExpression === 'string' ? applyUpdate(input.UpdateExpression, ctxOf(input), old ?? { ...k }) : (old ?? { ...k });
+        const next =
+          typeof input.UpdateExpression === 'string'
+            ? applyUpdate(input.UpdateExpression, ctxOf(input), old ?? { ...k })
+            : (old ?? { ...k });
         table.items.set(key, next);
         return returned(input, old, next);
       }
@@ -198,8 +289,10 @@ export const dynamodb: Service = {
         table.items.delete(key);
         return returned(input, old, undefined);
       }
-      case 'Query': return read(table, input, true);
-      default: return read(table, input, false);
+      case 'Query':
+        return read(table, input, true);
+      default:
+        return read(table, input, false);
     }
   },
 };
@@ -228,7 +321,9 @@ export function expireItems(state: SimState, nowMs: number): number {
 
 function ttlOf(props: Record<string, unknown>): DynamoTable['ttl'] {
   const spec = props.TimeToLiveSpecification as { AttributeName?: unknown; Enabled?: unknown } | undefined;
-  return spec && typeof spec.AttributeName === 'string' ? { attributeName: spec.AttributeName, enabled: spec.Enabled === true || spec.Enabled === 'true' } : undefined;
+  return spec && typeof spec.AttributeName === 'string'
+    ? { attributeName: spec.AttributeName, enabled: spec.Enabled === true || spec.Enabled === 'true' }
+    : undefined;
 }
 
 /** AWS::DynamoDB::Table for the CloudFormation engine. */
@@ -236,11 +331,20 @@ export const dynamodbTable: Provider = {
   replaceOn: ['TableName', 'KeySchema'],
   taggable: true,
   plan(env, logicalId, props, previous) {
-    const name = previous?.physicalId ?? (typeof props.TableName === 'string' ? props.TableName : `${env.stackName}-${logicalId}-${hexId(env.state, 12).toUpperCase()}`);
-    return { physicalId: name, attrs: { Arn: `arn:aws:dynamodb:${env.region}:${env.accountId}:table/${name}`, StreamArn: '' } };
+    const name =
+      previous?.physicalId ??
+      (typeof props.TableName === 'string'
+        ? props.TableName
+        : `${env.stackName}-${logicalId}-${hexId(env.state, 12).toUpperCase()}`);
+    return {
+      physicalId: name,
+      attrs: { Arn: `arn:aws:dynamodb:${env.region}:${env.accountId}:table/${name}`, StreamArn: '' },
+    };
   },
   createCheck(env, name) {
-    return env.rs.tables.has(name) ? `Resource of type 'AWS::DynamoDB::Table' with identifier '${name}' already exists.` : undefined;
+    return env.rs.tables.has(name)
+      ? `Resource of type 'AWS::DynamoDB::Table' with identifier '${name}' already exists.`
+      : undefined;
   },
   apply(env, r) {
     if (!ttlRegistered.has(env.state)) {
@@ -254,13 +358,21 @@ export const dynamodbTable: Provider = {
     const existing = env.rs.tables.get(r.physicalId);
     const policy = (p.ResourcePolicy as { PolicyDocument?: unknown } | undefined)?.PolicyDocument;
     env.rs.tables.set(r.physicalId, {
-      name: r.physicalId, arn: String(r.attrs.Arn), tableId: existing?.tableId ?? hexId(env.state, 32),
-      hashKey, ...(range !== undefined ? { rangeKey: String(range) } : {}),
+      name: r.physicalId,
+      arn: String(r.attrs.Arn),
+      tableId: existing?.tableId ?? hexId(env.state, 32),
+      hashKey,
+      ...(range !== undefined ? { rangeKey: String(range) } : {}),
       billingMode: typeof p.BillingMode === 'string' ? p.BillingMode : 'PROVISIONED',
-      items: existing?.items ?? new Map(), ttl: ttlOf(p), resourcePolicy: policy,
+      items: existing?.items ?? new Map(),
+      ttl: ttlOf(p),
+      resourcePolicy: policy,
       createdAt: existing?.createdAt ?? new Date(env.now).toISOString(),
-      properties: { PointInTimeRecoverySpecification: p.PointInTimeRecoverySpecification, SSESpecification: p.SSESpecification,
-        DeletionProtectionEnabled: p.DeletionProtectionEnabled },
+      properties: {
+        PointInTimeRecoverySpecification: p.PointInTimeRecoverySpecification,
+        SSESpecification: p.SSESpecification,
+        DeletionProtectionEnabled: p.DeletionProtectionEnabled,
+      },
     });
   },
   remove(env, r) {
@@ -270,7 +382,8 @@ export const dynamodbTable: Provider = {
     const t = env.rs.tables.get(r.physicalId);
     if (!t) return undefined;
     return {
-      BillingMode: t.billingMode, ...(t.ttl ? { TimeToLiveSpecification: { AttributeName: t.ttl.attributeName, Enabled: t.ttl.enabled } } : {}),
+      BillingMode: t.billingMode,
+      ...(t.ttl ? { TimeToLiveSpecification: { AttributeName: t.ttl.attributeName, Enabled: t.ttl.enabled } } : {}),
       ...(t.resourcePolicy !== undefined ? { ResourcePolicy: { PolicyDocument: t.resourcePolicy } } : {}),
     };
   },

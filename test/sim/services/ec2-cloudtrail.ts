@@ -26,7 +26,13 @@ export function trailTime(d: Date): string {
 /** `at`: when the call was made (simulated time), the session's creation date when its credentials are unknown. */
 export function userIdentity(caller: Caller, credentials?: Credentials, at = Date.now()): Record<string, unknown> {
   if (!caller.assumedRole || !caller.roleArn) {
-    return { type: 'Root', principalId: caller.accountId, arn: caller.arn, accountId: caller.accountId, accessKeyId: caller.accessKeyId };
+    return {
+      type: 'Root',
+      principalId: caller.accountId,
+      arn: caller.arn,
+      accountId: caller.accountId,
+      accessKeyId: caller.accessKeyId,
+    };
   }
   const issued = credentials?.issuedAt ?? at;
   return {
@@ -37,7 +43,10 @@ export function userIdentity(caller: Caller, credentials?: Credentials, at = Dat
     accessKeyId: caller.accessKeyId,
     sessionContext: {
       sessionIssuer: {
-        type: 'Role', principalId: roleIdFor(caller.roleArn), arn: caller.roleArn, accountId: caller.accountId,
+        type: 'Role',
+        principalId: roleIdFor(caller.roleArn),
+        arn: caller.roleArn,
+        accountId: caller.accountId,
         userName: caller.roleName ?? caller.roleArn.split('/').pop(),
       },
       webIdFederationData: {},
@@ -46,8 +55,12 @@ export function userIdentity(caller: Caller, credentials?: Credentials, at = Dat
   };
 }
 
-export function buildRecord(call: TrailCall, eventName: string, requestParameters: Record<string, unknown>,
-  responseElements: Record<string, unknown>): Record<string, unknown> {
+export function buildRecord(
+  call: TrailCall,
+  eventName: string,
+  requestParameters: Record<string, unknown>,
+  responseElements: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     eventVersion: '1.10',
     userIdentity: userIdentity(call.caller, call.credentials, call.eventTime.getTime()),
@@ -66,7 +79,11 @@ export function buildRecord(call: TrailCall, eventName: string, requestParameter
     managementEvent: true,
     recipientAccountId: call.accountId,
     eventCategory: 'Management',
-    tlsDetails: { tlsVersion: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', clientProvidedHostHeader: `ec2.${call.region}.amazonaws.com` },
+    tlsDetails: {
+      tlsVersion: 'TLSv1.3',
+      cipherSuite: 'TLS_AES_128_GCM_SHA256',
+      clientProvidedHostHeader: `ec2.${call.region}.amazonaws.com`,
+    },
   };
 }
 
@@ -100,13 +117,29 @@ function permission(p: Record<string, unknown>): Record<string, unknown> {
     ipProtocol: str(p.IpProtocol),
     fromPort: int(p.FromPort),
     toPort: int(p.ToPort),
-    groups: items(asArray(p.Groups).map((g) => compact({
-      userId: str(g.UserId), groupId: str(g.GroupId), groupName: str(g.GroupName), vpcId: str(g.VpcId),
-      vpcPeeringConnectionId: str(g.VpcPeeringConnectionId), description: str(g.Description),
-    }))),
-    ipRanges: items(asArray(p.IpRanges).map((r) => compact({ cidrIp: str(r.CidrIp), description: str(r.Description) }))),
-    ipv6Ranges: items(asArray(p.Ipv6Ranges).map((r) => compact({ cidrIpv6: str(r.CidrIpv6), description: str(r.Description) }))),
-    prefixListIds: items(asArray(p.PrefixListIds).map((r) => compact({ prefixListId: str(r.PrefixListId), description: str(r.Description) }))),
+    groups: items(
+      asArray(p.Groups).map((g) =>
+        compact({
+          userId: str(g.UserId),
+          groupId: str(g.GroupId),
+          groupName: str(g.GroupName),
+          vpcId: str(g.VpcId),
+          vpcPeeringConnectionId: str(g.VpcPeeringConnectionId),
+          description: str(g.Description),
+        }),
+      ),
+    ),
+    ipRanges: items(
+      asArray(p.IpRanges).map((r) => compact({ cidrIp: str(r.CidrIp), description: str(r.Description) })),
+    ),
+    ipv6Ranges: items(
+      asArray(p.Ipv6Ranges).map((r) => compact({ cidrIpv6: str(r.CidrIpv6), description: str(r.Description) })),
+    ),
+    prefixListIds: items(
+      asArray(p.PrefixListIds).map((r) =>
+        compact({ prefixListId: str(r.PrefixListId), description: str(r.Description) }),
+      ),
+    ),
   });
 }
 
@@ -147,7 +180,11 @@ export function ruleElement(rule: SecurityGroupRule, region: string): Record<str
   });
 }
 
-export function authorizeResponseElements(requestId: string, rules: SecurityGroupRule[], region: string): Record<string, unknown> {
+export function authorizeResponseElements(
+  requestId: string,
+  rules: SecurityGroupRule[],
+  region: string,
+): Record<string, unknown> {
   return { requestId, _return: true, securityGroupRuleSet: items(rules.map((r) => ruleElement(r, region))) };
 }
 
@@ -163,8 +200,13 @@ export function modifyRequestParameters(input: Record<string, unknown>): Record<
       SecurityGroupRuleId: str(u.SecurityGroupRuleId),
       tag: i + 1,
       SecurityGroupRule: compact({
-        IpProtocol: str(r.IpProtocol), FromPort: int(r.FromPort), ToPort: int(r.ToPort), CidrIpv4: str(r.CidrIpv4),
-        CidrIpv6: str(r.CidrIpv6), PrefixListId: str(r.PrefixListId), ReferencedGroupId: str(r.ReferencedGroupId),
+        IpProtocol: str(r.IpProtocol),
+        FromPort: int(r.FromPort),
+        ToPort: int(r.ToPort),
+        CidrIpv4: str(r.CidrIpv4),
+        CidrIpv6: str(r.CidrIpv6),
+        PrefixListId: str(r.PrefixListId),
+        ReferencedGroupId: str(r.ReferencedGroupId),
         Description: str(r.Description),
       }),
     });
@@ -210,10 +252,14 @@ export function createSecurityGroupRequestParameters(input: Record<string, unkno
     groupDescription: str(input.GroupDescription),
     vpcId: str(input.VpcId),
     tagSpecificationSet: specs.length
-      ? items(specs.map((s) => compact({
-        resourceType: str(s.ResourceType),
-        tags: asArray(s.Tag).map((t) => compact({ key: str(t.Key), value: str(t.Value) })),
-      })))
+      ? items(
+          specs.map((s) =>
+            compact({
+              resourceType: str(s.ResourceType),
+              tags: asArray(s.Tag).map((t) => compact({ key: str(t.Key), value: str(t.Value) })),
+            }),
+          ),
+        )
       : undefined,
   });
 }
@@ -238,8 +284,14 @@ function tagged(list: Record<string, unknown>[]): unknown {
 }
 
 export interface PrefixListElement {
-  prefixListId: string; addressFamily: string; state: string; prefixListArn: string; prefixListName: string;
-  maxEntries?: number; version: number; ownerId: string;
+  prefixListId: string;
+  addressFamily: string;
+  state: string;
+  prefixListArn: string;
+  prefixListName: string;
+  maxEntries?: number;
+  version: number;
+  ownerId: string;
 }
 
 export function createPrefixListRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
@@ -249,10 +301,14 @@ export function createPrefixListRequestParameters(input: Record<string, unknown>
       Entry: tagged(asArray(input.Entry).map((e) => compact({ Description: str(e.Description), cidr: str(e.Cidr) }))),
       MaxEntries: int(input.MaxEntries),
       AddressFamily: str(input.AddressFamily),
-      TagSpecification: tagged(asArray(input.TagSpecification).map((s) => compact({
-        ResourceType: str(s.ResourceType),
-        Tag: tagged(asArray(s.Tag).map((t) => compact({ Key: str(t.Key), Value: str(t.Value) }))),
-      }))),
+      TagSpecification: tagged(
+        asArray(input.TagSpecification).map((s) =>
+          compact({
+            ResourceType: str(s.ResourceType),
+            Tag: tagged(asArray(s.Tag).map((t) => compact({ Key: str(t.Key), Value: str(t.Value) }))),
+          }),
+        ),
+      ),
       ClientToken: str(input.ClientToken),
     }),
   };
@@ -262,7 +318,9 @@ export function modifyPrefixListRequestParameters(input: Record<string, unknown>
   return {
     ModifyManagedPrefixListRequest: compact({
       CurrentVersion: int(input.CurrentVersion),
-      AddEntry: tagged(asArray(input.AddEntry).map((e) => compact({ Description: str(e.Description), cidr: str(e.Cidr) }))),
+      AddEntry: tagged(
+        asArray(input.AddEntry).map((e) => compact({ Description: str(e.Description), cidr: str(e.Cidr) })),
+      ),
       RemoveEntry: tagged(asArray(input.RemoveEntry).map((e) => compact({ cidr: str(e.Cidr) }))),
       MaxEntries: int(input.MaxEntries),
       PrefixListName: str(input.PrefixListName),
@@ -274,7 +332,9 @@ export function modifyPrefixListRequestParameters(input: Record<string, unknown>
 export function restorePrefixListRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
   return {
     RestoreManagedPrefixListVersionRequest: compact({
-      PrefixListId: str(input.PrefixListId), PreviousVersion: int(input.PreviousVersion), CurrentVersion: int(input.CurrentVersion),
+      PrefixListId: str(input.PrefixListId),
+      PreviousVersion: int(input.PreviousVersion),
+      CurrentVersion: int(input.CurrentVersion),
     }),
   };
 }
@@ -284,7 +344,11 @@ export function deletePrefixListRequestParameters(input: Record<string, unknown>
 }
 
 /** responseElements of the prefix-list calls: the list as the answer shows it (the operation in progress). */
-export function prefixListResponseElements(action: string, requestId: string, prefixList: PrefixListElement): Record<string, unknown> {
+export function prefixListResponseElements(
+  action: string,
+  requestId: string,
+  prefixList: PrefixListElement,
+): Record<string, unknown> {
   return { [`${action}Response`]: { requestId, prefixList: compact({ ...prefixList }) } };
 }
 
@@ -314,7 +378,9 @@ function groupSet(ids: unknown): Record<string, unknown> | undefined {
   return list.length ? { items: list.map((groupId) => ({ groupId })) } : undefined;
 }
 
-/** ModifyNetworkInterfaceAttribute: `networkInterfaceId` and the one attribute given (`groupSet` for SecurityGroupId.N). */
+/**
+ * ModifyNetworkInterfaceAttribute: `networkInterfaceId` and the one attribute given (`groupSet` for SecurityGroupId.N).
+ */
 export function modifyInterfaceRequestParameters(input: Record<string, unknown>): Record<string, unknown> {
   const attachment = input.Attachment as Record<string, unknown> | undefined;
   return compact({
@@ -322,10 +388,15 @@ export function modifyInterfaceRequestParameters(input: Record<string, unknown>)
     groupSet: groupSet(input.SecurityGroupId),
     sourceDestCheck: boolValue(input.SourceDestCheck),
     description: strValue(input.Description),
-    attachment: attachment ? compact({
-      attachmentId: str(attachment.AttachmentId),
-      deleteOnTermination: attachment.DeleteOnTermination === undefined ? undefined : String(attachment.DeleteOnTermination) === 'true',
-    }) : undefined,
+    attachment: attachment
+      ? compact({
+          attachmentId: str(attachment.AttachmentId),
+          deleteOnTermination:
+            attachment.DeleteOnTermination === undefined
+              ? undefined
+              : String(attachment.DeleteOnTermination) === 'true',
+        })
+      : undefined,
   });
 }
 

@@ -3,14 +3,28 @@
 // A successful Authorize*/ModifySecurityGroupRules call emits its CloudTrail record into the closed loop, and every
 // change of a group is captured by AWS Config where the account records (services/config.ts).
 import { SimError, type Caller, type Service, type ServiceContext, type SimRequest } from '../types.js';
-import { hexId, newUuid, regionState, type RegionState, type SecurityGroup, type SecurityGroupRule, type SimState } from '../state.js';
+import {
+  hexId,
+  newUuid,
+  regionState,
+  type RegionState,
+  type SecurityGroup,
+  type SecurityGroupRule,
+  type SimState,
+} from '../state.js';
 import { KNOWN_REGIONS } from '../sim.js';
 import { emitCloudTrailEvent } from '../loop.js';
 import { captureGroup } from './config.js';
 import { assertPrefixListVisible, groupInUse, handleNetwork, NETWORK_OPERATIONS } from './ec2-network.js';
 import {
-  authorizeRequestParameters, authorizeResponseElements, buildRecord, createSecurityGroupRequestParameters,
-  createSecurityGroupResponseElements, modifyRequestParameters, modifyResponseElements, returnResponseElements,
+  authorizeRequestParameters,
+  authorizeResponseElements,
+  buildRecord,
+  createSecurityGroupRequestParameters,
+  createSecurityGroupResponseElements,
+  modifyRequestParameters,
+  modifyResponseElements,
+  returnResponseElements,
   tagsRequestParameters,
 } from './ec2-cloudtrail.js';
 
@@ -28,14 +42,30 @@ export const ec2: Service = {
     const rs = regionState(ctx.state, req.caller.accountId, req.region);
     const input = req.input;
     switch (req.operation) {
-      case 'DescribeRegions': return describeRegions(ctx.state, req.caller, input);
-      case 'DescribeVpcs': return { vpcSet: [...rs.vpcs.values()].map((v) => ({ vpcId: v.vpcId, cidrBlock: v.cidrBlock, isDefault: v.isDefault, state: 'available', ownerId: rs.accountId })) };
-      case 'CreateSecurityGroup': return createSecurityGroup(ctx, req, rs);
-      case 'DeleteSecurityGroup': return deleteSecurityGroup(ctx.state, rs, input);
-      case 'DescribeSecurityGroups': return describeSecurityGroups(rs, input);
-      case 'DescribeSecurityGroupRules': return describeSecurityGroupRules(rs, input);
-      case 'AuthorizeSecurityGroupIngress': return authorize(ctx, req, rs, false);
-      case 'AuthorizeSecurityGroupEgress': return authorize(ctx, req, rs, true);
+      case 'DescribeRegions':
+        return describeRegions(ctx.state, req.caller, input);
+      case 'DescribeVpcs':
+        return {
+          vpcSet: [...rs.vpcs.values()].map((v) => ({
+            vpcId: v.vpcId,
+            cidrBlock: v.cidrBlock,
+            isDefault: v.isDefault,
+            state: 'available',
+            ownerId: rs.accountId,
+          })),
+        };
+      case 'CreateSecurityGroup':
+        return createSecurityGroup(ctx, req, rs);
+      case 'DeleteSecurityGroup':
+        return deleteSecurityGroup(ctx.state, rs, input);
+      case 'DescribeSecurityGroups':
+        return describeSecurityGroups(rs, input);
+      case 'DescribeSecurityGroupRules':
+        return describeSecurityGroupRules(rs, input);
+      case 'AuthorizeSecurityGroupIngress':
+        return authorize(ctx, req, rs, false);
+      case 'AuthorizeSecurityGroupEgress':
+        return authorize(ctx, req, rs, true);
       case 'RevokeSecurityGroupIngress':
       case 'RevokeSecurityGroupEgress': {
         // the failRevoke fault: EC2 answering every revoke of the account with a transient error, throttling's 503
@@ -43,16 +73,20 @@ export const ec2: Service = {
         // retries with 100 ms base backoff instead of throttling's 500 ms: tests that only need a revoke to fail take
         // seconds, not half a minute
         if (ctx.state.faults.failRevoke?.includes(rs.accountId)) {
-          if (ctx.state.faults.failRevokeError === 'InternalError') throw new SimError('InternalError', 'An internal error has occurred.', 500);
+          if (ctx.state.faults.failRevokeError === 'InternalError')
+            throw new SimError('InternalError', 'An internal error has occurred.', 500);
           throw new SimError('RequestLimitExceeded', 'Request limit exceeded.', 503);
         }
         const out = revoke(rs, input, req.operation === 'RevokeSecurityGroupEgress');
         captureGroup(ctx.state, rs, out.revokedSecurityGroupRuleSet[0]?.groupId ?? '');
         return out;
       }
-      case 'ModifySecurityGroupRules': return modifyRules(ctx, req, rs);
-      case 'CreateTags': return createTags(ctx, req, rs);
-      case 'DeleteTags': return deleteTags(ctx, req, rs);
+      case 'ModifySecurityGroupRules':
+        return modifyRules(ctx, req, rs);
+      case 'CreateTags':
+        return createTags(ctx, req, rs);
+      case 'DeleteTags':
+        return deleteTags(ctx, req, rs);
       default:
         if (NETWORK_OPERATIONS.has(req.operation)) return handleNetwork(ctx, req, rs);
         throw new SimError('InvalidAction', `The action ${req.operation} is not valid for this web service.`, 400);
@@ -73,7 +107,8 @@ export function list<T = Input>(v: unknown): T[] {
 export function intParam(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new SimError('InvalidParameterValue', `Invalid value '${String(v)}' for ${name}`, 400);
+  if (!Number.isInteger(n))
+    throw new SimError('InvalidParameterValue', `Invalid value '${String(v)}' for ${name}`, 400);
   return n;
 }
 
@@ -100,11 +135,17 @@ export function defaultVpc(rs: RegionState) {
 /** Glob matching for filter values: `*` any run, `?` any one character. */
 function globMatch(pattern: string, value: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === value;
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`).test(value);
 }
 
-export interface Filter { name: string; values: string[] }
+export interface Filter {
+  name: string;
+  values: string[];
+}
 
 export function filters(input: Input): Filter[] {
   return list(input.Filter).map((f) => ({ name: String(f.Name ?? ''), values: list<string>(f.Value).map(String) }));
@@ -133,7 +174,11 @@ export function tagFilterValues(name: string, tags: Record<string, string>): str
 export function paginate<T>(all: T[], input: Input, operation: string): { page: T[]; nextToken?: string } {
   const max = intParam(input.MaxResults, 'MaxResults');
   if (max !== undefined && (max < 5 || max > 1000)) {
-    throw new SimError('InvalidParameterValue', `Value ( ${max} ) for parameter maxResults is invalid. Parameter must be between 5 and 1000.`, 400);
+    throw new SimError(
+      'InvalidParameterValue',
+      `Value ( ${max} ) for parameter maxResults is invalid. Parameter must be between 5 and 1000.`,
+      400,
+    );
   }
   let start = 0;
   const token = str(input.NextToken);
@@ -146,7 +191,10 @@ export function paginate<T>(all: T[], input: Input, operation: string): { page: 
   }
   if (max === undefined) return { page: all.slice(start) };
   const end = Math.min(start + max, all.length);
-  return { page: all.slice(start, end), nextToken: end < all.length ? Buffer.from(`${operation}:${end}`).toString('base64url') : undefined };
+  return {
+    page: all.slice(start, end),
+    nextToken: end < all.length ? Buffer.from(`${operation}:${end}`).toString('base64url') : undefined,
+  };
 }
 
 // ---------------------------------------------------------------- regions
@@ -172,12 +220,14 @@ function describeRegions(state: SimState, caller: Caller, input: Input) {
   return {
     regionInfo: regions
       .filter((r) => names.size === 0 || names.has(r.regionName))
-      .filter((r) => passes(fs, (name) => {
-        if (name === 'region-name') return [r.regionName];
-        if (name === 'endpoint') return [r.regionEndpoint];
-        if (name === 'opt-in-status') return [r.optInStatus];
-        return undefined;
-      })),
+      .filter((r) =>
+        passes(fs, (name) => {
+          if (name === 'region-name') return [r.regionName];
+          if (name === 'endpoint') return [r.regionEndpoint];
+          if (name === 'opt-in-status') return [r.optInStatus];
+          return undefined;
+        }),
+      ),
   };
 }
 
@@ -208,7 +258,11 @@ function resolveGroup(rs: RegionState, input: Input, allowName = true): Security
   const vpc = defaultVpc(rs);
   const sg = [...rs.securityGroups.values()].find((g) => g.groupName === name && g.vpcId === vpc?.vpcId);
   if (!sg) {
-    throw new SimError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpc?.vpcId ?? 'none'}'`, 400);
+    throw new SimError(
+      'InvalidGroup.NotFound',
+      `The security group '${name}' does not exist in default VPC '${vpc?.vpcId ?? 'none'}'`,
+      400,
+    );
   }
   return sg;
 }
@@ -221,16 +275,24 @@ function createSecurityGroup(ctx: ServiceContext, req: SimRequest, rs: RegionSta
   if (!name) throw missing('GroupName');
   if (description === undefined) throw missing('GroupDescription');
   if (name.length > 255 || description.length > 255) {
-    throw new SimError('InvalidParameterValue', 'Value for parameter groupName or groupDescription is too long (the maximum is 255 characters)', 400);
+    throw new SimError(
+      'InvalidParameterValue',
+      'Value for parameter groupName or groupDescription is too long (the maximum is 255 characters)',
+      400,
+    );
   }
   if (/^sg-/i.test(name)) {
-    throw new SimError('InvalidParameterValue', `Value (${name}) for parameter GroupName is invalid. Group names may not be in the format sg-*.`, 400);
+    throw new SimError(
+      'InvalidParameterValue',
+      `Value (${name}) for parameter GroupName is invalid. Group names may not be in the format sg-*.`,
+      400,
+    );
   }
   const vpcId = str(input.VpcId) ?? defaultVpc(rs)?.vpcId;
   if (!vpcId || !rs.vpcs.has(vpcId)) {
     throw new SimError('InvalidVpcID.NotFound', `The vpc ID '${str(input.VpcId) ?? 'default'}' does not exist`, 400);
   }
-  if (name === 'default') throw new SimError('InvalidGroup.Reserved', 'The security group \'default\' is reserved', 400);
+  if (name === 'default') throw new SimError('InvalidGroup.Reserved', "The security group 'default' is reserved", 400);
   if ([...rs.securityGroups.values()].some((g) => g.vpcId === vpcId && g.groupName === name)) {
     throw new SimError('InvalidGroup.Duplicate', `The security group '${name}' already exists for VPC '${vpcId}'`, 400);
   }
@@ -240,16 +302,35 @@ function createSecurityGroup(ctx: ServiceContext, req: SimRequest, rs: RegionSta
     for (const t of list(spec.Tag)) if (typeof t.Key === 'string') tags[t.Key] = String(t.Value ?? '');
   }
   const groupId = `sg-${hexId(state, 17)}`;
-  const sg: SecurityGroup = { groupId, groupName: name, description, vpcId, ownerId: rs.accountId, tags, rules: new Map() };
+  const sg: SecurityGroup = {
+    groupId,
+    groupName: name,
+    description,
+    vpcId,
+    ownerId: rs.accountId,
+    tags,
+    rules: new Map(),
+  };
   // a new group allows all outbound IPv4 traffic
   const ruleId = `sgr-${hexId(state, 17)}`;
   sg.rules.set(ruleId, {
-    ruleId, groupId, groupOwnerId: rs.accountId, isEgress: true, ipProtocol: '-1', fromPort: -1, toPort: -1,
-    cidrIpv4: '0.0.0.0/0', tags: {},
+    ruleId,
+    groupId,
+    groupOwnerId: rs.accountId,
+    isEgress: true,
+    ipProtocol: '-1',
+    fromPort: -1,
+    toPort: -1,
+    cidrIpv4: '0.0.0.0/0',
+    tags: {},
   });
   rs.securityGroups.set(groupId, sg);
-  const record = buildRecord(trailCall(ctx, req), 'CreateSecurityGroup', createSecurityGroupRequestParameters(input),
-    createSecurityGroupResponseElements(req.requestId, groupId));
+  const record = buildRecord(
+    trailCall(ctx, req),
+    'CreateSecurityGroup',
+    createSecurityGroupRequestParameters(input),
+    createSecurityGroupResponseElements(req.requestId, groupId),
+  );
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
   captureGroup(ctx.state, rs, groupId, record.eventID as string);
   return { groupId, tagSet: tagSet(tags), securityGroupArn: groupArn(rs, groupId) };
@@ -258,7 +339,11 @@ function createSecurityGroup(ctx: ServiceContext, req: SimRequest, rs: RegionSta
 function deleteSecurityGroup(state: SimState, rs: RegionState, input: Input) {
   const sg = resolveGroup(rs, input);
   if (sg.groupName === 'default') {
-    throw new SimError('CannotDelete', `the specified group: "${sg.groupId}" name: "default" cannot be deleted by a user`, 400);
+    throw new SimError(
+      'CannotDelete',
+      `the specified group: "${sg.groupId}" name: "default" cannot be deleted by a user`,
+      400,
+    );
   }
   for (const other of rs.securityGroups.values()) {
     if (other === sg) continue;
@@ -269,7 +354,8 @@ function deleteSecurityGroup(state: SimState, rs: RegionState, input: Input) {
     }
   }
   // a group on a network interface, or associated with another VPC, has dependents too
-  if (groupInUse(rs, sg.groupId)) throw new SimError('DependencyViolation', `resource ${sg.groupId} has a dependent object`, 400);
+  if (groupInUse(rs, sg.groupId))
+    throw new SimError('DependencyViolation', `resource ${sg.groupId} has a dependent object`, 400);
   rs.securityGroups.delete(sg.groupId);
   captureGroup(state, rs, sg.groupId);
   return { return: true, groupId: sg.groupId };
@@ -277,10 +363,18 @@ function deleteSecurityGroup(state: SimState, rs: RegionState, input: Input) {
 
 /** The rules of a group folded into IpPermissions, as DescribeSecurityGroups shows them. */
 function ipPermissions(sg: SecurityGroup, egress: boolean) {
-  const perms = new Map<string, {
-    ipProtocol: string; fromPort?: number; toPort?: number;
-    groups: object[]; ipRanges: object[]; ipv6Ranges: object[]; prefixListIds: object[];
-  }>();
+  const perms = new Map<
+    string,
+    {
+      ipProtocol: string;
+      fromPort?: number;
+      toPort?: number;
+      groups: object[];
+      ipRanges: object[];
+      ipv6Ranges: object[];
+      prefixListIds: object[];
+    }
+  >();
   for (const r of sg.rules.values()) {
     if (r.isEgress !== egress) continue;
     const key = `${r.ipProtocol}|${r.fromPort}|${r.toPort}`;
@@ -289,7 +383,10 @@ function ipPermissions(sg: SecurityGroup, egress: boolean) {
       p = {
         ipProtocol: r.ipProtocol,
         ...(r.ipProtocol === '-1' ? {} : { fromPort: r.fromPort, toPort: r.toPort }),
-        groups: [], ipRanges: [], ipv6Ranges: [], prefixListIds: [],
+        groups: [],
+        ipRanges: [],
+        ipv6Ranges: [],
+        prefixListIds: [],
       };
       perms.set(key, p);
     }
@@ -297,7 +394,8 @@ function ipPermissions(sg: SecurityGroup, egress: boolean) {
     if (r.cidrIpv4) p.ipRanges.push({ cidrIp: r.cidrIpv4, description });
     else if (r.cidrIpv6) p.ipv6Ranges.push({ cidrIpv6: r.cidrIpv6, description });
     else if (r.prefixListId) p.prefixListIds.push({ prefixListId: r.prefixListId, description });
-    else if (r.referencedGroup) p.groups.push({ userId: r.referencedGroup.userId, groupId: r.referencedGroup.groupId, description });
+    else if (r.referencedGroup)
+      p.groups.push({ userId: r.referencedGroup.userId, groupId: r.referencedGroup.groupId, description });
   }
   return [...perms.values()];
 }
@@ -319,15 +417,24 @@ function groupShape(rs: RegionState, sg: SecurityGroup) {
 function permissionFilterValues(sg: SecurityGroup, egress: boolean, field: string): string[] | undefined {
   const rules = [...sg.rules.values()].filter((r) => r.isEgress === egress);
   switch (field) {
-    case 'cidr': return rules.flatMap((r) => (r.cidrIpv4 ? [r.cidrIpv4] : []));
-    case 'ipv6-cidr': return rules.flatMap((r) => (r.cidrIpv6 ? [r.cidrIpv6] : []));
-    case 'prefix-list-id': return rules.flatMap((r) => (r.prefixListId ? [r.prefixListId] : []));
-    case 'group-id': return rules.flatMap((r) => (r.referencedGroup ? [r.referencedGroup.groupId] : []));
-    case 'user-id': return rules.flatMap((r) => (r.referencedGroup ? [r.referencedGroup.userId] : []));
-    case 'protocol': return rules.map((r) => r.ipProtocol);
-    case 'from-port': return rules.map((r) => String(r.fromPort));
-    case 'to-port': return rules.map((r) => String(r.toPort));
-    default: return undefined;
+    case 'cidr':
+      return rules.flatMap((r) => (r.cidrIpv4 ? [r.cidrIpv4] : []));
+    case 'ipv6-cidr':
+      return rules.flatMap((r) => (r.cidrIpv6 ? [r.cidrIpv6] : []));
+    case 'prefix-list-id':
+      return rules.flatMap((r) => (r.prefixListId ? [r.prefixListId] : []));
+    case 'group-id':
+      return rules.flatMap((r) => (r.referencedGroup ? [r.referencedGroup.groupId] : []));
+    case 'user-id':
+      return rules.flatMap((r) => (r.referencedGroup ? [r.referencedGroup.userId] : []));
+    case 'protocol':
+      return rules.map((r) => r.ipProtocol);
+    case 'from-port':
+      return rules.map((r) => String(r.fromPort));
+    case 'to-port':
+      return rules.map((r) => String(r.toPort));
+    default:
+      return undefined;
   }
 }
 
@@ -335,7 +442,11 @@ function describeSecurityGroups(rs: RegionState, input: Input) {
   const ids = list<string>(input.GroupId).map(String);
   const names = list<string>(input.GroupName).map(String);
   if (ids.length && input.MaxResults !== undefined) {
-    throw new SimError('InvalidParameterCombination', 'The parameter groupIds cannot be used with the parameter maxResults', 400);
+    throw new SimError(
+      'InvalidParameterCombination',
+      'The parameter groupIds cannot be used with the parameter maxResults',
+      400,
+    );
   }
   let groups: SecurityGroup[];
   if (ids.length || names.length) {
@@ -343,29 +454,41 @@ function describeSecurityGroups(rs: RegionState, input: Input) {
     const vpc = defaultVpc(rs);
     for (const name of names) {
       const sg = [...rs.securityGroups.values()].find((g) => g.groupName === name && g.vpcId === vpc?.vpcId);
-      if (!sg) throw new SimError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpc?.vpcId ?? 'none'}'`, 400);
+      if (!sg)
+        throw new SimError(
+          'InvalidGroup.NotFound',
+          `The security group '${name}' does not exist in default VPC '${vpc?.vpcId ?? 'none'}'`,
+          400,
+        );
       if (!groups.includes(sg)) groups.push(sg);
     }
   } else {
     groups = [...rs.securityGroups.values()];
   }
   const fs = filters(input);
-  const matched = groups.filter((sg) => passes(fs, (name) => {
-    switch (name) {
-      case 'group-id': return [sg.groupId];
-      case 'group-name': return [sg.groupName];
-      case 'vpc-id': return [sg.vpcId];
-      case 'description': return [sg.description];
-      case 'owner-id': return [sg.ownerId];
-      default: {
-        const egress = /^egress\.ip-permission\.(.+)$/.exec(name);
-        if (egress) return permissionFilterValues(sg, true, egress[1]!);
-        const ingress = /^ip-permission\.(.+)$/.exec(name);
-        if (ingress) return permissionFilterValues(sg, false, ingress[1]!);
-        return tagFilterValues(name, sg.tags);
+  const matched = groups.filter((sg) =>
+    passes(fs, (name) => {
+      switch (name) {
+        case 'group-id':
+          return [sg.groupId];
+        case 'group-name':
+          return [sg.groupName];
+        case 'vpc-id':
+          return [sg.vpcId];
+        case 'description':
+          return [sg.description];
+        case 'owner-id':
+          return [sg.ownerId];
+        default: {
+          const egress = /^egress\.ip-permission\.(.+)$/.exec(name);
+          if (egress) return permissionFilterValues(sg, true, egress[1]!);
+          const ingress = /^ip-permission\.(.+)$/.exec(name);
+          if (ingress) return permissionFilterValues(sg, false, ingress[1]!);
+          return tagFilterValues(name, sg.tags);
+        }
       }
-    }
-  }));
+    }),
+  );
   const { page, nextToken } = paginate(matched, input, 'DescribeSecurityGroups');
   return { securityGroupInfo: page.map((sg) => groupShape(rs, sg)), nextToken };
 }
@@ -384,7 +507,9 @@ export function ruleShape(rs: RegionState, r: SecurityGroupRule) {
     cidrIpv4: r.cidrIpv4,
     cidrIpv6: r.cidrIpv6,
     prefixListId: r.prefixListId,
-    referencedGroupInfo: r.referencedGroup ? { groupId: r.referencedGroup.groupId, userId: r.referencedGroup.userId } : undefined,
+    referencedGroupInfo: r.referencedGroup
+      ? { groupId: r.referencedGroup.groupId, userId: r.referencedGroup.userId }
+      : undefined,
     description: r.description,
     tagSet: tagSet(r.tags),
     securityGroupRuleArn: ruleArn(rs, r.ruleId),
@@ -404,7 +529,11 @@ function findRule(rs: RegionState, ruleId: string): SecurityGroupRule | undefine
 }
 
 function ruleNotFound(ruleId: string): SimError {
-  return new SimError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${ruleId}' does not exist`, 400);
+  return new SimError(
+    'InvalidSecurityGroupRuleId.NotFound',
+    `The security group rule ID '${ruleId}' does not exist`,
+    400,
+  );
 }
 
 function describeSecurityGroupRules(rs: RegionState, input: Input) {
@@ -412,7 +541,8 @@ function describeSecurityGroupRules(rs: RegionState, input: Input) {
   let rules: SecurityGroupRule[];
   if (ids.length) {
     rules = ids.map((id) => {
-      if (!RULE_ID.test(id)) throw new SimError('InvalidSecurityGroupRuleId.Malformed', `Invalid id: "${id}" (expecting "sgr-...")`, 400);
+      if (!RULE_ID.test(id))
+        throw new SimError('InvalidSecurityGroupRuleId.Malformed', `Invalid id: "${id}" (expecting "sgr-...")`, 400);
       const r = findRule(rs, id);
       if (!r) throw ruleNotFound(id);
       return r;
@@ -421,11 +551,13 @@ function describeSecurityGroupRules(rs: RegionState, input: Input) {
     rules = allRules(rs);
   }
   const fs = filters(input);
-  const matched = rules.filter((r) => passes(fs, (name) => {
-    if (name === 'group-id') return [r.groupId];
-    if (name === 'security-group-rule-id') return [r.ruleId];
-    return tagFilterValues(name, r.tags);
-  }));
+  const matched = rules.filter((r) =>
+    passes(fs, (name) => {
+      if (name === 'group-id') return [r.groupId];
+      if (name === 'security-group-rule-id') return [r.ruleId];
+      return tagFilterValues(name, r.tags);
+    }),
+  );
   const { page, nextToken } = paginate(matched, input, 'DescribeSecurityGroupRules');
   return { securityGroupRuleSet: page.map((r) => ruleShape(rs, r)), nextToken };
 }
@@ -434,8 +566,16 @@ function describeSecurityGroupRules(rs: RegionState, input: Input) {
 type RuleSpec = Omit<SecurityGroupRule, 'ruleId' | 'groupId' | 'groupOwnerId' | 'isEgress' | 'tags'>;
 
 const PROTOCOL_NAMES: Record<string, string> = {
-  tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp', icmp: 'icmp', '1': 'icmp', icmpv6: 'icmpv6', '58': 'icmpv6',
-  '-1': '-1', all: '-1',
+  tcp: 'tcp',
+  '6': 'tcp',
+  udp: 'udp',
+  '17': 'udp',
+  icmp: 'icmp',
+  '1': 'icmp',
+  icmpv6: 'icmpv6',
+  '58': 'icmpv6',
+  '-1': '-1',
+  all: '-1',
 };
 
 function normaliseProtocol(raw: unknown): string {
@@ -447,13 +587,19 @@ function normaliseProtocol(raw: unknown): string {
   throw new SimError('InvalidParameterValue', `Invalid value '${String(raw)}' for IP protocol. Unknown protocol.`, 400);
 }
 
-/** AWS's port rules: TCP/UDP need both ports (0..65535, from <= to); ICMP types/codes are -1..255; others ignore ports. */
+/**
+ * AWS's port rules: TCP/UDP need both ports (0..65535, from <= to); ICMP types/codes are -1..255; others ignore ports.
+ */
 function ports(protocol: string, fromRaw: unknown, toRaw: unknown): [number, number] {
   const from = intParam(fromRaw, 'fromPort');
   const to = intParam(toRaw, 'toPort');
   if (protocol === 'tcp' || protocol === 'udp') {
     if (from === undefined || to === undefined) {
-      throw new SimError('InvalidParameterValue', 'Invalid value \'Must specify both from and to ports with TCP/UDP.\' for portRange.', 400);
+      throw new SimError(
+        'InvalidParameterValue',
+        "Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.",
+        400,
+      );
     }
     if (from < 0 || to > 65535 || from > to) {
       throw new SimError('InvalidParameterValue', `Invalid TCP/UDP port range: ${from} to ${to}`, 400);
@@ -485,23 +631,51 @@ export function validCidr6(c: string): boolean {
  * The rules one call asks for: one per CIDR, IPv6 CIDR, prefix list and group pair, across all permissions.
  * Handles IpPermissions and the legacy top-level CidrIp/IpProtocol/FromPort/ToPort/SourceSecurityGroupName.
  */
-function requestedRules(rs: RegionState, sg: SecurityGroup, input: Input, egress: boolean,
-  prefixListExists: (id: string) => void = () => undefined): RuleSpec[] {
+function requestedRules(
+  rs: RegionState,
+  sg: SecurityGroup,
+  input: Input,
+  egress: boolean,
+  prefixListExists: (id: string) => void = () => undefined,
+): RuleSpec[] {
   const perms = list(input.IpPermissions);
-  const legacy = ['CidrIp', 'IpProtocol', 'FromPort', 'ToPort', 'SourceSecurityGroupName', 'SourceSecurityGroupOwnerId']
-    .filter((k) => input[k] !== undefined);
+  const legacy = [
+    'CidrIp',
+    'IpProtocol',
+    'FromPort',
+    'ToPort',
+    'SourceSecurityGroupName',
+    'SourceSecurityGroupOwnerId',
+  ].filter((k) => input[k] !== undefined);
   if (perms.length && legacy.length) {
-    throw new SimError('InvalidParameterCombination', 'The parameter \'ipPermissions\' may not be used in combination with \'cidrIp\', \'ipProtocol\', \'fromPort\', \'toPort\' or \'sourceSecurityGroupName\'', 400);
+    throw new SimError(
+      'InvalidParameterCombination',
+      "The parameter 'ipPermissions' may not be used in combination with 'cidrIp', 'ipProtocol', 'fromPort', 'toPort' or 'sourceSecurityGroupName'",
+      400,
+    );
   }
   const specs: RuleSpec[] = [];
   if (legacy.length) {
     if (egress) {
-      throw new SimError('InvalidParameterValue', 'The legacy parameters (CidrIp, IpProtocol, FromPort, ToPort) are not supported for egress; use IpPermissions', 400);
+      throw new SimError(
+        'InvalidParameterValue',
+        'The legacy parameters (CidrIp, IpProtocol, FromPort, ToPort) are not supported for egress; use IpPermissions',
+        400,
+      );
     }
     const sourceName = str(input.SourceSecurityGroupName);
     if (sourceName) {
-      if (input.CidrIp !== undefined || input.IpProtocol !== undefined || input.FromPort !== undefined || input.ToPort !== undefined) {
-        throw new SimError('InvalidParameterCombination', 'The parameter \'sourceSecurityGroupName\' may not be used in combination with \'cidrIp\', \'ipProtocol\', \'fromPort\' or \'toPort\'', 400);
+      if (
+        input.CidrIp !== undefined ||
+        input.IpProtocol !== undefined ||
+        input.FromPort !== undefined ||
+        input.ToPort !== undefined
+      ) {
+        throw new SimError(
+          'InvalidParameterCombination',
+          "The parameter 'sourceSecurityGroupName' may not be used in combination with 'cidrIp', 'ipProtocol', 'fromPort' or 'toPort'",
+          400,
+        );
       }
       const ref = resolvePeer(rs, sg, { GroupName: sourceName, UserId: str(input.SourceSecurityGroupOwnerId) });
       // [default VPC] a source group name grants full ICMP, TCP and UDP access
@@ -538,7 +712,8 @@ function requestedRules(rs: RegionState, sg: SecurityGroup, input: Input, egress
     }
     for (const r of list(p.PrefixListIds)) {
       const pl = String(r.PrefixListId ?? '');
-      if (!/^pl-[0-9a-f]{8,17}$/.test(pl)) throw new SimError('InvalidPrefixListId.Malformed', `Invalid id: "${pl}" (expecting "pl-...")`, 400);
+      if (!/^pl-[0-9a-f]{8,17}$/.test(pl))
+        throw new SimError('InvalidPrefixListId.Malformed', `Invalid id: "${pl}" (expecting "pl-...")`, 400);
       prefixListExists(pl);
       specs.push({ ...base, prefixListId: pl, description: str(r.Description) });
       peers++;
@@ -548,30 +723,52 @@ function requestedRules(rs: RegionState, sg: SecurityGroup, input: Input, egress
       peers++;
     }
     if (!peers) {
-      throw new SimError('InvalidParameterValue', 'The request must contain at least one of IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs in each IP permission', 400);
+      throw new SimError(
+        'InvalidParameterValue',
+        'The request must contain at least one of IpRanges, Ipv6Ranges, PrefixListIds or UserIdGroupPairs in each IP permission',
+        400,
+      );
     }
   }
   return specs;
 }
 
 export function badCidr(cidr: string, param: string): SimError {
-  return new SimError('InvalidParameterValue', `Value (${cidr}) for parameter ${param} is invalid. This is not a valid CIDR block.`, 400);
+  return new SimError(
+    'InvalidParameterValue',
+    `Value (${cidr}) for parameter ${param} is invalid. This is not a valid CIDR block.`,
+    400,
+  );
 }
 
-/** A group pair: a group of this account (by id, or by name in the group's VPC), or another account's (UserId + GroupId). */
+/**
+ * A group pair: a group of this account (by id, or by name in the group's VPC), or another account's (UserId +
+ * GroupId).
+ */
 function resolvePeer(rs: RegionState, sg: SecurityGroup, g: Input): { groupId: string; userId: string } {
   const userId = str(g.UserId);
   const groupId = str(g.GroupId);
   const groupName = str(g.GroupName);
   if (userId && userId !== rs.accountId) {
-    if (!groupId) throw new SimError('InvalidGroup.NotFound', `You must specify a group id for a security group of account ${userId}`, 400);
-    if (!GROUP_ID.test(groupId)) throw new SimError('InvalidGroupId.Malformed', `Invalid id: "${groupId}" (expecting "sg-...")`, 400);
+    if (!groupId)
+      throw new SimError(
+        'InvalidGroup.NotFound',
+        `You must specify a group id for a security group of account ${userId}`,
+        400,
+      );
+    if (!GROUP_ID.test(groupId))
+      throw new SimError('InvalidGroupId.Malformed', `Invalid id: "${groupId}" (expecting "sg-...")`, 400);
     return { groupId, userId };
   }
   if (groupId) return { groupId: getGroup(rs, groupId).groupId, userId: rs.accountId };
   if (groupName) {
     const peer = [...rs.securityGroups.values()].find((x) => x.groupName === groupName && x.vpcId === sg.vpcId);
-    if (!peer) throw new SimError('InvalidGroup.NotFound', `The security group '${groupName}' does not exist in VPC '${sg.vpcId}'`, 400);
+    if (!peer)
+      throw new SimError(
+        'InvalidGroup.NotFound',
+        `The security group '${groupName}' does not exist in VPC '${sg.vpcId}'`,
+        400,
+      );
     return { groupId: peer.groupId, userId: rs.accountId };
   }
   throw missing('groupId or groupName of the user id group pair');
@@ -583,8 +780,15 @@ function peerOf(r: RuleSpec): string {
 
 /** Two rules are the same rule when direction, protocol, ports and peer agree (descriptions do not count). */
 function sameRule(a: RuleSpec & { isEgress?: boolean }, b: RuleSpec & { isEgress?: boolean }): boolean {
-  return a.ipProtocol === b.ipProtocol && a.fromPort === b.fromPort && a.toPort === b.toPort && peerOf(a) === peerOf(b) &&
-    !!a.cidrIpv4 === !!b.cidrIpv4 && !!a.cidrIpv6 === !!b.cidrIpv6 && !!a.prefixListId === !!b.prefixListId;
+  return (
+    a.ipProtocol === b.ipProtocol &&
+    a.fromPort === b.fromPort &&
+    a.toPort === b.toPort &&
+    peerOf(a) === peerOf(b) &&
+    !!a.cidrIpv4 === !!b.cidrIpv4 &&
+    !!a.cidrIpv6 === !!b.cidrIpv6 &&
+    !!a.prefixListId === !!b.prefixListId
+  );
 }
 
 function describeForError(r: RuleSpec): string {
@@ -600,9 +804,19 @@ function duplicate(r: RuleSpec): SimError {
 function newRule(state: SimState, sg: SecurityGroup, spec: RuleSpec, isEgress: boolean): SecurityGroupRule {
   const ruleId = `sgr-${hexId(state, 17)}`;
   return {
-    ruleId, groupId: sg.groupId, groupOwnerId: sg.ownerId, isEgress, ipProtocol: spec.ipProtocol, fromPort: spec.fromPort,
-    toPort: spec.toPort, cidrIpv4: spec.cidrIpv4, cidrIpv6: spec.cidrIpv6, prefixListId: spec.prefixListId,
-    referencedGroup: spec.referencedGroup, description: spec.description, tags: {},
+    ruleId,
+    groupId: sg.groupId,
+    groupOwnerId: sg.ownerId,
+    isEgress,
+    ipProtocol: spec.ipProtocol,
+    fromPort: spec.fromPort,
+    toPort: spec.toPort,
+    cidrIpv4: spec.cidrIpv4,
+    cidrIpv6: spec.cidrIpv6,
+    prefixListId: spec.prefixListId,
+    referencedGroup: spec.referencedGroup,
+    description: spec.description,
+    tags: {},
   };
 }
 
@@ -615,7 +829,7 @@ export function trailCall(ctx: ServiceContext, req: SimRequest) {
     region: req.region,
     requestId: req.requestId,
     eventId: newUuid(ctx.state),
-    userAgent: Array.isArray(ua) ? ua.join(' ') : ua ?? '',
+    userAgent: Array.isArray(ua) ? ua.join(' ') : (ua ?? ''),
     eventTime: ctx.state.clock.date(),
   };
 }
@@ -628,7 +842,8 @@ function authorize(ctx: ServiceContext, req: SimRequest, rs: RegionState, egress
   // all or nothing: a rule that exists already, or is asked for twice, fails the whole call
   const existing = [...sg.rules.values()].filter((r) => r.isEgress === egress);
   specs.forEach((spec, i) => {
-    if (existing.some((r) => sameRule(r, spec)) || specs.slice(0, i).some((s) => sameRule(s, spec))) throw duplicate(spec);
+    if (existing.some((r) => sameRule(r, spec)) || specs.slice(0, i).some((s) => sameRule(s, spec)))
+      throw duplicate(spec);
   });
   const tags: Record<string, string> = {};
   for (const spec of list(input.TagSpecification)) {
@@ -641,8 +856,12 @@ function authorize(ctx: ServiceContext, req: SimRequest, rs: RegionState, egress
     sg.rules.set(r.ruleId, r);
   }
   const eventName = egress ? 'AuthorizeSecurityGroupEgress' : 'AuthorizeSecurityGroupIngress';
-  const record = buildRecord(trailCall(ctx, req), eventName, authorizeRequestParameters(input),
-    authorizeResponseElements(req.requestId, created, rs.region));
+  const record = buildRecord(
+    trailCall(ctx, req),
+    eventName,
+    authorizeRequestParameters(input),
+    authorizeResponseElements(req.requestId, created, rs.region),
+  );
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
   captureGroup(ctx.state, rs, sg.groupId, record.eventID as string);
   return { return: true, securityGroupRuleSet: created.map((r) => ruleShape(rs, r)) };
@@ -650,9 +869,17 @@ function authorize(ctx: ServiceContext, req: SimRequest, rs: RegionState, egress
 
 function revokedShape(r: SecurityGroupRule) {
   return {
-    securityGroupRuleId: r.ruleId, groupId: r.groupId, isEgress: r.isEgress, ipProtocol: r.ipProtocol,
-    fromPort: r.fromPort, toPort: r.toPort, cidrIpv4: r.cidrIpv4, cidrIpv6: r.cidrIpv6, prefixListId: r.prefixListId,
-    referencedGroupId: r.referencedGroup?.groupId, description: r.description,
+    securityGroupRuleId: r.ruleId,
+    groupId: r.groupId,
+    isEgress: r.isEgress,
+    ipProtocol: r.ipProtocol,
+    fromPort: r.fromPort,
+    toPort: r.toPort,
+    cidrIpv4: r.cidrIpv4,
+    cidrIpv6: r.cidrIpv6,
+    prefixListId: r.prefixListId,
+    referencedGroupId: r.referencedGroup?.groupId,
+    description: r.description,
   };
 }
 
@@ -661,7 +888,9 @@ function unknownPermission(spec: RuleSpec) {
   return {
     ipProtocol: spec.ipProtocol,
     ...(spec.ipProtocol === '-1' ? {} : { fromPort: spec.fromPort, toPort: spec.toPort }),
-    groups: spec.referencedGroup ? [{ groupId: spec.referencedGroup.groupId, userId: spec.referencedGroup.userId }] : [],
+    groups: spec.referencedGroup
+      ? [{ groupId: spec.referencedGroup.groupId, userId: spec.referencedGroup.userId }]
+      : [],
     ipRanges: spec.cidrIpv4 ? [{ cidrIp: spec.cidrIpv4 }] : [],
     ipv6Ranges: spec.cidrIpv6 ? [{ cidrIpv6: spec.cidrIpv6 }] : [],
     prefixListIds: spec.prefixListId ? [{ prefixListId: spec.prefixListId }] : [],
@@ -677,7 +906,11 @@ function revoke(rs: RegionState, input: Input, egress: boolean) {
   const ruleIds = list<string>(input.SecurityGroupRuleId).map(String);
   if (ruleIds.length) {
     if (input.IpPermissions !== undefined) {
-      throw new SimError('InvalidParameterCombination', 'The parameter \'securityGroupRuleIds\' may not be used in combination with \'ipPermissions\'', 400);
+      throw new SimError(
+        'InvalidParameterCombination',
+        "The parameter 'securityGroupRuleIds' may not be used in combination with 'ipPermissions'",
+        400,
+      );
     }
     const sg = resolveGroup(rs, input, !egress);
     const rules = ruleIds.map((id) => {
@@ -727,9 +960,18 @@ function modifyRules(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
     const [fromPort, toPort] = ports(protocol, r.FromPort, r.ToPort);
     const peers = ['CidrIpv4', 'CidrIpv6', 'PrefixListId', 'ReferencedGroupId'].filter((k) => str(r[k]) !== undefined);
     if (peers.length !== 1) {
-      throw new SimError('InvalidParameterValue', 'Exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId must be specified', 400);
+      throw new SimError(
+        'InvalidParameterValue',
+        'Exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId must be specified',
+        400,
+      );
     }
-    const spec: RuleSpec = { ipProtocol: protocol, fromPort, toPort, description: typeof r.Description === 'string' ? r.Description : undefined };
+    const spec: RuleSpec = {
+      ipProtocol: protocol,
+      fromPort,
+      toPort,
+      description: typeof r.Description === 'string' ? r.Description : undefined,
+    };
     const cidr4 = str(r.CidrIpv4);
     const cidr6 = str(r.CidrIpv6);
     const pl = str(r.PrefixListId);
@@ -749,19 +991,29 @@ function modifyRules(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
     return { rule, spec };
   });
   for (const { rule, spec } of planned) {
-    const clash = [...sg.rules.values()].some((x) => x !== rule && x.isEgress === rule.isEgress && sameRule(x, spec) &&
-      !planned.some((p) => p.rule === x));
+    const clash = [...sg.rules.values()].some(
+      (x) => x !== rule && x.isEgress === rule.isEgress && sameRule(x, spec) && !planned.some((p) => p.rule === x),
+    );
     if (clash) throw duplicate(spec);
   }
   for (const { rule, spec } of planned) {
     Object.assign(rule, {
-      ipProtocol: spec.ipProtocol, fromPort: spec.fromPort, toPort: spec.toPort, cidrIpv4: spec.cidrIpv4,
-      cidrIpv6: spec.cidrIpv6, prefixListId: spec.prefixListId, referencedGroup: spec.referencedGroup,
+      ipProtocol: spec.ipProtocol,
+      fromPort: spec.fromPort,
+      toPort: spec.toPort,
+      cidrIpv4: spec.cidrIpv4,
+      cidrIpv6: spec.cidrIpv6,
+      prefixListId: spec.prefixListId,
+      referencedGroup: spec.referencedGroup,
       description: spec.description,
     });
   }
-  const record = buildRecord(trailCall(ctx, req), 'ModifySecurityGroupRules', modifyRequestParameters(input),
-    modifyResponseElements(req.requestId));
+  const record = buildRecord(
+    trailCall(ctx, req),
+    'ModifySecurityGroupRules',
+    modifyRequestParameters(input),
+    modifyResponseElements(req.requestId),
+  );
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
   captureGroup(ctx.state, rs, sg.groupId, record.eventID as string);
   return { return: true };
@@ -788,14 +1040,22 @@ function createTags(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
   const tags = list(input.Tag).map((t) => ({ key: String(t.Key ?? ''), value: String(t.Value ?? '') }));
   if (!tags.length) throw missing('Tag');
   for (const t of tags) {
-    if (!t.key || t.key.length > 128) throw new SimError('InvalidParameterValue', `Tag key '${t.key}' must be 1 to 128 characters`, 400);
-    if (t.key.toLowerCase().startsWith('aws:')) throw new SimError('InvalidParameterValue', 'Tag keys starting with \'aws:\' are reserved for internal use', 400);
+    if (!t.key || t.key.length > 128)
+      throw new SimError('InvalidParameterValue', `Tag key '${t.key}' must be 1 to 128 characters`, 400);
+    if (t.key.toLowerCase().startsWith('aws:'))
+      throw new SimError('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use", 400);
   }
   const targets = tagTargets(rs, input);
   for (const target of targets) for (const t of tags) target[t.key] = t.value;
-  const record = buildRecord(trailCall(ctx, req), 'CreateTags', tagsRequestParameters(input), returnResponseElements(req.requestId));
+  const record = buildRecord(
+    trailCall(ctx, req),
+    'CreateTags',
+    tagsRequestParameters(input),
+    returnResponseElements(req.requestId),
+  );
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
-  for (const id of list<string>(input.ResourceId).map(String)) if (id.startsWith('sg-')) captureGroup(ctx.state, rs, id, record.eventID as string);
+  for (const id of list<string>(input.ResourceId).map(String))
+    if (id.startsWith('sg-')) captureGroup(ctx.state, rs, id, record.eventID as string);
   return { return: true };
 }
 
@@ -806,9 +1066,13 @@ function createTags(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
 function deleteTags(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
   const input = req.input;
   const targets = tagTargets(rs, input);
-  const given = list(input.Tag).map((t) => ({ key: String(t.Key ?? ''), value: t.Value === undefined ? undefined : String(t.Value) }));
+  const given = list(input.Tag).map((t) => ({
+    key: String(t.Key ?? ''),
+    value: t.Value === undefined ? undefined : String(t.Value),
+  }));
   for (const t of given) {
-    if (t.key.toLowerCase().startsWith('aws:')) throw new SimError('InvalidParameterValue', 'Tag keys starting with \'aws:\' are reserved for internal use', 400);
+    if (t.key.toLowerCase().startsWith('aws:'))
+      throw new SimError('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use", 400);
   }
   for (const target of targets) {
     if (!given.length) {
@@ -820,8 +1084,14 @@ function deleteTags(ctx: ServiceContext, req: SimRequest, rs: RegionState) {
       if (t.value === undefined || target[t.key] === t.value) delete target[t.key];
     }
   }
-  const record = buildRecord(trailCall(ctx, req), 'DeleteTags', tagsRequestParameters(input), returnResponseElements(req.requestId));
+  const record = buildRecord(
+    trailCall(ctx, req),
+    'DeleteTags',
+    tagsRequestParameters(input),
+    returnResponseElements(req.requestId),
+  );
   emitCloudTrailEvent(ctx, rs.accountId, rs.region, record);
-  for (const id of list<string>(input.ResourceId).map(String)) if (id.startsWith('sg-')) captureGroup(ctx.state, rs, id, record.eventID as string);
+  for (const id of list<string>(input.ResourceId).map(String))
+    if (id.startsWith('sg-')) captureGroup(ctx.state, rs, id, record.eventID as string);
   return { return: true };
 }

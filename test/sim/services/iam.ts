@@ -19,13 +19,19 @@ export const iam: Service = {
     const account = req.caller.accountId;
     const input = req.input;
     switch (req.operation) {
-      case 'CreateRole': return { Role: roleShape(createRole(ctx.state, account, input)) };
-      case 'GetRole': return { Role: roleShape(getRole(ctx.state, account, input.RoleName)) };
+      case 'CreateRole':
+        return { Role: roleShape(createRole(ctx.state, account, input)) };
+      case 'GetRole':
+        return { Role: roleShape(getRole(ctx.state, account, input.RoleName)) };
       case 'DeleteRole': {
         const role = getRole(ctx.state, account, input.RoleName);
         if (role.roleName === ORG_ACCESS_ROLE && !ctx.state.accounts.get(account)?.roles.has(role.roleName)) {
           // the implicit role: deleting it would change every test that assumes it; refuse rather than pretend
-          throw new SimError('UnmodifiableEntity', `Cannot perform the operation on the protected role '${role.roleName}' in the simulator.`, 400);
+          throw new SimError(
+            'UnmodifiableEntity',
+            `Cannot perform the operation on the protected role '${role.roleName}' in the simulator.`,
+            400,
+          );
         }
         accountState(ctx.state, account).roles.delete(role.roleName);
         return {};
@@ -41,9 +47,12 @@ function validation(message: string): SimError {
 }
 
 function roleName(raw: unknown): string {
-  if (typeof raw !== 'string' || raw === '') throw validation("Value null at 'roleName' failed to satisfy constraint: Member must not be null");
+  if (typeof raw !== 'string' || raw === '')
+    throw validation("Value null at 'roleName' failed to satisfy constraint: Member must not be null");
   if (!ROLE_NAME.test(raw)) {
-    throw validation(`Value '${raw}' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
+    throw validation(
+      `Value '${raw}' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`,
+    );
   }
   return raw;
 }
@@ -59,7 +68,9 @@ function createRole(state: SimState, account: string, input: Record<string, unkn
   const name = roleName(input.RoleName);
   const path = typeof input.Path === 'string' && input.Path !== '' ? input.Path : '/';
   if (path.length > 512 || !PATH.test(path)) {
-    throw validation(`Value '${path}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)`);
+    throw validation(
+      `Value '${path}' at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)`,
+    );
   }
   const docText = input.AssumeRolePolicyDocument;
   if (typeof docText !== 'string' || docText === '') {
@@ -79,24 +90,39 @@ function createRole(state: SimState, account: string, input: Record<string, unkn
   if (input.MaxSessionDuration !== undefined) {
     maxSessionDuration = Number(input.MaxSessionDuration);
     if (!Number.isInteger(maxSessionDuration) || maxSessionDuration < 3600 || maxSessionDuration > 43200) {
-      throw validation(`Value '${String(input.MaxSessionDuration)}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between 3600 and 43200`);
+      throw validation(
+        `Value '${String(input.MaxSessionDuration)}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between 3600 and 43200`,
+      );
     }
   }
   // role names are unique in an account whatever their path, and case-insensitively
-  const existing = findRole(state, account, name) ?? [...(state.accounts.get(account)?.roles.values() ?? [])]
-    .find((r) => r.roleName.toLowerCase() === name.toLowerCase());
+  const existing =
+    findRole(state, account, name) ??
+    [...(state.accounts.get(account)?.roles.values() ?? [])].find(
+      (r) => r.roleName.toLowerCase() === name.toLowerCase(),
+    );
   if (existing) throw new SimError('EntityAlreadyExists', `Role with name ${name} already exists.`, 409);
   const arn = `arn:aws:iam::${account}:role${path}${name}`;
   const role: IamRole = {
-    roleName: name, roleId: roleIdFor(arn), arn, path, assumeRolePolicyDocument: doc, policies: {}, managedPolicyArns: [],
-    createDate: state.clock.date().toISOString(), ...(maxSessionDuration !== undefined ? { maxSessionDuration } : {}),
+    roleName: name,
+    roleId: roleIdFor(arn),
+    arn,
+    path,
+    assumeRolePolicyDocument: doc,
+    policies: {},
+    managedPolicyArns: [],
+    createDate: state.clock.date().toISOString(),
+    ...(maxSessionDuration !== undefined ? { maxSessionDuration } : {}),
   };
   accountState(state, account).roles.set(name, role);
   return role;
 }
 
 function roleShape(role: IamRole): Record<string, unknown> {
-  const doc = typeof role.assumeRolePolicyDocument === 'string' ? role.assumeRolePolicyDocument : JSON.stringify(role.assumeRolePolicyDocument);
+  const doc =
+    typeof role.assumeRolePolicyDocument === 'string'
+      ? role.assumeRolePolicyDocument
+      : JSON.stringify(role.assumeRolePolicyDocument);
   return {
     Path: role.path,
     RoleName: role.roleName,

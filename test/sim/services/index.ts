@@ -16,5 +16,20 @@ import { s3 } from './s3.js';
 
 /** Every service the simulator speaks, by SigV4 signing name. */
 export function allServices(): Service[] {
-  return [organizations, sts, ec2, cloudformation, lambda, events, cloudtrail, sns, dynamodb, logs, iam, sqs, config, s3];
+  return [
+    organizations,
+    sts,
+    ec2,
+    cloudformation,
+    lambda,
+    events,
+    cloudtrail,
+    sns,
+    dynamodb,
+    logs,
+    iam,
+    sqs,
+    config,
+    s3,
+  ];
 }

@@ -15,8 +15,10 @@ export const logs: Service = {
   throttle: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
   handle(ctx, req) {
     switch (req.operation) {
-      case 'DescribeLogGroups': return describeLogGroups(ctx, req);
-      case 'FilterLogEvents': return filterLogEvents(ctx, req);
+      case 'DescribeLogGroups':
+        return describeLogGroups(ctx, req);
+      case 'FilterLogEvents':
+        return filterLogEvents(ctx, req);
       default:
         throw new SimError('UnknownOperationException', `Unknown operation ${req.operation}`, 400);
     }
@@ -28,13 +30,17 @@ function invalid(message: string): SimError {
 }
 
 function groupsOf(ctx: ServiceContext, req: SimRequest): Map<string, LogGroup> {
-  return ctx.state.accounts.get(req.caller.accountId)?.regions.get(req.region)?.logGroups ?? new Map<string, LogGroup>();
+  return (
+    ctx.state.accounts.get(req.caller.accountId)?.regions.get(req.region)?.logGroups ?? new Map<string, LogGroup>()
+  );
 }
 
 function int(v: unknown, what: string, min: number, max: number): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw invalid(`1 validation error detected: Value '${String(v)}' at '${what}' failed to satisfy constraint: Member must have value between ${min} and ${max}`);
+    throw invalid(
+      `1 validation error detected: Value '${String(v)}' at '${what}' failed to satisfy constraint: Member must have value between ${min} and ${max}`,
+    );
   }
   return v;
 }
@@ -47,7 +53,11 @@ function token(kind: string, offset: number, key: string): string {
 function readToken(raw: unknown, kind: string, key: string): number {
   if (raw === undefined || raw === null) return 0;
   try {
-    const [k, offset, tokenKey] = JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) as [string, number, string];
+    const [k, offset, tokenKey] = JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) as [
+      string,
+      number,
+      string,
+    ];
     if (k === kind && tokenKey === key && Number.isInteger(offset) && offset >= 0) return offset;
   } catch {
     // fall through
@@ -63,7 +73,11 @@ function describeLogGroups(ctx: ServiceContext, req: SimRequest): unknown {
   }
   const limit = int(req.input.limit, 'limit', 1, 50) ?? 50;
   const all = [...groupsOf(ctx, req).values()]
-    .filter((g) => (prefix === undefined || g.name.startsWith(prefix)) && (pattern === undefined || g.name.toLowerCase().includes(pattern.toLowerCase())))
+    .filter(
+      (g) =>
+        (prefix === undefined || g.name.startsWith(prefix)) &&
+        (pattern === undefined || g.name.toLowerCase().includes(pattern.toLowerCase())),
+    )
     .sort((a, b) => a.name.localeCompare(b.name));
   const key = `${prefix ?? ''}|${pattern ?? ''}`;
   const start = readToken(req.input.nextToken, 'groups', key);
@@ -76,7 +90,10 @@ function describeLogGroups(ctx: ServiceContext, req: SimRequest): unknown {
       metricFilterCount: 0,
       arn: g.arn,
       logGroupArn: g.arn.replace(/:\*$/, ''),
-      storedBytes: [...(g.streams?.values() ?? [])].reduce((n, s) => n + s.events.reduce((m, e) => m + e.message.length, 0), 0),
+      storedBytes: [...(g.streams?.values() ?? [])].reduce(
+        (n, s) => n + s.events.reduce((m, e) => m + e.message.length, 0),
+        0,
+      ),
       ...(g.kmsKeyId ? { kmsKeyId: g.kmsKeyId } : {}),
       logGroupClass: 'STANDARD',
     })),
@@ -90,11 +107,13 @@ function targetGroup(ctx: ServiceContext, req: SimRequest): LogGroup {
   if (logGroupName !== undefined && logGroupIdentifier !== undefined) {
     throw invalid('LogGroup name and LogGroup ARN are mutually exclusive parameters.');
   }
-  let name = typeof logGroupName === 'string' ? logGroupName : typeof logGroupIdentifier === 'string' ? logGroupIdentifier : '';
+  let name =
+    typeof logGroupName === 'string' ? logGroupName : typeof logGroupIdentifier === 'string' ? logGroupIdentifier : '';
   if (name === '') throw invalid('Either LogGroup name or LogGroup ARN must be specified.');
   const arn = /^arn:aws[\w-]*:logs:([\w-]+):(\d{12}):log-group:(.+?)(:\*)?$/.exec(name);
   if (arn) {
-    if (arn[1] !== req.region || arn[2] !== req.caller.accountId) throw new SimError('ResourceNotFoundException', 'The specified log group does not exist.', 400);
+    if (arn[1] !== req.region || arn[2] !== req.caller.accountId)
+      throw new SimError('ResourceNotFoundException', 'The specified log group does not exist.', 400);
     name = arn[3]!;
   }
   const group = groupsOf(ctx, req).get(name);
@@ -120,11 +139,16 @@ function filterLogEvents(ctx: ServiceContext, req: SimRequest): unknown {
     if (err instanceof FilterPatternError) throw invalid(`Invalid filter pattern: ${err.message}`);
     throw err;
   }
-  const streams = [...(group.streams?.values() ?? [])]
-    .filter((s) => (!names || names.includes(s.name)) && (prefix === undefined || s.name.startsWith(prefix)));
+  const streams = [...(group.streams?.values() ?? [])].filter(
+    (s) => (!names || names.includes(s.name)) && (prefix === undefined || s.name.startsWith(prefix)),
+  );
   // interleaved: every stream's events in one timestamp order (ties by stream, then position)
-  const matched = streams.flatMap((s) => s.events.map((e, at) => ({ s, e, at })))
-    .filter(({ e }) => (startTime === undefined || e.timestamp >= startTime) && (endTime === undefined || e.timestamp <= endTime))
+  const matched = streams
+    .flatMap((s) => s.events.map((e, at) => ({ s, e, at })))
+    .filter(
+      ({ e }) =>
+        (startTime === undefined || e.timestamp >= startTime) && (endTime === undefined || e.timestamp <= endTime),
+    )
     .sort((a, b) => a.e.timestamp - b.e.timestamp || a.s.name.localeCompare(b.s.name) || a.at - b.at)
     .filter(({ e }) => match(e.message));
   const key = JSON.stringify([group.name, startTime, endTime, pattern, names, prefix]);
@@ -135,7 +159,13 @@ function filterLogEvents(ctx: ServiceContext, req: SimRequest): unknown {
     const { s, e } = matched[k]!;
     bytes += Buffer.byteLength(e.message) + 26;
     if (bytes > MAX_PAGE_BYTES && page.length > 0) break;
-    page.push({ logStreamName: s.name, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, eventId: e.eventId });
+    page.push({
+      logStreamName: s.name,
+      timestamp: e.timestamp,
+      message: e.message,
+      ingestionTime: e.ingestionTime,
+      eventId: e.eventId,
+    });
   }
   const next = start + page.length;
   return {
@@ -156,7 +186,13 @@ export interface FunctionLogLine {
  * environment's stream. When the group does not exist the lines are lost, as they are for a function whose role may
  * not create it.
  */
-export function appendFunctionLogs(state: SimState, rs: RegionState, fn: LambdaFunction, streamName: string, lines: FunctionLogLine[]): void {
+export function appendFunctionLogs(
+  state: SimState,
+  rs: RegionState,
+  fn: LambdaFunction,
+  streamName: string,
+  lines: FunctionLogLine[],
+): void {
   const group = rs.logGroups.get(fn.logGroup ?? `/aws/lambda/${fn.functionName}`);
   if (!group || lines.length === 0) return;
   group.streams ??= new Map();
@@ -167,13 +203,21 @@ export function appendFunctionLogs(state: SimState, rs: RegionState, fn: LambdaF
   }
   const ingestionTime = state.clock.now();
   for (const line of lines) {
-    stream.events.push({ timestamp: line.timestamp, ingestionTime, message: line.message, eventId: eventId(state, line.timestamp) });
+    stream.events.push({
+      timestamp: line.timestamp,
+      ingestionTime,
+      message: line.message,
+      eventId: eventId(state, line.timestamp),
+    });
   }
 }
 
 /** CloudWatch's event ids are 56 digits; the simulator's are the timestamp and a seeded random tail. */
 function eventId(state: SimState, timestamp: number): string {
-  const digits = BigInt(`0x${state.random.logs.hex(24)}`).toString().padStart(30, '0').slice(0, 30);
+  const digits = BigInt(`0x${state.random.logs.hex(24)}`)
+    .toString()
+    .padStart(30, '0')
+    .slice(0, 30);
   return `${String(timestamp).padStart(26, '0')}${digits}`;
 }
 

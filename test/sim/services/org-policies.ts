@@ -29,17 +29,26 @@ export interface PolicyStore {
 
 const stores = new WeakMap<SimState, PolicyStore>();
 
-const FULL_ACCESS_CONTENT = JSON.stringify({
-  Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
-}, null, 4);
+const FULL_ACCESS_CONTENT = JSON.stringify(
+  {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  },
+  null,
+  4,
+);
 
 export function policyStore(state: SimState): PolicyStore {
   let s = stores.get(state);
   if (!s) {
     s = { enabled: new Set(), policies: new Map(), attachments: new Map() };
     s.policies.set(FULL_AWS_ACCESS, {
-      id: FULL_AWS_ACCESS, name: 'FullAWSAccess', description: 'Allows access to every operation', awsManaged: true,
-      content: FULL_ACCESS_CONTENT, tags: {},
+      id: FULL_AWS_ACCESS,
+      name: 'FullAWSAccess',
+      description: 'Allows access to every operation',
+      awsManaged: true,
+      content: FULL_ACCESS_CONTENT,
+      tags: {},
     });
     stores.set(state, s);
   }
@@ -78,14 +87,23 @@ function policyArn(state: SimState, p: OrgPolicy): string {
 }
 
 export function policySummary(state: SimState, p: OrgPolicy) {
-  return { Id: p.id, Arn: policyArn(state, p), Name: p.name, Description: p.description, Type: SCP, AwsManaged: p.awsManaged };
+  return {
+    Id: p.id,
+    Arn: policyArn(state, p),
+    Name: p.name,
+    Description: p.description,
+    Type: SCP,
+    AwsManaged: p.awsManaged,
+  };
 }
 
 function requirePolicy(state: SimState, input: Record<string, unknown>): OrgPolicy {
   const id = str(input, 'PolicyId');
-  if (!/^p-[0-9a-zA-Z_]{8,128}$/.test(id)) throw invalidInput('INVALID_PATTERN', 'You provided a value that does not match the required pattern.');
+  if (!/^p-[0-9a-zA-Z_]{8,128}$/.test(id))
+    throw invalidInput('INVALID_PATTERN', 'You provided a value that does not match the required pattern.');
   const p = policyStore(state).policies.get(id);
-  if (!p) throw new SimError('PolicyNotFoundException', 'We can\'t find a policy with the PolicyId that you specified.', 400);
+  if (!p)
+    throw new SimError('PolicyNotFoundException', "We can't find a policy with the PolicyId that you specified.", 400);
   return p;
 }
 
@@ -105,16 +123,28 @@ function checkContent(content: string): void {
   try {
     doc = JSON.parse(content);
   } catch {
-    throw new SimError('MalformedPolicyDocumentException', 'The provided policy document does not meet the requirements of the specified policy type.');
+    throw new SimError(
+      'MalformedPolicyDocumentException',
+      'The provided policy document does not meet the requirements of the specified policy type.',
+    );
   }
   const statements = (doc as { Statement?: unknown }).Statement;
   const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
-  const ok = typeof doc === 'object' && doc !== null && list.length > 0 && list.every((s) => {
-    const st = s as Record<string, unknown>;
-    return (st.Effect === 'Allow' || st.Effect === 'Deny') && ('Action' in st || 'NotAction' in st) && !('Principal' in st);
-  });
+  const ok =
+    typeof doc === 'object' &&
+    doc !== null &&
+    list.length > 0 &&
+    list.every((s) => {
+      const st = s as Record<string, unknown>;
+      return (
+        (st.Effect === 'Allow' || st.Effect === 'Deny') && ('Action' in st || 'NotAction' in st) && !('Principal' in st)
+      );
+    });
   if (!ok) {
-    throw new SimError('MalformedPolicyDocumentException', 'The provided policy document does not meet the requirements of the specified policy type.');
+    throw new SimError(
+      'MalformedPolicyDocumentException',
+      'The provided policy document does not meet the requirements of the specified policy type.',
+    );
   }
 }
 
@@ -125,7 +155,12 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 function taggable(state: SimState, resourceId: unknown): Record<string, string> {
   if (typeof resourceId === 'string' && /^\d{12}$/.test(resourceId)) {
     const account = state.org.accounts.get(resourceId);
-    if (!account) throw new SimError('TargetNotFoundException', 'We can\'t find a root, OU, account, or policy with the TargetId that you specified.', 400);
+    if (!account)
+      throw new SimError(
+        'TargetNotFoundException',
+        "We can't find a root, OU, account, or policy with the TargetId that you specified.",
+        400,
+      );
     return (account.tags ??= {});
   }
   return requirePolicy(state, { PolicyId: resourceId }).tags;
@@ -139,7 +174,12 @@ function tagsIn(input: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-interface TargetInfo { id: string; arn: string; name: string; type: 'ROOT' | 'ORGANIZATIONAL_UNIT' | 'ACCOUNT' }
+interface TargetInfo {
+  id: string;
+  arn: string;
+  name: string;
+  type: 'ROOT' | 'ORGANIZATIONAL_UNIT' | 'ACCOUNT';
+}
 
 function target(state: SimState, id: string): TargetInfo | undefined {
   const prefix = `arn:aws:organizations::${state.org.managementAccountId}`;
@@ -157,7 +197,12 @@ function requireTarget(state: SimState, input: Record<string, unknown>): TargetI
     throw invalidInput('INVALID_PATTERN', 'You provided a value that does not match the required pattern.');
   }
   const t = target(state, id);
-  if (!t) throw new SimError('TargetNotFoundException', 'We can\'t find a root, OU, account, or email address that you specified.', 400);
+  if (!t)
+    throw new SimError(
+      'TargetNotFoundException',
+      "We can't find a root, OU, account, or email address that you specified.",
+      400,
+    );
   return t;
 }
 
@@ -171,13 +216,20 @@ function newPolicyId(state: SimState): string {
 export type Pager = (items: unknown[], key: string) => unknown;
 
 /** The policy operations; undefined when `operation` is not one of them. */
-export function handlePolicyOperation(state: SimState, operation: string, input: Record<string, unknown>, page: Pager): unknown {
+export function handlePolicyOperation(
+  state: SimState,
+  operation: string,
+  input: Record<string, unknown>,
+  page: Pager,
+): unknown {
   const store = policyStore(state);
   switch (operation) {
     case 'EnablePolicyType': {
-      if (str(input, 'RootId') !== state.org.rootId) throw new SimError('RootNotFoundException', 'We can\'t find a root with the RootId that you specified.', 400);
+      if (str(input, 'RootId') !== state.org.rootId)
+        throw new SimError('RootNotFoundException', "We can't find a root with the RootId that you specified.", 400);
       requireType(input, 'PolicyType');
-      if (store.enabled.has(SCP)) throw new SimError('PolicyTypeAlreadyEnabledException', 'The specified policy type is already enabled.');
+      if (store.enabled.has(SCP))
+        throw new SimError('PolicyTypeAlreadyEnabledException', 'The specified policy type is already enabled.');
       store.enabled.add(SCP);
       // AWS attaches FullAWSAccess to the root, every OU and every account (attachedTo does it lazily)
       return { Root: rootShape(state) };
@@ -187,21 +239,38 @@ export function handlePolicyOperation(state: SimState, operation: string, input:
       const name = str(input, 'Name');
       const content = str(input, 'Content');
       const description = typeof input.Description === 'string' ? input.Description : '';
-      if (name.length > 128) throw invalidInput('MAX_LENGTH_EXCEEDED', 'You provided a value that exceeds the maximum allowed length.');
+      if (name.length > 128)
+        throw invalidInput('MAX_LENGTH_EXCEEDED', 'You provided a value that exceeds the maximum allowed length.');
       if ([...store.policies.values()].some((p) => p.name === name)) {
         throw new SimError('DuplicatePolicyException', 'A policy with the same name already exists.');
       }
-      if (store.policies.size - 1 >= POLICY_LIMIT) throw constraint('POLICY_NUMBER_LIMIT_EXCEEDED', 'You attempted to exceed the number of policies that you can have in an organization.');
+      if (store.policies.size - 1 >= POLICY_LIMIT)
+        throw constraint(
+          'POLICY_NUMBER_LIMIT_EXCEEDED',
+          'You attempted to exceed the number of policies that you can have in an organization.',
+        );
       checkContent(content);
-      const p: OrgPolicy = { id: newPolicyId(state), name, description, content, awsManaged: false, tags: tagsIn(input) };
+      const p: OrgPolicy = {
+        id: newPolicyId(state),
+        name,
+        description,
+        content,
+        awsManaged: false,
+        tags: tagsIn(input),
+      };
       store.policies.set(p.id, p);
       return { Policy: { PolicySummary: policySummary(state, p), Content: p.content } };
     }
     case 'UpdatePolicy': {
       const p = requirePolicy(state, input);
-      if (p.awsManaged) throw new SimError('PolicyChangesNotAllowedException', 'Changes to the specified policy are not allowed.');
+      if (p.awsManaged)
+        throw new SimError('PolicyChangesNotAllowedException', 'Changes to the specified policy are not allowed.');
       if (typeof input.Content === 'string') checkContent(input.Content);
-      if (typeof input.Name === 'string' && input.Name !== p.name && [...store.policies.values()].some((x) => x.name === input.Name)) {
+      if (
+        typeof input.Name === 'string' &&
+        input.Name !== p.name &&
+        [...store.policies.values()].some((x) => x.name === input.Name)
+      ) {
         throw new SimError('DuplicatePolicyException', 'A policy with the same name already exists.');
       }
       if (typeof input.Content === 'string') p.content = input.Content;
@@ -215,37 +284,59 @@ export function handlePolicyOperation(state: SimState, operation: string, input:
     }
     case 'DeletePolicy': {
       const p = requirePolicy(state, input);
-      if (p.awsManaged) throw new SimError('PolicyChangesNotAllowedException', 'Changes to the specified policy are not allowed.');
+      if (p.awsManaged)
+        throw new SimError('PolicyChangesNotAllowedException', 'Changes to the specified policy are not allowed.');
       if ([...store.attachments.values()].some((s) => s.has(p.id))) {
-        throw new SimError('PolicyInUseException', 'The policy is attached to one or more entities. You must detach it from all roots, OUs, and accounts before performing this operation.');
+        throw new SimError(
+          'PolicyInUseException',
+          'The policy is attached to one or more entities. You must detach it from all roots, OUs, and accounts before performing this operation.',
+        );
       }
       store.policies.delete(p.id);
       return {};
     }
     case 'ListPolicies': {
       requireType(input, 'Filter');
-      return page([...store.policies.values()].map((p) => policySummary(state, p)), 'Policies');
+      return page(
+        [...store.policies.values()].map((p) => policySummary(state, p)),
+        'Policies',
+      );
     }
     case 'ListPoliciesForTarget': {
       const t = requireTarget(state, input);
       requireType(input, 'Filter');
       const ids = store.enabled.has(SCP) ? [...attachedTo(state, t.id)] : [];
-      return page(ids.map((id) => policySummary(state, store.policies.get(id)!)), 'Policies');
+      return page(
+        ids.map((id) => policySummary(state, store.policies.get(id)!)),
+        'Policies',
+      );
     }
     case 'ListTargetsForPolicy': {
       const p = requirePolicy(state, input);
-      const targets = allTargets(state).filter((t) => store.enabled.has(SCP) && attachedTo(state, t.id).has(p.id))
+      const targets = allTargets(state)
+        .filter((t) => store.enabled.has(SCP) && attachedTo(state, t.id).has(p.id))
         .map((t) => ({ TargetId: t.id, Arn: t.arn, Name: t.name, Type: t.type }));
       return page(targets, 'Targets');
     }
     case 'AttachPolicy': {
       const p = requirePolicy(state, input);
       const t = requireTarget(state, input);
-      if (!store.enabled.has(SCP)) throw new SimError('PolicyTypeNotEnabledException', 'This operation can be performed only for enabled policy types.');
+      if (!store.enabled.has(SCP))
+        throw new SimError(
+          'PolicyTypeNotEnabledException',
+          'This operation can be performed only for enabled policy types.',
+        );
       const set = attachedTo(state, t.id);
-      if (set.has(p.id)) throw new SimError('DuplicatePolicyAttachmentException', 'The selected policy is already attached to the specified target.');
+      if (set.has(p.id))
+        throw new SimError(
+          'DuplicatePolicyAttachmentException',
+          'The selected policy is already attached to the specified target.',
+        );
       if (set.size >= SCP_PER_TARGET) {
-        throw constraint('MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED', 'You attempted to exceed the number of policies of a certain type that can be attached to an entity at one time.');
+        throw constraint(
+          'MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
+          'You attempted to exceed the number of policies of a certain type that can be attached to an entity at one time.',
+        );
       }
       set.add(p.id);
       return {};
@@ -254,16 +345,26 @@ export function handlePolicyOperation(state: SimState, operation: string, input:
       const p = requirePolicy(state, input);
       const t = requireTarget(state, input);
       const set = attachedTo(state, t.id);
-      if (!set.has(p.id)) throw new SimError('PolicyNotAttachedException', 'The policy isn\'t attached to the specified target in the specified root.');
+      if (!set.has(p.id))
+        throw new SimError(
+          'PolicyNotAttachedException',
+          "The policy isn't attached to the specified target in the specified root.",
+        );
       if (set.size <= 1) {
-        throw constraint('MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED', 'You attempted to detach a policy from an entity that would leave it with fewer than the minimum number of policies of a certain type required.');
+        throw constraint(
+          'MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
+          'You attempted to detach a policy from an entity that would leave it with fewer than the minimum number of policies of a certain type required.',
+        );
       }
       set.delete(p.id);
       return {};
     }
     case 'ListTagsForResource': {
       const tags = taggable(state, input.ResourceId);
-      return page(Object.entries(tags).map(([Key, Value]) => ({ Key, Value })), 'Tags');
+      return page(
+        Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        'Tags',
+      );
     }
     case 'TagResource': {
       const tags = taggable(state, input.ResourceId);
@@ -289,8 +390,10 @@ export function handlePolicyOperation(state: SimState, operation: string, input:
 export function rootShape(state: SimState) {
   const enabled = policyStore(state).enabled;
   return {
-    Id: state.org.rootId, Arn: `arn:aws:organizations::${state.org.managementAccountId}:root/${state.org.id}/${state.org.rootId}`,
-    Name: 'Root', PolicyTypes: [...enabled].map((Type) => ({ Type, Status: 'ENABLED' })),
+    Id: state.org.rootId,
+    Arn: `arn:aws:organizations::${state.org.managementAccountId}:root/${state.org.id}/${state.org.rootId}`,
+    Name: 'Root',
+    PolicyTypes: [...enabled].map((Type) => ({ Type, Status: 'ENABLED' })),
   };
 }
 

@@ -15,31 +15,41 @@ export const organizations: Service = {
   protocol: 'json',
   // the service model gives TooManyRequestsException httpError 429, and the not-found errors 404
   throttle: {
-    code: 'TooManyRequestsException', status: 429,
-    message: 'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
+    code: 'TooManyRequestsException',
+    status: 429,
+    message:
+      'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
   },
   handle(ctx, req) {
     const { state } = ctx;
     const input = req.input;
     // a delegated administrator may read the organisation (and list delegated administrators), as in AWS
-    if (req.operation !== 'DescribeOrganization' && !(READ_ONLY.test(req.operation) && isDelegatedAdmin(state, req.caller))) {
+    if (
+      req.operation !== 'DescribeOrganization' &&
+      !(READ_ONLY.test(req.operation) && isDelegatedAdmin(state, req.caller))
+    ) {
       requireManagement(state, req.caller);
     }
     if (ORG_STACKSET_OPERATIONS.has(req.operation)) return handleOrgStackSets(state, req.operation, input);
     switch (req.operation) {
-      case 'DescribeOrganization': return describeOrganization(state);
+      case 'DescribeOrganization':
+        return describeOrganization(state);
       case 'ListRoots': {
         const roots = [rootShape(state)];
         return page(state, req.operation, input, roots, 'Roots');
       }
       case 'ListOrganizationalUnitsForParent': {
         const parentId = requireParent(state, input.ParentId);
-        const ous = [...state.org.ous.values()].filter((ou) => ou.parentId === parentId).map((ou) => ouShape(state, ou));
+        const ous = [...state.org.ous.values()]
+          .filter((ou) => ou.parentId === parentId)
+          .map((ou) => ouShape(state, ou));
         return page(state, req.operation, input, ous, 'OrganizationalUnits');
       }
       case 'ListAccountsForParent': {
         const parentId = requireParent(state, input.ParentId);
-        const accounts = [...state.org.accounts.values()].filter((a) => a.parentId === parentId).map((a) => accountShape(state, a));
+        const accounts = [...state.org.accounts.values()]
+          .filter((a) => a.parentId === parentId)
+          .map((a) => accountShape(state, a));
         return page(state, req.operation, input, accounts, 'Accounts');
       }
       case 'ListAccounts': {
@@ -50,7 +60,12 @@ export const organizations: Service = {
         const childId = typeof input.ChildId === 'string' ? input.ChildId : '';
         if (!childId) throw missing('ChildId');
         const parentId = state.org.accounts.get(childId)?.parentId ?? state.org.ous.get(childId)?.parentId;
-        if (!parentId) throw new SimError('ChildNotFoundException', 'We can\'t find an organizational unit (OU) or AWS account with the ChildId that you specified.', 404);
+        if (!parentId)
+          throw new SimError(
+            'ChildNotFoundException',
+            "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.",
+            404,
+          );
         const parents = [{ Id: parentId, Type: parentId === state.org.rootId ? 'ROOT' : 'ORGANIZATIONAL_UNIT' }];
         return page(state, req.operation, input, parents, 'Parents');
       }
@@ -58,13 +73,20 @@ export const organizations: Service = {
         const accountId = typeof input.AccountId === 'string' ? input.AccountId : '';
         if (!accountId) throw missing('AccountId');
         const account = state.org.accounts.get(accountId);
-        if (!account) throw new SimError('AccountNotFoundException', 'You specified an account that doesn\'t exist.', 404);
+        if (!account)
+          throw new SimError('AccountNotFoundException', "You specified an account that doesn't exist.", 404);
         return { Account: accountShape(state, account) };
       }
       default: {
-        const result = handlePolicyOperation(state, req.operation, input, (items, key) => page(state, req.operation, input, items, key));
+        const result = handlePolicyOperation(state, req.operation, input, (items, key) =>
+          page(state, req.operation, input, items, key),
+        );
         if (result !== undefined) return result;
-        throw new SimError('UnknownOperationException', `The simulator does not implement Organizations ${req.operation}`, 400);
+        throw new SimError(
+          'UnknownOperationException',
+          `The simulator does not implement Organizations ${req.operation}`,
+          400,
+        );
       }
     }
   },
@@ -72,7 +94,7 @@ export const organizations: Service = {
 
 function requireManagement(state: SimState, caller: Caller): void {
   if (caller.accountId !== state.org.managementAccountId) {
-    throw new SimError('AccessDeniedException', 'You don\'t have permissions to access this resource.', 403);
+    throw new SimError('AccessDeniedException', "You don't have permissions to access this resource.", 403);
   }
 }
 
@@ -91,7 +113,11 @@ function requireParent(state: SimState, value: unknown): string {
     throw invalidInput('INVALID_PATTERN', 'You provided a value that does not match the required pattern.');
   }
   if (parentId !== state.org.rootId && !state.org.ous.has(parentId)) {
-    throw new SimError('ParentNotFoundException', 'We can\'t find a root or OU with the ParentId that you specified.', 404);
+    throw new SimError(
+      'ParentNotFoundException',
+      "We can't find a root or OU with the ParentId that you specified.",
+      404,
+    );
   }
   return parentId;
 }
@@ -128,7 +154,10 @@ function pathTo(state: SimState, parentId: string, leaf: string): string {
 
 function ouShape(state: SimState, ou: OrgUnit) {
   return {
-    Id: ou.id, Arn: `${orgArnPrefix(state)}:ou/${state.org.id}/${ou.id}`, Name: ou.name, Path: pathTo(state, ou.parentId, ou.id),
+    Id: ou.id,
+    Arn: `${orgArnPrefix(state)}:ou/${state.org.id}/${ou.id}`,
+    Name: ou.name,
+    Path: pathTo(state, ou.parentId, ou.id),
   };
 }
 
@@ -154,23 +183,34 @@ function page<T>(state: SimState, operation: string, input: Record<string, unkno
   let size = MAX_PAGE;
   if (input.MaxResults !== undefined && input.MaxResults !== null) {
     size = Number(input.MaxResults);
-    if (!Number.isInteger(size) || size < 1) throw invalidInput('MIN_VALUE_EXCEEDED', 'You provided a value that is less than the minimum allowed value.');
-    if (size > MAX_PAGE) throw invalidInput('MAX_VALUE_EXCEEDED', 'You provided a value that exceeds the maximum allowed value.');
+    if (!Number.isInteger(size) || size < 1)
+      throw invalidInput('MIN_VALUE_EXCEEDED', 'You provided a value that is less than the minimum allowed value.');
+    if (size > MAX_PAGE)
+      throw invalidInput('MAX_VALUE_EXCEEDED', 'You provided a value that exceeds the maximum allowed value.');
   }
   let start = 0;
   if (input.NextToken !== undefined && input.NextToken !== null) {
     const decoded = decodeToken(state, operation, input.NextToken);
     if (decoded === undefined || decoded > items.length) {
-      throw invalidInput('INVALID_NEXT_TOKEN', 'You specified an invalid value for nextToken. You must get the value from the response to a previous call to the API.');
+      throw invalidInput(
+        'INVALID_NEXT_TOKEN',
+        'You specified an invalid value for nextToken. You must get the value from the response to a previous call to the API.',
+      );
     }
     start = decoded;
   }
   const end = Math.min(start + size, items.length);
-  return { [key]: items.slice(start, end), NextToken: end < items.length ? encodeToken(state, operation, end) : undefined };
+  return {
+    [key]: items.slice(start, end),
+    NextToken: end < items.length ? encodeToken(state, operation, end) : undefined,
+  };
 }
 
 function tokenMac(state: SimState, operation: string, offset: number): string {
-  return createHmac('sha256', `sim-org-${state.seed}`).update(`${operation}:${offset}`).digest('base64url').slice(0, 22);
+  return createHmac('sha256', `sim-org-${state.seed}`)
+    .update(`${operation}:${offset}`)
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 function encodeToken(state: SimState, operation: string, offset: number): string {

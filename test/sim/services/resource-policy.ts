@@ -31,24 +31,40 @@ export function principalContext(state: SimState, caller: Caller): PolicyContext
 
 function principalMatches(principal: unknown, caller: Caller): boolean {
   if (principal === '*') return true;
-  return list((principal as { AWS?: unknown } | undefined)?.AWS).some((p) => p === '*' || p === caller.accountId
-    || p === `arn:aws:iam::${caller.accountId}:root` || (caller.roleArn !== undefined && p === caller.roleArn));
+  return list((principal as { AWS?: unknown } | undefined)?.AWS).some(
+    (p) =>
+      p === '*' ||
+      p === caller.accountId ||
+      p === `arn:aws:iam::${caller.accountId}:root` ||
+      (caller.roleArn !== undefined && p === caller.roleArn),
+  );
 }
 
 export type PolicyVerdict = 'allow' | 'deny' | 'none';
 
-export function evaluatePolicy(policy: unknown, state: SimState, caller: Caller, action: string, resourceArn: string,
-  serviceContext: PolicyContext = {}): PolicyVerdict {
+export function evaluatePolicy(
+  policy: unknown,
+  state: SimState,
+  caller: Caller,
+  action: string,
+  resourceArn: string,
+  serviceContext: PolicyContext = {},
+): PolicyVerdict {
   let doc = policy;
   if (typeof doc === 'string') {
-    try { doc = JSON.parse(doc) as unknown; } catch { return 'none'; }
+    try {
+      doc = JSON.parse(doc) as unknown;
+    } catch {
+      return 'none';
+    }
   }
   const statements = list((doc as { Statement?: unknown } | undefined)?.Statement) as Statement[];
   const ctx = { ...principalContext(state, caller), ...serviceContext };
-  const applies = (s: Statement) => principalMatches(s.Principal, caller)
-    && list(s.Action).some((a) => wildcard(String(a), 'i').test(action))
-    && (s.Resource === undefined || resourcePatternMatches(s.Resource, resourceArn, ctx))
-    && conditionHolds(s.Condition, ctx);
+  const applies = (s: Statement) =>
+    principalMatches(s.Principal, caller) &&
+    list(s.Action).some((a) => wildcard(String(a), 'i').test(action)) &&
+    (s.Resource === undefined || resourcePatternMatches(s.Resource, resourceArn, ctx)) &&
+    conditionHolds(s.Condition, ctx);
   if (statements.some((s) => s.Effect === 'Deny' && applies(s))) return 'deny';
   return statements.some((s) => s.Effect === 'Allow' && applies(s)) ? 'allow' : 'none';
 }
@@ -58,8 +74,7 @@ export function evaluatePolicy(policy: unknown, state: SimState, caller: Caller,
  * simulator (its caller), or an AWS service acting for one of its resources (EventBridge delivering a rule's target).
  */
 export type PolicyPrincipal =
-  | { kind: 'iam'; caller: Caller }
-  | { kind: 'service'; service: string; sourceArn: string; sourceAccount: string };
+  { kind: 'iam'; caller: Caller } | { kind: 'service'; service: string; sourceArn: string; sourceAccount: string };
 
 interface FullStatement extends Statement {
   NotPrincipal?: unknown;
@@ -76,14 +91,19 @@ interface FullStatement extends Statement {
 export function requestContext(state: SimState, principal: PolicyPrincipal, region: string): Record<string, string> {
   if (principal.kind === 'service') {
     return {
-      'aws:SourceArn': principal.sourceArn, 'aws:SourceAccount': principal.sourceAccount,
-      'aws:PrincipalServiceName': principal.service, 'aws:PrincipalIsAWSService': 'true', 'aws:RequestedRegion': region,
+      'aws:SourceArn': principal.sourceArn,
+      'aws:SourceAccount': principal.sourceAccount,
+      'aws:PrincipalServiceName': principal.service,
+      'aws:PrincipalIsAWSService': 'true',
+      'aws:RequestedRegion': region,
     };
   }
   const { caller } = principal;
   const ctx: Record<string, string> = {
     'aws:PrincipalArn': caller.roleArn ?? `arn:aws:iam::${caller.accountId}:root`,
-    'aws:PrincipalAccount': caller.accountId, 'aws:PrincipalIsAWSService': 'false', 'aws:RequestedRegion': region,
+    'aws:PrincipalAccount': caller.accountId,
+    'aws:PrincipalIsAWSService': 'false',
+    'aws:RequestedRegion': region,
     'aws:userid': caller.userId,
   };
   if (state.org.accounts.has(caller.accountId)) ctx['aws:PrincipalOrgID'] = state.org.id;
@@ -96,31 +116,58 @@ function principalIn(principal: unknown, who: PolicyPrincipal): boolean {
   const p = principal as { AWS?: unknown; Service?: unknown };
   if (who.kind === 'service') return list(p.Service).some((s) => s === who.service);
   const { caller } = who;
-  return list(p.AWS).some((a) => a === '*' || a === caller.accountId || a === `arn:aws:iam::${caller.accountId}:root`
-    || (caller.roleArn !== undefined && a === caller.roleArn) || a === caller.arn);
+  return list(p.AWS).some(
+    (a) =>
+      a === '*' ||
+      a === caller.accountId ||
+      a === `arn:aws:iam::${caller.accountId}:root` ||
+      (caller.roleArn !== undefined && a === caller.roleArn) ||
+      a === caller.arn,
+  );
 }
 
 /**
  * A resource policy with service principals and the full condition language of policy-conditions.ts (String*,
- * Arn*, Bool, Null, …IfExists, set operators, policy variables). Principal/NotPrincipal, Action/NotAction (case-insensitive wildcards),
- * Resource/NotResource. An explicit Deny wins over any Allow.
+ * Arn*, Bool, Null, …IfExists, set operators, policy variables). Principal/NotPrincipal, Action/NotAction
+ * (case-insensitive wildcards), Resource/NotResource. An explicit Deny wins over any Allow.
  */
-export function evaluateResourcePolicy(policy: unknown, state: SimState, principal: PolicyPrincipal, action: string,
-  resourceArn: string, region: string): PolicyVerdict {
+export function evaluateResourcePolicy(
+  policy: unknown,
+  state: SimState,
+  principal: PolicyPrincipal,
+  action: string,
+  resourceArn: string,
+  region: string,
+): PolicyVerdict {
   let doc = policy;
   if (typeof doc === 'string') {
     if (doc === '') return 'none';
-    try { doc = JSON.parse(doc) as unknown; } catch { return 'none'; }
+    try {
+      doc = JSON.parse(doc) as unknown;
+    } catch {
+      return 'none';
+    }
   }
   const statements = list((doc as { Statement?: unknown } | undefined)?.Statement) as FullStatement[];
   const context = requestContext(state, principal, region);
   const applies = (s: FullStatement) => {
-    const who = s.NotPrincipal !== undefined ? !principalIn(s.NotPrincipal, principal) : principalIn(s.Principal, principal);
-    const what = s.NotAction !== undefined ? !list(s.NotAction).some((a) => wildcard(String(a), 'i').test(action))
-      : list(s.Action).some((a) => wildcard(String(a), 'i').test(action));
-    const resourceLike = (r: unknown) => { const re = String(r).replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.'); return new RegExp(`^${re}$`).test(resourceArn); };
-    const where = s.NotResource !== undefined ? !list(s.NotResource).some(resourceLike)
-      : s.Resource === undefined || list(s.Resource).some(resourceLike);
+    const who =
+      s.NotPrincipal !== undefined ? !principalIn(s.NotPrincipal, principal) : principalIn(s.Principal, principal);
+    const what =
+      s.NotAction !== undefined
+        ? !list(s.NotAction).some((a) => wildcard(String(a), 'i').test(action))
+        : list(s.Action).some((a) => wildcard(String(a), 'i').test(action));
+    const resourceLike = (r: unknown) => {
+      const re = String(r)
+        .replace(/[.+^${}()|[\]\\/]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+      return new RegExp(`^${re}$`).test(resourceArn);
+    };
+    const where =
+      s.NotResource !== undefined
+        ? !list(s.NotResource).some(resourceLike)
+        : s.Resource === undefined || list(s.Resource).some(resourceLike);
     return who && what && where && conditionHolds(s.Condition, context);
   };
   if (statements.some((s) => s.Effect === 'Deny' && applies(s))) return 'deny';

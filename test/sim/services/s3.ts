@@ -18,20 +18,37 @@ export const ROOT_SECRET = 'simulated';
 const MAX_PRESIGN_EXPIRES = 7 * 24 * 3600;
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-const SUBRESOURCES = ['publicAccessBlock', 'ownershipControls', 'encryption', 'policy', 'lifecycle', 'tagging'] as const;
+const SUBRESOURCES = [
+  'publicAccessBlock',
+  'ownershipControls',
+  'encryption',
+  'policy',
+  'lifecycle',
+  'tagging',
+] as const;
 const PUT_OPERATION: Record<(typeof SUBRESOURCES)[number], string> = {
-  publicAccessBlock: 'PutPublicAccessBlock', ownershipControls: 'PutBucketOwnershipControls', encryption: 'PutBucketEncryption',
-  policy: 'PutBucketPolicy', lifecycle: 'PutBucketLifecycleConfiguration', tagging: 'PutBucketTagging',
+  publicAccessBlock: 'PutPublicAccessBlock',
+  ownershipControls: 'PutBucketOwnershipControls',
+  encryption: 'PutBucketEncryption',
+  policy: 'PutBucketPolicy',
+  lifecycle: 'PutBucketLifecycleConfiguration',
+  tagging: 'PutBucketTagging',
 };
 const GET_OPERATION: Partial<Record<(typeof SUBRESOURCES)[number], string>> = {
-  tagging: 'GetBucketTagging', policy: 'GetBucketPolicy', publicAccessBlock: 'GetPublicAccessBlock',
-  encryption: 'GetBucketEncryption', lifecycle: 'GetBucketLifecycleConfiguration', ownershipControls: 'GetBucketOwnershipControls',
+  tagging: 'GetBucketTagging',
+  policy: 'GetBucketPolicy',
+  publicAccessBlock: 'GetPublicAccessBlock',
+  encryption: 'GetBucketEncryption',
+  lifecycle: 'GetBucketLifecycleConfiguration',
+  ownershipControls: 'GetBucketOwnershipControls',
 };
 
 /** The IAM action each configuration call is authorised as (the service authorization reference's names). */
 const IAM_ACTION: Record<string, string> = {
-  PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock', PutBucketOwnershipControls: 's3:PutBucketOwnershipControls',
-  PutBucketEncryption: 's3:PutEncryptionConfiguration', PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
+  PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
+  PutBucketOwnershipControls: 's3:PutBucketOwnershipControls',
+  PutBucketEncryption: 's3:PutEncryptionConfiguration',
+  PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
   PutBucketTagging: 's3:PutBucketTagging',
 };
 
@@ -60,7 +77,8 @@ export function s3Route(method: string, path: string, query?: URLSearchParams, h
   return undefined;
 }
 
-const xml = (root: string, inner: string) => `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${XMLNS}">${inner}</${root}>`;
+const xml = (root: string, inner: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${XMLNS}">${inner}</${root}>`;
 /** The text of the first <tag>…</tag> (S3's request bodies are small, flat documents) */
 const tagText = (body: string, tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(body)?.[1];
 const header = (req: { headers: SimRequest['headers'] }, name: string) => {
@@ -68,16 +86,27 @@ const header = (req: { headers: SimRequest['headers'] }, name: string) => {
   return Array.isArray(v) ? v[0] : v;
 };
 
-const noSuchBucket = (bucket: string) => new SimError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`, 404);
+const noSuchBucket = (bucket: string) =>
+  new SimError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`, 404);
 const accessDenied = () => new SimError('AccessDenied', 'Access Denied', 403);
 
 function validBucketName(name: string): boolean {
   return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
 }
 
-/** The caller may act on the bucket: its owner, or allowed by the bucket policy; the expected owner, when given, matches. */
-function authorize(state: SimState, bucket: Bucket, caller: Caller, action: string, resource: string, region: string,
-  expectedOwner: string | undefined): void {
+/**
+ * The caller may act on the bucket: its owner, or allowed by the bucket policy; the expected owner, when given,
+ * matches.
+ */
+function authorize(
+  state: SimState,
+  bucket: Bucket,
+  caller: Caller,
+  action: string,
+  resource: string,
+  region: string,
+  expectedOwner: string | undefined,
+): void {
   if (expectedOwner !== undefined && expectedOwner !== bucket.owner) throw accessDenied();
   const verdict = evaluateResourcePolicy(bucket.policy, state, { kind: 'iam', caller }, action, resource, region);
   if (verdict === 'deny') throw accessDenied();
@@ -108,24 +137,42 @@ export const s3: Service = {
       return b;
     };
     switch (req.operation) {
-      case 'CreateBucket': return createBucket(state, req, name);
+      case 'CreateBucket':
+        return createBucket(state, req, name);
       case 'HeadBucket': {
         const b = owned('s3:ListBucket');
         return { status: 200, headers: { 'x-amz-bucket-region': b.region } };
       }
-      case 'PutPublicAccessBlock': case 'PutBucketOwnershipControls': case 'PutBucketEncryption':
-      case 'PutBucketLifecycleConfiguration': case 'PutBucketTagging': {
+      case 'PutPublicAccessBlock':
+      case 'PutBucketOwnershipControls':
+      case 'PutBucketEncryption':
+      case 'PutBucketLifecycleConfiguration':
+      case 'PutBucketTagging': {
         const b = owned(IAM_ACTION[req.operation]!);
-        if (!req.rawBody) throw new SimError('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema', 400);
+        if (!req.rawBody)
+          throw new SimError(
+            'MalformedXML',
+            'The XML you provided was not well-formed or did not validate against our published schema',
+            400,
+          );
         b.config![req.operation.replace(/^Put(Bucket)?/, '')] = req.rawBody;
         if (req.operation === 'PutBucketTagging') {
-          b.tags = Object.fromEntries([...req.rawBody.matchAll(/<Tag><Key>([^<]*)<\/Key><Value>([^<]*)<\/Value><\/Tag>/g)].map((m) => [m[1]!, m[2]!]));
+          b.tags = Object.fromEntries(
+            [...req.rawBody.matchAll(/<Tag><Key>([^<]*)<\/Key><Value>([^<]*)<\/Value><\/Tag>/g)].map((m) => [
+              m[1]!,
+              m[2]!,
+            ]),
+          );
         }
         return { status: 200 };
       }
       case 'PutBucketPolicy': {
         const b = owned('s3:PutBucketPolicy');
-        try { JSON.parse(req.rawBody); } catch { throw new SimError('MalformedPolicy', 'Policies must be valid JSON and the first byte must be \'{\'', 400); }
+        try {
+          JSON.parse(req.rawBody);
+        } catch {
+          throw new SimError('MalformedPolicy', "Policies must be valid JSON and the first byte must be '{'", 400);
+        }
         b.policy = req.rawBody;
         return { status: 204 };
       }
@@ -133,31 +180,48 @@ export const s3: Service = {
         const b = owned('s3:GetBucketTagging');
         const tags = Object.entries(b.tags ?? {});
         if (tags.length === 0) throw new SimError('NoSuchTagSet', 'The TagSet does not exist', 404);
-        return { status: 200, body: xml('Tagging', `<TagSet>${tags.map(([k, v]) => `<Tag><Key>${escapeXml(k)}</Key><Value>${escapeXml(v)}</Value></Tag>`).join('')}</TagSet>`) };
+        return {
+          status: 200,
+          body: xml(
+            'Tagging',
+            `<TagSet>${tags.map(([k, v]) => `<Tag><Key>${escapeXml(k)}</Key><Value>${escapeXml(v)}</Value></Tag>`).join('')}</TagSet>`,
+          ),
+        };
       }
       case 'PutObject': {
         const b = owned('s3:PutObject', `${arn}/${key}`);
         const body = req.rawBody;
         const sha = createHash('sha256').update(body, 'utf8').digest('base64');
         const claimed = header(req, 'x-amz-checksum-sha256');
-        if (claimed !== undefined && claimed !== sha) throw new SimError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.', 400);
+        if (claimed !== undefined && claimed !== sha)
+          throw new SimError('BadDigest', 'The SHA256 you specified did not match the calculated checksum.', 400);
         const etag = `"${createHash('md5').update(body, 'utf8').digest('hex')}"`;
-        const obj: S3Object = { body, contentType: header(req, 'content-type') ?? 'binary/octet-stream', lastModified: state.clock.now(), etag,
-          ...(claimed ? { sha256: claimed } : {}) };
+        const obj: S3Object = {
+          body,
+          contentType: header(req, 'content-type') ?? 'binary/octet-stream',
+          lastModified: state.clock.now(),
+          etag,
+          ...(claimed ? { sha256: claimed } : {}),
+        };
         (b.objects ??= new Map()).set(key, obj);
         b.objectCount = b.objects.size;
         return { status: 200, headers: { etag, ...(claimed ? { 'x-amz-checksum-sha256': claimed } : {}) } };
       }
-      case 'HeadObject': case 'GetObject': {
+      case 'HeadObject':
+      case 'GetObject': {
         const signed = req.query.has('X-Amz-Signature');
         const b = signed ? bucketFor(state, name) : owned('s3:GetObject', `${arn}/${key}`);
         if (signed) verifyPresigned(state, req.method, req.path, req.query, req.headers, b, key);
         const obj = b.objects?.get(key);
         if (!obj) throw new SimError('NoSuchKey', 'The specified key does not exist.', 404);
         const headers: Record<string, string> = {
-          'content-type': obj.contentType, etag: obj.etag, 'last-modified': new Date(obj.lastModified).toUTCString(),
+          'content-type': obj.contentType,
+          etag: obj.etag,
+          'last-modified': new Date(obj.lastModified).toUTCString(),
           'content-length': String(Buffer.byteLength(obj.body, 'utf8')),
-          ...(obj.sha256 && header(req, 'x-amz-checksum-mode') === 'ENABLED' ? { 'x-amz-checksum-sha256': obj.sha256 } : {}),
+          ...(obj.sha256 && header(req, 'x-amz-checksum-mode') === 'ENABLED'
+            ? { 'x-amz-checksum-sha256': obj.sha256 }
+            : {}),
         };
         return req.operation === 'HeadObject' ? { status: 200, headers } : { status: 200, headers, raw: obj.body };
       }
@@ -172,36 +236,63 @@ function createBucket(state: SimState, req: SimRequest, name: string) {
   // CreateBucketConfiguration's LocationConstraint: none in us-east-1, the endpoint's own region anywhere else
   const constraint = req.rawBody ? tagText(req.rawBody, 'LocationConstraint') : undefined;
   if (req.region === 'us-east-1') {
-    if (constraint === 'us-east-1') throw new SimError('InvalidLocationConstraint', 'The specified location-constraint is not valid', 400);
+    if (constraint === 'us-east-1')
+      throw new SimError('InvalidLocationConstraint', 'The specified location-constraint is not valid', 400);
     if (constraint !== undefined && constraint !== '') {
-      throw new SimError('IllegalLocationConstraintException',
-        `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`, 400);
+      throw new SimError(
+        'IllegalLocationConstraintException',
+        `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+        400,
+      );
     }
   } else if (constraint !== req.region) {
-    throw new SimError('IllegalLocationConstraintException', constraint === undefined
-      ? 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.'
-      : `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`, 400);
+    throw new SimError(
+      'IllegalLocationConstraintException',
+      constraint === undefined
+        ? 'The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.'
+        : `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`,
+      400,
+    );
   }
   const existing = state.buckets.get(name);
   if (existing) {
     if ((existing.owner ?? state.org.managementAccountId) !== req.caller.accountId) {
-      throw new SimError('BucketAlreadyExists', 'The requested bucket name is not available. The bucket namespace is shared by all users of the '
-        + 'system. Please select a different name and try again.', 409);
+      throw new SimError(
+        'BucketAlreadyExists',
+        'The requested bucket name is not available. The bucket namespace is shared by all users of the ' +
+          'system. Please select a different name and try again.',
+        409,
+      );
     }
     // us-east-1 answers 200 to its owner's CreateBucket again (S3's legacy behaviour); every other region 409
-    if (req.region !== 'us-east-1') throw new SimError('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', 409);
+    if (req.region !== 'us-east-1')
+      throw new SimError(
+        'BucketAlreadyOwnedByYou',
+        'Your previous request to create the named bucket succeeded and you already own it.',
+        409,
+      );
     return { status: 200, headers: { location: `/${name}` } };
   }
   // new buckets: public access blocked and ACLs disabled (BucketOwnerEnforced), as S3 makes them since April 2023
   state.buckets.set(name, {
-    name, region: req.region, properties: {}, objectCount: 0, owner: req.caller.accountId, objects: new Map(), tags: {},
-    config: { PublicAccessBlock: 'default: all blocked', OwnershipControls: header(req, 'x-amz-object-ownership') ?? 'BucketOwnerEnforced' },
+    name,
+    region: req.region,
+    properties: {},
+    objectCount: 0,
+    owner: req.caller.accountId,
+    objects: new Map(),
+    tags: {},
+    config: {
+      PublicAccessBlock: 'default: all blocked',
+      OwnershipControls: header(req, 'x-amz-object-ownership') ?? 'BucketOwnerEnforced',
+    },
   });
   return { status: 200, headers: { location: `/${name}` } };
 }
 
 /** RFC 3986 encoding, as SigV4 canonicalises query strings. */
-const uriEncode = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const uriEncode = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
 const amzDate = (s: string) => {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
@@ -214,20 +305,32 @@ const queryError = (message: string) => new SimError('AuthorizationQueryParamete
  * session, the signature (the canonical request with UNSIGNED-PAYLOAD, the scope's date, region and `s3`), then
  * whether the signer's account may read the object (owner, or the bucket policy). Throws S3's error.
  */
-export function verifyPresigned(state: SimState, method: string, path: string, query: URLSearchParams,
-  headers: SimRequest['headers'], bucket: Bucket, key: string): Caller {
-  if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw queryError('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
+export function verifyPresigned(
+  state: SimState,
+  method: string,
+  path: string,
+  query: URLSearchParams,
+  headers: SimRequest['headers'],
+  bucket: Bucket,
+  key: string,
+): Caller {
+  if (query.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256')
+    throw queryError('X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
   const credential = query.get('X-Amz-Credential') ?? '';
   const [accessKeyId, day, region, service, terminal] = credential.split('/');
   if (!accessKeyId || !day || !region || service !== 's3' || terminal !== 'aws4_request') {
-    throw queryError('Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+    throw queryError(
+      'Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+    );
   }
   const dateText = query.get('X-Amz-Date') ?? '';
   const signedAt = amzDate(dateText);
-  if (Number.isNaN(signedAt) || dateText.slice(0, 8) !== day) throw queryError('X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
+  if (Number.isNaN(signedAt) || dateText.slice(0, 8) !== day)
+    throw queryError("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
   const expires = Number(query.get('X-Amz-Expires'));
   if (!Number.isInteger(expires) || expires < 1) throw queryError('X-Amz-Expires must be non-negative');
-  if (expires > MAX_PRESIGN_EXPIRES) throw queryError('X-Amz-Expires must be less than a week (in seconds) that is 604800');
+  if (expires > MAX_PRESIGN_EXPIRES)
+    throw queryError('X-Amz-Expires must be less than a week (in seconds) that is 604800');
   const signedHeaders = query.get('X-Amz-SignedHeaders') ?? '';
   const signature = query.get('X-Amz-Signature') ?? '';
   if (!signedHeaders.split(';').includes('host')) throw queryError('X-Amz-SignedHeaders must contain host');
@@ -236,26 +339,42 @@ export function verifyPresigned(state: SimState, method: string, path: string, q
   const issued = state.credentials.get(accessKeyId);
   const secret = issued?.secretAccessKey ?? ROOT_SECRET;
   if (issued) {
-    if (query.get('X-Amz-Security-Token') !== issued.sessionToken) throw new SimError('InvalidToken', 'The provided token is malformed or otherwise invalid.', 400);
+    if (query.get('X-Amz-Security-Token') !== issued.sessionToken)
+      throw new SimError('InvalidToken', 'The provided token is malformed or otherwise invalid.', 400);
   }
   const caller = identify(state, accessKeyId);
   if (caller === 'expired') throw new SimError('ExpiredToken', 'The provided token has expired.', 400);
 
-  const canonicalQuery = [...query].filter(([k]) => k !== 'X-Amz-Signature').map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
-    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('&');
+  const canonicalQuery = [...query]
+    .filter(([k]) => k !== 'X-Amz-Signature')
+    .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
   const names = signedHeaders.split(';');
-  const canonicalHeaders = names.map((n) => {
-    const v = headers[n];
-    return `${n}:${(Array.isArray(v) ? v.join(',') : v ?? '').trim().replace(/\s+/g, ' ')}\n`;
-  }).join('');
+  const canonicalHeaders = names
+    .map((n) => {
+      const v = headers[n];
+      return `${n}:${(Array.isArray(v) ? v.join(',') : (v ?? '')).trim().replace(/\s+/g, ' ')}\n`;
+    })
+    .join('');
   const canonical = [method, path, canonicalQuery, canonicalHeaders, signedHeaders, 'UNSIGNED-PAYLOAD'].join('\n');
   const scope = `${day}/${region}/s3/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', dateText, scope, createHash('sha256').update(canonical, 'utf8').digest('hex')].join('\n');
+  const toSign = [
+    'AWS4-HMAC-SHA256',
+    dateText,
+    scope,
+    createHash('sha256').update(canonical, 'utf8').digest('hex'),
+  ].join('\n');
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), 's3'), 'aws4_request');
   const expected = createHmac('sha256', signingKey).update(toSign, 'utf8').digest('hex');
   if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
-    throw new SimError('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. '
-      + 'Check your key and signing method.', 403);
+    throw new SimError(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. ' +
+        'Check your key and signing method.',
+      403,
+    );
   }
   authorize(state, bucket, caller, 's3:GetObject', `arn:aws:s3:::${bucket.name}/${key}`, region, undefined);
   return caller;
@@ -270,17 +389,29 @@ const BAD_URL = 'TemplateURL must reference a valid S3 object to which you have 
  * presigned (verified as S3 verifies it) or plain (read with the API caller's own access, as CloudFormation does).
  * Any failure is CloudFormation's ValidationError, as AWS words it; an object over 1 MB is refused.
  */
-export function readTemplateUrl(state: SimState, endpoint: string, templateUrl: string, caller: Caller, region: string): string {
+export function readTemplateUrl(
+  state: SimState,
+  endpoint: string,
+  templateUrl: string,
+  caller: Caller,
+  region: string,
+): string {
   let url: URL;
-  try { url = new URL(templateUrl); } catch { throw new SimError('ValidationError', BAD_URL, 400); }
+  try {
+    url = new URL(templateUrl);
+  } catch {
+    throw new SimError('ValidationError', BAD_URL, 400);
+  }
   const own = new URL(endpoint);
   const hostName = url.hostname;
-  if (url.port !== own.port || (hostName !== own.hostname && !hostName.endsWith('.localhost'))) throw new SimError('ValidationError', BAD_URL, 400);
+  if (url.port !== own.port || (hostName !== own.hostname && !hostName.endsWith('.localhost')))
+    throw new SimError('ValidationError', BAD_URL, 400);
   const { bucket: name, key } = addressOf(url.host, url.pathname);
   const bucket = state.buckets.get(name);
   if (!bucket || !key) throw new SimError('ValidationError', BAD_URL, 400);
   try {
-    if (url.searchParams.has('X-Amz-Signature')) verifyPresigned(state, 'GET', url.pathname, url.searchParams, { host: url.host }, bucket, key);
+    if (url.searchParams.has('X-Amz-Signature'))
+      verifyPresigned(state, 'GET', url.pathname, url.searchParams, { host: url.host }, bucket, key);
     else authorize(state, bucket, caller, 's3:GetObject', `arn:aws:s3:::${name}/${key}`, region, undefined);
   } catch (err) {
     if (err instanceof SimError) throw new SimError('ValidationError', `${BAD_URL} (S3 error: ${err.message})`, 400);
@@ -290,13 +421,19 @@ export function readTemplateUrl(state: SimState, endpoint: string, templateUrl: 
   if (!obj) throw new SimError('ValidationError', BAD_URL, 400);
   const bytes = Buffer.byteLength(obj.body, 'utf8');
   if (bytes > TEMPLATE_URL_OBJECT_LIMIT) {
-    throw new SimError('ValidationError', `Template file referenced by ${url.origin}${url.pathname} is ${bytes} bytes: the maximum is ${TEMPLATE_URL_OBJECT_LIMIT}.`, 400);
+    throw new SimError(
+      'ValidationError',
+      `Template file referenced by ${url.origin}${url.pathname} is ${bytes} bytes: the maximum is ${TEMPLATE_URL_OBJECT_LIMIT}.`,
+      400,
+    );
   }
   return obj.body;
 }
 
 /** S3's error document. */
 export function s3Error(err: SimError, requestId: string, resource: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message>`
-    + `<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message>` +
+    `<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`
+  );
 }

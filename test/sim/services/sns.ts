@@ -12,8 +12,10 @@ export const sns: Service = {
   throttle: { code: 'Throttled', status: 429, message: 'Rate exceeded' },
   handle(ctx, req) {
     switch (req.operation) {
-      case 'Publish': return publish(ctx, req);
-      case 'ListTopics': return listTopics(ctx, req);
+      case 'Publish':
+        return publish(ctx, req);
+      case 'ListTopics':
+        return listTopics(ctx, req);
       case 'GetTopicAttributes': {
         const topic = findTopic(ctx.state, req, 'GetTopicAttributes');
         const attributes: Record<string, string> = {
@@ -23,7 +25,20 @@ export const sns: Service = {
           SubscriptionsConfirmed: String(topic.subscriptions.length),
           SubscriptionsPending: '0',
           SubscriptionsDeleted: '0',
-          EffectiveDeliveryPolicy: JSON.stringify({ http: { defaultHealthyRetryPolicy: { minDelayTarget: 20, maxDelayTarget: 20, numRetries: 3, numMaxDelayRetries: 0, numNoDelayRetries: 0, numMinDelayRetries: 0, backoffFunction: 'linear' }, disableSubscriptionOverrides: false } }),
+          EffectiveDeliveryPolicy: JSON.stringify({
+            http: {
+              defaultHealthyRetryPolicy: {
+                minDelayTarget: 20,
+                maxDelayTarget: 20,
+                numRetries: 3,
+                numMaxDelayRetries: 0,
+                numNoDelayRetries: 0,
+                numMinDelayRetries: 0,
+                backoffFunction: 'linear',
+              },
+              disableSubscriptionOverrides: false,
+            },
+          }),
           Policy: defaultPolicy(topic),
           ...topic.attributes,
         };
@@ -42,20 +57,35 @@ function invalid(what: string): SimError {
 function defaultPolicy(topic: SnsTopic): string {
   const owner = topic.arn.split(':')[4] ?? '';
   return JSON.stringify({
-    Version: '2008-10-17', Id: '__default_policy_ID',
-    Statement: [{
-      Sid: '__default_statement_ID', Effect: 'Allow', Principal: { AWS: '*' },
-      Action: ['SNS:GetTopicAttributes', 'SNS:SetTopicAttributes', 'SNS:AddPermission', 'SNS:RemovePermission',
-        'SNS:DeleteTopic', 'SNS:Subscribe', 'SNS:ListSubscriptionsByTopic', 'SNS:Publish'],
-      Resource: topic.arn, Condition: { StringEquals: { 'AWS:SourceOwner': owner } },
-    }],
+    Version: '2008-10-17',
+    Id: '__default_policy_ID',
+    Statement: [
+      {
+        Sid: '__default_statement_ID',
+        Effect: 'Allow',
+        Principal: { AWS: '*' },
+        Action: [
+          'SNS:GetTopicAttributes',
+          'SNS:SetTopicAttributes',
+          'SNS:AddPermission',
+          'SNS:RemovePermission',
+          'SNS:DeleteTopic',
+          'SNS:Subscribe',
+          'SNS:ListSubscriptionsByTopic',
+          'SNS:Publish',
+        ],
+        Resource: topic.arn,
+        Condition: { StringEquals: { 'AWS:SourceOwner': owner } },
+      },
+    ],
   });
 }
 
 /** The topic a TopicArn names, checked for region and for access from the caller's account. */
 function findTopic(state: SimState, req: SimRequest, action: string): SnsTopic {
   const arn = req.input.TopicArn ?? req.input.TargetArn;
-  if (typeof arn !== 'string' || arn === '') throw invalid('TopicArn or TargetArn Reason: no value for required parameter');
+  if (typeof arn !== 'string' || arn === '')
+    throw invalid('TopicArn or TargetArn Reason: no value for required parameter');
   const m = /^arn:aws[\w-]*:sns:([\w-]+):(\d{12}):([\w-]{1,256})$/.exec(arn);
   if (!m) throw invalid('TopicArn');
   const [, region, owner] = m;
@@ -64,8 +94,14 @@ function findTopic(state: SimState, req: SimRequest, action: string): SnsTopic {
   const topic = rs?.topics.get(arn) ?? (rs ? [...rs.topics.values()].find((t) => t.arn === arn) : undefined);
   if (!topic) throw new SimError('NotFound', 'Topic does not exist', 404);
   if (owner !== req.caller.accountId && !policyAllows(topic, req.caller, action)) {
-    throw new SimError('AuthorizationError', `User: ${req.caller.arn} is not authorized to perform: SNS:${action} on resource: ${arn} ` +
-      'because no resource-based policy allows the SNS:' + action + ' action', 403);
+    throw new SimError(
+      'AuthorizationError',
+      `User: ${req.caller.arn} is not authorized to perform: SNS:${action} on resource: ${arn} ` +
+        'because no resource-based policy allows the SNS:' +
+        action +
+        ' action',
+      403,
+    );
   }
   return topic;
 }
@@ -80,7 +116,10 @@ function policyAllows(topic: SnsTopic, caller: Caller, action: string): boolean 
   } catch {
     return false;
   }
-  const statements = (Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement]) as Record<string, unknown>[];
+  const statements = (Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement]) as Record<
+    string,
+    unknown
+  >[];
   const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
   return statements.some((s) => {
     if (!s || s.Effect !== 'Allow') return false;
@@ -89,8 +128,10 @@ function policyAllows(topic: SnsTopic, caller: Caller, action: string): boolean 
     const p = s.Principal as string | { AWS?: unknown } | undefined;
     const principals = p === '*' ? ['*'] : list(typeof p === 'object' ? p.AWS : p);
     if (s.Condition !== undefined && principals.includes('*')) return false; // conditions are not evaluated: deny
-    return principals.some((x) => x === '*' || x === caller.accountId || x === `arn:aws:iam::${caller.accountId}:root` ||
-      x === caller.roleArn);
+    return principals.some(
+      (x) =>
+        x === '*' || x === caller.accountId || x === `arn:aws:iam::${caller.accountId}:root` || x === caller.roleArn,
+    );
   });
 }
 
@@ -103,7 +144,12 @@ function publish(ctx: ServiceContext, req: SimRequest): unknown {
   if (Buffer.byteLength(message, 'utf8') > MAX_MESSAGE_BYTES) throw invalid('Message too long');
   const subject = input.Subject;
   if (subject !== undefined) {
-    if (typeof subject !== 'string' || subject.length === 0 || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject)) {
+    if (
+      typeof subject !== 'string' ||
+      subject.length === 0 ||
+      subject.length > 100 ||
+      !/^[\x20-\x7e]+$/.test(subject)
+    ) {
       throw invalid('Subject');
     }
   }
@@ -114,7 +160,11 @@ function publish(ctx: ServiceContext, req: SimRequest): unknown {
     } catch {
       throw invalid('Message Structure - JSON message body failed to parse');
     }
-    if (typeof parsed !== 'object' || parsed === null || typeof (parsed as Record<string, unknown>).default !== 'string') {
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      typeof (parsed as Record<string, unknown>).default !== 'string'
+    ) {
       throw invalid('Message Structure - No default entry in JSON message body');
     }
   }
@@ -123,10 +173,18 @@ function publish(ctx: ServiceContext, req: SimRequest): unknown {
     for (const [name, value] of Object.entries(attributes)) {
       const type = value?.DataType;
       if (typeof type !== 'string' || !/^(String|Number|Binary)(\..+)?$/.test(type)) {
-        throw new SimError('ParameterValueInvalid', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`, 400);
+        throw new SimError(
+          'ParameterValueInvalid',
+          `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+          400,
+        );
       }
       if (value.StringValue === undefined && value.BinaryValue === undefined) {
-        throw new SimError('ParameterValueInvalid', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`, 400);
+        throw new SimError(
+          'ParameterValueInvalid',
+          `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`,
+          400,
+        );
       }
     }
   }
@@ -134,8 +192,13 @@ function publish(ctx: ServiceContext, req: SimRequest): unknown {
   const rs = regionState(ctx.state, owner!, region!);
   const messageId = newUuid(ctx.state);
   rs.snsMessages.push({
-    topicArn: topic.arn, messageId, ...(typeof subject === 'string' ? { subject } : {}), message,
-    ...(attributes ? { attributes } : {}), publishedBy: req.caller.arn, at: ctx.state.clock.date().toISOString(),
+    topicArn: topic.arn,
+    messageId,
+    ...(typeof subject === 'string' ? { subject } : {}),
+    message,
+    ...(attributes ? { attributes } : {}),
+    publishedBy: req.caller.arn,
+    at: ctx.state.clock.date().toISOString(),
   });
   return { MessageId: messageId };
 }

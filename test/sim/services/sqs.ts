@@ -16,38 +16,84 @@ import { queueChanged } from '../esm.js';
 export const EVENTBRIDGE_SENDER_ID = 'AIDAEVENTBRIDGESIMULATED';
 
 const DEFAULTS: Record<string, string> = {
-  VisibilityTimeout: '30', MessageRetentionPeriod: '345600', MaximumMessageSize: '262144', DelaySeconds: '0',
-  ReceiveMessageWaitTimeSeconds: '0', SqsManagedSseEnabled: 'true',
+  VisibilityTimeout: '30',
+  MessageRetentionPeriod: '345600',
+  MaximumMessageSize: '262144',
+  DelaySeconds: '0',
+  ReceiveMessageWaitTimeSeconds: '0',
+  SqsManagedSseEnabled: 'true',
 };
 /** settable attributes and their integer ranges (undefined: free text, JSON or boolean) */
 const SETTABLE: Record<string, [number, number] | undefined> = {
-  VisibilityTimeout: [0, 43200], MessageRetentionPeriod: [60, 1209600], MaximumMessageSize: [1024, 1048576],
-  DelaySeconds: [0, 900], ReceiveMessageWaitTimeSeconds: [0, 20], KmsDataKeyReusePeriodSeconds: [60, 86400],
-  Policy: undefined, RedrivePolicy: undefined, RedriveAllowPolicy: undefined, KmsMasterKeyId: undefined,
-  SqsManagedSseEnabled: undefined, FifoQueue: undefined, ContentBasedDeduplication: undefined,
+  VisibilityTimeout: [0, 43200],
+  MessageRetentionPeriod: [60, 1209600],
+  MaximumMessageSize: [1024, 1048576],
+  DelaySeconds: [0, 900],
+  ReceiveMessageWaitTimeSeconds: [0, 20],
+  KmsDataKeyReusePeriodSeconds: [60, 86400],
+  Policy: undefined,
+  RedrivePolicy: undefined,
+  RedriveAllowPolicy: undefined,
+  KmsMasterKeyId: undefined,
+  SqsManagedSseEnabled: undefined,
+  FifoQueue: undefined,
+  ContentBasedDeduplication: undefined,
 };
-const COMPUTED = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed',
-  'CreatedTimestamp', 'LastModifiedTimestamp', 'QueueArn'];
+const COMPUTED = [
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+  'CreatedTimestamp',
+  'LastModifiedTimestamp',
+  'QueueArn',
+];
 
 // ---------------------------------------------------------------------------------------------------------------
 // errors, as SQS's JSON protocol carries them
 
-function sqsError(shape: string, queryCode: string, status: number, message: string, ns = 'com.amazonaws.sqs'): SimError {
+function sqsError(
+  shape: string,
+  queryCode: string,
+  status: number,
+  message: string,
+  ns = 'com.amazonaws.sqs',
+): SimError {
   const err = new SimError(`${ns}#${shape}`, message, status);
   err.headers = { 'x-amzn-query-error': `${queryCode};Sender` };
   return err;
 }
-const noQueue = () => sqsError('QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 400, 'The specified queue does not exist.');
-const invalidHandle = (h: string) => sqsError('ReceiptHandleIsInvalid', 'ReceiptHandleIsInvalid', 404, `The input receipt handle "${h}" is not a valid receipt handle.`);
-const invalidValue = (message: string) => sqsError('InvalidParameterValueException', 'InvalidParameterValue', 400, message);
-const missing = (name: string) => sqsError('MissingRequiredParameterException', 'MissingParameter', 400, `The request must contain the parameter ${name}.`);
-const badAttributeName = (name: string) => sqsError('InvalidAttributeName', 'InvalidAttributeName', 400, `Unknown Attribute ${name}.`);
-const badAttributeValue = (name: string) => sqsError('InvalidAttributeValue', 'InvalidAttributeValue', 400, `Invalid value for the parameter ${name}.`);
+const noQueue = () =>
+  sqsError('QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 400, 'The specified queue does not exist.');
+const invalidHandle = (h: string) =>
+  sqsError(
+    'ReceiptHandleIsInvalid',
+    'ReceiptHandleIsInvalid',
+    404,
+    `The input receipt handle "${h}" is not a valid receipt handle.`,
+  );
+const invalidValue = (message: string) =>
+  sqsError('InvalidParameterValueException', 'InvalidParameterValue', 400, message);
+const missing = (name: string) =>
+  sqsError(
+    'MissingRequiredParameterException',
+    'MissingParameter',
+    400,
+    `The request must contain the parameter ${name}.`,
+  );
+const badAttributeName = (name: string) =>
+  sqsError('InvalidAttributeName', 'InvalidAttributeName', 400, `Unknown Attribute ${name}.`);
+const badAttributeValue = (name: string) =>
+  sqsError('InvalidAttributeValue', 'InvalidAttributeValue', 400, `Invalid value for the parameter ${name}.`);
 
 function accessDenied(caller: Caller, action: string, arn: string, explicit: boolean): SimError {
-  return sqsError('AccessDeniedException', 'AccessDenied', 403, `User: ${caller.arn} is not authorized to perform: ${action.toLowerCase()} ` +
-    `on resource: ${arn} ${explicit ? 'with an explicit deny in a resource-based policy' : `because no resource-based policy allows the ${action.toLowerCase()} action`}`,
-  'com.amazon.coral.service');
+  return sqsError(
+    'AccessDeniedException',
+    'AccessDenied',
+    403,
+    `User: ${caller.arn} is not authorized to perform: ${action.toLowerCase()} ` +
+      `on resource: ${arn} ${explicit ? 'with an explicit deny in a resource-based policy' : `because no resource-based policy allows the ${action.toLowerCase()} action`}`,
+    'com.amazon.coral.service',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -73,10 +119,15 @@ export function queueUrlOf(state: SimState, region: string, account: string, nam
 }
 
 /** A queue named by its URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, or any host with /ACCOUNT/NAME). */
-export function parseQueueUrl(url: string, defaultRegion: string): { region: string; account: string; name: string } | undefined {
+export function parseQueueUrl(
+  url: string,
+  defaultRegion: string,
+): { region: string; account: string; name: string } | undefined {
   const m = /^(?:https?:\/\/([^/]+))?\/(\d{12})\/([\w-]{1,80}(?:\.fifo)?)\/?$/.exec(url);
   if (!m) return undefined;
-  const host = /^sqs\.([a-z0-9-]+)\.amazonaws\.com$/.exec(m[1] ?? '') ?? /^([a-z]{2}(?:-gov)?-[a-z]+-\d)\.queue\.amazonaws\.com$/.exec(m[1] ?? '');
+  const host =
+    /^sqs\.([a-z0-9-]+)\.amazonaws\.com$/.exec(m[1] ?? '') ??
+    /^([a-z]{2}(?:-gov)?-[a-z]+-\d)\.queue\.amazonaws\.com$/.exec(m[1] ?? '');
   return { region: host?.[1] ?? defaultRegion, account: m[2]!, name: m[3]! };
 }
 
@@ -93,33 +144,53 @@ export function validateAttributes(state: SimState, attrs: Record<string, unknow
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(attrs)) {
     if (!Object.hasOwn(SETTABLE, name)) throw badAttributeName(name);
-    const value = typeof raw === 'string' ? raw : typeof raw === 'object' && raw !== null ? JSON.stringify(raw) : String(raw);
+    const value =
+      typeof raw === 'string' ? raw : typeof raw === 'object' && raw !== null ? JSON.stringify(raw) : String(raw);
     const range = SETTABLE[name];
     if (range) {
       const n = Number(value);
       if (value.trim() === '' || !Number.isInteger(n) || n < range[0] || n > range[1]) throw badAttributeValue(name);
     }
-    if (name === 'FifoQueue' && value === 'true') throw invalidValue('The simulator models standard queues only (FifoQueue is not simulated).');
+    if (name === 'FifoQueue' && value === 'true')
+      throw invalidValue('The simulator models standard queues only (FifoQueue is not simulated).');
     if (name === 'Policy' && value !== '') {
-      try { JSON.parse(value); } catch { throw badAttributeValue(name); }
+      try {
+        JSON.parse(value);
+      } catch {
+        throw badAttributeValue(name);
+      }
     }
     if (name === 'RedrivePolicy' && value !== '') {
       const redrive = parseRedrive(value);
-      if (!redrive) throw invalidValue(`Value ${value} for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map or is missing deadLetterTargetArn or maxReceiveCount.`);
+      if (!redrive)
+        throw invalidValue(
+          `Value ${value} for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map or is missing deadLetterTargetArn or maxReceiveCount.`,
+        );
       if (redrive.maxReceiveCount < 1 || redrive.maxReceiveCount > 1000) {
-        throw invalidValue(`Value ${value} for parameter RedrivePolicy is invalid. Reason: Invalid value for maxReceiveCount: ${redrive.maxReceiveCount}, valid values are from 1 to 1000 both inclusive.`);
+        throw invalidValue(
+          `Value ${value} for parameter RedrivePolicy is invalid. Reason: Invalid value for maxReceiveCount: ${redrive.maxReceiveCount}, valid values are from 1 to 1000 both inclusive.`,
+        );
       }
       if (!findQueueByArn(state, redrive.deadLetterTargetArn)) {
-        throw invalidValue(`Value ${value} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.`);
+        throw invalidValue(
+          `Value ${value} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.`,
+        );
       }
     }
-    if ((name === 'SqsManagedSseEnabled' || name === 'ContentBasedDeduplication') && value !== 'true' && value !== 'false') throw badAttributeValue(name);
+    if (
+      (name === 'SqsManagedSseEnabled' || name === 'ContentBasedDeduplication') &&
+      value !== 'true' &&
+      value !== 'false'
+    )
+      throw badAttributeValue(name);
     out[name] = value;
   }
   return out;
 }
 
-export function parseRedrive(value: string | undefined): { deadLetterTargetArn: string; maxReceiveCount: number } | undefined {
+export function parseRedrive(
+  value: string | undefined,
+): { deadLetterTargetArn: string; maxReceiveCount: number } | undefined {
   if (!value) return undefined;
   try {
     const r = JSON.parse(value) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
@@ -132,12 +203,22 @@ export function parseRedrive(value: string | undefined): { deadLetterTargetArn: 
 }
 
 /** A new queue record with SQS's defaults under the given attributes (already validated). */
-export function newQueue(state: SimState, region: string, account: string, name: string, attributes: Record<string, string>, url?: string): SqsQueue {
+export function newQueue(
+  state: SimState,
+  region: string,
+  account: string,
+  name: string,
+  attributes: Record<string, string>,
+  url?: string,
+): SqsQueue {
   const seconds = String(Math.floor(state.clock.now() / 1000));
   return {
-    name, url: url ?? queueUrlOf(state, region, account, name), arn: queueArnOf(region, account, name),
+    name,
+    url: url ?? queueUrlOf(state, region, account, name),
+    arn: queueArnOf(region, account, name),
     attributes: { ...DEFAULTS, ...attributes, CreatedTimestamp: seconds, LastModifiedTimestamp: seconds },
-    messages: [], handles: new Map(),
+    messages: [],
+    handles: new Map(),
   };
 }
 
@@ -212,18 +293,36 @@ export interface Sender {
 }
 
 /** Puts a message on the queue (after any access check) and lets the queue's pollers know. */
-export function enqueue(state: SimState, queue: SqsQueue, body: string, sender: Sender, opts: {
-  delaySeconds?: number; messageAttributes?: SqsMessage['messageAttributes']; systemAttributes?: Record<string, string>;
-  messageId?: string; sentAtMs?: number;
-} = {}): SqsMessage {
+export function enqueue(
+  state: SimState,
+  queue: SqsQueue,
+  body: string,
+  sender: Sender,
+  opts: {
+    delaySeconds?: number;
+    messageAttributes?: SqsMessage['messageAttributes'];
+    systemAttributes?: Record<string, string>;
+    messageId?: string;
+    sentAtMs?: number;
+  } = {},
+): SqsMessage {
   const now = state.clock.now();
   sweep(queue, now);
   const delay = opts.delaySeconds ?? Number(queue.attributes.DelaySeconds ?? 0);
   const sentAtMs = opts.sentAtMs ?? now;
   const m: SqsMessage = {
-    messageId: opts.messageId ?? state.random.ids.uuid(), body, md5OfBody: md5(body), sentAt: new Date(sentAtMs).toISOString(),
-    sentAtMs, sentBy: sender.arn, senderId: sender.senderId, visibleAt: now + delay * 1000, receiveCount: 0,
-    ...(opts.messageAttributes && Object.keys(opts.messageAttributes).length ? { messageAttributes: opts.messageAttributes } : {}),
+    messageId: opts.messageId ?? state.random.ids.uuid(),
+    body,
+    md5OfBody: md5(body),
+    sentAt: new Date(sentAtMs).toISOString(),
+    sentAtMs,
+    sentBy: sender.arn,
+    senderId: sender.senderId,
+    visibleAt: now + delay * 1000,
+    receiveCount: 0,
+    ...(opts.messageAttributes && Object.keys(opts.messageAttributes).length
+      ? { messageAttributes: opts.messageAttributes }
+      : {}),
     ...(opts.systemAttributes ? { systemAttributes: opts.systemAttributes } : {}),
   };
   (queue.messages ??= []).push(m);
@@ -240,7 +339,12 @@ function newReceiptHandle(state: SimState): string {
  * hidden for `visibilitySeconds`. A message whose receive count has reached the RedrivePolicy's maxReceiveCount
  * moves to the dead-letter queue instead of being returned (at the receive that would exceed it).
  */
-export function receiveMessages(state: SimState, queue: SqsQueue, max: number, visibilitySeconds: number): SqsMessage[] {
+export function receiveMessages(
+  state: SimState,
+  queue: SqsQueue,
+  max: number,
+  visibilitySeconds: number,
+): SqsMessage[] {
   const now = state.clock.now();
   sweep(queue, now);
   const out: SqsMessage[] = [];
@@ -251,10 +355,19 @@ export function receiveMessages(state: SimState, queue: SqsQueue, max: number, v
     if (m.visibleAt > now) continue;
     if (redrive && dlq && dlq !== queue && m.receiveCount >= redrive.maxReceiveCount) {
       removeMessage(queue, m);
-      enqueue(state, dlq, m.body, { arn: m.sentBy, senderId: m.senderId }, {
-        messageId: m.messageId, sentAtMs: m.sentAtMs, messageAttributes: m.messageAttributes, delaySeconds: 0,
-        systemAttributes: { ...m.systemAttributes, DeadLetterQueueSourceArn: queue.arn },
-      });
+      enqueue(
+        state,
+        dlq,
+        m.body,
+        { arn: m.sentBy, senderId: m.senderId },
+        {
+          messageId: m.messageId,
+          sentAtMs: m.sentAtMs,
+          messageAttributes: m.messageAttributes,
+          delaySeconds: 0,
+          systemAttributes: { ...m.systemAttributes, DeadLetterQueueSourceArn: queue.arn },
+        },
+      );
       continue;
     }
     m.receiveCount++;
@@ -297,15 +410,21 @@ export function changeVisibility(state: SimState, queue: SqsQueue, handle: strin
   if (id === undefined) throw invalidHandle(handle);
   const m = id === '' ? undefined : queue.messages?.find((x) => x.messageId === id);
   if (!m) {
-    throw invalidValue(`Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`);
+    throw invalidValue(
+      `Value ${handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`,
+    );
   }
   if (!Number.isInteger(timeout) || timeout < 0 || timeout > 43200) {
-    throw invalidValue(`Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.`);
+    throw invalidValue(
+      `Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.`,
+    );
   }
   const now = state.clock.now();
   if (m.visibleAt <= now || m.receiveCount === 0) return;
   if (m.lastReceivedAt !== undefined && now + timeout * 1000 - m.lastReceivedAt > 43200_000) {
-    throw invalidValue(`Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`);
+    throw invalidValue(
+      `Value ${timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`,
+    );
   }
   m.visibleAt = now + timeout * 1000;
   if (timeout === 0) queueChanged(state, queue);
@@ -315,12 +434,21 @@ export function changeVisibility(state: SimState, queue: SqsQueue, handle: strin
 // access
 
 /** The queue policy's verdict for a principal: explicit Deny, Allow, or nothing. */
-export function queuePolicyVerdict(state: SimState, queue: SqsQueue, principal: PolicyPrincipal, action: string, region: string) {
+export function queuePolicyVerdict(
+  state: SimState,
+  queue: SqsQueue,
+  principal: PolicyPrincipal,
+  action: string,
+  region: string,
+) {
   const policy = queue.attributes.Policy;
   return policy ? evaluateResourcePolicy(policy, state, principal, action, queue.arn, region) : 'none';
 }
 
-/** Same-account callers pass unless an explicit Deny applies (identity policies are not simulated); others need an Allow. */
+/**
+ * Same-account callers pass unless an explicit Deny applies (identity policies are not simulated); others need an
+ * Allow.
+ */
 function authorize(state: SimState, req: SimRequest, queue: SqsQueue, owner: string, action: string): void {
   const verdict = queuePolicyVerdict(state, queue, { kind: 'iam', caller: req.caller }, action, req.region);
   if (verdict === 'deny') throw accessDenied(req.caller, action, queue.arn, true);
@@ -356,18 +484,22 @@ export const sqs: Service = {
   protocol: 'json',
   jsonVersion: '1.0',
   throttle: {
-    code: 'com.amazonaws.sqs#RequestThrottled', status: 403, message: 'Request is throttled.',
+    code: 'com.amazonaws.sqs#RequestThrottled',
+    status: 403,
+    message: 'Request is throttled.',
     headers: { 'x-amzn-query-error': 'RequestThrottled;Sender' },
   },
   handle(ctx, req) {
     const { state } = ctx;
     const input = req.input;
     switch (req.operation) {
-      case 'CreateQueue': return createQueue(state, req);
+      case 'CreateQueue':
+        return createQueue(state, req);
       case 'GetQueueUrl': {
         const name = input.QueueName;
         if (typeof name !== 'string' || name === '') throw missing('QueueName');
-        const owner = typeof input.QueueOwnerAWSAccountId === 'string' ? input.QueueOwnerAWSAccountId : req.caller.accountId;
+        const owner =
+          typeof input.QueueOwnerAWSAccountId === 'string' ? input.QueueOwnerAWSAccountId : req.caller.accountId;
         const queue = state.accounts.get(owner)?.regions.get(req.region)?.queues.get(name);
         if (!queue) throw noQueue();
         authorize(state, req, queue, owner, 'sqs:GetQueueUrl');
@@ -376,19 +508,36 @@ export const sqs: Service = {
       case 'ListQueues': {
         const rs = regionState(state, req.caller.accountId, req.region);
         const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
-        const all = [...rs.queues.values()].filter((q) => q.name.startsWith(prefix)).map((q) => q.url).sort();
+        const all = [...rs.queues.values()]
+          .filter((q) => q.name.startsWith(prefix))
+          .map((q) => q.url)
+          .sort();
         const max = input.MaxResults === undefined ? undefined : Number(input.MaxResults);
         if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > 1000)) {
-          throw invalidValue(`Value ${String(input.MaxResults)} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.`);
+          throw invalidValue(
+            `Value ${String(input.MaxResults)} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000.`,
+          );
         }
         if (max === undefined) return { QueueUrls: all.slice(0, 1000) };
-        const start = typeof input.NextToken === 'string' ? Number(Buffer.from(input.NextToken, 'base64').toString('utf8')) || 0 : 0;
+        const start =
+          typeof input.NextToken === 'string'
+            ? Number(Buffer.from(input.NextToken, 'base64').toString('utf8')) || 0
+            : 0;
         const page = all.slice(start, start + max);
-        return { QueueUrls: page, ...(start + max < all.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}) };
+        return {
+          QueueUrls: page,
+          ...(start + max < all.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}),
+        };
       }
       case 'GetQueueAttributes': {
         const { queue } = queueOf(state, req);
-        return { Attributes: attributesOf(state, queue, Array.isArray(input.AttributeNames) ? input.AttributeNames.map(String) : []) };
+        return {
+          Attributes: attributesOf(
+            state,
+            queue,
+            Array.isArray(input.AttributeNames) ? input.AttributeNames.map(String) : [],
+          ),
+        };
       }
       case 'SetQueueAttributes': {
         const { queue } = queueOf(state, req);
@@ -405,7 +554,8 @@ export const sqs: Service = {
         const { queue } = queueOf(state, req);
         const m = send(state, queue, req, input);
         return {
-          MessageId: m.messageId, MD5OfMessageBody: m.md5OfBody,
+          MessageId: m.messageId,
+          MD5OfMessageBody: m.md5OfBody,
           ...(m.messageAttributes ? { MD5OfMessageAttributes: md5OfAttributes(m.messageAttributes) } : {}),
         };
       }
@@ -417,16 +567,26 @@ export const sqs: Service = {
         for (const e of entries) {
           try {
             const m = send(state, queue, req, e);
-            Successful.push({ Id: e.Id, MessageId: m.messageId, MD5OfMessageBody: m.md5OfBody,
-              ...(m.messageAttributes ? { MD5OfMessageAttributes: md5OfAttributes(m.messageAttributes) } : {}) });
+            Successful.push({
+              Id: e.Id,
+              MessageId: m.messageId,
+              MD5OfMessageBody: m.md5OfBody,
+              ...(m.messageAttributes ? { MD5OfMessageAttributes: md5OfAttributes(m.messageAttributes) } : {}),
+            });
           } catch (err) {
             if (!(err instanceof SimError)) throw err;
-            Failed.push({ Id: e.Id, SenderFault: true, Code: err.headers?.['x-amzn-query-error']?.split(';')[0] ?? err.code, Message: err.message });
+            Failed.push({
+              Id: e.Id,
+              SenderFault: true,
+              Code: err.headers?.['x-amzn-query-error']?.split(';')[0] ?? err.code,
+              Message: err.message,
+            });
           }
         }
         return { Successful, Failed };
       }
-      case 'ReceiveMessage': return receive(state, queueOf(state, req).queue, input);
+      case 'ReceiveMessage':
+        return receive(state, queueOf(state, req).queue, input);
       case 'DeleteMessage': {
         const { queue } = queueOf(state, req);
         if (typeof input.ReceiptHandle !== 'string' || input.ReceiptHandle === '') throw missing('ReceiptHandle');
@@ -446,14 +606,20 @@ export const sqs: Service = {
       }
       case 'ChangeMessageVisibilityBatch': {
         const { queue } = queueOf(state, req);
-        return batch(input.Entries, (e) => changeVisibility(state, queue, String(e.ReceiptHandle ?? ''), Number(e.VisibilityTimeout)));
+        return batch(input.Entries, (e) =>
+          changeVisibility(state, queue, String(e.ReceiptHandle ?? ''), Number(e.VisibilityTimeout)),
+        );
       }
       case 'PurgeQueue': {
         const { queue } = queueOf(state, req);
         const now = state.clock.now();
         if (queue.purgedAt !== undefined && now - queue.purgedAt < 60_000) {
-          throw sqsError('PurgeQueueInProgress', 'AWS.SimpleQueueService.PurgeQueueInProgress', 403,
-            `Only one PurgeQueue operation on ${queue.name} is allowed every 60 seconds.`);
+          throw sqsError(
+            'PurgeQueueInProgress',
+            'AWS.SimpleQueueService.PurgeQueueInProgress',
+            403,
+            `Only one PurgeQueue operation on ${queue.name} is allowed every 60 seconds.`,
+          );
         }
         queue.purgedAt = now;
         for (const m of queue.messages ?? []) forget(queue, m);
@@ -466,7 +632,12 @@ export const sqs: Service = {
         return {};
       }
       default:
-        throw sqsError('UnsupportedOperation', 'AWS.SimpleQueueService.UnsupportedOperation', 400, `Unsupported operation ${req.operation}`);
+        throw sqsError(
+          'UnsupportedOperation',
+          'AWS.SimpleQueueService.UnsupportedOperation',
+          400,
+          `Unsupported operation ${req.operation}`,
+        );
     }
   },
 };
@@ -475,7 +646,8 @@ function createQueue(state: SimState, req: SimRequest): unknown {
   const name = req.input.QueueName;
   if (typeof name !== 'string' || name === '') throw missing('QueueName');
   if (!/^[\w-]{1,80}$/.test(name)) {
-    if (name.endsWith('.fifo')) throw invalidValue('The simulator models standard queues only (FIFO queues are not simulated).');
+    if (name.endsWith('.fifo'))
+      throw invalidValue('The simulator models standard queues only (FIFO queues are not simulated).');
     throw invalidValue('Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
   }
   const attrs = validateAttributes(state, (req.input.Attributes ?? {}) as Record<string, unknown>);
@@ -484,7 +656,12 @@ function createQueue(state: SimState, req: SimRequest): unknown {
   if (existing) {
     const differs = Object.entries(attrs).find(([k, v]) => (existing.attributes[k] ?? DEFAULTS[k]) !== v);
     if (differs) {
-      throw sqsError('QueueNameExists', 'QueueAlreadyExists', 400, `A queue already exists with the same name and a different value for attribute ${differs[0]}`);
+      throw sqsError(
+        'QueueNameExists',
+        'QueueAlreadyExists',
+        400,
+        `A queue already exists with the same name and a different value for attribute ${differs[0]}`,
+      );
     }
     return { QueueUrl: existing.url };
   }
@@ -498,8 +675,11 @@ function attributesOf(state: SimState, queue: SqsQueue, names: string[]): Record
   sweep(queue, now);
   const c = counts(queue, now);
   const all: Record<string, string> = {
-    ...DEFAULTS, ...queue.attributes, QueueArn: queue.arn,
-    ApproximateNumberOfMessages: String(c.visible), ApproximateNumberOfMessagesNotVisible: String(c.inFlight),
+    ...DEFAULTS,
+    ...queue.attributes,
+    QueueArn: queue.arn,
+    ApproximateNumberOfMessages: String(c.visible),
+    ApproximateNumberOfMessagesNotVisible: String(c.inFlight),
     ApproximateNumberOfMessagesDelayed: String(c.delayed),
   };
   if (all.RedrivePolicy === '') delete all.RedrivePolicy;
@@ -518,7 +698,12 @@ function send(state: SimState, queue: SqsQueue, req: SimRequest, input: Record<s
   if (body === '') throw invalidValue('The request must contain the parameter MessageBody.');
   // XML 1.0 characters only, as SQS allows
   if (/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\uD800-\uDFFF]/.test(body)) {
-    throw sqsError('InvalidMessageContents', 'InvalidMessageContents', 400, 'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF');
+    throw sqsError(
+      'InvalidMessageContents',
+      'InvalidMessageContents',
+      400,
+      'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+    );
   }
   const max = Number(queue.attributes.MaximumMessageSize ?? DEFAULTS.MaximumMessageSize);
   if (Buffer.byteLength(body, 'utf8') > max) {
@@ -528,7 +713,9 @@ function send(state: SimState, queue: SqsQueue, req: SimRequest, input: Record<s
   if (input.DelaySeconds !== undefined) {
     delay = Number(input.DelaySeconds);
     if (!Number.isInteger(delay) || delay < 0 || delay > 900) {
-      throw invalidValue(`Value ${String(input.DelaySeconds)} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.`);
+      throw invalidValue(
+        `Value ${String(input.DelaySeconds)} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.`,
+      );
     }
   }
   const attrs = messageAttributes(input.MessageAttributes);
@@ -539,17 +726,24 @@ function messageAttributes(raw: unknown): SqsMessage['messageAttributes'] {
   if (raw === undefined || raw === null) return undefined;
   const out: NonNullable<SqsMessage['messageAttributes']> = {};
   const entries = Object.entries(raw as Record<string, Record<string, unknown>>);
-  if (entries.length > 10) throw invalidValue('Number of message attributes [' + entries.length + '] exceeds the allowed maximum [10].');
+  if (entries.length > 10)
+    throw invalidValue('Number of message attributes [' + entries.length + '] exceeds the allowed maximum [10].');
   for (const [name, a] of entries) {
     const type = a?.DataType;
     if (typeof type !== 'string' || !/^(String|Number|Binary)(\..+)?$/.test(type)) {
-      throw invalidValue(`The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+      throw invalidValue(
+        `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+      );
     }
     if (type.startsWith('Binary')) {
-      if (typeof a.BinaryValue !== 'string') throw invalidValue(`The message attribute '${name}' with type 'Binary' must use field 'Binary'.`);
+      if (typeof a.BinaryValue !== 'string')
+        throw invalidValue(`The message attribute '${name}' with type 'Binary' must use field 'Binary'.`);
       out[name] = { DataType: type, BinaryValue: a.BinaryValue };
     } else {
-      if (typeof a.StringValue !== 'string') throw invalidValue(`The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type.split('.')[0]}'.`);
+      if (typeof a.StringValue !== 'string')
+        throw invalidValue(
+          `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type.split('.')[0]}'.`,
+        );
       out[name] = { DataType: type, StringValue: a.StringValue };
     }
   }
@@ -559,27 +753,36 @@ function messageAttributes(raw: unknown): SqsMessage['messageAttributes'] {
 /** The system attributes of a received message: SQS's names, values as strings. */
 export function systemAttributesOf(m: SqsMessage): Record<string, string> {
   return {
-    ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentAtMs), SenderId: m.senderId,
-    ApproximateFirstReceiveTimestamp: String(m.firstReceiveAt ?? m.sentAtMs), ...m.systemAttributes,
+    ApproximateReceiveCount: String(m.receiveCount),
+    SentTimestamp: String(m.sentAtMs),
+    SenderId: m.senderId,
+    ApproximateFirstReceiveTimestamp: String(m.firstReceiveAt ?? m.sentAtMs),
+    ...m.systemAttributes,
   };
 }
 
 function receive(state: SimState, queue: SqsQueue, input: Record<string, unknown>): unknown {
   const max = input.MaxNumberOfMessages === undefined ? 1 : Number(input.MaxNumberOfMessages);
   if (!Number.isInteger(max) || max < 1 || max > 10) {
-    throw invalidValue(`Value ${String(input.MaxNumberOfMessages)} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`);
+    throw invalidValue(
+      `Value ${String(input.MaxNumberOfMessages)} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+    );
   }
   let visibility = Number(queue.attributes.VisibilityTimeout ?? DEFAULTS.VisibilityTimeout);
   if (input.VisibilityTimeout !== undefined) {
     visibility = Number(input.VisibilityTimeout);
     if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43200) {
-      throw invalidValue(`Value ${String(input.VisibilityTimeout)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.`);
+      throw invalidValue(
+        `Value ${String(input.VisibilityTimeout)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided.`,
+      );
     }
   }
   if (input.WaitTimeSeconds !== undefined) {
     const wait = Number(input.WaitTimeSeconds);
     if (!Number.isInteger(wait) || wait < 0 || wait > 20) {
-      throw invalidValue(`Value ${String(input.WaitTimeSeconds)} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`);
+      throw invalidValue(
+        `Value ${String(input.WaitTimeSeconds)} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`,
+      );
     }
   }
   const wanted = [
@@ -595,7 +798,10 @@ function receive(state: SimState, queue: SqsQueue, input: Record<string, unknown
       for (const [k, v] of Object.entries(sys)) if (wanted.includes('All') || wanted.includes(k)) attributes[k] = v;
       const chosen = pickAttributes(m.messageAttributes, attrNames);
       return {
-        MessageId: m.messageId, ReceiptHandle: m.receiptHandle, MD5OfBody: m.md5OfBody, Body: m.body,
+        MessageId: m.messageId,
+        ReceiptHandle: m.receiptHandle,
+        MD5OfBody: m.md5OfBody,
+        Body: m.body,
         ...(Object.keys(attributes).length ? { Attributes: attributes } : {}),
         ...(chosen ? { MessageAttributes: chosen, MD5OfMessageAttributes: md5OfAttributes(chosen) } : {}),
       };
@@ -607,26 +813,47 @@ function pickAttributes(attrs: SqsMessage['messageAttributes'], names: string[])
   if (!attrs || names.length === 0) return undefined;
   const out: NonNullable<SqsMessage['messageAttributes']> = {};
   for (const [k, v] of Object.entries(attrs)) {
-    if (names.some((n) => n === 'All' || n === '.*' || n === k || (n.endsWith('.*') && k.startsWith(n.slice(0, -1))))) out[k] = v;
+    if (names.some((n) => n === 'All' || n === '.*' || n === k || (n.endsWith('.*') && k.startsWith(n.slice(0, -1)))))
+      out[k] = v;
   }
   return Object.keys(out).length ? out : undefined;
 }
 
 function batchEntries(raw: unknown): Record<string, unknown>[] {
   if (!Array.isArray(raw) || raw.length === 0) {
-    throw sqsError('EmptyBatchRequest', 'AWS.SimpleQueueService.EmptyBatchRequest', 400, 'There should be at least one SendMessageBatchRequestEntry in the request.');
+    throw sqsError(
+      'EmptyBatchRequest',
+      'AWS.SimpleQueueService.EmptyBatchRequest',
+      400,
+      'There should be at least one SendMessageBatchRequestEntry in the request.',
+    );
   }
   if (raw.length > 10) {
-    throw sqsError('TooManyEntriesInBatchRequest', 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest', 400, `Maximum number of entries per request are 10. You have sent ${raw.length}.`);
+    throw sqsError(
+      'TooManyEntriesInBatchRequest',
+      'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+      400,
+      `Maximum number of entries per request are 10. You have sent ${raw.length}.`,
+    );
   }
   const entries = raw as Record<string, unknown>[];
   const ids = entries.map((e) => String(e.Id ?? ''));
   const bad = ids.find((id) => !/^[\w-]{1,80}$/.test(id));
   if (bad !== undefined) {
-    throw sqsError('InvalidBatchEntryId', 'AWS.SimpleQueueService.InvalidBatchEntryId', 400, 'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.');
+    throw sqsError(
+      'InvalidBatchEntryId',
+      'AWS.SimpleQueueService.InvalidBatchEntryId',
+      400,
+      'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+    );
   }
   if (new Set(ids).size !== ids.length) {
-    throw sqsError('BatchEntryIdsNotDistinct', 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct', 400, 'Two or more batch entries in the request have the same Id.');
+    throw sqsError(
+      'BatchEntryIdsNotDistinct',
+      'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+      400,
+      'Two or more batch entries in the request have the same Id.',
+    );
   }
   return entries;
 }
@@ -640,7 +867,12 @@ function batch(raw: unknown, each: (e: Record<string, unknown>) => void): unknow
       Successful.push({ Id: String(e.Id) });
     } catch (err) {
       if (!(err instanceof SimError)) throw err;
-      Failed.push({ Id: String(e.Id), SenderFault: true, Code: err.headers?.['x-amzn-query-error']?.split(';')[0] ?? err.code, Message: err.message });
+      Failed.push({
+        Id: String(e.Id),
+        SenderFault: true,
+        Code: err.headers?.['x-amzn-query-error']?.split(';')[0] ?? err.code,
+        Message: err.message,
+      });
     }
   }
   return { Successful, Failed };
@@ -653,10 +885,21 @@ function batch(raw: unknown, each: (e: Record<string, unknown>) => void): unknow
  * A Lambda destination (OnSuccess/OnFailure): Lambda sends with the function's execution role, so a queue policy's
  * explicit Deny for that role stops it (a cross-account queue needs an Allow). Returns false when refused.
  */
-export function sendAsRole(state: SimState, queueArn: string, body: string, role: { caller: Caller; sentBy: string }): boolean {
+export function sendAsRole(
+  state: SimState,
+  queueArn: string,
+  body: string,
+  role: { caller: Caller; sentBy: string },
+): boolean {
   const found = findQueueByArn(state, queueArn);
   if (!found) return false;
-  const verdict = queuePolicyVerdict(state, found.queue, { kind: 'iam', caller: role.caller }, 'sqs:SendMessage', found.rs.region);
+  const verdict = queuePolicyVerdict(
+    state,
+    found.queue,
+    { kind: 'iam', caller: role.caller },
+    'sqs:SendMessage',
+    found.rs.region,
+  );
   if (verdict === 'deny' || (found.rs.accountId !== role.caller.accountId && verdict !== 'allow')) return false;
   enqueue(state, found.queue, body, { arn: role.sentBy, senderId: role.caller.userId });
   return true;
@@ -669,20 +912,41 @@ export type ServiceSend = { ok: true } | { ok: false; errorCode: string; errorMe
  * EventBridge delivering to a queue: the queue policy must Allow sqs:SendMessage for events.amazonaws.com with the
  * request's aws:SourceArn (the rule) and aws:SourceAccount; an explicit Deny refuses it. Same account or not.
  */
-export function sendAsEventBridge(state: SimState, queueArn: string, body: string, ruleArn: string,
-  messageAttributes?: SqsMessage['messageAttributes']): ServiceSend {
+export function sendAsEventBridge(
+  state: SimState,
+  queueArn: string,
+  body: string,
+  ruleArn: string,
+  messageAttributes?: SqsMessage['messageAttributes'],
+): ServiceSend {
   const found = findQueueByArn(state, queueArn);
-  if (!found) return { ok: false, errorCode: 'RESOURCE_NOT_FOUND', errorMessage: `The target queue ${queueArn} does not exist.` };
+  if (!found)
+    return { ok: false, errorCode: 'RESOURCE_NOT_FOUND', errorMessage: `The target queue ${queueArn} does not exist.` };
   const ruleAccount = ruleArn.split(':')[4] ?? '';
-  const verdict = queuePolicyVerdict(state, found.queue,
-    { kind: 'service', service: 'events.amazonaws.com', sourceArn: ruleArn, sourceAccount: ruleAccount }, 'sqs:SendMessage', found.rs.region);
+  const verdict = queuePolicyVerdict(
+    state,
+    found.queue,
+    { kind: 'service', service: 'events.amazonaws.com', sourceArn: ruleArn, sourceAccount: ruleAccount },
+    'sqs:SendMessage',
+    found.rs.region,
+  );
   if (verdict !== 'allow') {
     return {
-      ok: false, errorCode: 'NO_PERMISSIONS',
-      errorMessage: `EventBridge is not authorized to perform sqs:SendMessage on ${queueArn}` +
-        (verdict === 'deny' ? ' (an explicit deny in the queue policy)' : ' (no queue policy statement allows events.amazonaws.com for this rule)'),
+      ok: false,
+      errorCode: 'NO_PERMISSIONS',
+      errorMessage:
+        `EventBridge is not authorized to perform sqs:SendMessage on ${queueArn}` +
+        (verdict === 'deny'
+          ? ' (an explicit deny in the queue policy)'
+          : ' (no queue policy statement allows events.amazonaws.com for this rule)'),
     };
   }
-  enqueue(state, found.queue, body, { arn: 'events.amazonaws.com', senderId: EVENTBRIDGE_SENDER_ID }, { messageAttributes });
+  enqueue(
+    state,
+    found.queue,
+    body,
+    { arn: 'events.amazonaws.com', senderId: EVENTBRIDGE_SENDER_ID },
+    { messageAttributes },
+  );
   return { ok: true };
 }

@@ -32,7 +32,11 @@ export const sts: Service = {
 
 function validationError(messages: string[]): SimError {
   const n = messages.length;
-  return new SimError('ValidationError', `${n} validation error${n === 1 ? '' : 's'} detected: ${messages.join('; ')}`, 400);
+  return new SimError(
+    'ValidationError',
+    `${n} validation error${n === 1 ? '' : 's'} detected: ${messages.join('; ')}`,
+    400,
+  );
 }
 
 function assumeRole(state: SimState, caller: Caller, input: Record<string, unknown>) {
@@ -45,35 +49,54 @@ function assumeRole(state: SimState, caller: Caller, input: Record<string, unkno
   const problems: string[] = [];
   if (!roleArn) problems.push("Value null at 'roleArn' failed to satisfy constraint: Member must not be null");
   else if (roleArn.length < 20) {
-    problems.push(`Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20`);
+    problems.push(
+      `Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20`,
+    );
   }
-  if (!sessionName) problems.push("Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
+  if (!sessionName)
+    problems.push("Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null");
   else {
     if (!SESSION_NAME.test(sessionName)) {
-      problems.push(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+      problems.push(
+        `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`,
+      );
     }
     if (sessionName.length < 2) {
-      problems.push(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2`);
+      problems.push(
+        `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2`,
+      );
     } else if (sessionName.length > 64) {
-      problems.push(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64`);
+      problems.push(
+        `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64`,
+      );
     }
   }
   let duration = DEFAULT_MAX_SESSION;
   if (durationRaw !== undefined) {
     duration = Number(durationRaw);
     if (!Number.isInteger(duration)) {
-      problems.push(`Value '${String(durationRaw)}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`);
+      problems.push(
+        `Value '${String(durationRaw)}' at 'durationSeconds' failed to satisfy constraint: Member must be an integer`,
+      );
     } else if (duration < 900) {
-      problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`);
+      problems.push(
+        `Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900`,
+      );
     } else if (duration > 43200) {
-      problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`);
+      problems.push(
+        `Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200`,
+      );
     }
   }
   if (externalId !== undefined) {
     if (externalId.length < 2 || externalId.length > 1224) {
-      problems.push(`Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must have length between 2 and 1224`);
+      problems.push(
+        `Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must have length between 2 and 1224`,
+      );
     } else if (!EXTERNAL_ID.test(externalId)) {
-      problems.push(`Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`);
+      problems.push(
+        `Value '${externalId}' at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*`,
+      );
     }
   }
   if (problems.length) throw validationError(problems);
@@ -83,12 +106,18 @@ function assumeRole(state: SimState, caller: Caller, input: Record<string, unkno
   const accountId = match[1]!;
   const roleName = match[2]!;
 
-  const denied = () => new SimError('AccessDenied',
-    `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
+  const denied = () =>
+    new SimError(
+      'AccessDenied',
+      `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+      403,
+    );
   const account = state.org.accounts.get(accountId);
   if (state.faults.denyAssume.includes(accountId)) throw denied();
-  // an STS outage for these accounts' roles: the 503 a regional endpoint answers when it cannot serve (retried by the SDK)
-  if (state.faults.unavailableAssume?.includes(accountId)) throw new SimError('ServiceUnavailable', 'Service is unable to handle request.', 503);
+  // an STS outage for these accounts' roles: the 503 a regional endpoint answers when it cannot serve (retried by the
+  // SDK)
+  if (state.faults.unavailableAssume?.includes(accountId))
+    throw new SimError('ServiceUnavailable', 'Service is unable to handle request.', 503);
   if (account && account.status !== 'ACTIVE') throw denied();
   const role = findRole(state, accountId, roleName);
   if (!role || role.arn !== roleArn) throw denied();
@@ -96,12 +125,19 @@ function assumeRole(state: SimState, caller: Caller, input: Record<string, unkno
 
   const chained = caller.assumedRole;
   if (chained && duration > CHAINED_MAX_SESSION) {
-    throw new SimError('ValidationError',
-      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.', 400);
+    throw new SimError(
+      'ValidationError',
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      400,
+    );
   }
   const maxSession = role.maxSessionDuration ?? DEFAULT_MAX_SESSION;
   if (duration > maxSession) {
-    throw new SimError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.', 400);
+    throw new SimError(
+      'ValidationError',
+      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+      400,
+    );
   }
 
   const now = state.clock.now();
@@ -109,7 +145,10 @@ function assumeRole(state: SimState, caller: Caller, input: Record<string, unkno
     accessKeyId: `ASIA${randomKey(state, 16)}`,
     secretAccessKey: Buffer.from(state.random.keys.hex(60), 'hex').toString('base64'),
     sessionToken: `IQoJb3JpZ2luX2VjE${Buffer.from(state.random.keys.hex(192), 'hex').toString('base64')}`,
-    accountId, roleName, roleArn, sessionName,
+    accountId,
+    roleName,
+    roleArn,
+    sessionName,
     expiresAt: now + duration * 1000,
     issuedAt: now,
     chained,
@@ -149,9 +188,14 @@ export function findRole(state: SimState, accountId: string, roleName: string): 
   if (roleName !== ORG_ACCESS_ROLE || !account || accountId === state.org.managementAccountId) return undefined;
   const arn = `arn:aws:iam::${accountId}:role/${ORG_ACCESS_ROLE}`;
   return {
-    roleName: ORG_ACCESS_ROLE, roleId: roleIdFor(arn), arn, path: '/',
+    roleName: ORG_ACCESS_ROLE,
+    roleId: roleIdFor(arn),
+    arn,
+    path: '/',
     assumeRolePolicyDocument: trustPolicy(state.org.managementAccountId),
-    policies: {}, managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'], createDate: account.joinedTimestamp,
+    policies: {},
+    managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+    createDate: account.joinedTimestamp,
   };
 }
 
@@ -159,12 +203,14 @@ export function findRole(state: SimState, accountId: string, roleName: string): 
 export function trustPolicy(principalAccount: string, externalId?: string): Record<string, unknown> {
   return {
     Version: '2012-10-17',
-    Statement: [{
-      Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${principalAccount}:root` },
-      Action: 'sts:AssumeRole',
-      ...(externalId ? { Condition: { StringEquals: { 'sts:ExternalId': externalId } } } : {}),
-    }],
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${principalAccount}:root` },
+        Action: 'sts:AssumeRole',
+        ...(externalId ? { Condition: { StringEquals: { 'sts:ExternalId': externalId } } } : {}),
+      },
+    ],
   };
 }
 
@@ -176,14 +222,24 @@ export function createAssumableRole(state: SimState, body: Record<string, unknow
   if (!/^[\w+=,.@-]{1,64}$/.test(roleName)) throw new Error('roleName must match [\\w+=,.@-]{1,64}');
   const externalId = typeof body.externalId === 'string' && body.externalId ? body.externalId : undefined;
   const maxSessionDuration = body.maxSessionDuration === undefined ? undefined : Number(body.maxSessionDuration);
-  if (maxSessionDuration !== undefined && !(Number.isInteger(maxSessionDuration) && maxSessionDuration >= 3600 && maxSessionDuration <= 43200)) {
+  if (
+    maxSessionDuration !== undefined &&
+    !(Number.isInteger(maxSessionDuration) && maxSessionDuration >= 3600 && maxSessionDuration <= 43200)
+  ) {
     throw new Error('maxSessionDuration must be an integer between 3600 and 43200');
   }
   const trusted = typeof body.trustedAccount === 'string' ? body.trustedAccount : state.org.managementAccountId;
   const arn = `arn:aws:iam::${account}:role/${roleName}`;
   const role: IamRole = {
-    roleName, roleId: roleIdFor(arn), arn, path: '/', assumeRolePolicyDocument: trustPolicy(trusted, externalId),
-    policies: {}, managedPolicyArns: [], createDate: state.clock.date().toISOString(), maxSessionDuration,
+    roleName,
+    roleId: roleIdFor(arn),
+    arn,
+    path: '/',
+    assumeRolePolicyDocument: trustPolicy(trusted, externalId),
+    policies: {},
+    managedPolicyArns: [],
+    createDate: state.clock.date().toISOString(),
+    maxSessionDuration,
   };
   accountState(state, account).roles.set(roleName, role);
   return role;
@@ -204,11 +260,16 @@ interface Statement {
 function trusts(role: IamRole, caller: Caller, externalId: string | undefined): boolean {
   let doc = role.assumeRolePolicyDocument;
   if (typeof doc === 'string') {
-    try { doc = JSON.parse(doc) as unknown; } catch { return false; }
+    try {
+      doc = JSON.parse(doc) as unknown;
+    } catch {
+      return false;
+    }
   }
   const raw = (doc as { Statement?: unknown } | undefined)?.Statement;
   const statements = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Statement[];
-  const matches = (s: Statement) => actionMatches(s.Action) && principalMatches(s.Principal, caller) && conditionHolds(s.Condition, externalId);
+  const matches = (s: Statement) =>
+    actionMatches(s.Action) && principalMatches(s.Principal, caller) && conditionHolds(s.Condition, externalId);
   if (statements.some((s) => s.Effect === 'Deny' && matches(s))) return false;
   return statements.some((s) => s.Effect === 'Allow' && matches(s));
 }
@@ -224,8 +285,13 @@ function actionMatches(action: unknown): boolean {
 function principalMatches(principal: unknown, caller: Caller): boolean {
   if (principal === '*') return true;
   const aws = asList((principal as { AWS?: unknown } | undefined)?.AWS);
-  return aws.some((p) => p === '*' || p === caller.accountId || p === `arn:aws:iam::${caller.accountId}:root` ||
-    (caller.roleArn !== undefined && p === caller.roleArn));
+  return aws.some(
+    (p) =>
+      p === '*' ||
+      p === caller.accountId ||
+      p === `arn:aws:iam::${caller.accountId}:root` ||
+      (caller.roleArn !== undefined && p === caller.roleArn),
+  );
 }
 
 function conditionHolds(condition: Statement['Condition'], externalId: string | undefined): boolean {
@@ -235,8 +301,18 @@ function conditionHolds(condition: Statement['Condition'], externalId: string | 
       if (key.toLowerCase() !== 'sts:externalid') continue;
       const wanted = asList(value).map(String);
       if (op === 'StringEquals' && (externalId === undefined || !wanted.includes(externalId))) return false;
-      if (op === 'StringLike' && (externalId === undefined ||
-        !wanted.some((w) => new RegExp(`^${w.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(externalId)))) {
+      if (
+        op === 'StringLike' &&
+        (externalId === undefined ||
+          !wanted.some((w) =>
+            new RegExp(
+              `^${w
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '.*')
+                .replace(/\?/g, '.')}$`,
+            ).test(externalId),
+          ))
+      ) {
         return false;
       }
     }

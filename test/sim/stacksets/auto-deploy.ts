@@ -7,8 +7,11 @@ import { startOperation } from './operations.js';
 import { ancestry } from './targets.js';
 
 const AUTO_PREFS: Preferences = {
-  regionConcurrency: 'PARALLEL', regionOrder: [], concurrencyMode: 'SOFT_FAILURE_TOLERANCE',
-  maxConcurrentPercentage: 100, failureTolerancePercentage: 100,
+  regionConcurrency: 'PARALLEL',
+  regionOrder: [],
+  concurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+  maxConcurrentPercentage: 100,
+  failureTolerancePercentage: 100,
 };
 
 /** Call after an account was created in, or moved to, its current parent. */
@@ -22,10 +25,18 @@ export function autoDeploy(state: SimState, accountId: string): void {
     if (ouId) {
       const regions = set.regions.filter((r) => !set.instances.has(instanceKey(accountId, r)));
       if (regions.length === 0) continue;
-      startOperation(state, set, { action: 'CREATE', auto: true, prefs: AUTO_PREFS, targets: regions.map((region) => ({ account: accountId, region, ouId })) });
+      startOperation(state, set, {
+        action: 'CREATE',
+        auto: true,
+        prefs: AUTO_PREFS,
+        targets: regions.map((region) => ({ account: accountId, region, ouId })),
+      });
     } else if (held.length > 0) {
       startOperation(state, set, {
-        action: 'DELETE', auto: true, prefs: AUTO_PREFS, retainStacks: set.autoDeployment.retainStacksOnAccountRemoval,
+        action: 'DELETE',
+        auto: true,
+        prefs: AUTO_PREFS,
+        retainStacks: set.autoDeployment.retainStacksOnAccountRemoval,
         targets: held.map((i) => ({ account: i.account, region: i.region, ouId: i.ouId })),
       });
     }

@@ -1,7 +1,17 @@
 // A stack instance's stack in its member account, made, changed and deleted through the same CloudFormation engine
 // that CreateStack uses: its resources land in the account's state maps, so the closed loop works there.
 import type { SimState } from '../state.js';
-import { advance, plan, regionFor, startCreate, startDelete, startDriftDetection, startUpdate, settleDetection, type OpInput } from '../cfn/engine.js';
+import {
+  advance,
+  plan,
+  regionFor,
+  startCreate,
+  startDelete,
+  startDriftDetection,
+  startUpdate,
+  settleDetection,
+  type OpInput,
+} from '../cfn/engine.js';
 import { resolveParameters } from '../cfn/intrinsics.js';
 import type { Stack } from '../cfn/model.js';
 import { templateFor } from '../cfn/template.js';
@@ -12,8 +22,15 @@ export type StackOutcome = { ok: true } | { ok: false; reason: string };
 function inputFor(set: StackSet, inst: Instance, previous?: Stack): OpInput {
   const template = templateFor(set.templateBody, 'url'); // (the set's template was checked when it was set: TemplateBody's limit or TemplateURL's)
   const values = { ...set.parameters, ...inst.overrides };
-  const given = Object.entries(values).filter(([k]) => k in template.parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
-  return { template, params: resolveParameters(template, given, previous?.parameters), tags: set.tags, capabilities: set.capabilities };
+  const given = Object.entries(values)
+    .filter(([k]) => k in template.parameters)
+    .map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+  return {
+    template,
+    params: resolveParameters(template, given, previous?.parameters),
+    tags: set.tags,
+    capabilities: set.capabilities,
+  };
 }
 
 export function instanceStack(state: SimState, inst: Instance): Stack | undefined {
@@ -37,7 +54,9 @@ async function settle(stack: Stack): Promise<void> {
 
 /** The first failed resource, as StackSets writes a failed instance's StatusReason. */
 function failureReason(stack: Stack): string {
-  const failed = stack.events.find((e) => /_FAILED$/.test(e.ResourceStatus ?? '') && e.LogicalResourceId !== stack.stackName);
+  const failed = stack.events.find(
+    (e) => /_FAILED$/.test(e.ResourceStatus ?? '') && e.LogicalResourceId !== stack.stackName,
+  );
   if (!failed) return `Stack ${stack.stackName} is in ${stack.status}.`;
   return `ResourceLogicalId:${failed.LogicalResourceId}, ResourceType:${failed.ResourceType}, ResourceStatusReason:${failed.ResourceStatusReason ?? ''}.`;
 }
@@ -73,9 +92,20 @@ export async function applyInstance(state: SimState, set: StackSet, inst: Instan
   const now = Date.now();
   const fresh: Stack = {
     stackId: `arn:aws:cloudformation:${inst.region}:${inst.account}:stack/${name}/${uuid(stackSetsOf(state))}`,
-    stackName: name, accountId: inst.account, region: inst.region, createdAt: now, status: 'CREATE_IN_PROGRESS',
-    template: input.template, parameters: input.params, tags: input.tags, capabilities: input.capabilities, outputs: [],
-    resources: new Map(), events: [], changeSets: new Map(), drift: { status: 'NOT_CHECKED' },
+    stackName: name,
+    accountId: inst.account,
+    region: inst.region,
+    createdAt: now,
+    status: 'CREATE_IN_PROGRESS',
+    template: input.template,
+    parameters: input.params,
+    tags: input.tags,
+    capabilities: input.capabilities,
+    outputs: [],
+    resources: new Map(),
+    events: [],
+    changeSets: new Map(),
+    drift: { status: 'NOT_CHECKED' },
   };
   const p = plan(state, region, fresh, input, now);
   region.live.set(name, fresh);

@@ -6,7 +6,8 @@ import { rng, type Rng } from '../random.js';
 export type OperationAction = 'CREATE' | 'UPDATE' | 'DELETE' | 'DETECT_DRIFT';
 export type OperationStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'STOPPING' | 'STOPPED';
 export type ResultStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-export type DetailedStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'INOPERABLE' | 'SKIPPED_SUSPENDED_ACCOUNT';
+export type DetailedStatus =
+  'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'INOPERABLE' | 'SKIPPED_SUSPENDED_ACCOUNT';
 
 export interface Preferences {
   regionConcurrency: 'SEQUENTIAL' | 'PARALLEL';
@@ -134,5 +135,8 @@ export function instanceKey(account: string, region: string): string {
 /** The timing model (test/sim/README.md): start latency half a stack operation, per-instance overhead a fifth. */
 export function timingOf(state: SimState): StackSetsTiming {
   const t = stackSetsOf(state).timing;
-  return { startMs: t.startMs ?? Math.round(state.stackMs * 0.5), instanceMs: t.instanceMs ?? Math.round(state.stackMs * 0.2) };
+  return {
+    startMs: t.startMs ?? Math.round(state.stackMs * 0.5),
+    instanceMs: t.instanceMs ?? Math.round(state.stackMs * 0.2),
+  };
 }

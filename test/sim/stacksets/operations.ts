@@ -5,7 +5,17 @@
 // time; with managed execution the next one waits (QUEUED), without it the call is refused.
 import type { SimState } from '../state.js';
 import { SimError } from '../types.js';
-import { instanceKey, stackSetsOf, timingOf, uuid, type Instance, type OpResult, type Preferences, type StackSet, type StackSetOperation } from './model.js';
+import {
+  instanceKey,
+  stackSetsOf,
+  timingOf,
+  uuid,
+  type Instance,
+  type OpResult,
+  type Preferences,
+  type StackSet,
+  type StackSetOperation,
+} from './model.js';
 import { applyInstance, detectInstanceDrift, removeInstance, type StackOutcome } from './instance-stack.js';
 
 export interface OperationRequest {
@@ -21,11 +31,15 @@ export interface OperationRequest {
 const running = new WeakMap<StackSet, Promise<void>>();
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => { setTimeout(r, Math.max(0, ms)).unref?.(); });
+  return new Promise((r) => {
+    setTimeout(r, Math.max(0, ms)).unref?.();
+  });
 }
 
 export function isBusy(set: StackSet): boolean {
-  return [...set.operations.values()].some((o) => o.status === 'RUNNING' || o.status === 'QUEUED' || o.status === 'STOPPING');
+  return [...set.operations.values()].some(
+    (o) => o.status === 'RUNNING' || o.status === 'QUEUED' || o.status === 'STOPPING',
+  );
 }
 
 /** Starts (or queues) an operation and returns it at once; it runs in the background, in real time. */
@@ -38,30 +52,50 @@ export function startOperation(state: SimState, set: StackSet, req: OperationReq
   // auto-deployment is StackSets' own work: it waits for the operation in progress
   if (isBusy(set) && !set.managedExecution && !req.auto) {
     const current = [...set.operations.values()].find((o) => o.status === 'RUNNING' || o.status === 'QUEUED')!;
-    throw new SimError('OperationInProgressException',
-      `Another Operation on StackSet ${set.id} is in progress: ${current.id}`, 409);
+    throw new SimError(
+      'OperationInProgressException',
+      `Another Operation on StackSet ${set.id} is in progress: ${current.id}`,
+      409,
+    );
   }
   const op: StackSetOperation = {
-    id: req.operationId ?? uuid(stackSetsOf(state)), stackSetId: set.id, action: req.action, status: 'QUEUED',
-    prefs: req.prefs, createdAt: Date.now(), results: new Map(), retainStacks: req.retainStacks, overrides: req.overrides,
+    id: req.operationId ?? uuid(stackSetsOf(state)),
+    stackSetId: set.id,
+    action: req.action,
+    status: 'QUEUED',
+    prefs: req.prefs,
+    createdAt: Date.now(),
+    results: new Map(),
+    retainStacks: req.retainStacks,
+    overrides: req.overrides,
     auto: req.auto,
   };
   for (const t of req.targets) {
-    op.results.set(instanceKey(t.account, t.region), { account: t.account, region: t.region, ouId: t.ouId, status: 'PENDING' });
+    op.results.set(instanceKey(t.account, t.region), {
+      account: t.account,
+      region: t.region,
+      ouId: t.ouId,
+      status: 'PENDING',
+    });
   }
   set.operations.set(op.id, op);
   set.operationOrder.push(op.id);
   // mark the targeted instances as waiting for this operation
   for (const t of req.targets) {
     const inst = set.instances.get(instanceKey(t.account, t.region));
-    if (inst && req.action !== 'DETECT_DRIFT') { inst.detailed = 'PENDING'; inst.lastOperationId = op.id; }
+    if (inst && req.action !== 'DETECT_DRIFT') {
+      inst.detailed = 'PENDING';
+      inst.lastOperationId = op.id;
+    }
   }
   const before = running.get(set) ?? Promise.resolve();
-  const run = before.then(() => runOperation(state, set, op)).catch((err: unknown) => {
-    op.status = 'FAILED';
-    op.statusReason = `Internal error: ${(err as Error).message}`;
-    op.endedAt = Date.now();
-  });
+  const run = before
+    .then(() => runOperation(state, set, op))
+    .catch((err: unknown) => {
+      op.status = 'FAILED';
+      op.statusReason = `Internal error: ${(err as Error).message}`;
+      op.endedAt = Date.now();
+    });
   running.set(set, run);
   return op;
 }
@@ -81,7 +115,10 @@ async function runOperation(state: SimState, set: StackSet, op: StackSetOperatio
     list.push(r);
     byRegion.set(r.region, list);
   }
-  const order = [...op.prefs.regionOrder.filter((r) => byRegion.has(r)), ...[...byRegion.keys()].filter((r) => !op.prefs.regionOrder.includes(r))];
+  const order = [
+    ...op.prefs.regionOrder.filter((r) => byRegion.has(r)),
+    ...[...byRegion.keys()].filter((r) => !op.prefs.regionOrder.includes(r)),
+  ];
   let stopped = false;
   if (op.prefs.regionConcurrency === 'PARALLEL') {
     const outcomes = await Promise.all(order.map((region) => runRegion(state, set, op, byRegion.get(region)!)));
@@ -106,7 +143,8 @@ async function runOperation(state: SimState, set: StackSet, op: StackSetOperatio
     set.drift = { status: counts.drifted > 0 ? 'DRIFTED' : 'IN_SYNC', at: Date.now() };
   }
   op.status = stopped ? 'FAILED' : 'SUCCEEDED';
-  if (stopped) op.statusReason = 'The Operation failed because the failure tolerance was exceeded in at least one Region.';
+  if (stopped)
+    op.statusReason = 'The Operation failed because the failure tolerance was exceeded in at least one Region.';
   op.endedAt = Date.now();
 }
 
@@ -125,9 +163,10 @@ async function runRegion(state: SimState, set: StackSet, op: StackSetOperation, 
   let failures = 0;
   let active = 0;
   let next = 0;
-  const width = () => p.concurrencyMode === 'STRICT_FAILURE_TOLERANCE'
-    ? Math.max(1, Math.min(maxConcurrent, tolerance + 1 - failures))
-    : maxConcurrent;
+  const width = () =>
+    p.concurrencyMode === 'STRICT_FAILURE_TOLERANCE'
+      ? Math.max(1, Math.min(maxConcurrent, tolerance + 1 - failures))
+      : maxConcurrent;
   await new Promise<void>((resolve) => {
     const pump = () => {
       while (next < results.length && failures <= tolerance && active < width()) {
@@ -143,7 +182,8 @@ async function runRegion(state: SimState, set: StackSet, op: StackSetOperation, 
     };
     pump();
   });
-  for (let i = next; i < results.length; i++) cancel(set, results[i]!, 'Cancelled since failure tolerance has exceeded');
+  for (let i = next; i < results.length; i++)
+    cancel(set, results[i]!, 'Cancelled since failure tolerance has exceeded');
   return failures <= tolerance;
 }
 
@@ -156,22 +196,30 @@ async function runOne(state: SimState, set: StackSet, op: StackSetOperation, r: 
     inst = newInstance(state, set, r);
     set.instances.set(key, inst);
   }
-  if (inst && op.action !== 'DETECT_DRIFT') { inst.detailed = 'RUNNING'; inst.lastOperationId = op.id; }
+  if (inst && op.action !== 'DETECT_DRIFT') {
+    inst.detailed = 'RUNNING';
+    inst.lastOperationId = op.id;
+  }
   if (!account || account.status !== 'ACTIVE') {
     r.status = 'SUCCEEDED';
     r.reason = 'Account is suspended.';
-    if (inst) { inst.detailed = 'SKIPPED_SUSPENDED_ACCOUNT'; inst.status = 'INOPERABLE'; }
+    if (inst) {
+      inst.detailed = 'SKIPPED_SUSPENDED_ACCOUNT';
+      inst.status = 'INOPERABLE';
+    }
     return true;
   }
   await sleep(timingOf(state).instanceMs);
   let outcome: StackOutcome;
   try {
-    if (!inst) outcome = { ok: false, reason: `Stack instance in account ${r.account} and region ${r.region} does not exist.` };
+    if (!inst)
+      outcome = { ok: false, reason: `Stack instance in account ${r.account} and region ${r.region} does not exist.` };
     else if (op.action === 'DELETE') outcome = await removeInstance(state, inst, op.retainStacks === true);
     else if (op.action === 'DETECT_DRIFT') {
       const drift = await detectInstanceDrift(state, inst);
       inst.drift = { status: drift, at: Date.now() };
-      outcome = drift === 'UNKNOWN' ? { ok: false, reason: 'Drift detection failed for the stack instance.' } : { ok: true };
+      outcome =
+        drift === 'UNKNOWN' ? { ok: false, reason: 'Drift detection failed for the stack instance.' } : { ok: true };
     } else {
       if (op.overrides) inst.overrides = { ...inst.overrides, ...op.overrides };
       outcome = await applyInstance(state, set, inst);
@@ -197,7 +245,13 @@ async function runOne(state: SimState, set: StackSet, op: StackSetOperation, r: 
 
 function newInstance(state: SimState, set: StackSet, r: OpResult): Instance {
   return {
-    account: r.account, region: r.region, ouId: r.ouId, stackName: `StackSet-${set.name}-${uuid(stackSetsOf(state))}`,
-    status: 'OUTDATED', detailed: 'PENDING', overrides: {}, drift: { status: 'NOT_CHECKED' },
+    account: r.account,
+    region: r.region,
+    ouId: r.ouId,
+    stackName: `StackSet-${set.name}-${uuid(stackSetsOf(state))}`,
+    status: 'OUTDATED',
+    detailed: 'PENDING',
+    overrides: {},
+    drift: { status: 'NOT_CHECKED' },
   };
 }

@@ -13,7 +13,9 @@ export function checkCaller(state: SimState, caller: Caller, callAs: string | un
   if (callAs === 'DELEGATED_ADMIN') {
     const admins = stackSetsOf(state).delegatedAdmins.get(STACKSETS_PRINCIPAL) ?? [];
     if (!admins.includes(caller.accountId)) {
-      throw validation(`Account ${caller.accountId} is not registered as a delegated administrator for ${STACKSETS_PRINCIPAL}`);
+      throw validation(
+        `Account ${caller.accountId} is not registered as a delegated administrator for ${STACKSETS_PRINCIPAL}`,
+      );
     }
     return;
   }
@@ -44,12 +46,17 @@ export interface DeploymentTargets {
 }
 
 /** Accounts (not the management account: a service-managed stack set never reaches it) and the targeted OU of each. */
-export function resolveTargets(state: SimState, targets: DeploymentTargets | undefined): { account: string; ouId: string }[] {
+export function resolveTargets(
+  state: SimState,
+  targets: DeploymentTargets | undefined,
+): { account: string; ouId: string }[] {
   const ous = (targets?.OrganizationalUnitIds ?? []).map(String);
   const accounts = (targets?.Accounts ?? []).map(String);
   const filter = targets?.AccountFilterType ?? 'NONE';
-  if (ous.length === 0) throw validation('DeploymentTargets.OrganizationalUnitIds is required for service managed stack sets');
-  if (!['NONE', 'INTERSECTION', 'DIFFERENCE', 'UNION'].includes(filter)) throw validation(`Invalid AccountFilterType ${filter}`);
+  if (ous.length === 0)
+    throw validation('DeploymentTargets.OrganizationalUnitIds is required for service managed stack sets');
+  if (!['NONE', 'INTERSECTION', 'DIFFERENCE', 'UNION'].includes(filter))
+    throw validation(`Invalid AccountFilterType ${filter}`);
   for (const ou of ous) {
     if (ou !== state.org.rootId && !state.org.ous.has(ou)) {
       throw validation(`OrganizationalUnitIds [${ou}] do not exist in the organization`);
@@ -66,7 +73,8 @@ export function resolveTargets(state: SimState, targets: DeploymentTargets | und
   if (filter === 'DIFFERENCE') for (const id of accounts) out.delete(id);
   if (filter === 'UNION') {
     for (const id of accounts) {
-      if (id !== state.org.managementAccountId && state.org.accounts.has(id) && !out.has(id)) out.set(id, state.org.accounts.get(id)!.parentId);
+      if (id !== state.org.managementAccountId && state.org.accounts.has(id) && !out.has(id))
+        out.set(id, state.org.accounts.get(id)!.parentId);
     }
   }
   return [...out.entries()].map(([account, ouId]) => ({ account, ouId }));

@@ -1,8 +1,16 @@
 // CloudFormation change sets and intrinsic functions in the simulator, through the real SDK v3 client.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ChangeSetNotFoundException, CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteChangeSetCommand,
-  DescribeChangeSetCommand, DescribeStacksCommand, ExecuteChangeSetCommand, GetTemplateCommand, ListChangeSetsCommand,
+  ChangeSetNotFoundException,
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  CreateStackCommand,
+  DeleteChangeSetCommand,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  ExecuteChangeSetCommand,
+  GetTemplateCommand,
+  ListChangeSetsCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { SimServer } from '../server.js';
 import { regionState } from '../state.js';
@@ -26,7 +34,10 @@ afterAll(async () => {
 const V1 = JSON.stringify({
   Parameters: { Retention: { Type: 'Number', Default: 7 } },
   Resources: {
-    Logs: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: 'cs-logs', RetentionInDays: { Ref: 'Retention' } } },
+    Logs: {
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { LogGroupName: 'cs-logs', RetentionInDays: { Ref: 'Retention' } },
+    },
     Queue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'cs-queue' } },
   },
   Outputs: { Version: { Value: 'v1' } },
@@ -37,16 +48,28 @@ describe('change sets', () => {
     // a slow change set, so that every status is seen over HTTP even on a loaded machine: CREATE_PENDING for the
     // first 15% (750 ms), CREATE_IN_PROGRESS until 40% (2 s); a poll gap over 1.25 s would miss the second
     sim.state.stackMs = 5000;
-    const out = await cfn.send(new CreateChangeSetCommand({
-      StackName: 'cs', ChangeSetName: 'create-1', ChangeSetType: 'CREATE', TemplateBody: V1, ClientToken: 'tok-1',
-      Tags: [{ Key: 'v', Value: '1' }],
-    }));
+    const out = await cfn.send(
+      new CreateChangeSetCommand({
+        StackName: 'cs',
+        ChangeSetName: 'create-1',
+        ChangeSetType: 'CREATE',
+        TemplateBody: V1,
+        ClientToken: 'tok-1',
+        Tags: [{ Key: 'v', Value: '1' }],
+      }),
+    );
     expect(out.Id).toMatch(new RegExp(`^arn:aws:cloudformation:eu-west-1:${mgmt}:changeSet/create-1/`));
     expect(out.StackId).toMatch(/:stack\/cs\//);
     // the same ClientToken is a retry: the same change set
-    const again = await cfn.send(new CreateChangeSetCommand({
-      StackName: 'cs', ChangeSetName: 'create-1', ChangeSetType: 'CREATE', TemplateBody: V1, ClientToken: 'tok-1',
-    }));
+    const again = await cfn.send(
+      new CreateChangeSetCommand({
+        StackName: 'cs',
+        ChangeSetName: 'create-1',
+        ChangeSetType: 'CREATE',
+        TemplateBody: V1,
+        ClientToken: 'tok-1',
+      }),
+    );
     expect(again.Id).toBe(out.Id);
     sim.state.stackMs = 50;
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'cs' }))).Stacks![0]!;
@@ -55,24 +78,43 @@ describe('change sets', () => {
     const first = await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: out.Id }));
     expect(first.Status).toBe('CREATE_PENDING');
     expect(first.ExecutionStatus).toBe('UNAVAILABLE');
-    await expect(cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: out.Id }))).rejects.toMatchObject({ name: 'InvalidChangeSetStatusException' });
+    await expect(cfn.send(new ExecuteChangeSetCommand({ ChangeSetName: out.Id }))).rejects.toMatchObject({
+      name: 'InvalidChangeSetStatusException',
+    });
     const seen = await waitForChangeSet(cfn, 'cs', 'create-1');
     expect(seen).toEqual(['CREATE_PENDING', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
     const cs = await cfn.send(new DescribeChangeSetCommand({ StackName: 'cs', ChangeSetName: 'create-1' }));
     expect(cs.ExecutionStatus).toBe('AVAILABLE');
     expect(cs.Tags).toEqual([{ Key: 'v', Value: '1' }]);
     expect(cs.Parameters).toEqual([{ ParameterKey: 'Retention', ParameterValue: '7' }]);
-    expect(cs.Changes?.map((c) => [c.Type, c.ResourceChange?.Action, c.ResourceChange?.LogicalResourceId, c.ResourceChange?.ResourceType]))
-      .toEqual([['Resource', 'Add', 'Logs', 'AWS::Logs::LogGroup'], ['Resource', 'Add', 'Queue', 'AWS::SQS::Queue']]);
+    expect(
+      cs.Changes?.map((c) => [
+        c.Type,
+        c.ResourceChange?.Action,
+        c.ResourceChange?.LogicalResourceId,
+        c.ResourceChange?.ResourceType,
+      ]),
+    ).toEqual([
+      ['Resource', 'Add', 'Logs', 'AWS::Logs::LogGroup'],
+      ['Resource', 'Add', 'Queue', 'AWS::SQS::Queue'],
+    ]);
     const tpl = await cfn.send(new GetTemplateCommand({ StackName: 'cs', ChangeSetName: 'create-1' }));
     expect(tpl.TemplateBody).toBe(V1);
 
-    await cfn.send(new ExecuteChangeSetCommand({ StackName: 'cs', ChangeSetName: 'create-1', ClientRequestToken: 'exec-1' }));
+    await cfn.send(
+      new ExecuteChangeSetCommand({ StackName: 'cs', ChangeSetName: 'create-1', ClientRequestToken: 'exec-1' }),
+    );
     // a retry with the same token is accepted
-    await cfn.send(new ExecuteChangeSetCommand({ StackName: 'cs', ChangeSetName: 'create-1', ClientRequestToken: 'exec-1' }));
+    await cfn.send(
+      new ExecuteChangeSetCommand({ StackName: 'cs', ChangeSetName: 'create-1', ClientRequestToken: 'exec-1' }),
+    );
     const statuses = await waitForStack(cfn, 'cs');
     expect(statuses.pop()).toBe('CREATE_COMPLETE');
-    expect(stackStatuses(await allEvents(cfn, 'cs'))).toEqual(['REVIEW_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
+    expect(stackStatuses(await allEvents(cfn, 'cs'))).toEqual([
+      'REVIEW_IN_PROGRESS',
+      'CREATE_IN_PROGRESS',
+      'CREATE_COMPLETE',
+    ]);
     const executed = await cfn.send(new DescribeChangeSetCommand({ ChangeSetName: out.Id }));
     expect(executed.ExecutionStatus).toBe('EXECUTE_COMPLETE');
     const events = await allEvents(cfn, 'cs');
@@ -81,46 +123,98 @@ describe('change sets', () => {
     expect(regionState(sim.state, mgmt, 'eu-west-1').logGroups.get('cs-logs')?.retentionInDays).toBe(7);
   });
 
-  it('a change set without changes FAILS with AWS\'s reason; CREATE on an existing stack is refused', async () => {
-    await cfn.send(new CreateChangeSetCommand({ StackName: 'cs', ChangeSetName: 'same', TemplateBody: V1, Tags: [{ Key: 'v', Value: '1' }] }));
+  it("a change set without changes FAILS with AWS's reason; CREATE on an existing stack is refused", async () => {
+    await cfn.send(
+      new CreateChangeSetCommand({
+        StackName: 'cs',
+        ChangeSetName: 'same',
+        TemplateBody: V1,
+        Tags: [{ Key: 'v', Value: '1' }],
+      }),
+    );
     expect(await waitForChangeSet(cfn, 'cs', 'same')).toContain('FAILED');
     const cs = await cfn.send(new DescribeChangeSetCommand({ StackName: 'cs', ChangeSetName: 'same' }));
     expect(cs.Status).toBe('FAILED');
-    expect(cs.StatusReason).toBe("The submitted information didn't contain changes. Submit different information to create a change set.");
+    expect(cs.StatusReason).toBe(
+      "The submitted information didn't contain changes. Submit different information to create a change set.",
+    );
     expect(cs.ExecutionStatus).toBe('UNAVAILABLE');
     await cfn.send(new DeleteChangeSetCommand({ StackName: 'cs', ChangeSetName: 'same' }));
-    const err = await cfn.send(new DescribeChangeSetCommand({ StackName: 'cs', ChangeSetName: 'same' })).catch((e: unknown) => e);
+    const err = await cfn
+      .send(new DescribeChangeSetCommand({ StackName: 'cs', ChangeSetName: 'same' }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChangeSetNotFoundException);
     expect((err as Error).message).toBe('ChangeSet [same] does not exist');
 
-    await expect(cfn.send(new CreateChangeSetCommand({ StackName: 'cs', ChangeSetName: 'again', ChangeSetType: 'CREATE', TemplateBody: V1 })))
-      .rejects.toMatchObject({ name: 'ValidationError', message: 'Stack [cs] already exists and cannot be created again with the changeSet [again].' });
-    await expect(cfn.send(new CreateChangeSetCommand({ StackName: 'nostack', ChangeSetName: 'u', TemplateBody: V1 })))
-      .rejects.toMatchObject({ name: 'ValidationError', message: 'Stack [nostack] does not exist' });
+    await expect(
+      cfn.send(
+        new CreateChangeSetCommand({
+          StackName: 'cs',
+          ChangeSetName: 'again',
+          ChangeSetType: 'CREATE',
+          TemplateBody: V1,
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: 'Stack [cs] already exists and cannot be created again with the changeSet [again].',
+    });
+    await expect(
+      cfn.send(new CreateChangeSetCommand({ StackName: 'nostack', ChangeSetName: 'u', TemplateBody: V1 })),
+    ).rejects.toMatchObject({ name: 'ValidationError', message: 'Stack [nostack] does not exist' });
   });
 
   it('UPDATE: Modify with Replacement False/True and Remove; executing deletes the other change sets', async () => {
     const v2 = JSON.stringify({
       Parameters: { Retention: { Type: 'Number', Default: 7 } },
       Resources: {
-        Logs: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: 'cs-logs-2', RetentionInDays: { Ref: 'Retention' } } },
+        Logs: {
+          Type: 'AWS::Logs::LogGroup',
+          Properties: { LogGroupName: 'cs-logs-2', RetentionInDays: { Ref: 'Retention' } },
+        },
       },
       Outputs: { Version: { Value: 'v2' } },
     });
-    await cfn.send(new CreateChangeSetCommand({
-      StackName: 'cs', ChangeSetName: 'params-only', UsePreviousTemplate: true, Tags: [{ Key: 'v', Value: '1' }],
-      Parameters: [{ ParameterKey: 'Retention', ParameterValue: '30' }],
-    }));
-    await cfn.send(new CreateChangeSetCommand({ StackName: 'cs', ChangeSetName: 'v2', TemplateBody: v2, Tags: [{ Key: 'v', Value: '1' }] }));
+    await cfn.send(
+      new CreateChangeSetCommand({
+        StackName: 'cs',
+        ChangeSetName: 'params-only',
+        UsePreviousTemplate: true,
+        Tags: [{ Key: 'v', Value: '1' }],
+        Parameters: [{ ParameterKey: 'Retention', ParameterValue: '30' }],
+      }),
+    );
+    await cfn.send(
+      new CreateChangeSetCommand({
+        StackName: 'cs',
+        ChangeSetName: 'v2',
+        TemplateBody: v2,
+        Tags: [{ Key: 'v', Value: '1' }],
+      }),
+    );
     await waitForChangeSet(cfn, 'cs', 'params-only');
     await waitForChangeSet(cfn, 'cs', 'v2');
     const p = await cfn.send(new DescribeChangeSetCommand({ StackName: 'cs', ChangeSetName: 'params-only' }));
-    expect(p.Changes?.map((c) => c.ResourceChange)).toEqual([expect.objectContaining({
-      Action: 'Modify', LogicalResourceId: 'Logs', PhysicalResourceId: 'cs-logs', Replacement: 'False', Scope: ['Properties'],
-    })]);
+    expect(p.Changes?.map((c) => c.ResourceChange)).toEqual([
+      expect.objectContaining({
+        Action: 'Modify',
+        LogicalResourceId: 'Logs',
+        PhysicalResourceId: 'cs-logs',
+        Replacement: 'False',
+        Scope: ['Properties'],
+      }),
+    ]);
     const v = await cfn.send(new DescribeChangeSetCommand({ StackName: 'cs', ChangeSetName: 'v2' }));
-    expect(v.Changes?.map((c) => [c.ResourceChange?.Action, c.ResourceChange?.LogicalResourceId, c.ResourceChange?.Replacement]))
-      .toEqual([['Modify', 'Logs', 'True'], ['Remove', 'Queue', undefined]]);
+    expect(
+      v.Changes?.map((c) => [
+        c.ResourceChange?.Action,
+        c.ResourceChange?.LogicalResourceId,
+        c.ResourceChange?.Replacement,
+      ]),
+    ).toEqual([
+      ['Modify', 'Logs', 'True'],
+      ['Remove', 'Queue', undefined],
+    ]);
     const listed = await cfn.send(new ListChangeSetsCommand({ StackName: 'cs' }));
     expect(listed.Summaries?.map((s) => s.ChangeSetName).sort()).toEqual(['create-1', 'params-only', 'v2']);
 
@@ -134,8 +228,9 @@ describe('change sets', () => {
     expect(stack.Outputs).toEqual([{ OutputKey: 'Version', OutputValue: 'v2' }]);
     const remaining = await cfn.send(new ListChangeSetsCommand({ StackName: 'cs' }));
     expect(remaining.Summaries?.map((s) => [s.ChangeSetName, s.ExecutionStatus])).toEqual([['v2', 'EXECUTE_COMPLETE']]);
-    await expect(cfn.send(new ExecuteChangeSetCommand({ StackName: 'cs', ChangeSetName: 'params-only' })))
-      .rejects.toBeInstanceOf(ChangeSetNotFoundException);
+    await expect(
+      cfn.send(new ExecuteChangeSetCommand({ StackName: 'cs', ChangeSetName: 'params-only' })),
+    ).rejects.toBeInstanceOf(ChangeSetNotFoundException);
   });
 });
 
@@ -251,7 +346,7 @@ Outputs:
     expect(logs.retentionInDays).toBeUndefined();
   });
 
-  it('imports another stack\'s export with Fn::ImportValue, and the prod branch of the conditions', async () => {
+  it("imports another stack's export with Fn::ImportValue, and the prod branch of the conditions", async () => {
     const importer = JSON.stringify({
       Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { QueueName: { 'Fn::ImportValue': 'fns-shared' } } } },
     });
@@ -259,7 +354,13 @@ Outputs:
     expect((await waitForStack(cfn, 'importer')).pop()).toBe('CREATE_COMPLETE');
     expect(regionState(sim.state, mgmt, 'eu-west-1').queues.has('shared-value')).toBe(true);
 
-    await cfn.send(new CreateStackCommand({ StackName: 'fnsprod', TemplateBody: TEMPLATE, Parameters: [{ ParameterKey: 'Env', ParameterValue: 'prod' }] }));
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'fnsprod',
+        TemplateBody: TEMPLATE,
+        Parameters: [{ ParameterKey: 'Env', ParameterValue: 'prod' }],
+      }),
+    );
     expect((await waitForStack(cfn, 'fnsprod')).pop()).toBe('CREATE_COMPLETE');
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'fnsprod' }))).Stacks![0]!;
     const out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
@@ -273,9 +374,14 @@ Outputs:
 
   it('an unknown attribute in Fn::GetAtt is a validation error', async () => {
     const bad = JSON.stringify({
-      Resources: { Q: { Type: 'AWS::SQS::Queue' }, L: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: { 'Fn::GetAtt': ['Q', 'Nope'] } } } },
+      Resources: {
+        Q: { Type: 'AWS::SQS::Queue' },
+        L: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: { 'Fn::GetAtt': ['Q', 'Nope'] } } },
+      },
     });
-    await expect(cfn.send(new CreateStackCommand({ StackName: 'badatt', TemplateBody: bad })))
-      .rejects.toMatchObject({ name: 'ValidationError', message: 'Template error: resource Q does not support attribute type Nope in Fn::GetAtt' });
+    await expect(cfn.send(new CreateStackCommand({ StackName: 'badatt', TemplateBody: bad }))).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: 'Template error: resource Q does not support attribute type Nope in Fn::GetAtt',
+    });
   });
 });

@@ -56,17 +56,29 @@ Resources:
 `);
     expect(t.conditions.C).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] });
     const tags = t.resources.A!.Properties!.Tags as { Value: unknown }[];
-    expect(tags[0]!.Value).toEqual({ 'Fn::If': ['C', { 'Fn::GetAtt': ['B', 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::Select': [0, { 'Fn::Split': [',', 'a,b'] }] }]] }] });
+    expect(tags[0]!.Value).toEqual({
+      'Fn::If': [
+        'C',
+        { 'Fn::GetAtt': ['B', 'Arn'] },
+        { 'Fn::Join': ['', [{ 'Fn::Select': [0, { 'Fn::Split': [',', 'a,b'] }] }]] },
+      ],
+    });
     expect(tags[1]!.Value).toEqual({ 'Fn::Not': [{ Condition: 'C' }] });
     // B is referenced by A, so it comes first
     expect(t.order).toEqual(['B', 'A']);
   });
 
-  it('rejects circular dependencies and broken YAML with CloudFormation\'s messages', () => {
-    expect(() => parseTemplate(JSON.stringify({
-      Resources: { A: { Type: 'AWS::SQS::Queue', DependsOn: 'B' }, B: { Type: 'AWS::SQS::Queue', DependsOn: 'A' } },
-    }))).toThrow('Circular dependency between resources: [A, B]');
-    expect(() => parseTemplate('Resources:\n  A: [unclosed\n')).toThrow(/^Template format error: YAML not well-formed\. \(line \d+, column \d+\)$/);
+  it("rejects circular dependencies and broken YAML with CloudFormation's messages", () => {
+    expect(() =>
+      parseTemplate(
+        JSON.stringify({
+          Resources: { A: { Type: 'AWS::SQS::Queue', DependsOn: 'B' }, B: { Type: 'AWS::SQS::Queue', DependsOn: 'A' } },
+        }),
+      ),
+    ).toThrow('Circular dependency between resources: [A, B]');
+    expect(() => parseTemplate('Resources:\n  A: [unclosed\n')).toThrow(
+      /^Template format error: YAML not well-formed\. \(line \d+, column \d+\)$/,
+    );
   });
 });
 
@@ -95,25 +107,63 @@ describe('the sweeper', () => {
 /** A 12-resource stack like guardrail's, with generated names so that thousands fit in one account and region. */
 const PERF_TEMPLATE = JSON.stringify({
   Resources: {
-    Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } } },
+    Role: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+      },
+    },
     Fn: {
       Type: 'AWS::Lambda::Function',
       Properties: {
-        Runtime: 'nodejs20.x', Handler: 'index.handler', Role: { 'Fn::GetAtt': ['Role', 'Arn'] }, Timeout: 30,
+        Runtime: 'nodejs20.x',
+        Handler: 'index.handler',
+        Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+        Timeout: 30,
         Environment: { Variables: { MODE: 'enforce' } },
         Code: { ZipFile: `exports.handler = async (e) => e; // ${'x'.repeat(30_000)}` },
       },
     },
     Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } },
-    Rule: { Type: 'AWS::Events::Rule', Properties: { State: 'ENABLED', EventPattern: { source: ['aws.ec2'] }, Targets: [{ Id: 'f', Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } }] } },
-    Perm: { Type: 'AWS::Lambda::Permission', Properties: { FunctionName: { Ref: 'Fn' }, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['Rule', 'Arn'] } } },
-    Invoke: { Type: 'AWS::Lambda::EventInvokeConfig', Properties: { FunctionName: { Ref: 'Fn' }, Qualifier: '$LATEST', MaximumRetryAttempts: 0 } },
+    Rule: {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        State: 'ENABLED',
+        EventPattern: { source: ['aws.ec2'] },
+        Targets: [{ Id: 'f', Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } }],
+      },
+    },
+    Perm: {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        FunctionName: { Ref: 'Fn' },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': ['Rule', 'Arn'] },
+      },
+    },
+    Invoke: {
+      Type: 'AWS::Lambda::EventInvokeConfig',
+      Properties: { FunctionName: { Ref: 'Fn' }, Qualifier: '$LATEST', MaximumRetryAttempts: 0 },
+    },
     Topic: { Type: 'AWS::SNS::Topic' },
-    Sub: { Type: 'AWS::SNS::Subscription', Properties: { TopicArn: { Ref: 'Topic' }, Protocol: 'email', Endpoint: 'sec@example.com' } },
+    Sub: {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: { Ref: 'Topic' }, Protocol: 'email', Endpoint: 'sec@example.com' },
+    },
     Queue: { Type: 'AWS::SQS::Queue' },
     Bucket: { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain' },
-    Policy: { Type: 'AWS::S3::BucketPolicy', Properties: { Bucket: { Ref: 'Bucket' }, PolicyDocument: { Statement: [] } } },
-    Trail: { Type: 'AWS::CloudTrail::Trail', DependsOn: 'Policy', Properties: { S3BucketName: { Ref: 'Bucket' }, IsLogging: true } },
+    Policy: {
+      Type: 'AWS::S3::BucketPolicy',
+      Properties: { Bucket: { Ref: 'Bucket' }, PolicyDocument: { Statement: [] } },
+    },
+    Trail: {
+      Type: 'AWS::CloudTrail::Trail',
+      DependsOn: 'Policy',
+      Properties: { S3BucketName: { Ref: 'Bucket' }, IsLogging: true },
+    },
   },
   Outputs: { Fn: { Value: { 'Fn::GetAtt': ['Fn', 'Arn'] } } },
 });
@@ -126,9 +176,23 @@ describe('scale', () => {
     let n = 0;
     const call = (operation: string, input: Record<string, unknown>) => {
       const req: SimRequest = {
-        service: 'cloudformation', region: 'us-east-1', operation, input, method: 'POST', path: '/', query: new URLSearchParams(),
-        headers: {}, rawBody: '', requestId: String(++n),
-        caller: { accessKeyId: 'AKID', accountId: account, arn: `arn:aws:iam::${account}:root`, assumedRole: false, userId: account },
+        service: 'cloudformation',
+        region: 'us-east-1',
+        operation,
+        input,
+        method: 'POST',
+        path: '/',
+        query: new URLSearchParams(),
+        headers: {},
+        rawBody: '',
+        requestId: String(++n),
+        caller: {
+          accessKeyId: 'AKID',
+          accountId: account,
+          arn: `arn:aws:iam::${account}:root`,
+          assumedRole: false,
+          userId: account,
+        },
       };
       return cloudformation.handle(ctx, req) as Record<string, unknown>;
     };
@@ -144,10 +208,12 @@ describe('scale', () => {
       return best;
     };
 
-    for (let i = 0; i < 5; i++) call('CreateStack', { StackName: `s${i}`, TemplateBody: PERF_TEMPLATE, Capabilities: ['CAPABILITY_IAM'] });
+    for (let i = 0; i < 5; i++)
+      call('CreateStack', { StackName: `s${i}`, TemplateBody: PERF_TEMPLATE, Capabilities: ['CAPABILITY_IAM'] });
     const small = describeCost('s3');
     const t0 = performance.now();
-    for (let i = 5; i < 2000; i++) call('CreateStack', { StackName: `s${i}`, TemplateBody: PERF_TEMPLATE, Capabilities: ['CAPABILITY_IAM'] });
+    for (let i = 5; i < 2000; i++)
+      call('CreateStack', { StackName: `s${i}`, TemplateBody: PERF_TEMPLATE, Capabilities: ['CAPABILITY_IAM'] });
     const createMs = (performance.now() - t0) / 1995;
     const large = describeCost('s1500');
     const rs = regionState(state, account, 'us-east-1');
@@ -159,7 +225,9 @@ describe('scale', () => {
     // the per-call cost must not grow with the number of stacks (generous bound against noise on a shared machine)
     expect(large).toBeLessThan(Math.max(small * 5, 0.5));
     const heapMb = process.memoryUsage().heapUsed / 1e6;
-    console.log(`cfn scale: CreateStack ${createMs.toFixed(3)} ms/stack (12 resources), DescribeStacks ${small.toFixed(3)} ms at 5 stacks, ` +
-      `${large.toFixed(3)} ms at 2000 stacks, heap ${heapMb.toFixed(0)} MB`);
+    console.log(
+      `cfn scale: CreateStack ${createMs.toFixed(3)} ms/stack (12 resources), DescribeStacks ${small.toFixed(3)} ms at 5 stacks, ` +
+        `${large.toFixed(3)} ms at 2000 stacks, heap ${heapMb.toFixed(0)} MB`,
+    );
   });
 });

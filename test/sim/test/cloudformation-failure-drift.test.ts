@@ -1,16 +1,36 @@
 // CloudFormation in the simulator: injected stack failures and rollback, ROLLBACK_COMPLETE only deletable, drift.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  CloudFormationClient, CreateChangeSetCommand, CreateStackCommand, DeleteStackCommand, DescribeStackDriftDetectionStatusCommand,
-  DescribeStackResourceDriftsCommand, DescribeStackResourcesCommand, DescribeStacksCommand, DetectStackDriftCommand,
-  UpdateStackCommand, type Capability, type DescribeStackDriftDetectionStatusCommandOutput,
+  CloudFormationClient,
+  CreateChangeSetCommand,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStackDriftDetectionStatusCommand,
+  DescribeStackResourceDriftsCommand,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  DetectStackDriftCommand,
+  UpdateStackCommand,
+  type Capability,
+  type DescribeStackDriftDetectionStatusCommandOutput,
 } from '@aws-sdk/client-cloudformation';
 import { DisableRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
 import type { SimServer } from '../server.js';
 import { regionState } from '../state.js';
 import { clientConfig, startTestSim } from './helpers.js';
-import { GUARDRAIL_TEMPLATE, allEvents, isSubsequence, sleep, stackStatuses, waitForStack } from './cloudformation.fixtures.js';
+import {
+  GUARDRAIL_TEMPLATE,
+  allEvents,
+  isSubsequence,
+  sleep,
+  stackStatuses,
+  waitForStack,
+} from './cloudformation.fixtures.js';
 
 let sim: SimServer;
 let cfn: CloudFormationClient;
@@ -38,34 +58,55 @@ async function setFaults(body: Record<string, unknown>): Promise<void> {
 describe('failure and rollback', () => {
   it('a failing create rolls back to ROLLBACK_COMPLETE, leaves nothing behind, and can only be deleted', async () => {
     await setFaults({ failStack: [mgmt] });
-    await cfn.send(new CreateStackCommand({ StackName: 'failing', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: CAPS }));
+    await cfn.send(
+      new CreateStackCommand({ StackName: 'failing', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: CAPS }),
+    );
     const seen = await waitForStack(cfn, 'failing');
     expect(seen.pop()).toBe('ROLLBACK_COMPLETE');
     const events = await allEvents(cfn, 'failing');
     expect(stackStatuses(events)).toEqual(['CREATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']);
     const failed = events.filter((e) => e.ResourceStatus === 'CREATE_FAILED');
     expect(failed.map((e) => e.LogicalResourceId)).toEqual(['Function']);
-    expect(failed[0]!.ResourceStatusReason).toMatch(/^Resource handler returned message: "The role defined for the function cannot be assumed by Lambda\./);
+    expect(failed[0]!.ResourceStatusReason).toMatch(
+      /^Resource handler returned message: "The role defined for the function cannot be assumed by Lambda\./,
+    );
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'failing' }))).Stacks![0]!;
     expect(stack.StackStatusReason).toBeUndefined();
-    expect(events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason)
-      .toBe('The following resource(s) failed to create: [Function]. Rollback requested by user.');
+    expect(events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason).toBe(
+      'The following resource(s) failed to create: [Function]. Rollback requested by user.',
+    );
     // the role was created before the function, then deleted by the rollback
-    expect(events.filter((e) => e.LogicalResourceId === 'FunctionRole').map((e) => e.ResourceStatus))
-      .toEqual(['CREATE_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+    expect(events.filter((e) => e.LogicalResourceId === 'FunctionRole').map((e) => e.ResourceStatus)).toEqual([
+      'CREATE_IN_PROGRESS',
+      'CREATE_IN_PROGRESS',
+      'CREATE_COMPLETE',
+      'DELETE_IN_PROGRESS',
+      'DELETE_COMPLETE',
+    ]);
     const rs = regionState(sim.state, mgmt, 'us-east-1');
     expect(rs.functions.size + rs.rules.size + rs.logGroups.size + rs.trails.size + rs.topics.size).toBe(0);
     expect(sim.state.accounts.get(mgmt)!.roles.size).toBe(0);
     expect((await cfn.send(new DescribeStackResourcesCommand({ StackName: 'failing' }))).StackResources).toEqual([]);
 
     const message = `Stack:${stack.StackId} is in ROLLBACK_COMPLETE state and can not be updated.`;
-    await expect(cfn.send(new UpdateStackCommand({ StackName: 'failing', UsePreviousTemplate: true, Capabilities: CAPS })))
-      .rejects.toMatchObject({ name: 'ValidationError', message });
-    await expect(cfn.send(new CreateChangeSetCommand({ StackName: 'failing', ChangeSetName: 'u', UsePreviousTemplate: true, Capabilities: CAPS })))
-      .rejects.toMatchObject({ name: 'ValidationError', message });
+    await expect(
+      cfn.send(new UpdateStackCommand({ StackName: 'failing', UsePreviousTemplate: true, Capabilities: CAPS })),
+    ).rejects.toMatchObject({ name: 'ValidationError', message });
+    await expect(
+      cfn.send(
+        new CreateChangeSetCommand({
+          StackName: 'failing',
+          ChangeSetName: 'u',
+          UsePreviousTemplate: true,
+          Capabilities: CAPS,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationError', message });
     await cfn.send(new DeleteStackCommand({ StackName: 'failing' }));
     await waitForStack(cfn, stack.StackId!);
-    expect((await cfn.send(new DescribeStacksCommand({ StackName: stack.StackId }))).Stacks![0]!.StackStatus).toBe('DELETE_COMPLETE');
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: stack.StackId }))).Stacks![0]!.StackStatus).toBe(
+      'DELETE_COMPLETE',
+    );
     await setFaults({ failStack: [] });
   });
 
@@ -73,20 +114,32 @@ describe('failure and rollback', () => {
     await cfn.send(new CreateStackCommand({ StackName: 'upd', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: CAPS }));
     expect((await waitForStack(cfn, 'upd')).pop()).toBe('CREATE_COMPLETE');
     await setFaults({ failStack: [`${mgmt}:us-east-1`] });
-    await cfn.send(new UpdateStackCommand({
-      StackName: 'upd', UsePreviousTemplate: true, Capabilities: CAPS, Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'monitor' }],
-    }));
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: 'upd',
+        UsePreviousTemplate: true,
+        Capabilities: CAPS,
+        Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'monitor' }],
+      }),
+    );
     const seen = await waitForStack(cfn, 'upd');
     expect(seen.pop()).toBe('UPDATE_ROLLBACK_COMPLETE');
     const statuses = stackStatuses(await allEvents(cfn, 'upd'));
-    expect(statuses).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS',
-      'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    expect(statuses).toEqual([
+      'CREATE_IN_PROGRESS',
+      'CREATE_COMPLETE',
+      'UPDATE_IN_PROGRESS',
+      'UPDATE_ROLLBACK_IN_PROGRESS',
+      'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
+      'UPDATE_ROLLBACK_COMPLETE',
+    ]);
     expect(isSubsequence(seen, statuses)).toBe(true);
     const events = await allEvents(cfn, 'upd');
     const failed = events.find((e) => e.ResourceStatus === 'UPDATE_FAILED')!;
     expect(failed.LogicalResourceId).toBe('Function');
-    expect(events.find((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_IN_PROGRESS')?.ResourceStatusReason)
-      .toBe('The following resource(s) failed to update: [Function]. ');
+    expect(events.find((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_IN_PROGRESS')?.ResourceStatusReason).toBe(
+      'The following resource(s) failed to update: [Function]. ',
+    );
     const rs = regionState(sim.state, mgmt, 'us-east-1');
     expect(rs.functions.get('guardrail-us-east-1')?.environment.GUARDRAIL_MODE).toBe('enforce');
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'upd' }))).Stacks![0]!;
@@ -99,15 +152,23 @@ describe('failure and rollback', () => {
 
     // UPDATE_ROLLBACK_COMPLETE can be updated again once the fault is gone
     await setFaults({ failStack: [] });
-    await cfn.send(new UpdateStackCommand({
-      StackName: 'upd', UsePreviousTemplate: true, Capabilities: CAPS, Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'monitor' }],
-    }));
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: 'upd',
+        UsePreviousTemplate: true,
+        Capabilities: CAPS,
+        Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'monitor' }],
+      }),
+    );
     expect((await waitForStack(cfn, 'upd')).pop()).toBe('UPDATE_COMPLETE');
     expect(rs.functions.get('guardrail-us-east-1')?.environment.GUARDRAIL_MODE).toBe('monitor');
   });
 });
 
-async function detect(client: CloudFormationClient, stackName: string): Promise<{ seen: string[]; last: DescribeStackDriftDetectionStatusCommandOutput }> {
+async function detect(
+  client: CloudFormationClient,
+  stackName: string,
+): Promise<{ seen: string[]; last: DescribeStackDriftDetectionStatusCommandOutput }> {
   const { StackDriftDetectionId } = await client.send(new DetectStackDriftCommand({ StackName: stackName }));
   expect(StackDriftDetectionId).toBeTruthy();
   const seen: string[] = [];
@@ -134,7 +195,9 @@ describe('drift', () => {
     expect(inSync.map((d) => d.LogicalResourceId)).not.toContain('Permission');
     expect(inSync.map((d) => d.LogicalResourceId)).toContain('Rule');
     const resources = (await cfn.send(new DescribeStackResourcesCommand({ StackName: 'upd' }))).StackResources!;
-    expect(resources.find((r) => r.LogicalResourceId === 'Permission')?.DriftInformation?.StackResourceDriftStatus).toBe('NOT_CHECKED');
+    expect(
+      resources.find((r) => r.LogicalResourceId === 'Permission')?.DriftInformation?.StackResourceDriftStatus,
+    ).toBe('NOT_CHECKED');
     let stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'upd' }))).Stacks![0]!;
     expect(stack.DriftInformation?.StackDriftStatus).toBe('IN_SYNC');
     expect(stack.DriftInformation?.LastCheckTimestamp).toBeInstanceOf(Date);
@@ -145,8 +208,12 @@ describe('drift', () => {
     const lambda = new LambdaClient(clientConfig(sim, 'us-east-1'));
     await events.send(new DisableRuleCommand({ Name: 'guardrail-rule' }));
     const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'guardrail-us-east-1' }));
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'guardrail-us-east-1',
-      Environment: { Variables: { ...current.Environment?.Variables, GUARDRAIL_MODE: 'enforce', EXTRA: '1' } } }));
+    await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'guardrail-us-east-1',
+        Environment: { Variables: { ...current.Environment?.Variables, GUARDRAIL_MODE: 'enforce', EXTRA: '1' } },
+      }),
+    );
     events.destroy();
     lambda.destroy();
     const rs = regionState(sim.state, mgmt, 'us-east-1');
@@ -157,21 +224,36 @@ describe('drift', () => {
     const second = await detect(cfn, 'upd');
     expect(second.last.StackDriftStatus).toBe('DRIFTED');
     expect(second.last.DriftedStackResourceCount).toBe(3);
-    const drifts = (await cfn.send(new DescribeStackResourceDriftsCommand({ StackName: 'upd', StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'] }))).StackResourceDrifts!;
+    const drifts = (
+      await cfn.send(
+        new DescribeStackResourceDriftsCommand({
+          StackName: 'upd',
+          StackResourceDriftStatusFilters: ['MODIFIED', 'DELETED'],
+        }),
+      )
+    ).StackResourceDrifts!;
     const by = Object.fromEntries(drifts.map((d) => [d.LogicalResourceId ?? '', d]));
     expect(Object.keys(by).sort()).toEqual(['Function', 'LogGroup', 'Rule']);
     expect(by.Rule!.StackResourceDriftStatus).toBe('MODIFIED');
-    expect(by.Rule!.PropertyDifferences).toEqual([{ PropertyPath: '/State', ExpectedValue: 'ENABLED', ActualValue: 'DISABLED', DifferenceType: 'NOT_EQUAL' }]);
+    expect(by.Rule!.PropertyDifferences).toEqual([
+      { PropertyPath: '/State', ExpectedValue: 'ENABLED', ActualValue: 'DISABLED', DifferenceType: 'NOT_EQUAL' },
+    ]);
     expect(JSON.parse(by.Rule!.ExpectedProperties!)).toMatchObject({ State: 'ENABLED' });
     expect(JSON.parse(by.Rule!.ActualProperties!)).toMatchObject({ State: 'DISABLED' });
     expect(by.Function!.PropertyDifferences).toEqual([
-      { PropertyPath: '/Environment/Variables/GUARDRAIL_MODE', ExpectedValue: 'monitor', ActualValue: 'enforce', DifferenceType: 'NOT_EQUAL' },
+      {
+        PropertyPath: '/Environment/Variables/GUARDRAIL_MODE',
+        ExpectedValue: 'monitor',
+        ActualValue: 'enforce',
+        DifferenceType: 'NOT_EQUAL',
+      },
       { PropertyPath: '/Environment/Variables/EXTRA', ExpectedValue: 'null', ActualValue: '1', DifferenceType: 'ADD' },
     ]);
     expect(by.LogGroup!.StackResourceDriftStatus).toBe('DELETED');
     stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'upd' }))).Stacks![0]!;
     expect(stack.DriftInformation?.StackDriftStatus).toBe('DRIFTED');
-    const rule = (await cfn.send(new DescribeStackResourcesCommand({ StackName: 'upd', LogicalResourceId: 'Rule' }))).StackResources![0]!;
+    const rule = (await cfn.send(new DescribeStackResourcesCommand({ StackName: 'upd', LogicalResourceId: 'Rule' })))
+      .StackResources![0]!;
     expect(rule.DriftInformation?.StackResourceDriftStatus).toBe('MODIFIED');
   });
 
@@ -186,11 +268,14 @@ describe('drift', () => {
   });
 
   it('drift detection is refused on a stack that is busy', async () => {
-    await expect(cfn.send(new DetectStackDriftCommand({ StackName: 'nope' })))
-      .rejects.toMatchObject({ name: 'ValidationError', message: 'Stack with id nope does not exist' });
+    await expect(cfn.send(new DetectStackDriftCommand({ StackName: 'nope' }))).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: 'Stack with id nope does not exist',
+    });
     await west.send(new DeleteStackCommand({ StackName: 'west' }));
     await expect(west.send(new DetectStackDriftCommand({ StackName: 'west' }))).rejects.toMatchObject({
-      name: 'ValidationError', message: 'Drift detection is not supported for stack [west] in status DELETE_IN_PROGRESS',
+      name: 'ValidationError',
+      message: 'Drift detection is not supported for stack [west] in status DELETE_IN_PROGRESS',
     });
   });
 });

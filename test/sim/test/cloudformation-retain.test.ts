@@ -2,7 +2,13 @@
 // RetainExceptOnCreate keep a resource when its stack is deleted (DELETE_SKIPPED), or when an update removes it;
 // RetainExceptOnCreate still deletes what a failed create made, so a failed first deploy leaves nothing behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+  UpdateStackCommand,
+} from '@aws-sdk/client-cloudformation';
 import type { SimServer } from '../server.js';
 import { regionState } from '../state.js';
 import { clientConfig, startTestSim } from './helpers.js';
@@ -20,15 +26,21 @@ afterAll(async () => {
   await sim.close();
 });
 
-const resources = (extra: Record<string, unknown> = {}) => JSON.stringify({
-  Resources: {
-    Log: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain', Properties: { RetentionInDays: 7 } },
-    Dlq: { Type: 'AWS::SQS::Queue', DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' },
-    Scratch: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' },
-    ...extra,
-  },
-  Outputs: { Log: { Value: { Ref: 'Log' } }, Dlq: { Value: { Ref: 'Dlq' } }, Scratch: { Value: { Ref: 'Scratch' } } },
-});
+const resources = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    Resources: {
+      Log: {
+        Type: 'AWS::Logs::LogGroup',
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
+        Properties: { RetentionInDays: 7 },
+      },
+      Dlq: { Type: 'AWS::SQS::Queue', DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' },
+      Scratch: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' },
+      ...extra,
+    },
+    Outputs: { Log: { Value: { Ref: 'Log' } }, Dlq: { Value: { Ref: 'Dlq' } }, Scratch: { Value: { Ref: 'Scratch' } } },
+  });
 
 async function outputs(stackName: string): Promise<Record<string, string>> {
   const s = (await cfn.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0]!;
@@ -49,7 +61,9 @@ describe('DeletionPolicy', () => {
     expect(rs.logGroups.has(out.Log!)).toBe(true);
     expect(rs.logGroups.has(out.Scratch!)).toBe(false);
     expect([...rs.queues.values()].map((q) => q.url)).toContain(out.Dlq);
-    const skipped = (await allEvents(cfn, stackId)).filter((e) => e.ResourceStatus === 'DELETE_SKIPPED').map((e) => e.LogicalResourceId);
+    const skipped = (await allEvents(cfn, stackId))
+      .filter((e) => e.ResourceStatus === 'DELETE_SKIPPED')
+      .map((e) => e.LogicalResourceId);
     expect(skipped.sort()).toEqual(['Dlq', 'Log']);
   });
 
@@ -68,9 +82,12 @@ describe('DeletionPolicy', () => {
   it('RetainExceptOnCreate: a create that fails and rolls back deletes what it made', async () => {
     const rs = regionState(sim.state, sim.state.org.managementAccountId, 'us-east-1');
     const before = new Set(rs.logGroups.keys());
-    await cfn.send(new CreateStackCommand({
-      StackName: 'failed', TemplateBody: resources({ Broken: { Type: 'AWS::Foo::Bar', DependsOn: ['Log', 'Dlq'] } }),
-    }));
+    await cfn.send(
+      new CreateStackCommand({
+        StackName: 'failed',
+        TemplateBody: resources({ Broken: { Type: 'AWS::Foo::Bar', DependsOn: ['Log', 'Dlq'] } }),
+      }),
+    );
     expect((await waitForStack(cfn, 'failed')).at(-1)).toBe('ROLLBACK_COMPLETE');
     expect([...rs.logGroups.keys()].filter((k) => !before.has(k))).toEqual([]);
     expect([...rs.queues.keys()].filter((k) => k.startsWith('failed-'))).toEqual([]);

@@ -1,9 +1,15 @@
 // Shared by the CloudFormation simulator tests: templates and polling through the real SDK client.
 import {
-  CloudFormationClient, DescribeChangeSetCommand, DescribeStacksCommand, DescribeStackEventsCommand, type StackEvent,
+  CloudFormationClient,
+  DescribeChangeSetCommand,
+  DescribeStacksCommand,
+  DescribeStackEventsCommand,
+  type StackEvent,
 } from '@aws-sdk/client-cloudformation';
 
-/** A guardrail-shaped stack: role, function, rule, permission, invoke config, log group, topic, trail and its bucket. */
+/**
+ * A guardrail-shaped stack: role, function, rule, permission, invoke config, log group, topic, trail and its bucket.
+ */
 export const GUARDRAIL_TEMPLATE = `
 AWSTemplateFormatVersion: '2010-09-09'
 Description: guardrail test stack
@@ -123,7 +129,11 @@ export function sleep(ms: number): Promise<void> {
  * Polls DescribeStacks until the status is no longer *_IN_PROGRESS; returns the distinct statuses seen, in order.
  * The deadline is generous (a loaded machine polls slowly): it bounds a wait, it does not measure speed.
  */
-export async function waitForStack(cfn: CloudFormationClient, stackName: string, timeoutMs = 20_000): Promise<string[]> {
+export async function waitForStack(
+  cfn: CloudFormationClient,
+  stackName: string,
+  timeoutMs = 20_000,
+): Promise<string[]> {
   const seen: string[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -137,7 +147,12 @@ export async function waitForStack(cfn: CloudFormationClient, stackName: string,
 }
 
 /** Polls DescribeChangeSet until it leaves CREATE_PENDING / CREATE_IN_PROGRESS (generous deadline, as above). */
-export async function waitForChangeSet(cfn: CloudFormationClient, stackName: string, changeSetName: string, timeoutMs = 20_000): Promise<string[]> {
+export async function waitForChangeSet(
+  cfn: CloudFormationClient,
+  stackName: string,
+  changeSetName: string,
+  timeoutMs = 20_000,
+): Promise<string[]> {
   const seen: string[] = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -2,14 +2,28 @@
 // resources in the state maps, AWS's exact messages, parameters, capabilities, Retain, isolation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AlreadyExistsException, CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackResourcesCommand,
-  DescribeStacksCommand, GetTemplateCommand, InsufficientCapabilitiesException, ListStacksCommand, UpdateStackCommand,
+  AlreadyExistsException,
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStackResourcesCommand,
+  DescribeStacksCommand,
+  GetTemplateCommand,
+  InsufficientCapabilitiesException,
+  ListStacksCommand,
+  UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import type { SimServer } from '../server.js';
 import { regionState } from '../state.js';
 import { packageInlineCode } from '../zip.js';
 import { assumeInto, clientConfig, memberIds, startTestSim } from './helpers.js';
-import { GUARDRAIL_TEMPLATE, allEvents, isSubsequence, stackStatuses, waitForStack } from './cloudformation.fixtures.js';
+import {
+  GUARDRAIL_TEMPLATE,
+  allEvents,
+  isSubsequence,
+  stackStatuses,
+  waitForStack,
+} from './cloudformation.fixtures.js';
 
 let sim: SimServer;
 let cfn: CloudFormationClient;
@@ -28,7 +42,10 @@ afterAll(async () => {
 });
 
 async function expectError(p: Promise<unknown>, name: string, message: string): Promise<void> {
-  const err = await p.then(() => undefined, (e: unknown) => e as Error & { $metadata?: { httpStatusCode?: number } });
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e as Error & { $metadata?: { httpStatusCode?: number } },
+  );
   expect(err, `expected ${name}`).toBeDefined();
   expect(err!.name).toBe(name);
   expect(err!.message).toBe(message);
@@ -38,10 +55,15 @@ describe('stack lifecycle', () => {
   it('creates a stack through CREATE_IN_PROGRESS to CREATE_COMPLETE and writes every resource into the state', async () => {
     // a 1 s operation, so that the checks below land while it is in progress even on a loaded machine
     sim.state.stackMs = 1000;
-    const out = await cfn.send(new CreateStackCommand({
-      StackName: 'guardrail', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: [...CAPS],
-      Tags: [{ Key: 'guardrail:version', Value: 'abc123' }], Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'monitor' }],
-    }));
+    const out = await cfn.send(
+      new CreateStackCommand({
+        StackName: 'guardrail',
+        TemplateBody: GUARDRAIL_TEMPLATE,
+        Capabilities: [...CAPS],
+        Tags: [{ Key: 'guardrail:version', Value: 'abc123' }],
+        Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'monitor' }],
+      }),
+    );
     expect(out.StackId).toMatch(new RegExp(`^arn:aws:cloudformation:us-east-1:${mgmt}:stack/guardrail/[0-9a-f-]{36}$`));
     // nothing exists before the operation completes
     const rs = regionState(sim.state, mgmt, 'us-east-1');
@@ -62,12 +84,21 @@ describe('stack lifecycle', () => {
     expect(fn.code).toContain('exports.handler');
     expect(fn.codeSha256).toBe(packageInlineCode(fn.code, 'index.js').codeSha256);
     expect(fn.role).toMatch(new RegExp(`^arn:aws:iam::${mgmt}:role/guardrail-FunctionRole-[0-9A-F]{12}$`));
-    expect(fn.permissions).toEqual([expect.objectContaining({ principal: 'events.amazonaws.com', sourceArn: `arn:aws:events:us-east-1:${mgmt}:rule/guardrail-rule` })]);
+    expect(fn.permissions).toEqual([
+      expect.objectContaining({
+        principal: 'events.amazonaws.com',
+        sourceArn: `arn:aws:events:us-east-1:${mgmt}:rule/guardrail-rule`,
+      }),
+    ]);
     expect(fn.invokeConfig?.maximumRetryAttempts).toBe(1);
     expect(fn.tags['guardrail:version']).toBe('abc123');
     const rule = rs.rules.get('guardrail-rule')!;
     expect(rule.state).toBe('ENABLED');
-    expect(JSON.parse(rule.eventPattern!)).toEqual({ source: ['aws.ec2'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventName: ['AuthorizeSecurityGroupIngress'] } });
+    expect(JSON.parse(rule.eventPattern!)).toEqual({
+      source: ['aws.ec2'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: { eventName: ['AuthorizeSecurityGroupIngress'] },
+    });
     expect(rule.targets).toEqual([{ id: 'fn', arn: fn.functionArn, roleArn: undefined, input: undefined }]);
     expect(rs.logGroups.get('/aws/lambda/guardrail-us-east-1')?.retentionInDays).toBe(14);
     expect([...rs.topics.values()][0]?.attributes.DisplayName).toBe('guardrail alerts');
@@ -86,7 +117,10 @@ describe('stack lifecycle', () => {
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!;
     expect(stack.StackStatus).toBe('CREATE_COMPLETE');
     expect(stack.Description).toBe('guardrail test stack');
-    expect(stack.Parameters).toEqual([{ ParameterKey: 'Mode', ParameterValue: 'monitor' }, { ParameterKey: 'Retention', ParameterValue: '14' }]);
+    expect(stack.Parameters).toEqual([
+      { ParameterKey: 'Mode', ParameterValue: 'monitor' },
+      { ParameterKey: 'Retention', ParameterValue: '14' },
+    ]);
     expect(stack.Tags).toEqual([{ Key: 'guardrail:version', Value: 'abc123' }]);
     expect(stack.Capabilities).toEqual(['CAPABILITY_IAM']);
     expect(stack.CreationTime).toBeInstanceOf(Date);
@@ -105,8 +139,18 @@ describe('stack lifecycle', () => {
 
   it('lists resources and returns the template as given', async () => {
     const res = (await cfn.send(new DescribeStackResourcesCommand({ StackName: 'guardrail' }))).StackResources!;
-    expect(res.map((r) => r.LogicalResourceId).sort()).toEqual(
-      ['Function', 'FunctionRole', 'InvokeConfig', 'LogGroup', 'Permission', 'Rule', 'Topic', 'Trail', 'TrailBucket', 'TrailBucketPolicy']);
+    expect(res.map((r) => r.LogicalResourceId).sort()).toEqual([
+      'Function',
+      'FunctionRole',
+      'InvokeConfig',
+      'LogGroup',
+      'Permission',
+      'Rule',
+      'Topic',
+      'Trail',
+      'TrailBucket',
+      'TrailBucketPolicy',
+    ]);
     expect(res.every((r) => r.ResourceStatus === 'CREATE_COMPLETE')).toBe(true);
     expect(res.find((r) => r.LogicalResourceId === 'Function')?.PhysicalResourceId).toBe('guardrail-us-east-1');
     const tpl = await cfn.send(new GetTemplateCommand({ StackName: 'guardrail' }));
@@ -127,36 +171,66 @@ describe('stack lifecycle', () => {
   });
 
   it('rejects a second CreateStack with AlreadyExistsException', async () => {
-    const err = await cfn.send(new CreateStackCommand({ StackName: 'guardrail', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: [...CAPS] }))
+    const err = await cfn
+      .send(
+        new CreateStackCommand({ StackName: 'guardrail', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: [...CAPS] }),
+      )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlreadyExistsException);
     expect((err as Error).message).toBe('Stack [guardrail] already exists');
   });
 
   it('updates through UPDATE_IN_PROGRESS, cleanup, UPDATE_COMPLETE; an identical update is "No updates are to be performed."', async () => {
-    await expectError(cfn.send(new UpdateStackCommand({
-      StackName: 'guardrail', UsePreviousTemplate: true, Capabilities: [...CAPS],
-      Parameters: [{ ParameterKey: 'Mode', UsePreviousValue: true }, { ParameterKey: 'Retention', UsePreviousValue: true }],
-    })), 'ValidationError', 'No updates are to be performed.');
+    await expectError(
+      cfn.send(
+        new UpdateStackCommand({
+          StackName: 'guardrail',
+          UsePreviousTemplate: true,
+          Capabilities: [...CAPS],
+          Parameters: [
+            { ParameterKey: 'Mode', UsePreviousValue: true },
+            { ParameterKey: 'Retention', UsePreviousValue: true },
+          ],
+        }),
+      ),
+      'ValidationError',
+      'No updates are to be performed.',
+    );
 
     // a 3 s operation: the busy check below is two local calls away, and must land while it is in progress even on a
     // loaded 2-core machine (at STACK_MS the update sometimes finished first)
     sim.state.stackMs = 3000;
-    await cfn.send(new UpdateStackCommand({
-      StackName: 'guardrail', TemplateBody: GUARDRAIL_TEMPLATE, Capabilities: [...CAPS],
-      Parameters: [{ ParameterKey: 'Mode', ParameterValue: 'enforce' }, { ParameterKey: 'Retention', ParameterValue: '30' }],
-    }));
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: 'guardrail',
+        TemplateBody: GUARDRAIL_TEMPLATE,
+        Capabilities: [...CAPS],
+        Parameters: [
+          { ParameterKey: 'Mode', ParameterValue: 'enforce' },
+          { ParameterKey: 'Retention', ParameterValue: '30' },
+        ],
+      }),
+    );
     sim.state.stackMs = STACK_MS;
     const rs = regionState(sim.state, mgmt, 'us-east-1');
     // a busy stack cannot be updated again
     const stackId = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!.StackId!;
-    await expectError(cfn.send(new UpdateStackCommand({ StackName: 'guardrail', UsePreviousTemplate: true, Capabilities: [...CAPS] })),
-      'ValidationError', `Stack:${stackId} is in UPDATE_IN_PROGRESS state and can not be updated.`);
+    await expectError(
+      cfn.send(new UpdateStackCommand({ StackName: 'guardrail', UsePreviousTemplate: true, Capabilities: [...CAPS] })),
+      'ValidationError',
+      `Stack:${stackId} is in UPDATE_IN_PROGRESS state and can not be updated.`,
+    );
     const seen = await waitForStack(cfn, 'guardrail');
     expect(seen[seen.length - 1]).toBe('UPDATE_COMPLETE');
-    expect(isSubsequence(seen, ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE'])).toBe(true);
+    expect(isSubsequence(seen, ['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE'])).toBe(
+      true,
+    );
     const statuses = stackStatuses(await allEvents(cfn, 'guardrail'));
-    expect(statuses.slice(-3)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    expect(statuses.slice(-3)).toEqual([
+      'UPDATE_IN_PROGRESS',
+      'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+      'UPDATE_COMPLETE',
+    ]);
     expect(rs.functions.get('guardrail-us-east-1')?.environment.GUARDRAIL_MODE).toBe('enforce');
     expect(rs.logGroups.get('/aws/lambda/guardrail-us-east-1')?.retentionInDays).toBe(30);
     const stack = (await cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' }))).Stacks![0]!;
@@ -171,9 +245,15 @@ describe('stack lifecycle', () => {
     await cfn.send(new UpdateStackCommand({ StackName: 'guardrail', TemplateBody: without, Capabilities: [...CAPS] }));
     await waitForStack(cfn, 'guardrail');
     const events = await allEvents(cfn, 'guardrail');
-    expect(events.filter((e) => e.LogicalResourceId === 'InvokeConfig').slice(-2).map((e) => e.ResourceStatus))
-      .toEqual(['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
-    expect(regionState(sim.state, mgmt, 'us-east-1').functions.get('guardrail-us-east-1')?.invokeConfig).toBeUndefined();
+    expect(
+      events
+        .filter((e) => e.LogicalResourceId === 'InvokeConfig')
+        .slice(-2)
+        .map((e) => e.ResourceStatus),
+    ).toEqual(['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+    expect(
+      regionState(sim.state, mgmt, 'us-east-1').functions.get('guardrail-us-east-1')?.invokeConfig,
+    ).toBeUndefined();
   });
 
   it('deletes a stack; Retain keeps the bucket and its logs; the name is gone but the id still describes', async () => {
@@ -195,14 +275,20 @@ describe('stack lifecycle', () => {
       await new Promise((r) => setTimeout(r, 3));
     }
     expect(seen).toEqual(['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
-    await expectError(cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' })), 'ValidationError', 'Stack with id guardrail does not exist');
+    await expectError(
+      cfn.send(new DescribeStacksCommand({ StackName: 'guardrail' })),
+      'ValidationError',
+      'Stack with id guardrail does not exist',
+    );
     expect(rs.functions.size).toBe(0);
     expect(rs.rules.size).toBe(0);
     expect(rs.trails.size).toBe(0);
     expect(rs.logGroups.size).toBe(0);
     expect(sim.state.buckets.get(bucketName)?.objectCount).toBeGreaterThan(0);
     const events = await allEvents(cfn, stackId);
-    expect(events.find((e) => e.LogicalResourceId === 'TrailBucket' && e.ResourceStatus === 'DELETE_SKIPPED')).toBeDefined();
+    expect(
+      events.find((e) => e.LogicalResourceId === 'TrailBucket' && e.ResourceStatus === 'DELETE_SKIPPED'),
+    ).toBeDefined();
     // deleting again is fine
     await cfn.send(new DeleteStackCommand({ StackName: 'guardrail' }));
     // ListStacks still shows it
@@ -228,20 +314,34 @@ describe('stack lifecycle', () => {
     // retaining it lets the delete finish
     await cfn.send(new DeleteStackCommand({ StackName: 'noretain', RetainResources: ['TrailBucket'] }));
     await waitForStack(cfn, stack.StackId!);
-    expect((await cfn.send(new DescribeStacksCommand({ StackName: stack.StackId }))).Stacks![0]!.StackStatus).toBe('DELETE_COMPLETE');
+    expect((await cfn.send(new DescribeStacksCommand({ StackName: stack.StackId }))).Stacks![0]!.StackStatus).toBe(
+      'DELETE_COMPLETE',
+    );
   });
 });
 
 describe('validation', () => {
   it('requires CAPABILITY_IAM for IAM resources and CAPABILITY_NAMED_IAM for named ones', async () => {
-    const err = await cfn.send(new CreateStackCommand({ StackName: 'nocaps', TemplateBody: GUARDRAIL_TEMPLATE })).catch((e: unknown) => e);
+    const err = await cfn
+      .send(new CreateStackCommand({ StackName: 'nocaps', TemplateBody: GUARDRAIL_TEMPLATE }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InsufficientCapabilitiesException);
     expect((err as Error).message).toBe('Requires capabilities : [CAPABILITY_IAM]');
-    const named = GUARDRAIL_TEMPLATE.replace('    Properties:\n      AssumeRolePolicyDocument:', '    Properties:\n      RoleName: guardrail-role\n      AssumeRolePolicyDocument:');
-    await expectError(cfn.send(new CreateStackCommand({ StackName: 'nocaps', TemplateBody: named, Capabilities: ['CAPABILITY_IAM'] })),
-      'InsufficientCapabilitiesException', 'Requires capabilities : [CAPABILITY_NAMED_IAM]');
+    const named = GUARDRAIL_TEMPLATE.replace(
+      '    Properties:\n      AssumeRolePolicyDocument:',
+      '    Properties:\n      RoleName: guardrail-role\n      AssumeRolePolicyDocument:',
+    );
+    await expectError(
+      cfn.send(new CreateStackCommand({ StackName: 'nocaps', TemplateBody: named, Capabilities: ['CAPABILITY_IAM'] })),
+      'InsufficientCapabilitiesException',
+      'Requires capabilities : [CAPABILITY_NAMED_IAM]',
+    );
     // nothing was created
-    await expectError(cfn.send(new DescribeStacksCommand({ StackName: 'nocaps' })), 'ValidationError', 'Stack with id nocaps does not exist');
+    await expectError(
+      cfn.send(new DescribeStacksCommand({ StackName: 'nocaps' })),
+      'ValidationError',
+      'Stack with id nocaps does not exist',
+    );
   });
 
   const PARAMS = JSON.stringify({
@@ -256,34 +356,109 @@ describe('validation', () => {
   it.each([
     [[], 'Parameters: [Env] must have values'],
     [[['Env', 'test']], "Parameter 'Env' must be one of AllowedValues"],
-    [[['Env', 'dev'], ['Count', 'many']], "Parameter 'Count' must be a number"],
-    [[['Env', 'dev'], ['Count', '9']], "Parameter 'Count' must be a number not greater than 5"],
-    [[['Env', 'dev'], ['Count', '0']], "Parameter 'Count' must be a number not less than 1"],
-    [[['Env', 'dev'], ['Name', 'ABC']], "Parameter 'Name' must match pattern [a-z]+"],
-    [[['Env', 'dev'], ['Name', 'a']], "Parameter 'Name' must contain at least 2 characters"],
-    [[['Env', 'dev'], ['Name', 'abcdefgh']], "Parameter 'Name' must contain at most 6 characters"],
-    [[['Env', 'dev'], ['Described', 'y']], 'Parameter Described failed to satisfy constraint: must be x'],
-    [[['Env', 'dev'], ['Nope', 'y']], 'Parameters: [Nope] do not exist in the template'],
+    [
+      [
+        ['Env', 'dev'],
+        ['Count', 'many'],
+      ],
+      "Parameter 'Count' must be a number",
+    ],
+    [
+      [
+        ['Env', 'dev'],
+        ['Count', '9'],
+      ],
+      "Parameter 'Count' must be a number not greater than 5",
+    ],
+    [
+      [
+        ['Env', 'dev'],
+        ['Count', '0'],
+      ],
+      "Parameter 'Count' must be a number not less than 1",
+    ],
+    [
+      [
+        ['Env', 'dev'],
+        ['Name', 'ABC'],
+      ],
+      "Parameter 'Name' must match pattern [a-z]+",
+    ],
+    [
+      [
+        ['Env', 'dev'],
+        ['Name', 'a'],
+      ],
+      "Parameter 'Name' must contain at least 2 characters",
+    ],
+    [
+      [
+        ['Env', 'dev'],
+        ['Name', 'abcdefgh'],
+      ],
+      "Parameter 'Name' must contain at most 6 characters",
+    ],
+    [
+      [
+        ['Env', 'dev'],
+        ['Described', 'y'],
+      ],
+      'Parameter Described failed to satisfy constraint: must be x',
+    ],
+    [
+      [
+        ['Env', 'dev'],
+        ['Nope', 'y'],
+      ],
+      'Parameters: [Nope] do not exist in the template',
+    ],
   ])('parameters %j → %s', async (given, message) => {
-    await expectError(cfn.send(new CreateStackCommand({
-      StackName: 'params', TemplateBody: PARAMS,
-      Parameters: given.map(([k, v]) => ({ ParameterKey: k, ParameterValue: v })),
-    })), 'ValidationError', message);
+    await expectError(
+      cfn.send(
+        new CreateStackCommand({
+          StackName: 'params',
+          TemplateBody: PARAMS,
+          Parameters: given.map(([k, v]) => ({ ParameterKey: k, ParameterValue: v })),
+        }),
+      ),
+      'ValidationError',
+      message,
+    );
   });
 
   it('rejects malformed templates and bad names', async () => {
-    await expectError(cfn.send(new CreateStackCommand({ StackName: 'bad', TemplateBody: 'Resources: {}' })),
-      'ValidationError', 'Template format error: At least one Resources member must be defined.');
-    await expectError(cfn.send(new CreateStackCommand({ StackName: 'bad', TemplateBody: 'Resources:\n  A:\n    Properties: {}\n' })),
-      'ValidationError', 'Template format error: [/Resources/A] Every Resources object must contain a Type member.');
-    await expectError(cfn.send(new CreateStackCommand({ StackName: 'bad', TemplateBody: 'Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Ref Missing\n' })),
-      'ValidationError', 'Template format error: Unresolved resource dependencies [Missing] in the Resources block of the template');
-    await expectError(cfn.send(new CreateStackCommand({ StackName: '1bad', TemplateBody: PARAMS })),
-      'ValidationError', "1 validation error detected: Value '1bad' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*");
-    const big = await cfn.send(new CreateStackCommand({ StackName: 'big', TemplateBody: `# ${'x'.repeat(51_200)}\n${PARAMS}` }))
+    await expectError(
+      cfn.send(new CreateStackCommand({ StackName: 'bad', TemplateBody: 'Resources: {}' })),
+      'ValidationError',
+      'Template format error: At least one Resources member must be defined.',
+    );
+    await expectError(
+      cfn.send(new CreateStackCommand({ StackName: 'bad', TemplateBody: 'Resources:\n  A:\n    Properties: {}\n' })),
+      'ValidationError',
+      'Template format error: [/Resources/A] Every Resources object must contain a Type member.',
+    );
+    await expectError(
+      cfn.send(
+        new CreateStackCommand({
+          StackName: 'bad',
+          TemplateBody: 'Resources:\n  A:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Ref Missing\n',
+        }),
+      ),
+      'ValidationError',
+      'Template format error: Unresolved resource dependencies [Missing] in the Resources block of the template',
+    );
+    await expectError(
+      cfn.send(new CreateStackCommand({ StackName: '1bad', TemplateBody: PARAMS })),
+      'ValidationError',
+      "1 validation error detected: Value '1bad' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*",
+    );
+    const big = await cfn
+      .send(new CreateStackCommand({ StackName: 'big', TemplateBody: `# ${'x'.repeat(51_200)}\n${PARAMS}` }))
       .catch((e: unknown) => e as Error);
     expect((big as Error).name).toBe('ValidationError');
-    expect((big as Error).message).toMatch(/at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to 51200$/);
+    expect((big as Error).message).toMatch(
+      /at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to 51200$/,
+    );
   });
 });
 
@@ -303,35 +478,54 @@ describe('failures', () => {
     expect(failed.LogicalResourceId).toBe('Foo');
     expect(failed.ResourceStatusReason).toContain('AWS::Foo::Bar');
     expect(stackStatuses(events)).toEqual(['CREATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']);
-    expect(events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason)
-      .toBe('The following resource(s) failed to create: [Foo]. Rollback requested by user.');
-    expect(events.filter((e) => e.LogicalResourceId === 'Queue').map((e) => e.ResourceStatus))
-      .toEqual(['CREATE_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+    expect(events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason).toBe(
+      'The following resource(s) failed to create: [Foo]. Rollback requested by user.',
+    );
+    expect(events.filter((e) => e.LogicalResourceId === 'Queue').map((e) => e.ResourceStatus)).toEqual([
+      'CREATE_IN_PROGRESS',
+      'CREATE_IN_PROGRESS',
+      'CREATE_COMPLETE',
+      'DELETE_IN_PROGRESS',
+      'DELETE_COMPLETE',
+    ]);
     expect(regionState(sim.state, mgmt, 'us-east-1').queues.has('before-foo')).toBe(false);
   });
 
-  it('a name already taken fails the resource with CloudFormation\'s reason', async () => {
+  it("a name already taken fails the resource with CloudFormation's reason", async () => {
     const tpl = JSON.stringify({ Resources: { Q: { Type: 'AWS::SQS::Queue', Properties: { QueueName: 'taken' } } } });
     await cfn.send(new CreateStackCommand({ StackName: 'taken1', TemplateBody: tpl }));
     await waitForStack(cfn, 'taken1');
     await cfn.send(new CreateStackCommand({ StackName: 'taken2', TemplateBody: tpl }));
     expect((await waitForStack(cfn, 'taken2')).pop()).toBe('ROLLBACK_COMPLETE');
     const failed = (await allEvents(cfn, 'taken2')).find((e) => e.ResourceStatus === 'CREATE_FAILED');
-    expect(failed?.ResourceStatusReason).toBe("Resource of type 'AWS::SQS::Queue' with identifier 'taken' already exists.");
+    expect(failed?.ResourceStatusReason).toBe(
+      "Resource of type 'AWS::SQS::Queue' with identifier 'taken' already exists.",
+    );
   });
 });
 
 describe('isolation', () => {
-  it('a stack made with one account\'s credentials is invisible to another, which can use the same name', async () => {
+  it("a stack made with one account's credentials is invisible to another, which can use the same name", async () => {
     const member = memberIds(sim)[0]!;
     const creds = await assumeInto(sim, member);
     const other = new CloudFormationClient(clientConfig(sim, 'us-east-1', creds));
     try {
-      const tpl = JSON.stringify({ Resources: { Q: { Type: 'AWS::SQS::Queue' } }, Outputs: { A: { Value: { Ref: 'AWS::AccountId' } } } });
+      const tpl = JSON.stringify({
+        Resources: { Q: { Type: 'AWS::SQS::Queue' } },
+        Outputs: { A: { Value: { Ref: 'AWS::AccountId' } } },
+      });
       await cfn.send(new CreateStackCommand({ StackName: 'iso', TemplateBody: tpl }));
-      await expectError(other.send(new DescribeStacksCommand({ StackName: 'iso' })), 'ValidationError', 'Stack with id iso does not exist');
+      await expectError(
+        other.send(new DescribeStacksCommand({ StackName: 'iso' })),
+        'ValidationError',
+        'Stack with id iso does not exist',
+      );
       const mine = (await cfn.send(new DescribeStacksCommand({ StackName: 'iso' }))).Stacks![0]!.StackId!;
-      await expectError(other.send(new DescribeStacksCommand({ StackName: mine })), 'ValidationError', `Stack with id ${mine} does not exist`);
+      await expectError(
+        other.send(new DescribeStacksCommand({ StackName: mine })),
+        'ValidationError',
+        `Stack with id ${mine} does not exist`,
+      );
       expect((await other.send(new ListStacksCommand({}))).StackSummaries ?? []).toEqual([]);
       await other.send(new CreateStackCommand({ StackName: 'iso', TemplateBody: tpl }));
       await waitForStack(other, 'iso');
@@ -341,7 +535,11 @@ describe('isolation', () => {
       expect(regionState(sim.state, member, 'us-east-1').queues.size).toBe(1);
       // another region is another namespace too
       const west = new CloudFormationClient(clientConfig(sim, 'us-west-2', creds));
-      await expectError(west.send(new DescribeStacksCommand({ StackName: 'iso' })), 'ValidationError', 'Stack with id iso does not exist');
+      await expectError(
+        west.send(new DescribeStacksCommand({ StackName: 'iso' })),
+        'ValidationError',
+        'Stack with id iso does not exist',
+      );
       west.destroy();
     } finally {
       other.destroy();

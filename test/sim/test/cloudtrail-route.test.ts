@@ -38,7 +38,11 @@ afterAll(async () => {
 describe('POST /_sim/cloudtrail', () => {
   it('delivers a record to the account-region default bus as EC2 does, through the rules and the function policy', async () => {
     const [account] = members as [string];
-    const fn = putFunction(sim, account, REGION, { name: 'revert', code: 'exports.handler = async (e) => e.detail.eventName;', allowRule: 'any' });
+    const fn = putFunction(sim, account, REGION, {
+      name: 'revert',
+      code: 'exports.handler = async (e) => e.detail.eventName;',
+      allowRule: 'any',
+    });
     putRule(sim, account, REGION, 'sg-changes', GUARDRAIL_PATTERN, [fn.functionArn]);
     putRule(sim, account, REGION, 'disabled', GUARDRAIL_PATTERN, [fn.functionArn], 'DISABLED');
     const record = authorizeRecord(account, REGION, 'sg-0123456789abcdef0');
@@ -47,11 +51,22 @@ describe('POST /_sim/cloudtrail', () => {
     expect(json.matchedRules).toEqual(['sg-changes']);
     const recorded = regionState(sim.state, account, REGION).events.at(-1)!;
     expect(recorded.event).toMatchObject({
-      version: '0', id: json.id, 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', account, region: REGION,
-      time: record.eventTime, resources: [], detail: record,
+      version: '0',
+      id: json.id,
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.ec2',
+      account,
+      region: REGION,
+      time: record.eventTime,
+      resources: [],
+      detail: record,
     });
     await whenLoopIdle(sim.state);
-    expect(regionState(sim.state, account, REGION).invocations.at(-1)).toMatchObject({ functionArn: fn.functionArn, status: 'succeeded', result: 'AuthorizeSecurityGroupIngress' });
+    expect(regionState(sim.state, account, REGION).invocations.at(-1)).toMatchObject({
+      functionArn: fn.functionArn,
+      status: 'succeeded',
+      result: 'AuthorizeSecurityGroupIngress',
+    });
     // another region of the same account sees nothing
     expect(regionState(sim.state, account, OTHER_REGION).events).toHaveLength(0);
   });
@@ -60,9 +75,16 @@ describe('POST /_sim/cloudtrail', () => {
     const account = members[1]!;
     const fn = putFunction(sim, account, REGION, { name: 'no-permission', code: 'exports.handler = async () => 1;' });
     putRule(sim, account, REGION, 'sg-changes', GUARDRAIL_PATTERN, [fn.functionArn]);
-    const { json } = await post({ account, region: REGION, record: authorizeRecord(account, REGION, 'sg-0123456789abcdef0') });
+    const { json } = await post({
+      account,
+      region: REGION,
+      record: authorizeRecord(account, REGION, 'sg-0123456789abcdef0'),
+    });
     expect(json.matchedRules).toEqual(['sg-changes']);
-    expect(regionState(sim.state, account, REGION).invocations.at(-1)).toMatchObject({ status: 'failed', error: { name: 'AccessDeniedException' } });
+    expect(regionState(sim.state, account, REGION).invocations.at(-1)).toMatchObject({
+      status: 'failed',
+      error: { name: 'AccessDeniedException' },
+    });
   });
 
   it('takes the record from a whole EventBridge envelope; source follows eventSource', async () => {
@@ -84,7 +106,10 @@ describe('POST /_sim/cloudtrail', () => {
 
   it('validates the body: unknown account 404, unknown region 404, bad record 400', async () => {
     const record = authorizeRecord(members[0]!, REGION, 'sg-0123456789abcdef0');
-    expect(await post({ account: '999999999999', region: REGION, record })).toMatchObject({ status: 404, json: { error: expect.stringContaining('999999999999') } });
+    expect(await post({ account: '999999999999', region: REGION, record })).toMatchObject({
+      status: 404,
+      json: { error: expect.stringContaining('999999999999') },
+    });
     expect((await post({ account: 'x', region: REGION, record })).status).toBe(400);
     expect((await post({ account: members[0], region: 'ap-south-2', record })).status).toBe(404);
     expect((await post({ account: members[0], region: REGION, record: 'text' })).status).toBe(400);
@@ -94,7 +119,16 @@ describe('POST /_sim/cloudtrail', () => {
 });
 
 describe('event patterns on account and region', () => {
-  const event = { version: '0', id: '1', source: 'aws.ec2', 'detail-type': 'AWS API Call via CloudTrail', account: '111122223333', region: 'us-east-1', resources: [], detail: {} };
+  const event = {
+    version: '0',
+    id: '1',
+    source: 'aws.ec2',
+    'detail-type': 'AWS API Call via CloudTrail',
+    account: '111122223333',
+    region: 'us-east-1',
+    resources: [],
+    detail: {},
+  };
 
   it('matches the top-level account and region fields like any other', () => {
     expect(matchesPattern({ account: ['111122223333'], source: ['aws.ec2'] }, event)).toBe(true);
@@ -108,7 +142,11 @@ describe('event patterns on account and region', () => {
     const [a, b] = members as [string, string];
     putRule(sim, a, OTHER_REGION, 'only-b', { ...GUARDRAIL_PATTERN, account: [b] }, []);
     putRule(sim, a, OTHER_REGION, 'only-a', { ...GUARDRAIL_PATTERN, account: [a], region: [OTHER_REGION] }, []);
-    const { json } = await post({ account: a, region: OTHER_REGION, record: authorizeRecord(a, OTHER_REGION, 'sg-0123456789abcdef0') });
+    const { json } = await post({
+      account: a,
+      region: OTHER_REGION,
+      record: authorizeRecord(a, OTHER_REGION, 'sg-0123456789abcdef0'),
+    });
     expect(json.matchedRules).toEqual(['only-a']);
   });
 });
@@ -120,12 +158,18 @@ describe('PutEvents', () => {
     const client = new EventBridgeClient({ ...clientConfig(sim, REGION, creds), maxAttempts: 1 });
     const before = regionState(sim.state, account, REGION).events.length;
     try {
-      const out = await client.send(new PutEventsCommand({
-        Entries: [
-          { Source: 'aws.ec2', DetailType: 'AWS API Call via CloudTrail', Detail: JSON.stringify(authorizeRecord(account, REGION, 'sg-0123456789abcdef0')) },
-          { Source: 'my.app', DetailType: 'x', Detail: '{}' },
-        ],
-      }));
+      const out = await client.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: 'aws.ec2',
+              DetailType: 'AWS API Call via CloudTrail',
+              Detail: JSON.stringify(authorizeRecord(account, REGION, 'sg-0123456789abcdef0')),
+            },
+            { Source: 'my.app', DetailType: 'x', Detail: '{}' },
+          ],
+        }),
+      );
       expect(out.FailedEntryCount).toBe(1);
       expect(out.Entries?.[0]?.ErrorCode).toBe('NotAuthorizedForSourceException');
       expect(out.Entries?.[1]?.EventId).toBeDefined();
@@ -143,16 +187,29 @@ describe('DynamoDB table policies: dynamodb:LeadingKeys and policy variables', (
     const rs = regionState(sim.state, owner, REGION);
     const arn = `arn:aws:dynamodb:${REGION}:${owner}:table/approvals`;
     rs.tables.set('approvals', {
-      name: 'approvals', arn, tableId: 't', hashKey: 'pk', billingMode: 'PAY_PER_REQUEST', items: new Map(), createdAt: new Date().toISOString(), properties: {},
+      name: 'approvals',
+      arn,
+      tableId: 't',
+      hashKey: 'pk',
+      billingMode: 'PAY_PER_REQUEST',
+      items: new Map(),
+      createdAt: new Date().toISOString(),
+      properties: {},
       resourcePolicy: {
         Version: '2012-10-17',
         Statement: [
           {
-            Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${writer}:root` }, Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: arn,
+            Effect: 'Allow',
+            Principal: { AWS: `arn:aws:iam::${writer}:root` },
+            Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+            Resource: arn,
             Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['${aws:PrincipalAccount}#*'] } },
           },
           {
-            Effect: 'Deny', Principal: '*', Action: 'dynamodb:*', Resource: arn,
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'dynamodb:*',
+            Resource: arn,
             Condition: { 'ForAnyValue:StringEquals': { 'dynamodb:LeadingKeys': [`${writer}#locked`] } },
           },
         ],
@@ -162,12 +219,23 @@ describe('DynamoDB table policies: dynamodb:LeadingKeys and policy variables', (
     const ddb = new DynamoDBClient({ ...clientConfig(sim, REGION, creds), maxAttempts: 1 });
     try {
       await ddb.send(new PutItemCommand({ TableName: arn, Item: { pk: { S: `${writer}#sg-1` }, v: { N: '1' } } }));
-      await ddb.send(new UpdateItemCommand({ TableName: arn, Key: { pk: { S: `${writer}#sg-1` } }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { N: '2' } } }));
+      await ddb.send(
+        new UpdateItemCommand({
+          TableName: arn,
+          Key: { pk: { S: `${writer}#sg-1` } },
+          UpdateExpression: 'SET v = :v',
+          ExpressionAttributeValues: { ':v': { N: '2' } },
+        }),
+      );
       expect(rs.tables.get('approvals')!.items.size).toBe(1);
-      const foreign = await errorOf(ddb.send(new PutItemCommand({ TableName: arn, Item: { pk: { S: `${owner}#sg-1` } } })));
+      const foreign = await errorOf(
+        ddb.send(new PutItemCommand({ TableName: arn, Item: { pk: { S: `${owner}#sg-1` } } })),
+      );
       expect(foreign.name).toBe('AccessDeniedException');
       expect(foreign.message).toContain('because no resource-based policy allows the dynamodb:PutItem action');
-      const locked = await errorOf(ddb.send(new PutItemCommand({ TableName: arn, Item: { pk: { S: `${writer}#locked` } } })));
+      const locked = await errorOf(
+        ddb.send(new PutItemCommand({ TableName: arn, Item: { pk: { S: `${writer}#locked` } } })),
+      );
       expect(locked.message).toContain('with an explicit deny in a resource-based policy');
       // another account's partition key is refused for every allowed action
       const del = await errorOf(ddb.send(new DeleteItemCommand({ TableName: arn, Key: { pk: { S: `${owner}#x` } } })));

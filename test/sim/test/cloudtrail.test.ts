@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudTrailClient, DescribeTrailsCommand, GetTrailStatusCommand, StartLoggingCommand, StopLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  CloudTrailClient,
+  DescribeTrailsCommand,
+  GetTrailStatusCommand,
+  StartLoggingCommand,
+  StopLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
 import type { SimServer } from '../server.js';
 import { assumeInto, clientConfig, memberIds, startTestSim, type TestCredentials } from './helpers.js';
 
@@ -33,20 +39,41 @@ afterAll(async () => {
 
 describe('CloudTrail', () => {
   it('POST /_sim/trails creates trails, and validates its input', async () => {
-    const org = await adminTrail({ account: mgmt, region: 'us-east-1', name: 'org-trail', multiRegion: true, organization: true, logging: true });
+    const org = await adminTrail({
+      account: mgmt,
+      region: 'us-east-1',
+      name: 'org-trail',
+      multiRegion: true,
+      organization: true,
+      logging: true,
+    });
     expect(org.status).toBe(200);
-    expect(org.json).toMatchObject({ arn: `arn:aws:cloudtrail:us-east-1:${mgmt}:trail/org-trail`, isOrganizationTrail: true });
-    expect((await adminTrail({ account: member, region: 'eu-west-1', name: 'local', multiRegion: false, logging: false })).status).toBe(200);
-    expect((await adminTrail({ account: member, region: 'us-east-1', name: 'bad-org', organization: true })).status).toBe(400);
+    expect(org.json).toMatchObject({
+      arn: `arn:aws:cloudtrail:us-east-1:${mgmt}:trail/org-trail`,
+      isOrganizationTrail: true,
+    });
+    expect(
+      (await adminTrail({ account: member, region: 'eu-west-1', name: 'local', multiRegion: false, logging: false }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await adminTrail({ account: member, region: 'us-east-1', name: 'bad-org', organization: true })).status,
+    ).toBe(400);
     expect((await adminTrail({ account: mgmt, region: 'us-east-1', name: 'org-trail' })).status).toBe(400);
   });
 
   it('DescribeTrails shows home, shadow and organisation trails', async () => {
     const home = await ct('us-east-1').send(new DescribeTrailsCommand({}));
-    expect(home.trailList?.map((t) => [t.Name, t.HomeRegion, t.IsOrganizationTrail])).toEqual([['org-trail', 'us-east-1', true]]);
+    expect(home.trailList?.map((t) => [t.Name, t.HomeRegion, t.IsOrganizationTrail])).toEqual([
+      ['org-trail', 'us-east-1', true],
+    ]);
     // the multi-region trail shadows into eu-west-1, unless shadow trails are excluded
-    expect((await ct('eu-west-1').send(new DescribeTrailsCommand({}))).trailList?.map((t) => t.Name)).toEqual(['org-trail']);
-    expect((await ct('eu-west-1').send(new DescribeTrailsCommand({ includeShadowTrails: false }))).trailList).toEqual([]);
+    expect((await ct('eu-west-1').send(new DescribeTrailsCommand({}))).trailList?.map((t) => t.Name)).toEqual([
+      'org-trail',
+    ]);
+    expect((await ct('eu-west-1').send(new DescribeTrailsCommand({ includeShadowTrails: false }))).trailList).toEqual(
+      [],
+    );
 
     const memberEu = ct('eu-west-1', memberCreds);
     const seen = await memberEu.send(new DescribeTrailsCommand({}));
@@ -54,13 +81,24 @@ describe('CloudTrail', () => {
       ['local', `arn:aws:cloudtrail:eu-west-1:${member}:trail/local`],
       ['org-trail', `arn:aws:cloudtrail:us-east-1:${mgmt}:trail/org-trail`],
     ]);
-    expect((await memberEu.send(new DescribeTrailsCommand({ includeShadowTrails: false }))).trailList?.map((t) => t.Name)).toEqual(['local']);
+    expect(
+      (await memberEu.send(new DescribeTrailsCommand({ includeShadowTrails: false }))).trailList?.map((t) => t.Name),
+    ).toEqual(['local']);
     // names match home trails only; ARNs reach shadow trails
     expect((await memberEu.send(new DescribeTrailsCommand({ trailNameList: ['org-trail'] }))).trailList).toEqual([]);
-    const byArn = await memberEu.send(new DescribeTrailsCommand({ trailNameList: [`arn:aws:cloudtrail:us-east-1:${mgmt}:trail/org-trail`] }));
-    expect(byArn.trailList?.[0]).toMatchObject({ Name: 'org-trail', IsMultiRegionTrail: true, IsOrganizationTrail: true, HomeRegion: 'us-east-1' });
+    const byArn = await memberEu.send(
+      new DescribeTrailsCommand({ trailNameList: [`arn:aws:cloudtrail:us-east-1:${mgmt}:trail/org-trail`] }),
+    );
+    expect(byArn.trailList?.[0]).toMatchObject({
+      Name: 'org-trail',
+      IsMultiRegionTrail: true,
+      IsOrganizationTrail: true,
+      HomeRegion: 'us-east-1',
+    });
     // the member's single-region trail is not seen in its other region
-    expect((await ct('us-east-1', memberCreds).send(new DescribeTrailsCommand({}))).trailList?.map((t) => t.Name)).toEqual(['org-trail']);
+    expect(
+      (await ct('us-east-1', memberCreds).send(new DescribeTrailsCommand({}))).trailList?.map((t) => t.Name),
+    ).toEqual(['org-trail']);
   });
 
   it('GetTrailStatus by name or ARN, the organisation trail by ARN from members', async () => {
@@ -70,15 +108,22 @@ describe('CloudTrail', () => {
     expect((await memberEu.send(new GetTrailStatusCommand({ Name: orgArn }))).IsLogging).toBe(true);
     expect((await memberEu.send(new GetTrailStatusCommand({ Name: 'local' }))).IsLogging).toBe(false);
     await expect(memberEu.send(new GetTrailStatusCommand({ Name: 'org-trail' }))).rejects.toMatchObject({
-      name: 'TrailNotFoundException', message: `Unknown trail: arn:aws:cloudtrail:eu-west-1:${member}:trail/org-trail for the user: ${member}`,
+      name: 'TrailNotFoundException',
+      message: `Unknown trail: arn:aws:cloudtrail:eu-west-1:${member}:trail/org-trail for the user: ${member}`,
     });
-    await expect(memberEu.send(new GetTrailStatusCommand({ Name: 'bad name!' }))).rejects.toMatchObject({ name: 'InvalidTrailNameException' });
+    await expect(memberEu.send(new GetTrailStatusCommand({ Name: 'bad name!' }))).rejects.toMatchObject({
+      name: 'InvalidTrailNameException',
+    });
   });
 
   it('StopLogging and StartLogging, only by the owner in the home region', async () => {
     const orgArn = `arn:aws:cloudtrail:us-east-1:${mgmt}:trail/org-trail`;
-    await expect(ct('us-east-1', memberCreds).send(new StopLoggingCommand({ Name: orgArn }))).rejects.toMatchObject({ name: 'NotOrganizationMasterAccountException' });
-    await expect(ct('eu-west-1').send(new StopLoggingCommand({ Name: orgArn }))).rejects.toMatchObject({ name: 'InvalidHomeRegionException' });
+    await expect(ct('us-east-1', memberCreds).send(new StopLoggingCommand({ Name: orgArn }))).rejects.toMatchObject({
+      name: 'NotOrganizationMasterAccountException',
+    });
+    await expect(ct('eu-west-1').send(new StopLoggingCommand({ Name: orgArn }))).rejects.toMatchObject({
+      name: 'InvalidHomeRegionException',
+    });
     const home = ct('us-east-1');
     await home.send(new StopLoggingCommand({ Name: 'org-trail' }));
     const stopped = await ct('eu-west-1', memberCreds).send(new GetTrailStatusCommand({ Name: orgArn }));
@@ -91,7 +136,9 @@ describe('CloudTrail', () => {
   it('throttles with ThrottlingException', async () => {
     sim.state.faults.throttleRate = 1;
     try {
-      await expect(ct('us-east-1').send(new DescribeTrailsCommand({}))).rejects.toMatchObject({ name: 'ThrottlingException' });
+      await expect(ct('us-east-1').send(new DescribeTrailsCommand({}))).rejects.toMatchObject({
+        name: 'ThrottlingException',
+      });
     } finally {
       sim.state.faults.throttleRate = 0;
     }

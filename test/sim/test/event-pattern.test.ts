@@ -19,7 +19,10 @@ const event = {
     nothing: null,
     tags: ['prod', 'web'],
     userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::111111111111:assumed-role/Admin/alice' },
-    items: [{ cidrIp: '0.0.0.0/0', fromPort: 22 }, { cidrIp: '10.0.0.0/8', fromPort: 443 }],
+    items: [
+      { cidrIp: '0.0.0.0/0', fromPort: 22 },
+      { cidrIp: '10.0.0.0/8', fromPort: 443 },
+    ],
     empty: '',
   },
 };
@@ -35,7 +38,9 @@ describe('event patterns', () => {
   });
 
   it('matches nested objects, and fails on missing fields', () => {
-    expect(m({ detail: { eventName: ['AuthorizeSecurityGroupIngress'], userIdentity: { type: ['AssumedRole'] } } })).toBe(true);
+    expect(
+      m({ detail: { eventName: ['AuthorizeSecurityGroupIngress'], userIdentity: { type: ['AssumedRole'] } } }),
+    ).toBe(true);
     expect(m({ detail: { userIdentity: { type: ['IAMUser'] } } })).toBe(false);
     expect(m({ detail: { missing: ['x'] } })).toBe(false);
     expect(m({ nope: { deeper: ['x'] } })).toBe(false);
@@ -78,7 +83,9 @@ describe('event patterns', () => {
     expect(m({ detail: { eventName: [{ 'anything-but': { prefix: 'Revoke' } }] } })).toBe(true);
     expect(m({ detail: { eventName: [{ 'anything-but': { prefix: 'Authorize' } }] } })).toBe(false);
     expect(m({ detail: { eventName: [{ 'anything-but': { suffix: 'Ingress' } }] } })).toBe(false);
-    expect(m({ detail: { eventName: [{ 'anything-but': { 'equals-ignore-case': 'authorizesecuritygroupingress' } }] } })).toBe(false);
+    expect(
+      m({ detail: { eventName: [{ 'anything-but': { 'equals-ignore-case': 'authorizesecuritygroupingress' } }] } }),
+    ).toBe(false);
     expect(m({ detail: { eventName: [{ 'anything-but': { wildcard: '*Egress' } }] } })).toBe(true);
     // a missing field matches no anything-but
     expect(m({ detail: { missing: [{ 'anything-but': 'x' }] } })).toBe(false);
@@ -124,7 +131,8 @@ describe('event patterns', () => {
 
   it('the pattern guardrail deploys matches the event it targets', () => {
     const pattern = JSON.stringify({
-      source: ['aws.ec2'], 'detail-type': ['AWS API Call via CloudTrail'],
+      source: ['aws.ec2'],
+      'detail-type': ['AWS API Call via CloudTrail'],
       detail: {
         eventSource: ['ec2.amazonaws.com'],
         eventName: ['AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress', 'ModifySecurityGroupRules'],
@@ -132,12 +140,25 @@ describe('event patterns', () => {
       },
     });
     expect(matchesPattern(pattern, event)).toBe(true);
-    expect(matchesPattern(pattern, { ...event, detail: { ...event.detail, errorCode: 'Client.UnauthorizedOperation' } })).toBe(false);
+    expect(
+      matchesPattern(pattern, { ...event, detail: { ...event.detail, errorCode: 'Client.UnauthorizedOperation' } }),
+    ).toBe(false);
   });
 
   it('rejects invalid patterns as PutRule does, and an invalid pattern matches nothing', () => {
-    for (const bad of ['[]', '"x"', '{"source":"aws.ec2"}', '{"source":[]}', '{"a":[{"prefix":1}]}', '{"a":[{"exists":"yes"}]}',
-      '{"a":[{"numeric":[">"]}]}', '{"a":[{"bogus":1}]}', '{"a":[{"anything-but":["x",1]}]}', 'not json', '{"$or":[{"a":["b"]}]}']) {
+    for (const bad of [
+      '[]',
+      '"x"',
+      '{"source":"aws.ec2"}',
+      '{"source":[]}',
+      '{"a":[{"prefix":1}]}',
+      '{"a":[{"exists":"yes"}]}',
+      '{"a":[{"numeric":[">"]}]}',
+      '{"a":[{"bogus":1}]}',
+      '{"a":[{"anything-but":["x",1]}]}',
+      'not json',
+      '{"$or":[{"a":["b"]}]}',
+    ]) {
       expect(() => parseEventPattern(bad), bad).toThrow(InvalidEventPatternError);
       expect(matchesPattern(bad, event), bad).toBe(false);
     }

@@ -41,11 +41,13 @@ export async function assumeInto(
 ): Promise<TestCredentials> {
   const sts = new STSClient(clientConfig(sim, 'us-east-1', opts.from ?? MANAGEMENT_CREDENTIALS));
   try {
-    const out = await sts.send(new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${accountId}:role/${opts.roleName ?? 'OrganizationAccountAccessRole'}`,
-      RoleSessionName: opts.sessionName ?? 'sim-test',
-      ExternalId: opts.externalId,
-    }));
+    const out = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${accountId}:role/${opts.roleName ?? 'OrganizationAccountAccessRole'}`,
+        RoleSessionName: opts.sessionName ?? 'sim-test',
+        ExternalId: opts.externalId,
+      }),
+    );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRole returned no credentials');
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
@@ -55,7 +57,9 @@ export async function assumeInto(
 }
 
 /** The error a call was expected to fail with (the SDK's error, with its HTTP status and any extra fields). */
-export async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; Reason?: string }> {
+export async function errorOf(
+  p: Promise<unknown>,
+): Promise<Error & { $metadata?: { httpStatusCode?: number }; Reason?: string }> {
   try {
     await p;
   } catch (err) {
@@ -88,7 +92,12 @@ export async function waitFor<T>(
  * `region` (made on first use) and named by a presigned GET URL, as deploy sends it (src/stack/template-bucket.ts).
  * For tests that create stacks with the SDK themselves.
  */
-export async function templateUrl(sim: SimServer, region: string, creds: TestCredentials, body: string): Promise<string> {
+export async function templateUrl(
+  sim: SimServer,
+  region: string,
+  creds: TestCredentials,
+  body: string,
+): Promise<string> {
   const { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } = await import('@aws-sdk/client-s3');
   const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
   const { createHash } = await import('node:crypto');
@@ -97,7 +106,12 @@ export async function templateUrl(sim: SimServer, region: string, creds: TestCre
     const account = await callerAccount(sim, region, creds);
     const Bucket = `test-templates-${account}-${region}`;
     if (!sim.state.buckets.has(Bucket)) {
-      await s3.send(new CreateBucketCommand({ Bucket, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }) }));
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket,
+          ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+        }),
+      );
     }
     const Key = `t/${createHash('sha256').update(body).digest('hex').slice(0, 16)}.yaml`;
     await s3.send(new PutObjectCommand({ Bucket, Key, Body: body }));

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupRulesCommand, EC2Client,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
 } from '@aws-sdk/client-ec2';
 import type { SimServer } from '../server.js';
 import { regionState } from '../state.js';
@@ -56,8 +59,16 @@ afterAll(async () => {
 describe('the closed loop', () => {
   it('a matching event invokes the function with its role credentials; a warm environment serves the next one', async () => {
     const topic = putTopic(sim, mgmt, REGION, 'loop-alerts');
-    const rule = putRule(sim, mgmt, REGION, 'guardrail', GUARDRAIL_PATTERN, [`arn:aws:lambda:${REGION}:${mgmt}:function:notify`]);
-    const fn = putFunction(sim, mgmt, REGION, { name: 'notify', code: PUBLISH_CODE, environment: { TOPIC_ARN: topic.arn }, allowRule: rule.arn, roleName: 'guardrail-exec' });
+    const rule = putRule(sim, mgmt, REGION, 'guardrail', GUARDRAIL_PATTERN, [
+      `arn:aws:lambda:${REGION}:${mgmt}:function:notify`,
+    ]);
+    const fn = putFunction(sim, mgmt, REGION, {
+      name: 'notify',
+      code: PUBLISH_CODE,
+      environment: { TOPIC_ARN: topic.arn },
+      allowRule: rule.arn,
+      roleName: 'guardrail-exec',
+    });
     const rs = regionState(sim.state, mgmt, REGION);
 
     emitCloudTrailEvent(ctx, mgmt, REGION, authorizeRecord(mgmt, REGION, 'sg-aaa'));
@@ -66,7 +77,14 @@ describe('the closed loop', () => {
     expect(first.publishedBy).toBe(`arn:aws:sts::${mgmt}:assumed-role/guardrail-exec/notify`);
     const recorded = rs.events.at(-1)!;
     expect(recorded.matchedRules).toEqual(['guardrail']);
-    expect(recorded.event).toMatchObject({ version: '0', 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.ec2', account: mgmt, region: REGION, resources: [] });
+    expect(recorded.event).toMatchObject({
+      version: '0',
+      'detail-type': 'AWS API Call via CloudTrail',
+      source: 'aws.ec2',
+      account: mgmt,
+      region: REGION,
+      resources: [],
+    });
     await whenLoopIdle(sim.state, IDLE_MS);
     const inv = rs.invocations.filter((i) => i.functionArn === fn.functionArn);
     expect(inv).toHaveLength(1);
@@ -83,7 +101,9 @@ describe('the closed loop', () => {
     expect(rs.invocations.filter((i) => i.functionArn === fn.functionArn).at(-1)?.result).toMatchObject({ warm: 2 });
     expect(warmEnvironments(sim.state, fn.functionArn)).toBe(1);
 
-    const admin = (await (await fetch(`${sim.endpoint}/_sim/invocations?account=${mgmt}&region=${REGION}`)).json()) as { invocations: unknown[] };
+    const admin = (await (await fetch(`${sim.endpoint}/_sim/invocations?account=${mgmt}&region=${REGION}`)).json()) as {
+      invocations: unknown[];
+    };
     expect(admin.invocations.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -94,7 +114,10 @@ describe('the closed loop', () => {
     rs.rules.get('guardrail')!.state = 'DISABLED';
     emitCloudTrailEvent(ctx, mgmt, REGION, authorizeRecord(mgmt, REGION, 'sg-ccc'));
     rs.rules.get('guardrail')!.state = 'ENABLED';
-    emitCloudTrailEvent(ctx, mgmt, REGION, { ...authorizeRecord(mgmt, REGION, 'sg-ddd'), errorCode: 'Client.InvalidPermission.Duplicate' });
+    emitCloudTrailEvent(ctx, mgmt, REGION, {
+      ...authorizeRecord(mgmt, REGION, 'sg-ddd'),
+      errorCode: 'Client.InvalidPermission.Duplicate',
+    });
     const member = memberIds(sim)[0]!;
     emitCloudTrailEvent(ctx, member, REGION, authorizeRecord(member, REGION, 'sg-eee'));
     // delivery is synchronous (an invocation counts as in flight before emitCloudTrailEvent returns), so waiting for
@@ -110,8 +133,15 @@ describe('the closed loop', () => {
 
   it('without a Lambda permission for the rule, delivery is refused and the code never runs', async () => {
     const topic = putTopic(sim, mgmt, REGION, 'never');
-    const rule = putRule(sim, mgmt, REGION, 'unpermitted', GUARDRAIL_PATTERN, [`arn:aws:lambda:${REGION}:${mgmt}:function:locked`]);
-    putFunction(sim, mgmt, REGION, { name: 'locked', code: PUBLISH_CODE, environment: { TOPIC_ARN: topic.arn }, allowRule: `${rule.arn}-other` });
+    const rule = putRule(sim, mgmt, REGION, 'unpermitted', GUARDRAIL_PATTERN, [
+      `arn:aws:lambda:${REGION}:${mgmt}:function:locked`,
+    ]);
+    putFunction(sim, mgmt, REGION, {
+      name: 'locked',
+      code: PUBLISH_CODE,
+      environment: { TOPIC_ARN: topic.arn },
+      allowRule: `${rule.arn}-other`,
+    });
     const rs = regionState(sim.state, mgmt, REGION);
     emitCloudTrailEvent(ctx, mgmt, REGION, authorizeRecord(mgmt, REGION, 'sg-fff'));
     await whenLoopIdle(sim.state, IDLE_MS);
@@ -126,13 +156,28 @@ describe('the closed loop', () => {
     const account = memberIds(sim)[1]!;
     const rs = regionState(sim.state, account, REGION);
     const queueArn = `arn:aws:sqs:${REGION}:${account}:guardrail-dlq`;
-    rs.queues.set('guardrail-dlq', { name: 'guardrail-dlq', arn: queueArn, url: `https://sqs.${REGION}.amazonaws.com/${account}/guardrail-dlq`, attributes: {} });
-    const rule = putRule(sim, account, REGION, 'guardrail', GUARDRAIL_PATTERN, [`arn:aws:lambda:${REGION}:${account}:function:fails`]);
-    putFunction(sim, account, REGION, { name: 'fails', code: FAILING_CODE, allowRule: rule.arn, invokeConfig: { maximumRetryAttempts: 1, onFailure: queueArn } });
+    rs.queues.set('guardrail-dlq', {
+      name: 'guardrail-dlq',
+      arn: queueArn,
+      url: `https://sqs.${REGION}.amazonaws.com/${account}/guardrail-dlq`,
+      attributes: {},
+    });
+    const rule = putRule(sim, account, REGION, 'guardrail', GUARDRAIL_PATTERN, [
+      `arn:aws:lambda:${REGION}:${account}:function:fails`,
+    ]);
+    putFunction(sim, account, REGION, {
+      name: 'fails',
+      code: FAILING_CODE,
+      allowRule: rule.arn,
+      invokeConfig: { maximumRetryAttempts: 1, onFailure: queueArn },
+    });
     emitCloudTrailEvent(ctx, account, REGION, authorizeRecord(account, REGION, 'sg-ggg'));
     expect(await whenLoopIdle(sim.state, IDLE_MS)).toBe(true);
     const inv = rs.invocations.filter((i) => i.functionArn.endsWith(':fails'));
-    expect(inv.map((i) => [i.attempt, i.status, i.error?.message])).toEqual([[1, 'failed', 'boom'], [2, 'failed', 'boom']]);
+    expect(inv.map((i) => [i.attempt, i.status, i.error?.message])).toEqual([
+      [1, 'failed', 'boom'],
+      [2, 'failed', 'boom'],
+    ]);
     const queued = rs.queues.get('guardrail-dlq')!.messages ?? [];
     expect(queued).toHaveLength(1);
     expect(JSON.parse(queued[0]!.body)).toMatchObject({
@@ -152,19 +197,28 @@ describe('the closed loop', () => {
     const ec2A = new EC2Client(clientConfig(sim, REGION, credsA));
     const ec2B = new EC2Client(clientConfig(sim, REGION, credsB));
     try {
-      const rule = putRule(sim, a!, REGION, 'revert', GUARDRAIL_PATTERN, [`arn:aws:lambda:${REGION}:${a}:function:revert`]);
+      const rule = putRule(sim, a!, REGION, 'revert', GUARDRAIL_PATTERN, [
+        `arn:aws:lambda:${REGION}:${a}:function:revert`,
+      ]);
       const fn = putFunction(sim, a!, REGION, { name: 'revert', code: REVERT_CODE, allowRule: rule.arn });
       const sgA = (await ec2A.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web' }))).GroupId!;
       const sgB = (await ec2B.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web' }))).GroupId!;
-      const open = { IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] };
+      const open = {
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      };
       const started = Date.now();
       const added = await ec2A.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgA, ...open }));
       const ruleId = added.SecurityGroupRules?.[0]?.SecurityGroupRuleId;
       expect(ruleId).toMatch(/^sgr-/);
       await ec2B.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sgB, ...open }));
       const ingressOf = async (client: EC2Client, groupId: string) =>
-        ((await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }))).SecurityGroupRules ?? [])
-          .filter((r) => !r.IsEgress);
+        (
+          (
+            await client.send(
+              new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
+            )
+          ).SecurityGroupRules ?? []
+        ).filter((r) => !r.IsEgress);
       for (;;) {
         if ((await ingressOf(ec2A, sgA)).length === 0) break;
         if (Date.now() - started > 30_000) throw new Error('the rule was not reverted within 30 s');
@@ -172,7 +226,9 @@ describe('the closed loop', () => {
       }
       expect(Date.now() - started).toBeLessThan(30_000);
       await whenLoopIdle(sim.state, IDLE_MS);
-      const invocations = regionState(sim.state, a!, REGION).invocations.filter((i) => i.functionArn === fn.functionArn);
+      const invocations = regionState(sim.state, a!, REGION).invocations.filter(
+        (i) => i.functionArn === fn.functionArn,
+      );
       expect(invocations).toHaveLength(1);
       expect(invocations[0]).toMatchObject({ status: 'succeeded', attempt: 1, result: { reverted: [ruleId] } });
       // account B has no guardrail: its rule stays

@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DescribeAccountCommand, DescribeOrganizationCommand, ListAccountsCommand, ListAccountsForParentCommand,
-  ListOrganizationalUnitsForParentCommand, ListParentsCommand, ListRootsCommand, OrganizationsClient,
-  paginateListAccounts, type Account,
+  DescribeAccountCommand,
+  DescribeOrganizationCommand,
+  ListAccountsCommand,
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  ListParentsCommand,
+  ListRootsCommand,
+  OrganizationsClient,
+  paginateListAccounts,
+  type Account,
 } from '@aws-sdk/client-organizations';
 import type { SimServer } from '../server.js';
 import { errorOf, assumeInto, clientConfig, memberIds, startTestSim } from './helpers.js';
@@ -67,7 +74,9 @@ describe('Organizations', () => {
     }
     // a token is tied to its operation
     const roots = await org.send(new ListRootsCommand({}));
-    const bad = await errorOf(org.send(new ListAccountsForParentCommand({ ParentId: roots.Roots![0]!.Id, NextToken: page.NextToken })));
+    const bad = await errorOf(
+      org.send(new ListAccountsForParentCommand({ ParentId: roots.Roots![0]!.Id, NextToken: page.NextToken })),
+    );
     expect(bad.name).toBe('InvalidInputException');
   });
 
@@ -87,7 +96,11 @@ describe('Organizations', () => {
     expect(prod.Arn).toBe(`arn:aws:organizations::${mgmt}:ou/${sim.state.org.id}/${prod.Id}`);
 
     // every account sits under exactly one parent: the union over all parents is the whole organisation
-    const parents = [root.Id!, ...top.OrganizationalUnits!.map((o) => o.Id!), ...nested.OrganizationalUnits!.map((o) => o.Id!)];
+    const parents = [
+      root.Id!,
+      ...top.OrganizationalUnits!.map((o) => o.Id!),
+      ...nested.OrganizationalUnits!.map((o) => o.Id!),
+    ];
     const seen = new Set<string>();
     for (const ParentId of parents) {
       let NextToken: string | undefined;
@@ -130,13 +143,13 @@ describe('Organizations', () => {
     expect(c.name).toBe('ChildNotFoundException');
   });
 
-  it('denies a member account\'s credentials, except DescribeOrganization', async () => {
+  it("denies a member account's credentials, except DescribeOrganization", async () => {
     const creds = await assumeInto(sim, memberIds(sim)[0]!);
     const member = new OrganizationsClient({ ...clientConfig(sim, 'us-east-1', creds), maxAttempts: 1 });
     try {
       const err = await errorOf(member.send(new ListAccountsCommand({})));
       expect(err.name).toBe('AccessDeniedException');
-      expect(err.message).toBe('You don\'t have permissions to access this resource.');
+      expect(err.message).toBe("You don't have permissions to access this resource.");
       expect(err.$metadata?.httpStatusCode).toBe(403);
       const { Organization } = await member.send(new DescribeOrganizationCommand({}));
       expect(Organization?.MasterAccountId).toBe(mgmt);
@@ -146,7 +159,10 @@ describe('Organizations', () => {
   });
 
   it('shows an account added through /_sim/accounts', async () => {
-    const res = await fetch(`${sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'newcomer' }) });
+    const res = await fetch(`${sim.endpoint}/_sim/accounts`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'newcomer' }),
+    });
     const { id } = (await res.json()) as { id: string };
     const { Account: a } = await org.send(new DescribeAccountCommand({ AccountId: id }));
     expect(a?.Name).toBe('newcomer');

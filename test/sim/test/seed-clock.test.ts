@@ -18,7 +18,10 @@ async function throttlePattern(seed: number): Promise<string> {
   const ec2 = new EC2Client({ ...clientConfig(sim), maxAttempts: 1 });
   let pattern = '';
   for (let i = 0; i < 40; i++) {
-    pattern += await ec2.send(new DescribeSecurityGroupsCommand({})).then(() => '.', () => 'T');
+    pattern += await ec2.send(new DescribeSecurityGroupsCommand({})).then(
+      () => '.',
+      () => 'T',
+    );
   }
   ec2.destroy();
   return pattern;
@@ -68,14 +71,20 @@ describe('the simulated clock', () => {
     });
     const before = (await (await fetch(`${sim.endpoint}/_sim/clock`)).json()) as { now: string; offsetSeconds: number };
     expect(before.offsetSeconds).toBe(0);
-    const res = await fetch(`${sim.endpoint}/_sim/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: 660 }) });
+    const res = await fetch(`${sim.endpoint}/_sim/clock`, {
+      method: 'POST',
+      body: JSON.stringify({ advanceSeconds: 660 }),
+    });
     const moved = (await res.json()) as { now: string; offsetSeconds: number; fired: number };
     expect(res.status).toBe(200);
     expect(moved.offsetSeconds).toBe(660);
     expect(moved.fired).toBe(1);
     expect(Date.parse(moved.now) - Date.parse(before.now)).toBeGreaterThanOrEqual(660_000);
     expect(due).toEqual([660_000]);
-    const bad = await fetch(`${sim.endpoint}/_sim/clock`, { method: 'POST', body: JSON.stringify({ advanceSeconds: -5 }) });
+    const bad = await fetch(`${sim.endpoint}/_sim/clock`, {
+      method: 'POST',
+      body: JSON.stringify({ advanceSeconds: -5 }),
+    });
     expect(bad.status).toBe(400);
   });
 

@@ -38,49 +38,117 @@ export function putFunction(sim: SimServer, account: string, region: string, spe
     version: '$LATEST',
     tags: { app: 'guardrail' },
     ...(spec.invokeConfig ? { invokeConfig: spec.invokeConfig } : {}),
-    permissions: spec.allowRule === undefined ? [] : [{
-      sid: 'AllowEvents', principal: 'events.amazonaws.com', action: 'lambda:InvokeFunction',
-      ...(spec.allowRule === 'any' ? {} : { sourceArn: spec.allowRule }),
-    }],
+    permissions:
+      spec.allowRule === undefined
+        ? []
+        : [
+            {
+              sid: 'AllowEvents',
+              principal: 'events.amazonaws.com',
+              action: 'lambda:InvokeFunction',
+              ...(spec.allowRule === 'any' ? {} : { sourceArn: spec.allowRule }),
+            },
+          ],
   };
   rs.functions.set(fn.functionName, fn);
   return fn;
 }
 
-export function putRule(sim: SimServer, account: string, region: string, name: string, pattern: unknown, targetArns: string[], state: EventRule['state'] = 'ENABLED'): EventRule {
+export function putRule(
+  sim: SimServer,
+  account: string,
+  region: string,
+  name: string,
+  pattern: unknown,
+  targetArns: string[],
+  state: EventRule['state'] = 'ENABLED',
+): EventRule {
   const rs = regionState(sim.state, account, region);
   const rule: EventRule = {
-    name, arn: `arn:aws:events:${region}:${account}:rule/${name}`, eventBusName: 'default',
-    eventPattern: JSON.stringify(pattern), state, description: 'test rule',
+    name,
+    arn: `arn:aws:events:${region}:${account}:rule/${name}`,
+    eventBusName: 'default',
+    eventPattern: JSON.stringify(pattern),
+    state,
+    description: 'test rule',
     targets: targetArns.map((arn, i) => ({ id: `t${i + 1}`, arn })),
   };
   rs.rules.set(name, rule);
   return rule;
 }
 
-export function putTopic(sim: SimServer, account: string, region: string, name: string, attributes: Record<string, string> = {}): SnsTopic {
+export function putTopic(
+  sim: SimServer,
+  account: string,
+  region: string,
+  name: string,
+  attributes: Record<string, string> = {},
+): SnsTopic {
   const rs = regionState(sim.state, account, region);
-  const topic: SnsTopic = { arn: `arn:aws:sns:${region}:${account}:${name}`, name, attributes, subscriptions: [], tags: {} };
+  const topic: SnsTopic = {
+    arn: `arn:aws:sns:${region}:${account}:${name}`,
+    name,
+    attributes,
+    subscriptions: [],
+    tags: {},
+  };
   rs.topics.set(topic.arn, topic);
   return topic;
 }
 
 /** The CloudTrail record of an AuthorizeSecurityGroupIngress, in today's format. */
-export function authorizeRecord(account: string, region: string, groupId: string, cidr = '0.0.0.0/0', port = 22): Record<string, unknown> {
+export function authorizeRecord(
+  account: string,
+  region: string,
+  groupId: string,
+  cidr = '0.0.0.0/0',
+  port = 22,
+): Record<string, unknown> {
   return {
-    eventVersion: '1.10', eventSource: 'ec2.amazonaws.com', eventName: 'AuthorizeSecurityGroupIngress', awsRegion: region,
-    eventTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), eventType: 'AwsApiCall', eventCategory: 'Management',
-    readOnly: false, recipientAccountId: account, sourceIPAddress: '203.0.113.9',
+    eventVersion: '1.10',
+    eventSource: 'ec2.amazonaws.com',
+    eventName: 'AuthorizeSecurityGroupIngress',
+    awsRegion: region,
+    eventTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventType: 'AwsApiCall',
+    eventCategory: 'Management',
+    readOnly: false,
+    recipientAccountId: account,
+    sourceIPAddress: '203.0.113.9',
     userIdentity: { type: 'AssumedRole', accountId: account, arn: `arn:aws:sts::${account}:assumed-role/Dev/bob` },
-    requestParameters: { groupId, ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: port, toPort: port, ipRanges: { items: [{ cidrIp: cidr }] } }] } },
-    responseElements: { _return: true, securityGroupRuleSet: { items: [{ groupId, securityGroupRuleId: 'sgr-0123456789abcdef0', isEgress: false, ipProtocol: 'tcp', fromPort: port, toPort: port, cidrIpv4: cidr }] } },
+    requestParameters: {
+      groupId,
+      ipPermissions: {
+        items: [{ ipProtocol: 'tcp', fromPort: port, toPort: port, ipRanges: { items: [{ cidrIp: cidr }] } }],
+      },
+    },
+    responseElements: {
+      _return: true,
+      securityGroupRuleSet: {
+        items: [
+          {
+            groupId,
+            securityGroupRuleId: 'sgr-0123456789abcdef0',
+            isEgress: false,
+            ipProtocol: 'tcp',
+            fromPort: port,
+            toPort: port,
+            cidrIpv4: cidr,
+          },
+        ],
+      },
+    },
   };
 }
 
 export const GUARDRAIL_PATTERN = {
   source: ['aws.ec2'],
   'detail-type': ['AWS API Call via CloudTrail'],
-  detail: { eventSource: ['ec2.amazonaws.com'], eventName: ['AuthorizeSecurityGroupIngress'], errorCode: [{ exists: false }] },
+  detail: {
+    eventSource: ['ec2.amazonaws.com'],
+    eventName: ['AuthorizeSecurityGroupIngress'],
+    errorCode: [{ exists: false }],
+  },
 };
 
 /**
@@ -88,9 +156,19 @@ export const GUARDRAIL_PATTERN = {
  * queue triggers the function through an event source mapping (the function proves each record on that queue).
  * Named NAME-events, NAME-rule and NAME, with the function role NAME-role; the SDK calls are made as `creds`.
  */
-export async function deployBehindQueue(sim: SimServer, creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, spec: {
-  account: string; region: string; name: string; code: string; pattern: unknown; environment?: Record<string, string>; timeout?: number;
-}): Promise<LambdaFunction> {
+export async function deployBehindQueue(
+  sim: SimServer,
+  creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  spec: {
+    account: string;
+    region: string;
+    name: string;
+    code: string;
+    pattern: unknown;
+    environment?: Record<string, string>;
+    timeout?: number;
+  },
+): Promise<LambdaFunction> {
   const { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } = await import('@aws-sdk/client-sqs');
   const { CreateEventSourceMappingCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
   const { account, region, name } = spec;
@@ -100,17 +178,47 @@ export async function deployBehindQueue(sim: SimServer, creds: { accessKeyId: st
   const sqs = new SQSClient(config);
   const lambda = new LambdaClient(config);
   try {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-events`, Attributes: { VisibilityTimeout: '60' } }));
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify({ Version: '2012-10-17', Statement: [
-      { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } },
-    ] }) } }));
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: `${name}-events`, Attributes: { VisibilityTimeout: '60' } }),
+    );
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl,
+        Attributes: {
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: 'sqs:SendMessage',
+                Resource: queueArn,
+                Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+              },
+            ],
+          }),
+        },
+      }),
+    );
     const fn = putFunction(sim, account, region, {
-      name, code: spec.code, ...(spec.timeout === undefined ? {} : { timeout: spec.timeout }),
-      environment: { GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${name}-role`, GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!,
-        GUARDRAIL_EVENT_QUEUE_ARN: queueArn, ...spec.environment },
+      name,
+      code: spec.code,
+      ...(spec.timeout === undefined ? {} : { timeout: spec.timeout }),
+      environment: {
+        GUARDRAIL_SELF_ROLE_ARN: `arn:aws:iam::${account}:role/${name}-role`,
+        GUARDRAIL_EVENT_QUEUE_URL: QueueUrl!,
+        GUARDRAIL_EVENT_QUEUE_ARN: queueArn,
+        ...spec.environment,
+      },
     });
-    await lambda.send(new CreateEventSourceMappingCommand({ EventSourceArn: queueArn, FunctionName: fn.functionName, BatchSize: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'] }));
+    await lambda.send(
+      new CreateEventSourceMappingCommand({
+        EventSourceArn: queueArn,
+        FunctionName: fn.functionName,
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      }),
+    );
     putRule(sim, account, region, `${name}-rule`, spec.pattern, [queueArn]);
     return fn;
   } finally {

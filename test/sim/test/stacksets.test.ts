@@ -2,10 +2,23 @@
 // failure tolerance, queueing, parameter overrides, instances as real stacks, and auto-deployment.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ActivateOrganizationsAccessCommand, CloudFormationClient, CreateStackInstancesCommand, CreateStackSetCommand,
-  DeleteStackInstancesCommand, DeleteStackSetCommand, DescribeOrganizationsAccessCommand, DescribeStackInstanceCommand,
-  DescribeStackSetOperationCommand, DescribeStacksCommand, ListStackInstancesCommand, ListStackSetOperationResultsCommand,
-  UpdateStackSetCommand, DetectStackSetDriftCommand, ListStackSetOperationsCommand, CreateStackCommand, ImportStacksToStackSetCommand,
+  ActivateOrganizationsAccessCommand,
+  CloudFormationClient,
+  CreateStackInstancesCommand,
+  CreateStackSetCommand,
+  DeleteStackInstancesCommand,
+  DeleteStackSetCommand,
+  DescribeOrganizationsAccessCommand,
+  DescribeStackInstanceCommand,
+  DescribeStackSetOperationCommand,
+  DescribeStacksCommand,
+  ListStackInstancesCommand,
+  ListStackSetOperationResultsCommand,
+  UpdateStackSetCommand,
+  DetectStackSetDriftCommand,
+  ListStackSetOperationsCommand,
+  CreateStackCommand,
+  ImportStacksToStackSetCommand,
   DescribeStackSetCommand,
 } from '@aws-sdk/client-cloudformation';
 import { MoveAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -52,7 +65,15 @@ afterAll(async () => {
 
 describe('StackSets', () => {
   it('refuses a service-managed stack set until trusted access is activated', async () => {
-    const err = await errorOf(cfn.send(new CreateStackSetCommand({ StackSetName: 'early', TemplateBody: TEMPLATE, PermissionModel: 'SERVICE_MANAGED' })));
+    const err = await errorOf(
+      cfn.send(
+        new CreateStackSetCommand({
+          StackSetName: 'early',
+          TemplateBody: TEMPLATE,
+          PermissionModel: 'SERVICE_MANAGED',
+        }),
+      ),
+    );
     expect(err.name).toBe('ValidationError');
     expect(err.message).toMatch(/organizations access/);
     expect((await cfn.send(new DescribeOrganizationsAccessCommand({}))).Status).toBe('DISABLED');
@@ -66,15 +87,23 @@ describe('StackSets', () => {
   });
 
   it('creates instances as real stacks in the member accounts, with overrides, and reports per account and region', async () => {
-    await cfn.send(new CreateStackSetCommand({
-      StackSetName: 'ss', TemplateBody: TEMPLATE, PermissionModel: 'SERVICE_MANAGED',
-      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
-    }));
+    await cfn.send(
+      new CreateStackSetCommand({
+        StackSetName: 'ss',
+        TemplateBody: TEMPLATE,
+        PermissionModel: 'SERVICE_MANAGED',
+        AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      }),
+    );
     const members = memberIds(sim);
-    const op = await cfn.send(new CreateStackInstancesCommand({
-      StackSetName: 'ss', DeploymentTargets: { OrganizationalUnitIds: [ou()] }, Regions: ['us-east-1', 'us-west-2'],
-      OperationPreferences: { RegionConcurrencyType: 'PARALLEL', MaxConcurrentCount: 2, FailureToleranceCount: 1 },
-    }));
+    const op = await cfn.send(
+      new CreateStackInstancesCommand({
+        StackSetName: 'ss',
+        DeploymentTargets: { OrganizationalUnitIds: [ou()] },
+        Regions: ['us-east-1', 'us-west-2'],
+        OperationPreferences: { RegionConcurrencyType: 'PARALLEL', MaxConcurrentCount: 2, FailureToleranceCount: 1 },
+      }),
+    );
     // no managed execution: a second operation is refused while this one runs
     const busy = await errorOf(cfn.send(new UpdateStackSetCommand({ StackSetName: 'ss', UsePreviousTemplate: true })));
     expect(busy.name).toBe('OperationInProgressException');
@@ -84,7 +113,9 @@ describe('StackSets', () => {
     expect(rows.every((r) => r.Status === 'SUCCEEDED')).toBe(true);
     const list = (await cfn.send(new ListStackInstancesCommand({ StackSetName: 'ss' }))).Summaries!;
     expect(list.map((i) => i.Account).sort()).toEqual([...members, ...members].sort());
-    expect(list.every((i) => i.Status === 'CURRENT' && i.StackInstanceStatus?.DetailedStatus === 'SUCCEEDED')).toBe(true);
+    expect(list.every((i) => i.Status === 'CURRENT' && i.StackInstanceStatus?.DetailedStatus === 'SUCCEEDED')).toBe(
+      true,
+    );
     // the stack is in the member account, named StackSet-<name>-<uuid>
     const creds = await assumeInto(sim, members[0]!);
     const member = new CloudFormationClient(clientConfig(sim, 'us-east-1', creds));
@@ -94,12 +125,28 @@ describe('StackSets', () => {
     expect(stack.StackStatus).toBe('CREATE_COMPLETE');
 
     // overrides for one account: only its instances change
-    const upd = await cfn.send(new CreateStackInstancesCommand({
-      StackSetName: 'ss', DeploymentTargets: { OrganizationalUnitIds: [ou()], Accounts: [members[0]!], AccountFilterType: 'INTERSECTION' },
-      Regions: ['us-east-1'], ParameterOverrides: [{ ParameterKey: 'Flag', ParameterValue: 'b' }],
-    }));
+    const upd = await cfn.send(
+      new CreateStackInstancesCommand({
+        StackSetName: 'ss',
+        DeploymentTargets: {
+          OrganizationalUnitIds: [ou()],
+          Accounts: [members[0]!],
+          AccountFilterType: 'INTERSECTION',
+        },
+        Regions: ['us-east-1'],
+        ParameterOverrides: [{ ParameterKey: 'Flag', ParameterValue: 'b' }],
+      }),
+    );
     await settled('ss', upd.OperationId!);
-    const inst = (await cfn.send(new DescribeStackInstanceCommand({ StackSetName: 'ss', StackInstanceAccount: members[0]!, StackInstanceRegion: 'us-east-1' }))).StackInstance!;
+    const inst = (
+      await cfn.send(
+        new DescribeStackInstanceCommand({
+          StackSetName: 'ss',
+          StackInstanceAccount: members[0]!,
+          StackInstanceRegion: 'us-east-1',
+        }),
+      )
+    ).StackInstance!;
     expect(inst.ParameterOverrides).toEqual([{ ParameterKey: 'Flag', ParameterValue: 'b' }]);
     const after = (await member.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks![0]!;
     expect(after.Parameters?.find((p) => p.ParameterKey === 'Flag')?.ParameterValue).toBe('b');
@@ -108,11 +155,22 @@ describe('StackSets', () => {
 
   it('reports the failed accounts with their reason, and stops a region beyond the failure tolerance (STRICT)', async () => {
     const members = memberIds(sim);
-    await fetch(`${sim.endpoint}/_sim/faults`, { method: 'POST', body: JSON.stringify({ failStack: [members[1]!, members[2]!] }) });
-    const op = await cfn.send(new UpdateStackSetCommand({
-      StackSetName: 'ss', TemplateBody: TEMPLATE.replace("Default: 'a'", "Default: 'c'"),
-      OperationPreferences: { RegionConcurrencyType: 'SEQUENTIAL', RegionOrder: ['us-east-1', 'us-west-2'], MaxConcurrentCount: 1, FailureToleranceCount: 0 },
-    }));
+    await fetch(`${sim.endpoint}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ failStack: [members[1]!, members[2]!] }),
+    });
+    const op = await cfn.send(
+      new UpdateStackSetCommand({
+        StackSetName: 'ss',
+        TemplateBody: TEMPLATE.replace("Default: 'a'", "Default: 'c'"),
+        OperationPreferences: {
+          RegionConcurrencyType: 'SEQUENTIAL',
+          RegionOrder: ['us-east-1', 'us-west-2'],
+          MaxConcurrentCount: 1,
+          FailureToleranceCount: 0,
+        },
+      }),
+    );
     const done = await settled('ss', op.OperationId!);
     expect(done.Status).toBe('FAILED');
     const rows = await results('ss', op.OperationId!);
@@ -126,26 +184,55 @@ describe('StackSets', () => {
 
   it('auto-deploys to an account created in a targeted OU and removes instances from one that moves out', async () => {
     // bring every instance current again first (SOFT tolerance: nothing stops)
-    const fix = await cfn.send(new UpdateStackSetCommand({ StackSetName: 'ss', UsePreviousTemplate: true,
-      OperationPreferences: { RegionConcurrencyType: 'PARALLEL', MaxConcurrentPercentage: 100, FailureTolerancePercentage: 100, ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE' } }));
+    const fix = await cfn.send(
+      new UpdateStackSetCommand({
+        StackSetName: 'ss',
+        UsePreviousTemplate: true,
+        OperationPreferences: {
+          RegionConcurrencyType: 'PARALLEL',
+          MaxConcurrentPercentage: 100,
+          FailureTolerancePercentage: 100,
+          ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+        },
+      }),
+    );
     await settled('ss', fix.OperationId!);
     const prod = [...sim.state.org.ous.values()].find((o) => o.name === 'Prod')!.id;
-    const res = await fetch(`${sim.endpoint}/_sim/accounts`, { method: 'POST', body: JSON.stringify({ name: 'fresh', parentId: prod }) });
+    const res = await fetch(`${sim.endpoint}/_sim/accounts`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'fresh', parentId: prod }),
+    });
     const { id } = (await res.json()) as { id: string };
     const ops = (await cfn.send(new ListStackSetOperationsCommand({ StackSetName: 'ss' }))).Summaries!;
     expect((await settled('ss', ops[0]!.OperationId!)).Status).toBe('SUCCEEDED');
-    const mine = async () => ((await cfn.send(new ListStackInstancesCommand({ StackSetName: 'ss', StackInstanceAccount: id }))).Summaries ?? []);
+    const mine = async () =>
+      (await cfn.send(new ListStackInstancesCommand({ StackSetName: 'ss', StackInstanceAccount: id }))).Summaries ?? [];
     expect((await mine()).map((i) => i.Region).sort()).toEqual(['us-east-1', 'us-west-2']);
-    const stacksIn = (acct: string) => [...sim.state.accounts.get(acct)!.regions.values()]
-      .flatMap((rs) => [...((rs.cfn as { live?: Map<string, unknown> } | undefined)?.live?.keys() ?? [])]);
+    const stacksIn = (acct: string) =>
+      [...sim.state.accounts.get(acct)!.regions.values()].flatMap((rs) => [
+        ...((rs.cfn as { live?: Map<string, unknown> } | undefined)?.live?.keys() ?? []),
+      ]);
     expect(stacksIn(id)).toHaveLength(2);
 
     // moving out of the root's subtree is impossible; a stack set on Prod only sees it leave
     const org = new OrganizationsClient(clientConfig(sim));
     const sec = [...sim.state.org.ous.values()].find((o) => o.name === 'Security')!.id;
-    await cfn.send(new CreateStackSetCommand({ StackSetName: 'prod-only', TemplateBody: TEMPLATE, PermissionModel: 'SERVICE_MANAGED',
-      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false }, ManagedExecution: { Active: true } }));
-    const c = await cfn.send(new CreateStackInstancesCommand({ StackSetName: 'prod-only', DeploymentTargets: { OrganizationalUnitIds: [prod] }, Regions: ['us-east-1'] }));
+    await cfn.send(
+      new CreateStackSetCommand({
+        StackSetName: 'prod-only',
+        TemplateBody: TEMPLATE,
+        PermissionModel: 'SERVICE_MANAGED',
+        AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+        ManagedExecution: { Active: true },
+      }),
+    );
+    const c = await cfn.send(
+      new CreateStackInstancesCommand({
+        StackSetName: 'prod-only',
+        DeploymentTargets: { OrganizationalUnitIds: [prod] },
+        Regions: ['us-east-1'],
+      }),
+    );
     // managed execution queues a second operation instead of refusing it
     const queued = await cfn.send(new DetectStackSetDriftCommand({ StackSetName: 'prod-only' }));
     await settled('prod-only', c.OperationId!);
@@ -154,7 +241,9 @@ describe('StackSets', () => {
     const last = (await cfn.send(new ListStackSetOperationsCommand({ StackSetName: 'prod-only' }))).Summaries![0]!;
     expect(last.Action).toBe('DELETE');
     await settled('prod-only', last.OperationId!);
-    const left = (await cfn.send(new ListStackInstancesCommand({ StackSetName: 'prod-only', StackInstanceAccount: id }))).Summaries ?? [];
+    const left =
+      (await cfn.send(new ListStackInstancesCommand({ StackSetName: 'prod-only', StackInstanceAccount: id })))
+        .Summaries ?? [];
     expect(left).toHaveLength(0);
     expect(stacksIn(id)).toHaveLength(2); // the root-wide stack set's instances stay
     org.destroy();
@@ -170,11 +259,22 @@ describe('StackSets', () => {
       if (st === 'CREATE_COMPLETE') break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await cfn.send(new CreateStackSetCommand({ StackSetName: 'adopt', TemplateBody: TEMPLATE, PermissionModel: 'SERVICE_MANAGED' }));
-    const tooMany = await errorOf(cfn.send(new ImportStacksToStackSetCommand({ StackSetName: 'adopt', OrganizationalUnitIds: [ou()],
-      StackIds: Array.from({ length: 11 }, () => StackId!) })));
+    await cfn.send(
+      new CreateStackSetCommand({ StackSetName: 'adopt', TemplateBody: TEMPLATE, PermissionModel: 'SERVICE_MANAGED' }),
+    );
+    const tooMany = await errorOf(
+      cfn.send(
+        new ImportStacksToStackSetCommand({
+          StackSetName: 'adopt',
+          OrganizationalUnitIds: [ou()],
+          StackIds: Array.from({ length: 11 }, () => StackId!),
+        }),
+      ),
+    );
     expect(tooMany.message).toMatch(/1 to 10/);
-    const imp = await cfn.send(new ImportStacksToStackSetCommand({ StackSetName: 'adopt', StackIds: [StackId!], OrganizationalUnitIds: [ou()] }));
+    const imp = await cfn.send(
+      new ImportStacksToStackSetCommand({ StackSetName: 'adopt', StackIds: [StackId!], OrganizationalUnitIds: [ou()] }),
+    );
     expect((await settled('adopt', imp.OperationId!)).Status).toBe('SUCCEEDED');
     const inst = (await cfn.send(new ListStackInstancesCommand({ StackSetName: 'adopt' }))).Summaries!;
     expect(inst).toHaveLength(1);
@@ -195,8 +295,14 @@ describe('StackSets', () => {
   it('refuses to delete a stack set that still has instances', async () => {
     const err = await errorOf(cfn.send(new DeleteStackSetCommand({ StackSetName: 'prod-only' })));
     expect(err.name).toBe('StackSetNotEmptyException');
-    const del = await cfn.send(new DeleteStackInstancesCommand({ StackSetName: 'prod-only', DeploymentTargets: { OrganizationalUnitIds: [sim.state.org.rootId] },
-      Regions: ['us-east-1'], RetainStacks: false }));
+    const del = await cfn.send(
+      new DeleteStackInstancesCommand({
+        StackSetName: 'prod-only',
+        DeploymentTargets: { OrganizationalUnitIds: [sim.state.org.rootId] },
+        Regions: ['us-east-1'],
+        RetainStacks: false,
+      }),
+    );
     await settled('prod-only', del.OperationId!);
     await cfn.send(new DeleteStackSetCommand({ StackSetName: 'prod-only' }));
   });

@@ -44,7 +44,9 @@ describe('GetCallerIdentity', () => {
 describe('AssumeRole', () => {
   it('issues ASIA credentials with an expiration, stored with their expiry', async () => {
     const before = Date.now();
-    const out = await stsAs().send(new AssumeRoleCommand({ RoleArn: roleArn(members[1]!), RoleSessionName: 'deploy', DurationSeconds: 900 }));
+    const out = await stsAs().send(
+      new AssumeRoleCommand({ RoleArn: roleArn(members[1]!), RoleSessionName: 'deploy', DurationSeconds: 900 }),
+    );
     const c = out.Credentials!;
     expect(c.AccessKeyId).toMatch(/^ASIA[A-Z2-7]{16}$/);
     expect(c.SecretAccessKey!.length).toBeGreaterThanOrEqual(40);
@@ -52,42 +54,65 @@ describe('AssumeRole', () => {
     expect(c.Expiration).toBeInstanceOf(Date);
     expect(c.Expiration!.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 899_000);
     expect(c.Expiration!.getTime()).toBeLessThanOrEqual(Date.now() + 900_000);
-    expect(out.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${members[1]}:assumed-role/OrganizationAccountAccessRole/deploy`);
+    expect(out.AssumedRoleUser?.Arn).toBe(
+      `arn:aws:sts::${members[1]}:assumed-role/OrganizationAccountAccessRole/deploy`,
+    );
     expect(out.AssumedRoleUser?.AssumedRoleId).toMatch(/^AROA[A-Z0-9]+:deploy$/);
     const stored = sim.state.credentials.get(c.AccessKeyId!);
     expect(stored).toMatchObject({ accountId: members[1], roleName: 'OrganizationAccountAccessRole', chained: false });
   });
 
-  it('denies an account in denyAssume, a suspended account, an unknown account and a missing role with AWS\'s message', async () => {
-    await fetch(`${sim.endpoint}/_sim/faults`, { method: 'POST', body: JSON.stringify({ denyAssume: [members[2]], suspended: [members[3]] }) });
+  it("denies an account in denyAssume, a suspended account, an unknown account and a missing role with AWS's message", async () => {
+    await fetch(`${sim.endpoint}/_sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ denyAssume: [members[2]], suspended: [members[3]] }),
+    });
     try {
-      const targets = [roleArn(members[2]!), roleArn(members[3]!), roleArn('999999999999'), roleArn(members[4]!, 'NoSuchRole'), roleArn(mgmt)];
+      const targets = [
+        roleArn(members[2]!),
+        roleArn(members[3]!),
+        roleArn('999999999999'),
+        roleArn(members[4]!, 'NoSuchRole'),
+        roleArn(mgmt),
+      ];
       for (const arn of targets) {
         const err = await errorOf(stsAs().send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: 'x1' })));
         expect(err.name).toBe('AccessDenied');
         expect(err.$metadata?.httpStatusCode).toBe(403);
-        expect(err.message).toBe(`User: arn:aws:iam::${mgmt}:root is not authorized to perform: sts:AssumeRole on resource: ${arn}`);
+        expect(err.message).toBe(
+          `User: arn:aws:iam::${mgmt}:root is not authorized to perform: sts:AssumeRole on resource: ${arn}`,
+        );
       }
     } finally {
-      await fetch(`${sim.endpoint}/_sim/faults`, { method: 'POST', body: JSON.stringify({ denyAssume: [], suspended: [] }) });
+      await fetch(`${sim.endpoint}/_sim/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ denyAssume: [], suspended: [] }),
+      });
     }
   });
 
-  it('a member account\'s role cannot assume into another member (the role trusts the management account)', async () => {
+  it("a member account's role cannot assume into another member (the role trusts the management account)", async () => {
     const creds = await assumeInto(sim, members[0]!);
-    const err = await errorOf(stsAs(creds).send(new AssumeRoleCommand({ RoleArn: roleArn(members[1]!), RoleSessionName: 'hop' })));
+    const err = await errorOf(
+      stsAs(creds).send(new AssumeRoleCommand({ RoleArn: roleArn(members[1]!), RoleSessionName: 'hop' })),
+    );
     expect(err.name).toBe('AccessDenied');
-    expect(err.message).toContain(`User: arn:aws:sts::${members[0]}:assumed-role/OrganizationAccountAccessRole/sim-test is not authorized`);
+    expect(err.message).toContain(
+      `User: arn:aws:sts::${members[0]}:assumed-role/OrganizationAccountAccessRole/sim-test is not authorized`,
+    );
   });
 
   it('an extra role made through /_sim/roles requires its external id', async () => {
     const res = await fetch(`${sim.endpoint}/_sim/roles`, {
-      method: 'POST', body: JSON.stringify({ account: members[4], roleName: 'GuardrailDeploy', externalId: 'ext-123' }),
+      method: 'POST',
+      body: JSON.stringify({ account: members[4], roleName: 'GuardrailDeploy', externalId: 'ext-123' }),
     });
     expect(res.status).toBe(200);
     const arn = roleArn(members[4]!, 'GuardrailDeploy');
     for (const ExternalId of [undefined, 'wrong-id']) {
-      const err = await errorOf(stsAs().send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: 'guardrail', ExternalId })));
+      const err = await errorOf(
+        stsAs().send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: 'guardrail', ExternalId })),
+      );
       expect(err.name).toBe('AccessDenied');
     }
     const creds = await assumeInto(sim, members[4]!, { roleName: 'GuardrailDeploy', externalId: 'ext-123' });
@@ -97,44 +122,78 @@ describe('AssumeRole', () => {
 
   it('refuses DurationSeconds over one hour when roles are chained', async () => {
     // a role in the management account that trusts the management account, then chain into a member
-    await fetch(`${sim.endpoint}/_sim/roles`, { method: 'POST', body: JSON.stringify({ account: mgmt, roleName: 'Hub', maxSessionDuration: 43200 }) });
+    await fetch(`${sim.endpoint}/_sim/roles`, {
+      method: 'POST',
+      body: JSON.stringify({ account: mgmt, roleName: 'Hub', maxSessionDuration: 43200 }),
+    });
     const hub = await assumeInto(sim, mgmt, { roleName: 'Hub' });
-    const err = await errorOf(stsAs(hub).send(new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'chain', DurationSeconds: 7200 })));
+    const err = await errorOf(
+      stsAs(hub).send(
+        new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'chain', DurationSeconds: 7200 }),
+      ),
+    );
     expect(err.name).toBe('ValidationError');
-    expect(err.message).toBe('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
-    const ok = await stsAs(hub).send(new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'chain', DurationSeconds: 3600 }));
+    expect(err.message).toBe(
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    );
+    const ok = await stsAs(hub).send(
+      new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'chain', DurationSeconds: 3600 }),
+    );
     expect(sim.state.credentials.get(ok.Credentials!.AccessKeyId!)?.chained).toBe(true);
     // not chained, but over the role's MaxSessionDuration (3600 by default)
-    const tooLong = await errorOf(stsAs().send(new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'long', DurationSeconds: 7200 })));
+    const tooLong = await errorOf(
+      stsAs().send(
+        new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'long', DurationSeconds: 7200 }),
+      ),
+    );
     expect(tooLong.name).toBe('ValidationError');
     expect(tooLong.message).toContain('MaxSessionDuration');
     // allowed for a role whose MaxSessionDuration is 12 hours
-    const long = await stsAs().send(new AssumeRoleCommand({ RoleArn: roleArn(mgmt, 'Hub'), RoleSessionName: 'long', DurationSeconds: 43200 }));
+    const long = await stsAs().send(
+      new AssumeRoleCommand({ RoleArn: roleArn(mgmt, 'Hub'), RoleSessionName: 'long', DurationSeconds: 43200 }),
+    );
     expect(long.Credentials?.Expiration!.getTime()).toBeGreaterThan(Date.now() + 43_000_000);
   });
 
   it('validates DurationSeconds and RoleSessionName as AWS does', async () => {
     const cases: [Partial<{ DurationSeconds: number; RoleSessionName: string }>, string][] = [
-      [{ DurationSeconds: 899 }, "Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"],
-      [{ DurationSeconds: 43201 }, "Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"],
-      [{ RoleSessionName: 'a' }, "Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2"],
-      [{ RoleSessionName: 'has space' }, "at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern"],
+      [
+        { DurationSeconds: 899 },
+        "Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900",
+      ],
+      [
+        { DurationSeconds: 43201 },
+        "Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200",
+      ],
+      [
+        { RoleSessionName: 'a' },
+        "Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2",
+      ],
+      [
+        { RoleSessionName: 'has space' },
+        "at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern",
+      ],
       [{ RoleSessionName: 'x'.repeat(65) }, 'Member must have length less than or equal to 64'],
     ];
     for (const [input, message] of cases) {
-      const err = await errorOf(stsAs().send(new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'ok-name', ...input })));
+      const err = await errorOf(
+        stsAs().send(new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'ok-name', ...input })),
+      );
       expect(err.name).toBe('ValidationError');
       expect(err.message).toContain(message);
     }
     // the allowed characters pass
-    await stsAs().send(new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'guardrail+a=b,c.d@e-f_g' }));
+    await stsAs().send(
+      new AssumeRoleCommand({ RoleArn: roleArn(members[0]!), RoleSessionName: 'guardrail+a=b,c.d@e-f_g' }),
+    );
   });
 });
 
 describe('identity at the HTTP layer', () => {
   it('rejects a request without credentials', async () => {
     const res = await fetch(sim.endpoint, {
-      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'Action=GetCallerIdentity&Version=2011-06-15',
     });
     expect(res.status).toBe(403);
