@@ -12,6 +12,9 @@ const SG = 'sg-0123456789abcdef0';
 const TABLE = `arn:aws:dynamodb:${REGION}:999988887777:table/guardrail-approvals`;
 const HOUR = 3600;
 const nowS = () => Math.floor(Date.now() / 1000);
+// one expiry for every approval() and record() of the file: made a second apart, two would expire a second apart, and
+// a test comparing the one in the store with one made for its assertion failed whenever a second ended between them
+const IN_AN_HOUR = nowS() + HOUR;
 const r443: ApprovedRule = {
   direction: 'ingress',
   protocol: 'tcp',
@@ -56,7 +59,7 @@ const approval = (o: Partial<Approval> = {}): Approval => ({
   id: 'apr-00000000000000a1',
   groupId: SG,
   approver: 'arn:aws:iam::999988887777:user/boss',
-  expiresAt: nowS() + HOUR,
+  expiresAt: IN_AN_HOUR,
   revoked: false,
   rules: [r443],
   ...o,
@@ -192,7 +195,7 @@ describe('the approved decision', () => {
   });
 
   it('records each kept rule with its approval: the record, not the label, is what the sweep expires', async () => {
-    const a = approval(); // once: a second approval() made a second later would expire a second later
+    const a = approval();
     const store = new FakeStore([a]);
     await processEvent(event([kept, ssh]), deps(world([kept, ssh]), store));
     expect([...store.records.values()]).toEqual([
@@ -299,7 +302,7 @@ const tagged = (id: string, r: FakeRule = kept): FakeRule => ({
   tags: { 'guardrail:approval': id, 'guardrail:expires': 'x' },
 });
 
-const record = (ruleId: string, approvalId: string, expiresAt = nowS() + HOUR): KeptRule => ({
+const record = (ruleId: string, approvalId: string, expiresAt = IN_AN_HOUR): KeptRule => ({
   ruleId,
   groupId: SG,
   direction: 'ingress',
