@@ -6,7 +6,7 @@
 // passed by the names the approval store trusts, no messages on its queues but the function's. And its alarms
 // (issue O) stay as deployed. Separate statements only where the exception differs.
 import type { GuardrailConfig } from '../config/index.js';
-import { instanceGeneratedPrefix } from '../stack/names.js';
+import { functionRoleArns, generatedNamePattern, instanceGeneratedPrefix } from '../stack/names.js';
 
 export const POLICY_NAME = 'guardrail-protect';
 /** Organizations' limits for SCPs. */
@@ -78,15 +78,10 @@ export const DENIED_ACTIONS = [
   'cloudwatch:SetAlarmState',
 ];
 
-/**
- * A name CloudFormation generates (`STACK-LOGICALID-SUFFIX`, a 12-character suffix, cut to the type's maximum
- * length): the pattern that matches it. When the whole prefix does not fit, CloudFormation shortens the parts, so
- * the pattern keeps only the stack name's first 20 characters (still guardrail's own namespace).
- */
+/** A name CloudFormation generates in a direct stack (stack/names.ts), as a pattern; S3's are lower case. */
 function generated(stackName: string, logicalId: string, max: number, lower = false): string {
-  const full = `${stackName}-${logicalId}-`;
-  const prefix = full.length + 12 <= max ? full : stackName.slice(0, Math.min(stackName.length, 20));
-  return `${lower ? prefix.toLowerCase() : prefix}*`;
+  const pattern = generatedNamePattern(stackName, logicalId, max);
+  return lower ? pattern.toLowerCase() : pattern;
 }
 
 /** A name CloudFormation generates in a StackSets instance stack (stack/names.ts), as a pattern. */
@@ -163,15 +158,14 @@ export function functionRoles(config: GuardrailConfig): string[] {
   const s = config.stackName;
   // both engines' whichever is configured: during a switch, and in accounts StackSets enrolled before a protect run
   // with the new engine, instance functions must still tag approved rules and use their queues
-  return [`arn:aws:iam::*:role/${generated(s, 'FunctionRole', 64)}`, `arn:aws:iam::*:role/${instanceGenerated(s)}`];
+  return functionRoleArns(s);
 }
 
 /**
  * Role names nobody but the deploy roles may create: the ones the approval store's policy trusts
- * (src/stack/names.ts directFunctionRoleArn, STACK-FunctionRole-*, which the function role's generated-name pattern
- * equals or widens) are in protectedResources; these are the StackSets instance roles and, with that engine, the
- * execution roles StackSets deploys through, which the deny exempts (a member admin who could create one would be
- * exempt too).
+ * (src/stack/names.ts directFunctionRoleArn, the function role's generated-name pattern) are in protectedResources;
+ * these are the StackSets instance roles and, with that engine, the execution roles StackSets deploys through, which
+ * the deny exempts (a member admin who could create one would be exempt too).
  */
 export function trustedRoleNames(config: GuardrailConfig): string[] {
   return [

@@ -17,10 +17,33 @@ export function instanceGeneratedPrefix(setName: string): string {
 }
 
 /**
- * The direct stack's function role, as CloudFormation generates it (`<stack>-FunctionRole-<suffix>`), in any account.
+ * The longest random tail CloudFormation has been seen to end a generated name with (`-1TCLUMCY77KXG` is 13, names
+ * made today end in 12, `-17JA3GHYD8TOPS` is 14): a pattern that allows for it matches every one of them.
+ */
+const LONGEST_TAIL = 14;
+
+/**
+ * A pattern for the name CloudFormation generates for `logicalId` in a stack of this name, where the resource type
+ * allows `max` characters: `<stack>-<logical id>-<random tail>`. Where that is too long, CloudFormation keeps the tail
+ * and shares what is left, less two hyphens, between the stack name and the logical id: half each (the stack name's
+ * half rounding up), or more for one when the other needs less. AWS does not document this; the rule reproduces the
+ * names real stacks were given (test/stack/names.test.ts lists them and their sources). The pattern keeps only what
+ * survives whatever the tail's length, so it matches every name CloudFormation can give, and no more of other names
+ * than the first characters of this stack's name allow: the approval store trusts it, the SCP protects it.
+ */
+export function generatedNamePattern(stackName: string, logicalId: string, max: number): string {
+  const room = max - LONGEST_TAIL - 2;
+  if (stackName.length + logicalId.length <= room) return `${stackName}-${logicalId}-*`;
+  const kept = Math.max(Math.ceil(room / 2), room - logicalId.length);
+  return stackName.length <= kept ? `${stackName}-*` : `${stackName.slice(0, kept)}*`;
+}
+
+/**
+ * The direct stack's function role, as CloudFormation generates it (`<stack>-FunctionRole-<suffix>`, shortened for a
+ * long stack name), in any account.
  */
 export function directFunctionRoleArn(stackName: string, partition = 'aws'): string {
-  return `arn:${partition}:iam::*:role/${stackName}-FunctionRole-*`;
+  return `arn:${partition}:iam::*:role/${generatedNamePattern(stackName, 'FunctionRole', 64)}`;
 }
 
 /** A StackSets instance's function role, as CloudFormation generates it in an instance stack, in any account. */

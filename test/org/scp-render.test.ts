@@ -69,10 +69,22 @@ describe('renderScp', () => {
       true,
     ],
     ['guardrail', 'arn:aws:cloudformation:eu-west-1:111111111111:stack/guardrail-other/4d3b287e', false],
+    // a 45-character stack name: CloudFormation keeps 38 of it before -FunctionRole- and a 12-character tail (37
+    // before a 13-character one); a role that shares only the first 29 is somebody else's
+    [
+      'a-very-long-stack-name-for-guardrail-in-prod1',
+      'arn:aws:iam::111111111111:role/a-very-long-stack-name-for-guardrail-i-FunctionRole-AB12CD34EF56',
+      true,
+    ],
+    [
+      'a-very-long-stack-name-for-guardrail-in-prod1',
+      'arn:aws:iam::111111111111:role/a-very-long-stack-name-for-guardrail-FunctionRole-1TCLUMCY77KXG',
+      true,
+    ],
     [
       'a-very-long-stack-name-for-guardrail-in-prod1',
       'arn:aws:iam::111111111111:role/a-very-long-stack-name-for-gu-FunctionRo-AB12CD34EF56',
-      true,
+      false,
     ],
   ])('stack %s: %s is covered: %s', (stackName, arn, covered) => {
     expect(protectedResources(stackName).some((p) => wildcard(p).test(arn))).toBe(covered);

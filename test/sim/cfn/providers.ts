@@ -63,12 +63,23 @@ function b(v: unknown, dflt: boolean): boolean {
   return v === undefined || v === null ? dflt : v === true || v === 'true';
 }
 
-/** CloudFormation's generated names: STACK-LOGICALID-RANDOM, shortened to the type's limit. */
+/**
+ * CloudFormation's generated names: STACK-LOGICALID-RANDOM (a 12-character tail). Where that passes the type's limit,
+ * the tail and its hyphen are kept and what is left, less the hyphen between, is shared by the stack name and the
+ * logical id: half each (the stack name's half rounding up), or more for one when the other needs less. AWS does not
+ * document it; the rule reproduces names real stacks were given (test/template/generated-names.test.ts).
+ */
 export function generatedName(env: ProviderEnv, logicalId: string, max: number, lower = false): string {
-  const suffix = `-${hexId(env.state, 12).toUpperCase()}`;
-  let name = `${env.stackName}-${logicalId}`.slice(0, max - suffix.length) + suffix;
-  if (lower) name = name.toLowerCase();
-  return name;
+  const tail = hexId(env.state, 12).toUpperCase();
+  const room = max - tail.length - 2;
+  let stack = env.stackName;
+  let logical = logicalId;
+  if (stack.length + logical.length > room) {
+    stack = stack.slice(0, Math.max(Math.ceil(room / 2), room - logical.length));
+    logical = logical.slice(0, room - stack.length);
+  }
+  const name = `${stack}-${logical}-${tail}`;
+  return lower ? name.toLowerCase() : name;
 }
 
 function alreadyExists(type: string, id: string): string {
