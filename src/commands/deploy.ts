@@ -121,6 +121,7 @@ function writeDeployResult(
         offload: session.offload.stats(),
         ...(report.approvalStore ? { approvalStore: report.approvalStore } : {}),
         ...(report.operations.length > 0 ? { operations: report.operations } : {}),
+        ...(report.templateBuckets?.length ? { templateBuckets: report.templateBuckets } : {}),
         ...(notes.length > 0 ? { notes } : {}),
       }),
     );

@@ -61,6 +61,12 @@ describe('deploy, status and remove with engine stacksets (30 accounts × 2 regi
     expect(doc.engine).toBe('stacksets');
     expect(doc.notes.join('\n')).toMatch(/Management account \d{12} is deployed directly/);
     expect(doc.notes.join('\n')).toMatch(/trusted access/);
+    // the template buckets it would create, each named once: the stack set's region is also one of the management
+    // account's, whose direct part names its bucket first
+    const named = doc.notes.join('\n').match(/guardrail-templates-\d{12}-[a-z0-9-]+/g) ?? [];
+    expect(named.length).toBeGreaterThan(0);
+    expect(named).toEqual([...new Set(named)]);
+    expect([...(r.json!.templateBuckets as string[])].sort()).toEqual([...named].sort());
     expect(rowsOf(r)).toHaveLength(62);
     expect(countCalls(await e.calls(), WRITES)).toBe(0);
   });

@@ -90,6 +90,8 @@ export interface DeployReport {
   notes: string[];
   /** the stack set operations of the run (none for the direct engine) */
   operations: { what: string; status: string; operationId: string }[];
+  /** --plan: the template buckets the apply would create, each named once in the notes */
+  templateBuckets?: string[];
 }
 
 /** A target after planning: its plan and desired stack, or the failure that stopped planning it. */
@@ -112,6 +114,8 @@ export class DeployRun {
   failures = 0;
   /** what the run has to say beyond the rows (--plan: the template buckets it would create) */
   readonly notes: string[] = [];
+  /** --plan: the template buckets the apply would create */
+  readonly templateBuckets: string[] = [];
   stoppedBy: StopReason = null;
   approvalStore: TargetResult | null = null;
   private storePlan: StorePlan | null = null;
@@ -308,6 +312,7 @@ export class DeployRun {
       engine: 'direct',
       notes: [...this.notes],
       operations: [],
+      templateBuckets: [...this.templateBuckets],
       version: this.rendered.version,
       templateBytes: this.rendered.bytes,
       targets: this.fleet.sorted(),

@@ -46,6 +46,7 @@ async function planConfirmApply(run: DeployRun, ranked: Target[]): Promise<void>
       run,
       pending.filter((p) => p.plan && p.plan.action !== 'none'),
     );
+    run.templateBuckets.push(...buckets);
     if (buckets.length > 0)
       run.notes.push(
         `deploy would create the template bucket(s) ${buckets.join(', ')} (docs/engines.md#how-the-template-travels).`,

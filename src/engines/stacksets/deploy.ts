@@ -130,6 +130,8 @@ interface DeployRun {
   operations: StackSetsDeployReport['operations'];
   store: DeployReport['approvalStore'];
   stoppedBy: DeployReport['stoppedBy'];
+  /** --plan: the template buckets the apply would create (the direct part's first, already named in its note) */
+  templateBuckets: string[];
   /** adds rows to the report, each announced as done */
   report: (list: TargetResult[]) => void;
 }
@@ -153,6 +155,7 @@ function startRun(
     results,
     notes,
     operations: [],
+    templateBuckets: [...(directReport?.templateBuckets ?? [])],
     store,
     stoppedBy: directReport?.stoppedBy ?? (store?.result === 'failed' ? 'store' : null),
     report: (list) => {
@@ -176,6 +179,7 @@ function finish(run: DeployRun): StackSetsDeployReport {
     stoppedBy: run.stoppedBy,
     notes: run.notes,
     operations: run.operations,
+    templateBuckets: run.templateBuckets,
     approvalStore: run.store,
   };
 }
@@ -208,9 +212,12 @@ async function readyToRoll(run: DeployRun, p: SetPlan, together: boolean, storeP
   const { input } = run;
   const { rows, changing, needSetWork, counts, buckets } = p;
   if (input.planOnly) {
-    if (buckets.length > 0)
+    // the stack set's region may be one the direct part already named (the management account's home region)
+    const more = buckets.filter((b) => !run.templateBuckets.includes(b));
+    run.templateBuckets.push(...more);
+    if (more.length > 0)
       run.notes.push(
-        `deploy would create the template bucket ${buckets.join(', ')} for the stack set's template (docs/engines.md#how-the-template-travels).`,
+        `deploy would create the template bucket ${more.join(', ')} for the stack set's template (docs/engines.md#how-the-template-travels).`,
       );
     run.report(rows.map((r) => r.row));
     return false;
