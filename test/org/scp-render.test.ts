@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
 import { renderChecked } from '../../src/protection/attach.js';
-import { directFunctionRoleArn as functionRolePattern } from '../../src/stack/names.js';
+import { directFunctionRoleArn as functionRolePattern, functionRoleArns } from '../../src/stack/names.js';
 import {
   protectedResources,
   renderScp,
@@ -88,6 +88,19 @@ describe('renderScp', () => {
     ],
   ])('stack %s: %s is covered: %s', (stackName, arn, covered) => {
     expect(protectedResources(stackName).some((p) => wildcard(p).test(arn))).toBe(covered);
+  });
+
+  it('attack: with a long stack name, a member admin cannot create a role the approval store would trust', () => {
+    const stackName = 'a-very-long-stack-name-for-guardrail-in-prod1';
+    const doc = statements({ stackName });
+    // the names the store's trust patterns admit (src/stack/names.ts), as an attacker would pick them: the shortest
+    // that still match
+    for (const pattern of functionRoleArns(stackName)) {
+      const forged = pattern.replace('arn:aws:iam::*:', `arn:aws:iam::${ACCOUNT}:`).replace('*', 'FORGED');
+      expect(wildcard(pattern).test(forged)).toBe(true);
+      expect(denying(doc, { action: 'iam:CreateRole', resource: forged, principal: admin }), forged).not.toEqual([]);
+      expect(denying(doc, { action: 'iam:CreateRole', resource: forged, principal: deployer }), forged).toEqual([]);
+    }
   });
 
   it('covers the generated decision log group name, not the old fixed one', () => {
