@@ -29,7 +29,8 @@ function keyValue(
   return { key: value.slice(0, at).trim(), value: value.slice(at + 1).trim() };
 }
 
-const ACTIONS: Action[] = [
+/** every decision the function writes (src/config/schema.ts NOTIFY_ACTIONS lists the same for notifications.on) */
+export const ACTIONS: readonly Action[] = [
   'reverted',
   'restored',
   'allowed',
